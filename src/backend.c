@@ -1,0 +1,322 @@
+/* The backend table, common configuration, requests, keys and the cache
+ * form of responses. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "jsonc.h"
+#include "util.h"
+#include "xmalloc.h"
+
+extern const struct backend_ops backend_sim_ops;
+
+const struct backend_ops *const backend_table[] = {
+	&backend_sim_ops,
+	NULL
+};
+
+static const char *const backend_common_keys[] = {
+	"type", "model", "price", "temperature", "max_tokens",
+	"max_in_flight", "requests_per_minute", "tokens_per_minute", NULL
+};
+
+const struct backend_ops *
+backend_lookup(const char *name)
+{
+	const struct backend_ops *const *b;
+
+	for (b = backend_table; *b != NULL; b++)
+		if (strcmp((*b)->name, name) == 0)
+			return *b;
+	return NULL;
+}
+
+/* The common keys followed by the type's own (NULL-terminated). */
+static const char **
+backend_keys(const struct backend_ops *ops)
+{
+	const char	**keys;
+	size_t		  n = 0, m = 0, i;
+
+	while (backend_common_keys[n] != NULL)
+		n++;
+	if (ops->keys != NULL)
+		while (ops->keys[m] != NULL)
+			m++;
+	keys = xcalloc(n + m + 1, sizeof *keys);
+	for (i = 0; i < n; i++)
+		keys[i] = backend_common_keys[i];
+	for (i = 0; i < m; i++)
+		keys[n + i] = ops->keys[i];
+	return keys;
+}
+
+struct backend *
+backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
+    const char *path)
+{
+	const struct backend_ops	*ops;
+	struct backend			*b;
+	const cJSON			*v, *price;
+	const char			*type = NULL, *model = NULL, *near;
+	const char			**keys, *names[16];
+	size_t				 nerr = doc->nerrors, i;
+	long long			 ll;
+	char				*p;
+
+	if (!cJSON_IsObject(conf)) {
+		jv_error(doc, conf, path, "expected an object");
+		return NULL;
+	}
+	if (jv_string(doc, conf, path, "type", 1, &type) != 1)
+		return NULL;
+	if ((ops = backend_lookup(type)) == NULL) {
+		for (i = 0; backend_table[i] != NULL && i + 1 < nitems(names);
+		    i++)
+			names[i] = backend_table[i]->name;
+		names[i] = NULL;
+		p = jv_path(path, "type");
+		v = cJSON_GetObjectItemCaseSensitive(conf, "type");
+		if ((near = suggest(type, names)) != NULL)
+			jv_error(doc, v, p, "unknown backend type '%s' (did you "
+			    "mean '%s'?)", type, near);
+		else
+			jv_error(doc, v, p, "unknown backend type '%s'", type);
+		free(p);
+		return NULL;
+	}
+	keys = backend_keys(ops);
+	jv_keys(doc, conf, path, keys);
+	free(keys);
+
+	b = xcalloc(1, sizeof *b);
+	b->ops = ops;
+	b->name = xstrdup(name);
+	b->temperature = -1;
+	b->max_in_flight = 8;
+	jv_string(doc, conf, path, "model", 0, &model);
+	b->model = xstrdup(model != NULL ? model : ops->name);
+	jv_number(doc, conf, path, "temperature", 0, 0, 2, &b->temperature);
+	if (jv_int(doc, conf, path, "max_tokens", 0, 1, 1000000, &ll) == 1)
+		b->max_tokens = (int)ll;
+	if (jv_int(doc, conf, path, "max_in_flight", 0, 1, 4096, &ll) == 1)
+		b->max_in_flight = (int)ll;
+	if (jv_int(doc, conf, path, "requests_per_minute", 0, 1, 100000000,
+	    &ll) == 1)
+		b->requests_per_minute = (int)ll;
+	if (jv_int(doc, conf, path, "tokens_per_minute", 0, 1, 1000000000,
+	    &ll) == 1)
+		b->tokens_per_minute = (int)ll;
+	if ((price = jv_get(doc, conf, path, "price", JV_OBJECT, 0)) != NULL) {
+		static const char *const price_keys[] = { "input", "output",
+		    NULL };
+
+		p = jv_path(path, "price");
+		jv_keys(doc, price, p, price_keys);
+		jv_number(doc, price, p, "input", 1, 0, 1e6, &b->price_in);
+		jv_number(doc, price, p, "output", 1, 0, 1e6, &b->price_out);
+		free(p);
+	}
+	if (ops->init != NULL && ops->init(b, doc, conf, path) != 0 &&
+	    doc->nerrors == nerr)
+		jv_error(doc, conf, path, "invalid %s backend", ops->name);
+	if (doc->nerrors != nerr) {
+		backend_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+backend_free(struct backend *b)
+{
+	if (b == NULL)
+		return;
+	if (b->ops->free != NULL)
+		b->ops->free(b);
+	free(b->name);
+	free(b->model);
+	free(b);
+}
+
+double
+backend_cost(const struct backend *b, long long in, long long out)
+{
+	return ((double)in * b->price_in + (double)out * b->price_out) / 1e6;
+}
+
+const char *
+msg_role_name(enum msg_role r)
+{
+	switch (r) {
+	case MSG_SYSTEM:
+		return "system";
+	case MSG_USER:
+		return "user";
+	case MSG_ASSISTANT:
+		return "assistant";
+	}
+	return "user";
+}
+
+void
+model_req_init(struct model_req *req, enum req_kind kind, const char *role)
+{
+	memset(req, 0, sizeof *req);
+	req->kind = kind;
+	req->role = role;
+	req->temperature = -1;
+}
+
+void
+model_req_add(struct model_req *req, enum msg_role role, const char *content)
+{
+	req->msgs = xreallocarray(req->msgs, req->nmsgs + 1, sizeof *req->msgs);
+	req->msgs[req->nmsgs].role = role;
+	req->msgs[req->nmsgs].content = xstrdup(content);
+	req->nmsgs++;
+}
+
+void
+model_req_release(struct model_req *req)
+{
+	size_t	i;
+
+	for (i = 0; i < req->nmsgs; i++)
+		free(req->msgs[i].content);
+	free(req->msgs);
+	free(req->input);
+	req->msgs = NULL;
+	req->nmsgs = 0;
+	req->input = NULL;
+}
+
+void
+model_resp_release(struct model_resp *resp)
+{
+	free(resp->text);
+	free(resp->vec);
+	free(resp->finish);
+	memset(resp, 0, sizeof *resp);
+}
+
+/*
+ * The canonical form is a compact JSON object with keys in a fixed order;
+ * printing it and hashing the bytes gives the key.  The effective
+ * temperature and token limit (request over backend default) are used,
+ * so changing a default changes the key.  The sample index only counts
+ * when sampling is random (temperature > 0).
+ */
+void
+model_req_key(const struct backend *b, const struct model_req *req,
+    char out[65])
+{
+	cJSON	*o, *msgs, *m;
+	char	*s;
+	double	 temp;
+	int	 maxtok;
+	size_t	 i;
+
+	temp = req->temperature >= 0 ? req->temperature : b->temperature;
+	maxtok = req->max_tokens > 0 ? req->max_tokens : b->max_tokens;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "type", b->ops->name);
+	cJSON_AddStringToObject(o, "model", b->model);
+	cJSON_AddStringToObject(o, "kind", req->kind == REQ_CHAT ? "chat" :
+	    "embed");
+	cJSON_AddNumberToObject(o, "temperature", temp);
+	cJSON_AddNumberToObject(o, "max_tokens", maxtok);
+	cJSON_AddNumberToObject(o, "sample", temp > 0 ? req->sample : 0);
+	if (req->kind == REQ_CHAT) {
+		msgs = cJSON_AddArrayToObject(o, "messages");
+		for (i = 0; i < req->nmsgs; i++) {
+			m = cJSON_CreateObject();
+			cJSON_AddStringToObject(m, "role",
+			    msg_role_name(req->msgs[i].role));
+			cJSON_AddStringToObject(m, "content",
+			    req->msgs[i].content);
+			cJSON_AddItemToArray(msgs, m);
+		}
+	} else
+		cJSON_AddStringToObject(o, "input", req->input != NULL ?
+		    req->input : "");
+	s = cJSON_PrintUnformatted(o);
+	sha256_hex(s, strlen(s), out);
+	free(s);
+	cJSON_Delete(o);
+}
+
+char *
+model_resp_to_json(const struct model_resp *resp)
+{
+	cJSON	*o, *a;
+	char	*s;
+	size_t	 i;
+
+	o = cJSON_CreateObject();
+	if (resp->text != NULL)
+		cJSON_AddStringToObject(o, "text", resp->text);
+	if (resp->vec != NULL) {
+		a = cJSON_AddArrayToObject(o, "vec");
+		for (i = 0; i < resp->dim; i++)
+			cJSON_AddItemToArray(a,
+			    cJSON_CreateNumber((double)resp->vec[i]));
+	}
+	cJSON_AddNumberToObject(o, "prompt_tokens",
+	    (double)resp->prompt_tokens);
+	cJSON_AddNumberToObject(o, "completion_tokens",
+	    (double)resp->completion_tokens);
+	if (resp->finish != NULL)
+		cJSON_AddStringToObject(o, "finish", resp->finish);
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+int
+model_resp_from_json(const char *text, struct model_resp *resp, char **cause)
+{
+	cJSON		*o;
+	const cJSON	*v, *e;
+	size_t		 i;
+
+	memset(resp, 0, sizeof *resp);
+	if ((o = cJSON_Parse(text)) == NULL || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		return cause_set(cause, "cached response is not a JSON object");
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "text")) != NULL &&
+	    cJSON_IsString(v))
+		resp->text = xstrdup(v->valuestring);
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "vec")) != NULL &&
+	    cJSON_IsArray(v)) {
+		resp->dim = (size_t)cJSON_GetArraySize(v);
+		resp->vec = xcalloc(resp->dim, sizeof *resp->vec);
+		i = 0;
+		cJSON_ArrayForEach(e, v)
+			resp->vec[i++] = (float)e->valuedouble;
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "prompt_tokens")) != NULL)
+		resp->prompt_tokens = (long long)v->valuedouble;
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "completion_tokens")) !=
+	    NULL)
+		resp->completion_tokens = (long long)v->valuedouble;
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "finish")) != NULL &&
+	    cJSON_IsString(v))
+		resp->finish = xstrdup(v->valuestring);
+	cJSON_Delete(o);
+	if (resp->text == NULL && resp->vec == NULL)
+		return cause_set(cause, "cached response has neither text nor "
+		    "a vector");
+	return 0;
+}
+
+long long
+tokens_estimate(const char *s)
+{
+	size_t	n = strlen(s);
+
+	return n == 0 ? 0 : (long long)((n + 3) / 4);
+}

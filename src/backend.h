@@ -1,0 +1,128 @@
+/*
+ * Model backends.  A backend is one file (backend_*.c) implementing a
+ * const struct backend_ops, listed once in backend_table[] in backend.c;
+ * nothing else switches on its name.
+ *
+ * A request is a chat (messages in, text out) or an embedding (text in,
+ * vector out).  Its cache key is a hash of its canonical form: backend
+ * identity, model, every parameter, the messages and the sample index,
+ * so that the same request is never paid for twice.
+ */
+#ifndef BACKEND_H
+#define BACKEND_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+struct dataset;
+struct jdoc;
+
+enum msg_role {
+	MSG_SYSTEM,
+	MSG_USER,
+	MSG_ASSISTANT,
+};
+
+struct chat_msg {
+	enum msg_role	 role;
+	char		*content;
+};
+
+enum req_kind {
+	REQ_CHAT,
+	REQ_EMBED,
+};
+
+struct model_req {
+	enum req_kind	 kind;
+	const char	*role;		/* target, optimizer, judge, embedder */
+	struct chat_msg	*msgs;		/* chat */
+	size_t		 nmsgs;
+	char		*input;		/* embed */
+	double		 temperature;	/* < 0: the backend's default */
+	int		 max_tokens;	/* 0: the backend's default */
+	unsigned	 sample;	/* which sample, for temperature > 0 */
+};
+
+struct model_resp {
+	char		*text;		/* chat */
+	float		*vec;		/* embed, L2-normalized by the caller */
+	size_t		 dim;
+	long long	 prompt_tokens;
+	long long	 completion_tokens;
+	char		*finish;	/* "stop", "length", ... or NULL */
+};
+
+struct backend;
+
+struct backend_ops {
+	const char		 *name;
+	/* Keys this type accepts besides the common ones (NULL-ended). */
+	const char *const	 *keys;
+	/* Reads the type's own options; problems go to doc. */
+	int	(*init)(struct backend *, struct jdoc *, const cJSON *conf,
+		    const char *path);
+	void	(*free)(struct backend *);
+	/* In-process backends answer at once. Returns 0 or -1 with *cause. */
+	int	(*call)(struct backend *, const struct model_req *,
+		    struct model_resp *, char **cause);
+	/*
+	 * Simulators only (NULL elsewhere): learn the task's examples so the
+	 * simulated world can answer them.  inputs are the fields the
+	 * template shows; target is the expected-answer field or NULL.
+	 */
+	void	(*observe)(struct backend *, const struct dataset *,
+		    const char *const *inputs, size_t ninputs,
+		    const char *target);
+};
+
+struct backend {
+	const struct backend_ops *ops;
+	char		*name;		/* as named in the configuration */
+	char		*model;
+	double		 price_in;	/* dollars per million input tokens */
+	double		 price_out;	/* dollars per million output tokens */
+	double		 temperature;	/* default, or -1 for the server's */
+	int		 max_tokens;	/* default, or 0 for the server's */
+	int		 max_in_flight;
+	int		 requests_per_minute;
+	int		 tokens_per_minute;
+	void		*data;		/* the type's own state */
+};
+
+extern const struct backend_ops *const backend_table[];
+const struct backend_ops	*backend_lookup(const char *);
+
+/*
+ * Builds a backend called name from its configuration object at path.
+ * Common keys: type, model, price {input, output}, temperature,
+ * max_tokens, max_in_flight, requests_per_minute, tokens_per_minute.
+ */
+struct backend	*backend_new(struct jdoc *, const char *name, const cJSON *conf,
+		    const char *path);
+void		 backend_free(struct backend *);
+
+/* Dollars for a number of tokens at this backend's prices. */
+double		 backend_cost(const struct backend *, long long in,
+		    long long out);
+
+/* Requests and responses. */
+void		 model_req_init(struct model_req *, enum req_kind,
+		    const char *role);
+void		 model_req_add(struct model_req *, enum msg_role, const char *);
+void		 model_req_release(struct model_req *);
+void		 model_resp_release(struct model_resp *);
+/* The canonical cache key of a request to a backend (hex SHA-256). */
+void		 model_req_key(const struct backend *, const struct model_req *,
+		    char out[65]);
+/* Serialization for the cache (allocated JSON text), and back. */
+char		*model_resp_to_json(const struct model_resp *);
+int		 model_resp_from_json(const char *, struct model_resp *,
+		    char **cause);
+const char	*msg_role_name(enum msg_role);
+
+/* A token estimate for text (about four bytes a token). */
+long long	 tokens_estimate(const char *);
+
+#endif

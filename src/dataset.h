@@ -1,0 +1,70 @@
+/*
+ * Datasets: JSONL (one object per line) or CSV with a header row, loaded
+ * whole into memory.  Each example keeps its fields as a cJSON object
+ * (CSV fields are strings), its 1-based line in the file and the split it
+ * was assigned to.  Errors name the file and the line ("data.jsonl:12:
+ * expected an object").
+ */
+#ifndef DATASET_H
+#define DATASET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#define DATASET_MAX_BYTES	((size_t)1 << 30)	/* 1 GiB */
+#define DATASET_MAX_LINE	((size_t)16 << 20)	/* 16 MiB per line */
+
+enum split {
+	SPLIT_TRAIN,
+	SPLIT_DEV,
+	SPLIT_TEST,
+};
+#define SPLIT_COUNT	3
+
+struct example {
+	size_t		 idx;		/* 0-based position among examples */
+	size_t		 line;		/* 1-based line where it starts */
+	cJSON		*fields;	/* object, owned */
+	enum split	 split;
+	int64_t		 id;		/* row id in the store, 0 if none */
+	char		 hash[65];	/* sha256 of the canonical fields */
+};
+
+struct dataset {
+	char		 *path;
+	char		  hash[65];	/* sha256 of the file's bytes */
+	struct example	 *ex;
+	size_t		  n;
+	char		**fields;	/* every field name, first-seen order */
+	size_t		  nfields;
+};
+
+/*
+ * Loads path.  format is "jsonl", "csv" or NULL to choose by extension
+ * (.jsonl/.ndjson/.json -> jsonl, .csv -> csv).  Blank lines in JSONL
+ * are skipped; the file must be UTF-8; an empty dataset is an error.
+ */
+struct dataset	*dataset_load(const char *path, const char *format,
+		    char **cause);
+void		 dataset_free(struct dataset *);
+int		 dataset_has_field(const struct dataset *, const char *);
+
+/* A field of an example (borrowed), or NULL. */
+const cJSON	*example_field(const struct example *, const char *);
+
+/*
+ * Assigns splits deterministically: examples are ordered by a hash of
+ * (seed, example content) and cut in the given proportions (which must
+ * sum to a positive number; they are normalized).  The same content gets
+ * the same place for the same seed, whatever its line.
+ */
+void		 dataset_split(struct dataset *, double train, double dev,
+		    double test, uint64_t seed);
+/* Number of examples in a split. */
+size_t		 dataset_count(const struct dataset *, enum split);
+const char	*split_name(enum split);
+int		 split_from_name(const char *, enum split *);
+
+#endif

@@ -1,0 +1,100 @@
+/*
+ * Metrics score one model output against an example's expected value,
+ * giving a number in [0, 1] and, for reflection strategies, a short
+ * feedback text ("expected 'positive', got 'negative'").
+ *
+ * A metric is configured from the job's task.metric object:
+ *
+ *	{ "type": "exact", "normalize": ["case", "whitespace"],
+ *	  "extract": "(?<answer>-?\\d+)" }
+ *
+ * Every metric accepts "extract", a PCRE2 pattern applied to the output
+ * before scoring: the named group "answer" if the pattern has one, else
+ * the whole match; no match scores 0 with feedback saying so.  Each type
+ * is one file (metric_*.c) with one entry in the table in metric.c.
+ *
+ * The "judge" metric does not score by itself: its score needs a model
+ * call.  metric_needs_judge() says so; the engine builds the request with
+ * metric_judge_messages() and turns the judge's reply into a score with
+ * metric_judge_parse().
+ */
+#ifndef METRIC_H
+#define METRIC_H
+
+#include <cjson/cJSON.h>
+
+struct jdoc;
+struct metric;
+
+struct metric_ops {
+	const char		 *name;
+	/* Keys this type accepts besides "type" and "extract" (NULL-ended). */
+	const char *const	 *keys;
+	/*
+	 * Reads the type's options from conf (an object at path in doc),
+	 * recording problems with jv_error().  Returns 0 or -1.
+	 */
+	int	(*init)(struct metric *, struct jdoc *, const cJSON *conf,
+		    const char *path);
+	/*
+	 * Scores output (already extracted) against expected (borrowed, may
+	 * be NULL when the example has no target).  Sets *feedback to an
+	 * allocated text when feedback is not NULL.
+	 */
+	double	(*score)(const struct metric *, const char *output,
+		    const cJSON *expected, char **feedback);
+	void	(*free)(struct metric *);
+};
+
+struct metric {
+	const struct metric_ops	*ops;
+	void			*extract;	/* pcre2_code *, or NULL */
+	char			*extract_src;
+	void			*data;		/* the type's own options */
+};
+
+/* All metric types, NULL-terminated; and lookup by name. */
+extern const struct metric_ops *const metric_table[];
+const struct metric_ops	*metric_lookup(const char *);
+
+/*
+ * Builds a metric from conf at path (e.g. "task.metric"); conf may also
+ * be a bare string naming the type.  Problems go to doc's error list
+ * (regex errors give the pattern offset); returns NULL if there were any.
+ */
+struct metric	*metric_new(struct jdoc *, const cJSON *conf, const char *path);
+void		 metric_free(struct metric *);
+
+/*
+ * Applies the extraction regex (if any) and scores.  Returns the score;
+ * *feedback (when asked for) explains a score below 1.
+ */
+double		 metric_score(const struct metric *, const char *output,
+		    const cJSON *expected, char **feedback);
+
+/*
+ * Applies only the extraction regex: returns an allocated copy of the
+ * answer, or NULL when the pattern does not match.  Without a pattern
+ * returns a copy of output.
+ */
+char		*metric_extract(const struct metric *, const char *output);
+
+/* The judge metric. */
+int		 metric_needs_judge(const struct metric *);
+/*
+ * Builds the judge's messages as a cJSON array of {"role","content"}
+ * objects (the caller's to free).  Rubric mode grades one output; pairwise
+ * mode compares output with reference (the example's target, or another
+ * prompt's output) and reversed says the reference is shown first.
+ */
+cJSON		*metric_judge_messages(const struct metric *, const char *input,
+		    const char *output, const char *reference, int reversed);
+/*
+ * Turns the judge's reply into a score in [0, 1] (rubric: (n-1)/9 for a
+ * grade of n out of 10; pairwise: 1 win, 0.5 tie, 0 loss, after undoing
+ * the order).  Returns -1 with *cause when the reply has no verdict.
+ */
+int		 metric_judge_parse(const struct metric *, const char *reply,
+		    int reversed, double *score, char **rationale, char **cause);
+
+#endif

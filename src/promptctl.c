@@ -1,0 +1,6 @@
+/* Placeholder: promptctl is not yet written. */
+int
+main(void)
+{
+	return 2;
+}

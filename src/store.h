@@ -1,0 +1,113 @@
+/*
+ * The store: every job, run, candidate, example, model call, score,
+ * comparison, champion and event, in one SQLite file (WAL mode, foreign
+ * keys on, schema versioned by PRAGMA user_version with forward
+ * migrations).  This is the only module that contains SQL.  Statements
+ * are prepared once per connection and finalized in store_close().
+ *
+ * All functions return 0 (or a row id > 0) on success and -1 with *cause
+ * on failure.  Strings passed in are borrowed; strings returned are the
+ * caller's to free.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdint.h>
+
+struct dataset;
+struct store;
+
+#define STORE_SCHEMA_VERSION	2
+
+/*
+ * Opens (creating if needed) the database at path and migrates it to the
+ * current schema.  A database from a newer promptd is refused.
+ */
+struct store	*store_open(const char *path, char **cause);
+/* For tests: open and migrate only up to version (1..current). */
+struct store	*store_open_version(const char *path, int version,
+		    char **cause);
+void		 store_close(struct store *);
+int		 store_version(struct store *);
+const char	*store_path(const struct store *);
+
+/* The default database path: $XDG_STATE_HOME/promptd/promptd.db, or
+ * ~/.local/state/promptd/promptd.db, or /var/lib/promptd/promptd.db for
+ * root.  Creates the directory.  Returns an allocated string. */
+char		*store_default_path(char **cause);
+
+/* Transactions (may nest: only the outermost begin/commit is real). */
+int		 store_begin(struct store *, char **cause);
+int		 store_commit(struct store *, char **cause);
+int		 store_rollback(struct store *);
+
+/* Jobs: inserted or updated by name. */
+int64_t		 store_job_put(struct store *, const char *name,
+		    const char *spec_json, char **cause);
+int64_t		 store_job_find(struct store *, const char *name, char **cause);
+int		 store_job_set_state(struct store *, int64_t job,
+		    const char *state, const char *reason, char **cause);
+
+/* Runs: kind is optimize, refresh or eval. */
+int64_t		 store_run_new(struct store *, int64_t job, const char *kind,
+		    int64_t dataset, char **cause);
+struct run_totals {
+	long long	calls;		/* paid calls */
+	long long	hits;		/* cache hits */
+	long long	tokens;
+	double		dollars;
+};
+int		 store_run_finish(struct store *, int64_t run,
+		    const char *status, const struct run_totals *,
+		    char **cause);
+
+/*
+ * Stores the dataset's examples for a job, once per distinct content
+ * hash, and fills each example's id.  *changed is set to 1 when the job's
+ * latest snapshot had another hash (or there was none).  Returns the
+ * snapshot id.
+ */
+int64_t		 store_dataset_snapshot(struct store *, int64_t job,
+		    struct dataset *, int *changed, char **cause);
+
+/* Candidates, deduplicated per job by the hash of the text. */
+int64_t		 store_candidate_put(struct store *, int64_t job,
+		    const char *text, const char *origin, char **cause);
+int		 store_lineage_add(struct store *, int64_t child, int64_t parent,
+		    const char *op, const char *note, char **cause);
+
+/* The call cache.  Returns 1 on a hit (with *response allocated), 0 on a
+ * miss, -1 on error. */
+int		 store_cache_get(struct store *, const char *key,
+		    char **response, char **cause);
+int		 store_cache_put(struct store *, const char *key,
+		    const char *response, char **cause);
+
+struct call_record {
+	int64_t		 run;		/* 0 for none */
+	const char	*backend;
+	const char	*model;
+	const char	*role;
+	const char	*key;		/* cache key */
+	int		 attempt;
+	int		 cached;	/* 1 for a cache hit */
+	long long	 prompt_tokens;
+	long long	 completion_tokens;
+	double		 cost;
+	double		 latency;	/* seconds */
+	const char	*status;	/* ok, hit, error */
+	int		 http_status;	/* 0 for none */
+	const char	*error;
+};
+int64_t		 store_call_add(struct store *, const struct call_record *,
+		    char **cause);
+
+int64_t		 store_evaluation_add(struct store *, int64_t run,
+		    int64_t candidate, int64_t example, const char *output,
+		    double score, const char *feedback, int64_t call,
+		    char **cause);
+
+int		 store_event(struct store *, int64_t job, int64_t run,
+		    const char *level, const char *message, char **cause);
+
+#endif

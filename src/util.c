@@ -1,0 +1,203 @@
+/* Error causes, UTF-8, clocks, files and suggestions. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "util.h"
+#include "xmalloc.h"
+
+int
+cause_set(char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (cause == NULL)
+		return -1;
+	free(*cause);
+	va_start(ap, fmt);
+	*cause = xvasprintf(fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+cause_prefix(char **cause, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*pfx, *s;
+
+	if (cause == NULL)
+		return -1;
+	va_start(ap, fmt);
+	pfx = xvasprintf(fmt, ap);
+	va_end(ap);
+	s = xasprintf("%s%s", pfx, *cause != NULL ? *cause : "unknown error");
+	free(pfx);
+	free(*cause);
+	*cause = s;
+	return -1;
+}
+
+int
+utf8_valid(const char *buf, size_t len, size_t *bad)
+{
+	const unsigned char	*p = (const unsigned char *)buf;
+	size_t			 i = 0, n, k;
+	uint32_t		 cp, min;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if ((p[i] & 0xe0) == 0xc0) {
+			n = 1; cp = p[i] & 0x1f; min = 0x80;
+		} else if ((p[i] & 0xf0) == 0xe0) {
+			n = 2; cp = p[i] & 0x0f; min = 0x800;
+		} else if ((p[i] & 0xf8) == 0xf0) {
+			n = 3; cp = p[i] & 0x07; min = 0x10000;
+		} else
+			goto fail;
+		for (k = 1; k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				goto fail;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			goto fail;
+		i += n + 1;
+	}
+	return 0;
+fail:
+	if (bad != NULL)
+		*bad = i;
+	return -1;
+}
+
+double
+time_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double
+time_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int
+file_read(const char *path, size_t max, char **out, size_t *lenp, char **cause)
+{
+	FILE		*f;
+	struct stat	 st;
+	char		*buf = NULL;
+	size_t		 len = 0, cap = 0, n;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return cause_set(cause, "cannot open '%s': %s", path,
+		    strerror(errno));
+	if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+		fclose(f);
+		return cause_set(cause, "'%s' is a directory", path);
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap == 0 ? 65536 : cap * 2;
+			buf = xreallocarray(buf, 1, cap + 1);
+		}
+		n = fread(buf + len, 1, cap - len, f);
+		len += n;
+		if (len > max) {
+			fclose(f);
+			free(buf);
+			return cause_set(cause, "'%s' is larger than %zu bytes",
+			    path, max);
+		}
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return cause_set(cause, "cannot read '%s': %s", path,
+		    strerror(errno));
+	}
+	fclose(f);
+	buf[len] = '\0';
+	*out = buf;
+	if (lenp != NULL)
+		*lenp = len;
+	return 0;
+}
+
+char *
+path_relative_to(const char *base, const char *path)
+{
+	const char	*slash;
+
+	if (path[0] == '/' || base == NULL ||
+	    (slash = strrchr(base, '/')) == NULL)
+		return xstrdup(path);
+	return xasprintf("%.*s/%s", (int)(slash - base), base, path);
+}
+
+size_t
+edit_distance(const char *a, const char *b, size_t limit)
+{
+	size_t	 la = strlen(a), lb = strlen(b), i, j, best, cost, v;
+	size_t	*d;
+
+	if (la > lb ? la - lb > limit : lb - la > limit)
+		return limit + 1;
+	d = xcalloc((la + 1) * (lb + 1), sizeof *d);
+#define D(x, y) d[(x) * (lb + 1) + (y)]
+	for (i = 0; i <= la; i++)
+		D(i, 0) = i;
+	for (j = 0; j <= lb; j++)
+		D(0, j) = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			best = D(i - 1, j) + 1;
+			if ((v = D(i, j - 1) + 1) < best)
+				best = v;
+			if ((v = D(i - 1, j - 1) + cost) < best)
+				best = v;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && (v = D(i - 2, j - 2) + 1) < best)
+				best = v;
+			D(i, j) = best;
+		}
+	}
+	v = D(la, lb);
+#undef D
+	free(d);
+	return v > limit ? limit + 1 : v;
+}
+
+const char *
+suggest(const char *word, const char *const *choices)
+{
+	const char	*best = NULL;
+	size_t		 bestd = 3, dist;
+
+	for (; *choices != NULL; choices++) {
+		dist = edit_distance(word, *choices, 2);
+		if (dist < bestd) {
+			bestd = dist;
+			best = *choices;
+		}
+	}
+	return best;
+}

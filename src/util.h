@@ -1,0 +1,85 @@
+/*
+ * Small shared helpers: error causes, hashing, random streams, UTF-8,
+ * clocks, files and "did you mean" suggestions.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define nitems(a)	(sizeof (a) / sizeof (a)[0])
+
+/*
+ * Sets *cause (when cause is not NULL) to a newly allocated message; an
+ * earlier message there is freed first.  Always returns -1 so that error
+ * paths can read "return cause_set(cause, ...)".
+ */
+int	 cause_set(char **cause, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Prefixes an existing *cause with a formatted context ("job 'x': "). */
+int	 cause_prefix(char **cause, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+/* SHA-256, used for content hashes and cache keys. */
+struct sha256 {
+	uint32_t	h[8];
+	uint64_t	len;
+	uint8_t		buf[64];
+	size_t		nbuf;
+};
+void	 sha256_init(struct sha256 *);
+void	 sha256_update(struct sha256 *, const void *, size_t);
+void	 sha256_final(struct sha256 *, uint8_t out[32]);
+/* Hex digest of a buffer into out (65 bytes with the NUL). */
+void	 sha256_hex(const void *, size_t, char out[65]);
+void	 sha256_final_hex(struct sha256 *, char out[65]);
+
+/* A fast 64-bit hash, stable across platforms and releases. */
+uint64_t hash64(const void *, size_t, uint64_t seed);
+uint64_t hash64_str(const char *, uint64_t seed);
+/* Mixes two 64-bit values (splitmix64 finalizer). */
+uint64_t hash_mix(uint64_t, uint64_t);
+
+/*
+ * Deterministic random streams (xoshiro256**).  A stream is named by a
+ * seed and a stream number, so (job seed, step) gives the same numbers
+ * after a restart.
+ */
+struct rng {
+	uint64_t	s[4];
+};
+void	 rng_seed(struct rng *, uint64_t seed, uint64_t stream);
+uint64_t rng_next(struct rng *);
+double	 rng_uniform(struct rng *);		/* [0, 1) */
+uint32_t rng_below(struct rng *, uint32_t);	/* [0, n), n > 0 */
+double	 rng_normal(struct rng *);		/* mean 0, sd 1 */
+
+/*
+ * Checks that buf holds valid UTF-8 (no overlongs, no surrogates, nothing
+ * past U+10FFFF).  On failure stores the offset of the first bad byte.
+ */
+int	 utf8_valid(const char *, size_t, size_t *bad);
+
+/* Wall-clock seconds since the epoch, and monotonic seconds. */
+double	 time_now(void);
+double	 time_mono(void);
+
+/*
+ * Reads a whole file into a NUL-terminated buffer (the caller's to free).
+ * Files larger than max bytes are refused.  Errors name the path.
+ */
+int	 file_read(const char *path, size_t max, char **out, size_t *len,
+	    char **cause);
+/*
+ * Resolves path relative to the directory of base (a file) unless it is
+ * absolute.  Returns an allocated string.
+ */
+char	*path_relative_to(const char *base, const char *path);
+
+/* Edit distance with transpositions, capped at limit + 1. */
+size_t	 edit_distance(const char *, const char *, size_t limit);
+/* The closest of a NULL-terminated list within distance 2, or NULL. */
+const char *suggest(const char *word, const char *const *choices);
+
+#endif

@@ -1,0 +1,3 @@
+#!/bin/sh
+# Placeholder: not yet written.
+exit 77
