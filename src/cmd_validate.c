@@ -1,1 +1,138 @@
-/* Placeholder: not yet written. */
+/* promptctl validate: check job files without calling any model. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "cmd.h"
+#include "conf.h"
+#include "dataset.h"
+#include "job.h"
+#include "metric.h"
+#include "template.h"
+#include "xmalloc.h"
+
+static void
+validate_print(const struct job *job)
+{
+	const struct dataset	*ds = job->task.dataset;
+	size_t			 i;
+	int			 r;
+
+	printf("%s: job '%s' is valid\n", job->file, job->name);
+	printf("  dataset  %s: %zu examples (train %zu, dev %zu, test %zu)\n",
+	    ds->path, ds->n, dataset_count(ds, SPLIT_TRAIN),
+	    dataset_count(ds, SPLIT_DEV), dataset_count(ds, SPLIT_TEST));
+	printf("  fields  ");
+	for (i = 0; i < ds->nfields; i++)
+		printf(" %s", ds->fields[i]);
+	printf("\n  metric   %s%s%s%s\n", job->task.metric->ops->name,
+	    job->task.metric->extract_src != NULL ? " after extracting " : "",
+	    job->task.metric->extract_src != NULL ?
+	    job->task.metric->extract_src : "",
+	    job->task.target != NULL ? "" : " (no target field)");
+	if (job->task.target != NULL)
+		printf("  target   field '%s'\n", job->task.target);
+	printf("  prompt   %s\n", job->task.placement == PLACE_SYSTEM ?
+	    "as the system message" : "inline at {{prompt}}");
+	for (r = 0; r < ROLE_COUNT; r++)
+		if (job->roles[r] != NULL)
+			printf("  %-9s%s (%s, model %s)\n", job_role_name(r),
+			    job->roles[r]->name, job->roles[r]->ops->name,
+			    job->roles[r]->model);
+	printf("  seeds    %zu prompt%s\n", job->nseeds,
+	    job->nseeds == 1 ? "" : "s");
+	if (job->schedule != NULL)
+		printf("  schedule %s\n", job->schedule);
+}
+
+static void
+validate_json(cJSON *out, const struct job *job)
+{
+	const struct dataset	*ds = job->task.dataset;
+	cJSON			*o, *roles;
+	int			 r;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "file", job->file);
+	cJSON_AddBoolToObject(o, "valid", 1);
+	cJSON_AddStringToObject(o, "name", job->name);
+	cJSON_AddStringToObject(o, "dataset", ds->path);
+	cJSON_AddStringToObject(o, "dataset_hash", ds->hash);
+	cJSON_AddNumberToObject(o, "examples", (double)ds->n);
+	cJSON_AddNumberToObject(o, "train", (double)dataset_count(ds,
+	    SPLIT_TRAIN));
+	cJSON_AddNumberToObject(o, "dev", (double)dataset_count(ds, SPLIT_DEV));
+	cJSON_AddNumberToObject(o, "test", (double)dataset_count(ds,
+	    SPLIT_TEST));
+	cJSON_AddStringToObject(o, "metric", job->task.metric->ops->name);
+	roles = cJSON_AddObjectToObject(o, "roles");
+	for (r = 0; r < ROLE_COUNT; r++)
+		if (job->roles[r] != NULL)
+			cJSON_AddStringToObject(roles, job_role_name(r),
+			    job->roles[r]->name);
+	cJSON_AddItemToArray(out, o);
+}
+
+static int
+cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct conf	*conf;
+	struct job	*job;
+	cJSON		*out = NULL, *o;
+	char		*s;
+	int		 ch, json = 0, i, rc = CMD_OK;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'j':
+			json = 1;
+			break;
+		default:
+			return cmd_usage(&cmd_validate_entry);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0)
+		return cmd_usage(&cmd_validate_entry);
+	if (json)
+		out = cJSON_CreateArray();
+	for (i = 0; i < argc; i++) {
+		if ((job = cmd_load_job(ctx, argv[i], &conf)) == NULL) {
+			rc = CMD_ERROR;
+			if (json) {
+				o = cJSON_CreateObject();
+				cJSON_AddStringToObject(o, "file", argv[i]);
+				cJSON_AddBoolToObject(o, "valid", 0);
+				cJSON_AddItemToArray(out, o);
+			}
+			continue;
+		}
+		if (json)
+			validate_json(out, job);
+		else
+			validate_print(job);
+		job_free(job);
+		conf_free(conf);
+	}
+	if (json) {
+		s = cJSON_Print(out);
+		printf("%s\n", s);
+		free(s);
+		cJSON_Delete(out);
+	}
+	return rc;
+}
+
+const struct cmd_entry cmd_validate_entry = {
+	"validate", "[--json] file ...",
+	"check job files and the data they name without calling any model",
+	cmd_validate
+};

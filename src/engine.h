@@ -1,1 +1,93 @@
-/* Placeholder: not yet written. */
+/*
+ * The engine: every model call goes through it.  It answers from the call
+ * cache when it can, enforces the run's budget before each paid call,
+ * records every call in the store and hands the response to a callback
+ * inside the same transaction that records it, so a score is never stored
+ * without the call it came from (and a call is never paid twice).
+ *
+ * Requests are submitted with a completion callback and carried out by
+ * engine_run().  Callbacks may submit more requests (a judge call after a
+ * target call); engine_run() returns when none is left.
+ *
+ * engine_eval() builds on this to score prompts on examples: target
+ * calls, then judge calls for judge metrics, then one evaluations row per
+ * (prompt, example).
+ */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "job.h"
+#include "store.h"
+
+struct backend;
+struct engine;
+struct model_req;
+struct model_resp;
+
+enum engine_stop {
+	ENGINE_OK,
+	ENGINE_MAX_CALLS,
+	ENGINE_MAX_TOKENS,
+	ENGINE_MAX_DOLLARS,
+	ENGINE_DEADLINE,
+};
+
+struct engine_result {
+	int			 ok;	/* 0: failed, see error */
+	int			 cached;
+	const struct model_resp	*resp;	/* borrowed, valid in the callback */
+	int64_t			 call;	/* the calls row */
+	const char		*error;
+};
+
+/* Returns 0, or -1 with *cause to abort engine_run() (rolled back). */
+typedef int engine_done_fn(void *arg, const struct engine_result *,
+    char **cause);
+typedef void engine_progress_fn(void *arg, const struct engine *);
+
+/* The store, budget and cache mode are borrowed for the engine's life. */
+struct engine	*engine_new(struct store *, int64_t run,
+		    const struct budget *, enum cache_mode);
+void		 engine_free(struct engine *);
+void		 engine_set_progress(struct engine *, engine_progress_fn *,
+		    void *);
+
+/* Takes over req's contents (the caller's struct may be reused). */
+void		 engine_submit(struct engine *, struct backend *,
+		    struct model_req *, engine_done_fn *, void *arg);
+/* Carries out every submitted request; -1 with *cause on a store error
+ * or a callback's error. */
+int		 engine_run(struct engine *, char **cause);
+
+/* What has been spent so far, and why the engine stopped paying. */
+void		 engine_totals(const struct engine *, struct run_totals *);
+enum engine_stop engine_stopped(const struct engine *);
+const char	*engine_stop_reason(enum engine_stop);
+/* Requests finished and still queued. */
+size_t		 engine_done_count(const struct engine *);
+size_t		 engine_queued(const struct engine *);
+
+/* One prompt on one example; score and output are filled by engine_eval. */
+struct eval_item {
+	const char	*prompt;
+	int64_t		 candidate;
+	size_t		 example;	/* index into the job's dataset */
+	int		 done;		/* 1: scored */
+	double		 score;
+	char		*output;	/* allocated, free with eval_items_release */
+	char		*error;		/* why it was not scored */
+};
+
+/*
+ * Scores every item (target call, judge calls for judge metrics, metric),
+ * storing one evaluations row per scored item.  Items that could not be
+ * scored (budget, backend error) keep done == 0 with the reason.
+ */
+int		 engine_eval(struct engine *, const struct job *,
+		    struct eval_item *, size_t n, char **cause);
+void		 eval_items_release(struct eval_item *, size_t n);
+
+#endif

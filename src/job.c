@@ -1,1 +1,470 @@
-/* Placeholder: not yet written. */
+/* Job files: parse, check everything, load what they name. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "conf.h"
+#include "dataset.h"
+#include "job.h"
+#include "jsonc.h"
+#include "metric.h"
+#include "strbuf.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define JOB_MAX_BYTES	((size_t)4 << 20)
+
+static const char *const job_keys[] = {
+	"name", "description", "task", "seed_prompts", "backends", "roles",
+	"strategy", "budget", "refresh_budget", "schedule", "export", "alpha",
+	"min_delta", "cache", "seed", NULL
+};
+static const char *const task_keys[] = {
+	"dataset", "format", "input", "target", "prompt", "metric", "splits",
+	NULL
+};
+static const char *const split_keys[] = {
+	"train", "dev", "test", "seed", NULL
+};
+static const char *const budget_keys[] = {
+	"max_calls", "max_tokens", "max_dollars", "deadline", NULL
+};
+static const char *const role_names[] = {
+	"target", "optimizer", "judge", "embedder", NULL
+};
+static const char *const export_keys[] = { "path", "sidecar", NULL };
+static const char *const format_names[] = { "jsonl", "csv", NULL };
+static const char *const placement_names[] = { "system", "inline", NULL };
+static const char *const cache_names[] = { "on", "read", "off", NULL };
+
+const char *
+job_role_name(enum job_role r)
+{
+	return role_names[r];
+}
+
+int
+duration_parse(const char *s, double *out)
+{
+	double	 total = 0, v, unit;
+	char	*end;
+	int	 any = 0;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '\0')
+		return -1;
+	while (*s != '\0') {
+		if (!isdigit((unsigned char)*s) && *s != '.')
+			return -1;
+		v = strtod(s, &end);
+		if (end == s || v < 0 || !isfinite(v))
+			return -1;
+		s = end;
+		switch (*s) {
+		case 'd': unit = 86400; s++; break;
+		case 'h': unit = 3600; s++; break;
+		case 'm': unit = 60; s++; break;
+		case 's': unit = 1; s++; break;
+		case '\0':
+			if (any)
+				return -1;
+			unit = 1;
+			break;
+		default:
+			return -1;
+		}
+		total += v * unit;
+		any = 1;
+	}
+	*out = total;
+	return 0;
+}
+
+static int
+job_name_valid(const char *s)
+{
+	size_t	n = 0;
+
+	for (; *s != '\0'; s++, n++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return 0;
+	return n > 0 && n <= 64;
+}
+
+static void
+job_parse_budget(struct jdoc *doc, const cJSON *root, const char *key,
+    struct budget *b)
+{
+	const cJSON	*obj, *v;
+	char		*p;
+
+	if ((obj = jv_get(doc, root, "", key, JV_OBJECT, 0)) == NULL)
+		return;
+	jv_keys(doc, obj, key, budget_keys);
+	jv_int(doc, obj, key, "max_calls", 0, 1, 1000000000000LL,
+	    &b->max_calls);
+	jv_int(doc, obj, key, "max_tokens", 0, 1, 1000000000000000LL,
+	    &b->max_tokens);
+	jv_number(doc, obj, key, "max_dollars", 0, 0, 1e9, &b->max_dollars);
+	v = jv_get(doc, obj, key, "deadline", JV_STRING | JV_NUMBER, 0);
+	if (v == NULL)
+		return;
+	if (cJSON_IsNumber(v) && v->valuedouble > 0) {
+		b->deadline = v->valuedouble;
+		return;
+	}
+	if (cJSON_IsString(v) && duration_parse(v->valuestring,
+	    &b->deadline) == 0 && b->deadline > 0)
+		return;
+	p = jv_path(key, "deadline");
+	jv_error(doc, v, p, "expected a positive duration such as 3600, "
+	    "\"90m\" or \"1h30m\"");
+	free(p);
+}
+
+static void
+job_parse_seeds(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	const cJSON	*arr, *v;
+	size_t		 i = 0;
+	char		*p;
+
+	if ((arr = jv_get(doc, root, "", "seed_prompts", JV_ARRAY, 1)) == NULL)
+		return;
+	if (cJSON_GetArraySize(arr) == 0) {
+		jv_error(doc, arr, "seed_prompts", "expected at least one "
+		    "prompt");
+		return;
+	}
+	cJSON_ArrayForEach(v, arr) {
+		p = jv_path_index("seed_prompts", i++);
+		if (!cJSON_IsString(v))
+			jv_error(doc, v, p, "expected a string");
+		else if (v->valuestring[0] == '\0' && job->task.placement ==
+		    PLACE_INLINE)
+			jv_error(doc, v, p, "expected a non-empty prompt");
+		else {
+			job->seeds = xreallocarray(job->seeds, job->nseeds + 1,
+			    sizeof *job->seeds);
+			job->seeds[job->nseeds++] = xstrdup(v->valuestring);
+		}
+		free(p);
+	}
+}
+
+/* Loads the dataset and compiles the template; errors point at the keys. */
+static void
+job_parse_task_data(struct job *job, struct jdoc *doc, const cJSON *task)
+{
+	struct task	*t = &job->task;
+	const cJSON	*v;
+	const char	*near;
+	char		*cause = NULL, *list;
+	struct strbuf	 sb;
+	size_t		 i;
+
+	if (t->dataset_path != NULL) {
+		v = cJSON_GetObjectItemCaseSensitive(task, "dataset");
+		t->dataset = dataset_load(t->dataset_path, t->format, &cause);
+		if (t->dataset == NULL)
+			jv_error(doc, v, "task.dataset", "%s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (t->input != NULL) {
+		v = cJSON_GetObjectItemCaseSensitive(task, "input");
+		if ((t->tmpl = template_compile(t->input, &cause)) == NULL)
+			jv_error(doc, v, "task.input", "%s", cause);
+		else if (t->dataset != NULL &&
+		    template_check(t->tmpl, t->dataset, &cause) != 0)
+			jv_error(doc, v, "task.input", "%s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	if (t->dataset == NULL)
+		return;
+	if (t->target != NULL && !dataset_has_field(t->dataset, t->target)) {
+		v = cJSON_GetObjectItemCaseSensitive(task, "target");
+		strbuf_init(&sb);
+		for (i = 0; i < t->dataset->nfields; i++)
+			strbuf_addf(&sb, "%s'%s'", i == 0 ? "" : ", ",
+			    t->dataset->fields[i]);
+		list = strbuf_detach(&sb);
+		near = suggest_n(t->target, (const char *const *)
+		    t->dataset->fields, t->dataset->nfields);
+		if (near != NULL)
+			jv_error(doc, v, "task.target", "no field '%s' in the "
+			    "dataset (did you mean '%s'?)", t->target, near);
+		else
+			jv_error(doc, v, "task.target", "no field '%s' in the "
+			    "dataset (fields: %s)", t->target, list);
+		free(list);
+	}
+	dataset_split(t->dataset, t->split[0], t->split[1], t->split[2],
+	    (uint64_t)t->split_seed);
+}
+
+static void
+job_parse_task(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	struct task	*t = &job->task;
+	const cJSON	*task, *splits, *v;
+	const char	*s;
+	int		 e, placed;
+	double		 sum;
+
+	if ((task = jv_get(doc, root, "", "task", JV_OBJECT, 1)) == NULL)
+		return;
+	jv_keys(doc, task, "task", task_keys);
+	if (jv_string(doc, task, "task", "dataset", 1, &s) == 1)
+		t->dataset_path = path_relative_to(job->file, s);
+	if (jv_enum(doc, task, "task", "format", 0, format_names, &e) == 1)
+		t->format = xstrdup(format_names[e]);
+	if (jv_string(doc, task, "task", "input", 1, &s) == 1)
+		t->input = xstrdup(s);
+	if (jv_string(doc, task, "task", "target", 0, &s) == 1)
+		t->target = xstrdup(s);
+	placed = jv_enum(doc, task, "task", "prompt", 0, placement_names, &e);
+	if (placed == 1)
+		t->placement = (enum prompt_placement)e;
+	t->split[0] = 0.2;
+	t->split[1] = 0.5;
+	t->split[2] = 0.3;
+	t->split_seed = 0;
+	if ((splits = jv_get(doc, task, "task", "splits", JV_OBJECT, 0)) !=
+	    NULL) {
+		jv_keys(doc, splits, "task.splits", split_keys);
+		jv_number(doc, splits, "task.splits", "train", 0, 0, 1,
+		    &t->split[0]);
+		jv_number(doc, splits, "task.splits", "dev", 0, 0, 1,
+		    &t->split[1]);
+		jv_number(doc, splits, "task.splits", "test", 0, 0, 1,
+		    &t->split[2]);
+		jv_int(doc, splits, "task.splits", "seed", 0, 0,
+		    9007199254740991LL, &t->split_seed);
+		sum = t->split[0] + t->split[1] + t->split[2];
+		if (t->split[1] <= 0)
+			jv_error(doc, splits, "task.splits.dev", "must be "
+			    "greater than 0 (candidates are selected on dev)");
+		else if (fabs(sum - 1.0) > 1e-6)
+			jv_error(doc, splits, "task.splits", "train, dev and "
+			    "test must add up to 1 (they add up to %g)", sum);
+	}
+	if ((v = cJSON_GetObjectItemCaseSensitive(task, "metric")) == NULL)
+		jv_error(doc, task, "task.metric", "missing (required)");
+	else
+		t->metric = metric_new(doc, v, "task.metric");
+	job_parse_task_data(job, doc, task);
+	if (t->tmpl != NULL && placed != 1)
+		t->placement = template_uses_prompt(t->tmpl) ? PLACE_INLINE :
+		    PLACE_SYSTEM;
+	if (t->tmpl != NULL) {
+		v = cJSON_GetObjectItemCaseSensitive(task, "input");
+		if (t->placement == PLACE_INLINE &&
+		    !template_uses_prompt(t->tmpl))
+			jv_error(doc, v, "task.input", "the prompt is placed "
+			    "inline but the template has no {{prompt}}");
+		if (t->placement == PLACE_SYSTEM &&
+		    template_uses_prompt(t->tmpl))
+			jv_error(doc, v, "task.input", "the template uses "
+			    "{{prompt}} but task.prompt is 'system'");
+	}
+	if (t->metric != NULL && t->target == NULL &&
+	    !metric_needs_judge(t->metric))
+		jv_error(doc, task, "task.target", "missing (required by "
+		    "metric '%s')", t->metric->ops->name);
+}
+
+static void
+job_parse_roles(struct job *job, struct jdoc *doc, const cJSON *root,
+    const struct conf *conf)
+{
+	const cJSON	*roles, *v;
+	const char	*name, *near, **names;
+	size_t		 i, n = 0;
+	char		*p;
+	int		 r;
+
+	if ((roles = jv_get(doc, root, "", "roles", JV_OBJECT, 1)) == NULL)
+		return;
+	jv_keys(doc, roles, "roles", role_names);
+	names = xcalloc(job->nown + (conf != NULL ? conf->nbackends : 0) + 1,
+	    sizeof *names);
+	for (i = 0; i < job->nown; i++)
+		names[n++] = job->own[i]->name;
+	for (i = 0; conf != NULL && i < conf->nbackends; i++)
+		names[n++] = conf->backends[i]->name;
+	for (r = 0; r < ROLE_COUNT; r++) {
+		if (jv_string(doc, roles, "roles", role_names[r],
+		    r == ROLE_TARGET, &name) != 1)
+			continue;
+		job->roles[r] = conf_find_backend(job->own, job->nown, name);
+		if (job->roles[r] == NULL && conf != NULL)
+			job->roles[r] = conf_find_backend(conf->backends,
+			    conf->nbackends, name);
+		if (job->roles[r] != NULL)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(roles, role_names[r]);
+		p = jv_path("roles", role_names[r]);
+		if ((near = suggest_n(name, names, n)) != NULL)
+			jv_error(doc, v, p, "no backend named '%s' (did you "
+			    "mean '%s'?)", name, near);
+		else if (n == 0)
+			jv_error(doc, v, p, "no backend named '%s' (none are "
+			    "defined: add \"backends\" to the job or to "
+			    "promptd.conf)", name);
+		else
+			jv_error(doc, v, p, "no backend named '%s'", name);
+		free(p);
+	}
+	free(names);
+	if (job->task.metric != NULL && metric_needs_judge(job->task.metric) &&
+	    job->roles[ROLE_JUDGE] == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(roles, "judge") == NULL)
+		jv_error(doc, roles, "roles.judge", "missing (required by "
+		    "metric 'judge')");
+}
+
+static void
+job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	const cJSON	*v;
+	const char	*s;
+	char		*cause = NULL;
+	int		 e;
+
+	if ((v = jv_get(doc, root, "", "strategy", JV_OBJECT, 0)) != NULL) {
+		job->strategy_params = cJSON_Duplicate(v, 1);
+		if (jv_string(doc, v, "strategy", "name", 1, &s) == 1) {
+			job->strategy = xstrdup(s);
+			jv_error(doc, cJSON_GetObjectItemCaseSensitive(v,
+			    "name"), "strategy.name", "unknown strategy '%s' "
+			    "(this build has no search strategies yet; see "
+			    "promptd-job(5))", s);
+		}
+	}
+	job_parse_budget(doc, root, "budget", &job->budget);
+	job_parse_budget(doc, root, "refresh_budget", &job->refresh_budget);
+	if (jv_string(doc, root, "", "schedule", 0, &s) == 1) {
+		job->schedule = xstrdup(s);
+		if (cron_parse(&job->cron, s, &cause) != 0)
+			jv_error(doc, cJSON_GetObjectItemCaseSensitive(root,
+			    "schedule"), "schedule", "%s", cause);
+		free(cause);
+	}
+	v = jv_get(doc, root, "", "export", JV_STRING | JV_OBJECT, 0);
+	if (cJSON_IsString(v))
+		job->export_path = path_relative_to(job->file, v->valuestring);
+	else if (cJSON_IsObject(v)) {
+		jv_keys(doc, v, "export", export_keys);
+		if (jv_string(doc, v, "export", "path", 1, &s) == 1)
+			job->export_path = path_relative_to(job->file, s);
+		jv_bool(doc, v, "export", "sidecar", 0, &job->export_sidecar);
+	}
+	job->alpha = 0.05;
+	jv_number(doc, root, "", "alpha", 0, 1e-6, 0.5, &job->alpha);
+	jv_number(doc, root, "", "min_delta", 0, 0, 1, &job->min_delta);
+	if (jv_enum(doc, root, "", "cache", 0, cache_names, &e) == 1)
+		job->cache = (enum cache_mode)e;
+	job->seed = 1;
+	jv_int(doc, root, "", "seed", 0, 0, 9007199254740991LL, &job->seed);
+}
+
+struct job *
+job_load(const char *path, const struct conf *conf, char **cause)
+{
+	struct jdoc	*doc;
+	struct job	*job;
+	const cJSON	*root, *v;
+	const char	*s;
+
+	if ((doc = jsonc_load(path, JOB_MAX_BYTES, cause)) == NULL)
+		return NULL;
+	job = xcalloc(1, sizeof *job);
+	job->file = xstrdup(path);
+	root = doc->root;
+	if (!cJSON_IsObject(root)) {
+		jv_error(doc, root, "", "expected a JSON object");
+		goto fail;
+	}
+	jv_keys(doc, root, "", job_keys);
+	if (jv_string(doc, root, "", "name", 1, &s) == 1) {
+		job->name = xstrdup(s);
+		if (!job_name_valid(s))
+			jv_error(doc, cJSON_GetObjectItemCaseSensitive(root,
+			    "name"), "name", "'%s' is not a valid job name "
+			    "(1 to 64 letters, digits, '.', '-' or '_')", s);
+	}
+	if (jv_string(doc, root, "", "description", 0, &s) == 1)
+		job->description = xstrdup(s);
+	if ((v = jv_get(doc, root, "", "backends", JV_OBJECT, 0)) != NULL)
+		conf_parse_backends(doc, v, "backends", &job->own, &job->nown);
+	conf_apply_prices(conf, job->own, job->nown);
+	job_parse_task(job, doc, root);
+	job_parse_seeds(job, doc, root);
+	job_parse_roles(job, doc, root, conf);
+	job_parse_rest(job, doc, root);
+	if (doc->nerrors != 0)
+		goto fail;
+	job->spec = cJSON_Duplicate(root, 1);
+	jsonc_free(doc);
+	return job;
+fail:
+	jv_fail(doc, cause);
+	jsonc_free(doc);
+	job_free(job);
+	return NULL;
+}
+
+void
+job_free(struct job *job)
+{
+	size_t	i;
+
+	if (job == NULL)
+		return;
+	free(job->task.dataset_path);
+	free(job->task.format);
+	free(job->task.input);
+	free(job->task.target);
+	dataset_free(job->task.dataset);
+	template_free(job->task.tmpl);
+	metric_free(job->task.metric);
+	for (i = 0; i < job->nseeds; i++)
+		free(job->seeds[i]);
+	free(job->seeds);
+	for (i = 0; i < job->nown; i++)
+		backend_free(job->own[i]);
+	free(job->own);
+	free(job->file);
+	free(job->name);
+	free(job->description);
+	free(job->strategy);
+	cJSON_Delete(job->strategy_params);
+	free(job->schedule);
+	free(job->export_path);
+	cJSON_Delete(job->spec);
+	free(job);
+}
+
+void
+job_build_request(const struct job *job, const char *prompt,
+    const struct dataset *ds, size_t i, struct model_req *req)
+{
+	char	*text;
+
+	model_req_init(req, REQ_CHAT, job_role_name(ROLE_TARGET));
+	if (job->task.placement == PLACE_SYSTEM) {
+		if (prompt != NULL && *prompt != '\0')
+			model_req_add(req, MSG_SYSTEM, prompt);
+		text = template_render(job->task.tmpl, &ds->ex[i], NULL);
+	} else
+		text = template_render(job->task.tmpl, &ds->ex[i], prompt);
+	model_req_add(req, MSG_USER, text);
+	free(text);
+}

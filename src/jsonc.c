@@ -34,6 +34,22 @@ jpos_slot(const struct jdoc *doc, const cJSON *node)
 	return (size_t)hash_mix((uint64_t)v, 0) & (doc->cappos - 1);
 }
 
+static struct jpos *
+jpos_find(const struct jdoc *doc, const cJSON *node)
+{
+	size_t	s;
+
+	if (doc == NULL || node == NULL || doc->cappos == 0)
+		return NULL;
+	s = jpos_slot(doc, node);
+	while (doc->pos[s].node != NULL) {
+		if (doc->pos[s].node == node)
+			return &doc->pos[s];
+		s = (s + 1) & (doc->cappos - 1);
+	}
+	return NULL;
+}
+
 static void
 jpos_add(struct jdoc *doc, const cJSON *node, unsigned line, unsigned col)
 {
@@ -67,20 +83,22 @@ void
 jsonc_where(const struct jdoc *doc, const cJSON *node, unsigned *line,
     unsigned *col)
 {
-	size_t	s;
+	const struct jpos	*p = jpos_find(doc, node);
 
-	*line = *col = 0;
-	if (doc == NULL || node == NULL || doc->cappos == 0)
-		return;
-	s = jpos_slot(doc, node);
-	while (doc->pos[s].node != NULL) {
-		if (doc->pos[s].node == node) {
-			*line = doc->pos[s].line;
-			*col = doc->pos[s].col;
-			return;
-		}
-		s = (s + 1) & (doc->cappos - 1);
-	}
+	*line = p != NULL ? p->line : 0;
+	*col = p != NULL ? p->col : 0;
+}
+
+void
+jsonc_where_key(const struct jdoc *doc, const cJSON *node, unsigned *line,
+    unsigned *col)
+{
+	const struct jpos	*p = jpos_find(doc, node);
+
+	*line = p != NULL ? p->kline : 0;
+	*col = p != NULL ? p->kcol : 0;
+	if (*line == 0)
+		jsonc_where(doc, node, line, col);
 }
 
 static int
@@ -365,6 +383,7 @@ static cJSON *
 jp_object(struct jparser *jp)
 {
 	cJSON		*obj = cJSON_CreateObject(), *v;
+	struct jpos	*pos;
 	char		*key = NULL;
 	unsigned	 kline, kcol;
 
@@ -402,6 +421,10 @@ jp_object(struct jparser *jp)
 		if (jp_skip(jp) != 0 || (v = jp_value(jp)) == NULL)
 			goto fail;
 		cJSON_AddItemToObject(obj, key, v);
+		if ((pos = jpos_find(jp->doc, v)) != NULL) {
+			pos->kline = kline;
+			pos->kcol = kcol;
+		}
 		free(key);
 		key = NULL;
 		if (jp_skip(jp) != 0)
@@ -589,18 +612,18 @@ jsonc_free(struct jdoc *doc)
 	free(doc);
 }
 
-void
-jv_error(struct jdoc *doc, const cJSON *node, const char *path,
-    const char *fmt, ...)
+static void
+jv_verror(struct jdoc *doc, const cJSON *node, int at_key, const char *path,
+    const char *fmt, va_list ap)
 {
-	va_list		 ap;
 	char		*msg;
 	unsigned	 line, col;
 
-	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
-	va_end(ap);
-	jsonc_where(doc, node, &line, &col);
+	if (at_key)
+		jsonc_where_key(doc, node, &line, &col);
+	else
+		jsonc_where(doc, node, &line, &col);
 	doc->errors = xreallocarray(doc->errors, doc->nerrors + 1,
 	    sizeof *doc->errors);
 	if (line != 0)
@@ -612,6 +635,29 @@ jv_error(struct jdoc *doc, const cJSON *node, const char *path,
 		    path != NULL && *path ? path : "",
 		    path != NULL && *path ? ": " : "", msg);
 	free(msg);
+}
+
+void
+jv_error(struct jdoc *doc, const cJSON *node, const char *path,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	jv_verror(doc, node, 0, path, fmt, ap);
+	va_end(ap);
+}
+
+/* An error about a member's key rather than its value. */
+static void
+jv_error_key(struct jdoc *doc, const cJSON *node, const char *path,
+    const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	jv_verror(doc, node, 1, path, fmt, ap);
+	va_end(ap);
 }
 
 char *
@@ -629,6 +675,16 @@ jv_errors(const struct jdoc *doc)
 		strbuf_adds(&sb, doc->errors[i]);
 	}
 	return strbuf_detach(&sb);
+}
+
+int
+jv_fail(const struct jdoc *doc, char **cause)
+{
+	if (cause != NULL) {
+		free(*cause);
+		*cause = jv_errors(doc);
+	}
+	return -1;
 }
 
 char *
@@ -699,10 +755,10 @@ jv_keys(struct jdoc *doc, const cJSON *obj, const char *path,
 			continue;
 		p = jv_path(path, v->string);
 		if ((near = suggest(v->string, allowed)) != NULL)
-			jv_error(doc, v, p, "unknown key (did you mean '%s'?)",
-			    near);
+			jv_error_key(doc, v, p, "unknown key (did you mean "
+			    "'%s'?)", near);
 		else
-			jv_error(doc, v, p, "unknown key");
+			jv_error_key(doc, v, p, "unknown key");
 		free(p);
 		bad = 1;
 	}

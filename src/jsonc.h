@@ -20,8 +20,10 @@
 
 struct jpos {
 	const cJSON	*node;
-	unsigned	 line;
+	unsigned	 line;		/* where the value starts */
 	unsigned	 col;
+	unsigned	 kline;		/* where its key starts (members) */
+	unsigned	 kcol;
 };
 
 struct jdoc {
@@ -53,9 +55,11 @@ struct jdoc	*jsonc_parse(const char *file, const char *text, size_t len,
 struct jdoc	*jsonc_load(const char *path, size_t max, char **cause);
 void		 jsonc_free(struct jdoc *);
 
-/* Position of a node of the tree; 0/0 when unknown. */
+/* Position of a node of the tree (or of its key); 0/0 when unknown. */
 void		 jsonc_where(const struct jdoc *, const cJSON *, unsigned *line,
 		    unsigned *col);
+void		 jsonc_where_key(const struct jdoc *, const cJSON *,
+		    unsigned *line, unsigned *col);
 
 /*
  * Records an error at node (or at the document when node is NULL) with
@@ -65,6 +69,9 @@ void		 jv_error(struct jdoc *, const cJSON *node, const char *path,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* All errors joined by newlines (the caller's to free), or NULL if none. */
 char		*jv_errors(const struct jdoc *);
+
+/* Moves the error list into *cause (when cause is not NULL); returns -1. */
+int		 jv_fail(const struct jdoc *, char **cause);
 
 /* Joins a path and a key: ("task", "metric") -> "task.metric". */
 char		*jv_path(const char *path, const char *key);

@@ -1,1 +1,170 @@
-/* Placeholder: not yet written. */
+/* Means, intervals, Student's t and paired tests. */
+#include <math.h>
+
+#include "stats.h"
+
+/* Continued fraction for the regularized incomplete beta function. */
+static double
+betacf(double a, double b, double x)
+{
+	double	qab = a + b, qap = a + 1, qam = a - 1, c = 1, d, del, h, aa;
+	int	m, m2;
+
+	d = 1 - qab * x / qap;
+	if (fabs(d) < 1e-300)
+		d = 1e-300;
+	d = 1 / d;
+	h = d;
+	for (m = 1; m <= 300; m++) {
+		m2 = 2 * m;
+		aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+		d = 1 + aa * d;
+		if (fabs(d) < 1e-300)
+			d = 1e-300;
+		c = 1 + aa / c;
+		if (fabs(c) < 1e-300)
+			c = 1e-300;
+		d = 1 / d;
+		h *= d * c;
+		aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+		d = 1 + aa * d;
+		if (fabs(d) < 1e-300)
+			d = 1e-300;
+		c = 1 + aa / c;
+		if (fabs(c) < 1e-300)
+			c = 1e-300;
+		d = 1 / d;
+		del = d * c;
+		h *= del;
+		if (fabs(del - 1) < 1e-15)
+			break;
+	}
+	return h;
+}
+
+static double
+betai(double a, double b, double x)
+{
+	double	bt;
+
+	if (x <= 0)
+		return 0;
+	if (x >= 1)
+		return 1;
+	bt = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) +
+	    b * log(1 - x));
+	if (x < (a + 1) / (a + b + 2))
+		return bt * betacf(a, b, x) / a;
+	return 1 - bt * betacf(b, a, 1 - x) / b;
+}
+
+double
+stats_t_cdf(double t, double df)
+{
+	double	x = df / (df + t * t), tail;
+
+	tail = 0.5 * betai(df / 2, 0.5, x);
+	return t >= 0 ? 1 - tail : tail;
+}
+
+double
+stats_t_quantile(double p, double df)
+{
+	double	lo = -1e3, hi = 1e3, mid;
+	int	i;
+
+	if (p <= 0)
+		return -INFINITY;
+	if (p >= 1)
+		return INFINITY;
+	for (i = 0; i < 200; i++) {
+		mid = (lo + hi) / 2;
+		if (stats_t_cdf(mid, df) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+double
+stats_normal_quantile(double p)
+{
+	double	lo = -40, hi = 40, mid;
+	int	i;
+
+	for (i = 0; i < 200; i++) {
+		mid = (lo + hi) / 2;
+		if (0.5 * erfc(-mid / sqrt(2)) < p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+void
+stats_summary(const double *x, size_t n, double level, struct summary *s)
+{
+	double	sum = 0, ss = 0, z, t, half, p, denom, centre;
+	size_t	i;
+	int	binary = 1;
+
+	s->n = n;
+	s->mean = s->sd = s->lo = s->hi = 0;
+	if (n == 0)
+		return;
+	for (i = 0; i < n; i++) {
+		sum += x[i];
+		if (x[i] != 0 && x[i] != 1)
+			binary = 0;
+	}
+	s->mean = sum / (double)n;
+	for (i = 0; i < n; i++)
+		ss += (x[i] - s->mean) * (x[i] - s->mean);
+	s->sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
+	if (binary) {
+		z = stats_normal_quantile(1 - (1 - level) / 2);
+		p = s->mean;
+		denom = 1 + z * z / (double)n;
+		centre = (p + z * z / (2 * (double)n)) / denom;
+		half = z * sqrt(p * (1 - p) / (double)n + z * z /
+		    (4 * (double)n * (double)n)) / denom;
+		s->lo = centre - half;
+		s->hi = centre + half;
+	} else if (n == 1) {
+		s->lo = 0;
+		s->hi = 1;
+	} else {
+		t = stats_t_quantile(1 - (1 - level) / 2, (double)(n - 1));
+		half = t * s->sd / sqrt((double)n);
+		s->lo = s->mean - half;
+		s->hi = s->mean + half;
+	}
+	if (s->lo < 0)
+		s->lo = 0;
+	if (s->hi > 1)
+		s->hi = 1;
+}
+
+double
+stats_paired_p(const double *a, const double *b, size_t n)
+{
+	double	sum = 0, ss = 0, mean, sd, d, t;
+	size_t	i;
+
+	if (n < 2)
+		return 1.0;
+	for (i = 0; i < n; i++)
+		sum += a[i] - b[i];
+	mean = sum / (double)n;
+	for (i = 0; i < n; i++) {
+		d = a[i] - b[i] - mean;
+		ss += d * d;
+	}
+	sd = sqrt(ss / (double)(n - 1));
+	if (sd == 0)
+		return mean > 0 ? 0.0 : 1.0;
+	t = mean / (sd / sqrt((double)n));
+	return 1 - stats_t_cdf(t, (double)(n - 1));
+}

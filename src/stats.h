@@ -1,1 +1,39 @@
-/* Placeholder: not yet written. */
+/*
+ * Statistics for scores: means with confidence intervals and paired
+ * tests, so that candidates are compared on the same examples and a
+ * challenger wins only when the evidence says so.
+ */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stddef.h>
+
+struct summary {
+	size_t	n;
+	double	mean;
+	double	sd;		/* sample standard deviation */
+	double	lo;		/* interval at the requested confidence */
+	double	hi;
+};
+
+/*
+ * Mean and a two-sided interval at confidence level (e.g. 0.95) of scores
+ * in [0, 1].  When every score is 0 or 1 the Wilson score interval is
+ * used, otherwise Student's t; the interval is clipped to [0, 1].  With
+ * n == 0 everything is 0; with n == 1 the interval is [0, 1].
+ */
+void	stats_summary(const double *, size_t, double level, struct summary *);
+
+/* Student's t distribution: CDF and quantile (df > 0). */
+double	stats_t_cdf(double t, double df);
+double	stats_t_quantile(double p, double df);
+double	stats_normal_quantile(double p);
+
+/*
+ * Paired one-sided test that a is better than b on the same examples:
+ * the p-value of mean(a - b) > 0 under a paired t-test.  Returns 1.0
+ * when n < 2 or the differences are all equal and not positive.
+ */
+double	stats_paired_p(const double *a, const double *b, size_t n);
+
+#endif

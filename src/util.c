@@ -187,17 +187,27 @@ edit_distance(const char *a, const char *b, size_t limit)
 }
 
 const char *
-suggest(const char *word, const char *const *choices)
+suggest_n(const char *word, const char *const *choices, size_t n)
 {
 	const char	*best = NULL;
-	size_t		 bestd = 3, dist;
+	size_t		 bestd = 3, dist, i;
 
-	for (; *choices != NULL; choices++) {
-		dist = edit_distance(word, *choices, 2);
+	for (i = 0; i < n; i++) {
+		dist = edit_distance(word, choices[i], 2);
 		if (dist < bestd) {
 			bestd = dist;
-			best = *choices;
+			best = choices[i];
 		}
 	}
 	return best;
+}
+
+const char *
+suggest(const char *word, const char *const *choices)
+{
+	size_t	n = 0;
+
+	while (choices[n] != NULL)
+		n++;
+	return suggest_n(word, choices, n);
 }

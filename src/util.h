@@ -81,5 +81,7 @@ char	*path_relative_to(const char *base, const char *path);
 size_t	 edit_distance(const char *, const char *, size_t limit);
 /* The closest of a NULL-terminated list within distance 2, or NULL. */
 const char *suggest(const char *word, const char *const *choices);
+/* The same over an array of n choices. */
+const char *suggest_n(const char *word, const char *const *choices, size_t n);
 
 #endif

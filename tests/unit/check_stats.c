@@ -1,6 +1,95 @@
-/* Placeholder: these tests are not yet written (exit 77 is a skip). */
-int
-main(void)
+/* Tests for intervals and paired tests against known values. */
+#include <math.h>
+
+#include "check_common.h"
+#include "stats.h"
+
+START_TEST(test_t_distribution)
 {
-	return 77;
+	ck_assert(fabs(stats_t_quantile(0.975, 9) - 2.262157) < 1e-4);
+	ck_assert(fabs(stats_t_quantile(0.975, 1) - 12.7062) < 1e-3);
+	ck_assert(fabs(stats_t_quantile(0.95, 30) - 1.697261) < 1e-4);
+	ck_assert(fabs(stats_t_quantile(0.025, 9) + 2.262157) < 1e-4);
+	ck_assert(fabs(stats_t_cdf(0, 5) - 0.5) < 1e-12);
+	ck_assert(fabs(stats_t_cdf(2.015048, 5) - 0.95) < 1e-5);
+	ck_assert(fabs(stats_normal_quantile(0.975) - 1.959964) < 1e-5);
 }
+END_TEST
+
+START_TEST(test_summary_t)
+{
+	double		x[] = { 0.2, 0.4, 0.6, 0.8, 0.5 };
+	struct summary	s;
+
+	stats_summary(x, 5, 0.95, &s);
+	ck_assert_uint_eq(s.n, 5);
+	ck_assert(fabs(s.mean - 0.5) < 1e-12);
+	ck_assert(fabs(s.sd - 0.2236068) < 1e-6);
+	/* 0.5 +- 2.776445 * 0.2236068 / sqrt(5) */
+	ck_assert(fabs(s.lo - 0.2223555) < 1e-5);
+	ck_assert(fabs(s.hi - 0.7776445) < 1e-5);
+}
+END_TEST
+
+START_TEST(test_summary_wilson)
+{
+	double		x[20];
+	struct summary	s;
+	int		i;
+
+	for (i = 0; i < 20; i++)
+		x[i] = i < 15 ? 1 : 0;
+	stats_summary(x, 20, 0.95, &s);
+	ck_assert(fabs(s.mean - 0.75) < 1e-12);
+	/* Wilson interval for 15/20 at 95%: [0.5313, 0.8881]. */
+	ck_assert(fabs(s.lo - 0.5313) < 1e-3);
+	ck_assert(fabs(s.hi - 0.8881) < 1e-3);
+	for (i = 0; i < 20; i++)
+		x[i] = 1;
+	stats_summary(x, 20, 0.95, &s);
+	ck_assert(s.hi <= 1 && s.lo > 0.8);
+}
+END_TEST
+
+START_TEST(test_summary_edges)
+{
+	double		x[] = { 0.7 };
+	struct summary	s;
+
+	stats_summary(x, 0, 0.95, &s);
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert(s.mean == 0);
+	stats_summary(x, 1, 0.95, &s);
+	ck_assert(s.mean == 0.7 && s.lo == 0 && s.hi == 1);
+}
+END_TEST
+
+START_TEST(test_paired)
+{
+	double	a[] = { 0.9, 0.8, 0.95, 0.85, 0.9, 0.88, 0.92, 0.87 };
+	double	b[] = { 0.5, 0.6, 0.55, 0.45, 0.6, 0.5, 0.52, 0.58 };
+	double	same[] = { 0.5, 0.5, 0.5 };
+
+	ck_assert(stats_paired_p(a, b, 8) < 0.001);
+	ck_assert(stats_paired_p(b, a, 8) > 0.999);
+	ck_assert(stats_paired_p(same, same, 3) == 1.0);
+	ck_assert(stats_paired_p(a, b, 1) == 1.0);
+}
+END_TEST
+
+static Suite *
+stats_suite(void)
+{
+	Suite	*s = suite_create("stats");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_test(tc, test_t_distribution);
+	tcase_add_test(tc, test_summary_t);
+	tcase_add_test(tc, test_summary_wilson);
+	tcase_add_test(tc, test_summary_edges);
+	tcase_add_test(tc, test_paired);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(stats_suite)

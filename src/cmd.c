@@ -1,0 +1,56 @@
+/* The promptctl command table and what the commands share. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "conf.h"
+#include "job.h"
+#include "xmalloc.h"
+
+const struct cmd_entry *const cmd_table[] = {
+	&cmd_eval_entry,
+	&cmd_validate_entry,
+	NULL
+};
+
+const struct cmd_entry *
+cmd_lookup(const char *name)
+{
+	const struct cmd_entry *const *c;
+
+	for (c = cmd_table; *c != NULL; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
+	return NULL;
+}
+
+int
+cmd_usage(const struct cmd_entry *c)
+{
+	fprintf(stderr, "usage: promptctl %s %s\n", c->name, c->usage);
+	return CMD_USAGE;
+}
+
+struct job *
+cmd_load_job(struct cmd_ctx *ctx, const char *path, struct conf **confp)
+{
+	struct conf	*conf;
+	struct job	*job;
+	char		*cause = NULL;
+
+	*confp = NULL;
+	if ((conf = conf_load(ctx->conf_path, &cause)) == NULL) {
+		fprintf(stderr, "promptctl: %s\n", cause);
+		free(cause);
+		return NULL;
+	}
+	if ((job = job_load(path, conf, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		conf_free(conf);
+		return NULL;
+	}
+	*confp = conf;
+	return job;
+}

@@ -1,0 +1,52 @@
+/*
+ * promptd.conf(5): daemon settings, the shared backends and the price
+ * table.  The file is JSON with comments, like job files, and errors are
+ * reported the same way (FILE:LINE:COL: field: message).
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+
+struct backend;
+struct jdoc;
+
+struct price {
+	char	*model;
+	double	 input;		/* dollars per million tokens */
+	double	 output;
+};
+
+struct conf {
+	char		 *path;		/* NULL when no file was read */
+	char		 *database;
+	char		 *socket;
+	char		 *log_file;
+	struct backend	**backends;
+	size_t		  nbackends;
+	struct price	 *prices;
+	size_t		  nprices;
+};
+
+/*
+ * Reads the configuration.  path NULL means the default places
+ * ($PROMPTD_CONF, $XDG_CONFIG_HOME/promptd/promptd.conf,
+ * ~/.config/promptd/promptd.conf, then SYSCONFDIR/promptd.conf), where a
+ * missing file is not an error; a path given explicitly must exist.
+ */
+struct conf	*conf_load(const char *path, char **cause);
+void		 conf_free(struct conf *);
+
+/*
+ * Parses a "backends" object into an array of backends, recording
+ * problems in doc.  Shared with job files, which may define their own.
+ */
+void		 conf_parse_backends(struct jdoc *, const void *obj,
+		    const char *path, struct backend ***out, size_t *n);
+/* Finds a backend by name in an array. */
+struct backend	*conf_find_backend(struct backend **, size_t, const char *);
+/* Applies the price table to backends that have no price of their own. */
+void		 conf_apply_prices(const struct conf *, struct backend **,
+		    size_t);
+
+#endif
