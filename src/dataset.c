@@ -222,8 +222,13 @@ load_jsonl(struct loader *ld, char **cause)
 			    "than %zu bytes", ld->path, line, DATASET_MAX_LINE);
 		}
 
+		/*
+		 * The byte after the line is always a CR, an LF or the
+		 * buffer's NUL: letting cJSON see it makes an object cut
+		 * short fail just past the line's end, not on its last byte.
+		 */
 		pend = NULL;
-		obj = cJSON_ParseWithLengthOpts(s, llen, &pend, 0);
+		obj = cJSON_ParseWithLengthOpts(s, llen + 1, &pend, 0);
 		if (obj != NULL) {
 			while (pend < s + llen && (*pend == ' ' ||
 			    *pend == '\t' || *pend == '\r'))
