@@ -43,8 +43,9 @@ struct loader {
 	size_t		 record;
 };
 
-static const char *
-split_names[SPLIT_COUNT] = { "train", "dev", "test" };
+static const char *const split_names[SPLIT_COUNT] = {
+	"train", "dev", "test"
+};
 
 /*
  * Finds the line and column (both 1-based, the column in characters) of
@@ -248,8 +249,9 @@ load_jsonl(struct loader *ld, char **cause)
 			    count_chars(s, pend - s) + 1);
 		}
 		if (!cJSON_IsObject(obj)) {
-			cause_set(cause, "'%s' line %zu: expected a JSON object, "
-			    "got %s", ld->path, line, json_type_name(obj));
+			cause_set(cause, "'%s' line %zu: expected a JSON "
+			    "object, got %s", ld->path, line,
+			    json_type_name(obj));
 			cJSON_Delete(obj);
 			return -1;
 		}
@@ -327,9 +329,9 @@ csv_record(struct loader *ld, size_t *off, size_t *line, size_t *recline,
 			i++;
 			for (;;) {
 				if (i == n) {
-					cause_set(cause, "'%s' line %zu, column "
-					    "%zu: unterminated quoted field",
-					    ld->path, fline,
+					cause_set(cause, "'%s' line %zu, "
+					    "column %zu: unterminated quoted "
+					    "field", ld->path, fline,
 					    loader_col(ld, fstart));
 					goto fail;
 				}

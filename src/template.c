@@ -153,9 +153,9 @@ template_compile(const char *text, char **cause)
 		}
 		for (q = name; q < end; q++) {
 			if (!valid_name_char(*q)) {
-				cause_set(cause, "line %zu, column %zu: invalid "
-				    "field name '%.*s'", line, col, (int)len,
-				    name);
+				cause_set(cause, "line %zu, column %zu: "
+				    "invalid field name '%.*s'", line, col,
+				    (int)len, name);
 				goto fail;
 			}
 		}

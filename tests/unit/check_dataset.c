@@ -228,7 +228,8 @@ START_TEST(test_jsonl_duplicate_key)
 {
 	const char	*p;
 
-	p = puts_file("a.jsonl", "{\"a\":1,\"b\":2}\n{\"b\":1,\"a\":2,\"b\":3}\n");
+	p = puts_file("a.jsonl",
+	    "{\"a\":1,\"b\":2}\n{\"b\":1,\"a\":2,\"b\":3}\n");
 	load_fails(p, NULL, " line 2: duplicate key 'b'");
 }
 END_TEST

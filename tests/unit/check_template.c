@@ -249,7 +249,8 @@ START_TEST(test_check_many_fields)
 
 	p += sprintf(p, "{");
 	for (i = 0; i < 25; i++)
-		p += sprintf(p, "%s\"field%02d\": %d", i == 0 ? "" : ", ", i, i);
+		p += sprintf(p, "%s\"field%02d\": %d", i == 0 ? "" : ", ",
+		    i, i);
 	sprintf(p, "}\n");
 	ds = dataset_from(json);
 	ck_assert_uint_eq(ds->nfields, 25);
