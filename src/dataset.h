@@ -2,8 +2,10 @@
  * Datasets: JSONL (one object per line) or CSV with a header row, loaded
  * whole into memory.  Each example keeps its fields as a cJSON object
  * (CSV fields are strings), its 1-based line in the file and the split it
- * was assigned to.  Errors name the file and the line ("data.jsonl:12:
- * expected an object").
+ * was assigned to.  Errors name the file and the line, and the column
+ * (in characters) where there is one: "'data.jsonl' line 12: expected a
+ * JSON object", "'data.jsonl' line 3, column 7: invalid UTF-8".  Callers
+ * add their own context ("dataset ") in front.
  */
 #ifndef DATASET_H
 #define DATASET_H
@@ -37,14 +39,19 @@ struct dataset {
 	char		  hash[65];	/* sha256 of the file's bytes */
 	struct example	 *ex;
 	size_t		  n;
-	char		**fields;	/* every field name, first-seen order */
+	char		**fields;	/* every field name, first-seen order,
+					   NULL-terminated */
 	size_t		  nfields;
 };
 
 /*
  * Loads path.  format is "jsonl", "csv" or NULL to choose by extension
- * (.jsonl/.ndjson/.json -> jsonl, .csv -> csv).  Blank lines in JSONL
- * are skipped; the file must be UTF-8; an empty dataset is an error.
+ * (.jsonl/.ndjson/.json -> jsonl, .csv -> csv, any case).  Blank lines
+ * are skipped; the file must be UTF-8 (a leading BOM is ignored) without
+ * NUL bytes; lines end in LF or CRLF; a key repeated inside one JSONL
+ * object, a duplicate or empty CSV column name and an empty dataset are
+ * errors.  Examples are in file order and split SPLIT_TRAIN until
+ * dataset_split().
  */
 struct dataset	*dataset_load(const char *path, const char *format,
 		    char **cause);
@@ -58,7 +65,11 @@ const cJSON	*example_field(const struct example *, const char *);
  * Assigns splits deterministically: examples are ordered by a hash of
  * (seed, example content) and cut in the given proportions (which must
  * sum to a positive number; they are normalized).  The same content gets
- * the same place for the same seed, whatever its line.
+ * the same place for the same seed, whatever its line.  Train gets
+ * round(train * n) examples, dev round(dev * n), test the rest; when dev
+ * is positive dev gets at least one example (taken from train first).
+ * Negative or non-finite proportions count as zero; if none is left
+ * positive, every example goes to train.
  */
 void		 dataset_split(struct dataset *, double train, double dev,
 		    double test, uint64_t seed);
