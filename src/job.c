@@ -375,6 +375,37 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	jv_int(doc, root, "", "seed", 0, 0, 9007199254740991LL, &job->seed);
 }
 
+static void
+job_keys_under(const char *prefix, const char *const *keys,
+    void (*fn)(const char *, void *), void *arg)
+{
+	char	*p;
+
+	for (; *keys != NULL; keys++) {
+		p = jv_path(prefix, *keys);
+		fn(p, arg);
+		free(p);
+	}
+}
+
+void
+job_foreach_key(void (*fn)(const char *, void *), void *arg)
+{
+	static const char *const metric_common[] = { "type", "extract", NULL };
+	const struct metric_ops *const *m;
+
+	job_keys_under("", job_keys, fn, arg);
+	job_keys_under("task", task_keys, fn, arg);
+	job_keys_under("task.splits", split_keys, fn, arg);
+	job_keys_under("budget", budget_keys, fn, arg);
+	job_keys_under("roles", role_names, fn, arg);
+	job_keys_under("export", export_keys, fn, arg);
+	job_keys_under("task.metric", metric_common, fn, arg);
+	for (m = metric_table; *m != NULL; m++)
+		if ((*m)->keys != NULL)
+			job_keys_under("task.metric", (*m)->keys, fn, arg);
+}
+
 struct job *
 job_load(const char *path, const struct conf *conf, char **cause)
 {

@@ -95,6 +95,14 @@ struct job {
 struct job	*job_load(const char *path, const struct conf *, char **cause);
 void		 job_free(struct job *);
 
+/*
+ * Calls fn with the dotted path of every key a job file may contain
+ * ("name", "task.dataset", "task.metric.normalize", ...), so that tests
+ * can check that each is documented.
+ */
+void		 job_foreach_key(void (*fn)(const char *path, void *arg),
+		    void *arg);
+
 /* Parses a duration: a number of seconds or "1h30m", "90s", "2d". */
 int		 duration_parse(const char *, double *out);
 

@@ -1,6 +1,306 @@
-/* Placeholder: these tests are not yet written (exit 77 is a skip). */
-int
-main(void)
+/* Tests for job files and promptd.conf: the examples load, defaults,
+ * requests, durations, configured backends, and the man page documents
+ * every key. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "check_common.h"
+#include "conf.h"
+#include "dataset.h"
+#include "job.h"
+#include "metric.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static char	*tmp;
+
+static void
+setup(void)
 {
-	return 77;
+	FILE	*f;
+	char	*p;
+
+	tmp = check_tmpdir();
+	p = xasprintf("%s/data.jsonl", tmp);
+	f = fopen(p, "w");
+	fputs("{\"text\": \"good\", \"label\": \"positive\"}\n"
+	    "{\"text\": \"bad\", \"label\": \"negative\"}\n"
+	    "{\"text\": \"fine\", \"label\": \"positive\"}\n"
+	    "{\"text\": \"awful\", \"label\": \"negative\"}\n", f);
+	fclose(f);
+	free(p);
 }
+
+static void
+teardown(void)
+{
+	char	*cmd = xasprintf("rm -rf '%s'", tmp);
+
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmp);
+	free(cmd);
+	free(tmp);
+}
+
+static char *
+write_file(const char *name, const char *text)
+{
+	char	*p = xasprintf("%s/%s", tmp, name);
+	FILE	*f = fopen(p, "w");
+
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+static struct job *
+load(const char *text, const struct conf *conf, char **cause)
+{
+	char		*p = write_file("job.json", text);
+	struct job	*job;
+
+	*cause = NULL;
+	job = job_load(p, conf, cause);
+	free(p);
+	return job;
+}
+
+START_TEST(test_examples_load)
+{
+	static const char *const names[] = { "sentiment", "arith", "rewrite" };
+	struct job	*job;
+	char		*p, *cause = NULL;
+	size_t		 i;
+
+	for (i = 0; i < nitems(names); i++) {
+		p = xasprintf("%s/examples/%s/job.json", TEST_SRCDIR, names[i]);
+		job = job_load(p, NULL, &cause);
+		ck_assert_msg(job != NULL, "%s: %s", p, cause);
+		ck_assert_str_eq(job->name, names[i]);
+		ck_assert_int_gt((int)job->nseeds, 1);
+		ck_assert_ptr_nonnull(job->roles[ROLE_TARGET]);
+		ck_assert_int_gt((int)dataset_count(job->task.dataset,
+		    SPLIT_DEV), 10);
+		job_free(job);
+		free(p);
+	}
+}
+END_TEST
+
+START_TEST(test_defaults_and_requests)
+{
+	struct job		*job;
+	struct model_req	 req;
+	char			*cause;
+
+	job = load("{ \"name\": \"j\", \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"Review: {{text}}\", \"target\": \"label\","
+	    " \"metric\": \"exact\" }, \"seed_prompts\": [\"Classify.\"],"
+	    " \"backends\": { \"s\": { \"type\": \"sim\" } },"
+	    " \"roles\": { \"target\": \"s\" } }", NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->task.placement, PLACE_SYSTEM);
+	ck_assert(job->alpha == 0.05);
+	ck_assert(job->min_delta == 0);
+	ck_assert_int_eq(job->cache, CACHE_ON);
+	ck_assert_int_eq((int)job->seed, 1);
+	ck_assert(job->task.split[1] == 0.5);
+	job_build_request(job, "Classify.", job->task.dataset, 0, &req);
+	ck_assert_uint_eq(req.nmsgs, 2);
+	ck_assert_int_eq(req.msgs[0].role, MSG_SYSTEM);
+	ck_assert_str_eq(req.msgs[0].content, "Classify.");
+	ck_assert_int_eq(req.msgs[1].role, MSG_USER);
+	ck_assert_str_eq(req.msgs[1].content, "Review: good");
+	model_req_release(&req);
+	job_free(job);
+
+	job = load("{ \"name\": \"j\", \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"{{prompt}}\\n{{text}}\", \"target\": \"label\","
+	    " \"metric\": \"exact\" }, \"seed_prompts\": [\"Classify.\"],"
+	    " \"backends\": { \"s\": { \"type\": \"sim\" } },"
+	    " \"roles\": { \"target\": \"s\" }, \"cache\": \"read\","
+	    " \"budget\": { \"max_calls\": 5, \"deadline\": \"1h30m\" } }",
+	    NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->task.placement, PLACE_INLINE);
+	ck_assert_int_eq(job->cache, CACHE_READ);
+	ck_assert_int_eq((int)job->budget.max_calls, 5);
+	ck_assert(job->budget.deadline == 5400);
+	job_build_request(job, "Classify.", job->task.dataset, 1, &req);
+	ck_assert_uint_eq(req.nmsgs, 1);
+	ck_assert_str_eq(req.msgs[0].content, "Classify.\nbad");
+	model_req_release(&req);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_placement_conflict)
+{
+	struct job	*job;
+	char		*cause;
+
+	job = load("{ \"name\": \"j\", \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"{{text}}\", \"prompt\": \"inline\","
+	    " \"target\": \"label\", \"metric\": \"exact\" },"
+	    " \"seed_prompts\": [\"x\"], \"backends\": { \"s\": { \"type\":"
+	    " \"sim\" } }, \"roles\": { \"target\": \"s\" } }", NULL, &cause);
+	ck_assert_ptr_null(job);
+	ck_assert_ptr_nonnull(strstr(cause, "task.input: the prompt is placed "
+	    "inline but the template has no {{prompt}}"));
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_durations)
+{
+	double	d;
+
+	ck_assert_int_eq(duration_parse("90", &d), 0);
+	ck_assert(d == 90);
+	ck_assert_int_eq(duration_parse("90s", &d), 0);
+	ck_assert(d == 90);
+	ck_assert_int_eq(duration_parse("2d3h", &d), 0);
+	ck_assert(d == 2 * 86400 + 3 * 3600);
+	ck_assert_int_eq(duration_parse("1.5h", &d), 0);
+	ck_assert(d == 5400);
+	ck_assert_int_eq(duration_parse("", &d), -1);
+	ck_assert_int_eq(duration_parse("soon", &d), -1);
+	ck_assert_int_eq(duration_parse("5x", &d), -1);
+	ck_assert_int_eq(duration_parse("1h30", &d), -1);
+	ck_assert_int_eq(duration_parse("-5", &d), -1);
+}
+END_TEST
+
+START_TEST(test_conf_backends)
+{
+	struct conf	*conf;
+	struct job	*job;
+	char		*p, *cause = NULL;
+
+	p = write_file("promptd.conf", "// shared backends\n{\n"
+	    "  \"database\": \"state/x.db\",\n"
+	    "  \"prices\": { \"m1\": { \"input\": 1.5, \"output\": 3 } },\n"
+	    "  \"backends\": { \"shared\": { \"type\": \"sim\", \"model\": "
+	    "\"m1\" },\n    \"priced\": { \"type\": \"sim\", \"model\": \"m1\","
+	    " \"price\": { \"input\": 9, \"output\": 9 } } }\n}\n");
+	conf = conf_load(p, &cause);
+	ck_assert_msg(conf != NULL, "%s", cause);
+	free(p);
+	ck_assert_uint_eq(conf->nbackends, 2);
+	ck_assert(conf->backends[0]->price_in == 1.5);
+	ck_assert(conf->backends[0]->price_out == 3);
+	ck_assert(conf->backends[1]->price_in == 9);
+	p = xasprintf("%s/state/x.db", tmp);
+	ck_assert_str_eq(conf->database, p);
+	free(p);
+	ck_assert(backend_cost(conf->backends[0], 1000000, 500000) == 3.0);
+
+	job = load("{ \"name\": \"j\", \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"{{text}}\", \"target\": \"label\", \"metric\":"
+	    " \"exact\" }, \"seed_prompts\": [\"x\"], \"roles\": { \"target\":"
+	    " \"shared\", \"judge\": \"priced\" } }", conf, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_ptr_eq(job->roles[ROLE_TARGET], conf->backends[0]);
+	ck_assert_ptr_eq(job->roles[ROLE_JUDGE], conf->backends[1]);
+	job_free(job);
+
+	/* Without the configuration, the same job names unknown backends. */
+	job = load("{ \"name\": \"j\", \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"{{text}}\", \"target\": \"label\", \"metric\":"
+	    " \"exact\" }, \"seed_prompts\": [\"x\"], \"roles\": { \"target\":"
+	    " \"shared\" } }", NULL, &cause);
+	ck_assert_ptr_null(job);
+	ck_assert_ptr_nonnull(strstr(cause, "no backend named 'shared' (none "
+	    "are defined"));
+	free(cause);
+	cause = NULL;
+	conf_free(conf);
+
+	/* An explicit configuration file must exist. */
+	p = xasprintf("%s/missing.conf", tmp);
+	ck_assert_ptr_null(conf_load(p, &cause));
+	ck_assert_ptr_nonnull(strstr(cause, "missing.conf"));
+	free(cause);
+	free(p);
+}
+END_TEST
+
+START_TEST(test_conf_default_missing)
+{
+	struct conf	*conf;
+	char		*cause = NULL;
+
+	setenv("XDG_CONFIG_HOME", tmp, 1);
+	setenv("HOME", tmp, 1);
+	unsetenv("PROMPTD_CONF");
+	conf = conf_load(NULL, &cause);
+	if (access("/etc/promptd.conf", F_OK) != 0) {
+		ck_assert_ptr_nonnull(conf);
+		ck_assert_ptr_null(conf->path);
+		ck_assert_uint_eq(conf->nbackends, 0);
+	}
+	conf_free(conf);
+	free(cause);
+}
+END_TEST
+
+struct man_check {
+	char	*page;
+	int	 missing;
+};
+
+static void
+man_has_key(const char *path, void *arg)
+{
+	struct man_check	*mc = arg;
+	char			*needle;
+
+	needle = xasprintf("\n.It Ic %s ", path);
+	if (strstr(mc->page, needle) == NULL) {
+		free(needle);
+		needle = xasprintf("\n.It Ic %s\n", path);
+	}
+	if (strstr(mc->page, needle) == NULL) {
+		fprintf(stderr, "promptd-job(5) does not document '%s'\n",
+		    path);
+		mc->missing++;
+	}
+	free(needle);
+}
+
+START_TEST(test_man_documents_every_key)
+{
+	struct man_check	 mc;
+	char			*p, *cause = NULL;
+
+	p = xasprintf("%s/man/promptd-job.5", TEST_SRCDIR);
+	ck_assert_int_eq(file_read(p, 1 << 20, &mc.page, NULL, &cause), 0);
+	mc.missing = 0;
+	job_foreach_key(man_has_key, &mc);
+	ck_assert_int_eq(mc.missing, 0);
+	free(mc.page);
+	free(p);
+}
+END_TEST
+
+static Suite *
+job_suite(void)
+{
+	Suite	*s = suite_create("job");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_examples_load);
+	tcase_add_test(tc, test_defaults_and_requests);
+	tcase_add_test(tc, test_placement_conflict);
+	tcase_add_test(tc, test_durations);
+	tcase_add_test(tc, test_conf_backends);
+	tcase_add_test(tc, test_conf_default_missing);
+	tcase_add_test(tc, test_man_documents_every_key);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(job_suite)
