@@ -1,6 +1,382 @@
-/* Placeholder: these tests are not yet written (exit 77 is a skip). */
-int
-main(void)
+/* Tests for the engine: cache hits, budgets that stop exactly, error
+ * recording, judge scoring, and rollback when a callback fails. */
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "backend.h"
+#include "check_common.h"
+#include "dataset.h"
+#include "engine.h"
+#include "job.h"
+#include "store.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static char		*tmp;
+static char		*dbpath;
+static struct store	*store;
+static int		 fail_calls;
+
+static int
+fail_call(struct backend *b, const struct model_req *req,
+    struct model_resp *resp, char **cause)
 {
-	return 77;
+	fail_calls++;
+	return cause_set(cause, "server said no");
 }
+
+static const struct backend_ops fail_ops = {
+	.name = "failing",
+	.call = fail_call,
+};
+
+static void
+setup(void)
+{
+	FILE	*f;
+	char	*p, *cause = NULL;
+	int	 i;
+
+	tmp = check_tmpdir();
+	p = xasprintf("%s/data.jsonl", tmp);
+	f = fopen(p, "w");
+	for (i = 0; i < 40; i++)
+		fprintf(f, "{\"text\": \"review number %d was %s\", "
+		    "\"label\": \"%s\"}\n", i, i % 2 ? "awful" : "lovely",
+		    i % 2 ? "negative" : "positive");
+	fclose(f);
+	free(p);
+	dbpath = xasprintf("%s/t.db", tmp);
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	fail_calls = 0;
+}
+
+static void
+teardown(void)
+{
+	char	*cmd = xasprintf("rm -rf '%s'", tmp);
+
+	store_close(store);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmp);
+	free(cmd);
+	free(dbpath);
+	free(tmp);
+}
+
+static struct job *
+load_job(const char *extra, const char *metric)
+{
+	struct job	*job;
+	char		*p, *text, *cause = NULL;
+	FILE		*f;
+
+	text = xasprintf("{ \"name\": \"t\", \"task\": { \"dataset\": "
+	    "\"data.jsonl\", \"input\": \"Review: {{text}}\", %s \"metric\": "
+	    "%s, \"splits\": { \"train\": 0, \"dev\": 1, \"test\": 0 } },"
+	    " \"seed_prompts\": [\"Classify the review.\"], \"backends\": {"
+	    " \"s\": { \"type\": \"sim\", \"price\": { \"input\": 1, \"output\":"
+	    " 2 } } }, \"roles\": { \"target\": \"s\", \"judge\": \"s\" } %s }",
+	    strcmp(metric, "\"judge\"") == 0 ? "" : "\"target\": \"label\",",
+	    metric, extra);
+	p = xasprintf("%s/job.json", tmp);
+	f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+	job = job_load(p, NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	free(text);
+	free(p);
+	return job;
+}
+
+static void
+observe(struct job *job)
+{
+	const char	*inputs[] = { "text" };
+	struct backend	*b = job->roles[ROLE_TARGET];
+
+	if (b->ops->observe != NULL)
+		b->ops->observe(b, job->task.dataset, inputs, 1,
+		    job->task.target);
+}
+
+/* Runs the job's first seed on every example; returns items scored. */
+static size_t
+run_eval(struct job *job, struct engine **ep, size_t *failed, char **err)
+{
+	struct eval_item	*items;
+	struct engine		*e;
+	char			*cause = NULL;
+	size_t			 i, n = job->task.dataset->n, done = 0;
+	int64_t			 job_id, ds, run, cand;
+	int			 changed;
+
+	job_id = store_job_put(store, job->name, "{}", &cause);
+	ck_assert_msg(job_id > 0, "%s", cause);
+	ds = store_dataset_snapshot(store, job_id, job->task.dataset, &changed,
+	    &cause);
+	ck_assert_msg(ds > 0, "%s", cause);
+	run = store_run_new(store, job_id, "eval", ds, &cause);
+	cand = store_candidate_put(store, job_id, job->seeds[0], "seed",
+	    &cause);
+	ck_assert(run > 0 && cand > 0);
+	e = engine_new(store, run, &job->budget, job->cache);
+	items = xcalloc(n, sizeof *items);
+	for (i = 0; i < n; i++) {
+		items[i].prompt = job->seeds[0];
+		items[i].candidate = cand;
+		items[i].example = i;
+	}
+	ck_assert_int_eq(engine_eval(e, job, items, n, &cause), 0);
+	*failed = 0;
+	for (i = 0; i < n; i++) {
+		if (items[i].done) {
+			ck_assert(items[i].score >= 0 && items[i].score <= 1);
+			done++;
+		} else {
+			(*failed)++;
+			if (err != NULL && *err == NULL)
+				*err = xstrdup(items[i].error);
+		}
+	}
+	eval_items_release(items, n);
+	free(items);
+	*ep = e;
+	return done;
+}
+
+static long long
+count(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	long long	 n = -1;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+START_TEST(test_cache_second_run_is_free)
+{
+	struct job		*job = load_job("", "\"exact\"");
+	struct engine		*e;
+	struct run_totals	 t;
+	size_t			 failed;
+
+	observe(job);
+	ck_assert_uint_eq(run_eval(job, &e, &failed, NULL), 40);
+	engine_totals(e, &t);
+	ck_assert_int_eq((int)t.calls, 40);
+	ck_assert_int_eq((int)t.hits, 0);
+	ck_assert(t.tokens > 0 && t.dollars > 0);
+	engine_free(e);
+	ck_assert_uint_eq(run_eval(job, &e, &failed, NULL), 40);
+	engine_totals(e, &t);
+	ck_assert_int_eq((int)t.calls, 0);
+	ck_assert_int_eq((int)t.hits, 40);
+	ck_assert(t.dollars == 0);
+	engine_free(e);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'ok'"), 40);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'hit'"), 40);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations"), 80);
+	ck_assert_int_eq(count("SELECT count(*) FROM cache"), 40);
+	/* Every evaluation points at the call it came from. */
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations e JOIN calls "
+	    "c ON c.id = e.call_id"), 80);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_cache_modes)
+{
+	struct job		*job = load_job(", \"cache\": \"read\"",
+				    "\"exact\"");
+	struct engine		*e;
+	struct run_totals	 t;
+	size_t			 failed;
+
+	observe(job);
+	run_eval(job, &e, &failed, NULL);
+	engine_free(e);
+	run_eval(job, &e, &failed, NULL);
+	engine_totals(e, &t);
+	ck_assert_int_eq((int)t.calls, 40);	/* nothing was written */
+	engine_free(e);
+	ck_assert_int_eq(count("SELECT count(*) FROM cache"), 0);
+	job->cache = CACHE_ON;
+	run_eval(job, &e, &failed, NULL);
+	engine_free(e);
+	job->cache = CACHE_OFF;
+	run_eval(job, &e, &failed, NULL);
+	engine_totals(e, &t);
+	ck_assert_int_eq((int)t.calls, 40);	/* the cache was not read */
+	engine_free(e);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_budget_stops_exactly)
+{
+	struct job		*job = load_job(", \"budget\": { \"max_calls\": "
+				    "7 }", "\"exact\"");
+	struct engine		*e;
+	struct run_totals	 t;
+	size_t			 failed;
+	char			*err = NULL;
+
+	observe(job);
+	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 7);
+	ck_assert_uint_eq(failed, 33);
+	ck_assert_str_eq(err, "budget exhausted: max_calls reached");
+	engine_totals(e, &t);
+	ck_assert_int_eq((int)t.calls, 7);
+	ck_assert_int_eq(engine_stopped(e), ENGINE_MAX_CALLS);
+	engine_free(e);
+	free(err);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls"), 7);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations"), 7);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_backend_errors_are_recorded)
+{
+	struct job		*job = load_job("", "\"exact\"");
+	struct backend		 fb;
+	struct engine		*e;
+	size_t			 failed;
+	char			*err = NULL;
+
+	memset(&fb, 0, sizeof fb);
+	fb.ops = &fail_ops;
+	fb.name = "bad";
+	fb.model = "m";
+	job->roles[ROLE_TARGET] = &fb;
+	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 0);
+	ck_assert_uint_eq(failed, 40);
+	ck_assert_str_eq(err, "server said no");
+	ck_assert_int_eq(fail_calls, 40);
+	engine_free(e);
+	free(err);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'error' AND error = 'server said no'"), 40);
+	ck_assert_int_eq(count("SELECT count(*) FROM cache"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations"), 0);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_judge_metric)
+{
+	struct job		*job = load_job("", "\"judge\"");
+	struct engine		*e;
+	struct run_totals	 t;
+	size_t			 failed;
+	char			*err = NULL;
+
+	observe(job);
+	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 40);
+	engine_totals(e, &t);
+	/* One target call and one rubric call per example. */
+	ck_assert_int_eq((int)t.calls, 80);
+	engine_free(e);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE role = "
+	    "'judge'"), 40);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations WHERE "
+	    "feedback IS NOT NULL"), 40);
+	free(err);
+	job_free(job);
+}
+END_TEST
+
+static int
+refuse(void *arg, const struct engine_result *res, char **cause)
+{
+	return cause_set(cause, "callback refused");
+}
+
+START_TEST(test_callback_error_rolls_back)
+{
+	struct job		*job = load_job("", "\"exact\"");
+	struct engine		*e;
+	struct model_req	 req;
+	char			*cause = NULL;
+
+	observe(job);
+	e = engine_new(store, 0, NULL, CACHE_ON);
+	job_build_request(job, "x", job->task.dataset, 0, &req);
+	engine_submit(e, job->roles[ROLE_TARGET], &req, refuse, NULL);
+	ck_assert_int_eq(engine_run(e, &cause), -1);
+	ck_assert_str_eq(cause, "callback refused");
+	free(cause);
+	engine_free(e);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM cache"), 0);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_request_keys)
+{
+	struct job		*job = load_job("", "\"exact\"");
+	struct model_req	 a, b;
+	char			 ka[65], kb[65];
+
+	job_build_request(job, "x", job->task.dataset, 0, &a);
+	job_build_request(job, "x", job->task.dataset, 0, &b);
+	model_req_key(job->roles[ROLE_TARGET], &a, ka);
+	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	ck_assert_str_eq(ka, kb);
+	/* The sample index only matters when sampling is random. */
+	b.sample = 3;
+	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	ck_assert_str_eq(ka, kb);
+	a.temperature = b.temperature = 0.7;
+	model_req_key(job->roles[ROLE_TARGET], &a, ka);
+	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	ck_assert_str_ne(ka, kb);
+	model_req_release(&a);
+	model_req_release(&b);
+	job_build_request(job, "y", job->task.dataset, 0, &a);
+	job_build_request(job, "x", job->task.dataset, 0, &b);
+	model_req_key(job->roles[ROLE_TARGET], &a, ka);
+	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	ck_assert_str_ne(ka, kb);
+	model_req_release(&a);
+	model_req_release(&b);
+	job_free(job);
+}
+END_TEST
+
+static Suite *
+engine_suite(void)
+{
+	Suite	*s = suite_create("engine");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_cache_second_run_is_free);
+	tcase_add_test(tc, test_cache_modes);
+	tcase_add_test(tc, test_budget_stops_exactly);
+	tcase_add_test(tc, test_backend_errors_are_recorded);
+	tcase_add_test(tc, test_judge_metric);
+	tcase_add_test(tc, test_callback_error_rolls_back);
+	tcase_add_test(tc, test_request_keys);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(engine_suite)
