@@ -21,7 +21,7 @@
 #define JSON_FEEDBACK_MAX	5
 
 struct json_opts {
-	char	**fields;	/* NULL: every field of the expected object */
+	char	**fields;	/* NULL: all of the expected object's */
 	size_t	  nfields;
 };
 
@@ -287,7 +287,8 @@ json_score(const struct metric *m, const char *output,
 
 	if (expected == NULL) {
 		if (feedback != NULL)
-			*feedback = xstrdup("the example has no expected value");
+			*feedback = xstrdup("the example has no expected "
+			    "value");
 		return 0;
 	}
 	/* A CSV cell holds the expected object as JSON text. */

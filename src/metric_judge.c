@@ -15,8 +15,8 @@
 #include "xmalloc.h"
 
 #define JUDGE_DEFAULT_RUBRIC						\
-	"- Correct: the response answers the input accurately, with no "	\
-	"factual or logical errors.\n"					\
+	"- Correct: the response answers the input accurately, with "	\
+	"no factual or logical errors.\n"				\
 	"- Complete: it addresses every part of the input.\n"		\
 	"- Clear: it is well organized and easy to follow.\n"		\
 	"- Concise: it has no padding, repetition or irrelevant content."

@@ -174,7 +174,8 @@ number_score(const struct metric *m, const char *output,
 
 	if (expected == NULL) {
 		if (feedback != NULL)
-			*feedback = xstrdup("the example has no expected value");
+			*feedback = xstrdup("the example has no expected "
+			    "value");
 		return 0;
 	}
 	if (cJSON_IsNumber(expected))
@@ -183,8 +184,8 @@ number_score(const struct metric *m, const char *output,
 	    !number_last(expected->valuestring, &want)) {
 		if (feedback != NULL) {
 			q = json_text(expected);
-			*feedback = xasprintf("the expected value '%s' is not a "
-			    "number", q);
+			*feedback = xasprintf("the expected value '%s' is "
+			    "not a number", q);
 			free(q);
 		}
 		return 0;

@@ -37,7 +37,7 @@ struct text_match {
 };
 
 struct text_regex {
-	pcre2_code	*re;		/* NULL when the pattern is a template */
+	pcre2_code	*re;		/* NULL for a template */
 	char		*pattern;
 	int		 full;
 };
@@ -367,7 +367,8 @@ text_match_score(const struct metric *m, const char *output,
 
 	if (expected == NULL) {
 		if (feedback != NULL)
-			*feedback = xstrdup("the example has no expected value");
+			*feedback = xstrdup("the example has no expected "
+			    "value");
 		return 0;
 	}
 	text_expected(expected, &l);
@@ -710,7 +711,8 @@ text_f1_score(const struct metric *m, const char *output,
 
 	if (expected == NULL) {
 		if (feedback != NULL)
-			*feedback = xstrdup("the example has no expected value");
+			*feedback = xstrdup("the example has no expected "
+			    "value");
 		return 0;
 	}
 	text_expected(expected, &l);
@@ -832,7 +834,8 @@ text_set_score(const struct metric *m, const char *output,
 
 	if (expected == NULL) {
 		if (feedback != NULL)
-			*feedback = xstrdup("the example has no expected value");
+			*feedback = xstrdup("the example has no expected "
+			    "value");
 		return 0;
 	}
 	if (cJSON_IsArray(expected)) {

@@ -896,7 +896,7 @@ judge_parse(struct metric *m, const char *reply, int reversed,
 }
 
 #define ASSERT_JUDGE(m, reply, rev, want) do {				\
-	char	*r_ = NULL, *c_ = NULL;					\
+	char	*r_ = NULL, *c_ = NULL;				\
 	double	 s_ = judge_parse((m), (reply), (rev), &r_, &c_);	\
 	ck_assert_msg(fabs(s_ - (want)) < 1e-9, "'%s': %g, want %g (%s)", \
 	    (reply), s_, (double)(want), c_ != NULL ? c_ : "");	\
