@@ -97,4 +97,31 @@ cJSON		*metric_judge_messages(const struct metric *, const char *input,
 int		 metric_judge_parse(const struct metric *, const char *reply,
 		    int reversed, double *score, char **rationale, char **cause);
 
+/*
+ * Shared by the metric_*.c files, not by the rest of the program.
+ */
+extern const struct metric_ops metric_exact_ops;
+extern const struct metric_ops metric_contains_ops;
+extern const struct metric_ops metric_regex_ops;
+extern const struct metric_ops metric_f1_ops;
+extern const struct metric_ops metric_set_ops;
+extern const struct metric_ops metric_number_ops;
+extern const struct metric_ops metric_json_ops;
+extern const struct metric_ops metric_judge_ops;
+
+/*
+ * Compiles a UTF-8 pattern (len bytes) with PCRE2_UTF plus flags and
+ * returns the pcre2_code (the caller's to free with pcre2_code_free()).
+ * On failure returns NULL, sets *erroff to the offset in the pattern and
+ * *cause to PCRE2's message (allocated).
+ */
+void		*metric_regex_new(const char *pattern, size_t len,
+		    unsigned int flags, size_t *erroff, char **cause);
+/*
+ * An allocated copy of s for feedback: at most about 80 bytes, cut on a
+ * character boundary with "..." added, line breaks and tabs turned into
+ * spaces.
+ */
+char		*metric_quote(const char *s);
+
 #endif
