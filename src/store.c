@@ -249,8 +249,8 @@ static const struct {
 	[STMT_CACHE_GET] = { "read cache",
 	    "SELECT response FROM cache WHERE key = ?1" },
 	[STMT_CACHE_PUT] = { "write cache",
-	    "INSERT OR IGNORE INTO cache (key, response, created)"
-	    " VALUES (?1, ?2, ?3)" },
+	    "INSERT INTO cache (key, response, created) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (key) DO NOTHING" },
 	[STMT_CALL_ADD] = { "add call",
 	    "INSERT INTO calls (run_id, backend, model, role, cache_key,"
 	    " attempt, cached, prompt_tokens, completion_tokens, cost, latency,"
