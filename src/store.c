@@ -302,9 +302,9 @@ stmt_get(struct store *s, enum stmt id, char **cause)
 /*
  * Prepares (once) and binds statement id.  Each character of fmt binds
  * the next parameter: 'n' an int, 'N' an int where 0 binds NULL, 'i' an
- * int64_t, 'I' an int64_t row id
- * where 0 binds NULL, 'd' a double, 't' a string (NULL binds NULL; it is
- * borrowed until the statement is reset).
+ * int64_t, 'I' an int64_t row id where 0 binds NULL, 'd' a double, 't' a
+ * string (NULL binds NULL; it is borrowed until the statement is reset).
+ * Callers must pass exactly these types: the compiler cannot check them.
  */
 static sqlite3_stmt *
 stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
