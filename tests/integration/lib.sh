@@ -23,12 +23,12 @@ expect_contains() {
 # expect_status N COMMAND...: runs the command, output in $TMP/out and
 # $TMP/err, and checks its exit status.
 expect_status() {
-	want=$1
+	_want=$1
 	shift
 	"$@" >"$TMP/out" 2>"$TMP/err"
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		fail "exit $got (wanted $want): $*"
+	_got=$?
+	if [ "$_got" -ne "$_want" ]; then
+		fail "exit $_got (wanted $_want): $*"
 		sed 's/^/  err| /' "$TMP/err" >&2
 	fi
 }
