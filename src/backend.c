@@ -122,6 +122,8 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 	if (ops->init != NULL && ops->init(b, doc, conf, path) != 0 &&
 	    doc->nerrors == nerr)
 		jv_error(doc, conf, path, "invalid %s backend", ops->name);
+	if (b->identity == NULL)
+		b->identity = xstrdup(ops->name);
 	if (doc->nerrors != nerr) {
 		backend_free(b);
 		return NULL;
@@ -137,6 +139,7 @@ backend_free(struct backend *b)
 	if (b->ops->free != NULL)
 		b->ops->free(b);
 	free(b->name);
+	free(b->identity);
 	free(b->model);
 	free(b);
 }
@@ -222,7 +225,7 @@ model_req_key(const struct backend *b, const struct model_req *req,
 	temp = req->temperature >= 0 ? req->temperature : b->temperature;
 	maxtok = req->max_tokens > 0 ? req->max_tokens : b->max_tokens;
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "type", b->ops->name);
+	cJSON_AddStringToObject(o, "backend", b->identity);
 	cJSON_AddStringToObject(o, "model", b->model);
 	cJSON_AddStringToObject(o, "kind", req->kind == REQ_CHAT ? "chat" :
 	    "embed");

@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 struct dataset;
+struct http_req;
 struct jdoc;
 
 enum msg_role {
@@ -68,6 +69,17 @@ struct backend_ops {
 	int	(*call)(struct backend *, const struct model_req *,
 		    struct model_resp *, char **cause);
 	/*
+	 * HTTP backends: build the request (URL relative to the base URL,
+	 * headers, JSON body) and parse the reply.  parse() is given every
+	 * reply, including error statuses: for those it returns -1 with the
+	 * provider's error message turned into one clear *cause.
+	 */
+	int	(*build)(struct backend *, const struct model_req *,
+		    struct http_req *, char **cause);
+	int	(*parse)(struct backend *, const struct model_req *, long status,
+		    const char *body, size_t len, struct model_resp *,
+		    char **cause);
+	/*
 	 * Simulators only (NULL elsewhere): learn the task's examples so the
 	 * simulated world can answer them.  inputs are the fields the
 	 * template shows; target is the expected-answer field or NULL.
@@ -80,6 +92,9 @@ struct backend_ops {
 struct backend {
 	const struct backend_ops *ops;
 	char		*name;		/* as named in the configuration */
+	char		*identity;	/* what else makes answers differ: the
+					 * type and base URL or seed; part of
+					 * every cache key, never a secret */
 	char		*model;
 	double		 price_in;	/* dollars per million input tokens */
 	double		 price_out;	/* dollars per million output tokens */
