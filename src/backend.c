@@ -134,8 +134,13 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 void
 backend_free(struct backend *b)
 {
+	size_t	i;
+
 	if (b == NULL)
 		return;
+	for (i = 0; i < b->nurls; i++)
+		free(b->urls[i]);
+	free(b->urls);
 	if (b->ops->free != NULL)
 		b->ops->free(b);
 	free(b->name);

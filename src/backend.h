@@ -96,6 +96,8 @@ struct backend {
 					 * type and base URL or seed; part of
 					 * every cache key, never a secret */
 	char		*model;
+	char		**urls;		/* HTTP: base URLs, used in turn */
+	size_t		 nurls;
 	double		 price_in;	/* dollars per million input tokens */
 	double		 price_out;	/* dollars per million output tokens */
 	double		 temperature;	/* default, or -1 for the server's */
