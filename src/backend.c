@@ -19,7 +19,9 @@ const struct backend_ops *const backend_table[] = {
 
 static const char *const backend_common_keys[] = {
 	"type", "model", "price", "temperature", "max_tokens",
-	"max_in_flight", "requests_per_minute", "tokens_per_minute", NULL
+	"max_in_flight", "requests_per_minute", "tokens_per_minute",
+	"max_retries", "retry_base", "retry_cap", "timeout", "connect_timeout",
+	"max_response_bytes", NULL
 };
 
 const struct backend_ops *
@@ -96,6 +98,12 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 	b->name = xstrdup(name);
 	b->temperature = -1;
 	b->max_in_flight = 8;
+	b->max_retries = 4;
+	b->retry_base = 0.5;
+	b->retry_cap = 30;
+	b->timeout = 120;
+	b->connect_timeout = 10;
+	b->max_response = 8 << 20;
 	jv_string(doc, conf, path, "model", 0, &model);
 	b->model = xstrdup(model != NULL ? model : ops->name);
 	jv_number(doc, conf, path, "temperature", 0, 0, 2, &b->temperature);
@@ -109,6 +117,16 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 	if (jv_int(doc, conf, path, "tokens_per_minute", 0, 1, 1000000000,
 	    &ll) == 1)
 		b->tokens_per_minute = (int)ll;
+	if (jv_int(doc, conf, path, "max_retries", 0, 0, 100, &ll) == 1)
+		b->max_retries = (int)ll;
+	jv_number(doc, conf, path, "retry_base", 0, 0, 3600, &b->retry_base);
+	jv_number(doc, conf, path, "retry_cap", 0, 0, 86400, &b->retry_cap);
+	jv_number(doc, conf, path, "timeout", 0, 0.001, 86400, &b->timeout);
+	jv_number(doc, conf, path, "connect_timeout", 0, 0.001, 3600,
+	    &b->connect_timeout);
+	if (jv_int(doc, conf, path, "max_response_bytes", 0, 1024,
+	    (long long)1 << 40, &ll) == 1)
+		b->max_response = ll;
 	if ((price = jv_get(doc, conf, path, "price", JV_OBJECT, 0)) != NULL) {
 		static const char *const price_keys[] = { "input", "output",
 		    NULL };

@@ -105,7 +105,23 @@ struct backend {
 	int		 max_in_flight;
 	int		 requests_per_minute;
 	int		 tokens_per_minute;
+	int		 max_retries;	/* after the first attempt */
+	double		 retry_base;	/* seconds, first backoff ceiling */
+	double		 retry_cap;	/* seconds, largest backoff */
+	double		 timeout;	/* seconds for a whole request */
+	double		 connect_timeout;
+	long long	 max_response;	/* bytes */
 	void		*data;		/* the type's own state */
+
+	/*
+	 * Run-time state, shared by every engine that uses this backend so
+	 * that its limits hold across jobs.
+	 */
+	int		 in_flight;
+	double		 rpm_level;	/* token buckets, refilled by time */
+	double		 tpm_level;
+	double		 bucket_at;
+	size_t		 next_url;	/* replicas are used in turn */
 };
 
 extern const struct backend_ops *const backend_table[];

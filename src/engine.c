@@ -1,10 +1,14 @@
 /*
- * The engine: cache, budget, accounting and callbacks for model calls,
- * and prompt evaluation on top of them.
+ * The engine: cache, budget, limits, retries, accounting and callbacks for
+ * model calls, and prompt evaluation on top of them.
  *
- * Requests are carried out in submission order.  In-process backends
- * answer at once; HTTP backends will be driven by one libcurl multi
- * handle behind the same queue.
+ * A request waits in the pending list until its backend has room (in
+ * flight, requests per minute, tokens per minute) and its retry time has
+ * come.  Identical requests (same cache key) are coalesced: the first
+ * one is sent and the others wait for its answer.  In-process backends
+ * answer at once; HTTP backends go through one libcurl multi handle.
+ * Every attempt is a row in calls; a final answer's row, its cache entry
+ * and whatever the callback stores are one transaction.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +17,7 @@
 #include "backend.h"
 #include "dataset.h"
 #include "engine.h"
+#include "http.h"
 #include "jsonc.h"
 #include "log.h"
 #include "metric.h"
@@ -21,10 +26,18 @@
 #include "xmalloc.h"
 
 struct engine_req {
+	struct engine		*engine;
 	struct backend		*backend;
 	struct model_req	 req;
 	engine_done_fn		*done;
 	void			*arg;
+	char			 key[65];
+	int			 attempt;	/* attempts made so far */
+	int			 looked_up;	/* cache already consulted */
+	double			 not_before;	/* monotonic seconds */
+	double			 started;
+	long long		 reserved;	/* tokens held in the bucket */
+	struct engine_req	*waiters;	/* coalesced duplicates */
 	struct engine_req	*next;
 };
 
@@ -34,12 +47,19 @@ struct engine {
 	const struct budget	*budget;
 	enum cache_mode		 cache;
 	double			 started;
-	struct engine_req	*head;
-	struct engine_req	*tail;
+	struct http		*http;
+	int			 own_http;
+	struct engine_req	*pending;	/* in submission order */
+	struct engine_req	*pending_tail;
+	struct engine_req	*flying;	/* sent, not answered */
 	size_t			 queued;
+	size_t			 nflying;
 	size_t			 finished;
 	struct run_totals	 totals;
 	enum engine_stop	 stop;
+	struct rng		 rng;		/* backoff jitter */
+	int			 failed;	/* a callback failed */
+	char			*cause;
 	engine_progress_fn	*progress;
 	void			*progress_arg;
 };
@@ -56,27 +76,54 @@ engine_new(struct store *store, int64_t run, const struct budget *budget,
 	e->budget = budget;
 	e->cache = cache;
 	e->started = time_mono();
+	rng_seed(&e->rng, (uint64_t)run, 0x656e67696e65ULL);
 	return e;
+}
+
+void
+engine_set_http(struct engine *e, struct http *h)
+{
+	if (e->own_http)
+		http_free(e->http);
+	e->http = h;
+	e->own_http = 0;
 }
 
 static void
 engine_req_free(struct engine_req *r)
 {
+	struct engine_req	*w, *next;
+
+	for (w = r->waiters; w != NULL; w = next) {
+		next = w->next;
+		engine_req_free(w);
+	}
 	model_req_release(&r->req);
 	free(r);
+}
+
+static void
+engine_list_free(struct engine_req *r)
+{
+	struct engine_req	*next;
+
+	for (; r != NULL; r = next) {
+		next = r->next;
+		engine_req_free(r);
+	}
 }
 
 void
 engine_free(struct engine *e)
 {
-	struct engine_req	*r, *next;
-
 	if (e == NULL)
 		return;
-	for (r = e->head; r != NULL; r = next) {
-		next = r->next;
-		engine_req_free(r);
-	}
+	/* Transfers still under way are abandoned with the handle. */
+	if (e->own_http)
+		http_free(e->http);
+	engine_list_free(e->pending);
+	engine_list_free(e->flying);
+	free(e->cause);
 	free(e);
 }
 
@@ -94,16 +141,18 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	struct engine_req	*r;
 
 	r = xcalloc(1, sizeof *r);
+	r->engine = e;
 	r->backend = b;
 	r->req = *req;
 	memset(req, 0, sizeof *req);
 	r->done = done;
 	r->arg = arg;
-	if (e->tail != NULL)
-		e->tail->next = r;
+	model_req_key(b, &r->req, r->key);
+	if (e->pending_tail != NULL)
+		e->pending_tail->next = r;
 	else
-		e->head = r;
-	e->tail = r;
+		e->pending = r;
+	e->pending_tail = r;
 	e->queued++;
 }
 
@@ -144,122 +193,482 @@ engine_stop_reason(enum engine_stop s)
 	return "unknown";
 }
 
+/* Refills a backend's token buckets for the time gone by. */
+static void
+engine_refill(struct backend *b, double now)
+{
+	double	dt;
+
+	if (b->bucket_at == 0) {
+		b->rpm_level = b->requests_per_minute;
+		b->tpm_level = b->tokens_per_minute;
+		b->bucket_at = now;
+		return;
+	}
+	dt = now - b->bucket_at;
+	b->bucket_at = now;
+	b->rpm_level += dt * b->requests_per_minute / 60.0;
+	if (b->rpm_level > b->requests_per_minute)
+		b->rpm_level = b->requests_per_minute;
+	b->tpm_level += dt * b->tokens_per_minute / 60.0;
+	if (b->tpm_level > b->tokens_per_minute)
+		b->tpm_level = b->tokens_per_minute;
+}
+
+/* Tokens a request is expected to use, for the tokens-per-minute bucket. */
+static long long
+engine_estimate(const struct engine_req *r)
+{
+	long long	n = 0;
+	size_t		i;
+
+	for (i = 0; i < r->req.nmsgs; i++)
+		n += tokens_estimate(r->req.msgs[i].content);
+	if (r->req.input != NULL)
+		n += tokens_estimate(r->req.input);
+	return n;
+}
+
 /*
- * Carries out one request: from the cache, or paid; records the call and
- * runs the callback in one transaction.
+ * Whether the backend has room for r now; if not, *wait is lowered to
+ * when it might.
  */
 static int
-engine_one(struct engine *e, struct engine_req *r, char **cause)
+engine_room(struct backend *b, const struct engine_req *r, double now,
+    double *wait)
 {
-	struct model_resp	 resp;
-	struct engine_result	 res;
-	struct call_record	 rec;
-	char			 key[65], *cached = NULL, *json, *err = NULL;
-	double			 t0;
-	int			 hit = 0, rc;
+	double	need;
 
-	memset(&resp, 0, sizeof resp);
-	memset(&res, 0, sizeof res);
+	if (b->in_flight >= b->max_in_flight)
+		return 0;
+	engine_refill(b, now);
+	if (b->requests_per_minute > 0 && b->rpm_level < 1) {
+		need = (1 - b->rpm_level) * 60.0 / b->requests_per_minute;
+		if (need < *wait)
+			*wait = need;
+		return 0;
+	}
+	if (b->tokens_per_minute > 0 && b->tpm_level < (double)r->reserved &&
+	    b->tpm_level < b->tokens_per_minute) {
+		need = ((double)r->reserved - b->tpm_level) * 60.0 /
+		    b->tokens_per_minute;
+		if (need < *wait)
+			*wait = need;
+		return 0;
+	}
+	return 1;
+}
+
+/* Writes a call row; returns its id or -1. */
+static int64_t
+engine_record(struct engine *e, struct engine_req *r, const char *status,
+    const struct model_resp *resp, double cost, double latency,
+    long http_status, const char *error)
+{
+	struct call_record	rec;
+
 	memset(&rec, 0, sizeof rec);
-	model_req_key(r->backend, &r->req, key);
 	rec.run = e->run;
 	rec.backend = r->backend->name;
 	rec.model = r->backend->model;
 	rec.role = r->req.role;
-	rec.key = key;
-	rec.attempt = 1;
+	rec.key = r->key;
+	rec.attempt = r->attempt;
+	rec.cached = strcmp(status, "hit") == 0;
+	rec.status = status;
+	rec.http_status = (int)http_status;
+	rec.error = error;
+	rec.latency = latency;
+	rec.cost = cost;
+	if (resp != NULL) {
+		rec.prompt_tokens = resp->prompt_tokens;
+		rec.completion_tokens = resp->completion_tokens;
+	}
+	return store_call_add(e->store, &rec, &e->cause);
+}
 
-	if (e->cache != CACHE_OFF) {
-		if ((hit = store_cache_get(e->store, key, &cached, cause)) < 0)
-			return -1;
-		if (hit && model_resp_from_json(cached, &resp, &err) != 0) {
-			log_warnx("ignoring cache entry %.12s: %s", key, err);
-			free(err);
-			err = NULL;
-			hit = 0;
-		}
-		free(cached);
-	}
-	t0 = time_mono();
-	if (hit) {
-		rec.cached = 1;
-		rec.status = "hit";
-		rec.prompt_tokens = resp.prompt_tokens;
-		rec.completion_tokens = resp.completion_tokens;
-		e->totals.hits++;
-	} else if ((e->stop = engine_budget_check(e)) != ENGINE_OK) {
-		res.error = engine_stop_reason(e->stop);
-		rc = r->done(r->arg, &res, cause);
-		e->finished++;
-		return rc;
-	} else {
-		if (r->backend->ops->call == NULL)
-			rc = cause_set(&err, "backend '%s' (%s) cannot be "
-			    "called in this build", r->backend->name,
-			    r->backend->ops->name);
-		else
-			rc = r->backend->ops->call(r->backend, &r->req, &resp,
-			    &err);
-		rec.latency = time_mono() - t0;
-		rec.prompt_tokens = resp.prompt_tokens;
-		rec.completion_tokens = resp.completion_tokens;
-		rec.cost = backend_cost(r->backend, resp.prompt_tokens,
-		    resp.completion_tokens);
-		rec.status = rc == 0 ? "ok" : "error";
-		rec.error = err;
-		e->totals.calls++;
-		e->totals.tokens += resp.prompt_tokens + resp.completion_tokens;
-		e->totals.dollars += rec.cost;
-	}
-
-	if (store_begin(e->store, cause) != 0)
-		goto fail;
-	if ((res.call = store_call_add(e->store, &rec, cause)) < 0)
-		goto rollback;
-	if (!hit && err == NULL && e->cache == CACHE_ON) {
-		json = model_resp_to_json(&resp);
-		rc = store_cache_put(e->store, key, json, cause);
-		free(json);
-		if (rc != 0)
-			goto rollback;
-	}
-	res.ok = err == NULL;
-	res.cached = hit;
-	res.resp = &resp;
-	res.error = err;
-	if (r->done(r->arg, &res, cause) != 0)
-		goto rollback;
-	if (store_commit(e->store, cause) != 0)
-		goto rollback;
+/* Hands a result to one request's callback; a failure stops the engine. */
+static void
+engine_callback(struct engine *e, struct engine_req *r,
+    struct engine_result *res)
+{
+	if (!e->failed && r->done(r->arg, res, &e->cause) != 0)
+		e->failed = 1;
 	e->finished++;
-	free(err);
-	model_resp_release(&resp);
-	return 0;
-rollback:
-	store_rollback(e->store);
+	if (e->progress != NULL && !e->failed)
+		e->progress(e->progress_arg, e);
+}
+
+/*
+ * The final outcome of r (and of the duplicates waiting on it): one
+ * transaction holds its call row, its cache entry and its callbacks.
+ * resp is NULL for a failure; status is the call row's status or NULL
+ * when the row was already written (a failed last attempt).
+ */
+static void
+engine_complete(struct engine *e, struct engine_req *r, const char *status,
+    const struct model_resp *resp, double cost, double latency,
+    long http_status, const char *error)
+{
+	struct engine_result	 res;
+	struct engine_req	*w;
+	char			*json;
+
+	if (e->failed)
+		return;
+	memset(&res, 0, sizeof res);
+	if (store_begin(e->store, &e->cause) != 0) {
+		e->failed = 1;
+		return;
+	}
+	res.call = 0;
+	if (status != NULL && (res.call = engine_record(e, r, status, resp,
+	    cost, latency, http_status, error)) < 0)
+		goto fail;
+	if (resp != NULL && status != NULL && strcmp(status, "ok") == 0 &&
+	    e->cache == CACHE_ON) {
+		json = model_resp_to_json(resp);
+		if (store_cache_put(e->store, r->key, json, &e->cause) != 0) {
+			free(json);
+			goto fail;
+		}
+		free(json);
+	}
+	res.ok = resp != NULL;
+	res.cached = status != NULL && strcmp(status, "hit") == 0;
+	res.resp = resp;
+	res.error = error;
+	engine_callback(e, r, &res);
+	for (w = r->waiters; w != NULL && !e->failed; w = w->next) {
+		/* A coalesced duplicate paid nothing: it counts as a hit. */
+		res.call = 0;
+		if (resp != NULL) {
+			w->attempt = 1;
+			if ((res.call = engine_record(e, w, "hit", resp, 0, 0,
+			    0, NULL)) < 0)
+				goto fail;
+			e->totals.hits++;
+		}
+		res.cached = 1;
+		engine_callback(e, w, &res);
+	}
+	if (e->failed)
+		goto fail;
+	if (store_commit(e->store, &e->cause) != 0)
+		goto fail;
+	return;
 fail:
+	e->failed = 1;
+	store_rollback(e->store);
+}
+
+static void
+engine_unfly(struct engine *e, struct engine_req *r)
+{
+	struct engine_req	**p;
+
+	for (p = &e->flying; *p != NULL; p = &(*p)->next) {
+		if (*p == r) {
+			*p = r->next;
+			r->next = NULL;
+			e->nflying--;
+			return;
+		}
+	}
+}
+
+static void
+engine_requeue(struct engine *e, struct engine_req *r, double delay)
+{
+	r->not_before = time_mono() + delay;
+	r->next = e->pending;
+	e->pending = r;
+	if (e->pending_tail == NULL)
+		e->pending_tail = r;
+	e->queued++;
+}
+
+/* How long to wait before retrying r: Retry-After, or full jitter. */
+static double
+engine_backoff(struct engine *e, const struct engine_req *r,
+    double retry_after)
+{
+	const struct backend	*b = r->backend;
+	double			 ceiling;
+
+	if (retry_after >= 0)
+		return retry_after;
+	ceiling = b->retry_base * pow(2, r->attempt - 1);
+	if (ceiling > b->retry_cap)
+		ceiling = b->retry_cap;
+	return rng_uniform(&e->rng) * ceiling;
+}
+
+static int
+engine_retryable(long status)
+{
+	return status == 0 || status == 408 || status == 409 ||
+	    status == 429 || status >= 500;
+}
+
+/* An HTTP reply (or a transport failure) for a flying request. */
+static void
+engine_http_done(void *arg, const struct http_result *hr)
+{
+	struct engine_req	*r = arg;
+	struct engine		*e = r->engine;
+	struct backend		*b = r->backend;
+	struct model_resp	 resp;
+	char			*err = NULL;
+	double			 cost;
+	int			 ok;
+
+	b->in_flight--;
+	engine_unfly(e, r);
+	memset(&resp, 0, sizeof resp);
+	if (hr->status == 0)
+		cause_set(&err, "%s: %s", b->ops->name, hr->error);
+	ok = hr->status != 0 && b->ops->parse(b, &r->req, hr->status,
+	    hr->body, hr->len, &resp, &err) == 0;
+	cost = backend_cost(b, resp.prompt_tokens, resp.completion_tokens);
+	e->totals.tokens += resp.prompt_tokens + resp.completion_tokens;
+	e->totals.dollars += cost;
+	b->tpm_level -= (double)resp.completion_tokens;
+	if (ok) {
+		engine_complete(e, r, "ok", &resp, cost, hr->seconds,
+		    hr->status, NULL);
+		engine_req_free(r);
+	} else if ((hr->status == 200 || engine_retryable(hr->status)) &&
+	    r->attempt <= b->max_retries) {
+		/* This attempt is recorded now; the request goes back. */
+		if (!e->failed && engine_record(e, r, "error", &resp, cost,
+		    hr->seconds, hr->status, err) < 0)
+			e->failed = 1;
+		log_debug("%s: attempt %d failed, retrying: %s", b->name,
+		    r->attempt, err);
+		engine_requeue(e, r, engine_backoff(e, r, hr->retry_after));
+	} else {
+		engine_complete(e, r, "error", NULL, cost, hr->seconds,
+		    hr->status, err);
+		engine_req_free(r);
+	}
 	free(err);
 	model_resp_release(&resp);
-	return -1;
+}
+
+/* Sends r (its backend has room and the budget allows it). */
+static void
+engine_start(struct engine *e, struct engine_req *r)
+{
+	struct backend		*b = r->backend;
+	struct model_resp	 resp;
+	struct http_req		 hreq;
+	struct http_opts	 opts;
+	char			*err = NULL;
+	double			 t0, cost;
+	const char		*base;
+
+	r->attempt++;
+	r->started = t0 = time_mono();
+	e->totals.calls++;
+	if (b->requests_per_minute > 0)
+		b->rpm_level -= 1;
+	if (b->tokens_per_minute > 0)
+		b->tpm_level -= (double)r->reserved;
+	if (b->ops->call != NULL) {
+		memset(&resp, 0, sizeof resp);
+		if (b->ops->call(b, &r->req, &resp, &err) == 0) {
+			cost = backend_cost(b, resp.prompt_tokens,
+			    resp.completion_tokens);
+			e->totals.tokens += resp.prompt_tokens +
+			    resp.completion_tokens;
+			e->totals.dollars += cost;
+			engine_complete(e, r, "ok", &resp, cost,
+			    time_mono() - t0, 0, NULL);
+		} else
+			engine_complete(e, r, "error", NULL, 0,
+			    time_mono() - t0, 0, err);
+		free(err);
+		model_resp_release(&resp);
+		engine_req_free(r);
+		return;
+	}
+	memset(&hreq, 0, sizeof hreq);
+	if (b->ops->build == NULL || b->nurls == 0 ||
+	    b->ops->build(b, &r->req, &hreq, &err) != 0) {
+		if (err == NULL)
+			cause_set(&err, "backend '%s' (%s) cannot be called",
+			    b->name, b->ops->name);
+		engine_complete(e, r, "error", NULL, 0, 0, 0, err);
+		free(err);
+		http_req_release(&hreq);
+		engine_req_free(r);
+		return;
+	}
+	if (e->http == NULL) {
+		e->http = http_new();
+		e->own_http = 1;
+	}
+	opts.connect_timeout = b->connect_timeout;
+	opts.timeout = b->timeout;
+	opts.low_speed_time = b->timeout;
+	opts.max_response = (size_t)b->max_response;
+	base = b->urls[b->next_url++ % b->nurls];
+	b->in_flight++;
+	r->next = e->flying;
+	e->flying = r;
+	e->nflying++;
+	http_submit(e->http, base, &hreq, &opts, engine_http_done, r);
+	http_req_release(&hreq);
+}
+
+/* Finds a flying request with the same key, to wait on its answer. */
+static struct engine_req *
+engine_twin(struct engine *e, const struct engine_req *r)
+{
+	struct engine_req	*f;
+
+	for (f = e->flying; f != NULL; f = f->next)
+		if (f->backend == r->backend && strcmp(f->key, r->key) == 0)
+			return f;
+	return NULL;
+}
+
+/* Answers r from the cache if it can; returns 1 when it did. */
+static int
+engine_try_cache(struct engine *e, struct engine_req *r)
+{
+	struct model_resp	 resp;
+	char			*cached = NULL, *err = NULL;
+	int			 hit;
+
+	r->looked_up = 1;
+	if (e->cache == CACHE_OFF)
+		return 0;
+	if ((hit = store_cache_get(e->store, r->key, &cached, &e->cause)) < 0) {
+		e->failed = 1;
+		return 1;
+	}
+	if (!hit)
+		return 0;
+	if (model_resp_from_json(cached, &resp, &err) != 0) {
+		log_warnx("ignoring cache entry %.12s: %s", r->key, err);
+		free(err);
+		free(cached);
+		return 0;
+	}
+	free(cached);
+	r->attempt = 1;
+	e->totals.hits++;
+	engine_complete(e, r, "hit", &resp, 0, 0, 0, NULL);
+	model_resp_release(&resp);
+	return 1;
+}
+
+/*
+ * Moves pending requests along: cache hits, coalescing, budget stops and
+ * sends, in submission order as far as each backend's limits allow.
+ * Returns how long until a delayed request may go (or a large number).
+ */
+static double
+engine_dispatch(struct engine *e)
+{
+	struct engine_req	**p, *r, *twin;
+	double			  now = time_mono(), wait = 3600;
+	enum engine_stop	  stop;
+
+	p = &e->pending;
+	while ((r = *p) != NULL && !e->failed) {
+		if (r->not_before > now) {
+			if (r->not_before - now < wait)
+				wait = r->not_before - now;
+			p = &r->next;
+			continue;
+		}
+		if (!r->looked_up) {
+			if (r->attempt == 0 && (twin = engine_twin(e, r)) !=
+			    NULL) {
+				*p = r->next;
+				e->queued--;
+				r->next = twin->waiters;
+				twin->waiters = r;
+				continue;
+			}
+			r->reserved = engine_estimate(r);
+			*p = r->next;
+			e->queued--;
+			if (engine_try_cache(e, r)) {
+				engine_req_free(r);
+				continue;
+			}
+			/* Not cached: put it back where it was. */
+			r->next = *p;
+			*p = r;
+			e->queued++;
+		}
+		if ((stop = engine_budget_check(e)) != ENGINE_OK) {
+			e->stop = stop;
+			*p = r->next;
+			e->queued--;
+			engine_complete(e, r, NULL, NULL, 0, 0, 0,
+			    engine_stop_reason(stop));
+			engine_req_free(r);
+			continue;
+		}
+		if (!engine_room(r->backend, r, now, &wait)) {
+			p = &r->next;
+			continue;
+		}
+		*p = r->next;
+		e->queued--;
+		engine_start(e, r);
+	}
+	/* Keep the tail pointer true after removals. */
+	e->pending_tail = NULL;
+	for (r = e->pending; r != NULL; r = r->next)
+		e->pending_tail = r;
+	return wait;
+}
+
+int
+engine_step(struct engine *e, int max_wait_ms)
+{
+	double	wait;
+	int	ms;
+
+	wait = engine_dispatch(e);
+	if (e->failed)
+		return -1;
+	if (e->pending == NULL && e->nflying == 0)
+		return 0;
+	ms = (int)ceil(wait * 1000);
+	if (ms > max_wait_ms)
+		ms = max_wait_ms;
+	if (ms < 0)
+		ms = 0;
+	if (e->nflying > 0)
+		http_perform(e->http, ms, -1);
+	else if (ms > 0 && e->http != NULL)
+		http_perform(e->http, ms, -1);
+	else if (ms > 0)
+		time_sleep((double)ms / 1000);
+	return e->failed ? -1 : 1;
 }
 
 int
 engine_run(struct engine *e, char **cause)
 {
-	struct engine_req	*r;
-	int			 rc;
+	int	rc;
 
-	while ((r = e->head) != NULL) {
-		e->head = r->next;
-		if (e->head == NULL)
-			e->tail = NULL;
-		e->queued--;
-		rc = engine_one(e, r, cause);
-		engine_req_free(r);
-		if (rc != 0)
-			return -1;
-		if (e->progress != NULL)
-			e->progress(e->progress_arg, e);
+	while ((rc = engine_step(e, 1000)) > 0)
+		;
+	if (rc < 0) {
+		if (cause != NULL) {
+			free(*cause);
+			*cause = e->cause != NULL ? xstrdup(e->cause) :
+			    xstrdup("engine stopped");
+		}
+		return -1;
 	}
 	return 0;
 }
@@ -285,7 +694,7 @@ engine_done_count(const struct engine *e)
 size_t
 engine_queued(const struct engine *e)
 {
-	return e->queued;
+	return e->queued + e->nflying;
 }
 
 /* Evaluation: one state per item, shared by its target and judge calls. */

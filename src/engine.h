@@ -55,9 +55,19 @@ void		 engine_free(struct engine *);
 void		 engine_set_progress(struct engine *, engine_progress_fn *,
 		    void *);
 
+/* Uses a shared transport instead of one of its own (the daemon's). */
+struct http;
+void		 engine_set_http(struct engine *, struct http *);
+
 /* Takes over req's contents (the caller's struct may be reused). */
 void		 engine_submit(struct engine *, struct backend *,
 		    struct model_req *, engine_done_fn *, void *arg);
+/*
+ * Moves requests along and waits at most max_wait_ms for replies.
+ * Returns 1 while work remains, 0 when none is left, -1 after a store or
+ * callback error.
+ */
+int		 engine_step(struct engine *, int max_wait_ms);
 /* Carries out every submitted request; -1 with *cause on a store error
  * or a callback's error. */
 int		 engine_run(struct engine *, char **cause);

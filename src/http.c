@@ -1,9 +1,14 @@
-/* HTTP requests as backends build them. */
+/* HTTP requests as backends build them, and the transport that carries
+ * them: one curl multi handle. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <curl/curl.h>
+
 #include "http.h"
+#include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 void
@@ -32,4 +37,220 @@ http_req_release(struct http_req *req)
 	free(req->path);
 	free(req->body);
 	memset(req, 0, sizeof *req);
+}
+
+struct http_xfer {
+	CURL			*easy;
+	struct curl_slist	*headers;
+	char			*url;
+	char			*body;		/* the request body, kept */
+	char			*resp;
+	size_t			 len;
+	size_t			 cap;
+	size_t			 max;
+	int			 too_big;
+	char			 errbuf[CURL_ERROR_SIZE];
+	http_done_fn		*done;
+	void			*arg;
+	double			 started;
+	struct http_xfer	*prev;
+	struct http_xfer	*next;
+};
+
+struct http {
+	CURLM			*multi;
+	size_t			 running;
+	struct http_xfer	*xfers;		/* running transfers */
+};
+
+static int	http_global_done;
+
+struct http *
+http_new(void)
+{
+	struct http	*h;
+
+	if (!http_global_done) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			fatalx("curl_global_init failed");
+		http_global_done = 1;
+	}
+	h = xcalloc(1, sizeof *h);
+	if ((h->multi = curl_multi_init()) == NULL)
+		fatalx("curl_multi_init failed");
+	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 256L);
+	return h;
+}
+
+static void
+http_xfer_free(struct http_xfer *x)
+{
+	curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->headers);
+	free(x->url);
+	if (x->body != NULL)
+		explicit_bzero(x->body, strlen(x->body));
+	free(x->body);
+	free(x->resp);
+	free(x);
+}
+
+void
+http_free(struct http *h)
+{
+	struct http_xfer	*x;
+
+	if (h == NULL)
+		return;
+	/* Abandon transfers still running: their callbacks are not called. */
+	while ((x = h->xfers) != NULL) {
+		h->xfers = x->next;
+		curl_multi_remove_handle(h->multi, x->easy);
+		http_xfer_free(x);
+	}
+	curl_multi_cleanup(h->multi);
+	free(h);
+}
+
+static size_t
+http_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_xfer	*x = arg;
+	size_t			 add = size * n;
+
+	if (x->len + add > x->max) {
+		x->too_big = 1;
+		return 0;	/* aborts the transfer */
+	}
+	if (x->len + add + 1 > x->cap) {
+		x->cap = x->cap == 0 ? 16384 : x->cap;
+		while (x->cap < x->len + add + 1)
+			x->cap *= 2;
+		x->resp = xreallocarray(x->resp, 1, x->cap);
+	}
+	memcpy(x->resp + x->len, p, add);
+	x->len += add;
+	x->resp[x->len] = '\0';
+	return add;
+}
+
+void
+http_submit(struct http *h, const char *base, const struct http_req *req,
+    const struct http_opts *o, http_done_fn *done, void *arg)
+{
+	struct http_xfer	*x;
+	size_t			 i;
+
+	x = xcalloc(1, sizeof *x);
+	if ((x->easy = curl_easy_init()) == NULL)
+		fatalx("curl_easy_init failed");
+	x->url = xasprintf("%s%s", base, req->path != NULL ? req->path : "");
+	x->body = xstrndup(req->body != NULL ? req->body : "", req->len);
+	x->max = o->max_response;
+	x->done = done;
+	x->arg = arg;
+	x->started = time_mono();
+	for (i = 0; i < req->nheaders; i++)
+		x->headers = curl_slist_append(x->headers, req->headers[i]);
+	/* No "Expect: 100-continue" round trip for large bodies. */
+	x->headers = curl_slist_append(x->headers, "Expect:");
+	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
+	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)req->len);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, http_write);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION,
+	    (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)(o->connect_timeout * 1000));
+	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));
+	if (o->low_speed_time > 0) {
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+		curl_easy_setopt(x->easy, CURLOPT_LOW_SPEED_TIME,
+		    (long)o->low_speed_time);
+	}
+	curl_easy_setopt(x->easy, CURLOPT_MAXFILESIZE_LARGE,
+	    (curl_off_t)o->max_response);
+	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "promptd/" PROMPTD_VERSION);
+	curl_multi_add_handle(h->multi, x->easy);
+	x->next = h->xfers;
+	if (h->xfers != NULL)
+		h->xfers->prev = x;
+	h->xfers = x;
+	h->running++;
+}
+
+static void
+http_finish(struct http *h, CURL *easy, CURLcode code)
+{
+	struct http_xfer	*x;
+	struct http_result	 r;
+	curl_off_t		 ra = -1;
+	long			 status = 0;
+
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
+	curl_multi_remove_handle(h->multi, easy);
+	if (x->prev != NULL)
+		x->prev->next = x->next;
+	else
+		h->xfers = x->next;
+	if (x->next != NULL)
+		x->next->prev = x->prev;
+	h->running--;
+	memset(&r, 0, sizeof r);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+	if (curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &ra) != CURLE_OK)
+		ra = -1;
+	r.retry_after = status == 429 || status == 503 ? (ra > 0 ?
+	    (double)ra : ra == 0 ? 0 : -1) : -1;
+	r.seconds = time_mono() - x->started;
+	r.body = x->resp != NULL ? x->resp : "";
+	r.len = x->len;
+	if (x->too_big || code == CURLE_FILESIZE_EXCEEDED) {
+		r.transport = CURLE_FILESIZE_EXCEEDED;
+		r.error = "response larger than the limit";
+		status = 0;
+	} else if (code != CURLE_OK) {
+		r.transport = (int)code;
+		r.error = x->errbuf[0] != '\0' ? x->errbuf :
+		    curl_easy_strerror(code);
+		status = 0;
+	}
+	r.status = status;
+	x->done(x->arg, &r);
+	http_xfer_free(x);
+}
+
+int
+http_perform(struct http *h, int timeout_ms, int fd)
+{
+	struct curl_waitfd	 extra;
+	CURLMsg			*msg;
+	int			 still, left;
+
+	memset(&extra, 0, sizeof extra);
+	extra.fd = fd;
+	extra.events = CURL_WAIT_POLLIN;
+	curl_multi_poll(h->multi, fd != -1 ? &extra : NULL, fd != -1 ? 1 : 0,
+	    timeout_ms, NULL);
+	curl_multi_perform(h->multi, &still);
+	while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
+		if (msg->msg == CURLMSG_DONE)
+			http_finish(h, msg->easy_handle, msg->data.result);
+	}
+	return (int)h->running;
+}
+
+size_t
+http_running(const struct http *h)
+{
+	return h->running;
 }

@@ -22,3 +22,41 @@ void	http_req_header(struct http_req *, const char *fmt, ...)
 void	http_req_release(struct http_req *);
 
 #endif
+
+/* Transport limits for one request. */
+struct http_opts {
+	double	connect_timeout;	/* seconds */
+	double	timeout;		/* whole transfer, seconds */
+	double	low_speed_time;		/* abort below 1 byte/s this long */
+	size_t	max_response;		/* bytes */
+};
+
+/* What came back.  body is NUL-terminated and owned by the transport. */
+struct http_result {
+	long		 status;	/* 0 when no HTTP reply arrived */
+	const char	*body;
+	size_t		 len;
+	double		 retry_after;	/* seconds from Retry-After, or -1 */
+	int		 transport;	/* 0, or a failure below HTTP */
+	const char	*error;		/* what failed below HTTP */
+	double		 seconds;
+};
+
+struct http;
+typedef void http_done_fn(void *arg, const struct http_result *);
+
+/* One libcurl multi handle; connections are kept alive and reused. */
+struct http	*http_new(void);
+void		 http_free(struct http *);
+/* Starts a request to base + req->path; done is called from http_perform. */
+void		 http_submit(struct http *, const char *base,
+		    const struct http_req *, const struct http_opts *,
+		    http_done_fn *, void *arg);
+/*
+ * Waits up to timeout_ms for network activity (or for fd, when it is not
+ * -1, to become readable), moves every transfer along and calls the
+ * completion callbacks of the finished ones.  Returns the number of
+ * transfers still running.
+ */
+int		 http_perform(struct http *, int timeout_ms, int fd);
+size_t		 http_running(const struct http *);

@@ -96,6 +96,19 @@ time_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void
+time_sleep(double seconds)
+{
+	struct timespec	ts, rem;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &rem) == -1 && errno == EINTR)
+		ts = rem;
+}
+
 int
 file_read(const char *path, size_t max, char **out, size_t *lenp, char **cause)
 {

@@ -64,6 +64,8 @@ int	 utf8_valid(const char *, size_t, size_t *bad);
 /* Wall-clock seconds since the epoch, and monotonic seconds. */
 double	 time_now(void);
 double	 time_mono(void);
+/* Sleeps for seconds (interrupted sleeps are resumed). */
+void	 time_sleep(double);
 
 /*
  * Reads a whole file into a NUL-terminated buffer (the caller's to free).
