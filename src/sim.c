@@ -22,13 +22,16 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define SIM_B0			0.3	/* base logit of a prompt's skill */
-#define SIM_KEYLEN		16	/* bytes of a value hashed for the index */
+/* The base logit of a prompt's skill. */
+#define SIM_B0			0.3
+/* Bytes of a value hashed for the index. */
+#define SIM_KEYLEN		16
 #define SIM_MAX_LABELS		20
 #define SIM_MAX_OUTPUTS		32
 #define SIM_LABEL_BYTES		40
 #define SIM_LABEL_WORDS		4
-#define SIM_LONG_WORDS		60	/* prompt words before length costs */
+/* Prompt words before length costs. */
+#define SIM_LONG_WORDS		60
 #define SIM_PROSE_RATE		0.8
 #define SIM_INFORMED_RATE	0.6
 #define SIM_TIE			0.02
@@ -76,8 +79,8 @@ struct sim_world {
 	struct sim_key		*index;		/* sorted by key */
 	size_t			 nindex;
 	size_t			 capindex;
-	unsigned		 keylens;	/* bit L: some key has L bytes */
-	uint64_t		*ids;		/* open-addressed set, 0 empty */
+	unsigned		 keylens;	/* bit L: a key of L bytes */
+	uint64_t		*ids;		/* open-addressed, 0 empty */
 	size_t			 nids;
 	size_t			 capids;
 };
@@ -100,7 +103,8 @@ struct sim_cue {
 	const char	*phrases;	/* '|'-separated spellings */
 	double		 effect[4];
 	const char	*sentence;	/* a sentence carrying the cue */
-	const char	*critique;	/* when missing (helpful) or present */
+	const char	*critique;	/* when lacking (helps) or there */
+	const char	*fixes;		/* harmful: a repair per spelling */
 };
 
 static const struct sim_cue sim_cues[] = {
@@ -108,51 +112,61 @@ static const struct sim_cue sim_cues[] = {
 	  { -0.8, -0.8, -0.8, -0.8 },
 	  "Don't think too hard about it.",
 	  "The prompt tells the model not to think, which invites careless "
-	  "answers." },
+	  "answers.", "think|think|think|after thinking" },
 	{ "you are an expert|you are an experienced",
 	  { 0.3, 0.3, 0.3, 0.3 },
 	  "You are an expert in this task.",
-	  "The prompt does not tell the model that it is an expert." },
+	  "The prompt does not tell the model that it is an expert.",
+	  NULL },
 	{ "read the whole|read the entire",
 	  { 0.3, 0.3, 0.3, 0.3 },
 	  "Read the whole input before answering.",
-	  "The prompt does not ask the model to read the whole input." },
+	  "The prompt does not ask the model to read the whole input.",
+	  NULL },
 	{ "pay attention|pay close attention",
 	  { 0.3, 0.3, 0.3, 0.3 },
 	  "Pay attention to every detail.",
-	  "The prompt does not ask the model to pay attention to details." },
+	  "The prompt does not ask the model to pay attention to details.",
+	  NULL },
 	{ "step by step",
 	  { 0.3, 1.2, 0.3, 0.1 },
 	  "Think step by step.",
-	  "The prompt does not ask the model to work step by step." },
+	  "The prompt does not ask the model to work step by step.",
+	  NULL },
 	{ "double-check|double check|verify",
 	  { 0.2, 0.5, 0.2, 0.2 },
 	  "Double-check your answer before replying.",
-	  "The prompt does not ask the model to verify its answer." },
+	  "The prompt does not ask the model to verify its answer.",
+	  NULL },
 	{ "carefully",
 	  { 0.4, 0.4, 0.4, 0.4 },
 	  "Read the input carefully.",
-	  "The prompt does not ask the model to work carefully." },
+	  "The prompt does not ask the model to work carefully.",
+	  NULL },
 	{ "think|thinking",
 	  { 0.3, 0.3, 0.3, 0.3 },
 	  "Think about the question before answering.",
-	  "The prompt does not ask the model to think about the problem." },
+	  "The prompt does not ask the model to think about the problem.",
+	  NULL },
 	{ "ignore|ignoring",
 	  { -1.2, -1.2, -1.2, -1.2 },
 	  "Ignore details that seem irrelevant.",
-	  "The prompt tells the model to ignore parts of the input." },
+	  "The prompt tells the model to ignore parts of the input.",
+	  "consider|considering" },
 	{ "guess|guessing",
 	  { -1.0, -1.0, -1.0, -1.0 },
 	  "Guess if you are unsure.",
-	  "The prompt tells the model to guess instead of reasoning." },
+	  "The prompt tells the model to guess instead of reasoning.",
+	  "determine|reasoning" },
 	{ "random|randomly",
 	  { -1.0, -1.0, -1.0, -1.0 },
 	  "Pick a random answer when in doubt.",
-	  "The prompt invites random answers." },
+	  "The prompt invites random answers.", "likely|sensibly" },
 	{ "quickly|hurry",
 	  { -0.6, -0.6, -0.6, -0.6 },
 	  "Answer quickly.",
-	  "The prompt asks for speed instead of accuracy." },
+	  "The prompt asks for speed instead of accuracy.",
+	  "accurately|take care" },
 };
 #define SIM_LABEL_EFFECT	0.8
 
@@ -462,7 +476,8 @@ sentences_split(const char *text, struct sim_list *out)
 
 	for (;; p++) {
 		if (*p == '\0' || *p == '\n' || ((*p == '.' || *p == '!' ||
-		    *p == '?') && (p[1] == '\0' || isspace((unsigned char)p[1])))) {
+		    *p == '?') && (p[1] == '\0' ||
+		    isspace((unsigned char)p[1])))) {
 			s = trim_dup(start, (size_t)(p - start) + (*p == '\n' ||
 			    *p == '\0' ? 0 : 1));
 			if (*s != '\0')
@@ -514,7 +529,8 @@ tag_next(const char *text, const char *tag, const char **pos,
 	while ((c = strstr(p, close)) != NULL) {
 		o = NULL;
 		for (q = p; (q = strstr(q, open)) != NULL && q < c; q++)
-			if (q[1 + tl] == '>' || isspace((unsigned char)q[1 + tl]))
+			if (q[1 + tl] == '>' ||
+			    isspace((unsigned char)q[1 + tl]))
 				o = q;
 		if (o != NULL && (gt = memchr(o, '>', (size_t)(c - o))) !=
 		    NULL) {
@@ -954,7 +970,8 @@ static const struct sim_example *
 world_match(const struct sim_world *w, const char *text)
 {
 	const struct sim_example	*best = NULL, *x;
-	size_t				 n = strlen(text), L, i, lo, hi, mid;
+	size_t				 n = strlen(text), L, i;
+	size_t				 lo, hi, mid;
 	uint64_t			 k;
 
 	for (L = 1; L <= SIM_KEYLEN; L++) {
@@ -1100,8 +1117,9 @@ prompt_logit(const struct sim_world *w, const struct sim_task *t,
 double
 sim_world_skill(const struct sim_world *w, size_t task, const char *prompt)
 {
-	const struct sim_task	*t = task < w->ntasks ? &w->tasks[task] : NULL;
+	const struct sim_task	*t;
 
+	t = task < w->ntasks ? &w->tasks[task] : NULL;
 	return sigmoid(prompt_logit(w, t, t != NULL ? t->kind : SIM_TEXT,
 	    prompt));
 }
@@ -1724,7 +1742,8 @@ correctness(const struct sim_world *w, const struct sim_example *x,
 	const struct sim_task	*t = &w->tasks[x->task];
 	char			*l, *e, *o;
 	double			 v, f;
-	size_t			 i, other = 0, pos = 0, st, len, n = 0, hit = 0;
+	size_t			 i, other = 0, pos = 0, st, len;
+	size_t			 n = 0, hit = 0;
 	int			 has;
 
 	if (x->kind == SIM_NUMBER)
@@ -1838,7 +1857,8 @@ answer_judge(const struct sim_world *w, const char *text, uint64_t h)
 	static const char *const strip[] = { "response_a", "response_b",
 	    "response", NULL };
 	struct sim_judging	 j;
-	char			*ra, *rb, *r, *input, *ref, *rubric, *ctx, *out;
+	char			*ra, *rb, *r, *input, *ref, *rubric;
+	char			*ctx, *out;
 	char			 win, lose;
 	double			 qa, qb, d, q;
 	int			 n, t, oka, okb;
@@ -1943,11 +1963,11 @@ enum sim_item_type {
 /* A sentence the optimizer may insert, and what it does. */
 struct sim_item {
 	enum sim_item_type	 type;
-	size_t			 arg;		/* cue index or trait */
-	int			 sign;		/* +1 helps, -1 hurts */
+	size_t			 arg;	/* cue index or trait */
+	int			 sign;	/* +1 helps, -1 hurts */
 	char			*sentence;
 	char			*critique;	/* NULL when neutral */
-	char			*key;		/* words naming it in a critique */
+	char			*key;	/* words a critique names it by */
 };
 
 struct sim_vocab {
@@ -2095,24 +2115,86 @@ struct sim_opt {
 	struct sim_vocab	 vb;
 	struct sim_list		 prompts;
 	double			*scores;	/* NAN when not given */
-	char			*critiques;	/* all <critique> text, lower */
+	char			*critiques;	/* <critique> text, lower */
 	int			 feedback;
 	size_t			 count;
 	uint64_t		 h;
 };
 
-/* Removes the first sentence that carries a harmful item. */
+/* The n-th '|'-separated field of list into buf. */
+static void
+field_nth(const char *list, size_t n, char *buf, size_t size)
+{
+	size_t	len;
+
+	while (n-- > 0 && list != NULL)
+		if ((list = strchr(list, '|')) != NULL)
+			list++;
+	if (list == NULL) {
+		*buf = '\0';
+		return;
+	}
+	len = strcspn(list, "|");
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, list, len);
+	buf[len] = '\0';
+}
+
+/*
+ * Repairs a harmful cue in a sentence by swapping its phrase for a
+ * harmless one ("guess" -> "determine").  Returns 0 if it is not there.
+ */
+static int
+cue_repair(char **sentence, size_t cue)
+{
+	const struct sim_cue	*c = &sim_cues[cue];
+	char			 ph[64], fix[64], *l, *q;
+	size_t			 k, at;
+
+	if (c->fixes == NULL)
+		return 0;
+	l = lower_dup(*sentence);
+	for (k = 0;; k++) {
+		field_nth(c->phrases, k, ph, sizeof ph);
+		if (*ph == '\0')
+			break;
+		if ((q = find_word(l, ph)) == NULL)
+			continue;
+		field_nth(c->fixes, k, fix, sizeof fix);
+		at = (size_t)(q - l);
+		if (isupper((unsigned char)(*sentence)[at]))
+			fix[0] = (char)toupper((unsigned char)fix[0]);
+		q = xasprintf("%.*s%s%s", (int)at, *sentence, fix,
+		    *sentence + at + strlen(ph));
+		free(*sentence);
+		*sentence = q;
+		free(l);
+		return 1;
+	}
+	free(l);
+	return 0;
+}
+
+/*
+ * Takes out a harmful item: the sentence carrying it goes, except the
+ * first (it states the task), where the cue's phrase is repaired.
+ */
 static int
 edit_remove(struct sim_list *ss, const struct sim_vocab *vb,
     const struct sim_item *it)
 {
 	size_t	i;
 
-	for (i = 0; i < ss->n; i++)
-		if (item_present(vb, it, ss->v[i])) {
-			list_remove(ss, i);
+	for (i = 0; i < ss->n; i++) {
+		if (!item_present(vb, it, ss->v[i]))
+			continue;
+		if (i == 0 && it->type == ITEM_CUE &&
+		    cue_repair(&ss->v[i], it->arg))
 			return 1;
-		}
+		list_remove(ss, i);
+		return 1;
+	}
 	return 0;
 }
 
@@ -2126,7 +2208,8 @@ static void
 edit_once(struct sim_opt *o, struct sim_list *ss, uint64_t h, int insert_only)
 {
 	const struct sim_vocab	*vb = &o->vb;
-	size_t			*harm, *help, nharm = 0, nhelp = 0, nfav = 0;
+	size_t			*harm, *help, nharm = 0, nhelp = 0;
+	size_t			 nfav = 0;
 	size_t			 i, k, op;
 	char			*cur;
 	const struct sim_item	*it;
@@ -2537,6 +2620,64 @@ enum sim_op {
 	OP_PROPOSE,
 };
 
+/* One output of an operation (allocated). */
+static char *
+opt_one(struct sim_opt *o, enum sim_op op, const char *parent,
+    const struct sim_list *demos, uint64_t h)
+{
+	switch (op) {
+	case OP_CROSSOVER:
+		return op_crossover(o, o->prompts.v[0], o->prompts.v[1], h);
+	case OP_PARAPHRASE:
+		return op_paraphrase(o, parent, h);
+	case OP_PROPOSE:
+		return op_propose(o, demos, h);
+	default:
+		return op_mutate(o, parent, h);
+	}
+}
+
+/* Whether s is a new output: not empty, not out yet, not a given prompt. */
+static int
+opt_new(const struct sim_opt *o, const struct sim_list *outs, const char *s)
+{
+	return *s != '\0' && !list_has(outs, s) && !list_has(&o->prompts, s);
+}
+
+/*
+ * An output unlike those in outs: a dozen tries, then a dozen with a
+ * second edit stacked on, then the parent with a vocabulary sentence
+ * added, so a reply always holds as many outputs as were asked for.
+ */
+static char *
+opt_fresh(struct sim_opt *o, enum sim_op op, const char *parent,
+    const struct sim_list *demos, const struct sim_list *outs, uint64_t h)
+{
+	const char	*base = parent != NULL ? parent :
+			    "Answer the question carefully.";
+	char		*s, *first;
+	size_t		 t, k;
+
+	for (t = 0; t < 24; t++) {
+		s = opt_one(o, op, parent, demos, hash_mix(h, t));
+		if (t >= 12) {
+			first = s;
+			s = op_mutate(o, first, hash_mix(h, 100 + t));
+			free(first);
+		}
+		if (opt_new(o, outs, s))
+			return s;
+		free(s);
+	}
+	for (k = 0; k < o->vb.n; k++) {
+		s = xasprintf("%s %s", base, o->vb.v[(h + k) % o->vb.n].sentence);
+		if (opt_new(o, outs, s))
+			return s;
+		free(s);
+	}
+	return xasprintf("%s (Version %zu.)", base, outs->n + 1);
+}
+
 static char *
 answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 {
@@ -2565,7 +2706,7 @@ answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 	const struct sim_task		*t = NULL;
 	const char			*pos, *body, *attr, *sc;
 	char				*lstrip, *s, *parent;
-	size_t				 len, alen, i, tries, best;
+	size_t				 len, alen, i, best;
 	enum sim_op			 op;
 	int				 crit, tagless;
 
@@ -2647,35 +2788,10 @@ answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 				list_add(&demos, t->labels[i]);
 		}
 		for (i = 0; i < o.count; i++) {
-			for (tries = 0; tries < 12; tries++) {
-				uint64_t	hh = hash_mix(hash_mix(h, i),
-				    tries);
-
-				switch (op) {
-				case OP_CROSSOVER:
-					s = op_crossover(&o, o.prompts.v[0],
-					    o.prompts.v[1], hh);
-					break;
-				case OP_PARAPHRASE:
-					s = op_paraphrase(&o, parent, hh);
-					break;
-				case OP_PROPOSE:
-					s = op_propose(&o, &demos, hh);
-					break;
-				default:
-					s = op_mutate(&o, parent, hh);
-					break;
-				}
-				if (*s != '\0' && !list_has(&outs, s) &&
-				    !list_has(&o.prompts, s))
-					break;
-				free(s);
-				s = NULL;
-			}
-			if (s != NULL) {
-				list_add(&outs, s);
-				free(s);
-			}
+			s = opt_fresh(&o, op, parent, &demos, &outs,
+			    hash_mix(h, i));
+			list_add(&outs, s);
+			free(s);
 		}
 		if (outs.n == 0)
 			list_add(&outs, parent != NULL ? parent :
@@ -2771,7 +2887,8 @@ void
 sim_world_embed(const struct sim_world *w, const char *text, float *out)
 {
 	char		*l = lower_dup(text), *c;
-	size_t		 dim = w->p.dim, pos = 0, st, len, pst = 0, plen = 0;
+	size_t		 dim = w->p.dim, pos = 0, st, len;
+	size_t		 pst = 0, plen = 0;
 	size_t		 i, n;
 	uint64_t	 seed = hash_mix(w->p.seed, SEED_EMBED);
 	double		 norm = 0;

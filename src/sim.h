@@ -49,7 +49,7 @@ enum sim_kind {
 #define SIM_TRAIT_ALL		0x0f
 
 struct sim_params {
-	uint64_t	seed;		/* the world seed (config seed and model) */
+	uint64_t	seed;		/* the world seed (seed and model) */
 	size_t		dim;		/* embedding dimension */
 	double		noise;		/* judge noise sd */
 	double		position_bias;	/* judge bias to the first response */
