@@ -128,6 +128,7 @@ static const struct sim_cue sim_cues[] = {
 	  "Pay attention to every detail.",
 	  "The prompt does not ask the model to pay attention to details.",
 	  NULL },
+	/* Index 4: SIM_CUE_STEPS. */
 	{ "step by step",
 	  { 0.3, 1.2, 0.3, 0.1 },
 	  "Think step by step.",
@@ -169,6 +170,8 @@ static const struct sim_cue sim_cues[] = {
 	  "accurately|take care" },
 };
 #define SIM_LABEL_EFFECT	0.8
+/* The bit of "step by step" in a mask from cues_found(). */
+#define SIM_CUE_STEPS		(1u << 4)
 
 /* Sentences that change nothing but the small per-word effects. */
 static const char *const sim_neutral[] = {
@@ -1723,7 +1726,7 @@ answer_target(const struct sim_world *w, const struct model_req *req,
 			ans = wrong_answer(w, x, h);
 	}
 	if (!bare && u01(hash_mix(h, 2)) < SIM_PROSE_RATE) {
-		out = prose(x->kind, (cues_found(prompt) & (1u << 4)) != 0,
+		out = prose(x->kind, (cues_found(prompt) & SIM_CUE_STEPS) != 0,
 		    ans, hash_mix(h, 4));
 		free(ans);
 		ans = out;
