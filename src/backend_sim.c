@@ -42,6 +42,10 @@ backend_sim_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	p.seed = hash_mix((uint64_t)seed, hash64_str(b->model, 0));
 	p.dim = (size_t)dim;
 	b->data = sim_world_new(&p);
+	/* Every knob that changes answers is part of the cache key. */
+	b->identity = xasprintf("sim seed=%lld dim=%lld noise=%g bias=%g "
+	    "format_errors=%g", seed, dim, p.noise, p.position_bias,
+	    p.format_error_rate);
 	return 0;
 }
 

@@ -150,6 +150,8 @@ eval_clip(const char *s, size_t max)
 	size_t		n = 0;
 
 	strbuf_init(&sb);
+	if (strlen(s) > max)
+		max -= 3;	/* room for the "..." */
 	for (; *s != '\0' && n < max; s++) {
 		if ((*s & 0xc0) != 0x80)
 			n++;
@@ -169,6 +171,7 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 {
 	size_t	 i;
 	char	*clip;
+	double	 p;
 
 	printf("job '%s': %zu prompt%s on %zu %s examples%s\n", job->name,
 	    nrows, nrows == 1 ? "" : "s", nex, split,
@@ -194,9 +197,11 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 	if (nrows > 1) {
 		printf("best: #%zu, %.3f against %.3f for the first prompt",
 		    best + 1, rows[best].sum.mean, rows[0].sum.mean);
-		if (best != 0)
-			printf(" (paired one-sided p = %.3g)",
-			    eval_paired_p(&rows[best], &rows[0], nex));
+		if (best != 0 && (p = eval_paired_p(&rows[best], &rows[0],
+		    nex)) < 0.001)
+			printf(" (paired one-sided p < 0.001)");
+		else if (best != 0)
+			printf(" (paired one-sided p = %.3f)", p);
 		printf("\n");
 	}
 	printf("winning prompt:\n%s\n", rows[best].prompt);

@@ -263,7 +263,9 @@ START_TEST(test_backend_errors_are_recorded)
 	memset(&fb, 0, sizeof fb);
 	fb.ops = &fail_ops;
 	fb.name = "bad";
+	fb.identity = "failing";
 	fb.model = "m";
+	fb.max_in_flight = 4;
 	job->roles[ROLE_TARGET] = &fb;
 	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 0);
 	ck_assert_uint_eq(failed, 40);
