@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -145,14 +146,13 @@ backend_http_conf_headers(struct backend_http *h, struct jdoc *doc,
 {
 	const cJSON	*obj, *v;
 	const char	*s;
-	char		*p;
+	char		*p, *pk;
 
 	if ((obj = jv_get(doc, conf, path, "headers", JV_OBJECT, 0)) == NULL)
 		return;
 	p = jv_path(path, "headers");
 	cJSON_ArrayForEach(v, obj) {
-		char	*pk = jv_path(p, v->string);
-
+		pk = jv_path(p, v->string);
 		if (!backend_http_token(v->string))
 			jv_error(doc, v, pk, "'%s' is not a valid header name",
 			    v->string);
@@ -422,19 +422,18 @@ backend_http_stop(struct jdoc *doc, const cJSON *conf, const char *path,
 	return out;
 }
 
-/* Replaces every occurrence of the key in s (allocated) by a marker. */
+/* Replaces every occurrence of word in s (allocated) by a marker. */
 static char *
-backend_http_redact(const struct backend_http *h, char *s)
+backend_http_redact_word(char *s, const char *word)
 {
 	struct strbuf	 sb;
 	const char	*p, *q;
-	size_t		 klen;
+	size_t		 wlen = strlen(word);
 
-	if (h->key == NULL || (klen = strlen(h->key)) == 0 ||
-	    strstr(s, h->key) == NULL)
+	if (wlen == 0 || strstr(s, word) == NULL)
 		return s;
 	strbuf_init(&sb);
-	for (p = s; (q = strstr(p, h->key)) != NULL; p = q + klen) {
+	for (p = s; (q = strstr(p, word)) != NULL; p = q + wlen) {
 		strbuf_add(&sb, p, (size_t)(q - p));
 		strbuf_adds(&sb, "[redacted]");
 	}
@@ -442,6 +441,25 @@ backend_http_redact(const struct backend_http *h, char *s)
 	explicit_bzero(s, strlen(s));
 	free(s);
 	return strbuf_detach(&sb);
+}
+
+/*
+ * Replaces the key in s (allocated), as is and as log_escape() would
+ * print it (a key may hold a quote or a backslash).
+ */
+static char *
+backend_http_redact(const struct backend_http *h, char *s)
+{
+	char	*esc;
+
+	if (h->key == NULL)
+		return s;
+	s = backend_http_redact_word(s, h->key);
+	esc = log_escape(h->key, strlen(h->key));
+	s = backend_http_redact_word(s, esc);
+	explicit_bzero(esc, strlen(esc));
+	free(esc);
+	return s;
 }
 
 int

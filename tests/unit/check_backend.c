@@ -1070,6 +1070,21 @@ START_TEST(test_secrets)
 		backend_free(b);
 		backend_free(b2);
 	}
+
+	/* A key with a quote is redacted in its escaped form too. */
+	setenv(KEYENV, "sk-\"quoted\"-key-42", 1);
+	b = mkok("{\"backends\": {\"x\": {\"type\": \"openai\", "
+	    "\"api_key_env\": \"" KEYENV "\"}}}");
+	chat_req(&req);
+	text = xstrdup("{\"error\": {\"message\": \"bad key "
+	    "sk-\\\"quoted\\\"-key-42\"}}");
+	ck_assert_int_eq(b->ops->parse(b, &req, 401, text, strlen(text),
+	    &(struct model_resp){ 0 }, &cause), -1);
+	ck_assert_str_eq(cause, "openai: HTTP 401: bad key [redacted]");
+	free(cause);
+	free(text);
+	model_req_release(&req);
+	backend_free(b);
 	unsetenv(KEYENV);
 }
 END_TEST
