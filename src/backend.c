@@ -11,9 +11,15 @@
 #include "xmalloc.h"
 
 extern const struct backend_ops backend_sim_ops;
+extern const struct backend_ops backend_openai_ops;
+extern const struct backend_ops backend_anthropic_ops;
+extern const struct backend_ops backend_ollama_ops;
 
 const struct backend_ops *const backend_table[] = {
 	&backend_sim_ops,
+	&backend_openai_ops,
+	&backend_anthropic_ops,
+	&backend_ollama_ops,
 	NULL
 };
 

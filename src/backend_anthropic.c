@@ -1,0 +1,248 @@
+/*
+ * The Anthropic Messages API.  System messages go to the top-level
+ * "system" field; max_tokens is required; there are no embeddings.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "backend_http.h"
+#include "http.h"
+#include "jsonc.h"
+#include "strbuf.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* What max_tokens is when neither the request nor the backend sets it. */
+#define ANTHROPIC_MAX_TOKENS	1024
+
+/* The API takes temperatures from 0 to 1 only. */
+#define ANTHROPIC_TEMP_MAX	1.0
+
+struct anthropic {
+	struct backend_http	 http;
+	char			*version;
+	cJSON			*stop;
+};
+
+static const char *const anthropic_keys[] = {
+	"base_url", "api_key_env", "api_key_file", "headers",
+	"anthropic_version", "stop", NULL
+};
+
+static int
+anthropic_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
+    const char *path)
+{
+	struct anthropic	*a;
+	const char		*version = "2023-06-01";
+	char			*p;
+	cJSON			*opts;
+	size_t			 nerr = doc->nerrors;
+
+	a = b->data = xcalloc(1, sizeof *a);
+	backend_http_init(&a->http, b, doc, conf, path, "anthropic",
+	    "https://api.anthropic.com/v1", "ANTHROPIC_API_KEY");
+	if (jv_string(doc, conf, path, "anthropic_version", 0, &version) ==
+	    1 && (*version == '\0' || strpbrk(version, "\r\n") != NULL)) {
+		p = jv_path(path, "anthropic_version");
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(conf,
+		    "anthropic_version"), p, "expected a version such as "
+		    "'2023-06-01'");
+		free(p);
+	}
+	a->version = xstrdup(version);
+	a->stop = backend_http_stop(doc, conf, path, 0);
+	if (b->temperature > ANTHROPIC_TEMP_MAX) {
+		p = jv_path(path, "temperature");
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(conf,
+		    "temperature"), p, "%g is out of range for anthropic "
+		    "(expected 0 to 1)", b->temperature);
+		free(p);
+	}
+
+	opts = cJSON_CreateObject();
+	if (a->stop != NULL)
+		cJSON_AddItemToObject(opts, "stop", cJSON_Duplicate(a->stop, 1));
+	backend_http_identity(b, "anthropic", opts);
+	cJSON_Delete(opts);
+	return doc->nerrors == nerr ? 0 : -1;
+}
+
+static void
+anthropic_free(struct backend *b)
+{
+	struct anthropic	*a = b->data;
+
+	if (a == NULL)
+		return;
+	backend_http_release(&a->http);
+	free(a->version);
+	cJSON_Delete(a->stop);
+	free(a);
+	b->data = NULL;
+}
+
+static int
+anthropic_build(struct backend *b, const struct model_req *req,
+    struct http_req *hr, char **cause)
+{
+	struct anthropic	*a = b->data;
+	struct strbuf		 sys;
+	cJSON			*body;
+	double			 temp;
+	int			 maxtok;
+	size_t			 i, nchat = 0;
+
+	if (req->kind == REQ_EMBED)
+		return backend_http_fail(&a->http, cause, "embeddings are not "
+		    "supported; use another backend for the embedder role");
+	for (i = 0; i < req->nmsgs; i++)
+		if (req->msgs[i].role != MSG_SYSTEM)
+			nchat++;
+	if (nchat == 0)
+		return backend_http_fail(&a->http, cause, "chat request has no "
+		    "user or assistant message");
+	if ((temp = backend_http_temperature(b, req)) > ANTHROPIC_TEMP_MAX)
+		return backend_http_fail(&a->http, cause, "temperature %g is "
+		    "out of range (expected 0 to 1)", temp);
+	if ((maxtok = backend_http_max_tokens(b, req)) <= 0)
+		maxtok = ANTHROPIC_MAX_TOKENS;
+
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "model", b->model);
+	cJSON_AddNumberToObject(body, "max_tokens", maxtok);
+	/* Several system messages are joined with blank lines. */
+	strbuf_init(&sys);
+	for (i = 0; i < req->nmsgs; i++) {
+		if (req->msgs[i].role != MSG_SYSTEM)
+			continue;
+		if (sys.len > 0)
+			strbuf_adds(&sys, "\n\n");
+		strbuf_adds(&sys, req->msgs[i].content);
+	}
+	if (sys.len > 0)
+		cJSON_AddStringToObject(body, "system", sys.buf);
+	strbuf_release(&sys);
+	cJSON_AddItemToObject(body, "messages", backend_http_messages(req, 1));
+	if (temp >= 0)
+		cJSON_AddNumberToObject(body, "temperature", temp);
+	if (a->stop != NULL)
+		cJSON_AddItemToObject(body, "stop_sequences",
+		    cJSON_Duplicate(a->stop, 1));
+	hr->path = xstrdup("/messages");
+	backend_http_body(hr, body);
+	if (a->http.key != NULL)
+		http_req_header(hr, "x-api-key: %s", a->http.key);
+	http_req_header(hr, "anthropic-version: %s", a->version);
+	http_req_header(hr, "content-type: application/json");
+	backend_http_headers(&a->http, hr);
+	return 0;
+}
+
+/* {"type": "error", "error": {"type", "message"}} -> "type: message". */
+static char *
+anthropic_error_message(const cJSON *root)
+{
+	const cJSON	*e, *t, *m;
+
+	if (root == NULL)
+		return NULL;
+	e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	if (cJSON_IsString(e))
+		return xstrdup(e->valuestring);
+	if (!cJSON_IsObject(e))
+		return NULL;
+	t = cJSON_GetObjectItemCaseSensitive(e, "type");
+	m = cJSON_GetObjectItemCaseSensitive(e, "message");
+	if (!cJSON_IsString(m))
+		return NULL;
+	if (!cJSON_IsString(t) || *t->valuestring == '\0')
+		return xstrdup(m->valuestring);
+	return xasprintf("%s: %s", t->valuestring, m->valuestring);
+}
+
+static const char *
+anthropic_finish(const char *stop_reason)
+{
+	if (strcmp(stop_reason, "end_turn") == 0)
+		return "stop";
+	if (strcmp(stop_reason, "max_tokens") == 0)
+		return "length";
+	return stop_reason;
+}
+
+static int
+anthropic_parse(struct backend *b, const struct model_req *req, long status,
+    const char *body, size_t len, struct model_resp *resp, char **cause)
+{
+	struct anthropic	*a = b->data;
+	struct strbuf		 text;
+	const cJSON		*type, *content, *blk, *bt, *t, *stop, *usage;
+	const cJSON		*v;
+	cJSON			*root, *in = NULL;
+	char			*msg;
+	double			 ntok;
+
+	memset(resp, 0, sizeof *resp);
+	root = backend_http_json(body, len);
+	type = cJSON_GetObjectItemCaseSensitive(root, "type");
+	if (status < 200 || status > 299 || (cJSON_IsString(type) &&
+	    strcmp(type->valuestring, "error") == 0)) {
+		msg = anthropic_error_message(root);
+		backend_http_error(&a->http, status, body, len, msg, cause);
+		free(msg);
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (root == NULL)
+		return backend_http_not_json(&a->http, body, len, cause);
+	content = cJSON_GetObjectItemCaseSensitive(root, "content");
+	if (!cJSON_IsArray(content)) {
+		cJSON_Delete(root);
+		return backend_http_fail(&a->http, cause, "malformed reply: "
+		    "no content");
+	}
+	/* Text blocks in order; thinking and tool blocks are skipped. */
+	strbuf_init(&text);
+	cJSON_ArrayForEach(blk, content) {
+		bt = cJSON_GetObjectItemCaseSensitive(blk, "type");
+		t = cJSON_GetObjectItemCaseSensitive(blk, "text");
+		if (cJSON_IsString(bt) && strcmp(bt->valuestring, "text") == 0 &&
+		    cJSON_IsString(t))
+			strbuf_adds(&text, t->valuestring);
+	}
+	resp->text = strbuf_detach(&text);
+	stop = cJSON_GetObjectItemCaseSensitive(root, "stop_reason");
+	if (cJSON_IsString(stop))
+		resp->finish = xstrdup(anthropic_finish(stop->valuestring));
+	/* Cached prompt tokens are input tokens too. */
+	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	v = cJSON_GetObjectItemCaseSensitive(usage, "input_tokens");
+	if (cJSON_IsNumber(v)) {
+		ntok = v->valuedouble;
+		v = cJSON_GetObjectItemCaseSensitive(usage,
+		    "cache_creation_input_tokens");
+		if (cJSON_IsNumber(v))
+			ntok += v->valuedouble;
+		v = cJSON_GetObjectItemCaseSensitive(usage,
+		    "cache_read_input_tokens");
+		if (cJSON_IsNumber(v))
+			ntok += v->valuedouble;
+		in = cJSON_CreateNumber(ntok);
+	}
+	backend_http_usage(resp, req, in,
+	    cJSON_GetObjectItemCaseSensitive(usage, "output_tokens"));
+	cJSON_Delete(in);
+	cJSON_Delete(root);
+	return 0;
+}
+
+const struct backend_ops backend_anthropic_ops = {
+	.name = "anthropic",
+	.keys = anthropic_keys,
+	.init = anthropic_init,
+	.free = anthropic_free,
+	.build = anthropic_build,
+	.parse = anthropic_parse,
+};

@@ -1,0 +1,266 @@
+/*
+ * The OpenAI Chat Completions and Embeddings APIs, also spoken by vLLM,
+ * llama.cpp's server, LM Studio, OpenRouter, Groq and Together.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "backend_http.h"
+#include "http.h"
+#include "jsonc.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* OpenAI accepts at most four stop sequences. */
+#define OPENAI_STOP_MAX	4
+
+struct openai {
+	struct backend_http	 http;
+	int			 has_seed;
+	long long		 seed;
+	cJSON			*stop;
+	cJSON			*response_format;
+};
+
+static const char *const openai_keys[] = {
+	"base_url", "api_key_env", "api_key_file", "headers", "seed", "stop",
+	"response_format", NULL
+};
+
+static int
+openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
+    const char *path)
+{
+	struct openai	*o;
+	const cJSON	*v;
+	cJSON		*opts;
+	size_t		 nerr = doc->nerrors;
+
+	o = b->data = xcalloc(1, sizeof *o);
+	backend_http_init(&o->http, b, doc, conf, path, "openai",
+	    "https://api.openai.com/v1", "OPENAI_API_KEY");
+	/* Integers beyond 2^53 would not survive a JSON number. */
+	if (jv_int(doc, conf, path, "seed", 0, -9007199254740991LL,
+	    9007199254740991LL, &o->seed) == 1)
+		o->has_seed = 1;
+	o->stop = backend_http_stop(doc, conf, path, OPENAI_STOP_MAX);
+	if ((v = jv_get(doc, conf, path, "response_format", JV_OBJECT, 0)) !=
+	    NULL)
+		o->response_format = cJSON_Duplicate(v, 1);
+
+	opts = cJSON_CreateObject();
+	if (o->has_seed)
+		cJSON_AddNumberToObject(opts, "seed", (double)o->seed);
+	if (o->stop != NULL)
+		cJSON_AddItemToObject(opts, "stop", cJSON_Duplicate(o->stop, 1));
+	if (o->response_format != NULL)
+		cJSON_AddItemToObject(opts, "response_format",
+		    cJSON_Duplicate(o->response_format, 1));
+	backend_http_identity(b, "openai", opts);
+	cJSON_Delete(opts);
+	return doc->nerrors == nerr ? 0 : -1;
+}
+
+static void
+openai_free(struct backend *b)
+{
+	struct openai	*o = b->data;
+
+	if (o == NULL)
+		return;
+	backend_http_release(&o->http);
+	cJSON_Delete(o->stop);
+	cJSON_Delete(o->response_format);
+	free(o);
+	b->data = NULL;
+}
+
+static int
+openai_build(struct backend *b, const struct model_req *req,
+    struct http_req *hr, char **cause)
+{
+	struct openai	*o = b->data;
+	cJSON		*body;
+	double		 temp;
+	int		 maxtok;
+
+	body = cJSON_CreateObject();
+	cJSON_AddStringToObject(body, "model", b->model);
+	if (req->kind == REQ_EMBED) {
+		if (req->input == NULL) {
+			cJSON_Delete(body);
+			return backend_http_fail(&o->http, cause, "embedding "
+			    "request has no input");
+		}
+		cJSON_AddStringToObject(body, "input", req->input);
+		hr->path = xstrdup("/embeddings");
+	} else {
+		if (req->nmsgs == 0) {
+			cJSON_Delete(body);
+			return backend_http_fail(&o->http, cause, "chat "
+			    "request has no messages");
+		}
+		cJSON_AddItemToObject(body, "messages",
+		    backend_http_messages(req, 0));
+		if ((temp = backend_http_temperature(b, req)) >= 0)
+			cJSON_AddNumberToObject(body, "temperature", temp);
+		if ((maxtok = backend_http_max_tokens(b, req)) > 0)
+			cJSON_AddNumberToObject(body, "max_tokens", maxtok);
+		if (o->has_seed)
+			cJSON_AddNumberToObject(body, "seed", (double)o->seed);
+		if (o->stop != NULL)
+			cJSON_AddItemToObject(body, "stop",
+			    cJSON_Duplicate(o->stop, 1));
+		if (o->response_format != NULL)
+			cJSON_AddItemToObject(body, "response_format",
+			    cJSON_Duplicate(o->response_format, 1));
+		cJSON_AddNumberToObject(body, "n", 1);
+		cJSON_AddBoolToObject(body, "stream", 0);
+		hr->path = xstrdup("/chat/completions");
+	}
+	backend_http_body(hr, body);
+	http_req_header(hr, "Content-Type: application/json");
+	if (o->http.key != NULL)
+		http_req_header(hr, "Authorization: Bearer %s", o->http.key);
+	backend_http_headers(&o->http, hr);
+	return 0;
+}
+
+/*
+ * The message of an error body: {"error": {"message", "type", "code"}}
+ * from OpenAI, {"error": "text"} from some servers, {"message", "type"}
+ * from vLLM, {"detail"} from FastAPI-based ones.  The code (or else the
+ * type) follows in parentheses.
+ */
+static char *
+openai_error_message(const cJSON *o)
+{
+	const cJSON	*e, *m, *c;
+
+	if (o == NULL)
+		return NULL;
+	e = cJSON_GetObjectItemCaseSensitive(o, "error");
+	if (cJSON_IsString(e))
+		return xstrdup(e->valuestring);
+	if (!cJSON_IsObject(e))
+		e = o;
+	m = cJSON_GetObjectItemCaseSensitive(e, "message");
+	if (!cJSON_IsString(m))
+		m = cJSON_GetObjectItemCaseSensitive(e, "detail");
+	if (!cJSON_IsString(m))
+		return NULL;
+	c = cJSON_GetObjectItemCaseSensitive(e, "code");
+	if (!cJSON_IsString(c) || *c->valuestring == '\0')
+		c = cJSON_GetObjectItemCaseSensitive(e, "type");
+	if (!cJSON_IsString(c) || *c->valuestring == '\0')
+		return xstrdup(m->valuestring);
+	return xasprintf("%s (%s)", m->valuestring, c->valuestring);
+}
+
+static int
+openai_parse_chat(struct openai *o, const struct model_req *req,
+    const cJSON *root, struct model_resp *resp, char **cause)
+{
+	const cJSON	*choices, *c, *msg, *content, *refusal, *finish;
+	const cJSON	*usage;
+	char		*text;
+
+	choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
+	if (!cJSON_IsArray(choices))
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "no choices");
+	if ((c = cJSON_GetArrayItem(choices, 0)) == NULL)
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "empty choices");
+	msg = cJSON_GetObjectItemCaseSensitive(c, "message");
+	if (!cJSON_IsObject(msg))
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "choices[0] has no message");
+	content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	if (!cJSON_IsString(content)) {
+		refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
+		if (cJSON_IsString(refusal)) {
+			text = backend_http_escape(refusal->valuestring, 1000);
+			backend_http_fail(&o->http, cause, "the model refused: "
+			    "%s", text);
+			free(text);
+			return -1;
+		}
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "choices[0].message.content is not a string");
+	}
+	resp->text = xstrdup(content->valuestring);
+	finish = cJSON_GetObjectItemCaseSensitive(c, "finish_reason");
+	if (cJSON_IsString(finish))
+		resp->finish = xstrdup(finish->valuestring);
+	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	backend_http_usage(resp, req,
+	    cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens"),
+	    cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens"));
+	return 0;
+}
+
+static int
+openai_parse_embed(struct openai *o, const struct model_req *req,
+    const cJSON *root, struct model_resp *resp, char **cause)
+{
+	const cJSON	*data, *d, *usage;
+
+	data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	if (!cJSON_IsArray(data) || (d = cJSON_GetArrayItem(data, 0)) == NULL)
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "no data");
+	if (backend_http_vector(cJSON_GetObjectItemCaseSensitive(d,
+	    "embedding"), resp) != 0)
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "data[0].embedding is not an array of numbers");
+	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	backend_http_usage(resp, req,
+	    cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens"), NULL);
+	resp->completion_tokens = 0;
+	return 0;
+}
+
+static int
+openai_parse(struct backend *b, const struct model_req *req, long status,
+    const char *body, size_t len, struct model_resp *resp, char **cause)
+{
+	struct openai	*o = b->data;
+	cJSON		*root;
+	char		*msg;
+	int		 rv;
+
+	memset(resp, 0, sizeof *resp);
+	root = backend_http_json(body, len);
+	/* Some proxies answer 200 with an error object and no choices. */
+	if (status < 200 || status > 299 || (root != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(root, "error") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(root, "choices") == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(root, "data") == NULL)) {
+		msg = openai_error_message(root);
+		backend_http_error(&o->http, status, body, len, msg, cause);
+		free(msg);
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (root == NULL)
+		return backend_http_not_json(&o->http, body, len, cause);
+	if (req->kind == REQ_EMBED)
+		rv = openai_parse_embed(o, req, root, resp, cause);
+	else
+		rv = openai_parse_chat(o, req, root, resp, cause);
+	cJSON_Delete(root);
+	if (rv != 0)
+		model_resp_release(resp);
+	return rv;
+}
+
+const struct backend_ops backend_openai_ops = {
+	.name = "openai",
+	.keys = openai_keys,
+	.init = openai_init,
+	.free = openai_free,
+	.build = openai_build,
+	.parse = openai_parse,
+};
