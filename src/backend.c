@@ -41,6 +41,20 @@ backend_lookup(const char *name)
 	return NULL;
 }
 
+void
+backend_foreach_key(void (*fn)(const char *, const char *, void *),
+    void *arg)
+{
+	const struct backend_ops *const	*b;
+	const char *const		*k;
+
+	for (k = backend_common_keys; *k != NULL; k++)
+		fn(NULL, *k, arg);
+	for (b = backend_table; *b != NULL; b++)
+		for (k = (*b)->keys; k != NULL && *k != NULL; k++)
+			fn((*b)->name, *k, arg);
+}
+
 /* The common keys followed by the type's own (NULL-terminated). */
 static const char **
 backend_keys(const struct backend_ops *ops)

@@ -136,6 +136,13 @@ struct backend	*backend_new(struct jdoc *, const char *name, const cJSON *conf,
 		    const char *path);
 void		 backend_free(struct backend *);
 
+/*
+ * Calls fn with every configuration key a backend may have: type is NULL
+ * for the keys common to all types.  For tests that check the manuals.
+ */
+void		 backend_foreach_key(void (*fn)(const char *type,
+		    const char *key, void *arg), void *arg);
+
 /* Dollars for a number of tokens at this backend's prices. */
 double		 backend_cost(const struct backend *, long long in,
 		    long long out);

@@ -246,6 +246,27 @@ START_TEST(test_conf_default_missing)
 }
 END_TEST
 
+struct man_pages {
+	char	*conf;
+	char	*sim;
+	int	 missing;
+};
+
+static int
+man_lists(const char *page, const char *key)
+{
+	char	*needle;
+	int	 found;
+
+	needle = xasprintf("\n.It Ic %s ", key);
+	found = strstr(page, needle) != NULL;
+	free(needle);
+	needle = xasprintf("\n.It Ic %s\n", key);
+	found = found || strstr(page, needle) != NULL;
+	free(needle);
+	return found;
+}
+
 struct man_check {
 	char	*page;
 	int	 missing;
@@ -255,19 +276,12 @@ static void
 man_has_key(const char *path, void *arg)
 {
 	struct man_check	*mc = arg;
-	char			*needle;
 
-	needle = xasprintf("\n.It Ic %s ", path);
-	if (strstr(mc->page, needle) == NULL) {
-		free(needle);
-		needle = xasprintf("\n.It Ic %s\n", path);
-	}
-	if (strstr(mc->page, needle) == NULL) {
+	if (!man_lists(mc->page, path)) {
 		fprintf(stderr, "promptd-job(5) does not document '%s'\n",
 		    path);
 		mc->missing++;
 	}
-	free(needle);
 }
 
 START_TEST(test_man_documents_every_key)
@@ -285,6 +299,39 @@ START_TEST(test_man_documents_every_key)
 }
 END_TEST
 
+static void
+man_has_backend_key(const char *type, const char *key, void *arg)
+{
+	struct man_pages	*mp = arg;
+	const char		*page;
+
+	page = type != NULL && strcmp(type, "sim") == 0 ? mp->sim : mp->conf;
+	if (!man_lists(page, key)) {
+		fprintf(stderr, "no manual documents backend key '%s' (%s)\n",
+		    key, type != NULL ? type : "common");
+		mp->missing++;
+	}
+}
+
+START_TEST(test_man_documents_every_backend_key)
+{
+	struct man_pages	 mp;
+	char			*p, *cause = NULL;
+
+	p = xasprintf("%s/man/promptd.conf.5", TEST_SRCDIR);
+	ck_assert_int_eq(file_read(p, 1 << 20, &mp.conf, NULL, &cause), 0);
+	free(p);
+	p = xasprintf("%s/man/promptd-sim.7", TEST_SRCDIR);
+	ck_assert_int_eq(file_read(p, 1 << 20, &mp.sim, NULL, &cause), 0);
+	free(p);
+	mp.missing = 0;
+	backend_foreach_key(man_has_backend_key, &mp);
+	ck_assert_int_eq(mp.missing, 0);
+	free(mp.conf);
+	free(mp.sim);
+}
+END_TEST
+
 static Suite *
 job_suite(void)
 {
@@ -299,6 +346,7 @@ job_suite(void)
 	tcase_add_test(tc, test_conf_backends);
 	tcase_add_test(tc, test_conf_default_missing);
 	tcase_add_test(tc, test_man_documents_every_key);
+	tcase_add_test(tc, test_man_documents_every_backend_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
