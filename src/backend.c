@@ -11,6 +11,7 @@
 #include "xmalloc.h"
 
 extern const struct backend_ops backend_sim_ops;
+extern const struct backend_ops backend_exec_ops;
 extern const struct backend_ops backend_openai_ops;
 extern const struct backend_ops backend_anthropic_ops;
 extern const struct backend_ops backend_ollama_ops;
@@ -20,6 +21,7 @@ const struct backend_ops *const backend_table[] = {
 	&backend_openai_ops,
 	&backend_anthropic_ops,
 	&backend_ollama_ops,
+	&backend_exec_ops,
 	NULL
 };
 

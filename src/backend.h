@@ -80,6 +80,15 @@ struct backend_ops {
 		    const char *body, size_t len, struct model_resp *,
 		    char **cause);
 	/*
+	 * Process backends: the command run for each request (argv, NULL-
+	 * terminated).  build() gives its standard input and parse() reads
+	 * its standard output: status 200 when it exited 0, 503 when it
+	 * exited 75 (EX_TEMPFAIL: try again), 422 for any other exit status
+	 * and 500 when a signal killed it; for those the body is the end of
+	 * its standard error.
+	 */
+	char *const *(*command)(struct backend *);
+	/*
 	 * Simulators only (NULL elsewhere): learn the task's examples so the
 	 * simulated world can answer them.  inputs are the fields the
 	 * template shows; target is the expected-answer field or NULL.

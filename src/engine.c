@@ -21,6 +21,7 @@
 #include "jsonc.h"
 #include "log.h"
 #include "metric.h"
+#include "proc.h"
 #include "template.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -49,6 +50,7 @@ struct engine {
 	double			 started;
 	struct http		*http;
 	int			 own_http;
+	struct procset		*procs;
 	struct engine_req	*pending;	/* in submission order */
 	struct engine_req	*pending_tail;
 	struct engine_req	*flying;	/* sent, not answered */
@@ -121,6 +123,7 @@ engine_free(struct engine *e)
 	/* Transfers still under way are abandoned with the handle. */
 	if (e->own_http)
 		http_free(e->http);
+	procset_free(e->procs);
 	engine_list_free(e->pending);
 	engine_list_free(e->flying);
 	free(e->cause);
@@ -411,11 +414,15 @@ engine_retryable(long status)
 	    status == 429 || status >= 500;
 }
 
-/* An HTTP reply (or a transport failure) for a flying request. */
+/*
+ * A reply for a flying request: status 0 means none arrived (error says
+ * why).  Parsed answers complete the request; retryable failures are
+ * recorded and tried again later; others complete it with the error.
+ */
 static void
-engine_http_done(void *arg, const struct http_result *hr)
+engine_reply(struct engine_req *r, long status, const char *body, size_t len,
+    double retry_after, const char *error, double seconds)
 {
-	struct engine_req	*r = arg;
 	struct engine		*e = r->engine;
 	struct backend		*b = r->backend;
 	struct model_resp	 resp;
@@ -426,34 +433,67 @@ engine_http_done(void *arg, const struct http_result *hr)
 	b->in_flight--;
 	engine_unfly(e, r);
 	memset(&resp, 0, sizeof resp);
-	if (hr->status == 0)
-		cause_set(&err, "%s: %s", b->ops->name, hr->error);
-	ok = hr->status != 0 && b->ops->parse(b, &r->req, hr->status,
-	    hr->body, hr->len, &resp, &err) == 0;
+	if (status == 0)
+		cause_set(&err, "%s: %s", b->ops->name, error);
+	ok = status != 0 && b->ops->parse(b, &r->req, status, body, len,
+	    &resp, &err) == 0;
 	cost = backend_cost(b, resp.prompt_tokens, resp.completion_tokens);
 	e->totals.tokens += resp.prompt_tokens + resp.completion_tokens;
 	e->totals.dollars += cost;
 	b->tpm_level -= (double)resp.completion_tokens;
 	if (ok) {
-		engine_complete(e, r, "ok", &resp, cost, hr->seconds,
-		    hr->status, NULL);
+		engine_complete(e, r, "ok", &resp, cost, seconds, status, NULL);
 		engine_req_free(r);
-	} else if ((hr->status == 200 || engine_retryable(hr->status)) &&
+	} else if ((status == 200 || engine_retryable(status)) &&
 	    r->attempt <= b->max_retries) {
 		/* This attempt is recorded now; the request goes back. */
 		if (!e->failed && engine_record(e, r, "error", &resp, cost,
-		    hr->seconds, hr->status, err) < 0)
+		    seconds, status, err) < 0)
 			e->failed = 1;
 		log_debug("%s: attempt %d failed, retrying: %s", b->name,
 		    r->attempt, err);
-		engine_requeue(e, r, engine_backoff(e, r, hr->retry_after));
+		engine_requeue(e, r, engine_backoff(e, r, retry_after));
 	} else {
-		engine_complete(e, r, "error", NULL, cost, hr->seconds,
-		    hr->status, err);
+		engine_complete(e, r, "error", NULL, cost, seconds, status,
+		    err);
 		engine_req_free(r);
 	}
 	free(err);
 	model_resp_release(&resp);
+}
+
+static void
+engine_http_done(void *arg, const struct http_result *hr)
+{
+	engine_reply(arg, hr->status, hr->body, hr->len, hr->retry_after,
+	    hr->error, hr->seconds);
+}
+
+/* A process backend's command finished: its exit becomes a status. */
+static void
+engine_proc_done(void *arg, const struct proc_result *pr)
+{
+	struct engine_req	*r = arg;
+	char			*why = NULL;
+
+	if (pr->error != NULL)
+		engine_reply(r, 0, "", 0, -1, pr->error, pr->seconds);
+	else if (pr->timed_out) {
+		why = xasprintf("command timed out after %.1fs",
+		    r->backend->timeout);
+		engine_reply(r, 0, "", 0, -1, why, pr->seconds);
+	} else if (pr->too_big)
+		engine_reply(r, 0, "", 0, -1, "command output larger than "
+		    "the limit", pr->seconds);
+	else if (pr->exited && pr->status == 0)
+		engine_reply(r, 200, pr->out, pr->len, -1, NULL, pr->seconds);
+	else if (pr->exited)
+		engine_reply(r, pr->status == 75 ? 503 : 422, pr->err,
+		    strlen(pr->err), -1, NULL, pr->seconds);
+	else
+		engine_reply(r, 500, pr->err, strlen(pr->err), -1, NULL,
+		    pr->seconds);
+	free(why);
 }
 
 /* Sends r (its backend has room and the budget allows it). */
@@ -494,8 +534,8 @@ engine_start(struct engine *e, struct engine_req *r)
 		return;
 	}
 	memset(&hreq, 0, sizeof hreq);
-	if (b->ops->build == NULL || b->nurls == 0 ||
-	    b->ops->build(b, &r->req, &hreq, &err) != 0) {
+	if (b->ops->build == NULL || (b->nurls == 0 && b->ops->command ==
+	    NULL) || b->ops->build(b, &r->req, &hreq, &err) != 0) {
 		if (err == NULL)
 			cause_set(&err, "backend '%s' (%s) cannot be called",
 			    b->name, b->ops->name);
@@ -509,15 +549,24 @@ engine_start(struct engine *e, struct engine_req *r)
 		e->http = http_new();
 		e->own_http = 1;
 	}
+	b->in_flight++;
+	r->next = e->flying;
+	e->flying = r;
+	e->nflying++;
+	if (b->ops->command != NULL) {
+		if (e->procs == NULL)
+			e->procs = procset_new();
+		procset_spawn(e->procs, b->ops->command(b), hreq.body,
+		    hreq.len, b->timeout, (size_t)b->max_response,
+		    engine_proc_done, r);
+		http_req_release(&hreq);
+		return;
+	}
 	opts.connect_timeout = b->connect_timeout;
 	opts.timeout = b->timeout;
 	opts.low_speed_time = b->timeout;
 	opts.max_response = (size_t)b->max_response;
 	base = b->urls[b->next_url++ % b->nurls];
-	b->in_flight++;
-	r->next = e->flying;
-	e->flying = r;
-	e->nflying++;
 	http_submit(e->http, base, &hreq, &opts, engine_http_done, r);
 	http_req_release(&hreq);
 }
@@ -634,7 +683,8 @@ int
 engine_step(struct engine *e, int max_wait_ms)
 {
 	double	wait;
-	int	ms;
+	int	ms, fds[192], nfds = 0;
+	short	events[192];
 
 	wait = engine_dispatch(e);
 	if (e->failed)
@@ -646,12 +696,15 @@ engine_step(struct engine *e, int max_wait_ms)
 		ms = max_wait_ms;
 	if (ms < 0)
 		ms = 0;
-	if (e->nflying > 0)
-		http_perform(e->http, ms, -1);
-	else if (ms > 0 && e->http != NULL)
-		http_perform(e->http, ms, -1);
+	if (e->procs != NULL && procset_running(e->procs) > 0)
+		nfds = procset_fds(e->procs, fds, events, (int)nitems(fds),
+		    &ms);
+	if (e->http != NULL)
+		http_perform(e->http, ms, fds, events, nfds);
 	else if (ms > 0)
 		time_sleep((double)ms / 1000);
+	if (e->procs != NULL)
+		procset_perform(e->procs);
 	return e->failed ? -1 : 1;
 }
 

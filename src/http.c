@@ -1,5 +1,6 @@
 /* HTTP requests as backends build them, and the transport that carries
  * them: one curl multi handle. */
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,17 +231,24 @@ http_finish(struct http *h, CURL *easy, CURLcode code)
 }
 
 int
-http_perform(struct http *h, int timeout_ms, int fd)
+http_perform(struct http *h, int timeout_ms, const int *fds,
+    const short *events, int nfds)
 {
-	struct curl_waitfd	 extra;
+	struct curl_waitfd	*extra = NULL;
 	CURLMsg			*msg;
-	int			 still, left;
+	int			 still, left, i;
 
-	memset(&extra, 0, sizeof extra);
-	extra.fd = fd;
-	extra.events = CURL_WAIT_POLLIN;
-	curl_multi_poll(h->multi, fd != -1 ? &extra : NULL, fd != -1 ? 1 : 0,
-	    timeout_ms, NULL);
+	if (nfds > 0) {
+		extra = xcalloc((size_t)nfds, sizeof *extra);
+		for (i = 0; i < nfds; i++) {
+			extra[i].fd = fds[i];
+			extra[i].events = (short)((events[i] & POLLIN ?
+			    CURL_WAIT_POLLIN : 0) | (events[i] & POLLOUT ?
+			    CURL_WAIT_POLLOUT : 0));
+		}
+	}
+	curl_multi_poll(h->multi, extra, (unsigned)nfds, timeout_ms, NULL);
+	free(extra);
 	curl_multi_perform(h->multi, &still);
 	while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
 		if (msg->msg == CURLMSG_DONE)

@@ -53,10 +53,11 @@ void		 http_submit(struct http *, const char *base,
 		    const struct http_req *, const struct http_opts *,
 		    http_done_fn *, void *arg);
 /*
- * Waits up to timeout_ms for network activity (or for fd, when it is not
- * -1, to become readable), moves every transfer along and calls the
- * completion callbacks of the finished ones.  Returns the number of
- * transfers still running.
+ * Waits up to timeout_ms for network activity or for one of the nfds
+ * extra file descriptors (fds, with POLLIN/POLLOUT in events), moves
+ * every transfer along and calls the completion callbacks of the
+ * finished ones.  Returns the number of transfers still running.
  */
-int		 http_perform(struct http *, int timeout_ms, int fd);
+int		 http_perform(struct http *, int timeout_ms, const int *fds,
+		    const short *events, int nfds);
 size_t		 http_running(const struct http *);

@@ -363,6 +363,104 @@ START_TEST(test_request_keys)
 }
 END_TEST
 
+/* A job whose target is the exec backend running a shell command. */
+static struct job *
+exec_job(const char *command, const char *extra)
+{
+	struct job	*job;
+	char		*p, *text, *cause = NULL;
+	FILE		*f;
+
+	text = xasprintf("{ \"name\": \"x\", \"task\": { \"dataset\": "
+	    "\"data.jsonl\", \"input\": \"Review: {{text}}\", \"target\": "
+	    "\"label\", \"metric\": \"exact\", \"splits\": { \"train\": 0,"
+	    " \"dev\": 1, \"test\": 0 } }, \"seed_prompts\": [\"Classify.\"],"
+	    " \"backends\": { \"x\": { \"type\": \"exec\", \"command\": %s"
+	    "%s } }, \"roles\": { \"target\": \"x\" } }", command, extra);
+	p = xasprintf("%s/job.json", tmp);
+	f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+	job = job_load(p, NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	free(text);
+	free(p);
+	return job;
+}
+
+START_TEST(test_exec_backend)
+{
+	struct job	*job;
+	struct engine	*e;
+	size_t		 failed;
+
+	/* Plain text on stdout; the request arrives as JSON on stdin. */
+	job = exec_job("[\"/bin/sh\", \"-c\", \"grep -q '\\\"kind\\\":"
+	    "\\\"chat\\\"' && echo positive || echo nokind\"]",
+	    "");
+	ck_assert_uint_eq(run_eval(job, &e, &failed, NULL), 40);
+	engine_free(e);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations WHERE "
+	    "output = 'positive'"), 40);
+	ck_assert_int_eq(count("SELECT sum(score) FROM evaluations"), 20);
+	job_free(job);
+
+	/* A JSON reply with usage. */
+	job = exec_job("\"cat >/dev/null; echo '{\\\"text\\\": \\\"negative"
+	    "\\\", \\\"usage\\\": {\\\"prompt_tokens\\\": 7, "
+	    "\\\"completion_tokens\\\": 1}}'\"", ", \"model\": \"m2\"");
+	ck_assert_uint_eq(run_eval(job, &e, &failed, NULL), 40);
+	engine_free(e);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE model = 'm2' "
+	    "AND prompt_tokens = 7 AND completion_tokens = 1"), 40);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_exec_failures)
+{
+	struct job	*job;
+	struct engine	*e;
+	size_t		 failed;
+	char		*err = NULL;
+
+	/* A failing command is not retried and its stderr is the reason. */
+	job = exec_job("\"echo 'no model loaded' >&2; exit 3\"",
+	    ", \"max_retries\": 3, \"retry_base\": 0");
+	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 0);
+	engine_free(e);
+	ck_assert_ptr_nonnull(strstr(err, "no model loaded"));
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'error'"), 40);
+	job_free(job);
+
+	/* Exit 75 asks for a retry: 1 + 2 attempts each. */
+	job = exec_job("\"cat >/dev/null; exit 75\"", ", \"max_retries\": 2,"
+	    " \"retry_base\": 0, \"model\": \"m75\"");
+	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 0);
+	engine_free(e);
+	ck_assert_ptr_nonnull(strstr(err, "retried"));
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE model = "
+	    "'m75'"), 120);
+	ck_assert_int_eq(count("SELECT max(attempt) FROM calls WHERE model = "
+	    "'m75'"), 3);
+	job_free(job);
+
+	/* A command that hangs is killed at the timeout. */
+	job = exec_job("\"sleep 10\"", ", \"timeout\": 0.2, \"max_retries\":"
+	    " 0, \"max_in_flight\": 40, \"model\": \"slow\"");
+	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 0);
+	engine_free(e);
+	ck_assert_ptr_nonnull(strstr(err, "timed out"));
+	free(err);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -377,6 +475,8 @@ engine_suite(void)
 	tcase_add_test(tc, test_judge_metric);
 	tcase_add_test(tc, test_callback_error_rolls_back);
 	tcase_add_test(tc, test_request_keys);
+	tcase_add_test(tc, test_exec_backend);
+	tcase_add_test(tc, test_exec_failures);
 	suite_add_tcase(s, tc);
 	return s;
 }
