@@ -29,7 +29,8 @@ int	cron_parse(struct cron *, const char *expr, char **cause);
 /* Whether the local time t (seconds are ignored) matches. */
 int	cron_match(const struct cron *, time_t t);
 /* The first matching minute strictly after t, or (time_t)-1 if none
- * within five years (e.g. "0 0 31 2 *"). */
+ * within five years (e.g. "0 0 31 2 *").  Local times skipped by a DST
+ * change never match; those repeated by one match each time. */
 time_t	cron_next(const struct cron *, time_t t);
 
 #endif

@@ -1,1 +1,980 @@
-/* Placeholder: not yet written. */
+/*
+ * The store: one SQLite connection per struct store.  The connection is
+ * opened with SQLITE_OPEN_NOMUTEX, so a struct store must be used by one
+ * thread at a time (give each thread its own).  This is the only file in
+ * promptd that contains SQL.
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "dataset.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/*
+ * The schema, one forward migration per version.  Migration n takes a
+ * database at version n - 1 to version n; each runs in its own
+ * transaction that also sets PRAGMA user_version.  Never edit a released
+ * migration: add a new one and bump STORE_SCHEMA_VERSION.
+ */
+static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
+	[1] =
+	"CREATE TABLE jobs ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" spec TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued',"
+	"  'running', 'paused', 'exhausted', 'done', 'failed', 'cancelled')),"
+	" reason TEXT,"
+	" created REAL NOT NULL,"
+	" updated REAL NOT NULL);"
+	"CREATE TABLE datasets ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" path TEXT,"
+	" hash TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE examples ("
+	" id INTEGER PRIMARY KEY,"
+	" dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" idx INTEGER NOT NULL,"
+	" line INTEGER,"
+	" split TEXT NOT NULL CHECK (split IN ('train', 'dev', 'test')),"
+	" hash TEXT,"
+	" fields TEXT NOT NULL,"
+	" UNIQUE (dataset_id, idx));"
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('optimize', 'refresh', 'eval')),"
+	" dataset_id INTEGER REFERENCES datasets(id),"
+	" status TEXT NOT NULL DEFAULT 'running',"
+	" step INTEGER NOT NULL DEFAULT 0,"
+	" state TEXT,"
+	" calls INTEGER NOT NULL DEFAULT 0,"
+	" hits INTEGER NOT NULL DEFAULT 0,"
+	" tokens INTEGER NOT NULL DEFAULT 0,"
+	" dollars REAL NOT NULL DEFAULT 0,"
+	" started REAL NOT NULL,"
+	" ended REAL);"
+	"CREATE TABLE candidates ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" text TEXT NOT NULL,"
+	" hash TEXT NOT NULL,"
+	" origin TEXT NOT NULL,"
+	" created REAL NOT NULL,"
+	" UNIQUE (job_id, hash));"
+	"CREATE TABLE lineage ("
+	" child INTEGER NOT NULL REFERENCES candidates(id),"
+	" parent INTEGER NOT NULL REFERENCES candidates(id),"
+	" operator TEXT,"
+	" note TEXT,"
+	" PRIMARY KEY (child, parent));"
+	"CREATE TABLE calls ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id),"
+	" backend TEXT,"
+	" model TEXT,"
+	" role TEXT,"
+	" cache_key TEXT,"
+	" attempt INTEGER NOT NULL DEFAULT 1,"
+	" cached INTEGER NOT NULL DEFAULT 0,"
+	" prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+	" completion_tokens INTEGER NOT NULL DEFAULT 0,"
+	" cost REAL NOT NULL DEFAULT 0,"
+	" latency REAL,"
+	" status TEXT NOT NULL CHECK (status IN ('ok', 'hit', 'error')),"
+	" http_status INTEGER,"
+	" error TEXT,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE cache ("
+	" key TEXT PRIMARY KEY,"
+	" response TEXT NOT NULL,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE evaluations ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	" example_id INTEGER NOT NULL REFERENCES examples(id),"
+	" output TEXT,"
+	" score REAL,"
+	" call_id INTEGER REFERENCES calls(id),"
+	" created REAL NOT NULL);"
+	"CREATE TABLE comparisons ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" a INTEGER NOT NULL REFERENCES candidates(id),"
+	" b INTEGER NOT NULL REFERENCES candidates(id),"
+	" example_id INTEGER REFERENCES examples(id),"
+	" output_a TEXT,"
+	" output_b TEXT,"
+	" winner TEXT NOT NULL CHECK (winner IN ('a', 'b', 'tie')),"
+	" source TEXT NOT NULL CHECK (source IN ('human', 'judge', 'sim')),"
+	" who TEXT,"
+	" judge_model TEXT,"
+	" order_shown TEXT,"
+	" rationale TEXT,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE champions ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" version INTEGER NOT NULL,"
+	" candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	" score REAL,"
+	" lo REAL,"
+	" hi REAL,"
+	" reason TEXT,"
+	" created REAL NOT NULL,"
+	" UNIQUE (job_id, version));"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER REFERENCES jobs(id),"
+	" run_id INTEGER REFERENCES runs(id),"
+	" time REAL NOT NULL,"
+	" level TEXT NOT NULL,"
+	" message TEXT NOT NULL);",
+
+	/*
+	 * Version 2: per-example feedback (textual critiques) on evaluations,
+	 * the time a dataset snapshot was last used (so that a job going back
+	 * to earlier data sees the change), and the indexes that the engine's
+	 * lookups need.  candidates(job_id) needs no index of its own: the
+	 * UNIQUE (job_id, hash) index serves it.
+	 */
+	[2] =
+	"ALTER TABLE evaluations ADD COLUMN feedback TEXT;"
+	"ALTER TABLE datasets ADD COLUMN used REAL;"
+	"UPDATE datasets SET used = created;"
+	"CREATE INDEX evaluations_candidate_example"
+	" ON evaluations(candidate_id, example_id);"
+	"CREATE INDEX calls_run ON calls(run_id);"
+	"CREATE INDEX calls_cache_key ON calls(cache_key);"
+	"CREATE INDEX events_job ON events(job_id, id);"
+	"CREATE INDEX examples_dataset_split ON examples(dataset_id, split);"
+	"CREATE INDEX datasets_job_hash ON datasets(job_id, hash);",
+};
+
+/*
+ * Every statement the store runs after opening, prepared on first use and
+ * kept until store_close().  "what" names the operation in error messages.
+ */
+enum stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_JOB_PUT,
+	STMT_JOB_FIND,
+	STMT_JOB_SET_STATE,
+	STMT_RUN_NEW,
+	STMT_RUN_FINISH,
+	STMT_DATASET_LATEST,
+	STMT_DATASET_FIND,
+	STMT_DATASET_INSERT,
+	STMT_DATASET_USE,
+	STMT_EXAMPLE_FIND,
+	STMT_EXAMPLE_INSERT,
+	STMT_CANDIDATE_INSERT,
+	STMT_CANDIDATE_FIND,
+	STMT_LINEAGE_ADD,
+	STMT_CACHE_GET,
+	STMT_CACHE_PUT,
+	STMT_CALL_ADD,
+	STMT_EVALUATION_ADD,
+	STMT_EVENT,
+	STMT_COUNT
+};
+
+static const struct {
+	const char	*what;
+	const char	*sql;
+} stmt_table[STMT_COUNT] = {
+	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },
+	[STMT_COMMIT] = { "commit", "COMMIT" },
+	[STMT_ROLLBACK] = { "rollback", "ROLLBACK" },
+	[STMT_JOB_PUT] = { "put job",
+	    "INSERT INTO jobs (name, spec, created, updated)"
+	    " VALUES (?1, ?2, ?3, ?3)"
+	    " ON CONFLICT (name) DO UPDATE"
+	    " SET spec = excluded.spec, updated = excluded.updated" },
+	[STMT_JOB_FIND] = { "find job",
+	    "SELECT id FROM jobs WHERE name = ?1" },
+	[STMT_JOB_SET_STATE] = { "set job state",
+	    "UPDATE jobs SET state = ?2, reason = ?3, updated = ?4"
+	    " WHERE id = ?1" },
+	[STMT_RUN_NEW] = { "new run",
+	    "INSERT INTO runs (job_id, kind, dataset_id, started)"
+	    " VALUES (?1, ?2, ?3, ?4)" },
+	[STMT_RUN_FINISH] = { "finish run",
+	    "UPDATE runs SET status = ?2, ended = ?3, calls = ?4, hits = ?5,"
+	    " tokens = ?6, dollars = ?7 WHERE id = ?1" },
+	[STMT_DATASET_LATEST] = { "find latest dataset snapshot",
+	    "SELECT id FROM datasets WHERE job_id = ?1"
+	    " ORDER BY used DESC, id DESC LIMIT 1" },
+	[STMT_DATASET_FIND] = { "find dataset snapshot",
+	    "SELECT id, n FROM datasets WHERE job_id = ?1 AND hash = ?2"
+	    " ORDER BY used DESC, id DESC LIMIT 1" },
+	[STMT_DATASET_INSERT] = { "add dataset snapshot",
+	    "INSERT INTO datasets (job_id, path, hash, n, created, used)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5)" },
+	[STMT_DATASET_USE] = { "use dataset snapshot",
+	    "UPDATE datasets SET used = ?2 WHERE id = ?1" },
+	[STMT_EXAMPLE_FIND] = { "find example",
+	    "SELECT id, split FROM examples WHERE dataset_id = ?1 AND idx = ?2" },
+	[STMT_EXAMPLE_INSERT] = { "add example",
+	    "INSERT INTO examples (dataset_id, idx, line, split, hash, fields)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
+	[STMT_CANDIDATE_INSERT] = { "add candidate",
+	    "INSERT INTO candidates (job_id, text, hash, origin, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " ON CONFLICT (job_id, hash) DO NOTHING" },
+	[STMT_CANDIDATE_FIND] = { "find candidate",
+	    "SELECT id FROM candidates WHERE job_id = ?1 AND hash = ?2" },
+	[STMT_LINEAGE_ADD] = { "add lineage",
+	    "INSERT INTO lineage (child, parent, operator, note)"
+	    " VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (child, parent) DO NOTHING" },
+	[STMT_CACHE_GET] = { "read cache",
+	    "SELECT response FROM cache WHERE key = ?1" },
+	[STMT_CACHE_PUT] = { "write cache",
+	    "INSERT INTO cache (key, response, created) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (key) DO NOTHING" },
+	[STMT_CALL_ADD] = { "add call",
+	    "INSERT INTO calls (run_id, backend, model, role, cache_key,"
+	    " attempt, cached, prompt_tokens, completion_tokens, cost, latency,"
+	    " status, http_status, error, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15)" },
+	[STMT_EVALUATION_ADD] = { "add evaluation",
+	    "INSERT INTO evaluations (run_id, candidate_id, example_id, output,"
+	    " score, feedback, call_id, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
+	[STMT_EVENT] = { "add event",
+	    "INSERT INTO events (job_id, run_id, time, level, message)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
+};
+
+struct store {
+	sqlite3		*db;
+	char		*path;
+	int		 version;
+	int		 depth;		/* nesting of store_begin() */
+	sqlite3_stmt	*stmt[STMT_COUNT];
+};
+
+static int
+store_fail(struct store *s, const char *what, char **cause)
+{
+	return cause_set(cause, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static void
+stmt_reset(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static sqlite3_stmt *
+stmt_get(struct store *s, enum stmt id, char **cause)
+{
+	if (s->stmt[id] == NULL && sqlite3_prepare_v3(s->db, stmt_table[id].sql,
+	    -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL) != SQLITE_OK) {
+		store_fail(s, stmt_table[id].what, cause);
+		s->stmt[id] = NULL;
+		return NULL;
+	}
+	return s->stmt[id];
+}
+
+/*
+ * Prepares (once) and binds statement id.  Each character of fmt binds
+ * the next parameter: 'n' an int, 'N' an int where 0 binds NULL, 'i' an
+ * int64_t, 'I' an int64_t row id where 0 binds NULL, 'd' a double, 't' a
+ * string (NULL binds NULL; it is borrowed until the statement is reset).
+ * Callers must pass exactly these types: the compiler cannot check them.
+ */
+static sqlite3_stmt *
+stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
+    va_list ap)
+{
+	sqlite3_stmt	*st;
+	const char	*t;
+	int64_t		 v;
+	int		 i, n, rc = SQLITE_OK;
+
+	if ((st = stmt_get(s, id, cause)) == NULL)
+		return NULL;
+	for (i = 1; rc == SQLITE_OK && fmt[i - 1] != '\0'; i++) {
+		switch (fmt[i - 1]) {
+		case 'n':
+			rc = sqlite3_bind_int(st, i, va_arg(ap, int));
+			break;
+		case 'N':
+			if ((n = va_arg(ap, int)) == 0)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_int(st, i, n);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'I':
+			v = va_arg(ap, int64_t);
+			if (v == 0)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_int64(st, i, v);
+			break;
+		case 'd':
+			rc = sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 't':
+			t = va_arg(ap, const char *);
+			if (t == NULL)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+			break;
+		default:
+			abort();
+		}
+	}
+	if (rc != SQLITE_OK) {
+		store_fail(s, stmt_table[id].what, cause);
+		stmt_reset(st);
+		return NULL;
+	}
+	return st;
+}
+
+/*
+ * Binds and steps statement id once.  Returns 1 when it produced a row
+ * (the caller reads it and then calls stmt_reset()), 0 when it is done
+ * (already reset) and -1 on error (already reset, *cause set).
+ */
+static int
+stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc;
+
+	va_start(ap, fmt);
+	st = stmt_vbind(s, id, cause, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		store_fail(s, stmt_table[id].what, cause);
+	stmt_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Like stmt_step() for a statement that returns at most one integer. */
+static int
+stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
+    const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	int		 rc;
+
+	va_start(ap, fmt);
+	st = stmt_vbind(s, id, cause, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		store_fail(s, stmt_table[id].what, cause);
+	stmt_reset(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Runs one statement of the opening sequence that returns one integer. */
+static int
+open_int(struct store *s, const char *sql, int *out, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(st, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		else
+			rc = sqlite3_errcode(s->db);
+	}
+	if (rc != SQLITE_OK) {
+		if (rc == SQLITE_NOTADB)
+			cause_set(cause, "'%s' is not a promptd database: %s",
+			    s->path, sqlite3_errmsg(s->db));
+		else
+			cause_set(cause, "cannot open database '%s': %s",
+			    s->path, sqlite3_errmsg(s->db));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int
+store_migrate(struct store *s, int to, char **cause)
+{
+	char	*sql, *err = NULL;
+	int	 v = 0;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	/* Another process may have migrated while this one waited. */
+	if (open_int(s, "PRAGMA user_version", &v, cause) != 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (v >= to) {
+		s->version = v;
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	sql = xasprintf("%sPRAGMA user_version = %d; COMMIT",
+	    store_migrations[to], to);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		free(sql);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto fail;
+	}
+	free(sql);
+	s->version = to;
+	return 0;
+
+fail:
+	cause_set(cause, "store: migrate '%s' to schema version %d: %s",
+	    s->path, to, err != NULL ? err : sqlite3_errmsg(s->db));
+	sqlite3_free(err);
+	return -1;
+}
+
+struct store *
+store_open_version(const char *path, int version, char **cause)
+{
+	struct store	*s;
+	int		 rc, tables = 0, unused = 0;
+
+	if (version < 1 || version > STORE_SCHEMA_VERSION) {
+		cause_set(cause, "store: schema version %d is not between 1 "
+		    "and %d", version, STORE_SCHEMA_VERSION);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		cause_set(cause, "cannot open database '%s': %s", path,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+
+	/* The first statement reads the file: garbage is found here. */
+	if (open_int(s, "PRAGMA user_version", &s->version, cause) != 0)
+		goto fail;
+	if (s->version > STORE_SCHEMA_VERSION) {
+		cause_set(cause, "database '%s' has schema version %d, newer "
+		    "than this promptd (%d)", path, s->version,
+		    STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	/* The journal mode comes back as a string, which reads as 0. */
+	if (open_int(s, "PRAGMA journal_mode = WAL", &unused, cause) != 0 ||
+	    open_int(s, "PRAGMA foreign_keys = ON", &unused, cause) != 0 ||
+	    open_int(s, "PRAGMA synchronous = NORMAL", &unused, cause) != 0)
+		goto fail;
+	if (s->version == 0) {
+		if (open_int(s, "SELECT count(*) FROM sqlite_master"
+		    " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", &tables,
+		    cause) != 0)
+			goto fail;
+		if (tables != 0) {
+			cause_set(cause, "'%s' is not a promptd database: it "
+			    "has tables but no promptd schema version", path);
+			goto fail;
+		}
+	}
+	while (s->version < version) {
+		if (store_migrate(s, s->version + 1, cause) != 0)
+			goto fail;
+	}
+	return s;
+
+fail:
+	store_close(s);
+	return NULL;
+}
+
+struct store *
+store_open(const char *path, char **cause)
+{
+	return store_open_version(path, STORE_SCHEMA_VERSION, cause);
+}
+
+void
+store_close(struct store *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < nitems(s->stmt); i++)
+		sqlite3_finalize(s->stmt[i]);
+	/* An open transaction is rolled back by the close. */
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+int
+store_version(struct store *s)
+{
+	return s->version;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+/* Creates dir and its missing parents with mode 0700. */
+static int
+mkdir_parents(const char *dir, char **cause)
+{
+	struct stat	 st;
+	char		*p, *q, c;
+
+	p = xstrdup(dir);
+	for (q = p + 1; ; q++) {
+		if (*q != '/' && *q != '\0')
+			continue;
+		c = *q;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			cause_set(cause, "cannot create directory '%s': %s", p,
+			    strerror(errno));
+			goto fail;
+		}
+		if ((*q = c) == '\0')
+			break;
+	}
+	if (stat(dir, &st) != 0) {
+		cause_set(cause, "cannot create directory '%s': %s", dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cause_set(cause, "cannot create directory '%s': %s", dir,
+		    strerror(ENOTDIR));
+		goto fail;
+	}
+	free(p);
+	return 0;
+
+fail:
+	free(p);
+	return -1;
+}
+
+char *
+store_default_path(char **cause)
+{
+	const char	*xdg = getenv("XDG_STATE_HOME");
+	const char	*home = getenv("HOME");
+	char		*dir, *path;
+
+	/* The XDG base directory spec says to ignore relative paths. */
+	if (xdg != NULL && *xdg == '/')
+		dir = xasprintf("%s/promptd", xdg);
+	else if (home != NULL && *home == '/')
+		dir = xasprintf("%s/.local/state/promptd", home);
+	else if (getuid() == 0)
+		dir = xstrdup("/var/lib/promptd");
+	else {
+		cause_set(cause, "cannot choose a database path: neither "
+		    "XDG_STATE_HOME nor HOME is set to an absolute path");
+		return NULL;
+	}
+	if (mkdir_parents(dir, cause) != 0) {
+		free(dir);
+		return NULL;
+	}
+	path = xasprintf("%s/promptd.db", dir);
+	free(dir);
+	return path;
+}
+
+int
+store_begin(struct store *s, char **cause)
+{
+	if (s->depth == 0 && stmt_step(s, STMT_BEGIN, cause, "") != 0)
+		return -1;
+	s->depth++;
+	return 0;
+}
+
+int
+store_commit(struct store *s, char **cause)
+{
+	if (s->depth == 0)
+		return cause_set(cause, "store: commit: no transaction is open");
+	if (--s->depth > 0)
+		return 0;
+	if (sqlite3_get_autocommit(s->db)) {
+		/* SQLite rolled it back itself (disk full, I/O error). */
+		return cause_set(cause, "store: commit: the transaction was "
+		    "rolled back by an earlier error");
+	}
+	if (stmt_step(s, STMT_COMMIT, cause, "") != 0) {
+		stmt_step(s, STMT_ROLLBACK, NULL, "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_rollback(struct store *s)
+{
+	int	rc = 0;
+
+	if (s->depth == 0)
+		return 0;
+	s->depth = 0;
+	if (!sqlite3_get_autocommit(s->db))
+		rc = stmt_step(s, STMT_ROLLBACK, NULL, "");
+	return rc;
+}
+
+int64_t
+store_job_put(struct store *s, const char *name, const char *spec_json,
+    char **cause)
+{
+	int64_t	id = 0;
+
+	if (store_begin(s, cause) != 0)
+		return -1;
+	if (stmt_step(s, STMT_JOB_PUT, cause, "ttd", name, spec_json,
+	    time_now()) != 0)
+		goto fail;
+	switch (stmt_int64(s, STMT_JOB_FIND, &id, cause, "t", name)) {
+	case 1:
+		break;
+	case 0:
+		cause_set(cause, "store: put job: job '%s' was neither added "
+		    "nor found", name);
+		goto fail;
+	default:
+		goto fail;
+	}
+	if (store_commit(s, cause) != 0)
+		return -1;
+	return id;
+
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int64_t
+store_job_find(struct store *s, const char *name, char **cause)
+{
+	int64_t	id = 0;
+
+	if (stmt_int64(s, STMT_JOB_FIND, &id, cause, "t", name) < 0)
+		return -1;
+	return id;
+}
+
+int
+store_job_set_state(struct store *s, int64_t job, const char *state,
+    const char *reason, char **cause)
+{
+	if (stmt_step(s, STMT_JOB_SET_STATE, cause, "ittd", job, state, reason,
+	    time_now()) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return cause_set(cause, "store: set job state: no job %lld",
+		    (long long)job);
+	return 0;
+}
+
+int64_t
+store_run_new(struct store *s, int64_t job, const char *kind,
+    int64_t dataset, char **cause)
+{
+	if (stmt_step(s, STMT_RUN_NEW, cause, "itId", job, kind, dataset,
+	    time_now()) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+int
+store_run_finish(struct store *s, int64_t run, const char *status,
+    const struct run_totals *t, char **cause)
+{
+	struct run_totals	zero = { 0, 0, 0, 0.0 };
+
+	if (t == NULL)
+		t = &zero;
+	if (stmt_step(s, STMT_RUN_FINISH, cause, "itdiiid", run, status,
+	    time_now(), (int64_t)t->calls, (int64_t)t->hits,
+	    (int64_t)t->tokens, t->dollars) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return cause_set(cause, "store: finish run: no run %lld",
+		    (long long)run);
+	return 0;
+}
+
+static const char *
+split_text(enum split sp)
+{
+	switch (sp) {
+	case SPLIT_TRAIN:
+		return "train";
+	case SPLIT_DEV:
+		return "dev";
+	case SPLIT_TEST:
+		return "test";
+	}
+	return "?";
+}
+
+/*
+ * Fills the example ids of ds from snapshot id.  Returns 1 when every
+ * example is there with the same split, 0 when the snapshot does not fit
+ * (the splits were assigned differently) and -1 on error.
+ */
+static int
+snapshot_fill(struct store *s, int64_t id, struct dataset *ds, char **cause)
+{
+	sqlite3_stmt	*st;
+	struct example	*ex;
+	const char	*split;
+	size_t		 i;
+	int		 r, fits;
+
+	for (i = 0; i < ds->n; i++) {
+		ex = &ds->ex[i];
+		r = stmt_step(s, STMT_EXAMPLE_FIND, cause, "ii", id,
+		    (int64_t)ex->idx);
+		if (r <= 0)
+			return r;
+		st = s->stmt[STMT_EXAMPLE_FIND];
+		ex->id = sqlite3_column_int64(st, 0);
+		split = (const char *)sqlite3_column_text(st, 1);
+		fits = split != NULL && strcmp(split, split_text(ex->split)) == 0;
+		stmt_reset(st);
+		if (!fits)
+			return 0;
+	}
+	return 1;
+}
+
+static int64_t
+snapshot_insert(struct store *s, int64_t job, struct dataset *ds,
+    char **cause)
+{
+	struct example	*ex;
+	int64_t		 id;
+	size_t		 i;
+	char		*fields;
+	int		 r;
+
+	if (stmt_step(s, STMT_DATASET_INSERT, cause, "ittid", job, ds->path,
+	    ds->hash, (int64_t)ds->n, time_now()) != 0)
+		return -1;
+	id = sqlite3_last_insert_rowid(s->db);
+	for (i = 0; i < ds->n; i++) {
+		ex = &ds->ex[i];
+		if ((fields = cJSON_PrintUnformatted(ex->fields)) == NULL) {
+			cause_set(cause, "store: add example: cannot encode "
+			    "the fields of example %zu", ex->idx);
+			return -1;
+		}
+		r = stmt_step(s, STMT_EXAMPLE_INSERT, cause, "iiittt", id,
+		    (int64_t)ex->idx, (int64_t)ex->line, split_text(ex->split),
+		    ex->hash[0] != '\0' ? ex->hash : NULL, fields);
+		cJSON_free(fields);
+		if (r != 0)
+			return -1;
+		ex->id = sqlite3_last_insert_rowid(s->db);
+	}
+	return id;
+}
+
+int64_t
+store_dataset_snapshot(struct store *s, int64_t job, struct dataset *ds,
+    int *changed, char **cause)
+{
+	sqlite3_stmt	*st;
+	int64_t		 latest = 0, id = 0, n = 0;
+	size_t		 i;
+	int		 r;
+
+	if (store_begin(s, cause) != 0)
+		return -1;
+	if (stmt_int64(s, STMT_DATASET_LATEST, &latest, cause, "i", job) < 0)
+		goto fail;
+	r = stmt_step(s, STMT_DATASET_FIND, cause, "it", job, ds->hash);
+	if (r < 0)
+		goto fail;
+	if (r == 1) {
+		st = s->stmt[STMT_DATASET_FIND];
+		id = sqlite3_column_int64(st, 0);
+		n = sqlite3_column_int64(st, 1);
+		stmt_reset(st);
+		if (n != (int64_t)ds->n)
+			id = 0;
+	}
+	if (id != 0 && (r = snapshot_fill(s, id, ds, cause)) != 1) {
+		if (r < 0)
+			goto fail;
+		id = 0;
+	}
+	if (id == 0) {
+		if ((id = snapshot_insert(s, job, ds, cause)) == -1)
+			goto fail;
+	} else if (stmt_step(s, STMT_DATASET_USE, cause, "id", id,
+	    time_now()) != 0)
+		goto fail;
+	if (store_commit(s, cause) != 0)
+		goto fail;
+	if (changed != NULL)
+		*changed = latest != id;
+	return id;
+
+fail:
+	store_rollback(s);
+	for (i = 0; i < ds->n; i++)
+		ds->ex[i].id = 0;
+	return -1;
+}
+
+int64_t
+store_candidate_put(struct store *s, int64_t job, const char *text,
+    const char *origin, char **cause)
+{
+	char	hash[65];
+	int64_t	id = 0;
+
+	sha256_hex(text, strlen(text), hash);
+	if (stmt_step(s, STMT_CANDIDATE_INSERT, cause, "itttd", job, text,
+	    hash, origin, time_now()) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 1)
+		return sqlite3_last_insert_rowid(s->db);
+	switch (stmt_int64(s, STMT_CANDIDATE_FIND, &id, cause, "it", job,
+	    hash)) {
+	case 1:
+		return id;
+	case 0:
+		cause_set(cause, "store: add candidate: the candidate was "
+		    "neither added nor found");
+		break;
+	}
+	return -1;
+}
+
+int
+store_lineage_add(struct store *s, int64_t child, int64_t parent,
+    const char *op, const char *note, char **cause)
+{
+	return stmt_step(s, STMT_LINEAGE_ADD, cause, "iitt", child, parent, op,
+	    note) == 0 ? 0 : -1;
+}
+
+int
+store_cache_get(struct store *s, const char *key, char **response,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	const char	*v;
+	int		 r;
+
+	*response = NULL;
+	if ((r = stmt_step(s, STMT_CACHE_GET, cause, "t", key)) != 1)
+		return r;
+	st = s->stmt[STMT_CACHE_GET];
+	v = (const char *)sqlite3_column_text(st, 0);
+	if (v == NULL) {
+		store_fail(s, stmt_table[STMT_CACHE_GET].what, cause);
+		stmt_reset(st);
+		return -1;
+	}
+	*response = xstrndup(v, (size_t)sqlite3_column_bytes(st, 0));
+	stmt_reset(st);
+	return 1;
+}
+
+int
+store_cache_put(struct store *s, const char *key, const char *response,
+    char **cause)
+{
+	return stmt_step(s, STMT_CACHE_PUT, cause, "ttd", key, response,
+	    time_now()) == 0 ? 0 : -1;
+}
+
+int64_t
+store_call_add(struct store *s, const struct call_record *c, char **cause)
+{
+	if (stmt_step(s, STMT_CALL_ADD, cause, "Itttt" "nniidd" "tNt" "d",
+	    c->run, c->backend, c->model, c->role, c->key,
+	    c->attempt, c->cached, (int64_t)c->prompt_tokens,
+	    (int64_t)c->completion_tokens, c->cost, c->latency,
+	    c->status, c->http_status, c->error,
+	    time_now()) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+int64_t
+store_evaluation_add(struct store *s, int64_t run, int64_t candidate,
+    int64_t example, const char *output, double score, const char *feedback,
+    int64_t call, char **cause)
+{
+	if (stmt_step(s, STMT_EVALUATION_ADD, cause, "iiitdtId", run,
+	    candidate, example, output, score, feedback, call,
+	    time_now()) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+int
+store_event(struct store *s, int64_t job, int64_t run, const char *level,
+    const char *message, char **cause)
+{
+	return stmt_step(s, STMT_EVENT, cause, "IIdtt", job, run, time_now(),
+	    level, message) == 0 ? 0 : -1;
+}

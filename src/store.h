@@ -7,7 +7,9 @@
  *
  * All functions return 0 (or a row id > 0) on success and -1 with *cause
  * on failure.  Strings passed in are borrowed; strings returned are the
- * caller's to free.
+ * caller's to free.  A struct store is one SQLite connection opened
+ * without a mutex: use it from one thread at a time, and give each
+ * thread that needs the database its own.
  */
 #ifndef STORE_H
 #define STORE_H
@@ -24,7 +26,11 @@ struct store;
  * current schema.  A database from a newer promptd is refused.
  */
 struct store	*store_open(const char *path, char **cause);
-/* For tests: open and migrate only up to version (1..current). */
+/*
+ * For tests: open and migrate only up to version (1..current); a newer
+ * file is opened as it is.  Functions that need a later schema fail with
+ * an SQLite error on an older one.
+ */
 struct store	*store_open_version(const char *path, int version,
 		    char **cause);
 void		 store_close(struct store *);
@@ -36,7 +42,13 @@ const char	*store_path(const struct store *);
  * root.  Creates the directory.  Returns an allocated string. */
 char		*store_default_path(char **cause);
 
-/* Transactions (may nest: only the outermost begin/commit is real). */
+/*
+ * Transactions (may nest: only the outermost begin/commit is real).  A
+ * rollback at any depth rolls back the whole transaction; the outer
+ * levels' commits then fail with "no transaction is open".  Functions
+ * that write several rows (store_job_put, store_dataset_snapshot) open a
+ * nested level themselves and roll back on failure.
+ */
 int		 store_begin(struct store *, char **cause);
 int		 store_commit(struct store *, char **cause);
 int		 store_rollback(struct store *);
@@ -48,7 +60,8 @@ int64_t		 store_job_find(struct store *, const char *name, char **cause);
 int		 store_job_set_state(struct store *, int64_t job,
 		    const char *state, const char *reason, char **cause);
 
-/* Runs: kind is optimize, refresh or eval. */
+/* Runs: kind is optimize, refresh or eval; dataset 0 for none.
+ * store_run_finish() records the end time and the totals (NULL: zeros). */
 int64_t		 store_run_new(struct store *, int64_t job, const char *kind,
 		    int64_t dataset, char **cause);
 struct run_totals {
@@ -63,21 +76,26 @@ int		 store_run_finish(struct store *, int64_t run,
 
 /*
  * Stores the dataset's examples for a job, once per distinct content
- * hash, and fills each example's id.  *changed is set to 1 when the job's
- * latest snapshot had another hash (or there was none).  Returns the
- * snapshot id.
+ * hash (and split assignment), and fills each example's id.  A snapshot
+ * seen before is reused with its example ids.  *changed (if not NULL) is
+ * set to 1 when the snapshot the job used last was another one (or there
+ * was none), so going back to earlier data counts as a change once.  On
+ * failure every example id is 0.  Returns the snapshot id.
  */
 int64_t		 store_dataset_snapshot(struct store *, int64_t job,
 		    struct dataset *, int *changed, char **cause);
 
-/* Candidates, deduplicated per job by the hash of the text. */
+/* Candidates, deduplicated per job by the SHA-256 of the text: putting
+ * an existing text returns its id (the first origin stays).  Adding an
+ * existing lineage edge does nothing. */
 int64_t		 store_candidate_put(struct store *, int64_t job,
 		    const char *text, const char *origin, char **cause);
 int		 store_lineage_add(struct store *, int64_t child, int64_t parent,
 		    const char *op, const char *note, char **cause);
 
 /* The call cache.  Returns 1 on a hit (with *response allocated), 0 on a
- * miss, -1 on error. */
+ * miss (*response NULL), -1 on error.  Putting an existing key keeps the
+ * first response. */
 int		 store_cache_get(struct store *, const char *key,
 		    char **response, char **cause);
 int		 store_cache_put(struct store *, const char *key,

@@ -1,6 +1,765 @@
-/* Placeholder: these tests are not yet written (exit 77 is a skip). */
-int
-main(void)
+/*
+ * Tests of the store: opening, migrations, refusals, and every write the
+ * API offers.  Raw SQLite connections check what reached the file.
+ */
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "check_common.h"
+#include "dataset.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static char	*tmp;
+
+static void
+setup(void)
 {
-	return 77;
+	tmp = check_tmpdir();
 }
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+teardown(void)
+{
+	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(tmp);
+}
+
+static char *
+tmp_path(const char *name)
+{
+	return xasprintf("%s/%s", tmp, name);
+}
+
+/* Runs sql on its own connection and fails the test on an error. */
+static void
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3	*db;
+	char	*err = NULL;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		ck_abort_msg("raw '%s': %s", sql, err);
+	sqlite3_close(db);
+}
+
+/* The first column of the first row of sql, as allocated text. */
+static char *
+raw_text(const char *path, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	const char	*v;
+	char		*out = NULL;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		ck_abort_msg("raw '%s': %s", sql, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    (v = (const char *)sqlite3_column_text(st, 0)) != NULL)
+		out = xstrdup(v);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}
+
+static long long
+raw_int(const char *path, const char *sql)
+{
+	char		*v = raw_text(path, sql);
+	long long	 n;
+
+	ck_assert_msg(v != NULL, "raw '%s': no value", sql);
+	n = strtoll(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+static void
+raw_is(const char *path, const char *sql, const char *want)
+{
+	char	*v = raw_text(path, sql);
+
+	if (want == NULL)
+		ck_assert_msg(v == NULL, "raw '%s': '%s', wanted NULL", sql, v);
+	else {
+		ck_assert_msg(v != NULL, "raw '%s': NULL, wanted '%s'", sql,
+		    want);
+		ck_assert_str_eq(v, want);
+	}
+	free(v);
+}
+
+static struct store *
+open_ok(const char *path)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "store_open: %s", cause);
+	return s;
+}
+
+/* n examples whose content (and dataset hash) depends on tag. */
+static struct dataset *
+ds_make(size_t n, const char *tag)
+{
+	struct dataset	*ds = xcalloc(1, sizeof *ds);
+	struct example	*ex;
+	char		*q, *json;
+	size_t		 i;
+
+	ds->path = xasprintf("%s.jsonl", tag);
+	sha256_hex(tag, strlen(tag), ds->hash);
+	ds->n = n;
+	ds->ex = xcalloc(n, sizeof *ds->ex);
+	for (i = 0; i < n; i++) {
+		ex = &ds->ex[i];
+		ex->idx = i;
+		ex->line = i + 1;
+		ex->split = (enum split)(i % SPLIT_COUNT);
+		ex->fields = cJSON_CreateObject();
+		q = xasprintf("%s-%zu", tag, i);
+		cJSON_AddStringToObject(ex->fields, "q", q);
+		cJSON_AddNumberToObject(ex->fields, "a", (double)i);
+		free(q);
+		json = cJSON_PrintUnformatted(ex->fields);
+		sha256_hex(json, strlen(json), ex->hash);
+		cJSON_free(json);
+	}
+	return ds;
+}
+
+static void
+ds_free(struct dataset *ds)
+{
+	size_t	i;
+
+	for (i = 0; i < ds->n; i++)
+		cJSON_Delete(ds->ex[i].fields);
+	free(ds->ex);
+	free(ds->path);
+	free(ds);
+}
+
+START_TEST(test_open_fresh)
+{
+	struct store	*s;
+	char		*path = tmp_path("fresh.db");
+
+	s = open_ok(path);
+	ck_assert_int_eq(store_version(s), STORE_SCHEMA_VERSION);
+	ck_assert_str_eq(store_path(s), path);
+	store_close(s);
+	raw_is(path, "PRAGMA journal_mode", "wal");
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'table'"), 12);
+	store_close(NULL);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_reopen)
+{
+	struct store	*s;
+	char		*path = tmp_path("reopen.db"), *cause = NULL;
+	int64_t		 job;
+
+	s = open_ok(path);
+	job = store_job_put(s, "nightly", "{\"a\":1}", &cause);
+	ck_assert_int_gt(job, 0);
+	ck_assert_int_eq(store_job_find(s, "absent", &cause), 0);
+	store_close(s);
+
+	s = open_ok(path);
+	ck_assert_int_eq(store_job_find(s, "nightly", &cause), job);
+	/* Putting the same name again updates the spec, keeps the id. */
+	ck_assert_int_eq(store_job_put(s, "nightly", "{\"a\":2}", &cause), job);
+	store_close(s);
+	raw_is(path, "SELECT spec FROM jobs", "{\"a\":2}");
+	raw_is(path, "SELECT state FROM jobs", "queued");
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM jobs"), 1);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_migrate_v1)
+{
+	struct store	*s;
+	char		*path = tmp_path("v1.db"), *cause = NULL;
+	int64_t		 job, cand, run;
+
+	s = store_open_version(path, 1, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	ck_assert_int_eq(store_version(s), 1);
+	job = store_job_put(s, "old", "{}", &cause);
+	ck_assert_int_gt(job, 0);
+	cand = store_candidate_put(s, job, "Answer briefly.", "seed", &cause);
+	ck_assert_int_gt(cand, 0);
+	run = store_run_new(s, job, "optimize", 0, &cause);
+	ck_assert_int_gt(run, 0);
+	/* Version 1 has no feedback column: the v2 insert is refused. */
+	ck_assert_int_eq(store_evaluation_add(s, run, cand, 1, "x", 1.0, NULL,
+	    0, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "store: add evaluation: "));
+	ck_assert_ptr_nonnull(strstr(cause, "feedback"));
+	store_close(s);
+
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), 1);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM"
+	    " pragma_table_info('evaluations') WHERE name = 'feedback'"), 0);
+	raw_exec(path,
+	    "INSERT INTO datasets (job_id, path, hash, n, created)"
+	    " VALUES (1, 'd.jsonl', 'abc', 1, 100);"
+	    "INSERT INTO examples (dataset_id, idx, line, split, hash, fields)"
+	    " VALUES (1, 0, 1, 'train', 'h', '{\"q\":1}');"
+	    "INSERT INTO evaluations (run_id, candidate_id, example_id, output,"
+	    " score, created) VALUES (1, 1, 1, 'out', 0.5, 100);");
+
+	/* Opening with an older target does not touch a newer file. */
+	s = store_open_version(path, 1, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	store_close(s);
+
+	s = open_ok(path);
+	ck_assert_int_eq(store_version(s), 2);
+	ck_assert_int_eq(store_job_find(s, "old", &cause), job);
+	ck_assert_int_eq(store_candidate_put(s, job, "Answer briefly.", "seed",
+	    &cause), cand);
+	ck_assert_int_gt(store_evaluation_add(s, run, cand, 1, "y", 0.0,
+	    "too short", 0, &cause), 0);
+	store_close(s);
+
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), 2);
+	raw_is(path, "SELECT output FROM evaluations WHERE id = 1", "out");
+	raw_is(path, "SELECT feedback FROM evaluations WHERE id = 1", NULL);
+	raw_is(path, "SELECT feedback FROM evaluations WHERE id = 2",
+	    "too short");
+	raw_is(path, "SELECT used FROM datasets WHERE id = 1", "100.0");
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND name = 'calls_cache_key'"), 1);
+
+	ck_assert_ptr_null(store_open_version(path, 0, &cause));
+	ck_assert_str_eq(cause, "store: schema version 0 is not between 1 "
+	    "and 2");
+	ck_assert_ptr_null(store_open_version(path, 3, &cause));
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_newer_refused)
+{
+	char	*path = tmp_path("new.db"), *cause = NULL, *want;
+
+	store_close(open_ok(path));
+	raw_exec(path, "PRAGMA user_version = 99");
+	ck_assert_ptr_null(store_open(path, &cause));
+	want = xasprintf("database '%s' has schema version 99, newer than "
+	    "this promptd (2)", path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_not_a_database)
+{
+	char	*path = tmp_path("garbage.db"), *cause = NULL, *want;
+	FILE	*f;
+	int	 i;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	for (i = 0; i < 200; i++)
+		fputs("this is not an SQLite file at all\n", f);
+	fclose(f);
+	ck_assert_ptr_null(store_open(path, &cause));
+	want = xasprintf("'%s' is not a promptd database: file is not a "
+	    "database", path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(path);
+
+	/* Another program's SQLite database is refused, not altered. */
+	path = tmp_path("other.db");
+	raw_exec(path, "CREATE TABLE jobs (x)");
+	ck_assert_ptr_null(store_open(path, &cause));
+	want = xasprintf("'%s' is not a promptd database: it has tables but "
+	    "no promptd schema version", path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(path);
+
+	path = tmp_path("missing/dir/x.db");
+	ck_assert_ptr_null(store_open(path, &cause));
+	want = xasprintf("cannot open database '%s': ", path);
+	ck_assert_msg(strncmp(cause, want, strlen(want)) == 0, "%s", cause);
+	free(want);
+	free(path);
+	free(cause);
+}
+END_TEST
+
+START_TEST(test_candidates)
+{
+	struct store	*s;
+	char		*path = tmp_path("cand.db"), *cause = NULL, *text;
+	int64_t		 job, job2, a, b, id, first = 0;
+	int		 i;
+
+	s = open_ok(path);
+	job = store_job_put(s, "j", "{}", &cause);
+	job2 = store_job_put(s, "k", "{}", &cause);
+	a = store_candidate_put(s, job, "Say hi.", "seed", &cause);
+	ck_assert_int_gt(a, 0);
+	ck_assert_int_eq(store_candidate_put(s, job, "Say hi.", "mutate",
+	    &cause), a);
+	b = store_candidate_put(s, job, "Say hello.", "mutate", &cause);
+	ck_assert_int_gt(b, a);
+	/* The same text in another job is another candidate. */
+	id = store_candidate_put(s, job2, "Say hi.", "seed", &cause);
+	ck_assert_int_gt(id, b);
+	/* The statement is reused many times. */
+	for (i = 0; i < 200; i++) {
+		text = xasprintf("prompt %d", i % 50);
+		id = store_candidate_put(s, job, text, "seed", &cause);
+		ck_assert_int_gt(id, 0);
+		if (i == 0)
+			first = id;
+		if (i == 50)
+			ck_assert_int_eq(id, first);
+		free(text);
+	}
+	ck_assert_int_eq(store_lineage_add(s, b, a, "mutate", "shorter",
+	    &cause), 0);
+	/* Replaying a step adds the same edge again: nothing changes. */
+	ck_assert_int_eq(store_lineage_add(s, b, a, "mutate", "shorter",
+	    &cause), 0);
+	ck_assert_int_eq(store_lineage_add(s, b, 9999, "mutate", NULL, &cause),
+	    -1);
+	ck_assert_str_eq(cause, "store: add lineage: FOREIGN KEY constraint "
+	    "failed");
+	store_close(s);
+
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM candidates"
+	    " WHERE job_id = 1"), 52);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM lineage"), 1);
+	raw_is(path, "SELECT origin FROM candidates WHERE text = 'Say hi.'"
+	    " AND job_id = 1", "seed");
+	raw_is(path, "SELECT hash FROM candidates WHERE text = 'Say hi.'"
+	    " AND job_id = 1",
+	    "e276e57b8ac9f3857095d37ab86c3acc1d51b9a4bc666b238bc67f442a47092b");
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_snapshot)
+{
+	struct store	*s;
+	struct dataset	*a, *a2, *b;
+	char		*path = tmp_path("ds.db"), *cause = NULL;
+	int64_t		 job, job2, ida, idb, id, ex0;
+	int		 changed = -1;
+	size_t		 i;
+
+	s = open_ok(path);
+	job = store_job_put(s, "j", "{}", &cause);
+	job2 = store_job_put(s, "k", "{}", &cause);
+
+	a = ds_make(5, "alpha");
+	ida = store_dataset_snapshot(s, job, a, &changed, &cause);
+	ck_assert_msg(ida > 0, "%s", cause);
+	ck_assert_int_eq(changed, 1);
+	for (i = 0; i < a->n; i++) {
+		ck_assert_int_gt(a->ex[i].id, 0);
+		if (i > 0)
+			ck_assert_int_gt(a->ex[i].id, a->ex[i - 1].id);
+	}
+	ex0 = a->ex[0].id;
+
+	/* The same content again: the same snapshot and example ids. */
+	a2 = ds_make(5, "alpha");
+	ck_assert_int_eq(store_dataset_snapshot(s, job, a2, &changed, &cause),
+	    ida);
+	ck_assert_int_eq(changed, 0);
+	for (i = 0; i < a->n; i++)
+		ck_assert_int_eq(a2->ex[i].id, a->ex[i].id);
+
+	b = ds_make(3, "beta");
+	idb = store_dataset_snapshot(s, job, b, &changed, &cause);
+	ck_assert_int_gt(idb, ida);
+	ck_assert_int_eq(changed, 1);
+
+	/* Going back to the first data reuses it and is a change once. */
+	a2->ex[0].id = 0;
+	ck_assert_int_eq(store_dataset_snapshot(s, job, a2, &changed, &cause),
+	    ida);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_eq(a2->ex[0].id, ex0);
+	ck_assert_int_eq(store_dataset_snapshot(s, job, a2, &changed, &cause),
+	    ida);
+	ck_assert_int_eq(changed, 0);
+
+	/* The same file split differently is a new snapshot. */
+	a2->ex[0].split = SPLIT_TEST;
+	id = store_dataset_snapshot(s, job, a2, &changed, &cause);
+	ck_assert_int_gt(id, idb);
+	ck_assert_int_eq(changed, 1);
+	ck_assert_int_ne(a2->ex[0].id, ex0);
+
+	/* Snapshots belong to a job. */
+	id = store_dataset_snapshot(s, job2, a, &changed, NULL);
+	ck_assert_int_gt(id, ida);
+	ck_assert_int_eq(changed, 1);
+
+	/* A missing job is an error; no example keeps a stale id. */
+	ck_assert_int_eq(store_dataset_snapshot(s, 9999, b, &changed, &cause),
+	    -1);
+	ck_assert_str_eq(cause, "store: add dataset snapshot: FOREIGN KEY "
+	    "constraint failed");
+	for (i = 0; i < b->n; i++)
+		ck_assert_int_eq(b->ex[i].id, 0);
+
+	/* Fields that cannot be encoded are an error, and nothing stays. */
+	cJSON_Delete(b->ex[2].fields);
+	b->ex[2].fields = NULL;
+	b->hash[0] = 'X';
+	ck_assert_int_eq(store_dataset_snapshot(s, job, b, &changed, &cause),
+	    -1);
+	ck_assert_str_eq(cause, "store: add example: cannot encode the fields "
+	    "of example 2");
+	store_close(s);
+
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM datasets"), 4);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM examples"),
+	    5 + 3 + 5 + 5);
+	raw_is(path, "SELECT fields FROM examples WHERE dataset_id = 1"
+	    " AND idx = 1", "{\"q\":\"alpha-1\",\"a\":1}");
+	raw_is(path, "SELECT split || ' ' || line FROM examples"
+	    " WHERE dataset_id = 1 AND idx = 2", "test 3");
+	raw_is(path, "SELECT path || ' ' || n FROM datasets WHERE id = 2",
+	    "beta.jsonl 3");
+	ds_free(a);
+	ds_free(a2);
+	ds_free(b);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_cache)
+{
+	struct store	*s;
+	char		*path = tmp_path("cache.db"), *cause = NULL, *resp;
+
+	s = open_ok(path);
+	resp = (char *)1;
+	ck_assert_int_eq(store_cache_get(s, "k1", &resp, &cause), 0);
+	ck_assert_ptr_null(resp);
+	ck_assert_int_eq(store_cache_put(s, "k1", "{\"text\":\"hi\"}", &cause),
+	    0);
+	ck_assert_int_eq(store_cache_get(s, "k1", &resp, &cause), 1);
+	ck_assert_str_eq(resp, "{\"text\":\"hi\"}");
+	free(resp);
+	/* The first answer stays. */
+	ck_assert_int_eq(store_cache_put(s, "k1", "other", &cause), 0);
+	ck_assert_int_eq(store_cache_get(s, "k1", &resp, &cause), 1);
+	ck_assert_str_eq(resp, "{\"text\":\"hi\"}");
+	free(resp);
+	ck_assert_int_eq(store_cache_get(s, "k2", &resp, &cause), 0);
+	ck_assert_int_eq(store_cache_put(s, "k2", NULL, &cause), -1);
+	ck_assert_str_eq(cause, "store: write cache: NOT NULL constraint "
+	    "failed: cache.response");
+	store_close(s);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_calls_and_evaluations)
+{
+	struct store		*s;
+	struct dataset		*ds;
+	struct call_record	 c;
+	struct run_totals	 t = { 3, 1, 420, 0.25 };
+	char			*path = tmp_path("calls.db"), *cause = NULL;
+	int64_t			 job, dsid, run, cand, call, ev;
+
+	s = open_ok(path);
+	job = store_job_put(s, "j", "{}", &cause);
+	ds = ds_make(2, "d");
+	dsid = store_dataset_snapshot(s, job, ds, NULL, &cause);
+	ck_assert_int_gt(dsid, 0);
+	run = store_run_new(s, job, "refresh", dsid, &cause);
+	ck_assert_int_gt(run, 0);
+	cand = store_candidate_put(s, job, "p", "seed", &cause);
+
+	memset(&c, 0, sizeof c);
+	c.run = run;
+	c.backend = "sim";
+	c.model = "sim-1";
+	c.role = "target";
+	c.key = "abc";
+	c.attempt = 1;
+	c.prompt_tokens = 10;
+	c.completion_tokens = 5;
+	c.cost = 0.001;
+	c.latency = 0.5;
+	c.status = "ok";
+	call = store_call_add(s, &c, &cause);
+	ck_assert_int_gt(call, 0);
+	c.run = 0;
+	c.status = "error";
+	c.http_status = 429;
+	c.error = "rate limited";
+	ck_assert_int_gt(store_call_add(s, &c, &cause), call);
+	c.status = "maybe";
+	ck_assert_int_eq(store_call_add(s, &c, &cause), -1);
+	ck_assert_msg(strncmp(cause, "store: add call: CHECK constraint "
+	    "failed", 38) == 0, "%s", cause);
+
+	ev = store_evaluation_add(s, run, cand, ds->ex[0].id, "positive", 1.0,
+	    "right label", call, &cause);
+	ck_assert_int_gt(ev, 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, cand, ds->ex[1].id, NULL,
+	    0.0, NULL, 0, &cause), ev);
+
+	ck_assert_int_eq(store_run_finish(s, run, "done", &t, &cause), 0);
+	ck_assert_int_eq(store_run_finish(s, 999, "done", NULL, &cause), -1);
+	ck_assert_str_eq(cause, "store: finish run: no run 999");
+	ck_assert_int_eq(store_run_new(s, job, "sleep", 0, &cause), -1);
+	ck_assert_msg(strncmp(cause, "store: new run: CHECK constraint failed",
+	    39) == 0, "%s", cause);
+
+	ck_assert_int_eq(store_job_set_state(s, job, "running", NULL, &cause),
+	    0);
+	ck_assert_int_eq(store_job_set_state(s, job, "exhausted",
+	    "max_calls reached", &cause), 0);
+	ck_assert_int_eq(store_job_set_state(s, job, "asleep", NULL, &cause),
+	    -1);
+	ck_assert_msg(strncmp(cause, "store: set job state: CHECK constraint "
+	    "failed", 44) == 0, "%s", cause);
+	ck_assert_int_eq(store_job_set_state(s, 77, "done", NULL, &cause), -1);
+	ck_assert_str_eq(cause, "store: set job state: no job 77");
+
+	ck_assert_int_eq(store_event(s, job, run, "info", "started", &cause),
+	    0);
+	ck_assert_int_eq(store_event(s, 0, 0, "warn", "global", &cause), 0);
+	store_close(s);
+
+	raw_is(path, "SELECT backend || model || role || cache_key || attempt"
+	    " || cached || prompt_tokens || completion_tokens || status"
+	    " FROM calls WHERE id = 1", "simsim-1targetabc10105ok");
+	raw_is(path, "SELECT http_status FROM calls WHERE id = 1", NULL);
+	raw_is(path, "SELECT run_id FROM calls WHERE id = 2", NULL);
+	raw_is(path, "SELECT http_status || ' ' || error FROM calls"
+	    " WHERE id = 2", "429 rate limited");
+	raw_is(path, "SELECT output || ' ' || score || ' ' || feedback || ' '"
+	    " || call_id FROM evaluations WHERE id = 1",
+	    "positive 1.0 right label 1");
+	raw_is(path, "SELECT call_id FROM evaluations WHERE id = 2", NULL);
+	raw_is(path, "SELECT status || ' ' || calls || ' ' || hits || ' ' ||"
+	    " tokens || ' ' || dollars || ' ' || (ended >= started) || ' ' ||"
+	    " kind || ' ' || dataset_id FROM runs", "done 3 1 420 0.25 1 "
+	    "refresh 1");
+	raw_is(path, "SELECT state || ' ' || reason FROM jobs",
+	    "exhausted max_calls reached");
+	raw_is(path, "SELECT group_concat(coalesce(job_id, '-') || level ||"
+	    " message, ',') FROM events", "1infostarted,-warnglobal");
+	ds_free(ds);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_transactions)
+{
+	struct store	*s;
+	char		*path = tmp_path("tx.db"), *cause = NULL;
+
+	s = open_ok(path);
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_gt(store_job_put(s, "a", "{}", &cause), 0);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	/* Only the outermost commit is real. */
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM jobs"), 0);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM jobs"), 1);
+
+	/* A rollback at any depth undoes the whole transaction. */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_gt(store_job_put(s, "b", "{}", &cause), 0);
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_gt(store_job_put(s, "c", "{}", &cause), 0);
+	ck_assert_int_eq(store_rollback(s), 0);
+	ck_assert_int_eq(store_commit(s, &cause), -1);
+	ck_assert_str_eq(cause, "store: commit: no transaction is open");
+	ck_assert_int_eq(store_rollback(s), 0);
+	ck_assert_int_eq(store_job_find(s, "b", &cause), 0);
+	ck_assert_int_eq(store_job_find(s, "c", &cause), 0);
+
+	/* A failed statement inside a transaction leaves the rest. */
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_gt(store_job_put(s, "d", "{}", &cause), 0);
+	ck_assert_int_eq(store_candidate_put(s, 4242, "x", "seed", &cause), -1);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	ck_assert_int_gt(store_job_find(s, "d", &cause), 0);
+	store_close(s);
+
+	/* Closing with an open transaction discards it. */
+	s = open_ok(path);
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_gt(store_job_put(s, "e", "{}", &cause), 0);
+	store_close(s);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM jobs"), 2);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_foreign_keys)
+{
+	struct store	*s;
+	char		*path = tmp_path("fk.db"), *cause = NULL;
+	int64_t		 job;
+
+	s = open_ok(path);
+	ck_assert_int_eq(store_candidate_put(s, 12, "x", "seed", &cause), -1);
+	ck_assert_str_eq(cause, "store: add candidate: FOREIGN KEY constraint "
+	    "failed");
+	ck_assert_int_eq(store_run_new(s, 12, "eval", 0, &cause), -1);
+	ck_assert_str_eq(cause, "store: new run: FOREIGN KEY constraint "
+	    "failed");
+	ck_assert_int_eq(store_evaluation_add(s, 1, 2, 3, "o", 0.5, NULL, 0,
+	    &cause), -1);
+	ck_assert_str_eq(cause, "store: add evaluation: FOREIGN KEY constraint "
+	    "failed");
+	ck_assert_int_eq(store_event(s, 5, 0, "info", "x", &cause), -1);
+	ck_assert_str_eq(cause, "store: add event: FOREIGN KEY constraint "
+	    "failed");
+	/* The statements were reset: the store still works. */
+	job = store_job_put(s, "j", "{}", &cause);
+	ck_assert_int_gt(job, 0);
+	ck_assert_int_gt(store_candidate_put(s, job, "x", "seed", &cause), 0);
+	store_close(s);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_default_path)
+{
+	struct stat	 st;
+	char		*xdg, *want, *path, *cause = NULL, *file, *dir;
+	FILE		*f;
+
+	xdg = tmp_path("state/deeper");
+	setenv("XDG_STATE_HOME", xdg, 1);
+	path = store_default_path(&cause);
+	ck_assert_msg(path != NULL, "%s", cause);
+	want = xasprintf("%s/promptd/promptd.db", xdg);
+	ck_assert_str_eq(path, want);
+	dir = xasprintf("%s/promptd", xdg);
+	ck_assert_int_eq(stat(dir, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	ck_assert_int_eq(st.st_mode & 0777, 0700);
+	free(dir);
+	free(want);
+	free(path);
+	/* An existing directory is fine. */
+	path = store_default_path(&cause);
+	ck_assert_ptr_nonnull(path);
+	free(path);
+
+	/* A relative XDG_STATE_HOME is ignored for HOME. */
+	setenv("XDG_STATE_HOME", "relative", 1);
+	want = tmp_path("home");
+	setenv("HOME", want, 1);
+	path = store_default_path(&cause);
+	ck_assert_ptr_nonnull(path);
+	free(want);
+	want = tmp_path("home/.local/state/promptd/promptd.db");
+	ck_assert_str_eq(path, want);
+	free(want);
+	free(path);
+
+	/* A file in the way is named. */
+	file = tmp_path("file");
+	ck_assert_ptr_nonnull(f = fopen(file, "w"));
+	fclose(f);
+	want = xasprintf("cannot create directory '%s/sub': Not a directory",
+	    file);
+	dir = xasprintf("%s/sub", file);
+	setenv("XDG_STATE_HOME", dir, 1);
+	ck_assert_ptr_null(store_default_path(&cause));
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(dir);
+	setenv("XDG_STATE_HOME", file, 1);
+	ck_assert_ptr_null(store_default_path(&cause));
+	want = xasprintf("cannot create directory '%s/promptd': Not a "
+	    "directory", file);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(file);
+
+	if (getuid() != 0) {
+		unsetenv("XDG_STATE_HOME");
+		unsetenv("HOME");
+		ck_assert_ptr_null(store_default_path(&cause));
+		ck_assert_str_eq(cause, "cannot choose a database path: "
+		    "neither XDG_STATE_HOME nor HOME is set to an absolute "
+		    "path");
+	}
+	free(cause);
+	free(xdg);
+}
+END_TEST
+
+static Suite *
+store_suite(void)
+{
+	Suite	*s = suite_create("store");
+	TCase	*tc = tcase_create("store");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_open_fresh);
+	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_newer_refused);
+	tcase_add_test(tc, test_not_a_database);
+	tcase_add_test(tc, test_candidates);
+	tcase_add_test(tc, test_snapshot);
+	tcase_add_test(tc, test_cache);
+	tcase_add_test(tc, test_calls_and_evaluations);
+	tcase_add_test(tc, test_transactions);
+	tcase_add_test(tc, test_foreign_keys);
+	tcase_add_test(tc, test_default_path);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(store_suite)
