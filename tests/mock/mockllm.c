@@ -864,6 +864,7 @@ wire_parse(enum api api, enum req_kind kind, const cJSON *j, struct wire *w,
 		    why) != 0)
 			return -1;
 		if (api == API_OPENAI) {
+			ll = 0;
 			if (wire_int(j, "dimensions", 1, 4096, &ll, why) < 0)
 				return -1;
 			if (ll > 0)
@@ -2409,10 +2410,10 @@ mock_free(struct mock *m)
 		conn_free(m->conns[i]);
 	}
 	free(m->conns);
+	stats_reset(m);
 	for (i = 0; i < m->nrules; i++)
 		rule_release(&m->rules[i]);
 	free(m->rules);
-	stats_reset(m);
 	job_free(m->job);
 	if (m->log != NULL)
 		fclose(m->log);
