@@ -114,7 +114,10 @@ cat >"$TMP/script.json" <<'EOF'
     { "path": "/v1/messages", "match": "scripted",
       "reply": "scripted answer", "delay_ms": 200 },
     { "path": "/api/chat", "match": "cutme", "fault": "truncate",
-      "reply": "a reply long enough to be cut in half" }
+      "reply": "a reply long enough to be cut in half" },
+    { "match": "plaintext", "reply": "plain",
+      "headers": { "Content-Type": "text/plain" } },
+    { "match": "slowecho", "delay_ms": 200 }
   ]
 }
 EOF
@@ -185,7 +188,7 @@ expect_contains "$TMP/body" '{"error":"mock: '
 post /v1/messages '{"model":"m","messages":[{"role":"user","content":"x"}]}'
 expect_http 400 "anthropic without max_tokens"
 expect_contains "$TMP/body" 'max_tokens'
-post /v1/chat/completions '{"model": "m", "messages": [' 
+post /v1/chat/completions '{"model": "m", "messages": ['
 expect_http 400 "invalid JSON"
 post /v1/nothing-here '{}'
 expect_http 404 "unknown path"
@@ -259,9 +262,12 @@ expect_contains "$TMP/body" '"data":[]'
 
 post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: latency=300, jitter=50'
 expect_http 200 "latency"
-ms=$(curl -sS "$URL/mock/stats" >/dev/null; grep 'POST /v1/chat/completions 200' "$TMP/mock.log" | tail -n 1 | sed 's/.* \([0-9]*\)ms$/\1/')
-[ "${ms:-0}" -ge 300 ] && [ "$ms" -le 1000 ] ||
-    fail "latency=300, jitter=50: answered after ${ms:-?} ms"
+# The log line is written when the answer goes out.
+ms=$(grep 'POST /v1/chat/completions 200' "$TMP/mock.log" | tail -n 1 |
+    sed 's/.* \([0-9]*\)ms$/\1/')
+if ! { [ "${ms:-0}" -ge 300 ] && [ "$ms" -le 1000 ]; }; then
+	fail "latency=300, jitter=50: answered after ${ms:-?} ms"
+fi
 
 post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: bogus=1'
 expect_http 400 "unknown fault"
@@ -289,8 +295,18 @@ expect_http 200 "anthropic reply rule"
 expect_contains "$TMP/body" '"text":"scripted answer"'
 post /api/chat '{"model":"m","messages":[{"role":"user","content":"cutme"}]}'
 expect_rc 18 "rule with a truncate fault"
+post /v1/chat/completions '{"model":"m","messages":[{"role":"user","content":"plaintext"}]}'
+expect_http 200 "rule with its own Content-Type"
+if ! { [ "$(grep -ci '^content-type:' "$TMP/hdr")" = 1 ] &&
+    grep -qi '^content-type: text/plain' "$TMP/hdr"; }; then
+	fail "a rule's Content-Type does not replace the default"
+fi
+# A rule without an answer only delays the usual one.
+post /v1/chat/completions '{"model":"m","messages":[{"role":"user","content":"slowecho"}]}'
+expect_http 200 "delay-only rule"
+expect_contains "$TMP/body" '"content":"mock: slowecho"'
 curl -sS "$URL/mock/stats" >"$TMP/stats"
-expect_contains "$TMP/stats" '"rules_used":[2,2,1,1,1]'
+expect_contains "$TMP/stats" '"rules_used":[2,2,1,1,1,1,1]'
 # A reset starts the rules' counts again.
 reset_stats
 post /v1/chat/completions "$FLAKY"

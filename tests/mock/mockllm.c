@@ -1265,7 +1265,8 @@ answer_success(struct mock *m, struct answer *a, enum api api,
 		vecs = xcalloc(w->ninputs, sizeof *vecs);
 		dims = xcalloc(w->ninputs, sizeof *dims);
 		for (i = 0; i < w->ninputs && !failed; i++) {
-			if (r == NULL && m->world != NULL) {
+			if ((r == NULL || r->reply == NULL) &&
+			    m->world != NULL) {
 				memset(&resp, 0, sizeof resp);
 				model_req_init(&er, REQ_EMBED, "embedder");
 				er.input = xstrdup(w->inputs[i]);
@@ -1970,8 +1971,11 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	}
 	if (parsed)
 		wire_release(&w);
-	if (r != NULL && r->headers.len > 0)
+	if (r != NULL && r->headers.len > 0) {
 		strbuf_add(&a.hdrs, r->headers.buf, r->headers.len);
+		if (r->has_ctype)
+			a.ctype = NULL;
+	}
 
 	switch (tf.kind) {
 	case FAULT_EMPTY:
