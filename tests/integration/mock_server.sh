@@ -1,0 +1,472 @@
+#!/bin/sh
+# The mock model server (tests/mock/mockllm) answers in each provider's wire
+# format, injects the faults it is asked for, counts what it saw and exits
+# by itself.  Set MOCKLLM_WRAPPER (e.g. "valgrind -q --error-exitcode=1")
+# to run the server under a tool.
+. "$(dirname "$0")/lib.sh"
+
+command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+MOCKLLM="$top_builddir/tests/mock/mockllm"
+[ -x "$MOCKLLM" ] || { echo "no $MOCKLLM (run make check)" >&2; exit 1; }
+WRAP=${MOCKLLM_WRAPPER:-}
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+
+# start_mock NAME [OPTIONS...]: starts a server, sets MOCK_PID, PORT, URL.
+start_mock() {
+	pf="$TMP/$1.port"
+	name=$1
+	shift
+	rm -f "$pf"
+	# shellcheck disable=SC2086
+	$WRAP "$MOCKLLM" -P "$pf" "$@" 2>"$TMP/$name.err" &
+	MOCK_PID=$!
+	pids="$pids $MOCK_PID"
+	n=0
+	while [ ! -s "$pf" ]; do
+		if ! kill -0 "$MOCK_PID" 2>/dev/null; then
+			fail "$name: mockllm did not start"
+			sed 's/^/  err| /' "$TMP/$name.err" >&2
+			return 1
+		fi
+		n=$((n + 1))
+		if [ "$n" -gt 600 ]; then
+			fail "$name: no port file after 60 s"
+			return 1
+		fi
+		sleep 0.1
+	done
+	PORT=$(cat "$pf")
+	URL="http://127.0.0.1:$PORT"
+}
+
+# post PATH DATA [CURL-OPTIONS...]: the status in $code, curl's exit in
+# $rc, the body in $TMP/body and the headers in $TMP/hdr.
+post() {
+	path=$1
+	data=$2
+	shift 2
+	rm -f "$TMP/body" "$TMP/hdr"
+	code=$(curl -sS -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code}' \
+	    -H 'Content-Type: application/json' --data-binary "$data" "$@" \
+	    "$URL$path" 2>"$TMP/curl.err")
+	rc=$?
+	touch "$TMP/body" "$TMP/hdr"
+}
+
+# expect_http CODE WHAT: the last post answered CODE.
+expect_http() {
+	if [ "$code" != "$1" ] || [ "$rc" -ne 0 ]; then
+		fail "$2: HTTP $code, curl exit $rc (wanted $1)"
+		sed 's/^/  body| /' "$TMP/body" >&2
+		sed 's/^/  curl| /' "$TMP/curl.err" >&2
+	fi
+}
+
+# expect_rc N WHAT: curl exited N.
+expect_rc() {
+	[ "$rc" -eq "$1" ] || fail "$2: curl exit $rc (wanted $1)"
+}
+
+# stat_num KEY: a number from GET /mock/stats.
+stat_num() {
+	curl -sS "$URL/mock/stats" | grep -o "\"$1\":[0-9]*" | head -n 1 |
+	    cut -d: -f2
+}
+
+reset_stats() {
+	curl -sSf -X POST "$URL/mock/reset" >/dev/null ||
+	    fail "POST /mock/reset failed"
+}
+
+OAI='{"model":"gpt-test","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello"}],"temperature":0}'
+ANT='{"model":"claude-test","max_tokens":16,"system":"be brief","messages":[{"role":"user","content":[{"type":"text","text":"hi there"}]}]}'
+OLL='{"model":"llama-test","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"yo"}],"stream":false}'
+
+# ---- Usage and bad scripts exit with an error. ----
+expect_status 2 "$MOCKLLM" -x
+expect_status 2 "$MOCKLLM" -p notaport
+cat >"$TMP/bad.json" <<'EOF'
+{"rules": [
+  {"stauts": 500},
+  {"fault": "retry_afte=3"},
+  {"reply": "x", "status": 500}
+]}
+EOF
+expect_status 1 "$MOCKLLM" -s "$TMP/bad.json"
+expect_contains "$TMP/err" "bad.json:2:4: rules[0].stauts: unknown key (did you mean 'status'?)"
+expect_contains "$TMP/err" "rules[1].fault: unknown fault 'retry_afte' (did you mean 'retry_after'?)"
+expect_contains "$TMP/err" "\"reply\" and \"status\" cannot both be given"
+expect_status 1 "$MOCKLLM" -w "$TMP/no-such-job.json"
+[ -s "$TMP/err" ] || fail "no message for a missing job file"
+
+# ---- A script of rules. ----
+cat >"$TMP/script.json" <<'EOF'
+// Rules are tried in order; the first that matches answers.
+{
+  "rules": [
+    { "path": "/v1/chat/completions", "match": "flaky", "times": 2,
+      "fault": "status=503" },
+    { "path": "/v1/chat/completions", "match": "flaky",
+      "reply": "recovered" },
+    { "match": "teapot", "status": 418, "body": "{\"teapot\":true}",
+      "headers": { "X-Custom": "yes" } },
+    { "path": "/v1/messages", "match": "scripted",
+      "reply": "scripted answer", "delay_ms": 200 },
+    { "path": "/api/chat", "match": "cutme", "fault": "truncate",
+      "reply": "a reply long enough to be cut in half" },
+    { "match": "plaintext", "reply": "plain",
+      "headers": { "Content-Type": "text/plain" } },
+    { "match": "slowecho", "delay_ms": 200 }
+  ]
+}
+EOF
+start_mock main -s "$TMP/script.json" -l "$TMP/mock.log" -i 60 -t 120 ||
+    finish
+
+# ---- Success bodies in each provider's format. ----
+post /v1/chat/completions "$OAI" -H 'Authorization: Bearer sk-secret-value'
+expect_http 200 "openai chat"
+for k in '"id":"chatcmpl-' '"object":"chat.completion"' '"created":' \
+    '"model":"gpt-test"' \
+    '"choices":[{"index":0,"message":{"role":"assistant","content":"mock: hello"' \
+    '"finish_reason":"stop"' '"usage":{"prompt_tokens":' \
+    '"completion_tokens":' '"total_tokens":'; do
+	expect_contains "$TMP/body" "$k"
+done
+grep -qi '^content-type: application/json' "$TMP/hdr" ||
+    fail "openai chat: no JSON content type"
+
+post /v1/messages "$ANT" -H 'x-api-key: sk-ant-secret' \
+    -H 'anthropic-version: 2023-06-01'
+expect_http 200 "anthropic messages"
+for k in '"id":"msg_' '"type":"message"' '"role":"assistant"' \
+    '"model":"claude-test"' '"content":[{"type":"text","text":"mock: hi there"}]' \
+    '"stop_reason":"end_turn"' '"usage":{"input_tokens":' '"output_tokens":'; do
+	expect_contains "$TMP/body" "$k"
+done
+
+post /api/chat "$OLL"
+expect_http 200 "ollama chat"
+for k in '"model":"llama-test"' '"created_at":"' \
+    '"message":{"role":"assistant","content":"mock: yo"}' '"done":true' \
+    '"done_reason":"stop"' '"prompt_eval_count":' '"eval_count":'; do
+	expect_contains "$TMP/body" "$k"
+done
+# Ollama streams by default; the mock treats a missing "stream" as false.
+post /api/chat '{"model":"llama-test","messages":[{"role":"user","content":"x"}]}'
+expect_http 200 "ollama chat without stream"
+
+post /v1/embeddings '{"model":"emb","input":["one","two"],"dimensions":8}'
+expect_http 200 "openai embeddings"
+for k in '"object":"list"' '"data":[{"object":"embedding","index":0,"embedding":[' \
+    '{"object":"embedding","index":1,"embedding":[' '"model":"emb"' \
+    '"usage":{"prompt_tokens":'; do
+	expect_contains "$TMP/body" "$k"
+done
+post /v1/embeddings '{"model":"emb","input":"one","encoding_format":"base64"}'
+expect_http 200 "openai embeddings in base64"
+grep -q '"embedding":"[A-Za-z0-9+/=]*"' "$TMP/body" ||
+    fail "openai embeddings: no base64 vector"
+
+post /api/embed '{"model":"nomic","input":"one"}'
+expect_http 200 "ollama embed"
+expect_contains "$TMP/body" '"embeddings":[['
+expect_contains "$TMP/body" '"model":"nomic"'
+
+# ---- Requests the real APIs refuse. ----
+post /v1/chat/completions '{"model":"m","stream":true,"messages":[{"role":"user","content":"x"}]}'
+expect_http 400 "openai stream"
+expect_contains "$TMP/body" '"type":"invalid_request_error"'
+expect_contains "$TMP/body" 'streaming is not supported by the mock'
+post /v1/messages '{"model":"m","max_tokens":5,"stream":true,"messages":[{"role":"user","content":"x"}]}'
+expect_http 400 "anthropic stream"
+expect_contains "$TMP/body" '{"type":"error","error":{"type":"invalid_request_error"'
+post /api/chat '{"model":"m","stream":true,"messages":[]}'
+expect_http 400 "ollama stream"
+expect_contains "$TMP/body" '{"error":"mock: '
+post /v1/messages '{"model":"m","messages":[{"role":"user","content":"x"}]}'
+expect_http 400 "anthropic without max_tokens"
+expect_contains "$TMP/body" 'max_tokens'
+post /v1/chat/completions '{"model": "m", "messages": ['
+expect_http 400 "invalid JSON"
+post /v1/nothing-here '{}'
+expect_http 404 "unknown path"
+code=$(curl -sS -o "$TMP/body" -w '%{http_code}' "$URL/v1/chat/completions")
+[ "$code" = 405 ] || fail "GET on a model endpoint: HTTP $code (wanted 405)"
+
+# ---- Faults. ----
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: status=429'
+expect_http 429 "status=429"
+grep -qi '^retry-after: 1' "$TMP/hdr" || fail "status=429: no Retry-After"
+expect_contains "$TMP/body" '"code":"rate_limit_exceeded"'
+post /v1/messages "$ANT" -H 'X-Mock-Fault: retry_after=7'
+expect_http 429 "retry_after=7"
+grep -qi '^retry-after: 7' "$TMP/hdr" || fail "retry_after=7: no Retry-After: 7"
+expect_contains "$TMP/body" '"type":"rate_limit_error"'
+post /api/chat "$OLL" -H 'X-Mock-Fault: retry_after_date=60'
+expect_http 429 "retry_after_date=60"
+grep -Eqi '^retry-after: [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9:]{8} GMT' \
+    "$TMP/hdr" || fail "retry_after_date: no HTTP-date in Retry-After"
+
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: status=503'
+expect_http 503 "openai 503"
+expect_contains "$TMP/body" '{"error":{"message":"'
+expect_contains "$TMP/body" '"type":"server_error","param":null,"code":null}}'
+post /v1/messages "$ANT" -H 'X-Mock-Fault: status=503'
+expect_http 503 "anthropic 503"
+expect_contains "$TMP/body" '{"type":"error","error":{"type":"overloaded_error","message":"'
+grep -qi '^request-id: req_' "$TMP/hdr" || fail "anthropic 503: no request-id"
+post /api/chat "$OLL" -H 'X-Mock-Fault: status=503'
+expect_http 503 "ollama 503"
+expect_contains "$TMP/body" '{"error":"mock: '
+post /v1/messages "$ANT" -H 'X-Mock-Fault: status=500'
+expect_contains "$TMP/body" '"type":"api_error"'
+post /v1/messages "$ANT" -H 'X-Mock-Fault: status=401'
+expect_contains "$TMP/body" '"type":"authentication_error"'
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: status=404'
+expect_http 404 "openai 404"
+expect_contains "$TMP/body" '"code":"model_not_found"'
+
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: reset'
+expect_rc 56 "reset"
+post /v1/chat/completions "$OAI" -m 1 -H 'X-Mock-Fault: timeout'
+expect_rc 28 "timeout"
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: truncate'
+expect_rc 18 "truncate"
+
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: malformed'
+expect_http 200 "malformed"
+[ "$(head -c 1 "$TMP/body")" = "{" ] || fail "malformed: body does not look like JSON"
+[ "$(tail -c 1 "$TMP/body")" != "}" ] || fail "malformed: body is complete"
+
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: oversize=3'
+expect_http 200 "oversize"
+size=$(wc -c <"$TMP/body")
+[ "$size" -eq 3145728 ] || fail "oversize=3: $size bytes (wanted 3145728)"
+grep -qi '^content-length: 3145728' "$TMP/hdr" || fail "oversize: Content-Length"
+[ "$(head -c 12 "$TMP/body")" = '{"padding":"' ] || fail "oversize: no padding"
+[ "$(tail -c 1 "$TMP/body")" = "}" ] || fail "oversize: body not closed"
+grep -q '"object":"chat.completion"' "$TMP/body" ||
+    fail "oversize: no completion after the padding"
+
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: empty'
+expect_http 200 "empty openai"
+expect_contains "$TMP/body" '"choices":[]'
+post /v1/messages "$ANT" -H 'X-Mock-Fault: empty'
+expect_contains "$TMP/body" '"content":[]'
+post /api/chat "$OLL" -H 'X-Mock-Fault: empty'
+expect_contains "$TMP/body" '"content":""'
+post /v1/embeddings '{"model":"e","input":"x"}' -H 'X-Mock-Fault: empty'
+expect_contains "$TMP/body" '"data":[]'
+
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: latency=300, jitter=50'
+expect_http 200 "latency"
+# The log line is written when the answer goes out.
+ms=$(grep 'POST /v1/chat/completions 200' "$TMP/mock.log" | tail -n 1 |
+    sed 's/.* \([0-9]*\)ms$/\1/')
+if ! { [ "${ms:-0}" -ge 300 ] && [ "$ms" -le 1000 ]; }; then
+	fail "latency=300, jitter=50: answered after ${ms:-?} ms"
+fi
+
+post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: bogus=1'
+expect_http 400 "unknown fault"
+expect_contains "$TMP/body" "unknown fault 'bogus'"
+
+for want in 503 503 200; do
+	post /v1/chat/completions "$OAI" -H 'X-Mock-Fault: fail_first=2:status=503'
+	expect_http "$want" "fail_first=2:status=503"
+done
+
+# ---- Script rules with "times". ----
+reset_stats
+FLAKY='{"model":"m","messages":[{"role":"user","content":"flaky one"}]}'
+for want in 503 503 200 200; do
+	post /v1/chat/completions "$FLAKY"
+	expect_http "$want" "rule with times=2"
+done
+expect_contains "$TMP/body" '"content":"recovered"'
+post /v1/chat/completions '{"model":"m","messages":[{"role":"user","content":"teapot"}]}'
+expect_http 418 "raw status rule"
+expect_contains "$TMP/body" '{"teapot":true}'
+grep -qi '^x-custom: yes' "$TMP/hdr" || fail "raw rule: no X-Custom header"
+post /v1/messages '{"model":"m","max_tokens":9,"messages":[{"role":"user","content":"scripted"}]}'
+expect_http 200 "anthropic reply rule"
+expect_contains "$TMP/body" '"text":"scripted answer"'
+post /api/chat '{"model":"m","messages":[{"role":"user","content":"cutme"}]}'
+expect_rc 18 "rule with a truncate fault"
+post /v1/chat/completions '{"model":"m","messages":[{"role":"user","content":"plaintext"}]}'
+expect_http 200 "rule with its own Content-Type"
+if ! { [ "$(grep -ci '^content-type:' "$TMP/hdr")" = 1 ] &&
+    grep -qi '^content-type: text/plain' "$TMP/hdr"; }; then
+	fail "a rule's Content-Type does not replace the default"
+fi
+# A rule without an answer only delays the usual one.
+post /v1/chat/completions '{"model":"m","messages":[{"role":"user","content":"slowecho"}]}'
+expect_http 200 "delay-only rule"
+expect_contains "$TMP/body" '"content":"mock: slowecho"'
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"rules_used":[2,2,1,1,1,1,1]'
+# A reset starts the rules' counts again.
+reset_stats
+post /v1/chat/completions "$FLAKY"
+expect_http 503 "rule after a reset"
+
+# ---- Keep-alive, Connection: close, Expect: 100-continue. ----
+reset_stats
+curl -sS -o /dev/null -o /dev/null -d "$OAI" "$URL/v1/chat/completions" \
+    "$URL/v1/chat/completions" || fail "two requests on one connection"
+[ "$(stat_num connections_accepted)" = 1 ] ||
+    fail "keep-alive: $(stat_num connections_accepted) connections (wanted 1)"
+[ "$(stat_num requests)" = 2 ] || fail "keep-alive: $(stat_num requests) requests"
+reset_stats
+curl -sS -D "$TMP/hdr" -o /dev/null -o /dev/null -H 'Connection: close' \
+    -d "$OAI" "$URL/v1/chat/completions" "$URL/v1/chat/completions" ||
+    fail "Connection: close"
+[ "$(stat_num connections_accepted)" = 2 ] ||
+    fail "Connection: close: $(stat_num connections_accepted) connections (wanted 2)"
+grep -qi '^connection: close' "$TMP/hdr" || fail "Connection: close not echoed"
+curl -sS -v -o "$TMP/body" -H 'Expect: 100-continue' -d "$OAI" \
+    "$URL/v1/chat/completions" 2>"$TMP/curl.err" || fail "Expect: 100-continue"
+grep -q '100 Continue' "$TMP/curl.err" || fail "no 100 Continue"
+expect_contains "$TMP/body" '"object":"chat.completion"'
+
+# ---- Concurrency: delayed answers overlap and are counted. ----
+reset_stats
+cpids=""
+for i in 1 2 3 4 5; do
+	curl -sS -o "$TMP/c$i" -H 'X-Mock-Fault: latency=1000' -d "$OAI" \
+	    "$URL/v1/chat/completions" &
+	cpids="$cpids $!"
+done
+sleep 0.5
+[ "$(stat_num in_flight)" = 5 ] || fail "in_flight: $(stat_num in_flight) (wanted 5)"
+for p in $cpids; do
+	wait "$p" || fail "a delayed request failed"
+done
+[ "$(stat_num max_in_flight)" = 5 ] ||
+    fail "max_in_flight: $(stat_num max_in_flight) (wanted 5)"
+[ "$(stat_num in_flight)" = 0 ] || fail "in_flight after: $(stat_num in_flight)"
+for i in 1 2 3 4 5; do
+	expect_contains "$TMP/c$i" '"finish_reason":"stop"'
+done
+
+# ---- Garbage never hurts it. ----
+printf 'GARBAGE IN\r\n\r\n' | curl -sS -m 5 telnet://127.0.0.1:"$PORT" \
+    >"$TMP/raw" 2>/dev/null
+expect_contains "$TMP/raw" "HTTP/1.1 400"
+printf 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\n' |
+    curl -sS -m 5 telnet://127.0.0.1:"$PORT" >"$TMP/raw" 2>/dev/null
+expect_contains "$TMP/raw" "HTTP/1.1 400"
+expect_contains "$TMP/raw" "Content-Length is required"
+printf '\001\002\003\004binary\r\n' | curl -sS -m 5 telnet://127.0.0.1:"$PORT" \
+    >"$TMP/raw" 2>/dev/null
+expect_contains "$TMP/raw" "HTTP/1.1 400"
+big=$(head -c 70000 /dev/zero | tr '\0' 'a')
+code=$(curl -sS -o /dev/null -w '%{http_code}' -H "X-Big: $big" -d '{}' \
+    "$URL/v1/chat/completions" 2>/dev/null)
+[ "$code" = 431 ] || fail "huge headers: HTTP $code (wanted 431)"
+head -c 17000000 /dev/zero >"$TMP/big.bin"
+code=$(curl -sS -o "$TMP/body" -w '%{http_code}' --data-binary @"$TMP/big.bin" \
+    "$URL/v1/chat/completions" 2>/dev/null)
+[ "$code" = 413 ] || fail "17 MB body: HTTP $code (wanted 413)"
+post /v1/chat/completions "$OAI"
+expect_http 200 "a request after the garbage"
+
+# ---- Stats and the log never hold credentials. ----
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+grep -q 'secret' "$TMP/stats" && fail "a credential leaked into /mock/stats"
+grep -q 'secret' "$TMP/mock.log" && fail "a credential leaked into the log"
+reset_stats
+post /v1/chat/completions "$OAI" -H 'Authorization: Bearer sk-secret-value'
+post /v1/messages "$ANT"
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"auth":{"present":true,"header":"authorization","length":22}'
+expect_contains "$TMP/stats" '"auth":{"present":false}'
+expect_contains "$TMP/stats" '"model":"gpt-test","status":200'
+expect_contains "$TMP/stats" '"paths":{"/v1/chat/completions":1,"/v1/messages":1}'
+expect_contains "$TMP/mock.log" "POST /v1/messages 503"
+expect_contains "$TMP/mock.log" "POST /v1/chat/completions reset"
+
+# ---- It listens on 127.0.0.1 only. ----
+if [ -r /proc/net/tcp ]; then
+	hex=$(printf '%04X' "$PORT")
+	awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A" { print $2 }' /proc/net/tcp \
+	    >"$TMP/listen"
+	[ "$(cat "$TMP/listen")" = "0100007F:$hex" ] ||
+	    fail "listening on $(cat "$TMP/listen") (wanted 127.0.0.1 only)"
+	if [ -r /proc/net/tcp6 ] &&
+	    awk -v p=":$hex" '$2 ~ p"$" && $4 == "0A"' /proc/net/tcp6 | grep -q .; then
+		fail "listening on IPv6 too"
+	fi
+fi
+curl -sS -m 2 -o /dev/null "http://[::1]:$PORT/mock/stats" 2>/dev/null &&
+    fail "answered on ::1"
+
+# ---- SIGTERM ends it cleanly and removes the port file. ----
+kill -TERM "$MOCK_PID"
+wait "$MOCK_PID"
+st=$?
+[ "$st" -eq 0 ] || fail "exit status $st after SIGTERM"
+[ -e "$TMP/main.port" ] && fail "port file left behind"
+sed 's/^/  err| /' "$TMP/main.err" >&2
+
+# ---- World mode: answers come from the job's sim backend. ----
+printf '{"id": 1, "text": "great film", "label": "positive"}\n{"id": 2, "text": "dull film", "label": "negative"}\n' \
+    >"$TMP/data.jsonl"
+cat >"$TMP/job.json" <<'EOF'
+{
+  "name": "world",
+  "task": { "dataset": "data.jsonl", "input": "Review: {{text}}",
+            "target": "label", "metric": { "type": "exact" } },
+  "seed_prompts": [ "Classify the review." ],
+  "backends": { "sim": { "type": "sim", "model": "sim-1" } },
+  "roles": { "target": "sim" }
+}
+EOF
+if start_mock world -w "$TMP/job.json" -i 30; then
+	post /v1/chat/completions '{"model":"m","messages":[{"role":"system","content":"Classify the review."},{"role":"user","content":"Review: great film"}]}'
+	case $code in
+	200)
+		expect_contains "$TMP/body" '"object":"chat.completion"'
+		expect_contains "$TMP/body" '"usage":{"prompt_tokens":'
+		;;
+	500)
+		# The sim backend cannot answer yet: the failure is polite.
+		expect_contains "$TMP/body" '"type":"server_error"'
+		expect_contains "$TMP/body" "backend 'sim'"
+		;;
+	*)
+		fail "world mode: HTTP $code"
+		;;
+	esac
+	post /v1/messages "$ANT"
+	case $code in
+	200) expect_contains "$TMP/body" '"type":"message"' ;;
+	500) expect_contains "$TMP/body" '"type":"api_error"' ;;
+	*) fail "world mode (anthropic): HTTP $code" ;;
+	esac
+	kill -TERM "$MOCK_PID"
+	wait "$MOCK_PID" || fail "world mode: bad exit"
+fi
+
+# ---- Idle exit: -i 1 ends the process by itself. ----
+if start_mock idle -i 1; then
+	n=0
+	while kill -0 "$MOCK_PID" 2>/dev/null && [ "$n" -lt 30 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	kill -0 "$MOCK_PID" 2>/dev/null && fail "still running after -i 1 and 3 s"
+	wait "$MOCK_PID" || fail "idle exit: bad exit status"
+fi
+
+# ---- Lifetime: -t 1 ends it even while a request hangs. ----
+if start_mock life -t 1 -i 0; then
+	post /v1/chat/completions "$OAI" -m 5 -H 'X-Mock-Fault: timeout'
+	[ "$rc" -eq 52 ] || [ "$rc" -eq 56 ] ||
+	    fail "lifetime end during a hung request: curl exit $rc"
+	wait "$MOCK_PID" || fail "lifetime exit: bad exit status"
+fi
+
+finish

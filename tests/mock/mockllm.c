@@ -1,0 +1,2529 @@
+/*
+ * mockllm: a small HTTP/1.1 server that speaks the wire formats of the
+ * model providers promptd talks to (OpenAI-compatible chat completions and
+ * embeddings, Anthropic messages, Ollama chat and embed), for the
+ * integration tests and the benchmarks.
+ *
+ * One thread, one poll loop.  Each answer is prepared when its request
+ * arrives and sent when its timer fires, so a delayed answer never holds
+ * up the others.  Answers come from a script of rules (-s), from the
+ * simulated world of a job file (-w) or, failing both, an echo; faults
+ * (latency, error statuses, resets, hangs, truncated, malformed, empty
+ * and oversized bodies) come from rules or from the X-Mock-Fault header.
+ * GET /mock/stats reports what was asked, for tests to assert against.
+ * See tests/mock/README.md.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "backend.h"
+#include "job.h"
+#include "jsonc.h"
+#include "strbuf.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define MOCK_BODY_MAX	(16 * 1024 * 1024)	/* largest request body */
+#define MOCK_HEAD_MAX	(64 * 1024)		/* request line and headers */
+#define MOCK_IN_MAX	(MOCK_BODY_MAX + 2 * MOCK_HEAD_MAX)
+#define MOCK_RECENT	100			/* requests kept for stats */
+#define MOCK_EMBED_DIM	16			/* default vector size */
+#define MOCK_LINGER_MS	1000			/* drain before closing */
+#define MOCK_CHUNK	(64 * 1024)
+#define MOCK_MIB	(1024 * 1024)
+#define MOCK_DELAY_MAX	600000			/* milliseconds */
+
+static const char mock_usage[] = "usage: mockllm [-p port] [-P portfile] "
+    "[-s script.json] [-w job.json] [-i idle_seconds]\n"
+    "               [-t lifetime_seconds] [-l logfile]\n";
+
+enum api {
+	API_NONE,
+	API_OPENAI,
+	API_ANTHROPIC,
+	API_OLLAMA,
+};
+
+enum fault_kind {
+	FAULT_NONE,
+	FAULT_STATUS,
+	FAULT_RETRY_AFTER,
+	FAULT_RETRY_AFTER_DATE,
+	FAULT_RESET,
+	FAULT_TIMEOUT,
+	FAULT_TRUNCATE,
+	FAULT_MALFORMED,
+	FAULT_OVERSIZE,
+	FAULT_EMPTY,
+};
+
+/* Indexed by enum fault_kind. */
+static const char *const fault_names[] = {
+	"none", "status", "retry_after", "retry_after_date", "reset",
+	"timeout", "truncate", "malformed", "oversize", "empty",
+};
+
+/* Every name X-Mock-Fault accepts, for "did you mean". */
+static const char *const fault_all_names[] = {
+	"latency", "jitter", "status", "retry_after", "retry_after_date",
+	"reset", "timeout", "truncate", "malformed", "oversize", "empty",
+	"fail_first", NULL
+};
+
+struct fault {
+	enum fault_kind	 kind;		/* the fault that shapes the answer */
+	long long	 arg;
+	long long	 latency_ms;	/* added delay */
+	long long	 jitter_ms;	/* random extra delay, up to this */
+};
+
+struct rule {
+	char		*path;		/* exact, or NULL for any */
+	char		*match;		/* substring of the body, or NULL */
+	long long	 times;		/* 0: every matching request */
+	long long	 used;
+	char		*reply;
+	int		 status;	/* raw answer, 0 if none */
+	char		*body;
+	struct strbuf	 headers;	/* "Name: value\r\n" lines */
+	int		 has_ctype;	/* headers set Content-Type */
+	struct fault	 fault;
+	long long	 delay_ms;
+	long long	 jitter_ms;
+};
+
+struct recent {
+	char		*method;
+	char		*path;
+	int64_t		 t_ms;
+	const char	*auth;		/* header name, NULL if absent */
+	size_t		 auth_len;
+	char		*model;
+	int		 status;	/* 0 when no answer was sent */
+	const char	*fault;
+};
+
+struct count {
+	char		*key;
+	long long	 n;
+};
+
+/* What the request head says. */
+struct head {
+	char		 method[16];
+	char		*path;		/* without the query */
+	int		 keepalive;
+	size_t		 len;		/* up to and including the blank line */
+	size_t		 clen;
+	int		 expect;	/* Expect: 100-continue */
+	char		*fault;		/* X-Mock-Fault values, comma-joined */
+	const char	*auth;		/* which credential header was sent */
+	size_t		 auth_len;
+};
+
+enum conn_state {
+	CONN_READ,	/* reading a request */
+	CONN_WAIT,	/* its answer is scheduled, or held forever */
+	CONN_WRITE,	/* sending the answer */
+	CONN_DRAIN,	/* answered, write side shut, reading to EOF */
+	CONN_DEAD,
+};
+
+struct conn {
+	int		 fd;
+	enum conn_state	 state;
+	struct strbuf	 in;
+	struct head	 head;
+	int		 have_head;
+	struct strbuf	 out;		/* bytes being sent */
+	size_t		 outpos;
+	struct strbuf	 resp;		/* the prepared answer */
+	size_t		 pad_left;	/* oversize padding still to send */
+	char		*pad_tail;	/* what follows the padding */
+	int		 close_after;
+	int		 reset;		/* answer with an RST */
+	int		 hold;		/* never answer */
+	int		 in_flight;	/* counted in mock.in_flight */
+	int		 eof;		/* the client shut its write side */
+	int		 processing;	/* inside conn_process() */
+	int		 logged;
+	int		 status;	/* of the answer, for the log */
+	const char	*fault;		/* the fault applied, or NULL */
+	int64_t		 arrived_ms;
+	int64_t		 due_ms;
+	int64_t		 drain_until;
+	unsigned	 epoch;		/* stats epoch it was counted in */
+};
+
+struct mock {
+	int		 listen_fd;
+	int		 accepting;
+	char		*portfile;
+	FILE		*log;
+	struct job	*job;
+	struct backend	*world;		/* borrowed from job */
+	struct rule	*rules;
+	size_t		 nrules;
+	struct conn	**conns;
+	size_t		 nconns;
+	int64_t		 start_ms;
+	int64_t		 last_req_ms;
+	long long	 idle_s;
+	long long	 life_s;
+	struct rng	 rng;
+	unsigned long long seq;		/* for ids */
+
+	/* Statistics, zeroed by POST /mock/reset. */
+	unsigned	 epoch;
+	long long	 requests;
+	struct count	*paths;
+	size_t		 npaths;
+	long long	 in_flight;
+	long long	 max_in_flight;
+	long long	 connections;
+	struct recent	 recent[MOCK_RECENT];
+	size_t		 nrecent;
+	size_t		 recent_next;
+	struct count	*counters;	/* fail_first, by header item */
+	size_t		 ncounters;
+};
+
+/* An answer being prepared. */
+struct answer {
+	int		 status;
+	const char	*ctype;		/* NULL: the headers carry it */
+	struct strbuf	 hdrs;		/* extra header lines */
+	struct strbuf	 body;
+	size_t		 pad;		/* oversize: padding after body */
+	char		*tail;		/* oversize: after the padding */
+	int		 truncate;
+};
+
+/* A request in the provider's wire format, converted. */
+struct wire {
+	struct model_req  req;		/* chat */
+	char		**inputs;	/* embed */
+	size_t		  ninputs;
+	int		  dim;		/* vector size asked for, 0: default */
+	int		  base64;	/* OpenAI encoding_format "base64" */
+};
+
+static volatile sig_atomic_t mock_quit;
+
+static void
+mock_signal(int sig)
+{
+	mock_quit = sig;
+}
+
+static int64_t
+mock_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Parses a whole decimal number in [min, max]. */
+static int
+mock_number(const char *s, long long min, long long max, long long *out)
+{
+	long long	v = 0;
+
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > (LLONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	if (v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static const char *
+http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	case 529: return "Overloaded";
+	}
+	return status < 400 ? "OK" : "Error";
+}
+
+/* An IMF-fixdate (RFC 9110) for a time. */
+static void
+http_date(time_t t, char out[64])
+{
+	struct tm	tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, 64, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/* HTTP token characters (RFC 9110 tchar). */
+static int
+http_tchar(int ch)
+{
+	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9'))
+		return 1;
+	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+/*
+ * Faults.  A spec is a comma-separated list of NAME[=ARG]; latency and
+ * jitter add up, and at most one other fault shapes the answer.  m is
+ * NULL where fail_first is not allowed (rules count with "times").
+ */
+static int fault_parse(struct mock *, const char *, struct fault *,
+    char **);
+
+static int
+fault_item(struct mock *m, const char *item, struct fault *f, char **cause)
+{
+	struct count	*c;
+	enum fault_kind	 kind = FAULT_NONE;
+	const char	*eq, *arg, *colon, *near;
+	char		 name[32], *inner;
+	long long	 v = 0, min = 0, max = 0;
+	size_t		 n, i;
+	int		 rc;
+
+	eq = strchr(item, '=');
+	n = eq != NULL ? (size_t)(eq - item) : strlen(item);
+	arg = eq != NULL ? eq + 1 : NULL;
+	if (n == 0 || n >= sizeof name)
+		return cause_set(cause, "unknown fault '%s'", item);
+	memcpy(name, item, n);
+	name[n] = '\0';
+
+	if (strcmp(name, "fail_first") == 0) {
+		if (m == NULL)
+			return cause_set(cause, "fail_first is for the "
+			    "X-Mock-Fault header (rules count with \"times\")");
+		if (arg == NULL || (colon = strchr(arg, ':')) == NULL)
+			return cause_set(cause, "fail_first: expected "
+			    "fail_first=N:FAULT");
+		inner = xstrndup(arg, (size_t)(colon - arg));
+		rc = mock_number(inner, 1, 1000000000, &v);
+		free(inner);
+		if (rc != 0)
+			return cause_set(cause, "fail_first: '%.*s' is not a "
+			    "count", (int)(colon - arg), arg);
+		/* Check the inner fault before counting anything. */
+		{
+			struct fault	 probe;
+
+			memset(&probe, 0, sizeof probe);
+			if (fault_parse(NULL, colon + 1, &probe, cause) != 0)
+				return cause_prefix(cause, "fail_first: ");
+		}
+		for (i = 0; i < m->ncounters; i++)
+			if (strcmp(m->counters[i].key, item) == 0)
+				break;
+		if (i == m->ncounters) {
+			m->counters = xreallocarray(m->counters,
+			    m->ncounters + 1, sizeof *m->counters);
+			m->counters[i].key = xstrdup(item);
+			m->counters[i].n = 0;
+			m->ncounters++;
+		}
+		c = &m->counters[i];
+		if (c->n >= v)
+			return 0;
+		c->n++;
+		return fault_parse(NULL, colon + 1, f, cause);
+	}
+
+	if (strcmp(name, "latency") == 0 || strcmp(name, "jitter") == 0) {
+		if (arg == NULL || mock_number(arg, 0, MOCK_DELAY_MAX, &v) != 0)
+			return cause_set(cause, "%s: expected milliseconds "
+			    "(0 to %d)", name, MOCK_DELAY_MAX);
+		if (name[0] == 'l')
+			f->latency_ms += v;
+		else
+			f->jitter_ms += v;
+		return 0;
+	}
+	for (i = 1; i < nitems(fault_names); i++)
+		if (strcmp(name, fault_names[i]) == 0)
+			kind = (enum fault_kind)i;
+	switch (kind) {
+	case FAULT_NONE:
+		if ((near = suggest(name, fault_all_names)) != NULL)
+			return cause_set(cause, "unknown fault '%s' (did you "
+			    "mean '%s'?)", name, near);
+		return cause_set(cause, "unknown fault '%s'", name);
+	case FAULT_STATUS:
+		min = 400;
+		max = 599;
+		break;
+	case FAULT_RETRY_AFTER:
+	case FAULT_RETRY_AFTER_DATE:
+		min = 0;
+		max = 86400;
+		break;
+	case FAULT_OVERSIZE:
+		min = 1;
+		max = 1024;
+		break;
+	default:
+		if (arg != NULL)
+			return cause_set(cause, "%s: takes no argument", name);
+		break;
+	}
+	if (max != 0 && (arg == NULL || mock_number(arg, min, max, &v) != 0))
+		return cause_set(cause, "%s: expected a number from %lld to "
+		    "%lld", name, min, max);
+	if (f->kind != FAULT_NONE)
+		return cause_set(cause, "faults '%s' and '%s' cannot be "
+		    "combined", fault_names[f->kind], name);
+	f->kind = kind;
+	f->arg = v;
+	return 0;
+}
+
+static int
+fault_parse(struct mock *m, const char *spec, struct fault *f, char **cause)
+{
+	const char	*p = spec, *e;
+	char		*item;
+	size_t		 n;
+	int		 rc;
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		item = xstrndup(p, n);
+		rc = fault_item(m, item, f, cause);
+		free(item);
+		if (rc != 0)
+			return -1;
+		p = e;
+	}
+	return 0;
+}
+
+/* A random delay in [0, ms]. */
+static long long
+mock_jitter(struct mock *m, long long ms)
+{
+	if (ms <= 0)
+		return 0;
+	return (long long)rng_below(&m->rng, (uint32_t)ms + 1);
+}
+
+/* The script: {"rules": [ ... ]}. */
+static void
+rule_load(struct jdoc *doc, const cJSON *obj, const char *path,
+    struct rule *r)
+{
+	static const char *const keys[] = {
+		"path", "match", "times", "reply", "status", "body",
+		"headers", "fault", "delay_ms", "jitter_ms", NULL
+	};
+	static const char *const reserved[] = {
+		"content-length", "transfer-encoding", "connection", NULL
+	};
+	const cJSON	*h, *v;
+	const char	*s, *const *res;
+	char		*p, *cause = NULL;
+	long long	 ll;
+
+	memset(r, 0, sizeof *r);
+	strbuf_init(&r->headers);
+	if (!cJSON_IsObject(obj)) {
+		jv_error(doc, obj, path, "expected an object");
+		return;
+	}
+	jv_keys(doc, obj, path, keys);
+	if (jv_string(doc, obj, path, "path", 0, &s) == 1) {
+		if (*s != '/') {
+			p = jv_path(path, "path");
+			jv_error(doc, cJSON_GetObjectItemCaseSensitive(obj,
+			    "path"), p, "expected a path starting with '/'");
+			free(p);
+		}
+		r->path = xstrdup(s);
+	}
+	if (jv_string(doc, obj, path, "match", 0, &s) == 1)
+		r->match = xstrdup(s);
+	if (jv_string(doc, obj, path, "reply", 0, &s) == 1)
+		r->reply = xstrdup(s);
+	if (jv_string(doc, obj, path, "body", 0, &s) == 1)
+		r->body = xstrdup(s);
+	jv_int(doc, obj, path, "times", 0, 1, 1000000000000LL, &r->times);
+	if (jv_int(doc, obj, path, "status", 0, 200, 599, &ll) == 1)
+		r->status = (int)ll;
+	jv_int(doc, obj, path, "delay_ms", 0, 0, MOCK_DELAY_MAX, &r->delay_ms);
+	jv_int(doc, obj, path, "jitter_ms", 0, 0, MOCK_DELAY_MAX,
+	    &r->jitter_ms);
+	if (jv_string(doc, obj, path, "fault", 0, &s) == 1 &&
+	    fault_parse(NULL, s, &r->fault, &cause) != 0) {
+		p = jv_path(path, "fault");
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(obj, "fault"), p,
+		    "%s", cause);
+		free(p);
+		free(cause);
+	}
+	if ((h = jv_get(doc, obj, path, "headers", JV_OBJECT, 0)) != NULL) {
+		p = jv_path(path, "headers");
+		cJSON_ArrayForEach(v, h) {
+			for (s = v->string; *s != '\0' && http_tchar(*s); s++)
+				;
+			for (res = reserved; *res != NULL; res++)
+				if (strcasecmp(*res, v->string) == 0)
+					break;
+			if (*v->string == '\0' || *s != '\0')
+				jv_error(doc, v, p, "'%s' is not a header name",
+				    v->string);
+			else if (*res != NULL)
+				jv_error(doc, v, p, "'%s' is set by the mock "
+				    "itself", v->string);
+			else if (!cJSON_IsString(v) ||
+			    strpbrk(v->valuestring, "\r\n") != NULL)
+				jv_error(doc, v, p, "%s: expected a one-line "
+				    "string", v->string);
+			else {
+				strbuf_addf(&r->headers, "%s: %s\r\n",
+				    v->string, v->valuestring);
+				if (strcasecmp(v->string, "content-type") == 0)
+					r->has_ctype = 1;
+			}
+		}
+		free(p);
+	}
+	if (r->reply != NULL && r->status != 0)
+		jv_error(doc, obj, path, "\"reply\" and \"status\" cannot both "
+		    "be given");
+	if (r->body != NULL && r->status == 0)
+		jv_error(doc, obj, path, "\"body\" needs a \"status\"");
+}
+
+static void
+rule_release(struct rule *r)
+{
+	free(r->path);
+	free(r->match);
+	free(r->reply);
+	free(r->body);
+	strbuf_release(&r->headers);
+}
+
+static int
+script_load(struct mock *m, const char *path, char **cause)
+{
+	static const char *const keys[] = { "rules", NULL };
+	struct jdoc	*doc;
+	const cJSON	*rules, *r;
+	char		*p;
+	size_t		 i = 0;
+
+	if ((doc = jsonc_load(path, MOCK_BODY_MAX, cause)) == NULL)
+		return -1;
+	if (!cJSON_IsObject(doc->root))
+		jv_error(doc, doc->root, NULL, "expected an object with "
+		    "\"rules\"");
+	else {
+		jv_keys(doc, doc->root, NULL, keys);
+		rules = jv_get(doc, doc->root, NULL, "rules", JV_ARRAY, 1);
+		if (rules != NULL) {
+			m->rules = xcalloc((size_t)cJSON_GetArraySize(rules) +
+			    1, sizeof *m->rules);
+			cJSON_ArrayForEach(r, rules) {
+				p = jv_path_index("rules", i++);
+				rule_load(doc, r, p, &m->rules[m->nrules++]);
+				free(p);
+			}
+		}
+	}
+	if (doc->nerrors != 0) {
+		jv_fail(doc, cause);
+		jsonc_free(doc);
+		return -1;
+	}
+	jsonc_free(doc);
+	return 0;
+}
+
+static struct rule *
+rule_find(struct mock *m, const char *path, const char *body, size_t blen)
+{
+	struct rule	*r;
+	size_t		 i;
+
+	for (i = 0; i < m->nrules; i++) {
+		r = &m->rules[i];
+		if (r->times != 0 && r->used >= r->times)
+			continue;
+		if (r->path != NULL && strcmp(r->path, path) != 0)
+			continue;
+		if (r->match != NULL && (blen == 0 ||
+		    memmem(body, blen, r->match, strlen(r->match)) == NULL))
+			continue;
+		r->used++;
+		return r;
+	}
+	return NULL;
+}
+
+/* The world: a job's simulated target backend. */
+static int
+world_load(struct mock *m, const char *path, char **cause)
+{
+	struct backend	 *b;
+	const char	**inputs;
+	size_t		  n, i;
+
+	if ((m->job = job_load(path, NULL, cause)) == NULL)
+		return -1;
+	b = m->job->roles[ROLE_TARGET];
+	for (i = 0; b == NULL && i < m->job->nown; i++)
+		if (strcmp(m->job->own[i]->ops->name, "sim") == 0)
+			b = m->job->own[i];
+	if (b == NULL)
+		return cause_set(cause, "job '%s': no target backend and no "
+		    "backend of type sim", m->job->name);
+	m->world = b;
+	if (b->ops->observe != NULL) {
+		n = template_nfields(m->job->task.tmpl);
+		inputs = xcalloc(n + 1, sizeof *inputs);
+		for (i = 0; i < n; i++)
+			inputs[i] = template_field(m->job->task.tmpl, i);
+		b->ops->observe(b, m->job->task.dataset, inputs, n,
+		    m->job->task.target);
+		free(inputs);
+	}
+	return 0;
+}
+
+/* Which provider a path belongs to, and whether it is chat or embed. */
+static enum api
+route_find(const char *path, enum req_kind *kind)
+{
+	size_t	n = strlen(path);
+
+	*kind = REQ_CHAT;
+	if (strcmp(path, "/api/chat") == 0)
+		return API_OLLAMA;
+	if (strcmp(path, "/api/embed") == 0) {
+		*kind = REQ_EMBED;
+		return API_OLLAMA;
+	}
+	if (strncmp(path, "/api/", 5) == 0)
+		return API_NONE;
+	if (n >= 12 && strcmp(path + n - 12, "/v1/messages") == 0)
+		return API_ANTHROPIC;
+	if (n >= 17 && strcmp(path + n - 17, "/chat/completions") == 0)
+		return API_OPENAI;
+	if (n >= 11 && strcmp(path + n - 11, "/embeddings") == 0) {
+		*kind = REQ_EMBED;
+		return API_OPENAI;
+	}
+	return API_NONE;
+}
+
+/* Text of a message content: a string, or the text parts of an array. */
+static int
+wire_text(const cJSON *v, struct strbuf *sb)
+{
+	const cJSON	*part, *t, *txt;
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (cJSON_IsString(v)) {
+		strbuf_adds(sb, v->valuestring);
+		return 0;
+	}
+	if (!cJSON_IsArray(v))
+		return -1;
+	cJSON_ArrayForEach(part, v) {
+		if (!cJSON_IsObject(part))
+			return -1;
+		t = cJSON_GetObjectItemCaseSensitive(part, "type");
+		if (!cJSON_IsString(t))
+			return -1;
+		if (strcmp(t->valuestring, "text") != 0)
+			continue;
+		txt = cJSON_GetObjectItemCaseSensitive(part, "text");
+		if (!cJSON_IsString(txt))
+			return -1;
+		strbuf_adds(sb, txt->valuestring);
+	}
+	return 0;
+}
+
+static void
+wire_release(struct wire *w)
+{
+	size_t	i;
+
+	model_req_release(&w->req);
+	for (i = 0; i < w->ninputs; i++)
+		free(w->inputs[i]);
+	free(w->inputs);
+	w->inputs = NULL;
+	w->ninputs = 0;
+}
+
+/* A whole number member in [min, max]; 0 absent, 1 read, -1 bad. */
+static int
+wire_int(const cJSON *o, const char *key, long long min, long long max,
+    long long *out, char **why)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+	    v->valuedouble < (double)min || v->valuedouble > (double)max) {
+		cause_set(why, "'%s' must be an integer from %lld to %lld",
+		    key, min, max);
+		return -1;
+	}
+	*out = (long long)v->valuedouble;
+	return 1;
+}
+
+static int
+wire_temperature(const cJSON *o, double max, struct model_req *req,
+    char **why)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, "temperature");
+
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max)
+		return cause_set(why, "'temperature' must be a number from 0 "
+		    "to %g", max);
+	req->temperature = v->valuedouble;
+	return 0;
+}
+
+static int
+wire_messages(const cJSON *msgs, enum api api, struct model_req *req,
+    char **why)
+{
+	const cJSON	*msg, *role, *content;
+	struct strbuf	 sb;
+	enum msg_role	 r;
+	const char	*name;
+	size_t		 i = 0;
+
+	strbuf_init(&sb);
+	cJSON_ArrayForEach(msg, msgs) {
+		if (!cJSON_IsObject(msg)) {
+			strbuf_release(&sb);
+			return cause_set(why, "'messages[%zu]' must be an "
+			    "object", i);
+		}
+		role = cJSON_GetObjectItemCaseSensitive(msg, "role");
+		if (!cJSON_IsString(role)) {
+			strbuf_release(&sb);
+			return cause_set(why, "'messages[%zu].role' is "
+			    "required", i);
+		}
+		name = role->valuestring;
+		if (strcmp(name, "user") == 0 || strcmp(name, "tool") == 0)
+			r = MSG_USER;
+		else if (strcmp(name, "assistant") == 0)
+			r = MSG_ASSISTANT;
+		else if (api != API_ANTHROPIC && (strcmp(name, "system") == 0 ||
+		    (api == API_OPENAI && strcmp(name, "developer") == 0)))
+			r = MSG_SYSTEM;
+		else if (api == API_ANTHROPIC && strcmp(name, "system") == 0) {
+			strbuf_release(&sb);
+			return cause_set(why, "messages: unexpected role "
+			    "\"system\": the Messages API takes a top-level "
+			    "'system' parameter");
+		} else {
+			strbuf_release(&sb);
+			return cause_set(why, "'messages[%zu].role': unknown "
+			    "role '%s'", i, name);
+		}
+		content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+		strbuf_reset(&sb);
+		if ((content == NULL && api == API_ANTHROPIC) ||
+		    wire_text(content, &sb) != 0) {
+			strbuf_release(&sb);
+			return cause_set(why, "'messages[%zu].content' must be "
+			    "a string or an array of content parts", i);
+		}
+		model_req_add(req, r, sb.buf != NULL ? sb.buf : "");
+		i++;
+	}
+	strbuf_release(&sb);
+	return 0;
+}
+
+static int
+wire_inputs(const cJSON *in, struct wire *w, char **why)
+{
+	const cJSON	*v;
+
+	if (cJSON_IsString(in)) {
+		w->inputs = xcalloc(1, sizeof *w->inputs);
+		w->inputs[w->ninputs++] = xstrdup(in->valuestring);
+		return 0;
+	}
+	if (!cJSON_IsArray(in) || cJSON_GetArraySize(in) == 0)
+		return cause_set(why, "'input' must be a string or a "
+		    "non-empty array of strings");
+	w->inputs = xcalloc((size_t)cJSON_GetArraySize(in), sizeof *w->inputs);
+	cJSON_ArrayForEach(v, in) {
+		if (!cJSON_IsString(v))
+			return cause_set(why, "'input' must hold strings "
+			    "(token arrays are not supported by the mock)");
+		w->inputs[w->ninputs++] = xstrdup(v->valuestring);
+	}
+	return 0;
+}
+
+/*
+ * Converts a request body into a model request, checking what the real
+ * API checks.  On failure *why says what is wrong.
+ */
+static int
+wire_parse(enum api api, enum req_kind kind, const cJSON *j, struct wire *w,
+    char **why)
+{
+	const cJSON	*v, *opts;
+	struct strbuf	 sb;
+	long long	 ll;
+
+	memset(w, 0, sizeof *w);
+	model_req_init(&w->req, kind, "target");
+	if (!cJSON_IsObject(j))
+		return cause_set(why, "the request body is not a JSON object");
+	v = cJSON_GetObjectItemCaseSensitive(j, "model");
+	if (!cJSON_IsString(v) || *v->valuestring == '\0')
+		return cause_set(why, "'model' is required");
+	v = cJSON_GetObjectItemCaseSensitive(j, "stream");
+	if (v != NULL && !cJSON_IsBool(v) && !cJSON_IsNull(v))
+		return cause_set(why, "'stream' must be a boolean");
+	if (v != NULL && cJSON_IsTrue(v))
+		return cause_set(why, "'stream': streaming is not supported "
+		    "by the mock");
+
+	if (kind == REQ_EMBED) {
+		if (wire_inputs(cJSON_GetObjectItemCaseSensitive(j, "input"), w,
+		    why) != 0)
+			return -1;
+		if (api == API_OPENAI) {
+			ll = 0;
+			if (wire_int(j, "dimensions", 1, 4096, &ll, why) < 0)
+				return -1;
+			if (ll > 0)
+				w->dim = (int)ll;
+			v = cJSON_GetObjectItemCaseSensitive(j,
+			    "encoding_format");
+			if (v != NULL && (!cJSON_IsString(v) ||
+			    (strcmp(v->valuestring, "float") != 0 &&
+			    strcmp(v->valuestring, "base64") != 0)))
+				return cause_set(why, "'encoding_format' must "
+				    "be \"float\" or \"base64\"");
+			w->base64 = v != NULL &&
+			    strcmp(v->valuestring, "base64") == 0;
+		}
+		return 0;
+	}
+
+	switch (api) {
+	case API_OPENAI:
+		v = cJSON_GetObjectItemCaseSensitive(j, "messages");
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+			return cause_set(why, "'messages' must be a non-empty "
+			    "array");
+		if (wire_messages(v, api, &w->req, why) != 0 ||
+		    wire_temperature(j, 2, &w->req, why) != 0)
+			return -1;
+		ll = 0;
+		if (wire_int(j, "max_tokens", 1, INT_MAX, &ll, why) < 0 ||
+		    wire_int(j, "max_completion_tokens", 1, INT_MAX, &ll,
+		    why) < 0)
+			return -1;
+		w->req.max_tokens = (int)ll;
+		ll = 1;
+		if (wire_int(j, "n", 1, 128, &ll, why) < 0)
+			return -1;
+		if (ll != 1)
+			return cause_set(why, "'n': only 1 is supported by the "
+			    "mock");
+		break;
+	case API_ANTHROPIC:
+		ll = 0;
+		if (wire_int(j, "max_tokens", 1, INT_MAX, &ll, why) < 0)
+			return -1;
+		if (ll == 0)
+			return cause_set(why, "max_tokens: field required");
+		w->req.max_tokens = (int)ll;
+		v = cJSON_GetObjectItemCaseSensitive(j, "messages");
+		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+			return cause_set(why, "messages: at least one message "
+			    "is required");
+		if ((opts = cJSON_GetObjectItemCaseSensitive(j, "system")) !=
+		    NULL) {
+			strbuf_init(&sb);
+			if (wire_text(opts, &sb) != 0) {
+				strbuf_release(&sb);
+				return cause_set(why, "system: expected a "
+				    "string or an array of text blocks");
+			}
+			if (sb.len > 0)
+				model_req_add(&w->req, MSG_SYSTEM, sb.buf);
+			strbuf_release(&sb);
+		}
+		if (wire_messages(v, api, &w->req, why) != 0 ||
+		    wire_temperature(j, 1, &w->req, why) != 0)
+			return -1;
+		break;
+	case API_OLLAMA:
+		/* Ollama streams unless told not to; the mock never does. */
+		v = cJSON_GetObjectItemCaseSensitive(j, "messages");
+		if (v != NULL && !cJSON_IsArray(v))
+			return cause_set(why, "messages must be an array");
+		if (v != NULL && wire_messages(v, api, &w->req, why) != 0)
+			return -1;
+		opts = cJSON_GetObjectItemCaseSensitive(j, "options");
+		if (opts != NULL && !cJSON_IsObject(opts))
+			return cause_set(why, "options must be an object");
+		if (opts != NULL) {
+			if (wire_temperature(opts, 100, &w->req, why) != 0)
+				return -1;
+			ll = 0;
+			if (wire_int(opts, "num_predict", -2, INT_MAX, &ll,
+			    why) < 0)
+				return -1;
+			if (ll > 0)
+				w->req.max_tokens = (int)ll;
+		}
+		break;
+	case API_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* Bodies in each provider's format. */
+static void
+json_out(cJSON *o, struct strbuf *sb)
+{
+	char	*s;
+
+	s = cJSON_PrintUnformatted(o);
+	strbuf_adds(sb, s);
+	free(s);
+	cJSON_Delete(o);
+}
+
+static void
+rfc3339_now(char out[64])
+{
+	struct timespec	ts;
+	struct tm	tm;
+	size_t		n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(out, 64, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 64 - n, ".%09ldZ", ts.tv_nsec);
+}
+
+static void
+body_chat(struct mock *m, enum api api, const char *model, const char *text,
+    const char *finish, long long pt, long long ct, int empty,
+    struct strbuf *sb)
+{
+	cJSON	*o, *a, *c, *msg, *u;
+	char	 id[64], when[64];
+	int	 length = finish != NULL && strcmp(finish, "length") == 0;
+
+	o = cJSON_CreateObject();
+	m->seq++;
+	switch (api) {
+	case API_ANTHROPIC:
+		snprintf(id, sizeof id, "msg_mock%016llx", m->seq);
+		cJSON_AddStringToObject(o, "id", id);
+		cJSON_AddStringToObject(o, "type", "message");
+		cJSON_AddStringToObject(o, "role", "assistant");
+		cJSON_AddStringToObject(o, "model", model);
+		a = cJSON_AddArrayToObject(o, "content");
+		if (!empty) {
+			c = cJSON_CreateObject();
+			cJSON_AddStringToObject(c, "type", "text");
+			cJSON_AddStringToObject(c, "text", text);
+			cJSON_AddItemToArray(a, c);
+		}
+		cJSON_AddStringToObject(o, "stop_reason", length ?
+		    "max_tokens" : "end_turn");
+		cJSON_AddNullToObject(o, "stop_sequence");
+		u = cJSON_AddObjectToObject(o, "usage");
+		cJSON_AddNumberToObject(u, "input_tokens", (double)pt);
+		cJSON_AddNumberToObject(u, "output_tokens", (double)ct);
+		break;
+	case API_OLLAMA:
+		rfc3339_now(when);
+		cJSON_AddStringToObject(o, "model", model);
+		cJSON_AddStringToObject(o, "created_at", when);
+		msg = cJSON_AddObjectToObject(o, "message");
+		cJSON_AddStringToObject(msg, "role", "assistant");
+		cJSON_AddStringToObject(msg, "content", empty ? "" : text);
+		cJSON_AddStringToObject(o, "done_reason", length ? "length" :
+		    "stop");
+		cJSON_AddTrueToObject(o, "done");
+		cJSON_AddNumberToObject(o, "total_duration", 1000000);
+		cJSON_AddNumberToObject(o, "load_duration", 100000);
+		cJSON_AddNumberToObject(o, "prompt_eval_count", (double)pt);
+		cJSON_AddNumberToObject(o, "prompt_eval_duration", 400000);
+		cJSON_AddNumberToObject(o, "eval_count", (double)ct);
+		cJSON_AddNumberToObject(o, "eval_duration", 500000);
+		break;
+	default:
+		snprintf(id, sizeof id, "chatcmpl-mock%016llx", m->seq);
+		cJSON_AddStringToObject(o, "id", id);
+		cJSON_AddStringToObject(o, "object", "chat.completion");
+		cJSON_AddNumberToObject(o, "created", (double)time(NULL));
+		cJSON_AddStringToObject(o, "model", model);
+		a = cJSON_AddArrayToObject(o, "choices");
+		if (!empty) {
+			c = cJSON_CreateObject();
+			cJSON_AddNumberToObject(c, "index", 0);
+			msg = cJSON_AddObjectToObject(c, "message");
+			cJSON_AddStringToObject(msg, "role", "assistant");
+			cJSON_AddStringToObject(msg, "content", text);
+			cJSON_AddNullToObject(msg, "refusal");
+			cJSON_AddNullToObject(c, "logprobs");
+			cJSON_AddStringToObject(c, "finish_reason", length ?
+			    "length" : "stop");
+			cJSON_AddItemToArray(a, c);
+		}
+		u = cJSON_AddObjectToObject(o, "usage");
+		cJSON_AddNumberToObject(u, "prompt_tokens", (double)pt);
+		cJSON_AddNumberToObject(u, "completion_tokens", (double)ct);
+		cJSON_AddNumberToObject(u, "total_tokens", (double)(pt + ct));
+		cJSON_AddStringToObject(o, "system_fingerprint", "fp_mock");
+		break;
+	}
+	json_out(o, sb);
+}
+
+static char *
+base64_floats(const float *v, size_t n)
+{
+	static const char	 tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	struct strbuf		 sb;
+	unsigned char		*b;
+	size_t			 len = n * 4, i;
+	uint32_t		 x;
+
+	/* Little-endian float32, as the OpenAI API sends them. */
+	b = xcalloc(len + 1, 1);
+	for (i = 0; i < n; i++) {
+		memcpy(&x, &v[i], 4);
+		b[i * 4] = x & 0xff;
+		b[i * 4 + 1] = (x >> 8) & 0xff;
+		b[i * 4 + 2] = (x >> 16) & 0xff;
+		b[i * 4 + 3] = (x >> 24) & 0xff;
+	}
+	strbuf_init(&sb);
+	for (i = 0; i < len; i += 3) {
+		x = (uint32_t)b[i] << 16;
+		if (i + 1 < len)
+			x |= (uint32_t)b[i + 1] << 8;
+		if (i + 2 < len)
+			x |= b[i + 2];
+		strbuf_addc(&sb, tab[(x >> 18) & 63]);
+		strbuf_addc(&sb, tab[(x >> 12) & 63]);
+		strbuf_addc(&sb, i + 1 < len ? tab[(x >> 6) & 63] : '=');
+		strbuf_addc(&sb, i + 2 < len ? tab[x & 63] : '=');
+	}
+	free(b);
+	return strbuf_detach(&sb);
+}
+
+static void
+body_embed(enum api api, const char *model, float **vecs, size_t *dims,
+    size_t n, long long pt, int empty, int base64, struct strbuf *sb)
+{
+	cJSON	*o, *a, *e, *v;
+	char	*s;
+	size_t	 i, k;
+
+	o = cJSON_CreateObject();
+	if (api == API_OLLAMA) {
+		cJSON_AddStringToObject(o, "model", model);
+		a = cJSON_AddArrayToObject(o, "embeddings");
+		for (i = 0; !empty && i < n; i++) {
+			v = cJSON_CreateArray();
+			for (k = 0; k < dims[i]; k++)
+				cJSON_AddItemToArray(v,
+				    cJSON_CreateNumber((double)vecs[i][k]));
+			cJSON_AddItemToArray(a, v);
+		}
+		cJSON_AddNumberToObject(o, "total_duration", 1000000);
+		cJSON_AddNumberToObject(o, "load_duration", 100000);
+		cJSON_AddNumberToObject(o, "prompt_eval_count", (double)pt);
+	} else {
+		cJSON_AddStringToObject(o, "object", "list");
+		a = cJSON_AddArrayToObject(o, "data");
+		for (i = 0; !empty && i < n; i++) {
+			e = cJSON_CreateObject();
+			cJSON_AddStringToObject(e, "object", "embedding");
+			cJSON_AddNumberToObject(e, "index", (double)i);
+			if (base64) {
+				s = base64_floats(vecs[i], dims[i]);
+				cJSON_AddStringToObject(e, "embedding", s);
+				free(s);
+			} else {
+				v = cJSON_AddArrayToObject(e, "embedding");
+				for (k = 0; k < dims[i]; k++)
+					cJSON_AddItemToArray(v,
+					    cJSON_CreateNumber(
+					    (double)vecs[i][k]));
+			}
+			cJSON_AddItemToArray(a, e);
+		}
+		cJSON_AddStringToObject(o, "model", model);
+		v = cJSON_AddObjectToObject(o, "usage");
+		cJSON_AddNumberToObject(v, "prompt_tokens", (double)pt);
+		cJSON_AddNumberToObject(v, "total_tokens", (double)pt);
+	}
+	json_out(o, sb);
+}
+
+/* An error in the provider's format, with its headers. */
+static void
+answer_error(struct mock *m, struct answer *a, enum api api, int status,
+    const char *msg)
+{
+	cJSON		*o, *e;
+	const char	*type, *code = NULL;
+	char		 id[64], *dflt = NULL;
+
+	a->status = status;
+	a->ctype = "application/json";
+	strbuf_reset(&a->body);
+	if (msg == NULL)
+		msg = dflt = xasprintf("mock: injected %d (%s)", status,
+		    http_reason(status));
+	m->seq++;
+	o = cJSON_CreateObject();
+	switch (api) {
+	case API_ANTHROPIC:
+		switch (status) {
+		case 401: type = "authentication_error"; break;
+		case 402: type = "billing_error"; break;
+		case 403: type = "permission_error"; break;
+		case 404: type = "not_found_error"; break;
+		case 413: type = "request_too_large"; break;
+		case 429: type = "rate_limit_error"; break;
+		case 503:
+		case 529: type = "overloaded_error"; break;
+		default:
+			type = status < 500 ? "invalid_request_error" :
+			    "api_error";
+			break;
+		}
+		snprintf(id, sizeof id, "req_mock%016llx", m->seq);
+		cJSON_AddStringToObject(o, "type", "error");
+		e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "type", type);
+		cJSON_AddStringToObject(e, "message", msg);
+		cJSON_AddStringToObject(o, "request_id", id);
+		strbuf_addf(&a->hdrs, "request-id: %s\r\n", id);
+		break;
+	case API_OLLAMA:
+		cJSON_AddStringToObject(o, "error", msg);
+		break;
+	default:
+		switch (status) {
+		case 401:
+			type = "invalid_request_error";
+			code = "invalid_api_key";
+			break;
+		case 404:
+			type = "invalid_request_error";
+			code = "model_not_found";
+			break;
+		case 429:
+			type = "requests";
+			code = "rate_limit_exceeded";
+			break;
+		default:
+			type = status < 500 ? "invalid_request_error" :
+			    "server_error";
+			break;
+		}
+		e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "message", msg);
+		cJSON_AddStringToObject(e, "type", type);
+		cJSON_AddNullToObject(e, "param");
+		if (code != NULL)
+			cJSON_AddStringToObject(e, "code", code);
+		else
+			cJSON_AddNullToObject(e, "code");
+		break;
+	}
+	json_out(o, &a->body);
+	free(dflt);
+}
+
+/* A deterministic unit vector for a text. */
+static float *
+embed_hash(const char *text, size_t dim)
+{
+	struct rng	 r;
+	float		*v;
+	double		 sum = 0;
+	size_t		 i;
+
+	v = xcalloc(dim, sizeof *v);
+	rng_seed(&r, hash64_str(text, 0x6d6f636b), 0);
+	for (i = 0; i < dim; i++) {
+		v[i] = (float)rng_normal(&r);
+		sum += (double)v[i] * v[i];
+	}
+	sum = sqrt(sum);
+	for (i = 0; i < dim; i++)
+		v[i] = (float)(v[i] / (sum > 0 ? sum : 1));
+	return v;
+}
+
+/* The answer to a model request that passed its checks. */
+static void
+answer_success(struct mock *m, struct answer *a, enum api api,
+    enum req_kind kind, const char *model, struct wire *w,
+    const struct rule *r, int empty)
+{
+	struct model_req	 er;
+	struct model_resp	 resp;
+	const char		*text = NULL;
+	char			*cause = NULL, *owned = NULL, *finish = NULL;
+	float			**vecs;
+	size_t			*dims, i;
+	long long		 pt = 0, ct = 0;
+	int			 failed = 0;
+
+	a->status = 200;
+	a->ctype = "application/json";
+	if (kind == REQ_EMBED) {
+		vecs = xcalloc(w->ninputs, sizeof *vecs);
+		dims = xcalloc(w->ninputs, sizeof *dims);
+		for (i = 0; i < w->ninputs && !failed; i++) {
+			if ((r == NULL || r->reply == NULL) &&
+			    m->world != NULL) {
+				memset(&resp, 0, sizeof resp);
+				model_req_init(&er, REQ_EMBED, "embedder");
+				er.input = xstrdup(w->inputs[i]);
+				if (m->world->ops->call == NULL)
+					cause_set(&cause, "the %s backend "
+					    "cannot answer calls",
+					    m->world->ops->name);
+				if (cause != NULL || m->world->ops->call(
+				    m->world, &er, &resp, &cause) != 0 ||
+				    resp.vec == NULL || resp.dim == 0) {
+					failed = 1;
+					if (cause == NULL)
+						cause = xstrdup("no vector in "
+						    "the answer");
+				} else {
+					vecs[i] = resp.vec;
+					dims[i] = resp.dim;
+					resp.vec = NULL;
+					pt += resp.prompt_tokens;
+				}
+				model_req_release(&er);
+				model_resp_release(&resp);
+			} else {
+				dims[i] = w->dim > 0 ? (size_t)w->dim :
+				    MOCK_EMBED_DIM;
+				vecs[i] = embed_hash(r != NULL &&
+				    r->reply != NULL ? r->reply : w->inputs[i],
+				    dims[i]);
+				pt += tokens_estimate(w->inputs[i]);
+			}
+		}
+		if (!failed)
+			body_embed(api, model, vecs, dims, w->ninputs, pt,
+			    empty, w->base64, &a->body);
+		for (i = 0; i < w->ninputs; i++)
+			free(vecs[i]);
+		free(vecs);
+		free(dims);
+	} else if (r != NULL && r->reply != NULL)
+		text = r->reply;
+	else if (m->world != NULL) {
+		memset(&resp, 0, sizeof resp);
+		if (m->world->ops->call == NULL)
+			cause_set(&cause, "the %s backend cannot answer calls",
+			    m->world->ops->name);
+		if (cause != NULL || m->world->ops->call(m->world, &w->req,
+		    &resp, &cause) != 0 || resp.text == NULL) {
+			failed = 1;
+			if (cause == NULL)
+				cause = xstrdup("no text in the answer");
+		} else {
+			text = owned = resp.text;
+			finish = resp.finish;
+			resp.text = resp.finish = NULL;
+			pt = resp.prompt_tokens;
+			ct = resp.completion_tokens;
+		}
+		model_resp_release(&resp);
+	} else {
+		for (i = w->req.nmsgs; i > 0; i--)
+			if (w->req.msgs[i - 1].role == MSG_USER)
+				break;
+		owned = xasprintf("mock: %s", i > 0 ?
+		    w->req.msgs[i - 1].content : "");
+		text = owned;
+	}
+	if (kind == REQ_CHAT && !failed) {
+		if (m->world == NULL || (r != NULL && r->reply != NULL)) {
+			for (i = 0; i < w->req.nmsgs; i++)
+				pt += tokens_estimate(w->req.msgs[i].content);
+			ct = tokens_estimate(text);
+		}
+		body_chat(m, api, model, text, finish, pt, ct, empty, &a->body);
+	}
+	if (failed) {
+		owned = xasprintf("mock: backend '%s': %s", m->world->name,
+		    cause);
+		answer_error(m, a, api, 500, owned);
+		free(owned);
+		owned = NULL;
+	}
+	free(owned);
+	free(finish);
+	free(cause);
+}
+
+static void
+answer_init(struct answer *a)
+{
+	memset(a, 0, sizeof *a);
+	strbuf_init(&a->hdrs);
+	strbuf_init(&a->body);
+}
+
+static void
+answer_release(struct answer *a)
+{
+	strbuf_release(&a->hdrs);
+	strbuf_release(&a->body);
+	free(a->tail);
+}
+
+/* Turns an answer into the bytes the connection will send. */
+static void
+conn_prepare(struct conn *c, struct answer *a)
+{
+	char	date[64];
+	size_t	total, n;
+
+	total = a->body.len + a->pad + (a->tail != NULL ? strlen(a->tail) : 0);
+	if (a->truncate)
+		c->close_after = 1;
+	http_date(time(NULL), date);
+	strbuf_reset(&c->resp);
+	strbuf_addf(&c->resp, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: mockllm"
+	    "\r\n", a->status, http_reason(a->status), date);
+	if (a->ctype != NULL)
+		strbuf_addf(&c->resp, "Content-Type: %s\r\n", a->ctype);
+	strbuf_addf(&c->resp, "Content-Length: %zu\r\nConnection: %s\r\n",
+	    total, c->close_after ? "close" : "keep-alive");
+	if (a->hdrs.len > 0)
+		strbuf_add(&c->resp, a->hdrs.buf, a->hdrs.len);
+	strbuf_adds(&c->resp, "\r\n");
+	n = a->truncate ? a->body.len / 2 : a->body.len;
+	if (n > 0)
+		strbuf_add(&c->resp, a->body.buf, n);
+	if (a->pad > 0) {
+		c->pad_left = a->pad;
+		c->pad_tail = a->tail;
+		a->tail = NULL;
+	} else if (a->tail != NULL)
+		strbuf_adds(&c->resp, a->tail);
+}
+
+/* Recent requests and counters. */
+static void
+recent_release(struct recent *e)
+{
+	free(e->method);
+	free(e->path);
+	free(e->model);
+	memset(e, 0, sizeof *e);
+}
+
+static void
+stats_count_path(struct mock *m, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < m->npaths; i++)
+		if (strcmp(m->paths[i].key, path) == 0)
+			break;
+	if (i == m->npaths) {
+		m->paths = xreallocarray(m->paths, m->npaths + 1,
+		    sizeof *m->paths);
+		m->paths[i].key = xstrdup(path);
+		m->paths[i].n = 0;
+		m->npaths++;
+	}
+	m->paths[i].n++;
+}
+
+static void
+stats_reset(struct mock *m)
+{
+	size_t	i;
+
+	m->epoch++;
+	m->requests = 0;
+	m->connections = 0;
+	m->max_in_flight = m->in_flight;
+	for (i = 0; i < m->npaths; i++)
+		free(m->paths[i].key);
+	free(m->paths);
+	m->paths = NULL;
+	m->npaths = 0;
+	for (i = 0; i < MOCK_RECENT; i++)
+		recent_release(&m->recent[i]);
+	m->nrecent = m->recent_next = 0;
+	for (i = 0; i < m->ncounters; i++)
+		free(m->counters[i].key);
+	free(m->counters);
+	m->counters = NULL;
+	m->ncounters = 0;
+	for (i = 0; i < m->nrules; i++)
+		m->rules[i].used = 0;
+}
+
+static char *
+stats_json(struct mock *m)
+{
+	cJSON		*o, *p, *a, *e, *au;
+	struct recent	*r;
+	size_t		 i, k;
+	char		*s;
+
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "requests", (double)m->requests);
+	p = cJSON_AddObjectToObject(o, "paths");
+	for (i = 0; i < m->npaths; i++)
+		cJSON_AddNumberToObject(p, m->paths[i].key,
+		    (double)m->paths[i].n);
+	cJSON_AddNumberToObject(o, "in_flight", (double)m->in_flight);
+	cJSON_AddNumberToObject(o, "max_in_flight", (double)m->max_in_flight);
+	cJSON_AddNumberToObject(o, "connections_accepted",
+	    (double)m->connections);
+	cJSON_AddNumberToObject(o, "connections_open", (double)m->nconns);
+	cJSON_AddNumberToObject(o, "uptime_ms",
+	    (double)(mock_now_ms() - m->start_ms));
+	a = cJSON_AddArrayToObject(o, "rules_used");
+	for (i = 0; i < m->nrules; i++)
+		cJSON_AddItemToArray(a,
+		    cJSON_CreateNumber((double)m->rules[i].used));
+	a = cJSON_AddArrayToObject(o, "recent");
+	for (k = 0; k < m->nrecent; k++) {
+		i = (m->recent_next + MOCK_RECENT - m->nrecent + k) %
+		    MOCK_RECENT;
+		r = &m->recent[i];
+		e = cJSON_CreateObject();
+		cJSON_AddStringToObject(e, "method", r->method);
+		cJSON_AddStringToObject(e, "path", r->path);
+		cJSON_AddNumberToObject(e, "t_ms", (double)r->t_ms);
+		au = cJSON_AddObjectToObject(e, "auth");
+		cJSON_AddBoolToObject(au, "present", r->auth != NULL);
+		if (r->auth != NULL) {
+			cJSON_AddStringToObject(au, "header", r->auth);
+			cJSON_AddNumberToObject(au, "length",
+			    (double)r->auth_len);
+		}
+		if (r->model != NULL)
+			cJSON_AddStringToObject(e, "model", r->model);
+		else
+			cJSON_AddNullToObject(e, "model");
+		cJSON_AddNumberToObject(e, "status", r->status);
+		if (r->fault != NULL)
+			cJSON_AddStringToObject(e, "fault", r->fault);
+		cJSON_AddItemToArray(a, e);
+	}
+	s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+static void
+mock_log(struct mock *m, struct conn *c, const char *what)
+{
+	struct timespec	ts;
+	struct tm	tm;
+	char		when[64];
+
+	c->logged = 1;
+	if (m->log == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (what != NULL)
+		fprintf(m->log, "%s.%03ldZ %s %s %s %lldms\n", when,
+		    ts.tv_nsec / 1000000, c->head.method,
+		    c->head.path != NULL ? c->head.path : "-", what,
+		    (long long)(mock_now_ms() - c->arrived_ms));
+	else
+		fprintf(m->log, "%s.%03ldZ %s %s %d %lldms\n", when,
+		    ts.tv_nsec / 1000000, c->head.method,
+		    c->head.path != NULL ? c->head.path : "-", c->status,
+		    (long long)(mock_now_ms() - c->arrived_ms));
+}
+
+/*
+ * Parses the request head at the start of buf.  Returns 1 with h filled
+ * in, 0 when more bytes are needed, or the HTTP status to refuse the
+ * request with (*why says why).
+ */
+static int
+head_parse(const char *buf, size_t len, struct head *h, const char **why)
+{
+	const char	*end, *p, *eol, *colon, *v, *ve, *t;
+	size_t		 n, vn;
+	long long	 clen = -1, cl;
+	int		 minor, te = 0, conn_close = 0, conn_keep = 0;
+	char		 num[32];
+
+	memset(h, 0, sizeof *h);
+	/* The request line first, so that garbage is refused at once. */
+	for (n = 0; n < len && n < sizeof h->method; n++)
+		if (buf[n] < 'A' || buf[n] > 'Z')
+			break;
+	if ((n < len && (n == 0 || buf[n] != ' ')) || n >= sizeof h->method) {
+		*why = "malformed request line";
+		return 400;
+	}
+	end = memmem(buf, len < MOCK_HEAD_MAX ? len : MOCK_HEAD_MAX,
+	    "\r\n\r\n", 4);
+	if (end == NULL) {
+		if ((eol = memchr(buf, '\n', len)) != NULL &&
+		    (eol == buf || eol[-1] != '\r')) {
+			*why = "malformed request line";
+			return 400;
+		}
+		if (len >= MOCK_HEAD_MAX) {
+			*why = "request head too large";
+			return 431;
+		}
+		return 0;
+	}
+	h->len = (size_t)(end - buf) + 4;
+	memcpy(h->method, buf, n);
+	h->method[n] = '\0';
+	p = buf + n + 1;
+	eol = memchr(p, '\r', (size_t)(end + 2 - p));
+	if ((t = memchr(p, ' ', (size_t)(eol - p))) == NULL || *p != '/') {
+		*why = "malformed request line";
+		return 400;
+	}
+	for (v = p; v < t; v++)
+		if (*v <= 0x20 || *v >= 0x7f) {
+			*why = "malformed request target";
+			return 400;
+		}
+	h->path = xstrndup(p, strcspn(p, "?#") < (size_t)(t - p) ?
+	    strcspn(p, "?#") : (size_t)(t - p));
+	t++;
+	if ((size_t)(eol - t) != 8 || strncmp(t, "HTTP/1.", 7) != 0 ||
+	    (t[7] != '0' && t[7] != '1')) {
+		*why = strncmp(t, "HTTP/", 5) == 0 ?
+		    "only HTTP/1.0 and HTTP/1.1 are supported" :
+		    "malformed request line";
+		return strncmp(t, "HTTP/", 5) == 0 ? 505 : 400;
+	}
+	minor = t[7] - '0';
+
+	for (p = eol + 2; p < end + 2; p = eol + 2) {
+		eol = memchr(p, '\r', (size_t)(end + 2 - p));
+		if (eol == NULL || eol[1] != '\n') {
+			*why = "malformed header line";
+			return 400;
+		}
+		for (colon = p; colon < eol && http_tchar(*colon); colon++)
+			;
+		if (colon == p || colon == eol || *colon != ':') {
+			*why = "malformed header line";
+			return 400;
+		}
+		n = (size_t)(colon - p);
+		for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+			;
+		for (ve = eol; ve > v && (ve[-1] == ' ' || ve[-1] == '\t'); ve--)
+			;
+		vn = (size_t)(ve - v);
+		for (t = v; t < ve; t++)
+			if ((unsigned char)*t < 0x20 && *t != '\t') {
+				*why = "control character in a header";
+				return 400;
+			}
+		if (n == 14 && strncasecmp(p, "content-length", n) == 0) {
+			if (vn == 0 || vn >= sizeof num) {
+				*why = "bad Content-Length";
+				return 400;
+			}
+			memcpy(num, v, vn);
+			num[vn] = '\0';
+			if (mock_number(num, 0, LLONG_MAX / 2, &cl) != 0 ||
+			    (clen != -1 && cl != clen)) {
+				*why = "bad Content-Length";
+				return 400;
+			}
+			clen = cl;
+		} else if (n == 17 &&
+		    strncasecmp(p, "transfer-encoding", n) == 0)
+			te = 1;
+		else if (n == 10 && strncasecmp(p, "connection", n) == 0) {
+			for (t = v; t < ve; t += strspn(t, ", \t")) {
+				vn = strcspn(t, ", \t\r");
+				if (t + vn > ve)
+					vn = (size_t)(ve - t);
+				if (vn == 5 && strncasecmp(t, "close", 5) == 0)
+					conn_close = 1;
+				if (vn == 10 &&
+				    strncasecmp(t, "keep-alive", 10) == 0)
+					conn_keep = 1;
+				t += vn;
+			}
+		} else if (n == 6 && strncasecmp(p, "expect", n) == 0) {
+			if (vn != 12 || strncasecmp(v, "100-continue", 12) != 0) {
+				*why = "unsupported expectation";
+				return 417;
+			}
+			h->expect = 1;
+		} else if (n == 12 && strncasecmp(p, "x-mock-fault", n) == 0) {
+			if (h->fault == NULL)
+				h->fault = xstrndup(v, vn);
+			else {
+				char	*f = h->fault;
+
+				h->fault = xasprintf("%s,%.*s", f, (int)vn, v);
+				free(f);
+			}
+		} else if (n == 13 && strncasecmp(p, "authorization", n) == 0) {
+			h->auth = "authorization";
+			h->auth_len = vn;
+		} else if (n == 9 && strncasecmp(p, "x-api-key", n) == 0 &&
+		    h->auth == NULL) {
+			h->auth = "x-api-key";
+			h->auth_len = vn;
+		}
+	}
+	h->keepalive = minor == 1 ? !conn_close : conn_keep && !conn_close;
+	if (te) {
+		*why = "Transfer-Encoding is not supported by the mock (send "
+		    "Content-Length)";
+		return 400;
+	}
+	/* Control requests may leave out an empty body, as RFC 9112 lets. */
+	if (clen == -1 && strcmp(h->method, "POST") == 0 &&
+	    strncmp(h->path, "/mock/", 6) != 0) {
+		*why = "Content-Length is required";
+		return 400;
+	}
+	if (clen > MOCK_BODY_MAX) {
+		*why = "request body too large (over 16 MiB)";
+		return 413;
+	}
+	h->clen = clen == -1 ? 0 : (size_t)clen;
+	return 1;
+}
+
+static void
+head_release(struct head *h)
+{
+	free(h->path);
+	free(h->fault);
+	memset(h, 0, sizeof *h);
+}
+
+static void
+conn_close(struct mock *m, struct conn *c)
+{
+	if (c->state == CONN_DEAD)
+		return;
+	if (c->in_flight) {
+		m->in_flight--;
+		c->in_flight = 0;
+	}
+	if (c->have_head && !c->logged && c->arrived_ms != 0)
+		mock_log(m, c, c->hold ? "timeout" : "closed");
+	close(c->fd);
+	c->fd = -1;
+	c->state = CONN_DEAD;
+	m->accepting = 1;
+}
+
+static void conn_process(struct mock *, struct conn *);
+
+/* Everything is sent: close or wait for the next request. */
+static void
+conn_done(struct mock *m, struct conn *c)
+{
+	head_release(&c->head);
+	c->have_head = 0;
+	c->arrived_ms = 0;
+	c->logged = 0;
+	c->fault = NULL;
+	if (c->close_after) {
+		shutdown(c->fd, SHUT_WR);
+		c->state = CONN_DRAIN;
+		c->drain_until = mock_now_ms() + MOCK_LINGER_MS;
+		return;
+	}
+	c->state = CONN_READ;
+	conn_process(m, c);
+}
+
+static void
+conn_flush(struct mock *m, struct conn *c)
+{
+	ssize_t	n;
+	size_t	k;
+
+	for (;;) {
+		if (c->outpos == c->out.len) {
+			strbuf_reset(&c->out);
+			c->outpos = 0;
+			if (c->pad_left == 0)
+				break;
+			/* Oversize bodies are made as they go out. */
+			k = c->pad_left < MOCK_CHUNK ? c->pad_left : MOCK_CHUNK;
+			strbuf_grow(&c->out, k);
+			memset(c->out.buf, 'x', k);
+			c->out.len = k;
+			c->out.buf[k] = '\0';
+			c->pad_left -= k;
+			if (c->pad_left == 0 && c->pad_tail != NULL) {
+				strbuf_adds(&c->out, c->pad_tail);
+				free(c->pad_tail);
+				c->pad_tail = NULL;
+			}
+		}
+		n = send(c->fd, c->out.buf + c->outpos, c->out.len - c->outpos,
+		    MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			conn_close(m, c);
+			return;
+		}
+		c->outpos += (size_t)n;
+	}
+	if (c->state == CONN_WRITE)
+		conn_done(m, c);
+}
+
+/* Sends the prepared answer now. */
+static void
+conn_send(struct mock *m, struct conn *c)
+{
+	if (c->outpos == c->out.len) {
+		strbuf_reset(&c->out);
+		c->outpos = 0;
+	}
+	if (c->resp.len > 0)
+		strbuf_add(&c->out, c->resp.buf, c->resp.len);
+	strbuf_reset(&c->resp);
+	c->state = CONN_WRITE;
+	conn_flush(m, c);
+}
+
+/* A request the mock cannot serve: answer and close. */
+static void
+conn_refuse(struct mock *m, struct conn *c, int status, const char *why)
+{
+	struct answer	 a;
+	enum req_kind	 kind;
+	char		*msg;
+
+	answer_init(&a);
+	msg = xasprintf("mock: %s", why);
+	answer_error(m, &a, c->head.path != NULL ?
+	    route_find(c->head.path, &kind) : API_NONE, status, msg);
+	free(msg);
+	c->close_after = 1;
+	c->status = status;
+	c->have_head = 1;
+	c->arrived_ms = mock_now_ms();
+	if (c->head.method[0] == '\0')
+		strncpy(c->head.method, "-", sizeof c->head.method);
+	conn_prepare(c, &a);
+	answer_release(&a);
+	mock_log(m, c, NULL);
+	/* Nothing more is read as a request. */
+	strbuf_reset(&c->in);
+	conn_send(m, c);
+}
+
+/* GET /mock/stats and POST /mock/reset. */
+static void
+conn_control(struct mock *m, struct conn *c)
+{
+	struct answer	 a;
+	char		*s;
+
+	answer_init(&a);
+	a.status = 200;
+	a.ctype = "application/json";
+	if (strcmp(c->head.path, "/mock/stats") == 0 &&
+	    strcmp(c->head.method, "GET") == 0) {
+		s = stats_json(m);
+		strbuf_adds(&a.body, s);
+		free(s);
+	} else if (strcmp(c->head.path, "/mock/reset") == 0 &&
+	    strcmp(c->head.method, "POST") == 0) {
+		stats_reset(m);
+		strbuf_adds(&a.body, "{\"ok\":true}");
+	} else if (strcmp(c->head.path, "/mock/stats") == 0 ||
+	    strcmp(c->head.path, "/mock/reset") == 0) {
+		answer_error(m, &a, API_NONE, 405, "mock: method not allowed");
+		strbuf_addf(&a.hdrs, "Allow: %s\r\n",
+		    c->head.path[6] == 's' ? "GET" : "POST");
+	} else
+		answer_error(m, &a, API_NONE, 404, "mock: no such control "
+		    "path");
+	c->status = a.status;
+	if (!c->head.keepalive)
+		c->close_after = 1;
+	conn_prepare(c, &a);
+	answer_release(&a);
+	mock_log(m, c, NULL);
+	conn_send(m, c);
+}
+
+/* A model request: decide the answer and schedule it. */
+static void
+conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
+{
+	struct answer	 a;
+	struct fault	 hf, tf;
+	struct rule	*r = NULL;
+	struct wire	 w;
+	struct recent	*e;
+	enum req_kind	 kind;
+	enum api	 api;
+	cJSON		*j;
+	const cJSON	*mv;
+	const char	*model = NULL;
+	char		*why = NULL, *msg;
+	long long	 delay = 0;
+	int		 parsed = 0;
+
+	m->requests++;
+	stats_count_path(m, c->head.path);
+	if (c->epoch != m->epoch) {
+		c->epoch = m->epoch;
+		m->connections++;
+	}
+	c->in_flight = 1;
+	if (++m->in_flight > m->max_in_flight)
+		m->max_in_flight = m->in_flight;
+	if (!c->head.keepalive)
+		c->close_after = 1;
+
+	api = route_find(c->head.path, &kind);
+	j = blen > 0 ? cJSON_ParseWithLength(body, blen) : NULL;
+	if ((mv = cJSON_GetObjectItemCaseSensitive(j, "model")) != NULL &&
+	    cJSON_IsString(mv))
+		model = mv->valuestring;
+	memset(&hf, 0, sizeof hf);
+	memset(&tf, 0, sizeof tf);
+	answer_init(&a);
+
+	if (c->head.fault != NULL &&
+	    fault_parse(m, c->head.fault, &hf, &why) != 0) {
+		msg = xasprintf("mock: X-Mock-Fault: %s", why);
+		answer_error(m, &a, api, 400, msg);
+		free(msg);
+		goto schedule;
+	}
+	r = rule_find(m, c->head.path, body, blen);
+	if (r != NULL) {
+		delay += r->delay_ms + mock_jitter(m, r->jitter_ms) +
+		    r->fault.latency_ms + mock_jitter(m, r->fault.jitter_ms);
+		tf = r->fault;
+	}
+	delay += hf.latency_ms + mock_jitter(m, hf.jitter_ms);
+	if (hf.kind != FAULT_NONE)
+		tf = hf;
+	c->fault = tf.kind != FAULT_NONE ? fault_names[tf.kind] : NULL;
+
+	switch (tf.kind) {
+	case FAULT_RESET:
+		c->reset = 1;
+		goto schedule;
+	case FAULT_TIMEOUT:
+		c->hold = 1;
+		goto schedule;
+	case FAULT_STATUS:
+	case FAULT_RETRY_AFTER:
+	case FAULT_RETRY_AFTER_DATE:
+		answer_error(m, &a, api, tf.kind == FAULT_STATUS ?
+		    (int)tf.arg : 429, NULL);
+		if (tf.kind == FAULT_RETRY_AFTER)
+			strbuf_addf(&a.hdrs, "Retry-After: %lld\r\n", tf.arg);
+		else if (tf.kind == FAULT_RETRY_AFTER_DATE) {
+			char	date[64];
+
+			http_date(time(NULL) + tf.arg, date);
+			strbuf_addf(&a.hdrs, "Retry-After: %s\r\n", date);
+		} else if (tf.arg == 429)
+			strbuf_adds(&a.hdrs, "Retry-After: 1\r\n");
+		goto schedule;
+	default:
+		break;
+	}
+
+	if (r != NULL && r->status != 0) {
+		a.status = r->status;
+		a.ctype = r->has_ctype ? NULL : "application/json";
+		if (r->body != NULL)
+			strbuf_adds(&a.body, r->body);
+		else if (r->status >= 400)
+			answer_error(m, &a, api, r->status, NULL);
+	} else if (api == API_NONE) {
+		msg = xasprintf("mock: no model endpoint at '%s'",
+		    c->head.path);
+		answer_error(m, &a, api, 404, msg);
+		free(msg);
+	} else if (strcmp(c->head.method, "POST") != 0) {
+		answer_error(m, &a, api, 405, "mock: use POST");
+		strbuf_adds(&a.hdrs, "Allow: POST\r\n");
+	} else if (j == NULL) {
+		answer_error(m, &a, api, 400, "mock: the request body is not "
+		    "valid JSON");
+	} else if (wire_parse(api, kind, j, &w, &why) != 0) {
+		parsed = 1;
+		msg = xasprintf("mock: %s", why);
+		answer_error(m, &a, api, 400, msg);
+		free(msg);
+	} else {
+		parsed = 1;
+		answer_success(m, &a, api, kind, model, &w, r,
+		    tf.kind == FAULT_EMPTY);
+	}
+	if (parsed)
+		wire_release(&w);
+	if (r != NULL && r->headers.len > 0) {
+		strbuf_add(&a.hdrs, r->headers.buf, r->headers.len);
+		if (r->has_ctype)
+			a.ctype = NULL;
+	}
+
+	switch (tf.kind) {
+	case FAULT_EMPTY:
+		if (a.status != 200) {
+			/* The request was refused: make the empty answer. */
+			strbuf_reset(&a.body);
+			strbuf_reset(&a.hdrs);
+			a.status = 200;
+			a.ctype = "application/json";
+			if (kind == REQ_EMBED)
+				body_embed(api, model != NULL ? model : "mock",
+				    NULL, NULL, 0, 0, 1, 0, &a.body);
+			else
+				body_chat(m, api, model != NULL ? model :
+				    "mock", "", NULL, 0, 0, 1, &a.body);
+		}
+		break;
+	case FAULT_MALFORMED:
+		a.status = 200;
+		a.ctype = "application/json";
+		if (a.body.len < 2) {
+			strbuf_reset(&a.body);
+			strbuf_adds(&a.body, "{\"id\": \"mock\", \"choices\": [");
+		} else
+			a.body.len /= 2;
+		break;
+	case FAULT_TRUNCATE:
+		a.truncate = 1;
+		break;
+	case FAULT_OVERSIZE: {
+		size_t	want = (size_t)tf.arg * MOCK_MIB, have;
+
+		a.status = 200;
+		a.ctype = "application/json";
+		if (a.body.len < 2 || a.body.buf[0] != '{' ||
+		    a.body.buf[a.body.len - 1] != '}') {
+			strbuf_reset(&a.body);
+			strbuf_adds(&a.body, "{\"mock\":\"oversize\"}");
+		}
+		/* {"padding":"xxx...","id":...} */
+		a.tail = xasprintf("\",%s", a.body.buf + 1);
+		strbuf_reset(&a.body);
+		strbuf_adds(&a.body, "{\"padding\":\"");
+		have = a.body.len + strlen(a.tail);
+		a.pad = want > have ? want - have : 0;
+		break;
+	}
+	default:
+		break;
+	}
+
+schedule:
+	c->status = c->reset || c->hold ? 0 : a.status;
+	if (!c->reset && !c->hold)
+		conn_prepare(c, &a);
+	answer_release(&a);
+	free(why);
+
+	e = &m->recent[m->recent_next];
+	recent_release(e);
+	e->method = xstrdup(c->head.method);
+	e->path = xstrdup(c->head.path);
+	e->t_ms = c->arrived_ms - m->start_ms;
+	e->auth = c->head.auth;
+	e->auth_len = c->head.auth_len;
+	e->model = model != NULL ? xstrdup(model) : NULL;
+	e->status = c->status;
+	e->fault = c->fault;
+	m->recent_next = (m->recent_next + 1) % MOCK_RECENT;
+	if (m->nrecent < MOCK_RECENT)
+		m->nrecent++;
+	cJSON_Delete(j);
+
+	c->state = CONN_WAIT;
+	c->due_ms = c->hold ? -1 : c->arrived_ms + delay;
+}
+
+static void
+conn_consume(struct conn *c, size_t n)
+{
+	memmove(c->in.buf, c->in.buf + n, c->in.len - n + 1);
+	c->in.len -= n;
+}
+
+/* Parses and handles whatever complete requests the buffer holds. */
+static void
+conn_process(struct mock *m, struct conn *c)
+{
+	const char	*why = NULL;
+	size_t		 n, used;
+	int		 st;
+
+	/* Answering at once (conn_done()) comes back here: no recursion. */
+	if (c->processing)
+		return;
+	c->processing = 1;
+	while (c->state == CONN_READ) {
+		if (!c->have_head) {
+			/* Blank lines between requests are tolerated. */
+			for (n = 0; n < c->in.len && (c->in.buf[n] == '\r' ||
+			    c->in.buf[n] == '\n'); n++)
+				;
+			if (n > 0) {
+				memmove(c->in.buf, c->in.buf + n,
+				    c->in.len - n + 1);
+				c->in.len -= n;
+			}
+			if (c->in.len == 0)
+				break;
+			st = head_parse(c->in.buf, c->in.len, &c->head, &why);
+			if (st == 0) {
+				head_release(&c->head);
+				break;
+			}
+			if (st != 1) {
+				conn_refuse(m, c, st, why);
+				break;
+			}
+			c->have_head = 1;
+			if (c->head.expect &&
+			    c->in.len < c->head.len + c->head.clen) {
+				strbuf_adds(&c->out,
+				    "HTTP/1.1 100 Continue\r\n\r\n");
+				conn_flush(m, c);
+				if (c->state == CONN_DEAD)
+					break;
+			}
+		}
+		used = c->head.len + c->head.clen;
+		if (c->in.len < used)
+			break;
+		c->arrived_ms = mock_now_ms();
+		m->last_req_ms = c->arrived_ms;
+		c->logged = 0;
+		c->reset = c->hold = 0;
+		if (c->eof)
+			c->close_after = 1;
+		if (strncmp(c->head.path, "/mock/", 6) == 0) {
+			/* Control requests have no body worth keeping. */
+			conn_consume(c, used);
+			conn_control(m, c);
+		} else {
+			conn_request(m, c, c->in.buf + c->head.len,
+			    c->head.clen);
+			conn_consume(c, used);
+		}
+	}
+	c->processing = 0;
+}
+
+/* The answer's time has come. */
+static void
+conn_fire(struct mock *m, struct conn *c)
+{
+	static const struct linger	lg = { 1, 0 };
+
+	if (c->in_flight) {
+		m->in_flight--;
+		c->in_flight = 0;
+	}
+	if (c->reset) {
+		mock_log(m, c, "reset");
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+		conn_close(m, c);
+		return;
+	}
+	mock_log(m, c, NULL);
+	conn_send(m, c);
+}
+
+static void
+conn_read(struct mock *m, struct conn *c)
+{
+	char	buf[4096];
+	ssize_t	n;
+
+	for (;;) {
+		if (c->state == CONN_DRAIN) {
+			n = recv(c->fd, buf, sizeof buf, 0);
+			if (n > 0)
+				continue;
+		} else {
+			if (c->in.len >= MOCK_IN_MAX)
+				break;
+			strbuf_grow(&c->in, MOCK_CHUNK);
+			n = recv(c->fd, c->in.buf + c->in.len,
+			    c->in.cap - c->in.len - 1, 0);
+			if (n > 0) {
+				c->in.len += (size_t)n;
+				c->in.buf[c->in.len] = '\0';
+				continue;
+			}
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n == 0 && c->state == CONN_READ) {
+			/*
+			 * A client may shut its side once it has sent a
+			 * request (nc does): answer what it sent, then close.
+			 */
+			c->eof = 1;
+			conn_process(m, c);
+			if (c->state == CONN_READ)
+				conn_close(m, c);
+			return;
+		}
+		/* The client went away (or the socket failed). */
+		conn_close(m, c);
+		return;
+	}
+	if (c->state == CONN_READ)
+		conn_process(m, c);
+}
+
+static void
+conn_free(struct conn *c)
+{
+	head_release(&c->head);
+	strbuf_release(&c->in);
+	strbuf_release(&c->out);
+	strbuf_release(&c->resp);
+	free(c->pad_tail);
+	free(c);
+}
+
+static void
+mock_accept(struct mock *m)
+{
+	struct conn	*c;
+	int		 fd, one = 1;
+
+	for (;;) {
+		fd = accept4(m->listen_fd, NULL, NULL, SOCK_NONBLOCK |
+		    SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM)
+				m->accepting = 0;
+			return;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c = xcalloc(1, sizeof *c);
+		c->fd = fd;
+		c->state = CONN_READ;
+		strbuf_init(&c->in);
+		strbuf_init(&c->out);
+		strbuf_init(&c->resp);
+		m->conns = xreallocarray(m->conns, m->nconns + 1,
+		    sizeof *m->conns);
+		m->conns[m->nconns++] = c;
+	}
+}
+
+static int
+mock_listen(struct mock *m, long long port, char **cause)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+	int			fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return cause_set(cause, "socket: %s", strerror(errno));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    listen(fd, 512) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		cause_set(cause, "listen on 127.0.0.1:%lld: %s", port,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	m->listen_fd = fd;
+	m->accepting = 1;
+	return ntohs(sin.sin_port);
+}
+
+static int
+portfile_write(const char *path, int port, char **cause)
+{
+	FILE	*f;
+	char	*tmp;
+	int	 bad;
+
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	if ((f = fopen(tmp, "w")) == NULL) {
+		cause_set(cause, "portfile '%s': %s", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	bad = fprintf(f, "%d\n", port) < 0;
+	bad |= fclose(f) != 0;
+	if (bad || rename(tmp, path) != 0) {
+		cause_set(cause, "portfile '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+/* The loop: until a signal, the lifetime or the idle time ends it. */
+static void
+mock_loop(struct mock *m)
+{
+	struct pollfd	*pfd = NULL;
+	struct timespec	 ts;
+	struct conn	*c;
+	sigset_t	 unblocked;
+	int64_t		 now, wake;
+	size_t		 nfd, nc, i, k;
+	short		 ev;
+	int		 busy;
+
+	sigemptyset(&unblocked);
+	while (!mock_quit) {
+		now = mock_now_ms();
+		if (now - m->start_ms >= m->life_s * 1000)
+			break;
+		/* Fire due answers and end lingering closes. */
+		busy = 0;
+		for (i = 0; i < m->nconns; i++) {
+			c = m->conns[i];
+			if (c->state == CONN_WAIT && !c->hold &&
+			    c->due_ms <= now)
+				conn_fire(m, c);
+			if (c->state == CONN_DRAIN && c->drain_until <= now)
+				conn_close(m, c);
+			if ((c->state == CONN_WAIT && !c->hold) ||
+			    c->state == CONN_WRITE)
+				busy = 1;
+		}
+		if (m->idle_s > 0 && !busy &&
+		    now - m->last_req_ms >= m->idle_s * 1000)
+			break;
+		for (i = k = 0; i < m->nconns; i++) {
+			if (m->conns[i]->state == CONN_DEAD)
+				conn_free(m->conns[i]);
+			else
+				m->conns[k++] = m->conns[i];
+		}
+		m->nconns = k;
+
+		wake = m->start_ms + m->life_s * 1000;
+		if (m->idle_s > 0 && m->last_req_ms + m->idle_s * 1000 < wake)
+			wake = m->last_req_ms + m->idle_s * 1000;
+		pfd = xreallocarray(pfd, m->nconns + 1, sizeof *pfd);
+		nfd = 0;
+		nc = m->nconns;
+		for (i = 0; i < nc; i++) {
+			c = m->conns[i];
+			ev = 0;
+			switch (c->state) {
+			case CONN_READ:
+			case CONN_DRAIN:
+				ev = POLLIN | POLLRDHUP;
+				break;
+			case CONN_WAIT:
+				/* Reading shows whether the client left. */
+				if (!c->eof)
+					ev = POLLRDHUP;
+				if (!c->eof && c->in.len < MOCK_IN_MAX)
+					ev |= POLLIN;
+				break;
+			default:
+				break;
+			}
+			if (c->outpos < c->out.len || c->pad_left > 0)
+				ev |= POLLOUT;
+			if (c->state == CONN_WAIT && !c->hold &&
+			    c->due_ms < wake)
+				wake = c->due_ms;
+			if (c->state == CONN_DRAIN && c->drain_until < wake)
+				wake = c->drain_until;
+			pfd[nfd].fd = c->fd;
+			pfd[nfd].events = ev;
+			pfd[nfd].revents = 0;
+			nfd++;
+		}
+		pfd[nfd].fd = m->accepting ? m->listen_fd : -1;
+		pfd[nfd].events = POLLIN;
+		pfd[nfd].revents = 0;
+		nfd++;
+		if (wake < now)
+			wake = now;
+		ts.tv_sec = (wake - now) / 1000;
+		ts.tv_nsec = ((wake - now) % 1000) * 1000000;
+		if (ppoll(pfd, nfd, &ts, &unblocked) == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "mockllm: poll: %s\n", strerror(errno));
+			break;
+		}
+		for (i = 0; i < nc; i++) {
+			c = m->conns[i];
+			ev = pfd[i].revents;
+			if (ev == 0 || c->state == CONN_DEAD)
+				continue;
+			if (ev & (POLLERR | POLLNVAL)) {
+				conn_close(m, c);
+				continue;
+			}
+			if (ev & (POLLIN | POLLHUP | POLLRDHUP)) {
+				if (c->state == CONN_WAIT &&
+				    c->in.len >= MOCK_IN_MAX)
+					conn_close(m, c);
+				else if (c->state != CONN_WRITE)
+					conn_read(m, c);
+			}
+			if (c->state != CONN_DEAD && (ev & (POLLOUT | POLLHUP)))
+				conn_flush(m, c);
+		}
+		if (pfd[nc].revents & POLLIN)
+			mock_accept(m);
+	}
+	free(pfd);
+}
+
+static void
+mock_free(struct mock *m)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nconns; i++) {
+		if (m->conns[i]->state != CONN_DEAD)
+			close(m->conns[i]->fd);
+		conn_free(m->conns[i]);
+	}
+	free(m->conns);
+	stats_reset(m);
+	for (i = 0; i < m->nrules; i++)
+		rule_release(&m->rules[i]);
+	free(m->rules);
+	job_free(m->job);
+	if (m->log != NULL)
+		fclose(m->log);
+	if (m->listen_fd != -1)
+		close(m->listen_fd);
+	free(m->portfile);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mock		 m;
+	struct sigaction	 sa;
+	sigset_t		 block;
+	const char		*script = NULL, *world = NULL, *logpath = NULL;
+	char			*cause = NULL;
+	long long		 port = 0;
+	int			 ch, bound, rc = 1;
+
+	memset(&m, 0, sizeof m);
+	m.listen_fd = -1;
+	m.idle_s = 30;
+	m.life_s = 300;
+	m.epoch = 1;
+	while ((ch = getopt(argc, argv, "i:l:P:p:s:t:w:")) != -1) {
+		switch (ch) {
+		case 'i':
+			if (mock_number(optarg, 0, 86400 * 365, &m.idle_s) != 0)
+				goto usage;
+			break;
+		case 'l':
+			logpath = optarg;
+			break;
+		case 'P':
+			free(m.portfile);
+			m.portfile = xstrdup(optarg);
+			break;
+		case 'p':
+			if (mock_number(optarg, 0, 65535, &port) != 0)
+				goto usage;
+			break;
+		case 's':
+			script = optarg;
+			break;
+		case 't':
+			if (mock_number(optarg, 1, 86400 * 365, &m.life_s) != 0)
+				goto usage;
+			break;
+		case 'w':
+			world = optarg;
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (optind != argc)
+		goto usage;
+
+	m.start_ms = m.last_req_ms = mock_now_ms();
+	rng_seed(&m.rng, (uint64_t)time(NULL), (uint64_t)getpid());
+	if (script != NULL && script_load(&m, script, &cause) != 0)
+		goto fail;
+	if (world != NULL && world_load(&m, world, &cause) != 0)
+		goto fail;
+	if (logpath != NULL) {
+		if ((m.log = fopen(logpath, "a")) == NULL) {
+			cause_set(&cause, "log file '%s': %s", logpath,
+			    strerror(errno));
+			goto fail;
+		}
+		setvbuf(m.log, NULL, _IOLBF, 0);
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = mock_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	/* Signals are only taken inside ppoll(), so none is missed. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+
+	if ((bound = mock_listen(&m, port, &cause)) < 0)
+		goto fail;
+	if (m.portfile != NULL && portfile_write(m.portfile, bound,
+	    &cause) != 0)
+		goto fail;
+	m.start_ms = m.last_req_ms = mock_now_ms();
+	mock_loop(&m);
+	if (m.portfile != NULL)
+		unlink(m.portfile);
+	rc = 0;
+	goto out;
+usage:
+	fputs(mock_usage, stderr);
+	free(m.portfile);
+	return 2;
+fail:
+	fprintf(stderr, "mockllm: %s\n", cause != NULL ? cause :
+	    "unknown error");
+out:
+	free(cause);
+	mock_free(&m);
+	return rc;
+}
