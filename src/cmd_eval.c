@@ -394,7 +394,12 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 	if (stopped != NULL)
 		fprintf(stderr, "promptctl: job '%s': %s\n", job->name,
 		    stopped);
-	rc = stopped != NULL ? CMD_ERROR : CMD_OK;
+	rc = CMD_OK;
+	for (i = 0; i < nrows; i++)
+		if (rows[i].failed != 0)
+			rc = CMD_ERROR;	/* not everything was scored */
+	if (stopped != NULL)
+		rc = CMD_ERROR;
 	goto out;
 fail:
 	fprintf(stderr, "promptctl: %s\n", cause != NULL ? cause :

@@ -5,7 +5,7 @@ top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 PROMPTCTL="$top_builddir/promptctl"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/promptd-it.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+
 export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state"
 unset PROMPTD_CONF
 failures=0
@@ -40,3 +40,40 @@ finish() {
 	fi
 	exit 0
 }
+
+# The mock model server.  start_mock NAME [OPTIONS...] starts one in the
+# background and sets MOCK_PID, PORT and URL; every server started is
+# stopped on exit.  MOCKLLM_WRAPPER runs it under a tool (valgrind).
+MOCKLLM="$top_builddir/tests/mock/mockllm"
+WRAP=${MOCKLLM_WRAPPER:-}
+pids=""
+trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
+
+# start_mock NAME [OPTIONS...]: starts a server, sets MOCK_PID, PORT, URL.
+start_mock() {
+	pf="$TMP/$1.port"
+	name=$1
+	shift
+	rm -f "$pf"
+	# shellcheck disable=SC2086
+	$WRAP "$MOCKLLM" -P "$pf" "$@" 2>"$TMP/$name.err" &
+	MOCK_PID=$!
+	pids="$pids $MOCK_PID"
+	n=0
+	while [ ! -s "$pf" ]; do
+		if ! kill -0 "$MOCK_PID" 2>/dev/null; then
+			fail "$name: mockllm did not start"
+			sed 's/^/  err| /' "$TMP/$name.err" >&2
+			return 1
+		fi
+		n=$((n + 1))
+		if [ "$n" -gt 600 ]; then
+			fail "$name: no port file after 60 s"
+			return 1
+		fi
+		sleep 0.1
+	done
+	PORT=$(cat "$pf")
+	URL="http://127.0.0.1:$PORT"
+}
+

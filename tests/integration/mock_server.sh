@@ -6,39 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
-MOCKLLM="$top_builddir/tests/mock/mockllm"
-[ -x "$MOCKLLM" ] || { echo "no $MOCKLLM (run make check)" >&2; exit 1; }
-WRAP=${MOCKLLM_WRAPPER:-}
-pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; rm -rf "$TMP"' EXIT
-
-# start_mock NAME [OPTIONS...]: starts a server, sets MOCK_PID, PORT, URL.
-start_mock() {
-	pf="$TMP/$1.port"
-	name=$1
-	shift
-	rm -f "$pf"
-	# shellcheck disable=SC2086
-	$WRAP "$MOCKLLM" -P "$pf" "$@" 2>"$TMP/$name.err" &
-	MOCK_PID=$!
-	pids="$pids $MOCK_PID"
-	n=0
-	while [ ! -s "$pf" ]; do
-		if ! kill -0 "$MOCK_PID" 2>/dev/null; then
-			fail "$name: mockllm did not start"
-			sed 's/^/  err| /' "$TMP/$name.err" >&2
-			return 1
-		fi
-		n=$((n + 1))
-		if [ "$n" -gt 600 ]; then
-			fail "$name: no port file after 60 s"
-			return 1
-		fi
-		sleep 0.1
-	done
-	PORT=$(cat "$pf")
-	URL="http://127.0.0.1:$PORT"
-}
 
 # post PATH DATA [CURL-OPTIONS...]: the status in $code, curl's exit in
 # $rc, the body in $TMP/body and the headers in $TMP/hdr.
