@@ -251,49 +251,60 @@ model_resp_release(struct model_resp *resp)
 }
 
 /*
- * The canonical form is a compact JSON object with keys in a fixed order;
- * printing it and hashing the bytes gives the key.  The effective
- * temperature and token limit (request over backend default) are used,
- * so changing a default changes the key.  The sample index only counts
- * when sampling is random (temperature > 0).
+ * The canonical form is a sequence of tagged, length-prefixed fields
+ * hashed as they are produced: the backend's identity, the model, the
+ * kind, the effective temperature and token limit (request over backend
+ * default, so changing a default changes the key), the sample index when
+ * sampling is random (temperature > 0), then each message's role and
+ * content, or the embedding input.
  */
+static void
+key_field(struct sha256 *c, char tag, const char *s, size_t n)
+{
+	uint8_t	hdr[9];
+	int	i;
+
+	hdr[0] = (uint8_t)tag;
+	for (i = 0; i < 8; i++)
+		hdr[1 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+	sha256_update(c, hdr, sizeof hdr);
+	sha256_update(c, s, n);
+}
+
+static void
+key_string(struct sha256 *c, char tag, const char *s)
+{
+	key_field(c, tag, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+}
+
 void
 model_req_key(const struct backend *b, const struct model_req *req,
     char out[65])
 {
-	cJSON	*o, *msgs, *m;
-	char	*s;
-	double	 temp;
-	int	 maxtok;
-	size_t	 i;
+	struct sha256	c;
+	char		num[64];
+	double		temp;
+	int		maxtok, n;
+	size_t		i;
 
 	temp = req->temperature >= 0 ? req->temperature : b->temperature;
 	maxtok = req->max_tokens > 0 ? req->max_tokens : b->max_tokens;
-	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "backend", b->identity);
-	cJSON_AddStringToObject(o, "model", b->model);
-	cJSON_AddStringToObject(o, "kind", req->kind == REQ_CHAT ? "chat" :
-	    "embed");
-	cJSON_AddNumberToObject(o, "temperature", temp);
-	cJSON_AddNumberToObject(o, "max_tokens", maxtok);
-	cJSON_AddNumberToObject(o, "sample", temp > 0 ? req->sample : 0);
+	sha256_init(&c);
+	key_string(&c, 'v', "promptd-key-1");
+	key_string(&c, 'b', b->identity != NULL ? b->identity : b->ops->name);
+	key_string(&c, 'm', b->model);
+	key_string(&c, 'k', req->kind == REQ_CHAT ? "chat" : "embed");
+	n = snprintf(num, sizeof num, "%.17g/%d/%u", temp, maxtok,
+	    temp > 0 ? req->sample : 0);
+	key_field(&c, 'p', num, (size_t)n);
 	if (req->kind == REQ_CHAT) {
-		msgs = cJSON_AddArrayToObject(o, "messages");
 		for (i = 0; i < req->nmsgs; i++) {
-			m = cJSON_CreateObject();
-			cJSON_AddStringToObject(m, "role",
-			    msg_role_name(req->msgs[i].role));
-			cJSON_AddStringToObject(m, "content",
-			    req->msgs[i].content);
-			cJSON_AddItemToArray(msgs, m);
+			key_string(&c, 'r', msg_role_name(req->msgs[i].role));
+			key_string(&c, 'c', req->msgs[i].content);
 		}
 	} else
-		cJSON_AddStringToObject(o, "input", req->input != NULL ?
-		    req->input : "");
-	s = cJSON_PrintUnformatted(o);
-	sha256_hex(s, strlen(s), out);
-	free(s);
-	cJSON_Delete(o);
+		key_string(&c, 'i', req->input);
+	sha256_final_hex(&c, out);
 }
 
 char *

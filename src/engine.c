@@ -303,8 +303,9 @@ engine_callback(struct engine *e, struct engine_req *r,
 }
 
 /*
- * The final outcome of r (and of the duplicates waiting on it): one
- * transaction holds its call row, its cache entry and its callbacks.
+ * The final outcome of r (and of the duplicates waiting on it): its call
+ * row, its cache entry and what its callbacks store go into the step's
+ * transaction (see engine_step).
  * resp is NULL for a failure; status is the call row's status or NULL
  * when the row was already written (a failed last attempt).
  */
@@ -320,11 +321,6 @@ engine_complete(struct engine *e, struct engine_req *r, const char *status,
 	if (e->failed)
 		return;
 	memset(&res, 0, sizeof res);
-	if (store_begin(e->store, &e->cause) != 0) {
-		e->failed = 1;
-		return;
-	}
-	res.call = 0;
 	if (status != NULL && (res.call = engine_record(e, r, status, resp,
 	    cost, latency, http_status, error)) < 0)
 		goto fail;
@@ -355,14 +351,9 @@ engine_complete(struct engine *e, struct engine_req *r, const char *status,
 		res.cached = 1;
 		engine_callback(e, w, &res);
 	}
-	if (e->failed)
-		goto fail;
-	if (store_commit(e->store, &e->cause) != 0)
-		goto fail;
 	return;
 fail:
 	e->failed = 1;
-	store_rollback(e->store);
 }
 
 static void
@@ -679,8 +670,41 @@ engine_dispatch(struct engine *e)
 	return wait;
 }
 
+/*
+ * One turn of the loop.  Everything that completes in it (cache hits,
+ * in-process answers, replies) is stored in one transaction: a call's
+ * row, its cache entry and the scores that use it are never apart, and
+ * the cost of a commit is shared by every answer of the turn.  If
+ * anything fails, the turn is rolled back and the engine stops.
+ */
+static int	engine_turn(struct engine *, int);
+
 int
 engine_step(struct engine *e, int max_wait_ms)
+{
+	int	rc;
+
+	if (e->failed)
+		return -1;
+	if (store_begin(e->store, &e->cause) != 0) {
+		e->failed = 1;
+		return -1;
+	}
+	rc = engine_turn(e, max_wait_ms);
+	if (e->failed) {
+		store_rollback(e->store);
+		return -1;
+	}
+	if (store_commit(e->store, &e->cause) != 0) {
+		e->failed = 1;
+		store_rollback(e->store);
+		return -1;
+	}
+	return rc;
+}
+
+static int
+engine_turn(struct engine *e, int max_wait_ms)
 {
 	double	wait;
 	int	ms, fds[192], nfds = 0;

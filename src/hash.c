@@ -90,15 +90,19 @@ void
 sha256_final(struct sha256 *c, uint8_t out[32])
 {
 	uint64_t	bits = c->len * 8;
-	uint8_t		pad = 0x80, zero = 0, lenbuf[8];
 	int		i;
 
-	sha256_update(c, &pad, 1);
-	while (c->nbuf != 56)
-		sha256_update(c, &zero, 1);
+	c->buf[c->nbuf++] = 0x80;
+	if (c->nbuf > 56) {
+		memset(c->buf + c->nbuf, 0, 64 - c->nbuf);
+		sha256_block(c, c->buf);
+		c->nbuf = 0;
+	}
+	memset(c->buf + c->nbuf, 0, 56 - c->nbuf);
 	for (i = 0; i < 8; i++)
-		lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
-	sha256_update(c, lenbuf, 8);
+		c->buf[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
+	sha256_block(c, c->buf);
+	c->nbuf = 0;
 	for (i = 0; i < 8; i++) {
 		out[i * 4] = (uint8_t)(c->h[i] >> 24);
 		out[i * 4 + 1] = (uint8_t)(c->h[i] >> 16);
@@ -110,12 +114,16 @@ sha256_final(struct sha256 *c, uint8_t out[32])
 void
 sha256_final_hex(struct sha256 *c, char out[65])
 {
-	uint8_t	d[32];
-	int	i;
+	static const char	hex[] = "0123456789abcdef";
+	uint8_t			d[32];
+	int			i;
 
 	sha256_final(c, d);
-	for (i = 0; i < 32; i++)
-		snprintf(out + i * 2, 3, "%02x", d[i]);
+	for (i = 0; i < 32; i++) {
+		out[i * 2] = hex[d[i] >> 4];
+		out[i * 2 + 1] = hex[d[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 void

@@ -1,5 +1,6 @@
 /* HTTP requests as backends build them, and the transport that carries
  * them: one curl multi handle. */
+#include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -58,13 +59,67 @@ struct http_xfer {
 	struct http_xfer	*next;
 };
 
+/* A socket curl asked us to watch. */
+struct http_sock {
+	curl_socket_t	fd;
+	short		events;
+};
+
+/*
+ * The transport is driven by curl's socket interface: curl says which
+ * sockets to watch and when its next timeout is, we poll them (with the
+ * caller's own descriptors) and tell curl which ones are ready, so the
+ * cost of a wake-up does not grow with the number of transfers.
+ */
 struct http {
 	CURLM			*multi;
 	size_t			 running;
 	struct http_xfer	*xfers;		/* running transfers */
+	CURL			**idle;		/* easy handles for reuse */
+	size_t			 nidle;
+	struct http_sock	*socks;
+	size_t			 nsocks;
+	size_t			 capsocks;
+	double			 timer;		/* curl's deadline, or -1 */
 };
 
 static int	http_global_done;
+
+static int
+http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sp)
+{
+	struct http	*h = arg;
+	size_t		 i;
+
+	for (i = 0; i < h->nsocks; i++)
+		if (h->socks[i].fd == fd)
+			break;
+	if (what == CURL_POLL_REMOVE) {
+		if (i < h->nsocks)
+			h->socks[i] = h->socks[--h->nsocks];
+		return 0;
+	}
+	if (i == h->nsocks) {
+		if (h->nsocks == h->capsocks) {
+			h->capsocks = h->capsocks == 0 ? 16 : h->capsocks * 2;
+			h->socks = xreallocarray(h->socks, h->capsocks,
+			    sizeof *h->socks);
+		}
+		h->socks[h->nsocks++].fd = fd;
+	}
+	h->socks[i].events = (short)((what & CURL_POLL_IN ? POLLIN : 0) |
+	    (what & CURL_POLL_OUT ? POLLOUT : 0));
+	return 0;
+}
+
+static int
+http_timer_cb(CURLM *multi, long ms, void *arg)
+{
+	struct http	*h = arg;
+
+	h->timer = ms < 0 ? -1 : time_mono() + (double)ms / 1000.0;
+	return 0;
+}
 
 struct http *
 http_new(void)
@@ -77,17 +132,29 @@ http_new(void)
 		http_global_done = 1;
 	}
 	h = xcalloc(1, sizeof *h);
+	h->timer = -1;
 	if ((h->multi = curl_multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
 	curl_multi_setopt(h->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
 	curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS, 256L);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, http_socket_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERFUNCTION, http_timer_cb);
+	curl_multi_setopt(h->multi, CURLMOPT_TIMERDATA, h);
 	return h;
 }
 
+/* Frees a transfer; its easy handle goes back to the pool. */
 static void
-http_xfer_free(struct http_xfer *x)
+http_xfer_free(struct http *h, struct http_xfer *x)
 {
-	curl_easy_cleanup(x->easy);
+	if (h != NULL && x->easy != NULL) {
+		curl_easy_reset(x->easy);
+		h->idle = xreallocarray(h->idle, h->nidle + 1,
+		    sizeof *h->idle);
+		h->idle[h->nidle++] = x->easy;
+	} else
+		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
 	free(x->url);
 	if (x->body != NULL)
@@ -101,6 +168,7 @@ void
 http_free(struct http *h)
 {
 	struct http_xfer	*x;
+	size_t			 i;
 
 	if (h == NULL)
 		return;
@@ -108,8 +176,12 @@ http_free(struct http *h)
 	while ((x = h->xfers) != NULL) {
 		h->xfers = x->next;
 		curl_multi_remove_handle(h->multi, x->easy);
-		http_xfer_free(x);
+		http_xfer_free(NULL, x);
 	}
+	for (i = 0; i < h->nidle; i++)
+		curl_easy_cleanup(h->idle[i]);
+	free(h->idle);
+	free(h->socks);
 	curl_multi_cleanup(h->multi);
 	free(h);
 }
@@ -125,7 +197,7 @@ http_write(char *p, size_t size, size_t n, void *arg)
 		return 0;	/* aborts the transfer */
 	}
 	if (x->len + add + 1 > x->cap) {
-		x->cap = x->cap == 0 ? 16384 : x->cap;
+		x->cap = x->cap == 0 ? 4096 : x->cap;
 		while (x->cap < x->len + add + 1)
 			x->cap *= 2;
 		x->resp = xreallocarray(x->resp, 1, x->cap);
@@ -144,7 +216,9 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	size_t			 i;
 
 	x = xcalloc(1, sizeof *x);
-	if ((x->easy = curl_easy_init()) == NULL)
+	if (h->nidle > 0)
+		x->easy = h->idle[--h->nidle];
+	else if ((x->easy = curl_easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
 	x->url = xasprintf("%s%s", base, req->path != NULL ? req->path : "");
 	x->body = xstrndup(req->body != NULL ? req->body : "", req->len);
@@ -181,12 +255,12 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	curl_easy_setopt(x->easy, CURLOPT_MAXFILESIZE_LARGE,
 	    (curl_off_t)o->max_response);
 	curl_easy_setopt(x->easy, CURLOPT_USERAGENT, "promptd/" PROMPTD_VERSION);
-	curl_multi_add_handle(h->multi, x->easy);
 	x->next = h->xfers;
 	if (h->xfers != NULL)
 		h->xfers->prev = x;
 	h->xfers = x;
 	h->running++;
+	curl_multi_add_handle(h->multi, x->easy);
 }
 
 static void
@@ -227,29 +301,58 @@ http_finish(struct http *h, CURL *easy, CURLcode code)
 	}
 	r.status = status;
 	x->done(x->arg, &r);
-	http_xfer_free(x);
+	http_xfer_free(h, x);
 }
 
 int
 http_perform(struct http *h, int timeout_ms, const int *fds,
     const short *events, int nfds)
 {
-	struct curl_waitfd	*extra = NULL;
-	CURLMsg			*msg;
-	int			 still, left, i;
+	struct pollfd	*pfd;
+	CURLMsg		*msg;
+	size_t		 n, i, ncurl;
+	int		 still, left, ms, mask;
+	double		 now = time_mono();
 
-	if (nfds > 0) {
-		extra = xcalloc((size_t)nfds, sizeof *extra);
-		for (i = 0; i < nfds; i++) {
-			extra[i].fd = fds[i];
-			extra[i].events = (short)((events[i] & POLLIN ?
-			    CURL_WAIT_POLLIN : 0) | (events[i] & POLLOUT ?
-			    CURL_WAIT_POLLOUT : 0));
-		}
+	/* Wait no longer than curl's own next timeout. */
+	ms = timeout_ms;
+	if (h->timer >= 0) {
+		if (h->timer <= now)
+			ms = 0;
+		else if ((h->timer - now) * 1000 < ms)
+			ms = (int)((h->timer - now) * 1000) + 1;
 	}
-	curl_multi_poll(h->multi, extra, (unsigned)nfds, timeout_ms, NULL);
-	free(extra);
-	curl_multi_perform(h->multi, &still);
+	ncurl = h->nsocks;
+	n = ncurl + (size_t)nfds;
+	pfd = xcalloc(n + 1, sizeof *pfd);
+	for (i = 0; i < ncurl; i++) {
+		pfd[i].fd = h->socks[i].fd;
+		pfd[i].events = h->socks[i].events;
+	}
+	for (i = 0; i < (size_t)nfds; i++) {
+		pfd[ncurl + i].fd = fds[i];
+		pfd[ncurl + i].events = events[i];
+	}
+	if (poll(pfd, n, ms) == -1 && errno != EINTR)
+		log_warn("poll");
+	for (i = 0; i < ncurl; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		mask = 0;
+		if (pfd[i].revents & (POLLIN | POLLHUP))
+			mask |= CURL_CSELECT_IN;
+		if (pfd[i].revents & POLLOUT)
+			mask |= CURL_CSELECT_OUT;
+		if (pfd[i].revents & (POLLERR | POLLNVAL))
+			mask |= CURL_CSELECT_ERR;
+		curl_multi_socket_action(h->multi, pfd[i].fd, mask, &still);
+	}
+	free(pfd);
+	if (h->timer >= 0 && h->timer <= time_mono()) {
+		h->timer = -1;
+		curl_multi_socket_action(h->multi, CURL_SOCKET_TIMEOUT, 0,
+		    &still);
+	}
 	while ((msg = curl_multi_info_read(h->multi, &left)) != NULL) {
 		if (msg->msg == CURLMSG_DONE)
 			http_finish(h, msg->easy_handle, msg->data.result);

@@ -89,6 +89,29 @@ c=$(stat connections_accepted)
 [ "${c:-99}" -le 5 ] || fail "connections were not reused: $c accepted"
 kill "$MOCK_PID"
 
+# Replicas: several base URLs behind one name are used in turn.
+start_mock replica1 || finish
+url1=$URL
+start_mock replica2 || finish
+url2=$URL
+job replicas openai "$url1/v1" ''
+sed -i "s|\"base_url\": \"$url1/v1\"|\"base_url\": [\"$url1/v1\", \"$url2/v1\"]|" "$TMP/replicas.json"
+expect_status 0 "$PROMPTCTL" -d "$TMP/replicas.db" eval "$TMP/replicas.json"
+for u in "$url1" "$url2"; do
+	n=$(curl -s "$u/mock/stats" | sed -n 's/.*"requests":[[:space:]]*\([0-9]*\).*/\1/p')
+	[ "${n:-0}" -eq 60 ] || fail "replica $u answered ${n:-0} of 120 requests"
+done
+
+# Requests per minute: the bucket holds a minute's worth (110 requests),
+# then refills at 110/60 a second, so the last 10 of 120 take over 5 s.
+start_mock rpm || finish
+job rpm openai "$URL/v1" ', "requests_per_minute": 110'
+t0=$(date +%s)
+expect_status 0 "$PROMPTCTL" -d "$TMP/rpm.db" eval "$TMP/rpm.json"
+t1=$(date +%s)
+[ $((t1 - t0)) -ge 4 ] || fail "requests_per_minute 110: 120 requests took only $((t1 - t0)) s"
+kill "$MOCK_PID"
+
 # Retries.  429 with Retry-After: the wait is honoured.
 cat >"$TMP/retry.script" <<'S'
 { "rules": [

@@ -461,6 +461,61 @@ START_TEST(test_exec_failures)
 }
 END_TEST
 
+struct seen {
+	int	ok;
+	int	cached;
+};
+
+static int
+remember(void *arg, const struct engine_result *res, char **cause)
+{
+	struct seen	*s = arg;
+
+	s->ok += res->ok && strcmp(res->resp->text, "positive") == 0;
+	s->cached += res->cached;
+	return 0;
+}
+
+START_TEST(test_coalescing)
+{
+	struct job		*job;
+	struct engine		*e;
+	struct model_req	 req;
+	struct seen		 seen = { 0, 0 };
+	struct run_totals	 t;
+	char			*cmd, *cause = NULL, *count_path, *text = NULL;
+	int			 i;
+
+	/* The command counts its runs in a file and is slow to answer. */
+	count_path = xasprintf("%s/runs", tmp);
+	cmd = xasprintf("\"cat >/dev/null; echo run >>%s; sleep 0.3; "
+	    "echo positive\"", count_path);
+	job = exec_job(cmd, ", \"max_in_flight\": 8");
+	e = engine_new(store, 0, NULL, CACHE_ON);
+	for (i = 0; i < 3; i++) {
+		job_build_request(job, "Same prompt.", job->task.dataset, 0,
+		    &req);
+		engine_submit(e, job->roles[ROLE_TARGET], &req, remember,
+		    &seen);
+	}
+	ck_assert_int_eq(engine_run(e, &cause), 0);
+	engine_totals(e, &t);
+	ck_assert_int_eq(seen.ok, 3);
+	ck_assert_int_eq(seen.cached, 2);
+	ck_assert_int_eq((int)t.calls, 1);
+	ck_assert_int_eq((int)t.hits, 2);
+	engine_free(e);
+	ck_assert_int_eq(file_read(count_path, 1000, &text, NULL, &cause), 0);
+	ck_assert_str_eq(text, "run\n");
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'hit'"), 2);
+	free(text);
+	free(cmd);
+	free(count_path);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -477,6 +532,7 @@ engine_suite(void)
 	tcase_add_test(tc, test_request_keys);
 	tcase_add_test(tc, test_exec_backend);
 	tcase_add_test(tc, test_exec_failures);
+	tcase_add_test(tc, test_coalescing);
 	suite_add_tcase(s, tc);
 	return s;
 }
