@@ -48,6 +48,7 @@ main(int argc, char **argv)
 {
 	struct backend		*b;
 	struct store		*store;
+	struct engine_loop	*loop;
 	struct engine		*e;
 	struct model_req	 req;
 	struct jdoc		*doc;
@@ -119,7 +120,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_engine: %s\n", cause);
 		return 1;
 	}
-	e = engine_new(store, 0, NULL, CACHE_OFF);
+	loop = engine_loop_new(store);
+	e = engine_new(loop, 0, NULL, CACHE_OFF);
 	for (i = 0; i < n; i++) {
 		char	*msg = xasprintf("request number %d", i);
 
@@ -147,6 +149,7 @@ main(int argc, char **argv)
 	    cpu / (double)n * 1e6);
 	printf("peak rss        %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
 	engine_free(e);
+	engine_loop_free(loop);
 	store_close(store);
 	backend_free(b);
 	jsonc_free(doc);

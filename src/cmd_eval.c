@@ -283,6 +283,7 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 	struct conf		*conf = NULL;
 	struct job		*job = NULL;
 	struct store		*store = NULL;
+	struct engine_loop	*loop = NULL;
 	struct engine		*engine = NULL;
 	struct eval_row		*rows = NULL;
 	struct eval_progress	 prog;
@@ -355,7 +356,8 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 	    (run = store_run_new(store, job_id, "eval", ds_id, &cause)) < 0)
 		goto fail;
 	eval_observe(job);
-	engine = engine_new(store, run, &job->budget, job->cache);
+	loop = engine_loop_new(store);
+	engine = engine_new(loop, run, &job->budget, job->cache);
 	tty = !json && isatty(STDERR_FILENO);
 	memset(&prog, 0, sizeof prog);
 	prog.total = nprompts * nex;
@@ -422,6 +424,7 @@ out:
 	free(db);
 	free(prompts);
 	engine_free(engine);
+	engine_loop_free(loop);
 	store_close(store);
 	job_free(job);
 	conf_free(conf);

@@ -42,15 +42,28 @@ struct engine_req {
 	struct engine_req	*next;
 };
 
+/*
+ * The loop: one transport (libcurl multi handle and child processes) and
+ * one store connection for every engine of the process; each turn moves
+ * all of them along and commits what they finished.
+ */
+struct engine_loop {
+	struct store		*store;
+	struct http		*http;		/* made when first needed */
+	struct procset		*procs;
+	struct engine		*engines;
+	int			 failed;	/* the store failed */
+	char			*cause;
+};
+
 struct engine {
+	struct engine_loop	*loop;
+	struct engine		*next_engine;	/* in the loop's list */
 	struct store		*store;
 	int64_t			 run;
 	const struct budget	*budget;
 	enum cache_mode		 cache;
 	double			 started;
-	struct http		*http;
-	int			 own_http;
-	struct procset		*procs;
 	struct engine_req	*pending;	/* in submission order */
 	struct engine_req	*pending_tail;
 	struct engine_req	*flying;	/* sent, not answered */
@@ -66,29 +79,51 @@ struct engine {
 	void			*progress_arg;
 };
 
+struct engine_loop *
+engine_loop_new(struct store *store)
+{
+	struct engine_loop	*l;
+
+	l = xcalloc(1, sizeof *l);
+	l->store = store;
+	return l;
+}
+
+void
+engine_loop_free(struct engine_loop *l)
+{
+	if (l == NULL)
+		return;
+	/* Transfers and children still under way are abandoned. */
+	http_free(l->http);
+	procset_free(l->procs);
+	free(l->cause);
+	free(l);
+}
+
+struct store *
+engine_loop_store(const struct engine_loop *l)
+{
+	return l->store;
+}
+
 struct engine *
-engine_new(struct store *store, int64_t run, const struct budget *budget,
+engine_new(struct engine_loop *loop, int64_t run, const struct budget *budget,
     enum cache_mode cache)
 {
 	struct engine	*e;
 
 	e = xcalloc(1, sizeof *e);
-	e->store = store;
+	e->loop = loop;
+	e->store = loop->store;
+	e->next_engine = loop->engines;
+	loop->engines = e;
 	e->run = run;
 	e->budget = budget;
 	e->cache = cache;
 	e->started = time_mono();
 	rng_seed(&e->rng, (uint64_t)run, 0x656e67696e65ULL);
 	return e;
-}
-
-void
-engine_set_http(struct engine *e, struct http *h)
-{
-	if (e->own_http)
-		http_free(e->http);
-	e->http = h;
-	e->own_http = 0;
 }
 
 static void
@@ -118,12 +153,23 @@ engine_list_free(struct engine_req *r)
 void
 engine_free(struct engine *e)
 {
+	struct engine		**pp;
+	struct engine_req	 *r;
+
 	if (e == NULL)
 		return;
-	/* Transfers still under way are abandoned with the handle. */
-	if (e->own_http)
-		http_free(e->http);
-	procset_free(e->procs);
+	for (pp = &e->loop->engines; *pp != NULL; pp = &(*pp)->next_engine) {
+		if (*pp == e) {
+			*pp = e->next_engine;
+			break;
+		}
+	}
+	/* Requests under way are abandoned: nothing will call them back. */
+	for (r = e->flying; r != NULL; r = r->next) {
+		r->backend->in_flight--;
+		http_abandon(e->loop->http, r);
+		procset_abandon(e->loop->procs, r);
+	}
 	engine_list_free(e->pending);
 	engine_list_free(e->flying);
 	free(e->cause);
@@ -536,18 +582,14 @@ engine_start(struct engine *e, struct engine_req *r)
 		engine_req_free(r);
 		return;
 	}
-	if (e->http == NULL) {
-		e->http = http_new();
-		e->own_http = 1;
-	}
 	b->in_flight++;
 	r->next = e->flying;
 	e->flying = r;
 	e->nflying++;
 	if (b->ops->command != NULL) {
-		if (e->procs == NULL)
-			e->procs = procset_new();
-		procset_spawn(e->procs, b->ops->command(b), hreq.body,
+		if (e->loop->procs == NULL)
+			e->loop->procs = procset_new();
+		procset_spawn(e->loop->procs, b->ops->command(b), hreq.body,
 		    hreq.len, b->timeout, (size_t)b->max_response,
 		    engine_proc_done, r);
 		http_req_release(&hreq);
@@ -558,7 +600,9 @@ engine_start(struct engine *e, struct engine_req *r)
 	opts.low_speed_time = b->timeout;
 	opts.max_response = (size_t)b->max_response;
 	base = b->urls[b->next_url++ % b->nurls];
-	http_submit(e->http, base, &hreq, &opts, engine_http_done, r);
+	if (e->loop->http == NULL)
+		e->loop->http = http_new();
+	http_submit(e->loop->http, base, &hreq, &opts, engine_http_done, r);
 	http_req_release(&hreq);
 }
 
@@ -670,80 +714,99 @@ engine_dispatch(struct engine *e)
 	return wait;
 }
 
-/*
- * One turn of the loop.  Everything that completes in it (cache hits,
- * in-process answers, replies) is stored in one transaction: a call's
- * row, its cache entry and the scores that use it are never apart, and
- * the cost of a commit is shared by every answer of the turn.  If
- * anything fails, the turn is rolled back and the engine stops.
- */
-static int	engine_turn(struct engine *, int);
-
+/* Whether an engine still has requests waiting or under way. */
 int
-engine_step(struct engine *e, int max_wait_ms)
+engine_busy(const struct engine *e)
 {
-	int	rc;
-
-	if (e->failed)
-		return -1;
-	if (store_begin(e->store, &e->cause) != 0) {
-		e->failed = 1;
-		return -1;
-	}
-	rc = engine_turn(e, max_wait_ms);
-	if (e->failed) {
-		store_rollback(e->store);
-		return -1;
-	}
-	if (store_commit(e->store, &e->cause) != 0) {
-		e->failed = 1;
-		store_rollback(e->store);
-		return -1;
-	}
-	return rc;
+	return e->pending != NULL || e->nflying > 0;
 }
 
-static int
-engine_turn(struct engine *e, int max_wait_ms)
+int
+engine_failed(const struct engine *e, const char **cause)
 {
-	double	wait;
-	int	ms, fds[192], nfds = 0;
-	short	events[192];
+	if (cause != NULL)
+		*cause = e->cause != NULL ? e->cause : e->loop->cause;
+	return e->failed || e->loop->failed;
+}
 
-	wait = engine_dispatch(e);
-	if (e->failed)
+/*
+ * One turn of the loop.  Every engine dispatches what it can (cache hits
+ * and in-process answers complete at once), then the loop waits for
+ * replies, children or the caller's descriptors, and everything that
+ * completed is committed in one transaction: a call's row, its cache
+ * entry and the scores that use it are never apart, and the cost of a
+ * commit is shared by every answer of the turn.  A callback that fails
+ * stops its own engine; what was paid for is still kept.
+ */
+int
+engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
+    const short *xevents, int nx)
+{
+	struct engine	*e;
+	double		 wait = 3600, w;
+	int		 ms, fds[256], nfds = 0, i, busy = 0;
+	short		 events[256];
+
+	if (l->failed)
 		return -1;
-	if (e->pending == NULL && e->nflying == 0)
-		return 0;
+	if (store_begin(l->store, &l->cause) != 0) {
+		l->failed = 1;
+		return -1;
+	}
+	for (e = l->engines; e != NULL; e = e->next_engine) {
+		if (e->failed)
+			continue;
+		if ((w = engine_dispatch(e)) < wait)
+			wait = w;
+		if (engine_busy(e))
+			busy = 1;
+	}
 	ms = (int)ceil(wait * 1000);
 	if (ms > max_wait_ms)
 		ms = max_wait_ms;
 	if (ms < 0)
 		ms = 0;
-	if (e->procs != NULL && procset_running(e->procs) > 0)
-		nfds = procset_fds(e->procs, fds, events, (int)nitems(fds),
-		    &ms);
-	if (e->http != NULL)
-		http_perform(e->http, ms, fds, events, nfds);
+	for (i = 0; i < nx && nfds < (int)nitems(fds); i++) {
+		fds[nfds] = xfds[i];
+		events[nfds++] = xevents[i];
+	}
+	if (l->procs != NULL && procset_running(l->procs) > 0)
+		nfds += procset_fds(l->procs, fds + nfds, events + nfds,
+		    (int)nitems(fds) - nfds, &ms);
+	if (!busy && nx == 0)
+		ms = 0;
+	if (l->http != NULL)
+		http_perform(l->http, ms, fds, events, nfds);
+	else if (nfds > 0)
+		poll_fds(fds, events, nfds, ms);
 	else if (ms > 0)
 		time_sleep((double)ms / 1000);
-	if (e->procs != NULL)
-		procset_perform(e->procs);
-	return e->failed ? -1 : 1;
+	if (l->procs != NULL)
+		procset_perform(l->procs);
+	if (store_commit(l->store, &l->cause) != 0) {
+		l->failed = 1;
+		store_rollback(l->store);
+		return -1;
+	}
+	busy = 0;
+	for (e = l->engines; e != NULL; e = e->next_engine)
+		if (!e->failed && engine_busy(e))
+			busy = 1;
+	return busy;
 }
 
 int
 engine_run(struct engine *e, char **cause)
 {
-	int	rc;
+	const char	*why;
 
-	while ((rc = engine_step(e, 1000)) > 0)
-		;
-	if (rc < 0) {
+	while (engine_busy(e) && !engine_failed(e, NULL))
+		if (engine_loop_turn(e->loop, 1000, NULL, NULL, 0) < 0)
+			break;
+	if (engine_failed(e, &why)) {
 		if (cause != NULL) {
 			free(*cause);
-			*cause = e->cause != NULL ? xstrdup(e->cause) :
-			    xstrdup("engine stopped");
+			*cause = xstrdup(why != NULL ? why : "engine stopped");
 		}
 		return -1;
 	}

@@ -48,28 +48,39 @@ typedef int engine_done_fn(void *arg, const struct engine_result *,
     char **cause);
 typedef void engine_progress_fn(void *arg, const struct engine *);
 
-/* The store, budget and cache mode are borrowed for the engine's life. */
-struct engine	*engine_new(struct store *, int64_t run,
+/*
+ * The loop that drives every engine of the process: one transport and one
+ * store connection.  engine_loop_turn() moves all engines along, waiting
+ * at most max_wait_ms for replies or for the caller's descriptors (fds
+ * with POLLIN/POLLOUT in events), and commits what completed.  Returns 1
+ * while some engine has work, 0 when none has, -1 if the store failed.
+ */
+struct engine_loop;
+struct engine_loop *engine_loop_new(struct store *);
+void		 engine_loop_free(struct engine_loop *);
+struct store	*engine_loop_store(const struct engine_loop *);
+int		 engine_loop_turn(struct engine_loop *, int max_wait_ms,
+		    const int *fds, const short *events, int nfds);
+
+/*
+ * An engine carries the requests of one run.  The budget and cache mode
+ * are borrowed for its life.  Freeing an engine abandons its requests
+ * (free engines before their loop).
+ */
+struct engine	*engine_new(struct engine_loop *, int64_t run,
 		    const struct budget *, enum cache_mode);
 void		 engine_free(struct engine *);
+int		 engine_busy(const struct engine *);
+/* Whether a callback or the store failed; *cause says why (borrowed). */
+int		 engine_failed(const struct engine *, const char **cause);
 void		 engine_set_progress(struct engine *, engine_progress_fn *,
 		    void *);
-
-/* Uses a shared transport instead of one of its own (the daemon's). */
-struct http;
-void		 engine_set_http(struct engine *, struct http *);
 
 /* Takes over req's contents (the caller's struct may be reused). */
 void		 engine_submit(struct engine *, struct backend *,
 		    struct model_req *, engine_done_fn *, void *arg);
-/*
- * Moves requests along and waits at most max_wait_ms for replies.
- * Returns 1 while work remains, 0 when none is left, -1 after a store or
- * callback error.
- */
-int		 engine_step(struct engine *, int max_wait_ms);
-/* Carries out every submitted request; -1 with *cause on a store error
- * or a callback's error. */
+/* Turns the loop until this engine has no work left; -1 with *cause on a
+ * store error or a callback's error. */
 int		 engine_run(struct engine *, char **cause);
 
 /* What has been spent so far, and why the engine stopped paying. */

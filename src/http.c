@@ -360,6 +360,29 @@ http_perform(struct http *h, int timeout_ms, const int *fds,
 	return (int)h->running;
 }
 
+void
+http_abandon(struct http *h, void *arg)
+{
+	struct http_xfer	*x;
+
+	if (h == NULL)
+		return;
+	for (x = h->xfers; x != NULL; x = x->next)
+		if (x->arg == arg)
+			break;
+	if (x == NULL)
+		return;
+	curl_multi_remove_handle(h->multi, x->easy);
+	if (x->prev != NULL)
+		x->prev->next = x->next;
+	else
+		h->xfers = x->next;
+	if (x->next != NULL)
+		x->next->prev = x->prev;
+	h->running--;
+	http_xfer_free(h, x);
+}
+
 size_t
 http_running(const struct http *h)
 {

@@ -61,3 +61,6 @@ void		 http_submit(struct http *, const char *base,
 int		 http_perform(struct http *, int timeout_ms, const int *fds,
 		    const short *events, int nfds);
 size_t		 http_running(const struct http *);
+/* Stops the transfer started with this callback argument, if any; its
+ * callback is not called. */
+void		 http_abandon(struct http *, void *arg);

@@ -332,6 +332,25 @@ procset_perform(struct procset *ps)
 	}
 }
 
+void
+procset_abandon(struct procset *ps, void *arg)
+{
+	struct proc	**pp, *p;
+
+	if (ps == NULL)
+		return;
+	for (pp = &ps->list; (p = *pp) != NULL; pp = &p->next) {
+		if (p->arg != arg)
+			continue;
+		*pp = p->next;
+		ps->n--;
+		kill(-p->pid, SIGKILL);
+		waitpid(p->pid, NULL, 0);
+		proc_free(p);
+		return;
+	}
+}
+
 size_t
 procset_running(const struct procset *ps)
 {

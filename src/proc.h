@@ -43,5 +43,8 @@ int		 procset_fds(struct procset *, int *fds, short *events, int max,
 /* Moves every child along without blocking; calls done for finished ones. */
 void		 procset_perform(struct procset *);
 size_t		 procset_running(const struct procset *);
+/* Kills the child started with this callback argument, if any; its
+ * callback is not called. */
+void		 procset_abandon(struct procset *, void *arg);
 
 #endif

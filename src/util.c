@@ -1,5 +1,6 @@
 /* Error causes, UTF-8, clocks, files and suggestions. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,21 @@ time_mono(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+poll_fds(const int *fds, const short *events, int n, int ms)
+{
+	struct pollfd	*p;
+	int		 i;
+
+	p = xcalloc((size_t)n, sizeof *p);
+	for (i = 0; i < n; i++) {
+		p[i].fd = fds[i];
+		p[i].events = events[i];
+	}
+	poll(p, (nfds_t)n, ms);
+	free(p);
 }
 
 void

@@ -64,6 +64,8 @@ int	 utf8_valid(const char *, size_t, size_t *bad);
 /* Wall-clock seconds since the epoch, and monotonic seconds. */
 double	 time_now(void);
 double	 time_mono(void);
+/* Waits up to ms for one of the descriptors (events as for poll). */
+void	 poll_fds(const int *fds, const short *events, int n, int ms);
 /* Sleeps for seconds (interrupted sleeps are resumed). */
 void	 time_sleep(double);
 
