@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "engine.h"
 #include "job.h"
+#include "jobrun.h"
 #include "log.h"
 #include "stats.h"
 #include "store.h"
@@ -58,25 +59,6 @@ eval_progress(void *arg, const struct engine *e)
 	fprintf(stderr, "\r  %zu/%zu  %.1f/s  $%.4f  ETA %.0fs   ", done,
 	    p->total, rate, t.dollars, rate > 0 ?
 	    (double)(p->total - done) / rate : 0.0);
-}
-
-/* Tells simulated backends about the task (real ones ignore it). */
-static void
-eval_observe(const struct job *job)
-{
-	const char	**inputs;
-	size_t		  n, i;
-	int		  r;
-
-	n = template_nfields(job->task.tmpl);
-	inputs = xcalloc(n + 1, sizeof *inputs);
-	for (i = 0; i < n; i++)
-		inputs[i] = template_field(job->task.tmpl, i);
-	for (r = 0; r < ROLE_COUNT; r++)
-		if (job->roles[r] != NULL && job->roles[r]->ops->observe != NULL)
-			job->roles[r]->ops->observe(job->roles[r],
-			    job->task.dataset, inputs, n, job->task.target);
-	free(inputs);
 }
 
 static int
@@ -355,7 +337,7 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 	    &changed, &cause)) < 0 ||
 	    (run = store_run_new(store, job_id, "eval", ds_id, &cause)) < 0)
 		goto fail;
-	eval_observe(job);
+	jobrun_observe(job);
 	loop = engine_loop_new(store);
 	engine = engine_new(loop, run, &job->budget, job->cache);
 	tty = !json && isatty(STDERR_FILENO);

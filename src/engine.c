@@ -969,29 +969,57 @@ eval_target_done(void *arg, const struct engine_result *res, char **cause)
 	return 0;
 }
 
+struct eval_batch {
+	struct eval_state	*states;
+	size_t			 n;
+};
+
+struct eval_batch *
+engine_eval_start(struct engine *e, const struct job *job,
+    struct eval_item *items, size_t n)
+{
+	struct eval_batch	*b;
+	struct model_req	 req;
+	size_t			 i;
+
+	b = xcalloc(1, sizeof *b);
+	b->states = xcalloc(n, sizeof *b->states);
+	b->n = n;
+	for (i = 0; i < n; i++) {
+		b->states[i].engine = e;
+		b->states[i].job = job;
+		b->states[i].item = &items[i];
+		job_build_request(job, items[i].prompt, job->task.dataset,
+		    items[i].example, &req);
+		engine_submit(e, job->roles[ROLE_TARGET], &req,
+		    eval_target_done, &b->states[i]);
+	}
+	return b;
+}
+
+void
+engine_eval_end(struct eval_batch *b)
+{
+	size_t	i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->n; i++)
+		free(b->states[i].feedback);
+	free(b->states);
+	free(b);
+}
+
 int
 engine_eval(struct engine *e, const struct job *job, struct eval_item *items,
     size_t n, char **cause)
 {
-	struct eval_state	*states;
-	struct model_req	 req;
-	size_t			 i;
+	struct eval_batch	*b;
 	int			 rc;
 
-	states = xcalloc(n, sizeof *states);
-	for (i = 0; i < n; i++) {
-		states[i].engine = e;
-		states[i].job = job;
-		states[i].item = &items[i];
-		job_build_request(job, items[i].prompt, job->task.dataset,
-		    items[i].example, &req);
-		engine_submit(e, job->roles[ROLE_TARGET], &req,
-		    eval_target_done, &states[i]);
-	}
+	b = engine_eval_start(e, job, items, n);
 	rc = engine_run(e, cause);
-	for (i = 0; i < n; i++)
-		free(states[i].feedback);
-	free(states);
+	engine_eval_end(b);
 	return rc;
 }
 

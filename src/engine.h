@@ -109,6 +109,15 @@ struct eval_item {
  */
 int		 engine_eval(struct engine *, const struct job *,
 		    struct eval_item *, size_t n, char **cause);
+/*
+ * The same in two halves, for callers that wait in their own way: start
+ * submits (items must stay put), end frees the batch once the engine has
+ * answered everything (or has been freed).
+ */
+struct eval_batch;
+struct eval_batch *engine_eval_start(struct engine *, const struct job *,
+		    struct eval_item *, size_t n);
+void		 engine_eval_end(struct eval_batch *);
 void		 eval_items_release(struct eval_item *, size_t n);
 
 #endif

@@ -10,6 +10,7 @@
 #include "job.h"
 #include "jsonc.h"
 #include "metric.h"
+#include "strategy.h"
 #include "strbuf.h"
 #include "template.h"
 #include "util.h"
@@ -338,16 +339,11 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	char		*cause = NULL;
 	int		 e;
 
-	if ((v = jv_get(doc, root, "", "strategy", JV_OBJECT, 0)) != NULL) {
-		job->strategy_params = cJSON_Duplicate(v, 1);
-		if (jv_string(doc, v, "strategy", "name", 1, &s) == 1) {
-			job->strategy = xstrdup(s);
-			jv_error(doc, cJSON_GetObjectItemCaseSensitive(v,
-			    "name"), "strategy.name", "unknown strategy '%s' "
-			    "(this build has no search strategies yet; see "
-			    "promptd-job(5))", s);
-		}
-	}
+	if ((v = jv_get(doc, root, "", "strategy", JV_OBJECT, 0)) != NULL &&
+	    strategy_check(doc, v, &job->strategy_params) == 0)
+		job->strategy = xstrdup(cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(job->strategy_params,
+		    "name")));
 	job_parse_budget(doc, root, "budget", &job->budget);
 	job_parse_budget(doc, root, "refresh_budget", &job->refresh_budget);
 	if (jv_string(doc, root, "", "schedule", 0, &s) == 1) {

@@ -194,6 +194,10 @@ enum stmt {
 	STMT_CALL_ADD,
 	STMT_EVALUATION_ADD,
 	STMT_EVENT,
+	STMT_RUN_CHECKPOINT,
+	STMT_RUN_OPEN,
+	STMT_CHAMPION_LATEST,
+	STMT_CHAMPION_ADD,
 	STMT_COUNT
 };
 
@@ -264,6 +268,20 @@ static const struct {
 	[STMT_EVENT] = { "add event",
 	    "INSERT INTO events (job_id, run_id, time, level, message)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
+	[STMT_RUN_CHECKPOINT] = { "checkpoint run",
+	    "UPDATE runs SET step = ?2, state = ?3, calls = ?4, hits = ?5,"
+	    " tokens = ?6, dollars = ?7 WHERE id = ?1" },
+	[STMT_RUN_OPEN] = { "find unfinished run",
+	    "SELECT id, step, state FROM runs WHERE job_id = ?1 AND kind = ?2"
+	    " AND status = 'running' ORDER BY id DESC LIMIT 1" },
+	[STMT_CHAMPION_LATEST] = { "find champion",
+	    "SELECT version, candidate_id, score, lo, hi FROM champions"
+	    " WHERE job_id = ?1 ORDER BY version DESC LIMIT 1" },
+	[STMT_CHAMPION_ADD] = { "add champion",
+	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
+	    " hi, reason, created)"
+	    " VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM champions"
+	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)" },
 };
 
 struct store {
@@ -977,4 +995,69 @@ store_event(struct store *s, int64_t job, int64_t run, const char *level,
 {
 	return stmt_step(s, STMT_EVENT, cause, "IIdtt", job, run, time_now(),
 	    level, message) == 0 ? 0 : -1;
+}
+
+int
+store_run_checkpoint(struct store *s, int64_t run, int step,
+    const char *state, const struct run_totals *t, char **cause)
+{
+	struct run_totals	zero = { 0, 0, 0, 0.0 };
+
+	if (t == NULL)
+		t = &zero;
+	if (stmt_step(s, STMT_RUN_CHECKPOINT, cause, "intiiid", run, step,
+	    state, (int64_t)t->calls, (int64_t)t->hits, (int64_t)t->tokens,
+	    t->dollars) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return cause_set(cause, "store: checkpoint run: no run %lld",
+		    (long long)run);
+	return 0;
+}
+
+int64_t
+store_run_open(struct store *s, int64_t job, const char *kind, int *step,
+    char **state, char **cause)
+{
+	sqlite3_stmt	*st;
+	const char	*t;
+	int64_t		 id;
+	int		 rc;
+
+	if ((rc = stmt_step(s, STMT_RUN_OPEN, cause, "it", job, kind)) <= 0)
+		return rc;
+	st = s->stmt[STMT_RUN_OPEN];
+	id = sqlite3_column_int64(st, 0);
+	*step = sqlite3_column_int(st, 1);
+	t = (const char *)sqlite3_column_text(st, 2);
+	*state = t != NULL ? xstrdup(t) : NULL;
+	stmt_reset(st);
+	return id;
+}
+
+int
+store_champion_latest(struct store *s, int64_t job, struct champion *c,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = stmt_step(s, STMT_CHAMPION_LATEST, cause, "i", job)) <= 0)
+		return rc;
+	st = s->stmt[STMT_CHAMPION_LATEST];
+	c->version = sqlite3_column_int(st, 0);
+	c->candidate = sqlite3_column_int64(st, 1);
+	c->score = sqlite3_column_double(st, 2);
+	c->lo = sqlite3_column_double(st, 3);
+	c->hi = sqlite3_column_double(st, 4);
+	stmt_reset(st);
+	return 1;
+}
+
+int
+store_champion_add(struct store *s, int64_t job, int64_t candidate,
+    double score, double lo, double hi, const char *reason, char **cause)
+{
+	return stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtd", job,
+	    candidate, score, lo, hi, reason, time_now());
 }

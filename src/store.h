@@ -74,6 +74,32 @@ int		 store_run_finish(struct store *, int64_t run,
 		    const char *status, const struct run_totals *,
 		    char **cause);
 
+/* Saves a run's progress: the step reached and the strategy's state. */
+int		 store_run_checkpoint(struct store *, int64_t run, int step,
+		    const char *state, const struct run_totals *, char **cause);
+/*
+ * The unfinished run (status running) of a job of this kind, to resume:
+ * returns its id with its step and state (allocated, may be NULL), 0 if
+ * there is none, -1 on error.
+ */
+int64_t		 store_run_open(struct store *, int64_t job, const char *kind,
+		    int *step, char **state, char **cause);
+
+/* Champions: each promotion is a new version. */
+struct champion {
+	int		version;
+	int64_t		candidate;
+	double		score;
+	double		lo;
+	double		hi;
+};
+/* The latest champion: 1 with *c filled, 0 if there is none, -1. */
+int		 store_champion_latest(struct store *, int64_t job,
+		    struct champion *, char **cause);
+int		 store_champion_add(struct store *, int64_t job,
+		    int64_t candidate, double score, double lo, double hi,
+		    const char *reason, char **cause);
+
 /*
  * Stores the dataset's examples for a job, once per distinct content
  * hash (and split assignment), and fills each example's id.  A snapshot

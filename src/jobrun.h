@@ -1,0 +1,54 @@
+/*
+ * A run of a job: optimize (search from the seeds, or from where a
+ * crashed run stopped) or refresh (later).  jobrun_start() snapshots the
+ * dataset, finds or creates the run and sets up the search (resuming from
+ * its checkpoint); jobrun_step() runs one strategy step and checkpoints;
+ * jobrun_finish() picks the champion, reports it on the test split,
+ * promotes and exports it, and closes the run.
+ *
+ * The same functions run a job to completion in the foreground (promptd
+ * --once) and, inside a fiber, in the daemon.
+ */
+#ifndef JOBRUN_H
+#define JOBRUN_H
+
+#include <stdint.h>
+
+#include "engine.h"
+#include "strategy.h"
+
+struct job;
+
+struct jobrun {
+	struct job		*job;		/* borrowed */
+	struct store		*store;
+	struct engine		*engine;
+	struct search		 search;
+	int64_t			 job_id;
+	int64_t			 run_id;
+	int64_t			 dataset_id;
+	int			 resumed;	/* from a checkpoint */
+	int			 dataset_changed;
+	const char		*status;	/* how it ended */
+	char			*reason;
+	struct cand		*champion;	/* after finish */
+	double			 test_score;	/* champion on test, or NAN */
+	int			 promoted;
+};
+
+int	jobrun_start(struct jobrun *, struct job *, struct engine_loop *,
+	    char **cause);
+/* 1: more steps to run; 0: the search is finished (or out of budget). */
+int	jobrun_step(struct jobrun *, char **cause);
+int	jobrun_finish(struct jobrun *, char **cause);
+/* Closes the run as failed (or cancelled) with a reason. */
+void	jobrun_abort(struct jobrun *, const char *status, const char *reason);
+void	jobrun_release(struct jobrun *);
+
+/* Tells simulated backends about the job's task (real ones ignore it). */
+void	jobrun_observe(const struct job *);
+
+/* Writes text to path atomically: a temporary file, fsync, rename. */
+int	export_atomic(const char *path, const char *text, char **cause);
+
+#endif

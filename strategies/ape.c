@@ -1,0 +1,187 @@
+/*
+ * APE, the baseline (Zhou et al., "Large Language Models Are Human-Level
+ * Prompt Engineers"): the optimizer reads input/output demos from the
+ * training split and proposes the instructions that could have produced
+ * them; the pool is evaluated (with racing) and the best kept.  With
+ * resample > 0, further steps ask for variations of the best so far
+ * (APE's iterative Monte Carlo search).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "job.h"
+#include "jsonc.h"
+#include "strategy.h"
+#include "strbuf.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static const struct strategy_param ape_params[] = {
+	{ "pool", PARAM_INT, "20", 1, 1000, NULL,
+	  "instructions proposed from demos in the first step" },
+	{ "per_ask", PARAM_INT, "5", 1, 32, NULL,
+	  "instructions asked for in one optimizer request" },
+	{ "demos", PARAM_INT, "5", 1, 50, NULL,
+	  "input/output demos shown in each request" },
+	{ "resample", PARAM_INT, "0", 0, 1000, NULL,
+	  "further steps that ask for variations of the best" },
+	{ "resample_pool", PARAM_INT, "5", 1, 100, NULL,
+	  "variations asked for in each resampling step" },
+	{ "temperature", PARAM_NUMBER, "1.0", 0, 2, NULL,
+	  "the optimizer's sampling temperature" },
+	{ NULL, 0, NULL, 0, 0, NULL, NULL }
+};
+
+/* Demos from the training split (dev if it has none), as tagged text. */
+static char *
+ape_demos(struct search *s, size_t n)
+{
+	const struct dataset	*ds = s->job->task.dataset;
+	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	struct strbuf		 sb;
+	char			*in, *out;
+	size_t			 i, k;
+
+	strbuf_init(&sb);
+	for (i = 0; i < n && npick > 0; i++) {
+		k = pick[rng_below(&s->rng, (uint32_t)npick)];
+		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
+		out = s->job->task.target != NULL ? json_text(example_field(
+		    &ds->ex[k], s->job->task.target)) : xstrdup("");
+		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
+		    "</output>\n</demo>\n", in, out);
+		free(in);
+		free(out);
+	}
+	return strbuf_detach(&sb);
+}
+
+/* Asks for count prompts with the template, adding each as a candidate. */
+static int
+ape_propose(struct search *s, const char *tmpl, struct meta_var *vars,
+    size_t nvars, struct cand *parent, const char *op, struct cand ***out,
+    size_t *nout, char **cause)
+{
+	struct cand	*c;
+	char		**found, *why = NULL;
+	int		 n, i;
+
+	n = search_ask(s, tmpl, vars, nvars, search_number(s, "temperature"),
+	    (size_t)search_int(s, "per_ask"), &found, &why, cause);
+	if (n < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		c = search_add(s, found[i], op, parent != NULL ? &parent : NULL,
+		    parent != NULL ? 1 : 0, op, why, cause);
+		if (c == NULL) {
+			while (i < n)
+				free(found[i++]);
+			free(found);
+			free(why);
+			return -1;
+		}
+		*out = xreallocarray(*out, *nout + 1, sizeof **out);
+		(*out)[(*nout)++] = c;
+		free(found[i]);
+	}
+	free(found);
+	free(why);
+	return 0;
+}
+
+static int
+ape_init(struct search *s, char **cause)
+{
+	return 0;
+}
+
+static int
+ape_step(struct search *s, char **cause)
+{
+	struct meta_var	 vars[5];
+	struct cand	**pool = NULL, *best;
+	char		*demos, count[32], score[32];
+	size_t		 npool = 0, i, asks;
+	long long	 want;
+	int		 rc = -1;
+
+	if (s->step > search_int(s, "resample"))
+		return 0;
+	vars[0].name = "task";
+	vars[0].value = s->job->description != NULL ? s->job->description :
+	    "(not described)";
+	if (s->step == 0) {
+		/* The seeds compete with the proposals. */
+		for (i = 0; i < s->ncands; i++) {
+			pool = xreallocarray(pool, npool + 1, sizeof *pool);
+			pool[npool++] = s->cands[i];
+		}
+		want = search_int(s, "pool");
+		asks = (size_t)((want + search_int(s, "per_ask") - 1) /
+		    search_int(s, "per_ask"));
+		snprintf(count, sizeof count, "%lld", search_int(s, "per_ask"));
+		for (i = 0; i < asks; i++) {
+			demos = ape_demos(s, (size_t)search_int(s, "demos"));
+			vars[1].name = "demos";
+			vars[1].value = demos;
+			vars[2].name = "count";
+			vars[2].value = count;
+			rc = ape_propose(s, "ape_propose", vars, 3, NULL,
+			    "ape-propose", &pool, &npool, cause);
+			free(demos);
+			if (rc != 0)
+				goto out;
+		}
+	} else {
+		if ((best = search_best(s)) == NULL) {
+			rc = 0;
+			goto out;
+		}
+		pool = xcalloc(1, sizeof *pool);
+		pool[npool++] = best;
+		snprintf(count, sizeof count, "%lld",
+		    search_int(s, "resample_pool"));
+		snprintf(score, sizeof score, "%.3f", best->mean);
+		vars[1].name = "prompt";
+		vars[1].value = best->text;
+		vars[2].name = "count";
+		vars[2].value = count;
+		vars[3].name = "score";
+		vars[3].value = score;
+		if (ape_propose(s, "ape_resample", vars, 4, best,
+		    "ape-resample", &pool, &npool, cause) != 0)
+			goto out;
+	}
+	if (search_evaluate(s, pool, npool, cause) != 0)
+		goto out;
+	rc = s->step < search_int(s, "resample") ? 1 : 0;
+out:
+	free(pool);
+	return rc;
+}
+
+static cJSON *
+ape_save(struct search *s)
+{
+	return cJSON_CreateObject();
+}
+
+static int
+ape_load(struct search *s, const cJSON *state, char **cause)
+{
+	return 0;
+}
+
+const struct strategy_ops strategy_ape_ops = {
+	.name = "ape",
+	.params = ape_params,
+	.init = ape_init,
+	.step = ape_step,
+	.save = ape_save,
+	.load = ape_load,
+};

@@ -1,0 +1,730 @@
+/*
+ * The strategy framework: the table, parameter schemas, and the search
+ * operations every strategy uses (ask the optimizer, add candidates with
+ * lineage, evaluate with racing).
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "dataset.h"
+#include "engine.h"
+#include "fiber.h"
+#include "job.h"
+#include "jsonc.h"
+#include "log.h"
+#include "stats.h"
+#include "store.h"
+#include "strategy.h"
+#include "strbuf.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#ifndef PROMPTD_DATADIR
+#define PROMPTD_DATADIR "/usr/local/share/promptd"
+#endif
+
+extern const struct strategy_ops strategy_ape_ops;
+
+const struct strategy_ops *const strategy_table[] = {
+	&strategy_ape_ops,
+	NULL
+};
+
+/* Parameters every strategy accepts. */
+static const struct strategy_param strategy_common[] = {
+	{ "racing", PARAM_BOOL, "true", 0, 0, NULL,
+	  "race candidates on blocks of dev examples" },
+	{ "block", PARAM_INT, "0", 0, 100000, NULL,
+	  "examples per racing block (0: a fifth of dev, at least 5)" },
+	{ "prompts", PARAM_STRING, "\"\"", 0, 0, NULL,
+	  "a directory of meta-prompt templates overriding the shipped ones" },
+	{ NULL, 0, NULL, 0, 0, NULL, NULL }
+};
+
+const struct strategy_ops *
+strategy_lookup(const char *name)
+{
+	const struct strategy_ops *const *s;
+
+	for (s = strategy_table; *s != NULL; s++)
+		if (strcmp((*s)->name, name) == 0)
+			return *s;
+	return NULL;
+}
+
+static const char *const param_type_names[] = {
+	"an integer", "a number", "true or false", "a string"
+};
+
+/* Checks one parameter (or fills its default). */
+static void
+strategy_param(struct jdoc *doc, const cJSON *obj,
+    const struct strategy_param *p, cJSON *out)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(obj, p->name);
+	cJSON		*d;
+	const char	*near;
+	char		*path = jv_path("strategy", p->name);
+	size_t		 i;
+	int		 ok;
+
+	if (v == NULL) {
+		d = cJSON_Parse(p->dflt);
+		cJSON_AddItemToObject(out, p->name, d);
+		free(path);
+		return;
+	}
+	switch (p->type) {
+	case PARAM_INT:
+		ok = cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble);
+		break;
+	case PARAM_NUMBER:
+		ok = cJSON_IsNumber(v);
+		break;
+	case PARAM_BOOL:
+		ok = cJSON_IsBool(v);
+		break;
+	default:
+		ok = cJSON_IsString(v);
+		break;
+	}
+	if (!ok) {
+		jv_error(doc, v, path, "expected %s", param_type_names[p->type]);
+		free(path);
+		return;
+	}
+	if ((p->type == PARAM_INT || p->type == PARAM_NUMBER) &&
+	    (v->valuedouble < p->min || v->valuedouble > p->max)) {
+		jv_error(doc, v, path, "%g is out of range (expected %g to %g)",
+		    v->valuedouble, p->min, p->max);
+		free(path);
+		return;
+	}
+	if (p->type == PARAM_STRING && p->choices != NULL) {
+		for (i = 0; p->choices[i] != NULL; i++)
+			if (strcmp(p->choices[i], v->valuestring) == 0)
+				break;
+		if (p->choices[i] == NULL) {
+			near = suggest(v->valuestring, p->choices);
+			jv_error(doc, v, path, "unknown value '%s'%s%s%s",
+			    v->valuestring, near != NULL ? " (did you mean '" :
+			    "", near != NULL ? near : "", near != NULL ? "'?)" :
+			    "");
+			free(path);
+			return;
+		}
+	}
+	cJSON_AddItemToObject(out, p->name, cJSON_Duplicate(v, 1));
+	free(path);
+}
+
+int
+strategy_check(struct jdoc *doc, const cJSON *obj, cJSON **outp)
+{
+	const struct strategy_ops	*ops;
+	const struct strategy_param	*p;
+	const char			**keys, *name = NULL, *near;
+	const char			*names[32];
+	size_t				 n = 0, i, nerr = doc->nerrors;
+	cJSON				*out;
+
+	*outp = NULL;
+	if (jv_string(doc, obj, "strategy", "name", 1, &name) != 1)
+		return -1;
+	if ((ops = strategy_lookup(name)) == NULL) {
+		for (i = 0; strategy_table[i] != NULL && i + 1 < nitems(names);
+		    i++)
+			names[i] = strategy_table[i]->name;
+		names[i] = NULL;
+		near = suggest(name, names);
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(obj, "name"),
+		    "strategy.name", "unknown strategy '%s'%s%s%s", name,
+		    near != NULL ? " (did you mean '" : "", near != NULL ?
+		    near : "", near != NULL ? "'?)" : "");
+		return -1;
+	}
+	for (p = ops->params; p != NULL && p->name != NULL; p++)
+		n++;
+	keys = xcalloc(n + nitems(strategy_common) + 2, sizeof *keys);
+	n = 0;
+	keys[n++] = "name";
+	for (p = ops->params; p != NULL && p->name != NULL; p++)
+		keys[n++] = p->name;
+	for (p = strategy_common; p->name != NULL; p++)
+		keys[n++] = p->name;
+	jv_keys(doc, obj, "strategy", keys);
+	free(keys);
+	out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "name", name);
+	for (p = ops->params; p != NULL && p->name != NULL; p++)
+		strategy_param(doc, obj, p, out);
+	for (p = strategy_common; p->name != NULL; p++)
+		strategy_param(doc, obj, p, out);
+	if (doc->nerrors != nerr) {
+		cJSON_Delete(out);
+		return -1;
+	}
+	*outp = out;
+	return 0;
+}
+
+void
+strategy_foreach_param(void (*fn)(const char *, const char *, void *),
+    void *arg)
+{
+	const struct strategy_ops *const	*s;
+	const struct strategy_param		*p;
+
+	for (p = strategy_common; p->name != NULL; p++)
+		fn(NULL, p->name, arg);
+	for (s = strategy_table; *s != NULL; s++)
+		for (p = (*s)->params; p != NULL && p->name != NULL; p++)
+			fn((*s)->name, p->name, arg);
+}
+
+static const cJSON *
+search_param(const struct search *s, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(s->params, name);
+
+	if (v == NULL)
+		fatalx("strategy '%s' has no parameter '%s'", s->ops->name,
+		    name);
+	return v;
+}
+
+long long
+search_int(const struct search *s, const char *name)
+{
+	return (long long)search_param(s, name)->valuedouble;
+}
+
+double
+search_number(const struct search *s, const char *name)
+{
+	return search_param(s, name)->valuedouble;
+}
+
+int
+search_bool(const struct search *s, const char *name)
+{
+	return cJSON_IsTrue(search_param(s, name));
+}
+
+const char *
+search_string(const struct search *s, const char *name)
+{
+	return search_param(s, name)->valuestring;
+}
+
+/* Trims and collapses white space; the normal form of a prompt. */
+static char *
+search_normalize(const char *text)
+{
+	struct strbuf	sb;
+	int		space = 0;
+
+	strbuf_init(&sb);
+	for (; *text != '\0'; text++) {
+		if (isspace((unsigned char)*text)) {
+			space = sb.len > 0;
+			continue;
+		}
+		if (space)
+			strbuf_addc(&sb, ' ');
+		space = 0;
+		strbuf_addc(&sb, *text);
+	}
+	return strbuf_detach(&sb);
+}
+
+struct cand *
+search_add(struct search *s, const char *text, const char *origin,
+    struct cand *const *parents, size_t nparents, const char *op,
+    const char *note, char **cause)
+{
+	struct cand	*c = NULL;
+	char		*norm, hash[65];
+	size_t		 i;
+	int64_t		 id;
+
+	norm = search_normalize(text);
+	if (*norm == '\0') {
+		free(norm);
+		cause_set(cause, "empty prompt");
+		return NULL;
+	}
+	sha256_hex(norm, strlen(norm), hash);
+	for (i = 0; i < s->ncands; i++) {
+		if (strcmp(s->cands[i]->hash, hash) == 0) {
+			c = s->cands[i];
+			break;
+		}
+	}
+	if (c == NULL) {
+		if ((id = store_candidate_put(s->store, s->job_id, norm, origin,
+		    cause)) < 0) {
+			free(norm);
+			return NULL;
+		}
+		c = xcalloc(1, sizeof *c);
+		c->id = id;
+		c->text = norm;
+		norm = NULL;
+		memcpy(c->hash, hash, sizeof hash);
+		c->scores = xcalloc(s->ndev, sizeof *c->scores);
+		c->outputs = xcalloc(s->ndev, sizeof *c->outputs);
+		for (i = 0; i < s->ndev; i++)
+			c->scores[i] = NAN;
+		c->generation = s->step;
+		s->cands = xreallocarray(s->cands, s->ncands + 1,
+		    sizeof *s->cands);
+		s->cands[s->ncands++] = c;
+	}
+	free(norm);
+	for (i = 0; i < nparents; i++) {
+		if (parents[i] == c)
+			continue;
+		if (store_lineage_add(s->store, c->id, parents[i]->id, op, note,
+		    cause) != 0)
+			return NULL;
+	}
+	return c;
+}
+
+static void
+cand_free(struct cand *c, size_t ndev)
+{
+	size_t	i;
+
+	for (i = 0; i < ndev; i++)
+		free(c->outputs[i]);
+	free(c->outputs);
+	free(c->scores);
+	free(c->text);
+	free(c);
+}
+
+void
+search_release(struct search *s)
+{
+	size_t	i;
+
+	if (s->ops != NULL && s->ops->free != NULL)
+		s->ops->free(s);
+	for (i = 0; i < s->ncands; i++)
+		cand_free(s->cands[i], s->ndev);
+	free(s->cands);
+	free(s->dev);
+	free(s->train);
+	free(s->prompts_dir);
+	cJSON_Delete(s->params);
+	memset(s, 0, sizeof *s);
+}
+
+int
+search_wait(struct search *s, char **cause)
+{
+	const char	*why;
+
+	if (fiber_self() != NULL) {
+		while (engine_busy(s->engine) && !engine_failed(s->engine,
+		    NULL))
+			fiber_yield();
+	} else
+		engine_run(s->engine, NULL);
+	if (engine_failed(s->engine, &why))
+		return cause_set(cause, "%s", why != NULL ? why :
+		    "engine stopped");
+	return 0;
+}
+
+/* Recomputes a candidate's mean and interval over examples [0, upto). */
+static void
+cand_summary(struct cand *c, size_t upto)
+{
+	struct summary	 sum;
+	double		*x;
+	size_t		 i, n = 0;
+
+	x = xcalloc(upto + 1, sizeof *x);
+	for (i = 0; i < upto; i++)
+		if (!isnan(c->scores[i]))
+			x[n++] = c->scores[i];
+	stats_summary(x, n, 0.95, &sum);
+	free(x);
+	c->mean = sum.mean;
+	c->lo = sum.lo;
+	c->hi = sum.hi;
+}
+
+/* Scores candidates on dev examples [from, to) that they lack. */
+static int
+search_score(struct search *s, struct cand *const *cands, size_t n,
+    size_t from, size_t to, char **cause)
+{
+	struct eval_item	*items;
+	struct eval_batch	*batch;
+	size_t			*pos, nitems = 0, i, j, k;
+	int			 rc;
+
+	items = xcalloc(n * (to - from) + 1, sizeof *items);
+	pos = xcalloc(n * (to - from) + 1, sizeof *pos);
+	for (i = 0; i < n; i++) {
+		for (j = from; j < to; j++) {
+			if (!isnan(cands[i]->scores[j]))
+				continue;
+			items[nitems].prompt = cands[i]->text;
+			items[nitems].candidate = cands[i]->id;
+			items[nitems].example = s->dev[j];
+			pos[nitems++] = i * s->ndev + j;
+		}
+	}
+	batch = engine_eval_start(s->engine, s->job, items, nitems);
+	rc = search_wait(s, cause);
+	engine_eval_end(batch);
+	for (k = 0; k < nitems; k++) {
+		if (!items[k].done)
+			continue;
+		i = pos[k] / s->ndev;
+		j = pos[k] % s->ndev;
+		cands[i]->scores[j] = items[k].score;
+		free(cands[i]->outputs[j]);
+		cands[i]->outputs[j] = items[k].output;
+		items[k].output = NULL;
+	}
+	for (i = 0; i < n; i++) {
+		cands[i]->nscored = 0;
+		for (j = 0; j < s->ndev; j++)
+			if (!isnan(cands[i]->scores[j]))
+				cands[i]->nscored++;
+	}
+	eval_items_release(items, nitems);
+	free(items);
+	free(pos);
+	return rc;
+}
+
+int
+search_evaluate(struct search *s, struct cand *const *cands, size_t n,
+    char **cause)
+{
+	struct cand	**alive, *leader;
+	size_t		  nalive = 0, i, upto, block;
+
+	if (n == 0)
+		return 0;
+	block = s->block;
+	if (!s->racing || block >= s->ndev) {
+		if (search_score(s, cands, n, 0, s->ndev, cause) != 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			cand_summary(cands[i], s->ndev);
+		return 0;
+	}
+	alive = xcalloc(n, sizeof *alive);
+	for (i = 0; i < n; i++)
+		if (!cands[i]->raced_out)
+			alive[nalive++] = cands[i];
+	for (upto = 0; upto < s->ndev && nalive > 0; ) {
+		upto = upto + block > s->ndev ? s->ndev : upto + block;
+		if (search_score(s, alive, nalive, 0, upto, cause) != 0) {
+			free(alive);
+			return -1;
+		}
+		if (upto == s->ndev)
+			break;
+		/* The leader among every candidate scored this far. */
+		leader = NULL;
+		for (i = 0; i < s->ncands; i++) {
+			if (s->cands[i]->raced_out ||
+			    s->cands[i]->nscored < upto)
+				continue;
+			cand_summary(s->cands[i], upto);
+			if (leader == NULL || s->cands[i]->mean > leader->mean)
+				leader = s->cands[i];
+		}
+		/* Drop those whose upper bound is below its lower bound. */
+		for (i = 0; leader != NULL && i < nalive; ) {
+			cand_summary(alive[i], upto);
+			if (alive[i] != leader && alive[i]->hi < leader->lo) {
+				alive[i]->raced_out = 1;
+				log_debug("race: candidate %lld out after %zu "
+				    "examples (%.3f < %.3f)",
+				    (long long)alive[i]->id, upto, alive[i]->hi,
+				    leader->lo);
+				alive[i] = alive[--nalive];
+			} else
+				i++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		cand_summary(cands[i], cands[i]->raced_out ? cands[i]->nscored :
+		    s->ndev);
+	free(alive);
+	return 0;
+}
+
+struct cand *
+search_best(const struct search *s)
+{
+	struct cand	*best = NULL;
+	size_t		 i;
+
+	for (i = 0; i < s->ncands; i++) {
+		if (s->cands[i]->raced_out || s->cands[i]->nscored < s->ndev)
+			continue;
+		if (best == NULL || s->cands[i]->mean > best->mean)
+			best = s->cands[i];
+	}
+	return best;
+}
+
+/* A copy of n bytes of s without the white space around it. */
+static char *
+search_trim(const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return xstrndup(s, n);
+}
+
+size_t
+search_tags(const char *text, const char *tag, char ***out)
+{
+	const char	*p = text, *open, *gt, *close;
+	char		*end, *body;
+	size_t		 n = 0, len = strlen(tag);
+
+	*out = NULL;
+	end = xasprintf("</%s>", tag);
+	for (;;) {
+		/* <tag> or <tag attributes...> */
+		open = p;
+		while ((open = strchr(open, '<')) != NULL) {
+			if (strncmp(open + 1, tag, len) == 0 &&
+			    (open[1 + len] == '>' || open[1 + len] == ' '))
+				break;
+			open++;
+		}
+		if (open == NULL || (gt = strchr(open, '>')) == NULL)
+			break;
+		if ((close = strstr(gt + 1, end)) == NULL)
+			break;
+		body = search_trim(gt + 1,
+		    (size_t)(close - gt - 1));
+		if (*body != '\0') {
+			*out = xreallocarray(*out, n + 1, sizeof **out);
+			(*out)[n++] = body;
+		} else
+			free(body);
+		p = close + strlen(end);
+	}
+	free(end);
+	return n;
+}
+
+/* Finds and reads a meta-prompt template. */
+static char *
+search_template(struct search *s, const char *name, char **cause)
+{
+	const char	*dirs[4], *env;
+	char		*path, *text;
+	size_t		 i, n = 0;
+
+	if (s->prompts_dir != NULL && *s->prompts_dir != '\0')
+		dirs[n++] = s->prompts_dir;
+	if ((env = getenv("PROMPTD_PROMPTS")) != NULL && *env != '\0')
+		dirs[n++] = env;
+	dirs[n++] = PROMPTD_DATADIR "/prompts";
+#ifdef PROMPTD_SRCDIR
+	dirs[n++] = PROMPTD_SRCDIR "/strategies/prompts";
+#endif
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%s/%s.txt", dirs[i], name);
+		if (access(path, R_OK) == 0) {
+			if (file_read(path, 1 << 20, &text, NULL, cause) != 0)
+				text = NULL;
+			free(path);
+			return text;
+		}
+		free(path);
+	}
+	cause_set(cause, "no meta-prompt '%s.txt' in %s%s", name, dirs[0],
+	    n > 1 ? " or the shipped templates" : "");
+	return NULL;
+}
+
+/* Replaces each {{name}} of text by its value; unknown names stay. */
+static char *
+search_render(const char *text, const struct meta_var *vars, size_t n)
+{
+	struct strbuf	 sb;
+	const char	*p = text, *open, *close;
+	size_t		 i, len;
+
+	strbuf_init(&sb);
+	while ((open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		strbuf_add(&sb, p, (size_t)(open - p));
+		len = (size_t)(close - open - 2);
+		for (i = 0; i < n; i++)
+			if (strlen(vars[i].name) == len &&
+			    strncmp(vars[i].name, open + 2, len) == 0)
+				break;
+		if (i < n)
+			strbuf_adds(&sb, vars[i].value != NULL ?
+			    vars[i].value : "");
+		else
+			strbuf_add(&sb, open, (size_t)(close + 2 - open));
+		p = close + 2;
+	}
+	strbuf_adds(&sb, p);
+	return strbuf_detach(&sb);
+}
+
+struct ask_state {
+	char	*text;
+	char	*error;
+	int	 done;
+};
+
+static int
+search_ask_done(void *arg, const struct engine_result *res, char **cause)
+{
+	struct ask_state	*a = arg;
+
+	a->done = 1;
+	if (res->ok && res->resp->text != NULL)
+		a->text = xstrdup(res->resp->text);
+	else
+		a->error = xstrdup(res->error != NULL ? res->error :
+		    "no reply");
+	return 0;
+}
+
+int
+search_ask(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, double temperature, size_t max, char ***prompts,
+    char **rationale, char **cause)
+{
+	struct backend		*b = s->job->roles[ROLE_OPTIMIZER];
+	struct model_req	 req;
+	struct ask_state	 a;
+	struct strbuf		 sb;
+	char			*tmpl, *meta, **found = NULL, *p, *q;
+	size_t			 n = 0, i, j, k;
+	int			 attempt;
+
+	*prompts = NULL;
+	if (rationale != NULL)
+		*rationale = NULL;
+	if (b == NULL)
+		return cause_set(cause, "strategy '%s' needs an optimizer "
+		    "(roles.optimizer)", s->ops->name);
+	if ((tmpl = search_template(s, name, cause)) == NULL)
+		return -1;
+	meta = search_render(tmpl, vars, nvars);
+	free(tmpl);
+	for (attempt = 0; attempt < 3 && n == 0; attempt++) {
+		memset(&a, 0, sizeof a);
+		model_req_init(&req, REQ_CHAT, job_role_name(ROLE_OPTIMIZER));
+		model_req_add(&req, MSG_USER, meta);
+		req.temperature = temperature;
+		/* Deterministic per (step, ask): a replay asks the same. */
+		req.sample = (unsigned)(s->step * 100000 + s->asks * 4 +
+		    (unsigned)attempt);
+		engine_submit(s->engine, b, &req, search_ask_done, &a);
+		if (search_wait(s, cause) != 0) {
+			free(a.text);
+			free(a.error);
+			free(meta);
+			return -1;
+		}
+		if (a.text == NULL) {
+			log_warnx("job '%s': optimizer: %s", s->job->name,
+			    a.error);
+			free(a.error);
+			break;
+		}
+		n = search_tags(a.text, "prompt", &found);
+		if (n == 0) {
+			s->failed_asks++;
+			log_info("job '%s': optimizer reply had no <prompt> "
+			    "tags (attempt %d)", s->job->name, attempt + 1);
+			free(a.text);
+			continue;
+		}
+		if (rationale != NULL) {
+			/* The reply without its tagged parts. */
+			strbuf_init(&sb);
+			p = a.text;
+			while ((q = strstr(p, "<prompt")) != NULL) {
+				strbuf_add(&sb, p, (size_t)(q - p));
+				if ((p = strstr(q, "</prompt>")) == NULL)
+					break;
+				p += strlen("</prompt>");
+			}
+			if (p != NULL)
+				strbuf_adds(&sb, p);
+			*rationale = search_trim(sb.buf != NULL ? sb.buf : "",
+			    sb.len);
+			strbuf_release(&sb);
+		}
+		free(a.text);
+	}
+	s->asks++;
+	free(meta);
+	/* Deduplicate and keep at most max. */
+	for (i = 0, k = 0; i < n; i++) {
+		for (j = 0; j < k; j++)
+			if (strcmp(found[j], found[i]) == 0)
+				break;
+		if (j < k || k >= max)
+			free(found[i]);
+		else
+			found[k++] = found[i];
+	}
+	*prompts = found;
+	return (int)k;
+}
+
+char *
+search_errors(struct search *s, const struct cand *c, size_t max)
+{
+	const struct dataset	*ds = s->job->task.dataset;
+	struct strbuf		 sb;
+	const cJSON		*expected;
+	char			*input, *exp;
+	size_t			 i, n = 0;
+
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "<errors>\n");
+	for (i = 0; i < s->ndev && n < max; i++) {
+		if (isnan(c->scores[i]) || c->scores[i] >= 1.0)
+			continue;
+		input = template_render(s->job->task.tmpl, &ds->ex[s->dev[i]],
+		    NULL);
+		expected = s->job->task.target != NULL ? example_field(
+		    &ds->ex[s->dev[i]], s->job->task.target) : NULL;
+		exp = json_text(expected);
+		strbuf_addf(&sb, "<example>\n<input>%s</input>\n<output>%s"
+		    "</output>\n<expected>%s</expected>\n</example>\n", input,
+		    c->outputs[i] != NULL ? c->outputs[i] : "", exp);
+		free(input);
+		free(exp);
+		n++;
+	}
+	strbuf_adds(&sb, "</errors>");
+	return strbuf_detach(&sb);
+}

@@ -1,0 +1,187 @@
+/*
+ * Search strategies.  A strategy is one file in strategies/ implementing
+ * a const struct strategy_ops, listed once in strategy_table[]
+ * (strategy.c).  It is written as sequential code against a struct
+ * search, which gives it the job, a random stream, the candidates found
+ * so far and the operations every strategy needs:
+ *
+ *	search_ask()		ask the optimizer role, with a meta-prompt
+ *				from strategies/prompts/, for new prompts
+ *	search_add()		add a candidate with its parents and the
+ *				operator and note that made it (lineage)
+ *	search_evaluate()	score candidates on the dev split, racing
+ *				them on blocks of examples
+ *
+ * Those that need model answers submit requests and wait: inside the
+ * daemon the wait yields the strategy's fiber to the event loop; in a
+ * command-line run it turns the loop itself.
+ *
+ * After each step the run is checkpointed (the strategy's save() plus the
+ * step number).  Each step's random stream is seeded from (job seed,
+ * step), so a step interrupted by a crash is replayed with the same
+ * requests and the call cache answers those already paid for.
+ */
+#ifndef STRATEGY_H
+#define STRATEGY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "util.h"
+
+struct engine;
+struct job;
+struct jdoc;
+struct search;
+struct store;
+
+/* A parameter in a strategy's schema. */
+enum param_type {
+	PARAM_INT,
+	PARAM_NUMBER,
+	PARAM_BOOL,
+	PARAM_STRING,		/* one of choices when choices != NULL */
+};
+
+struct strategy_param {
+	const char		 *name;
+	enum param_type		  type;
+	const char		 *dflt;		/* as JSON text */
+	double			  min;
+	double			  max;
+	const char *const	 *choices;
+	const char		 *help;
+};
+
+struct strategy_ops {
+	const char			*name;
+	const struct strategy_param	*params;	/* ends with name NULL */
+	/* Sets up the state from the parameters and the seed prompts. */
+	int	(*init)(struct search *, char **cause);
+	/*
+	 * One step: propose, evaluate, select.  Returns 1 to go on, 0 when
+	 * the search is finished, -1 with *cause on failure.
+	 */
+	int	(*step)(struct search *, char **cause);
+	/* The state as JSON for the checkpoint, and back. */
+	cJSON	*(*save)(struct search *);
+	int	(*load)(struct search *, const cJSON *, char **cause);
+	void	(*free)(struct search *);
+};
+
+extern const struct strategy_ops *const strategy_table[];
+const struct strategy_ops	*strategy_lookup(const char *);
+
+/*
+ * Checks a job's "strategy" object (name and parameters) against the
+ * schemas, recording problems in doc with their positions.  On success
+ * *out is the complete parameter object with defaults filled in.
+ */
+int		 strategy_check(struct jdoc *, const cJSON *obj, cJSON **out);
+
+/* A candidate prompt known to a search. */
+struct cand {
+	int64_t		 id;		/* candidates row */
+	char		*text;
+	char		 hash[65];	/* of the normalized text */
+	double		*scores;	/* per dev example, NAN until scored */
+	char		**outputs;	/* per dev example, NULL until scored */
+	size_t		 nscored;
+	double		 mean;		/* over the scored examples */
+	double		 lo;		/* 95% interval */
+	double		 hi;
+	int		 raced_out;	/* stopped by racing */
+	int		 generation;
+};
+
+struct search {
+	const struct strategy_ops *ops;
+	const struct job	*job;
+	struct store		*store;
+	struct engine		*engine;
+	int64_t			 job_id;
+	int64_t			 run_id;
+	cJSON			*params;	/* with defaults */
+	int			 step;		/* steps completed */
+	struct rng		 rng;		/* this step's stream */
+	void			*state;		/* the strategy's */
+	struct cand		**cands;
+	size_t			 ncands;
+	size_t			*dev;		/* dataset indices of dev */
+	size_t			 ndev;
+	size_t			*train;
+	size_t			 ntrain;
+	int			 racing;	/* race evaluations */
+	size_t			 block;		/* examples per racing block */
+	unsigned		 asks;		/* optimizer requests so far */
+	unsigned		 failed_asks;	/* replies without tags */
+	char			*prompts_dir;	/* meta-prompt templates */
+};
+
+/* Calls fn for every parameter: strategy NULL for the common ones. */
+void		 strategy_foreach_param(void (*fn)(const char *strategy,
+		    const char *name, void *arg), void *arg);
+
+/* Frees everything a search holds (the strategy's state included). */
+void		 search_release(struct search *);
+
+/* Parameters (validated already, so these cannot fail). */
+long long	 search_int(const struct search *, const char *name);
+double		 search_number(const struct search *, const char *name);
+int		 search_bool(const struct search *, const char *name);
+const char	*search_string(const struct search *, const char *name);
+
+/*
+ * Adds a candidate (or finds it: the same normalized text is the same
+ * candidate and is never evaluated twice), recording one lineage edge
+ * per parent with the operator and note.  Returns NULL on a store error.
+ */
+struct cand	*search_add(struct search *, const char *text,
+		    const char *origin, struct cand *const *parents,
+		    size_t nparents, const char *op, const char *note,
+		    char **cause);
+
+/*
+ * Scores candidates on the dev split.  With racing, examples are taken in
+ * blocks, and a candidate whose upper bound falls below the leader's
+ * lower bound stops being evaluated (raced_out); the others are scored on
+ * every dev example.  Scores already known are reused.
+ */
+int		 search_evaluate(struct search *, struct cand *const *, size_t,
+		    char **cause);
+
+/* The best candidate evaluated on the whole dev split (not raced out). */
+struct cand	*search_best(const struct search *);
+
+/* A variable of a meta-prompt: {{name}} is replaced by value. */
+struct meta_var {
+	const char	*name;
+	const char	*value;
+};
+
+/*
+ * Renders the meta-prompt template name (strategies/prompts/NAME.txt, or
+ * the job's override) with vars, sends it to the optimizer role at the
+ * given temperature and returns the prompts found in <prompt> tags (up
+ * to max, deduplicated, each the caller's to free with the array), and
+ * the reply's text outside the tags as *rationale (may be NULL).  A reply
+ * without tags is asked again, at most three times, with a new sample
+ * index; then it is counted as a failed proposal and 0 prompts are
+ * returned.  Returns the number of prompts, or -1 on a store error.
+ */
+int		 search_ask(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, double temperature,
+		    size_t max, char ***prompts, char **rationale,
+		    char **cause);
+/* The contents of every <tag>...</tag> in text. */
+size_t		 search_tags(const char *text, const char *tag, char ***out);
+
+/* Waits until the search's engine has answered everything submitted. */
+int		 search_wait(struct search *, char **cause);
+
+/* Text of the worst-scored dev examples of a candidate, as <errors>. */
+char		*search_errors(struct search *, const struct cand *, size_t max);
+
+#endif
