@@ -140,7 +140,7 @@ out:
 
 int
 jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
-    char **cause)
+    const char *kind, char **cause)
 {
 	struct search	*s = &jr->search;
 	char		*spec = NULL, *state = NULL;
@@ -150,6 +150,7 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 
 	memset(jr, 0, sizeof *jr);
 	jr->job = job;
+	jr->kind = kind;
 	jr->store = engine_loop_store(loop);
 	jr->test_score = NAN;
 	if (job->strategy == NULL)
@@ -161,14 +162,14 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	if ((jr->dataset_id = store_dataset_snapshot(jr->store, jr->job_id,
 	    job->task.dataset, &jr->dataset_changed, cause)) < 0)
 		goto fail;
-	if ((open = store_run_open(jr->store, jr->job_id, "optimize", &step,
+	if ((open = store_run_open(jr->store, jr->job_id, kind, &step,
 	    &state, cause)) < 0)
 		goto fail;
 	if (open > 0) {
 		jr->run_id = open;
 		jr->resumed = 1;
 	} else if ((jr->run_id = store_run_new(jr->store, jr->job_id,
-	    "optimize", jr->dataset_id, cause)) < 0)
+	    kind, jr->dataset_id, cause)) < 0)
 		goto fail;
 	if (store_job_set_state(jr->store, jr->job_id, "running", NULL,
 	    cause) != 0)

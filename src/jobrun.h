@@ -27,6 +27,7 @@ struct jobrun {
 	int64_t			 job_id;
 	int64_t			 run_id;
 	int64_t			 dataset_id;
+	const char		*kind;		/* optimize or refresh */
 	int			 resumed;	/* from a checkpoint */
 	int			 dataset_changed;
 	const char		*status;	/* how it ended */
@@ -36,8 +37,14 @@ struct jobrun {
 	int			 promoted;
 };
 
+/*
+ * kind is "optimize" (search from the seeds, or resume the job's
+ * unfinished optimize run) or "refresh" (re-check the champion on today's
+ * data and model, search on from the best candidates within the job's
+ * refresh_budget, promote only on a significant win).
+ */
 int	jobrun_start(struct jobrun *, struct job *, struct engine_loop *,
-	    char **cause);
+	    const char *kind, char **cause);
 /* 1: more steps to run; 0: the search is finished (or out of budget). */
 int	jobrun_step(struct jobrun *, char **cause);
 int	jobrun_finish(struct jobrun *, char **cause);

@@ -49,7 +49,7 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 	if ((store = store_open(db, &cause)) == NULL)
 		goto fail;
 	loop = engine_loop_new(store);
-	if (jobrun_start(&jr, job, loop, &cause) != 0)
+	if (jobrun_start(&jr, job, loop, "optimize", &cause) != 0)
 		goto fail;
 	started = 1;
 	while ((rc = jobrun_step(&jr, &cause)) == 1)
