@@ -243,16 +243,6 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 	cJSON_Delete(o);
 }
 
-static char *
-eval_db_path(struct cmd_ctx *ctx, const struct conf *conf, char **cause)
-{
-	if (ctx->db_path != NULL)
-		return xstrdup(ctx->db_path);
-	if (conf->database != NULL)
-		return xstrdup(conf->database);
-	return store_default_path(cause);
-}
-
 static int
 cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -329,7 +319,7 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 		goto out;
 	}
 	spec = cJSON_PrintUnformatted(job->spec);
-	if ((db = eval_db_path(ctx, conf, &cause)) == NULL ||
+	if ((db = conf_database_path(conf, ctx->db_path, &cause)) == NULL ||
 	    (store = store_open(db, &cause)) == NULL ||
 	    (job_id = store_job_put(store, job->name, spec, &cause)) < 0)
 		goto fail;

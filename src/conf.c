@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "jsonc.h"
+#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -174,6 +175,33 @@ conf_load(const char *path, char **cause)
 	}
 	jsonc_free(doc);
 	return conf;
+}
+
+char *
+conf_database_path(const struct conf *conf, const char *override,
+    char **cause)
+{
+	if (override != NULL)
+		return xstrdup(override);
+	if (conf != NULL && conf->database != NULL)
+		return xstrdup(conf->database);
+	return store_default_path(cause);
+}
+
+char *
+conf_socket_path(const struct conf *conf, const char *override)
+{
+	const char	*e;
+
+	if (override != NULL)
+		return xstrdup(override);
+	if (conf != NULL && conf->socket != NULL)
+		return xstrdup(conf->socket);
+	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e != '\0')
+		return xasprintf("%s/promptd.sock", e);
+	if (getuid() == 0)
+		return xstrdup("/run/promptd.sock");
+	return xasprintf("/tmp/promptd-%ld.sock", (long)getuid());
 }
 
 void

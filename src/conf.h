@@ -45,6 +45,18 @@ void		 conf_parse_backends(struct jdoc *, const void *obj,
 		    const char *path, struct backend ***out, size_t *n);
 /* Finds a backend by name in an array. */
 struct backend	*conf_find_backend(struct backend **, size_t, const char *);
+/*
+ * Where the database and the control socket are: the override (-d, -S)
+ * if given, else the configuration's, else the default: the database
+ * under $XDG_STATE_HOME (see store_default_path()), the socket at
+ * $XDG_RUNTIME_DIR/promptd.sock, /run/promptd.sock for root, else
+ * /tmp/promptd-UID.sock.  Both return allocated strings (NULL and *cause
+ * on failure).
+ */
+char		*conf_database_path(const struct conf *, const char *override,
+		    char **cause);
+char		*conf_socket_path(const struct conf *, const char *override);
+
 /* Applies the price table to backends that have no price of their own. */
 void		 conf_apply_prices(const struct conf *, struct backend **,
 		    size_t);

@@ -40,11 +40,7 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 		goto fail;
 	if ((job = job_load(file, conf, &cause)) == NULL)
 		goto fail;
-	if (db_path != NULL)
-		db = xstrdup(db_path);
-	else if (conf->database != NULL)
-		db = xstrdup(conf->database);
-	else if ((db = store_default_path(&cause)) == NULL)
+	if ((db = conf_database_path(conf, db_path, &cause)) == NULL)
 		goto fail;
 	if ((store = store_open(db, &cause)) == NULL)
 		goto fail;
