@@ -198,6 +198,8 @@ enum stmt {
 	STMT_RUN_OPEN,
 	STMT_CHAMPION_LATEST,
 	STMT_CHAMPION_ADD,
+	STMT_CANDIDATE_TOP,
+	STMT_CANDIDATE_GET,
 	STMT_COUNT
 };
 
@@ -277,6 +279,13 @@ static const struct {
 	[STMT_CHAMPION_LATEST] = { "find champion",
 	    "SELECT version, candidate_id, score, lo, hi FROM champions"
 	    " WHERE job_id = ?1 ORDER BY version DESC LIMIT 1" },
+	[STMT_CANDIDATE_TOP] = { "find top candidates",
+	    "SELECT c.id, c.text FROM candidates c JOIN evaluations e"
+	    " ON e.candidate_id = c.id WHERE c.job_id = ?1"
+	    " GROUP BY c.id HAVING count(*) >= ?3"
+	    " ORDER BY avg(e.score) DESC, c.id LIMIT ?2" },
+	[STMT_CANDIDATE_GET] = { "read candidate",
+	    "SELECT text FROM candidates WHERE id = ?1" },
 	[STMT_CHAMPION_ADD] = { "add champion",
 	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
 	    " hi, reason, created)"
@@ -1060,4 +1069,55 @@ store_champion_add(struct store *s, int64_t job, int64_t candidate,
 {
 	return stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtd", job,
 	    candidate, score, lo, hi, reason, time_now());
+}
+
+int
+store_candidates_top(struct store *s, int64_t job, int k, int min_evals,
+    int64_t **ids, char ***texts, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*ids = NULL;
+	*texts = NULL;
+	*n = 0;
+	rc = stmt_step(s, STMT_CANDIDATE_TOP, cause, "inn", job, k,
+	    min_evals);
+	st = s->stmt[STMT_CANDIDATE_TOP];
+	while (rc == 1) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		*texts = xreallocarray(*texts, *n + 1, sizeof **texts);
+		(*ids)[*n] = sqlite3_column_int64(st, 0);
+		(*texts)[(*n)++] = xstrdup((const char *)
+		    sqlite3_column_text(st, 1));
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			rc = 1;
+		else {
+			if (rc != SQLITE_DONE)
+				store_fail(s, stmt_table[STMT_CANDIDATE_TOP].what,
+				    cause);
+			stmt_reset(st);
+			rc = rc == SQLITE_DONE ? 0 : -1;
+		}
+	}
+	return rc;
+}
+
+char *
+store_candidate_text(struct store *s, int64_t id, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		*text;
+	int		 rc;
+
+	if ((rc = stmt_step(s, STMT_CANDIDATE_GET, cause, "i", id)) <= 0) {
+		if (rc == 0)
+			cause_set(cause, "no candidate %lld", (long long)id);
+		return NULL;
+	}
+	st = s->stmt[STMT_CANDIDATE_GET];
+	text = xstrdup((const char *)sqlite3_column_text(st, 0));
+	stmt_reset(st);
+	return text;
 }

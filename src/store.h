@@ -101,6 +101,17 @@ int		 store_champion_add(struct store *, int64_t job,
 		    const char *reason, char **cause);
 
 /*
+ * The job's k best candidates by their mean score over all their
+ * evaluations (at least min_evals of them), best first.  The arrays are
+ * the caller's to free (each text too).
+ */
+int		 store_candidates_top(struct store *, int64_t job, int k,
+		    int min_evals, int64_t **ids, char ***texts, size_t *n,
+		    char **cause);
+/* A candidate's text (allocated), or NULL with *cause. */
+char		*store_candidate_text(struct store *, int64_t id, char **cause);
+
+/*
  * Stores the dataset's examples for a job, once per distinct content
  * hash (and split assignment), and fills each example's id.  A snapshot
  * seen before is reused with its example ids.  *changed (if not NULL) is
