@@ -486,19 +486,6 @@ search_best(const struct search *s)
 	return best;
 }
 
-/* A copy of n bytes of s without the white space around it. */
-static char *
-search_trim(const char *s, size_t n)
-{
-	while (n > 0 && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
-}
-
 size_t
 search_tags(const char *text, const char *tag, char ***out)
 {
@@ -521,7 +508,7 @@ search_tags(const char *text, const char *tag, char ***out)
 			break;
 		if ((close = strstr(gt + 1, end)) == NULL)
 			break;
-		body = search_trim(gt + 1,
+		body = trim_dup(gt + 1,
 		    (size_t)(close - gt - 1));
 		if (*body != '\0') {
 			*out = xreallocarray(*out, n + 1, sizeof **out);
@@ -677,7 +664,7 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 			}
 			if (p != NULL)
 				strbuf_adds(&sb, p);
-			*rationale = search_trim(sb.buf != NULL ? sb.buf : "",
+			*rationale = trim_dup(sb.buf != NULL ? sb.buf : "",
 			    sb.len);
 			strbuf_release(&sb);
 		}

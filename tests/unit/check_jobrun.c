@@ -36,11 +36,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char	*cmd = xasprintf("rm -rf '%s'", tmp);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmp);
-	free(cmd);
+	check_rmtree(tmp);
 	free(dbpath);
 	free(tmp);
 }
@@ -115,18 +111,7 @@ run(struct job *job, const char *kind, int max_steps, struct jobrun *out)
 static long long
 count(const char *sql)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	long long	 n = -1;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return check_count(dbpath, sql);
 }
 
 START_TEST(test_optimize_and_export)
