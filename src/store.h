@@ -14,6 +14,7 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct dataset;
@@ -164,5 +165,114 @@ int64_t		 store_evaluation_add(struct store *, int64_t run,
 
 int		 store_event(struct store *, int64_t job, int64_t run,
 		    const char *level, const char *message, char **cause);
+
+/*
+ * Reads for the read-only queries (query.c).  Functions that return one
+ * row give 1 when it was found, 0 when there is none and -1 on error;
+ * functions that return many fill an array (the caller's, freed with the
+ * matching _free function, NULL when empty).  Strings in rows are owned
+ * by the rows.  Times are seconds since the epoch; a NULL REAL reads as
+ * NAN.
+ */
+struct job_row {
+	int64_t		 id;
+	char		*name;
+	char		*spec;		/* the job file as JSON */
+	char		*state;
+	char		*reason;	/* NULL for none */
+	double		 created;
+	double		 updated;
+};
+/* Every job, by name. */
+int		 store_job_list(struct store *, struct job_row **, size_t *,
+		    char **cause);
+int		 store_job_get(struct store *, const char *name,
+		    struct job_row *, char **cause);
+void		 store_job_row_release(struct job_row *);
+void		 store_job_rows_free(struct job_row *, size_t);
+
+struct run_row {
+	int64_t			id;
+	char			kind[16];
+	char			status[16];
+	int			step;
+	double			started;
+	double			ended;		/* NAN while it runs */
+	struct run_totals	totals;
+};
+/*
+ * The number of runs of a job (of every kind) with the sum of their
+ * totals, and its latest optimize or refresh run: 1 with *latest filled,
+ * 0 when it has none (*latest zeroed, the sums still set), -1.
+ */
+int		 store_job_runs(struct store *, int64_t job, int *nruns,
+		    struct run_totals *sum, struct run_row *latest,
+		    char **cause);
+
+/* Every champion version of a job, oldest first, with its text. */
+struct champion_row {
+	struct champion	 c;
+	char		*text;
+	char		*reason;
+	double		 time;
+};
+int		 store_champion_history(struct store *, int64_t job,
+		    struct champion_row **, size_t *, char **cause);
+void		 store_champion_rows_free(struct champion_row *, size_t);
+
+struct candidate_row {
+	int64_t		 id;
+	int64_t		 job;
+	char		*text;
+	char		*origin;
+};
+int		 store_candidate_get(struct store *, int64_t id,
+		    struct candidate_row *, char **cause);
+void		 store_candidate_row_release(struct candidate_row *);
+
+/* The parents of a candidate, by id, with the edge's operator and note. */
+struct lineage_row {
+	int64_t		 parent;
+	char		*text;
+	char		*origin;
+	char		*op;		/* NULL for none */
+	char		*note;		/* NULL for none */
+};
+int		 store_lineage_parents(struct store *, int64_t child,
+		    struct lineage_row **, size_t *, char **cause);
+void		 store_lineage_rows_free(struct lineage_row *, size_t);
+
+/* The job's most recently used dataset snapshot: its id, 0, or -1. */
+int64_t		 store_dataset_latest(struct store *, int64_t job,
+		    char **cause);
+/*
+ * The scores of a job's candidates on the examples of one split (train,
+ * dev or test) of a dataset snapshot: the latest evaluation of each
+ * (candidate, example) that has a score, ordered by candidate and example.
+ * The array is freed with free().
+ */
+struct score_row {
+	int64_t		 candidate;
+	int64_t		 example;
+	double		 score;
+};
+int		 store_scores(struct store *, int64_t job, int64_t dataset,
+		    const char *split, struct score_row **, size_t *,
+		    char **cause);
+
+/*
+ * A job's events in order: the first limit after event id after, or,
+ * with after < 0, the last limit.
+ */
+struct event_row {
+	int64_t		 id;
+	int64_t		 run;		/* 0 for none */
+	double		 time;
+	char		*level;
+	char		*message;
+};
+int		 store_events(struct store *, int64_t job, int64_t after,
+		    int limit, struct event_row **, size_t *, char **cause);
+void		 store_event_rows_free(struct event_row *, size_t);
 
 #endif
