@@ -195,9 +195,10 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 			printf("  %-12s%s\n", "ended",
 			    cmd_time(num_of(r, "ended"), when, sizeof when));
 	}
-	printf("  %-12s%.0f runs: %.0f calls, %.0f cache hits, %.0f tokens, "
-	    "$%.4f\n", "spent", num_of(r, "runs"), num_of(r, "calls"),
-	    num_of(r, "hits"), num_of(r, "tokens"), num_of(r, "dollars"));
+	printf("  %-12s%.0f run%s: %.0f calls, %.0f cache hits, %.0f tokens, "
+	    "$%.4f\n", "spent", num_of(r, "runs"), num_of(r, "runs") == 1 ?
+	    "" : "s", num_of(r, "calls"), num_of(r, "hits"),
+	    num_of(r, "tokens"), num_of(r, "dollars"));
 	if (cJSON_IsObject(b = cJSON_GetObjectItemCaseSensitive(r, "budget"))) {
 		printf("  %-12s", "budget");
 		cJSON_ArrayForEach(v, b) {
