@@ -3,9 +3,6 @@
  * with the APE strategy (as promptd --once does), then every query is
  * checked for its shape and its values, and for its errors.
  */
-#include <sys/stat.h>
-
-#include <ftw.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,12 +29,6 @@ static const char *const good[] = { "a delight", "wonderful", "moving",
     "sharp and funny", "a joy to watch" };
 static const char *const bad[] = { "a chore", "dull", "lifeless",
     "a waste of time", "badly acted" };
-
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return remove(path);
-}
 
 static void
 write_file(const char *name, const char *text)
@@ -113,7 +104,7 @@ teardown(void)
 	engine_loop_free(loop);
 	store_close(store);
 	job_free(job);
-	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	check_rmtree(tmp);
 	free(tmp);
 }
 
