@@ -332,15 +332,18 @@ evo_ask(struct search *s, const char *tmpl, const struct meta_var *vars,
 	return 0;
 }
 
-/* Adds the optimizer's prompt as a candidate (text NULL: none). */
+/*
+ * Adds the optimizer's prompt as a candidate (text NULL: none).  Its
+ * origin is "evo", or the operator for one without parents.
+ */
 static int
 evo_add(struct search *s, char *text, char *why, struct cand *const *parents,
     size_t nparents, const char *op, struct cand **out, char **cause)
 {
 	*out = NULL;
 	if (text != NULL)
-		*out = search_add(s, text, "evo", parents, nparents, op, why,
-		    cause);
+		*out = search_add(s, text, nparents > 0 ? "evo" : op, parents,
+		    nparents, op, why, cause);
 	free(why);
 	if (text != NULL && *out == NULL) {
 		free(text);
