@@ -41,7 +41,7 @@
 
 struct task_spec {
 	const char	*name;
-	const char	*body;		/* description, task, seeds, roles */
+	const char	*body;		/* the job but name and strategy */
 };
 
 static const struct task_spec tasks[] = {

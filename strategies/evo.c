@@ -279,12 +279,15 @@ static char *
 evo_demos(struct search *s, size_t n)
 {
 	const struct dataset	*ds = s->job->task.dataset;
-	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
-	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	const size_t		*pick = s->train;
+	size_t			 npick = s->ntrain, i, k;
 	struct strbuf		 sb;
 	char			*in, *out;
-	size_t			 i, k;
 
+	if (npick == 0) {
+		pick = s->dev;
+		npick = s->ndev;
+	}
 	strbuf_init(&sb);
 	for (i = 0; i < n && npick > 0; i++) {
 		k = pick[rng_below(&s->rng, (uint32_t)npick)];
@@ -860,8 +863,8 @@ evo_load(struct search *s, const cJSON *o, char **cause)
 	v = cJSON_GetObjectItemCaseSensitive(o, "variant");
 	variant = cJSON_IsString(v) ? v->valuestring : "";
 	if (strcmp(variant, search_string(s, "variant")) != 0)
-		return cause_set(cause, "checkpoint: the run was a '%s' search, "
-		    "the job now asks for '%s'", variant,
+		return cause_set(cause, "checkpoint: the run was a '%s' "
+		    "search, the job now asks for '%s'", variant,
 		    search_string(s, "variant"));
 	st->generation = (int)cJSON_GetNumberValue(
 	    cJSON_GetObjectItemCaseSensitive(o, "generation"));

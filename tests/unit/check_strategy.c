@@ -52,7 +52,7 @@ struct task_spec {
 	const char	*task;		/* "description" and "task" */
 	const char	*seed_prompt;
 	const char	*backends;	/* the target's and the judge's */
-	const char	*roles;		/* beside target and optimizer */
+	const char	*roles;		/* others than target, optimizer */
 	int		 seed;
 };
 
