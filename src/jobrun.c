@@ -283,6 +283,24 @@ fail:
 	return -1;
 }
 
+static int
+jobrun_rescore(struct search *s, char **cause)
+{
+	struct cand	**live;
+	size_t		  n = 0, i;
+	int		  racing = s->racing, rc;
+
+	live = xcalloc(s->ncands + 1, sizeof *live);
+	for (i = 0; i < s->ncands; i++)
+		if (!s->cands[i]->raced_out)
+			live[n++] = s->cands[i];
+	s->racing = 0;
+	rc = search_evaluate(s, live, n, cause);
+	s->racing = racing;
+	free(live);
+	return rc;
+}
+
 int
 jobrun_step(struct jobrun *jr, char **cause)
 {
@@ -296,9 +314,16 @@ jobrun_step(struct jobrun *jr, char **cause)
 		return 0;
 	/* The step's random stream depends only on (job seed, step). */
 	rng_seed(&s->rng, (uint64_t)jr->job->seed, (uint64_t)s->step);
-	if (s->step == 0 || jr->resumed) {
-		/* Everyone known is scored (a resume gets cache hits). */
+	if (s->step == 0 && !jr->resumed) {
 		if (search_evaluate(s, s->cands, s->ncands, cause) != 0)
+			return -1;
+	} else if (jr->resumed) {
+		/*
+		 * Scores are not in the checkpoint: everyone still in the race
+		 * is scored again on all of dev, without racing (so nobody is
+		 * cut short this time), and the cache answers.
+		 */
+		if (jobrun_rescore(s, cause) != 0)
 			return -1;
 		jr->resumed = 0;
 	}

@@ -39,7 +39,6 @@
 #include "xmalloc.h"
 
 /* Longer prompts from the optimizer are discarded. */
-#define EVO_MAX_PROMPT	8192
 
 static const char *const evo_variants[] = { "ga", "de", NULL };
 
@@ -321,13 +320,10 @@ evo_ask(struct search *s, const char *tmpl, const struct meta_var *vars,
 	if (n < 0)
 		return -1;
 	if (n > 0) {
+		/* Over-long prompts were already dropped by search_ask(). */
 		k = last ? n - 1 : 0;
-		if (strlen(found[k]) <= EVO_MAX_PROMPT) {
-			*text = found[k];
-			found[k] = NULL;
-		} else
-			log_info("job '%s': %s: a prompt of %zu bytes was "
-			    "discarded", s->job->name, tmpl, strlen(found[k]));
+		*text = found[k];
+		found[k] = NULL;
 	}
 	for (i = 0; i < n; i++)
 		free(found[i]);
@@ -638,8 +634,7 @@ evo_populate(struct search *s, struct evo_state *st, char **cause)
 				goto fail;
 			for (k = 0; k < (size_t)n; k++) {
 				c = NULL;
-				if (strlen(found[k]) <= EVO_MAX_PROMPT &&
-				    (c = search_add(s, found[k], "evo",
+				if ((c = search_add(s, found[k], "evo",
 				    &seeds[i], 1, "paraphrase", why,
 				    cause)) == NULL) {
 					while (k < (size_t)n)

@@ -695,7 +695,7 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 		for (j = 0; j < k; j++)
 			if (strcmp(found[j], found[i]) == 0)
 				break;
-		if (j < k || k >= max)
+		if (j < k || k >= max || strlen(found[i]) > SEARCH_MAX_PROMPT)
 			free(found[i]);
 		else
 			found[k++] = found[i];
