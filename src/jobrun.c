@@ -546,6 +546,35 @@ jobrun_export(struct jobrun *jr, char **cause)
 	return rc;
 }
 
+/*
+ * The run's starting point (the first seed, or the champion for a
+ * refresh) scored on all of dev even if racing dropped it, so the best
+ * can be reported against it on the same examples.
+ */
+static int
+jobrun_baseline(struct jobrun *jr, struct cand *best, char **cause)
+{
+	struct search	*s = &jr->search;
+	struct cand	*first;
+	int		 racing = s->racing;
+
+	if (s->ncands == 0 || (first = s->cands[0]) == best)
+		return 0;
+	s->racing = 0;
+	first->raced_out = 0;
+	if (search_evaluate(s, &first, 1, cause) != 0) {
+		s->racing = racing;
+		return -1;
+	}
+	s->racing = racing;
+	jobrun_event(jr, "info", "the best %.3f [%.3f, %.3f] against %.3f "
+	    "[%.3f, %.3f] for the %s, on %zu dev examples", best->mean,
+	    best->lo, best->hi, first->mean, first->lo, first->hi,
+	    strcmp(jr->kind, "refresh") == 0 ? "champion" : "first seed",
+	    s->ndev);
+	return 0;
+}
+
 int
 jobrun_finish(struct jobrun *jr, char **cause)
 {
@@ -555,6 +584,8 @@ jobrun_finish(struct jobrun *jr, char **cause)
 
 	best = search_best(&jr->search);
 	if (best != NULL && stop == ENGINE_OK) {
+		if (jobrun_baseline(jr, best, cause) != 0)
+			return -1;
 		if (jobrun_promote(jr, best, cause) != 0)
 			return -1;
 		if (jr->champion != NULL &&

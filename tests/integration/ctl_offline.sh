@@ -32,8 +32,8 @@ cat >"$JOB" <<'EOF'
 EOF
 
 expect_status 0 "$PROMPTD" -d "$DB" --once "$JOB"
-# The champion's text is the line after "champion (...):".
-sed -n '/^champion (/{n;p;}' "$TMP/out" >"$TMP/champion"
+# The champion's text is the line after "champion: dev ...".
+sed -n '/^champion: dev /{n;p;}' "$TMP/out" >"$TMP/champion"
 [ -s "$TMP/champion" ] || { fail "promptd --once printed no champion"; cat "$TMP/out" >&2; }
 
 ctl() {
