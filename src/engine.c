@@ -66,6 +66,8 @@ struct engine {
 	double			 started;
 	struct engine_req	*pending;	/* in submission order */
 	struct engine_req	*pending_tail;
+	struct engine_req	*incoming;	/* submitted, not yet pending */
+	struct engine_req	*incoming_tail;
 	struct engine_req	*flying;	/* sent, not answered */
 	size_t			 queued;
 	size_t			 nflying;
@@ -171,6 +173,7 @@ engine_free(struct engine *e)
 		procset_abandon(e->loop->procs, r);
 	}
 	engine_list_free(e->pending);
+	engine_list_free(e->incoming);
 	engine_list_free(e->flying);
 	free(e->cause);
 	free(e);
@@ -197,11 +200,16 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	r->done = done;
 	r->arg = arg;
 	model_req_key(b, &r->req, r->key);
-	if (e->pending_tail != NULL)
-		e->pending_tail->next = r;
+	/*
+	 * New requests wait in their own list until the next dispatch, so
+	 * that a callback may submit while dispatch is walking the pending
+	 * list.
+	 */
+	if (e->incoming_tail != NULL)
+		e->incoming_tail->next = r;
 	else
-		e->pending = r;
-	e->pending_tail = r;
+		e->incoming = r;
+	e->incoming_tail = r;
 	e->queued++;
 }
 
@@ -661,6 +669,14 @@ engine_dispatch(struct engine *e)
 	double			  now = time_mono(), wait = 3600;
 	enum engine_stop	  stop;
 
+	if (e->incoming != NULL) {
+		if (e->pending_tail != NULL)
+			e->pending_tail->next = e->incoming;
+		else
+			e->pending = e->incoming;
+		e->pending_tail = e->incoming_tail;
+		e->incoming = e->incoming_tail = NULL;
+	}
 	p = &e->pending;
 	while ((r = *p) != NULL && !e->failed) {
 		if (r->not_before > now) {
@@ -718,7 +734,7 @@ engine_dispatch(struct engine *e)
 int
 engine_busy(const struct engine *e)
 {
-	return e->pending != NULL || e->nflying > 0;
+	return e->pending != NULL || e->incoming != NULL || e->nflying > 0;
 }
 
 int
@@ -758,6 +774,8 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 			continue;
 		if ((w = engine_dispatch(e)) < wait)
 			wait = w;
+		if (e->incoming != NULL)
+			wait = 0;	/* submitted by callbacks: go on */
 		if (engine_busy(e))
 			busy = 1;
 	}
