@@ -371,10 +371,14 @@ reflect_history(struct search *s, struct reflect *st, int attrs)
 				strbuf_adds(&sb, better ?
 				    "Earlier changes that did better than the "
 				    "prompt they were made from, on the same "
-				    "examples:\n" :
+				    "examples" :
 				    "Earlier changes that did no better than "
 				    "the prompt they were made from, on the "
-				    "same examples (avoid repeating them):\n");
+				    "same examples (avoid repeating them)");
+			if (n == 1)
+				strbuf_adds(&sb, attrs ? "; score is the "
+				    "change's score and before the score of "
+				    "the prompt it was made from:\n" : ":\n");
 			if (attrs)
 				strbuf_addf(&sb, "<prompt score=\"%.3f\" "
 				    "before=\"%.3f\">%s</prompt>\n",
