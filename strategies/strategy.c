@@ -17,6 +17,7 @@
 #include "job.h"
 #include "jsonc.h"
 #include "log.h"
+#include "metric.h"
 #include "stats.h"
 #include "store.h"
 #include "strategy.h"
@@ -31,10 +32,12 @@
 
 extern const struct strategy_ops strategy_ape_ops;
 extern const struct strategy_ops strategy_evo_ops;
+extern const struct strategy_ops strategy_reflect_ops;
 
 const struct strategy_ops *const strategy_table[] = {
 	&strategy_ape_ops,
 	&strategy_evo_ops,
+	&strategy_reflect_ops,
 	NULL
 };
 
@@ -300,6 +303,96 @@ search_add(struct search *s, const char *text, const char *origin,
 	return c;
 }
 
+/*
+ * Scores of candidates on examples outside dev, so that a minibatch drawn
+ * again costs nothing: an open-addressing table keyed by (candidate,
+ * example), for the life of the search.
+ */
+struct memo_ent {
+	int64_t		 cand;
+	size_t		 example;
+	double		 score;
+	char		*output;
+};
+
+struct search_memo {
+	struct memo_ent	*ents;
+	size_t		 n;
+	size_t		 cap;		/* a power of two, or 0 */
+};
+
+static size_t
+memo_slot(const struct search_memo *m, int64_t cand, size_t example)
+{
+	uint64_t	h;
+	size_t		i;
+
+	h = hash_mix((uint64_t)cand, (uint64_t)example);
+	for (i = (size_t)h & (m->cap - 1); m->ents[i].cand != 0;
+	    i = (i + 1) & (m->cap - 1))
+		if (m->ents[i].cand == cand && m->ents[i].example == example)
+			break;
+	return i;
+}
+
+static const struct memo_ent *
+memo_get(const struct search_memo *m, int64_t cand, size_t example)
+{
+	size_t	i;
+
+	if (m == NULL || m->cap == 0)
+		return NULL;
+	i = memo_slot(m, cand, example);
+	return m->ents[i].cand != 0 ? &m->ents[i] : NULL;
+}
+
+static void
+memo_put(struct search *s, int64_t cand, size_t example, double score,
+    const char *output)
+{
+	struct search_memo	*m;
+	struct memo_ent		*old;
+	size_t			 oldcap, i, j;
+
+	if (s->memo == NULL)
+		s->memo = xcalloc(1, sizeof *s->memo);
+	m = s->memo;
+	if ((m->n + 1) * 2 > m->cap) {
+		old = m->ents;
+		oldcap = m->cap;
+		m->cap = oldcap == 0 ? 256 : oldcap * 2;
+		m->ents = xcalloc(m->cap, sizeof *m->ents);
+		for (i = 0; i < oldcap; i++) {
+			if (old[i].cand == 0)
+				continue;
+			j = memo_slot(m, old[i].cand, old[i].example);
+			m->ents[j] = old[i];
+		}
+		free(old);
+	}
+	i = memo_slot(m, cand, example);
+	if (m->ents[i].cand != 0)
+		return;
+	m->ents[i].cand = cand;
+	m->ents[i].example = example;
+	m->ents[i].score = score;
+	m->ents[i].output = output != NULL ? xstrdup(output) : NULL;
+	m->n++;
+}
+
+static void
+memo_free(struct search_memo *m)
+{
+	size_t	i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->cap; i++)
+		free(m->ents[i].output);
+	free(m->ents);
+	free(m);
+}
+
 static void
 cand_free(struct cand *c, size_t ndev)
 {
@@ -326,6 +419,7 @@ search_release(struct search *s)
 	free(s->dev);
 	free(s->train);
 	free(s->prompts_dir);
+	memo_free(s->memo);
 	cJSON_Delete(s->params);
 	memset(s, 0, sizeof *s);
 }
@@ -345,6 +439,23 @@ search_wait(struct search *s, char **cause)
 		return cause_set(cause, "%s", why != NULL ? why :
 		    "engine stopped");
 	return 0;
+}
+
+/*
+ * Whether a candidate has scores on every dev example in [0, upto): one
+ * scored on a scattered minibatch may have as many scores without them.
+ */
+static int
+cand_scored_upto(const struct cand *c, size_t upto)
+{
+	size_t	i;
+
+	if (c->nscored < upto)
+		return 0;
+	for (i = 0; i < upto; i++)
+		if (isnan(c->scores[i]))
+			return 0;
+	return 1;
 }
 
 /* A candidate's mean and interval over examples [0, upto). */
@@ -460,7 +571,7 @@ search_evaluate(struct search *s, struct cand *const *cands, size_t n,
 		leader = NULL;
 		for (i = 0; i < s->ncands; i++) {
 			if (s->cands[i]->raced_out ||
-			    s->cands[i]->nscored < upto)
+			    !cand_scored_upto(s->cands[i], upto))
 				continue;
 			cand_partial(s->cands[i], upto, &sum);
 			if (leader == NULL || sum.mean > lead.mean) {
@@ -623,11 +734,33 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
     size_t nvars, double temperature, size_t max, char ***prompts,
     char **rationale, char **cause)
 {
+	return search_ask_tag(s, name, vars, nvars, temperature, "prompt", max,
+	    prompts, rationale, cause);
+}
+
+char *
+search_meta(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, char **cause)
+{
+	char	*tmpl, *meta;
+
+	if ((tmpl = search_template(s, name, cause)) == NULL)
+		return NULL;
+	meta = search_render(tmpl, vars, nvars);
+	free(tmpl);
+	return meta;
+}
+
+int
+search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, double temperature, const char *tag, size_t max,
+    char ***prompts, char **rationale, char **cause)
+{
 	struct backend		*b = s->job->roles[ROLE_OPTIMIZER];
 	struct model_req	 req;
 	struct ask_state	 a;
 	struct strbuf		 sb;
-	char			*tmpl, *meta, **found = NULL, *p, *q;
+	char			*meta, **found = NULL, *p, *q, *open, *close;
 	size_t			 n = 0, i, j, k;
 	int			 attempt;
 
@@ -637,10 +770,10 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 	if (b == NULL)
 		return cause_set(cause, "strategy '%s' needs an optimizer "
 		    "(roles.optimizer)", s->ops->name);
-	if ((tmpl = search_template(s, name, cause)) == NULL)
+	if ((meta = search_meta(s, name, vars, nvars, cause)) == NULL)
 		return -1;
-	meta = search_render(tmpl, vars, nvars);
-	free(tmpl);
+	open = xasprintf("<%s", tag);
+	close = xasprintf("</%s>", tag);
 	for (attempt = 0; attempt < 3 && n == 0; attempt++) {
 		memset(&a, 0, sizeof a);
 		model_req_init(&req, REQ_CHAT, job_role_name(ROLE_OPTIMIZER));
@@ -654,6 +787,8 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 			free(a.text);
 			free(a.error);
 			free(meta);
+			free(open);
+			free(close);
 			return -1;
 		}
 		if (a.text == NULL) {
@@ -662,11 +797,12 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 			free(a.error);
 			break;
 		}
-		n = search_tags(a.text, "prompt", &found);
+		n = search_tags(a.text, tag, &found);
 		if (n == 0) {
 			s->failed_asks++;
-			log_info("job '%s': optimizer reply had no <prompt> "
-			    "tags (attempt %d)", s->job->name, attempt + 1);
+			log_info("job '%s': optimizer reply had no <%s> "
+			    "tags (attempt %d)", s->job->name, tag,
+			    attempt + 1);
 			free(a.text);
 			continue;
 		}
@@ -674,11 +810,11 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 			/* The reply without its tagged parts. */
 			strbuf_init(&sb);
 			p = a.text;
-			while ((q = strstr(p, "<prompt")) != NULL) {
+			while ((q = strstr(p, open)) != NULL) {
 				strbuf_add(&sb, p, (size_t)(q - p));
-				if ((p = strstr(q, "</prompt>")) == NULL)
+				if ((p = strstr(q, close)) == NULL)
 					break;
-				p += strlen("</prompt>");
+				p += strlen(close);
 			}
 			if (p != NULL)
 				strbuf_adds(&sb, p);
@@ -690,6 +826,8 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 	}
 	s->asks++;
 	free(meta);
+	free(open);
+	free(close);
 	/* Deduplicate and keep at most max. */
 	for (i = 0, k = 0; i < n; i++) {
 		for (j = 0; j < k; j++)
@@ -732,4 +870,201 @@ search_errors(struct search *s, const struct cand *c, size_t max)
 	}
 	strbuf_adds(&sb, "</errors>");
 	return strbuf_detach(&sb);
+}
+
+char *
+search_input(const struct search *s, size_t example)
+{
+	return template_render(s->job->task.tmpl,
+	    &s->job->task.dataset->ex[example], NULL);
+}
+
+char *
+search_expected(const struct search *s, size_t example)
+{
+	const cJSON	*v;
+
+	if (s->job->task.target == NULL)
+		return xstrdup("");
+	v = example_field(&s->job->task.dataset->ex[example],
+	    s->job->task.target);
+	return v != NULL ? json_text(v) : xstrdup("");
+}
+
+/* The position of a dataset example in dev, or SIZE_MAX. */
+static size_t
+search_dev_pos(const struct search *s, size_t example)
+{
+	size_t	lo = 0, hi = s->ndev, mid, i;
+
+	/* Dev is in dataset order; check, in case a caller built it. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->dev[mid] < example)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->ndev && s->dev[lo] == example)
+		return lo;
+	for (i = 0; i < s->ndev; i++)
+		if (s->dev[i] == example)
+			return i;
+	return SIZE_MAX;
+}
+
+int
+search_score_on(struct search *s, struct cand *const *cands, size_t n,
+    const size_t *examples, size_t nex, struct search_score *out,
+    char **cause)
+{
+	const struct metric	*metric = s->job->task.metric;
+	struct eval_item	*items;
+	struct eval_batch	*batch;
+	struct search_score	*o;
+	const struct memo_ent	*me;
+	struct cand		*c;
+	const cJSON		*expected;
+	size_t			*pos, *dup, nitems = 0, i, j, k, d;
+	int			 rc;
+
+	items = xcalloc(n * nex + 1, sizeof *items);
+	pos = xcalloc(n * nex + 1, sizeof *pos);
+	/* dup[j]: the first position of examples[j] in the list. */
+	dup = xcalloc(nex + 1, sizeof *dup);
+	for (j = 0; j < nex; j++) {
+		for (k = 0; k < j && examples[k] != examples[j]; k++)
+			;
+		dup[j] = k;
+	}
+	for (i = 0; i < n; i++) {
+		c = cands[i];
+		for (j = 0; j < nex; j++) {
+			o = &out[i * nex + j];
+			o->score = NAN;
+			o->output = o->feedback = NULL;
+			if (dup[j] != j)
+				continue;
+			d = search_dev_pos(s, examples[j]);
+			if (d != SIZE_MAX && !isnan(c->scores[d])) {
+				o->score = c->scores[d];
+				if (c->outputs[d] != NULL)
+					o->output = xstrdup(c->outputs[d]);
+				continue;
+			}
+			if (d == SIZE_MAX && (me = memo_get(s->memo, c->id,
+			    examples[j])) != NULL) {
+				o->score = me->score;
+				if (me->output != NULL)
+					o->output = xstrdup(me->output);
+				continue;
+			}
+			items[nitems].prompt = c->text;
+			items[nitems].candidate = c->id;
+			items[nitems].example = examples[j];
+			pos[nitems++] = i * nex + j;
+		}
+	}
+	rc = 0;
+	if (nitems > 0) {
+		batch = engine_eval_start(s->engine, s->job, items, nitems);
+		rc = search_wait(s, cause);
+		engine_eval_end(batch);
+	}
+	for (k = 0; k < nitems; k++) {
+		if (!items[k].done)
+			continue;
+		i = pos[k] / nex;
+		c = cands[i];
+		o = &out[pos[k]];
+		o->score = items[k].score;
+		o->output = items[k].output;
+		items[k].output = NULL;
+		if ((d = search_dev_pos(s, items[k].example)) != SIZE_MAX) {
+			c->scores[d] = o->score;
+			free(c->outputs[d]);
+			c->outputs[d] = o->output != NULL ?
+			    xstrdup(o->output) : NULL;
+		} else
+			memo_put(s, c->id, items[k].example, o->score,
+			    o->output);
+	}
+	for (i = 0; i < n; i++) {
+		cands[i]->nscored = 0;
+		for (d = 0; d < s->ndev; d++)
+			if (!isnan(cands[i]->scores[d]))
+				cands[i]->nscored++;
+		for (j = 0; j < nex; j++) {
+			o = &out[i * nex + j];
+			if (dup[j] != j) {
+				o->score = out[i * nex + dup[j]].score;
+				if (out[i * nex + dup[j]].output != NULL)
+					o->output = xstrdup(
+					    out[i * nex + dup[j]].output);
+			}
+			/* The metric's remark; the judge's stays stored. */
+			if (o->output == NULL || isnan(o->score) ||
+			    metric_needs_judge(metric))
+				continue;
+			expected = s->job->task.target != NULL ?
+			    example_field(&s->job->task.dataset->ex[
+			    examples[j]], s->job->task.target) : NULL;
+			(void)metric_score(metric, o->output, expected,
+			    &o->feedback);
+		}
+	}
+	eval_items_release(items, nitems);
+	free(items);
+	free(pos);
+	free(dup);
+	return rc;
+}
+
+void
+search_scores_release(struct search_score *out, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(out[i].output);
+		free(out[i].feedback);
+		out[i].output = out[i].feedback = NULL;
+	}
+}
+
+struct answer_state {
+	char	**slot;
+};
+
+static int
+search_answer_done(void *arg, const struct engine_result *res, char **cause)
+{
+	struct answer_state	*a = arg;
+
+	if (res->ok && res->resp->text != NULL)
+		*a->slot = xstrdup(res->resp->text);
+	return 0;
+}
+
+int
+search_answers(struct search *s, const char *prompt, const size_t *examples,
+    size_t nex, char **outputs, char **cause)
+{
+	struct answer_state	*st;
+	struct model_req	 req;
+	size_t			 j;
+	int			 rc;
+
+	st = xcalloc(nex + 1, sizeof *st);
+	for (j = 0; j < nex; j++) {
+		outputs[j] = NULL;
+		st[j].slot = &outputs[j];
+		job_build_request(s->job, prompt, s->job->task.dataset,
+		    examples[j], &req);
+		engine_submit(s->engine, s->job->roles[ROLE_TARGET], &req,
+		    search_answer_done, &st[j]);
+	}
+	rc = nex > 0 ? search_wait(s, cause) : 0;
+	free(st);
+	return rc;
 }

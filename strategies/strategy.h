@@ -35,6 +35,7 @@ struct engine;
 struct job;
 struct jdoc;
 struct search;
+struct search_memo;
 struct store;
 
 /* A parameter in a strategy's schema. */
@@ -118,6 +119,8 @@ struct search {
 	unsigned		 asks;		/* optimizer requests so far */
 	unsigned		 failed_asks;	/* replies without tags */
 	char			*prompts_dir;	/* meta-prompt templates */
+	struct search_memo	*memo;		/* scores off dev, for
+						   search_score_on() */
 };
 
 /* Calls fn for every parameter: strategy NULL for the common ones. */
@@ -187,5 +190,63 @@ int		 search_wait(struct search *, char **cause);
 
 /* Text of the worst-scored dev examples of a candidate, as <errors>. */
 char		*search_errors(struct search *, const struct cand *, size_t max);
+
+/*
+ * search_ask() for replies whose parts are in other tags: the contents of
+ * every <tag>...</tag> of the reply (a <critique>, say), with the same
+ * retries, deduplication and failure counting.  search_ask() is this
+ * with tag "prompt".
+ */
+int		 search_ask_tag(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, double temperature,
+		    const char *tag, size_t max, char ***parts,
+		    char **rationale, char **cause);
+
+/*
+ * Renders the meta-prompt template name with vars, for requests a
+ * strategy sends itself (to the judge, say).  Returns an allocated text,
+ * or NULL with *cause when there is no such template.
+ */
+char		*search_meta(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, char **cause);
+
+/*
+ * The text the target is shown for a dataset example (the task template
+ * without a prompt), and the example's expected answer as text ("" when
+ * the task has no target).  Both allocated.
+ */
+char		*search_input(const struct search *, size_t example);
+char		*search_expected(const struct search *, size_t example);
+
+/* One candidate's result on one example, from search_score_on(). */
+struct search_score {
+	double		 score;		/* NAN when it could not be scored */
+	char		*output;	/* the target's answer, or NULL */
+	char		*feedback;	/* the metric's remark, or NULL */
+};
+
+/*
+ * Scores n candidates on chosen dataset examples (indices into the
+ * dataset, from any split; a minibatch): out[i * nex + j] is candidate
+ * i's result on examples[j], allocated for the caller to release with
+ * search_scores_release().  The feedback is the metric's explanation of
+ * a score (NULL for the judge metric, whose rationale stays in the
+ * store).  Results on dev examples are kept in the candidate as
+ * search_evaluate() keeps them (its mean and interval are left alone);
+ * results on other examples are remembered by the search.  Either way a
+ * (candidate, example) already scored is never scored again.
+ */
+int		 search_score_on(struct search *, struct cand *const *,
+		    size_t n, const size_t *examples, size_t nex,
+		    struct search_score *out, char **cause);
+void		 search_scores_release(struct search_score *, size_t);
+
+/*
+ * The target's answers to examples with a prompt, without scoring them:
+ * outputs[j] (allocated, NULL where the call failed) answers examples[j].
+ */
+int		 search_answers(struct search *, const char *prompt,
+		    const size_t *examples, size_t nex, char **outputs,
+		    char **cause);
 
 #endif

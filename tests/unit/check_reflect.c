@@ -1,0 +1,732 @@
+/*
+ * Tests for the reflect strategy: each mode improves on the seeds of every
+ * bundled example task (sim backend, the jobs' own seeds), spo runs on a
+ * dataset without targets, critiques and rationales become lineage notes,
+ * tagless optimizer replies are retried and counted, bad parameters are
+ * reported with their position, and the state survives a resume.  Also
+ * the framework's minibatch scoring.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check_common.h"
+#include "engine.h"
+#include "job.h"
+#include "jobrun.h"
+#include "store.h"
+#include "strategy.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static char		*tmp;
+static char		*dbpath;
+
+static void
+setup(void)
+{
+	tmp = check_tmpdir();
+	dbpath = xasprintf("%s/t.db", tmp);
+}
+
+static void
+teardown(void)
+{
+	char	*cmd = xasprintf("rm -rf '%s'", tmp);
+
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmp);
+	free(cmd);
+	free(dbpath);
+	free(tmp);
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE	*f;
+
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/*
+ * A bundled example job (examples/TASK) copied into the temporary
+ * directory with a strategy added; returns the job file's path.
+ */
+static char *
+example_job(const char *task, const char *strategy)
+{
+	char	*cmd, *src, *text = NULL, *out, *path, *cause = NULL, *end;
+
+	cmd = xasprintf("mkdir -p '%s/%s' && cp '%s/examples/%s/'* '%s/%s/'",
+	    tmp, task, TEST_SRCDIR, task, tmp, task);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	src = xasprintf("%s/examples/%s/job.json", TEST_SRCDIR, task);
+	ck_assert_msg(file_read(src, 1 << 20, &text, NULL, &cause) == 0, "%s",
+	    cause);
+	free(src);
+	end = strrchr(text, '}');
+	ck_assert_ptr_nonnull(end);
+	*end = '\0';
+	out = xasprintf("%s,\n  \"strategy\": %s\n}\n", text, strategy);
+	path = xasprintf("%s/%s/job.json", tmp, task);
+	write_file(path, out);
+	free(out);
+	free(text);
+	return path;
+}
+
+static struct job *
+load(const char *path)
+{
+	struct job	*job;
+	char		*cause = NULL;
+
+	job = job_load(path, NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	return job;
+}
+
+struct result {
+	const char	*status;
+	int64_t		 job_id;
+	int64_t		 run_id;
+	unsigned	 asks;
+	unsigned	 failed_asks;
+	int		 steps;
+};
+
+/* Runs (or resumes) a job for at most max_steps steps, finishing it if
+ * the search ends. */
+static void
+run(struct job *job, const char *db, int max_steps, struct result *out)
+{
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	char			*cause = NULL;
+	int			 rc, steps = 0;
+
+	store = store_open(db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	while ((rc = jobrun_step(&jr, &cause)) == 1 && ++steps < max_steps)
+		;
+	ck_assert_msg(rc >= 0, "%s", cause);
+	if (rc == 0)
+		ck_assert_msg(jobrun_finish(&jr, &cause) == 0, "%s", cause);
+	out->status = rc == 0 ? jr.status : "interrupted";
+	out->job_id = jr.job_id;
+	out->run_id = jr.run_id;
+	out->asks = jr.search.asks;
+	out->failed_asks = jr.search.failed_asks;
+	out->steps = jr.search.step;
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+}
+
+static double
+query(const char *db, const char *sql)
+{
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	double		 x = NAN;
+
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(h));
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		x = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return x;
+}
+
+static char *
+query_text(const char *db, const char *sql)
+{
+	sqlite3		*h;
+	sqlite3_stmt	*st;
+	char		*t = NULL;
+
+	ck_assert_int_eq(sqlite3_open(db, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL)
+		t = xstrdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return t;
+}
+
+/* The best seed's mean on dev, and the champion's. */
+#define SEED_BEST	"SELECT max(a) FROM (SELECT avg(e.score) a FROM "	\
+	"evaluations e JOIN examples x ON x.id = e.example_id JOIN "	\
+	"candidates c ON c.id = e.candidate_id WHERE x.split = 'dev' AND "	\
+	"c.origin = 'seed' GROUP BY c.id)"
+#define CHAMPION	"SELECT score FROM champions ORDER BY version DESC "	\
+	"LIMIT 1"
+
+static const char *const tasks[] = { "sentiment", "arith", "rewrite" };
+
+/* A mode on every bundled task: the champion beats the best seed. */
+static void
+improves(const char *strategy, double margin)
+{
+	struct result	 r;
+	struct job	*job;
+	char		*path, *db;
+	double		 seed, champ;
+	size_t		 i;
+
+	for (i = 0; i < nitems(tasks); i++) {
+		path = example_job(tasks[i], strategy);
+		db = xasprintf("%s/%s.db", tmp, tasks[i]);
+		job = load(path);
+		run(job, db, 1000, &r);
+		ck_assert_str_eq(r.status, "done");
+		seed = query(db, SEED_BEST);
+		champ = query(db, CHAMPION);
+		ck_assert_msg(champ >= seed + margin, "%s on %s: champion %.3f, "
+		    "best seed %.3f", strategy, tasks[i], champ, seed);
+		/* Nothing was paid twice. */
+		ck_assert_int_eq((int)query(db, "SELECT count(*) FROM (SELECT "
+		    "cache_key FROM calls WHERE status = 'ok' GROUP BY "
+		    "cache_key HAVING count(*) > 1)"), 0);
+		job_free(job);
+		free(path);
+		free(db);
+	}
+}
+
+START_TEST(test_protegi_improves)
+{
+	/* Three steps fit the bundled jobs' budgets of 2000 calls. */
+	improves("{ \"name\": \"reflect\", \"mode\": \"protegi\", \"steps\": "
+	    "3 }", 0.05);
+}
+END_TEST
+
+START_TEST(test_protegi_sr_improves)
+{
+	improves("{ \"name\": \"reflect\", \"mode\": \"protegi\", \"steps\": "
+	    "2, \"bandit\": \"sr\", \"paraphrases\": 1 }", 0.03);
+}
+END_TEST
+
+START_TEST(test_gepa_improves)
+{
+	improves("{ \"name\": \"reflect\", \"mode\": \"gepa\" }", 0.05);
+}
+END_TEST
+
+START_TEST(test_opro_improves)
+{
+	improves("{ \"name\": \"reflect\", \"mode\": \"opro\", \"steps\": 4 "
+	    "}", 0.05);
+}
+END_TEST
+
+START_TEST(test_spo_improves)
+{
+	improves("{ \"name\": \"reflect\", \"mode\": \"spo\" }", 0.03);
+}
+END_TEST
+
+/* SPO on messages without any expected answer, judged by a rubric. */
+START_TEST(test_spo_without_targets)
+{
+	static const char *const msgs[] = {
+		"hey, i basically need teh numbers by monday, don't be late.",
+		"can't find the file, it's literally nowhere, send it again.",
+		"the client is really angry, we're gonna fix it today.",
+		"i definately told you about the meeting, dont forget it.",
+		"honestly the draft is kind of bad, rewrite the begining.",
+		"you're late again, we can't keep waiting for you.",
+		"send me the adress of the venue, i actually lost it.",
+		"the build is totally broken, somebody fix it untill noon.",
+		"i'm not gonna review this, it's sort of a mess.",
+		"tell thier team the deadline is tommorow, no excuses.",
+		"we're out of coffee, just buy some, it's really urgent.",
+		"the report doesn't make sense, seperate the two parts.",
+		"i recieve too many emails, stop cc'ing me on everything.",
+		"it's wierd that nobody answered, i'll ask again.",
+		"basically the server died, we're on it, don't panic.",
+		"that's not what i asked for, read the spec again.",
+		"i've told you twice, the calender invite is wrong.",
+		"the slides are literally unreadable, fix the font.",
+		"we won't make it, the goverment form is still missing.",
+		"you didn't answer, i really need a decision now.",
+	};
+	struct result	 r;
+	struct job	*job;
+	FILE		*f;
+	char		*p, *job_text;
+	double		 seed, champ;
+	size_t		 i;
+
+	p = xasprintf("%s/msgs.jsonl", tmp);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < nitems(msgs); i++)
+		fprintf(f, "{\"text\": \"%s\"}\n", msgs[i]);
+	ck_assert_int_eq(fclose(f), 0);
+	free(p);
+	job_text = xasprintf("{ \"name\": \"nt\", \"description\": \"Rewrite "
+	    "the message so that it is polite, concise and free of typos.\","
+	    " \"task\": { \"dataset\": \"msgs.jsonl\", \"input\": \"Rewrite "
+	    "this message:\\n{{text}}\", \"metric\": { \"type\": \"judge\", "
+	    "\"mode\": \"rubric\", \"rubric\": \"Polite, concise, no typos, "
+	    "same meaning.\" }, \"splits\": { \"train\": 0.3, \"dev\": 0.5, "
+	    "\"test\": 0.2, \"seed\": 3 } }, \"seed_prompts\": [\"Rewrite "
+	    "the message.\"], \"backends\": { \"sim\": { \"type\": \"sim\", "
+	    "\"seed\": 5 }, \"judge\": { \"type\": \"sim\", \"model\": "
+	    "\"sim-judge\", \"seed\": 6 } }, \"roles\": { \"target\": "
+	    "\"sim\", \"optimizer\": \"sim\", \"judge\": \"judge\" }, "
+	    "\"strategy\": { \"name\": \"reflect\", \"mode\": \"spo\", "
+	    "\"steps\": 8 }, \"seed\": 4 }");
+	p = xasprintf("%s/nt.json", tmp);
+	write_file(p, job_text);
+	free(job_text);
+	job = load(p);
+	free(p);
+	ck_assert_ptr_null(job->task.target);
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	seed = query(dbpath, SEED_BEST);
+	champ = query(dbpath, CHAMPION);
+	ck_assert_msg(champ > seed + 0.05, "champion %.3f, seed %.3f", champ,
+	    seed);
+	/* The champion came out of the judge's duels. */
+	ck_assert_int_ge((int)query(dbpath, "SELECT count(*) FROM lineage "
+	    "WHERE operator = 'spo'"), 2);
+	ck_assert_int_ge((int)query(dbpath, "SELECT count(*) FROM champions "
+	    "h JOIN candidates c ON c.id = h.candidate_id WHERE c.origin = "
+	    "'spo'"), 1);
+	job_free(job);
+}
+END_TEST
+
+/* Critiques and rationales are lineage notes. */
+START_TEST(test_lineage_notes)
+{
+	static const char *const modes[] = { "protegi", "gepa", "opro", "spo" };
+	static const char *const ops[] = { "protegi-edit", "gepa-reflect",
+	    "opro", "spo" };
+	struct result	 r;
+	struct job	*job;
+	char		*path, *strategy, *sql, *db;
+	size_t		 i;
+
+	for (i = 0; i < nitems(modes); i++) {
+		strategy = xasprintf("{ \"name\": \"reflect\", \"mode\": \"%s\","
+		    " \"steps\": 2 }", modes[i]);
+		path = example_job("rewrite", strategy);
+		db = xasprintf("%s/%s.db", tmp, modes[i]);
+		job = load(path);
+		run(job, db, 1000, &r);
+		ck_assert_str_eq(r.status, "done");
+		sql = xasprintf("SELECT count(*) FROM lineage WHERE operator = "
+		    "'%s'", ops[i]);
+		ck_assert_msg(query(db, sql) >= 1, "%s: no lineage", modes[i]);
+		free(sql);
+		sql = xasprintf("SELECT count(*) FROM lineage WHERE operator = "
+		    "'%s' AND (note IS NULL OR note = '')", ops[i]);
+		ck_assert_msg(query(db, sql) == 0, "%s: a lineage edge without "
+		    "a note", modes[i]);
+		free(sql);
+		job_free(job);
+		free(path);
+		free(strategy);
+		free(db);
+	}
+	/* protegi's notes are the critiques, which differ from one edit to
+	 * the next; a paraphrase's note is the optimizer's rationale. */
+	db = xasprintf("%s/protegi.db", tmp);
+	ck_assert_int_ge((int)query(db, "SELECT count(DISTINCT note) FROM "
+	    "lineage WHERE operator = 'protegi-edit'"), 2);
+	ck_assert_int_eq((int)query(db, "SELECT count(*) FROM lineage a JOIN "
+	    "lineage b ON a.note = b.note WHERE a.operator = 'protegi-edit' "
+	    "AND b.operator = 'protegi-paraphrase'"), 0);
+	free(db);
+}
+END_TEST
+
+/* A backend whose optimizer replies lack tags some of the time. */
+static struct job *
+sentiment_job(const char *strategy, double format_error_rate)
+{
+	struct job	*job;
+	char		*p, *text, *cmd;
+
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/'",
+	    TEST_SRCDIR, tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	text = xasprintf("{ \"name\": \"s\", \"description\": \"Classify the "
+	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
+	    "\"reviews.jsonl\", \"input\": \"Review: {{text}}\\nSentiment:\","
+	    " \"target\": \"label\", \"metric\": { \"type\": \"exact\","
+	    " \"normalize\": [\"case\", \"punctuation\"] }, \"splits\": {"
+	    " \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3, \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"Classify the sentiment of the review.\"],"
+	    " \"backends\": { \"sim\": { \"type\": \"sim\","
+	    " \"format_error_rate\": %g } }, \"roles\": { \"target\": "
+	    "\"sim\", \"optimizer\": \"sim\" }, \"strategy\": %s }",
+	    format_error_rate, strategy);
+	p = xasprintf("%s/job.json", tmp);
+	write_file(p, text);
+	free(text);
+	job = load(p);
+	free(p);
+	return job;
+}
+
+/* Every optimizer reply is tagless: each request is asked three times,
+ * counted as failed, and the run still finishes with the seed. */
+START_TEST(test_malformed_replies)
+{
+	static const char *const modes[] = { "protegi", "gepa", "opro", "spo" };
+	struct result	 r;
+	struct job	*job;
+	char		*strategy;
+	size_t		 i;
+
+	for (i = 0; i < nitems(modes); i++) {
+		strategy = xasprintf("{ \"name\": \"reflect\", \"mode\": \"%s\","
+		    " \"steps\": 2 }", modes[i]);
+		job = sentiment_job(strategy, 1);
+		free(strategy);
+		unlink(dbpath);
+		run(job, dbpath, 1000, &r);
+		ck_assert_str_eq(r.status, "done");
+		ck_assert_int_gt(r.asks, 0);
+		ck_assert_int_eq(r.failed_asks, 3 * r.asks);
+		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM "
+		    "calls WHERE role = 'optimizer' AND status = 'ok'"),
+		    (int)(3 * r.asks));
+		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM "
+		    "candidates"), 1);
+		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM "
+		    "champions"), 1);
+		job_free(job);
+	}
+}
+END_TEST
+
+/* Half the replies tagless: the retries carry the search on. */
+START_TEST(test_some_malformed_replies)
+{
+	struct result	 r;
+	struct job	*job;
+
+	job = sentiment_job("{ \"name\": \"reflect\", \"mode\": \"gepa\" }",
+	    0.5);
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_gt(r.failed_asks, 0);
+	ck_assert_int_lt(r.failed_asks, 3 * r.asks);
+	ck_assert_double_gt(query(dbpath, CHAMPION), query(dbpath, SEED_BEST) +
+	    0.1);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_parameter_errors)
+{
+	struct job	*job;
+	char		*p, *cause = NULL, *cmd;
+
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/'",
+	    TEST_SRCDIR, tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	p = xasprintf("%s/bad.json", tmp);
+	write_file(p,
+	    "{ \"name\": \"p\", \"task\": { \"dataset\": \"reviews.jsonl\",\n"
+	    "  \"input\": \"Review: {{text}}\", \"target\": \"label\",\n"
+	    "  \"metric\": \"exact\" }, \"seed_prompts\": [\"Classify.\"],\n"
+	    "  \"backends\": { \"sim\": { \"type\": \"sim\" } },\n"
+	    "  \"roles\": { \"target\": \"sim\", \"optimizer\": \"sim\" },\n"
+	    "  \"strategy\": { \"name\": \"reflect\",\n"
+	    "    \"mode\": \"protgi\",\n"
+	    "    \"beam\": 0,\n"
+	    "    \"bandit\": 3,\n"
+	    "    \"judge_temperature\": 2.5,\n"
+	    "    \"merge\": \"yes\",\n"
+	    "    \"beams\": 2 } }\n");
+	job = job_load(p, NULL, &cause);
+	ck_assert_ptr_null(job);
+	ck_assert_ptr_nonnull(cause);
+#define HAS(s)	ck_assert_msg(strstr(cause, s) != NULL, "no '%s' in: %s", s, \
+	    cause)
+	HAS("bad.json:7:13: strategy.mode: unknown value 'protgi' (did you "
+	    "mean 'protegi'?)");
+	HAS("bad.json:8:13: strategy.beam: 0 is out of range (expected 1 to "
+	    "100)");
+	HAS("bad.json:9:15: strategy.bandit: expected a string");
+	HAS("bad.json:10:26: strategy.judge_temperature: 2.5 is out of range");
+	HAS("bad.json:11:14: strategy.merge: expected true or false");
+	HAS("bad.json:12:5: strategy.beams: unknown key (did you mean "
+	    "'beam'?)");
+#undef HAS
+	free(cause);
+	free(p);
+}
+END_TEST
+
+/*
+ * Two steps, then the process "dies"; the resumed run's state is the one
+ * saved (load then save gives the same JSON), it finishes, nothing is
+ * paid twice, and it ends where an uninterrupted run ends.
+ */
+START_TEST(test_resume)
+{
+	static const char *const modes[] = { "protegi", "gepa", "opro", "spo" };
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct result		 r;
+	struct job		*job;
+	cJSON			*saved, *again;
+	char			*strategy, *path, *state, *cause = NULL;
+	char			*db1, *db2, *a, *b;
+	size_t			 i;
+
+	for (i = 0; i < nitems(modes); i++) {
+		strategy = xasprintf("{ \"name\": \"reflect\", \"mode\": \"%s\","
+		    " \"steps\": 4, \"gradients\": 2, \"paraphrases\": 1, "
+		    "\"proposals\": 4 }", modes[i]);
+		path = example_job("arith", strategy);
+		free(strategy);
+		job = load(path);
+		db1 = xasprintf("%s/%s-1.db", tmp, modes[i]);
+		db2 = xasprintf("%s/%s-2.db", tmp, modes[i]);
+		run(job, db1, 1000, &r);
+		ck_assert_str_eq(r.status, "done");
+		run(job, db2, 2, &r);
+		ck_assert_str_eq(r.status, "interrupted");
+		state = query_text(db2, "SELECT state FROM runs");
+		ck_assert_ptr_nonnull(state);
+		saved = cJSON_Parse(state);
+		free(state);
+		ck_assert_ptr_nonnull(saved);
+		/* The state as loaded saves as it was saved. */
+		store = store_open(db2, &cause);
+		loop = engine_loop_new(store);
+		ck_assert_msg(jobrun_start(&jr, job, loop, "optimize",
+		    &cause) == 0, "%s", cause);
+		ck_assert_int_eq(jr.resumed, 1);
+		ck_assert_int_eq(jr.search.step, 2);
+		again = jr.search.ops->save(&jr.search);
+		ck_assert_msg(cJSON_Compare(again, cJSON_GetObjectItem(saved,
+		    "strategy"), 1), "%s: state changed across a resume",
+		    modes[i]);
+		cJSON_Delete(again);
+		cJSON_Delete(saved);
+		jobrun_release(&jr);
+		engine_loop_free(loop);
+		store_close(store);
+		/* It runs to the end. */
+		run(job, db2, 1000, &r);
+		ck_assert_str_eq(r.status, "done");
+		ck_assert_int_eq(r.steps, 4);
+		ck_assert_int_eq((int)query(db2, "SELECT count(*) FROM runs"),
+		    1);
+		ck_assert_int_eq((int)query(db2, "SELECT count(*) FROM (SELECT "
+		    "cache_key FROM calls WHERE status = 'ok' GROUP BY "
+		    "cache_key HAVING count(*) > 1)"), 0);
+		a = query_text(db1, "SELECT c.text FROM champions h JOIN "
+		    "candidates c ON c.id = h.candidate_id");
+		b = query_text(db2, "SELECT c.text FROM champions h JOIN "
+		    "candidates c ON c.id = h.candidate_id");
+		ck_assert_msg(a != NULL && b != NULL && strcmp(a, b) == 0,
+		    "%s: the resumed run ends elsewhere:\n%s\n%s", modes[i],
+		    a, b);
+		free(a);
+		free(b);
+		free(db1);
+		free(db2);
+		free(path);
+		job_free(job);
+	}
+}
+END_TEST
+
+/* A checkpoint that does not fit the job is refused with a reason. */
+START_TEST(test_resume_refused)
+{
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct result		 r;
+	struct job		*job;
+	sqlite3			*h;
+	char			*path, *cause = NULL;
+
+	path = example_job("sentiment", "{ \"name\": \"reflect\", \"mode\": "
+	    "\"gepa\", \"steps\": 3 }");
+	job = load(path);
+	run(job, dbpath, 1, &r);
+	ck_assert_str_eq(r.status, "interrupted");
+	job_free(job);
+	free(path);
+
+	/* The job file now asks for another mode. */
+	path = example_job("sentiment", "{ \"name\": \"reflect\", \"mode\": "
+	    "\"opro\", \"steps\": 3 }");
+	job = load(path);
+	store = store_open(dbpath, &cause);
+	loop = engine_loop_new(store);
+	ck_assert_int_eq(jobrun_start(&jr, job, loop, "optimize", &cause), -1);
+	ck_assert_msg(strstr(cause, "the run was in mode 'gepa' and the job "
+	    "now asks for 'opro'") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	jobrun_release(&jr);
+	job_free(job);
+	free(path);
+
+	/* A checkpoint naming a candidate the run does not have. */
+	ck_assert_int_eq(sqlite3_open(dbpath, &h), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(h, "UPDATE runs SET state = json_set("
+	    "state, '$.strategy.set[0].id', 9999)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(h);
+	path = example_job("sentiment", "{ \"name\": \"reflect\", \"mode\": "
+	    "\"gepa\", \"steps\": 3 }");
+	job = load(path);
+	ck_assert_int_eq(jobrun_start(&jr, job, loop, "optimize", &cause), -1);
+	ck_assert_msg(strstr(cause, "candidate 9999 is not among the run's "
+	    "candidates") != NULL, "%s", cause);
+	free(cause);
+	jobrun_release(&jr);
+	job_free(job);
+	free(path);
+	engine_loop_free(loop);
+	store_close(store);
+}
+END_TEST
+
+/* GEPA's merge combines two lineages into a child of both. */
+START_TEST(test_gepa_merge)
+{
+	struct result	 r;
+	struct job	*job;
+	char		*path;
+
+	path = example_job("rewrite", "{ \"name\": \"reflect\", \"mode\": "
+	    "\"gepa\", \"merge\": true }");
+	job = load(path);
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_ge((int)query(dbpath, "SELECT count(*) FROM (SELECT "
+	    "child FROM lineage WHERE operator = 'gepa-merge' GROUP BY child "
+	    "HAVING count(*) = 2)"), 1);
+	ck_assert_double_gt(query(dbpath, CHAMPION), query(dbpath, SEED_BEST) +
+	    0.05);
+	job_free(job);
+	free(path);
+}
+END_TEST
+
+/*
+ * search_score_on(): a minibatch from train and dev, with the metric's
+ * feedback; asked again, it costs nothing.
+ */
+START_TEST(test_score_on)
+{
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct run_totals	 t0, t1, t2;
+	struct search_score	 res[2 * 6];
+	struct search		*s;
+	struct job		*job;
+	size_t			 ex[6], i, wrong = 0;
+	char			*cause = NULL;
+
+	job = sentiment_job("{ \"name\": \"reflect\", \"mode\": \"gepa\" }",
+	    0);
+	store = store_open(dbpath, &cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	s = &jr.search;
+	ck_assert_ptr_nonnull(search_add(s, "Answer with only the label: "
+	    "positive or negative.", "test", NULL, 0, NULL, NULL, &cause));
+	ck_assert_int_eq((int)s->ncands, 2);
+	for (i = 0; i < 3; i++) {
+		ex[i] = s->train[i];
+		ex[3 + i] = s->dev[i];
+	}
+	engine_totals(jr.engine, &t0);
+	ck_assert_int_eq(search_score_on(s, s->cands, 2, ex, 6, res, &cause),
+	    0);
+	engine_totals(jr.engine, &t1);
+	ck_assert_int_eq((int)(t1.calls - t0.calls), 12);
+	for (i = 0; i < 12; i++) {
+		ck_assert(!isnan(res[i].score));
+		ck_assert_ptr_nonnull(res[i].output);
+		if (res[i].score < 1) {
+			wrong++;
+			ck_assert_ptr_nonnull(res[i].feedback);
+		}
+	}
+	ck_assert_int_gt((int)wrong, 0);	/* the seed answers in prose */
+	/* Dev results are the candidate's; its summary is left alone. */
+	ck_assert_int_eq((int)s->cands[1]->nscored, 3);
+	ck_assert(s->cands[1]->scores[0] == res[6 + 3].score);
+	search_scores_release(res, 12);
+	/* Again: nothing is paid, nothing is asked of the cache. */
+	ck_assert_int_eq(search_score_on(s, s->cands, 2, ex, 6, res, &cause),
+	    0);
+	engine_totals(jr.engine, &t2);
+	ck_assert_int_eq((int)(t2.calls - t1.calls), 0);
+	ck_assert_int_eq((int)(t2.hits - t1.hits), 0);
+	search_scores_release(res, 12);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	job_free(job);
+}
+END_TEST
+
+static Suite *
+reflect_suite(void)
+{
+	Suite	*s = suite_create("reflect");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_protegi_improves);
+	tcase_add_test(tc, test_protegi_sr_improves);
+	tcase_add_test(tc, test_gepa_improves);
+	tcase_add_test(tc, test_opro_improves);
+	tcase_add_test(tc, test_spo_improves);
+	tcase_add_test(tc, test_spo_without_targets);
+	tcase_add_test(tc, test_lineage_notes);
+	tcase_add_test(tc, test_malformed_replies);
+	tcase_add_test(tc, test_some_malformed_replies);
+	tcase_add_test(tc, test_parameter_errors);
+	tcase_add_test(tc, test_resume);
+	tcase_add_test(tc, test_resume_refused);
+	tcase_add_test(tc, test_gepa_merge);
+	tcase_add_test(tc, test_score_on);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(reflect_suite)
