@@ -165,6 +165,14 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	"CREATE INDEX events_job ON events(job_id, id);"
 	"CREATE INDEX examples_dataset_split ON examples(dataset_id, split);"
 	"CREATE INDEX datasets_job_hash ON datasets(job_id, hash);",
+
+	/*
+	 * Version 3: the absolute path of the file a job was submitted from,
+	 * so that the daemon can reload it after a restart or for a refresh
+	 * (NULL for jobs run without the daemon).
+	 */
+	[3] =
+	"ALTER TABLE jobs ADD COLUMN file TEXT;",
 };
 
 /*
@@ -198,6 +206,10 @@ enum stmt {
 	STMT_RUN_OPEN,
 	STMT_CHAMPION_LATEST,
 	STMT_CHAMPION_ADD,
+	STMT_JOB_SET_FILE,
+	STMT_JOB_LIST,
+	STMT_EVENT_LIST,
+	STMT_RUN_LAST,
 	STMT_COUNT
 };
 
@@ -282,6 +294,17 @@ static const struct {
 	    " hi, reason, created)"
 	    " VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM champions"
 	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)" },
+	[STMT_JOB_SET_FILE] = { "set job file",
+	    "UPDATE jobs SET file = ?2 WHERE id = ?1" },
+	[STMT_JOB_LIST] = { "list jobs",
+	    "SELECT id, name, state, reason, file, spec FROM jobs ORDER BY id" },
+	[STMT_EVENT_LIST] = { "list events",
+	    "SELECT id, run_id, time, level, message FROM events"
+	    " WHERE job_id = ?1 AND id > ?3 AND (?2 IS NULL OR run_id = ?2)"
+	    " ORDER BY id LIMIT ?4" },
+	[STMT_RUN_LAST] = { "find last run",
+	    "SELECT max(started) FROM runs"
+	    " WHERE job_id = ?1 AND (?2 IS NULL OR kind = ?2)" },
 };
 
 struct store {
@@ -1060,4 +1083,84 @@ store_champion_add(struct store *s, int64_t job, int64_t candidate,
 {
 	return stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtd", job,
 	    candidate, score, lo, hi, reason, time_now());
+}
+
+int
+store_job_set_file(struct store *s, int64_t job, const char *file,
+    char **cause)
+{
+	if (stmt_step(s, STMT_JOB_SET_FILE, cause, "it", job, file) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return cause_set(cause, "store: set job file: no job %lld",
+		    (long long)job);
+	return 0;
+}
+
+int
+store_job_list(struct store *s, store_job_fn *fn, void *arg, char **cause)
+{
+	struct store_job_row	 row;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if ((st = stmt_get(s, STMT_JOB_LIST, cause)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row.id = sqlite3_column_int64(st, 0);
+		row.name = (const char *)sqlite3_column_text(st, 1);
+		row.state = (const char *)sqlite3_column_text(st, 2);
+		row.reason = (const char *)sqlite3_column_text(st, 3);
+		row.file = (const char *)sqlite3_column_text(st, 4);
+		row.spec = (const char *)sqlite3_column_text(st, 5);
+		fn(arg, &row);
+	}
+	if (rc != SQLITE_DONE)
+		store_fail(s, stmt_table[STMT_JOB_LIST].what, cause);
+	stmt_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+store_event_list(struct store *s, int64_t job, int64_t run, int64_t after,
+    int limit, store_event_fn *fn, void *arg, char **cause)
+{
+	struct store_event_row	 row;
+	sqlite3_stmt		*st;
+	int			 rc, n = 0;
+
+	if ((rc = stmt_step(s, STMT_EVENT_LIST, cause, "iIin", job, run, after,
+	    limit)) <= 0)
+		return rc;
+	st = s->stmt[STMT_EVENT_LIST];
+	do {
+		row.id = sqlite3_column_int64(st, 0);
+		row.run = sqlite3_column_int64(st, 1);
+		row.time = sqlite3_column_double(st, 2);
+		row.level = (const char *)sqlite3_column_text(st, 3);
+		row.message = (const char *)sqlite3_column_text(st, 4);
+		fn(arg, &row);
+		n++;
+	} while ((rc = sqlite3_step(st)) == SQLITE_ROW);
+	if (rc != SQLITE_DONE)
+		store_fail(s, stmt_table[STMT_EVENT_LIST].what, cause);
+	stmt_reset(st);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+store_run_last(struct store *s, int64_t job, const char *kind,
+    double *started, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = stmt_step(s, STMT_RUN_LAST, cause, "it", job, kind)) <= 0)
+		return rc;
+	st = s->stmt[STMT_RUN_LAST];
+	rc = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	if (rc)
+		*started = sqlite3_column_double(st, 0);
+	stmt_reset(st);
+	return rc;
 }

@@ -19,7 +19,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -59,6 +59,25 @@ int64_t		 store_job_put(struct store *, const char *name,
 int64_t		 store_job_find(struct store *, const char *name, char **cause);
 int		 store_job_set_state(struct store *, int64_t job,
 		    const char *state, const char *reason, char **cause);
+/* The absolute path of the job's file, for the daemon to reload it. */
+int		 store_job_set_file(struct store *, int64_t job,
+		    const char *file, char **cause);
+/*
+ * Calls fn for every job, in id order.  The row's strings are borrowed
+ * for the call only (reason and file may be NULL); fn must not use the
+ * store.
+ */
+struct store_job_row {
+	int64_t		 id;
+	const char	*name;
+	const char	*state;
+	const char	*reason;
+	const char	*file;
+	const char	*spec;
+};
+typedef void	 store_job_fn(void *arg, const struct store_job_row *);
+int		 store_job_list(struct store *, store_job_fn *, void *arg,
+		    char **cause);
 
 /* Runs: kind is optimize, refresh or eval; dataset 0 for none.
  * store_run_finish() records the end time and the totals (NULL: zeros). */
@@ -84,6 +103,12 @@ int		 store_run_checkpoint(struct store *, int64_t run, int step,
  */
 int64_t		 store_run_open(struct store *, int64_t job, const char *kind,
 		    int *step, char **state, char **cause);
+/*
+ * When the job's latest run of this kind (NULL: of any kind) started:
+ * 1 with *started set, 0 if it has none, -1 on error.
+ */
+int		 store_run_last(struct store *, int64_t job, const char *kind,
+		    double *started, char **cause);
 
 /* Champions: each promotion is a new version. */
 struct champion {
@@ -153,5 +178,22 @@ int64_t		 store_evaluation_add(struct store *, int64_t run,
 
 int		 store_event(struct store *, int64_t job, int64_t run,
 		    const char *level, const char *message, char **cause);
+/*
+ * Calls fn for each of the job's events with an id above after (of run
+ * only, unless run is 0), oldest first, at most limit of them.  Returns
+ * how many, or -1.  The row's strings are borrowed for the call only;
+ * fn must not use the store.
+ */
+struct store_event_row {
+	int64_t		 id;
+	int64_t		 run;		/* 0 for none */
+	double		 time;
+	const char	*level;
+	const char	*message;
+};
+typedef void	 store_event_fn(void *arg, const struct store_event_row *);
+int		 store_event_list(struct store *, int64_t job, int64_t run,
+		    int64_t after, int limit, store_event_fn *, void *arg,
+		    char **cause);
 
 #endif
