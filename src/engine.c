@@ -729,6 +729,16 @@ engine_failed(const struct engine *e, const char **cause)
 	return e->failed || e->loop->failed;
 }
 
+void
+engine_cancel(struct engine *e, const char *reason)
+{
+	if (e->failed)
+		return;
+	e->failed = 1;
+	free(e->cause);
+	e->cause = xstrdup(reason);
+}
+
 /*
  * One turn of the loop.  Every engine dispatches what it can (cache hits
  * and in-process answers complete at once), then the loop waits for
@@ -744,8 +754,9 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 {
 	struct engine	*e;
 	double		 wait = 3600, w;
-	int		 ms, fds[256], nfds = 0, i, busy = 0;
+	int		 ms, fds[256], nfds = 0, i, busy = 0, answered = 0;
 	short		 events[256];
+	size_t		 finished;
 
 	if (l->failed)
 		return -1;
@@ -756,15 +767,20 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 	for (e = l->engines; e != NULL; e = e->next_engine) {
 		if (e->failed)
 			continue;
+		finished = e->finished;
 		if ((w = engine_dispatch(e)) < wait)
 			wait = w;
+		if (e->finished != finished)
+			answered = 1;
 		if (engine_busy(e))
 			busy = 1;
 	}
 	ms = (int)ceil(wait * 1000);
 	if (ms > max_wait_ms)
 		ms = max_wait_ms;
-	if (ms < 0)
+	/* Answers already in (cache hits, in-process backends): the caller
+	 * has work to do with them, so only look at what is ready. */
+	if (ms < 0 || answered)
 		ms = 0;
 	for (i = 0; i < nx && nfds < (int)nitems(fds); i++) {
 		fds[nfds] = xfds[i];
