@@ -1392,8 +1392,11 @@ daemon_run(struct daemon *d, char **cause)
 		daemon_start_queued(d);
 		for (i = 0; i < d->njobs; i++) {
 			dj = d->jobs[i];
-			if (djob_runnable(dj))
+			if (djob_runnable(dj)) {
 				djob_resume(dj);
+				/* Requests wait for one step's work at most. */
+				control_process(d->ctl);
+			}
 			if (dj->fiber != NULL && dj->done)
 				djob_reap(dj);
 		}
