@@ -519,6 +519,9 @@ daemon_job_status(struct daemon *d, struct djob *dj, const char *name,
 			}
 			return NULL;
 		}
+		/* The daemon knows the job: what it knows will do. */
+		free(*cause);
+		*cause = NULL;
 		res = cJSON_CreateObject();
 	}
 	if (dj != NULL)

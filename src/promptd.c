@@ -137,11 +137,12 @@ out:
 
 /*
  * Detaches: forks, and the parent waits for the child to say that it is
- * ready (exit 0) or to die trying (exit 1).  Returns the descriptor the
- * child writes its "ready" byte to.
+ * ready.  In the parent, returns -1 with *status 0 (the daemon is up) or
+ * 1 (it died trying); in the child, the descriptor to write its "ready"
+ * byte to.
  */
 static int
-promptd_detach(void)
+promptd_detach(int *status)
 {
 	pid_t	pid;
 	ssize_t	n;
@@ -156,7 +157,9 @@ promptd_detach(void)
 		close(p[1]);
 		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
 			;
-		_exit(n == 1 && c == 'r' ? 0 : 1);
+		close(p[0]);
+		*status = n == 1 && c == 'r' ? 0 : 1;
+		return -1;
 	}
 	close(p[0]);
 	if (setsid() == -1)
@@ -215,10 +218,11 @@ promptd_daemon(struct conf *conf, const char *conf_path, const char *db_path,
 	cpath = promptd_absolute(conf_path);
 	if ((lock = promptd_lock(db, &cause)) == -1)
 		goto fail;
+	/* The child inherits the lock; the parent only waits. */
+	if (!foreground && (ready = promptd_detach(&ret)) == -1)
+		goto out;
 	if ((ctl = control_open(sock, &cause)) == NULL)
 		goto fail;
-	if (!foreground)
-		ready = promptd_detach();
 	/* SQLite connections must not cross a fork: open it here. */
 	if ((store = store_open(db, &cause)) == NULL)
 		goto fail;

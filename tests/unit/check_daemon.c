@@ -328,7 +328,8 @@ conn_line(struct conn *c, double seconds)
 	size_t		 len;
 
 	for (;;) {
-		if ((nl = memchr(c->in.buf, '\n', c->in.len)) != NULL) {
+		if (c->in.len > 0 && (nl = memchr(c->in.buf, '\n',
+		    c->in.len)) != NULL) {
 			len = (size_t)(nl - c->in.buf);
 			o = cJSON_ParseWithLength(c->in.buf, len);
 			ck_assert_msg(o != NULL, "reply is not JSON: %.*s",
@@ -1219,6 +1220,8 @@ START_TEST(test_detach)
 	conn_open(&c);
 	cJSON_Delete(call_ok(&c, "status", NULL));
 	conn_close(&c);
+	/* A second one fails to start: its parent says so. */
+	ck_assert_int_eq(run_status(argv), 1);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
 	end = now_mono() + 10;
 	while (stat(pidfile, &st) == 0 || stat(T.sock, &st) == 0) {
