@@ -855,7 +855,7 @@ START_TEST(test_latency)
 	cJSON		*r;
 	char		*job, name[16];
 	double		 t, worst = 0;
-	int		 i, running = 0;
+	int		 i, round, running = 0;
 
 	start();
 	conn_open(&c);
@@ -867,19 +867,30 @@ START_TEST(test_latency)
 	}
 	/* Wait until they are well under way. */
 	raw_wait("SELECT count(*) FROM calls", 2000, 20);
-	for (i = 0; i < 40; i++) {
-		t = now_mono();
-		cJSON_Delete(call_ok(&c, i % 2 ? "list" : "status",
-		    i % 4 == 0 ? "{\"job\": \"busy1\"}" : NULL));
-		t = now_mono() - t;
-		if (t > worst)
-			worst = t;
-		nap(10);
+	/*
+	 * Rounds of 40 requests: one round without a slow answer passes (a
+	 * loaded machine may stall any process now and then; a daemon that
+	 * blocks on its jobs is slow in every round).
+	 */
+	for (round = 0; round < 3; round++) {
+		worst = 0;
+		for (i = 0; i < 40; i++) {
+			t = now_mono();
+			cJSON_Delete(call_ok(&c, i % 2 ? "list" : "status",
+			    i % 4 == 0 ? "{\"job\": \"busy1\"}" : NULL));
+			t = now_mono() - t;
+			if (t > worst)
+				worst = t;
+			nap(10);
+		}
+		r = call_ok(&c, "status", NULL);
+		running = (int)jnum(r, "jobs.running");
+		cJSON_Delete(r);
+		ck_assert_msg(running >= 1, "the jobs ended before the "
+		    "measurement");
+		if (worst < 0.1)
+			break;
 	}
-	r = call_ok(&c, "status", NULL);
-	running = (int)jnum(r, "jobs.running");
-	cJSON_Delete(r);
-	ck_assert_msg(running >= 1, "the jobs ended before the measurement");
 	ck_assert_msg(worst < 0.1, "a request took %.0f ms with %d jobs "
 	    "running", worst * 1000, running);
 	conn_close(&c);
@@ -1141,6 +1152,42 @@ START_TEST(test_resume_after_kill)
 }
 END_TEST
 
+/* A job paused when the daemon stops stays paused, and resumes later. */
+START_TEST(test_paused_restart)
+{
+	struct conn	 c;
+	char		*job;
+	cJSON		*r = NULL;
+
+	start();
+	conn_open(&c);
+	job = job_write("long", "sim", STRATEGY_LONG, NULL);
+	cJSON_Delete(submit(&c, job));
+	free(job);
+	cJSON_Delete(call_ok(&c, "pause", "{\"job\": \"long\"}"));
+	conn_close(&c);
+	stop();
+	raw_is("SELECT state FROM jobs", "paused");
+	raw_is("SELECT status FROM runs", "running");
+
+	start();
+	conn_open(&c);
+	ck_assert_str_eq(job_state(&c, "long", &r), "paused");
+	cJSON_Delete(r);
+	r = call_ok(&c, "resume", "{\"job\": \"long\"}");
+	ck_assert_str_eq(jstr(r, "state"), "running");
+	cJSON_Delete(r);
+	raw_wait("SELECT count(*) FROM events WHERE message LIKE 'step 1:%'",
+	    1, 20);
+	cJSON_Delete(call_ok(&c, "cancel", "{\"job\": \"long\"}"));
+	conn_close(&c);
+	stop();
+	/* One run, resumed, then closed. */
+	raw_is("SELECT group_concat(status) FROM runs", "cancelled");
+	raw_is("SELECT state FROM jobs", "cancelled");
+}
+END_TEST
+
 START_TEST(test_schedule)
 {
 	struct conn	 c;
@@ -1291,6 +1338,7 @@ daemon_suite(void)
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_resume_after_term);
 	tcase_add_test(tc, test_resume_after_kill);
+	tcase_add_test(tc, test_paused_restart);
 	tcase_add_test(tc, test_schedule);
 	tcase_add_test(tc, test_detach);
 	tcase_add_test(tc, test_peer_uid);
