@@ -293,11 +293,10 @@ djob_main(void *arg)
 	}
 	if (rc == 0 && !dj->cancel && !dj->stop)
 		rc = jobrun_finish(&dj->jr, &cause);
-	if (dj->stop)
-		;
-	else if (dj->cancel)
+	/* A run stopped for a shutdown is left open, as it is. */
+	if (dj->cancel && !dj->stop)
 		jobrun_abort(&dj->jr, JOB_CANCELLED, "cancelled by request");
-	else if (rc < 0) {
+	else if (rc < 0 && !dj->stop) {
 		jobrun_abort(&dj->jr, JOB_FAILED, cause != NULL ? cause :
 		    "unknown error");
 		dj->cause = cause;
@@ -420,7 +419,7 @@ djob_unwind(struct djob *dj, const char *why)
 	djob_reap(dj);
 }
 
-/* What the daemon knows live about a job, added to (or replacing in) o. */
+/* Sets o's key to v, replacing what was there. */
 static void
 json_set(cJSON *o, const char *key, cJSON *v)
 {
@@ -451,6 +450,7 @@ djob_eta(const struct djob *dj)
 	return elapsed * (1 - f) / f;
 }
 
+/* What the daemon knows live about a job, added to (or replacing in) o. */
 static void
 djob_overlay(const struct djob *dj, cJSON *o)
 {
