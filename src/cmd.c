@@ -9,8 +9,23 @@
 #include "xmalloc.h"
 
 const struct cmd_entry *const cmd_table[] = {
+	&cmd_best_entry,
+	&cmd_cancel_entry,
 	&cmd_eval_entry,
+	&cmd_events_entry,
+	&cmd_export_entry,
+	&cmd_feedback_entry,
+	&cmd_history_entry,
+	&cmd_leaderboard_entry,
+	&cmd_lineage_entry,
+	&cmd_list_entry,
+	&cmd_pause_entry,
+	&cmd_refresh_entry,
+	&cmd_resume_entry,
+	&cmd_status_entry,
+	&cmd_submit_entry,
 	&cmd_validate_entry,
+	&cmd_watch_entry,
 	NULL
 };
 

@@ -6,6 +6,8 @@
 #ifndef CMD_H
 #define CMD_H
 
+#include <cjson/cJSON.h>
+
 /* Exit statuses. */
 #define CMD_OK		0
 #define CMD_ERROR	1
@@ -34,6 +36,23 @@ int			 cmd_usage(const struct cmd_entry *);
 
 extern const struct cmd_entry cmd_eval_entry;
 extern const struct cmd_entry cmd_validate_entry;
+/* Commands that need the daemon (cmd_ctl.c). */
+extern const struct cmd_entry cmd_submit_entry;
+extern const struct cmd_entry cmd_watch_entry;
+extern const struct cmd_entry cmd_pause_entry;
+extern const struct cmd_entry cmd_resume_entry;
+extern const struct cmd_entry cmd_cancel_entry;
+extern const struct cmd_entry cmd_refresh_entry;
+extern const struct cmd_entry cmd_feedback_entry;
+/* Read-only commands, answered without a daemon too (cmd_query.c). */
+extern const struct cmd_entry cmd_list_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_leaderboard_entry;
+extern const struct cmd_entry cmd_best_entry;
+extern const struct cmd_entry cmd_lineage_entry;
+extern const struct cmd_entry cmd_history_entry;
+extern const struct cmd_entry cmd_export_entry;
+extern const struct cmd_entry cmd_events_entry;
 
 /*
  * Loads the configuration and then a job file, printing errors to stderr.
@@ -43,5 +62,43 @@ struct conf;
 struct job;
 struct job	*cmd_load_job(struct cmd_ctx *, const char *path,
 		    struct conf **confp);
+
+/*
+ * Options of the control commands: --json and the short options in
+ * optstring (each taking an argument, found in opts->arg[letter]).  On
+ * return *argcp and *argvp are the operands, which must number from min
+ * to max.  Returns 0, or CMD_USAGE after printing the usage.
+ */
+struct cmd_opts {
+	int		 json;
+	const char	*arg[128];
+};
+int		 cmd_parse(const struct cmd_entry *, int *argcp, char ***argvp,
+		    const char *optstring, int min, int max,
+		    struct cmd_opts *);
+
+/*
+ * Sends one request to the daemon.  Returns CMD_OK with *result (the
+ * caller's), or prints the error and returns the exit status:
+ * CMD_NO_DAEMON when no daemon runs, CMD_USAGE for a usage error,
+ * CMD_ERROR otherwise.  args is borrowed.
+ */
+int		 cmd_call(struct cmd_ctx *, const char *cmd, cJSON *args,
+		    cJSON **result);
+/*
+ * A read-only request (see query.h): answered by the daemon, or, when
+ * none runs or -d is given without -S, by query_run() on the database.
+ * Returns as cmd_call().
+ */
+int		 cmd_query(struct cmd_ctx *, const char *cmd, cJSON *args,
+		    cJSON **result);
+/* The exit status for an error code of the protocol. */
+int		 cmd_error_status(const char *code);
+/* Prints an object as indented JSON on stdout. */
+void		 cmd_print_json(const cJSON *);
+/* A prompt on one line, cut to max characters with "..." (allocated). */
+char		*cmd_clip(const char *, size_t max);
+/* Local time as "YYYY-MM-DD HH:MM:SS" in buf. */
+const char	*cmd_time(double, char *buf, size_t size);
 
 #endif

@@ -40,6 +40,8 @@
 #define DAEMON_WATCH_BACKLOG	(256 * 1024)
 /* Events read from the store per watcher and pass. */
 #define DAEMON_WATCH_BATCH	100
+/* Events a watch stream starts with. */
+#define DAEMON_WATCH_RECENT	20
 
 static const char	JOB_QUEUED[] = "queued";
 static const char	JOB_RUNNING[] = "running";
@@ -83,7 +85,6 @@ struct watch {
 	long long		 id;
 	struct djob		*dj;
 	int64_t			 cursor;	/* last event sent */
-	int64_t			 run;		/* 0 once caught up */
 	int			 step;
 	double			 progress_at;
 	struct watch		*next;
@@ -458,7 +459,8 @@ djob_overlay(const struct djob *dj, cJSON *o)
 	struct cand		*best;
 	double			 eta;
 
-	json_set(o, "name", cJSON_CreateString(dj->name));
+	if (cJSON_GetObjectItemCaseSensitive(o, "name") == NULL)
+		cJSON_AddStringToObject(o, "name", dj->name);
 	json_set(o, "state", cJSON_CreateString(dj->state));
 	json_set(o, "reason", dj->reason != NULL ?
 	    cJSON_CreateString(dj->reason) : cJSON_CreateNull());
@@ -657,6 +659,7 @@ cmd_list(struct daemon *d, struct control_client *c, long long id,
 			if (strcmp(d->jobs[i]->name, name->valuestring) == 0) {
 				djob_overlay(d->jobs[i], e);
 				seen[i] = 1;
+				break;
 			}
 		}
 	}
@@ -756,25 +759,6 @@ djob_open_kind(struct djob *dj)
 	}
 	free(state);
 	return "optimize";
-}
-
-/* The run a job left open, or 0. */
-static int64_t
-djob_open_run(struct djob *dj)
-{
-	static const char *const kinds[] = { "refresh", "optimize" };
-	char	*state;
-	int64_t	 run = 0;
-	size_t	 i;
-	int	 step;
-
-	for (i = 0; i < nitems(kinds) && run <= 0; i++) {
-		state = NULL;
-		run = store_run_open(dj->d->store, dj->id, kinds[i], &step,
-		    &state, NULL);
-		free(state);
-	}
-	return run > 0 ? run : 0;
 }
 
 static void
@@ -880,9 +864,11 @@ static void
 cmd_watch(struct daemon *d, struct control_client *c, long long id,
     const cJSON *args)
 {
-	struct watch	*w;
-	struct djob	*dj;
-	cJSON		*r;
+	struct watch		*w;
+	struct djob		*dj;
+	struct event_row	*rows;
+	cJSON			*r;
+	size_t			 n;
 
 	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
 		return;
@@ -894,11 +880,14 @@ cmd_watch(struct daemon *d, struct control_client *c, long long id,
 	w->id = id;
 	w->dj = dj;
 	w->step = -1;
-	/* The events of the run under way first; none of older runs. */
-	if (dj->fiber != NULL)
-		w->run = dj->jr.run_id;
-	else if (!djob_live(dj) || (w->run = djob_open_run(dj)) <= 0)
-		w->cursor = INT64_MAX;
+	/* A job that is over ends at once; others start with their last
+	 * few events. */
+	w->cursor = INT64_MAX;
+	if (djob_live(dj) && store_events(d->store, dj->id, -1,
+	    DAEMON_WATCH_RECENT, &rows, &n, NULL) == 0) {
+		w->cursor = n > 0 ? rows[0].id - 1 : 0;
+		store_event_rows_free(rows, n);
+	}
 	w->next = d->watches;
 	d->watches = w;
 }
@@ -995,39 +984,37 @@ watch_event(struct watch *w, double time, const char *level,
 	return e;
 }
 
-static void
-watch_row(void *arg, const struct store_event_row *row)
-{
-	struct watch	*w = arg;
-
-	control_event(w->client, w->id, watch_event(w, row->time, row->level,
-	    row->message, row->run));
-	w->cursor = row->id;
-}
-
 /* Sends what is new to one watcher; returns 1 once its stream ended. */
 static int
 watch_pump(struct daemon *d, struct watch *w)
 {
-	struct djob	*dj = w->dj;
-	const char	*code = NULL;
-	cJSON		*e, *r;
-	char		*cause = NULL, *msg;
-	double		 now = time_mono();
-	int		 n;
+	struct djob		*dj = w->dj;
+	struct event_row	*rows;
+	const char		*code = NULL;
+	cJSON			*e, *r;
+	char			*cause = NULL, *msg;
+	double			 now = time_mono();
+	size_t			 n, i;
 
 	if (control_pending(w->client) > DAEMON_WATCH_BACKLOG)
 		return 0;
 	if (w->cursor != INT64_MAX) {
-		n = store_event_list(d->store, dj->id, w->run, w->cursor,
-		    DAEMON_WATCH_BATCH, watch_row, w, &cause);
-		if (n < 0) {
+		if (store_events(d->store, dj->id, w->cursor,
+		    DAEMON_WATCH_BATCH, &rows, &n, &cause) != 0) {
 			log_warnx("watch: %s", cause);
 			free(cause);
 			cause = NULL;
-		} else if (n == DAEMON_WATCH_BATCH)
+			n = 0;
+		}
+		for (i = 0; i < n; i++) {
+			control_event(w->client, w->id, watch_event(w,
+			    rows[i].time, rows[i].level, rows[i].message,
+			    rows[i].run));
+			w->cursor = rows[i].id;
+		}
+		store_event_rows_free(rows, n);
+		if (n == DAEMON_WATCH_BATCH)
 			return 0;
-		w->run = 0;
 	}
 	if (djob_live(dj)) {
 		if (dj->fiber != NULL && (dj->jr.search.step != w->step ||
@@ -1194,39 +1181,6 @@ daemon_catch_up(struct daemon *d)
 	}
 }
 
-/* The jobs of the store that came through the daemon (have a file). */
-struct load_row {
-	int64_t		 id;
-	char		*name;
-	char		*state;
-	char		*reason;
-	char		*file;
-	char		*spec;
-};
-
-struct load_list {
-	struct load_row	*rows;
-	size_t		 n;
-};
-
-static void
-load_row(void *arg, const struct store_job_row *row)
-{
-	struct load_list	*l = arg;
-	struct load_row		*r;
-
-	if (row->file == NULL)
-		return;
-	l->rows = xreallocarray(l->rows, l->n + 1, sizeof *l->rows);
-	r = &l->rows[l->n++];
-	r->id = row->id;
-	r->name = xstrdup(row->name);
-	r->state = xstrdup(row->state);
-	r->reason = row->reason != NULL ? xstrdup(row->reason) : NULL;
-	r->file = xstrdup(row->file);
-	r->spec = xstrdup(row->spec);
-}
-
 /* The schedule of a stored spec, if it has a valid one. */
 static void
 djob_spec_schedule(struct djob *dj, const char *spec)
@@ -1250,34 +1204,33 @@ djob_spec_schedule(struct djob *dj, const char *spec)
 	cJSON_Delete(o);
 }
 
+/* The jobs of the store that came through the daemon (have a file). */
 static int
 daemon_load(struct daemon *d, char **cause)
 {
-	struct load_list	 l;
-	struct load_row		*r;
-	struct djob		*dj;
-	size_t			 i;
+	struct job_row	*rows;
+	struct djob	*dj;
+	size_t		 n, i;
 
-	memset(&l, 0, sizeof l);
-	if (store_job_list(d->store, load_row, &l, cause) != 0)
+	if (store_job_list(d->store, &rows, &n, cause) != 0)
 		return -1;
-	for (i = 0; i < l.n; i++) {
-		r = &l.rows[i];
-		dj = daemon_add(d, r->name, r->id);
-		dj->file = r->file;
-		dj->state = djob_state(r->state);
-		dj->reason = r->reason;
-		djob_spec_schedule(dj, r->spec);
+	for (i = 0; i < n; i++) {
+		if (rows[i].file == NULL)
+			continue;
+		dj = daemon_add(d, rows[i].name, rows[i].id);
+		dj->file = rows[i].file;
+		rows[i].file = NULL;
+		dj->state = djob_state(rows[i].state);
+		dj->reason = rows[i].reason;
+		rows[i].reason = NULL;
+		djob_spec_schedule(dj, rows[i].spec);
 		/* A job that was running (or about to) resumes. */
 		if (dj->state == JOB_RUNNING)
 			dj->state = JOB_QUEUED;
 		if (dj->state == JOB_QUEUED)
 			log_info("job '%s': resuming", dj->name);
-		free(r->name);
-		free(r->state);
-		free(r->spec);
 	}
-	free(l.rows);
+	store_job_rows_free(rows, n);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "dataset.h"
+#include "jsonc.h"
 #include "log.h"
 #include "strbuf.h"
 #include "util.h"
@@ -182,22 +183,6 @@ is_blank(const char *s, size_t len)
 	return 1;
 }
 
-static const char *
-json_type_name(const cJSON *v)
-{
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	if (cJSON_IsNull(v))
-		return "null";
-	return "something else";
-}
-
 /* Reads one JSON object per non-blank line. */
 static int
 load_jsonl(struct loader *ld, char **cause)
@@ -251,7 +236,7 @@ load_jsonl(struct loader *ld, char **cause)
 		if (!cJSON_IsObject(obj)) {
 			cause_set(cause, "'%s' line %zu: expected a JSON "
 			    "object, got %s", ld->path, line,
-			    json_type_name(obj));
+			    json_kind(obj));
 			cJSON_Delete(obj);
 			return -1;
 		}

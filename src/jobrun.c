@@ -138,6 +138,63 @@ out:
 	return rc;
 }
 
+static int
+jobrun_has_budget(const struct budget *b)
+{
+	return b->max_calls > 0 || b->max_tokens > 0 || b->max_dollars > 0 ||
+	    b->deadline > 0;
+}
+
+/*
+ * A refresh starts from the champion and the job's best candidates so
+ * far, all scored again on today's data and model; the seeds are only
+ * used when the job has no history.
+ */
+#define REFRESH_TOP	5
+
+static int
+jobrun_refresh_pool(struct jobrun *jr, char **cause)
+{
+	struct search	*s = &jr->search;
+	struct champion	 ch;
+	int64_t		*ids = NULL;
+	char		**texts = NULL, *text;
+	size_t		 n = 0, i;
+	int		 rc, have;
+
+	jobrun_event(jr, "info", "refresh: the dataset %s", jr->dataset_changed ?
+	    "changed since the last run" : "is unchanged");
+	if ((have = store_champion_latest(jr->store, jr->job_id, &ch,
+	    cause)) < 0)
+		return -1;
+	if (have) {
+		if ((text = store_candidate_text(jr->store, ch.candidate,
+		    cause)) == NULL)
+			return -1;
+		if (search_add(s, text, "champion", NULL, 0, NULL, NULL,
+		    cause) == NULL) {
+			free(text);
+			return -1;
+		}
+		free(text);
+	}
+	rc = store_candidates_top(jr->store, jr->job_id, REFRESH_TOP, 1, &ids,
+	    &texts, &n, cause);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && search_add(s, texts[i], "refresh", NULL, 0, NULL,
+		    NULL, cause) == NULL)
+			rc = -1;
+		free(texts[i]);
+	}
+	free(texts);
+	free(ids);
+	for (i = 0; rc == 0 && s->ncands == 0 && i < jr->job->nseeds; i++)
+		if (search_add(s, jr->job->seeds[i], "seed", NULL, 0, NULL,
+		    NULL, cause) == NULL)
+			rc = -1;
+	return rc;
+}
+
 int
 jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
     const char *kind, char **cause)
@@ -175,7 +232,9 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	    cause) != 0)
 		goto fail;
 	jobrun_observe(job);
-	jr->engine = engine_new(loop, jr->run_id, &job->budget, job->cache);
+	jr->engine = engine_new(loop, jr->run_id, strcmp(kind, "refresh") ==
+	    0 && jobrun_has_budget(&job->refresh_budget) ?
+	    &job->refresh_budget : &job->budget, job->cache);
 
 	s->ops = strategy_lookup(job->strategy);
 	s->job = job;
@@ -193,10 +252,15 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	if (*search_string(s, "prompts") != '\0')
 		s->prompts_dir = path_relative_to(job->file,
 		    search_string(s, "prompts"));
-	for (i = 0; i < job->nseeds; i++)
-		if (search_add(s, job->seeds[i], "seed", NULL, 0, NULL, NULL,
-		    cause) == NULL)
+	if (strcmp(kind, "refresh") == 0) {
+		if (jobrun_refresh_pool(jr, cause) != 0)
 			goto fail;
+	} else {
+		for (i = 0; i < job->nseeds; i++)
+			if (search_add(s, job->seeds[i], "seed", NULL, 0, NULL,
+			    NULL, cause) == NULL)
+				goto fail;
+	}
 	if (jr->resumed && state != NULL) {
 		if (jobrun_load(jr, state, cause) != 0)
 			goto fail;
@@ -219,6 +283,24 @@ fail:
 	return -1;
 }
 
+static int
+jobrun_rescore(struct search *s, char **cause)
+{
+	struct cand	**live;
+	size_t		  n = 0, i;
+	int		  racing = s->racing, rc;
+
+	live = xcalloc(s->ncands + 1, sizeof *live);
+	for (i = 0; i < s->ncands; i++)
+		if (!s->cands[i]->raced_out)
+			live[n++] = s->cands[i];
+	s->racing = 0;
+	rc = search_evaluate(s, live, n, cause);
+	s->racing = racing;
+	free(live);
+	return rc;
+}
+
 int
 jobrun_step(struct jobrun *jr, char **cause)
 {
@@ -232,9 +314,16 @@ jobrun_step(struct jobrun *jr, char **cause)
 		return 0;
 	/* The step's random stream depends only on (job seed, step). */
 	rng_seed(&s->rng, (uint64_t)jr->job->seed, (uint64_t)s->step);
-	if (s->step == 0 || jr->resumed) {
-		/* Everyone known is scored (a resume gets cache hits). */
+	if (s->step == 0 && !jr->resumed) {
 		if (search_evaluate(s, s->cands, s->ncands, cause) != 0)
+			return -1;
+	} else if (jr->resumed) {
+		/*
+		 * Scores are not in the checkpoint: everyone still in the race
+		 * is scored again on all of dev, without racing (so nobody is
+		 * cut short this time), and the cache answers.
+		 */
+		if (jobrun_rescore(s, cause) != 0)
 			return -1;
 		jr->resumed = 0;
 	}
@@ -320,8 +409,10 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 	if ((rc = store_champion_latest(jr->store, jr->job_id, &ch,
 	    cause)) < 0)
 		return -1;
-	if (rc == 1 && ch.candidate == c->id)
+	if (rc == 1 && ch.candidate == c->id) {
+		jr->champion = c;	/* the champion holds its place */
 		return 0;
+	}
 	if (rc == 1) {
 		for (i = 0; i < s->ncands; i++)
 			if (s->cands[i]->id == ch.candidate)
@@ -455,6 +546,35 @@ jobrun_export(struct jobrun *jr, char **cause)
 	return rc;
 }
 
+/*
+ * The run's starting point (the first seed, or the champion for a
+ * refresh) scored on all of dev even if racing dropped it, so the best
+ * can be reported against it on the same examples.
+ */
+static int
+jobrun_baseline(struct jobrun *jr, struct cand *best, char **cause)
+{
+	struct search	*s = &jr->search;
+	struct cand	*first;
+	int		 racing = s->racing;
+
+	if (s->ncands == 0 || (first = s->cands[0]) == best)
+		return 0;
+	s->racing = 0;
+	first->raced_out = 0;
+	if (search_evaluate(s, &first, 1, cause) != 0) {
+		s->racing = racing;
+		return -1;
+	}
+	s->racing = racing;
+	jobrun_event(jr, "info", "the best %.3f [%.3f, %.3f] against %.3f "
+	    "[%.3f, %.3f] for the %s, on %zu dev examples", best->mean,
+	    best->lo, best->hi, first->mean, first->lo, first->hi,
+	    strcmp(jr->kind, "refresh") == 0 ? "champion" : "first seed",
+	    s->ndev);
+	return 0;
+}
+
 int
 jobrun_finish(struct jobrun *jr, char **cause)
 {
@@ -464,6 +584,8 @@ jobrun_finish(struct jobrun *jr, char **cause)
 
 	best = search_best(&jr->search);
 	if (best != NULL && stop == ENGINE_OK) {
+		if (jobrun_baseline(jr, best, cause) != 0)
+			return -1;
 		if (jobrun_promote(jr, best, cause) != 0)
 			return -1;
 		if (jr->champion != NULL &&

@@ -899,6 +899,22 @@ jv_enum(struct jdoc *doc, const cJSON *obj, const char *path, const char *key,
 	return -1;
 }
 
+const char *
+json_kind(const cJSON *v)
+{
+	if (cJSON_IsObject(v))
+		return "an object";
+	if (cJSON_IsArray(v))
+		return "an array";
+	if (cJSON_IsString(v))
+		return "a string";
+	if (cJSON_IsNumber(v))
+		return "a number";
+	if (cJSON_IsBool(v))
+		return "a boolean";
+	return "null";
+}
+
 char *
 json_text(const cJSON *v)
 {

@@ -114,6 +114,9 @@ int		 jv_enum(struct jdoc *, const cJSON *obj, const char *path,
 		    const char *key, int required, const char *const *choices,
 		    int *out);
 
+/* "an object", "an array", "a string", ... for messages. */
+const char	*json_kind(const cJSON *);
+
 /* The text of a JSON value: a string as is, anything else printed. */
 char		*json_text(const cJSON *);
 

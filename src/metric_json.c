@@ -189,22 +189,6 @@ json_equal(const cJSON *a, const cJSON *b)
 	return 1;	/* true, false, null */
 }
 
-static const char *
-json_kind(const cJSON *v)
-{
-	if (cJSON_IsObject(v))
-		return "an object";
-	if (cJSON_IsArray(v))
-		return "an array";
-	if (cJSON_IsString(v))
-		return "a string";
-	if (cJSON_IsNumber(v))
-		return "a number";
-	if (cJSON_IsBool(v))
-		return "a boolean";
-	return "null";
-}
-
 /* A short printed form of a value for feedback. */
 static char *
 json_show(const cJSON *v)

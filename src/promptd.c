@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,9 +66,15 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 	if (jr.champion != NULL) {
 		printf("job '%s': %s after %d steps, %zu candidates\n",
 		    job->name, jr.status, jr.search.step, jr.search.ncands);
-		printf("champion (dev %.3f [%.3f, %.3f]%s):\n%s\n",
-		    jr.champion->mean, jr.champion->lo, jr.champion->hi,
-		    jr.promoted ? ", promoted" : "", jr.champion->text);
+		printf("champion: dev %.3f [%.3f, %.3f]", jr.champion->mean,
+		    jr.champion->lo, jr.champion->hi);
+		if (!isnan(jr.test_score))
+			printf(", test %.3f", jr.test_score);
+		if (jr.search.ncands > 0)
+			printf("; the first seed prompt: dev %.3f",
+			    jr.search.cands[0]->mean);
+		printf("%s\n%s\n", jr.promoted ? " (promoted)" : "",
+		    jr.champion->text);
 	}
 	printf("database: %s (run %lld)\n", db, (long long)jr.run_id);
 	ret = strcmp(jr.status, "done") == 0 ? 0 : 1;

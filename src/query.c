@@ -1,33 +1,642 @@
 /*
- * A stub of the read-only queries: it knows which commands are queries
- * and answers each with "unavailable".  The real implementation replaces
- * this file.
+ * The read-only queries: the store's rows turned into the protocol's
+ * result objects.  Statistics (means and intervals) are computed here
+ * with stats_summary(), never in SQL.
  */
-#include <stddef.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "query.h"
-#include "util.h"
+#include <cjson/cJSON.h>
 
-static const char *const query_cmds[] = {
-	"list", "status", "leaderboard", "best", "lineage", "history",
-	"export", "events", NULL
+#include "query.h"
+#include "stats.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct query {
+	const char	*name;
+	int		 need_job;	/* 0 when the query is by candidate */
+	int		(*fn)(struct store *, const struct job_row *,
+			    const cJSON *, cJSON **, const char **, char **);
 };
 
-int
-query_run(struct store *store, const char *cmd, const cJSON *args,
+/* Adds a number, or null when it is NAN. */
+static void
+add_num(cJSON *o, const char *key, double v)
+{
+	if (isnan(v))
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddNumberToObject(o, key, v);
+}
+
+/* Adds a string, or null when it is NULL. */
+static void
+add_str(cJSON *o, const char *key, const char *s)
+{
+	if (s == NULL)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddStringToObject(o, key, s);
+}
+
+static int
+query_fail(const char **code, const char *what, char **cause,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Sets *code to what and *cause to the message; returns -1. */
+static int
+query_fail(const char **code, const char *what, char **cause,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	*code = what;
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	cause_set(cause, "%s", msg);
+	free(msg);
+	return -1;
+}
+
+/*
+ * Reads an optional integer argument in [min, max]: 0 with *out (def when
+ * it is absent or null), -1 with a usage error.
+ */
+static int
+arg_int(const cJSON *args, const char *key, long long def, long long min,
+    long long max, long long *out, const char **code, char **cause)
+{
+	const cJSON	*v;
+	double		 d;
+
+	*out = def;
+	v = cJSON_GetObjectItemCaseSensitive(args, key);
+	if (v == NULL || cJSON_IsNull(v))
+		return 0;
+	d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+	if (isnan(d) || d != floor(d) || d < (double)min || d > (double)max) {
+		*code = "usage";
+		return cause_set(cause, "argument '%s' must be an integer from "
+		    "%lld to %lld", key, min, max);
+	}
+	*out = (long long)d;
+	return 0;
+}
+
+/* The value of a job row's spec at key, or NULL. */
+static const cJSON *
+spec_get(const cJSON *spec, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(spec, key);
+}
+
+/* The list entry of a job: its state, progress and champion. */
+static int
+job_entry(struct store *s, const struct job_row *j, cJSON **out,
+    char **cause)
+{
+	struct run_totals	 sum;
+	struct run_row		 run;
+	struct champion		 ch;
+	cJSON			*o;
+	int			 nruns, has_run, has_ch;
+
+	if ((has_run = store_job_runs(s, j->id, &nruns, &sum, &run,
+	    cause)) < 0)
+		return -1;
+	if ((has_ch = store_champion_latest(s, j->id, &ch, cause)) < 0)
+		return -1;
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "name", j->name);
+	cJSON_AddStringToObject(o, "state", j->state);
+	add_str(o, "reason", j->reason);
+	cJSON_AddNumberToObject(o, "runs", nruns);
+	cJSON_AddNumberToObject(o, "step", has_run ? run.step : 0);
+	if (has_ch)
+		add_num(o, "best", ch.score);
+	else
+		cJSON_AddNullToObject(o, "best");
+	cJSON_AddNumberToObject(o, "calls", (double)sum.calls);
+	cJSON_AddNumberToObject(o, "dollars", sum.dollars);
+	if (has_ch)
+		cJSON_AddNumberToObject(o, "champion", ch.version);
+	else
+		cJSON_AddNullToObject(o, "champion");
+	*out = o;
+	return 0;
+}
+
+static int
+query_list(struct store *s, const struct job_row *unused, const cJSON *args,
     cJSON **result, const char **code, char **cause)
+{
+	struct job_row	*jobs;
+	cJSON		*o, *arr, *e;
+	size_t		 n, i;
+
+	(void)unused;
+	(void)args;
+	if (store_job_list(s, &jobs, &n, cause) != 0) {
+		*code = "internal";
+		return -1;
+	}
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "jobs");
+	for (i = 0; i < n; i++) {
+		if (job_entry(s, &jobs[i], &e, cause) != 0) {
+			*code = "internal";
+			cJSON_Delete(o);
+			store_job_rows_free(jobs, n);
+			return -1;
+		}
+		cJSON_AddItemToArray(arr, e);
+	}
+	store_job_rows_free(jobs, n);
+	*result = o;
+	return 0;
+}
+
+static int
+query_status(struct store *s, const struct job_row *j, const cJSON *args,
+    cJSON **result, const char **code, char **cause)
+{
+	struct run_totals	 sum;
+	struct run_row		 run;
+	struct champion_row	*h = NULL;
+	cJSON			*o = NULL, *spec;
+	const cJSON		*v, *name;
+	size_t			 nh;
+	int			 nruns, has_run;
+
+	(void)args;
+	if (job_entry(s, j, &o, cause) != 0 ||
+	    (has_run = store_job_runs(s, j->id, &nruns, &sum, &run,
+	    cause)) < 0 ||
+	    store_champion_history(s, j->id, &h, &nh, cause) != 0) {
+		cJSON_Delete(o);
+		*code = "internal";
+		return -1;
+	}
+	spec = cJSON_Parse(j->spec);
+	cJSON_AddNumberToObject(o, "id", (double)j->id);
+	v = spec_get(spec, "description");
+	add_str(o, "description", cJSON_IsString(v) ? v->valuestring : NULL);
+	v = spec_get(spec, "strategy");
+	name = cJSON_GetObjectItemCaseSensitive(v, "name");
+	add_str(o, "strategy", cJSON_IsString(name) ? name->valuestring :
+	    cJSON_IsString(v) ? v->valuestring : NULL);
+	v = spec_get(spec, "schedule");
+	add_str(o, "schedule", cJSON_IsString(v) ? v->valuestring : NULL);
+	v = spec_get(spec, "budget");
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(o, "budget", cJSON_Duplicate(v, 1));
+	else
+		cJSON_AddNullToObject(o, "budget");
+	if (has_run) {
+		cJSON_AddNumberToObject(o, "run", (double)run.id);
+		cJSON_AddStringToObject(o, "kind", run.kind);
+		cJSON_AddStringToObject(o, "run_state", run.status);
+		cJSON_AddNumberToObject(o, "started", run.started);
+		add_num(o, "ended", run.ended);
+	} else {
+		cJSON_AddNullToObject(o, "run");
+		cJSON_AddNullToObject(o, "kind");
+		cJSON_AddNullToObject(o, "run_state");
+		cJSON_AddNullToObject(o, "started");
+		cJSON_AddNullToObject(o, "ended");
+	}
+	cJSON_AddNumberToObject(o, "hits", (double)sum.hits);
+	cJSON_AddNumberToObject(o, "tokens", (double)sum.tokens);
+	if (nh > 0) {
+		cJSON_AddNumberToObject(o, "candidate",
+		    (double)h[nh - 1].c.candidate);
+		add_num(o, "lo", h[nh - 1].c.lo);
+		add_num(o, "hi", h[nh - 1].c.hi);
+		add_str(o, "text", h[nh - 1].text);
+	} else {
+		cJSON_AddNullToObject(o, "candidate");
+		cJSON_AddNullToObject(o, "lo");
+		cJSON_AddNullToObject(o, "hi");
+		cJSON_AddNullToObject(o, "text");
+	}
+	cJSON_AddNumberToObject(o, "created", j->created);
+	cJSON_AddNumberToObject(o, "updated", j->updated);
+	cJSON_Delete(spec);
+	store_champion_rows_free(h, nh);
+	*result = o;
+	return 0;
+}
+
+struct board {
+	int64_t		id;
+	struct summary	sum;
+};
+
+static int
+board_cmp(const void *va, const void *vb)
+{
+	const struct board	*a = va, *b = vb;
+
+	if (a->sum.mean != b->sum.mean)
+		return a->sum.mean > b->sum.mean ? -1 : 1;
+	if (a->sum.lo != b->sum.lo)
+		return a->sum.lo > b->sum.lo ? -1 : 1;
+	if (a->sum.n != b->sum.n)
+		return a->sum.n > b->sum.n ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int
+query_leaderboard(struct store *s, const struct job_row *j,
+    const cJSON *args, cJSON **result, const char **code, char **cause)
+{
+	struct score_row	*rows = NULL;
+	struct board		*board = NULL;
+	struct candidate_row	 c;
+	cJSON			*o = NULL, *arr, *e;
+	double			*x = NULL;
+	size_t			 n = 0, nb = 0, i, k;
+	long long		 limit;
+	int64_t			 ds;
+
+	if (arg_int(args, "limit", QUERY_LEADERBOARD_LIMIT, 1, QUERY_MAX_LIMIT,
+	    &limit, code, cause) != 0)
+		return -1;
+	*code = "internal";
+	if ((ds = store_dataset_latest(s, j->id, cause)) < 0)
+		return -1;
+	if (ds > 0 && store_scores(s, j->id, ds, "dev", &rows, &n, cause) != 0)
+		return -1;
+	/* The rows come ordered by candidate: one summary per run of ids. */
+	board = xcalloc(n + 1, sizeof *board);
+	x = xcalloc(n + 1, sizeof *x);
+	for (i = 0; i < n; i = k) {
+		for (k = i; k < n && rows[k].candidate == rows[i].candidate; k++)
+			x[k - i] = rows[k].score;
+		board[nb].id = rows[i].candidate;
+		stats_summary(x, k - i, 0.95, &board[nb].sum);
+		nb++;
+	}
+	qsort(board, nb, sizeof *board, board_cmp);
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "candidates");
+	for (i = 0; i < nb && i < (size_t)limit; i++) {
+		if (store_candidate_get(s, board[i].id, &c, cause) < 0)
+			goto fail;
+		e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "id", (double)board[i].id);
+		add_str(e, "text", c.text);
+		cJSON_AddNumberToObject(e, "mean", board[i].sum.mean);
+		cJSON_AddNumberToObject(e, "lo", board[i].sum.lo);
+		cJSON_AddNumberToObject(e, "hi", board[i].sum.hi);
+		cJSON_AddNumberToObject(e, "n", (double)board[i].sum.n);
+		add_str(e, "origin", c.origin);
+		cJSON_AddItemToArray(arr, e);
+		store_candidate_row_release(&c);
+	}
+	free(rows);
+	free(board);
+	free(x);
+	*result = o;
+	return 0;
+fail:
+	cJSON_Delete(o);
+	free(rows);
+	free(board);
+	free(x);
+	return -1;
+}
+
+/* The latest champion, or a not_found error. */
+static int
+champion_last(struct store *s, const struct job_row *j,
+    struct champion_row **h, size_t *nh, const char **code, char **cause)
+{
+	if (store_champion_history(s, j->id, h, nh, cause) != 0) {
+		*code = "internal";
+		return -1;
+	}
+	if (*nh == 0)
+		return query_fail(code, "not_found", cause,
+		    "job '%s' has no champion yet", j->name);
+	return 0;
+}
+
+static int
+query_best(struct store *s, const struct job_row *j, const cJSON *args,
+    cJSON **result, const char **code, char **cause)
+{
+	struct champion_row	*h, *last;
+	cJSON			*o;
+	size_t			 nh;
+
+	(void)args;
+	if (champion_last(s, j, &h, &nh, code, cause) != 0)
+		return -1;
+	last = &h[nh - 1];
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "candidate", (double)last->c.candidate);
+	add_str(o, "text", last->text);
+	cJSON_AddNumberToObject(o, "version", last->c.version);
+	add_num(o, "score", last->c.score);
+	add_num(o, "lo", last->c.lo);
+	add_num(o, "hi", last->c.hi);
+	store_champion_rows_free(h, nh);
+	*result = o;
+	return 0;
+}
+
+static int
+query_export(struct store *s, const struct job_row *j, const cJSON *args,
+    cJSON **result, const char **code, char **cause)
+{
+	struct champion_row	*h, *last;
+	cJSON			*o;
+	size_t			 nh;
+
+	(void)args;
+	if (champion_last(s, j, &h, &nh, code, cause) != 0)
+		return -1;
+	last = &h[nh - 1];
+	o = cJSON_CreateObject();
+	add_str(o, "text", last->text);
+	cJSON_AddNumberToObject(o, "version", last->c.version);
+	add_num(o, "score", last->c.score);
+	add_num(o, "lo", last->c.lo);
+	add_num(o, "hi", last->c.hi);
+	cJSON_AddNumberToObject(o, "time", last->time);
+	store_champion_rows_free(h, nh);
+	*result = o;
+	return 0;
+}
+
+static int
+query_history(struct store *s, const struct job_row *j, const cJSON *args,
+    cJSON **result, const char **code, char **cause)
+{
+	struct champion_row	*h;
+	cJSON			*o, *arr, *e;
+	size_t			 nh, i;
+
+	(void)args;
+	if (store_champion_history(s, j->id, &h, &nh, cause) != 0) {
+		*code = "internal";
+		return -1;
+	}
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "champions");
+	for (i = 0; i < nh; i++) {
+		e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "version", h[i].c.version);
+		cJSON_AddNumberToObject(e, "candidate",
+		    (double)h[i].c.candidate);
+		add_str(e, "text", h[i].text);
+		add_num(e, "score", h[i].c.score);
+		add_num(e, "lo", h[i].c.lo);
+		add_num(e, "hi", h[i].c.hi);
+		add_str(e, "reason", h[i].reason);
+		cJSON_AddNumberToObject(e, "time", h[i].time);
+		cJSON_AddItemToArray(arr, e);
+	}
+	store_champion_rows_free(h, nh);
+	*result = o;
+	return 0;
+}
+
+static int
+query_events(struct store *s, const struct job_row *j, const cJSON *args,
+    cJSON **result, const char **code, char **cause)
+{
+	struct event_row	*ev;
+	cJSON			*o, *arr, *e;
+	size_t			 n, i;
+	long long		 after, limit;
+
+	if (arg_int(args, "after", -1, 0, INT64_MAX / 2, &after, code,
+	    cause) != 0 || arg_int(args, "limit", QUERY_EVENTS_LIMIT, 1,
+	    QUERY_MAX_LIMIT, &limit, code, cause) != 0)
+		return -1;
+	if (store_events(s, j->id, after, (int)limit, &ev, &n, cause) != 0) {
+		*code = "internal";
+		return -1;
+	}
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "events");
+	for (i = 0; i < n; i++) {
+		e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "id", (double)ev[i].id);
+		cJSON_AddNumberToObject(e, "time", ev[i].time);
+		add_str(e, "level", ev[i].level);
+		add_str(e, "message", ev[i].message);
+		if (ev[i].run != 0)
+			cJSON_AddNumberToObject(e, "run", (double)ev[i].run);
+		else
+			cJSON_AddNullToObject(e, "run");
+		cJSON_AddItemToArray(arr, e);
+	}
+	store_event_rows_free(ev, n);
+	*result = o;
+	return 0;
+}
+
+/* The candidates already in the tree, kept sorted. */
+struct seen {
+	int64_t	*ids;
+	size_t	 n;
+};
+
+/* Adds id; returns 1 if it was there already. */
+static int
+seen_add(struct seen *seen, int64_t id)
+{
+	size_t	lo = 0, hi = seen->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (seen->ids[mid] == id)
+			return 1;
+		if (seen->ids[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	seen->ids = xreallocarray(seen->ids, seen->n + 1, sizeof *seen->ids);
+	memmove(&seen->ids[lo + 1], &seen->ids[lo],
+	    (seen->n - lo) * sizeof *seen->ids);
+	seen->ids[lo] = id;
+	seen->n++;
+	return 0;
+}
+
+/*
+ * Fills the "parents" of node (candidate id at depth) and recurses.  A
+ * candidate already in the tree is shown again with "seen": true and no
+ * parents; past QUERY_LINEAGE_DEPTH generations a node has "truncated":
+ * true.
+ */
+static int
+lineage_parents(struct store *s, int64_t id, cJSON *node, int depth,
+    struct seen *seen, char **cause)
+{
+	struct lineage_row	*rows;
+	cJSON			*arr, *p;
+	size_t			 n, i;
+	int			 rc = 0;
+
+	arr = cJSON_AddArrayToObject(node, "parents");
+	if (store_lineage_parents(s, id, &rows, &n, cause) != 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++) {
+		p = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, p);
+		cJSON_AddNumberToObject(p, "id", (double)rows[i].parent);
+		add_str(p, "text", rows[i].text);
+		add_str(p, "operator", rows[i].op);
+		add_str(p, "note", rows[i].note);
+		if (seen_add(seen, rows[i].parent)) {
+			cJSON_AddBoolToObject(p, "seen", 1);
+			cJSON_AddArrayToObject(p, "parents");
+		} else if (depth + 1 >= QUERY_LINEAGE_DEPTH) {
+			cJSON_AddBoolToObject(p, "truncated", 1);
+			cJSON_AddArrayToObject(p, "parents");
+		} else
+			rc = lineage_parents(s, rows[i].parent, p, depth + 1,
+			    seen, cause);
+	}
+	store_lineage_rows_free(rows, n);
+	return rc;
+}
+
+static int
+query_lineage(struct store *s, const struct job_row *unused,
+    const cJSON *args, cJSON **result, const char **code, char **cause)
+{
+	struct candidate_row	 c;
+	struct seen		 seen = { NULL, 0 };
+	const cJSON		*v;
+	cJSON			*o;
+	long long		 cand;
+	int			 rc;
+
+	(void)unused;
+	v = cJSON_GetObjectItemCaseSensitive(args, "candidate");
+	if (v == NULL || cJSON_IsNull(v)) {
+		*code = "usage";
+		return cause_set(cause, "lineage: missing argument "
+		    "'candidate'");
+	}
+	if (arg_int(args, "candidate", 0, 1, INT64_MAX / 2, &cand, code,
+	    cause) != 0)
+		return -1;
+	if ((rc = store_candidate_get(s, cand, &c, cause)) <= 0) {
+		if (rc < 0) {
+			*code = "internal";
+			return -1;
+		}
+		return query_fail(code, "not_found", cause, "no candidate %lld",
+		    cand);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "id", (double)c.id);
+	add_str(o, "text", c.text);
+	add_str(o, "origin", c.origin);
+	seen_add(&seen, c.id);
+	rc = lineage_parents(s, c.id, o, 0, &seen, cause);
+	free(seen.ids);
+	store_candidate_row_release(&c);
+	if (rc != 0) {
+		cJSON_Delete(o);
+		*code = "internal";
+		return -1;
+	}
+	*result = o;
+	return 0;
+}
+
+static const struct query queries[] = {
+	{ "list", 0, query_list },
+	{ "status", 1, query_status },
+	{ "leaderboard", 1, query_leaderboard },
+	{ "best", 1, query_best },
+	{ "lineage", 0, query_lineage },
+	{ "history", 1, query_history },
+	{ "export", 1, query_export },
+	{ "events", 1, query_events },
+};
+
+static const struct query *
+query_find(const char *cmd, const cJSON *args)
 {
 	size_t	i;
 
-	(void)store;
-	(void)args;
-	*result = NULL;
-	for (i = 0; query_cmds[i] != NULL; i++) {
-		if (strcmp(query_cmds[i], cmd) == 0) {
-			*code = "unavailable";
-			return cause_set(cause, "'%s' is not built yet", cmd);
-		}
+	for (i = 0; i < nitems(queries); i++) {
+		if (strcmp(queries[i].name, cmd) != 0)
+			continue;
+		/* The daemon's own status is not in the store. */
+		if (strcmp(cmd, "status") == 0 &&
+		    cJSON_GetObjectItemCaseSensitive(args, "job") == NULL)
+			return NULL;
+		return &queries[i];
 	}
-	return 1;
+	return NULL;
+}
+
+int
+query_is_query(const char *cmd, const cJSON *args)
+{
+	return query_find(cmd, args) != NULL;
+}
+
+int
+query_run(struct store *s, const char *cmd, const cJSON *args,
+    cJSON **result, const char **code, char **cause)
+{
+	const struct query	*q;
+	struct job_row		 job;
+	const cJSON		*v;
+	int			 rc;
+
+	*result = NULL;
+	*code = NULL;
+	if ((q = query_find(cmd, args)) == NULL)
+		return 1;
+	if (args != NULL && !cJSON_IsObject(args)) {
+		*code = "usage";
+		return cause_set(cause, "%s: the arguments must be an object",
+		    cmd);
+	}
+	if (!q->need_job)
+		return q->fn(s, NULL, args, result, code, cause);
+	v = cJSON_GetObjectItemCaseSensitive(args, "job");
+	if (v == NULL) {
+		*code = "usage";
+		return cause_set(cause, "%s: missing argument 'job'", cmd);
+	}
+	if (!cJSON_IsString(v) || *v->valuestring == '\0') {
+		*code = "usage";
+		return cause_set(cause, "%s: argument 'job' must be a job name",
+		    cmd);
+	}
+	if ((rc = store_job_get(s, v->valuestring, &job, cause)) <= 0) {
+		if (rc < 0) {
+			*code = "internal";
+			return -1;
+		}
+		return query_fail(code, "not_found", cause, "no job '%s'",
+		    v->valuestring);
+	}
+	rc = q->fn(s, &job, args, result, code, cause);
+	store_job_row_release(&job);
+	if (rc != 0) {
+		cJSON_Delete(*result);
+		*result = NULL;
+	}
+	return rc;
 }

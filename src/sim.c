@@ -402,18 +402,6 @@ count_words(const char *s)
 	return n;
 }
 
-static char *
-trim_dup(const char *s, size_t n)
-{
-	while (n > 0 && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
-}
-
 static void
 list_add(struct sim_list *l, const char *s)
 {

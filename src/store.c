@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,9 +207,21 @@ enum stmt {
 	STMT_RUN_OPEN,
 	STMT_CHAMPION_LATEST,
 	STMT_CHAMPION_ADD,
-	STMT_JOB_SET_FILE,
+	STMT_CANDIDATE_TOP,
+	STMT_CANDIDATE_GET,
+	/* Reads for the queries (query.c). */
 	STMT_JOB_LIST,
-	STMT_EVENT_LIST,
+	STMT_JOB_GET,
+	STMT_RUN_SUM,
+	STMT_RUN_LATEST,
+	STMT_CHAMPION_HISTORY,
+	STMT_CANDIDATE_ROW,
+	STMT_LINEAGE_PARENTS,
+	STMT_SCORES,
+	STMT_EVENTS_AFTER,
+	STMT_EVENTS_LAST,
+	/* For the daemon. */
+	STMT_JOB_SET_FILE,
 	STMT_RUN_LAST,
 	STMT_COUNT
 };
@@ -289,19 +302,65 @@ static const struct {
 	[STMT_CHAMPION_LATEST] = { "find champion",
 	    "SELECT version, candidate_id, score, lo, hi FROM champions"
 	    " WHERE job_id = ?1 ORDER BY version DESC LIMIT 1" },
+	[STMT_CANDIDATE_TOP] = { "find top candidates",
+	    "SELECT c.id, c.text FROM candidates c JOIN evaluations e"
+	    " ON e.candidate_id = c.id WHERE c.job_id = ?1"
+	    " GROUP BY c.id HAVING count(*) >= ?3"
+	    " ORDER BY avg(e.score) DESC, c.id LIMIT ?2" },
+	[STMT_CANDIDATE_GET] = { "read candidate",
+	    "SELECT text FROM candidates WHERE id = ?1" },
 	[STMT_CHAMPION_ADD] = { "add champion",
 	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
 	    " hi, reason, created)"
 	    " VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM champions"
 	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)" },
+	[STMT_JOB_LIST] = { "list jobs",
+	    "SELECT id, name, spec, state, reason, created, updated, file"
+	    " FROM jobs ORDER BY name" },
+	[STMT_JOB_GET] = { "read job",
+	    "SELECT id, name, spec, state, reason, created, updated, file"
+	    " FROM jobs WHERE name = ?1" },
+	[STMT_RUN_SUM] = { "sum runs",
+	    "SELECT count(*), coalesce(sum(calls), 0), coalesce(sum(hits), 0),"
+	    " coalesce(sum(tokens), 0), coalesce(sum(dollars), 0) FROM runs"
+	    " WHERE job_id = ?1" },
+	[STMT_RUN_LATEST] = { "read latest run",
+	    "SELECT id, kind, status, step, started, ended, calls, hits,"
+	    " tokens, dollars FROM runs WHERE job_id = ?1"
+	    " AND kind IN ('optimize', 'refresh') ORDER BY id DESC LIMIT 1" },
+	[STMT_CHAMPION_HISTORY] = { "read champions",
+	    "SELECT h.version, h.candidate_id, h.score, h.lo, h.hi, c.text,"
+	    " h.reason, h.created FROM champions h"
+	    " JOIN candidates c ON c.id = h.candidate_id"
+	    " WHERE h.job_id = ?1 ORDER BY h.version" },
+	[STMT_CANDIDATE_ROW] = { "read candidate row",
+	    "SELECT id, job_id, text, origin FROM candidates WHERE id = ?1" },
+	[STMT_LINEAGE_PARENTS] = { "read lineage",
+	    "SELECT l.parent, c.text, c.origin, l.operator, l.note"
+	    " FROM lineage l JOIN candidates c ON c.id = l.parent"
+	    " WHERE l.child = ?1 ORDER BY l.parent" },
+	/*
+	 * The latest evaluation of each (candidate, example): SQLite takes
+	 * the bare columns from the row that max() picked.
+	 */
+	[STMT_SCORES] = { "read scores",
+	    "SELECT e.candidate_id, e.example_id, e.score, max(e.id)"
+	    " FROM evaluations e"
+	    " JOIN examples x ON x.id = e.example_id"
+	    " JOIN candidates c ON c.id = e.candidate_id"
+	    " WHERE c.job_id = ?1 AND x.dataset_id = ?2 AND x.split = ?3"
+	    " AND e.score IS NOT NULL"
+	    " GROUP BY e.candidate_id, e.example_id"
+	    " ORDER BY e.candidate_id, e.example_id" },
+	[STMT_EVENTS_AFTER] = { "read events",
+	    "SELECT id, run_id, time, level, message FROM events"
+	    " WHERE job_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3" },
+	[STMT_EVENTS_LAST] = { "read events",
+	    "SELECT id, run_id, time, level, message FROM"
+	    " (SELECT * FROM events WHERE job_id = ?1 ORDER BY id DESC"
+	    " LIMIT ?2) ORDER BY id" },
 	[STMT_JOB_SET_FILE] = { "set job file",
 	    "UPDATE jobs SET file = ?2 WHERE id = ?1" },
-	[STMT_JOB_LIST] = { "list jobs",
-	    "SELECT id, name, state, reason, file, spec FROM jobs ORDER BY id" },
-	[STMT_EVENT_LIST] = { "list events",
-	    "SELECT id, run_id, time, level, message FROM events"
-	    " WHERE job_id = ?1 AND id > ?3 AND (?2 IS NULL OR run_id = ?2)"
-	    " ORDER BY id LIMIT ?4" },
 	[STMT_RUN_LAST] = { "find last run",
 	    "SELECT max(started) FROM runs"
 	    " WHERE job_id = ?1 AND (?2 IS NULL OR kind = ?2)" },
@@ -1086,6 +1145,478 @@ store_champion_add(struct store *s, int64_t job, int64_t candidate,
 }
 
 int
+store_candidates_top(struct store *s, int64_t job, int k, int min_evals,
+    int64_t **ids, char ***texts, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*ids = NULL;
+	*texts = NULL;
+	*n = 0;
+	rc = stmt_step(s, STMT_CANDIDATE_TOP, cause, "inn", job, k,
+	    min_evals);
+	st = s->stmt[STMT_CANDIDATE_TOP];
+	while (rc == 1) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
+		*texts = xreallocarray(*texts, *n + 1, sizeof **texts);
+		(*ids)[*n] = sqlite3_column_int64(st, 0);
+		(*texts)[(*n)++] = xstrdup((const char *)
+		    sqlite3_column_text(st, 1));
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			rc = 1;
+		else {
+			if (rc != SQLITE_DONE)
+				store_fail(s, stmt_table[STMT_CANDIDATE_TOP].what,
+				    cause);
+			stmt_reset(st);
+			rc = rc == SQLITE_DONE ? 0 : -1;
+		}
+	}
+	return rc;
+}
+
+char *
+store_candidate_text(struct store *s, int64_t id, char **cause)
+{
+	sqlite3_stmt	*st;
+	char		*text;
+	int		 rc;
+
+	if ((rc = stmt_step(s, STMT_CANDIDATE_GET, cause, "i", id)) <= 0) {
+		if (rc == 0)
+			cause_set(cause, "no candidate %lld", (long long)id);
+		return NULL;
+	}
+	st = s->stmt[STMT_CANDIDATE_GET];
+	text = xstrdup((const char *)sqlite3_column_text(st, 0));
+	stmt_reset(st);
+	return text;
+}
+
+/*
+ * Reads for the queries.  Each collects the rows of one statement into an
+ * array before returning, so that callers may run other statements (or
+ * recurse) while they walk the rows.
+ */
+
+/* A copy of a text column, or NULL for NULL. */
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const char	*t;
+
+	if ((t = (const char *)sqlite3_column_text(st, i)) == NULL)
+		return NULL;
+	return xstrndup(t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* A REAL column that may be NULL, as NAN. */
+static double
+col_double(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NAN;
+	return sqlite3_column_double(st, i);
+}
+
+/* Copies a short text column into a fixed buffer. */
+static void
+col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const char	*t = (const char *)sqlite3_column_text(st, i);
+
+	snprintf(buf, size, "%s", t != NULL ? t : "");
+}
+
+/*
+ * Steps statement st (already bound) to its end, growing *rows (of size
+ * bytes each) and calling fill for each row.  Resets st on every path.
+ */
+static int
+stmt_rows(struct store *s, enum stmt id, sqlite3_stmt *st, void **rows,
+    size_t size, size_t *n, void (*fill)(sqlite3_stmt *, void *),
+    char **cause)
+{
+	size_t	cap = 0;
+	char	*p = NULL;
+	int	 rc;
+
+	*rows = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			p = xreallocarray(p, cap, size);
+		}
+		memset(p + *n * size, 0, size);
+		fill(st, p + *n * size);
+		(*n)++;
+	}
+	*rows = p;
+	if (rc != SQLITE_DONE) {
+		store_fail(s, stmt_table[id].what, cause);
+		stmt_reset(st);
+		return -1;
+	}
+	stmt_reset(st);
+	return 0;
+}
+
+/* Binds statement id (see stmt_vbind()) without stepping it. */
+static sqlite3_stmt *
+stmt_bind(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	st = stmt_vbind(s, id, cause, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+static void
+fill_job(sqlite3_stmt *st, void *p)
+{
+	struct job_row	*j = p;
+
+	j->id = sqlite3_column_int64(st, 0);
+	j->name = col_text(st, 1);
+	j->spec = col_text(st, 2);
+	j->state = col_text(st, 3);
+	j->reason = col_text(st, 4);
+	j->created = sqlite3_column_double(st, 5);
+	j->updated = sqlite3_column_double(st, 6);
+	j->file = col_text(st, 7);
+}
+
+void
+store_job_row_release(struct job_row *j)
+{
+	if (j == NULL)
+		return;
+	free(j->name);
+	free(j->spec);
+	free(j->state);
+	free(j->reason);
+	free(j->file);
+	memset(j, 0, sizeof *j);
+}
+
+void
+store_job_rows_free(struct job_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		store_job_row_release(&rows[i]);
+	free(rows);
+}
+
+int
+store_job_list(struct store *s, struct job_row **rows, size_t *n,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_JOB_LIST, cause, "")) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_JOB_LIST, st, &p, sizeof **rows, n, fill_job,
+	    cause);
+	*rows = p;
+	if (rc != 0) {
+		store_job_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int
+store_job_get(struct store *s, const char *name, struct job_row *j,
+    char **cause)
+{
+	int	rc;
+
+	memset(j, 0, sizeof *j);
+	if ((rc = stmt_step(s, STMT_JOB_GET, cause, "t", name)) <= 0)
+		return rc;
+	fill_job(s->stmt[STMT_JOB_GET], j);
+	stmt_reset(s->stmt[STMT_JOB_GET]);
+	return 1;
+}
+
+int
+store_job_runs(struct store *s, int64_t job, int *nruns,
+    struct run_totals *sum, struct run_row *latest, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(latest, 0, sizeof *latest);
+	if ((rc = stmt_step(s, STMT_RUN_SUM, cause, "i", job)) != 1) {
+		/* An aggregate always gives a row. */
+		if (rc == 0)
+			cause_set(cause, "store: sum runs: no row");
+		return -1;
+	}
+	st = s->stmt[STMT_RUN_SUM];
+	*nruns = sqlite3_column_int(st, 0);
+	sum->calls = sqlite3_column_int64(st, 1);
+	sum->hits = sqlite3_column_int64(st, 2);
+	sum->tokens = sqlite3_column_int64(st, 3);
+	sum->dollars = sqlite3_column_double(st, 4);
+	stmt_reset(st);
+	if ((rc = stmt_step(s, STMT_RUN_LATEST, cause, "i", job)) <= 0)
+		return rc;
+	st = s->stmt[STMT_RUN_LATEST];
+	latest->id = sqlite3_column_int64(st, 0);
+	col_copy(st, 1, latest->kind, sizeof latest->kind);
+	col_copy(st, 2, latest->status, sizeof latest->status);
+	latest->step = sqlite3_column_int(st, 3);
+	latest->started = sqlite3_column_double(st, 4);
+	latest->ended = col_double(st, 5);
+	latest->totals.calls = sqlite3_column_int64(st, 6);
+	latest->totals.hits = sqlite3_column_int64(st, 7);
+	latest->totals.tokens = sqlite3_column_int64(st, 8);
+	latest->totals.dollars = sqlite3_column_double(st, 9);
+	stmt_reset(st);
+	return 1;
+}
+
+static void
+fill_champion(sqlite3_stmt *st, void *p)
+{
+	struct champion_row	*h = p;
+
+	h->c.version = sqlite3_column_int(st, 0);
+	h->c.candidate = sqlite3_column_int64(st, 1);
+	h->c.score = col_double(st, 2);
+	h->c.lo = col_double(st, 3);
+	h->c.hi = col_double(st, 4);
+	h->text = col_text(st, 5);
+	h->reason = col_text(st, 6);
+	h->time = sqlite3_column_double(st, 7);
+}
+
+void
+store_champion_rows_free(struct champion_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].text);
+		free(rows[i].reason);
+	}
+	free(rows);
+}
+
+int
+store_champion_history(struct store *s, int64_t job,
+    struct champion_row **rows, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_CHAMPION_HISTORY, cause, "i", job)) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_CHAMPION_HISTORY, st, &p, sizeof **rows, n,
+	    fill_champion, cause);
+	*rows = p;
+	if (rc != 0) {
+		store_champion_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int
+store_candidate_get(struct store *s, int64_t id, struct candidate_row *c,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(c, 0, sizeof *c);
+	if ((rc = stmt_step(s, STMT_CANDIDATE_ROW, cause, "i", id)) <= 0)
+		return rc;
+	st = s->stmt[STMT_CANDIDATE_ROW];
+	c->id = sqlite3_column_int64(st, 0);
+	c->job = sqlite3_column_int64(st, 1);
+	c->text = col_text(st, 2);
+	c->origin = col_text(st, 3);
+	stmt_reset(st);
+	return 1;
+}
+
+void
+store_candidate_row_release(struct candidate_row *c)
+{
+	if (c == NULL)
+		return;
+	free(c->text);
+	free(c->origin);
+	memset(c, 0, sizeof *c);
+}
+
+static void
+fill_lineage(sqlite3_stmt *st, void *p)
+{
+	struct lineage_row	*l = p;
+
+	l->parent = sqlite3_column_int64(st, 0);
+	l->text = col_text(st, 1);
+	l->origin = col_text(st, 2);
+	l->op = col_text(st, 3);
+	l->note = col_text(st, 4);
+}
+
+void
+store_lineage_rows_free(struct lineage_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].text);
+		free(rows[i].origin);
+		free(rows[i].op);
+		free(rows[i].note);
+	}
+	free(rows);
+}
+
+int
+store_lineage_parents(struct store *s, int64_t child,
+    struct lineage_row **rows, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_LINEAGE_PARENTS, cause, "i", child)) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_LINEAGE_PARENTS, st, &p, sizeof **rows, n,
+	    fill_lineage, cause);
+	*rows = p;
+	if (rc != 0) {
+		store_lineage_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int64_t
+store_dataset_latest(struct store *s, int64_t job, char **cause)
+{
+	int64_t	id = 0;
+
+	if (stmt_int64(s, STMT_DATASET_LATEST, &id, cause, "i", job) < 0)
+		return -1;
+	return id;
+}
+
+static void
+fill_score(sqlite3_stmt *st, void *p)
+{
+	struct score_row	*r = p;
+
+	r->candidate = sqlite3_column_int64(st, 0);
+	r->example = sqlite3_column_int64(st, 1);
+	r->score = sqlite3_column_double(st, 2);
+}
+
+int
+store_scores(struct store *s, int64_t job, int64_t dataset,
+    const char *split, struct score_row **rows, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_SCORES, cause, "iit", job, dataset,
+	    split)) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_SCORES, st, &p, sizeof **rows, n, fill_score,
+	    cause);
+	*rows = p;
+	if (rc != 0) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+static void
+fill_event(sqlite3_stmt *st, void *p)
+{
+	struct event_row	*e = p;
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->run = sqlite3_column_int64(st, 1);	/* 0 for NULL */
+	e->time = sqlite3_column_double(st, 2);
+	e->level = col_text(st, 3);
+	e->message = col_text(st, 4);
+}
+
+void
+store_event_rows_free(struct event_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].level);
+		free(rows[i].message);
+	}
+	free(rows);
+}
+
+int
+store_events(struct store *s, int64_t job, int64_t after, int limit,
+    struct event_row **rows, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	enum stmt	 id;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (after >= 0) {
+		id = STMT_EVENTS_AFTER;
+		st = stmt_bind(s, id, cause, "iin", job, after, limit);
+	} else {
+		id = STMT_EVENTS_LAST;
+		st = stmt_bind(s, id, cause, "in", job, limit);
+	}
+	if (st == NULL)
+		return -1;
+	rc = stmt_rows(s, id, st, &p, sizeof **rows, n, fill_event, cause);
+	*rows = p;
+	if (rc != 0) {
+		store_event_rows_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+	}
+	return rc;
+}
+
+int
 store_job_set_file(struct store *s, int64_t job, const char *file,
     char **cause)
 {
@@ -1095,57 +1626,6 @@ store_job_set_file(struct store *s, int64_t job, const char *file,
 		return cause_set(cause, "store: set job file: no job %lld",
 		    (long long)job);
 	return 0;
-}
-
-int
-store_job_list(struct store *s, store_job_fn *fn, void *arg, char **cause)
-{
-	struct store_job_row	 row;
-	sqlite3_stmt		*st;
-	int			 rc;
-
-	if ((st = stmt_get(s, STMT_JOB_LIST, cause)) == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row.id = sqlite3_column_int64(st, 0);
-		row.name = (const char *)sqlite3_column_text(st, 1);
-		row.state = (const char *)sqlite3_column_text(st, 2);
-		row.reason = (const char *)sqlite3_column_text(st, 3);
-		row.file = (const char *)sqlite3_column_text(st, 4);
-		row.spec = (const char *)sqlite3_column_text(st, 5);
-		fn(arg, &row);
-	}
-	if (rc != SQLITE_DONE)
-		store_fail(s, stmt_table[STMT_JOB_LIST].what, cause);
-	stmt_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-store_event_list(struct store *s, int64_t job, int64_t run, int64_t after,
-    int limit, store_event_fn *fn, void *arg, char **cause)
-{
-	struct store_event_row	 row;
-	sqlite3_stmt		*st;
-	int			 rc, n = 0;
-
-	if ((rc = stmt_step(s, STMT_EVENT_LIST, cause, "iIin", job, run, after,
-	    limit)) <= 0)
-		return rc;
-	st = s->stmt[STMT_EVENT_LIST];
-	do {
-		row.id = sqlite3_column_int64(st, 0);
-		row.run = sqlite3_column_int64(st, 1);
-		row.time = sqlite3_column_double(st, 2);
-		row.level = (const char *)sqlite3_column_text(st, 3);
-		row.message = (const char *)sqlite3_column_text(st, 4);
-		fn(arg, &row);
-		n++;
-	} while ((rc = sqlite3_step(st)) == SQLITE_ROW);
-	if (rc != SQLITE_DONE)
-		store_fail(s, stmt_table[STMT_EVENT_LIST].what, cause);
-	stmt_reset(st);
-	return rc == SQLITE_DONE ? n : -1;
 }
 
 int

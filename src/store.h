@@ -14,6 +14,7 @@
 #ifndef STORE_H
 #define STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct dataset;
@@ -62,22 +63,6 @@ int		 store_job_set_state(struct store *, int64_t job,
 /* The absolute path of the job's file, for the daemon to reload it. */
 int		 store_job_set_file(struct store *, int64_t job,
 		    const char *file, char **cause);
-/*
- * Calls fn for every job, in id order.  The row's strings are borrowed
- * for the call only (reason and file may be NULL); fn must not use the
- * store.
- */
-struct store_job_row {
-	int64_t		 id;
-	const char	*name;
-	const char	*state;
-	const char	*reason;
-	const char	*file;
-	const char	*spec;
-};
-typedef void	 store_job_fn(void *arg, const struct store_job_row *);
-int		 store_job_list(struct store *, store_job_fn *, void *arg,
-		    char **cause);
 
 /* Runs: kind is optimize, refresh or eval; dataset 0 for none.
  * store_run_finish() records the end time and the totals (NULL: zeros). */
@@ -124,6 +109,17 @@ int		 store_champion_latest(struct store *, int64_t job,
 int		 store_champion_add(struct store *, int64_t job,
 		    int64_t candidate, double score, double lo, double hi,
 		    const char *reason, char **cause);
+
+/*
+ * The job's k best candidates by their mean score over all their
+ * evaluations (at least min_evals of them), best first.  The arrays are
+ * the caller's to free (each text too).
+ */
+int		 store_candidates_top(struct store *, int64_t job, int k,
+		    int min_evals, int64_t **ids, char ***texts, size_t *n,
+		    char **cause);
+/* A candidate's text (allocated), or NULL with *cause. */
+char		*store_candidate_text(struct store *, int64_t id, char **cause);
 
 /*
  * Stores the dataset's examples for a job, once per distinct content
@@ -178,22 +174,115 @@ int64_t		 store_evaluation_add(struct store *, int64_t run,
 
 int		 store_event(struct store *, int64_t job, int64_t run,
 		    const char *level, const char *message, char **cause);
+
 /*
- * Calls fn for each of the job's events with an id above after (of run
- * only, unless run is 0), oldest first, at most limit of them.  Returns
- * how many, or -1.  The row's strings are borrowed for the call only;
- * fn must not use the store.
+ * Reads for the read-only queries (query.c).  Functions that return one
+ * row give 1 when it was found, 0 when there is none and -1 on error;
+ * functions that return many fill an array (the caller's, freed with the
+ * matching _free function, NULL when empty).  Strings in rows are owned
+ * by the rows.  Times are seconds since the epoch; a NULL REAL reads as
+ * NAN.
  */
-struct store_event_row {
+struct job_row {
+	int64_t		 id;
+	char		*name;
+	char		*spec;		/* the job file as JSON */
+	char		*state;
+	char		*reason;	/* NULL for none */
+	double		 created;
+	double		 updated;
+	char		*file;		/* the job file, NULL for none */
+};
+/* Every job, by name. */
+int		 store_job_list(struct store *, struct job_row **, size_t *,
+		    char **cause);
+int		 store_job_get(struct store *, const char *name,
+		    struct job_row *, char **cause);
+void		 store_job_row_release(struct job_row *);
+void		 store_job_rows_free(struct job_row *, size_t);
+
+struct run_row {
+	int64_t			id;
+	char			kind[16];
+	char			status[16];
+	int			step;
+	double			started;
+	double			ended;		/* NAN while it runs */
+	struct run_totals	totals;
+};
+/*
+ * The number of runs of a job (of every kind) with the sum of their
+ * totals, and its latest optimize or refresh run: 1 with *latest filled,
+ * 0 when it has none (*latest zeroed, the sums still set), -1.
+ */
+int		 store_job_runs(struct store *, int64_t job, int *nruns,
+		    struct run_totals *sum, struct run_row *latest,
+		    char **cause);
+
+/* Every champion version of a job, oldest first, with its text. */
+struct champion_row {
+	struct champion	 c;
+	char		*text;
+	char		*reason;
+	double		 time;
+};
+int		 store_champion_history(struct store *, int64_t job,
+		    struct champion_row **, size_t *, char **cause);
+void		 store_champion_rows_free(struct champion_row *, size_t);
+
+struct candidate_row {
+	int64_t		 id;
+	int64_t		 job;
+	char		*text;
+	char		*origin;
+};
+int		 store_candidate_get(struct store *, int64_t id,
+		    struct candidate_row *, char **cause);
+void		 store_candidate_row_release(struct candidate_row *);
+
+/* The parents of a candidate, by id, with the edge's operator and note. */
+struct lineage_row {
+	int64_t		 parent;
+	char		*text;
+	char		*origin;
+	char		*op;		/* NULL for none */
+	char		*note;		/* NULL for none */
+};
+int		 store_lineage_parents(struct store *, int64_t child,
+		    struct lineage_row **, size_t *, char **cause);
+void		 store_lineage_rows_free(struct lineage_row *, size_t);
+
+/* The job's most recently used dataset snapshot: its id, 0, or -1. */
+int64_t		 store_dataset_latest(struct store *, int64_t job,
+		    char **cause);
+/*
+ * The scores of a job's candidates on the examples of one split (train,
+ * dev or test) of a dataset snapshot: the latest evaluation of each
+ * (candidate, example) that has a score, ordered by candidate and example.
+ * The array is freed with free().
+ */
+struct score_row {
+	int64_t		 candidate;
+	int64_t		 example;
+	double		 score;
+};
+int		 store_scores(struct store *, int64_t job, int64_t dataset,
+		    const char *split, struct score_row **, size_t *,
+		    char **cause);
+
+/*
+ * A job's events in order: the first limit after event id after, or,
+ * with after < 0, the last limit.
+ */
+struct event_row {
 	int64_t		 id;
 	int64_t		 run;		/* 0 for none */
 	double		 time;
-	const char	*level;
-	const char	*message;
+	char		*level;
+	char		*message;
 };
-typedef void	 store_event_fn(void *arg, const struct store_event_row *);
-int		 store_event_list(struct store *, int64_t job, int64_t run,
-		    int64_t after, int limit, store_event_fn *, void *arg,
-		    char **cause);
+int		 store_events(struct store *, int64_t job, int64_t after,
+		    int limit, struct event_row **, size_t *, char **cause);
+void		 store_event_rows_free(struct event_row *, size_t);
 
 #endif

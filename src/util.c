@@ -1,4 +1,5 @@
 /* Error causes, UTF-8, clocks, files and suggestions. */
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -179,6 +180,18 @@ path_relative_to(const char *base, const char *path)
 	    (slash = strrchr(base, '/')) == NULL)
 		return xstrdup(path);
 	return xasprintf("%.*s/%s", (int)(slash - base), base, path);
+}
+
+char *
+trim_dup(const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s)) {
+		s++;
+		n--;
+	}
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return xstrndup(s, n);
 }
 
 size_t

@@ -81,6 +81,9 @@ int	 file_read(const char *path, size_t max, char **out, size_t *len,
  */
 char	*path_relative_to(const char *base, const char *path);
 
+/* A copy of n bytes of s without the white space around them. */
+char	*trim_dup(const char *s, size_t n);
+
 /* Edit distance with transpositions, capped at limit + 1. */
 size_t	 edit_distance(const char *, const char *, size_t limit);
 /* The closest of a NULL-terminated list within distance 2, or NULL. */

@@ -30,9 +30,11 @@
 #endif
 
 extern const struct strategy_ops strategy_ape_ops;
+extern const struct strategy_ops strategy_evo_ops;
 
 const struct strategy_ops *const strategy_table[] = {
 	&strategy_ape_ops,
+	&strategy_evo_ops,
 	NULL
 };
 
@@ -345,20 +347,28 @@ search_wait(struct search *s, char **cause)
 	return 0;
 }
 
-/* Recomputes a candidate's mean and interval over examples [0, upto). */
+/* A candidate's mean and interval over examples [0, upto). */
 static void
-cand_summary(struct cand *c, size_t upto)
+cand_partial(const struct cand *c, size_t upto, struct summary *sum)
 {
-	struct summary	 sum;
-	double		*x;
-	size_t		 i, n = 0;
+	double	*x;
+	size_t	 i, n = 0;
 
 	x = xcalloc(upto + 1, sizeof *x);
 	for (i = 0; i < upto; i++)
 		if (!isnan(c->scores[i]))
 			x[n++] = c->scores[i];
-	stats_summary(x, n, 0.95, &sum);
+	stats_summary(x, n, 0.95, sum);
 	free(x);
+}
+
+/* Recomputes a candidate's mean and interval over examples [0, upto). */
+static void
+cand_summary(struct cand *c, size_t upto)
+{
+	struct summary	 sum;
+
+	cand_partial(c, upto, &sum);
 	c->mean = sum.mean;
 	c->lo = sum.lo;
 	c->hi = sum.hi;
@@ -416,10 +426,12 @@ search_evaluate(struct search *s, struct cand *const *cands, size_t n,
     char **cause)
 {
 	struct cand	**alive, *leader;
+	struct summary	  sum, lead;
 	size_t		  nalive = 0, i, upto, block;
 
 	if (n == 0)
 		return 0;
+	memset(&lead, 0, sizeof lead);
 	block = s->block;
 	if (!s->racing || block >= s->ndev) {
 		if (search_score(s, cands, n, 0, s->ndev, cause) != 0)
@@ -440,25 +452,31 @@ search_evaluate(struct search *s, struct cand *const *cands, size_t n,
 		}
 		if (upto == s->ndev)
 			break;
-		/* The leader among every candidate scored this far. */
+		/*
+		 * The leader among every candidate scored this far, on
+		 * partial summaries that leave the candidates' own (over
+		 * all they were scored on) as they are.
+		 */
 		leader = NULL;
 		for (i = 0; i < s->ncands; i++) {
 			if (s->cands[i]->raced_out ||
 			    s->cands[i]->nscored < upto)
 				continue;
-			cand_summary(s->cands[i], upto);
-			if (leader == NULL || s->cands[i]->mean > leader->mean)
+			cand_partial(s->cands[i], upto, &sum);
+			if (leader == NULL || sum.mean > lead.mean) {
 				leader = s->cands[i];
+				lead = sum;
+			}
 		}
 		/* Drop those whose upper bound is below its lower bound. */
 		for (i = 0; leader != NULL && i < nalive; ) {
-			cand_summary(alive[i], upto);
-			if (alive[i] != leader && alive[i]->hi < leader->lo) {
+			cand_partial(alive[i], upto, &sum);
+			if (alive[i] != leader && sum.hi < lead.lo) {
 				alive[i]->raced_out = 1;
 				log_debug("race: candidate %lld out after %zu "
 				    "examples (%.3f < %.3f)",
-				    (long long)alive[i]->id, upto, alive[i]->hi,
-				    leader->lo);
+				    (long long)alive[i]->id, upto, sum.hi,
+				    lead.lo);
 				alive[i] = alive[--nalive];
 			} else
 				i++;
@@ -486,19 +504,6 @@ search_best(const struct search *s)
 	return best;
 }
 
-/* A copy of n bytes of s without the white space around it. */
-static char *
-search_trim(const char *s, size_t n)
-{
-	while (n > 0 && isspace((unsigned char)*s)) {
-		s++;
-		n--;
-	}
-	while (n > 0 && isspace((unsigned char)s[n - 1]))
-		n--;
-	return xstrndup(s, n);
-}
-
 size_t
 search_tags(const char *text, const char *tag, char ***out)
 {
@@ -521,7 +526,7 @@ search_tags(const char *text, const char *tag, char ***out)
 			break;
 		if ((close = strstr(gt + 1, end)) == NULL)
 			break;
-		body = search_trim(gt + 1,
+		body = trim_dup(gt + 1,
 		    (size_t)(close - gt - 1));
 		if (*body != '\0') {
 			*out = xreallocarray(*out, n + 1, sizeof **out);
@@ -677,7 +682,7 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 			}
 			if (p != NULL)
 				strbuf_adds(&sb, p);
-			*rationale = search_trim(sb.buf != NULL ? sb.buf : "",
+			*rationale = trim_dup(sb.buf != NULL ? sb.buf : "",
 			    sb.len);
 			strbuf_release(&sb);
 		}
@@ -690,7 +695,7 @@ search_ask(struct search *s, const char *name, const struct meta_var *vars,
 		for (j = 0; j < k; j++)
 			if (strcmp(found[j], found[i]) == 0)
 				break;
-		if (j < k || k >= max)
+		if (j < k || k >= max || strlen(found[i]) > SEARCH_MAX_PROMPT)
 			free(found[i]);
 		else
 			found[k++] = found[i];

@@ -161,12 +161,16 @@ struct meta_var {
 	const char	*value;
 };
 
+/* Prompts from the optimizer longer than this are dropped. */
+#define SEARCH_MAX_PROMPT	8192
+
 /*
  * Renders the meta-prompt template name (strategies/prompts/NAME.txt, or
  * the job's override) with vars, sends it to the optimizer role at the
  * given temperature and returns the prompts found in <prompt> tags (up
  * to max, deduplicated, each the caller's to free with the array), and
- * the reply's text outside the tags as *rationale (may be NULL).  A reply
+ * the reply's text outside the tags as *rationale (may be NULL).  Prompts
+ * longer than SEARCH_MAX_PROMPT bytes are dropped.  A reply
  * without tags is asked again, at most three times, with a new sample
  * index; then it is counted as a failed proposal and 0 prompts are
  * returned.  Returns the number of prompts, or -1 on a store error.

@@ -39,4 +39,37 @@ check_tmpdir(void)
 	return t;
 }
 
+/* Removes a test's temporary directory and everything in it. */
+static inline void
+check_rmtree(const char *dir)
+{
+	char	*cmd;
+
+	if (asprintf(&cmd, "rm -rf '%s'", dir) == -1)
+		abort();
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+	free(cmd);
+}
+
+#ifdef SQLITE_VERSION
+/* The first column of the first row of a query on a database file. */
+static inline long long
+check_count(const char *path, const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	long long	 n = -1;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+#endif
+
 #endif

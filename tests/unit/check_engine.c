@@ -60,13 +60,9 @@ setup(void)
 static void
 teardown(void)
 {
-	char	*cmd = xasprintf("rm -rf '%s'", tmp);
-
 	engine_loop_free(loop);
 	store_close(store);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmp);
-	free(cmd);
+	check_rmtree(tmp);
 	free(dbpath);
 	free(tmp);
 }
@@ -156,18 +152,7 @@ run_eval(struct job *job, struct engine **ep, size_t *failed, char **err)
 static long long
 count(const char *sql)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	long long	 n = -1;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return check_count(dbpath, sql);
 }
 
 START_TEST(test_cache_second_run_is_free)

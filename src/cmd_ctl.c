@@ -1,0 +1,569 @@
+/*
+ * promptctl commands that control the daemon (submit, watch, pause,
+ * resume, cancel, refresh, feedback) and what every control command
+ * shares: options, the connection, the fallback to the database, output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "client.h"
+#include "cmd.h"
+#include "conf.h"
+#include "query.h"
+#include "store.h"
+#include "strbuf.h"
+#include "util.h"
+#include "xmalloc.h"
+
+int
+cmd_parse(const struct cmd_entry *entry, int *argcp, char ***argvp,
+    const char *optstring, int min, int max, struct cmd_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct strbuf	 sb;
+	const char	*p;
+	int		 ch;
+
+	memset(o, 0, sizeof *o);
+	strbuf_init(&sb);
+	strbuf_addc(&sb, '+');
+	for (p = optstring; *p != '\0'; p++)
+		strbuf_addf(&sb, "%c:", *p);
+	optind = 1;
+	while ((ch = getopt_long(*argcp, *argvp, sb.buf, longopts,
+	    NULL)) != -1) {
+		if (ch == 'J')
+			o->json = 1;
+		else if (ch > 0 && ch < 128 && ch != '?' && ch != ':' &&
+		    strchr(optstring, ch) != NULL)
+			o->arg[ch] = optarg;
+		else {
+			strbuf_release(&sb);
+			return cmd_usage(entry);
+		}
+	}
+	strbuf_release(&sb);
+	*argcp -= optind;
+	*argvp += optind;
+	if (*argcp < min || *argcp > max)
+		return cmd_usage(entry);
+	return 0;
+}
+
+int
+cmd_error_status(const char *code)
+{
+	if (code != NULL && strcmp(code, "usage") == 0)
+		return CMD_USAGE;
+	return CMD_ERROR;
+}
+
+void
+cmd_print_json(const cJSON *o)
+{
+	char	*s;
+
+	s = cJSON_Print(o);
+	printf("%s\n", s);
+	cJSON_free(s);
+}
+
+char *
+cmd_clip(const char *s, size_t max)
+{
+	struct strbuf	sb;
+	size_t		n = 0, chars = 0;
+	const char	*t;
+
+	for (t = s; *t != '\0'; t++)
+		if ((*t & 0xc0) != 0x80)
+			chars++;
+	if (chars > max && max > 3)
+		max -= 3;	/* room for the "..." */
+	strbuf_init(&sb);
+	for (; *s != '\0'; s++) {
+		if ((*s & 0xc0) != 0x80 && n++ == max)
+			break;
+		strbuf_addc(&sb, *s == '\n' || *s == '\t' || *s == '\r' ?
+		    ' ' : *s);
+	}
+	if (*s != '\0')
+		strbuf_adds(&sb, "...");
+	return strbuf_detach(&sb);
+}
+
+const char *
+cmd_time(double t, char *buf, size_t size)
+{
+	struct tm	tm;
+	time_t		tt = (time_t)t;
+
+	if (isnan(t) || localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, size, "-");
+	return buf;
+}
+
+/* The socket path (allocated), or NULL after printing. */
+static char *
+cmd_socket_path(struct cmd_ctx *ctx)
+{
+	struct conf	*conf;
+	char		*path, *cause = NULL;
+
+	if (ctx->socket_path != NULL)
+		return xstrdup(ctx->socket_path);
+	if ((conf = conf_load(ctx->conf_path, &cause)) == NULL) {
+		fprintf(stderr, "promptctl: %s\n", cause);
+		free(cause);
+		return NULL;
+	}
+	path = conf_socket_path(conf, NULL);
+	conf_free(conf);
+	return path;
+}
+
+/*
+ * Connects to the daemon.  Returns NULL with *rc CMD_ERROR after
+ * printing, or with *rc CMD_NO_DAEMON and the message in *cause when no
+ * daemon runs (the caller prints it or reads the database instead).
+ */
+static struct client *
+cmd_connect(struct cmd_ctx *ctx, int *rc, char **cause)
+{
+	struct client	*c;
+	char		*path;
+
+	*rc = CMD_ERROR;
+	if ((path = cmd_socket_path(ctx)) == NULL)
+		return NULL;
+	if ((c = client_connect(path, cause)) == NULL) {
+		if (errno == ENOENT || errno == ECONNREFUSED)
+			*rc = CMD_NO_DAEMON;
+	}
+	free(path);
+	return c;
+}
+
+/* Prints an error from the daemon or a query. */
+static int
+cmd_report(const char *code, const char *cause)
+{
+	if (code != NULL && strcmp(code, "invalid") == 0)
+		fprintf(stderr, "%s\n", cause);	/* FILE:LINE:COL lines */
+	else
+		fprintf(stderr, "promptctl: %s\n", cause != NULL ? cause :
+		    "unknown error");
+	return cmd_error_status(code);
+}
+
+int
+cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
+{
+	struct client	*c;
+	char		*code = NULL, *cause = NULL;
+	int		 rc;
+
+	*result = NULL;
+	if ((c = cmd_connect(ctx, &rc, &cause)) == NULL) {
+		if (cause != NULL)
+			fprintf(stderr, "promptctl: %s\n", cause);
+		free(cause);
+		return rc;
+	}
+	if (client_call(c, cmd, args, result, &code, &cause) == 0)
+		rc = CMD_OK;
+	else
+		rc = cmd_report(code, cause);
+	client_close(c);
+	free(code);
+	free(cause);
+	return rc;
+}
+
+/* Answers a query from the database. */
+static int
+cmd_query_store(struct cmd_ctx *ctx, const char *cmd, cJSON *args,
+    cJSON **result)
+{
+	struct conf	*conf = NULL;
+	struct store	*store = NULL;
+	const char	*code = NULL;
+	char		*db = NULL, *cause = NULL;
+	int		 rc = CMD_ERROR;
+
+	if (ctx->db_path == NULL &&
+	    (conf = conf_load(ctx->conf_path, &cause)) == NULL)
+		goto out;
+	if ((db = conf_database_path(conf, ctx->db_path, &cause)) == NULL)
+		goto out;
+	if (access(db, F_OK) != 0) {
+		cause_set(&cause, "no database at '%s' (nothing has run yet)",
+		    db);
+		goto out;
+	}
+	if ((store = store_open(db, &cause)) == NULL)
+		goto out;
+	switch (query_run(store, cmd, args, result, &code, &cause)) {
+	case 0:
+		rc = CMD_OK;
+		break;
+	case 1:
+		cause_set(&cause, "%s: not a query", cmd);
+		break;
+	default:
+		rc = cmd_report(code, cause);
+		free(cause);
+		cause = NULL;
+		break;
+	}
+out:
+	if (cause != NULL)
+		fprintf(stderr, "promptctl: %s\n", cause);
+	store_close(store);
+	conf_free(conf);
+	free(db);
+	free(cause);
+	return rc;
+}
+
+int
+cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
+{
+	struct client	*c;
+	char		*code = NULL, *cause = NULL;
+	int		 rc;
+
+	*result = NULL;
+	/* With -d alone the database named is the one to read. */
+	if (ctx->db_path != NULL && ctx->socket_path == NULL)
+		return cmd_query_store(ctx, cmd, args, result);
+	if ((c = cmd_connect(ctx, &rc, &cause)) == NULL) {
+		if (rc != CMD_NO_DAEMON && cause == NULL)
+			return rc;	/* printed */
+		if (rc != CMD_NO_DAEMON)
+			fprintf(stderr, "promptctl: %s; reading the database "
+			    "instead\n", cause);
+		else if (ctx->verbose)
+			fprintf(stderr, "promptctl: %s; reading the database "
+			    "instead\n", cause);
+		free(cause);
+		return cmd_query_store(ctx, cmd, args, result);
+	}
+	if (client_call(c, cmd, args, result, &code, &cause) == 0)
+		rc = CMD_OK;
+	else
+		rc = cmd_report(code, cause);
+	client_close(c);
+	free(code);
+	free(cause);
+	return rc;
+}
+
+/* The args object {"job": name}. */
+static cJSON *
+job_args(const char *job)
+{
+	cJSON	*args;
+
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "job", job);
+	return args;
+}
+
+/* A string member or a default. */
+static const char *
+str_of(const cJSON *o, const char *key, const char *def)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+/* A number member or NAN. */
+static double
+num_of(const cJSON *o, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static int
+cmd_submit(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	cJSON		*args, *result;
+	char		*abs;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_submit_entry, &argc, &argv, "", 1, 1,
+	    &o)) != 0)
+		return rc;
+	/* The daemon reads the file itself, maybe from another directory. */
+	if ((abs = realpath(argv[0], NULL)) == NULL) {
+		fprintf(stderr, "promptctl: cannot read '%s': %s\n", argv[0],
+		    strerror(errno));
+		return CMD_ERROR;
+	}
+	args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "file", abs);
+	free(abs);
+	rc = cmd_call(ctx, "submit", args, &result);
+	cJSON_Delete(args);
+	if (rc != CMD_OK)
+		return rc;
+	if (o.json)
+		cmd_print_json(result);
+	else
+		printf("job '%s' submitted (id %.0f): %s\n",
+		    str_of(result, "job", "?"), num_of(result, "id"),
+		    str_of(result, "state", "?"));
+	cJSON_Delete(result);
+	return CMD_OK;
+}
+
+/* pause, resume and cancel: {"job"} → {"job","state"}. */
+static int
+cmd_job_state(const struct cmd_entry *entry, struct cmd_ctx *ctx, int argc,
+    char **argv)
+{
+	struct cmd_opts	 o;
+	cJSON		*args, *result;
+	int		 rc;
+
+	if ((rc = cmd_parse(entry, &argc, &argv, "", 1, 1, &o)) != 0)
+		return rc;
+	args = job_args(argv[0]);
+	rc = cmd_call(ctx, entry->name, args, &result);
+	cJSON_Delete(args);
+	if (rc != CMD_OK)
+		return rc;
+	if (o.json)
+		cmd_print_json(result);
+	else
+		printf("job '%s': %s\n", str_of(result, "job", argv[0]),
+		    str_of(result, "state", "?"));
+	cJSON_Delete(result);
+	return CMD_OK;
+}
+
+static int
+cmd_pause(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_job_state(&cmd_pause_entry, ctx, argc, argv);
+}
+
+static int
+cmd_resume(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_job_state(&cmd_resume_entry, ctx, argc, argv);
+}
+
+static int
+cmd_cancel(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	return cmd_job_state(&cmd_cancel_entry, ctx, argc, argv);
+}
+
+static int
+cmd_refresh(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	cJSON		*args, *result;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_refresh_entry, &argc, &argv, "", 1, 1,
+	    &o)) != 0)
+		return rc;
+	args = job_args(argv[0]);
+	rc = cmd_call(ctx, "refresh", args, &result);
+	cJSON_Delete(args);
+	if (rc != CMD_OK)
+		return rc;
+	if (o.json)
+		cmd_print_json(result);
+	else
+		printf("job '%s': refresh run %.0f %s\n",
+		    str_of(result, "job", argv[0]), num_of(result, "run"),
+		    str_of(result, "state", "?"));
+	cJSON_Delete(result);
+	return CMD_OK;
+}
+
+static int
+cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	int		 rc;
+
+	(void)ctx;
+	if ((rc = cmd_parse(&cmd_feedback_entry, &argc, &argv, "", 1, 1,
+	    &o)) != 0)
+		return rc;
+	fprintf(stderr, "promptctl: feedback: job '%s': the duel strategy, "
+	    "which asks for preferences, is not built yet\n", argv[0]);
+	return CMD_ERROR;
+}
+
+struct watch {
+	const char	*job;
+	int		 json;
+	int		 tty;
+	int		 drawn;		/* a progress line is on the screen */
+};
+
+/* A duration as "1h02m", "3m05s" or "42s". */
+static void
+watch_duration(double s, char *buf, size_t size)
+{
+	long	t;
+
+	if (isnan(s) || s < 0) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	t = s > (double)LONG_MAX / 2 ? LONG_MAX / 2 : (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, size, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+	else if (t >= 60)
+		snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(buf, size, "%lds", t);
+}
+
+static int
+watch_event(void *arg, const cJSON *ev)
+{
+	struct watch	*w = arg;
+	const char	*level = str_of(ev, "level", "info");
+	char		*s, when[32], eta[32];
+	double		 best;
+
+	if (w->json) {
+		s = cJSON_PrintUnformatted(ev);
+		printf("%s\n", s);
+		cJSON_free(s);
+		fflush(stdout);
+		return 0;
+	}
+	if (!w->tty) {
+		printf("%s %-5s %s\n", cmd_time(num_of(ev, "time"), when,
+		    sizeof when), level, str_of(ev, "message", ""));
+		fflush(stdout);
+		return 0;
+	}
+	/* Warnings and errors stay on the screen above the progress line. */
+	if (strcmp(level, "info") != 0 && strcmp(level, "debug") != 0)
+		printf("\r\033[K%s %-5s %s\n", cmd_time(num_of(ev, "time"),
+		    when, sizeof when), level, str_of(ev, "message", ""));
+	best = num_of(ev, "best");
+	watch_duration(num_of(ev, "eta"), eta, sizeof eta);
+	printf("\r\033[K%s: step %.0f", w->job, num_of(ev, "step"));
+	if (!isnan(best))
+		printf("  best %.3f", best);
+	printf("  %.0f calls  $%.4f  ETA %s", num_of(ev, "calls"),
+	    num_of(ev, "dollars"), eta);
+	fflush(stdout);
+	w->drawn = 1;
+	return 0;
+}
+
+static int
+cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	struct watch	 w;
+	struct client	*c;
+	cJSON		*args, *final = NULL;
+	const char	*state;
+	char		*code = NULL, *cause = NULL, *s;
+	double		 best;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_watch_entry, &argc, &argv, "", 1, 1,
+	    &o)) != 0)
+		return rc;
+	if ((c = cmd_connect(ctx, &rc, &cause)) == NULL) {
+		if (cause != NULL)
+			fprintf(stderr, "promptctl: %s\n", cause);
+		free(cause);
+		return rc;
+	}
+	memset(&w, 0, sizeof w);
+	w.job = argv[0];
+	w.json = o.json;
+	w.tty = !o.json && isatty(STDOUT_FILENO);
+	args = job_args(argv[0]);
+	rc = client_stream(c, "watch", args, watch_event, &w, &final, &code,
+	    &cause);
+	cJSON_Delete(args);
+	client_close(c);
+	if (w.drawn)
+		printf("\r\033[K");
+	if (rc != 0) {
+		fflush(stdout);
+		rc = cmd_report(code, cause);
+		goto out;
+	}
+	state = str_of(final, "state", "?");
+	if (o.json) {
+		s = cJSON_PrintUnformatted(final);
+		printf("%s\n", s);
+		cJSON_free(s);
+	} else {
+		printf("job '%s': %s", str_of(final, "name", argv[0]), state);
+		if ((s = (char *)str_of(final, "reason", NULL)) != NULL)
+			printf(" (%s)", s);
+		if (!isnan(best = num_of(final, "best")))
+			printf(", best %.3f", best);
+		printf("\n");
+	}
+	rc = strcmp(state, "failed") == 0 ? CMD_ERROR : CMD_OK;
+out:
+	cJSON_Delete(final);
+	free(code);
+	free(cause);
+	return rc;
+}
+
+const struct cmd_entry cmd_submit_entry = {
+	"submit", "[--json] file",
+	"give a job file to the daemon", cmd_submit
+};
+const struct cmd_entry cmd_watch_entry = {
+	"watch", "[--json] job",
+	"follow a job's progress until it stops", cmd_watch
+};
+const struct cmd_entry cmd_pause_entry = {
+	"pause", "[--json] job",
+	"pause a running job", cmd_pause
+};
+const struct cmd_entry cmd_resume_entry = {
+	"resume", "[--json] job",
+	"resume a paused job", cmd_resume
+};
+const struct cmd_entry cmd_cancel_entry = {
+	"cancel", "[--json] job",
+	"stop a job for good", cmd_cancel
+};
+const struct cmd_entry cmd_refresh_entry = {
+	"refresh", "[--json] job",
+	"start a refresh run of a job now", cmd_refresh
+};
+const struct cmd_entry cmd_feedback_entry = {
+	"feedback", "[--json] job",
+	"give preferences between prompts (not built yet)", cmd_feedback
+};

@@ -1,0 +1,497 @@
+/*
+ * promptctl's read-only commands: list, status, leaderboard, best,
+ * lineage, history, export and events.  The daemon answers them when it
+ * runs; otherwise they read the database (see cmd_query()).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cmd.h"
+#include "jobrun.h"
+#include "query.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* A string member or a default. */
+static const char *
+str_of(const cJSON *o, const char *key, const char *def)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+/* A number member or NAN. */
+static double
+num_of(const cJSON *o, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+/*
+ * Reads a count operand of an option: a decimal integer from min to max.
+ * Returns 0, or prints and returns -1.
+ */
+static int
+parse_count(const char *opt, const char *s, long long min, long long max,
+    long long *out)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v < min || v > max) {
+		fprintf(stderr, "promptctl: %s '%s': expected an integer from "
+		    "%lld to %lld\n", opt, s, min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Runs a query for one job with extra args; prints --json output. */
+static int
+job_query(struct cmd_ctx *ctx, const char *cmd, const char *job,
+    cJSON *args, int json, cJSON **result)
+{
+	int	rc;
+
+	if (args == NULL)
+		args = cJSON_CreateObject();
+	cJSON_AddStringToObject(args, "job", job);
+	rc = cmd_query(ctx, cmd, args, result);
+	cJSON_Delete(args);
+	if (rc == CMD_OK && json) {
+		cmd_print_json(*result);
+		cJSON_Delete(*result);
+		*result = NULL;
+	}
+	return rc;
+}
+
+static int
+cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	const cJSON	*jobs, *j;
+	cJSON		*result;
+	size_t		 w = 4, len;
+	double		 best, ch;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_list_entry, &argc, &argv, "", 0, 0,
+	    &o)) != 0)
+		return rc;
+	if ((rc = cmd_query(ctx, "list", NULL, &result)) != CMD_OK)
+		return rc;
+	if (o.json) {
+		cmd_print_json(result);
+		cJSON_Delete(result);
+		return CMD_OK;
+	}
+	jobs = cJSON_GetObjectItemCaseSensitive(result, "jobs");
+	if (cJSON_GetArraySize(jobs) == 0)
+		printf("no jobs\n");
+	cJSON_ArrayForEach(j, jobs)
+		if ((len = strlen(str_of(j, "name", ""))) > w)
+			w = len;
+	if (cJSON_GetArraySize(jobs) > 0)
+		printf("%-*s %-9s %5s %5s %6s %8s %9s %s\n", (int)w, "NAME",
+		    "STATE", "RUNS", "STEP", "BEST", "CALLS", "COST",
+		    "CHAMPION");
+	cJSON_ArrayForEach(j, jobs) {
+		printf("%-*s %-9s %5.0f %5.0f ", (int)w, str_of(j, "name", "?"),
+		    str_of(j, "state", "?"), num_of(j, "runs"),
+		    num_of(j, "step"));
+		if (isnan(best = num_of(j, "best")))
+			printf("%6s", "-");
+		else
+			printf("%6.3f", best);
+		printf(" %8.0f %9.4f ", num_of(j, "calls"),
+		    num_of(j, "dollars"));
+		if (isnan(ch = num_of(j, "champion")))
+			printf("-");
+		else
+			printf("v%.0f", ch);
+		if (str_of(j, "reason", NULL) != NULL)
+			printf("  (%s)", str_of(j, "reason", NULL));
+		printf("\n");
+	}
+	cJSON_Delete(result);
+	return CMD_OK;
+}
+
+/* The daemon's own status. */
+static int
+status_daemon(struct cmd_ctx *ctx, int json)
+{
+	const cJSON	*v;
+	cJSON		*result;
+	const char	*sep = "";
+	int		 rc;
+
+	if ((rc = cmd_call(ctx, "status", NULL, &result)) != CMD_OK)
+		return rc;
+	if (json)
+		cmd_print_json(result);
+	else {
+		printf("promptd running, pid %.0f, up %.0f s\n  jobs:",
+		    num_of(result, "pid"), num_of(result, "uptime"));
+		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(result,
+		    "jobs")) {
+			printf("%s %s %.0f", sep, v->string,
+			    cJSON_IsNumber(v) ? v->valuedouble : 0.0);
+			sep = ",";
+		}
+		printf("%s\n", *sep == '\0' ? " none" : "");
+	}
+	cJSON_Delete(result);
+	return CMD_OK;
+}
+
+static int
+cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	const cJSON	*b, *v;
+	cJSON		*r;
+	const char	*sep = "";
+	char		 when[32];
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_status_entry, &argc, &argv, "", 0, 1,
+	    &o)) != 0)
+		return rc;
+	if (argc == 0)
+		return status_daemon(ctx, o.json);
+	if ((rc = job_query(ctx, "status", argv[0], NULL, o.json,
+	    &r)) != CMD_OK || o.json)
+		return rc;
+	printf("job '%s': %s", str_of(r, "name", argv[0]),
+	    str_of(r, "state", "?"));
+	if (str_of(r, "reason", NULL) != NULL)
+		printf(" (%s)", str_of(r, "reason", NULL));
+	printf("\n");
+	if (str_of(r, "description", NULL) != NULL)
+		printf("  %-12s%s\n", "description",
+		    str_of(r, "description", NULL));
+	printf("  %-12s%s\n", "strategy", str_of(r, "strategy", "none"));
+	if (!isnan(num_of(r, "run"))) {
+		printf("  %-12s%.0f (%s, %s) at step %.0f\n", "run",
+		    num_of(r, "run"), str_of(r, "kind", "?"),
+		    str_of(r, "run_state", "?"), num_of(r, "step"));
+		printf("  %-12s%s\n", "started", cmd_time(num_of(r, "started"),
+		    when, sizeof when));
+		if (!isnan(num_of(r, "ended")))
+			printf("  %-12s%s\n", "ended",
+			    cmd_time(num_of(r, "ended"), when, sizeof when));
+	}
+	printf("  %-12s%.0f run%s: %.0f calls, %.0f cache hits, %.0f tokens, "
+	    "$%.4f\n", "spent", num_of(r, "runs"), num_of(r, "runs") == 1 ?
+	    "" : "s", num_of(r, "calls"), num_of(r, "hits"),
+	    num_of(r, "tokens"), num_of(r, "dollars"));
+	if (cJSON_IsObject(b = cJSON_GetObjectItemCaseSensitive(r, "budget"))) {
+		printf("  %-12s", "budget");
+		cJSON_ArrayForEach(v, b) {
+			if (cJSON_IsString(v))
+				printf("%s%s %s", sep, v->string,
+				    v->valuestring);
+			else if (cJSON_IsNumber(v))
+				printf("%s%s %g", sep, v->string,
+				    v->valuedouble);
+			sep = ", ";
+		}
+		printf("\n");
+	}
+	if (str_of(r, "schedule", NULL) != NULL)
+		printf("  %-12s%s\n", "schedule", str_of(r, "schedule", NULL));
+	if (!isnan(num_of(r, "champion")))
+		printf("  %-12sv%.0f, candidate %.0f: %.3f [%.3f, %.3f]\n",
+		    "champion", num_of(r, "champion"), num_of(r, "candidate"),
+		    num_of(r, "best"), num_of(r, "lo"), num_of(r, "hi"));
+	else
+		printf("  %-12snone yet\n", "champion");
+	cJSON_Delete(r);
+	return CMD_OK;
+}
+
+static int
+cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	const cJSON	*arr, *c;
+	cJSON		*args, *r;
+	char		*clip;
+	long long	 n;
+	int		 rc, i = 0;
+
+	if ((rc = cmd_parse(&cmd_leaderboard_entry, &argc, &argv, "n", 1, 1,
+	    &o)) != 0)
+		return rc;
+	args = cJSON_CreateObject();
+	if (o.arg['n'] != NULL) {
+		if (parse_count("-n", o.arg['n'], 1, QUERY_MAX_LIMIT, &n) != 0) {
+			cJSON_Delete(args);
+			return CMD_USAGE;
+		}
+		cJSON_AddNumberToObject(args, "limit", (double)n);
+	}
+	if ((rc = job_query(ctx, "leaderboard", argv[0], args, o.json,
+	    &r)) != CMD_OK || o.json)
+		return rc;
+	arr = cJSON_GetObjectItemCaseSensitive(r, "candidates");
+	if (cJSON_GetArraySize(arr) == 0)
+		printf("job '%s': no candidate has dev scores yet\n", argv[0]);
+	else
+		printf("%3s %6s %6s  %-15s %5s  %-14s %s\n", "#", "ID", "MEAN",
+		    "95% INTERVAL", "N", "ORIGIN", "PROMPT");
+	cJSON_ArrayForEach(c, arr) {
+		clip = cmd_clip(str_of(c, "text", ""), 60);
+		printf("%3d %6.0f %6.3f  [%5.3f, %5.3f] %5.0f  %-14s %s\n",
+		    ++i, num_of(c, "id"), num_of(c, "mean"), num_of(c, "lo"),
+		    num_of(c, "hi"), num_of(c, "n"), str_of(c, "origin", "?"),
+		    clip);
+		free(clip);
+	}
+	cJSON_Delete(r);
+	return CMD_OK;
+}
+
+static int
+cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	cJSON		*r;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_best_entry, &argc, &argv, "", 1, 1,
+	    &o)) != 0)
+		return rc;
+	if ((rc = job_query(ctx, "best", argv[0], NULL, o.json,
+	    &r)) != CMD_OK || o.json)
+		return rc;
+	/* The prompt alone, for scripts. */
+	printf("%s\n", str_of(r, "text", ""));
+	cJSON_Delete(r);
+	return CMD_OK;
+}
+
+/* Prints the parents of a lineage node, indented by depth. */
+static void
+lineage_print(const cJSON *node, int depth)
+{
+	const cJSON	*p;
+	const char	*op, *note;
+	char		*clip;
+
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(node,
+	    "parents")) {
+		op = str_of(p, "operator", NULL);
+		note = str_of(p, "note", NULL);
+		clip = cmd_clip(str_of(p, "text", ""), 60);
+		printf("%*s<- #%.0f%s%s%s %s%s\n", depth * 4, "",
+		    num_of(p, "id"), op != NULL ? " by " : "",
+		    op != NULL ? op : "", ":", clip,
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "seen")) ?
+		    " (shown above)" : cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(p, "truncated")) ?
+		    " (older ancestors not shown)" : "");
+		free(clip);
+		if (note != NULL) {
+			clip = cmd_clip(note, 70);
+			printf("%*s   note: %s\n", depth * 4, "", clip);
+			free(clip);
+		}
+		lineage_print(p, depth + 1);
+	}
+}
+
+static int
+cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	cJSON		*args, *r;
+	char		*clip;
+	long long	 id;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_lineage_entry, &argc, &argv, "", 1, 1,
+	    &o)) != 0)
+		return rc;
+	if (parse_count("candidate", argv[0], 1, LLONG_MAX / 2, &id) != 0)
+		return CMD_USAGE;
+	args = cJSON_CreateObject();
+	cJSON_AddNumberToObject(args, "candidate", (double)id);
+	rc = cmd_query(ctx, "lineage", args, &r);
+	cJSON_Delete(args);
+	if (rc != CMD_OK)
+		return rc;
+	if (o.json)
+		cmd_print_json(r);
+	else {
+		clip = cmd_clip(str_of(r, "text", ""), 60);
+		printf("#%.0f (%s): %s\n", num_of(r, "id"),
+		    str_of(r, "origin", "?"), clip);
+		free(clip);
+		lineage_print(r, 1);
+	}
+	cJSON_Delete(r);
+	return CMD_OK;
+}
+
+static int
+cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	const cJSON	*arr, *h;
+	cJSON		*r;
+	char		*clip, when[32];
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_history_entry, &argc, &argv, "", 1, 1,
+	    &o)) != 0)
+		return rc;
+	if ((rc = job_query(ctx, "history", argv[0], NULL, o.json,
+	    &r)) != CMD_OK || o.json)
+		return rc;
+	arr = cJSON_GetObjectItemCaseSensitive(r, "champions");
+	if (cJSON_GetArraySize(arr) == 0)
+		printf("job '%s': no champion yet\n", argv[0]);
+	cJSON_ArrayForEach(h, arr) {
+		clip = cmd_clip(str_of(h, "text", ""), 70);
+		printf("v%.0f  %s  candidate %.0f  %.3f [%.3f, %.3f]\n"
+		    "    %s\n    %s\n", num_of(h, "version"),
+		    cmd_time(num_of(h, "time"), when, sizeof when),
+		    num_of(h, "candidate"), num_of(h, "score"),
+		    num_of(h, "lo"), num_of(h, "hi"),
+		    str_of(h, "reason", "no reason recorded"), clip);
+		free(clip);
+	}
+	cJSON_Delete(r);
+	return CMD_OK;
+}
+
+static int
+cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	cJSON		*r;
+	char		*text, *cause = NULL;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_export_entry, &argc, &argv, "o", 1, 1,
+	    &o)) != 0)
+		return rc;
+	if ((rc = job_query(ctx, "export", argv[0], NULL, 0, &r)) != CMD_OK)
+		return rc;
+	if (o.arg['o'] == NULL) {
+		if (o.json)
+			cmd_print_json(r);
+		else
+			printf("%s\n", str_of(r, "text", ""));
+		cJSON_Delete(r);
+		return CMD_OK;
+	}
+	/* The same file as the daemon's export: the text and a newline. */
+	text = xasprintf("%s\n", str_of(r, "text", ""));
+	rc = export_atomic(o.arg['o'], text, &cause);
+	free(text);
+	if (rc != 0) {
+		fprintf(stderr, "promptctl: %s\n", cause);
+		free(cause);
+		cJSON_Delete(r);
+		return CMD_ERROR;
+	}
+	if (o.json) {
+		cJSON_AddStringToObject(r, "file", o.arg['o']);
+		cmd_print_json(r);
+	} else
+		printf("job '%s': champion v%.0f written to %s\n", argv[0],
+		    num_of(r, "version"), o.arg['o']);
+	cJSON_Delete(r);
+	return CMD_OK;
+}
+
+static int
+cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct cmd_opts	 o;
+	const cJSON	*e;
+	cJSON		*args, *r;
+	char		 when[32];
+	long long	 v;
+	int		 rc;
+
+	if ((rc = cmd_parse(&cmd_events_entry, &argc, &argv, "an", 1, 1,
+	    &o)) != 0)
+		return rc;
+	args = cJSON_CreateObject();
+	if (o.arg['a'] != NULL) {
+		if (parse_count("-a", o.arg['a'], 0, LLONG_MAX / 2, &v) != 0)
+			goto usage;
+		cJSON_AddNumberToObject(args, "after", (double)v);
+	}
+	if (o.arg['n'] != NULL) {
+		if (parse_count("-n", o.arg['n'], 1, QUERY_MAX_LIMIT, &v) != 0)
+			goto usage;
+		cJSON_AddNumberToObject(args, "limit", (double)v);
+	}
+	if ((rc = job_query(ctx, "events", argv[0], args, o.json,
+	    &r)) != CMD_OK || o.json)
+		return rc;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, "events")) {
+		printf("%6.0f  %s  %-5s ", num_of(e, "id"),
+		    cmd_time(num_of(e, "time"), when, sizeof when),
+		    str_of(e, "level", "?"));
+		if (!isnan(num_of(e, "run")))
+			printf("run %.0f: ", num_of(e, "run"));
+		printf("%s\n", str_of(e, "message", ""));
+	}
+	cJSON_Delete(r);
+	return CMD_OK;
+usage:
+	cJSON_Delete(args);
+	return CMD_USAGE;
+}
+
+const struct cmd_entry cmd_list_entry = {
+	"list", "[--json]",
+	"list the jobs with their state and champion", cmd_list
+};
+const struct cmd_entry cmd_status_entry = {
+	"status", "[--json] [job]",
+	"show a job in detail, or the daemon", cmd_status
+};
+const struct cmd_entry cmd_leaderboard_entry = {
+	"leaderboard", "[--json] [-n count] job",
+	"show a job's best candidates with their intervals", cmd_leaderboard
+};
+const struct cmd_entry cmd_best_entry = {
+	"best", "[--json] job",
+	"print a job's champion prompt alone", cmd_best
+};
+const struct cmd_entry cmd_lineage_entry = {
+	"lineage", "[--json] candidate",
+	"show the ancestry of a candidate", cmd_lineage
+};
+const struct cmd_entry cmd_history_entry = {
+	"history", "[--json] job",
+	"show a job's champion versions", cmd_history
+};
+const struct cmd_entry cmd_export_entry = {
+	"export", "[--json] [-o file] job",
+	"print or write a job's champion prompt", cmd_export
+};
+const struct cmd_entry cmd_events_entry = {
+	"events", "[--json] [-a after] [-n count] job",
+	"show a job's event log", cmd_events
+};

@@ -1,0 +1,661 @@
+/*
+ * Tests of the read-only queries: a small simulated job is run to the end
+ * with the APE strategy (as promptd --once does), then every query is
+ * checked for its shape and its values, and for its errors.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "check_common.h"
+#include "engine.h"
+#include "job.h"
+#include "jobrun.h"
+#include "query.h"
+#include "store.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static char			*tmp;
+static struct job		*job;
+static struct store		*store;
+static struct engine_loop	*loop;
+
+static const char *const good[] = { "a delight", "wonderful", "moving",
+    "sharp and funny", "a joy to watch" };
+static const char *const bad[] = { "a chore", "dull", "lifeless",
+    "a waste of time", "badly acted" };
+
+static void
+write_file(const char *name, const char *text)
+{
+	char	*p;
+	FILE	*f;
+
+	p = xasprintf("%s/%s", tmp, name);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+/* Writes the dataset and the job, runs the job to the end. */
+static void
+setup(void)
+{
+	struct jobrun	 jr;
+	FILE		*f;
+	char		*p, *db, *cause = NULL;
+	int		 i, rc;
+
+	tmp = check_tmpdir();
+	p = xasprintf("%s/data.jsonl", tmp);
+	f = fopen(p, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i < 60; i++)
+		fprintf(f, "{\"text\": \"The film number %d was %s.\", "
+		    "\"label\": \"%s\"}\n", i, i % 2 ? good[i % 5] : bad[i % 5],
+		    i % 2 ? "positive" : "negative");
+	fclose(f);
+	free(p);
+	write_file("job.json", "{ \"name\": \"q\", \"description\": \"d\","
+	    " \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"Review: {{text}}\\nSentiment:\", \"target\": \"label\","
+	    " \"metric\": { \"type\": \"exact\", \"normalize\": [\"case\","
+	    " \"whitespace\", \"punctuation\"] },"
+	    " \"splits\": { \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3,"
+	    " \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"Classify the review.\", \"Read the review "
+	    "and answer with only the label: positive or negative.\"],"
+	    " \"backends\": { \"s\": { \"type\": \"sim\", \"seed\": 1,"
+	    " \"price\": { \"input\": 0.15, \"output\": 0.6 } } },"
+	    " \"roles\": { \"target\": \"s\", \"optimizer\": \"s\" },"
+	    " \"budget\": { \"max_calls\": 2000 },"
+	    " \"strategy\": { \"name\": \"ape\", \"resample\": 1 },"
+	    " \"seed\": 1 }");
+	p = xasprintf("%s/job.json", tmp);
+	job = job_load(p, NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	free(p);
+	db = xasprintf("%s/db", tmp);
+	store = store_open(db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	free(db);
+	loop = engine_loop_new(store);
+	rc = jobrun_start(&jr, job, loop, "optimize", &cause);
+	ck_assert_msg(rc == 0, "%s", cause);
+	while ((rc = jobrun_step(&jr, &cause)) == 1)
+		;
+	ck_assert_msg(rc == 0, "%s", cause);
+	rc = jobrun_finish(&jr, &cause);
+	ck_assert_msg(rc == 0, "%s", cause);
+	ck_assert_ptr_nonnull(jr.champion);
+	jobrun_release(&jr);
+}
+
+static void
+teardown(void)
+{
+	engine_loop_free(loop);
+	store_close(store);
+	job_free(job);
+	check_rmtree(tmp);
+	free(tmp);
+}
+
+/* Runs a query that must succeed; args is JSON text or NULL. */
+static cJSON *
+run_ok(const char *cmd, const char *args)
+{
+	cJSON		*a = NULL, *r = NULL;
+	const char	*code = NULL;
+	char		*cause = NULL;
+	int		 rc;
+
+	if (args != NULL)
+		ck_assert_ptr_nonnull(a = cJSON_Parse(args));
+	rc = query_run(store, cmd, a, &r, &code, &cause);
+	ck_assert_msg(rc == 0, "%s %s: %s: %s", cmd, args, code, cause);
+	ck_assert_ptr_nonnull(r);
+	cJSON_Delete(a);
+	return r;
+}
+
+/* Runs a query that must fail with code; returns the message. */
+static char *
+run_fail(const char *cmd, const char *args, const char *want)
+{
+	cJSON		*a = NULL, *r = NULL;
+	const char	*code = NULL;
+	char		*cause = NULL;
+	int		 rc;
+
+	if (args != NULL)
+		ck_assert_ptr_nonnull(a = cJSON_Parse(args));
+	rc = query_run(store, cmd, a, &r, &code, &cause);
+	ck_assert_msg(rc == -1, "%s %s: returned %d", cmd, args, rc);
+	ck_assert_ptr_null(r);
+	ck_assert_str_eq(code, want);
+	ck_assert_ptr_nonnull(cause);
+	cJSON_Delete(a);
+	return cause;
+}
+
+static const cJSON *
+get(const cJSON *o, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	ck_assert_msg(v != NULL, "no key '%s'", key);
+	return v;
+}
+
+static double
+num(const cJSON *o, const char *key)
+{
+	const cJSON	*v = get(o, key);
+
+	ck_assert_msg(cJSON_IsNumber(v), "'%s' is not a number", key);
+	return v->valuedouble;
+}
+
+static const char *
+str(const cJSON *o, const char *key)
+{
+	const cJSON	*v = get(o, key);
+
+	ck_assert_msg(cJSON_IsString(v), "'%s' is not a string", key);
+	return v->valuestring;
+}
+
+/* Checks that o has exactly these keys. */
+static void
+keys(const cJSON *o, const char *const *want, size_t n)
+{
+	const cJSON	*v;
+	size_t		 i, count = 0;
+
+	for (i = 0; i < n; i++)
+		(void)get(o, want[i]);
+	cJSON_ArrayForEach(v, o)
+		count++;
+	ck_assert_uint_eq(count, n);
+}
+
+START_TEST(test_list)
+{
+	static const char *const k[] = { "name", "state", "reason", "runs",
+	    "step", "best", "calls", "dollars", "champion" };
+	cJSON		*r;
+	const cJSON	*jobs, *e;
+
+	r = run_ok("list", NULL);
+	jobs = get(r, "jobs");
+	ck_assert(cJSON_IsArray(jobs));
+	ck_assert_int_eq(cJSON_GetArraySize(jobs), 1);
+	e = cJSON_GetArrayItem(jobs, 0);
+	keys(e, k, nitems(k));
+	ck_assert_str_eq(str(e, "name"), "q");
+	ck_assert_str_eq(str(e, "state"), "done");
+	ck_assert(cJSON_IsNull(get(e, "reason")));
+	ck_assert(num(e, "runs") == 1);
+	ck_assert(num(e, "step") >= 1);
+	ck_assert(num(e, "best") >= 0 && num(e, "best") <= 1);
+	ck_assert(num(e, "calls") > 0);
+	ck_assert(num(e, "dollars") > 0);
+	ck_assert(num(e, "champion") == 1);
+	cJSON_Delete(r);
+
+	/* Arguments are ignored by list but must be an object. */
+	cJSON_Delete(run_ok("list", "{}"));
+	free(run_fail("list", "[1]", "usage"));
+}
+END_TEST
+
+START_TEST(test_status)
+{
+	cJSON		*r, *l;
+	const cJSON	*e;
+	const char	*code = NULL;
+	char		*cause = NULL;
+
+	r = run_ok("status", "{\"job\": \"q\"}");
+	/* The list entry, and more. */
+	l = run_ok("list", NULL);
+	cJSON_ArrayForEach(e, cJSON_GetArrayItem(get(l, "jobs"), 0))
+		ck_assert_msg(cJSON_Compare(e, get(r, e->string), 1),
+		    "status and list differ on '%s'", e->string);
+	cJSON_Delete(l);
+	ck_assert_str_eq(str(r, "strategy"), "ape");
+	ck_assert_str_eq(str(r, "description"), "d");
+	ck_assert(num(r, "run") >= 1);
+	ck_assert_str_eq(str(r, "kind"), "optimize");
+	ck_assert_str_eq(str(r, "run_state"), "done");
+	ck_assert(num(r, "started") > 0);
+	ck_assert(num(r, "ended") >= num(r, "started"));
+	ck_assert(num(get(r, "budget"), "max_calls") == 2000);
+	ck_assert(cJSON_IsNull(get(r, "schedule")));
+	ck_assert(num(r, "candidate") > 0);
+	ck_assert(num(r, "lo") <= num(r, "best"));
+	ck_assert(num(r, "hi") >= num(r, "best"));
+	ck_assert(num(r, "tokens") > 0);
+	ck_assert(strlen(str(r, "text")) > 0);
+	cJSON_Delete(r);
+
+	/* Without a job, status is the daemon's, not a query. */
+	ck_assert_int_eq(query_run(store, "status", NULL, &r, &code, &cause),
+	    1);
+	ck_assert_ptr_null(r);
+	ck_assert(!query_is_query("status", NULL));
+	ck_assert(query_is_query("list", NULL));
+	ck_assert_int_eq(query_run(store, "submit", NULL, &r, &code, &cause),
+	    1);
+	ck_assert_int_eq(query_run(store, "nonsense", NULL, &r, &code,
+	    &cause), 1);
+	ck_assert_ptr_null(cause);
+}
+END_TEST
+
+START_TEST(test_leaderboard)
+{
+	static const char *const k[] = { "id", "text", "mean", "lo", "hi",
+	    "n", "origin" };
+	cJSON		*r, *b;
+	const cJSON	*arr, *c;
+	double		 prev = 2;
+	int		 found = 0;
+
+	r = run_ok("leaderboard", "{\"job\": \"q\", \"limit\": 10000}");
+	arr = get(r, "candidates");
+	ck_assert(cJSON_GetArraySize(arr) > 10);
+	cJSON_ArrayForEach(c, arr) {
+		keys(c, k, nitems(k));
+		ck_assert(num(c, "mean") <= prev);
+		prev = num(c, "mean");
+		ck_assert(num(c, "lo") >= 0 && num(c, "lo") <= num(c, "mean"));
+		ck_assert(num(c, "hi") <= 1 && num(c, "hi") >= num(c, "mean"));
+		ck_assert(num(c, "n") >= 1);
+		ck_assert(strlen(str(c, "text")) > 0);
+		(void)str(c, "origin");
+	}
+	/* The champion is there with the score it was promoted with. */
+	b = run_ok("best", "{\"job\": \"q\"}");
+	cJSON_ArrayForEach(c, arr)
+		if (num(c, "id") == num(b, "candidate")) {
+			found = 1;
+			ck_assert_double_eq_tol(num(c, "mean"), num(b, "score"),
+			    1e-9);
+			ck_assert_str_eq(str(c, "text"), str(b, "text"));
+		}
+	ck_assert(found);
+	ck_assert_double_eq_tol(num(cJSON_GetArrayItem(arr, 0), "mean"),
+	    num(b, "score"), 1e-9);
+	cJSON_Delete(b);
+	cJSON_Delete(r);
+
+	r = run_ok("leaderboard", "{\"job\": \"q\"}");
+	ck_assert_int_eq(cJSON_GetArraySize(get(r, "candidates")),
+	    QUERY_LEADERBOARD_LIMIT);
+	cJSON_Delete(r);
+	r = run_ok("leaderboard", "{\"job\": \"q\", \"limit\": 3}");
+	ck_assert_int_eq(cJSON_GetArraySize(get(r, "candidates")), 3);
+	cJSON_Delete(r);
+	r = run_ok("leaderboard", "{\"job\": \"q\", \"limit\": null}");
+	cJSON_Delete(r);
+
+	free(run_fail("leaderboard", "{\"job\": \"q\", \"limit\": 0}",
+	    "usage"));
+	free(run_fail("leaderboard", "{\"job\": \"q\", \"limit\": 2.5}",
+	    "usage"));
+	free(run_fail("leaderboard", "{\"job\": \"q\", \"limit\": \"3\"}",
+	    "usage"));
+	free(run_fail("leaderboard", "{\"job\": \"q\", \"limit\": 10001}",
+	    "usage"));
+}
+END_TEST
+
+START_TEST(test_best_export_history)
+{
+	static const char *const kb[] = { "candidate", "text", "version",
+	    "score", "lo", "hi" };
+	static const char *const ke[] = { "text", "version", "score", "lo",
+	    "hi", "time" };
+	static const char *const kh[] = { "version", "candidate", "text",
+	    "score", "lo", "hi", "reason", "time" };
+	cJSON		*b, *e, *h;
+	const cJSON	*arr, *v;
+
+	b = run_ok("best", "{\"job\": \"q\"}");
+	keys(b, kb, nitems(kb));
+	ck_assert(num(b, "version") == 1);
+	ck_assert(num(b, "lo") <= num(b, "score"));
+	ck_assert(num(b, "score") <= num(b, "hi"));
+	ck_assert(num(b, "lo") >= 0 && num(b, "hi") <= 1);
+
+	e = run_ok("export", "{\"job\": \"q\"}");
+	keys(e, ke, nitems(ke));
+	ck_assert_str_eq(str(e, "text"), str(b, "text"));
+	ck_assert(num(e, "version") == 1);
+	ck_assert(num(e, "score") == num(b, "score"));
+	ck_assert(num(e, "time") > 0);
+
+	h = run_ok("history", "{\"job\": \"q\"}");
+	arr = get(h, "champions");
+	ck_assert_int_eq(cJSON_GetArraySize(arr), 1);
+	v = cJSON_GetArrayItem(arr, 0);
+	keys(v, kh, nitems(kh));
+	ck_assert(num(v, "version") == 1);
+	ck_assert(num(v, "candidate") == num(b, "candidate"));
+	ck_assert_str_eq(str(v, "text"), str(b, "text"));
+	ck_assert(strlen(str(v, "reason")) > 0);
+	ck_assert(num(v, "time") == num(e, "time"));
+	cJSON_Delete(b);
+	cJSON_Delete(e);
+	cJSON_Delete(h);
+}
+END_TEST
+
+START_TEST(test_events)
+{
+	static const char *const k[] = { "id", "time", "level", "message",
+	    "run" };
+	cJSON		*r, *t, *a;
+	const cJSON	*arr, *e;
+	char		*s;
+	double		 prev = 0, first, last = 0;
+	int		 n;
+
+	r = run_ok("events", "{\"job\": \"q\"}");
+	arr = get(r, "events");
+	n = cJSON_GetArraySize(arr);
+	ck_assert(n >= 3);
+	cJSON_ArrayForEach(e, arr) {
+		keys(e, k, nitems(k));
+		ck_assert(num(e, "id") > prev);
+		prev = last = num(e, "id");
+		ck_assert(num(e, "run") >= 1);
+		ck_assert(strlen(str(e, "message")) > 0);
+		ck_assert_str_eq(str(e, "level"), "info");
+	}
+	first = num(cJSON_GetArrayItem(arr, 0), "id");
+
+	/* Without "after": the last limit events, in order. */
+	t = run_ok("events", "{\"job\": \"q\", \"limit\": 2}");
+	ck_assert_int_eq(cJSON_GetArraySize(get(t, "events")), 2);
+	ck_assert(num(cJSON_GetArrayItem(get(t, "events"), 1), "id") == last);
+	ck_assert(num(cJSON_GetArrayItem(get(t, "events"), 0), "id") < last);
+	cJSON_Delete(t);
+
+	/* With "after": the first limit events after it. */
+	a = cJSON_CreateObject();
+	cJSON_AddStringToObject(a, "job", "q");
+	cJSON_AddNumberToObject(a, "after", first);
+	cJSON_AddNumberToObject(a, "limit", 1);
+	s = cJSON_PrintUnformatted(a);
+	t = run_ok("events", s);
+	free(s);
+	ck_assert_int_eq(cJSON_GetArraySize(get(t, "events")), 1);
+	ck_assert(num(cJSON_GetArrayItem(get(t, "events"), 0), "id") ==
+	    num(cJSON_GetArrayItem(arr, 1), "id"));
+	cJSON_Delete(t);
+	cJSON_Delete(a);
+	t = run_ok("events", "{\"job\": \"q\", \"after\": 1000000}");
+	ck_assert_int_eq(cJSON_GetArraySize(get(t, "events")), 0);
+	cJSON_Delete(t);
+	cJSON_Delete(r);
+
+	free(run_fail("events", "{\"job\": \"q\", \"after\": -1}", "usage"));
+	free(run_fail("events", "{\"job\": \"q\", \"limit\": 0}", "usage"));
+}
+END_TEST
+
+/* Collects the ids of a lineage tree, checking each node's shape. */
+static void
+walk(const cJSON *node, int depth, int *nodes, int *seeds, int *seen,
+    int *truncated, int *maxdepth)
+{
+	struct candidate_row	 c;
+	const cJSON		*p, *parents;
+	char			*cause = NULL;
+
+	(*nodes)++;
+	if (depth > *maxdepth)
+		*maxdepth = depth;
+	(void)num(node, "id");
+	(void)str(node, "text");
+	parents = get(node, "parents");
+	ck_assert(cJSON_IsArray(parents));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(node, "seen")))
+		(*seen)++;
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(node, "truncated")))
+		(*truncated)++;
+	if (depth > 0) {
+		(void)get(node, "operator");
+		(void)get(node, "note");
+	}
+	if (cJSON_GetArraySize(parents) == 0) {
+		ck_assert_int_eq(store_candidate_get(store,
+		    (int64_t)num(node, "id"), &c, &cause), 1);
+		if (strcmp(c.origin, "seed") == 0)
+			(*seeds)++;
+		store_candidate_row_release(&c);
+	}
+	cJSON_ArrayForEach(p, parents)
+		walk(p, depth + 1, nodes, seeds, seen, truncated, maxdepth);
+}
+
+START_TEST(test_lineage)
+{
+	cJSON		*r, *lb;
+	const cJSON	*c, *child = NULL;
+	char		*args;
+	int		 nodes = 0, seeds = 0, seen = 0, truncated = 0, depth = 0;
+
+	/* A candidate made from a parent: its tree reaches the seeds. */
+	lb = run_ok("leaderboard", "{\"job\": \"q\", \"limit\": 10000}");
+	cJSON_ArrayForEach(c, get(lb, "candidates"))
+		if (strcmp(str(c, "origin"), "ape-resample") == 0)
+			child = c;
+	ck_assert_ptr_nonnull(child);
+	args = xasprintf("{\"candidate\": %.0f}", num(child, "id"));
+	r = run_ok("lineage", args);
+	free(args);
+	ck_assert(num(r, "id") == num(child, "id"));
+	ck_assert_str_eq(str(r, "origin"), "ape-resample");
+	ck_assert_str_eq(str(r, "text"), str(child, "text"));
+	ck_assert(cJSON_GetArraySize(get(r, "parents")) >= 1);
+	ck_assert_str_eq(str(cJSON_GetArrayItem(get(r, "parents"), 0),
+	    "operator"), "ape-resample");
+	walk(r, 0, &nodes, &seeds, &seen, &truncated, &depth);
+	ck_assert(nodes >= 2);
+	ck_assert(seeds >= 1);
+	ck_assert_int_eq(seen, 0);
+	ck_assert_int_eq(truncated, 0);
+	cJSON_Delete(r);
+	cJSON_Delete(lb);
+
+	/* A seed has no parents. */
+	r = run_ok("lineage", "{\"candidate\": 1}");
+	ck_assert_str_eq(str(r, "origin"), "seed");
+	ck_assert_int_eq(cJSON_GetArraySize(get(r, "parents")), 0);
+	cJSON_Delete(r);
+}
+END_TEST
+
+/* Adds a candidate to job q; returns its id. */
+static int64_t
+cand(const char *text)
+{
+	char	*cause = NULL;
+	int64_t	 id;
+
+	id = store_candidate_put(store, store_job_find(store, "q", &cause),
+	    text, "test", &cause);
+	ck_assert_msg(id > 0, "%s", cause);
+	return id;
+}
+
+START_TEST(test_lineage_guards)
+{
+	cJSON	*r;
+	char	*args, *cause = NULL, text[32];
+	int64_t	 a, b, d, chain[QUERY_LINEAGE_DEPTH + 6];
+	int	 nodes = 0, seeds = 0, seen = 0, truncated = 0, depth = 0;
+	size_t	 i;
+
+	/* A cycle (which the strategies never make) and a diamond. */
+	a = cand("cycle a");
+	b = cand("cycle b");
+	d = cand("diamond top");
+	ck_assert_int_eq(store_lineage_add(store, a, b, "op", "n1", &cause), 0);
+	ck_assert_int_eq(store_lineage_add(store, b, a, "op", "n2", &cause), 0);
+	ck_assert_int_eq(store_lineage_add(store, a, d, "x", NULL, &cause), 0);
+	ck_assert_int_eq(store_lineage_add(store, b, d, "y", NULL, &cause), 0);
+	args = xasprintf("{\"candidate\": %lld}", (long long)a);
+	r = run_ok("lineage", args);
+	free(args);
+	walk(r, 0, &nodes, &seeds, &seen, &truncated, &depth);
+	/* a; b and d under a; a (seen) and d (seen) under b. */
+	ck_assert_int_eq(nodes, 5);
+	ck_assert_int_eq(seen, 2);
+	ck_assert(cJSON_IsNull(get(cJSON_GetArrayItem(get(r, "parents"), 0),
+	    "note")) || cJSON_IsString(get(cJSON_GetArrayItem(get(r,
+	    "parents"), 0), "note")));
+	cJSON_Delete(r);
+
+	/* A long chain stops at the depth limit. */
+	for (i = 0; i < nitems(chain); i++) {
+		snprintf(text, sizeof text, "chain %zu", i);
+		chain[i] = cand(text);
+		if (i > 0)
+			ck_assert_int_eq(store_lineage_add(store, chain[i - 1],
+			    chain[i], "mutate", "longer", &cause), 0);
+	}
+	nodes = seen = truncated = depth = 0;
+	args = xasprintf("{\"candidate\": %lld}", (long long)chain[0]);
+	r = run_ok("lineage", args);
+	free(args);
+	walk(r, 0, &nodes, &seeds, &seen, &truncated, &depth);
+	ck_assert_int_eq(depth, QUERY_LINEAGE_DEPTH);
+	ck_assert_int_eq(nodes, QUERY_LINEAGE_DEPTH + 1);
+	ck_assert_int_eq(truncated, 1);
+	cJSON_Delete(r);
+}
+END_TEST
+
+START_TEST(test_not_found)
+{
+	static const char *const cmds[] = { "status", "leaderboard", "best",
+	    "history", "export", "events" };
+	char	*m;
+	size_t	 i;
+
+	for (i = 0; i < nitems(cmds); i++) {
+		m = run_fail(cmds[i], "{\"job\": \"nope\"}", "not_found");
+		ck_assert_str_eq(m, "no job 'nope'");
+		free(m);
+	}
+	m = run_fail("lineage", "{\"candidate\": 999999}", "not_found");
+	ck_assert_str_eq(m, "no candidate 999999");
+	free(m);
+}
+END_TEST
+
+START_TEST(test_usage)
+{
+	static const char *const cmds[] = { "leaderboard", "best", "history",
+	    "export", "events" };
+	char	*m;
+	size_t	 i;
+
+	for (i = 0; i < nitems(cmds); i++) {
+		m = run_fail(cmds[i], NULL, "usage");
+		ck_assert_msg(strstr(m, "missing argument 'job'") != NULL, "%s",
+		    m);
+		free(m);
+		free(run_fail(cmds[i], "{}", "usage"));
+		free(run_fail(cmds[i], "{\"job\": 3}", "usage"));
+		free(run_fail(cmds[i], "{\"job\": \"\"}", "usage"));
+		free(run_fail(cmds[i], "\"q\"", "usage"));
+	}
+	free(run_fail("status", "{\"job\": 3}", "usage"));
+	m = run_fail("lineage", NULL, "usage");
+	ck_assert_msg(strstr(m, "missing argument 'candidate'") != NULL, "%s",
+	    m);
+	free(m);
+	free(run_fail("lineage", "{\"candidate\": null}", "usage"));
+	free(run_fail("lineage", "{\"candidate\": \"1\"}", "usage"));
+	free(run_fail("lineage", "{\"candidate\": 0}", "usage"));
+	free(run_fail("lineage", "{\"candidate\": 1.5}", "usage"));
+}
+END_TEST
+
+/* A job that has never run: empty results, no champion. */
+START_TEST(test_empty_job)
+{
+	cJSON		*r;
+	const cJSON	*e;
+	char		*cause = NULL, *m;
+
+	ck_assert(store_job_put(store, "idle", "{\"name\": \"idle\"}",
+	    &cause) > 0);
+	r = run_ok("list", NULL);
+	ck_assert_int_eq(cJSON_GetArraySize(get(r, "jobs")), 2);
+	e = cJSON_GetArrayItem(get(r, "jobs"), 0);
+	ck_assert_str_eq(str(e, "name"), "idle");
+	ck_assert_str_eq(str(e, "state"), "queued");
+	ck_assert(num(e, "runs") == 0);
+	ck_assert(num(e, "step") == 0);
+	ck_assert(cJSON_IsNull(get(e, "best")));
+	ck_assert(cJSON_IsNull(get(e, "champion")));
+	cJSON_Delete(r);
+
+	r = run_ok("status", "{\"job\": \"idle\"}");
+	ck_assert(cJSON_IsNull(get(r, "run")));
+	ck_assert(cJSON_IsNull(get(r, "strategy")));
+	ck_assert(cJSON_IsNull(get(r, "budget")));
+	ck_assert(cJSON_IsNull(get(r, "text")));
+	cJSON_Delete(r);
+	r = run_ok("leaderboard", "{\"job\": \"idle\"}");
+	ck_assert_int_eq(cJSON_GetArraySize(get(r, "candidates")), 0);
+	cJSON_Delete(r);
+	r = run_ok("history", "{\"job\": \"idle\"}");
+	ck_assert_int_eq(cJSON_GetArraySize(get(r, "champions")), 0);
+	cJSON_Delete(r);
+	r = run_ok("events", "{\"job\": \"idle\"}");
+	ck_assert_int_eq(cJSON_GetArraySize(get(r, "events")), 0);
+	cJSON_Delete(r);
+	m = run_fail("best", "{\"job\": \"idle\"}", "not_found");
+	ck_assert_str_eq(m, "job 'idle' has no champion yet");
+	free(m);
+	free(run_fail("export", "{\"job\": \"idle\"}", "not_found"));
+}
+END_TEST
+
+static Suite *
+query_suite(void)
+{
+	Suite	*s = suite_create("query");
+	TCase	*tc = tcase_create("query");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_list);
+	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_leaderboard);
+	tcase_add_test(tc, test_best_export_history);
+	tcase_add_test(tc, test_events);
+	tcase_add_test(tc, test_lineage);
+	tcase_add_test(tc, test_lineage_guards);
+	tcase_add_test(tc, test_not_found);
+	tcase_add_test(tc, test_usage);
+	tcase_add_test(tc, test_empty_job);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(query_suite)
