@@ -26,6 +26,12 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/*
+ * Seconds one loop turn may spend answering requests at once (cache hits,
+ * in-process backends); the rest waits for the next turn.
+ */
+#define ENGINE_TURN_SLICE	0.01
+
 struct engine_req {
 	struct engine		*engine;
 	struct backend		*backend;
@@ -659,11 +665,13 @@ engine_try_cache(struct engine *e, struct engine_req *r)
 
 /*
  * Moves pending requests along: cache hits, coalescing, budget stops and
- * sends, in submission order as far as each backend's limits allow.
+ * sends, in submission order as far as each backend's limits allow, until
+ * the monotonic time until (answers from the cache and in-process
+ * backends cost time here; what is left waits for the next turn).
  * Returns how long until a delayed request may go (or a large number).
  */
 static double
-engine_dispatch(struct engine *e)
+engine_dispatch(struct engine *e, double until)
 {
 	struct engine_req	**p, *r, *twin;
 	double			  now = time_mono(), wait = 3600;
@@ -679,6 +687,10 @@ engine_dispatch(struct engine *e)
 	}
 	p = &e->pending;
 	while ((r = *p) != NULL && !e->failed) {
+		if (time_mono() > until) {
+			wait = 0;
+			break;
+		}
 		if (r->not_before > now) {
 			if (r->not_before - now < wait)
 				wait = r->not_before - now;
@@ -745,6 +757,16 @@ engine_failed(const struct engine *e, const char **cause)
 	return e->failed || e->loop->failed;
 }
 
+void
+engine_cancel(struct engine *e, const char *reason)
+{
+	if (e->failed)
+		return;
+	e->failed = 1;
+	free(e->cause);
+	e->cause = xstrdup(reason);
+}
+
 /*
  * One turn of the loop.  Every engine dispatches what it can (cache hits
  * and in-process answers complete at once), then the loop waits for
@@ -760,8 +782,11 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 {
 	struct engine	*e;
 	double		 wait = 3600, w;
-	int		 ms, fds[256], nfds = 0, i, busy = 0;
+	double		 slice;
+	int		 ms, fds[256], nfds = 0, i, busy = 0, answered = 0;
+	int		 nengines = 0;
 	short		 events[256];
+	size_t		 finished;
 
 	if (l->failed)
 		return -1;
@@ -769,20 +794,33 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 		l->failed = 1;
 		return -1;
 	}
+	for (e = l->engines; e != NULL; e = e->next_engine)
+		if (!e->failed)
+			nengines++;
+	/* Each engine gets its share of the turn, so that the loop's other
+	 * work (a daemon's control requests) waits for none of them. */
+	slice = ENGINE_TURN_SLICE / (nengines > 0 ? nengines : 1);
+	if (slice < 0.001)
+		slice = 0.001;
 	for (e = l->engines; e != NULL; e = e->next_engine) {
 		if (e->failed)
 			continue;
-		if ((w = engine_dispatch(e)) < wait)
+		finished = e->finished;
+		if ((w = engine_dispatch(e, time_mono() + slice)) < wait)
 			wait = w;
 		if (e->incoming != NULL)
 			wait = 0;	/* submitted by callbacks: go on */
+		if (e->finished != finished)
+			answered = 1;
 		if (engine_busy(e))
 			busy = 1;
 	}
 	ms = (int)ceil(wait * 1000);
 	if (ms > max_wait_ms)
 		ms = max_wait_ms;
-	if (ms < 0)
+	/* Answers already in (cache hits, in-process backends): the caller
+	 * has work to do with them, so only look at what is ready. */
+	if (ms < 0 || answered)
 		ms = 0;
 	for (i = 0; i < nx && nfds < (int)nitems(fds); i++) {
 		fds[nfds] = xfds[i];

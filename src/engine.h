@@ -52,7 +52,9 @@ typedef void engine_progress_fn(void *arg, const struct engine *);
  * The loop that drives every engine of the process: one transport and one
  * store connection.  engine_loop_turn() moves all engines along, waiting
  * at most max_wait_ms for replies or for the caller's descriptors (fds
- * with POLLIN/POLLOUT in events), and commits what completed.  Returns 1
+ * with POLLIN/POLLOUT in events; it does not wait when a request was
+ * answered at once, from the cache or in-process), and commits what
+ * completed.  Returns 1
  * while some engine has work, 0 when none has, -1 if the store failed.
  */
 struct engine_loop;
@@ -73,6 +75,14 @@ void		 engine_free(struct engine *);
 int		 engine_busy(const struct engine *);
 /* Whether a callback or the store failed; *cause says why (borrowed). */
 int		 engine_failed(const struct engine *, const char **cause);
+/*
+ * Stops the engine as a failed callback would, with reason (copied) as
+ * the cause: nothing more is dispatched, answers still under way are
+ * dropped (abandoned when the engine is freed), and engine_failed() is
+ * true, so a strategy waiting in search_wait() unwinds.  Used by the
+ * daemon to cancel a run or to stop for a shutdown.
+ */
+void		 engine_cancel(struct engine *, const char *reason);
 void		 engine_set_progress(struct engine *, engine_progress_fn *,
 		    void *);
 

@@ -1,18 +1,28 @@
 /*
  * promptd: the prompt-optimization daemon.  See promptd(8).
  */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
+#include "control.h"
+#include "daemon.h"
 #include "engine.h"
 #include "job.h"
 #include "jobrun.h"
 #include "log.h"
 #include "store.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static void
@@ -88,6 +98,182 @@ out:
 	return ret;
 }
 
+/* path made absolute against the working directory (the daemon leaves it). */
+static char *
+promptd_absolute(const char *path)
+{
+	char	cwd[PATH_MAX];
+
+	if (path == NULL || *path == '/')
+		return path != NULL ? xstrdup(path) : NULL;
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		fatal("getcwd");
+	return xasprintf("%s/%s", cwd, path);
+}
+
+/*
+ * Takes DATABASE.lock: one daemon per database.  The descriptor stays
+ * open (and locked) for the daemon's life.
+ */
+static int
+promptd_lock(const char *db, char **cause)
+{
+	char	*path;
+	int	 fd;
+
+	path = xasprintf("%s.lock", db);
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		cause_set(cause, "cannot open lock file '%s': %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK)
+			cause_set(cause, "database '%s' is in use by another "
+			    "promptd (lock '%s')", db, path);
+		else
+			cause_set(cause, "cannot lock '%s': %s", path,
+			    strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+out:
+	free(path);
+	return fd;
+}
+
+/*
+ * Detaches: forks, and the parent waits for the child to say that it is
+ * ready.  In the parent, returns -1 with *status 0 (the daemon is up) or
+ * 1 (it died trying); in the child, the descriptor to write its "ready"
+ * byte to.
+ */
+static int
+promptd_detach(int *status)
+{
+	pid_t	pid;
+	ssize_t	n;
+	char	c = 0;
+	int	p[2];
+
+	if (pipe2(p, O_CLOEXEC) == -1)
+		fatal("pipe");
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(p[1]);
+		while ((n = read(p[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		close(p[0]);
+		*status = n == 1 && c == 'r' ? 0 : 1;
+		return -1;
+	}
+	close(p[0]);
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	return p[1];
+}
+
+/* Points stdio at /dev/null, once the daemon no longer needs stderr. */
+static void
+promptd_quiet(void)
+{
+	int	fd;
+
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		fatal("open /dev/null");
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+static int
+promptd_pidfile(const char *path, char **cause)
+{
+	char	*text;
+	int	 rc;
+
+	text = xasprintf("%ld\n", (long)getpid());
+	rc = export_atomic(path, text, cause);
+	free(text);
+	return rc;
+}
+
+/* The long-running daemon. */
+static int
+promptd_daemon(struct conf *conf, const char *conf_path, const char *db_path,
+    const char *sock_path, int foreground)
+{
+	struct control	*ctl = NULL;
+	struct store	*store = NULL;
+	struct daemon	*d = NULL;
+	char		*db = NULL, *sock = NULL, *pidfile = NULL, *cause = NULL;
+	char		*cpath = NULL, *p;
+	int		 lock = -1, ready = -1, ret = 1;
+
+	if ((p = conf_database_path(conf, db_path, &cause)) == NULL)
+		goto fail;
+	db = promptd_absolute(p);
+	free(p);
+	p = conf_socket_path(conf, sock_path);
+	sock = promptd_absolute(p);
+	free(p);
+	cpath = promptd_absolute(conf_path);
+	if ((lock = promptd_lock(db, &cause)) == -1)
+		goto fail;
+	/* The child inherits the lock; the parent only waits. */
+	if (!foreground && (ready = promptd_detach(&ret)) == -1)
+		goto out;
+	if ((ctl = control_open(sock, &cause)) == NULL)
+		goto fail;
+	/* SQLite connections must not cross a fork: open it here. */
+	if ((store = store_open(db, &cause)) == NULL)
+		goto fail;
+	if (!foreground) {
+		pidfile = xasprintf("%s.pid", sock);
+		if (promptd_pidfile(pidfile, &cause) != 0) {
+			free(pidfile);
+			pidfile = NULL;
+			goto fail;
+		}
+		log_init("promptd", conf->log_file == NULL, conf->log_file);
+		promptd_quiet();
+		if (write(ready, "r", 1) != 1)
+			log_warn("cannot tell the parent that promptd is up");
+		close(ready);
+		ready = -1;
+	}
+	d = daemon_new(conf, cpath, store, ctl, foreground);
+	conf = NULL;
+	if (daemon_run(d, &cause) != 0)
+		goto fail;
+	ret = 0;
+	goto out;
+fail:
+	log_warnx("%s", cause != NULL ? cause : "unknown error");
+out:
+	daemon_free(d);
+	control_free(ctl);
+	store_close(store);
+	conf_free(conf);
+	if (pidfile != NULL)
+		unlink(pidfile);
+	if (lock != -1)
+		close(lock);
+	if (ready != -1)
+		close(ready);
+	free(pidfile);
+	free(cpath);
+	free(db);
+	free(sock);
+	free(cause);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -96,6 +282,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*conf_path = NULL, *db_path = NULL, *once = NULL;
+	const char	*sock_path = NULL;
 	struct conf	*conf;
 	char		*cause = NULL;
 	int		 ch, verbose = 0, check = 0, foreground = 0;
@@ -120,6 +307,7 @@ main(int argc, char **argv)
 			once = optarg;
 			break;
 		case 'S':
+			sock_path = optarg;
 			break;
 		case 'v':
 			verbose++;
@@ -129,6 +317,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc)
+		usage();
+	if (once != NULL && (foreground || check || sock_path != NULL))
 		usage();
 	log_setverbose(verbose);
 	if (once != NULL)
@@ -143,8 +333,5 @@ main(int argc, char **argv)
 		conf_free(conf);
 		return 0;
 	}
-	conf_free(conf);
-	(void)foreground;
-	fprintf(stderr, "promptd: the daemon is not built yet; use --once\n");
-	return 1;
+	return promptd_daemon(conf, conf_path, db_path, sock_path, foreground);
 }

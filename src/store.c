@@ -166,6 +166,14 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	"CREATE INDEX events_job ON events(job_id, id);"
 	"CREATE INDEX examples_dataset_split ON examples(dataset_id, split);"
 	"CREATE INDEX datasets_job_hash ON datasets(job_id, hash);",
+
+	/*
+	 * Version 3: the absolute path of the file a job was submitted from,
+	 * so that the daemon can reload it after a restart or for a refresh
+	 * (NULL for jobs run without the daemon).
+	 */
+	[3] =
+	"ALTER TABLE jobs ADD COLUMN file TEXT;",
 };
 
 /*
@@ -212,6 +220,9 @@ enum stmt {
 	STMT_SCORES,
 	STMT_EVENTS_AFTER,
 	STMT_EVENTS_LAST,
+	/* For the daemon. */
+	STMT_JOB_SET_FILE,
+	STMT_RUN_LAST,
 	STMT_COUNT
 };
 
@@ -304,11 +315,11 @@ static const struct {
 	    " VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM champions"
 	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)" },
 	[STMT_JOB_LIST] = { "list jobs",
-	    "SELECT id, name, spec, state, reason, created, updated FROM jobs"
-	    " ORDER BY name" },
+	    "SELECT id, name, spec, state, reason, created, updated, file"
+	    " FROM jobs ORDER BY name" },
 	[STMT_JOB_GET] = { "read job",
-	    "SELECT id, name, spec, state, reason, created, updated FROM jobs"
-	    " WHERE name = ?1" },
+	    "SELECT id, name, spec, state, reason, created, updated, file"
+	    " FROM jobs WHERE name = ?1" },
 	[STMT_RUN_SUM] = { "sum runs",
 	    "SELECT count(*), coalesce(sum(calls), 0), coalesce(sum(hits), 0),"
 	    " coalesce(sum(tokens), 0), coalesce(sum(dollars), 0) FROM runs"
@@ -348,6 +359,11 @@ static const struct {
 	    "SELECT id, run_id, time, level, message FROM"
 	    " (SELECT * FROM events WHERE job_id = ?1 ORDER BY id DESC"
 	    " LIMIT ?2) ORDER BY id" },
+	[STMT_JOB_SET_FILE] = { "set job file",
+	    "UPDATE jobs SET file = ?2 WHERE id = ?1" },
+	[STMT_RUN_LAST] = { "find last run",
+	    "SELECT max(started) FROM runs"
+	    " WHERE job_id = ?1 AND (?2 IS NULL OR kind = ?2)" },
 };
 
 struct store {
@@ -1273,6 +1289,7 @@ fill_job(sqlite3_stmt *st, void *p)
 	j->reason = col_text(st, 4);
 	j->created = sqlite3_column_double(st, 5);
 	j->updated = sqlite3_column_double(st, 6);
+	j->file = col_text(st, 7);
 }
 
 void
@@ -1284,6 +1301,7 @@ store_job_row_release(struct job_row *j)
 	free(j->spec);
 	free(j->state);
 	free(j->reason);
+	free(j->file);
 	memset(j, 0, sizeof *j);
 }
 
@@ -1595,5 +1613,34 @@ store_events(struct store *s, int64_t job, int64_t after, int limit,
 		*rows = NULL;
 		*n = 0;
 	}
+	return rc;
+}
+
+int
+store_job_set_file(struct store *s, int64_t job, const char *file,
+    char **cause)
+{
+	if (stmt_step(s, STMT_JOB_SET_FILE, cause, "it", job, file) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return cause_set(cause, "store: set job file: no job %lld",
+		    (long long)job);
+	return 0;
+}
+
+int
+store_run_last(struct store *s, int64_t job, const char *kind,
+    double *started, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = stmt_step(s, STMT_RUN_LAST, cause, "it", job, kind)) <= 0)
+		return rc;
+	st = s->stmt[STMT_RUN_LAST];
+	rc = sqlite3_column_type(st, 0) != SQLITE_NULL;
+	if (rc)
+		*started = sqlite3_column_double(st, 0);
+	stmt_reset(st);
 	return rc;
 }

@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -60,6 +60,9 @@ int64_t		 store_job_put(struct store *, const char *name,
 int64_t		 store_job_find(struct store *, const char *name, char **cause);
 int		 store_job_set_state(struct store *, int64_t job,
 		    const char *state, const char *reason, char **cause);
+/* The absolute path of the job's file, for the daemon to reload it. */
+int		 store_job_set_file(struct store *, int64_t job,
+		    const char *file, char **cause);
 
 /* Runs: kind is optimize, refresh or eval; dataset 0 for none.
  * store_run_finish() records the end time and the totals (NULL: zeros). */
@@ -85,6 +88,12 @@ int		 store_run_checkpoint(struct store *, int64_t run, int step,
  */
 int64_t		 store_run_open(struct store *, int64_t job, const char *kind,
 		    int *step, char **state, char **cause);
+/*
+ * When the job's latest run of this kind (NULL: of any kind) started:
+ * 1 with *started set, 0 if it has none, -1 on error.
+ */
+int		 store_run_last(struct store *, int64_t job, const char *kind,
+		    double *started, char **cause);
 
 /* Champions: each promotion is a new version. */
 struct champion {
@@ -182,6 +191,7 @@ struct job_row {
 	char		*reason;	/* NULL for none */
 	double		 created;
 	double		 updated;
+	char		*file;		/* the job file, NULL for none */
 };
 /* Every job, by name. */
 int		 store_job_list(struct store *, struct job_row **, size_t *,

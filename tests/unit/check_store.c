@@ -242,7 +242,7 @@ START_TEST(test_migrate_v1)
 	store_close(s);
 
 	s = open_ok(path);
-	ck_assert_int_eq(store_version(s), 2);
+	ck_assert_int_eq(store_version(s), STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(store_job_find(s, "old", &cause), job);
 	ck_assert_int_eq(store_candidate_put(s, job, "Answer briefly.", "seed",
 	    &cause), cand);
@@ -250,7 +250,8 @@ START_TEST(test_migrate_v1)
 	    "too short", 0, &cause), 0);
 	store_close(s);
 
-	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), 2);
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
 	raw_is(path, "SELECT output FROM evaluations WHERE id = 1", "out");
 	raw_is(path, "SELECT feedback FROM evaluations WHERE id = 1", NULL);
 	raw_is(path, "SELECT feedback FROM evaluations WHERE id = 2",
@@ -261,8 +262,9 @@ START_TEST(test_migrate_v1)
 
 	ck_assert_ptr_null(store_open_version(path, 0, &cause));
 	ck_assert_str_eq(cause, "store: schema version 0 is not between 1 "
-	    "and 2");
-	ck_assert_ptr_null(store_open_version(path, 3, &cause));
+	    "and 3");
+	ck_assert_ptr_null(store_open_version(path, STORE_SCHEMA_VERSION + 1,
+	    &cause));
 	free(cause);
 	free(path);
 }
@@ -276,7 +278,7 @@ START_TEST(test_newer_refused)
 	raw_exec(path, "PRAGMA user_version = 99");
 	ck_assert_ptr_null(store_open(path, &cause));
 	want = xasprintf("database '%s' has schema version 99, newer than "
-	    "this promptd (2)", path);
+	    "this promptd (%d)", path, STORE_SCHEMA_VERSION);
 	ck_assert_str_eq(cause, want);
 	free(want);
 	free(cause);
@@ -739,6 +741,55 @@ START_TEST(test_default_path)
 }
 END_TEST
 
+/* Version 3: a job's file, and the time of its last run of a kind. */
+START_TEST(test_daemon_rows)
+{
+	struct store	*s;
+	struct job_row	*rows = NULL, row;
+	size_t		 n = 0;
+	char		*path = tmp_path("v2.db"), *cause = NULL;
+	double		 t = 0;
+	int64_t		 a, b;
+
+	s = store_open_version(path, 2, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	a = store_job_put(s, "a", "{\"x\":1}", &cause);
+	ck_assert_int_gt(a, 0);
+	store_close(s);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM"
+	    " pragma_table_info('jobs') WHERE name = 'file'"), 0);
+
+	s = open_ok(path);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM"
+	    " pragma_table_info('jobs') WHERE name = 'file'"), 1);
+	b = store_job_put(s, "b", "{}", &cause);
+	ck_assert_int_eq(store_job_set_file(s, b, "/x/b.json", &cause), 0);
+	ck_assert_int_eq(store_job_set_file(s, 99, "/x", &cause), -1);
+	ck_assert_str_eq(cause, "store: set job file: no job 99");
+	ck_assert_int_eq(store_job_list(s, &rows, &n, &cause), 0);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(rows[0].name, "a");
+	ck_assert_ptr_null(rows[0].file);
+	ck_assert_str_eq(rows[1].file, "/x/b.json");
+	store_job_rows_free(rows, n);
+	ck_assert_int_eq(store_job_get(s, "b", &row, &cause), 1);
+	ck_assert_str_eq(row.file, "/x/b.json");
+	store_job_row_release(&row);
+
+	ck_assert_int_eq(store_run_last(s, a, NULL, &t, &cause), 0);
+	ck_assert_int_gt(store_run_new(s, a, "optimize", 0, &cause), 0);
+	ck_assert_int_gt(store_run_new(s, a, "refresh", 0, &cause), 0);
+	ck_assert_int_eq(store_run_last(s, a, "refresh", &t, &cause), 1);
+	ck_assert(t > 0);
+	ck_assert_int_eq(store_run_last(s, a, "eval", &t, &cause), 0);
+	ck_assert_int_eq(store_run_last(s, a, NULL, &t, &cause), 1);
+	ck_assert_int_eq(store_run_last(s, b, NULL, &t, &cause), 0);
+	store_close(s);
+	free(cause);
+	free(path);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -758,6 +809,7 @@ store_suite(void)
 	tcase_add_test(tc, test_transactions);
 	tcase_add_test(tc, test_foreign_keys);
 	tcase_add_test(tc, test_default_path);
+	tcase_add_test(tc, test_daemon_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }

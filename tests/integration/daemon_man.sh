@@ -1,0 +1,26 @@
+#!/bin/sh
+# promptd's usage lines appear, word for word, in the SYNOPSIS of the
+# rendered promptd(8), and every option letter has its entry.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v mandoc >/dev/null 2>&1; then
+	echo "mandoc is not installed" >&2
+	exit 77
+fi
+mandoc -T ascii -O width=200 "$top_srcdir/man/promptd.8" | col -b >"$TMP/promptd.txt"
+"$top_builddir/promptd" -h 2>"$TMP/usage"
+[ -s "$TMP/usage" ] || fail "promptd -h printed no usage"
+sed -n -e 's/^usage: //p' -e 's/^       //p' "$TMP/usage" >"$TMP/lines"
+[ "$(wc -l <"$TMP/lines")" -eq 2 ] || fail "promptd -h: expected two usage lines"
+while IFS= read -r line; do
+	grep -qF -- "$line" "$TMP/promptd.txt" ||
+	    fail "promptd(8) SYNOPSIS does not match: $line"
+done <"$TMP/lines"
+for opt in -c -d -f -n -S -v --once; do
+	grep -qE -- "^ +$opt([[:space:]]|$)" "$TMP/promptd.txt" ||
+	    fail "promptd(8) does not describe $opt"
+done
+grep -qF PROMPTD_TIME_OFFSET "$TMP/promptd.txt" ||
+    fail "promptd(8) does not document PROMPTD_TIME_OFFSET"
+
+finish
