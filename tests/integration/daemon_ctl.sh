@@ -12,23 +12,20 @@ AUDIT="$top_builddir/tests/unit/check_strategy"
 EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"
 
-# wait_for FILE: up to 30 s for a file (a socket) to appear.
-wait_for() {
-	n=0
-	while [ ! -e "$1" ]; do
-		n=$((n + 1))
-		[ "$n" -gt 300 ] && { fail "$1 did not appear"; return 1; }
-		sleep 0.1
-	done
-}
-
-# daemon NAME: starts promptd in the foreground on $TMP/NAME.sock/.db.
+# daemon NAME: starts promptd in the foreground on $TMP/NAME.sock/.db and
+# waits (up to 30 s) until it answers; a stale socket left by a killed
+# daemon does not count.
 daemon() {
 	"$PROMPTD" -f -c "$TMP/promptd.conf" -S "$TMP/$1.sock" -d "$TMP/$1.db" \
 	    2>"$TMP/$1.log" &
 	DPID=$!
 	pids="$pids $DPID"
-	wait_for "$TMP/$1.sock"
+	n=0
+	until "$PROMPTCTL" -S "$TMP/$1.sock" status >/dev/null 2>&1; do
+		n=$((n + 1))
+		[ "$n" -gt 300 ] && { fail "promptd $1 did not start"; return 1; }
+		sleep 0.1
+	done
 }
 
 ctl() {
