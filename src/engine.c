@@ -58,6 +58,7 @@ struct engine_loop {
 	struct http		*http;		/* made when first needed */
 	struct procset		*procs;
 	struct engine		*engines;
+	int			 in_txn;	/* this turn's transaction began */
 	int			 failed;	/* the store failed */
 	char			*cause;
 };
@@ -322,6 +323,26 @@ engine_room(struct backend *b, const struct engine_req *r, double now,
 	return 1;
 }
 
+/*
+ * Opens the turn's transaction before its first write: a turn that
+ * completes nothing costs no transaction.
+ */
+static int
+engine_txn(struct engine *e)
+{
+	struct engine_loop	*l = e->loop;
+
+	if (l->in_txn)
+		return 0;
+	if (store_begin(l->store, &l->cause) != 0) {
+		l->failed = 1;
+		e->failed = 1;
+		return -1;
+	}
+	l->in_txn = 1;
+	return 0;
+}
+
 /* Writes a call row; returns its id or -1. */
 static int64_t
 engine_record(struct engine *e, struct engine_req *r, const char *status,
@@ -330,6 +351,8 @@ engine_record(struct engine *e, struct engine_req *r, const char *status,
 {
 	struct call_record	rec;
 
+	if (engine_txn(e) != 0)
+		return -1;
 	memset(&rec, 0, sizeof rec);
 	rec.run = e->run;
 	rec.backend = r->backend->name;
@@ -378,7 +401,7 @@ engine_complete(struct engine *e, struct engine_req *r, const char *status,
 	struct engine_req	*w;
 	char			*json;
 
-	if (e->failed)
+	if (e->failed || engine_txn(e) != 0)
 		return;
 	memset(&res, 0, sizeof res);
 	if (status != NULL && (res.call = engine_record(e, r, status, resp,
@@ -790,10 +813,6 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 
 	if (l->failed)
 		return -1;
-	if (store_begin(l->store, &l->cause) != 0) {
-		l->failed = 1;
-		return -1;
-	}
 	for (e = l->engines; e != NULL; e = e->next_engine)
 		if (!e->failed)
 			nengines++;
@@ -839,10 +858,13 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 		time_sleep((double)ms / 1000);
 	if (l->procs != NULL)
 		procset_perform(l->procs);
-	if (store_commit(l->store, &l->cause) != 0) {
-		l->failed = 1;
-		store_rollback(l->store);
-		return -1;
+	if (l->in_txn) {
+		l->in_txn = 0;
+		if (store_commit(l->store, &l->cause) != 0) {
+			l->failed = 1;
+			store_rollback(l->store);
+			return -1;
+		}
 	}
 	busy = 0;
 	for (e = l->engines; e != NULL; e = e->next_engine)
