@@ -69,6 +69,9 @@ struct engine {
 	struct store		*store;
 	int64_t			 run;
 	const struct budget	*budget;
+	const struct budget	*job_budget;	/* over all the job's runs */
+	struct run_totals	 job_spent;	/* by the job's other runs */
+	double			 job_created;
 	enum cache_mode		 cache;
 	double			 started;
 	struct engine_req	*pending;	/* in submission order */
@@ -220,23 +223,56 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	e->queued++;
 }
 
-/* Whether the budget allows one more paid call. */
+void
+engine_resume_totals(struct engine *e, const struct run_totals *t)
+{
+	e->totals = *t;
+}
+
+void
+engine_set_job_budget(struct engine *e, const struct budget *b,
+    const struct run_totals *spent, double job_created)
+{
+	e->job_budget = b;
+	e->job_spent = *spent;
+	e->job_created = job_created;
+}
+
+/* Whether a budget allows one more paid call, given what was spent and
+ * how long ago the clock started. */
+static enum engine_stop
+engine_budget_allows(const struct budget *b, const struct run_totals *t,
+    double elapsed)
+{
+	if (b == NULL)
+		return ENGINE_OK;
+	if (b->max_calls > 0 && t->calls >= b->max_calls)
+		return ENGINE_MAX_CALLS;
+	if (b->max_tokens > 0 && t->tokens >= b->max_tokens)
+		return ENGINE_MAX_TOKENS;
+	if (b->max_dollars > 0 && t->dollars >= b->max_dollars)
+		return ENGINE_MAX_DOLLARS;
+	if (b->deadline > 0 && elapsed >= b->deadline)
+		return ENGINE_DEADLINE;
+	return ENGINE_OK;
+}
+
+/* Whether the run's and the job's budgets allow one more paid call. */
 static enum engine_stop
 engine_budget_check(struct engine *e)
 {
-	const struct budget	*b = e->budget;
+	struct run_totals	all;
+	enum engine_stop	stop;
 
-	if (b == NULL)
-		return ENGINE_OK;
-	if (b->max_calls > 0 && e->totals.calls >= b->max_calls)
-		return ENGINE_MAX_CALLS;
-	if (b->max_tokens > 0 && e->totals.tokens >= b->max_tokens)
-		return ENGINE_MAX_TOKENS;
-	if (b->max_dollars > 0 && e->totals.dollars >= b->max_dollars)
-		return ENGINE_MAX_DOLLARS;
-	if (b->deadline > 0 && time_mono() - e->started >= b->deadline)
-		return ENGINE_DEADLINE;
-	return ENGINE_OK;
+	if ((stop = engine_budget_allows(e->budget, &e->totals,
+	    time_mono() - e->started)) != ENGINE_OK)
+		return stop;
+	all.calls = e->totals.calls + e->job_spent.calls;
+	all.hits = e->totals.hits + e->job_spent.hits;
+	all.tokens = e->totals.tokens + e->job_spent.tokens;
+	all.dollars = e->totals.dollars + e->job_spent.dollars;
+	return engine_budget_allows(e->job_budget, &all, time_now() -
+	    e->job_created);
 }
 
 const char *

@@ -72,6 +72,17 @@ int		 engine_loop_turn(struct engine_loop *, int max_wait_ms,
 struct engine	*engine_new(struct engine_loop *, int64_t run,
 		    const struct budget *, enum cache_mode);
 void		 engine_free(struct engine *);
+/*
+ * What the run had spent before (a resumed run's checkpoint): counted in
+ * the totals and against the run's budget.
+ */
+void		 engine_resume_totals(struct engine *, const struct run_totals *);
+/*
+ * A second budget over the whole job: spent is what the job's other runs
+ * spent; the deadline counts from job_created (wall-clock seconds).
+ */
+void		 engine_set_job_budget(struct engine *, const struct budget *,
+		    const struct run_totals *spent, double job_created);
 int		 engine_busy(const struct engine *);
 /* Whether a callback or the store failed; *cause says why (borrowed). */
 int		 engine_failed(const struct engine *, const char **cause);

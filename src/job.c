@@ -20,7 +20,8 @@
 
 static const char *const job_keys[] = {
 	"name", "description", "task", "seed_prompts", "backends", "roles",
-	"strategy", "budget", "refresh_budget", "schedule", "export", "alpha",
+	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
+	"export", "alpha",
 	"min_delta", "cache", "seed", NULL
 };
 static const char *const task_keys[] = {
@@ -346,6 +347,7 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 		    "name")));
 	job_parse_budget(doc, root, "budget", &job->budget);
 	job_parse_budget(doc, root, "refresh_budget", &job->refresh_budget);
+	job_parse_budget(doc, root, "total_budget", &job->total_budget);
 	if (jv_string(doc, root, "", "schedule", 0, &s) == 1) {
 		job->schedule = xstrdup(s);
 		if (cron_parse(&job->cron, s, &cause) != 0)
@@ -394,6 +396,8 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("task", task_keys, fn, arg);
 	job_keys_under("task.splits", split_keys, fn, arg);
 	job_keys_under("budget", budget_keys, fn, arg);
+	job_keys_under("refresh_budget", budget_keys, fn, arg);
+	job_keys_under("total_budget", budget_keys, fn, arg);
 	job_keys_under("roles", role_names, fn, arg);
 	job_keys_under("export", export_keys, fn, arg);
 	job_keys_under("task.metric", metric_common, fn, arg);

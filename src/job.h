@@ -74,8 +74,9 @@ struct job {
 	struct backend	 *roles[ROLE_COUNT];	/* borrowed, NULL if unset */
 	char		 *strategy;		/* name or NULL */
 	cJSON		 *strategy_params;	/* the strategy object */
-	struct budget	  budget;
-	struct budget	  refresh_budget;
+	struct budget	  budget;		/* each optimize run */
+	struct budget	  refresh_budget;	/* each refresh run */
+	struct budget	  total_budget;		/* all runs of the job */
 	char		 *schedule;
 	struct cron	  cron;
 	char		 *export_path;

@@ -146,6 +146,39 @@ jobrun_has_budget(const struct budget *b)
 }
 
 /*
+ * A resumed run goes on counting from its checkpoint; the job's total
+ * budget counts what its other runs spent.
+ */
+static int
+jobrun_budgets(struct jobrun *jr, char **cause)
+{
+	struct run_totals	sum, other;
+	struct run_row		latest;
+	struct job_row		row;
+	int			nruns, rc;
+
+	if ((rc = store_job_runs(jr->store, jr->job_id, &nruns, &sum, &latest,
+	    cause)) < 0)
+		return -1;
+	other = sum;
+	if (rc == 1 && latest.id == jr->run_id) {
+		engine_resume_totals(jr->engine, &latest.totals);
+		other.calls -= latest.totals.calls;
+		other.hits -= latest.totals.hits;
+		other.tokens -= latest.totals.tokens;
+		other.dollars -= latest.totals.dollars;
+	}
+	if (!jobrun_has_budget(&jr->job->total_budget))
+		return 0;
+	if (store_job_get(jr->store, jr->job->name, &row, cause) != 1)
+		return -1;
+	engine_set_job_budget(jr->engine, &jr->job->total_budget, &other,
+	    row.created);
+	store_job_row_release(&row);
+	return 0;
+}
+
+/*
  * A refresh starts from the champion and the job's best candidates so
  * far, all scored again on today's data and model; the seeds are only
  * used when the job has no history.
@@ -235,6 +268,8 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	jr->engine = engine_new(loop, jr->run_id, strcmp(kind, "refresh") ==
 	    0 && jobrun_has_budget(&job->refresh_budget) ?
 	    &job->refresh_budget : &job->budget, job->cache);
+	if (jobrun_budgets(jr, cause) != 0)
+		goto fail;
 
 	s->ops = strategy_lookup(job->strategy);
 	s->job = job;

@@ -216,6 +216,26 @@ START_TEST(test_refresh_promotes_and_refuses)
 }
 END_TEST
 
+START_TEST(test_total_budget)
+{
+	struct job	*job;
+	struct jobrun	 jr;
+
+	job = load_job("{ \"name\": \"ape\", \"pool\": 10, \"resample\": 3 }",
+	    ", \"total_budget\": { \"max_calls\": 150 }");
+	run(job, "optimize", 100, &jr);
+	ck_assert_str_eq(jr.status, "exhausted");
+	ck_assert_int_eq(count("SELECT sum(calls) FROM runs"), 150);
+	/* The job's budget is spent: the next run pays for nothing. */
+	run(job, "refresh", 100, &jr);
+	ck_assert_str_eq(jr.status, "exhausted");
+	ck_assert_int_eq(count("SELECT sum(calls) FROM runs"), 150);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'ok'"), 150);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 jobrun_suite(void)
 {
@@ -227,6 +247,7 @@ jobrun_suite(void)
 	tcase_add_test(tc, test_optimize_and_export);
 	tcase_add_test(tc, test_resume_from_checkpoint);
 	tcase_add_test(tc, test_refresh_promotes_and_refuses);
+	tcase_add_test(tc, test_total_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }
