@@ -732,9 +732,11 @@ engine_try_cache(struct engine *e, struct engine_req *r)
 static double
 engine_dispatch(struct engine *e, double until)
 {
-	struct engine_req	**p, *r, *twin;
+	struct engine_req	**p, *r, *twin, *last = NULL;
+	struct backend		 *full[16];
 	double			  now = time_mono(), wait = 3600;
 	enum engine_stop	  stop;
+	size_t			  nfull = 0, k, seen = 0;
 
 	if (e->incoming != NULL) {
 		if (e->pending_tail != NULL)
@@ -746,13 +748,19 @@ engine_dispatch(struct engine *e, double until)
 	}
 	p = &e->pending;
 	while ((r = *p) != NULL && !e->failed) {
-		if (time_mono() > until) {
+		/* The clock is read now and then, not for every request. */
+		if ((++seen & 31) == 0 && time_mono() > until) {
 			wait = 0;
 			break;
 		}
-		if (r->not_before > now) {
-			if (r->not_before - now < wait)
+		/* A backend found full stays full for the rest of the pass. */
+		for (k = 0; k < nfull; k++)
+			if (full[k] == r->backend)
+				break;
+		if ((k < nfull && r->looked_up) || r->not_before > now) {
+			if (r->not_before > now && r->not_before - now < wait)
 				wait = r->not_before - now;
+			last = r;
 			p = &r->next;
 			continue;
 		}
@@ -777,7 +785,18 @@ engine_dispatch(struct engine *e, double until)
 			*p = r;
 			e->queued++;
 		}
-		if ((stop = engine_budget_check(e)) != ENGINE_OK) {
+		stop = e->stop != ENGINE_OK ? e->stop : ENGINE_OK;
+		if (stop == ENGINE_OK && !engine_room(r->backend, r, now,
+		    &wait)) {
+			if (nfull < nitems(full))
+				full[nfull++] = r->backend;
+			last = r;
+			p = &r->next;
+			continue;
+		}
+		if (stop == ENGINE_OK)
+			stop = engine_budget_check(e);
+		if (stop != ENGINE_OK) {
 			e->stop = stop;
 			*p = r->next;
 			e->queued--;
@@ -786,18 +805,16 @@ engine_dispatch(struct engine *e, double until)
 			engine_req_free(r);
 			continue;
 		}
-		if (!engine_room(r->backend, r, now, &wait)) {
-			p = &r->next;
-			continue;
-		}
 		*p = r->next;
 		e->queued--;
 		engine_start(e, r);
 	}
-	/* Keep the tail pointer true after removals. */
-	e->pending_tail = NULL;
-	for (r = e->pending; r != NULL; r = r->next)
-		e->pending_tail = r;
+	/*
+	 * The tail: the last request kept, if the pass reached the end;
+	 * otherwise the part not looked at, tail included, is untouched.
+	 */
+	if (r == NULL)
+		e->pending_tail = last;
 	return wait;
 }
 
