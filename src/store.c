@@ -1230,14 +1230,46 @@ col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
 	snprintf(buf, size, "%s", t != NULL ? t : "");
 }
 
+/* Typed release functions for stmt_rows(). */
+static void
+release_plain(void *rows, size_t n)
+{
+	free(rows);
+}
+
+static void
+release_champions(void *rows, size_t n)
+{
+	store_champion_rows_free(rows, n);
+}
+
+static void
+release_events(void *rows, size_t n)
+{
+	store_event_rows_free(rows, n);
+}
+
+static void
+release_jobs(void *rows, size_t n)
+{
+	store_job_rows_free(rows, n);
+}
+
+static void
+release_lineage(void *rows, size_t n)
+{
+	store_lineage_rows_free(rows, n);
+}
+
 /*
  * Steps statement st (already bound) to its end, growing *rows (of size
- * bytes each) and calling fill for each row.  Resets st on every path.
+ * bytes each) and calling fill for each row.  On an error what was read
+ * is released and *rows is NULL.  Resets st on every path.
  */
 static int
 stmt_rows(struct store *s, enum stmt id, sqlite3_stmt *st, void **rows,
     size_t size, size_t *n, void (*fill)(sqlite3_stmt *, void *),
-    char **cause)
+    void (*release)(void *, size_t), char **cause)
 {
 	size_t	cap = 0;
 	char	*p = NULL;
@@ -1258,6 +1290,10 @@ stmt_rows(struct store *s, enum stmt id, sqlite3_stmt *st, void **rows,
 	if (rc != SQLITE_DONE) {
 		store_fail(s, stmt_table[id].what, cause);
 		stmt_reset(st);
+		/* Nothing half-read is handed back. */
+		release(*rows, *n);
+		*rows = NULL;
+		*n = 0;
 		return -1;
 	}
 	stmt_reset(st);
@@ -1328,13 +1364,8 @@ store_job_list(struct store *s, struct job_row **rows, size_t *n,
 	if ((st = stmt_bind(s, STMT_JOB_LIST, cause, "")) == NULL)
 		return -1;
 	rc = stmt_rows(s, STMT_JOB_LIST, st, &p, sizeof **rows, n, fill_job,
-	    cause);
+	    release_jobs, cause);
 	*rows = p;
-	if (rc != 0) {
-		store_job_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
 	return rc;
 }
 
@@ -1429,14 +1460,9 @@ store_champion_history(struct store *s, int64_t job,
 	*n = 0;
 	if ((st = stmt_bind(s, STMT_CHAMPION_HISTORY, cause, "i", job)) == NULL)
 		return -1;
-	rc = stmt_rows(s, STMT_CHAMPION_HISTORY, st, &p, sizeof **rows, n,
-	    fill_champion, cause);
+	rc = stmt_rows(s, STMT_CHAMPION_HISTORY, st, &p, sizeof **rows, n, fill_champion,
+	    release_champions, cause);
 	*rows = p;
-	if (rc != 0) {
-		store_champion_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
 	return rc;
 }
 
@@ -1507,14 +1533,9 @@ store_lineage_parents(struct store *s, int64_t child,
 	*n = 0;
 	if ((st = stmt_bind(s, STMT_LINEAGE_PARENTS, cause, "i", child)) == NULL)
 		return -1;
-	rc = stmt_rows(s, STMT_LINEAGE_PARENTS, st, &p, sizeof **rows, n,
-	    fill_lineage, cause);
+	rc = stmt_rows(s, STMT_LINEAGE_PARENTS, st, &p, sizeof **rows, n, fill_lineage,
+	    release_lineage, cause);
 	*rows = p;
-	if (rc != 0) {
-		store_lineage_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
 	return rc;
 }
 
@@ -1552,13 +1573,8 @@ store_scores(struct store *s, int64_t job, int64_t dataset,
 	    split)) == NULL)
 		return -1;
 	rc = stmt_rows(s, STMT_SCORES, st, &p, sizeof **rows, n, fill_score,
-	    cause);
+	    release_plain, cause);
 	*rows = p;
-	if (rc != 0) {
-		free(*rows);
-		*rows = NULL;
-		*n = 0;
-	}
 	return rc;
 }
 
@@ -1606,13 +1622,9 @@ store_events(struct store *s, int64_t job, int64_t after, int limit,
 	}
 	if (st == NULL)
 		return -1;
-	rc = stmt_rows(s, id, st, &p, sizeof **rows, n, fill_event, cause);
+	rc = stmt_rows(s, id, st, &p, sizeof **rows, n, fill_event,
+	    release_events, cause);
 	*rows = p;
-	if (rc != 0) {
-		store_event_rows_free(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-	}
 	return rc;
 }
 
