@@ -17,6 +17,7 @@
 
 #include "client.h"
 #include "cmd.h"
+#include "jsonc.h"
 #include "conf.h"
 #include "query.h"
 #include "store.h"
@@ -283,24 +284,6 @@ job_args(const char *job)
 	return args;
 }
 
-/* A string member or a default. */
-static const char *
-str_of(const cJSON *o, const char *key, const char *def)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : def;
-}
-
-/* A number member or NAN. */
-static double
-num_of(const cJSON *o, const char *key)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static int
 cmd_submit(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -329,8 +312,8 @@ cmd_submit(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(result);
 	else
 		printf("job '%s' submitted (id %.0f): %s\n",
-		    str_of(result, "job", "?"), num_of(result, "id"),
-		    str_of(result, "state", "?"));
+		    json_str(result, "job", "?"), json_num(result, "id"),
+		    json_str(result, "state", "?"));
 	cJSON_Delete(result);
 	return CMD_OK;
 }
@@ -354,8 +337,8 @@ cmd_job_state(const struct cmd_entry *entry, struct cmd_ctx *ctx, int argc,
 	if (o.json)
 		cmd_print_json(result);
 	else
-		printf("job '%s': %s\n", str_of(result, "job", argv[0]),
-		    str_of(result, "state", "?"));
+		printf("job '%s': %s\n", json_str(result, "job", argv[0]),
+		    json_str(result, "state", "?"));
 	cJSON_Delete(result);
 	return CMD_OK;
 }
@@ -397,8 +380,8 @@ cmd_refresh(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(result);
 	else
 		printf("job '%s': refresh run %.0f %s\n",
-		    str_of(result, "job", argv[0]), num_of(result, "run"),
-		    str_of(result, "state", "?"));
+		    json_str(result, "job", argv[0]), json_num(result, "run"),
+		    json_str(result, "state", "?"));
 	cJSON_Delete(result);
 	return CMD_OK;
 }
@@ -448,7 +431,7 @@ static int
 watch_event(void *arg, const cJSON *ev)
 {
 	struct watch	*w = arg;
-	const char	*level = str_of(ev, "level", "info");
+	const char	*level = json_str(ev, "level", "info");
 	char		*s, when[32], eta[32];
 	double		 best;
 
@@ -460,22 +443,22 @@ watch_event(void *arg, const cJSON *ev)
 		return 0;
 	}
 	if (!w->tty) {
-		printf("%s %-5s %s\n", cmd_time(num_of(ev, "time"), when,
-		    sizeof when), level, str_of(ev, "message", ""));
+		printf("%s %-5s %s\n", cmd_time(json_num(ev, "time"), when,
+		    sizeof when), level, json_str(ev, "message", ""));
 		fflush(stdout);
 		return 0;
 	}
 	/* Warnings and errors stay on the screen above the progress line. */
 	if (strcmp(level, "info") != 0 && strcmp(level, "debug") != 0)
-		printf("\r\033[K%s %-5s %s\n", cmd_time(num_of(ev, "time"),
-		    when, sizeof when), level, str_of(ev, "message", ""));
-	best = num_of(ev, "best");
-	watch_duration(num_of(ev, "eta"), eta, sizeof eta);
-	printf("\r\033[K%s: step %.0f", w->job, num_of(ev, "step"));
+		printf("\r\033[K%s %-5s %s\n", cmd_time(json_num(ev, "time"),
+		    when, sizeof when), level, json_str(ev, "message", ""));
+	best = json_num(ev, "best");
+	watch_duration(json_num(ev, "eta"), eta, sizeof eta);
+	printf("\r\033[K%s: step %.0f", w->job, json_num(ev, "step"));
 	if (!isnan(best))
 		printf("  best %.3f", best);
-	printf("  %.0f calls  $%.4f  ETA %s", num_of(ev, "calls"),
-	    num_of(ev, "dollars"), eta);
+	printf("  %.0f calls  $%.4f  ETA %s", json_num(ev, "calls"),
+	    json_num(ev, "dollars"), eta);
 	fflush(stdout);
 	w->drawn = 1;
 	return 0;
@@ -518,16 +501,16 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 		rc = cmd_report(code, cause);
 		goto out;
 	}
-	state = str_of(final, "state", "?");
+	state = json_str(final, "state", "?");
 	if (o.json) {
 		s = cJSON_PrintUnformatted(final);
 		printf("%s\n", s);
 		cJSON_free(s);
 	} else {
-		printf("job '%s': %s", str_of(final, "name", argv[0]), state);
-		if ((s = (char *)str_of(final, "reason", NULL)) != NULL)
+		printf("job '%s': %s", json_str(final, "name", argv[0]), state);
+		if ((s = (char *)json_str(final, "reason", NULL)) != NULL)
 			printf(" (%s)", s);
-		if (!isnan(best = num_of(final, "best")))
+		if (!isnan(best = json_num(final, "best")))
 			printf(", best %.3f", best);
 		printf("\n");
 	}

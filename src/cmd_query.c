@@ -13,28 +13,11 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
+#include "jsonc.h"
 #include "jobrun.h"
 #include "query.h"
 #include "util.h"
 #include "xmalloc.h"
-
-/* A string member or a default. */
-static const char *
-str_of(const cJSON *o, const char *key, const char *def)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : def;
-}
-
-/* A number member or NAN. */
-static double
-num_of(const cJSON *o, const char *key)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
 
 /*
  * Reads a count operand of an option: a decimal integer from min to max.
@@ -102,28 +85,28 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cJSON_GetArraySize(jobs) == 0)
 		printf("no jobs\n");
 	cJSON_ArrayForEach(j, jobs)
-		if ((len = strlen(str_of(j, "name", ""))) > w)
+		if ((len = strlen(json_str(j, "name", ""))) > w)
 			w = len;
 	if (cJSON_GetArraySize(jobs) > 0)
 		printf("%-*s %-9s %5s %5s %6s %8s %9s %s\n", (int)w, "NAME",
 		    "STATE", "RUNS", "STEP", "BEST", "CALLS", "COST",
 		    "CHAMPION");
 	cJSON_ArrayForEach(j, jobs) {
-		printf("%-*s %-9s %5.0f %5.0f ", (int)w, str_of(j, "name", "?"),
-		    str_of(j, "state", "?"), num_of(j, "runs"),
-		    num_of(j, "step"));
-		if (isnan(best = num_of(j, "best")))
+		printf("%-*s %-9s %5.0f %5.0f ", (int)w, json_str(j, "name", "?"),
+		    json_str(j, "state", "?"), json_num(j, "runs"),
+		    json_num(j, "step"));
+		if (isnan(best = json_num(j, "best")))
 			printf("%6s", "-");
 		else
 			printf("%6.3f", best);
-		printf(" %8.0f %9.4f ", num_of(j, "calls"),
-		    num_of(j, "dollars"));
-		if (isnan(ch = num_of(j, "champion")))
+		printf(" %8.0f %9.4f ", json_num(j, "calls"),
+		    json_num(j, "dollars"));
+		if (isnan(ch = json_num(j, "champion")))
 			printf("-");
 		else
 			printf("v%.0f", ch);
-		if (str_of(j, "reason", NULL) != NULL)
-			printf("  (%s)", str_of(j, "reason", NULL));
+		if (json_str(j, "reason", NULL) != NULL)
+			printf("  (%s)", json_str(j, "reason", NULL));
 		printf("\n");
 	}
 	cJSON_Delete(result);
@@ -145,7 +128,7 @@ status_daemon(struct cmd_ctx *ctx, int json)
 		cmd_print_json(result);
 	else {
 		printf("promptd running, pid %.0f, up %.0f s\n  jobs:",
-		    num_of(result, "pid"), num_of(result, "uptime"));
+		    json_num(result, "pid"), json_num(result, "uptime"));
 		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(result,
 		    "jobs")) {
 			printf("%s %s %.0f", sep, v->string,
@@ -176,29 +159,29 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = job_query(ctx, "status", argv[0], NULL, o.json,
 	    &r)) != CMD_OK || o.json)
 		return rc;
-	printf("job '%s': %s", str_of(r, "name", argv[0]),
-	    str_of(r, "state", "?"));
-	if (str_of(r, "reason", NULL) != NULL)
-		printf(" (%s)", str_of(r, "reason", NULL));
+	printf("job '%s': %s", json_str(r, "name", argv[0]),
+	    json_str(r, "state", "?"));
+	if (json_str(r, "reason", NULL) != NULL)
+		printf(" (%s)", json_str(r, "reason", NULL));
 	printf("\n");
-	if (str_of(r, "description", NULL) != NULL)
+	if (json_str(r, "description", NULL) != NULL)
 		printf("  %-12s%s\n", "description",
-		    str_of(r, "description", NULL));
-	printf("  %-12s%s\n", "strategy", str_of(r, "strategy", "none"));
-	if (!isnan(num_of(r, "run"))) {
+		    json_str(r, "description", NULL));
+	printf("  %-12s%s\n", "strategy", json_str(r, "strategy", "none"));
+	if (!isnan(json_num(r, "run"))) {
 		printf("  %-12s%.0f (%s, %s) at step %.0f\n", "run",
-		    num_of(r, "run"), str_of(r, "kind", "?"),
-		    str_of(r, "run_state", "?"), num_of(r, "step"));
-		printf("  %-12s%s\n", "started", cmd_time(num_of(r, "started"),
+		    json_num(r, "run"), json_str(r, "kind", "?"),
+		    json_str(r, "run_state", "?"), json_num(r, "step"));
+		printf("  %-12s%s\n", "started", cmd_time(json_num(r, "started"),
 		    when, sizeof when));
-		if (!isnan(num_of(r, "ended")))
+		if (!isnan(json_num(r, "ended")))
 			printf("  %-12s%s\n", "ended",
-			    cmd_time(num_of(r, "ended"), when, sizeof when));
+			    cmd_time(json_num(r, "ended"), when, sizeof when));
 	}
 	printf("  %-12s%.0f run%s: %.0f calls, %.0f cache hits, %.0f tokens, "
-	    "$%.4f\n", "spent", num_of(r, "runs"), num_of(r, "runs") == 1 ?
-	    "" : "s", num_of(r, "calls"), num_of(r, "hits"),
-	    num_of(r, "tokens"), num_of(r, "dollars"));
+	    "$%.4f\n", "spent", json_num(r, "runs"), json_num(r, "runs") == 1 ?
+	    "" : "s", json_num(r, "calls"), json_num(r, "hits"),
+	    json_num(r, "tokens"), json_num(r, "dollars"));
 	if (cJSON_IsObject(b = cJSON_GetObjectItemCaseSensitive(r, "budget"))) {
 		printf("  %-12s", "budget");
 		cJSON_ArrayForEach(v, b) {
@@ -212,12 +195,12 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		printf("\n");
 	}
-	if (str_of(r, "schedule", NULL) != NULL)
-		printf("  %-12s%s\n", "schedule", str_of(r, "schedule", NULL));
-	if (!isnan(num_of(r, "champion")))
+	if (json_str(r, "schedule", NULL) != NULL)
+		printf("  %-12s%s\n", "schedule", json_str(r, "schedule", NULL));
+	if (!isnan(json_num(r, "champion")))
 		printf("  %-12sv%.0f, candidate %.0f: %.3f [%.3f, %.3f]\n",
-		    "champion", num_of(r, "champion"), num_of(r, "candidate"),
-		    num_of(r, "best"), num_of(r, "lo"), num_of(r, "hi"));
+		    "champion", json_num(r, "champion"), json_num(r, "candidate"),
+		    json_num(r, "best"), json_num(r, "lo"), json_num(r, "hi"));
 	else
 		printf("  %-12snone yet\n", "champion");
 	cJSON_Delete(r);
@@ -255,10 +238,10 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("%3s %6s %6s  %-15s %5s  %-14s %s\n", "#", "ID", "MEAN",
 		    "95% INTERVAL", "N", "ORIGIN", "PROMPT");
 	cJSON_ArrayForEach(c, arr) {
-		clip = cmd_clip(str_of(c, "text", ""), 60);
+		clip = cmd_clip(json_str(c, "text", ""), 60);
 		printf("%3d %6.0f %6.3f  [%5.3f, %5.3f] %5.0f  %-14s %s\n",
-		    ++i, num_of(c, "id"), num_of(c, "mean"), num_of(c, "lo"),
-		    num_of(c, "hi"), num_of(c, "n"), str_of(c, "origin", "?"),
+		    ++i, json_num(c, "id"), json_num(c, "mean"), json_num(c, "lo"),
+		    json_num(c, "hi"), json_num(c, "n"), json_str(c, "origin", "?"),
 		    clip);
 		free(clip);
 	}
@@ -280,7 +263,7 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 	    &r)) != CMD_OK || o.json)
 		return rc;
 	/* The prompt alone, for scripts. */
-	printf("%s\n", str_of(r, "text", ""));
+	printf("%s\n", json_str(r, "text", ""));
 	cJSON_Delete(r);
 	return CMD_OK;
 }
@@ -295,11 +278,11 @@ lineage_print(const cJSON *node, int depth)
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(node,
 	    "parents")) {
-		op = str_of(p, "operator", NULL);
-		note = str_of(p, "note", NULL);
-		clip = cmd_clip(str_of(p, "text", ""), 60);
+		op = json_str(p, "operator", NULL);
+		note = json_str(p, "note", NULL);
+		clip = cmd_clip(json_str(p, "text", ""), 60);
 		printf("%*s<- #%.0f%s%s%s %s%s\n", depth * 4, "",
-		    num_of(p, "id"), op != NULL ? " by " : "",
+		    json_num(p, "id"), op != NULL ? " by " : "",
 		    op != NULL ? op : "", ":", clip,
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "seen")) ?
 		    " (shown above)" : cJSON_IsTrue(
@@ -338,9 +321,9 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 	if (o.json)
 		cmd_print_json(r);
 	else {
-		clip = cmd_clip(str_of(r, "text", ""), 60);
-		printf("#%.0f (%s): %s\n", num_of(r, "id"),
-		    str_of(r, "origin", "?"), clip);
+		clip = cmd_clip(json_str(r, "text", ""), 60);
+		printf("#%.0f (%s): %s\n", json_num(r, "id"),
+		    json_str(r, "origin", "?"), clip);
 		free(clip);
 		lineage_print(r, 1);
 	}
@@ -367,13 +350,13 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cJSON_GetArraySize(arr) == 0)
 		printf("job '%s': no champion yet\n", argv[0]);
 	cJSON_ArrayForEach(h, arr) {
-		clip = cmd_clip(str_of(h, "text", ""), 70);
+		clip = cmd_clip(json_str(h, "text", ""), 70);
 		printf("v%.0f  %s  candidate %.0f  %.3f [%.3f, %.3f]\n"
-		    "    %s\n    %s\n", num_of(h, "version"),
-		    cmd_time(num_of(h, "time"), when, sizeof when),
-		    num_of(h, "candidate"), num_of(h, "score"),
-		    num_of(h, "lo"), num_of(h, "hi"),
-		    str_of(h, "reason", "no reason recorded"), clip);
+		    "    %s\n    %s\n", json_num(h, "version"),
+		    cmd_time(json_num(h, "time"), when, sizeof when),
+		    json_num(h, "candidate"), json_num(h, "score"),
+		    json_num(h, "lo"), json_num(h, "hi"),
+		    json_str(h, "reason", "no reason recorded"), clip);
 		free(clip);
 	}
 	cJSON_Delete(r);
@@ -397,12 +380,12 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 		if (o.json)
 			cmd_print_json(r);
 		else
-			printf("%s\n", str_of(r, "text", ""));
+			printf("%s\n", json_str(r, "text", ""));
 		cJSON_Delete(r);
 		return CMD_OK;
 	}
 	/* The same file as the daemon's export: the text and a newline. */
-	text = xasprintf("%s\n", str_of(r, "text", ""));
+	text = xasprintf("%s\n", json_str(r, "text", ""));
 	rc = export_atomic(o.arg['o'], text, &cause);
 	free(text);
 	if (rc != 0) {
@@ -416,7 +399,7 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(r);
 	} else
 		printf("job '%s': champion v%.0f written to %s\n", argv[0],
-		    num_of(r, "version"), o.arg['o']);
+		    json_num(r, "version"), o.arg['o']);
 	cJSON_Delete(r);
 	return CMD_OK;
 }
@@ -449,12 +432,12 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 	    &r)) != CMD_OK || o.json)
 		return rc;
 	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(r, "events")) {
-		printf("%6.0f  %s  %-5s ", num_of(e, "id"),
-		    cmd_time(num_of(e, "time"), when, sizeof when),
-		    str_of(e, "level", "?"));
-		if (!isnan(num_of(e, "run")))
-			printf("run %.0f: ", num_of(e, "run"));
-		printf("%s\n", str_of(e, "message", ""));
+		printf("%6.0f  %s  %-5s ", json_num(e, "id"),
+		    cmd_time(json_num(e, "time"), when, sizeof when),
+		    json_str(e, "level", "?"));
+		if (!isnan(json_num(e, "run")))
+			printf("run %.0f: ", json_num(e, "run"));
+		printf("%s\n", json_str(e, "message", ""));
 	}
 	cJSON_Delete(r);
 	return CMD_OK;

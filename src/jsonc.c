@@ -900,6 +900,22 @@ jv_enum(struct jdoc *doc, const cJSON *obj, const char *path, const char *key,
 }
 
 const char *
+json_str(const cJSON *o, const char *key, const char *def)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : def;
+}
+
+double
+json_num(const cJSON *o, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+const char *
 json_kind(const cJSON *v)
 {
 	if (cJSON_IsObject(v))

@@ -114,6 +114,10 @@ int		 jv_enum(struct jdoc *, const cJSON *obj, const char *path,
 		    const char *key, int required, const char *const *choices,
 		    int *out);
 
+/* A string member of o, or def; a number member of o, or NAN. */
+const char	*json_str(const cJSON *o, const char *key, const char *def);
+double		 json_num(const cJSON *o, const char *key);
+
 /* "an object", "an array", "a string", ... for messages. */
 const char	*json_kind(const cJSON *);
 
