@@ -30,9 +30,11 @@
 #endif
 
 extern const struct strategy_ops strategy_ape_ops;
+extern const struct strategy_ops strategy_duel_ops;
 
 const struct strategy_ops *const strategy_table[] = {
 	&strategy_ape_ops,
+	&strategy_duel_ops,
 	NULL
 };
 
