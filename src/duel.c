@@ -16,12 +16,12 @@
 /* Double Thompson sampling: repeated draws before a random second arm. */
 #define DUEL_TS_TRIES		5
 /*
- * The synthetic arms: a common direction (weight 3, so that two arms have
- * a cosine of about 0.5, as sentence embeddings of instructions for one
+ * The synthetic arms: a common direction (weight 5, so that two arms have
+ * a cosine of about 0.75, as sentence embeddings of instructions for one
  * task do), a random subspace of rank 8 and a little isotropic noise.
  */
 #ifndef DUEL_SYNTH_MEAN
-#define DUEL_SYNTH_MEAN		3.0
+#define DUEL_SYNTH_MEAN		5.0
 #endif
 #define DUEL_SYNTH_RANK		8
 #define DUEL_SYNTH_HIDDEN	32
@@ -334,6 +334,10 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 	if (!full && m->o.method == DUEL_LINEAR)
 		for (j = 0; j < P; j++)
 			U[j] += (float)DUEL_LINEAR_FLOOR;
+	/* From here on U holds 1 / U: a product per arm and parameter. */
+	if (!full)
+		for (j = 0; j < P; j++)
+			U[j] = 1 / U[j];
 	if (full) {
 		/* K = lambda I + Phi Phi', so that U^-1 = (I - Phi' K^-1 Phi)
 		 * / lambda (Woodbury). */
@@ -352,6 +356,8 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 			for (t = 0; t < nd; t++)
 				for (j = 0; j < P; j++)
 					U[j] += phi[t * P + j] * phi[t * P + j];
+			for (j = 0; j < P; j++)
+				U[j] = 1 / U[j];
 		}
 	}
 	for (i = 0; i < pool->n; i++) {
@@ -369,7 +375,7 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 		} else {
 			for (j = 0; j < P; j++) {
 				e = (double)ga[j] - g1[j];
-				s += e * e / U[j];
+				s += e * e * U[j];
 			}
 		}
 		out[i] = mu[i] + sqrt(m->o.nu * (s > 0 ? s : 0));

@@ -13,6 +13,7 @@
 
 #include "check_common.h"
 #include "engine.h"
+#include "fiber.h"
 #include "job.h"
 #include "jobrun.h"
 #include "store.h"
@@ -224,6 +225,65 @@ START_TEST(test_resume)
 }
 END_TEST
 
+struct fiber_run {
+	struct jobrun	*jr;
+	int		 rc;
+	char		*cause;
+	int		 yields;
+};
+
+static void
+fiber_main(void *arg)
+{
+	struct fiber_run	*fr = arg;
+
+	while ((fr->rc = jobrun_step(fr->jr, &fr->cause)) == 1)
+		;
+	if (fr->rc == 0)
+		fr->rc = jobrun_finish(fr->jr, &fr->cause);
+}
+
+/*
+ * Inside a fiber (as in the daemon) the fit runs on a worker thread and
+ * the step yields to the loop until it is done.
+ */
+START_TEST(test_fiber)
+{
+	struct job		*job;
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct fiber		*f;
+	struct fiber_run	 fr;
+	char			*cause = NULL;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 10,"
+	    " \"steps\": 300, \"feedback\": \"sim\", \"dim\": 64 }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	memset(&fr, 0, sizeof fr);
+	fr.jr = &jr;
+	f = fiber_new(fiber_main, &fr, 1 << 20);
+	while (!fiber_resume(f)) {
+		fr.yields++;
+		engine_loop_turn(loop, 1, NULL, NULL, 0);
+	}
+	fiber_free(f);
+	ck_assert_msg(fr.rc == 0, "%s", fr.cause);
+	ck_assert_int_gt(fr.yields, 0);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 10);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions"), 1);
+	job_free(job);
+}
+END_TEST
+
 START_TEST(test_methods)
 {
 	static const char *const methods[] = { "doublets", "random" };
@@ -316,6 +376,7 @@ duel_suite(void)
 	tcase_add_test(tc, test_sim_feedback);
 	tcase_add_test(tc, test_judge_feedback);
 	tcase_add_test(tc, test_resume);
+	tcase_add_test(tc, test_fiber);
 	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_schema);
