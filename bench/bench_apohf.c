@@ -9,8 +9,9 @@
  * the mean and standard deviation over the seeds of the best latent
  * utility recommended so far after 25, 50, 100 and R duels (in standard
  * deviations of the pool; the pool's best is shown for reference), the
- * share of seeds within 5% of the pool's best (on the pool's range), and
- * the time per run.  Runs go in parallel on J threads.  By hand:
+ * utility of the final recommendation, the share of seeds whose best so
+ * far is within 5% of the pool's best (on the pool's range), and the time
+ * per run.  Runs go in parallel on J threads.  By hand:
  *
  *	make bench && bench/bench_apohf [-s SEEDS] [-r ROUNDS] [-p POOL]
  *	    [-d DIM] [-j THREADS] [-m METHOD] [-t TAU] [-f]
@@ -218,7 +219,7 @@ main(int argc, char **argv)
 	printf("%-9s", "method");
 	for (c = 0; c < NCHECK; c++)
 		printf("   after %3zu    ", checks[c]);
-	printf(" within5%%  s/run\n");
+	printf("    final      within5%%  s/run\n");
 	for (mth = 0; mth < nm; mth++) {
 		struct work	*w = works + (size_t)mth * seeds;
 
@@ -235,6 +236,16 @@ main(int argc, char **argv)
 			sd = seeds > 1 ? sqrt(sd / (double)(seeds - 1)) : 0;
 			printf("  %6.3f +- %5.3f", mean, sd);
 		}
+		mean = sd = 0;
+		for (s = 0; s < seeds; s++)
+			mean += w[s].res.now;
+		mean /= (double)seeds;
+		for (s = 0; s < seeds; s++) {
+			v = w[s].res.now - mean;
+			sd += v * v;
+		}
+		sd = seeds > 1 ? sqrt(sd / (double)(seeds - 1)) : 0;
+		printf("  %6.3f +- %5.3f", mean, sd);
 		within = 0;
 		sec = 0;
 		for (s = 0; s < seeds; s++) {

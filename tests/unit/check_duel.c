@@ -164,6 +164,10 @@ check_improves(void)
 START_TEST(test_sim_feedback)
 {
 	struct job	*job;
+	struct store	*store;
+	struct comparison_record rec;
+	char		*cause = NULL;
+	long long	 n = -1;
 
 	job = load_job("{ \"name\": \"duel\", \"pool\": 20, \"rounds\": 25,"
 	    " \"steps\": 200, \"feedback\": \"sim\", \"dim\": 64 }",
@@ -174,6 +178,29 @@ START_TEST(test_sim_feedback)
 	    "utilities %' AND winner IN ('a', 'b') AND a != b"), 25);
 	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 25);
 	ck_assert_int_ge(count("SELECT count(*) FROM candidates"), 10);
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	ck_assert_int_eq(store_comparison_count(store, store_job_find(store,
+	    "d", NULL), "sim", &n, &cause), 0);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(store_comparison_count(store, 1, NULL, &n, &cause),
+	    0);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(store_comparison_count(store, 1, "judge", &n,
+	    &cause), 0);
+	ck_assert_int_eq(n, 0);
+	/* The table's checks hold: a winner must be a, b or tie. */
+	memset(&rec, 0, sizeof rec);
+	rec.job = 1;
+	rec.a = 1;
+	rec.b = 2;
+	rec.winner = "both";
+	rec.source = "judge";
+	ck_assert_int_eq(store_comparison_add(store, &rec, &cause), -1);
+	ck_assert_msg(strncmp(cause, "store: add comparison: ", 23) == 0,
+	    "%s", cause);
+	free(cause);
+	store_close(store);
 	check_improves();
 	ck_assert_int_eq(count("SELECT count(*) FROM runs WHERE status = "
 	    "'done' AND step = 26"), 1);
