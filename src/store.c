@@ -223,6 +223,8 @@ enum stmt {
 	/* For the daemon. */
 	STMT_JOB_SET_FILE,
 	STMT_RUN_LAST,
+	STMT_COMPARISON_ADD,
+	STMT_COMPARISON_COUNT,
 	STMT_COUNT
 };
 
@@ -309,6 +311,14 @@ static const struct {
 	    " ORDER BY avg(e.score) DESC, c.id LIMIT ?2" },
 	[STMT_CANDIDATE_GET] = { "read candidate",
 	    "SELECT text FROM candidates WHERE id = ?1" },
+	[STMT_COMPARISON_ADD] = { "add comparison",
+	    "INSERT INTO comparisons (job_id, a, b, example_id, output_a,"
+	    " output_b, winner, source, who, judge_model, order_shown,"
+	    " rationale, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)" },
+	[STMT_COMPARISON_COUNT] = { "count comparisons",
+	    "SELECT count(*) FROM comparisons WHERE job_id = ?1"
+	    " AND (?2 IS NULL OR source = ?2)" },
 	[STMT_CHAMPION_ADD] = { "add champion",
 	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
 	    " hi, reason, created)"
@@ -1069,6 +1079,31 @@ store_evaluation_add(struct store *s, int64_t run, int64_t candidate,
 	    time_now()) != 0)
 		return -1;
 	return sqlite3_last_insert_rowid(s->db);
+}
+
+int64_t
+store_comparison_add(struct store *s, const struct comparison_record *c,
+    char **cause)
+{
+	if (stmt_step(s, STMT_COMPARISON_ADD, cause, "iiiIttttttttd", c->job,
+	    c->a, c->b, c->example, c->output_a, c->output_b, c->winner,
+	    c->source, c->who, c->judge_model, c->order_shown, c->rationale,
+	    time_now()) != 0)
+		return -1;
+	return sqlite3_last_insert_rowid(s->db);
+}
+
+int
+store_comparison_count(struct store *s, int64_t job, const char *source,
+    long long *n, char **cause)
+{
+	int64_t	v = 0;
+
+	if (stmt_int64(s, STMT_COMPARISON_COUNT, &v, cause, "it", job,
+	    source) < 0)
+		return -1;
+	*n = (long long)v;
+	return 0;
 }
 
 int

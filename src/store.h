@@ -172,6 +172,33 @@ int64_t		 store_evaluation_add(struct store *, int64_t run,
 		    double score, const char *feedback, int64_t call,
 		    char **cause);
 
+/*
+ * Comparisons: one preference between two candidates, with where it came
+ * from (source human, judge or sim), who gave it, the judge's model, the
+ * order the two were shown in ("ab", "ba", or "ab+ba" for a judge asked
+ * both ways) and the rationale.  winner is "a", "b" or "tie"; example is
+ * 0 for a comparison of prompts rather than of two outputs.
+ */
+struct comparison_record {
+	int64_t		 job;
+	int64_t		 a;
+	int64_t		 b;
+	int64_t		 example;	/* 0 for none */
+	const char	*output_a;
+	const char	*output_b;
+	const char	*winner;
+	const char	*source;
+	const char	*who;
+	const char	*judge_model;
+	const char	*order_shown;
+	const char	*rationale;
+};
+int64_t		 store_comparison_add(struct store *,
+		    const struct comparison_record *, char **cause);
+/* The number of a job's comparisons from source (NULL: any). */
+int		 store_comparison_count(struct store *, int64_t job,
+		    const char *source, long long *n, char **cause);
+
 int		 store_event(struct store *, int64_t job, int64_t run,
 		    const char *level, const char *message, char **cause);
 

@@ -31,11 +31,13 @@
 #endif
 
 extern const struct strategy_ops strategy_ape_ops;
+extern const struct strategy_ops strategy_duel_ops;
 extern const struct strategy_ops strategy_evo_ops;
 extern const struct strategy_ops strategy_reflect_ops;
 
 const struct strategy_ops *const strategy_table[] = {
 	&strategy_ape_ops,
+	&strategy_duel_ops,
 	&strategy_evo_ops,
 	&strategy_reflect_ops,
 	NULL

@@ -1,0 +1,549 @@
+/*
+ * Dueling-bandit selection rules on a finite pool of vectors: APOHF, the
+ * linear dueling bandit, double Thompson sampling and random pairs.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "duel.h"
+#include "nn.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* The reference code's floor on U for the linear model. */
+#define DUEL_LINEAR_FLOOR	1e-10
+/* Double Thompson sampling: repeated draws before a random second arm. */
+#define DUEL_TS_TRIES		5
+/*
+ * The synthetic arms: a common direction (weight 5, so that two arms have
+ * a cosine of about 0.75, as sentence embeddings of instructions for one
+ * task do), a random subspace of rank 8 and a little isotropic noise.
+ */
+#ifndef DUEL_SYNTH_MEAN
+#define DUEL_SYNTH_MEAN		5.0
+#endif
+#define DUEL_SYNTH_RANK		8
+#define DUEL_SYNTH_HIDDEN	32
+
+static const char *const duel_method_names[] = {
+	"apohf", "linear", "doublets", "random", NULL
+};
+
+struct duel_model {
+	struct duel_opts	 o;
+	size_t			 dim;
+	struct nn		*init;	/* the initial weights, kept */
+	struct nn		*net;	/* apohf and linear */
+	struct nn		**members;	/* doublets */
+	size_t			 k;
+	int			 fitted;
+};
+
+const char *
+duel_method_name(enum duel_method m)
+{
+	return duel_method_names[m];
+}
+
+int
+duel_method_lookup(const char *name)
+{
+	int	i;
+
+	for (i = 0; duel_method_names[i] != NULL; i++)
+		if (strcmp(duel_method_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+void
+duel_opts_default(struct duel_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->method = DUEL_APOHF;
+	o->hidden = 32;
+	o->lambda = 0.1;
+	o->nu = 1;
+	o->ensemble = 10;
+	nn_opts_default(&o->train);
+	o->seed = 0;
+}
+
+void
+duel_hist_add(struct duel_hist *h, uint32_t a, uint32_t b, float y)
+{
+	h->a = xreallocarray(h->a, h->n + 1, sizeof *h->a);
+	h->b = xreallocarray(h->b, h->n + 1, sizeof *h->b);
+	h->y = xreallocarray(h->y, h->n + 1, sizeof *h->y);
+	h->a[h->n] = a;
+	h->b[h->n] = b;
+	h->y[h->n] = y;
+	h->n++;
+}
+
+void
+duel_hist_release(struct duel_hist *h)
+{
+	free(h->a);
+	free(h->b);
+	free(h->y);
+	memset(h, 0, sizeof *h);
+}
+
+struct duel_model *
+duel_model_new(const struct duel_opts *o, size_t dim, char **cause)
+{
+	struct duel_model	*m;
+	size_t			 hidden, i;
+
+	if (o->method == DUEL_DOUBLETS && o->ensemble == 0) {
+		cause_set(cause, "dueling bandit: an ensemble of 0 networks");
+		return NULL;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->o = *o;
+	m->dim = dim;
+	if (o->method == DUEL_RANDOM)
+		return m;
+	hidden = o->method == DUEL_LINEAR ? 0 : o->hidden;
+	if ((m->init = nn_new(dim, hidden, o->seed, cause)) == NULL) {
+		free(m);
+		return NULL;
+	}
+	if (o->method == DUEL_DOUBLETS) {
+		m->k = o->ensemble;
+		m->members = xcalloc(m->k, sizeof *m->members);
+		for (i = 0; i < m->k; i++)
+			m->members[i] = nn_copy(m->init);
+	} else
+		m->net = nn_copy(m->init);
+	return m;
+}
+
+void
+duel_model_free(struct duel_model *m)
+{
+	size_t	i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->k; i++)
+		nn_free(m->members[i]);
+	free(m->members);
+	nn_free(m->net);
+	nn_free(m->init);
+	free(m);
+}
+
+const struct nn *
+duel_model_net(const struct duel_model *m)
+{
+	return m->net;
+}
+
+/* Resets the networks to the initial weights and fills the fit's input. */
+static void
+duel_fit_prepare(struct duel_model *m, const struct duel_pool *pool,
+    const struct duel_hist *h, struct nn_data *d, struct nn_opts *o)
+{
+	size_t	i, P = m->init->nparams;
+
+	d->dim = pool->dim;
+	d->nitems = pool->n;
+	d->x = pool->x;
+	d->nduels = h->n;
+	d->a = h->a;
+	d->b = h->b;
+	d->y = h->y;
+	*o = m->o.train;
+	o->weight_decay = 0;
+	o->prior_l2 = 0;
+	if (m->o.method == DUEL_APOHF)
+		o->weight_decay = m->o.lambda / ((double)h->n + 50);
+	if (m->o.method == DUEL_DOUBLETS) {
+		o->prior_l2 = m->o.lambda;
+		o->seed = hash_mix(m->o.seed, h->n);
+		for (i = 0; i < m->k; i++)
+			memcpy(m->members[i]->p, m->init->p, P * sizeof(float));
+	} else
+		memcpy(m->net->p, m->init->p, P * sizeof(float));
+}
+
+void
+duel_fit(struct duel_model *m, const struct duel_pool *pool,
+    const struct duel_hist *h)
+{
+	struct nn_data	d;
+	struct nn_opts	o;
+
+	if (m->o.method == DUEL_RANDOM || h->n == 0)
+		return;
+	duel_fit_prepare(m, pool, h, &d, &o);
+	if (m->o.method == DUEL_DOUBLETS)
+		nn_fit_ensemble(m->members, m->k, m->init, &d, &o);
+	else
+		nn_fit(m->net, &d, &o);
+	m->fitted = 1;
+}
+
+struct nn_fit *
+duel_fit_start(struct duel_model *m, const struct duel_pool *pool,
+    const struct duel_hist *h, char **cause)
+{
+	struct nn_data	d;
+	struct nn_opts	o;
+
+	if (m->o.method == DUEL_RANDOM || h->n == 0)
+		return NULL;
+	duel_fit_prepare(m, pool, h, &d, &o);
+	if (m->o.method == DUEL_DOUBLETS)
+		return nn_fit_start(m->members, m->k, m->init, &d, &o, cause);
+	return nn_fit_start(&m->net, 1, NULL, &d, &o, cause);
+}
+
+void
+duel_fit_finish(struct duel_model *m, struct nn_fit *fit)
+{
+	if (fit == NULL)
+		return;
+	if (m->o.method == DUEL_DOUBLETS)
+		nn_fit_join(fit, m->members, m->k);
+	else
+		nn_fit_join(fit, &m->net, 1);
+	m->fitted = 1;
+}
+
+void
+duel_scores(struct duel_model *m, const struct duel_pool *pool, double *out)
+{
+	size_t	i;
+
+	if (!m->fitted || m->net == NULL) {
+		for (i = 0; i < pool->n; i++)
+			out[i] = 0;
+		return;
+	}
+	nn_forward_many(m->net, pool->x, pool->n, out);
+}
+
+static uint32_t
+duel_argmax(const double *v, size_t n, uint32_t skip)
+{
+	uint32_t	best = UINT32_MAX, i;
+
+	for (i = 0; i < n; i++) {
+		if (i == skip)
+			continue;
+		if (best == UINT32_MAX || v[i] > v[best])
+			best = i;
+	}
+	return best;
+}
+
+/* Two distinct arms at random. */
+static void
+duel_random_pair(size_t n, struct rng *rng, uint32_t *a, uint32_t *b)
+{
+	*a = rng_below(rng, (uint32_t)n);
+	*b = rng_below(rng, (uint32_t)n - 1);
+	if (*b >= *a)
+		(*b)++;
+}
+
+/* In-place Cholesky of the n x n matrix K (lower triangle); 0 or -1. */
+static int
+duel_cholesky(double *K, size_t n)
+{
+	size_t	i, j, k;
+	double	s;
+
+	for (j = 0; j < n; j++) {
+		s = K[j * n + j];
+		for (k = 0; k < j; k++)
+			s -= K[j * n + k] * K[j * n + k];
+		if (s <= 0)
+			return -1;
+		K[j * n + j] = sqrt(s);
+		for (i = j + 1; i < n; i++) {
+			s = K[i * n + j];
+			for (k = 0; k < j; k++)
+				s -= K[i * n + k] * K[j * n + k];
+			K[i * n + j] = s / K[j * n + j];
+		}
+	}
+	return 0;
+}
+
+/* w' K^-1 w with L the Cholesky factor of K; tmp is n long. */
+static double
+duel_quad(const double *L, size_t n, const double *w, double *tmp)
+{
+	size_t	i, k;
+	double	s, q = 0;
+
+	for (i = 0; i < n; i++) {
+		s = w[i];
+		for (k = 0; k < i; k++)
+			s -= L[i * n + k] * tmp[k];
+		tmp[i] = s / L[i * n + i];
+		q += tmp[i] * tmp[i];
+	}
+	return q;
+}
+
+void
+duel_ucb(struct duel_model *m, const struct duel_pool *pool,
+    const struct duel_hist *h, uint32_t x1, double *out)
+{
+	const struct nn	*net = m->net;
+	size_t		 P = net->nparams, i, j, t, nd = h->n;
+	float		*g1, *ga, *gb, *U = NULL, *phi = NULL;
+	double		*mu, *K = NULL, *w = NULL, *tmp = NULL, s, q, e;
+	int		 full = m->o.full && m->o.method == DUEL_APOHF;
+
+	mu = xcalloc(pool->n, sizeof *mu);
+	nn_forward_many(net, pool->x, pool->n, mu);
+	g1 = xcalloc(P, sizeof *g1);
+	ga = xcalloc(P, sizeof *ga);
+	gb = xcalloc(P, sizeof *gb);
+	nn_grad(net, pool->x + (size_t)x1 * pool->dim, g1);
+	if (full) {
+		phi = xcalloc(nd * P + 1, sizeof *phi);
+		K = xcalloc(nd * nd + 1, sizeof *K);
+		w = xcalloc(nd + 1, sizeof *w);
+		tmp = xcalloc(nd + 1, sizeof *tmp);
+	} else {
+		U = xcalloc(P, sizeof *U);
+		for (j = 0; j < P; j++)
+			U[j] = m->o.method == DUEL_LINEAR ? 0 :
+			    (float)m->o.lambda;
+	}
+	/* The features of the past duels at the current weights. */
+	for (t = 0; t < nd; t++) {
+		nn_grad(net, pool->x + (size_t)h->a[t] * pool->dim, ga);
+		nn_grad(net, pool->x + (size_t)h->b[t] * pool->dim, gb);
+		for (j = 0; j < P; j++) {
+			ga[j] -= gb[j];
+			if (!full)
+				U[j] += ga[j] * ga[j];
+		}
+		if (full)
+			memcpy(phi + t * P, ga, P * sizeof *ga);
+	}
+	if (!full && m->o.method == DUEL_LINEAR)
+		for (j = 0; j < P; j++)
+			U[j] += (float)DUEL_LINEAR_FLOOR;
+	/* From here on U holds 1 / U: a product per arm and parameter. */
+	if (!full)
+		for (j = 0; j < P; j++)
+			U[j] = 1 / U[j];
+	if (full) {
+		/* K = lambda I + Phi Phi', so that U^-1 = (I - Phi' K^-1 Phi)
+		 * / lambda (Woodbury). */
+		for (i = 0; i < nd; i++)
+			for (j = 0; j <= i; j++) {
+				K[i * nd + j] = nn_dotf(phi + i * P, phi + j * P,
+				    P) + (i == j ? m->o.lambda : 0);
+				K[j * nd + i] = K[i * nd + j];
+			}
+		if (duel_cholesky(K, nd) != 0) {
+			/* Cannot happen with lambda > 0; be safe anyway. */
+			full = 0;
+			U = xcalloc(P, sizeof *U);
+			for (j = 0; j < P; j++)
+				U[j] = (float)m->o.lambda;
+			for (t = 0; t < nd; t++)
+				for (j = 0; j < P; j++)
+					U[j] += phi[t * P + j] * phi[t * P + j];
+			for (j = 0; j < P; j++)
+				U[j] = 1 / U[j];
+		}
+	}
+	for (i = 0; i < pool->n; i++) {
+		nn_grad(net, pool->x + i * pool->dim, ga);
+		s = 0;
+		if (full) {
+			for (j = 0; j < P; j++) {
+				ga[j] -= g1[j];
+				s += (double)ga[j] * ga[j];
+			}
+			for (t = 0; t < nd; t++)
+				w[t] = nn_dotf(phi + t * P, ga, P);
+			q = duel_quad(K, nd, w, tmp);
+			s = (s - q) / m->o.lambda;
+		} else {
+			for (j = 0; j < P; j++) {
+				e = (double)ga[j] - g1[j];
+				s += e * e * U[j];
+			}
+		}
+		out[i] = mu[i] + sqrt(m->o.nu * (s > 0 ? s : 0));
+	}
+	free(mu);
+	free(g1);
+	free(ga);
+	free(gb);
+	free(U);
+	free(phi);
+	free(K);
+	free(w);
+	free(tmp);
+}
+
+/* The argmax of one ensemble member over the arms (or those in only). */
+static uint32_t
+duel_member_best(const struct nn *net, const struct duel_pool *pool,
+    const uint8_t *only)
+{
+	double		*mu;
+	uint32_t	 best = UINT32_MAX, i;
+
+	mu = xcalloc(pool->n, sizeof *mu);
+	nn_forward_many(net, pool->x, pool->n, mu);
+	for (i = 0; i < pool->n; i++) {
+		if (only != NULL && !only[i])
+			continue;
+		if (best == UINT32_MAX || mu[i] > mu[best])
+			best = i;
+	}
+	free(mu);
+	return best;
+}
+
+void
+duel_select(struct duel_model *m, const struct duel_pool *pool,
+    const struct duel_hist *h, struct rng *rng, uint32_t *a, uint32_t *b)
+{
+	double		*mu, *ucb;
+	uint32_t	 arm, got[2] = { 0, 0 };
+	size_t		 n = 0;
+	int		 tries = 0;
+
+	if (m->o.method == DUEL_RANDOM || !m->fitted) {
+		duel_random_pair(pool->n, rng, a, b);
+		return;
+	}
+	if (m->o.method == DUEL_DOUBLETS) {
+		/* Draw members until two different arms come up. */
+		while (n < 2) {
+			arm = duel_member_best(m->members[rng_below(rng,
+			    (uint32_t)m->k)], pool, NULL);
+			if (n == 0 || arm != got[0])
+				got[n++] = arm;
+			else if (++tries > DUEL_TS_TRIES) {
+				arm = rng_below(rng, (uint32_t)pool->n - 1);
+				got[n++] = arm >= got[0] ? arm + 1 : arm;
+			}
+		}
+		*a = got[0];
+		*b = got[1];
+		return;
+	}
+	mu = xcalloc(pool->n, sizeof *mu);
+	ucb = xcalloc(pool->n, sizeof *ucb);
+	nn_forward_many(m->net, pool->x, pool->n, mu);
+	*a = duel_argmax(mu, pool->n, UINT32_MAX);
+	duel_ucb(m, pool, h, *a, ucb);
+	*b = duel_argmax(ucb, pool->n, UINT32_MAX);
+	if (*b == *a)
+		*b = duel_argmax(ucb, pool->n, *a);
+	free(mu);
+	free(ucb);
+}
+
+uint32_t
+duel_recommend(struct duel_model *m, const struct duel_pool *pool,
+    const struct duel_hist *h, struct rng *rng)
+{
+	const struct nn	*net;
+	uint8_t		*seen = NULL;
+	uint32_t	 best;
+	size_t		 t;
+
+	if (h->n == 0)
+		return 0;
+	if (m->o.method == DUEL_RANDOM || !m->fitted) {
+		t = h->n - 1;
+		return h->y[t] >= 0.5f ? h->a[t] : h->b[t];
+	}
+	seen = xcalloc(pool->n, sizeof *seen);
+	for (t = 0; t < h->n; t++)
+		seen[h->a[t]] = seen[h->b[t]] = 1;
+	net = m->o.method == DUEL_DOUBLETS ?
+	    m->members[rng_below(rng, (uint32_t)m->k)] : m->net;
+	best = duel_member_best(net, pool, seen);
+	free(seen);
+	return best;
+}
+
+float
+duel_sim_prefer(double u1, double u2, double tau, struct rng *rng)
+{
+	double	p = 1 / (1 + exp(-(u1 - u2) / tau));
+
+	return rng_uniform(rng) < p ? 1.0f : 0.0f;
+}
+
+void
+duel_normalize(float *v, size_t dim)
+{
+	double	s = 0;
+	size_t	i;
+
+	for (i = 0; i < dim; i++)
+		s += (double)v[i] * v[i];
+	if (s == 0)
+		return;
+	s = sqrt(s);
+	for (i = 0; i < dim; i++)
+		v[i] = (float)(v[i] / s);
+}
+
+void
+duel_synth(size_t n, size_t dim, uint64_t seed, float **xp, double **up)
+{
+	struct rng	 rng;
+	struct nn	*teacher;
+	float		*basis, *x;
+	double		*u, z, mean = 0, var = 0, sd;
+	size_t		 i, r, j;
+
+	rng_seed(&rng, seed, 0x5e);
+	basis = xcalloc((DUEL_SYNTH_RANK + 1) * dim, sizeof *basis);
+	for (r = 0; r <= DUEL_SYNTH_RANK; r++) {
+		for (j = 0; j < dim; j++)
+			basis[r * dim + j] = (float)rng_normal(&rng);
+		duel_normalize(basis + r * dim, dim);
+	}
+	x = xcalloc(n * dim, sizeof *x);
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < dim; j++)
+			x[i * dim + j] = (float)(rng_normal(&rng) /
+			    sqrt((double)dim) + DUEL_SYNTH_MEAN *
+			    basis[DUEL_SYNTH_RANK * dim + j]);
+		for (r = 0; r < DUEL_SYNTH_RANK; r++) {
+			z = rng_normal(&rng);
+			for (j = 0; j < dim; j++)
+				x[i * dim + j] += (float)(z *
+				    basis[r * dim + j]);
+		}
+		duel_normalize(x + i * dim, dim);
+	}
+	teacher = nn_new(dim, DUEL_SYNTH_HIDDEN, hash_mix(seed, 0x7e),
+	    NULL);
+	u = xcalloc(n, sizeof *u);
+	nn_forward_many(teacher, x, n, u);
+	nn_free(teacher);
+	for (i = 0; i < n; i++)
+		mean += u[i];
+	mean /= (double)n;
+	for (i = 0; i < n; i++)
+		var += (u[i] - mean) * (u[i] - mean);
+	sd = n > 1 ? sqrt(var / (double)(n - 1)) : 1;
+	for (i = 0; i < n; i++)
+		u[i] = sd > 0 ? (u[i] - mean) / sd : 0;
+	free(basis);
+	*xp = x;
+	*up = u;
+}

@@ -1,0 +1,775 @@
+/*
+ * Small networks for the dueling bandits: forward, backward, per-sample
+ * gradients, Adam and the Bradley-Terry fit, by hand.
+ *
+ * Where the time goes: a fit is steps x (first layer forward + first
+ * layer weight gradient), each m x in x hidden multiply-adds for the m
+ * distinct items of the duels; the rest (second layer, loss, Adam) is
+ * small beside it.  So the duels are compacted to their distinct items
+ * first, and the two first-layer products are written as blocks of eight
+ * items (or eight inputs) by eight hidden units that stay in registers,
+ * with no horizontal sums: every inner operation is a broadcast times a
+ * vector added to an accumulator.  On x86-64 those kernels are compiled
+ * for AVX-512, AVX2 and the baseline and picked at run time.
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", \
+    "fp-contract=fast", "no-math-errno")
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef __SSE__
+#include <xmmintrin.h>
+#endif
+
+#include "nn.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
+    !defined(NN_NO_CLONES)
+#define NN_KERNEL __attribute__((target_clones("arch=x86-64-v4", \
+    "arch=x86-64-v3", "default")))
+#else
+#define NN_KERNEL
+#endif
+
+/*
+ * Eight floats.  Loads and stores go through memcpy (no alignment), as
+ * macros: a vector passed by value would change the ABI between the
+ * baseline and the AVX clones.
+ */
+typedef float v8 __attribute__((vector_size(32)));
+#define V8_LOAD(v, p)	memcpy(&(v), (p), sizeof (v))
+#define V8_STORE(p, v)	memcpy((p), &(v), sizeof (v))
+
+size_t
+nn_nparams(size_t in, size_t hidden)
+{
+	if (hidden == 0)
+		return in;
+	return in * hidden + hidden + hidden * hidden + hidden + hidden + 1;
+}
+
+/* Offsets of the parts of an MLP's parameters. */
+struct nn_layout {
+	size_t	W1, b1, W2, b2, w3, b3;
+};
+
+static void
+nn_layout(size_t in, size_t h, struct nn_layout *l)
+{
+	l->W1 = 0;
+	l->b1 = in * h;
+	l->W2 = l->b1 + h;
+	l->b2 = l->W2 + h * h;
+	l->w3 = l->b2 + h;
+	l->b3 = l->w3 + h;
+}
+
+struct nn *
+nn_new(size_t in, size_t hidden, uint64_t seed, char **cause)
+{
+	struct nn	*net;
+	struct rng	 rng;
+	double		 r;
+	size_t		 i;
+
+	if (in == 0) {
+		cause_set(cause, "network: input dimension 0");
+		return NULL;
+	}
+	if (hidden % 8 != 0 || hidden > NN_MAX_HIDDEN) {
+		cause_set(cause, "network: hidden width %zu is not a multiple "
+		    "of 8 from 0 to %d", hidden, NN_MAX_HIDDEN);
+		return NULL;
+	}
+	net = xcalloc(1, sizeof *net);
+	net->in = in;
+	net->hidden = hidden;
+	net->nparams = nn_nparams(in, hidden);
+	net->p = xcalloc(net->nparams, sizeof *net->p);
+	rng_seed(&rng, seed, 0x6e6e);
+	r = 1 / sqrt((double)in);
+	for (i = 0; i < net->nparams; i++) {
+		if (hidden == 0)
+			net->p[i] = (float)((2 * rng_uniform(&rng) - 1) * r);
+		else
+			net->p[i] = (float)rng_normal(&rng);
+	}
+	return net;
+}
+
+struct nn *
+nn_copy(const struct nn *src)
+{
+	struct nn	*net;
+
+	net = xcalloc(1, sizeof *net);
+	*net = *src;
+	net->p = xcalloc(net->nparams, sizeof *net->p);
+	memcpy(net->p, src->p, net->nparams * sizeof *net->p);
+	return net;
+}
+
+void
+nn_free(struct nn *net)
+{
+	if (net == NULL)
+		return;
+	free(net->p);
+	free(net);
+}
+
+NN_KERNEL double
+nn_dotf(const float *a, const float *b, size_t n)
+{
+	v8	acc0 = { 0 }, acc1 = { 0 }, va, vb;
+	double	s = 0;
+	size_t	i = 0;
+	int	j;
+
+	for (; i + 16 <= n; i += 16) {
+		V8_LOAD(va, a + i);
+		V8_LOAD(vb, b + i);
+		acc0 += va * vb;
+		V8_LOAD(va, a + i + 8);
+		V8_LOAD(vb, b + i + 8);
+		acc1 += va * vb;
+	}
+	acc0 += acc1;
+	for (j = 0; j < 8; j++)
+		s += acc0[j];
+	for (; i < n; i++)
+		s += (double)a[i] * b[i];
+	return s;
+}
+
+/*
+ * The first layer for m items (rows of x, in wide): z[k][h] = b1[h] +
+ * sum_d x[k][d] W1[d][h], in blocks of eight items by eight units.
+ */
+NN_KERNEL static void
+nn_layer1(const float *x, size_t m, size_t in, size_t H, const float *W1,
+    const float *b1, float *z)
+{
+	v8		 acc[8], w;
+	const float	*xr[8];
+	size_t		 k0, kb, hc, d, i;
+
+	for (k0 = 0; k0 < m; k0 += 8) {
+		kb = m - k0 < 8 ? m - k0 : 8;
+		for (i = 0; i < 8; i++)
+			xr[i] = x + (k0 + (i < kb ? i : 0)) * in;
+		for (hc = 0; hc < H; hc += 8) {
+			for (i = 0; i < 8; i++)
+				V8_LOAD(acc[i], b1 + hc);
+			for (d = 0; d < in; d++) {
+				V8_LOAD(w, W1 + d * H + hc);
+				acc[0] += xr[0][d] * w;
+				acc[1] += xr[1][d] * w;
+				acc[2] += xr[2][d] * w;
+				acc[3] += xr[3][d] * w;
+				acc[4] += xr[4][d] * w;
+				acc[5] += xr[5][d] * w;
+				acc[6] += xr[6][d] * w;
+				acc[7] += xr[7][d] * w;
+			}
+			for (i = 0; i < kb; i++)
+				V8_STORE(z + (k0 + i) * H + hc, acc[i]);
+		}
+	}
+}
+
+/*
+ * The first layer's weight gradient: g[d][h] = sum_k xt[d][k] d1[k][h]
+ * (xt is x transposed, in x m), in blocks of eight inputs by eight units.
+ */
+NN_KERNEL static void
+nn_layer1_grad(const float *xt, size_t m, size_t in, size_t H,
+    const float *d1, float *g)
+{
+	v8		 acc[8], dv;
+	const float	*xr[8];
+	size_t		 d0, db, hc, k, i;
+
+	for (d0 = 0; d0 < in; d0 += 8) {
+		db = in - d0 < 8 ? in - d0 : 8;
+		for (i = 0; i < 8; i++)
+			xr[i] = xt + (d0 + (i < db ? i : 0)) * m;
+		for (hc = 0; hc < H; hc += 8) {
+			for (i = 0; i < 8; i++)
+				memset(&acc[i], 0, sizeof acc[i]);
+			for (k = 0; k < m; k++) {
+				V8_LOAD(dv, d1 + k * H + hc);
+				acc[0] += xr[0][k] * dv;
+				acc[1] += xr[1][k] * dv;
+				acc[2] += xr[2][k] * dv;
+				acc[3] += xr[3][k] * dv;
+				acc[4] += xr[4][k] * dv;
+				acc[5] += xr[5][k] * dv;
+				acc[6] += xr[6][k] * dv;
+				acc[7] += xr[7][k] * dv;
+			}
+			for (i = 0; i < db; i++)
+				V8_STORE(g + (d0 + i) * H + hc, acc[i]);
+		}
+	}
+}
+
+/* y += a * x over n floats. */
+static inline __attribute__((always_inline)) void
+nn_axpy(float *y, float a, const float *x, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		y[i] += a * x[i];
+}
+
+/*
+ * The rest of the forward pass after the first layer, for one item:
+ * a1 = relu(z1), z2 = W2' a1 + b2, a2 = relu(z2), f = w3 . a2 + b3.
+ */
+static inline __attribute__((always_inline)) double
+nn_upper(const struct nn *net, const struct nn_layout *l, const float *z1,
+    float *a1, float *z2, float *a2)
+{
+	const float	*p = net->p;
+	size_t		 H = net->hidden, i;
+	double		 f;
+
+	memcpy(z2, p + l->b2, H * sizeof *z2);
+	for (i = 0; i < H; i++) {
+		a1[i] = z1[i] > 0 ? z1[i] : 0;
+		if (a1[i] != 0)
+			nn_axpy(z2, a1[i], p + l->W2 + i * H, H);
+	}
+	for (i = 0; i < H; i++)
+		a2[i] = z2[i] > 0 ? z2[i] : 0;
+	f = p[l->b3];
+	for (i = 0; i < H; i++)
+		f += (double)p[l->w3 + i] * a2[i];
+	return f;
+}
+
+double
+nn_forward(const struct nn *net, const float *x)
+{
+	double	out;
+
+	nn_forward_many(net, x, 1, &out);
+	return out;
+}
+
+void
+nn_forward_many(const struct nn *net, const float *x, size_t n, double *out)
+{
+	struct nn_layout	 l;
+	float			*z1, a1[NN_MAX_HIDDEN], z2[NN_MAX_HIDDEN];
+	float			 a2[NN_MAX_HIDDEN];
+	size_t			 H = net->hidden, k;
+
+	if (H == 0) {
+		for (k = 0; k < n; k++)
+			out[k] = nn_dotf(net->p, x + k * net->in, net->in);
+		return;
+	}
+	nn_layout(net->in, H, &l);
+	z1 = xcalloc(n * H, sizeof *z1);
+	nn_layer1(x, n, net->in, H, net->p + l.W1, net->p + l.b1, z1);
+	for (k = 0; k < n; k++)
+		out[k] = nn_upper(net, &l, z1 + k * H, a1, z2, a2);
+	free(z1);
+}
+
+double
+nn_grad(const struct nn *net, const float *x, float *g)
+{
+	struct nn_layout	 l;
+	const float		*p = net->p;
+	float			 z1[NN_MAX_HIDDEN], a1[NN_MAX_HIDDEN];
+	float			 z2[NN_MAX_HIDDEN], a2[NN_MAX_HIDDEN];
+	float			 d1[NN_MAX_HIDDEN], d2[NN_MAX_HIDDEN];
+	size_t			 H = net->hidden, i, j, d;
+	double			 f;
+
+	if (H == 0) {
+		memcpy(g, x, net->in * sizeof *g);
+		return nn_dotf(p, x, net->in);
+	}
+	nn_layout(net->in, H, &l);
+	nn_layer1(x, 1, net->in, H, p + l.W1, p + l.b1, z1);
+	f = nn_upper(net, &l, z1, a1, z2, a2);
+	g[l.b3] = 1;
+	for (j = 0; j < H; j++) {
+		g[l.w3 + j] = a2[j];
+		d2[j] = z2[j] > 0 ? p[l.w3 + j] : 0;
+		g[l.b2 + j] = d2[j];
+	}
+	for (i = 0; i < H; i++) {
+		d1[i] = 0;
+		for (j = 0; j < H; j++) {
+			g[l.W2 + i * H + j] = a1[i] * d2[j];
+			d1[i] += p[l.W2 + i * H + j] * d2[j];
+		}
+		if (z1[i] <= 0)
+			d1[i] = 0;
+		g[l.b1 + i] = d1[i];
+	}
+	for (d = 0; d < net->in; d++)
+		for (i = 0; i < H; i++)
+			g[l.W1 + d * H + i] = x[d] * d1[i];
+	return f;
+}
+
+void
+nn_opts_default(struct nn_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->steps = 1000;
+	o->lr = 1e-3;
+	o->beta1 = 0.9;
+	o->beta2 = 0.999;
+	o->eps = 1e-8;
+	o->batch = 32;
+}
+
+/*
+ * Adam.  The loop is written for four lanes at a time where SSE is there
+ * (every x86-64): a compiler will not vectorize sqrtf by itself while
+ * errno may have to be set.
+ */
+NN_KERNEL void
+nn_adam(float *p, const float *g, float *m, float *v, size_t n, unsigned t,
+    const struct nn_opts *o)
+{
+	float	b1 = (float)o->beta1, b2 = (float)o->beta2;
+	float	wd = (float)o->weight_decay, eps = (float)o->eps;
+	float	step, bc2, gi;
+	size_t	i = 0;
+#ifdef __SSE__
+	__m128	vp, vg, vm, vv;
+#endif
+
+	step = (float)(o->lr / (1 - pow(o->beta1, t)));
+	bc2 = (float)sqrt(1 - pow(o->beta2, t));
+#ifdef __SSE__
+	for (; i + 4 <= n; i += 4) {
+		memcpy(&vp, p + i, sizeof vp);
+		memcpy(&vg, g + i, sizeof vg);
+		memcpy(&vm, m + i, sizeof vm);
+		memcpy(&vv, v + i, sizeof vv);
+		vg = vg + wd * vp;
+		vm = vm + (1 - b1) * (vg - vm);
+		vv = b2 * vv + (1 - b2) * vg * vg;
+		vp = vp - step * vm / (_mm_sqrt_ps(vv) / bc2 + eps);
+		memcpy(p + i, &vp, sizeof vp);
+		memcpy(m + i, &vm, sizeof vm);
+		memcpy(v + i, &vv, sizeof vv);
+	}
+#endif
+	for (; i < n; i++) {
+		gi = g[i] + wd * p[i];
+		m[i] += (1 - b1) * (gi - m[i]);
+		v[i] = b2 * v[i] + (1 - b2) * gi * gi;
+		p[i] -= step * m[i] / (sqrtf(v[i]) / bc2 + eps);
+	}
+}
+
+/*
+ * A training problem: the distinct items of a set of duels (x and its
+ * transpose), the duels in terms of them, and the work space of a step.
+ */
+struct nn_prob {
+	size_t		 m;
+	size_t		 in;
+	size_t		 H;
+	float		*x;	/* m x in */
+	float		*xt;	/* in x m */
+	size_t		 nd;
+	uint32_t	*a;
+	uint32_t	*b;
+	float		*y;
+	float		*z1, *z2, *a1, *a2, *d1;	/* m x H */
+	double		*f;
+	float		*df;
+};
+
+static void
+nn_prob_init(struct nn_prob *pr, const struct nn_data *data, size_t from,
+    size_t to, size_t H)
+{
+	uint32_t	*map;
+	size_t		 i, k, d, item;
+
+	memset(pr, 0, sizeof *pr);
+	pr->in = data->dim;
+	pr->H = H;
+	pr->nd = to - from;
+	pr->a = xcalloc(pr->nd, sizeof *pr->a);
+	pr->b = xcalloc(pr->nd, sizeof *pr->b);
+	pr->y = xcalloc(pr->nd, sizeof *pr->y);
+	map = xcalloc(data->nitems, sizeof *map);
+	for (i = 0; i < data->nitems; i++)
+		map[i] = UINT32_MAX;
+	pr->x = xcalloc(2 * pr->nd * pr->in, sizeof *pr->x);
+	for (i = 0; i < pr->nd; i++) {
+		for (k = 0; k < 2; k++) {
+			item = k == 0 ? data->a[from + i] : data->b[from + i];
+			if (map[item] == UINT32_MAX) {
+				map[item] = (uint32_t)pr->m;
+				memcpy(pr->x + pr->m * pr->in,
+				    data->x + item * pr->in,
+				    pr->in * sizeof *pr->x);
+				pr->m++;
+			}
+			if (k == 0)
+				pr->a[i] = map[item];
+			else
+				pr->b[i] = map[item];
+		}
+		pr->y[i] = data->y[from + i];
+	}
+	free(map);
+	pr->xt = xcalloc(pr->m * pr->in, sizeof *pr->xt);
+	for (k = 0; k < pr->m; k++)
+		for (d = 0; d < pr->in; d++)
+			pr->xt[d * pr->m + k] = pr->x[k * pr->in + d];
+	pr->z1 = xcalloc(pr->m * (H + 1), sizeof *pr->z1);
+	pr->z2 = xcalloc(pr->m * (H + 1), sizeof *pr->z2);
+	pr->a1 = xcalloc(pr->m * (H + 1), sizeof *pr->a1);
+	pr->a2 = xcalloc(pr->m * (H + 1), sizeof *pr->a2);
+	pr->d1 = xcalloc(pr->m * (H + 1), sizeof *pr->d1);
+	pr->f = xcalloc(pr->m, sizeof *pr->f);
+	pr->df = xcalloc(pr->m, sizeof *pr->df);
+}
+
+static void
+nn_prob_release(struct nn_prob *pr)
+{
+	free(pr->x);
+	free(pr->xt);
+	free(pr->a);
+	free(pr->b);
+	free(pr->y);
+	free(pr->z1);
+	free(pr->z2);
+	free(pr->a1);
+	free(pr->a2);
+	free(pr->d1);
+	free(pr->f);
+	free(pr->df);
+}
+
+/*
+ * The loss of the problem at net and its gradient into g (nparams, set
+ * not added).  With prior, adds lambda |p - prior|^2 and its gradient.
+ */
+NN_KERNEL static double
+nn_loss_grad(const struct nn *net, struct nn_prob *pr, float *g,
+    const struct nn *prior, double lambda)
+{
+	struct nn_layout	 l;
+	const float		*p = net->p;
+	size_t			 H = net->hidden, m = pr->m, i, j, k;
+	double			 loss = 0, z, s, pen = 0;
+	float			 dz, *d2;
+	v8			 acc, w, dv;
+	size_t			 jc;
+
+	for (k = 0; k < m; k++)
+		pr->df[k] = 0;
+	if (H == 0) {
+		for (k = 0; k < m; k++)
+			pr->f[k] = nn_dotf(p, pr->x + k * pr->in, pr->in);
+	} else {
+		nn_layout(net->in, H, &l);
+		nn_layer1(pr->x, m, pr->in, H, p + l.W1, p + l.b1, pr->z1);
+		for (k = 0; k < m; k++)
+			pr->f[k] = nn_upper(net, &l, pr->z1 + k * H,
+			    pr->a1 + k * H, pr->z2 + k * H, pr->a2 + k * H);
+	}
+	/* Binary cross-entropy with logits z = f(a) - f(b), averaged. */
+	for (i = 0; i < pr->nd; i++) {
+		z = pr->f[pr->a[i]] - pr->f[pr->b[i]];
+		loss += (z > 0 ? z : 0) - pr->y[i] * z + log1p(exp(-fabs(z)));
+		s = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+		dz = (float)((s - pr->y[i]) / (double)pr->nd);
+		pr->df[pr->a[i]] += dz;
+		pr->df[pr->b[i]] -= dz;
+	}
+	loss /= (double)pr->nd;
+
+	memset(g, 0, net->nparams * sizeof *g);
+	if (H == 0) {
+		for (k = 0; k < m; k++)
+			if (pr->df[k] != 0)
+				nn_axpy(g, pr->df[k], pr->x + k * pr->in,
+				    pr->in);
+	} else {
+		/* The upper layers, item by item; d1 gets dL/dz1. */
+		d2 = xcalloc(H, sizeof *d2);
+		for (k = 0; k < m; k++) {
+			const float	*a1 = pr->a1 + k * H;
+			const float	*a2 = pr->a2 + k * H;
+			const float	*z2 = pr->z2 + k * H;
+			float		*d1 = pr->d1 + k * H;
+			float		 df = pr->df[k];
+
+			g[l.b3] += df;
+			for (j = 0; j < H; j++) {
+				g[l.w3 + j] += df * a2[j];
+				d2[j] = z2[j] > 0 ? df * p[l.w3 + j] : 0;
+				g[l.b2 + j] += d2[j];
+			}
+			for (i = 0; i < H; i++) {
+				d1[i] = 0;
+				if (pr->z1[k * H + i] <= 0)
+					continue;
+				nn_axpy(g + l.W2 + i * H, a1[i], d2, H);
+				memset(&acc, 0, sizeof acc);
+				for (jc = 0; jc < H; jc += 8) {
+					V8_LOAD(w, p + l.W2 + i * H + jc);
+					V8_LOAD(dv, d2 + jc);
+					acc += w * dv;
+				}
+				for (j = 0; j < 8; j++)
+					d1[i] += acc[j];
+				g[l.b1 + i] += d1[i];
+			}
+		}
+		free(d2);
+		nn_layer1_grad(pr->xt, m, pr->in, H, pr->d1, g + l.W1);
+	}
+	if (prior != NULL && lambda > 0) {
+		for (i = 0; i < net->nparams; i++) {
+			z = (double)p[i] - prior->p[i];
+			pen += z * z;
+			g[i] += (float)(2 * lambda * z);
+		}
+		loss += lambda * pen;
+	}
+	return loss;
+}
+
+double
+nn_fit(struct nn *net, const struct nn_data *data, const struct nn_opts *o)
+{
+	struct nn_prob	 pr;
+	float		*g, *m, *v;
+	double		 loss = NAN;
+	unsigned	 t;
+
+	if (data->nduels == 0)
+		return NAN;
+	nn_prob_init(&pr, data, 0, data->nduels, net->hidden);
+	g = xcalloc(net->nparams, sizeof *g);
+	m = xcalloc(net->nparams, sizeof *m);
+	v = xcalloc(net->nparams, sizeof *v);
+	for (t = 1; t <= o->steps; t++) {
+		loss = nn_loss_grad(net, &pr, g, NULL, 0);
+		nn_adam(net->p, g, m, v, net->nparams, t, o);
+	}
+	free(g);
+	free(m);
+	free(v);
+	nn_prob_release(&pr);
+	return loss;
+}
+
+double
+nn_fit_ensemble(struct nn *const *nets, size_t k, const struct nn *prior,
+    const struct nn_data *data, const struct nn_opts *o)
+{
+	struct nn_prob	*pr;
+	struct rng	 rng;
+	struct nn_opts	 ao = *o;
+	float		*g, **m, **v;
+	unsigned	*t, step;
+	size_t		 nb, i, e, n = data->nduels, P = nets[0]->nparams;
+	double		 lambda, loss = NAN;
+
+	if (n == 0 || k == 0)
+		return NAN;
+	ao.weight_decay = 0;
+	nb = n < o->batch || o->batch == 0 ? 1 : n / o->batch;
+	lambda = n < o->batch || o->batch == 0 ? o->prior_l2 :
+	    o->prior_l2 * o->batch / (double)n;
+	pr = xcalloc(nb, sizeof *pr);
+	for (i = 0; i < nb; i++)
+		nn_prob_init(&pr[i], data, nb == 1 ? 0 : i * o->batch,
+		    i + 1 == nb ? n : (i + 1) * o->batch, nets[0]->hidden);
+	g = xcalloc(P, sizeof *g);
+	m = xcalloc(k, sizeof *m);
+	v = xcalloc(k, sizeof *v);
+	t = xcalloc(k, sizeof *t);
+	for (e = 0; e < k; e++) {
+		m[e] = xcalloc(P, sizeof **m);
+		v[e] = xcalloc(P, sizeof **v);
+	}
+	rng_seed(&rng, o->seed, n);
+	for (step = 0; step < o->steps; step++) {
+		for (i = 0; i < nb; i++) {
+			e = rng_below(&rng, (uint32_t)k);
+			loss = nn_loss_grad(nets[e], &pr[i], g, prior, lambda);
+			nn_adam(nets[e]->p, g, m[e], v[e], P, ++t[e], &ao);
+		}
+	}
+	for (e = 0; e < k; e++) {
+		free(m[e]);
+		free(v[e]);
+	}
+	for (i = 0; i < nb; i++)
+		nn_prob_release(&pr[i]);
+	free(pr);
+	free(g);
+	free(m);
+	free(v);
+	free(t);
+	return loss;
+}
+
+struct nn_fit {
+	pthread_t	 thread;
+	struct nn	**nets;
+	size_t		 k;
+	struct nn	*prior;
+	struct nn_opts	 opts;
+	struct nn_data	 data;
+	float		*x;
+	uint32_t	*a;
+	uint32_t	*b;
+	float		*y;
+	double		 loss;
+	atomic_int	 done;
+	int		 pipe[2];
+};
+
+static void *
+nn_fit_main(void *arg)
+{
+	struct nn_fit	*fit = arg;
+	char		 c = 1;
+	ssize_t		 n;
+
+	if (fit->prior == NULL)
+		fit->loss = nn_fit(fit->nets[0], &fit->data, &fit->opts);
+	else
+		fit->loss = nn_fit_ensemble(fit->nets, fit->k, fit->prior,
+		    &fit->data, &fit->opts);
+	atomic_store(&fit->done, 1);
+	do
+		n = write(fit->pipe[1], &c, 1);
+	while (n == -1 && errno == EINTR);
+	return NULL;
+}
+
+struct nn_fit *
+nn_fit_start(struct nn *const *nets, size_t k, const struct nn *prior,
+    const struct nn_data *data, const struct nn_opts *o, char **cause)
+{
+	struct nn_fit	*fit;
+	size_t		 i;
+	int		 rc;
+
+	if (k == 0 || (prior == NULL && k != 1)) {
+		cause_set(cause, "network fit: %zu networks without a prior",
+		    k);
+		return NULL;
+	}
+	fit = xcalloc(1, sizeof *fit);
+	fit->k = k;
+	fit->nets = xcalloc(k, sizeof *fit->nets);
+	for (i = 0; i < k; i++)
+		fit->nets[i] = nn_copy(nets[i]);
+	fit->prior = prior != NULL ? nn_copy(prior) : NULL;
+	fit->opts = *o;
+	fit->data = *data;
+	fit->x = xcalloc(data->nitems * data->dim + 1, sizeof *fit->x);
+	memcpy(fit->x, data->x, data->nitems * data->dim * sizeof *fit->x);
+	fit->a = xcalloc(data->nduels + 1, sizeof *fit->a);
+	fit->b = xcalloc(data->nduels + 1, sizeof *fit->b);
+	fit->y = xcalloc(data->nduels + 1, sizeof *fit->y);
+	memcpy(fit->a, data->a, data->nduels * sizeof *fit->a);
+	memcpy(fit->b, data->b, data->nduels * sizeof *fit->b);
+	memcpy(fit->y, data->y, data->nduels * sizeof *fit->y);
+	fit->data.x = fit->x;
+	fit->data.a = fit->a;
+	fit->data.b = fit->b;
+	fit->data.y = fit->y;
+	atomic_init(&fit->done, 0);
+	fit->pipe[0] = fit->pipe[1] = -1;
+	if (pipe2(fit->pipe, O_CLOEXEC) == -1) {
+		cause_set(cause, "network fit: pipe: %s", strerror(errno));
+		goto fail;
+	}
+	if ((rc = pthread_create(&fit->thread, NULL, nn_fit_main,
+	    fit)) != 0) {
+		cause_set(cause, "network fit: cannot start a thread: %s",
+		    strerror(rc));
+		goto fail;
+	}
+	return fit;
+
+fail:
+	if (fit->pipe[0] != -1)
+		close(fit->pipe[0]);
+	if (fit->pipe[1] != -1)
+		close(fit->pipe[1]);
+	for (i = 0; i < k; i++)
+		nn_free(fit->nets[i]);
+	free(fit->nets);
+	nn_free(fit->prior);
+	free(fit->x);
+	free(fit->a);
+	free(fit->b);
+	free(fit->y);
+	free(fit);
+	return NULL;
+}
+
+int
+nn_fit_done(struct nn_fit *fit)
+{
+	return atomic_load(&fit->done);
+}
+
+int
+nn_fit_fd(const struct nn_fit *fit)
+{
+	return fit->pipe[0];
+}
+
+double
+nn_fit_join(struct nn_fit *fit, struct nn *const *nets, size_t k)
+{
+	double	loss;
+	size_t	i;
+
+	pthread_join(fit->thread, NULL);
+	for (i = 0; i < k && i < fit->k; i++)
+		memcpy(nets[i]->p, fit->nets[i]->p,
+		    nets[i]->nparams * sizeof *nets[i]->p);
+	loss = fit->loss;
+	close(fit->pipe[0]);
+	close(fit->pipe[1]);
+	for (i = 0; i < fit->k; i++)
+		nn_free(fit->nets[i]);
+	free(fit->nets);
+	nn_free(fit->prior);
+	free(fit->x);
+	free(fit->a);
+	free(fit->b);
+	free(fit->y);
+	free(fit);
+	return loss;
+}

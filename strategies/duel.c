@@ -1,0 +1,777 @@
+/*
+ * duel: prompt optimization from pairwise preferences only (APOHF, Lin et
+ * al., "Prompt Optimization with Human Feedback", 2024).  The first step
+ * builds a finite pool: the seeds plus instructions the optimizer induces
+ * from input/output demos (APE's "the instruction was to" meta-prompt),
+ * each embedded by the embedder role (or, without one, by built-in hashed
+ * n-gram features) and L2-normalized.  Every later step is one duel: a
+ * pair of prompts chosen by the dueling bandit of src/duel.c (after a few
+ * random pairs), compared by the feedback source, the preference stored
+ * in the comparisons table with its provenance, and the model refitted
+ * from its initial weights.  The last step evaluates the recommended
+ * prompt (the model's best among those dueled) on the dev split, so the
+ * run's champion is chosen from it and the seeds as for any strategy.
+ *
+ * Feedback sources:
+ *	judge	the judge role sees one input and the target's responses to
+ *		both prompts, in both orders; it names a winner or a tie,
+ *		and a winner that changes with the order counts as a tie.
+ *	sim	the simulated user of the paper: the latent utility of a
+ *		prompt is its mean metric score on the dev split, and the
+ *		first is preferred with probability sigmoid((u1 - u2) / tau).
+ *	human	a person at promptctl feedback (needs the daemon's feedback
+ *		queue, which this build does not have yet).
+ *
+ * The fit runs on a worker thread when the step runs in a fiber (the
+ * daemon), so the event loop goes on; in a foreground run it runs in
+ * place.  Each step's draws come from the step's random stream and the
+ * state (pool, duels) is checkpointed, so a replayed step asks the same.
+ */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "dataset.h"
+#include "duel.h"
+#include "engine.h"
+#include "fiber.h"
+#include "job.h"
+#include "jsonc.h"
+#include "log.h"
+#include "nn.h"
+#include "sim.h"
+#include "store.h"
+#include "strategy.h"
+#include "strbuf.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static const char *const duel_methods[] = {
+	"apohf", "linear", "doublets", "random", NULL
+};
+static const char *const duel_feedbacks[] = { "judge", "sim", "human", NULL };
+
+static const struct strategy_param duel_params[] = {
+	{ "pool", PARAM_INT, "200", 2, 5000, NULL,
+	  "instructions induced from demos for the pool" },
+	{ "per_ask", PARAM_INT, "5", 1, 32, NULL,
+	  "instructions asked for in one optimizer request" },
+	{ "demos", PARAM_INT, "5", 1, 50, NULL,
+	  "input/output demos shown in each request" },
+	{ "temperature", PARAM_NUMBER, "1.0", 0, 2, NULL,
+	  "the optimizer's sampling temperature" },
+	{ "rounds", PARAM_INT, "150", 1, 100000, NULL,
+	  "duels in all" },
+	{ "init", PARAM_INT, "5", 0, 100000, NULL,
+	  "random duels before the model chooses" },
+	{ "method", PARAM_STRING, "\"apohf\"", 0, 0, duel_methods,
+	  "how pairs are chosen" },
+	{ "feedback", PARAM_STRING, "\"judge\"", 0, 0, duel_feedbacks,
+	  "where preferences come from" },
+	{ "rubric", PARAM_STRING, "\"\"", 0, 0, NULL,
+	  "what the judge compares on (empty: a general rubric)" },
+	{ "tau", PARAM_NUMBER, "0.05", 1e-6, 1e6, NULL,
+	  "the simulated user's noise, in metric units" },
+	{ "hidden", PARAM_INT, "32", 8, 256, NULL,
+	  "width of the network's two hidden layers (a multiple of 8)" },
+	{ "lambda", PARAM_NUMBER, "0.1", 1e-9, 1e6, NULL,
+	  "regularization of the fit and of the confidence bound" },
+	{ "nu", PARAM_NUMBER, "1", 0, 1e6, NULL,
+	  "weight of the exploration bonus" },
+	{ "steps", PARAM_INT, "1000", 1, 100000, NULL,
+	  "Adam steps per fit" },
+	{ "lr", PARAM_NUMBER, "0.001", 1e-9, 1, NULL,
+	  "Adam's learning rate" },
+	{ "ensemble", PARAM_INT, "10", 1, 100, NULL,
+	  "networks of the doublets ensemble" },
+	{ "full", PARAM_BOOL, "false", 0, 0, NULL,
+	  "the whole gradient matrix in the bound (apohf), not its diagonal" },
+	{ "dim", PARAM_INT, "256", 8, 65536, NULL,
+	  "dimension of the built-in hashed features (no embedder)" },
+	{ NULL, 0, NULL, 0, 0, NULL, NULL }
+};
+
+#define DUEL_RUBRIC							\
+	"- Correct: the response answers the input accurately.\n"	\
+	"- Complete: it addresses every part of the input.\n"		\
+	"- Clear and concise: it is easy to follow, with no padding."
+
+#define DUEL_JUDGE_SYSTEM						\
+	"You are a careful, impartial evaluator of responses written by " \
+	"an AI assistant.  Follow the requested output format exactly."
+
+struct duel_state {
+	struct cand		**pool;		/* the arms */
+	size_t			  npool;
+	int64_t			 *ids;		/* from a checkpoint */
+	size_t			  nids;
+	float			 *x;		/* npool x dim, or NULL */
+	size_t			  dim;
+	struct duel_hist	  hist;
+	struct duel_model	 *model;
+	int64_t			  recommended;	/* candidate id, or 0 */
+};
+
+static struct duel_state *
+duel_state(struct search *s)
+{
+	return s->state;
+}
+
+static int
+duel_init(struct search *s, char **cause)
+{
+	if (strcmp(search_string(s, "feedback"), "human") == 0)
+		return cause_set(cause, "strategy 'duel': feedback 'human' "
+		    "needs the daemon's feedback queue, which is not built "
+		    "yet; use \"judge\" or \"sim\"");
+	if (search_int(s, "hidden") % 8 != 0)
+		return cause_set(cause, "strategy 'duel': hidden %lld is not "
+		    "a multiple of 8", search_int(s, "hidden"));
+	if (strcmp(search_string(s, "feedback"), "judge") == 0 &&
+	    s->job->roles[ROLE_JUDGE] == NULL)
+		return cause_set(cause, "strategy 'duel': feedback 'judge' "
+		    "needs a judge (roles.judge)");
+	if (s->state == NULL)
+		s->state = xcalloc(1, sizeof(struct duel_state));
+	return 0;
+}
+
+/* Demos from the training split (dev if it has none), as tagged text. */
+static char *
+duel_demos(struct search *s, size_t n)
+{
+	const struct dataset	*ds = s->job->task.dataset;
+	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	struct strbuf		 sb;
+	char			*in, *out;
+	size_t			 i, k;
+
+	strbuf_init(&sb);
+	for (i = 0; i < n && npick > 0; i++) {
+		k = pick[rng_below(&s->rng, (uint32_t)npick)];
+		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
+		out = s->job->task.target != NULL ? json_text(example_field(
+		    &ds->ex[k], s->job->task.target)) : xstrdup("");
+		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
+		    "</output>\n</demo>\n", in, out);
+		free(in);
+		free(out);
+	}
+	return strbuf_detach(&sb);
+}
+
+static void
+duel_pool_add(struct duel_state *st, struct cand *c)
+{
+	size_t	i;
+
+	for (i = 0; i < st->npool; i++)
+		if (st->pool[i] == c)
+			return;
+	st->pool = xreallocarray(st->pool, st->npool + 1, sizeof *st->pool);
+	st->pool[st->npool++] = c;
+}
+
+/* The seeds and the induced instructions. */
+static int
+duel_build_pool(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct meta_var		 vars[3];
+	struct cand		*c;
+	char			**found, *why = NULL, *demos, count[32];
+	size_t			 i, asks, a;
+	long long		 per = search_int(s, "per_ask");
+	int			 n, j;
+
+	for (i = 0; i < s->ncands; i++)
+		duel_pool_add(st, s->cands[i]);
+	asks = (size_t)((search_int(s, "pool") + per - 1) / per);
+	snprintf(count, sizeof count, "%lld", per);
+	vars[0].name = "task";
+	vars[0].value = s->job->description != NULL ? s->job->description :
+	    "(not described)";
+	vars[2].name = "count";
+	vars[2].value = count;
+	for (a = 0; a < asks; a++) {
+		demos = duel_demos(s, (size_t)search_int(s, "demos"));
+		vars[1].name = "demos";
+		vars[1].value = demos;
+		n = search_ask(s, "ape_propose", vars, 3,
+		    search_number(s, "temperature"), (size_t)per, &found, &why,
+		    cause);
+		free(demos);
+		if (n < 0)
+			return -1;
+		for (j = 0; j < n; j++) {
+			c = search_add(s, found[j], "duel-pool", NULL, 0,
+			    "duel-pool", why, cause);
+			if (c == NULL) {
+				while (j < n)
+					free(found[j++]);
+				free(found);
+				free(why);
+				return -1;
+			}
+			duel_pool_add(st, c);
+			free(found[j]);
+		}
+		free(found);
+		free(why);
+		why = NULL;
+	}
+	if (st->npool < 2)
+		return cause_set(cause, "strategy 'duel': the pool has %zu "
+		    "prompt%s; a duel needs two", st->npool, st->npool == 1 ?
+		    "" : "s");
+	return 0;
+}
+
+struct duel_embed {
+	float	*vec;
+	size_t	 dim;
+	char	*error;
+};
+
+static int
+duel_embed_done(void *arg, const struct engine_result *res, char **cause)
+{
+	struct duel_embed	*e = arg;
+
+	if (!res->ok || res->resp->vec == NULL || res->resp->dim == 0) {
+		e->error = xstrdup(res->error != NULL ? res->error :
+		    "no vector in the reply");
+		return 0;
+	}
+	e->dim = res->resp->dim;
+	e->vec = xcalloc(e->dim, sizeof *e->vec);
+	memcpy(e->vec, res->resp->vec, e->dim * sizeof *e->vec);
+	return 0;
+}
+
+/* Embeds the pool: the embedder role, or hashed n-gram features. */
+static int
+duel_embed_pool(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct backend		*b = s->job->roles[ROLE_EMBEDDER];
+	struct duel_embed	*e;
+	struct model_req	 req;
+	struct sim_params	 sp;
+	struct sim_world	*w;
+	size_t			 i;
+	int			 rc = -1;
+
+	if (b == NULL) {
+		sim_params_default(&sp);
+		sp.dim = (size_t)search_int(s, "dim");
+		w = sim_world_new(&sp);
+		st->dim = sp.dim;
+		st->x = xcalloc(st->npool * st->dim, sizeof *st->x);
+		for (i = 0; i < st->npool; i++)
+			sim_world_embed(w, st->pool[i]->text,
+			    st->x + i * st->dim);
+		sim_world_free(w);
+		return 0;
+	}
+	e = xcalloc(st->npool, sizeof *e);
+	for (i = 0; i < st->npool; i++) {
+		model_req_init(&req, REQ_EMBED, job_role_name(ROLE_EMBEDDER));
+		req.input = xstrdup(st->pool[i]->text);
+		engine_submit(s->engine, b, &req, duel_embed_done, &e[i]);
+	}
+	if (search_wait(s, cause) != 0)
+		goto out;
+	for (i = 0; i < st->npool; i++) {
+		if (e[i].vec == NULL) {
+			cause_set(cause, "strategy 'duel': embedder '%s': %s",
+			    b->name, e[i].error != NULL ? e[i].error :
+			    "no answer");
+			goto out;
+		}
+		if (e[i].dim != e[0].dim) {
+			cause_set(cause, "strategy 'duel': embedder '%s' gave "
+			    "vectors of %zu and %zu dimensions", b->name,
+			    e[0].dim, e[i].dim);
+			goto out;
+		}
+	}
+	st->dim = e[0].dim;
+	st->x = xcalloc(st->npool * st->dim, sizeof *st->x);
+	for (i = 0; i < st->npool; i++) {
+		memcpy(st->x + i * st->dim, e[i].vec, st->dim * sizeof(float));
+		duel_normalize(st->x + i * st->dim, st->dim);
+	}
+	rc = 0;
+out:
+	for (i = 0; i < st->npool; i++) {
+		free(e[i].vec);
+		free(e[i].error);
+	}
+	free(e);
+	return rc;
+}
+
+static int
+duel_model_setup(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct duel_opts	 o;
+
+	duel_opts_default(&o);
+	o.method = (enum duel_method)duel_method_lookup(search_string(s,
+	    "method"));
+	o.hidden = (size_t)search_int(s, "hidden");
+	o.lambda = search_number(s, "lambda");
+	o.nu = search_number(s, "nu");
+	o.full = search_bool(s, "full");
+	o.ensemble = (size_t)search_int(s, "ensemble");
+	o.train.steps = (unsigned)search_int(s, "steps");
+	o.train.lr = search_number(s, "lr");
+	o.seed = (uint64_t)s->job->seed;
+	if ((st->model = duel_model_new(&o, st->dim, cause)) == NULL)
+		return cause_prefix(cause, "strategy 'duel': ");
+	return 0;
+}
+
+/* Fits the model: on a worker thread inside a fiber, in place outside. */
+static int
+duel_refit(struct search *s, const struct duel_pool *pool, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct nn_fit		*fit;
+	char			*why = NULL;
+
+	if (fiber_self() == NULL) {
+		duel_fit(st->model, pool, &st->hist);
+		return 0;
+	}
+	fit = duel_fit_start(st->model, pool, &st->hist, &why);
+	if (fit == NULL && why != NULL) {
+		log_warnx("job '%s': %s; fitting in place", s->job->name, why);
+		free(why);
+		duel_fit(st->model, pool, &st->hist);
+		return 0;
+	}
+	while (fit != NULL && !nn_fit_done(fit))
+		fiber_yield();
+	duel_fit_finish(st->model, fit);
+	return 0;
+}
+
+struct duel_reply {
+	char	*text;
+	char	*error;
+};
+
+static int
+duel_reply_done(void *arg, const struct engine_result *res, char **cause)
+{
+	struct duel_reply	*r = arg;
+
+	if (res->ok && res->resp->text != NULL)
+		r->text = xstrdup(res->resp->text);
+	else
+		r->error = xstrdup(res->error != NULL ? res->error :
+		    "no reply");
+	return 0;
+}
+
+/* The judge's message for one order. */
+static char *
+duel_judge_message(const char *rubric, const char *input, const char *first,
+    const char *second, const char *reference)
+{
+	struct strbuf	sb;
+
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "Compare two responses to the input below against "
+	    "the rubric.\n\n<input>\n%s\n</input>\n\n<response_a>\n%s\n"
+	    "</response_a>\n\n<response_b>\n%s\n</response_b>\n\n", input,
+	    first, second);
+	if (reference != NULL)
+		strbuf_addf(&sb, "<reference>\n%s\n</reference>\n\n",
+		    reference);
+	strbuf_addf(&sb, "<rubric>\n%s\n</rubric>\n\nExplain briefly which "
+	    "response meets the rubric better; do not let their order or "
+	    "length sway you.  Then end your reply with a final line that is "
+	    "exactly one of \"Winner: A\", \"Winner: B\" or \"Winner: tie\".",
+	    rubric);
+	return strbuf_detach(&sb);
+}
+
+/* The last "Winner: X" of a reply: 'A', 'B', 'T' (tie) or 0. */
+static int
+duel_verdict(const char *reply)
+{
+	const char	*p;
+	int		 v = 0;
+
+	for (p = reply; *p != '\0'; p++) {
+		if (strncasecmp(p, "winner", 6) != 0 || (p > reply &&
+		    isalnum((unsigned char)p[-1])))
+			continue;
+		p += 6;
+		while (*p == '*' || *p == '_' || *p == ' ')
+			p++;
+		if (*p != ':')
+			continue;
+		p++;
+		while (*p == '*' || *p == '_' || *p == ' ')
+			p++;
+		if (strncasecmp(p, "response", 8) == 0) {
+			p += 8;
+			while (*p == ' ')
+				p++;
+		}
+		if (strncasecmp(p, "tie", 3) == 0)
+			v = 'T';
+		else if ((*p == 'A' || *p == 'a') &&
+		    !isalnum((unsigned char)p[1]))
+			v = 'A';
+		else if ((*p == 'B' || *p == 'b') &&
+		    !isalnum((unsigned char)p[1]))
+			v = 'B';
+		if (*p == '\0')
+			break;
+	}
+	return v;
+}
+
+/*
+ * A duel judged by the judge role on one input: *y is 1, 0 or 0.5, or
+ * -1 when it could not be had (budget, errors).
+ */
+static int
+duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
+    char **cause)
+{
+	const struct job	*job = s->job;
+	const struct dataset	*ds = job->task.dataset;
+	struct comparison_record rec;
+	struct duel_reply	 out[2], verdict[2];
+	struct model_req	 req;
+	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	const char		*rubric = search_string(s, "rubric");
+	char			*input = NULL, *ref = NULL, *msg, *why = NULL;
+	size_t			 k, i;
+	int			 v[2], rc = -1;
+
+	memset(out, 0, sizeof out);
+	memset(verdict, 0, sizeof verdict);
+	*y = -1;
+	if (npick == 0)
+		return cause_set(cause, "strategy 'duel': no examples to "
+		    "compare the prompts on");
+	k = pick[rng_below(&s->rng, (uint32_t)npick)];
+	for (i = 0; i < 2; i++) {
+		job_build_request(job, i == 0 ? ca->text : cb->text, ds, k,
+		    &req);
+		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
+		    duel_reply_done, &out[i]);
+	}
+	if (search_wait(s, cause) != 0)
+		goto out;
+	if (out[0].text == NULL || out[1].text == NULL) {
+		log_info("job '%s': duel skipped: %s", job->name,
+		    out[0].error != NULL ? out[0].error : out[1].error);
+		rc = 0;
+		goto out;
+	}
+	input = template_render(job->task.tmpl, &ds->ex[k], NULL);
+	if (job->task.target != NULL)
+		ref = json_text(example_field(&ds->ex[k], job->task.target));
+	for (i = 0; i < 2; i++) {
+		msg = duel_judge_message(*rubric != '\0' ? rubric : DUEL_RUBRIC,
+		    input, out[i].text, out[1 - i].text, ref);
+		model_req_init(&req, REQ_CHAT, job_role_name(ROLE_JUDGE));
+		model_req_add(&req, MSG_SYSTEM, DUEL_JUDGE_SYSTEM);
+		model_req_add(&req, MSG_USER, msg);
+		req.temperature = 0;
+		free(msg);
+		engine_submit(s->engine, job->roles[ROLE_JUDGE], &req,
+		    duel_reply_done, &verdict[i]);
+	}
+	if (search_wait(s, cause) != 0)
+		goto out;
+	if (verdict[0].text == NULL || verdict[1].text == NULL) {
+		log_info("job '%s': duel skipped: judge: %s", job->name,
+		    verdict[0].error != NULL ? verdict[0].error :
+		    verdict[1].error);
+		rc = 0;
+		goto out;
+	}
+	/* Back to a's point of view: in the second order a is B. */
+	v[0] = duel_verdict(verdict[0].text);
+	v[1] = duel_verdict(verdict[1].text);
+	if (v[1] == 'A')
+		v[1] = 'B';
+	else if (v[1] == 'B')
+		v[1] = 'A';
+	if (v[0] == 0 || v[1] == 0) {
+		log_info("job '%s': duel skipped: the judge's reply has no "
+		    "'Winner: A|B|tie' line", job->name);
+		rc = 0;
+		goto out;
+	}
+	*y = v[0] != v[1] || v[0] == 'T' ? 0.5f : v[0] == 'A' ? 1.0f : 0.0f;
+	why = xasprintf("a first: %s\n\nb first: %s", verdict[0].text,
+	    verdict[1].text);
+	memset(&rec, 0, sizeof rec);
+	rec.job = s->job_id;
+	rec.a = ca->id;
+	rec.b = cb->id;
+	rec.example = ds->ex[k].id;
+	rec.output_a = out[0].text;
+	rec.output_b = out[1].text;
+	rec.winner = *y == 0.5f ? "tie" : *y == 1.0f ? "a" : "b";
+	rec.source = "judge";
+	rec.judge_model = job->roles[ROLE_JUDGE]->model;
+	rec.order_shown = "ab+ba";
+	rec.rationale = why;
+	if (store_comparison_add(s->store, &rec, cause) < 0)
+		goto out;
+	rc = 0;
+out:
+	for (i = 0; i < 2; i++) {
+		free(out[i].text);
+		free(out[i].error);
+		free(verdict[i].text);
+		free(verdict[i].error);
+	}
+	free(input);
+	free(ref);
+	free(why);
+	return rc;
+}
+
+/* A duel decided by the simulated user from the dev scores. */
+static int
+duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
+    char **cause)
+{
+	struct comparison_record rec;
+	struct cand		*pair[2] = { ca, cb };
+	double			 tau = search_number(s, "tau");
+	char			*why;
+	int			 racing = s->racing;
+
+	*y = -1;
+	s->racing = 0;
+	if (search_evaluate(s, pair, 2, cause) != 0) {
+		s->racing = racing;
+		return -1;
+	}
+	s->racing = racing;
+	if (ca->nscored == 0 || cb->nscored == 0) {
+		log_info("job '%s': duel skipped: the prompts could not be "
+		    "scored", s->job->name);
+		return 0;
+	}
+	*y = duel_sim_prefer(ca->mean, cb->mean, tau, &s->rng);
+	why = xasprintf("latent utilities %.4f and %.4f (mean dev score), "
+	    "tau %g", ca->mean, cb->mean, tau);
+	memset(&rec, 0, sizeof rec);
+	rec.job = s->job_id;
+	rec.a = ca->id;
+	rec.b = cb->id;
+	rec.winner = *y == 1.0f ? "a" : "b";
+	rec.source = "sim";
+	rec.order_shown = "ab";
+	rec.rationale = why;
+	if (store_comparison_add(s->store, &rec, cause) < 0) {
+		free(why);
+		return -1;
+	}
+	free(why);
+	return 0;
+}
+
+/* Restores the pool from the checkpoint's candidate ids. */
+static int
+duel_resolve_pool(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	size_t			 i, j;
+
+	for (i = 0; i < st->nids; i++) {
+		for (j = 0; j < s->ncands; j++)
+			if (s->cands[j]->id == st->ids[i])
+				break;
+		if (j == s->ncands)
+			return cause_set(cause, "strategy 'duel': checkpoint "
+			    "names candidate %lld, which the run does not "
+			    "have", (long long)st->ids[i]);
+		duel_pool_add(st, s->cands[j]);
+	}
+	free(st->ids);
+	st->ids = NULL;
+	st->nids = 0;
+	return 0;
+}
+
+static int
+duel_step(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct duel_pool	 pool;
+	struct cand		*rec;
+	uint32_t		 a, b, r;
+	float			 y;
+	long long		 rounds = search_int(s, "rounds");
+	int			 rc;
+
+	if (st->nids > 0 && duel_resolve_pool(s, cause) != 0)
+		return -1;
+	if (st->npool == 0 && duel_build_pool(s, cause) != 0)
+		return -1;
+	if (st->x == NULL) {
+		if (duel_embed_pool(s, cause) != 0)
+			return -1;
+		if (duel_model_setup(s, cause) != 0)
+			return -1;
+	}
+	pool.n = st->npool;
+	pool.dim = st->dim;
+	pool.x = st->x;
+	if (st->hist.n > 0 && (long long)st->hist.n >= search_int(s, "init") &&
+	    duel_refit(s, &pool, cause) != 0)
+		return -1;
+	if ((long long)st->hist.n >= rounds) {
+		/* Done: evaluate the recommendation for the champion. */
+		r = duel_recommend(st->model, &pool, &st->hist, &s->rng);
+		rec = st->pool[r];
+		st->recommended = rec->id;
+		if (search_evaluate(s, &rec, 1, cause) != 0)
+			return -1;
+		log_info("job '%s': duel: recommended candidate %lld after "
+		    "%zu duels: %.3f on dev", s->job->name, (long long)rec->id,
+		    st->hist.n, rec->mean);
+		return 0;
+	}
+	if ((long long)st->hist.n < search_int(s, "init")) {
+		a = rng_below(&s->rng, (uint32_t)pool.n);
+		b = rng_below(&s->rng, (uint32_t)pool.n - 1);
+		if (b >= a)
+			b++;
+	} else
+		duel_select(st->model, &pool, &st->hist, &s->rng, &a, &b);
+	if (strcmp(search_string(s, "feedback"), "sim") == 0)
+		rc = duel_sim(s, st->pool[a], st->pool[b], &y, cause);
+	else
+		rc = duel_judge(s, st->pool[a], st->pool[b], &y, cause);
+	if (rc != 0)
+		return -1;
+	if (y >= 0) {
+		duel_hist_add(&st->hist, a, b, y);
+		if (st->hist.n >= 2 && (long long)st->hist.n >=
+		    search_int(s, "init")) {
+			r = duel_recommend(st->model, &pool, &st->hist,
+			    &s->rng);
+			st->recommended = st->pool[r]->id;
+		}
+	}
+	return 1;
+}
+
+static cJSON *
+duel_save(struct search *s)
+{
+	struct duel_state	*st = duel_state(s);
+	cJSON			*o, *pool, *duels, *d;
+	size_t			 i;
+
+	o = cJSON_CreateObject();
+	pool = cJSON_AddArrayToObject(o, "pool");
+	duels = cJSON_AddArrayToObject(o, "duels");
+	if (st == NULL)
+		return o;
+	for (i = 0; i < st->npool; i++)
+		cJSON_AddItemToArray(pool,
+		    cJSON_CreateNumber((double)st->pool[i]->id));
+	for (i = 0; i < st->hist.n; i++) {
+		d = cJSON_CreateArray();
+		cJSON_AddItemToArray(d, cJSON_CreateNumber(st->hist.a[i]));
+		cJSON_AddItemToArray(d, cJSON_CreateNumber(st->hist.b[i]));
+		cJSON_AddItemToArray(d, cJSON_CreateNumber(st->hist.y[i]));
+		cJSON_AddItemToArray(duels, d);
+	}
+	cJSON_AddNumberToObject(o, "recommended", (double)st->recommended);
+	return o;
+}
+
+static int
+duel_load(struct search *s, const cJSON *state, char **cause)
+{
+	struct duel_state	*st;
+	const cJSON		*pool, *duels, *v, *d;
+	double			 a, b, y;
+	size_t			 n = 0;
+
+	if (s->state == NULL)
+		s->state = xcalloc(1, sizeof(struct duel_state));
+	st = duel_state(s);
+	pool = cJSON_GetObjectItemCaseSensitive(state, "pool");
+	duels = cJSON_GetObjectItemCaseSensitive(state, "duels");
+	if (!cJSON_IsArray(pool) || !cJSON_IsArray(duels))
+		return cause_set(cause, "strategy 'duel': checkpoint has no "
+		    "pool or duels");
+	cJSON_ArrayForEach(v, pool) {
+		if (!cJSON_IsNumber(v))
+			return cause_set(cause, "strategy 'duel': checkpoint "
+			    "pool: expected candidate ids");
+		st->ids = xreallocarray(st->ids, st->nids + 1,
+		    sizeof *st->ids);
+		st->ids[st->nids++] = (int64_t)v->valuedouble;
+	}
+	n = st->nids;
+	cJSON_ArrayForEach(d, duels) {
+		if (cJSON_GetArraySize(d) != 3)
+			return cause_set(cause, "strategy 'duel': checkpoint "
+			    "duel: expected [a, b, y]");
+		a = cJSON_GetNumberValue(cJSON_GetArrayItem(d, 0));
+		b = cJSON_GetNumberValue(cJSON_GetArrayItem(d, 1));
+		y = cJSON_GetNumberValue(cJSON_GetArrayItem(d, 2));
+		if (!(a >= 0 && a < (double)n && b >= 0 && b < (double)n &&
+		    a != b && y >= 0 && y <= 1))
+			return cause_set(cause, "strategy 'duel': checkpoint "
+			    "duel [%g, %g, %g] is out of range", a, b, y);
+		duel_hist_add(&st->hist, (uint32_t)a, (uint32_t)b, (float)y);
+	}
+	st->recommended = (int64_t)cJSON_GetNumberValue(
+	    cJSON_GetObjectItemCaseSensitive(state, "recommended"));
+	return 0;
+}
+
+static void
+duel_free(struct search *s)
+{
+	struct duel_state	*st = duel_state(s);
+
+	if (st == NULL)
+		return;
+	free(st->pool);
+	free(st->ids);
+	free(st->x);
+	duel_hist_release(&st->hist);
+	duel_model_free(st->model);
+	free(st);
+	s->state = NULL;
+}
+
+const struct strategy_ops strategy_duel_ops = {
+	.name = "duel",
+	.params = duel_params,
+	.init = duel_init,
+	.step = duel_step,
+	.save = duel_save,
+	.load = duel_load,
+	.free = duel_free,
+};

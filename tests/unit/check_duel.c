@@ -1,0 +1,414 @@
+/*
+ * Tests for the duel strategy on the simulated world: a search with the
+ * simulated user and one with the judge improve on the weak seed, store
+ * every preference with its provenance, resume from a checkpoint, and
+ * refuse the feedback sources they cannot serve.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check_common.h"
+#include "engine.h"
+#include "fiber.h"
+#include "job.h"
+#include "jobrun.h"
+#include "store.h"
+#include "strategy.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static char		*tmp;
+static char		*dbpath;
+
+static void
+setup(void)
+{
+	char	*cmd;
+
+	tmp = check_tmpdir();
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/'",
+	    TEST_SRCDIR, tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	dbpath = xasprintf("%s/t.db", tmp);
+}
+
+static void
+teardown(void)
+{
+	char	*cmd = xasprintf("rm -rf '%s'", tmp);
+
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", tmp);
+	free(cmd);
+	free(dbpath);
+	free(tmp);
+}
+
+/* The sentiment task with one weak seed, sim backends, roles as given. */
+static struct job *
+load_job(const char *strategy, const char *roles)
+{
+	struct job	*job;
+	char		*p, *text, *cause = NULL;
+	FILE		*f;
+
+	text = xasprintf("{ \"name\": \"d\", \"description\": \"Classify the "
+	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
+	    "\"reviews.jsonl\", \"input\": \"Review: {{text}}\\nSentiment:\","
+	    " \"target\": \"label\", \"metric\": { \"type\": \"exact\","
+	    " \"normalize\": [\"case\", \"punctuation\"] }, \"splits\": {"
+	    " \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3, \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"Say something about the text.\"],"
+	    " \"backends\": { \"sim\": { \"type\": \"sim\", \"model\": "
+	    "\"sim-1\" } }, \"roles\": { %s }, \"strategy\": %s }", roles,
+	    strategy);
+	p = xasprintf("%s/job.json", tmp);
+	f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+	job = job_load(p, NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	free(text);
+	free(p);
+	return job;
+}
+
+static long long
+count(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	long long	 n = -1;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+static double
+value(const char *sql)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	double		 v = NAN;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_double(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * Runs up to max_steps steps and finishes if the search ended; returns
+ * 1 when it finished.  *error gets jobrun_start's error (if asked for).
+ */
+static int
+run(struct job *job, int max_steps, char **error)
+{
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	char			*cause = NULL;
+	int			 rc, steps = 0;
+
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	loop = engine_loop_new(store);
+	if (jobrun_start(&jr, job, loop, "optimize", &cause) != 0) {
+		ck_assert_msg(error != NULL, "%s", cause);
+		*error = cause;
+		jobrun_release(&jr);
+		engine_loop_free(loop);
+		store_close(store);
+		return -1;
+	}
+	while ((rc = jobrun_step(&jr, &cause)) == 1 && ++steps < max_steps)
+		;
+	ck_assert_msg(rc >= 0, "%s", cause);
+	if (rc == 0)
+		ck_assert_msg(jobrun_finish(&jr, &cause) == 0, "%s", cause);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	return rc == 0;
+}
+
+/* The champion's dev score against the seed's. */
+static void
+check_improves(void)
+{
+	double	seed, champ;
+
+	seed = value("SELECT avg(e.score) FROM evaluations e JOIN candidates "
+	    "c ON c.id = e.candidate_id WHERE c.origin = 'seed'");
+	champ = value("SELECT score FROM champions ORDER BY version DESC "
+	    "LIMIT 1");
+	ck_assert_msg(champ > seed + 0.1, "champion %.3f, seed %.3f", champ,
+	    seed);
+}
+
+START_TEST(test_sim_feedback)
+{
+	struct job	*job;
+	struct store	*store;
+	struct comparison_record rec;
+	char		*cause = NULL;
+	long long	 n = -1;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 20, \"rounds\": 25,"
+	    " \"steps\": 200, \"feedback\": \"sim\", \"dim\": 64 }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE source"
+	    " = 'sim' AND order_shown = 'ab' AND rationale LIKE 'latent "
+	    "utilities %' AND winner IN ('a', 'b') AND a != b"), 25);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 25);
+	ck_assert_int_ge(count("SELECT count(*) FROM candidates"), 10);
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	ck_assert_int_eq(store_comparison_count(store, store_job_find(store,
+	    "d", NULL), "sim", &n, &cause), 0);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(store_comparison_count(store, 1, NULL, &n, &cause),
+	    0);
+	ck_assert_int_eq(n, 25);
+	ck_assert_int_eq(store_comparison_count(store, 1, "judge", &n,
+	    &cause), 0);
+	ck_assert_int_eq(n, 0);
+	/* The table's checks hold: a winner must be a, b or tie. */
+	memset(&rec, 0, sizeof rec);
+	rec.job = 1;
+	rec.a = 1;
+	rec.b = 2;
+	rec.winner = "both";
+	rec.source = "judge";
+	ck_assert_int_eq(store_comparison_add(store, &rec, &cause), -1);
+	ck_assert_msg(strncmp(cause, "store: add comparison: ", 23) == 0,
+	    "%s", cause);
+	free(cause);
+	store_close(store);
+	check_improves();
+	ck_assert_int_eq(count("SELECT count(*) FROM runs WHERE status = "
+	    "'done' AND step = 26"), 1);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_judge_feedback)
+{
+	struct job	*job;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 12,"
+	    " \"init\": 3, \"steps\": 100, \"feedback\": \"judge\" }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\", \"judge\": \"sim\","
+	    " \"embedder\": \"sim\"");
+	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE source"
+	    " = 'judge' AND judge_model = 'sim-1' AND order_shown = 'ab+ba' "
+	    "AND rationale LIKE 'a first: %' AND output_a IS NOT NULL AND "
+	    "output_b IS NOT NULL AND example_id IS NOT NULL"), 12);
+	/* Embeddings went through the engine: one call per pool prompt. */
+	ck_assert_int_ge(count("SELECT count(*) FROM calls WHERE role = "
+	    "'embedder'"), 10);
+	/* Two judge calls per duel, in both orders. */
+	ck_assert_int_ge(count("SELECT count(*) FROM calls WHERE role = "
+	    "'judge'"), 24);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions"), 1);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_resume)
+{
+	struct job	*job;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 10,"
+	    " \"steps\": 100, \"feedback\": \"sim\", \"method\": \"linear\","
+	    " \"dim\": 32 }", "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_eq(run(job, 4, NULL), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 4);
+	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 10);
+	ck_assert_int_eq(count("SELECT count(*) FROM runs"), 1);
+	/* Nothing was paid twice. */
+	ck_assert_int_eq(count("SELECT count(*) FROM (SELECT cache_key FROM "
+	    "calls WHERE status = 'ok' GROUP BY cache_key HAVING count(*) > "
+	    "1)"), 0);
+	job_free(job);
+}
+END_TEST
+
+struct fiber_run {
+	struct jobrun	*jr;
+	int		 rc;
+	char		*cause;
+	int		 yields;
+};
+
+static void
+fiber_main(void *arg)
+{
+	struct fiber_run	*fr = arg;
+
+	while ((fr->rc = jobrun_step(fr->jr, &fr->cause)) == 1)
+		;
+	if (fr->rc == 0)
+		fr->rc = jobrun_finish(fr->jr, &fr->cause);
+}
+
+/*
+ * Inside a fiber (as in the daemon) the fit runs on a worker thread and
+ * the step yields to the loop until it is done.
+ */
+START_TEST(test_fiber)
+{
+	struct job		*job;
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct fiber		*f;
+	struct fiber_run	 fr;
+	char			*cause = NULL;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 10,"
+	    " \"steps\": 300, \"feedback\": \"sim\", \"dim\": 64 }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	memset(&fr, 0, sizeof fr);
+	fr.jr = &jr;
+	f = fiber_new(fiber_main, &fr, 1 << 20);
+	while (!fiber_resume(f)) {
+		fr.yields++;
+		engine_loop_turn(loop, 1, NULL, NULL, 0);
+	}
+	fiber_free(f);
+	ck_assert_msg(fr.rc == 0, "%s", fr.cause);
+	ck_assert_int_gt(fr.yields, 0);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 10);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions"), 1);
+	job_free(job);
+}
+END_TEST
+
+START_TEST(test_methods)
+{
+	static const char *const methods[] = { "doublets", "random" };
+	struct job	*job;
+	char		*spec;
+	size_t		 i;
+
+	for (i = 0; i < nitems(methods); i++) {
+		spec = xasprintf("{ \"name\": \"duel\", \"pool\": 10, "
+		    "\"rounds\": 8, \"steps\": 20, \"ensemble\": 3, "
+		    "\"feedback\": \"sim\", \"method\": \"%s\", \"dim\": 32 }",
+		    methods[i]);
+		job = load_job(spec, "\"target\": \"sim\", \"optimizer\": "
+		    "\"sim\"");
+		ck_assert_int_eq(run(job, 1000, NULL), 1);
+		job_free(job);
+		free(spec);
+	}
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 16);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	struct job	*job;
+	char		*cause = NULL;
+
+	job = load_job("{ \"name\": \"duel\", \"feedback\": \"human\" }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_eq(run(job, 10, &cause), -1);
+	ck_assert_str_eq(cause, "strategy 'duel': feedback 'human' needs the "
+	    "daemon's feedback queue, which is not built yet; use \"judge\" "
+	    "or \"sim\"");
+	free(cause);
+	job_free(job);
+
+	job = load_job("{ \"name\": \"duel\" }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_eq(run(job, 10, &cause), -1);
+	ck_assert_str_eq(cause, "strategy 'duel': feedback 'judge' needs a "
+	    "judge (roles.judge)");
+	free(cause);
+	job_free(job);
+
+	job = load_job("{ \"name\": \"duel\", \"hidden\": 12, \"feedback\": "
+	    "\"sim\" }", "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_eq(run(job, 10, &cause), -1);
+	ck_assert_str_eq(cause, "strategy 'duel': hidden 12 is not a multiple "
+	    "of 8");
+	free(cause);
+	job_free(job);
+}
+END_TEST
+
+/* Schema errors come from the job file check, with the field path. */
+START_TEST(test_schema)
+{
+	struct job	*job;
+	char		*p, *cause = NULL;
+	FILE		*f;
+
+	p = xasprintf("%s/bad.json", tmp);
+	f = fopen(p, "w");
+	fputs("{ \"name\": \"d\", \"task\": { \"dataset\": \"reviews.jsonl\","
+	    " \"input\": \"{{text}}\", \"target\": \"label\", \"metric\": "
+	    "\"exact\" }, \"seed_prompts\": [\"x\"], \"backends\": { \"sim\":"
+	    " { \"type\": \"sim\" } }, \"roles\": { \"target\": \"sim\" },"
+	    " \"strategy\": { \"name\": \"duel\", \"method\": \"thompson\","
+	    " \"feedback\": \"crowd\" } }", f);
+	fclose(f);
+	job = job_load(p, NULL, &cause);
+	ck_assert_ptr_null(job);
+	ck_assert_ptr_nonnull(strstr(cause, "strategy.method: unknown value "
+	    "'thompson'"));
+	ck_assert_ptr_nonnull(strstr(cause, "strategy.feedback: unknown "
+	    "value 'crowd'"));
+	free(cause);
+	free(p);
+}
+END_TEST
+
+static Suite *
+duel_suite(void)
+{
+	Suite	*s = suite_create("duel");
+	TCase	*tc = tcase_create("duel");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_sim_feedback);
+	tcase_add_test(tc, test_judge_feedback);
+	tcase_add_test(tc, test_resume);
+	tcase_add_test(tc, test_fiber);
+	tcase_add_test(tc, test_methods);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_schema);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(duel_suite)

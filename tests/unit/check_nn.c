@@ -1,0 +1,656 @@
+/*
+ * Tests for the dueling-bandit networks (src/nn.c) and selection rules
+ * (src/duel.c): gradients against finite differences, Adam against a
+ * worked example, fitting in place and on a worker thread, the selection
+ * rule on a hand-made pool (diagonal and full matrix), and the methods on
+ * small synthetic worlds.
+ */
+#include <math.h>
+#include <poll.h>
+#include <string.h>
+
+#include "check_common.h"
+#include "duel.h"
+#include "nn.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static float *
+random_vectors(size_t n, size_t dim, uint64_t seed)
+{
+	struct rng	 rng;
+	float		*x;
+	size_t		 i;
+
+	rng_seed(&rng, seed, 1);
+	x = xcalloc(n * dim, sizeof *x);
+	for (i = 0; i < n * dim; i++)
+		x[i] = (float)rng_normal(&rng);
+	for (i = 0; i < n; i++)
+		duel_normalize(x + i * dim, dim);
+	return x;
+}
+
+/* Central differences of f in every parameter against nn_grad. */
+static void
+check_grad(size_t in, size_t hidden)
+{
+	struct nn	*net;
+	float		*x, *g, keep;
+	double		 fp, fm, fd, h = 1e-2, f;
+	size_t		 i, bad = 0;
+
+	net = nn_new(in, hidden, 3, NULL);
+	ck_assert_ptr_nonnull(net);
+	x = random_vectors(1, in, 9);
+	g = xcalloc(net->nparams, sizeof *g);
+	f = nn_grad(net, x, g);
+	ck_assert(fabs(f - nn_forward(net, x)) < 1e-4 * (1 + fabs(f)));
+	for (i = 0; i < net->nparams; i++) {
+		keep = net->p[i];
+		net->p[i] = (float)(keep + h);
+		fp = nn_forward(net, x);
+		net->p[i] = (float)(keep - h);
+		fm = nn_forward(net, x);
+		net->p[i] = keep;
+		fd = (fp - fm) / (2 * h);
+		/* A ReLU kink between the two points may differ. */
+		if (fabs(fd - g[i]) > 2e-2 * (1 + fabs(g[i])))
+			bad++;
+	}
+	ck_assert_msg(bad <= net->nparams / 100, "%zu of %zu gradient "
+	    "entries differ from finite differences", bad, net->nparams);
+	free(g);
+	free(x);
+	nn_free(net);
+}
+
+START_TEST(test_grad)
+{
+	check_grad(12, 8);
+	check_grad(20, 32);
+	check_grad(7, 0);
+}
+END_TEST
+
+START_TEST(test_shapes)
+{
+	char	*cause = NULL;
+
+	ck_assert_ptr_null(nn_new(0, 32, 1, &cause));
+	ck_assert_str_eq(cause, "network: input dimension 0");
+	ck_assert_ptr_null(nn_new(4, 12, 1, &cause));
+	ck_assert_str_eq(cause, "network: hidden width 12 is not a multiple "
+	    "of 8 from 0 to 256");
+	ck_assert_uint_eq(nn_nparams(768, 32), 768 * 32 + 32 + 32 * 32 + 32 +
+	    32 + 1);
+	ck_assert_uint_eq(nn_nparams(768, 0), 768);
+	free(cause);
+}
+END_TEST
+
+/*
+ * Adam (PyTorch's formulation) by hand, lr 0.1, betas 0.9 and 0.999:
+ *
+ * step 1, p = 1, g = 0.5:
+ *	m = 0.1 * 0.5 = 0.05, v = 0.001 * 0.25 = 0.00025
+ *	m^ = 0.05 / (1 - 0.9) = 0.5, v^ = 0.00025 / (1 - 0.999) = 0.25
+ *	p = 1 - 0.1 * 0.5 / (sqrt(0.25) + 1e-8) = 0.9
+ * step 2, g = -0.25:
+ *	m = 0.9 * 0.05 + 0.1 * -0.25 = 0.02
+ *	v = 0.999 * 0.00025 + 0.001 * 0.0625 = 0.00031225
+ *	m^ = 0.02 / 0.19 = 0.1052632, v^ = 0.00031225 / 0.001999 = 0.1562031
+ *	p = 0.9 - 0.1 * 0.1052632 / 0.3952253 = 0.8733665
+ * weight decay 0.5 on q = 2 with g = 0: the gradient is 0 + 0.5 * 2 = 1,
+ *	and the first step moves by lr: q = 1.9.
+ */
+START_TEST(test_adam)
+{
+	struct nn_opts	o;
+	float		p[2] = { 1, 2 }, g[2] = { 0.5f, 0 }, m[2] = { 0, 0 };
+	float		v[2] = { 0, 0 };
+
+	nn_opts_default(&o);
+	o.lr = 0.1;
+	nn_adam(p, g, m, v, 1, 1, &o);
+	ck_assert_float_eq_tol(m[0], 0.05f, 1e-7);
+	ck_assert_float_eq_tol(v[0], 0.00025f, 1e-8);
+	ck_assert_float_eq_tol(p[0], 0.9f, 1e-6);
+	g[0] = -0.25f;
+	nn_adam(p, g, m, v, 1, 2, &o);
+	ck_assert_float_eq_tol(m[0], 0.02f, 1e-7);
+	ck_assert_float_eq_tol(v[0], 0.00031225f, 1e-8);
+	ck_assert_float_eq_tol(p[0], 0.8733665f, 1e-5);
+	o.weight_decay = 0.5;
+	m[1] = v[1] = 0;
+	nn_adam(p + 1, g + 1, m + 1, v + 1, 1, 1, &o);
+	ck_assert_float_eq_tol(p[1], 1.9f, 1e-6);
+}
+END_TEST
+
+/* The Bradley-Terry loss of data at net, from forward passes only. */
+static double
+bt_loss(const struct nn *net, const struct nn_data *d)
+{
+	double	loss = 0, z;
+	size_t	i;
+
+	for (i = 0; i < d->nduels; i++) {
+		z = nn_forward(net, d->x + d->a[i] * d->dim) -
+		    nn_forward(net, d->x + d->b[i] * d->dim);
+		loss += log1p(exp(z)) - d->y[i] * z;
+	}
+	return loss / (double)d->nduels;
+}
+
+/*
+ * The loss's gradient: Adam's first step moves every parameter by lr
+ * against the sign of its gradient, which must match the sign of the
+ * finite-difference gradient of the loss wherever that is clear.
+ */
+START_TEST(test_loss_grad)
+{
+	struct nn	*net, *fit;
+	struct nn_opts	 o;
+	struct nn_data	 d;
+	uint32_t	 a[4] = { 0, 1, 2, 3 }, b[4] = { 1, 2, 3, 0 };
+	float		 y[4] = { 1, 1, 0, 0.5f }, *x, keep;
+	double		 h = 1e-2, fd, step;
+	size_t		 i, checked = 0, bad = 0;
+
+	x = random_vectors(4, 10, 5);
+	d.dim = 10;
+	d.nitems = 4;
+	d.x = x;
+	d.nduels = 4;
+	d.a = a;
+	d.b = b;
+	d.y = y;
+	net = nn_new(10, 8, 2, NULL);
+	fit = nn_copy(net);
+	nn_opts_default(&o);
+	o.steps = 1;
+	ck_assert(isfinite(nn_fit(fit, &d, &o)));
+	for (i = 0; i < net->nparams; i++) {
+		keep = net->p[i];
+		net->p[i] = (float)(keep + h);
+		fd = bt_loss(net, &d);
+		net->p[i] = (float)(keep - h);
+		fd = (fd - bt_loss(net, &d)) / (2 * h);
+		net->p[i] = keep;
+		if (fabs(fd) < 1e-2)
+			continue;
+		step = (double)fit->p[i] - keep;
+		checked++;
+		if (!(fabs(fabs(step) - 1e-3) < 1e-4 && (step < 0) ==
+		    (fd > 0)))
+			bad++;
+	}
+	ck_assert_uint_gt(checked, 20);
+	ck_assert_msg(bad <= checked / 50, "%zu of %zu steps disagree", bad,
+	    checked);
+	d.nduels = 0;
+	ck_assert(isnan(nn_fit(fit, &d, &o)));
+	free(x);
+	nn_free(net);
+	nn_free(fit);
+}
+END_TEST
+
+/* Three items in a clear order: the fit learns it, in place or not. */
+START_TEST(test_fit_thread)
+{
+	struct nn	*init, *here, *there, *nets[2];
+	struct nn_opts	 o;
+	struct nn_data	 d;
+	struct nn_fit	*fit;
+	struct pollfd	 pfd;
+	uint32_t	 a[3] = { 0, 1, 0 }, b[3] = { 1, 2, 2 };
+	float		 y[3] = { 1, 1, 1 }, *x;
+	double		 f[3], l1, l2;
+	char		*cause = NULL;
+
+	x = random_vectors(3, 16, 8);
+	d.dim = 16;
+	d.nitems = 3;
+	d.x = x;
+	d.nduels = 3;
+	d.a = a;
+	d.b = b;
+	d.y = y;
+	nn_opts_default(&o);
+	o.steps = 300;
+	o.weight_decay = 0.1 / 53;
+	init = nn_new(16, 32, 4, NULL);
+	here = nn_copy(init);
+	there = nn_copy(init);
+	l1 = nn_fit(here, &d, &o);
+	nn_forward_many(here, x, 3, f);
+	ck_assert(f[0] > f[1] && f[1] > f[2]);
+	ck_assert(l1 < 0.1);
+
+	fit = nn_fit_start(&there, 1, NULL, &d, &o, &cause);
+	ck_assert_msg(fit != NULL, "%s", cause);
+	/* The fit works on its own copies. */
+	memset(x, 0, 3 * 16 * sizeof *x);
+	pfd.fd = nn_fit_fd(fit);
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 30000), 1);
+	ck_assert_int_eq(nn_fit_done(fit), 1);
+	l2 = nn_fit_join(fit, &there, 1);
+	ck_assert(l1 == l2);
+	ck_assert(memcmp(here->p, there->p, here->nparams *
+	    sizeof *here->p) == 0);
+
+	nets[0] = here;
+	nets[1] = there;
+	ck_assert_ptr_null(nn_fit_start(nets, 2, NULL, &d, &o, &cause));
+	ck_assert_str_eq(cause, "network fit: 2 networks without a prior");
+	free(cause);
+	free(x);
+	nn_free(init);
+	nn_free(here);
+	nn_free(there);
+}
+END_TEST
+
+/* The ensemble fit on a thread equals the one in place; members differ. */
+START_TEST(test_ensemble)
+{
+	struct nn	*prior, *m1[3], *m2[3];
+	struct nn_opts	 o;
+	struct nn_data	 d;
+	struct nn_fit	*fit;
+	uint32_t	 a[40], b[40];
+	float		 y[40], *x;
+	size_t		 i;
+
+	x = random_vectors(10, 8, 3);
+	for (i = 0; i < 40; i++) {
+		a[i] = (uint32_t)(i % 10);
+		b[i] = (uint32_t)((i * 7 + 3) % 10);
+		if (b[i] == a[i])
+			b[i] = (a[i] + 1) % 10;
+		y[i] = a[i] < b[i] ? 1 : 0;
+	}
+	d.dim = 8;
+	d.nitems = 10;
+	d.x = x;
+	d.nduels = 40;
+	d.a = a;
+	d.b = b;
+	d.y = y;
+	nn_opts_default(&o);
+	o.steps = 20;
+	o.prior_l2 = 0.1;
+	o.seed = 11;
+	prior = nn_new(8, 16, 1, NULL);
+	for (i = 0; i < 3; i++) {
+		m1[i] = nn_copy(prior);
+		m2[i] = nn_copy(prior);
+	}
+	ck_assert(isfinite(nn_fit_ensemble(m1, 3, prior, &d, &o)));
+	fit = nn_fit_start(m2, 3, prior, &d, &o, NULL);
+	ck_assert_ptr_nonnull(fit);
+	nn_fit_join(fit, m2, 3);
+	for (i = 0; i < 3; i++)
+		ck_assert(memcmp(m1[i]->p, m2[i]->p, prior->nparams *
+		    sizeof(float)) == 0);
+	ck_assert(memcmp(m1[0]->p, m1[1]->p, prior->nparams *
+	    sizeof(float)) != 0);
+	for (i = 0; i < 3; i++) {
+		nn_free(m1[i]);
+		nn_free(m2[i]);
+	}
+	nn_free(prior);
+	free(x);
+}
+END_TEST
+
+/*
+ * A hand-made pool for the linear rule: f(x) = w . x, g(x) = x, U_j =
+ * sum over duels of (x_a - x_b)_j^2 + 1e-10.
+ */
+START_TEST(test_select_linear)
+{
+	static const float	 x[4 * 3] = {
+		1, 0, 0,
+		0, 1, 0,
+		0.6f, 0.8f, 0,
+		0, 0.6f, 0.8f,
+	};
+	struct duel_opts	 o;
+	struct duel_model	*m;
+	struct duel_pool	 pool = { 4, 3, x };
+	struct duel_hist	 h;
+	struct rng		 rng;
+	const struct nn		*net;
+	double			 ucb[4], u[3], mu, s, e, want;
+	uint32_t		 a, b, first, i, j, best, second;
+
+	memset(&h, 0, sizeof h);
+	duel_hist_add(&h, 0, 1, 1);
+	duel_hist_add(&h, 2, 3, 1);
+	duel_hist_add(&h, 0, 3, 1);
+	duel_opts_default(&o);
+	o.method = DUEL_LINEAR;
+	o.train.steps = 200;
+	m = duel_model_new(&o, 3, NULL);
+	rng_seed(&rng, 1, 1);
+	duel_fit(m, &pool, &h);
+	net = duel_model_net(m);
+	/* U by hand. */
+	for (j = 0; j < 3; j++) {
+		u[j] = 1e-10;
+		for (i = 0; i < h.n; i++) {
+			e = x[h.a[i] * 3 + j] - x[h.b[i] * 3 + j];
+			u[j] += e * e;
+		}
+	}
+	first = 0;
+	for (i = 1; i < 4; i++)
+		if (nn_dotf(net->p, x + i * 3, 3) >
+		    nn_dotf(net->p, x + first * 3, 3))
+			first = i;
+	ck_assert_uint_eq(first, 0);	/* 0 won both its duels */
+	duel_ucb(m, &pool, &h, first, ucb);
+	for (i = 0; i < 4; i++) {
+		mu = nn_dotf(net->p, x + i * 3, 3);
+		s = 0;
+		for (j = 0; j < 3; j++) {
+			e = (double)x[i * 3 + j] - x[first * 3 + j];
+			s += e * e / u[j];
+		}
+		want = mu + sqrt(s);
+		ck_assert_msg(fabs(ucb[i] - want) < 1e-3 * (1 + fabs(want)),
+		    "arm %u: ucb %g, by hand %g", i, ucb[i], want);
+	}
+	best = 0;
+	for (i = 1; i < 4; i++)
+		if (ucb[i] > ucb[best])
+			best = i;
+	second = best;
+	if (best == first) {
+		second = first == 0 ? 1 : 0;
+		for (i = 0; i < 4; i++)
+			if (i != first && ucb[i] > ucb[second])
+				second = i;
+	}
+	duel_select(m, &pool, &h, &rng, &a, &b);
+	ck_assert_uint_eq(a, first);
+	ck_assert_uint_eq(b, second);
+	ck_assert_uint_eq(duel_recommend(m, &pool, &h, &rng), first);
+	duel_model_free(m);
+	duel_hist_release(&h);
+}
+END_TEST
+
+/* Solves A z = v (n x n, destroyed) by Gaussian elimination. */
+static void
+solve(double *A, double *v, size_t n)
+{
+	size_t	i, j, k, p;
+	double	t;
+
+	for (k = 0; k < n; k++) {
+		p = k;
+		for (i = k + 1; i < n; i++)
+			if (fabs(A[i * n + k]) > fabs(A[p * n + k]))
+				p = i;
+		for (j = 0; j < n; j++) {
+			t = A[k * n + j];
+			A[k * n + j] = A[p * n + j];
+			A[p * n + j] = t;
+		}
+		t = v[k];
+		v[k] = v[p];
+		v[p] = t;
+		for (i = k + 1; i < n; i++) {
+			t = A[i * n + k] / A[k * n + k];
+			for (j = k; j < n; j++)
+				A[i * n + j] -= t * A[k * n + j];
+			v[i] -= t * v[k];
+		}
+	}
+	for (k = n; k-- > 0; ) {
+		for (j = k + 1; j < n; j++)
+			v[k] -= A[k * n + j] * v[j];
+		v[k] /= A[k * n + k];
+	}
+}
+
+/*
+ * APOHF's bound against a direct computation with per-sample gradients:
+ * the diagonal U, and the full matrix solved directly (not Woodbury).
+ */
+START_TEST(test_select_apohf)
+{
+	struct duel_opts	 o;
+	struct duel_model	*m;
+	struct duel_pool	 pool;
+	struct duel_hist	 h;
+	const struct nn		*net;
+	float			*x, *ga, *gb, *g1;
+	double			*U, *A, *v, *mu, ucb[6], s, want;
+	uint32_t		 i, first = 0;
+	size_t			 P, j, k, t;
+	int			 full;
+
+	x = random_vectors(6, 4, 21);
+	pool.n = 6;
+	pool.dim = 4;
+	pool.x = x;
+	for (full = 0; full < 2; full++) {
+		memset(&h, 0, sizeof h);
+		duel_hist_add(&h, 0, 1, 1);
+		duel_hist_add(&h, 2, 3, 0);
+		duel_hist_add(&h, 4, 0, 0.5f);
+		duel_opts_default(&o);
+		o.hidden = 8;
+		o.full = full;
+		o.train.steps = 100;
+		m = duel_model_new(&o, 4, NULL);
+		duel_fit(m, &pool, &h);
+		net = duel_model_net(m);
+		P = net->nparams;
+		mu = xcalloc(6, sizeof *mu);
+		nn_forward_many(net, x, 6, mu);
+		for (i = 1; i < 6; i++)
+			if (mu[i] > mu[first])
+				first = i;
+		ga = xcalloc(P, sizeof *ga);
+		gb = xcalloc(P, sizeof *gb);
+		g1 = xcalloc(P, sizeof *g1);
+		U = xcalloc(P * P, sizeof *U);
+		A = xcalloc(P * P, sizeof *A);
+		v = xcalloc(P, sizeof *v);
+		for (j = 0; j < P; j++)
+			U[j * P + j] = o.lambda;
+		for (t = 0; t < h.n; t++) {
+			nn_grad(net, x + h.a[t] * 4, ga);
+			nn_grad(net, x + h.b[t] * 4, gb);
+			for (j = 0; j < P; j++)
+				for (k = 0; k < P; k++)
+					if (full || j == k)
+						U[j * P + k] += ((double)ga[j] -
+						    gb[j]) * ((double)ga[k] -
+						    gb[k]);
+		}
+		nn_grad(net, x + first * 4, g1);
+		duel_ucb(m, &pool, &h, first, ucb);
+		for (i = 0; i < 6; i++) {
+			nn_grad(net, x + i * 4, ga);
+			memcpy(A, U, P * P * sizeof *A);
+			for (j = 0; j < P; j++)
+				v[j] = (double)ga[j] - g1[j];
+			solve(A, v, P);
+			s = 0;
+			for (j = 0; j < P; j++)
+				s += v[j] * ((double)ga[j] - g1[j]);
+			want = mu[i] + sqrt(s > 0 ? s : 0);
+			ck_assert_msg(fabs(ucb[i] - want) < 1e-3 * (1 +
+			    fabs(want)), "%s: arm %u: ucb %g, directly %g",
+			    full ? "full" : "diagonal", i, ucb[i], want);
+		}
+		ck_assert_double_eq_tol(ucb[first], mu[first], 1e-9);
+		free(ga);
+		free(gb);
+		free(g1);
+		free(U);
+		free(A);
+		free(v);
+		free(mu);
+		duel_model_free(m);
+		duel_hist_release(&h);
+	}
+	free(x);
+}
+END_TEST
+
+START_TEST(test_random_and_ts)
+{
+	struct duel_opts	 o;
+	struct duel_model	*m;
+	struct duel_pool	 pool;
+	struct duel_hist	 h;
+	struct rng		 rng;
+	float			*x;
+	uint32_t		 a, b, i;
+	char			*cause = NULL;
+
+	x = random_vectors(5, 4, 2);
+	pool.n = 5;
+	pool.dim = 4;
+	pool.x = x;
+	memset(&h, 0, sizeof h);
+	rng_seed(&rng, 3, 3);
+	duel_opts_default(&o);
+	o.method = DUEL_RANDOM;
+	m = duel_model_new(&o, 4, NULL);
+	for (i = 0; i < 50; i++) {
+		duel_select(m, &pool, &h, &rng, &a, &b);
+		ck_assert(a != b && a < 5 && b < 5);
+	}
+	duel_hist_add(&h, 1, 2, 0);
+	ck_assert_uint_eq(duel_recommend(m, &pool, &h, &rng), 2);
+	duel_model_free(m);
+
+	o.method = DUEL_DOUBLETS;
+	o.ensemble = 0;
+	ck_assert_ptr_null(duel_model_new(&o, 4, &cause));
+	ck_assert_str_eq(cause, "dueling bandit: an ensemble of 0 networks");
+	free(cause);
+	o.ensemble = 4;
+	o.hidden = 8;
+	o.train.steps = 30;
+	m = duel_model_new(&o, 4, NULL);
+	duel_fit(m, &pool, &h);
+	for (i = 0; i < 20; i++) {
+		duel_select(m, &pool, &h, &rng, &a, &b);
+		ck_assert(a != b && a < 5 && b < 5);
+	}
+	a = duel_recommend(m, &pool, &h, &rng);
+	ck_assert(a == 1 || a == 2);
+	ck_assert_int_eq(duel_method_lookup("doublets"), DUEL_DOUBLETS);
+	ck_assert_int_eq(duel_method_lookup("thompson"), -1);
+	ck_assert_str_eq(duel_method_name(DUEL_APOHF), "apohf");
+	duel_model_free(m);
+	duel_hist_release(&h);
+	free(x);
+}
+END_TEST
+
+/*
+ * A small synthetic world (pool 40 in 16 dimensions, 60 duels, fits of
+ * 200 steps, to stay fast): the utility of the final recommendation.
+ */
+static double
+synth_run(enum duel_method method, uint64_t seed, double *top, double *lo)
+{
+	struct duel_opts	 o;
+	struct duel_model	*m;
+	struct duel_pool	 pool;
+	struct duel_hist	 h;
+	struct rng		 rng;
+	float			*x;
+	double			*u, got;
+	uint32_t		 a, b, i;
+
+	duel_synth(40, 16, seed, &x, &u);
+	pool.n = 40;
+	pool.dim = 16;
+	pool.x = x;
+	*top = -INFINITY;
+	*lo = INFINITY;
+	for (i = 0; i < 40; i++) {
+		*top = fmax(*top, u[i]);
+		*lo = fmin(*lo, u[i]);
+	}
+	duel_opts_default(&o);
+	o.method = method;
+	o.train.steps = 200;
+	o.seed = seed;
+	m = duel_model_new(&o, 16, NULL);
+	memset(&h, 0, sizeof h);
+	rng_seed(&rng, seed, 7);
+	for (i = 0; i < 60; i++) {
+		if (i >= 5)
+			duel_fit(m, &pool, &h);
+		if (i >= 5)
+			duel_select(m, &pool, &h, &rng, &a, &b);
+		else {
+			a = rng_below(&rng, 40);
+			b = (a + 1 + rng_below(&rng, 39)) % 40;
+		}
+		duel_hist_add(&h, a, b, duel_sim_prefer(u[a], u[b], 0.1,
+		    &rng));
+	}
+	duel_fit(m, &pool, &h);
+	got = u[duel_recommend(m, &pool, &h, &rng)];
+	duel_model_free(m);
+	duel_hist_release(&h);
+	free(x);
+	free(u);
+	return got;
+}
+
+START_TEST(test_synthetic)
+{
+	double		 top, lo, ap = 0, ra = 0, g;
+	int		 seed, near = 0, nseeds = 8;
+
+	for (seed = 1; seed <= nseeds; seed++) {
+		g = synth_run(DUEL_APOHF, (uint64_t)seed, &top, &lo);
+		ap += g;
+		near += (top - g) <= 0.05 * (top - lo);
+		ra += synth_run(DUEL_RANDOM, (uint64_t)seed, &top, &lo);
+	}
+	ck_assert_msg(ap > ra, "apohf %.3f against random %.3f on average",
+	    ap / nseeds, ra / nseeds);
+	ck_assert_msg(near > nseeds / 2, "apohf within 5%% of the best for "
+	    "only %d of %d seeds", near, nseeds);
+}
+END_TEST
+
+static Suite *
+nn_suite(void)
+{
+	Suite	*s = suite_create("nn");
+	TCase	*tc = tcase_create("nn");
+
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_grad);
+	tcase_add_test(tc, test_shapes);
+	tcase_add_test(tc, test_adam);
+	tcase_add_test(tc, test_loss_grad);
+	tcase_add_test(tc, test_fit_thread);
+	tcase_add_test(tc, test_ensemble);
+	tcase_add_test(tc, test_select_linear);
+	tcase_add_test(tc, test_select_apohf);
+	tcase_add_test(tc, test_random_and_ts);
+	tcase_add_test(tc, test_synthetic);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+CHECK_MAIN(nn_suite)
