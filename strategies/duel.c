@@ -219,6 +219,13 @@ duel_build_pool(struct search *s, char **cause)
 				free(why);
 				return -1;
 			}
+			/*
+			 * Pool prompts are not in the dev race: only the
+			 * recommendation is scored on dev for the champion
+			 * (and a resumed run does not score the whole pool).
+			 */
+			if (c->nscored < s->ndev)
+				c->raced_out = 1;
 			duel_pool_add(st, c);
 			free(found[j]);
 		}
@@ -570,6 +577,11 @@ duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
 		return -1;
 	}
 	s->racing = racing;
+	/* Arms scored on all of dev may become champion like any other. */
+	if (ca->nscored == s->ndev)
+		ca->raced_out = 0;
+	if (cb->nscored == s->ndev)
+		cb->raced_out = 0;
 	if (ca->nscored == 0 || cb->nscored == 0) {
 		log_info("job '%s': duel skipped: the prompts could not be "
 		    "scored", s->job->name);
@@ -626,7 +638,7 @@ duel_step(struct search *s, char **cause)
 	uint32_t		 a, b, r;
 	float			 y;
 	long long		 rounds = search_int(s, "rounds");
-	int			 rc;
+	int			 rc, racing;
 
 	if (st->nids > 0 && duel_resolve_pool(s, cause) != 0)
 		return -1;
@@ -649,7 +661,12 @@ duel_step(struct search *s, char **cause)
 		r = duel_recommend(st->model, &pool, &st->hist, &s->rng);
 		rec = st->pool[r];
 		st->recommended = rec->id;
-		if (search_evaluate(s, &rec, 1, cause) != 0)
+		rec->raced_out = 0;
+		racing = s->racing;
+		s->racing = 0;
+		rc = search_evaluate(s, &rec, 1, cause);
+		s->racing = racing;
+		if (rc != 0)
 			return -1;
 		log_info("job '%s': duel: recommended candidate %lld after "
 		    "%zu duels: %.3f on dev", s->job->name, (long long)rec->id,

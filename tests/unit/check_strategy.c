@@ -674,6 +674,7 @@ man_param(const char *strategy, const char *name, void *arg)
 	struct man_check	*m = arg;
 	const char		*from, *to;
 	char			*sect, *item;
+	const char		*sh;
 
 	if (strategy == NULL) {
 		sect = xstrdup(".Sh COMMON PARAMETERS\n");
@@ -682,7 +683,11 @@ man_param(const char *strategy, const char *name, void *arg)
 	} else {
 		sect = xasprintf(".Ss %s\n", strategy);
 		from = strstr(m->text, sect);
-		to = from != NULL ? strstr(from + 1, "\n.S") : NULL;
+		/* The section ends at the next .Ss or .Sh (not at .Sm). */
+		to = from != NULL ? strstr(from + 1, "\n.Ss ") : NULL;
+		sh = from != NULL ? strstr(from + 1, "\n.Sh ") : NULL;
+		if (to == NULL || (sh != NULL && sh < to))
+			to = sh;
 	}
 	item = xasprintf("\n.It Ic %s Ar ", name);
 	if (from == NULL || (from = strstr(from, item)) == NULL ||
