@@ -1398,8 +1398,8 @@ store_job_list(struct store *s, struct job_row **rows, size_t *n,
 	*n = 0;
 	if ((st = stmt_bind(s, STMT_JOB_LIST, cause, "")) == NULL)
 		return -1;
-	rc = stmt_rows(s, STMT_JOB_LIST, st, &p, sizeof **rows, n, fill_job,
-	    release_jobs, cause);
+	rc = stmt_rows(s, STMT_JOB_LIST, st, &p, sizeof **rows, n,
+	    fill_job, release_jobs, cause);
 	*rows = p;
 	return rc;
 }
@@ -1495,8 +1495,8 @@ store_champion_history(struct store *s, int64_t job,
 	*n = 0;
 	if ((st = stmt_bind(s, STMT_CHAMPION_HISTORY, cause, "i", job)) == NULL)
 		return -1;
-	rc = stmt_rows(s, STMT_CHAMPION_HISTORY, st, &p, sizeof **rows, n, fill_champion,
-	    release_champions, cause);
+	rc = stmt_rows(s, STMT_CHAMPION_HISTORY, st, &p, sizeof **rows, n,
+	    fill_champion, release_champions, cause);
 	*rows = p;
 	return rc;
 }
@@ -1568,8 +1568,8 @@ store_lineage_parents(struct store *s, int64_t child,
 	*n = 0;
 	if ((st = stmt_bind(s, STMT_LINEAGE_PARENTS, cause, "i", child)) == NULL)
 		return -1;
-	rc = stmt_rows(s, STMT_LINEAGE_PARENTS, st, &p, sizeof **rows, n, fill_lineage,
-	    release_lineage, cause);
+	rc = stmt_rows(s, STMT_LINEAGE_PARENTS, st, &p, sizeof **rows, n,
+	    fill_lineage, release_lineage, cause);
 	*rows = p;
 	return rc;
 }
@@ -1607,8 +1607,8 @@ store_scores(struct store *s, int64_t job, int64_t dataset,
 	if ((st = stmt_bind(s, STMT_SCORES, cause, "iit", job, dataset,
 	    split)) == NULL)
 		return -1;
-	rc = stmt_rows(s, STMT_SCORES, st, &p, sizeof **rows, n, fill_score,
-	    release_plain, cause);
+	rc = stmt_rows(s, STMT_SCORES, st, &p, sizeof **rows, n,
+	    fill_score, release_plain, cause);
 	*rows = p;
 	return rc;
 }
@@ -1657,8 +1657,8 @@ store_events(struct store *s, int64_t job, int64_t after, int limit,
 	}
 	if (st == NULL)
 		return -1;
-	rc = stmt_rows(s, id, st, &p, sizeof **rows, n, fill_event,
-	    release_events, cause);
+	rc = stmt_rows(s, id, st, &p, sizeof **rows, n,
+	    fill_event, release_events, cause);
 	*rows = p;
 	return rc;
 }

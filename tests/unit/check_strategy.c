@@ -38,11 +38,7 @@ setup(void)
 static void
 teardown(void)
 {
-	char	*cmd = xasprintf("rm -rf '%s'", tmp);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", tmp);
-	free(cmd);
+	check_rmtree(tmp);
 	free(tmp);
 }
 
