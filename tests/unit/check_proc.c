@@ -151,8 +151,14 @@ START_TEST(test_spawn_failure_and_abandon)
 	procset_spawn(ps, argv, "", 0, 10, 1024, record, &o);
 	drive(ps);
 	ck_assert_int_eq(o.done, 1);
-	ck_assert_ptr_nonnull(o.error);
-	ck_assert_ptr_nonnull(strstr(o.error, "/no/such/program"));
+	/*
+	 * posix_spawnp reports a missing program as an error, or (where it
+	 * is done with fork, as under valgrind) as a child exiting 127.
+	 */
+	if (o.error != NULL)
+		ck_assert_ptr_nonnull(strstr(o.error, "/no/such/program"));
+	else
+		ck_assert(o.exited && o.status == 127);
 	release(&o);
 
 	memset(&q, 0, sizeof q);
