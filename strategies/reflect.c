@@ -45,6 +45,7 @@
 #include "engine.h"
 #include "job.h"
 #include "log.h"
+#include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
 #include "util.h"
@@ -1575,6 +1576,7 @@ static int
 spo_step(struct search *s, struct reflect *st, char **cause)
 {
 	struct rvars		 rv;
+	struct comparison_record cmp;
 	struct strbuf		 sb;
 	struct model_req	 req;
 	struct backend		*judge;
@@ -1681,6 +1683,24 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 			if (r == 0 && rwhy != NULL && *rwhy != '\0')
 				strbuf_addf(&sb, "On input %zu: %s\n", j + 1,
 				    rwhy);
+			/* Each verdict is kept with its provenance. */
+			memset(&cmp, 0, sizeof cmp);
+			cmp.job = s->job_id;
+			cmp.a = champ->id;
+			cmp.b = cand->id;
+			cmp.example = s->job->task.dataset->ex[mb[j]].id;
+			cmp.output_a = och[j] != NULL ? och[j] : "";
+			cmp.output_b = onew[j] != NULL ? onew[j] : "";
+			cmp.winner = w == 3 ? "tie" : (w == 1) == (r % 2 == 1) ?
+			    "b" : "a";
+			cmp.source = "judge";
+			cmp.judge_model = judge->model;
+			cmp.order_shown = r % 2 == 0 ? "ab" : "ba";
+			cmp.rationale = rwhy;
+			if (store_comparison_add(s->store, &cmp, cause) < 0) {
+				free(rwhy);
+				goto out;
+			}
 			free(rwhy);
 		}
 		pts_new += pn;

@@ -315,6 +315,12 @@ START_TEST(test_spo_without_targets)
 	ck_assert_int_ge((int)query(dbpath, "SELECT count(*) FROM champions "
 	    "h JOIN candidates c ON c.id = h.candidate_id WHERE c.origin = "
 	    "'spo'"), 1);
+	/* Every verdict is stored with its provenance, both orders. */
+	ck_assert_int_ge((int)query(dbpath, "SELECT count(*) FROM comparisons "
+	    "WHERE source = 'judge' AND judge_model IS NOT NULL AND "
+	    "order_shown = 'ba' AND example_id IS NOT NULL"), 1);
+	ck_assert_int_ge((int)query(dbpath, "SELECT count(*) FROM comparisons "
+	    "WHERE order_shown = 'ab'"), 1);
 	job_free(job);
 }
 END_TEST
