@@ -280,6 +280,19 @@ client_connect(const char *path, char **cause)
 	return client_connect_timeout(path, CLIENT_TIMEOUT_MS, cause);
 }
 
+int
+client_fd(const struct client *c)
+{
+	return c->fd;
+}
+
+int
+client_buffered(const struct client *c)
+{
+	return c->in.len > 0 || (c->held != NULL &&
+	    cJSON_GetArraySize(c->held) > 0);
+}
+
 const cJSON *
 client_hello(const struct client *c)
 {

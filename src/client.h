@@ -52,6 +52,14 @@ int		 client_stream(struct client *, const char *cmd, cJSON *args,
 		    int (*on_event)(void *, const cJSON *event), void *arg,
 		    cJSON **final, char **code, char **cause);
 
+/*
+ * The connection's descriptor, to poll for input from the daemon beside
+ * other input (a line is read only through the functions above), and
+ * whether lines read already are waiting to be handed out.
+ */
+int		 client_fd(const struct client *);
+int		 client_buffered(const struct client *);
+
 /* The daemon's handshake line (borrowed): "version", "pid". */
 const cJSON	*client_hello(const struct client *);
 

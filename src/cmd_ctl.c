@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,24 +452,77 @@ feedback_show(struct feedback *f, const cJSON *duel)
 }
 
 /*
- * Reads an answer from stdin: "first", "second", "tie", "skip", or NULL
- * to quit (q, or the end of the input).
+ * Reads one line of the standard input (allocated, without its newline)
+ * while watching the daemon's connection: returns 1 with *line, 0 at the
+ * end of the input, or -1 when the daemon sent something first (the
+ * stream's end: the caller goes back to the stream to read it).  The
+ * input is read a byte at a time, so nothing is buffered past the line.
+ */
+static int
+feedback_readline(struct feedback *f, char **line)
+{
+	struct strbuf	 sb;
+	struct pollfd	 pfd[2];
+	char		 ch;
+	ssize_t		 n;
+
+	*line = NULL;
+	strbuf_init(&sb);
+	for (;;) {
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = client_fd(f->client);
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (client_buffered(f->client) || (poll(pfd, 2, -1) > 0 &&
+		    pfd[1].revents != 0 && pfd[0].revents == 0)) {
+			strbuf_release(&sb);
+			return -1;
+		}
+		if (pfd[0].revents == 0)
+			continue;
+		if ((n = read(STDIN_FILENO, &ch, 1)) == -1 && (errno == EINTR ||
+		    errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if (ch == '\n') {
+			*line = strbuf_detach(&sb);
+			return 1;
+		}
+		strbuf_addc(&sb, ch);
+	}
+	if (sb.len > 0) {
+		*line = strbuf_detach(&sb);
+		return 1;
+	}
+	strbuf_release(&sb);
+	return 0;
+}
+
+/*
+ * Reads an answer from stdin: "first", "second", "tie", "skip", NULL to
+ * quit (q, or the end of the input), or "" when the daemon ended the
+ * stream meanwhile.
  */
 static const char *
 feedback_ask(struct feedback *f)
 {
 	char		*line = NULL, *p;
-	size_t		 size = 0;
 	const char	*answer = NULL;
+	int		 rc;
 
 	for (;;) {
 		if (!f->json) {
 			printf("[a]/[b]/[t]ie/[s]kip/[q]uit: ");
 			fflush(stdout);
 		}
-		if (getline(&line, &size, stdin) == -1) {
+		free(line);
+		if ((rc = feedback_readline(f, &line)) <= 0) {
 			if (!f->json)
 				printf("\n");
+			if (rc < 0)
+				answer = "";
 			break;
 		}
 		for (p = line; isspace((unsigned char)*p); p++)
@@ -517,8 +571,10 @@ feedback_event(void *arg, const cJSON *ev)
 		return 0;
 	if (!f->json)
 		feedback_show(f, duel);
+	if ((answer = feedback_ask(f)) != NULL && *answer == '\0')
+		return 0;	/* the stream's end line is next */
 	args = cJSON_CreateObject();
-	if ((answer = feedback_ask(f)) == NULL) {
+	if (answer == NULL) {
 		/* The daemon ends the stream; its end line comes next. */
 		f->quit = 1;
 		rc = client_call(f->client, "quit", args, &res, &code, &cause);

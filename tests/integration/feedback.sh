@@ -4,8 +4,9 @@
 # without spinning), promptctl feedback driven by a script on stdin
 # answers it (a bad answer is asked again, a skip draws another duel),
 # the job finishes, and every answer is stored with the user who gave
-# it, when, and the order the responses were shown in.  Outside the
-# daemon the job fails with a clear message.
+# it, when, and the order the responses were shown in; a job cancelled
+# while a duel is on the screen ends the stream.  Outside the daemon the
+# job fails with a clear message.
 . "$(dirname "$0")/lib.sh"
 
 command -v sqlite3 >/dev/null 2>&1 || { echo "sqlite3 not found: skipped"; exit 77; }
@@ -124,6 +125,33 @@ esac
 # A job that is over: the stream ends at once.
 expect_status 0 ctl feedback h </dev/null
 expect_contains "$TMP/out" "job 'h': done; 0 answers given"
+
+# A job cancelled while its duel is on the screen ends the stream,
+# though no answer comes from the input (a pipe kept open).
+sed 's/"name": "h"/"name": "h2"/' "$TMP/h.json" >"$TMP/h2.json"
+expect_status 0 ctl submit "$TMP/h2.json"
+wait_for "SELECT count(*) FROM comparisons c JOIN jobs j ON j.id = c.job_id
+    WHERE j.name = 'h2' AND c.winner IS NULL" 1 || finish
+mkfifo "$TMP/in"
+exec 3<>"$TMP/in"
+ctl feedback h2 <"$TMP/in" >"$TMP/fb2.out" 2>&1 &
+FPID=$!
+n=0
+until grep -qF "[q]uit: " "$TMP/fb2.out"; do
+	n=$((n + 1))
+	[ "$n" -gt 300 ] && { fail "no duel shown for h2"; break; }
+	sleep 0.1
+done
+expect_status 0 ctl cancel h2
+n=0
+while kill -0 "$FPID" 2>/dev/null; do
+	n=$((n + 1))
+	[ "$n" -gt 100 ] && { fail "promptctl feedback did not end"; kill "$FPID"; break; }
+	sleep 0.1
+done
+wait "$FPID" || fail "promptctl feedback h2 exited $?"
+exec 3>&-
+expect_contains "$TMP/fb2.out" "job 'h2': cancelled; 0 answers given"
 
 kill "$DPID"
 wait "$DPID" 2>/dev/null
