@@ -28,6 +28,9 @@ struct client {
 	int64_t		 next_id;
 	struct strbuf	 in;		/* bytes read, not yet a line */
 	cJSON		*hello;
+	cJSON		*held;		/* stream lines read while waiting
+					   for a reply, oldest first */
+	int		 streaming;	/* streams under way */
 };
 
 /* Milliseconds left until deadline (time_mono() seconds), at least 0. */
@@ -277,6 +280,19 @@ client_connect(const char *path, char **cause)
 	return client_connect_timeout(path, CLIENT_TIMEOUT_MS, cause);
 }
 
+int
+client_fd(const struct client *c)
+{
+	return c->fd;
+}
+
+int
+client_buffered(const struct client *c)
+{
+	return c->in.len > 0 || (c->held != NULL &&
+	    cJSON_GetArraySize(c->held) > 0);
+}
+
 const cJSON *
 client_hello(const struct client *c)
 {
@@ -291,6 +307,7 @@ client_close(struct client *c)
 	close(c->fd);
 	strbuf_release(&c->in);
 	cJSON_Delete(c->hello);
+	cJSON_Delete(c->held);
 	free(c->path);
 	free(c);
 }
@@ -323,6 +340,31 @@ client_is_for(const cJSON *o, int64_t id)
 }
 
 /*
+ * Whether line o belongs to a stream (an event or an end line): those
+ * read while waiting for another reply are held for the stream.
+ */
+static int
+client_hold(struct client *c, cJSON *o)
+{
+	if (cJSON_GetObjectItemCaseSensitive(o, "event") == NULL &&
+	    !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "end")))
+		return 0;
+	if (c->held == NULL)
+		c->held = cJSON_CreateArray();
+	cJSON_AddItemToArray(c->held, o);
+	return 1;
+}
+
+/* The next line for a stream: one held, or one read. */
+static cJSON *
+client_next(struct client *c, char **cause)
+{
+	if (c->held != NULL && cJSON_GetArraySize(c->held) > 0)
+		return cJSON_DetachItemFromArray(c->held, 0);
+	return client_read(c, -1, cause);
+}
+
+/*
  * Waits for the reply to request id: 0 with *result, -1 with an error.
  * Lines for other requests are skipped; an error line without an id (the
  * daemon gives up on the connection) is this request's error.
@@ -346,6 +388,8 @@ client_reply(struct client *c, int64_t id, cJSON **result, char **code,
 				cJSON_Delete(o);
 				return rc;
 			}
+			if (c->streaming && client_hold(c, o))
+				continue;
 			cJSON_Delete(o);
 			continue;
 		}
@@ -367,6 +411,7 @@ client_reply(struct client *c, int64_t id, cJSON **result, char **code,
 	}
 }
 
+
 int
 client_call(struct client *c, const char *cmd, cJSON *args, cJSON **result,
     char **code, char **cause)
@@ -380,28 +425,17 @@ client_call(struct client *c, const char *cmd, cJSON *args, cJSON **result,
 	return client_reply(c, id, result, code, cause);
 }
 
-int
-client_stream(struct client *c, const char *cmd, cJSON *args,
+/* The event lines of stream id, up to its end line. */
+static int
+client_stream_lines(struct client *c, int64_t id,
     int (*on_event)(void *, const cJSON *), void *arg, cJSON **final,
     char **code, char **cause)
 {
-	cJSON		*reply = NULL, *o, *r;
+	cJSON		*o, *r;
 	const cJSON	*v;
-	int64_t		 id;
 
-	*final = NULL;
-	*code = NULL;
-	if ((id = client_send(c, cmd, args, cause)) < 0)
-		return -1;
-	if (client_reply(c, id, &reply, code, cause) != 0)
-		return -1;
-	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "stream"))) {
-		*final = reply;
-		return 0;
-	}
-	cJSON_Delete(reply);
 	for (;;) {
-		if ((o = client_read(c, -1, cause)) == NULL)
+		if ((o = client_next(c, cause)) == NULL)
 			return -1;
 		if (!client_is_for(o, id)) {
 			v = cJSON_GetObjectItemCaseSensitive(o, "error");
@@ -437,3 +471,35 @@ client_stream(struct client *c, const char *cmd, cJSON *args,
 		cJSON_Delete(o);
 	}
 }
+
+int
+client_stream(struct client *c, const char *cmd, cJSON *args,
+    int (*on_event)(void *, const cJSON *), void *arg, cJSON **final,
+    char **code, char **cause)
+{
+	cJSON		*reply = NULL;
+	int64_t		 id;
+	int		 rc;
+
+	*final = NULL;
+	*code = NULL;
+	if ((id = client_send(c, cmd, args, cause)) < 0)
+		return -1;
+	if (client_reply(c, id, &reply, code, cause) != 0)
+		return -1;
+	if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(reply, "stream"))) {
+		*final = reply;
+		return 0;
+	}
+	cJSON_Delete(reply);
+	c->streaming++;
+	rc = client_stream_lines(c, id, on_event, arg, final, code, cause);
+	c->streaming--;
+	/* Lines held for a stream that is over are dropped. */
+	if (c->streaming == 0) {
+		cJSON_Delete(c->held);
+		c->held = NULL;
+	}
+	return rc;
+}
+

@@ -44,11 +44,21 @@ int		 client_call(struct client *, const char *cmd, cJSON *args,
  * whose "result" goes to *final (the caller's).  on_event returns 0 to
  * go on; anything else stops the stream with -1 and *cause "stopped"
  * (close the client then).  A reply that is not a stream is taken as the
- * final result at once.  Errors as for client_call().
+ * final result at once.  Errors as for client_call().  on_event may
+ * itself make client_call()s on the same client (feedback answers):
+ * event and end lines that arrive meanwhile are held for the stream.
  */
 int		 client_stream(struct client *, const char *cmd, cJSON *args,
 		    int (*on_event)(void *, const cJSON *event), void *arg,
 		    cJSON **final, char **code, char **cause);
+
+/*
+ * The connection's descriptor, to poll for input from the daemon beside
+ * other input (a line is read only through the functions above), and
+ * whether lines read already are waiting to be handed out.
+ */
+int		 client_fd(const struct client *);
+int		 client_buffered(const struct client *);
 
 /* The daemon's handshake line (borrowed): "version", "pid". */
 const cJSON	*client_hello(const struct client *);

@@ -3,10 +3,14 @@
  * resume, cancel, refresh, feedback) and what every control command
  * shares: options, the connection, the fallback to the database, output.
  */
+#include <sys/ioctl.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,19 +390,275 @@ cmd_refresh(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
+struct feedback {
+	struct client	*client;
+	const char	*job;
+	int		 json;
+	int		 tty;		/* stdout is a terminal */
+	int		 width;		/* of the terminal */
+	int		 answered;
+	int		 quit;
+	char		*code;		/* why the stream was stopped */
+	char		*cause;
+};
+
+/*
+ * Prints text wrapped to width columns (UTF-8 characters, breaking at
+ * spaces where it can), each line indented by two spaces; the text's
+ * own line breaks are kept.
+ */
+static void
+feedback_wrap(const char *text, int width)
+{
+	const char	*p, *line, *brk;
+	size_t		 cols, max;
+
+	max = width > 12 ? (size_t)width - 3 : 10;
+	line = text;
+	while (*line != '\0') {
+		cols = 0;
+		brk = NULL;
+		for (p = line; *p != '\0' && *p != '\n'; p++) {
+			if ((*p & 0xc0) == 0x80)
+				continue;
+			if (cols == max)
+				break;
+			if (*p == ' ')
+				brk = p;
+			cols++;
+		}
+		if (*p != '\0' && *p != '\n' && brk != NULL && brk > line)
+			p = brk;
+		printf("  %.*s\n", (int)(p - line), line);
+		line = p;
+		if (*line == '\n' || *line == ' ')
+			line++;
+	}
+}
+
+static void
+feedback_show(struct feedback *f, const cJSON *duel)
+{
+	if (f->tty)
+		printf("\033[H\033[2J");
+	printf("job '%s', duel %.0f\n\nInput:\n", json_str(duel, "job",
+	    f->job), json_num(duel, "id"));
+	feedback_wrap(json_str(duel, "input", ""), f->width);
+	printf("\nResponse A:\n");
+	feedback_wrap(json_str(duel, "first", ""), f->width);
+	printf("\nResponse B:\n");
+	feedback_wrap(json_str(duel, "second", ""), f->width);
+	printf("\n");
+}
+
+/*
+ * Reads one line of the standard input (allocated, without its newline)
+ * while watching the daemon's connection: returns 1 with *line, 0 at the
+ * end of the input, or -1 when the daemon sent something first (the
+ * stream's end: the caller goes back to the stream to read it).  The
+ * input is read a byte at a time, so nothing is buffered past the line.
+ */
+static int
+feedback_readline(struct feedback *f, char **line)
+{
+	struct strbuf	 sb;
+	struct pollfd	 pfd[2];
+	char		 ch;
+	ssize_t		 n;
+
+	*line = NULL;
+	strbuf_init(&sb);
+	for (;;) {
+		pfd[0].fd = STDIN_FILENO;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = client_fd(f->client);
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		if (client_buffered(f->client) || (poll(pfd, 2, -1) > 0 &&
+		    pfd[1].revents != 0 && pfd[0].revents == 0)) {
+			strbuf_release(&sb);
+			return -1;
+		}
+		if (pfd[0].revents == 0)
+			continue;
+		if ((n = read(STDIN_FILENO, &ch, 1)) == -1 && (errno == EINTR ||
+		    errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			break;
+		if (ch == '\n') {
+			*line = strbuf_detach(&sb);
+			return 1;
+		}
+		strbuf_addc(&sb, ch);
+	}
+	if (sb.len > 0) {
+		*line = strbuf_detach(&sb);
+		return 1;
+	}
+	strbuf_release(&sb);
+	return 0;
+}
+
+/*
+ * Reads an answer from stdin: "first", "second", "tie", "skip", NULL to
+ * quit (q, or the end of the input), or "" when the daemon ended the
+ * stream meanwhile.
+ */
+static const char *
+feedback_ask(struct feedback *f)
+{
+	char		*line = NULL, *p;
+	const char	*answer = NULL;
+	int		 rc;
+
+	for (;;) {
+		if (!f->json) {
+			printf("[a]/[b]/[t]ie/[s]kip/[q]uit: ");
+			fflush(stdout);
+		}
+		free(line);
+		if ((rc = feedback_readline(f, &line)) <= 0) {
+			if (!f->json)
+				printf("\n");
+			if (rc < 0)
+				answer = "";
+			break;
+		}
+		for (p = line; isspace((unsigned char)*p); p++)
+			continue;
+		p[strcspn(p, " \t\r\n")] = '\0';
+		if (strcasecmp(p, "a") == 0 || strcasecmp(p, "first") == 0)
+			answer = "first";
+		else if (strcasecmp(p, "b") == 0 ||
+		    strcasecmp(p, "second") == 0)
+			answer = "second";
+		else if (strcasecmp(p, "t") == 0 || strcasecmp(p, "tie") == 0)
+			answer = "tie";
+		else if (strcasecmp(p, "s") == 0 || strcasecmp(p, "skip") == 0)
+			answer = "skip";
+		else if (strcasecmp(p, "q") == 0 || strcasecmp(p, "quit") == 0)
+			break;
+		else {
+			fprintf(stderr, "promptctl: feedback: '%s': answer a, "
+			    "b, t, s or q\n", p);
+			continue;
+		}
+		break;
+	}
+	free(line);
+	return answer;
+}
+
+static int
+feedback_event(void *arg, const cJSON *ev)
+{
+	struct feedback	*f = arg;
+	const cJSON	*duel;
+	const char	*answer;
+	cJSON		*args, *res = NULL;
+	char		*s, *code = NULL, *cause = NULL;
+	int		 rc;
+
+	duel = cJSON_GetObjectItemCaseSensitive(ev, "duel");
+	if (f->json) {
+		s = cJSON_PrintUnformatted(ev);
+		printf("%s\n", s);
+		cJSON_free(s);
+		fflush(stdout);
+	}
+	if (!cJSON_IsObject(duel) || f->quit)
+		return 0;
+	if (!f->json)
+		feedback_show(f, duel);
+	if ((answer = feedback_ask(f)) != NULL && *answer == '\0')
+		return 0;	/* the stream's end line is next */
+	args = cJSON_CreateObject();
+	if (answer == NULL) {
+		/* The daemon ends the stream; its end line comes next. */
+		f->quit = 1;
+		rc = client_call(f->client, "quit", args, &res, &code, &cause);
+	} else {
+		cJSON_AddNumberToObject(args, "duel", json_num(duel, "id"));
+		cJSON_AddStringToObject(args, "winner", answer);
+		rc = client_call(f->client, "answer", args, &res, &code,
+		    &cause);
+		if (rc == 0)
+			f->answered++;
+		else if (code != NULL && (strcmp(code, "state") == 0 ||
+		    strcmp(code, "not_found") == 0)) {
+			/* Answered by someone else meanwhile: go on. */
+			fprintf(stderr, "promptctl: feedback: %s\n", cause);
+			rc = 0;
+		}
+	}
+	cJSON_Delete(args);
+	cJSON_Delete(res);
+	if (rc != 0) {
+		f->code = code;
+		f->cause = cause;
+		return 1;
+	}
+	free(code);
+	free(cause);
+	return 0;
+}
+
 static int
 cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
+	struct feedback	 f;
+	struct winsize	 ws;
+	cJSON		*args, *final = NULL;
+	char		*code = NULL, *cause = NULL, *s;
 	int		 rc;
 
-	(void)ctx;
 	if ((rc = cmd_parse(&cmd_feedback_entry, &argc, &argv, "", 1, 1,
 	    &o)) != 0)
 		return rc;
-	fprintf(stderr, "promptctl: feedback: job '%s': the duel strategy, "
-	    "which asks for preferences, is not built yet\n", argv[0]);
-	return CMD_ERROR;
+	memset(&f, 0, sizeof f);
+	if ((f.client = cmd_connect(ctx, &rc, &cause)) == NULL) {
+		if (cause != NULL)
+			fprintf(stderr, "promptctl: %s\n", cause);
+		free(cause);
+		return rc;
+	}
+	f.job = argv[0];
+	f.json = o.json;
+	f.tty = !o.json && isatty(STDOUT_FILENO);
+	f.width = 80;
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		f.width = ws.ws_col;
+	args = job_args(argv[0]);
+	rc = client_stream(f.client, "feedback", args, feedback_event, &f,
+	    &final, &code, &cause);
+	cJSON_Delete(args);
+	client_close(f.client);
+	if (rc != 0) {
+		fflush(stdout);
+		if (f.cause != NULL)
+			rc = cmd_report(f.code, f.cause);
+		else
+			rc = cmd_report(code, cause);
+		goto out;
+	}
+	if (o.json) {
+		s = cJSON_PrintUnformatted(final);
+		printf("%s\n", s);
+		cJSON_free(s);
+	} else
+		printf("job '%s': %s; %d answer%s given\n", json_str(final,
+		    "job", argv[0]), json_str(final, "state", "?"), f.answered,
+		    f.answered == 1 ? "" : "s");
+	rc = CMD_OK;
+out:
+	cJSON_Delete(final);
+	free(f.code);
+	free(f.cause);
+	free(code);
+	free(cause);
+	return rc;
 }
 
 struct watch {
@@ -548,5 +808,5 @@ const struct cmd_entry cmd_refresh_entry = {
 };
 const struct cmd_entry cmd_feedback_entry = {
 	"feedback", "[--json] job",
-	"give preferences between prompts (not built yet)", cmd_feedback
+	"answer a job's duels: which response is better", cmd_feedback
 };

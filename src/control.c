@@ -385,6 +385,12 @@ control_pending(const struct control_client *c)
 	return c->out.len - c->out_off;
 }
 
+uid_t
+control_uid(const struct control_client *c)
+{
+	return c->uid;
+}
+
 static void
 control_hello(struct control_client *c, const cJSON *o)
 {

@@ -11,6 +11,8 @@
 #ifndef CONTROL_H
 #define CONTROL_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
@@ -65,5 +67,7 @@ void		 control_end(struct control_client *, long long id,
 		    cJSON *result);
 /* Bytes queued for the client and not yet written. */
 size_t		 control_pending(const struct control_client *);
+/* The client's uid, from SO_PEERCRED. */
+uid_t		 control_uid(const struct control_client *);
 
 #endif

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,16 @@ struct watch {
 	struct watch		*next;
 };
 
+/* A feedback stream: pending duels of a job, one at a time. */
+struct feedback {
+	struct control_client	*client;
+	long long		 id;
+	struct djob		*dj;
+	int64_t			 shown;		/* duel awaiting an answer */
+	int			 answered;	/* answers on this stream */
+	struct feedback		*next;
+};
+
 struct daemon {
 	struct dconf		*conf;
 	char			*conf_path;
@@ -100,6 +111,7 @@ struct daemon {
 	struct djob		**jobs;
 	size_t			 njobs;
 	struct watch		*watches;
+	struct feedback		*feedbacks;
 	double			 started;
 	long long		 offset;	/* PROMPTD_TIME_OFFSET */
 	int			 stopping;
@@ -892,6 +904,252 @@ cmd_watch(struct daemon *d, struct control_client *c, long long id,
 	d->watches = w;
 }
 
+/*
+ * Feedback streams.  A client asks for a job's pending duels with
+ * feedback; each is sent as an event, and the next only once this
+ * client has answered it (answer) or it was answered by someone else and
+ * this client answered too (an error then), so the client never has two
+ * duels on its screen.  quit, the job leaving the live states or the
+ * connection closing ends the stream.
+ */
+static cJSON *
+feedback_end_result(struct feedback *f)
+{
+	cJSON	*r;
+
+	r = djob_state_result(f->dj);
+	cJSON_AddNumberToObject(r, "answered", f->answered);
+	return r;
+}
+
+static void
+cmd_feedback(struct daemon *d, struct control_client *c, long long id,
+    const cJSON *args)
+{
+	struct feedback		*f;
+	struct djob		*dj;
+	const struct search	*s;
+	cJSON			*r;
+
+	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
+		return;
+	s = &dj->jr.search;
+	if (dj->fiber != NULL && s->ops != NULL && s->params != NULL &&
+	    (strcmp(s->ops->name, "duel") != 0 ||
+	    strcmp(search_string(s, "feedback"), "human") != 0)) {
+		control_error(c, id, "state", "job '%s' asks for no feedback "
+		    "(its strategy is %s%s)", dj->name, s->ops->name,
+		    strcmp(s->ops->name, "duel") == 0 ? " with feedback "
+		    "from another source" : "");
+		return;
+	}
+	r = cJSON_CreateObject();
+	cJSON_AddBoolToObject(r, "stream", 1);
+	control_reply(c, id, r);
+	f = xcalloc(1, sizeof *f);
+	f->client = c;
+	f->id = id;
+	f->dj = dj;
+	f->next = d->feedbacks;
+	d->feedbacks = f;
+}
+
+/* The user name of a uid (allocated), or the number. */
+static char *
+daemon_user(uid_t uid)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(uid)) != NULL && pw->pw_name != NULL)
+		return xstrdup(pw->pw_name);
+	return xasprintf("%ld", (long)uid);
+}
+
+static void
+cmd_answer(struct daemon *d, struct control_client *c, long long id,
+    const cJSON *args)
+{
+	static const char *const choices[] = {
+		"first", "second", "tie", "skip", NULL
+	};
+	struct comparison_row	 row;
+	struct feedback		*f;
+	const cJSON		*dv, *wv;
+	const char		*winner;
+	cJSON			*r;
+	char			*cause = NULL, *who = NULL;
+	int64_t			 duel;
+	size_t			 i;
+	int			 rc;
+
+	dv = cJSON_GetObjectItemCaseSensitive(args, "duel");
+	wv = cJSON_GetObjectItemCaseSensitive(args, "winner");
+	if (!cJSON_IsNumber(dv) || dv->valuedouble < 1 ||
+	    dv->valuedouble != (double)(int64_t)dv->valuedouble) {
+		control_error(c, id, "usage", "missing argument \"duel\" (a "
+		    "duel id from a feedback event)");
+		return;
+	}
+	duel = (int64_t)dv->valuedouble;
+	for (i = 0; cJSON_IsString(wv) && choices[i] != NULL; i++)
+		if (strcmp(wv->valuestring, choices[i]) == 0)
+			break;
+	if (!cJSON_IsString(wv) || choices[i] == NULL) {
+		control_error(c, id, "usage", "argument \"winner\" must be "
+		    "\"first\", \"second\", \"tie\" or \"skip\"");
+		return;
+	}
+	/* This client has seen the duel, whatever becomes of the answer. */
+	for (f = d->feedbacks; f != NULL; f = f->next)
+		if (f->client == c && f->shown == duel)
+			f->shown = 0;
+	if ((rc = store_comparison_get(d->store, duel, &row, &cause)) <= 0) {
+		if (rc < 0)
+			control_error(c, id, "internal", "%s", cause);
+		else
+			control_error(c, id, "not_found", "no duel %lld",
+			    (long long)duel);
+		free(cause);
+		return;
+	}
+	if (strcmp(row.source, "human") != 0 || row.order_shown == NULL ||
+	    strlen(row.order_shown) != 2) {
+		control_error(c, id, "state", "duel %lld does not ask for "
+		    "feedback (its source is %s)", (long long)duel,
+		    row.source);
+		goto out;
+	}
+	if (row.winner != NULL) {
+		control_error(c, id, "state", "duel %lld was answered already "
+		    "(%s, by %s)", (long long)duel, row.winner,
+		    row.who != NULL ? row.who : "nobody");
+		goto out;
+	}
+	if (i == 0)
+		winner = row.order_shown[0] == 'a' ? "a" : "b";
+	else if (i == 1)
+		winner = row.order_shown[1] == 'a' ? "a" : "b";
+	else
+		winner = choices[i];
+	who = daemon_user(control_uid(c));
+	if ((rc = store_comparison_answer(d->store, duel, winner, who,
+	    &cause)) < 0) {
+		control_error(c, id, "internal", "%s", cause);
+		free(cause);
+		goto out;
+	}
+	if (rc == 0) {
+		control_error(c, id, "state", "duel %lld was answered already",
+		    (long long)duel);
+		goto out;
+	}
+	for (f = d->feedbacks; f != NULL; f = f->next)
+		if (f->client == c && f->dj->id == row.job)
+			f->answered++;
+	log_info("duel %lld: %s by %s", (long long)duel, strcmp(winner,
+	    "skip") == 0 ? "skipped" : winner, who);
+	r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "duel", (double)duel);
+	cJSON_AddStringToObject(r, "winner", winner);
+	cJSON_AddStringToObject(r, "who", who);
+	control_reply(c, id, r);
+out:
+	free(who);
+	store_comparison_row_release(&row);
+}
+
+/* Ends this client's feedback streams (or the one with id "stream"). */
+static void
+cmd_quit(struct daemon *d, struct control_client *c, long long id,
+    const cJSON *args)
+{
+	struct feedback	*f, **pp;
+	const cJSON	*v;
+	cJSON		*r;
+	int		 n = 0;
+
+	v = cJSON_GetObjectItemCaseSensitive(args, "stream");
+	if (v != NULL && !cJSON_IsNumber(v)) {
+		control_error(c, id, "usage", "argument \"stream\" must be the "
+		    "id of a feedback request");
+		return;
+	}
+	pp = &d->feedbacks;
+	while ((f = *pp) != NULL) {
+		if (f->client == c && (v == NULL ||
+		    v->valuedouble == (double)f->id)) {
+			*pp = f->next;
+			control_end(c, f->id, feedback_end_result(f));
+			free(f);
+			n++;
+		} else
+			pp = &f->next;
+	}
+	r = cJSON_CreateObject();
+	cJSON_AddNumberToObject(r, "ended", n);
+	control_reply(c, id, r);
+}
+
+/* Sends a feedback stream its next duel; returns 1 once it ended. */
+static int
+feedback_pump(struct daemon *d, struct feedback *f)
+{
+	struct comparison_row	*rows;
+	cJSON			*e, *duel;
+	char			*cause = NULL;
+	size_t			 n;
+	int			 ab;
+
+	if (!djob_live(f->dj)) {
+		control_end(f->client, f->id, feedback_end_result(f));
+		return 1;
+	}
+	if (f->shown != 0 || control_pending(f->client) >
+	    DAEMON_WATCH_BACKLOG)
+		return 0;
+	if (store_comparison_pending(d->store, f->dj->id, 1, &rows, &n,
+	    &cause) != 0) {
+		log_warnx("feedback: %s", cause);
+		free(cause);
+		return 0;
+	}
+	if (n > 0) {
+		ab = rows[0].order_shown == NULL ||
+		    strcmp(rows[0].order_shown, "ba") != 0;
+		duel = cJSON_CreateObject();
+		cJSON_AddNumberToObject(duel, "id", (double)rows[0].id);
+		cJSON_AddStringToObject(duel, "job", f->dj->name);
+		cJSON_AddStringToObject(duel, "input", rows[0].input != NULL ?
+		    rows[0].input : "");
+		cJSON_AddStringToObject(duel, "first", ab ? rows[0].output_a :
+		    rows[0].output_b);
+		cJSON_AddStringToObject(duel, "second", ab ?
+		    rows[0].output_b : rows[0].output_a);
+		cJSON_AddStringToObject(duel, "order", ab ? "ab" : "ba");
+		e = cJSON_CreateObject();
+		cJSON_AddItemToObject(e, "duel", duel);
+		control_event(f->client, f->id, e);
+		f->shown = rows[0].id;
+	}
+	store_comparison_rows_free(rows, n);
+	return 0;
+}
+
+static void
+daemon_feedback(struct daemon *d)
+{
+	struct feedback	*f, **pp;
+
+	pp = &d->feedbacks;
+	while ((f = *pp) != NULL) {
+		if (feedback_pump(d, f)) {
+			*pp = f->next;
+			free(f);
+		} else
+			pp = &f->next;
+	}
+}
+
 static void
 daemon_request(void *arg, struct control_client *c, long long id,
     const char *cmd, const cJSON *args)
@@ -923,8 +1181,11 @@ daemon_request(void *arg, struct control_client *c, long long id,
 	else if (strcmp(cmd, "refresh") == 0)
 		cmd_refresh(d, c, id, args);
 	else if (strcmp(cmd, "feedback") == 0)
-		control_error(c, id, "unavailable", "feedback needs the duel "
-		    "strategy, which this promptd does not have yet");
+		cmd_feedback(d, c, id, args);
+	else if (strcmp(cmd, "answer") == 0)
+		cmd_answer(d, c, id, args);
+	else if (strcmp(cmd, "quit") == 0)
+		cmd_quit(d, c, id, args);
 	else if ((rc = query_run(d->store, cmd, args, &res, &code,
 	    &cause)) == 0)
 		control_reply(c, id, res);
@@ -941,6 +1202,7 @@ daemon_client_gone(void *arg, struct control_client *c)
 {
 	struct daemon	*d = arg;
 	struct watch	*w, **pp;
+	struct feedback	*f, **fp;
 
 	pp = &d->watches;
 	while ((w = *pp) != NULL) {
@@ -949,6 +1211,14 @@ daemon_client_gone(void *arg, struct control_client *c)
 			free(w);
 		} else
 			pp = &w->next;
+	}
+	fp = &d->feedbacks;
+	while ((f = *fp) != NULL) {
+		if (f->client == c) {
+			*fp = f->next;
+			free(f);
+		} else
+			fp = &f->next;
 	}
 }
 
@@ -1324,8 +1594,11 @@ daemon_run(struct daemon *d, char **cause)
 	    store_path(d->store));
 	while (!d->stopping) {
 		wait = DAEMON_TURN_MS;
+		/* A run waiting for a person is resumed each turn too, but
+		 * the turn need not be cut short for it. */
 		for (i = 0; i < d->njobs; i++)
-			if (djob_runnable(d->jobs[i]))
+			if (djob_runnable(d->jobs[i]) &&
+			    !d->jobs[i]->jr.search.waiting)
 				wait = 0;
 		fds[0] = d->sigfd[0];
 		events[0] = POLLIN;
@@ -1358,6 +1631,7 @@ daemon_run(struct daemon *d, char **cause)
 		}
 		daemon_schedule(d);
 		daemon_watch(d);
+		daemon_feedback(d);
 	}
 	/* Runs under way stop where they are and resume at the next start:
 	 * calls in flight are abandoned and replayed (the cache answers
@@ -1378,6 +1652,7 @@ void
 daemon_free(struct daemon *d)
 {
 	struct watch	*w, *next;
+	struct feedback	*f, *fnext;
 	struct djob	*dj;
 	size_t		 i;
 
@@ -1387,6 +1662,10 @@ daemon_free(struct daemon *d)
 	for (w = d->watches; w != NULL; w = next) {
 		next = w->next;
 		free(w);
+	}
+	for (f = d->feedbacks; f != NULL; f = fnext) {
+		fnext = f->next;
+		free(f);
 	}
 	for (i = 0; i < d->njobs; i++) {
 		dj = d->jobs[i];

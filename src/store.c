@@ -174,6 +174,44 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	 */
 	[3] =
 	"ALTER TABLE jobs ADD COLUMN file TEXT;",
+
+	/*
+	 * Version 4: the human feedback queue.  A duel waiting for a person
+	 * is a comparison without a winner (so winner may be NULL, and a
+	 * duel a person passed over is "skip"); the input shown is kept
+	 * with it, and the time it was answered.  SQLite cannot change a
+	 * column's constraint, so the table is rebuilt (nothing refers to
+	 * it).
+	 */
+	[4] =
+	"CREATE TABLE comparisons_v4 ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" a INTEGER NOT NULL REFERENCES candidates(id),"
+	" b INTEGER NOT NULL REFERENCES candidates(id),"
+	" example_id INTEGER REFERENCES examples(id),"
+	" output_a TEXT,"
+	" output_b TEXT,"
+	" winner TEXT CHECK (winner IS NULL OR"
+	"  winner IN ('a', 'b', 'tie', 'skip')),"
+	" source TEXT NOT NULL CHECK (source IN ('human', 'judge', 'sim')),"
+	" who TEXT,"
+	" judge_model TEXT,"
+	" order_shown TEXT,"
+	" rationale TEXT,"
+	" created REAL NOT NULL,"
+	" input TEXT,"
+	" answered REAL);"
+	"INSERT INTO comparisons_v4 (id, job_id, a, b, example_id, output_a,"
+	" output_b, winner, source, who, judge_model, order_shown, rationale,"
+	" created, answered)"
+	" SELECT id, job_id, a, b, example_id, output_a, output_b, winner,"
+	" source, who, judge_model, order_shown, rationale, created, created"
+	" FROM comparisons;"
+	"DROP TABLE comparisons;"
+	"ALTER TABLE comparisons_v4 RENAME TO comparisons;"
+	"CREATE INDEX comparisons_pending ON comparisons(job_id, id)"
+	" WHERE winner IS NULL;",
 };
 
 /*
@@ -225,8 +263,20 @@ enum stmt {
 	STMT_RUN_LAST,
 	STMT_COMPARISON_ADD,
 	STMT_COMPARISON_COUNT,
+	/* The human feedback queue. */
+	STMT_COMPARISON_QUEUE,
+	STMT_COMPARISON_PENDING_FIND,
+	STMT_COMPARISON_PENDING_DROP,
+	STMT_COMPARISON_PENDING,
+	STMT_COMPARISON_GET,
+	STMT_COMPARISON_ANSWER,
 	STMT_COUNT
 };
+
+/* The columns store_comparison_row() reads, in its order. */
+#define COMPARISON_COLUMNS						\
+	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
+	" source, who, order_shown, created, answered"
 
 static const struct {
 	const char	*what;
@@ -318,7 +368,28 @@ static const struct {
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)" },
 	[STMT_COMPARISON_COUNT] = { "count comparisons",
 	    "SELECT count(*) FROM comparisons WHERE job_id = ?1"
-	    " AND (?2 IS NULL OR source = ?2)" },
+	    " AND (?2 IS NULL OR source = ?2)"
+	    " AND winner IN ('a', 'b', 'tie')" },
+	[STMT_COMPARISON_QUEUE] = { "queue comparison",
+	    "INSERT INTO comparisons (job_id, a, b, example_id, output_a,"
+	    " output_b, source, order_shown, input, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'human', ?7, ?8, ?9)" },
+	[STMT_COMPARISON_PENDING_FIND] = { "find pending comparison",
+	    "SELECT id FROM comparisons WHERE job_id = ?1 AND a = ?2"
+	    " AND b = ?3 AND example_id IS ?4 AND winner IS NULL"
+	    " ORDER BY id LIMIT 1" },
+	[STMT_COMPARISON_PENDING_DROP] = { "drop pending comparisons",
+	    "UPDATE comparisons SET winner = 'skip', answered = ?3,"
+	    " rationale = 'no longer asked: the run moved on'"
+	    " WHERE job_id = ?1 AND id != ?2 AND winner IS NULL" },
+	[STMT_COMPARISON_PENDING] = { "list pending comparisons",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons"
+	    " WHERE job_id = ?1 AND winner IS NULL ORDER BY id LIMIT ?2" },
+	[STMT_COMPARISON_GET] = { "read comparison",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons WHERE id = ?1" },
+	[STMT_COMPARISON_ANSWER] = { "answer comparison",
+	    "UPDATE comparisons SET winner = ?2, who = ?3, answered = ?4"
+	    " WHERE id = ?1 AND winner IS NULL" },
 	[STMT_CHAMPION_ADD] = { "add champion",
 	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
 	    " hi, reason, created)"
@@ -1690,4 +1761,132 @@ store_run_last(struct store *s, int64_t job, const char *kind,
 		*started = sqlite3_column_double(st, 0);
 	stmt_reset(st);
 	return rc;
+}
+
+/* The human feedback queue. */
+
+int64_t
+store_comparison_queue(struct store *s, const struct comparison_record *c,
+    const char *input, char **cause)
+{
+	int64_t	id = 0;
+	int	rc;
+
+	if (store_begin(s, cause) != 0)
+		return -1;
+	rc = stmt_int64(s, STMT_COMPARISON_PENDING_FIND, &id, cause, "iiiI",
+	    c->job, c->a, c->b, c->example);
+	if (rc < 0)
+		goto fail;
+	if (rc == 0) {
+		if (stmt_step(s, STMT_COMPARISON_QUEUE, cause, "iiiIttttd",
+		    c->job, c->a, c->b, c->example, c->output_a, c->output_b,
+		    c->order_shown, input, time_now()) != 0)
+			goto fail;
+		id = sqlite3_last_insert_rowid(s->db);
+	}
+	if (stmt_step(s, STMT_COMPARISON_PENDING_DROP, cause, "iid", c->job,
+	    id, time_now()) != 0)
+		goto fail;
+	if (store_commit(s, cause) != 0)
+		return -1;
+	return id;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+static void
+fill_comparison(sqlite3_stmt *st, void *p)
+{
+	struct comparison_row	*r = p;
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->job = sqlite3_column_int64(st, 1);
+	r->a = sqlite3_column_int64(st, 2);
+	r->b = sqlite3_column_int64(st, 3);
+	r->example = sqlite3_column_int64(st, 4);	/* 0 for NULL */
+	r->input = col_text(st, 5);
+	r->output_a = col_text(st, 6);
+	r->output_b = col_text(st, 7);
+	r->winner = col_text(st, 8);
+	r->source = col_text(st, 9);
+	r->who = col_text(st, 10);
+	r->order_shown = col_text(st, 11);
+	r->created = col_double(st, 12);
+	r->answered = col_double(st, 13);
+}
+
+void
+store_comparison_row_release(struct comparison_row *r)
+{
+	if (r == NULL)
+		return;
+	free(r->input);
+	free(r->output_a);
+	free(r->output_b);
+	free(r->winner);
+	free(r->source);
+	free(r->who);
+	free(r->order_shown);
+	memset(r, 0, sizeof *r);
+}
+
+void
+store_comparison_rows_free(struct comparison_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		store_comparison_row_release(&rows[i]);
+	free(rows);
+}
+
+static void
+release_comparisons(void *rows, size_t n)
+{
+	store_comparison_rows_free(rows, n);
+}
+
+int
+store_comparison_pending(struct store *s, int64_t job, int limit,
+    struct comparison_row **rows, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_COMPARISON_PENDING, cause, "in", job,
+	    limit)) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_COMPARISON_PENDING, st, &p, sizeof **rows, n,
+	    fill_comparison, release_comparisons, cause);
+	*rows = p;
+	return rc;
+}
+
+int
+store_comparison_get(struct store *s, int64_t id, struct comparison_row *r,
+    char **cause)
+{
+	int	rc;
+
+	memset(r, 0, sizeof *r);
+	if ((rc = stmt_step(s, STMT_COMPARISON_GET, cause, "i", id)) <= 0)
+		return rc;
+	fill_comparison(s->stmt[STMT_COMPARISON_GET], r);
+	stmt_reset(s->stmt[STMT_COMPARISON_GET]);
+	return 1;
+}
+
+int
+store_comparison_answer(struct store *s, int64_t id, const char *winner,
+    const char *who, char **cause)
+{
+	if (stmt_step(s, STMT_COMPARISON_ANSWER, cause, "ittd", id, winner,
+	    who, time_now()) != 0)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }

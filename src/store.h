@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -198,6 +198,55 @@ int64_t		 store_comparison_add(struct store *,
 /* The number of a job's comparisons from source (NULL: any). */
 int		 store_comparison_count(struct store *, int64_t job,
 		    const char *source, long long *n, char **cause);
+
+/*
+ * The human feedback queue.  A duel waiting for a person is a comparison
+ * of source human without a winner, holding the input shown, both
+ * outputs and the order they are shown in ("ab" or "ba").  Only
+ * answered comparisons (winner a, b or tie) are counted above; a duel a
+ * person passed over has winner "skip".
+ *
+ * store_comparison_queue() adds one from c (winner, source, who,
+ * judge_model and rationale are ignored), or returns the id of the
+ * pending duel of the same job, pair and example if there is one (a
+ * replayed step asks again); every other pending duel of the job is then
+ * closed as skipped, since a run asks one duel at a time.
+ */
+int64_t		 store_comparison_queue(struct store *,
+		    const struct comparison_record *c, const char *input,
+		    char **cause);
+struct comparison_row {
+	int64_t		 id;
+	int64_t		 job;
+	int64_t		 a;
+	int64_t		 b;
+	int64_t		 example;	/* 0 for none */
+	char		*input;		/* NULL for none */
+	char		*output_a;
+	char		*output_b;
+	char		*winner;	/* NULL while pending */
+	char		*source;
+	char		*who;
+	char		*order_shown;
+	double		 created;
+	double		 answered;	/* NAN while pending */
+};
+/* The first limit pending duels of a job, oldest first. */
+int		 store_comparison_pending(struct store *, int64_t job,
+		    int limit, struct comparison_row **, size_t *,
+		    char **cause);
+/* One comparison: 1 with *row filled, 0 if there is none, -1. */
+int		 store_comparison_get(struct store *, int64_t id,
+		    struct comparison_row *, char **cause);
+void		 store_comparison_row_release(struct comparison_row *);
+void		 store_comparison_rows_free(struct comparison_row *, size_t);
+/*
+ * Answers a pending duel: winner "a", "b", "tie" or "skip", who gave it
+ * (a user name) and now as the time.  Returns 1, or 0 when the duel is
+ * not pending (answered already, or no such duel), or -1.
+ */
+int		 store_comparison_answer(struct store *, int64_t id,
+		    const char *winner, const char *who, char **cause);
 
 int		 store_event(struct store *, int64_t job, int64_t run,
 		    const char *level, const char *message, char **cause);

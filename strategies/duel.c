@@ -19,8 +19,12 @@
  *	sim	the simulated user of the paper: the latent utility of a
  *		prompt is its mean metric score on the dev split, and the
  *		first is preferred with probability sigmoid((u1 - u2) / tau).
- *	human	a person at promptctl feedback (needs the daemon's feedback
- *		queue, which this build does not have yet).
+ *	human	a person at promptctl feedback: the target's responses to
+ *		both prompts on one input are queued in the store (in an
+ *		order drawn at random) and the step waits, yielding its
+ *		fiber and making no model call, until someone answers a,
+ *		b, tie (half a win each) or skip (the duel is dropped and
+ *		the next step draws another).  Only inside the daemon.
  *
  * The fit runs on a worker thread when the step runs in a fiber (the
  * daemon), so the event loop goes on; in a foreground run it runs in
@@ -125,10 +129,6 @@ duel_state(struct search *s)
 static int
 duel_init(struct search *s, char **cause)
 {
-	if (strcmp(search_string(s, "feedback"), "human") == 0)
-		return cause_set(cause, "strategy 'duel': feedback 'human' "
-		    "needs the daemon's feedback queue, which is not built "
-		    "yet; use \"judge\" or \"sim\"");
 	if (search_int(s, "hidden") % 8 != 0)
 		return cause_set(cause, "strategy 'duel': hidden %lld is not "
 		    "a multiple of 8", search_int(s, "hidden"));
@@ -606,6 +606,104 @@ duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	return 0;
 }
 
+/*
+ * A duel decided by a person: the two responses on one input are queued
+ * in the store in a random order, then the step waits in its fiber, one
+ * store read per resume and no model call, until promptctl feedback
+ * answers it.  *y is 1, 0 or 0.5, or -1 for a skip or a failed call.
+ */
+static int
+duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
+    char **cause)
+{
+	const struct job	*job = s->job;
+	const struct dataset	*ds = job->task.dataset;
+	struct comparison_record rec;
+	struct comparison_row	 row;
+	struct duel_reply	 out[2];
+	struct model_req	 req;
+	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	const char		*why;
+	char			*input = NULL;
+	int64_t			 id;
+	size_t			 k, i;
+	int			 rc = -1, r;
+
+	memset(out, 0, sizeof out);
+	memset(&row, 0, sizeof row);
+	*y = -1;
+	if (npick == 0)
+		return cause_set(cause, "strategy 'duel': no examples to "
+		    "compare the prompts on");
+	k = pick[rng_below(&s->rng, (uint32_t)npick)];
+	for (i = 0; i < 2; i++) {
+		job_build_request(job, i == 0 ? ca->text : cb->text, ds, k,
+		    &req);
+		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
+		    duel_reply_done, &out[i]);
+	}
+	if (search_wait(s, cause) != 0)
+		goto out;
+	if (out[0].text == NULL || out[1].text == NULL) {
+		log_info("job '%s': duel skipped: %s", job->name,
+		    out[0].error != NULL ? out[0].error : out[1].error);
+		rc = 0;
+		goto out;
+	}
+	input = search_input(s, k);
+	memset(&rec, 0, sizeof rec);
+	rec.job = s->job_id;
+	rec.a = ca->id;
+	rec.b = cb->id;
+	rec.example = ds->ex[k].id;
+	rec.output_a = out[0].text;
+	rec.output_b = out[1].text;
+	rec.order_shown = rng_below(&s->rng, 2) == 0 ? "ab" : "ba";
+	if ((id = store_comparison_queue(s->store, &rec, input, cause)) < 0)
+		goto out;
+	log_info("job '%s': duel %lld waits for feedback (promptctl feedback "
+	    "%s)", job->name, (long long)id, job->name);
+	s->waiting = 1;
+	for (;;) {
+		if ((r = store_comparison_get(s->store, id, &row, cause)) < 0)
+			goto out;
+		if (r == 0) {
+			cause_set(cause, "strategy 'duel': duel %lld is gone "
+			    "from the store", (long long)id);
+			goto out;
+		}
+		if (row.winner != NULL)
+			break;
+		store_comparison_row_release(&row);
+		if (engine_failed(s->engine, &why)) {
+			cause_set(cause, "%s", why != NULL ? why :
+			    "engine stopped");
+			goto out;
+		}
+		fiber_yield();
+	}
+	if (strcmp(row.winner, "a") == 0)
+		*y = 1.0f;
+	else if (strcmp(row.winner, "b") == 0)
+		*y = 0.0f;
+	else if (strcmp(row.winner, "tie") == 0)
+		*y = 0.5f;
+	else
+		log_info("job '%s': duel %lld skipped by %s", job->name,
+		    (long long)id, row.who != NULL ? row.who : "someone");
+	rc = 0;
+out:
+	s->waiting = 0;
+	store_comparison_row_release(&row);
+	for (i = 0; i < 2; i++) {
+		free(out[i].text);
+		free(out[i].error);
+	}
+	free(input);
+	return rc;
+}
+
 /* Restores the pool from the checkpoint's candidate ids. */
 static int
 duel_resolve_pool(struct search *s, char **cause)
@@ -640,6 +738,12 @@ duel_step(struct search *s, char **cause)
 	long long		 rounds = search_int(s, "rounds");
 	int			 rc, racing;
 
+	if (strcmp(search_string(s, "feedback"), "human") == 0 &&
+	    fiber_self() == NULL)
+		return cause_set(cause, "strategy 'duel': feedback 'human' "
+		    "needs the daemon (submit the job with promptctl submit "
+		    "and answer with promptctl feedback); use \"judge\" or "
+		    "\"sim\" to run it here");
 	if (st->nids > 0 && duel_resolve_pool(s, cause) != 0)
 		return -1;
 	if (st->npool == 0 && duel_build_pool(s, cause) != 0)
@@ -682,6 +786,8 @@ duel_step(struct search *s, char **cause)
 		duel_select(st->model, &pool, &st->hist, &s->rng, &a, &b);
 	if (strcmp(search_string(s, "feedback"), "sim") == 0)
 		rc = duel_sim(s, st->pool[a], st->pool[b], &y, cause);
+	else if (strcmp(search_string(s, "feedback"), "human") == 0)
+		rc = duel_human(s, st->pool[a], st->pool[b], &y, cause);
 	else
 		rc = duel_judge(s, st->pool[a], st->pool[b], &y, cause);
 	if (rc != 0)

@@ -121,6 +121,10 @@ struct search {
 	char			*prompts_dir;	/* meta-prompt templates */
 	struct search_memo	*memo;		/* scores off dev, for
 						   search_score_on() */
+	int			 waiting;	/* yields for something
+						   outside the engine (a
+						   person): the daemon's
+						   loop need not hurry */
 };
 
 /* Calls fn for every parameter: strategy NULL for the common ones. */

@@ -177,8 +177,8 @@ s.bind(sys.argv[1])' "$TMP/dead.sock"
 	expect_status 0 "$PROMPTCTL" -d "$DB" -S "$TMP/dead.sock" best sentiment
 	cmp -s "$TMP/out" "$TMP/champion" || fail "best via a dead socket"
 fi
-expect_status 1 ctl feedback sentiment
-expect_contains "$TMP/err" "not built yet"
+expect_status 3 ctl feedback sentiment
+expect_contains "$TMP/err" "daemon not running"
 expect_status 1 ctl submit "$TMP/no-such-job.json"
 
 # Usage errors exit 2.

@@ -706,7 +706,15 @@ START_TEST(test_protocol_errors)
 	raw_protocol_error(&c, "{\"id\": 5, \"cmd\": \"x\xff\"}\n", "UTF-8");
 	call_err(&c, "frobnicate", NULL, "protocol", "unknown command "
 	    "'frobnicate'");
-	call_err(&c, "feedback", "{\"job\": \"x\"}", "unavailable", NULL);
+	call_err(&c, "feedback", "{\"job\": \"x\"}", "not_found", "'x'");
+	call_err(&c, "feedback", NULL, "usage", "\"job\"");
+	call_err(&c, "answer", NULL, "usage", "\"duel\"");
+	call_err(&c, "answer", "{\"duel\": 1.5}", "usage", "\"duel\"");
+	call_err(&c, "answer", "{\"duel\": 1, \"winner\": \"c\"}", "usage",
+	    "\"first\", \"second\", \"tie\" or \"skip\"");
+	call_err(&c, "answer", "{\"duel\": 99, \"winner\": \"tie\"}",
+	    "not_found", "no duel 99");
+	call_err(&c, "quit", "{\"stream\": \"x\"}", "usage", "\"stream\"");
 	call_err(&c, "pause", NULL, "usage", "\"job\"");
 	call_err(&c, "pause", "{\"job\": \"nope\"}", "not_found", "'nope'");
 	call_err(&c, "status", "{\"job\": \"nope\"}", "not_found", "'nope'");

@@ -110,7 +110,8 @@ value(const char *sql)
 
 /*
  * Runs up to max_steps steps and finishes if the search ended; returns
- * 1 when it finished.  *error gets jobrun_start's error (if asked for).
+ * 1 when it finished.  *error gets jobrun_start's or a step's error (if
+ * asked for).
  */
 static int
 run(struct job *job, int max_steps, char **error)
@@ -134,6 +135,14 @@ run(struct job *job, int max_steps, char **error)
 	}
 	while ((rc = jobrun_step(&jr, &cause)) == 1 && ++steps < max_steps)
 		;
+	if (rc < 0 && error != NULL) {
+		/* A step's error (human feedback outside a fiber). */
+		*error = cause;
+		jobrun_release(&jr);
+		engine_loop_free(loop);
+		store_close(store);
+		return -1;
+	}
 	ck_assert_msg(rc >= 0, "%s", cause);
 	if (rc == 0)
 		ck_assert_msg(jobrun_finish(&jr, &cause) == 0, "%s", cause);
@@ -338,8 +347,8 @@ START_TEST(test_errors)
 	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
 	ck_assert_int_eq(run(job, 10, &cause), -1);
 	ck_assert_str_eq(cause, "strategy 'duel': feedback 'human' needs the "
-	    "daemon's feedback queue, which is not built yet; use \"judge\" "
-	    "or \"sim\"");
+	    "daemon (submit the job with promptctl submit and answer with "
+	    "promptctl feedback); use \"judge\" or \"sim\" to run it here");
 	free(cause);
 	job_free(job);
 

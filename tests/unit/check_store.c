@@ -262,7 +262,7 @@ START_TEST(test_migrate_v1)
 
 	ck_assert_ptr_null(store_open_version(path, 0, &cause));
 	ck_assert_str_eq(cause, "store: schema version 0 is not between 1 "
-	    "and 3");
+	    "and 4");
 	ck_assert_ptr_null(store_open_version(path, STORE_SCHEMA_VERSION + 1,
 	    &cause));
 	free(cause);
@@ -790,6 +790,116 @@ START_TEST(test_daemon_rows)
 }
 END_TEST
 
+/*
+ * The human feedback queue, on a database migrated from version 3 with a
+ * judged comparison in it: queue (and find again), list, answer once,
+ * skip, the counts, and the stale pending duels closed.
+ */
+START_TEST(test_feedback_queue)
+{
+	struct store		 *s;
+	struct comparison_record  rec;
+	struct comparison_row	 *rows = NULL, row;
+	size_t			  n = 0;
+	char			 *path = tmp_path("v3.db"), *cause = NULL;
+	int64_t			  job, a, b, d1, d2, d3;
+	long long		  cnt;
+
+	s = store_open_version(path, 3, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "j", "{}", &cause);
+	a = store_candidate_put(s, job, "A.", "seed", &cause);
+	b = store_candidate_put(s, job, "B.", "seed", &cause);
+	memset(&rec, 0, sizeof rec);
+	rec.job = job;
+	rec.a = a;
+	rec.b = b;
+	rec.winner = "a";
+	rec.source = "judge";
+	ck_assert_int_eq(store_comparison_add(s, &rec, &cause), 1);
+	/* Version 3 refuses a comparison without a winner. */
+	rec.winner = NULL;
+	ck_assert_int_eq(store_comparison_add(s, &rec, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "store: add comparison: "));
+	free(cause);
+	cause = NULL;
+	store_close(s);
+
+	s = open_ok(path);
+	raw_is(path, "SELECT winner || source || (answered = created)"
+	    " FROM comparisons WHERE id = 1", "ajudge1");
+	rec.output_a = "out a";
+	rec.output_b = "out b";
+	rec.order_shown = "ba";
+	d1 = store_comparison_queue(s, &rec, "the input", &cause);
+	ck_assert_int_eq(d1, 2);
+	/* The same duel asked again (a replayed step) is the same row. */
+	ck_assert_int_eq(store_comparison_queue(s, &rec, "the input", &cause),
+	    d1);
+	ck_assert_int_eq(store_comparison_pending(s, job, 10, &rows, &n,
+	    &cause), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(rows[0].id, d1);
+	ck_assert_str_eq(rows[0].input, "the input");
+	ck_assert_str_eq(rows[0].output_b, "out b");
+	ck_assert_str_eq(rows[0].order_shown, "ba");
+	ck_assert_str_eq(rows[0].source, "human");
+	ck_assert_ptr_null(rows[0].winner);
+	ck_assert(isnan(rows[0].answered));
+	store_comparison_rows_free(rows, n);
+
+	ck_assert_int_eq(store_comparison_answer(s, d1, "tie", "alice",
+	    &cause), 1);
+	/* Answered once: a second answer changes nothing. */
+	ck_assert_int_eq(store_comparison_answer(s, d1, "a", "bob", &cause),
+	    0);
+	ck_assert_int_eq(store_comparison_answer(s, 99, "a", "bob", &cause),
+	    0);
+	ck_assert_int_eq(store_comparison_get(s, d1, &row, &cause), 1);
+	ck_assert_str_eq(row.winner, "tie");
+	ck_assert_str_eq(row.who, "alice");
+	ck_assert(row.answered >= row.created);
+	store_comparison_row_release(&row);
+	ck_assert_int_eq(store_comparison_get(s, 99, &row, &cause), 0);
+	ck_assert_int_eq(store_comparison_answer(s, d1, "maybe", "x", &cause),
+	    0);
+
+	d2 = store_comparison_queue(s, &rec, "again", &cause);
+	ck_assert_int_eq(d2, 3);
+	ck_assert_int_eq(store_comparison_answer(s, d2, "skip", "bob",
+	    &cause), 1);
+	/* A new duel closes those left pending by an earlier run. */
+	d2 = store_comparison_queue(s, &rec, "left", &cause);
+	rec.example = 0;
+	rec.a = b;
+	rec.b = a;
+	d3 = store_comparison_queue(s, &rec, "new", &cause);
+	ck_assert_int_gt(d3, d2);
+	ck_assert_int_eq(store_comparison_pending(s, job, 10, &rows, &n,
+	    &cause), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(rows[0].id, d3);
+	store_comparison_rows_free(rows, n);
+	ck_assert_int_eq(store_comparison_get(s, d2, &row, &cause), 1);
+	ck_assert_str_eq(row.winner, "skip");
+	ck_assert_ptr_null(row.who);
+	store_comparison_row_release(&row);
+	/* Only preferences count. */
+	ck_assert_int_eq(store_comparison_count(s, job, NULL, &cnt, &cause),
+	    0);
+	ck_assert_int_eq(cnt, 2);
+	ck_assert_int_eq(store_comparison_count(s, job, "human", &cnt,
+	    &cause), 0);
+	ck_assert_int_eq(cnt, 1);
+	/* The CHECK holds: no other winner. */
+	ck_assert_int_eq(store_comparison_answer(s, d3, "c", "x", &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "store: answer comparison: "));
+	free(cause);
+	store_close(s);
+	free(path);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -810,6 +920,7 @@ store_suite(void)
 	tcase_add_test(tc, test_foreign_keys);
 	tcase_add_test(tc, test_default_path);
 	tcase_add_test(tc, test_daemon_rows);
+	tcase_add_test(tc, test_feedback_queue);
 	suite_add_tcase(s, tc);
 	return s;
 }
