@@ -452,6 +452,41 @@ duel_verdict(const char *reply)
 }
 
 /*
+ * The two prompts' responses on one input drawn from train (dev if it has
+ * none): 1 with out[] filled and *k the example, 0 when a call failed
+ * (the duel is skipped), -1 with *cause.
+ */
+static int
+duel_responses(struct search *s, struct cand *ca, struct cand *cb,
+    struct duel_reply out[2], size_t *k, char **cause)
+{
+	const struct job	*job = s->job;
+	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	struct model_req	 req;
+	size_t			 i;
+
+	if (npick == 0)
+		return cause_set(cause, "strategy 'duel': no examples to "
+		    "compare the prompts on");
+	*k = pick[rng_below(&s->rng, (uint32_t)npick)];
+	for (i = 0; i < 2; i++) {
+		job_build_request(job, i == 0 ? ca->text : cb->text,
+		    job->task.dataset, *k, &req);
+		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
+		    duel_reply_done, &out[i]);
+	}
+	if (search_wait(s, cause) != 0)
+		return -1;
+	if (out[0].text == NULL || out[1].text == NULL) {
+		log_info("job '%s': duel skipped: %s", job->name,
+		    out[0].error != NULL ? out[0].error : out[1].error);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * A duel judged by the judge role on one input: *y is 1, 0 or 0.5, or
  * -1 when it could not be had (budget, errors).
  */
@@ -464,32 +499,16 @@ duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	struct comparison_record rec;
 	struct duel_reply	 out[2], verdict[2];
 	struct model_req	 req;
-	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
-	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
 	const char		*rubric = search_string(s, "rubric");
 	char			*input = NULL, *ref = NULL, *msg, *why = NULL;
 	size_t			 k, i;
-	int			 v[2], rc = -1;
+	int			 v[2], rc = -1, r;
 
 	memset(out, 0, sizeof out);
 	memset(verdict, 0, sizeof verdict);
 	*y = -1;
-	if (npick == 0)
-		return cause_set(cause, "strategy 'duel': no examples to "
-		    "compare the prompts on");
-	k = pick[rng_below(&s->rng, (uint32_t)npick)];
-	for (i = 0; i < 2; i++) {
-		job_build_request(job, i == 0 ? ca->text : cb->text, ds, k,
-		    &req);
-		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
-		    duel_reply_done, &out[i]);
-	}
-	if (search_wait(s, cause) != 0)
-		goto out;
-	if (out[0].text == NULL || out[1].text == NULL) {
-		log_info("job '%s': duel skipped: %s", job->name,
-		    out[0].error != NULL ? out[0].error : out[1].error);
-		rc = 0;
+	if ((r = duel_responses(s, ca, cb, out, &k, cause)) <= 0) {
+		rc = r;
 		goto out;
 	}
 	input = template_render(job->task.tmpl, &ds->ex[k], NULL);
@@ -621,9 +640,6 @@ duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	struct comparison_record rec;
 	struct comparison_row	 row;
 	struct duel_reply	 out[2];
-	struct model_req	 req;
-	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
-	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
 	const char		*why;
 	char			*input = NULL;
 	int64_t			 id;
@@ -633,22 +649,8 @@ duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	memset(out, 0, sizeof out);
 	memset(&row, 0, sizeof row);
 	*y = -1;
-	if (npick == 0)
-		return cause_set(cause, "strategy 'duel': no examples to "
-		    "compare the prompts on");
-	k = pick[rng_below(&s->rng, (uint32_t)npick)];
-	for (i = 0; i < 2; i++) {
-		job_build_request(job, i == 0 ? ca->text : cb->text, ds, k,
-		    &req);
-		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
-		    duel_reply_done, &out[i]);
-	}
-	if (search_wait(s, cause) != 0)
-		goto out;
-	if (out[0].text == NULL || out[1].text == NULL) {
-		log_info("job '%s': duel skipped: %s", job->name,
-		    out[0].error != NULL ? out[0].error : out[1].error);
-		rc = 0;
+	if ((r = duel_responses(s, ca, cb, out, &k, cause)) <= 0) {
+		rc = r;
 		goto out;
 	}
 	input = search_input(s, k);
