@@ -155,7 +155,10 @@ nn_dotf(const float *a, const float *b, size_t n)
 
 /*
  * The first layer for m items (rows of x, in wide): z[k][h] = b1[h] +
- * sum_d x[k][d] W1[d][h], in blocks of eight items by eight units.
+ * sum_d x[k][d] W1[d][h], in blocks of eight items by eight units.  With
+ * b1 NULL the sums start from zero, which makes the same kernel the first
+ * layer's weight gradient: g[d][h] = sum_k xt[d][k] d1[k][h] is
+ * nn_layer1(xt, in, m, H, d1, NULL, g), xt being x transposed.
  */
 NN_KERNEL static void
 nn_layer1(const float *x, size_t m, size_t in, size_t H, const float *W1,
@@ -170,8 +173,12 @@ nn_layer1(const float *x, size_t m, size_t in, size_t H, const float *W1,
 		for (i = 0; i < 8; i++)
 			xr[i] = x + (k0 + (i < kb ? i : 0)) * in;
 		for (hc = 0; hc < H; hc += 8) {
-			for (i = 0; i < 8; i++)
-				V8_LOAD(acc[i], b1 + hc);
+			for (i = 0; i < 8; i++) {
+				if (b1 != NULL)
+					V8_LOAD(acc[i], b1 + hc);
+				else
+					memset(&acc[i], 0, sizeof acc[i]);
+			}
 			for (d = 0; d < in; d++) {
 				V8_LOAD(w, W1 + d * H + hc);
 				acc[0] += xr[0][d] * w;
@@ -185,42 +192,6 @@ nn_layer1(const float *x, size_t m, size_t in, size_t H, const float *W1,
 			}
 			for (i = 0; i < kb; i++)
 				V8_STORE(z + (k0 + i) * H + hc, acc[i]);
-		}
-	}
-}
-
-/*
- * The first layer's weight gradient: g[d][h] = sum_k xt[d][k] d1[k][h]
- * (xt is x transposed, in x m), in blocks of eight inputs by eight units.
- */
-NN_KERNEL static void
-nn_layer1_grad(const float *xt, size_t m, size_t in, size_t H,
-    const float *d1, float *g)
-{
-	v8		 acc[8], dv;
-	const float	*xr[8];
-	size_t		 d0, db, hc, k, i;
-
-	for (d0 = 0; d0 < in; d0 += 8) {
-		db = in - d0 < 8 ? in - d0 : 8;
-		for (i = 0; i < 8; i++)
-			xr[i] = xt + (d0 + (i < db ? i : 0)) * m;
-		for (hc = 0; hc < H; hc += 8) {
-			for (i = 0; i < 8; i++)
-				memset(&acc[i], 0, sizeof acc[i]);
-			for (k = 0; k < m; k++) {
-				V8_LOAD(dv, d1 + k * H + hc);
-				acc[0] += xr[0][k] * dv;
-				acc[1] += xr[1][k] * dv;
-				acc[2] += xr[2][k] * dv;
-				acc[3] += xr[3][k] * dv;
-				acc[4] += xr[4][k] * dv;
-				acc[5] += xr[5][k] * dv;
-				acc[6] += xr[6][k] * dv;
-				acc[7] += xr[7][k] * dv;
-			}
-			for (i = 0; i < db; i++)
-				V8_STORE(g + (d0 + i) * H + hc, acc[i]);
 		}
 	}
 }
@@ -548,7 +519,7 @@ nn_loss_grad(const struct nn *net, struct nn_prob *pr, float *g,
 			}
 		}
 		free(d2);
-		nn_layer1_grad(pr->xt, m, pr->in, H, pr->d1, g + l.W1);
+		nn_layer1(pr->xt, pr->in, m, H, pr->d1, NULL, g + l.W1);
 	}
 	if (prior != NULL && lambda > 0) {
 		for (i = 0; i < net->nparams; i++) {
