@@ -77,18 +77,7 @@ load_job(const char *strategy, const char *roles)
 static long long
 count(const char *sql)
 {
-	sqlite3		*db;
-	sqlite3_stmt	*st;
-	long long	 n = -1;
-
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return n;
+	return check_count(dbpath, sql);
 }
 
 static double
