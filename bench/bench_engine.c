@@ -33,14 +33,15 @@ bench_done(void *arg, const struct engine_result *res, char **cause)
 	return 0;
 }
 
-static double
-cpu_seconds(void)
+/* This process's CPU time so far, user and system. */
+static void
+cpu_seconds(double *user, double *sys)
 {
 	struct rusage	ru;
 
 	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	*user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	*sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 int
@@ -56,7 +57,7 @@ main(int argc, char **argv)
 	char			 dir[] = "/tmp/bench-engine.XXXXXX";
 	char			*path, *cause = NULL, *conf, *port = NULL;
 	const char		*mock = "tests/mock/mockllm";
-	double			 t0, c0, wall, cpu, ideal;
+	double			 t0, u0, s0, u1, s1, wall, cpu, ideal;
 	long			 n = 5000, lat = 50, conc = 64;
 	int			 ch, i, tries;
 	pid_t			 pid;
@@ -131,13 +132,14 @@ main(int argc, char **argv)
 		free(msg);
 	}
 	t0 = time_mono();
-	c0 = cpu_seconds();
+	cpu_seconds(&u0, &s0);
 	if (engine_run(e, &cause) != 0) {
 		fprintf(stderr, "bench_engine: %s\n", cause);
 		return 1;
 	}
 	wall = time_mono() - t0;
-	cpu = cpu_seconds() - c0;
+	cpu_seconds(&u1, &s1);
+	cpu = (u1 - u0) + (s1 - s0);
 	ideal = (double)n * (double)lat / 1000.0 / (double)conc;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("requests        %ld (%d answered)\n", n, done_ok);
@@ -145,8 +147,9 @@ main(int argc, char **argv)
 	printf("wall            %.3f s\n", wall);
 	printf("ideal N*L/C     %.3f s\n", ideal);
 	printf("wall / ideal    %.3f\n", wall / ideal);
-	printf("cpu per call    %.1f us (user+sys, including SQLite)\n",
-	    cpu / (double)n * 1e6);
+	printf("cpu per call    %.1f us (user %.1f + system %.1f, "
+	    "including SQLite)\n", cpu / (double)n * 1e6,
+	    (u1 - u0) / (double)n * 1e6, (s1 - s0) / (double)n * 1e6);
 	printf("peak rss        %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
 	engine_free(e);
 	engine_loop_free(loop);

@@ -233,8 +233,10 @@ START_TEST(test_migrate_v1)
 	    " VALUES (1, 'd.jsonl', 'abc', 1, 100);"
 	    "INSERT INTO examples (dataset_id, idx, line, split, hash, fields)"
 	    " VALUES (1, 0, 1, 'train', 'h', '{\"q\":1}');"
+	    "INSERT INTO calls (run_id, backend, model, role, cache_key,"
+	    " status, created) VALUES (1, 'b', 'm', 'target', 'k', 'ok', 100);"
 	    "INSERT INTO evaluations (run_id, candidate_id, example_id, output,"
-	    " score, created) VALUES (1, 1, 1, 'out', 0.5, 100);");
+	    " score, call_id, created) VALUES (1, 1, 1, 'out', 0.5, 1, 100);");
 
 	/* Opening with an older target does not touch a newer file. */
 	s = store_open_version(path, 1, &cause);
@@ -259,13 +261,65 @@ START_TEST(test_migrate_v1)
 	raw_is(path, "SELECT used FROM datasets WHERE id = 1", "100.0");
 	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
 	    " WHERE type = 'index' AND name = 'calls_cache_key'"), 1);
+	/* Version 5 rebuilt calls and examples: rows, ids and links kept. */
+	raw_is(path, "SELECT e.output || c.cache_key || x.split"
+	    " FROM evaluations e JOIN calls c ON c.id = e.call_id"
+	    " JOIN examples x ON x.id = e.example_id WHERE e.id = 1",
+	    "outktrain");
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
+	    " WHERE name IN ('calls', 'examples') AND sql LIKE '% IN (%'"), 0);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
+	    " WHERE type = 'index' AND name IN ('calls_run',"
+	    " 'examples_dataset_split')"), 2);
 
 	ck_assert_ptr_null(store_open_version(path, 0, &cause));
 	ck_assert_str_eq(cause, "store: schema version 0 is not between 1 "
-	    "and 4");
+	    "and 5");
 	ck_assert_ptr_null(store_open_version(path, STORE_SCHEMA_VERSION + 1,
 	    &cause));
 	free(cause);
+	free(path);
+}
+END_TEST
+
+/*
+ * A migration that would leave a broken link (a row written by another
+ * program with foreign keys off) is refused, and the file stays as it
+ * was; the calls table of version 5 still refuses a bad status.
+ */
+START_TEST(test_migrate_fk_broken)
+{
+	struct store		*s;
+	struct call_record	 rec;
+	char			*path = tmp_path("fk.db"), *cause = NULL;
+	char			*want;
+
+	s = store_open_version(path, 4, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	store_close(s);
+	raw_exec(path, "INSERT INTO calls (run_id, status, created)"
+	    " VALUES (42, 'ok', 100);");
+	ck_assert_ptr_null(store_open(path, &cause));
+	want = xasprintf("store: migrate '%s' to schema version 5: a foreign "
+	    "key would be broken", path);
+	ck_assert_str_eq(cause, want);
+	free(want);
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"), 4);
+	ck_assert_int_eq(raw_int(path, "SELECT run_id FROM calls"), 42);
+
+	raw_exec(path, "DELETE FROM calls;");
+	s = open_ok(path);
+	memset(&rec, 0, sizeof rec);
+	rec.status = "paid";
+	ck_assert_int_eq(store_call_add(s, &rec, &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "CHECK constraint failed"));
+	free(cause);
+	store_close(s);
+	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM calls"), 0);
 	free(path);
 }
 END_TEST
@@ -910,6 +964,7 @@ store_suite(void)
 	tcase_add_test(tc, test_open_fresh);
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_migrate_v1);
+	tcase_add_test(tc, test_migrate_fk_broken);
 	tcase_add_test(tc, test_newer_refused);
 	tcase_add_test(tc, test_not_a_database);
 	tcase_add_test(tc, test_candidates);
