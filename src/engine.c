@@ -2,10 +2,11 @@
  * The engine: cache, budget, limits, retries, accounting and callbacks for
  * model calls, and prompt evaluation on top of them.
  *
- * A request waits in the pending list until its backend has room (in
- * flight, requests per minute, tokens per minute) and its retry time has
- * come.  Identical requests (same cache key) are coalesced: the first
- * one is sent and the others wait for its answer.  In-process backends
+ * A request waits in its backend's queue until the backend has room (in
+ * flight, requests per minute, tokens per minute), and a retry first
+ * waits in the delayed list until its time has come.  Identical requests
+ * (same cache key) are coalesced: the first one is queued and sent, and
+ * the others wait for its answer.  In-process backends
  * answer at once; HTTP backends go through one libcurl multi handle.
  * Every attempt is a row in calls; a final answer's row, its cache entry
  * and whatever the callback stores are one transaction.
@@ -40,12 +41,22 @@ struct engine_req {
 	void			*arg;
 	char			 key[65];
 	int			 attempt;	/* attempts made so far */
-	int			 looked_up;	/* cache already consulted */
 	double			 not_before;	/* monotonic seconds */
 	double			 started;
 	long long		 reserved;	/* tokens held in the bucket */
 	struct engine_req	*waiters;	/* coalesced duplicates */
-	struct engine_req	*next;
+	struct engine_req	*next;		/* in a list or queue */
+	struct engine_req	*prev;		/* in the flying list */
+	struct engine_req	*hnext;		/* in the key table */
+	int			 hashed;	/* in the key table */
+};
+
+/* The requests of one engine waiting for one backend, in order. */
+struct engine_queue {
+	struct backend		*backend;
+	struct engine_req	*head;
+	struct engine_req	*tail;
+	struct engine_queue	*next;
 };
 
 /*
@@ -74,12 +85,15 @@ struct engine {
 	double			 job_created;
 	enum cache_mode		 cache;
 	double			 started;
-	struct engine_req	*pending;	/* in submission order */
-	struct engine_req	*pending_tail;
-	struct engine_req	*incoming;	/* submitted, not yet pending */
+	struct engine_req	*incoming;	/* submitted, not yet queued */
 	struct engine_req	*incoming_tail;
+	struct engine_queue	*queues;	/* one per backend used */
+	struct engine_req	*delayed;	/* retries, until not_before */
 	struct engine_req	*flying;	/* sent, not answered */
-	size_t			 queued;
+	struct engine_req	**keys;		/* queued or flying, by key */
+	size_t			 nkeys;		/* buckets, a power of 2 */
+	size_t			 nkeyed;
+	size_t			 queued;	/* submitted, not flying */
 	size_t			 nflying;
 	size_t			 finished;
 	struct run_totals	 totals;
@@ -138,11 +152,86 @@ engine_new(struct engine_loop *loop, int64_t run, const struct budget *budget,
 	return e;
 }
 
+/*
+ * The key table: every request queued, delayed or flying, by cache key,
+ * so that an identical request joins it instead of paying again.
+ */
+static struct engine_req **
+engine_key_slot(struct engine *e, const char *key)
+{
+	uint64_t	h = 0;
+	size_t		i;
+
+	/* The key is a SHA-256 in hex: its first digits are well spread. */
+	for (i = 0; i < 16; i++)
+		h = h << 4 | (uint64_t)(key[i] <= '9' ? key[i] - '0' :
+		    key[i] - 'a' + 10);
+	return &e->keys[h & (e->nkeys - 1)];
+}
+
+static void
+engine_key_add(struct engine *e, struct engine_req *r)
+{
+	struct engine_req	**old, *q, *next, **slot;
+	size_t			  n, i;
+
+	if (e->nkeyed >= e->nkeys) {
+		old = e->keys;
+		n = e->nkeys;
+		e->nkeys = n == 0 ? 64 : n * 2;
+		e->keys = xcalloc(e->nkeys, sizeof *e->keys);
+		for (i = 0; i < n; i++) {
+			for (q = old[i]; q != NULL; q = next) {
+				next = q->hnext;
+				slot = engine_key_slot(e, q->key);
+				q->hnext = *slot;
+				*slot = q;
+			}
+		}
+		free(old);
+	}
+	slot = engine_key_slot(e, r->key);
+	r->hnext = *slot;
+	*slot = r;
+	r->hashed = 1;
+	e->nkeyed++;
+}
+
+static struct engine_req *
+engine_key_find(struct engine *e, const struct engine_req *r)
+{
+	struct engine_req	*q;
+
+	if (e->nkeyed == 0)
+		return NULL;
+	for (q = *engine_key_slot(e, r->key); q != NULL; q = q->hnext)
+		if (q->backend == r->backend && strcmp(q->key, r->key) == 0)
+			return q;
+	return NULL;
+}
+
+static void
+engine_key_remove(struct engine *e, struct engine_req *r)
+{
+	struct engine_req	**p;
+
+	for (p = engine_key_slot(e, r->key); *p != NULL; p = &(*p)->hnext) {
+		if (*p == r) {
+			*p = r->hnext;
+			r->hashed = 0;
+			e->nkeyed--;
+			return;
+		}
+	}
+}
+
 static void
 engine_req_free(struct engine_req *r)
 {
 	struct engine_req	*w, *next;
 
+	if (r->hashed)
+		engine_key_remove(r->engine, r);
 	for (w = r->waiters; w != NULL; w = next) {
 		next = w->next;
 		engine_req_free(w);
@@ -167,6 +256,7 @@ engine_free(struct engine *e)
 {
 	struct engine		**pp;
 	struct engine_req	 *r;
+	struct engine_queue	 *q;
 
 	if (e == NULL)
 		return;
@@ -182,9 +272,15 @@ engine_free(struct engine *e)
 		http_abandon(e->loop->http, r);
 		procset_abandon(e->loop->procs, r);
 	}
-	engine_list_free(e->pending);
+	while ((q = e->queues) != NULL) {
+		e->queues = q->next;
+		engine_list_free(q->head);
+		free(q);
+	}
+	engine_list_free(e->delayed);
 	engine_list_free(e->incoming);
 	engine_list_free(e->flying);
+	free(e->keys);
 	free(e->cause);
 	free(e);
 }
@@ -212,8 +308,7 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	model_req_key(b, &r->req, r->key);
 	/*
 	 * New requests wait in their own list until the next dispatch, so
-	 * that a callback may submit while dispatch is walking the pending
-	 * list.
+	 * that a callback may submit while dispatch is walking the queues.
 	 */
 	if (e->incoming_tail != NULL)
 		e->incoming_tail->next = r;
@@ -478,26 +573,23 @@ fail:
 static void
 engine_unfly(struct engine *e, struct engine_req *r)
 {
-	struct engine_req	**p;
-
-	for (p = &e->flying; *p != NULL; p = &(*p)->next) {
-		if (*p == r) {
-			*p = r->next;
-			r->next = NULL;
-			e->nflying--;
-			return;
-		}
-	}
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		e->flying = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->next = r->prev = NULL;
+	e->nflying--;
 }
 
+/* A retry waits in the delayed list, then goes first in its queue. */
 static void
 engine_requeue(struct engine *e, struct engine_req *r, double delay)
 {
 	r->not_before = time_mono() + delay;
-	r->next = e->pending;
-	e->pending = r;
-	if (e->pending_tail == NULL)
-		e->pending_tail = r;
+	r->next = e->delayed;
+	e->delayed = r;
 	e->queued++;
 }
 
@@ -656,7 +748,10 @@ engine_start(struct engine *e, struct engine_req *r)
 		return;
 	}
 	b->in_flight++;
+	r->prev = NULL;
 	r->next = e->flying;
+	if (e->flying != NULL)
+		e->flying->prev = r;
 	e->flying = r;
 	e->nflying++;
 	if (b->ops->command != NULL) {
@@ -679,18 +774,6 @@ engine_start(struct engine *e, struct engine_req *r)
 	http_req_release(&hreq);
 }
 
-/* Finds a flying request with the same key, to wait on its answer. */
-static struct engine_req *
-engine_twin(struct engine *e, const struct engine_req *r)
-{
-	struct engine_req	*f;
-
-	for (f = e->flying; f != NULL; f = f->next)
-		if (f->backend == r->backend && strcmp(f->key, r->key) == 0)
-			return f;
-	return NULL;
-}
-
 /* Answers r from the cache if it can; returns 1 when it did. */
 static int
 engine_try_cache(struct engine *e, struct engine_req *r)
@@ -699,7 +782,6 @@ engine_try_cache(struct engine *e, struct engine_req *r)
 	char			*cached = NULL, *err = NULL;
 	int			 hit;
 
-	r->looked_up = 1;
 	if (e->cache == CACHE_OFF)
 		return 0;
 	if ((hit = store_cache_get(e->store, r->key, &cached, &e->cause)) < 0) {
@@ -722,99 +804,154 @@ engine_try_cache(struct engine *e, struct engine_req *r)
 	return 1;
 }
 
+/* The queue of an engine for a backend, made when first needed. */
+static struct engine_queue *
+engine_queue(struct engine *e, struct backend *b)
+{
+	struct engine_queue	*q;
+
+	for (q = e->queues; q != NULL; q = q->next)
+		if (q->backend == b)
+			return q;
+	q = xcalloc(1, sizeof *q);
+	q->backend = b;
+	q->next = e->queues;
+	e->queues = q;
+	return q;
+}
+
+static void
+engine_enqueue(struct engine_queue *q, struct engine_req *r, int first)
+{
+	if (first) {
+		r->next = q->head;
+		q->head = r;
+		if (q->tail == NULL)
+			q->tail = r;
+		return;
+	}
+	r->next = NULL;
+	if (q->tail != NULL)
+		q->tail->next = r;
+	else
+		q->head = r;
+	q->tail = r;
+}
+
+static struct engine_req *
+engine_dequeue(struct engine *e, struct engine_queue *q)
+{
+	struct engine_req	*r = q->head;
+
+	if ((q->head = r->next) == NULL)
+		q->tail = NULL;
+	r->next = NULL;
+	e->queued--;
+	return r;
+}
+
 /*
- * Moves pending requests along: cache hits, coalescing, budget stops and
- * sends, in submission order as far as each backend's limits allow, until
- * the monotonic time until (answers from the cache and in-process
- * backends cost time here; what is left waits for the next turn).
- * Returns how long until a delayed request may go (or a large number).
+ * New requests: a duplicate of one queued or flying waits for its answer,
+ * a cache hit is answered at once, the rest join their backend's queue.
+ * Stops at the monotonic time until; returns whether it went through.
+ */
+static int
+engine_admit(struct engine *e, double until)
+{
+	struct engine_req	*r, *twin;
+	size_t			 seen = 0;
+
+	while ((r = e->incoming) != NULL && !e->failed) {
+		/* The clock is read now and then, not for every request. */
+		if ((++seen & 31) == 0 && time_mono() > until)
+			return 0;
+		if ((e->incoming = r->next) == NULL)
+			e->incoming_tail = NULL;
+		r->next = NULL;
+		if ((twin = engine_key_find(e, r)) != NULL) {
+			e->queued--;
+			r->next = twin->waiters;
+			twin->waiters = r;
+			continue;
+		}
+		r->reserved = engine_estimate(r);
+		if (engine_try_cache(e, r)) {
+			e->queued--;
+			engine_req_free(r);
+			continue;
+		}
+		engine_key_add(e, r);
+		engine_enqueue(engine_queue(e, r->backend), r, 0);
+	}
+	return 1;
+}
+
+/*
+ * Sends from each backend's queue, in order, while the backend has room
+ * and the budgets allow (once a budget is reached, every queued request
+ * completes with the reason), until the monotonic time until (in-process
+ * backends answer here).  Lowers *wait to when a full backend may have
+ * room; returns whether it went through.
+ */
+static int
+engine_send(struct engine *e, double now, double until, double *wait)
+{
+	struct engine_queue	*q;
+	struct engine_req	*r;
+	enum engine_stop	 stop;
+	size_t			 seen = 0;
+
+	for (q = e->queues; q != NULL; q = q->next) {
+		while ((r = q->head) != NULL && !e->failed) {
+			if ((++seen & 31) == 0 && time_mono() > until)
+				return 0;
+			stop = e->stop;
+			if (stop == ENGINE_OK && !engine_room(q->backend, r, now,
+			    wait))
+				break;
+			if (stop == ENGINE_OK)
+				stop = engine_budget_check(e);
+			r = engine_dequeue(e, q);
+			if (stop != ENGINE_OK) {
+				e->stop = stop;
+				engine_complete(e, r, NULL, NULL, 0, 0, 0,
+				    engine_stop_reason(stop));
+				engine_req_free(r);
+				continue;
+			}
+			engine_start(e, r);
+		}
+	}
+	return 1;
+}
+
+/*
+ * Moves requests along: retries whose time has come go first in their
+ * queues, new requests are coalesced, answered from the cache or queued,
+ * and each backend sends what its limits allow, until the monotonic time
+ * until (answers from the cache and in-process backends cost time here;
+ * what is left waits for the next turn).  Returns how long until a
+ * delayed request may go or a full backend may have room (or a large
+ * number).
  */
 static double
 engine_dispatch(struct engine *e, double until)
 {
-	struct engine_req	**p, *r, *twin, *last = NULL;
-	struct backend		 *full[16];
+	struct engine_req	**p, *r;
 	double			  now = time_mono(), wait = 3600;
-	enum engine_stop	  stop;
-	size_t			  nfull = 0, k, seen = 0;
 
-	if (e->incoming != NULL) {
-		if (e->pending_tail != NULL)
-			e->pending_tail->next = e->incoming;
-		else
-			e->pending = e->incoming;
-		e->pending_tail = e->incoming_tail;
-		e->incoming = e->incoming_tail = NULL;
-	}
-	p = &e->pending;
-	while ((r = *p) != NULL && !e->failed) {
-		/* The clock is read now and then, not for every request. */
-		if ((++seen & 31) == 0 && time_mono() > until) {
-			wait = 0;
-			break;
-		}
-		/* A backend found full stays full for the rest of the pass. */
-		for (k = 0; k < nfull; k++)
-			if (full[k] == r->backend)
-				break;
-		if ((k < nfull && r->looked_up) || r->not_before > now) {
-			if (r->not_before > now && r->not_before - now < wait)
+	for (p = &e->delayed; (r = *p) != NULL; ) {
+		if (r->not_before > now) {
+			if (r->not_before - now < wait)
 				wait = r->not_before - now;
-			last = r;
 			p = &r->next;
-			continue;
-		}
-		if (!r->looked_up) {
-			if (r->attempt == 0 && (twin = engine_twin(e, r)) !=
-			    NULL) {
-				*p = r->next;
-				e->queued--;
-				r->next = twin->waiters;
-				twin->waiters = r;
-				continue;
-			}
-			r->reserved = engine_estimate(r);
-			*p = r->next;
-			e->queued--;
-			if (engine_try_cache(e, r)) {
-				engine_req_free(r);
-				continue;
-			}
-			/* Not cached: put it back where it was. */
-			r->next = *p;
-			*p = r;
-			e->queued++;
-		}
-		stop = e->stop != ENGINE_OK ? e->stop : ENGINE_OK;
-		if (stop == ENGINE_OK && !engine_room(r->backend, r, now,
-		    &wait)) {
-			if (nfull < nitems(full))
-				full[nfull++] = r->backend;
-			last = r;
-			p = &r->next;
-			continue;
-		}
-		if (stop == ENGINE_OK)
-			stop = engine_budget_check(e);
-		if (stop != ENGINE_OK) {
-			e->stop = stop;
-			*p = r->next;
-			e->queued--;
-			engine_complete(e, r, NULL, NULL, 0, 0, 0,
-			    engine_stop_reason(stop));
-			engine_req_free(r);
 			continue;
 		}
 		*p = r->next;
-		e->queued--;
-		engine_start(e, r);
+		engine_enqueue(engine_queue(e, r->backend), r, 1);
 	}
-	/*
-	 * The tail: the last request kept, if the pass reached the end;
-	 * otherwise the part not looked at, tail included, is untouched.
-	 */
-	if (r == NULL)
-		e->pending_tail = last;
+	if (!engine_admit(e, until) || !engine_send(e, now, until, &wait))
+		return 0;
 	return wait;
 }
 
@@ -822,7 +959,7 @@ engine_dispatch(struct engine *e, double until)
 int
 engine_busy(const struct engine *e)
 {
-	return e->pending != NULL || e->incoming != NULL || e->nflying > 0;
+	return e->queued > 0 || e->nflying > 0;
 }
 
 int

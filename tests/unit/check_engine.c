@@ -505,6 +505,47 @@ START_TEST(test_coalescing)
 }
 END_TEST
 
+/*
+ * A duplicate of a request still waiting for room (not yet in flight)
+ * waits for its answer too: with one request in flight at a time, the
+ * second copy of the queued prompt is never sent.
+ */
+START_TEST(test_coalescing_queued)
+{
+	struct job		*job;
+	struct engine		*e;
+	struct model_req	 req;
+	struct seen		 seen = { 0, 0 };
+	struct run_totals	 t;
+	const char		*prompts[] = { "First.", "Second.", "Second." };
+	char			*cmd, *cause = NULL, *count_path, *text = NULL;
+	int			 i;
+
+	count_path = xasprintf("%s/runs", tmp);
+	cmd = xasprintf("\"cat >/dev/null; echo run >>%s; sleep 0.1; "
+	    "echo positive\"", count_path);
+	job = exec_job(cmd, ", \"max_in_flight\": 1");
+	e = engine_new(loop, 0, NULL, CACHE_OFF);
+	for (i = 0; i < 3; i++) {
+		job_build_request(job, prompts[i], job->task.dataset, 0, &req);
+		engine_submit(e, job->roles[ROLE_TARGET], &req, remember,
+		    &seen);
+	}
+	ck_assert_int_eq(engine_run(e, &cause), 0);
+	engine_totals(e, &t);
+	ck_assert_int_eq(seen.ok, 3);
+	ck_assert_int_eq(seen.cached, 1);
+	ck_assert_int_eq((int)t.calls, 2);
+	engine_free(e);
+	ck_assert_int_eq(file_read(count_path, 1000, &text, NULL, &cause), 0);
+	ck_assert_str_eq(text, "run\nrun\n");
+	free(text);
+	free(cmd);
+	free(count_path);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -522,6 +563,7 @@ engine_suite(void)
 	tcase_add_test(tc, test_exec_backend);
 	tcase_add_test(tc, test_exec_failures);
 	tcase_add_test(tc, test_coalescing);
+	tcase_add_test(tc, test_coalescing_queued);
 	suite_add_tcase(s, tc);
 	return s;
 }
