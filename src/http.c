@@ -1,6 +1,8 @@
 /* HTTP requests as backends build them, and the transport that carries
  * them: one curl multi handle. */
+#include <sys/types.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -69,10 +71,26 @@ struct http_xfer {
  * connections, poll() spent more in the kernel than the transfers did).
  * The caller's own descriptors are polled together with the epoll
  * descriptor itself.
+ *
+ * A connection goes back to curl's cache between requests, and curl
+ * stops watching it; removing it from the set and adding it again would
+ * cost two system calls per request.  Sockets curl opens through
+ * http_open (all of its connections) stay in the set until they are
+ * closed through http_close, or until they report an event that nobody
+ * wants; other descriptors curl watches (a resolver's) leave the set at
+ * once, as their closing is not seen here.
  */
+struct http_fd {
+	uint32_t		 events;	/* in the epoll set, or 0 */
+	int			 wanted;	/* by curl now */
+	int			 owned;		/* opened and closed here */
+};
+
 struct http {
 	CURLM			*multi;
 	int			 epfd;
+	struct http_fd		*fds;		/* by descriptor */
+	size_t			 nfds;
 	size_t			 running;
 	struct http_xfer	*xfers;		/* running transfers */
 	CURL			**idle;		/* easy handles for reuse */
@@ -82,35 +100,93 @@ struct http {
 
 static int	http_global_done;
 
+static struct http_fd *
+http_fd(struct http *h, curl_socket_t fd)
+{
+	size_t	n = h->nfds;
+
+	if ((size_t)fd >= n) {
+		while ((size_t)fd >= n)
+			n = n == 0 ? 64 : n * 2;
+		h->fds = xreallocarray(h->fds, n, sizeof *h->fds);
+		memset(h->fds + h->nfds, 0, (n - h->nfds) * sizeof *h->fds);
+		h->nfds = n;
+	}
+	return &h->fds[fd];
+}
+
+/* Takes fd out of the epoll set (it may be gone already). */
+static void
+http_unwatch(struct http *h, curl_socket_t fd)
+{
+	struct http_fd	*f = http_fd(h, fd);
+
+	if (f->events != 0)
+		epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
+	f->events = 0;
+}
+
 static int
 http_socket_cb(CURL *easy, curl_socket_t fd, int what, void *arg, void *sp)
 {
 	struct http		*h = arg;
+	struct http_fd		*f = http_fd(h, fd);
 	struct epoll_event	 ev;
+	int			 op;
 
 	if (what == CURL_POLL_REMOVE) {
-		/* curl may have closed it already: then it left the set. */
-		epoll_ctl(h->epfd, EPOLL_CTL_DEL, fd, NULL);
-		curl_multi_assign(h->multi, fd, NULL);
+		f->wanted = 0;
+		/* An idle socket is always writable: that would wake us. */
+		if (!f->owned || (f->events & EPOLLOUT))
+			http_unwatch(h, fd);
 		return 0;
 	}
+	f->wanted = 1;
 	memset(&ev, 0, sizeof ev);
 	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) |
 	    (what & CURL_POLL_OUT ? EPOLLOUT : 0);
 	ev.data.fd = fd;
-	if (sp != NULL) {
-		if (epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev) == 0)
-			return 0;
-		/* A descriptor number reused by curl: add it again. */
-	}
-	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-	    (errno != EEXIST ||
-	    epoll_ctl(h->epfd, EPOLL_CTL_MOD, fd, &ev) != 0)) {
+	if (ev.events == f->events)
+		return 0;
+	op = f->events != 0 ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(h->epfd, op, fd, &ev) != 0 &&
+	    epoll_ctl(h->epfd, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD :
+	    EPOLL_CTL_ADD, fd, &ev) != 0) {
 		log_warn("epoll_ctl %d", (int)fd);
+		f->events = 0;
 		return -1;
 	}
-	curl_multi_assign(h->multi, fd, h);
+	f->events = ev.events;
 	return 0;
+}
+
+/* curl's sockets are opened and closed here, so that their state is
+ * known (see struct http). */
+static curl_socket_t
+http_open(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct http	*h = arg;
+	struct http_fd	*f;
+	curl_socket_t	 fd;
+
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd == -1)
+		return CURL_SOCKET_BAD;
+	/* A number closed behind our back left the set with its file. */
+	f = http_fd(h, fd);
+	memset(f, 0, sizeof *f);
+	f->owned = 1;
+	return fd;
+}
+
+static int
+http_close(void *arg, curl_socket_t fd)
+{
+	struct http	*h = arg;
+
+	/* Closing takes it out of the epoll set. */
+	memset(http_fd(h, fd), 0, sizeof(struct http_fd));
+	return close(fd);
 }
 
 static int
@@ -186,6 +262,7 @@ http_free(struct http *h)
 	free(h->idle);
 	curl_multi_cleanup(h->multi);
 	close(h->epfd);
+	free(h->fds);
 	free(h);
 }
 
@@ -241,6 +318,10 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, http_open);
+	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, h);
+	curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETFUNCTION, http_close);
+	curl_easy_setopt(x->easy, CURLOPT_CLOSESOCKETDATA, h);
 	curl_easy_setopt(x->easy, CURLOPT_ERRORBUFFER, x->errbuf);
 	curl_easy_setopt(x->easy, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
@@ -319,6 +400,11 @@ http_ready(struct http *h, int ms)
 		if (n == -1 && errno != EINTR)
 			log_warn("epoll_wait");
 		for (i = 0; i < n; i++) {
+			if (!http_fd(h, ev[i].data.fd)->wanted) {
+				/* An idle connection closed by its server. */
+				http_unwatch(h, ev[i].data.fd);
+				continue;
+			}
 			mask = 0;
 			if (ev[i].events & (EPOLLIN | EPOLLHUP))
 				mask |= CURL_CSELECT_IN;

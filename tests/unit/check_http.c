@@ -18,17 +18,19 @@ static char	*tmp;
 static pid_t	 mock;
 static char	*base;
 
-static void
-setup(void)
+/* Starts a mock server that exits after idle seconds without a request;
+ * returns its base URL. */
+static char *
+start_mock(const char *name, const char *idle, pid_t *pid)
 {
 	char	*dir = getenv("top_builddir"), *prog, *portfile, *port = NULL;
+	char	*url;
 	int	 i;
 
-	tmp = check_tmpdir();
 	prog = xasprintf("%s/tests/mock/mockllm", dir != NULL ? dir : ".");
-	portfile = xasprintf("%s/port", tmp);
-	if ((mock = fork()) == 0) {
-		execl(prog, prog, "-P", portfile, "-i", "60", (char *)NULL);
+	portfile = xasprintf("%s/%s", tmp, name);
+	if ((*pid = fork()) == 0) {
+		execl(prog, prog, "-P", portfile, "-i", idle, (char *)NULL);
 		_exit(127);
 	}
 	for (i = 0; i < 200; i++) {
@@ -41,10 +43,18 @@ setup(void)
 	}
 	ck_assert_msg(port != NULL, "%s did not start", prog);
 	port[strcspn(port, "\n")] = '\0';
-	base = xasprintf("http://127.0.0.1:%s", port);
+	url = xasprintf("http://127.0.0.1:%s", port);
 	free(port);
 	free(portfile);
 	free(prog);
+	return url;
+}
+
+static void
+setup(void)
+{
+	tmp = check_tmpdir();
+	base = start_mock("port", "60", &mock);
 }
 
 static void
@@ -141,6 +151,42 @@ START_TEST(test_replies)
 }
 END_TEST
 
+/*
+ * A kept-alive connection its server closes while it is idle: the
+ * transport neither spins on it (a wait lasts as long as asked) nor
+ * fails the next request.
+ */
+START_TEST(test_idle_close)
+{
+	struct http	*h = http_new();
+	struct got	 g;
+	pid_t		 pid;
+	char		*url = start_mock("port2", "1", &pid);
+	double		 t0;
+	int		 status;
+
+	post(h, url, "/v1/chat/completions", NULL, 10, 1 << 20, &g);
+	ck_assert_int_eq((int)g.status, 200);
+	got_release(&g);
+	/* The mock exits after a second without a request. */
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	http_perform(h, 100, NULL, NULL, 0);
+	t0 = time_mono();
+	http_perform(h, 200, NULL, NULL, 0);
+	ck_assert_msg(time_mono() - t0 > 0.15, "the wait lasted %.3f s",
+	    time_mono() - t0);
+
+	post(h, url, "/v1/chat/completions", NULL, 2, 1 << 20, &g);
+	ck_assert_int_eq((int)g.status, 0);
+	got_release(&g);
+	post(h, base, "/v1/chat/completions", NULL, 10, 1 << 20, &g);
+	ck_assert_int_eq((int)g.status, 200);
+	got_release(&g);
+	http_free(h);
+	free(url);
+}
+END_TEST
+
 START_TEST(test_retry_after)
 {
 	struct http	*h = http_new();
@@ -223,6 +269,7 @@ http_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_replies);
+	tcase_add_test(tc, test_idle_close);
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_failures);
 	suite_add_tcase(s, tc);
