@@ -557,6 +557,65 @@ START_TEST(test_fiber)
 }
 END_TEST
 
+/*
+ * Human feedback on responses, as the daemon runs it (in a fiber): each
+ * duel is queued with the input and the two responses, and the answers
+ * given to the store go back to the run.
+ */
+START_TEST(test_responses_human)
+{
+	static const char *const answers[] = { "a", "tie", "b" };
+	struct job		*job;
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct fiber		*f;
+	struct fiber_run	 fr;
+	struct comparison_row	*rows;
+	char			*cause = NULL;
+	size_t			 n, k = 0;
+	int64_t			 jid;
+
+	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
+	    "\"pool\": 8, \"rounds\": 3, \"init\": 2, \"steps\": 50, "
+	    "\"feedback\": \"human\" }", "\"target\": \"sim\"");
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	jid = store_job_find(store, "d", &cause);
+	memset(&fr, 0, sizeof fr);
+	fr.jr = &jr;
+	f = fiber_new(fiber_main, &fr, 1 << 20);
+	while (!fiber_resume(f)) {
+		engine_loop_turn(loop, 1, NULL, NULL, 0);
+		ck_assert_int_eq(store_comparison_pending(store, jid, 1, &rows,
+		    &n, &cause), 0);
+		if (n == 0)
+			continue;
+		ck_assert_int_lt(k, nitems(answers));
+		ck_assert_ptr_nonnull(rows[0].input);
+		ck_assert_msg(strncmp(rows[0].input, "Review: ", 8) == 0, "%s",
+		    rows[0].input);
+		ck_assert_int_eq(store_comparison_answer(store, rows[0].id,
+		    answers[k++], "tester", &cause), 1);
+		store_comparison_rows_free(rows, n);
+	}
+	fiber_free(f);
+	ck_assert_msg(fr.rc == 0, "%s", fr.cause);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	ck_assert_int_eq(k, 3);
+	check_responses(job, 1, 3, "human");
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE who = "
+	    "'tester' AND order_shown IN ('ab', 'ba') AND input LIKE "
+	    "'Review: %'"), 3);
+	job_free(job);
+}
+END_TEST
+
 START_TEST(test_methods)
 {
 	static const char *const methods[] = { "doublets", "random" };
@@ -677,6 +736,7 @@ duel_suite(void)
 	tcase_add_test(tc, test_responses_judge);
 	tcase_add_test(tc, test_responses_resume);
 	tcase_add_test(tc, test_responses_champion);
+	tcase_add_test(tc, test_responses_human);
 	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_schema);
