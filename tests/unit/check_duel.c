@@ -517,12 +517,13 @@ fiber_main(void *arg)
 }
 
 /*
- * Inside a fiber (as in the daemon) the fit runs on a worker thread and
- * the step yields to the loop until it is done.
+ * Runs a job to its end in a fiber, as the daemon does, turning the loop
+ * and calling each (if not NULL) with the store whenever the fiber
+ * yields.  Returns the number of yields.
  */
-START_TEST(test_fiber)
+static int
+run_fiber(struct job *job, void (*each)(struct store *, void *), void *arg)
 {
-	struct job		*job;
 	struct store		*store;
 	struct engine_loop	*loop;
 	struct jobrun		 jr;
@@ -530,9 +531,6 @@ START_TEST(test_fiber)
 	struct fiber_run	 fr;
 	char			*cause = NULL;
 
-	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 10,"
-	    " \"steps\": 300, \"feedback\": \"sim\", \"dim\": 64 }",
-	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
 	store = store_open(dbpath, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
 	loop = engine_loop_new(store);
@@ -544,18 +542,56 @@ START_TEST(test_fiber)
 	while (!fiber_resume(f)) {
 		fr.yields++;
 		engine_loop_turn(loop, 1, NULL, NULL, 0);
+		if (each != NULL)
+			each(store, arg);
 	}
 	fiber_free(f);
 	ck_assert_msg(fr.rc == 0, "%s", fr.cause);
-	ck_assert_int_gt(fr.yields, 0);
 	jobrun_release(&jr);
 	engine_loop_free(loop);
 	store_close(store);
+	return fr.yields;
+}
+
+/*
+ * Inside a fiber (as in the daemon) the fit runs on a worker thread and
+ * the step yields to the loop until it is done.
+ */
+START_TEST(test_fiber)
+{
+	struct job	*job;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 10,"
+	    " \"steps\": 300, \"feedback\": \"sim\", \"dim\": 64 }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_gt(run_fiber(job, NULL, NULL), 0);
 	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 10);
 	ck_assert_int_eq(count("SELECT count(*) FROM champions"), 1);
 	job_free(job);
 }
 END_TEST
+
+/* A person at the queue: the next answer for each duel shown. */
+static void
+answer(struct store *store, void *arg)
+{
+	static const char *const answers[] = { "a", "tie", "b" };
+	struct comparison_row	*rows;
+	size_t			*k = arg, n;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(store_comparison_pending(store, store_job_find(store,
+	    "d", NULL), 1, &rows, &n, &cause), 0);
+	if (n == 0)
+		return;
+	ck_assert_int_lt(*k, nitems(answers));
+	ck_assert_ptr_nonnull(rows[0].input);
+	ck_assert_msg(strncmp(rows[0].input, "Review: ", 8) == 0, "%s",
+	    rows[0].input);
+	ck_assert_int_eq(store_comparison_answer(store, rows[0].id,
+	    answers[(*k)++], "tester", &cause), 1);
+	store_comparison_rows_free(rows, n);
+}
 
 /*
  * Human feedback on responses, as the daemon runs it (in a fiber): each
@@ -564,49 +600,13 @@ END_TEST
  */
 START_TEST(test_responses_human)
 {
-	static const char *const answers[] = { "a", "tie", "b" };
-	struct job		*job;
-	struct store		*store;
-	struct engine_loop	*loop;
-	struct jobrun		 jr;
-	struct fiber		*f;
-	struct fiber_run	 fr;
-	struct comparison_row	*rows;
-	char			*cause = NULL;
-	size_t			 n, k = 0;
-	int64_t			 jid;
+	struct job	*job;
+	size_t		 k = 0;
 
 	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
 	    "\"pool\": 8, \"rounds\": 3, \"init\": 2, \"steps\": 50, "
 	    "\"feedback\": \"human\" }", "\"target\": \"sim\"");
-	store = store_open(dbpath, &cause);
-	ck_assert_msg(store != NULL, "%s", cause);
-	loop = engine_loop_new(store);
-	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
-	    "%s", cause);
-	jid = store_job_find(store, "d", &cause);
-	memset(&fr, 0, sizeof fr);
-	fr.jr = &jr;
-	f = fiber_new(fiber_main, &fr, 1 << 20);
-	while (!fiber_resume(f)) {
-		engine_loop_turn(loop, 1, NULL, NULL, 0);
-		ck_assert_int_eq(store_comparison_pending(store, jid, 1, &rows,
-		    &n, &cause), 0);
-		if (n == 0)
-			continue;
-		ck_assert_int_lt(k, nitems(answers));
-		ck_assert_ptr_nonnull(rows[0].input);
-		ck_assert_msg(strncmp(rows[0].input, "Review: ", 8) == 0, "%s",
-		    rows[0].input);
-		ck_assert_int_eq(store_comparison_answer(store, rows[0].id,
-		    answers[k++], "tester", &cause), 1);
-		store_comparison_rows_free(rows, n);
-	}
-	fiber_free(f);
-	ck_assert_msg(fr.rc == 0, "%s", fr.cause);
-	jobrun_release(&jr);
-	engine_loop_free(loop);
-	store_close(store);
+	run_fiber(job, answer, &k);
 	ck_assert_int_eq(k, 3);
 	check_responses(job, 1, 3, "human");
 	ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE who = "
@@ -640,51 +640,44 @@ END_TEST
 
 START_TEST(test_errors)
 {
+	static const struct {
+		const char	*strategy;
+		const char	*roles;
+		const char	*error;
+	} cases[] = {
+		{ "{ \"name\": \"duel\", \"feedback\": \"human\" }",
+		  "\"target\": \"sim\", \"optimizer\": \"sim\"",
+		  "strategy 'duel': feedback 'human' needs the daemon (submit "
+		  "the job with promptctl submit and answer with promptctl "
+		  "feedback); use \"judge\" or \"sim\" to run it here" },
+		{ "{ \"name\": \"duel\" }",
+		  "\"target\": \"sim\", \"optimizer\": \"sim\"",
+		  "strategy 'duel': feedback 'judge' needs a judge "
+		  "(roles.judge)" },
+		{ "{ \"name\": \"duel\", \"hidden\": 12, \"feedback\": \"sim\" }",
+		  "\"target\": \"sim\", \"optimizer\": \"sim\"",
+		  "strategy 'duel': hidden 12 is not a multiple of 8" },
+		{ "{ \"name\": \"duel\", \"arms\": \"responses\", \"example\": "
+		  "1000, \"feedback\": \"sim\" }", "\"target\": \"sim\"",
+		  "strategy 'duel': example 1000 is out of range: the dev split "
+		  "has 60 examples" },
+		{ "{ \"name\": \"duel\", \"arms\": \"responses\", "
+		  "\"temperature\": 0, \"feedback\": \"sim\" }",
+		  "\"target\": \"sim\"",
+		  "strategy 'duel': arms 'responses' needs a temperature above 0 "
+		  "to sample distinct responses" },
+	};
 	struct job	*job;
 	char		*cause = NULL;
+	size_t		 i;
 
-	job = load_job("{ \"name\": \"duel\", \"feedback\": \"human\" }",
-	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': feedback 'human' needs the "
-	    "daemon (submit the job with promptctl submit and answer with "
-	    "promptctl feedback); use \"judge\" or \"sim\" to run it here");
-	free(cause);
-	job_free(job);
-
-	job = load_job("{ \"name\": \"duel\" }",
-	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': feedback 'judge' needs a "
-	    "judge (roles.judge)");
-	free(cause);
-	job_free(job);
-
-	job = load_job("{ \"name\": \"duel\", \"hidden\": 12, \"feedback\": "
-	    "\"sim\" }", "\"target\": \"sim\", \"optimizer\": \"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': hidden 12 is not a multiple "
-	    "of 8");
-	free(cause);
-	job_free(job);
-
-	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
-	    "\"example\": 1000, \"feedback\": \"sim\" }", "\"target\": "
-	    "\"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': example 1000 is out of "
-	    "range: the dev split has 60 examples");
-	free(cause);
-	job_free(job);
-
-	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
-	    "\"temperature\": 0, \"feedback\": \"sim\" }", "\"target\": "
-	    "\"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': arms 'responses' needs a "
-	    "temperature above 0 to sample distinct responses");
-	free(cause);
-	job_free(job);
+	for (i = 0; i < nitems(cases); i++) {
+		job = load_job(cases[i].strategy, cases[i].roles);
+		ck_assert_int_eq(run(job, 10, &cause), -1);
+		ck_assert_str_eq(cause, cases[i].error);
+		free(cause);
+		job_free(job);
+	}
 }
 END_TEST
 
