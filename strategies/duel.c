@@ -12,6 +12,16 @@
  * prompt (the model's best among those dueled) on the dev split, so the
  * run's champion is chosen from it and the seeds as for any strategy.
  *
+ * With arms "responses" (the paper's response optimization) the arms are
+ * instead responses of the target to one prompt (the job's champion, or
+ * the run's first seed) on one dev example: pool samples with distinct
+ * sample indices, deduplicated, stored as candidates of origin
+ * "duel-response" with a lineage edge to the prompt but never put among
+ * the search's candidates, so they are never scored on dev, raced, made
+ * champion or exported.  The duels compare the responses themselves (no
+ * further target call), and the last step reports the recommended one in
+ * the log and the job's events.
+ *
  * Feedback sources:
  *	judge	the judge role sees one input and the target's responses to
  *		both prompts, in both orders; it names a winner or a tie,
