@@ -12,6 +12,16 @@
  * prompt (the model's best among those dueled) on the dev split, so the
  * run's champion is chosen from it and the seeds as for any strategy.
  *
+ * With arms "responses" (the paper's response optimization) the arms are
+ * instead responses of the target to one prompt (the job's champion, or
+ * the run's first seed) on one dev example: pool samples with distinct
+ * sample indices, deduplicated, stored as candidates of origin
+ * "duel-response" with a lineage edge to the prompt but never put among
+ * the search's candidates, so they are never scored on dev, raced, made
+ * champion or exported.  The duels compare the responses themselves (no
+ * further target call), and the last step reports the recommended one in
+ * the log and the job's events.
+ *
  * Feedback sources:
  *	judge	the judge role sees one input and the target's responses to
  *		both prompts, in both orders; it names a winner or a tie,
@@ -45,6 +55,7 @@
 #include "job.h"
 #include "jsonc.h"
 #include "log.h"
+#include "metric.h"
 #include "nn.h"
 #include "sim.h"
 #include "store.h"
@@ -58,16 +69,26 @@ static const char *const duel_methods[] = {
 	"apohf", "linear", "doublets", "random", NULL
 };
 static const char *const duel_feedbacks[] = { "judge", "sim", "human", NULL };
+static const char *const duel_arms[] = { "prompts", "responses", NULL };
+
+/* The pool's size with arms "responses" when the job sets none. */
+#define DUEL_RESPONSE_POOL	30
 
 static const struct strategy_param duel_params[] = {
+	{ "arms", PARAM_STRING, "\"prompts\"", 0, 0, duel_arms,
+	  "what is dueled: prompts, or responses to one prompt and input" },
+	{ "example", PARAM_INT, "0", 0, 1000000, NULL,
+	  "the dev example whose responses are dueled (arms \"responses\")" },
 	{ "pool", PARAM_INT, "200", 2, 5000, NULL,
-	  "instructions induced from demos for the pool" },
+	  "instructions induced from demos for the pool (responses sampled: "
+	  "30 by default)" },
 	{ "per_ask", PARAM_INT, "5", 1, 32, NULL,
 	  "instructions asked for in one optimizer request" },
 	{ "demos", PARAM_INT, "5", 1, 50, NULL,
 	  "input/output demos shown in each request" },
 	{ "temperature", PARAM_NUMBER, "1.0", 0, 2, NULL,
-	  "the optimizer's sampling temperature" },
+	  "the sampling temperature of the optimizer (of the target for "
+	  "responses)" },
 	{ "rounds", PARAM_INT, "150", 1, 100000, NULL,
 	  "duels in all" },
 	{ "init", PARAM_INT, "5", 0, 100000, NULL,
@@ -118,12 +139,80 @@ struct duel_state {
 	struct duel_hist	  hist;
 	struct duel_model	 *model;
 	int64_t			  recommended;	/* candidate id, or 0 */
+	/*
+	 * Arms "responses": the arms are responses of the target to one
+	 * prompt on one input, held here (never in the search's candidates:
+	 * they are not prompts) with their metric score as mean.
+	 */
+	int			  responses;
+	size_t			  example;	/* dataset index of the input */
+	int64_t			  prompt_id;	/* the prompt answered */
+	char			 *prompt;
 };
 
 static struct duel_state *
-duel_state(struct search *s)
+duel_state(const struct search *s)
 {
 	return s->state;
+}
+
+/*
+ * Reads the arms parameter and checks what it needs: an example within
+ * the dev split, a temperature that gives distinct samples, and for the
+ * simulated user a metric that needs no judge.
+ */
+static int
+duel_arms_setup(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	const struct metric	*m = s->job->task.metric;
+	long long		 ex = search_int(s, "example");
+
+	st->responses = strcmp(search_string(s, "arms"), "responses") == 0;
+	if (!st->responses)
+		return 0;
+	if (ex >= (long long)s->ndev)
+		return cause_set(cause, "strategy 'duel': example %lld is out "
+		    "of range: the dev split has %zu example%s", ex, s->ndev,
+		    s->ndev == 1 ? "" : "s");
+	st->example = s->dev[ex];
+	if (search_number(s, "temperature") <= 0)
+		return cause_set(cause, "strategy 'duel': arms 'responses' "
+		    "needs a temperature above 0 to sample distinct responses");
+	if (strcmp(search_string(s, "feedback"), "sim") == 0 &&
+	    (m == NULL || metric_needs_judge(m)))
+		return cause_set(cause, "strategy 'duel': feedback 'sim' with "
+		    "arms 'responses' needs a metric that scores a response "
+		    "without a judge");
+	return 0;
+}
+
+/*
+ * The prompt whose responses are dueled: the job's champion if it has
+ * one, else the run's starting prompt (its first seed).
+ */
+static int
+duel_prompt_choose(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct champion		 ch;
+	int			 rc;
+
+	if ((rc = store_champion_latest(s->store, s->job_id, &ch,
+	    cause)) < 0)
+		return -1;
+	if (rc == 1) {
+		st->prompt_id = ch.candidate;
+		st->prompt = store_candidate_text(s->store, ch.candidate,
+		    cause);
+		return st->prompt != NULL ? 0 : -1;
+	}
+	if (s->ncands == 0)
+		return cause_set(cause, "strategy 'duel': arms 'responses' "
+		    "needs a seed prompt");
+	st->prompt_id = s->cands[0]->id;
+	st->prompt = xstrdup(s->cands[0]->text);
+	return 0;
 }
 
 static int
@@ -138,6 +227,10 @@ duel_init(struct search *s, char **cause)
 		    "needs a judge (roles.judge)");
 	if (s->state == NULL)
 		s->state = xcalloc(1, sizeof(struct duel_state));
+	if (duel_arms_setup(s, cause) != 0)
+		return -1;
+	if (duel_state(s)->responses && duel_prompt_choose(s, cause) != 0)
+		return -1;
 	return 0;
 }
 
@@ -390,6 +483,142 @@ duel_reply_done(void *arg, const struct engine_result *res, char **cause)
 	return 0;
 }
 
+/* The metric's score of a response on its example, or NAN without one. */
+static double
+duel_response_utility(const struct search *s, const char *text)
+{
+	const struct job	*job = s->job;
+	const cJSON		*expected = NULL;
+
+	if (job->task.metric == NULL || metric_needs_judge(job->task.metric))
+		return NAN;
+	if (job->task.target != NULL)
+		expected = example_field(&job->task.dataset->ex[
+		    duel_state(s)->example], job->task.target);
+	return metric_score(job->task.metric, text, expected, NULL);
+}
+
+/* Makes a response an arm (its candidate row exists already). */
+static void
+duel_response_arm(struct search *s, int64_t id, const char *text)
+{
+	struct duel_state	*st = duel_state(s);
+	struct cand		*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->id = id;
+	c->text = xstrdup(text);
+	c->mean = duel_response_utility(s, text);
+	c->lo = c->hi = c->mean;
+	c->generation = s->step;
+	duel_pool_add(st, c);
+}
+
+/*
+ * Stores a response as a candidate of origin "duel-response" with a
+ * lineage edge to the prompt, and adds it to the pool unless the pool
+ * has it already or the text is one of the job's prompts.
+ */
+static int
+duel_response_add(struct search *s, const char *text, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct candidate_row	 row;
+	char			*note;
+	int64_t			 id;
+	size_t			 i;
+	int			 rc, response;
+
+	if (text[strspn(text, " \t\r\n")] == '\0')
+		return 0;
+	if ((id = store_candidate_put(s->store, s->job_id, text,
+	    "duel-response", cause)) < 0)
+		return -1;
+	for (i = 0; i < st->npool; i++)
+		if (st->pool[i]->id == id)
+			return 0;
+	if ((rc = store_candidate_get(s->store, id, &row, cause)) < 0)
+		return -1;
+	response = rc == 1 && strcmp(row.origin, "duel-response") == 0;
+	store_candidate_row_release(&row);
+	if (!response) {
+		log_info("job '%s': duel: a response is the text of candidate "
+		    "%lld, a prompt: left out", s->job->name, (long long)id);
+		return 0;
+	}
+	note = xasprintf("a response of the target on dev example %lld",
+	    search_int(s, "example"));
+	rc = store_lineage_add(s->store, id, st->prompt_id, "duel-response",
+	    note, cause);
+	free(note);
+	if (rc != 0)
+		return -1;
+	duel_response_arm(s, id, text);
+	return 0;
+}
+
+/*
+ * The responses pool: pool samples of the target's response to the
+ * prompt on the example, each with its own sample index (so each has its
+ * own cache key and a replay is answered by the cache), deduplicated.
+ */
+static int
+duel_build_responses(struct search *s, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	const struct job	*job = s->job;
+	const cJSON		*spec;
+	struct duel_reply	*out;
+	struct model_req	 req;
+	const char		*error = NULL;
+	size_t			 n, i, failed = 0;
+	int			 rc = -1;
+
+	/* A response costs a target call: a smaller pool unless set. */
+	spec = cJSON_GetObjectItemCaseSensitive(job->spec, "strategy");
+	n = cJSON_GetObjectItemCaseSensitive(spec, "pool") == NULL ?
+	    DUEL_RESPONSE_POOL : (size_t)search_int(s, "pool");
+	out = xcalloc(n, sizeof *out);
+	for (i = 0; i < n; i++) {
+		job_build_request(job, st->prompt, job->task.dataset,
+		    st->example, &req);
+		req.temperature = search_number(s, "temperature");
+		req.sample = (unsigned)i;
+		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
+		    duel_reply_done, &out[i]);
+	}
+	if (search_wait(s, cause) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (out[i].text == NULL) {
+			failed++;
+			if (error == NULL)
+				error = out[i].error;
+		} else if (duel_response_add(s, out[i].text, cause) != 0)
+			goto out;
+	}
+	if (failed > 0)
+		log_info("job '%s': duel: %zu of %zu responses failed: %s",
+		    job->name, failed, n, error);
+	log_info("job '%s': duel: %zu distinct responses of %zu to candidate "
+	    "%lld on dev example %lld", job->name, st->npool, n,
+	    (long long)st->prompt_id, search_int(s, "example"));
+	if (st->npool < 2) {
+		cause_set(cause, "strategy 'duel': the pool has %zu distinct "
+		    "response%s; a duel needs two", st->npool, st->npool == 1 ?
+		    "" : "s");
+		goto out;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++) {
+		free(out[i].text);
+		free(out[i].error);
+	}
+	free(out);
+	return rc;
+}
+
 /* The judge's message for one order. */
 static char *
 duel_judge_message(const char *rubric, const char *input, const char *first,
@@ -452,9 +681,11 @@ duel_verdict(const char *reply)
 }
 
 /*
- * The two prompts' responses on one input drawn from train (dev if it has
- * none): 1 with out[] filled and *k the example, 0 when a call failed
- * (the duel is skipped), -1 with *cause.
+ * The two responses a duel compares: for prompts, the target's responses
+ * to both on one input drawn from train (dev if it has none); for
+ * responses, the arms themselves on their example.  1 with out[] filled
+ * and *k the example, 0 when a call failed (the duel is skipped), -1 with
+ * *cause.
  */
 static int
 duel_responses(struct search *s, struct cand *ca, struct cand *cb,
@@ -466,6 +697,12 @@ duel_responses(struct search *s, struct cand *ca, struct cand *cb,
 	struct model_req	 req;
 	size_t			 i;
 
+	if (duel_state(s)->responses) {
+		out[0].text = xstrdup(ca->text);
+		out[1].text = xstrdup(cb->text);
+		*k = duel_state(s)->example;
+		return 1;
+	}
 	if (npick == 0)
 		return cause_set(cause, "strategy 'duel': no examples to "
 		    "compare the prompts on");
@@ -578,24 +815,31 @@ out:
 	return rc;
 }
 
-/* A duel decided by the simulated user from the dev scores. */
+/* Scores candidates on all of dev, without racing. */
 static int
-duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
+duel_evaluate(struct search *s, struct cand *const *cands, size_t n,
     char **cause)
 {
-	struct comparison_record rec;
-	struct cand		*pair[2] = { ca, cb };
-	double			 tau = search_number(s, "tau");
-	char			*why;
-	int			 racing = s->racing;
+	int	racing = s->racing, rc;
 
-	*y = -1;
 	s->racing = 0;
-	if (search_evaluate(s, pair, 2, cause) != 0) {
-		s->racing = racing;
-		return -1;
-	}
+	rc = search_evaluate(s, cands, n, cause);
 	s->racing = racing;
+	return rc;
+}
+
+/*
+ * The latent utilities of two prompts for the simulated user: their mean
+ * dev scores.  1, 0 when they could not be scored, -1 with *cause.
+ */
+static int
+duel_sim_score(struct search *s, struct cand *ca, struct cand *cb,
+    char **cause)
+{
+	struct cand	*pair[2] = { ca, cb };
+
+	if (duel_evaluate(s, pair, 2, cause) != 0)
+		return -1;
 	/* Arms scored on all of dev may become champion like any other. */
 	if (ca->nscored == s->ndev)
 		ca->raced_out = 0;
@@ -606,10 +850,36 @@ duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
 		    "scored", s->job->name);
 		return 0;
 	}
-	*y = duel_sim_prefer(ca->mean, cb->mean, tau, &s->rng);
-	why = xasprintf("latent utilities %.4f and %.4f (mean dev score), "
-	    "tau %g", ca->mean, cb->mean, tau);
+	return 1;
+}
+
+/*
+ * A duel decided by the simulated user: the latent utility of a prompt is
+ * its mean dev score, that of a response its metric score on its example
+ * (kept as its mean).
+ */
+static int
+duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
+    char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct comparison_record rec;
+	double			 tau = search_number(s, "tau");
+	char			*why;
+	int			 r;
+
+	*y = -1;
 	memset(&rec, 0, sizeof rec);
+	if (st->responses) {
+		rec.example = s->job->task.dataset->ex[st->example].id;
+		rec.output_a = ca->text;
+		rec.output_b = cb->text;
+	} else if ((r = duel_sim_score(s, ca, cb, cause)) <= 0)
+		return r;
+	*y = duel_sim_prefer(ca->mean, cb->mean, tau, &s->rng);
+	why = xasprintf("latent utilities %.4f and %.4f (%s), tau %g",
+	    ca->mean, cb->mean, st->responses ? "metric score on the example" :
+	    "mean dev score", tau);
 	rec.job = s->job_id;
 	rec.a = ca->id;
 	rec.b = cb->id;
@@ -706,6 +976,27 @@ out:
 	return rc;
 }
 
+/* A response of the job by its candidate id, from the store. */
+static int
+duel_response_load(struct search *s, int64_t id, char **cause)
+{
+	struct candidate_row	row;
+	int			rc;
+
+	if ((rc = store_candidate_get(s->store, id, &row, cause)) < 0)
+		return -1;
+	if (rc == 0 || row.job != s->job_id || strcmp(row.origin,
+	    "duel-response") != 0) {
+		store_candidate_row_release(&row);
+		return cause_set(cause, "strategy 'duel': checkpoint names "
+		    "candidate %lld, which is not a response of the job",
+		    (long long)id);
+	}
+	duel_response_arm(s, id, row.text);
+	store_candidate_row_release(&row);
+	return 0;
+}
+
 /* Restores the pool from the checkpoint's candidate ids. */
 static int
 duel_resolve_pool(struct search *s, char **cause)
@@ -714,6 +1005,11 @@ duel_resolve_pool(struct search *s, char **cause)
 	size_t			 i, j;
 
 	for (i = 0; i < st->nids; i++) {
+		if (st->responses) {
+			if (duel_response_load(s, st->ids[i], cause) != 0)
+				return -1;
+			continue;
+		}
 		for (j = 0; j < s->ncands; j++)
 			if (s->cands[j]->id == st->ids[i])
 				break;
@@ -729,6 +1025,43 @@ duel_resolve_pool(struct search *s, char **cause)
 	return 0;
 }
 
+/*
+ * The end of a responses run: the recommended response, in the log and in
+ * the job's events (promptctl events; promptctl lineage shows it whole).
+ * With a metric, its score on the example against the pool's mean.
+ */
+static int
+duel_report_response(struct search *s, const struct cand *rec,
+    char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct strbuf		 sb;
+	char			*text;
+	double			 sum = 0;
+	size_t			 i;
+	int			 rc;
+
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "duel: recommended response: candidate %lld, of %zu "
+	    "responses of candidate %lld on dev example %lld, after %zu "
+	    "duels", (long long)rec->id, st->npool, (long long)st->prompt_id,
+	    search_int(s, "example"), st->hist.n);
+	if (!isnan(rec->mean)) {
+		for (i = 0; i < st->npool; i++)
+			sum += st->pool[i]->mean;
+		strbuf_addf(&sb, "; metric %.3f, pool mean %.3f", rec->mean,
+		    sum / (double)st->npool);
+	}
+	text = log_escape(rec->text, 200);
+	strbuf_addf(&sb, ": \"%s\"", text);
+	free(text);
+	log_info("job '%s': %s", s->job->name, sb.buf);
+	rc = store_event(s->store, s->job_id, s->run_id, "info", sb.buf,
+	    cause);
+	strbuf_release(&sb);
+	return rc;
+}
+
 static int
 duel_step(struct search *s, char **cause)
 {
@@ -738,7 +1071,7 @@ duel_step(struct search *s, char **cause)
 	uint32_t		 a, b, r;
 	float			 y;
 	long long		 rounds = search_int(s, "rounds");
-	int			 rc, racing;
+	int			 rc;
 
 	if (strcmp(search_string(s, "feedback"), "human") == 0 &&
 	    fiber_self() == NULL)
@@ -748,7 +1081,8 @@ duel_step(struct search *s, char **cause)
 		    "\"sim\" to run it here");
 	if (st->nids > 0 && duel_resolve_pool(s, cause) != 0)
 		return -1;
-	if (st->npool == 0 && duel_build_pool(s, cause) != 0)
+	if (st->npool == 0 && (st->responses ? duel_build_responses(s,
+	    cause) : duel_build_pool(s, cause)) != 0)
 		return -1;
 	if (st->x == NULL) {
 		if (duel_embed_pool(s, cause) != 0)
@@ -767,12 +1101,10 @@ duel_step(struct search *s, char **cause)
 		r = duel_recommend(st->model, &pool, &st->hist, &s->rng);
 		rec = st->pool[r];
 		st->recommended = rec->id;
+		if (st->responses)
+			return duel_report_response(s, rec, cause);
 		rec->raced_out = 0;
-		racing = s->racing;
-		s->racing = 0;
-		rc = search_evaluate(s, &rec, 1, cause);
-		s->racing = racing;
-		if (rc != 0)
+		if (duel_evaluate(s, &rec, 1, cause) != 0)
 			return -1;
 		log_info("job '%s': duel: recommended candidate %lld after "
 		    "%zu duels: %.3f on dev", s->job->name, (long long)rec->id,
@@ -829,6 +1161,8 @@ duel_save(struct search *s)
 		cJSON_AddItemToArray(duels, d);
 	}
 	cJSON_AddNumberToObject(o, "recommended", (double)st->recommended);
+	if (st->responses)
+		cJSON_AddNumberToObject(o, "prompt", (double)st->prompt_id);
 	return o;
 }
 
@@ -872,16 +1206,32 @@ duel_load(struct search *s, const cJSON *state, char **cause)
 	}
 	st->recommended = (int64_t)cJSON_GetNumberValue(
 	    cJSON_GetObjectItemCaseSensitive(state, "recommended"));
-	return 0;
+	if (duel_arms_setup(s, cause) != 0)
+		return -1;
+	if (!st->responses)
+		return 0;
+	v = cJSON_GetObjectItemCaseSensitive(state, "prompt");
+	if (!cJSON_IsNumber(v))
+		return cause_set(cause, "strategy 'duel': checkpoint has no "
+		    "prompt for arms 'responses'");
+	st->prompt_id = (int64_t)v->valuedouble;
+	st->prompt = store_candidate_text(s->store, st->prompt_id, cause);
+	return st->prompt != NULL ? 0 : -1;
 }
 
 static void
 duel_free(struct search *s)
 {
 	struct duel_state	*st = duel_state(s);
+	size_t			 i;
 
 	if (st == NULL)
 		return;
+	for (i = 0; st->responses && i < st->npool; i++) {
+		free(st->pool[i]->text);
+		free(st->pool[i]);
+	}
+	free(st->prompt);
 	free(st->pool);
 	free(st->ids);
 	free(st->x);

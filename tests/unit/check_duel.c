@@ -2,7 +2,9 @@
  * Tests for the duel strategy on the simulated world: a search with the
  * simulated user and one with the judge improve on the weak seed, store
  * every preference with its provenance, resume from a checkpoint, and
- * refuse the feedback sources they cannot serve.
+ * refuse the feedback sources they cannot serve.  With arms "responses"
+ * the duels pick a response to one prompt and input: better than the
+ * pool's average, stored with provenance, never a prompt or champion.
  */
 #include <math.h>
 #include <stdio.h>
@@ -12,10 +14,12 @@
 #include <sqlite3.h>
 
 #include "check_common.h"
+#include "dataset.h"
 #include "engine.h"
 #include "fiber.h"
 #include "job.h"
 #include "jobrun.h"
+#include "metric.h"
 #include "store.h"
 #include "strategy.h"
 #include "util.h"
@@ -97,6 +101,84 @@ value(const char *sql)
 	return v;
 }
 
+/* The dataset index of the i-th dev example. */
+static size_t
+dev_index(const struct job *job, size_t i)
+{
+	const struct dataset	*ds = job->task.dataset;
+	size_t			 k;
+
+	for (k = 0; k < ds->n; k++)
+		if (ds->ex[k].split == SPLIT_DEV && i-- == 0)
+			return k;
+	ck_abort_msg("no dev example %zu", i);
+	return 0;
+}
+
+/* The strategy's state in the last checkpoint of the job's run. */
+static cJSON *
+checkpoint(void)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	cJSON		*o = NULL, *v;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT state FROM runs "
+	    "ORDER BY id DESC LIMIT 1", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		o = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ck_assert_ptr_nonnull(o);
+	v = cJSON_DetachItemFromObjectCaseSensitive(o, "strategy");
+	cJSON_Delete(o);
+	ck_assert_ptr_nonnull(v);
+	return v;
+}
+
+/*
+ * The latent utility of the recommended response and the pool's mean:
+ * the job's metric on each response to dev example ex, computed here.
+ */
+static void
+response_utilities(const struct job *job, size_t ex, double *rec,
+    double *mean)
+{
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	cJSON		*state;
+	const cJSON	*expected;
+	double		 u, sum = 0;
+	int64_t		 id;
+	size_t		 n = 0;
+
+	state = checkpoint();
+	id = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(
+	    state, "recommended"));
+	cJSON_Delete(state);
+	expected = example_field(&job->task.dataset->ex[dev_index(job, ex)],
+	    "label");
+	*rec = NAN;
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id, text FROM "
+	    "candidates WHERE origin = 'duel-response'", -1, &st, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		u = metric_score(job->task.metric, (const char *)
+		    sqlite3_column_text(st, 1), expected, NULL);
+		if (sqlite3_column_int64(st, 0) == id)
+			*rec = u;
+		sum += u;
+		n++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ck_assert_msg(!isnan(*rec), "the recommendation %lld is not a "
+	    "response", (long long)id);
+	*mean = sum / (double)n;
+}
+
 /*
  * Runs up to max_steps steps and finishes if the search ended; returns
  * 1 when it finished.  *error gets jobrun_start's or a step's error (if
@@ -139,6 +221,48 @@ run(struct job *job, int max_steps, char **error)
 	engine_loop_free(loop);
 	store_close(store);
 	return rc == 0;
+}
+
+/*
+ * Responses mode, common checks: every response is a candidate of origin
+ * duel-response with one lineage edge to the prompt (candidate prompt),
+ * never scored or made champion, and every preference compares two of
+ * them on the example with their texts as the outputs.
+ */
+static void
+check_responses(const struct job *job, long long prompt, long long duels,
+    const char *source)
+{
+	char	*sql;
+
+	ck_assert_int_ge(count("SELECT count(*) FROM candidates WHERE origin"
+	    " = 'duel-response'"), 2);
+	sql = xasprintf("SELECT count(*) FROM candidates c WHERE origin = "
+	    "'duel-response' AND (SELECT count(*) FROM lineage l WHERE "
+	    "l.child = c.id) = 1 AND EXISTS (SELECT 1 FROM lineage l WHERE "
+	    "l.child = c.id AND l.parent = %lld AND l.operator = "
+	    "'duel-response')", prompt);
+	ck_assert_int_eq(count(sql), count("SELECT count(*) FROM candidates "
+	    "WHERE origin = 'duel-response'"));
+	free(sql);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations e JOIN "
+	    "candidates c ON c.id = e.candidate_id WHERE c.origin = "
+	    "'duel-response'"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions h JOIN "
+	    "candidates c ON c.id = h.candidate_id WHERE c.origin = "
+	    "'duel-response'"), 0);
+	sql = xasprintf("SELECT count(*) FROM comparisons m JOIN candidates a"
+	    " ON a.id = m.a JOIN candidates b ON b.id = m.b WHERE m.source = "
+	    "'%s' AND a.origin = 'duel-response' AND b.origin = "
+	    "'duel-response' AND a.id != b.id AND m.output_a = a.text AND "
+	    "m.output_b = b.text AND m.example_id = %lld AND m.winner IN "
+	    "('a', 'b', 'tie')", source, (long long)job->task.dataset->ex[
+	    dev_index(job, 0)].id);
+	ck_assert_int_eq(count(sql), duels);
+	free(sql);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), duels);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message LIKE "
+	    "'duel: recommended response: candidate %'"), 1);
 }
 
 /* The champion's dev score against the seed's. */
@@ -246,6 +370,134 @@ START_TEST(test_resume)
 }
 END_TEST
 
+/*
+ * The simulated user on responses to several inputs, each run with its
+ * own seed: the recommended response beats the pool's average latent
+ * utility for most of them.
+ */
+START_TEST(test_responses_sim)
+{
+	struct job	*job;
+	char		*spec;
+	double		 rec, mean;
+	size_t		 i, better = 0, runs = 7;
+
+	for (i = 0; i < runs; i++) {
+		free(dbpath);
+		dbpath = xasprintf("%s/r%zu.db", tmp, i);
+		/* The job's seed rides after the strategy object. */
+		spec = xasprintf("{ \"name\": \"duel\", \"arms\": \"responses\","
+		    " \"example\": %zu, \"rounds\": 20, \"init\": 4, \"steps\":"
+		    " 200, \"feedback\": \"sim\", \"dim\": 64 }, \"seed\": %zu",
+		    i, i + 1);
+		job = load_job(spec, "\"target\": \"sim\"");
+		ck_assert_int_eq(run(job, 1000, NULL), 1);
+		if (i == 0)
+			check_responses(job, 1, 20, "sim");
+		ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE "
+		    "rationale LIKE 'latent utilities % (metric score on the "
+		    "example), tau 0.05' AND order_shown = 'ab'"), 20);
+		/* At most the default 30 samples, deduplicated. */
+		ck_assert_int_le(count("SELECT count(*) FROM candidates WHERE "
+		    "origin = 'duel-response'"), 30);
+		response_utilities(job, i, &rec, &mean);
+		if (rec > mean)
+			better++;
+		job_free(job);
+		free(spec);
+	}
+	ck_assert_msg(better >= runs - 2, "better than the pool's mean in %zu "
+	    "of %zu runs", better, runs);
+}
+END_TEST
+
+START_TEST(test_responses_judge)
+{
+	struct job	*job;
+
+	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
+	    "\"pool\": 12, \"rounds\": 8, \"init\": 3, \"steps\": 100, "
+	    "\"feedback\": \"judge\" }", "\"target\": \"sim\", \"judge\": "
+	    "\"sim\", \"embedder\": \"sim\"");
+	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	check_responses(job, 1, 8, "judge");
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE "
+	    "judge_model = 'sim-1' AND order_shown = 'ab+ba' AND rationale "
+	    "LIKE 'a first: %'"), 8);
+	/* Two judge calls a duel and no target call after the pool. */
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE role = "
+	    "'judge'"), 16);
+	ck_assert_int_le(count("SELECT count(*) FROM candidates WHERE origin "
+	    "= 'duel-response'"), 12);
+	ck_assert_int_ge(count("SELECT count(*) FROM calls WHERE role = "
+	    "'embedder'"), 2);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions"), 1);
+	job_free(job);
+}
+END_TEST
+
+/*
+ * A responses run resumed from its checkpoint goes on with the same pool
+ * and pays for nothing twice; a later run answers the job's champion.
+ */
+START_TEST(test_responses_resume)
+{
+	struct job	*job;
+	long long	 n;
+
+	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
+	    "\"pool\": 16, \"rounds\": 10, \"init\": 3, \"steps\": 100, "
+	    "\"feedback\": \"sim\", \"method\": \"linear\", \"dim\": 32 }",
+	    "\"target\": \"sim\"");
+	ck_assert_int_eq(run(job, 4, NULL), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 4);
+	n = count("SELECT count(*) FROM candidates WHERE origin = "
+	    "'duel-response'");
+	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM candidates WHERE origin "
+	    "= 'duel-response'"), n);
+	ck_assert_int_eq(count("SELECT count(*) FROM runs"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM (SELECT cache_key FROM "
+	    "calls WHERE status = 'ok' GROUP BY cache_key HAVING count(*) > "
+	    "1)"), 0);
+	check_responses(job, 1, 10, "sim");
+	job_free(job);
+}
+END_TEST
+
+/* With a champion (found by a prompts run), responses answer it. */
+START_TEST(test_responses_champion)
+{
+	struct job	*job;
+	char		*sql;
+	long long	 champ;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 10, \"rounds\": 8, "
+	    "\"steps\": 50, \"feedback\": \"sim\", \"dim\": 32 }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	job_free(job);
+	champ = count("SELECT candidate_id FROM champions ORDER BY version "
+	    "DESC LIMIT 1");
+	ck_assert_int_gt(champ, 1);
+	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
+	    "\"pool\": 10, \"rounds\": 5, \"steps\": 50, \"feedback\": "
+	    "\"sim\", \"dim\": 32 }", "\"target\": \"sim\"");
+	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	sql = xasprintf("SELECT count(*) FROM lineage l JOIN candidates c ON "
+	    "c.id = l.child WHERE c.origin = 'duel-response' AND l.parent = "
+	    "%lld", champ);
+	ck_assert_int_ge(count(sql), 2);
+	ck_assert_int_eq(count(sql), count("SELECT count(*) FROM candidates "
+	    "WHERE origin = 'duel-response'"));
+	free(sql);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions h JOIN "
+	    "candidates c ON c.id = h.candidate_id WHERE c.origin = "
+	    "'duel-response'"), 0);
+	job_free(job);
+}
+END_TEST
+
 struct fiber_run {
 	struct jobrun	*jr;
 	int		 rc;
@@ -265,12 +517,13 @@ fiber_main(void *arg)
 }
 
 /*
- * Inside a fiber (as in the daemon) the fit runs on a worker thread and
- * the step yields to the loop until it is done.
+ * Runs a job to its end in a fiber, as the daemon does, turning the loop
+ * and calling each (if not NULL) with the store whenever the fiber
+ * yields.  Returns the number of yields.
  */
-START_TEST(test_fiber)
+static int
+run_fiber(struct job *job, void (*each)(struct store *, void *), void *arg)
 {
-	struct job		*job;
 	struct store		*store;
 	struct engine_loop	*loop;
 	struct jobrun		 jr;
@@ -278,9 +531,6 @@ START_TEST(test_fiber)
 	struct fiber_run	 fr;
 	char			*cause = NULL;
 
-	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 10,"
-	    " \"steps\": 300, \"feedback\": \"sim\", \"dim\": 64 }",
-	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
 	store = store_open(dbpath, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
 	loop = engine_loop_new(store);
@@ -292,15 +542,76 @@ START_TEST(test_fiber)
 	while (!fiber_resume(f)) {
 		fr.yields++;
 		engine_loop_turn(loop, 1, NULL, NULL, 0);
+		if (each != NULL)
+			each(store, arg);
 	}
 	fiber_free(f);
 	ck_assert_msg(fr.rc == 0, "%s", fr.cause);
-	ck_assert_int_gt(fr.yields, 0);
 	jobrun_release(&jr);
 	engine_loop_free(loop);
 	store_close(store);
+	return fr.yields;
+}
+
+/*
+ * Inside a fiber (as in the daemon) the fit runs on a worker thread and
+ * the step yields to the loop until it is done.
+ */
+START_TEST(test_fiber)
+{
+	struct job	*job;
+
+	job = load_job("{ \"name\": \"duel\", \"pool\": 15, \"rounds\": 10,"
+	    " \"steps\": 300, \"feedback\": \"sim\", \"dim\": 64 }",
+	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
+	ck_assert_int_gt(run_fiber(job, NULL, NULL), 0);
 	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 10);
 	ck_assert_int_eq(count("SELECT count(*) FROM champions"), 1);
+	job_free(job);
+}
+END_TEST
+
+/* A person at the queue: the next answer for each duel shown. */
+static void
+answer(struct store *store, void *arg)
+{
+	static const char *const answers[] = { "a", "tie", "b" };
+	struct comparison_row	*rows;
+	size_t			*k = arg, n;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(store_comparison_pending(store, store_job_find(store,
+	    "d", NULL), 1, &rows, &n, &cause), 0);
+	if (n == 0)
+		return;
+	ck_assert_int_lt(*k, nitems(answers));
+	ck_assert_ptr_nonnull(rows[0].input);
+	ck_assert_msg(strncmp(rows[0].input, "Review: ", 8) == 0, "%s",
+	    rows[0].input);
+	ck_assert_int_eq(store_comparison_answer(store, rows[0].id,
+	    answers[(*k)++], "tester", &cause), 1);
+	store_comparison_rows_free(rows, n);
+}
+
+/*
+ * Human feedback on responses, as the daemon runs it (in a fiber): each
+ * duel is queued with the input and the two responses, and the answers
+ * given to the store go back to the run.
+ */
+START_TEST(test_responses_human)
+{
+	struct job	*job;
+	size_t		 k = 0;
+
+	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
+	    "\"pool\": 8, \"rounds\": 3, \"init\": 2, \"steps\": 50, "
+	    "\"feedback\": \"human\" }", "\"target\": \"sim\"");
+	run_fiber(job, answer, &k);
+	ck_assert_int_eq(k, 3);
+	check_responses(job, 1, 3, "human");
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE who = "
+	    "'tester' AND order_shown IN ('ab', 'ba') AND input LIKE "
+	    "'Review: %'"), 3);
 	job_free(job);
 }
 END_TEST
@@ -329,33 +640,44 @@ END_TEST
 
 START_TEST(test_errors)
 {
+	static const struct {
+		const char	*strategy;
+		const char	*roles;
+		const char	*error;
+	} cases[] = {
+		{ "{ \"name\": \"duel\", \"feedback\": \"human\" }",
+		  "\"target\": \"sim\", \"optimizer\": \"sim\"",
+		  "strategy 'duel': feedback 'human' needs the daemon (submit "
+		  "the job with promptctl submit and answer with promptctl "
+		  "feedback); use \"judge\" or \"sim\" to run it here" },
+		{ "{ \"name\": \"duel\" }",
+		  "\"target\": \"sim\", \"optimizer\": \"sim\"",
+		  "strategy 'duel': feedback 'judge' needs a judge "
+		  "(roles.judge)" },
+		{ "{ \"name\": \"duel\", \"hidden\": 12, \"feedback\": \"sim\" }",
+		  "\"target\": \"sim\", \"optimizer\": \"sim\"",
+		  "strategy 'duel': hidden 12 is not a multiple of 8" },
+		{ "{ \"name\": \"duel\", \"arms\": \"responses\", \"example\": "
+		  "1000, \"feedback\": \"sim\" }", "\"target\": \"sim\"",
+		  "strategy 'duel': example 1000 is out of range: the dev split "
+		  "has 60 examples" },
+		{ "{ \"name\": \"duel\", \"arms\": \"responses\", "
+		  "\"temperature\": 0, \"feedback\": \"sim\" }",
+		  "\"target\": \"sim\"",
+		  "strategy 'duel': arms 'responses' needs a temperature above 0 "
+		  "to sample distinct responses" },
+	};
 	struct job	*job;
 	char		*cause = NULL;
+	size_t		 i;
 
-	job = load_job("{ \"name\": \"duel\", \"feedback\": \"human\" }",
-	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': feedback 'human' needs the "
-	    "daemon (submit the job with promptctl submit and answer with "
-	    "promptctl feedback); use \"judge\" or \"sim\" to run it here");
-	free(cause);
-	job_free(job);
-
-	job = load_job("{ \"name\": \"duel\" }",
-	    "\"target\": \"sim\", \"optimizer\": \"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': feedback 'judge' needs a "
-	    "judge (roles.judge)");
-	free(cause);
-	job_free(job);
-
-	job = load_job("{ \"name\": \"duel\", \"hidden\": 12, \"feedback\": "
-	    "\"sim\" }", "\"target\": \"sim\", \"optimizer\": \"sim\"");
-	ck_assert_int_eq(run(job, 10, &cause), -1);
-	ck_assert_str_eq(cause, "strategy 'duel': hidden 12 is not a multiple "
-	    "of 8");
-	free(cause);
-	job_free(job);
+	for (i = 0; i < nitems(cases); i++) {
+		job = load_job(cases[i].strategy, cases[i].roles);
+		ck_assert_int_eq(run(job, 10, &cause), -1);
+		ck_assert_str_eq(cause, cases[i].error);
+		free(cause);
+		job_free(job);
+	}
 }
 END_TEST
 
@@ -373,7 +695,8 @@ START_TEST(test_schema)
 	    "\"exact\" }, \"seed_prompts\": [\"x\"], \"backends\": { \"sim\":"
 	    " { \"type\": \"sim\" } }, \"roles\": { \"target\": \"sim\" },"
 	    " \"strategy\": { \"name\": \"duel\", \"method\": \"thompson\","
-	    " \"feedback\": \"crowd\" } }", f);
+	    " \"feedback\": \"crowd\", \"arms\": \"reponses\", \"example\":"
+	    " -1 } }", f);
 	fclose(f);
 	job = job_load(p, NULL, &cause);
 	ck_assert_ptr_null(job);
@@ -381,6 +704,10 @@ START_TEST(test_schema)
 	    "'thompson'"));
 	ck_assert_ptr_nonnull(strstr(cause, "strategy.feedback: unknown "
 	    "value 'crowd'"));
+	ck_assert_ptr_nonnull(strstr(cause, "strategy.arms: unknown value "
+	    "'reponses' (did you mean 'responses'?)"));
+	ck_assert_ptr_nonnull(strstr(cause, "strategy.example: -1 is out of "
+	    "range"));
 	free(cause);
 	free(p);
 }
@@ -398,6 +725,11 @@ duel_suite(void)
 	tcase_add_test(tc, test_judge_feedback);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_fiber);
+	tcase_add_test(tc, test_responses_sim);
+	tcase_add_test(tc, test_responses_judge);
+	tcase_add_test(tc, test_responses_resume);
+	tcase_add_test(tc, test_responses_champion);
+	tcase_add_test(tc, test_responses_human);
 	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_schema);
