@@ -119,6 +119,7 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 	b->ops = ops;
 	b->name = xstrdup(name);
 	b->temperature = -1;
+	b->batch = 1;
 	b->max_in_flight = 8;
 	b->max_retries = 4;
 	b->retry_base = 0.5;
@@ -244,9 +245,14 @@ model_req_release(struct model_req *req)
 void
 model_resp_release(struct model_resp *resp)
 {
+	size_t	i;
+
 	free(resp->text);
 	free(resp->vec);
 	free(resp->finish);
+	for (i = 0; i < resp->nchoices; i++)
+		free(resp->choices[i]);
+	free(resp->choices);
 	memset(resp, 0, sizeof *resp);
 }
 
@@ -255,8 +261,9 @@ model_resp_release(struct model_resp *resp)
  * hashed as they are produced: the backend's identity, the model, the
  * kind, the effective temperature and token limit (request over backend
  * default, so changing a default changes the key), the sample index when
- * sampling is random (temperature > 0), then each message's role and
- * content, or the embedding input.
+ * sampling is random (temperature > 0) and the number of samples when a
+ * call asks for several, then each message's role and content, or the
+ * embedding input.
  */
 static void
 key_field(struct sha256 *c, char tag, const char *s, size_t n)
@@ -277,6 +284,12 @@ key_string(struct sha256 *c, char tag, const char *s)
 	key_field(c, tag, s != NULL ? s : "", s != NULL ? strlen(s) : 0);
 }
 
+double
+model_req_temperature(const struct backend *b, const struct model_req *req)
+{
+	return req->temperature >= 0 ? req->temperature : b->temperature;
+}
+
 void
 model_req_key(const struct backend *b, const struct model_req *req,
     char out[65])
@@ -287,15 +300,19 @@ model_req_key(const struct backend *b, const struct model_req *req,
 	int		maxtok, n;
 	size_t		i;
 
-	temp = req->temperature >= 0 ? req->temperature : b->temperature;
+	temp = model_req_temperature(b, req);
 	maxtok = req->max_tokens > 0 ? req->max_tokens : b->max_tokens;
 	sha256_init(&c);
 	key_string(&c, 'v', "promptd-key-1");
 	key_string(&c, 'b', b->identity != NULL ? b->identity : b->ops->name);
 	key_string(&c, 'm', b->model);
 	key_string(&c, 'k', req->kind == REQ_CHAT ? "chat" : "embed");
-	n = snprintf(num, sizeof num, "%.17g/%d/%u", temp, maxtok,
-	    temp > 0 ? req->sample : 0);
+	if (temp > 0 && req->n > 1)
+		n = snprintf(num, sizeof num, "%.17g/%d/%u/n%u", temp, maxtok,
+		    req->sample, req->n);
+	else
+		n = snprintf(num, sizeof num, "%.17g/%d/%u", temp, maxtok,
+		    temp > 0 ? req->sample : 0);
 	key_field(&c, 'p', num, (size_t)n);
 	if (req->kind == REQ_CHAT) {
 		for (i = 0; i < req->nmsgs; i++) {

@@ -44,6 +44,9 @@ struct model_req {
 	double		 temperature;	/* < 0: the backend's default */
 	int		 max_tokens;	/* 0: the backend's default */
 	unsigned	 sample;	/* which sample, for temperature > 0 */
+	unsigned	 n;		/* samples in one call (choices
+					 * sample .. sample + n - 1); 0 or 1:
+					 * one */
 };
 
 struct model_resp {
@@ -53,6 +56,9 @@ struct model_resp {
 	long long	 prompt_tokens;
 	long long	 completion_tokens;
 	char		*finish;	/* "stop", "length", ... or NULL */
+	char		**choices;	/* when the request asked for n > 1:
+					 * every sample, text is the first */
+	size_t		 nchoices;
 };
 
 struct backend;
@@ -111,6 +117,9 @@ struct backend {
 	double		 price_out;	/* dollars per million output tokens */
 	double		 temperature;	/* default, or -1 for the server's */
 	int		 max_tokens;	/* default, or 0 for the server's */
+	int		 batch;		/* samples one call may return (OpenAI's
+					 * "n"); 1 where the API has no such
+					 * thing or the server ignores it */
 	int		 max_in_flight;
 	int		 requests_per_minute;
 	int		 tokens_per_minute;
@@ -165,6 +174,10 @@ void		 model_resp_release(struct model_resp *);
 /* The canonical cache key of a request to a backend (hex SHA-256). */
 void		 model_req_key(const struct backend *, const struct model_req *,
 		    char out[65]);
+/* The temperature a request runs at: its own, else the backend's (-1:
+ * the server's default). */
+double		 model_req_temperature(const struct backend *,
+		    const struct model_req *);
 /* Serialization for the cache (allocated JSON text), and back. */
 char		*model_resp_to_json(const struct model_resp *);
 int		 model_resp_from_json(const char *, struct model_resp *,

@@ -569,14 +569,6 @@ backend_http_body(struct http_req *req, cJSON *obj)
 	req->len = strlen(s);
 }
 
-double
-backend_http_temperature(const struct backend *b, const struct model_req *req)
-{
-	if (req->temperature >= 0)
-		return req->temperature;
-	return b->temperature >= 0 ? b->temperature : -1;
-}
-
 int
 backend_http_max_tokens(const struct backend *b, const struct model_req *req)
 {

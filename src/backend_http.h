@@ -90,9 +90,6 @@ void	 backend_http_body(struct http_req *, cJSON *obj);
 /* Prints a model's text for a cause: escaped and cut. */
 char	*backend_http_escape(const char *, size_t max);
 
-/* The effective temperature (request, else backend; < 0: omit it). */
-double	 backend_http_temperature(const struct backend *,
-	    const struct model_req *);
 /* The effective output token limit (request, else backend; 0: omit). */
 int	 backend_http_max_tokens(const struct backend *,
 	    const struct model_req *);

@@ -12,8 +12,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
-/* OpenAI accepts at most four stop sequences. */
+/* OpenAI accepts at most four stop sequences, and n up to 128. */
 #define OPENAI_STOP_MAX	4
+#define OPENAI_N_MAX	128
 
 struct openai {
 	struct backend_http	 http;
@@ -25,7 +26,7 @@ struct openai {
 
 static const char *const openai_keys[] = {
 	"base_url", "api_key_env", "api_key_file", "headers", "seed", "stop",
-	"response_format", NULL
+	"response_format", "n", NULL
 };
 
 static int
@@ -36,6 +37,7 @@ openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	const cJSON	*v;
 	cJSON		*opts;
 	size_t		 nerr = doc->nerrors;
+	long long	 n = 1;
 
 	o = b->data = xcalloc(1, sizeof *o);
 	backend_http_init(&o->http, b, doc, conf, path, "openai",
@@ -45,6 +47,14 @@ openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	    9007199254740991LL, &o->seed) == 1)
 		o->has_seed = 1;
 	o->stop = backend_http_stop(doc, conf, path, OPENAI_STOP_MAX);
+	/*
+	 * n is how samples are fetched, not what they are: the engine asks
+	 * for blocks of n samples of one request in one call (see
+	 * engine.c), and each sample is cached under its own key, so it is
+	 * not part of the identity.
+	 */
+	jv_int(doc, conf, path, "n", 0, 1, OPENAI_N_MAX, &n);
+	b->batch = (int)n;
 	if ((v = jv_get(doc, conf, path, "response_format", JV_OBJECT, 0)) !=
 	    NULL)
 		o->response_format = cJSON_Duplicate(v, 1);
@@ -103,7 +113,7 @@ openai_build(struct backend *b, const struct model_req *req,
 		}
 		cJSON_AddItemToObject(body, "messages",
 		    backend_http_messages(req, 0));
-		if ((temp = backend_http_temperature(b, req)) >= 0)
+		if ((temp = model_req_temperature(b, req)) >= 0)
 			cJSON_AddNumberToObject(body, "temperature", temp);
 		if ((maxtok = backend_http_max_tokens(b, req)) > 0)
 			cJSON_AddNumberToObject(body, "max_tokens", maxtok);
@@ -115,7 +125,7 @@ openai_build(struct backend *b, const struct model_req *req,
 		if (o->response_format != NULL)
 			cJSON_AddItemToObject(body, "response_format",
 			    cJSON_Duplicate(o->response_format, 1));
-		cJSON_AddNumberToObject(body, "n", 1);
+		cJSON_AddNumberToObject(body, "n", req->n > 1 ? req->n : 1);
 		cJSON_AddBoolToObject(body, "stream", 0);
 		hr->path = xstrdup("/chat/completions");
 	}
@@ -158,13 +168,46 @@ openai_error_message(const cJSON *o)
 	return xasprintf("%s (%s)", m->valuestring, c->valuestring);
 }
 
+/* The text of one choice, or -1 with *cause. */
+static int
+openai_choice_text(struct openai *o, const cJSON *c, size_t i, char **text,
+    char **cause)
+{
+	const cJSON	*msg, *content, *refusal;
+	char		*esc;
+
+	msg = cJSON_GetObjectItemCaseSensitive(c, "message");
+	if (!cJSON_IsObject(msg))
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "choices[%zu] has no message", i);
+	content = cJSON_GetObjectItemCaseSensitive(msg, "content");
+	if (!cJSON_IsString(content)) {
+		refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
+		if (cJSON_IsString(refusal)) {
+			esc = backend_http_escape(refusal->valuestring, 1000);
+			backend_http_fail(&o->http, cause, "the model refused: "
+			    "%s", esc);
+			free(esc);
+			return -1;
+		}
+		return backend_http_fail(&o->http, cause, "malformed reply: "
+		    "choices[%zu].message.content is not a string", i);
+	}
+	*text = xstrdup(content->valuestring);
+	return 0;
+}
+
+/*
+ * One choice, or with n > 1 every choice in the order of its "index" (as
+ * many as came: a server that ignores n sends one, and the engine sees
+ * that from nchoices).
+ */
 static int
 openai_parse_chat(struct openai *o, const struct model_req *req,
     const cJSON *root, struct model_resp *resp, char **cause)
 {
-	const cJSON	*choices, *c, *msg, *content, *refusal, *finish;
-	const cJSON	*usage;
-	char		*text;
+	const cJSON	*choices, *c, *finish, *usage, *idx;
+	size_t		 n, i, k;
 
 	choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
 	if (!cJSON_IsArray(choices))
@@ -173,24 +216,30 @@ openai_parse_chat(struct openai *o, const struct model_req *req,
 	if ((c = cJSON_GetArrayItem(choices, 0)) == NULL)
 		return backend_http_fail(&o->http, cause, "malformed reply: "
 		    "empty choices");
-	msg = cJSON_GetObjectItemCaseSensitive(c, "message");
-	if (!cJSON_IsObject(msg))
-		return backend_http_fail(&o->http, cause, "malformed reply: "
-		    "choices[0] has no message");
-	content = cJSON_GetObjectItemCaseSensitive(msg, "content");
-	if (!cJSON_IsString(content)) {
-		refusal = cJSON_GetObjectItemCaseSensitive(msg, "refusal");
-		if (cJSON_IsString(refusal)) {
-			text = backend_http_escape(refusal->valuestring, 1000);
-			backend_http_fail(&o->http, cause, "the model refused: "
-			    "%s", text);
-			free(text);
-			return -1;
+	n = (size_t)cJSON_GetArraySize(choices);
+	if (req->n > 1) {
+		if (n > req->n)
+			n = req->n;
+		resp->choices = xcalloc(n, sizeof *resp->choices);
+		resp->nchoices = n;
+		i = 0;
+		cJSON_ArrayForEach(c, choices) {
+			idx = cJSON_GetObjectItemCaseSensitive(c, "index");
+			k = cJSON_IsNumber(idx) ? (size_t)idx->valuedouble : i;
+			if (k >= n || resp->choices[k] != NULL)
+				return backend_http_fail(&o->http, cause,
+				    "malformed reply: choices[%zu] has index "
+				    "%zu of %zu", i, k, n);
+			if (openai_choice_text(o, c, i, &resp->choices[k],
+			    cause) != 0)
+				return -1;
+			if (++i == n)
+				break;
 		}
-		return backend_http_fail(&o->http, cause, "malformed reply: "
-		    "choices[0].message.content is not a string");
-	}
-	resp->text = xstrdup(content->valuestring);
+		resp->text = xstrdup(resp->choices[0]);
+		c = cJSON_GetArrayItem(choices, 0);
+	} else if (openai_choice_text(o, c, 0, &resp->text, cause) != 0)
+		return -1;
 	finish = cJSON_GetObjectItemCaseSensitive(c, "finish_reason");
 	if (cJSON_IsString(finish))
 		resp->finish = xstrdup(finish->valuestring);

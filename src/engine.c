@@ -39,7 +39,14 @@ struct engine_req {
 	struct model_req	 req;
 	engine_done_fn		*done;
 	void			*arg;
-	char			 key[65];
+	char			 key[65];	/* its own, the cache's */
+	char			 wkey[65];	/* what it may wait on: its key,
+						 * or its block of samples' */
+	char			 ckey[65];	/* the call's, once started */
+	unsigned		 own;		/* its sample */
+	unsigned		 lo;		/* the call's first sample */
+	int			 batchable;
+	int			 sent;		/* its call is made */
 	int			 attempt;	/* attempts made so far */
 	double			 not_before;	/* monotonic seconds */
 	double			 started;
@@ -153,8 +160,9 @@ engine_new(struct engine_loop *loop, int64_t run, const struct budget *budget,
 }
 
 /*
- * The key table: every request queued, delayed or flying, by cache key,
- * so that an identical request joins it instead of paying again.
+ * The key table: every request queued, delayed or flying, by the key of
+ * the call that will answer it, so that an identical request (or another
+ * sample of the same block) joins it instead of paying again.
  */
 static struct engine_req **
 engine_key_slot(struct engine *e, const char *key)
@@ -183,14 +191,14 @@ engine_key_add(struct engine *e, struct engine_req *r)
 		for (i = 0; i < n; i++) {
 			for (q = old[i]; q != NULL; q = next) {
 				next = q->hnext;
-				slot = engine_key_slot(e, q->key);
+				slot = engine_key_slot(e, q->wkey);
 				q->hnext = *slot;
 				*slot = q;
 			}
 		}
 		free(old);
 	}
-	slot = engine_key_slot(e, r->key);
+	slot = engine_key_slot(e, r->wkey);
 	r->hnext = *slot;
 	*slot = r;
 	r->hashed = 1;
@@ -204,8 +212,11 @@ engine_key_find(struct engine *e, const struct engine_req *r)
 
 	if (e->nkeyed == 0)
 		return NULL;
-	for (q = *engine_key_slot(e, r->key); q != NULL; q = q->hnext)
-		if (q->backend == r->backend && strcmp(q->key, r->key) == 0)
+	/* A call under way serves the samples it asked for. */
+	for (q = *engine_key_slot(e, r->wkey); q != NULL; q = q->hnext)
+		if (q->backend == r->backend && strcmp(q->wkey, r->wkey) == 0 &&
+		    (!q->sent || !q->batchable || (r->own >= q->lo &&
+		    r->own - q->lo < (q->req.n > 1 ? q->req.n : 1))))
 			return q;
 	return NULL;
 }
@@ -215,7 +226,7 @@ engine_key_remove(struct engine *e, struct engine_req *r)
 {
 	struct engine_req	**p;
 
-	for (p = engine_key_slot(e, r->key); *p != NULL; p = &(*p)->hnext) {
+	for (p = engine_key_slot(e, r->wkey); *p != NULL; p = &(*p)->hnext) {
 		if (*p == r) {
 			*p = r->hnext;
 			r->hashed = 0;
@@ -292,6 +303,87 @@ engine_set_progress(struct engine *e, engine_progress_fn *fn, void *arg)
 	e->progress_arg = arg;
 }
 
+/*
+ * New requests wait in their own list until the next dispatch, so that a
+ * callback may submit while dispatch is walking the queues.
+ */
+static void
+engine_incoming(struct engine *e, struct engine_req *r)
+{
+	r->next = NULL;
+	if (e->incoming_tail != NULL)
+		e->incoming_tail->next = r;
+	else
+		e->incoming = r;
+	e->incoming_tail = r;
+	e->queued++;
+}
+
+/*
+ * Samples in blocks: where a backend returns several samples per call
+ * (OpenAI's n), the samples of one request at temperature > 0 in the same
+ * block of n (sample / n) wait on one another while queued (the key table
+ * holds them under the block's key), and the first to be sent asks for
+ * all of them in one call: samples lo .. hi, choice i being sample lo + i.
+ * Each choice is cached under its own sample's key, so whatever asks for
+ * one later finds it; a request alone in its block is an ordinary call.
+ */
+static void
+engine_batch(struct engine_req *r)
+{
+	struct backend		*b = r->backend;
+	struct model_req	 block;
+
+	r->own = r->req.sample;
+	r->batchable = b->batch > 1 && r->req.kind == REQ_CHAT &&
+	    r->req.n <= 1 && model_req_temperature(b, &r->req) > 0;
+	if (!r->batchable) {
+		memcpy(r->wkey, r->key, sizeof r->wkey);
+		return;
+	}
+	block = r->req;
+	block.sample -= block.sample % (unsigned)b->batch;
+	block.n = (unsigned)b->batch;
+	model_req_key(b, &block, r->wkey);
+}
+
+/* A request whose sample did not come in its call: alone again. */
+static void
+engine_unbatch(struct engine *e, struct engine_req *r)
+{
+	r->req.sample = r->own;
+	r->req.n = 0;
+	engine_batch(r);
+	r->attempt = 0;
+	r->sent = 0;
+	engine_incoming(e, r);
+}
+
+/*
+ * The call that r (first of its block) makes: its samples and those of
+ * the requests waiting on it, lo .. hi, or just its own.
+ */
+static void
+engine_call(struct engine_req *r)
+{
+	struct engine_req	*w;
+	unsigned		 lo = r->own, hi = r->own;
+
+	r->sent = 1;
+	if (r->batchable) {
+		for (w = r->waiters; w != NULL; w = w->next) {
+			if (w->own < lo)
+				lo = w->own;
+			if (w->own > hi)
+				hi = w->own;
+		}
+	}
+	r->lo = lo;
+	r->req.sample = lo;
+	r->req.n = hi > lo ? hi - lo + 1 : 0;
+	model_req_key(r->backend, &r->req, r->ckey);
+}
+
 void
 engine_submit(struct engine *e, struct backend *b, struct model_req *req,
     engine_done_fn *done, void *arg)
@@ -306,16 +398,8 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	r->done = done;
 	r->arg = arg;
 	model_req_key(b, &r->req, r->key);
-	/*
-	 * New requests wait in their own list until the next dispatch, so
-	 * that a callback may submit while dispatch is walking the queues.
-	 */
-	if (e->incoming_tail != NULL)
-		e->incoming_tail->next = r;
-	else
-		e->incoming = r;
-	e->incoming_tail = r;
-	e->queued++;
+	engine_batch(r);
+	engine_incoming(e, r);
 }
 
 void
@@ -489,9 +573,10 @@ engine_record(struct engine *e, struct engine_req *r, const char *status,
 	rec.backend = r->backend->name;
 	rec.model = r->backend->model;
 	rec.role = r->req.role;
-	rec.key = r->key;
-	rec.attempt = r->attempt;
 	rec.cached = strcmp(status, "hit") == 0;
+	/* A call row has the call's key; a hit, the request's own. */
+	rec.key = rec.cached ? r->key : r->ckey;
+	rec.attempt = r->attempt;
 	rec.status = status;
 	rec.http_status = (int)http_status;
 	rec.error = error;
@@ -517,20 +602,81 @@ engine_callback(struct engine *e, struct engine_req *r,
 }
 
 /*
+ * Caches an answer: under the request's key, or each choice of a call
+ * for several samples under its own sample's key.
+ */
+static int
+engine_cache_put(struct engine *e, const struct engine_req *r,
+    const struct model_resp *resp)
+{
+	struct model_resp	 one;
+	struct model_req	 sample;
+	char			 key[65], *json;
+	size_t			 i, n = resp->nchoices;
+	int			 rc = 0;
+
+	for (i = 0; i < (n > 0 ? n : 1) && rc == 0; i++) {
+		one = *resp;
+		if (n > 0) {
+			sample = r->req;
+			sample.sample = r->lo + (unsigned)i;
+			sample.n = 0;
+			model_req_key(r->backend, &sample, key);
+			one.text = resp->choices[i];
+			one.choices = NULL;
+			one.nchoices = 0;
+			one.completion_tokens /= (long long)n;
+		}
+		json = model_resp_to_json(&one);
+		rc = store_cache_put(e->store, n > 0 ? key : r->key, json,
+		    &e->cause);
+		free(json);
+	}
+	return rc;
+}
+
+/*
+ * What request w gets of the answer to r's call: its own choice when the
+ * call was for several samples.  Returns 0 when that choice did not come
+ * (a server that ignores n).
+ */
+static int
+engine_answer(const struct engine_req *r, const struct engine_req *w,
+    const struct model_resp *resp, const struct model_resp **out,
+    struct model_resp *one)
+{
+	unsigned	i = w->own - r->lo;
+
+	*out = resp;
+	if (resp == NULL || resp->nchoices == 0)
+		return 1;
+	if (i >= resp->nchoices)
+		return 0;
+	*one = *resp;
+	one->text = resp->choices[i];
+	one->choices = NULL;
+	one->nchoices = 0;
+	*out = one;
+	return 1;
+}
+
+/*
  * The final outcome of r (and of the duplicates waiting on it): its call
  * row, its cache entry and what its callbacks store go into the step's
  * transaction (see engine_step).
  * resp is NULL for a failure; status is the call row's status or NULL
- * when the row was already written (a failed last attempt).
+ * when the row was already written (a failed last attempt).  A request
+ * whose sample did not come in a call for several is sent again alone
+ * (the server ignores n: the backend stops asking for blocks).
  */
 static void
 engine_complete(struct engine *e, struct engine_req *r, const char *status,
     const struct model_resp *resp, double cost, double latency,
     long http_status, const char *error)
 {
-	struct engine_result	 res;
-	struct engine_req	*w;
-	char			*json;
+	struct engine_result	  res;
+	struct engine_req	**wp, *w, *again;
+	struct model_resp	  one;
 
 	if (e->failed || engine_txn(e) != 0)
 		return;
@@ -539,31 +685,48 @@ engine_complete(struct engine *e, struct engine_req *r, const char *status,
 	    cost, latency, http_status, error)) < 0)
 		goto fail;
 	if (resp != NULL && status != NULL && strcmp(status, "ok") == 0 &&
-	    e->cache == CACHE_ON) {
-		json = model_resp_to_json(resp);
-		if (store_cache_put(e->store, r->key, json, &e->cause) != 0) {
-			free(json);
-			goto fail;
-		}
-		free(json);
+	    e->cache == CACHE_ON && engine_cache_put(e, r, resp) != 0)
+		goto fail;
+	/* Only a call for several samples has choices (not a hit). */
+	if (resp != NULL && resp->nchoices > 0 &&
+	    resp->nchoices < r->req.n && r->backend->batch > 1) {
+		log_warnx("backend '%s': %zu of %u samples came in one call: "
+		    "asking for one at a time from now on", r->backend->name,
+		    resp->nchoices, r->req.n);
+		r->backend->batch = 1;
 	}
 	res.ok = resp != NULL;
 	res.cached = status != NULL && strcmp(status, "hit") == 0;
-	res.resp = resp;
 	res.error = error;
-	engine_callback(e, r, &res);
-	for (w = r->waiters; w != NULL && !e->failed; w = w->next) {
+	if (engine_answer(r, r, resp, &res.resp, &one))
+		engine_callback(e, r, &res);
+	else {
+		/* r is freed by the caller: its request moves to a new one. */
+		again = xmalloc(sizeof *again);
+		*again = *r;
+		memset(&r->req, 0, sizeof r->req);
+		again->waiters = again->hnext = NULL;
+		again->hashed = 0;
+		engine_unbatch(e, again);
+	}
+	for (wp = &r->waiters; (w = *wp) != NULL && !e->failed; ) {
+		if (!engine_answer(r, w, resp, &res.resp, &one)) {
+			*wp = w->next;
+			engine_unbatch(e, w);
+			continue;
+		}
 		/* A coalesced duplicate paid nothing: it counts as a hit. */
 		res.call = 0;
 		if (resp != NULL) {
 			w->attempt = 1;
-			if ((res.call = engine_record(e, w, "hit", resp, 0, 0,
-			    0, NULL)) < 0)
+			if ((res.call = engine_record(e, w, "hit", res.resp, 0,
+			    0, 0, NULL)) < 0)
 				goto fail;
 			e->totals.hits++;
 		}
 		res.cached = 1;
 		engine_callback(e, w, &res);
+		wp = &w->next;
 	}
 	return;
 fail:
@@ -710,6 +873,8 @@ engine_start(struct engine *e, struct engine_req *r)
 	double			 t0, cost;
 	const char		*base;
 
+	if (!r->sent)
+		engine_call(r);
 	r->attempt++;
 	r->started = t0 = time_mono();
 	e->totals.calls++;

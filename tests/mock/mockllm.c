@@ -109,6 +109,7 @@ struct rule {
 	struct fault	 fault;
 	long long	 delay_ms;
 	long long	 jitter_ms;
+	long long	 max_choices;	/* 0: as many as "n" asks */
 };
 
 struct recent {
@@ -225,6 +226,7 @@ struct wire {
 	size_t		  ninputs;
 	int		  dim;		/* vector size asked for, 0: default */
 	int		  base64;	/* OpenAI encoding_format "base64" */
+	int		  n;		/* OpenAI chat choices */
 };
 
 static volatile sig_atomic_t mock_quit;
@@ -474,6 +476,7 @@ rule_load(struct jdoc *doc, const cJSON *obj, const char *path,
 {
 	static const char *const keys[] = {
 		"path", "match", "times", "reply", "status", "body",
+		"max_choices",
 		"headers", "fault", "delay_ms", "jitter_ms", NULL
 	};
 	static const char *const reserved[] = {
@@ -510,6 +513,7 @@ rule_load(struct jdoc *doc, const cJSON *obj, const char *path,
 	if (jv_int(doc, obj, path, "status", 0, 200, 599, &ll) == 1)
 		r->status = (int)ll;
 	jv_int(doc, obj, path, "delay_ms", 0, 0, MOCK_DELAY_MAX, &r->delay_ms);
+	jv_int(doc, obj, path, "max_choices", 0, 1, 128, &r->max_choices);
 	jv_int(doc, obj, path, "jitter_ms", 0, 0, MOCK_DELAY_MAX,
 	    &r->jitter_ms);
 	if (jv_string(doc, obj, path, "fault", 0, &s) == 1 &&
@@ -900,9 +904,7 @@ wire_parse(enum api api, enum req_kind kind, const cJSON *j, struct wire *w,
 		ll = 1;
 		if (wire_int(j, "n", 1, 128, &ll, why) < 0)
 			return -1;
-		if (ll != 1)
-			return cause_set(why, "'n': only 1 is supported by the "
-			    "mock");
+		w->n = (int)ll;
 		break;
 	case API_ANTHROPIC:
 		ll = 0;
@@ -983,14 +985,17 @@ rfc3339_now(char out[64])
 	snprintf(out + n, 64 - n, ".%09ldZ", ts.tv_nsec);
 }
 
+/* texts: OpenAI's choices (the other formats have one answer). */
 static void
-body_chat(struct mock *m, enum api api, const char *model, const char *text,
-    const char *finish, long long pt, long long ct, int empty,
-    struct strbuf *sb)
+body_chat(struct mock *m, enum api api, const char *model,
+    const char *const *texts, size_t ntexts, const char *finish, long long pt,
+    long long ct, int empty, struct strbuf *sb)
 {
-	cJSON	*o, *a, *c, *msg, *u;
-	char	 id[64], when[64];
-	int	 length = finish != NULL && strcmp(finish, "length") == 0;
+	cJSON		*o, *a, *c, *msg, *u;
+	const char	*text = texts[0];
+	char		 id[64], when[64];
+	size_t		 i;
+	int		 length = finish != NULL && strcmp(finish, "length") == 0;
 
 	o = cJSON_CreateObject();
 	m->seq++;
@@ -1039,12 +1044,12 @@ body_chat(struct mock *m, enum api api, const char *model, const char *text,
 		cJSON_AddNumberToObject(o, "created", (double)time(NULL));
 		cJSON_AddStringToObject(o, "model", model);
 		a = cJSON_AddArrayToObject(o, "choices");
-		if (!empty) {
+		for (i = 0; i < ntexts && !empty; i++) {
 			c = cJSON_CreateObject();
-			cJSON_AddNumberToObject(c, "index", 0);
+			cJSON_AddNumberToObject(c, "index", (double)i);
 			msg = cJSON_AddObjectToObject(c, "message");
 			cJSON_AddStringToObject(msg, "role", "assistant");
-			cJSON_AddStringToObject(msg, "content", text);
+			cJSON_AddStringToObject(msg, "content", texts[i]);
 			cJSON_AddNullToObject(msg, "refusal");
 			cJSON_AddNullToObject(c, "logprobs");
 			cJSON_AddStringToObject(c, "finish_reason", length ?
@@ -1245,6 +1250,75 @@ embed_hash(const char *text, size_t dim)
 }
 
 /* The answer to a model request that passed its checks. */
+/*
+ * A chat answer's texts: as many choices as OpenAI's "n" asks (at most a
+ * rule's max_choices), each a sample of its own from the world (sample
+ * index i, which matters above temperature 0), or the rule's reply, or an
+ * echo of the last user message ("mock: ...", then "mock #i: ...").  *texts is NULL (with *cause) when the
+ * world failed.
+ */
+static void
+answer_chat(struct mock *m, struct wire *w, const struct rule *r,
+    char ***texts, size_t *ntexts, char **finish, long long *pt,
+    long long *ct, char **cause)
+{
+	struct model_resp	 resp;
+	size_t			 n = w->n > 1 ? (size_t)w->n : 1, i, k;
+
+	if (r != NULL && r->max_choices > 0 && n > (size_t)r->max_choices)
+		n = (size_t)r->max_choices;
+	*texts = xcalloc(n, sizeof **texts);
+	*ntexts = n;
+	for (i = 0; i < n; i++) {
+		if (r != NULL && r->reply != NULL)
+			(*texts)[i] = xstrdup(r->reply);
+		else if (m->world != NULL) {
+			memset(&resp, 0, sizeof resp);
+			w->req.sample = (unsigned)i;
+			if (m->world->ops->call == NULL)
+				cause_set(cause, "the %s backend cannot "
+				    "answer calls", m->world->ops->name);
+			if (*cause != NULL || m->world->ops->call(m->world,
+			    &w->req, &resp, cause) != 0 || resp.text == NULL) {
+				if (*cause == NULL)
+					*cause = xstrdup("no text in the "
+					    "answer");
+				model_resp_release(&resp);
+				for (k = 0; k < i; k++)
+					free((*texts)[k]);
+				free(*texts);
+				*texts = NULL;
+				*ntexts = 0;
+				return;
+			}
+			(*texts)[i] = resp.text;
+			resp.text = NULL;
+			if (i == 0) {
+				*finish = resp.finish;
+				resp.finish = NULL;
+				*pt = resp.prompt_tokens;
+			}
+			*ct += resp.completion_tokens;
+			model_resp_release(&resp);
+			continue;
+		} else {
+			for (k = w->req.nmsgs; k > 0; k--)
+				if (w->req.msgs[k - 1].role == MSG_USER)
+					break;
+			/* Choices past the first say which they are. */
+			(*texts)[i] = i == 0 ? xasprintf("mock: %s", k > 0 ?
+			    w->req.msgs[k - 1].content : "") :
+			    xasprintf("mock #%zu: %s", i, k > 0 ?
+			    w->req.msgs[k - 1].content : "");
+		}
+		/* Estimated usage: the prompt once, every choice. */
+		if (i == 0)
+			for (k = 0; k < w->req.nmsgs; k++)
+				*pt += tokens_estimate(w->req.msgs[k].content);
+		*ct += tokens_estimate((*texts)[i]);
+	}
+}
+
 static void
 answer_success(struct mock *m, struct answer *a, enum api api,
     enum req_kind kind, const char *model, struct wire *w,
@@ -1252,10 +1326,10 @@ answer_success(struct mock *m, struct answer *a, enum api api,
 {
 	struct model_req	 er;
 	struct model_resp	 resp;
-	const char		*text = NULL;
-	char			*cause = NULL, *owned = NULL, *finish = NULL;
+	char			*cause = NULL, *owned, *finish = NULL;
+	char			**texts = NULL;
 	float			**vecs;
-	size_t			*dims, i;
+	size_t			*dims, i, ntexts = 0;
 	long long		 pt = 0, ct = 0;
 	int			 failed = 0;
 
@@ -1305,50 +1379,21 @@ answer_success(struct mock *m, struct answer *a, enum api api,
 			free(vecs[i]);
 		free(vecs);
 		free(dims);
-	} else if (r != NULL && r->reply != NULL)
-		text = r->reply;
-	else if (m->world != NULL) {
-		memset(&resp, 0, sizeof resp);
-		if (m->world->ops->call == NULL)
-			cause_set(&cause, "the %s backend cannot answer calls",
-			    m->world->ops->name);
-		if (cause != NULL || m->world->ops->call(m->world, &w->req,
-		    &resp, &cause) != 0 || resp.text == NULL) {
-			failed = 1;
-			if (cause == NULL)
-				cause = xstrdup("no text in the answer");
-		} else {
-			text = owned = resp.text;
-			finish = resp.finish;
-			resp.text = resp.finish = NULL;
-			pt = resp.prompt_tokens;
-			ct = resp.completion_tokens;
-		}
-		model_resp_release(&resp);
-	} else {
-		for (i = w->req.nmsgs; i > 0; i--)
-			if (w->req.msgs[i - 1].role == MSG_USER)
-				break;
-		owned = xasprintf("mock: %s", i > 0 ?
-		    w->req.msgs[i - 1].content : "");
-		text = owned;
-	}
-	if (kind == REQ_CHAT && !failed) {
-		if (m->world == NULL || (r != NULL && r->reply != NULL)) {
-			for (i = 0; i < w->req.nmsgs; i++)
-				pt += tokens_estimate(w->req.msgs[i].content);
-			ct = tokens_estimate(text);
-		}
-		body_chat(m, api, model, text, finish, pt, ct, empty, &a->body);
-	}
+	} else
+		answer_chat(m, w, r, &texts, &ntexts, &finish, &pt, &ct,
+		    &cause);
+	if (kind == REQ_CHAT && (failed = texts == NULL) == 0)
+		body_chat(m, api, model, (const char *const *)texts, ntexts,
+		    finish, pt, ct, empty, &a->body);
 	if (failed) {
 		owned = xasprintf("mock: backend '%s': %s", m->world->name,
 		    cause);
 		answer_error(m, a, api, 500, owned);
 		free(owned);
-		owned = NULL;
 	}
-	free(owned);
+	for (i = 0; i < ntexts; i++)
+		free(texts[i]);
+	free(texts);
 	free(finish);
 	free(cause);
 }
@@ -1871,7 +1916,7 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	enum api	 api;
 	cJSON		*j;
 	const cJSON	*mv;
-	const char	*model = NULL;
+	const char	*model = NULL, *empty_text = "";
 	char		*why = NULL, *msg;
 	long long	 delay = 0;
 	int		 parsed = 0;
@@ -1990,7 +2035,8 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 				    NULL, NULL, 0, 0, 1, 0, &a.body);
 			else
 				body_chat(m, api, model != NULL ? model :
-				    "mock", "", NULL, 0, 0, 1, &a.body);
+				    "mock", &empty_text, 1, NULL, 0, 0, 1,
+				    &a.body);
 		}
 		break;
 	case FAULT_MALFORMED:

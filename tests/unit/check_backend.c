@@ -413,6 +413,65 @@ START_TEST(test_openai_parse)
 }
 END_TEST
 
+/*
+ * n: the request asks for several choices ("n" in the body) and every
+ * choice comes back in the order of its index; fewer choices than asked
+ * are kept as they came; an index out of range or twice is an error.
+ */
+START_TEST(test_openai_choices)
+{
+	struct backend		*b;
+	struct model_req	 req;
+	struct model_resp	 resp;
+	struct http_req		 hr;
+	char			*cause = NULL;
+
+	unsetenv("OPENAI_API_KEY");
+	b = mkok("{\"backends\": {\"gpt\": {\"type\": \"openai\", "
+	    "\"n\": 3}}}");
+	ck_assert_int_eq(b->batch, 3);
+	chat_req(&req);
+	req.n = 3;
+	memset(&hr, 0, sizeof hr);
+	ck_assert_int_eq(b->ops->build(b, &req, &hr, &cause), 0);
+	ck_assert_ptr_nonnull(strstr(hr.body, "\"n\":3"));
+	http_req_release(&hr);
+	parse_ok(b, &req, 200, "{\"choices\": ["
+	    "{\"index\": 2, \"message\": {\"content\": \"c\"}},"
+	    "{\"index\": 0, \"message\": {\"content\": \"a\"}, "
+	    "\"finish_reason\": \"stop\"},"
+	    "{\"index\": 1, \"message\": {\"content\": \"b\"}}],"
+	    "\"usage\": {\"prompt_tokens\": 7, \"completion_tokens\": 3}}",
+	    &resp);
+	ck_assert_uint_eq(resp.nchoices, 3);
+	ck_assert_str_eq(resp.choices[0], "a");
+	ck_assert_str_eq(resp.choices[1], "b");
+	ck_assert_str_eq(resp.choices[2], "c");
+	ck_assert_str_eq(resp.text, "a");
+	ck_assert_int_eq(resp.completion_tokens, 3);
+	model_resp_release(&resp);
+	parse_ok(b, &req, 200, "{\"choices\": [{\"index\": 0, \"message\": "
+	    "{\"content\": \"only\"}}]}", &resp);
+	ck_assert_uint_eq(resp.nchoices, 1);
+	ck_assert_str_eq(resp.choices[0], "only");
+	model_resp_release(&resp);
+	parse_fails(b, &req, 200, "{\"choices\": ["
+	    "{\"index\": 0, \"message\": {\"content\": \"a\"}},"
+	    "{\"index\": 0, \"message\": {\"content\": \"b\"}}]}",
+	    "openai: malformed reply: choices[1] has index 0 of 2");
+	parse_fails(b, &req, 200, "{\"choices\": ["
+	    "{\"index\": 0, \"message\": {\"content\": \"a\"}},"
+	    "{\"index\": 1, \"message\": {}}]}",
+	    "openai: malformed reply: choices[1].message.content is not a "
+	    "string");
+	model_req_release(&req);
+	backend_free(b);
+	conf_fails("n.json", "{\"backends\": {\"gpt\": {\"type\": "
+	    "\"openai\", \"n\": 200}}}", "n.json:1:46: backends.gpt.n: 200 is "
+	    "out of range (expected 1 to 128)");
+}
+END_TEST
+
 START_TEST(test_openai_errors)
 {
 	struct backend		*b;
@@ -1133,6 +1192,7 @@ backend_suite(void)
 	tcase_add_test(tc, test_openai_build_defaults);
 	tcase_add_test(tc, test_openai_embed);
 	tcase_add_test(tc, test_openai_parse);
+	tcase_add_test(tc, test_openai_choices);
 	tcase_add_test(tc, test_openai_errors);
 	tcase_add_test(tc, test_anthropic_build);
 	tcase_add_test(tc, test_anthropic_parse);

@@ -5,10 +5,17 @@
 #ifndef CHECK_COMMON_H
 #define CHECK_COMMON_H
 
+#include <sys/types.h>
+
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <check.h>
+
+#include "util.h"
+#include "xmalloc.h"
 
 #define CHECK_MAIN(fn)							\
 int									\
@@ -71,5 +78,49 @@ check_count(const char *path, const char *sql)
 	return n;
 }
 #endif
+
+/*
+ * Starts the mock model server (tests/mock/mockllm) with the extra
+ * arguments args (NULL-ended), its port written to dir/name; returns its
+ * base URL (the caller frees it) and its pid.
+ */
+static inline char *
+check_mock_start(const char *dir, const char *name, const char *const *args,
+    pid_t *pid)
+{
+	const char	*top = getenv("top_builddir");
+	const char	*argv[16];
+	char		*prog, *portfile, *port = NULL, *url;
+	size_t		 n = 0;
+	int		 i;
+
+	prog = xasprintf("%s/tests/mock/mockllm", top != NULL ? top : ".");
+	portfile = xasprintf("%s/%s", dir, name);
+	argv[n++] = prog;
+	argv[n++] = "-P";
+	argv[n++] = portfile;
+	while (*args != NULL && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if ((*pid = fork()) == 0) {
+		execv(prog, (char *const *)argv);
+		_exit(127);
+	}
+	for (i = 0; i < 200; i++) {
+		if (file_read(portfile, 64, &port, NULL, NULL) == 0 &&
+		    *port != '\0')
+			break;
+		free(port);
+		port = NULL;
+		usleep(50000);
+	}
+	ck_assert_msg(port != NULL, "%s did not start", prog);
+	port[strcspn(port, "\n")] = '\0';
+	url = xasprintf("http://127.0.0.1:%s", port);
+	free(port);
+	free(portfile);
+	free(prog);
+	return url;
+}
 
 #endif

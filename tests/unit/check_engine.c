@@ -1,5 +1,9 @@
 /* Tests for the engine: cache hits, budgets that stop exactly, error
  * recording, judge scoring, and rollback when a callback fails. */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -354,7 +358,7 @@ END_TEST
 
 /* A job whose target is the exec backend running a shell command. */
 static struct job *
-exec_job(const char *command, const char *extra)
+backend_job(const char *backend)
 {
 	struct job	*job;
 	char		*p, *text, *cause = NULL;
@@ -364,8 +368,8 @@ exec_job(const char *command, const char *extra)
 	    "\"data.jsonl\", \"input\": \"Review: {{text}}\", \"target\": "
 	    "\"label\", \"metric\": \"exact\", \"splits\": { \"train\": 0,"
 	    " \"dev\": 1, \"test\": 0 } }, \"seed_prompts\": [\"Classify.\"],"
-	    " \"backends\": { \"x\": { \"type\": \"exec\", \"command\": %s"
-	    "%s } }, \"roles\": { \"target\": \"x\" } }", command, extra);
+	    " \"backends\": { \"x\": %s }, \"roles\": { \"target\": \"x\" } }",
+	    backend);
 	p = xasprintf("%s/job.json", tmp);
 	f = fopen(p, "w");
 	fputs(text, f);
@@ -374,6 +378,20 @@ exec_job(const char *command, const char *extra)
 	ck_assert_msg(job != NULL, "%s", cause);
 	free(text);
 	free(p);
+	return job;
+}
+
+/* A job whose target runs command (a JSON array) with extra keys. */
+static struct job *
+exec_job(const char *command, const char *extra)
+{
+	struct job	*job;
+	char		*b;
+
+	b = xasprintf("{ \"type\": \"exec\", \"command\": %s%s }", command,
+	    extra);
+	job = backend_job(b);
+	free(b);
 	return job;
 }
 
@@ -546,6 +564,115 @@ START_TEST(test_coalescing_queued)
 }
 END_TEST
 
+static int
+keep_text(void *arg, const struct engine_result *res, char **cause)
+{
+	char	**text = arg;
+
+	*text = xstrdup(res->ok ? res->resp->text : res->error);
+	return 0;
+}
+
+/*
+ * Submits sample numbers samples[0 .. n-1] of one request to an openai
+ * target at the mock (base URL url, n 4) and runs them; texts[i] gets
+ * sample i's answer.  Returns the calls paid.
+ */
+static long long
+run_samples(const char *url, const unsigned *samples, size_t n,
+    char **texts)
+{
+	struct job		*job;
+	struct engine		*e;
+	struct model_req	 req;
+	struct run_totals	 t;
+	char			*b, *cause = NULL;
+	size_t			 i;
+
+	b = xasprintf("{ \"type\": \"openai\", \"model\": \"m\", "
+	    "\"base_url\": \"%s/v1\", \"api_key_env\": \"PROMPTD_NO_KEY\", "
+	    "\"temperature\": 0.7, \"n\": 4 }", url);
+	job = backend_job(b);
+	free(b);
+	e = engine_new(loop, 0, NULL, CACHE_ON);
+	for (i = 0; i < n; i++) {
+		job_build_request(job, "Same.", job->task.dataset, 0, &req);
+		req.sample = samples[i];
+		engine_submit(e, job->roles[ROLE_TARGET], &req, keep_text,
+		    &texts[i]);
+	}
+	ck_assert_msg(engine_run(e, &cause) == 0, "%s", cause);
+	engine_totals(e, &t);
+	engine_free(e);
+	job_free(job);
+	return t.calls;
+}
+
+/*
+ * OpenAI's n: samples of one request in the same block of 4 that wait
+ * together are one call (0-3 with n 4, then 4-5 with n 2; 9 alone is an
+ * ordinary call), each gets its own choice (the mock's echo says which),
+ * and each choice is cached as its sample.  A server that sends fewer
+ * choices than asked gets the rest asked for one at a time.
+ */
+START_TEST(test_samples_in_one_call)
+{
+	const unsigned	 samples[] = { 0, 1, 2, 3, 5, 4, 9 };
+	const char	*want[] = { "mock: ", "mock #1: ", "mock #2: ",
+			    "mock #3: ", "mock #1: ", "mock: ", "mock: " };
+	const char	*idle[] = { "-i", "30", NULL };
+	const char	*one[] = { "-i", "30", "-s", NULL, NULL };
+	char		*texts[7], *url, *script;
+	size_t		 i;
+	pid_t		 pid, pid2;
+	FILE		*f;
+
+	url = check_mock_start(tmp, "port", idle, &pid);
+	ck_assert_int_eq(run_samples(url, samples, 7, texts), 3);
+	for (i = 0; i < 7; i++) {
+		ck_assert_msg(strncmp(texts[i], want[i], strlen(want[i])) == 0,
+		    "sample %u: %s", samples[i], texts[i]);
+		free(texts[i]);
+	}
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'ok'"), 3);
+	/* Every choice was cached as its sample: nothing is paid again. */
+	ck_assert_int_eq(run_samples(url, samples, 7, texts), 0);
+	for (i = 0; i < 7; i++) {
+		ck_assert_msg(strncmp(texts[i], want[i], strlen(want[i])) == 0,
+		    "cached sample %u: %s", samples[i], texts[i]);
+		free(texts[i]);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	free(url);
+
+	/* One choice whatever n says (as the llama.cpp server). */
+	script = xasprintf("%s/one.json", tmp);
+	f = fopen(script, "w");
+	fputs("{ \"rules\": [ { \"path\": \"/v1/chat/completions\", "
+	    "\"max_choices\": 1 } ] }", f);
+	fclose(f);
+	one[3] = script;
+	url = check_mock_start(tmp, "port2", one, &pid2);
+	engine_loop_free(loop);
+	store_close(store);
+	unlink(dbpath);
+	ck_assert_ptr_nonnull(store = store_open(dbpath, NULL));
+	loop = engine_loop_new(store);
+	ck_assert_int_eq(run_samples(url, samples, 3, texts), 3);
+	for (i = 0; i < 3; i++) {
+		ck_assert_msg(strncmp(texts[i], "mock: ", 6) == 0, "%s",
+		    texts[i]);
+		free(texts[i]);
+	}
+	kill(pid2, SIGTERM);
+	waitpid(pid2, NULL, 0);
+	free(url);
+	free(script);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -564,6 +691,7 @@ engine_suite(void)
 	tcase_add_test(tc, test_exec_failures);
 	tcase_add_test(tc, test_coalescing);
 	tcase_add_test(tc, test_coalescing_queued);
+	tcase_add_test(tc, test_samples_in_one_call);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -23,31 +23,9 @@ static char	*base;
 static char *
 start_mock(const char *name, const char *idle, pid_t *pid)
 {
-	char	*dir = getenv("top_builddir"), *prog, *portfile, *port = NULL;
-	char	*url;
-	int	 i;
+	const char	*args[] = { "-i", idle, NULL };
 
-	prog = xasprintf("%s/tests/mock/mockllm", dir != NULL ? dir : ".");
-	portfile = xasprintf("%s/%s", tmp, name);
-	if ((*pid = fork()) == 0) {
-		execl(prog, prog, "-P", portfile, "-i", idle, (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200; i++) {
-		if (file_read(portfile, 64, &port, NULL, NULL) == 0 &&
-		    *port != '\0')
-			break;
-		free(port);
-		port = NULL;
-		usleep(50000);
-	}
-	ck_assert_msg(port != NULL, "%s did not start", prog);
-	port[strcspn(port, "\n")] = '\0';
-	url = xasprintf("http://127.0.0.1:%s", port);
-	free(port);
-	free(portfile);
-	free(prog);
-	return url;
+	return check_mock_start(tmp, name, args, pid);
 }
 
 static void
