@@ -3,6 +3,7 @@
  * with the APE strategy (as promptd --once does), then every query is
  * checked for its shape and its values, and for its errors.
  */
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,54 @@ write_file(const char *name, const char *text)
 	free(p);
 }
 
+/*
+ * Writes job name's file (the task on data.jsonl, simulated backends)
+ * with this strategy and loads it.
+ */
+static struct job *
+job_write(const char *name, const char *strategy)
+{
+	struct job	*j;
+	char		*file, *text, *p, *cause = NULL;
+
+	file = xasprintf("%s.json", name);
+	text = xasprintf("{ \"name\": \"%s\", \"description\": \"d\","
+	    " \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"Review: {{text}}\\nSentiment:\", \"target\": \"label\","
+	    " \"metric\": { \"type\": \"exact\", \"normalize\": [\"case\","
+	    " \"whitespace\", \"punctuation\"] },"
+	    " \"splits\": { \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3,"
+	    " \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"Classify the review.\", \"Read the review "
+	    "and answer with only the label: positive or negative.\"],"
+	    " \"backends\": { \"s\": { \"type\": \"sim\", \"seed\": 1,"
+	    " \"price\": { \"input\": 0.15, \"output\": 0.6 } } },"
+	    " \"roles\": { \"target\": \"s\", \"optimizer\": \"s\" },"
+	    " \"budget\": { \"max_calls\": 2000 },"
+	    " \"strategy\": %s, \"seed\": 1 }", name, strategy);
+	write_file(file, text);
+	p = xasprintf("%s/%s", tmp, file);
+	j = job_load(p, NULL, &cause);
+	ck_assert_msg(j != NULL, "%s", cause);
+	free(p);
+	free(text);
+	free(file);
+	return j;
+}
+
+/* Steps a started run at most n times; returns jobrun_step()'s last. */
+static int
+steps(struct jobrun *jr, int n)
+{
+	char	*cause = NULL;
+	int	 rc = 1;
+
+	while (n-- > 0 && (rc = jobrun_step(jr, &cause)) == 1)
+		;
+	ck_assert_msg(rc >= 0, "%s", cause);
+	return rc;
+}
+
 /* Writes the dataset and the job, runs the job to the end. */
 static void
 setup(void)
@@ -63,25 +112,7 @@ setup(void)
 		    i % 2 ? "positive" : "negative");
 	fclose(f);
 	free(p);
-	write_file("job.json", "{ \"name\": \"q\", \"description\": \"d\","
-	    " \"task\": { \"dataset\": \"data.jsonl\","
-	    " \"input\": \"Review: {{text}}\\nSentiment:\", \"target\": \"label\","
-	    " \"metric\": { \"type\": \"exact\", \"normalize\": [\"case\","
-	    " \"whitespace\", \"punctuation\"] },"
-	    " \"splits\": { \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3,"
-	    " \"seed\": 7 } },"
-	    " \"seed_prompts\": [\"Classify the review.\", \"Read the review "
-	    "and answer with only the label: positive or negative.\"],"
-	    " \"backends\": { \"s\": { \"type\": \"sim\", \"seed\": 1,"
-	    " \"price\": { \"input\": 0.15, \"output\": 0.6 } } },"
-	    " \"roles\": { \"target\": \"s\", \"optimizer\": \"s\" },"
-	    " \"budget\": { \"max_calls\": 2000 },"
-	    " \"strategy\": { \"name\": \"ape\", \"resample\": 1 },"
-	    " \"seed\": 1 }");
-	p = xasprintf("%s/job.json", tmp);
-	job = job_load(p, NULL, &cause);
-	ck_assert_msg(job != NULL, "%s", cause);
-	free(p);
+	job = job_write("q", "{ \"name\": \"ape\", \"resample\": 1 }");
 	db = xasprintf("%s/db", tmp);
 	store = store_open(db, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
@@ -89,9 +120,7 @@ setup(void)
 	loop = engine_loop_new(store);
 	rc = jobrun_start(&jr, job, loop, "optimize", &cause);
 	ck_assert_msg(rc == 0, "%s", cause);
-	while ((rc = jobrun_step(&jr, &cause)) == 1)
-		;
-	ck_assert_msg(rc == 0, "%s", cause);
+	ck_assert_int_eq(steps(&jr, INT_MAX), 0);
 	rc = jobrun_finish(&jr, &cause);
 	ck_assert_msg(rc == 0, "%s", cause);
 	ck_assert_ptr_nonnull(jr.champion);
