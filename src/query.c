@@ -224,7 +224,9 @@ response_latest(struct store *s, const struct job_row *j,
 			*why = "it has no optimize run";
 		return rc;
 	}
-	if (cp.state != NULL)
+	if (cp.state == NULL)
+		*why = "its latest optimize run has saved no checkpoint yet";
+	else
 		o = cJSON_Parse(cp.state);
 	free(cp.state);
 	st = cJSON_GetObjectItemCaseSensitive(o, "strategy");
