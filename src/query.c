@@ -481,8 +481,8 @@ query_best(struct store *s, const struct job_row *j, const cJSON *args,
 	v = cJSON_GetObjectItemCaseSensitive(args, "response");
 	if (v != NULL && !cJSON_IsBool(v)) {
 		*code = "usage";
-		return cause_set(cause, "best: argument 'response' must be true "
-		    "or false");
+		return cause_set(cause, "best: argument 'response' must be "
+		    "true or false");
 	}
 	if (cJSON_IsTrue(v))
 		return best_response(s, j, result, code, cause);

@@ -61,7 +61,8 @@ job_write(const char *name, const char *strategy)
 	file = xasprintf("%s.json", name);
 	text = xasprintf("{ \"name\": \"%s\", \"description\": \"d\","
 	    " \"task\": { \"dataset\": \"data.jsonl\","
-	    " \"input\": \"Review: {{text}}\\nSentiment:\", \"target\": \"label\","
+	    " \"input\": \"Review: {{text}}\\nSentiment:\","
+	    " \"target\": \"label\","
 	    " \"metric\": { \"type\": \"exact\", \"normalize\": [\"case\","
 	    " \"whitespace\", \"punctuation\"] },"
 	    " \"splits\": { \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3,"
@@ -671,9 +672,9 @@ END_TEST
 
 /* Job r: the duel strategy over responses to its first seed. */
 #define DUEL_RESPONSES							\
-	"{ \"name\": \"duel\", \"arms\": \"responses\", \"example\": 1,"	\
-	" \"pool\": 8, \"rounds\": 4, \"init\": 2, \"dim\": 32,"		\
-	" \"feedback\": \"sim\" }"
+	"{ \"name\": \"duel\", \"arms\": \"responses\","		\
+	" \"example\": 1, \"pool\": 8, \"rounds\": 4, \"init\": 2,"	\
+	" \"dim\": 32, \"feedback\": \"sim\" }"
 
 /* Runs job r (loaded into *rj) to the end. */
 static void
