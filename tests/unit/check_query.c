@@ -770,6 +770,9 @@ START_TEST(test_response)
 	ck_assert(cJSON_IsNull(get(r, "response")));
 	cJSON_Delete(r);
 	no_response("q", "its latest optimize run did not duel responses");
+	ck_assert(store_job_put(store, "idle", "{\"name\": \"idle\"}",
+	    &cause) > 0);
+	no_response("idle", "it has no optimize run");
 
 	/* Before the first duels there is none; then one so far. */
 	rj = job_write("r", DUEL_RESPONSES);
