@@ -141,6 +141,28 @@ status_daemon(struct cmd_ctx *ctx, int json)
 	return CMD_OK;
 }
 
+/*
+ * The response a duel over responses recommends (status's "response"),
+ * if there is one: which it is, then its text on one clipped line.
+ */
+static void
+status_response(const cJSON *resp)
+{
+	char	*clip;
+
+	if (!cJSON_IsObject(resp))
+		return;
+	printf("  %-12scandidate %.0f, to candidate %.0f on dev example %.0f "
+	    "(run %.0f%s)\n", "response", json_num(resp, "candidate"),
+	    json_num(resp, "prompt"), json_num(resp, "example"),
+	    json_num(resp, "run"), cJSON_IsTrue(
+	    cJSON_GetObjectItemCaseSensitive(resp, "final")) ? "" :
+	    ", so far");
+	clip = cmd_clip(json_str(resp, "text", ""), 66);
+	printf("  %-12s%s\n", "", clip);
+	free(clip);
+}
+
 static int
 cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -203,6 +225,7 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		    json_num(r, "best"), json_num(r, "lo"), json_num(r, "hi"));
 	else
 		printf("  %-12snone yet\n", "champion");
+	status_response(cJSON_GetObjectItemCaseSensitive(r, "response"));
 	cJSON_Delete(r);
 	return CMD_OK;
 }
@@ -249,21 +272,58 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
+/*
+ * Takes the flag --response out of best's options, which cmd_parse()
+ * does not know (it knows --json and options with an argument), up to the
+ * first operand or "--"; returns whether it was there.
+ */
+static int
+take_response_flag(int *argcp, char **argv)
+{
+	int	i, n = 1, opts = 1, found = 0;
+
+	for (i = 1; i < *argcp; i++) {
+		if (opts && strcmp(argv[i], "--response") == 0) {
+			found = 1;
+			continue;
+		}
+		if (argv[i][0] != '-' || argv[i][1] == '\0' ||
+		    strcmp(argv[i], "--") == 0)
+			opts = 0;
+		argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	*argcp = n;
+	return found;
+}
+
 static int
 cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
-	cJSON		*r;
-	int		 rc;
+	cJSON		*args, *r;
+	int		 rc, response;
 
+	response = take_response_flag(&argc, argv);
 	if ((rc = cmd_parse(&cmd_best_entry, &argc, &argv, "", 1, 1,
 	    &o)) != 0)
 		return rc;
-	if ((rc = job_query(ctx, "best", argv[0], NULL, o.json,
-	    &r)) != CMD_OK || o.json)
+	args = cJSON_CreateObject();
+	if (response)
+		cJSON_AddTrueToObject(args, "response");
+	if ((rc = job_query(ctx, "best", argv[0], args, 0, &r)) != CMD_OK)
 		return rc;
-	/* The prompt alone, for scripts. */
-	printf("%s\n", json_str(r, "text", ""));
+	/* A daemon older than the argument answers with the champion. */
+	if (response && isnan(json_num(r, "prompt"))) {
+		fprintf(stderr, "promptctl: best: the daemon does not know "
+		    "--response; restart it\n");
+		cJSON_Delete(r);
+		return CMD_ERROR;
+	}
+	if (o.json)
+		cmd_print_json(r);
+	else	/* The prompt (or response) alone, for scripts. */
+		printf("%s\n", json_str(r, "text", ""));
 	cJSON_Delete(r);
 	return CMD_OK;
 }
@@ -459,8 +519,9 @@ const struct cmd_entry cmd_leaderboard_entry = {
 	"show a job's best candidates with their intervals", cmd_leaderboard
 };
 const struct cmd_entry cmd_best_entry = {
-	"best", "[--json] job",
-	"print a job's champion prompt alone", cmd_best
+	"best", "[--json] [--response] job",
+	"print a job's champion prompt, or recommended response, alone",
+	cmd_best
 };
 const struct cmd_entry cmd_lineage_entry = {
 	"lineage", "[--json] candidate",

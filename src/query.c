@@ -163,6 +163,116 @@ query_list(struct store *s, const struct job_row *unused, const cJSON *args,
 	return 0;
 }
 
+/*
+ * The response the duel strategy recommends with arms "responses": a
+ * candidate of origin "duel-response" answering the prompt on one dev
+ * example.  It is never a champion, so it is read from the checkpoint of
+ * the job's latest optimize run, where the strategy keeps it.
+ */
+struct response {
+	int64_t			 run;
+	int			 final;		/* the run has ended */
+	int64_t			 prompt;	/* the candidate answered */
+	long long		 example;	/* the dev example's index */
+	struct candidate_row	 c;
+};
+
+/*
+ * The dev example the responses answer: the strategy's state names it if
+ * it saves it, else the job's "example" parameter (0 by default, as in
+ * strategies/duel.c).
+ */
+static long long
+response_example(const cJSON *state, const char *specjson)
+{
+	const cJSON	*v;
+	cJSON		*spec;
+	long long	 ex;
+
+	v = cJSON_GetObjectItemCaseSensitive(state, "example");
+	if (cJSON_IsNumber(v))
+		return (long long)v->valuedouble;
+	spec = cJSON_Parse(specjson);
+	v = cJSON_GetObjectItemCaseSensitive(spec_get(spec, "strategy"),
+	    "example");
+	ex = cJSON_IsNumber(v) ? (long long)v->valuedouble : 0;
+	cJSON_Delete(spec);
+	return ex;
+}
+
+/*
+ * The job's recommended response: 1 with *r filled (release r->c), 0 when
+ * there is none with *why saying why, -1.  Only a state with the prompt
+ * answered ("prompt", saved with arms "responses") names a response, and
+ * only a candidate of the job of origin "duel-response" is taken for one,
+ * so that a prompt is never shown as a response.
+ */
+static int
+response_latest(struct store *s, const struct job_row *j,
+    struct response *r, const char **why, char **cause)
+{
+	struct run_checkpoint	 cp;
+	cJSON			*o = NULL;
+	const cJSON		*st, *rec, *prompt;
+	int			 rc;
+
+	memset(r, 0, sizeof *r);
+	*why = "its latest optimize run did not duel responses";
+	if ((rc = store_run_checkpoint_latest(s, j->id, "optimize", &cp,
+	    cause)) <= 0) {
+		if (rc == 0)
+			*why = "it has no optimize run";
+		return rc;
+	}
+	if (cp.state == NULL)
+		*why = "its latest optimize run has saved no checkpoint yet";
+	else
+		o = cJSON_Parse(cp.state);
+	free(cp.state);
+	st = cJSON_GetObjectItemCaseSensitive(o, "strategy");
+	rec = cJSON_GetObjectItemCaseSensitive(st, "recommended");
+	prompt = cJSON_GetObjectItemCaseSensitive(st, "prompt");
+	rc = 0;
+	if (!cJSON_IsNumber(prompt))
+		goto out;
+	*why = "its latest optimize run has not recommended one yet";
+	if (!cJSON_IsNumber(rec) || rec->valuedouble < 1)
+		goto out;
+	*why = "the candidate its latest optimize run recommends is not a "
+	    "response";
+	if ((rc = store_candidate_get(s, (int64_t)rec->valuedouble, &r->c,
+	    cause)) <= 0)
+		goto out;
+	if (r->c.job != j->id || strcmp(r->c.origin, "duel-response") != 0) {
+		store_candidate_row_release(&r->c);
+		rc = 0;
+		goto out;
+	}
+	r->run = cp.id;
+	r->final = strcmp(cp.status, "running") != 0;
+	r->prompt = (int64_t)prompt->valuedouble;
+	r->example = response_example(st, j->spec);
+out:
+	cJSON_Delete(o);
+	return rc;
+}
+
+/* A recommended response as the protocol shows it. */
+static cJSON *
+response_json(const struct response *r)
+{
+	cJSON	*o;
+
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "candidate", (double)r->c.id);
+	cJSON_AddNumberToObject(o, "prompt", (double)r->prompt);
+	cJSON_AddNumberToObject(o, "example", (double)r->example);
+	add_str(o, "text", r->c.text);
+	cJSON_AddNumberToObject(o, "run", (double)r->run);
+	cJSON_AddBoolToObject(o, "final", r->final);
+	return o;
+}
+
 static int
 query_status(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
@@ -170,17 +280,21 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	struct run_totals	 sum;
 	struct run_row		 run;
 	struct champion_row	*h = NULL;
+	struct response		 resp;
 	cJSON			*o = NULL, *spec;
 	const cJSON		*v, *name;
-	size_t			 nh;
-	int			 nruns, has_run;
+	const char		*why;
+	size_t			 nh = 0;
+	int			 nruns, has_run, has_resp;
 
 	(void)args;
 	if (job_entry(s, j, &o, cause) != 0 ||
 	    (has_run = store_job_runs(s, j->id, &nruns, &sum, &run,
 	    cause)) < 0 ||
-	    store_champion_history(s, j->id, &h, &nh, cause) != 0) {
+	    store_champion_history(s, j->id, &h, &nh, cause) != 0 ||
+	    (has_resp = response_latest(s, j, &resp, &why, cause)) < 0) {
 		cJSON_Delete(o);
+		store_champion_rows_free(h, nh);
 		*code = "internal";
 		return -1;
 	}
@@ -226,6 +340,11 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 		cJSON_AddNullToObject(o, "hi");
 		cJSON_AddNullToObject(o, "text");
 	}
+	if (has_resp) {
+		cJSON_AddItemToObject(o, "response", response_json(&resp));
+		store_candidate_row_release(&resp.c);
+	} else
+		cJSON_AddNullToObject(o, "response");
 	cJSON_AddNumberToObject(o, "created", j->created);
 	cJSON_AddNumberToObject(o, "updated", j->updated);
 	cJSON_Delete(spec);
@@ -329,15 +448,44 @@ champion_last(struct store *s, const struct job_row *j,
 	return 0;
 }
 
+/* best with "response": true: the recommended response, or not_found. */
+static int
+best_response(struct store *s, const struct job_row *j, cJSON **result,
+    const char **code, char **cause)
+{
+	struct response	 resp;
+	const char	*why;
+	int		 rc;
+
+	if ((rc = response_latest(s, j, &resp, &why, cause)) < 0) {
+		*code = "internal";
+		return -1;
+	}
+	if (rc == 0)
+		return query_fail(code, "not_found", cause, "job '%s' has no "
+		    "recommended response: %s", j->name, why);
+	*result = response_json(&resp);
+	store_candidate_row_release(&resp.c);
+	return 0;
+}
+
 static int
 query_best(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
 {
 	struct champion_row	*h, *last;
+	const cJSON		*v;
 	cJSON			*o;
 	size_t			 nh;
 
-	(void)args;
+	v = cJSON_GetObjectItemCaseSensitive(args, "response");
+	if (v != NULL && !cJSON_IsBool(v)) {
+		*code = "usage";
+		return cause_set(cause, "best: argument 'response' must be "
+		    "true or false");
+	}
+	if (cJSON_IsTrue(v))
+		return best_response(s, j, result, code, cause);
 	if (champion_last(s, j, &h, &nh, code, cause) != 0)
 		return -1;
 	last = &h[nh - 1];

@@ -318,6 +318,8 @@ enum stmt {
 	STMT_COMPARISON_PENDING,
 	STMT_COMPARISON_GET,
 	STMT_COMPARISON_ANSWER,
+	/* For the queries: a run's checkpoint. */
+	STMT_RUN_CHECKPOINT_LATEST,
 	STMT_COUNT
 };
 
@@ -493,6 +495,9 @@ static const struct {
 	[STMT_RUN_LAST] = { "find last run",
 	    "SELECT max(started) FROM runs"
 	    " WHERE job_id = ?1 AND (?2 IS NULL OR kind = ?2)" },
+	[STMT_RUN_CHECKPOINT_LATEST] = { "read latest checkpoint",
+	    "SELECT id, status, step, state FROM runs"
+	    " WHERE job_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1" },
 };
 
 struct store {
@@ -1804,6 +1809,26 @@ store_events(struct store *s, int64_t job, int64_t after, int limit,
 	    fill_event, release_events, cause);
 	*rows = p;
 	return rc;
+}
+
+int
+store_run_checkpoint_latest(struct store *s, int64_t job, const char *kind,
+    struct run_checkpoint *cp, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(cp, 0, sizeof *cp);
+	if ((rc = stmt_step(s, STMT_RUN_CHECKPOINT_LATEST, cause, "it", job,
+	    kind)) <= 0)
+		return rc;
+	st = s->stmt[STMT_RUN_CHECKPOINT_LATEST];
+	cp->id = sqlite3_column_int64(st, 0);
+	col_copy(st, 1, cp->status, sizeof cp->status);
+	cp->step = sqlite3_column_int(st, 2);
+	cp->state = col_text(st, 3);
+	stmt_reset(st);
+	return 1;
 }
 
 int

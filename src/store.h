@@ -361,4 +361,19 @@ int		 store_events(struct store *, int64_t job, int64_t after,
 		    int limit, struct event_row **, size_t *, char **cause);
 void		 store_event_rows_free(struct event_row *, size_t);
 
+/*
+ * The job's latest run of this kind (optimize, refresh or eval) with its
+ * last checkpoint: state is the checkpoint's JSON as jobrun.c saved it,
+ * with the strategy's state under "strategy" (the caller's to free, NULL
+ * when the run has saved none).
+ */
+struct run_checkpoint {
+	int64_t		 id;
+	char		 status[16];
+	int		 step;
+	char		*state;
+};
+int		 store_run_checkpoint_latest(struct store *, int64_t job,
+		    const char *kind, struct run_checkpoint *, char **cause);
+
 #endif

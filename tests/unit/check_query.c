@@ -3,15 +3,19 @@
  * with the APE strategy (as promptd --once does), then every query is
  * checked for its shape and its values, and for its errors.
  */
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "check_common.h"
+#include "cmd.h"
 #include "engine.h"
 #include "job.h"
 #include "jobrun.h"
@@ -44,6 +48,55 @@ write_file(const char *name, const char *text)
 	free(p);
 }
 
+/*
+ * Writes job name's file (the task on data.jsonl, simulated backends)
+ * with this strategy and loads it.
+ */
+static struct job *
+job_write(const char *name, const char *strategy)
+{
+	struct job	*j;
+	char		*file, *text, *p, *cause = NULL;
+
+	file = xasprintf("%s.json", name);
+	text = xasprintf("{ \"name\": \"%s\", \"description\": \"d\","
+	    " \"task\": { \"dataset\": \"data.jsonl\","
+	    " \"input\": \"Review: {{text}}\\nSentiment:\","
+	    " \"target\": \"label\","
+	    " \"metric\": { \"type\": \"exact\", \"normalize\": [\"case\","
+	    " \"whitespace\", \"punctuation\"] },"
+	    " \"splits\": { \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3,"
+	    " \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"Classify the review.\", \"Read the review "
+	    "and answer with only the label: positive or negative.\"],"
+	    " \"backends\": { \"s\": { \"type\": \"sim\", \"seed\": 1,"
+	    " \"price\": { \"input\": 0.15, \"output\": 0.6 } } },"
+	    " \"roles\": { \"target\": \"s\", \"optimizer\": \"s\" },"
+	    " \"budget\": { \"max_calls\": 2000 },"
+	    " \"strategy\": %s, \"seed\": 1 }", name, strategy);
+	write_file(file, text);
+	p = xasprintf("%s/%s", tmp, file);
+	j = job_load(p, NULL, &cause);
+	ck_assert_msg(j != NULL, "%s", cause);
+	free(p);
+	free(text);
+	free(file);
+	return j;
+}
+
+/* Steps a started run at most n times; returns jobrun_step()'s last. */
+static int
+steps(struct jobrun *jr, int n)
+{
+	char	*cause = NULL;
+	int	 rc = 1;
+
+	while (n-- > 0 && (rc = jobrun_step(jr, &cause)) == 1)
+		;
+	ck_assert_msg(rc >= 0, "%s", cause);
+	return rc;
+}
+
 /* Writes the dataset and the job, runs the job to the end. */
 static void
 setup(void)
@@ -63,25 +116,7 @@ setup(void)
 		    i % 2 ? "positive" : "negative");
 	fclose(f);
 	free(p);
-	write_file("job.json", "{ \"name\": \"q\", \"description\": \"d\","
-	    " \"task\": { \"dataset\": \"data.jsonl\","
-	    " \"input\": \"Review: {{text}}\\nSentiment:\", \"target\": \"label\","
-	    " \"metric\": { \"type\": \"exact\", \"normalize\": [\"case\","
-	    " \"whitespace\", \"punctuation\"] },"
-	    " \"splits\": { \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3,"
-	    " \"seed\": 7 } },"
-	    " \"seed_prompts\": [\"Classify the review.\", \"Read the review "
-	    "and answer with only the label: positive or negative.\"],"
-	    " \"backends\": { \"s\": { \"type\": \"sim\", \"seed\": 1,"
-	    " \"price\": { \"input\": 0.15, \"output\": 0.6 } } },"
-	    " \"roles\": { \"target\": \"s\", \"optimizer\": \"s\" },"
-	    " \"budget\": { \"max_calls\": 2000 },"
-	    " \"strategy\": { \"name\": \"ape\", \"resample\": 1 },"
-	    " \"seed\": 1 }");
-	p = xasprintf("%s/job.json", tmp);
-	job = job_load(p, NULL, &cause);
-	ck_assert_msg(job != NULL, "%s", cause);
-	free(p);
+	job = job_write("q", "{ \"name\": \"ape\", \"resample\": 1 }");
 	db = xasprintf("%s/db", tmp);
 	store = store_open(db, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
@@ -89,9 +124,7 @@ setup(void)
 	loop = engine_loop_new(store);
 	rc = jobrun_start(&jr, job, loop, "optimize", &cause);
 	ck_assert_msg(rc == 0, "%s", cause);
-	while ((rc = jobrun_step(&jr, &cause)) == 1)
-		;
-	ck_assert_msg(rc == 0, "%s", cause);
+	ck_assert_int_eq(steps(&jr, INT_MAX), 0);
 	rc = jobrun_finish(&jr, &cause);
 	ck_assert_msg(rc == 0, "%s", cause);
 	ck_assert_ptr_nonnull(jr.champion);
@@ -637,6 +670,323 @@ START_TEST(test_empty_job)
 }
 END_TEST
 
+/* Job r: the duel strategy over responses to its first seed. */
+#define DUEL_RESPONSES							\
+	"{ \"name\": \"duel\", \"arms\": \"responses\","		\
+	" \"example\": 1, \"pool\": 8, \"rounds\": 4, \"init\": 2,"	\
+	" \"dim\": 32, \"feedback\": \"sim\" }"
+
+/* Runs job r (loaded into *rj) to the end. */
+static void
+run_responses(struct job **rj)
+{
+	struct jobrun	 jr;
+	char		*cause = NULL;
+
+	*rj = job_write("r", DUEL_RESPONSES);
+	ck_assert_msg(jobrun_start(&jr, *rj, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	ck_assert_int_eq(steps(&jr, INT_MAX), 0);
+	ck_assert_msg(jobrun_finish(&jr, &cause) == 0, "%s", cause);
+	jobrun_release(&jr);
+}
+
+/* The message of best with "response" on job name, which must fail. */
+static void
+no_response(const char *name, const char *why)
+{
+	char	*args, *m, *want;
+
+	args = xasprintf("{\"job\": \"%s\", \"response\": true}", name);
+	m = run_fail("best", args, "not_found");
+	want = xasprintf("job '%s' has no recommended response: %s", name,
+	    why);
+	ck_assert_str_eq(m, want);
+	free(want);
+	free(m);
+	free(args);
+}
+
+/* The candidate id the job's events name as the recommended response. */
+static double
+response_event(const char *name)
+{
+	const cJSON	*e;
+	const char	*p;
+	cJSON		*r;
+	char		*args;
+	double		 id = NAN;
+
+	args = xasprintf("{\"job\": \"%s\"}", name);
+	r = run_ok("events", args);
+	free(args);
+	cJSON_ArrayForEach(e, get(r, "events"))
+		if ((p = strstr(str(e, "message"), "duel: recommended "
+		    "response: candidate ")) != NULL)
+			id = strtod(p + strlen("duel: recommended response: "
+			    "candidate "), NULL);
+	cJSON_Delete(r);
+	ck_assert(!isnan(id));
+	return id;
+}
+
+/* Adds an optimize run to job r whose checkpoint holds this strategy state. */
+static void
+run_with_state(const char *kind, const char *strategy)
+{
+	char	*state, *cause = NULL;
+	int64_t	 job_id, run;
+
+	job_id = store_job_find(store, "r", &cause);
+	ck_assert_msg(job_id > 0, "%s", cause);
+	run = store_run_new(store, job_id, kind, 0, &cause);
+	ck_assert_msg(run > 0, "%s", cause);
+	state = xasprintf("{\"step\": 1, \"candidates\": [], \"strategy\": "
+	    "%s}", strategy);
+	ck_assert_msg(store_run_checkpoint(store, run, 1, state, NULL,
+	    &cause) == 0, "%s", cause);
+	free(state);
+}
+
+/*
+ * A responses run: status and best with "response" show the response it
+ * recommends (so far while it runs), the one its events name; best alone
+ * stays the champion prompt; other runs and strategies show none.
+ */
+START_TEST(test_response)
+{
+	static const char *const k[] = { "candidate", "prompt", "example",
+	    "text", "run", "final" };
+	struct candidate_row	 c;
+	struct lineage_row	*l;
+	struct jobrun		 jr;
+	struct job		*rj;
+	cJSON			*r, *b, *st;
+	const cJSON		*resp;
+	char			*cause = NULL, *state;
+	size_t			 n;
+
+	r = run_ok("status", "{\"job\": \"q\"}");
+	ck_assert(cJSON_IsNull(get(r, "response")));
+	cJSON_Delete(r);
+	no_response("q", "its latest optimize run did not duel responses");
+	ck_assert(store_job_put(store, "idle", "{\"name\": \"idle\"}",
+	    &cause) > 0);
+	no_response("idle", "it has no optimize run");
+
+	/* Before the first duels there is none; then one so far. */
+	rj = job_write("r", DUEL_RESPONSES);
+	ck_assert_msg(jobrun_start(&jr, rj, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	no_response("r", "its latest optimize run has saved no checkpoint "
+	    "yet");
+	ck_assert_int_eq(steps(&jr, 1), 1);
+	no_response("r", "its latest optimize run has not recommended one "
+	    "yet");
+	r = run_ok("status", "{\"job\": \"r\"}");
+	ck_assert(cJSON_IsNull(get(r, "response")));
+	cJSON_Delete(r);
+	ck_assert_int_eq(steps(&jr, 1), 1);
+	b = run_ok("best", "{\"job\": \"r\", \"response\": true}");
+	keys(b, k, nitems(k));
+	ck_assert(cJSON_IsFalse(get(b, "final")));
+	ck_assert(num(b, "run") == jr.run_id);
+	cJSON_Delete(b);
+	ck_assert_int_eq(steps(&jr, INT_MAX), 0);
+	ck_assert_msg(jobrun_finish(&jr, &cause) == 0, "%s", cause);
+	jobrun_release(&jr);
+	job_free(rj);
+
+	/* The end: the response the events report, answering a seed. */
+	b = run_ok("best", "{\"job\": \"r\", \"response\": true}");
+	keys(b, k, nitems(k));
+	ck_assert(cJSON_IsTrue(get(b, "final")));
+	ck_assert(num(b, "candidate") == response_event("r"));
+	ck_assert(num(b, "example") == 1);
+	ck_assert_int_eq(store_candidate_get(store, (int64_t)num(b,
+	    "candidate"), &c, &cause), 1);
+	ck_assert_str_eq(c.origin, "duel-response");
+	ck_assert_str_eq(c.text, str(b, "text"));
+	store_candidate_row_release(&c);
+	ck_assert_int_eq(store_lineage_parents(store, (int64_t)num(b,
+	    "candidate"), &l, &n, &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert(l[0].parent == num(b, "prompt"));
+	ck_assert_str_eq(l[0].origin, "seed");
+	store_lineage_rows_free(l, n);
+	r = run_ok("status", "{\"job\": \"r\"}");
+	resp = get(r, "response");
+	ck_assert(cJSON_Compare(resp, b, 1));
+	cJSON_Delete(r);
+
+	/* best alone is the champion prompt, never the response. */
+	r = run_ok("best", "{\"job\": \"r\"}");
+	ck_assert(num(r, "candidate") != num(b, "candidate"));
+	ck_assert_str_ne(str(r, "text"), str(b, "text"));
+	cJSON_Delete(r);
+	r = run_ok("best", "{\"job\": \"r\", \"response\": false}");
+	ck_assert(num(r, "candidate") != num(b, "candidate"));
+	cJSON_Delete(r);
+	free(run_fail("best", "{\"job\": \"r\", \"response\": 1}", "usage"));
+
+	/* A refresh run leaves it; the strategy's own example wins. */
+	run_with_state("refresh", "{}");
+	r = run_ok("best", "{\"job\": \"r\", \"response\": true}");
+	ck_assert(cJSON_Compare(r, b, 1));
+	cJSON_Delete(r);
+	state = xasprintf("{\"recommended\": %.0f, \"prompt\": %.0f, "
+	    "\"example\": 5}", num(b, "candidate"), num(b, "prompt"));
+	run_with_state("optimize", state);
+	free(state);
+	r = run_ok("best", "{\"job\": \"r\", \"response\": true}");
+	ck_assert(num(r, "example") == 5);
+	cJSON_Delete(r);
+
+	/* A prompt is never taken for a response. */
+	state = xasprintf("{\"recommended\": %.0f, \"prompt\": %.0f}",
+	    num(b, "prompt"), num(b, "prompt"));
+	run_with_state("optimize", state);
+	free(state);
+	no_response("r", "the candidate its latest optimize run recommends "
+	    "is not a response");
+	r = run_ok("status", "{\"job\": \"r\"}");
+	ck_assert(cJSON_IsNull(get(r, "response")));
+	cJSON_Delete(r);
+
+	/* A later run over prompts has none. */
+	st = cJSON_CreateObject();
+	cJSON_AddNumberToObject(st, "recommended", num(b, "prompt"));
+	state = cJSON_PrintUnformatted(st);
+	run_with_state("optimize", state);
+	free(state);
+	cJSON_Delete(st);
+	no_response("r", "its latest optimize run did not duel responses");
+	cJSON_Delete(b);
+}
+END_TEST
+
+/*
+ * Runs promptctl's command argv (NULL-terminated) on the test's database
+ * in this process: the exit status, with the standard output in *out
+ * and the error output in *err.
+ */
+static int
+ctl(const char *const *argv, char **out, char **err)
+{
+	const struct cmd_entry	*e;
+	struct cmd_ctx		 ctx;
+	char			*args[8], *copies[8], *path[2], *cause = NULL;
+	char			**text[2] = { out, err };
+	size_t			 len;
+	int			 argc, saved[2], fd, i, rc;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.db_path = store_path(store);
+	for (argc = 0; argv[argc] != NULL; argc++)
+		args[argc] = copies[argc] = xstrdup(argv[argc]);
+	args[argc] = NULL;
+	ck_assert_ptr_nonnull(e = cmd_lookup(args[0]));
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < 2; i++) {
+		path[i] = xasprintf("%s/ctl.%d", tmp, i + 1);
+		saved[i] = dup(i + 1);
+		fd = open(path[i], O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		ck_assert_int_ge(fd, 0);
+		dup2(fd, i + 1);
+		close(fd);
+	}
+	rc = e->exec(&ctx, argc, args);
+	fflush(stdout);
+	fflush(stderr);
+	for (i = 0; i < 2; i++) {
+		dup2(saved[i], i + 1);
+		close(saved[i]);
+		ck_assert_msg(file_read(path[i], 1 << 20, text[i], &len,
+		    &cause) == 0, "%s", cause);
+		free(path[i]);
+	}
+	for (i = 0; i < argc; i++)
+		free(copies[i]);
+	return rc;
+}
+
+/* promptctl status and best --response, as text and as JSON. */
+START_TEST(test_response_text)
+{
+	static const char *const status_r[] = { "status", "r", NULL };
+	static const char *const status_q[] = { "status", "q", NULL };
+	static const char *const best_r[] = { "best", "r", NULL };
+	static const char *const resp_r[] = { "best", "--response", "r", NULL };
+	static const char *const resp_json[] = { "best", "--response",
+	    "--json", "r", NULL };
+	static const char *const resp_q[] = { "best", "--response", "q",
+	    NULL };
+	static const char *const resp_late[] = { "best", "r", "--response",
+	    NULL };
+	struct job	*rj;
+	cJSON		*b, *champ, *j;
+	char		*out, *err, *want, *clip;
+
+	run_responses(&rj);
+	b = run_ok("best", "{\"job\": \"r\", \"response\": true}");
+	champ = run_ok("best", "{\"job\": \"r\"}");
+
+	ck_assert_int_eq(ctl(status_r, &out, &err), CMD_OK);
+	clip = cmd_clip(str(b, "text"), 66);
+	want = xasprintf("\n  response    candidate %.0f, to candidate %.0f on "
+	    "dev example 1 (run %.0f)\n              %s\n", num(b, "candidate"),
+	    num(b, "prompt"), num(b, "run"), clip);
+	ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+	free(want);
+	free(clip);
+	free(out);
+	free(err);
+	ck_assert_int_eq(ctl(status_q, &out, &err), CMD_OK);
+	ck_assert_ptr_null(strstr(out, "response"));
+	free(out);
+	free(err);
+
+	/* The text alone, in full; best alone is still the prompt. */
+	ck_assert_int_eq(ctl(resp_r, &out, &err), CMD_OK);
+	want = xasprintf("%s\n", str(b, "text"));
+	ck_assert_str_eq(out, want);
+	ck_assert_str_eq(err, "");
+	free(want);
+	free(out);
+	free(err);
+	ck_assert_int_eq(ctl(best_r, &out, &err), CMD_OK);
+	want = xasprintf("%s\n", str(champ, "text"));
+	ck_assert_str_eq(out, want);
+	free(want);
+	free(out);
+	free(err);
+	ck_assert_int_eq(ctl(resp_json, &out, &err), CMD_OK);
+	ck_assert_ptr_nonnull(j = cJSON_Parse(out));
+	ck_assert(cJSON_Compare(j, b, 1));
+	cJSON_Delete(j);
+	free(out);
+	free(err);
+
+	/* Errors: a job without one, and the flag after the job. */
+	ck_assert_int_eq(ctl(resp_q, &out, &err), CMD_ERROR);
+	ck_assert_str_eq(out, "");
+	ck_assert_str_eq(err, "promptctl: job 'q' has no recommended response: "
+	    "its latest optimize run did not duel responses\n");
+	free(out);
+	free(err);
+	ck_assert_int_eq(ctl(resp_late, &out, &err), CMD_USAGE);
+	ck_assert_str_eq(out, "");
+	ck_assert_ptr_nonnull(strstr(err, "usage: promptctl best [--json] "
+	    "[--response] job"));
+	free(out);
+	free(err);
+	cJSON_Delete(champ);
+	cJSON_Delete(b);
+	job_free(rj);
+}
+END_TEST
+
 static Suite *
 query_suite(void)
 {
@@ -654,6 +1004,8 @@ query_suite(void)
 	tcase_add_test(tc, test_not_found);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_empty_job);
+	tcase_add_test(tc, test_response);
+	tcase_add_test(tc, test_response_text);
 	suite_add_tcase(s, tc);
 	return s;
 }
