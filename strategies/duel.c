@@ -1161,8 +1161,12 @@ duel_save(struct search *s)
 		cJSON_AddItemToArray(duels, d);
 	}
 	cJSON_AddNumberToObject(o, "recommended", (double)st->recommended);
-	if (st->responses)
+	if (st->responses) {
 		cJSON_AddNumberToObject(o, "prompt", (double)st->prompt_id);
+		/* For promptctl: the dev example the responses answer. */
+		cJSON_AddNumberToObject(o, "example",
+		    (double)search_int(s, "example"));
+	}
 	return o;
 }
 
