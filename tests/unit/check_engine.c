@@ -483,43 +483,57 @@ remember(void *arg, const struct engine_result *res, char **cause)
 	return 0;
 }
 
-START_TEST(test_coalescing)
+/*
+ * Submits prompts[0 .. n-1] at once to a command that counts its runs in
+ * a file and is slow to answer (backend keys extra), runs them, and
+ * returns what the command wrote: one line per run.
+ */
+static char *
+slow_runs(const char *const *prompts, size_t n, const char *extra,
+    enum cache_mode cache, struct seen *seen, struct run_totals *t)
 {
 	struct job		*job;
 	struct engine		*e;
 	struct model_req	 req;
-	struct seen		 seen = { 0, 0 };
-	struct run_totals	 t;
 	char			*cmd, *cause = NULL, *count_path, *text = NULL;
-	int			 i;
+	size_t			 i;
 
-	/* The command counts its runs in a file and is slow to answer. */
 	count_path = xasprintf("%s/runs", tmp);
-	cmd = xasprintf("\"cat >/dev/null; echo run >>%s; sleep 0.3; "
+	cmd = xasprintf("\"cat >/dev/null; echo run >>%s; sleep 0.2; "
 	    "echo positive\"", count_path);
-	job = exec_job(cmd, ", \"max_in_flight\": 8");
-	e = engine_new(loop, 0, NULL, CACHE_ON);
-	for (i = 0; i < 3; i++) {
-		job_build_request(job, "Same prompt.", job->task.dataset, 0,
-		    &req);
-		engine_submit(e, job->roles[ROLE_TARGET], &req, remember,
-		    &seen);
+	job = exec_job(cmd, extra);
+	e = engine_new(loop, 0, NULL, cache);
+	for (i = 0; i < n; i++) {
+		job_build_request(job, prompts[i], job->task.dataset, 0, &req);
+		engine_submit(e, job->roles[ROLE_TARGET], &req, remember, seen);
 	}
 	ck_assert_int_eq(engine_run(e, &cause), 0);
-	engine_totals(e, &t);
+	engine_totals(e, t);
+	engine_free(e);
+	ck_assert_int_eq(file_read(count_path, 1000, &text, NULL, &cause), 0);
+	free(cmd);
+	free(count_path);
+	job_free(job);
+	return text;
+}
+
+START_TEST(test_coalescing)
+{
+	const char		*prompts[] = { "Same.", "Same.", "Same." };
+	struct seen		 seen = { 0, 0 };
+	struct run_totals	 t;
+	char			*text;
+
+	text = slow_runs(prompts, 3, ", \"max_in_flight\": 8", CACHE_ON, &seen,
+	    &t);
 	ck_assert_int_eq(seen.ok, 3);
 	ck_assert_int_eq(seen.cached, 2);
 	ck_assert_int_eq((int)t.calls, 1);
 	ck_assert_int_eq((int)t.hits, 2);
-	engine_free(e);
-	ck_assert_int_eq(file_read(count_path, 1000, &text, NULL, &cause), 0);
 	ck_assert_str_eq(text, "run\n");
 	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
 	    "'hit'"), 2);
 	free(text);
-	free(cmd);
-	free(count_path);
-	job_free(job);
 }
 END_TEST
 
@@ -530,37 +544,18 @@ END_TEST
  */
 START_TEST(test_coalescing_queued)
 {
-	struct job		*job;
-	struct engine		*e;
-	struct model_req	 req;
+	const char		*prompts[] = { "First.", "Second.", "Second." };
 	struct seen		 seen = { 0, 0 };
 	struct run_totals	 t;
-	const char		*prompts[] = { "First.", "Second.", "Second." };
-	char			*cmd, *cause = NULL, *count_path, *text = NULL;
-	int			 i;
+	char			*text;
 
-	count_path = xasprintf("%s/runs", tmp);
-	cmd = xasprintf("\"cat >/dev/null; echo run >>%s; sleep 0.1; "
-	    "echo positive\"", count_path);
-	job = exec_job(cmd, ", \"max_in_flight\": 1");
-	e = engine_new(loop, 0, NULL, CACHE_OFF);
-	for (i = 0; i < 3; i++) {
-		job_build_request(job, prompts[i], job->task.dataset, 0, &req);
-		engine_submit(e, job->roles[ROLE_TARGET], &req, remember,
-		    &seen);
-	}
-	ck_assert_int_eq(engine_run(e, &cause), 0);
-	engine_totals(e, &t);
+	text = slow_runs(prompts, 3, ", \"max_in_flight\": 1", CACHE_OFF,
+	    &seen, &t);
 	ck_assert_int_eq(seen.ok, 3);
 	ck_assert_int_eq(seen.cached, 1);
 	ck_assert_int_eq((int)t.calls, 2);
-	engine_free(e);
-	ck_assert_int_eq(file_read(count_path, 1000, &text, NULL, &cause), 0);
 	ck_assert_str_eq(text, "run\nrun\n");
 	free(text);
-	free(cmd);
-	free(count_path);
-	job_free(job);
 }
 END_TEST
 
