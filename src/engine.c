@@ -33,6 +33,12 @@
  */
 #define ENGINE_TURN_SLICE	0.01
 
+/*
+ * Seconds a transaction may stay open across the turns of engine_run()
+ * (see there); inside the daemon, every turn commits.
+ */
+#define ENGINE_COMMIT_WINDOW	0.01
+
 struct engine_req {
 	struct engine		*engine;
 	struct backend		*backend;
@@ -76,7 +82,10 @@ struct engine_loop {
 	struct http		*http;		/* made when first needed */
 	struct procset		*procs;
 	struct engine		*engines;
-	int			 in_txn;	/* this turn's transaction began */
+	int			 in_txn;	/* a transaction began */
+	double			 txn_at;	/* when, monotonic */
+	int			 group;		/* in engine_run(): it may span
+						 * turns */
 	int			 failed;	/* the store failed */
 	char			*cause;
 };
@@ -555,6 +564,7 @@ engine_txn(struct engine *e)
 		return -1;
 	}
 	l->in_txn = 1;
+	l->txn_at = time_mono();
 	return 0;
 }
 
@@ -1145,14 +1155,30 @@ engine_cancel(struct engine *e, const char *reason)
 	e->cause = xstrdup(reason);
 }
 
+/* Commits the open transaction, if any. */
+static int
+engine_loop_commit(struct engine_loop *l)
+{
+	if (!l->in_txn)
+		return 0;
+	l->in_txn = 0;
+	if (store_commit(l->store, &l->cause) != 0) {
+		l->failed = 1;
+		store_rollback(l->store);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * One turn of the loop.  Every engine dispatches what it can (cache hits
  * and in-process answers complete at once), then the loop waits for
  * replies, children or the caller's descriptors, and everything that
  * completed is committed in one transaction: a call's row, its cache
  * entry and the scores that use it are never apart, and the cost of a
- * commit is shared by every answer of the turn.  A callback that fails
- * stops its own engine; what was paid for is still kept.
+ * commit is shared by every answer of the turn (inside engine_run, by
+ * those of the next turns too, see there).  A callback that fails stops
+ * its own engine; what was paid for is still kept.
  */
 int
 engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
@@ -1205,6 +1231,11 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 		    (int)nitems(fds) - nfds, &ms);
 	if (!busy && nx == 0)
 		ms = 0;
+	/* An open transaction is not kept waiting past its window. */
+	if (l->in_txn && l->group && ms > 0) {
+		w = (l->txn_at + ENGINE_COMMIT_WINDOW - time_mono()) * 1000;
+		ms = w <= 0 ? 0 : ms < (int)w + 1 ? ms : (int)w + 1;
+	}
 	if (l->http != NULL)
 		http_perform(l->http, ms, fds, events, nfds);
 	else if (nfds > 0)
@@ -1213,29 +1244,36 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 		time_sleep((double)ms / 1000);
 	if (l->procs != NULL)
 		procset_perform(l->procs);
-	if (l->in_txn) {
-		l->in_txn = 0;
-		if (store_commit(l->store, &l->cause) != 0) {
-			l->failed = 1;
-			store_rollback(l->store);
-			return -1;
-		}
-	}
 	busy = 0;
 	for (e = l->engines; e != NULL; e = e->next_engine)
 		if (!e->failed && engine_busy(e))
 			busy = 1;
+	if (!l->group || !busy ||
+	    time_mono() - l->txn_at >= ENGINE_COMMIT_WINDOW) {
+		if (engine_loop_commit(l) != 0)
+			return -1;
+	}
 	return busy;
 }
 
+/*
+ * Runs the loop until e has nothing left.  Here nothing but the engines'
+ * own callbacks runs between turns, so the answers of several turns may
+ * share one commit, within ENGINE_COMMIT_WINDOW (what a crash can lose
+ * is what was in flight and those few milliseconds, each call still
+ * with the scores that use it); it is committed before this returns.
+ */
 int
 engine_run(struct engine *e, char **cause)
 {
 	const char	*why;
 
+	e->loop->group++;
 	while (engine_busy(e) && !engine_failed(e, NULL))
 		if (engine_loop_turn(e->loop, 1000, NULL, NULL, 0) < 0)
 			break;
+	e->loop->group--;
+	engine_loop_commit(e->loop);
 	if (engine_failed(e, &why)) {
 		if (cause != NULL) {
 			free(*cause);
