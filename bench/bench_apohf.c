@@ -14,7 +14,11 @@
  * per run.  Runs go in parallel on J threads.  By hand:
  *
  *	make bench && bench/bench_apohf [-s SEEDS] [-r ROUNDS] [-p POOL]
- *	    [-d DIM] [-j THREADS] [-m METHOD] [-t TAU] [-f]
+ *	    [-d DIM] [-j THREADS] [-m METHOD] [-t TAU] [-f | -D]
+ *
+ * APOHF's bound uses the whole matrix U by default (-f, kept for old
+ * command lines); -D takes its diagonal instead, as the reference code's
+ * NeuralDBDiag does.
  */
 #include <sys/resource.h>
 
@@ -34,7 +38,7 @@
 
 static size_t	seeds = 20, rounds = 150, pool_n = 200, dim = 768;
 static double	tau = 0.1;
-static int	full;
+static int	full = -1;
 
 struct result {
 	double	best[NCHECK];	/* best utility recommended so far */
@@ -73,7 +77,8 @@ run_one(struct work *w)
 	memset(&h, 0, sizeof h);
 	duel_opts_default(&o);
 	o.method = w->method;
-	o.full = full;
+	if (full >= 0)
+		o.full = full;
 	o.seed = w->seed;
 	m = duel_model_new(&o, dim, NULL);
 	rng_seed(&rng, w->seed, 0xbe);
@@ -133,7 +138,7 @@ worker(void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: bench_apohf [-f] [-d dim] [-j threads] "
+	fprintf(stderr, "usage: bench_apohf [-Df] [-d dim] [-j threads] "
 	    "[-m method] [-p pool] [-r rounds] [-s seeds] [-t tau]\n");
 	exit(1);
 }
@@ -147,8 +152,11 @@ main(int argc, char **argv)
 	size_t		 nthreads = 2, i, s, c, within;
 	int		 ch, mth, nm = 0, methods[4];
 
-	while ((ch = getopt(argc, argv, "d:fj:m:p:r:s:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "Dd:fj:m:p:r:s:t:")) != -1) {
 		switch (ch) {
+		case 'D':
+			full = 0;
+			break;
 		case 'd':
 			dim = strtoul(optarg, NULL, 10);
 			break;
@@ -202,7 +210,7 @@ main(int argc, char **argv)
 	}
 	printf("pool %zu x %zu, %zu duels (%d random first), %zu seeds, "
 	    "tau %g%s, %zu threads\n", pool_n, dim, rounds, NINIT, seeds, tau,
-	    full ? ", full matrix" : "", nthreads);
+	    full == 0 ? ", diagonal U" : "", nthreads);
 	wall = time_mono();
 	th = xcalloc(nthreads, sizeof *th);
 	for (i = 0; i < nthreads; i++)

@@ -65,6 +65,15 @@ duel_opts_default(struct duel_opts *o)
 	o->hidden = 32;
 	o->lambda = 0.1;
 	o->nu = 1;
+	/*
+	 * The whole matrix, as the paper's algorithm has it and as the
+	 * reference code's scripts ask for (diagonalize=False), though its
+	 * NeuralDBDiag ignores that and always takes the diagonal.  With
+	 * the diagonal every coordinate that one duel touches shrinks the
+	 * bonus of every arm alike, so after a few duels the bound is
+	 * greedy and the same two arms are dueled again and again.
+	 */
+	o->full = 1;
 	o->ensemble = 10;
 	nn_opts_default(&o->train);
 	o->seed = 0;
@@ -292,91 +301,171 @@ duel_quad(const double *L, size_t n, const double *w, double *tmp)
 	return q;
 }
 
+/*
+ * The product of the per-sample gradients of two arms, x and x' (rows of
+ * the pool) with tails r and r'.  The first layer's part of a gradient is
+ * the outer product of the input and dL/dz1, and dL/dz1 is also the
+ * gradient of b1, the first H entries after W1 (see nn.h for the order);
+ * so g(x) . g(x') = (x . x')(d1 . d1') + r . r', r being the gradient of
+ * every parameter after W1.  That costs in + P - in H instead of P.
+ */
+static double
+duel_kernel(const float *x, const float *xp, size_t in, const float *r,
+    const float *rp, size_t H, size_t R)
+{
+	return nn_dotd(x, xp, in) * nn_dotd(r, rp, H) +
+	    nn_dotd(r, rp, R);
+}
+
+/*
+ * The bound with the whole matrix U = lambda I + Phi' Phi (Phi: one row
+ * per duel, phi = g(a) - g(b)) of the MLP, through the kernel above and
+ * Woodbury: with K = lambda I + Phi Phi', e = g(x) - g(x1) and w = Phi e,
+ * e' U^-1 e = (e' e - w' K^-1 w) / lambda.  Every product needed is one
+ * of two arms' gradients: those of the arms in the duels and x1 (the
+ * anchors) with each other and with every arm.  Returns -1, leaving out
+ * alone, if K is not positive definite (it cannot be with lambda > 0).
+ */
+static int
+duel_ucb_full(struct duel_model *m, const struct duel_pool *pool,
+    const struct duel_hist *h, uint32_t x1, const double *mu, double *out)
+{
+	const struct nn	*net = m->net;
+	size_t		 in = pool->dim, H = net->hidden, P = net->nparams;
+	size_t		 off = in * H, R = P - off, nd = h->n, na = 0, i, k, t;
+	uint32_t	*anchor, *arm;
+	float		*g, *ra;
+	double		*GA, *Gi, *K, *w, *tmp, lambda = m->o.lambda, s, q;
+	int		 rc = -1;
+
+	anchor = xcalloc(pool->n, sizeof *anchor);
+	arm = xcalloc(2 * nd + 1, sizeof *arm);
+	for (i = 0; i < pool->n; i++)
+		anchor[i] = UINT32_MAX;
+	anchor[x1] = (uint32_t)na;
+	arm[na++] = x1;
+	for (t = 0; t < nd; t++) {
+		if (anchor[h->a[t]] == UINT32_MAX) {
+			anchor[h->a[t]] = (uint32_t)na;
+			arm[na++] = h->a[t];
+		}
+		if (anchor[h->b[t]] == UINT32_MAX) {
+			anchor[h->b[t]] = (uint32_t)na;
+			arm[na++] = h->b[t];
+		}
+	}
+	g = xcalloc(P, sizeof *g);
+	ra = xcalloc(na * R, sizeof *ra);
+	for (k = 0; k < na; k++) {
+		nn_grad(net, pool->x + (size_t)arm[k] * in, g);
+		memcpy(ra + k * R, g + off, R * sizeof *ra);
+	}
+	GA = xcalloc(na * na, sizeof *GA);
+	for (i = 0; i < na; i++)
+		for (k = 0; k <= i; k++)
+			GA[i * na + k] = GA[k * na + i] = duel_kernel(
+			    pool->x + (size_t)arm[i] * in,
+			    pool->x + (size_t)arm[k] * in, in, ra + i * R,
+			    ra + k * R, H, R);
+#define DUEL_GA(p, q)	GA[(size_t)anchor[p] * na + anchor[q]]
+	K = xcalloc(nd * nd + 1, sizeof *K);
+	for (i = 0; i < nd; i++)
+		for (t = 0; t <= i; t++) {
+			K[i * nd + t] = DUEL_GA(h->a[i], h->a[t]) -
+			    DUEL_GA(h->a[i], h->b[t]) -
+			    DUEL_GA(h->b[i], h->a[t]) +
+			    DUEL_GA(h->b[i], h->b[t]) +
+			    (i == t ? lambda : 0);
+			K[t * nd + i] = K[i * nd + t];
+		}
+	Gi = xcalloc(na, sizeof *Gi);
+	w = xcalloc(nd + 1, sizeof *w);
+	tmp = xcalloc(nd + 1, sizeof *tmp);
+	if (duel_cholesky(K, nd) != 0)
+		goto out;
+	for (i = 0; i < pool->n; i++) {
+		if (i == x1) {
+			out[i] = mu[i];
+			continue;
+		}
+		nn_grad(net, pool->x + i * in, g);
+		for (k = 0; k < na; k++)
+			Gi[k] = anchor[i] == k ? GA[k * na + k] :
+			    duel_kernel(pool->x + i * in,
+			    pool->x + (size_t)arm[k] * in, in, g + off,
+			    ra + k * R, H, R);
+		s = duel_kernel(pool->x + i * in, pool->x + i * in, in,
+		    g + off, g + off, H, R) - 2 * Gi[0] + GA[0];
+		for (t = 0; t < nd; t++)
+			w[t] = Gi[anchor[h->a[t]]] - DUEL_GA(h->a[t], x1) -
+			    Gi[anchor[h->b[t]]] + DUEL_GA(h->b[t], x1);
+#undef DUEL_GA
+		q = nd > 0 ? duel_quad(K, nd, w, tmp) : 0;
+		s = (s - q) / lambda;
+		out[i] = mu[i] + sqrt(m->o.nu * (s > 0 ? s : 0));
+	}
+	rc = 0;
+out:
+	free(anchor);
+	free(arm);
+	free(g);
+	free(ra);
+	free(GA);
+	free(Gi);
+	free(K);
+	free(w);
+	free(tmp);
+	return rc;
+}
+
 void
 duel_ucb(struct duel_model *m, const struct duel_pool *pool,
     const struct duel_hist *h, uint32_t x1, double *out)
 {
 	const struct nn	*net = m->net;
 	size_t		 P = net->nparams, i, j, t, nd = h->n;
-	float		*g1, *ga, *gb, *U = NULL, *phi = NULL;
-	double		*mu, *K = NULL, *w = NULL, *tmp = NULL, s, q, e;
-	int		 full = m->o.full && m->o.method == DUEL_APOHF;
+	float		*g1, *ga, *gb, *U;
+	double		*mu, s, e;
 
 	mu = xcalloc(pool->n, sizeof *mu);
 	nn_forward_many(net, pool->x, pool->n, mu);
+	if (m->o.full && m->o.method == DUEL_APOHF && net->hidden > 0 &&
+	    duel_ucb_full(m, pool, h, x1, mu, out) == 0) {
+		free(mu);
+		return;
+	}
+	/*
+	 * The diagonal of U, as the reference code's NeuralDBDiag and
+	 * LinearDBDiag compute it (whatever their diagonalize argument).
+	 */
 	g1 = xcalloc(P, sizeof *g1);
 	ga = xcalloc(P, sizeof *ga);
 	gb = xcalloc(P, sizeof *gb);
 	nn_grad(net, pool->x + (size_t)x1 * pool->dim, g1);
-	if (full) {
-		phi = xcalloc(nd * P + 1, sizeof *phi);
-		K = xcalloc(nd * nd + 1, sizeof *K);
-		w = xcalloc(nd + 1, sizeof *w);
-		tmp = xcalloc(nd + 1, sizeof *tmp);
-	} else {
-		U = xcalloc(P, sizeof *U);
-		for (j = 0; j < P; j++)
-			U[j] = m->o.method == DUEL_LINEAR ? 0 :
-			    (float)m->o.lambda;
-	}
+	U = xcalloc(P, sizeof *U);
+	for (j = 0; j < P; j++)
+		U[j] = m->o.method == DUEL_LINEAR ? 0 : (float)m->o.lambda;
 	/* The features of the past duels at the current weights. */
 	for (t = 0; t < nd; t++) {
 		nn_grad(net, pool->x + (size_t)h->a[t] * pool->dim, ga);
 		nn_grad(net, pool->x + (size_t)h->b[t] * pool->dim, gb);
 		for (j = 0; j < P; j++) {
 			ga[j] -= gb[j];
-			if (!full)
-				U[j] += ga[j] * ga[j];
+			U[j] += ga[j] * ga[j];
 		}
-		if (full)
-			memcpy(phi + t * P, ga, P * sizeof *ga);
 	}
-	if (!full && m->o.method == DUEL_LINEAR)
+	if (m->o.method == DUEL_LINEAR)
 		for (j = 0; j < P; j++)
 			U[j] += (float)DUEL_LINEAR_FLOOR;
 	/* From here on U holds 1 / U: a product per arm and parameter. */
-	if (!full)
-		for (j = 0; j < P; j++)
-			U[j] = 1 / U[j];
-	if (full) {
-		/* K = lambda I + Phi Phi', so that U^-1 = (I - Phi' K^-1 Phi)
-		 * / lambda (Woodbury). */
-		for (i = 0; i < nd; i++)
-			for (j = 0; j <= i; j++) {
-				K[i * nd + j] = nn_dotf(phi + i * P, phi + j * P,
-				    P) + (i == j ? m->o.lambda : 0);
-				K[j * nd + i] = K[i * nd + j];
-			}
-		if (duel_cholesky(K, nd) != 0) {
-			/* Cannot happen with lambda > 0; be safe anyway. */
-			full = 0;
-			U = xcalloc(P, sizeof *U);
-			for (j = 0; j < P; j++)
-				U[j] = (float)m->o.lambda;
-			for (t = 0; t < nd; t++)
-				for (j = 0; j < P; j++)
-					U[j] += phi[t * P + j] * phi[t * P + j];
-			for (j = 0; j < P; j++)
-				U[j] = 1 / U[j];
-		}
-	}
+	for (j = 0; j < P; j++)
+		U[j] = 1 / U[j];
 	for (i = 0; i < pool->n; i++) {
 		nn_grad(net, pool->x + i * pool->dim, ga);
 		s = 0;
-		if (full) {
-			for (j = 0; j < P; j++) {
-				ga[j] -= g1[j];
-				s += (double)ga[j] * ga[j];
-			}
-			for (t = 0; t < nd; t++)
-				w[t] = nn_dotf(phi + t * P, ga, P);
-			q = duel_quad(K, nd, w, tmp);
-			s = (s - q) / m->o.lambda;
-		} else {
-			for (j = 0; j < P; j++) {
-				e = (double)ga[j] - g1[j];
-				s += e * e * U[j];
-			}
+		for (j = 0; j < P; j++) {
+			e = (double)ga[j] - g1[j];
+			s += e * e * U[j];
 		}
 		out[i] = mu[i] + sqrt(m->o.nu * (s > 0 ? s : 0));
 	}
@@ -385,10 +474,6 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 	free(ga);
 	free(gb);
 	free(U);
-	free(phi);
-	free(K);
-	free(w);
-	free(tmp);
 }
 
 /* The argmax of one ensemble member over the arms (or those in only). */

@@ -9,9 +9,11 @@
  *		f(x) + sqrt(nu sum_j (g_j(x) - g_j(x1))^2 / U_j) with g the
  *		per-sample gradient and U_j = lambda + sum over the duels
  *		(a, b) of (g_j(a) - g_j(b))^2; the runner-up when the best
- *		bound is the first arm.  With full set, the bound uses the
- *		whole matrix U = lambda I + sum phi phi' through the Woodbury
- *		identity (cost grows with the square of the duels).
+ *		bound is the first arm.  With full set (the default, as in
+ *		the paper), the bound uses the whole matrix U = lambda I +
+ *		sum phi phi' through the Woodbury identity and the gradients'
+ *		kernel (cost grows with the square of the duels); without,
+ *		its diagonal, as the reference code's NeuralDBDiag computes.
  *	linear	the same with the linear model f(x) = w . x, whose gradient
  *		is x (U as in the reference code: no lambda, 1e-10 added).
  *	doublets double Thompson sampling: an ensemble of networks fitted
@@ -51,7 +53,7 @@ struct duel_opts {
 	size_t		 hidden;	/* 32 */
 	double		 lambda;	/* 0.1 */
 	double		 nu;		/* 1 */
-	int		 full;		/* the whole matrix U (apohf) */
+	int		 full;		/* the whole matrix U (apohf): 1 */
 	size_t		 ensemble;	/* 10 (doublets) */
 	struct nn_opts	 train;		/* nn_opts_default() */
 	uint64_t	 seed;		/* initial weights and draws */

@@ -154,6 +154,39 @@ nn_dotf(const float *a, const float *b, size_t n)
 }
 
 /*
+ * The same summed in double throughout: the products of the per-sample
+ * gradients that the full-matrix bound takes differences of.  Four lanes
+ * of floats are widened to doubles before they are multiplied.
+ */
+typedef float v4f __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+
+NN_KERNEL double
+nn_dotd(const float *a, const float *b, size_t n)
+{
+	v4d	acc0 = { 0 }, acc1 = { 0 };
+	v4f	fa, fb;
+	double	s;
+	size_t	i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&fa, a + i, sizeof fa);
+		memcpy(&fb, b + i, sizeof fb);
+		acc0 += __builtin_convertvector(fa, v4d) *
+		    __builtin_convertvector(fb, v4d);
+		memcpy(&fa, a + i + 4, sizeof fa);
+		memcpy(&fb, b + i + 4, sizeof fb);
+		acc1 += __builtin_convertvector(fa, v4d) *
+		    __builtin_convertvector(fb, v4d);
+	}
+	acc0 += acc1;
+	s = (acc0[0] + acc0[1]) + (acc0[2] + acc0[3]);
+	for (; i < n; i++)
+		s += (double)a[i] * b[i];
+	return s;
+}
+
+/*
  * The first layer for m items (rows of x, in wide): z[k][h] = b1[h] +
  * sum_d x[k][d] W1[d][h], in blocks of eight items by eight units.  With
  * b1 NULL the sums start from zero, which makes the same kernel the first

@@ -134,6 +134,8 @@ double		 nn_fit_join(struct nn_fit *, struct nn *const *, size_t k);
 
 /* The dot product of two float vectors (summed in double at the end). */
 double		 nn_dotf(const float *, const float *, size_t n);
+/* The same with every product and sum in double. */
+double		 nn_dotd(const float *, const float *, size_t n);
 
 /*
  * One Adam step on params from grad (both n long), with moment buffers

@@ -507,6 +507,58 @@ START_TEST(test_select_apohf)
 }
 END_TEST
 
+/*
+ * Why the whole matrix: after k duels of the same pair (a, b), the bonus
+ * of b against a is |e| / sqrt(lambda + k |e|^2) < 1 / sqrt(k) with e =
+ * g(b) - g(a), however many parameters there are; with the diagonal it
+ * is about sqrt(P / k) (every coordinate counts), so b keeps a bonus that
+ * no fresh arm can beat and the same pair is dueled again and again.
+ * The default is the whole matrix.
+ */
+START_TEST(test_bonus_repeated)
+{
+	struct duel_opts	 o;
+	struct duel_model	*m;
+	struct duel_pool	 pool;
+	struct duel_hist	 h;
+	const struct nn		*net;
+	float			*x;
+	double			 mu[8], ucb[8], s[2];
+	uint32_t		 i;
+	int			 full;
+
+	x = random_vectors(8, 16, 5);
+	pool.n = 8;
+	pool.dim = 16;
+	pool.x = x;
+	memset(&h, 0, sizeof h);
+	for (i = 0; i < 20; i++)
+		duel_hist_add(&h, 0, 1, i % 3 != 0);
+	duel_opts_default(&o);
+	ck_assert_int_eq(o.full, 1);
+	o.train.steps = 50;
+	for (full = 0; full < 2; full++) {
+		o.full = full;
+		m = duel_model_new(&o, 16, NULL);
+		duel_fit(m, &pool, &h);
+		net = duel_model_net(m);
+		nn_forward_many(net, x, 8, mu);
+		duel_ucb(m, &pool, &h, 0, ucb);
+		s[full] = ucb[1] - mu[1];
+		/* A fresh arm keeps a bonus of the prior's order. */
+		ck_assert_msg(ucb[5] - mu[5] > 1, "%s: fresh arm's bonus %g",
+		    full ? "full" : "diagonal", ucb[5] - mu[5]);
+		duel_model_free(m);
+	}
+	ck_assert_msg(s[1] < 1 / sqrt(20.0), "full: the pair's bonus %g",
+	    s[1]);
+	ck_assert_msg(s[0] > 10 * s[1], "diagonal: the pair's bonus %g, "
+	    "full %g", s[0], s[1]);
+	duel_hist_release(&h);
+	free(x);
+}
+END_TEST
+
 START_TEST(test_random_and_ts)
 {
 	struct duel_opts	 o;
@@ -561,9 +613,13 @@ START_TEST(test_random_and_ts)
 END_TEST
 
 /*
- * A small synthetic world (pool 40 in 16 dimensions, 60 duels, fits of
+ * A small synthetic world (pool 80 in 32 dimensions, 60 duels, fits of
  * 200 steps, to stay fast): the utility of the final recommendation.
+ * The world is large enough that the diagonal bound fails (4 seeds of 8
+ * within 5%, where the whole matrix has 8).
  */
+#define SYN_N	80
+#define SYN_D	32
 static double
 synth_run(enum duel_method method, uint64_t seed, double *top, double *lo)
 {
@@ -576,13 +632,13 @@ synth_run(enum duel_method method, uint64_t seed, double *top, double *lo)
 	double			*u, got;
 	uint32_t		 a, b, i;
 
-	duel_synth(40, 16, seed, &x, &u);
-	pool.n = 40;
-	pool.dim = 16;
+	duel_synth(SYN_N, SYN_D, seed, &x, &u);
+	pool.n = SYN_N;
+	pool.dim = SYN_D;
 	pool.x = x;
 	*top = -INFINITY;
 	*lo = INFINITY;
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < SYN_N; i++) {
 		*top = fmax(*top, u[i]);
 		*lo = fmin(*lo, u[i]);
 	}
@@ -590,7 +646,7 @@ synth_run(enum duel_method method, uint64_t seed, double *top, double *lo)
 	o.method = method;
 	o.train.steps = 200;
 	o.seed = seed;
-	m = duel_model_new(&o, 16, NULL);
+	m = duel_model_new(&o, SYN_D, NULL);
 	memset(&h, 0, sizeof h);
 	rng_seed(&rng, seed, 7);
 	for (i = 0; i < 60; i++) {
@@ -599,8 +655,8 @@ synth_run(enum duel_method method, uint64_t seed, double *top, double *lo)
 		if (i >= 5)
 			duel_select(m, &pool, &h, &rng, &a, &b);
 		else {
-			a = rng_below(&rng, 40);
-			b = (a + 1 + rng_below(&rng, 39)) % 40;
+			a = rng_below(&rng, SYN_N);
+			b = (a + 1 + rng_below(&rng, SYN_N - 1)) % SYN_N;
 		}
 		duel_hist_add(&h, a, b, duel_sim_prefer(u[a], u[b], 0.1,
 		    &rng));
@@ -647,6 +703,7 @@ nn_suite(void)
 	tcase_add_test(tc, test_ensemble);
 	tcase_add_test(tc, test_select_linear);
 	tcase_add_test(tc, test_select_apohf);
+	tcase_add_test(tc, test_bonus_repeated);
 	tcase_add_test(tc, test_random_and_ts);
 	tcase_add_test(tc, test_synthetic);
 	suite_add_tcase(s, tc);
