@@ -113,8 +113,9 @@ static const struct strategy_param duel_params[] = {
 	  "Adam's learning rate" },
 	{ "ensemble", PARAM_INT, "10", 1, 100, NULL,
 	  "networks of the doublets ensemble" },
-	{ "full", PARAM_BOOL, "false", 0, 0, NULL,
-	  "the whole gradient matrix in the bound (apohf), not its diagonal" },
+	{ "full", PARAM_BOOL, "true", 0, 0, NULL,
+	  "the whole gradient matrix in the bound (apohf), as in the paper; "
+	  "false takes its diagonal, as the reference code does" },
 	{ "dim", PARAM_INT, "256", 8, 65536, NULL,
 	  "dimension of the built-in hashed features (no embedder)" },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
