@@ -388,8 +388,13 @@ engine_call(struct engine_req *r)
 		}
 	}
 	r->lo = lo;
+	if (hi == lo) {
+		/* An ordinary call: its key is the request's. */
+		memcpy(r->ckey, r->key, sizeof r->ckey);
+		return;
+	}
 	r->req.sample = lo;
-	r->req.n = hi > lo ? hi - lo + 1 : 0;
+	r->req.n = hi - lo + 1;
 	model_req_key(r->backend, &r->req, r->ckey);
 }
 
