@@ -326,6 +326,136 @@ START_TEST(test_sim_feedback)
 }
 END_TEST
 
+struct pool_prompt {
+	int64_t	 id;
+	char	*text;
+};
+
+/*
+ * The mean dev score of every prompt of the pool (the simulated user's
+ * latent utilities), scored in a run of its own: the best of them, and
+ * that of candidate rec.
+ */
+static double
+pool_best(struct job *job, int64_t rec, double *urec)
+{
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct engine		*e;
+	struct eval_item	*items = NULL;
+	struct pool_prompt	*c = NULL;
+	sqlite3			*db;
+	sqlite3_stmt		*st;
+	char			*cause = NULL, *sql;
+	size_t			 n = 0, ni = 0, i, k;
+	int64_t			 run;
+	double			 best;
+
+	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id, text FROM "
+	    "candidates WHERE origin IN ('seed', 'duel-pool')", -1, &st,
+	    NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		c = xreallocarray(c, n + 1, sizeof *c);
+		c[n].id = sqlite3_column_int64(st, 0);
+		c[n++].text = xstrdup((const char *)sqlite3_column_text(st,
+		    1));
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	ck_assert_uint_ge(n, 20);
+
+	store = store_open(dbpath, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	run = store_run_new(store, 1, "eval", 0, &cause);
+	ck_assert_int_gt(run, 0);
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < job->task.dataset->n; k++) {
+			if (job->task.dataset->ex[k].split != SPLIT_DEV)
+				continue;
+			items = xreallocarray(items, ni + 1, sizeof *items);
+			memset(&items[ni], 0, sizeof *items);
+			items[ni].prompt = c[i].text;
+			items[ni].candidate = c[i].id;
+			items[ni++].example = k;
+		}
+	}
+	loop = engine_loop_new(store);
+	e = engine_new(loop, run, NULL, CACHE_ON);
+	ck_assert_msg(engine_eval(e, job, items, ni, &cause) == 0, "%s",
+	    cause);
+	engine_free(e);
+	engine_loop_free(loop);
+	store_close(store);
+	eval_items_release(items, ni);
+	free(items);
+	for (i = 0; i < n; i++)
+		free(c[i].text);
+	free(c);
+
+	sql = xasprintf("SELECT max(u) FROM (SELECT avg(score) AS u FROM "
+	    "evaluations WHERE run_id = %lld GROUP BY candidate_id)",
+	    (long long)run);
+	best = value(sql);
+	free(sql);
+	sql = xasprintf("SELECT avg(score) FROM evaluations WHERE run_id = "
+	    "%lld AND candidate_id = %lld", (long long)run, (long long)rec);
+	*urec = value(sql);
+	free(sql);
+	return best;
+}
+
+/* The candidate the duel run recommended, from its checkpoint. */
+static int64_t
+recommended(void)
+{
+	return (int64_t)value("SELECT json_extract(state, "
+	    "'$.strategy.recommended') FROM runs WHERE kind = 'optimize' "
+	    "ORDER BY id DESC LIMIT 1");
+}
+
+/*
+ * On the simulated world, with the simulated user, 150 duels of apohf
+ * recommend a prompt within 5% of the pool's best latent utility for
+ * most seeds, and apohf beats random on average.
+ */
+START_TEST(test_finds_best)
+{
+	static const char *const methods[] = { "apohf", "random" };
+	struct job	*job;
+	char		*strategy, *side;
+	double		 best, u, sum[2] = { 0, 0 };
+	int		 seed, m, close = 0;
+
+	for (seed = 1; seed <= 5; seed++) {
+		for (m = 0; m < 2; m++) {
+			side = xasprintf("rm -f '%s' '%s-wal' '%s-shm'", dbpath,
+			    dbpath, dbpath);
+			ck_assert_int_eq(system(side), 0);
+			free(side);
+			strategy = xasprintf("{ \"name\": \"duel\", \"pool\":"
+			    " 30, \"rounds\": 150, \"feedback\": \"sim\","
+			    " \"dim\": 64, \"method\": \"%s\" }",
+			    methods[m]);
+			job = load_job(strategy, "\"target\": \"sim\", "
+			    "\"optimizer\": \"sim\"");
+			free(strategy);
+			job->seed = seed;
+			ck_assert_int_eq(run(job, 1000, NULL), 1);
+			best = pool_best(job, recommended(), &u);
+			sum[m] += u;
+			if (m == 0 && u >= 0.95 * best)
+				close++;
+			job_free(job);
+		}
+	}
+	ck_assert_msg(close >= 4, "apohf within 5%% of the pool's best for "
+	    "%d of 5 seeds", close);
+	ck_assert_msg(sum[0] > sum[1], "apohf %.3f, random %.3f on average",
+	    sum[0] / 5, sum[1] / 5);
+}
+END_TEST
+
 START_TEST(test_judge_feedback)
 {
 	struct job	*job;
@@ -722,6 +852,7 @@ duel_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sim_feedback);
+	tcase_add_test(tc, test_finds_best);
 	tcase_add_test(tc, test_judge_feedback);
 	tcase_add_test(tc, test_resume);
 	tcase_add_test(tc, test_fiber);
