@@ -198,16 +198,19 @@ openai_choice_text(struct openai *o, const cJSON *c, size_t i, char **text,
 }
 
 /*
- * One choice, or with n > 1 every choice in the order of its "index" (as
- * many as came: a server that ignores n sends one, and the engine sees
- * that from nchoices).
+ * One choice, or with n > 1 every choice in the order of its "index" (or
+ * of the array, when the indexes are not 0 .. n-1 once each), as many as
+ * came: a server that ignores n sends one, and the engine sees that from
+ * nchoices.  finish is the first choice's.
  */
 static int
 openai_parse_chat(struct openai *o, const struct model_req *req,
     const cJSON *root, struct model_resp *resp, char **cause)
 {
 	const cJSON	*choices, *c, *finish, *usage, *idx;
+	unsigned char	 seen[OPENAI_N_MAX] = { 0 };
 	size_t		 n, i, k;
+	int		 byindex;
 
 	choices = cJSON_GetObjectItemCaseSensitive(root, "choices");
 	if (!cJSON_IsArray(choices))
@@ -222,19 +225,29 @@ openai_parse_chat(struct openai *o, const struct model_req *req,
 			n = req->n;
 		resp->choices = xcalloc(n, sizeof *resp->choices);
 		resp->nchoices = n;
+		/* By index; samples are alike, so odd indexes mean order. */
+		byindex = 1;
 		i = 0;
 		cJSON_ArrayForEach(c, choices) {
+			if (i == n)
+				break;
 			idx = cJSON_GetObjectItemCaseSensitive(c, "index");
-			k = cJSON_IsNumber(idx) ? (size_t)idx->valuedouble : i;
-			if (k >= n || resp->choices[k] != NULL)
-				return backend_http_fail(&o->http, cause,
-				    "malformed reply: choices[%zu] has index "
-				    "%zu of %zu", i, k, n);
+			if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 ||
+			    idx->valuedouble >= (double)n ||
+			    seen[(size_t)idx->valuedouble % 128]++ != 0)
+				byindex = 0;
+			i++;
+		}
+		i = 0;
+		cJSON_ArrayForEach(c, choices) {
+			if (i == n)
+				break;
+			idx = cJSON_GetObjectItemCaseSensitive(c, "index");
+			k = byindex ? (size_t)idx->valuedouble : i;
 			if (openai_choice_text(o, c, i, &resp->choices[k],
 			    cause) != 0)
 				return -1;
-			if (++i == n)
-				break;
+			i++;
 		}
 		resp->text = xstrdup(resp->choices[0]);
 		c = cJSON_GetArrayItem(choices, 0);

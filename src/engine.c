@@ -53,6 +53,8 @@ struct engine_req {
 	unsigned		 lo;		/* the call's first sample */
 	int			 batchable;
 	int			 sent;		/* its call is made */
+	int			 derived;	/* submitted while answers were
+					 * not yet committed */
 	int			 attempt;	/* attempts made so far */
 	double			 not_before;	/* monotonic seconds */
 	double			 started;
@@ -214,20 +216,39 @@ engine_key_add(struct engine *e, struct engine_req *r)
 	e->nkeyed++;
 }
 
+/* Whether q's call, made, answers r (an identical request, or r's
+ * sample among those the call asked for). */
+static int
+engine_covers(const struct engine_req *q, const struct engine_req *r)
+{
+	if (!q->batchable)
+		return 1;
+	return r->own >= q->lo && r->own - q->lo < (q->req.n > 1 ?
+	    q->req.n : 1);
+}
+
+/*
+ * The request r may wait on: first a call made that will answer it,
+ * else one of its block still waiting to be sent (which will ask for r's
+ * sample too).
+ */
 static struct engine_req *
 engine_key_find(struct engine *e, const struct engine_req *r)
 {
-	struct engine_req	*q;
+	struct engine_req	*q, *unsent = NULL;
 
 	if (e->nkeyed == 0)
 		return NULL;
-	/* A call under way serves the samples it asked for. */
-	for (q = *engine_key_slot(e, r->wkey); q != NULL; q = q->hnext)
-		if (q->backend == r->backend && strcmp(q->wkey, r->wkey) == 0 &&
-		    (!q->sent || !q->batchable || (r->own >= q->lo &&
-		    r->own - q->lo < (q->req.n > 1 ? q->req.n : 1))))
+	for (q = *engine_key_slot(e, r->wkey); q != NULL; q = q->hnext) {
+		if (q->backend != r->backend || strcmp(q->wkey, r->wkey) != 0)
+			continue;
+		if (!q->sent) {
+			if (unsent == NULL)
+				unsent = q;
+		} else if (engine_covers(q, r))
 			return q;
-	return NULL;
+	}
+	return unsent;
 }
 
 static void
@@ -368,23 +389,51 @@ engine_unbatch(struct engine *e, struct engine_req *r)
 	engine_incoming(e, r);
 }
 
+static int
+engine_own_cmp(const void *a, const void *b)
+{
+	unsigned	x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * The call that r (first of its block) makes: its samples and those of
- * the requests waiting on it, lo .. hi, or just its own.
+ * The call that r (first of its block) makes: the run of consecutive
+ * samples around its own that it and the requests waiting on it want
+ * (no sample nobody asked for, which may be cached or under way).
+ * Waiters outside the run go back to be admitted again.
  */
 static void
-engine_call(struct engine_req *r)
+engine_call(struct engine *e, struct engine_req *r)
 {
-	struct engine_req	*w;
-	unsigned		 lo = r->own, hi = r->own;
+	struct engine_req	**wp, *w;
+	unsigned		 *own, lo = r->own, hi = r->own;
+	size_t			  n = 1, i;
 
 	r->sent = 1;
-	if (r->batchable) {
-		for (w = r->waiters; w != NULL; w = w->next) {
-			if (w->own < lo)
-				lo = w->own;
-			if (w->own > hi)
-				hi = w->own;
+	if (r->batchable && r->waiters != NULL) {
+		for (w = r->waiters; w != NULL; w = w->next)
+			n++;
+		own = xcalloc(n, sizeof *own);
+		own[0] = r->own;
+		for (i = 1, w = r->waiters; w != NULL; w = w->next)
+			own[i++] = w->own;
+		qsort(own, n, sizeof *own, engine_own_cmp);
+		for (i = 0; own[i] != r->own; i++)
+			;
+		while (i > 0 && own[i - 1] + 1 >= lo)
+			lo = own[--i];
+		for (; i < n && own[i] <= hi + 1; i++)
+			if (own[i] > hi)
+				hi = own[i];
+		free(own);
+		for (wp = &r->waiters; (w = *wp) != NULL; ) {
+			if (w->own >= lo && w->own <= hi) {
+				wp = &w->next;
+				continue;
+			}
+			*wp = w->next;
+			engine_incoming(e, w);
 		}
 	}
 	r->lo = lo;
@@ -413,6 +462,7 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	r->arg = arg;
 	model_req_key(b, &r->req, r->key);
 	engine_batch(r);
+	r->derived = e->loop->in_txn;
 	engine_incoming(e, r);
 }
 
@@ -552,6 +602,21 @@ engine_room(struct backend *b, const struct engine_req *r, double now,
 	return 1;
 }
 
+/* Commits the open transaction, if any. */
+static int
+engine_loop_commit(struct engine_loop *l)
+{
+	if (!l->in_txn)
+		return 0;
+	l->in_txn = 0;
+	if (store_commit(l->store, &l->cause) != 0) {
+		l->failed = 1;
+		store_rollback(l->store);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Opens the turn's transaction before its first write: a turn that
  * completes nothing costs no transaction.
@@ -671,6 +736,8 @@ engine_answer(const struct engine_req *r, const struct engine_req *w,
 	one->text = resp->choices[i];
 	one->choices = NULL;
 	one->nchoices = 0;
+	/* The call's completion, shared (as in the cache). */
+	one->completion_tokens /= (long long)resp->nchoices;
 	*out = one;
 	return 1;
 }
@@ -889,7 +956,7 @@ engine_start(struct engine *e, struct engine_req *r)
 	const char		*base;
 
 	if (!r->sent)
-		engine_call(r);
+		engine_call(e, r);
 	r->attempt++;
 	r->started = t0 = time_mono();
 	e->totals.calls++;
@@ -1048,6 +1115,17 @@ engine_admit(struct engine *e, double until)
 		if ((e->incoming = r->next) == NULL)
 			e->incoming_tail = NULL;
 		r->next = NULL;
+		/*
+		 * An identical request waits on its twin before the cache is
+		 * read (it is not there yet); a sample of a block reads the
+		 * cache first, or it could join a call that asks for it
+		 * again.
+		 */
+		if (r->batchable && engine_try_cache(e, r)) {
+			e->queued--;
+			engine_req_free(r);
+			continue;
+		}
 		if ((twin = engine_key_find(e, r)) != NULL) {
 			e->queued--;
 			r->next = twin->waiters;
@@ -1055,7 +1133,7 @@ engine_admit(struct engine *e, double until)
 			continue;
 		}
 		r->reserved = engine_estimate(r);
-		if (engine_try_cache(e, r)) {
+		if (!r->batchable && engine_try_cache(e, r)) {
 			e->queued--;
 			engine_req_free(r);
 			continue;
@@ -1091,6 +1169,17 @@ engine_send(struct engine *e, double now, double until, double *wait)
 				break;
 			if (stop == ENGINE_OK)
 				stop = engine_budget_check(e);
+			/*
+			 * A call made from answers not yet committed (a judge
+			 * call for a target's answer) waits for their commit:
+			 * a crash must not lose an answer already built on.
+			 */
+			if (r->derived && e->loop->in_txn &&
+			    r->backend->ops->call == NULL &&
+			    engine_loop_commit(e->loop) != 0) {
+				e->failed = 1;
+				return 1;
+			}
 			r = engine_dequeue(e, q);
 			if (stop != ENGINE_OK) {
 				e->stop = stop;
@@ -1119,6 +1208,7 @@ engine_dispatch(struct engine *e, double until)
 {
 	struct engine_req	**p, *r;
 	double			  now = time_mono(), wait = 3600;
+	int			  admitted;
 
 	for (p = &e->delayed; (r = *p) != NULL; ) {
 		if (r->not_before > now) {
@@ -1130,7 +1220,9 @@ engine_dispatch(struct engine *e, double until)
 		*p = r->next;
 		engine_enqueue(engine_queue(e, r->backend), r, 1);
 	}
-	if (!engine_admit(e, until) || !engine_send(e, now, until, &wait))
+	/* What was admitted is sent even when admitting took the slice. */
+	admitted = engine_admit(e, until);
+	if (!engine_send(e, now, until, &wait) || !admitted)
 		return 0;
 	return wait;
 }
@@ -1158,21 +1250,6 @@ engine_cancel(struct engine *e, const char *reason)
 	e->failed = 1;
 	free(e->cause);
 	e->cause = xstrdup(reason);
-}
-
-/* Commits the open transaction, if any. */
-static int
-engine_loop_commit(struct engine_loop *l)
-{
-	if (!l->in_txn)
-		return 0;
-	l->in_txn = 0;
-	if (store_commit(l->store, &l->cause) != 0) {
-		l->failed = 1;
-		store_rollback(l->store);
-		return -1;
-	}
-	return 0;
 }
 
 /*

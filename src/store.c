@@ -677,17 +677,26 @@ open_int(struct store *s, const char *sql, int *out, char **cause)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
-/* A row of PRAGMA foreign_key_check: the migration must not commit. */
+/*
+ * A row of PRAGMA foreign_key_check (table, rowid, parent, fkid): the
+ * migration must not commit; arg gets what the first one says.
+ */
 static int
 store_fk_broken(void *arg, int n, char **values, char **names)
 {
+	char	**why = arg;
+
+	if (n >= 3)
+		*why = sqlite3_mprintf("a foreign key would be broken: %s row "
+		    "%s refers to a missing %s row", values[0],
+		    values[1] != NULL ? values[1] : "?", values[2]);
 	return 1;
 }
 
 static int
 store_migrate(struct store *s, int to, char **cause)
 {
-	char	*sql, *err = NULL;
+	char	*sql, *err = NULL, *why = NULL;
 	int	 v = 0;
 
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
@@ -707,9 +716,10 @@ store_migrate(struct store *s, int to, char **cause)
 		goto rollback;
 	/* Foreign keys are off here: a rebuilt table must keep them. */
 	if (sqlite3_exec(s->db, "PRAGMA foreign_key_check", store_fk_broken,
-	    NULL, &err) != SQLITE_OK) {
+	    &why, &err) != SQLITE_OK) {
 		sqlite3_free(err);
-		err = sqlite3_mprintf("a foreign key would be broken");
+		err = why != NULL ? why :
+		    sqlite3_mprintf("a foreign key would be broken");
 		goto rollback;
 	}
 	sql = xasprintf("PRAGMA user_version = %d; COMMIT", to);
@@ -782,6 +792,9 @@ store_open_version(const char *path, int version, char **cause)
 	 * rebuilding a table asks (store_migrate checks them before it
 	 * commits); every later statement runs with them on.
 	 */
+	if (s->version < version &&
+	    open_int(s, "PRAGMA foreign_keys = OFF", &unused, cause) != 0)
+		goto fail;
 	while (s->version < version) {
 		if (store_migrate(s, s->version + 1, cause) != 0)
 			goto fail;

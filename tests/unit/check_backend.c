@@ -416,7 +416,8 @@ END_TEST
 /*
  * n: the request asks for several choices ("n" in the body) and every
  * choice comes back in the order of its index; fewer choices than asked
- * are kept as they came; an index out of range or twice is an error.
+ * are kept as they came; indexes out of range or repeated fall back to
+ * the array's order; a choice without text is an error.
  */
 START_TEST(test_openai_choices)
 {
@@ -455,10 +456,16 @@ START_TEST(test_openai_choices)
 	ck_assert_uint_eq(resp.nchoices, 1);
 	ck_assert_str_eq(resp.choices[0], "only");
 	model_resp_release(&resp);
-	parse_fails(b, &req, 200, "{\"choices\": ["
+	/* Indexes that are not 0 .. n-1 once each: the array's order. */
+	parse_ok(b, &req, 200, "{\"choices\": ["
 	    "{\"index\": 0, \"message\": {\"content\": \"a\"}},"
-	    "{\"index\": 0, \"message\": {\"content\": \"b\"}}]}",
-	    "openai: malformed reply: choices[1] has index 0 of 2");
+	    "{\"index\": 0, \"message\": {\"content\": \"b\"}},"
+	    "{\"index\": -1e300, \"message\": {\"content\": \"c\"}}]}",
+	    &resp);
+	ck_assert_uint_eq(resp.nchoices, 3);
+	ck_assert_str_eq(resp.choices[1], "b");
+	ck_assert_str_eq(resp.choices[2], "c");
+	model_resp_release(&resp);
 	parse_fails(b, &req, 200, "{\"choices\": ["
 	    "{\"index\": 0, \"message\": {\"content\": \"a\"}},"
 	    "{\"index\": 1, \"message\": {}}]}",

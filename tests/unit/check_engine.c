@@ -559,6 +559,13 @@ START_TEST(test_coalescing_queued)
 }
 END_TEST
 
+struct chain {
+	struct job	*job;
+	struct engine	*e;
+	struct chain	*next;
+	char		*text;
+};
+
 static int
 keep_text(void *arg, const struct engine_result *res, char **cause)
 {
@@ -571,11 +578,12 @@ keep_text(void *arg, const struct engine_result *res, char **cause)
 /*
  * Submits sample numbers samples[0 .. n-1] of one request to an openai
  * target at the mock (base URL url, n 4) and runs them; texts[i] gets
- * sample i's answer.  Returns the calls paid.
+ * sample i's answer.  The first nfirst are sent before the others are
+ * submitted.  Returns the calls paid.
  */
 static long long
 run_samples(const char *url, const unsigned *samples, size_t n,
-    char **texts)
+    size_t nfirst, char **texts)
 {
 	struct job		*job;
 	struct engine		*e;
@@ -591,6 +599,8 @@ run_samples(const char *url, const unsigned *samples, size_t n,
 	free(b);
 	e = engine_new(loop, 0, NULL, CACHE_ON);
 	for (i = 0; i < n; i++) {
+		if (i == nfirst)
+			engine_loop_turn(loop, 0, NULL, NULL, 0);
 		job_build_request(job, "Same.", job->task.dataset, 0, &req);
 		req.sample = samples[i];
 		engine_submit(e, job->roles[ROLE_TARGET], &req, keep_text,
@@ -623,7 +633,7 @@ START_TEST(test_samples_in_one_call)
 	FILE		*f;
 
 	url = check_mock_start(tmp, "port", idle, &pid);
-	ck_assert_int_eq(run_samples(url, samples, 7, texts), 3);
+	ck_assert_int_eq(run_samples(url, samples, 7, 7, texts), 3);
 	for (i = 0; i < 7; i++) {
 		ck_assert_msg(strncmp(texts[i], want[i], strlen(want[i])) == 0,
 		    "sample %u: %s", samples[i], texts[i]);
@@ -632,7 +642,7 @@ START_TEST(test_samples_in_one_call)
 	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
 	    "'ok'"), 3);
 	/* Every choice was cached as its sample: nothing is paid again. */
-	ck_assert_int_eq(run_samples(url, samples, 7, texts), 0);
+	ck_assert_int_eq(run_samples(url, samples, 7, 7, texts), 0);
 	for (i = 0; i < 7; i++) {
 		ck_assert_msg(strncmp(texts[i], want[i], strlen(want[i])) == 0,
 		    "cached sample %u: %s", samples[i], texts[i]);
@@ -655,7 +665,7 @@ START_TEST(test_samples_in_one_call)
 	unlink(dbpath);
 	ck_assert_ptr_nonnull(store = store_open(dbpath, NULL));
 	loop = engine_loop_new(store);
-	ck_assert_int_eq(run_samples(url, samples, 3, texts), 3);
+	ck_assert_int_eq(run_samples(url, samples, 3, 3, texts), 3);
 	for (i = 0; i < 3; i++) {
 		ck_assert_msg(strncmp(texts[i], "mock: ", 6) == 0, "%s",
 		    texts[i]);
@@ -665,6 +675,119 @@ START_TEST(test_samples_in_one_call)
 	waitpid(pid2, NULL, 0);
 	free(url);
 	free(script);
+}
+END_TEST
+
+/* Runs samples (the first nfirst sent first) and checks each text. */
+static void
+samples_are(const char *url, const unsigned *samples, size_t n,
+    size_t nfirst, long long calls, const char *const *want)
+{
+	char	*texts[8];
+	size_t	 i;
+
+	ck_assert_int_eq(run_samples(url, samples, n, nfirst, texts), calls);
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(strncmp(texts[i], want[i], strlen(want[i])) == 0,
+		    "sample %u: %s", samples[i], texts[i]);
+		free(texts[i]);
+	}
+}
+
+/*
+ * A sample never costs twice: one cached is not asked for again by a
+ * call for its block, a call under way answers a sample it asked for
+ * (rather than a later call for the block), and a call asks for no
+ * sample between those wanted (8 and 10 are two ordinary calls, 9 is
+ * not fetched).
+ */
+START_TEST(test_samples_not_twice)
+{
+	const unsigned	 s0[] = { 0 }, s10[] = { 1, 0 };
+	const unsigned	 s01[] = { 4, 5, 6, 5 }, s23[] = { 2, 3 };
+	const unsigned	 s14[] = { 1, 4 }, s810[] = { 8, 10 };
+	const char	*w0[] = { "mock: " }, *w10[] = { "mock: ", "mock: " };
+	const char	*w01[] = { "mock: ", "mock #1: ", "mock: ",
+			    "mock #1: " };
+	const char	*w23[] = { "mock: ", "mock #1: " };
+	const char	*slow[] = { "-i", "30", "-s", NULL, NULL };
+	char		*url, *script;
+	pid_t		 pid;
+	FILE		*f;
+
+	script = xasprintf("%s/slow.json", tmp);
+	f = fopen(script, "w");
+	fputs("{ \"rules\": [ { \"path\": \"/v1/chat/completions\", "
+	    "\"delay_ms\": 300 } ] }", f);
+	fclose(f);
+	slow[3] = script;
+	url = check_mock_start(tmp, "port", slow, &pid);
+	samples_are(url, s0, 1, 1, 1, w0);
+	/* 0 is cached: 1 is an ordinary call, not choice 1 of a block. */
+	samples_are(url, s10, 2, 2, 1, w10);
+	/* 4 and 5 go out as one call; 6 and a second 5 come while it is
+	 * under way: the 5 waits for it, the 6 is a call of its own. */
+	samples_are(url, s01, 4, 2, 2, w01);
+	samples_are(url, s23, 2, 2, 1, w23);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'ok'"), 5);
+	samples_are(url, s14, 2, 2, 0, w10);
+	samples_are(url, s810, 2, 2, 2, w10);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	free(url);
+	free(script);
+}
+END_TEST
+
+/*
+ * Inside engine_run a transaction may span turns, but a call made from
+ * an answer (here: the callback of the first request submits a second)
+ * is only sent once that answer is committed: the second command counts
+ * the committed call rows and must see the first.
+ */
+static int
+submit_next(void *arg, const struct engine_result *res, char **cause)
+{
+	struct chain	*c = arg;
+	struct model_req req;
+
+	if (c->next != NULL) {
+		job_build_request(c->job, "Second.", c->job->task.dataset, 0,
+		    &req);
+		engine_submit(c->e, c->job->roles[ROLE_TARGET], &req,
+		    submit_next, c->next);
+	}
+	c->text = xstrdup(res->ok ? res->resp->text : res->error);
+	return 0;
+}
+
+START_TEST(test_derived_after_commit)
+{
+	struct job		*job;
+	struct model_req	 req;
+	struct chain		 second = { NULL, NULL, NULL, NULL };
+	struct chain		 first = { NULL, NULL, &second, NULL };
+	char			*cmd, *cause = NULL;
+
+	if (system("command -v sqlite3 >/dev/null 2>&1") != 0)
+		return;		/* the README's install has it */
+	cmd = xasprintf("[\"/bin/sh\", \"-c\", \"cat >/dev/null; sqlite3 "
+	    "'%s' 'SELECT count(*) FROM calls'\"]", dbpath);
+	job = exec_job(cmd, "");
+	first.job = second.job = job;
+	first.e = second.e = engine_new(loop, 0, NULL, CACHE_ON);
+	job_build_request(job, "First.", job->task.dataset, 0, &req);
+	engine_submit(first.e, job->roles[ROLE_TARGET], &req, submit_next,
+	    &first);
+	ck_assert_msg(engine_run(first.e, &cause) == 0, "%s", cause);
+	ck_assert_str_eq(first.text, "0");
+	ck_assert_str_eq(second.text, "1");
+	engine_free(first.e);
+	free(first.text);
+	free(second.text);
+	free(cmd);
+	job_free(job);
 }
 END_TEST
 
@@ -687,6 +810,8 @@ engine_suite(void)
 	tcase_add_test(tc, test_coalescing);
 	tcase_add_test(tc, test_coalescing_queued);
 	tcase_add_test(tc, test_samples_in_one_call);
+	tcase_add_test(tc, test_samples_not_twice);
+	tcase_add_test(tc, test_derived_after_commit);
 	suite_add_tcase(s, tc);
 	return s;
 }

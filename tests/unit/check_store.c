@@ -302,7 +302,8 @@ START_TEST(test_migrate_fk_broken)
 	    " VALUES (42, 'ok', 100);");
 	ck_assert_ptr_null(store_open(path, &cause));
 	want = xasprintf("store: migrate '%s' to schema version 5: a foreign "
-	    "key would be broken", path);
+	    "key would be broken: calls row 1 refers to a missing runs row",
+	    path);
 	ck_assert_str_eq(cause, want);
 	free(want);
 	free(cause);
