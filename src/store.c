@@ -272,6 +272,9 @@ enum stmt {
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
 	STMT_JOB_PUT,
 	STMT_JOB_FIND,
 	STMT_JOB_SET_STATE,
@@ -337,6 +340,11 @@ static const struct {
 	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },
 	[STMT_COMMIT] = { "commit", "COMMIT" },
 	[STMT_ROLLBACK] = { "rollback", "ROLLBACK" },
+	/* Savepoints of one name nest: each statement takes the latest. */
+	[STMT_SAVEPOINT] = { "begin nested transaction", "SAVEPOINT nested" },
+	[STMT_RELEASE] = { "commit nested transaction", "RELEASE nested" },
+	[STMT_ROLLBACK_TO] = { "roll back nested transaction",
+	    "ROLLBACK TO nested" },
 	[STMT_JOB_PUT] = { "put job",
 	    "INSERT INTO jobs (name, spec, created, updated)"
 	    " VALUES (?1, ?2, ?3, ?3)"
@@ -911,7 +919,8 @@ store_default_path(char **cause)
 int
 store_begin(struct store *s, char **cause)
 {
-	if (s->depth == 0 && stmt_step(s, STMT_BEGIN, cause, "") != 0)
+	if (stmt_step(s, s->depth == 0 ? STMT_BEGIN : STMT_SAVEPOINT, cause,
+	    "") != 0)
 		return -1;
 	s->depth++;
 	return 0;
@@ -923,7 +932,7 @@ store_commit(struct store *s, char **cause)
 	if (s->depth == 0)
 		return cause_set(cause, "store: commit: no transaction is open");
 	if (--s->depth > 0)
-		return 0;
+		return stmt_step(s, STMT_RELEASE, cause, "");
 	if (sqlite3_get_autocommit(s->db)) {
 		/* SQLite rolled it back itself (disk full, I/O error). */
 		return cause_set(cause, "store: commit: the transaction was "
@@ -943,10 +952,18 @@ store_rollback(struct store *s)
 
 	if (s->depth == 0)
 		return 0;
-	s->depth = 0;
-	if (!sqlite3_get_autocommit(s->db))
-		rc = stmt_step(s, STMT_ROLLBACK, NULL, "");
-	return rc;
+	if (sqlite3_get_autocommit(s->db)) {
+		/* SQLite rolled it all back itself. */
+		s->depth = 0;
+		return 0;
+	}
+	if (--s->depth > 0) {
+		/* Undone, then released: the level is gone. */
+		if ((rc = stmt_step(s, STMT_ROLLBACK_TO, NULL, "")) == 0)
+			rc = stmt_step(s, STMT_RELEASE, NULL, "");
+		return rc;
+	}
+	return stmt_step(s, STMT_ROLLBACK, NULL, "");
 }
 
 int64_t

@@ -44,11 +44,13 @@ const char	*store_path(const struct store *);
 char		*store_default_path(char **cause);
 
 /*
- * Transactions (may nest: only the outermost begin/commit is real).  A
- * rollback at any depth rolls back the whole transaction; the outer
- * levels' commits then fail with "no transaction is open".  Functions
- * that write several rows (store_job_put, store_dataset_snapshot) open a
- * nested level themselves and roll back on failure.
+ * Transactions, which nest: the outermost begin and commit are real, an
+ * inner level is a savepoint.  A rollback undoes its own level only (an
+ * inner failure keeps what the outer levels wrote: the engine's answers
+ * of the turn, say); at the outermost level it rolls everything back.
+ * Functions that write several rows (store_job_put,
+ * store_dataset_snapshot) open a level themselves and roll it back on
+ * failure.
  */
 int		 store_begin(struct store *, char **cause);
 int		 store_commit(struct store *, char **cause);

@@ -667,17 +667,27 @@ START_TEST(test_transactions)
 	ck_assert_int_eq(store_commit(s, &cause), 0);
 	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM jobs"), 1);
 
-	/* A rollback at any depth undoes the whole transaction. */
+	/* An inner rollback undoes its own level only; the outer one
+	 * commits what it wrote, and an outermost rollback undoes all. */
 	ck_assert_int_eq(store_begin(s, &cause), 0);
 	ck_assert_int_gt(store_job_put(s, "b", "{}", &cause), 0);
 	ck_assert_int_eq(store_begin(s, &cause), 0);
 	ck_assert_int_gt(store_job_put(s, "c", "{}", &cause), 0);
 	ck_assert_int_eq(store_rollback(s), 0);
+	ck_assert_int_eq(store_job_find(s, "c", &cause), 0);
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+	ck_assert_int_gt(store_job_find(s, "b", &cause), 0);
 	ck_assert_int_eq(store_commit(s, &cause), -1);
 	ck_assert_str_eq(cause, "store: commit: no transaction is open");
+	free(cause);
+	cause = NULL;
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	ck_assert_int_gt(store_job_put(s, "b2", "{}", &cause), 0);
+	ck_assert_int_eq(store_begin(s, &cause), 0);
 	ck_assert_int_eq(store_rollback(s), 0);
-	ck_assert_int_eq(store_job_find(s, "b", &cause), 0);
-	ck_assert_int_eq(store_job_find(s, "c", &cause), 0);
+	ck_assert_int_eq(store_rollback(s), 0);
+	ck_assert_int_eq(store_rollback(s), 0);
+	ck_assert_int_eq(store_job_find(s, "b2", &cause), 0);
 
 	/* A failed statement inside a transaction leaves the rest. */
 	ck_assert_int_eq(store_begin(s, &cause), 0);
@@ -692,7 +702,7 @@ START_TEST(test_transactions)
 	ck_assert_int_eq(store_begin(s, &cause), 0);
 	ck_assert_int_gt(store_job_put(s, "e", "{}", &cause), 0);
 	store_close(s);
-	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM jobs"), 2);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM jobs"), 3);
 	free(cause);
 	free(path);
 }
