@@ -3,9 +3,9 @@
  * server, which answers each after L milliseconds, with at most C in
  * flight.  Prints the wall time against the ideal N*L/C, the CPU time per
  * call (making the requests included) and the peak RSS.  The engine runs
- * as promptctl eval and promptd --once run it (engine_run: answers of
- * several turns may share a commit), or with -d as the daemon runs it (a
- * commit every loop turn).  Run by hand:
+ * as promptctl eval and promptd --once run it (engine_run), or with -d as
+ * the daemon drives it (turn by turn, engine_loop_group on); in both,
+ * answers of several turns may share a commit.  Run by hand:
  *
  *	make bench && bench/bench_engine [-d] [-n N] [-l L] [-c C]
  */
@@ -139,9 +139,11 @@ main(int argc, char **argv)
 		free(msg);
 	}
 	if (daemon) {
+		engine_loop_group(loop, 1);
 		while (engine_busy(e))
 			if (engine_loop_turn(loop, 1000, NULL, NULL, 0) < 0)
 				break;
+		engine_loop_flush(loop);
 		engine_failed(e, (const char **)&cause);
 	} else if (engine_run(e, &cause) != 0)
 		cause = cause != NULL ? cause : xstrdup("engine stopped");
@@ -156,7 +158,7 @@ main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	printf("requests        %ld (%d answered)\n", n, done_ok);
 	printf("latency         %ld ms, concurrency %ld, %s\n", lat, conc,
-	    daemon ? "a commit per turn (daemon)" : "engine_run");
+	    daemon ? "turn by turn (as the daemon)" : "engine_run");
 	printf("wall            %.3f s\n", wall);
 	printf("ideal N*L/C     %.3f s\n", ideal);
 	printf("wall / ideal    %.3f\n", wall / ideal);

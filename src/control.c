@@ -65,6 +65,7 @@ struct control {
 	size_t			 nclients;
 	control_request_fn	*request;
 	control_close_fn	*close;
+	control_sync_fn		*sync;
 	void			*arg;
 };
 
@@ -178,6 +179,12 @@ control_set_handler(struct control *ctl, control_request_fn *request,
 	ctl->arg = arg;
 }
 
+void
+control_set_sync(struct control *ctl, control_sync_fn *sync)
+{
+	ctl->sync = sync;
+}
+
 const char *
 control_path(const struct control *ctl)
 {
@@ -254,6 +261,8 @@ control_send(struct control_client *c, cJSON *o)
 		cJSON_Delete(o);
 		return;
 	}
+	if (c->ctl->sync != NULL)
+		c->ctl->sync(c->ctl->arg);
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (text == NULL)

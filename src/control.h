@@ -42,6 +42,13 @@ typedef void control_close_fn(void *arg, struct control_client *);
 struct control	*control_open(const char *path, char **cause);
 void		 control_set_handler(struct control *, control_request_fn *,
 		    control_close_fn *, void *arg);
+/*
+ * sync is called (with the handler's arg) before any line is sent to a
+ * client, so that what the line tells is on disk first (the daemon
+ * commits its open transaction there).
+ */
+typedef void control_sync_fn(void *arg);
+void		 control_set_sync(struct control *, control_sync_fn *);
 /* Closes every client (calling the close function) and removes the
  * socket file. */
 void		 control_free(struct control *);

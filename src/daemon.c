@@ -1504,6 +1504,16 @@ daemon_load(struct daemon *d, char **cause)
 	return 0;
 }
 
+/* Before a line goes to a client: what it tells is committed. */
+static void
+daemon_sync(void *arg)
+{
+	struct daemon	*d = arg;
+
+	if (engine_loop_flush(d->loop) != 0)
+		log_warnx("the store failed: the next turn stops the daemon");
+}
+
 struct daemon *
 daemon_new(struct conf *conf, const char *conf_path, struct store *store,
     struct control *ctl, int foreground)
@@ -1518,6 +1528,12 @@ daemon_new(struct conf *conf, const char *conf_path, struct store *store,
 	d->store = store;
 	d->ctl = ctl;
 	d->loop = engine_loop_new(store);
+	/*
+	 * Answers of several turns share a commit, and the loop's other
+	 * writes (steps, checkpoints, control requests) join it; a line to a
+	 * client is only sent once it is committed (daemon_sync).
+	 */
+	engine_loop_group(d->loop, 1);
 	d->started = time_mono();
 	d->sigfd[0] = d->sigfd[1] = -1;
 	if ((e = getenv("PROMPTD_TIME_OFFSET")) != NULL && *e != '\0') {
@@ -1525,6 +1541,7 @@ daemon_new(struct conf *conf, const char *conf_path, struct store *store,
 		log_info("scheduler clock offset by %lld seconds", d->offset);
 	}
 	control_set_handler(ctl, daemon_request, daemon_client_gone, d);
+	control_set_sync(ctl, daemon_sync);
 	return d;
 }
 

@@ -34,8 +34,9 @@
 #define ENGINE_TURN_SLICE	0.01
 
 /*
- * Seconds a transaction may stay open across the turns of engine_run()
- * (see there); inside the daemon, every turn commits.
+ * Seconds a transaction may stay open across turns, in engine_run() or
+ * with engine_loop_group() on (the daemon): the answers of those turns
+ * share one commit.
  */
 #define ENGINE_COMMIT_WINDOW	0.01
 
@@ -86,8 +87,7 @@ struct engine_loop {
 	struct engine		*engines;
 	int			 in_txn;	/* a transaction began */
 	double			 txn_at;	/* when, monotonic */
-	int			 group;		/* in engine_run(): it may span
-						 * turns */
+	int			 group;		/* it may span turns */
 	int			 failed;	/* the store failed */
 	char			*cause;
 };
@@ -138,6 +138,8 @@ engine_loop_free(struct engine_loop *l)
 {
 	if (l == NULL)
 		return;
+	/* What was answered is kept (calls abandoned are not). */
+	engine_loop_flush(l);
 	/* Transfers and children still under way are abandoned. */
 	http_free(l->http);
 	procset_free(l->procs);
@@ -606,6 +608,8 @@ engine_room(struct backend *b, const struct engine_req *r, double now,
 static int
 engine_loop_commit(struct engine_loop *l)
 {
+	if (l->failed)
+		return -1;
 	if (!l->in_txn)
 		return 0;
 	l->in_txn = 0;
@@ -1252,6 +1256,18 @@ engine_cancel(struct engine *e, const char *reason)
 	e->cause = xstrdup(reason);
 }
 
+void
+engine_loop_group(struct engine_loop *l, int on)
+{
+	l->group += on ? 1 : -1;
+}
+
+int
+engine_loop_flush(struct engine_loop *l)
+{
+	return engine_loop_commit(l);
+}
+
 /*
  * One turn of the loop.  Every engine dispatches what it can (cache hits
  * and in-process answers complete at once), then the loop waits for
@@ -1339,11 +1355,11 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 }
 
 /*
- * Runs the loop until e has nothing left.  Here nothing but the engines'
- * own callbacks runs between turns, so the answers of several turns may
- * share one commit, within ENGINE_COMMIT_WINDOW (what a crash can lose
- * is what was in flight and those few milliseconds, each call still
- * with the scores that use it); it is committed before this returns.
+ * Runs the loop until e has nothing left.  The answers of several turns
+ * may share one commit, within ENGINE_COMMIT_WINDOW (what a crash can
+ * lose is what was in flight and those few milliseconds, each call still
+ * with the scores that use it; a call built on an answer waits for its
+ * commit); it is committed before this returns.
  */
 int
 engine_run(struct engine *e, char **cause)

@@ -63,6 +63,15 @@ void		 engine_loop_free(struct engine_loop *);
 struct store	*engine_loop_store(const struct engine_loop *);
 int		 engine_loop_turn(struct engine_loop *, int max_wait_ms,
 		    const int *fds, const short *events, int nfds);
+/*
+ * With on, the answers of several turns may share one commit (within a
+ * few milliseconds), as they always do inside engine_run(): for a caller
+ * whose other writes may join that transaction and who calls
+ * engine_loop_flush() before it tells anyone outside what was written.
+ */
+void		 engine_loop_group(struct engine_loop *, int on);
+/* Commits what the loop has not committed yet; -1 if the store failed. */
+int		 engine_loop_flush(struct engine_loop *);
 
 /*
  * An engine carries the requests of one run.  The budget and cache mode

@@ -41,7 +41,9 @@
 
 static const char conf_fast[] =
     "{ \"backends\": {\n"
-    "  \"sim\": { \"type\": \"sim\", \"model\": \"sim-1\", \"seed\": 1 }\n"
+    "  \"sim\": { \"type\": \"sim\", \"model\": \"sim-1\", \"seed\": 1 },\n"
+    "  \"cmd\": { \"type\": \"exec\", \"max_in_flight\": 4, \"command\":"
+    " [\"/bin/sh\", \"-c\", \"cat >/dev/null; sleep 0.05; echo positive\"] }\n"
     "} }\n";
 /* The same model, one call a second after a burst of 60. */
 static const char conf_slow[] =
@@ -857,6 +859,10 @@ START_TEST(test_submit_control)
 }
 END_TEST
 
+/*
+ * Control requests are answered within 100 ms while jobs run, and what
+ * a reply tells is committed.
+ */
 START_TEST(test_latency)
 {
 	struct conn	 c;
@@ -901,6 +907,24 @@ START_TEST(test_latency)
 	}
 	ck_assert_msg(worst < 0.1, "a request took %.0f ms with %d jobs "
 	    "running", worst * 1000, running);
+	/*
+	 * The daemon's answers of several turns share a commit, and a
+	 * request's writes join it; but a reply is only sent once what it
+	 * tells is committed: another connection sees it at once.  A job
+	 * on a command that answers every 50 ms keeps a transaction open
+	 * most of the time.
+	 */
+	job = job_write("exec1", "cmd", STRATEGY_QUICK, NULL);
+	cJSON_Delete(submit(&c, job));
+	free(job);
+	raw_wait("SELECT count(*) FROM calls WHERE backend = 'cmd'", 4, 20);
+	for (i = 0; i < 10; i++) {
+		cJSON_Delete(call_ok(&c, "pause", "{\"job\": \"busy2\"}"));
+		raw_is("SELECT state FROM jobs WHERE name = 'busy2'", "paused");
+		cJSON_Delete(call_ok(&c, "resume", "{\"job\": \"busy2\"}"));
+		raw_is("SELECT state FROM jobs WHERE name = 'busy2'",
+		    "running");
+	}
 	conn_close(&c);
 	stop();
 }
