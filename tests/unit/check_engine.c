@@ -575,6 +575,24 @@ keep_text(void *arg, const struct engine_result *res, char **cause)
 	return 0;
 }
 
+/* Starts the mock with a script of one rule; returns its base URL. */
+static char *
+mock_rule(const char *name, const char *rule, pid_t *pid)
+{
+	const char	*args[] = { "-i", "30", "-s", NULL, NULL };
+	char		*script, *url;
+	FILE		*f;
+
+	script = xasprintf("%s/%s.json", tmp, name);
+	f = fopen(script, "w");
+	fprintf(f, "{ \"rules\": [ %s ] }", rule);
+	fclose(f);
+	args[3] = script;
+	url = check_mock_start(tmp, name, args, pid);
+	free(script);
+	return url;
+}
+
 /*
  * Submits sample numbers samples[0 .. n-1] of one request to an openai
  * target at the mock (base URL url, n 4) and runs them; texts[i] gets
@@ -626,11 +644,9 @@ START_TEST(test_samples_in_one_call)
 	const char	*want[] = { "mock: ", "mock #1: ", "mock #2: ",
 			    "mock #3: ", "mock #1: ", "mock: ", "mock: " };
 	const char	*idle[] = { "-i", "30", NULL };
-	const char	*one[] = { "-i", "30", "-s", NULL, NULL };
-	char		*texts[7], *url, *script;
+	char		*texts[7], *url;
 	size_t		 i;
 	pid_t		 pid, pid2;
-	FILE		*f;
 
 	url = check_mock_start(tmp, "port", idle, &pid);
 	ck_assert_int_eq(run_samples(url, samples, 7, 7, texts), 3);
@@ -653,13 +669,8 @@ START_TEST(test_samples_in_one_call)
 	free(url);
 
 	/* One choice whatever n says (as the llama.cpp server). */
-	script = xasprintf("%s/one.json", tmp);
-	f = fopen(script, "w");
-	fputs("{ \"rules\": [ { \"path\": \"/v1/chat/completions\", "
-	    "\"max_choices\": 1 } ] }", f);
-	fclose(f);
-	one[3] = script;
-	url = check_mock_start(tmp, "port2", one, &pid2);
+	url = mock_rule("port2", "{ \"path\": \"/v1/chat/completions\", "
+	    "\"max_choices\": 1 }", &pid2);
 	engine_loop_free(loop);
 	store_close(store);
 	unlink(dbpath);
@@ -674,7 +685,6 @@ START_TEST(test_samples_in_one_call)
 	kill(pid2, SIGTERM);
 	waitpid(pid2, NULL, 0);
 	free(url);
-	free(script);
 }
 END_TEST
 
@@ -710,18 +720,11 @@ START_TEST(test_samples_not_twice)
 	const char	*w01[] = { "mock: ", "mock #1: ", "mock: ",
 			    "mock #1: " };
 	const char	*w23[] = { "mock: ", "mock #1: " };
-	const char	*slow[] = { "-i", "30", "-s", NULL, NULL };
-	char		*url, *script;
+	char		*url;
 	pid_t		 pid;
-	FILE		*f;
 
-	script = xasprintf("%s/slow.json", tmp);
-	f = fopen(script, "w");
-	fputs("{ \"rules\": [ { \"path\": \"/v1/chat/completions\", "
-	    "\"delay_ms\": 300 } ] }", f);
-	fclose(f);
-	slow[3] = script;
-	url = check_mock_start(tmp, "port", slow, &pid);
+	url = mock_rule("port", "{ \"path\": \"/v1/chat/completions\", "
+	    "\"delay_ms\": 300 }", &pid);
 	samples_are(url, s0, 1, 1, 1, w0);
 	/* 0 is cached: 1 is an ordinary call, not choice 1 of a block. */
 	samples_are(url, s10, 2, 2, 1, w10);
@@ -736,7 +739,6 @@ START_TEST(test_samples_not_twice)
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	free(url);
-	free(script);
 }
 END_TEST
 
