@@ -318,40 +318,89 @@ duel_kernel(const float *x, const float *xp, size_t in, const float *r,
 }
 
 /*
+ * Distinct pairs dueled beyond which the whole matrix costs too much
+ * for the loop (a Cholesky factorization of that order each step): the
+ * bound falls back to the diagonal.
+ */
+#define DUEL_FULL_MAX	500
+
+struct duel_pair {
+	uint32_t	lo;
+	uint32_t	hi;
+	size_t		count;
+};
+
+static int
+duel_pair_cmp(const void *a, const void *b)
+{
+	const struct duel_pair	*x = a, *y = b;
+
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->hi < y->hi ? -1 : x->hi > y->hi;
+}
+
+/*
  * The bound with the whole matrix U = lambda I + Phi' Phi (Phi: one row
- * per duel, phi = g(a) - g(b)) of the MLP, through the kernel above and
- * Woodbury: with K = lambda I + Phi Phi', e = g(x) - g(x1) and w = Phi e,
- * e' U^-1 e = (e' e - w' K^-1 w) / lambda.  Every product needed is one
- * of two arms' gradients: those of the arms in the duels and x1 (the
- * anchors) with each other and with every arm.  Returns -1, leaving out
- * alone, if K is not positive definite (it cannot be with lambda > 0).
+ * per distinct pair dueled, phi = g(lo) - g(hi) scaled by the square root
+ * of how often it was dueled: the same sum as one row per duel) of the
+ * MLP, through the kernel above and Woodbury: with K = lambda I + Phi
+ * Phi', e = g(x) - g(x1) and w = Phi e, e' U^-1 e = (e' e - w' K^-1 w) /
+ * lambda.  Every product needed is one of two arms' gradients: those of
+ * the arms in the duels and x1 (the anchors) with each other and with
+ * every arm.  A step costs the cube of the distinct pairs (at most the
+ * duels), so past DUEL_FULL_MAX of them it returns -1, leaving out alone,
+ * and the caller takes the diagonal; also if K is not positive definite
+ * (it cannot be with lambda > 0).
  */
 static int
 duel_ucb_full(struct duel_model *m, const struct duel_pool *pool,
     const struct duel_hist *h, uint32_t x1, const double *mu, double *out)
 {
-	const struct nn	*net = m->net;
-	size_t		 in = pool->dim, H = net->hidden, P = net->nparams;
-	size_t		 off = in * H, R = P - off, nd = h->n, na = 0, i, k, t;
-	uint32_t	*anchor, *arm;
-	float		*g, *ra;
-	double		*GA, *Gi, *K, *w, *tmp, lambda = m->o.lambda, s, q;
-	int		 rc = -1;
+	const struct nn		*net = m->net;
+	size_t			 in = pool->dim, H = net->hidden;
+	size_t			 P = net->nparams, off = in * H, R = P - off;
+	size_t			 nd = h->n, na = 0, np, i, k, t;
+	struct duel_pair	*pr;
+	uint32_t		*anchor, *arm;
+	float			*g, *ra;
+	double			*GA, *Gi, *K, *w, *tmp, lambda = m->o.lambda;
+	double			 s, q;
+	int			 rc = -1;
 
+	/* The distinct pairs dueled, each with how often (its weight). */
+	pr = xcalloc(nd + 1, sizeof *pr);
+	for (t = 0; t < nd; t++) {
+		pr[t].lo = h->a[t] < h->b[t] ? h->a[t] : h->b[t];
+		pr[t].hi = h->a[t] < h->b[t] ? h->b[t] : h->a[t];
+		pr[t].count = 1;
+	}
+	qsort(pr, nd, sizeof *pr, duel_pair_cmp);
+	for (np = 0, t = 0; t < nd; t++) {
+		if (np > 0 && pr[np - 1].lo == pr[t].lo &&
+		    pr[np - 1].hi == pr[t].hi)
+			pr[np - 1].count++;
+		else
+			pr[np++] = pr[t];
+	}
+	if (np > DUEL_FULL_MAX) {
+		free(pr);
+		return -1;
+	}
 	anchor = xcalloc(pool->n, sizeof *anchor);
-	arm = xcalloc(2 * nd + 1, sizeof *arm);
+	arm = xcalloc(2 * np + 1, sizeof *arm);
 	for (i = 0; i < pool->n; i++)
 		anchor[i] = UINT32_MAX;
 	anchor[x1] = (uint32_t)na;
 	arm[na++] = x1;
-	for (t = 0; t < nd; t++) {
-		if (anchor[h->a[t]] == UINT32_MAX) {
-			anchor[h->a[t]] = (uint32_t)na;
-			arm[na++] = h->a[t];
+	for (t = 0; t < np; t++) {
+		if (anchor[pr[t].lo] == UINT32_MAX) {
+			anchor[pr[t].lo] = (uint32_t)na;
+			arm[na++] = pr[t].lo;
 		}
-		if (anchor[h->b[t]] == UINT32_MAX) {
-			anchor[h->b[t]] = (uint32_t)na;
-			arm[na++] = h->b[t];
+		if (anchor[pr[t].hi] == UINT32_MAX) {
+			anchor[pr[t].hi] = (uint32_t)na;
+			arm[na++] = pr[t].hi;
 		}
 	}
 	g = xcalloc(P, sizeof *g);
@@ -368,20 +417,22 @@ duel_ucb_full(struct duel_model *m, const struct duel_pool *pool,
 			    pool->x + (size_t)arm[k] * in, in, ra + i * R,
 			    ra + k * R, H, R);
 #define DUEL_GA(p, q)	GA[(size_t)anchor[p] * na + anchor[q]]
-	K = xcalloc(nd * nd + 1, sizeof *K);
-	for (i = 0; i < nd; i++)
+	/* A pair dueled c times is one feature scaled by sqrt(c). */
+	K = xcalloc(np * np + 1, sizeof *K);
+	for (i = 0; i < np; i++)
 		for (t = 0; t <= i; t++) {
-			K[i * nd + t] = DUEL_GA(h->a[i], h->a[t]) -
-			    DUEL_GA(h->a[i], h->b[t]) -
-			    DUEL_GA(h->b[i], h->a[t]) +
-			    DUEL_GA(h->b[i], h->b[t]) +
+			K[i * np + t] = sqrt((double)pr[i].count *
+			    pr[t].count) * (DUEL_GA(pr[i].lo, pr[t].lo) -
+			    DUEL_GA(pr[i].lo, pr[t].hi) -
+			    DUEL_GA(pr[i].hi, pr[t].lo) +
+			    DUEL_GA(pr[i].hi, pr[t].hi)) +
 			    (i == t ? lambda : 0);
-			K[t * nd + i] = K[i * nd + t];
+			K[t * np + i] = K[i * np + t];
 		}
 	Gi = xcalloc(na, sizeof *Gi);
-	w = xcalloc(nd + 1, sizeof *w);
-	tmp = xcalloc(nd + 1, sizeof *tmp);
-	if (duel_cholesky(K, nd) != 0)
+	w = xcalloc(np + 1, sizeof *w);
+	tmp = xcalloc(np + 1, sizeof *tmp);
+	if (duel_cholesky(K, np) != 0)
 		goto out;
 	for (i = 0; i < pool->n; i++) {
 		if (i == x1) {
@@ -396,16 +447,18 @@ duel_ucb_full(struct duel_model *m, const struct duel_pool *pool,
 			    ra + k * R, H, R);
 		s = duel_kernel(pool->x + i * in, pool->x + i * in, in,
 		    g + off, g + off, H, R) - 2 * Gi[0] + GA[0];
-		for (t = 0; t < nd; t++)
-			w[t] = Gi[anchor[h->a[t]]] - DUEL_GA(h->a[t], x1) -
-			    Gi[anchor[h->b[t]]] + DUEL_GA(h->b[t], x1);
+		for (t = 0; t < np; t++)
+			w[t] = sqrt((double)pr[t].count) *
+			    (Gi[anchor[pr[t].lo]] - DUEL_GA(pr[t].lo, x1) -
+			    Gi[anchor[pr[t].hi]] + DUEL_GA(pr[t].hi, x1));
 #undef DUEL_GA
-		q = nd > 0 ? duel_quad(K, nd, w, tmp) : 0;
+		q = np > 0 ? duel_quad(K, np, w, tmp) : 0;
 		s = (s - q) / lambda;
 		out[i] = mu[i] + sqrt(m->o.nu * (s > 0 ? s : 0));
 	}
 	rc = 0;
 out:
+	free(pr);
 	free(anchor);
 	free(arm);
 	free(g);

@@ -12,8 +12,9 @@
  *		bound is the first arm.  With full set (the default, as in
  *		the paper), the bound uses the whole matrix U = lambda I +
  *		sum phi phi' through the Woodbury identity and the gradients'
- *		kernel (cost grows with the square of the duels); without,
- *		its diagonal, as the reference code's NeuralDBDiag computes.
+ *		kernel (a step costs the cube of the distinct pairs dueled;
+ *		past 500 of them the diagonal is used); without, its
+ *		diagonal, as the reference code's NeuralDBDiag computes.
  *	linear	the same with the linear model f(x) = w . x, whose gradient
  *		is x (U as in the reference code: no lambda, 1e-10 added).
  *	doublets double Thompson sampling: an ensemble of networks fitted

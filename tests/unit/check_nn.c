@@ -559,6 +559,52 @@ START_TEST(test_bonus_repeated)
 }
 END_TEST
 
+/*
+ * Past 500 distinct pairs dueled, the whole matrix would cost a step too
+ * much: the bound is then the diagonal's, and at 500 it is not.
+ */
+START_TEST(test_full_fallback)
+{
+	struct duel_opts	 o;
+	struct duel_model	*m;
+	struct duel_pool	 pool;
+	struct duel_hist	 h;
+	float			*x;
+	double			 ucb[2][40];
+	uint32_t		 a, b;
+	size_t			 n;
+	int			 full, pairs;
+
+	x = random_vectors(40, 8, 9);
+	pool.n = 40;
+	pool.dim = 8;
+	pool.x = x;
+	duel_opts_default(&o);
+	o.train.steps = 5;
+	for (pairs = 500; pairs <= 501; pairs++) {
+		memset(&h, 0, sizeof h);
+		for (n = 0, a = 0; a < 40 && n < (size_t)pairs; a++)
+			for (b = a + 1; b < 40 && n < (size_t)pairs; b++, n++)
+				duel_hist_add(&h, a, b, (a + b) % 2);
+		/* A pair dueled again is not a new pair. */
+		duel_hist_add(&h, 0, 1, 1);
+		for (full = 0; full < 2; full++) {
+			o.full = full;
+			m = duel_model_new(&o, 8, NULL);
+			duel_fit(m, &pool, &h);
+			duel_ucb(m, &pool, &h, 3, ucb[full]);
+			duel_model_free(m);
+		}
+		if (pairs == 501)
+			ck_assert(memcmp(ucb[0], ucb[1], sizeof ucb[0]) == 0);
+		else
+			ck_assert(memcmp(ucb[0], ucb[1], sizeof ucb[0]) != 0);
+		duel_hist_release(&h);
+	}
+	free(x);
+}
+END_TEST
+
 START_TEST(test_random_and_ts)
 {
 	struct duel_opts	 o;
@@ -704,6 +750,7 @@ nn_suite(void)
 	tcase_add_test(tc, test_select_linear);
 	tcase_add_test(tc, test_select_apohf);
 	tcase_add_test(tc, test_bonus_repeated);
+	tcase_add_test(tc, test_full_fallback);
 	tcase_add_test(tc, test_random_and_ts);
 	tcase_add_test(tc, test_synthetic);
 	suite_add_tcase(s, tc);
