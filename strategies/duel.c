@@ -157,6 +157,17 @@ duel_state(const struct search *s)
 	return s->state;
 }
 
+/* The place of dataset example k in the dev split. */
+static size_t
+duel_dev_index(const struct search *s, size_t k)
+{
+	size_t	i;
+
+	for (i = 0; i < s->ndev && s->dev[i] != k; i++)
+		;
+	return i;
+}
+
 /*
  * Reads the arms parameter and checks what it needs: an example within
  * the dev split, a temperature that gives distinct samples, and for the
@@ -547,8 +558,8 @@ duel_response_add(struct search *s, const char *text, char **cause)
 		    "%lld, a prompt: left out", s->job->name, (long long)id);
 		return 0;
 	}
-	note = xasprintf("a response of the target on dev example %lld",
-	    search_int(s, "example"));
+	note = xasprintf("a response of the target on dev example %zu",
+	    duel_dev_index(s, duel_state(s)->example));
 	rc = store_lineage_add(s->store, id, st->prompt_id, "duel-response",
 	    note, cause);
 	free(note);
@@ -603,7 +614,8 @@ duel_build_responses(struct search *s, char **cause)
 		    job->name, failed, n, error);
 	log_info("job '%s': duel: %zu distinct responses of %zu to candidate "
 	    "%lld on dev example %lld", job->name, st->npool, n,
-	    (long long)st->prompt_id, search_int(s, "example"));
+	    (long long)st->prompt_id,
+	    (long long)duel_dev_index(s, st->example));
 	if (st->npool < 2) {
 		cause_set(cause, "strategy 'duel': the pool has %zu distinct "
 		    "response%s; a duel needs two", st->npool, st->npool == 1 ?
@@ -1046,7 +1058,7 @@ duel_report_response(struct search *s, const struct cand *rec,
 	strbuf_addf(&sb, "duel: recommended response: candidate %lld, of %zu "
 	    "responses of candidate %lld on dev example %lld, after %zu "
 	    "duels", (long long)rec->id, st->npool, (long long)st->prompt_id,
-	    search_int(s, "example"), st->hist.n);
+	    (long long)duel_dev_index(s, st->example), st->hist.n);
 	if (!isnan(rec->mean)) {
 		for (i = 0; i < st->npool; i++)
 			sum += st->pool[i]->mean;
@@ -1164,9 +1176,12 @@ duel_save(struct search *s)
 	cJSON_AddNumberToObject(o, "recommended", (double)st->recommended);
 	if (st->responses) {
 		cJSON_AddNumberToObject(o, "prompt", (double)st->prompt_id);
-		/* For promptctl: the dev example the responses answer. */
+		/* The input the responses answer, by content (the source of
+		 * truth on resume), and its place in dev for promptctl. */
+		cJSON_AddStringToObject(o, "example_hash",
+		    s->job->task.dataset->ex[st->example].hash);
 		cJSON_AddNumberToObject(o, "example",
-		    (double)search_int(s, "example"));
+		    (double)duel_dev_index(s, st->example));
 	}
 	return o;
 }
@@ -1177,7 +1192,7 @@ duel_load(struct search *s, const cJSON *state, char **cause)
 	struct duel_state	*st;
 	const cJSON		*pool, *duels, *v, *d;
 	double			 a, b, y;
-	size_t			 n = 0;
+	size_t			 n = 0, i;
 
 	if (s->state == NULL)
 		s->state = xcalloc(1, sizeof(struct duel_state));
@@ -1220,6 +1235,23 @@ duel_load(struct search *s, const cJSON *state, char **cause)
 		return cause_set(cause, "strategy 'duel': checkpoint has no "
 		    "prompt for arms 'responses'");
 	st->prompt_id = (int64_t)v->valuedouble;
+	/*
+	 * The pool answers the input the checkpoint names, wherever it is
+	 * in the dev split now; if the data no longer has it there, the
+	 * run cannot go on with these responses.
+	 */
+	v = cJSON_GetObjectItemCaseSensitive(state, "example_hash");
+	if (cJSON_IsString(v)) {
+		for (i = 0; i < s->ndev; i++)
+			if (strcmp(s->job->task.dataset->ex[s->dev[i]].hash,
+			    v->valuestring) == 0)
+				break;
+		if (i == s->ndev)
+			return cause_set(cause, "strategy 'duel': the dev "
+			    "example the checkpoint's responses answer is no "
+			    "longer in the dev split");
+		st->example = s->dev[i];
+	}
 	st->prompt = store_candidate_text(s->store, st->prompt_id, cause);
 	return st->prompt != NULL ? 0 : -1;
 }

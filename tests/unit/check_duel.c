@@ -583,7 +583,20 @@ START_TEST(test_responses_resume)
 	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 4);
 	n = count("SELECT count(*) FROM candidates WHERE origin = "
 	    "'duel-response'");
+	/*
+	 * The job file now names another example: the run resumes with the
+	 * input its responses answer (the checkpoint's), not the new one.
+	 */
+	job_free(job);
+	job = load_job("{ \"name\": \"duel\", \"arms\": \"responses\", "
+	    "\"pool\": 16, \"rounds\": 10, \"init\": 3, \"steps\": 100, "
+	    "\"feedback\": \"sim\", \"method\": \"linear\", \"dim\": 32, "
+	    "\"example\": 5 }", "\"target\": \"sim\"");
 	ck_assert_int_eq(run(job, 1000, NULL), 1);
+	ck_assert_int_eq(count("SELECT count(DISTINCT example_id) FROM "
+	    "comparisons"), 1);
+	ck_assert_int_eq(count("SELECT json_extract(state, "
+	    "'$.strategy.example') FROM runs"), 0);
 	ck_assert_int_eq(count("SELECT count(*) FROM candidates WHERE origin "
 	    "= 'duel-response'"), n);
 	ck_assert_int_eq(count("SELECT count(*) FROM runs"), 1);
