@@ -261,8 +261,11 @@ control_send(struct control_client *c, cJSON *o)
 		cJSON_Delete(o);
 		return;
 	}
-	if (c->ctl->sync != NULL)
-		c->ctl->sync(c->ctl->arg);
+	if (c->ctl->sync != NULL && c->ctl->sync(c->ctl->arg) != 0) {
+		cJSON_Delete(o);
+		c->state = CLIENT_DEAD;
+		return;
+	}
 	text = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (text == NULL)

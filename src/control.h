@@ -45,9 +45,10 @@ void		 control_set_handler(struct control *, control_request_fn *,
 /*
  * sync is called (with the handler's arg) before any line is sent to a
  * client, so that what the line tells is on disk first (the daemon
- * commits its open transaction there).
+ * commits its open transaction there); when it fails, the line is not
+ * sent and the client is dropped, rather than told what was not kept.
  */
-typedef void control_sync_fn(void *arg);
+typedef int control_sync_fn(void *arg);
 void		 control_set_sync(struct control *, control_sync_fn *);
 /* Closes every client (calling the close function) and removes the
  * socket file. */

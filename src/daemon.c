@@ -1505,13 +1505,16 @@ daemon_load(struct daemon *d, char **cause)
 }
 
 /* Before a line goes to a client: what it tells is committed. */
-static void
+static int
 daemon_sync(void *arg)
 {
 	struct daemon	*d = arg;
 
-	if (engine_loop_flush(d->loop) != 0)
+	if (engine_loop_flush(d->loop) != 0) {
 		log_warnx("the store failed: the next turn stops the daemon");
+		return -1;
+	}
+	return 0;
 }
 
 struct daemon *
@@ -1639,6 +1642,9 @@ daemon_run(struct daemon *d, char **cause)
 		for (i = 0; i < d->njobs; i++) {
 			dj = d->jobs[i];
 			if (djob_runnable(dj)) {
+				/* A step may compute a while: other jobs'
+				 * answers are not kept waiting for it. */
+				engine_loop_flush(d->loop);
 				djob_resume(dj);
 				/* Requests wait for one step's work at most. */
 				control_process(d->ctl);
@@ -1676,6 +1682,7 @@ daemon_free(struct daemon *d)
 	if (d == NULL)
 		return;
 	control_set_handler(d->ctl, NULL, NULL, NULL);
+	control_set_sync(d->ctl, NULL);
 	for (w = d->watches; w != NULL; w = next) {
 		next = w->next;
 		free(w);

@@ -249,7 +249,8 @@ response_latest(struct store *s, const struct job_row *j,
 		goto out;
 	}
 	r->run = cp.id;
-	r->final = strcmp(cp.status, "running") != 0;
+	/* Only a run that finished made its choice final. */
+	r->final = strcmp(cp.status, "done") == 0;
 	r->prompt = (int64_t)prompt->valuedouble;
 	r->example = response_example(st, j->spec);
 out:

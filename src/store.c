@@ -931,8 +931,14 @@ store_commit(struct store *s, char **cause)
 {
 	if (s->depth == 0)
 		return cause_set(cause, "store: commit: no transaction is open");
-	if (--s->depth > 0)
-		return stmt_step(s, STMT_RELEASE, cause, "");
+	if (--s->depth > 0) {
+		if (stmt_step(s, STMT_RELEASE, cause, "") == 0)
+			return 0;
+		/* The level is undone, as a rollback would. */
+		if (stmt_step(s, STMT_ROLLBACK_TO, NULL, "") == 0)
+			stmt_step(s, STMT_RELEASE, NULL, "");
+		return -1;
+	}
 	if (sqlite3_get_autocommit(s->db)) {
 		/* SQLite rolled it back itself (disk full, I/O error). */
 		return cause_set(cause, "store: commit: the transaction was "
@@ -1159,14 +1165,16 @@ store_dataset_snapshot(struct store *s, int64_t job, struct dataset *ds,
 	} else if (stmt_step(s, STMT_DATASET_USE, cause, "id", id,
 	    time_now()) != 0)
 		goto fail;
+	/* A failed commit has undone its level itself. */
 	if (store_commit(s, cause) != 0)
-		goto fail;
+		goto undone;
 	if (changed != NULL)
 		*changed = latest != id;
 	return id;
 
 fail:
 	store_rollback(s);
+undone:
 	for (i = 0; i < ds->n; i++)
 		ds->ex[i].id = 0;
 	return -1;

@@ -48,6 +48,7 @@ char		*store_default_path(char **cause);
  * inner level is a savepoint.  A rollback undoes its own level only (an
  * inner failure keeps what the outer levels wrote: the engine's answers
  * of the turn, say); at the outermost level it rolls everything back.
+ * A commit that fails has undone its level (do not roll it back again).
  * Functions that write several rows (store_job_put,
  * store_dataset_snapshot) open a level themselves and roll it back on
  * failure.
