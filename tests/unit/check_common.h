@@ -14,6 +14,7 @@
 
 #include <check.h>
 
+#include "job.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -78,6 +79,27 @@ check_count(const char *path, const char *sql)
 	return n;
 }
 #endif
+
+/*
+ * Writes text as dir/job.json and loads it; the job must load (the caller
+ * frees it).
+ */
+static inline struct job *
+check_job(const char *dir, const char *text)
+{
+	struct job	*job;
+	char		*p, *cause = NULL;
+	FILE		*f;
+
+	p = xasprintf("%s/job.json", dir);
+	ck_assert_ptr_nonnull(f = fopen(p, "w"));
+	fputs(text, f);
+	fclose(f);
+	job = job_load(p, NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	free(p);
+	return job;
+}
 
 /*
  * Starts the mock model server (tests/mock/mockllm) with the extra

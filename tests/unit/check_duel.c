@@ -54,8 +54,7 @@ static struct job *
 load_job(const char *strategy, const char *roles)
 {
 	struct job	*job;
-	char		*p, *text, *cause = NULL;
-	FILE		*f;
+	char		*text;
 
 	text = xasprintf("{ \"name\": \"d\", \"description\": \"Classify the "
 	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
@@ -67,14 +66,8 @@ load_job(const char *strategy, const char *roles)
 	    " \"backends\": { \"sim\": { \"type\": \"sim\", \"model\": "
 	    "\"sim-1\" } }, \"roles\": { %s }, \"strategy\": %s }", roles,
 	    strategy);
-	p = xasprintf("%s/job.json", tmp);
-	f = fopen(p, "w");
-	fputs(text, f);
-	fclose(f);
-	job = job_load(p, NULL, &cause);
-	ck_assert_msg(job != NULL, "%s", cause);
+	job = check_job(tmp, text);
 	free(text);
-	free(p);
 	return job;
 }
 

@@ -75,8 +75,7 @@ static struct job *
 load_job(const char *extra, const char *metric)
 {
 	struct job	*job;
-	char		*p, *text, *cause = NULL;
-	FILE		*f;
+	char		*text;
 
 	text = xasprintf("{ \"name\": \"t\", \"task\": { \"dataset\": "
 	    "\"data.jsonl\", \"input\": \"Review: {{text}}\", %s \"metric\": "
@@ -86,14 +85,8 @@ load_job(const char *extra, const char *metric)
 	    " 2 } } }, \"roles\": { \"target\": \"s\", \"judge\": \"s\" } %s }",
 	    strcmp(metric, "\"judge\"") == 0 ? "" : "\"target\": \"label\",",
 	    metric, extra);
-	p = xasprintf("%s/job.json", tmp);
-	f = fopen(p, "w");
-	fputs(text, f);
-	fclose(f);
-	job = job_load(p, NULL, &cause);
-	ck_assert_msg(job != NULL, "%s", cause);
+	job = check_job(tmp, text);
 	free(text);
-	free(p);
 	return job;
 }
 
@@ -361,8 +354,7 @@ static struct job *
 backend_job(const char *backend)
 {
 	struct job	*job;
-	char		*p, *text, *cause = NULL;
-	FILE		*f;
+	char		*text;
 
 	text = xasprintf("{ \"name\": \"x\", \"task\": { \"dataset\": "
 	    "\"data.jsonl\", \"input\": \"Review: {{text}}\", \"target\": "
@@ -370,14 +362,8 @@ backend_job(const char *backend)
 	    " \"dev\": 1, \"test\": 0 } }, \"seed_prompts\": [\"Classify.\"],"
 	    " \"backends\": { \"x\": %s }, \"roles\": { \"target\": \"x\" } }",
 	    backend);
-	p = xasprintf("%s/job.json", tmp);
-	f = fopen(p, "w");
-	fputs(text, f);
-	fclose(f);
-	job = job_load(p, NULL, &cause);
-	ck_assert_msg(job != NULL, "%s", cause);
+	job = check_job(tmp, text);
 	free(text);
-	free(p);
 	return job;
 }
 

@@ -46,8 +46,7 @@ static struct job *
 load_job(const char *strategy, const char *extra)
 {
 	struct job	*job;
-	char		*p, *text, *cause = NULL;
-	FILE		*f;
+	char		*text;
 
 	text = xasprintf("{ \"name\": \"s\", \"description\": \"Classify the "
 	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
@@ -61,14 +60,8 @@ load_job(const char *strategy, const char *extra)
 	    " the label.\"], \"backends\": { \"sim\": { \"type\": \"sim\" } },"
 	    " \"roles\": { \"target\": \"sim\", \"optimizer\": \"sim\" },"
 	    " \"strategy\": %s %s }", strategy, extra);
-	p = xasprintf("%s/job.json", tmp);
-	f = fopen(p, "w");
-	fputs(text, f);
-	fclose(f);
-	job = job_load(p, NULL, &cause);
-	ck_assert_msg(job != NULL, "%s", cause);
+	job = check_job(tmp, text);
 	free(text);
-	free(p);
 	return job;
 }
 
