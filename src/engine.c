@@ -605,8 +605,8 @@ engine_room(struct backend *b, const struct engine_req *r, double now,
 }
 
 /* Commits the open transaction, if any. */
-static int
-engine_loop_commit(struct engine_loop *l)
+int
+engine_loop_flush(struct engine_loop *l)
 {
 	if (l->failed)
 		return -1;
@@ -685,6 +685,18 @@ engine_callback(struct engine *e, struct engine_req *r,
 		e->progress(e->progress_arg, e);
 }
 
+/* Choice i of a call for several samples, as an answer of its own (the
+ * call's completion tokens shared). */
+static void
+engine_choice(const struct model_resp *resp, size_t i, struct model_resp *one)
+{
+	*one = *resp;
+	one->text = resp->choices[i];
+	one->choices = NULL;
+	one->nchoices = 0;
+	one->completion_tokens /= (long long)resp->nchoices;
+}
+
 /*
  * Caches an answer: under the request's key, or each choice of a call
  * for several samples under its own sample's key.
@@ -706,10 +718,7 @@ engine_cache_put(struct engine *e, const struct engine_req *r,
 			sample.sample = r->lo + (unsigned)i;
 			sample.n = 0;
 			model_req_key(r->backend, &sample, key);
-			one.text = resp->choices[i];
-			one.choices = NULL;
-			one.nchoices = 0;
-			one.completion_tokens /= (long long)n;
+			engine_choice(resp, i, &one);
 		}
 		json = model_resp_to_json(&one);
 		rc = store_cache_put(e->store, n > 0 ? key : r->key, json,
@@ -736,12 +745,7 @@ engine_answer(const struct engine_req *r, const struct engine_req *w,
 		return 1;
 	if (i >= resp->nchoices)
 		return 0;
-	*one = *resp;
-	one->text = resp->choices[i];
-	one->choices = NULL;
-	one->nchoices = 0;
-	/* The call's completion, shared (as in the cache). */
-	one->completion_tokens /= (long long)resp->nchoices;
+	engine_choice(resp, i, one);
 	*out = one;
 	return 1;
 }
@@ -1180,7 +1184,7 @@ engine_send(struct engine *e, double now, double until, double *wait)
 			 */
 			if (r->derived && e->loop->in_txn &&
 			    r->backend->ops->call == NULL &&
-			    engine_loop_commit(e->loop) != 0) {
+			    engine_loop_flush(e->loop) != 0) {
 				e->failed = 1;
 				return 1;
 			}
@@ -1260,12 +1264,6 @@ void
 engine_loop_group(struct engine_loop *l, int on)
 {
 	l->group += on ? 1 : -1;
-}
-
-int
-engine_loop_flush(struct engine_loop *l)
-{
-	return engine_loop_commit(l);
 }
 
 /*
@@ -1348,7 +1346,7 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 			busy = 1;
 	if (!l->group || !busy ||
 	    time_mono() - l->txn_at >= ENGINE_COMMIT_WINDOW) {
-		if (engine_loop_commit(l) != 0)
+		if (engine_loop_flush(l) != 0)
 			return -1;
 	}
 	return busy;
@@ -1371,7 +1369,7 @@ engine_run(struct engine *e, char **cause)
 		if (engine_loop_turn(e->loop, 1000, NULL, NULL, 0) < 0)
 			break;
 	e->loop->group--;
-	engine_loop_commit(e->loop);
+	engine_loop_flush(e->loop);
 	if (engine_failed(e, &why)) {
 		if (cause != NULL) {
 			free(*cause);
