@@ -234,7 +234,7 @@ openai_parse_chat(struct openai *o, const struct model_req *req,
 			idx = cJSON_GetObjectItemCaseSensitive(c, "index");
 			if (!cJSON_IsNumber(idx) || idx->valuedouble < 0 ||
 			    idx->valuedouble >= (double)n ||
-			    seen[(size_t)idx->valuedouble % 128]++ != 0)
+			    seen[(size_t)idx->valuedouble]++ != 0)
 				byindex = 0;
 			i++;
 		}
