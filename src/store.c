@@ -262,6 +262,26 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	"DROP TABLE examples;"
 	"ALTER TABLE examples_v5 RENAME TO examples;"
 	"CREATE INDEX examples_dataset_split ON examples(dataset_id, split);",
+
+	/*
+	 * Version 6: what the reader made of each optimizer and judge reply
+	 * (reply.h), with the call that produced it.  A request counts once
+	 * per run: a replayed step reads the same reply again.
+	 */
+	[6] =
+	"CREATE TABLE outcomes ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" call_id INTEGER REFERENCES calls(id),"
+	" cache_key TEXT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" outcome TEXT NOT NULL,"
+	" kept INTEGER NOT NULL DEFAULT 0,"
+	" dropped INTEGER NOT NULL DEFAULT 0,"
+	" problem TEXT,"
+	" excerpt TEXT,"
+	" created REAL NOT NULL,"
+	" UNIQUE (run_id, cache_key));",
 };
 
 /*
@@ -325,6 +345,9 @@ enum stmt {
 	STMT_COMPARISON_ANSWER,
 	/* For the queries: a run's checkpoint. */
 	STMT_RUN_CHECKPOINT_LATEST,
+	/* Reply outcomes. */
+	STMT_OUTCOME_ADD,
+	STMT_OUTCOME_COUNTS,
 	STMT_COUNT
 };
 
@@ -508,6 +531,16 @@ static const struct {
 	[STMT_RUN_CHECKPOINT_LATEST] = { "read latest checkpoint",
 	    "SELECT id, status, step, state FROM runs"
 	    " WHERE job_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1" },
+	[STMT_OUTCOME_ADD] = { "add reply outcome",
+	    "INSERT INTO outcomes (run_id, call_id, cache_key, role, outcome,"
+	    " kept, dropped, problem, excerpt, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	    " ON CONFLICT (run_id, cache_key) DO NOTHING" },
+	/* The bare columns come from the row max() picked: the latest. */
+	[STMT_OUTCOME_COUNTS] = { "count reply outcomes",
+	    "SELECT role, outcome, count(*), problem, excerpt, max(id)"
+	    " FROM outcomes WHERE run_id = ?1 GROUP BY role, outcome"
+	    " ORDER BY role, count(*) DESC, outcome" },
 };
 
 struct store {
@@ -1295,6 +1328,15 @@ store_comparison_count(struct store *s, int64_t job, const char *source,
 }
 
 int
+store_outcome_add(struct store *s, const struct outcome_record *o,
+    char **cause)
+{
+	return stmt_step(s, STMT_OUTCOME_ADD, cause, "iItttnnttd", o->run,
+	    o->call, o->key, o->role, o->outcome, o->kept, o->dropped,
+	    o->problem, o->excerpt, time_now()) == 0 ? 0 : -1;
+}
+
+int
 store_event(struct store *s, int64_t job, int64_t run, const char *level,
     const char *message, char **cause)
 {
@@ -1482,6 +1524,12 @@ static void
 release_lineage(void *rows, size_t n)
 {
 	store_lineage_rows_free(rows, n);
+}
+
+static void
+release_outcomes(void *rows, size_t n)
+{
+	store_outcome_rows_free(rows, n);
 }
 
 /*
@@ -2026,4 +2074,48 @@ store_comparison_answer(struct store *s, int64_t id, const char *winner,
 	    who, time_now()) != 0)
 		return -1;
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+static void
+fill_outcome(sqlite3_stmt *st, void *p)
+{
+	struct outcome_row	*o = p;
+
+	o->role = col_text(st, 0);
+	o->outcome = col_text(st, 1);
+	o->n = sqlite3_column_int64(st, 2);
+	o->problem = col_text(st, 3);
+	o->excerpt = col_text(st, 4);
+}
+
+void
+store_outcome_rows_free(struct outcome_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].role);
+		free(rows[i].outcome);
+		free(rows[i].problem);
+		free(rows[i].excerpt);
+	}
+	free(rows);
+}
+
+int
+store_outcome_counts(struct store *s, int64_t run, struct outcome_row **rows,
+    size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_OUTCOME_COUNTS, cause, "i", run)) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_OUTCOME_COUNTS, st, &p, sizeof **rows, n,
+	    fill_outcome, release_outcomes, cause);
+	*rows = p;
+	return rc;
 }

@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -250,6 +250,41 @@ void		 store_comparison_rows_free(struct comparison_row *, size_t);
  */
 int		 store_comparison_answer(struct store *, int64_t id,
 		    const char *winner, const char *who, char **cause);
+
+/*
+ * What the reader made of an optimizer's or a judge's reply (reply.h):
+ * its outcome ("usable", "repaired", "unreadable", "echo", "too long",
+ * "refused"), the proposals kept and dropped, what was wrong and the
+ * start of an unusable reply.  A request (by its cache key) counts once
+ * per run: adding it again does nothing.
+ */
+struct outcome_record {
+	int64_t		 run;
+	int64_t		 call;		/* 0 for none */
+	const char	*key;		/* the request's cache key */
+	const char	*role;		/* optimizer or judge */
+	const char	*outcome;
+	int		 kept;
+	int		 dropped;
+	const char	*problem;	/* NULL for none */
+	const char	*excerpt;	/* NULL for none */
+};
+int		 store_outcome_add(struct store *,
+		    const struct outcome_record *, char **cause);
+/*
+ * A run's outcomes counted by role and outcome (commonest first within a
+ * role), each with the problem and excerpt of its latest reply.
+ */
+struct outcome_row {
+	char		*role;
+	char		*outcome;
+	long long	 n;
+	char		*problem;
+	char		*excerpt;
+};
+int		 store_outcome_counts(struct store *, int64_t run,
+		    struct outcome_row **, size_t *, char **cause);
+void		 store_outcome_rows_free(struct outcome_row *, size_t);
 
 int		 store_event(struct store *, int64_t job, int64_t run,
 		    const char *level, const char *message, char **cause);

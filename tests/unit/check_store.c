@@ -173,7 +173,7 @@ START_TEST(test_open_fresh)
 	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
-	    " WHERE type = 'table'"), 12);
+	    " WHERE type = 'table'"), 13);
 	store_close(NULL);
 	free(path);
 }
@@ -275,7 +275,7 @@ START_TEST(test_migrate_v1)
 
 	ck_assert_ptr_null(store_open_version(path, 0, &cause));
 	ck_assert_str_eq(cause, "store: schema version 0 is not between 1 "
-	    "and 5");
+	    "and 6");
 	ck_assert_ptr_null(store_open_version(path, STORE_SCHEMA_VERSION + 1,
 	    &cause));
 	free(cause);
@@ -857,6 +857,81 @@ START_TEST(test_daemon_rows)
 END_TEST
 
 /*
+ * Reply outcomes, on a database migrated from version 5: one row per
+ * request and run (a replayed step adds nothing), counted by role and
+ * outcome with the latest problem and excerpt of each.
+ */
+START_TEST(test_outcomes)
+{
+	struct store		*s;
+	struct outcome_record	 o;
+	struct outcome_row	*rows;
+	size_t			 n;
+	char			*path = tmp_path("v5.db"), *cause = NULL;
+	int64_t			 job, run, other;
+
+	s = store_open_version(path, 5, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "a", "{}", &cause);
+	run = store_run_new(s, job, "optimize", 0, &cause);
+	other = store_run_new(s, job, "optimize", 0, &cause);
+	store_close(s);
+	s = open_ok(path);
+	memset(&o, 0, sizeof o);
+	o.run = run;
+	o.role = "optimizer";
+	o.key = "k1";
+	o.outcome = "unreadable";
+	o.problem = "no <prompt> element found";
+	o.excerpt = "Sure! Here it is";
+	ck_assert_int_eq(store_outcome_add(s, &o, &cause), 0);
+	/* The same request again: ignored. */
+	o.outcome = "usable";
+	ck_assert_int_eq(store_outcome_add(s, &o, &cause), 0);
+	o.key = "k2";
+	o.outcome = "unreadable";
+	o.excerpt = "### Improved Prompt";
+	ck_assert_int_eq(store_outcome_add(s, &o, &cause), 0);
+	o.key = "k3";
+	o.outcome = "repaired";
+	o.kept = 1;
+	o.problem = o.excerpt = NULL;
+	ck_assert_int_eq(store_outcome_add(s, &o, &cause), 0);
+	o.key = "k4";
+	o.role = "judge";
+	o.outcome = "usable";
+	ck_assert_int_eq(store_outcome_add(s, &o, &cause), 0);
+	/* Another run may ask the same. */
+	o.run = other;
+	ck_assert_int_eq(store_outcome_add(s, &o, &cause), 0);
+	/* A run that does not exist. */
+	o.run = 99;
+	o.key = "k5";
+	ck_assert_int_eq(store_outcome_add(s, &o, &cause), -1);
+	ck_assert_msg(strstr(cause, "FOREIGN KEY") != NULL, "%s", cause);
+
+	ck_assert_int_eq(store_outcome_counts(s, run, &rows, &n, &cause), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(rows[0].role, "judge");
+	ck_assert_int_eq(rows[0].n, 1);
+	ck_assert_str_eq(rows[1].role, "optimizer");
+	ck_assert_str_eq(rows[1].outcome, "unreadable");
+	ck_assert_int_eq(rows[1].n, 2);
+	ck_assert_str_eq(rows[1].excerpt, "### Improved Prompt");
+	ck_assert_str_eq(rows[1].problem, "no <prompt> element found");
+	ck_assert_str_eq(rows[2].outcome, "repaired");
+	ck_assert_ptr_null(rows[2].excerpt);
+	store_outcome_rows_free(rows, n);
+	ck_assert_int_eq(store_outcome_counts(s, 77, &rows, &n, &cause), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(rows);
+	store_close(s);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+/*
  * The human feedback queue, on a database migrated from version 3 with a
  * judged comparison in it: queue (and find again), list, answer once,
  * skip, the counts, and the stale pending duels closed.
@@ -988,6 +1063,7 @@ store_suite(void)
 	tcase_add_test(tc, test_default_path);
 	tcase_add_test(tc, test_daemon_rows);
 	tcase_add_test(tc, test_feedback_queue);
+	tcase_add_test(tc, test_outcomes);
 	suite_add_tcase(s, tc);
 	return s;
 }
