@@ -163,6 +163,44 @@ status_response(const cJSON *resp)
 	free(clip);
 }
 
+/*
+ * The share of usable optimizer replies and judge verdicts of the latest
+ * run (status's "replies"), with the commonest failure.
+ */
+static void
+status_replies(const cJSON *replies)
+{
+	static const char *const roles[][2] = {
+		{ "optimizer", "proposals" }, { "judge", "verdicts" }
+	};
+	const cJSON	*r, *n, *v;
+	const char	*sep;
+	double		 total;
+	size_t		 i;
+
+	for (i = 0; i < nitems(roles); i++) {
+		r = cJSON_GetObjectItemCaseSensitive(replies, roles[i][0]);
+		if (!cJSON_IsObject(r) || (total = json_num(r, "total")) <= 0)
+			continue;
+		printf("  %-12s%.0f of %.0f %s replies usable (%.0f%%)",
+		    roles[i][1], json_num(r, "usable"), total, roles[i][0],
+		    100 * json_num(r, "usable") / total);
+		sep = ": ";
+		n = cJSON_GetObjectItemCaseSensitive(r, "outcomes");
+		cJSON_ArrayForEach(v, n) {
+			if (strcmp(v->string, "usable") == 0 ||
+			    strcmp(v->string, "repaired") == 0)
+				continue;
+			printf("%s%.0f %s", sep, v->valuedouble, v->string);
+			sep = ", ";
+		}
+		printf("\n");
+		if (json_str(r, "problem", NULL) != NULL)
+			printf("  %-12s%s: %s\n", "", json_str(r, "commonest",
+			    "?"), json_str(r, "problem", NULL));
+	}
+}
+
 static int
 cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -225,6 +263,7 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		    json_num(r, "best"), json_num(r, "lo"), json_num(r, "hi"));
 	else
 		printf("  %-12snone yet\n", "champion");
+	status_replies(cJSON_GetObjectItemCaseSensitive(r, "replies"));
 	status_response(cJSON_GetObjectItemCaseSensitive(r, "response"));
 	cJSON_Delete(r);
 	return CMD_OK;

@@ -20,6 +20,7 @@
 #include "engine.h"
 #include "http.h"
 #include "jsonc.h"
+#include "judge.h"
 #include "log.h"
 #include "metric.h"
 #include "proc.h"
@@ -678,6 +679,7 @@ static void
 engine_callback(struct engine *e, struct engine_req *r,
     struct engine_result *res)
 {
+	res->key = r->key;
 	if (!e->failed && r->done(r->arg, res, &e->cause) != 0)
 		e->failed = 1;
 	e->finished++;
@@ -1392,6 +1394,26 @@ engine_stopped(const struct engine *e)
 	return e->stop;
 }
 
+enum engine_stop
+engine_check(struct engine *e)
+{
+	if (e->stop == ENGINE_OK)
+		e->stop = engine_budget_check(e);
+	return e->stop;
+}
+
+struct store *
+engine_store(const struct engine *e)
+{
+	return e->store;
+}
+
+int64_t
+engine_run_id(const struct engine *e)
+{
+	return e->run;
+}
+
 size_t
 engine_done_count(const struct engine *e)
 {
@@ -1405,22 +1427,13 @@ engine_queued(const struct engine *e)
 }
 
 /* Evaluation: one state per item, shared by its target and judge calls. */
-struct eval_state;
-struct judge_slot {
-	struct eval_state	*st;
-	int			 reversed;	/* reference shown first */
-};
-
 struct eval_state {
 	struct engine		*engine;
 	const struct job	*job;
 	struct eval_item	*item;
 	int64_t			 call;		/* the target call */
-	int			 pending;	/* judge replies awaited */
-	int			 judged;	/* judge replies received */
-	double			 sum;
 	char			*feedback;
-	struct judge_slot	 slots[2];
+	struct judge_ask	 judge;
 };
 
 static int
@@ -1439,35 +1452,18 @@ eval_store(struct eval_state *st, double score, char **cause)
 }
 
 static int
-eval_judge_done(void *arg, const struct engine_result *res, char **cause)
+eval_judged(void *arg, struct judge_ask *ask, char **cause)
 {
-	struct judge_slot	*slot = arg;
-	struct eval_state	*st = slot->st;
-	double			 score;
-	char			*rationale = NULL, *err = NULL;
+	struct eval_state	*st = arg;
 
-	st->pending--;
-	if (!res->ok) {
+	if (ask->nread == 0) {
 		free(st->item->error);
-		st->item->error = xasprintf("judge: %s", res->error);
+		st->item->error = xstrdup(ask->error);
 		return 0;
 	}
-	st->judged++;
-	if (metric_judge_parse(st->job->task.metric, res->resp->text,
-	    slot->reversed, &score, &rationale, &err) != 0) {
-		free(st->item->error);
-		st->item->error = xasprintf("judge: %s", err);
-		free(err);
-		return 0;
-	}
-	st->sum += score;
-	if (st->feedback == NULL)
-		st->feedback = rationale;
-	else
-		free(rationale);
-	if (st->pending > 0 || st->item->error != NULL)
-		return 0;
-	return eval_store(st, st->sum / st->judged, cause);
+	st->feedback = ask->rationale;
+	ask->rationale = NULL;
+	return eval_store(st, ask->score, cause);
 }
 
 static int
@@ -1477,10 +1473,10 @@ eval_target_done(void *arg, const struct engine_result *res, char **cause)
 	const struct job	*job = st->job;
 	const struct example	*ex;
 	const cJSON		*expected = NULL;
-	struct model_req	 req;
-	cJSON			*msgs, *m;
+	struct judge_ask	*ask = &st->judge;
+	cJSON			*msgs;
 	char			*input, *ref = NULL;
-	int			 rev, nrev, role;
+	int			 rev;
 	double			 score;
 
 	if (!res->ok) {
@@ -1510,27 +1506,22 @@ eval_target_done(void *arg, const struct engine_result *res, char **cause)
 	input = template_render(job->task.tmpl, ex, NULL);
 	if (expected != NULL)
 		ref = json_text(expected);
-	nrev = ref != NULL ? 2 : 1;
-	for (rev = 0; rev < nrev; rev++) {
+	memset(ask, 0, sizeof *ask);
+	ask->grade = !metric_judge_pairwise(job->task.metric);
+	ask->norders = !ask->grade && ref != NULL ? 2 : 1;
+	ask->temperature = 0;
+	ask->system = metric_judge_system();
+	for (rev = 0; rev < ask->norders; rev++) {
 		msgs = metric_judge_messages(job->task.metric, input,
 		    st->item->output, ref, rev);
-		model_req_init(&req, REQ_CHAT, job_role_name(ROLE_JUDGE));
-		req.temperature = 0;
-		cJSON_ArrayForEach(m, msgs) {
-			role = strcmp(cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(m, "role")),
-			    "system") == 0 ? MSG_SYSTEM : MSG_USER;
-			model_req_add(&req, (enum msg_role)role,
-			    cJSON_GetStringValue(
-			    cJSON_GetObjectItemCaseSensitive(m, "content")));
-		}
+		ask->user[rev] = xstrdup(cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(msgs,
+		    1), "content")));
+		ask->order[rev] = rev;
 		cJSON_Delete(msgs);
-		st->pending++;
-		st->slots[rev].st = st;
-		st->slots[rev].reversed = rev;
-		engine_submit(st->engine, job->roles[ROLE_JUDGE], &req,
-		    eval_judge_done, &st->slots[rev]);
 	}
+	judge_submit(st->engine, job->roles[ROLE_JUDGE], ask, eval_judged,
+	    st);
 	free(input);
 	free(ref);
 	return 0;
@@ -1571,8 +1562,10 @@ engine_eval_end(struct eval_batch *b)
 
 	if (b == NULL)
 		return;
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++) {
 		free(b->states[i].feedback);
+		judge_ask_release(&b->states[i].judge);
+	}
 	free(b->states);
 	free(b);
 }

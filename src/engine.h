@@ -40,6 +40,7 @@ struct engine_result {
 	int			 cached;
 	const struct model_resp	*resp;	/* borrowed, valid in the callback */
 	int64_t			 call;	/* the calls row */
+	const char		*key;	/* the request's cache key (hex) */
 	const char		*error;
 };
 
@@ -116,6 +117,15 @@ int		 engine_run(struct engine *, char **cause);
 /* What has been spent so far, and why the engine stopped paying. */
 void		 engine_totals(const struct engine *, struct run_totals *);
 enum engine_stop engine_stopped(const struct engine *);
+/*
+ * Checks the budgets (the deadline above all) without a call: a run
+ * whose answers all come from the cache must still stop.  Returns why
+ * the engine stopped, or ENGINE_OK.
+ */
+enum engine_stop engine_check(struct engine *);
+/* The store and run the engine records its calls in (borrowed). */
+struct store	*engine_store(const struct engine *);
+int64_t		 engine_run_id(const struct engine *);
 const char	*engine_stop_reason(enum engine_stop);
 /* Requests finished and still queued. */
 size_t		 engine_done_count(const struct engine *);

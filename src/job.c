@@ -22,7 +22,7 @@ static const char *const job_keys[] = {
 	"name", "description", "task", "seed_prompts", "backends", "roles",
 	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
 	"export", "alpha",
-	"min_delta", "cache", "seed", NULL
+	"min_delta", "cache", "seed", "max_prompt_bytes", NULL
 };
 static const char *const task_keys[] = {
 	"dataset", "format", "input", "target", "prompt", "metric", "splits",
@@ -371,6 +371,9 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 		job->cache = (enum cache_mode)e;
 	job->seed = 1;
 	jv_int(doc, root, "", "seed", 0, 0, 9007199254740991LL, &job->seed);
+	job->max_prompt_bytes = JOB_MAX_PROMPT_BYTES;
+	jv_int(doc, root, "", "max_prompt_bytes", 0, 16, 1 << 20,
+	    &job->max_prompt_bytes);
 }
 
 static void

@@ -62,6 +62,9 @@ struct task {
 	struct metric		*metric;
 };
 
+/* The longest prompt a strategy takes from the optimizer, by default. */
+#define JOB_MAX_PROMPT_BYTES	8192
+
 struct job {
 	char		 *file;
 	char		 *name;
@@ -85,6 +88,7 @@ struct job {
 	double		  min_delta;
 	enum cache_mode	  cache;
 	long long	  seed;
+	long long	  max_prompt_bytes;	/* longer proposals are dropped */
 	cJSON		 *spec;		/* the file's JSON, comments gone */
 };
 

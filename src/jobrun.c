@@ -15,6 +15,7 @@
 #include "job.h"
 #include "jobrun.h"
 #include "log.h"
+#include "reply.h"
 #include "stats.h"
 #include "store.h"
 #include "strbuf.h"
@@ -53,7 +54,10 @@ jobrun_event(struct jobrun *jr, const char *level, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	log_info("job '%s': %s", jr->job->name, msg);
+	if (strcmp(level, "info") == 0)
+		log_info("job '%s': %s", jr->job->name, msg);
+	else
+		log_warnx("job '%s': %s", jr->job->name, msg);
 	store_event(jr->store, jr->job_id, jr->run_id, level, msg, NULL);
 	free(msg);
 }
@@ -336,16 +340,160 @@ jobrun_rescore(struct search *s, char **cause)
 	return rc;
 }
 
+static const char *const tally_roles[TALLY_ROLES] = { "optimizer", "judge" };
+
+int
+jobrun_tally(struct store *store, int64_t run, struct reply_tally t[TALLY_ROLES],
+    char **cause)
+{
+	struct outcome_row	*rows;
+	size_t			 n, i;
+	int			 r, o;
+
+	memset(t, 0, TALLY_ROLES * sizeof *t);
+	for (r = 0; r < TALLY_ROLES; r++)
+		t[r].commonest = -1;
+	if (store_outcome_counts(store, run, &rows, &n, cause) != 0)
+		return -1;
+	/* Rows come commonest first within a role. */
+	for (i = 0; i < n; i++) {
+		for (r = 0; r < TALLY_ROLES; r++)
+			if (strcmp(rows[i].role, tally_roles[r]) == 0)
+				break;
+		if (r == TALLY_ROLES || (o = reply_outcome_from(
+		    rows[i].outcome)) < 0)
+			continue;
+		t[r].n[o] += rows[i].n;
+		t[r].total += rows[i].n;
+		if (reply_outcome_ok((enum reply_outcome)o))
+			t[r].ok += rows[i].n;
+		else if (t[r].commonest < 0) {
+			t[r].commonest = o;
+			t[r].problem = rows[i].problem;
+			t[r].excerpt = rows[i].excerpt;
+			rows[i].problem = rows[i].excerpt = NULL;
+		}
+	}
+	store_outcome_rows_free(rows, n);
+	return 0;
+}
+
+void
+jobrun_tally_release(struct reply_tally t[TALLY_ROLES])
+{
+	int	r;
+
+	for (r = 0; r < TALLY_ROLES; r++) {
+		free(t[r].problem);
+		free(t[r].excerpt);
+	}
+	memset(t, 0, TALLY_ROLES * sizeof *t);
+}
+
+char *
+jobrun_tally_failures(const struct reply_tally *t)
+{
+	struct strbuf	sb;
+	long long	best;
+	int		o, pick, done[REPLY_NOUTCOMES] = { 0 };
+
+	strbuf_init(&sb);
+	for (;;) {
+		for (pick = -1, best = 0, o = 0; o < REPLY_NOUTCOMES; o++)
+			if (!reply_outcome_ok((enum reply_outcome)o) &&
+			    !done[o] && t->n[o] > best) {
+				best = t->n[o];
+				pick = o;
+			}
+		if (pick < 0)
+			break;
+		done[pick] = 1;
+		strbuf_addf(&sb, "%s%lld %s", sb.len > 0 ? ", " : "", best,
+		    reply_outcome_name((enum reply_outcome)pick));
+	}
+	return sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/* "; optimizer replies 9/12 usable; judge verdicts 30/30 usable". */
+static char *
+jobrun_tally_text(const struct reply_tally t[TALLY_ROLES])
+{
+	static const char *const what[TALLY_ROLES] = {
+		"optimizer replies", "judge verdicts"
+	};
+	struct strbuf	sb;
+	int		r;
+
+	strbuf_init(&sb);
+	for (r = 0; r < TALLY_ROLES; r++)
+		if (t[r].total > 0)
+			strbuf_addf(&sb, "; %s %lld/%lld usable", what[r],
+			    t[r].ok, t[r].total);
+	return sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/*
+ * Once a run has 10 replies of a role, warns (once) when fewer than half
+ * were usable, naming the commonest failure with an example reply.
+ */
+static void
+jobrun_warn_replies(struct jobrun *jr, const struct reply_tally t[TALLY_ROLES])
+{
+	char	*ex, *fails;
+	int	 r;
+
+	for (r = 0; r < TALLY_ROLES; r++) {
+		if (jr->warned[r] || t[r].total < 10 || t[r].ok * 2 >=
+		    t[r].total || t[r].commonest < 0)
+			continue;
+		jr->warned[r] = 1;
+		ex = log_escape(t[r].excerpt != NULL ? t[r].excerpt : "", 160);
+		fails = jobrun_tally_failures(&t[r]);
+		jobrun_event(jr, "warn", "%s: only %lld of %lld replies "
+		    "usable (%s); the commonest failure: %s (%s), e.g. \"%s\"",
+		    tally_roles[r], t[r].ok, t[r].total, fails,
+		    reply_outcome_name((enum reply_outcome)t[r].commonest),
+		    t[r].problem != NULL ? t[r].problem : "", ex);
+		free(fails);
+		free(ex);
+	}
+}
+
+/*
+ * Whether the search may take another step: the budgets (the deadline
+ * above all) are checked whether or not the last step paid for a call,
+ * and so is the strategy's limit of steps.
+ */
+static int
+jobrun_may_step(struct jobrun *jr)
+{
+	struct search	*s = &jr->search;
+	long long	 max = search_int(s, "max_steps");
+
+	if (engine_check(jr->engine) != ENGINE_OK)
+		return 0;
+	if (max > 0 && s->step >= max) {
+		if (jr->stop == NULL)
+			jr->stop = xasprintf("max_steps reached (%lld steps)",
+			    max);
+		return 0;
+	}
+	return 1;
+}
+
 int
 jobrun_step(struct jobrun *jr, char **cause)
 {
 	struct search		*s = &jr->search;
 	struct run_totals	 t;
+	struct reply_tally	 tally[TALLY_ROLES];
 	struct cand		*best;
-	char			*state;
+	unsigned long		 before = s->progress;
+	long long		 stall = search_int(s, "stall");
+	char			*state, *replies;
 	int			 rc;
 
-	if (engine_stopped(jr->engine) != ENGINE_OK)
+	if (!jobrun_may_step(jr))
 		return 0;
 	/* The step's random stream depends only on (job seed, step). */
 	rng_seed(&s->rng, (uint64_t)jr->job->seed, (uint64_t)s->step);
@@ -365,6 +513,8 @@ jobrun_step(struct jobrun *jr, char **cause)
 	if ((rc = s->ops->step(s, cause)) < 0)
 		return -1;
 	s->step++;
+	/* A step that added nothing (all answers cached, none usable). */
+	jr->stalls = s->progress != before ? 0 : jr->stalls + 1;
 	engine_totals(jr->engine, &t);
 	state = jobrun_save(jr);
 	if (store_run_checkpoint(jr->store, jr->run_id, s->step, state, &t,
@@ -374,11 +524,23 @@ jobrun_step(struct jobrun *jr, char **cause)
 	}
 	free(state);
 	best = search_best(s);
+	if (jobrun_tally(jr->store, jr->run_id, tally, cause) != 0)
+		return -1;
+	replies = jobrun_tally_text(tally);
 	jobrun_event(jr, "info", "step %d: %zu candidates, best %.3f [%.3f, "
-	    "%.3f], %lld calls, $%.4f", s->step, s->ncands, best != NULL ?
+	    "%.3f], %lld calls, $%.4f%s", s->step, s->ncands, best != NULL ?
 	    best->mean : 0.0, best != NULL ? best->lo : 0.0, best != NULL ?
-	    best->hi : 0.0, t.calls, t.dollars);
-	if (engine_stopped(jr->engine) != ENGINE_OK)
+	    best->hi : 0.0, t.calls, t.dollars, replies);
+	free(replies);
+	jobrun_warn_replies(jr, tally);
+	jobrun_tally_release(tally);
+	if (rc == 1 && stall > 0 && jr->stalls >= stall) {
+		jr->stop = xasprintf("stalled: %d steps in a row added no "
+		    "candidate, score or comparison", jr->stalls);
+		jobrun_event(jr, "warn", "%s", jr->stop);
+		return 0;
+	}
+	if (rc == 1 && !jobrun_may_step(jr))
 		return 0;
 	return rc;
 }
@@ -610,14 +772,58 @@ jobrun_baseline(struct jobrun *jr, struct cand *best, char **cause)
 	return 0;
 }
 
+/*
+ * Why a run that could not do its work ends as it does: no optimizer
+ * reply was usable (nothing is promoted then: the search found nothing
+ * to put forward), or no judge verdict was.  NULL when it did its work.
+ */
+static char *
+jobrun_futile(struct jobrun *jr, int *promote, char **cause)
+{
+	static const char *const what[TALLY_ROLES] = {
+		"proposals", "verdicts"
+	};
+	struct reply_tally	 t[TALLY_ROLES];
+	char			*fails, *why = NULL;
+	int			 r;
+
+	*promote = 1;
+	if (jobrun_tally(jr->store, jr->run_id, t, cause) != 0)
+		return NULL;
+	for (r = 0; r < TALLY_ROLES && why == NULL; r++) {
+		if (t[r].total == 0 || t[r].ok > 0)
+			continue;
+		fails = jobrun_tally_failures(&t[r]);
+		why = xasprintf("no usable %s (%lld %s repl%s: %s; the last "
+		    "said: %s)", what[r], t[r].total, tally_roles[r],
+		    t[r].total == 1 ? "y" : "ies", fails,
+		    t[r].problem != NULL ? t[r].problem : "?");
+		free(fails);
+		if (r == TALLY_OPTIMIZER)
+			*promote = 0;
+	}
+	jobrun_tally_release(t);
+	return why;
+}
+
 int
 jobrun_finish(struct jobrun *jr, char **cause)
 {
 	struct run_totals	 t;
 	struct cand		*best;
 	enum engine_stop	 stop = engine_stopped(jr->engine);
+	char			*futile, *err = NULL;
+	int			 promote;
 
-	best = search_best(&jr->search);
+	futile = jobrun_futile(jr, &promote, &err);
+	if (err != NULL) {
+		free(*cause);
+		*cause = err;
+		return -1;
+	}
+	best = promote ? search_best(&jr->search) : NULL;
+	if (!promote)
+		jobrun_event(jr, "warn", "%s; nothing is promoted", futile);
 	if (best != NULL && stop == ENGINE_OK) {
 		if (jobrun_baseline(jr, best, cause) != 0)
 			return -1;
@@ -638,8 +844,18 @@ jobrun_finish(struct jobrun *jr, char **cause)
 	}
 	jr->status = stop == ENGINE_OK ? "done" : "exhausted";
 	free(jr->reason);
-	jr->reason = stop == ENGINE_OK ? NULL :
-	    xstrdup(engine_stop_reason(stop));
+	jr->reason = stop != ENGINE_OK ? xstrdup(engine_stop_reason(stop)) :
+	    NULL;
+	/* Each reason the run gives, most telling first. */
+	if (futile != NULL || jr->stop != NULL) {
+		err = jr->reason;
+		jr->reason = xasprintf("%s%s%s%s%s", futile != NULL ? futile :
+		    "", futile != NULL && jr->stop != NULL ? "; " : "",
+		    jr->stop != NULL ? jr->stop : "", err != NULL ? "; " : "",
+		    err != NULL ? err : "");
+		free(err);
+	}
+	free(futile);
 	engine_totals(jr->engine, &t);
 	if (store_run_finish(jr->store, jr->run_id, jr->status, &t,
 	    cause) != 0)
@@ -676,6 +892,8 @@ jobrun_release(struct jobrun *jr)
 	search_release(&jr->search);
 	engine_free(jr->engine);
 	free(jr->reason);
+	free(jr->stop);
 	jr->engine = NULL;
 	jr->reason = NULL;
+	jr->stop = NULL;
 }

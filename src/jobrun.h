@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "reply.h"
 #include "strategy.h"
 
 struct job;
@@ -35,7 +36,30 @@ struct jobrun {
 	struct cand		*champion;	/* after finish */
 	double			 test_score;	/* champion on test, or NAN */
 	int			 promoted;
+	int			 stalls;	/* steps in a row without
+						   progress */
+	char			*stop;		/* why the search stopped early
+						   (stall, max_steps), or NULL */
+	int			 warned[2];	/* about each role's replies */
 };
+
+/* A run's optimizer or judge replies as the reader found them. */
+enum { TALLY_OPTIMIZER, TALLY_JUDGE, TALLY_ROLES };
+struct reply_tally {
+	long long	 total;
+	long long	 ok;		/* usable or repaired */
+	long long	 n[REPLY_NOUTCOMES];
+	int		 commonest;	/* failure outcome, or -1 */
+	char		*problem;	/* of its latest reply */
+	char		*excerpt;
+};
+
+/* Counts a run's replies from the store; release with the next. */
+int	jobrun_tally(struct store *, int64_t run,
+	    struct reply_tally t[TALLY_ROLES], char **cause);
+void	jobrun_tally_release(struct reply_tally t[TALLY_ROLES]);
+/* "3 unreadable, 1 echo": the failures of a tally, commonest first. */
+char	*jobrun_tally_failures(const struct reply_tally *);
 
 /*
  * kind is "optimize" (search from the seeds, or resume the job's

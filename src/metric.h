@@ -15,8 +15,8 @@
  *
  * The "judge" metric does not score by itself: its score needs a model
  * call.  metric_needs_judge() says so; the engine builds the request with
- * metric_judge_messages() and turns the judge's reply into a score with
- * metric_judge_parse().
+ * metric_judge_messages() and the judge service (judge.h) turns the
+ * judge's reply into a score.
  */
 #ifndef METRIC_H
 #define METRIC_H
@@ -89,13 +89,19 @@ int		 metric_needs_judge(const struct metric *);
  */
 cJSON		*metric_judge_messages(const struct metric *, const char *input,
 		    const char *output, const char *reference, int reversed);
+/* The system message of the judge metric's requests (static). */
+const char	*metric_judge_system(void);
+/* Whether a judge metric compares (pairwise) rather than grades. */
+int		 metric_judge_pairwise(const struct metric *);
 /*
- * Turns the judge's reply into a score in [0, 1] (rubric: (n-1)/9 for a
- * grade of n out of 10; pairwise: 1 win, 0.5 tie, 0 loss, after undoing
- * the order).  Returns -1 with *cause when the reply has no verdict.
+ * The question of a pairwise comparison: the input, the response shown
+ * first (A) and second (B), an optional reference and the rubric, ending
+ * with the request for a "Winner: A|B|tie" line.  Allocated.  The judge
+ * service (judge.h) reads the replies.
  */
-int		 metric_judge_parse(const struct metric *, const char *reply,
-		    int reversed, double *score, char **rationale, char **cause);
+char		*metric_judge_pair_prompt(const char *rubric, const char *input,
+		    const char *first, const char *second,
+		    const char *reference);
 
 /*
  * Shared by the metric_*.c files, not by the rest of the program.

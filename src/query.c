@@ -11,7 +11,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "jobrun.h"
 #include "query.h"
+#include "reply.h"
 #include "stats.h"
 #include "store.h"
 #include "util.h"
@@ -274,6 +276,42 @@ response_json(const struct response *r)
 	return o;
 }
 
+/*
+ * What the reader made of a run's optimizer replies and judge verdicts:
+ * per role, the total, the usable ones, each outcome's count, and the
+ * commonest failure with what was wrong and an example reply.
+ */
+static cJSON *
+replies_json(struct store *s, int64_t run, char **cause)
+{
+	static const char *const roles[TALLY_ROLES] = { "optimizer", "judge" };
+	struct reply_tally	 t[TALLY_ROLES];
+	cJSON			*o, *r, *n;
+	int			 i, k;
+
+	if (jobrun_tally(s, run, t, cause) != 0)
+		return NULL;
+	o = cJSON_CreateObject();
+	for (i = 0; i < TALLY_ROLES; i++) {
+		if (t[i].total == 0)
+			continue;
+		r = cJSON_AddObjectToObject(o, roles[i]);
+		cJSON_AddNumberToObject(r, "total", (double)t[i].total);
+		cJSON_AddNumberToObject(r, "usable", (double)t[i].ok);
+		n = cJSON_AddObjectToObject(r, "outcomes");
+		for (k = 0; k < REPLY_NOUTCOMES; k++)
+			if (t[i].n[k] > 0)
+				cJSON_AddNumberToObject(n, reply_outcome_name(
+				    (enum reply_outcome)k), (double)t[i].n[k]);
+		add_str(r, "commonest", t[i].commonest < 0 ? NULL :
+		    reply_outcome_name((enum reply_outcome)t[i].commonest));
+		add_str(r, "problem", t[i].problem);
+		add_str(r, "example", t[i].excerpt);
+	}
+	jobrun_tally_release(t);
+	return o;
+}
+
 static int
 query_status(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
@@ -282,18 +320,21 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	struct run_row		 run;
 	struct champion_row	*h = NULL;
 	struct response		 resp;
-	cJSON			*o = NULL, *spec;
+	cJSON			*o = NULL, *spec, *replies = NULL;
 	const cJSON		*v, *name;
 	const char		*why;
 	size_t			 nh = 0;
-	int			 nruns, has_run, has_resp;
+	int			 nruns, has_run = 0, has_resp = 0;
 
 	(void)args;
 	if (job_entry(s, j, &o, cause) != 0 ||
 	    (has_run = store_job_runs(s, j->id, &nruns, &sum, &run,
 	    cause)) < 0 ||
 	    store_champion_history(s, j->id, &h, &nh, cause) != 0 ||
-	    (has_resp = response_latest(s, j, &resp, &why, cause)) < 0) {
+	    (has_resp = response_latest(s, j, &resp, &why, cause)) < 0 ||
+	    (has_run && (replies = replies_json(s, run.id, cause)) == NULL)) {
+		if (has_resp > 0)
+			store_candidate_row_release(&resp.c);
 		cJSON_Delete(o);
 		store_champion_rows_free(h, nh);
 		*code = "internal";
@@ -314,6 +355,10 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 		cJSON_AddItemToObject(o, "budget", cJSON_Duplicate(v, 1));
 	else
 		cJSON_AddNullToObject(o, "budget");
+	if (replies != NULL)
+		cJSON_AddItemToObject(o, "replies", replies);
+	else
+		cJSON_AddNullToObject(o, "replies");
 	if (has_run) {
 		cJSON_AddNumberToObject(o, "run", (double)run.id);
 		cJSON_AddStringToObject(o, "kind", run.kind);

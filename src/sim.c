@@ -2839,17 +2839,29 @@ sim_role_detect(const struct model_req *req)
 	return r;
 }
 
+/*
+ * A conversation that goes on after an answer (a repair turn: the
+ * request, the model's reply, what was wrong with it) is answered as its
+ * first request, with the draws of the whole conversation: the model
+ * tries again, and may get the format right this time.
+ */
 void
 sim_world_answer(struct sim_world *w, const struct model_req *req,
     double temperature, char **out)
 {
-	char		*text;
-	uint64_t	 h, sample;
+	struct model_req	 first = *req;
+	char			*text;
+	uint64_t		 h, sample;
+	size_t			 i;
 
+	for (i = 0; i < req->nmsgs; i++)
+		if (req->msgs[i].role == MSG_ASSISTANT)
+			break;
+	first.nmsgs = i;
 	sample = temperature > 0 ? hash_mix(SEED_SAMPLE, req->sample) : 0;
-	text = req_text(req);
+	text = req_text(&first);
 	h = hash_mix(req_hash(req, w->p.seed), sample);
-	switch (sim_role_detect(req)) {
+	switch (sim_role_detect(&first)) {
 	case SIM_ROLE_JUDGE:
 		*out = answer_judge(w, text, h);
 		break;
@@ -2857,7 +2869,7 @@ sim_world_answer(struct sim_world *w, const struct model_req *req,
 		*out = answer_optimizer(w, text, h);
 		break;
 	default:
-		*out = answer_target(w, req, text, sample);
+		*out = answer_target(w, &first, text, sample);
 		break;
 	}
 	free(text);

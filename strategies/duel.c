@@ -53,6 +53,7 @@
 #include "engine.h"
 #include "fiber.h"
 #include "job.h"
+#include "judge.h"
 #include "jsonc.h"
 #include "log.h"
 #include "metric.h"
@@ -632,67 +633,6 @@ out:
 	return rc;
 }
 
-/* The judge's message for one order. */
-static char *
-duel_judge_message(const char *rubric, const char *input, const char *first,
-    const char *second, const char *reference)
-{
-	struct strbuf	sb;
-
-	strbuf_init(&sb);
-	strbuf_addf(&sb, "Compare two responses to the input below against "
-	    "the rubric.\n\n<input>\n%s\n</input>\n\n<response_a>\n%s\n"
-	    "</response_a>\n\n<response_b>\n%s\n</response_b>\n\n", input,
-	    first, second);
-	if (reference != NULL)
-		strbuf_addf(&sb, "<reference>\n%s\n</reference>\n\n",
-		    reference);
-	strbuf_addf(&sb, "<rubric>\n%s\n</rubric>\n\nExplain briefly which "
-	    "response meets the rubric better; do not let their order or "
-	    "length sway you.  Then end your reply with a final line that is "
-	    "exactly one of \"Winner: A\", \"Winner: B\" or \"Winner: tie\".",
-	    rubric);
-	return strbuf_detach(&sb);
-}
-
-/* The last "Winner: X" of a reply: 'A', 'B', 'T' (tie) or 0. */
-static int
-duel_verdict(const char *reply)
-{
-	const char	*p;
-	int		 v = 0;
-
-	for (p = reply; *p != '\0'; p++) {
-		if (strncasecmp(p, "winner", 6) != 0 || (p > reply &&
-		    isalnum((unsigned char)p[-1])))
-			continue;
-		p += 6;
-		while (*p == '*' || *p == '_' || *p == ' ')
-			p++;
-		if (*p != ':')
-			continue;
-		p++;
-		while (*p == '*' || *p == '_' || *p == ' ')
-			p++;
-		if (strncasecmp(p, "response", 8) == 0) {
-			p += 8;
-			while (*p == ' ')
-				p++;
-		}
-		if (strncasecmp(p, "tie", 3) == 0)
-			v = 'T';
-		else if ((*p == 'A' || *p == 'a') &&
-		    !isalnum((unsigned char)p[1]))
-			v = 'A';
-		else if ((*p == 'B' || *p == 'b') &&
-		    !isalnum((unsigned char)p[1]))
-			v = 'B';
-		if (*p == '\0')
-			break;
-	}
-	return v;
-}
-
 /*
  * The two responses a duel compares: for prompts, the target's responses
  * to both on one input drawn from train (dev if it has none); for
@@ -737,8 +677,9 @@ duel_responses(struct search *s, struct cand *ca, struct cand *cb,
 }
 
 /*
- * A duel judged by the judge role on one input: *y is 1, 0 or 0.5, or
- * -1 when it could not be had (budget, errors).
+ * A duel judged by the judge role on one input, asked in both orders
+ * through the judge service (which stores the comparison): *y is 1, 0
+ * or 0.5, or -1 when it could not be had (budget, errors, no verdict).
  */
 static int
 duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
@@ -746,16 +687,15 @@ duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
 {
 	const struct job	*job = s->job;
 	const struct dataset	*ds = job->task.dataset;
-	struct comparison_record rec;
-	struct duel_reply	 out[2], verdict[2];
-	struct model_req	 req;
+	struct duel_reply	 out[2];
+	struct judge_ask	 ask;
 	const char		*rubric = search_string(s, "rubric");
-	char			*input = NULL, *ref = NULL, *msg, *why = NULL;
+	char			*input = NULL, *ref = NULL;
 	size_t			 k, i;
-	int			 v[2], rc = -1, r;
+	int			 rc = -1, r;
 
 	memset(out, 0, sizeof out);
-	memset(verdict, 0, sizeof verdict);
+	memset(&ask, 0, sizeof ask);
 	*y = -1;
 	if ((r = duel_responses(s, ca, cb, out, &k, cause)) <= 0) {
 		rc = r;
@@ -764,67 +704,40 @@ duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	input = template_render(job->task.tmpl, &ds->ex[k], NULL);
 	if (job->task.target != NULL)
 		ref = json_text(example_field(&ds->ex[k], job->task.target));
+	ask.system = DUEL_JUDGE_SYSTEM;
+	ask.norders = 2;
 	for (i = 0; i < 2; i++) {
-		msg = duel_judge_message(*rubric != '\0' ? rubric : DUEL_RUBRIC,
-		    input, out[i].text, out[1 - i].text, ref);
-		model_req_init(&req, REQ_CHAT, job_role_name(ROLE_JUDGE));
-		model_req_add(&req, MSG_SYSTEM, DUEL_JUDGE_SYSTEM);
-		model_req_add(&req, MSG_USER, msg);
-		req.temperature = 0;
-		free(msg);
-		engine_submit(s->engine, job->roles[ROLE_JUDGE], &req,
-		    duel_reply_done, &verdict[i]);
+		ask.user[i] = metric_judge_pair_prompt(*rubric != '\0' ?
+		    rubric : DUEL_RUBRIC, input, out[i].text, out[1 - i].text,
+		    ref);
+		ask.order[i] = (int)i;
 	}
+	ask.record = 1;
+	ask.rec.job = s->job_id;
+	ask.rec.a = ca->id;
+	ask.rec.b = cb->id;
+	ask.rec.example = ds->ex[k].id;
+	ask.rec.output_a = out[0].text;
+	ask.rec.output_b = out[1].text;
+	search_judge(s, job->roles[ROLE_JUDGE], &ask);
 	if (search_wait(s, cause) != 0)
 		goto out;
-	if (verdict[0].text == NULL || verdict[1].text == NULL) {
-		log_info("job '%s': duel skipped: judge: %s", job->name,
-		    verdict[0].error != NULL ? verdict[0].error :
-		    verdict[1].error);
+	if (ask.verdict == VERDICT_NONE) {
+		log_info("job '%s': duel skipped: %s", job->name, ask.error);
 		rc = 0;
 		goto out;
 	}
-	/* Back to a's point of view: in the second order a is B. */
-	v[0] = duel_verdict(verdict[0].text);
-	v[1] = duel_verdict(verdict[1].text);
-	if (v[1] == 'A')
-		v[1] = 'B';
-	else if (v[1] == 'B')
-		v[1] = 'A';
-	if (v[0] == 0 || v[1] == 0) {
-		log_info("job '%s': duel skipped: the judge's reply has no "
-		    "'Winner: A|B|tie' line", job->name);
-		rc = 0;
-		goto out;
-	}
-	*y = v[0] != v[1] || v[0] == 'T' ? 0.5f : v[0] == 'A' ? 1.0f : 0.0f;
-	why = xasprintf("a first: %s\n\nb first: %s", verdict[0].text,
-	    verdict[1].text);
-	memset(&rec, 0, sizeof rec);
-	rec.job = s->job_id;
-	rec.a = ca->id;
-	rec.b = cb->id;
-	rec.example = ds->ex[k].id;
-	rec.output_a = out[0].text;
-	rec.output_b = out[1].text;
-	rec.winner = *y == 0.5f ? "tie" : *y == 1.0f ? "a" : "b";
-	rec.source = "judge";
-	rec.judge_model = job->roles[ROLE_JUDGE]->model;
-	rec.order_shown = "ab+ba";
-	rec.rationale = why;
-	if (store_comparison_add(s->store, &rec, cause) < 0)
-		goto out;
+	*y = ask.verdict == VERDICT_A ? 1.0f : ask.verdict == VERDICT_B ?
+	    0.0f : 0.5f;
 	rc = 0;
 out:
 	for (i = 0; i < 2; i++) {
 		free(out[i].text);
 		free(out[i].error);
-		free(verdict[i].text);
-		free(verdict[i].error);
 	}
+	judge_ask_release(&ask);
 	free(input);
 	free(ref);
-	free(why);
 	return rc;
 }
 
@@ -1140,6 +1053,7 @@ duel_step(struct search *s, char **cause)
 	if (rc != 0)
 		return -1;
 	if (y >= 0) {
+		s->progress++;
 		duel_hist_add(&st->hist, a, b, y);
 		if (st->hist.n >= 2 && (long long)st->hist.n >=
 		    search_int(s, "init")) {

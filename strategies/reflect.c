@@ -44,6 +44,7 @@
 #include "dataset.h"
 #include "engine.h"
 #include "job.h"
+#include "judge.h"
 #include "log.h"
 #include "store.h"
 #include "strategy.h"
@@ -1490,67 +1491,6 @@ out:
  * spo.
  */
 
-struct spo_vote {
-	char	*reply;
-};
-
-static int
-spo_judge_done(void *arg, const struct engine_result *res, char **cause)
-{
-	struct spo_vote	*v = arg;
-
-	if (res->ok && res->resp->text != NULL)
-		v->reply = xstrdup(res->resp->text);
-	return 0;
-}
-
-/*
- * The verdict of a comparison: the last "Winner: A", "Winner: B" or
- * "Winner: tie" line (markdown emphasis allowed); 1, 2 or 3, or 0 when
- * there is none.  *why is the text before it.
- */
-static int
-spo_verdict(const char *reply, char **why)
-{
-	const char	*p, *q, *at = NULL;
-	int		 w = 0, v;
-
-	*why = NULL;
-	for (p = reply; (p = strcasestr(p, "winner")) != NULL; p++) {
-		if (p > reply && isalnum((unsigned char)p[-1]))
-			continue;
-		q = p + 6;
-		while (*q == '*' || *q == '_' || *q == ' ')
-			q++;
-		if (*q++ != ':')
-			continue;
-		while (*q == '*' || *q == '_' || *q == ' ')
-			q++;
-		if (strncasecmp(q, "response", 8) == 0)
-			for (q += 8; *q == ' '; q++)
-				;
-		if (strncasecmp(q, "tie", 3) == 0 && !isalnum((unsigned char)
-		    q[3]))
-			v = 3;
-		else if ((*q == 'A' || *q == 'a') && !isalnum((unsigned char)
-		    q[1]))
-			v = 1;
-		else if ((*q == 'B' || *q == 'b') && !isalnum((unsigned char)
-		    q[1]))
-			v = 2;
-		else
-			continue;
-		w = v;
-		at = p;
-	}
-	if (at != NULL) {
-		while (at > reply && isspace((unsigned char)at[-1]))
-			at--;
-		*why = xstrndup(reply, (size_t)(at - reply));
-	}
-	return w;
-}
-
 /* The answers of a prompt as tagged text. */
 static char *
 spo_answers(struct search *s, const size_t *ex, char **outs, size_t n)
@@ -1576,19 +1516,16 @@ static int
 spo_step(struct search *s, struct reflect *st, char **cause)
 {
 	struct rvars		 rv;
-	struct comparison_record cmp;
 	struct strbuf		 sb;
-	struct model_req	 req;
 	struct backend		*judge;
-	struct spo_vote		*votes = NULL;
+	struct judge_ask	*votes = NULL, *v;
 	struct cand		*champ, *cand, **news = NULL;
 	char			**found, *why = NULL, **och = NULL, **onew = NULL;
 	char			*answers = NULL, *hist = NULL, *meta, *input;
-	char			*rwhy;
 	size_t			*mb = NULL, nmb, nnews = 0, rounds = 0, r, j, k;
 	size_t			 size = reflect_minibatch(s, st);
 	double			 pn, po, pts_new = 0, votes_n = 0, share;
-	int			 n, rn = 0, ro = 0, w, rc = -1;
+	int			 n, rn = 0, ro = 0, rc = -1;
 
 	judge = s->job->roles[ROLE_JUDGE] != NULL ?
 	    s->job->roles[ROLE_JUDGE] : s->job->roles[ROLE_OPTIMIZER];
@@ -1630,7 +1567,11 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 	}
 	if (search_answers(s, cand->text, mb, nmb, onew, cause) != 0)
 		goto out;
-	/* Rounds alternate which answer is shown first. */
+	/*
+	 * Rounds alternate which answer is shown first: in odd rounds the
+	 * new prompt's answer is A.  From the judge service's side, a is
+	 * always the champion's answer.
+	 */
 	rounds = (size_t)search_int(s, "judge_rounds");
 	votes = xcalloc(rounds * nmb + 1, sizeof *votes);
 	for (r = 0; r < rounds; r++) {
@@ -1652,14 +1593,21 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 				search_wait(s, NULL);
 				goto out;
 			}
-			model_req_init(&req, REQ_CHAT,
-			    job_role_name(ROLE_JUDGE));
-			model_req_add(&req, MSG_USER, meta);
-			free(meta);
-			req.temperature = search_number(s, "judge_temperature");
-			req.sample = (unsigned)r;
-			engine_submit(s->engine, judge, &req, spo_judge_done,
-			    &votes[r * nmb + j]);
+			v = &votes[r * nmb + j];
+			v->user[0] = meta;
+			v->order[0] = (int)(r % 2);
+			v->norders = 1;
+			v->temperature = search_number(s, "judge_temperature");
+			v->sample = (unsigned)r;
+			/* Each verdict is kept with its provenance. */
+			v->record = 1;
+			v->rec.job = s->job_id;
+			v->rec.a = champ->id;
+			v->rec.b = cand->id;
+			v->rec.example = s->job->task.dataset->ex[mb[j]].id;
+			v->rec.output_a = och[j] != NULL ? och[j] : "";
+			v->rec.output_b = onew[j] != NULL ? onew[j] : "";
+			search_judge(s, judge, v);
 		}
 	}
 	if (search_wait(s, cause) != 0)
@@ -1668,40 +1616,20 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 	for (r = 0; r < rounds; r++) {
 		pn = po = 0;
 		for (j = 0; j < nmb; j++) {
-			k = r * nmb + j;
-			if (votes[k].reply == NULL ||
-			    (w = spo_verdict(votes[k].reply, &rwhy)) == 0)
+			v = &votes[r * nmb + j];
+			if (v->verdict == VERDICT_NONE)
 				continue;
-			/* Undo the order: in odd rounds A is the new one. */
-			if (w == 3) {
+			if (v->verdict == VERDICT_TIE) {
 				pn += 0.5;
 				po += 0.5;
-			} else if ((w == 1) == (r % 2 == 1))
+			} else if (v->verdict == VERDICT_B)
 				pn += 1;
 			else
 				po += 1;
-			if (r == 0 && rwhy != NULL && *rwhy != '\0')
+			if (r == 0 && v->rationale != NULL &&
+			    *v->rationale != '\0')
 				strbuf_addf(&sb, "On input %zu: %s\n", j + 1,
-				    rwhy);
-			/* Each verdict is kept with its provenance. */
-			memset(&cmp, 0, sizeof cmp);
-			cmp.job = s->job_id;
-			cmp.a = champ->id;
-			cmp.b = cand->id;
-			cmp.example = s->job->task.dataset->ex[mb[j]].id;
-			cmp.output_a = och[j] != NULL ? och[j] : "";
-			cmp.output_b = onew[j] != NULL ? onew[j] : "";
-			cmp.winner = w == 3 ? "tie" : (w == 1) == (r % 2 == 1) ?
-			    "b" : "a";
-			cmp.source = "judge";
-			cmp.judge_model = judge->model;
-			cmp.order_shown = r % 2 == 0 ? "ab" : "ba";
-			cmp.rationale = rwhy;
-			if (store_comparison_add(s->store, &cmp, cause) < 0) {
-				free(rwhy);
-				goto out;
-			}
-			free(rwhy);
+				    v->rationale);
 		}
 		pts_new += pn;
 		votes_n += pn + po;
@@ -1729,7 +1657,7 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 	rc = 0;
 out:
 	for (k = 0; votes != NULL && k < rounds * nmb; k++)
-		free(votes[k].reply);
+		judge_ask_release(&votes[k]);
 	free(votes);
 	for (j = 0; j < nmb; j++) {
 		free(och[j]);

@@ -16,8 +16,10 @@
 #include "fiber.h"
 #include "job.h"
 #include "jsonc.h"
+#include "judge.h"
 #include "log.h"
 #include "metric.h"
+#include "reply.h"
 #include "stats.h"
 #include "store.h"
 #include "strategy.h"
@@ -51,6 +53,14 @@ static const struct strategy_param strategy_common[] = {
 	  "examples per racing block (0: a fifth of dev, at least 5)" },
 	{ "prompts", PARAM_STRING, "\"\"", 0, 0, NULL,
 	  "a directory of meta-prompt templates overriding the shipped ones" },
+	{ "attempts", PARAM_INT, "3", 1, 4, NULL,
+	  "replies asked for one optimizer request: the first, then repair "
+	  "turns" },
+	{ "stall", PARAM_INT, "20", 0, 100000, NULL,
+	  "steps in a row without a new candidate, score or comparison that "
+	  "end the run (0: no limit)" },
+	{ "max_steps", PARAM_INT, "0", 0, 10000000, NULL,
+	  "steps in all (0: as many as the strategy takes)" },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -293,6 +303,7 @@ search_add(struct search *s, const char *text, const char *origin,
 		s->cands = xreallocarray(s->cands, s->ncands + 1,
 		    sizeof *s->cands);
 		s->cands[s->ncands++] = c;
+		s->progress++;
 	}
 	free(norm);
 	for (i = 0; i < nparents; i++) {
@@ -515,6 +526,7 @@ search_score(struct search *s, struct cand *const *cands, size_t n,
 	for (k = 0; k < nitems; k++) {
 		if (!items[k].done)
 			continue;
+		s->progress++;
 		i = pos[k] / s->ndev;
 		j = pos[k] % s->ndev;
 		cands[i]->scores[j] = items[k].score;
@@ -617,41 +629,6 @@ search_best(const struct search *s)
 	return best;
 }
 
-size_t
-search_tags(const char *text, const char *tag, char ***out)
-{
-	const char	*p = text, *open, *gt, *close;
-	char		*end, *body;
-	size_t		 n = 0, len = strlen(tag);
-
-	*out = NULL;
-	end = xasprintf("</%s>", tag);
-	for (;;) {
-		/* <tag> or <tag attributes...> */
-		open = p;
-		while ((open = strchr(open, '<')) != NULL) {
-			if (strncmp(open + 1, tag, len) == 0 &&
-			    (open[1 + len] == '>' || open[1 + len] == ' '))
-				break;
-			open++;
-		}
-		if (open == NULL || (gt = strchr(open, '>')) == NULL)
-			break;
-		if ((close = strstr(gt + 1, end)) == NULL)
-			break;
-		body = trim_dup(gt + 1,
-		    (size_t)(close - gt - 1));
-		if (*body != '\0') {
-			*out = xreallocarray(*out, n + 1, sizeof **out);
-			(*out)[n++] = body;
-		} else
-			free(body);
-		p = close + strlen(end);
-	}
-	free(end);
-	return n;
-}
-
 /* Finds and reads a meta-prompt template. */
 static char *
 search_template(struct search *s, const char *name, char **cause)
@@ -714,7 +691,8 @@ search_render(const char *text, const struct meta_var *vars, size_t n)
 struct ask_state {
 	char	*text;
 	char	*error;
-	int	 done;
+	int64_t	 call;
+	char	 key[65];
 };
 
 static int
@@ -722,12 +700,14 @@ search_ask_done(void *arg, const struct engine_result *res, char **cause)
 {
 	struct ask_state	*a = arg;
 
-	a->done = 1;
 	if (res->ok && res->resp->text != NULL)
 		a->text = xstrdup(res->resp->text);
 	else
 		a->error = xstrdup(res->error != NULL ? res->error :
 		    "no reply");
+	a->call = res->call;
+	snprintf(a->key, sizeof a->key, "%s", res->key != NULL ? res->key :
+	    "");
 	return 0;
 }
 
@@ -753,95 +733,180 @@ search_meta(struct search *s, const char *name, const struct meta_var *vars,
 	return meta;
 }
 
+/* The words of a template without its variables: its instructions. */
+static char *
+search_instructions(struct search *s, const char *name)
+{
+	struct strbuf	 sb;
+	const char	*p, *open, *close;
+	char		*tmpl;
+
+	if ((tmpl = search_template(s, name, NULL)) == NULL)
+		return NULL;
+	strbuf_init(&sb);
+	for (p = tmpl; (open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL; p = close + 2) {
+		strbuf_add(&sb, p, (size_t)(open - p));
+		strbuf_addc(&sb, '\n');
+	}
+	strbuf_adds(&sb, p);
+	free(tmpl);
+	return sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/* Records what the reader made of an optimizer reply. */
+static int
+search_outcome(struct search *s, const struct ask_state *a,
+    enum reply_outcome o, const struct reply_read *r, char **cause)
+{
+	struct outcome_record	 rec;
+	char			*excerpt = NULL;
+	int			 rc;
+
+	if (reply_outcome_ok(o))
+		s->usable_asks++;
+	else
+		s->failed_asks++;
+	memset(&rec, 0, sizeof rec);
+	rec.run = s->run_id;
+	rec.call = a->call;
+	rec.key = a->key;
+	rec.role = "optimizer";
+	rec.outcome = reply_outcome_name(o);
+	rec.kept = (int)r->n;
+	rec.dropped = (int)(r->found - r->n);
+	rec.problem = r->problem;
+	if (!reply_outcome_ok(o)) {
+		excerpt = reply_excerpt(a->text, REPLY_EXCERPT);
+		rec.excerpt = excerpt;
+	}
+	rc = store_outcome_add(s->store, &rec, cause);
+	free(excerpt);
+	return rc;
+}
+
+/*
+ * One request to the optimizer: the meta-prompt, or after a reply that
+ * could not be used, the conversation so far and what was wrong with it.
+ */
+static int
+search_ask_once(struct search *s, const char *meta, const char *prev,
+    const char *fix, double temperature, int attempt, struct ask_state *a,
+    char **cause)
+{
+	struct model_req	req;
+
+	memset(a, 0, sizeof *a);
+	model_req_init(&req, REQ_CHAT, job_role_name(ROLE_OPTIMIZER));
+	model_req_add(&req, MSG_USER, meta);
+	if (prev != NULL) {
+		model_req_add(&req, MSG_ASSISTANT, prev);
+		model_req_add(&req, MSG_USER, fix);
+	}
+	req.temperature = temperature;
+	/* Deterministic per (step, ask): a replay asks the same. */
+	req.sample = (unsigned)(s->step * 100000 + s->asks * 4 +
+	    (unsigned)attempt);
+	engine_submit(s->engine, s->job->roles[ROLE_OPTIMIZER], &req,
+	    search_ask_done, a);
+	return search_wait(s, cause);
+}
+
 int
 search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
     size_t nvars, double temperature, const char *tag, size_t max,
     char ***prompts, char **rationale, char **cause)
 {
-	struct backend		*b = s->job->roles[ROLE_OPTIMIZER];
-	struct model_req	 req;
 	struct ask_state	 a;
-	struct strbuf		 sb;
-	char			*meta, **found = NULL, *p, *q, *open, *close;
-	size_t			 n = 0, i, j, k;
-	int			 attempt;
+	struct reply_read	 r;
+	enum reply_outcome	 o;
+	char			*meta, *instr, *prev = NULL, *fix = NULL;
+	size_t			 limit;
+	int			 attempt, attempts, n = 0, rc = -1;
 
 	*prompts = NULL;
 	if (rationale != NULL)
 		*rationale = NULL;
-	if (b == NULL)
+	if (s->job->roles[ROLE_OPTIMIZER] == NULL)
 		return cause_set(cause, "strategy '%s' needs an optimizer "
 		    "(roles.optimizer)", s->ops->name);
 	if ((meta = search_meta(s, name, vars, nvars, cause)) == NULL)
 		return -1;
-	open = xasprintf("<%s", tag);
-	close = xasprintf("</%s>", tag);
-	for (attempt = 0; attempt < 3 && n == 0; attempt++) {
-		memset(&a, 0, sizeof a);
-		model_req_init(&req, REQ_CHAT, job_role_name(ROLE_OPTIMIZER));
-		model_req_add(&req, MSG_USER, meta);
-		req.temperature = temperature;
-		/* Deterministic per (step, ask): a replay asks the same. */
-		req.sample = (unsigned)(s->step * 100000 + s->asks * 4 +
-		    (unsigned)attempt);
-		engine_submit(s->engine, b, &req, search_ask_done, &a);
-		if (search_wait(s, cause) != 0) {
-			free(a.text);
-			free(a.error);
-			free(meta);
-			free(open);
-			free(close);
-			return -1;
-		}
+	instr = search_instructions(s, name);
+	limit = strcmp(tag, "prompt") == 0 ? (size_t)s->job->max_prompt_bytes :
+	    0;
+	attempts = (int)search_int(s, "attempts");
+	memset(&r, 0, sizeof r);
+	for (attempt = 0; attempt < attempts; attempt++) {
+		if (search_ask_once(s, meta, prev, fix, temperature, attempt,
+		    &a, cause) != 0)
+			goto out;
 		if (a.text == NULL) {
 			log_warnx("job '%s': optimizer: %s", s->job->name,
 			    a.error);
 			free(a.error);
 			break;
 		}
-		n = search_tags(a.text, tag, &found);
-		if (n == 0) {
-			s->failed_asks++;
-			log_info("job '%s': optimizer reply had no <%s> "
-			    "tags (attempt %d)", s->job->name, tag,
-			    attempt + 1);
+		reply_read(a.text, tag, meta, instr, limit, max, &r);
+		o = r.outcome == REPLY_USABLE && attempt > 0 ? REPLY_REPAIRED :
+		    r.outcome;
+		if (search_outcome(s, &a, o, &r, cause) != 0) {
 			free(a.text);
-			continue;
+			goto out;
 		}
-		if (rationale != NULL) {
-			/* The reply without its tagged parts. */
-			strbuf_init(&sb);
-			p = a.text;
-			while ((q = strstr(p, open)) != NULL) {
-				strbuf_add(&sb, p, (size_t)(q - p));
-				if ((p = strstr(q, close)) == NULL)
-					break;
-				p += strlen(close);
-			}
-			if (p != NULL)
-				strbuf_adds(&sb, p);
-			*rationale = trim_dup(sb.buf != NULL ? sb.buf : "",
-			    sb.len);
-			strbuf_release(&sb);
+		if (reply_outcome_ok(o)) {
+			free(a.text);
+			break;
 		}
-		free(a.text);
+		log_info("job '%s': optimizer reply %s (attempt %d of %d): %s",
+		    s->job->name, reply_outcome_name(o), attempt + 1,
+		    attempts, r.problem);
+		/* The next attempt says what was wrong with this one. */
+		free(prev);
+		free(fix);
+		prev = a.text;
+		fix = xasprintf("That reply could not be used: %s.  Answer "
+		    "the request again, with each %s inside its own <%s></%s> "
+		    "element and nothing but the %s inside it.", r.problem,
+		    tag, tag, tag, tag);
+		reply_read_release(&r);
 	}
 	s->asks++;
-	free(meta);
-	free(open);
-	free(close);
-	/* Deduplicate and keep at most max. */
-	for (i = 0, k = 0; i < n; i++) {
-		for (j = 0; j < k; j++)
-			if (strcmp(found[j], found[i]) == 0)
-				break;
-		if (j < k || k >= max || strlen(found[i]) > SEARCH_MAX_PROMPT)
-			free(found[i]);
-		else
-			found[k++] = found[i];
+	if (r.n > 0) {
+		*prompts = r.items;
+		n = (int)r.n;
+		r.items = NULL;
+		r.n = 0;
+		if (rationale != NULL) {
+			*rationale = r.rationale;
+			r.rationale = NULL;
+		}
 	}
-	*prompts = found;
-	return (int)k;
+	rc = n;
+out:
+	reply_read_release(&r);
+	free(meta);
+	free(instr);
+	free(prev);
+	free(fix);
+	return rc;
+}
+
+/* A verdict read counts as the step's progress. */
+static int
+search_judged(void *arg, struct judge_ask *ask, char **cause)
+{
+	struct search	*s = arg;
+
+	if (ask->verdict != VERDICT_NONE)
+		s->progress++;
+	return 0;
+}
+
+void
+search_judge(struct search *s, struct backend *judge, struct judge_ask *ask)
+{
+	judge_submit(s->engine, judge, ask, search_judged, s);
 }
 
 char *
@@ -976,6 +1041,7 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 	for (k = 0; k < nitems; k++) {
 		if (!items[k].done)
 			continue;
+		s->progress++;
 		i = pos[k] / nex;
 		c = cands[i];
 		o = &out[pos[k]];

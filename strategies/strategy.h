@@ -31,6 +31,7 @@
 
 #include "util.h"
 
+struct backend;
 struct engine;
 struct job;
 struct jdoc;
@@ -117,7 +118,10 @@ struct search {
 	int			 racing;	/* race evaluations */
 	size_t			 block;		/* examples per racing block */
 	unsigned		 asks;		/* optimizer requests so far */
-	unsigned		 failed_asks;	/* replies without tags */
+	unsigned		 usable_asks;	/* replies read (repaired too) */
+	unsigned		 failed_asks;	/* replies that could not be */
+	unsigned long		 progress;	/* candidates, scores and
+						   comparisons added */
 	char			*prompts_dir;	/* meta-prompt templates */
 	struct search_memo	*memo;		/* scores off dev, for
 						   search_score_on() */
@@ -168,29 +172,36 @@ struct meta_var {
 	const char	*value;
 };
 
-/* Prompts from the optimizer longer than this are dropped. */
-#define SEARCH_MAX_PROMPT	8192
-
 /*
  * Renders the meta-prompt template name (strategies/prompts/NAME.txt, or
  * the job's override) with vars, sends it to the optimizer role at the
- * given temperature and returns the prompts found in <prompt> tags (up
- * to max, deduplicated, each the caller's to free with the array), and
- * the reply's text outside the tags as *rationale (may be NULL).  Prompts
- * longer than SEARCH_MAX_PROMPT bytes are dropped.  A reply
- * without tags is asked again, at most three times, with a new sample
- * index; then it is counted as a failed proposal and 0 prompts are
- * returned.  Returns the number of prompts, or -1 on a store error.
+ * given temperature and returns the prompts found in its reply (up to
+ * max, deduplicated, each the caller's to free with the array), and the
+ * reply's text outside them as *rationale (may be NULL).  The reply is
+ * read by reply_read() (reply.h): a prompt that gives back one shown in
+ * the meta-prompt, restates its instructions, or is longer than the job's
+ * max_prompt_bytes is dropped.  A reply with nothing usable is followed
+ * by a repair turn (the conversation goes on with what was wrong), up to
+ * the strategy's "attempts" replies in all.  Every reply's outcome is
+ * stored with its call.  Returns the number of prompts (0 when no reply
+ * was usable), or -1 on a store or engine error.
  */
 int		 search_ask(struct search *, const char *name,
 		    const struct meta_var *, size_t nvars, double temperature,
 		    size_t max, char ***prompts, char **rationale,
 		    char **cause);
-/* The contents of every <tag>...</tag> in text. */
-size_t		 search_tags(const char *text, const char *tag, char ***out);
 
 /* Waits until the search's engine has answered everything submitted. */
 int		 search_wait(struct search *, char **cause);
+
+/*
+ * Puts a question to a judge backend through the judge service
+ * (judge.h); ask holds the answer after search_wait().  A verdict read
+ * counts as the step's progress.
+ */
+struct judge_ask;
+void		 search_judge(struct search *, struct backend *,
+		    struct judge_ask *);
 
 /* Text of the worst-scored dev examples of a candidate, as <errors>. */
 char		*search_errors(struct search *, const struct cand *, size_t max);
@@ -198,8 +209,8 @@ char		*search_errors(struct search *, const struct cand *, size_t max);
 /*
  * search_ask() for replies whose parts are in other tags: the contents of
  * every <tag>...</tag> of the reply (a <critique>, say), with the same
- * retries, deduplication and failure counting.  search_ask() is this
- * with tag "prompt".
+ * reading, repair turns and outcomes (no length limit but for prompts).
+ * search_ask() is this with tag "prompt".
  */
 int		 search_ask_tag(struct search *, const char *name,
 		    const struct meta_var *, size_t nvars, double temperature,

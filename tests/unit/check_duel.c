@@ -64,7 +64,10 @@ load_job(const char *strategy, const char *roles)
 	    " \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3, \"seed\": 7 } },"
 	    " \"seed_prompts\": [\"Say something about the text.\"],"
 	    " \"backends\": { \"sim\": { \"type\": \"sim\", \"model\": "
-	    "\"sim-1\" } }, \"roles\": { %s }, \"strategy\": %s }", roles,
+	    "\"sim-1\" }, \"mute\": { \"type\": \"exec\", \"model\": "
+	    "\"mute\", \"command\": \"cat >/dev/null; echo 'Both answers "
+	    "have their merits.'\" } }, \"roles\": { %s }, \"strategy\": %s }",
+	    roles,
 	    strategy);
 	job = check_job(tmp, text);
 	free(text);
@@ -560,6 +563,41 @@ START_TEST(test_responses_judge)
 END_TEST
 
 /*
+ * A judge that never names a winner: every duel over responses is
+ * skipped, and at temperature 0 every later step is answered by the
+ * cache, so no step costs anything.  The run must still end, with a
+ * reason that says why, instead of looping (it once ran 300,000 steps in
+ * 100 seconds and never stopped).
+ */
+START_TEST(test_responses_no_verdict)
+{
+	struct job	*job;
+	char		*text;
+
+	text = xasprintf("{ \"name\": \"duel\", \"arms\": \"responses\", "
+	    "\"pool\": 12, \"rounds\": 8, \"init\": 3, \"steps\": 100, "
+	    "\"temperature\": 0.7, \"feedback\": \"judge\" }");
+	job = load_job(text, "\"target\": \"sim\", \"judge\": \"mute\", "
+	    "\"embedder\": \"sim\"");
+	free(text);
+	ck_assert_int_eq(run(job, 200, NULL), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 0);
+	/* Each pair asked in both orders, each reply repaired once. */
+	ck_assert_int_gt(count("SELECT count(*) FROM outcomes WHERE role = "
+	    "'judge' AND outcome = 'unreadable'"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM outcomes WHERE role = "
+	    "'judge' AND outcome != 'unreadable'"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM jobs WHERE state = 'done' "
+	    "AND reason LIKE 'no usable verdicts (%judge replies: % "
+	    "unreadable; %stalled: 20 steps in a row%'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE level = "
+	    "'warn' AND message LIKE 'judge: only 0 of % replies usable%'"),
+	    1);
+	job_free(job);
+}
+END_TEST
+
+/*
  * A responses run resumed from its checkpoint goes on with the same pool
  * and pays for nothing twice; a later run answers the job's champion.
  */
@@ -864,6 +902,7 @@ duel_suite(void)
 	tcase_add_test(tc, test_fiber);
 	tcase_add_test(tc, test_responses_sim);
 	tcase_add_test(tc, test_responses_judge);
+	tcase_add_test(tc, test_responses_no_verdict);
 	tcase_add_test(tc, test_responses_resume);
 	tcase_add_test(tc, test_responses_champion);
 	tcase_add_test(tc, test_responses_human);

@@ -882,122 +882,6 @@ START_TEST(test_judge_pairwise_messages)
 }
 END_TEST
 
-/* Parses reply with m; returns the score, or -1 with *cause. */
-static double
-judge_parse(struct metric *m, const char *reply, int reversed,
-    char **rationale, char **cause)
-{
-	double	s = -2;
-
-	if (metric_judge_parse(m, reply, reversed, &s, rationale, cause) != 0)
-		return -1;
-	ck_assert(s >= 0 && s <= 1);
-	return s;
-}
-
-#define ASSERT_JUDGE(m, reply, rev, want) do {				\
-	char	*r_ = NULL, *c_ = NULL;				\
-	double	 s_ = judge_parse((m), (reply), (rev), &r_, &c_);	\
-	ck_assert_msg(fabs(s_ - (want)) < 1e-9, "'%s': %g, want %g (%s)", \
-	    (reply), s_, (double)(want), c_ != NULL ? c_ : "");	\
-	free(r_);							\
-	free(c_);							\
-} while (0)
-
-START_TEST(test_judge_parse_rubric)
-{
-	struct metric	*m = metric_ok("\"judge\"");
-	char		*rat = NULL, *cause = NULL;
-
-	ck_assert(judge_parse(m, "Accurate and clear.\n\nScore: 7", 0, &rat,
-	    &cause) == 6.0 / 9.0);
-	ck_assert_str_eq(rat, "Accurate and clear.");
-	free(rat);
-
-	ASSERT_JUDGE(m, "Fine.\n**Score:** 8", 0, 7.0 / 9.0);
-	ASSERT_JUDGE(m, "Fine.\n**Score: 8**", 0, 7.0 / 9.0);
-	ASSERT_JUDGE(m, "Fine.\nScore: **9**.", 0, 8.0 / 9.0);
-	ASSERT_JUDGE(m, "Fine.\nscore: 7/10", 0, 6.0 / 9.0);
-	ASSERT_JUDGE(m, "Fine.\nSCORE : 7 / 10", 0, 6.0 / 9.0);
-	ASSERT_JUDGE(m, "Fine.\nScore: 4/5", 0, 7.0 / 9.0);
-	ASSERT_JUDGE(m, "Final score: 10", 0, 1);
-	ASSERT_JUDGE(m, "Score: 1", 0, 0);
-	/* Clamped to 1..10. */
-	ASSERT_JUDGE(m, "Score: 12", 0, 1);
-	ASSERT_JUDGE(m, "Score: 0", 0, 0);
-	/* The reversed flag means nothing to a rubric grade. */
-	ASSERT_JUDGE(m, "Score: 10", 1, 1);
-
-	/* The last verdict wins; the rationale is what comes before it. */
-	ck_assert(judge_parse(m, "I will end with Score: N.\nFirst guess: "
-	    "Score: 3\nOn reflection it is better.\n  Score: 9  \n", 0, &rat,
-	    &cause) == 8.0 / 9.0);
-	ck_assert_str_eq(rat, "I will end with Score: N.\nFirst guess: "
-	    "Score: 3\nOn reflection it is better.");
-	free(rat);
-
-	/* A verdict on the first line leaves an empty rationale. */
-	ck_assert(judge_parse(m, "Score: 5\n", 0, &rat, &cause) == 4.0 / 9.0);
-	ck_assert_str_eq(rat, "");
-	free(rat);
-	/* The rationale is optional. */
-	ck_assert(judge_parse(m, "Score: 5", 0, NULL, &cause) == 4.0 / 9.0);
-
-	/* No verdict. */
-	rat = NULL;
-	ck_assert(judge_parse(m, "Looks good to me.", 0, &rat, &cause) == -1);
-	ck_assert_str_eq(cause, "judge reply has no 'Score: N' line");
-	ck_assert_ptr_null(rat);
-	ck_assert(judge_parse(m, "Score: N", 0, &rat, &cause) == -1);
-	ck_assert(judge_parse(m, "Underscore: 5", 0, &rat, &cause) == -1);
-	ck_assert(judge_parse(m, "Scores: 5", 0, &rat, &cause) == -1);
-	ck_assert(judge_parse(m, "", 0, &rat, &cause) == -1);
-	ck_assert(judge_parse(m, NULL, 0, &rat, &cause) == -1);
-	free(cause);
-	metric_free(m);
-
-	/* Only a judge metric parses verdicts. */
-	m = metric_ok("\"exact\"");
-	cause = NULL;
-	ck_assert(judge_parse(m, "Score: 5", 0, &rat, &cause) == -1);
-	ck_assert_str_eq(cause, "metric 'exact' is not a judge");
-	free(cause);
-	metric_free(m);
-}
-END_TEST
-
-START_TEST(test_judge_parse_pairwise)
-{
-	struct metric	*m;
-	char		*rat = NULL, *cause = NULL;
-
-	m = metric_ok("{\"type\": \"judge\", \"mode\": \"pairwise\"}");
-	/* A is the output unless reversed. */
-	ck_assert(judge_parse(m, "A is more accurate.\nWinner: A", 0, &rat,
-	    &cause) == 1);
-	ck_assert_str_eq(rat, "A is more accurate.");
-	free(rat);
-	ASSERT_JUDGE(m, "A is more accurate.\nWinner: A", 1, 0);
-	ASSERT_JUDGE(m, "Winner: B", 0, 0);
-	ASSERT_JUDGE(m, "Winner: B", 1, 1);
-	ASSERT_JUDGE(m, "Both fine.\n**Winner: tie**.", 0, 0.5);
-	ASSERT_JUDGE(m, "Both fine.\nWinner: TIE", 1, 0.5);
-	ASSERT_JUDGE(m, "**Winner:** b.", 0, 0);
-	ASSERT_JUDGE(m, "winner: a.", 1, 0);
-	ASSERT_JUDGE(m, "Winner: Response B", 1, 1);
-	ASSERT_JUDGE(m, "Winner: B\nWait, no.\nWinner: A", 0, 1);
-	ASSERT_JUDGE(m, "Reply with Winner: A, Winner: B or Winner: tie.\n"
-	    "Winner: B", 0, 0);
-
-	ck_assert(judge_parse(m, "They are the same.", 0, &rat, &cause) == -1);
-	ck_assert_msg(strstr(cause, "judge reply has no 'Winner:") != NULL,
-	    "%s", cause);
-	ck_assert(judge_parse(m, "Winner: Alpha", 0, &rat, &cause) == -1);
-	ck_assert(judge_parse(m, "Score: 9", 0, &rat, &cause) == -1);
-	free(cause);
-	metric_free(m);
-}
-END_TEST
 
 START_TEST(test_judge_score)
 {
@@ -1053,8 +937,6 @@ metric_suite(void)
 	tc = tcase_create("judge");
 	tcase_add_test(tc, test_judge_rubric_messages);
 	tcase_add_test(tc, test_judge_pairwise_messages);
-	tcase_add_test(tc, test_judge_parse_rubric);
-	tcase_add_test(tc, test_judge_parse_pairwise);
 	tcase_add_test(tc, test_judge_score);
 	suite_add_tcase(s, tc);
 	return s;

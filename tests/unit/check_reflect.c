@@ -400,8 +400,12 @@ sentiment_job(const char *strategy, double format_error_rate)
 	return job;
 }
 
-/* Every optimizer reply is tagless: each request is asked three times,
- * counted as failed, and the run still finishes with the seed. */
+/*
+ * Every optimizer reply is tagless: each request is asked three times
+ * (the first, then two repair turns), each reply is stored as
+ * unreadable, and the run ends "done" with the reason, promoting
+ * nothing.
+ */
 START_TEST(test_malformed_replies)
 {
 	static const char *const modes[] = { "protegi", "gepa", "opro", "spo" };
@@ -426,7 +430,19 @@ START_TEST(test_malformed_replies)
 		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM "
 		    "candidates"), 1);
 		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM "
-		    "champions"), 1);
+		    "champions"), 0);
+		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM "
+		    "outcomes WHERE role = 'optimizer' AND outcome = "
+		    "'unreadable' AND problem LIKE 'no <%> element found' AND "
+		    "excerpt IS NOT NULL"), (int)(3 * r.asks));
+		/* Repair turns carry the conversation. */
+		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM "
+		    "outcomes o JOIN calls c ON c.id = o.call_id WHERE "
+		    "o.role = 'optimizer'"), (int)(3 * r.asks));
+		ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM jobs "
+		    "WHERE state = 'done' AND reason LIKE 'no usable proposals "
+		    "(% optimizer replies: % unreadable; the last said: no "
+		    "<%> element found)%'"), 1);
 		job_free(job);
 	}
 }
