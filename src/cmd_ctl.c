@@ -719,6 +719,12 @@ watch_event(void *arg, const cJSON *ev)
 		printf("  best %.3f", best);
 	printf("  %.0f calls  $%.4f  ETA %s", json_num(ev, "calls"),
 	    json_num(ev, "dollars"), eta);
+	if (json_num(ev, "proposals") > 0)
+		printf("  proposals %.0f/%.0f", json_num(ev, "proposals_usable"),
+		    json_num(ev, "proposals"));
+	if (json_num(ev, "verdicts") > 0)
+		printf("  verdicts %.0f/%.0f", json_num(ev, "verdicts_usable"),
+		    json_num(ev, "verdicts"));
 	fflush(stdout);
 	w->drawn = 1;
 	return 0;

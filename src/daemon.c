@@ -1251,6 +1251,15 @@ watch_event(struct watch *w, double time, const char *level,
 	eta = djob_eta(dj);
 	cJSON_AddItemToObject(e, "eta", eta >= 0 ? cJSON_CreateNumber(eta) :
 	    cJSON_CreateNull());
+	/* The run's replies usable so far, as of its last step. */
+	cJSON_AddNumberToObject(e, "proposals",
+	    (double)dj->jr.replies[TALLY_OPTIMIZER]);
+	cJSON_AddNumberToObject(e, "proposals_usable",
+	    (double)dj->jr.usable[TALLY_OPTIMIZER]);
+	cJSON_AddNumberToObject(e, "verdicts",
+	    (double)dj->jr.replies[TALLY_JUDGE]);
+	cJSON_AddNumberToObject(e, "verdicts_usable",
+	    (double)dj->jr.usable[TALLY_JUDGE]);
 	return e;
 }
 

@@ -491,7 +491,7 @@ jobrun_step(struct jobrun *jr, char **cause)
 	unsigned long		 before = s->progress;
 	long long		 stall = search_int(s, "stall");
 	char			*state, *replies;
-	int			 rc;
+	int			 rc, i;
 
 	if (!jobrun_may_step(jr))
 		return 0;
@@ -526,6 +526,10 @@ jobrun_step(struct jobrun *jr, char **cause)
 	best = search_best(s);
 	if (jobrun_tally(jr->store, jr->run_id, tally, cause) != 0)
 		return -1;
+	for (i = 0; i < TALLY_ROLES; i++) {
+		jr->usable[i] = tally[i].ok;
+		jr->replies[i] = tally[i].total;
+	}
 	replies = jobrun_tally_text(tally);
 	jobrun_event(jr, "info", "step %d: %zu candidates, best %.3f [%.3f, "
 	    "%.3f], %lld calls, $%.4f%s", s->step, s->ncands, best != NULL ?

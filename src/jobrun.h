@@ -41,6 +41,8 @@ struct jobrun {
 	char			*stop;		/* why the search stopped early
 						   (stall, max_steps), or NULL */
 	int			 warned[2];	/* about each role's replies */
+	long long		 usable[2];	/* replies of each role usable */
+	long long		 replies[2];	/* ... of so many, so far */
 };
 
 /* A run's optimizer or judge replies as the reader found them. */

@@ -278,6 +278,14 @@ START_TEST(test_status)
 	ck_assert(num(r, "hi") >= num(r, "best"));
 	ck_assert(num(r, "tokens") > 0);
 	ck_assert(strlen(str(r, "text")) > 0);
+	/* APE asked the optimizer; sim's replies are all usable. */
+	e = get(get(r, "replies"), "optimizer");
+	ck_assert(num(e, "total") > 0);
+	ck_assert(num(e, "usable") == num(e, "total"));
+	ck_assert(num(get(e, "outcomes"), "usable") == num(e, "total"));
+	ck_assert(cJSON_IsNull(get(e, "commonest")));
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(r, "replies"),
+	    "judge"));
 	cJSON_Delete(r);
 
 	/* Without a job, status is the daemon's, not a query. */
@@ -650,6 +658,7 @@ START_TEST(test_empty_job)
 
 	r = run_ok("status", "{\"job\": \"idle\"}");
 	ck_assert(cJSON_IsNull(get(r, "run")));
+	ck_assert(cJSON_IsNull(get(r, "replies")));
 	ck_assert(cJSON_IsNull(get(r, "strategy")));
 	ck_assert(cJSON_IsNull(get(r, "budget")));
 	ck_assert(cJSON_IsNull(get(r, "text")));
