@@ -826,7 +826,7 @@ req_parse(const char *text, size_t len, struct messy_req *mr, char **cause)
 		if (!cJSON_IsNumber(v) || v->valuedouble < 0 ||
 		    v->valuedouble > INT_MAX) {
 			cause_set(cause, "request: \"max_tokens\": expected "
-			    "a positive number");
+			    "a number from 0");
 			goto out;
 		}
 		mr->req.max_tokens = mr->tidy.max_tokens = (int)v->valuedouble;
