@@ -43,7 +43,7 @@ static const char messy_usage[] = "usage: messy -w job.json [-s seed] "
 #define FAM_ALL		0x07
 
 /* What a styled reply is made from. */
-struct reply {
+struct tidy {
 	const char	 *meta;		/* the first user message */
 	const char	 *tidy;		/* the simulated model's reply */
 	uint64_t	  variant;	/* a draw for a style's variants */
@@ -65,7 +65,7 @@ struct reply {
 struct style {
 	const char	*name;
 	int		 family;
-	void		(*fn)(const struct reply *, struct strbuf *);
+	void		(*fn)(const struct tidy *, struct strbuf *);
 };
 
 /*
@@ -124,7 +124,7 @@ element_tag(const char *text)
 
 /* Splits an optimizer reply into its lead and its elements. */
 static void
-reply_split(struct reply *r)
+tidy_split(struct tidy *r)
 {
 	const char	*pos, *open, *body, *end = NULL;
 	size_t		 len;
@@ -153,7 +153,7 @@ reply_split(struct reply *r)
 
 /* Splits a judge reply into its rationale and its last line's verdict. */
 static void
-reply_verdict(struct reply *r)
+tidy_verdict(struct tidy *r)
 {
 	const char	*last;
 	char		*end;
@@ -176,7 +176,7 @@ reply_verdict(struct reply *r)
 }
 
 static void
-reply_release(struct reply *r)
+tidy_release(struct tidy *r)
 {
 	size_t	i;
 
@@ -194,7 +194,7 @@ reply_release(struct reply *r)
 
 /* The variant of a style: one of n, drawn with the reply. */
 static size_t
-reply_pick(const struct reply *r, size_t n)
+tidy_pick(const struct tidy *r, size_t n)
 {
 	return (size_t)(r->variant % n);
 }
@@ -215,24 +215,24 @@ tag_title(const char *tag)
  */
 
 static void
-elem_plain(const struct reply *r, size_t i, struct strbuf *sb)
+elem_plain(const struct tidy *r, size_t i, struct strbuf *sb)
 {
 	strbuf_addf(sb, "<%s>%s</%s>", r->tag, r->items[i], r->tag);
 }
 
 static void
-elem_fence(const struct reply *r, size_t i, struct strbuf *sb)
+elem_fence(const struct tidy *r, size_t i, struct strbuf *sb)
 {
 	strbuf_addf(sb, "<%s>\n```\n%s\n```\n</%s>", r->tag, r->items[i],
 	    r->tag);
 }
 
 static void
-elem_label(const struct reply *r, size_t i, struct strbuf *sb)
+elem_label(const struct tidy *r, size_t i, struct strbuf *sb)
 {
 	char	*title = tag_title(r->tag);
 
-	switch (reply_pick(r, 3)) {
+	switch (tidy_pick(r, 3)) {
 	case 0:
 		strbuf_addf(sb, "<%s>**Improved %s:** %s</%s>", r->tag,
 		    r->tag, r->items[i], r->tag);
@@ -250,18 +250,18 @@ elem_label(const struct reply *r, size_t i, struct strbuf *sb)
 }
 
 static void
-elem_quotes(const struct reply *r, size_t i, struct strbuf *sb)
+elem_quotes(const struct tidy *r, size_t i, struct strbuf *sb)
 {
 	strbuf_addf(sb, "<%s>\"%s\"</%s>", r->tag, r->items[i], r->tag);
 }
 
 static void
-elem_case(const struct reply *r, size_t i, struct strbuf *sb)
+elem_case(const struct tidy *r, size_t i, struct strbuf *sb)
 {
 	char	*t = tag_title(r->tag), *p;
 
 	/* <Prompt> or <PROMPT>. */
-	if (reply_pick(r, 2) != 0)
+	if (tidy_pick(r, 2) != 0)
 		for (p = t; *p != '\0'; p++)
 			*p = (char)toupper((unsigned char)*p);
 	strbuf_addf(sb, "<%s>%s</%s>", t, r->items[i], t);
@@ -269,9 +269,9 @@ elem_case(const struct reply *r, size_t i, struct strbuf *sb)
 }
 
 static void
-elem_attrs(const struct reply *r, size_t i, struct strbuf *sb)
+elem_attrs(const struct tidy *r, size_t i, struct strbuf *sb)
 {
-	if (reply_pick(r, 2) == 0)
+	if (tidy_pick(r, 2) == 0)
 		strbuf_addf(sb, "<%s id=\"%zu\">%s</%s>", r->tag, i + 1,
 		    r->items[i], r->tag);
 	else
@@ -279,7 +279,7 @@ elem_attrs(const struct reply *r, size_t i, struct strbuf *sb)
 }
 
 static void
-elem_long(const struct reply *r, size_t i, struct strbuf *sb)
+elem_long(const struct tidy *r, size_t i, struct strbuf *sb)
 {
 	static const char filler[] = "Read the input carefully, weigh "
 	    "every detail of it and make sure that the answer follows all "
@@ -297,8 +297,8 @@ elem_long(const struct reply *r, size_t i, struct strbuf *sb)
 
 /* The lead, then every element written by fn with what follows it. */
 static void
-elements_add(const struct reply *r, struct strbuf *sb,
-    void (*fn)(const struct reply *, size_t, struct strbuf *))
+elements_add(const struct tidy *r, struct strbuf *sb,
+    void (*fn)(const struct tidy *, size_t, struct strbuf *))
 {
 	size_t	i;
 
@@ -310,7 +310,7 @@ elements_add(const struct reply *r, struct strbuf *sb,
 }
 
 static void
-style_preamble(const struct reply *r, struct strbuf *sb)
+style_preamble(const struct tidy *r, struct strbuf *sb)
 {
 	static const char *const pre[] = {
 		"Sure! Here is what you asked for.",
@@ -318,19 +318,19 @@ style_preamble(const struct reply *r, struct strbuf *sb)
 		"Great question. Here is my answer.",
 	};
 
-	strbuf_addf(sb, "%s\n\n", pre[reply_pick(r, nitems(pre))]);
+	strbuf_addf(sb, "%s\n\n", pre[tidy_pick(r, nitems(pre))]);
 	elements_add(r, sb, elem_plain);
 	strbuf_adds(sb, "\nLet me know if you'd like any changes!");
 }
 
 static void
-style_fence_inside(const struct reply *r, struct strbuf *sb)
+style_fence_inside(const struct tidy *r, struct strbuf *sb)
 {
 	elements_add(r, sb, elem_fence);
 }
 
 static void
-style_fence_around(const struct reply *r, struct strbuf *sb)
+style_fence_around(const struct tidy *r, struct strbuf *sb)
 {
 	char	*t = trim_dup(r->tidy, strlen(r->tidy));
 
@@ -339,31 +339,31 @@ style_fence_around(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_label(const struct reply *r, struct strbuf *sb)
+style_label(const struct tidy *r, struct strbuf *sb)
 {
 	elements_add(r, sb, elem_label);
 }
 
 static void
-style_quotes(const struct reply *r, struct strbuf *sb)
+style_quotes(const struct tidy *r, struct strbuf *sb)
 {
 	elements_add(r, sb, elem_quotes);
 }
 
 static void
-style_case(const struct reply *r, struct strbuf *sb)
+style_case(const struct tidy *r, struct strbuf *sb)
 {
 	elements_add(r, sb, elem_case);
 }
 
 static void
-style_attrs(const struct reply *r, struct strbuf *sb)
+style_attrs(const struct tidy *r, struct strbuf *sb)
 {
 	elements_add(r, sb, elem_attrs);
 }
 
 static void
-style_unclosed(const struct reply *r, struct strbuf *sb)
+style_unclosed(const struct tidy *r, struct strbuf *sb)
 {
 	size_t	i;
 
@@ -378,12 +378,12 @@ style_unclosed(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_mention(const struct reply *r, struct strbuf *sb)
+style_mention(const struct tidy *r, struct strbuf *sb)
 {
 	size_t	i;
 
 	strbuf_adds(sb, r->lead);
-	if (reply_pick(r, 2) == 0)
+	if (tidy_pick(r, 2) == 0)
 		strbuf_addf(sb, "I wrap the final answer in `<%s>...</%s>` "
 		    "tags as requested.\n\n", r->tag, r->tag);
 	else
@@ -396,26 +396,26 @@ style_mention(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_echo(const struct reply *r, struct strbuf *sb)
+style_echo(const struct tidy *r, struct strbuf *sb)
 {
 	strbuf_addf(sb, "%s\n\n%s", r->meta, r->tidy);
 }
 
 static void
-style_parent(const struct reply *r, struct strbuf *sb)
+style_parent(const struct tidy *r, struct strbuf *sb)
 {
 	strbuf_addf(sb, "%s<%s>%s</%s>\n", r->lead, r->tag, r->parent, r->tag);
 }
 
 static void
-style_refusal(const struct reply *r, struct strbuf *sb)
+style_refusal(const struct tidy *r, struct strbuf *sb)
 {
 	(void)r;
 	strbuf_adds(sb, "I'm sorry, but I can't help with that request.");
 }
 
 static void
-style_markdown(const struct reply *r, struct strbuf *sb)
+style_markdown(const struct tidy *r, struct strbuf *sb)
 {
 	char	*title = tag_title(r->tag);
 	size_t	 i;
@@ -436,7 +436,7 @@ style_markdown(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_think(const struct reply *r, struct strbuf *sb)
+style_think(const struct tidy *r, struct strbuf *sb)
 {
 	const char	*s = r->items[0], *p;
 	size_t		 words = 1, k = 0;
@@ -454,7 +454,7 @@ style_think(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_two(const struct reply *r, struct strbuf *sb)
+style_two(const struct tidy *r, struct strbuf *sb)
 {
 	static const char *const extra[] = {
 		"Think it through before you answer.",
@@ -466,11 +466,11 @@ style_two(const struct reply *r, struct strbuf *sb)
 	if (sb->len > 0 && sb->buf[sb->len - 1] != '\n')
 		strbuf_addc(sb, '\n');
 	strbuf_addf(sb, "\nAlternatively:\n<%s>%s %s</%s>\n", r->tag,
-	    r->items[r->n - 1], extra[reply_pick(r, nitems(extra))], r->tag);
+	    r->items[r->n - 1], extra[tidy_pick(r, nitems(extra))], r->tag);
 }
 
 static void
-style_long(const struct reply *r, struct strbuf *sb)
+style_long(const struct tidy *r, struct strbuf *sb)
 {
 	elements_add(r, sb, elem_long);
 }
@@ -481,7 +481,7 @@ style_long(const struct reply *r, struct strbuf *sb)
  */
 
 static void
-style_bracket(const struct reply *r, struct strbuf *sb)
+style_bracket(const struct tidy *r, struct strbuf *sb)
 {
 	if (r->grade != 0)
 		strbuf_addf(sb, "%s\nRating: [[%d]]", r->rationale, r->grade);
@@ -491,7 +491,7 @@ style_bracket(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_bold(const struct reply *r, struct strbuf *sb)
+style_bold(const struct tidy *r, struct strbuf *sb)
 {
 	if (r->grade != 0)
 		strbuf_addf(sb, "%s\n**Score:** %d/10", r->rationale,
@@ -504,7 +504,7 @@ style_bold(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_lower(const struct reply *r, struct strbuf *sb)
+style_lower(const struct tidy *r, struct strbuf *sb)
 {
 	if (r->verdict == 'T')
 		strbuf_addf(sb, "%s\nwinner: tie", r->rationale);
@@ -514,7 +514,7 @@ style_lower(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_response(const struct reply *r, struct strbuf *sb)
+style_response(const struct tidy *r, struct strbuf *sb)
 {
 	if (r->verdict == 'T')
 		strbuf_addf(sb, "%s\nWinner: tie", r->rationale);
@@ -524,12 +524,12 @@ style_response(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_sentence(const struct reply *r, struct strbuf *sb)
+style_sentence(const struct tidy *r, struct strbuf *sb)
 {
 	if (r->verdict == 'T')
 		strbuf_addf(sb, "%s\nBoth responses are equally good.",
 		    r->rationale);
-	else if (reply_pick(r, 2) == 0)
+	else if (tidy_pick(r, 2) == 0)
 		strbuf_addf(sb, "%s\nResponse %c is better.", r->rationale,
 		    r->verdict);
 	else
@@ -538,7 +538,7 @@ style_sentence(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_letter(const struct reply *r, struct strbuf *sb)
+style_letter(const struct tidy *r, struct strbuf *sb)
 {
 	if (r->verdict == 'T')
 		strbuf_addf(sb, "%s\ntie", r->rationale);
@@ -547,26 +547,26 @@ style_letter(const struct reply *r, struct strbuf *sb)
 }
 
 static void
-style_quote_format(const struct reply *r, struct strbuf *sb)
+style_quote_format(const struct tidy *r, struct strbuf *sb)
 {
 	strbuf_addf(sb, "I must end with \"Winner: A\", \"Winner: B\" or "
 	    "\"Winner: tie\".\n%s", r->tidy);
 }
 
 static void
-style_fraction(const struct reply *r, struct strbuf *sb)
+style_fraction(const struct tidy *r, struct strbuf *sb)
 {
 	strbuf_addf(sb, "%s\n%d/10", r->rationale, r->grade);
 }
 
 static void
-style_none(const struct reply *r, struct strbuf *sb)
+style_none(const struct tidy *r, struct strbuf *sb)
 {
 	strbuf_adds(sb, r->rationale);
 }
 
 static void
-style_tidy(const struct reply *r, struct strbuf *sb)
+style_tidy(const struct tidy *r, struct strbuf *sb)
 {
 	strbuf_adds(sb, r->tidy);
 }
@@ -668,7 +668,7 @@ style_list(const char *arg, const struct style ***list, size_t *n,
 
 /* Whether a style can rewrite this reply. */
 static int
-style_fits(const struct style *st, const struct reply *r)
+style_fits(const struct style *st, const struct tidy *r)
 {
 	if (st == &style_tidy_entry)
 		return 1;
@@ -931,7 +931,7 @@ role_name(enum sim_role r)
 /* Chooses the style of a reply: tidy unless the draw says otherwise. */
 static const struct style *
 messy_style(const struct messy *m, const struct messy_req *mr,
-    enum sim_role role, struct reply *r)
+    enum sim_role role, struct tidy *r)
 {
 	const struct style	*fit[NSTYLES + 1];
 	uint64_t		 h;
@@ -1013,7 +1013,7 @@ messy_chat(struct messy *m, struct messy_req *mr, char **cause)
 {
 	const struct style	*st;
 	struct model_resp	 resp;
-	struct reply		 r;
+	struct tidy		 r;
 	struct strbuf		 sb;
 	enum sim_role		 role;
 	cJSON			*o, *u;
@@ -1033,10 +1033,10 @@ messy_chat(struct messy *m, struct messy_req *mr, char **cause)
 			r.meta = mr->tidy.msgs[i].content;
 	r.tidy = resp.text;
 	if (role == SIM_ROLE_OPTIMIZER) {
-		reply_split(&r);
+		tidy_split(&r);
 		r.parent = first_prompt(r.meta);
 	} else if (role == SIM_ROLE_JUDGE)
-		reply_verdict(&r);
+		tidy_verdict(&r);
 	st = messy_style(m, mr, role, &r);
 	strbuf_init(&sb);
 	st->fn(&r, &sb);
@@ -1056,7 +1056,7 @@ messy_chat(struct messy *m, struct messy_req *mr, char **cause)
 	messy_log(m, role_name(role), st->name, mr);
 
 	strbuf_release(&sb);
-	reply_release(&r);
+	tidy_release(&r);
 	model_resp_release(&resp);
 	return 0;
 }
