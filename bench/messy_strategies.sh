@@ -4,10 +4,12 @@
 # do.  Run by hand from a built tree (make check builds messy):
 #
 #	sh bench/messy_strategies.sh [-k] [-c max_calls] [-p rate] [-s seed]
-#	    [-t limit] [name...]
+#	    [-S styles] [-t limit] [name...]
 #
 # -c is each job's max_calls (default 300); -p and -s are messy's rate
-# and seed (default 0.7 and 1); -t kills a run after that many seconds
+# and seed (default 0.7 and 1); -S forces messy's styles (e.g.
+# "markdown,none": an optimizer that never uses tags and a judge that
+# never names a winner, on every reply, -p aside); -t kills a run after that many seconds
 # (default 150; the jobs' own deadline is 120 s); -k keeps the work
 # directory (jobs, databases, promptd's output and messy's logs) and
 # prints where it is; names pick strategies from the list below.
@@ -26,8 +28,9 @@
 # Printed per strategy: promptd's exit status (124: killed by -t), wall
 # seconds, the run's status (runs.status), the job's state and reason
 # (jobs), the optimizer calls (calls rows of role optimizer) and how many
-# of the replies messy rewrote (o-mess, from its log), the same for the
-# judge (j-mess), the new candidates (origin not seed or resume), the junk
+# of the replies messy rewrote (o-mess, from its log) and how many replies
+# promptd could use (o-ok, usable or repaired over all, from the outcomes
+# table), the same for the judge (j-mess, j-ok), the new candidates (origin not seed or resume), the junk
 # among them (text containing ``` or a tag such as <prompt or </, a
 # markdown label at its start (**, #, "Prompt:"), quotes around the whole
 # text, or no letter at all), and the champion: "no" when none was
@@ -36,15 +39,17 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 PROMPTD=${PROMPTD:-$top/promptd}
 MESSY=${MESSY:-$top/tests/mock/messy}
-usage="usage: messy_strategies.sh [-k] [-c max_calls] [-p rate] [-s seed] [-t limit] [name...]"
+usage="usage: messy_strategies.sh [-k] [-c max_calls] [-p rate] [-s seed] [-S styles] [-t limit] [name...]"
 
 keep=0
 calls=300
 rate=0.7
 seed=1
+styles=
 limit=150
-while getopts c:kp:s:t: ch; do
+while getopts c:kp:s:S:t: ch; do
 	case $ch in
+	S) styles=$OPTARG ;;
 	c) calls=$OPTARG ;;
 	k) keep=1 ;;
 	p) rate=$OPTARG ;;
@@ -85,6 +90,10 @@ duel-responses	{"name": "duel", "arms": "responses", "feedback": "judge", "pool"
 # job NAME STRATEGY: writes $W/NAME/job.json.
 job() {
 	mkdir -p "$W/$1"
+	# Forced styles apply to every reply they fit, without a rate.
+	draw="\"-p\", \"$rate\", "
+	forced=
+	[ -z "$styles" ] || { draw=; forced=", \"-S\", \"$styles\""; }
 	cat >"$W/$1/job.json" <<EOF
 {
   "name": "messy-$1",
@@ -100,8 +109,8 @@ job() {
   "backends": {
     "sim": { "type": "sim", "model": "sim-1", "seed": 1 },
     "messy": { "type": "exec", "model": "messy", "max_in_flight": 8,
-               "command": ["$MESSY", "-w", "$W/world.json", "-p", "$rate",
-                           "-s", "$seed", "-l", "$W/$1/messy.log"] }
+               "command": ["$MESSY", "-w", "$W/world.json", $draw
+                           "-s", "$seed", "-l", "$W/$1/messy.log"$forced] }
   },
   "roles": { "target": "sim", "optimizer": "messy", "judge": "messy" },
   "strategy": $2,
@@ -121,9 +130,9 @@ JUNK="instr(text, '\`\`\`') > 0 OR instr(lower(text), '<prompt') > 0 OR
     text LIKE 'prompt:%' OR (text LIKE '\"%\"' AND length(text) > 1) OR
     text NOT GLOB '*[A-Za-z]*'"
 
-printf '%-16s %4s %6s %-9s %-9s %4s %6s %5s %6s %4s %4s %-14s %s\n' \
-    strategy exit wall run job opt o-mess judge j-mess new junk champion \
-    reason
+printf '%-16s %4s %6s %-9s %-9s %4s %6s %7s %5s %6s %7s %4s %4s %-14s %s\n' \
+    strategy exit wall run job opt o-mess o-ok judge j-mess j-ok new junk \
+    champion reason
 printf '%s\n' "$STRATEGIES" | while IFS='	' read -r name strat; do
 	[ -n "$name" ] || continue
 	if [ $# -gt 0 ]; then
@@ -153,14 +162,16 @@ printf '%s\n' "$STRATEGIES" | while IFS='	' read -r name strat; do
 	    "$W/$name/messy.log" 2>/dev/null | wc -l)
 	jstyled=$(awk -F '\t' '$1 == "judge" && $2 != "tidy"' \
 	    "$W/$name/messy.log" 2>/dev/null | wc -l)
+	ook=$(sql "$db" "SELECT sum(outcome IN ('usable', 'repaired')) || '/' || count(*) FROM outcomes WHERE role = 'optimizer'")
+	jok=$(sql "$db" "SELECT sum(outcome IN ('usable', 'repaired')) || '/' || count(*) FROM outcomes WHERE role = 'judge'")
 	new=$(sql "$db" "SELECT count(*) FROM candidates WHERE origin NOT IN ('seed', 'resume')")
 	junk=$(sql "$db" "SELECT count(*) FROM candidates WHERE origin NOT IN ('seed', 'resume') AND ($JUNK)")
 	champ=$(sql "$db" "SELECT c.origin FROM champions h JOIN candidates c ON c.id = h.candidate_id ORDER BY h.version DESC LIMIT 1")
 	[ -n "$champ" ] || champ=no
-	printf '%-16s %4s %6s %-9s %-9s %4s %6s %5s %6s %4s %4s %-14s %s\n' \
+	printf '%-16s %4s %6s %-9s %-9s %4s %6s %7s %5s %6s %7s %4s %4s %-14s %s\n' \
 	    "$name" "$rc" "$wall" "${run:--}" "${state:--}" "${opt:--}" \
-	    "$ostyled" "${judge:--}" "$jstyled" "${new:--}" "${junk:--}" \
-	    "$champ" "${reason:--}"
+	    "$ostyled" "${ook:--}" "${judge:--}" "$jstyled" "${jok:--}" \
+	    "${new:--}" "${junk:--}" "$champ" "${reason:--}"
 done
 if [ "$keep" -eq 1 ]; then
 	echo "work directory: $W"

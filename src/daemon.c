@@ -312,8 +312,7 @@ djob_main(void *arg)
 	else if (rc < 0 && !dj->stop) {
 		jobrun_abort(&dj->jr, JOB_FAILED, cause != NULL ? cause :
 		    "unknown error");
-		dj->cause = cause;
-		cause = NULL;
+		dj->cause = xstrdup(dj->jr.reason);
 	}
 	free(cause);
 }

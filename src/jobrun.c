@@ -877,16 +877,25 @@ jobrun_finish(struct jobrun *jr, char **cause)
 void
 jobrun_abort(struct jobrun *jr, const char *status, const char *reason)
 {
-	struct run_totals	t;
+	struct run_totals	 t;
+	char			*futile = NULL;
+	int			 promote;
 
 	memset(&t, 0, sizeof t);
 	if (jr->engine != NULL)
 		engine_totals(jr->engine, &t);
 	jr->status = status;
+	/* What the replies say may be why the run could not go on. */
+	if (jr->run_id > 0)
+		futile = jobrun_futile(jr, &promote, NULL);
+	free(jr->reason);
+	jr->reason = xasprintf("%s%s%s", reason != NULL ? reason : status,
+	    futile != NULL ? "; " : "", futile != NULL ? futile : "");
+	free(futile);
 	if (jr->run_id > 0)
 		store_run_finish(jr->store, jr->run_id, status, &t, NULL);
 	if (jr->job_id > 0)
-		store_job_set_state(jr->store, jr->job_id, status, reason,
+		store_job_set_state(jr->store, jr->job_id, status, jr->reason,
 		    NULL);
 }
 

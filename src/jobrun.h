@@ -74,7 +74,11 @@ int	jobrun_start(struct jobrun *, struct job *, struct engine_loop *,
 /* 1: more steps to run; 0: the search is finished (or out of budget). */
 int	jobrun_step(struct jobrun *, char **cause);
 int	jobrun_finish(struct jobrun *, char **cause);
-/* Closes the run as failed (or cancelled) with a reason. */
+/*
+ * Closes the run as failed (or cancelled) with a reason, to which what
+ * its replies say is added when none was usable; jr->reason is the
+ * whole of it.
+ */
 void	jobrun_abort(struct jobrun *, const char *status, const char *reason);
 void	jobrun_release(struct jobrun *);
 

@@ -77,16 +77,21 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 		    jr.champion->text);
 	}
 	printf("database: %s (run %lld)\n", db, (long long)jr.run_id);
-	ret = strcmp(jr.status, "done") == 0 ? 0 : 1;
-	if (ret != 0)
-		fprintf(stderr, "promptd: job '%s': %s\n", job->name,
-		    jr.reason != NULL ? jr.reason : jr.status);
+	/* A run that found nothing to put forward did not do its work. */
+	ret = strcmp(jr.status, "done") == 0 && jr.champion != NULL ? 0 : 1;
+	if (ret != 0 || jr.reason != NULL)
+		fprintf(stderr, "promptd: job '%s': %s%s%s\n", job->name,
+		    jr.status, jr.reason != NULL ? ": " : "",
+		    jr.reason != NULL ? jr.reason : "");
 	goto out;
 fail:
-	fprintf(stderr, "promptd: %s\n", cause != NULL ? cause :
-	    "unknown error");
-	if (started)
+	if (started) {
 		jobrun_abort(&jr, "failed", cause);
+		fprintf(stderr, "promptd: job '%s': failed: %s\n", job->name,
+		    jr.reason);
+	} else
+		fprintf(stderr, "promptd: %s\n", cause != NULL ? cause :
+		    "unknown error");
 out:
 	jobrun_release(&jr);
 	engine_loop_free(loop);
