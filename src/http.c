@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -327,7 +328,14 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	curl_easy_setopt(x->easy, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(x->easy, CURLOPT_HTTP_VERSION,
 	    (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT, 1L);
+	/*
+	 * Over TLS, wait for a connection that may turn out to carry
+	 * HTTP/2 streams rather than open one per request.  Plain http is
+	 * HTTP/1.1 here: waiting would hold every request behind the
+	 * first one's answer.
+	 */
+	curl_easy_setopt(x->easy, CURLOPT_PIPEWAIT,
+	    strncasecmp(x->url, "https:", 6) == 0 ? 1L : 0L);
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
 	    (long)(o->connect_timeout * 1000));
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)(o->timeout * 1000));

@@ -6,6 +6,10 @@
 #define CHECK_COMMON_H
 
 #include <sys/types.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +147,45 @@ check_mock_start(const char *dir, const char *name, const char *const *args,
 	free(portfile);
 	free(prog);
 	return url;
+}
+
+/*
+ * One number from the mock server's GET /mock/stats (url as
+ * check_mock_start() gives it), or -1.
+ */
+static inline double
+check_mock_stat(const char *url, const char *key)
+{
+	struct sockaddr_in	 sin;
+	char			 buf[65536], *body, *req;
+	cJSON			*o;
+	double			 v = -1;
+	size_t			 len = 0;
+	ssize_t			 n;
+	int			 fd;
+
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((unsigned short)atoi(strrchr(url, ':') + 1));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_ge(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+	req = xasprintf("GET /mock/stats HTTP/1.1\r\nHost: x\r\n"
+	    "Connection: close\r\n\r\n");
+	ck_assert_int_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+	free(req);
+	while (len + 1 < sizeof buf &&
+	    (n = read(fd, buf + len, sizeof buf - len - 1)) > 0)
+		len += (size_t)n;
+	close(fd);
+	buf[len] = '\0';
+	if ((body = strstr(buf, "\r\n\r\n")) != NULL &&
+	    (o = cJSON_Parse(body + 4)) != NULL) {
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o, key)))
+			v = cJSON_GetObjectItemCaseSensitive(o, key)->valuedouble;
+		cJSON_Delete(o);
+	}
+	return v;
 }
 
 #endif

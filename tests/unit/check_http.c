@@ -130,6 +130,46 @@ START_TEST(test_replies)
 END_TEST
 
 /*
+ * Requests to one host go out together: none waits behind the first for
+ * its connection to show whether it could carry several (HTTP/1.1 over
+ * plain http never can).  The server sees all eight at once.
+ */
+START_TEST(test_together)
+{
+	struct http		*h = http_new();
+	struct http_req		 req;
+	struct http_opts	 o = { 2, 30, 0, 1 << 20 };
+	struct got		 g[8];
+	int			 i, n;
+
+	for (i = 0; i < 8; i++) {
+		memset(&req, 0, sizeof req);
+		memset(&g[i], 0, sizeof g[i]);
+		req.path = xstrdup("/v1/chat/completions");
+		req.body = xasprintf("{\"model\": \"m\", \"messages\": "
+		    "[{\"role\": \"user\", \"content\": \"%d\"}]}", i);
+		req.len = strlen(req.body);
+		http_req_header(&req, "Content-Type: application/json");
+		/* Long enough for all of them to be in flight at once. */
+		http_req_header(&req, "X-Mock-Fault: latency=1500");
+		http_submit(h, base, &req, &o, got, &g[i]);
+		http_req_release(&req);
+	}
+	for (n = 0; n < 8; ) {
+		http_perform(h, 50, NULL, NULL, 0);
+		for (n = 0, i = 0; i < 8; i++)
+			n += g[i].done;
+	}
+	for (i = 0; i < 8; i++) {
+		ck_assert_int_eq((int)g[i].status, 200);
+		got_release(&g[i]);
+	}
+	ck_assert_double_eq(check_mock_stat(base, "max_in_flight"), 8);
+	http_free(h);
+}
+END_TEST
+
+/*
  * A kept-alive connection its server closes while it is idle: the
  * transport neither spins on it (a wait lasts as long as asked) nor
  * fails the next request.
@@ -247,6 +287,7 @@ http_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_replies);
+	tcase_add_test(tc, test_together);
 	tcase_add_test(tc, test_idle_close);
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_failures);
