@@ -282,6 +282,19 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" excerpt TEXT,"
 	" created REAL NOT NULL,"
 	" UNIQUE (run_id, cache_key));",
+
+	/*
+	 * Version 7: an evaluation that could not be had is stored too, with
+	 * its cause (score NULL); a run scores a candidate on an example
+	 * once, so a resumed run that reads a score again adds no row (the
+	 * duplicates earlier versions made are dropped, the latest kept).
+	 */
+	[7] =
+	"ALTER TABLE evaluations ADD COLUMN error TEXT;"
+	"DELETE FROM evaluations WHERE id NOT IN (SELECT max(id)"
+	" FROM evaluations GROUP BY run_id, candidate_id, example_id);"
+	"CREATE UNIQUE INDEX evaluations_run"
+	" ON evaluations(run_id, candidate_id, example_id);",
 };
 
 /*
@@ -348,6 +361,10 @@ enum stmt {
 	/* Reply outcomes. */
 	STMT_OUTCOME_ADD,
 	STMT_OUTCOME_COUNTS,
+	/* Resuming a run as it was. */
+	STMT_RUN_SPENT,
+	STMT_RUN_SCORES,
+	STMT_CALL_FAILURES,
 	STMT_COUNT
 };
 
@@ -421,10 +438,16 @@ static const struct {
 	    " status, http_status, error, created)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
 	    " ?14, ?15)" },
+	/* A score replaces a failure, never another score. */
 	[STMT_EVALUATION_ADD] = { "add evaluation",
 	    "INSERT INTO evaluations (run_id, candidate_id, example_id, output,"
-	    " score, feedback, call_id, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)" },
+	    " score, feedback, call_id, error, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT (run_id, candidate_id, example_id) DO UPDATE"
+	    " SET output = excluded.output, score = excluded.score,"
+	    " feedback = excluded.feedback, call_id = excluded.call_id,"
+	    " error = excluded.error, created = excluded.created"
+	    " WHERE evaluations.score IS NULL RETURNING id" },
 	[STMT_EVENT] = { "add event",
 	    "INSERT INTO events (job_id, run_id, time, level, message)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
@@ -440,7 +463,7 @@ static const struct {
 	[STMT_CANDIDATE_TOP] = { "find top candidates",
 	    "SELECT c.id, c.text FROM candidates c JOIN evaluations e"
 	    " ON e.candidate_id = c.id WHERE c.job_id = ?1"
-	    " GROUP BY c.id HAVING count(*) >= ?3"
+	    " GROUP BY c.id HAVING count(e.score) >= ?3"
 	    " ORDER BY avg(e.score) DESC, c.id LIMIT ?2" },
 	[STMT_CANDIDATE_GET] = { "read candidate",
 	    "SELECT text FROM candidates WHERE id = ?1" },
@@ -537,6 +560,26 @@ static const struct {
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
 	    " ON CONFLICT (run_id, cache_key) DO NOTHING" },
 	/* The bare columns come from the row max() picked: the latest. */
+	/*
+	 * What a run spent, from its calls: a call counts when the provider
+	 * answered it (2xx), as the engine counts it.
+	 */
+	[STMT_RUN_SPENT] = { "sum a run's calls",
+	    "SELECT coalesce(sum(status = 'ok' OR (status = 'error' AND"
+	    " http_status BETWEEN 200 AND 299)), 0),"
+	    " coalesce(sum(status = 'hit'), 0),"
+	    " coalesce(sum(CASE WHEN status = 'hit' THEN 0"
+	    " ELSE prompt_tokens + completion_tokens END), 0),"
+	    " coalesce(sum(cost), 0) FROM calls WHERE run_id = ?1" },
+	[STMT_RUN_SCORES] = { "read a run's evaluations",
+	    "SELECT candidate_id, example_id, score, output, error"
+	    " FROM evaluations WHERE run_id = ?1 ORDER BY id" },
+	/* The bare columns come from the row max() picked: the latest. */
+	[STMT_CALL_FAILURES] = { "count failed calls",
+	    "SELECT backend, coalesce(http_status, 0), error, count(*),"
+	    " max(id) FROM calls WHERE run_id = ?1 AND id > ?2"
+	    " AND status = 'error' GROUP BY backend, http_status, error"
+	    " ORDER BY count(*) DESC, max(id) DESC" },
 	[STMT_OUTCOME_COUNTS] = { "count reply outcomes",
 	    "SELECT role, outcome, count(*), problem, excerpt, max(id)"
 	    " FROM outcomes WHERE run_id = ?1 GROUP BY role, outcome"
@@ -579,8 +622,9 @@ stmt_get(struct store *s, enum stmt id, char **cause)
 /*
  * Prepares (once) and binds statement id.  Each character of fmt binds
  * the next parameter: 'n' an int, 'N' an int where 0 binds NULL, 'i' an
- * int64_t, 'I' an int64_t row id where 0 binds NULL, 'd' a double, 't' a
- * string (NULL binds NULL; it is borrowed until the statement is reset).
+ * int64_t, 'I' an int64_t row id where 0 binds NULL, 'd' a double, 'f' a
+ * double where NAN binds NULL, 't' a string (NULL binds NULL; it is
+ * borrowed until the statement is reset).
  * Callers must pass exactly these types: the compiler cannot check them.
  */
 static sqlite3_stmt *
@@ -590,6 +634,7 @@ stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
 	sqlite3_stmt	*st;
 	const char	*t;
 	int64_t		 v;
+	double		 d;
 	int		 i, n, rc = SQLITE_OK;
 
 	if ((st = stmt_get(s, id, cause)) == NULL)
@@ -617,6 +662,13 @@ stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
 			break;
 		case 'd':
 			rc = sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'f':
+			d = va_arg(ap, double);
+			if (isnan(d))
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_double(st, i, d);
 			break;
 		case 't':
 			t = va_arg(ap, const char *);
@@ -1290,16 +1342,71 @@ store_call_add(struct store *s, const struct call_record *c, char **cause)
 	return sqlite3_last_insert_rowid(s->db);
 }
 
+/* Adds or replaces an evaluation (see STMT_EVALUATION_ADD). */
+static int64_t
+store_evaluation(struct store *s, int64_t run, int64_t candidate,
+    int64_t example, const char *output, double score, const char *feedback,
+    int64_t call, const char *error, char **cause)
+{
+	int64_t	id = 0;
+	int	rc;
+
+	rc = stmt_step(s, STMT_EVALUATION_ADD, cause, "iiitftItd", run,
+	    candidate, example, output, score, feedback, call, error,
+	    time_now());
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		id = sqlite3_column_int64(s->stmt[STMT_EVALUATION_ADD], 0);
+		/* RETURNING gives its row before the statement is done. */
+		if (sqlite3_step(s->stmt[STMT_EVALUATION_ADD]) != SQLITE_DONE) {
+			store_fail(s, stmt_table[STMT_EVALUATION_ADD].what,
+			    cause);
+			id = -1;
+		}
+		stmt_reset(s->stmt[STMT_EVALUATION_ADD]);
+	}
+	return id;
+}
+
 int64_t
 store_evaluation_add(struct store *s, int64_t run, int64_t candidate,
     int64_t example, const char *output, double score, const char *feedback,
     int64_t call, char **cause)
 {
-	if (stmt_step(s, STMT_EVALUATION_ADD, cause, "iiitdtId", run,
-	    candidate, example, output, score, feedback, call,
-	    time_now()) != 0)
+	return store_evaluation(s, run, candidate, example, output, score,
+	    feedback, call, NULL, cause);
+}
+
+int64_t
+store_evaluation_fail(struct store *s, int64_t run, int64_t candidate,
+    int64_t example, const char *output, const char *error, int64_t call,
+    char **cause)
+{
+	return store_evaluation(s, run, candidate, example, output, NAN, NULL,
+	    call, error, cause);
+}
+
+int
+store_run_spent(struct store *s, int64_t run, struct run_totals *t,
+    char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(t, 0, sizeof *t);
+	if ((rc = stmt_step(s, STMT_RUN_SPENT, cause, "i", run)) != 1) {
+		if (rc == 0)
+			cause_set(cause, "store: sum a run's calls: no row");
 		return -1;
-	return sqlite3_last_insert_rowid(s->db);
+	}
+	st = s->stmt[STMT_RUN_SPENT];
+	t->calls = sqlite3_column_int64(st, 0);
+	t->hits = sqlite3_column_int64(st, 1);
+	t->tokens = sqlite3_column_int64(st, 2);
+	t->dollars = sqlite3_column_double(st, 3);
+	stmt_reset(st);
+	return 0;
 }
 
 int64_t
@@ -2116,6 +2223,103 @@ store_outcome_counts(struct store *s, int64_t run, struct outcome_row **rows,
 		return -1;
 	rc = stmt_rows(s, STMT_OUTCOME_COUNTS, st, &p, sizeof **rows, n,
 	    fill_outcome, release_outcomes, cause);
+	*rows = p;
+	return rc;
+}
+
+static void
+fill_run_score(sqlite3_stmt *st, void *p)
+{
+	struct run_score	*r = p;
+
+	r->candidate = sqlite3_column_int64(st, 0);
+	r->example = sqlite3_column_int64(st, 1);
+	r->score = col_double(st, 2);
+	r->output = col_text(st, 3);
+	r->error = col_text(st, 4);
+}
+
+void
+store_run_scores_free(struct run_score *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].output);
+		free(rows[i].error);
+	}
+	free(rows);
+}
+
+static void
+release_run_scores(void *rows, size_t n)
+{
+	store_run_scores_free(rows, n);
+}
+
+int
+store_run_scores(struct store *s, int64_t run, struct run_score **rows,
+    size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_RUN_SCORES, cause, "i", run)) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_RUN_SCORES, st, &p, sizeof **rows, n,
+	    fill_run_score, release_run_scores, cause);
+	*rows = p;
+	return rc;
+}
+
+static void
+fill_failure(sqlite3_stmt *st, void *p)
+{
+	struct failure_row	*f = p;
+
+	f->backend = col_text(st, 0);
+	f->http_status = sqlite3_column_int(st, 1);
+	f->error = col_text(st, 2);
+	f->n = sqlite3_column_int64(st, 3);
+	f->last = sqlite3_column_int64(st, 4);
+}
+
+void
+store_failure_rows_free(struct failure_row *rows, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].backend);
+		free(rows[i].error);
+	}
+	free(rows);
+}
+
+static void
+release_failures(void *rows, size_t n)
+{
+	store_failure_rows_free(rows, n);
+}
+
+int
+store_call_failures(struct store *s, int64_t run, int64_t after,
+    struct failure_row **rows, size_t *n, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = stmt_bind(s, STMT_CALL_FAILURES, cause, "ii", run,
+	    after)) == NULL)
+		return -1;
+	rc = stmt_rows(s, STMT_CALL_FAILURES, st, &p, sizeof **rows, n,
+	    fill_failure, release_failures, cause);
 	*rows = p;
 	return rc;
 }

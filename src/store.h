@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	6
+#define STORE_SCHEMA_VERSION	7
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -170,10 +170,52 @@ struct call_record {
 int64_t		 store_call_add(struct store *, const struct call_record *,
 		    char **cause);
 
+/*
+ * Evaluations: a run scores a candidate on an example once.  Adding a
+ * score where the run has one already does nothing and returns 0 (a
+ * resumed run reading it again); a score replaces a failure.
+ * store_evaluation_fail() records one that could not be had, with its
+ * cause (score NULL).  Both return the row id, 0, or -1.
+ */
 int64_t		 store_evaluation_add(struct store *, int64_t run,
 		    int64_t candidate, int64_t example, const char *output,
 		    double score, const char *feedback, int64_t call,
 		    char **cause);
+int64_t		 store_evaluation_fail(struct store *, int64_t run,
+		    int64_t candidate, int64_t example, const char *output,
+		    const char *error, int64_t call, char **cause);
+/* A run's evaluations, in order (score NAN for a failure). */
+struct run_score {
+	int64_t		 candidate;
+	int64_t		 example;
+	double		 score;
+	char		*output;
+	char		*error;
+};
+int		 store_run_scores(struct store *, int64_t run,
+		    struct run_score **, size_t *, char **cause);
+void		 store_run_scores_free(struct run_score *, size_t);
+/*
+ * What a run spent, from its call rows: the calls its providers answered
+ * (2xx; attempts without an answer, with 429, 5xx or another error do not
+ * count), the cache hits, tokens and dollars.
+ */
+int		 store_run_spent(struct store *, int64_t run,
+		    struct run_totals *, char **cause);
+/*
+ * A run's failed attempts after call id after, by backend, HTTP status
+ * (0 for none) and message, commonest first, with the latest call id.
+ */
+struct failure_row {
+	char		*backend;
+	int		 http_status;
+	char		*error;
+	long long	 n;
+	int64_t		 last;
+};
+int		 store_call_failures(struct store *, int64_t run, int64_t after,
+		    struct failure_row **, size_t *, char **cause);
+void		 store_failure_rows_free(struct failure_row *, size_t);
 
 /*
  * Comparisons: one preference between two candidates, with where it came

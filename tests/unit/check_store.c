@@ -206,8 +206,8 @@ END_TEST
 START_TEST(test_migrate_v1)
 {
 	struct store	*s;
-	char		*path = tmp_path("v1.db"), *cause = NULL;
-	int64_t		 job, cand, run;
+	char		*path = tmp_path("v1.db"), *cause = NULL, *want;
+	int64_t		 job, cand, run, other;
 
 	s = store_open_version(path, 1, &cause);
 	ck_assert_msg(s != NULL, "%s", cause);
@@ -248,9 +248,16 @@ START_TEST(test_migrate_v1)
 	ck_assert_int_eq(store_job_find(s, "old", &cause), job);
 	ck_assert_int_eq(store_candidate_put(s, job, "Answer briefly.", "seed",
 	    &cause), cand);
-	ck_assert_int_gt(store_evaluation_add(s, run, cand, 1, "y", 0.0,
+	/* The run has a score on that example already: it holds. */
+	ck_assert_int_eq(store_evaluation_add(s, run, cand, 1, "z", 1.0,
+	    NULL, 0, &cause), 0);
+	other = store_candidate_put(s, job, "Answer at length.", "seed",
+	    &cause);
+	ck_assert_int_gt(store_evaluation_add(s, run, other, 1, "y", 0.0,
 	    "too short", 0, &cause), 0);
 	store_close(s);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM evaluations"
+	    " WHERE score = 0.5 AND output = 'out'"), 1);
 
 	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
@@ -274,8 +281,10 @@ START_TEST(test_migrate_v1)
 	    " 'examples_dataset_split')"), 2);
 
 	ck_assert_ptr_null(store_open_version(path, 0, &cause));
-	ck_assert_str_eq(cause, "store: schema version 0 is not between 1 "
-	    "and 6");
+	want = xasprintf("store: schema version 0 is not between 1 and %d",
+	    STORE_SCHEMA_VERSION);
+	ck_assert_str_eq(cause, want);
+	free(want);
 	ck_assert_ptr_null(store_open_version(path, STORE_SCHEMA_VERSION + 1,
 	    &cause));
 	free(cause);
@@ -857,6 +866,101 @@ START_TEST(test_daemon_rows)
 END_TEST
 
 /*
+ * What a resumed run reads back, on a database migrated from version 6:
+ * its evaluations (a failure, then the score that replaced it; a score
+ * that a later failure does not touch), what it spent (only answered
+ * calls count) and its failed attempts by cause.
+ */
+START_TEST(test_run_rows)
+{
+	struct store		*s;
+	struct call_record	 c;
+	struct run_totals	 t;
+	struct run_score	*rows;
+	struct failure_row	*f;
+	size_t			 n;
+	char			*path = tmp_path("v6.db"), *cause = NULL;
+	int64_t			 job, run, cand, call;
+
+	s = store_open_version(path, 6, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "a", "{}", &cause);
+	run = store_run_new(s, job, "optimize", 0, &cause);
+	cand = store_candidate_put(s, job, "Say it.", "seed", &cause);
+	raw_exec(path, "INSERT INTO datasets (job_id, path, hash, n, created)"
+	    " VALUES (1, 'd.jsonl', 'abc', 2, 100);"
+	    "INSERT INTO examples (dataset_id, idx, line, split, hash, fields)"
+	    " VALUES (1, 0, 1, 'dev', 'h', '{}'), (1, 1, 2, 'dev', 'i', '{}');"
+	    "INSERT INTO evaluations (run_id, candidate_id, example_id, output,"
+	    " score, created) VALUES (1, 1, 1, 'a', 1, 100),"
+	    " (1, 1, 1, 'b', 0, 101);");
+	store_close(s);
+	s = open_ok(path);
+	/* The migration kept the latest of the two. */
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM evaluations"), 1);
+	ck_assert_int_eq(store_evaluation_fail(s, run, cand, 2, "x",
+	    "HTTP 400: bad", 0, &cause), 3);
+	ck_assert_int_eq(store_evaluation_add(s, run, cand, 2, "y", 0.5, NULL,
+	    0, &cause), 3);
+	ck_assert_int_eq(store_evaluation_fail(s, run, cand, 1, NULL, "late",
+	    0, &cause), 0);
+	ck_assert_int_eq(store_run_scores(s, run, &rows, &n, &cause), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_double_eq(rows[0].score, 0);
+	ck_assert_str_eq(rows[0].output, "b");
+	ck_assert_double_eq(rows[1].score, 0.5);
+	ck_assert_ptr_null(rows[1].error);
+	store_run_scores_free(rows, n);
+
+	memset(&c, 0, sizeof c);
+	c.run = run;
+	c.backend = "m";
+	c.role = "target";
+	c.key = "k";
+	c.status = "ok";
+	c.prompt_tokens = 10;
+	c.cost = 0.5;
+	ck_assert_int_gt(store_call_add(s, &c, &cause), 0);
+	c.status = "hit";
+	ck_assert_int_gt(store_call_add(s, &c, &cause), 0);
+	c.status = "error";
+	c.http_status = 200;
+	c.error = "malformed";
+	ck_assert_int_gt(store_call_add(s, &c, &cause), 0);
+	c.http_status = 503;
+	c.error = "m: HTTP 503: busy";
+	c.cost = 0;
+	c.prompt_tokens = 0;
+	ck_assert_int_gt(store_call_add(s, &c, &cause), 0);
+	ck_assert_int_gt(call = store_call_add(s, &c, &cause), 0);
+	c.http_status = 0;
+	c.error = "m: Failed to connect";
+	ck_assert_int_gt(store_call_add(s, &c, &cause), 0);
+	ck_assert_int_eq(store_run_spent(s, run, &t, &cause), 0);
+	ck_assert_int_eq(t.calls, 2);
+	ck_assert_int_eq(t.hits, 1);
+	/* A hit's tokens were paid for by another call. */
+	ck_assert_int_eq(t.tokens, 20);
+	ck_assert_double_eq_tol(t.dollars, 1.5, 1e-9);
+	ck_assert_int_eq(store_call_failures(s, run, 0, &f, &n, &cause), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(f[0].error, "m: HTTP 503: busy");
+	ck_assert_int_eq(f[0].n, 2);
+	ck_assert_int_eq(f[0].http_status, 503);
+	ck_assert_int_eq(f[0].last, call);
+	store_failure_rows_free(f, n);
+	/* Only those after a call. */
+	ck_assert_int_eq(store_call_failures(s, run, call, &f, &n, &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].error, "m: Failed to connect");
+	store_failure_rows_free(f, n);
+	store_close(s);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+/*
  * Reply outcomes, on a database migrated from version 5: one row per
  * request and run (a replayed step adds nothing), counted by role and
  * outcome with the latest problem and excerpt of each.
@@ -1064,6 +1168,7 @@ store_suite(void)
 	tcase_add_test(tc, test_daemon_rows);
 	tcase_add_test(tc, test_feedback_queue);
 	tcase_add_test(tc, test_outcomes);
+	tcase_add_test(tc, test_run_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }
