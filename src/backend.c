@@ -29,7 +29,7 @@ static const char *const backend_common_keys[] = {
 	"type", "model", "price", "temperature", "max_tokens",
 	"max_in_flight", "requests_per_minute", "tokens_per_minute",
 	"max_retries", "retry_base", "retry_cap", "timeout", "connect_timeout",
-	"max_response_bytes", NULL
+	"max_response_bytes", "breaker", NULL
 };
 
 const struct backend_ops *
@@ -127,6 +127,7 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 	b->timeout = 120;
 	b->connect_timeout = 10;
 	b->max_response = 8 << 20;
+	b->breaker = 5;
 	jv_string(doc, conf, path, "model", 0, &model);
 	b->model = xstrdup(model != NULL ? model : ops->name);
 	jv_number(doc, conf, path, "temperature", 0, 0, 2, &b->temperature);
@@ -150,6 +151,8 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 	if (jv_int(doc, conf, path, "max_response_bytes", 0, 1024,
 	    (long long)1 << 40, &ll) == 1)
 		b->max_response = ll;
+	if (jv_int(doc, conf, path, "breaker", 0, 0, 1000, &ll) == 1)
+		b->breaker = (int)ll;
 	if ((price = jv_get(doc, conf, path, "price", JV_OBJECT, 0)) != NULL) {
 		static const char *const price_keys[] = { "input", "output",
 		    NULL };
@@ -187,6 +190,7 @@ backend_free(struct backend *b)
 	free(b->name);
 	free(b->identity);
 	free(b->model);
+	free(b->health.cause);
 	free(b);
 }
 

@@ -104,6 +104,23 @@ struct backend_ops {
 		    const char *target);
 };
 
+/*
+ * A backend's failures and its circuit breaker.  After breaker
+ * connection failures in a row it is down: nothing is sent to it but one
+ * probe now and then (the wait doubles, up to a minute), and requests
+ * wait without spending their retries; the first answer of any kind
+ * brings it back up.
+ */
+struct backend_health {
+	long long	 failures;	/* failed attempts in all */
+	int		 row;		/* connection failures in a row */
+	char		*cause;		/* the latest failure's */
+	double		 down_since;	/* wall clock; 0 while up */
+	double		 probe_at;	/* monotonic: the next probe */
+	double		 probe_wait;	/* seconds before it */
+	int		 probing;	/* a probe is under way */
+};
+
 struct backend {
 	const struct backend_ops *ops;
 	char		*name;		/* as named in the configuration */
@@ -129,6 +146,8 @@ struct backend {
 	double		 timeout;	/* seconds for a whole request */
 	double		 connect_timeout;
 	long long	 max_response;	/* bytes */
+	int		 breaker;	/* connection failures in a row that
+					 * mark it down; 0: never */
 	void		*data;		/* the type's own state */
 
 	/*
@@ -140,6 +159,7 @@ struct backend {
 	double		 tpm_level;
 	double		 bucket_at;
 	size_t		 next_url;	/* replicas are used in turn */
+	struct backend_health health;
 };
 
 extern const struct backend_ops *const backend_table[];

@@ -16,6 +16,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backend.h"
 #include "conf.h"
 #include "control.h"
 #include "cron.h"
@@ -345,6 +346,8 @@ djob_start(struct djob *dj, struct job *job, const char *kind, char **cause)
 		goto fail;
 	}
 	dj->id = dj->jr.job_id;
+	/* A job waits for a backend that is down, and goes on after. */
+	engine_wait_down(dj->jr.engine, 1);
 	if (store_job_set_file(d->store, dj->id, dj->file, cause) != 0) {
 		jobrun_abort(&dj->jr, JOB_FAILED, *cause);
 		jobrun_release(&dj->jr);
@@ -466,8 +469,10 @@ djob_eta(const struct djob *dj)
 static void
 djob_overlay(const struct djob *dj, cJSON *o)
 {
+	const struct backend	*down;
 	struct run_totals	 t;
 	struct cand		*best;
+	char			*why;
 	double			 eta;
 
 	if (cJSON_GetObjectItemCaseSensitive(o, "name") == NULL)
@@ -475,6 +480,16 @@ djob_overlay(const struct djob *dj, cJSON *o)
 	json_set(o, "state", cJSON_CreateString(dj->state));
 	json_set(o, "reason", dj->reason != NULL ?
 	    cJSON_CreateString(dj->reason) : cJSON_CreateNull());
+	/* A running job whose backend is down waits for it, spending nothing. */
+	if (dj->fiber != NULL && dj->state == JOB_RUNNING &&
+	    (down = engine_waiting(dj->jr.engine)) != NULL) {
+		json_set(o, "state", cJSON_CreateString("waiting"));
+		why = xasprintf("backend '%s' down for %.0f s: %s", down->name,
+		    time_now() - down->health.down_since, down->health.cause !=
+		    NULL ? down->health.cause : "?");
+		json_set(o, "reason", cJSON_CreateString(why));
+		free(why);
+	}
 	if (dj->file != NULL)
 		json_set(o, "file", cJSON_CreateString(dj->file));
 	if (dj->schedule != NULL) {

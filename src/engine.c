@@ -12,8 +12,10 @@
  * and whatever the callback stores are one transaction.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "dataset.h"
@@ -58,6 +60,8 @@ struct engine_req {
 	int			 derived;	/* submitted while answers were
 					 * not yet committed */
 	int			 attempt;	/* attempts made so far */
+	int			 probe;		/* sent to a backend that is down */
+	int			 stopped;	/* by a budget, never sent */
 	double			 not_before;	/* monotonic seconds */
 	double			 started;
 	long long		 reserved;	/* tokens held in the bucket */
@@ -98,6 +102,11 @@ struct engine {
 	struct engine		*next_engine;	/* in the loop's list */
 	struct store		*store;
 	int64_t			 run;
+	int64_t			 job;		/* for events; 0 for none */
+	size_t			 kill_at;	/* a test's crash, or 0 */
+	int			 wait_down;	/* wait for a backend that is
+						   down, or fail at once */
+	struct backend		*waiting;	/* down, with requests of ours */
 	const struct budget	*budget;
 	const struct budget	*job_budget;	/* over all the job's runs */
 	struct run_totals	 job_spent;	/* by the job's other runs */
@@ -683,6 +692,12 @@ engine_callback(struct engine *e, struct engine_req *r,
 	if (!e->failed && r->done(r->arg, res, &e->cause) != 0)
 		e->failed = 1;
 	e->finished++;
+	if (e->kill_at > 0 && e->finished >= e->kill_at) {
+		/* As kill -9 would: nothing uncommitted is kept. */
+		log_warnx("killed at answer %zu, as PROMPTD_KILL_AT asks",
+		    e->finished);
+		_exit(137);
+	}
 	if (e->progress != NULL && !e->failed)
 		e->progress(e->progress_arg, e);
 }
@@ -789,6 +804,7 @@ engine_complete(struct engine *e, struct engine_req *r, const char *status,
 	}
 	res.ok = resp != NULL;
 	res.cached = status != NULL && strcmp(status, "hit") == 0;
+	res.stopped = r->stopped;
 	res.error = error;
 	if (engine_answer(r, r, resp, &res.resp, &one))
 		engine_callback(e, r, &res);
@@ -838,6 +854,126 @@ engine_unfly(struct engine *e, struct engine_req *r)
 	e->nflying--;
 }
 
+/* An event of the engine's job (and a log line), in the turn's commit. */
+static void
+engine_event(struct engine *e, const char *level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+engine_event(struct engine *e, const char *level, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (strcmp(level, "info") == 0)
+		log_info("%s", msg);
+	else
+		log_warnx("%s", msg);
+	if (e->job > 0 && engine_txn(e) == 0 && store_event(e->store, e->job,
+	    e->run, level, msg, &e->cause) != 0)
+		e->failed = 1;
+	free(msg);
+}
+
+/* A failed attempt of b's, for its health. */
+static void
+engine_health_fail(struct backend *b, const char *cause)
+{
+	b->health.failures++;
+	free(b->health.cause);
+	b->health.cause = xstrdup(cause != NULL ? cause : "unknown error");
+}
+
+/* b answered (with any status): it is reachable. */
+static void
+engine_health_up(struct backend *b)
+{
+	struct backend_health	*h = &b->health;
+
+	h->row = 0;
+	if (h->down_since == 0)
+		return;
+	log_warnx("backend '%s' answers again after %.0f s down", b->name,
+	    time_now() - h->down_since);
+	h->down_since = 0;
+	h->probing = 0;
+}
+
+/*
+ * A connection failure of b's (r's attempt).  Returns 1 when b is down:
+ * r then waits for it, without spending a retry.
+ */
+static int
+engine_breaker(struct engine_req *r)
+{
+	struct backend		*b = r->backend;
+	struct backend_health	*h = &b->health;
+
+	h->row++;
+	if (h->down_since == 0) {
+		if (b->breaker == 0 || h->row < b->breaker)
+			return 0;
+		h->down_since = time_now();
+		h->probe_wait = 1;
+		h->probe_at = time_mono() + h->probe_wait;
+		h->probing = 0;
+		log_warnx("backend '%s' is down after %d connection failures "
+		    "in a row (%s)", b->name, h->row, h->cause);
+		return 1;
+	}
+	if (r->probe) {
+		/* The probe failed: wait twice as long, up to a minute. */
+		h->probing = 0;
+		h->probe_wait = h->probe_wait * 2 > 60 ? 60 : h->probe_wait * 2;
+		h->probe_at = time_mono() + h->probe_wait;
+	}
+	return 1;
+}
+
+/*
+ * Whether r may go to its backend, which is down: as its probe, once the
+ * wait is over and no other probe is under way.  Else *wait is lowered
+ * to the next probe, and the engine's job hears (once) that it waits.
+ */
+static int
+engine_may_probe(struct engine *e, struct engine_req *r, double now,
+    double *wait)
+{
+	struct backend		*b = r->backend;
+	struct backend_health	*h = &b->health;
+
+	if (!h->probing && now >= h->probe_at)
+		return 1;
+	if (!h->probing && h->probe_at - now < *wait)
+		*wait = h->probe_at - now;
+	if (e->waiting != b) {
+		e->waiting = b;
+		engine_event(e, "warn", "backend '%s' is down (%d connection "
+		    "failures in a row, the last: %s): waiting for it",
+		    b->name, h->row, h->cause != NULL ? h->cause : "?");
+	}
+	return 0;
+}
+
+/* Fails r, never sent, because its backend is down. */
+static void
+engine_down(struct engine *e, struct engine_req *r)
+{
+	struct backend	*b = r->backend;
+	char		*why;
+
+	why = xasprintf("backend '%s' is down after %d connection failures "
+	    "in a row: %s", b->name, b->health.row, b->health.cause != NULL ?
+	    b->health.cause : "?");
+	/* No attempt was made: there is no call to record. */
+	engine_complete(e, r, NULL, NULL, 0, 0, 0, why);
+	engine_req_free(r);
+	free(why);
+}
+
 /* A retry waits in the delayed list, then goes first in its queue. */
 static void
 engine_requeue(struct engine *e, struct engine_req *r, double delay)
@@ -878,7 +1014,7 @@ engine_retryable(long status)
  */
 static void
 engine_reply(struct engine_req *r, long status, const char *body, size_t len,
-    double retry_after, const char *error, double seconds)
+    double retry_after, int connection, const char *error, double seconds)
 {
 	struct engine		*e = r->engine;
 	struct backend		*b = r->backend;
@@ -898,6 +1034,26 @@ engine_reply(struct engine_req *r, long status, const char *body, size_t len,
 	e->totals.tokens += resp.prompt_tokens + resp.completion_tokens;
 	e->totals.dollars += cost;
 	b->tpm_level -= (double)resp.completion_tokens;
+	/* Only an answer (2xx) is paid for: the others give back their call. */
+	if (status < 200 || status > 299)
+		e->totals.calls--;
+	if (!ok)
+		engine_health_fail(b, err);
+	if (status != 0)
+		engine_health_up(b);
+	if (connection && engine_breaker(r) && e->wait_down) {
+		/* Down: the attempt is recorded, and r waits for a probe. */
+		if (!e->failed && engine_record(e, r, "error", &resp, cost,
+		    seconds, status, err) < 0)
+			e->failed = 1;
+		r->attempt--;
+		r->probe = 0;
+		engine_requeue(e, r, 0);
+		free(err);
+		model_resp_release(&resp);
+		return;
+	}
+	r->probe = 0;
 	if (ok) {
 		engine_complete(e, r, "ok", &resp, cost, seconds, status, NULL);
 		engine_req_free(r);
@@ -923,7 +1079,7 @@ static void
 engine_http_done(void *arg, const struct http_result *hr)
 {
 	engine_reply(arg, hr->status, hr->body, hr->len, hr->retry_after,
-	    hr->error, hr->seconds);
+	    hr->connection, hr->error, hr->seconds);
 }
 
 /* A process backend's command finished: its exit becomes a status. */
@@ -934,21 +1090,22 @@ engine_proc_done(void *arg, const struct proc_result *pr)
 	char			*why = NULL;
 
 	if (pr->error != NULL)
-		engine_reply(r, 0, "", 0, -1, pr->error, pr->seconds);
+		engine_reply(r, 0, "", 0, -1, 0, pr->error, pr->seconds);
 	else if (pr->timed_out) {
 		why = xasprintf("command timed out after %.1fs",
 		    r->backend->timeout);
-		engine_reply(r, 0, "", 0, -1, why, pr->seconds);
+		engine_reply(r, 0, "", 0, -1, 0, why, pr->seconds);
 	} else if (pr->too_big)
-		engine_reply(r, 0, "", 0, -1, "command output larger than "
+		engine_reply(r, 0, "", 0, -1, 0, "command output larger than "
 		    "the limit", pr->seconds);
 	else if (pr->exited && pr->status == 0)
-		engine_reply(r, 200, pr->out, pr->len, -1, NULL, pr->seconds);
+		engine_reply(r, 200, pr->out, pr->len, -1, 0, NULL,
+		    pr->seconds);
 	else if (pr->exited)
 		engine_reply(r, pr->status == 75 ? 503 : 422, pr->err,
-		    strlen(pr->err), -1, NULL, pr->seconds);
+		    strlen(pr->err), -1, 0, NULL, pr->seconds);
 	else
-		engine_reply(r, 500, pr->err, strlen(pr->err), -1, NULL,
+		engine_reply(r, 500, pr->err, strlen(pr->err), -1, 0, NULL,
 		    pr->seconds);
 	free(why);
 }
@@ -984,9 +1141,12 @@ engine_start(struct engine *e, struct engine_req *r)
 			e->totals.dollars += cost;
 			engine_complete(e, r, "ok", &resp, cost,
 			    time_mono() - t0, 0, NULL);
-		} else
+		} else {
+			e->totals.calls--;
+			engine_health_fail(b, err);
 			engine_complete(e, r, "error", NULL, 0,
 			    time_mono() - t0, 0, err);
+		}
 		free(err);
 		model_resp_release(&resp);
 		engine_req_free(r);
@@ -998,6 +1158,8 @@ engine_start(struct engine *e, struct engine_req *r)
 		if (err == NULL)
 			cause_set(&err, "backend '%s' (%s) cannot be called",
 			    b->name, b->ops->name);
+		e->totals.calls--;
+		engine_health_fail(b, err);
 		engine_complete(e, r, "error", NULL, 0, 0, 0, err);
 		free(err);
 		http_req_release(&hreq);
@@ -1165,17 +1327,32 @@ static int
 engine_send(struct engine *e, double now, double until, double *wait)
 {
 	struct engine_queue	*q;
+	struct backend		*b;
 	struct engine_req	*r;
 	enum engine_stop	 stop;
 	size_t			 seen = 0;
 
 	for (q = e->queues; q != NULL; q = q->next) {
+		b = q->backend;
 		while ((r = q->head) != NULL && !e->failed) {
 			if ((++seen & 31) == 0 && time_mono() > until)
 				return 0;
 			stop = e->stop;
-			if (stop == ENGINE_OK && !engine_room(q->backend, r, now,
-			    wait))
+			/*
+			 * A request that cannot go (its backend is down, or
+			 * full) still ends at the deadline.
+			 */
+			if (stop == ENGINE_OK && b->health.down_since > 0 &&
+			    !e->wait_down) {
+				/* In the foreground, a backend down is an end. */
+				r = engine_dequeue(e, q);
+				engine_down(e, r);
+				continue;
+			}
+			if (stop == ENGINE_OK && ((b->health.down_since > 0 &&
+			    !engine_may_probe(e, r, now, wait)) ||
+			    !engine_room(b, r, now, wait)) &&
+			    (stop = engine_budget_check(e)) == ENGINE_OK)
 				break;
 			if (stop == ENGINE_OK)
 				stop = engine_budget_check(e);
@@ -1193,10 +1370,19 @@ engine_send(struct engine *e, double now, double until, double *wait)
 			r = engine_dequeue(e, q);
 			if (stop != ENGINE_OK) {
 				e->stop = stop;
+				r->stopped = 1;
 				engine_complete(e, r, NULL, NULL, 0, 0, 0,
 				    engine_stop_reason(stop));
 				engine_req_free(r);
 				continue;
+			}
+			if (b->health.down_since > 0) {
+				r->probe = 1;
+				b->health.probing = 1;
+			} else if (e->waiting == b) {
+				e->waiting = NULL;
+				engine_event(e, "info", "backend '%s' answers "
+				    "again: going on", b->name);
 			}
 			engine_start(e, r);
 		}
@@ -1408,6 +1594,32 @@ engine_store(const struct engine *e)
 	return e->store;
 }
 
+void
+engine_set_job(struct engine *e, int64_t job)
+{
+	e->job = job;
+}
+
+void
+engine_wait_down(struct engine *e, int on)
+{
+	e->wait_down = on;
+}
+
+void
+engine_kill_after(struct engine *e, size_t n)
+{
+	e->kill_at = e->finished + n;
+}
+
+const struct backend *
+engine_waiting(const struct engine *e)
+{
+	if (e->waiting == NULL || e->waiting->health.down_since == 0)
+		return NULL;
+	return e->waiting;
+}
+
 int64_t
 engine_run_id(const struct engine *e)
 {
@@ -1451,16 +1663,35 @@ eval_store(struct eval_state *st, double score, char **cause)
 	return 0;
 }
 
+/*
+ * An item that could not be scored: the cause is kept with it and in the
+ * store, unless a budget stopped it (nothing failed then).
+ */
+static int
+eval_fail(struct eval_state *st, const char *error, int stopped,
+    char **cause)
+{
+	const struct example	*ex;
+
+	free(st->item->error);
+	st->item->error = xstrdup(error != NULL ? error : "unknown error");
+	if (stopped)
+		return 0;
+	st->item->failed = 1;
+	ex = &st->job->task.dataset->ex[st->item->example];
+	return store_evaluation_fail(st->engine->store, st->engine->run,
+	    st->item->candidate, ex->id, st->item->output, st->item->error,
+	    st->call, cause) < 0 ? -1 : 0;
+}
+
 static int
 eval_judged(void *arg, struct judge_ask *ask, char **cause)
 {
 	struct eval_state	*st = arg;
 
-	if (ask->nread == 0) {
-		free(st->item->error);
-		st->item->error = xstrdup(ask->error);
-		return 0;
-	}
+	if (ask->nread == 0)
+		return eval_fail(st, ask->error, engine_stopped(st->engine) !=
+		    ENGINE_OK, cause);
 	st->feedback = ask->rationale;
 	ask->rationale = NULL;
 	return eval_store(st, ask->score, cause);
@@ -1480,8 +1711,8 @@ eval_target_done(void *arg, const struct engine_result *res, char **cause)
 	double			 score;
 
 	if (!res->ok) {
-		st->item->error = xstrdup(res->error);
-		return 0;
+		st->call = res->call;
+		return eval_fail(st, res->error, res->stopped, cause);
 	}
 	st->call = res->call;
 	st->item->output = xstrdup(res->resp->text != NULL ?
@@ -1494,11 +1725,9 @@ eval_target_done(void *arg, const struct engine_result *res, char **cause)
 		    expected, &st->feedback);
 		return eval_store(st, score, cause);
 	}
-	if (job->roles[ROLE_JUDGE] == NULL) {
-		st->item->error = xstrdup("the judge metric needs a judge "
-		    "backend");
-		return 0;
-	}
+	if (job->roles[ROLE_JUDGE] == NULL)
+		return eval_fail(st, "the judge metric needs a judge backend",
+		    0, cause);
 	/*
 	 * The judge sees the task input without the prompt.  Pairwise
 	 * judging is asked in both orders to cancel position bias.

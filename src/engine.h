@@ -40,6 +40,7 @@ struct engine_result {
 	int			 cached;
 	const struct model_resp	*resp;	/* borrowed, valid in the callback */
 	int64_t			 call;	/* the calls row */
+	int			 stopped; /* a budget stopped it: never sent */
 	const char		*key;	/* the request's cache key (hex) */
 	const char		*error;
 };
@@ -123,6 +124,29 @@ enum engine_stop engine_stopped(const struct engine *);
  * the engine stopped, or ENGINE_OK.
  */
 enum engine_stop engine_check(struct engine *);
+/*
+ * The job whose events the engine writes (a backend going down and
+ * coming back); 0, the default, for none.
+ */
+void		 engine_set_job(struct engine *, int64_t job);
+/*
+ * Whether requests for a backend that is down (its circuit breaker is
+ * open) wait for it to answer again, spending nothing, as the daemon's
+ * jobs do; off, the default, they fail at once with the cause, as a
+ * command in the foreground should.
+ */
+void		 engine_wait_down(struct engine *, int on);
+/*
+ * For tests of crash recovery: the process ends at once, as kill -9
+ * would end it, when n more answers have come (those not committed yet
+ * are lost).
+ */
+void		 engine_kill_after(struct engine *, size_t n);
+/*
+ * The backend this engine's requests wait for because it is down (its
+ * circuit breaker is open), or NULL.
+ */
+const struct backend *engine_waiting(const struct engine *);
 /* The store and run the engine records its calls in (borrowed). */
 struct store	*engine_store(const struct engine *);
 int64_t		 engine_run_id(const struct engine *);
@@ -137,6 +161,7 @@ struct eval_item {
 	int64_t		 candidate;
 	size_t		 example;	/* index into the job's dataset */
 	int		 done;		/* 1: scored */
+	int		 failed;	/* 1: could not be (stored as such) */
 	double		 score;
 	char		*output;	/* allocated, free with eval_items_release */
 	char		*error;		/* why it was not scored */
@@ -145,7 +170,9 @@ struct eval_item {
 /*
  * Scores every item (target call, judge calls for judge metrics, metric),
  * storing one evaluations row per scored item.  Items that could not be
- * scored (budget, backend error) keep done == 0 with the reason.
+ * scored keep done == 0 with the reason; those that failed (a backend's
+ * error, no verdict) have failed set and are stored with their cause,
+ * those a budget stopped are not.
  */
 int		 engine_eval(struct engine *, const struct job *,
 		    struct eval_item *, size_t n, char **cause);

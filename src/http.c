@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -355,6 +356,49 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	curl_multi_add_handle(h->multi, x->easy);
 }
 
+/*
+ * Whether a transfer failed to reach the server at all, or lost it: a
+ * refused or reset connection, a name that does not resolve, a TLS
+ * handshake that fails, a timeout.  The circuit breaker counts these.
+ */
+static int
+http_connection_failure(CURLcode code)
+{
+	switch (code) {
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_GOT_NOTHING:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * curl's messages say how long an attempt took ("... port 9 after 0 ms:
+ * Couldn't connect to server"): without it, one cause reads the same
+ * every time and failures can be counted by their message.
+ */
+static void
+http_error_trim(char *msg)
+{
+	char	*p, *q;
+
+	if ((p = strstr(msg, " after ")) == NULL)
+		return;
+	for (q = p + 7; isdigit((unsigned char)*q); q++)
+		;
+	if (q == p + 7 || strncmp(q, " ms", 3) != 0)
+		return;
+	memmove(p, q + 3, strlen(q + 3) + 1);
+}
+
 static void
 http_finish(struct http *h, CURL *easy, CURLcode code)
 {
@@ -387,8 +431,12 @@ http_finish(struct http *h, CURL *easy, CURLcode code)
 		status = 0;
 	} else if (code != CURLE_OK) {
 		r.transport = (int)code;
-		r.error = x->errbuf[0] != '\0' ? x->errbuf :
-		    curl_easy_strerror(code);
+		if (x->errbuf[0] == '\0')
+			snprintf(x->errbuf, sizeof x->errbuf, "%s",
+			    curl_easy_strerror(code));
+		http_error_trim(x->errbuf);
+		r.error = x->errbuf;
+		r.connection = http_connection_failure(code);
 		status = 0;
 	}
 	r.status = status;

@@ -38,6 +38,9 @@ struct http_result {
 	size_t		 len;
 	double		 retry_after;	/* seconds from Retry-After, or -1 */
 	int		 transport;	/* 0, or a failure below HTTP */
+	int		 connection;	/* it could not reach the server, or
+					   lost it (refused, reset, DNS, TLS,
+					   timeout) */
 	const char	*error;		/* what failed below HTTP */
 	double		 seconds;
 };

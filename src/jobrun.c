@@ -150,13 +150,13 @@ jobrun_has_budget(const struct budget *b)
 }
 
 /*
- * A resumed run goes on counting from its checkpoint; the job's total
- * budget counts what its other runs spent.
+ * A resumed run goes on counting from what its calls spent; the job's
+ * total budget counts what its other runs spent.
  */
 static int
 jobrun_budgets(struct jobrun *jr, char **cause)
 {
-	struct run_totals	sum, other;
+	struct run_totals	sum, other, spent;
 	struct run_row		latest;
 	struct job_row		row;
 	int			nruns, rc;
@@ -166,7 +166,13 @@ jobrun_budgets(struct jobrun *jr, char **cause)
 		return -1;
 	other = sum;
 	if (rc == 1 && latest.id == jr->run_id) {
-		engine_resume_totals(jr->engine, &latest.totals);
+		/*
+		 * What the run spent comes from its calls, not from the
+		 * checkpoint: the calls paid after it count too.
+		 */
+		if (store_run_spent(jr->store, jr->run_id, &spent, cause) != 0)
+			return -1;
+		engine_resume_totals(jr->engine, &spent);
 		other.calls -= latest.totals.calls;
 		other.hits -= latest.totals.hits;
 		other.tokens -= latest.totals.tokens;
@@ -272,6 +278,7 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	jr->engine = engine_new(loop, jr->run_id, strcmp(kind, "refresh") ==
 	    0 && jobrun_has_budget(&job->refresh_budget) ?
 	    &job->refresh_budget : &job->budget, job->cache);
+	engine_set_job(jr->engine, jr->job_id);
 	if (jobrun_budgets(jr, cause) != 0)
 		goto fail;
 
@@ -308,11 +315,17 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	} else {
 		if (s->ops->init(s, cause) != 0)
 			goto fail;
+		if (jr->resumed)
+			jobrun_event(jr, "info", "resuming run %lld at step 0 "
+			    "(no checkpoint yet)", (long long)jr->run_id);
 		jobrun_event(jr, "info", "run %lld: %s search on %zu dev "
 		    "examples from %zu seed prompt%s", (long long)jr->run_id,
 		    s->ops->name, s->ndev, job->nseeds, job->nseeds == 1 ?
 		    "" : "s");
 	}
+	/* What the run stored before it was cut short. */
+	if (jr->resumed && search_load_scores(s, cause) != 0)
+		goto fail;
 	free(spec);
 	free(state);
 	return 0;
@@ -320,24 +333,6 @@ fail:
 	free(spec);
 	free(state);
 	return -1;
-}
-
-static int
-jobrun_rescore(struct search *s, char **cause)
-{
-	struct cand	**live;
-	size_t		  n = 0, i;
-	int		  racing = s->racing, rc;
-
-	live = xcalloc(s->ncands + 1, sizeof *live);
-	for (i = 0; i < s->ncands; i++)
-		if (!s->cands[i]->raced_out)
-			live[n++] = s->cands[i];
-	s->racing = 0;
-	rc = search_evaluate(s, live, n, cause);
-	s->racing = racing;
-	free(live);
-	return rc;
 }
 
 static const char *const tally_roles[TALLY_ROLES] = { "optimizer", "judge" };
@@ -459,6 +454,114 @@ jobrun_warn_replies(struct jobrun *jr, const struct reply_tally t[TALLY_ROLES])
 	}
 }
 
+char *
+jobrun_failures(struct store *store, int64_t run, int64_t after, size_t max,
+    long long *n, int64_t *last, char **cause)
+{
+	struct failure_row	*rows;
+	struct strbuf		 sb;
+	size_t			 nrows, i;
+	char			*msg;
+
+	*n = 0;
+	if (store_call_failures(store, run, after, &rows, &nrows, cause) != 0)
+		return NULL;
+	strbuf_init(&sb);
+	for (i = 0; i < nrows; i++) {
+		*n += rows[i].n;
+		if (rows[i].last > *last)
+			*last = rows[i].last;
+		if (i >= max)
+			continue;
+		msg = log_escape(rows[i].error != NULL ? rows[i].error :
+		    "unknown error", 200);
+		strbuf_addf(&sb, "%s%lld x %s: %s", i > 0 ? "; " : "",
+		    rows[i].n, rows[i].backend != NULL ? rows[i].backend : "?",
+		    msg);
+		free(msg);
+	}
+	if (nrows > max)
+		strbuf_addf(&sb, "; and %zu other causes", nrows - max);
+	store_failure_rows_free(rows, nrows);
+	return sb.len > 0 ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/* Tells the job about attempts that failed since it last heard. */
+static int
+jobrun_tell_failures(struct jobrun *jr, char **cause)
+{
+	char		*what;
+	long long	 n;
+
+	if ((what = jobrun_failures(jr->store, jr->run_id, jr->failures_seen,
+	    3, &n, &jr->failures_seen, cause)) == NULL)
+		return -1;
+	if (n > 0)
+		jobrun_event(jr, "warn", "%lld failed attempt%s: %s", n,
+		    n == 1 ? "" : "s", what);
+	free(what);
+	return 0;
+}
+
+/*
+ * Evaluations that failed for good (each tried twice): how many, out of
+ * how many had, and the latest cause.  NULL when none failed.
+ */
+static char *
+jobrun_given_up(const struct jobrun *jr, double *share)
+{
+	const struct search	*s = &jr->search;
+	size_t			 failed = 0, had = 0, i;
+
+	for (i = 0; i < s->ncands; i++) {
+		failed += s->cands[i]->ngiven_up;
+		had += s->cands[i]->nscored + s->cands[i]->ngiven_up;
+	}
+	*share = had > 0 ? (double)failed / (double)had : 0;
+	if (failed == 0)
+		return NULL;
+	return xasprintf("%zu of %zu evaluations failed (each tried %d "
+	    "times): %s", failed, had, SEARCH_TRIES, s->fail_cause != NULL ?
+	    s->fail_cause : "unknown error");
+}
+
+/* A run most of whose evaluations fail cannot choose: it fails. */
+static int
+jobrun_failing(struct jobrun *jr, char **cause)
+{
+	double	 share, max = search_number(&jr->search, "max_failed");
+	char	*failed;
+
+	if ((failed = jobrun_given_up(jr, &share)) == NULL || share <= max) {
+		free(failed);
+		return 0;
+	}
+	/* The attempts behind it are told before the run ends. */
+	(void)jobrun_tell_failures(jr, NULL);
+	cause_set(cause, "%s; more than %.0f%% failed", failed, 100 * max);
+	free(failed);
+	return -1;
+}
+
+/*
+ * A testing aid: PROMPTD_KILL_AT=STEP:N ends the process, as kill -9
+ * would, after N answers of step STEP (0 is the first), so that a test
+ * can crash a run at a chosen place without racing the clock.
+ */
+static void
+jobrun_kill_hook(struct jobrun *jr)
+{
+	const char		*v = getenv("PROMPTD_KILL_AT");
+	unsigned long long	 step, n;
+	char			 colon;
+
+	if (v == NULL || sscanf(v, "%llu%c%llu", &step, &colon, &n) != 3 ||
+	    colon != ':' || step != (unsigned long long)jr->search.step ||
+	    jr->resumed)
+		return;
+	engine_kill_after(jr->engine, (size_t)n);
+}
+
 /*
  * Whether the search may take another step: the budgets (the deadline
  * above all) are checked whether or not the last step paid for a call,
@@ -495,24 +598,21 @@ jobrun_step(struct jobrun *jr, char **cause)
 
 	if (!jobrun_may_step(jr))
 		return 0;
+	jobrun_kill_hook(jr);
 	/* The step's random stream depends only on (job seed, step). */
 	rng_seed(&s->rng, (uint64_t)jr->job->seed, (uint64_t)s->step);
-	if (s->step == 0 && !jr->resumed) {
-		if (search_evaluate(s, s->cands, s->ncands, cause) != 0)
-			return -1;
-	} else if (jr->resumed) {
-		/*
-		 * Scores are not in the checkpoint: everyone still in the race
-		 * is scored again on all of dev, without racing (so nobody is
-		 * cut short this time), and the cache answers.
-		 */
-		if (jobrun_rescore(s, cause) != 0)
-			return -1;
-		jr->resumed = 0;
-	}
+	/*
+	 * The seeds are scored before the first step, whether or not a crash
+	 * interrupted it: a resumed run takes the path a fresh one takes
+	 * (its stored scores were given back to its candidates).
+	 */
+	if (s->step == 0 && (search_evaluate(s, s->cands, s->ncands,
+	    cause) != 0 || jobrun_failing(jr, cause) != 0))
+		return -1;
 	if ((rc = s->ops->step(s, cause)) < 0)
 		return -1;
 	s->step++;
+	jr->resumed = 0;
 	/* A step that added nothing (all answers cached, none usable). */
 	jr->stalls = s->progress != before ? 0 : jr->stalls + 1;
 	engine_totals(jr->engine, &t);
@@ -538,6 +638,9 @@ jobrun_step(struct jobrun *jr, char **cause)
 	free(replies);
 	jobrun_warn_replies(jr, tally);
 	jobrun_tally_release(tally);
+	if (jobrun_tell_failures(jr, cause) != 0 || jobrun_failing(jr,
+	    cause) != 0)
+		return -1;
 	if (rc == 1 && stall > 0 && jr->stalls >= stall) {
 		jr->stop = xasprintf("stalled: %d steps in a row added no "
 		    "candidate, score or comparison", jr->stalls);
@@ -777,6 +880,48 @@ jobrun_baseline(struct jobrun *jr, struct cand *best, char **cause)
 }
 
 /*
+ * Why a budget stopped the run, and what its failed attempts say when
+ * it had any (a backend that is down spends a deadline waiting).
+ */
+static char *
+jobrun_stopped(struct jobrun *jr, enum engine_stop stop)
+{
+	const struct backend	*down;
+	char			*what, *why;
+	long long		 n;
+	int64_t			 last = 0;
+
+	what = jobrun_failures(jr->store, jr->run_id, 0, 1, &n, &last, NULL);
+	down = engine_waiting(jr->engine);
+	if (down != NULL)
+		why = xasprintf("%s; backend '%s' is down (%s)",
+		    engine_stop_reason(stop), down->name,
+		    down->health.cause != NULL ? down->health.cause : "?");
+	else if (what != NULL && n > 0)
+		why = xasprintf("%s; %lld failed attempt%s: %s",
+		    engine_stop_reason(stop), n, n == 1 ? "" : "s", what);
+	else
+		why = xstrdup(engine_stop_reason(stop));
+	free(what);
+	return why;
+}
+
+/* The reasons that are there, joined by "; ". */
+static char *
+jobrun_join(const char *a, const char *b, const char *c, const char *d)
+{
+	const char	*v[4] = { a, b, c, d };
+	struct strbuf	 sb;
+	size_t		 i;
+
+	strbuf_init(&sb);
+	for (i = 0; i < nitems(v); i++)
+		if (v[i] != NULL)
+			strbuf_addf(&sb, "%s%s", sb.len > 0 ? "; " : "", v[i]);
+	return sb.len > 0 ? strbuf_detach(&sb) : NULL;
+}
+
+/*
  * Why a run that could not do its work ends as it does: no optimizer
  * reply was usable (nothing is promoted then: the search found nothing
  * to put forward), or no judge verdict was.  NULL when it did its work.
@@ -816,7 +961,8 @@ jobrun_finish(struct jobrun *jr, char **cause)
 	struct run_totals	 t;
 	struct cand		*best;
 	enum engine_stop	 stop = engine_stopped(jr->engine);
-	char			*futile, *err = NULL;
+	char			*futile, *failed, *err = NULL;
+	double			 share;
 	int			 promote;
 
 	futile = jobrun_futile(jr, &promote, &err);
@@ -848,17 +994,15 @@ jobrun_finish(struct jobrun *jr, char **cause)
 	}
 	jr->status = stop == ENGINE_OK ? "done" : "exhausted";
 	free(jr->reason);
-	jr->reason = stop != ENGINE_OK ? xstrdup(engine_stop_reason(stop)) :
-	    NULL;
+	jr->reason = stop != ENGINE_OK ? jobrun_stopped(jr, stop) : NULL;
 	/* Each reason the run gives, most telling first. */
-	if (futile != NULL || jr->stop != NULL) {
+	failed = jobrun_given_up(jr, &share);
+	if (futile != NULL || jr->stop != NULL || failed != NULL) {
 		err = jr->reason;
-		jr->reason = xasprintf("%s%s%s%s%s", futile != NULL ? futile :
-		    "", futile != NULL && jr->stop != NULL ? "; " : "",
-		    jr->stop != NULL ? jr->stop : "", err != NULL ? "; " : "",
-		    err != NULL ? err : "");
+		jr->reason = jobrun_join(futile, jr->stop, failed, err);
 		free(err);
 	}
+	free(failed);
 	free(futile);
 	engine_totals(jr->engine, &t);
 	if (store_run_finish(jr->store, jr->run_id, jr->status, &t,
@@ -889,8 +1033,8 @@ jobrun_abort(struct jobrun *jr, const char *status, const char *reason)
 	if (jr->run_id > 0)
 		futile = jobrun_futile(jr, &promote, NULL);
 	free(jr->reason);
-	jr->reason = xasprintf("%s%s%s", reason != NULL ? reason : status,
-	    futile != NULL ? "; " : "", futile != NULL ? futile : "");
+	jr->reason = jobrun_join(reason != NULL ? reason : status, futile, NULL,
+	    NULL);
 	free(futile);
 	if (jr->run_id > 0)
 		store_run_finish(jr->store, jr->run_id, status, &t, NULL);

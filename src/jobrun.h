@@ -43,6 +43,7 @@ struct jobrun {
 	int			 warned[2];	/* about each role's replies */
 	long long		 usable[2];	/* replies of each role usable */
 	long long		 replies[2];	/* ... of so many, so far */
+	int64_t			 failures_seen;	/* the last failed call told */
 };
 
 /* A run's optimizer or judge replies as the reader found them. */
@@ -62,6 +63,14 @@ int	jobrun_tally(struct store *, int64_t run,
 void	jobrun_tally_release(struct reply_tally t[TALLY_ROLES]);
 /* "3 unreadable, 1 echo": the failures of a tally, commonest first. */
 char	*jobrun_tally_failures(const struct reply_tally *);
+/*
+ * A run's failed attempts after call id after, by cause, commonest
+ * first: "10 x m: openai: Failed to connect ...; 2 x m: HTTP 503 ..."
+ * (at most max causes), or NULL when there are none; *last is the
+ * latest failed call's id.
+ */
+char	*jobrun_failures(struct store *, int64_t run, int64_t after,
+	    size_t max, long long *n, int64_t *last, char **cause);
 
 /*
  * kind is "optimize" (search from the seeds, or resume the job's

@@ -330,7 +330,7 @@ duel_build_pool(struct search *s, char **cause)
 			 * recommendation is scored on dev for the champion
 			 * (and a resumed run does not score the whole pool).
 			 */
-			if (c->nscored < s->ndev)
+			if (!search_complete(s, c))
 				c->raced_out = 1;
 			duel_pool_add(st, c);
 			free(found[j]);
@@ -767,9 +767,9 @@ duel_sim_score(struct search *s, struct cand *ca, struct cand *cb,
 	if (duel_evaluate(s, pair, 2, cause) != 0)
 		return -1;
 	/* Arms scored on all of dev may become champion like any other. */
-	if (ca->nscored == s->ndev)
+	if (search_complete(s, ca))
 		ca->raced_out = 0;
-	if (cb->nscored == s->ndev)
+	if (search_complete(s, cb))
 		cb->raced_out = 0;
 	if (ca->nscored == 0 || cb->nscored == 0) {
 		log_info("job '%s': duel skipped: the prompts could not be "

@@ -129,7 +129,7 @@ struct evo_child {
 static int
 evo_full(const struct search *s, const struct cand *c)
 {
-	return !c->raced_out && c->nscored == s->ndev;
+	return !c->raced_out && search_complete(s, c);
 }
 
 /* Better first; the older candidate breaks ties. */

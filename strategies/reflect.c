@@ -484,7 +484,7 @@ reflect_full(struct search *s, struct cand **cands, size_t n, char **cause)
 static void
 reflect_drop(struct search *s, struct cand *c)
 {
-	if (c->nscored < s->ndev)
+	if (!search_complete(s, c))
 		c->raced_out = 1;
 }
 
@@ -955,7 +955,7 @@ protegi_step(struct search *s, struct reflect *st, char **cause)
 	for (k = 0; k < narms; k++) {
 		if (nnext < want && order[k]->n > 0) {
 			next[nnext++] = order[k]->c;
-			if (order[k]->c->nscored < s->ndev)
+			if (!search_complete(s, order[k]->c))
 				order[k]->c->raced_out = 0;
 		} else if (order[k]->parent != NULL)
 			reflect_drop(s, order[k]->c);

@@ -4,6 +4,7 @@
  * lineage, evaluate with racing).
  */
 #include <ctype.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,9 @@ static const struct strategy_param strategy_common[] = {
 	  "end the run (0: no limit)" },
 	{ "max_steps", PARAM_INT, "0", 0, 10000000, NULL,
 	  "steps in all (0: as many as the strategy takes)" },
+	{ "max_failed", PARAM_NUMBER, "0.2", 0, 1, NULL,
+	  "the share of evaluations that may fail for good before the run "
+	  "fails" },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -297,6 +301,7 @@ search_add(struct search *s, const char *text, const char *origin,
 		memcpy(c->hash, hash, sizeof hash);
 		c->scores = xcalloc(s->ndev, sizeof *c->scores);
 		c->outputs = xcalloc(s->ndev, sizeof *c->outputs);
+		c->tries = xcalloc(s->ndev + 1, sizeof *c->tries);
 		for (i = 0; i < s->ndev; i++)
 			c->scores[i] = NAN;
 		c->generation = s->step;
@@ -324,7 +329,8 @@ search_add(struct search *s, const char *text, const char *origin,
 struct memo_ent {
 	int64_t		 cand;
 	size_t		 example;
-	double		 score;
+	double		 score;		/* NAN after a failure */
+	unsigned	 tries;		/* failures */
 	char		*output;
 };
 
@@ -384,11 +390,22 @@ memo_put(struct search *s, int64_t cand, size_t example, double score,
 		free(old);
 	}
 	i = memo_slot(m, cand, example);
-	if (m->ents[i].cand != 0)
+	if (m->ents[i].cand != 0) {
+		/* A score after a failure; a failure again. */
+		if (isnan(m->ents[i].score)) {
+			m->ents[i].score = score;
+			free(m->ents[i].output);
+			m->ents[i].output = output != NULL ? xstrdup(output) :
+			    NULL;
+			if (isnan(score))
+				m->ents[i].tries++;
+		}
 		return;
+	}
 	m->ents[i].cand = cand;
 	m->ents[i].example = example;
 	m->ents[i].score = score;
+	m->ents[i].tries = isnan(score);
 	m->ents[i].output = output != NULL ? xstrdup(output) : NULL;
 	m->n++;
 }
@@ -415,6 +432,7 @@ cand_free(struct cand *c, size_t ndev)
 		free(c->outputs[i]);
 	free(c->outputs);
 	free(c->scores);
+	free(c->tries);
 	free(c->text);
 	free(c);
 }
@@ -432,6 +450,7 @@ search_release(struct search *s)
 	free(s->dev);
 	free(s->train);
 	free(s->prompts_dir);
+	free(s->fail_cause);
 	memo_free(s->memo);
 	cJSON_Delete(s->params);
 	memset(s, 0, sizeof *s);
@@ -454,8 +473,15 @@ search_wait(struct search *s, char **cause)
 	return 0;
 }
 
+/* Whether c's score on dev example j is had: scored, or given up. */
+static int
+cand_settled(const struct cand *c, size_t j)
+{
+	return !isnan(c->scores[j]) || c->tries[j] >= SEARCH_TRIES;
+}
+
 /*
- * Whether a candidate has scores on every dev example in [0, upto): one
+ * Whether a candidate is settled on every dev example in [0, upto): one
  * scored on a scattered minibatch may have as many scores without them.
  */
 static int
@@ -463,12 +489,49 @@ cand_scored_upto(const struct cand *c, size_t upto)
 {
 	size_t	i;
 
-	if (c->nscored < upto)
+	if (c->nscored + c->ngiven_up < upto)
 		return 0;
 	for (i = 0; i < upto; i++)
-		if (isnan(c->scores[i]))
+		if (!cand_settled(c, i))
 			return 0;
 	return 1;
+}
+
+int
+search_complete(const struct search *s, const struct cand *c)
+{
+	return c->nscored > 0 && cand_scored_upto(c, s->ndev);
+}
+
+/* Counts c's scores and given-up examples again. */
+static void
+cand_count(struct cand *c, size_t ndev)
+{
+	size_t	j;
+
+	c->nscored = c->ngiven_up = 0;
+	for (j = 0; j < ndev; j++) {
+		if (!isnan(c->scores[j]))
+			c->nscored++;
+		else if (c->tries[j] >= SEARCH_TRIES)
+			c->ngiven_up++;
+	}
+}
+
+/*
+ * An evaluation that failed (its attempts spent): tried once more in the
+ * run, then given up, and the candidate is compared on the examples it
+ * has.  The cause is kept for the run's reason.
+ */
+static void
+search_failed(struct search *s, unsigned char *tries, const char *error)
+{
+	if (*tries < UCHAR_MAX)
+		(*tries)++;
+	if (*tries == SEARCH_TRIES)
+		s->given_up++;
+	free(s->fail_cause);
+	s->fail_cause = xstrdup(error != NULL ? error : "unknown error");
 }
 
 /* A candidate's mean and interval over examples [0, upto). */
@@ -512,7 +575,7 @@ search_score(struct search *s, struct cand *const *cands, size_t n,
 	pos = xcalloc(n * (to - from) + 1, sizeof *pos);
 	for (i = 0; i < n; i++) {
 		for (j = from; j < to; j++) {
-			if (!isnan(cands[i]->scores[j]))
+			if (cand_settled(cands[i], j))
 				continue;
 			items[nitems].prompt = cands[i]->text;
 			items[nitems].candidate = cands[i]->id;
@@ -524,22 +587,20 @@ search_score(struct search *s, struct cand *const *cands, size_t n,
 	rc = search_wait(s, cause);
 	engine_eval_end(batch);
 	for (k = 0; k < nitems; k++) {
+		i = pos[k] / s->ndev;
+		j = pos[k] % s->ndev;
+		if (items[k].failed)
+			search_failed(s, &cands[i]->tries[j], items[k].error);
 		if (!items[k].done)
 			continue;
 		s->progress++;
-		i = pos[k] / s->ndev;
-		j = pos[k] % s->ndev;
 		cands[i]->scores[j] = items[k].score;
 		free(cands[i]->outputs[j]);
 		cands[i]->outputs[j] = items[k].output;
 		items[k].output = NULL;
 	}
-	for (i = 0; i < n; i++) {
-		cands[i]->nscored = 0;
-		for (j = 0; j < s->ndev; j++)
-			if (!isnan(cands[i]->scores[j]))
-				cands[i]->nscored++;
-	}
+	for (i = 0; i < n; i++)
+		cand_count(cands[i], s->ndev);
 	eval_items_release(items, nitems);
 	free(items);
 	free(pos);
@@ -621,7 +682,7 @@ search_best(const struct search *s)
 	size_t		 i;
 
 	for (i = 0; i < s->ncands; i++) {
-		if (s->cands[i]->raced_out || s->cands[i]->nscored < s->ndev)
+		if (s->cands[i]->raced_out || !search_complete(s, s->cands[i]))
 			continue;
 		if (best == NULL || s->cands[i]->mean > best->mean)
 			best = s->cands[i];
@@ -842,8 +903,10 @@ search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
 		    &a, cause) != 0)
 			goto out;
 		if (a.text == NULL) {
-			log_warnx("job '%s': optimizer: %s", s->job->name,
-			    a.error);
+			/* A budget that ran out says so once, at the end. */
+			if (engine_stopped(s->engine) == ENGINE_OK)
+				log_warnx("job '%s': optimizer: %s",
+				    s->job->name, a.error);
 			free(a.error);
 			break;
 		}
@@ -1013,14 +1076,15 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 			if (dup[j] != j)
 				continue;
 			d = search_dev_pos(s, examples[j]);
-			if (d != SIZE_MAX && !isnan(c->scores[d])) {
+			if (d != SIZE_MAX && cand_settled(c, d)) {
 				o->score = c->scores[d];
 				if (c->outputs[d] != NULL)
 					o->output = xstrdup(c->outputs[d]);
 				continue;
 			}
 			if (d == SIZE_MAX && (me = memo_get(s->memo, c->id,
-			    examples[j])) != NULL) {
+			    examples[j])) != NULL && (!isnan(me->score) ||
+			    me->tries >= SEARCH_TRIES)) {
 				o->score = me->score;
 				if (me->output != NULL)
 					o->output = xstrdup(me->output);
@@ -1039,16 +1103,28 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 		engine_eval_end(batch);
 	}
 	for (k = 0; k < nitems; k++) {
+		i = pos[k] / nex;
+		c = cands[i];
+		d = search_dev_pos(s, items[k].example);
+		if (items[k].failed) {
+			if (d != SIZE_MAX)
+				search_failed(s, &c->tries[d], items[k].error);
+			else {
+				memo_put(s, c->id, items[k].example, NAN,
+				    NULL);
+				me = memo_get(s->memo, c->id, items[k].example);
+				if (me->tries == SEARCH_TRIES)
+					s->given_up++;
+			}
+		}
 		if (!items[k].done)
 			continue;
 		s->progress++;
-		i = pos[k] / nex;
-		c = cands[i];
 		o = &out[pos[k]];
 		o->score = items[k].score;
 		o->output = items[k].output;
 		items[k].output = NULL;
-		if ((d = search_dev_pos(s, items[k].example)) != SIZE_MAX) {
+		if (d != SIZE_MAX) {
 			c->scores[d] = o->score;
 			free(c->outputs[d]);
 			c->outputs[d] = o->output != NULL ?
@@ -1058,10 +1134,7 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 			    o->output);
 	}
 	for (i = 0; i < n; i++) {
-		cands[i]->nscored = 0;
-		for (d = 0; d < s->ndev; d++)
-			if (!isnan(cands[i]->scores[d]))
-				cands[i]->nscored++;
+		cand_count(cands[i], s->ndev);
 		for (j = 0; j < nex; j++) {
 			o = &out[i * nex + j];
 			if (dup[j] != j) {
@@ -1135,4 +1208,78 @@ search_answers(struct search *s, const char *prompt, const size_t *examples,
 	rc = nex > 0 ? search_wait(s, cause) : 0;
 	free(st);
 	return rc;
+}
+
+/* An example's row id and its index in the dataset, to look it up. */
+struct example_ref {
+	int64_t	id;
+	size_t	index;
+};
+
+static int
+example_ref_cmp(const void *a, const void *b)
+{
+	const struct example_ref	*x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct cand *
+search_cand_by_id(const struct search *s, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < s->ncands; i++)
+		if (s->cands[i]->id == id)
+			return s->cands[i];
+	return NULL;
+}
+
+int
+search_load_scores(struct search *s, char **cause)
+{
+	const struct dataset	*ds = s->job->task.dataset;
+	struct example_ref	*refs, key, *ref;
+	struct run_score	*rows;
+	struct cand		*c;
+	size_t			 n, i, d;
+
+	if (store_run_scores(s->store, s->run_id, &rows, &n, cause) != 0)
+		return -1;
+	refs = xcalloc(ds->n + 1, sizeof *refs);
+	for (i = 0; i < ds->n; i++) {
+		refs[i].id = ds->ex[i].id;
+		refs[i].index = i;
+	}
+	qsort(refs, ds->n, sizeof *refs, example_ref_cmp);
+	for (i = 0; i < n; i++) {
+		key.id = rows[i].example;
+		if ((c = search_cand_by_id(s, rows[i].candidate)) == NULL ||
+		    (ref = bsearch(&key, refs, ds->n, sizeof *refs,
+		    example_ref_cmp)) == NULL)
+			continue;
+		if ((d = search_dev_pos(s, ref->index)) == SIZE_MAX) {
+			memo_put(s, c->id, ref->index, rows[i].score,
+			    rows[i].output);
+			continue;
+		}
+		if (isnan(rows[i].score)) {
+			/* Failed once at least: one more try in the run. */
+			if (c->tries[d] == 0)
+				c->tries[d] = 1;
+			continue;
+		}
+		c->scores[d] = rows[i].score;
+		free(c->outputs[d]);
+		c->outputs[d] = rows[i].output;
+		rows[i].output = NULL;
+	}
+	for (i = 0; i < s->ncands; i++) {
+		cand_count(s->cands[i], s->ndev);
+		cand_summary(s->cands[i], s->cands[i]->raced_out ?
+		    s->cands[i]->nscored : s->ndev);
+	}
+	free(refs);
+	store_run_scores_free(rows, n);
+	return 0;
 }

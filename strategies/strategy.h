@@ -90,7 +90,9 @@ struct cand {
 	char		 hash[65];	/* of the normalized text */
 	double		*scores;	/* per dev example, NAN until scored */
 	char		**outputs;	/* per dev example, NULL until scored */
+	unsigned char	*tries;		/* per dev example, failed evaluations */
 	size_t		 nscored;
+	size_t		 ngiven_up;	/* examples failed SEARCH_TRIES times */
 	double		 mean;		/* over the scored examples */
 	double		 lo;		/* 95% interval */
 	double		 hi;
@@ -122,6 +124,8 @@ struct search {
 	unsigned		 failed_asks;	/* replies that could not be */
 	unsigned long		 progress;	/* candidates, scores and
 						   comparisons added */
+	size_t			 given_up;	/* evaluations failed for good */
+	char			*fail_cause;	/* the latest failure's */
 	char			*prompts_dir;	/* meta-prompt templates */
 	struct search_memo	*memo;		/* scores off dev, for
 						   search_score_on() */
@@ -162,6 +166,27 @@ struct cand	*search_add(struct search *, const char *text,
  */
 int		 search_evaluate(struct search *, struct cand *const *, size_t,
 		    char **cause);
+
+/*
+ * An evaluation whose attempts are spent is stored as failed with its
+ * cause and tried once more in the run; after SEARCH_TRIES failures the
+ * example is given up for that candidate, which is then compared on the
+ * examples it has (paired tests use the examples both sides have).
+ */
+#define SEARCH_TRIES	2
+
+/*
+ * Whether c is scored, or given up, on every dev example (with at least
+ * one score): it can be compared and chosen.
+ */
+int		 search_complete(const struct search *, const struct cand *);
+
+/*
+ * For a resumed run: every score (and failure) the run stored, given
+ * back to its candidates, so that the interrupted step is replayed from
+ * the state it started from without a call.
+ */
+int		 search_load_scores(struct search *, char **cause);
 
 /* The best candidate evaluated on the whole dev split (not raced out). */
 struct cand	*search_best(const struct search *);

@@ -172,6 +172,6 @@ kill "$MOCK_PID"
 # Nothing listening: connection refused is retried, then reported.
 job refused openai "http://127.0.0.1:9/v1" ', "max_retries": 1'
 expect_status 1 "$PROMPTCTL" -d "$TMP/refused.db" eval "$TMP/refused.json"
-expect_contains "$TMP/out" "not scored: openai:"
+expect_contains "$TMP/out" "not scored: backend 'm' is down after"
 
 finish

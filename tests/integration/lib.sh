@@ -77,3 +77,18 @@ start_mock() {
 	URL="http://127.0.0.1:$PORT"
 }
 
+# start_daemon NAME CONF: starts promptd in the foreground with the
+# configuration CONF on $TMP/NAME.sock and $TMP/NAME.db, its log in
+# $TMP/NAME.log, and waits (up to 30 s) until it answers; sets DPID.
+start_daemon() {
+	"$top_builddir/promptd" -f -c "$2" -S "$TMP/$1.sock" -d "$TMP/$1.db" \
+	    2>"$TMP/$1.log" &
+	DPID=$!
+	pids="$pids $DPID"
+	_n=0
+	until "$PROMPTCTL" -S "$TMP/$1.sock" status >/dev/null 2>&1; do
+		_n=$((_n + 1))
+		[ "$_n" -gt 300 ] && { fail "promptd $1 did not start"; return 1; }
+		sleep 0.1
+	done
+}

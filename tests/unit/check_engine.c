@@ -261,7 +261,12 @@ START_TEST(test_backend_errors_are_recorded)
 	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
 	    "'error' AND error = 'server said no'"), 40);
 	ck_assert_int_eq(count("SELECT count(*) FROM cache"), 0);
-	ck_assert_int_eq(count("SELECT count(*) FROM evaluations"), 0);
+	/* Each failed evaluation is stored, with its cause and call. */
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations WHERE score "
+	    "IS NULL AND error = 'server said no' AND call_id IS NOT NULL"),
+	    40);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations WHERE score "
+	    "IS NOT NULL"), 0);
 	job_free(job);
 }
 END_TEST
