@@ -205,7 +205,7 @@ static int
 cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
-	const cJSON	*b, *v;
+	const cJSON	*b, *v, *f;
 	cJSON		*r;
 	const char	*sep = "";
 	char		 when[32];
@@ -264,6 +264,10 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	else
 		printf("  %-12snone yet\n", "champion");
 	status_replies(cJSON_GetObjectItemCaseSensitive(r, "replies"));
+	f = cJSON_GetObjectItemCaseSensitive(r, "failures");
+	if (cJSON_IsObject(f))
+		printf("  %-12s%.0f failed attempts: %s\n", "failures",
+		    json_num(f, "attempts"), json_str(f, "causes", ""));
 	status_response(cJSON_GetObjectItemCaseSensitive(r, "response"));
 	cJSON_Delete(r);
 	return CMD_OK;

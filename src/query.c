@@ -312,6 +312,29 @@ replies_json(struct store *s, int64_t run, char **cause)
 	return o;
 }
 
+/*
+ * A run's failed attempts: how many, and the commonest causes; *out is
+ * NULL when it had none.
+ */
+static int
+failures_json(struct store *s, int64_t run, cJSON **out, char **cause)
+{
+	char		*causes;
+	long long	 n;
+	int64_t		 last = 0;
+
+	*out = NULL;
+	if ((causes = jobrun_failures(s, run, 0, 3, &n, &last, cause)) == NULL)
+		return -1;
+	if (n > 0) {
+		*out = cJSON_CreateObject();
+		cJSON_AddNumberToObject(*out, "attempts", (double)n);
+		cJSON_AddStringToObject(*out, "causes", causes);
+	}
+	free(causes);
+	return 0;
+}
+
 static int
 query_status(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
@@ -321,6 +344,7 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	struct champion_row	*h = NULL;
 	struct response		 resp;
 	cJSON			*o = NULL, *spec, *replies = NULL;
+	cJSON			*failures = NULL;
 	const cJSON		*v, *name;
 	const char		*why;
 	size_t			 nh = 0;
@@ -332,7 +356,9 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	    cause)) < 0 ||
 	    store_champion_history(s, j->id, &h, &nh, cause) != 0 ||
 	    (has_resp = response_latest(s, j, &resp, &why, cause)) < 0 ||
-	    (has_run && (replies = replies_json(s, run.id, cause)) == NULL)) {
+	    (has_run && (replies = replies_json(s, run.id, cause)) == NULL) ||
+	    (has_run && failures_json(s, run.id, &failures, cause) != 0)) {
+		cJSON_Delete(replies);
 		if (has_resp > 0)
 			store_candidate_row_release(&resp.c);
 		cJSON_Delete(o);
@@ -359,6 +385,8 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 		cJSON_AddItemToObject(o, "replies", replies);
 	else
 		cJSON_AddNullToObject(o, "replies");
+	cJSON_AddItemToObject(o, "failures", failures != NULL ? failures :
+	    cJSON_CreateNull());
 	if (has_run) {
 		cJSON_AddNumberToObject(o, "run", (double)run.id);
 		cJSON_AddStringToObject(o, "kind", run.kind);

@@ -61,6 +61,8 @@ n=$(sql "$db" "SELECT count(*) FROM calls WHERE status = 'error'")
 [ "$n" -ge 5 ] && [ "$n" -le 8 ] || fail "refused: $n attempts (8 in flight at most)"
 [ "$(sql "$db" "SELECT count(*) FROM events WHERE message LIKE '% failed attempts: % x m: openai: Failed to connect%'")" -ge 1 ] ||
     fail "refused: no event counts the failed attempts"
+expect_status 0 "$PROMPTCTL" -d "$db" status refused
+expect_contains "$TMP/out" "failures    $n failed attempts: $n x m: openai: Failed to connect to 127.0.0.1 port 1"
 
 # 1b. In the daemon the job waits for its backend, spending nothing, and
 # goes on by itself once the backend answers.

@@ -286,6 +286,7 @@ START_TEST(test_status)
 	ck_assert(cJSON_IsNull(get(e, "commonest")));
 	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(get(r, "replies"),
 	    "judge"));
+	ck_assert(cJSON_IsNull(get(r, "failures")));
 	cJSON_Delete(r);
 
 	/* Without a job, status is the daemon's, not a query. */
