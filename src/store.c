@@ -1691,6 +1691,28 @@ stmt_bind(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
 	return st;
 }
 
+/*
+ * Binds statement id (see stmt_vbind()) and reads every row it gives
+ * into *rows with stmt_rows(): the body of each list reader.
+ */
+static int
+stmt_list(struct store *s, enum stmt id, size_t size,
+    void (*fill)(sqlite3_stmt *, void *), void (*release)(void *, size_t),
+    void **rows, size_t *n, char **cause, const char *fmt, ...)
+{
+	sqlite3_stmt	*st;
+	va_list		 ap;
+
+	*rows = NULL;
+	*n = 0;
+	va_start(ap, fmt);
+	st = stmt_vbind(s, id, cause, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	return stmt_rows(s, id, st, rows, size, n, fill, release, cause);
+}
+
 static void
 fill_job(sqlite3_stmt *st, void *p)
 {
@@ -1733,16 +1755,11 @@ int
 store_job_list(struct store *s, struct job_row **rows, size_t *n,
     char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_JOB_LIST, cause, "")) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_JOB_LIST, st, &p, sizeof **rows, n,
-	    fill_job, release_jobs, cause);
+	rc = stmt_list(s, STMT_JOB_LIST, sizeof **rows, fill_job,
+	    release_jobs, &p, n, cause, "");
 	*rows = p;
 	return rc;
 }
@@ -1830,16 +1847,11 @@ int
 store_champion_history(struct store *s, int64_t job,
     struct champion_row **rows, size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_CHAMPION_HISTORY, cause, "i", job)) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_CHAMPION_HISTORY, st, &p, sizeof **rows, n,
-	    fill_champion, release_champions, cause);
+	rc = stmt_list(s, STMT_CHAMPION_HISTORY, sizeof **rows, fill_champion,
+	    release_champions, &p, n, cause, "i", job);
 	*rows = p;
 	return rc;
 }
@@ -1903,16 +1915,11 @@ int
 store_lineage_parents(struct store *s, int64_t child,
     struct lineage_row **rows, size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_LINEAGE_PARENTS, cause, "i", child)) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_LINEAGE_PARENTS, st, &p, sizeof **rows, n,
-	    fill_lineage, release_lineage, cause);
+	rc = stmt_list(s, STMT_LINEAGE_PARENTS, sizeof **rows, fill_lineage,
+	    release_lineage, &p, n, cause, "i", child);
 	*rows = p;
 	return rc;
 }
@@ -1941,17 +1948,11 @@ int
 store_scores(struct store *s, int64_t job, int64_t dataset,
     const char *split, struct score_row **rows, size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_SCORES, cause, "iit", job, dataset,
-	    split)) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_SCORES, st, &p, sizeof **rows, n,
-	    fill_score, release_plain, cause);
+	rc = stmt_list(s, STMT_SCORES, sizeof **rows, fill_score,
+	    release_plain, &p, n, cause, "iit", job, dataset, split);
 	*rows = p;
 	return rc;
 }
@@ -2144,17 +2145,12 @@ int
 store_comparison_pending(struct store *s, int64_t job, int limit,
     struct comparison_row **rows, size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_COMPARISON_PENDING, cause, "in", job,
-	    limit)) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_COMPARISON_PENDING, st, &p, sizeof **rows, n,
-	    fill_comparison, release_comparisons, cause);
+	rc = stmt_list(s, STMT_COMPARISON_PENDING, sizeof **rows,
+	    fill_comparison, release_comparisons, &p, n, cause, "in", job,
+	    limit);
 	*rows = p;
 	return rc;
 }
@@ -2213,16 +2209,11 @@ int
 store_outcome_counts(struct store *s, int64_t run, struct outcome_row **rows,
     size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_OUTCOME_COUNTS, cause, "i", run)) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_OUTCOME_COUNTS, st, &p, sizeof **rows, n,
-	    fill_outcome, release_outcomes, cause);
+	rc = stmt_list(s, STMT_OUTCOME_COUNTS, sizeof **rows, fill_outcome,
+	    release_outcomes, &p, n, cause, "i", run);
 	*rows = p;
 	return rc;
 }
@@ -2261,16 +2252,11 @@ int
 store_run_scores(struct store *s, int64_t run, struct run_score **rows,
     size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_RUN_SCORES, cause, "i", run)) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_RUN_SCORES, st, &p, sizeof **rows, n,
-	    fill_run_score, release_run_scores, cause);
+	rc = stmt_list(s, STMT_RUN_SCORES, sizeof **rows, fill_run_score,
+	    release_run_scores, &p, n, cause, "i", run);
 	*rows = p;
 	return rc;
 }
@@ -2309,17 +2295,11 @@ int
 store_call_failures(struct store *s, int64_t run, int64_t after,
     struct failure_row **rows, size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if ((st = stmt_bind(s, STMT_CALL_FAILURES, cause, "ii", run,
-	    after)) == NULL)
-		return -1;
-	rc = stmt_rows(s, STMT_CALL_FAILURES, st, &p, sizeof **rows, n,
-	    fill_failure, release_failures, cause);
+	rc = stmt_list(s, STMT_CALL_FAILURES, sizeof **rows, fill_failure,
+	    release_failures, &p, n, cause, "ii", run, after);
 	*rows = p;
 	return rc;
 }
