@@ -62,6 +62,7 @@ struct engine_req {
 	int			 attempt;	/* attempts made so far */
 	int			 probe;		/* sent to a backend that is down */
 	int			 stopped;	/* by a budget, never sent */
+	int			 answered;	/* its callback has run */
 	double			 not_before;	/* monotonic seconds */
 	double			 started;
 	long long		 reserved;	/* tokens held in the bucket */
@@ -123,6 +124,8 @@ struct engine {
 	size_t			 nkeyed;
 	size_t			 queued;	/* submitted, not flying */
 	size_t			 nflying;
+	size_t			 borrowed;	/* waiting on another engine's
+						   call */
 	size_t			 finished;
 	struct run_totals	 totals;
 	enum engine_stop	 stop;
@@ -278,6 +281,24 @@ engine_key_remove(struct engine *e, struct engine_req *r)
 	}
 }
 
+static void	engine_incoming(struct engine *, struct engine_req *);
+
+/*
+ * A request of another engine that waited on r, a call that will not
+ * answer it now (freed, failed): back to be admitted by its own engine.
+ */
+static void
+engine_hand_back(struct engine_req *w)
+{
+	struct engine	*we = w->engine;
+
+	we->borrowed--;
+	w->sent = 0;
+	w->attempt = 0;
+	w->waiters = NULL;
+	engine_incoming(we, w);
+}
+
 static void
 engine_req_free(struct engine_req *r)
 {
@@ -287,10 +308,76 @@ engine_req_free(struct engine_req *r)
 		engine_key_remove(r->engine, r);
 	for (w = r->waiters; w != NULL; w = next) {
 		next = w->next;
-		engine_req_free(w);
+		if (w->engine != r->engine && !w->answered)
+			engine_hand_back(w);
+		else
+			engine_req_free(w);
 	}
 	model_req_release(&r->req);
 	free(r);
+}
+
+/*
+ * Another engine's call that r may wait on instead of paying again: an
+ * identical request, sent or queued (requests of one loop share their
+ * answers, whichever job asked first).  A sample of a block never waits
+ * on another engine: blocks are made within an engine.
+ */
+static struct engine_req *
+engine_twin_elsewhere(struct engine *e, const struct engine_req *r)
+{
+	struct engine		*o;
+	struct engine_req	*q;
+
+	if (r->batchable)
+		return NULL;
+	for (o = e->loop->engines; o != NULL; o = o->next_engine) {
+		if (o == e || o->failed || o->nkeyed == 0)
+			continue;
+		for (q = *engine_key_slot(o, r->wkey); q != NULL;
+		    q = q->hnext)
+			if (!q->batchable && q->backend == r->backend &&
+			    strcmp(q->wkey, r->wkey) == 0)
+				return q;
+	}
+	return NULL;
+}
+
+/* Removes and frees e's requests that wait on calls of other engines. */
+static void
+engine_unborrow_list(struct engine *e, struct engine_req *list)
+{
+	struct engine_req	*r, **wp, *w;
+
+	for (r = list; r != NULL && e->borrowed > 0; r = r->next) {
+		for (wp = &r->waiters; (w = *wp) != NULL; ) {
+			if (w->engine != e) {
+				wp = &w->next;
+				continue;
+			}
+			*wp = w->next;
+			w->next = NULL;
+			e->borrowed--;
+			engine_req_free(w);
+		}
+	}
+}
+
+static void
+engine_unborrow(struct engine *e)
+{
+	struct engine		*o;
+	struct engine_queue	*q;
+
+	for (o = e->loop->engines; o != NULL && e->borrowed > 0;
+	    o = o->next_engine) {
+		if (o == e)
+			continue;
+		engine_unborrow_list(e, o->flying);
+		engine_unborrow_list(e, o->delayed);
+		for (q = o->queues; q != NULL; q = q->next)
+			engine_unborrow_list(e, q->head);
+	}
 }
 
 static void
@@ -313,6 +400,7 @@ engine_free(struct engine *e)
 
 	if (e == NULL)
 		return;
+	engine_unborrow(e);
 	for (pp = &e->loop->engines; *pp != NULL; pp = &(*pp)->next_engine) {
 		if (*pp == e) {
 			*pp = e->next_engine;
@@ -783,6 +871,7 @@ engine_complete(struct engine *e, struct engine_req *r, const char *status,
 {
 	struct engine_result	  res;
 	struct engine_req	**wp, *w, *again;
+	struct engine		 *we;
 	struct model_resp	  one;
 
 	if (e->failed || engine_txn(e) != 0)
@@ -823,17 +912,31 @@ engine_complete(struct engine *e, struct engine_req *r, const char *status,
 			engine_unbatch(e, w);
 			continue;
 		}
-		/* A coalesced duplicate paid nothing: it counts as a hit. */
+		/*
+		 * A coalesced duplicate paid nothing: it counts as a hit, in
+		 * its own engine's run (it may be another job's).  Another
+		 * engine's request takes only an answer: a failure (or this
+		 * run's budget) is not its own, and it tries for itself.
+		 */
+		we = w->engine;
+		if (we != e && resp == NULL) {
+			*wp = w->next;
+			engine_hand_back(w);
+			continue;
+		}
 		res.call = 0;
 		if (resp != NULL) {
 			w->attempt = 1;
-			if ((res.call = engine_record(e, w, "hit", res.resp, 0,
-			    0, 0, NULL)) < 0)
+			if ((res.call = engine_record(we, w, "hit", res.resp,
+			    0, 0, 0, NULL)) < 0)
 				goto fail;
-			e->totals.hits++;
+			we->totals.hits++;
 		}
 		res.cached = 1;
-		engine_callback(e, w, &res);
+		w->answered = 1;
+		if (we != e)
+			we->borrowed--;
+		engine_callback(we, w, &res);
 		wp = &w->next;
 	}
 	return;
@@ -1298,8 +1401,11 @@ engine_admit(struct engine *e, double until)
 			engine_req_free(r);
 			continue;
 		}
-		if ((twin = engine_key_find(e, r)) != NULL) {
+		if ((twin = engine_key_find(e, r)) != NULL ||
+		    (twin = engine_twin_elsewhere(e, r)) != NULL) {
 			e->queued--;
+			if (twin->engine != e)
+				e->borrowed++;
 			r->next = twin->waiters;
 			twin->waiters = r;
 			continue;
@@ -1427,7 +1533,7 @@ engine_dispatch(struct engine *e, double until)
 int
 engine_busy(const struct engine *e)
 {
-	return e->queued > 0 || e->nflying > 0;
+	return e->queued > 0 || e->nflying > 0 || e->borrowed > 0;
 }
 
 int
@@ -1438,14 +1544,39 @@ engine_failed(const struct engine *e, const char **cause)
 	return e->failed || e->loop->failed;
 }
 
+/* Hands back the requests of other engines waiting on a list's calls. */
+static void
+engine_hand_back_list(struct engine_req *list)
+{
+	struct engine_req	*r, **wp, *w;
+
+	for (r = list; r != NULL; r = r->next) {
+		for (wp = &r->waiters; (w = *wp) != NULL; ) {
+			if (w->engine == r->engine) {
+				wp = &w->next;
+				continue;
+			}
+			*wp = w->next;
+			engine_hand_back(w);
+		}
+	}
+}
+
 void
 engine_cancel(struct engine *e, const char *reason)
 {
+	struct engine_queue	*q;
+
 	if (e->failed)
 		return;
 	e->failed = 1;
 	free(e->cause);
 	e->cause = xstrdup(reason);
+	/* Other jobs' requests waiting on ours go on by themselves. */
+	engine_hand_back_list(e->flying);
+	engine_hand_back_list(e->delayed);
+	for (q = e->queues; q != NULL; q = q->next)
+		engine_hand_back_list(q->head);
 }
 
 void

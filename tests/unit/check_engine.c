@@ -267,6 +267,10 @@ START_TEST(test_backend_errors_are_recorded)
 	    40);
 	ck_assert_int_eq(count("SELECT count(*) FROM evaluations WHERE score "
 	    "IS NOT NULL"), 0);
+	/* The backend kept the latest cause, for status and its breaker. */
+	ck_assert_int_eq(fb.health.failures, 40);
+	ck_assert_str_eq(fb.health.cause, "server said no");
+	free(fb.health.cause);
 	job_free(job);
 }
 END_TEST
@@ -550,6 +554,78 @@ START_TEST(test_coalescing_queued)
 }
 END_TEST
 
+/* Turns the loop until neither engine has work left. */
+static void
+run_both(struct engine *a, struct engine *b)
+{
+	while ((a != NULL && engine_busy(a)) || engine_busy(b))
+		ck_assert_int_ge(engine_loop_turn(loop, 100, NULL, NULL, 0), 0);
+	ck_assert_int_eq(engine_loop_flush(loop), 0);
+}
+
+/*
+ * Two jobs (two engines of one loop) asking the same at once pay once:
+ * the second waits on the first's call and gets its answer as a hit in
+ * its own run.  When the first job is cancelled before the answer, the
+ * second's request goes on by itself.
+ */
+START_TEST(test_coalescing_jobs)
+{
+	struct job		*job;
+	struct engine		*a, *b;
+	struct model_req	 req;
+	struct seen		 sa = { 0, 0 }, sb = { 0, 0 };
+	char			*cmd, *cause = NULL, *count_path, *text = NULL;
+	int64_t			 j, ra, rb;
+
+	count_path = xasprintf("%s/runs", tmp);
+	cmd = xasprintf("\"cat >/dev/null; echo run >>%s; sleep 0.2; "
+	    "echo positive\"", count_path);
+	job = exec_job(cmd, ", \"max_in_flight\": 8");
+	ck_assert_int_gt(j = store_job_put(store, "two", "{}", &cause), 0);
+	ck_assert_int_gt(ra = store_run_new(store, j, "eval", 0, &cause), 0);
+	ck_assert_int_gt(rb = store_run_new(store, j, "eval", 0, &cause), 0);
+	a = engine_new(loop, ra, NULL, CACHE_OFF);
+	b = engine_new(loop, rb, NULL, CACHE_OFF);
+	/* The first asks; a turn later, the second asks the same. */
+	job_build_request(job, "Same.", job->task.dataset, 0, &req);
+	engine_submit(a, job->roles[ROLE_TARGET], &req, remember, &sa);
+	ck_assert_int_ge(engine_loop_turn(loop, 0, NULL, NULL, 0), 0);
+	job_build_request(job, "Same.", job->task.dataset, 0, &req);
+	engine_submit(b, job->roles[ROLE_TARGET], &req, remember, &sb);
+	run_both(a, b);
+	ck_assert_int_eq(sa.ok, 1);
+	ck_assert_int_eq(sa.cached, 0);
+	ck_assert_int_eq(sb.ok, 1);
+	ck_assert_int_eq(sb.cached, 1);
+	ck_assert_int_eq(file_read(count_path, 1000, &text, NULL, &cause), 0);
+	ck_assert_str_eq(text, "run\n");
+	free(text);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'ok' AND run_id = 1"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE status = "
+	    "'hit' AND run_id = 2"), 1);
+
+	/* The first job goes away while the second waits on its call. */
+	job_build_request(job, "Other.", job->task.dataset, 0, &req);
+	engine_submit(a, job->roles[ROLE_TARGET], &req, remember, &sa);
+	ck_assert_int_ge(engine_loop_turn(loop, 0, NULL, NULL, 0), 0);
+	job_build_request(job, "Other.", job->task.dataset, 0, &req);
+	engine_submit(b, job->roles[ROLE_TARGET], &req, remember, &sb);
+	ck_assert_int_ge(engine_loop_turn(loop, 0, NULL, NULL, 0), 0);
+	ck_assert(engine_busy(b));
+	engine_cancel(a, "cancelled");
+	engine_free(a);
+	run_both(NULL, b);
+	ck_assert_int_eq(sb.ok, 2);
+	ck_assert_int_eq(sb.cached, 1);
+	engine_free(b);
+	free(cmd);
+	free(count_path);
+	job_free(job);
+}
+END_TEST
+
 struct chain {
 	struct job	*job;
 	struct engine	*e;
@@ -802,6 +878,7 @@ engine_suite(void)
 	tcase_add_test(tc, test_exec_failures);
 	tcase_add_test(tc, test_coalescing);
 	tcase_add_test(tc, test_coalescing_queued);
+	tcase_add_test(tc, test_coalescing_jobs);
 	tcase_add_test(tc, test_samples_in_one_call);
 	tcase_add_test(tc, test_samples_not_twice);
 	tcase_add_test(tc, test_derived_after_commit);
