@@ -900,8 +900,12 @@ search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
 	memset(&r, 0, sizeof r);
 	for (attempt = 0; attempt < attempts; attempt++) {
 		if (search_ask_once(s, meta, prev, fix, temperature, attempt,
-		    &a, cause) != 0)
+		    &a, cause) != 0) {
+			/* Stopped (a shutdown): an answer may have come. */
+			free(a.text);
+			free(a.error);
 			goto out;
+		}
 		if (a.text == NULL) {
 			/* A budget that ran out says so once, at the end. */
 			if (engine_stopped(s->engine) == ENGINE_OK)
