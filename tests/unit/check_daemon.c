@@ -26,6 +26,7 @@
 #include <sqlite3.h>
 
 #include "check_common.h"
+#include "client.h"
 #include "cron.h"
 #include "strbuf.h"
 #include "util.h"
@@ -59,6 +60,8 @@ struct tdaemon {
 	char	*conf;
 	char	*log;
 	pid_t	 pid;
+	/* PROMPTD_HANDSHAKE_TIMEOUT for the daemons started, or NULL. */
+	const char *hello_timeout;
 };
 
 static struct tdaemon	T;
@@ -203,6 +206,10 @@ spawn(const char *offset, const char *const *argv)
 			setenv("PROMPTD_TIME_OFFSET", offset, 1);
 		else
 			unsetenv("PROMPTD_TIME_OFFSET");
+		if (T.hello_timeout != NULL)
+			setenv("PROMPTD_HANDSHAKE_TIMEOUT", T.hello_timeout, 1);
+		else
+			unsetenv("PROMPTD_HANDSHAKE_TIMEOUT");
 		fd = open(T.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
@@ -668,6 +675,119 @@ START_TEST(test_handshake)
 	stop();
 	/* The socket file goes with the daemon. */
 	ck_assert_int_eq(stat(T.sock, &st), -1);
+}
+END_TEST
+
+/* A connection that sends nothing. */
+static void
+conn_mute(struct conn *c)
+{
+	strbuf_init(&c->in);
+	ck_assert_msg((c->fd = sock_connect(T.sock)) != -1, "connect: %s",
+	    strerror(errno));
+}
+
+/*
+ * The next line must be an error line with code and a message that
+ * contains want, and then the connection must end.
+ */
+static void
+conn_refused(struct conn *c, const char *code, const char *want)
+{
+	cJSON	*o;
+	char	*text;
+
+	o = conn_line(c, 30);
+	ck_assert_msg(o != NULL, "closed without an error line");
+	text = cJSON_PrintUnformatted(o);
+	ck_assert_msg(jstr(o, "error.code") != NULL &&
+	    strcmp(jstr(o, "error.code"), code) == 0 &&
+	    strstr(jstr(o, "error.message"), want) != NULL &&
+	    cJSON_GetObjectItem(o, "id") == NULL, "want %s '%s': %s", code,
+	    want, text);
+	free(text);
+	cJSON_Delete(o);
+	ck_assert_ptr_null(conn_line(c, 30));
+}
+
+/*
+ * A connection that does not send its handshake in time is told so and
+ * closed.  The timeout is cut to 0.2 s for the test; the waits below are
+ * only a safety net.
+ */
+START_TEST(test_handshake_timeout)
+{
+	struct conn	 mute[8];
+	size_t		 i;
+
+	T.hello_timeout = "0.2";
+	start();
+	for (i = 0; i < nitems(mute); i++)
+		conn_mute(&mute[i]);
+	for (i = 0; i < nitems(mute); i++) {
+		conn_refused(&mute[i], "protocol", "no handshake within 0.2 s");
+		conn_close(&mute[i]);
+	}
+	stop();
+}
+END_TEST
+
+/*
+ * Connections that never speak cannot lock out one that does: at most 16
+ * wait for their handshake, and a new one drops the oldest (the timeout
+ * is an hour here, so that only the bound is at work).  Past 64 served
+ * connections a client is refused with an error line, which the client
+ * reads even when the daemon closed before it read the handshake.
+ */
+START_TEST(test_handshake_crowd)
+{
+	struct conn	 mute[64], ready[64], late;
+	struct client	*cl;
+	char		*cause = NULL;
+	size_t		 i;
+
+	T.hello_timeout = "3600";
+	start();
+	for (i = 0; i < nitems(mute); i++)
+		conn_mute(&mute[i]);
+	/* The one that speaks is served, and pushes out one more. */
+	conn_open(&late);
+	cJSON_Delete(call_ok(&late, "status", NULL));
+	for (i = 0; i < nitems(mute) - 16 + 1; i++) {
+		conn_refused(&mute[i], "unavailable", "wait for theirs");
+		conn_close(&mute[i]);
+	}
+	/* One still waiting may still speak. */
+	conn_send(&mute[nitems(mute) - 1],
+	    "{\"hello\": \"promptctl\", \"protocol\": 1}\n");
+	cJSON_Delete(conn_line(&mute[nitems(mute) - 1], 30));
+	cJSON_Delete(call_ok(&mute[nitems(mute) - 1], "status", NULL));
+	for (i = nitems(mute) - 16 + 1; i < nitems(mute); i++)
+		conn_close(&mute[i]);
+	conn_close(&late);
+
+	/* 64 served: the next one is refused, and promptctl says why. */
+	for (i = 0; i < nitems(ready); i++)
+		conn_open(&ready[i]);
+	conn_mute(&late);
+	conn_refused(&late, "unavailable", "too many connections (at most "
+	    "64)");
+	conn_close(&late);
+	errno = 0;
+	ck_assert_ptr_null(cl = client_connect(T.sock, &cause));
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_msg(strstr(cause, "refused the connection: too many "
+	    "connections") != NULL, "%s", cause);
+	free(cause);
+	/* One goes, and the next one is served at once. */
+	conn_close(&ready[0]);
+	cause = NULL;
+	cl = client_connect(T.sock, &cause);
+	ck_assert_msg(cl != NULL, "%s", cause);
+	client_close(cl);
+	for (i = 1; i < nitems(ready); i++)
+		conn_close(&ready[i]);
+	stop();
 }
 END_TEST
 
@@ -1322,6 +1442,7 @@ START_TEST(test_peer_uid)
 	pid_t		 pid;
 	int		 st, ok;
 	const char	*hello;
+	char		*cause;
 
 	if (geteuid() != 0)
 		return;
@@ -1345,9 +1466,18 @@ START_TEST(test_peer_uid)
 			_exit(6);
 		o = conn_line(&c, 5);
 		ok = o != NULL && jstr(o, "error.code") != NULL &&
+		    strcmp(jstr(o, "error.code"), "denied") == 0 &&
 		    strstr(jstr(o, "error.message"), "uid 65534") != NULL &&
 		    conn_line(&c, 5) == NULL;
-		_exit(ok ? 0 : 5);
+		if (!ok)
+			_exit(5);
+		/* promptctl's client says why. */
+		cause = NULL;
+		if (client_connect(T.sock, &cause) != NULL || cause == NULL ||
+		    strstr(cause, "refused the connection: uid 65534 may not "
+		    "control this promptd") == NULL)
+			_exit(7);
+		_exit(0);
 	}
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
@@ -1370,6 +1500,8 @@ daemon_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_options);
 	tcase_add_test(tc, test_handshake);
+	tcase_add_test(tc, test_handshake_timeout);
+	tcase_add_test(tc, test_handshake_crowd);
 	tcase_add_test(tc, test_protocol_errors);
 	tcase_add_test(tc, test_submit_control);
 	tcase_add_test(tc, test_latency);
