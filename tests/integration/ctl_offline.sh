@@ -3,7 +3,7 @@
 # read-only command answers from the database (-d) while -S names a socket
 # that does not exist; the commands that need the daemon exit 3, and so
 # does a read-only command given -S without -d (never a read of the
-# default database).
+# default database).  The database is created mode 0600.
 . "$(dirname "$0")/lib.sh"
 
 PROMPTD="$top_builddir/promptd"
@@ -33,7 +33,10 @@ cat >"$JOB" <<'EOF'
 }
 EOF
 
+umask 022
 expect_status 0 "$PROMPTD" -d "$DB" --once "$JOB"
+mode=$(stat -c %a "$DB")
+[ "$mode" = 600 ] || fail "the database was created mode $mode, not 600"
 # The champion's text is the line after "champion: dev ...".
 sed -n '/^champion: dev /{n;p;}' "$TMP/out" >"$TMP/champion"
 [ -s "$TMP/champion" ] || { fail "promptd --once printed no champion"; cat "$TMP/out" >&2; }

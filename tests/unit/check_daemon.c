@@ -1399,15 +1399,42 @@ START_TEST(test_schedule)
 }
 END_TEST
 
+/* The file's permission bits, or -1 when it is not there. */
+static int
+file_mode(const char *path)
+{
+	struct stat	st;
+
+	if (stat(path, &st) != 0)
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
 START_TEST(test_detach)
 {
-	const char	*argv[] = { "-c", T.conf, "-S", T.sock, "-d", T.db,
+	const char	*argv[] = { "-c", NULL, "-S", T.sock, "-d", T.db,
 			    NULL };
+	const char	*suffix[] = { "", "-wal", "-shm", ".lock" };
 	struct conn	 c;
 	struct stat	 st;
-	char		*pidfile, *text;
+	char		*pidfile, *text, *conf, *logfile, *path;
 	double		 end;
 	pid_t		 pid;
+	size_t		 i;
+
+	/*
+	 * Under the usual umask, what the daemon creates is still its
+	 * owner's alone: the database and its -wal and -shm (prompts,
+	 * datasets, outputs), the lock, the pid file and the log.
+	 */
+	umask(022);
+	conf = xasprintf("%s/logging.conf", T.dir);
+	logfile = xasprintf("%s/daemon.log", T.dir);
+	text = xasprintf("{ \"log_file\": \"%s\",\n%s", logfile,
+	    strchr(conf_fast, '{') + 1);
+	write_file(conf, text);
+	free(text);
+	argv[1] = conf;
 
 	/* The parent exits 0 once the daemon is ready. */
 	ck_assert_int_eq(run_status(argv), 0);
@@ -1419,6 +1446,18 @@ START_TEST(test_detach)
 	conn_open(&c);
 	cJSON_Delete(call_ok(&c, "status", NULL));
 	conn_close(&c);
+	for (i = 0; i < nitems(suffix); i++) {
+		path = xasprintf("%s%s", T.db, suffix[i]);
+		ck_assert_msg(file_mode(path) == 0600, "%s: mode %o", path,
+		    file_mode(path));
+		free(path);
+	}
+	ck_assert_msg(file_mode(pidfile) == 0600, "%s: mode %o", pidfile,
+	    file_mode(pidfile));
+	ck_assert_msg(file_mode(logfile) == 0600, "%s: mode %o", logfile,
+	    file_mode(logfile));
+	free(logfile);
+	free(conf);
 	/* A second one fails to start: its parent says so. */
 	ck_assert_int_eq(run_status(argv), 1);
 	ck_assert_int_eq(kill(pid, SIGTERM), 0);
