@@ -187,12 +187,64 @@ client_error(struct client *c, const cJSON *err, char **code, char **cause)
 	    c->path, *code);
 }
 
+/*
+ * After a write that failed because the daemon closed the connection:
+ * the daemon says why it closes in an error line without an id before it
+ * does, and that line is in what is left to read.  Returns the line's
+ * "error" object (the caller's), or NULL when there is none.
+ */
+static cJSON *
+client_farewell(struct client *c)
+{
+	cJSON	*o, *err = NULL;
+	char	*cause = NULL;
+
+	while (err == NULL && (o = client_read(c, c->timeout, &cause)) !=
+	    NULL) {
+		if (cJSON_GetObjectItemCaseSensitive(o, "id") == NULL)
+			err = cJSON_DetachItemFromObjectCaseSensitive(o,
+			    "error");
+		cJSON_Delete(o);
+	}
+	free(cause);
+	return err;
+}
+
+/*
+ * Writes a line; when the daemon has closed the connection, its reason
+ * (an error line read with client_farewell()) is the cause instead of
+ * the failed write, and *err (the caller's) is that line's error object.
+ */
+static int
+client_write_or_farewell(struct client *c, const cJSON *o, cJSON **err,
+    char **cause)
+{
+	const cJSON	*v;
+	int		 saved;
+
+	*err = NULL;
+	if (client_write(c, o, cause) == 0)
+		return 0;
+	saved = errno;
+	if (saved != EPIPE && saved != ECONNRESET)
+		return -1;
+	if ((*err = client_farewell(c)) == NULL) {
+		errno = saved;
+		return -1;
+	}
+	v = cJSON_GetObjectItemCaseSensitive(*err, "message");
+	cause_set(cause, "%s", cJSON_IsString(v) ? v->valuestring :
+	    "no reason");
+	errno = EPROTO;
+	return -1;
+}
+
 struct client *
 client_connect_timeout(const char *path, int ms, char **cause)
 {
 	struct sockaddr_un	 sun;
 	struct client		*c;
-	cJSON			*hello = NULL;
+	cJSON			*hello = NULL, *err = NULL;
 	const cJSON		*v;
 	int			 fd, saved;
 
@@ -238,13 +290,22 @@ client_connect_timeout(const char *path, int ms, char **cause)
 	hello = cJSON_CreateObject();
 	cJSON_AddStringToObject(hello, "hello", "promptctl");
 	cJSON_AddNumberToObject(hello, "protocol", CLIENT_PROTOCOL);
-	if (client_write(c, hello, cause) != 0)
+	/*
+	 * A daemon that refuses the connection may do so before it reads
+	 * the handshake: the write fails, and its error line is read.
+	 */
+	if (client_write_or_farewell(c, hello, &err, cause) != 0 &&
+	    err == NULL)
 		goto fail;
 	cJSON_Delete(hello);
-	if ((hello = client_read(c, c->timeout, cause)) == NULL)
+	hello = NULL;
+	if (err == NULL &&
+	    (hello = client_read(c, c->timeout, cause)) == NULL)
 		goto fail;
-	if ((v = cJSON_GetObjectItemCaseSensitive(hello, "error")) != NULL) {
-		v = cJSON_GetObjectItemCaseSensitive(v, "message");
+	if (err != NULL ||
+	    (v = cJSON_GetObjectItemCaseSensitive(hello, "error")) != NULL) {
+		v = cJSON_GetObjectItemCaseSensitive(err != NULL ? err : v,
+		    "message");
 		cause_set(cause, "daemon at '%s' refused the connection: %s",
 		    path, cJSON_IsString(v) ? v->valuestring : "no reason");
 		errno = EPROTO;
@@ -269,6 +330,7 @@ client_connect_timeout(const char *path, int ms, char **cause)
 fail:
 	saved = errno;
 	cJSON_Delete(hello);
+	cJSON_Delete(err);
 	client_close(c);
 	errno = saved;
 	return NULL;
@@ -278,6 +340,12 @@ struct client *
 client_connect(const char *path, char **cause)
 {
 	return client_connect_timeout(path, CLIENT_TIMEOUT_MS, cause);
+}
+
+void
+client_set_timeout(struct client *c, int ms)
+{
+	c->timeout = ms;
 }
 
 int
@@ -312,11 +380,15 @@ client_close(struct client *c)
 	free(c);
 }
 
-/* Sends a request and returns its id, or -1. */
+/*
+ * Sends a request and returns its id, or -1 (with *code when the daemon
+ * had closed the connection with an error line).
+ */
 static int64_t
-client_send(struct client *c, const char *cmd, cJSON *args, char **cause)
+client_send(struct client *c, const char *cmd, cJSON *args, char **code,
+    char **cause)
 {
-	cJSON	*req;
+	cJSON	*req, *err;
 	int64_t	 id = ++c->next_id;
 	int	 rc;
 
@@ -325,8 +397,12 @@ client_send(struct client *c, const char *cmd, cJSON *args, char **cause)
 	cJSON_AddStringToObject(req, "cmd", cmd);
 	if (args != NULL)
 		cJSON_AddItemReferenceToObject(req, "args", args);
-	rc = client_write(c, req, cause);
+	rc = client_write_or_farewell(c, req, &err, cause);
 	cJSON_Delete(req);
+	if (err != NULL) {
+		client_error(c, err, code, cause);
+		cJSON_Delete(err);
+	}
 	return rc == 0 ? id : -1;
 }
 
@@ -420,7 +496,7 @@ client_call(struct client *c, const char *cmd, cJSON *args, cJSON **result,
 
 	*result = NULL;
 	*code = NULL;
-	if ((id = client_send(c, cmd, args, cause)) < 0)
+	if ((id = client_send(c, cmd, args, code, cause)) < 0)
 		return -1;
 	return client_reply(c, id, result, code, cause);
 }
@@ -483,7 +559,7 @@ client_stream(struct client *c, const char *cmd, cJSON *args,
 
 	*final = NULL;
 	*code = NULL;
-	if ((id = client_send(c, cmd, args, cause)) < 0)
+	if ((id = client_send(c, cmd, args, code, cause)) < 0)
 		return -1;
 	if (client_reply(c, id, &reply, code, cause) != 0)
 		return -1;

@@ -21,19 +21,26 @@ struct client;
  * handshake.  Returns NULL with *cause on failure; errno is then ENOENT
  * (no socket) or ECONNREFUSED (nothing listening) when the daemon is not
  * running, and something else (EPROTO for a refused handshake, ETIMEDOUT
- * for no answer) otherwise.
+ * for no answer) otherwise.  A daemon that refuses the connection says
+ * why in an error line, even when it closes before reading the
+ * handshake; *cause is then "daemon at 'PATH' refused the connection: "
+ * and its message.
  */
 struct client	*client_connect(const char *path, char **cause);
 /* The same with another timeout in milliseconds (for tests). */
 struct client	*client_connect_timeout(const char *path, int ms,
 		    char **cause);
+/* Sets the timeout of the client's later waits, in milliseconds. */
+void		 client_set_timeout(struct client *, int ms);
 
 /*
  * Sends one request and waits for its reply.  args (borrowed, may be
  * NULL) is sent as the request's "args".  Returns 0 with *result (the
  * caller's), or -1 with *cause and, when the daemon answered with an
  * error, *code (its code, allocated); *code is NULL after a transport
- * error (timeout, closed connection, a reply that is not JSON).
+ * error (timeout, closed connection, a reply that is not JSON).  When
+ * the daemon has closed the connection with an error line (it dropped
+ * the client), that line's code and message are *code and *cause.
  */
 int		 client_call(struct client *, const char *cmd, cJSON *args,
 		    cJSON **result, char **code, char **cause);

@@ -86,9 +86,10 @@ int		 cmd_parse(const struct cmd_entry *, int *argcp, char ***argvp,
 int		 cmd_call(struct cmd_ctx *, const char *cmd, cJSON *args,
 		    cJSON **result);
 /*
- * A read-only request (see query.h): answered by the daemon, or, when
- * none runs or -d is given without -S, by query_run() on the database.
- * Returns as cmd_call().
+ * A read-only request (see query.h): answered by the daemon, or, when -d
+ * is given without -S, or none runs and -S is not given without -d, by
+ * query_run() on the database.  With -S alone, a daemon that is not
+ * there is an error, as for cmd_call().  Returns as cmd_call().
  */
 int		 cmd_query(struct cmd_ctx *, const char *cmd, cJSON *args,
 		    cJSON **result);

@@ -258,6 +258,16 @@ cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 	if ((c = cmd_connect(ctx, &rc, &cause)) == NULL) {
 		if (rc != CMD_NO_DAEMON && cause == NULL)
 			return rc;	/* printed */
+		/*
+		 * -S names the daemon to ask: reading the default database
+		 * instead would answer for another daemon, or for none.
+		 * Only a database named with -d is read in its place.
+		 */
+		if (ctx->socket_path != NULL && ctx->db_path == NULL) {
+			fprintf(stderr, "promptctl: %s\n", cause);
+			free(cause);
+			return rc;
+		}
 		if (rc != CMD_NO_DAEMON)
 			fprintf(stderr, "promptctl: %s; reading the database "
 			    "instead\n", cause);

@@ -5,7 +5,11 @@
  * in, and replies are queued whole and written as the client reads them.
  * A client that sends a line longer than CONTROL_LINE_MAX gets an error
  * and is closed; one that stops reading is dropped once its queue passes
- * CONTROL_OUT_MAX.
+ * CONTROL_OUT_MAX.  A connection that has not sent its handshake within
+ * the handshake timeout is closed, and at most CONTROL_HELLO_MAX wait for
+ * theirs at once (a new one drops the oldest), so that connections that
+ * never speak cannot keep a client that does from being served.  Every
+ * refusal is an error line written before the connection is closed.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -31,6 +35,8 @@
 #define CONTROL_OUT_MAX		(64 * 1024 * 1024)
 /* Connections served at once (each is a descriptor in the loop's poll). */
 #define CONTROL_CLIENTS_MAX	64
+/* Of those, connections still waiting for their handshake. */
+#define CONTROL_HELLO_MAX	16
 /* Bytes read from one client per pass, so that none starves the others. */
 #define CONTROL_READ_MAX	(CONTROL_LINE_MAX + 65536)
 /* How long a client being closed may take to read its last lines. */
@@ -49,6 +55,7 @@ struct control_client {
 	uid_t			 uid;
 	pid_t			 pid;
 	enum client_state	 state;
+	double			 since;		/* accepted */
 	double			 closing_since;
 	struct strbuf		 in;
 	size_t			 in_off;	/* consumed from in */
@@ -61,8 +68,8 @@ struct control {
 	char			*path;
 	int			 fd;
 	uid_t			 uid;		/* served with root */
-	struct control_client	*clients;
-	size_t			 nclients;
+	double			 hello_timeout;	/* seconds */
+	struct control_client	*clients;	/* newest first */
 	control_request_fn	*request;
 	control_close_fn	*close;
 	control_sync_fn		*sync;
@@ -163,6 +170,7 @@ control_open(const char *path, char **cause)
 	ctl->path = xstrdup(path);
 	ctl->fd = fd;
 	ctl->uid = geteuid();
+	ctl->hello_timeout = CONTROL_HELLO_TIMEOUT;
 	return ctl;
 fail:
 	if (fd != -1)
@@ -185,6 +193,12 @@ control_set_sync(struct control *ctl, control_sync_fn *sync)
 	ctl->sync = sync;
 }
 
+void
+control_set_hello_timeout(struct control *ctl, double seconds)
+{
+	ctl->hello_timeout = seconds > 0 ? seconds : CONTROL_HELLO_TIMEOUT;
+}
+
 const char *
 control_path(const struct control *ctl)
 {
@@ -201,7 +215,6 @@ control_client_free(struct control_client *c)
 	close(c->fd);
 	strbuf_release(&c->in);
 	strbuf_release(&c->out);
-	ctl->nclients--;
 	free(c);
 }
 
@@ -302,13 +315,18 @@ control_error_object(const char *code, const char *message)
 	return e;
 }
 
-/* An error outside any request (handshake, refusal), then closing. */
+/*
+ * An error line outside any request ({"error": {"code", "message"}}, no
+ * id), then closing: the line is written first, and the connection is
+ * closed once the client has it (or after CONTROL_LINGER).
+ */
 static void
-control_refuse(struct control_client *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+control_refuse(struct control_client *c, const char *code, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
 
 static void
-control_refuse(struct control_client *c, const char *fmt, ...)
+control_refuse(struct control_client *c, const char *code, const char *fmt,
+    ...)
 {
 	va_list	 ap;
 	cJSON	*o;
@@ -317,9 +335,9 @@ control_refuse(struct control_client *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
+	log_debug("control: client %ld: %s", (long)c->pid, msg);
 	o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "error", control_error_object("protocol",
-	    msg));
+	cJSON_AddItemToObject(o, "error", control_error_object(code, msg));
 	free(msg);
 	control_send(c, o);
 	if (c->state != CLIENT_DEAD) {
@@ -412,14 +430,15 @@ control_hello(struct control_client *c, const cJSON *o)
 	hello = cJSON_GetObjectItemCaseSensitive(o, "hello");
 	proto = cJSON_GetObjectItemCaseSensitive(o, "protocol");
 	if (!cJSON_IsString(hello) || !cJSON_IsNumber(proto)) {
-		control_refuse(c, "expected a handshake: {\"hello\": "
-		    "\"promptctl\", \"protocol\": %d}", CONTROL_PROTOCOL);
+		control_refuse(c, "protocol", "expected a handshake: "
+		    "{\"hello\": \"promptctl\", \"protocol\": %d}",
+		    CONTROL_PROTOCOL);
 		return;
 	}
 	if (proto->valuedouble != CONTROL_PROTOCOL) {
-		control_refuse(c, "protocol version %g is not supported (this "
-		    "promptd speaks version %d)", proto->valuedouble,
-		    CONTROL_PROTOCOL);
+		control_refuse(c, "protocol", "protocol version %g is not "
+		    "supported (this promptd speaks version %d)",
+		    proto->valuedouble, CONTROL_PROTOCOL);
 		return;
 	}
 	r = cJSON_CreateObject();
@@ -448,7 +467,8 @@ control_line(struct control_client *c, char *line, size_t len)
 		return;
 	if (utf8_valid(line, len, &bad) != 0) {
 		if (c->state == CLIENT_HELLO)
-			control_refuse(c, "invalid UTF-8 at byte %zu", bad);
+			control_refuse(c, "protocol", "invalid UTF-8 at byte "
+			    "%zu", bad);
 		else
 			control_error(c, -1, "protocol", "invalid UTF-8 at "
 			    "byte %zu", bad);
@@ -457,8 +477,8 @@ control_line(struct control_client *c, char *line, size_t len)
 	o = cJSON_ParseWithLength(line, len);
 	if (c->state == CLIENT_HELLO) {
 		if (!cJSON_IsObject(o))
-			control_refuse(c, "expected a handshake: {\"hello\": "
-			    "\"promptctl\", \"protocol\": %d}",
+			control_refuse(c, "protocol", "expected a handshake: "
+			    "{\"hello\": \"promptctl\", \"protocol\": %d}",
 			    CONTROL_PROTOCOL);
 		else
 			control_hello(c, o);
@@ -545,8 +565,8 @@ control_read(struct control_client *c)
 			control_line(c, line, len);
 		}
 		if (oversize || c->in.len - c->in_off > CONTROL_LINE_MAX) {
-			control_refuse(c, "line longer than %d bytes",
-			    CONTROL_LINE_MAX);
+			control_refuse(c, "protocol", "line longer than %d "
+			    "bytes", CONTROL_LINE_MAX);
 			/* What it still sends is never read: close now. */
 			c->state = CLIENT_DEAD;
 			break;
@@ -566,12 +586,73 @@ control_read(struct control_client *c)
 	}
 }
 
+/* How many clients are in state (CLIENT_HELLO or CLIENT_READY). */
+static size_t
+control_count(const struct control *ctl, enum client_state state)
+{
+	const struct control_client	*c;
+	size_t				 n = 0;
+
+	for (c = ctl->clients; c != NULL; c = c->next)
+		if (c->state == state)
+			n++;
+	return n;
+}
+
+/* Live clients: those waiting for their handshake and those served. */
+static size_t
+control_live(const struct control *ctl)
+{
+	return control_count(ctl, CLIENT_HELLO) + control_count(ctl,
+	    CLIENT_READY);
+}
+
+/*
+ * Reads what the clients in state have sent, so that those that have
+ * closed their end or sent their handshake since the last pass are known
+ * before they are counted.
+ */
+static void
+control_read_state(struct control *ctl, enum client_state state)
+{
+	struct control_client	*c;
+
+	for (c = ctl->clients; c != NULL; c = c->next)
+		if (c->state == state)
+			control_read(c);
+}
+
+/*
+ * Makes room for one more connection waiting for its handshake: when
+ * CONTROL_HELLO_MAX wait already (and still wait once what they sent is
+ * read), the oldest of them is told why and closed.
+ */
+static void
+control_hello_room(struct control *ctl)
+{
+	struct control_client	*c, *oldest = NULL;
+
+	if (control_count(ctl, CLIENT_HELLO) < CONTROL_HELLO_MAX)
+		return;
+	control_read_state(ctl, CLIENT_HELLO);
+	if (control_count(ctl, CLIENT_HELLO) < CONTROL_HELLO_MAX)
+		return;
+	for (c = ctl->clients; c != NULL; c = c->next)
+		if (c->state == CLIENT_HELLO)
+			oldest = c;	/* the list is newest first */
+	log_warnx("control: %d connections wait for a handshake; dropping "
+	    "the oldest (pid %ld)", CONTROL_HELLO_MAX, (long)oldest->pid);
+	control_refuse(oldest, "unavailable", "no handshake yet, and %d "
+	    "newer connections wait for theirs (at most %d may wait)",
+	    CONTROL_HELLO_MAX, CONTROL_HELLO_MAX);
+}
+
 static void
 control_accept(struct control *ctl)
 {
 	struct control_client	*c;
 	struct ucred		 cred;
-	socklen_t		 len = sizeof cred;
+	socklen_t		 len;
 	int			 fd;
 
 	for (;;) {
@@ -587,34 +668,53 @@ control_accept(struct control *ctl)
 		c->ctl = ctl;
 		c->fd = fd;
 		c->state = CLIENT_HELLO;
+		c->since = time_mono();
 		strbuf_init(&c->in);
 		strbuf_init(&c->out);
-		c->next = ctl->clients;
-		ctl->clients = c;
-		ctl->nclients++;
+		len = sizeof cred;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred,
 		    &len) == -1) {
-			control_refuse(c, "cannot check the peer: %s",
+			c->next = ctl->clients;
+			ctl->clients = c;
+			control_refuse(c, "protocol", "cannot check the peer: %s",
 			    strerror(errno));
 			continue;
 		}
 		c->uid = cred.uid;
 		c->pid = cred.pid;
 		if (cred.uid != ctl->uid && cred.uid != 0) {
+			c->next = ctl->clients;
+			ctl->clients = c;
 			log_warnx("control: refused uid %ld (pid %ld)",
 			    (long)cred.uid, (long)cred.pid);
-			control_refuse(c, "uid %ld may not control this promptd "
-			    "(it serves uid %ld and root)", (long)cred.uid,
-			    (long)ctl->uid);
+			control_refuse(c, "denied", "uid %ld may not control "
+			    "this promptd (it serves uid %ld and root)",
+			    (long)cred.uid, (long)ctl->uid);
 			continue;
 		}
-		if (ctl->nclients > CONTROL_CLIENTS_MAX) {
-			control_refuse(c, "too many connections (at most %d)",
-			    CONTROL_CLIENTS_MAX);
+		/* Those that never speak give way to this one. */
+		control_hello_room(ctl);
+		/* Those that have gone do not count. */
+		if (control_live(ctl) >= CONTROL_CLIENTS_MAX) {
+			control_read_state(ctl, CLIENT_HELLO);
+			control_read_state(ctl, CLIENT_READY);
+		}
+		c->next = ctl->clients;
+		ctl->clients = c;
+		if (control_live(ctl) > CONTROL_CLIENTS_MAX) {
+			log_warnx("control: refused pid %ld: too many "
+			    "connections", (long)cred.pid);
+			control_refuse(c, "unavailable", "too many connections "
+			    "(at most %d)", CONTROL_CLIENTS_MAX);
 			continue;
 		}
 		log_debug("control: client pid %ld uid %ld", (long)cred.pid,
 		    (long)cred.uid);
+		/*
+		 * A handshake sent before the accept is read now, before
+		 * the next connections can push this one out.
+		 */
+		control_read(c);
 	}
 }
 
@@ -652,6 +752,10 @@ control_process(struct control *ctl)
 	for (c = ctl->clients; c != NULL; c = c->next) {
 		control_read(c);
 		control_flush(c);
+		if (c->state == CLIENT_HELLO && now - c->since >
+		    ctl->hello_timeout)
+			control_refuse(c, "protocol", "no handshake within "
+			    "%g s", ctl->hello_timeout);
 		if (c->state == CLIENT_CLOSING && now - c->closing_since >
 		    CONTROL_LINGER)
 			c->state = CLIENT_DEAD;

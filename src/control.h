@@ -3,9 +3,11 @@
  * promptd(8)): an AF_UNIX stream socket of mode 0600 carrying one JSON
  * object per line.  This module owns the listening socket and every
  * client connection: it checks each peer's uid, does the version
- * handshake, splits input into lines (at most CONTROL_LINE_MAX bytes),
- * parses requests and queues replies, never blocking and never trusting
- * what a client sends.  What a request means is the caller's business: it
+ * handshake (closing a connection that has not sent it within the
+ * handshake timeout), splits input into lines (at most CONTROL_LINE_MAX
+ * bytes), parses requests and queues replies, never blocking and never
+ * trusting what a client sends.  A client it refuses gets an error line
+ * {"error": {"code": ..., "message": ...}} before the connection closes.  What a request means is the caller's business: it
  * is handed to the request function given to control_set_handler().
  */
 #ifndef CONTROL_H
@@ -19,6 +21,8 @@
 
 #define CONTROL_PROTOCOL	1
 #define CONTROL_LINE_MAX	(1024 * 1024)
+/* Seconds a new connection has to send its handshake. */
+#define CONTROL_HELLO_TIMEOUT	5.0
 
 struct control;
 struct control_client;
@@ -50,6 +54,13 @@ void		 control_set_handler(struct control *, control_request_fn *,
  */
 typedef int control_sync_fn(void *arg);
 void		 control_set_sync(struct control *, control_sync_fn *);
+/*
+ * Sets the handshake timeout in seconds (CONTROL_HELLO_TIMEOUT when
+ * seconds is not above 0).  It is checked each time control_process()
+ * runs, so the caller's loop must call that at least every few hundred
+ * milliseconds.
+ */
+void		 control_set_hello_timeout(struct control *, double seconds);
 /* Closes every client (calling the close function) and removes the
  * socket file. */
 void		 control_free(struct control *);

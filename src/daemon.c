@@ -1566,6 +1566,11 @@ daemon_new(struct conf *conf, const char *conf_path, struct store *store,
 		d->offset = strtoll(e, NULL, 10);
 		log_info("scheduler clock offset by %lld seconds", d->offset);
 	}
+	/* A testing aid, as the offset: a handshake timeout in seconds. */
+	if ((e = getenv("PROMPTD_HANDSHAKE_TIMEOUT")) != NULL && *e != '\0') {
+		control_set_hello_timeout(ctl, strtod(e, NULL));
+		log_info("handshake timeout %s seconds", e);
+	}
 	control_set_handler(ctl, daemon_request, daemon_client_gone, d);
 	control_set_sync(ctl, daemon_sync);
 	return d;

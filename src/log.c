@@ -1,10 +1,12 @@
 /* OpenBSD-style logging to stderr, syslog or a file. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "strbuf.h"
@@ -18,6 +20,8 @@ static int		 log_verbose;
 void
 log_init(const char *progname, int to_syslog, const char *file)
 {
+	int	fd;
+
 	if (progname != NULL)
 		log_progname = progname;
 	log_syslog = to_syslog;
@@ -25,10 +29,14 @@ log_init(const char *progname, int to_syslog, const char *file)
 		fclose(log_file);
 	log_file = NULL;
 	if (file != NULL) {
-		if ((log_file = fopen(file, "a")) == NULL)
+		/* Log lines quote prompts: the file is its owner's alone. */
+		if ((fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0600)) == -1 || (log_file = fdopen(fd, "a")) == NULL) {
 			fprintf(stderr, "%s: cannot open log file '%s': %s\n",
 			    log_progname, file, strerror(errno));
-		else
+			if (fd != -1)
+				close(fd);
+		} else
 			setvbuf(log_file, NULL, _IOLBF, 0);
 	}
 	if (to_syslog)

@@ -196,14 +196,18 @@ promptd_quiet(void)
 		close(fd);
 }
 
+/* Writes the pid file, mode 0600 as every file promptd creates. */
 static int
 promptd_pidfile(const char *path, char **cause)
 {
 	char	*text;
+	mode_t	 old;
 	int	 rc;
 
 	text = xasprintf("%ld\n", (long)getpid());
+	old = umask(077);
 	rc = export_atomic(path, text, cause);
+	umask(old);
 	free(text);
 	return rc;
 }

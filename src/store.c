@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -834,6 +835,25 @@ fail:
 	return -1;
 }
 
+/*
+ * The database holds every prompt, dataset and model output: a new one is
+ * created for its owner alone (mode 0600, whatever the umask), before
+ * SQLite opens it, and SQLite gives its -wal and -shm files the mode of
+ * the database.  An existing file keeps its mode; a file that cannot be
+ * created here is left for SQLite to report.
+ */
+static void
+store_create(const char *path)
+{
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		return;
+	(void)fchmod(fd, 0600);
+	close(fd);
+}
+
 struct store *
 store_open_version(const char *path, int version, char **cause)
 {
@@ -847,6 +867,7 @@ store_open_version(const char *path, int version, char **cause)
 	}
 	s = xcalloc(1, sizeof *s);
 	s->path = xstrdup(path);
+	store_create(path);
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {

@@ -1,7 +1,9 @@
 #!/bin/sh
 # promptctl without a daemon: after promptd --once has run a job, every
 # read-only command answers from the database (-d) while -S names a socket
-# that does not exist; the commands that need the daemon exit 3.
+# that does not exist; the commands that need the daemon exit 3, and so
+# does a read-only command given -S without -d (never a read of the
+# default database).  The database is created mode 0600.
 . "$(dirname "$0")/lib.sh"
 
 PROMPTD="$top_builddir/promptd"
@@ -31,7 +33,10 @@ cat >"$JOB" <<'EOF'
 }
 EOF
 
+umask 022
 expect_status 0 "$PROMPTD" -d "$DB" --once "$JOB"
+mode=$(stat -c %a "$DB")
+[ "$mode" = 600 ] || fail "the database was created mode $mode, not 600"
 # The champion's text is the line after "champion: dev ...".
 sed -n '/^champion: dev /{n;p;}' "$TMP/out" >"$TMP/champion"
 [ -s "$TMP/champion" ] || { fail "promptd --once printed no champion"; cat "$TMP/out" >&2; }
@@ -146,6 +151,20 @@ done
 expect_status 0 "$PROMPTCTL" -d "$DB" list
 expect_contains "$TMP/out" "sentiment"
 
+# -S alone names the daemon to ask: when none answers there, a read-only
+# command is an error that names the socket, even with a default
+# database at hand; without -S, the default database is read.
+mkdir -p "$XDG_STATE_HOME/promptd"
+cp "$DB" "$XDG_STATE_HOME/promptd/promptd.db"
+for c in list "status sentiment" "best sentiment" "events sentiment"; do
+	# shellcheck disable=SC2086
+	expect_status 3 "$PROMPTCTL" -S "$TMP/no.sock" $c
+	expect_contains "$TMP/err" "promptctl: daemon not running (no socket at $TMP/no.sock)"
+	[ -s "$TMP/out" ] && fail "-S with no daemon printed: $(cat "$TMP/out")"
+done
+expect_status 0 env XDG_RUNTIME_DIR="$TMP" "$PROMPTCTL" list
+expect_contains "$TMP/out" "sentiment"
+
 # Errors: unknown job or candidate, no database.
 for c in status leaderboard best history export events; do
 	expect_status 1 ctl "$c" nope
@@ -173,6 +192,8 @@ s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1])' "$TMP/dead.sock"
 	expect_status 3 "$PROMPTCTL" -S "$TMP/dead.sock" pause sentiment
 	expect_contains "$TMP/err" "daemon not running"
+	expect_status 3 "$PROMPTCTL" -S "$TMP/dead.sock" list
+	expect_contains "$TMP/err" "daemon not running (nothing listens on $TMP/dead.sock)"
 	# A read-only command falls back to the database.
 	expect_status 0 "$PROMPTCTL" -d "$DB" -S "$TMP/dead.sock" best sentiment
 	cmp -s "$TMP/out" "$TMP/champion" || fail "best via a dead socket"

@@ -20,7 +20,9 @@ for opt in -c -d -f -n -S -v --once; do
 	grep -qE -- "^ +$opt([[:space:]]|$)" "$TMP/promptd.txt" ||
 	    fail "promptd(8) does not describe $opt"
 done
-grep -qF PROMPTD_TIME_OFFSET "$TMP/promptd.txt" ||
-    fail "promptd(8) does not document PROMPTD_TIME_OFFSET"
+for var in PROMPTD_TIME_OFFSET PROMPTD_HANDSHAKE_TIMEOUT; do
+	grep -qF "$var" "$TMP/promptd.txt" ||
+	    fail "promptd(8) does not document $var"
+done
 
 finish

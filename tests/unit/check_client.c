@@ -1,10 +1,12 @@
 /*
  * Tests of the control protocol's client against scripted fake daemons
  * (a forked child on a temporary socket): the handshake, calls, errors,
- * streams, timeouts and a daemon that is not there.
+ * streams, timeouts, a daemon that is not there and one that refuses a
+ * client before it has read a word.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -354,7 +356,9 @@ START_TEST(test_call_timeout)
 	char		*code = NULL, *cause = NULL;
 
 	serve(script);
-	ck_assert_ptr_nonnull(c = client_connect_timeout(sock, 200, &cause));
+	/* The handshake is not what is timed: it may take its time. */
+	ck_assert_ptr_nonnull(c = client_connect(sock, &cause));
+	client_set_timeout(c, 200);
 	ck_assert_int_eq(client_call(c, "list", NULL, &r, &code, &cause), -1);
 	ck_assert_ptr_null(code);
 	ck_assert_ptr_nonnull(strstr(cause, "did not answer within 1 s"));
@@ -386,7 +390,7 @@ START_TEST(test_bad_handshake)
 		unlink(sock);
 		serve(scripts[i]);
 		errno = 0;
-		ck_assert_ptr_null(client_connect_timeout(sock, 2000, &cause));
+		ck_assert_ptr_null(client_connect(sock, &cause));
 		ck_assert_int_ne(errno, ENOENT);
 		ck_assert_int_ne(errno, ECONNREFUSED);
 		ck_assert_msg(strstr(cause, want[i]) != NULL, "%zu: %s", i,
@@ -435,6 +439,85 @@ START_TEST(test_long_line)
 }
 END_TEST
 
+/*
+ * The test's own connect(), which the client's calls reach (the library
+ * is linked into this program): when early_line is set, a fake daemon on
+ * early_lfd accepts the connection, writes that line and closes it before
+ * connect() returns, so that the client meets a closed connection when
+ * it sends its handshake, as it does when promptd refuses a peer at once.
+ */
+static int		 early_lfd = -1;
+static const char	*early_line;
+
+int
+connect(int fd, const struct sockaddr *sa, socklen_t len)
+{
+	int	afd, rc;
+
+	rc = (int)syscall(SYS_connect, fd, sa, len);
+	if (rc == 0 && early_line != NULL) {
+		if ((afd = accept(early_lfd, NULL, NULL)) == -1)
+			return -1;
+		srv_write(afd, early_line);
+		close(afd);
+	}
+	return rc;
+}
+
+START_TEST(test_refused_early)
+{
+	struct sockaddr_un	 sun;
+	struct client		*c;
+	char			*cause = NULL;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", sock);
+	early_lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_eq(bind(early_lfd, (struct sockaddr *)&sun, sizeof sun),
+	    0);
+	ck_assert_int_eq(listen(early_lfd, 4), 0);
+	early_line = "{\"error\": {\"code\": \"denied\", \"message\": "
+	    "\"uid 1001 may not control this promptd\"}}\n";
+	errno = 0;
+	c = client_connect(sock, &cause);
+	early_line = NULL;
+	close(early_lfd);
+	ck_assert_ptr_null(c);
+	ck_assert_int_eq(errno, EPROTO);
+	ck_assert_msg(strstr(cause, "refused the connection: uid 1001 may "
+	    "not control this promptd") != NULL, "%s", cause);
+	free(cause);
+}
+END_TEST
+
+/* A daemon that drops the client says why before it closes. */
+START_TEST(test_dropped)
+{
+	static const char *const script[] = { "<", HELLO,
+	    "{\"error\": {\"code\": \"unavailable\", \"message\": "
+	    "\"too many connections (at most 64)\"}}\n", "x", NULL };
+	struct client	*c;
+	cJSON		*r;
+	char		*code = NULL, *cause = NULL;
+	int		 status;
+
+	serve(script);
+	ck_assert_ptr_nonnull(c = client_connect(sock, &cause));
+	/* It is gone before the request: the write fails. */
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	child = -1;
+	ck_assert_int_eq(client_call(c, "list", NULL, &r, &code, &cause), -1);
+	ck_assert_ptr_null(r);
+	ck_assert_msg(code != NULL && strcmp(code, "unavailable") == 0,
+	    "%s: %s", code, cause);
+	ck_assert_str_eq(cause, "too many connections (at most 64)");
+	free(code);
+	free(cause);
+	client_close(c);
+}
+END_TEST
+
 static Suite *
 client_suite(void)
 {
@@ -451,6 +534,8 @@ client_suite(void)
 	tcase_add_test(tc, test_call_timeout);
 	tcase_add_test(tc, test_bad_handshake);
 	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_refused_early);
+	tcase_add_test(tc, test_dropped);
 	suite_add_tcase(s, tc);
 	return s;
 }
