@@ -12,20 +12,10 @@ AUDIT="$top_builddir/tests/unit/check_strategy"
 EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"
 
-# daemon NAME: starts promptd in the foreground on $TMP/NAME.sock/.db and
-# waits (up to 30 s) until it answers; a stale socket left by a killed
-# daemon does not count.
+# daemon NAME: starts promptd with $TMP/promptd.conf (see start_daemon);
+# a stale socket left by a killed daemon does not count.
 daemon() {
-	"$PROMPTD" -f -c "$TMP/promptd.conf" -S "$TMP/$1.sock" -d "$TMP/$1.db" \
-	    2>"$TMP/$1.log" &
-	DPID=$!
-	pids="$pids $DPID"
-	n=0
-	until "$PROMPTCTL" -S "$TMP/$1.sock" status >/dev/null 2>&1; do
-		n=$((n + 1))
-		[ "$n" -gt 300 ] && { fail "promptd $1 did not start"; return 1; }
-		sleep 0.1
-	done
+	start_daemon "$1" "$TMP/promptd.conf"
 }
 
 ctl() {
