@@ -153,14 +153,11 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 		b->max_response = ll;
 	if (jv_int(doc, conf, path, "breaker", 0, 0, 1000, &ll) == 1)
 		b->breaker = (int)ll;
+	b->price_cached = b->price_cache_write = -1;
 	if ((price = jv_get(doc, conf, path, "price", JV_OBJECT, 0)) != NULL) {
-		static const char *const price_keys[] = { "input", "output",
-		    NULL };
-
 		p = jv_path(path, "price");
-		jv_keys(doc, price, p, price_keys);
-		jv_number(doc, price, p, "input", 1, 0, 1e6, &b->price_in);
-		jv_number(doc, price, p, "output", 1, 0, 1e6, &b->price_out);
+		backend_price(doc, price, p, &b->price_in, &b->price_out,
+		    &b->price_cached, &b->price_cache_write);
 		free(p);
 	}
 	if (ops->init != NULL && ops->init(b, doc, conf, path) != 0 &&
@@ -173,6 +170,20 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 		return NULL;
 	}
 	return b;
+}
+
+void
+backend_price(struct jdoc *doc, const cJSON *obj, const char *path,
+    double *in, double *out, double *cached, double *write)
+{
+	static const char *const price_keys[] = { "input", "output",
+	    "cached_input", "cache_write", NULL };
+
+	jv_keys(doc, obj, path, price_keys);
+	jv_number(doc, obj, path, "input", 1, 0, 1e6, in);
+	jv_number(doc, obj, path, "output", 1, 0, 1e6, out);
+	jv_number(doc, obj, path, "cached_input", 0, 0, 1e6, cached);
+	jv_number(doc, obj, path, "cache_write", 0, 0, 1e6, write);
 }
 
 void
@@ -195,9 +206,19 @@ backend_free(struct backend *b)
 }
 
 double
-backend_cost(const struct backend *b, long long in, long long out)
+backend_cost(const struct backend *b, const struct model_resp *r)
 {
-	return ((double)in * b->price_in + (double)out * b->price_out) / 1e6;
+	double		 cached, write;
+	long long	 plain;
+
+	cached = b->price_cached >= 0 ? b->price_cached : b->price_in;
+	write = b->price_cache_write >= 0 ? b->price_cache_write : b->price_in;
+	plain = r->prompt_tokens - r->cached_tokens - r->cache_write_tokens;
+	if (plain < 0)
+		plain = 0;
+	return ((double)plain * b->price_in + (double)r->cached_tokens *
+	    cached + (double)r->cache_write_tokens * write +
+	    (double)r->completion_tokens * b->price_out) / 1e6;
 }
 
 const char *

@@ -53,8 +53,12 @@ struct model_resp {
 	char		*text;		/* chat */
 	float		*vec;		/* embed, L2-normalized by the caller */
 	size_t		 dim;
-	long long	 prompt_tokens;
-	long long	 completion_tokens;
+	long long	 prompt_tokens;		/* all input, cached too */
+	long long	 completion_tokens;	/* all output, reasoning too */
+	long long	 cached_tokens;		/* input read from the
+						   provider's prompt cache */
+	long long	 cache_write_tokens;	/* input written to it */
+	long long	 reasoning_tokens;	/* output spent thinking */
 	char		*finish;	/* "stop", "length", ... or NULL */
 	char		**choices;	/* when the request asked for n > 1:
 					 * every sample, text is the first */
@@ -121,6 +125,22 @@ struct backend_health {
 	int		 probing;	/* a probe is under way */
 };
 
+/*
+ * What a provider's answers say is left of its rate limits (OpenAI's
+ * x-ratelimit-*, Anthropic's anthropic-ratelimit-* headers), counted
+ * down as requests go; and, for a server that answers 429 without them,
+ * a window on requests in flight that halves after each 429 and grows
+ * by one a window's worth of answers after.
+ */
+struct backend_limits {
+	int		 known;		/* a header said so */
+	double		 req_left;	/* requests that may go ... */
+	double		 req_reset;	/* ... until then (monotonic) */
+	double		 tok_left;	/* tokens, likewise; < 0: unknown */
+	double		 tok_reset;
+	double		 window;	/* requests in flight at once */
+};
+
 struct backend {
 	const struct backend_ops *ops;
 	char		*name;		/* as named in the configuration */
@@ -132,6 +152,8 @@ struct backend {
 	size_t		 nurls;
 	double		 price_in;	/* dollars per million input tokens */
 	double		 price_out;	/* dollars per million output tokens */
+	double		 price_cached;	/* ... cached input (< 0: as input) */
+	double		 price_cache_write; /* ... written to the cache */
 	double		 temperature;	/* default, or -1 for the server's */
 	int		 max_tokens;	/* default, or 0 for the server's */
 	int		 batch;		/* samples one call may return (OpenAI's
@@ -160,6 +182,7 @@ struct backend {
 	double		 bucket_at;
 	size_t		 next_url;	/* replicas are used in turn */
 	struct backend_health health;
+	struct backend_limits limits;
 };
 
 extern const struct backend_ops *const backend_table[];
@@ -173,6 +196,14 @@ const struct backend_ops	*backend_lookup(const char *);
 struct backend	*backend_new(struct jdoc *, const char *name, const cJSON *conf,
 		    const char *path);
 void		 backend_free(struct backend *);
+/*
+ * Reads a price object at path (input and output required, cached_input
+ * and cache_write optional: left as they are when absent), in dollars
+ * per million tokens.
+ */
+void		 backend_price(struct jdoc *, const cJSON *obj,
+		    const char *path, double *in, double *out, double *cached,
+		    double *write);
 
 /*
  * Calls fn with every configuration key a backend may have: type is NULL
@@ -181,9 +212,12 @@ void		 backend_free(struct backend *);
 void		 backend_foreach_key(void (*fn)(const char *type,
 		    const char *key, void *arg), void *arg);
 
-/* Dollars for a number of tokens at this backend's prices. */
-double		 backend_cost(const struct backend *, long long in,
-		    long long out);
+/*
+ * What a reply cost at b's prices: uncached input, cached input (read and
+ * written, each at its price, or else the input price) and output.
+ */
+double		 backend_cost(const struct backend *,
+		    const struct model_resp *);
 
 /* Requests and responses. */
 void		 model_req_init(struct model_req *, enum req_kind,

@@ -19,15 +19,24 @@
 /* The API takes temperatures from 0 to 1 only. */
 #define ANTHROPIC_TEMP_MAX	1.0
 
+/*
+ * The shortest system prompt worth marking for the prompt cache, in
+ * tokens: Anthropic caches nothing shorter (1024 for most models, 2048
+ * for Haiku's).
+ */
+#define ANTHROPIC_CACHE_MIN	1024
+
 struct anthropic {
 	struct backend_http	 http;
 	char			*version;
 	cJSON			*stop;
+	int			 cache;		/* mark the system prompt */
+	long long		 cache_min;	/* tokens it must have */
 };
 
 static const char *const anthropic_keys[] = {
 	"base_url", "api_key_env", "api_key_file", "headers",
-	"anthropic_version", "stop", NULL
+	"anthropic_version", "stop", "cache", "cache_min_tokens", NULL
 };
 
 static int
@@ -53,6 +62,11 @@ anthropic_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	}
 	a->version = xstrdup(version);
 	a->stop = backend_http_stop(doc, conf, path, 0);
+	a->cache = 1;
+	a->cache_min = ANTHROPIC_CACHE_MIN;
+	jv_bool(doc, conf, path, "cache", 0, &a->cache);
+	jv_int(doc, conf, path, "cache_min_tokens", 0, 1, 1000000,
+	    &a->cache_min);
 	if (b->temperature > ANTHROPIC_TEMP_MAX) {
 		p = jv_path(path, "temperature");
 		jv_error(doc, cJSON_GetObjectItemCaseSensitive(conf,
@@ -81,6 +95,29 @@ anthropic_free(struct backend *b)
 	cJSON_Delete(a->stop);
 	free(a);
 	b->data = NULL;
+}
+
+/*
+ * The system prompt: a string, or, when it is long enough to be cached,
+ * one text block marked for the prompt cache.  The prompt comes before
+ * the example's input, so every request with the same prompt shares
+ * that prefix, and the evaluations of a prompt read it from the cache.
+ */
+static cJSON *
+anthropic_system(const struct anthropic *a, const char *text)
+{
+	cJSON	*blocks, *b;
+
+	if (!a->cache || tokens_estimate(text) < a->cache_min)
+		return cJSON_CreateString(text);
+	blocks = cJSON_CreateArray();
+	b = cJSON_CreateObject();
+	cJSON_AddStringToObject(b, "type", "text");
+	cJSON_AddStringToObject(b, "text", text);
+	cJSON_AddItemToObject(cJSON_AddObjectToObject(b, "cache_control"),
+	    "type", cJSON_CreateString("ephemeral"));
+	cJSON_AddItemToArray(blocks, b);
+	return blocks;
 }
 
 static int
@@ -122,7 +159,8 @@ anthropic_build(struct backend *b, const struct model_req *req,
 		strbuf_adds(&sys, req->msgs[i].content);
 	}
 	if (sys.len > 0)
-		cJSON_AddStringToObject(body, "system", sys.buf);
+		cJSON_AddItemToObject(body, "system", anthropic_system(a,
+		    sys.buf));
 	strbuf_release(&sys);
 	cJSON_AddItemToObject(body, "messages", backend_http_messages(req, 1));
 	if (temp >= 0)
@@ -182,7 +220,6 @@ anthropic_parse(struct backend *b, const struct model_req *req, long status,
 	const cJSON		*v;
 	cJSON			*root, *in = NULL;
 	char			*msg;
-	double			 ntok;
 
 	memset(resp, 0, sizeof *resp);
 	root = backend_http_json(body, len);
@@ -216,21 +253,21 @@ anthropic_parse(struct backend *b, const struct model_req *req, long status,
 	stop = cJSON_GetObjectItemCaseSensitive(root, "stop_reason");
 	if (cJSON_IsString(stop))
 		resp->finish = xstrdup(anthropic_finish(stop->valuestring));
-	/* Cached prompt tokens are input tokens too. */
+	/*
+	 * input_tokens leaves out what was read from or written to the
+	 * prompt cache: they are input too, at their own prices.
+	 */
 	usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
+	resp->cache_write_tokens = backend_http_count(
+	    cJSON_GetObjectItemCaseSensitive(usage,
+	    "cache_creation_input_tokens"));
+	resp->cached_tokens = backend_http_count(
+	    cJSON_GetObjectItemCaseSensitive(usage, "cache_read_input_tokens"));
 	v = cJSON_GetObjectItemCaseSensitive(usage, "input_tokens");
-	if (cJSON_IsNumber(v)) {
-		ntok = v->valuedouble;
-		v = cJSON_GetObjectItemCaseSensitive(usage,
-		    "cache_creation_input_tokens");
-		if (cJSON_IsNumber(v))
-			ntok += v->valuedouble;
-		v = cJSON_GetObjectItemCaseSensitive(usage,
-		    "cache_read_input_tokens");
-		if (cJSON_IsNumber(v))
-			ntok += v->valuedouble;
-		in = cJSON_CreateNumber(ntok);
-	}
+	if (cJSON_IsNumber(v))
+		in = cJSON_CreateNumber((double)backend_http_count(v) +
+		    (double)resp->cache_write_tokens +
+		    (double)resp->cached_tokens);
 	backend_http_usage(resp, req, in,
 	    cJSON_GetObjectItemCaseSensitive(usage, "output_tokens"));
 	cJSON_Delete(in);

@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -634,4 +636,124 @@ backend_http_vector(const cJSON *arr, struct model_resp *resp)
 		resp->vec[i++] = (float)e->valuedouble;
 	resp->dim = n;
 	return 0;
+}
+
+long long
+backend_http_count(const cJSON *v)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+	    v->valuedouble > 1e15)
+		return 0;
+	return (long long)v->valuedouble;
+}
+
+/* "1h2m3.5s", "6m0s", "120ms", "1s": seconds, or -1. */
+static double
+limits_duration(const char *p)
+{
+	double	 total = 0, v;
+	char	*end;
+	int	 any = 0;
+
+	while (*p != '\0' && *p != '\n') {
+		v = strtod(p, &end);
+		if (end == p)
+			return -1;
+		p = end;
+		if (strncmp(p, "ms", 2) == 0) {
+			v /= 1000;
+			p += 2;
+		} else if (*p == 'h') {
+			v *= 3600;
+			p++;
+		} else if (*p == 'm') {
+			v *= 60;
+			p++;
+		} else if (*p == 's')
+			p++;
+		total += v;
+		any = 1;
+	}
+	return any ? total : -1;
+}
+
+/* "2024-08-15T12:34:56Z" (or with an offset): seconds from now, or -1. */
+static double
+limits_time(const char *p, double now)
+{
+	struct tm	 tm;
+	char		*end;
+	double		 frac = 0;
+	time_t		 t;
+	int		 sign, hh = 0, mm = 0;
+
+	memset(&tm, 0, sizeof tm);
+	if ((end = strptime(p, "%Y-%m-%dT%H:%M:%S", &tm)) == NULL)
+		return -1;
+	if (*end == '.')
+		frac = strtod(end, &end);
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	/* An offset east of UTC means earlier in UTC. */
+	if (*end == '+' || *end == '-') {
+		sign = *end == '-' ? 1 : -1;
+		if (sscanf(end + 1, "%2d:%2d", &hh, &mm) >= 1)
+			t += sign * (hh * 3600 + mm * 60);
+	}
+	return (double)t + frac - now > 0 ? (double)t + frac - now : 0;
+}
+
+int
+backend_http_limits(const char *lines, double now, double *req_left,
+    double *req_reset, double *tok_left, double *tok_reset)
+{
+	static const struct {
+		const char	*name;
+		int		 what;	/* 0..3: req_left, req_reset, ... */
+		int		 clock;	/* the reset is a time, not a span */
+	} names[] = {
+		{ "x-ratelimit-remaining-requests", 0, 0 },
+		{ "x-ratelimit-reset-requests", 1, 0 },
+		{ "x-ratelimit-remaining-tokens", 2, 0 },
+		{ "x-ratelimit-reset-tokens", 3, 0 },
+		{ "anthropic-ratelimit-requests-remaining", 0, 1 },
+		{ "anthropic-ratelimit-requests-reset", 1, 1 },
+		{ "anthropic-ratelimit-tokens-remaining", 2, 1 },
+		{ "anthropic-ratelimit-tokens-reset", 3, 1 },
+		{ "anthropic-ratelimit-input-tokens-remaining", 2, 1 },
+		{ "anthropic-ratelimit-input-tokens-reset", 3, 1 },
+	};
+	double		*out[4] = { req_left, req_reset, tok_left, tok_reset };
+	const char	*p, *v;
+	double		 x;
+	size_t		 i, n;
+	int		 any = 0;
+
+	for (i = 0; i < 4; i++)
+		*out[i] = -1;
+	for (p = lines; p != NULL && *p != '\0'; p = strchr(p, '\n'),
+	    p = p != NULL ? p + 1 : NULL) {
+		for (i = 0; i < nitems(names); i++) {
+			n = strlen(names[i].name);
+			if (strncasecmp(p, names[i].name, n) != 0 ||
+			    p[n] != ':')
+				continue;
+			for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
+				;
+			if (names[i].what == 0 || names[i].what == 2)
+				x = strtod(v, NULL);
+			else if (names[i].clock)
+				x = limits_time(v, now);
+			else
+				x = limits_duration(v);
+			/* Anthropic's tokens win over its input tokens. */
+			if (x >= 0 && (*out[names[i].what] < 0 ||
+			    strstr(names[i].name, "input-") == NULL)) {
+				*out[names[i].what] = x;
+				any = 1;
+			}
+			break;
+		}
+	}
+	return any;
 }

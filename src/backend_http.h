@@ -108,6 +108,21 @@ cJSON	*backend_http_messages(const struct model_req *, int nosystem);
 void	 backend_http_usage(struct model_resp *, const struct model_req *,
 	    const cJSON *in, const cJSON *out);
 
+/*
+ * Reads the rate-limit header lines of an answer (as http.c keeps them:
+ * OpenAI's x-ratelimit-remaining-{requests,tokens} and
+ * x-ratelimit-reset-* durations such as "6m0s" or "120ms", Anthropic's
+ * anthropic-ratelimit-{requests,tokens,input-tokens}-{remaining,reset},
+ * the reset an RFC 3339 time) into what is left and in how many seconds
+ * it is whole again; a value not given is -1.  now is the wall clock.
+ * Returns 1 when any was given.
+ */
+int	 backend_http_limits(const char *lines, double now, double *req_left,
+	    double *req_reset, double *tok_left, double *tok_reset);
+
+/* A count of tokens from a reply: a whole number >= 0, else 0. */
+long long backend_http_count(const cJSON *);
+
 /* Reads a vector of numbers into resp->vec; -1 when arr is not one. */
 int	 backend_http_vector(const cJSON *arr, struct model_resp *);
 

@@ -22,12 +22,33 @@ struct openai {
 	long long		 seed;
 	cJSON			*stop;
 	cJSON			*response_format;
+	int			 reasoning;	/* a reasoning model */
+	const char		*effort;	/* reasoning_effort, or NULL */
 };
 
 static const char *const openai_keys[] = {
 	"base_url", "api_key_env", "api_key_file", "headers", "seed", "stop",
-	"response_format", "n", NULL
+	"response_format", "n", "reasoning", "reasoning_effort", NULL
 };
+
+static const char *const openai_efforts[] = {
+	"minimal", "low", "medium", "high", NULL
+};
+
+/*
+ * Whether a model name is one of OpenAI's reasoning models (the o-series
+ * and the gpt-5 family), which take max_completion_tokens and no
+ * temperature but the default.
+ */
+static int
+openai_reasoning_name(const char *model)
+{
+	const char	*m = strrchr(model, '/');
+
+	m = m != NULL ? m + 1 : model;
+	return (m[0] == 'o' && m[1] >= '1' && m[1] <= '9') ||
+	    strncmp(m, "gpt-5", 5) == 0;
+}
 
 static int
 openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
@@ -36,8 +57,10 @@ openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	struct openai	*o;
 	const cJSON	*v;
 	cJSON		*opts;
+	char		*p;
 	size_t		 nerr = doc->nerrors;
 	long long	 n = 1;
+	int		 effort;
 
 	o = b->data = xcalloc(1, sizeof *o);
 	backend_http_init(&o->http, b, doc, conf, path, "openai",
@@ -58,6 +81,26 @@ openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	if ((v = jv_get(doc, conf, path, "response_format", JV_OBJECT, 0)) !=
 	    NULL)
 		o->response_format = cJSON_Duplicate(v, 1);
+	o->reasoning = openai_reasoning_name(b->model);
+	jv_bool(doc, conf, path, "reasoning", 0, &o->reasoning);
+	if (jv_enum(doc, conf, path, "reasoning_effort", 0, openai_efforts,
+	    &effort) == 1)
+		o->effort = openai_efforts[effort];
+	if (o->reasoning && b->temperature >= 0 && b->temperature != 1) {
+		p = jv_path(path, "temperature");
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(conf,
+		    "temperature"), p, "model '%s' is a reasoning model, which "
+		    "samples at temperature 1 only (set \"reasoning\": false "
+		    "if it is not one)", b->model);
+		free(p);
+	}
+	if (o->effort != NULL && !o->reasoning) {
+		p = jv_path(path, "reasoning_effort");
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(conf,
+		    "reasoning_effort"), p, "model '%s' is not a reasoning "
+		    "model (set \"reasoning\": true if it is one)", b->model);
+		free(p);
+	}
 
 	opts = cJSON_CreateObject();
 	if (o->has_seed)
@@ -67,6 +110,8 @@ openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	if (o->response_format != NULL)
 		cJSON_AddItemToObject(opts, "response_format",
 		    cJSON_Duplicate(o->response_format, 1));
+	if (o->effort != NULL)
+		cJSON_AddStringToObject(opts, "reasoning_effort", o->effort);
 	backend_http_identity(b, "openai", opts);
 	cJSON_Delete(opts);
 	return doc->nerrors == nerr ? 0 : -1;
@@ -113,10 +158,19 @@ openai_build(struct backend *b, const struct model_req *req,
 		}
 		cJSON_AddItemToObject(body, "messages",
 		    backend_http_messages(req, 0));
-		if ((temp = model_req_temperature(b, req)) >= 0)
+		/*
+		 * A reasoning model takes no temperature but its default,
+		 * and its limit on output (reasoning too) has another name.
+		 */
+		if (!o->reasoning && (temp = model_req_temperature(b,
+		    req)) >= 0)
 			cJSON_AddNumberToObject(body, "temperature", temp);
 		if ((maxtok = backend_http_max_tokens(b, req)) > 0)
-			cJSON_AddNumberToObject(body, "max_tokens", maxtok);
+			cJSON_AddNumberToObject(body, o->reasoning ?
+			    "max_completion_tokens" : "max_tokens", maxtok);
+		if (o->effort != NULL)
+			cJSON_AddStringToObject(body, "reasoning_effort",
+			    o->effort);
 		if (o->has_seed)
 			cJSON_AddNumberToObject(body, "seed", (double)o->seed);
 		if (o->stop != NULL)
@@ -168,6 +222,31 @@ openai_error_message(const cJSON *o)
 	return xasprintf("%s (%s)", m->valuestring, c->valuestring);
 }
 
+/*
+ * A model that refuses max_tokens or a temperature is most likely a
+ * reasoning model promptd did not know for one: the message says what
+ * to set.
+ */
+static void
+openai_hint(const struct backend *b, const cJSON *root, char **cause)
+{
+	const struct openai	*o = b->data;
+	const cJSON		*param;
+	char			*with;
+
+	param = cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(root, "error"), "param");
+	if (cause == NULL || *cause == NULL || o->reasoning ||
+	    !cJSON_IsString(param) ||
+	    (strcmp(param->valuestring, "max_tokens") != 0 &&
+	    strcmp(param->valuestring, "temperature") != 0))
+		return;
+	with = xasprintf("%s; if '%s' is a reasoning model, set \"reasoning\": "
+	    "true on backend '%s'", *cause, b->model, b->name);
+	free(*cause);
+	*cause = with;
+}
+
 /* The text of one choice, or -1 with *cause. */
 static int
 openai_choice_text(struct openai *o, const cJSON *c, size_t i, char **text,
@@ -207,7 +286,7 @@ static int
 openai_parse_chat(struct openai *o, const struct model_req *req,
     const cJSON *root, struct model_resp *resp, char **cause)
 {
-	const cJSON	*choices, *c, *finish, *usage, *idx;
+	const cJSON	*choices, *c, *finish, *usage, *idx, *d;
 	unsigned char	 seen[OPENAI_N_MAX] = { 0 };
 	size_t		 n, i, k;
 	int		 byindex;
@@ -260,6 +339,14 @@ openai_parse_chat(struct openai *o, const struct model_req *req,
 	backend_http_usage(resp, req,
 	    cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens"),
 	    cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens"));
+	/* Both are counted in the totals above already. */
+	d = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
+	resp->cached_tokens = backend_http_count(
+	    cJSON_GetObjectItemCaseSensitive(d, "cached_tokens"));
+	d = cJSON_GetObjectItemCaseSensitive(usage,
+	    "completion_tokens_details");
+	resp->reasoning_tokens = backend_http_count(
+	    cJSON_GetObjectItemCaseSensitive(d, "reasoning_tokens"));
 	return 0;
 }
 
@@ -302,6 +389,7 @@ openai_parse(struct backend *b, const struct model_req *req, long status,
 	    cJSON_GetObjectItemCaseSensitive(root, "data") == NULL)) {
 		msg = openai_error_message(root);
 		backend_http_error(&o->http, status, body, len, msg, cause);
+		openai_hint(b, root, cause);
 		free(msg);
 		cJSON_Delete(root);
 		return -1;

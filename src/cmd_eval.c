@@ -85,6 +85,7 @@ eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
 	row->spent.hits = after.hits - before.hits;
 	row->spent.tokens = after.tokens - before.tokens;
 	row->spent.dollars = after.dollars - before.dollars;
+	row->spent.cached = after.cached - before.cached;
 	row->scores = xcalloc(nex, sizeof *row->scores);
 	ok = xcalloc(nex, sizeof *ok);
 	for (i = 0; i < nex; i++) {
@@ -170,6 +171,9 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 		    rows[i].spent.tokens, rows[i].spent.dollars,
 		    rows[i].seconds);
 		free(clip);
+		if (rows[i].spent.cached > 0)
+			printf("      %lld of the input tokens read from the "
+			    "provider's prompt cache\n", rows[i].spent.cached);
 		if (rows[i].failed != 0)
 			printf("      %zu example%s not scored: %s\n",
 			    rows[i].failed, rows[i].failed == 1 ? "" : "s",
@@ -225,6 +229,8 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 		cJSON_AddNumberToObject(r, "hits", (double)rows[i].spent.hits);
 		cJSON_AddNumberToObject(r, "tokens",
 		    (double)rows[i].spent.tokens);
+		cJSON_AddNumberToObject(r, "cached_tokens",
+		    (double)rows[i].spent.cached);
 		cJSON_AddNumberToObject(r, "cost", rows[i].spent.dollars);
 		cJSON_AddNumberToObject(r, "seconds", rows[i].seconds);
 		cJSON_AddItemToArray(arr, r);

@@ -238,10 +238,13 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 			printf("  %-12s%s\n", "ended",
 			    cmd_time(json_num(r, "ended"), when, sizeof when));
 	}
-	printf("  %-12s%.0f run%s: %.0f calls, %.0f cache hits, %.0f tokens, "
-	    "$%.4f\n", "spent", json_num(r, "runs"), json_num(r, "runs") == 1 ?
-	    "" : "s", json_num(r, "calls"), json_num(r, "hits"),
-	    json_num(r, "tokens"), json_num(r, "dollars"));
+	printf("  %-12s%.0f run%s: %.0f calls, %.0f cache hits, %.0f tokens",
+	    "spent", json_num(r, "runs"), json_num(r, "runs") == 1 ? "" : "s",
+	    json_num(r, "calls"), json_num(r, "hits"), json_num(r, "tokens"));
+	if (json_num(r, "cached_tokens") > 0)
+		printf(" (%.0f input from the prompt cache)",
+		    json_num(r, "cached_tokens"));
+	printf(", $%.4f\n", json_num(r, "dollars"));
 	if (cJSON_IsObject(b = cJSON_GetObjectItemCaseSensitive(r, "budget"))) {
 		printf("  %-12s", "budget");
 		cJSON_ArrayForEach(v, b) {

@@ -68,6 +68,10 @@ conf_apply_prices(const struct conf *conf, struct backend **list, size_t n)
 			if (strcmp(conf->prices[j].model, list[i]->model) == 0) {
 				list[i]->price_in = conf->prices[j].input;
 				list[i]->price_out = conf->prices[j].output;
+				list[i]->price_cached =
+				    conf->prices[j].cached_input;
+				list[i]->price_cache_write =
+				    conf->prices[j].cache_write;
 				break;
 			}
 		}
@@ -77,7 +81,6 @@ conf_apply_prices(const struct conf *conf, struct backend **list, size_t n)
 static void
 conf_parse_prices(struct conf *conf, struct jdoc *doc, const cJSON *obj)
 {
-	static const char *const price_keys[] = { "input", "output", NULL };
 	const cJSON	*v;
 	struct price	*pr;
 	char		*p;
@@ -90,14 +93,14 @@ conf_parse_prices(struct conf *conf, struct jdoc *doc, const cJSON *obj)
 			free(p);
 			continue;
 		}
-		jv_keys(doc, v, p, price_keys);
 		conf->prices = xreallocarray(conf->prices, conf->nprices + 1,
 		    sizeof *conf->prices);
 		pr = &conf->prices[conf->nprices++];
 		pr->model = xstrdup(v->string);
 		pr->input = pr->output = 0;
-		jv_number(doc, v, p, "input", 1, 0, 1e6, &pr->input);
-		jv_number(doc, v, p, "output", 1, 0, 1e6, &pr->output);
+		pr->cached_input = pr->cache_write = -1;
+		backend_price(doc, v, p, &pr->input, &pr->output,
+		    &pr->cached_input, &pr->cache_write);
 		free(p);
 	}
 }

@@ -15,6 +15,8 @@ struct price {
 	char	*model;
 	double	 input;		/* dollars per million tokens */
 	double	 output;
+	double	 cached_input;	/* < 0: as input */
+	double	 cache_write;	/* < 0: as input */
 };
 
 struct conf {

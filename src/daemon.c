@@ -511,6 +511,7 @@ djob_overlay(const struct djob *dj, cJSON *o)
 	json_set(o, "calls", cJSON_CreateNumber((double)t.calls));
 	json_set(o, "hits", cJSON_CreateNumber((double)t.hits));
 	json_set(o, "tokens", cJSON_CreateNumber((double)t.tokens));
+	json_set(o, "cached_tokens", cJSON_CreateNumber((double)t.cached));
 	json_set(o, "dollars", cJSON_CreateNumber(t.dollars));
 	json_set(o, "candidates", cJSON_CreateNumber(
 	    (double)dj->jr.search.ncands));

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "backend_http.h"
 #include "dataset.h"
 #include "engine.h"
 #include "http.h"
@@ -614,6 +615,7 @@ engine_budget_check(struct engine *e)
 	all.hits = e->totals.hits + e->job_spent.hits;
 	all.tokens = e->totals.tokens + e->job_spent.tokens;
 	all.dollars = e->totals.dollars + e->job_spent.dollars;
+	all.cached = e->totals.cached + e->job_spent.cached;
 	return engine_budget_allows(e->job_budget, &all, time_now() -
 	    e->job_created);
 }
@@ -676,13 +678,98 @@ engine_estimate(const struct engine_req *r)
  * Whether the backend has room for r now; if not, *wait is lowered to
  * when it might.
  */
+/*
+ * Whether what the provider says is left of its limits lets r go; if
+ * not, *wait is lowered to when it is whole again.  What was left counts
+ * as unknown (no limit) once that time has come.
+ */
+static int
+engine_provider_room(struct backend *b, const struct engine_req *r,
+    double now, double *wait)
+{
+	struct backend_limits	*l = &b->limits;
+
+	if (l->window > 0 && b->in_flight >= (int)l->window)
+		return 0;
+	if (!l->known)
+		return 1;
+	if (l->req_left >= 0 && now >= l->req_reset)
+		l->req_left = -1;
+	if (l->tok_left >= 0 && now >= l->tok_reset)
+		l->tok_left = -1;
+	if (l->req_left >= 0 && l->req_left < 1) {
+		if (l->req_reset - now < *wait)
+			*wait = l->req_reset - now;
+		return 0;
+	}
+	if (l->tok_left >= 0 && l->tok_left < (double)r->reserved &&
+	    b->in_flight > 0) {
+		if (l->tok_reset - now < *wait)
+			*wait = l->tok_reset - now;
+		return 0;
+	}
+	return 1;
+}
+
+/* A request goes: it takes its part of what the provider said is left. */
+static void
+engine_provider_take(struct backend *b, const struct engine_req *r)
+{
+	struct backend_limits	*l = &b->limits;
+
+	if (l->req_left >= 0)
+		l->req_left -= 1;
+	if (l->tok_left >= 0)
+		l->tok_left -= (double)r->reserved;
+}
+
+/*
+ * What an answer says of the provider's limits: its headers (what is
+ * left, less what is in flight beside it), or, for a 429 without them,
+ * a halved window on requests in flight; answers grow it back, by one
+ * a window's worth, until it is max_in_flight again.
+ */
+static void
+engine_provider_answer(struct backend *b, long status, const char *lines,
+    double now)
+{
+	struct backend_limits	*l = &b->limits;
+	double			 rl, rr, tl, tr;
+
+	if (lines != NULL && backend_http_limits(lines, time_now(), &rl, &rr,
+	    &tl, &tr)) {
+		l->known = 1;
+		if (rl >= 0) {
+			l->req_left = rl - b->in_flight;
+			l->req_reset = now + (rr >= 0 ? rr : 60);
+		}
+		if (tl >= 0) {
+			l->tok_left = tl;
+			l->tok_reset = now + (tr >= 0 ? tr : 60);
+		}
+	} else if (status == 429) {
+		if (l->window == 0)
+			l->window = b->in_flight + 1;
+		l->window = l->window / 2 < 1 ? 1 : l->window / 2;
+		log_info("backend '%s': 429 without rate-limit headers: at "
+		    "most %.0f requests in flight for now", b->name, l->window);
+		return;
+	}
+	if (l->window > 0 && status >= 200 && status <= 299) {
+		l->window += 1 / l->window;
+		if (l->window >= b->max_in_flight)
+			l->window = 0;
+	}
+}
+
 static int
 engine_room(struct backend *b, const struct engine_req *r, double now,
     double *wait)
 {
 	double	need;
 
-	if (b->in_flight >= b->max_in_flight)
+	if (b->in_flight >= b->max_in_flight ||
+	    !engine_provider_room(b, r, now, wait))
 		return 0;
 	engine_refill(b, now);
 	if (b->requests_per_minute > 0 && b->rpm_level < 1) {
@@ -767,6 +854,9 @@ engine_record(struct engine *e, struct engine_req *r, const char *status,
 	if (resp != NULL) {
 		rec.prompt_tokens = resp->prompt_tokens;
 		rec.completion_tokens = resp->completion_tokens;
+		rec.cached_tokens = resp->cached_tokens;
+		rec.cache_write_tokens = resp->cache_write_tokens;
+		rec.reasoning_tokens = resp->reasoning_tokens;
 	}
 	return store_call_add(e->store, &rec, &e->cause);
 }
@@ -1117,7 +1207,8 @@ engine_retryable(long status)
  */
 static void
 engine_reply(struct engine_req *r, long status, const char *body, size_t len,
-    double retry_after, int connection, const char *error, double seconds)
+    double retry_after, int connection, const char *limits, const char *error,
+    double seconds)
 {
 	struct engine		*e = r->engine;
 	struct backend		*b = r->backend;
@@ -1128,13 +1219,16 @@ engine_reply(struct engine_req *r, long status, const char *body, size_t len,
 
 	b->in_flight--;
 	engine_unfly(e, r);
+	if (status != 0)
+		engine_provider_answer(b, status, limits, time_mono());
 	memset(&resp, 0, sizeof resp);
 	if (status == 0)
 		cause_set(&err, "%s: %s", b->ops->name, error);
 	ok = status != 0 && b->ops->parse(b, &r->req, status, body, len,
 	    &resp, &err) == 0;
-	cost = backend_cost(b, resp.prompt_tokens, resp.completion_tokens);
+	cost = backend_cost(b, &resp);
 	e->totals.tokens += resp.prompt_tokens + resp.completion_tokens;
+	e->totals.cached += resp.cached_tokens;
 	e->totals.dollars += cost;
 	b->tpm_level -= (double)resp.completion_tokens;
 	/* Only an answer (2xx) is paid for: the others give back their call. */
@@ -1182,7 +1276,7 @@ static void
 engine_http_done(void *arg, const struct http_result *hr)
 {
 	engine_reply(arg, hr->status, hr->body, hr->len, hr->retry_after,
-	    hr->connection, hr->error, hr->seconds);
+	    hr->connection, hr->limits, hr->error, hr->seconds);
 }
 
 /* A process backend's command finished: its exit becomes a status. */
@@ -1193,23 +1287,23 @@ engine_proc_done(void *arg, const struct proc_result *pr)
 	char			*why = NULL;
 
 	if (pr->error != NULL)
-		engine_reply(r, 0, "", 0, -1, 0, pr->error, pr->seconds);
+		engine_reply(r, 0, "", 0, -1, 0, NULL, pr->error, pr->seconds);
 	else if (pr->timed_out) {
 		why = xasprintf("command timed out after %.1fs",
 		    r->backend->timeout);
-		engine_reply(r, 0, "", 0, -1, 0, why, pr->seconds);
+		engine_reply(r, 0, "", 0, -1, 0, NULL, why, pr->seconds);
 	} else if (pr->too_big)
-		engine_reply(r, 0, "", 0, -1, 0, "command output larger than "
-		    "the limit", pr->seconds);
+		engine_reply(r, 0, "", 0, -1, 0, NULL, "command output larger "
+		    "than the limit", pr->seconds);
 	else if (pr->exited && pr->status == 0)
-		engine_reply(r, 200, pr->out, pr->len, -1, 0, NULL,
+		engine_reply(r, 200, pr->out, pr->len, -1, 0, NULL, NULL,
 		    pr->seconds);
 	else if (pr->exited)
 		engine_reply(r, pr->status == 75 ? 503 : 422, pr->err,
-		    strlen(pr->err), -1, 0, NULL, pr->seconds);
+		    strlen(pr->err), -1, 0, NULL, NULL, pr->seconds);
 	else
 		engine_reply(r, 500, pr->err, strlen(pr->err), -1, 0, NULL,
-		    pr->seconds);
+		    NULL, pr->seconds);
 	free(why);
 }
 
@@ -1234,11 +1328,11 @@ engine_start(struct engine *e, struct engine_req *r)
 		b->rpm_level -= 1;
 	if (b->tokens_per_minute > 0)
 		b->tpm_level -= (double)r->reserved;
+	engine_provider_take(b, r);
 	if (b->ops->call != NULL) {
 		memset(&resp, 0, sizeof resp);
 		if (b->ops->call(b, &r->req, &resp, &err) == 0) {
-			cost = backend_cost(b, resp.prompt_tokens,
-			    resp.completion_tokens);
+			cost = backend_cost(b, &resp);
 			e->totals.tokens += resp.prompt_tokens +
 			    resp.completion_tokens;
 			e->totals.dollars += cost;

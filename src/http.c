@@ -17,6 +17,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "strbuf.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -58,6 +59,7 @@ struct http_xfer {
 	size_t			 cap;
 	size_t			 max;
 	int			 too_big;
+	struct strbuf		 limits;	/* rate-limit header lines */
 	char			 errbuf[CURL_ERROR_SIZE];
 	http_done_fn		*done;
 	void			*arg;
@@ -242,6 +244,7 @@ http_xfer_free(struct http *h, struct http_xfer *x)
 		explicit_bzero(x->body, strlen(x->body));
 	free(x->body);
 	free(x->resp);
+	strbuf_release(&x->limits);
 	free(x);
 }
 
@@ -266,6 +269,31 @@ http_free(struct http *h)
 	close(h->epfd);
 	free(h->fds);
 	free(h);
+}
+
+/*
+ * Keeps the header lines that say what is left of the server's rate
+ * limits (x-ratelimit-*, anthropic-ratelimit-*), without their line
+ * ends; a new response (after a 100 Continue, say) starts again.
+ */
+static size_t
+http_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct http_xfer	*x = arg;
+	size_t			 len = size * n;
+
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		strbuf_reset(&x->limits);
+	if ((len > 12 && strncasecmp(p, "x-ratelimit-", 12) == 0) ||
+	    (len > 20 && strncasecmp(p, "anthropic-ratelimit-", 20) == 0)) {
+		while (len > 0 && (p[len - 1] == '\n' || p[len - 1] == '\r'))
+			len--;
+		if (x->limits.len < 4096) {
+			strbuf_add(&x->limits, p, len);
+			strbuf_addc(&x->limits, '\n');
+		}
+	}
+	return size * n;
 }
 
 static size_t
@@ -298,6 +326,7 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	size_t			 i;
 
 	x = xcalloc(1, sizeof *x);
+	strbuf_init(&x->limits);
 	if (h->nidle > 0)
 		x->easy = h->idle[--h->nidle];
 	else if ((x->easy = curl_easy_init()) == NULL)
@@ -319,6 +348,8 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	    (curl_off_t)req->len);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, http_header);
+	curl_easy_setopt(x->easy, CURLOPT_HEADERDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETFUNCTION, http_open);
 	curl_easy_setopt(x->easy, CURLOPT_OPENSOCKETDATA, h);
@@ -423,6 +454,7 @@ http_finish(struct http *h, CURL *easy, CURLcode code)
 	r.retry_after = status == 429 || status == 503 ? (ra > 0 ?
 	    (double)ra : ra == 0 ? 0 : -1) : -1;
 	r.seconds = time_mono() - x->started;
+	r.limits = x->limits.buf;
 	r.body = x->resp != NULL ? x->resp : "";
 	r.len = x->len;
 	if (x->too_big || code == CURLE_FILESIZE_EXCEEDED) {

@@ -42,6 +42,9 @@ struct http_result {
 					   lost it (refused, reset, DNS, TLS,
 					   timeout) */
 	const char	*error;		/* what failed below HTTP */
+	const char	*limits;	/* the x-ratelimit-* and anthropic-
+					   ratelimit-* header lines, each
+					   ending in '\n'; NULL for none */
 	double		 seconds;
 };
 

@@ -177,6 +177,7 @@ jobrun_budgets(struct jobrun *jr, char **cause)
 		other.hits -= latest.totals.hits;
 		other.tokens -= latest.totals.tokens;
 		other.dollars -= latest.totals.dollars;
+		other.cached -= latest.totals.cached;
 	}
 	if (!jobrun_has_budget(&jr->job->total_budget))
 		return 0;

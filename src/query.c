@@ -402,6 +402,7 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	}
 	cJSON_AddNumberToObject(o, "hits", (double)sum.hits);
 	cJSON_AddNumberToObject(o, "tokens", (double)sum.tokens);
+	cJSON_AddNumberToObject(o, "cached_tokens", (double)sum.cached);
 	if (nh > 0) {
 		cJSON_AddNumberToObject(o, "candidate",
 		    (double)h[nh - 1].c.candidate);

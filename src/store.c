@@ -296,6 +296,19 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" FROM evaluations GROUP BY run_id, candidate_id, example_id);"
 	"CREATE UNIQUE INDEX evaluations_run"
 	" ON evaluations(run_id, candidate_id, example_id);",
+
+	/*
+	 * Version 8: what providers report beyond input and output: input
+	 * read from and written to their prompt caches (priced apart) and
+	 * output spent reasoning; a run's cached input.
+	 */
+	[8] =
+	"ALTER TABLE calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE calls ADD COLUMN reasoning_tokens INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;",
 };
 
 /*
@@ -401,7 +414,7 @@ static const struct {
 	    " VALUES (?1, ?2, ?3, ?4)" },
 	[STMT_RUN_FINISH] = { "finish run",
 	    "UPDATE runs SET status = ?2, ended = ?3, calls = ?4, hits = ?5,"
-	    " tokens = ?6, dollars = ?7 WHERE id = ?1" },
+	    " tokens = ?6, dollars = ?7, cached = ?8 WHERE id = ?1" },
 	[STMT_DATASET_LATEST] = { "find latest dataset snapshot",
 	    "SELECT id FROM datasets WHERE job_id = ?1"
 	    " ORDER BY used DESC, id DESC LIMIT 1" },
@@ -436,9 +449,10 @@ static const struct {
 	[STMT_CALL_ADD] = { "add call",
 	    "INSERT INTO calls (run_id, backend, model, role, cache_key,"
 	    " attempt, cached, prompt_tokens, completion_tokens, cost, latency,"
-	    " status, http_status, error, created)"
+	    " status, http_status, error, created, cached_tokens,"
+	    " cache_write_tokens, reasoning_tokens)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-	    " ?14, ?15)" },
+	    " ?14, ?15, ?16, ?17, ?18)" },
 	/* A score replaces a failure, never another score. */
 	[STMT_EVALUATION_ADD] = { "add evaluation",
 	    "INSERT INTO evaluations (run_id, candidate_id, example_id, output,"
@@ -454,7 +468,7 @@ static const struct {
 	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
 	[STMT_RUN_CHECKPOINT] = { "checkpoint run",
 	    "UPDATE runs SET step = ?2, state = ?3, calls = ?4, hits = ?5,"
-	    " tokens = ?6, dollars = ?7 WHERE id = ?1" },
+	    " tokens = ?6, dollars = ?7, cached = ?8 WHERE id = ?1" },
 	[STMT_RUN_OPEN] = { "find unfinished run",
 	    "SELECT id, step, state FROM runs WHERE job_id = ?1 AND kind = ?2"
 	    " AND status = 'running' ORDER BY id DESC LIMIT 1" },
@@ -510,11 +524,11 @@ static const struct {
 	    " FROM jobs WHERE name = ?1" },
 	[STMT_RUN_SUM] = { "sum runs",
 	    "SELECT count(*), coalesce(sum(calls), 0), coalesce(sum(hits), 0),"
-	    " coalesce(sum(tokens), 0), coalesce(sum(dollars), 0) FROM runs"
-	    " WHERE job_id = ?1" },
+	    " coalesce(sum(tokens), 0), coalesce(sum(dollars), 0),"
+	    " coalesce(sum(cached), 0) FROM runs WHERE job_id = ?1" },
 	[STMT_RUN_LATEST] = { "read latest run",
 	    "SELECT id, kind, status, step, started, ended, calls, hits,"
-	    " tokens, dollars FROM runs WHERE job_id = ?1"
+	    " tokens, dollars, cached FROM runs WHERE job_id = ?1"
 	    " AND kind IN ('optimize', 'refresh') ORDER BY id DESC LIMIT 1" },
 	[STMT_CHAMPION_HISTORY] = { "read champions",
 	    "SELECT h.version, h.candidate_id, h.score, h.lo, h.hi, c.text,"
@@ -571,7 +585,9 @@ static const struct {
 	    " coalesce(sum(status = 'hit'), 0),"
 	    " coalesce(sum(CASE WHEN status = 'hit' THEN 0"
 	    " ELSE prompt_tokens + completion_tokens END), 0),"
-	    " coalesce(sum(cost), 0) FROM calls WHERE run_id = ?1" },
+	    " coalesce(sum(cost), 0),"
+	    " coalesce(sum(CASE WHEN status = 'hit' THEN 0"
+	    " ELSE cached_tokens END), 0) FROM calls WHERE run_id = ?1" },
 	[STMT_RUN_SCORES] = { "read a run's evaluations",
 	    "SELECT candidate_id, example_id, score, output, error"
 	    " FROM evaluations WHERE run_id = ?1 ORDER BY id" },
@@ -1145,13 +1161,13 @@ int
 store_run_finish(struct store *s, int64_t run, const char *status,
     const struct run_totals *t, char **cause)
 {
-	struct run_totals	zero = { 0, 0, 0, 0.0 };
+	struct run_totals	zero = { 0, 0, 0, 0.0, 0 };
 
 	if (t == NULL)
 		t = &zero;
-	if (stmt_step(s, STMT_RUN_FINISH, cause, "itdiiid", run, status,
+	if (stmt_step(s, STMT_RUN_FINISH, cause, "itdiiidi", run, status,
 	    time_now(), (int64_t)t->calls, (int64_t)t->hits,
-	    (int64_t)t->tokens, t->dollars) != 0)
+	    (int64_t)t->tokens, t->dollars, (int64_t)t->cached) != 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return cause_set(cause, "store: finish run: no run %lld",
@@ -1353,12 +1369,13 @@ store_cache_put(struct store *s, const char *key, const char *response,
 int64_t
 store_call_add(struct store *s, const struct call_record *c, char **cause)
 {
-	if (stmt_step(s, STMT_CALL_ADD, cause, "Itttt" "nniidd" "tNt" "d",
-	    c->run, c->backend, c->model, c->role, c->key,
+	if (stmt_step(s, STMT_CALL_ADD, cause, "Itttt" "nniidd" "tNt" "d"
+	    "iii", c->run, c->backend, c->model, c->role, c->key,
 	    c->attempt, c->cached, (int64_t)c->prompt_tokens,
 	    (int64_t)c->completion_tokens, c->cost, c->latency,
-	    c->status, c->http_status, c->error,
-	    time_now()) != 0)
+	    c->status, c->http_status, c->error, time_now(),
+	    (int64_t)c->cached_tokens, (int64_t)c->cache_write_tokens,
+	    (int64_t)c->reasoning_tokens) != 0)
 		return -1;
 	return sqlite3_last_insert_rowid(s->db);
 }
@@ -1426,6 +1443,7 @@ store_run_spent(struct store *s, int64_t run, struct run_totals *t,
 	t->hits = sqlite3_column_int64(st, 1);
 	t->tokens = sqlite3_column_int64(st, 2);
 	t->dollars = sqlite3_column_double(st, 3);
+	t->cached = sqlite3_column_int64(st, 4);
 	stmt_reset(st);
 	return 0;
 }
@@ -1476,13 +1494,13 @@ int
 store_run_checkpoint(struct store *s, int64_t run, int step,
     const char *state, const struct run_totals *t, char **cause)
 {
-	struct run_totals	zero = { 0, 0, 0, 0.0 };
+	struct run_totals	zero = { 0, 0, 0, 0.0, 0 };
 
 	if (t == NULL)
 		t = &zero;
-	if (stmt_step(s, STMT_RUN_CHECKPOINT, cause, "intiiid", run, step,
+	if (stmt_step(s, STMT_RUN_CHECKPOINT, cause, "intiiidi", run, step,
 	    state, (int64_t)t->calls, (int64_t)t->hits, (int64_t)t->tokens,
-	    t->dollars) != 0)
+	    t->dollars, (int64_t)t->cached) != 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return cause_set(cause, "store: checkpoint run: no run %lld",
@@ -1819,6 +1837,7 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	sum->hits = sqlite3_column_int64(st, 2);
 	sum->tokens = sqlite3_column_int64(st, 3);
 	sum->dollars = sqlite3_column_double(st, 4);
+	sum->cached = sqlite3_column_int64(st, 5);
 	stmt_reset(st);
 	if ((rc = stmt_step(s, STMT_RUN_LATEST, cause, "i", job)) <= 0)
 		return rc;
@@ -1833,6 +1852,7 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	latest->totals.hits = sqlite3_column_int64(st, 7);
 	latest->totals.tokens = sqlite3_column_int64(st, 8);
 	latest->totals.dollars = sqlite3_column_double(st, 9);
+	latest->totals.cached = sqlite3_column_int64(st, 10);
 	stmt_reset(st);
 	return 1;
 }

@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	7
+#define STORE_SCHEMA_VERSION	8
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -76,6 +76,8 @@ struct run_totals {
 	long long	hits;		/* cache hits */
 	long long	tokens;
 	double		dollars;
+	long long	cached;		/* input tokens read from the
+					   providers' prompt caches */
 };
 int		 store_run_finish(struct store *, int64_t run,
 		    const char *status, const struct run_totals *,
@@ -159,8 +161,11 @@ struct call_record {
 	const char	*key;		/* cache key */
 	int		 attempt;
 	int		 cached;	/* 1 for a cache hit */
-	long long	 prompt_tokens;
-	long long	 completion_tokens;
+	long long	 prompt_tokens;		/* all input */
+	long long	 completion_tokens;	/* all output */
+	long long	 cached_tokens;		/* input from a prompt cache */
+	long long	 cache_write_tokens;	/* input written to one */
+	long long	 reasoning_tokens;	/* output spent reasoning */
 	double		 cost;
 	double		 latency;	/* seconds */
 	const char	*status;	/* ok, hit, error */

@@ -11,6 +11,7 @@
 
 #include "check_common.h"
 #include "backend.h"
+#include "backend_http.h"
 #include "http.h"
 #include "jsonc.h"
 #include "util.h"
@@ -777,6 +778,231 @@ START_TEST(test_anthropic_parse)
 }
 END_TEST
 
+/*
+ * OpenAI's reasoning models: known by name (or configured), they get
+ * max_completion_tokens, no temperature and reasoning_effort; their
+ * reasoning and cached tokens are read; a temperature other than 1 in
+ * their configuration is refused; a 400 about max_tokens from a model
+ * not known for one says what to set.
+ */
+START_TEST(test_openai_reasoning)
+{
+	static const char *const names[][2] = {
+		{ "o1-mini", "1" }, { "o3", "1" }, { "o4-mini-2025-04-16", "1" },
+		{ "gpt-5-nano", "1" }, { "openai/gpt-5", "1" },
+		{ "gpt-4o", "0" }, { "omni", "0" }, { "llama-3.1-8b", "0" },
+	};
+	struct backend		*b, *other;
+	struct model_req	 req;
+	struct model_resp	 resp;
+	struct http_req		 hr;
+	cJSON			*body;
+	char			*text;
+	size_t			 i;
+
+	unsetenv("OPENAI_API_KEY");
+	for (i = 0; i < nitems(names); i++) {
+		text = xasprintf("{\"backends\": {\"m\": {\"type\": "
+		    "\"openai\", \"model\": \"%s\", \"max_tokens\": 99}}}",
+		    names[i][0]);
+		b = mkok(text);
+		free(text);
+		chat_req(&req);
+		req.temperature = 0.7;
+		body = build(b, &req, &hr);
+		if (names[i][1][0] == '1') {
+			ck_assert_ptr_null(get(body, "temperature"));
+			ck_assert_ptr_null(get(body, "max_tokens"));
+			ck_assert(getnum(body, "max_completion_tokens") == 99);
+		} else {
+			ck_assert(getnum(body, "temperature") == 0.7);
+			ck_assert(getnum(body, "max_tokens") == 99);
+		}
+		cJSON_Delete(body);
+		http_req_release(&hr);
+		model_req_release(&req);
+		backend_free(b);
+	}
+
+	b = mkok("{\"backends\": {\"m\": {\"type\": \"openai\", "
+	    "\"model\": \"my-thinker\", \"reasoning\": true, "
+	    "\"reasoning_effort\": \"low\"}}}");
+	/* The effort changes answers: it is part of the identity. */
+	other = mkok("{\"backends\": {\"m\": {\"type\": \"openai\", "
+	    "\"model\": \"my-thinker\", \"reasoning\": true, "
+	    "\"reasoning_effort\": \"high\"}}}");
+	ck_assert_str_ne(b->identity, other->identity);
+	backend_free(other);
+	chat_req(&req);
+	body = build(b, &req, &hr);
+	ck_assert_str_eq(getstr(body, "reasoning_effort"), "low");
+	ck_assert_ptr_null(get(body, "temperature"));
+	cJSON_Delete(body);
+	http_req_release(&hr);
+	parse_ok(b, &req, 200, "{\"choices\": [{\"index\": 0, "
+	    "\"message\": {\"role\": \"assistant\", \"content\": \"4\"}, "
+	    "\"finish_reason\": \"stop\"}], \"usage\": {\"prompt_tokens\": "
+	    "2000, \"completion_tokens\": 300, \"total_tokens\": 2300, "
+	    "\"prompt_tokens_details\": {\"cached_tokens\": 1536}, "
+	    "\"completion_tokens_details\": {\"reasoning_tokens\": 256}}}",
+	    &resp);
+	ck_assert_int_eq(resp.prompt_tokens, 2000);
+	ck_assert_int_eq(resp.completion_tokens, 300);
+	ck_assert_int_eq(resp.cached_tokens, 1536);
+	ck_assert_int_eq(resp.reasoning_tokens, 256);
+	/* Cached input at its price: 464 + 1536 * 0.25 + 300 * 4. */
+	b->price_in = 1;
+	b->price_cached = 0.25;
+	b->price_out = 4;
+	ck_assert_double_eq_tol(backend_cost(b, &resp), (464 + 384 + 1200) /
+	    1e6, 1e-12);
+	model_resp_release(&resp);
+	model_req_release(&req);
+	backend_free(b);
+
+	conf_fails("r.json", "{\"backends\": {\"m\": {\"type\": "
+	    "\"openai\", \"model\": \"o3-mini\", \"temperature\": 0.2}}}",
+	    "r.json:1:74: backends.m.temperature: model 'o3-mini' is a "
+	    "reasoning model, which samples at temperature 1 only (set "
+	    "\"reasoning\": false if it is not one)");
+	conf_fails("r.json", "{\"backends\": {\"m\": {\"type\": "
+	    "\"openai\", \"model\": \"gpt-4o\", \"reasoning_effort\": "
+	    "\"low\"}}}", "backends.m.reasoning_effort: model 'gpt-4o' is not "
+	    "a reasoning model");
+	conf_fails("r.json", "{\"backends\": {\"m\": {\"type\": "
+	    "\"openai\", \"model\": \"o3\", \"reasoning_effort\": "
+	    "\"extreme\"}}}", "unknown value 'extreme'");
+
+	/* A model promptd did not take for a reasoning one. */
+	b = mkok("{\"backends\": {\"m\": {\"type\": \"openai\", "
+	    "\"model\": \"thinker-2\"}}}");
+	chat_req(&req);
+	parse_fails(b, &req, 400, "{\"error\": {\"message\": \"Unsupported "
+	    "parameter: 'max_tokens' is not supported with this model. Use "
+	    "'max_completion_tokens' instead.\", \"type\": "
+	    "\"invalid_request_error\", \"param\": \"max_tokens\", \"code\": "
+	    "\"unsupported_parameter\"}}",
+	    "openai: HTTP 400: Unsupported parameter: 'max_tokens' is not "
+	    "supported with this model. Use 'max_completion_tokens' instead. "
+	    "(unsupported_parameter); if 'thinker-2' is a reasoning model, set "
+	    "\"reasoning\": true on backend 'm'");
+	model_req_release(&req);
+	backend_free(b);
+}
+END_TEST
+
+/*
+ * Anthropic's prompt cache: a system prompt long enough is sent as a
+ * text block marked with cache_control (a short one as a string, as is
+ * every one with cache off); what was written to and read from the
+ * cache is input, priced apart.
+ */
+START_TEST(test_anthropic_cache)
+{
+	struct backend		*b;
+	struct model_req	 req;
+	struct model_resp	 resp;
+	struct http_req		 hr;
+	cJSON			*body;
+	const cJSON		*sys;
+	char			*longp;
+
+	setenv("ANTHROPIC_API_KEY", KEY, 1);
+	b = mkok("{\"backends\": {\"c\": {\"type\": \"anthropic\", "
+	    "\"cache_min_tokens\": 100}}}");
+	longp = xcalloc(1, 801);
+	memset(longp, 'x', 800);
+	model_req_init(&req, REQ_CHAT, "target");
+	model_req_add(&req, MSG_SYSTEM, longp);
+	model_req_add(&req, MSG_USER, "Great phone.");
+	body = build(b, &req, &hr);
+	sys = get(body, "system");
+	ck_assert(cJSON_IsArray(sys));
+	ck_assert_int_eq(cJSON_GetArraySize(sys), 1);
+	ck_assert_str_eq(getstr(cJSON_GetArrayItem(sys, 0), "text"), longp);
+	ck_assert_str_eq(getstr(get(cJSON_GetArrayItem(sys, 0),
+	    "cache_control"), "type"), "ephemeral");
+	cJSON_Delete(body);
+	http_req_release(&hr);
+	model_req_release(&req);
+
+	chat_req(&req);
+	body = build(b, &req, &hr);
+	ck_assert_str_eq(getstr(body, "system"), "You classify reviews.");
+	cJSON_Delete(body);
+	http_req_release(&hr);
+	parse_ok(b, &req, 200, "{\"type\": \"message\", \"content\": "
+	    "[{\"type\": \"text\", \"text\": \"positive\"}], "
+	    "\"stop_reason\": \"end_turn\", \"usage\": {\"input_tokens\": "
+	    "21, \"cache_creation_input_tokens\": 188086, "
+	    "\"cache_read_input_tokens\": 0, \"output_tokens\": 393}}", &resp);
+	ck_assert_int_eq(resp.prompt_tokens, 188107);
+	ck_assert_int_eq(resp.cache_write_tokens, 188086);
+	ck_assert_int_eq(resp.cached_tokens, 0);
+	b->price_in = 3;
+	b->price_out = 15;
+	b->price_cache_write = 3.75;
+	b->price_cached = 0.3;
+	ck_assert_double_eq_tol(backend_cost(b, &resp), (21 * 3 + 188086 *
+	    3.75 + 393 * 15) / 1e6, 1e-9);
+	model_resp_release(&resp);
+	model_req_release(&req);
+	backend_free(b);
+
+	b = mkok("{\"backends\": {\"c\": {\"type\": \"anthropic\", "
+	    "\"cache\": false, \"cache_min_tokens\": 100}}}");
+	model_req_init(&req, REQ_CHAT, "target");
+	model_req_add(&req, MSG_SYSTEM, longp);
+	model_req_add(&req, MSG_USER, "Great phone.");
+	body = build(b, &req, &hr);
+	ck_assert_str_eq(getstr(body, "system"), longp);
+	cJSON_Delete(body);
+	http_req_release(&hr);
+	model_req_release(&req);
+	backend_free(b);
+	free(longp);
+	unsetenv("ANTHROPIC_API_KEY");
+}
+END_TEST
+
+/* Rate-limit headers of both providers, as http.c keeps them. */
+START_TEST(test_limits)
+{
+	double	rl, rr, tl, tr, now = 1723725296;	/* 2024-08-15T12:34:56Z */
+
+	ck_assert_int_eq(backend_http_limits("x-ratelimit-limit-requests: "
+	    "60\nx-ratelimit-remaining-requests: 59\n"
+	    "x-ratelimit-reset-requests: 1s\nX-RateLimit-Remaining-Tokens: "
+	    "149984\nx-ratelimit-reset-tokens: 6m0.5s\n", now, &rl, &rr, &tl,
+	    &tr), 1);
+	ck_assert_double_eq(rl, 59);
+	ck_assert_double_eq(rr, 1);
+	ck_assert_double_eq(tl, 149984);
+	ck_assert_double_eq(tr, 360.5);
+	ck_assert_int_eq(backend_http_limits("x-ratelimit-reset-requests: "
+	    "120ms\nx-ratelimit-reset-tokens: 1h2m3s\n", now, &rl, &rr, &tl,
+	    &tr), 1);
+	ck_assert_double_eq(rl, -1);
+	ck_assert_double_eq_tol(rr, 0.12, 1e-9);
+	ck_assert_double_eq(tr, 3723);
+	ck_assert_int_eq(backend_http_limits("anthropic-ratelimit-requests-"
+	    "remaining: 49\nanthropic-ratelimit-requests-reset: "
+	    "2024-08-15T12:35:06Z\nanthropic-ratelimit-input-tokens-"
+	    "remaining: 5000\nanthropic-ratelimit-tokens-remaining: 7000\n"
+	    "anthropic-ratelimit-tokens-reset: 2024-08-15T14:34:56+02:00\n",
+	    now, &rl, &rr, &tl, &tr), 1);
+	ck_assert_double_eq(rl, 49);
+	ck_assert_double_eq(rr, 10);
+	ck_assert_double_eq(tl, 7000);
+	ck_assert_double_eq(tr, 0);
+	ck_assert_int_eq(backend_http_limits("", now, &rl, &rr, &tl, &tr), 0);
+	ck_assert_int_eq(backend_http_limits(NULL, now, &rl, &rr, &tl, &tr),
+	    0);
+	ck_assert_int_eq(backend_http_limits("x-ratelimit-reset-requests: "
+	    "soon\n", now, &rl, &rr, &tl, &tr), 0);
+}
+END_TEST
+
 START_TEST(test_ollama_build)
 {
 	struct backend		*b;
@@ -1203,6 +1429,9 @@ backend_suite(void)
 	tcase_add_test(tc, test_openai_errors);
 	tcase_add_test(tc, test_anthropic_build);
 	tcase_add_test(tc, test_anthropic_parse);
+	tcase_add_test(tc, test_openai_reasoning);
+	tcase_add_test(tc, test_anthropic_cache);
+	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_ollama_build);
 	tcase_add_test(tc, test_ollama_parse);
 	tcase_add_test(tc, test_conf_errors);

@@ -172,6 +172,7 @@ END_TEST
 START_TEST(test_conf_backends)
 {
 	struct conf	*conf;
+	struct model_resp r;
 	struct job	*job;
 	char		*p, *cause = NULL;
 
@@ -191,7 +192,10 @@ START_TEST(test_conf_backends)
 	p = xasprintf("%s/state/x.db", tmp);
 	ck_assert_str_eq(conf->database, p);
 	free(p);
-	ck_assert(backend_cost(conf->backends[0], 1000000, 500000) == 3.0);
+	memset(&r, 0, sizeof r);
+	r.prompt_tokens = 1000000;
+	r.completion_tokens = 500000;
+	ck_assert(backend_cost(conf->backends[0], &r) == 3.0);
 
 	job = load("{ \"name\": \"j\", \"task\": { \"dataset\": \"data.jsonl\","
 	    " \"input\": \"{{text}}\", \"target\": \"label\", \"metric\":"

@@ -570,7 +570,7 @@ START_TEST(test_calls_and_evaluations)
 	struct store		*s;
 	struct dataset		*ds;
 	struct call_record	 c;
-	struct run_totals	 t = { 3, 1, 420, 0.25 };
+	struct run_totals	 t = { 3, 1, 420, 0.25, 40 };
 	char			*path = tmp_path("calls.db"), *cause = NULL;
 	int64_t			 job, dsid, run, cand, call, ev;
 
