@@ -46,12 +46,26 @@ http_req_release(struct http_req *req)
 	free(req->headers);
 	free(req->path);
 	free(req->body);
+	free(req->file);
+	free(req->file_name);
+	for (i = 0; i < req->nform; i++)
+		free(req->form[i]);
+	free(req->form);
 	memset(req, 0, sizeof *req);
+}
+
+void
+http_req_field(struct http_req *req, const char *name, const char *value)
+{
+	req->form = xreallocarray(req->form, req->nform + 1,
+	    sizeof *req->form);
+	req->form[req->nform++] = xasprintf("%s=%s", name, value);
 }
 
 struct http_xfer {
 	CURL			*easy;
 	struct curl_slist	*headers;
+	curl_mime		*mime;		/* an upload's parts */
 	char			*url;
 	char			*body;		/* the request body, kept */
 	char			*resp;
@@ -239,6 +253,7 @@ http_xfer_free(struct http *h, struct http_xfer *x)
 	} else
 		curl_easy_cleanup(x->easy);
 	curl_slist_free_all(x->headers);
+	curl_mime_free(x->mime);
 	free(x->url);
 	if (x->body != NULL)
 		explicit_bzero(x->body, strlen(x->body));
@@ -318,6 +333,34 @@ http_write(char *p, size_t size, size_t n, void *arg)
 	return add;
 }
 
+/* The parts of a multipart/form-data upload (curl copies the data). */
+static void
+http_mime(struct http_xfer *x, const struct http_req *req)
+{
+	curl_mimepart	*part;
+	const char	*eq;
+	char		*name;
+	size_t		 i;
+
+	x->mime = curl_mime_init(x->easy);
+	for (i = 0; i < req->nform; i++) {
+		if ((eq = strchr(req->form[i], '=')) == NULL)
+			continue;
+		name = xstrndup(req->form[i], (size_t)(eq - req->form[i]));
+		part = curl_mime_addpart(x->mime);
+		curl_mime_name(part, name);
+		curl_mime_data(part, eq + 1, CURL_ZERO_TERMINATED);
+		free(name);
+	}
+	part = curl_mime_addpart(x->mime);
+	curl_mime_name(part, "file");
+	curl_mime_filename(part, req->file_name != NULL ? req->file_name :
+	    "upload");
+	curl_mime_type(part, "application/jsonl");
+	curl_mime_data(part, req->file, req->file_len);
+	curl_easy_setopt(x->easy, CURLOPT_MIMEPOST, x->mime);
+}
+
 void
 http_submit(struct http *h, const char *base, const struct http_req *req,
     const struct http_opts *o, http_done_fn *done, void *arg)
@@ -343,9 +386,15 @@ http_submit(struct http *h, const char *base, const struct http_req *req,
 	x->headers = curl_slist_append(x->headers, "Expect:");
 	curl_easy_setopt(x->easy, CURLOPT_URL, x->url);
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
-	curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
-	    (curl_off_t)req->len);
+	if (req->get)
+		curl_easy_setopt(x->easy, CURLOPT_HTTPGET, 1L);
+	else if (req->file != NULL)
+		http_mime(x, req);
+	else {
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, x->body);
+		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)req->len);
+	}
 	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, http_write);
 	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(x->easy, CURLOPT_HEADERFUNCTION, http_header);

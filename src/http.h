@@ -8,14 +8,28 @@
 
 #include <stddef.h>
 
-/* A request as a backend builds it.  All strings are owned. */
+/*
+ * A request as a backend builds it.  All strings are owned.  It is a
+ * POST of body, a GET when get is set, or, when file is set, a POST of a
+ * multipart/form-data upload: the form's "name=value" fields and the
+ * file (file_len bytes, named file_name) as its "file" part.
+ */
 struct http_req {
 	char	 *path;		/* appended to the backend's base URL */
 	char	**headers;	/* "Name: value" lines */
 	size_t	  nheaders;
 	char	 *body;		/* JSON */
 	size_t	  len;
+	int	  get;
+	char	 *file;
+	size_t	  file_len;
+	char	 *file_name;
+	char	**form;
+	size_t	  nform;
 };
+
+/* Adds a "name=value" field to a multipart upload. */
+void	http_req_field(struct http_req *, const char *name, const char *value);
 
 void	http_req_header(struct http_req *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

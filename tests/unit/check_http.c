@@ -129,6 +129,29 @@ START_TEST(test_replies)
 }
 END_TEST
 
+/* A GET: the mock's statistics. */
+START_TEST(test_get)
+{
+	struct http		*h = http_new();
+	struct http_req		 req;
+	struct http_opts	 o = { 2, 10, 0, 1 << 20 };
+	struct got		 g;
+
+	memset(&req, 0, sizeof req);
+	memset(&g, 0, sizeof g);
+	req.path = xstrdup("/mock/stats");
+	req.get = 1;
+	http_submit(h, base, &req, &o, got, &g);
+	http_req_release(&req);
+	while (!g.done)
+		http_perform(h, 50, NULL, NULL, 0);
+	ck_assert_int_eq((int)g.status, 200);
+	ck_assert_ptr_nonnull(strstr(g.body, "\"requests\""));
+	got_release(&g);
+	http_free(h);
+}
+END_TEST
+
 /*
  * Requests to one host go out together: none waits behind the first for
  * its connection to show whether it could carry several (HTTP/1.1 over
@@ -288,6 +311,7 @@ http_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_replies);
 	tcase_add_test(tc, test_together);
+	tcase_add_test(tc, test_get);
 	tcase_add_test(tc, test_idle_close);
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_failures);
