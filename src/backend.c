@@ -387,9 +387,12 @@ model_resp_from_json(const char *text, struct model_resp *resp, char **cause)
 	    cJSON_IsString(v))
 		resp->finish = xstrdup(v->valuestring);
 	cJSON_Delete(o);
-	if (resp->text == NULL && resp->vec == NULL)
+	if (resp->text == NULL && resp->vec == NULL) {
+		/* The finish reason may have been read: nothing is kept. */
+		model_resp_release(resp);
 		return cause_set(cause, "cached response has neither text nor "
 		    "a vector");
+	}
 	return 0;
 }
 

@@ -198,7 +198,10 @@ void		 model_req_key(const struct backend *, const struct model_req *,
  * the server's default). */
 double		 model_req_temperature(const struct backend *,
 		    const struct model_req *);
-/* Serialization for the cache (allocated JSON text), and back. */
+/*
+ * Serialization for the cache (allocated JSON text), and back; a
+ * response that cannot be read back holds nothing allocated.
+ */
 char		*model_resp_to_json(const struct model_resp *);
 int		 model_resp_from_json(const char *, struct model_resp *,
 		    char **cause);
