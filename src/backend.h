@@ -209,5 +209,11 @@ const char	*msg_role_name(enum msg_role);
 
 /* A token estimate for text (about four bytes a token). */
 long long	 tokens_estimate(const char *);
+/*
+ * A token count as a reply or a cache row gives it: a number from 0 to
+ * 2^53 (what a JSON number holds exactly), or -1 for anything else, so
+ * that no count out of range is ever converted.
+ */
+long long	 tokens_from_json(const cJSON *);
 
 #endif
