@@ -87,8 +87,13 @@ fuzz_write(const char *name, const void *data, size_t len)
 	ssize_t		 n;
 	int		 fd;
 
+	/*
+	 * A new file each time: ext4 writes a file truncated and rewritten
+	 * out at close, which made each input wait for the disk.
+	 */
 	path = xasprintf("%s/%s", fuzz_dir(), name);
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	unlink(path);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0600)) == -1) {
 		fprintf(stderr, "fuzz: %s: %s\n", path, strerror(errno));
 		abort();
