@@ -43,16 +43,25 @@ run() {
 }
 
 FUZZ_FLAGS=${FUZZ_FLAGS:-}
+# running: how many harnesses started have not written their status.
+running() {
+	n=0
+	for started in $names_started; do
+		[ -f "$out/$started/status" ] || n=$((n + 1))
+	done
+	echo "$n"
+}
+
 mkdir -p "$out"
-running=0
+names_started=""
 for name in "$@"; do
+	while [ "$(running)" -ge "$jobs" ]; do
+		sleep 1
+	done
+	rm -f "$out/$name/status"
 	echo "fuzz: $name for ${seconds}s"
+	names_started="$names_started $name"
 	run "$name" &
-	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait
-		running=0
-	fi
 done
 wait
 
