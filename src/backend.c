@@ -382,6 +382,7 @@ model_resp_from_json(const char *text, struct model_resp *resp, char **cause)
 	cJSON		*o;
 	const cJSON	*v, *e;
 	size_t		 i;
+	long long	 n;
 
 	memset(resp, 0, sizeof *resp);
 	if ((o = cJSON_Parse(text)) == NULL || !cJSON_IsObject(o)) {
@@ -399,18 +400,22 @@ model_resp_from_json(const char *text, struct model_resp *resp, char **cause)
 		cJSON_ArrayForEach(e, v)
 			resp->vec[i++] = (float)e->valuedouble;
 	}
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "prompt_tokens")) != NULL)
-		resp->prompt_tokens = (long long)v->valuedouble;
-	if ((v = cJSON_GetObjectItemCaseSensitive(o, "completion_tokens")) !=
-	    NULL)
-		resp->completion_tokens = (long long)v->valuedouble;
+	if ((n = tokens_from_json(cJSON_GetObjectItemCaseSensitive(o,
+	    "prompt_tokens"))) >= 0)
+		resp->prompt_tokens = n;
+	if ((n = tokens_from_json(cJSON_GetObjectItemCaseSensitive(o,
+	    "completion_tokens"))) >= 0)
+		resp->completion_tokens = n;
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "finish")) != NULL &&
 	    cJSON_IsString(v))
 		resp->finish = xstrdup(v->valuestring);
 	cJSON_Delete(o);
-	if (resp->text == NULL && resp->vec == NULL)
+	if (resp->text == NULL && resp->vec == NULL) {
+		/* The finish reason may have been read: nothing is kept. */
+		model_resp_release(resp);
 		return cause_set(cause, "cached response has neither text nor "
 		    "a vector");
+	}
 	return 0;
 }
 
@@ -420,4 +425,13 @@ tokens_estimate(const char *s)
 	size_t	n = strlen(s);
 
 	return n == 0 ? 0 : (long long)((n + 3) / 4);
+}
+
+long long
+tokens_from_json(const cJSON *v)
+{
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+	    v->valuedouble > 9007199254740992.0)
+		return -1;
+	return (long long)v->valuedouble;
 }

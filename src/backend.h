@@ -232,7 +232,10 @@ void		 model_req_key(const struct backend *, const struct model_req *,
  * the server's default). */
 double		 model_req_temperature(const struct backend *,
 		    const struct model_req *);
-/* Serialization for the cache (allocated JSON text), and back. */
+/*
+ * Serialization for the cache (allocated JSON text), and back; a
+ * response that cannot be read back holds nothing allocated.
+ */
 char		*model_resp_to_json(const struct model_resp *);
 int		 model_resp_from_json(const char *, struct model_resp *,
 		    char **cause);
@@ -240,5 +243,11 @@ const char	*msg_role_name(enum msg_role);
 
 /* A token estimate for text (about four bytes a token). */
 long long	 tokens_estimate(const char *);
+/*
+ * A token count as a reply or a cache row gives it: a number from 0 to
+ * 2^53 (what a JSON number holds exactly), or -1 for anything else, so
+ * that no count out of range is ever converted.
+ */
+long long	 tokens_from_json(const cJSON *);
 
 #endif

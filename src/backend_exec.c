@@ -148,6 +148,7 @@ exec_parse(struct backend *b, const struct model_req *req, long status,
 	const cJSON	*v, *u, *e;
 	char		*esc;
 	size_t		 i;
+	long long	 n;
 
 	if (status != 200) {
 		esc = log_escape(body, 500);
@@ -173,12 +174,12 @@ exec_parse(struct backend *b, const struct model_req *req, long status,
 				resp->vec[i++] = (float)e->valuedouble;
 		}
 		u = cJSON_GetObjectItemCaseSensitive(o, "usage");
-		if ((v = cJSON_GetObjectItemCaseSensitive(u,
-		    "prompt_tokens")) != NULL && cJSON_IsNumber(v))
-			resp->prompt_tokens = (long long)v->valuedouble;
-		if ((v = cJSON_GetObjectItemCaseSensitive(u,
-		    "completion_tokens")) != NULL && cJSON_IsNumber(v))
-			resp->completion_tokens = (long long)v->valuedouble;
+		if ((n = tokens_from_json(cJSON_GetObjectItemCaseSensitive(u,
+		    "prompt_tokens"))) >= 0)
+			resp->prompt_tokens = n;
+		if ((n = tokens_from_json(cJSON_GetObjectItemCaseSensitive(u,
+		    "completion_tokens"))) >= 0)
+			resp->completion_tokens = n;
 	} else {
 		/* Plain text: the whole output, less one final newline. */
 		if (len > 0 && body[len - 1] == '\n')

@@ -600,10 +600,11 @@ void
 backend_http_usage(struct model_resp *resp, const struct model_req *req,
     const cJSON *in, const cJSON *out)
 {
-	size_t	i;
+	size_t		i;
+	long long	n;
 
-	if (cJSON_IsNumber(in) && in->valuedouble >= 0)
-		resp->prompt_tokens = (long long)in->valuedouble;
+	if ((n = tokens_from_json(in)) >= 0)
+		resp->prompt_tokens = n;
 	else if (req->kind == REQ_EMBED)
 		resp->prompt_tokens = req->input != NULL ?
 		    tokens_estimate(req->input) : 0;
@@ -613,8 +614,8 @@ backend_http_usage(struct model_resp *resp, const struct model_req *req,
 			resp->prompt_tokens +=
 			    tokens_estimate(req->msgs[i].content);
 	}
-	if (cJSON_IsNumber(out) && out->valuedouble >= 0)
-		resp->completion_tokens = (long long)out->valuedouble;
+	if ((n = tokens_from_json(out)) >= 0)
+		resp->completion_tokens = n;
 	else
 		resp->completion_tokens = resp->text != NULL ?
 		    tokens_estimate(resp->text) : 0;

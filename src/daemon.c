@@ -999,7 +999,8 @@ cmd_answer(struct daemon *d, struct control_client *c, long long id,
 
 	dv = cJSON_GetObjectItemCaseSensitive(args, "duel");
 	wv = cJSON_GetObjectItemCaseSensitive(args, "winner");
-	if (!cJSON_IsNumber(dv) || dv->valuedouble < 1 ||
+	if (!cJSON_IsNumber(dv) || !(dv->valuedouble >= 1 &&
+	    dv->valuedouble <= 9007199254740991.0) ||
 	    dv->valuedouble != (double)(int64_t)dv->valuedouble) {
 		control_error(c, id, "usage", "missing argument \"duel\" (a "
 		    "duel id from a feedback event)");

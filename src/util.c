@@ -142,7 +142,8 @@ file_read(const char *path, size_t max, char **out, size_t *lenp, char **cause)
 		return cause_set(cause, "'%s' is a directory", path);
 	}
 	for (;;) {
-		if (cap - len < 65536) {
+		/* Grown only when full: most files fit the first 64 KiB. */
+		if (len == cap) {
 			cap = cap == 0 ? 65536 : cap * 2;
 			buf = xreallocarray(buf, 1, cap + 1);
 		}
