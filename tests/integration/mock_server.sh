@@ -46,6 +46,68 @@ reset_stats() {
 	    fail "POST /mock/reset failed"
 }
 
+# get PATH [CURL-OPTIONS...]: like post, for a request without a body.
+get() {
+	path=$1
+	shift
+	rm -f "$TMP/body" "$TMP/hdr"
+	code=$(curl -sS -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code}' \
+	    "$@" "$URL$path" 2>"$TMP/curl.err")
+	rc=$?
+	touch "$TMP/body" "$TMP/hdr"
+}
+
+# upload FILE [PURPOSE]: POST /v1/files as multipart/form-data.
+upload() {
+	rm -f "$TMP/body" "$TMP/hdr"
+	code=$(curl -sS -o "$TMP/body" -D "$TMP/hdr" -w '%{http_code}' \
+	    -F "purpose=${2:-batch}" -F "file=@$1" "$URL/v1/files" \
+	    2>"$TMP/curl.err")
+	rc=$?
+	touch "$TMP/body" "$TMP/hdr"
+}
+
+# field KEY [FILE]: the first string value of KEY in the last body.
+field() {
+	grep -o "\"$1\":\"[^\"]*\"" "${2:-$TMP/body}" | head -n 1 |
+	    sed 's/^"[^"]*":"\(.*\)"$/\1/'
+}
+
+# num KEY [FILE]: the first whole-number value of KEY in the last body.
+num() {
+	grep -o "\"$1\":[0-9]*" "${2:-$TMP/body}" | head -n 1 | cut -d: -f2
+}
+
+# header NAME: a header of the last answer, without its name.
+header() {
+	grep -i "^$1:" "$TMP/hdr" | head -n 1 | sed 's/^[^:]*: *//' |
+	    tr -d '\r'
+}
+
+# expect_eq GOT WANT WHAT
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: '$1' (wanted '$2')"
+}
+
+# wait_for PATH TEXT: polls PATH until its body holds TEXT (10 s at most).
+wait_for() {
+	_n=0
+	while [ "$_n" -lt 200 ]; do
+		get "$1"
+		grep -qF -- "$2" "$TMP/body" && return 0
+		sleep 0.05
+		_n=$((_n + 1))
+	done
+	fail "$1 never showed $2"
+	sed 's/^/  body| /' "$TMP/body" >&2
+	return 1
+}
+
+# text N CHAR: N bytes of CHAR, for long prompts.
+text() {
+	head -c "$1" /dev/zero | tr '\0' "$2"
+}
+
 OAI='{"model":"gpt-test","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"hello"}],"temperature":0}'
 ANT='{"model":"claude-test","max_tokens":16,"system":"be brief","messages":[{"role":"user","content":[{"type":"text","text":"hi there"}]}]}'
 OLL='{"model":"llama-test","messages":[{"role":"system","content":"be brief"},{"role":"user","content":"yo"}],"stream":false}'
@@ -66,6 +128,12 @@ expect_contains "$TMP/err" "rules[1].fault: unknown fault 'retry_afte' (did you 
 expect_contains "$TMP/err" "\"reply\" and \"status\" cannot both be given"
 expect_status 1 "$MOCKLLM" -w "$TMP/no-such-job.json"
 [ -s "$TMP/err" ] || fail "no message for a missing job file"
+cat >"$TMP/bad2.json" <<'EOF2'
+{"reasoning_models": [7], "cache_min_tokens": 0}
+EOF2
+expect_status 1 "$MOCKLLM" -s "$TMP/bad2.json"
+expect_contains "$TMP/err" "cache_min_tokens: "
+expect_contains "$TMP/err" "reasoning_models[0]: expected a non-empty string"
 
 # ---- A script of rules. ----
 cat >"$TMP/script.json" <<'EOF'
@@ -340,6 +408,39 @@ code=$(curl -sS -o "$TMP/body" -w '%{http_code}' --data-binary @"$TMP/big.bin" \
 post /v1/chat/completions "$OAI"
 expect_http 200 "a request after the garbage"
 
+# ---- Prompt caching at the providers' own thresholds. ----
+reset_stats
+# 1150 tokens, sent twice: OpenAI reads 1024 of them from its cache (from
+# 1024 tokens on, in blocks of 128).
+big=$(text 4600 d)
+for q in one two; do
+	post /v1/chat/completions "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content\":\"$big\"},{\"role\":\"user\",\"content\":\"$q\"}]}"
+	expect_http 200 "openai: a long prompt"
+done
+expect_contains "$TMP/body" '"prompt_tokens":1151,'
+expect_contains "$TMP/body" '"prompt_tokens_details":{"cached_tokens":1024,'
+# 1000 tokens are below OpenAI's minimum.
+small=$(text 4000 e)
+for q in one two; do
+	post /v1/chat/completions "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content\":\"$small\"},{\"role\":\"user\",\"content\":\"$q\"}]}"
+done
+expect_contains "$TMP/body" '"cached_tokens":0,'
+# A marked 1500-token system prompt: Sonnet caches it (1024 at least),
+# Haiku 3.5 does not (2048 at least).
+mid=$(text 6000 f)
+for model in claude-sonnet-4-5 claude-3-5-haiku-latest; do
+	for q in one two; do
+		post /v1/messages "{\"model\":\"$model\",\"max_tokens\":8,\"system\":[{\"type\":\"text\",\"text\":\"$mid\",\"cache_control\":{\"type\":\"ephemeral\"}}],\"messages\":[{\"role\":\"user\",\"content\":\"$q\"}]}"
+		expect_http 200 "anthropic $model: a marked system prompt"
+		cp "$TMP/body" "$TMP/$model.$q"
+	done
+done
+expect_contains "$TMP/claude-sonnet-4-5.one" '"usage":{"input_tokens":1,"cache_creation_input_tokens":1500,"cache_read_input_tokens":0,'
+expect_contains "$TMP/claude-sonnet-4-5.two" '"usage":{"input_tokens":1,"cache_creation_input_tokens":0,"cache_read_input_tokens":1500,'
+expect_contains "$TMP/claude-3-5-haiku-latest.two" '"usage":{"input_tokens":1501,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,'
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"prompt_cache":{"cached_tokens":1024,"cache_read_input_tokens":1500,"cache_creation_input_tokens":1500}'
+
 # ---- Stats and the log never hold credentials. ----
 curl -sS "$URL/mock/stats" >"$TMP/stats"
 grep -q 'secret' "$TMP/stats" && fail "a credential leaked into /mock/stats"
@@ -416,6 +517,115 @@ if start_mock world -w "$TMP/job.json" -i 30; then
 	kill -TERM "$MOCK_PID"
 	wait "$MOCK_PID" || fail "world mode: bad exit"
 fi
+
+# ---- OpenAI reasoning models, prompt caching with a low threshold. ----
+cat >"$TMP/ext.json" <<'EOF2'
+{
+  "reasoning_models": ["house-reasoner", "think-*"],
+  "cache_min_tokens": 32,
+  "cache_block_tokens": 16
+}
+EOF2
+start_mock ext -s "$TMP/ext.json" -i 60 -t 120 || finish
+
+q='"messages":[{"role":"user","content":"think"}]'
+post /v1/chat/completions "{\"model\":\"o3-mini\",$q,\"max_tokens\":5}"
+expect_http 400 "reasoning model with max_tokens"
+expect_contains "$TMP/body" '{"error":{"message":"Unsupported parameter: '"'max_tokens'"' is not supported with this model. Use '"'max_completion_tokens'"' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}'
+post /v1/chat/completions "{\"model\":\"gpt-5-mini\",$q,\"temperature\":0.2}"
+expect_http 400 "reasoning model with temperature 0.2"
+expect_contains "$TMP/body" '{"error":{"message":"Unsupported value: '"'temperature'"' does not support 0.2 with this model. Only the default (1) value is supported.","type":"invalid_request_error","param":"temperature","code":"unsupported_value"}}'
+post /v1/chat/completions "{\"model\":\"o4-mini\",$q,\"reasoning_effort\":\"extreme\"}"
+expect_http 400 "a reasoning_effort that does not exist"
+expect_contains "$TMP/body" '"message":"Invalid value: '"'extreme'"'. Supported values are: '"'minimal', 'low', 'medium', and 'high'"'.","type":"invalid_request_error","param":"reasoning_effort","code":"invalid_value"}'
+post /v1/chat/completions "{\"model\":\"gpt-4o\",$q,\"reasoning_effort\":\"low\"}"
+expect_http 400 "reasoning_effort for a model that does not reason"
+expect_contains "$TMP/body" '"param":"reasoning_effort","code":"unsupported_parameter"'
+for model in house-reasoner think-fast; do
+	post /v1/chat/completions "{\"model\":\"$model\",$q,\"max_tokens\":5}"
+	expect_http 400 "reasoning model $model (from the script)"
+done
+post /v1/chat/completions "{\"model\":\"house-reasoner-2\",$q,\"max_tokens\":5}"
+expect_http 200 "a model the script does not list"
+
+# Reasoning tokens are part of completion_tokens, drawn from the request:
+# the same for the same request, none at minimal, four times low at high.
+for effort in low low high minimal; do
+	post /v1/chat/completions "{\"model\":\"o1\",$q,\"reasoning_effort\":\"$effort\",\"temperature\":1,\"max_completion_tokens\":100000}"
+	expect_http 200 "reasoning effort $effort"
+	cp "$TMP/body" "$TMP/effort.$effort"
+done
+expect_contains "$TMP/effort.low" '"content":"mock: think"'
+low=$(num reasoning_tokens "$TMP/effort.low")
+high=$(num reasoning_tokens "$TMP/effort.high")
+[ "${low:-0}" -gt 0 ] || fail "no reasoning tokens at low effort"
+expect_eq "$high" "$((low * 4))" "reasoning tokens at high effort"
+expect_eq "$(num reasoning_tokens "$TMP/effort.minimal")" 0 \
+    "reasoning tokens at minimal effort"
+expect_eq "$(num completion_tokens "$TMP/effort.low")" "$((low + 3))" \
+    "completion_tokens with reasoning (3 visible)"
+post /v1/chat/completions "{\"model\":\"o1\",$q}"
+expect_eq "$(num reasoning_tokens)" "$((low * 2))" \
+    "reasoning tokens at the default (medium) effort"
+# Reasoning that takes every token allowed leaves an empty, cut answer.
+post /v1/chat/completions "{\"model\":\"o1\",$q,\"max_completion_tokens\":8}"
+expect_http 200 "reasoning beyond max_completion_tokens"
+expect_contains "$TMP/body" '"content":"","refusal":null},"logprobs":null,"finish_reason":"length"'
+expect_contains "$TMP/body" '"completion_tokens":8,'
+expect_contains "$TMP/body" '"completion_tokens_details":{"reasoning_tokens":8,'
+post /v1/chat/completions "{\"model\":\"gpt-4o\",$q}"
+expect_contains "$TMP/body" '"completion_tokens_details":{"reasoning_tokens":0,'
+
+# OpenAI: a 100-token system prompt shared by two requests is cached from
+# 32 tokens on, in blocks of 16: 96 tokens.
+sys=$(text 400 g)
+reset_stats
+for q in one two; do
+	post /v1/chat/completions "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"system\",\"content\":\"$sys\"},{\"role\":\"user\",\"content\":\"$q\"}]}"
+	cp "$TMP/body" "$TMP/oc.$q"
+done
+expect_contains "$TMP/oc.one" '"cached_tokens":0,'
+expect_contains "$TMP/oc.two" '"prompt_tokens":101,'
+expect_contains "$TMP/oc.two" '"cached_tokens":96,'
+# The cache belongs to the model.
+post /v1/chat/completions "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"system\",\"content\":\"$sys\"},{\"role\":\"user\",\"content\":\"three\"}]}"
+expect_contains "$TMP/body" '"cached_tokens":0,'
+
+# Anthropic caches only what cache_control marks, and input_tokens leave
+# out what was written to the cache or read from it.
+asys="[{\"type\":\"text\",\"text\":\"$(text 400 h)\",\"cache_control\":{\"type\":\"ephemeral\"}}]"
+for q in one two; do
+	post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"system\":$asys,\"messages\":[{\"role\":\"user\",\"content\":\"$q\"}]}"
+	expect_http 200 "anthropic cache_control"
+	cp "$TMP/body" "$TMP/ac.$q"
+done
+expect_contains "$TMP/ac.one" '"usage":{"input_tokens":1,"cache_creation_input_tokens":100,"cache_read_input_tokens":0,"cache_creation":{"ephemeral_5m_input_tokens":100,"ephemeral_1h_input_tokens":0},"output_tokens":'
+expect_contains "$TMP/ac.two" '"usage":{"input_tokens":1,"cache_creation_input_tokens":0,"cache_read_input_tokens":100,'
+expect_contains "$TMP/ac.two" '"service_tier":"standard"'
+# Unmarked, the same prompt is not cached.
+post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"system\":\"$(text 400 i)\",\"messages\":[{\"role\":\"user\",\"content\":\"one\"}]}"
+post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"system\":\"$(text 400 i)\",\"messages\":[{\"role\":\"user\",\"content\":\"two\"}]}"
+expect_contains "$TMP/body" '"usage":{"input_tokens":101,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,'
+# A marked block below the minimum is not cached.
+post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"system\":[{\"type\":\"text\",\"text\":\"$(text 40 j)\",\"cache_control\":{\"type\":\"ephemeral\"}}],\"messages\":[{\"role\":\"user\",\"content\":\"one\"}]}"
+expect_contains "$TMP/body" '"usage":{"input_tokens":11,"cache_creation_input_tokens":0,'
+# A second breakpoint: the system prompt is read, the marked demo written
+# (50 tokens), with the one-hour cache.
+post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"system\":$asys,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"$(text 200 k)\",\"cache_control\":{\"type\":\"ephemeral\",\"ttl\":\"1h\"}},{\"type\":\"text\",\"text\":\"q\"}]}]}"
+expect_http 200 "two breakpoints"
+expect_contains "$TMP/body" '"usage":{"input_tokens":1,"cache_creation_input_tokens":50,"cache_read_input_tokens":100,"cache_creation":{"ephemeral_5m_input_tokens":0,"ephemeral_1h_input_tokens":50},'
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"prompt_cache":{"cached_tokens":96,"cache_read_input_tokens":200,"cache_creation_input_tokens":150}'
+blk='{"type":"text","text":"x","cache_control":{"type":"ephemeral"}}'
+post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"system\":[$blk,$blk,$blk],\"messages\":[{\"role\":\"user\",\"content\":[$blk,$blk]}]}"
+expect_http 400 "five breakpoints"
+expect_contains "$TMP/body" '"message":"A maximum of 4 blocks with cache_control may be provided. Found 5."'
+post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"text\",\"text\":\"x\",\"cache_control\":{\"type\":\"forever\"}}]}]}"
+expect_http 400 "a cache_control of another type"
+expect_contains "$TMP/body" '"message":"messages.0.content.0.cache_control.type: Input should be '"'ephemeral'"'"'
+
+kill -TERM "$MOCK_PID"
+wait "$MOCK_PID" || fail "ext: bad exit"
 
 # ---- Idle exit: -i 1 ends the process by itself. ----
 if start_mock idle -i 1; then

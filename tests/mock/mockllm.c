@@ -10,6 +10,8 @@
  * simulated world of a job file (-w) or, failing both, an echo; faults
  * (latency, error statuses, resets, hangs, truncated, malformed, empty
  * and oversized bodies) come from rules or from the X-Mock-Fault header.
+ * The script may also name OpenAI reasoning models and lower the prompt
+ * caching threshold.
  * GET /mock/stats reports what was asked, for tests to assert against.
  * See tests/mock/README.md.
  */
@@ -51,6 +53,10 @@
 #define MOCK_CHUNK	(64 * 1024)
 #define MOCK_MIB	(1024 * 1024)
 #define MOCK_DELAY_MAX	600000			/* milliseconds */
+#define MOCK_CACHE_MIN	1024			/* OpenAI, most Claude models */
+#define MOCK_CACHE_BLOCK 128			/* OpenAI cache granularity */
+#define MOCK_BREAKPOINTS 4			/* Anthropic cache_control */
+#define MOCK_LOOKBACK	20			/* blocks checked for a hit */
 
 static const char mock_usage[] = "usage: mockllm [-p port] [-P portfile] "
     "[-s script.json] [-w job.json] [-i idle_seconds]\n"
@@ -193,6 +199,17 @@ struct mock {
 	struct rng	 rng;
 	unsigned long long seq;		/* for ids */
 
+	/* Script settings beside the rules. */
+	char		**reasoning;	/* more reasoning models */
+	size_t		 nreasoning;
+	long long	 cache_min;	/* 0: the providers' own minimums */
+	long long	 cache_block;	/* OpenAI's granularity */
+
+	/* Prompt caching: hashes of cached prefixes (0 marks a free slot). */
+	uint64_t	*cache;
+	size_t		 cache_cap;
+	size_t		 cache_n;
+
 	/* Statistics, zeroed by POST /mock/reset. */
 	unsigned	 epoch;
 	long long	 requests;
@@ -206,6 +223,10 @@ struct mock {
 	size_t		 recent_next;
 	struct count	*counters;	/* fail_first, by header item */
 	size_t		 ncounters;
+	long long	 cached_tokens;	/* OpenAI */
+	long long	 cache_read;	/* Anthropic */
+	long long	 cache_write;
+	long long	 reasoning_tokens;
 };
 
 /* An answer being prepared. */
@@ -219,6 +240,14 @@ struct answer {
 	int		 truncate;
 };
 
+/* A stretch of a prompt, as prompt caching sees it. */
+struct seg {
+	const char	*text;		/* borrowed */
+	size_t		 len;
+	char		 role;
+	int		 mark;		/* cache_control: 0 none, 1 5m, 2 1h */
+};
+
 /* A request in the provider's wire format, converted. */
 struct wire {
 	struct model_req  req;		/* chat */
@@ -227,7 +256,37 @@ struct wire {
 	int		  dim;		/* vector size asked for, 0: default */
 	int		  base64;	/* OpenAI encoding_format "base64" */
 	int		  n;		/* OpenAI chat choices */
+	const char	 *model;	/* borrowed from the body */
+	int		  reasoning;	/* an OpenAI reasoning model */
+	int		  effort;	/* index in efforts[] */
+	long long	  max_completion; /* OpenAI max_completion_tokens */
+	struct seg	 *segs;		/* the prompt in order */
+	size_t		  nsegs;
+	int		  nmarks;	/* Anthropic cache breakpoints */
+	const char	 *err_param;	/* an OpenAI refusal's param */
+	const char	 *err_code;	/* and code */
+	int		  err_real;	/* the refusal is in the API's words */
 };
+
+/* A chat answer before it is put in the provider's format. */
+struct chat {
+	char		**texts;	/* one a choice */
+	int		 *cut;		/* that choice stopped at the limit */
+	size_t		  n;
+	long long	  prompt;	/* usage, the prompt counted once */
+	long long	  completion;	/* every choice, reasoning included */
+	long long	  reasoning;
+	long long	  cached;	/* OpenAI cached prompt tokens */
+	long long	  cache_read;	/* Anthropic */
+	long long	  cache_write;
+	int		  cache_1h;	/* the write is to the one-hour cache */
+};
+
+/* OpenAI's reasoning_effort values; medium is the default. */
+static const char *const efforts[] = {
+	"minimal", "low", "medium", "high", NULL
+};
+#define EFFORT_MEDIUM	2
 
 static volatile sig_atomic_t mock_quit;
 
@@ -568,10 +627,54 @@ rule_release(struct rule *r)
 	strbuf_release(&r->headers);
 }
 
+/* A list of non-empty strings; NULL-terminated, the caller's to free. */
+static char **
+script_strings(struct jdoc *doc, const cJSON *obj, const char *path,
+    const char *key, size_t *n)
+{
+	const cJSON	*a, *e;
+	char		**out, *p, *q;
+	size_t		  i = 0;
+
+	*n = 0;
+	if ((a = jv_get(doc, obj, path, key, JV_ARRAY, 0)) == NULL)
+		return NULL;
+	out = xcalloc((size_t)cJSON_GetArraySize(a) + 1, sizeof *out);
+	p = jv_path(path, key);
+	cJSON_ArrayForEach(e, a) {
+		if (!cJSON_IsString(e) || *e->valuestring == '\0') {
+			q = jv_path_index(p, i);
+			jv_error(doc, e, q, "expected a non-empty string");
+			free(q);
+		} else
+			out[(*n)++] = xstrdup(e->valuestring);
+		i++;
+	}
+	free(p);
+	return out;
+}
+
+/* The script's settings beside its rules. */
+static void
+script_settings(struct mock *m, struct jdoc *doc)
+{
+	const cJSON	*root = doc->root;
+
+	m->reasoning = script_strings(doc, root, NULL, "reasoning_models",
+	    &m->nreasoning);
+	jv_int(doc, root, NULL, "cache_min_tokens", 0, 1, 1000000000,
+	    &m->cache_min);
+	jv_int(doc, root, NULL, "cache_block_tokens", 0, 1, 1000000000,
+	    &m->cache_block);
+}
+
 static int
 script_load(struct mock *m, const char *path, char **cause)
 {
-	static const char *const keys[] = { "rules", NULL };
+	static const char *const keys[] = {
+		"rules", "reasoning_models", "cache_min_tokens",
+		"cache_block_tokens", NULL
+	};
 	struct jdoc	*doc;
 	const cJSON	*rules, *r;
 	char		*p;
@@ -584,7 +687,8 @@ script_load(struct mock *m, const char *path, char **cause)
 		    "\"rules\"");
 	else {
 		jv_keys(doc, doc->root, NULL, keys);
-		rules = jv_get(doc, doc->root, NULL, "rules", JV_ARRAY, 1);
+		script_settings(m, doc);
+		rules = jv_get(doc, doc->root, NULL, "rules", JV_ARRAY, 0);
 		if (rules != NULL) {
 			m->rules = xcalloc((size_t)cJSON_GetArraySize(rules) +
 			    1, sizeof *m->rules);
@@ -722,6 +826,9 @@ wire_release(struct wire *w)
 	free(w->inputs);
 	w->inputs = NULL;
 	w->ninputs = 0;
+	free(w->segs);
+	w->segs = NULL;
+	w->nsegs = 0;
 }
 
 /* A whole number member in [min, max]; 0 absent, 1 read, -1 bad. */
@@ -755,6 +862,231 @@ wire_temperature(const cJSON *o, double max, struct model_req *req,
 		return cause_set(why, "'temperature' must be a number from 0 "
 		    "to %g", max);
 	req->temperature = v->valuedouble;
+	return 0;
+}
+
+static void
+wire_seg_add(struct wire *w, const char *text, char role, int mark)
+{
+	struct seg	*s;
+
+	w->segs = xreallocarray(w->segs, w->nsegs + 1, sizeof *w->segs);
+	s = &w->segs[w->nsegs++];
+	s->text = text;
+	s->len = strlen(text);
+	s->role = role;
+	s->mark = mark;
+	if (mark != 0)
+		w->nmarks++;
+}
+
+/* Whether OpenAI treats a model as a reasoning model. */
+static int
+reasoning_model(const struct mock *m, const char *model)
+{
+	static const char *const families[] = {
+		"o1", "o3", "o4", "gpt-5", NULL
+	};
+	const char	*const *f;
+	size_t		 i, n;
+
+	for (f = families; *f != NULL; f++)
+		if (strncmp(model, *f, strlen(*f)) == 0)
+			return 1;
+	for (i = 0; i < m->nreasoning; i++) {
+		n = strlen(m->reasoning[i]);
+		if (m->reasoning[i][n - 1] == '*' ?
+		    strncmp(model, m->reasoning[i], n - 1) == 0 :
+		    strcmp(model, m->reasoning[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * OpenAI's token limits, temperature and reasoning_effort.  Reasoning
+ * models refuse max_tokens, top_p and any temperature but 1, and take
+ * reasoning_effort; other models refuse reasoning_effort.  A refusal
+ * carries OpenAI's message, param and code.
+ */
+static int
+wire_openai_params(const cJSON *j, struct wire *w, char **why)
+{
+	static const char *const unsupported[] = { "max_tokens", "top_p" };
+	const cJSON	*v;
+	long long	 mt = 0, mc = 0;
+	size_t		 i;
+	char		*text;
+	int		 rc;
+
+	if (w->reasoning) {
+		for (i = 0; i < nitems(unsupported); i++) {
+			v = cJSON_GetObjectItemCaseSensitive(j, unsupported[i]);
+			if (v == NULL || cJSON_IsNull(v))
+				continue;
+			w->err_param = unsupported[i];
+			w->err_code = "unsupported_parameter";
+			w->err_real = 1;
+			return cause_set(why, "Unsupported parameter: '%s' is "
+			    "not supported with this model.%s", unsupported[i],
+			    i == 0 ? " Use 'max_completion_tokens' instead." :
+			    "");
+		}
+		v = cJSON_GetObjectItemCaseSensitive(j, "temperature");
+		if (v != NULL && !cJSON_IsNull(v) && (!cJSON_IsNumber(v) ||
+		    v->valuedouble != 1)) {
+			w->err_param = "temperature";
+			w->err_code = "unsupported_value";
+			w->err_real = 1;
+			text = json_text(v);
+			rc = cause_set(why, "Unsupported value: 'temperature' "
+			    "does not support %s with this model. Only the "
+			    "default (1) value is supported.", text);
+			free(text);
+			return rc;
+		}
+		if (v != NULL && cJSON_IsNumber(v))
+			w->req.temperature = 1;
+		w->effort = EFFORT_MEDIUM;
+		v = cJSON_GetObjectItemCaseSensitive(j, "reasoning_effort");
+		if (v != NULL && !cJSON_IsNull(v)) {
+			for (i = 0; efforts[i] != NULL; i++)
+				if (cJSON_IsString(v) &&
+				    strcmp(v->valuestring, efforts[i]) == 0)
+					break;
+			if (efforts[i] == NULL) {
+				w->err_param = "reasoning_effort";
+				w->err_code = "invalid_value";
+				w->err_real = 1;
+				text = json_text(v);
+				rc = cause_set(why, "Invalid value: '%s'. "
+				    "Supported values are: 'minimal', 'low', "
+				    "'medium', and 'high'.", text);
+				free(text);
+				return rc;
+			}
+			w->effort = (int)i;
+		}
+	} else {
+		v = cJSON_GetObjectItemCaseSensitive(j, "reasoning_effort");
+		if (v != NULL && !cJSON_IsNull(v)) {
+			w->err_param = "reasoning_effort";
+			w->err_code = "unsupported_parameter";
+			w->err_real = 1;
+			return cause_set(why, "Unsupported parameter: "
+			    "'reasoning_effort' is not supported with this "
+			    "model.");
+		}
+		if (wire_temperature(j, 2, &w->req, why) != 0 ||
+		    wire_int(j, "max_tokens", 1, INT_MAX, &mt, why) < 0)
+			return -1;
+	}
+	if (wire_int(j, "max_completion_tokens", 1, INT_MAX, &mc, why) < 0)
+		return -1;
+	w->max_completion = mc;
+	w->req.max_tokens = (int)(mc > 0 ? mc : mt);
+	return 0;
+}
+
+/*
+ * A content block's cache_control (Anthropic): 0 none, 1 the five-minute
+ * cache, 2 the one-hour cache, -1 refused.  at names the block for the
+ * message ("system.0.").
+ */
+static int
+wire_cache_control(const cJSON *blk, const char *at, char **why)
+{
+	const cJSON	*cc, *v;
+
+	cc = cJSON_GetObjectItemCaseSensitive(blk, "cache_control");
+	if (cc == NULL || cJSON_IsNull(cc))
+		return 0;
+	if (!cJSON_IsObject(cc))
+		return cause_set(why, "%scache_control: Input should be a "
+		    "valid dictionary", at);
+	v = cJSON_GetObjectItemCaseSensitive(cc, "type");
+	if (!cJSON_IsString(v) || strcmp(v->valuestring, "ephemeral") != 0)
+		return cause_set(why, "%scache_control.type: Input should be "
+		    "'ephemeral'", at);
+	v = cJSON_GetObjectItemCaseSensitive(cc, "ttl");
+	if (v == NULL || cJSON_IsNull(v))
+		return 1;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "5m") == 0)
+		return 1;
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "1h") == 0)
+		return 2;
+	return cause_set(why, "%scache_control.ttl: Input should be '5m' or "
+	    "'1h'", at);
+}
+
+/*
+ * The blocks of an Anthropic system prompt or message content, already
+ * checked by wire_text(), as prompt segments with their cache marks.
+ */
+static int
+wire_blocks(const cJSON *v, const char *at, char role, struct wire *w,
+    char **why)
+{
+	const cJSON	*part, *t;
+	char		*where;
+	size_t		 i = 0;
+	int		 mark;
+
+	if (cJSON_IsString(v)) {
+		wire_seg_add(w, v->valuestring, role, 0);
+		return 0;
+	}
+	if (!cJSON_IsArray(v))
+		return 0;
+	cJSON_ArrayForEach(part, v) {
+		where = xasprintf("%s.%zu.", at, i++);
+		mark = wire_cache_control(part, where, why);
+		free(where);
+		if (mark < 0)
+			return -1;
+		t = cJSON_GetObjectItemCaseSensitive(part, "type");
+		if (strcmp(t->valuestring, "text") == 0)
+			t = cJSON_GetObjectItemCaseSensitive(part, "text");
+		else
+			t = NULL;
+		wire_seg_add(w, t != NULL ? t->valuestring : "", role, mark);
+	}
+	return 0;
+}
+
+/* Anthropic's prompt in order (system, then messages) for caching. */
+static int
+wire_anthropic_segs(const cJSON *j, struct wire *w, char **why)
+{
+	const cJSON	*msg, *role;
+	char		*at;
+	size_t		 i = 0;
+	int		 rc, mark;
+
+	if (wire_blocks(cJSON_GetObjectItemCaseSensitive(j, "system"),
+	    "system", 's', w, why) != 0)
+		return -1;
+	cJSON_ArrayForEach(msg, cJSON_GetObjectItemCaseSensitive(j,
+	    "messages")) {
+		role = cJSON_GetObjectItemCaseSensitive(msg, "role");
+		at = xasprintf("messages.%zu.content", i++);
+		rc = wire_blocks(cJSON_GetObjectItemCaseSensitive(msg,
+		    "content"), at, role->valuestring[0], w, why);
+		free(at);
+		if (rc != 0)
+			return -1;
+	}
+	/* A top-level cache_control marks the last block. */
+	if ((mark = wire_cache_control(j, "", why)) < 0)
+		return -1;
+	if (mark > 0 && w->nsegs > 0 && w->segs[w->nsegs - 1].mark == 0) {
+		w->segs[w->nsegs - 1].mark = mark;
+		w->nmarks++;
+	}
+	if (w->nmarks > MOCK_BREAKPOINTS)
+		return cause_set(why, "A maximum of %d blocks with "
+		    "cache_control may be provided. Found %d.",
+		    MOCK_BREAKPOINTS, w->nmarks);
 	return 0;
 }
 
@@ -842,12 +1174,13 @@ wire_inputs(const cJSON *in, struct wire *w, char **why)
  * API checks.  On failure *why says what is wrong.
  */
 static int
-wire_parse(enum api api, enum req_kind kind, const cJSON *j, struct wire *w,
-    char **why)
+wire_parse(const struct mock *m, enum api api, enum req_kind kind,
+    const cJSON *j, struct wire *w, char **why)
 {
 	const cJSON	*v, *opts;
 	struct strbuf	 sb;
 	long long	 ll;
+	size_t		 i;
 
 	memset(w, 0, sizeof *w);
 	model_req_init(&w->req, kind, "target");
@@ -856,6 +1189,7 @@ wire_parse(enum api api, enum req_kind kind, const cJSON *j, struct wire *w,
 	v = cJSON_GetObjectItemCaseSensitive(j, "model");
 	if (!cJSON_IsString(v) || *v->valuestring == '\0')
 		return cause_set(why, "'model' is required");
+	w->model = v->valuestring;
 	v = cJSON_GetObjectItemCaseSensitive(j, "stream");
 	if (v != NULL && !cJSON_IsBool(v) && !cJSON_IsNull(v))
 		return cause_set(why, "'stream' must be a boolean");
@@ -892,19 +1226,18 @@ wire_parse(enum api api, enum req_kind kind, const cJSON *j, struct wire *w,
 		if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
 			return cause_set(why, "'messages' must be a non-empty "
 			    "array");
-		if (wire_messages(v, api, &w->req, why) != 0 ||
-		    wire_temperature(j, 2, &w->req, why) != 0)
+		if (wire_messages(v, api, &w->req, why) != 0)
 			return -1;
-		ll = 0;
-		if (wire_int(j, "max_tokens", 1, INT_MAX, &ll, why) < 0 ||
-		    wire_int(j, "max_completion_tokens", 1, INT_MAX, &ll,
-		    why) < 0)
+		w->reasoning = reasoning_model(m, w->model);
+		if (wire_openai_params(j, w, why) != 0)
 			return -1;
-		w->req.max_tokens = (int)ll;
 		ll = 1;
 		if (wire_int(j, "n", 1, 128, &ll, why) < 0)
 			return -1;
 		w->n = (int)ll;
+		for (i = 0; i < w->req.nmsgs; i++)
+			wire_seg_add(w, w->req.msgs[i].content,
+			    msg_role_name(w->req.msgs[i].role)[0], 0);
 		break;
 	case API_ANTHROPIC:
 		ll = 0;
@@ -932,6 +1265,10 @@ wire_parse(enum api api, enum req_kind kind, const cJSON *j, struct wire *w,
 		if (wire_messages(v, api, &w->req, why) != 0 ||
 		    wire_temperature(j, 1, &w->req, why) != 0)
 			return -1;
+		if (wire_anthropic_segs(j, w, why) != 0) {
+			w->err_real = 1;
+			return -1;
+		}
 		break;
 	case API_OLLAMA:
 		/* Ollama streams unless told not to; the mock never does. */
@@ -985,17 +1322,30 @@ rfc3339_now(char out[64])
 	snprintf(out + n, 64 - n, ".%09ldZ", ts.tv_nsec);
 }
 
-/* texts: OpenAI's choices (the other formats have one answer). */
+static void
+chat_release(struct chat *ch)
+{
+	size_t	i;
+
+	for (i = 0; i < ch->n; i++)
+		free(ch->texts[i]);
+	free(ch->texts);
+	free(ch->cut);
+	ch->texts = NULL;
+	ch->cut = NULL;
+	ch->n = 0;
+}
+
+/* A chat answer's body: OpenAI's choices, or the first for the others. */
 static void
 body_chat(struct mock *m, enum api api, const char *model,
-    const char *const *texts, size_t ntexts, const char *finish, long long pt,
-    long long ct, int empty, struct strbuf *sb)
+    const struct chat *ch, int empty, struct strbuf *sb)
 {
-	cJSON		*o, *a, *c, *msg, *u;
-	const char	*text = texts[0];
+	cJSON		*o, *a, *c, *msg, *u, *d;
+	const char	*text = ch->texts[0];
 	char		 id[64], when[64];
+	long long	 pt = ch->prompt, ct = ch->completion, in;
 	size_t		 i;
-	int		 length = finish != NULL && strcmp(finish, "length") == 0;
 
 	o = cJSON_CreateObject();
 	m->seq++;
@@ -1013,12 +1363,26 @@ body_chat(struct mock *m, enum api api, const char *model,
 			cJSON_AddStringToObject(c, "text", text);
 			cJSON_AddItemToArray(a, c);
 		}
-		cJSON_AddStringToObject(o, "stop_reason", length ?
+		cJSON_AddStringToObject(o, "stop_reason", ch->cut[0] ?
 		    "max_tokens" : "end_turn");
 		cJSON_AddNullToObject(o, "stop_sequence");
+		/* Input tokens leave out what was written to or read from the
+		 * cache. */
+		in = pt - ch->cache_read - ch->cache_write;
 		u = cJSON_AddObjectToObject(o, "usage");
-		cJSON_AddNumberToObject(u, "input_tokens", (double)pt);
+		cJSON_AddNumberToObject(u, "input_tokens", (double)(in > 0 ?
+		    in : 0));
+		cJSON_AddNumberToObject(u, "cache_creation_input_tokens",
+		    (double)ch->cache_write);
+		cJSON_AddNumberToObject(u, "cache_read_input_tokens",
+		    (double)ch->cache_read);
+		d = cJSON_AddObjectToObject(u, "cache_creation");
+		cJSON_AddNumberToObject(d, "ephemeral_5m_input_tokens",
+		    (double)(ch->cache_1h ? 0 : ch->cache_write));
+		cJSON_AddNumberToObject(d, "ephemeral_1h_input_tokens",
+		    (double)(ch->cache_1h ? ch->cache_write : 0));
 		cJSON_AddNumberToObject(u, "output_tokens", (double)ct);
+		cJSON_AddStringToObject(u, "service_tier", "standard");
 		break;
 	case API_OLLAMA:
 		rfc3339_now(when);
@@ -1027,8 +1391,8 @@ body_chat(struct mock *m, enum api api, const char *model,
 		msg = cJSON_AddObjectToObject(o, "message");
 		cJSON_AddStringToObject(msg, "role", "assistant");
 		cJSON_AddStringToObject(msg, "content", empty ? "" : text);
-		cJSON_AddStringToObject(o, "done_reason", length ? "length" :
-		    "stop");
+		cJSON_AddStringToObject(o, "done_reason", ch->cut[0] ?
+		    "length" : "stop");
 		cJSON_AddTrueToObject(o, "done");
 		cJSON_AddNumberToObject(o, "total_duration", 1000000);
 		cJSON_AddNumberToObject(o, "load_duration", 100000);
@@ -1044,22 +1408,33 @@ body_chat(struct mock *m, enum api api, const char *model,
 		cJSON_AddNumberToObject(o, "created", (double)time(NULL));
 		cJSON_AddStringToObject(o, "model", model);
 		a = cJSON_AddArrayToObject(o, "choices");
-		for (i = 0; i < ntexts && !empty; i++) {
+		for (i = 0; i < ch->n && !empty; i++) {
 			c = cJSON_CreateObject();
 			cJSON_AddNumberToObject(c, "index", (double)i);
 			msg = cJSON_AddObjectToObject(c, "message");
 			cJSON_AddStringToObject(msg, "role", "assistant");
-			cJSON_AddStringToObject(msg, "content", texts[i]);
+			cJSON_AddStringToObject(msg, "content", ch->texts[i]);
 			cJSON_AddNullToObject(msg, "refusal");
 			cJSON_AddNullToObject(c, "logprobs");
-			cJSON_AddStringToObject(c, "finish_reason", length ?
+			cJSON_AddStringToObject(c, "finish_reason", ch->cut[i] ?
 			    "length" : "stop");
 			cJSON_AddItemToArray(a, c);
 		}
+		/* Reasoning tokens are part of completion_tokens. */
 		u = cJSON_AddObjectToObject(o, "usage");
 		cJSON_AddNumberToObject(u, "prompt_tokens", (double)pt);
 		cJSON_AddNumberToObject(u, "completion_tokens", (double)ct);
 		cJSON_AddNumberToObject(u, "total_tokens", (double)(pt + ct));
+		d = cJSON_AddObjectToObject(u, "prompt_tokens_details");
+		cJSON_AddNumberToObject(d, "cached_tokens", (double)ch->cached);
+		cJSON_AddNumberToObject(d, "audio_tokens", 0);
+		d = cJSON_AddObjectToObject(u, "completion_tokens_details");
+		cJSON_AddNumberToObject(d, "reasoning_tokens",
+		    (double)ch->reasoning);
+		cJSON_AddNumberToObject(d, "audio_tokens", 0);
+		cJSON_AddNumberToObject(d, "accepted_prediction_tokens", 0);
+		cJSON_AddNumberToObject(d, "rejected_prediction_tokens", 0);
+		cJSON_AddStringToObject(o, "service_tier", "default");
 		cJSON_AddStringToObject(o, "system_fingerprint", "fp_mock");
 		break;
 	}
@@ -1151,10 +1526,13 @@ body_embed(enum api api, const char *model, float **vecs, size_t *dims,
 	json_out(o, sb);
 }
 
-/* An error in the provider's format, with its headers. */
+/*
+ * An error in the provider's format, with its headers.  type, param and
+ * code (OpenAI) replace the ones the status implies when not NULL.
+ */
 static void
-answer_error(struct mock *m, struct answer *a, enum api api, int status,
-    const char *msg)
+answer_error_ex(struct mock *m, struct answer *a, enum api api, int status,
+    const char *msg, const char *otype, const char *param, const char *ocode)
 {
 	cJSON		*o, *e;
 	const char	*type, *code = NULL;
@@ -1184,6 +1562,8 @@ answer_error(struct mock *m, struct answer *a, enum api api, int status,
 			    "api_error";
 			break;
 		}
+		if (otype != NULL)
+			type = otype;
 		snprintf(id, sizeof id, "req_mock%016llx", m->seq);
 		cJSON_AddStringToObject(o, "type", "error");
 		e = cJSON_AddObjectToObject(o, "error");
@@ -1214,10 +1594,17 @@ answer_error(struct mock *m, struct answer *a, enum api api, int status,
 			    "server_error";
 			break;
 		}
+		if (otype != NULL)
+			type = otype;
+		if (ocode != NULL)
+			code = ocode;
 		e = cJSON_AddObjectToObject(o, "error");
 		cJSON_AddStringToObject(e, "message", msg);
 		cJSON_AddStringToObject(e, "type", type);
-		cJSON_AddNullToObject(e, "param");
+		if (param != NULL)
+			cJSON_AddStringToObject(e, "param", param);
+		else
+			cJSON_AddNullToObject(e, "param");
 		if (code != NULL)
 			cJSON_AddStringToObject(e, "code", code);
 		else
@@ -1226,6 +1613,13 @@ answer_error(struct mock *m, struct answer *a, enum api api, int status,
 	}
 	json_out(o, &a->body);
 	free(dflt);
+}
+
+static void
+answer_error(struct mock *m, struct answer *a, enum api api, int status,
+    const char *msg)
+{
+	answer_error_ex(m, a, api, status, msg, NULL, NULL, NULL);
 }
 
 /* A deterministic unit vector for a text. */
@@ -1249,29 +1643,244 @@ embed_hash(const char *text, size_t dim)
 	return v;
 }
 
-/* The answer to a model request that passed its checks. */
+/* FNV-1a over bytes, carried on from an earlier state. */
+#define FNV_BASIS	0xcbf29ce484222325ULL
+
+static uint64_t
+fnv_add(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char	*s = p;
+
+	while (n-- > 0) {
+		h ^= *s++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* The prompt cache: a set of prefix hashes (open addressing, 0 free). */
+static size_t
+cache_slot(const struct mock *m, uint64_t h)
+{
+	size_t	i = (size_t)(h & (m->cache_cap - 1));
+
+	while (m->cache[i] != 0 && m->cache[i] != h)
+		i = (i + 1) & (m->cache_cap - 1);
+	return i;
+}
+
+static int
+cache_has(const struct mock *m, uint64_t h)
+{
+	if (m->cache_cap == 0)
+		return 0;
+	if (h == 0)
+		h = 1;
+	return m->cache[cache_slot(m, h)] == h;
+}
+
+static void
+cache_add(struct mock *m, uint64_t h)
+{
+	uint64_t	*old = m->cache;
+	size_t		 oldcap = m->cache_cap, i;
+
+	if (h == 0)
+		h = 1;
+	if (2 * (m->cache_n + 1) > m->cache_cap) {
+		m->cache_cap = oldcap == 0 ? 1024 : oldcap * 2;
+		m->cache = xcalloc(m->cache_cap, sizeof *m->cache);
+		m->cache_n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i] != 0) {
+				m->cache[cache_slot(m, old[i])] = old[i];
+				m->cache_n++;
+			}
+		free(old);
+	}
+	i = cache_slot(m, h);
+	if (m->cache[i] == 0) {
+		m->cache[i] = h;
+		m->cache_n++;
+	}
+}
+
+static uint64_t
+cache_seed(const char *provider, const char *model)
+{
+	uint64_t	h;
+
+	h = fnv_add(FNV_BASIS, provider, strlen(provider) + 1);
+	return fnv_add(h, model, strlen(model) + 1);
+}
+
+/* Tokens of a segment: four bytes a token, as tokens_estimate(). */
+static long long
+seg_tokens(const struct seg *s)
+{
+	return (long long)((s->len + 3) / 4);
+}
+
 /*
- * A chat answer's texts: as many choices as OpenAI's "n" asks (at most a
- * rule's max_choices), each a sample of its own from the world (sample
- * index i, which matters above temperature 0), or the rule's reply, or an
- * echo of the last user message ("mock: ...", then "mock #i: ...").  *texts is NULL (with *cause) when the
- * world failed.
+ * OpenAI caches every prompt of at least the minimum by itself.  The
+ * cached tokens are the longest prefix seen before, counted from the
+ * minimum on in blocks of 128 tokens (cache_block_tokens); every such
+ * prefix of this prompt is cached in turn.
+ */
+static long long
+cache_openai(struct mock *m, const struct wire *w)
+{
+	const struct seg	*s;
+	uint64_t		 h;
+	long long		 min, next, tok = 0, hit = 0, k;
+	size_t			 i, off, end;
+
+	min = m->cache_min > 0 ? m->cache_min : MOCK_CACHE_MIN;
+	next = min;
+	h = cache_seed("openai", w->model);
+	for (i = 0; i < w->nsegs; i++) {
+		s = &w->segs[i];
+		h = fnv_add(h, &s->role, 1);
+		k = seg_tokens(s);
+		for (off = 0; next <= tok + k; next += m->cache_block) {
+			end = (size_t)(next - tok) * 4;
+			if (end > s->len)
+				end = s->len;
+			h = fnv_add(h, s->text + off, end - off);
+			off = end;
+			if (cache_has(m, h))
+				hit = next;
+			cache_add(m, h);
+		}
+		h = fnv_add(h, s->text + off, s->len - off);
+		h = fnv_add(h, "", 1);
+		tok += k;
+	}
+	return hit;
+}
+
+/* The least an Anthropic model caches. */
+static long long
+cache_min_anthropic(const struct mock *m, const char *model)
+{
+	static const struct {
+		const char	*part;
+		long long	 min;
+	} t[] = {
+		{ "opus-4-6", 4096 }, { "opus-4-5", 4096 },
+		{ "haiku-4-5", 4096 }, { "sonnet-4-6", 2048 },
+		{ "haiku", 2048 },
+	};
+	size_t	i;
+
+	if (m->cache_min > 0)
+		return m->cache_min;
+	for (i = 0; i < nitems(t); i++)
+		if (strstr(model, t[i].part) != NULL)
+			return t[i].min;
+	return MOCK_CACHE_MIN;
+}
+
+/*
+ * Anthropic caches only what cache_control marks: the prompt up to and
+ * including a marked block, when it is at least the model's minimum.  A
+ * request reads the longest cached prefix that ends at a block boundary
+ * at most 20 blocks before one of its marks, and writes its longest
+ * marked prefix beyond that.
+ */
+static void
+cache_anthropic(struct mock *m, const struct wire *w, struct chat *ch)
+{
+	uint64_t	*hs, h;
+	long long	*toks, min, tok = 0;
+	size_t		 i, k;
+	ssize_t		 best = -1, last = -1;
+
+	if (w->nmarks == 0)
+		return;
+	min = cache_min_anthropic(m, w->model);
+	hs = xcalloc(w->nsegs, sizeof *hs);
+	toks = xcalloc(w->nsegs, sizeof *toks);
+	h = cache_seed("anthropic", w->model);
+	for (i = 0; i < w->nsegs; i++) {
+		h = fnv_add(h, &w->segs[i].role, 1);
+		h = fnv_add(h, w->segs[i].text, w->segs[i].len);
+		h = fnv_add(h, "", 1);
+		tok += seg_tokens(&w->segs[i]);
+		hs[i] = h;
+		toks[i] = tok;
+	}
+	for (i = 0; i < w->nsegs; i++) {
+		if (w->segs[i].mark == 0)
+			continue;
+		for (k = i + 1; k > 0 && k + MOCK_LOOKBACK > i + 1; k--)
+			if (cache_has(m, hs[k - 1])) {
+				if ((ssize_t)k - 1 > best)
+					best = (ssize_t)k - 1;
+				break;
+			}
+	}
+	for (i = 0; i < w->nsegs; i++)
+		if (w->segs[i].mark != 0 && toks[i] >= min) {
+			cache_add(m, hs[i]);
+			last = (ssize_t)i;
+		}
+	if (best >= 0)
+		ch->cache_read = toks[best];
+	if (last > best) {
+		ch->cache_write = toks[last] - ch->cache_read;
+		ch->cache_1h = w->segs[last].mark == 2;
+	}
+	free(hs);
+	free(toks);
+}
+
+/*
+ * A reasoning model's hidden tokens for one choice: drawn from a hash of
+ * the request, 64 to 512 at low effort, twice that at medium, four times
+ * at high, none at minimal.
+ */
+static long long
+reasoning_tokens(const struct wire *w, size_t choice)
+{
+	static const int	 mult[] = { 0, 1, 2, 4 };
+	uint64_t		 h;
+	size_t			 i;
+
+	h = hash64_str(w->model, 0x7265617373);
+	for (i = 0; i < w->req.nmsgs; i++)
+		h = hash_mix(h, hash64_str(w->req.msgs[i].content,
+		    (uint64_t)w->req.msgs[i].role));
+	h = hash_mix(h, (uint64_t)choice);
+	return 64LL * (long long)(1 + h % 8) * mult[w->effort];
+}
+
+/*
+ * A chat answer: as many choices as OpenAI's "n" asks (at most a rule's
+ * max_choices), each a sample of its own from the world (sample index i,
+ * which matters above temperature 0), or the rule's reply, or an echo of
+ * the last user message ("mock: ...", then "mock #i: ...").  A reasoning
+ * model adds its hidden tokens; when they take all of
+ * max_completion_tokens the choice is empty and cut.  ch->texts is NULL
+ * (with *cause) when the world failed.
  */
 static void
 answer_chat(struct mock *m, struct wire *w, const struct rule *r,
-    char ***texts, size_t *ntexts, char **finish, long long *pt,
-    long long *ct, char **cause)
+    struct chat *ch, char **cause)
 {
 	struct model_resp	 resp;
 	size_t			 n = w->n > 1 ? (size_t)w->n : 1, i, k;
+	long long		 vis, rt;
 
 	if (r != NULL && r->max_choices > 0 && n > (size_t)r->max_choices)
 		n = (size_t)r->max_choices;
-	*texts = xcalloc(n, sizeof **texts);
-	*ntexts = n;
+	ch->texts = xcalloc(n, sizeof *ch->texts);
+	ch->cut = xcalloc(n, sizeof *ch->cut);
+	ch->n = n;
 	for (i = 0; i < n; i++) {
+		vis = 0;
 		if (r != NULL && r->reply != NULL)
-			(*texts)[i] = xstrdup(r->reply);
+			ch->texts[i] = xstrdup(r->reply);
 		else if (m->world != NULL) {
 			memset(&resp, 0, sizeof resp);
 			w->req.sample = (unsigned)i;
@@ -1284,38 +1893,47 @@ answer_chat(struct mock *m, struct wire *w, const struct rule *r,
 					*cause = xstrdup("no text in the "
 					    "answer");
 				model_resp_release(&resp);
-				for (k = 0; k < i; k++)
-					free((*texts)[k]);
-				free(*texts);
-				*texts = NULL;
-				*ntexts = 0;
+				chat_release(ch);
 				return;
 			}
-			(*texts)[i] = resp.text;
+			ch->texts[i] = resp.text;
 			resp.text = NULL;
-			if (i == 0) {
-				*finish = resp.finish;
-				resp.finish = NULL;
-				*pt = resp.prompt_tokens;
-			}
-			*ct += resp.completion_tokens;
+			ch->cut[i] = resp.finish != NULL &&
+			    strcmp(resp.finish, "length") == 0;
+			if (i == 0)
+				ch->prompt = resp.prompt_tokens;
+			vis = resp.completion_tokens;
 			model_resp_release(&resp);
-			continue;
 		} else {
 			for (k = w->req.nmsgs; k > 0; k--)
 				if (w->req.msgs[k - 1].role == MSG_USER)
 					break;
 			/* Choices past the first say which they are. */
-			(*texts)[i] = i == 0 ? xasprintf("mock: %s", k > 0 ?
+			ch->texts[i] = i == 0 ? xasprintf("mock: %s", k > 0 ?
 			    w->req.msgs[k - 1].content : "") :
 			    xasprintf("mock #%zu: %s", i, k > 0 ?
 			    w->req.msgs[k - 1].content : "");
 		}
 		/* Estimated usage: the prompt once, every choice. */
-		if (i == 0)
-			for (k = 0; k < w->req.nmsgs; k++)
-				*pt += tokens_estimate(w->req.msgs[k].content);
-		*ct += tokens_estimate((*texts)[i]);
+		if (m->world == NULL || (r != NULL && r->reply != NULL)) {
+			if (i == 0)
+				for (k = 0; k < w->req.nmsgs; k++)
+					ch->prompt += tokens_estimate(
+					    w->req.msgs[k].content);
+			vis = tokens_estimate(ch->texts[i]);
+		}
+		rt = w->reasoning ? reasoning_tokens(w, i) : 0;
+		if (w->reasoning && w->max_completion > 0 &&
+		    rt >= w->max_completion) {
+			/* The reasoning took every token allowed. */
+			rt = w->max_completion;
+			vis = 0;
+			free(ch->texts[i]);
+			ch->texts[i] = xstrdup("");
+			ch->cut[i] = 1;
+		}
+		ch->completion += vis + rt;
+		ch->reasoning += rt;
 	}
 }
 
@@ -1326,15 +1944,16 @@ answer_success(struct mock *m, struct answer *a, enum api api,
 {
 	struct model_req	 er;
 	struct model_resp	 resp;
-	char			*cause = NULL, *owned, *finish = NULL;
-	char			**texts = NULL;
+	struct chat		 ch;
+	char			*cause = NULL, *owned;
 	float			**vecs;
-	size_t			*dims, i, ntexts = 0;
-	long long		 pt = 0, ct = 0;
+	size_t			*dims, i;
+	long long		 pt = 0;
 	int			 failed = 0;
 
 	a->status = 200;
 	a->ctype = "application/json";
+	memset(&ch, 0, sizeof ch);
 	if (kind == REQ_EMBED) {
 		vecs = xcalloc(w->ninputs, sizeof *vecs);
 		dims = xcalloc(w->ninputs, sizeof *dims);
@@ -1379,22 +1998,30 @@ answer_success(struct mock *m, struct answer *a, enum api api,
 			free(vecs[i]);
 		free(vecs);
 		free(dims);
-	} else
-		answer_chat(m, w, r, &texts, &ntexts, &finish, &pt, &ct,
-		    &cause);
-	if (kind == REQ_CHAT && (failed = texts == NULL) == 0)
-		body_chat(m, api, model, (const char *const *)texts, ntexts,
-		    finish, pt, ct, empty, &a->body);
+	} else {
+		answer_chat(m, w, r, &ch, &cause);
+		failed = ch.texts == NULL;
+	}
+	if (kind == REQ_CHAT && !failed) {
+		if (api == API_OPENAI) {
+			ch.cached = cache_openai(m, w);
+			if (ch.cached > ch.prompt)
+				ch.cached = ch.prompt;
+		} else if (api == API_ANTHROPIC)
+			cache_anthropic(m, w, &ch);
+		m->cached_tokens += ch.cached;
+		m->cache_read += ch.cache_read;
+		m->cache_write += ch.cache_write;
+		m->reasoning_tokens += ch.reasoning;
+		body_chat(m, api, model, &ch, empty, &a->body);
+	}
 	if (failed) {
 		owned = xasprintf("mock: backend '%s': %s", m->world->name,
 		    cause);
 		answer_error(m, a, api, 500, owned);
 		free(owned);
 	}
-	for (i = 0; i < ntexts; i++)
-		free(texts[i]);
-	free(texts);
-	free(finish);
+	chat_release(&ch);
 	free(cause);
 }
 
@@ -1412,6 +2039,52 @@ answer_release(struct answer *a)
 	strbuf_release(&a->hdrs);
 	strbuf_release(&a->body);
 	free(a->tail);
+}
+
+/* A rule's raw answer: its status, body and Content-Type. */
+static void
+answer_raw(struct mock *m, struct answer *a, enum api api,
+    const struct rule *r)
+{
+	a->status = r->status;
+	a->ctype = r->has_ctype ? NULL : "application/json";
+	if (r->body != NULL)
+		strbuf_adds(&a->body, r->body);
+	else if (r->status >= 400)
+		answer_error(m, a, api, r->status, NULL);
+}
+
+/*
+ * The answer to a model request (j is its body, NULL when that is not
+ * JSON): a rule's raw answer, the provider's 400 for a request it refuses,
+ * or a success.
+ */
+static void
+answer_model(struct mock *m, struct answer *a, enum api api,
+    enum req_kind kind, const cJSON *j, const struct rule *r, int empty)
+{
+	struct wire	 w;
+	char		*why = NULL, *msg;
+
+	if (r != NULL && r->status != 0) {
+		answer_raw(m, a, api, r);
+		return;
+	}
+	if (j == NULL) {
+		answer_error(m, a, api, 400, "mock: the request body is not "
+		    "valid JSON");
+		return;
+	}
+	if (wire_parse(m, api, kind, j, &w, &why) != 0) {
+		/* The providers' own refusals keep their own words. */
+		msg = w.err_real ? xstrdup(why) : xasprintf("mock: %s", why);
+		answer_error_ex(m, a, api, 400, msg, NULL, w.err_param,
+		    w.err_code);
+		free(msg);
+	} else
+		answer_success(m, a, api, kind, w.model, &w, r, empty);
+	wire_release(&w);
+	free(why);
 }
 
 /* Turns an answer into the bytes the connection will send. */
@@ -1498,6 +2171,12 @@ stats_reset(struct mock *m)
 	m->ncounters = 0;
 	for (i = 0; i < m->nrules; i++)
 		m->rules[i].used = 0;
+	m->cached_tokens = m->cache_read = m->cache_write = 0;
+	m->reasoning_tokens = 0;
+	/* The prompt cache is forgotten. */
+	free(m->cache);
+	m->cache = NULL;
+	m->cache_cap = m->cache_n = 0;
 }
 
 static char *
@@ -1525,6 +2204,14 @@ stats_json(struct mock *m)
 	for (i = 0; i < m->nrules; i++)
 		cJSON_AddItemToArray(a,
 		    cJSON_CreateNumber((double)m->rules[i].used));
+	p = cJSON_AddObjectToObject(o, "prompt_cache");
+	cJSON_AddNumberToObject(p, "cached_tokens", (double)m->cached_tokens);
+	cJSON_AddNumberToObject(p, "cache_read_input_tokens",
+	    (double)m->cache_read);
+	cJSON_AddNumberToObject(p, "cache_creation_input_tokens",
+	    (double)m->cache_write);
+	cJSON_AddNumberToObject(o, "reasoning_tokens",
+	    (double)m->reasoning_tokens);
 	a = cJSON_AddArrayToObject(o, "recent");
 	for (k = 0; k < m->nrecent; k++) {
 		i = (m->recent_next + MOCK_RECENT - m->nrecent + k) %
@@ -1910,18 +2597,20 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	struct answer	 a;
 	struct fault	 hf, tf;
 	struct rule	*r = NULL;
-	struct wire	 w;
+	struct chat	 ech;
 	struct recent	*e;
 	enum req_kind	 kind;
 	enum api	 api;
 	cJSON		*j;
 	const cJSON	*mv;
-	const char	*model = NULL, *empty_text = "";
-	char		*why = NULL, *msg;
+	const char	*model = NULL;
+	char		*why = NULL, *msg, ebuf[1] = "";
+	char		*etext = ebuf;
 	long long	 delay = 0;
-	int		 parsed = 0;
+	int		 nocut = 0;
 
 	m->requests++;
+	api = route_find(c->head.path, &kind);
 	stats_count_path(m, c->head.path);
 	if (c->epoch != m->epoch) {
 		c->epoch = m->epoch;
@@ -1933,7 +2622,6 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	if (!c->head.keepalive)
 		c->close_after = 1;
 
-	api = route_find(c->head.path, &kind);
 	j = blen > 0 ? cJSON_ParseWithLength(body, blen) : NULL;
 	if ((mv = cJSON_GetObjectItemCaseSensitive(j, "model")) != NULL &&
 	    cJSON_IsString(mv))
@@ -1986,14 +2674,9 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 		break;
 	}
 
-	if (r != NULL && r->status != 0) {
-		a.status = r->status;
-		a.ctype = r->has_ctype ? NULL : "application/json";
-		if (r->body != NULL)
-			strbuf_adds(&a.body, r->body);
-		else if (r->status >= 400)
-			answer_error(m, &a, api, r->status, NULL);
-	} else if (api == API_NONE) {
+	if (r != NULL && r->status != 0)
+		answer_raw(m, &a, api, r);
+	else if (api == API_NONE) {
 		msg = xasprintf("mock: no model endpoint at '%s'",
 		    c->head.path);
 		answer_error(m, &a, api, 404, msg);
@@ -2001,21 +2684,8 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	} else if (strcmp(c->head.method, "POST") != 0) {
 		answer_error(m, &a, api, 405, "mock: use POST");
 		strbuf_adds(&a.hdrs, "Allow: POST\r\n");
-	} else if (j == NULL) {
-		answer_error(m, &a, api, 400, "mock: the request body is not "
-		    "valid JSON");
-	} else if (wire_parse(api, kind, j, &w, &why) != 0) {
-		parsed = 1;
-		msg = xasprintf("mock: %s", why);
-		answer_error(m, &a, api, 400, msg);
-		free(msg);
-	} else {
-		parsed = 1;
-		answer_success(m, &a, api, kind, model, &w, r,
-		    tf.kind == FAULT_EMPTY);
-	}
-	if (parsed)
-		wire_release(&w);
+	} else
+		answer_model(m, &a, api, kind, j, r, tf.kind == FAULT_EMPTY);
 	if (r != NULL && r->headers.len > 0) {
 		strbuf_add(&a.hdrs, r->headers.buf, r->headers.len);
 		if (r->has_ctype)
@@ -2033,10 +2703,14 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 			if (kind == REQ_EMBED)
 				body_embed(api, model != NULL ? model : "mock",
 				    NULL, NULL, 0, 0, 1, 0, &a.body);
-			else
+			else {
+				memset(&ech, 0, sizeof ech);
+				ech.texts = &etext;
+				ech.cut = &nocut;
+				ech.n = 1;
 				body_chat(m, api, model != NULL ? model :
-				    "mock", &empty_text, 1, NULL, 0, 0, 1,
-				    &a.body);
+				    "mock", &ech, 1, &a.body);
+			}
 		}
 		break;
 	case FAULT_MALFORMED:
@@ -2363,6 +3037,7 @@ mock_loop(struct mock *m)
 			    c->state == CONN_WRITE)
 				busy = 1;
 		}
+		wake = m->start_ms + m->life_s * 1000;
 		if (m->idle_s > 0 && !busy &&
 		    now - m->last_req_ms >= m->idle_s * 1000)
 			break;
@@ -2374,8 +3049,8 @@ mock_loop(struct mock *m)
 		}
 		m->nconns = k;
 
-		wake = m->start_ms + m->life_s * 1000;
-		if (m->idle_s > 0 && m->last_req_ms + m->idle_s * 1000 < wake)
+		if (m->idle_s > 0 && !busy &&
+		    m->last_req_ms + m->idle_s * 1000 < wake)
 			wake = m->last_req_ms + m->idle_s * 1000;
 		pfd = xreallocarray(pfd, m->nconns + 1, sizeof *pfd);
 		nfd = 0;
@@ -2464,6 +3139,10 @@ mock_free(struct mock *m)
 	for (i = 0; i < m->nrules; i++)
 		rule_release(&m->rules[i]);
 	free(m->rules);
+	for (i = 0; i < m->nreasoning; i++)
+		free(m->reasoning[i]);
+	free(m->reasoning);
+
 	job_free(m->job);
 	if (m->log != NULL)
 		fclose(m->log);
@@ -2488,6 +3167,7 @@ main(int argc, char **argv)
 	m.idle_s = 30;
 	m.life_s = 300;
 	m.epoch = 1;
+	m.cache_block = MOCK_CACHE_BLOCK;
 	while ((ch = getopt(argc, argv, "i:l:P:p:s:t:w:")) != -1) {
 		switch (ch) {
 		case 'i':
