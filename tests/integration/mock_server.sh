@@ -129,11 +129,14 @@ expect_contains "$TMP/err" "\"reply\" and \"status\" cannot both be given"
 expect_status 1 "$MOCKLLM" -w "$TMP/no-such-job.json"
 [ -s "$TMP/err" ] || fail "no message for a missing job file"
 cat >"$TMP/bad2.json" <<'EOF2'
-{"reasoning_models": [7], "cache_min_tokens": 0}
+{"ratelimit": {"window_ms": 100},
+ "reasoning_models": [7], "cache_min_tokens": 0, "max_concurency": 2}
 EOF2
 expect_status 1 "$MOCKLLM" -s "$TMP/bad2.json"
 expect_contains "$TMP/err" "cache_min_tokens: "
+expect_contains "$TMP/err" 'ratelimit: expected "requests", "tokens" or both'
 expect_contains "$TMP/err" "reasoning_models[0]: expected a non-empty string"
+expect_contains "$TMP/err" "max_concurency: unknown key (did you mean 'max_concurrency'?)"
 
 # ---- A script of rules. ----
 cat >"$TMP/script.json" <<'EOF'
@@ -626,6 +629,105 @@ expect_contains "$TMP/body" '"message":"messages.0.content.0.cache_control.type:
 
 kill -TERM "$MOCK_PID"
 wait "$MOCK_PID" || fail "ext: bad exit"
+
+# ---- Rate limits announced in headers, counted in windows. ----
+cat >"$TMP/rl.json" <<'EOF2'
+{ "ratelimit": { "requests": 5, "tokens": 1000, "window_ms": 6000 } }
+EOF2
+start_mock rl -s "$TMP/rl.json" -i 60 -t 120 || finish
+small='{"model":"gpt-4o","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}'
+cost=$(( ($(printf '%s' "$small" | wc -c) + 3) / 4 + 10 ))
+post /v1/chat/completions "$small"
+expect_http 200 "first request in a window"
+expect_eq "$(header x-ratelimit-limit-requests)" 5 "x-ratelimit-limit-requests"
+expect_eq "$(header x-ratelimit-remaining-requests)" 4 \
+    "x-ratelimit-remaining-requests"
+expect_eq "$(header x-ratelimit-limit-tokens)" 1000 "x-ratelimit-limit-tokens"
+expect_eq "$(header x-ratelimit-remaining-tokens)" "$((1000 - cost))" \
+    "x-ratelimit-remaining-tokens"
+header x-ratelimit-reset-requests | grep -Eq '^([0-9]+ms|[0-9]+(\.[0-9]+)?s)$' ||
+    fail "x-ratelimit-reset-requests '$(header x-ratelimit-reset-requests)'"
+header x-ratelimit-reset-tokens | grep -Eq '^([0-9]+ms|[0-9]+(\.[0-9]+)?s)$' ||
+    fail "x-ratelimit-reset-tokens '$(header x-ratelimit-reset-tokens)'"
+post /v1/chat/completions '{"model":"gpt-4o","max_tokens":5000,"messages":[{"role":"user","content":"hi"}]}'
+expect_http 429 "a request larger than the window"
+expect_contains "$TMP/body" '"message":"Request too large for gpt-4o in organization org-mock on tokens per min (TPM): Limit 1000, Requested'
+expect_contains "$TMP/body" '"type":"tokens","param":null,"code":"rate_limit_exceeded"'
+[ -z "$(header retry-after)" ] || fail "retry-after on a request too large"
+post /v1/chat/completions '{"model":"gpt-4o","max_tokens":980,"messages":[{"role":"user","content":"hi"}]}'
+expect_http 429 "tokens beyond the window"
+expect_contains "$TMP/body" "on tokens per min (TPM): Limit 1000, Used $cost, Requested"
+[ -n "$(header retry-after)" ] || fail "no retry-after on a 429"
+for left in 3 2 1 0; do
+	post /v1/chat/completions "$small"
+	expect_http 200 "request with $left left"
+	expect_eq "$(header x-ratelimit-remaining-requests)" "$left" \
+	    "x-ratelimit-remaining-requests"
+done
+post /v1/chat/completions "$small"
+expect_http 429 "a sixth request in the window"
+expect_contains "$TMP/body" '"message":"Rate limit reached for gpt-4o in organization org-mock on requests per min (RPM): Limit 5, Used 5, Requested 1. Please try again in'
+expect_contains "$TMP/body" '"type":"requests","param":null,"code":"rate_limit_exceeded"'
+expect_eq "$(header x-ratelimit-remaining-requests)" 0 "remaining on a 429"
+ra=$(header retry-after)
+if ! { [ "${ra:-0}" -ge 1 ] && [ "$ra" -le 6 ]; }; then
+	fail "retry-after '$ra' (wanted 1 to 6)"
+fi
+ANTS='{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}'
+post /v1/messages "$ANTS"
+expect_http 429 "anthropic in the same window"
+expect_contains "$TMP/body" '{"type":"error","error":{"type":"rate_limit_error","message":"This request would exceed the rate limit for your organization of 5 requests per minute.'
+[ -n "$(header retry-after)" ] || fail "anthropic 429: no retry-after"
+post /api/chat "$OLL"
+expect_http 200 "ollama is not limited"
+grep -qi 'ratelimit' "$TMP/hdr" && fail "rate-limit headers on an Ollama answer"
+sleep "${ra:-6}"
+post /v1/messages "$ANTS"
+expect_http 200 "anthropic in a new window"
+expect_eq "$(header anthropic-ratelimit-requests-limit)" 5 \
+    "anthropic-ratelimit-requests-limit"
+expect_eq "$(header anthropic-ratelimit-requests-remaining)" 4 \
+    "anthropic-ratelimit-requests-remaining"
+expect_eq "$(header anthropic-ratelimit-tokens-limit)" 1000 \
+    "anthropic-ratelimit-tokens-limit"
+for h in anthropic-ratelimit-requests-reset anthropic-ratelimit-tokens-reset; do
+	header "$h" | grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$' ||
+	    fail "$h '$(header "$h")' is not RFC 3339"
+done
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"status_429":4,"throttled":{"request_limit":2,"token_limit":2,"concurrency_limit":0}'
+kill -TERM "$MOCK_PID"
+wait "$MOCK_PID" || fail "rl: bad exit"
+
+# ---- A hidden concurrency limit: 429 without rate-limit headers. ----
+printf '{ "max_concurrency": 2 }\n' >"$TMP/conc.json"
+start_mock conc -s "$TMP/conc.json" -i 60 -t 120 || finish
+cpids=""
+for i in 1 2 3 4; do
+	curl -sS -o "$TMP/cc$i" -D "$TMP/ch$i" -w '%{http_code}\n' \
+	    -H 'X-Mock-Fault: latency=2500' -d "$OAI" \
+	    "$URL/v1/chat/completions" >"$TMP/code$i" &
+	cpids="$cpids $!"
+done
+for p in $cpids; do
+	wait "$p" || fail "a request under the concurrency limit failed"
+done
+expect_eq "$(cat "$TMP"/code? | grep -c 200)" 2 "answers within the limit"
+expect_eq "$(cat "$TMP"/code? | grep -c 429)" 2 "429s beyond the limit"
+for i in 1 2 3 4; do
+	if grep -q 429 "$TMP/code$i"; then
+		expect_contains "$TMP/cc$i" '"code":"rate_limit_exceeded"'
+		grep -qi 'ratelimit\|retry-after' "$TMP/ch$i" &&
+		    fail "a concurrency 429 announced its limit"
+	fi
+done
+[ "$(stat_num max_in_flight)" = 2 ] ||
+    fail "max_in_flight $(stat_num max_in_flight) under a limit of 2"
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"status_429":2,"throttled":{"request_limit":0,"token_limit":0,"concurrency_limit":2}'
+expect_contains "$TMP/stats" '"fault":"concurrency"'
+kill -TERM "$MOCK_PID"
+wait "$MOCK_PID" || fail "conc: bad exit"
 
 # ---- Idle exit: -i 1 ends the process by itself. ----
 if start_mock idle -i 1; then

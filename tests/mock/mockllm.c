@@ -10,8 +10,9 @@
  * simulated world of a job file (-w) or, failing both, an echo; faults
  * (latency, error statuses, resets, hangs, truncated, malformed, empty
  * and oversized bodies) come from rules or from the X-Mock-Fault header.
- * The script may also name OpenAI reasoning models and lower the prompt
- * caching threshold.
+ * The script may also name OpenAI reasoning models, lower the prompt
+ * caching threshold, and set rate limits (announced in headers) and a
+ * hidden concurrency limit.
  * GET /mock/stats reports what was asked, for tests to assert against.
  * See tests/mock/README.md.
  */
@@ -57,6 +58,7 @@
 #define MOCK_CACHE_BLOCK 128			/* OpenAI cache granularity */
 #define MOCK_BREAKPOINTS 4			/* Anthropic cache_control */
 #define MOCK_LOOKBACK	20			/* blocks checked for a hit */
+#define MOCK_DAY	86400
 
 static const char mock_usage[] = "usage: mockllm [-p port] [-P portfile] "
     "[-s script.json] [-w job.json] [-i idle_seconds]\n"
@@ -134,6 +136,17 @@ struct count {
 	long long	 n;
 };
 
+/* Limits announced in headers, counted in fixed windows. */
+struct ratelimit {
+	long long	 requests;	/* per window, 0: none */
+	long long	 tokens;	/* per window, 0: none */
+	long long	 window_ms;
+	int		 started;
+	int64_t		 start_ms;	/* when the current window began */
+	long long	 used_requests;
+	long long	 used_tokens;
+};
+
 /* What the request head says. */
 struct head {
 	char		 method[16];
@@ -204,6 +217,8 @@ struct mock {
 	size_t		 nreasoning;
 	long long	 cache_min;	/* 0: the providers' own minimums */
 	long long	 cache_block;	/* OpenAI's granularity */
+	struct ratelimit rl;
+	long long	 max_concurrency;	/* 0: none */
 
 	/* Prompt caching: hashes of cached prefixes (0 marks a free slot). */
 	uint64_t	*cache;
@@ -223,6 +238,10 @@ struct mock {
 	size_t		 recent_next;
 	struct count	*counters;	/* fail_first, by header item */
 	size_t		 ncounters;
+	long long	 status_429;
+	long long	 throttled_requests;
+	long long	 throttled_tokens;
+	long long	 throttled_concurrency;
 	long long	 cached_tokens;	/* OpenAI */
 	long long	 cache_read;	/* Anthropic */
 	long long	 cache_write;
@@ -658,7 +677,10 @@ script_strings(struct jdoc *doc, const cJSON *obj, const char *path,
 static void
 script_settings(struct mock *m, struct jdoc *doc)
 {
-	const cJSON	*root = doc->root;
+	static const char *const rl_keys[] = {
+		"requests", "tokens", "window_ms", NULL
+	};
+	const cJSON	*root = doc->root, *o;
 
 	m->reasoning = script_strings(doc, root, NULL, "reasoning_models",
 	    &m->nreasoning);
@@ -666,6 +688,20 @@ script_settings(struct mock *m, struct jdoc *doc)
 	    &m->cache_min);
 	jv_int(doc, root, NULL, "cache_block_tokens", 0, 1, 1000000000,
 	    &m->cache_block);
+	jv_int(doc, root, NULL, "max_concurrency", 0, 1, 1000000,
+	    &m->max_concurrency);
+	if ((o = jv_get(doc, root, NULL, "ratelimit", JV_OBJECT, 0)) != NULL) {
+		jv_keys(doc, o, "ratelimit", rl_keys);
+		jv_int(doc, o, "ratelimit", "requests", 0, 1, 1000000000000LL,
+		    &m->rl.requests);
+		jv_int(doc, o, "ratelimit", "tokens", 0, 1, 1000000000000LL,
+		    &m->rl.tokens);
+		jv_int(doc, o, "ratelimit", "window_ms", 0, 1,
+		    MOCK_DAY * 1000LL, &m->rl.window_ms);
+		if (m->rl.requests == 0 && m->rl.tokens == 0)
+			jv_error(doc, o, "ratelimit", "expected \"requests\", "
+			    "\"tokens\" or both");
+	}
 }
 
 static int
@@ -673,7 +709,7 @@ script_load(struct mock *m, const char *path, char **cause)
 {
 	static const char *const keys[] = {
 		"rules", "reasoning_models", "cache_min_tokens",
-		"cache_block_tokens", NULL
+		"cache_block_tokens", "ratelimit", "max_concurrency", NULL
 	};
 	struct jdoc	*doc;
 	const cJSON	*rules, *r;
@@ -2119,6 +2155,251 @@ conn_prepare(struct conn *c, struct answer *a)
 		strbuf_adds(&c->resp, a->tail);
 }
 
+/* The wall clock in milliseconds. */
+static int64_t
+mock_wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* RFC 3339 in UTC, with microseconds (frac) or whole seconds. */
+static void
+rfc3339_at(int64_t ms, int frac, char out[64])
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ms / 1000);
+	size_t		n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, 64, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (frac)
+		snprintf(out + n, 64 - n, ".%03d000Z", (int)(ms % 1000));
+	else
+		snprintf(out + n, 64 - n, "Z");
+}
+
+/* A duration as OpenAI writes one (Go's): "120ms", "1s", "6m0s", "1.5s". */
+static void
+go_duration(long long ms, char out[32])
+{
+	long long	h, mi, sec, frac;
+	int		n = 0;
+
+	if (ms <= 0) {
+		snprintf(out, 32, "0s");
+		return;
+	}
+	if (ms < 1000) {
+		snprintf(out, 32, "%lldms", ms);
+		return;
+	}
+	h = ms / 3600000;
+	mi = ms / 60000 % 60;
+	sec = ms / 1000 % 60;
+	frac = ms % 1000;
+	if (h > 0)
+		n += snprintf(out + n, 32 - n, "%lldh", h);
+	if (h > 0 || mi > 0)
+		n += snprintf(out + n, 32 - n, "%lldm", mi);
+	n += snprintf(out + n, 32 - n, "%lld", sec);
+	if (frac > 0) {
+		n += snprintf(out + n, 32 - n, ".%03lld", frac);
+		while (out[n - 1] == '0')
+			n--;
+	}
+	snprintf(out + n, 32 - n, "s");
+}
+
+/* A count with thousands separators, as Anthropic's messages write it. */
+static void
+commas(long long v, char out[32])
+{
+	char	tmp[32];
+	size_t	n, i, k = 0;
+
+	snprintf(tmp, sizeof tmp, "%lld", v);
+	n = strlen(tmp);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			out[k++] = ',';
+		out[k++] = tmp[i];
+	}
+	out[k] = '\0';
+}
+
+/*
+ * Rate limits.  A window starts with the first request after the last
+ * one ended; within it, requests and tokens count down.  A request costs
+ * its body at four bytes a token plus the most tokens it asks for, as
+ * OpenAI estimates before answering.
+ */
+enum throttle {
+	T_NONE,
+	T_REQUESTS,
+	T_TOKENS,
+	T_TOO_LARGE,	/* more than the whole window allows */
+};
+
+static long long
+ratelimit_cost(const cJSON *j, size_t blen)
+{
+	static const char *const keys[] = {
+		"max_tokens", "max_completion_tokens"
+	};
+	const cJSON	*v;
+	long long	 most = 0;
+	size_t		 i;
+
+	for (i = 0; i < nitems(keys); i++) {
+		v = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
+		if (cJSON_IsNumber(v) && v->valuedouble > (double)most &&
+		    v->valuedouble < 1e12)
+			most = (long long)v->valuedouble;
+	}
+	return (long long)((blen + 3) / 4) + most;
+}
+
+static enum throttle
+ratelimit_take(struct ratelimit *rl, long long cost, int64_t now)
+{
+	if (!rl->started || now >= rl->start_ms + rl->window_ms) {
+		rl->started = 1;
+		rl->start_ms = now;
+		rl->used_requests = rl->used_tokens = 0;
+	}
+	if (rl->requests > 0 && rl->used_requests >= rl->requests)
+		return T_REQUESTS;
+	if (rl->tokens > 0 && cost > rl->tokens)
+		return T_TOO_LARGE;
+	if (rl->tokens > 0 && rl->used_tokens + cost > rl->tokens)
+		return T_TOKENS;
+	rl->used_requests++;
+	rl->used_tokens += cost;
+	return T_NONE;
+}
+
+/* Milliseconds left in the current window. */
+static long long
+ratelimit_left(const struct ratelimit *rl, int64_t now)
+{
+	long long	left = rl->start_ms + rl->window_ms - now;
+
+	return left > 0 ? left : 0;
+}
+
+/* The headers that say what is left, in the provider's names. */
+static void
+ratelimit_headers(const struct ratelimit *rl, enum api api, int64_t now,
+    struct strbuf *h)
+{
+	static const char *const what[] = { "requests", "tokens" };
+	long long	 limit[2], used[2], left = ratelimit_left(rl, now);
+	char		 when[64];
+	size_t		 i;
+
+	limit[0] = rl->requests;
+	limit[1] = rl->tokens;
+	used[0] = rl->used_requests;
+	used[1] = rl->used_tokens;
+	if (api == API_ANTHROPIC) {
+		/* The moment of the reset, to the next whole second. */
+		rfc3339_at((mock_wall_ms() + left + 999) / 1000 * 1000, 0,
+		    when);
+	} else
+		go_duration(left, when);
+	for (i = 0; i < 2; i++) {
+		if (limit[i] == 0)
+			continue;
+		if (api == API_ANTHROPIC)
+			strbuf_addf(h, "anthropic-ratelimit-%s-limit: %lld\r\n"
+			    "anthropic-ratelimit-%s-remaining: %lld\r\n"
+			    "anthropic-ratelimit-%s-reset: %s\r\n", what[i],
+			    limit[i], what[i], limit[i] - used[i], what[i],
+			    when);
+		else
+			strbuf_addf(h, "x-ratelimit-limit-%s: %lld\r\n"
+			    "x-ratelimit-remaining-%s: %lld\r\n"
+			    "x-ratelimit-reset-%s: %s\r\n", what[i], limit[i],
+			    what[i], limit[i] - used[i], what[i], when);
+	}
+}
+
+/* The 429 of a request beyond the limits, in the provider's words. */
+static void
+ratelimit_refuse(struct mock *m, struct answer *a, enum api api,
+    enum throttle t, const char *model, long long cost, int64_t now)
+{
+	const struct ratelimit	*rl = &m->rl;
+	long long		 left = ratelimit_left(rl, now);
+	char			 d[32], n[32], *msg;
+
+	if (model == NULL)
+		model = "the model";
+	go_duration(left, d);
+	if (api == API_ANTHROPIC) {
+		commas(t == T_REQUESTS ? rl->requests : rl->tokens, n);
+		msg = xasprintf("This request would exceed the rate limit for "
+		    "your organization of %s %s per minute. For details, refer "
+		    "to: https://docs.claude.com/en/api/rate-limits. You can "
+		    "see the response headers for current usage. Please reduce "
+		    "the prompt length or the maximum tokens requested, or try "
+		    "again later. You may also contact sales at "
+		    "https://www.anthropic.com/contact-sales to discuss your "
+		    "options for a rate limit increase.", n,
+		    t == T_REQUESTS ? "requests" : "tokens");
+		answer_error(m, a, api, 429, msg);
+	} else {
+		if (t == T_REQUESTS)
+			msg = xasprintf("Rate limit reached for %s in "
+			    "organization org-mock on requests per min (RPM): "
+			    "Limit %lld, Used %lld, Requested 1. Please try "
+			    "again in %s. Visit https://platform.openai.com/"
+			    "account/rate-limits to learn more.", model,
+			    rl->requests, rl->used_requests, d);
+		else if (t == T_TOKENS)
+			msg = xasprintf("Rate limit reached for %s in "
+			    "organization org-mock on tokens per min (TPM): "
+			    "Limit %lld, Used %lld, Requested %lld. Please try "
+			    "again in %s. Visit https://platform.openai.com/"
+			    "account/rate-limits to learn more.", model,
+			    rl->tokens, rl->used_tokens, cost, d);
+		else
+			msg = xasprintf("Request too large for %s in "
+			    "organization org-mock on tokens per min (TPM): "
+			    "Limit %lld, Requested %lld. The input or output "
+			    "tokens must be reduced in order to run "
+			    "successfully. Visit https://platform.openai.com/"
+			    "account/rate-limits to learn more.", model,
+			    rl->tokens, cost);
+		answer_error_ex(m, a, api, 429, msg, t == T_REQUESTS ?
+		    "requests" : "tokens", NULL, "rate_limit_exceeded");
+	}
+	free(msg);
+	/* Waiting does not help a request larger than the window. */
+	if (t != T_TOO_LARGE)
+		strbuf_addf(&a->hdrs, "retry-after: %lld\r\n",
+		    (left + 999) / 1000);
+}
+
+/* The 429 of a request beyond the hidden concurrency limit. */
+static void
+concurrency_refuse(struct mock *m, struct answer *a, enum api api)
+{
+	if (api == API_ANTHROPIC)
+		answer_error(m, a, api, 429, "Number of concurrent "
+		    "connections has exceeded your rate limit. Please try "
+		    "again later or contact sales at https://www.anthropic.com"
+		    "/contact-sales to discuss your options for a rate limit "
+		    "increase.");
+	else
+		answer_error_ex(m, a, api, 429, "mock: too many requests in "
+		    "flight; please slow down", "requests", NULL,
+		    "rate_limit_exceeded");
+}
+
 /* Recent requests and counters. */
 static void
 recent_release(struct recent *e)
@@ -2171,12 +2452,16 @@ stats_reset(struct mock *m)
 	m->ncounters = 0;
 	for (i = 0; i < m->nrules; i++)
 		m->rules[i].used = 0;
+	m->status_429 = 0;
+	m->throttled_requests = m->throttled_tokens = 0;
+	m->throttled_concurrency = 0;
 	m->cached_tokens = m->cache_read = m->cache_write = 0;
 	m->reasoning_tokens = 0;
-	/* The prompt cache is forgotten. */
+	/* The prompt cache is forgotten and a new rate window begins. */
 	free(m->cache);
 	m->cache = NULL;
 	m->cache_cap = m->cache_n = 0;
+	m->rl.started = 0;
 }
 
 static char *
@@ -2204,6 +2489,14 @@ stats_json(struct mock *m)
 	for (i = 0; i < m->nrules; i++)
 		cJSON_AddItemToArray(a,
 		    cJSON_CreateNumber((double)m->rules[i].used));
+	cJSON_AddNumberToObject(o, "status_429", (double)m->status_429);
+	/* "requests" stays unique: scripts read it with a greedy sed. */
+	p = cJSON_AddObjectToObject(o, "throttled");
+	cJSON_AddNumberToObject(p, "request_limit",
+	    (double)m->throttled_requests);
+	cJSON_AddNumberToObject(p, "token_limit", (double)m->throttled_tokens);
+	cJSON_AddNumberToObject(p, "concurrency_limit",
+	    (double)m->throttled_concurrency);
 	p = cJSON_AddObjectToObject(o, "prompt_cache");
 	cJSON_AddNumberToObject(p, "cached_tokens", (double)m->cached_tokens);
 	cJSON_AddNumberToObject(p, "cache_read_input_tokens",
@@ -2590,7 +2883,11 @@ conn_control(struct mock *m, struct conn *c)
 	conn_send(m, c);
 }
 
-/* A model request: decide the answer and schedule it. */
+/*
+ * A model request: decide the answer and schedule it.  The hidden
+ * concurrency limit and the rate limits are checked first; faults and
+ * rules come next.
+ */
 static void
 conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 {
@@ -2601,13 +2898,14 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	struct recent	*e;
 	enum req_kind	 kind;
 	enum api	 api;
+	enum throttle	 th;
 	cJSON		*j;
 	const cJSON	*mv;
 	const char	*model = NULL;
 	char		*why = NULL, *msg, ebuf[1] = "";
 	char		*etext = ebuf;
-	long long	 delay = 0;
-	int		 nocut = 0;
+	long long	 delay = 0, cost;
+	int		 limited = 0, rlhdrs = 0, nocut = 0;
 
 	m->requests++;
 	api = route_find(c->head.path, &kind);
@@ -2616,9 +2914,15 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 		c->epoch = m->epoch;
 		m->connections++;
 	}
-	c->in_flight = 1;
-	if (++m->in_flight > m->max_in_flight)
-		m->max_in_flight = m->in_flight;
+	/* The hidden limit counts the others still waiting. */
+	if (api != API_NONE && m->max_concurrency > 0 &&
+	    m->in_flight >= m->max_concurrency)
+		limited = 1;
+	if (!limited) {
+		c->in_flight = 1;
+		if (++m->in_flight > m->max_in_flight)
+			m->max_in_flight = m->in_flight;
+	}
 	if (!c->head.keepalive)
 		c->close_after = 1;
 
@@ -2630,12 +2934,34 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	memset(&tf, 0, sizeof tf);
 	answer_init(&a);
 
+	if (limited) {
+		m->throttled_concurrency++;
+		c->fault = "concurrency";
+		concurrency_refuse(m, &a, api);
+		goto schedule;
+	}
 	if (c->head.fault != NULL &&
 	    fault_parse(m, c->head.fault, &hf, &why) != 0) {
 		msg = xasprintf("mock: X-Mock-Fault: %s", why);
 		answer_error(m, &a, api, 400, msg);
 		free(msg);
 		goto schedule;
+	}
+	if ((api == API_OPENAI || api == API_ANTHROPIC) &&
+	    (m->rl.requests > 0 || m->rl.tokens > 0)) {
+		rlhdrs = 1;
+		cost = ratelimit_cost(j, blen);
+		if ((th = ratelimit_take(&m->rl, cost, c->arrived_ms)) !=
+		    T_NONE) {
+			if (th == T_REQUESTS)
+				m->throttled_requests++;
+			else
+				m->throttled_tokens++;
+			c->fault = "ratelimit";
+			ratelimit_refuse(m, &a, api, th, model, cost,
+			    c->arrived_ms);
+			goto schedule;
+		}
 	}
 	r = rule_find(m, c->head.path, body, blen);
 	if (r != NULL) {
@@ -2748,7 +3074,11 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	}
 
 schedule:
+	if (rlhdrs)
+		ratelimit_headers(&m->rl, api, c->arrived_ms, &a.hdrs);
 	c->status = c->reset || c->hold ? 0 : a.status;
+	if (c->status == 429)
+		m->status_429++;
 	if (!c->reset && !c->hold)
 		conn_prepare(c, &a);
 	answer_release(&a);
@@ -3167,6 +3497,7 @@ main(int argc, char **argv)
 	m.idle_s = 30;
 	m.life_s = 300;
 	m.epoch = 1;
+	m.rl.window_ms = 60000;
 	m.cache_block = MOCK_CACHE_BLOCK;
 	while ((ch = getopt(argc, argv, "i:l:P:p:s:t:w:")) != -1) {
 		switch (ch) {
