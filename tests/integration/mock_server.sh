@@ -89,10 +89,10 @@ expect_eq() {
 	[ "$1" = "$2" ] || fail "$3: '$1' (wanted '$2')"
 }
 
-# wait_for PATH TEXT: polls PATH until its body holds TEXT (10 s at most).
+# wait_for PATH TEXT: polls PATH until its body holds TEXT (20 s at most).
 wait_for() {
 	_n=0
-	while [ "$_n" -lt 200 ]; do
+	while [ "$_n" -lt 400 ]; do
 		get "$1"
 		grep -qF -- "$2" "$TMP/body" && return 0
 		sleep 0.05
@@ -130,11 +130,14 @@ expect_status 1 "$MOCKLLM" -w "$TMP/no-such-job.json"
 [ -s "$TMP/err" ] || fail "no message for a missing job file"
 cat >"$TMP/bad2.json" <<'EOF2'
 {"ratelimit": {"window_ms": 100},
+ "batch": {"expire": true, "fail": true, "error_custom_ids": [""]},
  "reasoning_models": [7], "cache_min_tokens": 0, "max_concurency": 2}
 EOF2
 expect_status 1 "$MOCKLLM" -s "$TMP/bad2.json"
 expect_contains "$TMP/err" "cache_min_tokens: "
 expect_contains "$TMP/err" 'ratelimit: expected "requests", "tokens" or both'
+expect_contains "$TMP/err" 'batch: "expire" and "fail" cannot both be true'
+expect_contains "$TMP/err" "batch.error_custom_ids[0]: expected a non-empty string"
 expect_contains "$TMP/err" "reasoning_models[0]: expected a non-empty string"
 expect_contains "$TMP/err" "max_concurency: unknown key (did you mean 'max_concurrency'?)"
 
@@ -526,7 +529,12 @@ cat >"$TMP/ext.json" <<'EOF2'
 {
   "reasoning_models": ["house-reasoner", "think-*"],
   "cache_min_tokens": 32,
-  "cache_block_tokens": 16
+  "cache_block_tokens": 16,
+  "batch": { "delay_ms": 3000, "error_custom_ids": ["req-err"] },
+  "rules": [
+    { "path": "/v1/chat/completions", "match": "teapot", "status": 418 },
+    { "path": "/v1/files", "match": "flaky-upload", "fault": "status=503" }
+  ]
 }
 EOF2
 start_mock ext -s "$TMP/ext.json" -i 60 -t 120 || finish
@@ -627,6 +635,203 @@ post /v1/messages "{\"model\":\"claude-sonnet-4-5\",\"max_tokens\":9,\"messages\
 expect_http 400 "a cache_control of another type"
 expect_contains "$TMP/body" '"message":"messages.0.content.0.cache_control.type: Input should be '"'ephemeral'"'"'
 
+# ---- OpenAI Files and Batches. ----
+reset_stats
+b1='{"model":"gpt-4o","messages":[{"role":"user","content":"one"}]}'
+{
+	echo "{\"custom_id\":\"r1\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":$b1}"
+	echo '{"custom_id":"req-err","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[{"role":"user","content":"two"}]}}'
+	echo '{"custom_id":"r3","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[{"role":"user","content":"teapot"}]}}'
+	echo '{"custom_id":"r4","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[]}}'
+} >"$TMP/in.jsonl"
+post /v1/files '{"purpose":"batch"}'
+expect_http 400 "a JSON upload"
+expect_contains "$TMP/body" 'Invalid Content-Type header (application/json), expected multipart/form-data.'
+code=$(curl -sS -o "$TMP/body" -w '%{http_code}' -F "file=@$TMP/in.jsonl" \
+    "$URL/v1/files")
+expect_eq "$code" 400 "an upload without purpose"
+expect_contains "$TMP/body" '"message":"Missing required parameter: '"'purpose'"'.","type":"invalid_request_error","param":"purpose","code":"missing_required_parameter"'
+cp "$TMP/in.jsonl" "$TMP/in.txt"
+upload "$TMP/in.txt"
+expect_http 400 "a batch file that is not .jsonl"
+expect_contains "$TMP/body" 'Invalid file format for Batch API. Must be .jsonl'
+upload "$TMP/in.jsonl"
+expect_http 200 "upload"
+for k in '"object":"file"' '"purpose":"batch"' '"filename":"in.jsonl"' \
+    "\"bytes\":$(wc -c <"$TMP/in.jsonl" | tr -d ' ')," '"status":"processed"'; do
+	expect_contains "$TMP/body" "$k"
+done
+fid=$(field id)
+get "/v1/files/$fid/content"
+expect_http 200 "file content"
+cmp -s "$TMP/body" "$TMP/in.jsonl" || fail "the file content differs"
+get /v1/files/file-nope
+expect_http 404 "an unknown file"
+expect_contains "$TMP/body" '"message":"No such File object: file-nope"'
+
+post /v1/batches "{\"input_file_id\":\"$fid\",\"endpoint\":\"/v1/responses\",\"completion_window\":\"24h\"}"
+expect_http 400 "a batch for another endpoint"
+expect_contains "$TMP/body" '"param":"endpoint","code":"invalid_value"'
+post /v1/batches "{\"input_file_id\":\"$fid\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"1h\"}"
+expect_http 400 "a batch with a 1h window"
+expect_contains "$TMP/body" '"param":"completion_window","code":"invalid_value"'
+post /v1/batches '{"endpoint":"/v1/chat/completions","completion_window":"24h"}'
+expect_http 400 "a batch without input_file_id"
+expect_contains "$TMP/body" '"param":"input_file_id","code":"missing_required_parameter"'
+
+post /v1/batches "{\"input_file_id\":\"$fid\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\",\"metadata\":{\"job\":\"t\"}}"
+expect_http 200 "batch create"
+for k in '"object":"batch"' '"endpoint":"/v1/chat/completions"' \
+    '"errors":null' "\"input_file_id\":\"$fid\"" '"completion_window":"24h"' \
+    '"status":"validating"' '"output_file_id":null' \
+    '"request_counts":{"total":0,"completed":0,"failed":0}' \
+    '"metadata":{"job":"t"}'; do
+	expect_contains "$TMP/body" "$k"
+done
+bid=$(field id)
+case $bid in batch_*) ;; *) fail "batch id '$bid'" ;; esac
+wait_for "/v1/batches/$bid" '"status":"completed"'
+done=$bid
+for k in '"request_counts":{"total":4,"completed":1,"failed":3}' \
+    '"completed_at":1' '"finalizing_at":1' '"in_progress_at":1'; do
+	expect_contains "$TMP/body" "$k"
+done
+out=$(field output_file_id)
+err=$(field error_file_id)
+get "/v1/files/$out/content"
+cp "$TMP/body" "$TMP/out.jsonl"
+expect_eq "$(wc -l <"$TMP/out.jsonl" | tr -d ' ')" 1 "output lines"
+expect_contains "$TMP/out.jsonl" '"custom_id":"r1","response":{"status_code":200,"request_id":"req_'
+expect_contains "$TMP/out.jsonl" '"body":{"id":"chatcmpl-'
+expect_contains "$TMP/out.jsonl" '"content":"mock: one"'
+expect_contains "$TMP/out.jsonl" '"error":null}'
+grep -q '^{"id":"batch_req_' "$TMP/out.jsonl" || fail "no batch_req_ id"
+get "/v1/files/$err/content"
+cp "$TMP/body" "$TMP/err.jsonl"
+expect_contains "$TMP/err.jsonl" '"custom_id":"req-err","response":{"status_code":500,'
+expect_contains "$TMP/err.jsonl" '"type":"server_error"'
+expect_contains "$TMP/err.jsonl" '"custom_id":"r3","response":{"status_code":418,'
+expect_contains "$TMP/err.jsonl" '"custom_id":"r4","response":{"status_code":400,'
+# A batched request is priced as the same request alone.
+grep -o '"usage":{[^}]*}' "$TMP/out.jsonl" >"$TMP/u.batch"
+post /v1/chat/completions "$b1"
+grep -o '"usage":{[^}]*}' "$TMP/body" >"$TMP/u.alone"
+cmp -s "$TMP/u.batch" "$TMP/u.alone" || fail "batched usage differs"
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"interactive_requests":1,"batched_requests":4,'
+expect_contains "$TMP/stats" '"batches":{"files":1,"created":1,"succeeded":1,"errored":3,"expired":0,"canceled":0}'
+expect_contains "$TMP/stats" '"/v1/batches/{id}":'
+# A rule that names a batch API path applies to its calls.
+printf 'flaky-upload\n' >"$TMP/flaky.jsonl"
+upload "$TMP/flaky.jsonl"
+expect_http 503 "a rule on /v1/files"
+
+# A cancelled batch: cancelling, then cancelled; nothing more to cancel.
+post /v1/batches "{\"input_file_id\":\"$fid\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"
+bid=$(field id)
+code=$(curl -sS -o "$TMP/body" -w '%{http_code}' -X POST \
+    "$URL/v1/batches/$bid/cancel")
+expect_eq "$code" 200 "cancel (no body)"
+expect_contains "$TMP/body" '"status":"cancelling"'
+expect_contains "$TMP/body" '"cancelling_at":1'
+wait_for "/v1/batches/$bid" '"status":"cancelled"'
+expect_contains "$TMP/body" '"cancelled_at":1'
+post "/v1/batches/$bid/cancel" ''
+expect_http 200 "cancel a cancelled batch"
+expect_contains "$TMP/body" '"status":"cancelled"'
+post "/v1/batches/$done/cancel" ''
+expect_http 400 "cancel a completed batch"
+expect_contains "$TMP/body" "Cannot cancel a batch with status 'completed'."
+get /v1/batches/batch_nope
+expect_http 404 "an unknown batch"
+
+# A file the validation refuses: the batch fails, line by line.
+{
+	echo 'not json'
+	echo '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[]}}'
+	echo '{"custom_id":"a","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[]}}'
+	echo '{"custom_id":"b","method":"POST","url":"/v1/embeddings","body":{"model":"gpt-4o","input":"x"}}'
+	echo '{"custom_id":"c","method":"POST","url":"/v1/chat/completions","body":{"model":"gpt-4.1","messages":[]}}'
+	echo '{"custom_id":"d","url":"/v1/chat/completions","body":{"model":"gpt-4o","messages":[]}}'
+} >"$TMP/bad.jsonl"
+upload "$TMP/bad.jsonl"
+post /v1/batches "{\"input_file_id\":\"$(field id)\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"
+bid=$(field id)
+wait_for "/v1/batches/$bid" '"status":"failed"'
+for k in '"errors":{"object":"list","data":[' \
+    '{"code":"invalid_json_line","message":"This line is not parseable as valid JSON.","param":null,"line":1}' \
+    '"code":"duplicate_custom_id","message":"The custom_id for this request is a duplicate of another request. The custom_id parameter must be unique for each request in a batch.","param":"custom_id","line":3}' \
+    '"code":"url_mismatch"' '"param":"url","line":4}' \
+    '"code":"model_mismatch"' '"line":5}' \
+    '"code":"missing_required_parameter","message":"Missing required parameter: '"'method'"'.","param":"method","line":6}' \
+    '"failed_at":1' '"request_counts":{"total":0,'; do
+	expect_contains "$TMP/body" "$k"
+done
+: >"$TMP/empty.jsonl"
+upload "$TMP/empty.jsonl"
+post /v1/batches "{\"input_file_id\":\"$(field id)\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"
+wait_for "/v1/batches/$(field id)" '"status":"failed"'
+expect_contains "$TMP/body" '"code":"empty_file"'
+
+# ---- Anthropic Message Batches. ----
+reset_stats
+post /v1/messages/batches '{}'
+expect_http 400 "a batch without requests"
+expect_contains "$TMP/body" '{"type":"error","error":{"type":"invalid_request_error","message":"requests: Field required"}'
+p='{"model":"claude-sonnet-4-5","max_tokens":9,"messages":[{"role":"user","content":"hi"}]}'
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"a\",\"params\":$p},{\"custom_id\":\"a\",\"params\":$p}]}"
+expect_http 400 "duplicate custom_ids"
+expect_contains "$TMP/body" 'requests.1.custom_id: Duplicate custom_id'
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"$(text 65 x)\",\"params\":$p}]}"
+expect_contains "$TMP/body" 'requests.0.custom_id: String should have at most 64 characters'
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"a b\",\"params\":$p}]}"
+expect_contains "$TMP/body" "requests.0.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}\$'"
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"a\"}]}"
+expect_contains "$TMP/body" 'requests.0.params: Field required'
+
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"ok-1\",\"params\":$p},{\"custom_id\":\"no-max\",\"params\":{\"model\":\"claude-sonnet-4-5\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}},{\"custom_id\":\"req-err\",\"params\":$p}]}"
+expect_http 200 "message batch create"
+for k in '"type":"message_batch"' '"processing_status":"in_progress"' \
+    '"request_counts":{"processing":3,"succeeded":0,"errored":0,"canceled":0,"expired":0}' \
+    '"ended_at":null' '"archived_at":null' '"cancel_initiated_at":null' \
+    '"results_url":null'; do
+	expect_contains "$TMP/body" "$k"
+done
+grep -Eq '"created_at":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{6}Z"' \
+    "$TMP/body" || fail "message batch: created_at is not RFC 3339"
+mid=$(field id)
+case $mid in msgbatch_*) ;; *) fail "message batch id '$mid'" ;; esac
+get "/v1/messages/batches/$mid/results"
+expect_http 400 "results before the end"
+wait_for "/v1/messages/batches/$mid" '"processing_status":"ended"'
+expect_contains "$TMP/body" '"request_counts":{"processing":0,"succeeded":1,"errored":2,"canceled":0,"expired":0}'
+rurl=$(field results_url)
+expect_eq "$rurl" "$URL/v1/messages/batches/$mid/results" "results_url"
+rm -f "$TMP/hdr"
+curl -sS -D "$TMP/hdr" -o "$TMP/res.jsonl" "$rurl" || fail "GET results_url"
+expect_eq "$(header content-type)" application/x-jsonl "results Content-Type"
+expect_contains "$TMP/res.jsonl" '{"custom_id":"ok-1","result":{"type":"succeeded","message":{"id":"msg_'
+expect_contains "$TMP/res.jsonl" '"service_tier":"batch"'
+expect_contains "$TMP/res.jsonl" '{"custom_id":"no-max","result":{"type":"errored","error":{"type":"error","error":{"type":"invalid_request_error","message":"mock: max_tokens: field required"}'
+expect_contains "$TMP/res.jsonl" '{"custom_id":"req-err","result":{"type":"errored","error":{"type":"error","error":{"type":"api_error","message":"Internal server error"}'
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"interactive_requests":0,"batched_requests":3,'
+post "/v1/messages/batches/$mid/cancel" ''
+expect_http 400 "cancel an ended batch"
+
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"a\",\"params\":$p},{\"custom_id\":\"b\",\"params\":$p}]}"
+mid=$(field id)
+post "/v1/messages/batches/$mid/cancel" ''
+expect_http 200 "cancel a message batch"
+expect_contains "$TMP/body" '"processing_status":"canceling"'
+grep -q '"cancel_initiated_at":"2' "$TMP/body" || fail "no cancel_initiated_at"
+wait_for "/v1/messages/batches/$mid" '"processing_status":"ended"'
+expect_contains "$TMP/body" '"canceled":2,'
+get "/v1/messages/batches/$mid/results"
+expect_contains "$TMP/body" '{"custom_id":"a","result":{"type":"canceled"}}'
+get /v1/messages/batches/msgbatch_nope
+expect_http 404 "an unknown message batch"
+expect_contains "$TMP/body" '"type":"not_found_error"'
 kill -TERM "$MOCK_PID"
 wait "$MOCK_PID" || fail "ext: bad exit"
 
@@ -728,6 +933,47 @@ expect_contains "$TMP/stats" '"status_429":2,"throttled":{"request_limit":0,"tok
 expect_contains "$TMP/stats" '"fault":"concurrency"'
 kill -TERM "$MOCK_PID"
 wait "$MOCK_PID" || fail "conc: bad exit"
+
+# ---- Batches that expire or fail. ----
+printf '{ "batch": { "delay_ms": 300, "expire": true } }\n' >"$TMP/exp.json"
+start_mock exp -s "$TMP/exp.json" -i 60 -t 120 || finish
+for i in 1 2 3 4; do
+	echo "{\"custom_id\":\"e$i\",\"method\":\"POST\",\"url\":\"/v1/chat/completions\",\"body\":{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"n$i\"}]}}"
+done >"$TMP/exp.jsonl"
+upload "$TMP/exp.jsonl"
+post /v1/batches "{\"input_file_id\":\"$(field id)\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"
+bid=$(field id)
+wait_for "/v1/batches/$bid" '"status":"expired"'
+expect_contains "$TMP/body" '"request_counts":{"total":4,"completed":2,"failed":2}'
+expect_contains "$TMP/body" '"expired_at":1'
+get "/v1/files/$(field error_file_id)/content"
+expect_contains "$TMP/body" '"custom_id":"e3","response":null,"error":{"code":"batch_expired","message":"This request could not be executed before the completion window expired."}}'
+p='{"model":"claude-sonnet-4-5","max_tokens":9,"messages":[{"role":"user","content":"hi"}]}'
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"a\",\"params\":$p},{\"custom_id\":\"b\",\"params\":$p}]}"
+mid=$(field id)
+wait_for "/v1/messages/batches/$mid" '"processing_status":"ended"'
+expect_contains "$TMP/body" '"request_counts":{"processing":0,"succeeded":1,"errored":0,"canceled":0,"expired":1}'
+get "/v1/messages/batches/$mid/results"
+expect_contains "$TMP/body" '{"custom_id":"b","result":{"type":"expired"}}'
+curl -sS "$URL/mock/stats" >"$TMP/stats"
+expect_contains "$TMP/stats" '"succeeded":3,"errored":0,"expired":3,"canceled":0}'
+kill -TERM "$MOCK_PID"
+wait "$MOCK_PID" || fail "exp: bad exit"
+
+printf '{ "batch": { "delay_ms": 100, "fail": true } }\n' >"$TMP/bf.json"
+start_mock bfail -s "$TMP/bf.json" -i 60 -t 120 || finish
+upload "$TMP/exp.jsonl"
+post /v1/batches "{\"input_file_id\":\"$(field id)\",\"endpoint\":\"/v1/chat/completions\",\"completion_window\":\"24h\"}"
+wait_for "/v1/batches/$(field id)" '"status":"failed"'
+expect_contains "$TMP/body" '"code":"token_limit_exceeded","message":"Enqueued token limit reached for gpt-4o in organization org-mock.'
+post /v1/messages/batches "{\"requests\":[{\"custom_id\":\"a\",\"params\":$p}]}"
+mid=$(field id)
+wait_for "/v1/messages/batches/$mid" '"processing_status":"ended"'
+expect_contains "$TMP/body" '"errored":1,'
+get "/v1/messages/batches/$mid/results"
+expect_contains "$TMP/body" '"type":"errored","error":{"type":"error","error":{"type":"api_error"'
+kill -TERM "$MOCK_PID"
+wait "$MOCK_PID" || fail "bfail: bad exit"
 
 # ---- Idle exit: -i 1 ends the process by itself. ----
 if start_mock idle -i 1; then

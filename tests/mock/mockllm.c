@@ -11,8 +11,9 @@
  * (latency, error statuses, resets, hangs, truncated, malformed, empty
  * and oversized bodies) come from rules or from the X-Mock-Fault header.
  * The script may also name OpenAI reasoning models, lower the prompt
- * caching threshold, and set rate limits (announced in headers) and a
- * hidden concurrency limit.
+ * caching threshold, set rate limits (announced in headers) and a hidden
+ * concurrency limit, and shape the batch APIs (OpenAI Files and Batches,
+ * Anthropic Message Batches), which run on a fast clock.
  * GET /mock/stats reports what was asked, for tests to assert against.
  * See tests/mock/README.md.
  */
@@ -58,6 +59,10 @@
 #define MOCK_CACHE_BLOCK 128			/* OpenAI cache granularity */
 #define MOCK_BREAKPOINTS 4			/* Anthropic cache_control */
 #define MOCK_LOOKBACK	20			/* blocks checked for a hit */
+#define MOCK_BATCH_DELAY 200			/* default batch duration, ms */
+#define MOCK_OAI_BATCH_MAX 50000		/* requests in a batch */
+#define MOCK_ANT_BATCH_MAX 100000		/* in an Anthropic batch */
+#define MOCK_BATCH_ERRORS 100			/* validation errors listed */
 #define MOCK_DAY	86400
 
 static const char mock_usage[] = "usage: mockllm [-p port] [-P portfile] "
@@ -147,6 +152,82 @@ struct ratelimit {
 	long long	 used_tokens;
 };
 
+/* What "batch" in the script says about every batch. */
+struct batchconf {
+	long long	 delay_ms;	/* how long a batch takes */
+	int		 expire;	/* it expires at the end instead */
+	int		 fail;		/* it fails instead */
+	char		**error_ids;	/* custom_ids answered with an error */
+	size_t		 nerror_ids;
+};
+
+/* A file of the OpenAI Files API, uploaded or made by a batch. */
+struct mfile {
+	char		*id;
+	char		*filename;
+	char		*purpose;
+	char		*data;
+	size_t		 len;
+	time_t		 created;
+};
+
+/* One request of a batch, answered when the batch was created. */
+struct bitem {
+	char		*custom_id;
+	int		 status;	/* of its answer */
+	char		*body;		/* its answer, JSON */
+};
+
+/* Where a batch is.  Anthropic's "ended" is completed, expired or cancelled. */
+enum bstate {
+	B_VALIDATING,
+	B_FAILED,
+	B_IN_PROGRESS,
+	B_FINALIZING,
+	B_COMPLETED,
+	B_EXPIRED,
+	B_CANCELLING,
+	B_CANCELLED,
+};
+
+/* Indexed by enum bstate (OpenAI's names). */
+static const char *const bstate_names[] = {
+	"validating", "failed", "in_progress", "finalizing", "completed",
+	"expired", "cancelling", "cancelled",
+};
+
+/* What became of one request of a batch, at some moment. */
+enum boutcome {
+	BO_PENDING,
+	BO_OK,
+	BO_ERROR,
+	BO_EXPIRED,
+	BO_CANCELED,
+};
+
+struct batch {
+	int		 anthropic;	/* else OpenAI */
+	char		*id;
+	char		*input_file_id;	/* OpenAI */
+	char		*endpoint;	/* OpenAI */
+	char		*window;	/* OpenAI completion_window */
+	char		*metadata;	/* OpenAI, JSON text or NULL */
+	char		*model;		/* OpenAI, once validated */
+	char		*results_url;	/* Anthropic */
+	char		*errors;	/* OpenAI validation errors (JSON) */
+	struct bitem	*items;
+	size_t		 nitems;
+	int64_t		 t0;		/* creation, monotonic ms */
+	int64_t		 wall0;		/* creation, wall-clock ms */
+	long long	 delay;		/* how long it takes */
+	int		 expire;
+	int		 fail;
+	int64_t		 cancel;	/* ms after t0 it was cancelled, -1 */
+	int		 ended;		/* its end was counted */
+	char		*output_file_id;
+	char		*error_file_id;
+};
+
 /* What the request head says. */
 struct head {
 	char		 method[16];
@@ -156,6 +237,7 @@ struct head {
 	size_t		 clen;
 	int		 expect;	/* Expect: 100-continue */
 	char		*fault;		/* X-Mock-Fault values, comma-joined */
+	char		*ctype;		/* Content-Type, or NULL */
 	const char	*auth;		/* which credential header was sent */
 	size_t		 auth_len;
 };
@@ -211,6 +293,7 @@ struct mock {
 	long long	 life_s;
 	struct rng	 rng;
 	unsigned long long seq;		/* for ids */
+	int		 port;
 
 	/* Script settings beside the rules. */
 	char		**reasoning;	/* more reasoning models */
@@ -219,11 +302,18 @@ struct mock {
 	long long	 cache_block;	/* OpenAI's granularity */
 	struct ratelimit rl;
 	long long	 max_concurrency;	/* 0: none */
+	struct batchconf bconf;
 
 	/* Prompt caching: hashes of cached prefixes (0 marks a free slot). */
 	uint64_t	*cache;
 	size_t		 cache_cap;
 	size_t		 cache_n;
+
+	/* The batch APIs. */
+	struct mfile	**files;
+	size_t		 nfiles;
+	struct batch	**batches;
+	size_t		 nbatches;
 
 	/* Statistics, zeroed by POST /mock/reset. */
 	unsigned	 epoch;
@@ -238,6 +328,7 @@ struct mock {
 	size_t		 recent_next;
 	struct count	*counters;	/* fail_first, by header item */
 	size_t		 ncounters;
+	long long	 interactive;	/* model requests over HTTP */
 	long long	 status_429;
 	long long	 throttled_requests;
 	long long	 throttled_tokens;
@@ -246,6 +337,13 @@ struct mock {
 	long long	 cache_read;	/* Anthropic */
 	long long	 cache_write;
 	long long	 reasoning_tokens;
+	long long	 files_created;
+	long long	 batches_created;
+	long long	 batched;	/* requests in the batches created */
+	long long	 batch_ok;	/* outcomes of the batches ended */
+	long long	 batch_errored;
+	long long	 batch_expired;
+	long long	 batch_canceled;
 };
 
 /* An answer being prepared. */
@@ -299,6 +397,7 @@ struct chat {
 	long long	  cache_read;	/* Anthropic */
 	long long	  cache_write;
 	int		  cache_1h;	/* the write is to the one-hour cache */
+	int		  batched;	/* answered in a batch */
 };
 
 /* OpenAI's reasoning_effort values; medium is the default. */
@@ -680,6 +779,9 @@ script_settings(struct mock *m, struct jdoc *doc)
 	static const char *const rl_keys[] = {
 		"requests", "tokens", "window_ms", NULL
 	};
+	static const char *const b_keys[] = {
+		"delay_ms", "expire", "fail", "error_custom_ids", NULL
+	};
 	const cJSON	*root = doc->root, *o;
 
 	m->reasoning = script_strings(doc, root, NULL, "reasoning_models",
@@ -702,6 +804,18 @@ script_settings(struct mock *m, struct jdoc *doc)
 			jv_error(doc, o, "ratelimit", "expected \"requests\", "
 			    "\"tokens\" or both");
 	}
+	if ((o = jv_get(doc, root, NULL, "batch", JV_OBJECT, 0)) != NULL) {
+		jv_keys(doc, o, "batch", b_keys);
+		jv_int(doc, o, "batch", "delay_ms", 0, 0, MOCK_DELAY_MAX,
+		    &m->bconf.delay_ms);
+		jv_bool(doc, o, "batch", "expire", 0, &m->bconf.expire);
+		jv_bool(doc, o, "batch", "fail", 0, &m->bconf.fail);
+		if (m->bconf.expire && m->bconf.fail)
+			jv_error(doc, o, "batch", "\"expire\" and \"fail\" "
+			    "cannot both be true");
+		m->bconf.error_ids = script_strings(doc, o, "batch",
+		    "error_custom_ids", &m->bconf.nerror_ids);
+	}
 }
 
 static int
@@ -709,7 +823,8 @@ script_load(struct mock *m, const char *path, char **cause)
 {
 	static const char *const keys[] = {
 		"rules", "reasoning_models", "cache_min_tokens",
-		"cache_block_tokens", "ratelimit", "max_concurrency", NULL
+		"cache_block_tokens", "ratelimit", "max_concurrency", "batch",
+		NULL
 	};
 	struct jdoc	*doc;
 	const cJSON	*rules, *r;
@@ -744,8 +859,14 @@ script_load(struct mock *m, const char *path, char **cause)
 	return 0;
 }
 
+/*
+ * The first rule that matches a request.  Calls of the batch APIs
+ * (own_path) see only the rules that name their path: an upload's body
+ * holds the requests, which the rules without a path are for.
+ */
 static struct rule *
-rule_find(struct mock *m, const char *path, const char *body, size_t blen)
+rule_find(struct mock *m, const char *path, const char *body, size_t blen,
+    int own_path)
 {
 	struct rule	*r;
 	size_t		 i;
@@ -753,6 +874,8 @@ rule_find(struct mock *m, const char *path, const char *body, size_t blen)
 	for (i = 0; i < m->nrules; i++) {
 		r = &m->rules[i];
 		if (r->times != 0 && r->used >= r->times)
+			continue;
+		if (own_path && r->path == NULL)
 			continue;
 		if (r->path != NULL && strcmp(r->path, path) != 0)
 			continue;
@@ -1418,7 +1541,8 @@ body_chat(struct mock *m, enum api api, const char *model,
 		cJSON_AddNumberToObject(d, "ephemeral_1h_input_tokens",
 		    (double)(ch->cache_1h ? ch->cache_write : 0));
 		cJSON_AddNumberToObject(u, "output_tokens", (double)ct);
-		cJSON_AddStringToObject(u, "service_tier", "standard");
+		cJSON_AddStringToObject(u, "service_tier", ch->batched ?
+		    "batch" : "standard");
 		break;
 	case API_OLLAMA:
 		rfc3339_now(when);
@@ -1976,7 +2100,7 @@ answer_chat(struct mock *m, struct wire *w, const struct rule *r,
 static void
 answer_success(struct mock *m, struct answer *a, enum api api,
     enum req_kind kind, const char *model, struct wire *w,
-    const struct rule *r, int empty)
+    const struct rule *r, int empty, int batched)
 {
 	struct model_req	 er;
 	struct model_resp	 resp;
@@ -1990,6 +2114,7 @@ answer_success(struct mock *m, struct answer *a, enum api api,
 	a->status = 200;
 	a->ctype = "application/json";
 	memset(&ch, 0, sizeof ch);
+	ch.batched = batched;
 	if (kind == REQ_EMBED) {
 		vecs = xcalloc(w->ninputs, sizeof *vecs);
 		dims = xcalloc(w->ninputs, sizeof *dims);
@@ -2091,13 +2216,14 @@ answer_raw(struct mock *m, struct answer *a, enum api api,
 }
 
 /*
- * The answer to a model request (j is its body, NULL when that is not
- * JSON): a rule's raw answer, the provider's 400 for a request it refuses,
- * or a success.
+ * The answer to a model request, interactive or batched (j is its body,
+ * NULL when that is not JSON): a rule's raw answer, the provider's 400
+ * for a request it refuses, or a success.
  */
 static void
 answer_model(struct mock *m, struct answer *a, enum api api,
-    enum req_kind kind, const cJSON *j, const struct rule *r, int empty)
+    enum req_kind kind, const cJSON *j, const struct rule *r, int empty,
+    int batched)
 {
 	struct wire	 w;
 	char		*why = NULL, *msg;
@@ -2118,7 +2244,8 @@ answer_model(struct mock *m, struct answer *a, enum api api,
 		    w.err_code);
 		free(msg);
 	} else
-		answer_success(m, a, api, kind, w.model, &w, r, empty);
+		answer_success(m, a, api, kind, w.model, &w, r, empty,
+		    batched);
 	wire_release(&w);
 	free(why);
 }
@@ -2400,6 +2527,1337 @@ concurrency_refuse(struct mock *m, struct answer *a, enum api api)
 		    "rate_limit_exceeded");
 }
 
+/*
+ * The batch APIs: OpenAI's Files and Batches, Anthropic's Message
+ * Batches.  Every request of a batch is answered when the batch is
+ * created, by the same logic as an interactive one; the batch then runs
+ * on a fast clock (the script's batch.delay_ms) and shows its results as
+ * their time comes.
+ */
+enum bop {
+	BOP_NONE,
+	BOP_FILES,		/* POST /v1/files */
+	BOP_FILE,		/* GET or DELETE /v1/files/ID */
+	BOP_FILE_CONTENT,	/* GET /v1/files/ID/content */
+	BOP_BATCHES,		/* POST /v1/batches */
+	BOP_BATCH,		/* GET /v1/batches/ID */
+	BOP_BATCH_CANCEL,	/* POST /v1/batches/ID/cancel */
+	BOP_MBATCHES,		/* POST /v1/messages/batches */
+	BOP_MBATCH,		/* GET /v1/messages/batches/ID */
+	BOP_MBATCH_RESULTS,	/* GET /v1/messages/batches/ID/results */
+	BOP_MBATCH_CANCEL,	/* POST /v1/messages/batches/ID/cancel */
+};
+
+/* Indexed by enum bop: the methods allowed and the path for the stats. */
+static const struct {
+	const char	*methods;
+	const char	*tmpl;
+} bop_info[] = {
+	{ NULL, NULL },
+	{ "POST", "/v1/files" },
+	{ "GET, DELETE", "/v1/files/{id}" },
+	{ "GET", "/v1/files/{id}/content" },
+	{ "POST", "/v1/batches" },
+	{ "GET", "/v1/batches/{id}" },
+	{ "POST", "/v1/batches/{id}/cancel" },
+	{ "POST", "/v1/messages/batches" },
+	{ "GET", "/v1/messages/batches/{id}" },
+	{ "GET", "/v1/messages/batches/{id}/results" },
+	{ "POST", "/v1/messages/batches/{id}/cancel" },
+};
+
+/*
+ * Which batch API call a path is.  *id is the object's id (the caller's
+ * to free) and *prefix the length of what comes before "/v1", as a base
+ * URL with a path of its own puts there.
+ */
+static enum bop
+bop_find(const char *path, char **id, size_t *prefix)
+{
+	static const struct {
+		const char	*root;
+		enum bop	 coll;
+		enum bop	 item;
+		enum bop	 cancel;
+		enum bop	 sub;
+		const char	*subname;
+	} roots[] = {
+		{ "/v1/messages/batches", BOP_MBATCHES, BOP_MBATCH,
+		    BOP_MBATCH_CANCEL, BOP_MBATCH_RESULTS, "/results" },
+		{ "/v1/batches", BOP_BATCHES, BOP_BATCH, BOP_BATCH_CANCEL,
+		    BOP_NONE, NULL },
+		{ "/v1/files", BOP_FILES, BOP_FILE, BOP_NONE, BOP_FILE_CONTENT,
+		    "/content" },
+	};
+	const char	*p, *rest, *tail;
+	enum bop	 op;
+	size_t		 i, n;
+
+	*id = NULL;
+	for (i = 0; i < nitems(roots); i++) {
+		if ((p = strstr(path, roots[i].root)) == NULL)
+			continue;
+		*prefix = (size_t)(p - path);
+		rest = p + strlen(roots[i].root);
+		if (*rest == '\0')
+			return roots[i].coll;
+		if (*rest != '/' || (n = strcspn(rest + 1, "/")) == 0)
+			return BOP_NONE;
+		tail = rest + 1 + n;
+		if (*tail == '\0')
+			op = roots[i].item;
+		else if (strcmp(tail, "/cancel") == 0)
+			op = roots[i].cancel;
+		else if (roots[i].subname != NULL &&
+		    strcmp(tail, roots[i].subname) == 0)
+			op = roots[i].sub;
+		else
+			op = BOP_NONE;
+		if (op != BOP_NONE)
+			*id = xstrndup(rest + 1, n);
+		return op;
+	}
+	return BOP_NONE;
+}
+
+/* A set of strings, to find duplicate custom_ids. */
+struct strset {
+	const char	**slot;
+	size_t		  cap;
+};
+
+static void
+strset_init(struct strset *ss, size_t n)
+{
+	ss->cap = 16;
+	while (ss->cap < 2 * n)
+		ss->cap *= 2;
+	ss->slot = xcalloc(ss->cap, sizeof *ss->slot);
+}
+
+/* Adds s (borrowed); 1 if it was there already. */
+static int
+strset_add(struct strset *ss, const char *s)
+{
+	size_t	i = (size_t)hash64_str(s, 0) & (ss->cap - 1);
+
+	while (ss->slot[i] != NULL) {
+		if (strcmp(ss->slot[i], s) == 0)
+			return 1;
+		i = (i + 1) & (ss->cap - 1);
+	}
+	ss->slot[i] = s;
+	return 0;
+}
+
+static struct mfile *
+file_find(struct mock *m, const char *id, size_t *at)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nfiles; i++)
+		if (strcmp(m->files[i]->id, id) == 0) {
+			if (at != NULL)
+				*at = i;
+			return m->files[i];
+		}
+	return NULL;
+}
+
+static struct mfile *
+file_add(struct mock *m, const char *filename, const char *purpose,
+    const char *data, size_t len)
+{
+	struct mfile	*f;
+
+	f = xcalloc(1, sizeof *f);
+	m->seq++;
+	f->id = xasprintf("file-mock%016llx", m->seq);
+	f->filename = xstrdup(filename);
+	f->purpose = xstrdup(purpose);
+	f->data = xmalloc(len + 1);
+	memcpy(f->data, data, len);
+	f->data[len] = '\0';
+	f->len = len;
+	f->created = time(NULL);
+	m->files = xreallocarray(m->files, m->nfiles + 1, sizeof *m->files);
+	m->files[m->nfiles++] = f;
+	return f;
+}
+
+static void
+file_free(struct mfile *f)
+{
+	if (f == NULL)
+		return;
+	free(f->id);
+	free(f->filename);
+	free(f->purpose);
+	free(f->data);
+	free(f);
+}
+
+/* OpenAI's file object. */
+static void
+file_json(const struct mfile *f, struct strbuf *sb)
+{
+	cJSON	*o;
+
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "object", "file");
+	cJSON_AddStringToObject(o, "id", f->id);
+	cJSON_AddStringToObject(o, "purpose", f->purpose);
+	cJSON_AddStringToObject(o, "filename", f->filename);
+	cJSON_AddNumberToObject(o, "bytes", (double)f->len);
+	cJSON_AddNumberToObject(o, "created_at", (double)f->created);
+	/* Batch files are kept 30 days. */
+	if (strncmp(f->purpose, "batch", 5) == 0)
+		cJSON_AddNumberToObject(o, "expires_at",
+		    (double)(f->created + 30 * MOCK_DAY));
+	else
+		cJSON_AddNullToObject(o, "expires_at");
+	cJSON_AddStringToObject(o, "status", "processed");
+	cJSON_AddNullToObject(o, "status_details");
+	json_out(o, sb);
+}
+
+/* One part of a multipart/form-data body. */
+struct part {
+	char		*name;
+	char		*filename;	/* NULL for a plain field */
+	const char	*data;		/* borrowed from the body */
+	size_t		 len;
+};
+
+/* A parameter of a header value ("name" in form-data; name="x"). */
+static char *
+header_param(const char *value, const char *param)
+{
+	const char	*p = value, *v;
+	size_t		 n = strlen(param), k;
+
+	while ((p = strchr(p, ';')) != NULL) {
+		p++;
+		p += strspn(p, " \t");
+		if (strncasecmp(p, param, n) != 0 || p[n] != '=')
+			continue;
+		v = p + n + 1;
+		if (*v == '"') {
+			k = strcspn(v + 1, "\"");
+			return xstrndup(v + 1, k);
+		}
+		return xstrndup(v, strcspn(v, "; \t"));
+	}
+	return NULL;
+}
+
+/*
+ * Splits a multipart/form-data body (RFC 7578) into at most max parts.
+ * Returns how many there are, or -1 with *why.
+ */
+static int
+multipart_parse(const char *ctype, const char *body, size_t blen,
+    struct part *parts, int max, char **why)
+{
+	const char	*p, *end = body + blen, *hend, *next, *line, *eol;
+	char		*boundary, *delim, *head, *v;
+	size_t		 dl;
+	int		 n = 0;
+
+	if ((boundary = header_param(ctype, "boundary")) == NULL ||
+	    *boundary == '\0') {
+		free(boundary);
+		return cause_set(why, "no boundary in the Content-Type");
+	}
+	delim = xasprintf("\r\n--%s", boundary);
+	free(boundary);
+	dl = strlen(delim);
+	/* The first delimiter may open the body, without its CRLF. */
+	if (blen >= dl - 2 && memcmp(body, delim + 2, dl - 2) == 0)
+		p = body + dl - 2;
+	else if ((p = memmem(body, blen, delim, dl)) != NULL)
+		p += dl;
+	else {
+		free(delim);
+		return cause_set(why, "the boundary is not in the body");
+	}
+	for (;;) {
+		if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+			break;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p < 2 || p[0] != '\r' || p[1] != '\n' ||
+		    (hend = memmem(p, (size_t)(end - p), "\r\n\r\n", 4)) ==
+		    NULL) {
+			free(delim);
+			return cause_set(why, "a part has no headers");
+		}
+		if ((next = memmem(hend + 4, (size_t)(end - hend - 4), delim,
+		    dl)) == NULL) {
+			free(delim);
+			return cause_set(why, "a part is not closed");
+		}
+		if (n == max) {
+			free(delim);
+			return cause_set(why, "more than %d parts", max);
+		}
+		memset(&parts[n], 0, sizeof parts[n]);
+		head = xstrndup(p + 2, (size_t)(hend - p));
+		for (line = head; *line != '\0'; line = eol) {
+			eol = line + strcspn(line, "\r\n");
+			if (strncasecmp(line, "content-disposition:",
+			    20) == 0) {
+				v = xstrndup(line, (size_t)(eol - line));
+				free(parts[n].name);
+				free(parts[n].filename);
+				parts[n].name = header_param(v, "name");
+				parts[n].filename = header_param(v, "filename");
+				free(v);
+			}
+			while (*eol == '\r' || *eol == '\n')
+				eol++;
+		}
+		free(head);
+		parts[n].data = hend + 4;
+		parts[n].len = (size_t)(next - hend - 4);
+		n++;
+		p = next + dl;
+	}
+	free(delim);
+	return n;
+}
+
+static void
+parts_release(struct part *parts, int n)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		free(parts[i].name);
+		free(parts[i].filename);
+	}
+}
+
+/* POST /v1/files: a multipart upload with "purpose" and "file". */
+static void
+files_create(struct mock *m, struct conn *c, const char *body, size_t blen,
+    struct answer *a)
+{
+	static const char *const purposes[] = {
+		"assistants", "batch", "fine-tune", "vision", "user_data",
+		"evals", NULL
+	};
+	struct part	 parts[8];
+	const char	*ct = c->head.ctype;
+	const struct part *purpose = NULL, *file = NULL;
+	struct mfile	*f;
+	char		*why = NULL, *msg, *pv = NULL;
+	size_t		 i, n;
+	int		 np;
+
+	if (ct == NULL || strncasecmp(ct, "multipart/form-data", 19) != 0) {
+		msg = xasprintf("Invalid Content-Type header (%s), expected "
+		    "multipart/form-data.", ct != NULL ? ct : "none");
+		answer_error(m, a, API_OPENAI, 400, msg);
+		free(msg);
+		return;
+	}
+	if ((np = multipart_parse(ct, body, blen, parts, (int)nitems(parts),
+	    &why)) < 0) {
+		msg = xasprintf("mock: malformed multipart/form-data body: %s",
+		    why);
+		answer_error(m, a, API_OPENAI, 400, msg);
+		free(msg);
+		free(why);
+		return;
+	}
+	for (i = 0; i < (size_t)np; i++) {
+		if (parts[i].name != NULL && strcmp(parts[i].name,
+		    "purpose") == 0)
+			purpose = &parts[i];
+		if (parts[i].name != NULL && strcmp(parts[i].name, "file") == 0)
+			file = &parts[i];
+	}
+	if (purpose == NULL || file == NULL || file->filename == NULL) {
+		msg = xasprintf("Missing required parameter: '%s'.",
+		    purpose == NULL ? "purpose" : "file");
+		answer_error_ex(m, a, API_OPENAI, 400, msg, NULL, purpose ==
+		    NULL ? "purpose" : "file", "missing_required_parameter");
+		free(msg);
+		goto out;
+	}
+	pv = xstrndup(purpose->data, purpose->len);
+	for (i = 0; purposes[i] != NULL; i++)
+		if (strcmp(pv, purposes[i]) == 0)
+			break;
+	if (purposes[i] == NULL) {
+		msg = xasprintf("'%s' is not one of ['assistants', 'batch', "
+		    "'fine-tune', 'vision', 'user_data', 'evals'] - 'purpose'",
+		    pv);
+		answer_error_ex(m, a, API_OPENAI, 400, msg, NULL, "purpose",
+		    NULL);
+		free(msg);
+		goto out;
+	}
+	n = strlen(file->filename);
+	if (strcmp(pv, "batch") == 0 && (n < 6 ||
+	    strcmp(file->filename + n - 6, ".jsonl") != 0)) {
+		answer_error(m, a, API_OPENAI, 400, "Invalid file format for "
+		    "Batch API. Must be .jsonl");
+		goto out;
+	}
+	f = file_add(m, file->filename, pv, file->data, file->len);
+	m->files_created++;
+	a->status = 200;
+	a->ctype = "application/json";
+	file_json(f, &a->body);
+out:
+	free(pv);
+	parts_release(parts, np);
+}
+
+/* GET /v1/files/ID, GET /v1/files/ID/content, DELETE /v1/files/ID. */
+static void
+files_get(struct mock *m, struct conn *c, enum bop op, const char *id,
+    struct answer *a)
+{
+	struct mfile	*f;
+	cJSON		*o;
+	char		*msg;
+	size_t		 at;
+
+	if ((f = file_find(m, id, &at)) == NULL) {
+		msg = xasprintf("No such File object: %s", id);
+		answer_error_ex(m, a, API_OPENAI, 404, msg, NULL, "id", NULL);
+		free(msg);
+		return;
+	}
+	a->status = 200;
+	a->ctype = "application/json";
+	if (op == BOP_FILE_CONTENT) {
+		a->ctype = "application/octet-stream";
+		strbuf_add(&a->body, f->data, f->len);
+	} else if (strcmp(c->head.method, "DELETE") == 0) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "id", f->id);
+		cJSON_AddStringToObject(o, "object", "file");
+		cJSON_AddTrueToObject(o, "deleted");
+		json_out(o, &a->body);
+		file_free(f);
+		memmove(&m->files[at], &m->files[at + 1],
+		    (m->nfiles - at - 1) * sizeof *m->files);
+		m->nfiles--;
+	} else
+		file_json(f, &a->body);
+}
+
+static struct batch *
+batch_find(struct mock *m, const char *id, int anthropic)
+{
+	size_t	i;
+
+	for (i = 0; i < m->nbatches; i++)
+		if (m->batches[i]->anthropic == anthropic &&
+		    strcmp(m->batches[i]->id, id) == 0)
+			return m->batches[i];
+	return NULL;
+}
+
+static struct batch *
+batch_new(struct mock *m, int anthropic)
+{
+	struct batch	*b;
+
+	b = xcalloc(1, sizeof *b);
+	b->anthropic = anthropic;
+	m->seq++;
+	b->id = xasprintf(anthropic ? "msgbatch_mock%016llx" :
+	    "batch_mock%016llx", m->seq);
+	b->t0 = mock_now_ms();
+	b->wall0 = mock_wall_ms();
+	b->delay = m->bconf.delay_ms;
+	b->expire = m->bconf.expire;
+	b->fail = m->bconf.fail;
+	b->cancel = -1;
+	m->batches = xreallocarray(m->batches, m->nbatches + 1,
+	    sizeof *m->batches);
+	m->batches[m->nbatches++] = b;
+	m->batches_created++;
+	return b;
+}
+
+static void
+batch_free(struct batch *b)
+{
+	size_t	i;
+
+	if (b == NULL)
+		return;
+	for (i = 0; i < b->nitems; i++) {
+		free(b->items[i].custom_id);
+		free(b->items[i].body);
+	}
+	free(b->items);
+	free(b->id);
+	free(b->input_file_id);
+	free(b->endpoint);
+	free(b->window);
+	free(b->metadata);
+	free(b->model);
+	free(b->results_url);
+	free(b->errors);
+	free(b->output_file_id);
+	free(b->error_file_id);
+	free(b);
+}
+
+/*
+ * Answers one request of a batch as if it had come alone to path: the
+ * first rule that matches its path and body, the world or the echo.  Of
+ * a rule's faults only those that shape a body apply (an error status,
+ * empty).  A custom_id in batch.error_custom_ids, or any request of a
+ * failing Anthropic batch, gets the provider's 500.
+ */
+static void
+batch_answer(struct mock *m, struct batch *b, const char *path,
+    const char *custom_id, const cJSON *body, struct bitem *it)
+{
+	struct answer	 a;
+	struct rule	*r;
+	enum req_kind	 kind;
+	enum api	 api = b->anthropic ? API_ANTHROPIC : API_OPENAI;
+	cJSON		*probe, *str;
+	char		*text;
+	size_t		 i;
+	int		 forced = b->anthropic && b->fail;
+
+	it->custom_id = xstrdup(custom_id);
+	m->batched++;
+	answer_init(&a);
+	for (i = 0; i < m->bconf.nerror_ids && !forced; i++)
+		if (strcmp(m->bconf.error_ids[i], custom_id) == 0)
+			forced = 1;
+	if (forced)
+		answer_error(m, &a, api, 500, b->anthropic ? "Internal server "
+		    "error" : "The server had an error processing your "
+		    "request. Sorry about that! You can retry your request, "
+		    "or contact us through our help center at help.openai.com "
+		    "if you keep seeing this error.");
+	else {
+		route_find(path, &kind);
+		text = cJSON_PrintUnformatted(body);
+		r = rule_find(m, path, text, strlen(text), 0);
+		free(text);
+		if (r != NULL && (r->fault.kind == FAULT_STATUS ||
+		    r->fault.kind == FAULT_RETRY_AFTER ||
+		    r->fault.kind == FAULT_RETRY_AFTER_DATE))
+			answer_error(m, &a, api, r->fault.kind == FAULT_STATUS ?
+			    (int)r->fault.arg : 429, NULL);
+		else
+			answer_model(m, &a, api, kind, body, r, r != NULL &&
+			    r->fault.kind == FAULT_EMPTY, 1);
+	}
+	it->status = a.status;
+	/* A raw rule's body that is not JSON is kept as a JSON string. */
+	probe = a.body.len > 0 ? cJSON_ParseWithLength(a.body.buf,
+	    a.body.len) : NULL;
+	if (probe != NULL)
+		it->body = strbuf_detach(&a.body);
+	else {
+		str = cJSON_CreateString(a.body.buf != NULL ? a.body.buf : "");
+		it->body = cJSON_PrintUnformatted(str);
+		cJSON_Delete(str);
+	}
+	cJSON_Delete(probe);
+	answer_release(&a);
+}
+
+/*
+ * A batch's clock.  OpenAI: validating for the first tenth of its time,
+ * in progress (requests done one after the other) until the last tenth,
+ * finalizing, then completed.  Anthropic: in progress all the time, then
+ * ended.  A cancel takes a tenth of the time.
+ */
+static void
+batch_phases(const struct batch *b, int64_t *v, int64_t *p)
+{
+	*v = b->anthropic ? 0 : b->delay / 10;
+	*p = b->anthropic ? b->delay : b->delay - b->delay / 10;
+}
+
+static int64_t
+batch_done_at(const struct batch *b, size_t i)
+{
+	int64_t	v, p;
+
+	batch_phases(b, &v, &p);
+	return v + (int64_t)((long long)(i + 1) * (p - v) /
+	    (long long)b->nitems);
+}
+
+static enum bstate
+batch_state(const struct batch *b, int64_t t)
+{
+	int64_t	v, p;
+
+	batch_phases(b, &v, &p);
+	if (b->cancel >= 0)
+		return t < b->cancel + b->delay / 10 ? B_CANCELLING :
+		    B_CANCELLED;
+	if (b->errors != NULL)
+		return t < v ? B_VALIDATING : B_FAILED;
+	if (t < v)
+		return B_VALIDATING;
+	if (b->expire)
+		return t < b->delay ? B_IN_PROGRESS : B_EXPIRED;
+	if (t < p)
+		return B_IN_PROGRESS;
+	if (t < b->delay)
+		return B_FINALIZING;
+	return B_COMPLETED;
+}
+
+/* When a batch ends, in milliseconds after its creation. */
+static int64_t
+batch_end_at(const struct batch *b)
+{
+	int64_t	v, p;
+
+	batch_phases(b, &v, &p);
+	if (b->cancel >= 0)
+		return b->cancel + b->delay / 10;
+	if (b->errors != NULL)
+		return v;
+	return b->delay;
+}
+
+static int
+bstate_final(enum bstate st)
+{
+	return st == B_FAILED || st == B_COMPLETED || st == B_EXPIRED ||
+	    st == B_CANCELLED;
+}
+
+/*
+ * What became of request i at t.  With batch.expire the second half of
+ * the requests is never done; a cancel stops those not done by then.
+ */
+static enum boutcome
+batch_outcome(const struct batch *b, size_t i, int64_t t)
+{
+	enum bstate	st = batch_state(b, t);
+	int64_t		done;
+
+	if (st == B_VALIDATING || st == B_FAILED || b->errors != NULL)
+		return BO_PENDING;
+	done = batch_done_at(b, i);
+	if (!(b->expire && i >= b->nitems / 2) && done <= t &&
+	    (b->cancel < 0 || done <= b->cancel))
+		return b->items[i].status / 100 == 2 ? BO_OK : BO_ERROR;
+	if (st == B_EXPIRED)
+		return BO_EXPIRED;
+	if (st == B_CANCELLED)
+		return BO_CANCELED;
+	return BO_PENDING;
+}
+
+static void
+batch_counts(const struct batch *b, int64_t t, long long n[5])
+{
+	size_t	i;
+
+	memset(n, 0, 5 * sizeof *n);
+	for (i = 0; i < b->nitems; i++)
+		n[batch_outcome(b, i, t)]++;
+}
+
+/* One line of an OpenAI output or error file. */
+static void
+batch_line_openai(const struct batch *b, size_t i, enum boutcome o,
+    struct strbuf *sb)
+{
+	const struct bitem	*it = &b->items[i];
+	cJSON			*l, *r, *e;
+	char			 id[64];
+	uint64_t		 h = hash64_str(b->id, 0);
+
+	l = cJSON_CreateObject();
+	snprintf(id, sizeof id, "batch_req_%016llx",
+	    (unsigned long long)hash_mix(h, i));
+	cJSON_AddStringToObject(l, "id", id);
+	cJSON_AddStringToObject(l, "custom_id", it->custom_id);
+	if (o == BO_EXPIRED) {
+		cJSON_AddNullToObject(l, "response");
+		e = cJSON_AddObjectToObject(l, "error");
+		cJSON_AddStringToObject(e, "code", "batch_expired");
+		cJSON_AddStringToObject(e, "message", "This request could not "
+		    "be executed before the completion window expired.");
+	} else {
+		r = cJSON_AddObjectToObject(l, "response");
+		cJSON_AddNumberToObject(r, "status_code", it->status);
+		snprintf(id, sizeof id, "req_%016llx",
+		    (unsigned long long)hash_mix(h ^ 0x72657175, i));
+		cJSON_AddStringToObject(r, "request_id", id);
+		cJSON_AddRawToObject(r, "body", it->body);
+		cJSON_AddNullToObject(l, "error");
+	}
+	json_out(l, sb);
+	strbuf_addc(sb, '\n');
+}
+
+/* One line of Anthropic's results. */
+static void
+batch_line_anthropic(const struct batch *b, size_t i, enum boutcome o,
+    struct strbuf *sb)
+{
+	static const char *const types[] = {
+		NULL, "succeeded", "errored", "expired", "canceled"
+	};
+	const struct bitem	*it = &b->items[i];
+	cJSON			*l, *r;
+
+	l = cJSON_CreateObject();
+	cJSON_AddStringToObject(l, "custom_id", it->custom_id);
+	r = cJSON_AddObjectToObject(l, "result");
+	cJSON_AddStringToObject(r, "type", types[o]);
+	if (o == BO_OK)
+		cJSON_AddRawToObject(r, "message", it->body);
+	else if (o == BO_ERROR)
+		cJSON_AddRawToObject(r, "error", it->body);
+	json_out(l, sb);
+	strbuf_addc(sb, '\n');
+}
+
+/*
+ * A batch has come to its end: count what became of its requests and,
+ * for OpenAI, make its output and error files.
+ */
+static void
+batch_end(struct mock *m, struct batch *b, int64_t t)
+{
+	struct strbuf	 out, err;
+	struct mfile	*f;
+	enum boutcome	 o;
+	char		*name;
+	size_t		 i;
+
+	b->ended = 1;
+	strbuf_init(&out);
+	strbuf_init(&err);
+	for (i = 0; i < b->nitems; i++) {
+		o = batch_outcome(b, i, t);
+		switch (o) {
+		case BO_OK:
+			m->batch_ok++;
+			break;
+		case BO_ERROR:
+			m->batch_errored++;
+			break;
+		case BO_EXPIRED:
+			m->batch_expired++;
+			break;
+		case BO_CANCELED:
+			m->batch_canceled++;
+			break;
+		default:
+			break;
+		}
+		if (b->anthropic || o == BO_PENDING || o == BO_CANCELED)
+			continue;
+		batch_line_openai(b, i, o, o == BO_OK ? &out : &err);
+	}
+	if (out.len > 0) {
+		name = xasprintf("%s_output.jsonl", b->id);
+		f = file_add(m, name, "batch_output", out.buf, out.len);
+		b->output_file_id = xstrdup(f->id);
+		free(name);
+	}
+	if (err.len > 0) {
+		name = xasprintf("%s_error.jsonl", b->id);
+		f = file_add(m, name, "batch_output", err.buf, err.len);
+		b->error_file_id = xstrdup(f->id);
+		free(name);
+	}
+	strbuf_release(&out);
+	strbuf_release(&err);
+}
+
+/* Moves every batch on to now; returns whether any is still running. */
+static int
+batch_tick(struct mock *m, int64_t now, int64_t *wake)
+{
+	struct batch	*b;
+	size_t		 i;
+	int		 running = 0;
+
+	for (i = 0; i < m->nbatches; i++) {
+		b = m->batches[i];
+		if (b->ended)
+			continue;
+		if (bstate_final(batch_state(b, now - b->t0)))
+			batch_end(m, b, now - b->t0);
+		else {
+			running = 1;
+			if (wake != NULL && b->t0 + batch_end_at(b) < *wake)
+				*wake = b->t0 + batch_end_at(b);
+		}
+	}
+	return running;
+}
+
+/* A time of a batch's life in OpenAI's Unix seconds, or null. */
+static void
+add_unix(cJSON *o, const char *key, const struct batch *b, int64_t at,
+    int reached)
+{
+	if (reached)
+		cJSON_AddNumberToObject(o, key, (double)((b->wall0 + at) /
+		    1000));
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* OpenAI's batch object, as it is now. */
+static void
+batch_json_openai(const struct batch *b, int64_t now, struct strbuf *sb)
+{
+	cJSON		*o, *e, *rc;
+	enum bstate	 st;
+	int64_t		 t = now - b->t0, v, p;
+	long long	 n[5];
+
+	batch_phases(b, &v, &p);
+	st = batch_state(b, t);
+	batch_counts(b, t, n);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", b->id);
+	cJSON_AddStringToObject(o, "object", "batch");
+	cJSON_AddStringToObject(o, "endpoint", b->endpoint);
+	if (b->errors != NULL && st != B_VALIDATING) {
+		e = cJSON_AddObjectToObject(o, "errors");
+		cJSON_AddStringToObject(e, "object", "list");
+		cJSON_AddRawToObject(e, "data", b->errors);
+	} else
+		cJSON_AddNullToObject(o, "errors");
+	cJSON_AddStringToObject(o, "input_file_id", b->input_file_id);
+	cJSON_AddStringToObject(o, "completion_window", b->window);
+	cJSON_AddStringToObject(o, "status", bstate_names[st]);
+	if (b->output_file_id != NULL)
+		cJSON_AddStringToObject(o, "output_file_id", b->output_file_id);
+	else
+		cJSON_AddNullToObject(o, "output_file_id");
+	if (b->error_file_id != NULL)
+		cJSON_AddStringToObject(o, "error_file_id", b->error_file_id);
+	else
+		cJSON_AddNullToObject(o, "error_file_id");
+	add_unix(o, "created_at", b, 0, 1);
+	add_unix(o, "in_progress_at", b, v, b->errors == NULL && t >= v &&
+	    (b->cancel < 0 || b->cancel >= v));
+	cJSON_AddNumberToObject(o, "expires_at", (double)((b->wall0 +
+	    MOCK_DAY * 1000LL) / 1000));
+	add_unix(o, "finalizing_at", b, p, st == B_FINALIZING ||
+	    st == B_COMPLETED);
+	add_unix(o, "completed_at", b, b->delay, st == B_COMPLETED);
+	add_unix(o, "failed_at", b, v, st == B_FAILED);
+	add_unix(o, "expired_at", b, b->delay, st == B_EXPIRED);
+	add_unix(o, "cancelling_at", b, b->cancel, b->cancel >= 0);
+	add_unix(o, "cancelled_at", b, batch_end_at(b), st == B_CANCELLED);
+	rc = cJSON_AddObjectToObject(o, "request_counts");
+	cJSON_AddNumberToObject(rc, "total", st == B_VALIDATING ||
+	    b->errors != NULL ? 0 : (double)b->nitems);
+	cJSON_AddNumberToObject(rc, "completed", (double)n[BO_OK]);
+	cJSON_AddNumberToObject(rc, "failed", (double)(n[BO_ERROR] +
+	    n[BO_EXPIRED]));
+	if (b->metadata != NULL)
+		cJSON_AddRawToObject(o, "metadata", b->metadata);
+	else
+		cJSON_AddNullToObject(o, "metadata");
+	if (b->model != NULL)
+		cJSON_AddStringToObject(o, "model", b->model);
+	else
+		cJSON_AddNullToObject(o, "model");
+	json_out(o, sb);
+}
+
+/* A time of a batch's life in RFC 3339, or null. */
+static void
+add_rfc3339(cJSON *o, const char *key, const struct batch *b, int64_t at,
+    int reached)
+{
+	char	when[64];
+
+	if (reached) {
+		rfc3339_at(b->wall0 + at, 1, when);
+		cJSON_AddStringToObject(o, key, when);
+	} else
+		cJSON_AddNullToObject(o, key);
+}
+
+/* Anthropic's message_batch object, as it is now. */
+static void
+batch_json_anthropic(const struct batch *b, int64_t now, struct strbuf *sb)
+{
+	cJSON		*o, *rc;
+	enum bstate	 st;
+	int64_t		 t = now - b->t0;
+	long long	 n[5];
+	int		 ended;
+
+	st = batch_state(b, t);
+	ended = bstate_final(st);
+	batch_counts(b, t, n);
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "id", b->id);
+	cJSON_AddStringToObject(o, "type", "message_batch");
+	cJSON_AddStringToObject(o, "processing_status", ended ? "ended" :
+	    st == B_CANCELLING ? "canceling" : "in_progress");
+	/* Requests count as processing until the whole batch has ended. */
+	rc = cJSON_AddObjectToObject(o, "request_counts");
+	cJSON_AddNumberToObject(rc, "processing", ended ? 0 :
+	    (double)b->nitems);
+	cJSON_AddNumberToObject(rc, "succeeded", ended ? (double)n[BO_OK] : 0);
+	cJSON_AddNumberToObject(rc, "errored", ended ? (double)n[BO_ERROR] :
+	    0);
+	cJSON_AddNumberToObject(rc, "canceled", ended ?
+	    (double)n[BO_CANCELED] : 0);
+	cJSON_AddNumberToObject(rc, "expired", ended ? (double)n[BO_EXPIRED] :
+	    0);
+	add_rfc3339(o, "ended_at", b, batch_end_at(b), ended);
+	add_rfc3339(o, "created_at", b, 0, 1);
+	add_rfc3339(o, "expires_at", b, MOCK_DAY * 1000LL, 1);
+	cJSON_AddNullToObject(o, "archived_at");
+	add_rfc3339(o, "cancel_initiated_at", b, b->cancel, b->cancel >= 0);
+	if (ended)
+		cJSON_AddStringToObject(o, "results_url", b->results_url);
+	else
+		cJSON_AddNullToObject(o, "results_url");
+	json_out(o, sb);
+}
+
+/* An entry of an OpenAI batch's validation errors. */
+static void
+batch_error(cJSON *errs, const char *code, const char *msg,
+    const char *param, long long line)
+{
+	cJSON	*e;
+
+	if (cJSON_GetArraySize(errs) >= MOCK_BATCH_ERRORS)
+		return;
+	e = cJSON_CreateObject();
+	cJSON_AddStringToObject(e, "code", code);
+	cJSON_AddStringToObject(e, "message", msg);
+	if (param != NULL)
+		cJSON_AddStringToObject(e, "param", param);
+	else
+		cJSON_AddNullToObject(e, "param");
+	if (line > 0)
+		cJSON_AddNumberToObject(e, "line", (double)line);
+	else
+		cJSON_AddNullToObject(e, "line");
+	cJSON_AddItemToArray(errs, e);
+}
+
+/*
+ * Validates an OpenAI batch's input file as the validating step does,
+ * line by line; a batch with errors fails.  Otherwise every request is
+ * answered (through the prefix + endpoint path, for the rules).
+ */
+static void
+batch_load_openai(struct mock *m, struct batch *b, const char *prefix,
+    size_t plen)
+{
+	static const char *const keys[] = {
+		"custom_id", "method", "url", "body"
+	};
+	struct mfile	*f;
+	struct strset	 ids;
+	cJSON		*errs, *reqs, *l;
+	const cJSON	*v;
+	const char	*p, *end, *eol, *model = NULL;
+	char		*msg, *path;
+	long long	 line = 0, n = 0;
+	size_t		 i, len;
+	int		 bad;
+
+	errs = cJSON_CreateArray();
+	reqs = cJSON_CreateArray();
+	if ((f = file_find(m, b->input_file_id, NULL)) == NULL) {
+		msg = xasprintf("No such File object: %s", b->input_file_id);
+		batch_error(errs, "file_not_found", msg, "input_file_id", 0);
+		free(msg);
+		goto done;
+	}
+	if (strcmp(f->purpose, "batch") != 0) {
+		batch_error(errs, "invalid_file", "The input file must be "
+		    "uploaded with purpose 'batch'.", "input_file_id", 0);
+		goto done;
+	}
+	for (p = f->data, end = f->data + f->len; p < end; p = eol + 1) {
+		line++;
+		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			eol = end;
+		len = (size_t)(eol - p);
+		if (len > 0 && p[len - 1] == '\r')
+			len--;
+		if (strspn(p, " \t\r") >= len)
+			continue;
+		if (++n > MOCK_OAI_BATCH_MAX) {
+			batch_error(errs, "too_many_tasks", "The batch input "
+			    "file has more than 50,000 requests.", NULL, 0);
+			goto done;
+		}
+		l = cJSON_ParseWithLength(p, len);
+		if (!cJSON_IsObject(l)) {
+			cJSON_Delete(l);
+			batch_error(errs, "invalid_json_line", "This line is "
+			    "not parseable as valid JSON.", NULL, line);
+			continue;
+		}
+		cJSON_AddItemToArray(reqs, l);
+		/* The line number rides along for the checks below. */
+		cJSON_AddNumberToObject(l, "\001line", (double)line);
+		bad = 0;
+		for (i = 0; i < nitems(keys); i++) {
+			v = cJSON_GetObjectItemCaseSensitive(l, keys[i]);
+			if (v != NULL && (i == 3 ? cJSON_IsObject(v) :
+			    cJSON_IsString(v)))
+				continue;
+			msg = xasprintf("Missing required parameter: '%s'.",
+			    keys[i]);
+			batch_error(errs, "missing_required_parameter", msg,
+			    keys[i], line);
+			free(msg);
+			bad = 1;
+		}
+		if (bad)
+			continue;
+		v = cJSON_GetObjectItemCaseSensitive(l, "method");
+		if (strcmp(v->valuestring, "POST") != 0)
+			batch_error(errs, "invalid_method", "The method of "
+			    "every request in a batch must be POST.", "method",
+			    line);
+		v = cJSON_GetObjectItemCaseSensitive(l, "url");
+		if (strcmp(v->valuestring, b->endpoint) != 0)
+			batch_error(errs, "url_mismatch", "The URL provided "
+			    "for this request does not prefix-match the batch "
+			    "endpoint.", "url", line);
+		v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItem(l,
+		    "body"), "model");
+		if (cJSON_IsString(v)) {
+			if (model == NULL)
+				model = v->valuestring;
+			else if (strcmp(model, v->valuestring) != 0)
+				batch_error(errs, "model_mismatch", "The "
+				    "provided model does not match the model "
+				    "of the other requests in this batch. All "
+				    "requests in a batch must use the same "
+				    "model.", "body.model", line);
+		}
+	}
+	if (n == 0) {
+		batch_error(errs, "empty_file", "The batch input file is "
+		    "empty.", NULL, 0);
+		goto done;
+	}
+	/* Duplicate custom_ids, once every line is known. */
+	strset_init(&ids, (size_t)n);
+	cJSON_ArrayForEach(l, reqs) {
+		v = cJSON_GetObjectItemCaseSensitive(l, "custom_id");
+		if (cJSON_IsString(v) && strset_add(&ids, v->valuestring))
+			batch_error(errs, "duplicate_custom_id", "The "
+			    "custom_id for this request is a duplicate of "
+			    "another request. The custom_id parameter must be "
+			    "unique for each request in a batch.",
+			    "custom_id", (long long)json_num(l, "\001line"));
+	}
+	free(ids.slot);
+	if (cJSON_GetArraySize(errs) == 0 && b->fail) {
+		msg = xasprintf("Enqueued token limit reached for %s in "
+		    "organization org-mock. Limit: 90,000 enqueued tokens. "
+		    "Please try submitting a smaller batch or wait until some "
+		    "of your batches are completed.", model != NULL ? model :
+		    "the model");
+		batch_error(errs, "token_limit_exceeded", msg, NULL, 0);
+		free(msg);
+	}
+done:
+	if (cJSON_GetArraySize(errs) > 0)
+		b->errors = cJSON_PrintUnformatted(errs);
+	else {
+		b->model = xstrdup(model != NULL ? model : "");
+		b->items = xcalloc((size_t)n, sizeof *b->items);
+		path = xasprintf("%.*s%s", (int)plen, prefix, b->endpoint);
+		cJSON_ArrayForEach(l, reqs)
+			batch_answer(m, b, path, cJSON_GetObjectItem(l,
+			    "custom_id")->valuestring, cJSON_GetObjectItem(l,
+			    "body"), &b->items[b->nitems++]);
+		free(path);
+	}
+	cJSON_Delete(errs);
+	cJSON_Delete(reqs);
+}
+
+/* POST /v1/batches. */
+static void
+batches_create(struct mock *m, const char *prefix, size_t plen,
+    const cJSON *j, struct answer *a)
+{
+	static const char *const keys[] = {
+		"input_file_id", "endpoint", "completion_window"
+	};
+	const cJSON	*v[3], *md;
+	struct batch	*b;
+	char		*msg;
+	size_t		 i;
+
+	if (!cJSON_IsObject(j)) {
+		answer_error(m, a, API_OPENAI, 400, "mock: the request body "
+		    "is not a JSON object");
+		return;
+	}
+	for (i = 0; i < nitems(keys); i++) {
+		v[i] = cJSON_GetObjectItemCaseSensitive(j, keys[i]);
+		if (v[i] == NULL || cJSON_IsNull(v[i]))
+			msg = xasprintf("Missing required parameter: '%s'.",
+			    keys[i]);
+		else if (!cJSON_IsString(v[i]))
+			msg = xasprintf("Invalid type for '%s': expected a "
+			    "string, but got %s instead.", keys[i],
+			    json_kind(v[i]));
+		else
+			continue;
+		answer_error_ex(m, a, API_OPENAI, 400, msg, NULL, keys[i],
+		    v[i] == NULL || cJSON_IsNull(v[i]) ?
+		    "missing_required_parameter" : "invalid_type");
+		free(msg);
+		return;
+	}
+	if (strcmp(v[1]->valuestring, "/v1/chat/completions") != 0 &&
+	    strcmp(v[1]->valuestring, "/v1/embeddings") != 0) {
+		msg = xasprintf("Invalid value: '%s'. Supported values are: "
+		    "'/v1/chat/completions' and '/v1/embeddings'.",
+		    v[1]->valuestring);
+		answer_error_ex(m, a, API_OPENAI, 400, msg, NULL, "endpoint",
+		    "invalid_value");
+		free(msg);
+		return;
+	}
+	if (strcmp(v[2]->valuestring, "24h") != 0) {
+		msg = xasprintf("Invalid value: '%s'. Supported values are: "
+		    "'24h'.", v[2]->valuestring);
+		answer_error_ex(m, a, API_OPENAI, 400, msg, NULL,
+		    "completion_window", "invalid_value");
+		free(msg);
+		return;
+	}
+	md = cJSON_GetObjectItemCaseSensitive(j, "metadata");
+	if (md != NULL && !cJSON_IsNull(md) && !cJSON_IsObject(md)) {
+		answer_error_ex(m, a, API_OPENAI, 400, "Invalid type for "
+		    "'metadata': expected an object.", NULL, "metadata",
+		    "invalid_type");
+		return;
+	}
+	b = batch_new(m, 0);
+	b->input_file_id = xstrdup(v[0]->valuestring);
+	b->endpoint = xstrdup(v[1]->valuestring);
+	b->window = xstrdup(v[2]->valuestring);
+	if (cJSON_IsObject(md))
+		b->metadata = cJSON_PrintUnformatted(md);
+	batch_load_openai(m, b, prefix, plen);
+	a->status = 200;
+	a->ctype = "application/json";
+	batch_json_openai(b, mock_now_ms(), &a->body);
+}
+
+/*
+ * POST /v1/messages/batches.  The list and its custom_ids are checked at
+ * once; each request's params are checked as it is answered, and a bad
+ * one comes back errored, as Anthropic validates params asynchronously.
+ */
+static void
+mbatches_create(struct mock *m, const char *prefix, size_t plen,
+    const cJSON *j, struct answer *a)
+{
+	struct strset	 ids;
+	struct batch	*b;
+	const cJSON	*reqs, *r, *cid, *params;
+	char		*msg = NULL, *path;
+	size_t		 i = 0, n = 0, k;
+
+	reqs = cJSON_GetObjectItemCaseSensitive(j, "requests");
+	if (!cJSON_IsObject(j))
+		msg = xstrdup("mock: the request body is not a JSON object");
+	else if (reqs == NULL)
+		msg = xstrdup("requests: Field required");
+	else if (!cJSON_IsArray(reqs))
+		msg = xstrdup("requests: Input should be a valid list");
+	else if ((n = (size_t)cJSON_GetArraySize(reqs)) == 0)
+		msg = xstrdup("requests: List should have at least 1 item "
+		    "after validation, not 0");
+	else if (n > MOCK_ANT_BATCH_MAX)
+		msg = xasprintf("requests: List should have at most %d items "
+		    "after validation, not %zu", MOCK_ANT_BATCH_MAX, n);
+	if (msg != NULL) {
+		answer_error(m, a, API_ANTHROPIC, 400, msg);
+		free(msg);
+		return;
+	}
+	strset_init(&ids, n);
+	cJSON_ArrayForEach(r, reqs) {
+		cid = cJSON_GetObjectItemCaseSensitive(r, "custom_id");
+		params = cJSON_GetObjectItemCaseSensitive(r, "params");
+		if (!cJSON_IsObject(r))
+			msg = xasprintf("requests.%zu: Input should be a valid "
+			    "dictionary", i);
+		else if (cid == NULL)
+			msg = xasprintf("requests.%zu.custom_id: Field "
+			    "required", i);
+		else if (!cJSON_IsString(cid))
+			msg = xasprintf("requests.%zu.custom_id: Input should "
+			    "be a valid string", i);
+		else if (strlen(cid->valuestring) > 64)
+			msg = xasprintf("requests.%zu.custom_id: String should "
+			    "have at most 64 characters", i);
+		else if ((k = strspn(cid->valuestring, "abcdefghijklmnopqrstu"
+		    "vwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")) == 0 ||
+		    cid->valuestring[k] != '\0')
+			msg = xasprintf("requests.%zu.custom_id: String should "
+			    "match pattern '^[a-zA-Z0-9_-]{1,64}$'", i);
+		else if (params == NULL)
+			msg = xasprintf("requests.%zu.params: Field required",
+			    i);
+		else if (!cJSON_IsObject(params))
+			msg = xasprintf("requests.%zu.params: Input should be "
+			    "a valid dictionary", i);
+		else if (strset_add(&ids, cid->valuestring))
+			msg = xasprintf("requests.%zu.custom_id: Duplicate "
+			    "custom_id '%s': each custom_id must be unique "
+			    "within a Message Batch", i, cid->valuestring);
+		if (msg != NULL) {
+			answer_error(m, a, API_ANTHROPIC, 400, msg);
+			free(msg);
+			free(ids.slot);
+			return;
+		}
+		i++;
+	}
+	free(ids.slot);
+	b = batch_new(m, 1);
+	b->results_url = xasprintf("http://127.0.0.1:%d%.*s/v1/messages/"
+	    "batches/%s/results", m->port, (int)plen, prefix, b->id);
+	b->items = xcalloc(n, sizeof *b->items);
+	path = xasprintf("%.*s/v1/messages", (int)plen, prefix);
+	cJSON_ArrayForEach(r, reqs)
+		batch_answer(m, b, path, cJSON_GetObjectItemCaseSensitive(r,
+		    "custom_id")->valuestring,
+		    cJSON_GetObjectItemCaseSensitive(r, "params"),
+		    &b->items[b->nitems++]);
+	free(path);
+	a->status = 200;
+	a->ctype = "application/json";
+	batch_json_anthropic(b, mock_now_ms(), &a->body);
+}
+
+/* GET a batch, its results, or cancel it. */
+static void
+batch_get(struct mock *m, enum bop op, const char *id, struct answer *a)
+{
+	struct batch	*b;
+	enum api	 api;
+	enum bstate	 st;
+	int64_t		 now = mock_now_ms();
+	char		*msg;
+	size_t		 i;
+	int		 anthropic;
+
+	anthropic = op == BOP_MBATCH || op == BOP_MBATCH_RESULTS ||
+	    op == BOP_MBATCH_CANCEL;
+	api = anthropic ? API_ANTHROPIC : API_OPENAI;
+	if ((b = batch_find(m, id, anthropic)) == NULL) {
+		msg = anthropic ? xasprintf("mock: no message batch '%s'", id) :
+		    xasprintf("No batch found with id '%s'.", id);
+		answer_error(m, a, api, 404, msg);
+		free(msg);
+		return;
+	}
+	st = batch_state(b, now - b->t0);
+	/* Cancelling a cancelled batch shows it as it is. */
+	if ((op == BOP_BATCH_CANCEL || op == BOP_MBATCH_CANCEL) &&
+	    b->cancel < 0) {
+		if (bstate_final(st)) {
+			msg = anthropic ? xasprintf("mock: message batch '%s' "
+			    "has ended and cannot be canceled", id) :
+			    xasprintf("Cannot cancel a batch with status "
+			    "'%s'.", bstate_names[st]);
+			answer_error(m, a, api, 400, msg);
+			free(msg);
+			return;
+		}
+		b->cancel = now - b->t0;
+		batch_tick(m, now, NULL);
+	}
+	a->status = 200;
+	a->ctype = "application/json";
+	if (op == BOP_MBATCH_RESULTS) {
+		if (!bstate_final(st)) {
+			msg = xasprintf("mock: message batch '%s' has not "
+			    "ended: its results_url is null until "
+			    "processing_status is \"ended\"", id);
+			answer_error(m, a, api, 400, msg);
+			free(msg);
+			return;
+		}
+		a->ctype = "application/x-jsonl";
+		for (i = 0; i < b->nitems; i++)
+			batch_line_anthropic(b, i, batch_outcome(b, i,
+			    now - b->t0), &a->body);
+	} else if (anthropic)
+		batch_json_anthropic(b, now, &a->body);
+	else
+		batch_json_openai(b, now, &a->body);
+}
+
+/* A call of the batch APIs. */
+static void
+batch_api(struct mock *m, struct conn *c, enum bop op, const char *id,
+    size_t plen, const cJSON *j, const char *body, size_t blen,
+    struct answer *a)
+{
+	const char	*methods = bop_info[op].methods, *p;
+	enum api	 api;
+	size_t		 n = strlen(c->head.method);
+
+	api = op >= BOP_MBATCHES ? API_ANTHROPIC : API_OPENAI;
+	for (p = methods; (p = strstr(p, c->head.method)) != NULL; p += n)
+		if ((p == methods || p[-1] == ' ') && (p[n] == '\0' ||
+		    p[n] == ','))
+			break;
+	if (p == NULL) {
+		answer_error(m, a, api, 405, "mock: method not allowed");
+		strbuf_addf(&a->hdrs, "Allow: %s\r\n", methods);
+		return;
+	}
+	batch_tick(m, mock_now_ms(), NULL);
+	switch (op) {
+	case BOP_FILES:
+		files_create(m, c, body, blen, a);
+		break;
+	case BOP_FILE:
+	case BOP_FILE_CONTENT:
+		files_get(m, c, op, id, a);
+		break;
+	case BOP_BATCHES:
+		batches_create(m, c->head.path, plen, j, a);
+		break;
+	case BOP_MBATCHES:
+		mbatches_create(m, c->head.path, plen, j, a);
+		break;
+	default:
+		batch_get(m, op, id, a);
+		break;
+	}
+}
+
 /* Recent requests and counters. */
 static void
 recent_release(struct recent *e)
@@ -2452,11 +3910,14 @@ stats_reset(struct mock *m)
 	m->ncounters = 0;
 	for (i = 0; i < m->nrules; i++)
 		m->rules[i].used = 0;
-	m->status_429 = 0;
+	m->interactive = m->status_429 = 0;
 	m->throttled_requests = m->throttled_tokens = 0;
 	m->throttled_concurrency = 0;
 	m->cached_tokens = m->cache_read = m->cache_write = 0;
 	m->reasoning_tokens = 0;
+	m->files_created = m->batches_created = m->batched = 0;
+	m->batch_ok = m->batch_errored = m->batch_expired = 0;
+	m->batch_canceled = 0;
 	/* The prompt cache is forgotten and a new rate window begins. */
 	free(m->cache);
 	m->cache = NULL;
@@ -2489,6 +3950,9 @@ stats_json(struct mock *m)
 	for (i = 0; i < m->nrules; i++)
 		cJSON_AddItemToArray(a,
 		    cJSON_CreateNumber((double)m->rules[i].used));
+	cJSON_AddNumberToObject(o, "interactive_requests",
+	    (double)m->interactive);
+	cJSON_AddNumberToObject(o, "batched_requests", (double)m->batched);
 	cJSON_AddNumberToObject(o, "status_429", (double)m->status_429);
 	/* "requests" stays unique: scripts read it with a greedy sed. */
 	p = cJSON_AddObjectToObject(o, "throttled");
@@ -2505,6 +3969,13 @@ stats_json(struct mock *m)
 	    (double)m->cache_write);
 	cJSON_AddNumberToObject(o, "reasoning_tokens",
 	    (double)m->reasoning_tokens);
+	p = cJSON_AddObjectToObject(o, "batches");
+	cJSON_AddNumberToObject(p, "files", (double)m->files_created);
+	cJSON_AddNumberToObject(p, "created", (double)m->batches_created);
+	cJSON_AddNumberToObject(p, "succeeded", (double)m->batch_ok);
+	cJSON_AddNumberToObject(p, "errored", (double)m->batch_errored);
+	cJSON_AddNumberToObject(p, "expired", (double)m->batch_expired);
+	cJSON_AddNumberToObject(p, "canceled", (double)m->batch_canceled);
 	a = cJSON_AddArrayToObject(o, "recent");
 	for (k = 0; k < m->nrecent; k++) {
 		i = (m->recent_next + MOCK_RECENT - m->nrecent + k) %
@@ -2689,6 +4160,9 @@ head_parse(const char *buf, size_t len, struct head *h, const char **why)
 				h->fault = xasprintf("%s,%.*s", f, (int)vn, v);
 				free(f);
 			}
+		} else if (n == 12 && strncasecmp(p, "content-type", n) == 0) {
+			free(h->ctype);
+			h->ctype = xstrndup(v, vn);
 		} else if (n == 13 && strncasecmp(p, "authorization", n) == 0) {
 			h->auth = "authorization";
 			h->auth_len = vn;
@@ -2704,9 +4178,14 @@ head_parse(const char *buf, size_t len, struct head *h, const char **why)
 		    "Content-Length)";
 		return 400;
 	}
-	/* Control requests may leave out an empty body, as RFC 9112 lets. */
+	/*
+	 * Control requests and batch cancels may leave out an empty body, as
+	 * RFC 9112 lets.
+	 */
 	if (clen == -1 && strcmp(h->method, "POST") == 0 &&
-	    strncmp(h->path, "/mock/", 6) != 0) {
+	    strncmp(h->path, "/mock/", 6) != 0 &&
+	    ((n = strlen(h->path)) < 7 ||
+	    strcmp(h->path + n - 7, "/cancel") != 0)) {
 		*why = "Content-Length is required";
 		return 400;
 	}
@@ -2723,6 +4202,7 @@ head_release(struct head *h)
 {
 	free(h->path);
 	free(h->fault);
+	free(h->ctype);
 	memset(h, 0, sizeof *h);
 }
 
@@ -2859,6 +4339,7 @@ conn_control(struct mock *m, struct conn *c)
 	a.ctype = "application/json";
 	if (strcmp(c->head.path, "/mock/stats") == 0 &&
 	    strcmp(c->head.method, "GET") == 0) {
+		batch_tick(m, mock_now_ms(), NULL);
 		s = stats_json(m);
 		strbuf_adds(&a.body, s);
 		free(s);
@@ -2884,9 +4365,9 @@ conn_control(struct mock *m, struct conn *c)
 }
 
 /*
- * A model request: decide the answer and schedule it.  The hidden
- * concurrency limit and the rate limits are checked first; faults and
- * rules come next.
+ * A request for a model or for the batch APIs: decide the answer and
+ * schedule it.  The hidden concurrency limit and the rate limits are
+ * checked first, for model requests only; faults and rules come next.
  */
 static void
 conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
@@ -2898,27 +4379,36 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 	struct recent	*e;
 	enum req_kind	 kind;
 	enum api	 api;
+	enum bop	 bop = BOP_NONE;
 	enum throttle	 th;
 	cJSON		*j;
 	const cJSON	*mv;
 	const char	*model = NULL;
-	char		*why = NULL, *msg, ebuf[1] = "";
+	char		*why = NULL, *msg, *bid = NULL, ebuf[1] = "";
 	char		*etext = ebuf;
 	long long	 delay = 0, cost;
+	size_t		 plen = 0;
 	int		 limited = 0, rlhdrs = 0, nocut = 0;
 
 	m->requests++;
 	api = route_find(c->head.path, &kind);
-	stats_count_path(m, c->head.path);
+	if (api == API_NONE)
+		bop = bop_find(c->head.path, &bid, &plen);
+	stats_count_path(m, bop != BOP_NONE ? bop_info[bop].tmpl :
+	    c->head.path);
 	if (c->epoch != m->epoch) {
 		c->epoch = m->epoch;
 		m->connections++;
 	}
-	/* The hidden limit counts the others still waiting. */
-	if (api != API_NONE && m->max_concurrency > 0 &&
-	    m->in_flight >= m->max_concurrency)
-		limited = 1;
-	if (!limited) {
+	if (api != API_NONE) {
+		m->interactive++;
+		/* The hidden limit counts the others still waiting. */
+		if (m->max_concurrency > 0 &&
+		    m->in_flight >= m->max_concurrency)
+			limited = 1;
+	}
+	/* Calls of the batch APIs are not model requests in flight. */
+	if (bop == BOP_NONE && !limited) {
 		c->in_flight = 1;
 		if (++m->in_flight > m->max_in_flight)
 			m->max_in_flight = m->in_flight;
@@ -2963,7 +4453,7 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 			goto schedule;
 		}
 	}
-	r = rule_find(m, c->head.path, body, blen);
+	r = rule_find(m, c->head.path, body, blen, bop != BOP_NONE);
 	if (r != NULL) {
 		delay += r->delay_ms + mock_jitter(m, r->jitter_ms) +
 		    r->fault.latency_ms + mock_jitter(m, r->fault.jitter_ms);
@@ -3002,6 +4492,8 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 
 	if (r != NULL && r->status != 0)
 		answer_raw(m, &a, api, r);
+	else if (bop != BOP_NONE)
+		batch_api(m, c, bop, bid, plen, j, body, blen, &a);
 	else if (api == API_NONE) {
 		msg = xasprintf("mock: no model endpoint at '%s'",
 		    c->head.path);
@@ -3011,7 +4503,8 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 		answer_error(m, &a, api, 405, "mock: use POST");
 		strbuf_adds(&a.hdrs, "Allow: POST\r\n");
 	} else
-		answer_model(m, &a, api, kind, j, r, tf.kind == FAULT_EMPTY);
+		answer_model(m, &a, api, kind, j, r, tf.kind == FAULT_EMPTY,
+		    0);
 	if (r != NULL && r->headers.len > 0) {
 		strbuf_add(&a.hdrs, r->headers.buf, r->headers.len);
 		if (r->has_ctype)
@@ -3020,7 +4513,7 @@ conn_request(struct mock *m, struct conn *c, const char *body, size_t blen)
 
 	switch (tf.kind) {
 	case FAULT_EMPTY:
-		if (a.status != 200) {
+		if (a.status != 200 && api != API_NONE) {
 			/* The request was refused: make the empty answer. */
 			strbuf_reset(&a.body);
 			strbuf_reset(&a.hdrs);
@@ -3083,6 +4576,7 @@ schedule:
 		conn_prepare(c, &a);
 	answer_release(&a);
 	free(why);
+	free(bid);
 
 	e = &m->recent[m->recent_next];
 	recent_release(e);
@@ -3368,6 +4862,9 @@ mock_loop(struct mock *m)
 				busy = 1;
 		}
 		wake = m->start_ms + m->life_s * 1000;
+		/* Batches still running keep it alive. */
+		if (batch_tick(m, now, &wake))
+			busy = 1;
 		if (m->idle_s > 0 && !busy &&
 		    now - m->last_req_ms >= m->idle_s * 1000)
 			break;
@@ -3472,7 +4969,15 @@ mock_free(struct mock *m)
 	for (i = 0; i < m->nreasoning; i++)
 		free(m->reasoning[i]);
 	free(m->reasoning);
-
+	for (i = 0; i < m->bconf.nerror_ids; i++)
+		free(m->bconf.error_ids[i]);
+	free(m->bconf.error_ids);
+	for (i = 0; i < m->nfiles; i++)
+		file_free(m->files[i]);
+	free(m->files);
+	for (i = 0; i < m->nbatches; i++)
+		batch_free(m->batches[i]);
+	free(m->batches);
 	job_free(m->job);
 	if (m->log != NULL)
 		fclose(m->log);
@@ -3498,6 +5003,7 @@ main(int argc, char **argv)
 	m.life_s = 300;
 	m.epoch = 1;
 	m.rl.window_ms = 60000;
+	m.bconf.delay_ms = MOCK_BATCH_DELAY;
 	m.cache_block = MOCK_CACHE_BLOCK;
 	while ((ch = getopt(argc, argv, "i:l:P:p:s:t:w:")) != -1) {
 		switch (ch) {
@@ -3563,6 +5069,7 @@ main(int argc, char **argv)
 
 	if ((bound = mock_listen(&m, port, &cause)) < 0)
 		goto fail;
+	m.port = bound;
 	if (m.portfile != NULL && portfile_write(m.portfile, bound,
 	    &cause) != 0)
 		goto fail;
