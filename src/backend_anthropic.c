@@ -36,7 +36,8 @@ struct anthropic {
 
 static const char *const anthropic_keys[] = {
 	"base_url", "api_key_env", "api_key_file", "headers",
-	"anthropic_version", "stop", "cache", "cache_min_tokens", NULL
+	"anthropic_version", "stop", "cache", "cache_min_tokens", "batch",
+	"batch_poll", "batch_max", NULL
 };
 
 static int
@@ -62,6 +63,7 @@ anthropic_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	}
 	a->version = xstrdup(version);
 	a->stop = backend_http_stop(doc, conf, path, 0);
+	backend_http_batch(b, doc, conf, path);
 	a->cache = 1;
 	a->cache_min = ANTHROPIC_CACHE_MIN;
 	jv_bool(doc, conf, path, "cache", 0, &a->cache);

@@ -28,7 +28,8 @@ struct openai {
 
 static const char *const openai_keys[] = {
 	"base_url", "api_key_env", "api_key_file", "headers", "seed", "stop",
-	"response_format", "n", "reasoning", "reasoning_effort", NULL
+	"response_format", "n", "reasoning", "reasoning_effort", "batch",
+	"batch_poll", "batch_max", NULL
 };
 
 static const char *const openai_efforts[] = {
@@ -81,6 +82,7 @@ openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	if ((v = jv_get(doc, conf, path, "response_format", JV_OBJECT, 0)) !=
 	    NULL)
 		o->response_format = cJSON_Duplicate(v, 1);
+	backend_http_batch(b, doc, conf, path);
 	o->reasoning = openai_reasoning_name(b->model);
 	jv_bool(doc, conf, path, "reasoning", 0, &o->reasoning);
 	if (jv_enum(doc, conf, path, "reasoning_effort", 0, openai_efforts,
