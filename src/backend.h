@@ -15,7 +15,9 @@
 
 #include <cjson/cJSON.h>
 
+struct batch_job;
 struct dataset;
+struct strbuf;
 struct http_req;
 struct jdoc;
 
@@ -106,6 +108,21 @@ struct backend_ops {
 	void	(*observe)(struct backend *, const struct dataset *,
 		    const char *const *inputs, size_t ninputs,
 		    const char *target);
+	/*
+	 * Batch APIs (batch.h; NULL where the type has none).  batch_item
+	 * appends req under id to a batch's input, in the form the API
+	 * takes.  batch_next builds the HTTP request of the batch's step (a
+	 * path starting with "http" is a whole URL).  batch_take reads the
+	 * answer to it (a 2xx or 4xx: the batch module retries the others),
+	 * filling the job and moving its step on; -1 with *cause fails the
+	 * batch.
+	 */
+	int	(*batch_item)(struct backend *, const struct model_req *,
+		    const char *id, struct strbuf *, char **cause);
+	int	(*batch_next)(struct backend *, const struct batch_job *,
+		    struct http_req *, char **cause);
+	int	(*batch_take)(struct backend *, struct batch_job *,
+		    long status, const char *body, size_t len, char **cause);
 };
 
 /*

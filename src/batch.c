@@ -4,6 +4,7 @@
  * back.  See batch.h; the providers' protocols are the backends' batch
  * operations (backend_openai.c, backend_anthropic.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,7 +293,8 @@ batch_add(struct batchset *set, struct backend *b, const char *key,
 		return 0;
 	}
 	for (bt = set->list; bt != NULL; bt = bt->next)
-		if (bt->backend == b && bt->row == 0)
+		if (bt->backend == b && bt->row == 0 && bt->nkeys <
+		    (size_t)b->batch_max)
 			break;
 	if (bt == NULL)
 		bt = batch_new(set, b);
@@ -461,8 +463,8 @@ batch_pump(struct batchset *set, struct http *http, double now,
 	for (bp = &set->list; (bt = *bp) != NULL; ) {
 		if (bt->row == 0) {
 			/* Gathering: sealed once a turn adds nothing. */
-			if (bt->added || (bt->nkeys < (size_t)bt->backend->batch_max &&
-			    0)) {
+			if (bt->added && bt->nkeys <
+			    (size_t)bt->backend->batch_max) {
 				bt->added = 0;
 				next = 0;
 			} else if (batch_seal(bt, now, cause) != 0)
