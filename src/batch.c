@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "batch.h"
@@ -373,6 +374,24 @@ batch_answer(struct batch *bt)
 	bt->waits = NULL;
 }
 
+/*
+ * A testing aid: PROMPTD_KILL_AT=batch:STEP ends the process, as kill -9
+ * would, once the provider has answered a batch's step STEP and before
+ * what it said is stored: the worst moment to crash.
+ */
+static void
+batch_kill_hook(enum batch_step answered)
+{
+	const char	*v = getenv("PROMPTD_KILL_AT");
+
+	if (v == NULL || strncmp(v, "batch:", 6) != 0 ||
+	    strcmp(v + 6, batch_step_name(answered)) != 0)
+		return;
+	log_warnx("killed after the batch step %s, as PROMPTD_KILL_AT asks",
+	    v + 6);
+	_exit(137);
+}
+
 static void
 batch_http_done(void *arg, const struct http_result *hr)
 {
@@ -395,6 +414,7 @@ batch_http_done(void *arg, const struct http_result *hr)
 		    bt->wait * 2;
 		return;
 	}
+	batch_kill_hook(was);
 	if (b->ops->batch_take(b, &bt->job, hr->status, hr->body, hr->len,
 	    &cause) != 0) {
 		bt->job.step = BATCH_FAILED;
