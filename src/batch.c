@@ -509,16 +509,20 @@ batch_pump(struct batchset *set, struct http *http, double now,
 }
 
 size_t
-batch_progress(const struct batchset *set, long long *answered,
-    const char **provider_id)
+batch_progress(const struct batchset *set, int (*mine)(void *, void *),
+    void *ctx, long long *answered, const char **provider_id)
 {
 	const struct batch	*bt;
+	const struct batch_wait	*w;
 	size_t			 n = 0;
 
 	*answered = 0;
 	*provider_id = NULL;
 	for (bt = set != NULL ? set->list : NULL; bt != NULL; bt = bt->next) {
-		if (bt->waits == NULL)
+		for (w = bt->waits; w != NULL && mine != NULL; w = w->next)
+			if (mine(w->arg, ctx))
+				break;
+		if (bt->waits == NULL || (mine != NULL && w == NULL))
 			continue;
 		n += bt->nkeys;
 		*answered += bt->job.answered;

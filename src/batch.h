@@ -113,11 +113,13 @@ double		 batch_pump(struct batchset *, struct http *, double now,
 		    char **cause);
 
 /*
- * The progress of the batches holding requests for arg (all when arg is
- * NULL): how many requests they hold and how many the providers have
- * answered; 0 when there are none.
+ * The progress of the batches holding a request whose callback argument
+ * mine() accepts (every batch when mine is NULL): how many requests they
+ * hold, how many the providers have answered, and the first one's
+ * provider id (NULL while not yet created); 0 when there are none.
  */
-size_t		 batch_progress(const struct batchset *, long long *answered,
-		    const char **provider_id);
+size_t		 batch_progress(const struct batchset *,
+		    int (*mine)(void *arg, void *ctx), void *ctx,
+		    long long *answered, const char **provider_id);
 
 #endif

@@ -1964,6 +1964,30 @@ engine_waiting(const struct engine *e)
 	return e->waiting;
 }
 
+static int
+engine_req_of(void *arg, void *ctx)
+{
+	return ((struct engine_req *)arg)->engine == ctx;
+}
+
+char *
+engine_batch_waiting(const struct engine *e)
+{
+	const char	*id;
+	long long	 answered;
+	size_t		 n;
+
+	if (e->nbatched == 0 || e->nflying > 0 || e->queued > 0)
+		return NULL;
+	n = batch_progress(e->loop->batches, engine_req_of, (void *)e,
+	    &answered, &id);
+	if (n == 0)
+		return NULL;
+	return xasprintf("%zu request%s in provider batches (%s): %lld of "
+	    "%zu answered", e->nbatched, e->nbatched == 1 ? "" : "s",
+	    id != NULL ? id : "being created", answered, n);
+}
+
 int64_t
 engine_run_id(const struct engine *e)
 {

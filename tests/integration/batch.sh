@@ -188,4 +188,26 @@ S
 	expect_contains "$TMP/$how.log" "sending the request the ordinary way"
 	kill "$MOCK_PID"
 done
+
+# 5. In the daemon a job whose requests wait in a provider batch says so.
+cat >"$TMP/slow.script" <<'S'
+{ "batch": { "delay_ms": 600000 } }
+S
+start_mock slow -w "$EX/job.json" -s "$TMP/slow.script" || finish
+oai="\"type\": \"openai\", \"model\": \"gpt-4o-mini\", \"base_url\": \"$URL/v1\", $price"
+job slow "{ $oai, \"batch\": \"24h\", \"batch_poll\": 0.05 }"
+echo '{}' >"$TMP/promptd.conf"
+start_daemon d "$TMP/promptd.conf" || finish
+expect_status 0 "$PROMPTCTL" -S "$TMP/d.sock" submit "$TMP/slow.json"
+n=0
+until "$PROMPTCTL" -S "$TMP/d.sock" status slow >"$TMP/st" 2>&1 &&
+    grep -q "^job 'slow': waiting (.* requests in provider batches (batch_" "$TMP/st"; do
+	n=$((n + 1))
+	[ "$n" -gt 300 ] && { fail "slow: never waiting"; cat "$TMP/st" >&2; break; }
+	sleep 0.1
+done
+expect_contains "$TMP/st" ": 0 of "
+expect_status 0 "$PROMPTCTL" -S "$TMP/d.sock" cancel slow
+kill "$DPID"
+kill "$MOCK_PID"
 finish
