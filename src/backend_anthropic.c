@@ -293,25 +293,18 @@ static int
 anthropic_batch_item(struct backend *b, const struct model_req *req,
     const char *id, struct strbuf *sb, char **cause)
 {
-	struct http_req	 hr;
-	cJSON		*item;
-	char		*text;
+	cJSON	*item;
+	char	*text;
 
-	memset(&hr, 0, sizeof hr);
-	if (anthropic_build(b, req, &hr, cause) != 0) {
-		http_req_release(&hr);
+	if ((item = backend_http_batch_item(b, req, id, "params", NULL,
+	    cause)) == NULL)
 		return -1;
-	}
-	item = cJSON_CreateObject();
-	cJSON_AddStringToObject(item, "custom_id", id);
-	cJSON_AddItemToObject(item, "params", cJSON_Parse(hr.body));
 	text = cJSON_PrintUnformatted(item);
 	if (sb->len > 0)
 		strbuf_addc(sb, ',');
 	strbuf_adds(sb, text);
 	cJSON_free(text);
 	cJSON_Delete(item);
-	http_req_release(&hr);
 	return 0;
 }
 

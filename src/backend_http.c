@@ -759,6 +759,25 @@ backend_http_limits(const char *lines, double now, double *req_left,
 	return any;
 }
 
+cJSON *
+backend_http_batch_item(struct backend *b, const struct model_req *req,
+    const char *id, const char *member, char **path, char **cause)
+{
+	struct http_req	 hr;
+	cJSON		*item = NULL;
+
+	memset(&hr, 0, sizeof hr);
+	if (b->ops->build(b, req, &hr, cause) == 0) {
+		item = cJSON_CreateObject();
+		cJSON_AddStringToObject(item, "custom_id", id);
+		cJSON_AddItemToObject(item, member, cJSON_Parse(hr.body));
+		if (path != NULL)
+			*path = xstrdup(hr.path);
+	}
+	http_req_release(&hr);
+	return item;
+}
+
 void
 backend_http_batch(struct backend *b, struct jdoc *doc, const cJSON *conf,
     const char *path)

@@ -438,28 +438,22 @@ static int
 openai_batch_item(struct backend *b, const struct model_req *req,
     const char *id, struct strbuf *sb, char **cause)
 {
-	struct http_req	 hr;
-	cJSON		*item;
-	char		*url, *line;
+	cJSON	*item;
+	char	*path, *url, *line;
 
-	memset(&hr, 0, sizeof hr);
-	if (openai_build(b, req, &hr, cause) != 0) {
-		http_req_release(&hr);
+	if ((item = backend_http_batch_item(b, req, id, "body", &path,
+	    cause)) == NULL)
 		return -1;
-	}
-	item = cJSON_CreateObject();
-	cJSON_AddStringToObject(item, "custom_id", id);
 	cJSON_AddStringToObject(item, "method", "POST");
-	url = xasprintf("%s%s", openai_base_path(b), hr.path);
+	url = xasprintf("%s%s", openai_base_path(b), path);
 	cJSON_AddStringToObject(item, "url", url);
-	cJSON_AddItemToObject(item, "body", cJSON_Parse(hr.body));
 	line = cJSON_PrintUnformatted(item);
 	strbuf_adds(sb, line);
 	strbuf_addc(sb, '\n');
 	cJSON_free(line);
 	cJSON_Delete(item);
 	free(url);
-	http_req_release(&hr);
+	free(path);
 	return 0;
 }
 

@@ -1044,17 +1044,18 @@ fail:
 	e->failed = 1;
 }
 
+/* Takes r out of a list of requests (in flight, or in batches). */
 static void
-engine_unfly(struct engine *e, struct engine_req *r)
+engine_unlink(struct engine_req **head, size_t *n, struct engine_req *r)
 {
 	if (r->prev != NULL)
 		r->prev->next = r->next;
 	else
-		e->flying = r->next;
+		*head = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
 	r->next = r->prev = NULL;
-	e->nflying--;
+	(*n)--;
 }
 
 /* An event of the engine's job (and a log line), in the turn's commit. */
@@ -1228,7 +1229,7 @@ engine_reply(struct engine_req *r, long status, const char *body, size_t len,
 	int			 ok;
 
 	b->in_flight--;
-	engine_unfly(e, r);
+	engine_unlink(&e->flying, &e->nflying, r);
 	if (status != 0)
 		engine_provider_answer(b, status, limits, time_mono());
 	memset(&resp, 0, sizeof resp);
@@ -1526,19 +1527,6 @@ engine_admit(struct engine *e, double until)
 	return 1;
 }
 
-static void
-engine_batched_unlink(struct engine *e, struct engine_req *r)
-{
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		e->batched = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
-	r->next = r->prev = NULL;
-	e->nbatched--;
-}
-
 /*
  * A provider batch's answer to r: read, recorded and cached as an
  * interactive one, at the batch price; or, when the batch could not
@@ -1556,7 +1544,7 @@ engine_batch_done(void *arg, long status, const char *body, size_t len,
 	double			 cost;
 	int			 ok;
 
-	engine_batched_unlink(e, r);
+	engine_unlink(&e->batched, &e->nbatched, r);
 	if (status == 0) {
 		/* The call it reserved was not paid. */
 		e->totals.calls--;

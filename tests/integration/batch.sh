@@ -16,28 +16,12 @@ EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"
 export OPENAI_API_KEY="sk-test-batch" ANTHROPIC_API_KEY="sk-ant-batch"
 
-sql() {
-	sqlite3 -batch -noheader "$1" "$2"
-}
-
-# stat NAME: the first counter of that name in the mock's stats.
-stat() {
-	curl -s "$URL/mock/stats" | tr -d ' \n' |
-	    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1
-}
-
 # job NAME BACKEND_JSON: a short search with every role on the backend.
 job() {
 	cat >"$TMP/$1.json" <<JOB
 {
   "name": "$1",
-  "task": {
-    "dataset": "reviews.jsonl",
-    "input": "Review: {{text}}\nSentiment:",
-    "target": "label",
-    "metric": { "type": "exact", "normalize": ["case", "whitespace", "punctuation"] },
-    "splits": { "train": 0.5, "dev": 0.3, "test": 0.2, "seed": 7 }
-  },
+$(sentiment_task 0.5 0.3 0.2)
   "seed_prompts": [ "Classify the sentiment of the review.",
                     "Say something about the text." ],
   "backends": { "m": $2 },
@@ -89,11 +73,11 @@ job obatch "{ $oai, \"batch\": \"24h\", \"batch_poll\": 0.05 }"
 expect_status 0 "$PROMPTD" -d "$TMP/ob.db" --once "$TMP/obatch.json"
 facts "$TMP/ob.db"
 same "$TMP/ob.db" "$TMP/inter.db" keys
-[ "$(stat interactive_requests)" = 0 ] || fail "openai: $(stat interactive_requests) requests sent interactively"
+[ "$(mock_stat interactive_requests)" = 0 ] || fail "openai: $(mock_stat interactive_requests) requests sent interactively"
 n=$(sql "$TMP/ob.db" "SELECT count(*) FROM calls WHERE status = 'ok'")
-[ "$(stat batched_requests)" = "$n" ] ||
-    fail "openai: $(stat batched_requests) requests batched for $n calls"
-created=$(stat created)
+[ "$(mock_stat batched_requests)" = "$n" ] ||
+    fail "openai: $(mock_stat batched_requests) requests batched for $n calls"
+created=$(mock_stat created)
 [ "$created" -ge 3 ] || fail "openai: $created batches for a run of three steps"
 [ "$(sql "$TMP/ob.db" "SELECT count(*) FROM batches WHERE step = 'done'")" = "$created" ] ||
     fail "openai: not every stored batch is done"
@@ -120,10 +104,10 @@ for at in upload create poll results; do
 	expect_contains "$TMP/err" "picked up again"
 	facts "$db"
 	same "$db" "$TMP/inter.db" keys
-	[ "$(stat created)" = "$created" ] ||
-	    fail "batch:$at: $(stat created) batches created, not $created"
-	[ "$(stat interactive_requests)" = 0 ] ||
-	    fail "batch:$at: $(stat interactive_requests) sent interactively"
+	[ "$(mock_stat created)" = "$created" ] ||
+	    fail "batch:$at: $(mock_stat created) batches created, not $created"
+	[ "$(mock_stat interactive_requests)" = 0 ] ||
+	    fail "batch:$at: $(mock_stat interactive_requests) sent interactively"
 done
 kill "$MOCK_PID"
 
@@ -138,8 +122,8 @@ job abatch "{ $ant, \"batch\": \"24h\", \"batch_poll\": 0.05 }"
 expect_status 0 "$PROMPTD" -d "$TMP/ab.db" --once "$TMP/abatch.json"
 facts "$TMP/ab.db"
 same "$TMP/ab.db" "$TMP/ai.db" keys
-[ "$(stat interactive_requests)" = 0 ] || fail "anthropic: $(stat interactive_requests) sent interactively"
-created=$(stat created)
+[ "$(mock_stat interactive_requests)" = 0 ] || fail "anthropic: $(mock_stat interactive_requests) sent interactively"
+created=$(mock_stat created)
 curl -s -X POST "$URL/mock/reset" >/dev/null
 PROMPTD_KILL_AT=batch:poll "$PROMPTD" -d "$TMP/ak.db" --once \
     "$TMP/abatch.json" >"$TMP/out" 2>"$TMP/err"
@@ -147,8 +131,8 @@ PROMPTD_KILL_AT=batch:poll "$PROMPTD" -d "$TMP/ak.db" --once \
 expect_status 0 "$PROMPTD" -d "$TMP/ak.db" --once "$TMP/abatch.json"
 facts "$TMP/ak.db"
 same "$TMP/ak.db" "$TMP/ai.db" keys
-[ "$(stat created)" = "$created" ] ||
-    fail "anthropic: $(stat created) batches created after a crash, not $created"
+[ "$(mock_stat created)" = "$created" ] ||
+    fail "anthropic: $(mock_stat created) batches created after a crash, not $created"
 kill "$MOCK_PID"
 
 # 4. Batches that cannot answer: the requests go the ordinary way, are
@@ -166,8 +150,8 @@ S
 	facts "$db"
 	same "$db" "$TMP/inter.db"
 	n=$(sql "$db" "SELECT count(*) FROM calls WHERE status = 'ok'")
-	i=$(stat interactive_requests)
-	b=$(stat batched_requests)
+	i=$(mock_stat interactive_requests)
+	b=$(mock_stat batched_requests)
 	[ "$i" -gt 0 ] || fail "$how: nothing sent the ordinary way"
 	# Each call paid once: in full when sent the ordinary way.
 	full=$(sql "$db" "SELECT count(*) FROM calls WHERE status = 'ok' AND
@@ -177,12 +161,12 @@ S
 	    fail "$how: no batch stored as failed"
 	if [ "$how" = fail ]; then
 		[ "$i" = "$n" ] || fail "fail: $i interactive for $n calls"
-		[ "$(stat succeeded)" = 0 ] || fail "fail: a failed batch answered"
+		[ "$(mock_stat succeeded)" = 0 ] || fail "fail: a failed batch answered"
 		expect_contains "$TMP/$how.log" "failed"
 	else
 		# Half of each batch was answered in it, the rest interactively.
-		[ $((i + $(stat succeeded))) = "$n" ] ||
-		    fail "expire: $i interactive + $(stat succeeded) batched for $n calls"
+		[ $((i + $(mock_stat succeeded))) = "$n" ] ||
+		    fail "expire: $i interactive + $(mock_stat succeeded) batched for $n calls"
 		[ "$b" -ge "$i" ] || fail "expire: more sent interactively than batched"
 	fi
 	expect_contains "$TMP/$how.log" "sending the request the ordinary way"
