@@ -153,11 +153,10 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 		b->max_response = ll;
 	if (jv_int(doc, conf, path, "breaker", 0, 0, 1000, &ll) == 1)
 		b->breaker = (int)ll;
-	b->price_cached = b->price_cache_write = -1;
+	backend_price_init(&b->price);
 	if ((price = jv_get(doc, conf, path, "price", JV_OBJECT, 0)) != NULL) {
 		p = jv_path(path, "price");
-		backend_price(doc, price, p, &b->price_in, &b->price_out,
-		    &b->price_cached, &b->price_cache_write);
+		backend_price(doc, price, p, &b->price);
 		free(p);
 	}
 	if (ops->init != NULL && ops->init(b, doc, conf, path) != 0 &&
@@ -173,17 +172,27 @@ backend_new(struct jdoc *doc, const char *name, const cJSON *conf,
 }
 
 void
+backend_price_init(struct backend_price *pr)
+{
+	memset(pr, 0, sizeof *pr);
+	pr->cached_input = pr->cache_write = -1;
+	pr->batch = 0.5;
+}
+
+void
 backend_price(struct jdoc *doc, const cJSON *obj, const char *path,
-    double *in, double *out, double *cached, double *write)
+    struct backend_price *pr)
 {
 	static const char *const price_keys[] = { "input", "output",
-	    "cached_input", "cache_write", NULL };
+	    "cached_input", "cache_write", "batch", NULL };
 
 	jv_keys(doc, obj, path, price_keys);
-	jv_number(doc, obj, path, "input", 1, 0, 1e6, in);
-	jv_number(doc, obj, path, "output", 1, 0, 1e6, out);
-	jv_number(doc, obj, path, "cached_input", 0, 0, 1e6, cached);
-	jv_number(doc, obj, path, "cache_write", 0, 0, 1e6, write);
+	jv_number(doc, obj, path, "input", 1, 0, 1e6, &pr->input);
+	jv_number(doc, obj, path, "output", 1, 0, 1e6, &pr->output);
+	jv_number(doc, obj, path, "cached_input", 0, 0, 1e6,
+	    &pr->cached_input);
+	jv_number(doc, obj, path, "cache_write", 0, 0, 1e6, &pr->cache_write);
+	jv_number(doc, obj, path, "batch", 0, 0, 1, &pr->batch);
 }
 
 void
@@ -202,6 +211,7 @@ backend_free(struct backend *b)
 	free(b->identity);
 	free(b->model);
 	free(b->health.cause);
+	free(b->batch_window);
 	free(b);
 }
 
@@ -211,14 +221,16 @@ backend_cost(const struct backend *b, const struct model_resp *r)
 	double		 cached, write;
 	long long	 plain;
 
-	cached = b->price_cached >= 0 ? b->price_cached : b->price_in;
-	write = b->price_cache_write >= 0 ? b->price_cache_write : b->price_in;
+	cached = b->price.cached_input >= 0 ? b->price.cached_input :
+	    b->price.input;
+	write = b->price.cache_write >= 0 ? b->price.cache_write :
+	    b->price.input;
 	plain = r->prompt_tokens - r->cached_tokens - r->cache_write_tokens;
 	if (plain < 0)
 		plain = 0;
-	return ((double)plain * b->price_in + (double)r->cached_tokens *
+	return ((double)plain * b->price.input + (double)r->cached_tokens *
 	    cached + (double)r->cache_write_tokens * write +
-	    (double)r->completion_tokens * b->price_out) / 1e6;
+	    (double)r->completion_tokens * b->price.output) / 1e6;
 }
 
 const char *

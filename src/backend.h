@@ -15,7 +15,9 @@
 
 #include <cjson/cJSON.h>
 
+struct batch_job;
 struct dataset;
+struct strbuf;
 struct http_req;
 struct jdoc;
 
@@ -106,6 +108,34 @@ struct backend_ops {
 	void	(*observe)(struct backend *, const struct dataset *,
 		    const char *const *inputs, size_t ninputs,
 		    const char *target);
+	/*
+	 * Batch APIs (batch.h; NULL where the type has none).  batch_item
+	 * appends req under id to a batch's input, in the form the API
+	 * takes.  batch_next builds the HTTP request of the batch's step (a
+	 * path starting with "http" is a whole URL).  batch_take reads the
+	 * answer to it (a 2xx or 4xx: the batch module retries the others),
+	 * filling the job and moving its step on; -1 with *cause fails the
+	 * batch.
+	 */
+	int	(*batch_item)(struct backend *, const struct model_req *,
+		    const char *id, struct strbuf *, char **cause);
+	int	(*batch_next)(struct backend *, const struct batch_job *,
+		    struct http_req *, char **cause);
+	int	(*batch_take)(struct backend *, struct batch_job *,
+		    long status, const char *body, size_t len, char **cause);
+};
+
+/*
+ * Prices in dollars per million tokens: uncached input and output, input
+ * read from and written to the provider's prompt cache (< 0: as input),
+ * and the share of these paid in batch mode.
+ */
+struct backend_price {
+	double		 input;
+	double		 output;
+	double		 cached_input;
+	double		 cache_write;
+	double		 batch;
 };
 
 /*
@@ -150,10 +180,11 @@ struct backend {
 	char		*model;
 	char		**urls;		/* HTTP: base URLs, used in turn */
 	size_t		 nurls;
-	double		 price_in;	/* dollars per million input tokens */
-	double		 price_out;	/* dollars per million output tokens */
-	double		 price_cached;	/* ... cached input (< 0: as input) */
-	double		 price_cache_write; /* ... written to the cache */
+	struct backend_price price;
+	char		*batch_window;	/* batch mode's completion window, or
+					 * NULL: one call a request */
+	double		 batch_poll;	/* seconds before the first poll */
+	int		 batch_max;	/* requests in one batch at most */
 	double		 temperature;	/* default, or -1 for the server's */
 	int		 max_tokens;	/* default, or 0 for the server's */
 	int		 batch;		/* samples one call may return (OpenAI's
@@ -197,13 +228,14 @@ struct backend	*backend_new(struct jdoc *, const char *name, const cJSON *conf,
 		    const char *path);
 void		 backend_free(struct backend *);
 /*
- * Reads a price object at path (input and output required, cached_input
- * and cache_write optional: left as they are when absent), in dollars
- * per million tokens.
+ * Reads a price object at path: input and output required, cached_input,
+ * cache_write and batch optional (left as they are when absent).
  */
 void		 backend_price(struct jdoc *, const cJSON *obj,
-		    const char *path, double *in, double *out, double *cached,
-		    double *write);
+		    const char *path, struct backend_price *);
+/* The prices nothing was said of: cached input at the input price, half
+ * in batch mode. */
+void		 backend_price_init(struct backend_price *);
 
 /*
  * Calls fn with every configuration key a backend may have: type is NULL
@@ -214,7 +246,8 @@ void		 backend_foreach_key(void (*fn)(const char *type,
 
 /*
  * What a reply cost at b's prices: uncached input, cached input (read and
- * written, each at its price, or else the input price) and output.
+ * written, each at its price, or else the input price) and output; the
+ * batch share of it for an answer that came in a batch.
  */
 double		 backend_cost(const struct backend *,
 		    const struct model_resp *);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "batch.h"
 #include "backend_http.h"
 #include "http.h"
 #include "jsonc.h"
@@ -36,7 +37,8 @@ struct anthropic {
 
 static const char *const anthropic_keys[] = {
 	"base_url", "api_key_env", "api_key_file", "headers",
-	"anthropic_version", "stop", "cache", "cache_min_tokens", NULL
+	"anthropic_version", "stop", "cache", "cache_min_tokens", "batch",
+	"batch_poll", "batch_max", NULL
 };
 
 static int
@@ -62,6 +64,7 @@ anthropic_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	}
 	a->version = xstrdup(version);
 	a->stop = backend_http_stop(doc, conf, path, 0);
+	backend_http_batch(b, doc, conf, path);
 	a->cache = 1;
 	a->cache_min = ANTHROPIC_CACHE_MIN;
 	jv_bool(doc, conf, path, "cache", 0, &a->cache);
@@ -120,6 +123,16 @@ anthropic_system(const struct anthropic *a, const char *text)
 	return blocks;
 }
 
+static void
+anthropic_headers(const struct anthropic *a, struct http_req *hr)
+{
+	if (a->http.key != NULL)
+		http_req_header(hr, "x-api-key: %s", a->http.key);
+	http_req_header(hr, "anthropic-version: %s", a->version);
+	http_req_header(hr, "content-type: application/json");
+	backend_http_headers(&a->http, hr);
+}
+
 static int
 anthropic_build(struct backend *b, const struct model_req *req,
     struct http_req *hr, char **cause)
@@ -170,11 +183,7 @@ anthropic_build(struct backend *b, const struct model_req *req,
 		    cJSON_Duplicate(a->stop, 1));
 	hr->path = xstrdup("/messages");
 	backend_http_body(hr, body);
-	if (a->http.key != NULL)
-		http_req_header(hr, "x-api-key: %s", a->http.key);
-	http_req_header(hr, "anthropic-version: %s", a->version);
-	http_req_header(hr, "content-type: application/json");
-	backend_http_headers(&a->http, hr);
+	anthropic_headers(a, hr);
 	return 0;
 }
 
@@ -275,6 +284,161 @@ anthropic_parse(struct backend *b, const struct model_req *req, long status,
 	return 0;
 }
 
+/*
+ * Batch mode (batch.h): Anthropic's Message Batches.  The input is a
+ * list of requests, each its custom_id (our key) and the params an
+ * interactive call would send; the results are a JSONL file.
+ */
+static int
+anthropic_batch_item(struct backend *b, const struct model_req *req,
+    const char *id, struct strbuf *sb, char **cause)
+{
+	cJSON	*item;
+	char	*text;
+
+	if ((item = backend_http_batch_item(b, req, id, "params", NULL,
+	    cause)) == NULL)
+		return -1;
+	text = cJSON_PrintUnformatted(item);
+	if (sb->len > 0)
+		strbuf_addc(sb, ',');
+	strbuf_adds(sb, text);
+	cJSON_free(text);
+	cJSON_Delete(item);
+	return 0;
+}
+
+static int
+anthropic_batch_next(struct backend *b, const struct batch_job *j,
+    struct http_req *hr, char **cause)
+{
+	struct anthropic	*a = b->data;
+
+	switch (j->step) {
+	case BATCH_UPLOAD:
+	case BATCH_CREATE:
+	case BATCH_FIND:
+		/* Nothing to upload, nothing to look for: it is made. */
+		hr->path = xstrdup("/messages/batches");
+		hr->body = xasprintf("{\"requests\":[%s]}", j->input);
+		hr->len = strlen(hr->body);
+		break;
+	case BATCH_POLL:
+		hr->path = xasprintf("/messages/batches/%s", j->provider_id);
+		hr->get = 1;
+		break;
+	case BATCH_RESULTS:
+		hr->path = xstrdup(j->output);
+		hr->get = 1;
+		break;
+	default:
+		return backend_http_fail(&a->http, cause, "batch: nothing "
+		    "left to do");
+	}
+	anthropic_headers(a, hr);
+	return 0;
+}
+
+/* The results file: a line per request. */
+static void
+anthropic_batch_lines(struct batch_job *j, const char *body, size_t len)
+{
+	const char	*p = body, *end = body + len, *nl;
+	const cJSON	*id, *res, *type, *e;
+	cJSON		*line;
+	char		*text;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if ((line = cJSON_ParseWithLength(p, (size_t)(nl - p))) ==
+		    NULL)
+			continue;
+		id = cJSON_GetObjectItemCaseSensitive(line, "custom_id");
+		res = cJSON_GetObjectItemCaseSensitive(line, "result");
+		type = cJSON_GetObjectItemCaseSensitive(res, "type");
+		if (!cJSON_IsString(id) || !cJSON_IsString(type)) {
+			cJSON_Delete(line);
+			continue;
+		}
+		if (strcmp(type->valuestring, "succeeded") == 0) {
+			text = cJSON_PrintUnformatted(
+			    cJSON_GetObjectItemCaseSensitive(res, "message"));
+			batch_job_result(j, id->valuestring, 200, text != NULL ?
+			    text : "");
+			cJSON_free(text);
+		} else {
+			/* errored: {"error": {"type": "error", "error": {...}}} */
+			e = cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(res, "error"),
+			    "error"), "message");
+			batch_job_result(j, id->valuestring, 0, cJSON_IsString(e) ?
+			    e->valuestring : type->valuestring);
+		}
+		cJSON_Delete(line);
+	}
+}
+
+static int
+anthropic_batch_take(struct backend *b, struct batch_job *j, long status,
+    const char *body, size_t len, char **cause)
+{
+	struct anthropic	*a = b->data;
+	const cJSON		*v, *counts;
+	cJSON			*root;
+	char			*msg;
+	const char		*const ended[] = { "succeeded", "errored",
+				    "canceled", "expired" };
+	size_t			 i;
+
+	if (status < 200 || status > 299) {
+		root = backend_http_json(body, len);
+		msg = anthropic_error_message(root);
+		backend_http_error(&a->http, status, body, len, msg, cause);
+		free(msg);
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (j->step == BATCH_RESULTS) {
+		anthropic_batch_lines(j, body, len);
+		j->step = BATCH_DONE;
+		return 0;
+	}
+	if ((root = backend_http_json(body, len)) == NULL)
+		return backend_http_not_json(&a->http, body, len, cause);
+	if (j->step != BATCH_POLL) {
+		v = cJSON_GetObjectItemCaseSensitive(root, "id");
+		if (!cJSON_IsString(v)) {
+			cJSON_Delete(root);
+			return backend_http_fail(&a->http, cause, "batch: "
+			    "malformed reply: no id");
+		}
+		j->provider_id = xstrdup(v->valuestring);
+		j->step = BATCH_POLL;
+		cJSON_Delete(root);
+		return 0;
+	}
+	counts = cJSON_GetObjectItemCaseSensitive(root, "request_counts");
+	j->answered = 0;
+	for (i = 0; i < nitems(ended); i++)
+		j->answered += (long long)cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(counts, ended[i]));
+	v = cJSON_GetObjectItemCaseSensitive(root, "processing_status");
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "ended") == 0) {
+		v = cJSON_GetObjectItemCaseSensitive(root, "results_url");
+		if (!cJSON_IsString(v)) {
+			cJSON_Delete(root);
+			return backend_http_fail(&a->http, cause, "batch %s "
+			    "ended without results", j->provider_id);
+		}
+		j->output = xstrdup(v->valuestring);
+		j->step = BATCH_RESULTS;
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
 const struct backend_ops backend_anthropic_ops = {
 	.name = "anthropic",
 	.keys = anthropic_keys,
@@ -282,4 +446,7 @@ const struct backend_ops backend_anthropic_ops = {
 	.free = anthropic_free,
 	.build = anthropic_build,
 	.parse = anthropic_parse,
+	.batch_item = anthropic_batch_item,
+	.batch_next = anthropic_batch_next,
+	.batch_take = anthropic_batch_take,
 };

@@ -758,3 +758,53 @@ backend_http_limits(const char *lines, double now, double *req_left,
 	}
 	return any;
 }
+
+cJSON *
+backend_http_batch_item(struct backend *b, const struct model_req *req,
+    const char *id, const char *member, char **path, char **cause)
+{
+	struct http_req	 hr;
+	cJSON		*item = NULL;
+
+	memset(&hr, 0, sizeof hr);
+	if (b->ops->build(b, req, &hr, cause) == 0) {
+		item = cJSON_CreateObject();
+		cJSON_AddStringToObject(item, "custom_id", id);
+		cJSON_AddItemToObject(item, member, cJSON_Parse(hr.body));
+		if (path != NULL)
+			*path = xstrdup(hr.path);
+	}
+	http_req_release(&hr);
+	return item;
+}
+
+void
+backend_http_batch(struct backend *b, struct jdoc *doc, const cJSON *conf,
+    const char *path)
+{
+	const cJSON	*v;
+	const char	*window;
+	long long	 max = 10000;
+	char		*p;
+
+	b->batch_poll = 30;
+	b->batch_max = (int)max;
+	v = cJSON_GetObjectItemCaseSensitive(conf, "batch");
+	if (v != NULL && !cJSON_IsFalse(v)) {
+		window = cJSON_IsString(v) ? v->valuestring : NULL;
+		if (window == NULL || *window == '\0' ||
+		    strspn(window, "0123456789") == 0 ||
+		    strchr("hdm", window[strspn(window, "0123456789")]) ==
+		    NULL) {
+			p = jv_path(path, "batch");
+			jv_error(doc, v, p, "expected false or a completion "
+			    "window such as \"24h\"");
+			free(p);
+		} else
+			b->batch_window = xstrdup(window);
+	}
+	jv_number(doc, conf, path, "batch_poll", 0, 0.01, 86400,
+	    &b->batch_poll);
+	if (jv_int(doc, conf, path, "batch_max", 0, 1, 100000, &max) == 1)
+		b->batch_max = (int)max;
+}

@@ -120,6 +120,23 @@ void	 backend_http_usage(struct model_resp *, const struct model_req *,
 int	 backend_http_limits(const char *lines, double now, double *req_left,
 	    double *req_reset, double *tok_left, double *tok_reset);
 
+/*
+ * A batch's line for req (batch_item): {"custom_id": id, member: the
+ * body of the interactive call}, and the call's path in *path when path
+ * is not NULL (the caller's); NULL with *cause if it cannot be built.
+ */
+cJSON	*backend_http_batch_item(struct backend *, const struct model_req *,
+	    const char *id, const char *member, char **path, char **cause);
+
+/*
+ * Reads batch mode's keys (types with a batch API): "batch", false or a
+ * completion window such as "24h"; "batch_poll", the seconds before the
+ * first poll (doubled each time, up to ten minutes); "batch_max", the
+ * most requests in one batch.
+ */
+void	 backend_http_batch(struct backend *, struct jdoc *, const cJSON *conf,
+	    const char *path);
+
 /* A count of tokens from a reply: a whole number >= 0, else 0. */
 long long backend_http_count(const cJSON *);
 

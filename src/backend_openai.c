@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "backend.h"
+#include "batch.h"
 #include "backend_http.h"
 #include "http.h"
 #include "jsonc.h"
+#include "strbuf.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -28,7 +30,8 @@ struct openai {
 
 static const char *const openai_keys[] = {
 	"base_url", "api_key_env", "api_key_file", "headers", "seed", "stop",
-	"response_format", "n", "reasoning", "reasoning_effort", NULL
+	"response_format", "n", "reasoning", "reasoning_effort", "batch",
+	"batch_poll", "batch_max", NULL
 };
 
 static const char *const openai_efforts[] = {
@@ -81,6 +84,7 @@ openai_init(struct backend *b, struct jdoc *doc, const cJSON *conf,
 	if ((v = jv_get(doc, conf, path, "response_format", JV_OBJECT, 0)) !=
 	    NULL)
 		o->response_format = cJSON_Duplicate(v, 1);
+	backend_http_batch(b, doc, conf, path);
 	o->reasoning = openai_reasoning_name(b->model);
 	jv_bool(doc, conf, path, "reasoning", 0, &o->reasoning);
 	if (jv_enum(doc, conf, path, "reasoning_effort", 0, openai_efforts,
@@ -129,6 +133,17 @@ openai_free(struct backend *b)
 	cJSON_Delete(o->response_format);
 	free(o);
 	b->data = NULL;
+}
+
+/* The key and the configured headers; a JSON body says so. */
+static void
+openai_headers(const struct openai *o, struct http_req *hr, int json)
+{
+	if (json)
+		http_req_header(hr, "Content-Type: application/json");
+	if (o->http.key != NULL)
+		http_req_header(hr, "Authorization: Bearer %s", o->http.key);
+	backend_http_headers(&o->http, hr);
 }
 
 static int
@@ -184,10 +199,7 @@ openai_build(struct backend *b, const struct model_req *req,
 		hr->path = xstrdup("/chat/completions");
 	}
 	backend_http_body(hr, body);
-	http_req_header(hr, "Content-Type: application/json");
-	if (o->http.key != NULL)
-		http_req_header(hr, "Authorization: Bearer %s", o->http.key);
-	backend_http_headers(&o->http, hr);
+	openai_headers(o, hr, 1);
 	return 0;
 }
 
@@ -406,6 +418,247 @@ openai_parse(struct backend *b, const struct model_req *req, long status,
 	return rv;
 }
 
+/*
+ * Batch mode (batch.h): OpenAI's Files and Batches APIs.  The input is a
+ * JSONL file, a line per request: its custom_id (our key), method, url
+ * and the body an interactive call would send.
+ */
+
+/* The API's path on its host: "/v1" of "https://api.openai.com/v1". */
+static const char *
+openai_base_path(const struct backend *b)
+{
+	const char	*p = strstr(b->urls[0], "://");
+
+	p = p != NULL ? strchr(p + 3, '/') : NULL;
+	return p != NULL ? p : "";
+}
+
+static int
+openai_batch_item(struct backend *b, const struct model_req *req,
+    const char *id, struct strbuf *sb, char **cause)
+{
+	cJSON	*item;
+	char	*path, *url, *line;
+
+	if ((item = backend_http_batch_item(b, req, id, "body", &path,
+	    cause)) == NULL)
+		return -1;
+	cJSON_AddStringToObject(item, "method", "POST");
+	url = xasprintf("%s%s", openai_base_path(b), path);
+	cJSON_AddStringToObject(item, "url", url);
+	line = cJSON_PrintUnformatted(item);
+	strbuf_adds(sb, line);
+	strbuf_addc(sb, '\n');
+	cJSON_free(line);
+	cJSON_Delete(item);
+	free(url);
+	free(path);
+	return 0;
+}
+
+static int
+openai_batch_next(struct backend *b, const struct batch_job *j,
+    struct http_req *hr, char **cause)
+{
+	struct openai	*o = b->data;
+	cJSON		*body;
+	char		*endpoint;
+
+	switch (j->step) {
+	case BATCH_UPLOAD:
+		hr->path = xstrdup("/files");
+		hr->file = xstrdup(j->input);
+		hr->file_len = strlen(j->input);
+		hr->file_name = xstrdup("promptd-batch.jsonl");
+		http_req_field(hr, "purpose", "batch");
+		openai_headers(o, hr, 0);
+		return 0;
+	case BATCH_CREATE:
+		body = cJSON_CreateObject();
+		cJSON_AddStringToObject(body, "input_file_id", j->file);
+		endpoint = xasprintf("%s/chat/completions", openai_base_path(b));
+		cJSON_AddStringToObject(body, "endpoint", endpoint);
+		free(endpoint);
+		cJSON_AddStringToObject(body, "completion_window",
+		    b->batch_window);
+		cJSON_AddItemToObject(cJSON_AddObjectToObject(body, "metadata"),
+		    "promptd", cJSON_CreateString(j->token));
+		hr->path = xstrdup("/batches");
+		backend_http_body(hr, body);
+		openai_headers(o, hr, 1);
+		return 0;
+	case BATCH_FIND:
+		hr->path = xstrdup("/batches?limit=100");
+		break;
+	case BATCH_POLL:
+		hr->path = xasprintf("/batches/%s", j->provider_id);
+		break;
+	case BATCH_RESULTS:
+		hr->path = xasprintf("/files/%s/content", j->output);
+		break;
+	case BATCH_ERRORS:
+		hr->path = xasprintf("/files/%s/content", j->errors);
+		break;
+	default:
+		return backend_http_fail(&o->http, cause, "batch: nothing "
+		    "left to do");
+	}
+	hr->get = 1;
+	openai_headers(o, hr, 0);
+	return 0;
+}
+
+/* A string member, copied, or NULL. */
+static char *
+openai_str(const cJSON *o, const char *key)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && *v->valuestring != '\0' ?
+	    xstrdup(v->valuestring) : NULL;
+}
+
+/* The result lines of an output or error file. */
+static void
+openai_batch_lines(struct batch_job *j, const char *body, size_t len)
+{
+	const char	*p = body, *end = body + len, *nl;
+	const cJSON	*resp, *err, *msg;
+	cJSON		*line;
+	char		*text, *id;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if ((line = cJSON_ParseWithLength(p, (size_t)(nl - p))) ==
+		    NULL)
+			continue;
+		if ((id = openai_str(line, "custom_id")) == NULL) {
+			cJSON_Delete(line);
+			continue;
+		}
+		resp = cJSON_GetObjectItemCaseSensitive(line, "response");
+		err = cJSON_GetObjectItemCaseSensitive(line, "error");
+		if (cJSON_IsObject(resp) && cJSON_IsNumber(
+		    cJSON_GetObjectItemCaseSensitive(resp, "status_code"))) {
+			text = cJSON_PrintUnformatted(
+			    cJSON_GetObjectItemCaseSensitive(resp, "body"));
+			batch_job_result(j, id, (long)cJSON_GetNumberValue(
+			    cJSON_GetObjectItemCaseSensitive(resp,
+			    "status_code")), text != NULL ? text : "");
+			cJSON_free(text);
+		} else {
+			msg = cJSON_GetObjectItemCaseSensitive(err, "message");
+			batch_job_result(j, id, 0, cJSON_IsString(msg) ?
+			    msg->valuestring : "no answer in the batch");
+		}
+		free(id);
+		cJSON_Delete(line);
+	}
+}
+
+static int
+openai_batch_take(struct backend *b, struct batch_job *j, long status,
+    const char *body, size_t len, char **cause)
+{
+	struct openai	*o = b->data;
+	const cJSON	*v, *counts, *errs;
+	cJSON		*root = NULL;
+	char		*msg, *s;
+
+	if (status < 200 || status > 299) {
+		/* No list of batches there: it was never made, then. */
+		if (j->step == BATCH_FIND && status == 404) {
+			j->step = BATCH_CREATE;
+			return 0;
+		}
+		root = backend_http_json(body, len);
+		msg = openai_error_message(root);
+		backend_http_error(&o->http, status, body, len, msg, cause);
+		free(msg);
+		cJSON_Delete(root);
+		return -1;
+	}
+	if (j->step == BATCH_RESULTS || j->step == BATCH_ERRORS) {
+		openai_batch_lines(j, body, len);
+		j->step = j->step == BATCH_RESULTS && j->errors != NULL ?
+		    BATCH_ERRORS : BATCH_DONE;
+		return 0;
+	}
+	if ((root = backend_http_json(body, len)) == NULL)
+		return backend_http_not_json(&o->http, body, len, cause);
+	switch (j->step) {
+	case BATCH_UPLOAD:
+		if ((j->file = openai_str(root, "id")) == NULL)
+			goto malformed;
+		j->step = BATCH_CREATE;
+		break;
+	case BATCH_CREATE:
+		if ((j->provider_id = openai_str(root, "id")) == NULL)
+			goto malformed;
+		j->step = BATCH_POLL;
+		break;
+	case BATCH_FIND:
+		j->step = BATCH_CREATE;
+		cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(root,
+		    "data")) {
+			s = openai_str(cJSON_GetObjectItemCaseSensitive(v,
+			    "metadata"), "promptd");
+			if (s != NULL && strcmp(s, j->token) == 0) {
+				j->provider_id = openai_str(v, "id");
+				j->step = j->provider_id != NULL ? BATCH_POLL :
+				    BATCH_CREATE;
+			}
+			free(s);
+		}
+		break;
+	case BATCH_POLL:
+		counts = cJSON_GetObjectItemCaseSensitive(root,
+		    "request_counts");
+		j->answered = (long long)cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(counts, "completed")) +
+		    (long long)cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(counts, "failed"));
+		if ((s = openai_str(root, "status")) == NULL)
+			goto malformed;
+		if (strcmp(s, "failed") == 0) {
+			errs = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(root, "errors"),
+			    "data"), 0);
+			v = cJSON_GetObjectItemCaseSensitive(errs, "message");
+			backend_http_fail(&o->http, cause, "batch %s failed: %s",
+			    j->provider_id, cJSON_IsString(v) ? v->valuestring :
+			    "no reason given");
+			free(s);
+			cJSON_Delete(root);
+			return -1;
+		}
+		/* Ended: what came is read; the rest goes interactively. */
+		if (strcmp(s, "completed") == 0 || strcmp(s, "expired") == 0 ||
+		    strcmp(s, "cancelled") == 0) {
+			j->output = openai_str(root, "output_file_id");
+			j->errors = openai_str(root, "error_file_id");
+			j->step = j->output != NULL ? BATCH_RESULTS :
+			    j->errors != NULL ? BATCH_ERRORS : BATCH_DONE;
+			if (strcmp(s, "completed") != 0) {
+				free(j->cause);
+				j->cause = xasprintf("the batch %s", s);
+			}
+		}
+		free(s);
+		break;
+	default:
+		break;
+	}
+	cJSON_Delete(root);
+	return 0;
+malformed:
+	cJSON_Delete(root);
+	return backend_http_fail(&o->http, cause, "batch: malformed reply to "
+	    "step %s", batch_step_name(j->step));
+}
+
 const struct backend_ops backend_openai_ops = {
 	.name = "openai",
 	.keys = openai_keys,
@@ -413,4 +666,7 @@ const struct backend_ops backend_openai_ops = {
 	.free = openai_free,
 	.build = openai_build,
 	.parse = openai_parse,
+	.batch_item = openai_batch_item,
+	.batch_next = openai_batch_next,
+	.batch_take = openai_batch_take,
 };

@@ -62,16 +62,11 @@ conf_apply_prices(const struct conf *conf, struct backend **list, size_t n)
 	if (conf == NULL)
 		return;
 	for (i = 0; i < n; i++) {
-		if (list[i]->price_in != 0 || list[i]->price_out != 0)
+		if (list[i]->price.input != 0 || list[i]->price.output != 0)
 			continue;
 		for (j = 0; j < conf->nprices; j++) {
 			if (strcmp(conf->prices[j].model, list[i]->model) == 0) {
-				list[i]->price_in = conf->prices[j].input;
-				list[i]->price_out = conf->prices[j].output;
-				list[i]->price_cached =
-				    conf->prices[j].cached_input;
-				list[i]->price_cache_write =
-				    conf->prices[j].cache_write;
+				list[i]->price = conf->prices[j].price;
 				break;
 			}
 		}
@@ -97,10 +92,8 @@ conf_parse_prices(struct conf *conf, struct jdoc *doc, const cJSON *obj)
 		    sizeof *conf->prices);
 		pr = &conf->prices[conf->nprices++];
 		pr->model = xstrdup(v->string);
-		pr->input = pr->output = 0;
-		pr->cached_input = pr->cache_write = -1;
-		backend_price(doc, v, p, &pr->input, &pr->output,
-		    &pr->cached_input, &pr->cache_write);
+		backend_price_init(&pr->price);
+		backend_price(doc, v, p, &pr->price);
 		free(p);
 	}
 }

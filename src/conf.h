@@ -8,15 +8,14 @@
 
 #include <stddef.h>
 
+#include "backend.h"
+
 struct backend;
 struct jdoc;
 
 struct price {
-	char	*model;
-	double	 input;		/* dollars per million tokens */
-	double	 output;
-	double	 cached_input;	/* < 0: as input */
-	double	 cache_write;	/* < 0: as input */
+	char			*model;
+	struct backend_price	 price;
 };
 
 struct conf {

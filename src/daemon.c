@@ -489,6 +489,12 @@ djob_overlay(const struct djob *dj, cJSON *o)
 		    NULL ? down->health.cause : "?");
 		json_set(o, "reason", cJSON_CreateString(why));
 		free(why);
+	} else if (dj->fiber != NULL && dj->state == JOB_RUNNING &&
+	    (why = engine_batch_waiting(dj->jr.engine)) != NULL) {
+		/* Or for the provider's batches, for hours perhaps. */
+		json_set(o, "state", cJSON_CreateString("waiting"));
+		json_set(o, "reason", cJSON_CreateString(why));
+		free(why);
 	}
 	if (dj->file != NULL)
 		json_set(o, "file", cJSON_CreateString(dj->file));

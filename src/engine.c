@@ -19,6 +19,7 @@
 
 #include "backend.h"
 #include "backend_http.h"
+#include "batch.h"
 #include "dataset.h"
 #include "engine.h"
 #include "http.h"
@@ -64,6 +65,8 @@ struct engine_req {
 	int			 probe;		/* sent to a backend that is down */
 	int			 stopped;	/* by a budget, never sent */
 	int			 answered;	/* its callback has run */
+	int			 nobatch;	/* not through a batch: its
+						   batch could not answer */
 	double			 not_before;	/* monotonic seconds */
 	double			 started;
 	long long		 reserved;	/* tokens held in the bucket */
@@ -90,6 +93,7 @@ struct engine_queue {
 struct engine_loop {
 	struct store		*store;
 	struct http		*http;		/* made when first needed */
+	struct batchset		*batches;	/* made when first needed */
 	struct procset		*procs;
 	struct engine		*engines;
 	int			 in_txn;	/* a transaction began */
@@ -127,6 +131,8 @@ struct engine {
 	size_t			 nflying;
 	size_t			 borrowed;	/* waiting on another engine's
 						   call */
+	struct engine_req	*batched;	/* in a provider batch */
+	size_t			 nbatched;
 	size_t			 finished;
 	struct run_totals	 totals;
 	enum engine_stop	 stop;
@@ -157,6 +163,7 @@ engine_loop_free(struct engine_loop *l)
 	/* Transfers and children still under way are abandoned. */
 	http_free(l->http);
 	procset_free(l->procs);
+	batchset_free(l->batches);
 	free(l->cause);
 	free(l);
 }
@@ -419,6 +426,9 @@ engine_free(struct engine *e)
 		engine_list_free(q->head);
 		free(q);
 	}
+	for (r = e->batched; r != NULL; r = r->next)
+		batch_drop(e->loop->batches, r);
+	engine_list_free(e->batched);
 	engine_list_free(e->delayed);
 	engine_list_free(e->incoming);
 	engine_list_free(e->flying);
@@ -1034,17 +1044,18 @@ fail:
 	e->failed = 1;
 }
 
+/* Takes r out of a list of requests (in flight, or in batches). */
 static void
-engine_unfly(struct engine *e, struct engine_req *r)
+engine_unlink(struct engine_req **head, size_t *n, struct engine_req *r)
 {
 	if (r->prev != NULL)
 		r->prev->next = r->next;
 	else
-		e->flying = r->next;
+		*head = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
 	r->next = r->prev = NULL;
-	e->nflying--;
+	(*n)--;
 }
 
 /* An event of the engine's job (and a log line), in the turn's commit. */
@@ -1218,7 +1229,7 @@ engine_reply(struct engine_req *r, long status, const char *body, size_t len,
 	int			 ok;
 
 	b->in_flight--;
-	engine_unfly(e, r);
+	engine_unlink(&e->flying, &e->nflying, r);
 	if (status != 0)
 		engine_provider_answer(b, status, limits, time_mono());
 	memset(&resp, 0, sizeof resp);
@@ -1517,6 +1528,83 @@ engine_admit(struct engine *e, double until)
 }
 
 /*
+ * A provider batch's answer to r: read, recorded and cached as an
+ * interactive one, at the batch price; or, when the batch could not
+ * answer it, r goes the ordinary way.
+ */
+static void
+engine_batch_done(void *arg, long status, const char *body, size_t len,
+    const char *error)
+{
+	struct engine_req	*r = arg;
+	struct engine		*e = r->engine;
+	struct backend		*b = r->backend;
+	struct model_resp	 resp;
+	char			*err = NULL;
+	double			 cost;
+	int			 ok;
+
+	engine_unlink(&e->batched, &e->nbatched, r);
+	if (status == 0) {
+		/* The call it reserved was not paid. */
+		e->totals.calls--;
+		log_info("backend '%s': %s: sending the request the ordinary "
+		    "way", b->name, error != NULL ? error : "no answer");
+		r->nobatch = 1;
+		r->attempt = 0;
+		engine_enqueue(engine_queue(e, b), r, 1);
+		e->queued++;
+		return;
+	}
+	memset(&resp, 0, sizeof resp);
+	ok = b->ops->parse(b, &r->req, status, body, len, &resp, &err) == 0;
+	cost = backend_cost(b, &resp) * b->price.batch;
+	e->totals.tokens += resp.prompt_tokens + resp.completion_tokens;
+	e->totals.cached += resp.cached_tokens;
+	e->totals.dollars += cost;
+	if (status < 200 || status > 299)
+		e->totals.calls--;
+	if (ok)
+		engine_complete(e, r, "ok", &resp, cost, 0, status, NULL);
+	else
+		engine_complete(e, r, "error", NULL, cost, 0, status, err);
+	free(err);
+	model_resp_release(&resp);
+	engine_req_free(r);
+}
+
+/* Puts r in its backend's provider batch (batch.h). */
+static void
+engine_to_batch(struct engine *e, struct engine_req *r)
+{
+	struct engine_loop	*l = e->loop;
+	char			*cause = NULL;
+
+	if (!r->sent)
+		engine_call(e, r);
+	if (l->batches == NULL)
+		l->batches = batchset_new(l->store);
+	if (batch_add(l->batches, r->backend, r->ckey, &r->req,
+	    engine_batch_done, r, &cause) != 0) {
+		log_warnx("backend '%s': %s: sending the request the ordinary "
+		    "way", r->backend->name, cause);
+		free(cause);
+		r->nobatch = 1;
+		engine_enqueue(engine_queue(e, r->backend), r, 1);
+		e->queued++;
+		return;
+	}
+	r->attempt = 1;
+	e->totals.calls++;
+	r->prev = NULL;
+	r->next = e->batched;
+	if (e->batched != NULL)
+		e->batched->prev = r;
+	e->batched = r;
+	e->nbatched++;
+}
+
+/*
  * Sends from each backend's queue, in order, while the backend has room
  * and the budgets allow (once a budget is reached, every queued request
  * completes with the reason), until the monotonic time until (in-process
@@ -1542,6 +1630,13 @@ engine_send(struct engine *e, double now, double until, double *wait)
 			 * A request that cannot go (its backend is down, or
 			 * full) still ends at the deadline.
 			 */
+			/* Batch mode: to the backend's batch, paid later. */
+			if (stop == ENGINE_OK && !r->nobatch &&
+			    batch_want(b, &r->req) &&
+			    (stop = engine_budget_check(e)) == ENGINE_OK) {
+				engine_to_batch(e, engine_dequeue(e, q));
+				continue;
+			}
 			if (stop == ENGINE_OK && b->health.down_since > 0 &&
 			    !e->wait_down) {
 				/* In the foreground, a backend down is an end. */
@@ -1627,7 +1722,8 @@ engine_dispatch(struct engine *e, double until)
 int
 engine_busy(const struct engine *e)
 {
-	return e->queued > 0 || e->nflying > 0 || e->borrowed > 0;
+	return e->queued > 0 || e->nflying > 0 || e->borrowed > 0 ||
+	    e->nbatched > 0;
 }
 
 int
@@ -1723,6 +1819,17 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 			answered = 1;
 		if (engine_busy(e))
 			busy = 1;
+	}
+	if (l->batches != NULL) {
+		if (l->http == NULL)
+			l->http = http_new();
+		if ((w = batch_pump(l->batches, l->http, time_mono(),
+		    &l->cause)) < 0) {
+			l->failed = 1;
+			return -1;
+		}
+		if (w < wait)
+			wait = w;
 	}
 	ms = (int)ceil(wait * 1000);
 	if (ms > max_wait_ms)
@@ -1843,6 +1950,30 @@ engine_waiting(const struct engine *e)
 	if (e->waiting == NULL || e->waiting->health.down_since == 0)
 		return NULL;
 	return e->waiting;
+}
+
+static int
+engine_req_of(void *arg, void *ctx)
+{
+	return ((struct engine_req *)arg)->engine == ctx;
+}
+
+char *
+engine_batch_waiting(const struct engine *e)
+{
+	const char	*id;
+	long long	 answered;
+	size_t		 n;
+
+	if (e->nbatched == 0 || e->nflying > 0 || e->queued > 0)
+		return NULL;
+	n = batch_progress(e->loop->batches, engine_req_of, (void *)e,
+	    &answered, &id);
+	if (n == 0)
+		return NULL;
+	return xasprintf("%zu request%s in provider batches (%s): %lld of "
+	    "%zu answered", e->nbatched, e->nbatched == 1 ? "" : "s",
+	    id != NULL ? id : "being created", answered, n);
 }
 
 int64_t

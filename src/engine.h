@@ -147,6 +147,12 @@ void		 engine_kill_after(struct engine *, size_t n);
  * circuit breaker is open), or NULL.
  */
 const struct backend *engine_waiting(const struct engine *);
+/*
+ * When all this engine waits for is provider batches (batch.h): what
+ * they hold and how far they are, as a sentence (the caller's); NULL
+ * otherwise.
+ */
+char		*engine_batch_waiting(const struct engine *);
 /* The store and run the engine records its calls in (borrowed). */
 struct store	*engine_store(const struct engine *);
 int64_t		 engine_run_id(const struct engine *);

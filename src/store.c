@@ -309,6 +309,31 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	"ALTER TABLE calls ADD COLUMN reasoning_tokens INTEGER NOT NULL"
 	" DEFAULT 0;"
 	"ALTER TABLE runs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;",
+
+	/*
+	 * Version 9: provider batches (batch.h), each step of each stored,
+	 * and the requests (by key) each holds, so that a restart polls a
+	 * batch again instead of submitting its requests twice.
+	 */
+	[9] =
+	"CREATE TABLE batches ("
+	" id INTEGER PRIMARY KEY,"
+	" backend TEXT NOT NULL,"
+	" token TEXT NOT NULL,"
+	" step TEXT NOT NULL,"
+	" input TEXT NOT NULL,"
+	" ninput INTEGER NOT NULL,"
+	" file TEXT,"
+	" provider_id TEXT,"
+	" output TEXT,"
+	" errors TEXT,"
+	" cause TEXT,"
+	" created REAL NOT NULL,"
+	" updated REAL NOT NULL);"
+	"CREATE TABLE batch_keys ("
+	" key TEXT NOT NULL,"
+	" batch_id INTEGER NOT NULL REFERENCES batches(id),"
+	" PRIMARY KEY (key, batch_id)) WITHOUT ROWID;",
 };
 
 /*
@@ -379,6 +404,12 @@ enum stmt {
 	STMT_RUN_SPENT,
 	STMT_RUN_SCORES,
 	STMT_CALL_FAILURES,
+	/* Provider batches. */
+	STMT_BATCH_ADD,
+	STMT_BATCH_KEY_ADD,
+	STMT_BATCH_UPDATE,
+	STMT_BATCH_FIND,
+	STMT_BATCH_KEYS,
 	STMT_COUNT
 };
 
@@ -597,6 +628,25 @@ static const struct {
 	    " max(id) FROM calls WHERE run_id = ?1 AND id > ?2"
 	    " AND status = 'error' GROUP BY backend, http_status, error"
 	    " ORDER BY count(*) DESC, max(id) DESC" },
+	[STMT_BATCH_ADD] = { "add batch",
+	    "INSERT INTO batches (backend, token, step, input, ninput,"
+	    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)" },
+	[STMT_BATCH_KEY_ADD] = { "add batch key",
+	    "INSERT INTO batch_keys (key, batch_id) VALUES (?1, ?2)"
+	    " ON CONFLICT DO NOTHING" },
+	[STMT_BATCH_UPDATE] = { "update batch",
+	    "UPDATE batches SET step = ?2, file = ?3, provider_id = ?4,"
+	    " output = ?5, errors = ?6, cause = ?7, updated = ?8"
+	    " WHERE id = ?1" },
+	/* The latest batch of a backend still under way that holds key. */
+	[STMT_BATCH_FIND] = { "find batch",
+	    "SELECT b.id, b.token, b.step, b.input, b.ninput, b.file,"
+	    " b.provider_id, b.output, b.errors FROM batch_keys k"
+	    " JOIN batches b ON b.id = k.batch_id WHERE k.key = ?1"
+	    " AND b.backend = ?2 AND b.step != 'done' AND b.step != 'failed'"
+	    " ORDER BY b.id DESC LIMIT 1" },
+	[STMT_BATCH_KEYS] = { "read batch keys",
+	    "SELECT key FROM batch_keys WHERE batch_id = ?1 ORDER BY key" },
 	[STMT_OUTCOME_COUNTS] = { "count reply outcomes",
 	    "SELECT role, outcome, count(*), problem, excerpt, max(id)"
 	    " FROM outcomes WHERE run_id = ?1 GROUP BY role, outcome"
@@ -2343,4 +2393,103 @@ store_call_failures(struct store *s, int64_t run, int64_t after,
 	    release_failures, &p, n, cause, "ii", run, after);
 	*rows = p;
 	return rc;
+}
+
+int64_t
+store_batch_add(struct store *s, const char *backend, const char *token,
+    const char *step, const char *input, size_t ninput,
+    char *const *keys, size_t nkeys, char **cause)
+{
+	int64_t	id;
+	size_t	i;
+
+	if (store_begin(s, cause) != 0)
+		return -1;
+	if (stmt_step(s, STMT_BATCH_ADD, cause, "ttttid", backend, token, step,
+	    input, (int64_t)ninput, time_now()) != 0)
+		goto fail;
+	id = sqlite3_last_insert_rowid(s->db);
+	for (i = 0; i < nkeys; i++)
+		if (stmt_step(s, STMT_BATCH_KEY_ADD, cause, "ti", keys[i],
+		    id) != 0)
+			goto fail;
+	if (store_commit(s, cause) != 0)
+		return -1;
+	return id;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
+int
+store_batch_update(struct store *s, const struct batch_row *b, char **cause)
+{
+	return stmt_step(s, STMT_BATCH_UPDATE, cause, "ittttttd", b->id,
+	    b->step, b->file, b->provider_id, b->output, b->errors, b->cause,
+	    time_now()) == 0 ? 0 : -1;
+}
+
+static void
+fill_key(sqlite3_stmt *st, void *p)
+{
+	*(char **)p = col_text(st, 0);
+}
+
+static void
+release_keys(void *rows, size_t n)
+{
+	char	**k = rows;
+	size_t	  i;
+
+	for (i = 0; i < n; i++)
+		free(k[i]);
+	free(k);
+}
+
+int
+store_batch_find(struct store *s, const char *backend, const char *key,
+    struct batch_row *b, char ***keys, size_t *nkeys, char **cause)
+{
+	sqlite3_stmt	*st;
+	void		*p;
+	int		 rc;
+
+	memset(b, 0, sizeof *b);
+	*keys = NULL;
+	*nkeys = 0;
+	if ((rc = stmt_step(s, STMT_BATCH_FIND, cause, "tt", key,
+	    backend)) != 1)
+		return rc;
+	st = s->stmt[STMT_BATCH_FIND];
+	b->id = sqlite3_column_int64(st, 0);
+	b->token = col_text(st, 1);
+	b->step = col_text(st, 2);
+	b->input = col_text(st, 3);
+	b->ninput = (size_t)sqlite3_column_int64(st, 4);
+	b->file = col_text(st, 5);
+	b->provider_id = col_text(st, 6);
+	b->output = col_text(st, 7);
+	b->errors = col_text(st, 8);
+	stmt_reset(st);
+	if (stmt_list(s, STMT_BATCH_KEYS, sizeof **keys, fill_key,
+	    release_keys, &p, nkeys, cause, "i", b->id) != 0) {
+		store_batch_row_release(b);
+		return -1;
+	}
+	*keys = p;
+	return 1;
+}
+
+void
+store_batch_row_release(struct batch_row *b)
+{
+	free(b->token);
+	free(b->step);
+	free(b->input);
+	free(b->file);
+	free(b->provider_id);
+	free(b->output);
+	free(b->errors);
+	free(b->cause);
+	memset(b, 0, sizeof *b);
 }

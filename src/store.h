@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	8
+#define STORE_SCHEMA_VERSION	9
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -332,6 +332,36 @@ struct outcome_row {
 int		 store_outcome_counts(struct store *, int64_t run,
 		    struct outcome_row **, size_t *, char **cause);
 void		 store_outcome_rows_free(struct outcome_row *, size_t);
+
+/*
+ * Provider batches (batch.h): a row per batch with its step and what
+ * the provider called its parts, and the keys of the requests it holds.
+ * store_batch_find() gives the latest batch of a backend (by identity)
+ * still under way that holds key: 1 with *b and its keys (the caller's,
+ * freed with store_batch_row_release and free), 0 when there is none.
+ */
+struct batch_row {
+	int64_t		 id;
+	char		*token;
+	char		*step;
+	char		*input;
+	size_t		 ninput;
+	char		*file;
+	char		*provider_id;
+	char		*output;
+	char		*errors;
+	char		*cause;
+};
+int64_t		 store_batch_add(struct store *, const char *backend,
+		    const char *token, const char *step, const char *input,
+		    size_t ninput, char *const *keys, size_t nkeys,
+		    char **cause);
+int		 store_batch_update(struct store *, const struct batch_row *,
+		    char **cause);
+int		 store_batch_find(struct store *, const char *backend,
+		    const char *key, struct batch_row *, char ***keys,
+		    size_t *nkeys, char **cause);
+void		 store_batch_row_release(struct batch_row *);
 
 int		 store_event(struct store *, int64_t job, int64_t run,
 		    const char *level, const char *message, char **cause);

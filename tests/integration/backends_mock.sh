@@ -18,13 +18,7 @@ job() {
 	cat >"$TMP/$1.json" <<JOB
 {
   "name": "$1",
-  "task": {
-    "dataset": "reviews.jsonl",
-    "input": "Review: {{text}}\nSentiment:",
-    "target": "label",
-    "metric": { "type": "exact", "normalize": ["case", "whitespace", "punctuation"] },
-    "splits": { "train": 0.2, "dev": 0.5, "test": 0.3, "seed": 7 }
-  },
+$(sentiment_task)
   "seed_prompts": [
     "Classify the sentiment of the review.",
     "You are an expert film critic. Read the whole review carefully and decide whether it is positive or negative. Answer with only the label."
@@ -34,10 +28,6 @@ job() {
   "roles": { "target": "m" }
 }
 JOB
-}
-
-stat() {
-	curl -s "$URL/mock/stats" | sed -n "s/.*\"$1\":[[:space:]]*\([0-9]*\).*/\1/p" | head -n 1
 }
 
 means() {
@@ -65,13 +55,13 @@ for t in openai anthropic ollama; do
 	means "$TMP/out" >"$TMP/$t.means"
 	cmp -s "$TMP/sim.means" "$TMP/$t.means" ||
 	    fail "$t: scores differ from the simulated model's: $(cat "$TMP/$t.means")"
-	first=$(stat requests)
+	first=$(mock_stat requests)
 	[ "${first:-0}" -eq $DISTINCT ] ||
 	    fail "$t: ${first:-0} requests reached the server, not $DISTINCT"
 	# A second run is answered from the cache: nothing reaches the server.
 	expect_status 0 "$PROMPTCTL" -d "$TMP/$t.db" eval --json "$TMP/$t.json"
-	[ "$(stat requests)" = "$first" ] ||
-	    fail "$t: the second run sent $(($(stat requests) - first)) requests"
+	[ "$(mock_stat requests)" = "$first" ] ||
+	    fail "$t: the second run sent $(($(mock_stat requests) - first)) requests"
 	grep -q "$SECRET" "$TMP/out" "$TMP/err" && fail "$t: the API key was printed"
 done
 # The keys were sent (openai and anthropic) but never stored.
@@ -89,9 +79,9 @@ S
 start_mock slow -s "$TMP/slow.script" || finish
 job limit openai "$URL/v1" ', "max_in_flight": 5'
 expect_status 0 "$PROMPTCTL" -d "$TMP/limit.db" eval "$TMP/limit.json"
-m=$(stat max_in_flight)
+m=$(mock_stat max_in_flight)
 [ "${m:-0}" -eq 5 ] || fail "max_in_flight 5 but the server saw ${m:-0} at once"
-c=$(stat connections_accepted)
+c=$(mock_stat connections_accepted)
 [ "${c:-99}" -le 5 ] || fail "connections were not reused: $c accepted"
 kill "$MOCK_PID"
 
@@ -153,8 +143,8 @@ start_mock deny -s "$TMP/deny.script" || finish
 job deny anthropic "$URL/v1"
 expect_status 1 "$PROMPTCTL" -d "$TMP/deny.db" eval "$TMP/deny.json"
 expect_contains "$TMP/out" "not scored: anthropic: HTTP 400: invalid_request_error"
-[ "$(stat requests)" = "$DISTINCT" ] ||
-    fail "a 400 was retried: $(stat requests) requests for $ITEMS items"
+[ "$(mock_stat requests)" = "$DISTINCT" ] ||
+    fail "a 400 was retried: $(mock_stat requests) requests for $ITEMS items"
 kill "$MOCK_PID"
 
 # A server that keeps failing: the retries run out and the error is kept.
@@ -165,8 +155,8 @@ start_mock down -s "$TMP/down.script" || finish
 job down ollama "$URL" ', "max_retries": 2'
 expect_status 1 "$PROMPTCTL" -d "$TMP/down.db" eval "$TMP/down.json"
 expect_contains "$TMP/out" "not scored: ollama: HTTP 503"
-[ "$(stat requests)" = "$((3 * DISTINCT))" ] ||
-    fail "expected 3 attempts per request, the server saw $(stat requests)"
+[ "$(mock_stat requests)" = "$((3 * DISTINCT))" ] ||
+    fail "expected 3 attempts per request, the server saw $(mock_stat requests)"
 kill "$MOCK_PID"
 
 # Nothing listening: connection refused is retried, then reported.

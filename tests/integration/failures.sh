@@ -12,10 +12,6 @@ EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"
 export OPENAI_API_KEY="sk-test-failures"
 
-sql() {
-	sqlite3 -batch -noheader "$1" "$2"
-}
-
 # job NAME BASE_URL BUDGET: the sentiment task with its target on an
 # OpenAI-compatible server and its optimizer simulated.
 job() {
@@ -23,13 +19,7 @@ job() {
 {
   "name": "$1",
   "description": "Classify the sentiment of a movie review as positive or negative.",
-  "task": {
-    "dataset": "reviews.jsonl",
-    "input": "Review: {{text}}\nSentiment:",
-    "target": "label",
-    "metric": { "type": "exact", "normalize": ["case", "whitespace", "punctuation"] },
-    "splits": { "train": 0.2, "dev": 0.5, "test": 0.3, "seed": 7 }
-  },
+$(sentiment_task)
   "seed_prompts": [ "Say something about the text.",
                     "Classify the sentiment of the review." ],
   "backends": {

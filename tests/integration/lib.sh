@@ -10,6 +10,31 @@ export XDG_CONFIG_HOME="$TMP/config" XDG_STATE_HOME="$TMP/state"
 unset PROMPTD_CONF
 failures=0
 
+# sql DB QUERY: the rows, no header.
+sql() {
+	sqlite3 -batch -noheader "$1" "$2"
+}
+
+# mock_stat NAME: the first counter of that name in the mock's stats.
+mock_stat() {
+	curl -s "$URL/mock/stats" | tr -d ' \n' |
+	    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1
+}
+
+# sentiment_task [TRAIN DEV TEST]: the "task" member of a job on the
+# sentiment example's reviews.jsonl (splits 0.2/0.5/0.3 by default).
+sentiment_task() {
+	cat <<TASK
+  "task": {
+    "dataset": "reviews.jsonl",
+    "input": "Review: {{text}}\nSentiment:",
+    "target": "label",
+    "metric": { "type": "exact", "normalize": ["case", "whitespace", "punctuation"] },
+    "splits": { "train": ${1:-0.2}, "dev": ${2:-0.5}, "test": ${3:-0.3}, "seed": 7 }
+  },
+TASK
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	failures=$((failures + 1))

@@ -31,10 +31,6 @@ column() {
 }
 
 # sql DB QUERY
-sql() {
-	sqlite3 -batch -noheader "$1" "$2"
-}
-
 NAMES="ape evo-ga evo-de evo-pb reflect-protegi reflect-gepa reflect-opro
 reflect-spo duel-prompts duel-responses"
 

@@ -15,28 +15,13 @@ EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"
 export OPENAI_API_KEY="sk-test-providers" ANTHROPIC_API_KEY="sk-ant-test"
 
-sql() {
-	sqlite3 -batch -noheader "$1" "$2"
-}
-
-stat() {
-	curl -s "$URL/mock/stats" | tr -d ' \n' |
-	    sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" | head -n 1
-}
-
 # job NAME BACKEND_JSON PROMPT: the sentiment task with its target on
 # the backend, evaluated with one prompt.
 job() {
 	cat >"$TMP/$1.json" <<JOB
 {
   "name": "$1",
-  "task": {
-    "dataset": "reviews.jsonl",
-    "input": "Review: {{text}}\nSentiment:",
-    "target": "label",
-    "metric": { "type": "exact", "normalize": ["case", "whitespace", "punctuation"] },
-    "splits": { "train": 0.2, "dev": 0.5, "test": 0.3, "seed": 7 }
-  },
+$(sentiment_task)
   "seed_prompts": [ "$3" ],
   "backends": { "m": $2 },
   "roles": { "target": "m" }
@@ -83,7 +68,7 @@ db="$TMP/a.db"
     cached_tokens * 0.3 + cache_write_tokens * 3.75 +
     completion_tokens * 15) / 1e6) > 1e-12")" = 0 ] ||
     fail "anthropic: cost not priced by cached and written input"
-[ "$(stat cache_read_input_tokens)" -gt 0 ] || fail "anthropic: the mock read no cache"
+[ "$(mock_stat cache_read_input_tokens)" -gt 0 ] || fail "anthropic: the mock read no cache"
 expect_status 0 "$PROMPTCTL" -d "$db" eval "$TMP/anth.json"
 job oai "{ \"type\": \"openai\", \"model\": \"gpt-4o-mini\", \"base_url\": \"$URL/v1\", \"price\": { \"input\": 0.15, \"output\": 0.6, \"cached_input\": 0.075 } }" "$LONG"
 expect_status 0 "$PROMPTCTL" -d "$TMP/o.db" eval "$TMP/oai.json"
@@ -99,7 +84,7 @@ S
 start_mock limits -w "$EX/job.json" -s "$TMP/l.script" || finish
 job lim "{ \"type\": \"openai\", \"model\": \"gpt-4o-mini\", \"base_url\": \"$URL/v1\", \"max_in_flight\": 8 }" "Classify the review."
 expect_status 0 "$PROMPTCTL" -d "$TMP/l.db" eval --split test "$TMP/lim.json"
-[ "$(stat status_429)" -le 1 ] || fail "limits: $(stat status_429) answers were 429 although the headers said what was left"
+[ "$(mock_stat status_429)" -le 1 ] || fail "limits: $(mock_stat status_429) answers were 429 although the headers said what was left"
 [ "$(sql "$TMP/l.db" "SELECT count(*) FROM evaluations WHERE score IS NOT NULL")" = 36 ] ||
     fail "limits: not every example scored"
 kill "$MOCK_PID"
@@ -112,7 +97,7 @@ start_mock hidden -w "$EX/job.json" -s "$TMP/h.script" || finish
 job hid "{ \"type\": \"openai\", \"model\": \"gpt-4o-mini\", \"base_url\": \"$URL/v1\", \"max_in_flight\": 16, \"max_retries\": 20, \"retry_base\": 0.05, \"retry_cap\": 0.2 }" "Classify the review."
 expect_status 0 "$PROMPTCTL" -v -d "$TMP/h.db" eval "$TMP/hid.json"
 expect_contains "$TMP/err" "429 without rate-limit headers"
-n429=$(stat status_429)
+n429=$(mock_stat status_429)
 [ "$(sql "$TMP/h.db" "SELECT count(*) FROM evaluations WHERE score IS NOT NULL")" = 60 ] ||
     fail "hidden: not every example scored"
 [ "$n429" -le 40 ] || fail "hidden: $n429 answers were 429 for 60 requests"

@@ -30,10 +30,6 @@ cat >"$TMP/job.json" <<'JOB'
 }
 JOB
 
-sql() {
-	sqlite3 -batch -noheader "$1" "$2"
-}
-
 # facts DB: what must not depend on where the run was killed.
 facts() {
 	sql "$1" "SELECT DISTINCT cache_key FROM calls ORDER BY 1" >"$1.keys"

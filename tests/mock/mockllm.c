@@ -232,6 +232,7 @@ struct batch {
 struct head {
 	char		 method[16];
 	char		*path;		/* without the query */
+	char		*query;		/* after '?', or "" */
 	int		 keepalive;
 	size_t		 len;		/* up to and including the blank line */
 	size_t		 clen;
@@ -2539,7 +2540,7 @@ enum bop {
 	BOP_FILES,		/* POST /v1/files */
 	BOP_FILE,		/* GET or DELETE /v1/files/ID */
 	BOP_FILE_CONTENT,	/* GET /v1/files/ID/content */
-	BOP_BATCHES,		/* POST /v1/batches */
+	BOP_BATCHES,		/* GET (list) or POST /v1/batches */
 	BOP_BATCH,		/* GET /v1/batches/ID */
 	BOP_BATCH_CANCEL,	/* POST /v1/batches/ID/cancel */
 	BOP_MBATCHES,		/* POST /v1/messages/batches */
@@ -2557,7 +2558,7 @@ static const struct {
 	{ "POST", "/v1/files" },
 	{ "GET, DELETE", "/v1/files/{id}" },
 	{ "GET", "/v1/files/{id}/content" },
-	{ "POST", "/v1/batches" },
+	{ "GET, POST", "/v1/batches" },
 	{ "GET", "/v1/batches/{id}" },
 	{ "POST", "/v1/batches/{id}/cancel" },
 	{ "POST", "/v1/messages/batches" },
@@ -3817,6 +3818,72 @@ batch_get(struct mock *m, enum bop op, const char *id, struct answer *a)
 		batch_json_openai(b, now, &a->body);
 }
 
+/*
+ * GET /v1/batches: the OpenAI batches, newest first, a page at a time:
+ * limit (1 to 100, default 20) of them after the batch whose id is
+ * "after" (the last one of the page before).
+ */
+static void
+batches_list(struct mock *m, const char *query, struct answer *a)
+{
+	const char	*p, *after = NULL;
+	char		*end, *msg;
+	long		 limit = 20, n = 0;
+	size_t		 i, alen = 0;
+	int64_t		 now = mock_now_ms();
+	struct batch	*b, *first = NULL, *last = NULL;
+
+	for (p = query; *p != '\0'; p += strcspn(p, "&"), p += *p == '&') {
+		if (strncmp(p, "limit=", 6) == 0) {
+			limit = strtol(p + 6, &end, 10);
+			if (end == p + 6 || (*end != '\0' && *end != '&') ||
+			    limit < 1 || limit > 100) {
+				msg = xasprintf("Invalid 'limit': integer "
+				    "below minimum value or above maximum "
+				    "value. Expected a value between 1 and "
+				    "100, but got %.*s instead.",
+				    (int)strcspn(p + 6, "&"), p + 6);
+				answer_error_ex(m, a, API_OPENAI, 400, msg,
+				    NULL, "limit", "integer_out_of_range");
+				free(msg);
+				return;
+			}
+		} else if (strncmp(p, "after=", 6) == 0) {
+			after = p + 6;
+			alen = strcspn(after, "&");
+		}
+	}
+	a->status = 200;
+	a->ctype = "application/json";
+	strbuf_adds(&a->body, "{\"object\":\"list\",\"data\":[");
+	i = m->nbatches;
+	if (after != NULL) {
+		/* Those created before it; an unknown one hides them all. */
+		while (i > 0 && !(strlen(m->batches[i - 1]->id) == alen &&
+		    strncmp(m->batches[i - 1]->id, after, alen) == 0))
+			i--;
+		if (i > 0)
+			i--;
+	}
+	for (; i > 0 && n <= limit; i--) {
+		if ((b = m->batches[i - 1])->anthropic)
+			continue;
+		if (n++ == limit)
+			break;
+		if (first == NULL)
+			first = b;
+		else
+			strbuf_addc(&a->body, ',');
+		last = b;
+		batch_json_openai(b, now, &a->body);
+	}
+	strbuf_addf(&a->body, "],\"first_id\":%s%s%s,\"last_id\":%s%s%s,"
+	    "\"has_more\":%s}", first != NULL ? "\"" : "",
+	    first != NULL ? first->id : "null", first != NULL ? "\"" : "",
+	    last != NULL ? "\"" : "", last != NULL ? last->id : "null",
+	    last != NULL ? "\"" : "", n > limit ? "true" : "false");
+}
+
 /* A call of the batch APIs. */
 static void
 batch_api(struct mock *m, struct conn *c, enum bop op, const char *id,
@@ -3847,7 +3914,10 @@ batch_api(struct mock *m, struct conn *c, enum bop op, const char *id,
 		files_get(m, c, op, id, a);
 		break;
 	case BOP_BATCHES:
-		batches_create(m, c->head.path, plen, j, a);
+		if (strcmp(c->head.method, "GET") == 0)
+			batches_list(m, c->head.query, a);
+		else
+			batches_create(m, c->head.path, plen, j, a);
 		break;
 	case BOP_MBATCHES:
 		mbatches_create(m, c->head.path, plen, j, a);
@@ -4084,6 +4154,9 @@ head_parse(const char *buf, size_t len, struct head *h, const char **why)
 		}
 	h->path = xstrndup(p, strcspn(p, "?#") < (size_t)(t - p) ?
 	    strcspn(p, "?#") : (size_t)(t - p));
+	v = p + strlen(h->path);
+	h->query = *v == '?' ? xstrndup(v + 1, strcspn(v + 1, "# ")) :
+	    xstrdup("");
 	t++;
 	if ((size_t)(eol - t) != 8 || strncmp(t, "HTTP/1.", 7) != 0 ||
 	    (t[7] != '0' && t[7] != '1')) {
@@ -4201,6 +4274,7 @@ static void
 head_release(struct head *h)
 {
 	free(h->path);
+	free(h->query);
 	free(h->fault);
 	free(h->ctype);
 	memset(h, 0, sizeof *h);

@@ -851,9 +851,9 @@ START_TEST(test_openai_reasoning)
 	ck_assert_int_eq(resp.cached_tokens, 1536);
 	ck_assert_int_eq(resp.reasoning_tokens, 256);
 	/* Cached input at its price: 464 + 1536 * 0.25 + 300 * 4. */
-	b->price_in = 1;
-	b->price_cached = 0.25;
-	b->price_out = 4;
+	b->price.input = 1;
+	b->price.cached_input = 0.25;
+	b->price.output = 4;
 	ck_assert_double_eq_tol(backend_cost(b, &resp), (464 + 384 + 1200) /
 	    1e6, 1e-12);
 	model_resp_release(&resp);
@@ -939,10 +939,10 @@ START_TEST(test_anthropic_cache)
 	ck_assert_int_eq(resp.prompt_tokens, 188107);
 	ck_assert_int_eq(resp.cache_write_tokens, 188086);
 	ck_assert_int_eq(resp.cached_tokens, 0);
-	b->price_in = 3;
-	b->price_out = 15;
-	b->price_cache_write = 3.75;
-	b->price_cached = 0.3;
+	b->price.input = 3;
+	b->price.output = 15;
+	b->price.cache_write = 3.75;
+	b->price.cached_input = 0.3;
 	ck_assert_double_eq_tol(backend_cost(b, &resp), (21 * 3 + 188086 *
 	    3.75 + 393 * 15) / 1e6, 1e-9);
 	model_resp_release(&resp);

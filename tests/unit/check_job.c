@@ -186,9 +186,9 @@ START_TEST(test_conf_backends)
 	ck_assert_msg(conf != NULL, "%s", cause);
 	free(p);
 	ck_assert_uint_eq(conf->nbackends, 2);
-	ck_assert(conf->backends[0]->price_in == 1.5);
-	ck_assert(conf->backends[0]->price_out == 3);
-	ck_assert(conf->backends[1]->price_in == 9);
+	ck_assert(conf->backends[0]->price.input == 1.5);
+	ck_assert(conf->backends[0]->price.output == 3);
+	ck_assert(conf->backends[1]->price.input == 9);
 	p = xasprintf("%s/state/x.db", tmp);
 	ck_assert_str_eq(conf->database, p);
 	free(p);

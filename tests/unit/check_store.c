@@ -173,7 +173,7 @@ START_TEST(test_open_fresh)
 	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
-	    " WHERE type = 'table'"), 13);
+	    " WHERE type = 'table'"), 15);
 	store_close(NULL);
 	free(path);
 }
@@ -965,6 +965,83 @@ END_TEST
  * request and run (a replayed step adds nothing), counted by role and
  * outcome with the latest problem and excerpt of each.
  */
+/*
+ * Provider batches: found by any key they hold while under way, with
+ * every step's facts as last stored; not once done or failed, nor for
+ * another backend.
+ */
+START_TEST(test_batches)
+{
+	struct store		*s;
+	struct batch_row	 b;
+	char			*path = tmp_path("batch.db"), *cause = NULL;
+	char			*keys[] = { "k2", "k1", "k2" }, **got;
+	size_t			 n;
+	int64_t			 id, other;
+
+	s = open_ok(path);
+	id = store_batch_add(s, "openai|http://x/v1|m", "tok1", "upload",
+	    "{\"custom_id\":\"k1\"}\n", 2, keys, 3, &cause);
+	ck_assert_msg(id > 0, "%s", cause);
+	other = store_batch_add(s, "anthropic|http://y/v1|m", "tok2",
+	    "create", "{}", 1, keys + 1, 1, &cause);
+	ck_assert_msg(other > id, "%s", cause);
+	ck_assert_int_eq(store_batch_find(s, "openai|http://x/v1|m", "k3", &b,
+	    &got, &n, &cause), 0);
+	ck_assert_int_eq(store_batch_find(s, "openai|http://x/v1|m", "k1", &b,
+	    &got, &n, &cause), 1);
+	ck_assert_int_eq(b.id, id);
+	ck_assert_str_eq(b.token, "tok1");
+	ck_assert_str_eq(b.step, "upload");
+	ck_assert_int_eq(b.ninput, 2);
+	ck_assert_ptr_null(b.provider_id);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(got[0], "k1");
+	ck_assert_str_eq(got[1], "k2");
+	free(got[0]);
+	free(got[1]);
+	free(got);
+	/* The provider's names for it, step by step. */
+	free(b.step);
+	b.step = xstrdup("poll");
+	b.file = xstrdup("file-1");
+	b.provider_id = xstrdup("batch_1");
+	ck_assert_int_eq(store_batch_update(s, &b, &cause), 0);
+	store_batch_row_release(&b);
+	store_close(s);
+	s = open_ok(path);
+	ck_assert_int_eq(store_batch_find(s, "openai|http://x/v1|m", "k2", &b,
+	    &got, &n, &cause), 1);
+	ck_assert_str_eq(b.step, "poll");
+	ck_assert_str_eq(b.file, "file-1");
+	ck_assert_str_eq(b.provider_id, "batch_1");
+	ck_assert_int_eq(n, 2);
+	free(got[0]);
+	free(got[1]);
+	free(got);
+	free(b.step);
+	b.step = xstrdup("failed");
+	b.cause = xstrdup("batch expired");
+	ck_assert_int_eq(store_batch_update(s, &b, &cause), 0);
+	store_batch_row_release(&b);
+	ck_assert_int_eq(store_batch_find(s, "openai|http://x/v1|m", "k1", &b,
+	    &got, &n, &cause), 0);
+	ck_assert_ptr_null(got);
+	raw_is(path, "SELECT step || ': ' || cause FROM batches WHERE"
+	    " token = 'tok1'", "failed: batch expired");
+	/* The other backend's batch holds k1 too, and is under way. */
+	ck_assert_int_eq(store_batch_find(s, "anthropic|http://y/v1|m", "k1",
+	    &b, &got, &n, &cause), 1);
+	ck_assert_int_eq(b.id, other);
+	ck_assert_int_eq(n, 1);
+	free(got[0]);
+	free(got);
+	store_batch_row_release(&b);
+	store_close(s);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_outcomes)
 {
 	struct store		*s;
@@ -1168,6 +1245,7 @@ store_suite(void)
 	tcase_add_test(tc, test_daemon_rows);
 	tcase_add_test(tc, test_feedback_queue);
 	tcase_add_test(tc, test_outcomes);
+	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_run_rows);
 	suite_add_tcase(s, tc);
 	return s;
