@@ -735,6 +735,8 @@ watch_event(void *arg, const cJSON *ev)
 	if (json_num(ev, "verdicts") > 0)
 		printf("  verdicts %.0f/%.0f", json_num(ev, "verdicts_usable"),
 		    json_num(ev, "verdicts"));
+	if (json_str(ev, "waiting", NULL) != NULL)
+		printf("  waiting: %s", json_str(ev, "waiting", NULL));
 	fflush(stdout);
 	w->drawn = 1;
 	return 0;

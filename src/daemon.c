@@ -465,11 +465,29 @@ djob_eta(const struct djob *dj)
 	return elapsed * (1 - f) / f;
 }
 
+/*
+ * What a running job waits for, if it only waits (the caller's): its
+ * backend, down, spending nothing; or the provider's batches, for hours
+ * perhaps.  NULL otherwise.
+ */
+static char *
+djob_waiting(const struct djob *dj)
+{
+	const struct backend	*down;
+
+	if (dj->fiber == NULL || dj->state != JOB_RUNNING)
+		return NULL;
+	if ((down = engine_waiting(dj->jr.engine)) != NULL)
+		return xasprintf("backend '%s' down for %.0f s: %s", down->name,
+		    time_now() - down->health.down_since, down->health.cause !=
+		    NULL ? down->health.cause : "?");
+	return engine_batch_waiting(dj->jr.engine);
+}
+
 /* What the daemon knows live about a job, added to (or replacing in) o. */
 static void
 djob_overlay(const struct djob *dj, cJSON *o)
 {
-	const struct backend	*down;
 	struct run_totals	 t;
 	struct cand		*best;
 	char			*why;
@@ -480,18 +498,7 @@ djob_overlay(const struct djob *dj, cJSON *o)
 	json_set(o, "state", cJSON_CreateString(dj->state));
 	json_set(o, "reason", dj->reason != NULL ?
 	    cJSON_CreateString(dj->reason) : cJSON_CreateNull());
-	/* A running job whose backend is down waits for it, spending nothing. */
-	if (dj->fiber != NULL && dj->state == JOB_RUNNING &&
-	    (down = engine_waiting(dj->jr.engine)) != NULL) {
-		json_set(o, "state", cJSON_CreateString("waiting"));
-		why = xasprintf("backend '%s' down for %.0f s: %s", down->name,
-		    time_now() - down->health.down_since, down->health.cause !=
-		    NULL ? down->health.cause : "?");
-		json_set(o, "reason", cJSON_CreateString(why));
-		free(why);
-	} else if (dj->fiber != NULL && dj->state == JOB_RUNNING &&
-	    (why = engine_batch_waiting(dj->jr.engine)) != NULL) {
-		/* Or for the provider's batches, for hours perhaps. */
+	if ((why = djob_waiting(dj)) != NULL) {
 		json_set(o, "state", cJSON_CreateString("waiting"));
 		json_set(o, "reason", cJSON_CreateString(why));
 		free(why);
@@ -1293,7 +1300,7 @@ watch_pump(struct daemon *d, struct watch *w)
 	struct event_row	*rows;
 	const char		*code = NULL;
 	cJSON			*e, *r;
-	char			*cause = NULL, *msg;
+	char			*cause = NULL, *msg, *why;
 	double			 now = time_mono();
 	size_t			 n, i;
 
@@ -1322,9 +1329,15 @@ watch_pump(struct daemon *d, struct watch *w)
 		    now - w->progress_at >= DAEMON_PROGRESS)) {
 			w->step = dj->jr.search.step;
 			w->progress_at = now;
-			msg = xasprintf("%s, step %d", dj->state, w->step);
+			why = djob_waiting(dj);
+			msg = why != NULL ? xasprintf("waiting, step %d: %s",
+			    w->step, why) : xasprintf("%s, step %d", dj->state,
+			    w->step);
 			e = watch_event(w, time_now(), "progress", msg, 0);
+			if (why != NULL)
+				cJSON_AddStringToObject(e, "waiting", why);
 			free(msg);
+			free(why);
 			control_event(w->client, w->id, e);
 		}
 		return 0;

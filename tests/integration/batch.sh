@@ -191,7 +191,19 @@ until "$PROMPTCTL" -S "$TMP/d.sock" status slow >"$TMP/st" 2>&1 &&
 	sleep 0.1
 done
 expect_contains "$TMP/st" ": 0 of "
+# watch says so too: its first progress event, at once.
+"$PROMPTCTL" -S "$TMP/d.sock" watch --json slow >"$TMP/w" 2>&1 &
+wpid=$!
+pids="$pids $wpid"
+n=0
+until grep -q '"waiting":"[0-9]* requests in provider batches' "$TMP/w"; do
+	n=$((n + 1))
+	[ "$n" -gt 300 ] && { fail "slow: watch never said waiting"; cat "$TMP/w" >&2; break; }
+	sleep 0.1
+done
+grep -q '"message":"waiting, step ' "$TMP/w" || fail "slow: no waiting progress message"
 expect_status 0 "$PROMPTCTL" -S "$TMP/d.sock" cancel slow
+wait "$wpid"
 kill "$DPID"
 kill "$MOCK_PID"
 finish
