@@ -228,6 +228,8 @@ batch_load(struct batchset *set, struct backend *b, struct batch_row *row,
 	bt->job.provider_id = row->provider_id;
 	bt->job.output = row->output;
 	bt->job.errors = row->errors;
+	free(row->step);
+	free(row->cause);
 	memset(row, 0, sizeof *row);
 	bt->keys = keys;
 	bt->nkeys = nkeys;
