@@ -200,68 +200,82 @@ protegi_errors(const struct search_score *res, size_t n, size_t *out)
 	return k;
 }
 
-/* Critiques of one beam prompt, their edits and paraphrases. */
+
+/* What the critiques of one beam prompt are written from. */
+struct protegi_errs {
+	const size_t			*ex;	/* the minibatch, or dev */
+	const struct search_score	*res;	/* the prompt's on ex */
+	size_t				*err;	/* errors, as positions in ex */
+	size_t				 nerr;
+	char				*score;	/* its mean on ex, in words */
+};
+
+/*
+ * The errors of beam prompt b on the minibatch; with none there, the
+ * errors it is known to make on dev, at no cost (*dres then holds them
+ * and is the caller's to free).
+ */
+static void
+protegi_errs_find(struct search *s, struct cand *b, const size_t *mb,
+    size_t nmb, const struct search_score *res, struct protegi_errs *pe,
+    struct search_score **dres)
+{
+	size_t	i;
+
+	pe->score = reflect_num(reflect_mean(res, nmb));
+	pe->err = xcalloc(nmb + s->ndev + 1, sizeof *pe->err);
+	pe->ex = mb;
+	pe->res = res;
+	pe->nerr = protegi_errors(res, nmb, pe->err);
+	*dres = NULL;
+	if (pe->nerr == 0 && s->ndev > 0) {
+		*dres = xcalloc(s->ndev, sizeof **dres);
+		for (i = 0; i < s->ndev; i++) {
+			(*dres)[i].score = b->scores[i];
+			(*dres)[i].output = b->outputs[i];
+		}
+		pe->nerr = protegi_errors(*dres, s->ndev, pe->err);
+		pe->ex = s->dev;
+		pe->res = *dres;
+	}
+}
+
+/*
+ * One gradient: critiques of b from the errors in errtext, and the edits
+ * each critique asks for, appended to *news.
+ */
 static int
-protegi_expand(struct search *s, struct reflect *st, struct cand *b,
-    const size_t *mb, size_t nmb, const struct search_score *res,
-    struct cand ***kids, size_t *nkids, char **cause)
+protegi_gradient(struct search *s, struct cand *b,
+    const struct protegi_errs *pe, const char *errtext, const char *hist,
+    struct cand ***news, size_t *nnews, char **cause)
 {
 	struct rvars	 rv;
-	struct search_score	*dres = NULL;
-	struct cand	**news = NULL, *x;
-	char		**crit = NULL, **found, *errtext = NULL, *count = NULL;
-	char		*ecount = NULL, *pcount = NULL, *score = NULL;
-	char		*hist = NULL, *why;
-	size_t		*err, *pick, nerr, npick, nnews = 0, g, i, j, k, n0;
-	size_t		 max = (size_t)search_int(s, "expansion");
+	char		**crit = NULL, **found, *count, *ecount;
+	size_t		 ncrit_want = (size_t)search_int(s, "critiques");
+	size_t		 k;
 	double		 temp = search_number(s, "temperature");
-	int		 ncrit, n, rc = -1;
+	int		 ncrit, n, rc = 0;
 
-	score = reflect_num(reflect_mean(res, nmb));
-	err = xcalloc(nmb + s->ndev + 1, sizeof *err);
-	pick = xcalloc(nmb + s->ndev + 1, sizeof *pick);
-	nerr = protegi_errors(res, nmb, err);
-	if (nerr == 0 && s->ndev > 0) {
-		/* None on the minibatch: the errors it is known to make on
-		 * dev, at no cost. */
-		dres = xcalloc(s->ndev, sizeof *dres);
-		for (i = 0; i < s->ndev; i++) {
-			dres[i].score = b->scores[i];
-			dres[i].output = b->outputs[i];
-		}
-		nerr = protegi_errors(dres, s->ndev, err);
-		mb = s->dev;
-		nmb = s->ndev;
-		res = dres;
-	}
-	hist = reflect_history(s, st, 1);
-	count = reflect_count((size_t)search_int(s, "critiques"), "critique");
+	count = reflect_count(ncrit_want, "critique");
+	rv.n = 0;
+	rvars_set(&rv, "task", reflect_task(s));
+	rvars_set(&rv, "prompt", b->text);
+	rvars_set(&rv, "score", pe->score);
+	rvars_set(&rv, "errors", errtext);
+	rvars_set(&rv, "count", count);
+	ncrit = search_ask_tag(s, "reflect_critique", rv.v, rv.n, temp,
+	    "critique", ncrit_want, &crit, NULL, cause);
+	free(count);
+	if (ncrit < 0)
+		return -1;
 	ecount = reflect_count((size_t)search_int(s, "edits"),
 	    "improved prompt");
-	for (g = 0; nerr > 0 && g < (size_t)search_int(s, "gradients"); g++) {
-		npick = reflect_draw(s, nerr, (size_t)search_int(s, "errors"),
-		    pick);
-		for (i = 0; i < npick; i++)
-			pick[i] = err[pick[i]];
-		free(errtext);
-		errtext = reflect_examples(s, "errors", mb, res, pick, npick,
-		    0);
-		rv.n = 0;
-		rvars_set(&rv, "task", reflect_task(s));
-		rvars_set(&rv, "prompt", b->text);
-		rvars_set(&rv, "score", score);
-		rvars_set(&rv, "errors", errtext);
-		rvars_set(&rv, "count", count);
-		ncrit = search_ask_tag(s, "reflect_critique", rv.v, rv.n, temp,
-		    "critique", (size_t)search_int(s, "critiques"), &crit,
-		    NULL, cause);
-		if (ncrit < 0)
-			goto out;
-		for (k = 0; k < (size_t)ncrit; k++) {
+	for (k = 0; k < (size_t)ncrit; k++) {
+		if (rc == 0) {
 			rv.n = 0;
 			rvars_set(&rv, "task", reflect_task(s));
 			rvars_set(&rv, "prompt", b->text);
-			rvars_set(&rv, "score", score);
+			rvars_set(&rv, "score", pe->score);
 			rvars_set(&rv, "errors", errtext);
 			rvars_set(&rv, "critique", crit[k]);
 			rvars_set(&rv, "history", hist);
@@ -271,42 +285,89 @@ protegi_expand(struct search *s, struct reflect *st, struct cand *b,
 			    cause);
 			/* The critique is the note: why the edit was made. */
 			if (n < 0 || reflect_add(s, found, n, "protegi-edit",
-			    &b, 1, crit[k], &news, &nnews, cause) != 0) {
-				for (; k < (size_t)ncrit; k++)
-					free(crit[k]);
-				free(crit);
-				crit = NULL;
-				goto out;
-			}
-			free(crit[k]);
+			    &b, 1, crit[k], news, nnews, cause) != 0)
+				rc = -1;
 		}
-		free(crit);
-		crit = NULL;
+		free(crit[k]);
 	}
-	/* Monte Carlo neighbours of the edits and of the prompt itself. */
-	if (search_int(s, "paraphrases") > 0) {
-		pcount = reflect_count((size_t)search_int(s, "paraphrases"),
-		    "paraphrase");
-		n0 = nnews;
-		for (i = 0; i <= n0; i++) {
-			x = i < n0 ? news[i] : b;
-			rv.n = 0;
-			rvars_set(&rv, "task", reflect_task(s));
-			rvars_set(&rv, "prompt", x->text);
-			rvars_set(&rv, "count", pcount);
-			n = search_ask(s, "reflect_paraphrase", rv.v, rv.n, temp,
-			    (size_t)search_int(s, "paraphrases"), &found, &why,
-			    cause);
-			if (n < 0 || reflect_add(s, found, n,
-			    "protegi-paraphrase", &x, 1, why, &news, &nnews,
-			    cause) != 0) {
-				free(why);
-				goto out;
-			}
-			free(why);
-		}
+	free(crit);
+	free(ecount);
+	return rc;
+}
+
+/* The gradients of b: each from its own sample of the errors. */
+static int
+protegi_edits(struct search *s, struct reflect *st, struct cand *b,
+    const struct protegi_errs *pe, struct cand ***news, size_t *nnews,
+    char **cause)
+{
+	char	*hist, *errtext;
+	size_t	*pick, npick, g, i;
+	int	 rc = 0;
+
+	hist = reflect_history(s, st, 1);
+	pick = xcalloc(pe->nerr + 1, sizeof *pick);
+	for (g = 0; rc == 0 && pe->nerr > 0 &&
+	    g < (size_t)search_int(s, "gradients"); g++) {
+		npick = reflect_draw(s, pe->nerr,
+		    (size_t)search_int(s, "errors"), pick);
+		for (i = 0; i < npick; i++)
+			pick[i] = pe->err[pick[i]];
+		errtext = reflect_examples(s, "errors", pe->ex, pe->res, pick,
+		    npick, 0);
+		rc = protegi_gradient(s, b, pe, errtext, hist, news, nnews,
+		    cause);
+		free(errtext);
 	}
-	/* Distinct new prompts, at most max of them, drawn at random. */
+	free(pick);
+	free(hist);
+	return rc;
+}
+
+/* Monte Carlo neighbours of the edits and of the prompt itself. */
+static int
+protegi_paraphrases(struct search *s, struct cand *b, struct cand ***news,
+    size_t *nnews, char **cause)
+{
+	struct rvars	 rv;
+	struct cand	*x;
+	char		**found, *why, *pcount;
+	size_t		 want = (size_t)search_int(s, "paraphrases"), n0, i;
+	int		 n, rc = 0;
+
+	if (search_int(s, "paraphrases") <= 0)
+		return 0;
+	pcount = reflect_count(want, "paraphrase");
+	n0 = *nnews;
+	for (i = 0; rc == 0 && i <= n0; i++) {
+		x = i < n0 ? (*news)[i] : b;
+		rv.n = 0;
+		rvars_set(&rv, "task", reflect_task(s));
+		rvars_set(&rv, "prompt", x->text);
+		rvars_set(&rv, "count", pcount);
+		n = search_ask(s, "reflect_paraphrase", rv.v, rv.n,
+		    search_number(s, "temperature"), want, &found, &why,
+		    cause);
+		if (n < 0 || reflect_add(s, found, n, "protegi-paraphrase", &x,
+		    1, why, news, nnews, cause) != 0)
+			rc = -1;
+		free(why);
+	}
+	free(pcount);
+	return rc;
+}
+
+/*
+ * The distinct new prompts in news (reordered), at most "expansion" of
+ * them drawn at random, appended to *kids.
+ */
+static void
+protegi_select(struct search *s, struct reflect *st, struct cand *b,
+    struct cand **news, size_t nnews, struct cand ***kids, size_t *nkids)
+{
+	size_t	 max = (size_t)search_int(s, "expansion");
+	size_t	*pick, npick, i, j, k;
+
 	for (i = 0, k = 0; i < nnews; i++) {
 		if (news[i] == b || reflect_member(st, news[i]->id))
 			continue;
@@ -317,144 +378,213 @@ protegi_expand(struct search *s, struct reflect *st, struct cand *b,
 			news[k++] = news[i];
 	}
 	nnews = k;
-	if (nnews > max) {
-		pick = xreallocarray(pick, nnews, sizeof *pick);
-		npick = reflect_draw(s, nnews, max, pick);
-		for (i = 0; i < npick; i++) {
-			*kids = xreallocarray(*kids, *nkids + 1, sizeof **kids);
-			(*kids)[(*nkids)++] = news[pick[i]];
-		}
-	} else {
-		for (i = 0; i < nnews; i++) {
-			*kids = xreallocarray(*kids, *nkids + 1, sizeof **kids);
-			(*kids)[(*nkids)++] = news[i];
-		}
+	if (nnews <= max) {
+		for (i = 0; i < nnews; i++)
+			reflect_push(kids, nkids, news[i]);
+		return;
 	}
-	rc = 0;
-out:
-	free(news);
-	free(err);
+	pick = xcalloc(nnews, sizeof *pick);
+	npick = reflect_draw(s, nnews, max, pick);
+	for (i = 0; i < npick; i++)
+		reflect_push(kids, nkids, news[pick[i]]);
 	free(pick);
-	free(errtext);
-	free(count);
-	free(ecount);
-	free(pcount);
-	free(score);
-	free(hist);
+}
+
+/*
+ * Critiques of beam prompt b from its errors (res: its scores on the
+ * minibatch mb), their edits and paraphrases; the new prompts chosen
+ * are appended to *kids.
+ */
+static int
+protegi_expand(struct search *s, struct reflect *st, struct cand *b,
+    const size_t *mb, size_t nmb, const struct search_score *res,
+    struct cand ***kids, size_t *nkids, char **cause)
+{
+	struct protegi_errs	 pe;
+	struct search_score	*dres;
+	struct cand		**news = NULL;
+	size_t			 nnews = 0;
+	int			 rc = -1;
+
+	protegi_errs_find(s, b, mb, nmb, res, &pe, &dres);
+	if (protegi_edits(s, st, b, &pe, &news, &nnews, cause) == 0 &&
+	    protegi_paraphrases(s, b, &news, &nnews, cause) == 0) {
+		protegi_select(s, st, b, news, nnews, kids, nkids);
+		rc = 0;
+	}
+	free(news);
+	free(pe.err);
+	free(pe.score);
 	free(dres);
 	return rc;
 }
 
-static int
-protegi_step(struct search *s, struct reflect *st, char **cause)
+/* One protegi step, phase by phase. */
+struct protegi {
+	struct cand		**beam;
+	size_t			  nbeam;
+	const size_t		 *pool;	/* borrowed: reflect_pool */
+	size_t			  npool;
+	size_t			 *mbpos;	/* the minibatch, in the pool */
+	size_t			 *mb;		/* the minibatch, examples */
+	size_t			  nmb;
+	struct search_score	 *res;	/* the beam on the minibatch */
+	struct cand		**kids;	/* new prompts of the beam */
+	struct cand		**kparent;	/* the beam prompt of each */
+	size_t			  nkids;
+	struct arm		 *arms;
+	size_t			  narms;
+};
+
+/* The beam's members that the run knows; returns how many. */
+static size_t
+protegi_beam(struct search *s, struct reflect *st, struct protegi *p)
 {
-	struct search_score	*res = NULL;
-	struct cand		**beam = NULL, **kids = NULL, **kparent = NULL;
-	struct cand		**next = NULL;
-	struct arm		*arms = NULL, **order = NULL, *a, *p;
-	struct cand		*c;
-	const size_t		*pool;
-	size_t			*mb = NULL, *mbpos = NULL, nbeam = 0, nkids = 0;
-	size_t			 nmb = 0, npool, narms = 0, i, j, k, n0;
-	size_t			 nnext = 0;
-	size_t			 want = (size_t)search_int(s, "beam");
-	double			 ms, mp;
-	int			 rc = -1;
+	size_t	i;
 
 	for (i = 0; i < st->nset; i++) {
-		beam = xreallocarray(beam, nbeam + 1, sizeof *beam);
-		if ((beam[nbeam] = reflect_cand(s, st->set[i].id)) != NULL)
-			nbeam++;
+		p->beam = xreallocarray(p->beam, p->nbeam + 1,
+		    sizeof *p->beam);
+		if ((p->beam[p->nbeam] = reflect_cand(s, st->set[i].id)) !=
+		    NULL)
+			p->nbeam++;
 	}
-	if (nbeam == 0) {
-		rc = 0;
-		goto out;
+	return p->nbeam;
+}
+
+/* The beam on one minibatch: their errors feed the critiques. */
+static int
+protegi_minibatch(struct search *s, struct reflect *st, struct protegi *p,
+    char **cause)
+{
+	size_t	j;
+
+	p->pool = reflect_pool(s, &p->npool);
+	p->mbpos = xcalloc(p->npool + 1, sizeof *p->mbpos);
+	p->mb = xcalloc(p->npool + 1, sizeof *p->mb);
+	p->nmb = reflect_draw(s, p->npool, reflect_minibatch(s, st),
+	    p->mbpos);
+	for (j = 0; j < p->nmb; j++)
+		p->mb[j] = p->pool[p->mbpos[j]];
+	p->res = xcalloc(p->nbeam * p->nmb + 1, sizeof *p->res);
+	return search_score_on(s, p->beam, p->nbeam, p->mb, p->nmb, p->res,
+	    cause);
+}
+
+/* The new prompts of each beam prompt, with the prompt they came from. */
+static int
+protegi_kids(struct search *s, struct reflect *st, struct protegi *p,
+    char **cause)
+{
+	size_t	i, k, n0;
+
+	for (i = 0; i < p->nbeam; i++) {
+		n0 = p->nkids;
+		if (protegi_expand(s, st, p->beam[i], p->mb, p->nmb,
+		    &p->res[i * p->nmb], &p->kids, &p->nkids, cause) != 0)
+			return -1;
+		p->kparent = xreallocarray(p->kparent, p->nkids + 1,
+		    sizeof *p->kparent);
+		for (k = n0; k < p->nkids; k++)
+			p->kparent[k] = p->beam[i];
 	}
-	/* The beam on one minibatch: their errors feed the critiques. */
-	pool = reflect_pool(s, &npool);
-	mbpos = xcalloc(npool + 1, sizeof *mbpos);
-	mb = xcalloc(npool + 1, sizeof *mb);
-	nmb = reflect_draw(s, npool, reflect_minibatch(s, st), mbpos);
-	for (j = 0; j < nmb; j++)
-		mb[j] = pool[mbpos[j]];
-	res = xcalloc(nbeam * nmb + 1, sizeof *res);
-	if (search_score_on(s, beam, nbeam, mb, nmb, res, cause) != 0)
-		goto out;
-	for (i = 0; i < nbeam; i++) {
-		n0 = nkids;
-		if (protegi_expand(s, st, beam[i], mb, nmb, &res[i * nmb],
-		    &kids, &nkids, cause) != 0)
-			goto out;
-		kparent = xreallocarray(kparent, nkids + 1, sizeof *kparent);
-		for (k = n0; k < nkids; k++)
-			kparent[k] = beam[i];
-	}
-	/* The arms: the beam and its distinct new neighbours. */
-	arms = xcalloc(nbeam + nkids + 1, sizeof *arms);
-	for (i = 0; i < nbeam + nkids; i++) {
-		c = i < nbeam ? beam[i] : kids[i - nbeam];
-		for (k = 0; k < narms; k++)
-			if (arms[k].c == c)
+	return 0;
+}
+
+/*
+ * The arms: the beam and its distinct new neighbours.  What the
+ * minibatch said about the beam counts as its first pulls.
+ */
+static void
+protegi_arms(struct protegi *p)
+{
+	struct arm	*a;
+	struct cand	*c;
+	size_t		 i, j, k;
+
+	p->arms = xcalloc(p->nbeam + p->nkids + 1, sizeof *p->arms);
+	for (i = 0; i < p->nbeam + p->nkids; i++) {
+		c = i < p->nbeam ? p->beam[i] : p->kids[i - p->nbeam];
+		for (k = 0; k < p->narms; k++)
+			if (p->arms[k].c == c)
 				break;
-		if (k < narms)
+		if (k < p->narms)
 			continue;
-		arms[narms].c = c;
-		arms[narms].parent = i < nbeam ? NULL : kparent[i - nbeam];
-		arms[narms].sc = xcalloc(npool + 1, sizeof *arms[narms].sc);
-		for (j = 0; j < npool; j++)
-			arms[narms].sc[j] = NAN;
-		narms++;
+		a = &p->arms[p->narms++];
+		a->c = c;
+		a->parent = i < p->nbeam ? NULL : p->kparent[i - p->nbeam];
+		a->sc = xcalloc(p->npool + 1, sizeof *a->sc);
+		for (j = 0; j < p->npool; j++)
+			a->sc[j] = NAN;
 	}
-	/* What the minibatch said about the beam counts as its first pulls. */
-	for (i = 0; i < nbeam; i++) {
-		for (k = 0; k < narms && arms[k].c != beam[i]; k++)
+	for (i = 0; i < p->nbeam; i++) {
+		for (k = 0; k < p->narms && p->arms[k].c != p->beam[i]; k++)
 			;
-		for (j = 0; j < nmb; j++) {
-			if (isnan(res[i * nmb + j].score) ||
-			    !isnan(arms[k].sc[mbpos[j]]))
+		a = &p->arms[k];
+		for (j = 0; j < p->nmb; j++) {
+			if (isnan(p->res[i * p->nmb + j].score) ||
+			    !isnan(a->sc[p->mbpos[j]]))
 				continue;
-			arms[k].sc[mbpos[j]] = res[i * nmb + j].score;
-			arms[k].sum += res[i * nmb + j].score;
-			arms[k].n++;
+			a->sc[p->mbpos[j]] = p->res[i * p->nmb + j].score;
+			a->sum += p->res[i * p->nmb + j].score;
+			a->n++;
 		}
 	}
-	if (strcmp(search_string(s, "bandit"), "sr") == 0)
-		rc = bandit_sr(s, arms, narms, want, cause);
-	else
-		rc = bandit_ucb(s, arms, narms, cause);
-	if (rc != 0)
-		goto out;
-	rc = -1;
-	/* Directional feedback: each new prompt against its parent, on the
-	 * examples both were scored on. */
-	for (k = 0; k < narms; k++) {
-		a = &arms[k];
+}
+
+/*
+ * Directional feedback: each new prompt against its parent, on the
+ * examples both were scored on.
+ */
+static void
+protegi_feedback(struct reflect *st, struct protegi *p)
+{
+	struct arm	*a, *q;
+	double		 ms, mp;
+	size_t		 i, j, k, n;
+
+	for (k = 0; k < p->narms; k++) {
+		a = &p->arms[k];
 		if (a->parent == NULL)
 			continue;
-		for (i = 0, p = NULL; i < narms; i++)
-			if (arms[i].c == a->parent)
-				p = &arms[i];
-		if (p == NULL)
+		for (i = 0, q = NULL; i < p->narms; i++)
+			if (p->arms[i].c == a->parent)
+				q = &p->arms[i];
+		if (q == NULL)
 			continue;
 		ms = mp = 0;
-		for (j = 0, n0 = 0; j < npool; j++) {
-			if (isnan(a->sc[j]) || isnan(p->sc[j]))
+		for (j = 0, n = 0; j < p->npool; j++) {
+			if (isnan(a->sc[j]) || isnan(q->sc[j]))
 				continue;
 			ms += a->sc[j];
-			mp += p->sc[j];
-			n0++;
+			mp += q->sc[j];
+			n++;
 		}
-		if (n0 > 0)
-			reflect_history_add(st, a->c, p->c, ms / (double)n0,
-			    mp / (double)n0);
+		if (n > 0)
+			reflect_history_add(st, a->c, q->c, ms / (double)n,
+			    mp / (double)n);
 	}
-	/* The next beam: the best estimates. */
-	order = xcalloc(narms + 1, sizeof *order);
-	for (k = 0; k < narms; k++)
-		order[k] = &arms[k];
-	qsort(order, narms, sizeof *order, arm_cmp_desc);
+}
+
+/*
+ * The next beam: the best estimates, scored on dev so that the best so
+ * far is known.  New prompts left out are dropped.
+ */
+static int
+protegi_next(struct search *s, struct reflect *st, struct protegi *p,
+    char **cause)
+{
+	struct arm	**order;
+	struct cand	**next;
+	size_t		  want = (size_t)search_int(s, "beam"), nnext = 0, k;
+	int		  rc;
+
+	order = xcalloc(p->narms + 1, sizeof *order);
+	for (k = 0; k < p->narms; k++)
+		order[k] = &p->arms[k];
+	qsort(order, p->narms, sizeof *order, arm_cmp_desc);
 	next = xcalloc(want + 1, sizeof *next);
-	for (k = 0; k < narms; k++) {
+	for (k = 0; k < p->narms; k++) {
 		if (nnext < want && order[k]->n > 0) {
 			next[nnext++] = order[k]->c;
 			if (!search_complete(s, order[k]->c))
@@ -462,31 +592,63 @@ protegi_step(struct search *s, struct reflect *st, char **cause)
 		} else if (order[k]->parent != NULL)
 			reflect_drop(s, order[k]->c);
 	}
-	for (k = 0; k < narms; k++)
+	for (k = 0; k < p->narms; k++)
 		log_debug("protegi: arm %lld %.3f over %zu%s",
-		    (long long)arms[k].c->id, arm_mean(&arms[k]), arms[k].n,
-		    arms[k].parent == NULL ? " (beam)" : "");
+		    (long long)p->arms[k].c->id, arm_mean(&p->arms[k]),
+		    p->arms[k].n, p->arms[k].parent == NULL ? " (beam)" : "");
 	st->nset = 0;
 	for (k = 0; k < nnext; k++)
 		reflect_member_add(st, next[k]->id, 0, 0);
-	/* The beam on dev, so that the best so far is known. */
-	if (search_evaluate(s, next, nnext, cause) != 0)
-		goto out;
-	rc = 0;
-out:
-	if (res != NULL)
-		search_scores_release(res, nbeam * nmb);
-	free(res);
-	for (k = 0; k < narms; k++)
-		free(arms[k].sc);
-	free(arms);
+	rc = search_evaluate(s, next, nnext, cause) != 0 ? -1 : 0;
 	free(order);
 	free(next);
-	free(beam);
-	free(kids);
-	free(kparent);
-	free(mb);
-	free(mbpos);
+	return rc;
+}
+
+static void
+protegi_release(struct protegi *p)
+{
+	size_t	k;
+
+	if (p->res != NULL)
+		search_scores_release(p->res, p->nbeam * p->nmb);
+	free(p->res);
+	for (k = 0; k < p->narms; k++)
+		free(p->arms[k].sc);
+	free(p->arms);
+	free(p->beam);
+	free(p->kids);
+	free(p->kparent);
+	free(p->mb);
+	free(p->mbpos);
+}
+
+static int
+protegi_step(struct search *s, struct reflect *st, char **cause)
+{
+	struct protegi	p;
+	int		rc = -1;
+
+	memset(&p, 0, sizeof p);
+	if (protegi_beam(s, st, &p) == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (protegi_minibatch(s, st, &p, cause) != 0 ||
+	    protegi_kids(s, st, &p, cause) != 0)
+		goto out;
+	protegi_arms(&p);
+	if (strcmp(search_string(s, "bandit"), "sr") == 0)
+		rc = bandit_sr(s, p.arms, p.narms,
+		    (size_t)search_int(s, "beam"), cause);
+	else
+		rc = bandit_ucb(s, p.arms, p.narms, cause);
+	if (rc != 0)
+		goto out;
+	protegi_feedback(st, &p);
+	rc = protegi_next(s, st, &p, cause);
+out:
+	protegi_release(&p);
 	return rc;
 }
 
