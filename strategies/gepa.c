@@ -167,73 +167,99 @@ gepa_sum(const struct search_score *r, size_t n)
 	return sum;
 }
 
-/*
- * Merges two members of unrelated lineages; the result is kept if on dev
- * examples where they differ it does at least as well as the better.
- */
+/* Two members of unrelated lineages, in ten draws at most; -1 if none. */
 static int
-gepa_merge(struct search *s, struct reflect *st, struct cand **pool,
-    size_t npool, const size_t *freq, char **cause)
+gepa_pair(struct search *s, struct reflect *st, struct cand **pool,
+    size_t npool, const size_t *freq, struct cand *pair[2])
 {
-	struct rvars		 rv;
-	struct search_score	*res = NULL;
-	struct cand		*pa, *pb, *pair[2], **news = NULL, *c;
-	char			**found, *why = NULL, *sa, *sb;
-	size_t			*diff, *pick, ndiff = 0, npick, nnews = 0, i, j;
-	size_t			 mbsize = reflect_minibatch(s, st);
-	double			 suma = 0, sumb = 0, sumc;
-	int			 n, tries, rc = -1;
+	int	tries;
 
 	for (tries = 0; tries < 10; tries++) {
-		pa = pool[gepa_sample(s, freq, npool)];
-		pb = pool[gepa_sample(s, freq, npool)];
-		if (pa != pb && !gepa_ancestor(st, pa->id, pb->id, 0) &&
-		    !gepa_ancestor(st, pb->id, pa->id, 0))
-			break;
+		pair[0] = pool[gepa_sample(s, freq, npool)];
+		pair[1] = pool[gepa_sample(s, freq, npool)];
+		if (pair[0] != pair[1] && !gepa_ancestor(st, pair[0]->id,
+		    pair[1]->id, 0) && !gepa_ancestor(st, pair[1]->id,
+		    pair[0]->id, 0))
+			return 0;
 	}
-	if (tries == 10)
-		return 0;
-	sa = reflect_num(pa->mean);
-	sb = reflect_num(pb->mean);
+	return -1;
+}
+
+/* The merge of the pair, in *c: NULL when it is nothing new. */
+static int
+gepa_merge_ask(struct search *s, struct reflect *st, struct cand *pair[2],
+    struct cand **c, char **cause)
+{
+	struct rvars	 rv;
+	struct cand	**news = NULL;
+	char		**found, *why = NULL, *sa, *sb;
+	size_t		 nnews = 0;
+	int		 n, rc;
+
+	sa = reflect_num(pair[0]->mean);
+	sb = reflect_num(pair[1]->mean);
 	rv.n = 0;
 	rvars_set(&rv, "task", reflect_task(s));
-	rvars_set(&rv, "prompt_a", pa->text);
+	rvars_set(&rv, "prompt_a", pair[0]->text);
 	rvars_set(&rv, "score_a", sa);
-	rvars_set(&rv, "prompt_b", pb->text);
+	rvars_set(&rv, "prompt_b", pair[1]->text);
 	rvars_set(&rv, "score_b", sb);
 	n = search_ask(s, "reflect_merge", rv.v, rv.n,
 	    search_number(s, "temperature"), 1, &found, &why, cause);
 	free(sa);
 	free(sb);
-	pair[0] = pa;
-	pair[1] = pb;
-	if (n < 0 || reflect_add(s, found, n, "gepa-merge", pair, 2, why,
-	    &news, &nnews, cause) != 0) {
-		free(why);
-		return -1;
-	}
+	rc = n < 0 || reflect_add(s, found, n, "gepa-merge", pair, 2, why,
+	    &news, &nnews, cause) != 0 ? -1 : 0;
 	free(why);
-	if (nnews == 0 || (c = news[0]) == pa || c == pb ||
-	    reflect_member(st, c->id)) {
-		free(news);
-		return 0;
-	}
+	*c = rc == 0 && nnews > 0 ? news[0] : NULL;
+	if (*c == pair[0] || *c == pair[1] ||
+	    (*c != NULL && reflect_member(st, (*c)->id)))
+		*c = NULL;
 	free(news);
-	/* Dev examples on which the two differ, else any. */
+	return rc;
+}
+
+/*
+ * k dev examples on which a and b differ (any when they never do) into
+ * pick, which has room for all of dev; returns how many.
+ */
+static size_t
+gepa_differ(struct search *s, size_t k, const struct cand *a,
+    const struct cand *b, size_t *pick)
+{
+	size_t	*diff, ndiff = 0, npick, i, j;
+
 	diff = xcalloc(s->ndev + 1, sizeof *diff);
-	pick = xcalloc(s->ndev + 1, sizeof *pick);
 	for (j = 0; j < s->ndev; j++)
-		if (pa->scores[j] != pb->scores[j])
+		if (a->scores[j] != b->scores[j])
 			diff[ndiff++] = s->dev[j];
 	if (ndiff == 0)
 		for (j = 0; j < s->ndev; j++)
 			diff[ndiff++] = s->dev[j];
-	npick = reflect_draw(s, ndiff, mbsize, pick);
+	npick = reflect_draw(s, ndiff, k, pick);
 	for (i = 0; i < npick; i++)
 		pick[i] = diff[pick[i]];
+	free(diff);
+	return npick;
+}
+
+/*
+ * Keeps merge c of pa and pb if on dev examples where they differ it
+ * does at least as well as the better of them.
+ */
+static int
+gepa_merge_keep(struct search *s, struct reflect *st, struct cand *pa,
+    struct cand *pb, struct cand *c, char **cause)
+{
+	struct search_score	*res;
+	size_t			*pick, npick, i, j;
+	double			 suma = 0, sumb = 0, sumc, best;
+	int			 rc = -1;
+
+	pick = xcalloc(s->ndev + 1, sizeof *pick);
+	npick = gepa_differ(s, reflect_minibatch(s, st), pa, pb, pick);
 	res = xcalloc(3 * npick + 1, sizeof *res);
-	pair[0] = c;
-	if (search_score_on(s, pair, 1, pick, npick, res, cause) != 0)
+	if (search_score_on(s, &c, 1, pick, npick, res, cause) != 0)
 		goto out;
 	sumc = gepa_sum(res, npick);
 	for (i = 0; i < s->ndev; i++)
@@ -244,10 +270,11 @@ gepa_merge(struct search *s, struct reflect *st, struct cand **pool,
 				sumb += isnan(pb->scores[i]) ? 0 :
 				    pb->scores[i];
 			}
+	best = suma >= sumb ? suma : sumb;
 	reflect_history_add(st, c, suma >= sumb ? pa : pb,
 	    sumc / (double)(npick > 0 ? npick : 1),
-	    (suma >= sumb ? suma : sumb) / (double)(npick > 0 ? npick : 1));
-	if (npick > 0 && sumc >= (suma >= sumb ? suma : sumb)) {
+	    best / (double)(npick > 0 ? npick : 1));
+	if (npick > 0 && sumc >= best) {
 		if (gepa_full(s, &c, 1, cause) != 0)
 			goto out;
 		reflect_member_add(st, c->id, pa->id, pb->id);
@@ -259,128 +286,186 @@ gepa_merge(struct search *s, struct reflect *st, struct cand **pool,
 out:
 	search_scores_release(res, npick);
 	free(res);
-	free(diff);
 	free(pick);
 	return rc;
+}
+
+/* Merges two members of unrelated lineages (see gepa_merge_keep). */
+static int
+gepa_merge(struct search *s, struct reflect *st, struct cand **pool,
+    size_t npool, const size_t *freq, char **cause)
+{
+	struct cand	*pair[2], *c;
+
+	if (gepa_pair(s, st, pool, npool, freq, pair) != 0)
+		return 0;
+	if (gepa_merge_ask(s, st, pair, &c, cause) != 0)
+		return -1;
+	if (c == NULL)
+		return 0;
+	return gepa_merge_keep(s, st, pair[0], pair[1], c, cause);
+}
+
+/* One gepa step, phase by phase. */
+struct gepa {
+	struct cand		**pool;
+	size_t			  npool;
+	size_t			 *freq;	/* gepa_front's, per member */
+	size_t			  size;	/* the minibatch size wanted */
+	size_t			 *mb;
+	size_t			  nmb;
+	struct search_score	 *rp;	/* the parent on mb */
+	struct search_score	 *rc;	/* the child on mb */
+	int			  accepted;
+};
+
+/*
+ * A minibatch with something to learn from: from train, and from dev
+ * when the parent is perfect on three train draws.  Returns 1 with the
+ * parent's scores in g->rp, 0 when six draws found nothing, or -1.
+ */
+static int
+gepa_minibatch(struct search *s, struct gepa *g, struct cand *parent,
+    char **cause)
+{
+	size_t	tries, i;
+
+	for (tries = 0; tries < 6; tries++) {
+		search_scores_release(g->rp, g->nmb);
+		if (tries < 3 || s->ntrain == 0)
+			g->nmb = reflect_minibatch_draw(s, g->size, g->mb);
+		else {
+			g->nmb = reflect_draw(s, s->ndev, g->size, g->mb);
+			for (i = 0; i < g->nmb; i++)
+				g->mb[i] = s->dev[g->mb[i]];
+		}
+		if (search_score_on(s, &parent, 1, g->mb, g->nmb, g->rp,
+		    cause) != 0)
+			return -1;
+		for (i = 0; i < g->nmb; i++)
+			if (!isnan(g->rp[i].score) && g->rp[i].score < 1)
+				return 1;
+	}
+	return 0;
+}
+
+/*
+ * The parent rewritten from its answers on the minibatch, in *child:
+ * NULL when that is nothing new.
+ */
+static int
+gepa_reflect(struct search *s, struct reflect *st, struct gepa *g,
+    struct cand *parent, struct cand **child, char **cause)
+{
+	struct rvars	 rv;
+	struct cand	**news = NULL;
+	char		**found, *why = NULL, *examples, *hist, *score;
+	size_t		 nnews = 0;
+	int		 n, rc;
+
+	examples = reflect_examples(s, "examples", g->mb, g->rp, NULL, g->nmb,
+	    1);
+	hist = reflect_history(s, st, 1);
+	score = reflect_num(reflect_mean(g->rp, g->nmb));
+	rv.n = 0;
+	rvars_set(&rv, "task", reflect_task(s));
+	rvars_set(&rv, "prompt", parent->text);
+	rvars_set(&rv, "score", score);
+	rvars_set(&rv, "examples", examples);
+	rvars_set(&rv, "history", hist);
+	n = search_ask(s, "reflect_gepa", rv.v, rv.n,
+	    search_number(s, "temperature"), 1, &found, &why, cause);
+	free(examples);
+	free(hist);
+	free(score);
+	rc = n < 0 || reflect_add(s, found, n, "gepa-reflect", &parent, 1,
+	    why, &news, &nnews, cause) != 0 ? -1 : 0;
+	free(why);
+	*child = rc == 0 && nnews > 0 ? news[0] : NULL;
+	if (*child == parent ||
+	    (*child != NULL && reflect_member(st, (*child)->id)))
+		*child = NULL;
+	free(news);
+	return rc;
+}
+
+/* The child joins the pool only if it does better on the same minibatch. */
+static int
+gepa_try(struct search *s, struct reflect *st, struct gepa *g,
+    struct cand *parent, struct cand *child, char **cause)
+{
+	double	sp, sc;
+
+	if (search_score_on(s, &child, 1, g->mb, g->nmb, g->rc, cause) != 0)
+		return -1;
+	sp = gepa_sum(g->rp, g->nmb);
+	sc = gepa_sum(g->rc, g->nmb);
+	search_scores_release(g->rc, g->nmb);
+	reflect_history_add(st, child, parent, sc / (double)g->nmb,
+	    sp / (double)g->nmb);
+	if (sc <= sp) {
+		reflect_drop(s, child);
+		return 0;
+	}
+	if (gepa_full(s, &child, 1, cause) != 0)
+		return -1;
+	reflect_member_add(st, child->id, parent->id, 0);
+	reflect_push(&g->pool, &g->npool, child);
+	g->accepted = 1;
+	log_debug("gepa: %lld improves on %lld (%.2f > %.2f); dev %.3f",
+	    (long long)child->id, (long long)parent->id, sc, sp, child->mean);
+	return 0;
 }
 
 static int
 gepa_step(struct search *s, struct reflect *st, char **cause)
 {
-	struct rvars		 rv;
-	struct search_score	*rp = NULL, *rc_ = NULL;
-	struct cand		**pool = NULL, *parent, *child, **news = NULL;
-	char			**found, *why = NULL, *examples, *hist, *score;
-	size_t			*freq = NULL, *mb = NULL, npool, nmb = 0, nnews;
-	size_t			 it, want = reflect_proposals(s, st);
-	size_t			 size = reflect_minibatch(s, st), tries, i;
-	double			 sp, sc;
-	int			 n, accepted = 0, rc = -1;
+	struct gepa	 g;
+	struct cand	*parent, *child;
+	size_t		 it, want = reflect_proposals(s, st);
+	int		 found, rc = -1;
 
-	npool = gepa_pool(s, st, &pool);
-	if (npool == 0) {
-		free(pool);
+	memset(&g, 0, sizeof g);
+	g.npool = gepa_pool(s, st, &g.pool);
+	if (g.npool == 0) {
+		free(g.pool);
 		return 0;
 	}
 	/* Every member on every dev example: the front needs them all. */
-	if (gepa_full(s, pool, npool, cause) != 0)
+	if (gepa_full(s, g.pool, g.npool, cause) != 0)
 		goto out;
-	mb = xcalloc(size + 1, sizeof *mb);
-	rp = xcalloc(size + 1, sizeof *rp);
-	rc_ = xcalloc(size + 1, sizeof *rc_);
+	g.size = reflect_minibatch(s, st);
+	g.mb = xcalloc(g.size + 1, sizeof *g.mb);
+	g.rp = xcalloc(g.size + 1, sizeof *g.rp);
+	g.rc = xcalloc(g.size + 1, sizeof *g.rc);
 	for (it = 0; it < want; it++) {
-		freq = xreallocarray(freq, npool + 1, sizeof *freq);
-		gepa_front(s, pool, npool, freq);
-		parent = pool[gepa_sample(s, freq, npool)];
-		/*
-		 * A minibatch with something to learn from: from train, and
-		 * from dev when the parent is perfect on three train draws.
-		 */
-		for (tries = 0; tries < 6; tries++) {
-			search_scores_release(rp, nmb);
-			if (tries < 3 || s->ntrain == 0)
-				nmb = reflect_minibatch_draw(s, size, mb);
-			else {
-				nmb = reflect_draw(s, s->ndev, size, mb);
-				for (i = 0; i < nmb; i++)
-					mb[i] = s->dev[mb[i]];
-			}
-			if (search_score_on(s, &parent, 1, mb, nmb, rp,
-			    cause) != 0)
-				goto out;
-			for (i = 0; i < nmb; i++)
-				if (!isnan(rp[i].score) && rp[i].score < 1)
-					break;
-			if (i < nmb)
-				break;
-		}
-		if (tries == 6)
-			continue;
-		examples = reflect_examples(s, "examples", mb, rp, NULL, nmb,
-		    1);
-		hist = reflect_history(s, st, 1);
-		score = reflect_num(reflect_mean(rp, nmb));
-		rv.n = 0;
-		rvars_set(&rv, "task", reflect_task(s));
-		rvars_set(&rv, "prompt", parent->text);
-		rvars_set(&rv, "score", score);
-		rvars_set(&rv, "examples", examples);
-		rvars_set(&rv, "history", hist);
-		n = search_ask(s, "reflect_gepa", rv.v, rv.n,
-		    search_number(s, "temperature"), 1, &found, &why, cause);
-		free(examples);
-		free(hist);
-		free(score);
-		nnews = 0;
-		if (n < 0 || reflect_add(s, found, n, "gepa-reflect", &parent,
-		    1, why, &news, &nnews, cause) != 0) {
-			free(why);
+		g.freq = xreallocarray(g.freq, g.npool + 1, sizeof *g.freq);
+		gepa_front(s, g.pool, g.npool, g.freq);
+		parent = g.pool[gepa_sample(s, g.freq, g.npool)];
+		if ((found = gepa_minibatch(s, &g, parent, cause)) < 0)
 			goto out;
-		}
-		free(why);
-		why = NULL;
-		child = nnews > 0 ? news[0] : NULL;
-		free(news);
-		news = NULL;
-		if (child == NULL || child == parent ||
-		    reflect_member(st, child->id))
+		if (found == 0)
 			continue;
-		/* Kept only if it does better on the same minibatch. */
-		if (search_score_on(s, &child, 1, mb, nmb, rc_, cause) != 0)
+		if (gepa_reflect(s, st, &g, parent, &child, cause) != 0 ||
+		    (child != NULL && gepa_try(s, st, &g, parent, child,
+		    cause) != 0))
 			goto out;
-		sp = gepa_sum(rp, nmb);
-		sc = gepa_sum(rc_, nmb);
-		search_scores_release(rc_, nmb);
-		reflect_history_add(st, child, parent, sc / (double)nmb,
-		    sp / (double)nmb);
-		if (sc > sp) {
-			if (gepa_full(s, &child, 1, cause) != 0)
-				goto out;
-			reflect_member_add(st, child->id, parent->id, 0);
-			pool = xreallocarray(pool, npool + 1, sizeof *pool);
-			pool[npool++] = child;
-			accepted = 1;
-			log_debug("gepa: %lld improves on %lld (%.2f > %.2f); "
-			    "dev %.3f", (long long)child->id,
-			    (long long)parent->id, sc, sp, child->mean);
-		} else
-			reflect_drop(s, child);
 	}
-	if (accepted && search_bool(s, "merge") && npool >= 3) {
-		freq = xreallocarray(freq, npool + 1, sizeof *freq);
-		gepa_front(s, pool, npool, freq);
-		if (gepa_merge(s, st, pool, npool, freq, cause) != 0)
+	if (g.accepted && search_bool(s, "merge") && g.npool >= 3) {
+		g.freq = xreallocarray(g.freq, g.npool + 1, sizeof *g.freq);
+		gepa_front(s, g.pool, g.npool, g.freq);
+		if (gepa_merge(s, st, g.pool, g.npool, g.freq, cause) != 0)
 			goto out;
 	}
 	rc = 0;
 out:
-	search_scores_release(rp, nmb);
-	search_scores_release(rc_, nmb);
-	free(rp);
-	free(rc_);
-	free(mb);
-	free(freq);
-	free(pool);
+	search_scores_release(g.rp, g.nmb);
+	search_scores_release(g.rc, g.nmb);
+	free(g.rp);
+	free(g.rc);
+	free(g.mb);
+	free(g.freq);
+	free(g.pool);
 	return rc;
 }
 
