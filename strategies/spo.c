@@ -38,111 +38,155 @@ spo_answers(struct search *s, const size_t *ex, char **outs, size_t n)
 	return strbuf_detach(&sb);
 }
 
-static int
-spo_step(struct search *s, struct reflect *st, char **cause)
-{
-	struct rvars		 rv;
-	struct strbuf		 sb;
-	struct backend		*judge;
-	struct judge_ask	*votes = NULL, *v;
-	struct cand		*champ, *cand, **news = NULL;
-	char			**found, *why = NULL, **och = NULL, **onew = NULL;
-	char			*answers = NULL, *hist = NULL, *meta, *input;
-	size_t			*mb = NULL, nmb, nnews = 0, rounds = 0, r, j, k;
-	size_t			 size = reflect_minibatch(s, st);
-	double			 pn, po, pts_new = 0, votes_n = 0, share;
-	int			 n, rn = 0, ro = 0, rc = -1;
+/* One spo step, phase by phase. */
+struct spo {
+	struct backend		 *judge;
+	struct cand		 *champ;
+	struct cand		 *cand;		/* the challenger */
+	size_t			 *mb;
+	size_t			  nmb;
+	char			**och;		/* the champion's answers */
+	char			**onew;		/* the challenger's */
+	struct judge_ask	 *votes;	/* per round and example */
+	size_t			  rounds;
+};
 
-	judge = s->job->roles[ROLE_JUDGE] != NULL ?
-	    s->job->roles[ROLE_JUDGE] : s->job->roles[ROLE_OPTIMIZER];
-	if (judge == NULL)
-		return cause_set(cause, "reflect mode 'spo' needs a judge "
-		    "(roles.judge or roles.optimizer)");
-	if ((champ = reflect_cand(s, st->champion)) == NULL) {
-		if ((champ = search_best(s)) == NULL && s->ncands > 0)
-			champ = s->cands[0];
-		if (champ == NULL)
-			return 0;
-		st->champion = champ->id;
-		st->share = 1;
-	}
-	mb = xcalloc(size + 1, sizeof *mb);
-	nmb = reflect_minibatch_draw(s, size, mb);
-	och = xcalloc(nmb + 1, sizeof *och);
-	onew = xcalloc(nmb + 1, sizeof *onew);
-	if (search_answers(s, champ->text, mb, nmb, och, cause) != 0)
-		goto out;
-	answers = spo_answers(s, mb, och, nmb);
+/* The champion: the one kept, else the best so far or the first. */
+static struct cand *
+spo_champion(struct search *s, struct reflect *st)
+{
+	struct cand	*champ;
+
+	if ((champ = reflect_cand(s, st->champion)) != NULL)
+		return champ;
+	if ((champ = search_best(s)) == NULL && s->ncands > 0)
+		champ = s->cands[0];
+	if (champ == NULL)
+		return NULL;
+	st->champion = champ->id;
+	st->share = 1;
+	return champ;
+}
+
+/*
+ * The champion's answers on the minibatch and a challenger written from
+ * them, in sp->cand: NULL when it is nothing new.
+ */
+static int
+spo_challenge(struct search *s, struct reflect *st, struct spo *sp,
+    char **cause)
+{
+	struct rvars	 rv;
+	struct cand	**news = NULL;
+	char		**found, *why = NULL, *answers, *hist;
+	size_t		 nnews = 0;
+	int		 n, rc;
+
+	if (search_answers(s, sp->champ->text, sp->mb, sp->nmb, sp->och,
+	    cause) != 0)
+		return -1;
+	answers = spo_answers(s, sp->mb, sp->och, sp->nmb);
 	hist = reflect_history(s, st, 0);
 	rv.n = 0;
 	rvars_set(&rv, "task", reflect_task(s));
-	rvars_set(&rv, "prompt", champ->text);
+	rvars_set(&rv, "prompt", sp->champ->text);
 	rvars_set(&rv, "answers", answers);
 	rvars_set(&rv, "feedback", st->feedback != NULL ? st->feedback :
 	    "(no comparison yet)");
 	rvars_set(&rv, "history", hist);
 	n = search_ask(s, "reflect_spo", rv.v, rv.n,
 	    search_number(s, "temperature"), 1, &found, &why, cause);
-	if (n < 0 || reflect_add(s, found, n, "spo", &champ, 1, why, &news,
-	    &nnews, cause) != 0)
-		goto out;
-	cand = nnews > 0 ? news[0] : NULL;
-	if (cand == NULL || cand == champ) {
-		rc = 0;
-		goto out;
-	}
-	if (search_answers(s, cand->text, mb, nmb, onew, cause) != 0)
-		goto out;
-	/*
-	 * Rounds alternate which answer is shown first: in odd rounds the
-	 * new prompt's answer is A.  From the judge service's side, a is
-	 * always the champion's answer.
-	 */
-	rounds = (size_t)search_int(s, "judge_rounds");
-	votes = xcalloc(rounds * nmb + 1, sizeof *votes);
-	for (r = 0; r < rounds; r++) {
-		for (j = 0; j < nmb; j++) {
-			input = search_input(s, mb[j]);
-			rv.n = 0;
-			rvars_set(&rv, "requirements", reflect_task(s));
-			rvars_set(&rv, "input", input);
-			rvars_set(&rv, "response_a", r % 2 == 0 ?
-			    (och[j] != NULL ? och[j] : "") :
-			    (onew[j] != NULL ? onew[j] : ""));
-			rvars_set(&rv, "response_b", r % 2 == 0 ?
-			    (onew[j] != NULL ? onew[j] : "") :
-			    (och[j] != NULL ? och[j] : ""));
-			meta = search_meta(s, "reflect_spo_judge", rv.v, rv.n,
-			    cause);
-			free(input);
-			if (meta == NULL) {
+	rc = n < 0 || reflect_add(s, found, n, "spo", &sp->champ, 1, why,
+	    &news, &nnews, cause) != 0 ? -1 : 0;
+	sp->cand = rc == 0 && nnews > 0 ? news[0] : NULL;
+	if (sp->cand == sp->champ)
+		sp->cand = NULL;
+	free(news);
+	free(why);
+	free(answers);
+	free(hist);
+	return rc;
+}
+
+/*
+ * Submits the judge's vote in round r on example j.  Rounds alternate
+ * which answer is shown first: in odd rounds the new prompt's answer is
+ * A.  From the judge service's side, a is always the champion's answer.
+ */
+static int
+spo_vote(struct search *s, struct spo *sp, size_t r, size_t j, char **cause)
+{
+	struct rvars		 rv;
+	struct judge_ask	*v;
+	const char		*oa, *ob;
+	char			*meta, *input;
+
+	oa = sp->och[j] != NULL ? sp->och[j] : "";
+	ob = sp->onew[j] != NULL ? sp->onew[j] : "";
+	input = search_input(s, sp->mb[j]);
+	rv.n = 0;
+	rvars_set(&rv, "requirements", reflect_task(s));
+	rvars_set(&rv, "input", input);
+	rvars_set(&rv, "response_a", r % 2 == 0 ? oa : ob);
+	rvars_set(&rv, "response_b", r % 2 == 0 ? ob : oa);
+	meta = search_meta(s, "reflect_spo_judge", rv.v, rv.n, cause);
+	free(input);
+	if (meta == NULL)
+		return -1;
+	v = &sp->votes[r * sp->nmb + j];
+	v->user[0] = meta;
+	v->order[0] = (int)(r % 2);
+	v->norders = 1;
+	v->temperature = search_number(s, "judge_temperature");
+	v->sample = (unsigned)r;
+	/* Each verdict is kept with its provenance. */
+	v->record = 1;
+	v->rec.job = s->job_id;
+	v->rec.a = sp->champ->id;
+	v->rec.b = sp->cand->id;
+	v->rec.example = s->job->task.dataset->ex[sp->mb[j]].id;
+	v->rec.output_a = oa;
+	v->rec.output_b = ob;
+	search_judge(s, sp->judge, v);
+	return 0;
+}
+
+/* Every round's votes, submitted together and waited for. */
+static int
+spo_judge_all(struct search *s, struct spo *sp, char **cause)
+{
+	size_t	r, j;
+
+	sp->rounds = (size_t)search_int(s, "judge_rounds");
+	sp->votes = xcalloc(sp->rounds * sp->nmb + 1, sizeof *sp->votes);
+	for (r = 0; r < sp->rounds; r++)
+		for (j = 0; j < sp->nmb; j++)
+			if (spo_vote(s, sp, r, j, cause) != 0) {
 				search_wait(s, NULL);
-				goto out;
+				return -1;
 			}
-			v = &votes[r * nmb + j];
-			v->user[0] = meta;
-			v->order[0] = (int)(r % 2);
-			v->norders = 1;
-			v->temperature = search_number(s, "judge_temperature");
-			v->sample = (unsigned)r;
-			/* Each verdict is kept with its provenance. */
-			v->record = 1;
-			v->rec.job = s->job_id;
-			v->rec.a = champ->id;
-			v->rec.b = cand->id;
-			v->rec.example = s->job->task.dataset->ex[mb[j]].id;
-			v->rec.output_a = och[j] != NULL ? och[j] : "";
-			v->rec.output_b = onew[j] != NULL ? onew[j] : "";
-			search_judge(s, judge, v);
-		}
-	}
-	if (search_wait(s, cause) != 0)
-		goto out;
+	return search_wait(s, cause) != 0 ? -1 : 0;
+}
+
+/*
+ * The challenger's share of the votes, and the rounds each side won in
+ * *rn and *ro.  The judge's reasons in the first round become the
+ * feedback of the next request.
+ */
+static double
+spo_tally(struct reflect *st, struct spo *sp, int *rn, int *ro)
+{
+	struct strbuf		 sb;
+	struct judge_ask	*v;
+	double			 pn, po, pts_new = 0, votes_n = 0;
+	size_t			 r, j;
+
+	*rn = *ro = 0;
 	strbuf_init(&sb);
-	for (r = 0; r < rounds; r++) {
+	for (r = 0; r < sp->rounds; r++) {
 		pn = po = 0;
-		for (j = 0; j < nmb; j++) {
-			v = &votes[r * nmb + j];
+		for (j = 0; j < sp->nmb; j++) {
+			v = &sp->votes[r * sp->nmb + j];
 			if (v->verdict == VERDICT_NONE)
 				continue;
 			if (v->verdict == VERDICT_TIE) {
@@ -160,42 +204,79 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 		pts_new += pn;
 		votes_n += pn + po;
 		if (pn > po)
-			rn++;
+			(*rn)++;
 		else if (po > pn)
-			ro++;
+			(*ro)++;
 	}
-	share = votes_n > 0 ? pts_new / votes_n : 0;
 	free(st->feedback);
 	st->feedback = sb.len > 0 ? strbuf_detach(&sb) : NULL;
 	strbuf_release(&sb);
-	reflect_history_add(st, cand, champ, share, 1 - share);
+	return votes_n > 0 ? pts_new / votes_n : 0;
+}
+
+static void
+spo_release(struct spo *sp)
+{
+	size_t	k;
+
+	for (k = 0; sp->votes != NULL && k < sp->rounds * sp->nmb; k++)
+		judge_ask_release(&sp->votes[k]);
+	free(sp->votes);
+	for (k = 0; k < sp->nmb; k++) {
+		free(sp->och[k]);
+		free(sp->onew[k]);
+	}
+	free(sp->och);
+	free(sp->onew);
+	free(sp->mb);
+}
+
+static int
+spo_step(struct search *s, struct reflect *st, char **cause)
+{
+	struct spo	 sp;
+	size_t		 size = reflect_minibatch(s, st);
+	double		 share;
+	int		 rn, ro, rc = -1;
+
+	memset(&sp, 0, sizeof sp);
+	sp.judge = s->job->roles[ROLE_JUDGE] != NULL ?
+	    s->job->roles[ROLE_JUDGE] : s->job->roles[ROLE_OPTIMIZER];
+	if (sp.judge == NULL)
+		return cause_set(cause, "reflect mode 'spo' needs a judge "
+		    "(roles.judge or roles.optimizer)");
+	if ((sp.champ = spo_champion(s, st)) == NULL)
+		return 0;
+	sp.mb = xcalloc(size + 1, sizeof *sp.mb);
+	sp.nmb = reflect_minibatch_draw(s, size, sp.mb);
+	sp.och = xcalloc(sp.nmb + 1, sizeof *sp.och);
+	sp.onew = xcalloc(sp.nmb + 1, sizeof *sp.onew);
+	if (spo_challenge(s, st, &sp, cause) != 0)
+		goto out;
+	rc = 0;
+	if (sp.cand == NULL)
+		goto out;
+	rc = -1;
+	if (search_answers(s, sp.cand->text, sp.mb, sp.nmb, sp.onew,
+	    cause) != 0 || spo_judge_all(s, &sp, cause) != 0)
+		goto out;
+	share = spo_tally(st, &sp, &rn, &ro);
+	reflect_history_add(st, sp.cand, sp.champ, share, 1 - share);
 	log_debug("spo: %lld against champion %lld: rounds %d to %d, share "
-	    "%.2f", (long long)cand->id, (long long)champ->id, rn, ro, share);
+	    "%.2f", (long long)sp.cand->id, (long long)sp.champ->id, rn, ro,
+	    share);
 	if (rn > ro) {
-		st->champion = cand->id;
+		st->champion = sp.cand->id;
 		st->share = share;
-		cand->raced_out = 0;
+		sp.cand->raced_out = 0;
 		/* Scored on dev so that it can be promoted. */
-		if (search_evaluate(s, &cand, 1, cause) != 0)
+		if (search_evaluate(s, &sp.cand, 1, cause) != 0)
 			goto out;
 	} else
-		reflect_drop(s, cand);
+		reflect_drop(s, sp.cand);
 	rc = 0;
 out:
-	for (k = 0; votes != NULL && k < rounds * nmb; k++)
-		judge_ask_release(&votes[k]);
-	free(votes);
-	for (j = 0; j < nmb; j++) {
-		free(och[j]);
-		free(onew[j]);
-	}
-	free(och);
-	free(onew);
-	free(mb);
-	free(news);
-	free(why);
-	free(answers);
-	free(hist);
+	spo_release(&sp);
 	return rc;
 }
 
