@@ -1,0 +1,229 @@
+/*
+ * reflect mode opro: optimization by prompting (Yang et al., "Large
+ * Language Models as Optimizers").  The best earlier prompts with their
+ * scores in ascending order and a few exemplars; several proposals a
+ * step at a high temperature.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "job.h"
+#include "reflect_int.h"
+#include "strategy.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+static struct rknown *
+opro_known(struct reflect *st, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nknown; i++)
+		if (st->known[i].id == id)
+			return &st->known[i];
+	return NULL;
+}
+
+static void
+opro_know(struct reflect *st, const struct cand *c)
+{
+	struct rknown	*k;
+
+	if ((k = opro_known(st, c->id)) == NULL) {
+		st->known = xreallocarray(st->known, st->nknown + 1,
+		    sizeof *st->known);
+		k = &st->known[st->nknown++];
+		k->id = c->id;
+	}
+	k->score = c->mean;
+}
+
+static int
+known_cmp_desc(const void *va, const void *vb)
+{
+	const struct rknown	*a = va, *b = vb;
+
+	if (a->score != b->score)
+		return a->score > b->score ? -1 : 1;
+	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* Means of a and b over the dev examples both are scored on. */
+static size_t
+opro_paired(const struct search *s, const struct cand *a,
+    const struct cand *b, double *ma, double *mb)
+{
+	double	sa = 0, sb = 0;
+	size_t	i, n = 0;
+
+	for (i = 0; i < s->ndev; i++) {
+		if (isnan(a->scores[i]) || isnan(b->scores[i]))
+			continue;
+		sa += a->scores[i];
+		sb += b->scores[i];
+		n++;
+	}
+	*ma = n > 0 ? sa / (double)n : NAN;
+	*mb = n > 0 ? sb / (double)n : NAN;
+	return n;
+}
+
+/*
+ * The best "shown" known prompts with their scores, ascending: the best
+ * come last, nearest the request.  *parent is the best of them (NULL if
+ * none is among the run's candidates).  A new string, the caller's.
+ */
+static char *
+opro_scored(struct search *s, struct reflect *st, struct cand **parent)
+{
+	struct strbuf	 sb;
+	struct rknown	*sorted;
+	struct cand	*c;
+	size_t		 nshown, i;
+
+	sorted = xcalloc(st->nknown, sizeof *sorted);
+	memcpy(sorted, st->known, st->nknown * sizeof *sorted);
+	qsort(sorted, st->nknown, sizeof *sorted, known_cmp_desc);
+	nshown = st->nknown < (size_t)search_int(s, "shown") ? st->nknown :
+	    (size_t)search_int(s, "shown");
+	*parent = NULL;
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "");
+	for (i = nshown; i > 0; i--) {
+		if ((c = reflect_cand(s, sorted[i - 1].id)) == NULL)
+			continue;
+		strbuf_addf(&sb, "<prompt score=\"%.3f\">%s</prompt>\n",
+		    sorted[i - 1].score, c->text);
+		*parent = c;	/* the last shown is the best */
+	}
+	free(sorted);
+	return strbuf_detach(&sb);
+}
+
+/* A few exemplars of the task: a new string, the caller's. */
+static char *
+opro_exemplars(struct search *s)
+{
+	struct strbuf	 sb;
+	char		*in, *out;
+	size_t		*ex, nex, i;
+
+	ex = xcalloc((size_t)search_int(s, "exemplars") + 1, sizeof *ex);
+	nex = reflect_minibatch_draw(s, (size_t)search_int(s, "exemplars"),
+	    ex);
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "");
+	for (i = 0; i < nex; i++) {
+		in = search_input(s, ex[i]);
+		strbuf_addf(&sb, "<example>\n<input>%s</input>\n", in);
+		if (s->job->task.target != NULL) {
+			out = search_expected(s, ex[i]);
+			strbuf_addf(&sb, "<output>%s</output>\n", out);
+			free(out);
+		}
+		strbuf_adds(&sb, "</example>\n");
+		free(in);
+	}
+	free(ex);
+	return strbuf_detach(&sb);
+}
+
+/* The proposals of this step, made from parent (may be NULL). */
+static int
+opro_propose(struct search *s, struct reflect *st, struct cand *parent,
+    const char *scored, const char *exemplars, struct cand ***news,
+    size_t *nnews, char **cause)
+{
+	struct rvars	 rv;
+	char		**found, *why, *hist, *count;
+	size_t		 per = (size_t)search_int(s, "per_ask"), asks, i;
+	int		 n, rc = 0;
+
+	hist = reflect_history(s, st, 1);
+	count = reflect_count(per, "new instruction");
+	asks = (reflect_proposals(s, st) + per - 1) / per;
+	for (i = 0; rc == 0 && i < asks; i++) {
+		rv.n = 0;
+		rvars_set(&rv, "task", reflect_task(s));
+		rvars_set(&rv, "scored", scored);
+		rvars_set(&rv, "exemplars", exemplars);
+		rvars_set(&rv, "history", hist);
+		rvars_set(&rv, "count", count);
+		n = search_ask(s, "reflect_opro", rv.v, rv.n,
+		    search_number(s, "temperature"), per, &found, &why, cause);
+		if (n < 0 || reflect_add(s, found, n, "opro", parent != NULL ?
+		    &parent : NULL, parent != NULL ? 1 : 0, why, news, nnews,
+		    cause) != 0)
+			rc = -1;
+		free(why);
+	}
+	free(hist);
+	free(count);
+	return rc;
+}
+
+/*
+ * The proposals not known before (news is reordered) on dev, each
+ * known from then on with its score, and compared with the parent.
+ */
+static int
+opro_score_new(struct search *s, struct reflect *st, struct cand *parent,
+    struct cand **news, size_t nnews, char **cause)
+{
+	double	mc, mp;
+	size_t	i, n;
+
+	/* Only the new ones: a repeat keeps the score it had. */
+	for (i = 0, n = 0; i < nnews; i++)
+		if (opro_known(st, news[i]->id) == NULL)
+			news[n++] = news[i];
+	nnews = n;
+	if (search_evaluate(s, news, nnews, cause) != 0)
+		return -1;
+	for (i = 0; i < nnews; i++) {
+		if (opro_known(st, news[i]->id) != NULL)
+			continue;	/* proposed twice */
+		opro_know(st, news[i]);
+		if (parent != NULL && opro_paired(s, news[i], parent, &mc,
+		    &mp) > 0)
+			reflect_history_add(st, news[i], parent, mc, mp);
+	}
+	return 0;
+}
+
+static int
+opro_step(struct search *s, struct reflect *st, char **cause)
+{
+	struct cand	*parent, **news = NULL;
+	char		*scored, *exemplars;
+	size_t		 nnews = 0, i;
+	int		 rc = -1;
+
+	/* Everyone scored so far is known, with the score it had then. */
+	for (i = 0; i < s->ncands; i++)
+		if (s->cands[i]->nscored > 0 &&
+		    opro_known(st, s->cands[i]->id) == NULL)
+			opro_know(st, s->cands[i]);
+	if (st->nknown == 0)
+		return 0;
+	scored = opro_scored(s, st, &parent);
+	exemplars = opro_exemplars(s);
+	if (opro_propose(s, st, parent, scored, exemplars, &news, &nnews,
+	    cause) == 0 && opro_score_new(s, st, parent, news, nnews,
+	    cause) == 0)
+		rc = 0;
+	free(news);
+	free(scored);
+	free(exemplars);
+	return rc;
+}
+
+const struct reflect_mode opro_mode = {
+	.name = "opro",
+	.steps = 10,
+	.minibatch = 3,
+	.proposals = 8,
+	.seeded = 0,
+	.step = opro_step,
+};
