@@ -337,10 +337,12 @@ static int
 batch_save(struct batch *bt, char **cause)
 {
 	struct batch_row	row;
+	char			step[16];
 
 	memset(&row, 0, sizeof row);
 	row.id = bt->row;
-	row.step = (char *)batch_step_name(bt->job.step);
+	snprintf(step, sizeof step, "%s", batch_step_name(bt->job.step));
+	row.step = step;
 	row.file = bt->job.file;
 	row.provider_id = bt->job.provider_id;
 	row.output = bt->job.output;
@@ -511,8 +513,9 @@ batch_pump(struct batchset *set, struct http *http, double now,
 }
 
 size_t
-batch_progress(const struct batchset *set, int (*mine)(void *, void *),
-    void *ctx, long long *answered, const char **provider_id)
+batch_progress(const struct batchset *set,
+    int (*mine)(void *, const void *), const void *ctx, long long *answered,
+    const char **provider_id)
 {
 	const struct batch	*bt;
 	const struct batch_wait	*w;

@@ -119,7 +119,7 @@ double		 batch_pump(struct batchset *, struct http *, double now,
  * provider id (NULL while not yet created); 0 when there are none.
  */
 size_t		 batch_progress(const struct batchset *,
-		    int (*mine)(void *arg, void *ctx), void *ctx,
+		    int (*mine)(void *arg, const void *ctx), const void *ctx,
 		    long long *answered, const char **provider_id);
 
 #endif

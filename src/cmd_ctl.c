@@ -749,7 +749,7 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 	struct watch	 w;
 	struct client	*c;
 	cJSON		*args, *final = NULL;
-	const char	*state;
+	const char	*state, *why;
 	char		*code = NULL, *cause = NULL, *s;
 	double		 best;
 	int		 rc;
@@ -786,8 +786,8 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 		cJSON_free(s);
 	} else {
 		printf("job '%s': %s", json_str(final, "name", argv[0]), state);
-		if ((s = (char *)json_str(final, "reason", NULL)) != NULL)
-			printf(" (%s)", s);
+		if ((why = json_str(final, "reason", NULL)) != NULL)
+			printf(" (%s)", why);
 		if (!isnan(best = json_num(final, "best")))
 			printf(", best %.3f", best);
 		printf("\n");

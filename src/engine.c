@@ -1953,7 +1953,7 @@ engine_waiting(const struct engine *e)
 }
 
 static int
-engine_req_of(void *arg, void *ctx)
+engine_req_of(void *arg, const void *ctx)
 {
 	return ((struct engine_req *)arg)->engine == ctx;
 }
@@ -1967,7 +1967,7 @@ engine_batch_waiting(const struct engine *e)
 
 	if (e->nbatched == 0 || e->nflying > 0 || e->queued > 0)
 		return NULL;
-	n = batch_progress(e->loop->batches, engine_req_of, (void *)e,
+	n = batch_progress(e->loop->batches, engine_req_of, e,
 	    &answered, &id);
 	if (n == 0)
 		return NULL;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "xmalloc.h"
@@ -170,6 +171,20 @@ file_read(const char *path, size_t max, char **out, size_t *lenp, char **cause)
 	if (lenp != NULL)
 		*lenp = len;
 	return 0;
+}
+
+char *
+exe_dir(void)
+{
+	char	buf[4096], *slash;
+	ssize_t	n;
+
+	if ((n = readlink("/proc/self/exe", buf, sizeof buf - 1)) <= 0)
+		return NULL;
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL)
+		return NULL;
+	return xstrndup(buf, (size_t)(slash - buf));
 }
 
 char *

@@ -81,6 +81,9 @@ int	 file_read(const char *path, size_t max, char **out, size_t *len,
  */
 char	*path_relative_to(const char *base, const char *path);
 
+/* The directory of the running program (allocated), or NULL. */
+char	*exe_dir(void);
+
 /* A copy of n bytes of s without the white space around them. */
 char	*trim_dup(const char *s, size_t n);
 

@@ -695,7 +695,7 @@ static char *
 search_template(struct search *s, const char *name, char **cause)
 {
 	const char	*dirs[4], *env;
-	char		*path, *text;
+	char		*path, *text, *beside;
 	size_t		 i, n = 0;
 
 	if (s->prompts_dir != NULL && *s->prompts_dir != '\0')
@@ -703,21 +703,27 @@ search_template(struct search *s, const char *name, char **cause)
 	if ((env = getenv("PROMPTD_PROMPTS")) != NULL && *env != '\0')
 		dirs[n++] = env;
 	dirs[n++] = PROMPTD_DATADIR "/prompts";
-#ifdef PROMPTD_SRCDIR
-	dirs[n++] = PROMPTD_SRCDIR "/strategies/prompts";
-#endif
+	/* A program run from its build tree, not installed. */
+	if ((beside = exe_dir()) != NULL) {
+		path = xasprintf("%s/strategies/prompts", beside);
+		free(beside);
+		beside = path;
+		dirs[n++] = beside;
+	}
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s.txt", dirs[i], name);
 		if (access(path, R_OK) == 0) {
 			if (file_read(path, 1 << 20, &text, NULL, cause) != 0)
 				text = NULL;
 			free(path);
+			free(beside);
 			return text;
 		}
 		free(path);
 	}
 	cause_set(cause, "no meta-prompt '%s.txt' in %s%s", name, dirs[0],
 	    n > 1 ? " or the shipped templates" : "");
+	free(beside);
 	return NULL;
 }
 

@@ -106,6 +106,22 @@ check_job(const char *dir, const char *text)
 }
 
 /*
+ * execv(2) with a NULL-ended list of constant strings (up to 31): in a
+ * child about to exec, so the copies are never freed.
+ */
+static inline void
+check_execv(const char *path, const char *const *argv)
+{
+	char	*v[32];
+	size_t	 i;
+
+	for (i = 0; argv[i] != NULL && i < 31; i++)
+		v[i] = xstrdup(argv[i]);
+	v[i] = NULL;
+	execv(path, v);
+}
+
+/*
  * Starts the mock model server (tests/mock/mockllm) with the extra
  * arguments args (NULL-ended), its port written to dir/name; returns its
  * base URL (the caller frees it) and its pid.
@@ -129,7 +145,7 @@ check_mock_start(const char *dir, const char *name, const char *const *args,
 		argv[n++] = *args++;
 	argv[n] = NULL;
 	if ((*pid = fork()) == 0) {
-		execv(prog, (char *const *)argv);
+		check_execv(prog, argv);
 		_exit(127);
 	}
 	for (i = 0; i < 200; i++) {

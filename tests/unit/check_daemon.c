@@ -227,7 +227,7 @@ spawn(const char *offset, const char *const *argv)
 		fd = open(T.log, O_WRONLY | O_CREAT | O_APPEND, 0600);
 		dup2(fd, STDOUT_FILENO);
 		dup2(fd, STDERR_FILENO);
-		execv(promptd_path(), (char *const *)args);
+		check_execv(promptd_path(), args);
 		_exit(127);
 	}
 	return pid;

@@ -244,12 +244,14 @@ START_TEST(test_backend_errors_are_recorded)
 	struct engine		*e;
 	size_t			 failed;
 	char			*err = NULL;
+	char			 name[] = "bad", identity[] = "failing";
+	char			 model[] = "m";
 
 	memset(&fb, 0, sizeof fb);
 	fb.ops = &fail_ops;
-	fb.name = "bad";
-	fb.identity = "failing";
-	fb.model = "m";
+	fb.name = name;
+	fb.identity = identity;
+	fb.model = model;
 	fb.max_in_flight = 4;
 	job->roles[ROLE_TARGET] = &fb;
 	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 0);

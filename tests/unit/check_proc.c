@@ -66,10 +66,12 @@ static void
 run_sh(struct procset *ps, const char *script, const char *input,
     double timeout, size_t max, struct outcome *o)
 {
-	char	*argv[] = { "/bin/sh", "-c", (char *)script, NULL };
+	char	 sh[] = "/bin/sh", c[] = "-c", *s = xstrdup(script);
+	char	*argv[] = { sh, c, s, NULL };
 
 	memset(o, 0, sizeof *o);
 	procset_spawn(ps, argv, input, strlen(input), timeout, max, record, o);
+	free(s);
 	drive(ps);
 	ck_assert_int_eq(o->done, 1);
 }
@@ -144,8 +146,10 @@ START_TEST(test_spawn_failure_and_abandon)
 {
 	struct procset	*ps = procset_new();
 	struct outcome	 o, q;
-	char		*argv[] = { "/no/such/program", NULL };
-	char		*sleeper[] = { "/bin/sleep", "30", NULL };
+	char		 prog[] = "/no/such/program", sleep[] = "/bin/sleep";
+	char		 secs[] = "30";
+	char		*argv[] = { prog, NULL };
+	char		*sleeper[] = { sleep, secs, NULL };
 
 	memset(&o, 0, sizeof o);
 	procset_spawn(ps, argv, "", 0, 10, 1024, record, &o);

@@ -151,8 +151,8 @@ rcase_read(const char *path, const char *name, struct rcase *c)
 			ck_assert_msg(c->nexpect < nitems(c->expect),
 			    "%s: too many @expect", name);
 			if (*arg != '\0')
-				c->expect[c->nexpect++] = xstrdup(chomp(
-				    (char *)arg));
+				c->expect[c->nexpect++] = chomp(
+				    xstrdup(arg));
 			else
 				block = &c->expect[c->nexpect++];
 		}

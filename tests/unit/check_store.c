@@ -975,7 +975,8 @@ START_TEST(test_batches)
 	struct store		*s;
 	struct batch_row	 b;
 	char			*path = tmp_path("batch.db"), *cause = NULL;
-	char			*keys[] = { "k2", "k1", "k2" }, **got;
+	char			 k1[] = "k1", k2[] = "k2";
+	char			*keys[] = { k2, k1, k2 }, **got;
 	size_t			 n;
 	int64_t			 id, other;
 
