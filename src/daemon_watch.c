@@ -195,12 +195,11 @@ dcmd_feedback(struct daemon *d, struct control_client *c, long long id,
 		return;
 	s = &dj->jr.search;
 	if (dj->fiber != NULL && s->ops != NULL && s->params != NULL &&
-	    (strcmp(s->ops->name, "duel") != 0 ||
-	    strcmp(search_string(s, "feedback"), "human") != 0)) {
+	    (s->ops->wants_feedback == NULL || !s->ops->wants_feedback(s))) {
 		control_error(c, id, "state", "job '%s' asks for no feedback "
 		    "(its strategy is %s%s)", dj->name, s->ops->name,
-		    strcmp(s->ops->name, "duel") == 0 ? " with feedback "
-		    "from another source" : "");
+		    s->ops->wants_feedback != NULL ? " with feedback from "
+		    "another source" : "");
 		return;
 	}
 	r = cJSON_CreateObject();

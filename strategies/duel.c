@@ -1192,6 +1192,13 @@ duel_free(struct search *s)
 	s->state = NULL;
 }
 
+/* A person decides the duels with feedback "human". */
+static int
+duel_wants_feedback(const struct search *s)
+{
+	return strcmp(search_string(s, "feedback"), "human") == 0;
+}
+
 const struct strategy_ops strategy_duel_ops = {
 	.name = "duel",
 	.params = duel_params,
@@ -1200,4 +1207,5 @@ const struct strategy_ops strategy_duel_ops = {
 	.save = duel_save,
 	.load = duel_load,
 	.free = duel_free,
+	.wants_feedback = duel_wants_feedback,
 };

@@ -71,6 +71,13 @@ struct strategy_ops {
 	cJSON	*(*save)(struct search *);
 	int	(*load)(struct search *, const cJSON *, char **cause);
 	void	(*free)(struct search *);
+	/*
+	 * Optional: whether the search (set up by init) asks people for
+	 * feedback on duels (promptctl feedback): 1 when it does, 0 when it
+	 * takes such feedback from another source (a judge, say).  NULL for
+	 * a strategy that never asks.
+	 */
+	int	(*wants_feedback)(const struct search *);
 };
 
 extern const struct strategy_ops *const strategy_table[];
