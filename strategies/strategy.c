@@ -473,6 +473,42 @@ search_wait(struct search *s, char **cause)
 	return 0;
 }
 
+int
+search_can_wait(const struct search *s)
+{
+	return fiber_self() != NULL;
+}
+
+void
+search_yield(struct search *s)
+{
+	if (fiber_self() != NULL)
+		fiber_yield();
+}
+
+int
+search_wait_until(struct search *s, int (*done)(void *, char **), void *arg,
+    char **cause)
+{
+	const char	*why;
+	int		 rc;
+
+	if (fiber_self() == NULL)
+		return cause_set(cause, "strategy '%s': only the daemon can "
+		    "wait for this", s->ops->name);
+	s->waiting = 1;
+	while ((rc = done(arg, cause)) == 0) {
+		if (engine_failed(s->engine, &why)) {
+			rc = cause_set(cause, "%s", why != NULL ? why :
+			    "engine stopped");
+			break;
+		}
+		fiber_yield();
+	}
+	s->waiting = 0;
+	return rc < 0 ? -1 : 0;
+}
+
 /* Whether c's score on dev example j is had: scored, or given up. */
 static int
 cand_settled(const struct cand *c, size_t j)

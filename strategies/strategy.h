@@ -227,6 +227,27 @@ int		 search_ask(struct search *, const char *name,
 int		 search_wait(struct search *, char **cause);
 
 /*
+ * Whether the search can wait for what is outside its engine (a worker
+ * thread, a person): it runs inside the daemon, whose loop goes on while
+ * it waits.  In a command-line run nothing else moves while a step runs.
+ */
+int		 search_can_wait(const struct search *);
+
+/* Lets the daemon's loop turn once; does nothing in a command-line run. */
+void		 search_yield(struct search *);
+
+/*
+ * Waits, inside the daemon, until done(arg, cause) returns 1 (then 0 is
+ * returned) or -1 (its *cause is kept), or the engine stops.  done is
+ * called once a turn of the loop, and s->waiting is set meanwhile: what
+ * is waited for takes a person's time, so the loop need not hurry.
+ * Returns -1 with *cause when the search cannot wait (search_can_wait()).
+ */
+int		 search_wait_until(struct search *,
+		    int (*done)(void *arg, char **cause), void *arg,
+		    char **cause);
+
+/*
  * Puts a question to a judge backend through the judge service
  * (judge.h); ask holds the answer after search_wait().  A verdict read
  * counts as the step's progress.
