@@ -246,31 +246,6 @@ duel_init(struct search *s, char **cause)
 	return 0;
 }
 
-/* Demos from the training split (dev if it has none), as tagged text. */
-static char *
-duel_demos(struct search *s, size_t n)
-{
-	const struct dataset	*ds = s->job->task.dataset;
-	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
-	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
-	struct strbuf		 sb;
-	char			*in, *out;
-	size_t			 i, k;
-
-	strbuf_init(&sb);
-	for (i = 0; i < n && npick > 0; i++) {
-		k = pick[rng_below(&s->rng, (uint32_t)npick)];
-		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
-		out = s->job->task.target != NULL ? json_text(example_field(
-		    &ds->ex[k], s->job->task.target)) : xstrdup("");
-		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
-		    "</output>\n</demo>\n", in, out);
-		free(in);
-		free(out);
-	}
-	return strbuf_detach(&sb);
-}
-
 static void
 duel_pool_add(struct duel_state *st, struct cand *c)
 {
@@ -305,7 +280,7 @@ duel_build_pool(struct search *s, char **cause)
 	vars[2].name = "count";
 	vars[2].value = count;
 	for (a = 0; a < asks; a++) {
-		demos = duel_demos(s, (size_t)search_int(s, "demos"));
+		demos = search_demos(s, (size_t)search_int(s, "demos"));
 		vars[1].name = "demos";
 		vars[1].value = demos;
 		n = search_ask(s, "ape_propose", vars, 3,

@@ -1043,6 +1043,30 @@ search_errors(struct search *s, const struct cand *c, size_t max)
 }
 
 char *
+search_demos(struct search *s, size_t n)
+{
+	const struct dataset	*ds = s->job->task.dataset;
+	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	struct strbuf		 sb;
+	char			*in, *out;
+	size_t			 i, k;
+
+	strbuf_init(&sb);
+	for (i = 0; i < n && npick > 0; i++) {
+		k = pick[rng_below(&s->rng, (uint32_t)npick)];
+		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
+		out = s->job->task.target != NULL ? json_text(example_field(
+		    &ds->ex[k], s->job->task.target)) : xstrdup("");
+		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
+		    "</output>\n</demo>\n", in, out);
+		free(in);
+		free(out);
+	}
+	return strbuf_detach(&sb);
+}
+
+char *
 search_input(const struct search *s, size_t example)
 {
 	return template_render(s->job->task.tmpl,

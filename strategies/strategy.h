@@ -260,6 +260,13 @@ void		 search_judge(struct search *, struct backend *,
 char		*search_errors(struct search *, const struct cand *, size_t max);
 
 /*
+ * n input/output demos, drawn with the step's random stream from the
+ * training split (dev when it has none), each as <demo> with its <input>
+ * and <output>.  Allocated; "" when there are no examples.
+ */
+char		*search_demos(struct search *, size_t n);
+
+/*
  * search_ask() for replies whose parts are in other tags: the contents of
  * every <tag>...</tag> of the reply (a <critique>, say), with the same
  * reading, repair turns and outcomes (no length limit but for prompts).
