@@ -761,6 +761,42 @@ search_dev_pos(const struct search *s, size_t example)
 	return SIZE_MAX;
 }
 
+/*
+ * Takes an evaluation's result into o and keeps it with its candidate c
+ * (a dev example) or in the memo (another); a failure is counted.
+ */
+static void
+search_score_take(struct search *s, struct cand *c, struct eval_item *it,
+    struct search_score *o)
+{
+	const struct memo_ent	*me;
+	size_t			 d;
+
+	d = search_dev_pos(s, it->example);
+	if (it->failed) {
+		if (d != SIZE_MAX)
+			search_failed(s, &c->tries[d], it->error);
+		else {
+			memo_put(s, c->id, it->example, NAN, NULL);
+			me = memo_get(s->memo, c->id, it->example);
+			if (me->tries == SEARCH_TRIES)
+				s->given_up++;
+		}
+	}
+	if (!it->done)
+		return;
+	s->progress++;
+	o->score = it->score;
+	o->output = it->output;
+	it->output = NULL;
+	if (d != SIZE_MAX) {
+		c->scores[d] = o->score;
+		free(c->outputs[d]);
+		c->outputs[d] = o->output != NULL ? xstrdup(o->output) : NULL;
+	} else
+		memo_put(s, c->id, it->example, o->score, o->output);
+}
+
 int
 search_score_on(struct search *s, struct cand *const *cands, size_t n,
     const size_t *examples, size_t nex, struct search_score *out,
@@ -820,37 +856,9 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 		rc = search_wait(s, cause);
 		engine_eval_end(batch);
 	}
-	for (k = 0; k < nitems; k++) {
-		i = pos[k] / nex;
-		c = cands[i];
-		d = search_dev_pos(s, items[k].example);
-		if (items[k].failed) {
-			if (d != SIZE_MAX)
-				search_failed(s, &c->tries[d], items[k].error);
-			else {
-				memo_put(s, c->id, items[k].example, NAN,
-				    NULL);
-				me = memo_get(s->memo, c->id, items[k].example);
-				if (me->tries == SEARCH_TRIES)
-					s->given_up++;
-			}
-		}
-		if (!items[k].done)
-			continue;
-		s->progress++;
-		o = &out[pos[k]];
-		o->score = items[k].score;
-		o->output = items[k].output;
-		items[k].output = NULL;
-		if (d != SIZE_MAX) {
-			c->scores[d] = o->score;
-			free(c->outputs[d]);
-			c->outputs[d] = o->output != NULL ?
-			    xstrdup(o->output) : NULL;
-		} else
-			memo_put(s, c->id, items[k].example, o->score,
-			    o->output);
-	}
+	for (k = 0; k < nitems; k++)
+		search_score_take(s, cands[pos[k] / nex], &items[k],
+		    &out[pos[k]]);
 	for (i = 0; i < n; i++) {
 		cand_count(cands[i], s->ndev);
 		for (j = 0; j < nex; j++) {
