@@ -1,12 +1,13 @@
 /*
- * The daemon: jobs, the loop, schedules and the control commands.  See
- * daemon.h for the picture and promptd(8) for what users see.
+ * The daemon: jobs, their runs in fibers, the loop, schedules and
+ * signals.  The control commands are in daemon_cmd.c, the watch and
+ * feedback streams in daemon_watch.c.  See daemon.h for the picture and
+ * promptd(8) for what users see.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "control.h"
 #include "cron.h"
 #include "daemon.h"
+#include "daemon_int.h"
 #include "engine.h"
 #include "fiber.h"
 #include "job.h"
@@ -36,88 +38,12 @@
 #define DAEMON_TURN_MS		100
 /* Each job's fiber stack (mapped lazily, with a guard page). */
 #define DAEMON_STACK		(1024 * 1024)
-/* Seconds between progress events on a watch stream. */
-#define DAEMON_PROGRESS		1.0
-/* Queued output above which a watch stream waits for its reader. */
-#define DAEMON_WATCH_BACKLOG	(256 * 1024)
-/* Events read from the store per watcher and pass. */
-#define DAEMON_WATCH_BATCH	100
-/* Events a watch stream starts with. */
-#define DAEMON_WATCH_RECENT	20
 
-static const char	JOB_QUEUED[] = "queued";
-static const char	JOB_RUNNING[] = "running";
-static const char	JOB_PAUSED[] = "paused";
-static const char	JOB_FAILED[] = "failed";
-static const char	JOB_CANCELLED[] = "cancelled";
-
-/* A configuration shared by the runs that started under it. */
-struct dconf {
-	struct conf	*conf;
-	int		 refs;
-};
-
-struct djob {
-	struct daemon	*d;
-	char		*name;
-	int64_t		 id;		/* jobs row */
-	char		*file;		/* absolute */
-	const char	*state;
-	char		*reason;
-
-	char		*schedule;	/* cron expression, or NULL */
-	struct cron	 cron;
-	time_t		 next_fire;	/* (time_t)-1: never */
-
-	/* The run under way: job, conf and fiber exist together. */
-	struct dconf	*conf;
-	struct job	*job;
-	struct jobrun	 jr;
-	const char	*kind;
-	struct fiber	*fiber;
-	int		 done;		/* the fiber has returned */
-	int		 cancel;	/* unwind and close as cancelled */
-	int		 stop;		/* unwind and leave it running */
-	char		*cause;		/* why the run failed */
-	double		 started;
-};
-
-struct watch {
-	struct control_client	*client;
-	long long		 id;
-	struct djob		*dj;
-	int64_t			 cursor;	/* last event sent */
-	int			 step;
-	double			 progress_at;
-	struct watch		*next;
-};
-
-/* A feedback stream: pending duels of a job, one at a time. */
-struct feedback {
-	struct control_client	*client;
-	long long		 id;
-	struct djob		*dj;
-	int64_t			 shown;		/* duel awaiting an answer */
-	int			 answered;	/* answers on this stream */
-	struct feedback		*next;
-};
-
-struct daemon {
-	struct dconf		*conf;
-	char			*conf_path;
-	int			 foreground;
-	struct store		*store;
-	struct control		*ctl;
-	struct engine_loop	*loop;
-	struct djob		**jobs;
-	size_t			 njobs;
-	struct watch		*watches;
-	struct feedback		*feedbacks;
-	double			 started;
-	long long		 offset;	/* PROMPTD_TIME_OFFSET */
-	int			 stopping;
-	int			 sigfd[2];
-};
+const char	JOB_QUEUED[] = "queued";
+const char	JOB_RUNNING[] = "running";
+const char	JOB_PAUSED[] = "paused";
+const char	JOB_FAILED[] = "failed";
+const char	JOB_CANCELLED[] = "cancelled";
 
 /* The self-pipe: signal handlers only write the signal's number. */
 static int	daemon_sigwrite = -1;
@@ -167,7 +93,7 @@ daemon_now(const struct daemon *d)
 	return time(NULL) + (time_t)d->offset;
 }
 
-static int
+int
 djob_live(const struct djob *dj)
 {
 	return dj->state == JOB_QUEUED || dj->state == JOB_RUNNING ||
@@ -190,14 +116,14 @@ djob_state(const char *s)
 	return JOB_FAILED;
 }
 
-static void
+void
 djob_set_reason(struct djob *dj, const char *reason)
 {
 	free(dj->reason);
 	dj->reason = reason != NULL ? xstrdup(reason) : NULL;
 }
 
-static struct djob *
+struct djob *
 daemon_find(struct daemon *d, const char *name)
 {
 	size_t	i;
@@ -208,7 +134,7 @@ daemon_find(struct daemon *d, const char *name)
 	return NULL;
 }
 
-static struct djob *
+struct djob *
 daemon_add(struct daemon *d, const char *name, int64_t id)
 {
 	struct djob	*dj;
@@ -266,7 +192,7 @@ djob_close_runs(struct djob *dj, const char *status)
 }
 
 /* Ends a job that cannot run: failed or cancelled, in memory and store. */
-static void
+void
 djob_end(struct djob *dj, const char *state, const char *reason)
 {
 	char	*cause = NULL;
@@ -322,7 +248,7 @@ djob_main(void *arg)
  * Starts a run of kind for dj: job is the loaded job file (taken over),
  * or NULL to load dj->file with the current configuration.
  */
-static int
+int
 djob_start(struct djob *dj, struct job *job, const char *kind, char **cause)
 {
 	struct daemon	*d = dj->d;
@@ -421,7 +347,7 @@ djob_resume(struct djob *dj)
 }
 
 /* Runs a fiber that was told to unwind until it has returned. */
-static void
+void
 djob_unwind(struct djob *dj, const char *why)
 {
 	int	i;
@@ -443,7 +369,7 @@ json_set(cJSON *o, const char *key, cJSON *v)
 }
 
 /* Estimated seconds left from the share of the budget used, or -1. */
-static double
+double
 djob_eta(const struct djob *dj)
 {
 	const struct budget	*b = &dj->job->budget;
@@ -470,7 +396,7 @@ djob_eta(const struct djob *dj)
  * backend, down, spending nothing; or the provider's batches, for hours
  * perhaps.  NULL otherwise.
  */
-static char *
+char *
 djob_waiting(const struct djob *dj)
 {
 	const struct backend	*down;
@@ -485,7 +411,7 @@ djob_waiting(const struct djob *dj)
 }
 
 /* What the daemon knows live about a job, added to (or replacing in) o. */
-static void
+void
 djob_overlay(const struct djob *dj, cJSON *o)
 {
 	struct run_totals	 t;
@@ -540,7 +466,7 @@ djob_overlay(const struct djob *dj, cJSON *o)
  * One job's status: the store's answer (query_run) with what is live laid
  * over it.  Returns NULL with *code and *cause on failure.
  */
-static cJSON *
+cJSON *
 daemon_job_status(struct daemon *d, struct djob *dj, const char *name,
     const char **code, char **cause)
 {
@@ -571,222 +497,8 @@ daemon_job_status(struct daemon *d, struct djob *dj, const char *name,
 	return res;
 }
 
-/* The request's "job" argument, or an error reply and NULL. */
-static const char *
-daemon_arg_job(struct control_client *c, long long id, const cJSON *args)
-{
-	const cJSON	*v;
-
-	v = cJSON_GetObjectItemCaseSensitive(args, "job");
-	if (!cJSON_IsString(v) || *v->valuestring == '\0') {
-		control_error(c, id, "usage", "missing argument \"job\" (a job "
-		    "name)");
-		return NULL;
-	}
-	return v->valuestring;
-}
-
-/* A job the daemon manages, or an error reply and NULL. */
-static struct djob *
-daemon_arg_djob(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct djob	*dj;
-	const char	*name;
-
-	if ((name = daemon_arg_job(c, id, args)) == NULL)
-		return NULL;
-	if ((dj = daemon_find(d, name)) == NULL)
-		control_error(c, id, "not_found", "no job '%s' in this daemon "
-		    "(submit it first)", name);
-	return dj;
-}
-
-static cJSON *
-djob_state_result(const struct djob *dj)
-{
-	cJSON	*r;
-
-	r = cJSON_CreateObject();
-	cJSON_AddStringToObject(r, "job", dj->name);
-	cJSON_AddStringToObject(r, "state", dj->state);
-	return r;
-}
-
-static void
-cmd_submit(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct djob	*dj;
-	struct job	*job;
-	const cJSON	*v;
-	cJSON		*r;
-	char		*cause = NULL;
-
-	v = cJSON_GetObjectItemCaseSensitive(args, "file");
-	if (!cJSON_IsString(v) || *v->valuestring != '/') {
-		control_error(c, id, "usage", "missing argument \"file\" (the "
-		    "job file's absolute path)");
-		return;
-	}
-	if ((job = job_load(v->valuestring, d->conf->conf, &cause)) == NULL) {
-		control_error(c, id, "invalid", "%s", cause);
-		free(cause);
-		return;
-	}
-	if (job->strategy == NULL) {
-		control_error(c, id, "invalid", "%s: job '%s' has no "
-		    "strategy", v->valuestring, job->name);
-		job_free(job);
-		return;
-	}
-	if ((dj = daemon_find(d, job->name)) != NULL && djob_live(dj)) {
-		control_error(c, id, "state", "job '%s' is %s already",
-		    dj->name, dj->state);
-		job_free(job);
-		return;
-	}
-	if (dj == NULL)
-		dj = daemon_add(d, job->name, 0);
-	free(dj->file);
-	dj->file = xstrdup(v->valuestring);
-	if (djob_start(dj, job, "optimize", &cause) != 0) {
-		dj->state = JOB_FAILED;
-		djob_set_reason(dj, cause);
-		control_error(c, id, "internal", "%s", cause);
-		free(cause);
-		return;
-	}
-	r = cJSON_CreateObject();
-	cJSON_AddStringToObject(r, "job", dj->name);
-	cJSON_AddNumberToObject(r, "id", (double)dj->id);
-	cJSON_AddNumberToObject(r, "run", (double)dj->jr.run_id);
-	cJSON_AddStringToObject(r, "state", dj->state);
-	control_reply(c, id, r);
-}
-
-static void
-cmd_list(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	const char	*code = NULL;
-	const cJSON	*name;
-	cJSON		*res = NULL, *jobs, *e, *entry;
-	char		*cause = NULL;
-	size_t		 i;
-	int		 rc, *seen;
-
-	rc = query_run(d->store, "list", args, &res, &code, &cause);
-	if (rc < 0 && strcmp(code, "unavailable") != 0) {
-		control_error(c, id, code, "%s", cause);
-		free(cause);
-		return;
-	}
-	free(cause);
-	if (rc != 0) {
-		cJSON_Delete(res);
-		res = cJSON_CreateObject();
-	}
-	if (!cJSON_IsArray(jobs = cJSON_GetObjectItemCaseSensitive(res,
-	    "jobs")))
-		jobs = cJSON_AddArrayToObject(res, "jobs");
-	seen = xcalloc(d->njobs + 1, sizeof *seen);
-	cJSON_ArrayForEach(e, jobs) {
-		name = cJSON_GetObjectItemCaseSensitive(e, "name");
-		if (!cJSON_IsString(name))
-			continue;
-		for (i = 0; i < d->njobs; i++) {
-			if (strcmp(d->jobs[i]->name, name->valuestring) == 0) {
-				djob_overlay(d->jobs[i], e);
-				seen[i] = 1;
-				break;
-			}
-		}
-	}
-	for (i = 0; i < d->njobs; i++) {
-		if (seen[i])
-			continue;
-		entry = cJSON_CreateObject();
-		djob_overlay(d->jobs[i], entry);
-		cJSON_AddItemToArray(jobs, entry);
-	}
-	free(seen);
-	control_reply(c, id, res);
-}
-
-static void
-cmd_status(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	const cJSON	*v;
-	const char	*code = NULL;
-	cJSON		*r, *counts, *n;
-	char		*cause = NULL;
-	size_t		 i;
-
-	v = cJSON_GetObjectItemCaseSensitive(args, "job");
-	if (v != NULL && !cJSON_IsNull(v)) {
-		if (!cJSON_IsString(v)) {
-			control_error(c, id, "usage", "\"job\" must be a job "
-			    "name");
-			return;
-		}
-		r = daemon_job_status(d, daemon_find(d, v->valuestring),
-		    v->valuestring, &code, &cause);
-		if (r == NULL) {
-			control_error(c, id, code, "%s", cause);
-			free(cause);
-		} else
-			control_reply(c, id, r);
-		return;
-	}
-	r = cJSON_CreateObject();
-	cJSON_AddNumberToObject(r, "pid", (double)getpid());
-	cJSON_AddStringToObject(r, "version", PROMPTD_VERSION);
-	cJSON_AddNumberToObject(r, "uptime", time_mono() - d->started);
-	cJSON_AddStringToObject(r, "socket", control_path(d->ctl));
-	cJSON_AddStringToObject(r, "database", store_path(d->store));
-	if (d->conf->conf->path != NULL)
-		cJSON_AddStringToObject(r, "config", d->conf->conf->path);
-	counts = cJSON_AddObjectToObject(r, "jobs");
-	for (i = 0; i < d->njobs; i++) {
-		n = cJSON_GetObjectItemCaseSensitive(counts,
-		    d->jobs[i]->state);
-		if (n != NULL)
-			cJSON_SetNumberValue(n, n->valuedouble + 1);
-		else
-			cJSON_AddNumberToObject(counts, d->jobs[i]->state, 1);
-	}
-	control_reply(c, id, r);
-}
-
-static void
-cmd_pause(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct djob	*dj;
-	char		*cause = NULL;
-
-	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
-		return;
-	if (dj->state != JOB_RUNNING) {
-		control_error(c, id, "state", "job '%s' is %s, not running",
-		    dj->name, dj->state);
-		return;
-	}
-	/* Its fiber is no longer resumed; calls under way still finish. */
-	dj->state = JOB_PAUSED;
-	if (store_job_set_state(d->store, dj->id, JOB_PAUSED, NULL,
-	    &cause) != 0) {
-		log_warnx("job '%s': %s", dj->name, cause);
-		free(cause);
-	}
-	log_info("job '%s': paused", dj->name);
-	control_reply(c, id, djob_state_result(dj));
-}
-
 /* The kind of run a job left open, to resume it. */
-static const char *
+const char *
 djob_open_kind(struct djob *dj)
 {
 	char	*state = NULL;
@@ -801,66 +513,8 @@ djob_open_kind(struct djob *dj)
 	return "optimize";
 }
 
-static void
-cmd_resume(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct djob	*dj;
-	char		*cause = NULL;
-
-	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
-		return;
-	if (dj->state != JOB_PAUSED) {
-		control_error(c, id, "state", "job '%s' is %s, not paused",
-		    dj->name, dj->state);
-		return;
-	}
-	if (dj->fiber == NULL) {
-		/* Paused before a restart: start it from its checkpoint. */
-		if (djob_start(dj, NULL, djob_open_kind(dj), &cause) != 0) {
-			djob_end(dj, JOB_FAILED, cause);
-			control_error(c, id, "internal", "job '%s': %s",
-			    dj->name, cause);
-			free(cause);
-			return;
-		}
-	} else {
-		dj->state = JOB_RUNNING;
-		if (store_job_set_state(d->store, dj->id, JOB_RUNNING, NULL,
-		    &cause) != 0) {
-			log_warnx("job '%s': %s", dj->name, cause);
-			free(cause);
-		}
-	}
-	log_info("job '%s': resumed", dj->name);
-	control_reply(c, id, djob_state_result(dj));
-}
-
-static void
-cmd_cancel(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct djob	*dj;
-
-	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
-		return;
-	if (!djob_live(dj)) {
-		control_error(c, id, "state", "job '%s' is %s already",
-		    dj->name, dj->state);
-		return;
-	}
-	if (dj->fiber != NULL) {
-		/* The strategy's wait returns, the run is closed as
-		 * cancelled, the fiber ends. */
-		dj->cancel = 1;
-		djob_unwind(dj, "cancelled by request");
-	} else
-		djob_end(dj, JOB_CANCELLED, "cancelled by request");
-	control_reply(c, id, djob_state_result(dj));
-}
-
 /* Starts a refresh run of a job that has none under way. */
-static int
+int
 djob_refresh(struct djob *dj, const char *why, char **cause)
 {
 	if (dj->file == NULL)
@@ -873,498 +527,22 @@ djob_refresh(struct djob *dj, const char *why, char **cause)
 }
 
 static void
-cmd_refresh(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct djob	*dj;
-	cJSON		*r;
-	char		*cause = NULL;
-
-	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
-		return;
-	if (djob_live(dj)) {
-		control_error(c, id, "state", "job '%s' is %s: a run is under "
-		    "way", dj->name, dj->state);
-		return;
-	}
-	if (djob_refresh(dj, "requested", &cause) != 0) {
-		control_error(c, id, "internal", "job '%s': %s", dj->name,
-		    cause);
-		free(cause);
-		return;
-	}
-	r = cJSON_CreateObject();
-	cJSON_AddStringToObject(r, "job", dj->name);
-	cJSON_AddNumberToObject(r, "run", (double)dj->jr.run_id);
-	cJSON_AddStringToObject(r, "state", dj->state);
-	control_reply(c, id, r);
-}
-
-static void
-cmd_watch(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct watch		*w;
-	struct djob		*dj;
-	struct event_row	*rows;
-	cJSON			*r;
-	size_t			 n;
-
-	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
-		return;
-	r = cJSON_CreateObject();
-	cJSON_AddBoolToObject(r, "stream", 1);
-	control_reply(c, id, r);
-	w = xcalloc(1, sizeof *w);
-	w->client = c;
-	w->id = id;
-	w->dj = dj;
-	w->step = -1;
-	/* A job that is over ends at once; others start with their last
-	 * few events. */
-	w->cursor = INT64_MAX;
-	if (djob_live(dj) && store_events(d->store, dj->id, -1,
-	    DAEMON_WATCH_RECENT, &rows, &n, NULL) == 0) {
-		w->cursor = n > 0 ? rows[0].id - 1 : 0;
-		store_event_rows_free(rows, n);
-	}
-	w->next = d->watches;
-	d->watches = w;
-}
-
-/*
- * Feedback streams.  A client asks for a job's pending duels with
- * feedback; each is sent as an event, and the next only once this
- * client has answered it (answer) or it was answered by someone else and
- * this client answered too (an error then), so the client never has two
- * duels on its screen.  quit, the job leaving the live states or the
- * connection closing ends the stream.
- */
-static cJSON *
-feedback_end_result(struct feedback *f)
-{
-	cJSON	*r;
-
-	r = djob_state_result(f->dj);
-	cJSON_AddNumberToObject(r, "answered", f->answered);
-	return r;
-}
-
-static void
-cmd_feedback(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct feedback		*f;
-	struct djob		*dj;
-	const struct search	*s;
-	cJSON			*r;
-
-	if ((dj = daemon_arg_djob(d, c, id, args)) == NULL)
-		return;
-	s = &dj->jr.search;
-	if (dj->fiber != NULL && s->ops != NULL && s->params != NULL &&
-	    (strcmp(s->ops->name, "duel") != 0 ||
-	    strcmp(search_string(s, "feedback"), "human") != 0)) {
-		control_error(c, id, "state", "job '%s' asks for no feedback "
-		    "(its strategy is %s%s)", dj->name, s->ops->name,
-		    strcmp(s->ops->name, "duel") == 0 ? " with feedback "
-		    "from another source" : "");
-		return;
-	}
-	r = cJSON_CreateObject();
-	cJSON_AddBoolToObject(r, "stream", 1);
-	control_reply(c, id, r);
-	f = xcalloc(1, sizeof *f);
-	f->client = c;
-	f->id = id;
-	f->dj = dj;
-	f->next = d->feedbacks;
-	d->feedbacks = f;
-}
-
-/* The user name of a uid (allocated), or the number. */
-static char *
-daemon_user(uid_t uid)
-{
-	struct passwd	*pw;
-
-	if ((pw = getpwuid(uid)) != NULL && pw->pw_name != NULL)
-		return xstrdup(pw->pw_name);
-	return xasprintf("%ld", (long)uid);
-}
-
-static void
-cmd_answer(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	static const char *const choices[] = {
-		"first", "second", "tie", "skip", NULL
-	};
-	struct comparison_row	 row;
-	struct feedback		*f;
-	const cJSON		*dv, *wv;
-	const char		*winner;
-	cJSON			*r;
-	char			*cause = NULL, *who = NULL;
-	int64_t			 duel;
-	size_t			 i;
-	int			 rc;
-
-	dv = cJSON_GetObjectItemCaseSensitive(args, "duel");
-	wv = cJSON_GetObjectItemCaseSensitive(args, "winner");
-	if (!cJSON_IsNumber(dv) || !(dv->valuedouble >= 1 &&
-	    dv->valuedouble <= 9007199254740991.0) ||
-	    dv->valuedouble != (double)(int64_t)dv->valuedouble) {
-		control_error(c, id, "usage", "missing argument \"duel\" (a "
-		    "duel id from a feedback event)");
-		return;
-	}
-	duel = (int64_t)dv->valuedouble;
-	for (i = 0; cJSON_IsString(wv) && choices[i] != NULL; i++)
-		if (strcmp(wv->valuestring, choices[i]) == 0)
-			break;
-	if (!cJSON_IsString(wv) || choices[i] == NULL) {
-		control_error(c, id, "usage", "argument \"winner\" must be "
-		    "\"first\", \"second\", \"tie\" or \"skip\"");
-		return;
-	}
-	/* This client has seen the duel, whatever becomes of the answer. */
-	for (f = d->feedbacks; f != NULL; f = f->next)
-		if (f->client == c && f->shown == duel)
-			f->shown = 0;
-	if ((rc = store_comparison_get(d->store, duel, &row, &cause)) <= 0) {
-		if (rc < 0)
-			control_error(c, id, "internal", "%s", cause);
-		else
-			control_error(c, id, "not_found", "no duel %lld",
-			    (long long)duel);
-		free(cause);
-		return;
-	}
-	if (strcmp(row.source, "human") != 0 || row.order_shown == NULL ||
-	    strlen(row.order_shown) != 2) {
-		control_error(c, id, "state", "duel %lld does not ask for "
-		    "feedback (its source is %s)", (long long)duel,
-		    row.source);
-		goto out;
-	}
-	if (row.winner != NULL) {
-		control_error(c, id, "state", "duel %lld was answered already "
-		    "(%s, by %s)", (long long)duel, row.winner,
-		    row.who != NULL ? row.who : "nobody");
-		goto out;
-	}
-	if (i == 0)
-		winner = row.order_shown[0] == 'a' ? "a" : "b";
-	else if (i == 1)
-		winner = row.order_shown[1] == 'a' ? "a" : "b";
-	else
-		winner = choices[i];
-	who = daemon_user(control_uid(c));
-	if ((rc = store_comparison_answer(d->store, duel, winner, who,
-	    &cause)) < 0) {
-		control_error(c, id, "internal", "%s", cause);
-		free(cause);
-		goto out;
-	}
-	if (rc == 0) {
-		control_error(c, id, "state", "duel %lld was answered already",
-		    (long long)duel);
-		goto out;
-	}
-	for (f = d->feedbacks; f != NULL; f = f->next)
-		if (f->client == c && f->dj->id == row.job)
-			f->answered++;
-	log_info("duel %lld: %s by %s", (long long)duel, strcmp(winner,
-	    "skip") == 0 ? "skipped" : winner, who);
-	r = cJSON_CreateObject();
-	cJSON_AddNumberToObject(r, "duel", (double)duel);
-	cJSON_AddStringToObject(r, "winner", winner);
-	cJSON_AddStringToObject(r, "who", who);
-	control_reply(c, id, r);
-out:
-	free(who);
-	store_comparison_row_release(&row);
-}
-
-/* Ends this client's feedback streams (or the one with id "stream"). */
-static void
-cmd_quit(struct daemon *d, struct control_client *c, long long id,
-    const cJSON *args)
-{
-	struct feedback	*f, **pp;
-	const cJSON	*v;
-	cJSON		*r;
-	int		 n = 0;
-
-	v = cJSON_GetObjectItemCaseSensitive(args, "stream");
-	if (v != NULL && !cJSON_IsNumber(v)) {
-		control_error(c, id, "usage", "argument \"stream\" must be the "
-		    "id of a feedback request");
-		return;
-	}
-	pp = &d->feedbacks;
-	while ((f = *pp) != NULL) {
-		if (f->client == c && (v == NULL ||
-		    v->valuedouble == (double)f->id)) {
-			*pp = f->next;
-			control_end(c, f->id, feedback_end_result(f));
-			free(f);
-			n++;
-		} else
-			pp = &f->next;
-	}
-	r = cJSON_CreateObject();
-	cJSON_AddNumberToObject(r, "ended", n);
-	control_reply(c, id, r);
-}
-
-/* Sends a feedback stream its next duel; returns 1 once it ended. */
-static int
-feedback_pump(struct daemon *d, struct feedback *f)
-{
-	struct comparison_row	*rows;
-	cJSON			*e, *duel;
-	char			*cause = NULL;
-	size_t			 n;
-	int			 ab;
-
-	if (!djob_live(f->dj)) {
-		control_end(f->client, f->id, feedback_end_result(f));
-		return 1;
-	}
-	if (f->shown != 0 || control_pending(f->client) >
-	    DAEMON_WATCH_BACKLOG)
-		return 0;
-	if (store_comparison_pending(d->store, f->dj->id, 1, &rows, &n,
-	    &cause) != 0) {
-		log_warnx("feedback: %s", cause);
-		free(cause);
-		return 0;
-	}
-	if (n > 0) {
-		ab = rows[0].order_shown == NULL ||
-		    strcmp(rows[0].order_shown, "ba") != 0;
-		duel = cJSON_CreateObject();
-		cJSON_AddNumberToObject(duel, "id", (double)rows[0].id);
-		cJSON_AddStringToObject(duel, "job", f->dj->name);
-		cJSON_AddStringToObject(duel, "input", rows[0].input != NULL ?
-		    rows[0].input : "");
-		cJSON_AddStringToObject(duel, "first", ab ? rows[0].output_a :
-		    rows[0].output_b);
-		cJSON_AddStringToObject(duel, "second", ab ?
-		    rows[0].output_b : rows[0].output_a);
-		cJSON_AddStringToObject(duel, "order", ab ? "ab" : "ba");
-		e = cJSON_CreateObject();
-		cJSON_AddItemToObject(e, "duel", duel);
-		control_event(f->client, f->id, e);
-		f->shown = rows[0].id;
-	}
-	store_comparison_rows_free(rows, n);
-	return 0;
-}
-
-static void
-daemon_feedback(struct daemon *d)
-{
-	struct feedback	*f, **pp;
-
-	pp = &d->feedbacks;
-	while ((f = *pp) != NULL) {
-		if (feedback_pump(d, f)) {
-			*pp = f->next;
-			free(f);
-		} else
-			pp = &f->next;
-	}
-}
-
-static void
 daemon_request(void *arg, struct control_client *c, long long id,
     const char *cmd, const cJSON *args)
 {
 	struct daemon	*d = arg;
-	const char	*code = NULL;
-	cJSON		*res = NULL;
-	char		*cause = NULL;
-	int		 rc;
 
 	if (d->stopping) {
 		control_error(c, id, "unavailable", "promptd is stopping");
 		return;
 	}
-	if (strcmp(cmd, "submit") == 0)
-		cmd_submit(d, c, id, args);
-	else if (strcmp(cmd, "list") == 0)
-		cmd_list(d, c, id, args);
-	else if (strcmp(cmd, "status") == 0)
-		cmd_status(d, c, id, args);
-	else if (strcmp(cmd, "watch") == 0)
-		cmd_watch(d, c, id, args);
-	else if (strcmp(cmd, "pause") == 0)
-		cmd_pause(d, c, id, args);
-	else if (strcmp(cmd, "resume") == 0)
-		cmd_resume(d, c, id, args);
-	else if (strcmp(cmd, "cancel") == 0)
-		cmd_cancel(d, c, id, args);
-	else if (strcmp(cmd, "refresh") == 0)
-		cmd_refresh(d, c, id, args);
-	else if (strcmp(cmd, "feedback") == 0)
-		cmd_feedback(d, c, id, args);
-	else if (strcmp(cmd, "answer") == 0)
-		cmd_answer(d, c, id, args);
-	else if (strcmp(cmd, "quit") == 0)
-		cmd_quit(d, c, id, args);
-	else if ((rc = query_run(d->store, cmd, args, &res, &code,
-	    &cause)) == 0)
-		control_reply(c, id, res);
-	else if (rc < 0) {
-		control_error(c, id, code, "%s", cause);
-		cJSON_Delete(res);
-	} else
-		control_error(c, id, "protocol", "unknown command '%s'", cmd);
-	free(cause);
+	dcmd_dispatch(d, c, id, cmd, args);
 }
 
 static void
 daemon_client_gone(void *arg, struct control_client *c)
 {
-	struct daemon	*d = arg;
-	struct watch	*w, **pp;
-	struct feedback	*f, **fp;
-
-	pp = &d->watches;
-	while ((w = *pp) != NULL) {
-		if (w->client == c) {
-			*pp = w->next;
-			free(w);
-		} else
-			pp = &w->next;
-	}
-	fp = &d->feedbacks;
-	while ((f = *fp) != NULL) {
-		if (f->client == c) {
-			*fp = f->next;
-			free(f);
-		} else
-			fp = &f->next;
-	}
-}
-
-/* A watch event: the message with the job's progress. */
-static cJSON *
-watch_event(struct watch *w, double time, const char *level,
-    const char *message, int64_t run)
-{
-	struct djob		*dj = w->dj;
-	struct run_totals	 t;
-	struct cand		*best;
-	cJSON			*e;
-	double			 eta;
-
-	e = cJSON_CreateObject();
-	cJSON_AddNumberToObject(e, "time", time);
-	cJSON_AddStringToObject(e, "level", level);
-	cJSON_AddStringToObject(e, "message", message);
-	if (run > 0)
-		cJSON_AddNumberToObject(e, "run", (double)run);
-	if (dj->fiber == NULL)
-		return e;
-	engine_totals(dj->jr.engine, &t);
-	best = search_best(&dj->jr.search);
-	cJSON_AddNumberToObject(e, "step", dj->jr.search.step);
-	cJSON_AddItemToObject(e, "best", best != NULL ?
-	    cJSON_CreateNumber(best->mean) : cJSON_CreateNull());
-	cJSON_AddNumberToObject(e, "calls", (double)t.calls);
-	cJSON_AddNumberToObject(e, "dollars", t.dollars);
-	eta = djob_eta(dj);
-	cJSON_AddItemToObject(e, "eta", eta >= 0 ? cJSON_CreateNumber(eta) :
-	    cJSON_CreateNull());
-	/* The run's replies usable so far, as of its last step. */
-	cJSON_AddNumberToObject(e, "proposals",
-	    (double)dj->jr.replies[TALLY_OPTIMIZER]);
-	cJSON_AddNumberToObject(e, "proposals_usable",
-	    (double)dj->jr.usable[TALLY_OPTIMIZER]);
-	cJSON_AddNumberToObject(e, "verdicts",
-	    (double)dj->jr.replies[TALLY_JUDGE]);
-	cJSON_AddNumberToObject(e, "verdicts_usable",
-	    (double)dj->jr.usable[TALLY_JUDGE]);
-	return e;
-}
-
-/* Sends what is new to one watcher; returns 1 once its stream ended. */
-static int
-watch_pump(struct daemon *d, struct watch *w)
-{
-	struct djob		*dj = w->dj;
-	struct event_row	*rows;
-	const char		*code = NULL;
-	cJSON			*e, *r;
-	char			*cause = NULL, *msg, *why;
-	double			 now = time_mono();
-	size_t			 n, i;
-
-	if (control_pending(w->client) > DAEMON_WATCH_BACKLOG)
-		return 0;
-	if (w->cursor != INT64_MAX) {
-		if (store_events(d->store, dj->id, w->cursor,
-		    DAEMON_WATCH_BATCH, &rows, &n, &cause) != 0) {
-			log_warnx("watch: %s", cause);
-			free(cause);
-			cause = NULL;
-			n = 0;
-		}
-		for (i = 0; i < n; i++) {
-			control_event(w->client, w->id, watch_event(w,
-			    rows[i].time, rows[i].level, rows[i].message,
-			    rows[i].run));
-			w->cursor = rows[i].id;
-		}
-		store_event_rows_free(rows, n);
-		if (n == DAEMON_WATCH_BATCH)
-			return 0;
-	}
-	if (djob_live(dj)) {
-		if (dj->fiber != NULL && (dj->jr.search.step != w->step ||
-		    now - w->progress_at >= DAEMON_PROGRESS)) {
-			w->step = dj->jr.search.step;
-			w->progress_at = now;
-			why = djob_waiting(dj);
-			msg = why != NULL ? xasprintf("waiting, step %d: %s",
-			    w->step, why) : xasprintf("%s, step %d", dj->state,
-			    w->step);
-			e = watch_event(w, time_now(), "progress", msg, 0);
-			if (why != NULL)
-				cJSON_AddStringToObject(e, "waiting", why);
-			free(msg);
-			free(why);
-			control_event(w->client, w->id, e);
-		}
-		return 0;
-	}
-	r = daemon_job_status(d, dj, dj->name, &code, &cause);
-	if (r == NULL) {
-		r = cJSON_CreateObject();
-		djob_overlay(dj, r);
-	}
-	free(cause);
-	control_end(w->client, w->id, r);
-	return 1;
-}
-
-static void
-daemon_watch(struct daemon *d)
-{
-	struct watch	*w, **pp;
-
-	pp = &d->watches;
-	while ((w = *pp) != NULL) {
-		if (watch_pump(d, w)) {
-			*pp = w->next;
-			free(w);
-		} else
-			pp = &w->next;
-	}
+	daemon_watch_drop(arg, c);
 }
 
 static void
@@ -1702,8 +880,7 @@ daemon_run(struct daemon *d, char **cause)
 				djob_reap(dj);
 		}
 		daemon_schedule(d);
-		daemon_watch(d);
-		daemon_feedback(d);
+		daemon_watch_pump(d);
 	}
 	/* Runs under way stop where they are and resume at the next start:
 	 * calls in flight are abandoned and replayed (the cache answers
@@ -1723,8 +900,6 @@ daemon_run(struct daemon *d, char **cause)
 void
 daemon_free(struct daemon *d)
 {
-	struct watch	*w, *next;
-	struct feedback	*f, *fnext;
 	struct djob	*dj;
 	size_t		 i;
 
@@ -1732,14 +907,7 @@ daemon_free(struct daemon *d)
 		return;
 	control_set_handler(d->ctl, NULL, NULL, NULL);
 	control_set_sync(d->ctl, NULL);
-	for (w = d->watches; w != NULL; w = next) {
-		next = w->next;
-		free(w);
-	}
-	for (f = d->feedbacks; f != NULL; f = fnext) {
-		fnext = f->next;
-		free(f);
-	}
+	daemon_watch_drop(d, NULL);
 	for (i = 0; i < d->njobs; i++) {
 		dj = d->jobs[i];
 		if (dj->fiber != NULL) {

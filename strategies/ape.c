@@ -11,12 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
 #include "job.h"
-#include "jsonc.h"
 #include "strategy.h"
-#include "strbuf.h"
-#include "template.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -35,31 +31,6 @@ static const struct strategy_param ape_params[] = {
 	  "the optimizer's sampling temperature" },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
-
-/* Demos from the training split (dev if it has none), as tagged text. */
-static char *
-ape_demos(struct search *s, size_t n)
-{
-	const struct dataset	*ds = s->job->task.dataset;
-	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
-	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
-	struct strbuf		 sb;
-	char			*in, *out;
-	size_t			 i, k;
-
-	strbuf_init(&sb);
-	for (i = 0; i < n && npick > 0; i++) {
-		k = pick[rng_below(&s->rng, (uint32_t)npick)];
-		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
-		out = s->job->task.target != NULL ? json_text(example_field(
-		    &ds->ex[k], s->job->task.target)) : xstrdup("");
-		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
-		    "</output>\n</demo>\n", in, out);
-		free(in);
-		free(out);
-	}
-	return strbuf_detach(&sb);
-}
 
 /* Asks for count prompts with the template, adding each as a candidate. */
 static int
@@ -126,7 +97,7 @@ ape_step(struct search *s, char **cause)
 		    search_int(s, "per_ask"));
 		snprintf(count, sizeof count, "%lld", search_int(s, "per_ask"));
 		for (i = 0; i < asks; i++) {
-			demos = ape_demos(s, (size_t)search_int(s, "demos"));
+			demos = search_demos(s, (size_t)search_int(s, "demos"));
 			vars[1].name = "demos";
 			vars[1].value = demos;
 			vars[2].name = "count";

@@ -51,7 +51,6 @@
 #include "dataset.h"
 #include "duel.h"
 #include "engine.h"
-#include "fiber.h"
 #include "job.h"
 #include "judge.h"
 #include "jsonc.h"
@@ -247,31 +246,6 @@ duel_init(struct search *s, char **cause)
 	return 0;
 }
 
-/* Demos from the training split (dev if it has none), as tagged text. */
-static char *
-duel_demos(struct search *s, size_t n)
-{
-	const struct dataset	*ds = s->job->task.dataset;
-	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
-	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
-	struct strbuf		 sb;
-	char			*in, *out;
-	size_t			 i, k;
-
-	strbuf_init(&sb);
-	for (i = 0; i < n && npick > 0; i++) {
-		k = pick[rng_below(&s->rng, (uint32_t)npick)];
-		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
-		out = s->job->task.target != NULL ? json_text(example_field(
-		    &ds->ex[k], s->job->task.target)) : xstrdup("");
-		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
-		    "</output>\n</demo>\n", in, out);
-		free(in);
-		free(out);
-	}
-	return strbuf_detach(&sb);
-}
-
 static void
 duel_pool_add(struct duel_state *st, struct cand *c)
 {
@@ -306,7 +280,7 @@ duel_build_pool(struct search *s, char **cause)
 	vars[2].name = "count";
 	vars[2].value = count;
 	for (a = 0; a < asks; a++) {
-		demos = duel_demos(s, (size_t)search_int(s, "demos"));
+		demos = search_demos(s, (size_t)search_int(s, "demos"));
 		vars[1].name = "demos";
 		vars[1].value = demos;
 		n = search_ask(s, "ape_propose", vars, 3,
@@ -453,7 +427,7 @@ duel_model_setup(struct search *s, char **cause)
 	return 0;
 }
 
-/* Fits the model: on a worker thread inside a fiber, in place outside. */
+/* Fits the model: on a worker thread when the search can wait, else here. */
 static int
 duel_refit(struct search *s, const struct duel_pool *pool, char **cause)
 {
@@ -461,7 +435,7 @@ duel_refit(struct search *s, const struct duel_pool *pool, char **cause)
 	struct nn_fit		*fit;
 	char			*why = NULL;
 
-	if (fiber_self() == NULL) {
+	if (!search_can_wait(s)) {
 		duel_fit(st->model, pool, &st->hist);
 		return 0;
 	}
@@ -473,7 +447,7 @@ duel_refit(struct search *s, const struct duel_pool *pool, char **cause)
 		return 0;
 	}
 	while (fit != NULL && !nn_fit_done(fit))
-		fiber_yield();
+		search_yield(s);
 	duel_fit_finish(st->model, fit);
 	return 0;
 }
@@ -821,6 +795,32 @@ duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	return 0;
 }
 
+/* A duel queued for a person, and its row once answered. */
+struct duel_wait {
+	struct search		*s;
+	int64_t			 id;
+	struct comparison_row	*row;
+};
+
+/* Whether the duel was answered: 1 with its row, 0, or -1 with *cause. */
+static int
+duel_answered(void *arg, char **cause)
+{
+	struct duel_wait	*w = arg;
+	int			 r;
+
+	if ((r = store_comparison_get(w->s->store, w->id, w->row,
+	    cause)) < 0)
+		return -1;
+	if (r == 0)
+		return cause_set(cause, "strategy 'duel': duel %lld is gone "
+		    "from the store", (long long)w->id);
+	if (w->row->winner != NULL)
+		return 1;
+	store_comparison_row_release(w->row);
+	return 0;
+}
+
 /*
  * A duel decided by a person: the two responses on one input are queued
  * in the store in a random order, then the step waits in its fiber, one
@@ -836,7 +836,7 @@ duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	struct comparison_record rec;
 	struct comparison_row	 row;
 	struct duel_reply	 out[2];
-	const char		*why;
+	struct duel_wait	 wait;
 	char			*input = NULL;
 	int64_t			 id;
 	size_t			 k, i;
@@ -862,25 +862,11 @@ duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
 		goto out;
 	log_info("job '%s': duel %lld waits for feedback (promptctl feedback "
 	    "%s)", job->name, (long long)id, job->name);
-	s->waiting = 1;
-	for (;;) {
-		if ((r = store_comparison_get(s->store, id, &row, cause)) < 0)
-			goto out;
-		if (r == 0) {
-			cause_set(cause, "strategy 'duel': duel %lld is gone "
-			    "from the store", (long long)id);
-			goto out;
-		}
-		if (row.winner != NULL)
-			break;
-		store_comparison_row_release(&row);
-		if (engine_failed(s->engine, &why)) {
-			cause_set(cause, "%s", why != NULL ? why :
-			    "engine stopped");
-			goto out;
-		}
-		fiber_yield();
-	}
+	wait.s = s;
+	wait.id = id;
+	wait.row = &row;
+	if (search_wait_until(s, duel_answered, &wait, cause) != 0)
+		goto out;
 	if (strcmp(row.winner, "a") == 0)
 		*y = 1.0f;
 	else if (strcmp(row.winner, "b") == 0)
@@ -892,7 +878,6 @@ duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
 		    (long long)id, row.who != NULL ? row.who : "someone");
 	rc = 0;
 out:
-	s->waiting = 0;
 	store_comparison_row_release(&row);
 	for (i = 0; i < 2; i++) {
 		free(out[i].text);
@@ -1000,7 +985,7 @@ duel_step(struct search *s, char **cause)
 	int			 rc;
 
 	if (strcmp(search_string(s, "feedback"), "human") == 0 &&
-	    fiber_self() == NULL)
+	    !search_can_wait(s))
 		return cause_set(cause, "strategy 'duel': feedback 'human' "
 		    "needs the daemon (submit the job with promptctl submit "
 		    "and answer with promptctl feedback); use \"judge\" or "
@@ -1192,6 +1177,13 @@ duel_free(struct search *s)
 	s->state = NULL;
 }
 
+/* A person decides the duels with feedback "human". */
+static int
+duel_wants_feedback(const struct search *s)
+{
+	return strcmp(search_string(s, "feedback"), "human") == 0;
+}
+
 const struct strategy_ops strategy_duel_ops = {
 	.name = "duel",
 	.params = duel_params,
@@ -1200,4 +1192,5 @@ const struct strategy_ops strategy_duel_ops = {
 	.save = duel_save,
 	.load = duel_load,
 	.free = duel_free,
+	.wants_feedback = duel_wants_feedback,
 };

@@ -28,13 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataset.h"
 #include "job.h"
-#include "jsonc.h"
 #include "log.h"
 #include "strategy.h"
 #include "strbuf.h"
-#include "template.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -273,34 +270,6 @@ evo_tag(struct strbuf *sb, const struct cand *c)
 	    c->text);
 }
 
-/* Demos from the training split (dev if it has none), as tagged text. */
-static char *
-evo_demos(struct search *s, size_t n)
-{
-	const struct dataset	*ds = s->job->task.dataset;
-	const size_t		*pick = s->train;
-	size_t			 npick = s->ntrain, i, k;
-	struct strbuf		 sb;
-	char			*in, *out;
-
-	if (npick == 0) {
-		pick = s->dev;
-		npick = s->ndev;
-	}
-	strbuf_init(&sb);
-	for (i = 0; i < n && npick > 0; i++) {
-		k = pick[rng_below(&s->rng, (uint32_t)npick)];
-		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
-		out = s->job->task.target != NULL ? json_text(example_field(
-		    &ds->ex[k], s->job->task.target)) : xstrdup("");
-		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
-		    "</output>\n</demo>\n", in, out);
-		free(in);
-		free(out);
-	}
-	return strbuf_detach(&sb);
-}
-
 /*
  * Asks the optimizer with a template and returns one prompt in *text
  * (NULL when the reply had none, or only one too long to use): the last
@@ -432,7 +401,7 @@ evo_zero_child(struct search *s, struct evo_child *ch, char **cause)
 	char		*demos, *text, *why;
 	int		 rc;
 
-	demos = evo_demos(s, (size_t)search_int(s, "demos"));
+	demos = search_demos(s, (size_t)search_int(s, "demos"));
 	vars[0].name = "task";
 	vars[0].value = evo_task(s);
 	vars[1].name = "demos";

@@ -71,6 +71,13 @@ struct strategy_ops {
 	cJSON	*(*save)(struct search *);
 	int	(*load)(struct search *, const cJSON *, char **cause);
 	void	(*free)(struct search *);
+	/*
+	 * Optional: whether the search (set up by init) asks people for
+	 * feedback on duels (promptctl feedback): 1 when it does, 0 when it
+	 * takes such feedback from another source (a judge, say).  NULL for
+	 * a strategy that never asks.
+	 */
+	int	(*wants_feedback)(const struct search *);
 };
 
 extern const struct strategy_ops *const strategy_table[];
@@ -220,6 +227,27 @@ int		 search_ask(struct search *, const char *name,
 int		 search_wait(struct search *, char **cause);
 
 /*
+ * Whether the search can wait for what is outside its engine (a worker
+ * thread, a person): it runs inside the daemon, whose loop goes on while
+ * it waits.  In a command-line run nothing else moves while a step runs.
+ */
+int		 search_can_wait(const struct search *);
+
+/* Lets the daemon's loop turn once; does nothing in a command-line run. */
+void		 search_yield(struct search *);
+
+/*
+ * Waits, inside the daemon, until done(arg, cause) returns 1 (then 0 is
+ * returned) or -1 (its *cause is kept), or the engine stops.  done is
+ * called once a turn of the loop, and s->waiting is set meanwhile: what
+ * is waited for takes a person's time, so the loop need not hurry.
+ * Returns -1 with *cause when the search cannot wait (search_can_wait()).
+ */
+int		 search_wait_until(struct search *,
+		    int (*done)(void *arg, char **cause), void *arg,
+		    char **cause);
+
+/*
  * Puts a question to a judge backend through the judge service
  * (judge.h); ask holds the answer after search_wait().  A verdict read
  * counts as the step's progress.
@@ -230,6 +258,13 @@ void		 search_judge(struct search *, struct backend *,
 
 /* Text of the worst-scored dev examples of a candidate, as <errors>. */
 char		*search_errors(struct search *, const struct cand *, size_t max);
+
+/*
+ * n input/output demos, drawn with the step's random stream from the
+ * training split (dev when it has none), each as <demo> with its <input>
+ * and <output>.  Allocated; "" when there are no examples.
+ */
+char		*search_demos(struct search *, size_t n);
 
 /*
  * search_ask() for replies whose parts are in other tags: the contents of

@@ -1,0 +1,376 @@
+/*
+ * The strategy framework's side that talks to models for a strategy:
+ * meta-prompt templates and their variables (demos, errors), asking the
+ * optimizer with repair turns (search_ask), and the judge (search_judge).
+ * See strategy.h.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "dataset.h"
+#include "engine.h"
+#include "job.h"
+#include "jsonc.h"
+#include "judge.h"
+#include "log.h"
+#include "reply.h"
+#include "store.h"
+#include "strategy.h"
+#include "strbuf.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#ifndef PROMPTD_DATADIR
+#define PROMPTD_DATADIR "/usr/local/share/promptd"
+#endif
+
+/* Finds and reads a meta-prompt template. */
+static char *
+search_template(struct search *s, const char *name, char **cause)
+{
+	const char	*dirs[4], *env;
+	char		*path, *text, *beside;
+	size_t		 i, n = 0;
+
+	if (s->prompts_dir != NULL && *s->prompts_dir != '\0')
+		dirs[n++] = s->prompts_dir;
+	if ((env = getenv("PROMPTD_PROMPTS")) != NULL && *env != '\0')
+		dirs[n++] = env;
+	dirs[n++] = PROMPTD_DATADIR "/prompts";
+	/* A program run from its build tree, not installed. */
+	if ((beside = exe_dir()) != NULL) {
+		path = xasprintf("%s/strategies/prompts", beside);
+		free(beside);
+		beside = path;
+		dirs[n++] = beside;
+	}
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%s/%s.txt", dirs[i], name);
+		if (access(path, R_OK) == 0) {
+			if (file_read(path, 1 << 20, &text, NULL, cause) != 0)
+				text = NULL;
+			free(path);
+			free(beside);
+			return text;
+		}
+		free(path);
+	}
+	cause_set(cause, "no meta-prompt '%s.txt' in %s%s", name, dirs[0],
+	    n > 1 ? " or the shipped templates" : "");
+	free(beside);
+	return NULL;
+}
+
+/* Replaces each {{name}} of text by its value; unknown names stay. */
+static char *
+search_render(const char *text, const struct meta_var *vars, size_t n)
+{
+	struct strbuf	 sb;
+	const char	*p = text, *open, *close;
+	size_t		 i, len;
+
+	strbuf_init(&sb);
+	while ((open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL) {
+		strbuf_add(&sb, p, (size_t)(open - p));
+		len = (size_t)(close - open - 2);
+		for (i = 0; i < n; i++)
+			if (strlen(vars[i].name) == len &&
+			    strncmp(vars[i].name, open + 2, len) == 0)
+				break;
+		if (i < n)
+			strbuf_adds(&sb, vars[i].value != NULL ?
+			    vars[i].value : "");
+		else
+			strbuf_add(&sb, open, (size_t)(close + 2 - open));
+		p = close + 2;
+	}
+	strbuf_adds(&sb, p);
+	return strbuf_detach(&sb);
+}
+
+struct ask_state {
+	char	*text;
+	char	*error;
+	int64_t	 call;
+	char	 key[65];
+};
+
+static int
+search_ask_done(void *arg, const struct engine_result *res, char **cause)
+{
+	struct ask_state	*a = arg;
+
+	if (res->ok && res->resp->text != NULL)
+		a->text = xstrdup(res->resp->text);
+	else
+		a->error = xstrdup(res->error != NULL ? res->error :
+		    "no reply");
+	a->call = res->call;
+	snprintf(a->key, sizeof a->key, "%s", res->key != NULL ? res->key :
+	    "");
+	return 0;
+}
+
+int
+search_ask(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, double temperature, size_t max, char ***prompts,
+    char **rationale, char **cause)
+{
+	return search_ask_tag(s, name, vars, nvars, temperature, "prompt", max,
+	    prompts, rationale, cause);
+}
+
+char *
+search_meta(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, char **cause)
+{
+	char	*tmpl, *meta;
+
+	if ((tmpl = search_template(s, name, cause)) == NULL)
+		return NULL;
+	meta = search_render(tmpl, vars, nvars);
+	free(tmpl);
+	return meta;
+}
+
+/* The words of a template without its variables: its instructions. */
+static char *
+search_instructions(struct search *s, const char *name)
+{
+	struct strbuf	 sb;
+	const char	*p, *open, *close;
+	char		*tmpl;
+
+	if ((tmpl = search_template(s, name, NULL)) == NULL)
+		return NULL;
+	strbuf_init(&sb);
+	for (p = tmpl; (open = strstr(p, "{{")) != NULL &&
+	    (close = strstr(open + 2, "}}")) != NULL; p = close + 2) {
+		strbuf_add(&sb, p, (size_t)(open - p));
+		strbuf_addc(&sb, '\n');
+	}
+	strbuf_adds(&sb, p);
+	free(tmpl);
+	return sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
+}
+
+/* Records what the reader made of an optimizer reply. */
+static int
+search_outcome(struct search *s, const struct ask_state *a,
+    enum reply_outcome o, const struct reply_read *r, char **cause)
+{
+	struct outcome_record	 rec;
+	char			*excerpt = NULL;
+	int			 rc;
+
+	if (reply_outcome_ok(o))
+		s->usable_asks++;
+	else
+		s->failed_asks++;
+	memset(&rec, 0, sizeof rec);
+	rec.run = s->run_id;
+	rec.call = a->call;
+	rec.key = a->key;
+	rec.role = "optimizer";
+	rec.outcome = reply_outcome_name(o);
+	rec.kept = (int)r->n;
+	rec.dropped = (int)(r->found - r->n);
+	rec.problem = r->problem;
+	if (!reply_outcome_ok(o)) {
+		excerpt = reply_excerpt(a->text, REPLY_EXCERPT);
+		rec.excerpt = excerpt;
+	}
+	rc = store_outcome_add(s->store, &rec, cause);
+	free(excerpt);
+	return rc;
+}
+
+/*
+ * One request to the optimizer: the meta-prompt, or after a reply that
+ * could not be used, the conversation so far and what was wrong with it.
+ */
+static int
+search_ask_once(struct search *s, const char *meta, const char *prev,
+    const char *fix, double temperature, int attempt, struct ask_state *a,
+    char **cause)
+{
+	struct model_req	req;
+
+	memset(a, 0, sizeof *a);
+	model_req_init(&req, REQ_CHAT, job_role_name(ROLE_OPTIMIZER));
+	model_req_add(&req, MSG_USER, meta);
+	if (prev != NULL) {
+		model_req_add(&req, MSG_ASSISTANT, prev);
+		model_req_add(&req, MSG_USER, fix);
+	}
+	req.temperature = temperature;
+	/* Deterministic per (step, ask): a replay asks the same. */
+	req.sample = (unsigned)(s->step * 100000 + s->asks * 4 +
+	    (unsigned)attempt);
+	engine_submit(s->engine, s->job->roles[ROLE_OPTIMIZER], &req,
+	    search_ask_done, a);
+	return search_wait(s, cause);
+}
+
+int
+search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, double temperature, const char *tag, size_t max,
+    char ***prompts, char **rationale, char **cause)
+{
+	struct ask_state	 a;
+	struct reply_read	 r;
+	enum reply_outcome	 o;
+	char			*meta, *instr, *prev = NULL, *fix = NULL;
+	size_t			 limit;
+	int			 attempt, attempts, n = 0, rc = -1;
+
+	*prompts = NULL;
+	if (rationale != NULL)
+		*rationale = NULL;
+	if (s->job->roles[ROLE_OPTIMIZER] == NULL)
+		return cause_set(cause, "strategy '%s' needs an optimizer "
+		    "(roles.optimizer)", s->ops->name);
+	if ((meta = search_meta(s, name, vars, nvars, cause)) == NULL)
+		return -1;
+	instr = search_instructions(s, name);
+	limit = strcmp(tag, "prompt") == 0 ? (size_t)s->job->max_prompt_bytes :
+	    0;
+	attempts = (int)search_int(s, "attempts");
+	memset(&r, 0, sizeof r);
+	for (attempt = 0; attempt < attempts; attempt++) {
+		if (search_ask_once(s, meta, prev, fix, temperature, attempt,
+		    &a, cause) != 0) {
+			/* Stopped (a shutdown): an answer may have come. */
+			free(a.text);
+			free(a.error);
+			goto out;
+		}
+		if (a.text == NULL) {
+			/* A budget that ran out says so once, at the end. */
+			if (engine_stopped(s->engine) == ENGINE_OK)
+				log_warnx("job '%s': optimizer: %s",
+				    s->job->name, a.error);
+			free(a.error);
+			break;
+		}
+		reply_read(a.text, tag, meta, instr, limit, max, &r);
+		o = r.outcome == REPLY_USABLE && attempt > 0 ? REPLY_REPAIRED :
+		    r.outcome;
+		if (search_outcome(s, &a, o, &r, cause) != 0) {
+			free(a.text);
+			goto out;
+		}
+		if (reply_outcome_ok(o)) {
+			free(a.text);
+			break;
+		}
+		log_info("job '%s': optimizer reply %s (attempt %d of %d): %s",
+		    s->job->name, reply_outcome_name(o), attempt + 1,
+		    attempts, r.problem);
+		/* The next attempt says what was wrong with this one. */
+		free(prev);
+		free(fix);
+		prev = a.text;
+		fix = xasprintf("That reply could not be used: %s.  Answer "
+		    "the request again, with each %s inside its own <%s></%s> "
+		    "element and nothing but the %s inside it.", r.problem,
+		    tag, tag, tag, tag);
+		reply_read_release(&r);
+	}
+	s->asks++;
+	if (r.n > 0) {
+		*prompts = r.items;
+		n = (int)r.n;
+		r.items = NULL;
+		r.n = 0;
+		if (rationale != NULL) {
+			*rationale = r.rationale;
+			r.rationale = NULL;
+		}
+	}
+	rc = n;
+out:
+	reply_read_release(&r);
+	free(meta);
+	free(instr);
+	free(prev);
+	free(fix);
+	return rc;
+}
+
+/* A verdict read counts as the step's progress. */
+static int
+search_judged(void *arg, struct judge_ask *ask, char **cause)
+{
+	struct search	*s = arg;
+
+	if (ask->verdict != VERDICT_NONE)
+		s->progress++;
+	return 0;
+}
+
+void
+search_judge(struct search *s, struct backend *judge, struct judge_ask *ask)
+{
+	judge_submit(s->engine, judge, ask, search_judged, s);
+}
+
+char *
+search_errors(struct search *s, const struct cand *c, size_t max)
+{
+	const struct dataset	*ds = s->job->task.dataset;
+	struct strbuf		 sb;
+	const cJSON		*expected;
+	char			*input, *exp;
+	size_t			 i, n = 0;
+
+	strbuf_init(&sb);
+	strbuf_adds(&sb, "<errors>\n");
+	for (i = 0; i < s->ndev && n < max; i++) {
+		if (isnan(c->scores[i]) || c->scores[i] >= 1.0)
+			continue;
+		input = template_render(s->job->task.tmpl, &ds->ex[s->dev[i]],
+		    NULL);
+		expected = s->job->task.target != NULL ? example_field(
+		    &ds->ex[s->dev[i]], s->job->task.target) : NULL;
+		exp = json_text(expected);
+		strbuf_addf(&sb, "<example>\n<input>%s</input>\n<output>%s"
+		    "</output>\n<expected>%s</expected>\n</example>\n", input,
+		    c->outputs[i] != NULL ? c->outputs[i] : "", exp);
+		free(input);
+		free(exp);
+		n++;
+	}
+	strbuf_adds(&sb, "</errors>");
+	return strbuf_detach(&sb);
+}
+
+char *
+search_demos(struct search *s, size_t n)
+{
+	const struct dataset	*ds = s->job->task.dataset;
+	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	struct strbuf		 sb;
+	char			*in, *out;
+	size_t			 i, k;
+
+	strbuf_init(&sb);
+	for (i = 0; i < n && npick > 0; i++) {
+		k = pick[rng_below(&s->rng, (uint32_t)npick)];
+		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
+		out = s->job->task.target != NULL ? json_text(example_field(
+		    &ds->ex[k], s->job->task.target)) : xstrdup("");
+		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
+		    "</output>\n</demo>\n", in, out);
+		free(in);
+		free(out);
+	}
+	return strbuf_detach(&sb);
+}
