@@ -93,8 +93,6 @@ int		 cmd_call(struct cmd_ctx *, const char *cmd, cJSON *args,
  */
 int		 cmd_query(struct cmd_ctx *, const char *cmd, cJSON *args,
 		    cJSON **result);
-/* The exit status for an error code of the protocol. */
-int		 cmd_error_status(const char *code);
 /* Prints an object as indented JSON on stdout. */
 void		 cmd_print_json(const cJSON *);
 /* A prompt on one line, cut to max characters with "..." (allocated). */

@@ -67,7 +67,8 @@ cmd_parse(const struct cmd_entry *entry, int *argcp, char ***argvp,
 	return 0;
 }
 
-int
+/* The exit status for an error code of the protocol. */
+static int
 cmd_error_status(const char *code)
 {
 	if (code != NULL && strcmp(code, "usage") == 0)

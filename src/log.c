@@ -49,12 +49,6 @@ log_setverbose(int v)
 	log_verbose = v;
 }
 
-int
-log_getverbose(void)
-{
-	return log_verbose;
-}
-
 static void
 log_vwrite(int pri, const char *fmt, va_list ap, const char *suffix)
 {

@@ -14,7 +14,6 @@
 #define LOG_TO_STDERR	NULL
 void	 log_init(const char *progname, int to_syslog, const char *file);
 void	 log_setverbose(int);
-int	 log_getverbose(void);
 void	 log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 log_info(const char *, ...) __attribute__((format(printf, 1, 2)));

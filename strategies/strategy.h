@@ -256,9 +256,6 @@ struct judge_ask;
 void		 search_judge(struct search *, struct backend *,
 		    struct judge_ask *);
 
-/* Text of the worst-scored dev examples of a candidate, as <errors>. */
-char		*search_errors(struct search *, const struct cand *, size_t max);
-
 /*
  * n input/output demos, drawn with the step's random stream from the
  * training split (dev when it has none), each as <demo> with its <input>

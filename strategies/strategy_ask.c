@@ -322,36 +322,6 @@ search_judge(struct search *s, struct backend *judge, struct judge_ask *ask)
 }
 
 char *
-search_errors(struct search *s, const struct cand *c, size_t max)
-{
-	const struct dataset	*ds = s->job->task.dataset;
-	struct strbuf		 sb;
-	const cJSON		*expected;
-	char			*input, *exp;
-	size_t			 i, n = 0;
-
-	strbuf_init(&sb);
-	strbuf_adds(&sb, "<errors>\n");
-	for (i = 0; i < s->ndev && n < max; i++) {
-		if (isnan(c->scores[i]) || c->scores[i] >= 1.0)
-			continue;
-		input = template_render(s->job->task.tmpl, &ds->ex[s->dev[i]],
-		    NULL);
-		expected = s->job->task.target != NULL ? example_field(
-		    &ds->ex[s->dev[i]], s->job->task.target) : NULL;
-		exp = json_text(expected);
-		strbuf_addf(&sb, "<example>\n<input>%s</input>\n<output>%s"
-		    "</output>\n<expected>%s</expected>\n</example>\n", input,
-		    c->outputs[i] != NULL ? c->outputs[i] : "", exp);
-		free(input);
-		free(exp);
-		n++;
-	}
-	strbuf_adds(&sb, "</errors>");
-	return strbuf_detach(&sb);
-}
-
-char *
 search_demos(struct search *s, size_t n)
 {
 	const struct dataset	*ds = s->job->task.dataset;
