@@ -15,6 +15,376 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* A copy of a text column, or NULL for NULL. */
+static char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const char	*t;
+
+	if ((t = (const char *)sqlite3_column_text(st, i)) == NULL)
+		return NULL;
+	return xstrndup(t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+/* A REAL column that may be NULL, as NAN. */
+static double
+col_double(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NAN;
+	return sqlite3_column_double(st, i);
+}
+
+/* Copies a short text column into a fixed buffer. */
+static void
+col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const char	*t = (const char *)sqlite3_column_text(st, i);
+
+	snprintf(buf, size, "%s", t != NULL ? t : "");
+}
+
+/*
+ * The rows the reads hand back: for each type, fill reads one from the
+ * statement's current row and release frees what one owns.
+ */
+
+static void
+fill_job(sqlite3_stmt *st, void *p)
+{
+	struct job_row	*j = p;
+
+	j->id = sqlite3_column_int64(st, 0);
+	j->name = col_text(st, 1);
+	j->spec = col_text(st, 2);
+	j->state = col_text(st, 3);
+	j->reason = col_text(st, 4);
+	j->created = sqlite3_column_double(st, 5);
+	j->updated = sqlite3_column_double(st, 6);
+	j->file = col_text(st, 7);
+}
+
+static void
+release_job(void *p)
+{
+	store_job_row_release(p);
+}
+
+static void
+fill_champion(sqlite3_stmt *st, void *p)
+{
+	struct champion_row	*h = p;
+
+	h->c.version = sqlite3_column_int(st, 0);
+	h->c.candidate = sqlite3_column_int64(st, 1);
+	h->c.score = col_double(st, 2);
+	h->c.lo = col_double(st, 3);
+	h->c.hi = col_double(st, 4);
+	h->text = col_text(st, 5);
+	h->reason = col_text(st, 6);
+	h->time = sqlite3_column_double(st, 7);
+}
+
+static void
+release_champion(void *p)
+{
+	struct champion_row	*h = p;
+
+	free(h->text);
+	free(h->reason);
+}
+
+static void
+fill_lineage(sqlite3_stmt *st, void *p)
+{
+	struct lineage_row	*l = p;
+
+	l->parent = sqlite3_column_int64(st, 0);
+	l->text = col_text(st, 1);
+	l->origin = col_text(st, 2);
+	l->op = col_text(st, 3);
+	l->note = col_text(st, 4);
+}
+
+static void
+release_lineage(void *p)
+{
+	struct lineage_row	*l = p;
+
+	free(l->text);
+	free(l->origin);
+	free(l->op);
+	free(l->note);
+}
+
+static void
+fill_score(sqlite3_stmt *st, void *p)
+{
+	struct score_row	*r = p;
+
+	r->candidate = sqlite3_column_int64(st, 0);
+	r->example = sqlite3_column_int64(st, 1);
+	r->score = sqlite3_column_double(st, 2);
+}
+
+static void
+fill_event(sqlite3_stmt *st, void *p)
+{
+	struct event_row	*e = p;
+
+	e->id = sqlite3_column_int64(st, 0);
+	e->run = sqlite3_column_int64(st, 1);	/* 0 for NULL */
+	e->time = sqlite3_column_double(st, 2);
+	e->level = col_text(st, 3);
+	e->message = col_text(st, 4);
+}
+
+static void
+release_event(void *p)
+{
+	struct event_row	*e = p;
+
+	free(e->level);
+	free(e->message);
+}
+
+static void
+fill_comparison(sqlite3_stmt *st, void *p)
+{
+	struct comparison_row	*r = p;
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->job = sqlite3_column_int64(st, 1);
+	r->a = sqlite3_column_int64(st, 2);
+	r->b = sqlite3_column_int64(st, 3);
+	r->example = sqlite3_column_int64(st, 4);	/* 0 for NULL */
+	r->input = col_text(st, 5);
+	r->output_a = col_text(st, 6);
+	r->output_b = col_text(st, 7);
+	r->winner = col_text(st, 8);
+	r->source = col_text(st, 9);
+	r->who = col_text(st, 10);
+	r->order_shown = col_text(st, 11);
+	r->created = col_double(st, 12);
+	r->answered = col_double(st, 13);
+}
+
+static void
+release_comparison(void *p)
+{
+	store_comparison_row_release(p);
+}
+
+static void
+fill_outcome(sqlite3_stmt *st, void *p)
+{
+	struct outcome_row	*o = p;
+
+	o->role = col_text(st, 0);
+	o->outcome = col_text(st, 1);
+	o->n = sqlite3_column_int64(st, 2);
+	o->problem = col_text(st, 3);
+	o->excerpt = col_text(st, 4);
+}
+
+static void
+release_outcome(void *p)
+{
+	struct outcome_row	*o = p;
+
+	free(o->role);
+	free(o->outcome);
+	free(o->problem);
+	free(o->excerpt);
+}
+
+static void
+fill_run_score(sqlite3_stmt *st, void *p)
+{
+	struct run_score	*r = p;
+
+	r->candidate = sqlite3_column_int64(st, 0);
+	r->example = sqlite3_column_int64(st, 1);
+	r->score = col_double(st, 2);
+	r->output = col_text(st, 3);
+	r->error = col_text(st, 4);
+}
+
+static void
+release_run_score(void *p)
+{
+	struct run_score	*r = p;
+
+	free(r->output);
+	free(r->error);
+}
+
+static void
+fill_failure(sqlite3_stmt *st, void *p)
+{
+	struct failure_row	*f = p;
+
+	f->backend = col_text(st, 0);
+	f->http_status = sqlite3_column_int(st, 1);
+	f->error = col_text(st, 2);
+	f->n = sqlite3_column_int64(st, 3);
+	f->last = sqlite3_column_int64(st, 4);
+}
+
+static void
+release_failure(void *p)
+{
+	struct failure_row	*f = p;
+
+	free(f->backend);
+	free(f->error);
+}
+
+/* A row of store_candidates_top(), before it is split in two arrays. */
+struct top_row {
+	int64_t		 id;
+	char		*text;
+};
+
+static void
+fill_top(sqlite3_stmt *st, void *p)
+{
+	struct top_row	*t = p;
+
+	t->id = sqlite3_column_int64(st, 0);
+	t->text = col_text(st, 1);
+}
+
+static void
+release_top(void *p)
+{
+	free(((struct top_row *)p)->text);
+}
+
+static void
+fill_key(sqlite3_stmt *st, void *p)
+{
+	*(char **)p = col_text(st, 0);
+}
+
+static void
+release_key(void *p)
+{
+	free(*(char **)p);
+}
+
+/*
+ * The lists the reads give: the statement, the size of a row, and how to
+ * fill one and free what one owns (NULL: nothing).
+ */
+enum list {
+	LIST_JOBS,
+	LIST_CHAMPIONS,
+	LIST_LINEAGE,
+	LIST_SCORES,
+	LIST_EVENTS_AFTER,
+	LIST_EVENTS_LAST,
+	LIST_COMPARISONS,
+	LIST_OUTCOMES,
+	LIST_RUN_SCORES,
+	LIST_FAILURES,
+	LIST_TOP,
+	LIST_BATCH_KEYS
+};
+
+static const struct {
+	enum stmt	  stmt;
+	size_t		  size;
+	void		(*fill)(sqlite3_stmt *, void *);
+	void		(*release)(void *);
+} list_table[] = {
+	[LIST_JOBS] = { STMT_JOB_LIST, sizeof (struct job_row),
+	    fill_job, release_job },
+	[LIST_CHAMPIONS] = { STMT_CHAMPION_HISTORY,
+	    sizeof (struct champion_row), fill_champion, release_champion },
+	[LIST_LINEAGE] = { STMT_LINEAGE_PARENTS, sizeof (struct lineage_row),
+	    fill_lineage, release_lineage },
+	[LIST_SCORES] = { STMT_SCORES, sizeof (struct score_row),
+	    fill_score, NULL },
+	[LIST_EVENTS_AFTER] = { STMT_EVENTS_AFTER, sizeof (struct event_row),
+	    fill_event, release_event },
+	[LIST_EVENTS_LAST] = { STMT_EVENTS_LAST, sizeof (struct event_row),
+	    fill_event, release_event },
+	[LIST_COMPARISONS] = { STMT_COMPARISON_PENDING,
+	    sizeof (struct comparison_row), fill_comparison,
+	    release_comparison },
+	[LIST_OUTCOMES] = { STMT_OUTCOME_COUNTS, sizeof (struct outcome_row),
+	    fill_outcome, release_outcome },
+	[LIST_RUN_SCORES] = { STMT_RUN_SCORES, sizeof (struct run_score),
+	    fill_run_score, release_run_score },
+	[LIST_FAILURES] = { STMT_CALL_FAILURES, sizeof (struct failure_row),
+	    fill_failure, release_failure },
+	[LIST_TOP] = { STMT_CANDIDATE_TOP, sizeof (struct top_row),
+	    fill_top, release_top },
+	[LIST_BATCH_KEYS] = { STMT_BATCH_KEYS, sizeof (char *),
+	    fill_key, release_key },
+};
+
+/* Frees n rows of list l and the array. */
+static void
+list_free(enum list l, void *rows, size_t n)
+{
+	char	*p = rows;
+	size_t	 i;
+
+	if (list_table[l].release != NULL) {
+		for (i = 0; i < n; i++)
+			list_table[l].release(p + i * list_table[l].size);
+	}
+	free(rows);
+}
+
+/*
+ * Binds the statement of list l (fmt as stmt_vbind()) and reads every row
+ * it gives into *rows (the caller's, NULL when there is none).  The rows
+ * are collected before it returns, so that callers may run other
+ * statements (or recurse) while they walk them.  On an error nothing half
+ * read is handed back.  Resets the statement on every path.
+ */
+static int
+list_read(struct store *s, enum list l, void **rows, size_t *n,
+    char **cause, const char *fmt, ...)
+{
+	enum stmt	 id = list_table[l].stmt;
+	size_t		 size = list_table[l].size, cap = 0;
+	sqlite3_stmt	*st;
+	va_list		 ap;
+	char		*p = NULL;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	va_start(ap, fmt);
+	st = stmt_vbind(s, id, cause, fmt, ap);
+	va_end(ap);
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			p = xreallocarray(p, cap, size);
+		}
+		memset(p + *n * size, 0, size);
+		list_table[l].fill(st, p + *n * size);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(s, stmt_table[id].what, cause);
+		stmt_reset(st);
+		list_free(l, p, *n);
+		*n = 0;
+		return -1;
+	}
+	stmt_reset(st);
+	*rows = p;
+	return 0;
+}
+
 int64_t
 store_job_find(struct store *s, const char *name, char **cause)
 {
@@ -127,33 +497,26 @@ int
 store_candidates_top(struct store *s, int64_t job, int k, int min_evals,
     int64_t **ids, char ***texts, size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct top_row	*rows;
+	void		*p;
+	size_t		 i;
 
 	*ids = NULL;
 	*texts = NULL;
-	*n = 0;
-	rc = stmt_step(s, STMT_CANDIDATE_TOP, cause, "inn", job, k,
-	    min_evals);
-	st = s->stmt[STMT_CANDIDATE_TOP];
-	while (rc == 1) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof **ids);
-		*texts = xreallocarray(*texts, *n + 1, sizeof **texts);
-		(*ids)[*n] = sqlite3_column_int64(st, 0);
-		(*texts)[(*n)++] = xstrdup((const char *)
-		    sqlite3_column_text(st, 1));
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			rc = 1;
-		else {
-			if (rc != SQLITE_DONE)
-				store_fail(s, stmt_table[STMT_CANDIDATE_TOP].what,
-				    cause);
-			stmt_reset(st);
-			rc = rc == SQLITE_DONE ? 0 : -1;
-		}
+	if (list_read(s, LIST_TOP, &p, n, cause, "inn", job, k,
+	    min_evals) != 0)
+		return -1;
+	rows = p;
+	if (*n > 0) {
+		*ids = xreallocarray(NULL, *n, sizeof **ids);
+		*texts = xreallocarray(NULL, *n, sizeof **texts);
 	}
-	return rc;
+	for (i = 0; i < *n; i++) {
+		(*ids)[i] = rows[i].id;
+		(*texts)[i] = rows[i].text;
+	}
+	free(rows);
+	return 0;
 }
 
 char *
@@ -174,167 +537,6 @@ store_candidate_text(struct store *s, int64_t id, char **cause)
 	return text;
 }
 
-/*
- * Reads for the queries.  Each collects the rows of one statement into an
- * array before returning, so that callers may run other statements (or
- * recurse) while they walk the rows.
- */
-
-/* A copy of a text column, or NULL for NULL. */
-static char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const char	*t;
-
-	if ((t = (const char *)sqlite3_column_text(st, i)) == NULL)
-		return NULL;
-	return xstrndup(t, (size_t)sqlite3_column_bytes(st, i));
-}
-
-/* A REAL column that may be NULL, as NAN. */
-static double
-col_double(sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NAN;
-	return sqlite3_column_double(st, i);
-}
-
-/* Copies a short text column into a fixed buffer. */
-static void
-col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
-{
-	const char	*t = (const char *)sqlite3_column_text(st, i);
-
-	snprintf(buf, size, "%s", t != NULL ? t : "");
-}
-
-/* Typed release functions for stmt_rows(). */
-static void
-release_plain(void *rows, size_t n)
-{
-	free(rows);
-}
-
-static void
-release_champions(void *rows, size_t n)
-{
-	store_champion_rows_free(rows, n);
-}
-
-static void
-release_events(void *rows, size_t n)
-{
-	store_event_rows_free(rows, n);
-}
-
-static void
-release_jobs(void *rows, size_t n)
-{
-	store_job_rows_free(rows, n);
-}
-
-static void
-release_lineage(void *rows, size_t n)
-{
-	store_lineage_rows_free(rows, n);
-}
-
-static void
-release_outcomes(void *rows, size_t n)
-{
-	store_outcome_rows_free(rows, n);
-}
-
-/*
- * Steps statement st (already bound) to its end, growing *rows (of size
- * bytes each) and calling fill for each row.  On an error what was read
- * is released and *rows is NULL.  Resets st on every path.
- */
-static int
-stmt_rows(struct store *s, enum stmt id, sqlite3_stmt *st, void **rows,
-    size_t size, size_t *n, void (*fill)(sqlite3_stmt *, void *),
-    void (*release)(void *, size_t), char **cause)
-{
-	size_t	cap = 0;
-	char	*p = NULL;
-	int	 rc;
-
-	*rows = NULL;
-	*n = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			p = xreallocarray(p, cap, size);
-		}
-		memset(p + *n * size, 0, size);
-		fill(st, p + *n * size);
-		(*n)++;
-	}
-	*rows = p;
-	if (rc != SQLITE_DONE) {
-		store_fail(s, stmt_table[id].what, cause);
-		stmt_reset(st);
-		/* Nothing half-read is handed back. */
-		release(*rows, *n);
-		*rows = NULL;
-		*n = 0;
-		return -1;
-	}
-	stmt_reset(st);
-	return 0;
-}
-
-/* Binds statement id (see stmt_vbind()) without stepping it. */
-static sqlite3_stmt *
-stmt_bind(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
-{
-	sqlite3_stmt	*st;
-	va_list		 ap;
-
-	va_start(ap, fmt);
-	st = stmt_vbind(s, id, cause, fmt, ap);
-	va_end(ap);
-	return st;
-}
-
-/*
- * Binds statement id (see stmt_vbind()) and reads every row it gives
- * into *rows with stmt_rows(): the body of each list reader.
- */
-static int
-stmt_list(struct store *s, enum stmt id, size_t size,
-    void (*fill)(sqlite3_stmt *, void *), void (*release)(void *, size_t),
-    void **rows, size_t *n, char **cause, const char *fmt, ...)
-{
-	sqlite3_stmt	*st;
-	va_list		 ap;
-
-	*rows = NULL;
-	*n = 0;
-	va_start(ap, fmt);
-	st = stmt_vbind(s, id, cause, fmt, ap);
-	va_end(ap);
-	if (st == NULL)
-		return -1;
-	return stmt_rows(s, id, st, rows, size, n, fill, release, cause);
-}
-
-static void
-fill_job(sqlite3_stmt *st, void *p)
-{
-	struct job_row	*j = p;
-
-	j->id = sqlite3_column_int64(st, 0);
-	j->name = col_text(st, 1);
-	j->spec = col_text(st, 2);
-	j->state = col_text(st, 3);
-	j->reason = col_text(st, 4);
-	j->created = sqlite3_column_double(st, 5);
-	j->updated = sqlite3_column_double(st, 6);
-	j->file = col_text(st, 7);
-}
-
 void
 store_job_row_release(struct job_row *j)
 {
@@ -351,11 +553,7 @@ store_job_row_release(struct job_row *j)
 void
 store_job_rows_free(struct job_row *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		store_job_row_release(&rows[i]);
-	free(rows);
+	list_free(LIST_JOBS, rows, n);
 }
 
 int
@@ -365,8 +563,7 @@ store_job_list(struct store *s, struct job_row **rows, size_t *n,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_JOB_LIST, sizeof **rows, fill_job,
-	    release_jobs, &p, n, cause, "");
+	rc = list_read(s, LIST_JOBS, &p, n, cause, "");
 	*rows = p;
 	return rc;
 }
@@ -425,31 +622,10 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	return 1;
 }
 
-static void
-fill_champion(sqlite3_stmt *st, void *p)
-{
-	struct champion_row	*h = p;
-
-	h->c.version = sqlite3_column_int(st, 0);
-	h->c.candidate = sqlite3_column_int64(st, 1);
-	h->c.score = col_double(st, 2);
-	h->c.lo = col_double(st, 3);
-	h->c.hi = col_double(st, 4);
-	h->text = col_text(st, 5);
-	h->reason = col_text(st, 6);
-	h->time = sqlite3_column_double(st, 7);
-}
-
 void
 store_champion_rows_free(struct champion_row *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].text);
-		free(rows[i].reason);
-	}
-	free(rows);
+	list_free(LIST_CHAMPIONS, rows, n);
 }
 
 int
@@ -459,8 +635,7 @@ store_champion_history(struct store *s, int64_t job,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_CHAMPION_HISTORY, sizeof **rows, fill_champion,
-	    release_champions, &p, n, cause, "i", job);
+	rc = list_read(s, LIST_CHAMPIONS, &p, n, cause, "i", job);
 	*rows = p;
 	return rc;
 }
@@ -494,30 +669,10 @@ store_candidate_row_release(struct candidate_row *c)
 	memset(c, 0, sizeof *c);
 }
 
-static void
-fill_lineage(sqlite3_stmt *st, void *p)
-{
-	struct lineage_row	*l = p;
-
-	l->parent = sqlite3_column_int64(st, 0);
-	l->text = col_text(st, 1);
-	l->origin = col_text(st, 2);
-	l->op = col_text(st, 3);
-	l->note = col_text(st, 4);
-}
-
 void
 store_lineage_rows_free(struct lineage_row *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].text);
-		free(rows[i].origin);
-		free(rows[i].op);
-		free(rows[i].note);
-	}
-	free(rows);
+	list_free(LIST_LINEAGE, rows, n);
 }
 
 int
@@ -527,8 +682,7 @@ store_lineage_parents(struct store *s, int64_t child,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_LINEAGE_PARENTS, sizeof **rows, fill_lineage,
-	    release_lineage, &p, n, cause, "i", child);
+	rc = list_read(s, LIST_LINEAGE, &p, n, cause, "i", child);
 	*rows = p;
 	return rc;
 }
@@ -543,16 +697,6 @@ store_dataset_latest(struct store *s, int64_t job, char **cause)
 	return id;
 }
 
-static void
-fill_score(sqlite3_stmt *st, void *p)
-{
-	struct score_row	*r = p;
-
-	r->candidate = sqlite3_column_int64(st, 0);
-	r->example = sqlite3_column_int64(st, 1);
-	r->score = sqlite3_column_double(st, 2);
-}
-
 int
 store_scores(struct store *s, int64_t job, int64_t dataset,
     const char *split, struct score_row **rows, size_t *n, char **cause)
@@ -560,58 +704,31 @@ store_scores(struct store *s, int64_t job, int64_t dataset,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_SCORES, sizeof **rows, fill_score,
-	    release_plain, &p, n, cause, "iit", job, dataset, split);
+	rc = list_read(s, LIST_SCORES, &p, n, cause, "iit", job, dataset,
+	    split);
 	*rows = p;
 	return rc;
-}
-
-static void
-fill_event(sqlite3_stmt *st, void *p)
-{
-	struct event_row	*e = p;
-
-	e->id = sqlite3_column_int64(st, 0);
-	e->run = sqlite3_column_int64(st, 1);	/* 0 for NULL */
-	e->time = sqlite3_column_double(st, 2);
-	e->level = col_text(st, 3);
-	e->message = col_text(st, 4);
 }
 
 void
 store_event_rows_free(struct event_row *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].level);
-		free(rows[i].message);
-	}
-	free(rows);
+	list_free(LIST_EVENTS_AFTER, rows, n);
 }
 
 int
 store_events(struct store *s, int64_t job, int64_t after, int limit,
     struct event_row **rows, size_t *n, char **cause)
 {
-	sqlite3_stmt	*st;
-	enum stmt	 id;
-	void		*p;
-	int		 rc;
+	void	*p;
+	int	 rc;
 
-	*rows = NULL;
-	*n = 0;
-	if (after >= 0) {
-		id = STMT_EVENTS_AFTER;
-		st = stmt_bind(s, id, cause, "iin", job, after, limit);
-	} else {
-		id = STMT_EVENTS_LAST;
-		st = stmt_bind(s, id, cause, "in", job, limit);
-	}
-	if (st == NULL)
-		return -1;
-	rc = stmt_rows(s, id, st, &p, sizeof **rows, n,
-	    fill_event, release_events, cause);
+	if (after >= 0)
+		rc = list_read(s, LIST_EVENTS_AFTER, &p, n, cause, "iin", job,
+		    after, limit);
+	else
+		rc = list_read(s, LIST_EVENTS_LAST, &p, n, cause, "in", job,
+		    limit);
 	*rows = p;
 	return rc;
 }
@@ -653,27 +770,6 @@ store_run_last(struct store *s, int64_t job, const char *kind,
 	return rc;
 }
 
-static void
-fill_comparison(sqlite3_stmt *st, void *p)
-{
-	struct comparison_row	*r = p;
-
-	r->id = sqlite3_column_int64(st, 0);
-	r->job = sqlite3_column_int64(st, 1);
-	r->a = sqlite3_column_int64(st, 2);
-	r->b = sqlite3_column_int64(st, 3);
-	r->example = sqlite3_column_int64(st, 4);	/* 0 for NULL */
-	r->input = col_text(st, 5);
-	r->output_a = col_text(st, 6);
-	r->output_b = col_text(st, 7);
-	r->winner = col_text(st, 8);
-	r->source = col_text(st, 9);
-	r->who = col_text(st, 10);
-	r->order_shown = col_text(st, 11);
-	r->created = col_double(st, 12);
-	r->answered = col_double(st, 13);
-}
-
 void
 store_comparison_row_release(struct comparison_row *r)
 {
@@ -692,17 +788,7 @@ store_comparison_row_release(struct comparison_row *r)
 void
 store_comparison_rows_free(struct comparison_row *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		store_comparison_row_release(&rows[i]);
-	free(rows);
-}
-
-static void
-release_comparisons(void *rows, size_t n)
-{
-	store_comparison_rows_free(rows, n);
+	list_free(LIST_COMPARISONS, rows, n);
 }
 
 int
@@ -712,8 +798,7 @@ store_comparison_pending(struct store *s, int64_t job, int limit,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_COMPARISON_PENDING, sizeof **rows,
-	    fill_comparison, release_comparisons, &p, n, cause, "in", job,
+	rc = list_read(s, LIST_COMPARISONS, &p, n, cause, "in", job,
 	    limit);
 	*rows = p;
 	return rc;
@@ -733,30 +818,10 @@ store_comparison_get(struct store *s, int64_t id, struct comparison_row *r,
 	return 1;
 }
 
-static void
-fill_outcome(sqlite3_stmt *st, void *p)
-{
-	struct outcome_row	*o = p;
-
-	o->role = col_text(st, 0);
-	o->outcome = col_text(st, 1);
-	o->n = sqlite3_column_int64(st, 2);
-	o->problem = col_text(st, 3);
-	o->excerpt = col_text(st, 4);
-}
-
 void
 store_outcome_rows_free(struct outcome_row *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].role);
-		free(rows[i].outcome);
-		free(rows[i].problem);
-		free(rows[i].excerpt);
-	}
-	free(rows);
+	list_free(LIST_OUTCOMES, rows, n);
 }
 
 int
@@ -766,40 +831,15 @@ store_outcome_counts(struct store *s, int64_t run, struct outcome_row **rows,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_OUTCOME_COUNTS, sizeof **rows, fill_outcome,
-	    release_outcomes, &p, n, cause, "i", run);
+	rc = list_read(s, LIST_OUTCOMES, &p, n, cause, "i", run);
 	*rows = p;
 	return rc;
-}
-
-static void
-fill_run_score(sqlite3_stmt *st, void *p)
-{
-	struct run_score	*r = p;
-
-	r->candidate = sqlite3_column_int64(st, 0);
-	r->example = sqlite3_column_int64(st, 1);
-	r->score = col_double(st, 2);
-	r->output = col_text(st, 3);
-	r->error = col_text(st, 4);
 }
 
 void
 store_run_scores_free(struct run_score *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].output);
-		free(rows[i].error);
-	}
-	free(rows);
-}
-
-static void
-release_run_scores(void *rows, size_t n)
-{
-	store_run_scores_free(rows, n);
+	list_free(LIST_RUN_SCORES, rows, n);
 }
 
 int
@@ -809,40 +849,15 @@ store_run_scores(struct store *s, int64_t run, struct run_score **rows,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_RUN_SCORES, sizeof **rows, fill_run_score,
-	    release_run_scores, &p, n, cause, "i", run);
+	rc = list_read(s, LIST_RUN_SCORES, &p, n, cause, "i", run);
 	*rows = p;
 	return rc;
-}
-
-static void
-fill_failure(sqlite3_stmt *st, void *p)
-{
-	struct failure_row	*f = p;
-
-	f->backend = col_text(st, 0);
-	f->http_status = sqlite3_column_int(st, 1);
-	f->error = col_text(st, 2);
-	f->n = sqlite3_column_int64(st, 3);
-	f->last = sqlite3_column_int64(st, 4);
 }
 
 void
 store_failure_rows_free(struct failure_row *rows, size_t n)
 {
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].backend);
-		free(rows[i].error);
-	}
-	free(rows);
-}
-
-static void
-release_failures(void *rows, size_t n)
-{
-	store_failure_rows_free(rows, n);
+	list_free(LIST_FAILURES, rows, n);
 }
 
 int
@@ -852,27 +867,10 @@ store_call_failures(struct store *s, int64_t run, int64_t after,
 	void	*p;
 	int	 rc;
 
-	rc = stmt_list(s, STMT_CALL_FAILURES, sizeof **rows, fill_failure,
-	    release_failures, &p, n, cause, "ii", run, after);
+	rc = list_read(s, LIST_FAILURES, &p, n, cause, "ii", run,
+	    after);
 	*rows = p;
 	return rc;
-}
-
-static void
-fill_key(sqlite3_stmt *st, void *p)
-{
-	*(char **)p = col_text(st, 0);
-}
-
-static void
-release_keys(void *rows, size_t n)
-{
-	char	**k = rows;
-	size_t	  i;
-
-	for (i = 0; i < n; i++)
-		free(k[i]);
-	free(k);
 }
 
 int
@@ -900,8 +898,8 @@ store_batch_find(struct store *s, const char *backend, const char *key,
 	b->output = col_text(st, 7);
 	b->errors = col_text(st, 8);
 	stmt_reset(st);
-	if (stmt_list(s, STMT_BATCH_KEYS, sizeof **keys, fill_key,
-	    release_keys, &p, nkeys, cause, "i", b->id) != 0) {
+	if (list_read(s, LIST_BATCH_KEYS, &p, nkeys, cause, "i",
+	    b->id) != 0) {
 		store_batch_row_release(b);
 		return -1;
 	}
