@@ -336,18 +336,15 @@ stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
 	return st;
 }
 
-/* Binds and steps statement id once (store_int.h). */
-int
-stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
+/* Binds (as stmt_vbind()) and steps statement id once, as stmt_step(). */
+static int
+stmt_vstep(struct store *s, enum stmt id, char **cause, const char *fmt,
+    va_list ap)
 {
 	sqlite3_stmt	*st;
-	va_list		 ap;
 	int		 rc;
 
-	va_start(ap, fmt);
-	st = stmt_vbind(s, id, cause, fmt, ap);
-	va_end(ap);
-	if (st == NULL)
+	if ((st = stmt_vbind(s, id, cause, fmt, ap)) == NULL)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
@@ -358,27 +355,33 @@ stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Binds and steps statement id once (store_int.h). */
+int
+stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = stmt_vstep(s, id, cause, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
 /* Like stmt_step() for a statement that returns at most one integer. */
 int
 stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
     const char *fmt, ...)
 {
-	sqlite3_stmt	*st;
-	va_list		 ap;
-	int		 rc;
+	va_list	ap;
+	int	rc;
 
 	va_start(ap, fmt);
-	st = stmt_vbind(s, id, cause, fmt, ap);
+	rc = stmt_vstep(s, id, cause, fmt, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		store_fail(s, stmt_table[id].what, cause);
-	stmt_reset(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	return rc == SQLITE_DONE ? 0 : -1;
+	if (rc == 1) {
+		*out = sqlite3_column_int64(s->stmt[id], 0);
+		stmt_reset(s->stmt[id]);
+	}
+	return rc;
 }
