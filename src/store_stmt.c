@@ -11,7 +11,7 @@
 #include "store_int.h"
 #include "util.h"
 
-/* The columns store_comparison_row() reads, in its order. */
+/* The columns fill_comparison() (store_read.c) reads, in its order. */
 #define COMPARISON_COLUMNS						\
 	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
 	" source, who, order_shown, created, answered"
