@@ -1223,6 +1223,68 @@ START_TEST(test_feedback_queue)
 }
 END_TEST
 
+START_TEST(test_candidates_top)
+{
+	struct store	*s;
+	struct dataset	*ds;
+	char		*path = tmp_path("top.db"), *cause = NULL, **texts;
+	int64_t		 job, run, a, b, c, *ids;
+	size_t		 n;
+
+	s = open_ok(path);
+	job = store_job_put(s, "j", "{}", &cause);
+	ds = ds_make(2, "d");
+	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
+	run = store_run_new(s, job, "optimize", 0, &cause);
+	/* None scored yet: empty arrays. */
+	ck_assert_int_eq(store_candidates_top(s, job, 5, 1, &ids, &texts, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(ids);
+	ck_assert_ptr_null(texts);
+	a = store_candidate_put(s, job, "A", "seed", &cause);
+	b = store_candidate_put(s, job, "B", "seed", &cause);
+	c = store_candidate_put(s, job, "C", "seed", &cause);
+	/* a: 1 and 1; b: 0 and 1; c: 1 on one example only. */
+	ck_assert_int_gt(store_evaluation_add(s, run, a, ds->ex[0].id, "x",
+	    1.0, NULL, 0, &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, a, ds->ex[1].id, "x",
+	    1.0, NULL, 0, &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, b, ds->ex[0].id, "x",
+	    0.0, NULL, 0, &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, b, ds->ex[1].id, "x",
+	    1.0, NULL, 0, &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, c, ds->ex[0].id, "x",
+	    1.0, NULL, 0, &cause), 0);
+	/* Best mean first, ties by id; k and min_evals cut the list. */
+	ck_assert_int_eq(store_candidates_top(s, job, 5, 1, &ids, &texts, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(ids[0], a);
+	ck_assert_int_eq(ids[1], c);
+	ck_assert_int_eq(ids[2], b);
+	ck_assert_str_eq(texts[0], "A");
+	ck_assert_str_eq(texts[1], "C");
+	ck_assert_str_eq(texts[2], "B");
+	while (n > 0)
+		free(texts[--n]);
+	free(texts);
+	free(ids);
+	ck_assert_int_eq(store_candidates_top(s, job, 1, 2, &ids, &texts, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(ids[0], a);
+	ck_assert_str_eq(texts[0], "A");
+	free(texts[0]);
+	free(texts);
+	free(ids);
+	store_close(s);
+	ds_free(ds);
+	free(cause);
+	free(path);
+}
+END_TEST
+
 static Suite *
 store_suite(void)
 {
@@ -1237,6 +1299,7 @@ store_suite(void)
 	tcase_add_test(tc, test_newer_refused);
 	tcase_add_test(tc, test_not_a_database);
 	tcase_add_test(tc, test_candidates);
+	tcase_add_test(tc, test_candidates_top);
 	tcase_add_test(tc, test_snapshot);
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_calls_and_evaluations);

@@ -1,0 +1,149 @@
+/*
+ * What the files of the store share, and no other file includes:
+ * store_schema.c (the schema, its migrations, opening and closing),
+ * store_stmt.c (the statements and the helpers that bind and step them),
+ * store_write.c (the writes and transactions) and store_read.c (the
+ * reads).  These are the only files in promptd that contain SQL.
+ * store.h is the interface for everyone else.
+ */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/*
+ * Every statement the store runs after opening, prepared on first use and
+ * kept until store_close().  Their text is stmt_table[] in store_stmt.c.
+ */
+enum stmt {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT_JOB_PUT,
+	STMT_JOB_FIND,
+	STMT_JOB_SET_STATE,
+	STMT_RUN_NEW,
+	STMT_RUN_FINISH,
+	STMT_DATASET_LATEST,
+	STMT_DATASET_FIND,
+	STMT_DATASET_INSERT,
+	STMT_DATASET_USE,
+	STMT_EXAMPLE_FIND,
+	STMT_EXAMPLE_INSERT,
+	STMT_CANDIDATE_INSERT,
+	STMT_CANDIDATE_FIND,
+	STMT_LINEAGE_ADD,
+	STMT_CACHE_GET,
+	STMT_CACHE_PUT,
+	STMT_CALL_ADD,
+	STMT_EVALUATION_ADD,
+	STMT_EVENT,
+	STMT_RUN_CHECKPOINT,
+	STMT_RUN_OPEN,
+	STMT_CHAMPION_LATEST,
+	STMT_CHAMPION_ADD,
+	STMT_CANDIDATE_TOP,
+	STMT_CANDIDATE_GET,
+	/* Reads for the queries (query.c). */
+	STMT_JOB_LIST,
+	STMT_JOB_GET,
+	STMT_RUN_SUM,
+	STMT_RUN_LATEST,
+	STMT_CHAMPION_HISTORY,
+	STMT_CANDIDATE_ROW,
+	STMT_LINEAGE_PARENTS,
+	STMT_SCORES,
+	STMT_EVENTS_AFTER,
+	STMT_EVENTS_LAST,
+	/* For the daemon. */
+	STMT_JOB_SET_FILE,
+	STMT_RUN_LAST,
+	STMT_COMPARISON_ADD,
+	STMT_COMPARISON_COUNT,
+	/* The human feedback queue. */
+	STMT_COMPARISON_QUEUE,
+	STMT_COMPARISON_PENDING_FIND,
+	STMT_COMPARISON_PENDING_DROP,
+	STMT_COMPARISON_PENDING,
+	STMT_COMPARISON_GET,
+	STMT_COMPARISON_ANSWER,
+	/* For the queries: a run's checkpoint. */
+	STMT_RUN_CHECKPOINT_LATEST,
+	/* Reply outcomes. */
+	STMT_OUTCOME_ADD,
+	STMT_OUTCOME_COUNTS,
+	/* Resuming a run as it was. */
+	STMT_RUN_SPENT,
+	STMT_RUN_SCORES,
+	STMT_CALL_FAILURES,
+	/* Provider batches. */
+	STMT_BATCH_ADD,
+	STMT_BATCH_KEY_ADD,
+	STMT_BATCH_UPDATE,
+	STMT_BATCH_FIND,
+	STMT_BATCH_KEYS,
+	STMT_COUNT
+};
+
+/* A statement: "what" names the operation in error messages. */
+struct stmt_def {
+	const char	*what;
+	const char	*sql;
+};
+extern const struct stmt_def stmt_table[STMT_COUNT];
+
+/* A connection: its statements are prepared on first use. */
+struct store {
+	sqlite3		*db;
+	char		*path;
+	int		 version;
+	int		 depth;		/* nesting of store_begin() */
+	sqlite3_stmt	*stmt[STMT_COUNT];
+};
+
+/*
+ * Sets *cause to "store: WHAT: " and SQLite's latest message on the
+ * connection; returns -1.
+ */
+int		 store_fail(struct store *, const char *what, char **cause);
+
+/* Resets a statement and clears its bindings, ready for its next use. */
+void		 stmt_reset(sqlite3_stmt *);
+
+/*
+ * Prepares (once) and binds statement id; the statement stays the
+ * connection's.  Each character of fmt binds the next parameter: 'n' an
+ * int, 'N' an int where 0 binds NULL, 'i' an int64_t, 'I' an int64_t row
+ * id where 0 binds NULL, 'd' a double, 'f' a double where NAN binds NULL,
+ * 't' a string (NULL binds NULL; it is borrowed until the statement is
+ * reset).  Callers must pass exactly these types: the compiler cannot
+ * check them.  Returns NULL with *cause on failure.
+ */
+sqlite3_stmt	*stmt_vbind(struct store *, enum stmt id, char **cause,
+		    const char *fmt, va_list);
+
+/*
+ * Binds (as stmt_vbind()) and steps statement id once.  Returns 1 when it
+ * produced a row (the caller reads it from s->stmt[id] and then calls
+ * stmt_reset()), 0 when it is done (already reset) and -1 on error
+ * (already reset, *cause set).
+ */
+int		 stmt_step(struct store *, enum stmt id, char **cause,
+		    const char *fmt, ...);
+
+/*
+ * Like stmt_step() for a statement that returns at most one integer:
+ * 1 with *out set, 0 when there is no row, -1.  Resets on every path.
+ */
+int		 stmt_int64(struct store *, enum stmt id, int64_t *out,
+		    char **cause, const char *fmt, ...);
+
+#endif

@@ -1,0 +1,613 @@
+/*
+ * The store's schema and connection: the migrations that take a database
+ * from one schema version to the next, opening (creating, checking and
+ * migrating) and closing a database, and the default path.  The
+ * connection is opened with SQLITE_OPEN_NOMUTEX, so a struct store must
+ * be used by one thread at a time (give each thread its own).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store_int.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/*
+ * The schema, one forward migration per version.  Migration n takes a
+ * database at version n - 1 to version n; each runs in its own
+ * transaction that also sets PRAGMA user_version.  Never edit a released
+ * migration: add a new one and bump STORE_SCHEMA_VERSION.
+ */
+static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
+	[1] =
+	"CREATE TABLE jobs ("
+	" id INTEGER PRIMARY KEY,"
+	" name TEXT NOT NULL UNIQUE,"
+	" spec TEXT NOT NULL,"
+	" state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued',"
+	"  'running', 'paused', 'exhausted', 'done', 'failed', 'cancelled')),"
+	" reason TEXT,"
+	" created REAL NOT NULL,"
+	" updated REAL NOT NULL);"
+	"CREATE TABLE datasets ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" path TEXT,"
+	" hash TEXT NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE examples ("
+	" id INTEGER PRIMARY KEY,"
+	" dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" idx INTEGER NOT NULL,"
+	" line INTEGER,"
+	" split TEXT NOT NULL CHECK (split IN ('train', 'dev', 'test')),"
+	" hash TEXT,"
+	" fields TEXT NOT NULL,"
+	" UNIQUE (dataset_id, idx));"
+	"CREATE TABLE runs ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" kind TEXT NOT NULL CHECK (kind IN ('optimize', 'refresh', 'eval')),"
+	" dataset_id INTEGER REFERENCES datasets(id),"
+	" status TEXT NOT NULL DEFAULT 'running',"
+	" step INTEGER NOT NULL DEFAULT 0,"
+	" state TEXT,"
+	" calls INTEGER NOT NULL DEFAULT 0,"
+	" hits INTEGER NOT NULL DEFAULT 0,"
+	" tokens INTEGER NOT NULL DEFAULT 0,"
+	" dollars REAL NOT NULL DEFAULT 0,"
+	" started REAL NOT NULL,"
+	" ended REAL);"
+	"CREATE TABLE candidates ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" text TEXT NOT NULL,"
+	" hash TEXT NOT NULL,"
+	" origin TEXT NOT NULL,"
+	" created REAL NOT NULL,"
+	" UNIQUE (job_id, hash));"
+	"CREATE TABLE lineage ("
+	" child INTEGER NOT NULL REFERENCES candidates(id),"
+	" parent INTEGER NOT NULL REFERENCES candidates(id),"
+	" operator TEXT,"
+	" note TEXT,"
+	" PRIMARY KEY (child, parent));"
+	"CREATE TABLE calls ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id),"
+	" backend TEXT,"
+	" model TEXT,"
+	" role TEXT,"
+	" cache_key TEXT,"
+	" attempt INTEGER NOT NULL DEFAULT 1,"
+	" cached INTEGER NOT NULL DEFAULT 0,"
+	" prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+	" completion_tokens INTEGER NOT NULL DEFAULT 0,"
+	" cost REAL NOT NULL DEFAULT 0,"
+	" latency REAL,"
+	" status TEXT NOT NULL CHECK (status IN ('ok', 'hit', 'error')),"
+	" http_status INTEGER,"
+	" error TEXT,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE cache ("
+	" key TEXT PRIMARY KEY,"
+	" response TEXT NOT NULL,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE evaluations ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	" example_id INTEGER NOT NULL REFERENCES examples(id),"
+	" output TEXT,"
+	" score REAL,"
+	" call_id INTEGER REFERENCES calls(id),"
+	" created REAL NOT NULL);"
+	"CREATE TABLE comparisons ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" a INTEGER NOT NULL REFERENCES candidates(id),"
+	" b INTEGER NOT NULL REFERENCES candidates(id),"
+	" example_id INTEGER REFERENCES examples(id),"
+	" output_a TEXT,"
+	" output_b TEXT,"
+	" winner TEXT NOT NULL CHECK (winner IN ('a', 'b', 'tie')),"
+	" source TEXT NOT NULL CHECK (source IN ('human', 'judge', 'sim')),"
+	" who TEXT,"
+	" judge_model TEXT,"
+	" order_shown TEXT,"
+	" rationale TEXT,"
+	" created REAL NOT NULL);"
+	"CREATE TABLE champions ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" version INTEGER NOT NULL,"
+	" candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	" score REAL,"
+	" lo REAL,"
+	" hi REAL,"
+	" reason TEXT,"
+	" created REAL NOT NULL,"
+	" UNIQUE (job_id, version));"
+	"CREATE TABLE events ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER REFERENCES jobs(id),"
+	" run_id INTEGER REFERENCES runs(id),"
+	" time REAL NOT NULL,"
+	" level TEXT NOT NULL,"
+	" message TEXT NOT NULL);",
+
+	/*
+	 * Version 2: per-example feedback (textual critiques) on evaluations,
+	 * the time a dataset snapshot was last used (so that a job going back
+	 * to earlier data sees the change), and the indexes that the engine's
+	 * lookups need.  candidates(job_id) needs no index of its own: the
+	 * UNIQUE (job_id, hash) index serves it.
+	 */
+	[2] =
+	"ALTER TABLE evaluations ADD COLUMN feedback TEXT;"
+	"ALTER TABLE datasets ADD COLUMN used REAL;"
+	"UPDATE datasets SET used = created;"
+	"CREATE INDEX evaluations_candidate_example"
+	" ON evaluations(candidate_id, example_id);"
+	"CREATE INDEX calls_run ON calls(run_id);"
+	"CREATE INDEX calls_cache_key ON calls(cache_key);"
+	"CREATE INDEX events_job ON events(job_id, id);"
+	"CREATE INDEX examples_dataset_split ON examples(dataset_id, split);"
+	"CREATE INDEX datasets_job_hash ON datasets(job_id, hash);",
+
+	/*
+	 * Version 3: the absolute path of the file a job was submitted from,
+	 * so that the daemon can reload it after a restart or for a refresh
+	 * (NULL for jobs run without the daemon).
+	 */
+	[3] =
+	"ALTER TABLE jobs ADD COLUMN file TEXT;",
+
+	/*
+	 * Version 4: the human feedback queue.  A duel waiting for a person
+	 * is a comparison without a winner (so winner may be NULL, and a
+	 * duel a person passed over is "skip"); the input shown is kept
+	 * with it, and the time it was answered.  SQLite cannot change a
+	 * column's constraint, so the table is rebuilt (nothing refers to
+	 * it).
+	 */
+	[4] =
+	"CREATE TABLE comparisons_v4 ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" a INTEGER NOT NULL REFERENCES candidates(id),"
+	" b INTEGER NOT NULL REFERENCES candidates(id),"
+	" example_id INTEGER REFERENCES examples(id),"
+	" output_a TEXT,"
+	" output_b TEXT,"
+	" winner TEXT CHECK (winner IS NULL OR"
+	"  winner IN ('a', 'b', 'tie', 'skip')),"
+	" source TEXT NOT NULL CHECK (source IN ('human', 'judge', 'sim')),"
+	" who TEXT,"
+	" judge_model TEXT,"
+	" order_shown TEXT,"
+	" rationale TEXT,"
+	" created REAL NOT NULL,"
+	" input TEXT,"
+	" answered REAL);"
+	"INSERT INTO comparisons_v4 (id, job_id, a, b, example_id, output_a,"
+	" output_b, winner, source, who, judge_model, order_shown, rationale,"
+	" created, answered)"
+	" SELECT id, job_id, a, b, example_id, output_a, output_b, winner,"
+	" source, who, judge_model, order_shown, rationale, created, created"
+	" FROM comparisons;"
+	"DROP TABLE comparisons;"
+	"ALTER TABLE comparisons_v4 RENAME TO comparisons;"
+	"CREATE INDEX comparisons_pending ON comparisons(job_id, id)"
+	" WHERE winner IS NULL;",
+
+	/*
+	 * Version 5: the same tables, cheaper to insert into.  SQLite checks
+	 * "x IN (three or more constants)" by building a temporary b-tree
+	 * on every row, which made the engine's insert of a call row cost
+	 * several times the insert itself; the checks of the two tables
+	 * written per request or per example are spelled with OR instead.
+	 * Both are referred to by other tables, so they are rebuilt with
+	 * foreign keys off (store_open_version turns them on afterwards).
+	 * The index of calls by cache key is not made again: nothing looks
+	 * calls up by key (the cache table is the lookup), and it cost a
+	 * b-tree insert and a page write per call.
+	 */
+	[5] =
+	"CREATE TABLE calls_v5 ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER REFERENCES runs(id),"
+	" backend TEXT,"
+	" model TEXT,"
+	" role TEXT,"
+	" cache_key TEXT,"
+	" attempt INTEGER NOT NULL DEFAULT 1,"
+	" cached INTEGER NOT NULL DEFAULT 0,"
+	" prompt_tokens INTEGER NOT NULL DEFAULT 0,"
+	" completion_tokens INTEGER NOT NULL DEFAULT 0,"
+	" cost REAL NOT NULL DEFAULT 0,"
+	" latency REAL,"
+	" status TEXT NOT NULL CHECK (status = 'ok' OR status = 'hit' OR"
+	"  status = 'error'),"
+	" http_status INTEGER,"
+	" error TEXT,"
+	" created REAL NOT NULL);"
+	"INSERT INTO calls_v5 SELECT * FROM calls;"
+	"DROP TABLE calls;"
+	"ALTER TABLE calls_v5 RENAME TO calls;"
+	"CREATE INDEX calls_run ON calls(run_id);"
+	"CREATE TABLE examples_v5 ("
+	" id INTEGER PRIMARY KEY,"
+	" dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" idx INTEGER NOT NULL,"
+	" line INTEGER,"
+	" split TEXT NOT NULL CHECK (split = 'train' OR split = 'dev' OR"
+	"  split = 'test'),"
+	" hash TEXT,"
+	" fields TEXT NOT NULL,"
+	" UNIQUE (dataset_id, idx));"
+	"INSERT INTO examples_v5 SELECT * FROM examples;"
+	"DROP TABLE examples;"
+	"ALTER TABLE examples_v5 RENAME TO examples;"
+	"CREATE INDEX examples_dataset_split ON examples(dataset_id, split);",
+
+	/*
+	 * Version 6: what the reader made of each optimizer and judge reply
+	 * (reply.h), with the call that produced it.  A request counts once
+	 * per run: a replayed step reads the same reply again.
+	 */
+	[6] =
+	"CREATE TABLE outcomes ("
+	" id INTEGER PRIMARY KEY,"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" call_id INTEGER REFERENCES calls(id),"
+	" cache_key TEXT NOT NULL,"
+	" role TEXT NOT NULL,"
+	" outcome TEXT NOT NULL,"
+	" kept INTEGER NOT NULL DEFAULT 0,"
+	" dropped INTEGER NOT NULL DEFAULT 0,"
+	" problem TEXT,"
+	" excerpt TEXT,"
+	" created REAL NOT NULL,"
+	" UNIQUE (run_id, cache_key));",
+
+	/*
+	 * Version 7: an evaluation that could not be had is stored too, with
+	 * its cause (score NULL); a run scores a candidate on an example
+	 * once, so a resumed run that reads a score again adds no row (the
+	 * duplicates earlier versions made are dropped, the latest kept).
+	 */
+	[7] =
+	"ALTER TABLE evaluations ADD COLUMN error TEXT;"
+	"DELETE FROM evaluations WHERE id NOT IN (SELECT max(id)"
+	" FROM evaluations GROUP BY run_id, candidate_id, example_id);"
+	"CREATE UNIQUE INDEX evaluations_run"
+	" ON evaluations(run_id, candidate_id, example_id);",
+
+	/*
+	 * Version 8: what providers report beyond input and output: input
+	 * read from and written to their prompt caches (priced apart) and
+	 * output spent reasoning; a run's cached input.
+	 */
+	[8] =
+	"ALTER TABLE calls ADD COLUMN cached_tokens INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE calls ADD COLUMN cache_write_tokens INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE calls ADD COLUMN reasoning_tokens INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE runs ADD COLUMN cached INTEGER NOT NULL DEFAULT 0;",
+
+	/*
+	 * Version 9: provider batches (batch.h), each step of each stored,
+	 * and the requests (by key) each holds, so that a restart polls a
+	 * batch again instead of submitting its requests twice.
+	 */
+	[9] =
+	"CREATE TABLE batches ("
+	" id INTEGER PRIMARY KEY,"
+	" backend TEXT NOT NULL,"
+	" token TEXT NOT NULL,"
+	" step TEXT NOT NULL,"
+	" input TEXT NOT NULL,"
+	" ninput INTEGER NOT NULL,"
+	" file TEXT,"
+	" provider_id TEXT,"
+	" output TEXT,"
+	" errors TEXT,"
+	" cause TEXT,"
+	" created REAL NOT NULL,"
+	" updated REAL NOT NULL);"
+	"CREATE TABLE batch_keys ("
+	" key TEXT NOT NULL,"
+	" batch_id INTEGER NOT NULL REFERENCES batches(id),"
+	" PRIMARY KEY (key, batch_id)) WITHOUT ROWID;",
+};
+/* Runs one statement of the opening sequence that returns one integer. */
+static int
+open_int(struct store *s, const char *sql, int *out, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			*out = sqlite3_column_int(st, 0);
+			rc = SQLITE_OK;
+		} else if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		else
+			rc = sqlite3_errcode(s->db);
+	}
+	if (rc != SQLITE_OK) {
+		if (rc == SQLITE_NOTADB)
+			cause_set(cause, "'%s' is not a promptd database: %s",
+			    s->path, sqlite3_errmsg(s->db));
+		else
+			cause_set(cause, "cannot open database '%s': %s",
+			    s->path, sqlite3_errmsg(s->db));
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/*
+ * A row of PRAGMA foreign_key_check (table, rowid, parent, fkid): the
+ * migration must not commit; arg gets what the first one says.
+ */
+static int
+store_fk_broken(void *arg, int n, char **values, char **names)
+{
+	char	**why = arg;
+
+	if (n >= 3)
+		*why = sqlite3_mprintf("a foreign key would be broken: %s row "
+		    "%s refers to a missing %s row", values[0],
+		    values[1] != NULL ? values[1] : "?", values[2]);
+	return 1;
+}
+
+static int
+store_migrate(struct store *s, int to, char **cause)
+{
+	char	*sql, *err = NULL, *why = NULL;
+	int	 v = 0;
+
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+		goto fail;
+	/* Another process may have migrated while this one waited. */
+	if (open_int(s, "PRAGMA user_version", &v, cause) != 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (v >= to) {
+		s->version = v;
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return 0;
+	}
+	if (sqlite3_exec(s->db, store_migrations[to], NULL, NULL, &err) !=
+	    SQLITE_OK)
+		goto rollback;
+	/* Foreign keys are off here: a rebuilt table must keep them. */
+	if (sqlite3_exec(s->db, "PRAGMA foreign_key_check", store_fk_broken,
+	    &why, &err) != SQLITE_OK) {
+		sqlite3_free(err);
+		err = why != NULL ? why :
+		    sqlite3_mprintf("a foreign key would be broken");
+		goto rollback;
+	}
+	sql = xasprintf("PRAGMA user_version = %d; COMMIT", to);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		free(sql);
+		goto rollback;
+	}
+	free(sql);
+	s->version = to;
+	return 0;
+
+rollback:
+	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+
+fail:
+	cause_set(cause, "store: migrate '%s' to schema version %d: %s",
+	    s->path, to, err != NULL ? err : sqlite3_errmsg(s->db));
+	sqlite3_free(err);
+	return -1;
+}
+
+/*
+ * The database holds every prompt, dataset and model output: a new one is
+ * created for its owner alone (mode 0600, whatever the umask), before
+ * SQLite opens it, and SQLite gives its -wal and -shm files the mode of
+ * the database.  An existing file keeps its mode; a file that cannot be
+ * created here is left for SQLite to report.
+ */
+static void
+store_create(const char *path)
+{
+	int	fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		return;
+	(void)fchmod(fd, 0600);
+	close(fd);
+}
+
+struct store *
+store_open_version(const char *path, int version, char **cause)
+{
+	struct store	*s;
+	int		 rc, tables = 0, unused = 0;
+
+	if (version < 1 || version > STORE_SCHEMA_VERSION) {
+		cause_set(cause, "store: schema version %d is not between 1 "
+		    "and %d", version, STORE_SCHEMA_VERSION);
+		return NULL;
+	}
+	s = xcalloc(1, sizeof *s);
+	s->path = xstrdup(path);
+	store_create(path);
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		cause_set(cause, "cannot open database '%s': %s", path,
+		    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, 5000);
+
+	/* The first statement reads the file: garbage is found here. */
+	if (open_int(s, "PRAGMA user_version", &s->version, cause) != 0)
+		goto fail;
+	if (s->version > STORE_SCHEMA_VERSION) {
+		cause_set(cause, "database '%s' has schema version %d, newer "
+		    "than this promptd (%d)", path, s->version,
+		    STORE_SCHEMA_VERSION);
+		goto fail;
+	}
+	/* The journal mode comes back as a string, which reads as 0. */
+	if (open_int(s, "PRAGMA journal_mode = WAL", &unused, cause) != 0 ||
+	    open_int(s, "PRAGMA synchronous = NORMAL", &unused, cause) != 0)
+		goto fail;
+	if (s->version == 0) {
+		if (open_int(s, "SELECT count(*) FROM sqlite_master"
+		    " WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'", &tables,
+		    cause) != 0)
+			goto fail;
+		if (tables != 0) {
+			cause_set(cause, "'%s' is not a promptd database: it "
+			    "has tables but no promptd schema version", path);
+			goto fail;
+		}
+	}
+	/*
+	 * Migrations run with foreign keys off, as SQLite's procedure for
+	 * rebuilding a table asks (store_migrate checks them before it
+	 * commits); every later statement runs with them on.
+	 */
+	if (s->version < version &&
+	    open_int(s, "PRAGMA foreign_keys = OFF", &unused, cause) != 0)
+		goto fail;
+	while (s->version < version) {
+		if (store_migrate(s, s->version + 1, cause) != 0)
+			goto fail;
+	}
+	if (open_int(s, "PRAGMA foreign_keys = ON", &unused, cause) != 0)
+		goto fail;
+	return s;
+
+fail:
+	store_close(s);
+	return NULL;
+}
+
+struct store *
+store_open(const char *path, char **cause)
+{
+	return store_open_version(path, STORE_SCHEMA_VERSION, cause);
+}
+
+void
+store_close(struct store *s)
+{
+	size_t	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < nitems(s->stmt); i++)
+		sqlite3_finalize(s->stmt[i]);
+	/* An open transaction is rolled back by the close. */
+	sqlite3_close(s->db);
+	free(s->path);
+	free(s);
+}
+
+int
+store_version(struct store *s)
+{
+	return s->version;
+}
+
+const char *
+store_path(const struct store *s)
+{
+	return s->path;
+}
+
+/* Creates dir and its missing parents with mode 0700. */
+static int
+mkdir_parents(const char *dir, char **cause)
+{
+	struct stat	 st;
+	char		*p, *q, c;
+
+	p = xstrdup(dir);
+	for (q = p + 1; ; q++) {
+		if (*q != '/' && *q != '\0')
+			continue;
+		c = *q;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			cause_set(cause, "cannot create directory '%s': %s", p,
+			    strerror(errno));
+			goto fail;
+		}
+		if ((*q = c) == '\0')
+			break;
+	}
+	if (stat(dir, &st) != 0) {
+		cause_set(cause, "cannot create directory '%s': %s", dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cause_set(cause, "cannot create directory '%s': %s", dir,
+		    strerror(ENOTDIR));
+		goto fail;
+	}
+	free(p);
+	return 0;
+
+fail:
+	free(p);
+	return -1;
+}
+
+char *
+store_default_path(char **cause)
+{
+	const char	*xdg = getenv("XDG_STATE_HOME");
+	const char	*home = getenv("HOME");
+	char		*dir, *path;
+
+	/* The XDG base directory spec says to ignore relative paths. */
+	if (xdg != NULL && *xdg == '/')
+		dir = xasprintf("%s/promptd", xdg);
+	else if (home != NULL && *home == '/')
+		dir = xasprintf("%s/.local/state/promptd", home);
+	else if (getuid() == 0)
+		dir = xstrdup("/var/lib/promptd");
+	else {
+		cause_set(cause, "cannot choose a database path: neither "
+		    "XDG_STATE_HOME nor HOME is set to an absolute path");
+		return NULL;
+	}
+	if (mkdir_parents(dir, cause) != 0) {
+		free(dir);
+		return NULL;
+	}
+	path = xasprintf("%s/promptd.db", dir);
+	free(dir);
+	return path;
+}

@@ -1,0 +1,387 @@
+/*
+ * The statements of the store, each prepared once per connection, and
+ * the helpers that bind and step them (store_int.h).
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "store_int.h"
+#include "util.h"
+
+/* The columns fill_comparison() (store_read.c) reads, in its order. */
+#define COMPARISON_COLUMNS						\
+	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
+	" source, who, order_shown, created, answered"
+
+const struct stmt_def stmt_table[STMT_COUNT] = {
+	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },
+	[STMT_COMMIT] = { "commit", "COMMIT" },
+	[STMT_ROLLBACK] = { "rollback", "ROLLBACK" },
+	/* Savepoints of one name nest: each statement takes the latest. */
+	[STMT_SAVEPOINT] = { "begin nested transaction", "SAVEPOINT nested" },
+	[STMT_RELEASE] = { "commit nested transaction", "RELEASE nested" },
+	[STMT_ROLLBACK_TO] = { "roll back nested transaction",
+	    "ROLLBACK TO nested" },
+	[STMT_JOB_PUT] = { "put job",
+	    "INSERT INTO jobs (name, spec, created, updated)"
+	    " VALUES (?1, ?2, ?3, ?3)"
+	    " ON CONFLICT (name) DO UPDATE"
+	    " SET spec = excluded.spec, updated = excluded.updated" },
+	[STMT_JOB_FIND] = { "find job",
+	    "SELECT id FROM jobs WHERE name = ?1" },
+	[STMT_JOB_SET_STATE] = { "set job state",
+	    "UPDATE jobs SET state = ?2, reason = ?3, updated = ?4"
+	    " WHERE id = ?1" },
+	[STMT_RUN_NEW] = { "new run",
+	    "INSERT INTO runs (job_id, kind, dataset_id, started)"
+	    " VALUES (?1, ?2, ?3, ?4)" },
+	[STMT_RUN_FINISH] = { "finish run",
+	    "UPDATE runs SET status = ?2, ended = ?3, calls = ?4, hits = ?5,"
+	    " tokens = ?6, dollars = ?7, cached = ?8 WHERE id = ?1" },
+	[STMT_DATASET_LATEST] = { "find latest dataset snapshot",
+	    "SELECT id FROM datasets WHERE job_id = ?1"
+	    " ORDER BY used DESC, id DESC LIMIT 1" },
+	[STMT_DATASET_FIND] = { "find dataset snapshot",
+	    "SELECT id, n FROM datasets WHERE job_id = ?1 AND hash = ?2"
+	    " ORDER BY used DESC, id DESC LIMIT 1" },
+	[STMT_DATASET_INSERT] = { "add dataset snapshot",
+	    "INSERT INTO datasets (job_id, path, hash, n, created, used)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?5)" },
+	[STMT_DATASET_USE] = { "use dataset snapshot",
+	    "UPDATE datasets SET used = ?2 WHERE id = ?1" },
+	[STMT_EXAMPLE_FIND] = { "find example",
+	    "SELECT id, split FROM examples WHERE dataset_id = ?1 AND idx = ?2" },
+	[STMT_EXAMPLE_INSERT] = { "add example",
+	    "INSERT INTO examples (dataset_id, idx, line, split, hash, fields)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
+	[STMT_CANDIDATE_INSERT] = { "add candidate",
+	    "INSERT INTO candidates (job_id, text, hash, origin, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " ON CONFLICT (job_id, hash) DO NOTHING" },
+	[STMT_CANDIDATE_FIND] = { "find candidate",
+	    "SELECT id FROM candidates WHERE job_id = ?1 AND hash = ?2" },
+	[STMT_LINEAGE_ADD] = { "add lineage",
+	    "INSERT INTO lineage (child, parent, operator, note)"
+	    " VALUES (?1, ?2, ?3, ?4)"
+	    " ON CONFLICT (child, parent) DO NOTHING" },
+	[STMT_CACHE_GET] = { "read cache",
+	    "SELECT response FROM cache WHERE key = ?1" },
+	[STMT_CACHE_PUT] = { "write cache",
+	    "INSERT INTO cache (key, response, created) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (key) DO NOTHING" },
+	[STMT_CALL_ADD] = { "add call",
+	    "INSERT INTO calls (run_id, backend, model, role, cache_key,"
+	    " attempt, cached, prompt_tokens, completion_tokens, cost, latency,"
+	    " status, http_status, error, created, cached_tokens,"
+	    " cache_write_tokens, reasoning_tokens)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14, ?15, ?16, ?17, ?18)" },
+	/* A score replaces a failure, never another score. */
+	[STMT_EVALUATION_ADD] = { "add evaluation",
+	    "INSERT INTO evaluations (run_id, candidate_id, example_id, output,"
+	    " score, feedback, call_id, error, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+	    " ON CONFLICT (run_id, candidate_id, example_id) DO UPDATE"
+	    " SET output = excluded.output, score = excluded.score,"
+	    " feedback = excluded.feedback, call_id = excluded.call_id,"
+	    " error = excluded.error, created = excluded.created"
+	    " WHERE evaluations.score IS NULL RETURNING id" },
+	[STMT_EVENT] = { "add event",
+	    "INSERT INTO events (job_id, run_id, time, level, message)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5)" },
+	[STMT_RUN_CHECKPOINT] = { "checkpoint run",
+	    "UPDATE runs SET step = ?2, state = ?3, calls = ?4, hits = ?5,"
+	    " tokens = ?6, dollars = ?7, cached = ?8 WHERE id = ?1" },
+	[STMT_RUN_OPEN] = { "find unfinished run",
+	    "SELECT id, step, state FROM runs WHERE job_id = ?1 AND kind = ?2"
+	    " AND status = 'running' ORDER BY id DESC LIMIT 1" },
+	[STMT_CHAMPION_LATEST] = { "find champion",
+	    "SELECT version, candidate_id, score, lo, hi FROM champions"
+	    " WHERE job_id = ?1 ORDER BY version DESC LIMIT 1" },
+	[STMT_CANDIDATE_TOP] = { "find top candidates",
+	    "SELECT c.id, c.text FROM candidates c JOIN evaluations e"
+	    " ON e.candidate_id = c.id WHERE c.job_id = ?1"
+	    " GROUP BY c.id HAVING count(e.score) >= ?3"
+	    " ORDER BY avg(e.score) DESC, c.id LIMIT ?2" },
+	[STMT_CANDIDATE_GET] = { "read candidate",
+	    "SELECT text FROM candidates WHERE id = ?1" },
+	[STMT_COMPARISON_ADD] = { "add comparison",
+	    "INSERT INTO comparisons (job_id, a, b, example_id, output_a,"
+	    " output_b, winner, source, who, judge_model, order_shown,"
+	    " rationale, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)" },
+	[STMT_COMPARISON_COUNT] = { "count comparisons",
+	    "SELECT count(*) FROM comparisons WHERE job_id = ?1"
+	    " AND (?2 IS NULL OR source = ?2)"
+	    " AND winner IN ('a', 'b', 'tie')" },
+	[STMT_COMPARISON_QUEUE] = { "queue comparison",
+	    "INSERT INTO comparisons (job_id, a, b, example_id, output_a,"
+	    " output_b, source, order_shown, input, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'human', ?7, ?8, ?9)" },
+	[STMT_COMPARISON_PENDING_FIND] = { "find pending comparison",
+	    "SELECT id FROM comparisons WHERE job_id = ?1 AND a = ?2"
+	    " AND b = ?3 AND example_id IS ?4 AND winner IS NULL"
+	    " ORDER BY id LIMIT 1" },
+	[STMT_COMPARISON_PENDING_DROP] = { "drop pending comparisons",
+	    "UPDATE comparisons SET winner = 'skip', answered = ?3,"
+	    " rationale = 'no longer asked: the run moved on'"
+	    " WHERE job_id = ?1 AND id != ?2 AND winner IS NULL" },
+	[STMT_COMPARISON_PENDING] = { "list pending comparisons",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons"
+	    " WHERE job_id = ?1 AND winner IS NULL ORDER BY id LIMIT ?2" },
+	[STMT_COMPARISON_GET] = { "read comparison",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons WHERE id = ?1" },
+	[STMT_COMPARISON_ANSWER] = { "answer comparison",
+	    "UPDATE comparisons SET winner = ?2, who = ?3, answered = ?4"
+	    " WHERE id = ?1 AND winner IS NULL" },
+	[STMT_CHAMPION_ADD] = { "add champion",
+	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
+	    " hi, reason, created)"
+	    " VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM champions"
+	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)" },
+	[STMT_JOB_LIST] = { "list jobs",
+	    "SELECT id, name, spec, state, reason, created, updated, file"
+	    " FROM jobs ORDER BY name" },
+	[STMT_JOB_GET] = { "read job",
+	    "SELECT id, name, spec, state, reason, created, updated, file"
+	    " FROM jobs WHERE name = ?1" },
+	[STMT_RUN_SUM] = { "sum runs",
+	    "SELECT count(*), coalesce(sum(calls), 0), coalesce(sum(hits), 0),"
+	    " coalesce(sum(tokens), 0), coalesce(sum(dollars), 0),"
+	    " coalesce(sum(cached), 0) FROM runs WHERE job_id = ?1" },
+	[STMT_RUN_LATEST] = { "read latest run",
+	    "SELECT id, kind, status, step, started, ended, calls, hits,"
+	    " tokens, dollars, cached FROM runs WHERE job_id = ?1"
+	    " AND kind IN ('optimize', 'refresh') ORDER BY id DESC LIMIT 1" },
+	[STMT_CHAMPION_HISTORY] = { "read champions",
+	    "SELECT h.version, h.candidate_id, h.score, h.lo, h.hi, c.text,"
+	    " h.reason, h.created FROM champions h"
+	    " JOIN candidates c ON c.id = h.candidate_id"
+	    " WHERE h.job_id = ?1 ORDER BY h.version" },
+	[STMT_CANDIDATE_ROW] = { "read candidate row",
+	    "SELECT id, job_id, text, origin FROM candidates WHERE id = ?1" },
+	[STMT_LINEAGE_PARENTS] = { "read lineage",
+	    "SELECT l.parent, c.text, c.origin, l.operator, l.note"
+	    " FROM lineage l JOIN candidates c ON c.id = l.parent"
+	    " WHERE l.child = ?1 ORDER BY l.parent" },
+	/*
+	 * The latest evaluation of each (candidate, example): SQLite takes
+	 * the bare columns from the row that max() picked.
+	 */
+	[STMT_SCORES] = { "read scores",
+	    "SELECT e.candidate_id, e.example_id, e.score, max(e.id)"
+	    " FROM evaluations e"
+	    " JOIN examples x ON x.id = e.example_id"
+	    " JOIN candidates c ON c.id = e.candidate_id"
+	    " WHERE c.job_id = ?1 AND x.dataset_id = ?2 AND x.split = ?3"
+	    " AND e.score IS NOT NULL"
+	    " GROUP BY e.candidate_id, e.example_id"
+	    " ORDER BY e.candidate_id, e.example_id" },
+	[STMT_EVENTS_AFTER] = { "read events",
+	    "SELECT id, run_id, time, level, message FROM events"
+	    " WHERE job_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3" },
+	[STMT_EVENTS_LAST] = { "read events",
+	    "SELECT id, run_id, time, level, message FROM"
+	    " (SELECT * FROM events WHERE job_id = ?1 ORDER BY id DESC"
+	    " LIMIT ?2) ORDER BY id" },
+	[STMT_JOB_SET_FILE] = { "set job file",
+	    "UPDATE jobs SET file = ?2 WHERE id = ?1" },
+	[STMT_RUN_LAST] = { "find last run",
+	    "SELECT max(started) FROM runs"
+	    " WHERE job_id = ?1 AND (?2 IS NULL OR kind = ?2)" },
+	[STMT_RUN_CHECKPOINT_LATEST] = { "read latest checkpoint",
+	    "SELECT id, status, step, state FROM runs"
+	    " WHERE job_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1" },
+	[STMT_OUTCOME_ADD] = { "add reply outcome",
+	    "INSERT INTO outcomes (run_id, call_id, cache_key, role, outcome,"
+	    " kept, dropped, problem, excerpt, created)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+	    " ON CONFLICT (run_id, cache_key) DO NOTHING" },
+	/* The bare columns come from the row max() picked: the latest. */
+	/*
+	 * What a run spent, from its calls: a call counts when the provider
+	 * answered it (2xx), as the engine counts it.
+	 */
+	[STMT_RUN_SPENT] = { "sum a run's calls",
+	    "SELECT coalesce(sum(status = 'ok' OR (status = 'error' AND"
+	    " http_status BETWEEN 200 AND 299)), 0),"
+	    " coalesce(sum(status = 'hit'), 0),"
+	    " coalesce(sum(CASE WHEN status = 'hit' THEN 0"
+	    " ELSE prompt_tokens + completion_tokens END), 0),"
+	    " coalesce(sum(cost), 0),"
+	    " coalesce(sum(CASE WHEN status = 'hit' THEN 0"
+	    " ELSE cached_tokens END), 0) FROM calls WHERE run_id = ?1" },
+	[STMT_RUN_SCORES] = { "read a run's evaluations",
+	    "SELECT candidate_id, example_id, score, output, error"
+	    " FROM evaluations WHERE run_id = ?1 ORDER BY id" },
+	/* The bare columns come from the row max() picked: the latest. */
+	[STMT_CALL_FAILURES] = { "count failed calls",
+	    "SELECT backend, coalesce(http_status, 0), error, count(*),"
+	    " max(id) FROM calls WHERE run_id = ?1 AND id > ?2"
+	    " AND status = 'error' GROUP BY backend, http_status, error"
+	    " ORDER BY count(*) DESC, max(id) DESC" },
+	[STMT_BATCH_ADD] = { "add batch",
+	    "INSERT INTO batches (backend, token, step, input, ninput,"
+	    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)" },
+	[STMT_BATCH_KEY_ADD] = { "add batch key",
+	    "INSERT INTO batch_keys (key, batch_id) VALUES (?1, ?2)"
+	    " ON CONFLICT DO NOTHING" },
+	[STMT_BATCH_UPDATE] = { "update batch",
+	    "UPDATE batches SET step = ?2, file = ?3, provider_id = ?4,"
+	    " output = ?5, errors = ?6, cause = ?7, updated = ?8"
+	    " WHERE id = ?1" },
+	/* The latest batch of a backend still under way that holds key. */
+	[STMT_BATCH_FIND] = { "find batch",
+	    "SELECT b.id, b.token, b.step, b.input, b.ninput, b.file,"
+	    " b.provider_id, b.output, b.errors FROM batch_keys k"
+	    " JOIN batches b ON b.id = k.batch_id WHERE k.key = ?1"
+	    " AND b.backend = ?2 AND b.step != 'done' AND b.step != 'failed'"
+	    " ORDER BY b.id DESC LIMIT 1" },
+	[STMT_BATCH_KEYS] = { "read batch keys",
+	    "SELECT key FROM batch_keys WHERE batch_id = ?1 ORDER BY key" },
+	[STMT_OUTCOME_COUNTS] = { "count reply outcomes",
+	    "SELECT role, outcome, count(*), problem, excerpt, max(id)"
+	    " FROM outcomes WHERE run_id = ?1 GROUP BY role, outcome"
+	    " ORDER BY role, count(*) DESC, outcome" },
+};
+
+int
+store_fail(struct store *s, const char *what, char **cause)
+{
+	return cause_set(cause, "store: %s: %s", what, sqlite3_errmsg(s->db));
+}
+
+void
+stmt_reset(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+static sqlite3_stmt *
+stmt_get(struct store *s, enum stmt id, char **cause)
+{
+	if (s->stmt[id] == NULL && sqlite3_prepare_v3(s->db, stmt_table[id].sql,
+	    -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL) != SQLITE_OK) {
+		store_fail(s, stmt_table[id].what, cause);
+		s->stmt[id] = NULL;
+		return NULL;
+	}
+	return s->stmt[id];
+}
+
+/* Prepares (once) and binds statement id: fmt is in store_int.h. */
+sqlite3_stmt *
+stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
+    va_list ap)
+{
+	sqlite3_stmt	*st;
+	const char	*t;
+	int64_t		 v;
+	double		 d;
+	int		 i, n, rc = SQLITE_OK;
+
+	if ((st = stmt_get(s, id, cause)) == NULL)
+		return NULL;
+	for (i = 1; rc == SQLITE_OK && fmt[i - 1] != '\0'; i++) {
+		switch (fmt[i - 1]) {
+		case 'n':
+			rc = sqlite3_bind_int(st, i, va_arg(ap, int));
+			break;
+		case 'N':
+			if ((n = va_arg(ap, int)) == 0)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_int(st, i, n);
+			break;
+		case 'i':
+			rc = sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+			break;
+		case 'I':
+			v = va_arg(ap, int64_t);
+			if (v == 0)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_int64(st, i, v);
+			break;
+		case 'd':
+			rc = sqlite3_bind_double(st, i, va_arg(ap, double));
+			break;
+		case 'f':
+			d = va_arg(ap, double);
+			if (isnan(d))
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_double(st, i, d);
+			break;
+		case 't':
+			t = va_arg(ap, const char *);
+			if (t == NULL)
+				rc = sqlite3_bind_null(st, i);
+			else
+				rc = sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
+			break;
+		default:
+			abort();
+		}
+	}
+	if (rc != SQLITE_OK) {
+		store_fail(s, stmt_table[id].what, cause);
+		stmt_reset(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* Binds (as stmt_vbind()) and steps statement id once, as stmt_step(). */
+static int
+stmt_vstep(struct store *s, enum stmt id, char **cause, const char *fmt,
+    va_list ap)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = stmt_vbind(s, id, cause, fmt, ap)) == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc != SQLITE_DONE)
+		store_fail(s, stmt_table[id].what, cause);
+	stmt_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Binds and steps statement id once (store_int.h). */
+int
+stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = stmt_vstep(s, id, cause, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* Like stmt_step() for a statement that returns at most one integer. */
+int
+stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
+    const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = stmt_vstep(s, id, cause, fmt, ap);
+	va_end(ap);
+	if (rc == 1) {
+		*out = sqlite3_column_int64(s->stmt[id], 0);
+		stmt_reset(s->stmt[id]);
+	}
+	return rc;
+}
