@@ -1,11 +1,18 @@
 /*
- * What the two files of the engine share (private to them):
+ * What the three files of the engine share (private to them):
  *
  *	engine.c	the loop (one transport and one store connection
  *			for every engine, its turns, the commits they
- *			share), an engine's life, the table of requests by
- *			key (coalescing), blocks of samples, the cache,
- *			the answers, budgets and totals, and evaluation
+ *			share), an engine's life (new, submit, run, cancel,
+ *			free), budgets and totals, what the engine tells
+ *			its callers, and evaluation
+ *	engine_cache.c	what is asked or known already: the table of
+ *			requests by key (coalescing, within an engine and
+ *			across engines), blocks of samples (OpenAI's n),
+ *			cache lookups and the admission of new requests,
+ *			and the answers: a call's row, its cache entries
+ *			and the callbacks of the request and of those that
+ *			wait on it
  *	engine_send.c	a queue per backend and its dispatch, the backend's
  *			limits (in flight, buckets, what the provider says
  *			is left), its health (breaker, probes), sending,
@@ -132,8 +139,13 @@ struct engine {
 	void			*progress_arg;
 };
 
-/* engine.c: the loop, the engine, its answers. */
+/* engine.c: the loop and the engine's life. */
 
+/*
+ * New requests wait in e's incoming list (which takes r over) until the
+ * next dispatch; r counts as queued.
+ */
+void		 engine_incoming(struct engine *e, struct engine_req *r);
 /* Whether the run's and the job's budgets allow one more paid call. */
 enum engine_stop engine_budget_check(struct engine *);
 /*
@@ -143,12 +155,28 @@ enum engine_stop engine_budget_check(struct engine *);
  */
 int		 engine_txn(struct engine *);
 
+/* engine_cache.c: the table by key, sample blocks, cache and answers. */
+
 /*
  * Frees r and takes it out of the key table.  The requests waiting on
  * it are freed with it, except other engines' not yet answered: those
  * go back to be admitted by their own engine.
  */
 void		 engine_req_free(struct engine_req *r);
+/* Frees a list of requests (linked by next). */
+void		 engine_list_free(struct engine_req *);
+/* Removes and frees e's requests that wait on other engines' calls. */
+void		 engine_unborrow(struct engine *e);
+/*
+ * Hands the requests of other engines that wait on the calls of a list
+ * (linked by next) back to their own engines.
+ */
+void		 engine_hand_back_list(struct engine_req *);
+/*
+ * Sets r's own sample and the key it may wait on: its own, or its
+ * block's when its backend answers samples in blocks.
+ */
+void		 engine_batch(struct engine_req *r);
 /*
  * Marks r sent and sets the call it makes (ckey, lo and the samples its
  * request asks for); requests waiting on r that the call does not answer
