@@ -332,7 +332,7 @@ find_word(const char *hay, const char *needle)
 	while ((q = strstr(q, needle)) != NULL) {
 		if ((q == hay || !is_alnum(q[-1]) || !is_alnum(needle[0])) &&
 		    (!is_alnum(q[n]) || !is_alnum(needle[n - 1])))
-			return (char *)q;
+			return (char *)(uintptr_t)q;
 		q++;
 	}
 	return NULL;

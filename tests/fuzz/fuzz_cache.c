@@ -1,6 +1,6 @@
 /*
  * Fuzzes model_resp_from_json(), the reader of the call cache's form of
- * a response: the input is the text of a cache row.  As in engine.c, a
+ * a response: the input is the text of a cache row.  As in engine_cache.c, a
  * response is released only when it was read.
  */
 #include <stdint.h>
