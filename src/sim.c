@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "dataset.h"
+#include "textfeat.h"
 #include "jsonc.h"
 #include "sim.h"
 #include "strbuf.h"
@@ -40,7 +41,6 @@
 /* Seeds that keep the hash streams apart. */
 #define SEED_INDEX	0x696e646578ULL
 #define SEED_WORD	0x776f7264ULL
-#define SEED_EMBED	0x656d626564ULL
 #define SEED_DIFF	0x64696666ULL
 #define SEED_SAMPLE	0x73616d706c65ULL
 
@@ -369,35 +369,12 @@ count_word(const char *hay, const char *needle)
 	return n;
 }
 
-/*
- * The next word of s at or after *pos: a run of letters and digits with
- * inner apostrophes.  Returns 0 at the end.
- */
-static int
-word_next(const char *s, size_t *pos, size_t *start, size_t *len)
-{
-	size_t	i = *pos;
-
-	while (s[i] != '\0' && !is_alnum(s[i]))
-		i++;
-	if (s[i] == '\0') {
-		*pos = i;
-		return 0;
-	}
-	*start = i;
-	while (is_alnum(s[i]) || (s[i] == '\'' && is_alnum(s[i + 1])))
-		i++;
-	*len = i - *start;
-	*pos = i;
-	return 1;
-}
-
 static size_t
 count_words(const char *s)
 {
 	size_t	pos = 0, st, len, n = 0;
 
-	while (word_next(s, &pos, &st, &len))
+	while (textfeat_word_next(s, &pos, &st, &len))
 		n++;
 	return n;
 }
@@ -1078,7 +1055,7 @@ prompt_logit(const struct sim_world *w, const struct sim_task *t,
 	l = lower_dup(prompt);
 	if (kind == SIM_LABEL && labels_all(l, t))
 		x += SIM_LABEL_EFFECT;
-	while (word_next(l, &pos, &st, &len)) {
+	while (textfeat_word_next(l, &pos, &st, &len)) {
 		if (n == cap) {
 			cap = cap == 0 ? 32 : cap * 2;
 			words = xreallocarray(words, cap, sizeof *words);
@@ -1171,7 +1148,7 @@ replace_words(const char *text, const char *const (*table)[2], size_t n)
 	char		*w;
 
 	strbuf_init(&sb);
-	while (word_next(text, &pos, &st, &len)) {
+	while (textfeat_word_next(text, &pos, &st, &len)) {
 		w = xstrndup(text + st, len);
 		for (i = 0; i < len; i++)
 			w[i] = (char)tolower((unsigned char)w[i]);
@@ -1254,7 +1231,7 @@ make_polite(const char *text)
 	while (isspace((unsigned char)*text))
 		text++;
 	if (!has_word_ci(text, "please")) {
-		keep = word_next(text, &pos, &st, &len) && st == 0 &&
+		keep = textfeat_word_next(text, &pos, &st, &len) && st == 0 &&
 		    text[0] == 'I' && (len == 1 || text[1] == '\'');
 		strbuf_adds(&sb, "Please ");
 		if (!keep && isupper((unsigned char)text[0]) &&
@@ -1323,7 +1300,7 @@ preservation(const char *lin, const char *lout)
 	char	*w;
 	int	 skip;
 
-	while (word_next(lin, &pos, &st, &len)) {
+	while (textfeat_word_next(lin, &pos, &st, &len)) {
 		if (len < 3)
 			continue;
 		w = xstrndup(lin + st, len);
@@ -1591,7 +1568,7 @@ wrong_text(const char *target, uint64_t h)
 	drop = hash_mix(h, 1) % n;
 	change = hash_mix(h, 2) % n;
 	strbuf_init(&sb);
-	while (word_next(target, &pos, &st, &len)) {
+	while (textfeat_word_next(target, &pos, &st, &len)) {
 		if (i != drop) {
 			if (sb.len > 0)
 				strbuf_addc(&sb, ' ');
@@ -1755,7 +1732,7 @@ correctness(const struct sim_world *w, const struct sim_example *x,
 		f = 1;
 	else {
 		/* Partial credit for the expected words it has. */
-		while (word_next(e, &pos, &st, &len)) {
+		while (textfeat_word_next(e, &pos, &st, &len)) {
 			o = xstrndup(e + st, len);
 			hit += has_word(l, o);
 			free(o);
@@ -2337,7 +2314,7 @@ op_paraphrase(struct sim_opt *o, const char *parent, uint64_t h)
 	int		 changed = 0, side;
 
 	strbuf_init(&sb);
-	while (word_next(parent, &pos, &st, &len)) {
+	while (textfeat_word_next(parent, &pos, &st, &len)) {
 		w = xstrndup(parent + st, len);
 		for (i = 0; i < len; i++)
 			w[i] = (char)tolower((unsigned char)w[i]);
@@ -2877,60 +2854,8 @@ sim_world_answer(struct sim_world *w, const struct model_req *req,
 
 /* Embeddings. */
 
-static void
-embed_add(float *v, size_t dim, const void *s, size_t n, uint64_t seed,
-    float weight)
-{
-	uint64_t	h = hash64(s, n, seed);
-
-	v[h % dim] += (h >> 63) ? -weight : weight;
-}
-
 void
 sim_world_embed(const struct sim_world *w, const char *text, float *out)
 {
-	char		*l = lower_dup(text), *c;
-	size_t		 dim = w->p.dim, pos = 0, st, len;
-	size_t		 pst = 0, plen = 0;
-	size_t		 i, n;
-	uint64_t	 seed = hash_mix(w->p.seed, SEED_EMBED);
-	double		 norm = 0;
-	int		 prev = 0;
-	char		*bi;
-
-	memset(out, 0, dim * sizeof *out);
-	while (word_next(l, &pos, &st, &len)) {
-		embed_add(out, dim, l + st, len, seed, 1.0f);
-		if (prev) {
-			bi = xasprintf("%.*s %.*s", (int)plen, l + pst,
-			    (int)len, l + st);
-			embed_add(out, dim, bi, strlen(bi), seed + 1, 0.7f);
-			free(bi);
-		}
-		prev = 1;
-		pst = st;
-		plen = len;
-	}
-	/* Character trigrams over the text with spaces collapsed. */
-	c = xmalloc(strlen(l) + 1);
-	for (i = 0, n = 0; l[i] != '\0'; i++) {
-		if (isspace((unsigned char)l[i])) {
-			if (n > 0 && c[n - 1] != ' ')
-				c[n++] = ' ';
-		} else
-			c[n++] = l[i];
-	}
-	for (i = 0; i + 3 <= n; i++)
-		embed_add(out, dim, c + i, 3, seed + 2, 0.5f);
-	for (i = 0; i < dim; i++)
-		norm += (double)out[i] * out[i];
-	if (norm == 0) {
-		out[hash64("", 0, seed) % dim] = 1;
-		norm = 1;
-	}
-	norm = sqrt(norm);
-	for (i = 0; i < dim; i++)
-		out[i] = (float)(out[i] / norm);
-	free(c);
-	free(l);
+	textfeat_embed(text, w->p.seed, w->p.dim, out);
 }
