@@ -2646,19 +2646,125 @@ opt_fresh(struct sim_opt *o, enum sim_op op, const char *parent,
 	return xasprintf("%s (Version %zu.)", base, outs->n + 1);
 }
 
-static char *
-answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
+/* Reads the <prompt> blocks, with their score attributes, into o. */
+static void
+opt_read_prompts(struct sim_opt *o, const char *text)
 {
-	static const char *const strip[] = { "prompt", "critique", "errors",
-	    "feedback", "demo", "example", "examples", "input", "output",
-	    NULL };
+	const char	*pos = text, *body, *attr, *sc;
+	size_t		 len, alen;
+	char		*s;
+
+	while (tag_next(text, "prompt", &pos, &body, &len, &attr, &alen)) {
+		s = trim_dup(body, len);
+		o->scores = xreallocarray(o->scores, o->prompts.n + 1,
+		    sizeof *o->scores);
+		o->scores[o->prompts.n] = NAN;
+		for (sc = attr; sc < attr + alen; sc++)
+			if (strncmp(sc, "score=", 6) == 0) {
+				sc += 6;
+				if (*sc == '"' || *sc == '\'')
+					sc++;
+				o->scores[o->prompts.n] = strtod(sc, NULL);
+				break;
+			}
+		list_add(&o->prompts, s);
+		free(s);
+	}
+}
+
+/* Reads the <critique> blocks into o->critiques (lower-case), if any. */
+static void
+opt_read_critiques(struct sim_opt *o, const char *text)
+{
+	struct strbuf	 sb;
+	const char	*pos = text, *body;
+	size_t		 len;
+
+	strbuf_init(&sb);
+	while (tag_next(text, "critique", &pos, &body, &len, NULL, NULL)) {
+		strbuf_add(&sb, body, len);
+		strbuf_addc(&sb, '\n');
+	}
+	if (sb.len > 0)
+		o->critiques = lower_dup(sb.buf);
+	strbuf_release(&sb);
+}
+
+/*
+ * The operation asked for, from the request's text outside its blocks
+ * (lower-case) and what asked_count() found.
+ */
+static enum sim_op
+opt_choose(const struct sim_opt *o, const char *lstrip, int crit)
+{
 	static const char *const kw_cross[] = { "crossover", "cross over",
 	    "combine", NULL };
 	static const char *const kw_para[] = { "paraphrase", "rephrase",
 	    NULL };
 	static const char *const kw_crit[] = { "critique", "critiques",
 	    "reasons why", "what is wrong", "gradient", "gradients", NULL };
-	static const char *const kw_wrong[] = { "wrong", "incorrect", NULL };
+
+	if (o->prompts.n == 0)
+		return OP_PROPOSE;
+	if (crit > 0)
+		return OP_CRITIQUE;
+	if (has_any(lstrip, kw_cross) && o->prompts.n >= 2)
+		return OP_CROSSOVER;
+	if (has_any(lstrip, kw_para))
+		return OP_PARAPHRASE;
+	if (crit == 0 && o->critiques == NULL && has_any(lstrip, kw_crit))
+		return OP_CRITIQUE;
+	return OP_MUTATE;
+}
+
+/* The parent: the best scored prompt, else the first (NULL: none). */
+static const char *
+opt_parent(const struct sim_opt *o)
+{
+	size_t	i, best = 0;
+
+	for (i = 1; i < o->prompts.n; i++)
+		if (!isnan(o->scores[i]) && (isnan(o->scores[best]) ||
+		    o->scores[i] > o->scores[best]))
+			best = i;
+	return o->prompts.n > 0 ? o->prompts.v[best] : NULL;
+}
+
+/* The outputs of an operation other than a critique, into outs. */
+static void
+opt_outputs(struct sim_opt *o, enum sim_op op, const char *parent,
+    const char *text, const struct sim_task *t, struct sim_list *outs)
+{
+	struct sim_list	 demos = { 0 };
+	size_t		 i;
+	char		*s;
+
+	if (op == OP_PROPOSE) {
+		demo_outputs(text, &demos);
+		/* No demos: the task's labels, from world knowledge. */
+		for (i = 0; demos.n == 0 && t != NULL && i < t->nlabels &&
+		    i < 10; i++)
+			list_add(&demos, t->labels[i]);
+	}
+	for (i = 0; i < o->count; i++) {
+		s = opt_fresh(o, op, parent, &demos, outs, hash_mix(o->h, i));
+		list_add(outs, s);
+		free(s);
+	}
+	if (outs->n == 0)
+		list_add(outs, parent != NULL ? parent :
+		    "Answer the question carefully.");
+	list_free(&demos);
+}
+
+/*
+ * The reply: what was done, then the outputs in their tags, or numbered
+ * without tags at the world's format error rate.
+ */
+static char *
+opt_reply(const struct sim_opt *o, enum sim_op op,
+    const struct sim_list *outs)
+{
 	static const char *const why[] = {
 		"I kept what works and changed one instruction.",
 		"I combined parts of both prompts and adjusted the result.",
@@ -2667,48 +2773,50 @@ answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 		"From the input-output pairs, the instruction was probably "
 		"this.",
 	};
+	struct strbuf	sb;
+	size_t		i;
+	int		tagless;
+
+	tagless = u01(hash_mix(o->h, 0x666d74)) < o->w->p.format_error_rate;
+	strbuf_init(&sb);
+	if (op == OP_MUTATE && o->feedback)
+		strbuf_adds(&sb, "These versions address the errors shown.");
+	else
+		strbuf_adds(&sb, why[op]);
+	strbuf_adds(&sb, "\n\n");
+	for (i = 0; i < outs->n; i++) {
+		if (tagless)
+			strbuf_addf(&sb, "%zu. %s\n", i + 1, outs->v[i]);
+		else if (op == OP_CRITIQUE)
+			strbuf_addf(&sb, "<critique>%s</critique>\n",
+			    outs->v[i]);
+		else
+			strbuf_addf(&sb, "<prompt>%s</prompt>\n", outs->v[i]);
+	}
+	return strbuf_detach(&sb);
+}
+
+static char *
+answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
+{
+	static const char *const strip[] = { "prompt", "critique", "errors",
+	    "feedback", "demo", "example", "examples", "input", "output",
+	    NULL };
+	static const char *const kw_wrong[] = { "wrong", "incorrect", NULL };
 	struct sim_opt			 o;
-	struct sim_list			 outs = { 0 }, demos = { 0 };
-	struct strbuf			 sb;
+	struct sim_list			 outs = { 0 };
 	const struct sim_example	*x;
 	const struct sim_task		*t = NULL;
-	const char			*pos, *body, *attr, *sc;
-	char				*lstrip, *s, *parent;
-	size_t				 len, alen, i, best;
+	const char			*parent;
+	char				*lstrip, *s;
 	enum sim_op			 op;
-	int				 crit, tagless;
+	int				 crit;
 
 	memset(&o, 0, sizeof o);
 	o.w = w;
 	o.h = h;
-	pos = text;
-	while (tag_next(text, "prompt", &pos, &body, &len, &attr, &alen)) {
-		s = trim_dup(body, len);
-		o.scores = xreallocarray(o.scores, o.prompts.n + 1,
-		    sizeof *o.scores);
-		o.scores[o.prompts.n] = NAN;
-		for (sc = attr; sc < attr + alen; sc++)
-			if (strncmp(sc, "score=", 6) == 0) {
-				sc += 6;
-				if (*sc == '"' || *sc == '\'')
-					sc++;
-				o.scores[o.prompts.n] = strtod(sc, NULL);
-				break;
-			}
-		list_add(&o.prompts, s);
-		free(s);
-	}
-	pos = text;
-	strbuf_init(&sb);
-	while (tag_next(text, "critique", &pos, &body, &len, NULL, NULL)) {
-		strbuf_add(&sb, body, len);
-		strbuf_addc(&sb, '\n');
-	}
-	if (sb.len > 0) {
-		o.critiques = lower_dup(sb.buf);
-		strbuf_release(&sb);
-	} else
-		strbuf_release(&sb);
+	opt_read_prompts(&o, text);
+	opt_read_critiques(&o, text);
 
 	/* The task: the example the request mentions, else the latest. */
 	if ((x = world_match(w, text)) != NULL)
@@ -2723,73 +2831,21 @@ answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 	o.feedback = tag_has(text, "errors") || tag_has(text, "feedback") ||
 	    o.critiques != NULL || has_any(lstrip, kw_wrong);
 	o.count = asked_count(lstrip, &crit);
-
-	if (o.prompts.n == 0)
-		op = OP_PROPOSE;
-	else if (crit > 0)
-		op = OP_CRITIQUE;
-	else if (has_any(lstrip, kw_cross) && o.prompts.n >= 2)
-		op = OP_CROSSOVER;
-	else if (has_any(lstrip, kw_para))
-		op = OP_PARAPHRASE;
-	else if (crit == 0 && o.critiques == NULL && has_any(lstrip, kw_crit))
-		op = OP_CRITIQUE;
-	else
-		op = OP_MUTATE;
-
-	/* The parent: the best scored prompt, else the first. */
-	best = 0;
-	for (i = 1; i < o.prompts.n; i++)
-		if (!isnan(o.scores[i]) && (isnan(o.scores[best]) ||
-		    o.scores[i] > o.scores[best]))
-			best = i;
-	parent = o.prompts.n > 0 ? o.prompts.v[best] : NULL;
-
+	op = opt_choose(&o, lstrip, crit);
+	parent = opt_parent(&o);
 	if (op == OP_CRITIQUE)
 		op_critique(&o, parent, &outs);
-	else {
-		if (op == OP_PROPOSE) {
-			demo_outputs(text, &demos);
-			/* No demos: the task's labels, from world knowledge. */
-			for (i = 0; demos.n == 0 && t != NULL &&
-			    i < t->nlabels && i < 10; i++)
-				list_add(&demos, t->labels[i]);
-		}
-		for (i = 0; i < o.count; i++) {
-			s = opt_fresh(&o, op, parent, &demos, &outs,
-			    hash_mix(h, i));
-			list_add(&outs, s);
-			free(s);
-		}
-		if (outs.n == 0)
-			list_add(&outs, parent != NULL ? parent :
-			    "Answer the question carefully.");
-	}
-
-	tagless = u01(hash_mix(h, 0x666d74)) < w->p.format_error_rate;
-	strbuf_init(&sb);
-	if (op == OP_MUTATE && o.feedback)
-		strbuf_adds(&sb, "These versions address the errors shown.");
 	else
-		strbuf_adds(&sb, why[op]);
-	strbuf_adds(&sb, "\n\n");
-	for (i = 0; i < outs.n; i++) {
-		if (tagless)
-			strbuf_addf(&sb, "%zu. %s\n", i + 1, outs.v[i]);
-		else if (op == OP_CRITIQUE)
-			strbuf_addf(&sb, "<critique>%s</critique>\n",
-			    outs.v[i]);
-		else
-			strbuf_addf(&sb, "<prompt>%s</prompt>\n", outs.v[i]);
-	}
+		opt_outputs(&o, op, parent, text, t, &outs);
+	s = opt_reply(&o, op, &outs);
+
 	free(lstrip);
 	free(o.critiques);
 	free(o.scores);
 	list_free(&o.prompts);
 	list_free(&outs);
-	list_free(&demos);
 	vocab_free(&o.vb);
-	return strbuf_detach(&sb);
+	return s;
 }
 
 /* Roles and the entry points. */
