@@ -1819,96 +1819,121 @@ best_trait(const struct sim_judging *j, const char *a, const char *b)
 	return bt;
 }
 
-static char *
-answer_judge(const struct sim_world *w, const char *text, uint64_t h)
+/*
+ * What the judge knows besides the responses: the observed example the
+ * request is about (by its <input>, else by the text outside the
+ * responses), the input, the reference and the traits the rubric asks
+ * for.  j borrows input and ref.
+ */
+static void
+judging_init(struct sim_judging *j, const struct sim_world *w,
+    const char *text, const char *input, const char *ref,
+    const char *rubric)
 {
 	static const char *const strip[] = { "response_a", "response_b",
 	    "response", NULL };
-	struct sim_judging	 j;
-	char			*ra, *rb, *r, *input, *ref, *rubric;
-	char			*ctx, *out;
-	char			 win, lose;
-	double			 qa, qb, d, q;
-	int			 n, t, oka, okb;
+	char	*ctx;
 
-	memset(&j, 0, sizeof j);
+	memset(j, 0, sizeof *j);
+	if (input != NULL)
+		j->x = world_match(w, input);
+	else {
+		ctx = tags_strip(text, strip);
+		j->x = world_match(w, ctx);
+		free(ctx);
+	}
+	j->input = input != NULL ? input : (j->x != NULL ?
+	    j->x->vals[j->x->longest] : NULL);
+	j->reference = ref;
+	j->traits = rubric != NULL ? sim_prompt_traits(rubric) : 0;
+	if ((j->x != NULL && j->x->target == NULL) || (j->x == NULL &&
+	    (ref == NULL || *ref == '\0') && j->input != NULL))
+		j->traits = j->traits == 0 ? SIM_TRAIT_ALL : j->traits;
+	j->graded = (j->x != NULL && j->x->target != NULL) ||
+	    (j->x == NULL && ref != NULL && *ref != '\0');
+}
+
+/* The verdict on two responses, with a reason, or a tie. */
+static char *
+judge_pair(const struct sim_world *w, const struct sim_judging *j,
+    const char *ra, const char *rb, uint64_t h)
+{
+	char	 win, lose;
+	double	 qa, qb, d;
+	int	 t, oka, okb;
+
+	qa = quality(w, j, ra, h);
+	qb = quality(w, j, rb, h);
+	d = qa + w->p.position_bias + w->p.noise * hnormal(hash_mix(h,
+	    0x61)) - qb - w->p.noise * hnormal(hash_mix(h, 0x62));
+	if (fabs(d) < SIM_TIE)
+		return xstrdup("Both responses are of similar quality."
+		    "\nWinner: tie");
+	win = d > 0 ? 'A' : 'B';
+	lose = d > 0 ? 'B' : 'A';
+	oka = (d > 0 ? qa : qb) >= 0.9;
+	okb = (d > 0 ? qb : qa) >= 0.9;
+	if (j->graded) {
+		if (oka && okb)
+			return xasprintf("Both responses give the "
+			    "expected answer; response %c is more "
+			    "direct.\nWinner: %c", win, win);
+		if (oka)
+			return xasprintf("Response %c gives the "
+			    "expected answer, while response %c does "
+			    "not.\nWinner: %c", win, lose, win);
+		if (okb)
+			return xasprintf("Response %c is clearer, "
+			    "although response %c states the expected "
+			    "answer.\nWinner: %c", win, lose, win);
+		return xasprintf("Neither response gives the "
+		    "expected answer; response %c comes "
+		    "closer.\nWinner: %c", win, win);
+	}
+	if (j->traits != 0 && j->input != NULL &&
+	    (t = best_trait(j, d > 0 ? ra : rb, d > 0 ? rb : ra)) >= 0)
+		return xasprintf("Response %c is the better rewrite: it "
+		    "is more %s than response %c.\nWinner: %c", win,
+		    sim_trait_names[t], lose, win);
+	return xasprintf("Response %c reads slightly better "
+	    "than response %c.\nWinner: %c", win, lose, win);
+}
+
+/* The grade of one response, from 1 to 10, with a reason. */
+static char *
+judge_grade(const struct sim_world *w, const struct sim_judging *j,
+    const char *r, uint64_t h)
+{
+	double	q, d;
+	int	n;
+
+	q = quality(w, j, r, h);
+	d = 1 + 9 * q + 2 * w->p.noise * hnormal(hash_mix(h, 0x72));
+	n = (int)lround(fmax(1, fmin(10, d)));
+	if (j->graded)
+		return xasprintf("The response %s the expected answer.\n"
+		    "Score: %d", q >= 0.9 ? "gives" : "does not give", n);
+	return xasprintf("The response is a %s answer.\nScore: %d",
+	    q >= 0.75 ? "good" : q >= 0.45 ? "fair" : "poor", n);
+}
+
+static char *
+answer_judge(const struct sim_world *w, const char *text, uint64_t h)
+{
+	struct sim_judging	 j;
+	char			*ra, *rb, *r, *input, *ref, *rubric, *out;
+
 	ra = tag_last(text, "response_a");
 	rb = tag_last(text, "response_b");
 	r = ra != NULL && rb != NULL ? NULL : tag_last(text, "response");
 	input = tag_last(text, "input");
 	ref = tag_last(text, "reference");
 	rubric = tag_last(text, "rubric");
-	if (input != NULL)
-		j.x = world_match(w, input);
-	else {
-		ctx = tags_strip(text, strip);
-		j.x = world_match(w, ctx);
-		free(ctx);
-	}
-	j.input = input != NULL ? input : (j.x != NULL ?
-	    j.x->vals[j.x->longest] : NULL);
-	j.reference = ref;
-	j.traits = rubric != NULL ? sim_prompt_traits(rubric) : 0;
-	if ((j.x != NULL && j.x->target == NULL) || (j.x == NULL &&
-	    (ref == NULL || *ref == '\0') && j.input != NULL))
-		j.traits = j.traits == 0 ? SIM_TRAIT_ALL : j.traits;
-	j.graded = (j.x != NULL && j.x->target != NULL) ||
-	    (j.x == NULL && ref != NULL && *ref != '\0');
-
-	if (ra != NULL && rb != NULL) {
-		qa = quality(w, &j, ra, h);
-		qb = quality(w, &j, rb, h);
-		d = qa + w->p.position_bias + w->p.noise * hnormal(hash_mix(h,
-		    0x61)) - qb - w->p.noise * hnormal(hash_mix(h, 0x62));
-		if (fabs(d) < SIM_TIE) {
-			out = xstrdup("Both responses are of similar quality."
-			    "\nWinner: tie");
-			goto done;
-		}
-		win = d > 0 ? 'A' : 'B';
-		lose = d > 0 ? 'B' : 'A';
-		oka = (d > 0 ? qa : qb) >= 0.9;
-		okb = (d > 0 ? qb : qa) >= 0.9;
-		if (j.graded) {
-			if (oka && okb)
-				out = xasprintf("Both responses give the "
-				    "expected answer; response %c is more "
-				    "direct.\nWinner: %c", win, win);
-			else if (oka)
-				out = xasprintf("Response %c gives the "
-				    "expected answer, while response %c does "
-				    "not.\nWinner: %c", win, lose, win);
-			else if (okb)
-				out = xasprintf("Response %c is clearer, "
-				    "although response %c states the expected "
-				    "answer.\nWinner: %c", win, lose, win);
-			else
-				out = xasprintf("Neither response gives the "
-				    "expected answer; response %c comes "
-				    "closer.\nWinner: %c", win, win);
-		} else if (j.traits != 0 && j.input != NULL &&
-		    (t = best_trait(&j, d > 0 ? ra : rb, d > 0 ? rb : ra)) >=
-		    0)
-			out = xasprintf("Response %c is the better rewrite: it "
-			    "is more %s than response %c.\nWinner: %c", win,
-			    sim_trait_names[t], lose, win);
-		else
-			out = xasprintf("Response %c reads slightly better "
-			    "than response %c.\nWinner: %c", win, lose, win);
-		goto done;
-	}
-	if (r == NULL)
-		r = xstrdup("");
-	q = quality(w, &j, r, h);
-	d = 1 + 9 * q + 2 * w->p.noise * hnormal(hash_mix(h, 0x72));
-	n = (int)lround(fmax(1, fmin(10, d)));
-	if (j.graded)
-		out = xasprintf("The response %s the expected answer.\n"
-		    "Score: %d", q >= 0.9 ? "gives" : "does not give", n);
+	judging_init(&j, w, text, input, ref, rubric);
+	if (ra != NULL && rb != NULL)
+		out = judge_pair(w, &j, ra, rb, h);
 	else
-		out = xasprintf("The response is a %s answer.\nScore: %d",
-		    q >= 0.75 ? "good" : q >= 0.45 ? "fair" : "poor", n);
-done:
+		out = judge_grade(w, &j, r != NULL ? r : "", h);
 	free(ra);
 	free(rb);
 	free(r);
