@@ -321,7 +321,7 @@ lower_dup(const char *s)
 }
 
 /* Where lower-case needle occurs in lower-case hay at word boundaries. */
-static char *
+static const char *
 find_word(const char *hay, const char *needle)
 {
 	const char	*q = hay;
@@ -332,7 +332,7 @@ find_word(const char *hay, const char *needle)
 	while ((q = strstr(q, needle)) != NULL) {
 		if ((q == hay || !is_alnum(q[-1]) || !is_alnum(needle[0])) &&
 		    (!is_alnum(q[n]) || !is_alnum(needle[n - 1])))
-			return (char *)(uintptr_t)q;
+			return q;
 		q++;
 	}
 	return NULL;
@@ -975,8 +975,8 @@ world_match(const struct sim_world *w, const char *text)
 static uint32_t
 cues_found(const char *prompt)
 {
-	char		*l = lower_dup(prompt), ph[64], *q;
-	const char	*p, *bar;
+	char		*l = lower_dup(prompt), ph[64];
+	const char	*p, *bar, *q;
 	uint32_t	 mask = 0;
 	size_t		 i, n;
 
@@ -992,7 +992,7 @@ cues_found(const char *prompt)
 			ph[n] = '\0';
 			while ((q = find_word(l, ph)) != NULL) {
 				mask |= 1u << i;
-				memset(q, ' ', n);
+				memset(l + (q - l), ' ', n);
 			}
 			if (*bar == '|')
 				bar++;
@@ -2143,6 +2143,7 @@ cue_repair(char **sentence, size_t cue)
 {
 	const struct sim_cue	*c = &sim_cues[cue];
 	char			 ph[64], fix[64], *l, *q;
+	const char		*w;
 	size_t			 k, at;
 
 	if (c->fixes == NULL)
@@ -2152,10 +2153,10 @@ cue_repair(char **sentence, size_t cue)
 		field_nth(c->phrases, k, ph, sizeof ph);
 		if (*ph == '\0')
 			break;
-		if ((q = find_word(l, ph)) == NULL)
+		if ((w = find_word(l, ph)) == NULL)
 			continue;
 		field_nth(c->fixes, k, fix, sizeof fix);
-		at = (size_t)(q - l);
+		at = (size_t)(w - l);
 		if (isupper((unsigned char)(*sentence)[at]))
 			fix[0] = (char)toupper((unsigned char)fix[0]);
 		q = xasprintf("%.*s%s%s", (int)at, *sentence, fix,
