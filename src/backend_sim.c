@@ -1,6 +1,6 @@
 /*
  * The "sim" backend: a deterministic simulated model living in the
- * process (src/sim.c holds the world model, this file the glue).  Its
+ * process (src/sim/ holds the world model, this file the glue).  Its
  * own configuration keys are seed, dim, noise, position_bias and
  * format_error_rate; the world seed mixes the configured seed with the
  * model name, so two sim models answer differently.

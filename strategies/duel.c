@@ -57,11 +57,11 @@
 #include "log.h"
 #include "metric.h"
 #include "nn.h"
-#include "sim.h"
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
 #include "template.h"
+#include "textfeat.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -350,21 +350,15 @@ duel_embed_pool(struct search *s, char **cause)
 	struct backend		*b = s->job->roles[ROLE_EMBEDDER];
 	struct duel_embed	*e;
 	struct model_req	 req;
-	struct sim_params	 sp;
-	struct sim_world	*w;
 	size_t			 i;
 	int			 rc = -1;
 
 	if (b == NULL) {
-		sim_params_default(&sp);
-		sp.dim = (size_t)search_int(s, "dim");
-		w = sim_world_new(&sp);
-		st->dim = sp.dim;
+		st->dim = (size_t)search_int(s, "dim");
 		st->x = xcalloc(st->npool * st->dim, sizeof *st->x);
 		for (i = 0; i < st->npool; i++)
-			sim_world_embed(w, st->pool[i]->text,
-			    st->x + i * st->dim);
-		sim_world_free(w);
+			textfeat_embed(st->pool[i]->text, TEXTFEAT_SEED,
+			    st->dim, st->x + i * st->dim);
 		return 0;
 	}
 	e = xcalloc(st->npool, sizeof *e);

@@ -1,0 +1,189 @@
+/*
+ * What the files of the simulated world in src/sim/ share; src/sim.h
+ * is its public interface.  Nothing outside src/sim/ includes this file.
+ *
+ *	world.c		the world: draws, lifecycle, observed examples,
+ *			matching a text to one, roles and entry points
+ *	text.c		words, lists of strings, sentences, tags, numbers
+ *	skill.c		the cue table and a prompt's skill on a task
+ *	rewrite.c	rewrite traits: applying and measuring them
+ *	target.c	the target's answers
+ *	judge.c		the judge's verdicts and grades
+ *	optimizer.c	the optimizer's prompts and critiques
+ *
+ * Strings returned as char * are the caller's to free; const char * and
+ * the world's examples and tasks are borrowed.
+ */
+#ifndef SIM_INT_H
+#define SIM_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim.h"
+
+struct model_req;
+struct sim_key;
+
+/* Prompt words before length costs. */
+#define SIM_LONG_WORDS		60
+/* What the target says about a request on no observed example. */
+#define SIM_UNSURE		"I'm not sure what you are asking."
+/* The bit of "step by step" in a mask from sim_cues_found(). */
+#define SIM_CUE_STEPS		(1u << 4)
+
+/* Seeds that keep the hash streams apart. */
+#define SEED_INDEX	0x696e646578ULL
+#define SEED_WORD	0x776f7264ULL
+#define SEED_DIFF	0x64696666ULL
+#define SEED_SAMPLE	0x73616d706c65ULL
+
+struct sim_task {
+	enum sim_kind	  kind;
+	char		**labels;
+	size_t		  nlabels;
+};
+
+struct sim_example {
+	size_t		  task;
+	enum sim_kind	  kind;
+	char		**vals;
+	size_t		 *lens;
+	size_t		  nvals;
+	size_t		  longest;	/* index of the longest value */
+	size_t		  total;	/* sum of the values' lengths */
+	char		 *target;	/* NULL when there is none */
+	double		  num;		/* the target as a number */
+	uint64_t	  id;
+	double		  difficulty;	/* in [0, 1) */
+};
+
+struct sim_world {
+	struct sim_params	 p;
+	struct sim_task		*tasks;
+	size_t			 ntasks;
+	struct sim_example	*ex;
+	size_t			 nex;
+	size_t			 capex;
+	struct sim_key		*index;		/* sorted by key */
+	size_t			 nindex;
+	size_t			 capindex;
+	unsigned		 keylens;	/* bit L: a key of L bytes */
+	uint64_t		*ids;		/* open-addressed, 0 empty */
+	size_t			 nids;
+	size_t			 capids;
+};
+
+/* A growable list of strings. */
+struct sim_list {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+
+/*
+ * The cue table.  Phrases are matched case-insensitively at word
+ * boundaries, longer entries first: a match is blanked out before the
+ * next entries are tried, so "don't think" does not also count as
+ * "think".  Effects are logits by task kind (label, number, text,
+ * rewrite).
+ */
+struct sim_cue {
+	const char	*phrases;	/* '|'-separated spellings */
+	double		 effect[4];
+	const char	*sentence;	/* a sentence carrying the cue */
+	const char	*critique;	/* when lacking (helps) or there */
+	const char	*fixes;		/* harmful: a repair per spelling */
+};
+
+/* The cue table (skill.c), sim_ncues entries. */
+extern const struct sim_cue	 sim_cues[];
+extern const size_t		 sim_ncues;
+/* Words that ask for each rewrite trait (skill.c), NULL-terminated. */
+extern const char *const	 sim_trait_words[4][9];
+
+/* world.c */
+
+/* Draws from a hash: uniform in [0, 1) and standard normal. */
+double		 sim_u01(uint64_t);
+double		 sim_normal(uint64_t);
+double		 sim_sigmoid(double);
+/*
+ * The observed example a text is about (every input value occurs in it;
+ * the longest total matched length wins, then the earliest observed), or
+ * NULL.  The example is the world's.
+ */
+const struct sim_example *sim_world_match(const struct sim_world *,
+		    const char *text);
+
+/* text.c */
+
+int		 sim_is_alnum(int);
+/* A lower-case copy of s. */
+char		*sim_lower_dup(const char *s);
+/*
+ * Where lower-case needle occurs in lower-case hay at word boundaries
+ * (a pointer into hay), or NULL; sim_has_word() says whether it does.
+ */
+const char	*sim_find_word(const char *hay, const char *needle);
+int		 sim_has_word(const char *hay, const char *needle);
+size_t		 sim_count_words(const char *);
+/* Adds a copy of s to l; sim_list_free() frees l's strings and array. */
+void		 sim_list_add(struct sim_list *l, const char *s);
+void		 sim_list_free(struct sim_list *l);
+/*
+ * Adds the sentences of text to out: split after '.', '!' or '?'
+ * followed by a space, and at line breaks; empty pieces are dropped.
+ */
+void		 sim_sentences_split(const char *text, struct sim_list *out);
+/*
+ * Finds the next block <tag ...>body</tag> of text at or after *pos (the
+ * last opening tag before the first closing one, so a mention of "<tag>"
+ * in prose does not swallow the real block).  Points body and attr (the
+ * text between the tag's name and its '>'; attr may be NULL) into text
+ * and moves *pos past the block.  Returns 0 when there is none.
+ */
+int		 sim_tag_next(const char *text, const char *tag,
+		    const char **pos, const char **body, size_t *bodylen,
+		    const char **attr, size_t *attrlen);
+int		 sim_tag_has(const char *text, const char *tag);
+/* A copy of text with the bodies of the blocks of the NULL-ended tags cut. */
+char		*sim_tags_strip(const char *text, const char *const *tags);
+/* Whether s (trimmed) is a number; commas between digits are allowed. */
+int		 sim_parse_number(const char *s, double *out);
+int		 sim_numbers_equal(double, double);
+/* A copy of tmpl with its one "%s" replaced by arg (not a format). */
+char		*sim_fill(const char *tmpl, const char *arg);
+
+/* skill.c */
+
+/* Which cues a prompt carries, as a bit mask over sim_cues. */
+uint32_t	 sim_cues_found(const char *prompt);
+/* Whether a lower-case prompt names every label of a task (t may be NULL). */
+int		 sim_labels_all(const char *lprompt, const struct sim_task *t);
+/* The logit of a prompt's skill on task t (may be NULL) of kind. */
+double		 sim_prompt_logit(const struct sim_world *,
+		    const struct sim_task *t, enum sim_kind kind,
+		    const char *prompt);
+
+/* rewrite.c */
+
+/* A copy of text with the traits in mask applied. */
+char		*sim_rewrite_apply(const char *text, unsigned mask);
+
+/* target.c, judge.c, optimizer.c: the answers of each role. */
+
+/*
+ * The target's answer to req, whose messages joined are text; sample is
+ * the sample's draw (0 at temperature 0).
+ */
+char		*sim_answer_target(const struct sim_world *,
+		    const struct model_req *req, const char *text,
+		    uint64_t sample);
+/* The judge's and the optimizer's answers to text, with draws from h. */
+char		*sim_answer_judge(const struct sim_world *, const char *text,
+		    uint64_t h);
+char		*sim_answer_optimizer(const struct sim_world *,
+		    const char *text, uint64_t h);
+
+#endif
