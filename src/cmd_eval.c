@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "dataset.h"
 #include "engine.h"
+#include "eval.h"
 #include "job.h"
 #include "jobrun.h"
 #include "log.h"
@@ -78,7 +79,7 @@ eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
 		items[i].example = ex[i];
 	}
 	engine_totals(e, &before);
-	rc = engine_eval(e, job, items, nex, cause);
+	rc = eval_run(e, &job->task, items, nex, cause);
 	engine_totals(e, &after);
 	row->seconds = time_mono() - t0;
 	row->spent.calls = after.calls - before.calls;
@@ -156,7 +157,7 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 	char	*clip;
 	double	 p;
 
-	printf("job '%s': %zu prompt%s on %zu %s examples%s\n", job->name,
+	printf("job '%s': %zu prompt%s on %zu %s examples%s\n", job->task.name,
 	    nrows, nrows == 1 ? "" : "s", nex, split,
 	    changed ? " (new dataset snapshot)" : "");
 	printf("  %-3s %-44s %6s  %-15s %5s %6s %5s %8s %9s %7s\n", "#",
@@ -204,7 +205,7 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 	size_t	 i;
 
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "job", job->name);
+	cJSON_AddStringToObject(o, "job", job->task.name);
 	cJSON_AddStringToObject(o, "split", split);
 	cJSON_AddNumberToObject(o, "examples", (double)nex);
 	cJSON_AddBoolToObject(o, "dataset_changed", changed);
@@ -321,13 +322,13 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (nex == 0) {
 		fprintf(stderr, "promptctl: job '%s': the %s split is empty\n",
-		    job->name, split_name(split));
+		    job->task.name, split_name(split));
 		goto out;
 	}
 	spec = cJSON_PrintUnformatted(job->spec);
 	if ((db = conf_database_path(conf, ctx->db_path, &cause)) == NULL ||
 	    (store = store_open(db, &cause)) == NULL ||
-	    (job_id = store_job_put(store, job->name, spec, &cause)) < 0)
+	    (job_id = store_job_put(store, job->task.name, spec, &cause)) < 0)
 		goto fail;
 	if ((ds_id = store_dataset_snapshot(store, job_id, job->task.dataset,
 	    &changed, &cause)) < 0 ||
@@ -372,7 +373,7 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 		eval_print_table(job, split_name(split), nex, rows, nrows, best,
 		    store_path(store), run, changed);
 	if (stopped != NULL)
-		fprintf(stderr, "promptctl: job '%s': %s\n", job->name,
+		fprintf(stderr, "promptctl: job '%s': %s\n", job->task.name,
 		    stopped);
 	rc = CMD_OK;
 	for (i = 0; i < nrows; i++)

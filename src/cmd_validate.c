@@ -20,7 +20,7 @@ validate_print(const struct job *job)
 	size_t			 i;
 	int			 r;
 
-	printf("%s: job '%s' is valid\n", job->file, job->name);
+	printf("%s: job '%s' is valid\n", job->file, job->task.name);
 	printf("  dataset  %s: %zu examples (train %zu, dev %zu, test %zu)\n",
 	    ds->path, ds->n, dataset_count(ds, SPLIT_TRAIN),
 	    dataset_count(ds, SPLIT_DEV), dataset_count(ds, SPLIT_TEST));
@@ -37,10 +37,10 @@ validate_print(const struct job *job)
 	printf("  prompt   %s\n", job->task.placement == PLACE_SYSTEM ?
 	    "as the system message" : "inline at {{prompt}}");
 	for (r = 0; r < ROLE_COUNT; r++)
-		if (job->roles[r] != NULL)
-			printf("  %-9s%s (%s, model %s)\n", job_role_name(r),
-			    job->roles[r]->name, job->roles[r]->ops->name,
-			    job->roles[r]->model);
+		if (job->task.roles[r] != NULL)
+			printf("  %-9s%s (%s, model %s)\n", task_role_name(r),
+			    job->task.roles[r]->name, job->task.roles[r]->ops->name,
+			    job->task.roles[r]->model);
 	printf("  seeds    %zu prompt%s\n", job->nseeds,
 	    job->nseeds == 1 ? "" : "s");
 	if (job->schedule != NULL)
@@ -57,7 +57,7 @@ validate_json(cJSON *out, const struct job *job)
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "file", job->file);
 	cJSON_AddBoolToObject(o, "valid", 1);
-	cJSON_AddStringToObject(o, "name", job->name);
+	cJSON_AddStringToObject(o, "name", job->task.name);
 	cJSON_AddStringToObject(o, "dataset", ds->path);
 	cJSON_AddStringToObject(o, "dataset_hash", ds->hash);
 	cJSON_AddNumberToObject(o, "examples", (double)ds->n);
@@ -69,9 +69,9 @@ validate_json(cJSON *out, const struct job *job)
 	cJSON_AddStringToObject(o, "metric", job->task.metric->ops->name);
 	roles = cJSON_AddObjectToObject(o, "roles");
 	for (r = 0; r < ROLE_COUNT; r++)
-		if (job->roles[r] != NULL)
-			cJSON_AddStringToObject(roles, job_role_name(r),
-			    job->roles[r]->name);
+		if (job->task.roles[r] != NULL)
+			cJSON_AddStringToObject(roles, task_role_name(r),
+			    job->task.roles[r]->name);
 	cJSON_AddItemToArray(out, o);
 }
 

@@ -256,13 +256,13 @@ djob_start(struct djob *dj, struct job *job, const char *kind, char **cause)
 	if (job == NULL && (job = job_load(dj->file, d->conf->conf,
 	    cause)) == NULL)
 		return -1;
-	if (strcmp(job->name, dj->name) != 0) {
+	if (strcmp(job->task.name, dj->name) != 0) {
 		cause_set(cause, "job file '%s' now names job '%s'", dj->file,
-		    job->name);
+		    job->task.name);
 		goto fail;
 	}
 	if (job->strategy == NULL) {
-		cause_set(cause, "job '%s' has no strategy", job->name);
+		cause_set(cause, "job '%s' has no strategy", job->task.name);
 		goto fail;
 	}
 	if (jobrun_start(&dj->jr, job, d->loop, kind, cause) != 0) {

@@ -86,18 +86,18 @@ dcmd_submit(struct daemon *d, struct control_client *c, long long id,
 	}
 	if (job->strategy == NULL) {
 		control_error(c, id, "invalid", "%s: job '%s' has no "
-		    "strategy", v->valuestring, job->name);
+		    "strategy", v->valuestring, job->task.name);
 		job_free(job);
 		return;
 	}
-	if ((dj = daemon_find(d, job->name)) != NULL && djob_live(dj)) {
+	if ((dj = daemon_find(d, job->task.name)) != NULL && djob_live(dj)) {
 		control_error(c, id, "state", "job '%s' is %s already",
 		    dj->name, dj->state);
 		job_free(job);
 		return;
 	}
 	if (dj == NULL)
-		dj = daemon_add(d, job->name, 0);
+		dj = daemon_add(d, job->task.name, 0);
 	free(dj->file);
 	dj->file = xstrdup(v->valuestring);
 	if (djob_start(dj, job, "optimize", &cause) != 0) {

@@ -9,8 +9,8 @@
  * engine_run().  Callbacks may submit more requests (a judge call after a
  * target call); engine_run() returns when none is left.
  *
- * engine_eval() builds on this to score prompts on examples: target
- * calls, then judge calls for judge metrics, then one evaluations row per
+ * eval_run() builds on this to score prompts on examples: target
+ * calls, &then judge calls for judge metrics->task, then one evaluations row per
  * (prompt, example).
  */
 #ifndef ENGINE_H
@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "job.h"
 #include "store.h"
+#include "task.h"
 
 struct backend;
 struct engine;
@@ -160,37 +160,5 @@ const char	*engine_stop_reason(enum engine_stop);
 /* Requests finished and still queued. */
 size_t		 engine_done_count(const struct engine *);
 size_t		 engine_queued(const struct engine *);
-
-/* One prompt on one example; score and output are filled by engine_eval. */
-struct eval_item {
-	const char	*prompt;
-	int64_t		 candidate;
-	size_t		 example;	/* index into the job's dataset */
-	int		 done;		/* 1: scored */
-	int		 failed;	/* 1: could not be (stored as such) */
-	double		 score;
-	char		*output;	/* allocated, free with eval_items_release */
-	char		*error;		/* why it was not scored */
-};
-
-/*
- * Scores every item (target call, judge calls for judge metrics, metric),
- * storing one evaluations row per scored item.  Items that could not be
- * scored keep done == 0 with the reason; those that failed (a backend's
- * error, no verdict) have failed set and are stored with their cause,
- * those a budget stopped are not.
- */
-int		 engine_eval(struct engine *, const struct job *,
-		    struct eval_item *, size_t n, char **cause);
-/*
- * The same in two halves, for callers that wait in their own way: start
- * submits (items must stay put), end frees the batch once the engine has
- * answered everything (or has been freed).
- */
-struct eval_batch;
-struct eval_batch *engine_eval_start(struct engine *, const struct job *,
-		    struct eval_item *, size_t n);
-void		 engine_eval_end(struct eval_batch *);
-void		 eval_items_release(struct eval_item *, size_t n);
 
 #endif

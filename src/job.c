@@ -34,19 +34,10 @@ static const char *const split_keys[] = {
 static const char *const budget_keys[] = {
 	"max_calls", "max_tokens", "max_dollars", "deadline", NULL
 };
-static const char *const role_names[] = {
-	"target", "optimizer", "judge", "embedder", NULL
-};
 static const char *const export_keys[] = { "path", "sidecar", NULL };
 static const char *const format_names[] = { "jsonl", "csv", NULL };
 static const char *const placement_names[] = { "system", "inline", NULL };
 static const char *const cache_names[] = { "on", "read", "off", NULL };
-
-const char *
-job_role_name(enum job_role r)
-{
-	return role_names[r];
-}
 
 int
 duration_parse(const char *s, double *out)
@@ -294,7 +285,7 @@ job_parse_roles(struct job *job, struct jdoc *doc, const cJSON *root,
 
 	if ((roles = jv_get(doc, root, "", "roles", JV_OBJECT, 1)) == NULL)
 		return;
-	jv_keys(doc, roles, "roles", role_names);
+	jv_keys(doc, roles, "roles", task_role_names);
 	names = xcalloc(job->nown + (conf != NULL ? conf->nbackends : 0) + 1,
 	    sizeof *names);
 	for (i = 0; i < job->nown; i++)
@@ -302,17 +293,17 @@ job_parse_roles(struct job *job, struct jdoc *doc, const cJSON *root,
 	for (i = 0; conf != NULL && i < conf->nbackends; i++)
 		names[n++] = conf->backends[i]->name;
 	for (r = 0; r < ROLE_COUNT; r++) {
-		if (jv_string(doc, roles, "roles", role_names[r],
+		if (jv_string(doc, roles, "roles", task_role_names[r],
 		    r == ROLE_TARGET, &name) != 1)
 			continue;
-		job->roles[r] = conf_find_backend(job->own, job->nown, name);
-		if (job->roles[r] == NULL && conf != NULL)
-			job->roles[r] = conf_find_backend(conf->backends,
+		job->task.roles[r] = conf_find_backend(job->own, job->nown, name);
+		if (job->task.roles[r] == NULL && conf != NULL)
+			job->task.roles[r] = conf_find_backend(conf->backends,
 			    conf->nbackends, name);
-		if (job->roles[r] != NULL)
+		if (job->task.roles[r] != NULL)
 			continue;
-		v = cJSON_GetObjectItemCaseSensitive(roles, role_names[r]);
-		p = jv_path("roles", role_names[r]);
+		v = cJSON_GetObjectItemCaseSensitive(roles, task_role_names[r]);
+		p = jv_path("roles", task_role_names[r]);
 		if ((near = suggest_n(name, names, n)) != NULL)
 			jv_error(doc, v, p, "no backend named '%s' (did you "
 			    "mean '%s'?)", name, near);
@@ -326,7 +317,7 @@ job_parse_roles(struct job *job, struct jdoc *doc, const cJSON *root,
 	}
 	free(names);
 	if (job->task.metric != NULL && metric_needs_judge(job->task.metric) &&
-	    job->roles[ROLE_JUDGE] == NULL &&
+	    job->task.roles[ROLE_JUDGE] == NULL &&
 	    cJSON_GetObjectItemCaseSensitive(roles, "judge") == NULL)
 		jv_error(doc, roles, "roles.judge", "missing (required by "
 		    "metric 'judge')");
@@ -369,11 +360,11 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	jv_number(doc, root, "", "min_delta", 0, 0, 1, &job->min_delta);
 	if (jv_enum(doc, root, "", "cache", 0, cache_names, &e) == 1)
 		job->cache = (enum cache_mode)e;
-	job->seed = 1;
-	jv_int(doc, root, "", "seed", 0, 0, 9007199254740991LL, &job->seed);
-	job->max_prompt_bytes = JOB_MAX_PROMPT_BYTES;
+	job->task.seed = 1;
+	jv_int(doc, root, "", "seed", 0, 0, 9007199254740991LL, &job->task.seed);
+	job->task.max_prompt_bytes = TASK_MAX_PROMPT_BYTES;
 	jv_int(doc, root, "", "max_prompt_bytes", 0, 16, 1 << 20,
-	    &job->max_prompt_bytes);
+	    &job->task.max_prompt_bytes);
 }
 
 static void
@@ -401,7 +392,7 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("budget", budget_keys, fn, arg);
 	job_keys_under("refresh_budget", budget_keys, fn, arg);
 	job_keys_under("total_budget", budget_keys, fn, arg);
-	job_keys_under("roles", role_names, fn, arg);
+	job_keys_under("roles", task_role_names, fn, arg);
 	job_keys_under("export", export_keys, fn, arg);
 	job_keys_under("task.metric", metric_common, fn, arg);
 	for (m = metric_table; *m != NULL; m++)
@@ -428,14 +419,14 @@ job_load(const char *path, const struct conf *conf, char **cause)
 	}
 	jv_keys(doc, root, "", job_keys);
 	if (jv_string(doc, root, "", "name", 1, &s) == 1) {
-		job->name = xstrdup(s);
+		job->task.name = xstrdup(s);
 		if (!job_name_valid(s))
 			jv_error(doc, cJSON_GetObjectItemCaseSensitive(root,
 			    "name"), "name", "'%s' is not a valid job name "
 			    "(1 to 64 letters, digits, '.', '-' or '_')", s);
 	}
 	if (jv_string(doc, root, "", "description", 0, &s) == 1)
-		job->description = xstrdup(s);
+		job->task.description = xstrdup(s);
 	if ((v = jv_get(doc, root, "", "backends", JV_OBJECT, 0)) != NULL)
 		conf_parse_backends(doc, v, "backends", &job->own, &job->nown);
 	conf_apply_prices(conf, job->own, job->nown);
@@ -476,29 +467,12 @@ job_free(struct job *job)
 		backend_free(job->own[i]);
 	free(job->own);
 	free(job->file);
-	free(job->name);
-	free(job->description);
+	free(job->task.name);
+	free(job->task.description);
 	free(job->strategy);
 	cJSON_Delete(job->strategy_params);
 	free(job->schedule);
 	free(job->export_path);
 	cJSON_Delete(job->spec);
 	free(job);
-}
-
-void
-job_build_request(const struct job *job, const char *prompt,
-    const struct dataset *ds, size_t i, struct model_req *req)
-{
-	char	*text;
-
-	model_req_init(req, REQ_CHAT, job_role_name(ROLE_TARGET));
-	if (job->task.placement == PLACE_SYSTEM) {
-		if (prompt != NULL && *prompt != '\0')
-			model_req_add(req, MSG_SYSTEM, prompt);
-		text = template_render(job->task.tmpl, &ds->ex[i], NULL);
-	} else
-		text = template_render(job->task.tmpl, &ds->ex[i], prompt);
-	model_req_add(req, MSG_USER, text);
-	free(text);
 }

@@ -15,66 +15,17 @@
 #include <cjson/cJSON.h>
 
 #include "cron.h"
+#include "task.h"
 
-struct backend;
 struct conf;
-struct dataset;
-struct metric;
-struct template;
-
-enum job_role {
-	ROLE_TARGET,
-	ROLE_OPTIMIZER,
-	ROLE_JUDGE,
-	ROLE_EMBEDDER,
-};
-#define ROLE_COUNT	4
-const char	*job_role_name(enum job_role);
-
-enum prompt_placement {
-	PLACE_SYSTEM,		/* the prompt is the system message */
-	PLACE_INLINE,		/* the prompt is inlined at {{prompt}} */
-};
-
-enum cache_mode {
-	CACHE_ON,		/* read and write the call cache */
-	CACHE_READ,		/* read only */
-	CACHE_OFF,
-};
-
-struct budget {
-	long long	max_calls;	/* 0: no limit */
-	long long	max_tokens;
-	double		max_dollars;
-	double		deadline;	/* seconds from the start; 0: none */
-};
-
-struct task {
-	char			*dataset_path;	/* resolved against the job */
-	char			*format;	/* "jsonl", "csv" or NULL */
-	char			*input;		/* template source */
-	char			*target;	/* expected-answer field or NULL */
-	enum prompt_placement	 placement;
-	double			 split[3];	/* train, dev, test */
-	long long		 split_seed;
-	struct dataset		*dataset;
-	struct template		*tmpl;
-	struct metric		*metric;
-};
-
-/* The longest prompt a strategy takes from the optimizer, by default. */
-#define JOB_MAX_PROMPT_BYTES	8192
 
 struct job {
 	char		 *file;
-	char		 *name;
-	char		 *description;
-	struct task	  task;
+	struct task	  task;		/* name, description, roles... */
 	char		**seeds;
 	size_t		  nseeds;
 	struct backend	**own;		/* backends the job defines itself */
 	size_t		  nown;
-	struct backend	 *roles[ROLE_COUNT];	/* borrowed, NULL if unset */
 	char		 *strategy;		/* name or NULL */
 	cJSON		 *strategy_params;	/* the strategy object */
 	struct budget	  budget;		/* each optimize run */
@@ -87,8 +38,6 @@ struct job {
 	double		  alpha;
 	double		  min_delta;
 	enum cache_mode	  cache;
-	long long	  seed;
-	long long	  max_prompt_bytes;	/* longer proposals are dropped */
 	cJSON		 *spec;		/* the file's JSON, comments gone */
 };
 
@@ -111,11 +60,5 @@ void		 job_foreach_key(void (*fn)(const char *path, void *arg),
 /* Parses a duration: a number of seconds or "1h30m", "90s", "2d". */
 int		 duration_parse(const char *, double *out);
 
-/* Builds the chat request for one example and prompt (the caller
- * releases it with model_req_release()). */
-struct model_req;
-void		 job_build_request(const struct job *, const char *prompt,
-		    const struct dataset *, size_t example,
-		    struct model_req *);
 
 #endif

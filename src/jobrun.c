@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "dataset.h"
 #include "engine.h"
+#include "eval.h"
 #include "job.h"
 #include "jobrun.h"
 #include "log.h"
@@ -35,8 +36,8 @@ jobrun_observe(const struct job *job)
 	for (i = 0; i < n; i++)
 		inputs[i] = template_field(job->task.tmpl, i);
 	for (r = 0; r < ROLE_COUNT; r++)
-		if (job->roles[r] != NULL && job->roles[r]->ops->observe != NULL)
-			job->roles[r]->ops->observe(job->roles[r],
+		if (job->task.roles[r] != NULL && job->task.roles[r]->ops->observe != NULL)
+			job->task.roles[r]->ops->observe(job->task.roles[r],
 			    job->task.dataset, inputs, n, job->task.target);
 	free(inputs);
 }
@@ -55,9 +56,9 @@ jobrun_event(struct jobrun *jr, const char *level, const char *fmt, ...)
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
 	if (strcmp(level, "info") == 0)
-		log_info("job '%s': %s", jr->job->name, msg);
+		log_info("job '%s': %s", jr->job->task.name, msg);
 	else
-		log_warnx("job '%s': %s", jr->job->name, msg);
+		log_warnx("job '%s': %s", jr->job->task.name, msg);
 	store_event(jr->store, jr->job_id, jr->run_id, level, msg, NULL);
 	free(msg);
 }
@@ -181,7 +182,7 @@ jobrun_budgets(struct jobrun *jr, char **cause)
 	}
 	if (!jobrun_has_budget(&jr->job->total_budget))
 		return 0;
-	if (store_job_get(jr->store, jr->job->name, &row, cause) != 1)
+	if (store_job_get(jr->store, jr->job->task.name, &row, cause) != 1)
 		return -1;
 	engine_set_job_budget(jr->engine, &jr->job->total_budget, &other,
 	    row.created);
@@ -255,9 +256,9 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	jr->store = engine_loop_store(loop);
 	jr->test_score = NAN;
 	if (job->strategy == NULL)
-		return cause_set(cause, "job '%s' has no strategy", job->name);
+		return cause_set(cause, "job '%s' has no strategy", job->task.name);
 	spec = cJSON_PrintUnformatted(job->spec);
-	if ((jr->job_id = store_job_put(jr->store, job->name, spec,
+	if ((jr->job_id = store_job_put(jr->store, job->task.name, spec,
 	    cause)) < 0)
 		goto fail;
 	if ((jr->dataset_id = store_dataset_snapshot(jr->store, jr->job_id,
@@ -284,7 +285,8 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 		goto fail;
 
 	s->ops = strategy_lookup(job->strategy);
-	s->job = job;
+	s->task = &job->task;
+	s->given = cJSON_GetObjectItemCaseSensitive(job->spec, "strategy");
 	s->store = jr->store;
 	s->engine = jr->engine;
 	s->job_id = jr->job_id;
@@ -601,7 +603,7 @@ jobrun_step(struct jobrun *jr, char **cause)
 		return 0;
 	jobrun_kill_hook(jr);
 	/* The step's random stream depends only on (job seed, step). */
-	rng_seed(&s->rng, (uint64_t)jr->job->seed, (uint64_t)s->step);
+	rng_seed(&s->rng, (uint64_t)jr->job->task.seed, (uint64_t)s->step);
 	/*
 	 * The seeds are scored before the first step, whether or not a crash
 	 * interrupted it: a resumed run takes the path a fresh one takes
@@ -675,9 +677,9 @@ jobrun_test(struct jobrun *jr, struct cand *c, char **cause)
 		items[i].candidate = c->id;
 		items[i].example = test[i];
 	}
-	b = engine_eval_start(jr->engine, jr->job, items, ntest);
+	b = eval_start(jr->engine, &jr->job->task, items, ntest);
 	rc = search_wait(&jr->search, cause);
-	engine_eval_end(b);
+	eval_end(b);
 	x = xcalloc(ntest, sizeof *x);
 	for (i = 0; i < ntest; i++)
 		if (items[i].done)
@@ -829,7 +831,7 @@ jobrun_export(struct jobrun *jr, char **cause)
 	if (store_champion_latest(jr->store, jr->job_id, &ch, cause) < 0)
 		return -1;
 	o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "job", jr->job->name);
+	cJSON_AddStringToObject(o, "job", jr->job->task.name);
 	cJSON_AddNumberToObject(o, "version", ch.version);
 	cJSON_AddNumberToObject(o, "candidate", (double)ch.candidate);
 	cJSON_AddNumberToObject(o, "score", ch.score);
@@ -839,7 +841,7 @@ jobrun_export(struct jobrun *jr, char **cause)
 		cJSON_AddNumberToObject(o, "test_score", jr->test_score);
 	cJSON_AddNumberToObject(o, "time", time_now());
 	cJSON_AddStringToObject(o, "model",
-	    jr->job->roles[ROLE_TARGET]->model);
+	    jr->job->task.roles[ROLE_TARGET]->model);
 	json = cJSON_Print(o);
 	cJSON_Delete(o);
 	side = xasprintf("%s.json", jr->job->export_path);

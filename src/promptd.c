@@ -65,7 +65,7 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 		goto fail;
 	if (jr.champion != NULL) {
 		printf("job '%s': %s after %d steps, %zu candidates\n",
-		    job->name, jr.status, jr.search.step, jr.search.ncands);
+		    job->task.name, jr.status, jr.search.step, jr.search.ncands);
 		printf("champion: dev %.3f [%.3f, %.3f]", jr.champion->mean,
 		    jr.champion->lo, jr.champion->hi);
 		if (!isnan(jr.test_score))
@@ -80,14 +80,14 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 	/* A run that found nothing to put forward did not do its work. */
 	ret = strcmp(jr.status, "done") == 0 && jr.champion != NULL ? 0 : 1;
 	if (ret != 0 || jr.reason != NULL)
-		fprintf(stderr, "promptd: job '%s': %s%s%s\n", job->name,
+		fprintf(stderr, "promptd: job '%s': %s%s%s\n", job->task.name,
 		    jr.status, jr.reason != NULL ? ": " : "",
 		    jr.reason != NULL ? jr.reason : "");
 	goto out;
 fail:
 	if (started) {
 		jobrun_abort(&jr, "failed", cause);
-		fprintf(stderr, "promptd: job '%s': failed: %s\n", job->name,
+		fprintf(stderr, "promptd: job '%s': failed: %s\n", job->task.name,
 		    jr.reason);
 	} else
 		fprintf(stderr, "promptd: %s\n", cause != NULL ? cause :

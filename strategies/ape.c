@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
 #include "strategy.h"
+#include "task.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -84,7 +84,7 @@ ape_step(struct search *s, char **cause)
 	if (s->step > search_int(s, "resample"))
 		return 0;
 	vars[0].name = "task";
-	vars[0].value = s->job->description != NULL ? s->job->description :
+	vars[0].value = s->task->description != NULL ? s->task->description :
 	    "(not described)";
 	if (s->step == 0) {
 		/* The seeds compete with the proposals. */

@@ -51,15 +51,15 @@
 #include "dataset.h"
 #include "duel.h"
 #include "engine.h"
-#include "job.h"
-#include "judge.h"
 #include "jsonc.h"
+#include "judge.h"
 #include "log.h"
 #include "metric.h"
 #include "nn.h"
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "task.h"
 #include "template.h"
 #include "textfeat.h"
 #include "util.h"
@@ -177,7 +177,7 @@ static int
 duel_arms_setup(struct search *s, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
-	const struct metric	*m = s->job->task.metric;
+	const struct metric	*m = s->task->metric;
 	long long		 ex = search_int(s, "example");
 
 	st->responses = strcmp(search_string(s, "arms"), "responses") == 0;
@@ -234,7 +234,7 @@ duel_init(struct search *s, char **cause)
 		return cause_set(cause, "strategy 'duel': hidden %lld is not "
 		    "a multiple of 8", search_int(s, "hidden"));
 	if (strcmp(search_string(s, "feedback"), "judge") == 0 &&
-	    s->job->roles[ROLE_JUDGE] == NULL)
+	    s->task->roles[ROLE_JUDGE] == NULL)
 		return cause_set(cause, "strategy 'duel': feedback 'judge' "
 		    "needs a judge (roles.judge)");
 	if (s->state == NULL)
@@ -275,7 +275,7 @@ duel_build_pool(struct search *s, char **cause)
 	asks = (size_t)((search_int(s, "pool") + per - 1) / per);
 	snprintf(count, sizeof count, "%lld", per);
 	vars[0].name = "task";
-	vars[0].value = s->job->description != NULL ? s->job->description :
+	vars[0].value = s->task->description != NULL ? s->task->description :
 	    "(not described)";
 	vars[2].name = "count";
 	vars[2].value = count;
@@ -347,7 +347,7 @@ static int
 duel_embed_pool(struct search *s, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
-	struct backend		*b = s->job->roles[ROLE_EMBEDDER];
+	struct backend		*b = s->task->roles[ROLE_EMBEDDER];
 	struct duel_embed	*e;
 	struct model_req	 req;
 	size_t			 i;
@@ -363,7 +363,7 @@ duel_embed_pool(struct search *s, char **cause)
 	}
 	e = xcalloc(st->npool, sizeof *e);
 	for (i = 0; i < st->npool; i++) {
-		model_req_init(&req, REQ_EMBED, job_role_name(ROLE_EMBEDDER));
+		model_req_init(&req, REQ_EMBED, task_role_name(ROLE_EMBEDDER));
 		req.input = xstrdup(st->pool[i]->text);
 		engine_submit(s->engine, b, &req, duel_embed_done, &e[i]);
 	}
@@ -415,7 +415,7 @@ duel_model_setup(struct search *s, char **cause)
 	o.ensemble = (size_t)search_int(s, "ensemble");
 	o.train.steps = (unsigned)search_int(s, "steps");
 	o.train.lr = search_number(s, "lr");
-	o.seed = (uint64_t)s->job->seed;
+	o.seed = (uint64_t)s->task->seed;
 	if ((st->model = duel_model_new(&o, st->dim, cause)) == NULL)
 		return cause_prefix(cause, "strategy 'duel': ");
 	return 0;
@@ -435,7 +435,7 @@ duel_refit(struct search *s, const struct duel_pool *pool, char **cause)
 	}
 	fit = duel_fit_start(st->model, pool, &st->hist, &why);
 	if (fit == NULL && why != NULL) {
-		log_warnx("job '%s': %s; fitting in place", s->job->name, why);
+		log_warnx("job '%s': %s; fitting in place", s->task->name, why);
 		free(why);
 		duel_fit(st->model, pool, &st->hist);
 		return 0;
@@ -468,15 +468,15 @@ duel_reply_done(void *arg, const struct engine_result *res, char **cause)
 static double
 duel_response_utility(const struct search *s, const char *text)
 {
-	const struct job	*job = s->job;
+	const struct task	*task = s->task;
 	const cJSON		*expected = NULL;
 
-	if (job->task.metric == NULL || metric_needs_judge(job->task.metric))
+	if (task->metric == NULL || metric_needs_judge(task->metric))
 		return NAN;
-	if (job->task.target != NULL)
-		expected = example_field(&job->task.dataset->ex[
-		    duel_state(s)->example], job->task.target);
-	return metric_score(job->task.metric, text, expected, NULL);
+	if (task->target != NULL)
+		expected = example_field(&task->dataset->ex[
+		    duel_state(s)->example], task->target);
+	return metric_score(task->metric, text, expected, NULL);
 }
 
 /* Makes a response an arm (its candidate row exists already). */
@@ -524,7 +524,7 @@ duel_response_add(struct search *s, const char *text, char **cause)
 	store_candidate_row_release(&row);
 	if (!response) {
 		log_info("job '%s': duel: a response is the text of candidate "
-		    "%lld, a prompt: left out", s->job->name, (long long)id);
+		    "%lld, a prompt: left out", s->task->name, (long long)id);
 		return 0;
 	}
 	note = xasprintf("a response of the target on dev example %zu",
@@ -547,7 +547,7 @@ static int
 duel_build_responses(struct search *s, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
-	const struct job	*job = s->job;
+	const struct task	*task = s->task;
 	const cJSON		*spec;
 	struct duel_reply	*out;
 	struct model_req	 req;
@@ -556,16 +556,15 @@ duel_build_responses(struct search *s, char **cause)
 	int			 rc = -1;
 
 	/* A response costs a target call: a smaller pool unless set. */
-	spec = cJSON_GetObjectItemCaseSensitive(job->spec, "strategy");
+	spec = s->given;
 	n = cJSON_GetObjectItemCaseSensitive(spec, "pool") == NULL ?
 	    DUEL_RESPONSE_POOL : (size_t)search_int(s, "pool");
 	out = xcalloc(n, sizeof *out);
 	for (i = 0; i < n; i++) {
-		job_build_request(job, st->prompt, job->task.dataset,
-		    st->example, &req);
+		task_build_request(task, st->prompt, st->example, &req);
 		req.temperature = search_number(s, "temperature");
 		req.sample = (unsigned)i;
-		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
+		engine_submit(s->engine, task->roles[ROLE_TARGET], &req,
 		    duel_reply_done, &out[i]);
 	}
 	if (search_wait(s, cause) != 0)
@@ -580,9 +579,9 @@ duel_build_responses(struct search *s, char **cause)
 	}
 	if (failed > 0)
 		log_info("job '%s': duel: %zu of %zu responses failed: %s",
-		    job->name, failed, n, error);
+		    task->name, failed, n, error);
 	log_info("job '%s': duel: %zu distinct responses of %zu to candidate "
-	    "%lld on dev example %lld", job->name, st->npool, n,
+	    "%lld on dev example %lld", task->name, st->npool, n,
 	    (long long)st->prompt_id,
 	    (long long)duel_dev_index(s, st->example));
 	if (st->npool < 2) {
@@ -612,7 +611,7 @@ static int
 duel_responses(struct search *s, struct cand *ca, struct cand *cb,
     struct duel_reply out[2], size_t *k, char **cause)
 {
-	const struct job	*job = s->job;
+	const struct task	*task = s->task;
 	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
 	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
 	struct model_req	 req;
@@ -629,15 +628,14 @@ duel_responses(struct search *s, struct cand *ca, struct cand *cb,
 		    "compare the prompts on");
 	*k = pick[rng_below(&s->rng, (uint32_t)npick)];
 	for (i = 0; i < 2; i++) {
-		job_build_request(job, i == 0 ? ca->text : cb->text,
-		    job->task.dataset, *k, &req);
-		engine_submit(s->engine, job->roles[ROLE_TARGET], &req,
+		task_build_request(task, i == 0 ? ca->text : cb->text, *k, &req);
+		engine_submit(s->engine, task->roles[ROLE_TARGET], &req,
 		    duel_reply_done, &out[i]);
 	}
 	if (search_wait(s, cause) != 0)
 		return -1;
 	if (out[0].text == NULL || out[1].text == NULL) {
-		log_info("job '%s': duel skipped: %s", job->name,
+		log_info("job '%s': duel skipped: %s", task->name,
 		    out[0].error != NULL ? out[0].error : out[1].error);
 		return 0;
 	}
@@ -653,8 +651,8 @@ static int
 duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
     char **cause)
 {
-	const struct job	*job = s->job;
-	const struct dataset	*ds = job->task.dataset;
+	const struct task	*task = s->task;
+	const struct dataset	*ds = task->dataset;
 	struct duel_reply	 out[2];
 	struct judge_ask	 ask;
 	const char		*rubric = search_string(s, "rubric");
@@ -669,9 +667,9 @@ duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
 		rc = r;
 		goto out;
 	}
-	input = template_render(job->task.tmpl, &ds->ex[k], NULL);
-	if (job->task.target != NULL)
-		ref = json_text(example_field(&ds->ex[k], job->task.target));
+	input = template_render(task->tmpl, &ds->ex[k], NULL);
+	if (task->target != NULL)
+		ref = json_text(example_field(&ds->ex[k], task->target));
 	ask.system = DUEL_JUDGE_SYSTEM;
 	ask.norders = 2;
 	for (i = 0; i < 2; i++) {
@@ -687,11 +685,11 @@ duel_judge(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	ask.rec.example = ds->ex[k].id;
 	ask.rec.output_a = out[0].text;
 	ask.rec.output_b = out[1].text;
-	search_judge(s, job->roles[ROLE_JUDGE], &ask);
+	search_judge(s, task->roles[ROLE_JUDGE], &ask);
 	if (search_wait(s, cause) != 0)
 		goto out;
 	if (ask.verdict == VERDICT_NONE) {
-		log_info("job '%s': duel skipped: %s", job->name, ask.error);
+		log_info("job '%s': duel skipped: %s", task->name, ask.error);
 		rc = 0;
 		goto out;
 	}
@@ -741,7 +739,7 @@ duel_sim_score(struct search *s, struct cand *ca, struct cand *cb,
 		cb->raced_out = 0;
 	if (ca->nscored == 0 || cb->nscored == 0) {
 		log_info("job '%s': duel skipped: the prompts could not be "
-		    "scored", s->job->name);
+		    "scored", s->task->name);
 		return 0;
 	}
 	return 1;
@@ -765,7 +763,7 @@ duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	*y = -1;
 	memset(&rec, 0, sizeof rec);
 	if (st->responses) {
-		rec.example = s->job->task.dataset->ex[st->example].id;
+		rec.example = s->task->dataset->ex[st->example].id;
 		rec.output_a = ca->text;
 		rec.output_b = cb->text;
 	} else if ((r = duel_sim_score(s, ca, cb, cause)) <= 0)
@@ -825,8 +823,8 @@ static int
 duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
     char **cause)
 {
-	const struct job	*job = s->job;
-	const struct dataset	*ds = job->task.dataset;
+	const struct task	*task = s->task;
+	const struct dataset	*ds = task->dataset;
 	struct comparison_record rec;
 	struct comparison_row	 row;
 	struct duel_reply	 out[2];
@@ -855,7 +853,7 @@ duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	if ((id = store_comparison_queue(s->store, &rec, input, cause)) < 0)
 		goto out;
 	log_info("job '%s': duel %lld waits for feedback (promptctl feedback "
-	    "%s)", job->name, (long long)id, job->name);
+	    "%s)", task->name, (long long)id, task->name);
 	wait.s = s;
 	wait.id = id;
 	wait.row = &row;
@@ -868,7 +866,7 @@ duel_human(struct search *s, struct cand *ca, struct cand *cb, float *y,
 	else if (strcmp(row.winner, "tie") == 0)
 		*y = 0.5f;
 	else
-		log_info("job '%s': duel %lld skipped by %s", job->name,
+		log_info("job '%s': duel %lld skipped by %s", task->name,
 		    (long long)id, row.who != NULL ? row.who : "someone");
 	rc = 0;
 out:
@@ -960,7 +958,7 @@ duel_report_response(struct search *s, const struct cand *rec,
 	text = log_escape(rec->text, 200);
 	strbuf_addf(&sb, ": \"%s\"", text);
 	free(text);
-	log_info("job '%s': %s", s->job->name, sb.buf);
+	log_info("job '%s': %s", s->task->name, sb.buf);
 	rc = store_event(s->store, s->job_id, s->run_id, "info", sb.buf,
 	    cause);
 	strbuf_release(&sb);
@@ -1012,7 +1010,7 @@ duel_step(struct search *s, char **cause)
 		if (duel_evaluate(s, &rec, 1, cause) != 0)
 			return -1;
 		log_info("job '%s': duel: recommended candidate %lld after "
-		    "%zu duels: %.3f on dev", s->job->name, (long long)rec->id,
+		    "%zu duels: %.3f on dev", s->task->name, (long long)rec->id,
 		    st->hist.n, rec->mean);
 		return 0;
 	}
@@ -1072,7 +1070,7 @@ duel_save(struct search *s)
 		/* The input the responses answer, by content (the source of
 		 * truth on resume), and its place in dev for promptctl. */
 		cJSON_AddStringToObject(o, "example_hash",
-		    s->job->task.dataset->ex[st->example].hash);
+		    s->task->dataset->ex[st->example].hash);
 		cJSON_AddNumberToObject(o, "example",
 		    (double)duel_dev_index(s, st->example));
 	}
@@ -1136,7 +1134,7 @@ duel_load(struct search *s, const cJSON *state, char **cause)
 	v = cJSON_GetObjectItemCaseSensitive(state, "example_hash");
 	if (cJSON_IsString(v)) {
 		for (i = 0; i < s->ndev; i++)
-			if (strcmp(s->job->task.dataset->ex[s->dev[i]].hash,
+			if (strcmp(s->task->dataset->ex[s->dev[i]].hash,
 			    v->valuestring) == 0)
 				break;
 		if (i == s->ndev)

@@ -28,10 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
 #include "log.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "task.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -146,7 +146,7 @@ evo_cmp(const void *a, const void *b)
 static const char *
 evo_task(const struct search *s)
 {
-	return s->job->description != NULL ? s->job->description :
+	return s->task->description != NULL ? s->task->description :
 	    "(not described)";
 }
 
@@ -562,7 +562,7 @@ evo_mutators_evolve(struct search *s, struct evo_state *st, char **cause)
 	free(lose->text);
 	lose->text = text != NULL ? text : xstrdup(win->text);
 	lose->uses = lose->wins = 0;
-	log_debug("job '%s': mutation prompt replaced", s->job->name);
+	log_debug("job '%s': mutation prompt replaced", s->task->name);
 	return 0;
 }
 
@@ -772,7 +772,7 @@ evo_step(struct search *s, char **cause)
 		return 1;
 	}
 	if (st->npop == 0) {
-		log_warnx("job '%s': the population is empty", s->job->name);
+		log_warnx("job '%s': the population is empty", s->task->name);
 		return 0;
 	}
 	if (evo_generation(s, st, cause) != 0)

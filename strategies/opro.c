@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
 #include "reflect_int.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "task.h"
 #include "xmalloc.h"
 
 static struct rknown *
@@ -117,7 +117,7 @@ opro_exemplars(struct search *s)
 	for (i = 0; i < nex; i++) {
 		in = search_input(s, ex[i]);
 		strbuf_addf(&sb, "<example>\n<input>%s</input>\n", in);
-		if (s->job->task.target != NULL) {
+		if (s->task->target != NULL) {
 			out = search_expected(s, ex[i]);
 			strbuf_addf(&sb, "<output>%s</output>\n", out);
 			free(out);

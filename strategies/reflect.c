@@ -23,11 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
 #include "log.h"
 #include "reflect_int.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "task.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -132,7 +132,7 @@ reflect_proposals(const struct search *s, const struct reflect *st)
 const char *
 reflect_task(const struct search *s)
 {
-	return s->job->description != NULL ? s->job->description :
+	return s->task->description != NULL ? s->task->description :
 	    "(not described)";
 }
 
@@ -322,7 +322,7 @@ reflect_examples(struct search *s, const char *wrapper, const size_t *ex,
 		    "</output>\n", input, res[j].output != NULL ?
 		    res[j].output : "");
 		free(input);
-		if (s->job->task.target != NULL) {
+		if (s->task->target != NULL) {
 			expected = search_expected(s, ex[j]);
 			strbuf_addf(&sb, "<expected>%s</expected>\n", expected);
 			free(expected);
@@ -434,7 +434,7 @@ reflect_init(struct search *s, char **cause)
 	struct reflect	*st;
 	size_t		 i;
 
-	if (s->job->roles[ROLE_OPTIMIZER] == NULL)
+	if (s->task->roles[ROLE_OPTIMIZER] == NULL)
 		return cause_set(cause, "strategy 'reflect' needs an optimizer "
 		    "(roles.optimizer)");
 	st = xcalloc(1, sizeof *st);

@@ -8,12 +8,12 @@
 #include <string.h>
 
 #include "dataset.h"
-#include "job.h"
 #include "judge.h"
 #include "log.h"
 #include "reflect_int.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "task.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -144,7 +144,7 @@ spo_vote(struct search *s, struct spo *sp, size_t r, size_t j, char **cause)
 	v->rec.job = s->job_id;
 	v->rec.a = sp->champ->id;
 	v->rec.b = sp->cand->id;
-	v->rec.example = s->job->task.dataset->ex[sp->mb[j]].id;
+	v->rec.example = s->task->dataset->ex[sp->mb[j]].id;
 	v->rec.output_a = oa;
 	v->rec.output_b = ob;
 	search_judge(s, sp->judge, v);
@@ -240,8 +240,8 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 	int		 rn, ro, rc = -1;
 
 	memset(&sp, 0, sizeof sp);
-	sp.judge = s->job->roles[ROLE_JUDGE] != NULL ?
-	    s->job->roles[ROLE_JUDGE] : s->job->roles[ROLE_OPTIMIZER];
+	sp.judge = s->task->roles[ROLE_JUDGE] != NULL ?
+	    s->task->roles[ROLE_JUDGE] : s->task->roles[ROLE_OPTIMIZER];
 	if (sp.judge == NULL)
 		return cause_set(cause, "reflect mode 'spo' needs a judge "
 		    "(roles.judge or roles.optimizer)");

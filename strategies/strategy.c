@@ -14,8 +14,8 @@
 #include "backend.h"
 #include "dataset.h"
 #include "engine.h"
+#include "eval.h"
 #include "fiber.h"
-#include "job.h"
 #include "jsonc.h"
 #include "log.h"
 #include "metric.h"
@@ -23,6 +23,7 @@
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "task.h"
 #include "template.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -613,9 +614,9 @@ search_score(struct search *s, struct cand *const *cands, size_t n,
 			pos[nitems++] = i * s->ndev + j;
 		}
 	}
-	batch = engine_eval_start(s->engine, s->job, items, nitems);
+	batch = eval_start(s->engine, s->task, items, nitems);
 	rc = search_wait(s, cause);
-	engine_eval_end(batch);
+	eval_end(batch);
 	for (k = 0; k < nitems; k++) {
 		i = pos[k] / s->ndev;
 		j = pos[k] % s->ndev;
@@ -723,8 +724,8 @@ search_best(const struct search *s)
 char *
 search_input(const struct search *s, size_t example)
 {
-	return template_render(s->job->task.tmpl,
-	    &s->job->task.dataset->ex[example], NULL);
+	return template_render(s->task->tmpl,
+	    &s->task->dataset->ex[example], NULL);
 }
 
 char *
@@ -732,10 +733,10 @@ search_expected(const struct search *s, size_t example)
 {
 	const cJSON	*v;
 
-	if (s->job->task.target == NULL)
+	if (s->task->target == NULL)
 		return xstrdup("");
-	v = example_field(&s->job->task.dataset->ex[example],
-	    s->job->task.target);
+	v = example_field(&s->task->dataset->ex[example],
+	    s->task->target);
 	return v != NULL ? json_text(v) : xstrdup("");
 }
 
@@ -802,7 +803,7 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
     const size_t *examples, size_t nex, struct search_score *out,
     char **cause)
 {
-	const struct metric	*metric = s->job->task.metric;
+	const struct metric	*metric = s->task->metric;
 	struct eval_item	*items;
 	struct eval_batch	*batch;
 	struct search_score	*o;
@@ -852,9 +853,9 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 	}
 	rc = 0;
 	if (nitems > 0) {
-		batch = engine_eval_start(s->engine, s->job, items, nitems);
+		batch = eval_start(s->engine, s->task, items, nitems);
 		rc = search_wait(s, cause);
-		engine_eval_end(batch);
+		eval_end(batch);
 	}
 	for (k = 0; k < nitems; k++)
 		search_score_take(s, cands[pos[k] / nex], &items[k],
@@ -873,9 +874,9 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 			if (o->output == NULL || isnan(o->score) ||
 			    metric_needs_judge(metric))
 				continue;
-			expected = s->job->task.target != NULL ?
-			    example_field(&s->job->task.dataset->ex[
-			    examples[j]], s->job->task.target) : NULL;
+			expected = s->task->target != NULL ?
+			    example_field(&s->task->dataset->ex[
+			    examples[j]], s->task->target) : NULL;
 			(void)metric_score(metric, o->output, expected,
 			    &o->feedback);
 		}
@@ -926,9 +927,8 @@ search_answers(struct search *s, const char *prompt, const size_t *examples,
 	for (j = 0; j < nex; j++) {
 		outputs[j] = NULL;
 		st[j].slot = &outputs[j];
-		job_build_request(s->job, prompt, s->job->task.dataset,
-		    examples[j], &req);
-		engine_submit(s->engine, s->job->roles[ROLE_TARGET], &req,
+		task_build_request(s->task, prompt, examples[j], &req);
+		engine_submit(s->engine, s->task->roles[ROLE_TARGET], &req,
 		    search_answer_done, &st[j]);
 	}
 	rc = nex > 0 ? search_wait(s, cause) : 0;
@@ -964,7 +964,7 @@ search_cand_by_id(const struct search *s, int64_t id)
 int
 search_load_scores(struct search *s, char **cause)
 {
-	const struct dataset	*ds = s->job->task.dataset;
+	const struct dataset	*ds = s->task->dataset;
 	struct example_ref	*refs, key, *ref;
 	struct run_score	*rows;
 	struct cand		*c;

@@ -33,7 +33,7 @@
 
 struct backend;
 struct engine;
-struct job;
+struct task;
 struct jdoc;
 struct search;
 struct search_memo;
@@ -109,7 +109,9 @@ struct cand {
 
 struct search {
 	const struct strategy_ops *ops;
-	const struct job	*job;
+	const struct task	*task;
+	const cJSON		*given;		/* the strategy as the job
+						   file gives it */
 	struct store		*store;
 	struct engine		*engine;
 	int64_t			 job_id;

@@ -13,7 +13,6 @@
 #include "backend.h"
 #include "dataset.h"
 #include "engine.h"
-#include "job.h"
 #include "jsonc.h"
 #include "judge.h"
 #include "log.h"
@@ -21,6 +20,7 @@
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"
+#include "task.h"
 #include "template.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -203,7 +203,7 @@ search_ask_once(struct search *s, const char *meta, const char *prev,
 	struct model_req	req;
 
 	memset(a, 0, sizeof *a);
-	model_req_init(&req, REQ_CHAT, job_role_name(ROLE_OPTIMIZER));
+	model_req_init(&req, REQ_CHAT, task_role_name(ROLE_OPTIMIZER));
 	model_req_add(&req, MSG_USER, meta);
 	if (prev != NULL) {
 		model_req_add(&req, MSG_ASSISTANT, prev);
@@ -213,7 +213,7 @@ search_ask_once(struct search *s, const char *meta, const char *prev,
 	/* Deterministic per (step, ask): a replay asks the same. */
 	req.sample = (unsigned)(s->step * 100000 + s->asks * 4 +
 	    (unsigned)attempt);
-	engine_submit(s->engine, s->job->roles[ROLE_OPTIMIZER], &req,
+	engine_submit(s->engine, s->task->roles[ROLE_OPTIMIZER], &req,
 	    search_ask_done, a);
 	return search_wait(s, cause);
 }
@@ -233,13 +233,13 @@ search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
 	*prompts = NULL;
 	if (rationale != NULL)
 		*rationale = NULL;
-	if (s->job->roles[ROLE_OPTIMIZER] == NULL)
+	if (s->task->roles[ROLE_OPTIMIZER] == NULL)
 		return cause_set(cause, "strategy '%s' needs an optimizer "
 		    "(roles.optimizer)", s->ops->name);
 	if ((meta = search_meta(s, name, vars, nvars, cause)) == NULL)
 		return -1;
 	instr = search_instructions(s, name);
-	limit = strcmp(tag, "prompt") == 0 ? (size_t)s->job->max_prompt_bytes :
+	limit = strcmp(tag, "prompt") == 0 ? (size_t)s->task->max_prompt_bytes :
 	    0;
 	attempts = (int)search_int(s, "attempts");
 	memset(&r, 0, sizeof r);
@@ -255,7 +255,7 @@ search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
 			/* A budget that ran out says so once, at the end. */
 			if (engine_stopped(s->engine) == ENGINE_OK)
 				log_warnx("job '%s': optimizer: %s",
-				    s->job->name, a.error);
+				    s->task->name, a.error);
 			free(a.error);
 			break;
 		}
@@ -271,7 +271,7 @@ search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
 			break;
 		}
 		log_info("job '%s': optimizer reply %s (attempt %d of %d): %s",
-		    s->job->name, reply_outcome_name(o), attempt + 1,
+		    s->task->name, reply_outcome_name(o), attempt + 1,
 		    attempts, r.problem);
 		/* The next attempt says what was wrong with this one. */
 		free(prev);
@@ -324,7 +324,7 @@ search_judge(struct search *s, struct backend *judge, struct judge_ask *ask)
 char *
 search_demos(struct search *s, size_t n)
 {
-	const struct dataset	*ds = s->job->task.dataset;
+	const struct dataset	*ds = s->task->dataset;
 	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
 	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
 	struct strbuf		 sb;
@@ -334,9 +334,9 @@ search_demos(struct search *s, size_t n)
 	strbuf_init(&sb);
 	for (i = 0; i < n && npick > 0; i++) {
 		k = pick[rng_below(&s->rng, (uint32_t)npick)];
-		in = template_render(s->job->task.tmpl, &ds->ex[k], NULL);
-		out = s->job->task.target != NULL ? json_text(example_field(
-		    &ds->ex[k], s->job->task.target)) : xstrdup("");
+		in = template_render(s->task->tmpl, &ds->ex[k], NULL);
+		out = s->task->target != NULL ? json_text(example_field(
+		    &ds->ex[k], s->task->target)) : xstrdup("");
 		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
 		    "</output>\n</demo>\n", in, out);
 		free(in);

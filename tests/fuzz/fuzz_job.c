@@ -115,11 +115,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	ds = job->task.dataset;
 	if (ds != NULL && job->task.tmpl != NULL && ds->n > 0) {
-		job_build_request(job, job->nseeds > 0 ? job->seeds[0] : NULL,
-		    ds, 0, &req);
+		task_build_request(&job->task, job->nseeds > 0 ?
+		    job->seeds[0] : NULL, 0, &req);
 		model_req_release(&req);
-		job_build_request(job, job->nseeds > 0 ? job->seeds[0] : NULL,
-		    ds, ds->n - 1, &req);
+		task_build_request(&job->task, job->nseeds > 0 ?
+		    job->seeds[0] : NULL, ds->n - 1, &req);
 		model_req_release(&req);
 	}
 	job_free(job);

@@ -903,12 +903,12 @@ messy_load(struct messy *m, const char *path, char **cause)
 	if ((m->job = job_load(path, NULL, cause)) == NULL)
 		return -1;
 	for (r = 0; r < ROLE_COUNT && m->sim == NULL; r++)
-		if (m->job->roles[r] != NULL &&
-		    strcmp(m->job->roles[r]->ops->name, "sim") == 0)
-			m->sim = m->job->roles[r];
+		if (m->job->task.roles[r] != NULL &&
+		    strcmp(m->job->task.roles[r]->ops->name, "sim") == 0)
+			m->sim = m->job->task.roles[r];
 	if (m->sim == NULL)
 		return cause_set(cause, "job '%s': no role is played by a "
-		    "backend of type sim", m->job->name);
+		    "backend of type sim", m->job->task.name);
 	jobrun_observe(m->job);
 	return 0;
 }

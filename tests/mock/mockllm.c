@@ -899,13 +899,13 @@ world_load(struct mock *m, const char *path, char **cause)
 
 	if ((m->job = job_load(path, NULL, cause)) == NULL)
 		return -1;
-	b = m->job->roles[ROLE_TARGET];
+	b = m->job->task.roles[ROLE_TARGET];
 	for (i = 0; b == NULL && i < m->job->nown; i++)
 		if (strcmp(m->job->own[i]->ops->name, "sim") == 0)
 			b = m->job->own[i];
 	if (b == NULL)
 		return cause_set(cause, "job '%s': no target backend and no "
-		    "backend of type sim", m->job->name);
+		    "backend of type sim", m->job->task.name);
 	m->world = b;
 	if (b->ops->observe != NULL) {
 		n = template_nfields(m->job->task.tmpl);

@@ -16,6 +16,7 @@
 #include "check_common.h"
 #include "dataset.h"
 #include "engine.h"
+#include "eval.h"
 #include "fiber.h"
 #include "job.h"
 #include "jobrun.h"
@@ -378,7 +379,7 @@ pool_best(struct job *job, int64_t rec, double *urec)
 	}
 	loop = engine_loop_new(store);
 	e = engine_new(loop, run, NULL, CACHE_ON);
-	ck_assert_msg(engine_eval(e, job, items, ni, &cause) == 0, "%s",
+	ck_assert_msg(eval_run(e, &job->task, items, ni, &cause) == 0, "%s",
 	    cause);
 	engine_free(e);
 	engine_loop_free(loop);
@@ -436,7 +437,7 @@ START_TEST(test_finds_best)
 			job = load_job(strategy, "\"target\": \"sim\", "
 			    "\"optimizer\": \"sim\"");
 			free(strategy);
-			job->seed = seed;
+			job->task.seed = seed;
 			ck_assert_int_eq(run(job, 1000, NULL), 1);
 			best = pool_best(job, recommended(), &u);
 			sum[m] += u;

@@ -13,6 +13,7 @@
 #include "check_common.h"
 #include "dataset.h"
 #include "engine.h"
+#include "eval.h"
 #include "job.h"
 #include "store.h"
 #include "template.h"
@@ -94,7 +95,7 @@ static void
 observe(struct job *job)
 {
 	const char	*inputs[] = { "text" };
-	struct backend	*b = job->roles[ROLE_TARGET];
+	struct backend	*b = job->task.roles[ROLE_TARGET];
 
 	if (b->ops->observe != NULL)
 		b->ops->observe(b, job->task.dataset, inputs, 1,
@@ -112,7 +113,7 @@ run_eval(struct job *job, struct engine **ep, size_t *failed, char **err)
 	int64_t			 job_id, ds, run, cand;
 	int			 changed;
 
-	job_id = store_job_put(store, job->name, "{}", &cause);
+	job_id = store_job_put(store, job->task.name, "{}", &cause);
 	ck_assert_msg(job_id > 0, "%s", cause);
 	ds = store_dataset_snapshot(store, job_id, job->task.dataset, &changed,
 	    &cause);
@@ -128,7 +129,7 @@ run_eval(struct job *job, struct engine **ep, size_t *failed, char **err)
 		items[i].candidate = cand;
 		items[i].example = i;
 	}
-	ck_assert_int_eq(engine_eval(e, job, items, n, &cause), 0);
+	ck_assert_int_eq(eval_run(e, &job->task, items, n, &cause), 0);
 	*failed = 0;
 	for (i = 0; i < n; i++) {
 		if (items[i].done) {
@@ -253,7 +254,7 @@ START_TEST(test_backend_errors_are_recorded)
 	fb.identity = identity;
 	fb.model = model;
 	fb.max_in_flight = 4;
-	job->roles[ROLE_TARGET] = &fb;
+	job->task.roles[ROLE_TARGET] = &fb;
 	ck_assert_uint_eq(run_eval(job, &e, &failed, &err), 0);
 	ck_assert_uint_eq(failed, 40);
 	ck_assert_str_eq(err, "server said no");
@@ -315,8 +316,8 @@ START_TEST(test_callback_error_stops_engine)
 
 	observe(job);
 	e = engine_new(loop, 0, NULL, CACHE_ON);
-	job_build_request(job, "x", job->task.dataset, 0, &req);
-	engine_submit(e, job->roles[ROLE_TARGET], &req, refuse, NULL);
+	task_build_request(&job->task, "x", 0, &req);
+	engine_submit(e, job->task.roles[ROLE_TARGET], &req, refuse, NULL);
 	ck_assert_int_eq(engine_run(e, &cause), -1);
 	ck_assert_str_eq(cause, "callback refused");
 	free(cause);
@@ -334,25 +335,25 @@ START_TEST(test_request_keys)
 	struct model_req	 a, b;
 	char			 ka[65], kb[65];
 
-	job_build_request(job, "x", job->task.dataset, 0, &a);
-	job_build_request(job, "x", job->task.dataset, 0, &b);
-	model_req_key(job->roles[ROLE_TARGET], &a, ka);
-	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	task_build_request(&job->task, "x", 0, &a);
+	task_build_request(&job->task, "x", 0, &b);
+	model_req_key(job->task.roles[ROLE_TARGET], &a, ka);
+	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_eq(ka, kb);
 	/* The sample index only matters when sampling is random. */
 	b.sample = 3;
-	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_eq(ka, kb);
 	a.temperature = b.temperature = 0.7;
-	model_req_key(job->roles[ROLE_TARGET], &a, ka);
-	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	model_req_key(job->task.roles[ROLE_TARGET], &a, ka);
+	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_ne(ka, kb);
 	model_req_release(&a);
 	model_req_release(&b);
-	job_build_request(job, "y", job->task.dataset, 0, &a);
-	job_build_request(job, "x", job->task.dataset, 0, &b);
-	model_req_key(job->roles[ROLE_TARGET], &a, ka);
-	model_req_key(job->roles[ROLE_TARGET], &b, kb);
+	task_build_request(&job->task, "y", 0, &a);
+	task_build_request(&job->task, "x", 0, &b);
+	model_req_key(job->task.roles[ROLE_TARGET], &a, ka);
+	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_ne(ka, kb);
 	model_req_release(&a);
 	model_req_release(&b);
@@ -501,8 +502,8 @@ slow_runs(const char *const *prompts, size_t n, const char *extra,
 	job = exec_job(cmd, extra);
 	e = engine_new(loop, 0, NULL, cache);
 	for (i = 0; i < n; i++) {
-		job_build_request(job, prompts[i], job->task.dataset, 0, &req);
-		engine_submit(e, job->roles[ROLE_TARGET], &req, remember, seen);
+		task_build_request(&job->task, prompts[i], 0, &req);
+		engine_submit(e, job->task.roles[ROLE_TARGET], &req, remember, seen);
 	}
 	ck_assert_int_eq(engine_run(e, &cause), 0);
 	engine_totals(e, t);
@@ -590,11 +591,11 @@ START_TEST(test_coalescing_jobs)
 	a = engine_new(loop, ra, NULL, CACHE_OFF);
 	b = engine_new(loop, rb, NULL, CACHE_OFF);
 	/* The first asks; a turn later, the second asks the same. */
-	job_build_request(job, "Same.", job->task.dataset, 0, &req);
-	engine_submit(a, job->roles[ROLE_TARGET], &req, remember, &sa);
+	task_build_request(&job->task, "Same.", 0, &req);
+	engine_submit(a, job->task.roles[ROLE_TARGET], &req, remember, &sa);
 	ck_assert_int_ge(engine_loop_turn(loop, 0, NULL, NULL, 0), 0);
-	job_build_request(job, "Same.", job->task.dataset, 0, &req);
-	engine_submit(b, job->roles[ROLE_TARGET], &req, remember, &sb);
+	task_build_request(&job->task, "Same.", 0, &req);
+	engine_submit(b, job->task.roles[ROLE_TARGET], &req, remember, &sb);
 	run_both(a, b);
 	ck_assert_int_eq(sa.ok, 1);
 	ck_assert_int_eq(sa.cached, 0);
@@ -609,11 +610,11 @@ START_TEST(test_coalescing_jobs)
 	    "'hit' AND run_id = 2"), 1);
 
 	/* The first job goes away while the second waits on its call. */
-	job_build_request(job, "Other.", job->task.dataset, 0, &req);
-	engine_submit(a, job->roles[ROLE_TARGET], &req, remember, &sa);
+	task_build_request(&job->task, "Other.", 0, &req);
+	engine_submit(a, job->task.roles[ROLE_TARGET], &req, remember, &sa);
 	ck_assert_int_ge(engine_loop_turn(loop, 0, NULL, NULL, 0), 0);
-	job_build_request(job, "Other.", job->task.dataset, 0, &req);
-	engine_submit(b, job->roles[ROLE_TARGET], &req, remember, &sb);
+	task_build_request(&job->task, "Other.", 0, &req);
+	engine_submit(b, job->task.roles[ROLE_TARGET], &req, remember, &sb);
 	ck_assert_int_ge(engine_loop_turn(loop, 0, NULL, NULL, 0), 0);
 	ck_assert(engine_busy(b));
 	engine_cancel(a, "cancelled");
@@ -688,9 +689,9 @@ run_samples(const char *url, const unsigned *samples, size_t n,
 	for (i = 0; i < n; i++) {
 		if (i == nfirst)
 			engine_loop_turn(loop, 0, NULL, NULL, 0);
-		job_build_request(job, "Same.", job->task.dataset, 0, &req);
+		task_build_request(&job->task, "Same.", 0, &req);
 		req.sample = samples[i];
-		engine_submit(e, job->roles[ROLE_TARGET], &req, keep_text,
+		engine_submit(e, job->task.roles[ROLE_TARGET], &req, keep_text,
 		    &texts[i]);
 	}
 	ck_assert_msg(engine_run(e, &cause) == 0, "%s", cause);
@@ -824,9 +825,9 @@ submit_next(void *arg, const struct engine_result *res, char **cause)
 	struct model_req req;
 
 	if (c->next != NULL) {
-		job_build_request(c->job, "Second.", c->job->task.dataset, 0,
+		task_build_request(&c->job->task, "Second.", 0,
 		    &req);
-		engine_submit(c->e, c->job->roles[ROLE_TARGET], &req,
+		engine_submit(c->e, c->job->task.roles[ROLE_TARGET], &req,
 		    submit_next, c->next);
 	}
 	c->text = xstrdup(res->ok ? res->resp->text : res->error);
@@ -848,8 +849,8 @@ START_TEST(test_derived_after_commit)
 	job = exec_job(cmd, "");
 	first.job = second.job = job;
 	first.e = second.e = engine_new(loop, 0, NULL, CACHE_ON);
-	job_build_request(job, "First.", job->task.dataset, 0, &req);
-	engine_submit(first.e, job->roles[ROLE_TARGET], &req, submit_next,
+	task_build_request(&job->task, "First.", 0, &req);
+	engine_submit(first.e, job->task.roles[ROLE_TARGET], &req, submit_next,
 	    &first);
 	ck_assert_msg(engine_run(first.e, &cause) == 0, "%s", cause);
 	ck_assert_str_eq(first.text, "0");

@@ -74,9 +74,9 @@ START_TEST(test_examples_load)
 		p = xasprintf("%s/examples/%s/job.json", TEST_SRCDIR, names[i]);
 		job = job_load(p, NULL, &cause);
 		ck_assert_msg(job != NULL, "%s: %s", p, cause);
-		ck_assert_str_eq(job->name, names[i]);
+		ck_assert_str_eq(job->task.name, names[i]);
 		ck_assert_int_gt((int)job->nseeds, 1);
-		ck_assert_ptr_nonnull(job->roles[ROLE_TARGET]);
+		ck_assert_ptr_nonnull(job->task.roles[ROLE_TARGET]);
 		ck_assert_int_gt((int)dataset_count(job->task.dataset,
 		    SPLIT_DEV), 10);
 		job_free(job);
@@ -101,9 +101,9 @@ START_TEST(test_defaults_and_requests)
 	ck_assert(job->alpha == 0.05);
 	ck_assert(job->min_delta == 0);
 	ck_assert_int_eq(job->cache, CACHE_ON);
-	ck_assert_int_eq((int)job->seed, 1);
+	ck_assert_int_eq((int)job->task.seed, 1);
 	ck_assert(job->task.split[1] == 0.5);
-	job_build_request(job, "Classify.", job->task.dataset, 0, &req);
+	task_build_request(&job->task, "Classify.", 0, &req);
 	ck_assert_uint_eq(req.nmsgs, 2);
 	ck_assert_int_eq(req.msgs[0].role, MSG_SYSTEM);
 	ck_assert_str_eq(req.msgs[0].content, "Classify.");
@@ -124,7 +124,7 @@ START_TEST(test_defaults_and_requests)
 	ck_assert_int_eq(job->cache, CACHE_READ);
 	ck_assert_int_eq((int)job->budget.max_calls, 5);
 	ck_assert(job->budget.deadline == 5400);
-	job_build_request(job, "Classify.", job->task.dataset, 1, &req);
+	task_build_request(&job->task, "Classify.", 1, &req);
 	ck_assert_uint_eq(req.nmsgs, 1);
 	ck_assert_str_eq(req.msgs[0].content, "Classify.\nbad");
 	model_req_release(&req);
@@ -202,8 +202,8 @@ START_TEST(test_conf_backends)
 	    " \"exact\" }, \"seed_prompts\": [\"x\"], \"roles\": { \"target\":"
 	    " \"shared\", \"judge\": \"priced\" } }", conf, &cause);
 	ck_assert_msg(job != NULL, "%s", cause);
-	ck_assert_ptr_eq(job->roles[ROLE_TARGET], conf->backends[0]);
-	ck_assert_ptr_eq(job->roles[ROLE_JUDGE], conf->backends[1]);
+	ck_assert_ptr_eq(job->task.roles[ROLE_TARGET], conf->backends[0]);
+	ck_assert_ptr_eq(job->task.roles[ROLE_JUDGE], conf->backends[1]);
 	job_free(job);
 
 	/* Without the configuration, the same job names unknown backends. */

@@ -1,0 +1,82 @@
+/*
+ * Tasks: what a search optimizes a prompt for (the data, the template,
+ * the metric, the models by role, the limits a run keeps to) and how one
+ * example becomes a model request.  Below the engine and the strategies;
+ * a job file (job.h) is read into one.
+ */
+#ifndef TASK_H
+#define TASK_H
+
+#include <stddef.h>
+
+struct backend;
+struct dataset;
+struct metric;
+struct model_req;
+struct template;
+
+enum task_role {
+	ROLE_TARGET,
+	ROLE_OPTIMIZER,
+	ROLE_JUDGE,
+	ROLE_EMBEDDER,
+};
+#define ROLE_COUNT	4
+/* "target", "optimizer", ...; NULL-terminated. */
+extern const char *const task_role_names[];
+const char	*task_role_name(enum task_role);
+
+enum prompt_placement {
+	PLACE_SYSTEM,		/* the prompt is the system message */
+	PLACE_INLINE,		/* the prompt is inlined at {{prompt}} */
+};
+
+enum cache_mode {
+	CACHE_ON,		/* read and write the call cache */
+	CACHE_READ,		/* read only */
+	CACHE_OFF,
+};
+
+struct budget {
+	long long	max_calls;	/* 0: no limit */
+	long long	max_tokens;
+	double		max_dollars;
+	double		deadline;	/* seconds from the start; 0: none */
+};
+
+/*
+ * What a search works on, below the engine and the strategies: the
+ * dataset, the template and the metric, and the models that play each
+ * role.  A job (job.h) has one.
+ */
+struct task {
+	char			*name;		/* the job's */
+	char			*description;
+	char			*dataset_path;	/* resolved against the job */
+	char			*format;	/* "jsonl", "csv" or NULL */
+	char			*input;		/* template source */
+	char			*target;	/* expected-answer field or NULL */
+	enum prompt_placement	 placement;
+	double			 split[3];	/* train, dev, test */
+	long long		 split_seed;
+	struct dataset		*dataset;
+	struct template		*tmpl;
+	struct metric		*metric;
+	struct backend		*roles[ROLE_COUNT];	/* borrowed, NULL if
+							   unset */
+	long long		 seed;
+	long long		 max_prompt_bytes;	/* longer proposals are
+							   dropped */
+};
+
+/* The longest prompt a strategy takes from the optimizer, by default. */
+#define TASK_MAX_PROMPT_BYTES	8192
+
+/*
+ * Builds the chat request for one example of the task's dataset and a
+ * prompt (the caller releases it with model_req_release()).
+ */
+void		 task_build_request(const struct task *, const char *prompt,
+		    size_t example, struct model_req *);
+
+#endif
