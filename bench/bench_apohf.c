@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "duel.h"
+#include "rng.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "hash.h"
 #include "jsonc.h"
 #include "util.h"
 #include "xmalloc.h"

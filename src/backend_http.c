@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "backend_http.h"
+#include "hash.h"
 #include "http.h"
 #include "jsonc.h"
 #include "log.h"

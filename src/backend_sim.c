@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "hash.h"
 #include "jsonc.h"
 #include "sim.h"
 #include "util.h"

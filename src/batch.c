@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "batch.h"
+#include "hash.h"
 #include "http.h"
 #include "log.h"
 #include "store.h"

@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "dataset.h"
+#include "hash.h"
 #include "jsonc.h"
 #include "log.h"
 #include "strbuf.h"

@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "duel.h"
+#include "hash.h"
 #include "nn.h"
+#include "rng.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -36,6 +36,7 @@
 #include <stdint.h>
 
 #include "nn.h"
+#include "rng.h"
 #include "util.h"
 
 enum duel_method {

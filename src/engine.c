@@ -27,6 +27,7 @@
 #include "judge.h"
 #include "metric.h"
 #include "proc.h"
+#include "rng.h"
 #include "template.h"
 #include "util.h"
 #include "xmalloc.h"

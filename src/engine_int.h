@@ -29,6 +29,7 @@
 
 #include "backend.h"
 #include "engine.h"
+#include "rng.h"
 #include "util.h"
 
 struct batchset;

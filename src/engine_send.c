@@ -20,6 +20,7 @@
 #include "http.h"
 #include "log.h"
 #include "proc.h"
+#include "rng.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hash.h"
 #include "util.h"
 
 static const uint32_t sha256_k[64] = {

@@ -17,6 +17,7 @@
 #include "jobrun.h"
 #include "log.h"
 #include "reply.h"
+#include "rng.h"
 #include "stats.h"
 #include "store.h"
 #include "strbuf.h"

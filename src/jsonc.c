@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "jsonc.h"
 #include "strbuf.h"
 #include "util.h"

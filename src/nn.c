@@ -31,6 +31,7 @@
 #endif
 
 #include "nn.h"
+#include "rng.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
 #include "log.h"
 #include "reply.h"
 #include "strbuf.h"

@@ -1,6 +1,8 @@
 /* xoshiro256** random streams seeded by (seed, stream). */
 #include <math.h>
 
+#include "hash.h"
+#include "rng.h"
 #include "util.h"
 
 static uint64_t

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "dataset.h"
+#include "hash.h"
 #include "store_int.h"
 #include "util.h"
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "textfeat.h"
 #include "util.h"
 #include "xmalloc.h"

@@ -1,6 +1,6 @@
 /*
- * Small shared helpers: error causes, hashing, random streams, UTF-8,
- * clocks, files and "did you mean" suggestions.
+ * Small shared helpers: error causes, UTF-8, clocks, files and "did you
+ * mean" suggestions.
  */
 #ifndef UTIL_H
 #define UTIL_H
@@ -20,40 +20,6 @@ int	 cause_set(char **cause, const char *, ...)
 /* Prefixes an existing *cause with a formatted context ("job 'x': "). */
 int	 cause_prefix(char **cause, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
-
-/* SHA-256, used for content hashes and cache keys. */
-struct sha256 {
-	uint32_t	h[8];
-	uint64_t	len;
-	uint8_t		buf[64];
-	size_t		nbuf;
-};
-void	 sha256_init(struct sha256 *);
-void	 sha256_update(struct sha256 *, const void *, size_t);
-void	 sha256_final(struct sha256 *, uint8_t out[32]);
-/* Hex digest of a buffer into out (65 bytes with the NUL). */
-void	 sha256_hex(const void *, size_t, char out[65]);
-void	 sha256_final_hex(struct sha256 *, char out[65]);
-
-/* A fast 64-bit hash, stable across platforms and releases. */
-uint64_t hash64(const void *, size_t, uint64_t seed);
-uint64_t hash64_str(const char *, uint64_t seed);
-/* Mixes two 64-bit values (splitmix64 finalizer). */
-uint64_t hash_mix(uint64_t, uint64_t);
-
-/*
- * Deterministic random streams (xoshiro256**).  A stream is named by a
- * seed and a stream number, so (job seed, step) gives the same numbers
- * after a restart.
- */
-struct rng {
-	uint64_t	s[4];
-};
-void	 rng_seed(struct rng *, uint64_t seed, uint64_t stream);
-uint64_t rng_next(struct rng *);
-double	 rng_uniform(struct rng *);		/* [0, 1) */
-uint32_t rng_below(struct rng *, uint32_t);	/* [0, n), n > 0 */
-double	 rng_normal(struct rng *);		/* mean 0, sd 1 */
 
 /*
  * Checks that buf holds valid UTF-8 (no overlongs, no surrogates, nothing

@@ -56,6 +56,7 @@
 #include "log.h"
 #include "metric.h"
 #include "nn.h"
+#include "rng.h"
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"

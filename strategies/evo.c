@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "rng.h"
 #include "strategy.h"
 #include "strbuf.h"
 #include "task.h"

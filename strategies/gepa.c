@@ -12,6 +12,7 @@
 
 #include "log.h"
 #include "reflect_int.h"
+#include "rng.h"
 #include "strategy.h"
 #include "xmalloc.h"
 

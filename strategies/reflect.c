@@ -25,6 +25,7 @@
 
 #include "log.h"
 #include "reflect_int.h"
+#include "rng.h"
 #include "strategy.h"
 #include "strbuf.h"
 #include "task.h"

@@ -16,6 +16,7 @@
 #include "engine.h"
 #include "eval.h"
 #include "fiber.h"
+#include "hash.h"
 #include "jsonc.h"
 #include "log.h"
 #include "metric.h"

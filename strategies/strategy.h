@@ -29,6 +29,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "rng.h"
 #include "util.h"
 
 struct backend;

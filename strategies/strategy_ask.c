@@ -17,6 +17,7 @@
 #include "judge.h"
 #include "log.h"
 #include "reply.h"
+#include "rng.h"
 #include "store.h"
 #include "strategy.h"
 #include "strbuf.h"

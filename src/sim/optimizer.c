@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
 #include "sim.h"
 #include "sim/sim_int.h"
 #include "strbuf.h"

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "sim.h"
 #include "sim/sim_int.h"
 #include "textfeat.h"

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "backend.h"
+#include "hash.h"
 #include "sim.h"
 #include "sim/sim_int.h"
 #include "strbuf.h"

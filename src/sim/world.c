@@ -18,6 +18,7 @@
 
 #include "backend.h"
 #include "dataset.h"
+#include "hash.h"
 #include "jsonc.h"
 #include "sim.h"
 #include "sim/sim_int.h"

@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "backend.h"
+#include "hash.h"
 #include "job.h"
 #include "jobrun.h"
 #include "sim.h"

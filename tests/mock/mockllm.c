@@ -39,8 +39,10 @@
 #include <cjson/cJSON.h>
 
 #include "backend.h"
+#include "hash.h"
 #include "job.h"
 #include "jsonc.h"
+#include "rng.h"
 #include "strbuf.h"
 #include "template.h"
 #include "util.h"

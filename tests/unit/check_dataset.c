@@ -8,9 +8,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "check_common.h"
 #include "../../src/dataset.h"
 #include "../../src/util.h"
+#include "check_common.h"
+#include "hash.h"
 
 #define MAX_FILES	32
 

@@ -12,6 +12,7 @@
 #include "check_common.h"
 #include "duel.h"
 #include "nn.h"
+#include "rng.h"
 #include "util.h"
 #include "xmalloc.h"
 

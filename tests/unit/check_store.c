@@ -16,6 +16,7 @@
 
 #include "check_common.h"
 #include "dataset.h"
+#include "hash.h"
 #include "store.h"
 #include "util.h"
 #include "xmalloc.h"

@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include "check_common.h"
+#include "hash.h"
 #include "log.h"
+#include "rng.h"
 #include "strbuf.h"
 #include "util.h"
 #include "xmalloc.h"
