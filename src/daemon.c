@@ -775,12 +775,6 @@ daemon_new(struct conf *conf, const char *conf_path, struct store *store,
 	return d;
 }
 
-void
-daemon_stop(struct daemon *d)
-{
-	d->stopping = 1;
-}
-
 static int
 daemon_signals_init(struct daemon *d, char **cause)
 {

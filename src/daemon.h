@@ -35,13 +35,11 @@ struct store;
 struct daemon	*daemon_new(struct conf *conf, const char *conf_path,
 		    struct store *, struct control *, int foreground);
 /*
- * Runs until SIGTERM or SIGINT (or daemon_stop()).  Jobs still running
+ * Runs until SIGTERM or SIGINT (or a client's "quit").  Jobs still running
  * then keep the state running in the store, to resume at the next
  * start.  Returns 0, or -1 with *cause when the store failed.
  */
 int		 daemon_run(struct daemon *, char **cause);
-/* Asks the loop to stop after its current turn. */
-void		 daemon_stop(struct daemon *);
 void		 daemon_free(struct daemon *);
 
 #endif

@@ -535,9 +535,3 @@ engine_done_count(const struct engine *e)
 {
 	return e->finished;
 }
-
-size_t
-engine_queued(const struct engine *e)
-{
-	return e->queued + e->nflying;
-}

@@ -157,8 +157,7 @@ char		*engine_batch_waiting(const struct engine *);
 struct store	*engine_store(const struct engine *);
 int64_t		 engine_run_id(const struct engine *);
 const char	*engine_stop_reason(enum engine_stop);
-/* Requests finished and still queued. */
+/* Requests finished. */
 size_t		 engine_done_count(const struct engine *);
-size_t		 engine_queued(const struct engine *);
 
 #endif

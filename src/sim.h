@@ -105,8 +105,6 @@ double		 sim_world_skill(const struct sim_world *, size_t task,
 		    const char *prompt);
 /* Whether a prompt asks for a bare answer (no prose around it). */
 int		 sim_prompt_bare(const char *prompt);
-/* The rewrite traits a prompt (or a judge's rubric) asks for. */
-unsigned	 sim_prompt_traits(const char *prompt);
 
 /*
  * How good output is as a rewrite of input, in [0, 1], measured on the

@@ -186,4 +186,7 @@ char		*sim_answer_judge(const struct sim_world *, const char *text,
 char		*sim_answer_optimizer(const struct sim_world *,
 		    const char *text, uint64_t h);
 
+/* The rewrite traits a prompt (or a judge's rubric) asks for. */
+unsigned	 sim_prompt_traits(const char *prompt);
+
 #endif
