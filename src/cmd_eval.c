@@ -105,27 +105,6 @@ eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
 	return rc;
 }
 
-/* Paired p-value that row a beats row b on the examples both scored. */
-static double
-eval_paired_p(const struct eval_row *a, const struct eval_row *b, size_t nex)
-{
-	double	*x, *y, p;
-	size_t	 i, n = 0;
-
-	x = xcalloc(nex, sizeof *x);
-	y = xcalloc(nex, sizeof *y);
-	for (i = 0; i < nex; i++) {
-		if (isnan(a->scores[i]) || isnan(b->scores[i]))
-			continue;
-		x[n] = a->scores[i];
-		y[n++] = b->scores[i];
-	}
-	p = stats_paired_p(x, y, n);
-	free(x);
-	free(y);
-	return p;
-}
-
 static char *
 eval_clip(const char *s, size_t max)
 {
@@ -183,8 +162,8 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 	if (nrows > 1) {
 		printf("best: #%zu, %.3f against %.3f for the first prompt",
 		    best + 1, rows[best].sum.mean, rows[0].sum.mean);
-		if (best != 0 && (p = eval_paired_p(&rows[best], &rows[0],
-		    nex)) < 0.001)
+		if (best != 0 && (p = stats_paired_p_scored(
+		    rows[best].scores, rows[0].scores, nex, NULL)) < 0.001)
 			printf(" (paired one-sided p < 0.001)");
 		else if (best != 0)
 			printf(" (paired one-sided p = %.3f)", p);
@@ -237,8 +216,8 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 	}
 	cJSON_AddNumberToObject(o, "best", (double)best);
 	if (nrows > 1 && best != 0)
-		cJSON_AddNumberToObject(o, "p_value",
-		    eval_paired_p(&rows[best], &rows[0], nex));
+		cJSON_AddNumberToObject(o, "p_value", stats_paired_p_scored(
+		    rows[best].scores, rows[0].scores, nex, NULL));
 	if (stopped != NULL)
 		cJSON_AddStringToObject(o, "stopped", stopped);
 	else
