@@ -236,7 +236,7 @@ struct eval {
 	int			 json;
 	struct conf		*conf;
 	struct job		*job;
-	size_t			*ex;	/* examples of the split */
+	size_t			*ex;		/* the split's examples */
 	size_t			 nex;
 	char			*spec;
 	char			*db;
