@@ -106,27 +106,6 @@ eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
 	return rc;
 }
 
-/* Paired p-value that row a beats row b on the examples both scored. */
-static double
-eval_paired_p(const struct eval_row *a, const struct eval_row *b, size_t nex)
-{
-	double	*x, *y, p;
-	size_t	 i, n = 0;
-
-	x = xcalloc(nex, sizeof *x);
-	y = xcalloc(nex, sizeof *y);
-	for (i = 0; i < nex; i++) {
-		if (isnan(a->scores[i]) || isnan(b->scores[i]))
-			continue;
-		x[n] = a->scores[i];
-		y[n++] = b->scores[i];
-	}
-	p = stats_paired_p(x, y, n);
-	free(x);
-	free(y);
-	return p;
-}
-
 static char *
 eval_clip(const char *s, size_t max)
 {
@@ -184,8 +163,8 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 	if (nrows > 1) {
 		printf("best: #%zu, %.3f against %.3f for the first prompt",
 		    best + 1, rows[best].sum.mean, rows[0].sum.mean);
-		if (best != 0 && (p = eval_paired_p(&rows[best], &rows[0],
-		    nex)) < 0.001)
+		if (best != 0 && (p = stats_paired_p_scored(
+		    rows[best].scores, rows[0].scores, nex, NULL)) < 0.001)
 			printf(" (paired one-sided p < 0.001)");
 		else if (best != 0)
 			printf(" (paired one-sided p = %.3f)", p);
@@ -238,8 +217,8 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 	}
 	cJSON_AddNumberToObject(o, "best", (double)best);
 	if (nrows > 1 && best != 0)
-		cJSON_AddNumberToObject(o, "p_value",
-		    eval_paired_p(&rows[best], &rows[0], nex));
+		cJSON_AddNumberToObject(o, "p_value", stats_paired_p_scored(
+		    rows[best].scores, rows[0].scores, nex, NULL));
 	if (stopped != NULL)
 		cJSON_AddStringToObject(o, "stopped", stopped);
 	else
@@ -250,8 +229,36 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 	cJSON_Delete(o);
 }
 
-static int
-cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
+/* One promptctl eval: what it was asked for and what it holds. */
+struct eval {
+	const char		**prompts;	/* from argv or the job */
+	size_t			 nprompts;
+	enum split		 split;
+	int			 json;
+	struct conf		*conf;
+	struct job		*job;
+	size_t			*ex;		/* the split's examples */
+	size_t			 nex;
+	char			*spec;
+	char			*db;
+	struct store		*store;
+	int64_t			 job_id;
+	int64_t			 run;
+	int			 changed;	/* a new dataset snapshot */
+	struct engine_loop	*loop;
+	struct engine		*engine;
+	struct eval_progress	 prog;
+	struct eval_row		*rows;
+	size_t			 nrows;		/* rows filled */
+	size_t			 best;
+};
+
+/*
+ * Reads the options into ev.  Returns the job file, or NULL with *rc the
+ * command's exit status after a usage error.
+ */
+static const char *
+eval_args(struct eval *ev, int argc, char **argv, int *rc)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -259,154 +266,229 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 		{ "split", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct conf		*conf = NULL;
-	struct job		*job = NULL;
-	struct store		*store = NULL;
-	struct engine_loop	*loop = NULL;
-	struct engine		*engine = NULL;
-	struct eval_row		*rows = NULL;
-	struct eval_progress	 prog;
-	struct run_totals	 totals;
-	enum split		 split = SPLIT_DEV;
-	const char		**prompts = NULL, *stopped = NULL;
-	char			*db = NULL, *cause = NULL, *spec = NULL;
-	size_t			 nprompts = 0, nrows = 0, *ex = NULL, nex = 0;
-	size_t			 i, best = 0;
-	int64_t			 job_id, ds_id, run = 0;
-	int			 ch, json = 0, changed = 0, rc = CMD_ERROR;
-	int			 tty;
+	int	ch;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+p:s:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'j':
-			json = 1;
+			ev->json = 1;
 			break;
 		case 'p':
-			prompts = xreallocarray(prompts, nprompts + 1,
-			    sizeof *prompts);
-			prompts[nprompts++] = optarg;
+			ev->prompts = xreallocarray(ev->prompts,
+			    ev->nprompts + 1, sizeof *ev->prompts);
+			ev->prompts[ev->nprompts++] = optarg;
 			break;
 		case 's':
-			if (split_from_name(optarg, &split) != 0 ||
-			    split == SPLIT_TRAIN) {
+			if (split_from_name(optarg, &ev->split) != 0 ||
+			    ev->split == SPLIT_TRAIN) {
 				fprintf(stderr, "promptctl: unknown split "
 				    "'%s' (expected dev or test)\n", optarg);
-				free(prompts);
-				return CMD_USAGE;
+				*rc = CMD_USAGE;
+				return NULL;
 			}
 			break;
 		default:
-			free(prompts);
-			return cmd_usage(&cmd_eval_entry);
+			*rc = cmd_usage(&cmd_eval_entry);
+			return NULL;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc != 1) {
-		free(prompts);
-		return cmd_usage(&cmd_eval_entry);
+		*rc = cmd_usage(&cmd_eval_entry);
+		return NULL;
 	}
-	if ((job = cmd_load_job(ctx, argv[0], &conf)) == NULL)
-		goto out;
-	if (nprompts == 0) {
-		prompts = xcalloc(job->nseeds, sizeof *prompts);
+	return argv[0];
+}
+
+/*
+ * The prompts (the job's seeds when none was given) and the examples of
+ * the split.  Returns -1 after saying so when the split is empty.
+ */
+static int
+eval_examples(struct eval *ev)
+{
+	const struct job	*job = ev->job;
+	size_t			 i;
+
+	if (ev->nprompts == 0) {
+		ev->prompts = xcalloc(job->nseeds, sizeof *ev->prompts);
 		for (i = 0; i < job->nseeds; i++)
-			prompts[nprompts++] = job->seeds[i];
+			ev->prompts[ev->nprompts++] = job->seeds[i];
 	}
 	for (i = 0; i < job->task.dataset->n; i++) {
-		if (job->task.dataset->ex[i].split != split)
+		if (job->task.dataset->ex[i].split != ev->split)
 			continue;
-		ex = xreallocarray(ex, nex + 1, sizeof *ex);
-		ex[nex++] = i;
+		ev->ex = xreallocarray(ev->ex, ev->nex + 1, sizeof *ev->ex);
+		ev->ex[ev->nex++] = i;
 	}
-	if (nex == 0) {
+	if (ev->nex == 0) {
 		fprintf(stderr, "promptctl: job '%s': the %s split is empty\n",
-		    job->task.name, split_name(split));
-		goto out;
+		    job->task.name, split_name(ev->split));
+		return -1;
 	}
-	spec = cJSON_PrintUnformatted(job->spec);
-	if ((db = conf_database_path(conf, ctx->db_path, &cause)) == NULL ||
-	    (store = store_open(db, &cause)) == NULL ||
-	    (job_id = store_job_put(store, job->task.name, spec, &cause)) < 0)
-		goto fail;
-	if ((ds_id = store_dataset_snapshot(store, job_id, job->task.dataset,
-	    &changed, &cause)) < 0 ||
-	    (run = store_run_new(store, job_id, "eval", ds_id, &cause)) < 0)
-		goto fail;
-	jobrun_observe(job);
-	loop = engine_loop_new(store);
-	engine = engine_new(loop, run, &job->budget, job->cache);
-	tty = !json && isatty(STDERR_FILENO);
-	memset(&prog, 0, sizeof prog);
-	prog.total = nprompts * nex;
-	prog.started = time_mono();
+	return 0;
+}
+
+/* Opens the store and records the job, its dataset and a new run. */
+static int
+eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
+{
+	const struct job	*job = ev->job;
+	int64_t			 ds_id;
+
+	ev->spec = cJSON_PrintUnformatted(job->spec);
+	if ((ev->db = conf_database_path(ev->conf, ctx->db_path,
+	    cause)) == NULL ||
+	    (ev->store = store_open(ev->db, cause)) == NULL ||
+	    (ev->job_id = store_job_put(ev->store, job->task.name, ev->spec,
+	    cause)) < 0)
+		return -1;
+	if ((ds_id = store_dataset_snapshot(ev->store, ev->job_id,
+	    job->task.dataset, &ev->changed, cause)) < 0 ||
+	    (ev->run = store_run_new(ev->store, ev->job_id, "eval", ds_id,
+	    cause)) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Scores every prompt on the split's examples, one after the other, with
+ * a progress line on a terminal, and finds the best.
+ */
+static int
+eval_prompts(struct eval *ev, char **cause)
+{
+	const struct job	*job = ev->job;
+	struct eval_row		*row;
+	size_t			 i;
+	int			 tty;
+
+	jobrun_observe(ev->job);
+	ev->loop = engine_loop_new(ev->store);
+	ev->engine = engine_new(ev->loop, ev->run, &job->budget, job->cache);
+	tty = !ev->json && isatty(STDERR_FILENO);
+	ev->prog.total = ev->nprompts * ev->nex;
+	ev->prog.started = time_mono();
 	if (tty)
-		engine_set_progress(engine, eval_progress, &prog);
-	rows = xcalloc(nprompts, sizeof *rows);
-	for (i = 0; i < nprompts; i++) {
-		rows[i].prompt = prompts[i];
-		if ((rows[i].candidate = store_candidate_put(store, job_id,
-		    prompts[i], i < job->nseeds && prompts[i] == job->seeds[i] ?
-		    "seed" : "user", &cause)) < 0)
-			goto fail;
-		nrows++;
-		prog.base = i * nex;
-		if (eval_prompt(engine, job, ex, nex, &rows[i], &cause) != 0)
-			goto fail;
-		if (rows[i].sum.n > 0 && (rows[best].sum.n == 0 ||
-		    rows[i].sum.mean > rows[best].sum.mean))
-			best = i;
+		engine_set_progress(ev->engine, eval_progress, &ev->prog);
+	ev->rows = xcalloc(ev->nprompts, sizeof *ev->rows);
+	for (i = 0; i < ev->nprompts; i++) {
+		row = &ev->rows[i];
+		row->prompt = ev->prompts[i];
+		if ((row->candidate = store_candidate_put(ev->store,
+		    ev->job_id, ev->prompts[i], i < job->nseeds &&
+		    ev->prompts[i] == job->seeds[i] ? "seed" : "user",
+		    cause)) < 0)
+			return -1;
+		ev->nrows++;
+		ev->prog.base = i * ev->nex;
+		if (eval_prompt(ev->engine, job, ev->ex, ev->nex, row,
+		    cause) != 0)
+			return -1;
+		if (row->sum.n > 0 && (ev->rows[ev->best].sum.n == 0 ||
+		    row->sum.mean > ev->rows[ev->best].sum.mean))
+			ev->best = i;
 	}
 	if (tty)
 		fprintf(stderr, "\r%*s\r", 60, "");
-	if (engine_stopped(engine) != ENGINE_OK)
-		stopped = engine_stop_reason(engine_stopped(engine));
-	engine_totals(engine, &totals);
-	if (store_run_finish(store, run, stopped != NULL ? "exhausted" : "done",
-	    &totals, &cause) != 0)
-		goto fail;
-	if (json)
-		eval_print_json(job, split_name(split), nex, rows, nrows, best,
-		    store_path(store), run, changed, stopped);
-	else
-		eval_print_table(job, split_name(split), nex, rows, nrows, best,
-		    store_path(store), run, changed);
-	if (stopped != NULL)
-		fprintf(stderr, "promptctl: job '%s': %s\n", job->task.name,
+	return 0;
+}
+
+/*
+ * Ends the run and prints the results.  Returns the command's exit
+ * status (an error when an example was not scored or a budget stopped
+ * the run), or -1 with *cause.
+ */
+static int
+eval_finish(struct eval *ev, char **cause)
+{
+	struct run_totals	 totals;
+	const char		*split = split_name(ev->split);
+	const char		*stopped = NULL;
+	size_t			 i;
+	int			 rc = CMD_OK;
+
+	if (engine_stopped(ev->engine) != ENGINE_OK)
+		stopped = engine_stop_reason(engine_stopped(ev->engine));
+	engine_totals(ev->engine, &totals);
+	if (store_run_finish(ev->store, ev->run, stopped != NULL ?
+	    "exhausted" : "done", &totals, cause) != 0)
+		return -1;
+	if (ev->json)
+		eval_print_json(ev->job, split, ev->nex, ev->rows, ev->nrows,
+		    ev->best, store_path(ev->store), ev->run, ev->changed,
 		    stopped);
-	rc = CMD_OK;
-	for (i = 0; i < nrows; i++)
-		if (rows[i].failed != 0)
+	else
+		eval_print_table(ev->job, split, ev->nex, ev->rows, ev->nrows,
+		    ev->best, store_path(ev->store), ev->run, ev->changed);
+	if (stopped != NULL)
+		fprintf(stderr, "promptctl: job '%s': %s\n", ev->job->task.name,
+		    stopped);
+	for (i = 0; i < ev->nrows; i++)
+		if (ev->rows[i].failed != 0)
 			rc = CMD_ERROR;	/* not everything was scored */
 	if (stopped != NULL)
 		rc = CMD_ERROR;
+	return rc;
+}
+
+static void
+eval_release(struct eval *ev)
+{
+	size_t	i;
+
+	for (i = 0; i < ev->nrows; i++) {
+		free(ev->rows[i].scores);
+		free(ev->rows[i].first_error);
+	}
+	free(ev->rows);
+	free(ev->spec);
+	free(ev->ex);
+	free(ev->db);
+	free(ev->prompts);
+	engine_free(ev->engine);
+	engine_loop_free(ev->loop);
+	store_close(ev->store);
+	job_free(ev->job);
+	conf_free(ev->conf);
+}
+
+static int
+cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
+{
+	struct eval		 ev;
+	struct run_totals	 totals;
+	const char		*file;
+	char			*cause = NULL;
+	int			 rc = CMD_ERROR;
+
+	memset(&ev, 0, sizeof ev);
+	ev.split = SPLIT_DEV;
+	if ((file = eval_args(&ev, argc, argv, &rc)) == NULL)
+		goto out;
+	if ((ev.job = cmd_load_job(ctx, file, &ev.conf)) == NULL ||
+	    eval_examples(&ev) != 0)
+		goto out;
+	if (eval_open(&ev, ctx, &cause) != 0 ||
+	    eval_prompts(&ev, &cause) != 0 ||
+	    (rc = eval_finish(&ev, &cause)) == -1)
+		goto fail;
 	goto out;
 fail:
+	rc = CMD_ERROR;
 	fprintf(stderr, "promptctl: %s\n", cause != NULL ? cause :
 	    "unknown error");
-	if (store != NULL && run > 0) {
+	if (ev.store != NULL && ev.run > 0) {
 		memset(&totals, 0, sizeof totals);
-		if (engine != NULL)
-			engine_totals(engine, &totals);
-		store_run_finish(store, run, "failed", &totals, NULL);
+		if (ev.engine != NULL)
+			engine_totals(ev.engine, &totals);
+		store_run_finish(ev.store, ev.run, "failed", &totals, NULL);
 	}
 out:
-	for (i = 0; i < nrows; i++) {
-		free(rows[i].scores);
-		free(rows[i].first_error);
-	}
-	free(rows);
 	free(cause);
-	free(spec);
-	free(ex);
-	free(db);
-	free(prompts);
-	engine_free(engine);
-	engine_loop_free(loop);
-	store_close(store);
-	job_free(job);
-	conf_free(conf);
+	eval_release(&ev);
 	return rc;
 }
 

@@ -268,6 +268,99 @@ loader_col(const struct loader *ld, size_t off)
 }
 
 /*
+ * Skips the blank lines (nothing but blanks) at byte *i, counting them
+ * in *lineno.  Returns 0 when nothing else is left (*i is then the end of
+ * the text), else 1 with *i at the start of the next record's line.
+ */
+static int
+csv_skip_blank(const struct loader *ld, size_t *i, size_t *lineno)
+{
+	const char	*t = ld->text;
+	size_t		 j = *i, n = ld->len, start;
+
+	for (;;) {
+		start = j;
+		while (j < n && (t[j] == ' ' || t[j] == '\t' ||
+		    t[j] == '\r'))
+			j++;
+		if (j == n) {
+			*i = n;
+			return 0;
+		}
+		if (t[j] != '\n') {
+			*i = start;
+			return 1;
+		}
+		j++;
+		(*lineno)++;
+	}
+}
+
+/*
+ * Reads the quoted field at byte *i into sb ('""' is a quote) and moves
+ * *i past it and the '\r' of a CRLF, counting the line breaks inside it
+ * in *lineno.  It must be followed by ',' or the end of the line.
+ */
+static int
+csv_quoted(const struct loader *ld, size_t *i, size_t *lineno,
+    struct strbuf *sb, char **cause)
+{
+	const char	*t = ld->text;
+	size_t		 j = *i, n = ld->len, fstart = *i, fline = *lineno;
+
+	j++;
+	for (;;) {
+		if (j == n) {
+			cause_set(cause, "'%s' line %zu, column %zu: "
+			    "unterminated quoted field", ld->path, fline,
+			    loader_col(ld, fstart));
+			return -1;
+		}
+		if (t[j] == '"') {
+			if (j + 1 < n && t[j + 1] == '"') {
+				strbuf_addc(sb, '"');
+				j += 2;
+				continue;
+			}
+			j++;
+			break;
+		}
+		if (t[j] == '\n')
+			(*lineno)++;
+		strbuf_addc(sb, t[j]);
+		j++;
+	}
+	if (j < n && t[j] == '\r' && (j + 1 == n || t[j + 1] == '\n'))
+		j++;
+	if (j < n && t[j] != ',' && t[j] != '\n') {
+		cause_set(cause, "'%s' line %zu, column %zu: expected ',' or "
+		    "the end of the line after a closing quote", ld->path,
+		    *lineno, loader_col(ld, j));
+		return -1;
+	}
+	*i = j;
+	return 0;
+}
+
+/*
+ * Reads the unquoted field at byte *i into sb, to the next ',' or the end
+ * of the line (the '\r' of a CRLF left out), and moves *i there.
+ */
+static void
+csv_plain(const struct loader *ld, size_t *i, struct strbuf *sb)
+{
+	const char	*t = ld->text;
+	size_t		 j = *i, n = ld->len;
+
+	while (j < n && t[j] != ',' && t[j] != '\n') {
+		if (t[j] != '\r' || (j + 1 < n && t[j + 1] != '\n'))
+			strbuf_addc(sb, t[j]);
+		j++;
+	}
+	*i = j;
+}
+
+/*
  * Reads one CSV record starting at byte *off and line *line into fields
  * (each an allocated string) and moves both past it; *recline is the
  * line where the record starts.  Blank lines before it are skipped.
@@ -280,7 +373,7 @@ csv_record(struct loader *ld, size_t *off, size_t *line, size_t *recline,
 {
 	const char	*t = ld->text;
 	size_t		 i = *off, n = ld->len, start, lineno = *line;
-	size_t		 fstart, fline, cap = 0, nf = 0;
+	size_t		 cap = 0, nf = 0;
 	struct strbuf	 sb;
 	char		**f = NULL;
 	int		 more;
@@ -288,71 +381,22 @@ csv_record(struct loader *ld, size_t *off, size_t *line, size_t *recline,
 	*fields = NULL;
 	*nfields = 0;
 
-	for (;;) {
-		start = i;
-		while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\r'))
-			i++;
-		if (i == n) {
-			*off = n;
-			*line = lineno;
-			return 0;
-		}
-		if (t[i] != '\n') {
-			i = start;
-			break;
-		}
-		i++;
-		lineno++;
+	if (csv_skip_blank(ld, &i, &lineno) == 0) {
+		*off = i;
+		*line = lineno;
+		return 0;
 	}
+	start = i;
 	*recline = lineno;
 
 	strbuf_init(&sb);
 	for (more = 1; more;) {
 		strbuf_reset(&sb);
 		if (i < n && t[i] == '"') {
-			fstart = i;
-			fline = lineno;
-			i++;
-			for (;;) {
-				if (i == n) {
-					cause_set(cause, "'%s' line %zu, "
-					    "column %zu: unterminated quoted "
-					    "field", ld->path, fline,
-					    loader_col(ld, fstart));
-					goto fail;
-				}
-				if (t[i] == '"') {
-					if (i + 1 < n && t[i + 1] == '"') {
-						strbuf_addc(&sb, '"');
-						i += 2;
-						continue;
-					}
-					i++;
-					break;
-				}
-				if (t[i] == '\n')
-					lineno++;
-				strbuf_addc(&sb, t[i]);
-				i++;
-			}
-			if (i < n && t[i] == '\r' && (i + 1 == n ||
-			    t[i + 1] == '\n'))
-				i++;
-			if (i < n && t[i] != ',' && t[i] != '\n') {
-				cause_set(cause, "'%s' line %zu, column %zu: "
-				    "expected ',' or the end of the line after "
-				    "a closing quote", ld->path, lineno,
-				    loader_col(ld, i));
+			if (csv_quoted(ld, &i, &lineno, &sb, cause) != 0)
 				goto fail;
-			}
-		} else {
-			while (i < n && t[i] != ',' && t[i] != '\n') {
-				if (t[i] != '\r' || (i + 1 < n &&
-				    t[i + 1] != '\n'))
-					strbuf_addc(&sb, t[i]);
-				i++;
-			}
-		}
+		} else
+			csv_plain(ld, &i, &sb);
 		if (nf == cap) {
 			cap = cap == 0 ? 8 : cap * 2;
 			f = xreallocarray(f, cap, sizeof *f);

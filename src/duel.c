@@ -343,6 +343,149 @@ duel_pair_cmp(const void *a, const void *b)
 }
 
 /*
+ * What duel_ucb_full() works with: the distinct pairs dueled, the anchors
+ * (x1 and the arms of those pairs) with their gradients, the kernel
+ * between anchors (GA), the matrix K and the scratch of one arm.
+ */
+struct duel_full {
+	const struct nn		*net;
+	const struct duel_pool	*pool;
+	size_t			 in, H, off, R;
+	struct duel_pair	*pr;
+	size_t			 np;
+	uint32_t		*anchor;	/* an arm's anchor, or none */
+	uint32_t		*arm;		/* an anchor's arm */
+	size_t			 na;
+	float			*g;		/* one gradient */
+	float			*ra;		/* the anchors' gradients */
+	double			*GA;
+	double			*K;
+	double			*Gi;		/* an arm against the anchors */
+	double			*w;
+	double			*tmp;
+};
+
+/* The kernel between the anchors of arms p and q. */
+static double
+duel_full_ga(const struct duel_full *f, uint32_t p, uint32_t q)
+{
+	return f->GA[(size_t)f->anchor[p] * f->na + f->anchor[q]];
+}
+
+/* The distinct pairs dueled, each with how often (its weight). */
+static size_t
+duel_full_pairs(struct duel_full *f, const struct duel_hist *h)
+{
+	struct duel_pair	*pr;
+	size_t			 nd = h->n, np, t;
+
+	pr = f->pr = xcalloc(nd + 1, sizeof *pr);
+	for (t = 0; t < nd; t++) {
+		pr[t].lo = h->a[t] < h->b[t] ? h->a[t] : h->b[t];
+		pr[t].hi = h->a[t] < h->b[t] ? h->b[t] : h->a[t];
+		pr[t].count = 1;
+	}
+	qsort(pr, nd, sizeof *pr, duel_pair_cmp);
+	for (np = 0, t = 0; t < nd; t++) {
+		if (np > 0 && pr[np - 1].lo == pr[t].lo &&
+		    pr[np - 1].hi == pr[t].hi)
+			pr[np - 1].count++;
+		else
+			pr[np++] = pr[t];
+	}
+	return f->np = np;
+}
+
+/*
+ * The anchors, x1 first, with their gradients past the first layer and
+ * the kernel between every two of them.
+ */
+static void
+duel_full_anchors(struct duel_full *f, uint32_t x1)
+{
+	const struct duel_pool	*pool = f->pool;
+	size_t			 in = f->in, R = f->R, na = 0, i, k, t;
+
+	f->anchor = xcalloc(pool->n, sizeof *f->anchor);
+	f->arm = xcalloc(2 * f->np + 1, sizeof *f->arm);
+	for (i = 0; i < pool->n; i++)
+		f->anchor[i] = UINT32_MAX;
+	f->anchor[x1] = (uint32_t)na;
+	f->arm[na++] = x1;
+	for (t = 0; t < f->np; t++) {
+		if (f->anchor[f->pr[t].lo] == UINT32_MAX) {
+			f->anchor[f->pr[t].lo] = (uint32_t)na;
+			f->arm[na++] = f->pr[t].lo;
+		}
+		if (f->anchor[f->pr[t].hi] == UINT32_MAX) {
+			f->anchor[f->pr[t].hi] = (uint32_t)na;
+			f->arm[na++] = f->pr[t].hi;
+		}
+	}
+	f->na = na;
+	f->g = xcalloc(f->net->nparams, sizeof *f->g);
+	f->ra = xcalloc(na * R, sizeof *f->ra);
+	for (k = 0; k < na; k++) {
+		nn_grad(f->net, pool->x + (size_t)f->arm[k] * in, f->g);
+		memcpy(f->ra + k * R, f->g + f->off, R * sizeof *f->ra);
+	}
+	f->GA = xcalloc(na * na, sizeof *f->GA);
+	for (i = 0; i < na; i++)
+		for (k = 0; k <= i; k++)
+			f->GA[i * na + k] = f->GA[k * na + i] = duel_kernel(
+			    pool->x + (size_t)f->arm[i] * in,
+			    pool->x + (size_t)f->arm[k] * in, in,
+			    f->ra + i * R, f->ra + k * R, f->H, R);
+}
+
+/* K = lambda I + Phi Phi': a pair dueled c times is one row by sqrt(c). */
+static void
+duel_full_k(struct duel_full *f, double lambda)
+{
+	const struct duel_pair	*pr = f->pr;
+	size_t			 np = f->np, i, t;
+
+	f->K = xcalloc(np * np + 1, sizeof *f->K);
+	for (i = 0; i < np; i++)
+		for (t = 0; t <= i; t++) {
+			f->K[i * np + t] = sqrt((double)pr[i].count *
+			    pr[t].count) * (duel_full_ga(f, pr[i].lo,
+			    pr[t].lo) - duel_full_ga(f, pr[i].lo, pr[t].hi) -
+			    duel_full_ga(f, pr[i].hi, pr[t].lo) +
+			    duel_full_ga(f, pr[i].hi, pr[t].hi)) +
+			    (i == t ? lambda : 0);
+			f->K[t * np + i] = f->K[i * np + t];
+		}
+}
+
+/* e' U^-1 e for arm i against x1, with K already factored. */
+static double
+duel_full_var(struct duel_full *f, size_t i, uint32_t x1, double lambda)
+{
+	const struct duel_pool	*pool = f->pool;
+	const struct duel_pair	*pr = f->pr;
+	size_t			 in = f->in, off = f->off, k, t;
+	double			 s, q;
+
+	nn_grad(f->net, pool->x + i * in, f->g);
+	for (k = 0; k < f->na; k++)
+		f->Gi[k] = f->anchor[i] == k ? f->GA[k * f->na + k] :
+		    duel_kernel(pool->x + i * in,
+		    pool->x + (size_t)f->arm[k] * in, in, f->g + off,
+		    f->ra + k * f->R, f->H, f->R);
+	s = duel_kernel(pool->x + i * in, pool->x + i * in, in,
+	    f->g + off, f->g + off, f->H, f->R) - 2 * f->Gi[0] + f->GA[0];
+	for (t = 0; t < f->np; t++)
+		f->w[t] = sqrt((double)pr[t].count) *
+		    (f->Gi[f->anchor[pr[t].lo]] -
+		    duel_full_ga(f, pr[t].lo, x1) -
+		    f->Gi[f->anchor[pr[t].hi]] +
+		    duel_full_ga(f, pr[t].hi, x1));
+	q = f->np > 0 ? duel_quad(f->K, f->np, f->w, f->tmp) : 0;
+	return (s - q) / lambda;
+}
+
+/*
  * The bound with the whole matrix U = lambda I + Phi' Phi (Phi: one row
  * per distinct pair dueled, phi = g(lo) - g(hi) scaled by the square root
  * of how often it was dueled: the same sum as one row per duel) of the
@@ -359,117 +502,49 @@ static int
 duel_ucb_full(struct duel_model *m, const struct duel_pool *pool,
     const struct duel_hist *h, uint32_t x1, const double *mu, double *out)
 {
-	const struct nn		*net = m->net;
-	size_t			 in = pool->dim, H = net->hidden;
-	size_t			 P = net->nparams, off = in * H, R = P - off;
-	size_t			 nd = h->n, na = 0, np, i, k, t;
-	struct duel_pair	*pr;
-	uint32_t		*anchor, *arm;
-	float			*g, *ra;
-	double			*GA, *Gi, *K, *w, *tmp, lambda = m->o.lambda;
-	double			 s, q;
+	struct duel_full	 f;
+	size_t			 i;
+	double			 s;
 	int			 rc = -1;
 
-	/* The distinct pairs dueled, each with how often (its weight). */
-	pr = xcalloc(nd + 1, sizeof *pr);
-	for (t = 0; t < nd; t++) {
-		pr[t].lo = h->a[t] < h->b[t] ? h->a[t] : h->b[t];
-		pr[t].hi = h->a[t] < h->b[t] ? h->b[t] : h->a[t];
-		pr[t].count = 1;
-	}
-	qsort(pr, nd, sizeof *pr, duel_pair_cmp);
-	for (np = 0, t = 0; t < nd; t++) {
-		if (np > 0 && pr[np - 1].lo == pr[t].lo &&
-		    pr[np - 1].hi == pr[t].hi)
-			pr[np - 1].count++;
-		else
-			pr[np++] = pr[t];
-	}
-	if (np > DUEL_FULL_MAX) {
-		free(pr);
+	memset(&f, 0, sizeof f);
+	f.net = m->net;
+	f.pool = pool;
+	f.in = pool->dim;
+	f.H = m->net->hidden;
+	f.off = f.in * f.H;
+	f.R = m->net->nparams - f.off;
+	if (duel_full_pairs(&f, h) > DUEL_FULL_MAX) {
+		free(f.pr);
 		return -1;
 	}
-	anchor = xcalloc(pool->n, sizeof *anchor);
-	arm = xcalloc(2 * np + 1, sizeof *arm);
-	for (i = 0; i < pool->n; i++)
-		anchor[i] = UINT32_MAX;
-	anchor[x1] = (uint32_t)na;
-	arm[na++] = x1;
-	for (t = 0; t < np; t++) {
-		if (anchor[pr[t].lo] == UINT32_MAX) {
-			anchor[pr[t].lo] = (uint32_t)na;
-			arm[na++] = pr[t].lo;
-		}
-		if (anchor[pr[t].hi] == UINT32_MAX) {
-			anchor[pr[t].hi] = (uint32_t)na;
-			arm[na++] = pr[t].hi;
-		}
-	}
-	g = xcalloc(P, sizeof *g);
-	ra = xcalloc(na * R, sizeof *ra);
-	for (k = 0; k < na; k++) {
-		nn_grad(net, pool->x + (size_t)arm[k] * in, g);
-		memcpy(ra + k * R, g + off, R * sizeof *ra);
-	}
-	GA = xcalloc(na * na, sizeof *GA);
-	for (i = 0; i < na; i++)
-		for (k = 0; k <= i; k++)
-			GA[i * na + k] = GA[k * na + i] = duel_kernel(
-			    pool->x + (size_t)arm[i] * in,
-			    pool->x + (size_t)arm[k] * in, in, ra + i * R,
-			    ra + k * R, H, R);
-#define DUEL_GA(p, q)	GA[(size_t)anchor[p] * na + anchor[q]]
-	/* A pair dueled c times is one feature scaled by sqrt(c). */
-	K = xcalloc(np * np + 1, sizeof *K);
-	for (i = 0; i < np; i++)
-		for (t = 0; t <= i; t++) {
-			K[i * np + t] = sqrt((double)pr[i].count *
-			    pr[t].count) * (DUEL_GA(pr[i].lo, pr[t].lo) -
-			    DUEL_GA(pr[i].lo, pr[t].hi) -
-			    DUEL_GA(pr[i].hi, pr[t].lo) +
-			    DUEL_GA(pr[i].hi, pr[t].hi)) +
-			    (i == t ? lambda : 0);
-			K[t * np + i] = K[i * np + t];
-		}
-	Gi = xcalloc(na, sizeof *Gi);
-	w = xcalloc(np + 1, sizeof *w);
-	tmp = xcalloc(np + 1, sizeof *tmp);
-	if (duel_cholesky(K, np) != 0)
+	duel_full_anchors(&f, x1);
+	duel_full_k(&f, m->o.lambda);
+	f.Gi = xcalloc(f.na, sizeof *f.Gi);
+	f.w = xcalloc(f.np + 1, sizeof *f.w);
+	f.tmp = xcalloc(f.np + 1, sizeof *f.tmp);
+	if (duel_cholesky(f.K, f.np) != 0)
 		goto out;
 	for (i = 0; i < pool->n; i++) {
 		if (i == x1) {
 			out[i] = mu[i];
 			continue;
 		}
-		nn_grad(net, pool->x + i * in, g);
-		for (k = 0; k < na; k++)
-			Gi[k] = anchor[i] == k ? GA[k * na + k] :
-			    duel_kernel(pool->x + i * in,
-			    pool->x + (size_t)arm[k] * in, in, g + off,
-			    ra + k * R, H, R);
-		s = duel_kernel(pool->x + i * in, pool->x + i * in, in,
-		    g + off, g + off, H, R) - 2 * Gi[0] + GA[0];
-		for (t = 0; t < np; t++)
-			w[t] = sqrt((double)pr[t].count) *
-			    (Gi[anchor[pr[t].lo]] - DUEL_GA(pr[t].lo, x1) -
-			    Gi[anchor[pr[t].hi]] + DUEL_GA(pr[t].hi, x1));
-#undef DUEL_GA
-		q = np > 0 ? duel_quad(K, np, w, tmp) : 0;
-		s = (s - q) / lambda;
+		s = duel_full_var(&f, i, x1, m->o.lambda);
 		out[i] = mu[i] + sqrt(m->o.nu * (s > 0 ? s : 0));
 	}
 	rc = 0;
 out:
-	free(pr);
-	free(anchor);
-	free(arm);
-	free(g);
-	free(ra);
-	free(GA);
-	free(Gi);
-	free(K);
-	free(w);
-	free(tmp);
+	free(f.pr);
+	free(f.anchor);
+	free(f.arm);
+	free(f.g);
+	free(f.ra);
+	free(f.GA);
+	free(f.Gi);
+	free(f.K);
+	free(f.w);
+	free(f.tmp);
 	return rc;
 }
 

@@ -709,7 +709,7 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 	struct search		*s = &jr->search;
 	struct champion		 ch;
 	struct cand		*old = NULL;
-	double			*a, *b, p = 0, delta;
+	double			 p = 0, delta;
 	size_t			 i, n = 0;
 	char			*reason;
 	int			 rc;
@@ -732,17 +732,8 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 		}
 		if (search_evaluate(s, &old, 1, cause) != 0)
 			return -1;
-		a = xcalloc(s->ndev, sizeof *a);
-		b = xcalloc(s->ndev, sizeof *b);
-		for (i = 0; i < s->ndev; i++) {
-			if (isnan(c->scores[i]) || isnan(old->scores[i]))
-				continue;
-			a[n] = c->scores[i];
-			b[n++] = old->scores[i];
-		}
-		p = stats_paired_p(a, b, n);
-		free(a);
-		free(b);
+		p = stats_paired_p_scored(c->scores, old->scores, s->ndev,
+		    &n);
 		delta = c->mean - old->mean;
 		if (p >= jr->job->alpha || delta < jr->job->min_delta) {
 			jobrun_event(jr, "info", "no promotion: the best "

@@ -1,7 +1,9 @@
 /* Means, intervals, Student's t and paired tests. */
 #include <math.h>
+#include <stdlib.h>
 
 #include "stats.h"
+#include "xmalloc.h"
 
 /* Continued fraction for the regularized incomplete beta function. */
 static double
@@ -167,4 +169,27 @@ stats_paired_p(const double *a, const double *b, size_t n)
 		return mean > 0 ? 0.0 : 1.0;
 	t = mean / (sd / sqrt((double)n));
 	return 1 - stats_t_cdf(t, (double)(n - 1));
+}
+
+double
+stats_paired_p_scored(const double *a, const double *b, size_t n,
+    size_t *used)
+{
+	double	*x, *y, p;
+	size_t	 i, m = 0;
+
+	x = xcalloc(n, sizeof *x);
+	y = xcalloc(n, sizeof *y);
+	for (i = 0; i < n; i++) {
+		if (isnan(a[i]) || isnan(b[i]))
+			continue;
+		x[m] = a[i];
+		y[m++] = b[i];
+	}
+	p = stats_paired_p(x, y, m);
+	free(x);
+	free(y);
+	if (used != NULL)
+		*used = m;
+	return p;
 }

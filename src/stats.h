@@ -36,4 +36,12 @@ double	stats_normal_quantile(double p);
  */
 double	stats_paired_p(const double *a, const double *b, size_t n);
 
+/*
+ * stats_paired_p() on the examples that both a and b scored: a pair in
+ * which either score is NAN (not scored) is skipped.  *used (when not
+ * NULL) is the number of pairs tested.  Borrows a and b.
+ */
+double	stats_paired_p_scored(const double *a, const double *b, size_t n,
+	    size_t *used);
+
 #endif

@@ -77,6 +77,25 @@ START_TEST(test_paired)
 }
 END_TEST
 
+START_TEST(test_paired_scored)
+{
+	double	a[] = { 0.9, NAN, 0.8, 0.95, 0.85, 0.9, 0.88, 0.92, 0.87 };
+	double	b[] = { 0.5, 0.7, 0.6, 0.55, 0.45, 0.6, 0.5, 0.52, NAN };
+	double	x[] = { 0.9, 0.8, 0.95, 0.85, 0.9, 0.88, 0.92 };
+	double	y[] = { 0.5, 0.6, 0.55, 0.45, 0.6, 0.5, 0.52 };
+	double	none[] = { NAN, NAN };
+	size_t	used = 99;
+
+	/* The pairs with a missing score are left out of the test. */
+	ck_assert(stats_paired_p_scored(a, b, 9, &used) ==
+	    stats_paired_p(x, y, 7));
+	ck_assert_uint_eq(used, 7);
+	ck_assert(stats_paired_p_scored(a, none, 2, &used) == 1.0);
+	ck_assert_uint_eq(used, 0);
+	ck_assert(stats_paired_p_scored(a, b, 0, NULL) == 1.0);
+}
+END_TEST
+
 static Suite *
 stats_suite(void)
 {
@@ -88,6 +107,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_summary_wilson);
 	tcase_add_test(tc, test_summary_edges);
 	tcase_add_test(tc, test_paired);
+	tcase_add_test(tc, test_paired_scored);
 	suite_add_tcase(s, tc);
 	return s;
 }

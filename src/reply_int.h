@@ -1,0 +1,24 @@
+/*
+ * What the two files of the reply reader share (private to them):
+ *
+ *	reply.c		outcomes, tags and their elements, cleaning,
+ *			echoes, restatements and refusals: reply_read()
+ *	reply_verdict.c	the verdicts and grades of judges:
+ *			reply_verdict(), reply_grade()
+ *
+ * See reply.h for the picture.
+ */
+#ifndef REPLY_INT_H
+#define REPLY_INT_H
+
+#include <stddef.h>
+
+/*
+ * The length of word if s starts with it (ASCII case ignored), or 0.
+ * Borrows both.
+ */
+size_t		 reply_prefix(const char *s, const char *word);
+/* Whether c is markdown around a line's words: '#', '*', '_', '>', blanks. */
+int		 reply_md_char(int c);
+
+#endif
