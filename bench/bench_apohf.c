@@ -29,7 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "duel.h"
+#include "bandit.h"
 #include "rng.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -50,7 +50,7 @@ struct result {
 };
 
 struct work {
-	enum duel_method method;
+	enum bandit_method method;
 	size_t		 seed;
 	struct result	 res;
 };
@@ -60,10 +60,10 @@ static size_t	checks[NCHECK] = { 25, 50, 100, 150 };
 static void
 run_one(struct work *w)
 {
-	struct duel_opts	 o;
-	struct duel_model	*m;
-	struct duel_pool	 pool;
-	struct duel_hist	 h;
+	struct bandit_opts	 o;
+	struct bandit_model	*m;
+	struct bandit_pool	 pool;
+	struct bandit_hist	 h;
 	struct rng		 rng;
 	float			*x;
 	double			*u, best = -INFINITY, lo = INFINITY, t0;
@@ -71,17 +71,17 @@ run_one(struct work *w)
 	size_t			 i, c = 0;
 	float			 y;
 
-	duel_synth(pool_n, dim, w->seed, &x, &u);
+	bandit_synth(pool_n, dim, w->seed, &x, &u);
 	pool.n = pool_n;
 	pool.dim = dim;
 	pool.x = x;
 	memset(&h, 0, sizeof h);
-	duel_opts_default(&o);
+	bandit_opts_default(&o);
 	o.method = w->method;
 	if (full >= 0)
 		o.full = full;
 	o.seed = w->seed;
-	m = duel_model_new(&o, dim, NULL);
+	m = bandit_model_new(&o, dim, NULL);
 	rng_seed(&rng, w->seed, 0xbe);
 	w->res.top = -INFINITY;
 	for (i = 0; i < pool_n; i++) {
@@ -90,29 +90,30 @@ run_one(struct work *w)
 	}
 	t0 = time_mono();
 	for (i = 0; i < NINIT; i++) {
-		duel_select(m, &pool, &h, &rng, &a, &b);
-		duel_hist_add(&h, a, b, duel_sim_prefer(u[a], u[b], tau, &rng));
+		bandit_select(m, &pool, &h, &rng, &a, &b);
+		bandit_hist_add(&h, a, b, bandit_sim_prefer(u[a], u[b], tau,
+		    &rng));
 	}
-	duel_fit(m, &pool, &h);
+	bandit_fit(m, &pool, &h);
 	while (h.n < rounds) {
-		duel_select(m, &pool, &h, &rng, &a, &b);
-		y = duel_sim_prefer(u[a], u[b], tau, &rng);
-		duel_hist_add(&h, a, b, y);
-		r = duel_recommend(m, &pool, &h, &rng);
+		bandit_select(m, &pool, &h, &rng, &a, &b);
+		y = bandit_sim_prefer(u[a], u[b], tau, &rng);
+		bandit_hist_add(&h, a, b, y);
+		r = bandit_recommend(m, &pool, &h, &rng);
 		best = fmax(best, u[r]);
 		w->res.now = u[r];
 		while (c < NCHECK && checks[c] <= h.n)
 			if (checks[c++] == h.n)
 				w->res.best[c - 1] = best;
 		if (h.n < rounds)
-			duel_fit(m, &pool, &h);
+			bandit_fit(m, &pool, &h);
 	}
 	for (; c < NCHECK; c++)
 		w->res.best[c] = best;
 	w->res.seconds = time_mono() - t0;
 	w->res.gap = (w->res.top - best) / (w->res.top - lo);
-	duel_model_free(m);
-	duel_hist_release(&h);
+	bandit_model_free(m);
+	bandit_hist_release(&h);
 	free(x);
 	free(u);
 }
@@ -194,19 +195,19 @@ main(int argc, char **argv)
 		if (checks[c] > rounds)
 			checks[c] = rounds;
 	if (only != NULL) {
-		if ((mth = duel_method_lookup(only)) < 0)
+		if ((mth = bandit_method_lookup(only)) < 0)
 			usage();
 		methods[nm++] = mth;
 	} else {
-		methods[nm++] = DUEL_APOHF;
-		methods[nm++] = DUEL_LINEAR;
-		methods[nm++] = DUEL_DOUBLETS;
-		methods[nm++] = DUEL_RANDOM;
+		methods[nm++] = BANDIT_APOHF;
+		methods[nm++] = BANDIT_LINEAR;
+		methods[nm++] = BANDIT_DOUBLETS;
+		methods[nm++] = BANDIT_RANDOM;
 	}
 	nworks = (size_t)nm * seeds;
 	works = xcalloc(nworks, sizeof *works);
 	for (i = 0; i < nworks; i++) {
-		works[i].method = (enum duel_method)methods[i / seeds];
+		works[i].method = (enum bandit_method)methods[i / seeds];
 		works[i].seed = i % seeds + 1;
 	}
 	printf("pool %zu x %zu, %zu duels (%d random first), %zu seeds, "
@@ -232,7 +233,7 @@ main(int argc, char **argv)
 	for (mth = 0; mth < nm; mth++) {
 		struct work	*w = works + (size_t)mth * seeds;
 
-		printf("%-9s", duel_method_name(w->method));
+		printf("%-9s", bandit_method_name(w->method));
 		for (c = 0; c < NCHECK; c++) {
 			mean = sd = 0;
 			for (s = 0; s < seeds; s++)

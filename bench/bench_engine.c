@@ -59,6 +59,7 @@ main(int argc, char **argv)
 	struct rusage		 ru;
 	char			 dir[] = "/tmp/bench-engine.XXXXXX";
 	char			*path, *cause = NULL, *conf, *port = NULL;
+	const char		*why = NULL;
 	const char		*mock = "tests/mock/mockllm";
 	double			 t0, u0, s0, u1, s1, wall, cpu, ideal;
 	long			 n = 5000, lat = 50, conc = 64;
@@ -144,7 +145,8 @@ main(int argc, char **argv)
 			if (engine_loop_turn(loop, 1000, NULL, NULL, 0) < 0)
 				break;
 		engine_loop_flush(loop);
-		engine_failed(e, (const char **)&cause);
+		if (engine_failed(e, &why))
+			cause = xstrdup(why != NULL ? why : "engine failed");
 	} else if (engine_run(e, &cause) != 0)
 		cause = cause != NULL ? cause : xstrdup("engine stopped");
 	if (cause != NULL) {

@@ -49,7 +49,7 @@
 
 #include "backend.h"
 #include "dataset.h"
-#include "duel.h"
+#include "bandit.h"
 #include "engine.h"
 #include "jsonc.h"
 #include "judge.h"
@@ -138,8 +138,8 @@ struct duel_state {
 	size_t			  nids;
 	float			 *x;		/* npool x dim, or NULL */
 	size_t			  dim;
-	struct duel_hist	  hist;
-	struct duel_model	 *model;
+	struct bandit_hist	  hist;
+	struct bandit_model	 *model;
 	int64_t			  recommended;	/* candidate id, or 0 */
 	/*
 	 * Arms "responses": the arms are responses of the target to one
@@ -388,7 +388,7 @@ duel_embed_pool(struct search *s, char **cause)
 	st->x = xcalloc(st->npool * st->dim, sizeof *st->x);
 	for (i = 0; i < st->npool; i++) {
 		memcpy(st->x + i * st->dim, e[i].vec, st->dim * sizeof(float));
-		duel_normalize(st->x + i * st->dim, st->dim);
+		bandit_normalize(st->x + i * st->dim, st->dim);
 	}
 	rc = 0;
 out:
@@ -404,10 +404,10 @@ static int
 duel_model_setup(struct search *s, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
-	struct duel_opts	 o;
+	struct bandit_opts	 o;
 
-	duel_opts_default(&o);
-	o.method = (enum duel_method)duel_method_lookup(search_string(s,
+	bandit_opts_default(&o);
+	o.method = (enum bandit_method)bandit_method_lookup(search_string(s,
 	    "method"));
 	o.hidden = (size_t)search_int(s, "hidden");
 	o.lambda = search_number(s, "lambda");
@@ -417,33 +417,33 @@ duel_model_setup(struct search *s, char **cause)
 	o.train.steps = (unsigned)search_int(s, "steps");
 	o.train.lr = search_number(s, "lr");
 	o.seed = (uint64_t)s->task->seed;
-	if ((st->model = duel_model_new(&o, st->dim, cause)) == NULL)
+	if ((st->model = bandit_model_new(&o, st->dim, cause)) == NULL)
 		return cause_prefix(cause, "strategy 'duel': ");
 	return 0;
 }
 
 /* Fits the model: on a worker thread when the search can wait, else here. */
 static int
-duel_refit(struct search *s, const struct duel_pool *pool, char **cause)
+duel_refit(struct search *s, const struct bandit_pool *pool, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
 	struct nn_fit		*fit;
 	char			*why = NULL;
 
 	if (!search_can_wait(s)) {
-		duel_fit(st->model, pool, &st->hist);
+		bandit_fit(st->model, pool, &st->hist);
 		return 0;
 	}
-	fit = duel_fit_start(st->model, pool, &st->hist, &why);
+	fit = bandit_fit_start(st->model, pool, &st->hist, &why);
 	if (fit == NULL && why != NULL) {
 		log_warnx("job '%s': %s; fitting in place", s->task->name, why);
 		free(why);
-		duel_fit(st->model, pool, &st->hist);
+		bandit_fit(st->model, pool, &st->hist);
 		return 0;
 	}
 	while (fit != NULL && !nn_fit_done(fit))
 		search_yield(s);
-	duel_fit_finish(st->model, fit);
+	bandit_fit_finish(st->model, fit);
 	return 0;
 }
 
@@ -769,7 +769,7 @@ duel_sim(struct search *s, struct cand *ca, struct cand *cb, float *y,
 		rec.output_b = cb->text;
 	} else if ((r = duel_sim_score(s, ca, cb, cause)) <= 0)
 		return r;
-	*y = duel_sim_prefer(ca->mean, cb->mean, tau, &s->rng);
+	*y = bandit_sim_prefer(ca->mean, cb->mean, tau, &s->rng);
 	why = xasprintf("latent utilities %.4f and %.4f (%s), tau %g",
 	    ca->mean, cb->mean, st->responses ? "metric score on the example" :
 	    "mean dev score", tau);
@@ -970,7 +970,7 @@ static int
 duel_step(struct search *s, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
-	struct duel_pool	 pool;
+	struct bandit_pool	 pool;
 	struct cand		*rec;
 	uint32_t		 a, b, r;
 	float			 y;
@@ -1002,7 +1002,7 @@ duel_step(struct search *s, char **cause)
 		return -1;
 	if ((long long)st->hist.n >= rounds) {
 		/* Done: evaluate the recommendation for the champion. */
-		r = duel_recommend(st->model, &pool, &st->hist, &s->rng);
+		r = bandit_recommend(st->model, &pool, &st->hist, &s->rng);
 		rec = st->pool[r];
 		st->recommended = rec->id;
 		if (st->responses)
@@ -1021,7 +1021,7 @@ duel_step(struct search *s, char **cause)
 		if (b >= a)
 			b++;
 	} else
-		duel_select(st->model, &pool, &st->hist, &s->rng, &a, &b);
+		bandit_select(st->model, &pool, &st->hist, &s->rng, &a, &b);
 	if (strcmp(search_string(s, "feedback"), "sim") == 0)
 		rc = duel_sim(s, st->pool[a], st->pool[b], &y, cause);
 	else if (strcmp(search_string(s, "feedback"), "human") == 0)
@@ -1032,10 +1032,10 @@ duel_step(struct search *s, char **cause)
 		return -1;
 	if (y >= 0) {
 		s->progress++;
-		duel_hist_add(&st->hist, a, b, y);
+		bandit_hist_add(&st->hist, a, b, y);
 		if (st->hist.n >= 2 && (long long)st->hist.n >=
 		    search_int(s, "init")) {
-			r = duel_recommend(st->model, &pool, &st->hist,
+			r = bandit_recommend(st->model, &pool, &st->hist,
 			    &s->rng);
 			st->recommended = st->pool[r]->id;
 		}
@@ -1114,7 +1114,7 @@ duel_load(struct search *s, const cJSON *state, char **cause)
 		    a != b && y >= 0 && y <= 1))
 			return cause_set(cause, "strategy 'duel': checkpoint "
 			    "duel [%g, %g, %g] is out of range", a, b, y);
-		duel_hist_add(&st->hist, (uint32_t)a, (uint32_t)b, (float)y);
+		bandit_hist_add(&st->hist, (uint32_t)a, (uint32_t)b, (float)y);
 	}
 	st->recommended = (int64_t)cJSON_GetNumberValue(
 	    cJSON_GetObjectItemCaseSensitive(state, "recommended"));
@@ -1164,8 +1164,8 @@ duel_free(struct search *s)
 	free(st->pool);
 	free(st->ids);
 	free(st->x);
-	duel_hist_release(&st->hist);
-	duel_model_free(st->model);
+	bandit_hist_release(&st->hist);
+	bandit_model_free(st->model);
 	free(st);
 	s->state = NULL;
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check_common.h"
-#include "duel.h"
+#include "bandit.h"
 #include "nn.h"
 #include "rng.h"
 #include "util.h"
@@ -28,7 +28,7 @@ random_vectors(size_t n, size_t dim, uint64_t seed)
 	for (i = 0; i < n * dim; i++)
 		x[i] = (float)rng_normal(&rng);
 	for (i = 0; i < n; i++)
-		duel_normalize(x + i * dim, dim);
+		bandit_normalize(x + i * dim, dim);
 	return x;
 }
 
@@ -320,26 +320,26 @@ START_TEST(test_select_linear)
 		0.6f, 0.8f, 0,
 		0, 0.6f, 0.8f,
 	};
-	struct duel_opts	 o;
-	struct duel_model	*m;
-	struct duel_pool	 pool = { 4, 3, x };
-	struct duel_hist	 h;
+	struct bandit_opts	 o;
+	struct bandit_model	*m;
+	struct bandit_pool	 pool = { 4, 3, x };
+	struct bandit_hist	 h;
 	struct rng		 rng;
 	const struct nn		*net;
 	double			 ucb[4], u[3], mu, s, e, want;
 	uint32_t		 a, b, first, i, j, best, second;
 
 	memset(&h, 0, sizeof h);
-	duel_hist_add(&h, 0, 1, 1);
-	duel_hist_add(&h, 2, 3, 1);
-	duel_hist_add(&h, 0, 3, 1);
-	duel_opts_default(&o);
-	o.method = DUEL_LINEAR;
+	bandit_hist_add(&h, 0, 1, 1);
+	bandit_hist_add(&h, 2, 3, 1);
+	bandit_hist_add(&h, 0, 3, 1);
+	bandit_opts_default(&o);
+	o.method = BANDIT_LINEAR;
 	o.train.steps = 200;
-	m = duel_model_new(&o, 3, NULL);
+	m = bandit_model_new(&o, 3, NULL);
 	rng_seed(&rng, 1, 1);
-	duel_fit(m, &pool, &h);
-	net = duel_model_net(m);
+	bandit_fit(m, &pool, &h);
+	net = bandit_model_net(m);
 	/* U by hand. */
 	for (j = 0; j < 3; j++) {
 		u[j] = 1e-10;
@@ -354,7 +354,7 @@ START_TEST(test_select_linear)
 		    nn_dotf(net->p, x + first * 3, 3))
 			first = i;
 	ck_assert_uint_eq(first, 0);	/* 0 won both its duels */
-	duel_ucb(m, &pool, &h, first, ucb);
+	bandit_ucb(m, &pool, &h, first, ucb);
 	for (i = 0; i < 4; i++) {
 		mu = nn_dotf(net->p, x + i * 3, 3);
 		s = 0;
@@ -377,12 +377,12 @@ START_TEST(test_select_linear)
 			if (i != first && ucb[i] > ucb[second])
 				second = i;
 	}
-	duel_select(m, &pool, &h, &rng, &a, &b);
+	bandit_select(m, &pool, &h, &rng, &a, &b);
 	ck_assert_uint_eq(a, first);
 	ck_assert_uint_eq(b, second);
-	ck_assert_uint_eq(duel_recommend(m, &pool, &h, &rng), first);
-	duel_model_free(m);
-	duel_hist_release(&h);
+	ck_assert_uint_eq(bandit_recommend(m, &pool, &h, &rng), first);
+	bandit_model_free(m);
+	bandit_hist_release(&h);
 }
 END_TEST
 
@@ -426,10 +426,10 @@ solve(double *A, double *v, size_t n)
  */
 START_TEST(test_select_apohf)
 {
-	struct duel_opts	 o;
-	struct duel_model	*m;
-	struct duel_pool	 pool;
-	struct duel_hist	 h;
+	struct bandit_opts	 o;
+	struct bandit_model	*m;
+	struct bandit_pool	 pool;
+	struct bandit_hist	 h;
 	const struct nn		*net;
 	float			*x, *ga, *gb, *g1;
 	double			*U, *A, *v, *mu, ucb[6], s, want;
@@ -443,16 +443,16 @@ START_TEST(test_select_apohf)
 	pool.x = x;
 	for (full = 0; full < 2; full++) {
 		memset(&h, 0, sizeof h);
-		duel_hist_add(&h, 0, 1, 1);
-		duel_hist_add(&h, 2, 3, 0);
-		duel_hist_add(&h, 4, 0, 0.5f);
-		duel_opts_default(&o);
+		bandit_hist_add(&h, 0, 1, 1);
+		bandit_hist_add(&h, 2, 3, 0);
+		bandit_hist_add(&h, 4, 0, 0.5f);
+		bandit_opts_default(&o);
 		o.hidden = 8;
 		o.full = full;
 		o.train.steps = 100;
-		m = duel_model_new(&o, 4, NULL);
-		duel_fit(m, &pool, &h);
-		net = duel_model_net(m);
+		m = bandit_model_new(&o, 4, NULL);
+		bandit_fit(m, &pool, &h);
+		net = bandit_model_net(m);
 		P = net->nparams;
 		mu = xcalloc(6, sizeof *mu);
 		nn_forward_many(net, x, 6, mu);
@@ -478,7 +478,7 @@ START_TEST(test_select_apohf)
 						    gb[k]);
 		}
 		nn_grad(net, x + first * 4, g1);
-		duel_ucb(m, &pool, &h, first, ucb);
+		bandit_ucb(m, &pool, &h, first, ucb);
 		for (i = 0; i < 6; i++) {
 			nn_grad(net, x + i * 4, ga);
 			memcpy(A, U, P * P * sizeof *A);
@@ -501,8 +501,8 @@ START_TEST(test_select_apohf)
 		free(A);
 		free(v);
 		free(mu);
-		duel_model_free(m);
-		duel_hist_release(&h);
+		bandit_model_free(m);
+		bandit_hist_release(&h);
 	}
 	free(x);
 }
@@ -518,10 +518,10 @@ END_TEST
  */
 START_TEST(test_bonus_repeated)
 {
-	struct duel_opts	 o;
-	struct duel_model	*m;
-	struct duel_pool	 pool;
-	struct duel_hist	 h;
+	struct bandit_opts	 o;
+	struct bandit_model	*m;
+	struct bandit_pool	 pool;
+	struct bandit_hist	 h;
 	const struct nn		*net;
 	float			*x;
 	double			 mu[8], ucb[8], s[2];
@@ -534,28 +534,28 @@ START_TEST(test_bonus_repeated)
 	pool.x = x;
 	memset(&h, 0, sizeof h);
 	for (i = 0; i < 20; i++)
-		duel_hist_add(&h, 0, 1, i % 3 != 0);
-	duel_opts_default(&o);
+		bandit_hist_add(&h, 0, 1, i % 3 != 0);
+	bandit_opts_default(&o);
 	ck_assert_int_eq(o.full, 1);
 	o.train.steps = 50;
 	for (full = 0; full < 2; full++) {
 		o.full = full;
-		m = duel_model_new(&o, 16, NULL);
-		duel_fit(m, &pool, &h);
-		net = duel_model_net(m);
+		m = bandit_model_new(&o, 16, NULL);
+		bandit_fit(m, &pool, &h);
+		net = bandit_model_net(m);
 		nn_forward_many(net, x, 8, mu);
-		duel_ucb(m, &pool, &h, 0, ucb);
+		bandit_ucb(m, &pool, &h, 0, ucb);
 		s[full] = ucb[1] - mu[1];
 		/* A fresh arm keeps a bonus of the prior's order. */
 		ck_assert_msg(ucb[5] - mu[5] > 1, "%s: fresh arm's bonus %g",
 		    full ? "full" : "diagonal", ucb[5] - mu[5]);
-		duel_model_free(m);
+		bandit_model_free(m);
 	}
 	ck_assert_msg(s[1] < 1 / sqrt(20.0), "full: the pair's bonus %g",
 	    s[1]);
 	ck_assert_msg(s[0] > 10 * s[1], "diagonal: the pair's bonus %g, "
 	    "full %g", s[0], s[1]);
-	duel_hist_release(&h);
+	bandit_hist_release(&h);
 	free(x);
 }
 END_TEST
@@ -566,10 +566,10 @@ END_TEST
  */
 START_TEST(test_full_fallback)
 {
-	struct duel_opts	 o;
-	struct duel_model	*m;
-	struct duel_pool	 pool;
-	struct duel_hist	 h;
+	struct bandit_opts	 o;
+	struct bandit_model	*m;
+	struct bandit_pool	 pool;
+	struct bandit_hist	 h;
 	float			*x;
 	double			 ucb[2][40];
 	uint32_t		 a, b;
@@ -580,27 +580,27 @@ START_TEST(test_full_fallback)
 	pool.n = 40;
 	pool.dim = 8;
 	pool.x = x;
-	duel_opts_default(&o);
+	bandit_opts_default(&o);
 	o.train.steps = 5;
 	for (pairs = 500; pairs <= 501; pairs++) {
 		memset(&h, 0, sizeof h);
 		for (n = 0, a = 0; a < 40 && n < (size_t)pairs; a++)
 			for (b = a + 1; b < 40 && n < (size_t)pairs; b++, n++)
-				duel_hist_add(&h, a, b, (a + b) % 2);
+				bandit_hist_add(&h, a, b, (a + b) % 2);
 		/* A pair dueled again is not a new pair. */
-		duel_hist_add(&h, 0, 1, 1);
+		bandit_hist_add(&h, 0, 1, 1);
 		for (full = 0; full < 2; full++) {
 			o.full = full;
-			m = duel_model_new(&o, 8, NULL);
-			duel_fit(m, &pool, &h);
-			duel_ucb(m, &pool, &h, 3, ucb[full]);
-			duel_model_free(m);
+			m = bandit_model_new(&o, 8, NULL);
+			bandit_fit(m, &pool, &h);
+			bandit_ucb(m, &pool, &h, 3, ucb[full]);
+			bandit_model_free(m);
 		}
 		if (pairs == 501)
 			ck_assert(memcmp(ucb[0], ucb[1], sizeof ucb[0]) == 0);
 		else
 			ck_assert(memcmp(ucb[0], ucb[1], sizeof ucb[0]) != 0);
-		duel_hist_release(&h);
+		bandit_hist_release(&h);
 	}
 	free(x);
 }
@@ -608,10 +608,10 @@ END_TEST
 
 START_TEST(test_random_and_ts)
 {
-	struct duel_opts	 o;
-	struct duel_model	*m;
-	struct duel_pool	 pool;
-	struct duel_hist	 h;
+	struct bandit_opts	 o;
+	struct bandit_model	*m;
+	struct bandit_pool	 pool;
+	struct bandit_hist	 h;
 	struct rng		 rng;
 	float			*x;
 	uint32_t		 a, b, i;
@@ -623,38 +623,38 @@ START_TEST(test_random_and_ts)
 	pool.x = x;
 	memset(&h, 0, sizeof h);
 	rng_seed(&rng, 3, 3);
-	duel_opts_default(&o);
-	o.method = DUEL_RANDOM;
-	m = duel_model_new(&o, 4, NULL);
+	bandit_opts_default(&o);
+	o.method = BANDIT_RANDOM;
+	m = bandit_model_new(&o, 4, NULL);
 	for (i = 0; i < 50; i++) {
-		duel_select(m, &pool, &h, &rng, &a, &b);
+		bandit_select(m, &pool, &h, &rng, &a, &b);
 		ck_assert(a != b && a < 5 && b < 5);
 	}
-	duel_hist_add(&h, 1, 2, 0);
-	ck_assert_uint_eq(duel_recommend(m, &pool, &h, &rng), 2);
-	duel_model_free(m);
+	bandit_hist_add(&h, 1, 2, 0);
+	ck_assert_uint_eq(bandit_recommend(m, &pool, &h, &rng), 2);
+	bandit_model_free(m);
 
-	o.method = DUEL_DOUBLETS;
+	o.method = BANDIT_DOUBLETS;
 	o.ensemble = 0;
-	ck_assert_ptr_null(duel_model_new(&o, 4, &cause));
+	ck_assert_ptr_null(bandit_model_new(&o, 4, &cause));
 	ck_assert_str_eq(cause, "dueling bandit: an ensemble of 0 networks");
 	free(cause);
 	o.ensemble = 4;
 	o.hidden = 8;
 	o.train.steps = 30;
-	m = duel_model_new(&o, 4, NULL);
-	duel_fit(m, &pool, &h);
+	m = bandit_model_new(&o, 4, NULL);
+	bandit_fit(m, &pool, &h);
 	for (i = 0; i < 20; i++) {
-		duel_select(m, &pool, &h, &rng, &a, &b);
+		bandit_select(m, &pool, &h, &rng, &a, &b);
 		ck_assert(a != b && a < 5 && b < 5);
 	}
-	a = duel_recommend(m, &pool, &h, &rng);
+	a = bandit_recommend(m, &pool, &h, &rng);
 	ck_assert(a == 1 || a == 2);
-	ck_assert_int_eq(duel_method_lookup("doublets"), DUEL_DOUBLETS);
-	ck_assert_int_eq(duel_method_lookup("thompson"), -1);
-	ck_assert_str_eq(duel_method_name(DUEL_APOHF), "apohf");
-	duel_model_free(m);
-	duel_hist_release(&h);
+	ck_assert_int_eq(bandit_method_lookup("doublets"), BANDIT_DOUBLETS);
+	ck_assert_int_eq(bandit_method_lookup("thompson"), -1);
+	ck_assert_str_eq(bandit_method_name(BANDIT_APOHF), "apohf");
+	bandit_model_free(m);
+	bandit_hist_release(&h);
 	free(x);
 }
 END_TEST
@@ -668,18 +668,18 @@ END_TEST
 #define SYN_N	80
 #define SYN_D	32
 static double
-synth_run(enum duel_method method, uint64_t seed, double *top, double *lo)
+synth_run(enum bandit_method method, uint64_t seed, double *top, double *lo)
 {
-	struct duel_opts	 o;
-	struct duel_model	*m;
-	struct duel_pool	 pool;
-	struct duel_hist	 h;
+	struct bandit_opts	 o;
+	struct bandit_model	*m;
+	struct bandit_pool	 pool;
+	struct bandit_hist	 h;
 	struct rng		 rng;
 	float			*x;
 	double			*u, got;
 	uint32_t		 a, b, i;
 
-	duel_synth(SYN_N, SYN_D, seed, &x, &u);
+	bandit_synth(SYN_N, SYN_D, seed, &x, &u);
 	pool.n = SYN_N;
 	pool.dim = SYN_D;
 	pool.x = x;
@@ -689,29 +689,29 @@ synth_run(enum duel_method method, uint64_t seed, double *top, double *lo)
 		*top = fmax(*top, u[i]);
 		*lo = fmin(*lo, u[i]);
 	}
-	duel_opts_default(&o);
+	bandit_opts_default(&o);
 	o.method = method;
 	o.train.steps = 200;
 	o.seed = seed;
-	m = duel_model_new(&o, SYN_D, NULL);
+	m = bandit_model_new(&o, SYN_D, NULL);
 	memset(&h, 0, sizeof h);
 	rng_seed(&rng, seed, 7);
 	for (i = 0; i < 60; i++) {
 		if (i >= 5)
-			duel_fit(m, &pool, &h);
+			bandit_fit(m, &pool, &h);
 		if (i >= 5)
-			duel_select(m, &pool, &h, &rng, &a, &b);
+			bandit_select(m, &pool, &h, &rng, &a, &b);
 		else {
 			a = rng_below(&rng, SYN_N);
 			b = (a + 1 + rng_below(&rng, SYN_N - 1)) % SYN_N;
 		}
-		duel_hist_add(&h, a, b, duel_sim_prefer(u[a], u[b], 0.1,
+		bandit_hist_add(&h, a, b, bandit_sim_prefer(u[a], u[b], 0.1,
 		    &rng));
 	}
-	duel_fit(m, &pool, &h);
-	got = u[duel_recommend(m, &pool, &h, &rng)];
-	duel_model_free(m);
-	duel_hist_release(&h);
+	bandit_fit(m, &pool, &h);
+	got = u[bandit_recommend(m, &pool, &h, &rng)];
+	bandit_model_free(m);
+	bandit_hist_release(&h);
 	free(x);
 	free(u);
 	return got;
@@ -723,10 +723,10 @@ START_TEST(test_synthetic)
 	int		 seed, near = 0, nseeds = 8;
 
 	for (seed = 1; seed <= nseeds; seed++) {
-		g = synth_run(DUEL_APOHF, (uint64_t)seed, &top, &lo);
+		g = synth_run(BANDIT_APOHF, (uint64_t)seed, &top, &lo);
 		ap += g;
 		near += (top - g) <= 0.05 * (top - lo);
-		ra += synth_run(DUEL_RANDOM, (uint64_t)seed, &top, &lo);
+		ra += synth_run(BANDIT_RANDOM, (uint64_t)seed, &top, &lo);
 	}
 	ck_assert_msg(ap > ra, "apohf %.3f against random %.3f on average",
 	    ap / nseeds, ra / nseeds);

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "duel.h"
+#include "bandit.h"
 #include "hash.h"
 #include "nn.h"
 #include "rng.h"
@@ -14,26 +14,26 @@
 #include "xmalloc.h"
 
 /* The reference code's floor on U for the linear model. */
-#define DUEL_LINEAR_FLOOR	1e-10
+#define BANDIT_LINEAR_FLOOR	1e-10
 /* Double Thompson sampling: repeated draws before a random second arm. */
-#define DUEL_TS_TRIES		5
+#define BANDIT_TS_TRIES		5
 /*
  * The synthetic arms: a common direction (weight 5, so that two arms have
  * a cosine of about 0.75, as sentence embeddings of instructions for one
  * task do), a random subspace of rank 8 and a little isotropic noise.
  */
-#ifndef DUEL_SYNTH_MEAN
-#define DUEL_SYNTH_MEAN		5.0
+#ifndef BANDIT_SYNTH_MEAN
+#define BANDIT_SYNTH_MEAN		5.0
 #endif
-#define DUEL_SYNTH_RANK		8
-#define DUEL_SYNTH_HIDDEN	32
+#define BANDIT_SYNTH_RANK		8
+#define BANDIT_SYNTH_HIDDEN	32
 
-static const char *const duel_method_names[] = {
+static const char *const bandit_method_names[] = {
 	"apohf", "linear", "doublets", "random", NULL
 };
 
-struct duel_model {
-	struct duel_opts	 o;
+struct bandit_model {
+	struct bandit_opts	 o;
 	size_t			 dim;
 	struct nn		*init;	/* the initial weights, kept */
 	struct nn		*net;	/* apohf and linear */
@@ -43,27 +43,27 @@ struct duel_model {
 };
 
 const char *
-duel_method_name(enum duel_method m)
+bandit_method_name(enum bandit_method m)
 {
-	return duel_method_names[m];
+	return bandit_method_names[m];
 }
 
 int
-duel_method_lookup(const char *name)
+bandit_method_lookup(const char *name)
 {
 	int	i;
 
-	for (i = 0; duel_method_names[i] != NULL; i++)
-		if (strcmp(duel_method_names[i], name) == 0)
+	for (i = 0; bandit_method_names[i] != NULL; i++)
+		if (strcmp(bandit_method_names[i], name) == 0)
 			return i;
 	return -1;
 }
 
 void
-duel_opts_default(struct duel_opts *o)
+bandit_opts_default(struct bandit_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->method = DUEL_APOHF;
+	o->method = BANDIT_APOHF;
 	o->hidden = 32;
 	o->lambda = 0.1;
 	o->nu = 1;
@@ -82,7 +82,7 @@ duel_opts_default(struct duel_opts *o)
 }
 
 void
-duel_hist_add(struct duel_hist *h, uint32_t a, uint32_t b, float y)
+bandit_hist_add(struct bandit_hist *h, uint32_t a, uint32_t b, float y)
 {
 	h->a = xreallocarray(h->a, h->n + 1, sizeof *h->a);
 	h->b = xreallocarray(h->b, h->n + 1, sizeof *h->b);
@@ -94,7 +94,7 @@ duel_hist_add(struct duel_hist *h, uint32_t a, uint32_t b, float y)
 }
 
 void
-duel_hist_release(struct duel_hist *h)
+bandit_hist_release(struct bandit_hist *h)
 {
 	free(h->a);
 	free(h->b);
@@ -102,27 +102,27 @@ duel_hist_release(struct duel_hist *h)
 	memset(h, 0, sizeof *h);
 }
 
-struct duel_model *
-duel_model_new(const struct duel_opts *o, size_t dim, char **cause)
+struct bandit_model *
+bandit_model_new(const struct bandit_opts *o, size_t dim, char **cause)
 {
-	struct duel_model	*m;
+	struct bandit_model	*m;
 	size_t			 hidden, i;
 
-	if (o->method == DUEL_DOUBLETS && o->ensemble == 0) {
+	if (o->method == BANDIT_DOUBLETS && o->ensemble == 0) {
 		cause_set(cause, "dueling bandit: an ensemble of 0 networks");
 		return NULL;
 	}
 	m = xcalloc(1, sizeof *m);
 	m->o = *o;
 	m->dim = dim;
-	if (o->method == DUEL_RANDOM)
+	if (o->method == BANDIT_RANDOM)
 		return m;
-	hidden = o->method == DUEL_LINEAR ? 0 : o->hidden;
+	hidden = o->method == BANDIT_LINEAR ? 0 : o->hidden;
 	if ((m->init = nn_new(dim, hidden, o->seed, cause)) == NULL) {
 		free(m);
 		return NULL;
 	}
-	if (o->method == DUEL_DOUBLETS) {
+	if (o->method == BANDIT_DOUBLETS) {
 		m->k = o->ensemble;
 		m->members = xcalloc(m->k, sizeof *m->members);
 		for (i = 0; i < m->k; i++)
@@ -133,7 +133,7 @@ duel_model_new(const struct duel_opts *o, size_t dim, char **cause)
 }
 
 void
-duel_model_free(struct duel_model *m)
+bandit_model_free(struct bandit_model *m)
 {
 	size_t	i;
 
@@ -148,15 +148,15 @@ duel_model_free(struct duel_model *m)
 }
 
 const struct nn *
-duel_model_net(const struct duel_model *m)
+bandit_model_net(const struct bandit_model *m)
 {
 	return m->net;
 }
 
 /* Resets the networks to the initial weights and fills the fit's input. */
 static void
-duel_fit_prepare(struct duel_model *m, const struct duel_pool *pool,
-    const struct duel_hist *h, struct nn_data *d, struct nn_opts *o)
+bandit_fit_prepare(struct bandit_model *m, const struct bandit_pool *pool,
+    const struct bandit_hist *h, struct nn_data *d, struct nn_opts *o)
 {
 	size_t	i, P = m->init->nparams;
 
@@ -170,9 +170,9 @@ duel_fit_prepare(struct duel_model *m, const struct duel_pool *pool,
 	*o = m->o.train;
 	o->weight_decay = 0;
 	o->prior_l2 = 0;
-	if (m->o.method == DUEL_APOHF)
+	if (m->o.method == BANDIT_APOHF)
 		o->weight_decay = m->o.lambda / ((double)h->n + 50);
-	if (m->o.method == DUEL_DOUBLETS) {
+	if (m->o.method == BANDIT_DOUBLETS) {
 		o->prior_l2 = m->o.lambda;
 		o->seed = hash_mix(m->o.seed, h->n);
 		for (i = 0; i < m->k; i++)
@@ -182,16 +182,16 @@ duel_fit_prepare(struct duel_model *m, const struct duel_pool *pool,
 }
 
 void
-duel_fit(struct duel_model *m, const struct duel_pool *pool,
-    const struct duel_hist *h)
+bandit_fit(struct bandit_model *m, const struct bandit_pool *pool,
+    const struct bandit_hist *h)
 {
 	struct nn_data	d;
 	struct nn_opts	o;
 
-	if (m->o.method == DUEL_RANDOM || h->n == 0)
+	if (m->o.method == BANDIT_RANDOM || h->n == 0)
 		return;
-	duel_fit_prepare(m, pool, h, &d, &o);
-	if (m->o.method == DUEL_DOUBLETS)
+	bandit_fit_prepare(m, pool, h, &d, &o);
+	if (m->o.method == BANDIT_DOUBLETS)
 		nn_fit_ensemble(m->members, m->k, m->init, &d, &o);
 	else
 		nn_fit(m->net, &d, &o);
@@ -199,47 +199,34 @@ duel_fit(struct duel_model *m, const struct duel_pool *pool,
 }
 
 struct nn_fit *
-duel_fit_start(struct duel_model *m, const struct duel_pool *pool,
-    const struct duel_hist *h, char **cause)
+bandit_fit_start(struct bandit_model *m, const struct bandit_pool *pool,
+    const struct bandit_hist *h, char **cause)
 {
 	struct nn_data	d;
 	struct nn_opts	o;
 
-	if (m->o.method == DUEL_RANDOM || h->n == 0)
+	if (m->o.method == BANDIT_RANDOM || h->n == 0)
 		return NULL;
-	duel_fit_prepare(m, pool, h, &d, &o);
-	if (m->o.method == DUEL_DOUBLETS)
+	bandit_fit_prepare(m, pool, h, &d, &o);
+	if (m->o.method == BANDIT_DOUBLETS)
 		return nn_fit_start(m->members, m->k, m->init, &d, &o, cause);
 	return nn_fit_start(&m->net, 1, NULL, &d, &o, cause);
 }
 
 void
-duel_fit_finish(struct duel_model *m, struct nn_fit *fit)
+bandit_fit_finish(struct bandit_model *m, struct nn_fit *fit)
 {
 	if (fit == NULL)
 		return;
-	if (m->o.method == DUEL_DOUBLETS)
+	if (m->o.method == BANDIT_DOUBLETS)
 		nn_fit_join(fit, m->members, m->k);
 	else
 		nn_fit_join(fit, &m->net, 1);
 	m->fitted = 1;
 }
 
-void
-duel_scores(struct duel_model *m, const struct duel_pool *pool, double *out)
-{
-	size_t	i;
-
-	if (!m->fitted || m->net == NULL) {
-		for (i = 0; i < pool->n; i++)
-			out[i] = 0;
-		return;
-	}
-	nn_forward_many(m->net, pool->x, pool->n, out);
-}
-
 static uint32_t
-duel_argmax(const double *v, size_t n, uint32_t skip)
+bandit_argmax(const double *v, size_t n, uint32_t skip)
 {
 	uint32_t	best = UINT32_MAX, i;
 
@@ -254,7 +241,7 @@ duel_argmax(const double *v, size_t n, uint32_t skip)
 
 /* Two distinct arms at random. */
 static void
-duel_random_pair(size_t n, struct rng *rng, uint32_t *a, uint32_t *b)
+bandit_random_pair(size_t n, struct rng *rng, uint32_t *a, uint32_t *b)
 {
 	*a = rng_below(rng, (uint32_t)n);
 	*b = rng_below(rng, (uint32_t)n - 1);
@@ -264,7 +251,7 @@ duel_random_pair(size_t n, struct rng *rng, uint32_t *a, uint32_t *b)
 
 /* In-place Cholesky of the n x n matrix K (lower triangle); 0 or -1. */
 static int
-duel_cholesky(double *K, size_t n)
+bandit_cholesky(double *K, size_t n)
 {
 	size_t	i, j, k;
 	double	s;
@@ -288,7 +275,7 @@ duel_cholesky(double *K, size_t n)
 
 /* w' K^-1 w with L the Cholesky factor of K; tmp is n long. */
 static double
-duel_quad(const double *L, size_t n, const double *w, double *tmp)
+bandit_quad(const double *L, size_t n, const double *w, double *tmp)
 {
 	size_t	i, k;
 	double	s, q = 0;
@@ -312,7 +299,7 @@ duel_quad(const double *L, size_t n, const double *w, double *tmp)
  * every parameter after W1.  That costs in + P - in H instead of P.
  */
 static double
-duel_kernel(const float *x, const float *xp, size_t in, const float *r,
+bandit_kernel(const float *x, const float *xp, size_t in, const float *r,
     const float *rp, size_t H, size_t R)
 {
 	return nn_dotd(x, xp, in) * nn_dotd(r, rp, H) +
@@ -324,18 +311,18 @@ duel_kernel(const float *x, const float *xp, size_t in, const float *r,
  * for the loop (a Cholesky factorization of that order each step): the
  * bound falls back to the diagonal.
  */
-#define DUEL_FULL_MAX	500
+#define BANDIT_FULL_MAX	500
 
-struct duel_pair {
+struct bandit_pair {
 	uint32_t	lo;
 	uint32_t	hi;
 	size_t		count;
 };
 
 static int
-duel_pair_cmp(const void *a, const void *b)
+bandit_pair_cmp(const void *a, const void *b)
 {
-	const struct duel_pair	*x = a, *y = b;
+	const struct bandit_pair	*x = a, *y = b;
 
 	if (x->lo != y->lo)
 		return x->lo < y->lo ? -1 : 1;
@@ -343,15 +330,15 @@ duel_pair_cmp(const void *a, const void *b)
 }
 
 /*
- * What duel_ucb_full() works with: the distinct pairs dueled, the anchors
+ * What bandit_ucb_full() works with: the distinct pairs dueled, the anchors
  * (x1 and the arms of those pairs) with their gradients, the kernel
  * between anchors (GA), the matrix K and the scratch of one arm.
  */
-struct duel_full {
+struct bandit_full {
 	const struct nn		*net;
-	const struct duel_pool	*pool;
+	const struct bandit_pool	*pool;
 	size_t			 in, H, off, R;
-	struct duel_pair	*pr;
+	struct bandit_pair	*pr;
 	size_t			 np;
 	uint32_t		*anchor;	/* an arm's anchor, or none */
 	uint32_t		*arm;		/* an anchor's arm */
@@ -367,16 +354,16 @@ struct duel_full {
 
 /* The kernel between the anchors of arms p and q. */
 static double
-duel_full_ga(const struct duel_full *f, uint32_t p, uint32_t q)
+bandit_full_ga(const struct bandit_full *f, uint32_t p, uint32_t q)
 {
 	return f->GA[(size_t)f->anchor[p] * f->na + f->anchor[q]];
 }
 
 /* The distinct pairs dueled, each with how often (its weight). */
 static size_t
-duel_full_pairs(struct duel_full *f, const struct duel_hist *h)
+bandit_full_pairs(struct bandit_full *f, const struct bandit_hist *h)
 {
-	struct duel_pair	*pr;
+	struct bandit_pair	*pr;
 	size_t			 nd = h->n, np, t;
 
 	pr = f->pr = xcalloc(nd + 1, sizeof *pr);
@@ -385,7 +372,7 @@ duel_full_pairs(struct duel_full *f, const struct duel_hist *h)
 		pr[t].hi = h->a[t] < h->b[t] ? h->b[t] : h->a[t];
 		pr[t].count = 1;
 	}
-	qsort(pr, nd, sizeof *pr, duel_pair_cmp);
+	qsort(pr, nd, sizeof *pr, bandit_pair_cmp);
 	for (np = 0, t = 0; t < nd; t++) {
 		if (np > 0 && pr[np - 1].lo == pr[t].lo &&
 		    pr[np - 1].hi == pr[t].hi)
@@ -401,9 +388,9 @@ duel_full_pairs(struct duel_full *f, const struct duel_hist *h)
  * the kernel between every two of them.
  */
 static void
-duel_full_anchors(struct duel_full *f, uint32_t x1)
+bandit_full_anchors(struct bandit_full *f, uint32_t x1)
 {
-	const struct duel_pool	*pool = f->pool;
+	const struct bandit_pool	*pool = f->pool;
 	size_t			 in = f->in, R = f->R, na = 0, i, k, t;
 
 	f->anchor = xcalloc(pool->n, sizeof *f->anchor);
@@ -432,7 +419,7 @@ duel_full_anchors(struct duel_full *f, uint32_t x1)
 	f->GA = xcalloc(na * na, sizeof *f->GA);
 	for (i = 0; i < na; i++)
 		for (k = 0; k <= i; k++)
-			f->GA[i * na + k] = f->GA[k * na + i] = duel_kernel(
+			f->GA[i * na + k] = f->GA[k * na + i] = bandit_kernel(
 			    pool->x + (size_t)f->arm[i] * in,
 			    pool->x + (size_t)f->arm[k] * in, in,
 			    f->ra + i * R, f->ra + k * R, f->H, R);
@@ -440,19 +427,19 @@ duel_full_anchors(struct duel_full *f, uint32_t x1)
 
 /* K = lambda I + Phi Phi': a pair dueled c times is one row by sqrt(c). */
 static void
-duel_full_k(struct duel_full *f, double lambda)
+bandit_full_k(struct bandit_full *f, double lambda)
 {
-	const struct duel_pair	*pr = f->pr;
+	const struct bandit_pair	*pr = f->pr;
 	size_t			 np = f->np, i, t;
 
 	f->K = xcalloc(np * np + 1, sizeof *f->K);
 	for (i = 0; i < np; i++)
 		for (t = 0; t <= i; t++) {
 			f->K[i * np + t] = sqrt((double)pr[i].count *
-			    pr[t].count) * (duel_full_ga(f, pr[i].lo,
-			    pr[t].lo) - duel_full_ga(f, pr[i].lo, pr[t].hi) -
-			    duel_full_ga(f, pr[i].hi, pr[t].lo) +
-			    duel_full_ga(f, pr[i].hi, pr[t].hi)) +
+			    pr[t].count) * (bandit_full_ga(f, pr[i].lo,
+			    pr[t].lo) - bandit_full_ga(f, pr[i].lo, pr[t].hi) -
+			    bandit_full_ga(f, pr[i].hi, pr[t].lo) +
+			    bandit_full_ga(f, pr[i].hi, pr[t].hi)) +
 			    (i == t ? lambda : 0);
 			f->K[t * np + i] = f->K[i * np + t];
 		}
@@ -460,28 +447,28 @@ duel_full_k(struct duel_full *f, double lambda)
 
 /* e' U^-1 e for arm i against x1, with K already factored. */
 static double
-duel_full_var(struct duel_full *f, size_t i, uint32_t x1, double lambda)
+bandit_full_var(struct bandit_full *f, size_t i, uint32_t x1, double lambda)
 {
-	const struct duel_pool	*pool = f->pool;
-	const struct duel_pair	*pr = f->pr;
+	const struct bandit_pool	*pool = f->pool;
+	const struct bandit_pair	*pr = f->pr;
 	size_t			 in = f->in, off = f->off, k, t;
 	double			 s, q;
 
 	nn_grad(f->net, pool->x + i * in, f->g);
 	for (k = 0; k < f->na; k++)
 		f->Gi[k] = f->anchor[i] == k ? f->GA[k * f->na + k] :
-		    duel_kernel(pool->x + i * in,
+		    bandit_kernel(pool->x + i * in,
 		    pool->x + (size_t)f->arm[k] * in, in, f->g + off,
 		    f->ra + k * f->R, f->H, f->R);
-	s = duel_kernel(pool->x + i * in, pool->x + i * in, in,
+	s = bandit_kernel(pool->x + i * in, pool->x + i * in, in,
 	    f->g + off, f->g + off, f->H, f->R) - 2 * f->Gi[0] + f->GA[0];
 	for (t = 0; t < f->np; t++)
 		f->w[t] = sqrt((double)pr[t].count) *
 		    (f->Gi[f->anchor[pr[t].lo]] -
-		    duel_full_ga(f, pr[t].lo, x1) -
+		    bandit_full_ga(f, pr[t].lo, x1) -
 		    f->Gi[f->anchor[pr[t].hi]] +
-		    duel_full_ga(f, pr[t].hi, x1));
-	q = f->np > 0 ? duel_quad(f->K, f->np, f->w, f->tmp) : 0;
+		    bandit_full_ga(f, pr[t].hi, x1));
+	q = f->np > 0 ? bandit_quad(f->K, f->np, f->w, f->tmp) : 0;
 	return (s - q) / lambda;
 }
 
@@ -494,15 +481,15 @@ duel_full_var(struct duel_full *f, size_t i, uint32_t x1, double lambda)
  * lambda.  Every product needed is one of two arms' gradients: those of
  * the arms in the duels and x1 (the anchors) with each other and with
  * every arm.  A step costs the cube of the distinct pairs (at most the
- * duels), so past DUEL_FULL_MAX of them it returns -1, leaving out alone,
+ * duels), so past BANDIT_FULL_MAX of them it returns -1, leaving out alone,
  * and the caller takes the diagonal; also if K is not positive definite
  * (it cannot be with lambda > 0).
  */
 static int
-duel_ucb_full(struct duel_model *m, const struct duel_pool *pool,
-    const struct duel_hist *h, uint32_t x1, const double *mu, double *out)
+bandit_ucb_full(struct bandit_model *m, const struct bandit_pool *pool,
+    const struct bandit_hist *h, uint32_t x1, const double *mu, double *out)
 {
-	struct duel_full	 f;
+	struct bandit_full	 f;
 	size_t			 i;
 	double			 s;
 	int			 rc = -1;
@@ -514,23 +501,23 @@ duel_ucb_full(struct duel_model *m, const struct duel_pool *pool,
 	f.H = m->net->hidden;
 	f.off = f.in * f.H;
 	f.R = m->net->nparams - f.off;
-	if (duel_full_pairs(&f, h) > DUEL_FULL_MAX) {
+	if (bandit_full_pairs(&f, h) > BANDIT_FULL_MAX) {
 		free(f.pr);
 		return -1;
 	}
-	duel_full_anchors(&f, x1);
-	duel_full_k(&f, m->o.lambda);
+	bandit_full_anchors(&f, x1);
+	bandit_full_k(&f, m->o.lambda);
 	f.Gi = xcalloc(f.na, sizeof *f.Gi);
 	f.w = xcalloc(f.np + 1, sizeof *f.w);
 	f.tmp = xcalloc(f.np + 1, sizeof *f.tmp);
-	if (duel_cholesky(f.K, f.np) != 0)
+	if (bandit_cholesky(f.K, f.np) != 0)
 		goto out;
 	for (i = 0; i < pool->n; i++) {
 		if (i == x1) {
 			out[i] = mu[i];
 			continue;
 		}
-		s = duel_full_var(&f, i, x1, m->o.lambda);
+		s = bandit_full_var(&f, i, x1, m->o.lambda);
 		out[i] = mu[i] + sqrt(m->o.nu * (s > 0 ? s : 0));
 	}
 	rc = 0;
@@ -549,8 +536,8 @@ out:
 }
 
 void
-duel_ucb(struct duel_model *m, const struct duel_pool *pool,
-    const struct duel_hist *h, uint32_t x1, double *out)
+bandit_ucb(struct bandit_model *m, const struct bandit_pool *pool,
+    const struct bandit_hist *h, uint32_t x1, double *out)
 {
 	const struct nn	*net = m->net;
 	size_t		 P = net->nparams, i, j, t, nd = h->n;
@@ -559,8 +546,8 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 
 	mu = xcalloc(pool->n, sizeof *mu);
 	nn_forward_many(net, pool->x, pool->n, mu);
-	if (m->o.full && m->o.method == DUEL_APOHF && net->hidden > 0 &&
-	    duel_ucb_full(m, pool, h, x1, mu, out) == 0) {
+	if (m->o.full && m->o.method == BANDIT_APOHF && net->hidden > 0 &&
+	    bandit_ucb_full(m, pool, h, x1, mu, out) == 0) {
 		free(mu);
 		return;
 	}
@@ -574,7 +561,7 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 	nn_grad(net, pool->x + (size_t)x1 * pool->dim, g1);
 	U = xcalloc(P, sizeof *U);
 	for (j = 0; j < P; j++)
-		U[j] = m->o.method == DUEL_LINEAR ? 0 : (float)m->o.lambda;
+		U[j] = m->o.method == BANDIT_LINEAR ? 0 : (float)m->o.lambda;
 	/* The features of the past duels at the current weights. */
 	for (t = 0; t < nd; t++) {
 		nn_grad(net, pool->x + (size_t)h->a[t] * pool->dim, ga);
@@ -584,9 +571,9 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 			U[j] += ga[j] * ga[j];
 		}
 	}
-	if (m->o.method == DUEL_LINEAR)
+	if (m->o.method == BANDIT_LINEAR)
 		for (j = 0; j < P; j++)
-			U[j] += (float)DUEL_LINEAR_FLOOR;
+			U[j] += (float)BANDIT_LINEAR_FLOOR;
 	/* From here on U holds 1 / U: a product per arm and parameter. */
 	for (j = 0; j < P; j++)
 		U[j] = 1 / U[j];
@@ -608,7 +595,7 @@ duel_ucb(struct duel_model *m, const struct duel_pool *pool,
 
 /* The argmax of one ensemble member over the arms (or those in only). */
 static uint32_t
-duel_member_best(const struct nn *net, const struct duel_pool *pool,
+bandit_member_best(const struct nn *net, const struct bandit_pool *pool,
     const uint8_t *only)
 {
 	double		*mu;
@@ -627,26 +614,26 @@ duel_member_best(const struct nn *net, const struct duel_pool *pool,
 }
 
 void
-duel_select(struct duel_model *m, const struct duel_pool *pool,
-    const struct duel_hist *h, struct rng *rng, uint32_t *a, uint32_t *b)
+bandit_select(struct bandit_model *m, const struct bandit_pool *pool,
+    const struct bandit_hist *h, struct rng *rng, uint32_t *a, uint32_t *b)
 {
 	double		*mu, *ucb;
 	uint32_t	 arm, got[2] = { 0, 0 };
 	size_t		 n = 0;
 	int		 tries = 0;
 
-	if (m->o.method == DUEL_RANDOM || !m->fitted) {
-		duel_random_pair(pool->n, rng, a, b);
+	if (m->o.method == BANDIT_RANDOM || !m->fitted) {
+		bandit_random_pair(pool->n, rng, a, b);
 		return;
 	}
-	if (m->o.method == DUEL_DOUBLETS) {
+	if (m->o.method == BANDIT_DOUBLETS) {
 		/* Draw members until two different arms come up. */
 		while (n < 2) {
-			arm = duel_member_best(m->members[rng_below(rng,
+			arm = bandit_member_best(m->members[rng_below(rng,
 			    (uint32_t)m->k)], pool, NULL);
 			if (n == 0 || arm != got[0])
 				got[n++] = arm;
-			else if (++tries > DUEL_TS_TRIES) {
+			else if (++tries > BANDIT_TS_TRIES) {
 				arm = rng_below(rng, (uint32_t)pool->n - 1);
 				got[n++] = arm >= got[0] ? arm + 1 : arm;
 			}
@@ -658,18 +645,18 @@ duel_select(struct duel_model *m, const struct duel_pool *pool,
 	mu = xcalloc(pool->n, sizeof *mu);
 	ucb = xcalloc(pool->n, sizeof *ucb);
 	nn_forward_many(m->net, pool->x, pool->n, mu);
-	*a = duel_argmax(mu, pool->n, UINT32_MAX);
-	duel_ucb(m, pool, h, *a, ucb);
-	*b = duel_argmax(ucb, pool->n, UINT32_MAX);
+	*a = bandit_argmax(mu, pool->n, UINT32_MAX);
+	bandit_ucb(m, pool, h, *a, ucb);
+	*b = bandit_argmax(ucb, pool->n, UINT32_MAX);
 	if (*b == *a)
-		*b = duel_argmax(ucb, pool->n, *a);
+		*b = bandit_argmax(ucb, pool->n, *a);
 	free(mu);
 	free(ucb);
 }
 
 uint32_t
-duel_recommend(struct duel_model *m, const struct duel_pool *pool,
-    const struct duel_hist *h, struct rng *rng)
+bandit_recommend(struct bandit_model *m, const struct bandit_pool *pool,
+    const struct bandit_hist *h, struct rng *rng)
 {
 	const struct nn	*net;
 	uint8_t		*seen = NULL;
@@ -678,22 +665,22 @@ duel_recommend(struct duel_model *m, const struct duel_pool *pool,
 
 	if (h->n == 0)
 		return 0;
-	if (m->o.method == DUEL_RANDOM || !m->fitted) {
+	if (m->o.method == BANDIT_RANDOM || !m->fitted) {
 		t = h->n - 1;
 		return h->y[t] >= 0.5f ? h->a[t] : h->b[t];
 	}
 	seen = xcalloc(pool->n, sizeof *seen);
 	for (t = 0; t < h->n; t++)
 		seen[h->a[t]] = seen[h->b[t]] = 1;
-	net = m->o.method == DUEL_DOUBLETS ?
+	net = m->o.method == BANDIT_DOUBLETS ?
 	    m->members[rng_below(rng, (uint32_t)m->k)] : m->net;
-	best = duel_member_best(net, pool, seen);
+	best = bandit_member_best(net, pool, seen);
 	free(seen);
 	return best;
 }
 
 float
-duel_sim_prefer(double u1, double u2, double tau, struct rng *rng)
+bandit_sim_prefer(double u1, double u2, double tau, struct rng *rng)
 {
 	double	p = 1 / (1 + exp(-(u1 - u2) / tau));
 
@@ -701,7 +688,7 @@ duel_sim_prefer(double u1, double u2, double tau, struct rng *rng)
 }
 
 void
-duel_normalize(float *v, size_t dim)
+bandit_normalize(float *v, size_t dim)
 {
 	double	s = 0;
 	size_t	i;
@@ -716,7 +703,7 @@ duel_normalize(float *v, size_t dim)
 }
 
 void
-duel_synth(size_t n, size_t dim, uint64_t seed, float **xp, double **up)
+bandit_synth(size_t n, size_t dim, uint64_t seed, float **xp, double **up)
 {
 	struct rng	 rng;
 	struct nn	*teacher;
@@ -725,27 +712,27 @@ duel_synth(size_t n, size_t dim, uint64_t seed, float **xp, double **up)
 	size_t		 i, r, j;
 
 	rng_seed(&rng, seed, 0x5e);
-	basis = xcalloc((DUEL_SYNTH_RANK + 1) * dim, sizeof *basis);
-	for (r = 0; r <= DUEL_SYNTH_RANK; r++) {
+	basis = xcalloc((BANDIT_SYNTH_RANK + 1) * dim, sizeof *basis);
+	for (r = 0; r <= BANDIT_SYNTH_RANK; r++) {
 		for (j = 0; j < dim; j++)
 			basis[r * dim + j] = (float)rng_normal(&rng);
-		duel_normalize(basis + r * dim, dim);
+		bandit_normalize(basis + r * dim, dim);
 	}
 	x = xcalloc(n * dim, sizeof *x);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < dim; j++)
 			x[i * dim + j] = (float)(rng_normal(&rng) /
-			    sqrt((double)dim) + DUEL_SYNTH_MEAN *
-			    basis[DUEL_SYNTH_RANK * dim + j]);
-		for (r = 0; r < DUEL_SYNTH_RANK; r++) {
+			    sqrt((double)dim) + BANDIT_SYNTH_MEAN *
+			    basis[BANDIT_SYNTH_RANK * dim + j]);
+		for (r = 0; r < BANDIT_SYNTH_RANK; r++) {
 			z = rng_normal(&rng);
 			for (j = 0; j < dim; j++)
 				x[i * dim + j] += (float)(z *
 				    basis[r * dim + j]);
 		}
-		duel_normalize(x + i * dim, dim);
+		bandit_normalize(x + i * dim, dim);
 	}
-	teacher = nn_new(dim, DUEL_SYNTH_HIDDEN, hash_mix(seed, 0x7e),
+	teacher = nn_new(dim, BANDIT_SYNTH_HIDDEN, hash_mix(seed, 0x7e),
 	    NULL);
 	u = xcalloc(n, sizeof *u);
 	nn_forward_many(teacher, x, n, u);

@@ -27,10 +27,10 @@
  * winner of the last duel.
  *
  * This module has no model calls, no store and no globals; fitting can
- * run on a worker thread (duel_fit_start/duel_fit_finish).
+ * run on a worker thread (bandit_fit_start/bandit_fit_finish).
  */
-#ifndef DUEL_H
-#define DUEL_H
+#ifndef BANDIT_H
+#define BANDIT_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -39,19 +39,19 @@
 #include "rng.h"
 #include "util.h"
 
-enum duel_method {
-	DUEL_APOHF,
-	DUEL_LINEAR,
-	DUEL_DOUBLETS,
-	DUEL_RANDOM,
+enum bandit_method {
+	BANDIT_APOHF,
+	BANDIT_LINEAR,
+	BANDIT_DOUBLETS,
+	BANDIT_RANDOM,
 };
 
 /* Names as in job files ("apohf", ...), and back (-1 if unknown). */
-const char	*duel_method_name(enum duel_method);
-int		 duel_method_lookup(const char *);
+const char	*bandit_method_name(enum bandit_method);
+int		 bandit_method_lookup(const char *);
 
-struct duel_opts {
-	enum duel_method method;
+struct bandit_opts {
+	enum bandit_method method;
 	size_t		 hidden;	/* 32 */
 	double		 lambda;	/* 0.1 */
 	double		 nu;		/* 1 */
@@ -61,35 +61,35 @@ struct duel_opts {
 	uint64_t	 seed;		/* initial weights and draws */
 };
 
-void		 duel_opts_default(struct duel_opts *);
+void		 bandit_opts_default(struct bandit_opts *);
 
 /* The arms: n vectors of dim floats (rows of x), borrowed. */
-struct duel_pool {
+struct bandit_pool {
 	size_t		 n;
 	size_t		 dim;
 	const float	*x;
 };
 
 /* The duels so far: arm indices and the preference for a. */
-struct duel_hist {
+struct bandit_hist {
 	size_t		 n;
 	uint32_t	*a;
 	uint32_t	*b;
 	float		*y;	/* 1: a won, 0: b won, 0.5: a tie */
 };
 
-void		 duel_hist_add(struct duel_hist *, uint32_t a, uint32_t b,
-		    float y);
-void		 duel_hist_release(struct duel_hist *);
+void		 bandit_hist_add(struct bandit_hist *, uint32_t a,
+		    uint32_t b, float y);
+void		 bandit_hist_release(struct bandit_hist *);
 
-struct duel_model;
+struct bandit_model;
 
 /* A model for arms of dim dimensions; NULL with *cause on bad options. */
-struct duel_model *duel_model_new(const struct duel_opts *, size_t dim,
+struct bandit_model *bandit_model_new(const struct bandit_opts *, size_t dim,
 		    char **cause);
-void		 duel_model_free(struct duel_model *);
+void		 bandit_model_free(struct bandit_model *);
 /* The fitted network of apohf and linear (NULL for the others). */
-const struct nn	*duel_model_net(const struct duel_model *);
+const struct nn	*bandit_model_net(const struct bandit_model *);
 
 /*
  * Fits the model to the duels from its initial weights (every time from
@@ -99,39 +99,39 @@ const struct nn	*duel_model_net(const struct duel_model *);
  * (random, or no duels yet) and sets *cause only when a thread could not
  * be started.
  */
-void		 duel_fit(struct duel_model *, const struct duel_pool *,
-		    const struct duel_hist *);
-struct nn_fit	*duel_fit_start(struct duel_model *, const struct duel_pool *,
-		    const struct duel_hist *, char **cause);
-void		 duel_fit_finish(struct duel_model *, struct nn_fit *);
+void		 bandit_fit(struct bandit_model *,
+		    const struct bandit_pool *, const struct bandit_hist *);
+struct nn_fit	*bandit_fit_start(struct bandit_model *,
+		    const struct bandit_pool *, const struct bandit_hist *,
+		    char **cause);
+void		 bandit_fit_finish(struct bandit_model *, struct nn_fit *);
 
 /*
  * The next pair to compare (a != b; the pool must have two arms), drawing
  * from rng where the method is random.  Without a fitted model (before
  * any duel) the pair is random.
  */
-void		 duel_select(struct duel_model *, const struct duel_pool *,
-		    const struct duel_hist *, struct rng *, uint32_t *a,
-		    uint32_t *b);
+void		 bandit_select(struct bandit_model *,
+		    const struct bandit_pool *, const struct bandit_hist *,
+		    struct rng *, uint32_t *a, uint32_t *b);
 /* The arm recommended now. */
-uint32_t	 duel_recommend(struct duel_model *, const struct duel_pool *,
-		    const struct duel_hist *, struct rng *);
-/* The model's scores of every arm into out (pool->n); 0 when unfitted. */
-void		 duel_scores(struct duel_model *, const struct duel_pool *,
-		    double *out);
+uint32_t	 bandit_recommend(struct bandit_model *,
+		    const struct bandit_pool *, const struct bandit_hist *,
+		    struct rng *);
 
 /*
  * The upper-bound scores f(x) + sigma(x) of every arm against first arm
  * x1 (apohf and linear), into out.  Exposed for the tests.
  */
-void		 duel_ucb(struct duel_model *, const struct duel_pool *,
-		    const struct duel_hist *, uint32_t x1, double *out);
+void		 bandit_ucb(struct bandit_model *,
+		    const struct bandit_pool *, const struct bandit_hist *,
+		    uint32_t x1, double *out);
 
 /*
  * The simulated user of the paper: 1 (the first preferred) with
  * probability sigmoid((u1 - u2) / tau), else 0.
  */
-float		 duel_sim_prefer(double u1, double u2, double tau,
+float		 bandit_sim_prefer(double u1, double u2, double tau,
 		    struct rng *);
 
 /*
@@ -140,10 +140,10 @@ float		 duel_sim_prefer(double u1, double u2, double tau,
  * a fixed random teacher MLP (hidden 32), standardized to mean 0 and sd
  * 1.  x (n * dim) and u (n) are allocated for the caller.
  */
-void		 duel_synth(size_t n, size_t dim, uint64_t seed, float **x,
-		    double **u);
+void		 bandit_synth(size_t n, size_t dim, uint64_t seed,
+		    float **x, double **u);
 
 /* L2-normalizes v in place (a zero vector is left as it is). */
-void		 duel_normalize(float *v, size_t dim);
+void		 bandit_normalize(float *v, size_t dim);
 
 #endif
