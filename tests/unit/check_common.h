@@ -106,6 +106,32 @@ check_job(const char *dir, const char *text)
 }
 
 /*
+ * A temporary directory holding the sentiment example's reviews.jsonl
+ * (the caller removes it with check_rmtree and frees it).
+ */
+static inline char *
+check_sentiment_dir(void)
+{
+	char	*dir, *cmd;
+
+	dir = check_tmpdir();
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/'",
+	    TEST_SRCDIR, dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	return dir;
+}
+
+/* The sentiment example's description and task, as job file members. */
+#define CHECK_SENTIMENT_TASK \
+	"\"description\": \"Classify the sentiment of a movie review.\"," \
+	" \"task\": { \"dataset\": \"reviews.jsonl\", \"input\":" \
+	" \"Review: {{text}}\\nSentiment:\", \"target\": \"label\"," \
+	" \"metric\": { \"type\": \"exact\", \"normalize\": [\"case\"," \
+	" \"punctuation\"] }, \"splits\": { \"train\": 0.2, \"dev\": 0.5," \
+	" \"test\": 0.3, \"seed\": 7 } }"
+
+/*
  * execv(2) with a NULL-ended list of constant strings (up to 31): in a
  * child about to exec, so the copies are never freed.
  */

@@ -23,13 +23,7 @@ static char		*dbpath;
 static void
 setup(void)
 {
-	char	*cmd;
-
-	tmp = check_tmpdir();
-	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/'",
-	    TEST_SRCDIR, tmp);
-	ck_assert_int_eq(system(cmd), 0);
-	free(cmd);
+	tmp = check_sentiment_dir();
 	dbpath = xasprintf("%s/t.db", tmp);
 }
 
@@ -48,12 +42,7 @@ load_job(const char *strategy, const char *extra)
 	struct job	*job;
 	char		*text;
 
-	text = xasprintf("{ \"name\": \"s\", \"description\": \"Classify the "
-	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
-	    "\"reviews.jsonl\", \"input\": \"Review: {{text}}\\nSentiment:\","
-	    " \"target\": \"label\", \"metric\": { \"type\": \"exact\","
-	    " \"normalize\": [\"case\", \"punctuation\"] }, \"splits\": {"
-	    " \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3, \"seed\": 7 } },"
+	text = xasprintf("{ \"name\": \"s\", " CHECK_SENTIMENT_TASK ","
 	    " \"seed_prompts\": [\"Classify the sentiment of the review.\","
 	    " \"You are an expert film critic. Read the whole review carefully"
 	    " and decide whether it is positive or negative. Answer with only"
