@@ -163,6 +163,19 @@ cmd_connect(struct cmd_ctx *ctx, int *rc, char **cause)
 	return c;
 }
 
+/* cmd_connect() for commands only the daemon answers: NULL after printing. */
+static struct client *
+cmd_connect_daemon(struct cmd_ctx *ctx, int *rc)
+{
+	struct client	*c;
+	char		*cause = NULL;
+
+	if ((c = cmd_connect(ctx, rc, &cause)) == NULL && cause != NULL)
+		fprintf(stderr, "promptctl: %s\n", cause);
+	free(cause);
+	return c;
+}
+
 /* Prints an error from the daemon or a query. */
 static int
 cmd_report(const char *code, const char *cause)
@@ -183,12 +196,8 @@ cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 	int		 rc;
 
 	*result = NULL;
-	if ((c = cmd_connect(ctx, &rc, &cause)) == NULL) {
-		if (cause != NULL)
-			fprintf(stderr, "promptctl: %s\n", cause);
-		free(cause);
+	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
 		return rc;
-	}
 	if (client_call(c, cmd, args, result, &code, &cause) == 0)
 		rc = CMD_OK;
 	else
@@ -629,12 +638,8 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 	    &o)) != 0)
 		return rc;
 	memset(&f, 0, sizeof f);
-	if ((f.client = cmd_connect(ctx, &rc, &cause)) == NULL) {
-		if (cause != NULL)
-			fprintf(stderr, "promptctl: %s\n", cause);
-		free(cause);
+	if ((f.client = cmd_connect_daemon(ctx, &rc)) == NULL)
 		return rc;
-	}
 	f.job = argv[0];
 	f.json = o.json;
 	f.tty = !o.json && isatty(STDOUT_FILENO);
@@ -758,12 +763,8 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 	if ((rc = cmd_parse(&cmd_watch_entry, &argc, &argv, "", 1, 1,
 	    &o)) != 0)
 		return rc;
-	if ((c = cmd_connect(ctx, &rc, &cause)) == NULL) {
-		if (cause != NULL)
-			fprintf(stderr, "promptctl: %s\n", cause);
-		free(cause);
+	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
 		return rc;
-	}
 	memset(&w, 0, sizeof w);
 	w.job = argv[0];
 	w.json = o.json;
