@@ -153,7 +153,7 @@ anthropic_build(struct backend *b, const struct model_req *req,
 	if (nchat == 0)
 		return backend_http_fail(&a->http, cause, "chat request has no "
 		    "user or assistant message");
-	if ((temp = model_req_temperature(b, req)) > ANTHROPIC_TEMP_MAX)
+	if ((temp = backend_temperature(b, req)) > ANTHROPIC_TEMP_MAX)
 		return backend_http_fail(&a->http, cause, "temperature %g is "
 		    "out of range (expected 0 to 1)", temp);
 	if ((maxtok = backend_http_max_tokens(b, req)) <= 0)

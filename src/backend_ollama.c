@@ -124,7 +124,7 @@ ollama_build(struct backend *b, const struct model_req *req,
 		cJSON_AddItemToObject(body, "messages",
 		    backend_http_messages(req, 0));
 		cJSON_AddBoolToObject(body, "stream", 0);
-		if ((temp = model_req_temperature(b, req)) >= 0)
+		if ((temp = backend_temperature(b, req)) >= 0)
 			ollama_set(opts, "temperature",
 			    cJSON_CreateNumber(temp));
 		if ((maxtok = backend_http_max_tokens(b, req)) > 0)

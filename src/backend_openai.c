@@ -177,7 +177,7 @@ openai_build(struct backend *b, const struct model_req *req,
 		 * A reasoning model takes no temperature but its default,
 		 * and its limit on output (reasoning too) has another name.
 		 */
-		if (!o->reasoning && (temp = model_req_temperature(b,
+		if (!o->reasoning && (temp = backend_temperature(b,
 		    req)) >= 0)
 			cJSON_AddNumberToObject(body, "temperature", temp);
 		if ((maxtok = backend_http_max_tokens(b, req)) > 0)

@@ -169,7 +169,7 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	memset(req, 0, sizeof *req);
 	r->done = done;
 	r->arg = arg;
-	model_req_key(b, &r->req, r->key);
+	backend_req_key(b, &r->req, r->key);
 	engine_batch(r);
 	r->derived = e->loop->in_txn;
 	engine_incoming(e, r);

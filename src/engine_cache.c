@@ -241,7 +241,7 @@ engine_batch(struct engine_req *r)
 
 	r->own = r->req.sample;
 	r->batchable = b->batch > 1 && r->req.kind == REQ_CHAT &&
-	    r->req.n <= 1 && model_req_temperature(b, &r->req) > 0;
+	    r->req.n <= 1 && backend_temperature(b, &r->req) > 0;
 	if (!r->batchable) {
 		memcpy(r->wkey, r->key, sizeof r->wkey);
 		return;
@@ -249,7 +249,7 @@ engine_batch(struct engine_req *r)
 	block = r->req;
 	block.sample -= block.sample % (unsigned)b->batch;
 	block.n = (unsigned)b->batch;
-	model_req_key(b, &block, r->wkey);
+	backend_req_key(b, &block, r->wkey);
 }
 
 /* A request whose sample did not come in its call: alone again. */
@@ -319,7 +319,7 @@ engine_call(struct engine *e, struct engine_req *r)
 	}
 	r->req.sample = lo;
 	r->req.n = hi - lo + 1;
-	model_req_key(r->backend, &r->req, r->ckey);
+	backend_req_key(r->backend, &r->req, r->ckey);
 }
 
 /* Writes a call row; returns its id or -1. */
@@ -407,7 +407,7 @@ engine_cache_put(struct engine *e, const struct engine_req *r,
 			sample = r->req;
 			sample.sample = r->lo + (unsigned)i;
 			sample.n = 0;
-			model_req_key(r->backend, &sample, key);
+			backend_req_key(r->backend, &sample, key);
 			engine_choice(resp, i, &one);
 		}
 		json = model_resp_to_json(&one);

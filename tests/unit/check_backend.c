@@ -1329,8 +1329,8 @@ START_TEST(test_secrets)
 
 		/* The key is not part of the request hash. */
 		chat_req(&req);
-		model_req_key(b, &req, k1);
-		model_req_key(b2, &req, k2);
+		backend_req_key(b, &req, k1);
+		backend_req_key(b2, &req, k2);
 		ck_assert_str_eq(k1, k2);
 		ck_assert_ptr_null(strstr(k1, KEY));
 
@@ -1400,9 +1400,9 @@ START_TEST(test_identity)
 	ck_assert_msg(strncmp(a->identity, "openai https://api.openai.com/v1 "
 	    "options ", 40) == 0, "identity '%s'", a->identity);
 	chat_req(&req);
-	model_req_key(a, &req, ka);
-	model_req_key(b, &req, kb);
-	model_req_key(c, &req, kc);
+	backend_req_key(a, &req, ka);
+	backend_req_key(b, &req, kb);
+	backend_req_key(c, &req, kc);
 	ck_assert_str_eq(ka, kb);
 	ck_assert_str_ne(ka, kc);
 	model_req_release(&req);

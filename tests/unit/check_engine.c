@@ -337,23 +337,23 @@ START_TEST(test_request_keys)
 
 	task_build_request(&job->task, "x", 0, &a);
 	task_build_request(&job->task, "x", 0, &b);
-	model_req_key(job->task.roles[ROLE_TARGET], &a, ka);
-	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
+	backend_req_key(job->task.roles[ROLE_TARGET], &a, ka);
+	backend_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_eq(ka, kb);
 	/* The sample index only matters when sampling is random. */
 	b.sample = 3;
-	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
+	backend_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_eq(ka, kb);
 	a.temperature = b.temperature = 0.7;
-	model_req_key(job->task.roles[ROLE_TARGET], &a, ka);
-	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
+	backend_req_key(job->task.roles[ROLE_TARGET], &a, ka);
+	backend_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_ne(ka, kb);
 	model_req_release(&a);
 	model_req_release(&b);
 	task_build_request(&job->task, "y", 0, &a);
 	task_build_request(&job->task, "x", 0, &b);
-	model_req_key(job->task.roles[ROLE_TARGET], &a, ka);
-	model_req_key(job->task.roles[ROLE_TARGET], &b, kb);
+	backend_req_key(job->task.roles[ROLE_TARGET], &a, ka);
+	backend_req_key(job->task.roles[ROLE_TARGET], &b, kb);
 	ck_assert_str_ne(ka, kb);
 	model_req_release(&a);
 	model_req_release(&b);
