@@ -1,0 +1,835 @@
+/*
+ * The search framework every strategy uses: parameters, adding
+ * candidates with lineage, evaluating with racing, waiting.  Asking the
+ * optimizer and the judge is in search_ask.c.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+#include "dataset.h"
+#include "engine.h"
+#include "eval.h"
+#include "fiber.h"
+#include "hash.h"
+#include "jsonc.h"
+#include "log.h"
+#include "metric.h"
+#include "stats.h"
+#include "store.h"
+#include "strategy.h"
+#include "strbuf.h"
+#include "task.h"
+#include "template.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static const cJSON *
+search_param(const struct search *s, const char *name)
+{
+	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(s->params, name);
+
+	if (v == NULL)
+		fatalx("strategy '%s' has no parameter '%s'", s->ops->name,
+		    name);
+	return v;
+}
+
+long long
+search_int(const struct search *s, const char *name)
+{
+	return (long long)search_param(s, name)->valuedouble;
+}
+
+double
+search_number(const struct search *s, const char *name)
+{
+	return search_param(s, name)->valuedouble;
+}
+
+int
+search_bool(const struct search *s, const char *name)
+{
+	return cJSON_IsTrue(search_param(s, name));
+}
+
+const char *
+search_string(const struct search *s, const char *name)
+{
+	return search_param(s, name)->valuestring;
+}
+
+/* Trims and collapses white space; the normal form of a prompt. */
+static char *
+search_normalize(const char *text)
+{
+	struct strbuf	sb;
+	int		space = 0;
+
+	strbuf_init(&sb);
+	for (; *text != '\0'; text++) {
+		if (isspace((unsigned char)*text)) {
+			space = sb.len > 0;
+			continue;
+		}
+		if (space)
+			strbuf_addc(&sb, ' ');
+		space = 0;
+		strbuf_addc(&sb, *text);
+	}
+	return strbuf_detach(&sb);
+}
+
+struct cand *
+search_add(struct search *s, const char *text, const char *origin,
+    struct cand *const *parents, size_t nparents, const char *op,
+    const char *note, char **cause)
+{
+	struct cand	*c = NULL;
+	char		*norm, hash[65];
+	size_t		 i;
+	int64_t		 id;
+
+	norm = search_normalize(text);
+	if (*norm == '\0') {
+		free(norm);
+		cause_set(cause, "empty prompt");
+		return NULL;
+	}
+	sha256_hex(norm, strlen(norm), hash);
+	for (i = 0; i < s->ncands; i++) {
+		if (strcmp(s->cands[i]->hash, hash) == 0) {
+			c = s->cands[i];
+			break;
+		}
+	}
+	if (c == NULL) {
+		if ((id = store_candidate_put(s->store, s->job_id, norm, origin,
+		    cause)) < 0) {
+			free(norm);
+			return NULL;
+		}
+		c = xcalloc(1, sizeof *c);
+		c->id = id;
+		c->text = norm;
+		norm = NULL;
+		memcpy(c->hash, hash, sizeof hash);
+		c->scores = xcalloc(s->ndev, sizeof *c->scores);
+		c->outputs = xcalloc(s->ndev, sizeof *c->outputs);
+		c->tries = xcalloc(s->ndev + 1, sizeof *c->tries);
+		for (i = 0; i < s->ndev; i++)
+			c->scores[i] = NAN;
+		c->generation = s->step;
+		s->cands = xreallocarray(s->cands, s->ncands + 1,
+		    sizeof *s->cands);
+		s->cands[s->ncands++] = c;
+		s->progress++;
+	}
+	free(norm);
+	for (i = 0; i < nparents; i++) {
+		if (parents[i] == c)
+			continue;
+		if (store_lineage_add(s->store, c->id, parents[i]->id, op, note,
+		    cause) != 0)
+			return NULL;
+	}
+	return c;
+}
+
+/*
+ * Scores of candidates on examples outside dev, so that a minibatch drawn
+ * again costs nothing: an open-addressing table keyed by (candidate,
+ * example), for the life of the search.
+ */
+struct memo_ent {
+	int64_t		 cand;
+	size_t		 example;
+	double		 score;		/* NAN after a failure */
+	unsigned	 tries;		/* failures */
+	char		*output;
+};
+
+struct search_memo {
+	struct memo_ent	*ents;
+	size_t		 n;
+	size_t		 cap;		/* a power of two, or 0 */
+};
+
+static size_t
+memo_slot(const struct search_memo *m, int64_t cand, size_t example)
+{
+	uint64_t	h;
+	size_t		i;
+
+	h = hash_mix((uint64_t)cand, (uint64_t)example);
+	for (i = (size_t)h & (m->cap - 1); m->ents[i].cand != 0;
+	    i = (i + 1) & (m->cap - 1))
+		if (m->ents[i].cand == cand && m->ents[i].example == example)
+			break;
+	return i;
+}
+
+static const struct memo_ent *
+memo_get(const struct search_memo *m, int64_t cand, size_t example)
+{
+	size_t	i;
+
+	if (m == NULL || m->cap == 0)
+		return NULL;
+	i = memo_slot(m, cand, example);
+	return m->ents[i].cand != 0 ? &m->ents[i] : NULL;
+}
+
+static void
+memo_put(struct search *s, int64_t cand, size_t example, double score,
+    const char *output)
+{
+	struct search_memo	*m;
+	struct memo_ent		*old;
+	size_t			 oldcap, i, j;
+
+	if (s->memo == NULL)
+		s->memo = xcalloc(1, sizeof *s->memo);
+	m = s->memo;
+	if ((m->n + 1) * 2 > m->cap) {
+		old = m->ents;
+		oldcap = m->cap;
+		m->cap = oldcap == 0 ? 256 : oldcap * 2;
+		m->ents = xcalloc(m->cap, sizeof *m->ents);
+		for (i = 0; i < oldcap; i++) {
+			if (old[i].cand == 0)
+				continue;
+			j = memo_slot(m, old[i].cand, old[i].example);
+			m->ents[j] = old[i];
+		}
+		free(old);
+	}
+	i = memo_slot(m, cand, example);
+	if (m->ents[i].cand != 0) {
+		/* A score after a failure; a failure again. */
+		if (isnan(m->ents[i].score)) {
+			m->ents[i].score = score;
+			free(m->ents[i].output);
+			m->ents[i].output = output != NULL ? xstrdup(output) :
+			    NULL;
+			if (isnan(score))
+				m->ents[i].tries++;
+		}
+		return;
+	}
+	m->ents[i].cand = cand;
+	m->ents[i].example = example;
+	m->ents[i].score = score;
+	m->ents[i].tries = isnan(score);
+	m->ents[i].output = output != NULL ? xstrdup(output) : NULL;
+	m->n++;
+}
+
+static void
+memo_free(struct search_memo *m)
+{
+	size_t	i;
+
+	if (m == NULL)
+		return;
+	for (i = 0; i < m->cap; i++)
+		free(m->ents[i].output);
+	free(m->ents);
+	free(m);
+}
+
+static void
+cand_free(struct cand *c, size_t ndev)
+{
+	size_t	i;
+
+	for (i = 0; i < ndev; i++)
+		free(c->outputs[i]);
+	free(c->outputs);
+	free(c->scores);
+	free(c->tries);
+	free(c->text);
+	free(c);
+}
+
+void
+search_release(struct search *s)
+{
+	size_t	i;
+
+	if (s->ops != NULL && s->ops->free != NULL)
+		s->ops->free(s);
+	for (i = 0; i < s->ncands; i++)
+		cand_free(s->cands[i], s->ndev);
+	free(s->cands);
+	free(s->dev);
+	free(s->train);
+	free(s->prompts_dir);
+	free(s->fail_cause);
+	memo_free(s->memo);
+	cJSON_Delete(s->params);
+	memset(s, 0, sizeof *s);
+}
+
+int
+search_wait(struct search *s, char **cause)
+{
+	const char	*why;
+
+	if (fiber_self() != NULL) {
+		while (engine_busy(s->engine) && !engine_failed(s->engine,
+		    NULL))
+			fiber_yield();
+	} else
+		engine_run(s->engine, NULL);
+	if (engine_failed(s->engine, &why))
+		return cause_set(cause, "%s", why != NULL ? why :
+		    "engine stopped");
+	return 0;
+}
+
+int
+search_can_wait(const struct search *s)
+{
+	return fiber_self() != NULL;
+}
+
+void
+search_yield(struct search *s)
+{
+	if (fiber_self() != NULL)
+		fiber_yield();
+}
+
+int
+search_wait_until(struct search *s, int (*done)(void *, char **), void *arg,
+    char **cause)
+{
+	const char	*why;
+	int		 rc;
+
+	if (fiber_self() == NULL)
+		return cause_set(cause, "strategy '%s': only the daemon can "
+		    "wait for this", s->ops->name);
+	s->waiting = 1;
+	while ((rc = done(arg, cause)) == 0) {
+		if (engine_failed(s->engine, &why)) {
+			rc = cause_set(cause, "%s", why != NULL ? why :
+			    "engine stopped");
+			break;
+		}
+		fiber_yield();
+	}
+	s->waiting = 0;
+	return rc < 0 ? -1 : 0;
+}
+
+/* Whether c's score on dev example j is had: scored, or given up. */
+static int
+cand_settled(const struct cand *c, size_t j)
+{
+	return !isnan(c->scores[j]) || c->tries[j] >= SEARCH_TRIES;
+}
+
+/*
+ * Whether a candidate is settled on every dev example in [0, upto): one
+ * scored on a scattered minibatch may have as many scores without them.
+ */
+static int
+cand_scored_upto(const struct cand *c, size_t upto)
+{
+	size_t	i;
+
+	if (c->nscored + c->ngiven_up < upto)
+		return 0;
+	for (i = 0; i < upto; i++)
+		if (!cand_settled(c, i))
+			return 0;
+	return 1;
+}
+
+int
+search_complete(const struct search *s, const struct cand *c)
+{
+	return c->nscored > 0 && cand_scored_upto(c, s->ndev);
+}
+
+/* Counts c's scores and given-up examples again. */
+static void
+cand_count(struct cand *c, size_t ndev)
+{
+	size_t	j;
+
+	c->nscored = c->ngiven_up = 0;
+	for (j = 0; j < ndev; j++) {
+		if (!isnan(c->scores[j]))
+			c->nscored++;
+		else if (c->tries[j] >= SEARCH_TRIES)
+			c->ngiven_up++;
+	}
+}
+
+/*
+ * An evaluation that failed (its attempts spent): tried once more in the
+ * run, then given up, and the candidate is compared on the examples it
+ * has.  The cause is kept for the run's reason.
+ */
+static void
+search_failed(struct search *s, unsigned char *tries, const char *error)
+{
+	if (*tries < UCHAR_MAX)
+		(*tries)++;
+	if (*tries == SEARCH_TRIES)
+		s->given_up++;
+	free(s->fail_cause);
+	s->fail_cause = xstrdup(error != NULL ? error : "unknown error");
+}
+
+/* A candidate's mean and interval over examples [0, upto). */
+static void
+cand_partial(const struct cand *c, size_t upto, struct summary *sum)
+{
+	double	*x;
+	size_t	 i, n = 0;
+
+	x = xcalloc(upto + 1, sizeof *x);
+	for (i = 0; i < upto; i++)
+		if (!isnan(c->scores[i]))
+			x[n++] = c->scores[i];
+	stats_summary(x, n, 0.95, sum);
+	free(x);
+}
+
+/* Recomputes a candidate's mean and interval over examples [0, upto). */
+static void
+cand_summary(struct cand *c, size_t upto)
+{
+	struct summary	 sum;
+
+	cand_partial(c, upto, &sum);
+	c->mean = sum.mean;
+	c->lo = sum.lo;
+	c->hi = sum.hi;
+}
+
+/* Scores candidates on dev examples [from, to) that they lack. */
+static int
+search_score(struct search *s, struct cand *const *cands, size_t n,
+    size_t from, size_t to, char **cause)
+{
+	struct eval_item	*items;
+	struct eval_batch	*batch;
+	size_t			*pos, nitems = 0, i, j, k;
+	int			 rc;
+
+	items = xcalloc(n * (to - from) + 1, sizeof *items);
+	pos = xcalloc(n * (to - from) + 1, sizeof *pos);
+	for (i = 0; i < n; i++) {
+		for (j = from; j < to; j++) {
+			if (cand_settled(cands[i], j))
+				continue;
+			items[nitems].prompt = cands[i]->text;
+			items[nitems].candidate = cands[i]->id;
+			items[nitems].example = s->dev[j];
+			pos[nitems++] = i * s->ndev + j;
+		}
+	}
+	batch = eval_start(s->engine, s->task, items, nitems);
+	rc = search_wait(s, cause);
+	eval_end(batch);
+	for (k = 0; k < nitems; k++) {
+		i = pos[k] / s->ndev;
+		j = pos[k] % s->ndev;
+		if (items[k].failed)
+			search_failed(s, &cands[i]->tries[j], items[k].error);
+		if (!items[k].done)
+			continue;
+		s->progress++;
+		cands[i]->scores[j] = items[k].score;
+		free(cands[i]->outputs[j]);
+		cands[i]->outputs[j] = items[k].output;
+		items[k].output = NULL;
+	}
+	for (i = 0; i < n; i++)
+		cand_count(cands[i], s->ndev);
+	eval_items_release(items, nitems);
+	free(items);
+	free(pos);
+	return rc;
+}
+
+int
+search_evaluate(struct search *s, struct cand *const *cands, size_t n,
+    char **cause)
+{
+	struct cand	**alive, *leader;
+	struct summary	  sum, lead;
+	size_t		  nalive = 0, i, upto, block;
+
+	if (n == 0)
+		return 0;
+	memset(&lead, 0, sizeof lead);
+	block = s->block;
+	if (!s->racing || block >= s->ndev) {
+		if (search_score(s, cands, n, 0, s->ndev, cause) != 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			cand_summary(cands[i], s->ndev);
+		return 0;
+	}
+	alive = xcalloc(n, sizeof *alive);
+	for (i = 0; i < n; i++)
+		if (!cands[i]->raced_out)
+			alive[nalive++] = cands[i];
+	for (upto = 0; upto < s->ndev && nalive > 0; ) {
+		upto = upto + block > s->ndev ? s->ndev : upto + block;
+		if (search_score(s, alive, nalive, 0, upto, cause) != 0) {
+			free(alive);
+			return -1;
+		}
+		if (upto == s->ndev)
+			break;
+		/*
+		 * The leader among every candidate scored this far, on
+		 * partial summaries that leave the candidates' own (over
+		 * all they were scored on) as they are.
+		 */
+		leader = NULL;
+		for (i = 0; i < s->ncands; i++) {
+			if (s->cands[i]->raced_out ||
+			    !cand_scored_upto(s->cands[i], upto))
+				continue;
+			cand_partial(s->cands[i], upto, &sum);
+			if (leader == NULL || sum.mean > lead.mean) {
+				leader = s->cands[i];
+				lead = sum;
+			}
+		}
+		/* Drop those whose upper bound is below its lower bound. */
+		for (i = 0; leader != NULL && i < nalive; ) {
+			cand_partial(alive[i], upto, &sum);
+			if (alive[i] != leader && sum.hi < lead.lo) {
+				alive[i]->raced_out = 1;
+				log_debug("race: candidate %lld out after %zu "
+				    "examples (%.3f < %.3f)",
+				    (long long)alive[i]->id, upto, sum.hi,
+				    lead.lo);
+				alive[i] = alive[--nalive];
+			} else
+				i++;
+		}
+	}
+	for (i = 0; i < n; i++)
+		cand_summary(cands[i], cands[i]->raced_out ? cands[i]->nscored :
+		    s->ndev);
+	free(alive);
+	return 0;
+}
+
+struct cand *
+search_best(const struct search *s)
+{
+	struct cand	*best = NULL;
+	size_t		 i;
+
+	for (i = 0; i < s->ncands; i++) {
+		if (s->cands[i]->raced_out || !search_complete(s, s->cands[i]))
+			continue;
+		if (best == NULL || s->cands[i]->mean > best->mean)
+			best = s->cands[i];
+	}
+	return best;
+}
+
+char *
+search_input(const struct search *s, size_t example)
+{
+	return template_render(s->task->tmpl,
+	    &s->task->dataset->ex[example], NULL);
+}
+
+char *
+search_expected(const struct search *s, size_t example)
+{
+	const cJSON	*v;
+
+	if (s->task->target == NULL)
+		return xstrdup("");
+	v = example_field(&s->task->dataset->ex[example],
+	    s->task->target);
+	return v != NULL ? json_text(v) : xstrdup("");
+}
+
+/* The position of a dataset example in dev, or SIZE_MAX. */
+static size_t
+search_dev_pos(const struct search *s, size_t example)
+{
+	size_t	lo = 0, hi = s->ndev, mid, i;
+
+	/* Dev is in dataset order; check, in case a caller built it. */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (s->dev[mid] < example)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < s->ndev && s->dev[lo] == example)
+		return lo;
+	for (i = 0; i < s->ndev; i++)
+		if (s->dev[i] == example)
+			return i;
+	return SIZE_MAX;
+}
+
+/*
+ * Takes an evaluation's result into o and keeps it with its candidate c
+ * (a dev example) or in the memo (another); a failure is counted.
+ */
+static void
+search_score_take(struct search *s, struct cand *c, struct eval_item *it,
+    struct search_score *o)
+{
+	const struct memo_ent	*me;
+	size_t			 d;
+
+	d = search_dev_pos(s, it->example);
+	if (it->failed) {
+		if (d != SIZE_MAX)
+			search_failed(s, &c->tries[d], it->error);
+		else {
+			memo_put(s, c->id, it->example, NAN, NULL);
+			me = memo_get(s->memo, c->id, it->example);
+			if (me->tries == SEARCH_TRIES)
+				s->given_up++;
+		}
+	}
+	if (!it->done)
+		return;
+	s->progress++;
+	o->score = it->score;
+	o->output = it->output;
+	it->output = NULL;
+	if (d != SIZE_MAX) {
+		c->scores[d] = o->score;
+		free(c->outputs[d]);
+		c->outputs[d] = o->output != NULL ? xstrdup(o->output) : NULL;
+	} else
+		memo_put(s, c->id, it->example, o->score, o->output);
+}
+
+int
+search_score_on(struct search *s, struct cand *const *cands, size_t n,
+    const size_t *examples, size_t nex, struct search_score *out,
+    char **cause)
+{
+	const struct metric	*metric = s->task->metric;
+	struct eval_item	*items;
+	struct eval_batch	*batch;
+	struct search_score	*o;
+	const struct memo_ent	*me;
+	struct cand		*c;
+	const cJSON		*expected;
+	size_t			*pos, *dup, nitems = 0, i, j, k, d;
+	int			 rc;
+
+	items = xcalloc(n * nex + 1, sizeof *items);
+	pos = xcalloc(n * nex + 1, sizeof *pos);
+	/* dup[j]: the first position of examples[j] in the list. */
+	dup = xcalloc(nex + 1, sizeof *dup);
+	for (j = 0; j < nex; j++) {
+		for (k = 0; k < j && examples[k] != examples[j]; k++)
+			;
+		dup[j] = k;
+	}
+	for (i = 0; i < n; i++) {
+		c = cands[i];
+		for (j = 0; j < nex; j++) {
+			o = &out[i * nex + j];
+			o->score = NAN;
+			o->output = o->feedback = NULL;
+			if (dup[j] != j)
+				continue;
+			d = search_dev_pos(s, examples[j]);
+			if (d != SIZE_MAX && cand_settled(c, d)) {
+				o->score = c->scores[d];
+				if (c->outputs[d] != NULL)
+					o->output = xstrdup(c->outputs[d]);
+				continue;
+			}
+			if (d == SIZE_MAX && (me = memo_get(s->memo, c->id,
+			    examples[j])) != NULL && (!isnan(me->score) ||
+			    me->tries >= SEARCH_TRIES)) {
+				o->score = me->score;
+				if (me->output != NULL)
+					o->output = xstrdup(me->output);
+				continue;
+			}
+			items[nitems].prompt = c->text;
+			items[nitems].candidate = c->id;
+			items[nitems].example = examples[j];
+			pos[nitems++] = i * nex + j;
+		}
+	}
+	rc = 0;
+	if (nitems > 0) {
+		batch = eval_start(s->engine, s->task, items, nitems);
+		rc = search_wait(s, cause);
+		eval_end(batch);
+	}
+	for (k = 0; k < nitems; k++)
+		search_score_take(s, cands[pos[k] / nex], &items[k],
+		    &out[pos[k]]);
+	for (i = 0; i < n; i++) {
+		cand_count(cands[i], s->ndev);
+		for (j = 0; j < nex; j++) {
+			o = &out[i * nex + j];
+			if (dup[j] != j) {
+				o->score = out[i * nex + dup[j]].score;
+				if (out[i * nex + dup[j]].output != NULL)
+					o->output = xstrdup(
+					    out[i * nex + dup[j]].output);
+			}
+			/* The metric's remark; the judge's stays stored. */
+			if (o->output == NULL || isnan(o->score) ||
+			    metric_needs_judge(metric))
+				continue;
+			expected = s->task->target != NULL ?
+			    example_field(&s->task->dataset->ex[
+			    examples[j]], s->task->target) : NULL;
+			(void)metric_score(metric, o->output, expected,
+			    &o->feedback);
+		}
+	}
+	eval_items_release(items, nitems);
+	free(items);
+	free(pos);
+	free(dup);
+	return rc;
+}
+
+void
+search_scores_release(struct search_score *out, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(out[i].output);
+		free(out[i].feedback);
+		out[i].output = out[i].feedback = NULL;
+	}
+}
+
+struct answer_state {
+	char	**slot;
+};
+
+static int
+search_answer_done(void *arg, const struct engine_result *res, char **cause)
+{
+	struct answer_state	*a = arg;
+
+	if (res->ok && res->resp->text != NULL)
+		*a->slot = xstrdup(res->resp->text);
+	return 0;
+}
+
+int
+search_answers(struct search *s, const char *prompt, const size_t *examples,
+    size_t nex, char **outputs, char **cause)
+{
+	struct answer_state	*st;
+	struct model_req	 req;
+	size_t			 j;
+	int			 rc;
+
+	st = xcalloc(nex + 1, sizeof *st);
+	for (j = 0; j < nex; j++) {
+		outputs[j] = NULL;
+		st[j].slot = &outputs[j];
+		task_build_request(s->task, prompt, examples[j], &req);
+		engine_submit(s->engine, s->task->roles[ROLE_TARGET], &req,
+		    search_answer_done, &st[j]);
+	}
+	rc = nex > 0 ? search_wait(s, cause) : 0;
+	free(st);
+	return rc;
+}
+
+/* An example's row id and its index in the dataset, to look it up. */
+struct example_ref {
+	int64_t	id;
+	size_t	index;
+};
+
+static int
+example_ref_cmp(const void *a, const void *b)
+{
+	const struct example_ref	*x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static struct cand *
+search_cand_by_id(const struct search *s, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < s->ncands; i++)
+		if (s->cands[i]->id == id)
+			return s->cands[i];
+	return NULL;
+}
+
+int
+search_load_scores(struct search *s, char **cause)
+{
+	const struct dataset	*ds = s->task->dataset;
+	struct example_ref	*refs, key, *ref;
+	struct run_score	*rows;
+	struct cand		*c;
+	size_t			 n, i, d;
+
+	if (store_run_scores(s->store, s->run_id, &rows, &n, cause) != 0)
+		return -1;
+	refs = xcalloc(ds->n + 1, sizeof *refs);
+	for (i = 0; i < ds->n; i++) {
+		refs[i].id = ds->ex[i].id;
+		refs[i].index = i;
+	}
+	qsort(refs, ds->n, sizeof *refs, example_ref_cmp);
+	for (i = 0; i < n; i++) {
+		key.id = rows[i].example;
+		if ((c = search_cand_by_id(s, rows[i].candidate)) == NULL ||
+		    (ref = bsearch(&key, refs, ds->n, sizeof *refs,
+		    example_ref_cmp)) == NULL)
+			continue;
+		if ((d = search_dev_pos(s, ref->index)) == SIZE_MAX) {
+			memo_put(s, c->id, ref->index, rows[i].score,
+			    rows[i].output);
+			continue;
+		}
+		if (isnan(rows[i].score)) {
+			/* Failed once at least: one more try in the run. */
+			if (c->tries[d] == 0)
+				c->tries[d] = 1;
+			continue;
+		}
+		c->scores[d] = rows[i].score;
+		free(c->outputs[d]);
+		c->outputs[d] = rows[i].output;
+		rows[i].output = NULL;
+	}
+	for (i = 0; i < s->ncands; i++) {
+		cand_count(s->cands[i], s->ndev);
+		cand_summary(s->cands[i], s->cands[i]->raced_out ?
+		    s->cands[i]->nscored : s->ndev);
+	}
+	free(refs);
+	store_run_scores_free(rows, n);
+	return 0;
+}
