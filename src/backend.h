@@ -124,6 +124,8 @@ struct backend_limits {
 	double		 req_reset;	/* ... until then (monotonic) */
 	double		 tok_left;	/* tokens, likewise; < 0: unknown */
 	double		 tok_reset;
+	double		 req_most;	/* the most a header said was left: */
+	double		 tok_most;	/* about what a new window holds */
 	double		 window;	/* requests in flight at once */
 };
 

@@ -61,9 +61,26 @@ engine_estimate(const struct engine_req *r)
 }
 
 /*
+ * What is left once the provider's window has turned: about as much as
+ * the most it ever said was left, less what is in flight, until an
+ * answer says how much (an answer of the old window that comes late
+ * cannot open the new one wider).  Unknown (no limit) when no header
+ * ever said.
+ */
+static void
+engine_provider_refill(const struct backend *b, double *left, double *reset,
+    double most)
+{
+	if (most >= 1) {
+		*left = most - b->in_flight;
+		*reset = INFINITY;
+	} else
+		*left = -1;
+}
+
+/*
  * Whether what the provider says is left of its limits lets r go; if
- * not, *wait is lowered to when it is whole again.  What was left counts
- * as unknown (no limit) once that time has come.
+ * not, *wait is lowered to when it is whole again.
  */
 static int
 engine_provider_room(struct backend *b, const struct engine_req *r,
@@ -76,9 +93,15 @@ engine_provider_room(struct backend *b, const struct engine_req *r,
 	if (!l->known)
 		return 1;
 	if (l->req_left >= 0 && now >= l->req_reset)
-		l->req_left = -1;
+		engine_provider_refill(b, &l->req_left, &l->req_reset,
+		    l->req_most);
 	if (l->tok_left >= 0 && now >= l->tok_reset)
-		l->tok_left = -1;
+		engine_provider_refill(b, &l->tok_left, &l->tok_reset,
+		    l->tok_most);
+	/* Answers without the headers: nothing will say more. */
+	if (l->req_left >= 0 && l->req_left < 1 && isinf(l->req_reset) &&
+	    b->in_flight == 0)
+		l->req_left = -1;
 	if (l->req_left >= 0 && l->req_left < 1) {
 		if (l->req_reset - now < *wait)
 			*wait = l->req_reset - now;
@@ -124,10 +147,12 @@ engine_provider_answer(struct backend *b, long status, const char *lines,
 		if (rl >= 0) {
 			l->req_left = rl - b->in_flight;
 			l->req_reset = now + (rr >= 0 ? rr : 60);
+			l->req_most = fmax(l->req_most, rl);
 		}
 		if (tl >= 0) {
 			l->tok_left = tl;
 			l->tok_reset = now + (tr >= 0 ? tr : 60);
+			l->tok_most = fmax(l->tok_most, tl);
 		}
 	} else if (status == 429) {
 		if (l->window == 0)
