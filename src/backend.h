@@ -126,6 +126,9 @@ struct backend_limits {
 	double		 tok_reset;
 	double		 req_most;	/* the most a header said was left: */
 	double		 tok_most;	/* about what a new window holds */
+	unsigned	 turns;		/* windows turned: an answer to a
+					   request sent before is stale */
+	int		 fresh;		/* the next answer starts a window */
 	double		 window;	/* requests in flight at once */
 };
 

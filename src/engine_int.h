@@ -67,6 +67,8 @@ struct engine_req {
 	double			 not_before;	/* monotonic seconds */
 	double			 started;
 	long long		 reserved;	/* tokens held in the bucket */
+	unsigned		 window;	/* the provider's window it went in
+					   (backend_limits.turns) */
 	struct engine_req	*waiters;	/* coalesced duplicates */
 	struct engine_req	*next;		/* in a list or queue */
 	struct engine_req	*prev;		/* in the flying list */

@@ -72,7 +72,7 @@ engine_provider_refill(const struct backend *b, double *left, double *reset,
     double most)
 {
 	if (most >= 1) {
-		*left = most - b->in_flight;
+		*left = fmax(most - b->in_flight, 0);
 		*reset = INFINITY;
 	} else
 		*left = -1;
@@ -92,16 +92,25 @@ engine_provider_room(struct backend *b, const struct engine_req *r,
 		return 0;
 	if (!l->known)
 		return 1;
+	if ((l->req_left >= 0 && now >= l->req_reset) ||
+	    (l->tok_left >= 0 && now >= l->tok_reset)) {
+		l->turns++;
+		l->fresh = 1;
+	}
 	if (l->req_left >= 0 && now >= l->req_reset)
 		engine_provider_refill(b, &l->req_left, &l->req_reset,
 		    l->req_most);
 	if (l->tok_left >= 0 && now >= l->tok_reset)
 		engine_provider_refill(b, &l->tok_left, &l->tok_reset,
 		    l->tok_most);
-	/* Answers without the headers: nothing will say more. */
+	/*
+	 * Nothing in flight will say more (the answers that came were of
+	 * the old window, or said nothing): the window is whole.
+	 */
 	if (l->req_left >= 0 && l->req_left < 1 && isinf(l->req_reset) &&
 	    b->in_flight == 0)
-		l->req_left = -1;
+		engine_provider_refill(b, &l->req_left, &l->req_reset,
+		    l->req_most);
 	if (l->req_left >= 0 && l->req_left < 1) {
 		if (l->req_reset - now < *wait)
 			*wait = l->req_reset - now;
@@ -118,14 +127,32 @@ engine_provider_room(struct backend *b, const struct engine_req *r,
 
 /* A request goes: it takes its part of what the provider said is left. */
 static void
-engine_provider_take(struct backend *b, const struct engine_req *r)
+engine_provider_take(struct backend *b, struct engine_req *r)
 {
 	struct backend_limits	*l = &b->limits;
 
+	/* Never below 0: a negative count means "unknown", no limit. */
+	r->window = l->turns;
 	if (l->req_left >= 0)
-		l->req_left -= 1;
+		l->req_left = fmax(l->req_left - 1, 0);
 	if (l->tok_left >= 0)
-		l->tok_left -= (double)r->reserved;
+		l->tok_left = fmax(l->tok_left - (double)r->reserved, 0);
+}
+
+/*
+ * What is left, and until when, from one answer's headers.  The first
+ * answer of a window says it; then answers can only lower what is left
+ * and put the reset later: answers come out of order, and one whose
+ * headers were written before others were counted would say too much.
+ */
+static void
+engine_provider_set(double *left, double *reset, int fresh, double said,
+    double until)
+{
+	if (fresh || *left < 0 || said < *left)
+		*left = said;
+	if (fresh || until > *reset || isinf(*reset))
+		*reset = until;
 }
 
 /*
@@ -135,25 +162,31 @@ engine_provider_take(struct backend *b, const struct engine_req *r)
  * a window's worth, until it is max_in_flight again.
  */
 static void
-engine_provider_answer(struct backend *b, long status, const char *lines,
-    double now)
+engine_provider_answer(struct backend *b, const struct engine_req *r,
+    long status, const char *lines, double now)
 {
 	struct backend_limits	*l = &b->limits;
 	double			 rl, rr, tl, tr;
 
 	if (lines != NULL && backend_http_limits(lines, time_now(), &rl, &rr,
 	    &tl, &tr)) {
-		l->known = 1;
+		/* Sent in a window that has turned since: stale news. */
+		if (r->window != l->turns)
+			return;
 		if (rl >= 0) {
-			l->req_left = rl - b->in_flight;
-			l->req_reset = now + (rr >= 0 ? rr : 60);
+			engine_provider_set(&l->req_left, &l->req_reset,
+			    !l->known || l->fresh, fmax(rl - b->in_flight, 0),
+			    now + (rr >= 0 ? rr : 60));
 			l->req_most = fmax(l->req_most, rl);
 		}
 		if (tl >= 0) {
-			l->tok_left = tl;
-			l->tok_reset = now + (tr >= 0 ? tr : 60);
+			engine_provider_set(&l->tok_left, &l->tok_reset,
+			    !l->known || l->fresh, tl,
+			    now + (tr >= 0 ? tr : 60));
 			l->tok_most = fmax(l->tok_most, tl);
 		}
+		l->known = 1;
+		l->fresh = 0;
 	} else if (status == 429) {
 		if (l->window == 0)
 			l->window = b->in_flight + 1;
@@ -387,7 +420,7 @@ engine_reply(struct engine_req *r, long status, const char *body, size_t len,
 	b->in_flight--;
 	engine_unlink(&e->flying, &e->nflying, r);
 	if (status != 0)
-		engine_provider_answer(b, status, limits, time_mono());
+		engine_provider_answer(b, r, status, limits, time_mono());
 	memset(&resp, 0, sizeof resp);
 	if (status == 0)
 		cause_set(&err, "%s: %s", b->ops->name, error);
