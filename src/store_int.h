@@ -18,7 +18,7 @@
 
 /*
  * Every statement the store runs after opening, prepared on first use and
- * kept until store_close().  Their text is stmt_table[] in store_stmt.c.
+ * kept until store_close().  Their text is store_stmt_table[] in store_stmt.c.
  */
 enum stmt {
 	STMT_BEGIN,
@@ -98,7 +98,7 @@ struct stmt_def {
 	const char	*what;
 	const char	*sql;
 };
-extern const struct stmt_def stmt_table[STMT_COUNT];
+extern const struct stmt_def store_stmt_table[STMT_COUNT];
 
 /* A connection: its statements are prepared on first use. */
 struct store {
@@ -116,7 +116,7 @@ struct store {
 int		 store_fail(struct store *, const char *what, char **cause);
 
 /* Resets a statement and clears its bindings, ready for its next use. */
-void		 stmt_reset(sqlite3_stmt *);
+void		 store_stmt_reset(sqlite3_stmt *);
 
 /*
  * Prepares (once) and binds statement id; the statement stays the
@@ -127,23 +127,23 @@ void		 stmt_reset(sqlite3_stmt *);
  * reset).  Callers must pass exactly these types: the compiler cannot
  * check them.  Returns NULL with *cause on failure.
  */
-sqlite3_stmt	*stmt_vbind(struct store *, enum stmt id, char **cause,
-		    const char *fmt, va_list);
+sqlite3_stmt	*store_stmt_vbind(struct store *, enum stmt id,
+		    char **cause, const char *fmt, va_list);
 
 /*
- * Binds (as stmt_vbind()) and steps statement id once.  Returns 1 when it
+ * Binds (as store_stmt_vbind()) and steps statement id once.  Returns 1 when it
  * produced a row (the caller reads it from s->stmt[id] and then calls
- * stmt_reset()), 0 when it is done (already reset) and -1 on error
+ * store_stmt_reset()), 0 when it is done (already reset) and -1 on error
  * (already reset, *cause set).
  */
-int		 stmt_step(struct store *, enum stmt id, char **cause,
+int		 store_stmt_step(struct store *, enum stmt id, char **cause,
 		    const char *fmt, ...);
 
 /*
- * Like stmt_step() for a statement that returns at most one integer:
+ * Like store_stmt_step() for a statement that returns at most one integer:
  * 1 with *out set, 0 when there is no row, -1.  Resets on every path.
  */
-int		 stmt_int64(struct store *, enum stmt id, int64_t *out,
+int		 store_stmt_int64(struct store *, enum stmt id, int64_t *out,
 		    char **cause, const char *fmt, ...);
 
 #endif

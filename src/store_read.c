@@ -340,7 +340,7 @@ list_free(enum list l, void *rows, size_t n)
 }
 
 /*
- * Binds the statement of list l (fmt as stmt_vbind()) and reads every row
+ * Binds the statement of list l (fmt as store_stmt_vbind()) and reads every row
  * it gives into *rows (the caller's, NULL when there is none).  The rows
  * are collected before it returns, so that callers may run other
  * statements (or recurse) while they walk them.  On an error nothing half
@@ -360,7 +360,7 @@ list_read(struct store *s, enum list l, void **rows, size_t *n,
 	*rows = NULL;
 	*n = 0;
 	va_start(ap, fmt);
-	st = stmt_vbind(s, id, cause, fmt, ap);
+	st = store_stmt_vbind(s, id, cause, fmt, ap);
 	va_end(ap);
 	if (st == NULL)
 		return -1;
@@ -374,13 +374,13 @@ list_read(struct store *s, enum list l, void **rows, size_t *n,
 		(*n)++;
 	}
 	if (rc != SQLITE_DONE) {
-		store_fail(s, stmt_table[id].what, cause);
-		stmt_reset(st);
+		store_fail(s, store_stmt_table[id].what, cause);
+		store_stmt_reset(st);
 		list_free(l, p, *n);
 		*n = 0;
 		return -1;
 	}
-	stmt_reset(st);
+	store_stmt_reset(st);
 	*rows = p;
 	return 0;
 }
@@ -390,7 +390,7 @@ store_job_find(struct store *s, const char *name, char **cause)
 {
 	int64_t	id = 0;
 
-	if (stmt_int64(s, STMT_JOB_FIND, &id, cause, "t", name) < 0)
+	if (store_stmt_int64(s, STMT_JOB_FIND, &id, cause, "t", name) < 0)
 		return -1;
 	return id;
 }
@@ -404,17 +404,17 @@ store_cache_get(struct store *s, const char *key, char **response,
 	int		 r;
 
 	*response = NULL;
-	if ((r = stmt_step(s, STMT_CACHE_GET, cause, "t", key)) != 1)
+	if ((r = store_stmt_step(s, STMT_CACHE_GET, cause, "t", key)) != 1)
 		return r;
 	st = s->stmt[STMT_CACHE_GET];
 	v = (const char *)sqlite3_column_text(st, 0);
 	if (v == NULL) {
-		store_fail(s, stmt_table[STMT_CACHE_GET].what, cause);
-		stmt_reset(st);
+		store_fail(s, store_stmt_table[STMT_CACHE_GET].what, cause);
+		store_stmt_reset(st);
 		return -1;
 	}
 	*response = xstrndup(v, (size_t)sqlite3_column_bytes(st, 0));
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return 1;
 }
 
@@ -426,7 +426,7 @@ store_run_spent(struct store *s, int64_t run, struct run_totals *t,
 	int		 rc;
 
 	memset(t, 0, sizeof *t);
-	if ((rc = stmt_step(s, STMT_RUN_SPENT, cause, "i", run)) != 1) {
+	if ((rc = store_stmt_step(s, STMT_RUN_SPENT, cause, "i", run)) != 1) {
 		if (rc == 0)
 			cause_set(cause, "store: sum a run's calls: no row");
 		return -1;
@@ -437,7 +437,7 @@ store_run_spent(struct store *s, int64_t run, struct run_totals *t,
 	t->tokens = sqlite3_column_int64(st, 2);
 	t->dollars = sqlite3_column_double(st, 3);
 	t->cached = sqlite3_column_int64(st, 4);
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return 0;
 }
 
@@ -447,7 +447,7 @@ store_comparison_count(struct store *s, int64_t job, const char *source,
 {
 	int64_t	v = 0;
 
-	if (stmt_int64(s, STMT_COMPARISON_COUNT, &v, cause, "it", job,
+	if (store_stmt_int64(s, STMT_COMPARISON_COUNT, &v, cause, "it", job,
 	    source) < 0)
 		return -1;
 	*n = (long long)v;
@@ -463,14 +463,15 @@ store_run_open(struct store *s, int64_t job, const char *kind, int *step,
 	int64_t		 id;
 	int		 rc;
 
-	if ((rc = stmt_step(s, STMT_RUN_OPEN, cause, "it", job, kind)) <= 0)
+	if ((rc = store_stmt_step(s, STMT_RUN_OPEN, cause, "it", job,
+	    kind)) <= 0)
 		return rc;
 	st = s->stmt[STMT_RUN_OPEN];
 	id = sqlite3_column_int64(st, 0);
 	*step = sqlite3_column_int(st, 1);
 	t = (const char *)sqlite3_column_text(st, 2);
 	*state = t != NULL ? xstrdup(t) : NULL;
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return id;
 }
 
@@ -481,7 +482,8 @@ store_champion_latest(struct store *s, int64_t job, struct champion *c,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((rc = stmt_step(s, STMT_CHAMPION_LATEST, cause, "i", job)) <= 0)
+	if ((rc = store_stmt_step(s, STMT_CHAMPION_LATEST, cause, "i",
+	    job)) <= 0)
 		return rc;
 	st = s->stmt[STMT_CHAMPION_LATEST];
 	c->version = sqlite3_column_int(st, 0);
@@ -489,7 +491,7 @@ store_champion_latest(struct store *s, int64_t job, struct champion *c,
 	c->score = sqlite3_column_double(st, 2);
 	c->lo = sqlite3_column_double(st, 3);
 	c->hi = sqlite3_column_double(st, 4);
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return 1;
 }
 
@@ -526,14 +528,15 @@ store_candidate_text(struct store *s, int64_t id, char **cause)
 	char		*text;
 	int		 rc;
 
-	if ((rc = stmt_step(s, STMT_CANDIDATE_GET, cause, "i", id)) <= 0) {
+	if ((rc = store_stmt_step(s, STMT_CANDIDATE_GET, cause, "i",
+	    id)) <= 0) {
 		if (rc == 0)
 			cause_set(cause, "no candidate %lld", (long long)id);
 		return NULL;
 	}
 	st = s->stmt[STMT_CANDIDATE_GET];
 	text = xstrdup((const char *)sqlite3_column_text(st, 0));
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return text;
 }
 
@@ -575,10 +578,10 @@ store_job_get(struct store *s, const char *name, struct job_row *j,
 	int	rc;
 
 	memset(j, 0, sizeof *j);
-	if ((rc = stmt_step(s, STMT_JOB_GET, cause, "t", name)) <= 0)
+	if ((rc = store_stmt_step(s, STMT_JOB_GET, cause, "t", name)) <= 0)
 		return rc;
 	fill_job(s->stmt[STMT_JOB_GET], j);
-	stmt_reset(s->stmt[STMT_JOB_GET]);
+	store_stmt_reset(s->stmt[STMT_JOB_GET]);
 	return 1;
 }
 
@@ -590,7 +593,7 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	int		 rc;
 
 	memset(latest, 0, sizeof *latest);
-	if ((rc = stmt_step(s, STMT_RUN_SUM, cause, "i", job)) != 1) {
+	if ((rc = store_stmt_step(s, STMT_RUN_SUM, cause, "i", job)) != 1) {
 		/* An aggregate always gives a row. */
 		if (rc == 0)
 			cause_set(cause, "store: sum runs: no row");
@@ -603,8 +606,8 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	sum->tokens = sqlite3_column_int64(st, 3);
 	sum->dollars = sqlite3_column_double(st, 4);
 	sum->cached = sqlite3_column_int64(st, 5);
-	stmt_reset(st);
-	if ((rc = stmt_step(s, STMT_RUN_LATEST, cause, "i", job)) <= 0)
+	store_stmt_reset(st);
+	if ((rc = store_stmt_step(s, STMT_RUN_LATEST, cause, "i", job)) <= 0)
 		return rc;
 	st = s->stmt[STMT_RUN_LATEST];
 	latest->id = sqlite3_column_int64(st, 0);
@@ -618,7 +621,7 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	latest->totals.tokens = sqlite3_column_int64(st, 8);
 	latest->totals.dollars = sqlite3_column_double(st, 9);
 	latest->totals.cached = sqlite3_column_int64(st, 10);
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return 1;
 }
 
@@ -648,14 +651,14 @@ store_candidate_get(struct store *s, int64_t id, struct candidate_row *c,
 	int		 rc;
 
 	memset(c, 0, sizeof *c);
-	if ((rc = stmt_step(s, STMT_CANDIDATE_ROW, cause, "i", id)) <= 0)
+	if ((rc = store_stmt_step(s, STMT_CANDIDATE_ROW, cause, "i", id)) <= 0)
 		return rc;
 	st = s->stmt[STMT_CANDIDATE_ROW];
 	c->id = sqlite3_column_int64(st, 0);
 	c->job = sqlite3_column_int64(st, 1);
 	c->text = col_text(st, 2);
 	c->origin = col_text(st, 3);
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return 1;
 }
 
@@ -692,7 +695,7 @@ store_dataset_latest(struct store *s, int64_t job, char **cause)
 {
 	int64_t	id = 0;
 
-	if (stmt_int64(s, STMT_DATASET_LATEST, &id, cause, "i", job) < 0)
+	if (store_stmt_int64(s, STMT_DATASET_LATEST, &id, cause, "i", job) < 0)
 		return -1;
 	return id;
 }
@@ -741,15 +744,15 @@ store_run_checkpoint_latest(struct store *s, int64_t job, const char *kind,
 	int		 rc;
 
 	memset(cp, 0, sizeof *cp);
-	if ((rc = stmt_step(s, STMT_RUN_CHECKPOINT_LATEST, cause, "it", job,
-	    kind)) <= 0)
+	if ((rc = store_stmt_step(s, STMT_RUN_CHECKPOINT_LATEST, cause, "it",
+	    job, kind)) <= 0)
 		return rc;
 	st = s->stmt[STMT_RUN_CHECKPOINT_LATEST];
 	cp->id = sqlite3_column_int64(st, 0);
 	col_copy(st, 1, cp->status, sizeof cp->status);
 	cp->step = sqlite3_column_int(st, 2);
 	cp->state = col_text(st, 3);
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return 1;
 }
 
@@ -760,13 +763,14 @@ store_run_last(struct store *s, int64_t job, const char *kind,
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((rc = stmt_step(s, STMT_RUN_LAST, cause, "it", job, kind)) <= 0)
+	if ((rc = store_stmt_step(s, STMT_RUN_LAST, cause, "it", job,
+	    kind)) <= 0)
 		return rc;
 	st = s->stmt[STMT_RUN_LAST];
 	rc = sqlite3_column_type(st, 0) != SQLITE_NULL;
 	if (rc)
 		*started = sqlite3_column_double(st, 0);
-	stmt_reset(st);
+	store_stmt_reset(st);
 	return rc;
 }
 
@@ -811,10 +815,10 @@ store_comparison_get(struct store *s, int64_t id, struct comparison_row *r,
 	int	rc;
 
 	memset(r, 0, sizeof *r);
-	if ((rc = stmt_step(s, STMT_COMPARISON_GET, cause, "i", id)) <= 0)
+	if ((rc = store_stmt_step(s, STMT_COMPARISON_GET, cause, "i", id)) <= 0)
 		return rc;
 	fill_comparison(s->stmt[STMT_COMPARISON_GET], r);
-	stmt_reset(s->stmt[STMT_COMPARISON_GET]);
+	store_stmt_reset(s->stmt[STMT_COMPARISON_GET]);
 	return 1;
 }
 
@@ -884,7 +888,7 @@ store_batch_find(struct store *s, const char *backend, const char *key,
 	memset(b, 0, sizeof *b);
 	*keys = NULL;
 	*nkeys = 0;
-	if ((rc = stmt_step(s, STMT_BATCH_FIND, cause, "tt", key,
+	if ((rc = store_stmt_step(s, STMT_BATCH_FIND, cause, "tt", key,
 	    backend)) != 1)
 		return rc;
 	st = s->stmt[STMT_BATCH_FIND];
@@ -897,7 +901,7 @@ store_batch_find(struct store *s, const char *backend, const char *key,
 	b->provider_id = col_text(st, 6);
 	b->output = col_text(st, 7);
 	b->errors = col_text(st, 8);
-	stmt_reset(st);
+	store_stmt_reset(st);
 	if (list_read(s, LIST_BATCH_KEYS, &p, nkeys, cause, "i",
 	    b->id) != 0) {
 		store_batch_row_release(b);

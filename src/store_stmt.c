@@ -16,7 +16,7 @@
 	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
 	" source, who, order_shown, created, answered"
 
-const struct stmt_def stmt_table[STMT_COUNT] = {
+const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },
 	[STMT_COMMIT] = { "commit", "COMMIT" },
 	[STMT_ROLLBACK] = { "rollback", "ROLLBACK" },
@@ -255,18 +255,19 @@ store_fail(struct store *s, const char *what, char **cause)
 }
 
 void
-stmt_reset(sqlite3_stmt *st)
+store_stmt_reset(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
 static sqlite3_stmt *
-stmt_get(struct store *s, enum stmt id, char **cause)
+store_stmt_get(struct store *s, enum stmt id, char **cause)
 {
-	if (s->stmt[id] == NULL && sqlite3_prepare_v3(s->db, stmt_table[id].sql,
-	    -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[id], NULL) != SQLITE_OK) {
-		store_fail(s, stmt_table[id].what, cause);
+	if (s->stmt[id] == NULL && sqlite3_prepare_v3(s->db,
+	    store_stmt_table[id].sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    &s->stmt[id], NULL) != SQLITE_OK) {
+		store_fail(s, store_stmt_table[id].what, cause);
 		s->stmt[id] = NULL;
 		return NULL;
 	}
@@ -275,7 +276,7 @@ stmt_get(struct store *s, enum stmt id, char **cause)
 
 /* Prepares (once) and binds statement id: fmt is in store_int.h. */
 sqlite3_stmt *
-stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
+store_stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
     va_list ap)
 {
 	sqlite3_stmt	*st;
@@ -284,7 +285,7 @@ stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
 	double		 d;
 	int		 i, n, rc = SQLITE_OK;
 
-	if ((st = stmt_get(s, id, cause)) == NULL)
+	if ((st = store_stmt_get(s, id, cause)) == NULL)
 		return NULL;
 	for (i = 1; rc == SQLITE_OK && fmt[i - 1] != '\0'; i++) {
 		switch (fmt[i - 1]) {
@@ -329,59 +330,63 @@ stmt_vbind(struct store *s, enum stmt id, char **cause, const char *fmt,
 		}
 	}
 	if (rc != SQLITE_OK) {
-		store_fail(s, stmt_table[id].what, cause);
-		stmt_reset(st);
+		store_fail(s, store_stmt_table[id].what, cause);
+		store_stmt_reset(st);
 		return NULL;
 	}
 	return st;
 }
 
-/* Binds (as stmt_vbind()) and steps statement id once, as stmt_step(). */
+/*
+ * Binds (as store_stmt_vbind()) and steps statement id once, as
+ * store_stmt_step().
+ */
 static int
-stmt_vstep(struct store *s, enum stmt id, char **cause, const char *fmt,
+store_stmt_vstep(struct store *s, enum stmt id, char **cause, const char *fmt,
     va_list ap)
 {
 	sqlite3_stmt	*st;
 	int		 rc;
 
-	if ((st = stmt_vbind(s, id, cause, fmt, ap)) == NULL)
+	if ((st = store_stmt_vbind(s, id, cause, fmt, ap)) == NULL)
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc != SQLITE_DONE)
-		store_fail(s, stmt_table[id].what, cause);
-	stmt_reset(st);
+		store_fail(s, store_stmt_table[id].what, cause);
+	store_stmt_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* Binds and steps statement id once (store_int.h). */
 int
-stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt, ...)
+store_stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt,
+    ...)
 {
 	va_list	ap;
 	int	rc;
 
 	va_start(ap, fmt);
-	rc = stmt_vstep(s, id, cause, fmt, ap);
+	rc = store_stmt_vstep(s, id, cause, fmt, ap);
 	va_end(ap);
 	return rc;
 }
 
-/* Like stmt_step() for a statement that returns at most one integer. */
+/* Like store_stmt_step() for a statement that returns at most one integer. */
 int
-stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
+store_stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
     const char *fmt, ...)
 {
 	va_list	ap;
 	int	rc;
 
 	va_start(ap, fmt);
-	rc = stmt_vstep(s, id, cause, fmt, ap);
+	rc = store_stmt_vstep(s, id, cause, fmt, ap);
 	va_end(ap);
 	if (rc == 1) {
 		*out = sqlite3_column_int64(s->stmt[id], 0);
-		stmt_reset(s->stmt[id]);
+		store_stmt_reset(s->stmt[id]);
 	}
 	return rc;
 }

@@ -18,8 +18,8 @@
 int
 store_begin(struct store *s, char **cause)
 {
-	if (stmt_step(s, s->depth == 0 ? STMT_BEGIN : STMT_SAVEPOINT, cause,
-	    "") != 0)
+	if (store_stmt_step(s, s->depth == 0 ? STMT_BEGIN : STMT_SAVEPOINT,
+	    cause, "") != 0)
 		return -1;
 	s->depth++;
 	return 0;
@@ -31,11 +31,11 @@ store_commit(struct store *s, char **cause)
 	if (s->depth == 0)
 		return cause_set(cause, "store: commit: no transaction is open");
 	if (--s->depth > 0) {
-		if (stmt_step(s, STMT_RELEASE, cause, "") == 0)
+		if (store_stmt_step(s, STMT_RELEASE, cause, "") == 0)
 			return 0;
 		/* The level is undone, as a rollback would. */
-		if (stmt_step(s, STMT_ROLLBACK_TO, NULL, "") == 0)
-			stmt_step(s, STMT_RELEASE, NULL, "");
+		if (store_stmt_step(s, STMT_ROLLBACK_TO, NULL, "") == 0)
+			store_stmt_step(s, STMT_RELEASE, NULL, "");
 		return -1;
 	}
 	if (sqlite3_get_autocommit(s->db)) {
@@ -43,8 +43,8 @@ store_commit(struct store *s, char **cause)
 		return cause_set(cause, "store: commit: the transaction was "
 		    "rolled back by an earlier error");
 	}
-	if (stmt_step(s, STMT_COMMIT, cause, "") != 0) {
-		stmt_step(s, STMT_ROLLBACK, NULL, "");
+	if (store_stmt_step(s, STMT_COMMIT, cause, "") != 0) {
+		store_stmt_step(s, STMT_ROLLBACK, NULL, "");
 		return -1;
 	}
 	return 0;
@@ -64,11 +64,11 @@ store_rollback(struct store *s)
 	}
 	if (--s->depth > 0) {
 		/* Undone, then released: the level is gone. */
-		if ((rc = stmt_step(s, STMT_ROLLBACK_TO, NULL, "")) == 0)
-			rc = stmt_step(s, STMT_RELEASE, NULL, "");
+		if ((rc = store_stmt_step(s, STMT_ROLLBACK_TO, NULL, "")) == 0)
+			rc = store_stmt_step(s, STMT_RELEASE, NULL, "");
 		return rc;
 	}
-	return stmt_step(s, STMT_ROLLBACK, NULL, "");
+	return store_stmt_step(s, STMT_ROLLBACK, NULL, "");
 }
 
 int64_t
@@ -79,10 +79,10 @@ store_job_put(struct store *s, const char *name, const char *spec_json,
 
 	if (store_begin(s, cause) != 0)
 		return -1;
-	if (stmt_step(s, STMT_JOB_PUT, cause, "ttd", name, spec_json,
+	if (store_stmt_step(s, STMT_JOB_PUT, cause, "ttd", name, spec_json,
 	    time_now()) != 0)
 		goto fail;
-	switch (stmt_int64(s, STMT_JOB_FIND, &id, cause, "t", name)) {
+	switch (store_stmt_int64(s, STMT_JOB_FIND, &id, cause, "t", name)) {
 	case 1:
 		break;
 	case 0:
@@ -105,8 +105,8 @@ int
 store_job_set_state(struct store *s, int64_t job, const char *state,
     const char *reason, char **cause)
 {
-	if (stmt_step(s, STMT_JOB_SET_STATE, cause, "ittd", job, state, reason,
-	    time_now()) != 0)
+	if (store_stmt_step(s, STMT_JOB_SET_STATE, cause, "ittd", job, state,
+	    reason, time_now()) != 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return cause_set(cause, "store: set job state: no job %lld",
@@ -118,7 +118,7 @@ int64_t
 store_run_new(struct store *s, int64_t job, const char *kind,
     int64_t dataset, char **cause)
 {
-	if (stmt_step(s, STMT_RUN_NEW, cause, "itId", job, kind, dataset,
+	if (store_stmt_step(s, STMT_RUN_NEW, cause, "itId", job, kind, dataset,
 	    time_now()) != 0)
 		return -1;
 	return sqlite3_last_insert_rowid(s->db);
@@ -132,7 +132,7 @@ store_run_finish(struct store *s, int64_t run, const char *status,
 
 	if (t == NULL)
 		t = &zero;
-	if (stmt_step(s, STMT_RUN_FINISH, cause, "itdiiidi", run, status,
+	if (store_stmt_step(s, STMT_RUN_FINISH, cause, "itdiiidi", run, status,
 	    time_now(), (int64_t)t->calls, (int64_t)t->hits,
 	    (int64_t)t->tokens, t->dollars, (int64_t)t->cached) != 0)
 		return -1;
@@ -172,7 +172,7 @@ snapshot_fill(struct store *s, int64_t id, struct dataset *ds, char **cause)
 
 	for (i = 0; i < ds->n; i++) {
 		ex = &ds->ex[i];
-		r = stmt_step(s, STMT_EXAMPLE_FIND, cause, "ii", id,
+		r = store_stmt_step(s, STMT_EXAMPLE_FIND, cause, "ii", id,
 		    (int64_t)ex->idx);
 		if (r <= 0)
 			return r;
@@ -180,7 +180,7 @@ snapshot_fill(struct store *s, int64_t id, struct dataset *ds, char **cause)
 		ex->id = sqlite3_column_int64(st, 0);
 		split = (const char *)sqlite3_column_text(st, 1);
 		fits = split != NULL && strcmp(split, split_text(ex->split)) == 0;
-		stmt_reset(st);
+		store_stmt_reset(st);
 		if (!fits)
 			return 0;
 	}
@@ -197,8 +197,8 @@ snapshot_insert(struct store *s, int64_t job, struct dataset *ds,
 	char		*fields;
 	int		 r;
 
-	if (stmt_step(s, STMT_DATASET_INSERT, cause, "ittid", job, ds->path,
-	    ds->hash, (int64_t)ds->n, time_now()) != 0)
+	if (store_stmt_step(s, STMT_DATASET_INSERT, cause, "ittid", job,
+	    ds->path, ds->hash, (int64_t)ds->n, time_now()) != 0)
 		return -1;
 	id = sqlite3_last_insert_rowid(s->db);
 	for (i = 0; i < ds->n; i++) {
@@ -208,7 +208,7 @@ snapshot_insert(struct store *s, int64_t job, struct dataset *ds,
 			    "the fields of example %zu", ex->idx);
 			return -1;
 		}
-		r = stmt_step(s, STMT_EXAMPLE_INSERT, cause, "iiittt", id,
+		r = store_stmt_step(s, STMT_EXAMPLE_INSERT, cause, "iiittt", id,
 		    (int64_t)ex->idx, (int64_t)ex->line, split_text(ex->split),
 		    ex->hash[0] != '\0' ? ex->hash : NULL, fields);
 		cJSON_free(fields);
@@ -230,16 +230,17 @@ store_dataset_snapshot(struct store *s, int64_t job, struct dataset *ds,
 
 	if (store_begin(s, cause) != 0)
 		return -1;
-	if (stmt_int64(s, STMT_DATASET_LATEST, &latest, cause, "i", job) < 0)
+	if (store_stmt_int64(s, STMT_DATASET_LATEST, &latest, cause, "i",
+	    job) < 0)
 		goto fail;
-	r = stmt_step(s, STMT_DATASET_FIND, cause, "it", job, ds->hash);
+	r = store_stmt_step(s, STMT_DATASET_FIND, cause, "it", job, ds->hash);
 	if (r < 0)
 		goto fail;
 	if (r == 1) {
 		st = s->stmt[STMT_DATASET_FIND];
 		id = sqlite3_column_int64(st, 0);
 		n = sqlite3_column_int64(st, 1);
-		stmt_reset(st);
+		store_stmt_reset(st);
 		if (n != (int64_t)ds->n)
 			id = 0;
 	}
@@ -251,7 +252,7 @@ store_dataset_snapshot(struct store *s, int64_t job, struct dataset *ds,
 	if (id == 0) {
 		if ((id = snapshot_insert(s, job, ds, cause)) == -1)
 			goto fail;
-	} else if (stmt_step(s, STMT_DATASET_USE, cause, "id", id,
+	} else if (store_stmt_step(s, STMT_DATASET_USE, cause, "id", id,
 	    time_now()) != 0)
 		goto fail;
 	/* A failed commit has undone its level itself. */
@@ -277,12 +278,12 @@ store_candidate_put(struct store *s, int64_t job, const char *text,
 	int64_t	id = 0;
 
 	sha256_hex(text, strlen(text), hash);
-	if (stmt_step(s, STMT_CANDIDATE_INSERT, cause, "itttd", job, text,
+	if (store_stmt_step(s, STMT_CANDIDATE_INSERT, cause, "itttd", job, text,
 	    hash, origin, time_now()) != 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 1)
 		return sqlite3_last_insert_rowid(s->db);
-	switch (stmt_int64(s, STMT_CANDIDATE_FIND, &id, cause, "it", job,
+	switch (store_stmt_int64(s, STMT_CANDIDATE_FIND, &id, cause, "it", job,
 	    hash)) {
 	case 1:
 		return id;
@@ -298,22 +299,22 @@ int
 store_lineage_add(struct store *s, int64_t child, int64_t parent,
     const char *op, const char *note, char **cause)
 {
-	return stmt_step(s, STMT_LINEAGE_ADD, cause, "iitt", child, parent, op,
-	    note) == 0 ? 0 : -1;
+	return store_stmt_step(s, STMT_LINEAGE_ADD, cause, "iitt", child,
+	    parent, op, note) == 0 ? 0 : -1;
 }
 
 int
 store_cache_put(struct store *s, const char *key, const char *response,
     char **cause)
 {
-	return stmt_step(s, STMT_CACHE_PUT, cause, "ttd", key, response,
+	return store_stmt_step(s, STMT_CACHE_PUT, cause, "ttd", key, response,
 	    time_now()) == 0 ? 0 : -1;
 }
 
 int64_t
 store_call_add(struct store *s, const struct call_record *c, char **cause)
 {
-	if (stmt_step(s, STMT_CALL_ADD, cause, "Itttt" "nniidd" "tNt" "d"
+	if (store_stmt_step(s, STMT_CALL_ADD, cause, "Itttt" "nniidd" "tNt" "d"
 	    "iii", c->run, c->backend, c->model, c->role, c->key,
 	    c->attempt, c->cached, (int64_t)c->prompt_tokens,
 	    (int64_t)c->completion_tokens, c->cost, c->latency,
@@ -333,7 +334,7 @@ store_evaluation(struct store *s, int64_t run, int64_t candidate,
 	int64_t	id = 0;
 	int	rc;
 
-	rc = stmt_step(s, STMT_EVALUATION_ADD, cause, "iiitftItd", run,
+	rc = store_stmt_step(s, STMT_EVALUATION_ADD, cause, "iiitftItd", run,
 	    candidate, example, output, score, feedback, call, error,
 	    time_now());
 	if (rc < 0)
@@ -342,11 +343,11 @@ store_evaluation(struct store *s, int64_t run, int64_t candidate,
 		id = sqlite3_column_int64(s->stmt[STMT_EVALUATION_ADD], 0);
 		/* RETURNING gives its row before the statement is done. */
 		if (sqlite3_step(s->stmt[STMT_EVALUATION_ADD]) != SQLITE_DONE) {
-			store_fail(s, stmt_table[STMT_EVALUATION_ADD].what,
-			    cause);
+			store_fail(s,
+			    store_stmt_table[STMT_EVALUATION_ADD].what, cause);
 			id = -1;
 		}
-		stmt_reset(s->stmt[STMT_EVALUATION_ADD]);
+		store_stmt_reset(s->stmt[STMT_EVALUATION_ADD]);
 	}
 	return id;
 }
@@ -373,8 +374,8 @@ int64_t
 store_comparison_add(struct store *s, const struct comparison_record *c,
     char **cause)
 {
-	if (stmt_step(s, STMT_COMPARISON_ADD, cause, "iiiIttttttttd", c->job,
-	    c->a, c->b, c->example, c->output_a, c->output_b, c->winner,
+	if (store_stmt_step(s, STMT_COMPARISON_ADD, cause, "iiiIttttttttd",
+	    c->job, c->a, c->b, c->example, c->output_a, c->output_b, c->winner,
 	    c->source, c->who, c->judge_model, c->order_shown, c->rationale,
 	    time_now()) != 0)
 		return -1;
@@ -385,7 +386,7 @@ int
 store_outcome_add(struct store *s, const struct outcome_record *o,
     char **cause)
 {
-	return stmt_step(s, STMT_OUTCOME_ADD, cause, "iItttnnttd", o->run,
+	return store_stmt_step(s, STMT_OUTCOME_ADD, cause, "iItttnnttd", o->run,
 	    o->call, o->key, o->role, o->outcome, o->kept, o->dropped,
 	    o->problem, o->excerpt, time_now()) == 0 ? 0 : -1;
 }
@@ -394,8 +395,8 @@ int
 store_event(struct store *s, int64_t job, int64_t run, const char *level,
     const char *message, char **cause)
 {
-	return stmt_step(s, STMT_EVENT, cause, "IIdtt", job, run, time_now(),
-	    level, message) == 0 ? 0 : -1;
+	return store_stmt_step(s, STMT_EVENT, cause, "IIdtt", job, run,
+	    time_now(), level, message) == 0 ? 0 : -1;
 }
 
 int
@@ -406,9 +407,9 @@ store_run_checkpoint(struct store *s, int64_t run, int step,
 
 	if (t == NULL)
 		t = &zero;
-	if (stmt_step(s, STMT_RUN_CHECKPOINT, cause, "intiiidi", run, step,
-	    state, (int64_t)t->calls, (int64_t)t->hits, (int64_t)t->tokens,
-	    t->dollars, (int64_t)t->cached) != 0)
+	if (store_stmt_step(s, STMT_RUN_CHECKPOINT, cause, "intiiidi", run,
+	    step, state, (int64_t)t->calls, (int64_t)t->hits,
+	    (int64_t)t->tokens, t->dollars, (int64_t)t->cached) != 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return cause_set(cause, "store: checkpoint run: no run %lld",
@@ -420,7 +421,7 @@ int
 store_champion_add(struct store *s, int64_t job, int64_t candidate,
     double score, double lo, double hi, const char *reason, char **cause)
 {
-	return stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtd", job,
+	return store_stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtd", job,
 	    candidate, score, lo, hi, reason, time_now());
 }
 
@@ -428,7 +429,7 @@ int
 store_job_set_file(struct store *s, int64_t job, const char *file,
     char **cause)
 {
-	if (stmt_step(s, STMT_JOB_SET_FILE, cause, "it", job, file) != 0)
+	if (store_stmt_step(s, STMT_JOB_SET_FILE, cause, "it", job, file) != 0)
 		return -1;
 	if (sqlite3_changes(s->db) == 0)
 		return cause_set(cause, "store: set job file: no job %lld",
@@ -447,19 +448,19 @@ store_comparison_queue(struct store *s, const struct comparison_record *c,
 
 	if (store_begin(s, cause) != 0)
 		return -1;
-	rc = stmt_int64(s, STMT_COMPARISON_PENDING_FIND, &id, cause, "iiiI",
-	    c->job, c->a, c->b, c->example);
+	rc = store_stmt_int64(s, STMT_COMPARISON_PENDING_FIND, &id, cause,
+	    "iiiI", c->job, c->a, c->b, c->example);
 	if (rc < 0)
 		goto fail;
 	if (rc == 0) {
-		if (stmt_step(s, STMT_COMPARISON_QUEUE, cause, "iiiIttttd",
-		    c->job, c->a, c->b, c->example, c->output_a, c->output_b,
-		    c->order_shown, input, time_now()) != 0)
+		if (store_stmt_step(s, STMT_COMPARISON_QUEUE, cause,
+		    "iiiIttttd", c->job, c->a, c->b, c->example, c->output_a,
+		    c->output_b, c->order_shown, input, time_now()) != 0)
 			goto fail;
 		id = sqlite3_last_insert_rowid(s->db);
 	}
-	if (stmt_step(s, STMT_COMPARISON_PENDING_DROP, cause, "iid", c->job,
-	    id, time_now()) != 0)
+	if (store_stmt_step(s, STMT_COMPARISON_PENDING_DROP, cause, "iid",
+	    c->job, id, time_now()) != 0)
 		goto fail;
 	if (store_commit(s, cause) != 0)
 		return -1;
@@ -473,8 +474,8 @@ int
 store_comparison_answer(struct store *s, int64_t id, const char *winner,
     const char *who, char **cause)
 {
-	if (stmt_step(s, STMT_COMPARISON_ANSWER, cause, "ittd", id, winner,
-	    who, time_now()) != 0)
+	if (store_stmt_step(s, STMT_COMPARISON_ANSWER, cause, "ittd", id,
+	    winner, who, time_now()) != 0)
 		return -1;
 	return sqlite3_changes(s->db) > 0 ? 1 : 0;
 }
@@ -489,12 +490,12 @@ store_batch_add(struct store *s, const char *backend, const char *token,
 
 	if (store_begin(s, cause) != 0)
 		return -1;
-	if (stmt_step(s, STMT_BATCH_ADD, cause, "ttttid", backend, token, step,
-	    input, (int64_t)ninput, time_now()) != 0)
+	if (store_stmt_step(s, STMT_BATCH_ADD, cause, "ttttid", backend, token,
+	    step, input, (int64_t)ninput, time_now()) != 0)
 		goto fail;
 	id = sqlite3_last_insert_rowid(s->db);
 	for (i = 0; i < nkeys; i++)
-		if (stmt_step(s, STMT_BATCH_KEY_ADD, cause, "ti", keys[i],
+		if (store_stmt_step(s, STMT_BATCH_KEY_ADD, cause, "ti", keys[i],
 		    id) != 0)
 			goto fail;
 	if (store_commit(s, cause) != 0)
@@ -508,7 +509,7 @@ fail:
 int
 store_batch_update(struct store *s, const struct batch_row *b, char **cause)
 {
-	return stmt_step(s, STMT_BATCH_UPDATE, cause, "ittttttd", b->id,
+	return store_stmt_step(s, STMT_BATCH_UPDATE, cause, "ittttttd", b->id,
 	    b->step, b->file, b->provider_id, b->output, b->errors, b->cause,
 	    time_now()) == 0 ? 0 : -1;
 }
