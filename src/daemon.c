@@ -29,8 +29,8 @@
 #include "jobrun.h"
 #include "log.h"
 #include "query.h"
+#include "search.h"
 #include "store.h"
-#include "strategy.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -17,8 +17,8 @@
 #include "daemon_int.h"
 #include "engine.h"
 #include "log.h"
+#include "search.h"
 #include "store.h"
-#include "strategy.h"
 #include "util.h"
 #include "xmalloc.h"
 

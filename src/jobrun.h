@@ -16,7 +16,7 @@
 
 #include "engine.h"
 #include "reply.h"
-#include "strategy.h"
+#include "search.h"
 
 struct job;
 

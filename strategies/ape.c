@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strategy.h"
+#include "search.h"
 #include "task.h"
 #include "util.h"
 #include "xmalloc.h"

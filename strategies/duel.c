@@ -48,8 +48,8 @@
 #include <string.h>
 
 #include "backend.h"
-#include "dataset.h"
 #include "bandit.h"
+#include "dataset.h"
 #include "engine.h"
 #include "jsonc.h"
 #include "judge.h"
@@ -57,8 +57,8 @@
 #include "metric.h"
 #include "nn.h"
 #include "rng.h"
+#include "search.h"
 #include "store.h"
-#include "strategy.h"
 #include "strbuf.h"
 #include "task.h"
 #include "template.h"

@@ -30,7 +30,7 @@
 
 #include "log.h"
 #include "rng.h"
-#include "strategy.h"
+#include "search.h"
 #include "strbuf.h"
 #include "task.h"
 #include "util.h"

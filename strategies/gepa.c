@@ -13,7 +13,7 @@
 #include "log.h"
 #include "reflect_int.h"
 #include "rng.h"
-#include "strategy.h"
+#include "search.h"
 #include "xmalloc.h"
 
 /* Scores cands on every dev example (no racing: they all must be). */

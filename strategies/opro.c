@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "reflect_int.h"
-#include "strategy.h"
+#include "search.h"
 #include "strbuf.h"
 #include "task.h"
 #include "xmalloc.h"

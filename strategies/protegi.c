@@ -12,7 +12,7 @@
 
 #include "log.h"
 #include "reflect_int.h"
-#include "strategy.h"
+#include "search.h"
 #include "xmalloc.h"
 
 /* A prompt in the bandit: its scores on the pool's examples. */

@@ -26,7 +26,7 @@
 #include "log.h"
 #include "reflect_int.h"
 #include "rng.h"
-#include "strategy.h"
+#include "search.h"
 #include "strbuf.h"
 #include "task.h"
 #include "util.h"

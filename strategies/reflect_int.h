@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "strategy.h"
+#include "search.h"
 
 struct reflect;
 

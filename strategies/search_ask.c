@@ -2,7 +2,7 @@
  * The strategy framework's side that talks to models for a strategy:
  * meta-prompt templates and their variables (demos, errors), asking the
  * optimizer with repair turns (search_ask), and the judge (search_judge).
- * See strategy.h.
+ * See search.h.
  */
 #include <math.h>
 #include <stdio.h>
@@ -18,8 +18,8 @@
 #include "log.h"
 #include "reply.h"
 #include "rng.h"
+#include "search.h"
 #include "store.h"
-#include "strategy.h"
 #include "strbuf.h"
 #include "task.h"
 #include "template.h"

@@ -11,7 +11,7 @@
 #include "judge.h"
 #include "log.h"
 #include "reflect_int.h"
-#include "strategy.h"
+#include "search.h"
 #include "strbuf.h"
 #include "task.h"
 #include "util.h"

@@ -21,8 +21,8 @@
 #include "job.h"
 #include "jobrun.h"
 #include "metric.h"
+#include "search.h"
 #include "store.h"
-#include "strategy.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -17,8 +17,8 @@
 #include "engine.h"
 #include "job.h"
 #include "jobrun.h"
+#include "search.h"
 #include "store.h"
-#include "strategy.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -22,8 +22,8 @@
 #include "job.h"
 #include "jobrun.h"
 #include "log.h"
+#include "search.h"
 #include "store.h"
-#include "strategy.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -1,0 +1,251 @@
+/*
+ * The search framework (search.c, search_ask.c): what a strategy works
+ * on and with.  See strategy.h for how a strategy is written.
+ */
+#ifndef SEARCH_H
+#define SEARCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "rng.h"
+#include "strategy.h"
+
+struct backend;
+struct engine;
+struct search_memo;
+struct store;
+struct task;
+
+/* A candidate prompt known to a search. */
+struct cand {
+	int64_t		 id;		/* candidates row */
+	char		*text;
+	char		 hash[65];	/* of the normalized text */
+	double		*scores;	/* per dev example, NAN until scored */
+	char		**outputs;	/* per dev example, NULL until scored */
+	unsigned char	*tries;		/* per dev example, failed evaluations */
+	size_t		 nscored;
+	size_t		 ngiven_up;	/* examples failed SEARCH_TRIES times */
+	double		 mean;		/* over the scored examples */
+	double		 lo;		/* 95% interval */
+	double		 hi;
+	int		 raced_out;	/* stopped by racing */
+	int		 generation;
+};
+
+struct search {
+	const struct strategy_ops *ops;
+	const struct task	*task;
+	const cJSON		*given;		/* the strategy as the job
+						   file gives it */
+	struct store		*store;
+	struct engine		*engine;
+	int64_t			 job_id;
+	int64_t			 run_id;
+	cJSON			*params;	/* with defaults */
+	int			 step;		/* steps completed */
+	struct rng		 rng;		/* this step's stream */
+	void			*state;		/* the strategy's */
+	struct cand		**cands;
+	size_t			 ncands;
+	size_t			*dev;		/* dataset indices of dev */
+	size_t			 ndev;
+	size_t			*train;
+	size_t			 ntrain;
+	int			 racing;	/* race evaluations */
+	size_t			 block;		/* examples per racing block */
+	unsigned		 asks;		/* optimizer requests so far */
+	unsigned		 usable_asks;	/* replies read (repaired too) */
+	unsigned		 failed_asks;	/* replies that could not be */
+	unsigned long		 progress;	/* candidates, scores and
+						   comparisons added */
+	size_t			 given_up;	/* evaluations failed for good */
+	char			*fail_cause;	/* the latest failure's */
+	char			*prompts_dir;	/* meta-prompt templates */
+	struct search_memo	*memo;		/* scores off dev, for
+						   search_score_on() */
+	int			 waiting;	/* yields for something
+						   outside the engine (a
+						   person): the daemon's
+						   loop need not hurry */
+};
+
+/* Frees everything a search holds (the strategy's state included). */
+void		 search_release(struct search *);
+
+/* Parameters (validated already, so these cannot fail). */
+long long	 search_int(const struct search *, const char *name);
+double		 search_number(const struct search *, const char *name);
+int		 search_bool(const struct search *, const char *name);
+const char	*search_string(const struct search *, const char *name);
+
+/*
+ * Adds a candidate (or finds it: the same normalized text is the same
+ * candidate and is never evaluated twice), recording one lineage edge
+ * per parent with the operator and note.  Returns NULL on a store error.
+ */
+struct cand	*search_add(struct search *, const char *text,
+		    const char *origin, struct cand *const *parents,
+		    size_t nparents, const char *op, const char *note,
+		    char **cause);
+
+/*
+ * Scores candidates on the dev split.  With racing, examples are taken in
+ * blocks, and a candidate whose upper bound falls below the leader's
+ * lower bound stops being evaluated (raced_out); the others are scored on
+ * every dev example.  Scores already known are reused.
+ */
+int		 search_evaluate(struct search *, struct cand *const *, size_t,
+		    char **cause);
+
+/*
+ * An evaluation whose attempts are spent is stored as failed with its
+ * cause and tried once more in the run; after SEARCH_TRIES failures the
+ * example is given up for that candidate, which is then compared on the
+ * examples it has (paired tests use the examples both sides have).
+ */
+#define SEARCH_TRIES	2
+
+/*
+ * Whether c is scored, or given up, on every dev example (with at least
+ * one score): it can be compared and chosen.
+ */
+int		 search_complete(const struct search *, const struct cand *);
+
+/*
+ * For a resumed run: every score (and failure) the run stored, given
+ * back to its candidates, so that the interrupted step is replayed from
+ * the state it started from without a call.
+ */
+int		 search_load_scores(struct search *, char **cause);
+
+/* The best candidate evaluated on the whole dev split (not raced out). */
+struct cand	*search_best(const struct search *);
+
+/* A variable of a meta-prompt: {{name}} is replaced by value. */
+struct meta_var {
+	const char	*name;
+	const char	*value;
+};
+
+/*
+ * Renders the meta-prompt template name (strategies/prompts/NAME.txt, or
+ * the job's override) with vars, sends it to the optimizer role at the
+ * given temperature and returns the prompts found in its reply (up to
+ * max, deduplicated, each the caller's to free with the array), and the
+ * reply's text outside them as *rationale (may be NULL).  The reply is
+ * read by reply_read() (reply.h): a prompt that gives back one shown in
+ * the meta-prompt, restates its instructions, or is longer than the job's
+ * max_prompt_bytes is dropped.  A reply with nothing usable is followed
+ * by a repair turn (the conversation goes on with what was wrong), up to
+ * the strategy's "attempts" replies in all.  Every reply's outcome is
+ * stored with its call.  Returns the number of prompts (0 when no reply
+ * was usable), or -1 on a store or engine error.
+ */
+int		 search_ask(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, double temperature,
+		    size_t max, char ***prompts, char **rationale,
+		    char **cause);
+
+/* Waits until the search's engine has answered everything submitted. */
+int		 search_wait(struct search *, char **cause);
+
+/*
+ * Whether the search can wait for what is outside its engine (a worker
+ * thread, a person): it runs inside the daemon, whose loop goes on while
+ * it waits.  In a command-line run nothing else moves while a step runs.
+ */
+int		 search_can_wait(const struct search *);
+
+/* Lets the daemon's loop turn once; does nothing in a command-line run. */
+void		 search_yield(struct search *);
+
+/*
+ * Waits, inside the daemon, until done(arg, cause) returns 1 (then 0 is
+ * returned) or -1 (its *cause is kept), or the engine stops.  done is
+ * called once a turn of the loop, and s->waiting is set meanwhile: what
+ * is waited for takes a person's time, so the loop need not hurry.
+ * Returns -1 with *cause when the search cannot wait (search_can_wait()).
+ */
+int		 search_wait_until(struct search *,
+		    int (*done)(void *arg, char **cause), void *arg,
+		    char **cause);
+
+/*
+ * Puts a question to a judge backend through the judge service
+ * (judge.h); ask holds the answer after search_wait().  A verdict read
+ * counts as the step's progress.
+ */
+struct judge_ask;
+void		 search_judge(struct search *, struct backend *,
+		    struct judge_ask *);
+
+/*
+ * n input/output demos, drawn with the step's random stream from the
+ * training split (dev when it has none), each as <demo> with its <input>
+ * and <output>.  Allocated; "" when there are no examples.
+ */
+char		*search_demos(struct search *, size_t n);
+
+/*
+ * search_ask() for replies whose parts are in other tags: the contents of
+ * every <tag>...</tag> of the reply (a <critique>, say), with the same
+ * reading, repair turns and outcomes (no length limit but for prompts).
+ * search_ask() is this with tag "prompt".
+ */
+int		 search_ask_tag(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, double temperature,
+		    const char *tag, size_t max, char ***parts,
+		    char **rationale, char **cause);
+
+/*
+ * Renders the meta-prompt template name with vars, for requests a
+ * strategy sends itself (to the judge, say).  Returns an allocated text,
+ * or NULL with *cause when there is no such template.
+ */
+char		*search_meta(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, char **cause);
+
+/*
+ * The text the target is shown for a dataset example (the task template
+ * without a prompt), and the example's expected answer as text ("" when
+ * the task has no target).  Both allocated.
+ */
+char		*search_input(const struct search *, size_t example);
+char		*search_expected(const struct search *, size_t example);
+
+/* One candidate's result on one example, from search_score_on(). */
+struct search_score {
+	double		 score;		/* NAN when it could not be scored */
+	char		*output;	/* the target's answer, or NULL */
+	char		*feedback;	/* the metric's remark, or NULL */
+};
+
+/*
+ * Scores n candidates on chosen dataset examples (indices into the
+ * dataset, from any split; a minibatch): out[i * nex + j] is candidate
+ * i's result on examples[j], allocated for the caller to release with
+ * search_scores_release().  The feedback is the metric's explanation of
+ * a score (NULL for the judge metric, whose rationale stays in the
+ * store).  Results on dev examples are kept in the candidate as
+ * search_evaluate() keeps them (its mean and interval are left alone);
+ * results on other examples are remembered by the search.  Either way a
+ * (candidate, example) already scored is never scored again.
+ */
+int		 search_score_on(struct search *, struct cand *const *,
+		    size_t n, const size_t *examples, size_t nex,
+		    struct search_score *out, char **cause);
+void		 search_scores_release(struct search_score *, size_t);
+
+/*
+ * The target's answers to examples with a prompt, without scoring them:
+ * outputs[j] (allocated, NULL where the call failed) answers examples[j].
+ */
+int		 search_answers(struct search *, const char *prompt,
+		    const size_t *examples, size_t nex, char **outputs,
+		    char **cause);
+
+#endif
