@@ -188,16 +188,13 @@ cmd_report(const char *code, const char *cause)
 	return cmd_error_status(code);
 }
 
-int
-cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
+/* Asks the daemon on c, reporting its error; closes c. */
+static int
+cmd_call_on(struct client *c, const char *cmd, cJSON *args, cJSON **result)
 {
-	struct client	*c;
-	char		*code = NULL, *cause = NULL;
-	int		 rc;
+	char	*code = NULL, *cause = NULL;
+	int	 rc;
 
-	*result = NULL;
-	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
-		return rc;
 	if (client_call(c, cmd, args, result, &code, &cause) == 0)
 		rc = CMD_OK;
 	else
@@ -206,6 +203,18 @@ cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 	free(code);
 	free(cause);
 	return rc;
+}
+
+int
+cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
+{
+	struct client	*c;
+	int		 rc;
+
+	*result = NULL;
+	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
+		return rc;
+	return cmd_call_on(c, cmd, args, result);
 }
 
 /* Answers a query from the database. */
@@ -258,7 +267,7 @@ int
 cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 {
 	struct client	*c;
-	char		*code = NULL, *cause = NULL;
+	char		*cause = NULL;
 	int		 rc;
 
 	*result = NULL;
@@ -287,14 +296,7 @@ cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 		free(cause);
 		return cmd_query_store(ctx, cmd, args, result);
 	}
-	if (client_call(c, cmd, args, result, &code, &cause) == 0)
-		rc = CMD_OK;
-	else
-		rc = cmd_report(code, cause);
-	client_close(c);
-	free(code);
-	free(cause);
-	return rc;
+	return cmd_call_on(c, cmd, args, result);
 }
 
 /* The args object {"job": name}. */

@@ -179,3 +179,22 @@ check_mock_stat(const char *url, const char *key)
 	}
 	return v;
 }
+
+char	*check_dir;
+char	*check_db;
+
+void
+check_sentiment_setup(void)
+{
+	check_dir = check_sentiment_dir();
+	check_db = xasprintf("%s/t.db", check_dir);
+}
+
+void
+check_sentiment_teardown(void)
+{
+	check_rmtree(check_dir);
+	free(check_db);
+	free(check_dir);
+	check_dir = check_db = NULL;
+}

@@ -58,6 +58,15 @@ struct job	*check_job(const char *dir, const char *text);
  */
 char	*check_sentiment_dir(void);
 
+/*
+ * A Check fixture: check_dir is a fresh copy of check_sentiment_dir(),
+ * check_db a database path in it; teardown removes both.
+ */
+extern char	*check_dir;
+extern char	*check_db;
+void	 check_sentiment_setup(void);
+void	 check_sentiment_teardown(void);
+
 /* The sentiment example's description and task, as job file members. */
 #define CHECK_SENTIMENT_TASK \
 	"\"description\": \"Classify the sentiment of a movie review.\"," \

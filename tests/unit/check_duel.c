@@ -26,23 +26,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-static char		*tmp;
-static char		*dbpath;
-
-static void
-setup(void)
-{
-	tmp = check_sentiment_dir();
-	dbpath = xasprintf("%s/t.db", tmp);
-}
-
-static void
-teardown(void)
-{
-	check_rmtree(tmp);
-	free(dbpath);
-	free(tmp);
-}
 
 /* The sentiment task with one weak seed, sim backends, roles as given. */
 static struct job *
@@ -59,7 +42,7 @@ load_job(const char *strategy, const char *roles)
 	    "have their merits.'\" } }, \"roles\": { %s }, \"strategy\": %s }",
 	    roles,
 	    strategy);
-	job = check_job(tmp, text);
+	job = check_job(check_dir, text);
 	free(text);
 	return job;
 }
@@ -67,7 +50,7 @@ load_job(const char *strategy, const char *roles)
 static long long
 count(const char *sql)
 {
-	return check_count(dbpath, sql);
+	return check_count(check_db, sql);
 }
 
 static double
@@ -77,7 +60,7 @@ value(const char *sql)
 	sqlite3_stmt	*st;
 	double		 v = NAN;
 
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(check_db, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL),
 	    SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -109,7 +92,7 @@ checkpoint(void)
 	sqlite3_stmt	*st;
 	cJSON		*o = NULL, *v;
 
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(check_db, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT state FROM runs "
 	    "ORDER BY id DESC LIMIT 1", -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -146,7 +129,7 @@ response_utilities(const struct job *job, size_t ex, double *rec,
 	expected = example_field(&job->task.dataset->ex[dev_index(job, ex)],
 	    "label");
 	*rec = NAN;
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(check_db, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id, text FROM "
 	    "candidates WHERE origin = 'duel-response'", -1, &st, NULL),
 	    SQLITE_OK);
@@ -179,7 +162,7 @@ run(struct job *job, int max_steps, char **error)
 	char			*cause = NULL;
 	int			 rc, steps = 0;
 
-	store = store_open(dbpath, &cause);
+	store = store_open(check_db, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
 	loop = engine_loop_new(store);
 	if (jobrun_start(&jr, job, loop, "optimize", &cause) != 0) {
@@ -282,7 +265,7 @@ START_TEST(test_sim_feedback)
 	    "utilities %' AND winner IN ('a', 'b') AND a != b"), 25);
 	ck_assert_int_eq(count("SELECT count(*) FROM comparisons"), 25);
 	ck_assert_int_ge(count("SELECT count(*) FROM candidates"), 10);
-	store = store_open(dbpath, &cause);
+	store = store_open(check_db, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
 	ck_assert_int_eq(store_comparison_count(store, store_job_find(store,
 	    "d", NULL), "sim", &n, &cause), 0);
@@ -337,7 +320,7 @@ pool_best(struct job *job, int64_t rec, double *urec)
 	int64_t			 run;
 	double			 best;
 
-	ck_assert_int_eq(sqlite3_open(dbpath, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_open(check_db, &db), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT id, text FROM "
 	    "candidates WHERE origin IN ('seed', 'duel-pool')", -1, &st,
 	    NULL), SQLITE_OK);
@@ -351,7 +334,7 @@ pool_best(struct job *job, int64_t rec, double *urec)
 	sqlite3_close(db);
 	ck_assert_uint_ge(n, 20);
 
-	store = store_open(dbpath, &cause);
+	store = store_open(check_db, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
 	run = store_run_new(store, 1, "eval", 0, &cause);
 	ck_assert_int_gt(run, 0);
@@ -415,8 +398,8 @@ START_TEST(test_finds_best)
 
 	for (seed = 1; seed <= 5; seed++) {
 		for (m = 0; m < 2; m++) {
-			side = xasprintf("rm -f '%s' '%s-wal' '%s-shm'", dbpath,
-			    dbpath, dbpath);
+			side = xasprintf("rm -f '%s' '%s-wal' '%s-shm'",
+			    check_db, check_db, check_db);
 			ck_assert_int_eq(system(side), 0);
 			free(side);
 			strategy = xasprintf("{ \"name\": \"duel\", \"pool\":"
@@ -499,8 +482,8 @@ START_TEST(test_responses_sim)
 	size_t		 i, better = 0, runs = 7;
 
 	for (i = 0; i < runs; i++) {
-		free(dbpath);
-		dbpath = xasprintf("%s/r%zu.db", tmp, i);
+		free(check_db);
+		check_db = xasprintf("%s/r%zu.db", check_dir, i);
 		/* The job's seed rides after the strategy object. */
 		spec = xasprintf("{ \"name\": \"duel\", \"arms\": \"responses\","
 		    " \"example\": %zu, \"rounds\": 20, \"init\": 4, \"steps\":"
@@ -695,7 +678,7 @@ run_fiber(struct job *job, void (*each)(struct store *, void *), void *arg)
 	struct fiber_run	 fr;
 	char			*cause = NULL;
 
-	store = store_open(dbpath, &cause);
+	store = store_open(check_db, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
 	loop = engine_loop_new(store);
 	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
@@ -852,7 +835,7 @@ START_TEST(test_schema)
 	char		*p, *cause = NULL;
 	FILE		*f;
 
-	p = xasprintf("%s/bad.json", tmp);
+	p = xasprintf("%s/bad.json", check_dir);
 	f = fopen(p, "w");
 	fputs("{ \"name\": \"d\", \"task\": { \"dataset\": \"reviews.jsonl\","
 	    " \"input\": \"{{text}}\", \"target\": \"label\", \"metric\": "
@@ -883,7 +866,8 @@ duel_suite(void)
 	Suite	*s = suite_create("duel");
 	TCase	*tc = tcase_create("duel");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, check_sentiment_setup,
+	    check_sentiment_teardown);
 	/*
 	 * A safety net, not a measure: test_finds_best fits hundreds of
 	 * networks, and a loaded machine (make -j8 check on 2 cores) must

@@ -17,23 +17,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-static char		*tmp;
-static char		*dbpath;
-
-static void
-setup(void)
-{
-	tmp = check_sentiment_dir();
-	dbpath = xasprintf("%s/t.db", tmp);
-}
-
-static void
-teardown(void)
-{
-	check_rmtree(tmp);
-	free(dbpath);
-	free(tmp);
-}
 
 /* Writes the sentiment job with a strategy and extra keys. */
 static struct job *
@@ -49,7 +32,7 @@ load_job(const char *strategy, const char *extra)
 	    " the label.\"], \"backends\": { \"sim\": { \"type\": \"sim\" } },"
 	    " \"roles\": { \"target\": \"sim\", \"optimizer\": \"sim\" },"
 	    " \"strategy\": %s %s }", strategy, extra);
-	job = check_job(tmp, text);
+	job = check_job(check_dir, text);
 	free(text);
 	return job;
 }
@@ -65,7 +48,7 @@ run(struct job *job, const char *kind, int max_steps, struct jobrun *out)
 	char			*cause = NULL;
 	int			 rc, steps = 0, version = 0;
 
-	store = store_open(dbpath, &cause);
+	store = store_open(check_db, &cause);
 	ck_assert_msg(store != NULL, "%s", cause);
 	loop = engine_loop_new(store);
 	ck_assert_msg(jobrun_start(&jr, job, loop, kind, &cause) == 0, "%s",
@@ -93,7 +76,7 @@ run(struct job *job, const char *kind, int max_steps, struct jobrun *out)
 static long long
 count(const char *sql)
 {
-	return check_count(dbpath, sql);
+	return check_count(check_db, sql);
 }
 
 START_TEST(test_optimize_and_export)
@@ -105,24 +88,24 @@ START_TEST(test_optimize_and_export)
 	job = load_job("{ \"name\": \"ape\", \"pool\": 10, \"resample\": 1 }",
 	    ", \"export\": { \"path\": \"out/champion.txt\", \"sidecar\": "
 	    "true }");
-	p = xasprintf("%s/out", tmp);
+	p = xasprintf("%s/out", check_dir);
 	ck_assert_int_eq(mkdir(p, 0755), 0);
 	free(p);
 	ck_assert_int_eq(run(job, "optimize", 100, &jr), 1);
 	ck_assert_str_eq(jr.status, "done");
 	ck_assert_int_eq(jr.promoted, 1);
-	p = xasprintf("%s/out/champion.txt", tmp);
+	p = xasprintf("%s/out/champion.txt", check_dir);
 	ck_assert_int_eq(file_read(p, 1 << 20, &text, NULL, &cause), 0);
 	ck_assert_int_gt((int)strlen(text), 10);
 	free(text);
 	free(p);
-	p = xasprintf("%s/out/champion.txt.json", tmp);
+	p = xasprintf("%s/out/champion.txt.json", check_dir);
 	ck_assert_int_eq(file_read(p, 1 << 20, &text, NULL, &cause), 0);
 	ck_assert_ptr_nonnull(strstr(text, "\"version\":\t1"));
 	free(text);
 	free(p);
 	/* No temporary files are left behind. */
-	p = xasprintf("ls '%s'/out/*.tmp.* >/dev/null 2>&1", tmp);
+	p = xasprintf("ls '%s'/out/*.check_dir.* >/dev/null 2>&1", check_dir);
 	ck_assert_int_ne(system(p), 0);
 	free(p);
 	ck_assert_int_eq(count("SELECT count(*) FROM runs WHERE status = "
@@ -174,7 +157,7 @@ START_TEST(test_refresh_promotes_and_refuses)
 	    ", \"alpha\": 0.05, \"min_delta\": 0.05");
 	ck_assert_int_eq(run(job, "optimize", 100, &jr), 1);
 	/* Make the weak seed the champion, as if the model had changed. */
-	store = store_open(dbpath, &cause);
+	store = store_open(check_db, &cause);
 	weak = store_candidate_put(store, jr.job_id, "Classify the sentiment "
 	    "of the review.", "seed", &cause);
 	ck_assert_int_eq(store_champion_add(store, jr.job_id, weak, 0.1, 0,
@@ -224,7 +207,8 @@ jobrun_suite(void)
 	Suite	*s = suite_create("jobrun");
 	TCase	*tc = tcase_create("core");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, check_sentiment_setup,
+	    check_sentiment_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_optimize_and_export);
 	tcase_add_test(tc, test_resume_from_checkpoint);
