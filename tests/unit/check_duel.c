@@ -26,7 +26,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-
 /* The sentiment task with one weak seed, sim backends, roles as given. */
 static struct job *
 load_job(const char *strategy, const char *roles)

@@ -17,7 +17,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-
 /* Writes the sentiment job with a strategy and extra keys. */
 static struct job *
 load_job(const char *strategy, const char *extra)
