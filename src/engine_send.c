@@ -65,12 +65,14 @@ engine_estimate(const struct engine_req *r)
  * the most it ever said was left, less what is in flight, until an
  * answer says how much (an answer of the old window that comes late
  * cannot open the new one wider).  Unknown (no limit) when no header
- * ever said.
+ * ever said.  Answers to requests sent before the turn are stale.
  */
 static void
-engine_provider_refill(const struct backend *b, double *left, double *reset,
+engine_provider_refill(struct backend *b, double *left, double *reset,
     double most)
 {
+	b->limits.turns++;
+	b->limits.fresh = 1;
 	if (most >= 1) {
 		*left = fmax(most - b->in_flight, 0);
 		*reset = INFINITY;
@@ -92,11 +94,6 @@ engine_provider_room(struct backend *b, const struct engine_req *r,
 		return 0;
 	if (!l->known)
 		return 1;
-	if ((l->req_left >= 0 && now >= l->req_reset) ||
-	    (l->tok_left >= 0 && now >= l->tok_reset)) {
-		l->turns++;
-		l->fresh = 1;
-	}
 	if (l->req_left >= 0 && now >= l->req_reset)
 		engine_provider_refill(b, &l->req_left, &l->req_reset,
 		    l->req_most);
