@@ -183,13 +183,8 @@ job slow "{ $oai, \"batch\": \"24h\", \"batch_poll\": 0.05 }"
 echo '{}' >"$TMP/promptd.conf"
 start_daemon d "$TMP/promptd.conf" || finish
 expect_status 0 "$PROMPTCTL" -S "$TMP/d.sock" submit "$TMP/slow.json"
-n=0
-until "$PROMPTCTL" -S "$TMP/d.sock" status slow >"$TMP/st" 2>&1 &&
-    grep -q "^job 'slow': waiting (.* requests in provider batches (batch_" "$TMP/st"; do
-	n=$((n + 1))
-	[ "$n" -gt 300 ] && { fail "slow: never waiting"; cat "$TMP/st" >&2; break; }
-	sleep 0.1
-done
+wait_status "$TMP/d.sock" slow \
+    "^job 'slow': waiting (.* requests in provider batches (batch_"
 expect_contains "$TMP/st" ": 0 of "
 # watch says so too: its first progress event, at once.
 "$PROMPTCTL" -S "$TMP/d.sock" watch --json slow >"$TMP/w" 2>&1 &

@@ -64,13 +64,7 @@ job later "http://127.0.0.1:$port" '{ "max_calls": 2000 }'
 echo '{}' >"$TMP/promptd.conf"
 start_daemon d "$TMP/promptd.conf" || finish
 expect_status 0 "$PROMPTCTL" -S "$TMP/d.sock" submit "$TMP/later.json"
-n=0
-until "$PROMPTCTL" -S "$TMP/d.sock" status later >"$TMP/st" 2>&1 &&
-    grep -q "^job 'later': waiting (backend 'm' down for " "$TMP/st"; do
-	n=$((n + 1))
-	[ "$n" -gt 300 ] && { fail "later: never waiting"; cat "$TMP/st" >&2; break; }
-	sleep 0.1
-done
+wait_status "$TMP/d.sock" later "^job 'later': waiting (backend 'm' down for "
 expect_contains "$TMP/st" "Failed to connect to 127.0.0.1 port $port"
 start_mock back -p "$port" -w "$EX/job.json" || finish
 expect_status 0 "$PROMPTCTL" -S "$TMP/d.sock" watch later

@@ -102,6 +102,22 @@ start_mock() {
 	URL="http://127.0.0.1:$PORT"
 }
 
+# wait_status SOCK JOB PATTERN: polls "promptctl status JOB" (up to 30 s)
+# until a line matches the grep PATTERN; the last answer is in $TMP/st.
+wait_status() {
+	_n=0
+	until "$PROMPTCTL" -S "$1" status "$2" >"$TMP/st" 2>&1 &&
+	    grep -q "$3" "$TMP/st"; do
+		_n=$((_n + 1))
+		if [ "$_n" -gt 300 ]; then
+			fail "$2: status never matched '$3'"
+			cat "$TMP/st" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
 # start_daemon NAME CONF: starts promptd in the foreground with the
 # configuration CONF on $TMP/NAME.sock and $TMP/NAME.db, its log in
 # $TMP/NAME.log, and waits (up to 30 s) until it answers; sets DPID.
