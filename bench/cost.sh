@@ -16,9 +16,7 @@
 # prompt cache, dollars, and the champion's dev score (which must not
 # depend on the way).
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-PROMPTD=${PROMPTD:-$top/promptd}
-MOCK=${MOCK:-$top/tests/mock/mockllm}
+BENCH=cost
 usage="usage: cost.sh [-g generations] [-K]"
 
 gens=4
@@ -30,39 +28,12 @@ while getopts g:K ch; do
 	*) echo "$usage" >&2; exit 2 ;;
 	esac
 done
-for f in "$PROMPTD" "$MOCK"; do
-	[ -x "$f" ] || { echo "cost: $f: not built (make check)" >&2; exit 1; }
-done
-command -v sqlite3 >/dev/null 2>&1 || { echo "cost: sqlite3 not found" >&2; exit 1; }
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/cost.XXXXXX")
-MPID=
-cleanup() {
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-	if [ "$keep" -eq 1 ]; then
-		echo "work directory: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-EX="$top/examples/sentiment"
-cp "$EX/reviews.jsonl" "$W/"
+. "$(dirname "$0")/lib.sh"
+bench_need "$PROMPTD" "$MOCK" sqlite3
+bench_init
 export OPENAI_API_KEY=sk-cost ANTHROPIC_API_KEY=sk-ant-cost
-
-cat >"$W/script.json" <<S
-{ "cache_min_tokens": 16, "batch": { "delay_ms": 10 } }
-S
-"$MOCK" -P "$W/port" -w "$EX/job.json" -s "$W/script.json" -i 0 \
-    2>"$W/mock.err" &
-MPID=$!
-n=0
-while [ ! -s "$W/port" ]; do
-	n=$((n + 1))
-	[ "$n" -gt 100 ] && { echo "cost: the mock did not start" >&2; exit 1; }
-	sleep 0.1
-done
-URL="http://127.0.0.1:$(cat "$W/port")/v1"
+bench_mock '{ "cache_min_tokens": 16, "batch": { "delay_ms": 10 } }'
+URL="$URL/v1"
 oai="\"type\": \"openai\", \"model\": \"gpt-4o-mini\", \"base_url\": \"$URL\",
     \"price\": { \"input\": 0.15, \"cached_input\": 0.075, \"output\": 0.6 }"
 ant="\"type\": \"anthropic\", \"model\": \"claude-haiku-4-5\", \"base_url\": \"$URL\",
@@ -71,12 +42,9 @@ ant="\"type\": \"anthropic\", \"model\": \"claude-haiku-4-5\", \"base_url\": \"$
 
 # run NAME BACKEND_JSON: the search, its row of figures.
 run() {
-	sed -e "s/\"name\": \"sentiment\"/\"name\": \"$1\"/" \
-	    -e '/"backends": {/,/^  },/d' \
-	    -e "s/\"roles\": {[^}]*}/\"backends\": { \"m\": { $(printf '%s' "$2" | tr '\n' ' ' | sed 's/[&/]/\\&/g') } }, \"roles\": { \"target\": \"m\", \"optimizer\": \"m\" }/" \
-	    -e "s/\"strategy\": {[^}]*}/\"strategy\": { \"name\": \"evo\", \"variant\": \"ga\", \"population\": 6, \"generations\": $gens }/" \
-	    -e 's/"budget": {[^}]*}/"budget": { "max_calls": 100000 }/' \
-	    "$EX/job.json" >"$W/$1.json"
+	bench_job "$1" "\"m\": { $2 }" '"target": "m", "optimizer": "m"' \
+	    "\"name\": \"evo\", \"variant\": \"ga\", \"population\": 6, \"generations\": $gens" \
+	    '"max_calls": 100000' 1
 	if ! "$PROMPTD" -d "$W/$1.db" --once "$W/$1.json" >"$W/$1.out" \
 	    2>"$W/$1.err"; then
 		echo "cost: $1 failed:" >&2

@@ -25,10 +25,7 @@
 #
 # -K keeps the work directory.
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-PROMPTD=${PROMPTD:-$top/promptd}
-PROMPTCTL=${PROMPTCTL:-$top/promptctl}
-MOCK=${MOCK:-$top/tests/mock/mockllm}
+BENCH=soak
 usage="usage: soak.sh [-k kills] [-j jobs] [-l latency_ms] [-s seed] [-K]"
 
 kills=50
@@ -46,43 +43,11 @@ while getopts k:j:l:s:K ch; do
 	*) echo "$usage" >&2; exit 2 ;;
 	esac
 done
-for f in "$PROMPTD" "$PROMPTCTL" "$MOCK"; do
-	[ -x "$f" ] || { echo "soak: $f: not built (make check)" >&2; exit 1; }
-done
-for c in sqlite3 curl; do
-	command -v $c >/dev/null 2>&1 || { echo "soak: $c not found" >&2; exit 1; }
-done
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/soak.XXXXXX")
-DPID=
-MPID=
-cleanup() {
-	[ -n "$DPID" ] && kill -9 "$DPID" 2>/dev/null
-	[ -n "$MPID" ] && kill "$MPID" 2>/dev/null
-	if [ "$keep" -eq 1 ]; then
-		echo "work directory: $W"
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-EX="$top/examples/sentiment"
-cp "$EX/reviews.jsonl" "$W/"
+. "$(dirname "$0")/lib.sh"
+bench_need "$PROMPTD" "$PROMPTCTL" "$MOCK" sqlite3 curl
+bench_init
 export OPENAI_API_KEY=sk-soak XDG_STATE_HOME="$W/state" XDG_CONFIG_HOME="$W/config"
-
-cat >"$W/slow.json" <<S
-{"rules": [{"path": "/v1/chat/completions", "delay_ms": $latency}]}
-S
-"$MOCK" -P "$W/port" -w "$EX/job.json" -s "$W/slow.json" -i 0 -t 86400 \
-    2>"$W/mock.err" &
-MPID=$!
-n=0
-while [ ! -s "$W/port" ]; do
-	n=$((n + 1))
-	[ "$n" -gt 100 ] && { echo "soak: the mock did not start" >&2; exit 1; }
-	sleep 0.1
-done
-URL="http://127.0.0.1:$(cat "$W/port")"
+bench_mock "{\"rules\": [{\"path\": \"/v1/chat/completions\", \"delay_ms\": $latency}]}"
 inflight=8
 cat >"$W/promptd.conf" <<C
 { "backends": { "m": { "type": "openai", "base_url": "$URL/v1",
@@ -92,13 +57,9 @@ C
 # The jobs: max_calls 600, 800, ...
 i=1
 while [ "$i" -le "$jobs" ]; do
-	sed -e "s/\"name\": \"sentiment\"/\"name\": \"soak$i\"/" \
-	    -e '/"backends": {/,/^  },/d' \
-	    -e 's/"roles": {[^}]*}/"roles": { "target": "m", "optimizer": "m" }/' \
-	    -e "s/\"strategy\": {[^}]*}/\"strategy\": { \"name\": \"evo\", \"variant\": \"ga\", \"population\": 6, \"generations\": 8 }/" \
-	    -e "s/\"budget\": {[^}]*}/\"budget\": { \"max_calls\": $((400 + 200 * i)) }/" \
-	    -e "s/\"seed\": [0-9]*/\"seed\": $i/" \
-	    "$EX/job.json" >"$W/soak$i.json"
+	bench_job "soak$i" "" '"target": "m", "optimizer": "m"' \
+	    '"name": "evo", "variant": "ga", "population": 6, "generations": 8' \
+	    "\"max_calls\": $((400 + 200 * i))" "$i"
 	i=$((i + 1))
 done
 

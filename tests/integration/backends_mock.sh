@@ -6,7 +6,7 @@
 # the database and the output.
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+need curl
 EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"
 SECRET="sk-test-SECRET-0123456789"

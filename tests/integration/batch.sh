@@ -9,8 +9,7 @@
 # the ordinary way and paid once.
 . "$(dirname "$0")/lib.sh"
 
-command -v sqlite3 >/dev/null 2>&1 || { echo "sqlite3 not found: skipped"; exit 77; }
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+need sqlite3 curl
 PROMPTD="$top_builddir/promptd"
 EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"

@@ -6,7 +6,7 @@
 # when no daemon runs.
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+need curl
 PROMPTD="$top_builddir/promptd"
 AUDIT="$top_builddir/tests/unit/check_strategy"
 EX="$top_srcdir/examples/sentiment"

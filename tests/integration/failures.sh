@@ -6,7 +6,7 @@
 # most of whose evaluations fail ends failed with the cause.
 . "$(dirname "$0")/lib.sh"
 
-command -v sqlite3 >/dev/null 2>&1 || { echo "sqlite3 not found: skipped"; exit 77; }
+need sqlite3
 PROMPTD="$top_builddir/promptd"
 EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"

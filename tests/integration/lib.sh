@@ -35,6 +35,14 @@ sentiment_task() {
 TASK
 }
 
+# need COMMAND...: skips the test (exit 77) unless each is on PATH.
+need() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 ||
+		    { echo "$_c not found: skipped"; exit 77; }
+	done
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	failures=$((failures + 1))

@@ -5,7 +5,7 @@
 # to run the server under a tool.
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+need curl
 
 # post PATH DATA [CURL-OPTIONS...]: the status in $code, curl's exit in
 # $rc, the body in $TMP/body and the headers in $TMP/hdr.

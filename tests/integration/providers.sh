@@ -9,8 +9,7 @@
 # window after 429s.
 . "$(dirname "$0")/lib.sh"
 
-command -v sqlite3 >/dev/null 2>&1 || { echo "sqlite3 not found: skipped"; exit 77; }
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+need sqlite3 curl
 EX="$top_srcdir/examples/sentiment"
 cp "$EX/reviews.jsonl" "$TMP/"
 export OPENAI_API_KEY="sk-test-providers" ANTHROPIC_API_KEY="sk-ant-test"

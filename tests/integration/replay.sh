@@ -6,7 +6,7 @@
 # its budget from its calls, and ends with the same champion.
 . "$(dirname "$0")/lib.sh"
 
-command -v sqlite3 >/dev/null 2>&1 || { echo "sqlite3 not found: skipped"; exit 77; }
+need sqlite3
 PROMPTD="$top_builddir/promptd"
 cp "$top_srcdir/examples/sentiment/reviews.jsonl" "$TMP/"
 cat >"$TMP/job.json" <<'JOB'

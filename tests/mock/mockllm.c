@@ -786,6 +786,7 @@ script_settings(struct mock *m, struct jdoc *doc)
 		"delay_ms", "expire", "fail", "error_custom_ids", NULL
 	};
 	const cJSON	*root = doc->root, *o;
+	long long	 seed = 0;
 
 	m->reasoning = script_strings(doc, root, NULL, "reasoning_models",
 	    &m->nreasoning);
@@ -795,6 +796,9 @@ script_settings(struct mock *m, struct jdoc *doc)
 	    &m->cache_block);
 	jv_int(doc, root, NULL, "max_concurrency", 0, 1, 1000000,
 	    &m->max_concurrency);
+	/* Jitter drawn the same way each run, for tests to repeat. */
+	if (jv_int(doc, root, NULL, "seed", 0, 0, 1LL << 53, &seed) == 1)
+		rng_seed(&m->rng, (uint64_t)seed, 0);
 	if ((o = jv_get(doc, root, NULL, "ratelimit", JV_OBJECT, 0)) != NULL) {
 		jv_keys(doc, o, "ratelimit", rl_keys);
 		jv_int(doc, o, "ratelimit", "requests", 0, 1, 1000000000000LL,
@@ -827,7 +831,7 @@ script_load(struct mock *m, const char *path, char **cause)
 	static const char *const keys[] = {
 		"rules", "reasoning_models", "cache_min_tokens",
 		"cache_block_tokens", "ratelimit", "max_concurrency", "batch",
-		NULL
+		"seed", NULL
 	};
 	struct jdoc	*doc;
 	const cJSON	*rules, *r;
