@@ -193,10 +193,14 @@ conf_socket_path(const struct conf *conf, const char *override)
 		return xstrdup(override);
 	if (conf != NULL && conf->socket != NULL)
 		return xstrdup(conf->socket);
+	/* systemd's RuntimeDirectory= (its first, when it names several). */
+	if ((e = getenv("RUNTIME_DIRECTORY")) != NULL && *e == '/')
+		return xasprintf("%.*s/promptd.sock", (int)strcspn(e, ":"), e);
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e != '\0')
 		return xasprintf("%s/promptd.sock", e);
+	/* Where the system service listens (promptd.service). */
 	if (getuid() == 0)
-		return xstrdup("/run/promptd.sock");
+		return xstrdup("/run/promptd/promptd.sock");
 	return xasprintf("/tmp/promptd-%ld.sock", (long)getuid());
 }
 

@@ -49,10 +49,10 @@ struct backend	*conf_find_backend(struct backend **, size_t, const char *);
 /*
  * Where the database and the control socket are: the override (-d, -S)
  * if given, else the configuration's, else the default: the database
- * under $XDG_STATE_HOME (see store_default_path()), the socket at
- * $XDG_RUNTIME_DIR/promptd.sock, /run/promptd.sock for root, else
- * /tmp/promptd-UID.sock.  Both return allocated strings (NULL and *cause
- * on failure).
+ * as store_default_path() chooses it, the socket in systemd's
+ * $RUNTIME_DIRECTORY, else $XDG_RUNTIME_DIR/promptd.sock,
+ * /run/promptd/promptd.sock for root, else /tmp/promptd-UID.sock.  Both
+ * return allocated strings (NULL and *cause on failure).
  */
 char		*conf_database_path(const struct conf *, const char *override,
 		    char **cause);

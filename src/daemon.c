@@ -4,11 +4,15 @@
  * feedback streams in daemon_watch.c.  See daemon.h for the picture and
  * promptd(8) for what users see.
  */
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -814,6 +818,44 @@ daemon_signals_release(struct daemon *d)
 	d->sigfd[0] = d->sigfd[1] = -1;
 }
 
+/*
+ * Tells systemd (a Type=notify service) how the daemon is doing: one
+ * datagram to $NOTIFY_SOCKET, as sd_notify(3) sends it.  The variable is
+ * taken out of the environment, so that commands the daemon runs (exec
+ * backends) do not speak for it.
+ */
+static void
+daemon_notify(const char *state)
+{
+	static char		 path[sizeof ((struct sockaddr_un *)0)->sun_path];
+	struct sockaddr_un	 sun;
+	const char		*e;
+	size_t			 len;
+	int			 fd;
+
+	if (*path == '\0' && (e = getenv("NOTIFY_SOCKET")) != NULL) {
+		if ((*e == '/' || *e == '@') && strlen(e) < sizeof path)
+			memcpy(path, e, strlen(e) + 1);
+		unsetenv("NOTIFY_SOCKET");
+	}
+	if (*path == '\0')
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	len = strlen(path);
+	memcpy(sun.sun_path, path, len);
+	/* '@': Linux's abstract namespace. */
+	if (*path == '@')
+		sun.sun_path[0] = '\0';
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sun, (socklen_t)(offsetof(struct sockaddr_un,
+	    sun_path) + len)) == -1)
+		log_warn("cannot notify systemd (%s) of %s", path, state);
+	if (fd != -1)
+		close(fd);
+}
+
 int
 daemon_run(struct daemon *d, char **cause)
 {
@@ -831,8 +873,9 @@ daemon_run(struct daemon *d, char **cause)
 	}
 	daemon_start_queued(d);
 	daemon_catch_up(d);
-	log_info("listening on %s, database %s", control_path(d->ctl),
-	    store_path(d->store));
+	log_notice("promptd %s: listening on %s, database %s",
+	    PROMPTD_VERSION, control_path(d->ctl), store_path(d->store));
+	daemon_notify("READY=1");
 	while (!d->stopping) {
 		wait = DAEMON_TURN_MS;
 		/* A run waiting for a person is resumed each turn too, but
@@ -876,6 +919,7 @@ daemon_run(struct daemon *d, char **cause)
 		daemon_schedule(d);
 		daemon_watch_pump(d);
 	}
+	daemon_notify("STOPPING=1");
 	/* Runs under way stop where they are and resume at the next start:
 	 * calls in flight are abandoned and replayed (the cache answers
 	 * those already paid for). */
@@ -887,7 +931,7 @@ daemon_run(struct daemon *d, char **cause)
 		djob_unwind(dj, "promptd is stopping");
 	}
 	daemon_signals_release(d);
-	log_info("stopped");
+	log_notice("stopped");
 	return rc;
 }
 

@@ -237,6 +237,15 @@ promptd_daemon(struct conf *conf, const char *conf_path, const char *db_path,
 	/* The child inherits the lock; the parent only waits. */
 	if (!foreground && (ready = promptd_detach(&ret)) == -1)
 		goto out;
+	/* The socket's directory (/run/promptd for root) may be new. */
+	if ((p = strrchr(sock, '/')) != NULL && p != sock) {
+		p = xstrndup(sock, (size_t)(p - sock));
+		if (access(p, F_OK) != 0 && mkdir_parents(p, &cause) != 0) {
+			free(p);
+			goto fail;
+		}
+		free(p);
+	}
 	if ((ctl = control_open(sock, &cause)) == NULL)
 		goto fail;
 	/* SQLite connections must not cross a fork: open it here. */

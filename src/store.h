@@ -38,9 +38,14 @@ void		 store_close(struct store *);
 int		 store_version(struct store *);
 const char	*store_path(const struct store *);
 
-/* The default database path: $XDG_STATE_HOME/promptd/promptd.db, or
- * ~/.local/state/promptd/promptd.db, or /var/lib/promptd/promptd.db for
- * root.  Creates the directory.  Returns an allocated string. */
+/*
+ * The default database path: promptd.db in systemd's $STATE_DIRECTORY
+ * (the service), else $XDG_STATE_HOME/promptd/promptd.db, else
+ * LOCALSTATEDIR/lib/promptd/promptd.db for root (configure's
+ * localstatedir, /var in a distribution's build), else
+ * ~/.local/state/promptd/promptd.db.  Creates the directory.  Returns an
+ * allocated string.
+ */
 char		*store_default_path(char **cause);
 
 /*

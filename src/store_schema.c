@@ -20,6 +20,10 @@
 #include "util.h"
 #include "xmalloc.h"
 
+#ifndef PROMPTD_LOCALSTATEDIR
+#define PROMPTD_LOCALSTATEDIR "/var"
+#endif
+
 /*
  * The schema, one forward migration per version.  Migration n takes a
  * database at version n - 1 to version n; each runs in its own
@@ -545,59 +549,24 @@ store_path(const struct store *s)
 	return s->path;
 }
 
-/* Creates dir and its missing parents with mode 0700. */
-static int
-mkdir_parents(const char *dir, char **cause)
-{
-	struct stat	 st;
-	char		*p, *q, c;
-
-	p = xstrdup(dir);
-	for (q = p + 1; ; q++) {
-		if (*q != '/' && *q != '\0')
-			continue;
-		c = *q;
-		*q = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			cause_set(cause, "cannot create directory '%s': %s", p,
-			    strerror(errno));
-			goto fail;
-		}
-		if ((*q = c) == '\0')
-			break;
-	}
-	if (stat(dir, &st) != 0) {
-		cause_set(cause, "cannot create directory '%s': %s", dir,
-		    strerror(errno));
-		goto fail;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		cause_set(cause, "cannot create directory '%s': %s", dir,
-		    strerror(ENOTDIR));
-		goto fail;
-	}
-	free(p);
-	return 0;
-
-fail:
-	free(p);
-	return -1;
-}
-
 char *
 store_default_path(char **cause)
 {
+	const char	*sd = getenv("STATE_DIRECTORY");
 	const char	*xdg = getenv("XDG_STATE_HOME");
 	const char	*home = getenv("HOME");
 	char		*dir, *path;
 
+	/* systemd's StateDirectory= (its first, when it names several). */
+	if (sd != NULL && *sd == '/')
+		dir = xstrndup(sd, strcspn(sd, ":"));
 	/* The XDG base directory spec says to ignore relative paths. */
-	if (xdg != NULL && *xdg == '/')
+	else if (xdg != NULL && *xdg == '/')
 		dir = xasprintf("%s/promptd", xdg);
+	else if (getuid() == 0)
+		dir = xstrdup(PROMPTD_LOCALSTATEDIR "/lib/promptd");
 	else if (home != NULL && *home == '/')
 		dir = xasprintf("%s/.local/state/promptd", home);
-	else if (getuid() == 0)
-		dir = xstrdup("/var/lib/promptd");
 	else {
 		cause_set(cause, "cannot choose a database path: neither "
 		    "XDG_STATE_HOME nor HOME is set to an absolute path");

@@ -269,3 +269,42 @@ suggest(const char *word, const char *const *choices)
 		n++;
 	return suggest_n(word, choices, n);
 }
+
+/* Creates dir and its missing parents with mode 0700. */
+int
+mkdir_parents(const char *dir, char **cause)
+{
+	struct stat	 st;
+	char		*p, *q, c;
+
+	p = xstrdup(dir);
+	for (q = p + 1; ; q++) {
+		if (*q != '/' && *q != '\0')
+			continue;
+		c = *q;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			cause_set(cause, "cannot create directory '%s': %s", p,
+			    strerror(errno));
+			goto fail;
+		}
+		if ((*q = c) == '\0')
+			break;
+	}
+	if (stat(dir, &st) != 0) {
+		cause_set(cause, "cannot create directory '%s': %s", dir,
+		    strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		cause_set(cause, "cannot create directory '%s': %s", dir,
+		    strerror(ENOTDIR));
+		goto fail;
+	}
+	free(p);
+	return 0;
+
+fail:
+	free(p);
+	return -1;
+}

@@ -41,6 +41,8 @@ void	 time_sleep(double);
  */
 int	 file_read(const char *path, size_t max, char **out, size_t *len,
 	    char **cause);
+/* Creates dir and its missing parents, mode 0700; errors name the path. */
+int	 mkdir_parents(const char *dir, char **cause);
 /*
  * Resolves path relative to the directory of base (a file) unless it is
  * absolute.  Returns an allocated string.

@@ -1539,6 +1539,74 @@ START_TEST(test_detach)
 }
 END_TEST
 
+/* The next datagram on fd as text, or fails the test after seconds. */
+static char *
+dgram_read(int fd, double seconds)
+{
+	struct pollfd	pfd = { .fd = fd, .events = POLLIN };
+	char		buf[256];
+	ssize_t		n;
+
+	ck_assert_msg(poll(&pfd, 1, (int)(slack(seconds) * 1000)) == 1,
+	    "no notification: %s", read_file(T.log));
+	ck_assert_int_gt(n = recv(fd, buf, sizeof buf - 1, 0), 0);
+	buf[n] = '\0';
+	return xstrdup(buf);
+}
+
+/*
+ * As systemd runs it (promptd.service): the database in
+ * $STATE_DIRECTORY, the socket in $RUNTIME_DIRECTORY (created), READY=1
+ * once it answers and STOPPING=1 when it stops, sent to $NOTIFY_SOCKET.
+ */
+START_TEST(test_systemd)
+{
+	const char		*argv[] = { "-f", "-c", NULL, NULL };
+	struct sockaddr_un	 sun;
+	char			*state, *run, *path, *msg;
+	int			 fd, st;
+
+	state = xasprintf("%s/state", T.dir);
+	run = xasprintf("%s/run/promptd", T.dir);
+	ck_assert_int_eq(mkdir(state, 0700), 0);
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/notify", T.dir);
+	ck_assert_int_ne(fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0),
+	    -1);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sun, sizeof sun), 0);
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	setenv("STATE_DIRECTORY", state, 1);
+	setenv("RUNTIME_DIRECTORY", run, 1);
+	argv[2] = T.conf;
+	T.pid = spawn(NULL, argv);
+	unsetenv("NOTIFY_SOCKET");
+	unsetenv("STATE_DIRECTORY");
+	unsetenv("RUNTIME_DIRECTORY");
+
+	msg = dgram_read(fd, 10);
+	ck_assert_str_eq(msg, "READY=1");
+	free(msg);
+	path = xasprintf("%s/promptd.sock", run);
+	ck_assert_int_ne(st = sock_connect(path), -1);
+	close(st);
+	free(path);
+	path = xasprintf("%s/promptd.db", state);
+	ck_assert_int_eq(access(path, F_OK), 0);
+	free(path);
+	msg = read_file(T.log);
+	ck_assert_msg(strstr(msg, "listening on") != NULL, "%s", msg);
+	free(msg);
+	stop();
+	msg = dgram_read(fd, 1);
+	ck_assert_str_eq(msg, "STOPPING=1");
+	free(msg);
+	close(fd);
+	free(state);
+	free(run);
+}
+END_TEST
+
 /* Only the daemon's own user and root are served (needs root to test). */
 START_TEST(test_peer_uid)
 {
@@ -1618,6 +1686,7 @@ daemon_suite(void)
 	tcase_add_test(tc, test_paused_restart);
 	tcase_add_test(tc, test_schedule);
 	tcase_add_test(tc, test_detach);
+	tcase_add_test(tc, test_systemd);
 	tcase_add_test(tc, test_peer_uid);
 	suite_add_tcase(s, tc);
 	return s;

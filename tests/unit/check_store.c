@@ -772,17 +772,36 @@ START_TEST(test_default_path)
 	ck_assert_ptr_nonnull(path);
 	free(path);
 
-	/* A relative XDG_STATE_HOME is ignored for HOME. */
+	/* systemd's STATE_DIRECTORY comes first (its first directory). */
+	dir = tmp_path("service");
+	want = xasprintf("%s:%s/other", dir, dir);
+	setenv("STATE_DIRECTORY", want, 1);
+	free(want);
+	path = store_default_path(&cause);
+	ck_assert_ptr_nonnull(path);
+	want = xasprintf("%s/promptd.db", dir);
+	ck_assert_str_eq(path, want);
+	unsetenv("STATE_DIRECTORY");
+	free(want);
+	free(path);
+	free(dir);
+
+	/*
+	 * A relative XDG_STATE_HOME is ignored for HOME (for root, the
+	 * system's directory is taken, which a test must not create).
+	 */
 	setenv("XDG_STATE_HOME", "relative", 1);
 	want = tmp_path("home");
 	setenv("HOME", want, 1);
-	path = store_default_path(&cause);
-	ck_assert_ptr_nonnull(path);
 	free(want);
-	want = tmp_path("home/.local/state/promptd/promptd.db");
-	ck_assert_str_eq(path, want);
-	free(want);
-	free(path);
+	if (getuid() != 0) {
+		path = store_default_path(&cause);
+		ck_assert_ptr_nonnull(path);
+		want = tmp_path("home/.local/state/promptd/promptd.db");
+		ck_assert_str_eq(path, want);
+		free(want);
+		free(path);
+	}
 
 	/* A file in the way is named. */
 	file = tmp_path("file");
