@@ -404,10 +404,20 @@ cmd_refresh(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	if (o.json)
 		cmd_print_json(result);
-	else
+	else if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(result,
+	    "started")))
 		printf("job '%s': refresh run %.0f %s\n",
 		    json_str(result, "job", argv[0]), json_num(result, "run"),
 		    json_str(result, "state", "?"));
+	else {
+		/* Not an error: cron asks on a clock, the run goes on. */
+		printf("job '%s' is %s", json_str(result, "job", argv[0]),
+		    json_str(result, "state", "?"));
+		if (!isnan(json_num(result, "run")))
+			printf(" (%s run %.0f)", json_str(result, "kind", "a"),
+			    json_num(result, "run"));
+		printf(": no refresh started\n");
+	}
 	cJSON_Delete(result);
 	return CMD_OK;
 }

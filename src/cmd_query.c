@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -163,6 +164,23 @@ status_response(const cJSON *resp)
 	free(clip);
 }
 
+/* The schedule, and when it fires next in local time. */
+static void
+status_schedule(const cJSON *r)
+{
+	struct tm	tm;
+	time_t		t;
+	double		next = json_num(r, "next_refresh");
+	char		when[64];
+
+	printf("  %-12s%s", "schedule", json_str(r, "schedule", ""));
+	t = (time_t)next;
+	if (!isnan(next) && localtime_r(&t, &tm) != NULL &&
+	    strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm) > 0)
+		printf(", next refresh %s", when);
+	printf("\n");
+}
+
 /*
  * The share of usable optimizer replies and judge verdicts of the latest
  * run (status's "replies"), with the commonest failure.
@@ -177,7 +195,6 @@ status_replies(const cJSON *replies)
 	const char	*sep;
 	double		 total;
 	size_t		 i;
-
 	for (i = 0; i < nitems(roles); i++) {
 		r = cJSON_GetObjectItemCaseSensitive(replies, roles[i][0]);
 		if (!cJSON_IsObject(r) || (total = json_num(r, "total")) <= 0)
@@ -259,7 +276,7 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("\n");
 	}
 	if (json_str(r, "schedule", NULL) != NULL)
-		printf("  %-12s%s\n", "schedule", json_str(r, "schedule", NULL));
+		status_schedule(r);
 	if (!isnan(json_num(r, "champion")))
 		printf("  %-12sv%.0f, candidate %.0f: %.3f [%.3f, %.3f]\n",
 		    "champion", json_num(r, "champion"), json_num(r, "candidate"),

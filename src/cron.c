@@ -180,6 +180,36 @@ cron_field(struct cron_parser *cp, enum cron_field f, uint64_t *bits,
 	}
 }
 
+/*
+ * Whether a schedule can never fire: its days of the month are in none
+ * of its months (the 31st of February, the 30th of April and June), and
+ * no day of the week stands in for them (with both restricted, either
+ * matching is enough).  February counts its 29th: it comes.
+ */
+static int
+cron_never(const uint64_t *bits, const int *star, char **cause)
+{
+	static const int	 days[] = {
+		31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	int			 m, d;
+
+	if (!star[CRON_WDAY] && (bits[CRON_WDAY] & 0x7f) != 0 &&
+	    !star[CRON_MDAY])
+		return 0;
+	for (m = 1; m <= 12; m++) {
+		if (!((bits[CRON_MONTH] >> m) & 1))
+			continue;
+		for (d = 1; d <= days[m - 1]; d++)
+			if ((bits[CRON_MDAY] >> d) & 1)
+				return 0;
+	}
+	for (d = 1; d <= 31 && !((bits[CRON_MDAY] >> d) & 1); d++)
+		;
+	cause_set(cause, "it never fires: no month it names has day %d", d);
+	return 1;
+}
+
 int
 cron_parse(struct cron *c, const char *expr, char **cause)
 {
@@ -210,6 +240,8 @@ cron_parse(struct cron *c, const char *expr, char **cause)
 		if (cron_field(&cp, (enum cron_field)f, &bits[f], &star[f]) != 0)
 			return -1;
 	}
+	if (cron_never(bits, star, cause))
+		return -1;
 	memset(c, 0, sizeof *c);
 	c->minute = bits[CRON_MINUTE];
 	c->hour = (uint32_t)bits[CRON_HOUR];

@@ -437,7 +437,7 @@ djob_overlay(const struct djob *dj, cJSON *o)
 		json_set(o, "file", cJSON_CreateString(dj->file));
 	if (dj->schedule != NULL) {
 		json_set(o, "schedule", cJSON_CreateString(dj->schedule));
-		if (dj->next_fire != (time_t)-1)
+		if (dj->next_fire != (time_t)-1 && dj->state != JOB_CANCELLED)
 			json_set(o, "next_refresh",
 			    cJSON_CreateNumber((double)dj->next_fire));
 	}
@@ -623,8 +623,9 @@ daemon_schedule(struct daemon *d)
 
 	for (i = 0; i < d->njobs; i++) {
 		dj = d->jobs[i];
+		/* A cancelled job is over for good: its schedule too. */
 		if (dj->schedule == NULL || dj->next_fire == (time_t)-1 ||
-		    now < dj->next_fire)
+		    now < dj->next_fire || dj->state == JOB_CANCELLED)
 			continue;
 		if (djob_live(dj))
 			log_info("job '%s': scheduled refresh skipped: the job "
@@ -652,7 +653,8 @@ daemon_catch_up(struct daemon *d)
 
 	for (i = 0; i < d->njobs; i++) {
 		dj = d->jobs[i];
-		if (dj->schedule == NULL || djob_live(dj))
+		if (dj->schedule == NULL || djob_live(dj) ||
+		    dj->state == JOB_CANCELLED)
 			continue;
 		if ((rc = store_run_last(d->store, dj->id, "refresh", &last,
 		    &cause)) == 0)

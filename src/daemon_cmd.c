@@ -300,24 +300,38 @@ dcmd_refresh(struct daemon *d, struct control_client *c, long long id,
 	struct djob	*dj;
 	cJSON		*r;
 	char		*cause = NULL;
+	int		 started = 0;
 
 	if ((dj = dcmd_arg_djob(d, c, id, args)) == NULL)
 		return;
-	if (djob_live(dj)) {
-		control_error(c, id, "state", "job '%s' is %s: a run is under "
-		    "way", dj->name, dj->state);
+	if (dj->state == JOB_CANCELLED) {
+		control_error(c, id, "state", "job '%s' was cancelled, for "
+		    "good: submit its file again to start it anew", dj->name);
 		return;
 	}
-	if (djob_refresh(dj, "requested", &cause) != 0) {
-		control_error(c, id, "internal", "job '%s': %s", dj->name,
-		    cause);
-		free(cause);
-		return;
+	/*
+	 * A run under way is what a refresh would start: cron, which asks
+	 * on a clock, is told so and not given an error to mail.
+	 */
+	if (!djob_live(dj)) {
+		if (djob_refresh(dj, "requested", &cause) != 0) {
+			control_error(c, id, "internal", "job '%s': %s",
+			    dj->name, cause);
+			free(cause);
+			return;
+		}
+		started = 1;
 	}
 	r = cJSON_CreateObject();
 	cJSON_AddStringToObject(r, "job", dj->name);
-	cJSON_AddNumberToObject(r, "run", (double)dj->jr.run_id);
+	if (dj->fiber != NULL)
+		cJSON_AddNumberToObject(r, "run", (double)dj->jr.run_id);
+	else
+		cJSON_AddNullToObject(r, "run");
 	cJSON_AddStringToObject(r, "state", dj->state);
+	cJSON_AddBoolToObject(r, "started", started);
+	if (dj->kind != NULL && dj->fiber != NULL)
+		cJSON_AddStringToObject(r, "kind", dj->kind);
 	control_reply(c, id, r);
 }
 

@@ -8,9 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
+#include "cron.h"
 #include "jobrun.h"
 #include "query.h"
 #include "reply.h"
@@ -44,6 +46,23 @@ add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddNullToObject(o, key);
 	else
 		cJSON_AddStringToObject(o, key, s);
+}
+
+/*
+ * When a schedule fires next (Unix time, from now), as the daemon would
+ * say it: none for a cancelled job, whose schedule is over.
+ */
+static void
+add_next_refresh(cJSON *o, const cJSON *schedule, const char *state)
+{
+	struct cron	c;
+	time_t		next;
+
+	if (!cJSON_IsString(schedule) || strcmp(state, "cancelled") == 0 ||
+	    cron_parse(&c, schedule->valuestring, NULL) != 0 ||
+	    (next = cron_next(&c, time(NULL))) == (time_t)-1)
+		return;
+	cJSON_AddNumberToObject(o, "next_refresh", (double)next);
 }
 
 static int
@@ -376,6 +395,7 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	    cJSON_IsString(v) ? v->valuestring : NULL);
 	v = spec_get(spec, "schedule");
 	add_str(o, "schedule", cJSON_IsString(v) ? v->valuestring : NULL);
+	add_next_refresh(o, v, j->state);
 	v = spec_get(spec, "budget");
 	if (cJSON_IsObject(v))
 		cJSON_AddItemToObject(o, "budget", cJSON_Duplicate(v, 1));

@@ -251,6 +251,19 @@ START_TEST(test_parse_errors)
 	parse_err("1-2-3 * * * *", "column 4: unexpected character '-'");
 	parse_err("0 0 * * 1\001", "column 10: unexpected byte 0x01");
 	parse_err("0 0 * * 1/0", "column 11: step 0 is not allowed");
+	/* Schedules that never fire. */
+	parse_err("0 3 31 2 *", "it never fires: no month it names has day "
+	    "31");
+	parse_err("0 0 30 2 *", "it never fires: no month it names has day "
+	    "30");
+	parse_err("0 0 31 4,6,9,11 *", "it never fires: no month it names "
+	    "has day 31");
+	parse_err("0 0 30,31 feb *", "it never fires: no month it names has "
+	    "day 30");
+	/* ... unless a day of the week stands in, or another month has it. */
+	parse_ok("0 0 31 2 mon");
+	parse_ok("0 0 31 2,3 *");
+	parse_ok("0 0 29 2 *");
 }
 END_TEST
 
@@ -314,10 +327,7 @@ START_TEST(test_next_utc)
 	next_is("0 0 29 2 *", utc(2024, 2, 29, 0, 0), utc(2028, 2, 29, 0, 0));
 	/* 2100 is not a leap year: eight years is past the limit. */
 	next_is("0 0 29 2 *", utc(2096, 3, 1, 0, 0), (time_t)-1);
-	/* Impossible dates. */
-	next_is("0 0 31 2 *", utc(2024, 1, 1, 0, 0), (time_t)-1);
-	next_is("0 0 30 2 *", utc(2024, 1, 1, 0, 0), (time_t)-1);
-	next_is("0 0 31 4,6,9,11 *", utc(2024, 1, 1, 0, 0), (time_t)-1);
+	/* Impossible dates are refused by the parser (test_parse_errors). */
 	/* The day rule: the 13th or a Friday, whichever comes first. */
 	next_is("0 0 13 * fri", utc(2024, 9, 7, 0, 0), utc(2024, 9, 13, 0, 0));
 	next_is("0 0 13 * fri", utc(2024, 10, 11, 0, 0),

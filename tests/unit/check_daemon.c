@@ -924,7 +924,11 @@ START_TEST(test_submit_control)
 	call_err(&c, "submit", a, "state", "running");
 	free(a);
 	call_err(&c, "resume", "{\"job\": \"long\"}", "state", "not paused");
-	call_err(&c, "refresh", "{\"job\": \"long\"}", "state", NULL);
+	/* A refresh while a run is under way starts nothing, and says so. */
+	r = call_ok(&c, "refresh", "{\"job\": \"long\"}");
+	ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(r, "started")));
+	ck_assert_str_eq(jstr(r, "kind"), "optimize");
+	cJSON_Delete(r);
 
 	/* list and status show the live state. */
 	r = call_ok(&c, "list", NULL);
