@@ -875,7 +875,7 @@ daemon_run(struct daemon *d, char **cause)
 	}
 	daemon_start_queued(d);
 	daemon_catch_up(d);
-	log_notice("promptd %s: listening on %s, database %s",
+	log_notice("version %s, listening on %s, database %s",
 	    PROMPTD_VERSION, control_path(d->ctl), store_path(d->store));
 	daemon_notify("READY=1");
 	while (!d->stopping) {

@@ -205,7 +205,7 @@ load_jsonl(struct loader *ld, char **cause)
 		if (is_blank(s, llen))
 			continue;
 		if (llen > DATASET_MAX_LINE) {
-			return cause_set(cause, "'%s' line %zu: line is longer "
+			return cause_set(cause, "%s:%zu: line is longer "
 			    "than %zu bytes", ld->path, line, DATASET_MAX_LINE);
 		}
 
@@ -230,12 +230,12 @@ load_jsonl(struct loader *ld, char **cause)
 				pend = s;
 			if (pend > s + llen)
 				pend = s + llen;
-			return cause_set(cause, "'%s' line %zu, column %zu: "
+			return cause_set(cause, "%s:%zu:%zu: "
 			    "invalid JSON", ld->path, line,
 			    count_chars(s, pend - s) + 1);
 		}
 		if (!cJSON_IsObject(obj)) {
-			cause_set(cause, "'%s' line %zu: expected a JSON "
+			cause_set(cause, "%s:%zu: expected a JSON "
 			    "object, got %s", ld->path, line,
 			    json_kind(obj));
 			cJSON_Delete(obj);
@@ -245,7 +245,7 @@ load_jsonl(struct loader *ld, char **cause)
 		ld->record++;
 		cJSON_ArrayForEach(member, obj) {
 			if (loader_use(ld, member->string) != 0) {
-				cause_set(cause, "'%s' line %zu: duplicate key "
+				cause_set(cause, "%s:%zu: duplicate key "
 				    "'%s'", ld->path, line, member->string);
 				cJSON_Delete(obj);
 				return -1;
@@ -311,7 +311,7 @@ csv_quoted(const struct loader *ld, size_t *i, size_t *lineno,
 	j++;
 	for (;;) {
 		if (j == n) {
-			cause_set(cause, "'%s' line %zu, column %zu: "
+			cause_set(cause, "%s:%zu:%zu: "
 			    "unterminated quoted field", ld->path, fline,
 			    loader_col(ld, fstart));
 			return -1;
@@ -333,7 +333,7 @@ csv_quoted(const struct loader *ld, size_t *i, size_t *lineno,
 	if (j < n && t[j] == '\r' && (j + 1 == n || t[j + 1] == '\n'))
 		j++;
 	if (j < n && t[j] != ',' && t[j] != '\n') {
-		cause_set(cause, "'%s' line %zu, column %zu: expected ',' or "
+		cause_set(cause, "%s:%zu:%zu: expected ',' or "
 		    "the end of the line after a closing quote", ld->path,
 		    *lineno, loader_col(ld, j));
 		return -1;
@@ -413,7 +413,7 @@ csv_record(struct loader *ld, size_t *off, size_t *line, size_t *recline,
 			more = 0;
 		}
 		if (i - start > DATASET_MAX_LINE) {
-			cause_set(cause, "'%s' line %zu: record is longer than "
+			cause_set(cause, "%s:%zu: record is longer than "
 			    "%zu bytes", ld->path, *recline, DATASET_MAX_LINE);
 			goto fail;
 		}
@@ -461,12 +461,12 @@ load_csv(struct loader *ld, char **cause)
 	ld->record++;
 	for (i = 0; i < nhdr; i++) {
 		if (hdr[i][0] == '\0') {
-			cause_set(cause, "'%s' line %zu: header column %zu has "
+			cause_set(cause, "%s:%zu: header column %zu has "
 			    "no name", ld->path, hline, i + 1);
 			goto fail;
 		}
 		if (loader_use(ld, hdr[i]) != 0) {
-			cause_set(cause, "'%s' line %zu: duplicate column "
+			cause_set(cause, "%s:%zu: duplicate column "
 			    "'%s' (column %zu)", ld->path, hline, hdr[i],
 			    i + 1);
 			goto fail;
@@ -480,7 +480,7 @@ load_csv(struct loader *ld, char **cause)
 		if (r == 0)
 			break;
 		if (nrow != nhdr) {
-			cause_set(cause, "'%s' line %zu: %zu field%s, but the "
+			cause_set(cause, "%s:%zu: %zu field%s, but the "
 			    "header has %zu", ld->path, rline, nrow,
 			    nrow == 1 ? "" : "s", nhdr);
 			goto fail;
@@ -575,13 +575,13 @@ dataset_load(const char *path, const char *format, char **cause)
 	}
 	if (utf8_valid(ld.text, ld.len, &bad) != 0) {
 		loader_where(&ld, bad, &line, &col);
-		cause_set(cause, "'%s' line %zu, column %zu: invalid UTF-8",
+		cause_set(cause, "%s:%zu:%zu: invalid UTF-8",
 		    path, line, col);
 		goto fail;
 	}
 	if ((nul = memchr(ld.text, '\0', ld.len)) != NULL) {
 		loader_where(&ld, nul - ld.text, &line, &col);
-		cause_set(cause, "'%s' line %zu, column %zu: unexpected NUL "
+		cause_set(cause, "%s:%zu:%zu: unexpected NUL "
 		    "byte", path, line, col);
 		goto fail;
 	}

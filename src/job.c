@@ -300,7 +300,11 @@ job_parse_roles(struct job *job, struct jdoc *doc, const cJSON *root,
 		if (job->task.roles[r] == NULL && conf != NULL)
 			job->task.roles[r] = conf_find_backend(conf->backends,
 			    conf->nbackends, name);
-		if (job->task.roles[r] != NULL)
+		/* A backend defined with errors: those are what to fix. */
+		if (job->task.roles[r] != NULL ||
+		    cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(root, "backends"), name) !=
+		    NULL)
 			continue;
 		v = cJSON_GetObjectItemCaseSensitive(roles, task_role_names[r]);
 		p = jv_path("roles", task_role_names[r]);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Every promptctl command's usage line appears, word for word, in the
-# rendered promptctl(1), and every man page is free of mandoc warnings.
+# rendered promptctl(1), and every man page is free of mandoc warnings
+# and renders with its quotes whole under groff.
 # (Job keys are checked against promptd-job(5) by check_job.)
 . "$(dirname "$0")/lib.sh"
 
@@ -12,6 +13,15 @@ for m in "$top_srcdir"/man/*.[1-8]; do
 	mandoc -T lint -W warning "$m" >"$TMP/lint" 2>&1 || true
 	[ -s "$TMP/lint" ] && { fail "mandoc warnings in $m:"; cat "$TMP/lint" >&2; }
 done
+# man(1) on most systems is groff, which nests quoting macros its own way:
+# a quote opened twice before it closes is a garbled rendering.
+if command -v groff >/dev/null 2>&1; then
+	for m in "$top_srcdir"/man/*.[1-8]; do
+		groff -mandoc -Tutf8 "$m" 2>/dev/null | col -b |
+		    grep -n "’’\|‘[^’]*‘\|“[^”]*“" >"$TMP/quotes" &&
+		    { fail "groff garbles quotes in $m:"; cat "$TMP/quotes" >&2; }
+	done
+fi
 
 mandoc -T ascii -O width=200 "$top_srcdir/man/promptctl.1" | col -b >"$TMP/promptctl.txt"
 "$PROMPTCTL" -h 2>"$TMP/usage"

@@ -1,4 +1,5 @@
 /* Tests for dataset loading (JSONL, CSV), hashes and splits. */
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,7 +87,10 @@ load_fails(const char *path, const char *format, const char *want)
 	ds = dataset_load(path, format, &cause);
 	ck_assert_ptr_null(ds);
 	ck_assert_ptr_nonnull(cause);
-	if (asprintf(&full, "'%s'%s", path, want) == -1)
+	/* FILE:LINE[:COL]: for a place in the file, 'FILE' otherwise. */
+	if (asprintf(&full, want[0] == ':' &&
+	    isdigit((unsigned char)want[1]) ? "%s%s" : "'%s'%s", path,
+	    want) == -1)
 		abort();
 	ck_assert_str_eq(cause, full);
 	free(full);
@@ -185,26 +189,26 @@ START_TEST(test_jsonl_bad_json)
 	const char	*p;
 
 	p = puts_file("d.jsonl", "{\"a\": 1}\n\n{\"a\": tru}\n");
-	load_fails(p, NULL, " line 3, column 7: invalid JSON");
+	load_fails(p, NULL, ":3:7: invalid JSON");
 
 	/* Text after the object is an error at its column. */
 	p = puts_file("e.jsonl", "{\"a\":1} x\n");
-	load_fails(p, NULL, " line 1, column 9: invalid JSON");
+	load_fails(p, NULL, ":1:9: invalid JSON");
 
 	/* An object does not continue on the next line. */
 	p = puts_file("f.jsonl", "{\"a\":\n1}\n");
-	load_fails(p, NULL, " line 1, column 6: invalid JSON");
+	load_fails(p, NULL, ":1:6: invalid JSON");
 	p = puts_file("f2.jsonl", "{\"a\":1}\r\n{\"a\":\r\n1}\r\n");
-	load_fails(p, NULL, " line 2, column 6: invalid JSON");
+	load_fails(p, NULL, ":2:6: invalid JSON");
 	/* cJSON points just inside an unterminated string. */
 	p = puts_file("f3.jsonl", "{\"a\":\"open");
-	load_fails(p, NULL, " line 1, column 7: invalid JSON");
+	load_fails(p, NULL, ":1:7: invalid JSON");
 	p = puts_file("f4.jsonl", "{\"a\":[1,2}\n");
-	load_fails(p, NULL, " line 1, column 10: invalid JSON");
+	load_fails(p, NULL, ":1:10: invalid JSON");
 
 	/* Columns count characters, not bytes. */
 	p = puts_file("g.jsonl", "{\"\xc3\xa9\xc3\xa9\": x}\n");
-	load_fails(p, NULL, " line 1, column 8: invalid JSON");
+	load_fails(p, NULL, ":1:8: invalid JSON");
 }
 END_TEST
 
@@ -213,15 +217,15 @@ START_TEST(test_jsonl_not_object)
 	const char	*p;
 
 	p = puts_file("a.jsonl", "{\"a\":1}\n[1, 2]\n");
-	load_fails(p, NULL, " line 2: expected a JSON object, got an array");
+	load_fails(p, NULL, ":2: expected a JSON object, got an array");
 	p = puts_file("b.jsonl", "\"text\"\n");
-	load_fails(p, NULL, " line 1: expected a JSON object, got a string");
+	load_fails(p, NULL, ":1: expected a JSON object, got a string");
 	p = puts_file("c.jsonl", "\n\n42\n");
-	load_fails(p, NULL, " line 3: expected a JSON object, got a number");
+	load_fails(p, NULL, ":3: expected a JSON object, got a number");
 	p = puts_file("d.jsonl", "null\n");
-	load_fails(p, NULL, " line 1: expected a JSON object, got null");
+	load_fails(p, NULL, ":1: expected a JSON object, got null");
 	p = puts_file("e.jsonl", "true\n");
-	load_fails(p, NULL, " line 1: expected a JSON object, got a boolean");
+	load_fails(p, NULL, ":1: expected a JSON object, got a boolean");
 }
 END_TEST
 
@@ -231,7 +235,7 @@ START_TEST(test_jsonl_duplicate_key)
 
 	p = puts_file("a.jsonl",
 	    "{\"a\":1,\"b\":2}\n{\"b\":1,\"a\":2,\"b\":3}\n");
-	load_fails(p, NULL, " line 2: duplicate key 'b'");
+	load_fails(p, NULL, ":2: duplicate key 'b'");
 }
 END_TEST
 
@@ -240,17 +244,17 @@ START_TEST(test_bad_utf8)
 	const char	*p;
 
 	p = puts_file("a.jsonl", "{\"a\":\"x\"}\n\n{\"a\":\"\xff\"}\n");
-	load_fails(p, NULL, " line 3, column 7: invalid UTF-8");
+	load_fails(p, NULL, ":3:7: invalid UTF-8");
 
 	/* Truncated sequence after a valid two-byte character. */
 	p = puts_file("b.csv", "a,b\n\xc3\xa9,\xe2\x82\n");
-	load_fails(p, NULL, " line 2, column 3: invalid UTF-8");
+	load_fails(p, NULL, ":2:3: invalid UTF-8");
 
 	/* Overlong encodings and surrogates are refused. */
 	p = puts_file("c.jsonl", "{\"a\":\"\xc0\xaf\"}\n");
-	load_fails(p, NULL, " line 1, column 7: invalid UTF-8");
+	load_fails(p, NULL, ":1:7: invalid UTF-8");
 	p = puts_file("d.jsonl", "{\"a\":\"\xed\xa0\x80\"}\n");
-	load_fails(p, NULL, " line 1, column 7: invalid UTF-8");
+	load_fails(p, NULL, ":1:7: invalid UTF-8");
 }
 END_TEST
 
@@ -259,7 +263,7 @@ START_TEST(test_nul_byte)
 	const char	*p;
 
 	p = put("a.jsonl", "{\"a\":1}\n{\"a\":\"x\0\"}\n", 19);
-	load_fails(p, NULL, " line 2, column 8: unexpected NUL byte");
+	load_fails(p, NULL, ":2:8: unexpected NUL byte");
 }
 END_TEST
 
@@ -305,9 +309,9 @@ huge_line(const char *name, const char *head, const char *tail,
 START_TEST(test_huge_line)
 {
 	huge_line("a.jsonl", "{\"a\":1}\n\n{\"a\":\"", "\"}",
-	    " line 3: line is longer than 16777216 bytes");
+	    ":3: line is longer than 16777216 bytes");
 	huge_line("b.csv", "a,b\n1,2\n\"", "\",y",
-	    " line 3: record is longer than 16777216 bytes");
+	    ":3: record is longer than 16777216 bytes");
 }
 END_TEST
 
@@ -349,7 +353,7 @@ START_TEST(test_bom)
 
 	/* Columns after a BOM start at 1 on the first line. */
 	load_fails(puts_file("c.jsonl", "\xef\xbb\xbf{\"a\": tru}\n"), NULL,
-	    " line 1, column 7: invalid JSON");
+	    ":1:7: invalid JSON");
 }
 END_TEST
 
@@ -408,9 +412,9 @@ START_TEST(test_csv_unterminated)
 	const char	*p;
 
 	p = puts_file("a.csv", "a,b\n1,2\n3,\"open\nmore\n\nstill\n");
-	load_fails(p, NULL, " line 3, column 3: unterminated quoted field");
+	load_fails(p, NULL, ":3:3: unterminated quoted field");
 	p = puts_file("b.csv", "\"a");
-	load_fails(p, NULL, " line 1, column 1: unterminated quoted field");
+	load_fails(p, NULL, ":1:1: unterminated quoted field");
 }
 END_TEST
 
@@ -419,11 +423,11 @@ START_TEST(test_csv_after_quote)
 	const char	*p;
 
 	p = puts_file("a.csv", "a,b\n\"x\"y,2\n");
-	load_fails(p, NULL, " line 2, column 4: expected ',' or the end of "
+	load_fails(p, NULL, ":2:4: expected ',' or the end of "
 	    "the line after a closing quote");
 	/* Reported on the line of the closing quote. */
 	p = puts_file("b.csv", "a,b\n1,\"x\ny\" ,2\n");
-	load_fails(p, NULL, " line 3, column 3: expected ',' or the end of "
+	load_fails(p, NULL, ":3:3: expected ',' or the end of "
 	    "the line after a closing quote");
 }
 END_TEST
@@ -433,9 +437,9 @@ START_TEST(test_csv_field_count)
 	const char	*p;
 
 	p = puts_file("a.csv", "a,b\n1,2\n\"x\ny\",2,3\n");
-	load_fails(p, NULL, " line 3: 3 fields, but the header has 2");
+	load_fails(p, NULL, ":3: 3 fields, but the header has 2");
 	p = puts_file("b.csv", "a,b\r\n1,2\r\n1\r\n");
-	load_fails(p, NULL, " line 3: 1 field, but the header has 2");
+	load_fails(p, NULL, ":3: 1 field, but the header has 2");
 }
 END_TEST
 
@@ -444,11 +448,11 @@ START_TEST(test_csv_header)
 	const char	*p;
 
 	p = puts_file("a.csv", "a,b,a\n1,2,3\n");
-	load_fails(p, NULL, " line 1: duplicate column 'a' (column 3)");
+	load_fails(p, NULL, ":1: duplicate column 'a' (column 3)");
 	p = puts_file("b.csv", "\na,,c\n1,2,3\n");
-	load_fails(p, NULL, " line 2: header column 2 has no name");
+	load_fails(p, NULL, ":2: header column 2 has no name");
 	p = puts_file("c.csv", "a,b,\"\"\n1,2,3\n");
-	load_fails(p, NULL, " line 1: header column 3 has no name");
+	load_fails(p, NULL, ":1: header column 3 has no name");
 }
 END_TEST
 
