@@ -13,6 +13,9 @@
 #include "template.h"
 #include "xmalloc.h"
 
+/* One line of the summary: its label in a column wide enough for all. */
+#define VALIDATE_LABEL	"  %-10s"
+
 static void
 validate_print(const struct job *job)
 {
@@ -21,30 +24,35 @@ validate_print(const struct job *job)
 	int			 r;
 
 	printf("%s: job '%s' is valid\n", job->file, job->task.name);
-	printf("  dataset  %s: %zu examples (train %zu, dev %zu, test %zu)\n",
-	    ds->path, ds->n, dataset_count(ds, SPLIT_TRAIN),
-	    dataset_count(ds, SPLIT_DEV), dataset_count(ds, SPLIT_TEST));
-	printf("  fields  ");
+	printf(VALIDATE_LABEL "%s: %zu examples (train %zu, dev %zu, test "
+	    "%zu)\n", "dataset", ds->path, ds->n,
+	    dataset_count(ds, SPLIT_TRAIN), dataset_count(ds, SPLIT_DEV),
+	    dataset_count(ds, SPLIT_TEST));
+	printf(VALIDATE_LABEL, "fields");
 	for (i = 0; i < ds->nfields; i++)
-		printf(" %s", ds->fields[i]);
-	printf("\n  metric   %s%s%s%s\n", job->task.metric->ops->name,
+		printf("%s%s", i > 0 ? " " : "", ds->fields[i]);
+	printf("\n" VALIDATE_LABEL "%s%s%s%s\n", "metric",
+	    job->task.metric->ops->name,
 	    job->task.metric->extract_src != NULL ? " after extracting " : "",
 	    job->task.metric->extract_src != NULL ?
 	    job->task.metric->extract_src : "",
 	    job->task.target != NULL ? "" : " (no target field)");
 	if (job->task.target != NULL)
-		printf("  target   field '%s'\n", job->task.target);
-	printf("  prompt   %s\n", job->task.placement == PLACE_SYSTEM ?
-	    "as the system message" : "inline at {{prompt}}");
+		printf(VALIDATE_LABEL "field '%s'\n", "expected",
+		    job->task.target);
+	printf(VALIDATE_LABEL "%s\n", "prompt",
+	    job->task.placement == PLACE_SYSTEM ? "as the system message" :
+	    "inline at {{prompt}}");
 	for (r = 0; r < ROLE_COUNT; r++)
 		if (job->task.roles[r] != NULL)
-			printf("  %-9s%s (%s, model %s)\n", task_role_name(r),
-			    job->task.roles[r]->name, job->task.roles[r]->ops->name,
+			printf(VALIDATE_LABEL "%s (%s, model %s)\n",
+			    task_role_name(r), job->task.roles[r]->name,
+			    job->task.roles[r]->ops->name,
 			    job->task.roles[r]->model);
-	printf("  seeds    %zu prompt%s\n", job->nseeds,
+	printf(VALIDATE_LABEL "%zu prompt%s\n", "seeds", job->nseeds,
 	    job->nseeds == 1 ? "" : "s");
 	if (job->schedule != NULL)
-		printf("  schedule %s\n", job->schedule);
+		printf(VALIDATE_LABEL "%s\n", "schedule", job->schedule);
 }
 
 static void

@@ -322,10 +322,10 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 		if (jr->resumed)
 			jobrun_event(jr, "info", "resuming run %lld at step 0 "
 			    "(no checkpoint yet)", (long long)jr->run_id);
-		jobrun_event(jr, "info", "run %lld: %s search on %zu dev "
-		    "examples from %zu seed prompt%s", (long long)jr->run_id,
-		    s->ops->name, s->ndev, job->nseeds, job->nseeds == 1 ?
-		    "" : "s");
+		/* Events are shown with their run: it is not said twice. */
+		jobrun_event(jr, "info", "%s search on %zu dev examples from "
+		    "%zu seed prompt%s", s->ops->name, s->ndev, job->nseeds,
+		    job->nseeds == 1 ? "" : "s");
 	}
 	/* What the run stored before it was cut short. */
 	if (jr->resumed && search_load_scores(s, cause) != 0)
