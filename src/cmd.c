@@ -20,6 +20,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_lineage_entry,
 	&cmd_list_entry,
 	&cmd_pause_entry,
+	&cmd_plan_entry,
 	&cmd_refresh_entry,
 	&cmd_resume_entry,
 	&cmd_status_entry,

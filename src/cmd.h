@@ -36,6 +36,7 @@ int			 cmd_usage(const struct cmd_entry *);
 
 extern const struct cmd_entry cmd_eval_entry;
 extern const struct cmd_entry cmd_validate_entry;
+extern const struct cmd_entry cmd_plan_entry;
 /* Commands that need the daemon (cmd_ctl.c). */
 extern const struct cmd_entry cmd_submit_entry;
 extern const struct cmd_entry cmd_watch_entry;

@@ -227,6 +227,19 @@ int		 store_call_failures(struct store *, int64_t run, int64_t after,
 		    struct failure_row **, size_t *, char **cause);
 void		 store_failure_rows_free(struct failure_row *, size_t);
 
+/* What a run's calls spent, for each role (paid calls' tokens). */
+struct role_spend {
+	char		*role;
+	long long	 calls;		/* paid */
+	long long	 hits;		/* answered by the cache */
+	long long	 prompt_tokens;
+	long long	 completion_tokens;
+	double		 dollars;
+};
+int		 store_role_spend(struct store *, int64_t run,
+		    struct role_spend **, size_t *, char **cause);
+void		 store_role_spend_free(struct role_spend *, size_t);
+
 /*
  * Comparisons: one preference between two candidates, with where it came
  * from (source human, judge or sim), who gave it, the judge's model, the

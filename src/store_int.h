@@ -84,6 +84,8 @@ enum stmt {
 	STMT_RUN_SPENT,
 	STMT_RUN_SCORES,
 	STMT_CALL_FAILURES,
+	/* What a run spent, by role (promptctl plan). */
+	STMT_ROLE_SPEND,
 	/* Provider batches. */
 	STMT_BATCH_ADD,
 	STMT_BATCH_KEY_ADD,

@@ -240,6 +240,25 @@ release_failure(void *p)
 	free(f->error);
 }
 
+static void
+fill_role_spend(sqlite3_stmt *st, void *p)
+{
+	struct role_spend	*r = p;
+
+	r->role = col_text(st, 0);
+	r->calls = sqlite3_column_int64(st, 1);
+	r->hits = sqlite3_column_int64(st, 2);
+	r->prompt_tokens = sqlite3_column_int64(st, 3);
+	r->completion_tokens = sqlite3_column_int64(st, 4);
+	r->dollars = sqlite3_column_double(st, 5);
+}
+
+static void
+release_role_spend(void *p)
+{
+	free(((struct role_spend *)p)->role);
+}
+
 /* A row of store_candidates_top(), before it is split in two arrays. */
 struct top_row {
 	int64_t		 id;
@@ -288,6 +307,7 @@ enum list {
 	LIST_OUTCOMES,
 	LIST_RUN_SCORES,
 	LIST_FAILURES,
+	LIST_ROLE_SPEND,
 	LIST_TOP,
 	LIST_BATCH_KEYS
 };
@@ -319,6 +339,8 @@ static const struct {
 	    fill_run_score, release_run_score },
 	[LIST_FAILURES] = { STMT_CALL_FAILURES, sizeof (struct failure_row),
 	    fill_failure, release_failure },
+	[LIST_ROLE_SPEND] = { STMT_ROLE_SPEND, sizeof (struct role_spend),
+	    fill_role_spend, release_role_spend },
 	[LIST_TOP] = { STMT_CANDIDATE_TOP, sizeof (struct top_row),
 	    fill_top, release_top },
 	[LIST_BATCH_KEYS] = { STMT_BATCH_KEYS, sizeof (char *),
@@ -873,6 +895,24 @@ store_call_failures(struct store *s, int64_t run, int64_t after,
 
 	rc = list_read(s, LIST_FAILURES, &p, n, cause, "ii", run,
 	    after);
+	*rows = p;
+	return rc;
+}
+
+void
+store_role_spend_free(struct role_spend *rows, size_t n)
+{
+	list_free(LIST_ROLE_SPEND, rows, n);
+}
+
+int
+store_role_spend(struct store *s, int64_t run, struct role_spend **rows,
+    size_t *n, char **cause)
+{
+	void	*p;
+	int	 rc;
+
+	rc = list_read(s, LIST_ROLE_SPEND, &p, n, cause, "i", run);
 	*rows = p;
 	return rc;
 }

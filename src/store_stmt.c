@@ -223,6 +223,13 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " max(id) FROM calls WHERE run_id = ?1 AND id > ?2"
 	    " AND status = 'error' GROUP BY backend, http_status, error"
 	    " ORDER BY count(*) DESC, max(id) DESC" },
+	[STMT_ROLE_SPEND] = { "sum a run's calls by role",
+	    "SELECT coalesce(role, ''), coalesce(sum(status = 'ok'), 0),"
+	    " coalesce(sum(status = 'hit'), 0),"
+	    " coalesce(sum(CASE WHEN status = 'ok' THEN prompt_tokens END),"
+	    " 0), coalesce(sum(CASE WHEN status = 'ok' THEN"
+	    " completion_tokens END), 0), coalesce(sum(cost), 0)"
+	    " FROM calls WHERE run_id = ?1 GROUP BY role ORDER BY role" },
 	[STMT_BATCH_ADD] = { "add batch",
 	    "INSERT INTO batches (backend, token, step, input, ninput,"
 	    " created, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)" },
