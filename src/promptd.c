@@ -35,6 +35,28 @@ usage(void)
 }
 
 /* Runs one job to completion in the foreground, without a socket. */
+/*
+ * Where a foreground run stands after a step, on standard error: one line
+ * a step, or on a terminal one line drawn over.
+ */
+static void
+promptd_once_step(const struct jobrun *jr, int tty, double started)
+{
+	struct run_totals	 t;
+	const struct cand	*best = search_best(&jr->search);
+	char			*score;
+
+	engine_totals(jr->engine, &t);
+	score = best != NULL ? xasprintf("%.3f [%.3f, %.3f]", best->mean,
+	    best->lo, best->hi) : xstrdup("none yet");
+	fprintf(stderr, "%sstep %d: %zu candidates, best %s, %lld calls, "
+	    "$%.4f, %.0f s%s", tty ? "\r\033[K" : "", jr->search.step,
+	    jr->search.ncands, score, t.calls, t.dollars,
+	    time_mono() - started, tty ? "" : "\n");
+	fflush(stderr);
+	free(score);
+}
+
 static int
 promptd_once(const char *conf_path, const char *db_path, const char *file)
 {
@@ -44,7 +66,9 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 	struct engine_loop	*loop = NULL;
 	struct jobrun		 jr;
 	char			*cause = NULL, *db = NULL;
+	double			 t0 = time_mono();
 	int			 rc, ret = 1, started = 0;
+	int			 tty = isatty(STDERR_FILENO);
 
 	memset(&jr, 0, sizeof jr);
 	if ((conf = conf_load(conf_path, &cause)) == NULL)
@@ -60,7 +84,9 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 		goto fail;
 	started = 1;
 	while ((rc = jobrun_step(&jr, &cause)) == 1)
-		;
+		promptd_once_step(&jr, tty, t0);
+	if (tty && jr.search.step > 0)
+		fputc('\n', stderr);
 	if (rc < 0 || jobrun_finish(&jr, &cause) != 0)
 		goto fail;
 	if (jr.champion != NULL) {
