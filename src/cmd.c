@@ -1,4 +1,6 @@
 /* The promptctl command table and what the commands share. */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,4 +70,23 @@ cmd_load_job(struct cmd_ctx *ctx, const char *path, struct conf **confp)
 	}
 	*confp = conf;
 	return job;
+}
+
+const char *
+cmd_duration(double s, char *buf, size_t size)
+{
+	long	t;
+
+	if (isnan(s) || s < 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	t = s > (double)LONG_MAX / 2 ? LONG_MAX / 2 : (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, size, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+	else if (t >= 60)
+		snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(buf, size, "%lds", t);
+	return buf;
 }

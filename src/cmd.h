@@ -99,5 +99,7 @@ void		 cmd_print_json(const cJSON *);
 char		*cmd_clip(const char *, size_t max);
 /* Local time as "YYYY-MM-DD HH:MM:SS" in buf. */
 const char	*cmd_time(double, char *buf, size_t size);
+/* A duration as "1h02m", "3m05s" or "42s" in buf ("-" for none). */
+const char	*cmd_duration(double, char *buf, size_t size);
 
 #endif

@@ -8,7 +8,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -696,25 +695,6 @@ struct watch {
 	int		 drawn;		/* a progress line is on the screen */
 };
 
-/* A duration as "1h02m", "3m05s" or "42s". */
-static void
-watch_duration(double s, char *buf, size_t size)
-{
-	long	t;
-
-	if (isnan(s) || s < 0) {
-		snprintf(buf, size, "-");
-		return;
-	}
-	t = s > (double)LONG_MAX / 2 ? LONG_MAX / 2 : (long)(s + 0.5);
-	if (t >= 3600)
-		snprintf(buf, size, "%ldh%02ldm", t / 3600, t % 3600 / 60);
-	else if (t >= 60)
-		snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
-	else
-		snprintf(buf, size, "%lds", t);
-}
-
 static int
 watch_event(void *arg, const cJSON *ev)
 {
@@ -741,7 +721,7 @@ watch_event(void *arg, const cJSON *ev)
 		printf("\r\033[K%s %-5s %s\n", cmd_time(json_num(ev, "time"),
 		    when, sizeof when), level, json_str(ev, "message", ""));
 	best = json_num(ev, "best");
-	watch_duration(json_num(ev, "eta"), eta, sizeof eta);
+	cmd_duration(json_num(ev, "eta"), eta, sizeof eta);
 	printf("\r\033[K%s: step %.0f", w->job, json_num(ev, "step"));
 	if (!isnan(best))
 		printf("  best %.3f", best);

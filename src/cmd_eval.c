@@ -30,63 +30,83 @@ struct eval_row {
 	double			*scores;	/* per example, NAN if unscored */
 	size_t			 failed;
 	char			*first_error;
-	struct run_totals	 spent;
-	double			 seconds;
+	struct engine_account	 acct;		/* what its calls cost */
+	double			 seconds;	/* to its last answer */
 };
 
+/*
+ * The progress line counts the items answered (scored, or failed), never
+ * the requests submitted or sent: all are submitted at once, and a
+ * backend's limits say when they go.
+ */
 struct eval_progress {
-	size_t	total;		/* items of all prompts */
-	size_t	base;		/* items finished by earlier prompts */
-	double	started;
-	double	last;
+	const struct eval_item	*items;
+	size_t			 total;		/* prompts x examples */
+	int			 lines;		/* not a terminal: a line for
+						   each change, not redrawn */
+	double			 started;
+	double			 last;		/* when it was drawn */
+	size_t			 done;		/* what it showed */
+	long long		 calls;
 };
+
+static void
+eval_progress_draw(struct eval_progress *p, const struct engine *e,
+    int force)
+{
+	struct run_totals	 t;
+	double			 elapsed, rate;
+	size_t			 done = 0, failed = 0, i;
+	char			 eta[32];
+
+	for (i = 0; i < p->total; i++) {
+		if (p->items[i].done)
+			done++;
+		else if (p->items[i].error != NULL)
+			failed++;
+	}
+	done += failed;
+	engine_totals(e, &t);
+	/* A log gets a line when something moved, not every second. */
+	if (p->lines && !force && done == p->done && t.calls == p->calls)
+		return;
+	p->done = done;
+	p->calls = t.calls;
+	elapsed = time_mono() - p->started;
+	rate = elapsed > 0 ? (double)done / elapsed : 0;
+	/* The time left at the rate seen so far: none before an answer. */
+	cmd_duration(done == p->total ? 0 : done == 0 ? NAN :
+	    (double)(p->total - done) / rate, eta, sizeof eta);
+	fprintf(stderr, "%s  %zu/%zu answered", p->lines ? "" : "\r\033[K",
+	    done, p->total);
+	if (failed > 0)
+		fprintf(stderr, " (%zu failed)", failed);
+	fprintf(stderr, "  %lld calls  $%.4f  %.1f/s  ETA %s%s", t.calls,
+	    t.dollars, rate, eta, p->lines ? "\n" : "");
+	p->last = time_mono();
+}
 
 static void
 eval_progress(void *arg, const struct engine *e)
 {
 	struct eval_progress	*p = arg;
-	struct run_totals	 t;
-	double			 now = time_mono(), rate;
-	size_t			 done;
 
-	if (now - p->last < 0.1)
-		return;
-	p->last = now;
-	engine_totals(e, &t);
-	done = p->base + engine_done_count(e);
-	if (done > p->total)
-		done = p->total;
-	rate = (double)done / (now - p->started + 1e-9);
-	fprintf(stderr, "\r  %zu/%zu  %.1f/s  $%.4f  ETA %.0fs   ", done,
-	    p->total, rate, t.dollars, rate > 0 ?
-	    (double)(p->total - done) / rate : 0.0);
+	if (time_mono() - p->last >= (p->lines ? 1.0 : 0.1))
+		eval_progress_draw(p, e, 0);
 }
 
-static int
-eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
-    size_t nex, struct eval_row *row, char **cause)
+/*
+ * A row's results from its items: the scores, their summary, what was
+ * not scored and why.
+ */
+static void
+eval_row_fill(struct eval_row *row, const struct eval_item *items,
+    size_t nex, double started)
 {
-	struct eval_item	*items;
-	struct run_totals	 before, after;
-	double			*ok, t0 = time_mono();
-	size_t			 i, n = 0;
-	int			 rc;
+	double	*ok;
+	size_t	 i, n = 0;
 
-	items = xcalloc(nex, sizeof *items);
-	for (i = 0; i < nex; i++) {
-		items[i].prompt = row->prompt;
-		items[i].candidate = row->candidate;
-		items[i].example = ex[i];
-	}
-	engine_totals(e, &before);
-	rc = eval_run(e, &job->task, items, nex, cause);
-	engine_totals(e, &after);
-	row->seconds = time_mono() - t0;
-	row->spent.calls = after.calls - before.calls;
-	row->spent.hits = after.hits - before.hits;
-	row->spent.tokens = after.tokens - before.tokens;
-	row->spent.dollars = after.dollars - before.dollars;
-	row->spent.cached = after.cached - before.cached;
+	row->seconds = row->acct.last > 0 ? row->acct.last - started : 0;
 	row->scores = xcalloc(nex, sizeof *row->scores);
 	ok = xcalloc(nex, sizeof *ok);
 	for (i = 0; i < nex; i++) {
@@ -101,9 +121,6 @@ eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
 	}
 	stats_summary(ok, n, 0.95, &row->sum);
 	free(ok);
-	eval_items_release(items, nex);
-	free(items);
-	return rc;
 }
 
 static char *
@@ -132,9 +149,10 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
     struct eval_row *rows, size_t nrows, size_t best, const char *db,
     int64_t run, int changed)
 {
-	size_t	 i;
-	char	*clip;
-	double	 p;
+	const struct run_totals	*sp;
+	size_t			 i;
+	char			*clip;
+	double			 p;
 
 	printf("job '%s': %zu prompt%s on %zu %s examples%s\n", job->task.name,
 	    nrows, nrows == 1 ? "" : "s", nex, split,
@@ -143,17 +161,17 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 	    "prompt", "score", "95% interval", "n", "calls", "hits",
 	    "tokens", "cost", "time");
 	for (i = 0; i < nrows; i++) {
+		sp = &rows[i].acct.spent;
 		clip = eval_clip(rows[i].prompt, 44);
 		printf("  %-3zu %-44s %6.3f  [%5.3f, %5.3f] %5zu %6lld %5lld "
 		    "%8lld %9.4f %6.2fs\n", i + 1, clip, rows[i].sum.mean,
 		    rows[i].sum.lo, rows[i].sum.hi, rows[i].sum.n,
-		    rows[i].spent.calls, rows[i].spent.hits,
-		    rows[i].spent.tokens, rows[i].spent.dollars,
+		    sp->calls, sp->hits, sp->tokens, sp->dollars,
 		    rows[i].seconds);
 		free(clip);
-		if (rows[i].spent.cached > 0)
+		if (sp->cached > 0)
 			printf("      %lld of the input tokens read from the "
-			    "provider's prompt cache\n", rows[i].spent.cached);
+			    "provider's prompt cache\n", sp->cached);
 		if (rows[i].failed != 0)
 			printf("      %zu example%s not scored: %s\n",
 			    rows[i].failed, rows[i].failed == 1 ? "" : "s",
@@ -179,9 +197,10 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
     struct eval_row *rows, size_t nrows, size_t best, const char *db,
     int64_t run, int changed, const char *stopped)
 {
-	cJSON	*o, *arr, *r;
-	char	*s;
-	size_t	 i;
+	const struct run_totals	*sp;
+	cJSON			*o, *arr, *r;
+	char			*s;
+	size_t			 i;
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "job", job->task.name);
@@ -204,14 +223,12 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 		if (rows[i].first_error != NULL)
 			cJSON_AddStringToObject(r, "error",
 			    rows[i].first_error);
-		cJSON_AddNumberToObject(r, "calls",
-		    (double)rows[i].spent.calls);
-		cJSON_AddNumberToObject(r, "hits", (double)rows[i].spent.hits);
-		cJSON_AddNumberToObject(r, "tokens",
-		    (double)rows[i].spent.tokens);
-		cJSON_AddNumberToObject(r, "cached_tokens",
-		    (double)rows[i].spent.cached);
-		cJSON_AddNumberToObject(r, "cost", rows[i].spent.dollars);
+		sp = &rows[i].acct.spent;
+		cJSON_AddNumberToObject(r, "calls", (double)sp->calls);
+		cJSON_AddNumberToObject(r, "hits", (double)sp->hits);
+		cJSON_AddNumberToObject(r, "tokens", (double)sp->tokens);
+		cJSON_AddNumberToObject(r, "cached_tokens", (double)sp->cached);
+		cJSON_AddNumberToObject(r, "cost", sp->dollars);
 		cJSON_AddNumberToObject(r, "seconds", rows[i].seconds);
 		cJSON_AddItemToArray(arr, r);
 	}
@@ -248,8 +265,10 @@ struct eval {
 	struct engine_loop	*loop;
 	struct engine		*engine;
 	struct eval_progress	 prog;
+	int			 progress;	/* --progress */
 	struct eval_row		*rows;
 	size_t			 nrows;		/* rows filled */
+	struct eval_item	*items;		/* nrows x nex, row-major */
 	size_t			 best;
 };
 
@@ -262,6 +281,7 @@ eval_args(struct eval *ev, int argc, char **argv, int *rc)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "prompt", required_argument, NULL, 'p' },
 		{ "split", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
@@ -273,6 +293,9 @@ eval_args(struct eval *ev, int argc, char **argv, int *rc)
 		switch (ch) {
 		case 'j':
 			ev->json = 1;
+			break;
+		case 'P':
+			ev->progress = 1;
 			break;
 		case 'p':
 			ev->prompts = xreallocarray(ev->prompts,
@@ -353,46 +376,89 @@ eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
 	return 0;
 }
 
-/*
- * Scores every prompt on the split's examples, one after the other, with
- * a progress line on a terminal, and finds the best.
- */
+/* The rows and their items, each prompt stored as a candidate. */
 static int
-eval_prompts(struct eval *ev, char **cause)
+eval_rows(struct eval *ev, char **cause)
 {
 	const struct job	*job = ev->job;
-	struct eval_row		*row;
-	size_t			 i;
-	int			 tty;
+	struct eval_item	*item;
+	size_t			 i, j;
 
-	jobrun_observe(ev->job);
-	ev->loop = engine_loop_new(ev->store);
-	ev->engine = engine_new(ev->loop, ev->run, &job->budget, job->cache);
-	tty = !ev->json && isatty(STDERR_FILENO);
-	ev->prog.total = ev->nprompts * ev->nex;
-	ev->prog.started = time_mono();
-	if (tty)
-		engine_set_progress(ev->engine, eval_progress, &ev->prog);
 	ev->rows = xcalloc(ev->nprompts, sizeof *ev->rows);
+	ev->items = xcalloc(ev->nprompts * ev->nex, sizeof *ev->items);
 	for (i = 0; i < ev->nprompts; i++) {
-		row = &ev->rows[i];
-		row->prompt = ev->prompts[i];
-		if ((row->candidate = store_candidate_put(ev->store,
+		ev->rows[i].prompt = ev->prompts[i];
+		if ((ev->rows[i].candidate = store_candidate_put(ev->store,
 		    ev->job_id, ev->prompts[i], i < job->nseeds &&
 		    ev->prompts[i] == job->seeds[i] ? "seed" : "user",
 		    cause)) < 0)
 			return -1;
 		ev->nrows++;
-		ev->prog.base = i * ev->nex;
-		if (eval_prompt(ev->engine, job, ev->ex, ev->nex, row,
-		    cause) != 0)
-			return -1;
+		for (j = 0; j < ev->nex; j++) {
+			item = &ev->items[i * ev->nex + j];
+			item->prompt = ev->prompts[i];
+			item->candidate = ev->rows[i].candidate;
+			item->example = ev->ex[j];
+		}
+	}
+	return 0;
+}
+
+/*
+ * Scores every prompt on the split's examples, all submitted at once
+ * (the backends' limits, not the order of the prompts, say how many are
+ * in flight), each prompt's calls charged to its row, with a progress
+ * line on a terminal; then finds the best.
+ */
+static int
+eval_prompts(struct eval *ev, char **cause)
+{
+	const struct job	*job = ev->job;
+	struct eval_batch	**batches;
+	struct eval_row		*row;
+	size_t			 i;
+	int			 draw, rc;
+
+	jobrun_observe(ev->job);
+	ev->loop = engine_loop_new(ev->store);
+	ev->engine = engine_new(ev->loop, ev->run, &job->budget, job->cache);
+	if (eval_rows(ev, cause) != 0)
+		return -1;
+	ev->prog.items = ev->items;
+	ev->prog.total = ev->nrows * ev->nex;
+	ev->prog.started = time_mono();
+	ev->prog.lines = !isatty(STDERR_FILENO);
+	draw = ev->progress || (!ev->json && !ev->prog.lines);
+	batches = xcalloc(ev->nrows, sizeof *batches);
+	for (i = 0; i < ev->nrows; i++) {
+		engine_account(ev->engine, &ev->rows[i].acct);
+		batches[i] = eval_start(ev->engine, &job->task,
+		    &ev->items[i * ev->nex], ev->nex);
+	}
+	engine_account(ev->engine, NULL);
+	if (draw) {
+		eval_progress_draw(&ev->prog, ev->engine, 1);
+		engine_set_progress(ev->engine, eval_progress, &ev->prog);
+	}
+	rc = engine_run(ev->engine, cause);
+	for (i = 0; i < ev->nrows; i++)
+		eval_end(batches[i]);
+	free(batches);
+	/* The last line stays in a log; on a terminal the table follows. */
+	if (draw && ev->prog.lines)
+		eval_progress_draw(&ev->prog, ev->engine, 0);
+	else if (draw)
+		fprintf(stderr, "\r\033[K");
+	if (rc != 0)
+		return -1;
+	for (i = 0; i < ev->nrows; i++) {
+		row = &ev->rows[i];
+		eval_row_fill(row, &ev->items[i * ev->nex], ev->nex,
+		    ev->prog.started);
 		if (row->sum.n > 0 && (ev->rows[ev->best].sum.n == 0 ||
 		    row->sum.mean > ev->rows[ev->best].sum.mean))
 			ev->best = i;
 	}
-	if (tty)
-		fprintf(stderr, "\r%*s\r", 60, "");
 	return 0;
 }
 
@@ -444,6 +510,8 @@ eval_release(struct eval *ev)
 		free(ev->rows[i].first_error);
 	}
 	free(ev->rows);
+	eval_items_release(ev->items, ev->nrows * ev->nex);
+	free(ev->items);
 	free(ev->spec);
 	free(ev->ex);
 	free(ev->db);
@@ -493,7 +561,8 @@ out:
 }
 
 const struct cmd_entry cmd_eval_entry = {
-	"eval", "[--json] [-p prompt] ... [--split dev | test] file",
+	"eval",
+	"[--json] [--progress] [-p prompt] ... [--split dev | test] file",
 	"score prompts on a split of a job's dataset and store every call",
 	cmd_eval
 };
