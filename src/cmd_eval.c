@@ -18,7 +18,6 @@
 #include "log.h"
 #include "stats.h"
 #include "store.h"
-#include "strbuf.h"
 #include "template.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -123,27 +122,6 @@ eval_row_fill(struct eval_row *row, const struct eval_item *items,
 	free(ok);
 }
 
-static char *
-eval_clip(const char *s, size_t max)
-{
-	struct strbuf	sb;
-	size_t		n = 0;
-
-	strbuf_init(&sb);
-	if (strlen(s) > max)
-		max -= 3;	/* room for the "..." */
-	for (; *s != '\0' && n < max; s++) {
-		if ((*s & 0xc0) != 0x80)
-			n++;
-		strbuf_addc(&sb, *s == '\n' || *s == '\t' ? ' ' : *s);
-	}
-	while (*s != '\0' && (*s & 0xc0) == 0x80)
-		strbuf_addc(&sb, *s++);
-	if (*s != '\0')
-		strbuf_adds(&sb, "...");
-	return strbuf_detach(&sb);
-}
-
 static void
 eval_print_table(const struct job *job, const char *split, size_t nex,
     struct eval_row *rows, size_t nrows, size_t best, const char *db,
@@ -162,7 +140,7 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 	    "tokens", "cost", "time");
 	for (i = 0; i < nrows; i++) {
 		sp = &rows[i].acct.spent;
-		clip = eval_clip(rows[i].prompt, 44);
+		clip = cmd_clip(rows[i].prompt, 44);
 		printf("  %-3zu %-44s %6.3f  [%5.3f, %5.3f] %5zu %6lld %5lld "
 		    "%8lld %9.4f %6.2fs\n", i + 1, clip, rows[i].sum.mean,
 		    rows[i].sum.lo, rows[i].sum.hi, rows[i].sum.n,
