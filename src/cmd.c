@@ -8,6 +8,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "job.h"
+#include "util.h"
 #include "xmalloc.h"
 
 const struct cmd_entry *const cmd_table[] = {
@@ -42,11 +43,29 @@ cmd_lookup(const char *name)
 	return NULL;
 }
 
+const char *
+cmd_suggest(const char *name)
+{
+	const char	*names[nitems(cmd_table)];
+	size_t		 n;
+
+	for (n = 0; cmd_table[n] != NULL; n++)
+		names[n] = cmd_table[n]->name;
+	return suggest_n(name, names, n);
+}
+
 int
 cmd_usage(const struct cmd_entry *c)
 {
 	fprintf(stderr, "usage: promptctl %s %s\n", c->name, c->usage);
 	return CMD_USAGE;
+}
+
+int
+cmd_help(const struct cmd_entry *c)
+{
+	printf("usage: promptctl %s %s\n%s\n", c->name, c->usage, c->summary);
+	return CMD_HELP;
 }
 
 struct job *

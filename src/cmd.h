@@ -13,6 +13,8 @@
 #define CMD_ERROR	1
 #define CMD_USAGE	2
 #define CMD_NO_DAEMON	3
+/* Not a status: a command printed its help, and promptctl exits 0. */
+#define CMD_HELP	(-1)
 
 /* Global options, given before the command. */
 struct cmd_ctx {
@@ -31,8 +33,12 @@ struct cmd_entry {
 
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry	*cmd_lookup(const char *);
+/* The name of the command nearest to a mistyped one, or NULL. */
+const char		*cmd_suggest(const char *);
 /* Prints "usage: promptctl NAME USAGE" to stderr; returns CMD_USAGE. */
 int			 cmd_usage(const struct cmd_entry *);
+/* Prints the usage and what the command does to stdout; returns CMD_HELP. */
+int			 cmd_help(const struct cmd_entry *);
 
 extern const struct cmd_entry cmd_eval_entry;
 extern const struct cmd_entry cmd_validate_entry;
@@ -64,18 +70,24 @@ struct job	*cmd_load_job(struct cmd_ctx *, const char *path,
 		    struct conf **confp);
 
 /*
- * Options of the control commands: --json and the short options in
- * optstring (each taking an argument, found in opts->arg[letter]).  On
- * return *argcp and *argvp are the operands, which must number from min
- * to max.  Returns 0, or CMD_USAGE after printing the usage.
+ * A command's options, before or after its operands ("--" ends them):
+ * -h and --help, --json, the short options of optstring (getopt's: a
+ * letter, with ':' when it takes an argument) and the long options of
+ * extra (NULL, or ended by a zeroed entry; each val a letter).  An
+ * option's letter counts in opts->set[letter], its argument (the last
+ * given) is in opts->arg[letter].  On return *argcp and *argvp are the
+ * operands, which must number from min to max.  Returns 0, CMD_USAGE
+ * after printing the usage, or CMD_HELP after printing the help.
  */
+struct option;
 struct cmd_opts {
 	int		 json;
+	int		 set[128];
 	const char	*arg[128];
 };
 int		 cmd_parse(const struct cmd_entry *, int *argcp, char ***argvp,
-		    const char *optstring, int min, int max,
-		    struct cmd_opts *);
+		    const char *optstring, const struct option *extra,
+		    int min, int max, struct cmd_opts *);
 
 /*
  * Sends one request to the daemon.  Returns CMD_OK with *result (the

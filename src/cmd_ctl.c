@@ -30,35 +30,43 @@
 
 int
 cmd_parse(const struct cmd_entry *entry, int *argcp, char ***argvp,
-    const char *optstring, int min, int max, struct cmd_opts *o)
+    const char *optstring, const struct option *extra, int min, int max,
+    struct cmd_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct strbuf	 sb;
-	const char	*p;
+	struct option	 longopts[16];
+	char		*shortopts;
+	size_t		 n = 0;
 	int		 ch;
 
 	memset(o, 0, sizeof *o);
-	strbuf_init(&sb);
-	strbuf_addc(&sb, '+');
-	for (p = optstring; *p != '\0'; p++)
-		strbuf_addf(&sb, "%c:", *p);
-	optind = 1;
-	while ((ch = getopt_long(*argcp, *argvp, sb.buf, longopts,
+	memset(longopts, 0, sizeof longopts);
+	longopts[n].name = "help";
+	longopts[n++].val = 'h';
+	longopts[n].name = "json";
+	longopts[n++].val = 'J';
+	for (; extra != NULL && extra->name != NULL &&
+	    n < nitems(longopts) - 1; extra++)
+		longopts[n++] = *extra;
+	shortopts = xasprintf("h%s", optstring);
+	/*
+	 * A new scan (optind 0), in GNU order: options may follow the
+	 * operands, whatever the scan of the global options left behind.
+	 */
+	optind = 0;
+	while ((ch = getopt_long(*argcp, *argvp, shortopts, longopts,
 	    NULL)) != -1) {
 		if (ch == 'J')
 			o->json = 1;
 		else if (ch > 0 && ch < 128 && ch != '?' && ch != ':' &&
-		    strchr(optstring, ch) != NULL)
+		    ch != 'h') {
+			o->set[ch]++;
 			o->arg[ch] = optarg;
-		else {
-			strbuf_release(&sb);
-			return cmd_usage(entry);
+		} else {
+			free(shortopts);
+			return ch == 'h' ? cmd_help(entry) : cmd_usage(entry);
 		}
 	}
-	strbuf_release(&sb);
+	free(shortopts);
 	*argcp -= optind;
 	*argvp += optind;
 	if (*argcp < min || *argcp > max)
@@ -317,8 +325,8 @@ cmd_submit(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*abs;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_submit_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(&cmd_submit_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	/* The daemon reads the file itself, maybe from another directory. */
 	if ((abs = realpath(argv[0], NULL)) == NULL) {
@@ -352,7 +360,8 @@ cmd_job_state(const struct cmd_entry *entry, struct cmd_ctx *ctx, int argc,
 	cJSON		*args, *result;
 	int		 rc;
 
-	if ((rc = cmd_parse(entry, &argc, &argv, "", 1, 1, &o)) != 0)
+	if ((rc = cmd_parse(entry, &argc, &argv, "", NULL, 1, 1,
+	    &o)) != 0)
 		return rc;
 	args = job_args(argv[0]);
 	rc = cmd_call(ctx, entry->name, args, &result);
@@ -393,8 +402,8 @@ cmd_refresh(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON		*args, *result;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_refresh_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(&cmd_refresh_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	args = job_args(argv[0]);
 	rc = cmd_call(ctx, "refresh", args, &result);
@@ -645,8 +654,8 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*code = NULL, *cause = NULL, *s;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_feedback_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(&cmd_feedback_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	memset(&f, 0, sizeof f);
 	if ((f.client = cmd_connect_daemon(ctx, &rc)) == NULL)
@@ -752,8 +761,8 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 	double		 best;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_watch_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(&cmd_watch_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
 		return rc;

@@ -258,6 +258,7 @@ static const char *
 eval_args(struct eval *ev, int argc, char **argv, int *rc)
 {
 	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "prompt", required_argument, NULL, 'p' },
@@ -266,9 +267,13 @@ eval_args(struct eval *ev, int argc, char **argv, int *rc)
 	};
 	int	ch;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+p:s:", longopts, NULL)) != -1) {
+	/* As cmd_parse(): a new scan, options after the operand too. */
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "hp:s:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			*rc = cmd_help(&cmd_eval_entry);
+			return NULL;
 		case 'j':
 			ev->json = 1;
 			break;

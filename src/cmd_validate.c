@@ -1,5 +1,5 @@
 /* promptctl validate: check job files without calling any model. */
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,30 +86,17 @@ validate_json(cJSON *out, const struct job *job)
 static int
 cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cmd_opts	 opts;
 	struct conf	*conf;
 	struct job	*job;
 	cJSON		*out = NULL, *o;
 	char		*s;
-	int		 ch, json = 0, i, rc = CMD_OK;
+	int		 json, i, rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		default:
-			return cmd_usage(&cmd_validate_entry);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
-		return cmd_usage(&cmd_validate_entry);
+	if ((rc = cmd_parse(&cmd_validate_entry, &argc, &argv, "", NULL, 1,
+	    INT_MAX, &opts)) != 0)
+		return rc;
+	json = opts.json;
 	if (json)
 		out = cJSON_CreateArray();
 	for (i = 0; i < argc; i++) {
