@@ -69,21 +69,16 @@ cmd_help(const struct cmd_entry *c)
 }
 
 struct job *
-cmd_load_job(struct cmd_ctx *ctx, const char *path, struct conf **confp)
+cmd_load_job(struct cmd_ctx *ctx, const char *path, struct conf **confp,
+    char **cause)
 {
 	struct conf	*conf;
 	struct job	*job;
-	char		*cause = NULL;
 
 	*confp = NULL;
-	if ((conf = conf_load(ctx->conf_path, &cause)) == NULL) {
-		fprintf(stderr, "promptctl: %s\n", cause);
-		free(cause);
+	if ((conf = conf_load(ctx->conf_path, cause)) == NULL)
 		return NULL;
-	}
-	if ((job = job_load(path, conf, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
-		free(cause);
+	if ((job = job_load(path, conf, cause)) == NULL) {
 		conf_free(conf);
 		return NULL;
 	}

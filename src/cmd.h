@@ -22,6 +22,8 @@ struct cmd_ctx {
 	const char	*db_path;	/* -d */
 	const char	*socket_path;	/* -S */
 	int		 verbose;	/* -v */
+	int		 json;		/* the command's --json: errors
+					   too go to stdout as JSON */
 };
 
 struct cmd_entry {
@@ -61,13 +63,13 @@ extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_events_entry;
 
 /*
- * Loads the configuration and then a job file, printing errors to stderr.
- * Returns NULL after printing.
+ * Loads the configuration and then a job file.  Returns NULL with *cause
+ * (FILE:LINE:COL lines where the files say where).
  */
 struct conf;
 struct job;
 struct job	*cmd_load_job(struct cmd_ctx *, const char *path,
-		    struct conf **confp);
+		    struct conf **confp, char **cause);
 
 /*
  * A command's options, before or after its operands ("--" ends them):
@@ -81,13 +83,23 @@ struct job	*cmd_load_job(struct cmd_ctx *, const char *path,
  */
 struct option;
 struct cmd_opts {
-	int		 json;
+	int		 json;		/* and ctx->json */
 	int		 set[128];
 	const char	*arg[128];
 };
-int		 cmd_parse(const struct cmd_entry *, int *argcp, char ***argvp,
-		    const char *optstring, const struct option *extra,
-		    int min, int max, struct cmd_opts *);
+int		 cmd_parse(struct cmd_ctx *, const struct cmd_entry *,
+		    int *argcp, char ***argvp, const char *optstring,
+		    const struct option *extra, int min, int max,
+		    struct cmd_opts *);
+
+/*
+ * Reports an error and returns status: with --json, as {"error": {"code":
+ * code, "message": ...}} on stdout (nothing on stderr), so that a script
+ * reads every outcome in one place; otherwise "promptctl: MESSAGE" on
+ * stderr, or the message alone for code "invalid" (FILE:LINE:COL lines).
+ */
+int		 cmd_error(struct cmd_ctx *, int status, const char *code,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Sends one request to the daemon.  Returns CMD_OK with *result (the

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,9 +30,9 @@
 #include "xmalloc.h"
 
 int
-cmd_parse(const struct cmd_entry *entry, int *argcp, char ***argvp,
-    const char *optstring, const struct option *extra, int min, int max,
-    struct cmd_opts *o)
+cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *entry, int *argcp,
+    char ***argvp, const char *optstring, const struct option *extra,
+    int min, int max, struct cmd_opts *o)
 {
 	struct option	 longopts[16];
 	char		*shortopts;
@@ -56,7 +57,7 @@ cmd_parse(const struct cmd_entry *entry, int *argcp, char ***argvp,
 	while ((ch = getopt_long(*argcp, *argvp, shortopts, longopts,
 	    NULL)) != -1) {
 		if (ch == 'J')
-			o->json = 1;
+			o->json = ctx->json = 1;
 		else if (ch > 0 && ch < 128 && ch != '?' && ch != ':' &&
 		    ch != 'h') {
 			o->set[ch]++;
@@ -91,6 +92,32 @@ cmd_print_json(const cJSON *o)
 	s = cJSON_Print(o);
 	printf("%s\n", s);
 	cJSON_free(s);
+}
+
+int
+cmd_error(struct cmd_ctx *ctx, int status, const char *code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	cJSON	*o, *e;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (ctx->json) {
+		o = cJSON_CreateObject();
+		e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "code", code);
+		cJSON_AddStringToObject(e, "message", msg);
+		cmd_print_json(o);
+		cJSON_Delete(o);
+	} else if (strcmp(code, "invalid") == 0)
+		fprintf(stderr, "%s\n", msg);
+	else
+		fprintf(stderr, "promptctl: %s\n", msg);
+	free(msg);
+	return status;
 }
 
 char *
@@ -139,7 +166,7 @@ cmd_socket_path(struct cmd_ctx *ctx)
 	if (ctx->socket_path != NULL)
 		return xstrdup(ctx->socket_path);
 	if ((conf = conf_load(ctx->conf_path, &cause)) == NULL) {
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, CMD_ERROR, "invalid", "%s", cause);
 		free(cause);
 		return NULL;
 	}
@@ -178,26 +205,24 @@ cmd_connect_daemon(struct cmd_ctx *ctx, int *rc)
 	char		*cause = NULL;
 
 	if ((c = cmd_connect(ctx, rc, &cause)) == NULL && cause != NULL)
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, *rc, *rc == CMD_NO_DAEMON ? "no_daemon" :
+		    "connect", "%s", cause);
 	free(cause);
 	return c;
 }
 
-/* Prints an error from the daemon or a query. */
+/* Reports an error from the daemon or a query. */
 static int
-cmd_report(const char *code, const char *cause)
+cmd_report(struct cmd_ctx *ctx, const char *code, const char *cause)
 {
-	if (code != NULL && strcmp(code, "invalid") == 0)
-		fprintf(stderr, "%s\n", cause);	/* FILE:LINE:COL lines */
-	else
-		fprintf(stderr, "promptctl: %s\n", cause != NULL ? cause :
-		    "unknown error");
-	return cmd_error_status(code);
+	return cmd_error(ctx, cmd_error_status(code), code != NULL ? code :
+	    "error", "%s", cause != NULL ? cause : "unknown error");
 }
 
 /* Asks the daemon on c, reporting its error; closes c. */
 static int
-cmd_call_on(struct client *c, const char *cmd, cJSON *args, cJSON **result)
+cmd_call_on(struct cmd_ctx *ctx, struct client *c, const char *cmd,
+    cJSON *args, cJSON **result)
 {
 	char	*code = NULL, *cause = NULL;
 	int	 rc;
@@ -205,7 +230,7 @@ cmd_call_on(struct client *c, const char *cmd, cJSON *args, cJSON **result)
 	if (client_call(c, cmd, args, result, &code, &cause) == 0)
 		rc = CMD_OK;
 	else
-		rc = cmd_report(code, cause);
+		rc = cmd_report(ctx, code, cause);
 	client_close(c);
 	free(code);
 	free(cause);
@@ -221,7 +246,7 @@ cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 	*result = NULL;
 	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
 		return rc;
-	return cmd_call_on(c, cmd, args, result);
+	return cmd_call_on(ctx, c, cmd, args, result);
 }
 
 /* Answers a query from the database. */
@@ -255,14 +280,14 @@ cmd_query_store(struct cmd_ctx *ctx, const char *cmd, cJSON *args,
 		cause_set(&cause, "%s: not a query", cmd);
 		break;
 	default:
-		rc = cmd_report(code, cause);
+		rc = cmd_report(ctx, code, cause);
 		free(cause);
 		cause = NULL;
 		break;
 	}
 out:
 	if (cause != NULL)
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, rc, "error", "%s", cause);
 	store_close(store);
 	conf_free(conf);
 	free(db);
@@ -290,7 +315,8 @@ cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 		 * Only a database named with -d is read in its place.
 		 */
 		if (ctx->socket_path != NULL && ctx->db_path == NULL) {
-			fprintf(stderr, "promptctl: %s\n", cause);
+			cmd_error(ctx, rc, rc == CMD_NO_DAEMON ? "no_daemon" :
+			    "connect", "%s", cause);
 			free(cause);
 			return rc;
 		}
@@ -303,7 +329,7 @@ cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 		free(cause);
 		return cmd_query_store(ctx, cmd, args, result);
 	}
-	return cmd_call_on(c, cmd, args, result);
+	return cmd_call_on(ctx, c, cmd, args, result);
 }
 
 /* The args object {"job": name}. */
@@ -325,14 +351,13 @@ cmd_submit(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*abs;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_submit_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_submit_entry, &argc, &argv, "", NULL,
 	    1, 1, &o)) != 0)
 		return rc;
 	/* The daemon reads the file itself, maybe from another directory. */
 	if ((abs = realpath(argv[0], NULL)) == NULL) {
-		fprintf(stderr, "promptctl: cannot read '%s': %s\n", argv[0],
-		    strerror(errno));
-		return CMD_ERROR;
+		return cmd_error(ctx, CMD_ERROR, "error", "cannot read '%s': %s",
+		    argv[0], strerror(errno));
 	}
 	args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "file", abs);
@@ -360,7 +385,7 @@ cmd_job_state(const struct cmd_entry *entry, struct cmd_ctx *ctx, int argc,
 	cJSON		*args, *result;
 	int		 rc;
 
-	if ((rc = cmd_parse(entry, &argc, &argv, "", NULL, 1, 1,
+	if ((rc = cmd_parse(ctx, entry, &argc, &argv, "", NULL, 1, 1,
 	    &o)) != 0)
 		return rc;
 	args = job_args(argv[0]);
@@ -402,7 +427,7 @@ cmd_refresh(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON		*args, *result;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_refresh_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_refresh_entry, &argc, &argv, "", NULL,
 	    1, 1, &o)) != 0)
 		return rc;
 	args = job_args(argv[0]);
@@ -654,7 +679,7 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*code = NULL, *cause = NULL, *s;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_feedback_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_feedback_entry, &argc, &argv, "", NULL,
 	    1, 1, &o)) != 0)
 		return rc;
 	memset(&f, 0, sizeof f);
@@ -674,9 +699,9 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc != 0) {
 		fflush(stdout);
 		if (f.cause != NULL)
-			rc = cmd_report(f.code, f.cause);
+			rc = cmd_report(ctx, f.code, f.cause);
 		else
-			rc = cmd_report(code, cause);
+			rc = cmd_report(ctx, code, cause);
 		goto out;
 	}
 	if (o.json) {
@@ -761,7 +786,7 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 	double		 best;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_watch_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_watch_entry, &argc, &argv, "", NULL,
 	    1, 1, &o)) != 0)
 		return rc;
 	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
@@ -779,7 +804,7 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("\r\033[K");
 	if (rc != 0) {
 		fflush(stdout);
-		rc = cmd_report(code, cause);
+		rc = cmd_report(ctx, code, cause);
 		goto out;
 	}
 	state = json_str(final, "state", "?");

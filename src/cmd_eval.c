@@ -193,9 +193,16 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 		cJSON_AddStringToObject(r, "prompt", rows[i].prompt);
 		cJSON_AddNumberToObject(r, "candidate",
 		    (double)rows[i].candidate);
-		cJSON_AddNumberToObject(r, "mean", rows[i].sum.mean);
-		cJSON_AddNumberToObject(r, "lo", rows[i].sum.lo);
-		cJSON_AddNumberToObject(r, "hi", rows[i].sum.hi);
+		/* No score has no mean: null, not 0. */
+		if (rows[i].sum.n > 0) {
+			cJSON_AddNumberToObject(r, "mean", rows[i].sum.mean);
+			cJSON_AddNumberToObject(r, "lo", rows[i].sum.lo);
+			cJSON_AddNumberToObject(r, "hi", rows[i].sum.hi);
+		} else {
+			cJSON_AddNullToObject(r, "mean");
+			cJSON_AddNullToObject(r, "lo");
+			cJSON_AddNullToObject(r, "hi");
+		}
 		cJSON_AddNumberToObject(r, "n", (double)rows[i].sum.n);
 		cJSON_AddNumberToObject(r, "failed", (double)rows[i].failed);
 		if (rows[i].first_error != NULL)
@@ -240,6 +247,7 @@ struct eval {
 	int64_t			 job_id;
 	int64_t			 run;
 	int			 changed;	/* a new dataset snapshot */
+	int			 set_state;	/* the job is this eval's */
 	struct engine_loop	*loop;
 	struct engine		*engine;
 	struct eval_progress	 prog;
@@ -310,10 +318,10 @@ eval_args(struct eval *ev, int argc, char **argv, int *rc)
 
 /*
  * The prompts (the job's seeds when none was given) and the examples of
- * the split.  Returns -1 after saying so when the split is empty.
+ * the split.  Returns -1 with *cause when the split is empty.
  */
 static int
-eval_examples(struct eval *ev)
+eval_examples(struct eval *ev, char **cause)
 {
 	const struct job	*job = ev->job;
 	size_t			 i;
@@ -329,11 +337,9 @@ eval_examples(struct eval *ev)
 		ev->ex = xreallocarray(ev->ex, ev->nex + 1, sizeof *ev->ex);
 		ev->ex[ev->nex++] = i;
 	}
-	if (ev->nex == 0) {
-		fprintf(stderr, "promptctl: job '%s': the %s split is empty\n",
+	if (ev->nex == 0)
+		return cause_set(cause, "job '%s': the %s split is empty",
 		    job->task.name, split_name(ev->split));
-		return -1;
-	}
 	return 0;
 }
 
@@ -342,7 +348,9 @@ static int
 eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
 {
 	const struct job	*job = ev->job;
+	struct job_row		 row;
 	int64_t			 ds_id;
+	int			 rc;
 
 	ev->spec = cJSON_PrintUnformatted(job->spec);
 	if ((ev->db = conf_database_path(ev->conf, ctx->db_path,
@@ -351,6 +359,17 @@ eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
 	    (ev->job_id = store_job_put(ev->store, job->task.name, ev->spec,
 	    cause)) < 0)
 		return -1;
+	/*
+	 * A job that only evals have seen (no job file on record, never
+	 * run) takes its eval's outcome as its state: left "queued", it
+	 * would wait for a run that no daemon starts.  A daemon's job keeps
+	 * the state the daemon gives it.
+	 */
+	if ((rc = store_job_get(ev->store, job->task.name, &row, cause)) < 0)
+		return -1;
+	ev->set_state = rc == 1 && row.file == NULL &&
+	    strcmp(row.state, "queued") == 0;
+	store_job_row_release(&row);
 	if ((ds_id = store_dataset_snapshot(ev->store, ev->job_id,
 	    job->task.dataset, &ev->changed, cause)) < 0 ||
 	    (ev->run = store_run_new(ev->store, ev->job_id, "eval", ds_id,
@@ -463,7 +482,9 @@ eval_finish(struct eval *ev, char **cause)
 		stopped = engine_stop_reason(engine_stopped(ev->engine));
 	engine_totals(ev->engine, &totals);
 	if (store_run_finish(ev->store, ev->run, stopped != NULL ?
-	    "exhausted" : "done", &totals, cause) != 0)
+	    "exhausted" : "done", &totals, cause) != 0 ||
+	    (ev->set_state && store_job_set_state(ev->store, ev->job_id,
+	    stopped != NULL ? "exhausted" : "done", stopped, cause) != 0))
 		return -1;
 	if (ev->json)
 		eval_print_json(ev->job, split, ev->nex, ev->rows, ev->nrows,
@@ -472,7 +493,8 @@ eval_finish(struct eval *ev, char **cause)
 	else
 		eval_print_table(ev->job, split, ev->nex, ev->rows, ev->nrows,
 		    ev->best, store_path(ev->store), ev->run, ev->changed);
-	if (stopped != NULL)
+	/* In JSON the result says why it stopped. */
+	if (stopped != NULL && !ev->json)
 		fprintf(stderr, "promptctl: job '%s': %s\n", ev->job->task.name,
 		    stopped);
 	for (i = 0; i < ev->nrows; i++)
@@ -519,23 +541,28 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 	ev.split = SPLIT_DEV;
 	if ((file = eval_args(&ev, argc, argv, &rc)) == NULL)
 		goto out;
-	if ((ev.job = cmd_load_job(ctx, file, &ev.conf)) == NULL ||
-	    eval_examples(&ev) != 0)
+	ctx->json = ev.json;
+	if ((ev.job = cmd_load_job(ctx, file, &ev.conf, &cause)) == NULL) {
+		rc = cmd_error(ctx, CMD_ERROR, "invalid", "%s", cause);
 		goto out;
-	if (eval_open(&ev, ctx, &cause) != 0 ||
+	}
+	if (eval_examples(&ev, &cause) != 0 ||
+	    eval_open(&ev, ctx, &cause) != 0 ||
 	    eval_prompts(&ev, &cause) != 0 ||
 	    (rc = eval_finish(&ev, &cause)) == -1)
 		goto fail;
 	goto out;
 fail:
-	rc = CMD_ERROR;
-	fprintf(stderr, "promptctl: %s\n", cause != NULL ? cause :
+	rc = cmd_error(ctx, CMD_ERROR, "error", "%s", cause != NULL ? cause :
 	    "unknown error");
 	if (ev.store != NULL && ev.run > 0) {
 		memset(&totals, 0, sizeof totals);
 		if (ev.engine != NULL)
 			engine_totals(ev.engine, &totals);
 		store_run_finish(ev.store, ev.run, "failed", &totals, NULL);
+		if (ev.set_state)
+			store_job_set_state(ev.store, ev.job_id, "failed",
+			    cause, NULL);
 	}
 out:
 	free(cause);

@@ -73,7 +73,7 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	double		 best, ch;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_list_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_list_entry, &argc, &argv, "", NULL,
 	    0, 0, &o)) != 0)
 		return rc;
 	if ((rc = cmd_query(ctx, "list", NULL, &result)) != CMD_OK)
@@ -229,7 +229,7 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	char		 when[32];
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_status_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_status_entry, &argc, &argv, "", NULL,
 	    0, 1, &o)) != 0)
 		return rc;
 	if (argc == 0)
@@ -304,7 +304,7 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	long long	 n;
 	int		 rc, i = 0;
 
-	if ((rc = cmd_parse(&cmd_leaderboard_entry, &argc, &argv, "n:",
+	if ((rc = cmd_parse(ctx, &cmd_leaderboard_entry, &argc, &argv, "n:",
 	    NULL, 1, 1, &o)) != 0)
 		return rc;
 	args = cJSON_CreateObject();
@@ -347,7 +347,7 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON		*args, *r;
 	int		 rc, response;
 
-	if ((rc = cmd_parse(&cmd_best_entry, &argc, &argv, "", longopts,
+	if ((rc = cmd_parse(ctx, &cmd_best_entry, &argc, &argv, "", longopts,
 	    1, 1, &o)) != 0)
 		return rc;
 	response = o.set['r'] > 0;
@@ -358,10 +358,9 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	/* A daemon older than the argument answers with the champion. */
 	if (response && isnan(json_num(r, "prompt"))) {
-		fprintf(stderr, "promptctl: best: the daemon does not know "
-		    "--response; restart it\n");
 		cJSON_Delete(r);
-		return CMD_ERROR;
+		return cmd_error(ctx, CMD_ERROR, "usage", "best: the daemon "
+		    "does not know --response; restart it");
 	}
 	if (o.json)
 		cmd_print_json(r);
@@ -410,7 +409,7 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 	long long	 id;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_lineage_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_lineage_entry, &argc, &argv, "", NULL,
 	    1, 1, &o)) != 0)
 		return rc;
 	if (parse_count("candidate", argv[0], 1, LLONG_MAX / 2, &id) != 0)
@@ -443,7 +442,7 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*clip, when[32];
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_history_entry, &argc, &argv, "", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_history_entry, &argc, &argv, "", NULL,
 	    1, 1, &o)) != 0)
 		return rc;
 	if ((rc = job_query(ctx, "history", argv[0], NULL, o.json,
@@ -474,7 +473,7 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*text, *cause = NULL;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_export_entry, &argc, &argv, "o:", NULL,
+	if ((rc = cmd_parse(ctx, &cmd_export_entry, &argc, &argv, "o:", NULL,
 	    1, 1, &o)) != 0)
 		return rc;
 	if ((rc = job_query(ctx, "export", argv[0], NULL, 0, &r)) != CMD_OK)
@@ -492,7 +491,7 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = export_atomic(o.arg['o'], text, &cause);
 	free(text);
 	if (rc != 0) {
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, CMD_ERROR, "error", "%s", cause);
 		free(cause);
 		cJSON_Delete(r);
 		return CMD_ERROR;
@@ -517,7 +516,7 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 	long long	 v;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_events_entry, &argc, &argv, "a:n:",
+	if ((rc = cmd_parse(ctx, &cmd_events_entry, &argc, &argv, "a:n:",
 	    NULL, 1, 1, &o)) != 0)
 		return rc;
 	args = cJSON_CreateObject();

@@ -2,8 +2,9 @@
 # promptctl and promptd as people type them: every promptctl command takes
 # its options after its operands too ("--" ends them), -h/--help and
 # --version answer on stdout with exit 0, a mistyped command or job name
-# gets the nearest one suggested, and a socket given with -S that does
-# not exist is an error naming it, never a read of another database.
+# gets the nearest one suggested, a socket given with -S that does not
+# exist is an error naming it, never a read of another database; with
+# --json errors are JSON objects on stdout; eval leaves no job "queued".
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
@@ -77,11 +78,16 @@ expect_contains "$TMP/err" "unknown command 'frobnicate'"
 
 # An explicit socket that does not exist: an error naming it, for a
 # read-only command (a default database would have answered) as well as
-# for one that needs the daemon.
+# for one that needs the daemon; with --json, a JSON error on stdout.
 expect_status 3 "$PROMPTCTL" -S "$TMP/no-such.sock" list
 expect_contains "$TMP/err" "$TMP/no-such.sock"
 expect_status 3 "$PROMPTCTL" -S "$TMP/no-such.sock" status
 expect_contains "$TMP/err" "$TMP/no-such.sock"
+expect_status 3 "$PROMPTCTL" -S "$TMP/no-such.sock" list --json
+json_ok "$TMP/out"
+expect_contains "$TMP/out" '"code":	"no_daemon"'
+expect_contains "$TMP/out" "no socket at $TMP/no-such.sock"
+[ -s "$TMP/err" ] && fail "list --json wrote its error to stderr too"
 
 # The files: options after the operands.
 job sentiment sim
@@ -95,6 +101,24 @@ expect_contains "$TMP/out" '"prompt":	"Say positive."'
 # "--" ends the options: what follows is an operand, a dash or not.
 expect_status 1 "$PROMPTCTL" validate -- --json
 expect_contains "$TMP/err" "'--json'"
+# An eval's job, never submitted, is not left "queued" for a run that no
+# daemon would start: it takes the eval's outcome.
+expect_status 0 "$PROMPTCTL" -d "$TMP/eval.db" list
+expect_contains "$TMP/out" "sentiment done"
+grep -q queued "$TMP/out" && fail "eval left a queued job: $(cat "$TMP/out")"
+# eval --json: its errors in JSON too, and a prompt with no score has a
+# null mean, not 0.
+expect_status 1 "$PROMPTCTL" -d "$TMP/eval.db" eval "$TMP/nope.json" --json
+json_ok "$TMP/out"
+expect_contains "$TMP/out" '"code":	"invalid"'
+expect_contains "$TMP/out" "cannot open '$TMP/nope.json'"
+sed 's/"max_calls": 2000/"max_calls": 3/' "$TMP/sentiment.json" >"$TMP/small.json"
+expect_status 1 "$PROMPTCTL" -d "$TMP/small.db" eval "$TMP/small.json" --json
+json_ok "$TMP/out"
+expect_contains "$TMP/out" '"mean":	null'
+expect_contains "$TMP/out" '"stopped":	"budget exhausted: max_calls reached"'
+expect_status 0 "$PROMPTCTL" -d "$TMP/small.db" list
+expect_contains "$TMP/out" "sentiment exhausted"
 
 # The daemon's commands.
 cat >"$TMP/held.script" <<'S'
@@ -134,6 +158,10 @@ expect_status 0 ctl submit "$TMP/held.json" --json
 wait_status "$SOCK" held "running"
 expect_status 0 ctl pause held --json
 expect_contains "$TMP/out" '"paused"'
+# A second pause is refused: in JSON, on stdout.
+expect_status 1 ctl pause held --json
+json_ok "$TMP/out"
+expect_contains "$TMP/out" '"error":'
 expect_status 0 ctl resume held --json
 expect_status 0 ctl cancel held --json
 expect_contains "$TMP/out" '"cancelled"'
@@ -144,6 +172,9 @@ expect_contains "$TMP/out" '"state":"done"'
 # Did you mean: a job, from the daemon and from the database.
 expect_status 1 ctl leaderboard sentimnt -n 3
 expect_contains "$TMP/err" "no job 'sentimnt' (did you mean 'sentiment'?)"
+expect_status 1 ctl leaderboard sentimnt --json
+expect_contains "$TMP/out" '"code":	"not_found"'
+expect_contains "$TMP/out" "(did you mean 'sentiment'?)"
 expect_status 1 ctl pause sentimnt
 expect_contains "$TMP/err" "(did you mean 'sentiment'?)"
 kill "$DPID"
