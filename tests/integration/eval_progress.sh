@@ -6,7 +6,8 @@
 # answered; on a backend limited to 3 requests a minute it never claims
 # more answers than calls were made, nor an ETA of 0s before the end.
 # --progress draws the line, one line per update, when standard error is
-# not a terminal; without it only a terminal gets one.
+# not a terminal; without it only a terminal gets one.  Each row is
+# charged its own prompt's calls, judge calls included.
 . "$(dirname "$0")/lib.sh"
 
 command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
@@ -117,6 +118,17 @@ calls=$(grep '"calls":' "$TMP/out" | tr -dc '0-9\n' | tr '\n' ' ')
 [ "$calls" = "$DEV $DEV " ] || fail "calls by prompt: $calls (wanted $DEV each)"
 [ "$(sql "$TMP/free.db" "SELECT calls FROM runs")" = "$TOTAL" ] ||
     fail "the run's calls: $(sql "$TMP/free.db" "SELECT calls FROM runs")"
+# A judge metric: each row is charged its judge calls too (one for each
+# example with a target call), and the rows add up to the run.
+expect_status 0 "$PROMPTCTL" -d "$TMP/judge.db" eval --json \
+    "$top_srcdir/examples/rewrite/job.json"
+awk '/"n":/ { n += $2; rows++ } /"calls":/ { c += $2 } /"hits":/ { h += $2 }
+    END { print rows, n, c, h }' "$TMP/out" | tr -d ',' >"$TMP/sums"
+read -r rows n c h <"$TMP/sums"
+[ "$rows" -ge 2 ] && [ $((c + h)) -eq $((2 * n)) ] ||
+    fail "judge metric: $rows rows, $n scored, $c calls, $h hits"
+[ "$(sql "$TMP/judge.db" "SELECT calls || ' ' || hits FROM runs")" = "$c $h" ] ||
+    fail "the rows' calls and hits ($c $h) are not the run's: $(sql "$TMP/judge.db" "SELECT calls, hits FROM runs")"
 # Without --progress and not on a terminal: no progress line.
 expect_status 0 "$PROMPTCTL" -d "$TMP/free.db" eval "$TMP/free.json"
 grep -q "answered" "$TMP/err" && fail "a progress line off a terminal"
