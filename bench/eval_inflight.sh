@@ -2,7 +2,7 @@
 # Eval concurrency: how busy promptctl eval keeps a backend's slots.
 # Run by hand from a built tree (make check builds the mock):
 #
-#	sh bench/eval_inflight.sh [-p prompts] [-n examples] [-l ms] [-c max]
+#	sh bench/eval_inflight.sh [-K] [-p prompts] [-n examples] [-l ms] [-c max]
 #
 # promptctl eval scores p prompts (50) on n dev examples (100) of an
 # OpenAI backend with max_in_flight c (64), on the mock model server
@@ -10,19 +10,20 @@
 # wall time of the eval; its calls; the average number in flight, from
 # the calls table (the sum of the calls' latencies over the time from
 # the first start to the last answer); the most in flight the server
-# saw; and the wall time over the ideal calls x l / c.
+# saw; and the wall time over the ideal calls x l / c.  -K keeps the work
+# directory (its database has every call).
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-PROMPTCTL=${PROMPTCTL:-$top/promptctl}
-MOCK=${MOCK:-$top/tests/mock/mockllm}
-usage="usage: eval_inflight.sh [-p prompts] [-n examples] [-l ms] [-c max]"
+BENCH=eval_inflight
+usage="usage: eval_inflight.sh [-K] [-p prompts] [-n examples] [-l ms] [-c max]"
 
 np=50
 nex=100
 lat=50
 max=64
-while getopts p:n:l:c: ch; do
+keep=0
+while getopts Kp:n:l:c: ch; do
 	case $ch in
+	K) keep=1 ;;
 	p) np=$OPTARG ;;
 	n) nex=$OPTARG ;;
 	l) lat=$OPTARG ;;
@@ -30,16 +31,12 @@ while getopts p:n:l:c: ch; do
 	*) echo "$usage" >&2; exit 2 ;;
 	esac
 done
-for f in "$PROMPTCTL" "$MOCK"; do
-	[ -x "$f" ] || { echo "eval_inflight: $f: not built (make check)" >&2; exit 1; }
-done
-command -v sqlite3 >/dev/null 2>&1 ||
-    { echo "eval_inflight: sqlite3 not found" >&2; exit 1; }
-
-W=$(mktemp -d "${TMPDIR:-/tmp}/eval_inflight.XXXXXX")
-MPID=
-trap '[ -n "$MPID" ] && kill "$MPID" 2>/dev/null; rm -rf "$W"' EXIT
+. "$(dirname "$0")/lib.sh"
+bench_need "$PROMPTCTL" "$MOCK" sqlite3 curl
+bench_init
 export OPENAI_API_KEY=sk-bench
+bench_mock "{ \"rules\": [ { \"path\": \"/v1/chat/completions\",
+    \"reply\": \"positive\", \"delay_ms\": $lat } ] }"
 
 # n dev examples: a dataset of 2n, half of it dev.
 i=0
@@ -47,19 +44,6 @@ while [ "$i" -lt $((2 * nex)) ]; do
 	echo "{\"text\": \"review number $i\", \"label\": \"positive\"}"
 	i=$((i + 1))
 done >"$W/data.jsonl"
-cat >"$W/script.json" <<S
-{ "rules": [ { "path": "/v1/chat/completions", "reply": "positive",
-               "delay_ms": $lat } ] }
-S
-"$MOCK" -P "$W/port" -s "$W/script.json" -i 0 2>"$W/mock.err" &
-MPID=$!
-n=0
-while [ ! -s "$W/port" ]; do
-	n=$((n + 1))
-	[ "$n" -gt 100 ] && { echo "eval_inflight: the mock did not start" >&2; exit 1; }
-	sleep 0.1
-done
-URL="http://127.0.0.1:$(cat "$W/port")"
 {
 	printf '{ "name": "inflight",\n'
 	printf '  "task": { "dataset": "data.jsonl", "input": "{{text}}",\n'
@@ -80,11 +64,11 @@ URL="http://127.0.0.1:$(cat "$W/port")"
 
 t0=$(date +%s.%N)
 "$PROMPTCTL" -d "$W/eval.db" eval --json "$W/job.json" >"$W/out" 2>"$W/err" ||
-    { echo "eval_inflight: the eval failed:" >&2; cat "$W/err" >&2; exit 1; }
+    bench_fail "the eval failed: $(cat "$W/err" "$W/out")"
 t1=$(date +%s.%N)
-sqlite3 -batch -noheader -separator ' ' "$W/eval.db" \
-    "SELECT count(*), sum(latency) / (max(created) - min(created - latency))
-     FROM calls WHERE status = 'ok'" >"$W/calls"
+bench_sql "$W/eval.db" "SELECT count(*),
+    sum(latency) / (max(created) - min(created - latency))
+    FROM calls WHERE status = 'ok'" >"$W/calls"
 read -r calls avg <"$W/calls"
 peak=$(curl -s "$URL/mock/stats" | tr -d ' \n' |
     sed -n 's/.*"max_in_flight":\([0-9]*\).*/\1/p')
