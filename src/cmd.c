@@ -1,4 +1,6 @@
 /* The promptctl command table and what the commands share. */
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +8,7 @@
 #include "cmd.h"
 #include "conf.h"
 #include "job.h"
+#include "util.h"
 #include "xmalloc.h"
 
 const struct cmd_entry *const cmd_table[] = {
@@ -41,6 +44,17 @@ cmd_lookup(const char *name)
 	return NULL;
 }
 
+const char *
+cmd_suggest(const char *name)
+{
+	const char	*names[nitems(cmd_table)];
+	size_t		 n;
+
+	for (n = 0; cmd_table[n] != NULL; n++)
+		names[n] = cmd_table[n]->name;
+	return suggest_n(name, names, n);
+}
+
 int
 cmd_usage(const struct cmd_entry *c)
 {
@@ -48,25 +62,46 @@ cmd_usage(const struct cmd_entry *c)
 	return CMD_USAGE;
 }
 
+int
+cmd_help(const struct cmd_entry *c)
+{
+	printf("usage: promptctl %s %s\n%s\n", c->name, c->usage, c->summary);
+	return CMD_HELP;
+}
+
 struct job *
-cmd_load_job(struct cmd_ctx *ctx, const char *path, struct conf **confp)
+cmd_load_job(struct cmd_ctx *ctx, const char *path, struct conf **confp,
+    char **cause)
 {
 	struct conf	*conf;
 	struct job	*job;
-	char		*cause = NULL;
 
 	*confp = NULL;
-	if ((conf = conf_load(ctx->conf_path, &cause)) == NULL) {
-		fprintf(stderr, "promptctl: %s\n", cause);
-		free(cause);
+	if ((conf = conf_load(ctx->conf_path, cause)) == NULL)
 		return NULL;
-	}
-	if ((job = job_load(path, conf, &cause)) == NULL) {
-		fprintf(stderr, "%s\n", cause);
-		free(cause);
+	if ((job = job_load(path, conf, cause)) == NULL) {
 		conf_free(conf);
 		return NULL;
 	}
 	*confp = conf;
 	return job;
+}
+
+const char *
+cmd_duration(double s, char *buf, size_t size)
+{
+	long	t;
+
+	if (isnan(s) || s < 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	t = s > (double)LONG_MAX / 2 ? LONG_MAX / 2 : (long)(s + 0.5);
+	if (t >= 3600)
+		snprintf(buf, size, "%ldh%02ldm", t / 3600, t % 3600 / 60);
+	else if (t >= 60)
+		snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
+	else
+		snprintf(buf, size, "%lds", t);
+	return buf;
 }

@@ -13,6 +13,8 @@
 #define CMD_ERROR	1
 #define CMD_USAGE	2
 #define CMD_NO_DAEMON	3
+/* Not a status: a command printed its help, and promptctl exits 0. */
+#define CMD_HELP	(-1)
 
 /* Global options, given before the command. */
 struct cmd_ctx {
@@ -20,6 +22,8 @@ struct cmd_ctx {
 	const char	*db_path;	/* -d */
 	const char	*socket_path;	/* -S */
 	int		 verbose;	/* -v */
+	int		 json;		/* the command's --json: errors
+					   too go to stdout as JSON */
 };
 
 struct cmd_entry {
@@ -31,8 +35,12 @@ struct cmd_entry {
 
 extern const struct cmd_entry *const cmd_table[];
 const struct cmd_entry	*cmd_lookup(const char *);
+/* The name of the command nearest to a mistyped one, or NULL. */
+const char		*cmd_suggest(const char *);
 /* Prints "usage: promptctl NAME USAGE" to stderr; returns CMD_USAGE. */
 int			 cmd_usage(const struct cmd_entry *);
+/* Prints the usage and what the command does to stdout; returns CMD_HELP. */
+int			 cmd_help(const struct cmd_entry *);
 
 extern const struct cmd_entry cmd_eval_entry;
 extern const struct cmd_entry cmd_validate_entry;
@@ -56,27 +64,43 @@ extern const struct cmd_entry cmd_export_entry;
 extern const struct cmd_entry cmd_events_entry;
 
 /*
- * Loads the configuration and then a job file, printing errors to stderr.
- * Returns NULL after printing.
+ * Loads the configuration and then a job file.  Returns NULL with *cause
+ * (FILE:LINE:COL lines where the files say where).
  */
 struct conf;
 struct job;
 struct job	*cmd_load_job(struct cmd_ctx *, const char *path,
-		    struct conf **confp);
+		    struct conf **confp, char **cause);
 
 /*
- * Options of the control commands: --json and the short options in
- * optstring (each taking an argument, found in opts->arg[letter]).  On
- * return *argcp and *argvp are the operands, which must number from min
- * to max.  Returns 0, or CMD_USAGE after printing the usage.
+ * A command's options, before or after its operands ("--" ends them):
+ * -h and --help, --json, the short options of optstring (getopt's: a
+ * letter, with ':' when it takes an argument) and the long options of
+ * extra (NULL, or ended by a zeroed entry; each val a letter).  An
+ * option's letter counts in opts->set[letter], its argument (the last
+ * given) is in opts->arg[letter].  On return *argcp and *argvp are the
+ * operands, which must number from min to max.  Returns 0, CMD_USAGE
+ * after printing the usage, or CMD_HELP after printing the help.
  */
+struct option;
 struct cmd_opts {
-	int		 json;
+	int		 json;		/* and ctx->json */
+	int		 set[128];
 	const char	*arg[128];
 };
-int		 cmd_parse(const struct cmd_entry *, int *argcp, char ***argvp,
-		    const char *optstring, int min, int max,
+int		 cmd_parse(struct cmd_ctx *, const struct cmd_entry *,
+		    int *argcp, char ***argvp, const char *optstring,
+		    const struct option *extra, int min, int max,
 		    struct cmd_opts *);
+
+/*
+ * Reports an error and returns status: with --json, as {"error": {"code":
+ * code, "message": ...}} on stdout (nothing on stderr), so that a script
+ * reads every outcome in one place; otherwise "promptctl: MESSAGE" on
+ * stderr, or the message alone for code "invalid" (FILE:LINE:COL lines).
+ */
+int		 cmd_error(struct cmd_ctx *, int status, const char *code,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /*
  * Sends one request to the daemon.  Returns CMD_OK with *result (the
@@ -100,5 +124,7 @@ void		 cmd_print_json(const cJSON *);
 char		*cmd_clip(const char *, size_t max);
 /* Local time as "YYYY-MM-DD HH:MM:SS" in buf. */
 const char	*cmd_time(double, char *buf, size_t size);
+/* A duration as "1h02m", "3m05s" or "42s" in buf ("-" for none). */
+const char	*cmd_duration(double, char *buf, size_t size);
 
 #endif

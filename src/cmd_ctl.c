@@ -8,9 +8,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <math.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,36 +30,44 @@
 #include "xmalloc.h"
 
 int
-cmd_parse(const struct cmd_entry *entry, int *argcp, char ***argvp,
-    const char *optstring, int min, int max, struct cmd_opts *o)
+cmd_parse(struct cmd_ctx *ctx, const struct cmd_entry *entry, int *argcp,
+    char ***argvp, const char *optstring, const struct option *extra,
+    int min, int max, struct cmd_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct strbuf	 sb;
-	const char	*p;
+	struct option	 longopts[16];
+	char		*shortopts;
+	size_t		 n = 0;
 	int		 ch;
 
 	memset(o, 0, sizeof *o);
-	strbuf_init(&sb);
-	strbuf_addc(&sb, '+');
-	for (p = optstring; *p != '\0'; p++)
-		strbuf_addf(&sb, "%c:", *p);
-	optind = 1;
-	while ((ch = getopt_long(*argcp, *argvp, sb.buf, longopts,
+	memset(longopts, 0, sizeof longopts);
+	longopts[n].name = "help";
+	longopts[n++].val = 'h';
+	longopts[n].name = "json";
+	longopts[n++].val = 'J';
+	for (; extra != NULL && extra->name != NULL &&
+	    n < nitems(longopts) - 1; extra++)
+		longopts[n++] = *extra;
+	shortopts = xasprintf("h%s", optstring);
+	/*
+	 * A new scan (optind 0), in GNU order: options may follow the
+	 * operands, whatever the scan of the global options left behind.
+	 */
+	optind = 0;
+	while ((ch = getopt_long(*argcp, *argvp, shortopts, longopts,
 	    NULL)) != -1) {
 		if (ch == 'J')
-			o->json = 1;
+			o->json = ctx->json = 1;
 		else if (ch > 0 && ch < 128 && ch != '?' && ch != ':' &&
-		    strchr(optstring, ch) != NULL)
+		    ch != 'h') {
+			o->set[ch]++;
 			o->arg[ch] = optarg;
-		else {
-			strbuf_release(&sb);
-			return cmd_usage(entry);
+		} else {
+			free(shortopts);
+			return ch == 'h' ? cmd_help(entry) : cmd_usage(entry);
 		}
 	}
-	strbuf_release(&sb);
+	free(shortopts);
 	*argcp -= optind;
 	*argvp += optind;
 	if (*argcp < min || *argcp > max)
@@ -84,6 +92,32 @@ cmd_print_json(const cJSON *o)
 	s = cJSON_Print(o);
 	printf("%s\n", s);
 	cJSON_free(s);
+}
+
+int
+cmd_error(struct cmd_ctx *ctx, int status, const char *code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	cJSON	*o, *e;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (ctx->json) {
+		o = cJSON_CreateObject();
+		e = cJSON_AddObjectToObject(o, "error");
+		cJSON_AddStringToObject(e, "code", code);
+		cJSON_AddStringToObject(e, "message", msg);
+		cmd_print_json(o);
+		cJSON_Delete(o);
+	} else if (strcmp(code, "invalid") == 0)
+		fprintf(stderr, "%s\n", msg);
+	else
+		fprintf(stderr, "promptctl: %s\n", msg);
+	free(msg);
+	return status;
 }
 
 char *
@@ -132,7 +166,7 @@ cmd_socket_path(struct cmd_ctx *ctx)
 	if (ctx->socket_path != NULL)
 		return xstrdup(ctx->socket_path);
 	if ((conf = conf_load(ctx->conf_path, &cause)) == NULL) {
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, CMD_ERROR, "invalid", "%s", cause);
 		free(cause);
 		return NULL;
 	}
@@ -171,26 +205,24 @@ cmd_connect_daemon(struct cmd_ctx *ctx, int *rc)
 	char		*cause = NULL;
 
 	if ((c = cmd_connect(ctx, rc, &cause)) == NULL && cause != NULL)
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, *rc, *rc == CMD_NO_DAEMON ? "no_daemon" :
+		    "connect", "%s", cause);
 	free(cause);
 	return c;
 }
 
-/* Prints an error from the daemon or a query. */
+/* Reports an error from the daemon or a query. */
 static int
-cmd_report(const char *code, const char *cause)
+cmd_report(struct cmd_ctx *ctx, const char *code, const char *cause)
 {
-	if (code != NULL && strcmp(code, "invalid") == 0)
-		fprintf(stderr, "%s\n", cause);	/* FILE:LINE:COL lines */
-	else
-		fprintf(stderr, "promptctl: %s\n", cause != NULL ? cause :
-		    "unknown error");
-	return cmd_error_status(code);
+	return cmd_error(ctx, cmd_error_status(code), code != NULL ? code :
+	    "error", "%s", cause != NULL ? cause : "unknown error");
 }
 
 /* Asks the daemon on c, reporting its error; closes c. */
 static int
-cmd_call_on(struct client *c, const char *cmd, cJSON *args, cJSON **result)
+cmd_call_on(struct cmd_ctx *ctx, struct client *c, const char *cmd,
+    cJSON *args, cJSON **result)
 {
 	char	*code = NULL, *cause = NULL;
 	int	 rc;
@@ -198,7 +230,7 @@ cmd_call_on(struct client *c, const char *cmd, cJSON *args, cJSON **result)
 	if (client_call(c, cmd, args, result, &code, &cause) == 0)
 		rc = CMD_OK;
 	else
-		rc = cmd_report(code, cause);
+		rc = cmd_report(ctx, code, cause);
 	client_close(c);
 	free(code);
 	free(cause);
@@ -214,7 +246,7 @@ cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 	*result = NULL;
 	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
 		return rc;
-	return cmd_call_on(c, cmd, args, result);
+	return cmd_call_on(ctx, c, cmd, args, result);
 }
 
 /* Answers a query from the database. */
@@ -248,14 +280,14 @@ cmd_query_store(struct cmd_ctx *ctx, const char *cmd, cJSON *args,
 		cause_set(&cause, "%s: not a query", cmd);
 		break;
 	default:
-		rc = cmd_report(code, cause);
+		rc = cmd_report(ctx, code, cause);
 		free(cause);
 		cause = NULL;
 		break;
 	}
 out:
 	if (cause != NULL)
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, rc, "error", "%s", cause);
 	store_close(store);
 	conf_free(conf);
 	free(db);
@@ -283,7 +315,8 @@ cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 		 * Only a database named with -d is read in its place.
 		 */
 		if (ctx->socket_path != NULL && ctx->db_path == NULL) {
-			fprintf(stderr, "promptctl: %s\n", cause);
+			cmd_error(ctx, rc, rc == CMD_NO_DAEMON ? "no_daemon" :
+			    "connect", "%s", cause);
 			free(cause);
 			return rc;
 		}
@@ -296,7 +329,7 @@ cmd_query(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 		free(cause);
 		return cmd_query_store(ctx, cmd, args, result);
 	}
-	return cmd_call_on(c, cmd, args, result);
+	return cmd_call_on(ctx, c, cmd, args, result);
 }
 
 /* The args object {"job": name}. */
@@ -318,14 +351,13 @@ cmd_submit(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*abs;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_submit_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_submit_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	/* The daemon reads the file itself, maybe from another directory. */
 	if ((abs = realpath(argv[0], NULL)) == NULL) {
-		fprintf(stderr, "promptctl: cannot read '%s': %s\n", argv[0],
-		    strerror(errno));
-		return CMD_ERROR;
+		return cmd_error(ctx, CMD_ERROR, "error", "cannot read '%s': %s",
+		    argv[0], strerror(errno));
 	}
 	args = cJSON_CreateObject();
 	cJSON_AddStringToObject(args, "file", abs);
@@ -353,7 +385,8 @@ cmd_job_state(const struct cmd_entry *entry, struct cmd_ctx *ctx, int argc,
 	cJSON		*args, *result;
 	int		 rc;
 
-	if ((rc = cmd_parse(entry, &argc, &argv, "", 1, 1, &o)) != 0)
+	if ((rc = cmd_parse(ctx, entry, &argc, &argv, "", NULL, 1, 1,
+	    &o)) != 0)
 		return rc;
 	args = job_args(argv[0]);
 	rc = cmd_call(ctx, entry->name, args, &result);
@@ -394,8 +427,8 @@ cmd_refresh(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON		*args, *result;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_refresh_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_refresh_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	args = job_args(argv[0]);
 	rc = cmd_call(ctx, "refresh", args, &result);
@@ -646,8 +679,8 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*code = NULL, *cause = NULL, *s;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_feedback_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_feedback_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	memset(&f, 0, sizeof f);
 	if ((f.client = cmd_connect_daemon(ctx, &rc)) == NULL)
@@ -666,9 +699,9 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 	if (rc != 0) {
 		fflush(stdout);
 		if (f.cause != NULL)
-			rc = cmd_report(f.code, f.cause);
+			rc = cmd_report(ctx, f.code, f.cause);
 		else
-			rc = cmd_report(code, cause);
+			rc = cmd_report(ctx, code, cause);
 		goto out;
 	}
 	if (o.json) {
@@ -696,25 +729,6 @@ struct watch {
 	int		 drawn;		/* a progress line is on the screen */
 };
 
-/* A duration as "1h02m", "3m05s" or "42s". */
-static void
-watch_duration(double s, char *buf, size_t size)
-{
-	long	t;
-
-	if (isnan(s) || s < 0) {
-		snprintf(buf, size, "-");
-		return;
-	}
-	t = s > (double)LONG_MAX / 2 ? LONG_MAX / 2 : (long)(s + 0.5);
-	if (t >= 3600)
-		snprintf(buf, size, "%ldh%02ldm", t / 3600, t % 3600 / 60);
-	else if (t >= 60)
-		snprintf(buf, size, "%ldm%02lds", t / 60, t % 60);
-	else
-		snprintf(buf, size, "%lds", t);
-}
-
 static int
 watch_event(void *arg, const cJSON *ev)
 {
@@ -741,7 +755,7 @@ watch_event(void *arg, const cJSON *ev)
 		printf("\r\033[K%s %-5s %s\n", cmd_time(json_num(ev, "time"),
 		    when, sizeof when), level, json_str(ev, "message", ""));
 	best = json_num(ev, "best");
-	watch_duration(json_num(ev, "eta"), eta, sizeof eta);
+	cmd_duration(json_num(ev, "eta"), eta, sizeof eta);
 	printf("\r\033[K%s: step %.0f", w->job, json_num(ev, "step"));
 	if (!isnan(best))
 		printf("  best %.3f", best);
@@ -772,8 +786,8 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 	double		 best;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_watch_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_watch_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	if ((c = cmd_connect_daemon(ctx, &rc)) == NULL)
 		return rc;
@@ -790,7 +804,7 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("\r\033[K");
 	if (rc != 0) {
 		fflush(stdout);
-		rc = cmd_report(code, cause);
+		rc = cmd_report(ctx, code, cause);
 		goto out;
 	}
 	state = json_str(final, "state", "?");

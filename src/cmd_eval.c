@@ -18,7 +18,6 @@
 #include "log.h"
 #include "stats.h"
 #include "store.h"
-#include "strbuf.h"
 #include "template.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -30,63 +29,83 @@ struct eval_row {
 	double			*scores;	/* per example, NAN if unscored */
 	size_t			 failed;
 	char			*first_error;
-	struct run_totals	 spent;
-	double			 seconds;
+	struct engine_account	 acct;		/* what its calls cost */
+	double			 seconds;	/* to its last answer */
 };
 
+/*
+ * The progress line counts the items answered (scored, or failed), never
+ * the requests submitted or sent: all are submitted at once, and a
+ * backend's limits say when they go.
+ */
 struct eval_progress {
-	size_t	total;		/* items of all prompts */
-	size_t	base;		/* items finished by earlier prompts */
-	double	started;
-	double	last;
+	const struct eval_item	*items;
+	size_t			 total;		/* prompts x examples */
+	int			 lines;		/* not a terminal: a line for
+						   each change, not redrawn */
+	double			 started;
+	double			 last;		/* when it was drawn */
+	size_t			 done;		/* what it showed */
+	long long		 calls;
 };
+
+static void
+eval_progress_draw(struct eval_progress *p, const struct engine *e,
+    int force)
+{
+	struct run_totals	 t;
+	double			 elapsed, rate;
+	size_t			 done = 0, failed = 0, i;
+	char			 eta[32];
+
+	for (i = 0; i < p->total; i++) {
+		if (p->items[i].done)
+			done++;
+		else if (p->items[i].error != NULL)
+			failed++;
+	}
+	done += failed;
+	engine_totals(e, &t);
+	/* A log gets a line when something moved, not every second. */
+	if (p->lines && !force && done == p->done && t.calls == p->calls)
+		return;
+	p->done = done;
+	p->calls = t.calls;
+	elapsed = time_mono() - p->started;
+	rate = elapsed > 0 ? (double)done / elapsed : 0;
+	/* The time left at the rate seen so far: none before an answer. */
+	cmd_duration(done == p->total ? 0 : done == 0 ? NAN :
+	    (double)(p->total - done) / rate, eta, sizeof eta);
+	fprintf(stderr, "%s  %zu/%zu answered", p->lines ? "" : "\r\033[K",
+	    done, p->total);
+	if (failed > 0)
+		fprintf(stderr, " (%zu failed)", failed);
+	fprintf(stderr, "  %lld calls  $%.4f  %.1f/s  ETA %s%s", t.calls,
+	    t.dollars, rate, eta, p->lines ? "\n" : "");
+	p->last = time_mono();
+}
 
 static void
 eval_progress(void *arg, const struct engine *e)
 {
 	struct eval_progress	*p = arg;
-	struct run_totals	 t;
-	double			 now = time_mono(), rate;
-	size_t			 done;
 
-	if (now - p->last < 0.1)
-		return;
-	p->last = now;
-	engine_totals(e, &t);
-	done = p->base + engine_done_count(e);
-	if (done > p->total)
-		done = p->total;
-	rate = (double)done / (now - p->started + 1e-9);
-	fprintf(stderr, "\r  %zu/%zu  %.1f/s  $%.4f  ETA %.0fs   ", done,
-	    p->total, rate, t.dollars, rate > 0 ?
-	    (double)(p->total - done) / rate : 0.0);
+	if (time_mono() - p->last >= (p->lines ? 1.0 : 0.1))
+		eval_progress_draw(p, e, 0);
 }
 
-static int
-eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
-    size_t nex, struct eval_row *row, char **cause)
+/*
+ * A row's results from its items: the scores, their summary, what was
+ * not scored and why.
+ */
+static void
+eval_row_fill(struct eval_row *row, const struct eval_item *items,
+    size_t nex, double started)
 {
-	struct eval_item	*items;
-	struct run_totals	 before, after;
-	double			*ok, t0 = time_mono();
-	size_t			 i, n = 0;
-	int			 rc;
+	double	*ok;
+	size_t	 i, n = 0;
 
-	items = xcalloc(nex, sizeof *items);
-	for (i = 0; i < nex; i++) {
-		items[i].prompt = row->prompt;
-		items[i].candidate = row->candidate;
-		items[i].example = ex[i];
-	}
-	engine_totals(e, &before);
-	rc = eval_run(e, &job->task, items, nex, cause);
-	engine_totals(e, &after);
-	row->seconds = time_mono() - t0;
-	row->spent.calls = after.calls - before.calls;
-	row->spent.hits = after.hits - before.hits;
-	row->spent.tokens = after.tokens - before.tokens;
-	row->spent.dollars = after.dollars - before.dollars;
-	row->spent.cached = after.cached - before.cached;
+	row->seconds = row->acct.last > 0 ? row->acct.last - started : 0;
 	row->scores = xcalloc(nex, sizeof *row->scores);
 	ok = xcalloc(nex, sizeof *ok);
 	for (i = 0; i < nex; i++) {
@@ -101,30 +120,6 @@ eval_prompt(struct engine *e, const struct job *job, const size_t *ex,
 	}
 	stats_summary(ok, n, 0.95, &row->sum);
 	free(ok);
-	eval_items_release(items, nex);
-	free(items);
-	return rc;
-}
-
-static char *
-eval_clip(const char *s, size_t max)
-{
-	struct strbuf	sb;
-	size_t		n = 0;
-
-	strbuf_init(&sb);
-	if (strlen(s) > max)
-		max -= 3;	/* room for the "..." */
-	for (; *s != '\0' && n < max; s++) {
-		if ((*s & 0xc0) != 0x80)
-			n++;
-		strbuf_addc(&sb, *s == '\n' || *s == '\t' ? ' ' : *s);
-	}
-	while (*s != '\0' && (*s & 0xc0) == 0x80)
-		strbuf_addc(&sb, *s++);
-	if (*s != '\0')
-		strbuf_adds(&sb, "...");
-	return strbuf_detach(&sb);
 }
 
 static void
@@ -132,9 +127,10 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
     struct eval_row *rows, size_t nrows, size_t best, const char *db,
     int64_t run, int changed)
 {
-	size_t	 i;
-	char	*clip;
-	double	 p;
+	const struct run_totals	*sp;
+	size_t			 i;
+	char			*clip;
+	double			 p;
 
 	printf("job '%s': %zu prompt%s on %zu %s examples%s\n", job->task.name,
 	    nrows, nrows == 1 ? "" : "s", nex, split,
@@ -143,17 +139,17 @@ eval_print_table(const struct job *job, const char *split, size_t nex,
 	    "prompt", "score", "95% interval", "n", "calls", "hits",
 	    "tokens", "cost", "time");
 	for (i = 0; i < nrows; i++) {
-		clip = eval_clip(rows[i].prompt, 44);
+		sp = &rows[i].acct.spent;
+		clip = cmd_clip(rows[i].prompt, 44);
 		printf("  %-3zu %-44s %6.3f  [%5.3f, %5.3f] %5zu %6lld %5lld "
 		    "%8lld %9.4f %6.2fs\n", i + 1, clip, rows[i].sum.mean,
 		    rows[i].sum.lo, rows[i].sum.hi, rows[i].sum.n,
-		    rows[i].spent.calls, rows[i].spent.hits,
-		    rows[i].spent.tokens, rows[i].spent.dollars,
+		    sp->calls, sp->hits, sp->tokens, sp->dollars,
 		    rows[i].seconds);
 		free(clip);
-		if (rows[i].spent.cached > 0)
+		if (sp->cached > 0)
 			printf("      %lld of the input tokens read from the "
-			    "provider's prompt cache\n", rows[i].spent.cached);
+			    "provider's prompt cache\n", sp->cached);
 		if (rows[i].failed != 0)
 			printf("      %zu example%s not scored: %s\n",
 			    rows[i].failed, rows[i].failed == 1 ? "" : "s",
@@ -179,9 +175,10 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
     struct eval_row *rows, size_t nrows, size_t best, const char *db,
     int64_t run, int changed, const char *stopped)
 {
-	cJSON	*o, *arr, *r;
-	char	*s;
-	size_t	 i;
+	const struct run_totals	*sp;
+	cJSON			*o, *arr, *r;
+	char			*s;
+	size_t			 i;
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "job", job->task.name);
@@ -196,22 +193,27 @@ eval_print_json(const struct job *job, const char *split, size_t nex,
 		cJSON_AddStringToObject(r, "prompt", rows[i].prompt);
 		cJSON_AddNumberToObject(r, "candidate",
 		    (double)rows[i].candidate);
-		cJSON_AddNumberToObject(r, "mean", rows[i].sum.mean);
-		cJSON_AddNumberToObject(r, "lo", rows[i].sum.lo);
-		cJSON_AddNumberToObject(r, "hi", rows[i].sum.hi);
+		/* No score has no mean: null, not 0. */
+		if (rows[i].sum.n > 0) {
+			cJSON_AddNumberToObject(r, "mean", rows[i].sum.mean);
+			cJSON_AddNumberToObject(r, "lo", rows[i].sum.lo);
+			cJSON_AddNumberToObject(r, "hi", rows[i].sum.hi);
+		} else {
+			cJSON_AddNullToObject(r, "mean");
+			cJSON_AddNullToObject(r, "lo");
+			cJSON_AddNullToObject(r, "hi");
+		}
 		cJSON_AddNumberToObject(r, "n", (double)rows[i].sum.n);
 		cJSON_AddNumberToObject(r, "failed", (double)rows[i].failed);
 		if (rows[i].first_error != NULL)
 			cJSON_AddStringToObject(r, "error",
 			    rows[i].first_error);
-		cJSON_AddNumberToObject(r, "calls",
-		    (double)rows[i].spent.calls);
-		cJSON_AddNumberToObject(r, "hits", (double)rows[i].spent.hits);
-		cJSON_AddNumberToObject(r, "tokens",
-		    (double)rows[i].spent.tokens);
-		cJSON_AddNumberToObject(r, "cached_tokens",
-		    (double)rows[i].spent.cached);
-		cJSON_AddNumberToObject(r, "cost", rows[i].spent.dollars);
+		sp = &rows[i].acct.spent;
+		cJSON_AddNumberToObject(r, "calls", (double)sp->calls);
+		cJSON_AddNumberToObject(r, "hits", (double)sp->hits);
+		cJSON_AddNumberToObject(r, "tokens", (double)sp->tokens);
+		cJSON_AddNumberToObject(r, "cached_tokens", (double)sp->cached);
+		cJSON_AddNumberToObject(r, "cost", sp->dollars);
 		cJSON_AddNumberToObject(r, "seconds", rows[i].seconds);
 		cJSON_AddItemToArray(arr, r);
 	}
@@ -245,11 +247,14 @@ struct eval {
 	int64_t			 job_id;
 	int64_t			 run;
 	int			 changed;	/* a new dataset snapshot */
+	int			 set_state;	/* the job is this eval's */
 	struct engine_loop	*loop;
 	struct engine		*engine;
 	struct eval_progress	 prog;
+	int			 progress;	/* --progress */
 	struct eval_row		*rows;
 	size_t			 nrows;		/* rows filled */
+	struct eval_item	*items;		/* nrows x nex, row-major */
 	size_t			 best;
 };
 
@@ -261,18 +266,27 @@ static const char *
 eval_args(struct eval *ev, int argc, char **argv, int *rc)
 {
 	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "progress", no_argument, NULL, 'P' },
 		{ "prompt", required_argument, NULL, 'p' },
 		{ "split", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int	ch;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+p:s:", longopts, NULL)) != -1) {
+	/* As cmd_parse(): a new scan, options after the operand too. */
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "hp:s:", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 'h':
+			*rc = cmd_help(&cmd_eval_entry);
+			return NULL;
 		case 'j':
 			ev->json = 1;
+			break;
+		case 'P':
+			ev->progress = 1;
 			break;
 		case 'p':
 			ev->prompts = xreallocarray(ev->prompts,
@@ -304,10 +318,10 @@ eval_args(struct eval *ev, int argc, char **argv, int *rc)
 
 /*
  * The prompts (the job's seeds when none was given) and the examples of
- * the split.  Returns -1 after saying so when the split is empty.
+ * the split.  Returns -1 with *cause when the split is empty.
  */
 static int
-eval_examples(struct eval *ev)
+eval_examples(struct eval *ev, char **cause)
 {
 	const struct job	*job = ev->job;
 	size_t			 i;
@@ -323,11 +337,9 @@ eval_examples(struct eval *ev)
 		ev->ex = xreallocarray(ev->ex, ev->nex + 1, sizeof *ev->ex);
 		ev->ex[ev->nex++] = i;
 	}
-	if (ev->nex == 0) {
-		fprintf(stderr, "promptctl: job '%s': the %s split is empty\n",
+	if (ev->nex == 0)
+		return cause_set(cause, "job '%s': the %s split is empty",
 		    job->task.name, split_name(ev->split));
-		return -1;
-	}
 	return 0;
 }
 
@@ -336,7 +348,9 @@ static int
 eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
 {
 	const struct job	*job = ev->job;
+	struct job_row		 row;
 	int64_t			 ds_id;
+	int			 rc;
 
 	ev->spec = cJSON_PrintUnformatted(job->spec);
 	if ((ev->db = conf_database_path(ev->conf, ctx->db_path,
@@ -345,6 +359,17 @@ eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
 	    (ev->job_id = store_job_put(ev->store, job->task.name, ev->spec,
 	    cause)) < 0)
 		return -1;
+	/*
+	 * A job that only evals have seen (no job file on record, never
+	 * run) takes its eval's outcome as its state: left "queued", it
+	 * would wait for a run that no daemon starts.  A daemon's job keeps
+	 * the state the daemon gives it.
+	 */
+	if ((rc = store_job_get(ev->store, job->task.name, &row, cause)) < 0)
+		return -1;
+	ev->set_state = rc == 1 && row.file == NULL &&
+	    strcmp(row.state, "queued") == 0;
+	store_job_row_release(&row);
 	if ((ds_id = store_dataset_snapshot(ev->store, ev->job_id,
 	    job->task.dataset, &ev->changed, cause)) < 0 ||
 	    (ev->run = store_run_new(ev->store, ev->job_id, "eval", ds_id,
@@ -353,46 +378,89 @@ eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
 	return 0;
 }
 
-/*
- * Scores every prompt on the split's examples, one after the other, with
- * a progress line on a terminal, and finds the best.
- */
+/* The rows and their items, each prompt stored as a candidate. */
 static int
-eval_prompts(struct eval *ev, char **cause)
+eval_rows(struct eval *ev, char **cause)
 {
 	const struct job	*job = ev->job;
-	struct eval_row		*row;
-	size_t			 i;
-	int			 tty;
+	struct eval_item	*item;
+	size_t			 i, j;
 
-	jobrun_observe(ev->job);
-	ev->loop = engine_loop_new(ev->store);
-	ev->engine = engine_new(ev->loop, ev->run, &job->budget, job->cache);
-	tty = !ev->json && isatty(STDERR_FILENO);
-	ev->prog.total = ev->nprompts * ev->nex;
-	ev->prog.started = time_mono();
-	if (tty)
-		engine_set_progress(ev->engine, eval_progress, &ev->prog);
 	ev->rows = xcalloc(ev->nprompts, sizeof *ev->rows);
+	ev->items = xcalloc(ev->nprompts * ev->nex, sizeof *ev->items);
 	for (i = 0; i < ev->nprompts; i++) {
-		row = &ev->rows[i];
-		row->prompt = ev->prompts[i];
-		if ((row->candidate = store_candidate_put(ev->store,
+		ev->rows[i].prompt = ev->prompts[i];
+		if ((ev->rows[i].candidate = store_candidate_put(ev->store,
 		    ev->job_id, ev->prompts[i], i < job->nseeds &&
 		    ev->prompts[i] == job->seeds[i] ? "seed" : "user",
 		    cause)) < 0)
 			return -1;
 		ev->nrows++;
-		ev->prog.base = i * ev->nex;
-		if (eval_prompt(ev->engine, job, ev->ex, ev->nex, row,
-		    cause) != 0)
-			return -1;
+		for (j = 0; j < ev->nex; j++) {
+			item = &ev->items[i * ev->nex + j];
+			item->prompt = ev->prompts[i];
+			item->candidate = ev->rows[i].candidate;
+			item->example = ev->ex[j];
+		}
+	}
+	return 0;
+}
+
+/*
+ * Scores every prompt on the split's examples, all submitted at once
+ * (the backends' limits, not the order of the prompts, say how many are
+ * in flight), each prompt's calls charged to its row, with a progress
+ * line on a terminal; then finds the best.
+ */
+static int
+eval_prompts(struct eval *ev, char **cause)
+{
+	const struct job	*job = ev->job;
+	struct eval_batch	**batches;
+	struct eval_row		*row;
+	size_t			 i;
+	int			 draw, rc;
+
+	jobrun_observe(ev->job);
+	ev->loop = engine_loop_new(ev->store);
+	ev->engine = engine_new(ev->loop, ev->run, &job->budget, job->cache);
+	if (eval_rows(ev, cause) != 0)
+		return -1;
+	ev->prog.items = ev->items;
+	ev->prog.total = ev->nrows * ev->nex;
+	ev->prog.started = time_mono();
+	ev->prog.lines = !isatty(STDERR_FILENO);
+	draw = ev->progress || (!ev->json && !ev->prog.lines);
+	batches = xcalloc(ev->nrows, sizeof *batches);
+	for (i = 0; i < ev->nrows; i++) {
+		engine_account(ev->engine, &ev->rows[i].acct);
+		batches[i] = eval_start(ev->engine, &job->task,
+		    &ev->items[i * ev->nex], ev->nex);
+	}
+	engine_account(ev->engine, NULL);
+	if (draw) {
+		eval_progress_draw(&ev->prog, ev->engine, 1);
+		engine_set_progress(ev->engine, eval_progress, &ev->prog);
+	}
+	rc = engine_run(ev->engine, cause);
+	for (i = 0; i < ev->nrows; i++)
+		eval_end(batches[i]);
+	free(batches);
+	/* The last line stays in a log; on a terminal the table follows. */
+	if (draw && ev->prog.lines)
+		eval_progress_draw(&ev->prog, ev->engine, 0);
+	else if (draw)
+		fprintf(stderr, "\r\033[K");
+	if (rc != 0)
+		return -1;
+	for (i = 0; i < ev->nrows; i++) {
+		row = &ev->rows[i];
+		eval_row_fill(row, &ev->items[i * ev->nex], ev->nex,
+		    ev->prog.started);
 		if (row->sum.n > 0 && (ev->rows[ev->best].sum.n == 0 ||
 		    row->sum.mean > ev->rows[ev->best].sum.mean))
 			ev->best = i;
 	}
-	if (tty)
-		fprintf(stderr, "\r%*s\r", 60, "");
 	return 0;
 }
 
@@ -414,7 +482,9 @@ eval_finish(struct eval *ev, char **cause)
 		stopped = engine_stop_reason(engine_stopped(ev->engine));
 	engine_totals(ev->engine, &totals);
 	if (store_run_finish(ev->store, ev->run, stopped != NULL ?
-	    "exhausted" : "done", &totals, cause) != 0)
+	    "exhausted" : "done", &totals, cause) != 0 ||
+	    (ev->set_state && store_job_set_state(ev->store, ev->job_id,
+	    stopped != NULL ? "exhausted" : "done", stopped, cause) != 0))
 		return -1;
 	if (ev->json)
 		eval_print_json(ev->job, split, ev->nex, ev->rows, ev->nrows,
@@ -423,7 +493,8 @@ eval_finish(struct eval *ev, char **cause)
 	else
 		eval_print_table(ev->job, split, ev->nex, ev->rows, ev->nrows,
 		    ev->best, store_path(ev->store), ev->run, ev->changed);
-	if (stopped != NULL)
+	/* In JSON the result says why it stopped. */
+	if (stopped != NULL && !ev->json)
 		fprintf(stderr, "promptctl: job '%s': %s\n", ev->job->task.name,
 		    stopped);
 	for (i = 0; i < ev->nrows; i++)
@@ -444,6 +515,8 @@ eval_release(struct eval *ev)
 		free(ev->rows[i].first_error);
 	}
 	free(ev->rows);
+	eval_items_release(ev->items, ev->nrows * ev->nex);
+	free(ev->items);
 	free(ev->spec);
 	free(ev->ex);
 	free(ev->db);
@@ -468,23 +541,28 @@ cmd_eval(struct cmd_ctx *ctx, int argc, char **argv)
 	ev.split = SPLIT_DEV;
 	if ((file = eval_args(&ev, argc, argv, &rc)) == NULL)
 		goto out;
-	if ((ev.job = cmd_load_job(ctx, file, &ev.conf)) == NULL ||
-	    eval_examples(&ev) != 0)
+	ctx->json = ev.json;
+	if ((ev.job = cmd_load_job(ctx, file, &ev.conf, &cause)) == NULL) {
+		rc = cmd_error(ctx, CMD_ERROR, "invalid", "%s", cause);
 		goto out;
-	if (eval_open(&ev, ctx, &cause) != 0 ||
+	}
+	if (eval_examples(&ev, &cause) != 0 ||
+	    eval_open(&ev, ctx, &cause) != 0 ||
 	    eval_prompts(&ev, &cause) != 0 ||
 	    (rc = eval_finish(&ev, &cause)) == -1)
 		goto fail;
 	goto out;
 fail:
-	rc = CMD_ERROR;
-	fprintf(stderr, "promptctl: %s\n", cause != NULL ? cause :
+	rc = cmd_error(ctx, CMD_ERROR, "error", "%s", cause != NULL ? cause :
 	    "unknown error");
 	if (ev.store != NULL && ev.run > 0) {
 		memset(&totals, 0, sizeof totals);
 		if (ev.engine != NULL)
 			engine_totals(ev.engine, &totals);
 		store_run_finish(ev.store, ev.run, "failed", &totals, NULL);
+		if (ev.set_state)
+			store_job_set_state(ev.store, ev.job_id, "failed",
+			    cause, NULL);
 	}
 out:
 	free(cause);
@@ -493,7 +571,8 @@ out:
 }
 
 const struct cmd_entry cmd_eval_entry = {
-	"eval", "[--json] [-p prompt] ... [--split dev | test] file",
+	"eval",
+	"[--json] [--progress] [-p prompt] ... [--split dev | test] file",
 	"score prompts on a split of a job's dataset and store every call",
 	cmd_eval
 };

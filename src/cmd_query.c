@@ -4,6 +4,7 @@
  * runs; otherwise they read the database (see cmd_query()).
  */
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -72,8 +73,8 @@ cmd_list(struct cmd_ctx *ctx, int argc, char **argv)
 	double		 best, ch;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_list_entry, &argc, &argv, "", 0, 0,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_list_entry, &argc, &argv, "", NULL,
+	    0, 0, &o)) != 0)
 		return rc;
 	if ((rc = cmd_query(ctx, "list", NULL, &result)) != CMD_OK)
 		return rc;
@@ -228,8 +229,8 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	char		 when[32];
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_status_entry, &argc, &argv, "", 0, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_status_entry, &argc, &argv, "", NULL,
+	    0, 1, &o)) != 0)
 		return rc;
 	if (argc == 0)
 		return status_daemon(ctx, o.json);
@@ -303,8 +304,8 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	long long	 n;
 	int		 rc, i = 0;
 
-	if ((rc = cmd_parse(&cmd_leaderboard_entry, &argc, &argv, "n", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_leaderboard_entry, &argc, &argv, "n:",
+	    NULL, 1, 1, &o)) != 0)
 		return rc;
 	args = cJSON_CreateObject();
 	if (o.arg['n'] != NULL) {
@@ -335,42 +336,21 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
-/*
- * Takes the flag --response out of best's options, which cmd_parse()
- * does not know (it knows --json and options with an argument), up to the
- * first operand or "--"; returns whether it was there.
- */
-static int
-take_response_flag(int *argcp, char **argv)
-{
-	int	i, n = 1, opts = 1, found = 0;
-
-	for (i = 1; i < *argcp; i++) {
-		if (opts && strcmp(argv[i], "--response") == 0) {
-			found = 1;
-			continue;
-		}
-		if (argv[i][0] != '-' || argv[i][1] == '\0' ||
-		    strcmp(argv[i], "--") == 0)
-			opts = 0;
-		argv[n++] = argv[i];
-	}
-	argv[n] = NULL;
-	*argcp = n;
-	return found;
-}
-
 static int
 cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "response", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct cmd_opts	 o;
 	cJSON		*args, *r;
 	int		 rc, response;
 
-	response = take_response_flag(&argc, argv);
-	if ((rc = cmd_parse(&cmd_best_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_best_entry, &argc, &argv, "", longopts,
+	    1, 1, &o)) != 0)
 		return rc;
+	response = o.set['r'] > 0;
 	args = cJSON_CreateObject();
 	if (response)
 		cJSON_AddTrueToObject(args, "response");
@@ -378,10 +358,9 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	/* A daemon older than the argument answers with the champion. */
 	if (response && isnan(json_num(r, "prompt"))) {
-		fprintf(stderr, "promptctl: best: the daemon does not know "
-		    "--response; restart it\n");
 		cJSON_Delete(r);
-		return CMD_ERROR;
+		return cmd_error(ctx, CMD_ERROR, "usage", "best: the daemon "
+		    "does not know --response; restart it");
 	}
 	if (o.json)
 		cmd_print_json(r);
@@ -430,8 +409,8 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 	long long	 id;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_lineage_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_lineage_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	if (parse_count("candidate", argv[0], 1, LLONG_MAX / 2, &id) != 0)
 		return CMD_USAGE;
@@ -463,8 +442,8 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*clip, when[32];
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_history_entry, &argc, &argv, "", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_history_entry, &argc, &argv, "", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	if ((rc = job_query(ctx, "history", argv[0], NULL, o.json,
 	    &r)) != CMD_OK || o.json)
@@ -494,8 +473,8 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 	char		*text, *cause = NULL;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_export_entry, &argc, &argv, "o", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_export_entry, &argc, &argv, "o:", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	if ((rc = job_query(ctx, "export", argv[0], NULL, 0, &r)) != CMD_OK)
 		return rc;
@@ -512,7 +491,7 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 	rc = export_atomic(o.arg['o'], text, &cause);
 	free(text);
 	if (rc != 0) {
-		fprintf(stderr, "promptctl: %s\n", cause);
+		cmd_error(ctx, CMD_ERROR, "error", "%s", cause);
 		free(cause);
 		cJSON_Delete(r);
 		return CMD_ERROR;
@@ -537,8 +516,8 @@ cmd_events(struct cmd_ctx *ctx, int argc, char **argv)
 	long long	 v;
 	int		 rc;
 
-	if ((rc = cmd_parse(&cmd_events_entry, &argc, &argv, "an", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_events_entry, &argc, &argv, "a:n:",
+	    NULL, 1, 1, &o)) != 0)
 		return rc;
 	args = cJSON_CreateObject();
 	if (o.arg['a'] != NULL) {

@@ -1,5 +1,5 @@
 /* promptctl validate: check job files without calling any model. */
-#include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "dataset.h"
 #include "job.h"
+#include "jsonc.h"
 #include "metric.h"
 #include "template.h"
 #include "xmalloc.h"
@@ -83,54 +84,65 @@ validate_json(cJSON *out, const struct job *job)
 	cJSON_AddItemToArray(out, o);
 }
 
+/*
+ * A file that is not valid: its errors one per line on stderr, or in
+ * JSON an object with one object per error.
+ */
+static void
+validate_fail(cJSON *out, const char *file, const char *cause)
+{
+	cJSON		*o, *errors;
+	const char	*p, *nl;
+	char		*line;
+
+	if (out == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return;
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "file", file);
+	cJSON_AddBoolToObject(o, "valid", 0);
+	errors = cJSON_AddArrayToObject(o, "errors");
+	for (p = cause; *p != '\0'; p = *nl != '\0' ? nl + 1 : nl) {
+		nl = p + strcspn(p, "\n");
+		line = xstrndup(p, (size_t)(nl - p));
+		cJSON_AddItemToArray(errors, jv_error_json(line));
+		free(line);
+	}
+	cJSON_AddItemToArray(out, o);
+}
+
 static int
 cmd_validate(struct cmd_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ NULL, 0, NULL, 0 }
-	};
+	struct cmd_opts	 opts;
 	struct conf	*conf;
 	struct job	*job;
-	cJSON		*out = NULL, *o;
-	char		*s;
-	int		 ch, json = 0, i, rc = CMD_OK;
+	cJSON		*out = NULL;
+	char		*s, *cause = NULL;
+	int		 i, rc;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = 1;
-			break;
-		default:
-			return cmd_usage(&cmd_validate_entry);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0)
-		return cmd_usage(&cmd_validate_entry);
-	if (json)
+	if ((rc = cmd_parse(ctx, &cmd_validate_entry, &argc, &argv, "", NULL,
+	    1, INT_MAX, &opts)) != 0)
+		return rc;
+	if (opts.json)
 		out = cJSON_CreateArray();
 	for (i = 0; i < argc; i++) {
-		if ((job = cmd_load_job(ctx, argv[i], &conf)) == NULL) {
+		if ((job = cmd_load_job(ctx, argv[i], &conf, &cause)) == NULL) {
 			rc = CMD_ERROR;
-			if (json) {
-				o = cJSON_CreateObject();
-				cJSON_AddStringToObject(o, "file", argv[i]);
-				cJSON_AddBoolToObject(o, "valid", 0);
-				cJSON_AddItemToArray(out, o);
-			}
+			validate_fail(out, argv[i], cause);
+			free(cause);
+			cause = NULL;
 			continue;
 		}
-		if (json)
+		if (out != NULL)
 			validate_json(out, job);
 		else
 			validate_print(job);
 		job_free(job);
 		conf_free(conf);
 	}
-	if (json) {
+	if (out != NULL) {
 		s = cJSON_Print(out);
 		printf("%s\n", s);
 		free(s);

@@ -41,15 +41,26 @@ struct djob *
 dcmd_arg_djob(struct daemon *d, struct control_client *c, long long id,
     const cJSON *args)
 {
-	struct djob	*dj;
-	const char	*name;
+	struct djob	 *dj;
+	const char	 *name, *near, **names;
+	size_t		  i;
 
 	if ((name = dcmd_arg_job(c, id, args)) == NULL)
 		return NULL;
-	if ((dj = daemon_find(d, name)) == NULL)
+	if ((dj = daemon_find(d, name)) != NULL)
+		return dj;
+	/* A typo of a job's name is told as such. */
+	names = xcalloc(d->njobs + 1, sizeof *names);
+	for (i = 0; i < d->njobs; i++)
+		names[i] = d->jobs[i]->name;
+	if ((near = suggest_n(name, names, d->njobs)) != NULL)
+		control_error(c, id, "not_found", "no job '%s' in this daemon "
+		    "(did you mean '%s'?)", name, near);
+	else
 		control_error(c, id, "not_found", "no job '%s' in this daemon "
 		    "(submit it first)", name);
-	return dj;
+	free(names);
+	return NULL;
 }
 
 cJSON *

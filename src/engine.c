@@ -169,10 +169,17 @@ engine_submit(struct engine *e, struct backend *b, struct model_req *req,
 	memset(req, 0, sizeof *req);
 	r->done = done;
 	r->arg = arg;
+	r->account = e->account;
 	backend_req_key(b, &r->req, r->key);
 	engine_batch(r);
 	r->derived = e->loop->in_txn;
 	engine_incoming(e, r);
+}
+
+void
+engine_account(struct engine *e, struct engine_account *acct)
+{
+	e->account = acct;
 }
 
 void
@@ -433,9 +440,13 @@ engine_run(struct engine *e, char **cause)
 	const char	*why;
 
 	e->loop->group++;
-	while (engine_busy(e) && !engine_failed(e, NULL))
+	while (engine_busy(e) && !engine_failed(e, NULL)) {
 		if (engine_loop_turn(e->loop, 1000, NULL, NULL, 0) < 0)
 			break;
+		/* A progress line moves on while nothing is answered. */
+		if (e->progress != NULL)
+			e->progress(e->progress_arg, e);
+	}
 	e->loop->group--;
 	engine_loop_flush(e->loop);
 	if (engine_failed(e, &why)) {

@@ -105,8 +105,27 @@ int		 engine_failed(const struct engine *, const char **cause);
  * daemon to cancel a run or to stop for a shutdown.
  */
 void		 engine_cancel(struct engine *, const char *reason);
+/*
+ * fn is called after each answer, and after each turn of engine_run()
+ * (at least once a second while it waits), with arg.
+ */
 void		 engine_set_progress(struct engine *, engine_progress_fn *,
 		    void *);
+/*
+ * What a share of a run spent, counted as the run's totals count it: paid
+ * calls, hits, tokens, dollars; and when its latest answer came.
+ */
+struct engine_account {
+	struct run_totals	 spent;
+	double			 last;		/* time_mono(), 0 for none */
+};
+/*
+ * Charges the requests submitted from now on to acct (borrowed; NULL for
+ * none), and with them the requests their callbacks submit (the judge
+ * calls that a target's answer asks for), so that a caller that submits
+ * the work of several prompts at once can tell what each cost.
+ */
+void		 engine_account(struct engine *, struct engine_account *acct);
 
 /* Takes over req's contents (the caller's struct may be reused). */
 void		 engine_submit(struct engine *, struct backend *,

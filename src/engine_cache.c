@@ -322,6 +322,26 @@ engine_call(struct engine *e, struct engine_req *r)
 	backend_req_key(r->backend, &r->req, r->ckey);
 }
 
+/*
+ * Counts a call row in an account as the run's totals count it: a hit is
+ * a hit; an answer (2xx, or from a backend in the process) is a paid
+ * call; every reply's tokens and cost count, a failed attempt's too.
+ */
+static void
+engine_charge(struct run_totals *t, const struct call_record *rec)
+{
+	if (rec->cached) {
+		t->hits++;
+		return;
+	}
+	if (strcmp(rec->status, "ok") == 0 ||
+	    (rec->http_status >= 200 && rec->http_status <= 299))
+		t->calls++;
+	t->tokens += rec->prompt_tokens + rec->completion_tokens;
+	t->cached += rec->cached_tokens;
+	t->dollars += rec->cost;
+}
+
 /* Writes a call row; returns its id or -1. */
 int64_t
 engine_record(struct engine *e, struct engine_req *r, const char *status,
@@ -353,17 +373,28 @@ engine_record(struct engine *e, struct engine_req *r, const char *status,
 		rec.cache_write_tokens = resp->cache_write_tokens;
 		rec.reasoning_tokens = resp->reasoning_tokens;
 	}
+	if (r->account != NULL)
+		engine_charge(&r->account->spent, &rec);
 	return store_call_add(e->store, &rec, &e->cause);
 }
 
-/* Hands a result to one request's callback; a failure stops the engine. */
+/*
+ * Hands a result to one request's callback; a failure stops the engine.
+ * What the callback submits is charged to r's account.
+ */
 static void
 engine_callback(struct engine *e, struct engine_req *r,
     struct engine_result *res)
 {
+	struct engine_account	*outer = e->account;
+
 	res->key = r->key;
+	e->account = r->account;
 	if (!e->failed && r->done(r->arg, res, &e->cause) != 0)
 		e->failed = 1;
+	e->account = outer;
+	if (r->account != NULL)
+		r->account->last = time_mono();
 	e->finished++;
 	if (e->kill_at > 0 && e->finished >= e->kill_at) {
 		/* As kill -9 would: nothing uncommitted is kept. */

@@ -74,6 +74,7 @@ struct engine_req {
 	struct engine_req	*prev;		/* in the flying list */
 	struct engine_req	*hnext;		/* in the key table */
 	int			 hashed;	/* in the key table */
+	struct engine_account	*account;	/* charged with it, or NULL */
 };
 
 /* The requests of one engine waiting for one backend, in order. */
@@ -140,6 +141,7 @@ struct engine {
 	char			*cause;
 	engine_progress_fn	*progress;
 	void			*progress_arg;
+	struct engine_account	*account;	/* for what is submitted */
 };
 
 /* engine.c: the loop and the engine's life. */

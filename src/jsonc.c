@@ -1,4 +1,5 @@
 /* JSON with comments: a position-keeping parser and validation helpers. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -676,6 +677,68 @@ jv_errors(const struct jdoc *doc)
 		strbuf_adds(&sb, doc->errors[i]);
 	}
 	return strbuf_detach(&sb);
+}
+
+/* Adds key: the n bytes at s as a string, or null when there are none. */
+static void
+jv_error_part(cJSON *o, const char *key, const char *s, size_t n)
+{
+	char	*v;
+
+	if (s == NULL) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	v = xstrndup(s, n);
+	cJSON_AddStringToObject(o, key, v);
+	free(v);
+}
+
+cJSON *
+jv_error_json(const char *line)
+{
+	const char	*p, *q, *msg = line, *path = NULL;
+	unsigned long	 ln = 0, col = 0;
+	size_t		 npath = 0;
+	cJSON		*o;
+	char		*end = NULL;
+
+	/* The first ":LINE:COL: " ends the file's name. */
+	for (p = strchr(line, ':'); p != NULL; p = strchr(p + 1, ':')) {
+		if (!isdigit((unsigned char)p[1]))
+			continue;
+		ln = strtoul(p + 1, &end, 10);
+		if (*end != ':' || !isdigit((unsigned char)end[1]))
+			continue;
+		col = strtoul(end + 1, &end, 10);
+		if (end[0] == ':' && end[1] == ' ')
+			break;
+	}
+	if (p != NULL) {
+		msg = end + 2;
+		/* A field path ("task.metric.type", "seeds[2]") and ": ". */
+		for (q = msg; isalnum((unsigned char)*q) || *q == '_' ||
+		    *q == '.' || *q == '[' || *q == ']' || *q == '-'; q++)
+			;
+		if (q != msg && q[0] == ':' && q[1] == ' ') {
+			path = msg;
+			npath = (size_t)(q - msg);
+			msg = q + 2;
+		}
+	}
+	o = cJSON_CreateObject();
+	jv_error_part(o, "file", p != NULL ? line : NULL,
+	    p != NULL ? (size_t)(p - line) : 0);
+	if (p != NULL) {
+		cJSON_AddNumberToObject(o, "line", (double)ln);
+		cJSON_AddNumberToObject(o, "column", (double)col);
+	} else {
+		cJSON_AddNullToObject(o, "line");
+		cJSON_AddNullToObject(o, "column");
+	}
+	jv_error_part(o, "path", path, npath);
+	cJSON_AddStringToObject(o, "message", msg);
+	return o;
 }
 
 int

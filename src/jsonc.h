@@ -69,6 +69,13 @@ void		 jv_error(struct jdoc *, const cJSON *node, const char *path,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* All errors joined by newlines (the caller's to free), or NULL if none. */
 char		*jv_errors(const struct jdoc *);
+/*
+ * One error line, "FILE:LINE:COL: path: message", as an object with
+ * "file", "line", "column", "path" and "message" (the caller's); the
+ * parts a line does not have (a file that could not be opened has no
+ * position, a syntax error no path) are null.
+ */
+cJSON		*jv_error_json(const char *line);
 
 /* Moves the error list into *cause (when cause is not NULL); returns -1. */
 int		 jv_fail(const struct jdoc *, char **cause);

@@ -9,28 +9,40 @@
 #include "cmd.h"
 #include "log.h"
 
+/* The usage on f: stdout when asked for, stderr after a mistake. */
 static void
-usage(void)
+usage(FILE *f)
 {
 	const struct cmd_entry *const *c;
 
-	fprintf(stderr, "usage: promptctl [-v] [-c config] [-d database] "
-	    "[-S socket] command [argument ...]\n");
-	fprintf(stderr, "commands:\n");
+	fprintf(f, "usage: promptctl [-hv] [--version] [-c config] "
+	    "[-d database] [-S socket] command [argument ...]\n");
+	fprintf(f, "The global options come before the command; a command's "
+	    "own options\nmay come before or after its arguments "
+	    "(\"promptctl command -h\").\n");
+	fprintf(f, "commands:\n");
 	for (c = cmd_table; *c != NULL; c++)
-		fprintf(stderr, "  %s %s\n", (*c)->name, (*c)->usage);
+		fprintf(f, "  %s %s\n", (*c)->name, (*c)->usage);
 }
 
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const struct cmd_entry	*c;
 	struct cmd_ctx		 ctx;
-	int			 ch;
+	const char		*near;
+	int			 ch, rc;
 
 	memset(&ctx, 0, sizeof ctx);
 	log_init("promptctl", 0, NULL);
-	while ((ch = getopt(argc, argv, "+c:d:hS:v")) != -1) {
+	/* "+": the first operand is the command, and what follows is its. */
+	while ((ch = getopt_long(argc, argv, "+c:d:hS:v", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			ctx.conf_path = optarg;
@@ -45,24 +57,33 @@ main(int argc, char **argv)
 			ctx.verbose++;
 			break;
 		case 'h':
-			usage();
+			usage(stdout);
+			return CMD_OK;
+		case 'V':
+			printf("promptctl %s\n", PROMPTD_VERSION);
 			return CMD_OK;
 		default:
-			usage();
+			usage(stderr);
 			return CMD_USAGE;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc == 0) {
-		usage();
+		usage(stderr);
 		return CMD_USAGE;
 	}
 	log_setverbose(ctx.verbose);
 	if ((c = cmd_lookup(argv[0])) == NULL) {
-		fprintf(stderr, "promptctl: unknown command '%s'\n", argv[0]);
-		usage();
+		if ((near = cmd_suggest(argv[0])) != NULL)
+			fprintf(stderr, "promptctl: unknown command '%s' (did "
+			    "you mean '%s'?)\n", argv[0], near);
+		else
+			fprintf(stderr, "promptctl: unknown command '%s' "
+			    "(\"promptctl -h\" lists them)\n", argv[0]);
 		return CMD_USAGE;
 	}
-	return c->exec(&ctx, argc, argv);
+	if ((rc = c->exec(&ctx, argc, argv)) == CMD_HELP)
+		rc = CMD_OK;
+	return rc;
 }

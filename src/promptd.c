@@ -25,13 +25,14 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* The usage: on stdout and exit 0 when asked for, else stderr and 2. */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr, "usage: promptd [-fnv] [-c config] [-d database] "
-	    "[-S socket]\n       promptd [-v] [-c config] [-d database] "
-	    "--once job\n");
-	exit(2);
+	fprintf(status == 0 ? stdout : stderr, "usage: promptd [-fhnv] "
+	    "[--version] [-c config] [-d database] [-S socket]\n"
+	    "       promptd [-v] [-c config] [-d database] --once job\n");
+	exit(status);
 }
 
 /* Runs one job to completion in the foreground, without a socket. */
@@ -322,7 +323,9 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
 		{ "once", required_argument, NULL, 'o' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*conf_path = NULL, *db_path = NULL, *once = NULL;
@@ -332,7 +335,7 @@ main(int argc, char **argv)
 	int		 ch, verbose = 0, check = 0, foreground = 0;
 
 	log_init("promptd", 0, NULL);
-	while ((ch = getopt_long(argc, argv, "c:d:fnS:v", longopts,
+	while ((ch = getopt_long(argc, argv, "c:d:fhnS:v", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'c':
@@ -343,6 +346,9 @@ main(int argc, char **argv)
 			break;
 		case 'f':
 			foreground = 1;
+			break;
+		case 'h':
+			usage(0);
 			break;
 		case 'n':
 			check = 1;
@@ -356,14 +362,17 @@ main(int argc, char **argv)
 		case 'v':
 			verbose++;
 			break;
+		case 'V':
+			printf("promptd %s\n", PROMPTD_VERSION);
+			return 0;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	if (once != NULL && (foreground || check || sock_path != NULL))
-		usage();
+		usage(2);
 	log_setverbose(verbose);
 	if (once != NULL)
 		return promptd_once(conf_path, db_path, once);

@@ -837,6 +837,35 @@ query_is_query(const char *cmd, const cJSON *args)
 	return query_find(cmd, args) != NULL;
 }
 
+/*
+ * The error for a job the store does not have, with the nearest name it
+ * has when one is close enough to be a typo of it.
+ */
+static int
+query_no_job(struct store *s, const char *name, const char **code,
+    char **cause)
+{
+	struct job_row	 *jobs;
+	const char	**names, *near;
+	char		 *err = NULL;
+	size_t		  n, i;
+	int		  rc;
+
+	if (store_job_list(s, &jobs, &n, &err) != 0)
+		free(err);	/* only the suggestion is lost */
+	names = xcalloc(n + 1, sizeof *names);
+	for (i = 0; i < n; i++)
+		names[i] = jobs[i].name;
+	if ((near = suggest_n(name, names, n)) != NULL)
+		rc = query_fail(code, "not_found", cause, "no job '%s' (did "
+		    "you mean '%s'?)", name, near);
+	else
+		rc = query_fail(code, "not_found", cause, "no job '%s'", name);
+	free(names);
+	store_job_rows_free(jobs, n);
+	return rc;
+}
+
 int
 query_run(struct store *s, const char *cmd, const cJSON *args,
     cJSON **result, const char **code, char **cause)
@@ -872,8 +901,7 @@ query_run(struct store *s, const char *cmd, const cJSON *args,
 			*code = "internal";
 			return -1;
 		}
-		return query_fail(code, "not_found", cause, "no job '%s'",
-		    v->valuestring);
+		return query_no_job(s, v->valuestring, code, cause);
 	}
 	rc = q->fn(s, &job, args, result, code, cause);
 	store_job_row_release(&job);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every promptctl command's usage line appears, word for word, in the
-# rendered promptctl(1), and every man page is free of mandoc warnings
-# and renders with its quotes whole under groff.
+# rendered promptctl(1), every global option has its entry, and every man
+# page is free of mandoc warnings and renders with its quotes whole under
+# groff.
 # (Job keys are checked against promptd-job(5) by check_job.)
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +25,7 @@ if command -v groff >/dev/null 2>&1; then
 fi
 
 mandoc -T ascii -O width=200 "$top_srcdir/man/promptctl.1" | col -b >"$TMP/promptctl.txt"
-"$PROMPTCTL" -h 2>"$TMP/usage"
+"$PROMPTCTL" -h >"$TMP/usage"
 sed -n 's/^  //p' "$TMP/usage" >"$TMP/commands"
 [ -s "$TMP/commands" ] || fail "promptctl -h listed no commands"
 while IFS= read -r line; do
@@ -36,5 +37,10 @@ done <"$TMP/commands"
 synopsis=$(sed -n '1s/^usage: //p' "$TMP/usage")
 grep -qF -- "$synopsis" "$TMP/promptctl.txt" ||
     fail "promptctl(1) SYNOPSIS does not match: $synopsis"
+# Every global option has its entry.
+for opt in -c -d -h --help -S -v --version; do
+	grep -qE -- "^ +(-[a-zA-Z], )?$opt([[:space:],]|$)" "$TMP/promptctl.txt" ||
+	    fail "promptctl(1) does not describe $opt"
+done
 
 finish

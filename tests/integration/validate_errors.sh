@@ -35,6 +35,14 @@ expect_status 1 "$PROMPTCTL" validate "$TMP/nope.json"
 expect_contains "$TMP/err" "cannot open '$TMP/nope.json'"
 expect_status 1 "$PROMPTCTL" validate --json syntax.json
 expect_contains "$TMP/out" '"valid":	false'
+# In JSON each error is an object: where it is, the field, the message.
+expect_status 1 "$PROMPTCTL" validate "$TMP/multi.json" "$TMP/nope.json" --json
+tr -d ' \t\n' <"$TMP/out" >"$TMP/flat"
+expect_contains "$TMP/flat" '"line":3,"column":24,"path":"task.dataset","message":"expectedastring"'
+expect_contains "$TMP/flat" '"line":4,"column":19,"path":"seed_prompts","message":"expectedatleastoneprompt"'
+expect_contains "$TMP/flat" '"line":null,"column":null,"path":null,"message":"cannotopen'
+expect_contains "$TMP/out" "\"file\":	\"$TMP/multi.json\""
+[ -s "$TMP/err" ] && fail "validate --json wrote to stderr: $(cat "$TMP/err")"
 expect_status 0 "$PROMPTCTL" validate --json "$top_srcdir/examples/arith/job.json"
 expect_contains "$TMP/out" '"valid":	true'
 

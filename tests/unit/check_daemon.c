@@ -630,8 +630,9 @@ START_TEST(test_options)
 	ck_assert_int_eq(run_status(bad), 2);
 	ck_assert_int_eq(run_status(extra), 2);
 	log = read_file(T.log);
-	ck_assert_msg(strstr(log, "usage: promptd [-fnv] [-c config] "
-	    "[-d database] [-S socket]\n       promptd [-v] [-c config] "
+	ck_assert_msg(strstr(log, "usage: promptd [-fhnv] [--version] "
+	    "[-c config] [-d database] [-S socket]\n"
+	    "       promptd [-v] [-c config] "
 	    "[-d database] --once job\n") != NULL, "%s", log);
 	free(log);
 }

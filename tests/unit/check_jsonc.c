@@ -150,6 +150,42 @@ START_TEST(test_json_text)
 }
 END_TEST
 
+/* An error line as JSON: "a:b.json:3:7: x.y[2]: m: n" and its kin. */
+START_TEST(test_error_json)
+{
+	static const struct {
+		const char	*line;
+		const char	*want;
+	} cases[] = {
+		{ "a:b.json:3:7: task.seeds[2]: expected a string: got 1",
+		  "{\"file\":\"a:b.json\",\"line\":3,\"column\":7,"
+		  "\"path\":\"task.seeds[2]\",\"message\":"
+		  "\"expected a string: got 1\"}" },
+		{ "j.json:5:3: expected ',' or '}' after a member",
+		  "{\"file\":\"j.json\",\"line\":5,\"column\":3,"
+		  "\"path\":null,\"message\":\"expected ',' or '}' after a "
+		  "member\"}" },
+		{ "cannot open 'x:1:2.json': No such file or directory",
+		  "{\"file\":null,\"line\":null,\"column\":null,"
+		  "\"path\":null,\"message\":\"cannot open 'x:1:2.json': No "
+		  "such file or directory\"}" },
+		{ "", "{\"file\":null,\"line\":null,\"column\":null,"
+		  "\"path\":null,\"message\":\"\"}" },
+	};
+	cJSON	*o;
+	char	*s;
+	size_t	 i;
+
+	for (i = 0; i < nitems(cases); i++) {
+		o = jv_error_json(cases[i].line);
+		s = cJSON_PrintUnformatted(o);
+		ck_assert_str_eq(s, cases[i].want);
+		free(s);
+		cJSON_Delete(o);
+	}
+}
+END_TEST
+
 static Suite *
 jsonc_suite(void)
 {
@@ -161,6 +197,7 @@ jsonc_suite(void)
 	tcase_add_test(tc, test_depth_limit);
 	tcase_add_test(tc, test_validation);
 	tcase_add_test(tc, test_json_text);
+	tcase_add_test(tc, test_error_json);
 	suite_add_tcase(s, tc);
 	return s;
 }

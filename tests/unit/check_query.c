@@ -934,6 +934,8 @@ START_TEST(test_response_text)
 	    NULL };
 	static const char *const resp_late[] = { "best", "r", "--response",
 	    NULL };
+	static const char *const resp_typo[] = { "best", "r", "--responses",
+	    NULL };
 	struct job	*rj;
 	cJSON		*b, *champ, *j;
 	char		*out, *err, *want, *clip;
@@ -957,9 +959,15 @@ START_TEST(test_response_text)
 	free(out);
 	free(err);
 
-	/* The text alone, in full; best alone is still the prompt. */
+	/* The text alone, in full, the flag before or after the job; best
+	 * alone is still the prompt. */
 	ck_assert_int_eq(ctl(resp_r, &out, &err), CMD_OK);
 	want = xasprintf("%s\n", str(b, "text"));
+	ck_assert_str_eq(out, want);
+	ck_assert_str_eq(err, "");
+	free(out);
+	free(err);
+	ck_assert_int_eq(ctl(resp_late, &out, &err), CMD_OK);
 	ck_assert_str_eq(out, want);
 	ck_assert_str_eq(err, "");
 	free(want);
@@ -978,14 +986,14 @@ START_TEST(test_response_text)
 	free(out);
 	free(err);
 
-	/* Errors: a job without one, and the flag after the job. */
+	/* Errors: a job without one, and a flag best does not have. */
 	ck_assert_int_eq(ctl(resp_q, &out, &err), CMD_ERROR);
 	ck_assert_str_eq(out, "");
 	ck_assert_str_eq(err, "promptctl: job 'q' has no recommended response: "
 	    "its latest optimize run did not duel responses\n");
 	free(out);
 	free(err);
-	ck_assert_int_eq(ctl(resp_late, &out, &err), CMD_USAGE);
+	ck_assert_int_eq(ctl(resp_typo, &out, &err), CMD_USAGE);
 	ck_assert_str_eq(out, "");
 	ck_assert_ptr_nonnull(strstr(err, "usage: promptctl best [--json] "
 	    "[--response] job"));
