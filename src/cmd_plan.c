@@ -338,8 +338,8 @@ cmd_plan(struct cmd_ctx *ctx, int argc, char **argv)
 	int		 rc;
 
 	memset(&p, 0, sizeof p);
-	if ((rc = cmd_parse(&cmd_plan_entry, &argc, &argv, "t", 1, 1,
-	    &o)) != 0)
+	if ((rc = cmd_parse(ctx, &cmd_plan_entry, &argc, &argv, "t:", NULL,
+	    1, 1, &o)) != 0)
 		return rc;
 	p.json = o.json;
 	p.latency = PLAN_LATENCY;
@@ -353,15 +353,18 @@ cmd_plan(struct cmd_ctx *ctx, int argc, char **argv)
 			return CMD_USAGE;
 		}
 	}
-	if ((p.job = cmd_load_job(ctx, argv[0], &p.conf)) == NULL)
-		return CMD_ERROR;
+	if ((p.job = cmd_load_job(ctx, argv[0], &p.conf, &cause)) == NULL) {
+		rc = cmd_error(ctx, CMD_ERROR, "invalid", "%s", cause);
+		free(cause);
+		plan_release(&p);
+		return rc;
+	}
 	rc = CMD_OK;
 	if (plan_swap(&p, &cause) != 0 || plan_run(&p, &cause) != 0) {
 		if (p.started)
 			jobrun_abort(&p.jr, "failed", cause);
-		fprintf(stderr, "promptctl: job '%s': plan: %s\n",
+		rc = cmd_error(ctx, CMD_ERROR, "error", "job '%s': plan: %s",
 		    p.job->task.name, cause != NULL ? cause : "unknown error");
-		rc = CMD_ERROR;
 	} else {
 		plan_time(&p);
 		if (p.json)

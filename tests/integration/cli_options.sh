@@ -94,6 +94,9 @@ job sentiment sim
 expect_status 0 "$PROMPTCTL" validate "$TMP/sentiment.json" --json
 json_ok "$TMP/out"
 expect_contains "$TMP/out" '"valid":	true'
+expect_status 0 "$PROMPTCTL" plan "$TMP/sentiment.json" --json -t 1
+json_ok "$TMP/out"
+expect_contains "$TMP/out" '"latency":	1'
 expect_status 0 "$PROMPTCTL" -d "$TMP/eval.db" eval "$TMP/sentiment.json" --json -p "Say positive." --split test
 json_ok "$TMP/out"
 expect_contains "$TMP/out" '"split":	"test"'
