@@ -722,20 +722,56 @@ out:
 	return rc;
 }
 
+/* Seconds between progress lines when the output is not a terminal. */
+#define WATCH_PLAIN_EVERY	10
+
 struct watch {
 	const char	*job;
 	int		 json;
 	int		 tty;
-	int		 drawn;		/* a progress line is on the screen */
+	struct strbuf	 bar;		/* the progress line drawn, or empty */
+	double		 step;		/* of the last progress line printed */
+	double		 at;		/* and its time */
 };
 
+/* The progress an event carries, as one line. */
+static void
+watch_progress(struct watch *w, const cJSON *ev, struct strbuf *sb)
+{
+	char	eta[32];
+	double	best = json_num(ev, "best");
+
+	cmd_duration(json_num(ev, "eta"), eta, sizeof eta);
+	strbuf_addf(sb, "%s: step %.0f", w->job, json_num(ev, "step"));
+	if (!isnan(best))
+		strbuf_addf(sb, "  best %.3f", best);
+	strbuf_addf(sb, "  %.0f calls  $%.4f  ETA %s", json_num(ev, "calls"),
+	    json_num(ev, "dollars"), eta);
+	if (json_num(ev, "proposals") > 0)
+		strbuf_addf(sb, "  proposals %.0f/%.0f",
+		    json_num(ev, "proposals_usable"),
+		    json_num(ev, "proposals"));
+	if (json_num(ev, "verdicts") > 0)
+		strbuf_addf(sb, "  verdicts %.0f/%.0f",
+		    json_num(ev, "verdicts_usable"), json_num(ev, "verdicts"));
+	if (json_str(ev, "waiting", NULL) != NULL)
+		strbuf_addf(sb, "  waiting: %s", json_str(ev, "waiting", NULL));
+}
+
+/*
+ * On a terminal, events are lines above a progress line drawn over in
+ * place; otherwise each event is a line, and progress a line when the
+ * step changes or every WATCH_PLAIN_EVERY seconds.
+ */
 static int
 watch_event(void *arg, const cJSON *ev)
 {
 	struct watch	*w = arg;
+	struct strbuf	 line;
 	const char	*level = json_str(ev, "level", "info");
-	char		*s, when[32], eta[32];
-	double		 best;
+	double		 time = json_num(ev, "time");
+	char		*s, when[32];
+	int		 progress = strcmp(level, "progress") == 0;
 
 	if (w->json) {
 		s = cJSON_PrintUnformatted(ev);
@@ -744,33 +780,27 @@ watch_event(void *arg, const cJSON *ev)
 		fflush(stdout);
 		return 0;
 	}
-	if (!w->tty) {
-		printf("%s %-5s %s\n", cmd_time(json_num(ev, "time"), when,
+	strbuf_init(&line);
+	if (!progress)
+		strbuf_addf(&line, "%s %-5s %s", cmd_time(time, when,
 		    sizeof when), level, json_str(ev, "message", ""));
-		fflush(stdout);
-		return 0;
+	else if (w->tty) {
+		strbuf_reset(&w->bar);
+		watch_progress(w, ev, &w->bar);
+	} else if (json_num(ev, "step") != w->step ||
+	    !(time - w->at < WATCH_PLAIN_EVERY)) {
+		w->step = json_num(ev, "step");
+		w->at = time;
+		strbuf_addf(&line, "%s %-5s ", cmd_time(time, when,
+		    sizeof when), level);
+		watch_progress(w, ev, &line);
 	}
-	/* Warnings and errors stay on the screen above the progress line. */
-	if (strcmp(level, "info") != 0 && strcmp(level, "debug") != 0)
-		printf("\r\033[K%s %-5s %s\n", cmd_time(json_num(ev, "time"),
-		    when, sizeof when), level, json_str(ev, "message", ""));
-	best = json_num(ev, "best");
-	cmd_duration(json_num(ev, "eta"), eta, sizeof eta);
-	printf("\r\033[K%s: step %.0f", w->job, json_num(ev, "step"));
-	if (!isnan(best))
-		printf("  best %.3f", best);
-	printf("  %.0f calls  $%.4f  ETA %s", json_num(ev, "calls"),
-	    json_num(ev, "dollars"), eta);
-	if (json_num(ev, "proposals") > 0)
-		printf("  proposals %.0f/%.0f", json_num(ev, "proposals_usable"),
-		    json_num(ev, "proposals"));
-	if (json_num(ev, "verdicts") > 0)
-		printf("  verdicts %.0f/%.0f", json_num(ev, "verdicts_usable"),
-		    json_num(ev, "verdicts"));
-	if (json_str(ev, "waiting", NULL) != NULL)
-		printf("  waiting: %s", json_str(ev, "waiting", NULL));
+	if (line.len > 0)
+		printf("%s%s\n", w->tty ? "\r\033[K" : "", line.buf);
+	if (w->tty && w->bar.len > 0)
+		printf("\r\033[K%s", w->bar.buf);
 	fflush(stdout);
-	w->drawn = 1;
+	strbuf_release(&line);
 	return 0;
 }
 
@@ -795,13 +825,16 @@ cmd_watch(struct cmd_ctx *ctx, int argc, char **argv)
 	w.job = argv[0];
 	w.json = o.json;
 	w.tty = !o.json && isatty(STDOUT_FILENO);
+	w.step = -1;
+	strbuf_init(&w.bar);
 	args = job_args(argv[0]);
 	rc = client_stream(c, "watch", args, watch_event, &w, &final, &code,
 	    &cause);
 	cJSON_Delete(args);
 	client_close(c);
-	if (w.drawn)
+	if (w.bar.len > 0)
 		printf("\r\033[K");
+	strbuf_release(&w.bar);
 	if (rc != 0) {
 		fflush(stdout);
 		rc = cmd_report(ctx, code, cause);

@@ -63,7 +63,11 @@ dcmd_watch(struct daemon *d, struct control_client *c, long long id,
 	d->watches = w;
 }
 
-/* A watch event: the message with the job's progress. */
+/*
+ * A watch event: the message, and for a progress event the job's progress
+ * now (a stored event, replayed or new, says only what it said when it
+ * happened).
+ */
 static cJSON *
 watch_event(struct watch *w, double time, const char *level,
     const char *message, int64_t run)
@@ -80,7 +84,7 @@ watch_event(struct watch *w, double time, const char *level,
 	cJSON_AddStringToObject(e, "message", message);
 	if (run > 0)
 		cJSON_AddNumberToObject(e, "run", (double)run);
-	if (dj->fiber == NULL)
+	if (dj->fiber == NULL || strcmp(level, "progress") != 0)
 		return e;
 	engine_totals(dj->jr.engine, &t);
 	best = search_best(&dj->jr.search);
