@@ -236,6 +236,21 @@ int		 search_ask_many(struct search *, struct search_ask *, size_t n,
 void		 search_ask_release(struct search_ask *, size_t n);
 
 /*
+ * Proposals from demos: n requests of template name at once, each with
+ * vars and its own ndemos input/output demos as "demos" (search_demos(),
+ * drawn in order; "" when ndemos is 0), for max prompts each at the
+ * temperature.  Every prompt of the replies is added, in order, as a
+ * candidate with origin and operator op, made from parent (NULL: none),
+ * and appended to *out (grown; the candidates are borrowed from s).
+ * Returns 0, or -1 on a store or engine error.
+ */
+int		 search_propose(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, size_t ndemos,
+		    size_t n, double temperature, size_t max, const char *op,
+		    struct cand *parent, struct cand ***out, size_t *nout,
+		    char **cause);
+
+/*
  * Renders the meta-prompt template name with vars, for requests a
  * strategy sends itself (to the judge, say).  Returns an allocated text,
  * or NULL with *cause when there is no such template.

@@ -410,6 +410,64 @@ search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
 	return a.n;
 }
 
+int
+search_propose(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, size_t ndemos, size_t n, double temperature, size_t max,
+    const char *op, struct cand *parent, struct cand ***out, size_t *nout,
+    char **cause)
+{
+	struct search_ask	*a;
+	struct meta_var		*v;
+	struct cand		*c;
+	char			**demos;
+	size_t			 nv = nvars + 1, i;
+	int			 k, rc = -1;
+
+	a = xcalloc(n + 1, sizeof *a);
+	v = xcalloc(nv * n + 1, sizeof *v);
+	demos = xcalloc(n + 1, sizeof *demos);
+	for (i = 0; i < n; i++) {
+		memcpy(&v[nv * i], vars, nvars * sizeof *vars);
+		a[i].name = name;
+		a[i].vars = &v[nv * i];
+		a[i].nvars = nvars;
+		a[i].temperature = temperature;
+		a[i].max = max;
+		if (ndemos == 0)
+			continue;
+		/* Drawn in order, as requests made one by one drew them. */
+		demos[i] = search_demos(s, ndemos);
+		v[nv * i + nvars].name = "demos";
+		v[nv * i + nvars].value = demos[i];
+		a[i].nvars++;
+	}
+	if (search_ask_many(s, a, n, cause) != 0)
+		goto out;
+	rc = 0;
+	for (i = 0; i < n; i++) {
+		for (k = 0; rc == 0 && k < a[i].n; k++) {
+			c = search_add(s, a[i].parts[k], op, parent != NULL ?
+			    &parent : NULL, parent != NULL ? 1 : 0, op,
+			    a[i].rationale, cause);
+			if (c == NULL)
+				rc = -1;
+			else {
+				*out = xreallocarray(*out, *nout + 1,
+				    sizeof **out);
+				(*out)[(*nout)++] = c;
+			}
+		}
+	}
+	search_ask_release(a, n);
+out:
+	for (i = 0; i < n; i++)
+		free(demos[i]);
+	free(demos);
+	free(v);
+	free(a);
+	return rc;
+}
+
 /* A verdict read counts as the step's progress. */
 static int
 search_judged(void *arg, struct judge_ask *ask, char **cause)
