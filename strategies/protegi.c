@@ -363,6 +363,35 @@ protegi_ask(struct search *s, const struct rvars *rv, size_t n,
 }
 
 /*
+ * Adds the prompts of reply a (taken over) as new prompts of ex, made by
+ * op from *parent with note; once rc says a reply failed, the rest are
+ * only freed.  Returns rc, or -1 when this one failed.
+ */
+static int
+protegi_take(struct search *s, struct search_ask *a, int rc, const char *op,
+    struct cand **parent, const char *note, struct protegi_exp *ex,
+    char **cause)
+{
+	if (rc == 0 && reflect_add(s, a->parts, a->n, op, parent, 1, note,
+	    &ex->news, &ex->nnews, cause) != 0)
+		rc = -1;
+	else if (rc != 0)
+		search_ask_release(a, 1);
+	a->parts = NULL;
+	a->n = 0;
+	return rc;
+}
+
+/* Frees n replies of protegi_ask() (NULL: none). */
+static void
+protegi_asks_free(struct search_ask *a, size_t n)
+{
+	if (a != NULL)
+		search_ask_release(a, n);
+	free(a);
+}
+
+/*
  * The gradients of every beam prompt, each from its own sample of the
  * prompt's errors (drawn beam by beam), and the critiques of all of
  * them, asked for at once: (*crit)[g] answers gradient g.
@@ -451,19 +480,11 @@ protegi_edits(struct search *s, struct protegi *p, struct protegi_exp *ex,
 	for (i = 0; a != NULL && i < n; i++) {
 		g = from[2 * i];
 		/* The critique is the note: why the edit was made. */
-		if (rc == 0 && reflect_add(s, a[i].parts, a[i].n,
-		    "protegi-edit", &p->beam[gr[g].beam], 1,
-		    crit[g].parts[from[2 * i + 1]], &ex[gr[g].beam].news,
-		    &ex[gr[g].beam].nnews, cause) != 0)
-			rc = -1;
-		else if (rc != 0)
-			search_ask_release(&a[i], 1);
-		a[i].parts = NULL;
-		a[i].n = 0;
+		rc = protegi_take(s, &a[i], rc, "protegi-edit",
+		    &p->beam[gr[g].beam], crit[g].parts[from[2 * i + 1]],
+		    &ex[gr[g].beam], cause);
 	}
-	if (a != NULL)
-		search_ask_release(a, n);
-	free(a);
+	protegi_asks_free(a, n);
 	free(rv);
 	free(from);
 	free(count);
@@ -506,19 +527,10 @@ protegi_paraphrases(struct search *s, struct protegi *p,
 	if ((a = protegi_ask(s, rv, n, "reflect_paraphrase", NULL, want,
 	    cause)) == NULL)
 		rc = -1;
-	for (j = 0; a != NULL && j < n; j++) {
-		if (rc == 0 && reflect_add(s, a[j].parts, a[j].n,
-		    "protegi-paraphrase", &x[j], 1, a[j].rationale,
-		    &ex[from[j]].news, &ex[from[j]].nnews, cause) != 0)
-			rc = -1;
-		else if (rc != 0)
-			search_ask_release(&a[j], 1);
-		a[j].parts = NULL;
-		a[j].n = 0;
-	}
-	if (a != NULL)
-		search_ask_release(a, n);
-	free(a);
+	for (j = 0; a != NULL && j < n; j++)
+		rc = protegi_take(s, &a[j], rc, "protegi-paraphrase", &x[j],
+		    a[j].rationale, &ex[from[j]], cause);
+	protegi_asks_free(a, n);
 	free(rv);
 	free(x);
 	free(from);
@@ -561,9 +573,7 @@ protegi_kids(struct search *s, struct reflect *st, struct protegi *p,
 		}
 		rc = 0;
 	}
-	if (crit != NULL)
-		search_ask_release(crit, ng);
-	free(crit);
+	protegi_asks_free(crit, ng);
 	for (k = 0; k < ng; k++)
 		free(gr[k].errtext);
 	free(gr);
