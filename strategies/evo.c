@@ -336,7 +336,10 @@ evo_var(struct evo_child *ch, const char *name, const char *value)
 	ch->nvars++;
 }
 
-/* The child's request: its template, operator and parents. */
+/*
+ * The child's request: its template, the operator of its lineage edges,
+ * its parents (copied) and its first variable, the task.
+ */
 static void
 evo_request(struct search *s, struct evo_child *ch, const char *tmpl,
     const char *op, int last, struct cand *const *par, size_t npar)
@@ -606,18 +609,18 @@ evo_paraphrases(struct search *s, struct cand **seeds, size_t nseeds,
 	struct evo_child	*ch;
 	struct search_ask	*a;
 	struct cand		*c;
-	size_t			 nch = 0, count, i, k;
+	size_t			 nch, count, i, k;
 	int			 rc = 0;
 
 	ch = xcalloc(nseeds + 1, sizeof *ch);
-	for (i = 0; i < nseeds && missing > 0; i++, nch++) {
+	for (nch = 0; nch < nseeds && missing > 0; nch++) {
 		/* What is missing, shared by the seeds left. */
-		count = (missing + nseeds - i - 1) / (nseeds - i);
+		count = (missing + nseeds - nch - 1) / (nseeds - nch);
 		missing -= count;
 		ch[nch].own = xasprintf("%zu", count);
 		evo_request(s, &ch[nch], "evo_paraphrase", "paraphrase", 0,
-		    &seeds[i], 1);
-		evo_var(&ch[nch], "prompt", seeds[i]->text);
+		    &seeds[nch], 1);
+		evo_var(&ch[nch], "prompt", seeds[nch]->text);
 		evo_var(&ch[nch], "count", ch[nch].own);
 	}
 	if (evo_ask(s, ch, nch, 32, &a, cause) != 0) {
