@@ -389,7 +389,7 @@ START_TEST(test_budget)
 	run_end(&r);
 	job_free(job);
 	text = log_text(path);
-	ck_assert_msg(strstr(text, "optimizer") == NULL, "%s", text);
+	ck_assert_msg(strstr(text, "optimizer: ") == NULL, "%s", text);
 	free(text);
 	free(path);
 }
@@ -439,7 +439,7 @@ START_TEST(test_budget_run)
 	    "role = 'optimizer' AND status = 'ok'"), 2);
 	ck_assert_int_eq(check_count(db, "SELECT count(*) FROM outcomes"), 2);
 	text = log_text(path);
-	ck_assert_msg(strstr(text, "optimizer") == NULL, "%s", text);
+	ck_assert_msg(strstr(text, "optimizer: ") == NULL, "%s", text);
 	free(text);
 	free(path);
 	free(db);
