@@ -32,39 +32,6 @@ static const struct strategy_param ape_params[] = {
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
-/* Asks for count prompts with the template, adding each as a candidate. */
-static int
-ape_propose(struct search *s, const char *tmpl, struct meta_var *vars,
-    size_t nvars, struct cand *parent, const char *op, struct cand ***out,
-    size_t *nout, char **cause)
-{
-	struct cand	*c;
-	char		**found, *why = NULL;
-	int		 n, i;
-
-	n = search_ask(s, tmpl, vars, nvars, search_number(s, "temperature"),
-	    (size_t)search_int(s, "per_ask"), &found, &why, cause);
-	if (n < 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		c = search_add(s, found[i], op, parent != NULL ? &parent : NULL,
-		    parent != NULL ? 1 : 0, op, why, cause);
-		if (c == NULL) {
-			while (i < n)
-				free(found[i++]);
-			free(found);
-			free(why);
-			return -1;
-		}
-		*out = xreallocarray(*out, *nout + 1, sizeof **out);
-		(*out)[(*nout)++] = c;
-		free(found[i]);
-	}
-	free(found);
-	free(why);
-	return 0;
-}
-
 static int
 ape_init(struct search *s, char **cause)
 {
@@ -74,9 +41,9 @@ ape_init(struct search *s, char **cause)
 static int
 ape_step(struct search *s, char **cause)
 {
-	struct meta_var	 vars[5];
+	struct meta_var	 vars[4];
 	struct cand	**pool = NULL, *best;
-	char		*demos, count[32], score[32];
+	char		 count[32], score[32];
 	size_t		 npool = 0, i, asks;
 	long long	 want;
 	int		 rc = -1;
@@ -96,18 +63,15 @@ ape_step(struct search *s, char **cause)
 		asks = (size_t)((want + search_int(s, "per_ask") - 1) /
 		    search_int(s, "per_ask"));
 		snprintf(count, sizeof count, "%lld", search_int(s, "per_ask"));
-		for (i = 0; i < asks; i++) {
-			demos = search_demos(s, (size_t)search_int(s, "demos"));
-			vars[1].name = "demos";
-			vars[1].value = demos;
-			vars[2].name = "count";
-			vars[2].value = count;
-			rc = ape_propose(s, "ape_propose", vars, 3, NULL,
-			    "ape-propose", &pool, &npool, cause);
-			free(demos);
-			if (rc != 0)
-				goto out;
-		}
+		vars[1].name = "count";
+		vars[1].value = count;
+		/* Each request with its own demos, all asked at once. */
+		if (search_propose(s, "ape_propose", vars, 2,
+		    (size_t)search_int(s, "demos"), asks,
+		    search_number(s, "temperature"),
+		    (size_t)search_int(s, "per_ask"), "ape-propose", NULL,
+		    &pool, &npool, cause) != 0)
+			goto out;
 	} else {
 		if ((best = search_best(s)) == NULL) {
 			rc = 0;
@@ -124,8 +88,10 @@ ape_step(struct search *s, char **cause)
 		vars[2].value = count;
 		vars[3].name = "score";
 		vars[3].value = score;
-		if (ape_propose(s, "ape_resample", vars, 4, best,
-		    "ape-resample", &pool, &npool, cause) != 0)
+		if (search_propose(s, "ape_resample", vars, 4, 0, 1,
+		    search_number(s, "temperature"),
+		    (size_t)search_int(s, "per_ask"), "ape-resample", best,
+		    &pool, &npool, cause) != 0)
 			goto out;
 	}
 	if (search_evaluate(s, pool, npool, cause) != 0)

@@ -259,61 +259,43 @@ duel_pool_add(struct duel_state *st, struct cand *c)
 	st->pool[st->npool++] = c;
 }
 
-/* The seeds and the induced instructions. */
+/* The seeds and the induced instructions, asked for at once. */
 static int
 duel_build_pool(struct search *s, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
-	struct meta_var		 vars[3];
-	struct cand		*c;
-	char			**found, *why = NULL, *demos, count[32];
-	size_t			 i, asks, a;
+	struct meta_var		 vars[2];
+	struct cand		**found = NULL;
+	char			 count[32];
+	size_t			 i, nfound = 0;
 	long long		 per = search_int(s, "per_ask");
-	int			 n, j;
 
 	for (i = 0; i < s->ncands; i++)
 		duel_pool_add(st, s->cands[i]);
-	asks = (size_t)((search_int(s, "pool") + per - 1) / per);
 	snprintf(count, sizeof count, "%lld", per);
 	vars[0].name = "task";
 	vars[0].value = s->task->description != NULL ? s->task->description :
 	    "(not described)";
-	vars[2].name = "count";
-	vars[2].value = count;
-	for (a = 0; a < asks; a++) {
-		demos = search_demos(s, (size_t)search_int(s, "demos"));
-		vars[1].name = "demos";
-		vars[1].value = demos;
-		n = search_ask(s, "ape_propose", vars, 3,
-		    search_number(s, "temperature"), (size_t)per, &found, &why,
-		    cause);
-		free(demos);
-		if (n < 0)
-			return -1;
-		for (j = 0; j < n; j++) {
-			c = search_add(s, found[j], "duel-pool", NULL, 0,
-			    "duel-pool", why, cause);
-			if (c == NULL) {
-				while (j < n)
-					free(found[j++]);
-				free(found);
-				free(why);
-				return -1;
-			}
-			/*
-			 * Pool prompts are not in the dev race: only the
-			 * recommendation is scored on dev for the champion
-			 * (and a resumed run does not score the whole pool).
-			 */
-			if (!search_complete(s, c))
-				c->raced_out = 1;
-			duel_pool_add(st, c);
-			free(found[j]);
-		}
+	vars[1].name = "count";
+	vars[1].value = count;
+	if (search_propose(s, "ape_propose", vars, 2,
+	    (size_t)search_int(s, "demos"), (size_t)((search_int(s, "pool") +
+	    per - 1) / per), search_number(s, "temperature"), (size_t)per,
+	    "duel-pool", NULL, &found, &nfound, cause) != 0) {
 		free(found);
-		free(why);
-		why = NULL;
+		return -1;
 	}
+	for (i = 0; i < nfound; i++) {
+		/*
+		 * Pool prompts are not in the dev race: only the
+		 * recommendation is scored on dev for the champion (and a
+		 * resumed run does not score the whole pool).
+		 */
+		if (!search_complete(s, found[i]))
+			found[i]->raced_out = 1;
+		duel_pool_add(st, found[i]);
+	}
+	free(found);
 	if (st->npool < 2)
 		return cause_set(cause, "strategy 'duel': the pool has %zu "
 		    "prompt%s; a duel needs two", st->npool, st->npool == 1 ?

@@ -117,11 +117,23 @@ struct evo_state {
 	size_t			  nscored;
 };
 
-/* One child of a generation. */
+/*
+ * One child of a generation: the request that makes it (drawn first, so
+ * that a generation's requests go to the optimizer together) and what
+ * came of it.
+ */
 struct evo_child {
 	struct cand	*c;		/* NULL when none came */
 	struct cand	*parent;	/* compared with (first order, de) */
 	int		 mutator;	/* -1 unless first order */
+	const char	*op;		/* the lineage edges' operator */
+	const char	*tmpl;		/* the meta-prompt */
+	int		 last;		/* the reply's last prompt, or first */
+	struct cand	**par;		/* its parents (allocated) */
+	size_t		 npar;
+	struct meta_var	 vars[5];
+	size_t		 nvars;
+	char		*own;		/* a variable's text (allocated) */
 };
 
 static int
@@ -272,33 +284,26 @@ evo_tag(struct strbuf *sb, const struct cand *c)
 }
 
 /*
- * Asks the optimizer with a template and returns one prompt in *text
- * (NULL when the reply had none, or only one too long to use): the last
- * of the reply when last is set, else the first.
+ * The one prompt evo takes from a reply, in *text (NULL when the reply
+ * had none, or only one too long to use): the last of the reply when
+ * last is set, else the first; the reply's rationale in *why.  The rest
+ * of the reply is freed.
  */
-static int
-evo_ask(struct search *s, const char *tmpl, const struct meta_var *vars,
-    size_t nvars, int last, char **text, char **why, char **cause)
+static void
+evo_take(struct search_ask *a, int last, char **text, char **why)
 {
-	char	**found;
-	int	  n, i, k;
+	int	k;
 
 	*text = NULL;
-	*why = NULL;
-	n = search_ask(s, tmpl, vars, nvars, search_number(s, "temperature"),
-	    16, &found, why, cause);
-	if (n < 0)
-		return -1;
-	if (n > 0) {
-		/* Over-long prompts were already dropped by search_ask(). */
-		k = last ? n - 1 : 0;
-		*text = found[k];
-		found[k] = NULL;
+	*why = a->rationale;
+	a->rationale = NULL;
+	if (a->n > 0) {
+		/* Over-long prompts were already dropped by the reader. */
+		k = last ? a->n - 1 : 0;
+		*text = a->parts[k];
+		a->parts[k] = NULL;
 	}
-	for (i = 0; i < n; i++)
-		free(found[i]);
-	free(found);
-	return 0;
+	search_ask_release(a, 1);
 }
 
 /*
@@ -322,39 +327,95 @@ evo_add(struct search *s, char *text, char *why, struct cand *const *parents,
 	return 0;
 }
 
-/* GA: roulette parents, crossover then mutation in one meta-prompt. */
-static int
-evo_ga_child(struct search *s, struct evo_state *st, struct evo_child *ch,
-    char **cause)
+/* A variable of a child's request. */
+static void
+evo_var(struct evo_child *ch, const char *name, const char *value)
 {
-	struct meta_var	 vars[3];
+	ch->vars[ch->nvars].name = name;
+	ch->vars[ch->nvars].value = value;
+	ch->nvars++;
+}
+
+/*
+ * The child's request: its template, the operator of its lineage edges,
+ * its parents (copied) and its first variable, the task.
+ */
+static void
+evo_request(struct search *s, struct evo_child *ch, const char *tmpl,
+    const char *op, int last, struct cand *const *par, size_t npar)
+{
+	ch->tmpl = tmpl;
+	ch->op = op;
+	ch->last = last;
+	ch->par = xcalloc(npar + 1, sizeof *ch->par);
+	if (npar > 0)
+		memcpy(ch->par, par, npar * sizeof *par);
+	ch->npar = npar;
+	evo_var(ch, "task", evo_task(s));
+}
+
+/*
+ * Asks the optimizer for the requests of n children at once, for max
+ * prompts each: (*out)[i] is child i's reply, the caller's to release
+ * and free.
+ */
+static int
+evo_ask(struct search *s, const struct evo_child *ch, size_t n, size_t max,
+    struct search_ask **out, char **cause)
+{
+	struct search_ask	*a;
+	size_t			 i;
+
+	a = xcalloc(n + 1, sizeof *a);
+	for (i = 0; i < n; i++) {
+		a[i].name = ch[i].tmpl;
+		a[i].vars = ch[i].vars;
+		a[i].nvars = ch[i].nvars;
+		a[i].temperature = search_number(s, "temperature");
+		a[i].max = max;
+	}
+	if (search_ask_many(s, a, n, cause) != 0) {
+		free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+/* Frees what the requests of n children hold. */
+static void
+evo_children_release(struct evo_child *ch, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(ch[i].par);
+		free(ch[i].own);
+	}
+}
+
+/* GA: roulette parents, crossover then mutation in one meta-prompt. */
+static void
+evo_ga_child(struct search *s, struct evo_state *st, struct evo_child *ch)
+{
 	struct cand	*par[2];
-	char		*text, *why;
 	size_t		 a, b;
 
 	a = evo_roulette(s, st, (size_t)-1);
 	b = st->npop > 1 ? evo_roulette(s, st, a) : a;
 	par[0] = st->pop[a];
 	par[1] = st->pop[b];
-	vars[0].name = "task";
-	vars[0].value = evo_task(s);
-	vars[1].name = "prompt1";
-	vars[1].value = par[0]->text;
-	vars[2].name = "prompt2";
-	vars[2].value = par[1]->text;
-	if (evo_ask(s, "evo_ga", vars, 3, 1, &text, &why, cause) != 0)
-		return -1;
-	return evo_add(s, text, why, par, 2, "ga-crossover", &ch->c, cause);
+	evo_request(s, ch, "evo_ga", "ga-crossover", 1, par, 2);
+	evo_var(ch, "prompt1", par[0]->text);
+	evo_var(ch, "prompt2", par[1]->text);
 }
 
 /* DE: donors a and b, the best, crossed with member j. */
-static int
+static void
 evo_de_child(struct search *s, struct evo_state *st, size_t j,
-    struct evo_child *ch, char **cause)
+    struct evo_child *ch)
 {
-	struct meta_var	 vars[5];
 	struct cand	*par[4], *best = st->pop[0];
-	char		*text, *why;
 	size_t		 i, a, b, n = st->npop;
 
 	for (i = 1; i < n; i++)
@@ -379,61 +440,32 @@ evo_de_child(struct search *s, struct evo_state *st, size_t j,
 	par[1] = best;
 	par[2] = st->pop[a];
 	par[3] = st->pop[b];
-	vars[0].name = "task";
-	vars[0].value = evo_task(s);
-	vars[1].name = "prompt";
-	vars[1].value = par[0]->text;
-	vars[2].name = "best";
-	vars[2].value = par[1]->text;
-	vars[3].name = "donor_a";
-	vars[3].value = par[2]->text;
-	vars[4].name = "donor_b";
-	vars[4].value = par[3]->text;
-	if (evo_ask(s, "evo_de", vars, 5, 1, &text, &why, cause) != 0)
-		return -1;
-	return evo_add(s, text, why, par, 4, "de", &ch->c, cause);
+	evo_request(s, ch, "evo_de", "de", 1, par, 4);
+	evo_var(ch, "prompt", par[0]->text);
+	evo_var(ch, "best", par[1]->text);
+	evo_var(ch, "donor_a", par[2]->text);
+	evo_var(ch, "donor_b", par[3]->text);
 }
 
 /* PromptBreeder zero-order: a new prompt from the task alone. */
-static int
-evo_zero_child(struct search *s, struct evo_child *ch, char **cause)
+static void
+evo_zero_child(struct search *s, struct evo_child *ch)
 {
-	struct meta_var	 vars[2];
-	char		*demos, *text, *why;
-	int		 rc;
-
-	demos = search_demos(s, (size_t)search_int(s, "demos"));
-	vars[0].name = "task";
-	vars[0].value = evo_task(s);
-	vars[1].name = "demos";
-	vars[1].value = demos;
-	rc = evo_ask(s, "pb_zero_order", vars, 2, 0, &text, &why, cause);
-	free(demos);
-	if (rc != 0)
-		return -1;
-	return evo_add(s, text, why, NULL, 0, "pb-zero-order", &ch->c, cause);
+	ch->own = search_demos(s, (size_t)search_int(s, "demos"));
+	evo_request(s, ch, "pb_zero_order", "pb-zero-order", 0, NULL, 0);
+	evo_var(ch, "demos", ch->own);
 }
 
 /* PromptBreeder first-order: a mutation prompt applied to the parent. */
-static int
+static void
 evo_first_child(struct search *s, struct evo_state *st, struct cand *parent,
-    struct evo_child *ch, char **cause)
+    struct evo_child *ch)
 {
-	struct meta_var	 vars[3];
-	char		*text, *why;
-
 	ch->parent = parent;
 	ch->mutator = (int)rng_below(&s->rng, (uint32_t)st->nmut);
-	vars[0].name = "task";
-	vars[0].value = evo_task(s);
-	vars[1].name = "mutator";
-	vars[1].value = st->mut[ch->mutator].text;
-	vars[2].name = "prompt";
-	vars[2].value = parent->text;
-	if (evo_ask(s, "pb_first_order", vars, 3, 0, &text, &why, cause) != 0)
-		return -1;
-	return evo_add(s, text, why, &parent, 1, "pb-first-order", &ch->c,
-	    cause);
+	evo_request(s, ch, "pb_first_order", "pb-first-order", 0, &parent, 1);
+	evo_var(ch, "mutator", st->mut[ch->mutator].text);
+	evo_var(ch, "prompt", parent->text);
 }
 
 /*
@@ -470,16 +502,13 @@ evo_elites(struct search *s, struct cand ***out, size_t max)
 }
 
 /* PromptBreeder lineage-based: the elites in order, asked to go on. */
-static int
+static void
 evo_lineage_child(struct search *s, struct evo_state *st,
-    struct evo_child *ch, char **cause)
+    struct evo_child *ch)
 {
-	struct meta_var	  vars[2];
 	struct strbuf	  sb;
 	struct cand	**el;
-	char		 *text, *why, *hist;
 	size_t		  n, i;
-	int		  rc;
 
 	n = evo_elites(s, &el, (size_t)search_int(s, "history"));
 	if (n == 0) {
@@ -489,17 +518,10 @@ evo_lineage_child(struct search *s, struct evo_state *st,
 	strbuf_init(&sb);
 	for (i = 0; i < n; i++)
 		evo_tag(&sb, el[i]);
-	hist = strbuf_detach(&sb);
-	vars[0].name = "task";
-	vars[0].value = evo_task(s);
-	vars[1].name = "history";
-	vars[1].value = hist;
-	rc = evo_ask(s, "pb_lineage", vars, 2, 0, &text, &why, cause);
-	free(hist);
-	if (rc == 0)
-		rc = evo_add(s, text, why, el, n, "pb-lineage", &ch->c, cause);
+	ch->own = strbuf_detach(&sb);
+	evo_request(s, ch, "pb_lineage", "pb-lineage", 0, el, n);
+	evo_var(ch, "history", ch->own);
 	free(el);
-	return rc;
 }
 
 /* The operator for the next child: the variant's or a PromptBreeder one. */
@@ -536,10 +558,12 @@ evo_rate(const struct evo_mutator *m)
 static int
 evo_mutators_evolve(struct search *s, struct evo_state *st, char **cause)
 {
-	struct meta_var	 vars[2];
-	struct evo_mutator *lose = NULL, *win = NULL, *m;
-	char		*text, *why;
-	size_t		 i;
+	struct evo_child	 ch;
+	struct search_ask	*a;
+	struct evo_mutator	*lose = NULL, *win = NULL, *m;
+	char			*text, *why;
+	size_t			 i;
+	int			 rc;
 
 	for (i = 0; i < st->nmut; i++) {
 		m = &st->mut[i];
@@ -553,12 +577,15 @@ evo_mutators_evolve(struct search *s, struct evo_state *st, char **cause)
 	if (lose == NULL || win == NULL || lose == win ||
 	    evo_rate(lose) >= evo_rate(win) / 2)
 		return 0;
-	vars[0].name = "task";
-	vars[0].value = evo_task(s);
-	vars[1].name = "mutator";
-	vars[1].value = win->text;
-	if (evo_ask(s, "pb_hyper", vars, 2, 0, &text, &why, cause) != 0)
+	memset(&ch, 0, sizeof ch);
+	evo_request(s, &ch, "pb_hyper", "pb-hyper", 0, NULL, 0);
+	evo_var(&ch, "mutator", win->text);
+	rc = evo_ask(s, &ch, 1, 16, &a, cause);
+	evo_children_release(&ch, 1);
+	if (rc != 0)
 		return -1;
+	evo_take(a, 0, &text, &why);
+	free(a);
 	free(why);
 	free(lose->text);
 	lose->text = text != NULL ? text : xstrdup(win->text);
@@ -567,16 +594,68 @@ evo_mutators_evolve(struct search *s, struct evo_state *st, char **cause)
 	return 0;
 }
 
+/*
+ * One round of paraphrases of the seeds, asked for at once: what is
+ * missing of the population is shared among the seeds as it would be if
+ * each seed's paraphrases all came new.  (Seeds asked one after another
+ * could share what the earlier ones left missing; now a seed that gives
+ * less is made up for by the next round, and one that gives more does
+ * not spare the later seeds' requests.)  New prompts join *pool.
+ */
+static int
+evo_paraphrases(struct search *s, struct cand **seeds, size_t nseeds,
+    size_t missing, struct cand ***pool, size_t *npool, char **cause)
+{
+	struct evo_child	*ch;
+	struct search_ask	*a;
+	struct cand		*c;
+	size_t			 nch, count, i, k;
+	int			 rc = 0;
+
+	ch = xcalloc(nseeds + 1, sizeof *ch);
+	for (nch = 0; nch < nseeds && missing > 0; nch++) {
+		/* What is missing, shared by the seeds left. */
+		count = (missing + nseeds - nch - 1) / (nseeds - nch);
+		missing -= count;
+		ch[nch].own = xasprintf("%zu", count);
+		evo_request(s, &ch[nch], "evo_paraphrase", "paraphrase", 0,
+		    &seeds[nch], 1);
+		evo_var(&ch[nch], "prompt", seeds[nch]->text);
+		evo_var(&ch[nch], "count", ch[nch].own);
+	}
+	if (evo_ask(s, ch, nch, 32, &a, cause) != 0) {
+		evo_children_release(ch, nch);
+		free(ch);
+		return -1;
+	}
+	for (i = 0; i < nch; i++) {
+		for (k = 0; rc == 0 && k < (size_t)a[i].n; k++) {
+			if ((c = search_add(s, a[i].parts[k], "evo", ch[i].par,
+			    1, "paraphrase", a[i].rationale, cause)) == NULL)
+				rc = -1;
+			else if (!evo_has(seeds, nseeds, c) &&
+			    !evo_has(*pool, *npool, c)) {
+				*pool = xreallocarray(*pool, *npool + 1,
+				    sizeof **pool);
+				(*pool)[(*npool)++] = c;
+			}
+		}
+	}
+	search_ask_release(a, nch);
+	free(a);
+	evo_children_release(ch, nch);
+	free(ch);
+	return rc;
+}
+
 /* Step 0: the seeds and paraphrases of them, up to the population. */
 static int
 evo_populate(struct search *s, struct evo_state *st, char **cause)
 {
-	struct meta_var	  vars[3];
-	struct cand	**pool = NULL, **seeds, *c;
-	char		**found, *why, count[32];
-	size_t		  npool = 0, nseeds = s->ncands, want, i, k;
+	struct cand	**pool = NULL, **seeds;
+	size_t		  npool = 0, nseeds = s->ncands, want, i;
 	size_t		  full = 0;
-	int		  n, round;
+	int		  round;
 
 	want = (size_t)search_int(s, "population");
 	seeds = xcalloc(nseeds + 1, sizeof *seeds);
@@ -586,45 +665,10 @@ evo_populate(struct search *s, struct evo_state *st, char **cause)
 			full++;
 	}
 	for (round = 0; round < 2 && full + npool < want && nseeds > 0;
-	    round++) {
-		for (i = 0; i < nseeds && full + npool < want; i++) {
-			/* What is missing, shared by the seeds left. */
-			snprintf(count, sizeof count, "%zu", (want - full -
-			    npool + nseeds - i - 1) / (nseeds - i));
-			vars[0].name = "task";
-			vars[0].value = evo_task(s);
-			vars[1].name = "prompt";
-			vars[1].value = seeds[i]->text;
-			vars[2].name = "count";
-			vars[2].value = count;
-			n = search_ask(s, "evo_paraphrase", vars, 3,
-			    search_number(s, "temperature"), 32, &found, &why,
-			    cause);
-			if (n < 0)
-				goto fail;
-			for (k = 0; k < (size_t)n; k++) {
-				c = NULL;
-				if ((c = search_add(s, found[k], "evo",
-				    &seeds[i], 1, "paraphrase", why,
-				    cause)) == NULL) {
-					while (k < (size_t)n)
-						free(found[k++]);
-					free(found);
-					free(why);
-					goto fail;
-				}
-				if (c != NULL && !evo_has(seeds, nseeds, c) &&
-				    !evo_has(pool, npool, c)) {
-					pool = xreallocarray(pool, npool + 1,
-					    sizeof *pool);
-					pool[npool++] = c;
-				}
-				free(found[k]);
-			}
-			free(found);
-			free(why);
-		}
-	}
+	    round++)
+		if (evo_paraphrases(s, seeds, nseeds, want - full - npool,
+		    &pool, &npool, cause) != 0)
+			goto fail;
 	if (search_evaluate(s, pool, npool, cause) != 0)
 		goto fail;
 	/* The members: the best of those scored in full. */
@@ -647,6 +691,71 @@ fail:
 	return -1;
 }
 
+/*
+ * The children of a generation: how each is made is drawn with the
+ * step's stream first, child by child, then the optimizer is asked for
+ * all of them at once, and each is added in order; the new ones (not
+ * members, each once) are appended to *eval.
+ */
+static int
+evo_children(struct search *s, struct evo_state *st, struct evo_child *ch,
+    size_t nch, struct cand ***eval, size_t *neval, char **cause)
+{
+	struct search_ask	*a;
+	struct cand		*c;
+	char			*text, *why;
+	size_t			 i;
+	int			 rc = 0;
+
+	for (i = 0; i < nch; i++) {
+		ch[i].mutator = -1;
+		switch (evo_pick(s)) {
+		case OP_ZERO:
+			evo_zero_child(s, &ch[i]);
+			if (st->variant == EVO_DE)
+				ch[i].parent = st->pop[i];
+			break;
+		case OP_FIRST:
+			evo_first_child(s, st, st->variant == EVO_DE ?
+			    st->pop[i] : st->pop[evo_roulette(s, st,
+			    (size_t)-1)], &ch[i]);
+			break;
+		case OP_LINEAGE:
+			evo_lineage_child(s, st, &ch[i]);
+			if (st->variant == EVO_DE)
+				ch[i].parent = st->pop[i];
+			break;
+		default:
+			if (st->variant == EVO_GA)
+				evo_ga_child(s, st, &ch[i]);
+			else
+				evo_de_child(s, st, i, &ch[i]);
+			break;
+		}
+	}
+	if (evo_ask(s, ch, nch, 16, &a, cause) != 0)
+		return -1;
+	for (i = 0; i < nch; i++) {
+		evo_take(&a[i], ch[i].last, &text, &why);
+		if (rc != 0) {
+			free(text);
+			free(why);
+			continue;
+		}
+		if ((rc = evo_add(s, text, why, ch[i].par, ch[i].npar,
+		    ch[i].op, &ch[i].c, cause)) != 0)
+			continue;
+		c = ch[i].c;
+		if (c != NULL && !evo_has(st->pop, st->npop, c) &&
+		    !evo_has(*eval, *neval, c)) {
+			*eval = xreallocarray(*eval, *neval + 1, sizeof **eval);
+			(*eval)[(*neval)++] = c;
+		}
+	}
+	free(a);
+	return rc;
+}
+
 /* One generation. */
 static int
 evo_generation(struct search *s, struct evo_state *st, char **cause)
@@ -659,39 +768,8 @@ evo_generation(struct search *s, struct evo_state *st, char **cause)
 	nch = st->variant == EVO_GA ? (size_t)search_int(s, "population") :
 	    st->npop;
 	ch = xcalloc(nch, sizeof *ch);
-	for (i = 0; i < nch; i++) {
-		ch[i].mutator = -1;
-		switch (evo_pick(s)) {
-		case OP_ZERO:
-			rc = evo_zero_child(s, &ch[i], cause);
-			if (st->variant == EVO_DE)
-				ch[i].parent = st->pop[i];
-			break;
-		case OP_FIRST:
-			rc = evo_first_child(s, st, st->variant == EVO_DE ?
-			    st->pop[i] : st->pop[evo_roulette(s, st,
-			    (size_t)-1)], &ch[i], cause);
-			break;
-		case OP_LINEAGE:
-			rc = evo_lineage_child(s, st, &ch[i], cause);
-			if (st->variant == EVO_DE)
-				ch[i].parent = st->pop[i];
-			break;
-		default:
-			rc = st->variant == EVO_GA ? evo_ga_child(s, st,
-			    &ch[i], cause) : evo_de_child(s, st, i, &ch[i],
-			    cause);
-			break;
-		}
-		if (rc != 0)
-			goto out;
-		c = ch[i].c;
-		if (c != NULL && !evo_has(st->pop, st->npop, c) &&
-		    !evo_has(eval, neval, c)) {
-			eval = xreallocarray(eval, neval + 1, sizeof *eval);
-			eval[neval++] = c;
-		}
-	}
+	if (evo_children(s, st, ch, nch, &eval, &neval, cause) != 0)
+		goto out;
 	if ((rc = search_evaluate(s, eval, neval, cause)) != 0)
 		goto out;
 
@@ -734,6 +812,7 @@ evo_generation(struct search *s, struct evo_state *st, char **cause)
 	if (search_bool(s, "first_order"))
 		rc = evo_mutators_evolve(s, st, cause);
 out:
+	evo_children_release(ch, nch);
 	free(eval);
 	free(ch);
 	return rc;

@@ -439,6 +439,14 @@ gepa_step(struct search *s, struct reflect *st, char **cause)
 	g.mb = xcalloc(g.size + 1, sizeof *g.mb);
 	g.rp = xcalloc(g.size + 1, sizeof *g.rp);
 	g.rc = xcalloc(g.size + 1, sizeof *g.rc);
+	/*
+	 * One proposal after another, not asked for together with
+	 * search_ask_many(): a child accepted here can be the next one's
+	 * parent, and the next request shows how it did.  Asked together
+	 * from the step's first front, the parents stay weaker for longer:
+	 * on the arith example that cost 40% more optimizer calls and 24%
+	 * more target calls (a perfect parent costs no request).
+	 */
 	for (it = 0; it < want; it++) {
 		g.freq = xreallocarray(g.freq, g.npool + 1, sizeof *g.freq);
 		gepa_front(s, g.pool, g.npool, g.freq);

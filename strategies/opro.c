@@ -129,35 +129,29 @@ opro_exemplars(struct search *s)
 	return strbuf_detach(&sb);
 }
 
-/* The proposals of this step, made from parent (may be NULL). */
+/* The proposals of this step, made from parent (may be NULL), at once. */
 static int
 opro_propose(struct search *s, struct reflect *st, struct cand *parent,
     const char *scored, const char *exemplars, struct cand ***news,
     size_t *nnews, char **cause)
 {
 	struct rvars	 rv;
-	char		**found, *why, *hist, *count;
-	size_t		 per = (size_t)search_int(s, "per_ask"), asks, i;
-	int		 n, rc = 0;
+	char		*hist, *count;
+	size_t		 per = (size_t)search_int(s, "per_ask");
+	int		 rc;
 
 	hist = reflect_history(s, st, 1);
 	count = reflect_count(per, "new instruction");
-	asks = (reflect_proposals(s, st) + per - 1) / per;
-	for (i = 0; rc == 0 && i < asks; i++) {
-		rv.n = 0;
-		rvars_set(&rv, "task", reflect_task(s));
-		rvars_set(&rv, "scored", scored);
-		rvars_set(&rv, "exemplars", exemplars);
-		rvars_set(&rv, "history", hist);
-		rvars_set(&rv, "count", count);
-		n = search_ask(s, "reflect_opro", rv.v, rv.n,
-		    search_number(s, "temperature"), per, &found, &why, cause);
-		if (n < 0 || reflect_add(s, found, n, "opro", parent != NULL ?
-		    &parent : NULL, parent != NULL ? 1 : 0, why, news, nnews,
-		    cause) != 0)
-			rc = -1;
-		free(why);
-	}
+	rv.n = 0;
+	rvars_set(&rv, "task", reflect_task(s));
+	rvars_set(&rv, "scored", scored);
+	rvars_set(&rv, "exemplars", exemplars);
+	rvars_set(&rv, "history", hist);
+	rvars_set(&rv, "count", count);
+	rc = search_propose(s, "reflect_opro", rv.v, rv.n, 0,
+	    (reflect_proposals(s, st) + per - 1) / per,
+	    search_number(s, "temperature"), per, "opro", parent, news, nnews,
+	    cause);
 	free(hist);
 	free(count);
 	return rc;

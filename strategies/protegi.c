@@ -201,162 +201,6 @@ protegi_errors(const struct search_score *res, size_t n, size_t *out)
 }
 
 
-/* What the critiques of one beam prompt are written from. */
-struct protegi_errs {
-	const size_t			*ex;	/* the minibatch, or dev */
-	const struct search_score	*res;	/* the prompt's on ex */
-	size_t				*err;	/* errors, as positions in ex */
-	size_t				 nerr;
-	char				*score;	/* its mean on ex, in words */
-};
-
-/*
- * The errors of beam prompt b on the minibatch; with none there, the
- * errors it is known to make on dev, at no cost (*dres then holds them
- * and is the caller's to free).
- */
-static void
-protegi_errs_find(struct search *s, struct cand *b, const size_t *mb,
-    size_t nmb, const struct search_score *res, struct protegi_errs *pe,
-    struct search_score **dres)
-{
-	size_t	i;
-
-	pe->score = reflect_num(reflect_mean(res, nmb));
-	pe->err = xcalloc(nmb + s->ndev + 1, sizeof *pe->err);
-	pe->ex = mb;
-	pe->res = res;
-	pe->nerr = protegi_errors(res, nmb, pe->err);
-	*dres = NULL;
-	if (pe->nerr == 0 && s->ndev > 0) {
-		*dres = xcalloc(s->ndev, sizeof **dres);
-		for (i = 0; i < s->ndev; i++) {
-			(*dres)[i].score = b->scores[i];
-			(*dres)[i].output = b->outputs[i];
-		}
-		pe->nerr = protegi_errors(*dres, s->ndev, pe->err);
-		pe->ex = s->dev;
-		pe->res = *dres;
-	}
-}
-
-/*
- * One gradient: critiques of b from the errors in errtext, and the edits
- * each critique asks for, appended to *news.
- */
-static int
-protegi_gradient(struct search *s, struct cand *b,
-    const struct protegi_errs *pe, const char *errtext, const char *hist,
-    struct cand ***news, size_t *nnews, char **cause)
-{
-	struct rvars	 rv;
-	char		**crit = NULL, **found, *count, *ecount;
-	size_t		 ncrit_want = (size_t)search_int(s, "critiques");
-	size_t		 k;
-	double		 temp = search_number(s, "temperature");
-	int		 ncrit, n, rc = 0;
-
-	count = reflect_count(ncrit_want, "critique");
-	rv.n = 0;
-	rvars_set(&rv, "task", reflect_task(s));
-	rvars_set(&rv, "prompt", b->text);
-	rvars_set(&rv, "score", pe->score);
-	rvars_set(&rv, "errors", errtext);
-	rvars_set(&rv, "count", count);
-	ncrit = search_ask_tag(s, "reflect_critique", rv.v, rv.n, temp,
-	    "critique", ncrit_want, &crit, NULL, cause);
-	free(count);
-	if (ncrit < 0)
-		return -1;
-	ecount = reflect_count((size_t)search_int(s, "edits"),
-	    "improved prompt");
-	for (k = 0; k < (size_t)ncrit; k++) {
-		if (rc == 0) {
-			rv.n = 0;
-			rvars_set(&rv, "task", reflect_task(s));
-			rvars_set(&rv, "prompt", b->text);
-			rvars_set(&rv, "score", pe->score);
-			rvars_set(&rv, "errors", errtext);
-			rvars_set(&rv, "critique", crit[k]);
-			rvars_set(&rv, "history", hist);
-			rvars_set(&rv, "count", ecount);
-			n = search_ask(s, "reflect_edit", rv.v, rv.n, temp,
-			    (size_t)search_int(s, "edits"), &found, NULL,
-			    cause);
-			/* The critique is the note: why the edit was made. */
-			if (n < 0 || reflect_add(s, found, n, "protegi-edit",
-			    &b, 1, crit[k], news, nnews, cause) != 0)
-				rc = -1;
-		}
-		free(crit[k]);
-	}
-	free(crit);
-	free(ecount);
-	return rc;
-}
-
-/* The gradients of b: each from its own sample of the errors. */
-static int
-protegi_edits(struct search *s, struct reflect *st, struct cand *b,
-    const struct protegi_errs *pe, struct cand ***news, size_t *nnews,
-    char **cause)
-{
-	char	*hist, *errtext;
-	size_t	*pick, npick, g, i;
-	int	 rc = 0;
-
-	hist = reflect_history(s, st, 1);
-	pick = xcalloc(pe->nerr + 1, sizeof *pick);
-	for (g = 0; rc == 0 && pe->nerr > 0 &&
-	    g < (size_t)search_int(s, "gradients"); g++) {
-		npick = reflect_draw(s, pe->nerr,
-		    (size_t)search_int(s, "errors"), pick);
-		for (i = 0; i < npick; i++)
-			pick[i] = pe->err[pick[i]];
-		errtext = reflect_examples(s, "errors", pe->ex, pe->res, pick,
-		    npick, 0);
-		rc = protegi_gradient(s, b, pe, errtext, hist, news, nnews,
-		    cause);
-		free(errtext);
-	}
-	free(pick);
-	free(hist);
-	return rc;
-}
-
-/* Monte Carlo neighbours of the edits and of the prompt itself. */
-static int
-protegi_paraphrases(struct search *s, struct cand *b, struct cand ***news,
-    size_t *nnews, char **cause)
-{
-	struct rvars	 rv;
-	struct cand	*x;
-	char		**found, *why, *pcount;
-	size_t		 want = (size_t)search_int(s, "paraphrases"), n0, i;
-	int		 n, rc = 0;
-
-	if (search_int(s, "paraphrases") <= 0)
-		return 0;
-	pcount = reflect_count(want, "paraphrase");
-	n0 = *nnews;
-	for (i = 0; rc == 0 && i <= n0; i++) {
-		x = i < n0 ? (*news)[i] : b;
-		rv.n = 0;
-		rvars_set(&rv, "task", reflect_task(s));
-		rvars_set(&rv, "prompt", x->text);
-		rvars_set(&rv, "count", pcount);
-		n = search_ask(s, "reflect_paraphrase", rv.v, rv.n,
-		    search_number(s, "temperature"), want, &found, &why,
-		    cause);
-		if (n < 0 || reflect_add(s, found, n, "protegi-paraphrase", &x,
-		    1, why, news, nnews, cause) != 0)
-			rc = -1;
-		free(why);
-	}
-	free(pcount);
-	return rc;
-}
-
 /*
  * The distinct new prompts in news (reordered), at most "expansion" of
  * them drawn at random, appended to *kids.
@@ -388,35 +232,6 @@ protegi_select(struct search *s, struct reflect *st, struct cand *b,
 	for (i = 0; i < npick; i++)
 		reflect_push(kids, nkids, news[pick[i]]);
 	free(pick);
-}
-
-/*
- * Critiques of beam prompt b from its errors (res: its scores on the
- * minibatch mb), their edits and paraphrases; the new prompts chosen
- * are appended to *kids.
- */
-static int
-protegi_expand(struct search *s, struct reflect *st, struct cand *b,
-    const size_t *mb, size_t nmb, const struct search_score *res,
-    struct cand ***kids, size_t *nkids, char **cause)
-{
-	struct protegi_errs	 pe;
-	struct search_score	*dres;
-	struct cand		**news = NULL;
-	size_t			 nnews = 0;
-	int			 rc = -1;
-
-	protegi_errs_find(s, b, mb, nmb, res, &pe, &dres);
-	if (protegi_edits(s, st, b, &pe, &news, &nnews, cause) == 0 &&
-	    protegi_paraphrases(s, b, &news, &nnews, cause) == 0) {
-		protegi_select(s, st, b, news, nnews, kids, nkids);
-		rc = 0;
-	}
-	free(news);
-	free(pe.err);
-	free(pe.score);
-	free(dres);
-	return rc;
 }
 
 /* One protegi step, phase by phase. */
@@ -471,24 +286,306 @@ protegi_minibatch(struct search *s, struct reflect *st, struct protegi *p,
 	    cause);
 }
 
-/* The new prompts of each beam prompt, with the prompt they came from. */
+/*
+ * What one beam prompt's critiques are written from (its errors on the
+ * minibatch, or on dev when it made none there), and its new prompts.
+ */
+struct protegi_exp {
+	const size_t			*ex;	/* the minibatch, or dev */
+	const struct search_score	*res;	/* the prompt's on ex */
+	size_t				*err;	/* errors, as positions in ex */
+	size_t				 nerr;
+	char				*score;	/* its mean on ex, in words */
+	struct search_score		*dres;	/* its dev scores, if used */
+	struct cand			**news;
+	size_t				 nnews;
+};
+
+/* One gradient: a critique request from a sample of a prompt's errors. */
+struct protegi_grad {
+	size_t		 beam;		/* the prompt, in p->beam */
+	char		*errtext;
+};
+
+/*
+ * The errors of beam prompt b on the minibatch; with none there, the
+ * errors it is known to make on dev, at no cost.
+ */
+static void
+protegi_errs_find(struct search *s, struct cand *b, const size_t *mb,
+    size_t nmb, const struct search_score *res, struct protegi_exp *pe)
+{
+	size_t	i;
+
+	pe->score = reflect_num(reflect_mean(res, nmb));
+	pe->err = xcalloc(nmb + s->ndev + 1, sizeof *pe->err);
+	pe->ex = mb;
+	pe->res = res;
+	pe->nerr = protegi_errors(res, nmb, pe->err);
+	if (pe->nerr == 0 && s->ndev > 0) {
+		pe->dres = xcalloc(s->ndev, sizeof *pe->dres);
+		for (i = 0; i < s->ndev; i++) {
+			pe->dres[i].score = b->scores[i];
+			pe->dres[i].output = b->outputs[i];
+		}
+		pe->nerr = protegi_errors(pe->dres, s->ndev, pe->err);
+		pe->ex = s->dev;
+		pe->res = pe->dres;
+	}
+}
+
+/*
+ * Asks the optimizer n requests of template tmpl at once, rv[i] the
+ * variables of request i; returns the replies (the caller releases and
+ * frees them), or NULL on an error.
+ */
+static struct search_ask *
+protegi_ask(struct search *s, const struct rvars *rv, size_t n,
+    const char *tmpl, const char *tag, size_t max, char **cause)
+{
+	struct search_ask	*a;
+	size_t			 i;
+
+	a = xcalloc(n + 1, sizeof *a);
+	for (i = 0; i < n; i++) {
+		a[i].name = tmpl;
+		a[i].vars = rv[i].v;
+		a[i].nvars = rv[i].n;
+		a[i].temperature = search_number(s, "temperature");
+		a[i].tag = tag;
+		a[i].max = max;
+	}
+	if (search_ask_many(s, a, n, cause) != 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+/*
+ * Adds the prompts of reply a (taken over) as new prompts of ex, made by
+ * op from *parent with note; once rc says a reply failed, the rest are
+ * only freed.  Returns rc, or -1 when this one failed.
+ */
+static int
+protegi_take(struct search *s, struct search_ask *a, int rc, const char *op,
+    struct cand **parent, const char *note, struct protegi_exp *ex,
+    char **cause)
+{
+	if (rc == 0 && reflect_add(s, a->parts, a->n, op, parent, 1, note,
+	    &ex->news, &ex->nnews, cause) != 0)
+		rc = -1;
+	else if (rc != 0)
+		search_ask_release(a, 1);
+	a->parts = NULL;
+	a->n = 0;
+	return rc;
+}
+
+/* Frees n replies of protegi_ask() (NULL: none). */
+static void
+protegi_asks_free(struct search_ask *a, size_t n)
+{
+	if (a != NULL)
+		search_ask_release(a, n);
+	free(a);
+}
+
+/*
+ * The gradients of every beam prompt, each from its own sample of the
+ * prompt's errors (drawn beam by beam), and the critiques of all of
+ * them, asked for at once: (*crit)[g] answers gradient g.
+ */
+static int
+protegi_critiques(struct search *s, struct protegi *p, struct protegi_exp *ex,
+    struct protegi_grad **gr, size_t *ng, struct search_ask **crit,
+    char **cause)
+{
+	struct rvars	*rv;
+	char		*count;
+	size_t		*pick, npick, want, i, j, g;
+
+	want = (size_t)search_int(s, "gradients");
+	*gr = xcalloc(p->nbeam * want + 1, sizeof **gr);
+	for (i = 0; i < p->nbeam; i++) {
+		protegi_errs_find(s, p->beam[i], p->mb, p->nmb,
+		    &p->res[i * p->nmb], &ex[i]);
+		pick = xcalloc(ex[i].nerr + 1, sizeof *pick);
+		for (g = 0; ex[i].nerr > 0 && g < want; g++) {
+			npick = reflect_draw(s, ex[i].nerr,
+			    (size_t)search_int(s, "errors"), pick);
+			for (j = 0; j < npick; j++)
+				pick[j] = ex[i].err[pick[j]];
+			(*gr)[*ng].beam = i;
+			(*gr)[(*ng)++].errtext = reflect_examples(s, "errors",
+			    ex[i].ex, ex[i].res, pick, npick, 0);
+		}
+		free(pick);
+	}
+	count = reflect_count((size_t)search_int(s, "critiques"), "critique");
+	rv = xcalloc(*ng + 1, sizeof *rv);
+	for (g = 0; g < *ng; g++) {
+		i = (*gr)[g].beam;
+		rvars_set(&rv[g], "task", reflect_task(s));
+		rvars_set(&rv[g], "prompt", p->beam[i]->text);
+		rvars_set(&rv[g], "score", ex[i].score);
+		rvars_set(&rv[g], "errors", (*gr)[g].errtext);
+		rvars_set(&rv[g], "count", count);
+	}
+	*crit = protegi_ask(s, rv, *ng, "reflect_critique", "critique",
+	    (size_t)search_int(s, "critiques"), cause);
+	free(rv);
+	free(count);
+	return *crit != NULL ? 0 : -1;
+}
+
+/*
+ * The edits every critique asks for, asked for at once; each new prompt
+ * is one of its beam prompt's, with the critique as its note.
+ */
+static int
+protegi_edits(struct search *s, struct protegi *p, struct protegi_exp *ex,
+    const struct protegi_grad *gr, size_t ng, const struct search_ask *crit,
+    const char *hist, char **cause)
+{
+	struct search_ask	*a;
+	struct rvars		*rv;
+	char			*count;
+	size_t			*from, n = 0, g, i;
+	int			 k, rc = 0;
+
+	for (g = 0; g < ng; g++)
+		n += (size_t)crit[g].n;
+	rv = xcalloc(n + 1, sizeof *rv);
+	from = xcalloc(2 * n + 1, sizeof *from);
+	count = reflect_count((size_t)search_int(s, "edits"),
+	    "improved prompt");
+	for (g = 0, n = 0; g < ng; g++) {
+		for (k = 0; k < crit[g].n; k++, n++) {
+			i = gr[g].beam;
+			rvars_set(&rv[n], "task", reflect_task(s));
+			rvars_set(&rv[n], "prompt", p->beam[i]->text);
+			rvars_set(&rv[n], "score", ex[i].score);
+			rvars_set(&rv[n], "errors", gr[g].errtext);
+			rvars_set(&rv[n], "critique", crit[g].parts[k]);
+			rvars_set(&rv[n], "history", hist);
+			rvars_set(&rv[n], "count", count);
+			from[2 * n] = g;
+			from[2 * n + 1] = (size_t)k;
+		}
+	}
+	if ((a = protegi_ask(s, rv, n, "reflect_edit", NULL,
+	    (size_t)search_int(s, "edits"), cause)) == NULL)
+		rc = -1;
+	for (i = 0; a != NULL && i < n; i++) {
+		g = from[2 * i];
+		/* The critique is the note: why the edit was made. */
+		rc = protegi_take(s, &a[i], rc, "protegi-edit",
+		    &p->beam[gr[g].beam], crit[g].parts[from[2 * i + 1]],
+		    &ex[gr[g].beam], cause);
+	}
+	protegi_asks_free(a, n);
+	free(rv);
+	free(from);
+	free(count);
+	return rc;
+}
+
+/*
+ * Monte Carlo neighbours of every beam prompt's edits and of the prompt
+ * itself, asked for at once.
+ */
+static int
+protegi_paraphrases(struct search *s, struct protegi *p,
+    struct protegi_exp *ex, char **cause)
+{
+	struct search_ask	*a;
+	struct rvars		*rv;
+	struct cand		**x;
+	char			*count;
+	size_t			 want = (size_t)search_int(s, "paraphrases");
+	size_t			*from, n = 0, i, j;
+	int			 rc = 0;
+
+	if (search_int(s, "paraphrases") <= 0)
+		return 0;
+	for (i = 0; i < p->nbeam; i++)
+		n += ex[i].nnews + 1;
+	rv = xcalloc(n + 1, sizeof *rv);
+	x = xcalloc(n + 1, sizeof *x);
+	from = xcalloc(n + 1, sizeof *from);
+	count = reflect_count(want, "paraphrase");
+	for (i = 0, n = 0; i < p->nbeam; i++) {
+		for (j = 0; j <= ex[i].nnews; j++, n++) {
+			x[n] = j < ex[i].nnews ? ex[i].news[j] : p->beam[i];
+			from[n] = i;
+			rvars_set(&rv[n], "task", reflect_task(s));
+			rvars_set(&rv[n], "prompt", x[n]->text);
+			rvars_set(&rv[n], "count", count);
+		}
+	}
+	if ((a = protegi_ask(s, rv, n, "reflect_paraphrase", NULL, want,
+	    cause)) == NULL)
+		rc = -1;
+	for (j = 0; a != NULL && j < n; j++)
+		rc = protegi_take(s, &a[j], rc, "protegi-paraphrase", &x[j],
+		    a[j].rationale, &ex[from[j]], cause);
+	protegi_asks_free(a, n);
+	free(rv);
+	free(x);
+	free(from);
+	free(count);
+	return rc;
+}
+
+/*
+ * The new prompts of each beam prompt, with the prompt they came from.
+ * Each phase asks for what every beam prompt needs at once: the
+ * critiques, then the edits of every critique, then the paraphrases.
+ * (A prompt at a time, the step's stream drew the next prompt's errors
+ * after this one's choice of new prompts; now all errors are drawn
+ * first.)
+ */
 static int
 protegi_kids(struct search *s, struct reflect *st, struct protegi *p,
     char **cause)
 {
-	size_t	i, k, n0;
+	struct protegi_exp	*ex;
+	struct protegi_grad	*gr = NULL;
+	struct search_ask	*crit = NULL;
+	char			*hist;
+	size_t			 ng = 0, i, k, n0;
+	int			 rc = -1;
 
-	for (i = 0; i < p->nbeam; i++) {
-		n0 = p->nkids;
-		if (protegi_expand(s, st, p->beam[i], p->mb, p->nmb,
-		    &p->res[i * p->nmb], &p->kids, &p->nkids, cause) != 0)
-			return -1;
-		p->kparent = xreallocarray(p->kparent, p->nkids + 1,
-		    sizeof *p->kparent);
-		for (k = n0; k < p->nkids; k++)
-			p->kparent[k] = p->beam[i];
+	ex = xcalloc(p->nbeam + 1, sizeof *ex);
+	hist = reflect_history(s, st, 1);
+	if (protegi_critiques(s, p, ex, &gr, &ng, &crit, cause) == 0 &&
+	    protegi_edits(s, p, ex, gr, ng, crit, hist, cause) == 0 &&
+	    protegi_paraphrases(s, p, ex, cause) == 0) {
+		for (i = 0; i < p->nbeam; i++) {
+			n0 = p->nkids;
+			protegi_select(s, st, p->beam[i], ex[i].news,
+			    ex[i].nnews, &p->kids, &p->nkids);
+			p->kparent = xreallocarray(p->kparent, p->nkids + 1,
+			    sizeof *p->kparent);
+			for (k = n0; k < p->nkids; k++)
+				p->kparent[k] = p->beam[i];
+		}
+		rc = 0;
 	}
-	return 0;
+	protegi_asks_free(crit, ng);
+	for (k = 0; k < ng; k++)
+		free(gr[k].errtext);
+	free(gr);
+	for (i = 0; i < p->nbeam; i++) {
+		free(ex[i].err);
+		free(ex[i].score);
+		free(ex[i].dres);
+		free(ex[i].news);
+	}
+	free(ex);
+	free(hist);
+	return rc;
 }
 
 /*

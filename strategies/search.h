@@ -194,12 +194,61 @@ char		*search_demos(struct search *, size_t n);
  * search_ask() for replies whose parts are in other tags: the contents of
  * every <tag>...</tag> of the reply (a <critique>, say), with the same
  * reading, repair turns and outcomes (no length limit but for prompts).
- * search_ask() is this with tag "prompt".
+ * search_ask() is this with tag "prompt", and both are search_ask_many()
+ * with one request.
  */
 int		 search_ask_tag(struct search *, const char *name,
 		    const struct meta_var *, size_t nvars, double temperature,
 		    const char *tag, size_t max, char ***parts,
 		    char **rationale, char **cause);
+
+/*
+ * One optimizer request of search_ask_many(): what is asked (borrowed
+ * until the call returns) and what came of it (allocated: release it
+ * with search_ask_release(), or take parts and rationale over).
+ */
+struct search_ask {
+	const char		*name;		/* the meta-prompt template */
+	const struct meta_var	*vars;
+	size_t			 nvars;
+	double			 temperature;
+	const char		*tag;		/* NULL: "prompt" */
+	size_t			 max;		/* parts kept at most */
+	char			**parts;	/* the n read, or NULL */
+	int			 n;
+	char			*rationale;	/* the reply outside them */
+};
+
+/*
+ * search_ask_tag() for the n independent requests of a step, at once:
+ * every first attempt is submitted before one wait, the replies are read
+ * in array order, those that need a repair turn go again together, and
+ * so on up to the strategy's "attempts".  Request i is sent exactly as
+ * it would be if the n were asked one after another (its sample number
+ * included, so a replay is answered from the cache), and outcomes and
+ * counters are stored in array order, whatever order the answers come
+ * in.  A request the budget refused gets no parts, as with search_ask().
+ * Returns 0 (each asks[i].n says how many parts came), or -1 on a store
+ * or engine error (nothing is left to release then).
+ */
+int		 search_ask_many(struct search *, struct search_ask *, size_t n,
+		    char **cause);
+void		 search_ask_release(struct search_ask *, size_t n);
+
+/*
+ * Proposals from demos: n requests of template name at once, each with
+ * vars and its own ndemos input/output demos as "demos" (search_demos(),
+ * drawn in order; "" when ndemos is 0), for max prompts each at the
+ * temperature.  Every prompt of the replies is added, in order, as a
+ * candidate with origin and operator op, made from parent (NULL: none),
+ * and appended to *out (grown; the candidates are borrowed from s).
+ * Returns 0, or -1 on a store or engine error.
+ */
+int		 search_propose(struct search *, const char *name,
+		    const struct meta_var *, size_t nvars, size_t ndemos,
+		    size_t n, double temperature, size_t max, const char *op,
+		    struct cand *parent, struct cand ***out, size_t *nout,
+		    char **cause);
 
 /*
  * Renders the meta-prompt template name with vars, for requests a

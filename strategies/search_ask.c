@@ -1,7 +1,8 @@
 /*
  * The strategy framework's side that talks to models for a strategy:
  * meta-prompt templates and their variables (demos, errors), asking the
- * optimizer with repair turns (search_ask), and the judge (search_judge).
+ * optimizer with repair turns (search_ask, and search_ask_many for the
+ * requests of a step at once), and the judge (search_judge).
  * See search.h.
  */
 #include <math.h>
@@ -95,11 +96,27 @@ search_render(const char *text, const struct meta_var *vars, size_t n)
 	return strbuf_detach(&sb);
 }
 
+/*
+ * One request of search_ask_many() while it goes on: what is asked, the
+ * conversation so far, and the reply of its latest attempt.
+ */
 struct ask_state {
-	char	*text;
-	char	*error;
-	int64_t	 call;
-	char	 key[65];
+	struct search_ask	*ask;
+	const char		*tag;
+	char			*meta;
+	char			*instr;		/* the template's words */
+	size_t			 limit;		/* bytes of a part, or 0 */
+	unsigned		 index;		/* the run's asks before it */
+	int			 done;		/* read, refused or failed */
+	char			*prev;		/* the reply that could not be
+						   used, and ... */
+	char			*fix;		/* ... what was wrong with it */
+	struct reply_read	 r;		/* the usable reading */
+	char			*text;		/* the latest attempt's reply */
+	char			*error;		/* or why none came */
+	int			 stopped;	/* a budget refused it */
+	int64_t			 call;
+	char			 key[65];
 };
 
 static int
@@ -112,6 +129,7 @@ search_ask_done(void *arg, const struct engine_result *res, char **cause)
 	else
 		a->error = xstrdup(res->error != NULL ? res->error :
 		    "no reply");
+	a->stopped = res->stopped;
 	a->call = res->call;
 	snprintf(a->key, sizeof a->key, "%s", res->key != NULL ? res->key :
 	    "");
@@ -193,115 +211,260 @@ search_outcome(struct search *s, const struct ask_state *a,
 }
 
 /*
- * One request to the optimizer: the meta-prompt, or after a reply that
- * could not be used, the conversation so far and what was wrong with it.
+ * Submits one attempt of a request to the optimizer: the meta-prompt, or
+ * after a reply that could not be used, the conversation so far and what
+ * was wrong with it.
  */
-static int
-search_ask_once(struct search *s, const char *meta, const char *prev,
-    const char *fix, double temperature, int attempt, struct ask_state *a,
-    char **cause)
+static void
+search_ask_submit(struct search *s, struct ask_state *a, int attempt)
 {
 	struct model_req	req;
 
-	memset(a, 0, sizeof *a);
 	model_req_init(&req, REQ_CHAT, task_role_name(ROLE_OPTIMIZER));
-	model_req_add(&req, MSG_USER, meta);
-	if (prev != NULL) {
-		model_req_add(&req, MSG_ASSISTANT, prev);
-		model_req_add(&req, MSG_USER, fix);
+	model_req_add(&req, MSG_USER, a->meta);
+	if (a->prev != NULL) {
+		model_req_add(&req, MSG_ASSISTANT, a->prev);
+		model_req_add(&req, MSG_USER, a->fix);
 	}
-	req.temperature = temperature;
-	/* Deterministic per (step, ask): a replay asks the same. */
-	req.sample = (unsigned)(s->step * 100000 + s->asks * 4 +
+	req.temperature = a->ask->temperature;
+	/*
+	 * Deterministic per (step, ask): a replay asks the same, and a
+	 * request of a batch is the one it would be if asked alone.
+	 */
+	req.sample = (unsigned)(s->step * 100000 + a->index * 4 +
 	    (unsigned)attempt);
 	engine_submit(s->engine, s->task->roles[ROLE_OPTIMIZER], &req,
 	    search_ask_done, a);
-	return search_wait(s, cause);
+}
+
+/*
+ * Reads the reply of a request's attempt and stores its outcome: a
+ * usable one (or a refusal by the budget, or a failure) ends the
+ * request; otherwise the next attempt is told what was wrong.
+ */
+static int
+search_ask_read(struct search *s, struct ask_state *a, int attempt,
+    int attempts, char **cause)
+{
+	enum reply_outcome	o;
+
+	if (a->text == NULL) {
+		/* A budget that ran out says so once, at the end. */
+		if (!a->stopped)
+			log_warnx("job '%s': optimizer: %s", s->task->name,
+			    a->error);
+		free(a->error);
+		a->error = NULL;
+		a->done = 1;
+		return 0;
+	}
+	reply_read(a->text, a->tag, a->meta, a->instr, a->limit, a->ask->max,
+	    &a->r);
+	o = a->r.outcome == REPLY_USABLE && attempt > 0 ? REPLY_REPAIRED :
+	    a->r.outcome;
+	if (search_outcome(s, a, o, &a->r, cause) != 0)
+		return -1;
+	if (reply_outcome_ok(o)) {
+		free(a->text);
+		a->text = NULL;
+		a->done = 1;
+		return 0;
+	}
+	log_info("job '%s': optimizer reply %s (attempt %d of %d): %s",
+	    s->task->name, reply_outcome_name(o), attempt + 1, attempts,
+	    a->r.problem);
+	/* The next attempt says what was wrong with this one. */
+	free(a->prev);
+	free(a->fix);
+	a->prev = a->text;
+	a->text = NULL;
+	a->fix = xasprintf("That reply could not be used: %s.  Answer the "
+	    "request again, with each %s inside its own <%s></%s> element "
+	    "and nothing but the %s inside it.", a->r.problem, a->tag, a->tag,
+	    a->tag, a->tag);
+	reply_read_release(&a->r);
+	return 0;
+}
+
+static void
+search_ask_state_release(struct ask_state *a)
+{
+	reply_read_release(&a->r);
+	free(a->meta);
+	free(a->instr);
+	free(a->prev);
+	free(a->fix);
+	free(a->text);
+	free(a->error);
+}
+
+int
+search_ask_many(struct search *s, struct search_ask *asks, size_t n,
+    char **cause)
+{
+	struct ask_state	*st;
+	size_t			 i, left;
+	int			 attempt, attempts, rc = -1;
+
+	for (i = 0; i < n; i++) {
+		asks[i].parts = NULL;
+		asks[i].n = 0;
+		asks[i].rationale = NULL;
+	}
+	if (n == 0)
+		return 0;
+	if (s->task->roles[ROLE_OPTIMIZER] == NULL)
+		return cause_set(cause, "strategy '%s' needs an optimizer "
+		    "(roles.optimizer)", s->ops->name);
+	st = xcalloc(n, sizeof *st);
+	for (i = 0; i < n; i++) {
+		st[i].ask = &asks[i];
+		st[i].tag = asks[i].tag != NULL ? asks[i].tag : "prompt";
+		st[i].index = s->asks + (unsigned)i;
+		if ((st[i].meta = search_meta(s, asks[i].name, asks[i].vars,
+		    asks[i].nvars, cause)) == NULL)
+			goto out;
+		st[i].instr = search_instructions(s, asks[i].name);
+		st[i].limit = strcmp(st[i].tag, "prompt") == 0 ?
+		    (size_t)s->task->max_prompt_bytes : 0;
+	}
+	attempts = (int)search_int(s, "attempts");
+	for (attempt = 0; attempt < attempts; attempt++) {
+		/* Every request that needs this attempt goes at once. */
+		for (i = 0, left = 0; i < n; i++)
+			if (!st[i].done) {
+				search_ask_submit(s, &st[i], attempt);
+				left++;
+			}
+		if (left == 0)
+			break;
+		/* Stopped (a shutdown): what came is freed below. */
+		if (search_wait(s, cause) != 0)
+			goto out;
+		/* In the order asked, whatever the order of the answers. */
+		for (i = 0; i < n; i++)
+			if (!st[i].done && search_ask_read(s, &st[i], attempt,
+			    attempts, cause) != 0)
+				goto out;
+	}
+	s->asks += (unsigned)n;
+	for (i = 0; i < n; i++) {
+		if (st[i].r.n == 0)
+			continue;
+		asks[i].parts = st[i].r.items;
+		asks[i].n = (int)st[i].r.n;
+		asks[i].rationale = st[i].r.rationale;
+		st[i].r.items = NULL;
+		st[i].r.n = 0;
+		st[i].r.rationale = NULL;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		search_ask_state_release(&st[i]);
+	free(st);
+	return rc;
+}
+
+void
+search_ask_release(struct search_ask *asks, size_t n)
+{
+	size_t	i;
+	int	k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < asks[i].n; k++)
+			free(asks[i].parts[k]);
+		free(asks[i].parts);
+		free(asks[i].rationale);
+		asks[i].parts = NULL;
+		asks[i].n = 0;
+		asks[i].rationale = NULL;
+	}
 }
 
 int
 search_ask_tag(struct search *s, const char *name, const struct meta_var *vars,
     size_t nvars, double temperature, const char *tag, size_t max,
-    char ***prompts, char **rationale, char **cause)
+    char ***parts, char **rationale, char **cause)
 {
-	struct ask_state	 a;
-	struct reply_read	 r;
-	enum reply_outcome	 o;
-	char			*meta, *instr, *prev = NULL, *fix = NULL;
-	size_t			 limit;
-	int			 attempt, attempts, n = 0, rc = -1;
+	struct search_ask	a;
 
-	*prompts = NULL;
+	memset(&a, 0, sizeof a);
+	a.name = name;
+	a.vars = vars;
+	a.nvars = nvars;
+	a.temperature = temperature;
+	a.tag = tag;
+	a.max = max;
+	*parts = NULL;
 	if (rationale != NULL)
 		*rationale = NULL;
-	if (s->task->roles[ROLE_OPTIMIZER] == NULL)
-		return cause_set(cause, "strategy '%s' needs an optimizer "
-		    "(roles.optimizer)", s->ops->name);
-	if ((meta = search_meta(s, name, vars, nvars, cause)) == NULL)
+	if (search_ask_many(s, &a, 1, cause) != 0)
 		return -1;
-	instr = search_instructions(s, name);
-	limit = strcmp(tag, "prompt") == 0 ? (size_t)s->task->max_prompt_bytes :
-	    0;
-	attempts = (int)search_int(s, "attempts");
-	memset(&r, 0, sizeof r);
-	for (attempt = 0; attempt < attempts; attempt++) {
-		if (search_ask_once(s, meta, prev, fix, temperature, attempt,
-		    &a, cause) != 0) {
-			/* Stopped (a shutdown): an answer may have come. */
-			free(a.text);
-			free(a.error);
-			goto out;
-		}
-		if (a.text == NULL) {
-			/* A budget that ran out says so once, at the end. */
-			if (engine_stopped(s->engine) == ENGINE_OK)
-				log_warnx("job '%s': optimizer: %s",
-				    s->task->name, a.error);
-			free(a.error);
-			break;
-		}
-		reply_read(a.text, tag, meta, instr, limit, max, &r);
-		o = r.outcome == REPLY_USABLE && attempt > 0 ? REPLY_REPAIRED :
-		    r.outcome;
-		if (search_outcome(s, &a, o, &r, cause) != 0) {
-			free(a.text);
-			goto out;
-		}
-		if (reply_outcome_ok(o)) {
-			free(a.text);
-			break;
-		}
-		log_info("job '%s': optimizer reply %s (attempt %d of %d): %s",
-		    s->task->name, reply_outcome_name(o), attempt + 1,
-		    attempts, r.problem);
-		/* The next attempt says what was wrong with this one. */
-		free(prev);
-		free(fix);
-		prev = a.text;
-		fix = xasprintf("That reply could not be used: %s.  Answer "
-		    "the request again, with each %s inside its own <%s></%s> "
-		    "element and nothing but the %s inside it.", r.problem,
-		    tag, tag, tag, tag);
-		reply_read_release(&r);
+	*parts = a.parts;
+	if (rationale != NULL)
+		*rationale = a.rationale;
+	else
+		free(a.rationale);
+	return a.n;
+}
+
+int
+search_propose(struct search *s, const char *name, const struct meta_var *vars,
+    size_t nvars, size_t ndemos, size_t n, double temperature, size_t max,
+    const char *op, struct cand *parent, struct cand ***out, size_t *nout,
+    char **cause)
+{
+	struct search_ask	*a;
+	struct meta_var		*v;
+	struct cand		*c;
+	char			**demos;
+	size_t			 nv = nvars + 1, i;
+	int			 k, rc = -1;
+
+	a = xcalloc(n + 1, sizeof *a);
+	v = xcalloc(nv * n + 1, sizeof *v);
+	demos = xcalloc(n + 1, sizeof *demos);
+	for (i = 0; i < n; i++) {
+		memcpy(&v[nv * i], vars, nvars * sizeof *vars);
+		a[i].name = name;
+		a[i].vars = &v[nv * i];
+		a[i].nvars = nvars;
+		a[i].temperature = temperature;
+		a[i].max = max;
+		if (ndemos == 0)
+			continue;
+		/* Drawn in order, as requests made one by one drew them. */
+		demos[i] = search_demos(s, ndemos);
+		v[nv * i + nvars].name = "demos";
+		v[nv * i + nvars].value = demos[i];
+		a[i].nvars++;
 	}
-	s->asks++;
-	if (r.n > 0) {
-		*prompts = r.items;
-		n = (int)r.n;
-		r.items = NULL;
-		r.n = 0;
-		if (rationale != NULL) {
-			*rationale = r.rationale;
-			r.rationale = NULL;
+	if (search_ask_many(s, a, n, cause) != 0)
+		goto out;
+	rc = 0;
+	for (i = 0; i < n; i++) {
+		for (k = 0; rc == 0 && k < a[i].n; k++) {
+			c = search_add(s, a[i].parts[k], op, parent != NULL ?
+			    &parent : NULL, parent != NULL ? 1 : 0, op,
+			    a[i].rationale, cause);
+			if (c == NULL)
+				rc = -1;
+			else {
+				*out = xreallocarray(*out, *nout + 1,
+				    sizeof **out);
+				(*out)[(*nout)++] = c;
+			}
 		}
 	}
-	rc = n;
+	search_ask_release(a, n);
 out:
-	reply_read_release(&r);
-	free(meta);
-	free(instr);
-	free(prev);
-	free(fix);
+	for (i = 0; i < n; i++)
+		free(demos[i]);
+	free(demos);
+	free(v);
+	free(a);
 	return rc;
 }
 

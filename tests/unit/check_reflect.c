@@ -181,67 +181,80 @@ query_text(const char *db, const char *sql)
 
 static const char *const tasks[] = { "sentiment", "arith", "rewrite" };
 
-/* A mode on every bundled task: the champion beats the best seed. */
+/*
+ * A mode on every bundled task: the champion beats the best seed, on
+ * average over runs with the example's job seed and the next ones.
+ */
 static void
-improves(const char *strategy, double margin)
+improves(const char *strategy, double margin, int runs)
 {
 	struct result	 r;
 	struct job	*job;
 	char		*path, *db;
-	double		 seed, champ;
+	double		 gain;
 	size_t		 i;
+	int		 k;
 
 	for (i = 0; i < nitems(tasks); i++) {
 		path = example_job(tasks[i], strategy);
-		db = xasprintf("%s/%s.db", tmp, tasks[i]);
-		job = load(path);
-		run(job, db, 1000, &r);
-		ck_assert_str_eq(r.status, "done");
-		seed = query(db, SEED_BEST);
-		champ = query(db, CHAMPION);
-		ck_assert_msg(champ >= seed + margin, "%s on %s: champion %.3f, "
-		    "best seed %.3f", strategy, tasks[i], champ, seed);
-		/* Nothing was paid twice. */
-		ck_assert_int_eq((int)query(db, "SELECT count(*) FROM (SELECT "
-		    "cache_key FROM calls WHERE status = 'ok' GROUP BY "
-		    "cache_key HAVING count(*) > 1)"), 0);
-		job_free(job);
+		for (k = 0, gain = 0; k < runs; k++) {
+			db = xasprintf("%s/%s-%d.db", tmp, tasks[i], k);
+			job = load(path);
+			job->task.seed += k;
+			run(job, db, 1000, &r);
+			ck_assert_str_eq(r.status, "done");
+			gain += query(db, CHAMPION) - query(db, SEED_BEST);
+			/* Nothing was paid twice. */
+			ck_assert_int_eq((int)query(db, "SELECT count(*) FROM "
+			    "(SELECT cache_key FROM calls WHERE status = 'ok' "
+			    "GROUP BY cache_key HAVING count(*) > 1)"), 0);
+			job_free(job);
+			free(db);
+		}
+		ck_assert_msg(gain / runs >= margin, "%s on %s: the champion "
+		    "beats the best seed by %.3f on average over %d run%s",
+		    strategy, tasks[i], gain / runs, runs, runs == 1 ? "" : "s");
 		free(path);
-		free(db);
 	}
 }
 
 START_TEST(test_protegi_improves)
 {
-	/* Three steps fit the bundled jobs' budgets of 2000 calls. */
+	/*
+	 * Three steps fit the bundled jobs' budgets of 2000 calls.  Three
+	 * runs, because one alone is a draw: over a hundred job seeds, one
+	 * run in eight on sentiment gains less than 0.05 (0.078 on average),
+	 * and since a step's requests are asked together the example's own
+	 * seed is one of them.
+	 */
 	improves("{ \"name\": \"reflect\", \"mode\": \"protegi\", \"steps\": "
-	    "3 }", 0.05);
+	    "3 }", 0.05, 3);
 }
 END_TEST
 
 START_TEST(test_protegi_sr_improves)
 {
 	improves("{ \"name\": \"reflect\", \"mode\": \"protegi\", \"steps\": "
-	    "2, \"bandit\": \"sr\", \"paraphrases\": 1 }", 0.03);
+	    "2, \"bandit\": \"sr\", \"paraphrases\": 1 }", 0.03, 1);
 }
 END_TEST
 
 START_TEST(test_gepa_improves)
 {
-	improves("{ \"name\": \"reflect\", \"mode\": \"gepa\" }", 0.05);
+	improves("{ \"name\": \"reflect\", \"mode\": \"gepa\" }", 0.05, 1);
 }
 END_TEST
 
 START_TEST(test_opro_improves)
 {
 	improves("{ \"name\": \"reflect\", \"mode\": \"opro\", \"steps\": 4 "
-	    "}", 0.05);
+	    "}", 0.05, 1);
 }
 END_TEST
 
 START_TEST(test_spo_improves)
 {
-	improves("{ \"name\": \"reflect\", \"mode\": \"spo\" }", 0.03);
+	improves("{ \"name\": \"reflect\", \"mode\": \"spo\" }", 0.03, 1);
 }
 END_TEST
 
