@@ -4,13 +4,20 @@
  *
  * Where the time goes: a fit is steps x (first layer forward + first
  * layer weight gradient), each m x in x hidden multiply-adds for the m
- * distinct items of the duels; the rest (second layer, loss, Adam) is
- * small beside it.  So the duels are compacted to their distinct items
- * first, and the two first-layer products are written as blocks of eight
- * items (or eight inputs) by eight hidden units that stay in registers,
- * with no horizontal sums: every inner operation is a broadcast times a
- * vector added to an accumulator.  On x86-64 those kernels are compiled
- * for AVX-512, AVX2 and the baseline and picked at run time.
+ * distinct items of the duels; then Adam over every parameter and the
+ * second layer.  So the duels are compacted to their distinct items
+ * first and packed once per fit into panels (see nn_pack), and the two
+ * first-layer products are written as blocks of six items (or six
+ * inputs) by 32 or 16 hidden units that stay in registers, with no
+ * horizontal sums: every inner operation is a broadcast times a vector
+ * added to an accumulator.  On x86-64 those kernels are compiled for
+ * AVX-512, AVX2 and the baseline and picked at run time.
+ *
+ * The blocks only choose which sums are computed together: each sum is
+ * still taken term by term in the same order, so a faster kernel gives
+ * the same floats (tests/unit/check_nn.c pins them).  Only whether the
+ * compiler fuses a multiply and an add (the AVX2 and AVX-512 clones do,
+ * the baseline cannot) changes them.
  */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", \
@@ -37,6 +44,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(NN_NO_CLONES)
+#define NN_CLONES
 #define NN_KERNEL __attribute__((target_clones("arch=x86-64-v4", \
     "arch=x86-64-v3", "default")))
 #else
@@ -44,13 +52,14 @@
 #endif
 
 /*
- * Eight floats.  Loads and stores go through memcpy (no alignment), as
- * macros: a vector passed by value would change the ABI between the
- * baseline and the AVX clones.
+ * Eight and sixteen floats.  Loads and stores go through memcpy (no
+ * alignment), as macros: a vector passed by value would change the ABI
+ * between the baseline and the AVX clones.
  */
 typedef float v8 __attribute__((vector_size(32)));
-#define V8_LOAD(v, p)	memcpy(&(v), (p), sizeof (v))
-#define V8_STORE(p, v)	memcpy((p), &(v), sizeof (v))
+typedef float v16 __attribute__((vector_size(64)));
+#define V_LOAD(v, p)	memcpy(&(v), (p), sizeof (v))
+#define V_STORE(p, v)	memcpy((p), &(v), sizeof (v))
 
 size_t
 nn_nparams(size_t in, size_t hidden)
@@ -139,11 +148,11 @@ nn_dotf(const float *a, const float *b, size_t n)
 	int	j;
 
 	for (; i + 16 <= n; i += 16) {
-		V8_LOAD(va, a + i);
-		V8_LOAD(vb, b + i);
+		V_LOAD(va, a + i);
+		V_LOAD(vb, b + i);
 		acc0 += va * vb;
-		V8_LOAD(va, a + i + 8);
-		V8_LOAD(vb, b + i + 8);
+		V_LOAD(va, a + i + 8);
+		V_LOAD(vb, b + i + 8);
 		acc1 += va * vb;
 	}
 	acc0 += acc1;
@@ -188,44 +197,153 @@ nn_dotd(const float *a, const float *b, size_t n)
 }
 
 /*
- * The first layer for m items (rows of x, in wide): z[k][h] = b1[h] +
- * sum_d x[k][d] W1[d][h], in blocks of eight items by eight units.  With
- * b1 NULL the sums start from zero, which makes the same kernel the first
- * layer's weight gradient: g[d][h] = sum_k xt[d][k] d1[k][h] is
- * nn_layer1(xt, in, m, H, d1, NULL, g), xt being x transposed.
+ * Rows of a panel: the first layer's kernel keeps six rows by one or two
+ * vectors of sixteen hidden units in its accumulators.  Two (32 units,
+ * twelve accumulators) where vectors of sixteen are registers (AVX-512,
+ * which has 32 of them); one elsewhere, where a vector of sixteen is two
+ * of eight and the twelve accumulators, the two weight vectors and a
+ * broadcast fill AVX2's sixteen registers.  Every inner step loads the
+ * weight vectors and six inputs for six multiply-adds per vector.
+ */
+#define NN_ROWS		6
+
+/*
+ * Copies n rows of x (in wide) into panels of NN_ROWS rows stored input
+ * by input: panel q holds x[q * NN_ROWS + i][d] at (q * in + d) *
+ * NN_ROWS + i, the rows past n zero.  With stride in and step 1 that is
+ * x as panels of its rows; with stride 1 and step in (n inputs of rows
+ * in long) it is the transpose's.  Returns the panels, the caller's to
+ * free.
+ */
+static float *
+nn_pack(const float *x, size_t n, size_t in, size_t stride, size_t step)
+{
+	float	*pk;
+	size_t	 q, d, i, np = (n + NN_ROWS - 1) / NN_ROWS;
+
+	pk = xcalloc(np * in * NN_ROWS + 1, sizeof *pk);
+	for (q = 0; q < np; q++)
+		for (d = 0; d < in; d++)
+			for (i = 0; i < NN_ROWS && q * NN_ROWS + i < n; i++)
+				pk[(q * in + d) * NN_ROWS + i] =
+				    x[(q * NN_ROWS + i) * stride + d * step];
+	return pk;
+}
+
+/*
+ * One block of the first layer: NN_ROWS rows of the panel xp by nv (1
+ * or 2) vectors of sixteen units, the weights from wp (rows H apart),
+ * the sums from c (or zero) to z (rows H apart; kb rows stored).
+ */
+static inline __attribute__((always_inline)) void
+nn_block16(const float *xp, size_t in, const float *wp, size_t H,
+    const float *c, float *z, size_t kb, int nv)
+{
+	v16	acc[NN_ROWS][2], w[2];
+	size_t	d, i;
+
+	memset(acc, 0, sizeof acc);
+	for (i = 0; c != NULL && i < NN_ROWS; i++) {
+		V_LOAD(acc[i][0], c);
+		if (nv == 2)
+			V_LOAD(acc[i][1], c + 16);
+	}
+#define NN_FMA16(i) do {						\
+	acc[i][0] += xp[i] * w[0];					\
+	if (nv == 2)							\
+		acc[i][1] += xp[i] * w[1];				\
+} while (0)
+	for (d = 0; d < in; d++, xp += NN_ROWS, wp += H) {
+		V_LOAD(w[0], wp);
+		if (nv == 2)
+			V_LOAD(w[1], wp + 16);
+		NN_FMA16(0);
+		NN_FMA16(1);
+		NN_FMA16(2);
+		NN_FMA16(3);
+		NN_FMA16(4);
+		NN_FMA16(5);
+	}
+#undef NN_FMA16
+	for (i = 0; i < kb; i++) {
+		V_STORE(z + i * H, acc[i][0]);
+		if (nv == 2)
+			V_STORE(z + i * H + 16, acc[i][1]);
+	}
+}
+
+/* The same for the last eight units of a width that is not 16n. */
+static inline __attribute__((always_inline)) void
+nn_block8(const float *xp, size_t in, const float *wp, size_t H,
+    const float *c, float *z, size_t kb)
+{
+	v8	acc[NN_ROWS], w;
+	size_t	d, i;
+
+	memset(acc, 0, sizeof acc);
+	for (i = 0; c != NULL && i < NN_ROWS; i++)
+		V_LOAD(acc[i], c);
+	for (d = 0; d < in; d++, xp += NN_ROWS, wp += H) {
+		V_LOAD(w, wp);
+		acc[0] += xp[0] * w;
+		acc[1] += xp[1] * w;
+		acc[2] += xp[2] * w;
+		acc[3] += xp[3] * w;
+		acc[4] += xp[4] * w;
+		acc[5] += xp[5] * w;
+	}
+	for (i = 0; i < kb; i++)
+		V_STORE(z + i * H, acc[i]);
+}
+
+/*
+ * Whether vectors of sixteen floats are registers (see NN_ROWS): where
+ * the AVX-512 clone runs.
+ */
+static inline __attribute__((always_inline)) int
+nn_wide(void)
+{
+#ifdef NN_CLONES
+	return __builtin_cpu_supports("avx512f");
+#else
+	return 0;
+#endif
+}
+
+/*
+ * The first layer for n rows packed as above (in wide): z[k][h] = b1[h]
+ * + sum_d x[k][d] W1[d][h], each sum taken in the order of d (the
+ * blocks only choose which sums go together, so every width gives the
+ * same floats).  With b1 NULL the sums start from zero, which makes the
+ * same kernel the first layer's weight gradient: g[d][h] = sum_k
+ * x[k][d] d1[k][h] is nn_layer1(the transpose's panels, in, m, H, d1,
+ * NULL, g).
  */
 NN_KERNEL static void
-nn_layer1(const float *x, size_t m, size_t in, size_t H, const float *W1,
+nn_layer1(const float *pk, size_t n, size_t in, size_t H, const float *W1,
     const float *b1, float *z)
 {
-	v8		 acc[8], w;
-	const float	*xr[8];
-	size_t		 k0, kb, hc, d, i;
+	const float	*c;
+	size_t		 k0, kb, hc, step;
+	int		 wide = nn_wide();
 
-	for (k0 = 0; k0 < m; k0 += 8) {
-		kb = m - k0 < 8 ? m - k0 : 8;
-		for (i = 0; i < 8; i++)
-			xr[i] = x + (k0 + (i < kb ? i : 0)) * in;
-		for (hc = 0; hc < H; hc += 8) {
-			for (i = 0; i < 8; i++) {
-				if (b1 != NULL)
-					V8_LOAD(acc[i], b1 + hc);
-				else
-					memset(&acc[i], 0, sizeof acc[i]);
+	for (k0 = 0; k0 < n; k0 += NN_ROWS, pk += in * NN_ROWS) {
+		kb = n - k0 < NN_ROWS ? n - k0 : NN_ROWS;
+		for (hc = 0; hc < H; hc += step) {
+			c = b1 != NULL ? b1 + hc : NULL;
+			if (wide && H - hc >= 32) {
+				nn_block16(pk, in, W1 + hc, H, c,
+				    z + k0 * H + hc, kb, 2);
+				step = 32;
+			} else if (H - hc >= 16) {
+				nn_block16(pk, in, W1 + hc, H, c,
+				    z + k0 * H + hc, kb, 1);
+				step = 16;
+			} else {
+				nn_block8(pk, in, W1 + hc, H, c,
+				    z + k0 * H + hc, kb);
+				step = 8;
 			}
-			for (d = 0; d < in; d++) {
-				V8_LOAD(w, W1 + d * H + hc);
-				acc[0] += xr[0][d] * w;
-				acc[1] += xr[1][d] * w;
-				acc[2] += xr[2][d] * w;
-				acc[3] += xr[3][d] * w;
-				acc[4] += xr[4][d] * w;
-				acc[5] += xr[5][d] * w;
-				acc[6] += xr[6][d] * w;
-				acc[7] += xr[7][d] * w;
-			}
-			for (i = 0; i < kb; i++)
-				V8_STORE(z + (k0 + i) * H + hc, acc[i]);
 		}
 	}
 }
@@ -279,8 +397,8 @@ void
 nn_forward_many(const struct nn *net, const float *x, size_t n, double *out)
 {
 	struct nn_layout	 l;
-	float			*z1, a1[NN_MAX_HIDDEN], z2[NN_MAX_HIDDEN];
-	float			 a2[NN_MAX_HIDDEN];
+	float			*z1, *pk, a1[NN_MAX_HIDDEN];
+	float			 z2[NN_MAX_HIDDEN], a2[NN_MAX_HIDDEN];
 	size_t			 H = net->hidden, k;
 
 	if (H == 0) {
@@ -290,7 +408,9 @@ nn_forward_many(const struct nn *net, const float *x, size_t n, double *out)
 	}
 	nn_layout(net->in, H, &l);
 	z1 = xcalloc(n * H, sizeof *z1);
-	nn_layer1(x, n, net->in, H, net->p + l.W1, net->p + l.b1, z1);
+	pk = nn_pack(x, n, net->in, net->in, 1);
+	nn_layer1(pk, n, net->in, H, net->p + l.W1, net->p + l.b1, z1);
+	free(pk);
 	for (k = 0; k < n; k++)
 		out[k] = nn_upper(net, &l, z1 + k * H, a1, z2, a2);
 	free(z1);
@@ -303,7 +423,7 @@ nn_grad(const struct nn *net, const float *x, float *g)
 	const float		*p = net->p;
 	float			 z1[NN_MAX_HIDDEN], a1[NN_MAX_HIDDEN];
 	float			 z2[NN_MAX_HIDDEN], a2[NN_MAX_HIDDEN];
-	float			 d1[NN_MAX_HIDDEN], d2[NN_MAX_HIDDEN];
+	float			 d1[NN_MAX_HIDDEN], d2[NN_MAX_HIDDEN], *pk;
 	size_t			 H = net->hidden, i, j, d;
 	double			 f;
 
@@ -312,7 +432,9 @@ nn_grad(const struct nn *net, const float *x, float *g)
 		return nn_dotf(p, x, net->in);
 	}
 	nn_layout(net->in, H, &l);
-	nn_layer1(x, 1, net->in, H, p + l.W1, p + l.b1, z1);
+	pk = nn_pack(x, 1, net->in, net->in, 1);
+	nn_layer1(pk, 1, net->in, H, p + l.W1, p + l.b1, z1);
+	free(pk);
 	f = nn_upper(net, &l, z1, a1, z2, a2);
 	g[l.b3] = 1;
 	for (j = 0; j < H; j++) {
@@ -391,15 +513,18 @@ nn_adam(float *p, const float *g, float *m, float *v, size_t n, unsigned t,
 }
 
 /*
- * A training problem: the distinct items of a set of duels (x and its
- * transpose), the duels in terms of them, and the work space of a step.
+ * A training problem: the distinct items of a set of duels (x, as
+ * panels and as its transpose's panels for the MLP), the duels in terms
+ * of them, and the work space of a step.  The inputs do not change from
+ * step to step, so they are packed once per fit.
  */
 struct nn_prob {
 	size_t		 m;
 	size_t		 in;
 	size_t		 H;
 	float		*x;	/* m x in */
-	float		*xt;	/* in x m */
+	float		*xp;	/* panels of x */
+	float		*xtp;	/* panels of x transposed (in x m) */
 	size_t		 nd;
 	uint32_t	*a;
 	uint32_t	*b;
@@ -414,7 +539,7 @@ nn_prob_init(struct nn_prob *pr, const struct nn_data *data, size_t from,
     size_t to, size_t H)
 {
 	uint32_t	*map;
-	size_t		 i, k, d, item;
+	size_t		 i, k, item;
 
 	memset(pr, 0, sizeof *pr);
 	pr->in = data->dim;
@@ -445,10 +570,10 @@ nn_prob_init(struct nn_prob *pr, const struct nn_data *data, size_t from,
 		pr->y[i] = data->y[from + i];
 	}
 	free(map);
-	pr->xt = xcalloc(pr->m * pr->in, sizeof *pr->xt);
-	for (k = 0; k < pr->m; k++)
-		for (d = 0; d < pr->in; d++)
-			pr->xt[d * pr->m + k] = pr->x[k * pr->in + d];
+	if (H > 0) {
+		pr->xp = nn_pack(pr->x, pr->m, pr->in, pr->in, 1);
+		pr->xtp = nn_pack(pr->x, pr->in, pr->m, 1, pr->in);
+	}
 	pr->z1 = xcalloc(pr->m * (H + 1), sizeof *pr->z1);
 	pr->z2 = xcalloc(pr->m * (H + 1), sizeof *pr->z2);
 	pr->a1 = xcalloc(pr->m * (H + 1), sizeof *pr->a1);
@@ -462,7 +587,8 @@ static void
 nn_prob_release(struct nn_prob *pr)
 {
 	free(pr->x);
-	free(pr->xt);
+	free(pr->xp);
+	free(pr->xtp);
 	free(pr->a);
 	free(pr->b);
 	free(pr->y);
@@ -498,7 +624,7 @@ nn_loss_grad(const struct nn *net, struct nn_prob *pr, float *g,
 			pr->f[k] = nn_dotf(p, pr->x + k * pr->in, pr->in);
 	} else {
 		nn_layout(net->in, H, &l);
-		nn_layer1(pr->x, m, pr->in, H, p + l.W1, p + l.b1, pr->z1);
+		nn_layer1(pr->xp, m, pr->in, H, p + l.W1, p + l.b1, pr->z1);
 		for (k = 0; k < m; k++)
 			pr->f[k] = nn_upper(net, &l, pr->z1 + k * H,
 			    pr->a1 + k * H, pr->z2 + k * H, pr->a2 + k * H);
@@ -543,8 +669,8 @@ nn_loss_grad(const struct nn *net, struct nn_prob *pr, float *g,
 				nn_axpy(g + l.W2 + i * H, a1[i], d2, H);
 				memset(&acc, 0, sizeof acc);
 				for (jc = 0; jc < H; jc += 8) {
-					V8_LOAD(w, p + l.W2 + i * H + jc);
-					V8_LOAD(dv, d2 + jc);
+					V_LOAD(w, p + l.W2 + i * H + jc);
+					V_LOAD(dv, d2 + jc);
 					acc += w * dv;
 				}
 				for (j = 0; j < 8; j++)
@@ -553,7 +679,7 @@ nn_loss_grad(const struct nn *net, struct nn_prob *pr, float *g,
 			}
 		}
 		free(d2);
-		nn_layer1(pr->xt, pr->in, m, H, pr->d1, NULL, g + l.W1);
+		nn_layer1(pr->xtp, pr->in, m, H, pr->d1, NULL, g + l.W1);
 	}
 	if (prior != NULL && lambda > 0) {
 		for (i = 0; i < net->nparams; i++) {
