@@ -21,7 +21,7 @@
  */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("tree-vectorize", "vect-cost-model=dynamic", \
-    "fp-contract=fast", "no-math-errno")
+    "fp-contract=fast")
 #endif
 
 #include <errno.h>
@@ -32,10 +32,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#ifdef __SSE__
-#include <xmmintrin.h>
-#endif
 
 #include "nn.h"
 #include "rng.h"
@@ -471,9 +467,10 @@ nn_opts_default(struct nn_opts *o)
 }
 
 /*
- * Adam.  The loop is written for four lanes at a time where SSE is there
- * (every x86-64): a compiler will not vectorize sqrtf by itself while
- * errno may have to be set.
+ * Adam, one loop over the parameters that the compiler vectorizes as
+ * wide as each clone allows, sqrtf included: this file is compiled
+ * with -fno-math-errno (Makefile.am), which an optimize pragma cannot
+ * give a builtin.  Every lane computes what the scalar code would.
  */
 NN_KERNEL void
 nn_adam(float *p, const float *g, float *m, float *v, size_t n, unsigned t,
@@ -482,29 +479,11 @@ nn_adam(float *p, const float *g, float *m, float *v, size_t n, unsigned t,
 	float	b1 = (float)o->beta1, b2 = (float)o->beta2;
 	float	wd = (float)o->weight_decay, eps = (float)o->eps;
 	float	step, bc2, gi;
-	size_t	i = 0;
-#ifdef __SSE__
-	__m128	vp, vg, vm, vv;
-#endif
+	size_t	i;
 
 	step = (float)(o->lr / (1 - pow(o->beta1, t)));
 	bc2 = (float)sqrt(1 - pow(o->beta2, t));
-#ifdef __SSE__
-	for (; i + 4 <= n; i += 4) {
-		memcpy(&vp, p + i, sizeof vp);
-		memcpy(&vg, g + i, sizeof vg);
-		memcpy(&vm, m + i, sizeof vm);
-		memcpy(&vv, v + i, sizeof vv);
-		vg = vg + wd * vp;
-		vm = vm + (1 - b1) * (vg - vm);
-		vv = b2 * vv + (1 - b2) * vg * vg;
-		vp = vp - step * vm / (_mm_sqrt_ps(vv) / bc2 + eps);
-		memcpy(p + i, &vp, sizeof vp);
-		memcpy(m + i, &vm, sizeof vm);
-		memcpy(v + i, &vv, sizeof vv);
-	}
-#endif
-	for (; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		gi = g[i] + wd * p[i];
 		m[i] += (1 - b1) * (gi - m[i]);
 		v[i] = b2 * v[i] + (1 - b2) * gi * gi;
