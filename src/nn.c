@@ -203,27 +203,38 @@ nn_dotd(const float *a, const float *b, size_t n)
  */
 #define NN_ROWS		6
 
+/* Room for n rows (in wide) as panels (see nn_pack), zero. */
+static float *
+nn_panels(size_t n, size_t in)
+{
+	return xcalloc((n + NN_ROWS - 1) / NN_ROWS * NN_ROWS * in + 1,
+	    sizeof(float));
+}
+
 /*
  * Copies n rows of x (in wide) into panels of NN_ROWS rows stored input
  * by input: panel q holds x[q * NN_ROWS + i][d] at (q * in + d) *
- * NN_ROWS + i, the rows past n zero.  With stride in and step 1 that is
- * x as panels of its rows; with stride 1 and step in (n inputs of rows
- * in long) it is the transpose's.  Returns the panels, the caller's to
- * free.
+ * NN_ROWS + i; the rows past n are left as they are (zero from
+ * nn_panels).  With stride in and step 1 that is x as panels of its
+ * rows; with stride 1 and step in (n inputs of rows in long) it is the
+ * transpose's.  With relu set, what is not above zero is copied as zero.
  */
-static float *
-nn_pack(const float *x, size_t n, size_t in, size_t stride, size_t step)
+static void
+nn_pack(float *pk, const float *x, size_t n, size_t in, size_t stride,
+    size_t step, int relu)
 {
-	float	*pk;
-	size_t	 q, d, i, np = (n + NN_ROWS - 1) / NN_ROWS;
+	float		*dst, v;
+	const float	*src;
+	size_t		 r, d;
 
-	pk = xcalloc(np * in * NN_ROWS + 1, sizeof *pk);
-	for (q = 0; q < np; q++)
-		for (d = 0; d < in; d++)
-			for (i = 0; i < NN_ROWS && q * NN_ROWS + i < n; i++)
-				pk[(q * in + d) * NN_ROWS + i] =
-				    x[(q * NN_ROWS + i) * stride + d * step];
-	return pk;
+	for (r = 0; r < n; r++) {
+		dst = pk + r / NN_ROWS * in * NN_ROWS + r % NN_ROWS;
+		src = x + r * stride;
+		for (d = 0; d < in; d++) {
+			v = src[d * step];
+			dst[d * NN_ROWS] = v > 0 || !relu ? v : 0;
+		}
+	}
 }
 
 /*
@@ -380,6 +391,89 @@ nn_upper(const struct nn *net, const struct nn_layout *l, const float *z1,
 	return f;
 }
 
+/*
+ * What a step of a fit works on for its n items: the layers' sums and
+ * activations row by row (n x H; a2 with its rows rounded up to a block
+ * of eight for nn_upper_many), a1 as panels of its rows (the second layer's input)
+ * and of its transpose (for that layer's weight gradient), dL/dz2 and
+ * dL/dz1 (n x H), W2 transposed, f and dL/df.
+ */
+struct nn_work {
+	size_t	 n;
+	float	*z1, *z2, *a2, *d2, *d1;
+	float	*a1p, *a1tp;
+	float	*W2t;
+	double	*f;
+	float	*df;
+};
+
+static void
+nn_work_init(struct nn_work *w, size_t n, size_t H)
+{
+	size_t	rows = (n + 7) / 8 * 8;
+
+	memset(w, 0, sizeof *w);
+	w->n = n;
+	w->f = xcalloc(rows, sizeof *w->f);
+	w->df = xcalloc(n + 1, sizeof *w->df);
+	if (H == 0)
+		return;
+	w->z1 = xcalloc(n * H, sizeof *w->z1);
+	w->z2 = xcalloc(n * H, sizeof *w->z2);
+	w->a2 = xcalloc(rows * H, sizeof *w->a2);
+	w->d2 = xcalloc(n * H, sizeof *w->d2);
+	w->d1 = xcalloc(n * H, sizeof *w->d1);
+	w->a1p = nn_panels(n, H);
+	w->a1tp = nn_panels(H, n);
+	w->W2t = xcalloc(H * H, sizeof *w->W2t);
+}
+
+static void
+nn_work_release(struct nn_work *w)
+{
+	free(w->z1);
+	free(w->z2);
+	free(w->a2);
+	free(w->d2);
+	free(w->d1);
+	free(w->a1p);
+	free(w->a1tp);
+	free(w->W2t);
+	free(w->f);
+	free(w->df);
+}
+
+/*
+ * nn_upper() for the items of a fit, from w->z1, with a2 and f into w
+ * and a1 packed.  z2 is the first layer's kernel on a1's panels: each
+ * sum over the units in their order, as nn_upper() takes it, where a
+ * unit at zero adds exactly nothing.
+ */
+static inline __attribute__((always_inline)) void
+nn_upper_many(const struct nn *net, const struct nn_layout *l,
+    struct nn_work *w)
+{
+	const float	*p = net->p;
+	size_t		 H = net->hidden, n = w->n, k, i, r;
+	double		 acc[8];
+
+	nn_pack(w->a1p, w->z1, n, H, H, 1, 1);
+	nn_layer1(w->a1p, n, H, H, p + l->W2, p + l->b2, w->z2);
+	for (k = 0; k < n * H; k++)
+		w->a2[k] = w->z2[k] > 0 ? w->z2[k] : 0;
+	/* Eight items at a time: eight chains of additions, not one. */
+	for (k = 0; k < n; k += 8) {
+		for (r = 0; r < 8; r++)
+			acc[r] = p[l->b3];
+		for (i = 0; i < H; i++)
+			for (r = 0; r < 8; r++)
+				acc[r] += (double)p[l->w3 + i] *
+				    w->a2[(k + r) * H + i];
+		for (r = 0; r < 8 && k + r < n; r++)
+			w->f[k + r] = acc[r];
+	}
+}
+
 double
 nn_forward(const struct nn *net, const float *x)
 {
@@ -389,12 +483,31 @@ nn_forward(const struct nn *net, const float *x)
 	return out;
 }
 
+/* The first layer of n rows of x into z1 (n x H). */
+static void
+nn_first(const struct nn *net, const float *x, size_t n, float *z1)
+{
+	float	*pk;
+
+	pk = nn_panels(n, net->in);
+	nn_pack(pk, x, n, net->in, net->in, 1, 0);
+	nn_layer1(pk, n, net->in, net->hidden, net->p, net->p +
+	    net->in * net->hidden, z1);
+	free(pk);
+}
+
+/*
+ * nn_forward_many() and nn_grad() take the layers above the first item
+ * by item (nn_upper, compiled for the baseline): the floats that the
+ * selection rules have always seen.  Only the fit's copy of it is in
+ * the kernels' clones, which fuse multiply-adds.
+ */
 void
 nn_forward_many(const struct nn *net, const float *x, size_t n, double *out)
 {
 	struct nn_layout	 l;
-	float			*z1, *pk, a1[NN_MAX_HIDDEN];
-	float			 z2[NN_MAX_HIDDEN], a2[NN_MAX_HIDDEN];
+	float			*z1, a1[NN_MAX_HIDDEN], z2[NN_MAX_HIDDEN];
+	float			 a2[NN_MAX_HIDDEN];
 	size_t			 H = net->hidden, k;
 
 	if (H == 0) {
@@ -404,9 +517,7 @@ nn_forward_many(const struct nn *net, const float *x, size_t n, double *out)
 	}
 	nn_layout(net->in, H, &l);
 	z1 = xcalloc(n * H, sizeof *z1);
-	pk = nn_pack(x, n, net->in, net->in, 1);
-	nn_layer1(pk, n, net->in, H, net->p + l.W1, net->p + l.b1, z1);
-	free(pk);
+	nn_first(net, x, n, z1);
 	for (k = 0; k < n; k++)
 		out[k] = nn_upper(net, &l, z1 + k * H, a1, z2, a2);
 	free(z1);
@@ -419,7 +530,7 @@ nn_grad(const struct nn *net, const float *x, float *g)
 	const float		*p = net->p;
 	float			 z1[NN_MAX_HIDDEN], a1[NN_MAX_HIDDEN];
 	float			 z2[NN_MAX_HIDDEN], a2[NN_MAX_HIDDEN];
-	float			 d1[NN_MAX_HIDDEN], d2[NN_MAX_HIDDEN], *pk;
+	float			 d1[NN_MAX_HIDDEN], d2[NN_MAX_HIDDEN];
 	size_t			 H = net->hidden, i, j, d;
 	double			 f;
 
@@ -428,9 +539,7 @@ nn_grad(const struct nn *net, const float *x, float *g)
 		return nn_dotf(p, x, net->in);
 	}
 	nn_layout(net->in, H, &l);
-	pk = nn_pack(x, 1, net->in, net->in, 1);
-	nn_layer1(pk, 1, net->in, H, p + l.W1, p + l.b1, z1);
-	free(pk);
+	nn_first(net, x, 1, z1);
 	f = nn_upper(net, &l, z1, a1, z2, a2);
 	g[l.b3] = 1;
 	for (j = 0; j < H; j++) {
@@ -500,7 +609,6 @@ nn_adam(float *p, const float *g, float *m, float *v, size_t n, unsigned t,
 struct nn_prob {
 	size_t		 m;
 	size_t		 in;
-	size_t		 H;
 	float		*x;	/* m x in */
 	float		*xp;	/* panels of x */
 	float		*xtp;	/* panels of x transposed (in x m) */
@@ -508,9 +616,7 @@ struct nn_prob {
 	uint32_t	*a;
 	uint32_t	*b;
 	float		*y;
-	float		*z1, *z2, *a1, *a2, *d1;	/* m x H */
-	double		*f;
-	float		*df;
+	struct nn_work	 w;
 };
 
 static void
@@ -522,7 +628,6 @@ nn_prob_init(struct nn_prob *pr, const struct nn_data *data, size_t from,
 
 	memset(pr, 0, sizeof *pr);
 	pr->in = data->dim;
-	pr->H = H;
 	pr->nd = to - from;
 	pr->a = xcalloc(pr->nd, sizeof *pr->a);
 	pr->b = xcalloc(pr->nd, sizeof *pr->b);
@@ -550,16 +655,12 @@ nn_prob_init(struct nn_prob *pr, const struct nn_data *data, size_t from,
 	}
 	free(map);
 	if (H > 0) {
-		pr->xp = nn_pack(pr->x, pr->m, pr->in, pr->in, 1);
-		pr->xtp = nn_pack(pr->x, pr->in, pr->m, 1, pr->in);
+		pr->xp = nn_panels(pr->m, pr->in);
+		nn_pack(pr->xp, pr->x, pr->m, pr->in, pr->in, 1, 0);
+		pr->xtp = nn_panels(pr->in, pr->m);
+		nn_pack(pr->xtp, pr->x, pr->in, pr->m, 1, pr->in, 0);
 	}
-	pr->z1 = xcalloc(pr->m * (H + 1), sizeof *pr->z1);
-	pr->z2 = xcalloc(pr->m * (H + 1), sizeof *pr->z2);
-	pr->a1 = xcalloc(pr->m * (H + 1), sizeof *pr->a1);
-	pr->a2 = xcalloc(pr->m * (H + 1), sizeof *pr->a2);
-	pr->d1 = xcalloc(pr->m * (H + 1), sizeof *pr->d1);
-	pr->f = xcalloc(pr->m, sizeof *pr->f);
-	pr->df = xcalloc(pr->m, sizeof *pr->df);
+	nn_work_init(&pr->w, pr->m, H);
 }
 
 static void
@@ -571,13 +672,75 @@ nn_prob_release(struct nn_prob *pr)
 	free(pr->a);
 	free(pr->b);
 	free(pr->y);
-	free(pr->z1);
-	free(pr->z2);
-	free(pr->a1);
-	free(pr->a2);
-	free(pr->d1);
-	free(pr->f);
-	free(pr->df);
+	nn_work_release(&pr->w);
+}
+
+/*
+ * dL/dz1 of eight units before the ReLU, W2[i] . d2 for each, summed as
+ * the item-by-item code took it: eight partial sums, partial sum q over
+ * the columns c = q mod 8 in their order, then added up from the first.
+ * Here the eight units are the lanes (W2 transposed from Wt, rows H
+ * apart) and the partial sums are eight registers.
+ */
+static inline __attribute__((always_inline)) void
+nn_d1(const float *Wt, size_t H, const float *d2, float *d1)
+{
+	v8	acc[8], w, s;
+	size_t	c, q;
+
+	memset(acc, 0, sizeof acc);
+	for (c = 0; c < H; c += 8) {
+#pragma GCC unroll 8
+		for (q = 0; q < 8; q++) {
+			V_LOAD(w, Wt + (c + q) * H);
+			acc[q] += d2[c + q] * w;
+		}
+	}
+	memset(&s, 0, sizeof s);
+#pragma GCC unroll 8
+	for (q = 0; q < 8; q++)
+		s += acc[q];
+	V_STORE(d1, s);
+}
+
+/*
+ * The gradient through the layers above the first, from dL/df of every
+ * item (w->df), into g, whose entries from b1 on are zero: item by item
+ * the biases' and w3's, dL/dz2 (d2) and dL/dz1 (d1, nn_d1); then W2's,
+ * sum_k a1[k] d2[k]', with the first layer's kernel on a1's transpose.
+ * Each entry of g is summed in the order of the items.
+ */
+static inline __attribute__((always_inline)) void
+nn_upper_grad(const struct nn *net, const struct nn_layout *l,
+    struct nn_work *w, float *g)
+{
+	const float	*p = net->p;
+	float		 df, *d1, *d2;
+	size_t		 H = net->hidden, i, j, k;
+
+	for (i = 0; i < H; i++)
+		for (j = 0; j < H; j++)
+			w->W2t[j * H + i] = p[l->W2 + i * H + j];
+	for (k = 0; k < w->n; k++) {
+		df = w->df[k];
+		d2 = w->d2 + k * H;
+		d1 = w->d1 + k * H;
+		g[l->b3] += df;
+		for (j = 0; j < H; j++) {
+			g[l->w3 + j] += df * w->a2[k * H + j];
+			d2[j] = w->z2[k * H + j] > 0 ? df * p[l->w3 + j] : 0;
+			g[l->b2 + j] += d2[j];
+		}
+		for (i = 0; i < H; i += 8)
+			nn_d1(w->W2t + i, H, d2, d1 + i);
+		for (i = 0; i < H; i++) {
+			if (w->z1[k * H + i] <= 0)
+				d1[i] = 0;
+			g[l->b1 + i] += d1[i];
+		}
+	}
+	nn_pack(w->a1tp, w->z1, H, w->n, 1, H, 1);
+	nn_layer1(w->a1tp, H, w->n, H, w->d2, NULL, g + l->W2);
 }
 
 /*
@@ -589,76 +752,44 @@ nn_loss_grad(const struct nn *net, struct nn_prob *pr, float *g,
     const struct nn *prior, double lambda)
 {
 	struct nn_layout	 l;
+	struct nn_work		*w = &pr->w;
 	const float		*p = net->p;
-	size_t			 H = net->hidden, m = pr->m, i, j, k;
+	size_t			 H = net->hidden, m = pr->m, i, k;
 	double			 loss = 0, z, s, pen = 0;
-	float			 dz, *d2;
-	v8			 acc, w, dv;
-	size_t			 jc;
+	float			 dz;
 
-	for (k = 0; k < m; k++)
-		pr->df[k] = 0;
+	nn_layout(net->in, H, &l);
 	if (H == 0) {
 		for (k = 0; k < m; k++)
-			pr->f[k] = nn_dotf(p, pr->x + k * pr->in, pr->in);
+			w->f[k] = nn_dotf(p, pr->x + k * pr->in, pr->in);
 	} else {
-		nn_layout(net->in, H, &l);
-		nn_layer1(pr->xp, m, pr->in, H, p + l.W1, p + l.b1, pr->z1);
-		for (k = 0; k < m; k++)
-			pr->f[k] = nn_upper(net, &l, pr->z1 + k * H,
-			    pr->a1 + k * H, pr->z2 + k * H, pr->a2 + k * H);
+		nn_layer1(pr->xp, m, pr->in, H, p + l.W1, p + l.b1, w->z1);
+		nn_upper_many(net, &l, w);
 	}
 	/* Binary cross-entropy with logits z = f(a) - f(b), averaged. */
+	for (k = 0; k < m; k++)
+		w->df[k] = 0;
 	for (i = 0; i < pr->nd; i++) {
-		z = pr->f[pr->a[i]] - pr->f[pr->b[i]];
+		z = w->f[pr->a[i]] - w->f[pr->b[i]];
 		loss += (z > 0 ? z : 0) - pr->y[i] * z + log1p(exp(-fabs(z)));
 		s = z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
 		dz = (float)((s - pr->y[i]) / (double)pr->nd);
-		pr->df[pr->a[i]] += dz;
-		pr->df[pr->b[i]] -= dz;
+		w->df[pr->a[i]] += dz;
+		w->df[pr->b[i]] -= dz;
 	}
 	loss /= (double)pr->nd;
 
-	memset(g, 0, net->nparams * sizeof *g);
 	if (H == 0) {
+		memset(g, 0, net->nparams * sizeof *g);
 		for (k = 0; k < m; k++)
-			if (pr->df[k] != 0)
-				nn_axpy(g, pr->df[k], pr->x + k * pr->in,
+			if (w->df[k] != 0)
+				nn_axpy(g, w->df[k], pr->x + k * pr->in,
 				    pr->in);
 	} else {
-		/* The upper layers, item by item; d1 gets dL/dz1. */
-		d2 = xcalloc(H, sizeof *d2);
-		for (k = 0; k < m; k++) {
-			const float	*a1 = pr->a1 + k * H;
-			const float	*a2 = pr->a2 + k * H;
-			const float	*z2 = pr->z2 + k * H;
-			float		*d1 = pr->d1 + k * H;
-			float		 df = pr->df[k];
-
-			g[l.b3] += df;
-			for (j = 0; j < H; j++) {
-				g[l.w3 + j] += df * a2[j];
-				d2[j] = z2[j] > 0 ? df * p[l.w3 + j] : 0;
-				g[l.b2 + j] += d2[j];
-			}
-			for (i = 0; i < H; i++) {
-				d1[i] = 0;
-				if (pr->z1[k * H + i] <= 0)
-					continue;
-				nn_axpy(g + l.W2 + i * H, a1[i], d2, H);
-				memset(&acc, 0, sizeof acc);
-				for (jc = 0; jc < H; jc += 8) {
-					V_LOAD(w, p + l.W2 + i * H + jc);
-					V_LOAD(dv, d2 + jc);
-					acc += w * dv;
-				}
-				for (j = 0; j < 8; j++)
-					d1[i] += acc[j];
-				g[l.b1 + i] += d1[i];
-			}
-		}
-		free(d2);
-		nn_layer1(pr->xtp, pr->in, m, H, pr->d1, NULL, g + l.W1);
+		/* The kernels set W1's and W2's; the rest is summed. */
+		memset(g + l.b1, 0, (net->nparams - l.b1) * sizeof *g);
+		nn_upper_grad(net, &l, w, g);
+		nn_layer1(pr->xtp, pr->in, m, H, w->d1, NULL, g + l.W1);
 	}
 	if (prior != NULL && lambda > 0) {
 		for (i = 0; i < net->nparams; i++) {
