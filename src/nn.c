@@ -167,29 +167,62 @@ nn_dotf(const float *a, const float *b, size_t n)
 typedef float v4f __attribute__((vector_size(16)));
 typedef double v4d __attribute__((vector_size(32)));
 
-NN_KERNEL double
+double
 nn_dotd(const float *a, const float *b, size_t n)
 {
-	v4d	acc0 = { 0 }, acc1 = { 0 };
-	v4f	fa, fb;
 	double	s;
-	size_t	i = 0;
 
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&fa, a + i, sizeof fa);
-		memcpy(&fb, b + i, sizeof fb);
-		acc0 += __builtin_convertvector(fa, v4d) *
-		    __builtin_convertvector(fb, v4d);
-		memcpy(&fa, a + i + 4, sizeof fa);
-		memcpy(&fb, b + i + 4, sizeof fb);
-		acc1 += __builtin_convertvector(fa, v4d) *
-		    __builtin_convertvector(fb, v4d);
-	}
-	acc0 += acc1;
-	s = (acc0[0] + acc0[1]) + (acc0[2] + acc0[3]);
-	for (; i < n; i++)
-		s += (double)a[i] * b[i];
+	nn_dotd_rows(a, &b, 1, n, &s);
 	return s;
+}
+
+/*
+ * Four rows at a time: each dot product is one chain of additions per
+ * lane, bound by the latency of an addition, so four of them share the
+ * time of one.  A row past the last repeats the first, unstored.
+ */
+NN_KERNEL void
+nn_dotd_rows(const float *a, const float *const *rows, size_t nrows,
+    size_t n, double *out)
+{
+	v4d		 acc0[4], acc1[4], da;
+	v4f		 fa, fb;
+	const float	*b[4];
+	double		 s;
+	size_t		 k0, r, i;
+
+	for (k0 = 0; k0 < nrows; k0 += 4) {
+		for (r = 0; r < 4; r++)
+			b[r] = rows[k0 + r < nrows ? k0 + r : k0];
+		memset(acc0, 0, sizeof acc0);
+		memset(acc1, 0, sizeof acc1);
+		for (i = 0; i + 8 <= n; i += 8) {
+			memcpy(&fa, a + i, sizeof fa);
+			da = __builtin_convertvector(fa, v4d);
+#pragma GCC unroll 4
+			for (r = 0; r < 4; r++) {
+				memcpy(&fb, b[r] + i, sizeof fb);
+				acc0[r] += da * __builtin_convertvector(fb,
+				    v4d);
+			}
+			memcpy(&fa, a + i + 4, sizeof fa);
+			da = __builtin_convertvector(fa, v4d);
+#pragma GCC unroll 4
+			for (r = 0; r < 4; r++) {
+				memcpy(&fb, b[r] + i + 4, sizeof fb);
+				acc1[r] += da * __builtin_convertvector(fb,
+				    v4d);
+			}
+		}
+		for (r = 0; r < 4 && k0 + r < nrows; r++) {
+			acc0[r] += acc1[r];
+			s = (acc0[r][0] + acc0[r][1]) +
+			    (acc0[r][2] + acc0[r][3]);
+			for (i = n / 8 * 8; i < n; i++)
+				s += (double)a[i] * b[r][i];
+			out[k0 + r] = s;
+		}
+	}
 }
 
 /*
