@@ -226,13 +226,13 @@ nn_dotd_rows(const float *a, const float *const *rows, size_t nrows,
 }
 
 /*
- * Rows of a panel: the first layer's kernel keeps six rows by one or two
- * vectors of sixteen hidden units in its accumulators.  Two (32 units,
- * twelve accumulators) where vectors of sixteen are registers (AVX-512,
- * which has 32 of them); one elsewhere, where a vector of sixteen is two
- * of eight and the twelve accumulators, the two weight vectors and a
- * broadcast fill AVX2's sixteen registers.  Every inner step loads the
- * weight vectors and six inputs for six multiply-adds per vector.
+ * Rows of a panel: the first layer's kernel keeps six rows by two
+ * vectors of hidden units in twelve accumulators, which with the two
+ * weight vectors and a broadcast fit in sixteen registers: vectors of
+ * sixteen floats with AVX-512 (32 units a block), of eight with AVX2 (16
+ * units), one vector of eight, two of SSE's registers, with SSE (8
+ * units).  Every inner step loads the weight vectors and six inputs for
+ * six multiply-adds per vector.
  */
 #define NN_ROWS		6
 
@@ -272,81 +272,71 @@ nn_pack(float *pk, const float *x, size_t n, size_t in, size_t stride,
 
 /*
  * One block of the first layer: NN_ROWS rows of the panel xp by nv (1
- * or 2) vectors of sixteen units, the weights from wp (rows H apart),
- * the sums from c (or zero) to z (rows H apart; kb rows stored).
+ * or 2) vectors of units, the weights from wp (rows H apart), the sums
+ * from c (or zero) to z (rows H apart; kb rows stored).  Written once
+ * for each width of vector: a vector wider than the target's registers
+ * would be kept in memory, not split.
  */
-static inline __attribute__((always_inline)) void
-nn_block16(const float *xp, size_t in, const float *wp, size_t H,
-    const float *c, float *z, size_t kb, int nv)
-{
-	v16	acc[NN_ROWS][2], w[2];
-	size_t	d, i;
-
-	memset(acc, 0, sizeof acc);
-	for (i = 0; c != NULL && i < NN_ROWS; i++) {
-		V_LOAD(acc[i][0], c);
-		if (nv == 2)
-			V_LOAD(acc[i][1], c + 16);
-	}
-#define NN_FMA16(i) do {						\
+#define NN_BLOCK(name, vec, lanes)					\
+static inline __attribute__((always_inline)) void			\
+name(const float *xp, size_t in, const float *wp, size_t H,		\
+    const float *c, float *z, size_t kb, int nv)			\
+{									\
+	vec	acc[NN_ROWS][2], w[2];					\
+	size_t	d, i;							\
+									\
+	memset(acc, 0, sizeof acc);					\
+	for (i = 0; c != NULL && i < NN_ROWS; i++) {			\
+		V_LOAD(acc[i][0], c);					\
+		if (nv == 2)						\
+			V_LOAD(acc[i][1], c + (lanes));			\
+	}								\
+	for (d = 0; d < in; d++, xp += NN_ROWS, wp += H) {		\
+		V_LOAD(w[0], wp);					\
+		if (nv == 2)						\
+			V_LOAD(w[1], wp + (lanes));			\
+		NN_FMA(0);						\
+		NN_FMA(1);						\
+		NN_FMA(2);						\
+		NN_FMA(3);						\
+		NN_FMA(4);						\
+		NN_FMA(5);						\
+	}								\
+	for (i = 0; i < kb; i++) {					\
+		V_STORE(z + i * H, acc[i][0]);				\
+		if (nv == 2)						\
+			V_STORE(z + i * H + (lanes), acc[i][1]);	\
+	}								\
+}
+#define NN_FMA(i) do {							\
 	acc[i][0] += xp[i] * w[0];					\
 	if (nv == 2)							\
 		acc[i][1] += xp[i] * w[1];				\
 } while (0)
-	for (d = 0; d < in; d++, xp += NN_ROWS, wp += H) {
-		V_LOAD(w[0], wp);
-		if (nv == 2)
-			V_LOAD(w[1], wp + 16);
-		NN_FMA16(0);
-		NN_FMA16(1);
-		NN_FMA16(2);
-		NN_FMA16(3);
-		NN_FMA16(4);
-		NN_FMA16(5);
-	}
-#undef NN_FMA16
-	for (i = 0; i < kb; i++) {
-		V_STORE(z + i * H, acc[i][0]);
-		if (nv == 2)
-			V_STORE(z + i * H + 16, acc[i][1]);
-	}
-}
-
-/* The same for the last eight units of a width that is not 16n. */
-static inline __attribute__((always_inline)) void
-nn_block8(const float *xp, size_t in, const float *wp, size_t H,
-    const float *c, float *z, size_t kb)
-{
-	v8	acc[NN_ROWS], w;
-	size_t	d, i;
-
-	memset(acc, 0, sizeof acc);
-	for (i = 0; c != NULL && i < NN_ROWS; i++)
-		V_LOAD(acc[i], c);
-	for (d = 0; d < in; d++, xp += NN_ROWS, wp += H) {
-		V_LOAD(w, wp);
-		acc[0] += xp[0] * w;
-		acc[1] += xp[1] * w;
-		acc[2] += xp[2] * w;
-		acc[3] += xp[3] * w;
-		acc[4] += xp[4] * w;
-		acc[5] += xp[5] * w;
-	}
-	for (i = 0; i < kb; i++)
-		V_STORE(z + i * H, acc[i]);
-}
+NN_BLOCK(nn_block8, v8, 8)
+NN_BLOCK(nn_block16, v16, 16)
+#undef NN_FMA
+#undef NN_BLOCK
 
 /*
- * Whether vectors of sixteen floats are registers (see NN_ROWS): where
- * the AVX-512 clone runs.
+ * The units one block takes per row, by the registers there are (see
+ * NN_ROWS): 32 with AVX-512, 16 with AVX (sixteen registers of eight
+ * floats), 8 with SSE's sixteen of four.  Where the kernels are cloned,
+ * the processor that picks the clone says; elsewhere the target.
  */
-static inline __attribute__((always_inline)) int
-nn_wide(void)
+static inline __attribute__((always_inline)) size_t
+nn_block_units(void)
 {
 #ifdef NN_CLONES
-	return __builtin_cpu_supports("avx512f");
+	if (__builtin_cpu_supports("avx512f"))
+		return 32;
+	return __builtin_cpu_supports("avx2") ? 16 : 8;
+#elif defined(__AVX512F__)
+	return 32;
+#elif defined(__AVX__) || defined(__aarch64__)
+	return 16;
 #else
-	return 0;
+	return 8;
 #endif
 }
 
@@ -364,24 +354,27 @@ nn_layer1(const float *pk, size_t n, size_t in, size_t H, const float *W1,
     const float *b1, float *z)
 {
 	const float	*c;
-	size_t		 k0, kb, hc, step;
-	int		 wide = nn_wide();
+	size_t		 k0, kb, hc, step, units = nn_block_units();
 
 	for (k0 = 0; k0 < n; k0 += NN_ROWS, pk += in * NN_ROWS) {
 		kb = n - k0 < NN_ROWS ? n - k0 : NN_ROWS;
 		for (hc = 0; hc < H; hc += step) {
 			c = b1 != NULL ? b1 + hc : NULL;
-			if (wide && H - hc >= 32) {
+			if (units == 32 && H - hc >= 32) {
 				nn_block16(pk, in, W1 + hc, H, c,
 				    z + k0 * H + hc, kb, 2);
 				step = 32;
-			} else if (H - hc >= 16) {
+			} else if (units == 32 && H - hc >= 16) {
 				nn_block16(pk, in, W1 + hc, H, c,
 				    z + k0 * H + hc, kb, 1);
 				step = 16;
+			} else if (units >= 16 && H - hc >= 16) {
+				nn_block8(pk, in, W1 + hc, H, c,
+				    z + k0 * H + hc, kb, 2);
+				step = 16;
 			} else {
 				nn_block8(pk, in, W1 + hc, H, c,
-				    z + k0 * H + hc, kb);
+				    z + k0 * H + hc, kb, 1);
 				step = 8;
 			}
 		}
