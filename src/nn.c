@@ -8,8 +8,8 @@
  * second layer.  So the duels are compacted to their distinct items
  * first and packed once per fit into panels (see nn_pack), and the two
  * first-layer products are written as blocks of six items (or six
- * inputs) by 32 or 16 hidden units that stay in registers, with no
- * horizontal sums: every inner operation is a broadcast times a vector
+ * inputs) by 32, 16 or 8 hidden units (as many as the registers hold)
+ * that stay in registers, with no horizontal sums: every inner operation is a broadcast times a vector
  * added to an accumulator.  On x86-64 those kernels are compiled for
  * AVX-512, AVX2 and the baseline and picked at run time.
  *
