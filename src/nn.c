@@ -731,7 +731,7 @@ nn_d1(const float *Wt, size_t H, const float *d2, float *d1)
 
 /*
  * The gradient through the layers above the first, from dL/df of every
- * item (w->df), into g, whose entries from b1 on are zero: item by item
+ * item (w->df), into g (its entries from b1 on, set): item by item
  * the biases' and w3's, dL/dz2 (d2) and dL/dz1 (d1, nn_d1); then W2's,
  * sum_k a1[k] d2[k]', with the first layer's kernel on a1's transpose.
  * Each entry of g is summed in the order of the items.
@@ -740,31 +740,43 @@ static inline __attribute__((always_inline)) void
 nn_upper_grad(const struct nn *net, const struct nn_layout *l,
     struct nn_work *w, float *g)
 {
-	const float	*p = net->p;
-	float		 df, *d1, *d2;
+	const float	*p = net->p, *a2, *z2, *z1;
+	float		 df, *d1, *d2, gb3 = 0;
+	float		 gb1[NN_MAX_HIDDEN], gb2[NN_MAX_HIDDEN];
+	float		 gw3[NN_MAX_HIDDEN];
 	size_t		 H = net->hidden, i, j, k;
 
 	for (i = 0; i < H; i++)
 		for (j = 0; j < H; j++)
 			w->W2t[j * H + i] = p[l->W2 + i * H + j];
+	/* Sums of the items in arrays of their own, which nothing aliases. */
+	memset(gb1, 0, sizeof gb1);
+	memset(gb2, 0, sizeof gb2);
+	memset(gw3, 0, sizeof gw3);
 	for (k = 0; k < w->n; k++) {
 		df = w->df[k];
+		a2 = w->a2 + k * H;
+		z2 = w->z2 + k * H;
+		z1 = w->z1 + k * H;
 		d2 = w->d2 + k * H;
 		d1 = w->d1 + k * H;
-		g[l->b3] += df;
+		gb3 += df;
 		for (j = 0; j < H; j++) {
-			g[l->w3 + j] += df * w->a2[k * H + j];
-			d2[j] = w->z2[k * H + j] > 0 ? df * p[l->w3 + j] : 0;
-			g[l->b2 + j] += d2[j];
+			gw3[j] += df * a2[j];
+			d2[j] = z2[j] > 0 ? df * p[l->w3 + j] : 0;
+			gb2[j] += d2[j];
 		}
 		for (i = 0; i < H; i += 8)
 			nn_d1(w->W2t + i, H, d2, d1 + i);
 		for (i = 0; i < H; i++) {
-			if (w->z1[k * H + i] <= 0)
-				d1[i] = 0;
-			g[l->b1 + i] += d1[i];
+			d1[i] = z1[i] <= 0 ? 0 : d1[i];
+			gb1[i] += d1[i];
 		}
 	}
+	memcpy(g + l->b1, gb1, H * sizeof *g);
+	memcpy(g + l->b2, gb2, H * sizeof *g);
+	memcpy(g + l->w3, gw3, H * sizeof *g);
+	g[l->b3] = gb3;
 	nn_pack(w->a1tp, w->z1, H, w->n, 1, H, 1);
 	nn_layer1(w->a1tp, H, w->n, H, w->d2, NULL, g + l->W2);
 }
@@ -812,8 +824,6 @@ nn_loss_grad(const struct nn *net, struct nn_prob *pr, float *g,
 				nn_axpy(g, w->df[k], pr->x + k * pr->in,
 				    pr->in);
 	} else {
-		/* The kernels set W1's and W2's; the rest is summed. */
-		memset(g + l.b1, 0, (net->nparams - l.b1) * sizeof *g);
 		nn_upper_grad(net, &l, w, g);
 		nn_layer1(pr->xtp, pr->in, m, H, w->d1, NULL, g + l.W1);
 	}
