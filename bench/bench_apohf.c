@@ -11,7 +11,8 @@
  * deviations of the pool; the pool's best is shown for reference), the
  * utility of the final recommendation, the share of seeds whose best so
  * far is within 5% of the pool's best (on the pool's range), and the time
- * per run.  Runs go in parallel on J threads.  By hand:
+ * per run: wall-clock and the CPU time of its thread (which a busy
+ * machine does not stretch).  Runs go in parallel on J threads.  By hand:
  *
  *	make bench && bench/bench_apohf [-s SEEDS] [-r ROUNDS] [-p POOL]
  *	    [-d DIM] [-j THREADS] [-m METHOD] [-t TAU] [-f | -D]
@@ -47,6 +48,7 @@ struct result {
 	double	top;		/* the pool's best */
 	double	gap;		/* of the best so far, on the pool range */
 	double	seconds;
+	double	cpu;		/* of the run's thread */
 };
 
 struct work {
@@ -57,6 +59,17 @@ struct work {
 
 static size_t	checks[NCHECK] = { 25, 50, 100, 150 };
 
+/* The CPU time of the calling thread so far, user and system. */
+static double
+thread_cpu(void)
+{
+	struct rusage	ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static void
 run_one(struct work *w)
 {
@@ -66,7 +79,7 @@ run_one(struct work *w)
 	struct bandit_hist	 h;
 	struct rng		 rng;
 	float			*x;
-	double			*u, best = -INFINITY, lo = INFINITY, t0;
+	double			*u, best = -INFINITY, lo = INFINITY, t0, c0;
 	uint32_t		 a, b, r;
 	size_t			 i, c = 0;
 	float			 y;
@@ -89,6 +102,7 @@ run_one(struct work *w)
 		lo = fmin(lo, u[i]);
 	}
 	t0 = time_mono();
+	c0 = thread_cpu();
 	for (i = 0; i < NINIT; i++) {
 		bandit_select(m, &pool, &h, &rng, &a, &b);
 		bandit_hist_add(&h, a, b, bandit_sim_prefer(u[a], u[b], tau,
@@ -111,6 +125,7 @@ run_one(struct work *w)
 	for (; c < NCHECK; c++)
 		w->res.best[c] = best;
 	w->res.seconds = time_mono() - t0;
+	w->res.cpu = thread_cpu() - c0;
 	w->res.gap = (w->res.top - best) / (w->res.top - lo);
 	bandit_model_free(m);
 	bandit_hist_release(&h);
@@ -150,7 +165,7 @@ main(int argc, char **argv)
 {
 	pthread_t	*th;
 	const char	*only = NULL;
-	double		 mean, sd, v, top, sec, wall;
+	double		 mean, sd, v, top, sec, cpu, wall;
 	size_t		 nthreads = 2, i, s, c, within;
 	int		 ch, mth, nm = 0, methods[4];
 
@@ -229,7 +244,7 @@ main(int argc, char **argv)
 	printf("%-9s", "method");
 	for (c = 0; c < NCHECK; c++)
 		printf("   after %3zu    ", checks[c]);
-	printf("    final      within5%%  s/run\n");
+	printf("    final      within5%%  s/run  cpu/run\n");
 	for (mth = 0; mth < nm; mth++) {
 		struct work	*w = works + (size_t)mth * seeds;
 
@@ -257,13 +272,14 @@ main(int argc, char **argv)
 		sd = seeds > 1 ? sqrt(sd / (double)(seeds - 1)) : 0;
 		printf("  %6.3f +- %5.3f", mean, sd);
 		within = 0;
-		sec = 0;
+		sec = cpu = 0;
 		for (s = 0; s < seeds; s++) {
 			within += w[s].res.gap <= 0.05;
 			sec += w[s].res.seconds;
+			cpu += w[s].res.cpu;
 		}
-		printf("  %3zu/%-3zu %6.2f\n", within, seeds,
-		    sec / (double)seeds);
+		printf("  %3zu/%-3zu %6.2f %8.2f\n", within, seeds,
+		    sec / (double)seeds, cpu / (double)seeds);
 	}
 	printf("wall %.1f s\n", wall);
 	free(th);

@@ -345,6 +345,9 @@ struct bandit_full {
 	size_t			 na;
 	float			*g;		/* one gradient */
 	float			*ra;		/* the anchors' gradients */
+	const float		**xa;		/* the anchors' inputs */
+	const float		**rr;		/* and their rows of ra */
+	double			*kx, *kh, *kr;	/* bandit_full_row's */
 	double			*GA;
 	double			*K;
 	double			*Gi;		/* an arm against the anchors */
@@ -384,6 +387,24 @@ bandit_full_pairs(struct bandit_full *f, const struct bandit_hist *h)
 }
 
 /*
+ * The kernel of one arm (input x, gradient past the first layer r)
+ * against each of the first n anchors, into out: bandit_kernel() for
+ * each, with the products of several anchors taken together.
+ */
+static void
+bandit_full_row(struct bandit_full *f, const float *x, const float *r,
+    size_t n, double *out)
+{
+	size_t	k;
+
+	nn_dotd_rows(x, f->xa, n, f->in, f->kx);
+	nn_dotd_rows(r, f->rr, n, f->H, f->kh);
+	nn_dotd_rows(r, f->rr, n, f->R, f->kr);
+	for (k = 0; k < n; k++)
+		out[k] = f->kx[k] * f->kh[k] + f->kr[k];
+}
+
+/*
  * The anchors, x1 first, with their gradients past the first layer and
  * the kernel between every two of them.
  */
@@ -412,17 +433,23 @@ bandit_full_anchors(struct bandit_full *f, uint32_t x1)
 	f->na = na;
 	f->g = xcalloc(f->net->nparams, sizeof *f->g);
 	f->ra = xcalloc(na * R, sizeof *f->ra);
+	f->xa = xcalloc(na, sizeof *f->xa);
+	f->rr = xcalloc(na, sizeof *f->rr);
+	f->kx = xcalloc(na, sizeof *f->kx);
+	f->kh = xcalloc(na, sizeof *f->kh);
+	f->kr = xcalloc(na, sizeof *f->kr);
 	for (k = 0; k < na; k++) {
-		nn_grad(f->net, pool->x + (size_t)f->arm[k] * in, f->g);
+		f->xa[k] = pool->x + (size_t)f->arm[k] * in;
+		f->rr[k] = f->ra + k * R;
+		nn_grad(f->net, f->xa[k], f->g);
 		memcpy(f->ra + k * R, f->g + f->off, R * sizeof *f->ra);
 	}
 	f->GA = xcalloc(na * na, sizeof *f->GA);
-	for (i = 0; i < na; i++)
-		for (k = 0; k <= i; k++)
-			f->GA[i * na + k] = f->GA[k * na + i] = bandit_kernel(
-			    pool->x + (size_t)f->arm[i] * in,
-			    pool->x + (size_t)f->arm[k] * in, in,
-			    f->ra + i * R, f->ra + k * R, f->H, R);
+	for (i = 0; i < na; i++) {
+		bandit_full_row(f, f->xa[i], f->rr[i], i + 1, f->GA + i * na);
+		for (k = 0; k < i; k++)
+			f->GA[k * na + i] = f->GA[i * na + k];
+	}
 }
 
 /* K = lambda I + Phi Phi': a pair dueled c times is one row by sqrt(c). */
@@ -455,11 +482,9 @@ bandit_full_var(struct bandit_full *f, size_t i, uint32_t x1, double lambda)
 	double			 s, q;
 
 	nn_grad(f->net, pool->x + i * in, f->g);
-	for (k = 0; k < f->na; k++)
-		f->Gi[k] = f->anchor[i] == k ? f->GA[k * f->na + k] :
-		    bandit_kernel(pool->x + i * in,
-		    pool->x + (size_t)f->arm[k] * in, in, f->g + off,
-		    f->ra + k * f->R, f->H, f->R);
+	bandit_full_row(f, pool->x + i * in, f->g + off, f->na, f->Gi);
+	if ((k = f->anchor[i]) != UINT32_MAX)
+		f->Gi[k] = f->GA[k * f->na + k];
 	s = bandit_kernel(pool->x + i * in, pool->x + i * in, in,
 	    f->g + off, f->g + off, f->H, f->R) - 2 * f->Gi[0] + f->GA[0];
 	for (t = 0; t < f->np; t++)
@@ -527,6 +552,11 @@ out:
 	free(f.arm);
 	free(f.g);
 	free(f.ra);
+	free(f.xa);
+	free(f.rr);
+	free(f.kx);
+	free(f.kh);
+	free(f.kr);
 	free(f.GA);
 	free(f.Gi);
 	free(f.K);

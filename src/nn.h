@@ -136,6 +136,12 @@ double		 nn_fit_join(struct nn_fit *, struct nn *const *, size_t k);
 double		 nn_dotf(const float *, const float *, size_t n);
 /* The same with every product and sum in double. */
 double		 nn_dotd(const float *, const float *, size_t n);
+/*
+ * nn_dotd(a, rows[k], n) for each of nrows rows into out, the same
+ * doubles, several rows at a time.
+ */
+void		 nn_dotd_rows(const float *a, const float *const *rows,
+		    size_t nrows, size_t n, double *out);
 
 /*
  * One Adam step on params from grad (both n long), with moment buffers

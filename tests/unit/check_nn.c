@@ -11,6 +11,7 @@
 
 #include "check_common.h"
 #include "bandit.h"
+#include "hash.h"
 #include "nn.h"
 #include "rng.h"
 #include "util.h"
@@ -305,6 +306,153 @@ START_TEST(test_ensemble)
 	}
 	nn_free(prior);
 	free(x);
+}
+END_TEST
+
+/*
+ * The fit's output on a small fixed problem, pinned bit for bit: 21
+ * inputs (not a whole number of any kernel's blocks), 24 hidden units
+ * (a block of 16 and one of 8), 10 items of which 9 are dueled, a tie
+ * and repeated pairs; 60 full-batch steps with weight decay, and an
+ * ensemble of 3 on minibatches of 4 with the prior's penalty.  The
+ * weights are folded into one hash of their bits.
+ */
+#define PIN_IN		21
+#define PIN_HIDDEN	24
+#define PIN_ITEMS	10
+#define PIN_DUELS	15
+
+struct pin {
+	double		loss;
+	double		f[PIN_ITEMS];
+	uint64_t	hash;
+	double		eloss;
+	uint64_t	ehash;
+};
+
+static uint64_t
+pin_hash(const struct nn *net, uint64_t h)
+{
+	uint32_t	bits;
+	size_t		i;
+
+	for (i = 0; i < net->nparams; i++) {
+		memcpy(&bits, &net->p[i], sizeof bits);
+		h = hash_mix(h, bits);
+	}
+	return h;
+}
+
+static void
+pin_run(struct pin *out)
+{
+	struct nn	*net, *mem[3];
+	struct nn_opts	 o;
+	struct nn_data	 d;
+	uint32_t	 a[PIN_DUELS], b[PIN_DUELS];
+	float		 y[PIN_DUELS], *x;
+	size_t		 i;
+
+	x = random_vectors(PIN_ITEMS, PIN_IN, 17);
+	for (i = 0; i < PIN_DUELS; i++) {
+		a[i] = (uint32_t)(i * 3 % 9);
+		b[i] = (uint32_t)((i * 5 + 2) % 9);
+		if (b[i] == a[i])
+			b[i] = (a[i] + 4) % 9;
+		y[i] = i % 7 == 3 ? 0.5f : a[i] < b[i];
+	}
+	d.dim = PIN_IN;
+	d.nitems = PIN_ITEMS;
+	d.x = x;
+	d.nduels = PIN_DUELS;
+	d.a = a;
+	d.b = b;
+	d.y = y;
+	nn_opts_default(&o);
+	o.steps = 60;
+	o.weight_decay = 0.1 / (PIN_DUELS + 50);
+	net = nn_new(PIN_IN, PIN_HIDDEN, 6, NULL);
+	out->loss = nn_fit(net, &d, &o);
+	nn_forward_many(net, x, PIN_ITEMS, out->f);
+	out->hash = pin_hash(net, 0);
+	nn_free(net);
+
+	nn_opts_default(&o);
+	o.steps = 8;
+	o.batch = 4;
+	o.prior_l2 = 0.1;
+	o.seed = 5;
+	net = nn_new(PIN_IN, PIN_HIDDEN, 7, NULL);
+	for (i = 0; i < 3; i++)
+		mem[i] = nn_copy(net);
+	out->eloss = nn_fit_ensemble(mem, 3, net, &d, &o);
+	out->ehash = 0;
+	for (i = 0; i < 3; i++) {
+		out->ehash = pin_hash(mem[i], out->ehash);
+		nn_free(mem[i]);
+	}
+	nn_free(net);
+	free(x);
+}
+
+/*
+ * The values of the kernels before they were blocked (issue 17): where
+ * the compiler fuses multiply-adds (the AVX2 and AVX-512 clones of the
+ * kernels on x86-64) and where it does not (the baseline clone, or a
+ * build without clones).  The same code gives one or the other,
+ * exactly.  PIN_PRINT=1 in the environment prints what a build gives,
+ * in this form.
+ */
+static const struct pin pin_fused = {
+	0x1.ee2bc55405b4fp-2, {
+	    -0x1.bb03dbbed50c4p+3, -0x1.1ba1e84b623e2p+3,
+	    -0x1.2ce8b8d72a9bfp+4, -0x1.37062b5513769p+4,
+	    -0x1.8c95274b27d87p+4, -0x1.1279027199c6ap+4,
+	    -0x1.803e6111924d9p+4, -0x1.4ef68a8101651p+4,
+	    -0x1.96185e989b426p+4, -0x1.031c1a8514cdcp+3,
+	}, 0x9e36dcd0803a7ccaULL, 0x1.8e60e92d2874cp+1, 0xae27c21ef2af6174ULL
+};
+static const struct pin pin_plain = {
+	0x1.ee2bbd866dbb2p-2, {
+	    -0x1.bb03db2dabaep+3, -0x1.1ba1ee1cdbd9ep+3,
+	    -0x1.2ce8ba0c65cc6p+4, -0x1.37062dc3923dcp+4,
+	    -0x1.8c95278f4c3a2p+4, -0x1.127902475f68p+4,
+	    -0x1.803e60fadedb1p+4, -0x1.4ef691b69259bp+4,
+	    -0x1.96185f8657466p+4, -0x1.031c1889821f8p+3,
+	}, 0x53d2110ae3f4b7fdULL, 0x1.8e60e439d5ecep+1, 0x4b9f8178a9945c5eULL
+};
+
+static int
+pin_same(const struct pin *a, const struct pin *b)
+{
+	size_t	i;
+
+	for (i = 0; i < PIN_ITEMS; i++)
+		if (a->f[i] != b->f[i])
+			return 0;
+	return a->loss == b->loss && a->hash == b->hash &&
+	    a->eloss == b->eloss && a->ehash == b->ehash;
+}
+
+START_TEST(test_fit_pinned)
+{
+	struct pin	got;
+	size_t		i;
+
+	pin_run(&got);
+	if (getenv("PIN_PRINT") != NULL) {
+		printf("\t%a, {\n", got.loss);
+		for (i = 0; i < PIN_ITEMS; i++)
+			printf("\t    %a,\n", got.f[i]);
+		printf("\t}, 0x%016llxULL, %a, 0x%016llxULL\n",
+		    (unsigned long long)got.hash, got.eloss,
+		    (unsigned long long)got.ehash);
+	}
+	ck_assert_msg(pin_same(&got, &pin_fused) || pin_same(&got,
+	    &pin_plain), "the fit changed: loss %a, f[0] %a, weights %016llx, "
+	    "ensemble loss %a, weights %016llx", got.loss, got.f[0],
+	    (unsigned long long)got.hash, got.eloss,
+	    (unsigned long long)got.ehash);
 }
 END_TEST
 
@@ -748,6 +896,7 @@ nn_suite(void)
 	tcase_add_test(tc, test_loss_grad);
 	tcase_add_test(tc, test_fit_thread);
 	tcase_add_test(tc, test_ensemble);
+	tcase_add_test(tc, test_fit_pinned);
 	tcase_add_test(tc, test_select_linear);
 	tcase_add_test(tc, test_select_apohf);
 	tcase_add_test(tc, test_bonus_repeated);
