@@ -4,7 +4,9 @@
  * seeds.  For each run it follows the best dev score after every step
  * and reports the calls (target, optimizer, judge), tokens and dollars
  * spent when the run first reached 95% of the best score any run found
- * on that task; the table gives medians over the seeds.  Run by hand:
+ * on that task, then the best dev score at the end and the target calls
+ * of the whole run (what racing saves); the table gives medians over the
+ * seeds.  Run by hand:
  *
  *	make bench && bench/bench_reflect [-n seeds] [-t task]
  */
@@ -81,18 +83,21 @@ role_calls(sqlite3 *db, int64_t run, const char *role)
 	return n;
 }
 
-/* Replaces the first "from" in text by "to" (text is reallocated). */
-static char *
-replace(char *text, const char *from, const char *to)
+/* Removes the line of text that holds "key": (text is edited in place). */
+static void
+drop_line(char *text, const char *key)
 {
-	char	*at, *out;
+	char	*pat, *at, *end;
 
-	if ((at = strstr(text, from)) == NULL)
-		return text;
-	*at = '\0';
-	out = xasprintf("%s%s%s", text, to, at + strlen(from));
-	free(text);
-	return out;
+	pat = xasprintf("\"%s\":", key);
+	if ((at = strstr(text, pat)) != NULL) {
+		while (at > text && at[-1] != '\n')
+			at--;
+		end = strchr(at, '\n');
+		end = end != NULL ? end + 1 : at + strlen(at);
+		memmove(at, end, strlen(end) + 1);
+	}
+	free(pat);
 }
 
 static int
@@ -126,15 +131,15 @@ run_one(const char *dir, const char *task, const char *strategy, int seed,
 	free(src);
 	/* No budget but the strategy's own steps; the seed and strategy
 	 * replace the job's. */
-	text = replace(text, "\"max_calls\": 2000", "\"max_calls\": 1000000");
-	text = replace(text, "\"max_dollars\": 1.0", "\"max_dollars\": 1000");
+	drop_line(text, "budget");
+	drop_line(text, "strategy");
 	tail = strrchr(text, '"');
 	while (tail > text && strncmp(tail, "\"seed\"", 6) != 0)
 		tail--;
 	*tail = '\0';
 	path = xasprintf("%s/job.json", dir);
-	cmd = xasprintf("%s\"seed\": %d, \"strategy\": %s }\n", text, seed,
-	    strategy);
+	cmd = xasprintf("%s\"seed\": %d, \"strategy\": %s,\n"
+	    "\"budget\": { \"max_calls\": 1000000 } }\n", text, seed, strategy);
 	free(text);
 	if ((f = fopen(path, "w")) == NULL)
 		return -1;
@@ -220,7 +225,7 @@ main(int argc, char **argv)
 	struct trace	*tr, *t;
 	char		 dir[] = "/tmp/bench-reflect.XXXXXX", *cmd;
 	const char	*only = NULL;
-	double		 top, *v[6];
+	double		 top, *v[7];
 	int		 nseeds = 10, ch, c, k, i, j, reached;
 	size_t		 ti;
 
@@ -241,14 +246,15 @@ main(int argc, char **argv)
 	if (nseeds < 1 || mkdtemp(dir) == NULL)
 		return 1;
 	tr = xcalloc(NCONFIGS * (size_t)nseeds, sizeof *tr);
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < 7; k++)
 		v[k] = xcalloc((size_t)nseeds, sizeof *v[k]);
 	printf("# median over %d seeds of what was spent when the best dev "
 	    "score first reached 95%% of the best any run found on the "
-	    "task\n", nseeds);
-	printf("%-10s %-11s %6s %7s %7s %7s %9s %8s %7s\n", "task",
+	    "task,\n# the final dev score and the target calls of the whole run"
+	    "\n", nseeds);
+	printf("%-10s %-11s %6s %7s %7s %7s %9s %8s %7s %7s\n", "task",
 	    "strategy", "reach", "target", "optim", "judge", "tokens",
-	    "dollars", "final");
+	    "dollars", "final", "total");
 	for (ti = 0; ti < sizeof tasks / sizeof tasks[0]; ti++) {
 		if (only != NULL && strcmp(only, tasks[ti]) != 0)
 			continue;
@@ -265,12 +271,14 @@ main(int argc, char **argv)
 			reached = 0;
 			for (i = 0; i < nseeds; i++) {
 				t = &tr[c * nseeds + i];
-				for (k = 0; k < 6; k++)
+				for (k = 0; k < 7; k++)
 					v[k][i] = NAN;
 				for (j = 0; j < t->n; j++)
 					if (t->p[j].best >= 0.95 * top)
 						break;
 				v[5][i] = t->final;
+				v[6][i] = t->n > 0 ? (double)t->p[t->n - 1].target :
+				    0;
 				if (j == t->n)
 					continue;
 				reached++;
@@ -281,11 +289,11 @@ main(int argc, char **argv)
 				v[4][i] = t->p[j].dollars;
 			}
 			printf("%-10s %-11s %3d/%-2d %7.0f %7.0f %7.0f %9.0f "
-			    "%8.4f %7.3f\n", tasks[ti], configs[c].label,
+			    "%8.4f %7.3f %7.0f\n", tasks[ti], configs[c].label,
 			    reached, nseeds, median(v[0], nseeds),
 			    median(v[1], nseeds), median(v[2], nseeds),
 			    median(v[3], nseeds), median(v[4], nseeds),
-			    median(v[5], nseeds));
+			    median(v[5], nseeds), median(v[6], nseeds));
 		}
 		printf("%-10s best found: %.3f (95%%: %.3f)\n", tasks[ti], top,
 		    0.95 * top);
@@ -295,7 +303,7 @@ main(int argc, char **argv)
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", dir);
 	free(cmd);
-	for (k = 0; k < 6; k++)
+	for (k = 0; k < 7; k++)
 		free(v[k]);
 	free(tr);
 	return 0;
