@@ -288,6 +288,7 @@ djob_start(struct djob *dj, struct job *job, const char *kind, char **cause)
 	dj->conf = dconf_ref(d->conf);
 	dj->kind = kind;
 	dj->done = dj->cancel = dj->stop = 0;
+	dj->wakes = 0;
 	dj->started = time_now();
 	dj->state = JOB_RUNNING;
 	djob_set_reason(dj, NULL);
@@ -329,7 +330,11 @@ djob_reap(struct djob *dj)
 	dj->kind = NULL;
 }
 
-/* Whether the loop should resume dj's fiber now. */
+/*
+ * Whether the loop should resume dj's fiber now: what it waits for is
+ * answered, its engine failed, or a callback woke it since it yielded
+ * (one block of its evaluations is finished while others are out).
+ */
 static int
 djob_runnable(const struct djob *dj)
 {
@@ -340,12 +345,14 @@ djob_runnable(const struct djob *dj)
 	if (dj->state == JOB_PAUSED)
 		return 0;
 	return !engine_busy(dj->jr.engine) ||
-	    engine_failed(dj->jr.engine, NULL);
+	    engine_failed(dj->jr.engine, NULL) ||
+	    engine_wakes(dj->jr.engine) != dj->wakes;
 }
 
 static void
 djob_resume(struct djob *dj)
 {
+	dj->wakes = engine_wakes(dj->jr.engine);
 	if (fiber_resume(dj->fiber))
 		dj->done = 1;
 }

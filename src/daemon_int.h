@@ -65,6 +65,9 @@ struct djob {
 	const char	*kind;
 	struct fiber	*fiber;
 	int		 done;		/* the fiber has returned */
+	unsigned long	 wakes;		/* the engine's when it last
+					   resumed: a wake since resumes
+					   it (engine_wake()) */
 	int		 cancel;	/* unwind and close as cancelled */
 	int		 stop;		/* unwind and leave it running */
 	char		*cause;		/* why the run failed */

@@ -428,19 +428,22 @@ engine_loop_turn(struct engine_loop *l, int max_wait_ms, const int *xfds,
 }
 
 /*
- * Runs the loop until e has nothing left.  The answers of several turns
+ * Runs the loop until e has nothing left (or, until_woken, until a
+ * callback wakes it: engine_wake()).  The answers of several turns
  * may share one commit, within ENGINE_COMMIT_WINDOW (what a crash can
  * lose is what was in flight and those few milliseconds, each call still
  * with the scores that use it; a call built on an answer waits for its
  * commit); it is committed before this returns.
  */
-int
-engine_run(struct engine *e, char **cause)
+static int
+engine_drive(struct engine *e, int until_woken, char **cause)
 {
 	const char	*why;
+	unsigned long	 wakes = e->wakes;
 
 	e->loop->group++;
-	while (engine_busy(e) && !engine_failed(e, NULL)) {
+	while (engine_busy(e) && !engine_failed(e, NULL) &&
+	    (!until_woken || e->wakes == wakes)) {
 		if (engine_loop_turn(e->loop, 1000, NULL, NULL, 0) < 0)
 			break;
 		/* A progress line moves on while nothing is answered. */
@@ -457,6 +460,30 @@ engine_run(struct engine *e, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+int
+engine_run(struct engine *e, char **cause)
+{
+	return engine_drive(e, 0, cause);
+}
+
+int
+engine_run_woken(struct engine *e, char **cause)
+{
+	return engine_drive(e, 1, cause);
+}
+
+void
+engine_wake(struct engine *e)
+{
+	e->wakes++;
+}
+
+unsigned long
+engine_wakes(const struct engine *e)
+{
+	return e->wakes;
 }
 
 void

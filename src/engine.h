@@ -133,6 +133,17 @@ void		 engine_submit(struct engine *, struct backend *,
 /* Turns the loop until this engine has no work left; -1 with *cause on a
  * store error or a callback's error. */
 int		 engine_run(struct engine *, char **cause);
+/*
+ * For a caller that waits for part of what it submitted (one block of
+ * evaluations) while the rest goes on: a callback that has finished such
+ * a part calls engine_wake(), engine_wakes() counts those calls, and
+ * engine_run_woken() is engine_run() that also returns after one (with
+ * the engine perhaps still busy).  Inside the daemon, a run's fiber is
+ * resumed when the count has moved since it yielded.
+ */
+void		 engine_wake(struct engine *);
+unsigned long	 engine_wakes(const struct engine *);
+int		 engine_run_woken(struct engine *, char **cause);
 
 /* What has been spent so far, and why the engine stopped paying. */
 void		 engine_totals(const struct engine *, struct run_totals *);

@@ -134,6 +134,7 @@ struct engine {
 	struct engine_req	*batched;	/* in a provider batch */
 	size_t			 nbatched;
 	size_t			 finished;
+	unsigned long		 wakes;		/* engine_wake() calls */
 	struct run_totals	 totals;
 	enum engine_stop	 stop;
 	struct rng		 rng;		/* backoff jitter */

@@ -23,6 +23,7 @@
 /* Evaluation: one state per item, shared by its target and judge calls. */
 struct eval_state {
 	struct engine		*engine;
+	struct eval_batch	*batch;
 	const struct task	*task;
 	struct eval_item	*item;
 	int64_t			 call;		/* the target call */
@@ -30,11 +31,29 @@ struct eval_state {
 	struct judge_ask	 judge;
 };
 
+struct eval_batch {
+	struct eval_state	*states;
+	size_t			 n;
+	size_t			 pending;	/* items not finished */
+};
+
+/*
+ * An item is finished (scored, failed or stopped): the batch's last one
+ * wakes whoever waits for it (engine_wake()).
+ */
+static void
+eval_over(struct eval_state *st)
+{
+	if (--st->batch->pending == 0)
+		engine_wake(st->engine);
+}
+
 static int
 eval_store(struct eval_state *st, double score, char **cause)
 {
 	const struct example	*ex;
 
+	eval_over(st);
 	ex = &st->task->dataset->ex[st->item->example];
 	if (store_evaluation_add(engine_store(st->engine), engine_run_id(st->engine),
 	    st->item->candidate, ex->id, st->item->output, score, st->feedback,
@@ -55,6 +74,7 @@ eval_fail(struct eval_state *st, const char *error, int stopped,
 {
 	const struct example	*ex;
 
+	eval_over(st);
 	free(st->item->error);
 	st->item->error = xstrdup(error != NULL ? error : "unknown error");
 	if (stopped)
@@ -138,11 +158,6 @@ eval_target_done(void *arg, const struct engine_result *res, char **cause)
 	return 0;
 }
 
-struct eval_batch {
-	struct eval_state	*states;
-	size_t			 n;
-};
-
 struct eval_batch *
 eval_start(struct engine *e, const struct task *task,
     struct eval_item *items, size_t n)
@@ -153,9 +168,10 @@ eval_start(struct engine *e, const struct task *task,
 
 	b = xcalloc(1, sizeof *b);
 	b->states = xcalloc(n, sizeof *b->states);
-	b->n = n;
+	b->n = b->pending = n;
 	for (i = 0; i < n; i++) {
 		b->states[i].engine = e;
+		b->states[i].batch = b;
 		b->states[i].task = task;
 		b->states[i].item = &items[i];
 		task_build_request(task, items[i].prompt, items[i].example, &req);
@@ -163,6 +179,12 @@ eval_start(struct engine *e, const struct task *task,
 		    eval_target_done, &b->states[i]);
 	}
 	return b;
+}
+
+int
+eval_finished(const struct eval_batch *b)
+{
+	return b->pending == 0;
 }
 
 void

@@ -42,6 +42,12 @@ struct eval_batch;
 struct eval_batch *eval_start(struct engine *, const struct task *,
 		    struct eval_item *, size_t n);
 void		 eval_end(struct eval_batch *);
+/*
+ * Whether every item of the batch is finished: scored, failed or stopped
+ * by a budget.  The last one to finish wakes the engine (engine_wake()),
+ * so that a caller waiting with engine_run_woken() looks at its batches.
+ */
+int		 eval_finished(const struct eval_batch *);
 void		 eval_items_release(struct eval_item *, size_t n);
 
 #endif

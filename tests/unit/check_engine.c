@@ -102,6 +102,29 @@ observe(struct job *job)
 		    job->task.target);
 }
 
+/*
+ * An engine for an evaluation run of the job, and its first seed's
+ * candidate row.
+ */
+static struct engine *
+eval_engine(struct job *job, int64_t *cand)
+{
+	char		*cause = NULL;
+	int64_t		 job_id, ds, run;
+	int		 changed;
+
+	job_id = store_job_put(store, job->task.name, "{}", &cause);
+	ck_assert_msg(job_id > 0, "%s", cause);
+	ds = store_dataset_snapshot(store, job_id, job->task.dataset, &changed,
+	    &cause);
+	ck_assert_msg(ds > 0, "%s", cause);
+	run = store_run_new(store, job_id, "eval", ds, &cause);
+	*cand = store_candidate_put(store, job_id, job->seeds[0], "seed",
+	    &cause);
+	ck_assert(run > 0 && *cand > 0);
+	return engine_new(loop, run, &job->budget, job->cache);
+}
+
 /* Runs the job's first seed on every example; returns items scored. */
 static size_t
 run_eval(struct job *job, struct engine **ep, size_t *failed, char **err)
@@ -110,19 +133,9 @@ run_eval(struct job *job, struct engine **ep, size_t *failed, char **err)
 	struct engine		*e;
 	char			*cause = NULL;
 	size_t			 i, n = job->task.dataset->n, done = 0;
-	int64_t			 job_id, ds, run, cand;
-	int			 changed;
+	int64_t			 cand;
 
-	job_id = store_job_put(store, job->task.name, "{}", &cause);
-	ck_assert_msg(job_id > 0, "%s", cause);
-	ds = store_dataset_snapshot(store, job_id, job->task.dataset, &changed,
-	    &cause);
-	ck_assert_msg(ds > 0, "%s", cause);
-	run = store_run_new(store, job_id, "eval", ds, &cause);
-	cand = store_candidate_put(store, job_id, job->seeds[0], "seed",
-	    &cause);
-	ck_assert(run > 0 && cand > 0);
-	e = engine_new(loop, run, &job->budget, job->cache);
+	e = eval_engine(job, &cand);
 	items = xcalloc(n, sizeof *items);
 	for (i = 0; i < n; i++) {
 		items[i].prompt = job->seeds[0];
@@ -863,6 +876,104 @@ START_TEST(test_derived_after_commit)
 }
 END_TEST
 
+/*
+ * engine_run_woken() returns once a callback wakes the engine, though
+ * what that callback submitted is still to do; without a wake it runs
+ * until nothing is left, as engine_run() does.
+ */
+struct woken {
+	struct engine	*e;
+	struct job	*job;
+	int		 first;
+	int		 second;
+};
+
+static int
+woken_second(void *arg, const struct engine_result *res, char **cause)
+{
+	((struct woken *)arg)->second++;
+	return 0;
+}
+
+static int
+woken_first(void *arg, const struct engine_result *res, char **cause)
+{
+	struct woken		*w = arg;
+	struct model_req	 req;
+
+	w->first++;
+	task_build_request(&w->job->task, "Second.", 1, &req);
+	engine_submit(w->e, w->job->task.roles[ROLE_TARGET], &req,
+	    woken_second, w);
+	engine_wake(w->e);
+	return 0;
+}
+
+START_TEST(test_run_woken)
+{
+	struct woken		 w;
+	struct model_req	 req;
+	char			*cause = NULL;
+
+	memset(&w, 0, sizeof w);
+	w.job = load_job("", "\"exact\"");
+	observe(w.job);
+	w.e = engine_new(loop, 0, NULL, CACHE_ON);
+	task_build_request(&w.job->task, "First.", 0, &req);
+	engine_submit(w.e, w.job->task.roles[ROLE_TARGET], &req, woken_first,
+	    &w);
+	ck_assert_msg(engine_run_woken(w.e, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(w.first, 1);
+	ck_assert_int_eq(w.second, 0);
+	ck_assert(engine_busy(w.e));
+	ck_assert_uint_eq(engine_wakes(w.e), 1);
+	ck_assert_msg(engine_run_woken(w.e, &cause) == 0, "%s", cause);
+	ck_assert_int_eq(w.second, 1);
+	ck_assert(!engine_busy(w.e));
+	ck_assert_uint_eq(engine_wakes(w.e), 1);
+	engine_free(w.e);
+	job_free(w.job);
+}
+END_TEST
+
+/* An evaluation batch wakes the engine once, when its last item is in. */
+START_TEST(test_eval_wakes)
+{
+	struct job		*job;
+	struct engine		*e;
+	struct eval_item	 items[2][3];
+	struct eval_batch	*b[2];
+	char			*cause = NULL;
+	size_t			 i, k;
+	int64_t			 cand;
+
+	job = load_job("", "\"exact\"");
+	observe(job);
+	e = eval_engine(job, &cand);
+	memset(items, 0, sizeof items);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 3; i++) {
+			items[k][i].prompt = job->seeds[0];
+			items[k][i].candidate = cand;
+			items[k][i].example = 3 * k + i;
+		}
+		b[k] = eval_start(e, &job->task, items[k], 3);
+		ck_assert(!eval_finished(b[k]));
+	}
+	while (!eval_finished(b[0]) || !eval_finished(b[1]))
+		ck_assert_msg(engine_run_woken(e, &cause) == 0, "%s", cause);
+	ck_assert_uint_eq(engine_wakes(e), 2);
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < 3; i++)
+			ck_assert(items[k][i].done);
+		eval_end(b[k]);
+		eval_items_release(items[k], 3);
+	}
+	engine_free(e);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 engine_suite(void)
 {
@@ -885,6 +996,8 @@ engine_suite(void)
 	tcase_add_test(tc, test_samples_in_one_call);
 	tcase_add_test(tc, test_samples_not_twice);
 	tcase_add_test(tc, test_derived_after_commit);
+	tcase_add_test(tc, test_run_woken);
+	tcase_add_test(tc, test_eval_wakes);
 	suite_add_tcase(s, tc);
 	return s;
 }
