@@ -275,21 +275,35 @@ search_release(struct search *s)
 	memset(s, 0, sizeof *s);
 }
 
-int
-search_wait(struct search *s, char **cause)
+/*
+ * Waits until the engine has answered everything submitted or, with
+ * woken, until a callback has woken it (engine_wake(): a batch of
+ * evaluations is finished while others are out).
+ */
+static int
+search_wait_for(struct search *s, int woken, char **cause)
 {
 	const char	*why;
+	unsigned long	 wakes = engine_wakes(s->engine);
 
 	if (fiber_self() != NULL) {
 		while (engine_busy(s->engine) && !engine_failed(s->engine,
-		    NULL))
+		    NULL) && (!woken || engine_wakes(s->engine) == wakes))
 			fiber_yield();
-	} else
+	} else if (woken)
+		engine_run_woken(s->engine, NULL);
+	else
 		engine_run(s->engine, NULL);
 	if (engine_failed(s->engine, &why))
 		return cause_set(cause, "%s", why != NULL ? why :
 		    "engine stopped");
 	return 0;
+}
+
+int
+search_wait(struct search *s, char **cause)
+{
+	return search_wait_for(s, 0, cause);
 }
 
 int
@@ -416,49 +430,394 @@ cand_summary(struct cand *c, size_t upto)
 	c->hi = sum.hi;
 }
 
+/* Evaluations of candidates on dev examples, submitted together. */
+struct dev_batch {
+	struct cand *const	*cands;		/* borrowed */
+	size_t			 ncands;
+	struct eval_item	*items;
+	size_t			*pos;		/* i * ndev + j of each item */
+	size_t			 n;
+	struct eval_batch	*batch;		/* NULL when n is 0 */
+};
+
+/* Submits the evaluations of candidates on dev examples [from, to) that
+ * they lack; cands must stay put until search_dev_end(). */
+static void
+search_dev_start(struct search *s, struct cand *const *cands, size_t n,
+    size_t from, size_t to, struct dev_batch *db)
+{
+	size_t	i, j;
+
+	memset(db, 0, sizeof *db);
+	db->cands = cands;
+	db->ncands = n;
+	db->items = xcalloc(n * (to - from) + 1, sizeof *db->items);
+	db->pos = xcalloc(n * (to - from) + 1, sizeof *db->pos);
+	for (i = 0; i < n; i++) {
+		for (j = from; j < to; j++) {
+			if (cand_settled(cands[i], j))
+				continue;
+			db->items[db->n].prompt = cands[i]->text;
+			db->items[db->n].candidate = cands[i]->id;
+			db->items[db->n].example = s->dev[j];
+			db->pos[db->n++] = i * s->ndev + j;
+		}
+	}
+	if (db->n > 0)
+		db->batch = eval_start(s->engine, s->task, db->items, db->n);
+}
+
+/*
+ * Gives what a batch scored to its candidates (failures counted, see
+ * search_failed()) and frees the batch: once it is finished, or once the
+ * engine has stopped.
+ */
+static void
+search_dev_end(struct search *s, struct dev_batch *db)
+{
+	struct eval_item	*it;
+	struct cand		*c;
+	size_t			 k;
+
+	eval_end(db->batch);
+	for (k = 0; k < db->n; k++) {
+		it = &db->items[k];
+		c = db->cands[db->pos[k] / s->ndev];
+		if (it->failed)
+			search_failed(s, &c->tries[db->pos[k] % s->ndev],
+			    it->error);
+		if (!it->done)
+			continue;
+		s->progress++;
+		c->scores[db->pos[k] % s->ndev] = it->score;
+		free(c->outputs[db->pos[k] % s->ndev]);
+		c->outputs[db->pos[k] % s->ndev] = it->output;
+		it->output = NULL;
+	}
+	for (k = 0; k < db->ncands; k++)
+		cand_count(db->cands[k], s->ndev);
+	eval_items_release(db->items, db->n);
+	free(db->items);
+	free(db->pos);
+	memset(db, 0, sizeof *db);
+}
+
 /* Scores candidates on dev examples [from, to) that they lack. */
 static int
 search_score(struct search *s, struct cand *const *cands, size_t n,
     size_t from, size_t to, char **cause)
 {
-	struct eval_item	*items;
-	struct eval_batch	*batch;
-	size_t			*pos, nitems = 0, i, j, k;
-	int			 rc;
+	struct dev_batch	db;
+	int			rc;
 
-	items = xcalloc(n * (to - from) + 1, sizeof *items);
-	pos = xcalloc(n * (to - from) + 1, sizeof *pos);
+	search_dev_start(s, cands, n, from, to, &db);
+	rc = search_wait(s, cause);
+	search_dev_end(s, &db);
+	return rc;
+}
+
+/*
+ * Racing, pipelined: each candidate of a search_evaluate() call goes
+ * through its blocks of dev examples on its own, in a lane.  When a
+ * lane's block is finished, its decision is taken and, if it stays, its
+ * next block is submitted at once, without waiting for the slowest
+ * answer of every other candidate.
+ *
+ * The decisions are the ones racing in lockstep takes (every candidate
+ * scored on a block before any goes on), so they do not depend on the
+ * order the answers come in, and racing makes the calls it always made.
+ * A candidate is dropped after its first u examples when its upper
+ * bound over [0, u) is below the lower bound of the leader: the best
+ * mean over [0, u) among the search's candidates (first in the search's
+ * order among equals) that are scored on all of [0, u) and were not
+ * raced out before u; the summaries are partial ones, over [0, u), and
+ * leave the candidates' own (over all they were scored on) as they are.
+ *
+ * What is pipelined is when the decision is taken: as soon as the lanes
+ * still short of u cannot change it, not once they are all at u.  A
+ * lane short of u has at best a 1 on each example of [0, u) it lacks
+ * (scores are in [0, 1]: metric_score() and the judge keep them there),
+ * and a lower bound at most its mean.  So it cannot become the leader
+ * when that best mean is below the leader's among those known, and it
+ * cannot drop the candidate when that best mean is not above the
+ * candidate's upper bound.  A candidate the known leader keeps and no
+ * lane short of u could drop goes on at once; a clearly worse lane holds
+ * nobody up; only lanes close to the leader wait for each other.
+ *
+ * A simpler rule, racing a candidate only against those scored before
+ * the call and those before it in the call, waits less but keeps
+ * candidates that lockstep racing drops: it made up to a third more
+ * target calls on bench/bench_strategies.
+ */
+#define RACE_EPSILON	1e-9		/* rounding in a mean */
+
+struct race_lane {
+	struct cand		*c;
+	size_t			 pos;		/* in the search's candidates,
+						   SIZE_MAX if not there */
+	size_t			 reached;	/* its blocks are in up to here */
+	int			 out;		/* raced out, or through dev */
+	int			 busy;		/* a block is out */
+	unsigned char		*full;		/* per block: scored on all of
+						   [0, end) when it got there */
+	struct summary		*sum;		/* per block: over [0, end) */
+	struct dev_batch	 db;
+};
+
+/* A leader for one decision: a summary and its place in the search. */
+struct race_lead {
+	const struct summary	*sum;		/* NULL: none yet */
+	const struct cand	*c;
+	size_t			 pos;
+};
+
+struct race {
+	struct search		*s;
+	struct race_lane	*lanes;
+	size_t			 n;
+	unsigned char		*full;		/* the lanes' flags */
+	struct summary		*sums;		/* the lanes' summaries */
+	struct summary		*osum;		/* per candidate outside the
+						   call and block */
+	struct race_lead	*olead;		/* per block: the leader of
+						   those outside the call */
+};
+
+/* Where the block after u ends. */
+static size_t
+race_next(const struct search *s, size_t u)
+{
+	return u + s->block > s->ndev ? s->ndev : u + s->block;
+}
+
+/* The best mean c can have over [0, u) once what it lacks there is in. */
+static double
+race_best_mean(const struct cand *c, size_t u)
+{
+	double	sum = 0;
+	size_t	n = 0, j;
+
+	for (j = 0; j < u; j++) {
+		if (!isnan(c->scores[j]))
+			sum += c->scores[j];
+		else if (c->tries[j] < SEARCH_TRIES)
+			sum += 1;
+		else
+			continue;
+		n++;
+	}
+	return n > 0 ? sum / (double)n : 0;
+}
+
+/* Makes c (summary sum, place pos) the leader if it comes before. */
+static void
+race_lead_offer(struct race_lead *lead, const struct cand *c, size_t pos,
+    const struct summary *sum)
+{
+	if (pos == SIZE_MAX)
+		return;
+	if (lead->sum == NULL || sum->mean > lead->sum->mean ||
+	    (sum->mean == lead->sum->mean && pos < lead->pos)) {
+		lead->sum = sum;
+		lead->c = c;
+		lead->pos = pos;
+	}
+}
+
+/* Submits the lane's next block (its examples it lacks up to the end). */
+static void
+race_submit(struct race *r, struct race_lane *l)
+{
+	search_dev_start(r->s, &l->c, 1, 0, race_next(r->s, l->reached),
+	    &l->db);
+	l->busy = 1;
+}
+
+/* Takes the lane's block in if it is finished; returns whether it was. */
+static int
+race_take(struct race *r, struct race_lane *l)
+{
+	struct search	*s = r->s;
+	size_t		 k;
+
+	if (l->db.batch != NULL && !eval_finished(l->db.batch))
+		return 0;
+	search_dev_end(s, &l->db);
+	l->busy = 0;
+	l->reached = race_next(s, l->reached);
+	k = (l->reached - 1) / s->block;
+	l->full[k] = cand_scored_upto(l->c, l->reached);
+	cand_partial(l->c, l->reached, &l->sum[k]);
+	if (l->reached == s->ndev)
+		l->out = 1;
+	return 1;
+}
+
+/*
+ * Lane i's decision at the end of its block (see above): 1 if it stays,
+ * 0 if it is out, -1 while lanes short of u could change it.
+ */
+static int
+race_decide(struct race *r, size_t i)
+{
+	struct race_lane	*l = &r->lanes[i], *o;
+	struct race_lead	 lead;
+	size_t			 u = l->reached, k = (u - 1) / r->s->block, j;
+	double			 hi = l->sum[k].hi, best;
+	int			 could_lead = 0, could_drop = 0, drops;
+
+	lead = r->olead[k];
+	for (j = 0; j < r->n; j++) {
+		o = &r->lanes[j];
+		if (o->reached >= u && o->full[k])
+			race_lead_offer(&lead, o->c, o->pos, &o->sum[k]);
+	}
+	for (j = 0; j < r->n; j++) {
+		o = &r->lanes[j];
+		if (o->reached >= u || o->out || o->pos == SIZE_MAX)
+			continue;
+		best = race_best_mean(o->c, u);
+		if (lead.sum != NULL && best + RACE_EPSILON < lead.sum->mean)
+			continue;
+		could_lead = 1;
+		/* Nothing drops a candidate whose upper bound is 1. */
+		if (best + RACE_EPSILON > hi && hi < 1)
+			could_drop = 1;
+	}
+	drops = lead.sum != NULL && lead.c != l->c && hi < lead.sum->lo;
+	if (could_drop || (drops && could_lead))
+		return -1;
+	if (!drops)
+		return 1;
+	l->c->raced_out = l->out = 1;
+	log_debug("race: candidate %lld out after %zu examples (%.3f < %.3f)",
+	    (long long)l->c->id, u, hi, lead.sum->lo);
+	return 0;
+}
+
+/*
+ * Moves lane i along as far as it can go without waiting for an answer:
+ * its finished block taken in, its decision, its next block submitted.
+ * Returns whether it moved.
+ */
+static int
+race_advance(struct race *r, size_t i)
+{
+	struct race_lane	*l = &r->lanes[i];
+	int			 moved = 0, rc;
+
+	while (!l->out) {
+		if (l->busy) {
+			if (!race_take(r, l))
+				break;
+		} else if ((rc = race_decide(r, i)) < 0)
+			break;
+		else if (rc == 1)
+			race_submit(r, l);
+		moved = 1;
+	}
+	return moved;
+}
+
+/*
+ * The call's candidates in lanes (each once, those raced out before
+ * left out), and the leader of those outside the call at each block's
+ * end: nothing in the call changes them.
+ */
+static void
+race_init(struct race *r, struct search *s, struct cand *const *cands,
+    size_t n)
+{
+	struct cand	*c;
+	size_t		 nblocks, i, j, k, u;
+
+	memset(r, 0, sizeof *r);
+	r->s = s;
+	nblocks = (s->ndev + s->block - 1) / s->block;
+	r->lanes = xcalloc(n + 1, sizeof *r->lanes);
+	r->full = xcalloc(n * nblocks + 1, 1);
+	r->sums = xcalloc(n * nblocks + 1, sizeof *r->sums);
 	for (i = 0; i < n; i++) {
-		for (j = from; j < to; j++) {
-			if (cand_settled(cands[i], j))
-				continue;
-			items[nitems].prompt = cands[i]->text;
-			items[nitems].candidate = cands[i]->id;
-			items[nitems].example = s->dev[j];
-			pos[nitems++] = i * s->ndev + j;
+		for (j = 0; j < r->n && r->lanes[j].c != cands[i]; j++)
+			;
+		if (j < r->n || cands[i]->raced_out)
+			continue;
+		r->lanes[r->n].c = cands[i];
+		for (j = 0; j < s->ncands && s->cands[j] != cands[i]; j++)
+			;
+		r->lanes[r->n].pos = j < s->ncands ? j : SIZE_MAX;
+		r->lanes[r->n].full = r->full + r->n * nblocks;
+		r->lanes[r->n].sum = r->sums + r->n * nblocks;
+		r->n++;
+	}
+	r->osum = xcalloc(s->ncands * nblocks + 1, sizeof *r->osum);
+	r->olead = xcalloc(nblocks, sizeof *r->olead);
+	for (j = 0; j < s->ncands; j++) {
+		c = s->cands[j];
+		for (i = 0; i < n && cands[i] != c; i++)
+			;
+		if (i < n || c->raced_out)
+			continue;
+		for (k = 0, u = 0; k < nblocks; k++) {
+			u = race_next(s, u);
+			if (!cand_scored_upto(c, u))
+				break;
+			cand_partial(c, u, &r->osum[j * nblocks + k]);
+			race_lead_offer(&r->olead[k], c, j,
+			    &r->osum[j * nblocks + k]);
 		}
 	}
-	batch = eval_start(s->engine, s->task, items, nitems);
-	rc = search_wait(s, cause);
-	eval_end(batch);
-	for (k = 0; k < nitems; k++) {
-		i = pos[k] / s->ndev;
-		j = pos[k] % s->ndev;
-		if (items[k].failed)
-			search_failed(s, &cands[i]->tries[j], items[k].error);
-		if (!items[k].done)
-			continue;
-		s->progress++;
-		cands[i]->scores[j] = items[k].score;
-		free(cands[i]->outputs[j]);
-		cands[i]->outputs[j] = items[k].output;
-		items[k].output = NULL;
+}
+
+static void
+race_release(struct race *r)
+{
+	size_t	i;
+
+	/* What came in before the engine stopped is kept. */
+	for (i = 0; i < r->n; i++)
+		if (r->lanes[i].busy)
+			search_dev_end(r->s, &r->lanes[i].db);
+	free(r->lanes);
+	free(r->full);
+	free(r->sums);
+	free(r->osum);
+	free(r->olead);
+}
+
+/* Races the call's candidates (see struct race_lane). */
+static int
+search_race(struct search *s, struct cand *const *cands, size_t n,
+    char **cause)
+{
+	struct race	r;
+	size_t		i, left;
+	int		rc = 0, moved;
+
+	race_init(&r, s, cands, n);
+	/* In the call's order, so that the engine's queue stays fair. */
+	for (i = 0; i < r.n; i++)
+		race_submit(&r, &r.lanes[i]);
+	for (;;) {
+		/* A lane may wait for one after it: again until none moves. */
+		do {
+			for (i = moved = 0; i < r.n; i++)
+				moved |= race_advance(&r, i);
+		} while (moved);
+		for (i = left = 0; i < r.n; i++)
+			left += !r.lanes[i].out;
+		if (left == 0)
+			break;
+		if (!engine_busy(s->engine) && !engine_failed(s->engine,
+		    NULL)) {
+			rc = cause_set(cause, "racing: evaluations left "
+			    "without an answer");
+			break;
+		}
+		if ((rc = search_wait_for(s, 1, cause)) != 0)
+			break;
 	}
-	for (i = 0; i < n; i++)
-		cand_count(cands[i], s->ndev);
-	eval_items_release(items, nitems);
-	free(items);
-	free(pos);
+	race_release(&r);
 	return rc;
 }
 
@@ -466,67 +825,22 @@ int
 search_evaluate(struct search *s, struct cand *const *cands, size_t n,
     char **cause)
 {
-	struct cand	**alive, *leader;
-	struct summary	  sum, lead;
-	size_t		  nalive = 0, i, upto, block;
+	size_t	i;
 
 	if (n == 0)
 		return 0;
-	memset(&lead, 0, sizeof lead);
-	block = s->block;
-	if (!s->racing || block >= s->ndev) {
+	if (!s->racing || s->block >= s->ndev) {
 		if (search_score(s, cands, n, 0, s->ndev, cause) != 0)
 			return -1;
 		for (i = 0; i < n; i++)
 			cand_summary(cands[i], s->ndev);
 		return 0;
 	}
-	alive = xcalloc(n, sizeof *alive);
-	for (i = 0; i < n; i++)
-		if (!cands[i]->raced_out)
-			alive[nalive++] = cands[i];
-	for (upto = 0; upto < s->ndev && nalive > 0; ) {
-		upto = upto + block > s->ndev ? s->ndev : upto + block;
-		if (search_score(s, alive, nalive, 0, upto, cause) != 0) {
-			free(alive);
-			return -1;
-		}
-		if (upto == s->ndev)
-			break;
-		/*
-		 * The leader among every candidate scored this far, on
-		 * partial summaries that leave the candidates' own (over
-		 * all they were scored on) as they are.
-		 */
-		leader = NULL;
-		for (i = 0; i < s->ncands; i++) {
-			if (s->cands[i]->raced_out ||
-			    !cand_scored_upto(s->cands[i], upto))
-				continue;
-			cand_partial(s->cands[i], upto, &sum);
-			if (leader == NULL || sum.mean > lead.mean) {
-				leader = s->cands[i];
-				lead = sum;
-			}
-		}
-		/* Drop those whose upper bound is below its lower bound. */
-		for (i = 0; leader != NULL && i < nalive; ) {
-			cand_partial(alive[i], upto, &sum);
-			if (alive[i] != leader && sum.hi < lead.lo) {
-				alive[i]->raced_out = 1;
-				log_debug("race: candidate %lld out after %zu "
-				    "examples (%.3f < %.3f)",
-				    (long long)alive[i]->id, upto, sum.hi,
-				    lead.lo);
-				alive[i] = alive[--nalive];
-			} else
-				i++;
-		}
-	}
+	if (search_race(s, cands, n, cause) != 0)
+		return -1;
 	for (i = 0; i < n; i++)
 		cand_summary(cands[i], cands[i]->raced_out ? cands[i]->nscored :
 		    s->ndev);
-	free(alive);
 	return 0;
 }
 

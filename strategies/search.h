@@ -96,7 +96,9 @@ struct cand	*search_add(struct search *, const char *text,
  * Scores candidates on the dev split.  With racing, examples are taken in
  * blocks, and a candidate whose upper bound falls below the leader's
  * lower bound stops being evaluated (raced_out); the others are scored on
- * every dev example.  Scores already known are reused.
+ * every dev example.  Each candidate goes through its blocks on its own,
+ * with the decisions of racing them all block by block in step (see
+ * search.c).  Scores already known are reused.
  */
 int		 search_evaluate(struct search *, struct cand *const *, size_t,
 		    char **cause);
