@@ -829,7 +829,7 @@ search_evaluate(struct search *s, struct cand *const *cands, size_t n,
 
 	if (n == 0)
 		return 0;
-	if (!s->racing || s->block >= s->ndev) {
+	if (!s->racing || s->block == 0 || s->block >= s->ndev) {
 		if (search_score(s, cands, n, 0, s->ndev, cause) != 0)
 			return -1;
 		for (i = 0; i < n; i++)
