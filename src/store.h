@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	9
+#define STORE_SCHEMA_VERSION	10
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -447,19 +447,38 @@ void		 store_lineage_rows_free(struct lineage_row *, size_t);
 int64_t		 store_dataset_latest(struct store *, int64_t job,
 		    char **cause);
 /*
- * The scores of a job's candidates on the examples of one split (train,
- * dev or test) of a dataset snapshot: the latest evaluation of each
- * (candidate, example) that has a score, ordered by candidate and example.
- * The array is freed with free().
+ * What the mean and interval of each of a job's candidates on one split
+ * (train, dev or test) of a dataset snapshot need, kept up to date as
+ * scores are written: over the latest score of each example (as
+ * store_candidate_scores() gives them), how many (n), their total, the
+ * total of their squares, and how many are fractional (neither 0 nor 1).
+ * One row per candidate with a score there, by candidate id.  The sums
+ * of scores that are all 0 or 1 are exact; fractional ones are summed in
+ * the order they were written.  The array is freed with free().
+ */
+struct score_sum {
+	int64_t		 candidate;
+	long long	 n;
+	double		 total;
+	double		 squares;
+	long long	 fractional;
+};
+int		 store_score_sums(struct store *, int64_t job, int64_t dataset,
+		    const char *split, struct score_sum **, size_t *,
+		    char **cause);
+/*
+ * A candidate's scores on the examples of one split of a dataset
+ * snapshot: the latest evaluation of each example that has a score,
+ * ordered by example.  The array is freed with free().
  */
 struct score_row {
 	int64_t		 candidate;
 	int64_t		 example;
 	double		 score;
 };
-int		 store_scores(struct store *, int64_t job, int64_t dataset,
-		    const char *split, struct score_row **, size_t *,
-		    char **cause);
+int		 store_candidate_scores(struct store *, int64_t candidate,
+		    int64_t dataset, const char *split, struct score_row **,
+		    size_t *, char **cause);
 
 /*
  * A job's events in order: the first limit after event id after, or,
@@ -478,17 +497,22 @@ void		 store_event_rows_free(struct event_row *, size_t);
 
 /*
  * The job's latest run of this kind (optimize, refresh or eval) with its
- * last checkpoint: state is the checkpoint's JSON as jobrun.c saved it,
- * with the strategy's state under "strategy" (the caller's to free, NULL
- * when the run has saved none).
+ * last checkpoint: saved is 1 when the run has saved one, and state is
+ * its JSON as jobrun.c saved it, with the strategy's state under
+ * "strategy" (the caller's to free), or NULL when it has none or has no
+ * member named key anywhere (key NULL: any).  A long run's checkpoint
+ * holds every candidate: a reader that looks for a member few
+ * strategies save neither copies nor parses it when it is not there.
  */
 struct run_checkpoint {
 	int64_t		 id;
 	char		 status[16];
 	int		 step;
+	int		 saved;
 	char		*state;
 };
 int		 store_run_checkpoint_latest(struct store *, int64_t job,
-		    const char *kind, struct run_checkpoint *, char **cause);
+		    const char *kind, const char *key, struct run_checkpoint *,
+		    char **cause);
 
 #endif
