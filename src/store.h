@@ -38,6 +38,39 @@ void		 store_close(struct store *);
 int		 store_version(struct store *);
 const char	*store_path(const struct store *);
 
+/*
+ * Moves the WAL checkpoints of s off the thread that uses it (the
+ * daemon's loop, which must not wait for a disk): from now on s never
+ * checkpoints, and a thread with a connection of its own to the same
+ * file does, woken after a commit of s that leaves pages (0: 1000) of
+ * the log uncopied.  Its checkpoints are passive: s goes on writing
+ * meanwhile.  When the log grows past four times pages because s kept
+ * writing, the thread restarts it in a gap between two transactions of
+ * s, and the next write of s waits for that (the pages written since
+ * the passive checkpoint, and a sync).  store_wal_stop(), which
+ * store_close() calls, runs a last checkpoint that empties the log file
+ * and joins the thread; s checkpoints itself again.  Returns 0 (also
+ * when it runs already), or -1 with *cause: s then checkpoints itself.
+ * Command-line programs leave SQLite to checkpoint as it does.
+ */
+int		 store_wal_start(struct store *, int pages, char **cause);
+void		 store_wal_stop(struct store *);
+/* What the worker did (all zero when none runs). */
+struct store_wal_stats {
+	long long	wakes;		/* times a commit woke it */
+	long long	checkpoints;	/* passive checkpoints */
+	long long	restarts;	/* restarts of a log grown too long */
+	long long	busy;		/* restarts that found no gap */
+	long long	frames;		/* log pages copied into the database */
+	long long	loop_waits;	/* writes of s that found the database
+					   locked (by a restart) and waited */
+	double		loop_waited;	/* seconds they slept, in all */
+	double		loop_longest;	/* seconds the longest one waited */
+};
+void		 store_wal_stats(struct store *, struct store_wal_stats *);
+/* Waits until the worker has done what it was woken for (for tests). */
+void		 store_wal_wait(struct store *);
+
 /* The default database path: $XDG_STATE_HOME/promptd/promptd.db, or
  * ~/.local/state/promptd/promptd.db, or /var/lib/promptd/promptd.db for
  * root.  Creates the directory.  Returns an allocated string. */

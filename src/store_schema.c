@@ -560,7 +560,7 @@ store_open_version(const char *path, int version, char **cause)
 		    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 
 	/* The first statement reads the file: garbage is found here. */
 	if (open_int(s, "PRAGMA user_version", &s->version, cause) != 0)
@@ -620,6 +620,8 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	/* The worker's last checkpoint comes after every commit of s. */
+	store_wal_stop(s);
 	for (i = 0; i < nitems(s->stmt); i++)
 		sqlite3_finalize(s->stmt[i]);
 	/* An open transaction is rolled back by the close. */

@@ -1526,6 +1526,85 @@ START_TEST(test_score_sums_writes)
 }
 END_TEST
 
+/* Writes n cache rows of about a page each in one transaction. */
+static void
+pages_write(struct store *s, int n, int *next)
+{
+	char	*key, *cause = NULL, big[4000];
+	int	 i;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	for (i = 0; i < n; i++) {
+		key = xasprintf("k%d", (*next)++);
+		ck_assert_int_eq(store_cache_put(s, key, big, &cause), 0);
+		free(key);
+	}
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+}
+
+static long long
+file_size(const char *path)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/*
+ * The checkpoint worker: while it runs the connection never checkpoints
+ * (its log grows past SQLite's 1000 pages when the worker is not woken),
+ * a commit past the mark wakes it, it copies the log's pages and
+ * restarts a log grown past four times the mark, and stopping it
+ * empties the log file; the connection checkpoints itself again after.
+ */
+START_TEST(test_wal_worker)
+{
+	struct store		*s;
+	struct store_wal_stats	 st;
+	char			*path = tmp_path("wal.db"), *cause = NULL;
+	char			*wal = tmp_path("wal.db-wal");
+	int			 i, next = 0;
+
+	s = open_ok(path);
+	store_wal_stats(s, &st);
+	ck_assert_int_eq(st.checkpoints, 0);
+	ck_assert_int_eq(store_wal_start(s, 1 << 20, &cause), 0);
+	/* Started already: nothing changes. */
+	ck_assert_int_eq(store_wal_start(s, 16, &cause), 0);
+	for (i = 0; i < 25; i++)
+		pages_write(s, 100, &next);
+	store_wal_wait(s);
+	store_wal_stats(s, &st);
+	ck_assert_int_eq(st.wakes, 0);
+	ck_assert_int_eq(st.checkpoints, 1);	/* the first, at start */
+	ck_assert_int_gt(file_size(wal), 2000 * 4096);
+	store_wal_stop(s);
+	ck_assert_int_eq(file_size(wal), 0);
+	store_wal_stop(s);
+
+	ck_assert_int_eq(store_wal_start(s, 16, &cause), 0);
+	store_wal_wait(s);
+	pages_write(s, 100, &next);
+	store_wal_wait(s);
+	store_wal_stats(s, &st);
+	ck_assert_int_eq(st.wakes, 1);
+	ck_assert_int_eq(st.checkpoints, 2);
+	ck_assert_int_ge(st.frames, 100);
+	ck_assert_int_eq(st.restarts, 1);
+	ck_assert_int_eq(st.busy, 0);
+	/* The log starts over: a small commit, and the file stays. */
+	pages_write(s, 2, &next);
+	ck_assert_int_le(file_size(wal), 110 * 4096);
+	store_wal_wait(s);
+	store_close(s);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM cache"), next);
+	free(wal);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_candidates_top)
 {
 	struct store	*s;
@@ -1605,6 +1684,7 @@ store_suite(void)
 	tcase_add_test(tc, test_candidates_top);
 	tcase_add_test(tc, test_score_sums_migrate);
 	tcase_add_test(tc, test_score_sums_writes);
+	tcase_add_test(tc, test_wal_worker);
 	tcase_add_test(tc, test_snapshot);
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_calls_and_evaluations);
