@@ -35,6 +35,22 @@ usage(int status)
 	exit(status);
 }
 
+/*
+ * The loop's store checkpoints on a thread of its own, so that the loop
+ * never waits for a sync; without one it checkpoints as before.
+ */
+static void
+promptd_checkpoints(struct store *store)
+{
+	char	*cause = NULL;
+
+	if (store_wal_start(store, 0, &cause) != 0) {
+		log_warnx("%s: the loop checkpoints the database itself",
+		    cause);
+		free(cause);
+	}
+}
+
 /* Runs one job to completion in the foreground, without a socket. */
 /*
  * Where a foreground run stands after a step, on standard error: one line
@@ -80,6 +96,7 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 		goto fail;
 	if ((store = store_open(db, &cause)) == NULL)
 		goto fail;
+	promptd_checkpoints(store);
 	loop = engine_loop_new(store);
 	if (jobrun_start(&jr, job, loop, "optimize", &cause) != 0)
 		goto fail;
@@ -292,6 +309,7 @@ promptd_daemon(struct conf *conf, const char *conf_path, const char *db_path,
 		close(ready);
 		ready = -1;
 	}
+	promptd_checkpoints(store);
 	d = daemon_new(conf, cpath, store, ctl, foreground);
 	conf = NULL;
 	if (daemon_run(d, &cause) != 0)

@@ -1,7 +1,8 @@
 /*
  * The read-only queries: the store's rows turned into the protocol's
  * result objects.  Statistics (means and intervals) are computed here
- * with stats_summary(), never in SQL.
+ * with stats_summary(), from the scores or from the sums the store keeps
+ * of them, never in SQL.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -239,15 +240,16 @@ response_latest(struct store *s, const struct job_row *j,
 
 	memset(r, 0, sizeof *r);
 	*why = "its latest optimize run did not duel responses";
-	if ((rc = store_run_checkpoint_latest(s, j->id, "optimize", &cp,
-	    cause)) <= 0) {
+	/* Only a state with the prompt answered can name a response. */
+	if ((rc = store_run_checkpoint_latest(s, j->id, "optimize", "prompt",
+	    &cp, cause)) <= 0) {
 		if (rc == 0)
 			*why = "it has no optimize run";
 		return rc;
 	}
-	if (cp.state == NULL)
+	if (!cp.saved)
 		*why = "its latest optimize run has saved no checkpoint yet";
-	else
+	else if (cp.state != NULL)
 		o = cJSON_Parse(cp.state);
 	free(cp.state);
 	st = cJSON_GetObjectItemCaseSensitive(o, "strategy");
@@ -450,6 +452,7 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 
 struct board {
 	int64_t		id;
+	int		fractional;	/* some of its scores are neither 0 nor 1 */
 	struct summary	sum;
 };
 
@@ -467,16 +470,60 @@ board_cmp(const void *va, const void *vb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
+/*
+ * How far the mean that the store's sums give may be from the mean of the
+ * scores themselves: the rounding of a million additions is far less.
+ */
+#define BOARD_ROUNDING	1e-9
+
+/*
+ * The leaderboard is ranked from the store's running sums (n sorted
+ * entries of the dev split of snapshot ds), which give the numbers of a
+ * candidate whose scores are all 0 or 1 exactly.  A candidate with
+ * fractional scores whose mean is within rounding of the first limit is
+ * summarized again from its scores, as stats_summary() always did, so
+ * that what is shown and its order are what the scores say.
+ */
+static int
+board_exact(struct store *s, struct board *board, size_t n, size_t limit,
+    int64_t ds, char **cause)
+{
+	struct score_row	*rows;
+	double			*x, cut;
+	size_t			 i, k, nrows;
+	int			 again = 0;
+
+	if (n == 0)
+		return 0;
+	cut = board[(limit < n ? limit : n) - 1].sum.mean - 2 * BOARD_ROUNDING;
+	for (i = 0; i < n; i++) {
+		if (!board[i].fractional || board[i].sum.mean < cut)
+			continue;
+		if (store_candidate_scores(s, board[i].id, ds, "dev", &rows,
+		    &nrows, cause) != 0)
+			return -1;
+		x = xcalloc(nrows + 1, sizeof *x);
+		for (k = 0; k < nrows; k++)
+			x[k] = rows[k].score;
+		stats_summary(x, nrows, 0.95, &board[i].sum);
+		free(x);
+		free(rows);
+		again = 1;
+	}
+	if (again)
+		qsort(board, n, sizeof *board, board_cmp);
+	return 0;
+}
+
 static int
 query_leaderboard(struct store *s, const struct job_row *j,
     const cJSON *args, cJSON **result, const char **code, char **cause)
 {
-	struct score_row	*rows = NULL;
+	struct score_sum	*sums = NULL;
 	struct board		*board = NULL;
 	struct candidate_row	 c;
 	cJSON			*o = NULL, *arr, *e;
-	double			*x = NULL;
-	size_t			 n = 0, nb = 0, i, k;
+	size_t			 n = 0, i;
 	long long		 limit;
 	int64_t			 ds;
 
@@ -486,22 +533,24 @@ query_leaderboard(struct store *s, const struct job_row *j,
 	*code = "internal";
 	if ((ds = store_dataset_latest(s, j->id, cause)) < 0)
 		return -1;
-	if (ds > 0 && store_scores(s, j->id, ds, "dev", &rows, &n, cause) != 0)
+	if (ds > 0 && store_score_sums(s, j->id, ds, "dev", &sums, &n,
+	    cause) != 0)
 		return -1;
-	/* The rows come ordered by candidate: one summary per run of ids. */
 	board = xcalloc(n + 1, sizeof *board);
-	x = xcalloc(n + 1, sizeof *x);
-	for (i = 0; i < n; i = k) {
-		for (k = i; k < n && rows[k].candidate == rows[i].candidate; k++)
-			x[k - i] = rows[k].score;
-		board[nb].id = rows[i].candidate;
-		stats_summary(x, k - i, 0.95, &board[nb].sum);
-		nb++;
+	for (i = 0; i < n; i++) {
+		board[i].id = sums[i].candidate;
+		board[i].fractional = sums[i].fractional > 0;
+		stats_summary_sums((size_t)sums[i].n, sums[i].total,
+		    sums[i].squares, (size_t)sums[i].fractional, 0.95,
+		    &board[i].sum);
 	}
-	qsort(board, nb, sizeof *board, board_cmp);
+	free(sums);
+	qsort(board, n, sizeof *board, board_cmp);
+	if (board_exact(s, board, n, (size_t)limit, ds, cause) != 0)
+		goto fail;
 	o = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(o, "candidates");
-	for (i = 0; i < nb && i < (size_t)limit; i++) {
+	for (i = 0; i < n && i < (size_t)limit; i++) {
 		if (store_candidate_get(s, board[i].id, &c, cause) < 0)
 			goto fail;
 		e = cJSON_CreateObject();
@@ -515,16 +564,12 @@ query_leaderboard(struct store *s, const struct job_row *j,
 		cJSON_AddItemToArray(arr, e);
 		store_candidate_row_release(&c);
 	}
-	free(rows);
 	free(board);
-	free(x);
 	*result = o;
 	return 0;
 fail:
 	cJSON_Delete(o);
-	free(rows);
 	free(board);
-	free(x);
 	return -1;
 }
 

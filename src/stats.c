@@ -69,8 +69,25 @@ stats_t_cdf(double t, double df)
 	return t >= 0 ? 1 - tail : tail;
 }
 
-double
-stats_t_quantile(double p, double df)
+/*
+ * A quantile is found by bisection, some hundred evaluations of the
+ * distribution, and the racing of a search or a leaderboard asks for the
+ * same few again and again: the latest answers are kept (per thread, as
+ * each computes its own), by p and the degrees of freedom.
+ */
+#define QUANTILE_MEMO	64
+
+struct quantile_memo {
+	int	set;
+	double	p;
+	double	df;
+	double	q;
+};
+static _Thread_local struct quantile_memo t_memo[QUANTILE_MEMO];
+static _Thread_local struct quantile_memo normal_memo;
+
+static double
+t_quantile(double p, double df)
 {
 	double	lo = -1e3, hi = 1e3, mid;
 	int	i;
@@ -90,11 +107,30 @@ stats_t_quantile(double p, double df)
 }
 
 double
+stats_t_quantile(double p, double df)
+{
+	struct quantile_memo	*m;
+
+	if (!(df >= 0 && df < 1e9))
+		return t_quantile(p, df);
+	m = &t_memo[(size_t)df % QUANTILE_MEMO];
+	if (!m->set || m->p != p || m->df != df) {
+		m->q = t_quantile(p, df);
+		m->p = p;
+		m->df = df;
+		m->set = 1;
+	}
+	return m->q;
+}
+
+double
 stats_normal_quantile(double p)
 {
 	double	lo = -40, hi = 40, mid;
 	int	i;
 
+	if (normal_memo.set && normal_memo.p == p)
+		return normal_memo.q;
 	for (i = 0; i < 200; i++) {
 		mid = (lo + hi) / 2;
 		if (0.5 * erfc(-mid / sqrt(2)) < p)
@@ -102,13 +138,49 @@ stats_normal_quantile(double p)
 		else
 			hi = mid;
 	}
-	return (lo + hi) / 2;
+	normal_memo.p = p;
+	normal_memo.q = (lo + hi) / 2;
+	normal_memo.set = 1;
+	return normal_memo.q;
+}
+
+/*
+ * The interval of s (its n, mean and sd set) at confidence level: Wilson's
+ * for scores that are all 0 or 1 (binary), Student's t otherwise, clipped
+ * to [0, 1].
+ */
+static void
+summary_interval(struct summary *s, int binary, double level)
+{
+	double	z, t, half, p, denom, centre, n = (double)s->n;
+
+	if (binary) {
+		z = stats_normal_quantile(1 - (1 - level) / 2);
+		p = s->mean;
+		denom = 1 + z * z / n;
+		centre = (p + z * z / (2 * n)) / denom;
+		half = z * sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom;
+		s->lo = centre - half;
+		s->hi = centre + half;
+	} else if (s->n == 1) {
+		s->lo = 0;
+		s->hi = 1;
+	} else {
+		t = stats_t_quantile(1 - (1 - level) / 2, n - 1);
+		half = t * s->sd / sqrt(n);
+		s->lo = s->mean - half;
+		s->hi = s->mean + half;
+	}
+	if (s->lo < 0)
+		s->lo = 0;
+	if (s->hi > 1)
+		s->hi = 1;
 }
 
 void
 stats_summary(const double *x, size_t n, double level, struct summary *s)
 {
-	double	sum = 0, ss = 0, z, t, half, p, denom, centre;
+	double	sum = 0, ss = 0;
 	size_t	i;
 	int	binary = 1;
 
@@ -125,28 +197,26 @@ stats_summary(const double *x, size_t n, double level, struct summary *s)
 	for (i = 0; i < n; i++)
 		ss += (x[i] - s->mean) * (x[i] - s->mean);
 	s->sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
-	if (binary) {
-		z = stats_normal_quantile(1 - (1 - level) / 2);
-		p = s->mean;
-		denom = 1 + z * z / (double)n;
-		centre = (p + z * z / (2 * (double)n)) / denom;
-		half = z * sqrt(p * (1 - p) / (double)n + z * z /
-		    (4 * (double)n * (double)n)) / denom;
-		s->lo = centre - half;
-		s->hi = centre + half;
-	} else if (n == 1) {
-		s->lo = 0;
-		s->hi = 1;
-	} else {
-		t = stats_t_quantile(1 - (1 - level) / 2, (double)(n - 1));
-		half = t * s->sd / sqrt((double)n);
-		s->lo = s->mean - half;
-		s->hi = s->mean + half;
-	}
-	if (s->lo < 0)
-		s->lo = 0;
-	if (s->hi > 1)
-		s->hi = 1;
+	summary_interval(s, binary, level);
+}
+
+void
+stats_summary_sums(size_t n, double total, double squares,
+    size_t fractional, double level, struct summary *s)
+{
+	double	ss;
+
+	s->n = n;
+	s->mean = s->sd = s->lo = s->hi = 0;
+	if (n == 0)
+		return;
+	s->mean = total / (double)n;
+	/* Rounding may take a spread of nearly nothing below 0. */
+	ss = squares - total * s->mean;
+	if (ss < 0)
+		ss = 0;
+	s->sd = n > 1 ? sqrt(ss / (double)(n - 1)) : 0;
+	summary_interval(s, fractional == 0, level);
 }
 
 double

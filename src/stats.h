@@ -24,6 +24,17 @@ struct summary {
  */
 void	stats_summary(const double *, size_t, double level, struct summary *);
 
+/*
+ * stats_summary() from sums instead of the scores: n scores whose total
+ * is total and the total of whose squares is squares, fractional of them
+ * neither 0 nor 1.  For scores that are all 0 or 1 (their sums are whole
+ * numbers, exact in a double) the mean and the interval are exactly
+ * stats_summary()'s; otherwise they agree to rounding (the sums were
+ * added in another order, and the spread comes from the squares).
+ */
+void	stats_summary_sums(size_t n, double total, double squares,
+	    size_t fractional, double level, struct summary *);
+
 /* Student's t distribution: CDF and quantile (df > 0). */
 double	stats_t_cdf(double t, double df);
 double	stats_t_quantile(double p, double df);

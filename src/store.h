@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	9
+#define STORE_SCHEMA_VERSION	10
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -37,6 +37,39 @@ struct store	*store_open_version(const char *path, int version,
 void		 store_close(struct store *);
 int		 store_version(struct store *);
 const char	*store_path(const struct store *);
+
+/*
+ * Moves the WAL checkpoints of s off the thread that uses it (the
+ * daemon's loop, which must not wait for a disk): from now on s never
+ * checkpoints, and a thread with a connection of its own to the same
+ * file does, woken after a commit of s that leaves pages (0: 1000) of
+ * the log uncopied.  Its checkpoints are passive: s goes on writing
+ * meanwhile.  When the log grows past four times pages because s kept
+ * writing, the thread restarts it in a gap between two transactions of
+ * s, and the next write of s waits for that (the pages written since
+ * the passive checkpoint, and a sync).  store_wal_stop(), which
+ * store_close() calls, runs a last checkpoint that empties the log file
+ * and joins the thread; s checkpoints itself again.  Returns 0 (also
+ * when it runs already), or -1 with *cause: s then checkpoints itself.
+ * Command-line programs leave SQLite to checkpoint as it does.
+ */
+int		 store_wal_start(struct store *, int pages, char **cause);
+void		 store_wal_stop(struct store *);
+/* What the worker did (all zero when none runs). */
+struct store_wal_stats {
+	long long	wakes;		/* times a commit woke it */
+	long long	checkpoints;	/* passive checkpoints */
+	long long	restarts;	/* restarts of a log grown too long */
+	long long	busy;		/* restarts that found no gap */
+	long long	frames;		/* log pages copied into the database */
+	long long	loop_waits;	/* writes of s that found the database
+					   locked (by a restart) and waited */
+	double		loop_waited;	/* seconds they slept, in all */
+	double		loop_longest;	/* seconds the longest one waited */
+};
+void		 store_wal_stats(struct store *, struct store_wal_stats *);
+/* Waits until the worker has done what it was woken for (for tests). */
+void		 store_wal_wait(struct store *);
 
 /*
  * The default database path: promptd.db in systemd's $STATE_DIRECTORY
@@ -465,19 +498,38 @@ void		 store_lineage_rows_free(struct lineage_row *, size_t);
 int64_t		 store_dataset_latest(struct store *, int64_t job,
 		    char **cause);
 /*
- * The scores of a job's candidates on the examples of one split (train,
- * dev or test) of a dataset snapshot: the latest evaluation of each
- * (candidate, example) that has a score, ordered by candidate and example.
- * The array is freed with free().
+ * What the mean and interval of each of a job's candidates on one split
+ * (train, dev or test) of a dataset snapshot need, kept up to date as
+ * scores are written: over the latest score of each example (as
+ * store_candidate_scores() gives them), how many (n), their total, the
+ * total of their squares, and how many are fractional (neither 0 nor 1).
+ * One row per candidate with a score there, by candidate id.  The sums
+ * of scores that are all 0 or 1 are exact; fractional ones are summed in
+ * the order they were written.  The array is freed with free().
+ */
+struct score_sum {
+	int64_t		 candidate;
+	long long	 n;
+	double		 total;
+	double		 squares;
+	long long	 fractional;
+};
+int		 store_score_sums(struct store *, int64_t job, int64_t dataset,
+		    const char *split, struct score_sum **, size_t *,
+		    char **cause);
+/*
+ * A candidate's scores on the examples of one split of a dataset
+ * snapshot: the latest evaluation of each example that has a score,
+ * ordered by example.  The array is freed with free().
  */
 struct score_row {
 	int64_t		 candidate;
 	int64_t		 example;
 	double		 score;
 };
-int		 store_scores(struct store *, int64_t job, int64_t dataset,
-		    const char *split, struct score_row **, size_t *,
-		    char **cause);
+int		 store_candidate_scores(struct store *, int64_t candidate,
+		    int64_t dataset, const char *split, struct score_row **,
+		    size_t *, char **cause);
 
 /*
  * A job's events in order: the first limit after event id after, or,
@@ -496,17 +548,22 @@ void		 store_event_rows_free(struct event_row *, size_t);
 
 /*
  * The job's latest run of this kind (optimize, refresh or eval) with its
- * last checkpoint: state is the checkpoint's JSON as jobrun.c saved it,
- * with the strategy's state under "strategy" (the caller's to free, NULL
- * when the run has saved none).
+ * last checkpoint: saved is 1 when the run has saved one, and state is
+ * its JSON as jobrun.c saved it, with the strategy's state under
+ * "strategy" (the caller's to free), or NULL when it has none or has no
+ * member named key anywhere (key NULL: any).  A long run's checkpoint
+ * holds every candidate: a reader that looks for a member few
+ * strategies save neither copies nor parses it when it is not there.
  */
 struct run_checkpoint {
 	int64_t		 id;
 	char		 status[16];
 	int		 step;
+	int		 saved;
 	char		*state;
 };
 int		 store_run_checkpoint_latest(struct store *, int64_t job,
-		    const char *kind, struct run_checkpoint *, char **cause);
+		    const char *kind, const char *key, struct run_checkpoint *,
+		    char **cause);
 
 #endif

@@ -2,8 +2,8 @@
  * What the files of the store share, and no other file includes:
  * store_schema.c (the schema, its migrations, opening and closing),
  * store_stmt.c (the statements and the helpers that bind and step them),
- * store_write.c (the writes and transactions) and store_read.c (the
- * reads).  These are the only files in promptd that contain SQL.
+ * store_write.c (the writes and transactions), store_read.c (the
+ * reads) and store_wal.c (checkpoints on a thread of their own).  These are the only files in promptd that contain SQL.
  * store.h is the interface for everyone else.
  */
 #ifndef STORE_INT_H
@@ -60,6 +60,7 @@ enum stmt {
 	STMT_CHAMPION_HISTORY,
 	STMT_CANDIDATE_ROW,
 	STMT_LINEAGE_PARENTS,
+	STMT_SCORE_SUMS,
 	STMT_SCORES,
 	STMT_EVENTS_AFTER,
 	STMT_EVENTS_LAST,
@@ -102,13 +103,21 @@ struct stmt_def {
 };
 extern const struct stmt_def store_stmt_table[STMT_COUNT];
 
-/* A connection: its statements are prepared on first use. */
+/* Milliseconds a statement waits for a lock held by another connection. */
+#define STORE_BUSY_MS	5000
+
+/*
+ * A connection: its statements are prepared on first use.  wal is the
+ * worker that runs its checkpoints (store_wal.c), NULL when SQLite runs
+ * them itself.
+ */
 struct store {
-	sqlite3		*db;
-	char		*path;
-	int		 version;
-	int		 depth;		/* nesting of store_begin() */
-	sqlite3_stmt	*stmt[STMT_COUNT];
+	sqlite3			*db;
+	char			*path;
+	int			 version;
+	int			 depth;		/* nesting of store_begin() */
+	sqlite3_stmt		*stmt[STMT_COUNT];
+	struct store_wal	*wal;
 };
 
 /*

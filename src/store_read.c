@@ -128,6 +128,18 @@ fill_score(sqlite3_stmt *st, void *p)
 }
 
 static void
+fill_score_sum(sqlite3_stmt *st, void *p)
+{
+	struct score_sum	*r = p;
+
+	r->candidate = sqlite3_column_int64(st, 0);
+	r->n = sqlite3_column_int64(st, 1);
+	r->total = sqlite3_column_double(st, 2);
+	r->squares = sqlite3_column_double(st, 3);
+	r->fractional = sqlite3_column_int64(st, 4);
+}
+
+static void
 fill_event(sqlite3_stmt *st, void *p)
 {
 	struct event_row	*e = p;
@@ -300,6 +312,7 @@ enum list {
 	LIST_JOBS,
 	LIST_CHAMPIONS,
 	LIST_LINEAGE,
+	LIST_SCORE_SUMS,
 	LIST_SCORES,
 	LIST_EVENTS_AFTER,
 	LIST_EVENTS_LAST,
@@ -324,6 +337,8 @@ static const struct {
 	    sizeof (struct champion_row), fill_champion, release_champion },
 	[LIST_LINEAGE] = { STMT_LINEAGE_PARENTS, sizeof (struct lineage_row),
 	    fill_lineage, release_lineage },
+	[LIST_SCORE_SUMS] = { STMT_SCORE_SUMS, sizeof (struct score_sum),
+	    fill_score_sum, NULL },
 	[LIST_SCORES] = { STMT_SCORES, sizeof (struct score_row),
 	    fill_score, NULL },
 	[LIST_EVENTS_AFTER] = { STMT_EVENTS_AFTER, sizeof (struct event_row),
@@ -723,14 +738,27 @@ store_dataset_latest(struct store *s, int64_t job, char **cause)
 }
 
 int
-store_scores(struct store *s, int64_t job, int64_t dataset,
+store_score_sums(struct store *s, int64_t job, int64_t dataset,
+    const char *split, struct score_sum **rows, size_t *n, char **cause)
+{
+	void	*p;
+	int	 rc;
+
+	rc = list_read(s, LIST_SCORE_SUMS, &p, n, cause, "iit", job, dataset,
+	    split);
+	*rows = p;
+	return rc;
+}
+
+int
+store_candidate_scores(struct store *s, int64_t candidate, int64_t dataset,
     const char *split, struct score_row **rows, size_t *n, char **cause)
 {
 	void	*p;
 	int	 rc;
 
-	rc = list_read(s, LIST_SCORES, &p, n, cause, "iit", job, dataset,
-	    split);
+	rc = list_read(s, LIST_SCORES, &p, n, cause, "iit", candidate,
+	    dataset, split);
 	*rows = p;
 	return rc;
 }
@@ -760,20 +788,25 @@ store_events(struct store *s, int64_t job, int64_t after, int limit,
 
 int
 store_run_checkpoint_latest(struct store *s, int64_t job, const char *kind,
-    struct run_checkpoint *cp, char **cause)
+    const char *key, struct run_checkpoint *cp, char **cause)
 {
 	sqlite3_stmt	*st;
+	char		*member;
 	int		 rc;
 
 	memset(cp, 0, sizeof *cp);
-	if ((rc = store_stmt_step(s, STMT_RUN_CHECKPOINT_LATEST, cause, "it",
-	    job, kind)) <= 0)
+	member = key != NULL ? xasprintf("\"%s\":", key) : NULL;
+	rc = store_stmt_step(s, STMT_RUN_CHECKPOINT_LATEST, cause, "itt", job,
+	    kind, member);
+	free(member);
+	if (rc <= 0)
 		return rc;
 	st = s->stmt[STMT_RUN_CHECKPOINT_LATEST];
 	cp->id = sqlite3_column_int64(st, 0);
 	col_copy(st, 1, cp->status, sizeof cp->status);
 	cp->step = sqlite3_column_int(st, 2);
-	cp->state = col_text(st, 3);
+	cp->saved = sqlite3_column_int(st, 3);
+	cp->state = col_text(st, 4);
 	store_stmt_reset(st);
 	return 1;
 }

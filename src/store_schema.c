@@ -25,6 +25,54 @@
 #endif
 
 /*
+ * Triggers on evaluations keep score_sums (version 10).  Each row of it
+ * sums, over the examples of one split of a dataset snapshot that a
+ * candidate has a score on, the latest score of each (the scored
+ * evaluation with the highest id, as the leaderboard has always taken
+ * it): how many (n), their total, their squares and how many are
+ * fractional (neither 0 nor 1: the interval of 0/1 scores is Wilson's).
+ * evals and evals_total count every scored evaluation, of every run.
+ *
+ * A scored row new adds itself (SCORE_SUMS_ADD) and takes out its pair's
+ * previous latest score, if there is one (SCORE_SUMS_DROP); both only
+ * add and subtract, so their order does not matter.  A new row is the
+ * pair's latest; a failure scored again when its run resumes is not if
+ * a later run scored the pair meanwhile (SCORE_LATER): it then counts
+ * only in evals.  Nothing else changes a score or deletes an evaluation.
+ * Each is one statement without a subquery in FROM, which SQLite would
+ * build a temporary table for on every row.
+ */
+#define SCORE_PAIR							\
+	" FROM evaluations e WHERE e.candidate_id = new.candidate_id"	\
+	" AND e.example_id = new.example_id AND e.score IS NOT NULL"
+#define SCORE_EARLIER	"EXISTS (SELECT 1" SCORE_PAIR " AND e.id < new.id)"
+#define SCORE_LATER	"EXISTS (SELECT 1" SCORE_PAIR " AND e.id > new.id)"
+#define SCORE_SUMS_KEY							\
+	" WHERE (dataset_id, split, candidate_id) = (SELECT dataset_id,"	\
+	" split, new.candidate_id FROM examples WHERE id = new.example_id)"
+#define SCORE_SUMS_DROP							\
+	"UPDATE score_sums SET (n, total, squares, fractional) ="	\
+	" (SELECT n - 1, total - e.score, squares - e.score * e.score,"	\
+	" fractional - (e.score != 0 AND e.score != 1)" SCORE_PAIR	\
+	" AND e.id < new.id ORDER BY e.id DESC LIMIT 1)" SCORE_SUMS_KEY ";"
+/* latest: an SQL expression, 1 when new is its pair's latest score. */
+#define SCORE_SUMS_ADD(latest)						\
+	"INSERT INTO score_sums (dataset_id, split, candidate_id, n, total,"	\
+	" squares, fractional, evals, evals_total)"			\
+	" SELECT x.dataset_id, x.split, new.candidate_id, " latest ","	\
+	" new.score * " latest ", new.score * new.score * " latest ","	\
+	" (new.score != 0 AND new.score != 1) * " latest ", 1, new.score" \
+	" FROM examples x WHERE x.id = new.example_id"			\
+	" ON CONFLICT (dataset_id, split, candidate_id) DO UPDATE"	\
+	" SET n = n + excluded.n, total = total + excluded.total,"	\
+	" squares = squares + excluded.squares,"			\
+	" fractional = fractional + excluded.fractional,"		\
+	" evals = evals + 1, evals_total = evals_total + excluded.evals_total;"
+#define SCORE_RESCORED							\
+	" AFTER UPDATE OF score ON evaluations"				\
+	" WHEN old.score IS NULL AND new.score IS NOT NULL"
+
+/*
  * The schema, one forward migration per version.  Migration n takes a
  * database at version n - 1 to version n; each runs in its own
  * transaction that also sets PRAGMA user_version.  Never edit a released
@@ -334,6 +382,53 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" key TEXT NOT NULL,"
 	" batch_id INTEGER NOT NULL REFERENCES batches(id),"
 	" PRIMARY KEY (key, batch_id)) WITHOUT ROWID;",
+
+	/*
+	 * Version 10: queries that stay fast as a job grows.  score_sums
+	 * holds, per candidate, dataset snapshot and split, the running
+	 * sums that a mean and its interval need, so that leaderboard reads
+	 * a row per candidate instead of every evaluation (SCORE_SUMS_ADD
+	 * and the triggers above).
+	 * status gets indexes for what it reads of a long run: its failed
+	 * calls (it read every call to find the few failed), its reply
+	 * outcomes by role and outcome (counted every step too), and a
+	 * job's runs.
+	 */
+	[10] =
+	"CREATE TABLE score_sums ("
+	" dataset_id INTEGER NOT NULL,"
+	" split TEXT NOT NULL,"
+	" candidate_id INTEGER NOT NULL,"
+	" n INTEGER NOT NULL,"
+	" total REAL NOT NULL,"
+	" squares REAL NOT NULL,"
+	" fractional INTEGER NOT NULL,"
+	" evals INTEGER NOT NULL,"
+	" evals_total REAL NOT NULL,"
+	" PRIMARY KEY (dataset_id, split, candidate_id)) WITHOUT ROWID;"
+	"INSERT INTO score_sums (dataset_id, split, candidate_id, n, total,"
+	" squares, fractional, evals, evals_total)"
+	" SELECT x.dataset_id, x.split, p.candidate_id, count(*),"
+	" sum(p.score), sum(p.score * p.score),"
+	" sum(p.score != 0 AND p.score != 1), sum(p.evals), sum(p.evals_total)"
+	" FROM (SELECT candidate_id, example_id, score, max(id),"
+	" count(*) AS evals, sum(score) AS evals_total FROM evaluations"
+	" WHERE score IS NOT NULL GROUP BY candidate_id, example_id) p"
+	" JOIN examples x ON x.id = p.example_id"
+	" GROUP BY x.dataset_id, x.split, p.candidate_id;"
+	"CREATE TRIGGER score_sums_add AFTER INSERT ON evaluations"
+	" WHEN new.score IS NOT NULL BEGIN " SCORE_SUMS_ADD("1") " END;"
+	"CREATE TRIGGER score_sums_drop AFTER INSERT ON evaluations"
+	" WHEN new.score IS NOT NULL AND " SCORE_EARLIER
+	" BEGIN " SCORE_SUMS_DROP " END;"
+	"CREATE TRIGGER score_sums_rescore_add" SCORE_RESCORED
+	" BEGIN " SCORE_SUMS_ADD("(NOT " SCORE_LATER ")") " END;"
+	"CREATE TRIGGER score_sums_rescore_drop" SCORE_RESCORED
+	" AND " SCORE_EARLIER " AND NOT " SCORE_LATER
+	" BEGIN " SCORE_SUMS_DROP " END;"
+	"CREATE INDEX calls_failed ON calls(run_id, id) WHERE status = 'error';"
+	"CREATE INDEX outcomes_run ON outcomes(run_id, role, outcome);"
+	"CREATE INDEX runs_job ON runs(job_id, kind);",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int
@@ -469,7 +564,7 @@ store_open_version(const char *path, int version, char **cause)
 		    s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
-	sqlite3_busy_timeout(s->db, 5000);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_MS);
 
 	/* The first statement reads the file: garbage is found here. */
 	if (open_int(s, "PRAGMA user_version", &s->version, cause) != 0)
@@ -529,6 +624,8 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	/* The worker's last checkpoint comes after every commit of s. */
+	store_wal_stop(s);
 	for (i = 0; i < nitems(s->stmt); i++)
 		sqlite3_finalize(s->stmt[i]);
 	/* An open transaction is rolled back by the close. */

@@ -101,11 +101,12 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_CHAMPION_LATEST] = { "find champion",
 	    "SELECT version, candidate_id, score, lo, hi FROM champions"
 	    " WHERE job_id = ?1 ORDER BY version DESC LIMIT 1" },
+	/* Every scored evaluation counts, of every run and snapshot. */
 	[STMT_CANDIDATE_TOP] = { "find top candidates",
-	    "SELECT c.id, c.text FROM candidates c JOIN evaluations e"
-	    " ON e.candidate_id = c.id WHERE c.job_id = ?1"
-	    " GROUP BY c.id HAVING count(e.score) >= ?3"
-	    " ORDER BY avg(e.score) DESC, c.id LIMIT ?2" },
+	    "SELECT c.id, c.text FROM candidates c JOIN score_sums a"
+	    " ON a.candidate_id = c.id WHERE c.job_id = ?1"
+	    " GROUP BY c.id HAVING sum(a.evals) >= ?3"
+	    " ORDER BY sum(a.evals_total) / sum(a.evals) DESC, c.id LIMIT ?2" },
 	[STMT_CANDIDATE_GET] = { "read candidate",
 	    "SELECT text FROM candidates WHERE id = ?1" },
 	[STMT_COMPARISON_ADD] = { "add comparison",
@@ -167,19 +168,21 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    "SELECT l.parent, c.text, c.origin, l.operator, l.note"
 	    " FROM lineage l JOIN candidates c ON c.id = l.parent"
 	    " WHERE l.child = ?1 ORDER BY l.parent" },
+	[STMT_SCORE_SUMS] = { "read score sums",
+	    "SELECT a.candidate_id, a.n, a.total, a.squares, a.fractional"
+	    " FROM score_sums a JOIN candidates c ON c.id = a.candidate_id"
+	    " WHERE a.dataset_id = ?2 AND a.split = ?3 AND c.job_id = ?1"
+	    " ORDER BY a.candidate_id" },
 	/*
-	 * The latest evaluation of each (candidate, example): SQLite takes
-	 * the bare columns from the row that max() picked.
+	 * The latest evaluation of each example that has a score: SQLite
+	 * takes the bare columns from the row that max() picked.
 	 */
 	[STMT_SCORES] = { "read scores",
 	    "SELECT e.candidate_id, e.example_id, e.score, max(e.id)"
-	    " FROM evaluations e"
-	    " JOIN examples x ON x.id = e.example_id"
-	    " JOIN candidates c ON c.id = e.candidate_id"
-	    " WHERE c.job_id = ?1 AND x.dataset_id = ?2 AND x.split = ?3"
-	    " AND e.score IS NOT NULL"
-	    " GROUP BY e.candidate_id, e.example_id"
-	    " ORDER BY e.candidate_id, e.example_id" },
+	    " FROM evaluations e JOIN examples x ON x.id = e.example_id"
+	    " WHERE e.candidate_id = ?1 AND x.dataset_id = ?2"
+	    " AND x.split = ?3 AND e.score IS NOT NULL"
+	    " GROUP BY e.example_id ORDER BY e.example_id" },
 	[STMT_EVENTS_AFTER] = { "read events",
 	    "SELECT id, run_id, time, level, message FROM events"
 	    " WHERE job_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3" },
@@ -192,9 +195,15 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_RUN_LAST] = { "find last run",
 	    "SELECT max(started) FROM runs"
 	    " WHERE job_id = ?1 AND (?2 IS NULL OR kind = ?2)" },
+	/*
+	 * ?3 is '"KEY":', which only a member named KEY has: a quote in a
+	 * JSON string is escaped.
+	 */
 	[STMT_RUN_CHECKPOINT_LATEST] = { "read latest checkpoint",
-	    "SELECT id, status, step, state FROM runs"
-	    " WHERE job_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1" },
+	    "SELECT id, status, step, state IS NOT NULL,"
+	    " CASE WHEN ?3 IS NULL OR instr(state, ?3) > 0 THEN state END"
+	    " FROM runs WHERE job_id = ?1 AND kind = ?2"
+	    " ORDER BY id DESC LIMIT 1" },
 	[STMT_OUTCOME_ADD] = { "add reply outcome",
 	    "INSERT INTO outcomes (run_id, call_id, cache_key, role, outcome,"
 	    " kept, dropped, problem, excerpt, created)"

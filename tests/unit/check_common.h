@@ -47,6 +47,33 @@ long long	 check_count(const char *path, const char *sql);
 #endif
 
 /*
+ * For check_count(): how many rows of score_sums differ from what the
+ * evaluations give when summed again (the latest score of each candidate
+ * and example, every scored row), plus how many are missing or extra.
+ * 0 when the store kept them right.
+ */
+#define CHECK_SCORE_SUMS_WRONG						\
+	"WITH latest AS (SELECT candidate_id, example_id, score, max(id)" \
+	" FROM evaluations WHERE score IS NOT NULL"			\
+	" GROUP BY candidate_id, example_id),"				\
+	" r AS (SELECT x.dataset_id, x.split, l.candidate_id, count(*) AS n,"	\
+	" sum(l.score) AS t, sum(l.score * l.score) AS q,"		\
+	" sum(l.score != 0 AND l.score != 1) AS f FROM latest l"	\
+	" JOIN examples x ON x.id = l.example_id GROUP BY 1, 2, 3),"	\
+	" a AS (SELECT x.dataset_id, x.split, e.candidate_id,"		\
+	" count(*) AS evals, sum(e.score) AS et FROM evaluations e"	\
+	" JOIN examples x ON x.id = e.example_id WHERE e.score IS NOT NULL" \
+	" GROUP BY 1, 2, 3),"						\
+	" want AS (SELECT * FROM r JOIN a USING (dataset_id, split,"	\
+	" candidate_id))"						\
+	" SELECT (SELECT count(*) FROM score_sums)"			\
+	" + (SELECT count(*) FROM want) - 2 * (SELECT count(*) FROM want w" \
+	" JOIN score_sums s USING (dataset_id, split, candidate_id)"	\
+	" WHERE s.n = w.n AND abs(s.total - w.t) < 1e-9"		\
+	" AND abs(s.squares - w.q) < 1e-9 AND s.fractional = w.f"	\
+	" AND s.evals = w.evals AND abs(s.evals_total - w.et) < 1e-9)"
+
+/*
  * Writes text as dir/job.json and loads it; the job must load (the caller
  * frees it).
  */

@@ -134,6 +134,9 @@ START_TEST(test_resume_from_checkpoint)
 	ck_assert_str_eq(b.status, "done");
 	ck_assert_int_eq(count("SELECT count(*) FROM runs"), 1);
 	ck_assert_int_eq(count("SELECT step FROM runs"), 4);
+	/* The resumed run's scores are summed once each. */
+	ck_assert_int_gt(count("SELECT count(*) FROM score_sums"), 0);
+	ck_assert_int_eq(count(CHECK_SCORE_SUMS_WRONG), 0);
 	/* Nothing was paid twice: each key has one paid call at most. */
 	ck_assert_int_eq(count("SELECT count(*) FROM (SELECT cache_key FROM "
 	    "calls WHERE status = 'ok' GROUP BY cache_key HAVING count(*) > "
@@ -176,6 +179,10 @@ START_TEST(test_refresh_promotes_and_refuses)
 	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message LIKE "
 	    "'no promotion%' OR message LIKE 'refresh: the dataset is "
 	    "unchanged'"), 2);
+	/* The refreshes scored the same examples again: the latest count. */
+	ck_assert_int_gt(count("SELECT sum(evals) - sum(n) FROM score_sums"),
+	    0);
+	ck_assert_int_eq(count(CHECK_SCORE_SUMS_WRONG), 0);
 	job_free(job);
 }
 END_TEST

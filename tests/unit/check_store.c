@@ -17,6 +17,9 @@
 #include "check_common.h"
 #include "dataset.h"
 #include "hash.h"
+#include "query.h"
+#include "rng.h"
+#include "stats.h"
 #include "store.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -174,7 +177,7 @@ START_TEST(test_open_fresh)
 	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
-	    " WHERE type = 'table'"), 15);
+	    " WHERE type = 'table'"), 16);
 	store_close(NULL);
 	free(path);
 }
@@ -1243,6 +1246,384 @@ START_TEST(test_feedback_queue)
 }
 END_TEST
 
+
+/* A leaderboard entry as query.c ranked them before score_sums. */
+struct expect {
+	int64_t		id;
+	struct summary	sum;
+};
+
+/* The order promptctl(1) gives: mean, then lower bound, n, id. */
+static int
+expect_cmp(const void *va, const void *vb)
+{
+	const struct expect	*a = va, *b = vb;
+	const struct summary	*x = &a->sum, *y = &b->sum;
+	int			 first;
+
+	first = x->mean > y->mean || (x->mean == y->mean && (x->lo > y->lo ||
+	    (x->lo == y->lo && (x->n > y->n || (x->n == y->n &&
+	    a->id < b->id)))));
+	return a->id == b->id ? 0 : first ? -1 : 1;
+}
+
+/*
+ * The leaderboard of job as it was computed before version 10: every
+ * latest dev score of the latest snapshot read, in order, and summarized
+ * by stats_summary(); *n entries, best first (the caller frees them).
+ */
+static struct expect *
+board_before(const char *path, int64_t job, size_t *n)
+{
+	struct expect	*e = NULL;
+	sqlite3		*db;
+	sqlite3_stmt	*st;
+	double		*x = NULL;
+	size_t		 nx = 0;
+	int64_t		 id, cur = 0;
+
+	*n = 0;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT e.candidate_id,"
+	    " e.score, max(e.id) FROM evaluations e"
+	    " JOIN examples x ON x.id = e.example_id"
+	    " JOIN candidates c ON c.id = e.candidate_id"
+	    " WHERE c.job_id = ?1 AND x.dataset_id = (SELECT id FROM datasets"
+	    " WHERE job_id = ?1 ORDER BY used DESC, id DESC LIMIT 1)"
+	    " AND x.split = 'dev' AND e.score IS NOT NULL"
+	    " GROUP BY e.candidate_id, e.example_id"
+	    " ORDER BY e.candidate_id, e.example_id", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(st, 1, job);
+	for (;;) {
+		int	row = sqlite3_step(st) == SQLITE_ROW;
+
+		id = row ? sqlite3_column_int64(st, 0) : 0;
+		if (id != cur && nx > 0) {
+			e = xreallocarray(e, *n + 1, sizeof *e);
+			e[*n].id = cur;
+			stats_summary(x, nx, 0.95, &e[*n].sum);
+			(*n)++;
+			nx = 0;
+		}
+		if (!row)
+			break;
+		cur = id;
+		x = xreallocarray(x, nx + 1, sizeof *x);
+		x[nx++] = sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	free(x);
+	qsort(e, *n, sizeof *e, expect_cmp);
+	return e;
+}
+
+/*
+ * The leaderboard query_run() gives (all of it) is exactly board_before():
+ * the same candidates in the same order with the same numbers.
+ */
+static void
+board_same(struct store *s, const char *path, int64_t job)
+{
+	struct expect	*e;
+	const cJSON	*arr, *c;
+	cJSON		*args, *r = NULL;
+	const char	*code = NULL;
+	char		*cause = NULL;
+	size_t		 n, i;
+
+	e = board_before(path, job, &n);
+	ck_assert_uint_gt(n, 0);
+	args = cJSON_Parse("{\"job\": \"lb\", \"limit\": 10000}");
+	ck_assert_msg(query_run(s, "leaderboard", args, &r, &code, &cause) ==
+	    0, "%s", cause);
+	arr = cJSON_GetObjectItemCaseSensitive(r, "candidates");
+	ck_assert_int_eq(cJSON_GetArraySize(arr), (int)n);
+	for (i = 0; i < n; i++) {
+		c = cJSON_GetArrayItem(arr, (int)i);
+		ck_assert_int_eq(cJSON_GetObjectItem(c, "id")->valuedouble,
+		    e[i].id);
+		ck_assert(cJSON_GetObjectItem(c, "mean")->valuedouble ==
+		    e[i].sum.mean);
+		ck_assert(cJSON_GetObjectItem(c, "lo")->valuedouble ==
+		    e[i].sum.lo);
+		ck_assert(cJSON_GetObjectItem(c, "hi")->valuedouble ==
+		    e[i].sum.hi);
+		ck_assert(cJSON_GetObjectItem(c, "n")->valuedouble ==
+		    (double)e[i].sum.n);
+	}
+	/* Only the first few: those are summarized from their scores. */
+	cJSON_Delete(r);
+	cJSON_ReplaceItemInObject(args, "limit", cJSON_CreateNumber(3));
+	ck_assert(query_run(s, "leaderboard", args, &r, &code, &cause) == 0);
+	arr = cJSON_GetObjectItemCaseSensitive(r, "candidates");
+	ck_assert_int_eq(cJSON_GetArraySize(arr), 3);
+	for (i = 0; i < 3; i++) {
+		c = cJSON_GetArrayItem(arr, (int)i);
+		ck_assert_int_eq(cJSON_GetObjectItem(c, "id")->valuedouble,
+		    e[i].id);
+		ck_assert(cJSON_GetObjectItem(c, "lo")->valuedouble ==
+		    e[i].sum.lo);
+	}
+	cJSON_Delete(r);
+	cJSON_Delete(args);
+	free(e);
+}
+
+/*
+ * Scores candidates ids[0..n) on the first dev examples of ds in run:
+ * candidate k gets dev examples up to its share, 0/1 scores for the
+ * first half and fractional ones for the rest, a failure now and then.
+ * Candidates 2k and 2k+1 of the second half get the same scores in
+ * opposite orders, for ties.
+ */
+static void
+scores_write(struct store *s, const struct dataset *ds, int64_t run,
+    const int64_t *ids, size_t n, uint64_t seed)
+{
+	struct rng	 r;
+	double		 v[60];
+	char		*cause = NULL;
+	size_t		 k, i, m = 0, nd;
+	int64_t		 ex[60];
+	int		 twin;
+
+	for (i = nd = 0; i < ds->n; i++)
+		if (ds->ex[i].split == SPLIT_DEV)
+			ex[nd++] = ds->ex[i].id;
+	rng_seed(&r, seed, 1);
+	for (k = 0; k < n; k++) {
+		twin = k >= n / 2 && (k - n / 2) % 2 == 1;
+		if (!twin) {
+			m = 3 + rng_below(&r, (uint32_t)(nd - 2));
+			for (i = 0; i < m; i++)
+				v[i] = k < n / 2 ? rng_below(&r, 3) > 0 :
+				    rng_uniform(&r);
+		}
+		for (i = 0; i < m; i++) {
+			if (rng_below(&r, 8) == 0)
+				ck_assert_int_gt(store_evaluation_fail(s, run,
+				    ids[k], ex[i], NULL, "HTTP 500", 0,
+				    &cause), 0);
+			ck_assert_int_ge(store_evaluation_add(s, run, ids[k],
+			    ex[i], "out", v[twin ? m - 1 - i : i], NULL, 0,
+			    &cause), 0);
+		}
+	}
+}
+
+/*
+ * A database of version 9 with scores of every kind (0/1 and fractional,
+ * failures scored again, pairs scored again by a later run, ties) gives
+ * after the migration the leaderboard it gave before, to the last bit,
+ * and score_sums is what the evaluations say; so after more writes.
+ */
+START_TEST(test_score_sums_migrate)
+{
+	struct store	*s;
+	struct dataset	*ds;
+	char		*path = tmp_path("lb.db"), *cause = NULL, *text;
+	int64_t		 job, run, ids[12];
+	size_t		 k;
+
+	s = store_open_version(path, 9, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "lb", "{}", &cause);
+	ds = ds_make(60, "lb");
+	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
+	for (k = 0; k < nitems(ids); k++) {
+		text = xasprintf("prompt %zu", k);
+		ids[k] = store_candidate_put(s, job, text, "seed", &cause);
+		free(text);
+	}
+	run = store_run_new(s, job, "optimize", 0, &cause);
+	scores_write(s, ds, run, ids, nitems(ids), 1);
+	run = store_run_new(s, job, "refresh", 0, &cause);
+	scores_write(s, ds, run, ids, 4, 2);
+	store_close(s);
+
+	s = open_ok(path);
+	ck_assert_int_eq(store_version(s), STORE_SCHEMA_VERSION);
+	ck_assert_int_gt(raw_int(path, "SELECT count(*) FROM score_sums"), 0);
+	ck_assert_int_eq(raw_int(path, CHECK_SCORE_SUMS_WRONG), 0);
+	board_same(s, path, job);
+	/* Written after it: the triggers keep them. */
+	run = store_run_new(s, job, "refresh", 0, &cause);
+	scores_write(s, ds, run, ids + 4, 8, 3);
+	ck_assert_int_eq(raw_int(path, CHECK_SCORE_SUMS_WRONG), 0);
+	board_same(s, path, job);
+	store_close(s);
+	ds_free(ds);
+	free(path);
+}
+END_TEST
+
+/* score_sums of candidate a on split, as "n total squares fractional
+ * evals evals_total". */
+#define SUMS(a, split)							\
+	xasprintf("SELECT printf('%%d %%g %%g %%d %%d %%g', n, total,"	\
+	" squares, fractional, evals, evals_total) FROM score_sums"	\
+	" WHERE candidate_id = %lld AND split = '%s'", (long long)(a), split)
+
+static void
+sums_are(const char *path, int64_t a, const char *split, const char *want)
+{
+	char	*sql = SUMS(a, split);
+
+	raw_is(path, sql, want);
+	free(sql);
+	ck_assert_int_eq(raw_int(path, CHECK_SCORE_SUMS_WRONG), 0);
+}
+
+/*
+ * What each write does to score_sums: a failure nothing, a failure
+ * scored again (a resumed run) counts, a score read again nothing, a
+ * later run's score replaces the pair's, an earlier run's failure scored
+ * after a later run's score counts only among every scored row, and one
+ * scored after an earlier run's score replaces it.
+ */
+START_TEST(test_score_sums_writes)
+{
+	struct store	*s;
+	struct dataset	*ds;
+	char		*path = tmp_path("sums.db"), *cause = NULL;
+	int64_t		 job, r1, r2, r3, a, dev[3], test;
+
+	s = open_ok(path);
+	job = store_job_put(s, "w", "{}", &cause);
+	ds = ds_make(9, "w");
+	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
+	dev[0] = ds->ex[1].id;
+	dev[1] = ds->ex[4].id;
+	dev[2] = ds->ex[7].id;
+	test = ds->ex[2].id;
+	a = store_candidate_put(s, job, "A", "seed", &cause);
+	r1 = store_run_new(s, job, "optimize", 0, &cause);
+	r2 = store_run_new(s, job, "refresh", 0, &cause);
+	r3 = store_run_new(s, job, "refresh", 0, &cause);
+
+	ck_assert_int_gt(store_evaluation_fail(s, r1, a, dev[0], NULL, "x", 0,
+	    &cause), 0);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM score_sums"), 0);
+	ck_assert_int_gt(store_evaluation_add(s, r1, a, dev[0], "o", 0.5, NULL,
+	    0, &cause), 0);
+	sums_are(path, a, "dev", "1 0.5 0.25 1 1 0.5");
+	ck_assert_int_eq(store_evaluation_add(s, r1, a, dev[0], "o", 0.7,
+	    NULL, 0, &cause), 0);
+	sums_are(path, a, "dev", "1 0.5 0.25 1 1 0.5");
+	ck_assert_int_gt(store_evaluation_add(s, r2, a, dev[0], "o", 1, NULL,
+	    0, &cause), 0);
+	sums_are(path, a, "dev", "1 1 1 0 2 1.5");
+	ck_assert_int_gt(store_evaluation_add(s, r1, a, test, "o", 0, NULL, 0,
+	    &cause), 0);
+	sums_are(path, a, "test", "1 0 0 0 1 0");
+
+	/* r1 fails dev[1], r2 scores it 0, then r1 resumes and scores 1. */
+	ck_assert_int_gt(store_evaluation_fail(s, r1, a, dev[1], NULL, "x", 0,
+	    &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, r2, a, dev[1], "o", 0, NULL,
+	    0, &cause), 0);
+	sums_are(path, a, "dev", "2 1 1 0 3 1.5");
+	ck_assert_int_gt(store_evaluation_add(s, r1, a, dev[1], "o", 1, NULL,
+	    0, &cause), 0);
+	sums_are(path, a, "dev", "2 1 1 0 4 2.5");
+
+	/* r2 scores dev[2] 1, r3 fails it, then scores it 0.25. */
+	ck_assert_int_gt(store_evaluation_add(s, r2, a, dev[2], "o", 1, NULL,
+	    0, &cause), 0);
+	ck_assert_int_gt(store_evaluation_fail(s, r3, a, dev[2], NULL, "x", 0,
+	    &cause), 0);
+	sums_are(path, a, "dev", "3 2 2 0 5 3.5");
+	ck_assert_int_gt(store_evaluation_add(s, r3, a, dev[2], "o", 0.25,
+	    NULL, 0, &cause), 0);
+	sums_are(path, a, "dev", "3 1.25 1.0625 1 6 3.75");
+	store_close(s);
+	ds_free(ds);
+	free(cause);
+	free(path);
+}
+END_TEST
+
+/* Writes n cache rows of about a page each in one transaction. */
+static void
+pages_write(struct store *s, int n, int *next)
+{
+	char	*key, *cause = NULL, big[4000];
+	int	 i;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(store_begin(s, &cause), 0);
+	for (i = 0; i < n; i++) {
+		key = xasprintf("k%d", (*next)++);
+		ck_assert_int_eq(store_cache_put(s, key, big, &cause), 0);
+		free(key);
+	}
+	ck_assert_int_eq(store_commit(s, &cause), 0);
+}
+
+static long long
+file_size(const char *path)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/*
+ * The checkpoint worker: while it runs the connection never checkpoints
+ * (its log grows past SQLite's 1000 pages when the worker is not woken),
+ * a commit past the mark wakes it, it copies the log's pages and
+ * restarts a log grown past four times the mark, and stopping it
+ * empties the log file; the connection checkpoints itself again after.
+ */
+START_TEST(test_wal_worker)
+{
+	struct store		*s;
+	struct store_wal_stats	 st;
+	char			*path = tmp_path("wal.db"), *cause = NULL;
+	char			*wal = tmp_path("wal.db-wal");
+	int			 i, next = 0;
+
+	s = open_ok(path);
+	store_wal_stats(s, &st);
+	ck_assert_int_eq(st.checkpoints, 0);
+	ck_assert_int_eq(store_wal_start(s, 1 << 20, &cause), 0);
+	/* Started already: nothing changes. */
+	ck_assert_int_eq(store_wal_start(s, 16, &cause), 0);
+	for (i = 0; i < 25; i++)
+		pages_write(s, 100, &next);
+	store_wal_wait(s);
+	store_wal_stats(s, &st);
+	ck_assert_int_eq(st.wakes, 0);
+	ck_assert_int_eq(st.checkpoints, 1);	/* the first, at start */
+	ck_assert_int_gt(file_size(wal), 2000 * 4096);
+	store_wal_stop(s);
+	ck_assert_int_eq(file_size(wal), 0);
+	store_wal_stop(s);
+
+	ck_assert_int_eq(store_wal_start(s, 16, &cause), 0);
+	store_wal_wait(s);
+	pages_write(s, 100, &next);
+	store_wal_wait(s);
+	store_wal_stats(s, &st);
+	ck_assert_int_eq(st.wakes, 1);
+	ck_assert_int_eq(st.checkpoints, 2);
+	ck_assert_int_ge(st.frames, 100);
+	ck_assert_int_eq(st.restarts, 1);
+	ck_assert_int_eq(st.busy, 0);
+	/* The log starts over: a small commit, and the file stays. */
+	pages_write(s, 2, &next);
+	ck_assert_int_le(file_size(wal), 110 * 4096);
+	store_wal_wait(s);
+	store_close(s);
+	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM cache"), next);
+	free(wal);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_candidates_top)
 {
 	struct store	*s;
@@ -1320,6 +1701,9 @@ store_suite(void)
 	tcase_add_test(tc, test_not_a_database);
 	tcase_add_test(tc, test_candidates);
 	tcase_add_test(tc, test_candidates_top);
+	tcase_add_test(tc, test_score_sums_migrate);
+	tcase_add_test(tc, test_score_sums_writes);
+	tcase_add_test(tc, test_wal_worker);
 	tcase_add_test(tc, test_snapshot);
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_calls_and_evaluations);
