@@ -122,6 +122,14 @@ int		 cmd_query(struct cmd_ctx *, const char *cmd, cJSON *args,
 void		 cmd_print_json(const cJSON *);
 /* A prompt on one line, cut to max characters with "..." (allocated). */
 char		*cmd_clip(const char *, size_t max);
+/* The terminal's columns when stdout is one, else 80. */
+int		 cmd_width(void);
+/*
+ * Prints text wrapped to width columns (UTF-8 characters, breaking at
+ * spaces where it can), each line indented by indent spaces; the text's
+ * own line breaks are kept.
+ */
+void		 cmd_wrap(const char *text, int width, int indent);
 /* Local time as "YYYY-MM-DD HH:MM:SS" in buf. */
 const char	*cmd_time(double, char *buf, size_t size);
 /* A duration as "1h02m", "3m05s" or "42s" in buf ("-" for none). */

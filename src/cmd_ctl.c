@@ -144,6 +144,52 @@ cmd_clip(const char *s, size_t max)
 	return strbuf_detach(&sb);
 }
 
+int
+cmd_width(void)
+{
+	struct winsize	ws;
+
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) ==
+	    0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/*
+ * Prints text wrapped to width columns (UTF-8 characters, breaking at
+ * spaces where it can), each line indented by indent spaces; the text's
+ * own line breaks are kept.
+ */
+void
+cmd_wrap(const char *text, int width, int indent)
+{
+	const char	*p, *line, *brk;
+	size_t		 cols, max;
+
+	max = width > indent + 11 ? (size_t)(width - indent - 1) : 10;
+	line = text;
+	while (*line != '\0') {
+		cols = 0;
+		brk = NULL;
+		for (p = line; *p != '\0' && *p != '\n'; p++) {
+			if ((*p & 0xc0) == 0x80)
+				continue;
+			if (cols == max)
+				break;
+			if (*p == ' ')
+				brk = p;
+			cols++;
+		}
+		if (*p != '\0' && *p != '\n' && brk != NULL && brk > line)
+			p = brk;
+		printf("%*s%.*s\n", indent, "", (int)(p - line), line);
+		line = p;
+		if (*line == '\n' || *line == ' ')
+			line++;
+	}
+}
+
+
 const char *
 cmd_time(double t, char *buf, size_t size)
 {
@@ -467,40 +513,6 @@ struct feedback {
 	char		*cause;
 };
 
-/*
- * Prints text wrapped to width columns (UTF-8 characters, breaking at
- * spaces where it can), each line indented by two spaces; the text's
- * own line breaks are kept.
- */
-static void
-feedback_wrap(const char *text, int width)
-{
-	const char	*p, *line, *brk;
-	size_t		 cols, max;
-
-	max = width > 12 ? (size_t)width - 3 : 10;
-	line = text;
-	while (*line != '\0') {
-		cols = 0;
-		brk = NULL;
-		for (p = line; *p != '\0' && *p != '\n'; p++) {
-			if ((*p & 0xc0) == 0x80)
-				continue;
-			if (cols == max)
-				break;
-			if (*p == ' ')
-				brk = p;
-			cols++;
-		}
-		if (*p != '\0' && *p != '\n' && brk != NULL && brk > line)
-			p = brk;
-		printf("  %.*s\n", (int)(p - line), line);
-		line = p;
-		if (*line == '\n' || *line == ' ')
-			line++;
-	}
-}
-
 static void
 feedback_show(struct feedback *f, const cJSON *duel)
 {
@@ -508,11 +520,11 @@ feedback_show(struct feedback *f, const cJSON *duel)
 		printf("\033[H\033[2J");
 	printf("job '%s', duel %.0f\n\nInput:\n", json_str(duel, "job",
 	    f->job), json_num(duel, "id"));
-	feedback_wrap(json_str(duel, "input", ""), f->width);
+	cmd_wrap(json_str(duel, "input", ""), f->width, 2);
 	printf("\nResponse A:\n");
-	feedback_wrap(json_str(duel, "first", ""), f->width);
+	cmd_wrap(json_str(duel, "first", ""), f->width, 2);
 	printf("\nResponse B:\n");
-	feedback_wrap(json_str(duel, "second", ""), f->width);
+	cmd_wrap(json_str(duel, "second", ""), f->width, 2);
 	printf("\n");
 }
 
@@ -674,7 +686,6 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
 	struct feedback	 f;
-	struct winsize	 ws;
 	cJSON		*args, *final = NULL;
 	char		*code = NULL, *cause = NULL, *s;
 	int		 rc;
@@ -688,9 +699,7 @@ cmd_feedback(struct cmd_ctx *ctx, int argc, char **argv)
 	f.job = argv[0];
 	f.json = o.json;
 	f.tty = !o.json && isatty(STDOUT_FILENO);
-	f.width = 80;
-	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
-		f.width = ws.ws_col;
+	f.width = cmd_width();
 	args = job_args(argv[0]);
 	rc = client_stream(f.client, "feedback", args, feedback_event, &f,
 	    &final, &code, &cause);

@@ -302,9 +302,9 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON		*args, *r;
 	char		*clip;
 	long long	 n;
-	int		 rc, i = 0;
+	int		 rc, i = 0, width, champ;
 
-	if ((rc = cmd_parse(ctx, &cmd_leaderboard_entry, &argc, &argv, "n:",
+	if ((rc = cmd_parse(ctx, &cmd_leaderboard_entry, &argc, &argv, "n:l",
 	    NULL, 1, 1, &o)) != 0)
 		return rc;
 	args = cJSON_CreateObject();
@@ -322,16 +322,27 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cJSON_GetArraySize(arr) == 0)
 		printf("job '%s': no candidate has dev scores yet\n", argv[0]);
 	else
-		printf("%3s %6s %6s  %-15s %5s  %-14s %s\n", "#", "ID", "MEAN",
+		printf("%4s %6s %6s  %-15s %5s  %-14s %s\n", "#", "ID", "MEAN",
 		    "95% INTERVAL", "N", "ORIGIN", "PROMPT");
+	/* The prompt takes what the terminal leaves, whole with -l. */
+	width = cmd_width();
 	cJSON_ArrayForEach(c, arr) {
-		clip = cmd_clip(json_str(c, "text", ""), 60);
-		printf("%3d %6.0f %6.3f  [%5.3f, %5.3f] %5.0f  %-14s %s\n",
-		    ++i, json_num(c, "id"), json_num(c, "mean"), json_num(c, "lo"),
-		    json_num(c, "hi"), json_num(c, "n"), json_str(c, "origin", "?"),
-		    clip);
+		champ = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
+		    "champion"));
+		clip = cmd_clip(json_str(c, "text", ""), o.set['l'] ? 0 :
+		    (size_t)(width > 120 ? width - 62 : 58));
+		printf("%c%3d %6.0f %6.3f  [%5.3f, %5.3f] %5.0f  %-*s%s%s\n",
+		    champ ? '*' : ' ', ++i, json_num(c, "id"),
+		    json_num(c, "mean"), json_num(c, "lo"), json_num(c, "hi"),
+		    json_num(c, "n"), o.set['l'] ? 0 : 14,
+		    json_str(c, "origin", "?"), o.set['l'] ? "" : " ",
+		    o.set['l'] ? "" : clip);
 		free(clip);
+		if (o.set['l'])
+			cmd_wrap(json_str(c, "text", ""), width, 6);
 	}
+	if (cJSON_GetArraySize(arr) > 0)
+		printf("(* the champion)\n");
 	cJSON_Delete(r);
 	return CMD_OK;
 }
@@ -370,27 +381,39 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* A lineage node's dev score and interval, or "" when it has none. */
+static char *
+lineage_score(const cJSON *node)
+{
+	if (isnan(json_num(node, "mean")))
+		return xstrdup("");
+	return xasprintf(" %.3f [%.3f, %.3f]", json_num(node, "mean"),
+	    json_num(node, "lo"), json_num(node, "hi"));
+}
+
 /* Prints the parents of a lineage node, indented by depth. */
 static void
 lineage_print(const cJSON *node, int depth)
 {
 	const cJSON	*p;
 	const char	*op, *note;
-	char		*clip;
+	char		*clip, *score;
 
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(node,
 	    "parents")) {
 		op = json_str(p, "operator", NULL);
 		note = json_str(p, "note", NULL);
 		clip = cmd_clip(json_str(p, "text", ""), 60);
-		printf("%*s<- #%.0f%s%s%s %s%s\n", depth * 4, "",
-		    json_num(p, "id"), op != NULL ? " by " : "",
-		    op != NULL ? op : "", ":", clip,
+		score = lineage_score(p);
+		printf("%*s<- #%.0f%s%s%s: %s%s\n", depth * 4, "",
+		    json_num(p, "id"), score, op != NULL ? " by " : "",
+		    op != NULL ? op : "", clip,
 		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "seen")) ?
 		    " (shown above)" : cJSON_IsTrue(
 		    cJSON_GetObjectItemCaseSensitive(p, "truncated")) ?
 		    " (older ancestors not shown)" : "");
 		free(clip);
+		free(score);
 		if (note != NULL) {
 			clip = cmd_clip(note, 70);
 			printf("%*s   note: %s\n", depth * 4, "", clip);
@@ -405,7 +428,7 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
 	cJSON		*args, *r;
-	char		*clip;
+	char		*clip, *score;
 	long long	 id;
 	int		 rc;
 
@@ -424,9 +447,11 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 		cmd_print_json(r);
 	else {
 		clip = cmd_clip(json_str(r, "text", ""), 60);
-		printf("#%.0f (%s): %s\n", json_num(r, "id"),
+		score = lineage_score(r);
+		printf("#%.0f%s (%s): %s\n", json_num(r, "id"), score,
 		    json_str(r, "origin", "?"), clip);
 		free(clip);
+		free(score);
 		lineage_print(r, 1);
 	}
 	cJSON_Delete(r);
@@ -557,7 +582,7 @@ const struct cmd_entry cmd_status_entry = {
 	"show a job in detail, or the daemon", cmd_status
 };
 const struct cmd_entry cmd_leaderboard_entry = {
-	"leaderboard", "[--json] [-n count] job",
+	"leaderboard", "[--json] [-l] [-n count] job",
 	"show a job's best candidates with their intervals", cmd_leaderboard
 };
 const struct cmd_entry cmd_best_entry = {

@@ -522,10 +522,12 @@ query_leaderboard(struct store *s, const struct job_row *j,
 	struct score_sum	*sums = NULL;
 	struct board		*board = NULL;
 	struct candidate_row	 c;
+	struct champion		 champ;
 	cJSON			*o = NULL, *arr, *e;
 	size_t			 n = 0, i;
 	long long		 limit;
 	int64_t			 ds;
+	int			 has_champ;
 
 	if (arg_int(args, "limit", QUERY_LEADERBOARD_LIMIT, 1, QUERY_MAX_LIMIT,
 	    &limit, code, cause) != 0)
@@ -546,7 +548,8 @@ query_leaderboard(struct store *s, const struct job_row *j,
 	}
 	free(sums);
 	qsort(board, n, sizeof *board, board_cmp);
-	if (board_exact(s, board, n, (size_t)limit, ds, cause) != 0)
+	if (board_exact(s, board, n, (size_t)limit, ds, cause) != 0 ||
+	    (has_champ = store_champion_latest(s, j->id, &champ, cause)) < 0)
 		goto fail;
 	o = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(o, "candidates");
@@ -561,6 +564,8 @@ query_leaderboard(struct store *s, const struct job_row *j,
 		cJSON_AddNumberToObject(e, "hi", board[i].sum.hi);
 		cJSON_AddNumberToObject(e, "n", (double)board[i].sum.n);
 		add_str(e, "origin", c.origin);
+		cJSON_AddBoolToObject(e, "champion", has_champ > 0 &&
+		    champ.candidate == board[i].id);
 		cJSON_AddItemToArray(arr, e);
 		store_candidate_row_release(&c);
 	}
@@ -736,9 +741,32 @@ query_events(struct store *s, const struct job_row *j, const cJSON *args,
 
 /* The candidates already in the tree, kept sorted. */
 struct seen {
-	int64_t	*ids;
-	size_t	 n;
+	int64_t			*ids;
+	size_t			 n;
+	struct score_sum	*sums;	/* the job's dev scores, by candidate */
+	size_t			 nsums;
 };
+
+/* A lineage node's dev score and interval, when it has one. */
+static void
+lineage_score(cJSON *node, int64_t id, const struct seen *seen)
+{
+	const struct score_sum	*ss;
+	struct summary		 sum;
+	size_t			 i;
+
+	for (i = 0; i < seen->nsums && seen->sums[i].candidate != id; i++)
+		;
+	if (i == seen->nsums)
+		return;
+	ss = &seen->sums[i];
+	stats_summary_sums((size_t)ss->n, ss->total, ss->squares,
+	    (size_t)ss->fractional, 0.95, &sum);
+	cJSON_AddNumberToObject(node, "mean", sum.mean);
+	cJSON_AddNumberToObject(node, "lo", sum.lo);
+	cJSON_AddNumberToObject(node, "hi", sum.hi);
+	cJSON_AddNumberToObject(node, "n", (double)sum.n);
+}
 
 /* Adds id; returns 1 if it was there already. */
 static int
@@ -788,6 +816,7 @@ lineage_parents(struct store *s, int64_t id, cJSON *node, int depth,
 		add_str(p, "text", rows[i].text);
 		add_str(p, "operator", rows[i].op);
 		add_str(p, "note", rows[i].note);
+		lineage_score(p, rows[i].parent, seen);
 		if (seen_add(seen, rows[i].parent)) {
 			cJSON_AddBoolToObject(p, "seen", 1);
 			cJSON_AddArrayToObject(p, "parents");
@@ -807,10 +836,11 @@ query_lineage(struct store *s, const struct job_row *unused,
     const cJSON *args, cJSON **result, const char **code, char **cause)
 {
 	struct candidate_row	 c;
-	struct seen		 seen = { NULL, 0 };
+	struct seen		 seen = { NULL, 0, NULL, 0 };
 	const cJSON		*v;
 	cJSON			*o;
 	long long		 cand;
+	int64_t			 ds;
 	int			 rc;
 
 	(void)unused;
@@ -831,13 +861,23 @@ query_lineage(struct store *s, const struct job_row *unused,
 		return query_fail(code, "not_found", cause, "no candidate %lld",
 		    cand);
 	}
+	/* Scores on the job's latest dev split, as the leaderboard's. */
+	if ((ds = store_dataset_latest(s, c.job, cause)) < 0 ||
+	    (ds > 0 && store_score_sums(s, c.job, ds, "dev", &seen.sums,
+	    &seen.nsums, cause) != 0)) {
+		store_candidate_row_release(&c);
+		*code = "internal";
+		return -1;
+	}
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)c.id);
 	add_str(o, "text", c.text);
 	add_str(o, "origin", c.origin);
+	lineage_score(o, c.id, &seen);
 	seen_add(&seen, c.id);
 	rc = lineage_parents(s, c.id, o, 0, &seen, cause);
 	free(seen.ids);
+	free(seen.sums);
 	store_candidate_row_release(&c);
 	if (rc != 0) {
 		cJSON_Delete(o);

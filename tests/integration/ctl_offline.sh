@@ -76,14 +76,21 @@ for k in strategy run started budget run_state; do
 	expect_contains "$TMP/out" "\"$k\":"
 done
 
-# leaderboard: a header and three candidates, best first
+# leaderboard: a header, three candidates, best first, and the legend;
+# the champion (the best on dev here) is marked
 expect_status 0 ctl leaderboard -n 3 sentiment
-[ "$(wc -l <"$TMP/out")" -eq 4 ] || { fail "leaderboard -n 3: not 4 lines"; cat "$TMP/out" >&2; }
-awk 'NR > 1 { if (NR > 2 && $3 > prev) bad = 1; prev = $3 } END { exit bad }' \
-    "$TMP/out" || fail "leaderboard is not sorted by mean"
+[ "$(wc -l <"$TMP/out")" -eq 5 ] || { fail "leaderboard -n 3: not 5 lines"; cat "$TMP/out" >&2; }
+sed -e '1d' -e '$d' -e 's/^\*/ /' "$TMP/out" |
+    awk '{ if (NR > 1 && $3 > prev) bad = 1; prev = $3 } END { exit bad }' ||
+    fail "leaderboard is not sorted by mean"
+grep -q '^\*  1 ' "$TMP/out" || { fail "the champion is not marked first"; cat "$TMP/out" >&2; }
+# -l: each prompt whole under its row
+expect_status 0 ctl leaderboard -n 1 sentiment -l
+tr -d '\n ' <"$TMP/out" | grep -qF "$(tr -d '\n ' <"$TMP/champion")" ||
+    { fail "leaderboard -l does not show the whole champion"; cat "$TMP/out" >&2; }
 expect_status 0 ctl leaderboard --json -n 1000 sentiment
 json_ok "$TMP/out"
-for k in candidates id text mean lo hi n origin; do
+for k in candidates id text mean lo hi n origin champion; do
 	expect_contains "$TMP/out" "\"$k\":"
 done
 child=$(awk '/"id":/ { id = $2 } /"origin":[[:space:]]*"ape-resample"/ { print id; exit }' \
@@ -101,13 +108,14 @@ done
 # lineage: a candidate made from a seed shows its parent with the operator
 if [ -n "$child" ]; then
 	expect_status 0 ctl lineage "$child"
-	expect_contains "$TMP/out" "#$child (ape-resample)"
+	grep -q "^#$child [01]\.[0-9]* \[[01]\.[0-9]*, [01]\.[0-9]*\] (ape-resample)" \
+	    "$TMP/out" || { fail "lineage: no score for #$child"; cat "$TMP/out" >&2; }
 	expect_contains "$TMP/out" "<- #"
 	expect_contains "$TMP/out" "by ape-resample"
 	expect_contains "$TMP/out" "note:"
 	expect_status 0 ctl lineage --json "$child"
 	json_ok "$TMP/out"
-	for k in id text origin parents operator note; do
+	for k in id text origin parents operator note mean lo hi; do
 		expect_contains "$TMP/out" "\"$k\":"
 	done
 else

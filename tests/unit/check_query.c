@@ -306,7 +306,7 @@ END_TEST
 START_TEST(test_leaderboard)
 {
 	static const char *const k[] = { "id", "text", "mean", "lo", "hi",
-	    "n", "origin" };
+	    "n", "origin", "champion" };
 	cJSON		*r, *b;
 	const cJSON	*arr, *c;
 	double		 prev = 2;
@@ -480,6 +480,10 @@ walk(const cJSON *node, int depth, int *nodes, int *seeds, int *seen,
 		(void)get(node, "operator");
 		(void)get(node, "note");
 	}
+	/* A node scored on dev carries its interval, around its mean. */
+	if (cJSON_GetObjectItemCaseSensitive(node, "mean") != NULL)
+		ck_assert(num(node, "lo") <= num(node, "mean") &&
+		    num(node, "mean") <= num(node, "hi") && num(node, "n") > 0);
 	if (cJSON_GetArraySize(parents) == 0) {
 		ck_assert_int_eq(store_candidate_get(store,
 		    (int64_t)num(node, "id"), &c, &cause), 1);
