@@ -21,7 +21,6 @@
  * command lines); -D takes its diagonal instead, as the reference code's
  * NeuralDBDiag does.
  */
-#include <sys/resource.h>
 
 #include <math.h>
 #include <pthread.h>
@@ -59,17 +58,6 @@ struct work {
 
 static size_t	checks[NCHECK] = { 25, 50, 100, 150 };
 
-/* The CPU time of the calling thread so far, user and system. */
-static double
-thread_cpu(void)
-{
-	struct rusage	ru;
-
-	getrusage(RUSAGE_THREAD, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
-
 static void
 run_one(struct work *w)
 {
@@ -102,7 +90,7 @@ run_one(struct work *w)
 		lo = fmin(lo, u[i]);
 	}
 	t0 = time_mono();
-	c0 = thread_cpu();
+	c0 = time_cpu(1);
 	for (i = 0; i < NINIT; i++) {
 		bandit_select(m, &pool, &h, &rng, &a, &b);
 		bandit_hist_add(&h, a, b, bandit_sim_prefer(u[a], u[b], tau,
@@ -125,7 +113,7 @@ run_one(struct work *w)
 	for (; c < NCHECK; c++)
 		w->res.best[c] = best;
 	w->res.seconds = time_mono() - t0;
-	w->res.cpu = thread_cpu() - c0;
+	w->res.cpu = time_cpu(1) - c0;
 	w->res.gap = (w->res.top - best) / (w->res.top - lo);
 	bandit_model_free(m);
 	bandit_hist_release(&h);

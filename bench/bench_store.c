@@ -31,7 +31,6 @@
  * keeps the work directory; -d times the queries on an existing database
  * (a copy: it is migrated) for its job named by -j.
  */
-#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -77,17 +76,6 @@ static const char *const words[] = {
 	"is", "an", "expert", "film", "critic", "be", "concise", "explain",
 	"nothing", "else", "sentiment", "movie", "text", "input", "output",
 };
-
-/* This process's CPU time so far, user and system, in seconds. */
-static double
-cpu_seconds(void)
-{
-	struct rusage	ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	    (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-}
 
 /* Words drawn from r, about len bytes. */
 static char *
@@ -343,11 +331,11 @@ generate(struct store *s, const char *db, const struct opts *o,
 		goto out;
 	dataset_order(ds, ex);
 	t0 = time_mono();
-	c0 = cpu_seconds();
+	c0 = time_cpu(0);
 	if (candidates_make(s, &r, ex, job, run, o, ids, cause) != 0)
 		goto out;
 	seconds[0] = time_mono() - t0;
-	seconds[1] = cpu_seconds() - c0;
+	seconds[1] = time_cpu(0) - c0;
 	if (store_run_finish(s, run, "done", NULL, cause) != 0 ||
 	    (run = store_run_new(s, job, "eval", 0, cause)) < 0 ||
 	    store_begin(s, cause) != 0)

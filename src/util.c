@@ -99,6 +99,16 @@ time_mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+double
+time_cpu(int thread)
+{
+	struct timespec	ts;
+
+	clock_gettime(thread ? CLOCK_THREAD_CPUTIME_ID :
+	    CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 void
 poll_fds(const int *fds, const short *events, int n, int ms)
 {

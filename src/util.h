@@ -30,6 +30,9 @@ int	 utf8_valid(const char *, size_t, size_t *bad);
 /* Wall-clock seconds since the epoch, and monotonic seconds. */
 double	 time_now(void);
 double	 time_mono(void);
+/* CPU seconds used so far, user and system: this thread's, or (0) the
+ * process's. */
+double	 time_cpu(int thread);
 /* Waits up to ms for one of the descriptors (events as for poll). */
 void	 poll_fds(const int *fds, const short *events, int n, int ms);
 /* Sleeps for seconds (interrupted sleeps are resumed). */
