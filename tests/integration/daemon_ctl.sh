@@ -61,7 +61,12 @@ expect_status 0 ctl -S "$TMP/a.sock" leaderboard j1
 expect_status 0 ctl -S "$TMP/a.sock" status
 # A refresh runs and ends; the champion stays unless beaten significantly.
 expect_status 0 ctl -S "$TMP/a.sock" refresh j1
-expect_status 0 ctl -S "$TMP/a.sock" watch j1
+# Stored events (the first run's, replayed, and the refresh's) say what
+# they said then; only progress events carry the job's calls.
+expect_status 0 ctl -S "$TMP/a.sock" watch --json j1
+grep -q '"level":"info"' "$TMP/out" || fail "watch --json sent no event"
+grep '"level":"info"' "$TMP/out" | grep -q '"calls"' &&
+    fail "a stored event carries the job's calls"
 expect_status 0 ctl -S "$TMP/a.sock" events j1
 expect_contains "$TMP/out" "refresh: the dataset is unchanged"
 
