@@ -7,7 +7,7 @@
 # --json errors are JSON objects on stdout; eval leaves no job "queued".
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+need curl
 PROMPTD="$top_builddir/promptd"
 SOCK="$TMP/cli.sock"
 cp "$top_srcdir/examples/sentiment/reviews.jsonl" "$TMP/"

@@ -10,7 +10,7 @@
 # charged its own prompt's calls, judge calls included.
 . "$(dirname "$0")/lib.sh"
 
-command -v curl >/dev/null 2>&1 || { echo "curl not found: skipped"; exit 77; }
+need curl
 export OPENAI_API_KEY=sk-test-progress
 
 i=0
