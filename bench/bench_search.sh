@@ -3,7 +3,7 @@
 # backend's slots busy, for each strategy.  Run by hand from a built tree
 # (make check builds the mock):
 #
-#	sh bench/bench_search.sh [-l latency_ms] [-c "16 64"] [-s strategies] [-K]
+#	sh bench/bench_search.sh [-l latency_ms] [-c "16 64 4096"] [-s strategies] [-K]
 #
 # Every role (target, optimizer, judge) is one OpenAI-compatible backend:
 # the mock answering from the sentiment example's simulated world after
@@ -21,11 +21,17 @@
 #
 # The same search at each C must pay the same calls: the paid column is
 # the check that speed did not cost calls.
+#
+# A search cannot be faster than its chain of dependent calls (a step's
+# asks need the last step's scores, a racing decision its block), however
+# many slots it has.  The largest C measures that chain (4096 by default:
+# no slot limit); a last table gives, for each strategy and C, wall ÷
+# max(ideal, chain): 1.0 means nothing but the slots or the chain held it.
 set -u
 BENCH=bench_search
 keep=0
 latency=50
-conc="16 64"
+conc="16 64 4096"
 strategies="ape evo-ga evo-de protegi gepa opro spo duel"
 usage="usage: bench_search.sh [-l latency_ms] [-c \"C ...\"] [-s \"strategy ...\"] [-K]"
 while getopts l:c:s:K ch; do
@@ -61,7 +67,7 @@ now() {
 }
 
 printf '%-8s %4s %6s %5s %5s %7s %7s %6s %9s %7s\n' strategy C paid opt \
-    judge wall ideal ratio busy serial
+    judge wall ideal ratio busy serial | tee "$W/rows"
 for st in $strategies; do
 	for c in $conc; do
 		name="$st-$c"
@@ -113,6 +119,19 @@ for st in $strategies; do
 			    st, c, paid, opt, judge, wall, ideal,
 			    (ideal > 0 ? wall / ideal : 0),
 			    (wall > 0 ? lat / wall : 0), c, serial
-		}'
+		}' | tee -a "$W/rows"
 	done
 done
+
+# Against the chain: the wall at the largest C of each strategy.
+awk 'NR > 1 { n++; st[n] = $1; c[n] = $2; wall[n] = $6; ideal[n] = $7
+	if ($2 >= maxc[$1]) { maxc[$1] = $2; chain[$1] = $6 } }
+END {
+	printf "\n%-8s %4s %7s %7s %12s\n", "strategy", "C", "chain", "bound",
+	    "wall/bound"
+	for (i = 1; i <= n; i++) {
+		b = ideal[i] > chain[st[i]] ? ideal[i] : chain[st[i]]
+		printf "%-8s %4d %7.2f %7.2f %12.2f\n", st[i], c[i],
+		    chain[st[i]], b, (b > 0 ? wall[i] / b : 0)
+	}
+}' "$W/rows"
