@@ -154,6 +154,13 @@ daemon_add(struct daemon *d, const char *name, int64_t id)
 	return dj;
 }
 
+/* Whether the job has a schedule that fires: a cancelled job's is over. */
+static int
+djob_scheduled(const struct djob *dj)
+{
+	return dj->schedule != NULL && dj->state != JOB_CANCELLED;
+}
+
 /* Takes the job's schedule (NULL for none) and plans its next firing. */
 static void
 djob_set_schedule(struct djob *dj, const char *expr, const struct cron *cron)
@@ -444,7 +451,7 @@ djob_overlay(const struct djob *dj, cJSON *o)
 		json_set(o, "file", cJSON_CreateString(dj->file));
 	if (dj->schedule != NULL) {
 		json_set(o, "schedule", cJSON_CreateString(dj->schedule));
-		if (dj->next_fire != (time_t)-1 && dj->state != JOB_CANCELLED)
+		if (djob_scheduled(dj) && dj->next_fire != (time_t)-1)
 			json_set(o, "next_refresh",
 			    cJSON_CreateNumber((double)dj->next_fire));
 	}
@@ -630,9 +637,8 @@ daemon_schedule(struct daemon *d)
 
 	for (i = 0; i < d->njobs; i++) {
 		dj = d->jobs[i];
-		/* A cancelled job is over for good: its schedule too. */
-		if (dj->schedule == NULL || dj->next_fire == (time_t)-1 ||
-		    now < dj->next_fire || dj->state == JOB_CANCELLED)
+		if (!djob_scheduled(dj) || dj->next_fire == (time_t)-1 ||
+		    now < dj->next_fire)
 			continue;
 		if (djob_live(dj))
 			log_info("job '%s': scheduled refresh skipped: the job "
@@ -660,8 +666,7 @@ daemon_catch_up(struct daemon *d)
 
 	for (i = 0; i < d->njobs; i++) {
 		dj = d->jobs[i];
-		if (dj->schedule == NULL || djob_live(dj) ||
-		    dj->state == JOB_CANCELLED)
+		if (!djob_scheduled(dj) || djob_live(dj))
 			continue;
 		if ((rc = store_run_last(d->store, dj->id, "refresh", &last,
 		    &cause)) == 0)
