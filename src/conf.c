@@ -188,14 +188,18 @@ char *
 conf_socket_path(const struct conf *conf, const char *override)
 {
 	const char	*e;
+	char		*dir, *path;
 
 	if (override != NULL)
 		return xstrdup(override);
 	if (conf != NULL && conf->socket != NULL)
 		return xstrdup(conf->socket);
-	/* systemd's RuntimeDirectory= (its first, when it names several). */
-	if ((e = getenv("RUNTIME_DIRECTORY")) != NULL && *e == '/')
-		return xasprintf("%.*s/promptd.sock", (int)strcspn(e, ":"), e);
+	/* systemd's RuntimeDirectory=. */
+	if ((dir = systemd_dir("RUNTIME_DIRECTORY")) != NULL) {
+		path = xasprintf("%s/promptd.sock", dir);
+		free(dir);
+		return path;
+	}
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e != '\0')
 		return xasprintf("%s/promptd.sock", e);
 	/* Where the system service listens (promptd.service). */

@@ -649,25 +649,25 @@ store_path(const struct store *s)
 char *
 store_default_path(char **cause)
 {
-	const char	*sd = getenv("STATE_DIRECTORY");
 	const char	*xdg = getenv("XDG_STATE_HOME");
 	const char	*home = getenv("HOME");
 	char		*dir, *path;
 
-	/* systemd's StateDirectory= (its first, when it names several). */
-	if (sd != NULL && *sd == '/')
-		dir = xstrndup(sd, strcspn(sd, ":"));
-	/* The XDG base directory spec says to ignore relative paths. */
-	else if (xdg != NULL && *xdg == '/')
-		dir = xasprintf("%s/promptd", xdg);
-	else if (getuid() == 0)
-		dir = xstrdup(PROMPTD_LOCALSTATEDIR "/lib/promptd");
-	else if (home != NULL && *home == '/')
-		dir = xasprintf("%s/.local/state/promptd", home);
-	else {
-		cause_set(cause, "cannot choose a database path: neither "
-		    "XDG_STATE_HOME nor HOME is set to an absolute path");
-		return NULL;
+	/* systemd's StateDirectory= first. */
+	if ((dir = systemd_dir("STATE_DIRECTORY")) == NULL) {
+		/* The XDG base directory spec ignores relative paths. */
+		if (xdg != NULL && *xdg == '/')
+			dir = xasprintf("%s/promptd", xdg);
+		else if (getuid() == 0)
+			dir = xstrdup(PROMPTD_LOCALSTATEDIR "/lib/promptd");
+		else if (home != NULL && *home == '/')
+			dir = xasprintf("%s/.local/state/promptd", home);
+		else {
+			cause_set(cause, "cannot choose a database path: "
+			    "neither XDG_STATE_HOME nor HOME is set to an "
+			    "absolute path");
+			return NULL;
+		}
 	}
 	if (mkdir_parents(dir, cause) != 0) {
 		free(dir);

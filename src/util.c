@@ -280,6 +280,16 @@ suggest(const char *word, const char *const *choices)
 	return suggest_n(word, choices, n);
 }
 
+char *
+systemd_dir(const char *var)
+{
+	const char	*e = getenv(var);
+
+	if (e == NULL || *e != '/')
+		return NULL;
+	return xstrndup(e, strcspn(e, ":"));
+}
+
 /* Creates dir and its missing parents with mode 0700. */
 int
 mkdir_parents(const char *dir, char **cause)

@@ -44,6 +44,12 @@ void	 time_sleep(double);
  */
 int	 file_read(const char *path, size_t max, char **out, size_t *len,
 	    char **cause);
+/*
+ * The directory systemd names in var (STATE_DIRECTORY, RUNTIME_DIRECTORY:
+ * absolute paths separated by ':'), its first one, allocated; NULL when
+ * the variable is not set to one.
+ */
+char	*systemd_dir(const char *var);
 /* Creates dir and its missing parents, mode 0700; errors name the path. */
 int	 mkdir_parents(const char *dir, char **cause);
 /*
