@@ -169,16 +169,13 @@ status_response(const cJSON *resp)
 static void
 status_schedule(const cJSON *r)
 {
-	struct tm	tm;
-	time_t		t;
-	double		next = json_num(r, "next_refresh");
-	char		when[64];
+	double	next = json_num(r, "next_refresh");
+	char	when[32];
 
 	printf("  %-12s%s", "schedule", json_str(r, "schedule", ""));
-	t = (time_t)next;
-	if (!isnan(next) && localtime_r(&t, &tm) != NULL &&
-	    strftime(when, sizeof when, "%Y-%m-%d %H:%M %Z", &tm) > 0)
-		printf(", next refresh %s", when);
+	if (!isnan(next))
+		printf(", next refresh %s", cmd_time(next, when,
+		    sizeof when));
 	printf("\n");
 }
 
