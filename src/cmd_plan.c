@@ -122,11 +122,11 @@ plan_run(struct plan *p, char **cause)
 	const char	*tmp = getenv("TMPDIR");
 	int		 rc;
 
-	p->dir = xasprintf("%s/promptctl-plan.XXXXXX", tmp != NULL &&
-	    *tmp != '\0' ? tmp : "/tmp");
+	if (tmp == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	p->dir = xasprintf("%s/promptctl-plan.XXXXXX", tmp);
 	if (mkdtemp(p->dir) == NULL) {
-		cause_set(cause, "cannot create a directory in %s: %s",
-		    tmp != NULL && *tmp != '\0' ? tmp : "/tmp",
+		cause_set(cause, "cannot create a directory in %s: %s", tmp,
 		    strerror(errno));
 		free(p->dir);
 		p->dir = NULL;
@@ -304,7 +304,7 @@ plan_print_json(struct plan *p)
 static void
 plan_release(struct plan *p)
 {
-	static const char *const suffix[] = { "", "-wal", "-shm", ".lock" };
+	static const char *const suffix[] = { "", "-wal", "-shm" };
 	char		*path;
 	size_t		 i;
 
