@@ -29,7 +29,7 @@ services	src/backend.[ch] src/backend_*.[ch] src/batch.[ch]
 transport	src/http.[ch] src/proc.[ch]
 util		src/util.[ch] src/log.[ch] src/xmalloc.[ch] src/strbuf.[ch]
 		src/hash.[ch] src/rng.[ch] src/jsonc.[ch] src/reply.[ch]
-		src/reply_*.[ch] src/textfeat.[ch]
+		src/reply_*.[ch] src/textfeat.[ch] src/svg.[ch]
 '
 
 # "path depth" for every file the layers name, depth 1 at the top.
