@@ -25,6 +25,7 @@ const struct cmd_entry *const cmd_table[] = {
 	&cmd_pause_entry,
 	&cmd_plan_entry,
 	&cmd_refresh_entry,
+	&cmd_report_entry,
 	&cmd_resume_entry,
 	&cmd_status_entry,
 	&cmd_submit_entry,

@@ -45,6 +45,7 @@ int			 cmd_help(const struct cmd_entry *);
 extern const struct cmd_entry cmd_eval_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_plan_entry;
+extern const struct cmd_entry cmd_report_entry;
 /* Commands that need the daemon (cmd_ctl.c). */
 extern const struct cmd_entry cmd_submit_entry;
 extern const struct cmd_entry cmd_watch_entry;
@@ -118,6 +119,12 @@ int		 cmd_call(struct cmd_ctx *, const char *cmd, cJSON *args,
  */
 int		 cmd_query(struct cmd_ctx *, const char *cmd, cJSON *args,
 		    cJSON **result);
+/*
+ * The database a command that reads it itself should open (allocated in
+ * *db): the daemon's when one runs, chosen as cmd_query() chooses.
+ * Returns CMD_OK, or the exit status after printing.
+ */
+int		 cmd_database(struct cmd_ctx *, char **db);
 /* Prints an object as indented JSON on stdout. */
 void		 cmd_print_json(const cJSON *);
 /* A prompt on one line, cut to max characters with "..." (allocated). */

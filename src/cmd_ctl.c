@@ -295,27 +295,42 @@ cmd_call(struct cmd_ctx *ctx, const char *cmd, cJSON *args, cJSON **result)
 	return cmd_call_on(ctx, c, cmd, args, result);
 }
 
+/*
+ * The database promptctl reads without a daemon: -d's, else the
+ * configuration's (allocated), or NULL with *cause.  It must exist.
+ */
+static char *
+cmd_database_path(struct cmd_ctx *ctx, char **cause)
+{
+	struct conf	*conf = NULL;
+	char		*db;
+
+	if (ctx->db_path == NULL &&
+	    (conf = conf_load(ctx->conf_path, cause)) == NULL)
+		return NULL;
+	db = conf_database_path(conf, ctx->db_path, cause);
+	conf_free(conf);
+	if (db != NULL && access(db, F_OK) != 0) {
+		cause_set(cause, "no database at '%s' (nothing has run yet)",
+		    db);
+		free(db);
+		return NULL;
+	}
+	return db;
+}
+
 /* Answers a query from the database. */
 static int
 cmd_query_store(struct cmd_ctx *ctx, const char *cmd, cJSON *args,
     cJSON **result)
 {
-	struct conf	*conf = NULL;
 	struct store	*store = NULL;
 	const char	*code = NULL;
 	char		*db = NULL, *cause = NULL;
 	int		 rc = CMD_ERROR;
 
-	if (ctx->db_path == NULL &&
-	    (conf = conf_load(ctx->conf_path, &cause)) == NULL)
+	if ((db = cmd_database_path(ctx, &cause)) == NULL)
 		goto out;
-	if ((db = conf_database_path(conf, ctx->db_path, &cause)) == NULL)
-		goto out;
-	if (access(db, F_OK) != 0) {
-		cause_set(&cause, "no database at '%s' (nothing has run yet)",
-		    db);
-		goto out;
-	}
 	if ((store = store_open(db, &cause)) == NULL)
 		goto out;
 	switch (query_run(store, cmd, args, result, &code, &cause)) {
@@ -335,10 +350,55 @@ out:
 	if (cause != NULL)
 		cmd_error(ctx, rc, "error", "%s", cause);
 	store_close(store);
-	conf_free(conf);
 	free(db);
 	free(cause);
 	return rc;
+}
+
+int
+cmd_database(struct cmd_ctx *ctx, char **db)
+{
+	struct client	*c;
+	cJSON		*res;
+	const cJSON	*v;
+	char		*cause = NULL;
+	int		 rc;
+
+	*db = NULL;
+	if (ctx->db_path == NULL || ctx->socket_path != NULL) {
+		if ((c = cmd_connect(ctx, &rc, &cause)) != NULL) {
+			/* The daemon's own, which -c or the default may
+			 * not name. */
+			if ((rc = cmd_call_on(ctx, c, "status", NULL,
+			    &res)) != CMD_OK)
+				return rc;
+			v = cJSON_GetObjectItemCaseSensitive(res, "database");
+			if (cJSON_IsString(v))
+				*db = xstrdup(v->valuestring);
+			cJSON_Delete(res);
+			if (*db != NULL)
+				return CMD_OK;
+			return cmd_error(ctx, CMD_ERROR, "internal", "the "
+			    "daemon did not say which database it uses");
+		}
+		if (rc != CMD_NO_DAEMON || (ctx->socket_path != NULL &&
+		    ctx->db_path == NULL)) {
+			if (cause == NULL)
+				return rc;	/* printed */
+			cmd_error(ctx, rc, rc == CMD_NO_DAEMON ? "no_daemon" :
+			    "connect", "%s", cause);
+			free(cause);
+			return rc;
+		}
+		free(cause);
+		cause = NULL;
+	}
+	if ((*db = cmd_database_path(ctx, &cause)) == NULL) {
+		cmd_error(ctx, CMD_ERROR, "error", "%s", cause);
+		free(cause);
+		return CMD_ERROR;
+	}
+	return CMD_OK;
 }
 
 int

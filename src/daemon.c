@@ -33,6 +33,7 @@
 #include "jobrun.h"
 #include "log.h"
 #include "query.h"
+#include "report.h"
 #include "search.h"
 #include "store.h"
 #include "util.h"
@@ -242,8 +243,10 @@ djob_main(void *arg)
 		if (dj->cancel || dj->stop)
 			break;
 	}
-	if (rc == 0 && !dj->cancel && !dj->stop)
-		rc = jobrun_finish(&dj->jr, &cause);
+	if (rc == 0 && !dj->cancel && !dj->stop &&
+	    (rc = jobrun_finish(&dj->jr, &cause)) == 0 && dj->jr.promoted)
+		report_on_promotion(dj->jr.store, dj->name, dj->jr.job_id,
+		    dj->jr.run_id, dj->jr.job->report_path);
 	/* A run stopped for a shutdown is left open, as it is. */
 	if (dj->cancel && !dj->stop)
 		jobrun_abort(&dj->jr, JOB_CANCELLED, "cancelled by request");

@@ -21,7 +21,7 @@
 static const char *const job_keys[] = {
 	"name", "description", "task", "seed_prompts", "backends", "roles",
 	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
-	"export", "alpha",
+	"export", "report", "alpha",
 	"min_delta", "cache", "seed", "max_prompt_bytes", NULL
 };
 static const char *const task_keys[] = {
@@ -359,6 +359,8 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 			job->export_path = path_relative_to(job->file, s);
 		jv_bool(doc, v, "export", "sidecar", 0, &job->export_sidecar);
 	}
+	if (jv_string(doc, root, "", "report", 0, &s) == 1)
+		job->report_path = path_relative_to(job->file, s);
 	job->alpha = 0.05;
 	jv_number(doc, root, "", "alpha", 0, 1e-6, 0.5, &job->alpha);
 	jv_number(doc, root, "", "min_delta", 0, 0, 1, &job->min_delta);
@@ -477,6 +479,7 @@ job_free(struct job *job)
 	cJSON_Delete(job->strategy_params);
 	free(job->schedule);
 	free(job->export_path);
+	free(job->report_path);
 	cJSON_Delete(job->spec);
 	free(job);
 }

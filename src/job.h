@@ -35,6 +35,7 @@ struct job {
 	struct cron	  cron;
 	char		 *export_path;
 	int		  export_sidecar;
+	char		 *report_path;	/* written on each promotion */
 	double		  alpha;
 	double		  min_delta;
 	enum cache_mode	  cache;

@@ -21,6 +21,7 @@
 #include "job.h"
 #include "jobrun.h"
 #include "log.h"
+#include "report.h"
 #include "store.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -107,6 +108,9 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 		fputc('\n', stderr);
 	if (rc < 0 || jobrun_finish(&jr, &cause) != 0)
 		goto fail;
+	if (jr.promoted)
+		report_on_promotion(store, job->task.name, jr.job_id,
+		    jr.run_id, job->report_path);
 	if (jr.champion != NULL) {
 		printf("job '%s': %s after %d steps, %zu candidates\n",
 		    job->task.name, jr.status, jr.search.step, jr.search.ncands);

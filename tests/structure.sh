@@ -15,6 +15,7 @@ cd "$top" || exit 1
 layers='
 programs	src/promptd.c src/promptctl.c
 control		src/cmd.[ch] src/cmd_*.c src/client.[ch] src/query.[ch]
+		src/report.[ch] src/report_*.[ch]
 		src/daemon.[ch] src/daemon_*.[ch] src/control.[ch]
 jobs		src/job.[ch] src/conf.[ch] src/jobrun.[ch]
 strategies	strategies/*.[ch]
