@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	10
+#define STORE_SCHEMA_VERSION	11
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -149,9 +149,31 @@ struct champion {
 /* The latest champion: 1 with *c filled, 0 if there is none, -1. */
 int		 store_champion_latest(struct store *, int64_t job,
 		    struct champion *, char **cause);
-int		 store_champion_add(struct store *, int64_t job,
-		    int64_t candidate, double score, double lo, double hi,
-		    const char *reason, char **cause);
+/*
+ * A promotion and its evidence: the candidate's dev score with its
+ * interval, and the paired test against the champion it beat (the
+ * first champion had none: p and delta NAN, paired 0).
+ */
+struct champion_record {
+	int64_t		 job;
+	int64_t		 candidate;
+	int64_t		 run;		/* 0 for none */
+	double		 score, lo, hi;
+	double		 p;		/* NAN: no test (the first champion) */
+	double		 delta;		/* NAN likewise */
+	long long	 paired;	/* examples in the paired test, 0 */
+	const char	*reason;
+};
+int		 store_champion_add(struct store *,
+		    const struct champion_record *, char **cause);
+/*
+ * The test-split score of the job's champion version (after promotion):
+ * the mean of n examples with its interval.  A later measure replaces an
+ * earlier one.  A version the job does not have is an error.
+ */
+int		 store_champion_set_test(struct store *, int64_t job,
+		    int version, double mean, double lo, double hi,
+		    long long n, char **cause);
 
 /*
  * The job's k best candidates by their mean score over all their
@@ -461,12 +483,24 @@ int		 store_job_runs(struct store *, int64_t job, int *nruns,
 		    struct run_totals *sum, struct run_row *latest,
 		    char **cause);
 
-/* Every champion version of a job, oldest first, with its text. */
+/*
+ * Every champion version of a job, oldest first, with its text and the
+ * evidence of its promotion (store_champion_add) and its test score
+ * (store_champion_set_test): NAN or 0 where there is none.
+ */
 struct champion_row {
 	struct champion	 c;
 	char		*text;
 	char		*reason;
 	double		 time;
+	int64_t		 run;		/* 0 for none */
+	double		 p;
+	double		 delta;
+	long long	 paired;
+	double		 test_score;
+	double		 test_lo;
+	double		 test_hi;
+	long long	 test_n;
 };
 int		 store_champion_history(struct store *, int64_t job,
 		    struct champion_row **, size_t *, char **cause);

@@ -83,6 +83,14 @@ fill_champion(sqlite3_stmt *st, void *p)
 	h->text = col_text(st, 5);
 	h->reason = col_text(st, 6);
 	h->time = sqlite3_column_double(st, 7);
+	h->run = sqlite3_column_int64(st, 8);	/* 0 for NULL */
+	h->p = col_double(st, 9);
+	h->delta = col_double(st, 10);
+	h->paired = sqlite3_column_int64(st, 11);
+	h->test_score = col_double(st, 12);
+	h->test_lo = col_double(st, 13);
+	h->test_hi = col_double(st, 14);
+	h->test_n = sqlite3_column_int64(st, 15);
 }
 
 static void
