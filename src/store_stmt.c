@@ -1,17 +1,21 @@
 /*
- * The statements of the store, each prepared once per connection, and
- * the helpers that bind and step them (store_int.h).
+ * The statements of the store, each prepared once per connection, the
+ * helpers that bind and step them, and those that read their columns and
+ * rows (store_int.h).
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
 #include "store_int.h"
 #include "util.h"
+#include "xmalloc.h"
 
-/* The columns fill_comparison() (store_read.c) reads, in its order. */
+/* The columns store_fill_comparison() (store_read.c) reads, in order. */
 #define COMPARISON_COLUMNS						\
 	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
 	" source, who, order_shown, created, answered"
@@ -409,5 +413,92 @@ store_stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
 		*out = sqlite3_column_int64(s->stmt[id], 0);
 		store_stmt_reset(s->stmt[id]);
 	}
+	return rc;
+}
+
+char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	const char	*t;
+
+	if ((t = (const char *)sqlite3_column_text(st, i)) == NULL)
+		return NULL;
+	return xstrndup(t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+double
+store_col_double(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NAN;
+	return sqlite3_column_double(st, i);
+}
+
+void
+store_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const char	*t = (const char *)sqlite3_column_text(st, i);
+
+	snprintf(buf, size, "%s", t != NULL ? t : "");
+}
+
+void
+store_list_free(const struct store_list *l, void *rows, size_t n)
+{
+	char	*p = rows;
+	size_t	 i;
+
+	if (l->release != NULL) {
+		for (i = 0; i < n; i++)
+			l->release(p + i * l->size);
+	}
+	free(rows);
+}
+
+/* Reads every row of list l (store_int.h). */
+int
+store_list_vread(struct store *s, const struct store_list *l, void **rows,
+    size_t *n, char **cause, const char *fmt, va_list ap)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+	char		*p = NULL;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = store_stmt_vbind(s, l->stmt, cause, fmt, ap)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			p = xreallocarray(p, cap, l->size);
+		}
+		memset(p + *n * l->size, 0, l->size);
+		l->fill(st, p + *n * l->size);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(s, store_stmt_table[l->stmt].what, cause);
+		store_stmt_reset(st);
+		store_list_free(l, p, *n);
+		*n = 0;
+		return -1;
+	}
+	store_stmt_reset(st);
+	*rows = p;
+	return 0;
+}
+
+int
+store_list_read(struct store *s, const struct store_list *l, void **rows,
+    size_t *n, char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = store_list_vread(s, l, rows, n, cause, fmt, ap);
+	va_end(ap);
 	return rc;
 }
