@@ -3,8 +3,9 @@
  * store_schema.c (the schema, its migrations, opening and closing),
  * store_stmt.c (the statements and the helpers that bind and step them),
  * store_write.c (the writes and transactions), store_read.c (the
- * reads) and store_wal.c (checkpoints on a thread of their own).  These
- * are the only files in promptd that contain SQL.
+ * reads), store_report.c (the reads of a job's report) and store_wal.c
+ * (checkpoints on a thread of their own).  These are the only files in
+ * promptd that contain SQL.
  * store.h is the interface for everyone else.
  */
 #ifndef STORE_INT_H
@@ -95,6 +96,14 @@ enum stmt {
 	STMT_BATCH_UPDATE,
 	STMT_BATCH_FIND,
 	STMT_BATCH_KEYS,
+	/* The reads of a job's report (store_report.c). */
+	STMT_RUN_LIST,
+	STMT_RUN_PROGRESS,
+	STMT_RUN_SPENT_AT,
+	STMT_CANDIDATE_RESULTS,
+	STMT_EXAMPLE_GET,
+	STMT_RUN_CALLS,
+	STMT_COMPARISON_LIST,
 	STMT_COUNT
 };
 
@@ -196,9 +205,11 @@ void		 store_list_free(const struct store_list *l, void *rows,
 		    size_t n);
 
 /*
- * The fill and release of a comparison's row (COMPARISON_COLUMNS in
- * store_stmt.c), for more than one read of comparisons.
+ * The fill and release of rows two files read: a run (RUN_COLUMNS in
+ * store_stmt.c; store_report.c) and a comparison (COMPARISON_COLUMNS;
+ * store_read.c).
  */
+void		 store_fill_run(sqlite3_stmt *, void *);
 void		 store_fill_comparison(sqlite3_stmt *, void *);
 void		 store_release_comparison(void *);
 

@@ -579,19 +579,8 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	store_stmt_reset(st);
 	if ((rc = store_stmt_step(s, STMT_RUN_LATEST, cause, "i", job)) <= 0)
 		return rc;
-	st = s->stmt[STMT_RUN_LATEST];
-	latest->id = sqlite3_column_int64(st, 0);
-	store_col_copy(st, 1, latest->kind, sizeof latest->kind);
-	store_col_copy(st, 2, latest->status, sizeof latest->status);
-	latest->step = sqlite3_column_int(st, 3);
-	latest->started = sqlite3_column_double(st, 4);
-	latest->ended = store_col_double(st, 5);
-	latest->totals.calls = sqlite3_column_int64(st, 6);
-	latest->totals.hits = sqlite3_column_int64(st, 7);
-	latest->totals.tokens = sqlite3_column_int64(st, 8);
-	latest->totals.dollars = sqlite3_column_double(st, 9);
-	latest->totals.cached = sqlite3_column_int64(st, 10);
-	store_stmt_reset(st);
+	store_fill_run(s->stmt[STMT_RUN_LATEST], latest);
+	store_stmt_reset(s->stmt[STMT_RUN_LATEST]);
 	return 1;
 }
 

@@ -19,6 +19,10 @@
 #define COMPARISON_COLUMNS						\
 	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
 	" source, who, order_shown, created, answered"
+/* The columns store_fill_run() (store_report.c) reads, in its order. */
+#define RUN_COLUMNS							\
+	"id, kind, status, step, started, ended, calls, hits, tokens,"	\
+	" dollars, cached"
 
 const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },
@@ -162,8 +166,7 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " coalesce(sum(tokens), 0), coalesce(sum(dollars), 0),"
 	    " coalesce(sum(cached), 0) FROM runs WHERE job_id = ?1" },
 	[STMT_RUN_LATEST] = { "read latest run",
-	    "SELECT id, kind, status, step, started, ended, calls, hits,"
-	    " tokens, dollars, cached FROM runs WHERE job_id = ?1"
+	    "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
 	    " AND kind IN ('optimize', 'refresh') ORDER BY id DESC LIMIT 1" },
 	[STMT_CHAMPION_HISTORY] = { "read champions",
 	    "SELECT h.version, h.candidate_id, h.score, h.lo, h.hi, c.text,"
@@ -267,6 +270,64 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " ORDER BY b.id DESC LIMIT 1" },
 	[STMT_BATCH_KEYS] = { "read batch keys",
 	    "SELECT key FROM batch_keys WHERE batch_id = ?1 ORDER BY key" },
+	[STMT_RUN_LIST] = { "list runs",
+	    "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1 ORDER BY id" },
+	/*
+	 * Each candidate's scores in run ?1 on one split (p takes the bare
+	 * call_id and created of its last score from the row max() picked),
+	 * then the run's calls and those last scores in one ordered pass,
+	 * which sums the paid calls and the dollars up to each last score:
+	 * by call id, or by time for the scores that have no call (a pass
+	 * skipped when every one has).  The calls come first at a tie: "up
+	 * to and including".  The last scores carry their columns through
+	 * the pass, and only they are kept from it: no join has to find
+	 * them again among the calls.
+	 */
+	[STMT_RUN_PROGRESS] = { "read a run's progress",
+	    "WITH p AS (SELECT e.candidate_id AS c, count(*) AS n,"
+	    " avg(e.score) AS mean, max(e.created) AS t, e.call_id AS call"
+	    " FROM evaluations e JOIN examples x ON x.id = e.example_id"
+	    " WHERE e.run_id = ?1 AND x.dataset_id = ?2 AND x.split = ?3"
+	    " AND e.score IS NOT NULL GROUP BY e.candidate_id),"
+	    " by_id AS (SELECT id AS k1, 0 AS k2, status = 'ok' AS paid, cost,"
+	    " NULL AS c, NULL AS n, NULL AS mean, NULL AS t FROM calls"
+	    " WHERE run_id = ?1 UNION ALL SELECT call, 1, 0, 0, c, n, mean, t"
+	    " FROM p WHERE call IS NOT NULL),"
+	    " by_time AS (SELECT created AS k1, 0 AS k2, status = 'ok' AS paid,"
+	    " cost, NULL AS c, NULL AS n, NULL AS mean, NULL AS t FROM calls"
+	    " WHERE run_id = ?1 AND EXISTS (SELECT 1 FROM p WHERE call IS NULL)"
+	    " UNION ALL SELECT t, 1, 0, 0, c, n, mean, t FROM p"
+	    " WHERE call IS NULL),"
+	    " spent AS (SELECT * FROM (SELECT k2, c, n, mean, t,"
+	    " sum(paid) OVER w AS calls, sum(cost) OVER w AS dollars FROM by_id"
+	    " WINDOW w AS (ORDER BY k1, k2 ROWS UNBOUNDED PRECEDING))"
+	    " WHERE k2 = 1 UNION ALL SELECT * FROM (SELECT k2, c, n, mean, t,"
+	    " sum(paid) OVER w, sum(cost) OVER w FROM by_time"
+	    " WINDOW w AS (ORDER BY k1, k2 ROWS UNBOUNDED PRECEDING))"
+	    " WHERE k2 = 1)"
+	    " SELECT s.c, d.origin, (SELECT l.operator FROM lineage l"
+	    " WHERE l.child = s.c ORDER BY l.rowid LIMIT 1), s.n, s.mean,"
+	    " s.calls, s.dollars, s.t FROM spent s"
+	    " JOIN candidates d ON d.id = s.c ORDER BY s.t, s.c" },
+	[STMT_RUN_SPENT_AT] = { "sum a run's calls by a time",
+	    "SELECT coalesce(sum(status = 'ok'), 0), coalesce(sum(cost), 0)"
+	    " FROM calls WHERE run_id = ?1 AND created <= ?2" },
+	/* The bare columns come from the row max() picked: the latest. */
+	[STMT_CANDIDATE_RESULTS] = { "read a candidate's results",
+	    "SELECT e.example_id, e.score, max(e.id)"
+	    " FROM evaluations e JOIN examples x ON x.id = e.example_id"
+	    " WHERE e.candidate_id = ?1 AND x.dataset_id = ?2"
+	    " AND x.split = ?3 GROUP BY e.example_id ORDER BY e.example_id" },
+	[STMT_EXAMPLE_GET] = { "read example",
+	    "SELECT id, idx, line, split, fields FROM examples WHERE id = ?1" },
+	[STMT_RUN_CALLS] = { "read a run's calls",
+	    "SELECT id, backend, model, role, status, http_status, attempt,"
+	    " prompt_tokens, completion_tokens, cost, latency, created, error"
+	    " FROM calls WHERE run_id = ?1 ORDER BY id" },
+	[STMT_COMPARISON_LIST] = { "list comparisons",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons WHERE job_id = ?1"
+	    " AND (?2 = 0 OR winner = 'a' OR winner = 'b' OR winner = 'tie')"
+	    " ORDER BY id" },
 	[STMT_OUTCOME_COUNTS] = { "count reply outcomes",
 	    "SELECT role, outcome, count(*), problem, excerpt, max(id)"
 	    " FROM outcomes WHERE run_id = ?1 GROUP BY role, outcome"
