@@ -27,7 +27,8 @@
  *
  * -f gives fractional scores (tenths) instead of 0 and 1; -s writes the
  * database at an older schema version (the write time without what a
- * newer one adds; the queries run after store_open() migrates it); -k
+ * newer one adds; the queries run after store_open() migrates it), 11 at
+ * the least, the first whose champions hold the evidence it writes; -k
  * keeps the work directory; -d times the queries on an existing database
  * (a copy: it is migrated) for its job named by -j.
  */
@@ -223,6 +224,26 @@ evals_make(struct store *s, struct rng *r, const int64_t *ex, int64_t run,
 	return store_outcome_add(s, &o, cause);
 }
 
+/* A champion with a dev score of 0.9 and the evidence of a promotion. */
+static int
+champion_make(struct store *s, int64_t job, int64_t cand, const char *reason,
+    char **cause)
+{
+	struct champion_record	c;
+
+	memset(&c, 0, sizeof c);
+	c.job = job;
+	c.candidate = cand;
+	c.score = 0.9;
+	c.lo = 0.85;
+	c.hi = 0.95;
+	c.p = 0.01;
+	c.delta = 0.05;
+	c.paired = 60;
+	c.reason = reason;
+	return store_champion_add(s, &c, cause);
+}
+
 /* Lineage, events, the checkpoint and a champion after candidate i. */
 static int
 step_make(struct store *s, struct rng *r, int64_t job, int64_t run,
@@ -250,8 +271,8 @@ step_make(struct store *s, struct rng *r, int64_t job, int64_t run,
 	msg = xasprintf("step %ld: 25 candidates, best dev 0.9", i / 25);
 	if (store_run_checkpoint(s, run, (int)(i / 25), state, NULL,
 	    cause) != 0 || store_event(s, job, run, "info", msg, cause) != 0 ||
-	    (i % 500 == 499 && store_champion_add(s, job, ids[i - 5], 0.9,
-	    0.85, 0.95, "promoted: p = 0.01", cause) != 0))
+	    (i % 500 == 499 && champion_make(s, job, ids[i - 5],
+	    "promoted: p = 0.01", cause) != 0))
 		rc = -1;
 	free(state);
 	free(msg);
@@ -347,8 +368,8 @@ generate(struct store *s, const char *db, const struct opts *o,
 			goto out;
 		}
 	if (store_commit(s, cause) != 0 ||
-	    store_champion_add(s, job, ids[o->cands - 1], 0.9, 0.85, 0.95,
-	    "refreshed", cause) != 0 ||
+	    champion_make(s, job, ids[o->cands - 1], "refreshed",
+	    cause) != 0 ||
 	    store_run_finish(s, run, "done", NULL, cause) != 0 ||
 	    store_job_set_state(s, job, "done", NULL, cause) != 0)
 		goto out;
@@ -638,6 +659,7 @@ opts_parse(int argc, char **argv, struct opts *o, int *keep)
 		}
 	}
 	if (optind != argc || o->cands < 1 || o->evals < o->cands ||
+	    o->schema < 11 ||
 	    o->runs < 1 || o->runs > MAX_RUNS)
 		usage();
 }

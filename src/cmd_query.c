@@ -455,13 +455,24 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
+/* A champion version's test score and interval, or "" when it has none. */
+static char *
+history_test(const cJSON *test)
+{
+	if (test == NULL)
+		return xstrdup("");
+	return xasprintf("  test %.3f [%.3f, %.3f] on %.0f", json_num(test,
+	    "score"), json_num(test, "lo"), json_num(test, "hi"),
+	    json_num(test, "n"));
+}
+
 static int
 cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
 	const cJSON	*arr, *h;
 	cJSON		*r;
-	char		*clip, when[32];
+	char		*clip, *test, when[32];
 	int		 rc;
 
 	if ((rc = cmd_parse(ctx, &cmd_history_entry, &argc, &argv, "", NULL,
@@ -475,12 +486,15 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("job '%s': no champion yet\n", argv[0]);
 	cJSON_ArrayForEach(h, arr) {
 		clip = cmd_clip(json_str(h, "text", ""), 70);
-		printf("v%.0f  %s  candidate %.0f  %.3f [%.3f, %.3f]\n"
+		test = history_test(cJSON_GetObjectItemCaseSensitive(h,
+		    "test"));
+		printf("v%.0f  %s  candidate %.0f  %.3f [%.3f, %.3f]%s\n"
 		    "    %s\n    %s\n", json_num(h, "version"),
 		    cmd_time(json_num(h, "time"), when, sizeof when),
 		    json_num(h, "candidate"), json_num(h, "score"),
-		    json_num(h, "lo"), json_num(h, "hi"),
+		    json_num(h, "lo"), json_num(h, "hi"), test,
 		    json_str(h, "reason", "no reason recorded"), clip);
+		free(test);
 		free(clip);
 	}
 	cJSON_Delete(r);

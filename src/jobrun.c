@@ -656,12 +656,22 @@ jobrun_step(struct jobrun *jr, char **cause)
 	return rc;
 }
 
-/* Scores the champion on the test split, for the record. */
+/*
+ * Scores the champion on the test split, for the record, and stores the
+ * score with the job's latest champion version.  jobrun_promote() makes
+ * c that version's candidate in every case that sets jr->champion: c
+ * was just promoted, or the run's best is the champion already, or the
+ * champion held its place against it.  In the last two the version gets
+ * this run's measure in place of an earlier one: the test split is the
+ * held-out check of the prompt in use, and a refresh may have brought
+ * new data (on the same data the cached calls give the same score).
+ */
 static int
 jobrun_test(struct jobrun *jr, struct cand *c, char **cause)
 {
 	struct eval_item	*items;
 	struct eval_batch	*b;
+	struct champion		 ch;
 	double			*x;
 	size_t			*test, ntest, i, n = 0;
 	struct summary		 sum;
@@ -691,6 +701,11 @@ jobrun_test(struct jobrun *jr, struct cand *c, char **cause)
 		jobrun_event(jr, "info", "champion on test: %.3f [%.3f, %.3f] "
 		    "over %zu examples", sum.mean, sum.lo, sum.hi, n);
 	}
+	if (rc == 0 && n > 0 && (rc = store_champion_latest(jr->store,
+	    jr->job_id, &ch, cause)) == 1)
+		rc = ch.candidate != c->id ? 0 : store_champion_set_test(
+		    jr->store, jr->job_id, ch.version, sum.mean, sum.lo,
+		    sum.hi, (long long)n, cause);
 	free(x);
 	eval_items_release(items, ntest);
 	free(items);
@@ -708,8 +723,9 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 {
 	struct search		*s = &jr->search;
 	struct champion		 ch;
+	struct champion_record	 rec;
 	struct cand		*old = NULL;
-	double			 p = 0, delta;
+	double			 p = NAN, delta = NAN;
 	size_t			 i, n = 0;
 	char			*reason;
 	int			 rc;
@@ -750,8 +766,18 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 	} else
 		reason = xasprintf("best of %zu candidates on %zu dev "
 		    "examples", s->ncands, s->ndev);
-	rc = store_champion_add(jr->store, jr->job_id, c->id, c->mean, c->lo,
-	    c->hi, reason, cause);
+	memset(&rec, 0, sizeof rec);
+	rec.job = jr->job_id;
+	rec.candidate = c->id;
+	rec.run = jr->run_id;
+	rec.score = c->mean;
+	rec.lo = c->lo;
+	rec.hi = c->hi;
+	rec.p = p;
+	rec.delta = delta;
+	rec.paired = (long long)n;
+	rec.reason = reason;
+	rc = store_champion_add(jr->store, &rec, cause);
 	if (rc == 0) {
 		jr->promoted = 1;
 		jr->champion = c;

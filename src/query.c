@@ -670,6 +670,34 @@ query_export(struct store *s, const struct job_row *j, const cJSON *args,
 	return 0;
 }
 
+/*
+ * The evidence of a champion version, each member only where the store
+ * has it (a version promoted before schema 11 has none): the run that
+ * promoted it, the paired test against the champion it beat, and its
+ * score on the test split.
+ */
+static void
+history_evidence(cJSON *e, const struct champion_row *h)
+{
+	cJSON	*t;
+
+	if (h->run != 0)
+		cJSON_AddNumberToObject(e, "run", (double)h->run);
+	if (!isnan(h->p))
+		cJSON_AddNumberToObject(e, "p", h->p);
+	if (!isnan(h->delta))
+		cJSON_AddNumberToObject(e, "delta", h->delta);
+	if (h->paired != 0)
+		cJSON_AddNumberToObject(e, "paired", (double)h->paired);
+	if (isnan(h->test_score))
+		return;
+	t = cJSON_AddObjectToObject(e, "test");
+	cJSON_AddNumberToObject(t, "score", h->test_score);
+	add_num(t, "lo", h->test_lo);
+	add_num(t, "hi", h->test_hi);
+	cJSON_AddNumberToObject(t, "n", (double)h->test_n);
+}
+
 static int
 query_history(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
@@ -696,6 +724,7 @@ query_history(struct store *s, const struct job_row *j, const cJSON *args,
 		add_num(e, "hi", h[i].c.hi);
 		add_str(e, "reason", h[i].reason);
 		cJSON_AddNumberToObject(e, "time", h[i].time);
+		history_evidence(e, &h[i]);
 		cJSON_AddItemToArray(arr, e);
 	}
 	store_champion_rows_free(h, nh);

@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	10
+#define STORE_SCHEMA_VERSION	11
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -149,9 +149,31 @@ struct champion {
 /* The latest champion: 1 with *c filled, 0 if there is none, -1. */
 int		 store_champion_latest(struct store *, int64_t job,
 		    struct champion *, char **cause);
-int		 store_champion_add(struct store *, int64_t job,
-		    int64_t candidate, double score, double lo, double hi,
-		    const char *reason, char **cause);
+/*
+ * A promotion and its evidence: the candidate's dev score with its
+ * interval, and the paired test against the champion it beat (the
+ * first champion had none: p and delta NAN, paired 0).
+ */
+struct champion_record {
+	int64_t		 job;
+	int64_t		 candidate;
+	int64_t		 run;		/* 0 for none */
+	double		 score, lo, hi;
+	double		 p;		/* NAN: no test (the first champion) */
+	double		 delta;		/* NAN likewise */
+	long long	 paired;	/* examples in the paired test, 0 */
+	const char	*reason;
+};
+int		 store_champion_add(struct store *,
+		    const struct champion_record *, char **cause);
+/*
+ * The test-split score of the job's champion version (after promotion):
+ * the mean of n examples with its interval.  A later measure replaces an
+ * earlier one.  A version the job does not have is an error.
+ */
+int		 store_champion_set_test(struct store *, int64_t job,
+		    int version, double mean, double lo, double hi,
+		    long long n, char **cause);
 
 /*
  * The job's k best candidates by their mean score over all their
@@ -461,12 +483,24 @@ int		 store_job_runs(struct store *, int64_t job, int *nruns,
 		    struct run_totals *sum, struct run_row *latest,
 		    char **cause);
 
-/* Every champion version of a job, oldest first, with its text. */
+/*
+ * Every champion version of a job, oldest first, with its text and the
+ * evidence of its promotion (store_champion_add) and its test score
+ * (store_champion_set_test): NAN or 0 where there is none.
+ */
 struct champion_row {
 	struct champion	 c;
 	char		*text;
 	char		*reason;
 	double		 time;
+	int64_t		 run;		/* 0 for none */
+	double		 p;
+	double		 delta;
+	long long	 paired;
+	double		 test_score;
+	double		 test_lo;
+	double		 test_hi;
+	long long	 test_n;
 };
 int		 store_champion_history(struct store *, int64_t job,
 		    struct champion_row **, size_t *, char **cause);
@@ -564,6 +598,103 @@ struct run_checkpoint {
 };
 int		 store_run_checkpoint_latest(struct store *, int64_t job,
 		    const char *kind, const char *key, struct run_checkpoint *,
+		    char **cause);
+
+/*
+ * Reads for a job's report (store_report.c), with the conventions of
+ * the reads above.
+ */
+
+/* Every run of a job, oldest first. */
+int		 store_run_list(struct store *, int64_t job, struct run_row **,
+		    size_t *, char **cause);
+
+/*
+ * A run's progress on one split of a dataset snapshot: a row per
+ * candidate that has a score there in this run, in the order their last
+ * score was written: the candidate, its origin, the operator of its
+ * first lineage edge (NULL for none), how many examples the run scored
+ * it on, their mean (the latest score of each example in this run;
+ * failures excluded), the run's paid calls (status ok) and dollars (of
+ * every call, as the run's totals count them) up to and including the
+ * call of its last score (by call id; where the evaluation has no call,
+ * by time), and when its last score was written.
+ */
+struct progress_row {
+	int64_t		 candidate;
+	char		*origin;
+	char		*op;
+	long long	 n;
+	double		 mean;
+	long long	 calls;
+	double		 dollars;
+	double		 time;
+};
+int		 store_run_progress(struct store *, int64_t run,
+		    int64_t dataset, const char *split, struct progress_row **,
+		    size_t *, char **cause);
+void		 store_progress_rows_free(struct progress_row *, size_t);
+
+/*
+ * The paid calls (status ok) a run had made by time, and the dollars of
+ * its calls by then (every call's, as store_run_progress() counts them).
+ */
+int		 store_run_spent_at(struct store *, int64_t run, double time,
+		    long long *calls, double *dollars, char **cause);
+
+/*
+ * A candidate's results on one split of a dataset snapshot: every
+ * example it was evaluated on (any run), its latest evaluation (the
+ * highest id, as the leaderboard takes it): score, or NAN with failed =
+ * 1 when that evaluation failed.  Ordered by example; freed with free().
+ */
+struct result_row {
+	int64_t		 example;
+	double		 score;
+	int		 failed;
+};
+int		 store_candidate_results(struct store *, int64_t candidate,
+		    int64_t dataset, const char *split, struct result_row **,
+		    size_t *, char **cause);
+
+/* One example of a snapshot: 1 with *row, 0 none, -1. */
+struct example_row {
+	int64_t		 id;
+	int		 idx;		/* its index in the dataset file */
+	int		 line;		/* its line, 0 for none */
+	char		 split[8];
+	char		*fields;	/* the example as JSON text */
+};
+int		 store_example_get(struct store *, int64_t id,
+		    struct example_row *, char **cause);
+void		 store_example_row_release(struct example_row *);
+
+/* Every call of a run, in order, for histograms of latency and failures. */
+struct call_row {
+	int64_t		 id;
+	char		*backend;
+	char		*model;
+	char		*role;
+	char		 status[8];	/* ok, hit, error */
+	int		 http_status;	/* 0 for none */
+	int		 attempt;
+	long long	 prompt_tokens;
+	long long	 completion_tokens;
+	double		 cost;
+	double		 latency;	/* NAN for none */
+	double		 created;
+	char		*error;		/* NULL for none */
+};
+int		 store_run_calls(struct store *, int64_t run,
+		    struct call_row **, size_t *, char **cause);
+void		 store_call_rows_free(struct call_row *, size_t);
+
+/*
+ * A job's comparisons, oldest first; only the answered ones (winner a, b
+ * or tie) when answered is 1.  Freed with store_comparison_rows_free().
+ */
+int		 store_comparison_list(struct store *, int64_t job,
+		    int answered, struct comparison_row **, size_t *,
 		    char **cause);
 
 #endif

@@ -3,7 +3,9 @@
  * store_schema.c (the schema, its migrations, opening and closing),
  * store_stmt.c (the statements and the helpers that bind and step them),
  * store_write.c (the writes and transactions), store_read.c (the
- * reads) and store_wal.c (checkpoints on a thread of their own).  These are the only files in promptd that contain SQL.
+ * reads), store_report.c (the reads of a job's report) and store_wal.c
+ * (checkpoints on a thread of their own).  These are the only files in
+ * promptd that contain SQL.
  * store.h is the interface for everyone else.
  */
 #ifndef STORE_INT_H
@@ -50,6 +52,7 @@ enum stmt {
 	STMT_RUN_OPEN,
 	STMT_CHAMPION_LATEST,
 	STMT_CHAMPION_ADD,
+	STMT_CHAMPION_SET_TEST,
 	STMT_CANDIDATE_TOP,
 	STMT_CANDIDATE_GET,
 	/* Reads for the queries (query.c). */
@@ -93,6 +96,14 @@ enum stmt {
 	STMT_BATCH_UPDATE,
 	STMT_BATCH_FIND,
 	STMT_BATCH_KEYS,
+	/* The reads of a job's report (store_report.c). */
+	STMT_RUN_LIST,
+	STMT_RUN_PROGRESS,
+	STMT_RUN_SPENT_AT,
+	STMT_CANDIDATE_RESULTS,
+	STMT_EXAMPLE_GET,
+	STMT_RUN_CALLS,
+	STMT_COMPARISON_LIST,
 	STMT_COUNT
 };
 
@@ -156,5 +167,50 @@ int		 store_stmt_step(struct store *, enum stmt id, char **cause,
  */
 int		 store_stmt_int64(struct store *, enum stmt id, int64_t *out,
 		    char **cause, const char *fmt, ...);
+
+/*
+ * Columns of the current row: a copy of a text column (NULL for NULL), a
+ * REAL that may be NULL (as NAN), a short text copied into a buffer.
+ */
+char		*store_col_text(sqlite3_stmt *, int);
+double		 store_col_double(sqlite3_stmt *, int);
+void		 store_col_copy(sqlite3_stmt *, int, char *, size_t);
+
+/*
+ * A list a read gives: its statement, the size of a row, how to fill one
+ * from the statement's current row and how to free what one owns (NULL:
+ * nothing).
+ */
+struct store_list {
+	enum stmt	  stmt;
+	size_t		  size;
+	void		(*fill)(sqlite3_stmt *, void *);
+	void		(*release)(void *);
+};
+
+/*
+ * Binds the statement of list l (fmt as store_stmt_vbind()) and reads
+ * every row it gives into *rows (the caller's, NULL when there is none).
+ * The rows are collected before it returns, so that callers may run other
+ * statements (or recurse) while they walk them.  On an error nothing half
+ * read is handed back.  Resets the statement on every path.
+ */
+int		 store_list_vread(struct store *, const struct store_list *l,
+		    void **rows, size_t *n, char **cause, const char *fmt,
+		    va_list);
+int		 store_list_read(struct store *, const struct store_list *l,
+		    void **rows, size_t *n, char **cause, const char *fmt, ...);
+/* Frees n rows of list l and the array. */
+void		 store_list_free(const struct store_list *l, void *rows,
+		    size_t n);
+
+/*
+ * The fill and release of rows two files read: a run (RUN_COLUMNS in
+ * store_stmt.c; store_report.c) and a comparison (COMPARISON_COLUMNS;
+ * store_read.c).
+ */
+void		 store_fill_run(sqlite3_stmt *, void *);
+void		 store_fill_comparison(sqlite3_stmt *, void *);
+void		 store_release_comparison(void *);
 
 #endif

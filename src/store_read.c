@@ -3,9 +3,7 @@
  * spent, its scores and failures, a run to resume, candidates and
  * champions) and for the read-only queries (query.c).
  */
-#include <math.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,35 +12,6 @@
 #include "store_int.h"
 #include "util.h"
 #include "xmalloc.h"
-
-/* A copy of a text column, or NULL for NULL. */
-static char *
-col_text(sqlite3_stmt *st, int i)
-{
-	const char	*t;
-
-	if ((t = (const char *)sqlite3_column_text(st, i)) == NULL)
-		return NULL;
-	return xstrndup(t, (size_t)sqlite3_column_bytes(st, i));
-}
-
-/* A REAL column that may be NULL, as NAN. */
-static double
-col_double(sqlite3_stmt *st, int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		return NAN;
-	return sqlite3_column_double(st, i);
-}
-
-/* Copies a short text column into a fixed buffer. */
-static void
-col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
-{
-	const char	*t = (const char *)sqlite3_column_text(st, i);
-
-	snprintf(buf, size, "%s", t != NULL ? t : "");
-}
 
 /*
  * The rows the reads hand back: for each type, fill reads one from the
@@ -55,13 +24,13 @@ fill_job(sqlite3_stmt *st, void *p)
 	struct job_row	*j = p;
 
 	j->id = sqlite3_column_int64(st, 0);
-	j->name = col_text(st, 1);
-	j->spec = col_text(st, 2);
-	j->state = col_text(st, 3);
-	j->reason = col_text(st, 4);
+	j->name = store_col_text(st, 1);
+	j->spec = store_col_text(st, 2);
+	j->state = store_col_text(st, 3);
+	j->reason = store_col_text(st, 4);
 	j->created = sqlite3_column_double(st, 5);
 	j->updated = sqlite3_column_double(st, 6);
-	j->file = col_text(st, 7);
+	j->file = store_col_text(st, 7);
 }
 
 static void
@@ -77,12 +46,20 @@ fill_champion(sqlite3_stmt *st, void *p)
 
 	h->c.version = sqlite3_column_int(st, 0);
 	h->c.candidate = sqlite3_column_int64(st, 1);
-	h->c.score = col_double(st, 2);
-	h->c.lo = col_double(st, 3);
-	h->c.hi = col_double(st, 4);
-	h->text = col_text(st, 5);
-	h->reason = col_text(st, 6);
+	h->c.score = store_col_double(st, 2);
+	h->c.lo = store_col_double(st, 3);
+	h->c.hi = store_col_double(st, 4);
+	h->text = store_col_text(st, 5);
+	h->reason = store_col_text(st, 6);
 	h->time = sqlite3_column_double(st, 7);
+	h->run = sqlite3_column_int64(st, 8);	/* 0 for NULL */
+	h->p = store_col_double(st, 9);
+	h->delta = store_col_double(st, 10);
+	h->paired = sqlite3_column_int64(st, 11);
+	h->test_score = store_col_double(st, 12);
+	h->test_lo = store_col_double(st, 13);
+	h->test_hi = store_col_double(st, 14);
+	h->test_n = sqlite3_column_int64(st, 15);
 }
 
 static void
@@ -100,10 +77,10 @@ fill_lineage(sqlite3_stmt *st, void *p)
 	struct lineage_row	*l = p;
 
 	l->parent = sqlite3_column_int64(st, 0);
-	l->text = col_text(st, 1);
-	l->origin = col_text(st, 2);
-	l->op = col_text(st, 3);
-	l->note = col_text(st, 4);
+	l->text = store_col_text(st, 1);
+	l->origin = store_col_text(st, 2);
+	l->op = store_col_text(st, 3);
+	l->note = store_col_text(st, 4);
 }
 
 static void
@@ -147,8 +124,8 @@ fill_event(sqlite3_stmt *st, void *p)
 	e->id = sqlite3_column_int64(st, 0);
 	e->run = sqlite3_column_int64(st, 1);	/* 0 for NULL */
 	e->time = sqlite3_column_double(st, 2);
-	e->level = col_text(st, 3);
-	e->message = col_text(st, 4);
+	e->level = store_col_text(st, 3);
+	e->message = store_col_text(st, 4);
 }
 
 static void
@@ -160,8 +137,8 @@ release_event(void *p)
 	free(e->message);
 }
 
-static void
-fill_comparison(sqlite3_stmt *st, void *p)
+void
+store_fill_comparison(sqlite3_stmt *st, void *p)
 {
 	struct comparison_row	*r = p;
 
@@ -170,19 +147,19 @@ fill_comparison(sqlite3_stmt *st, void *p)
 	r->a = sqlite3_column_int64(st, 2);
 	r->b = sqlite3_column_int64(st, 3);
 	r->example = sqlite3_column_int64(st, 4);	/* 0 for NULL */
-	r->input = col_text(st, 5);
-	r->output_a = col_text(st, 6);
-	r->output_b = col_text(st, 7);
-	r->winner = col_text(st, 8);
-	r->source = col_text(st, 9);
-	r->who = col_text(st, 10);
-	r->order_shown = col_text(st, 11);
-	r->created = col_double(st, 12);
-	r->answered = col_double(st, 13);
+	r->input = store_col_text(st, 5);
+	r->output_a = store_col_text(st, 6);
+	r->output_b = store_col_text(st, 7);
+	r->winner = store_col_text(st, 8);
+	r->source = store_col_text(st, 9);
+	r->who = store_col_text(st, 10);
+	r->order_shown = store_col_text(st, 11);
+	r->created = store_col_double(st, 12);
+	r->answered = store_col_double(st, 13);
 }
 
-static void
-release_comparison(void *p)
+void
+store_release_comparison(void *p)
 {
 	store_comparison_row_release(p);
 }
@@ -192,11 +169,11 @@ fill_outcome(sqlite3_stmt *st, void *p)
 {
 	struct outcome_row	*o = p;
 
-	o->role = col_text(st, 0);
-	o->outcome = col_text(st, 1);
+	o->role = store_col_text(st, 0);
+	o->outcome = store_col_text(st, 1);
 	o->n = sqlite3_column_int64(st, 2);
-	o->problem = col_text(st, 3);
-	o->excerpt = col_text(st, 4);
+	o->problem = store_col_text(st, 3);
+	o->excerpt = store_col_text(st, 4);
 }
 
 static void
@@ -217,9 +194,9 @@ fill_run_score(sqlite3_stmt *st, void *p)
 
 	r->candidate = sqlite3_column_int64(st, 0);
 	r->example = sqlite3_column_int64(st, 1);
-	r->score = col_double(st, 2);
-	r->output = col_text(st, 3);
-	r->error = col_text(st, 4);
+	r->score = store_col_double(st, 2);
+	r->output = store_col_text(st, 3);
+	r->error = store_col_text(st, 4);
 }
 
 static void
@@ -236,9 +213,9 @@ fill_failure(sqlite3_stmt *st, void *p)
 {
 	struct failure_row	*f = p;
 
-	f->backend = col_text(st, 0);
+	f->backend = store_col_text(st, 0);
 	f->http_status = sqlite3_column_int(st, 1);
-	f->error = col_text(st, 2);
+	f->error = store_col_text(st, 2);
 	f->n = sqlite3_column_int64(st, 3);
 	f->last = sqlite3_column_int64(st, 4);
 }
@@ -257,7 +234,7 @@ fill_role_spend(sqlite3_stmt *st, void *p)
 {
 	struct role_spend	*r = p;
 
-	r->role = col_text(st, 0);
+	r->role = store_col_text(st, 0);
 	r->calls = sqlite3_column_int64(st, 1);
 	r->hits = sqlite3_column_int64(st, 2);
 	r->prompt_tokens = sqlite3_column_int64(st, 3);
@@ -283,7 +260,7 @@ fill_top(sqlite3_stmt *st, void *p)
 	struct top_row	*t = p;
 
 	t->id = sqlite3_column_int64(st, 0);
-	t->text = col_text(st, 1);
+	t->text = store_col_text(st, 1);
 }
 
 static void
@@ -295,7 +272,7 @@ release_top(void *p)
 static void
 fill_key(sqlite3_stmt *st, void *p)
 {
-	*(char **)p = col_text(st, 0);
+	*(char **)p = store_col_text(st, 0);
 }
 
 static void
@@ -325,12 +302,7 @@ enum list {
 	LIST_BATCH_KEYS
 };
 
-static const struct {
-	enum stmt	  stmt;
-	size_t		  size;
-	void		(*fill)(sqlite3_stmt *, void *);
-	void		(*release)(void *);
-} list_table[] = {
+static const struct store_list list_table[] = {
 	[LIST_JOBS] = { STMT_JOB_LIST, sizeof (struct job_row),
 	    fill_job, release_job },
 	[LIST_CHAMPIONS] = { STMT_CHAMPION_HISTORY,
@@ -346,8 +318,8 @@ static const struct {
 	[LIST_EVENTS_LAST] = { STMT_EVENTS_LAST, sizeof (struct event_row),
 	    fill_event, release_event },
 	[LIST_COMPARISONS] = { STMT_COMPARISON_PENDING,
-	    sizeof (struct comparison_row), fill_comparison,
-	    release_comparison },
+	    sizeof (struct comparison_row), store_fill_comparison,
+	    store_release_comparison },
 	[LIST_OUTCOMES] = { STMT_OUTCOME_COUNTS, sizeof (struct outcome_row),
 	    fill_outcome, release_outcome },
 	[LIST_RUN_SCORES] = { STMT_RUN_SCORES, sizeof (struct run_score),
@@ -366,60 +338,21 @@ static const struct {
 static void
 list_free(enum list l, void *rows, size_t n)
 {
-	char	*p = rows;
-	size_t	 i;
-
-	if (list_table[l].release != NULL) {
-		for (i = 0; i < n; i++)
-			list_table[l].release(p + i * list_table[l].size);
-	}
-	free(rows);
+	store_list_free(&list_table[l], rows, n);
 }
 
-/*
- * Binds the statement of list l (fmt as store_stmt_vbind()) and reads every row
- * it gives into *rows (the caller's, NULL when there is none).  The rows
- * are collected before it returns, so that callers may run other
- * statements (or recurse) while they walk them.  On an error nothing half
- * read is handed back.  Resets the statement on every path.
- */
+/* Reads every row of list l (store_list_read()). */
 static int
 list_read(struct store *s, enum list l, void **rows, size_t *n,
     char **cause, const char *fmt, ...)
 {
-	enum stmt	 id = list_table[l].stmt;
-	size_t		 size = list_table[l].size, cap = 0;
-	sqlite3_stmt	*st;
-	va_list		 ap;
-	char		*p = NULL;
-	int		 rc;
+	va_list	ap;
+	int	rc;
 
-	*rows = NULL;
-	*n = 0;
 	va_start(ap, fmt);
-	st = store_stmt_vbind(s, id, cause, fmt, ap);
+	rc = store_list_vread(s, &list_table[l], rows, n, cause, fmt, ap);
 	va_end(ap);
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			p = xreallocarray(p, cap, size);
-		}
-		memset(p + *n * size, 0, size);
-		list_table[l].fill(st, p + *n * size);
-		(*n)++;
-	}
-	if (rc != SQLITE_DONE) {
-		store_fail(s, store_stmt_table[id].what, cause);
-		store_stmt_reset(st);
-		list_free(l, p, *n);
-		*n = 0;
-		return -1;
-	}
-	store_stmt_reset(st);
-	*rows = p;
-	return 0;
+	return rc;
 }
 
 int64_t
@@ -646,19 +579,8 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	store_stmt_reset(st);
 	if ((rc = store_stmt_step(s, STMT_RUN_LATEST, cause, "i", job)) <= 0)
 		return rc;
-	st = s->stmt[STMT_RUN_LATEST];
-	latest->id = sqlite3_column_int64(st, 0);
-	col_copy(st, 1, latest->kind, sizeof latest->kind);
-	col_copy(st, 2, latest->status, sizeof latest->status);
-	latest->step = sqlite3_column_int(st, 3);
-	latest->started = sqlite3_column_double(st, 4);
-	latest->ended = col_double(st, 5);
-	latest->totals.calls = sqlite3_column_int64(st, 6);
-	latest->totals.hits = sqlite3_column_int64(st, 7);
-	latest->totals.tokens = sqlite3_column_int64(st, 8);
-	latest->totals.dollars = sqlite3_column_double(st, 9);
-	latest->totals.cached = sqlite3_column_int64(st, 10);
-	store_stmt_reset(st);
+	store_fill_run(s->stmt[STMT_RUN_LATEST], latest);
+	store_stmt_reset(s->stmt[STMT_RUN_LATEST]);
 	return 1;
 }
 
@@ -693,8 +615,8 @@ store_candidate_get(struct store *s, int64_t id, struct candidate_row *c,
 	st = s->stmt[STMT_CANDIDATE_ROW];
 	c->id = sqlite3_column_int64(st, 0);
 	c->job = sqlite3_column_int64(st, 1);
-	c->text = col_text(st, 2);
-	c->origin = col_text(st, 3);
+	c->text = store_col_text(st, 2);
+	c->origin = store_col_text(st, 3);
 	store_stmt_reset(st);
 	return 1;
 }
@@ -803,10 +725,10 @@ store_run_checkpoint_latest(struct store *s, int64_t job, const char *kind,
 		return rc;
 	st = s->stmt[STMT_RUN_CHECKPOINT_LATEST];
 	cp->id = sqlite3_column_int64(st, 0);
-	col_copy(st, 1, cp->status, sizeof cp->status);
+	store_col_copy(st, 1, cp->status, sizeof cp->status);
 	cp->step = sqlite3_column_int(st, 2);
 	cp->saved = sqlite3_column_int(st, 3);
-	cp->state = col_text(st, 4);
+	cp->state = store_col_text(st, 4);
 	store_stmt_reset(st);
 	return 1;
 }
@@ -872,7 +794,7 @@ store_comparison_get(struct store *s, int64_t id, struct comparison_row *r,
 	memset(r, 0, sizeof *r);
 	if ((rc = store_stmt_step(s, STMT_COMPARISON_GET, cause, "i", id)) <= 0)
 		return rc;
-	fill_comparison(s->stmt[STMT_COMPARISON_GET], r);
+	store_fill_comparison(s->stmt[STMT_COMPARISON_GET], r);
 	store_stmt_reset(s->stmt[STMT_COMPARISON_GET]);
 	return 1;
 }
@@ -966,14 +888,14 @@ store_batch_find(struct store *s, const char *backend, const char *key,
 		return rc;
 	st = s->stmt[STMT_BATCH_FIND];
 	b->id = sqlite3_column_int64(st, 0);
-	b->token = col_text(st, 1);
-	b->step = col_text(st, 2);
-	b->input = col_text(st, 3);
+	b->token = store_col_text(st, 1);
+	b->step = store_col_text(st, 2);
+	b->input = store_col_text(st, 3);
 	b->ninput = (size_t)sqlite3_column_int64(st, 4);
-	b->file = col_text(st, 5);
-	b->provider_id = col_text(st, 6);
-	b->output = col_text(st, 7);
-	b->errors = col_text(st, 8);
+	b->file = store_col_text(st, 5);
+	b->provider_id = store_col_text(st, 6);
+	b->output = store_col_text(st, 7);
+	b->errors = store_col_text(st, 8);
 	store_stmt_reset(st);
 	if (list_read(s, LIST_BATCH_KEYS, &p, nkeys, cause, "i",
 	    b->id) != 0) {

@@ -429,6 +429,23 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	"CREATE INDEX calls_failed ON calls(run_id, id) WHERE status = 'error';"
 	"CREATE INDEX outcomes_run ON outcomes(run_id, role, outcome);"
 	"CREATE INDEX runs_job ON runs(job_id, kind);",
+
+	/*
+	 * Version 11: the evidence of a promotion, which only the event
+	 * text held: the run that promoted the champion, the paired test's
+	 * p, delta and number of dev examples (NULL for the first champion,
+	 * which had none to beat), and its score on the test split with
+	 * the interval and the number of examples (NULL until measured).
+	 */
+	[11] =
+	"ALTER TABLE champions ADD COLUMN run_id INTEGER REFERENCES runs(id);"
+	"ALTER TABLE champions ADD COLUMN p REAL;"
+	"ALTER TABLE champions ADD COLUMN delta REAL;"
+	"ALTER TABLE champions ADD COLUMN paired INTEGER;"
+	"ALTER TABLE champions ADD COLUMN test_score REAL;"
+	"ALTER TABLE champions ADD COLUMN test_lo REAL;"
+	"ALTER TABLE champions ADD COLUMN test_hi REAL;"
+	"ALTER TABLE champions ADD COLUMN test_n INTEGER;",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

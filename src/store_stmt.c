@@ -1,20 +1,28 @@
 /*
- * The statements of the store, each prepared once per connection, and
- * the helpers that bind and step them (store_int.h).
+ * The statements of the store, each prepared once per connection, the
+ * helpers that bind and step them, and those that read their columns and
+ * rows (store_int.h).
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
 #include "store_int.h"
 #include "util.h"
+#include "xmalloc.h"
 
-/* The columns fill_comparison() (store_read.c) reads, in its order. */
+/* The columns store_fill_comparison() (store_read.c) reads, in order. */
 #define COMPARISON_COLUMNS						\
 	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
 	" source, who, order_shown, created, answered"
+/* The columns store_fill_run() (store_report.c) reads, in its order. */
+#define RUN_COLUMNS							\
+	"id, kind, status, step, started, ended, calls, hits, tokens,"	\
+	" dollars, cached"
 
 const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },
@@ -140,9 +148,13 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " WHERE id = ?1 AND winner IS NULL" },
 	[STMT_CHAMPION_ADD] = { "add champion",
 	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
-	    " hi, reason, created)"
+	    " hi, reason, created, run_id, p, delta, paired)"
 	    " VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM champions"
-	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)" },
+	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+	    " nullif(?11, 0))" },
+	[STMT_CHAMPION_SET_TEST] = { "set champion test score",
+	    "UPDATE champions SET test_score = ?3, test_lo = ?4, test_hi = ?5,"
+	    " test_n = ?6 WHERE job_id = ?1 AND version = ?2" },
 	[STMT_JOB_LIST] = { "list jobs",
 	    "SELECT id, name, spec, state, reason, created, updated, file"
 	    " FROM jobs ORDER BY name" },
@@ -154,12 +166,12 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " coalesce(sum(tokens), 0), coalesce(sum(dollars), 0),"
 	    " coalesce(sum(cached), 0) FROM runs WHERE job_id = ?1" },
 	[STMT_RUN_LATEST] = { "read latest run",
-	    "SELECT id, kind, status, step, started, ended, calls, hits,"
-	    " tokens, dollars, cached FROM runs WHERE job_id = ?1"
+	    "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1"
 	    " AND kind IN ('optimize', 'refresh') ORDER BY id DESC LIMIT 1" },
 	[STMT_CHAMPION_HISTORY] = { "read champions",
 	    "SELECT h.version, h.candidate_id, h.score, h.lo, h.hi, c.text,"
-	    " h.reason, h.created FROM champions h"
+	    " h.reason, h.created, h.run_id, h.p, h.delta, h.paired,"
+	    " h.test_score, h.test_lo, h.test_hi, h.test_n FROM champions h"
 	    " JOIN candidates c ON c.id = h.candidate_id"
 	    " WHERE h.job_id = ?1 ORDER BY h.version" },
 	[STMT_CANDIDATE_ROW] = { "read candidate row",
@@ -258,6 +270,64 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " ORDER BY b.id DESC LIMIT 1" },
 	[STMT_BATCH_KEYS] = { "read batch keys",
 	    "SELECT key FROM batch_keys WHERE batch_id = ?1 ORDER BY key" },
+	[STMT_RUN_LIST] = { "list runs",
+	    "SELECT " RUN_COLUMNS " FROM runs WHERE job_id = ?1 ORDER BY id" },
+	/*
+	 * Each candidate's scores in run ?1 on one split (p takes the bare
+	 * call_id and created of its last score from the row max() picked),
+	 * then the run's calls and those last scores in one ordered pass,
+	 * which sums the paid calls and the dollars up to each last score:
+	 * by call id, or by time for the scores that have no call (a pass
+	 * skipped when every one has).  The calls come first at a tie: "up
+	 * to and including".  The last scores carry their columns through
+	 * the pass, and only they are kept from it: no join has to find
+	 * them again among the calls.
+	 */
+	[STMT_RUN_PROGRESS] = { "read a run's progress",
+	    "WITH p AS (SELECT e.candidate_id AS c, count(*) AS n,"
+	    " avg(e.score) AS mean, max(e.created) AS t, e.call_id AS call"
+	    " FROM evaluations e JOIN examples x ON x.id = e.example_id"
+	    " WHERE e.run_id = ?1 AND x.dataset_id = ?2 AND x.split = ?3"
+	    " AND e.score IS NOT NULL GROUP BY e.candidate_id),"
+	    " by_id AS (SELECT id AS k1, 0 AS k2, status = 'ok' AS paid, cost,"
+	    " NULL AS c, NULL AS n, NULL AS mean, NULL AS t FROM calls"
+	    " WHERE run_id = ?1 UNION ALL SELECT call, 1, 0, 0, c, n, mean, t"
+	    " FROM p WHERE call IS NOT NULL),"
+	    " by_time AS (SELECT created AS k1, 0 AS k2, status = 'ok' AS paid,"
+	    " cost, NULL AS c, NULL AS n, NULL AS mean, NULL AS t FROM calls"
+	    " WHERE run_id = ?1 AND EXISTS (SELECT 1 FROM p WHERE call IS NULL)"
+	    " UNION ALL SELECT t, 1, 0, 0, c, n, mean, t FROM p"
+	    " WHERE call IS NULL),"
+	    " spent AS (SELECT * FROM (SELECT k2, c, n, mean, t,"
+	    " sum(paid) OVER w AS calls, sum(cost) OVER w AS dollars FROM by_id"
+	    " WINDOW w AS (ORDER BY k1, k2 ROWS UNBOUNDED PRECEDING))"
+	    " WHERE k2 = 1 UNION ALL SELECT * FROM (SELECT k2, c, n, mean, t,"
+	    " sum(paid) OVER w, sum(cost) OVER w FROM by_time"
+	    " WINDOW w AS (ORDER BY k1, k2 ROWS UNBOUNDED PRECEDING))"
+	    " WHERE k2 = 1)"
+	    " SELECT s.c, d.origin, (SELECT l.operator FROM lineage l"
+	    " WHERE l.child = s.c ORDER BY l.rowid LIMIT 1), s.n, s.mean,"
+	    " s.calls, s.dollars, s.t FROM spent s"
+	    " JOIN candidates d ON d.id = s.c ORDER BY s.t, s.c" },
+	[STMT_RUN_SPENT_AT] = { "sum a run's calls by a time",
+	    "SELECT coalesce(sum(status = 'ok'), 0), coalesce(sum(cost), 0)"
+	    " FROM calls WHERE run_id = ?1 AND created <= ?2" },
+	/* The bare columns come from the row max() picked: the latest. */
+	[STMT_CANDIDATE_RESULTS] = { "read a candidate's results",
+	    "SELECT e.example_id, e.score, max(e.id)"
+	    " FROM evaluations e JOIN examples x ON x.id = e.example_id"
+	    " WHERE e.candidate_id = ?1 AND x.dataset_id = ?2"
+	    " AND x.split = ?3 GROUP BY e.example_id ORDER BY e.example_id" },
+	[STMT_EXAMPLE_GET] = { "read example",
+	    "SELECT id, idx, line, split, fields FROM examples WHERE id = ?1" },
+	[STMT_RUN_CALLS] = { "read a run's calls",
+	    "SELECT id, backend, model, role, status, http_status, attempt,"
+	    " prompt_tokens, completion_tokens, cost, latency, created, error"
+	    " FROM calls WHERE run_id = ?1 ORDER BY id" },
+	[STMT_COMPARISON_LIST] = { "list comparisons",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons WHERE job_id = ?1"
+	    " AND (?2 = 0 OR winner = 'a' OR winner = 'b' OR winner = 'tie')"
+	    " ORDER BY id" },
 	[STMT_OUTCOME_COUNTS] = { "count reply outcomes",
 	    "SELECT role, outcome, count(*), problem, excerpt, max(id)"
 	    " FROM outcomes WHERE run_id = ?1 GROUP BY role, outcome"
@@ -404,5 +474,92 @@ store_stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
 		*out = sqlite3_column_int64(s->stmt[id], 0);
 		store_stmt_reset(s->stmt[id]);
 	}
+	return rc;
+}
+
+char *
+store_col_text(sqlite3_stmt *st, int i)
+{
+	const char	*t;
+
+	if ((t = (const char *)sqlite3_column_text(st, i)) == NULL)
+		return NULL;
+	return xstrndup(t, (size_t)sqlite3_column_bytes(st, i));
+}
+
+double
+store_col_double(sqlite3_stmt *st, int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		return NAN;
+	return sqlite3_column_double(st, i);
+}
+
+void
+store_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+	const char	*t = (const char *)sqlite3_column_text(st, i);
+
+	snprintf(buf, size, "%s", t != NULL ? t : "");
+}
+
+void
+store_list_free(const struct store_list *l, void *rows, size_t n)
+{
+	char	*p = rows;
+	size_t	 i;
+
+	if (l->release != NULL) {
+		for (i = 0; i < n; i++)
+			l->release(p + i * l->size);
+	}
+	free(rows);
+}
+
+/* Reads every row of list l (store_int.h). */
+int
+store_list_vread(struct store *s, const struct store_list *l, void **rows,
+    size_t *n, char **cause, const char *fmt, va_list ap)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+	char		*p = NULL;
+	int		 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if ((st = store_stmt_vbind(s, l->stmt, cause, fmt, ap)) == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			p = xreallocarray(p, cap, l->size);
+		}
+		memset(p + *n * l->size, 0, l->size);
+		l->fill(st, p + *n * l->size);
+		(*n)++;
+	}
+	if (rc != SQLITE_DONE) {
+		store_fail(s, store_stmt_table[l->stmt].what, cause);
+		store_stmt_reset(st);
+		store_list_free(l, p, *n);
+		*n = 0;
+		return -1;
+	}
+	store_stmt_reset(st);
+	*rows = p;
+	return 0;
+}
+
+int
+store_list_read(struct store *s, const struct store_list *l, void **rows,
+    size_t *n, char **cause, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = store_list_vread(s, l, rows, n, cause, fmt, ap);
+	va_end(ap);
 	return rc;
 }

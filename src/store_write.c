@@ -418,11 +418,26 @@ store_run_checkpoint(struct store *s, int64_t run, int step,
 }
 
 int
-store_champion_add(struct store *s, int64_t job, int64_t candidate,
-    double score, double lo, double hi, const char *reason, char **cause)
+store_champion_add(struct store *s, const struct champion_record *c,
+    char **cause)
 {
-	return store_stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtd", job,
-	    candidate, score, lo, hi, reason, time_now());
+	return store_stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtdIffi",
+	    c->job, c->candidate, c->score, c->lo, c->hi, c->reason,
+	    time_now(), c->run, c->p, c->delta, (int64_t)c->paired);
+}
+
+int
+store_champion_set_test(struct store *s, int64_t job, int version,
+    double mean, double lo, double hi, long long n, char **cause)
+{
+	if (store_stmt_step(s, STMT_CHAMPION_SET_TEST, cause, "infffi", job,
+	    version, mean, lo, hi, (int64_t)n) != 0)
+		return -1;
+	if (sqlite3_changes(s->db) == 0)
+		return cause_set(cause, "store: set champion test score: job "
+		    "%lld has no champion version %d", (long long)job,
+		    version);
+	return 0;
 }
 
 int

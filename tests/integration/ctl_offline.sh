@@ -125,9 +125,10 @@ fi
 # history and export
 expect_status 0 ctl history sentiment
 expect_contains "$TMP/out" "v1 "
+expect_contains "$TMP/out" "  test "
 expect_status 0 ctl history --json sentiment
 json_ok "$TMP/out"
-for k in champions version candidate text score reason time; do
+for k in champions version candidate text score reason time run test n; do
 	expect_contains "$TMP/out" "\"$k\":"
 done
 expect_status 0 ctl export sentiment

@@ -13,9 +13,12 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <sqlite3.h>
 
 #include "check_common.h"
+#include "dataset.h"
+#include "hash.h"
 #include "job.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -62,6 +65,47 @@ check_count(const char *path, const char *sql)
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	return n;
+}
+
+struct dataset *
+check_dataset(size_t n, const char *tag)
+{
+	struct dataset	*ds = xcalloc(1, sizeof *ds);
+	struct example	*ex;
+	char		*q, *json;
+	size_t		 i;
+
+	ds->path = xasprintf("%s.jsonl", tag);
+	sha256_hex(tag, strlen(tag), ds->hash);
+	ds->n = n;
+	ds->ex = xcalloc(n, sizeof *ds->ex);
+	for (i = 0; i < n; i++) {
+		ex = &ds->ex[i];
+		ex->idx = i;
+		ex->line = i + 1;
+		ex->split = (enum split)(i % SPLIT_COUNT);
+		ex->fields = cJSON_CreateObject();
+		q = xasprintf("%s-%zu", tag, i);
+		cJSON_AddStringToObject(ex->fields, "q", q);
+		cJSON_AddNumberToObject(ex->fields, "a", (double)i);
+		free(q);
+		json = cJSON_PrintUnformatted(ex->fields);
+		sha256_hex(json, strlen(json), ex->hash);
+		cJSON_free(json);
+	}
+	return ds;
+}
+
+void
+check_dataset_free(struct dataset *ds)
+{
+	size_t	i;
+
+	for (i = 0; i < ds->n; i++)
+		cJSON_Delete(ds->ex[i].fields);
+	free(ds->ex);
+	free(ds->path);
+	free(ds);
 }
 
 struct job *

@@ -74,6 +74,14 @@ long long	 check_count(const char *path, const char *sql);
 	" AND s.evals = w.evals AND abs(s.evals_total - w.et) < 1e-9)"
 
 /*
+ * A dataset of n examples whose content (and hash) depends on tag, in
+ * the splits train, dev, test, train, ... by index; freed with
+ * check_dataset_free().
+ */
+struct dataset	*check_dataset(size_t n, const char *tag);
+void		 check_dataset_free(struct dataset *);
+
+/*
  * Writes text as dir/job.json and loads it; the job must load (the caller
  * frees it).
  */

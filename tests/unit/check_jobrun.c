@@ -149,36 +149,69 @@ END_TEST
 
 START_TEST(test_refresh_promotes_and_refuses)
 {
-	struct job	*job;
-	struct jobrun	 jr;
-	struct store	*store;
-	char		*cause = NULL;
-	int64_t		 weak;
+	struct job		*job;
+	struct jobrun		 jr;
+	struct store		*store;
+	struct champion_record	 weak;
+	sqlite3			*db;
+	char			*cause = NULL, *sql;
+	int64_t			 first;
 
 	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }",
 	    ", \"alpha\": 0.05, \"min_delta\": 0.05");
 	ck_assert_int_eq(run(job, "optimize", 100, &jr), 1);
+	/* The first champion had no test to pass; it was scored on test. */
+	first = jr.run_id;
+	sql = xasprintf("SELECT count(*) FROM champions WHERE version = 1"
+	    " AND run_id = %lld AND p IS NULL AND delta IS NULL AND paired IS"
+	    " NULL AND test_n > 0 AND test_lo <= test_score AND test_score <="
+	    " test_hi", (long long)first);
+	ck_assert_int_eq(count(sql), 1);
+	free(sql);
 	/* Make the weak seed the champion, as if the model had changed. */
 	store = store_open(check_db, &cause);
-	weak = store_candidate_put(store, jr.job_id, "Classify the sentiment "
-	    "of the review.", "seed", &cause);
-	ck_assert_int_eq(store_champion_add(store, jr.job_id, weak, 0.1, 0,
-	    0.2, "test: a weak champion", &cause), 0);
+	memset(&weak, 0, sizeof weak);
+	weak.job = jr.job_id;
+	weak.candidate = store_candidate_put(store, jr.job_id, "Classify the "
+	    "sentiment of the review.", "seed", &cause);
+	weak.score = 0.1;
+	weak.hi = 0.2;
+	weak.p = weak.delta = NAN;
+	weak.reason = "test: a weak champion";
+	ck_assert_int_eq(store_champion_add(store, &weak, &cause), 0);
 	store_close(store);
 	/* A refresh re-scores the champion and the best candidates and
-	 * promotes the strong one: the paired test says so. */
+	 * promotes the strong one: the paired test says so, and its
+	 * evidence is kept with the version, as is its test score. */
 	ck_assert_int_eq(run(job, "refresh", 100, &jr), 3);
 	ck_assert_int_eq(jr.promoted, 1);
 	ck_assert_int_eq(count("SELECT count(*) FROM champions WHERE reason "
 	    "LIKE 'beats champion 2%'"), 1);
+	sql = xasprintf("SELECT count(*) FROM champions WHERE version = 3"
+	    " AND run_id = %lld AND p < 0.05 AND delta >= 0.05 AND paired > 0"
+	    " AND test_n > 0", (long long)jr.run_id);
+	ck_assert_int_eq(count(sql), 1);
+	free(sql);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions WHERE version"
+	    " = 2 AND run_id IS NULL AND test_score IS NULL"), 1);
 	ck_assert_int_eq(count("SELECT count(*) FROM runs WHERE kind = "
 	    "'refresh' AND status = 'done'"), 1);
 	/* Another refresh finds nothing significantly better: it refuses. */
+	ck_assert_int_eq(sqlite3_open(check_db, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "UPDATE champions SET test_score ="
+	    " NULL, test_lo = NULL, test_hi = NULL, test_n = NULL", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
 	ck_assert_int_eq(run(job, "refresh", 100, &jr), 3);
 	ck_assert_int_eq(jr.promoted, 0);
 	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message LIKE "
 	    "'no promotion%' OR message LIKE 'refresh: the dataset is "
 	    "unchanged'"), 2);
+	/* The champion that held its place was measured on test again. */
+	ck_assert_int_eq(count("SELECT count(*) FROM champions WHERE test_n"
+	    " > 0"), 1);
+	ck_assert_int_eq(count("SELECT version FROM champions WHERE test_n"
+	    " > 0"), 3);
 	/* The refreshes scored the same examples again: the latest count. */
 	ck_assert_int_gt(count("SELECT sum(evals) - sum(n) FROM score_sums"),
 	    0);

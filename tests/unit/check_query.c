@@ -368,9 +368,14 @@ START_TEST(test_best_export_history)
 	static const char *const ke[] = { "text", "version", "score", "lo",
 	    "hi", "time" };
 	static const char *const kh[] = { "version", "candidate", "text",
-	    "score", "lo", "hi", "reason", "time" };
-	cJSON		*b, *e, *h;
-	const cJSON	*arr, *v;
+	    "score", "lo", "hi", "reason", "time", "run", "test" };
+	static const char *const kh2[] = { "version", "candidate", "text",
+	    "score", "lo", "hi", "reason", "time", "p", "delta", "paired" };
+	static const char *const kt[] = { "score", "lo", "hi", "n" };
+	struct champion_record	 rec;
+	cJSON			*b, *e, *h;
+	const cJSON		*arr, *v, *t;
+	char			*cause = NULL;
 
 	b = run_ok("best", "{\"job\": \"q\"}");
 	keys(b, kb, nitems(kb));
@@ -396,6 +401,34 @@ START_TEST(test_best_export_history)
 	ck_assert_str_eq(str(v, "text"), str(b, "text"));
 	ck_assert(strlen(str(v, "reason")) > 0);
 	ck_assert(num(v, "time") == num(e, "time"));
+	/* The first champion: its run and test score, no paired test. */
+	ck_assert(num(v, "run") >= 1);
+	t = get(v, "test");
+	keys(t, kt, nitems(kt));
+	ck_assert(num(t, "n") > 0);
+	ck_assert(num(t, "lo") <= num(t, "score"));
+	ck_assert(num(t, "score") <= num(t, "hi"));
+	cJSON_Delete(h);
+
+	/* One promoted by a paired test, by no run, not measured on test. */
+	memset(&rec, 0, sizeof rec);
+	rec.job = store_job_find(store, "q", &cause);
+	rec.candidate = (int64_t)num(b, "candidate");
+	rec.score = 0.9;
+	rec.lo = 0.8;
+	rec.hi = 1;
+	rec.p = 0.01;
+	rec.delta = 0.125;
+	rec.paired = 30;
+	rec.reason = "by hand";
+	ck_assert_msg(store_champion_add(store, &rec, &cause) == 0, "%s",
+	    cause);
+	h = run_ok("history", "{\"job\": \"q\"}");
+	v = cJSON_GetArrayItem(get(h, "champions"), 1);
+	keys(v, kh2, nitems(kh2));
+	ck_assert(num(v, "p") == 0.01);
+	ck_assert(num(v, "delta") == 0.125);
+	ck_assert(num(v, "paired") == 30);
 	cJSON_Delete(b);
 	cJSON_Delete(e);
 	cJSON_Delete(h);

@@ -122,48 +122,6 @@ open_ok(const char *path)
 	return s;
 }
 
-/* n examples whose content (and dataset hash) depends on tag. */
-static struct dataset *
-ds_make(size_t n, const char *tag)
-{
-	struct dataset	*ds = xcalloc(1, sizeof *ds);
-	struct example	*ex;
-	char		*q, *json;
-	size_t		 i;
-
-	ds->path = xasprintf("%s.jsonl", tag);
-	sha256_hex(tag, strlen(tag), ds->hash);
-	ds->n = n;
-	ds->ex = xcalloc(n, sizeof *ds->ex);
-	for (i = 0; i < n; i++) {
-		ex = &ds->ex[i];
-		ex->idx = i;
-		ex->line = i + 1;
-		ex->split = (enum split)(i % SPLIT_COUNT);
-		ex->fields = cJSON_CreateObject();
-		q = xasprintf("%s-%zu", tag, i);
-		cJSON_AddStringToObject(ex->fields, "q", q);
-		cJSON_AddNumberToObject(ex->fields, "a", (double)i);
-		free(q);
-		json = cJSON_PrintUnformatted(ex->fields);
-		sha256_hex(json, strlen(json), ex->hash);
-		cJSON_free(json);
-	}
-	return ds;
-}
-
-static void
-ds_free(struct dataset *ds)
-{
-	size_t	i;
-
-	for (i = 0; i < ds->n; i++)
-		cJSON_Delete(ds->ex[i].fields);
-	free(ds->ex);
-	free(ds->path);
-	free(ds);
-}
-
 START_TEST(test_open_fresh)
 {
 	struct store	*s;
@@ -459,7 +417,7 @@ START_TEST(test_snapshot)
 	job = store_job_put(s, "j", "{}", &cause);
 	job2 = store_job_put(s, "k", "{}", &cause);
 
-	a = ds_make(5, "alpha");
+	a = check_dataset(5, "alpha");
 	ida = store_dataset_snapshot(s, job, a, &changed, &cause);
 	ck_assert_msg(ida > 0, "%s", cause);
 	ck_assert_int_eq(changed, 1);
@@ -471,14 +429,14 @@ START_TEST(test_snapshot)
 	ex0 = a->ex[0].id;
 
 	/* The same content again: the same snapshot and example ids. */
-	a2 = ds_make(5, "alpha");
+	a2 = check_dataset(5, "alpha");
 	ck_assert_int_eq(store_dataset_snapshot(s, job, a2, &changed, &cause),
 	    ida);
 	ck_assert_int_eq(changed, 0);
 	for (i = 0; i < a->n; i++)
 		ck_assert_int_eq(a2->ex[i].id, a->ex[i].id);
 
-	b = ds_make(3, "beta");
+	b = check_dataset(3, "beta");
 	idb = store_dataset_snapshot(s, job, b, &changed, &cause);
 	ck_assert_int_gt(idb, ida);
 	ck_assert_int_eq(changed, 1);
@@ -532,9 +490,9 @@ START_TEST(test_snapshot)
 	    " WHERE dataset_id = 1 AND idx = 2", "test 3");
 	raw_is(path, "SELECT path || ' ' || n FROM datasets WHERE id = 2",
 	    "beta.jsonl 3");
-	ds_free(a);
-	ds_free(a2);
-	ds_free(b);
+	check_dataset_free(a);
+	check_dataset_free(a2);
+	check_dataset_free(b);
 	free(cause);
 	free(path);
 }
@@ -580,7 +538,7 @@ START_TEST(test_calls_and_evaluations)
 
 	s = open_ok(path);
 	job = store_job_put(s, "j", "{}", &cause);
-	ds = ds_make(2, "d");
+	ds = check_dataset(2, "d");
 	dsid = store_dataset_snapshot(s, job, ds, NULL, &cause);
 	ck_assert_int_gt(dsid, 0);
 	run = store_run_new(s, job, "refresh", dsid, &cause);
@@ -659,7 +617,7 @@ START_TEST(test_calls_and_evaluations)
 	    "exhausted max_calls reached");
 	raw_is(path, "SELECT group_concat(coalesce(job_id, '-') || level ||"
 	    " message, ',') FROM events", "1infostarted,-warnglobal");
-	ds_free(ds);
+	check_dataset_free(ds);
 	free(cause);
 	free(path);
 }
@@ -1430,7 +1388,7 @@ START_TEST(test_score_sums_migrate)
 	s = store_open_version(path, 9, &cause);
 	ck_assert_msg(s != NULL, "%s", cause);
 	job = store_job_put(s, "lb", "{}", &cause);
-	ds = ds_make(60, "lb");
+	ds = check_dataset(60, "lb");
 	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
 	for (k = 0; k < nitems(ids); k++) {
 		text = xasprintf("prompt %zu", k);
@@ -1454,7 +1412,7 @@ START_TEST(test_score_sums_migrate)
 	ck_assert_int_eq(raw_int(path, CHECK_SCORE_SUMS_WRONG), 0);
 	board_same(s, path, job);
 	store_close(s);
-	ds_free(ds);
+	check_dataset_free(ds);
 	free(path);
 }
 END_TEST
@@ -1492,7 +1450,7 @@ START_TEST(test_score_sums_writes)
 
 	s = open_ok(path);
 	job = store_job_put(s, "w", "{}", &cause);
-	ds = ds_make(9, "w");
+	ds = check_dataset(9, "w");
 	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
 	dev[0] = ds->ex[1].id;
 	dev[1] = ds->ex[4].id;
@@ -1539,7 +1497,7 @@ START_TEST(test_score_sums_writes)
 	    NULL, 0, &cause), 0);
 	sums_are(path, a, "dev", "3 1.25 1.0625 1 6 3.75");
 	store_close(s);
-	ds_free(ds);
+	check_dataset_free(ds);
 	free(cause);
 	free(path);
 }
@@ -1634,7 +1592,7 @@ START_TEST(test_candidates_top)
 
 	s = open_ok(path);
 	job = store_job_put(s, "j", "{}", &cause);
-	ds = ds_make(2, "d");
+	ds = check_dataset(2, "d");
 	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
 	run = store_run_new(s, job, "optimize", 0, &cause);
 	/* None scored yet: empty arrays. */
@@ -1680,7 +1638,7 @@ START_TEST(test_candidates_top)
 	free(texts);
 	free(ids);
 	store_close(s);
-	ds_free(ds);
+	check_dataset_free(ds);
 	free(cause);
 	free(path);
 }
