@@ -50,10 +50,7 @@ static const char report_css[] =
 	"dl.facts{display:grid;grid-template-columns:max-content 1fr;"
 	"gap:4px 16px;margin:8px 0}dl.facts dt{color:var(--muted)}"
 	"dl.facts dd{margin:0}\n"
-	".meter{display:inline-block;width:160px;height:10px;background:"
-	"var(--soft);border:1px solid var(--line);vertical-align:middle;"
-	"margin-right:8px}.meter span{display:block;height:100%;"
-	"background:var(--accent)}\n"
+	"meter{width:160px;margin-right:8px;vertical-align:middle}\n"
 	"svg{max-width:100%;height:auto;display:block;margin:8px 0}\n"
 	"svg text{font:11px system-ui,sans-serif;fill:var(--fg)}\n"
 	"svg .tick,svg .rule-label{fill:var(--muted)}"
@@ -76,11 +73,11 @@ static const char report_css[] =
 	".c2{fill:#59a14f;stroke:#59a14f}.c3{fill:#b07aa1;stroke:#b07aa1}"
 	".c4{fill:#e15759;stroke:#e15759}.c5{fill:#76b7b2;stroke:#76b7b2}"
 	".c6{fill:#edc948;stroke:#edc948}.c7{fill:#9c755f;stroke:#9c755f}\n"
-	"span.sw{display:inline-block;width:10px;height:10px;margin-right:4px}"
-	"span.sw.c0{background:#4e79a7}span.sw.c1{background:#f28e2b}"
-	"span.sw.c2{background:#59a14f}span.sw.c3{background:#b07aa1}"
-	"span.sw.c4{background:#e15759}span.sw.c5{background:#76b7b2}"
-	"span.sw.c6{background:#edc948}span.sw.c7{background:#9c755f}\n"
+	"span.sw{margin-right:4px}span.sw.c0{color:#4e79a7}"
+	"span.sw.c1{color:#f28e2b}span.sw.c2{color:#59a14f}"
+	"span.sw.c3{color:#b07aa1}span.sw.c4{color:#e15759}"
+	"span.sw.c5{color:#76b7b2}span.sw.c6{color:#edc948}"
+	"span.sw.c7{color:#9c755f}\n"
 	"@media print{body{max-width:none;padding:0;font-size:12px}nav{display:"
 	"none}section{break-inside:avoid-page}table{font-size:11px}}\n";
 
@@ -209,6 +206,13 @@ report_op_class(const char *op)
 	for (; *op != '\0'; op++)
 		h = (h ^ (unsigned char)*op) * 16777619u;
 	return classes[h % nitems(classes)];
+}
+
+void
+report_swatch(struct report *r, const char *op)
+{
+	strbuf_addf(r->out, "<span class=\"sw %s\" aria-hidden=\"true\">"
+	    "&#9632;</span>", report_op_class(op));
 }
 
 const char *

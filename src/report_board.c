@@ -64,15 +64,23 @@ word_eq(const struct word *a, const struct word *b)
 	return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
 }
 
-/* Appends a run of words inside tag (NULL: none). */
+/*
+ * Appends a word inside tag (NULL: none) with its blanks; after a word
+ * that had none (the last of its text) a space keeps the two apart.
+ * *spaced says whether the last word ended in blanks.
+ */
 static void
-diff_run(struct report *r, const char *tag, const struct word *w)
+diff_run(struct report *r, const char *tag, const struct word *w,
+    int *spaced)
 {
+	if (!*spaced)
+		strbuf_addc(r->out, ' ');
 	if (tag != NULL)
 		strbuf_addf(r->out, "<%s>", tag);
 	html_escape_n(r->out, w->s, w->span);
 	if (tag != NULL)
 		strbuf_addf(r->out, "</%s>", tag);
+	*spaced = w->span > w->len;
 }
 
 /*
@@ -86,6 +94,7 @@ word_diff(struct report *r, const char *base, const char *text)
 	struct word	*a, *b;
 	size_t		 na, nb, i, j;
 	unsigned	*lcs;
+	int		 spaced = 1;
 
 	a = words_split(base, &na);
 	b = words_split(text, &nb);
@@ -107,12 +116,12 @@ word_diff(struct report *r, const char *base, const char *text)
 		}
 	for (i = j = 0; i < na || j < nb;) {
 		if (i < na && j < nb && word_eq(&a[i], &b[j]))
-			diff_run(r, NULL, &b[j++]), i++;
+			diff_run(r, NULL, &b[j++], &spaced), i++;
 		else if (j < nb && (i == na || lcs[i * (nb + 1) + j + 1] >=
 		    lcs[(i + 1) * (nb + 1) + j]))
-			diff_run(r, "ins", &b[j++]);
+			diff_run(r, "ins", &b[j++], &spaced);
 		else
-			diff_run(r, "del", &a[i++]);
+			diff_run(r, "del", &a[i++], &spaced);
 	}
 	free(lcs);
 	free(a);
@@ -152,8 +161,7 @@ board_row(struct report *r, const cJSON *c, int rank, const char *op,
 	    report_num(c, "lo"), report_num(c, "hi"), buf, sizeof buf));
 	strbuf_addf(r->out, "</td><td class=\"num\">%.0f</td><td>",
 	    report_num(c, "n"));
-	strbuf_addf(r->out, "<span class=\"sw %s\"></span>",
-	    report_op_class(op != NULL ? op : report_str(c, "origin")));
+	report_swatch(r, op != NULL ? op : report_str(c, "origin"));
 	report_text(r, report_str(c, "origin"));
 	if (op != NULL)
 		report_textf(r, " / %s", op);
@@ -476,8 +484,8 @@ lgraph_list(struct report *r, const struct lgraph *g)
 	strbuf_adds(r->out, "<h3>How each was made</h3>\n<ul class=\"edges\">\n");
 	for (i = 0; i < g->nedges; i++) {
 		e = &g->edges[i];
-		strbuf_addf(r->out, "<li><span class=\"sw %s\"></span>",
-		    report_op_class(e->op));
+		strbuf_adds(r->out, "<li>");
+		report_swatch(r, e->op);
 		report_textf(r, "#%lld from #%lld by %s", (long long)
 		    g->nodes[e->child].id, (long long)g->nodes[e->parent].id,
 		    e->op != NULL ? e->op : "an unnamed operator");

@@ -75,6 +75,8 @@ const char *report_score(double mean, double lo, double hi, char *buf,
  * always gets the same one of the palette's classes c0..c7.
  */
 const char *report_op_class(const char *op);
+/* A square of that colour before a name, in HTML text. */
+void	 report_swatch(struct report *, const char *op);
 /* The kind of run id ("optimize", "refresh", "eval"), or "". */
 const char *report_run_kind(const struct report *, int64_t id);
 /* A member of a JSON object, as a number (NAN) or a string (NULL). */

@@ -77,15 +77,15 @@ summary_models(struct report *r)
 
 /* One row of the budget: what was used against its limit. */
 static void
-budget_row(struct report *r, const char *what, double used,
-    const char *fmt, double limit)
+budget_row(struct report *r, const char *what, double used, int decimals,
+    double limit)
 {
 	char	u[64], l[64];
 	double	share;
 
-	snprintf(u, sizeof u, fmt, used);
+	snprintf(u, sizeof u, "%.*f", decimals, used);
 	if (isfinite(limit) && limit > 0)
-		snprintf(l, sizeof l, fmt, limit);
+		snprintf(l, sizeof l, "%.*f", decimals, limit);
 	else
 		snprintf(l, sizeof l, "none");
 	strbuf_adds(r->out, "<tr><td>");
@@ -99,9 +99,9 @@ budget_row(struct report *r, const char *what, double used,
 		share = used / limit;
 		if (share > 1)
 			share = 1;
-		strbuf_addf(r->out, "<span class=\"meter\"><span style=\""
-		    "width:%.0f%%\"></span></span>%.0f%%", share * 100,
-		    used / limit * 100);
+		strbuf_addf(r->out, "<meter min=\"0\" max=\"1\" "
+		    "value=\"%.3f\">%.0f%%</meter> %.0f%%", share,
+		    used / limit * 100, used / limit * 100);
 	}
 	strbuf_adds(r->out, "</td></tr>\n");
 }
@@ -120,11 +120,11 @@ summary_budget(struct report *r)
 	    "refresh_budget" : "budget");
 	strbuf_adds(r->out, "<h3>Budget</h3>\n");
 	report_table_open(r, "budget", head, nitems(head));
-	budget_row(r, "paid calls", (double)r->run.totals.calls, "%.0f",
+	budget_row(r, "paid calls", (double)r->run.totals.calls, 0,
 	    report_num(b, "max_calls"));
-	budget_row(r, "tokens", (double)r->run.totals.tokens, "%.0f",
+	budget_row(r, "tokens", (double)r->run.totals.tokens, 0,
 	    report_num(b, "max_tokens"));
-	budget_row(r, "dollars", r->run.totals.dollars, "%.4f",
+	budget_row(r, "dollars", r->run.totals.dollars, 4,
 	    report_num(b, "max_dollars"));
 	elapsed = (isfinite(r->run.ended) ? r->run.ended : r->now) -
 	    r->run.started;
@@ -132,8 +132,8 @@ summary_budget(struct report *r)
 		duration_parse(deadline, &limit);
 	else
 		limit = report_num(b, "deadline");
-	budget_row(r, "seconds", elapsed, "%.1f", limit);
-	budget_row(r, "cache hits", (double)r->run.totals.hits, "%.0f", NAN);
+	budget_row(r, "seconds", elapsed, 1, limit);
+	budget_row(r, "cache hits", (double)r->run.totals.hits, 0, NAN);
 	report_table_close(r);
 }
 
