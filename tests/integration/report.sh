@@ -47,16 +47,17 @@ report() {
 	    "$TMP/browser" >&2; }
 }
 
-# expectations DB: the marks the page must hold, from the database.
+# expectations DB: the marks the page must hold, from the database, as
+# browsercheck arguments one a line (the caller splits them at newlines).
 expectations() {
 	_run=$(count "$1" "SELECT max(id) FROM runs WHERE kind = 'optimize'")
 	_scored=$(count "$1" "SELECT count(DISTINCT e.candidate_id)
 	    FROM evaluations e JOIN examples x ON x.id = e.example_id
 	    WHERE e.run_id = $_run AND x.split = 'dev' AND e.score IS NOT NULL")
 	_versions=$(count "$1" "SELECT count(*) FROM champions")
-	echo "-e #progress>svg:first-of-type circle.pt=$_scored"
-	echo "-e #history circle.pt=$_versions"
-	echo "-e #history>table>tbody>tr=$_versions"
+	printf -- '-e\n%s\n' "#progress svg:first-of-type circle.pt=$_scored" \
+	    "#history circle.pt=$_versions" \
+	    "#history>table>tbody>tr=$_versions"
 }
 
 for ex in sentiment arith rewrite; do
@@ -64,10 +65,14 @@ for ex in sentiment arith rewrite; do
 	name=$(sed -n 's/^ *"name": *"\([^"]*\)".*/\1/p' "$TMP/$ex/job.json" |
 	    head -n 1)
 	expect_status 0 "$PROMPTD" -d "$TMP/$ex.db" --once "$TMP/$ex/job.json"
+	IFS='
+'
 	# shellcheck disable=SC2046
 	report "$name" "$TMP/$ex.db" $(expectations "$TMP/$ex.db") \
 	    -e '#leaderboard tbody tr>=2' -e '#lineage g.node>=2' \
 	    -e '#failures rect.cell>=20' -e '#calls rect.bar>=1'
+	IFS=' 	
+'
 done
 
 # A duel job: the preference graph and the win matrix.
@@ -106,7 +111,7 @@ expect_contains "$TMP/err" "no job 'sentimant'"
 expect_status 1 "$PROMPTCTL" -d "$TMP/sentiment.db" report -r 99 sentiment
 expect_contains "$TMP/err" "job 'sentiment' has no run 99"
 expect_status 2 "$PROMPTCTL" -d "$TMP/sentiment.db" report --json sentiment
-expect_contains "$TMP/err" "--json needs -o"
+expect_contains "$TMP/out" "--json needs -o"
 # To the standard output: the same page.
 expect_status 0 "$PROMPTCTL" -d "$TMP/sentiment.db" report sentiment
 expect_contains "$TMP/out" '<section id="history">'
