@@ -105,6 +105,40 @@ expect_contains "$TMP/err" "report not written: cannot create"
     AND message LIKE 'report not written%'")" = 1 ] ||
     fail "no warning event for the report not written"
 
+# With a daemon: promptctl reads the daemon's database (named nowhere
+# else), and a job still running gets a snapshot that says so.  Every
+# request to this mock hangs, so the run stays under way.
+need curl
+cat >"$TMP/hang.json" <<'S'
+{ "rules": [ { "path": "/v1/chat/completions", "fault": "timeout" } ] }
+S
+export OPENAI_API_KEY=sk-test-report
+start_mock hang -s "$TMP/hang.json" || finish
+cat >"$TMP/promptd.conf" <<CONF
+{ "backends": { "m": { "type": "openai", "base_url": "$URL/v1",
+                       "model": "mock-1", "timeout": 3600 } } }
+CONF
+cp "$TMP/sentiment/reviews.jsonl" "$TMP/"
+cat >"$TMP/hung.json" <<JOB
+{
+  "name": "hung",
+$(sentiment_task)
+  "seed_prompts": [ "Classify the sentiment of the review." ],
+  "roles": { "target": "m", "optimizer": "m" },
+  "strategy": { "name": "evo", "population": 2, "generations": 1 }
+}
+JOB
+start_daemon d "$TMP/promptd.conf" || finish
+expect_status 0 "$PROMPTCTL" -c "$TMP/promptd.conf" -S "$TMP/d.sock" \
+    submit "$TMP/hung.json"
+wait_status "$TMP/d.sock" hung running
+expect_status 0 "$PROMPTCTL" -c "$TMP/promptd.conf" -S "$TMP/d.sock" \
+    report -o "$TMP/hung.html" hung
+expect_contains "$TMP/hung.html" "while the run was under way: a snapshot"
+valid "$TMP/hung.html"
+expect_status 0 "$PROMPTCTL" -c "$TMP/promptd.conf" -S "$TMP/d.sock" \
+    cancel hung
+
 # Errors: a job or run that is not there, --json without -o.
 expect_status 1 "$PROMPTCTL" -d "$TMP/sentiment.db" report sentimant
 expect_contains "$TMP/err" "no job 'sentimant'"
