@@ -147,7 +147,7 @@ first_op(struct report *r, int64_t id, char **op, char **cause)
 
 static void
 board_row(struct report *r, const cJSON *c, int rank, const char *op,
-    const char *champion)
+    long long calls, const char *champion)
 {
 	const char	*text = report_str(c, "text");
 	char		 buf[96];
@@ -159,8 +159,8 @@ board_row(struct report *r, const cJSON *c, int rank, const char *op,
 	    " class=\"champion\"" : "", rank, report_num(c, "id"));
 	report_text(r, report_score(report_num(c, "mean"),
 	    report_num(c, "lo"), report_num(c, "hi"), buf, sizeof buf));
-	strbuf_addf(r->out, "</td><td class=\"num\">%.0f</td><td>",
-	    report_num(c, "n"));
+	strbuf_addf(r->out, "</td><td class=\"num\">%.0f</td>"
+	    "<td class=\"num\">%lld</td><td>", report_num(c, "n"), calls);
 	report_swatch(r, op != NULL ? op : report_str(c, "origin"));
 	report_text(r, report_str(c, "origin"));
 	if (op != NULL)
@@ -178,12 +178,15 @@ int
 report_leaderboard(struct report *r, char **cause)
 {
 	static const char *const head[] = {
-		"#rank", "#id", "#dev score", "#n", "origin / operator",
+		"#rank", "#id", "#dev score", "#n", "#target calls",
+		"origin / operator",
 		"prompt (against the champion)"
 	};
 	const cJSON	*cands, *c;
 	const char	*champion = NULL;
 	char		*op;
+	long long	 calls;
+	double		 dollars;
 	int		 n, i;
 
 	cands = cJSON_GetObjectItemCaseSensitive(r->board, "candidates");
@@ -198,7 +201,8 @@ report_leaderboard(struct report *r, char **cause)
 	if (champion == NULL)
 		champion = report_str(r->status, "text");
 	report_textf(r, "The %d best candidates by their mean dev score, "
-	    "with 95%% intervals.", n);
+	    "with 95%% intervals, and the paid target calls that scored "
+	    "each.", n);
 	if (champion != NULL) {
 		strbuf_adds(r->out, " Words the champion has and a candidate "
 		    "lacks are <del>struck out</del>; words only the candidate "
@@ -209,7 +213,12 @@ report_leaderboard(struct report *r, char **cause)
 		c = cJSON_GetArrayItem(cands, i);
 		if (first_op(r, (int64_t)report_num(c, "id"), &op, cause) != 0)
 			return -1;
-		board_row(r, c, i + 1, op, champion);
+		if (store_candidate_spent(r->store, (int64_t)report_num(c,
+		    "id"), &calls, &dollars, cause) != 0) {
+			free(op);
+			return -1;
+		}
+		board_row(r, c, i + 1, op, calls, champion);
 		free(op);
 	}
 	report_table_close(r);

@@ -643,6 +643,13 @@ int		 store_run_spent_at(struct store *, int64_t run, double time,
 		    long long *calls, double *dollars, char **cause);
 
 /*
+ * The paid calls (status ok) that scored a candidate (the target calls
+ * of its evaluations, in every run), and their dollars.
+ */
+int		 store_candidate_spent(struct store *, int64_t candidate,
+		    long long *calls, double *dollars, char **cause);
+
+/*
  * A candidate's results on one split of a dataset snapshot: every
  * example it was evaluated on (any run), its latest evaluation (the
  * highest id, as the leaderboard takes it): score, or NAN with failed =

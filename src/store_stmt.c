@@ -318,6 +318,10 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " FROM evaluations e JOIN examples x ON x.id = e.example_id"
 	    " WHERE e.candidate_id = ?1 AND x.dataset_id = ?2"
 	    " AND x.split = ?3 GROUP BY e.example_id ORDER BY e.example_id" },
+	[STMT_CANDIDATE_SPENT] = { "sum the calls that scored a candidate",
+	    "SELECT count(*), coalesce(sum(cost), 0) FROM calls"
+	    " WHERE id IN (SELECT call_id FROM evaluations"
+	    " WHERE candidate_id = ?1) AND status = 'ok'" },
 	[STMT_EXAMPLE_GET] = { "read example",
 	    "SELECT id, idx, line, split, fields FROM examples WHERE id = ?1" },
 	[STMT_RUN_CALLS] = { "read a run's calls",

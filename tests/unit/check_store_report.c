@@ -442,6 +442,33 @@ START_TEST(test_run_spent_at)
 }
 END_TEST
 
+/*
+ * The paid calls that scored a candidate: a cache hit is not paid; a
+ * failed evaluation's call was; a candidate never scored has none.
+ */
+START_TEST(test_candidate_spent)
+{
+	struct fixture	 f;
+	char		*cause = NULL;
+	long long	 calls;
+	double		 dollars;
+
+	fixture_make(&f);
+	ck_assert_int_eq(store_candidate_spent(s, f.a, &calls, &dollars,
+	    &cause), 0);
+	ck_assert_int_eq(calls, 2);
+	ck_assert(fabs(dollars - 0.02) < 1e-12);
+	ck_assert_int_eq(store_candidate_spent(s, f.b, &calls, &dollars,
+	    &cause), 0);
+	ck_assert_int_eq(calls, 2);
+	ck_assert_int_eq(store_candidate_spent(s, f.c, &calls, &dollars,
+	    &cause), 0);
+	ck_assert_int_eq(calls, 0);
+	ck_assert(dollars == 0);
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_candidate_results)
 {
 	struct fixture		 f;
@@ -726,6 +753,7 @@ store_report_suite(void)
 	tcase_add_test(tc, test_migrate_v10);
 	tcase_add_test(tc, test_run_progress);
 	tcase_add_test(tc, test_run_spent_at);
+	tcase_add_test(tc, test_candidate_spent);
 	tcase_add_test(tc, test_candidate_results);
 	tcase_add_test(tc, test_example_get);
 	tcase_add_test(tc, test_run_calls);
