@@ -42,37 +42,54 @@ fact_json(struct report *r, const char *term, const cJSON *v)
 	free(s);
 }
 
-/* Which backend and model each role used in the run, from its calls. */
+/* NULL as "". */
+static const char *
+nz(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+/*
+ * Which backend and model each role used in the run, from its calls: a
+ * handful of distinct triples, each counted in one pass.
+ */
 static void
 summary_models(struct report *r)
 {
-	size_t	i, j, n;
-	int	first = 1;
+	struct triple {
+		const char	*role, *backend, *model;
+		size_t		 n;
+	}		*t = NULL;
+	size_t		 nt = 0, i, k;
 
-	fact(r, "Models");
 	for (i = 0; i < r->ncalls; i++) {
 		const struct call_row	*c = &r->calls[i];
 
-		for (j = 0; j < i; j++)
-			if (strcmp(r->calls[j].role, c->role) == 0 &&
-			    strcmp(r->calls[j].backend, c->backend) == 0 &&
-			    strcmp(r->calls[j].model, c->model) == 0)
+		for (k = 0; k < nt; k++)
+			if (strcmp(t[k].role, nz(c->role)) == 0 &&
+			    strcmp(t[k].backend, nz(c->backend)) == 0 &&
+			    strcmp(t[k].model, nz(c->model)) == 0)
 				break;
-		if (j < i)
-			continue;
-		for (n = 0, j = i; j < r->ncalls; j++)
-			n += strcmp(r->calls[j].role, c->role) == 0 &&
-			    strcmp(r->calls[j].backend, c->backend) == 0 &&
-			    strcmp(r->calls[j].model, c->model) == 0;
-		if (!first)
-			strbuf_adds(r->out, "<br>");
-		first = 0;
-		report_textf(r, "%s: %s (backend %s), %zu call%s", c->role,
-		    c->model, c->backend, n, n == 1 ? "" : "s");
+		if (k == nt) {
+			t = xreallocarray(t, nt + 1, sizeof *t);
+			t[nt].role = nz(c->role);
+			t[nt].backend = nz(c->backend);
+			t[nt].model = nz(c->model);
+			t[nt++].n = 0;
+		}
+		t[k].n++;
 	}
-	if (first)
+	fact(r, "Models");
+	for (k = 0; k < nt; k++) {
+		if (k > 0)
+			strbuf_adds(r->out, "<br>");
+		report_textf(r, "%s: %s (backend %s), %zu call record%s", t[k].role,
+		    t[k].model, t[k].backend, t[k].n, t[k].n == 1 ? "" : "s");
+	}
+	if (nt == 0)
 		report_text(r, "no calls made");
 	strbuf_adds(r->out, "</dd>\n");
+	free(t);
 }
 
 /* One row of the budget: what was used against its limit. */
