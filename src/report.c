@@ -215,6 +215,22 @@ report_swatch(struct report *r, const char *op)
 	    "&#9632;</span>", report_op_class(op));
 }
 
+void
+report_spent_at(const struct report *r, double time, long long *calls,
+    double *dollars)
+{
+	size_t	i;
+
+	*calls = 0;
+	*dollars = 0;
+	for (i = 0; i < r->ncalls; i++) {
+		if (r->calls[i].created > time)
+			continue;
+		*calls += strcmp(r->calls[i].status, "ok") == 0;
+		*dollars += r->calls[i].cost;
+	}
+}
+
 const char *
 report_run_kind(const struct report *r, int64_t id)
 {

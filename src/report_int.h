@@ -77,6 +77,12 @@ const char *report_score(double mean, double lo, double hi, char *buf,
 const char *report_op_class(const char *op);
 /* A square of that colour before a name, in HTML text. */
 void	 report_swatch(struct report *, const char *op);
+/*
+ * What the reported run had spent by time, from its calls: the paid
+ * calls (status ok) and the dollars of every call.
+ */
+void	 report_spent_at(const struct report *, double time, long long *calls,
+	    double *dollars);
 /* The kind of run id ("optimize", "refresh", "eval"), or "". */
 const char *report_run_kind(const struct report *, int64_t id);
 /* A member of a JSON object, as a number (NAN) or a string (NULL). */

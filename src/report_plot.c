@@ -403,8 +403,8 @@ champion_of_run(const struct report *r, const cJSON *ch)
  * The champion over the run: the version that held at its start, and
  * where in its spending each of its promotions came.
  */
-static int
-progress_champion(struct report *r, struct progress *pg, char **cause)
+static void
+progress_champion(struct report *r, struct progress *pg)
 {
 	const cJSON		*h, *ch;
 	struct promotion	*p;
@@ -427,11 +427,9 @@ progress_champion(struct report *r, struct progress *pg, char **cause)
 		p = &pg->promos[pg->npromos++];
 		p->version = (int)report_num(ch, "version");
 		p->score = report_num(ch, "score");
-		if (store_run_spent_at(r->store, r->run.id, report_num(ch,
-		    "time"), &p->calls, &p->dollars, cause) != 0)
-			return -1;
+		report_spent_at(r, report_num(ch, "time"), &p->calls,
+		    &p->dollars);
 	}
-	return 0;
 }
 
 static void
@@ -472,9 +470,9 @@ progress_load(struct report *r, struct progress *pg, char **cause)
 	}
 	progress_sample(pg);
 	if (progress_intervals(r, pg, cause) != 0 ||
-	    progress_texts(r, pg, cause) != 0 ||
-	    progress_champion(r, pg, cause) != 0)
+	    progress_texts(r, pg, cause) != 0)
 		return -1;
+	progress_champion(r, pg);
 	return 0;
 }
 

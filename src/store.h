@@ -636,13 +636,6 @@ int		 store_run_progress(struct store *, int64_t run,
 void		 store_progress_rows_free(struct progress_row *, size_t);
 
 /*
- * The paid calls (status ok) a run had made by time, and the dollars of
- * its calls by then (every call's, as store_run_progress() counts them).
- */
-int		 store_run_spent_at(struct store *, int64_t run, double time,
-		    long long *calls, double *dollars, char **cause);
-
-/*
  * The paid calls (status ok) that scored a candidate (the target calls
  * of its evaluations, in every run), and their dollars.
  */

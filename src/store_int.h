@@ -99,7 +99,6 @@ enum stmt {
 	/* The reads of a job's report (store_report.c). */
 	STMT_RUN_LIST,
 	STMT_RUN_PROGRESS,
-	STMT_RUN_SPENT_AT,
 	STMT_CANDIDATE_RESULTS,
 	STMT_EXAMPLE_GET,
 	STMT_RUN_CALLS,

@@ -142,30 +142,6 @@ store_progress_rows_free(struct progress_row *rows, size_t n)
 }
 
 int
-store_run_spent_at(struct store *s, int64_t run, double time,
-    long long *calls, double *dollars, char **cause)
-{
-	sqlite3_stmt	*st;
-	int		 rc;
-
-	*calls = 0;
-	*dollars = 0;
-	if ((rc = store_stmt_step(s, STMT_RUN_SPENT_AT, cause, "id", run,
-	    time)) != 1) {
-		/* An aggregate always gives a row. */
-		if (rc == 0)
-			cause_set(cause, "store: %s: no row",
-			    store_stmt_table[STMT_RUN_SPENT_AT].what);
-		return -1;
-	}
-	st = s->stmt[STMT_RUN_SPENT_AT];
-	*calls = sqlite3_column_int64(st, 0);
-	*dollars = sqlite3_column_double(st, 1);
-	store_stmt_reset(st);
-	return 0;
-}
-
-int
 store_candidate_spent(struct store *s, int64_t candidate, long long *calls,
     double *dollars, char **cause)
 {

@@ -309,9 +309,6 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " WHERE l.child = s.c ORDER BY l.rowid LIMIT 1), s.n, s.mean,"
 	    " s.calls, s.dollars, s.t FROM spent s"
 	    " JOIN candidates d ON d.id = s.c ORDER BY s.t, s.c" },
-	[STMT_RUN_SPENT_AT] = { "sum a run's calls by a time",
-	    "SELECT coalesce(sum(status = 'ok'), 0), coalesce(sum(cost), 0)"
-	    " FROM calls WHERE run_id = ?1 AND created <= ?2" },
 	/* The bare columns come from the row max() picked: the latest. */
 	[STMT_CANDIDATE_RESULTS] = { "read a candidate's results",
 	    "SELECT e.example_id, e.score, max(e.id)"

@@ -414,34 +414,6 @@ START_TEST(test_run_progress)
 }
 END_TEST
 
-START_TEST(test_run_spent_at)
-{
-	struct fixture	 f;
-	char		*cause = NULL;
-	long long	 calls;
-	double		 dollars;
-
-	fixture_make(&f);
-	ck_assert_int_eq(store_run_spent_at(s, f.run, 165, &calls, &dollars,
-	    &cause), 0);
-	ck_assert_int_eq(calls, 3);
-	ck_assert(fabs(dollars - 0.032) < 1e-12);
-	/* A call made at the time counts; the other run's never. */
-	ck_assert_int_eq(store_run_spent_at(s, f.run, 170, &calls, &dollars,
-	    &cause), 0);
-	ck_assert_int_eq(calls, 4);
-	ck_assert_int_eq(store_run_spent_at(s, f.run, 99, &calls, &dollars,
-	    &cause), 0);
-	ck_assert_int_eq(calls, 0);
-	ck_assert(dollars == 0);
-	ck_assert_int_eq(store_run_spent_at(s, f.other, 1e12, &calls,
-	    &dollars, &cause), 0);
-	ck_assert_int_eq(calls, 1);
-	ck_assert(dollars == 1);
-	fixture_free(&f);
-}
-END_TEST
-
 /*
  * The paid calls that scored a candidate: a cache hit is not paid; a
  * failed evaluation's call was; a candidate never scored has none.
@@ -711,12 +683,12 @@ START_TEST(test_read_failures)
 	ck_assert_ptr_null(progress);
 	ck_assert_uint_eq(n, 0);
 	ck_assert_ptr_nonnull(strstr(cause, "store: read a run's progress: "));
-	ck_assert_int_eq(store_run_spent_at(s, f.run, 200, &paid, &dollars,
+	ck_assert_int_eq(store_candidate_spent(s, f.a, &paid, &dollars,
 	    &cause), -1);
 	ck_assert_int_eq(paid, 0);
 	ck_assert(dollars == 0);
-	ck_assert_str_eq(cause, "store: sum a run's calls by a time: no such "
-	    "table: calls");
+	ck_assert_str_eq(cause, "store: sum the calls that scored a "
+	    "candidate: no such table: calls");
 	n = 1;
 	ck_assert_int_eq(store_candidate_results(s, f.a, f.dataset, "dev",
 	    &results, &n, &cause), -1);
@@ -752,7 +724,6 @@ store_report_suite(void)
 	tcase_add_test(tc, test_champion_evidence);
 	tcase_add_test(tc, test_migrate_v10);
 	tcase_add_test(tc, test_run_progress);
-	tcase_add_test(tc, test_run_spent_at);
 	tcase_add_test(tc, test_candidate_spent);
 	tcase_add_test(tc, test_candidate_results);
 	tcase_add_test(tc, test_example_get);
