@@ -4,7 +4,7 @@
  * first) by the dev examples they were evaluated on (columns, most missed
  * first), the same as a table, and the hardest examples with their
  * input, the expected answer and the champion's answer.  The duels
- * section is a placeholder yet, below.
+ * section is in report_duel.c.
  *
  * The marks the browser test counts (tests/integration/report.sh): one
  * <rect class="cell right|partial|wrong|failed"> per result of a row on a
@@ -597,13 +597,4 @@ report_failures(struct report *r, char **cause)
 out:
 	grid_free(&g);
 	return rc;
-}
-
-
-int
-report_duels(struct report *r, char **cause)
-{
-	(void)cause;
-	report_none(r, "not written yet");
-	return 0;
 }

@@ -1,7 +1,9 @@
 /*
- * What the report's "where prompts fail" section (report_grid.c) may
- * share, and its plain computations, apart so that tests can pin them:
- * how a result is classed and the order of the heat map's columns.
+ * What the report's "where prompts fail" (report_grid.c) and "duels"
+ * (report_duel.c) sections share, and their plain computations, apart so
+ * that tests can pin them: how a result is classed, the order of the
+ * heat map's columns and Bradley-Terry strengths fitted to pairwise
+ * preferences.
  */
 #ifndef REPORT_GRID_H
 #define REPORT_GRID_H
@@ -38,5 +40,25 @@ struct grid_col {
  * it (a miss shared by more rows first), then by example id.
  */
 void		 report_grid_sort(struct grid_col *, size_t);
+
+/*
+ * One duel between arms i and j: how much i won and how much j did (a
+ * tie is half each).  Pairs may repeat.
+ */
+struct bt_duel {
+	size_t		 i, j;
+	double		 wi, wj;
+};
+/*
+ * Bradley-Terry strengths of n arms from their duels, by minorization-
+ * maximization (Hunter, 2004), at most maxiter iterations: strength[i] /
+ * (strength[i] + strength[j]) is the chance that i beats j.  Each arm
+ * also has half a win and half a loss against a virtual arm of strength
+ * 1, a weak prior that keeps an arm that never lost (or never won)
+ * finite.  The strengths are scaled to a geometric mean of 1.  Returns
+ * the iterations run.
+ */
+int		 report_bt_fit(size_t n, const struct bt_duel *, size_t nduels,
+		    double *strength, int maxiter);
 
 #endif
