@@ -23,7 +23,8 @@
 
 /*
  * The style sheet.  The palette c0..c7 colours operators and origins in
- * every plot and table alike; right, wrong and failed colour results.
+ * every plot and table alike; right, partial, wrong and failed colour
+ * results (a heat map's cells and its legend's keys alike).
  */
 static const char report_css[] =
 	":root{--fg:#1d232b;--muted:#5b6673;--line:#d5dbe1;--bg:#fff;"
@@ -66,8 +67,12 @@ static const char report_css[] =
 	"svg .pt{stroke:#fff;stroke-width:.8}\n"
 	"svg .edge{fill:none;stroke:#9aa4ae}svg .node rect{stroke:#5b6673;"
 	"fill:#fff}svg .node.champion rect{stroke:#2f6fdb;stroke-width:2}\n"
-	"svg rect.cell.right{fill:#5cb87a}svg rect.cell.wrong{fill:#e0675f}"
-	"svg rect.cell.failed{fill:#9aa4ae}svg rect.cell.partial{fill:#f0c05a}\n"
+	"svg rect.right{fill:#5cb87a}svg rect.wrong{fill:#e0675f}"
+	"svg rect.failed{fill:#9aa4ae}svg rect.partial{fill:#f0c05a}\n"
+	"svg .duel-node rect{stroke:#5b6673;fill:#fff}"
+	"svg .duel-node.recommended rect{stroke:#2f6fdb;stroke-width:2}"
+	"svg .duel-edge{fill:none;stroke:#7d8893}"
+	"svg .duel-head{fill:#7d8893;stroke:none}\n"
 	"svg rect.bar{fill:var(--accent)}svg rect.bar.error{fill:#e0675f}\n"
 	".c0{fill:#4e79a7;stroke:#4e79a7}.c1{fill:#f28e2b;stroke:#f28e2b}"
 	".c2{fill:#59a14f;stroke:#59a14f}.c3{fill:#b07aa1;stroke:#b07aa1}"

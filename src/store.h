@@ -668,6 +668,15 @@ struct example_row {
 int		 store_example_get(struct store *, int64_t id,
 		    struct example_row *, char **cause);
 void		 store_example_row_release(struct example_row *);
+/*
+ * A candidate's latest output on one example (the evaluation
+ * store_candidate_results() takes): 1 with *output (the caller's, NULL
+ * when the evaluation kept none) and *score (NAN for a failure), 0 when
+ * it was never evaluated there, -1.
+ */
+int		 store_evaluation_output(struct store *, int64_t candidate,
+		    int64_t example, char **output, double *score,
+		    char **cause);
 
 /* Every call of a run, in order, for histograms of latency and failures. */
 struct call_row {

@@ -1,9 +1,9 @@
 /*
  * The store's reads for a job's report (promptctl report): its runs,
  * each run's progress on a split and its calls, a candidate's results
- * example by example, one example, and the job's comparisons.  Their
- * statements are in store_stmt.c; the lists are read as store_read.c
- * reads its own (store_list_read()).
+ * example by example and its output on one, one example, and the job's
+ * comparisons.  Their statements are in store_stmt.c; the lists are read
+ * as store_read.c reads its own (store_list_read()).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -204,6 +204,25 @@ store_example_row_release(struct example_row *x)
 		return;
 	free(x->fields);
 	memset(x, 0, sizeof *x);
+}
+
+int
+store_evaluation_output(struct store *s, int64_t candidate, int64_t example,
+    char **output, double *score, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*output = NULL;
+	*score = NAN;
+	if ((rc = store_stmt_step(s, STMT_EVALUATION_OUTPUT, cause, "ii",
+	    candidate, example)) <= 0)
+		return rc;
+	st = s->stmt[STMT_EVALUATION_OUTPUT];
+	*output = store_col_text(st, 0);
+	*score = store_col_double(st, 1);
+	store_stmt_reset(st);
+	return 1;
 }
 
 int

@@ -321,6 +321,10 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " WHERE candidate_id = ?1) AND status = 'ok'" },
 	[STMT_EXAMPLE_GET] = { "read example",
 	    "SELECT id, idx, line, split, fields FROM examples WHERE id = ?1" },
+	[STMT_EVALUATION_OUTPUT] = { "read an evaluation's output",
+	    "SELECT output, score FROM evaluations"
+	    " WHERE candidate_id = ?1 AND example_id = ?2"
+	    " ORDER BY id DESC LIMIT 1" },
 	[STMT_RUN_CALLS] = { "read a run's calls",
 	    "SELECT id, backend, model, role, status, http_status, attempt,"
 	    " prompt_tokens, completion_tokens, cost, latency, created, error"

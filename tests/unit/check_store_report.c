@@ -513,6 +513,42 @@ START_TEST(test_example_get)
 }
 END_TEST
 
+/*
+ * The latest evaluation's output: a later run's over an earlier one's,
+ * a failure's score NAN, and none for an example never evaluated.
+ */
+START_TEST(test_evaluation_output)
+{
+	struct fixture	 f;
+	char		*cause = NULL, *out;
+	double		 v;
+
+	fixture_make(&f);
+	ck_assert_int_eq(store_evaluation_output(s, f.a, f.ds->ex[1].id, &out,
+	    &v, &cause), 1);
+	ck_assert_str_eq(out, "out");
+	ck_assert(v == 1);
+	free(out);
+	ck_assert_int_eq(store_evaluation_output(s, f.b, f.ds->ex[4].id, &out,
+	    &v, &cause), 1);
+	ck_assert_str_eq(out, "?");
+	ck_assert(isnan(v));
+	free(out);
+	ck_assert_int_eq(store_evaluation_add(s, f.other, f.a, f.ds->ex[1].id,
+	    "later", 0, NULL, 0, &cause) > 0, 1);
+	ck_assert_int_eq(store_evaluation_output(s, f.a, f.ds->ex[1].id, &out,
+	    &v, &cause), 1);
+	ck_assert_str_eq(out, "later");
+	ck_assert(v == 0);
+	free(out);
+	ck_assert_int_eq(store_evaluation_output(s, f.c, f.ds->ex[1].id, &out,
+	    &v, &cause), 0);
+	ck_assert_ptr_null(out);
+	ck_assert(isnan(v));
+	fixture_free(&f);
+}
+END_TEST
+
 START_TEST(test_run_calls)
 {
 	struct fixture	 f;
@@ -727,6 +763,7 @@ store_report_suite(void)
 	tcase_add_test(tc, test_candidate_spent);
 	tcase_add_test(tc, test_candidate_results);
 	tcase_add_test(tc, test_example_get);
+	tcase_add_test(tc, test_evaluation_output);
 	tcase_add_test(tc, test_run_calls);
 	tcase_add_test(tc, test_run_list);
 	tcase_add_test(tc, test_comparison_list);
