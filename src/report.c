@@ -107,38 +107,38 @@ report_text(struct report *r, const char *s)
 	html_escape(r->out, s);
 }
 
-void
-report_textf(struct report *r, const char *fmt, ...)
+/* Appends the format's text escaped. */
+static void
+report_vtextf(struct report *r, const char *fmt, va_list ap)
 {
-	va_list	 ap;
 	char	*s;
 
-	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
-	va_end(ap);
-	if (s == NULL)
 		fatal("out of memory");
 	html_escape(r->out, s);
 	free(s);
 }
 
 void
-report_none(struct report *r, const char *fmt, ...)
+report_textf(struct report *r, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*s;
+	va_list	ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		s = NULL;
+	report_vtextf(r, fmt, ap);
 	va_end(ap);
-	if (s == NULL)
-		fatal("out of memory");
+}
+
+void
+report_none(struct report *r, const char *fmt, ...)
+{
+	va_list	ap;
+
 	strbuf_adds(r->out, "<p class=\"note\">");
-	html_escape(r->out, s);
+	va_start(ap, fmt);
+	report_vtextf(r, fmt, ap);
+	va_end(ap);
 	strbuf_adds(r->out, "</p>\n");
-	free(s);
 }
 
 void

@@ -413,9 +413,13 @@ both_finite(double a, double b)
 	return isfinite(a) && isfinite(b);
 }
 
-void
-plot_line(struct plot *p, const double *x, const double *y, size_t n,
-    const char *cls)
+/*
+ * The path through (x[i], y[i]) as lines or, with steps, as steps (each
+ * y holding until the next x); a NAN ends a piece.
+ */
+static void
+plot_path(struct plot *p, const double *x, const double *y, size_t n,
+    const char *cls, int steps)
 {
 	size_t	i;
 	int	pen = 0;
@@ -426,39 +430,33 @@ plot_line(struct plot *p, const double *x, const double *y, size_t n,
 			pen = 0;
 			continue;
 		}
-		strbuf_adds(p->sb, pen ? " L" : " M");
-		add_xy(p->sb, scale_map(&p->x, x[i]), scale_map(&p->y, y[i]));
-		pen = 1;
-	}
-	strbuf_adds(p->sb, "\"/>\n");
-}
-
-void
-plot_step(struct plot *p, const double *x, const double *y, size_t n,
-    const char *cls)
-{
-	size_t	i;
-	int	pen = 0;
-
-	path_open(p, "line", cls);
-	for (i = 0; i < n; i++) {
-		if (!both_finite(x[i], y[i])) {
-			pen = 0;
-			continue;
-		}
-		if (pen) {
+		if (pen && steps) {
 			strbuf_adds(p->sb, " H");
 			add_num(p->sb, scale_map(&p->x, x[i]));
 			strbuf_adds(p->sb, " V");
 			add_num(p->sb, scale_map(&p->y, y[i]));
 		} else {
-			strbuf_adds(p->sb, " M");
+			strbuf_adds(p->sb, pen ? " L" : " M");
 			add_xy(p->sb, scale_map(&p->x, x[i]),
 			    scale_map(&p->y, y[i]));
 		}
 		pen = 1;
 	}
 	strbuf_adds(p->sb, "\"/>\n");
+}
+
+void
+plot_line(struct plot *p, const double *x, const double *y, size_t n,
+    const char *cls)
+{
+	plot_path(p, x, y, n, cls, 0);
+}
+
+void
+plot_step(struct plot *p, const double *x, const double *y, size_t n,
+    const char *cls)
+{
+	plot_path(p, x, y, n, cls, 1);
 }
 
 /* One piece of a band: indices from to to (inclusive), all finite. */

@@ -20,6 +20,7 @@
 #include "dataset.h"
 #include "hash.h"
 #include "job.h"
+#include "store.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -36,6 +37,40 @@ check_tmpdir(void)
 	if (mkdtemp(t) == NULL)
 		abort();
 	return t;
+}
+
+struct store *
+check_store_new(const char *name, char **tmp, char **path)
+{
+	struct store	*s;
+	char		*cause = NULL;
+
+	*tmp = check_tmpdir();
+	*path = xasprintf("%s/%s", *tmp, name);
+	s = store_open(*path, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	return s;
+}
+
+void
+check_store_free(struct store *s, char *tmp, char *path)
+{
+	store_close(s);
+	check_rmtree(tmp);
+	free(path);
+	free(tmp);
+}
+
+size_t
+check_occurrences(const char *hay, const char *needle)
+{
+	size_t	n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
 }
 
 void

@@ -41,6 +41,19 @@ char	*check_tmpdir(void);
 /* Removes a test's temporary directory and everything in it. */
 void	 check_rmtree(const char *dir);
 
+/*
+ * A store in a fresh temporary directory: *tmp (the directory) and *path
+ * (the database, named name) are the caller's to free; the test fails
+ * when it cannot be opened.  check_store_free() closes it and removes
+ * the directory.
+ */
+struct store;
+struct store	*check_store_new(const char *name, char **tmp, char **path);
+void		 check_store_free(struct store *, char *tmp, char *path);
+
+/* How many times needle occurs in hay, not overlapping. */
+size_t	 check_occurrences(const char *hay, const char *needle);
+
 #ifdef SQLITE_VERSION
 /* The first column of the first row of a query on a database file. */
 long long	 check_count(const char *path, const char *sql);

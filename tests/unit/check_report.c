@@ -28,21 +28,13 @@ static struct store	*s;
 static void
 setup(void)
 {
-	char	*cause = NULL;
-
-	tmp = check_tmpdir();
-	path = xasprintf("%s/report.db", tmp);
-	s = store_open(path, &cause);
-	ck_assert_msg(s != NULL, "%s", cause);
+	s = check_store_new("report.db", &tmp, &path);
 }
 
 static void
 teardown(void)
 {
-	store_close(s);
-	check_rmtree(tmp);
-	free(path);
-	free(tmp);
+	check_store_free(s, tmp, path);
 }
 
 /* The report of job (run 0: the latest) as a string, or NULL with code. */
@@ -60,18 +52,6 @@ page(const char *job, int64_t run, const char **code)
 	}
 	strbuf_addc(&sb, '\0');
 	return strbuf_detach(&sb);
-}
-
-static int
-occurrences(const char *hay, const char *needle)
-{
-	int	n = 0;
-
-	while ((hay = strstr(hay, needle)) != NULL) {
-		n++;
-		hay += strlen(needle);
-	}
-	return n;
 }
 
 /* A run of a job whose prompts, notes and outputs are hostile. */
@@ -128,18 +108,18 @@ START_TEST(test_escaped)
 	hostile_job();
 	ck_assert_ptr_nonnull(p = page("evil", 0, &code));
 	/* Not one tag from the store made it through as a tag. */
-	ck_assert_int_eq(occurrences(p, "<script"), 0);
-	ck_assert_int_eq(occurrences(p, "<img"), 0);
-	ck_assert_int_eq(occurrences(p, "<politely>"), 0);
-	ck_assert_int_eq(occurrences(p, "</textarea>"), 0);
-	ck_assert_int_eq(occurrences(p, "<i>"), 0);
+	ck_assert_uint_eq(check_occurrences(p, "<script"), 0);
+	ck_assert_uint_eq(check_occurrences(p, "<img"), 0);
+	ck_assert_uint_eq(check_occurrences(p, "<politely>"), 0);
+	ck_assert_uint_eq(check_occurrences(p, "</textarea>"), 0);
+	ck_assert_uint_eq(check_occurrences(p, "<i>"), 0);
 	ck_assert(strstr(p, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL);
 	ck_assert(strstr(p, "&quot;x&quot; &amp; &#39;y&#39;") != NULL);
 	ck_assert(strstr(p, "mutate&lt;op&gt;") != NULL);
 	ck_assert(strstr(p, "best &lt;of&gt; 2") != NULL);
 	/* Every section once, and the page closed. */
-	ck_assert_int_eq(occurrences(p, "<section id="), 8);
-	ck_assert_int_eq(occurrences(p, "</section>"), 8);
+	ck_assert_uint_eq(check_occurrences(p, "<section id="), 8);
+	ck_assert_uint_eq(check_occurrences(p, "</section>"), 8);
 	ck_assert(strstr(p, "</html>\n") != NULL);
 	free(p);
 }
@@ -159,7 +139,7 @@ START_TEST(test_not_found)
 	/* A job with nothing run has a page that says so. */
 	ck_assert(store_job_put(s, "idle", "{}", &cause) > 0);
 	ck_assert_ptr_nonnull(p = page("idle", 0, &code));
-	ck_assert_int_eq(occurrences(p, "<section id="), 8);
+	ck_assert_uint_eq(check_occurrences(p, "<section id="), 8);
 	ck_assert(strstr(p, "No champion yet") != NULL);
 	free(p);
 }
@@ -185,7 +165,7 @@ START_TEST(test_save)
 	fclose(f);
 	ck_assert(strncmp(got, "<!DOCTYPE html>", 15) == 0);
 	ck_assert(strstr(got, "</html>\n") != NULL);
-	ck_assert_int_eq(occurrences(got, "<section id="), 8);
+	ck_assert_uint_eq(check_occurrences(got, "<section id="), 8);
 	free(got);
 	/* A directory that is not there: an error naming the file. */
 	free(file);

@@ -160,10 +160,7 @@ setup(void)
 {
 	char	*cause = NULL;
 
-	tmp = check_tmpdir();
-	path = xasprintf("%s/plot.db", tmp);
-	s = store_open(path, &cause);
-	ck_assert_msg(s != NULL, "%s", cause);
+	s = check_store_new("plot.db", &tmp, &path);
 	job = store_job_put(s, "plot", "{ \"name\": \"plot\" }", &cause);
 	ck_assert_msg(job > 0, "%s", cause);
 }
@@ -171,10 +168,7 @@ setup(void)
 static void
 teardown(void)
 {
-	store_close(s);
-	check_rmtree(tmp);
-	free(path);
-	free(tmp);
+	check_store_free(s, tmp, path);
 }
 
 static int64_t
@@ -299,18 +293,6 @@ section(const char *page, const char *id)
 	return xstrndup(p, (size_t)(e - p));
 }
 
-static size_t
-count(const char *text, const char *what)
-{
-	size_t	n = 0;
-
-	while ((text = strstr(text, what)) != NULL) {
-		n++;
-		text += strlen(what);
-	}
-	return n;
-}
-
 static char *
 page(void)
 {
@@ -337,22 +319,24 @@ START_TEST(test_sections)
 	run_make(ds, 0.001);
 	all = page();
 	p = section(all, "progress");
-	ck_assert_uint_eq(count(p, "<circle class=\"pt"), 8);
-	ck_assert_uint_eq(count(p, "<circle class=\"pt c"), 8);
-	ck_assert_uint_eq(count(p, "<path class=\"line best\""), 2);
-	ck_assert_uint_eq(count(p, "<path class=\"band best\""), 2);
-	ck_assert_uint_eq(count(p, "<path class=\"line champion\""), 2);
-	ck_assert_uint_eq(count(p, ">v1</text>"), 2);
+	ck_assert_uint_eq(check_occurrences(p, "<circle class=\"pt"), 8);
+	ck_assert_uint_eq(check_occurrences(p, "<circle class=\"pt c"), 8);
+	ck_assert_uint_eq(check_occurrences(p, "<path class=\"line best\""), 2);
+	ck_assert_uint_eq(check_occurrences(p, "<path class=\"band best\""), 2);
+	ck_assert_uint_eq(check_occurrences(p,
+	    "<path class=\"line champion\""), 2);
+	ck_assert_uint_eq(check_occurrences(p, ">v1</text>"), 2);
 	ck_assert_ptr_nonnull(strstr(p, "at least 4 examples"));
 	ck_assert_ptr_nonnull(strstr(p, "Seed &lt;script&gt;"));
 	ck_assert_ptr_null(strstr(p, "<script"));
 	ck_assert_ptr_nonnull(strstr(p, "mutate"));
-	ck_assert_uint_eq(count(p, " (a new best)"), 2);
+	ck_assert_uint_eq(check_occurrences(p, " (a new best)"), 2);
 	c = section(all, "calls");
-	ck_assert_uint_eq(count(c, "<rect"), count(c, "class=\"bar"));
-	ck_assert_uint_eq(count(c, "class=\"bar\""), 2);
-	ck_assert_uint_eq(count(c, "class=\"bar error\""), 1);
-	ck_assert_uint_eq(count(c, "<circle"), 0);
+	ck_assert_uint_eq(check_occurrences(c, "<rect"),
+	    check_occurrences(c, "class=\"bar"));
+	ck_assert_uint_eq(check_occurrences(c, "class=\"bar\""), 2);
+	ck_assert_uint_eq(check_occurrences(c, "class=\"bar error\""), 1);
+	ck_assert_uint_eq(check_occurrences(c, "<circle"), 0);
 	ck_assert_ptr_nonnull(strstr(c, "HTTP 500: &lt;oops&gt;"));
 	ck_assert_ptr_nonnull(strstr(c, "connection refused"));
 	ck_assert_ptr_nonnull(strstr(c, ">target</td>"));
@@ -372,7 +356,7 @@ START_TEST(test_free_run)
 	run_make(ds, 0);
 	all = page();
 	p = section(all, "progress");
-	ck_assert_uint_eq(count(p, "<circle class=\"pt"), 4);
+	ck_assert_uint_eq(check_occurrences(p, "<circle class=\"pt"), 4);
 	ck_assert_ptr_nonnull(strstr(p, "The run cost $0"));
 	free(p);
 	free(all);

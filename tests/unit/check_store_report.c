@@ -26,10 +26,7 @@ setup(void)
 {
 	char	*cause = NULL;
 
-	tmp = check_tmpdir();
-	path = xasprintf("%s/report.db", tmp);
-	s = store_open(path, &cause);
-	ck_assert_msg(s != NULL, "%s", cause);
+	s = check_store_new("report.db", &tmp, &path);
 	job = store_job_put(s, "r", "{}", &cause);
 	ck_assert_msg(job > 0, "%s", cause);
 }
@@ -37,10 +34,7 @@ setup(void)
 static void
 teardown(void)
 {
-	store_close(s);
-	check_rmtree(tmp);
-	free(path);
-	free(tmp);
+	check_store_free(s, tmp, path);
 }
 
 /* Runs sql on a connection of its own; the test fails on an error. */

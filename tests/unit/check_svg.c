@@ -112,19 +112,6 @@ START_TEST(test_labels)
 }
 END_TEST
 
-/* How many times needle occurs in s. */
-static int
-count(const char *s, const char *needle)
-{
-	int	n = 0;
-
-	while ((s = strstr(s, needle)) != NULL) {
-		n++;
-		s += strlen(needle);
-	}
-	return n;
-}
-
 START_TEST(test_plot)
 {
 	struct strbuf	 sb;
@@ -160,12 +147,12 @@ START_TEST(test_plot)
 	ck_assert(strstr(s, "aria-label=\"score &amp; calls\"") != NULL);
 	ck_assert(strstr(s, "<title>score &amp; calls</title>") != NULL);
 	/* The NAN breaks the line and the band in two pieces each. */
-	ck_assert_int_eq(count(s, "<path class=\"line best\""), 1);
-	ck_assert_int_eq(count(s, " M"), 2 + 2 + 2);
-	ck_assert_int_eq(count(s, " Z"), 2);
+	ck_assert_uint_eq(check_occurrences(s, "<path class=\"line best\""), 1);
+	ck_assert_uint_eq(check_occurrences(s, " M"), 2 + 2 + 2);
+	ck_assert_uint_eq(check_occurrences(s, " Z"), 2);
 	/* A point for each finite pair, each with its escaped tooltip. */
-	ck_assert_int_eq(count(s, "<circle class=\"pt c1\""), 5);
-	ck_assert_int_eq(count(s,
+	ck_assert_uint_eq(check_occurrences(s, "<circle class=\"pt c1\""), 5);
+	ck_assert_uint_eq(check_occurrences(s,
 	    "<title>a &quot;quoted&quot; &lt;prompt&gt;</title></circle>"), 5);
 	ck_assert(strstr(s, "mutate &lt;evo&gt;") != NULL);
 	ck_assert(strstr(s, "<prompt>") == NULL);
