@@ -69,19 +69,6 @@ loader_where(const struct loader *ld, size_t off, size_t *line, size_t *col)
 	}
 }
 
-/* Characters (not continuation bytes) in len bytes of s. */
-static size_t
-count_chars(const char *s, size_t len)
-{
-	size_t	i, n = 0;
-
-	for (i = 0; i < len; i++) {
-		if (((unsigned char)s[i] & 0xc0) != 0x80)
-			n++;
-	}
-	return n;
-}
-
 /*
  * Looks up a field name; adds it (a copy) when add is set.  Returns its
  * index in ds->fields, or -1 when absent and not added.
@@ -232,7 +219,7 @@ load_jsonl(struct loader *ld, char **cause)
 				pend = s + llen;
 			return cause_set(cause, "%s:%zu:%zu: "
 			    "invalid JSON", ld->path, line,
-			    count_chars(s, pend - s) + 1);
+			    utf8_chars(s, pend - s) + 1);
 		}
 		if (!cJSON_IsObject(obj)) {
 			cause_set(cause, "%s:%zu: expected a JSON "
@@ -264,7 +251,7 @@ loader_col(const struct loader *ld, size_t off)
 
 	while (start > 0 && ld->text[start - 1] != '\n')
 		start--;
-	return count_chars(ld->text + start, off - start) + 1;
+	return utf8_chars(ld->text + start, off - start) + 1;
 }
 
 /*

@@ -26,6 +26,9 @@ int	 cause_prefix(char **cause, const char *, ...)
  * past U+10FFFF).  On failure stores the offset of the first bad byte.
  */
 int	 utf8_valid(const char *, size_t, size_t *bad);
+/* Characters (bytes that are not UTF-8 continuation bytes) in len bytes,
+ * for columns in messages. */
+size_t	 utf8_chars(const char *, size_t);
 
 /* Wall-clock seconds since the epoch, and monotonic seconds. */
 double	 time_now(void);

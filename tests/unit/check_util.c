@@ -99,6 +99,12 @@ START_TEST(test_utf8)
 	ck_assert_int_eq(utf8_valid("\xc0\xaf", 2, &bad), -1);	/* overlong */
 	ck_assert_int_eq(utf8_valid("\xed\xa0\x80", 3, &bad), -1); /* surrogate */
 	ck_assert_int_eq(utf8_valid("\xf4\x90\x80\x80", 4, &bad), -1);
+
+	/* Characters, for columns: continuation bytes do not count. */
+	ck_assert_uint_eq(utf8_chars("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f"
+	    "\x98\x80", 15), 9);
+	ck_assert_uint_eq(utf8_chars("h\xc3\xa9", 2), 2);
+	ck_assert_uint_eq(utf8_chars("", 0), 0);
 }
 END_TEST
 
