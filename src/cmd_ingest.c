@@ -123,8 +123,10 @@ ingest_file(struct ingest *ing, const char *file, cJSON *files)
 		    "already there, %lld bad line%s)\n", ing->job, r.ingested,
 		    r.ingested == 1 ? "" : "s", file, r.duplicate, r.bad,
 		    r.bad == 1 ? "" : "s");
-	if (f != NULL)
+	if (f != NULL && !failed)
 		cJSON_AddItemToObject(f, "errors", out.errors);
+	else
+		cJSON_Delete(out.errors);
 	failed = failed || r.bad > 0;
 	ingest_result_release(&r);
 	free(cause);
