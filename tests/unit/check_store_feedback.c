@@ -346,6 +346,7 @@ START_TEST(test_migrate_v11)
 
 	store_close(s);
 	check_rmtree(tmp);
+	free(tmp);
 	tmp = check_tmpdir();
 	free(path);
 	path = xasprintf("%s/v11.db", tmp);
