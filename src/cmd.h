@@ -46,6 +46,9 @@ extern const struct cmd_entry cmd_eval_entry;
 extern const struct cmd_entry cmd_validate_entry;
 extern const struct cmd_entry cmd_plan_entry;
 extern const struct cmd_entry cmd_report_entry;
+/* Production feedback into the database and out of it (cmd_ingest.c). */
+extern const struct cmd_entry cmd_ingest_entry;
+extern const struct cmd_entry cmd_forget_entry;
 /* Commands that need the daemon (cmd_ctl.c). */
 extern const struct cmd_entry cmd_submit_entry;
 extern const struct cmd_entry cmd_watch_entry;

@@ -21,7 +21,7 @@
 static const char *const job_keys[] = {
 	"name", "description", "task", "seed_prompts", "backends", "roles",
 	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
-	"export", "report", "alpha",
+	"export", "report", "feedback", "alpha",
 	"min_delta", "cache", "seed", "max_prompt_bytes", NULL
 };
 static const char *const task_keys[] = {
@@ -35,6 +35,9 @@ static const char *const budget_keys[] = {
 	"max_calls", "max_tokens", "max_dollars", "deadline", NULL
 };
 static const char *const export_keys[] = { "path", "sidecar", NULL };
+static const char *const feedback_keys[] = { "path", "users", NULL };
+/* In the order of enum user_policy. */
+static const char *const users_names[] = { "keep", "hash", "drop", NULL };
 static const char *const format_names[] = { "jsonl", "csv", NULL };
 static const char *const placement_names[] = { "system", "inline", NULL };
 static const char *const cache_names[] = { "on", "read", "off", NULL };
@@ -327,6 +330,49 @@ job_parse_roles(struct job *job, struct jdoc *doc, const cJSON *root,
 		    "metric 'judge')");
 }
 
+/* "feedback": a path, or an object with the path and what to keep of
+ * user ids. */
+static void
+job_parse_feedback(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	const cJSON	*v;
+	const char	*s;
+	int		 e;
+
+	job->feedback_users = USERS_HASH;
+	v = jv_get(doc, root, "", "feedback", JV_STRING | JV_OBJECT, 0);
+	if (cJSON_IsString(v))
+		job->feedback_path = path_relative_to(job->file, v->valuestring);
+	else if (cJSON_IsObject(v)) {
+		jv_keys(doc, v, "feedback", feedback_keys);
+		if (jv_string(doc, v, "feedback", "path", 1, &s) == 1)
+			job->feedback_path = path_relative_to(job->file, s);
+		if (jv_enum(doc, v, "feedback", "users", 0, users_names,
+		    &e) == 1)
+			job->feedback_users = (enum user_policy)e;
+	}
+}
+
+enum user_policy
+job_feedback_users(const cJSON *spec)
+{
+	const cJSON	*v;
+	int		 e;
+
+	v = cJSON_GetObjectItemCaseSensitive(spec, "feedback");
+	v = cJSON_GetObjectItemCaseSensitive(v, "users");
+	for (e = 0; cJSON_IsString(v) && users_names[e] != NULL; e++)
+		if (strcmp(users_names[e], v->valuestring) == 0)
+			return (enum user_policy)e;
+	return USERS_HASH;
+}
+
+const char *
+job_users_name(enum user_policy p)
+{
+	return users_names[p];
+}
+
 static void
 job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 {
@@ -361,6 +407,7 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	}
 	if (jv_string(doc, root, "", "report", 0, &s) == 1)
 		job->report_path = path_relative_to(job->file, s);
+	job_parse_feedback(job, doc, root);
 	job->alpha = 0.05;
 	jv_number(doc, root, "", "alpha", 0, 1e-6, 0.5, &job->alpha);
 	jv_number(doc, root, "", "min_delta", 0, 0, 1, &job->min_delta);
@@ -400,6 +447,7 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("total_budget", budget_keys, fn, arg);
 	job_keys_under("roles", task_role_names, fn, arg);
 	job_keys_under("export", export_keys, fn, arg);
+	job_keys_under("feedback", feedback_keys, fn, arg);
 	job_keys_under("task.metric", metric_common, fn, arg);
 	for (m = metric_table; *m != NULL; m++)
 		if ((*m)->keys != NULL)
@@ -480,6 +528,7 @@ job_free(struct job *job)
 	free(job->schedule);
 	free(job->export_path);
 	free(job->report_path);
+	free(job->feedback_path);
 	cJSON_Delete(job->spec);
 	free(job);
 }

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "cron.h"
+#include "feedback.h"
 #include "task.h"
 
 struct conf;
@@ -36,6 +37,8 @@ struct job {
 	char		 *export_path;
 	int		  export_sidecar;
 	char		 *report_path;	/* written on each promotion */
+	char		 *feedback_path;	/* read at each run, or NULL */
+	enum user_policy  feedback_users;
 	double		  alpha;
 	double		  min_delta;
 	enum cache_mode	  cache;
@@ -57,6 +60,14 @@ void		 job_free(struct job *);
  */
 void		 job_foreach_key(void (*fn)(const char *path, void *arg),
 		    void *arg);
+
+/*
+ * What a job keeps of user ids, from its spec as stored (checked when it
+ * was loaded): its "feedback" setting's "users", hash by default.  And
+ * the name of a policy as the job file spells it.
+ */
+enum user_policy job_feedback_users(const cJSON *spec);
+const char	*job_users_name(enum user_policy);
 
 /* Parses a duration: a number of seconds or "1h30m", "90s", "2d". */
 int		 duration_parse(const char *, double *out);

@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "engine.h"
 #include "eval.h"
+#include "ingest.h"
 #include "job.h"
 #include "jobrun.h"
 #include "log.h"
@@ -241,6 +242,54 @@ jobrun_refresh_pool(struct jobrun *jr, char **cause)
 	return rc;
 }
 
+/*
+ * A job that sets "feedback" reads its log at the start of every run:
+ * the lines added since the last read (the whole file when it was
+ * rotated or truncated meanwhile) become interactions.  Nothing here
+ * stops the run: a log that cannot be read is told, and read again from
+ * the same place next time.
+ */
+static void
+jobrun_feedback(struct jobrun *jr)
+{
+	struct ingest		 ing;
+	struct ingest_result	 r;
+	const char		*path = jr->job->feedback_path;
+	char			*cause = NULL, *first = NULL;
+
+	if (path == NULL)
+		return;
+	memset(&ing, 0, sizeof ing);
+	ing.store = jr->store;
+	ing.job_id = jr->job_id;
+	ing.job = jr->job->task.name;
+	ing.users = jr->job->feedback_users;
+	ing.follow = 1;
+	if (ingest_source(&ing, path, &r, &cause) != 0) {
+		jobrun_event(jr, "warn", "feedback: %s", cause);
+		free(cause);
+	} else if (r.missing)
+		jobrun_event(jr, "info", "feedback: %s does not exist yet",
+		    path);
+	else {
+		if (r.restarted)
+			jobrun_event(jr, "info", "feedback: %s was rotated or "
+			    "truncated since the last run: read from its start",
+			    path);
+		if (r.first_error != NULL)
+			first = xasprintf(": first %s:%lld: %s", path,
+			    r.first_line, r.first_error);
+		jobrun_event(jr, r.bad > 0 ? "warn" : "info", "feedback: %lld "
+		    "interaction%s ingested from %s (%lld already there, %lld "
+		    "bad line%s%s)", r.ingested, r.ingested == 1 ? "" : "s",
+		    path, r.duplicate, r.bad, r.bad == 1 ? "" : "s",
+		    first != NULL ? first : "");
+		free(first);
+		ingest_result_release(&r);
+	}
+	ingest_release(&ing);
+}
+
 int
 jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
     const char *kind, char **cause)
@@ -277,6 +326,7 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	if (store_job_set_state(jr->store, jr->job_id, "running", NULL,
 	    cause) != 0)
 		goto fail;
+	jobrun_feedback(jr);
 	jobrun_observe(job);
 	jr->engine = engine_new(loop, jr->run_id, strcmp(kind, "refresh") ==
 	    0 && jobrun_has_budget(&job->refresh_budget) ?

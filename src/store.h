@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	11
+#define STORE_SCHEMA_VERSION	12
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -705,5 +705,90 @@ void		 store_call_rows_free(struct call_row *, size_t);
 int		 store_comparison_list(struct store *, int64_t job,
 		    int answered, struct comparison_row **, size_t *,
 		    char **cause);
+
+/*
+ * Production feedback (feedback.h; store_feedback.c): the interactions
+ * ingested from a job's feedback logs, how far the job's own log was
+ * read, and the salt its user ids are hashed with.
+ */
+struct interaction;
+
+/*
+ * Stores an interaction of a job once by its key, as it is: its user is
+ * what the job keeps (the caller applies the job's policy with
+ * feedback_user()), its job is not stored (the row's job is job).
+ * candidate is the one that answered (0 for none); file and line say
+ * where it was read (NULL and 0 for nowhere).  Returns 1 when stored, 0
+ * when the job has an interaction with that key already (kept as it
+ * was), -1.
+ */
+int		 store_interaction_put(struct store *, int64_t job,
+		    const struct interaction *, int64_t candidate,
+		    const char *file, long long line, char **cause);
+/*
+ * The candidate of a job's champion version, and the job's candidate
+ * with a text: 1 with *candidate, 0 when there is none, -1.
+ */
+int		 store_champion_candidate(struct store *, int64_t job,
+		    int version, int64_t *candidate, char **cause);
+int		 store_candidate_find(struct store *, int64_t job,
+		    const char *text, int64_t *candidate, char **cause);
+/* The number of a job's interactions, of one user (NULL: of all). */
+int		 store_interaction_count(struct store *, int64_t job,
+		    const char *user, long long *n, char **cause);
+/*
+ * A job's interactions, in the order they were stored.  Each row's
+ * interaction is as it was put, but for has_id (0: the key is kept, not
+ * where it came from) and job (NULL).  Freed with
+ * store_interaction_rows_free().
+ */
+struct interaction_row {
+	int64_t			 id;
+	int64_t			 candidate;	/* 0 for none */
+	char			*file;		/* NULL for none */
+	long long		 line;		/* 0 for none */
+	double			 ingested;
+	struct interaction	*it;
+};
+int		 store_interactions(struct store *, int64_t job,
+		    struct interaction_row **, size_t *, char **cause);
+void		 store_interaction_rows_free(struct interaction_row *, size_t);
+/*
+ * Deletes every interaction of a job whose user is user (as stored:
+ * hashed when the job hashes them), and whatever was derived only from
+ * them, overwriting what it deletes in the file.  Returns how many
+ * interactions it deleted, or -1.
+ */
+long long	 store_interactions_forget(struct store *, int64_t job,
+		    const char *user, char **cause);
+
+/*
+ * How far a job read a feedback file (by its path as the job names it):
+ * the file's device and inode, the offset up to which every line was
+ * read (a line cut short at the end is not), the lines before it, and
+ * the hex SHA-256 of the file's first min(offset, 4096) bytes, which
+ * tell a rotated or rewritten file from the same one grown.  get: 1 with
+ * *src, 0 when the job never read that path, -1.
+ */
+struct feedback_source {
+	int64_t		 device;
+	int64_t		 inode;
+	int64_t		 offset;
+	long long	 line;
+	char		 head[65];
+	double		 updated;	/* set by put */
+};
+int		 store_feedback_source_get(struct store *, int64_t job,
+		    const char *path, struct feedback_source *, char **cause);
+int		 store_feedback_source_put(struct store *, int64_t job,
+		    const char *path, const struct feedback_source *,
+		    char **cause);
+
+/*
+ * The job's salt for hashing user ids (hex, allocated), made from
+ * /dev/urandom the first time it is asked for and kept with the job.
+ * NULL with *cause on error.
+ */
+char		*store_job_salt(struct store *, int64_t job, char **cause);
 
 #endif

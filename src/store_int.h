@@ -3,8 +3,10 @@
  * store_schema.c (the schema, its migrations, opening and closing),
  * store_stmt.c (the statements and the helpers that bind and step them),
  * store_write.c (the writes and transactions), store_read.c (the
- * reads), store_report.c (the reads of a job's report) and store_wal.c
- * (checkpoints on a thread of their own).  These are the only files in
+ * reads), store_report.c (the reads of a job's report), store_feedback.c
+ * (production feedback: interactions, the feedback files read, the
+ * salt of user ids) and store_wal.c (checkpoints on a thread of their
+ * own).  These are the only files in
  * promptd that contain SQL.
  * store.h is the interface for everyone else.
  */
@@ -105,6 +107,18 @@ enum stmt {
 	STMT_RUN_CALLS,
 	STMT_COMPARISON_LIST,
 	STMT_CANDIDATE_SPENT,
+	/* Production feedback (store_feedback.c). */
+	STMT_INTERACTION_PUT,
+	STMT_INTERACTION_COUNT,
+	STMT_INTERACTION_LIST,
+	STMT_INTERACTION_FORGET,
+	STMT_SECURE_DELETE_ON,
+	STMT_SECURE_DELETE_OFF,
+	STMT_CHAMPION_CANDIDATE,
+	STMT_FEEDBACK_SOURCE_GET,
+	STMT_FEEDBACK_SOURCE_PUT,
+	STMT_JOB_SALT_GET,
+	STMT_JOB_SALT_SET,
 	STMT_COUNT
 };
 

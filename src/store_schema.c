@@ -446,6 +446,65 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	"ALTER TABLE champions ADD COLUMN test_lo REAL;"
 	"ALTER TABLE champions ADD COLUMN test_hi REAL;"
 	"ALTER TABLE champions ADD COLUMN test_n INTEGER;",
+
+	/*
+	 * Version 12: production feedback (feedback.h).  An interaction is
+	 * one line of a job's feedback log, stored once per job by its key
+	 * (the line's id, or the hash of its canonical JSON), with where it
+	 * was read (file and line) and when; candidate_id is the candidate
+	 * that answered, found from the champion version or the prompt text
+	 * when the job knows it.  user holds the id as the job's "feedback"
+	 * setting keeps it (hashed with the job's salt by default), so that
+	 * forget finds a person's rows by an index (a job's rows are found
+	 * by the one of UNIQUE (job_id, key)).  feedback_sources
+	 * remembers how far the job's own feedback file was read (its
+	 * device, inode and the hash of its first bytes tell a rotated or
+	 * truncated file), so that each run reads only what was added.
+	 */
+	[12] =
+	"ALTER TABLE jobs ADD COLUMN salt TEXT;"
+	"CREATE TABLE interactions ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" key TEXT NOT NULL,"
+	" source TEXT,"
+	" line INTEGER,"
+	" time REAL NOT NULL,"
+	" ingested REAL NOT NULL,"
+	" version INTEGER,"
+	" candidate_id INTEGER REFERENCES candidates(id),"
+	" prompt TEXT,"
+	" inputs TEXT NOT NULL,"
+	" response TEXT NOT NULL,"
+	" user TEXT,"
+	" session TEXT,"
+	" rating_scale TEXT CHECK (rating_scale IS NULL OR"
+	"  rating_scale = 'thumbs' OR rating_scale = 'stars'),"
+	" rating INTEGER,"
+	" preferred TEXT CHECK (preferred IS NULL OR preferred = 'this' OR"
+	"  preferred = 'other' OR preferred = 'tie'),"
+	" other TEXT,"
+	" other_version INTEGER,"
+	" other_prompt TEXT,"
+	" critique TEXT,"
+	" edit TEXT,"
+	" regenerated INTEGER,"
+	" abandoned INTEGER,"
+	" copied INTEGER,"
+	" follow_up TEXT,"
+	" UNIQUE (job_id, key));"
+	"CREATE INDEX interactions_user ON interactions(job_id, user)"
+	" WHERE user IS NOT NULL;"
+	"CREATE TABLE feedback_sources ("
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" path TEXT NOT NULL,"
+	" device INTEGER NOT NULL,"
+	" inode INTEGER NOT NULL,"
+	" offset INTEGER NOT NULL,"
+	" line INTEGER NOT NULL,"
+	" head TEXT NOT NULL,"
+	" updated REAL NOT NULL,"
+	" PRIMARY KEY (job_id, path));",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

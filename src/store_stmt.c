@@ -337,6 +337,48 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    "SELECT role, outcome, count(*), problem, excerpt, max(id)"
 	    " FROM outcomes WHERE run_id = ?1 GROUP BY role, outcome"
 	    " ORDER BY role, count(*) DESC, outcome" },
+	[STMT_INTERACTION_PUT] = { "add interaction",
+	    "INSERT INTO interactions (job_id, key, source, line, time,"
+	    " ingested, version, candidate_id, prompt, inputs, response, user,"
+	    " session, rating_scale, rating, preferred, other, other_version,"
+	    " other_prompt, critique, edit, regenerated, abandoned, copied,"
+	    " follow_up) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
+	    " ?25) ON CONFLICT (job_id, key) DO NOTHING" },
+	[STMT_INTERACTION_COUNT] = { "count interactions",
+	    "SELECT count(*) FROM interactions WHERE job_id = ?1"
+	    " AND (?2 IS NULL OR user = ?2)" },
+	[STMT_INTERACTION_LIST] = { "list interactions",
+	    "SELECT id, candidate_id, source, line, ingested, key, time,"
+	    " version, prompt, inputs, response, user, session, rating_scale,"
+	    " rating, preferred, other, other_version, other_prompt, critique,"
+	    " edit, regenerated, abandoned, copied, follow_up"
+	    " FROM interactions WHERE job_id = ?1 ORDER BY id" },
+	[STMT_INTERACTION_FORGET] = { "forget interactions",
+	    "DELETE FROM interactions WHERE job_id = ?1 AND user = ?2" },
+	/* Deleted text is overwritten, not left in free pages. */
+	[STMT_SECURE_DELETE_ON] = { "overwrite deleted rows",
+	    "PRAGMA secure_delete = 1" },
+	[STMT_SECURE_DELETE_OFF] = { "stop overwriting deleted rows",
+	    "PRAGMA secure_delete = 0" },
+	[STMT_CHAMPION_CANDIDATE] = { "find champion version",
+	    "SELECT candidate_id FROM champions WHERE job_id = ?1"
+	    " AND version = ?2" },
+	[STMT_FEEDBACK_SOURCE_GET] = { "read feedback source",
+	    "SELECT device, inode, offset, line, head, updated"
+	    " FROM feedback_sources WHERE job_id = ?1 AND path = ?2" },
+	[STMT_FEEDBACK_SOURCE_PUT] = { "write feedback source",
+	    "INSERT INTO feedback_sources (job_id, path, device, inode, offset,"
+	    " line, head, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+	    " ON CONFLICT (job_id, path) DO UPDATE SET device = excluded.device,"
+	    " inode = excluded.inode, offset = excluded.offset,"
+	    " line = excluded.line, head = excluded.head,"
+	    " updated = excluded.updated" },
+	[STMT_JOB_SALT_GET] = { "read job salt",
+	    "SELECT salt FROM jobs WHERE id = ?1" },
+	/* The first salt stays: another process may have made one. */
+	[STMT_JOB_SALT_SET] = { "set job salt",
+	    "UPDATE jobs SET salt = ?2 WHERE id = ?1 AND salt IS NULL" },
 };
 
 int

@@ -17,7 +17,7 @@ programs	src/promptd.c src/promptctl.c
 control		src/cmd.[ch] src/cmd_*.c src/client.[ch] src/query.[ch]
 		src/report.[ch] src/report_*.[ch]
 		src/daemon.[ch] src/daemon_*.[ch] src/control.[ch]
-jobs		src/job.[ch] src/conf.[ch] src/jobrun.[ch]
+jobs		src/job.[ch] src/conf.[ch] src/jobrun.[ch] src/ingest.[ch]
 strategies	strategies/*.[ch]
 evaluation	src/eval.[ch]
 engine		src/engine.[ch] src/engine_*.[ch] src/judge.[ch] src/fiber.[ch]

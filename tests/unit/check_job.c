@@ -149,6 +149,71 @@ START_TEST(test_placement_conflict)
 }
 END_TEST
 
+/* A job on data.jsonl with more members (text ending in a comma). */
+#define FEEDBACK_JOB(more)						\
+	"{ \"name\": \"j\", \"task\": { \"dataset\": \"data.jsonl\","	\
+	" \"input\": \"{{text}}\", \"target\": \"label\", \"metric\":"	\
+	" \"exact\" }, \"seed_prompts\": [\"x\"], \"backends\": { \"s\":"	\
+	" { \"type\": \"sim\" } }, " more " \"roles\": { \"target\":"	\
+	" \"s\" } }"
+
+START_TEST(test_feedback_key)
+{
+	static const struct {
+		const char	*member;
+		const char	*error;
+	} bad[] = {
+		{ "\"feedback\": 3,", "feedback: expected a string or an "
+		    "object" },
+		{ "\"feedback\": { \"users\": \"drop\" },",
+		    "feedback.path: missing (required)" },
+		{ "\"feedback\": { \"path\": \"f\", \"users\": \"hide\" },",
+		    "feedback.users: " },
+		{ "\"feedback\": { \"path\": \"f\", \"user\": \"drop\" },",
+		    "feedback.user: unknown key (did you mean 'users'?)" },
+		{ "\"feedbak\": \"f\",", "feedbak: unknown key (did you mean "
+		    "'feedback'?)" },
+	};
+	struct job	*job;
+	char		*cause, *want;
+	size_t		 i;
+
+	job = load(FEEDBACK_JOB(""), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_ptr_null(job->feedback_path);
+	ck_assert_int_eq(job_feedback_users(job->spec), USERS_HASH);
+	job_free(job);
+
+	job = load(FEEDBACK_JOB("\"feedback\": \"logs/f.jsonl\","), NULL,
+	    &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	want = xasprintf("%s/logs/f.jsonl", tmp);
+	ck_assert_str_eq(job->feedback_path, want);
+	free(want);
+	ck_assert_int_eq(job->feedback_users, USERS_HASH);
+	ck_assert_int_eq(job_feedback_users(job->spec), USERS_HASH);
+	job_free(job);
+
+	job = load(FEEDBACK_JOB("\"feedback\": { \"path\": \"/var/f\","
+	    " \"users\": \"drop\" },"), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_str_eq(job->feedback_path, "/var/f");
+	ck_assert_int_eq(job->feedback_users, USERS_DROP);
+	ck_assert_int_eq(job_feedback_users(job->spec), USERS_DROP);
+	ck_assert_str_eq(job_users_name(USERS_KEEP), "keep");
+	job_free(job);
+
+	for (i = 0; i < nitems(bad); i++) {
+		want = xasprintf(FEEDBACK_JOB("%s"), bad[i].member);
+		ck_assert_ptr_null(load(want, NULL, &cause));
+		ck_assert_msg(strstr(cause, bad[i].error) != NULL, "%s: %s",
+		    bad[i].member, cause);
+		free(cause);
+		free(want);
+	}
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	double	d;
@@ -342,6 +407,7 @@ job_suite(void)
 	tcase_add_test(tc, test_examples_load);
 	tcase_add_test(tc, test_defaults_and_requests);
 	tcase_add_test(tc, test_placement_conflict);
+	tcase_add_test(tc, test_feedback_key);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_conf_backends);
 	tcase_add_test(tc, test_conf_default_missing);

@@ -1,0 +1,591 @@
+/*
+ * Tests of production feedback in the store (schema 12): interactions
+ * put once by key and read back field by field, the candidate that
+ * answered, counting and forgetting a user (nothing of the rows left in
+ * the file), how far a feedback file was read, the job's salt; and
+ * ingest_source() on top of them: bad lines with their numbers, lines
+ * too long, a follow that leaves a half-written line, a rotated or
+ * truncated file read again from its start, users kept, hashed or
+ * dropped.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <sqlite3.h>
+
+#include "check_common.h"
+#include "feedback.h"
+#include "ingest.h"
+#include "store.h"
+#include "strbuf.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static char		*tmp, *path;
+static struct store	*s;
+static int64_t		 job;
+
+static void
+setup(void)
+{
+	char	*cause = NULL;
+
+	tmp = check_tmpdir();
+	path = xasprintf("%s/feedback.db", tmp);
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "fb", "{}", &cause);
+	ck_assert_msg(job > 0, "%s", cause);
+}
+
+static void
+teardown(void)
+{
+	store_close(s);
+	check_rmtree(tmp);
+	free(path);
+	free(tmp);
+}
+
+/* An interaction with a key, a response and a thumbs-up. */
+static void
+interaction(struct interaction *it, const char *key, const char *response)
+{
+	memset(it, 0, sizeof *it);
+	snprintf(it->key, sizeof it->key, "%s", key);
+	it->time = 1700000000.5;
+	it->inputs = cJSON_Parse("{\"text\":\"hello\"}");
+	it->response = xstrdup(response);
+	it->scale = RATING_THUMBS;
+	it->rating = 1;
+	it->regenerated = it->abandoned = it->copied = -1;
+}
+
+static int
+put(const struct interaction *it, int64_t cand)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = store_interaction_put(s, job, it, cand, "/logs/a.jsonl", 7,
+	    &cause);
+	ck_assert_msg(rc >= 0, "%s", cause);
+	return rc;
+}
+
+static int
+contains(const char *file, const char *text)
+{
+	char	*buf = NULL, *cause = NULL;
+	size_t	 len = 0;
+	int	 found;
+
+	ck_assert_msg(file_read(file, 1 << 26, &buf, &len, &cause) == 0, "%s",
+	    cause);
+	found = memmem(buf, len, text, strlen(text)) != NULL;
+	free(buf);
+	return found;
+}
+
+START_TEST(test_put_read)
+{
+	struct interaction	 a, b;
+	struct interaction_row	*rows;
+	const struct interaction *r;
+	char			*cause = NULL;
+	size_t			 n;
+	int64_t			 cand;
+
+	cand = store_candidate_put(s, job, "Be brief.", "seed", &cause);
+	interaction(&a, "id-1", "Positive.");
+	a.version = 0;
+	a.prompt = xstrdup("Be brief.");
+	a.user = xstrdup("u1");
+	a.session = xstrdup("s1");
+	a.scale = RATING_STARS;
+	a.rating = 4;
+	a.preferred = PREFERRED_OTHER;
+	a.other = xstrdup("Negative.");
+	a.other_version = 2;
+	a.other_prompt = xstrdup("Be long.");
+	a.critique = xstrdup("too curt");
+	a.edit = xstrdup("Positive!");
+	a.regenerated = 1;
+	a.abandoned = 0;
+	a.follow_up = xstrdup("why?");
+	ck_assert_int_eq(put(&a, cand), 1);
+	/* A thumbs-down is a rating of 0, not none. */
+	interaction(&b, "id-2", "Meh.");
+	b.rating = 0;
+	b.copied = 0;
+	ck_assert_int_eq(put(&b, 0), 1);
+
+	ck_assert_int_eq(store_interactions(s, job, &rows, &n, &cause), 0);
+	ck_assert_uint_eq(n, 2);
+	r = rows[0].it;
+	ck_assert_int_eq(rows[0].candidate, cand);
+	ck_assert_str_eq(rows[0].file, "/logs/a.jsonl");
+	ck_assert_int_eq(rows[0].line, 7);
+	ck_assert(rows[0].ingested > 1700000000);
+	ck_assert_str_eq(r->key, "id-1");
+	ck_assert(r->time == 1700000000.5);
+	ck_assert_ptr_null(r->job);
+	ck_assert_int_eq(r->version, 0);
+	ck_assert_str_eq(r->prompt, "Be brief.");
+	ck_assert_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(r->inputs,
+	    "text")), "hello");
+	ck_assert_str_eq(r->response, "Positive.");
+	ck_assert_str_eq(r->user, "u1");
+	ck_assert_str_eq(r->session, "s1");
+	ck_assert_int_eq(r->scale, RATING_STARS);
+	ck_assert_int_eq(r->rating, 4);
+	ck_assert_int_eq(r->preferred, PREFERRED_OTHER);
+	ck_assert_str_eq(r->other, "Negative.");
+	ck_assert_int_eq(r->other_version, 2);
+	ck_assert_str_eq(r->other_prompt, "Be long.");
+	ck_assert_str_eq(r->critique, "too curt");
+	ck_assert_str_eq(r->edit, "Positive!");
+	ck_assert_int_eq(r->regenerated, 1);
+	ck_assert_int_eq(r->abandoned, 0);
+	ck_assert_int_eq(r->copied, -1);
+	ck_assert_str_eq(r->follow_up, "why?");
+
+	r = rows[1].it;
+	ck_assert_int_eq(rows[1].candidate, 0);
+	ck_assert_int_eq(r->scale, RATING_THUMBS);
+	ck_assert_int_eq(r->rating, 0);
+	ck_assert_int_eq(r->preferred, PREFERRED_NONE);
+	ck_assert_ptr_null(r->user);
+	ck_assert_ptr_null(r->prompt);
+	ck_assert_ptr_null(r->other);
+	ck_assert_int_eq(r->regenerated, -1);
+	ck_assert_int_eq(r->copied, 0);
+	store_interaction_rows_free(rows, n);
+	feedback_release(&a);
+	feedback_release(&b);
+	/* No rows: NULL. */
+	ck_assert_int_eq(store_interactions(s, job + 1, &rows, &n, &cause), 0);
+	ck_assert_ptr_null(rows);
+	ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+START_TEST(test_put_once)
+{
+	struct interaction	 a;
+	struct interaction_row	*rows;
+	char			*cause = NULL;
+	size_t			 n;
+	long long		 count;
+	int64_t			 other;
+
+	interaction(&a, "k", "first");
+	ck_assert_int_eq(put(&a, 0), 1);
+	free(a.response);
+	a.response = xstrdup("second");
+	/* The same key again: kept as it was. */
+	ck_assert_int_eq(put(&a, 0), 0);
+	ck_assert_int_eq(store_interactions(s, job, &rows, &n, &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(rows[0].it->response, "first");
+	store_interaction_rows_free(rows, n);
+	/* Keys are a job's own. */
+	other = store_job_put(s, "other", "{}", &cause);
+	ck_assert_int_eq(store_interaction_put(s, other, &a, 0, NULL, 0,
+	    &cause), 1);
+	ck_assert_int_eq(store_interaction_count(s, job, NULL, &count,
+	    &cause), 0);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(store_interaction_count(s, other, NULL, &count,
+	    &cause), 0);
+	ck_assert_int_eq(count, 1);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM interactions"
+	    " WHERE source IS NULL AND line IS NULL"), 1);
+	feedback_release(&a);
+}
+END_TEST
+
+START_TEST(test_candidate)
+{
+	struct champion_record	 c;
+	char			*cause = NULL;
+	int64_t			 a, b, got;
+
+	a = store_candidate_put(s, job, "A.", "seed", &cause);
+	b = store_candidate_put(s, job, "B.", "seed", &cause);
+	memset(&c, 0, sizeof c);
+	c.job = job;
+	c.candidate = b;
+	c.p = c.delta = NAN;
+	c.reason = "first";
+	ck_assert_int_eq(store_champion_add(s, &c, &cause), 0);
+	ck_assert_int_eq(store_champion_candidate(s, job, 1, &got, &cause), 1);
+	ck_assert_int_eq(got, b);
+	ck_assert_int_eq(store_champion_candidate(s, job, 2, &got, &cause), 0);
+	ck_assert_int_eq(got, 0);
+	ck_assert_int_eq(store_candidate_find(s, job, "A.", &got, &cause), 1);
+	ck_assert_int_eq(got, a);
+	ck_assert_int_eq(store_candidate_find(s, job, "C.", &got, &cause), 0);
+	ck_assert_int_eq(got, 0);
+}
+END_TEST
+
+START_TEST(test_forget)
+{
+	struct interaction	 it;
+	char			*cause = NULL, key[8];
+	long long		 n;
+	int			 i;
+
+	for (i = 0; i < 6; i++) {
+		snprintf(key, sizeof key, "k%d", i);
+		interaction(&it, key, i % 2 == 0 ? "SECRET-of-alice" : "bob's");
+		it.user = xstrdup(i % 2 == 0 ? "alice" : "bob");
+		ck_assert_int_eq(put(&it, 0), 1);
+		feedback_release(&it);
+	}
+	ck_assert_int_eq(store_interaction_count(s, job, "alice", &n, &cause),
+	    0);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(store_interactions_forget(s, job + 1, "alice",
+	    &cause), 0);
+	ck_assert_int_eq(store_interactions_forget(s, job, "alice", &cause),
+	    3);
+	ck_assert_int_eq(store_interactions_forget(s, job, "alice", &cause),
+	    0);
+	ck_assert_int_eq(store_interaction_count(s, job, "alice", &n, &cause),
+	    0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(store_interaction_count(s, job, NULL, &n, &cause), 0);
+	ck_assert_int_eq(n, 3);
+	/* Overwritten, not left in a free page: not in the file at all. */
+	store_close(s);
+	ck_assert(!contains(path, "SECRET-of-alice"));
+	ck_assert(contains(path, "bob's"));
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+}
+END_TEST
+
+START_TEST(test_source)
+{
+	struct feedback_source	 src, got;
+	char			*cause = NULL;
+
+	ck_assert_int_eq(store_feedback_source_get(s, job, "/f", &got,
+	    &cause), 0);
+	memset(&src, 0, sizeof src);
+	src.device = 64769;
+	src.inode = (int64_t)1 << 40;
+	src.offset = 12345;
+	src.line = 99;
+	memset(src.head, 'a', 64);
+	ck_assert_int_eq(store_feedback_source_put(s, job, "/f", &src,
+	    &cause), 0);
+	ck_assert_int_eq(store_feedback_source_get(s, job, "/f", &got,
+	    &cause), 1);
+	ck_assert_int_eq(got.device, 64769);
+	ck_assert_int_eq(got.inode, (int64_t)1 << 40);
+	ck_assert_int_eq(got.offset, 12345);
+	ck_assert_int_eq(got.line, 99);
+	ck_assert_str_eq(got.head, src.head);
+	ck_assert(got.updated > 0);
+	src.offset = 20000;
+	ck_assert_int_eq(store_feedback_source_put(s, job, "/f", &src,
+	    &cause), 0);
+	ck_assert_int_eq(store_feedback_source_get(s, job, "/f", &got,
+	    &cause), 1);
+	ck_assert_int_eq(got.offset, 20000);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM"
+	    " feedback_sources"), 1);
+	ck_assert_int_eq(store_feedback_source_get(s, job, "/g", &got,
+	    &cause), 0);
+}
+END_TEST
+
+START_TEST(test_salt)
+{
+	char	*a, *b, *c, *cause = NULL;
+	int64_t	 other;
+	size_t	 i;
+
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM jobs"
+	    " WHERE salt IS NULL"), 1);
+	a = store_job_salt(s, job, &cause);
+	ck_assert_msg(a != NULL, "%s", cause);
+	ck_assert_uint_eq(strlen(a), 64);
+	for (i = 0; i < 64; i++)
+		ck_assert(strchr("0123456789abcdef", a[i]) != NULL);
+	b = store_job_salt(s, job, &cause);
+	ck_assert_str_eq(a, b);
+	other = store_job_put(s, "other", "{}", &cause);
+	c = store_job_salt(s, other, &cause);
+	ck_assert_str_ne(a, c);
+	/* Putting the job again keeps its salt. */
+	ck_assert_int_eq(store_job_put(s, "fb", "{\"x\":1}", &cause), job);
+	free(b);
+	b = store_job_salt(s, job, &cause);
+	ck_assert_str_eq(a, b);
+	ck_assert_ptr_null(store_job_salt(s, 999, &cause));
+	ck_assert_str_eq(cause, "store: read job salt: no job 999");
+	free(cause);
+	free(a);
+	free(b);
+	free(c);
+}
+END_TEST
+
+START_TEST(test_migrate_v11)
+{
+	struct interaction	 it;
+	char			*cause = NULL;
+
+	store_close(s);
+	check_rmtree(tmp);
+	free(tmp);
+	tmp = check_tmpdir();
+	free(path);
+	path = xasprintf("%s/v11.db", tmp);
+	s = store_open_version(path, 11, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "old", "{}", &cause);
+	interaction(&it, "k", "r");
+	ck_assert_int_eq(store_interaction_put(s, job, &it, 0, NULL, 0,
+	    &cause), -1);
+	ck_assert_str_eq(cause, "store: add interaction: no such table: "
+	    "interactions");
+	free(cause);
+	cause = NULL;
+	store_close(s);
+	ck_assert_int_eq(check_count(path, "PRAGMA user_version"), 11);
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	ck_assert_int_eq(check_count(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(store_interaction_put(s, job, &it, 0, NULL, 0,
+	    &cause), 1);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM jobs"
+	    " WHERE name = 'old' AND salt IS NULL"), 1);
+	feedback_release(&it);
+}
+END_TEST
+
+/*
+ * ingest_source() on a file of the test's directory: what it did, the
+ * bad lines told as "LINE: message" lines in bad.
+ */
+static struct strbuf	bad;
+
+static void
+tell_bad(void *arg, long long line, const char *message)
+{
+	(void)arg;
+	strbuf_addf(&bad, "%lld: %s\n", line, message);
+}
+
+static void
+write_file(const char *name, const char *mode, const char *text, size_t len)
+{
+	char	*p = xasprintf("%s/%s", tmp, name);
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(p, mode));
+	ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+	fclose(f);
+	free(p);
+}
+
+static int
+ingest(const char *name, enum user_policy users, int follow,
+    struct ingest_result *r)
+{
+	struct ingest	 ing;
+	char		*p = xasprintf("%s/%s", tmp, name), *cause = NULL;
+	int		 rc;
+
+	memset(&ing, 0, sizeof ing);
+	ing.store = s;
+	ing.job_id = job;
+	ing.job = "fb";
+	ing.users = users;
+	ing.follow = follow;
+	ing.bad = tell_bad;
+	strbuf_reset(&bad);
+	rc = ingest_source(&ing, p, r, &cause);
+	if (rc != 0) {
+		strbuf_adds(&bad, cause);
+		free(cause);
+	}
+	ingest_release(&ing);
+	free(p);
+	return rc;
+}
+
+#define LINE(n)								\
+	"{\"id\":\"i" #n "\",\"response\":\"r" #n "\",\"rating\":\"up\"," \
+	"\"user\":\"carol\"}\n"
+
+START_TEST(test_ingest_whole)
+{
+	struct ingest_result	 r;
+	struct strbuf		 text;
+	long long		 n;
+	char			*cause = NULL;
+
+	strbuf_init(&bad);
+	strbuf_init(&text);
+	strbuf_adds(&text, LINE(1) "\n" "not json\n");
+	strbuf_adds(&text, "{\"job\":\"other\",\"response\":\"x\","
+	    "\"rating\":1}\n");
+	strbuf_adds(&text, "{\"version\":3,\"response\":\"x\",\"rating\":1}\n");
+	/* Over the limit by one byte, then a good line without a newline. */
+	strbuf_addc(&text, '"');
+	while (text.len < 4 * 70 + FEEDBACK_MAX_LINE)
+		strbuf_addc(&text, 'x');
+	strbuf_adds(&text, "\"\n" LINE(2));
+	text.len--;
+	write_file("log", "w", text.buf, text.len);
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 0, &r), 0);
+	ck_assert_int_eq(r.ingested, 2);
+	ck_assert_int_eq(r.duplicate, 0);
+	ck_assert_int_eq(r.bad, 4);
+	ck_assert_int_eq(r.first_line, 3);
+	ck_assert_ptr_nonnull(strstr(bad.buf, "3: "));
+	ck_assert_ptr_nonnull(strstr(bad.buf, "\n4: job: the line is for job "
+	    "'other', not 'fb'\n"));
+	ck_assert_ptr_nonnull(strstr(bad.buf, "\n5: version: job 'fb' has no "
+	    "champion version 3\n"));
+	ck_assert_ptr_nonnull(strstr(bad.buf, "\n6: the line is longer than "
+	    "1048576 bytes\n"));
+	ingest_result_release(&r);
+	ck_assert_int_eq(check_count(path, "SELECT line FROM interactions"
+	    " WHERE key = 'i2'"), 7);
+	ck_assert_int_eq(store_interaction_count(s, job, "carol", &n, &cause),
+	    0);
+	ck_assert_int_eq(n, 2);
+	/* Again: all there already. */
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 0, &r), 0);
+	ck_assert_int_eq(r.ingested, 0);
+	ck_assert_int_eq(r.duplicate, 2);
+	ingest_result_release(&r);
+	/* No such file: an error when not following. */
+	ck_assert_int_eq(ingest("none", USERS_KEEP, 0, &r), -1);
+	ck_assert_ptr_nonnull(strstr(bad.buf, "cannot open '"));
+	strbuf_release(&text);
+	strbuf_release(&bad);
+}
+END_TEST
+
+START_TEST(test_ingest_follow)
+{
+	struct ingest_result	 r;
+	const char		*half = "{\"id\":\"i4\",\"resp";
+	const char		*rest = "onse\":\"r4\",\"rating\":true}\nbad\n";
+	char			*from, *to;
+
+	strbuf_init(&bad);
+	/* Not there yet: not an error. */
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 1, &r), 0);
+	ck_assert_int_eq(r.missing, 1);
+	write_file("log", "w", LINE(1) LINE(2), strlen(LINE(1) LINE(2)));
+	write_file("log", "a", half, strlen(half));
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 1, &r), 0);
+	ck_assert_int_eq(r.ingested, 2);
+	ck_assert_int_eq(r.bad, 0);
+	ck_assert_int_eq(r.restarted, 0);
+	/* The writer finishes its line and adds a bad one. */
+	write_file("log", "a", rest, strlen(rest));
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 1, &r), 0);
+	ck_assert_int_eq(r.ingested, 1);
+	ck_assert_int_eq(r.duplicate, 0);
+	ck_assert_int_eq(r.bad, 1);
+	ck_assert_int_eq(r.first_line, 4);
+	ingest_result_release(&r);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM interactions"
+	    " WHERE key = 'i4' AND line = 3"), 1);
+	/* Nothing new. */
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 1, &r), 0);
+	ck_assert_int_eq(r.ingested + r.duplicate + r.bad, 0);
+	/* Truncated and written again: read from the start. */
+	write_file("log", "w", LINE(5), strlen(LINE(5)));
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 1, &r), 0);
+	ck_assert_int_eq(r.restarted, 1);
+	ck_assert_int_eq(r.ingested, 1);
+	/* Rewritten as long as before, its start changed: from the start. */
+	write_file("log", "w", LINE(6), strlen(LINE(6)));
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 1, &r), 0);
+	ck_assert_int_eq(r.restarted, 1);
+	ck_assert_int_eq(r.ingested, 1);
+	/* Rotated: another file by that name. */
+	write_file("log.new", "w", LINE(6) LINE(7), strlen(LINE(6) LINE(7)));
+	from = xasprintf("%s/log.new", tmp);
+	to = xasprintf("%s/log", tmp);
+	ck_assert(rename(from, to) == 0);
+	free(from);
+	free(to);
+	ck_assert_int_eq(ingest("log", USERS_KEEP, 1, &r), 0);
+	ck_assert_int_eq(r.restarted, 1);
+	ck_assert_int_eq(r.ingested, 1);
+	ck_assert_int_eq(r.duplicate, 1);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM"
+	    " interactions"), 6);
+	strbuf_release(&bad);
+}
+END_TEST
+
+START_TEST(test_ingest_users)
+{
+	struct ingest_result	 r;
+	char			*salt, *cause = NULL, *want;
+
+	strbuf_init(&bad);
+	write_file("log", "w", LINE(1), strlen(LINE(1)));
+	ck_assert_int_eq(ingest("log", USERS_HASH, 0, &r), 0);
+	ck_assert_int_eq(r.ingested, 1);
+	salt = store_job_salt(s, job, &cause);
+	want = feedback_user(USERS_HASH, salt, "carol");
+	ck_assert_str_ne(want, "carol");
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM interactions"
+	    " WHERE user = 'carol'"), 0);
+	free(cause);
+	cause = xasprintf("SELECT count(*) FROM interactions WHERE user ="
+	    " '%s'", want);
+	ck_assert_int_eq(check_count(path, cause), 1);
+	write_file("log", "w", LINE(2), strlen(LINE(2)));
+	ck_assert_int_eq(ingest("log", USERS_DROP, 0, &r), 0);
+	ck_assert_int_eq(r.ingested, 1);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM interactions"
+	    " WHERE user IS NULL"), 1);
+	free(want);
+	free(salt);
+	free(cause);
+	strbuf_release(&bad);
+}
+END_TEST
+
+static Suite *
+store_feedback_suite(void)
+{
+	Suite	*su = suite_create("store_feedback");
+	TCase	*tc = tcase_create("store_feedback");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_put_read);
+	tcase_add_test(tc, test_put_once);
+	tcase_add_test(tc, test_candidate);
+	tcase_add_test(tc, test_forget);
+	tcase_add_test(tc, test_source);
+	tcase_add_test(tc, test_salt);
+	tcase_add_test(tc, test_migrate_v11);
+	tcase_add_test(tc, test_ingest_whole);
+	tcase_add_test(tc, test_ingest_follow);
+	tcase_add_test(tc, test_ingest_users);
+	suite_add_tcase(su, tc);
+	return su;
+}
+
+CHECK_MAIN(store_feedback_suite)
