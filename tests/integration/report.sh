@@ -139,6 +139,14 @@ expect_contains "$TMP/hung.html" "while the run was under way: a snapshot"
 valid "$TMP/hung.html"
 expect_status 0 "$PROMPTCTL" -c "$TMP/promptd.conf" -S "$TMP/d.sock" \
     cancel hung
+# The daemon writes a job's report when its run promotes a champion.
+rm -rf "$TMP/sentiment/out" && mkdir "$TMP/sentiment/out"
+expect_status 0 "$PROMPTCTL" -c "$TMP/promptd.conf" -S "$TMP/d.sock" \
+    submit "$TMP/sentiment/with-report.json"
+wait_status "$TMP/d.sock" sentiment done
+[ -s "$TMP/sentiment/out/sentiment.html" ] ||
+    fail "the daemon wrote no report on promotion"
+valid "$TMP/sentiment/out/sentiment.html"
 
 # Errors: a job or run that is not there, --json without -o.
 expect_status 1 "$PROMPTCTL" -d "$TMP/sentiment.db" report sentimant
