@@ -524,7 +524,7 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	/* The same file as the daemon's export: the text and a newline. */
 	text = xasprintf("%s\n", json_str(r, "text", ""));
-	rc = export_atomic(o.arg['o'], text, &cause);
+	rc = file_write_atomic(o.arg['o'], text, &cause);
 	free(text);
 	if (rc != 0) {
 		cmd_error(ctx, CMD_ERROR, "error", "%s", cause);

@@ -838,49 +838,6 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 	return rc;
 }
 
-int
-export_atomic(const char *path, const char *text, char **cause)
-{
-	char	*tmp;
-	int	 fd;
-	size_t	 len = strlen(text), off = 0;
-	ssize_t	 n;
-
-	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1) {
-		cause_set(cause, "cannot create '%s': %s", tmp,
-		    strerror(errno));
-		free(tmp);
-		return -1;
-	}
-	while (off < len) {
-		if ((n = write(fd, text + off, len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	if (rename(tmp, path) == -1) {
-		fd = -1;
-		goto fail;
-	}
-	free(tmp);
-	return 0;
-fail:
-	cause_set(cause, "cannot write '%s': %s", path, strerror(errno));
-	if (fd != -1)
-		close(fd);
-	unlink(tmp);
-	free(tmp);
-	return -1;
-}
-
 static int
 jobrun_export(struct jobrun *jr, char **cause)
 {
@@ -892,7 +849,7 @@ jobrun_export(struct jobrun *jr, char **cause)
 	if (jr->job->export_path == NULL || jr->champion == NULL)
 		return 0;
 	text = xasprintf("%s\n", jr->champion->text);
-	rc = export_atomic(jr->job->export_path, text, cause);
+	rc = file_write_atomic(jr->job->export_path, text, cause);
 	free(text);
 	if (rc != 0 || !jr->job->export_sidecar)
 		return rc;
@@ -914,7 +871,7 @@ jobrun_export(struct jobrun *jr, char **cause)
 	cJSON_Delete(o);
 	side = xasprintf("%s.json", jr->job->export_path);
 	text = xasprintf("%s\n", json);
-	rc = export_atomic(side, text, cause);
+	rc = file_write_atomic(side, text, cause);
 	free(text);
 	free(side);
 	free(json);

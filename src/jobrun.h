@@ -94,7 +94,4 @@ void	jobrun_release(struct jobrun *);
 /* Tells simulated backends about the job's task (real ones ignore it). */
 void	jobrun_observe(const struct job *);
 
-/* Writes text to path atomically: a temporary file, fsync, rename. */
-int	export_atomic(const char *path, const char *text, char **cause);
-
 #endif

@@ -254,7 +254,7 @@ promptd_pidfile(const char *path, char **cause)
 
 	text = xasprintf("%ld\n", (long)getpid());
 	old = umask(077);
-	rc = export_atomic(path, text, cause);
+	rc = file_write_atomic(path, text, cause);
 	umask(old);
 	free(text);
 	return rc;

@@ -423,7 +423,7 @@ report_save(struct store *s, const char *job, int64_t run, const char *path,
 	rc = report_write(s, job, run, &sb, code, cause);
 	if (rc == 0) {
 		strbuf_addc(&sb, '\0');
-		rc = export_atomic(path, sb.buf, cause);
+		rc = file_write_atomic(path, sb.buf, cause);
 	}
 	strbuf_release(&sb);
 	return rc;

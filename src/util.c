@@ -1,6 +1,7 @@
 /* Error causes, UTF-8, clocks, files and suggestions. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -338,5 +339,84 @@ mkdir_parents(const char *dir, char **cause)
 
 fail:
 	free(p);
+	return -1;
+}
+
+/* Writes all of text to fd; -1 with errno on failure. */
+static int
+write_all(int fd, const char *text, size_t len)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < len) {
+		if ((n = write(fd, text + off, len - off)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Writes text into what path names, as it is (a device, a FIFO). */
+static int
+write_in_place(const char *path, const char *text, char **cause)
+{
+	int	fd, rc;
+
+	if ((fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)) == -1)
+		return cause_set(cause, "cannot open '%s': %s", path,
+		    strerror(errno));
+	rc = write_all(fd, text, strlen(text));
+	if (close(fd) == -1)
+		rc = -1;
+	if (rc != 0)
+		return cause_set(cause, "cannot write '%s': %s", path,
+		    strerror(errno));
+	return 0;
+}
+
+int
+file_write_atomic(const char *path, const char *text, char **cause)
+{
+	struct stat	 st;
+	char		*real = NULL, *tmp;
+	int		 fd;
+
+	if (stat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return write_in_place(path, text, cause);
+		/* Through a symbolic link to the file itself. */
+		if ((real = realpath(path, NULL)) != NULL)
+			path = real;
+	}
+	tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		cause_set(cause, "cannot create '%s': %s", tmp,
+		    strerror(errno));
+		free(tmp);
+		free(real);
+		return -1;
+	}
+	if (write_all(fd, text, strlen(text)) != 0 || fsync(fd) == -1) {
+		int	saved = errno;
+
+		close(fd);
+		errno = saved;
+		goto fail;
+	}
+	if (close(fd) == -1 || rename(tmp, path) == -1)
+		goto fail;
+	free(tmp);
+	free(real);
+	return 0;
+fail:
+	cause_set(cause, "cannot write '%s': %s", path, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	free(real);
 	return -1;
 }

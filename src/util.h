@@ -48,6 +48,14 @@ void	 time_sleep(double);
 int	 file_read(const char *path, size_t max, char **out, size_t *len,
 	    char **cause);
 /*
+ * Writes text to path atomically: a temporary file beside it, fsync,
+ * rename; a symbolic link is followed, so the file it names is replaced.
+ * A path that is there and is not a regular file (/dev/stdout, a FIFO)
+ * is written in place: renaming over it would put a file where the
+ * device was.  Errors name the path.
+ */
+int	 file_write_atomic(const char *path, const char *text, char **cause);
+/*
  * The directory systemd names in var (STATE_DIRECTORY, RUNTIME_DIRECTORY:
  * absolute paths separated by ':'), its first one, allocated; NULL when
  * the variable is not set to one.

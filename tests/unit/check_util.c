@@ -1,5 +1,7 @@
 /* Tests for the util layer: strbuf, SHA-256, hash64, rng, UTF-8,
  * durations of files, suggestions, log escaping. */
+#include <sys/stat.h>
+
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -140,6 +142,62 @@ START_TEST(test_file_read)
 }
 END_TEST
 
+/* The whole file as a string (the caller frees). */
+static char *
+slurp(const char *path)
+{
+	char	*out = NULL, *cause = NULL;
+	size_t	 len;
+
+	ck_assert_msg(file_read(path, 1 << 20, &out, &len, &cause) == 0, "%s",
+	    cause);
+	return out;
+}
+
+/*
+ * Atomic writes: a new file and a replaced one hold the text and leave
+ * no temporary behind; through a symbolic link the file it names is
+ * replaced and the link stays a link; something that is not a regular
+ * file is written in place (a directory cannot be: an error, and it is
+ * still a directory, where a rename would have put a file).
+ */
+START_TEST(test_write_atomic)
+{
+	struct stat	 st;
+	char		*dir = check_tmpdir(), *f, *link, *sub, *got;
+	char		*cause = NULL, *cmd;
+
+	f = xasprintf("%s/out.txt", dir);
+	link = xasprintf("%s/link.txt", dir);
+	sub = xasprintf("%s/sub", dir);
+	ck_assert_int_eq(file_write_atomic(f, "one\n", &cause), 0);
+	ck_assert_int_eq(file_write_atomic(f, "two\n", &cause), 0);
+	ck_assert_str_eq(got = slurp(f), "two\n");
+	free(got);
+	ck_assert_int_eq(symlink(f, link), 0);
+	ck_assert_int_eq(file_write_atomic(link, "three\n", &cause), 0);
+	ck_assert_int_eq(lstat(link, &st), 0);
+	ck_assert(S_ISLNK(st.st_mode));
+	ck_assert_str_eq(got = slurp(f), "three\n");
+	free(got);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(file_write_atomic(sub, "x", &cause), -1);
+	ck_assert_ptr_nonnull(strstr(cause, "sub"));
+	free(cause);
+	ck_assert_int_eq(stat(sub, &st), 0);
+	ck_assert(S_ISDIR(st.st_mode));
+	/* Nothing but the file, the link and the directory. */
+	cmd = xasprintf("test $(ls -A '%s' | wc -l) -eq 3", dir);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	check_rmtree(dir);
+	free(dir);
+	free(f);
+	free(link);
+	free(sub);
+}
+END_TEST
+
 START_TEST(test_suggest)
 {
 	static const char *const words[] = { "dataset", "input", "target",
@@ -200,6 +258,7 @@ util_suite(void)
 	tcase_add_test(tc, test_hash64_rng);
 	tcase_add_test(tc, test_utf8);
 	tcase_add_test(tc, test_file_read);
+	tcase_add_test(tc, test_write_atomic);
 	tcase_add_test(tc, test_suggest);
 	tcase_add_test(tc, test_log_escape);
 	tcase_add_test(tc, test_cause);
