@@ -332,7 +332,9 @@ report_load(struct report *r, const char *job, int64_t run,
 	    report_find_run(r, run, code, cause) != 0)
 		return -1;
 	r->champion = (int64_t)report_num(r->status, "candidate");
-	if ((r->dataset = store_dataset_latest(r->store, r->job.id,
+	/* The run's own snapshot: an older run was scored on older data. */
+	if ((r->dataset = r->run.dataset) == 0 &&
+	    (r->dataset = store_dataset_latest(r->store, r->job.id,
 	    cause)) < 0)
 		return -1;
 	if (r->run.id > 0 && store_run_calls(r->store, r->run.id, &r->calls,

@@ -473,6 +473,7 @@ struct run_row {
 	double			started;
 	double			ended;		/* NAN while it runs */
 	struct run_totals	totals;
+	int64_t			dataset;	/* its snapshot, 0 for none */
 };
 /*
  * The number of runs of a job (of every kind) with the sum of their

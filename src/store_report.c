@@ -31,6 +31,7 @@ store_fill_run(sqlite3_stmt *st, void *p)
 	r->totals.tokens = sqlite3_column_int64(st, 8);
 	r->totals.dollars = sqlite3_column_double(st, 9);
 	r->totals.cached = sqlite3_column_int64(st, 10);
+	r->dataset = sqlite3_column_int64(st, 11);
 }
 
 static void

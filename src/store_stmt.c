@@ -22,7 +22,7 @@
 /* The columns store_fill_run() (store_report.c) reads, in its order. */
 #define RUN_COLUMNS							\
 	"id, kind, status, step, started, ended, calls, hits, tokens,"	\
-	" dollars, cached"
+	" dollars, cached, dataset_id"
 
 const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },

@@ -605,6 +605,7 @@ START_TEST(test_run_list)
 	ck_assert(!isnan(r[0].ended) && r[0].ended >= r[0].started);
 	ck_assert_int_eq(r[0].totals.calls, 5);
 	ck_assert(r[0].totals.dollars == 0.05);
+	ck_assert_int_eq(r[0].dataset, f.dataset);
 	ck_assert_int_eq(r[1].id, f.other);
 	ck_assert_str_eq(r[1].kind, "eval");
 	ck_assert_str_eq(r[1].status, "running");
