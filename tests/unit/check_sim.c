@@ -139,14 +139,15 @@ rewrite_dataset(void)
 	return ds;
 }
 
+/* A sim backend configured by conf, as if in the file named file. */
 static struct backend *
-sim_backend(const char *conf)
+sim_backend_in(const char *file, const char *conf)
 {
 	struct jdoc	*doc;
 	struct backend	*b;
 	char		*cause = NULL, *errs;
 
-	doc = jsonc_parse("test.json", conf, strlen(conf), &cause);
+	doc = jsonc_parse(file, conf, strlen(conf), &cause);
 	ck_assert_msg(doc != NULL, "parse: %s", cause);
 	b = backend_new(doc, "sim", doc->root, "backends.sim");
 	errs = jv_errors(doc);
@@ -154,6 +155,12 @@ sim_backend(const char *conf)
 	free(errs);
 	jsonc_free(doc);
 	return b;
+}
+
+static struct backend *
+sim_backend(const char *conf)
+{
+	return sim_backend_in("test.json", conf);
 }
 
 /* The configuration errors of conf, joined (NULL when it is valid). */
@@ -961,6 +968,112 @@ START_TEST(test_models_differ)
 }
 END_TEST
 
+/* Writes a dataset's examples as JSON lines, renaming field from to to. */
+static void
+ds_write(const struct dataset *ds, const char *path, const char *from,
+    const char *to)
+{
+	FILE	*f;
+	cJSON	*o;
+	char	*line;
+	size_t	 i;
+
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	for (i = 0; i < ds->n; i++) {
+		o = cJSON_Duplicate(ds->ex[i].fields, 1);
+		if (from != NULL)
+			cJSON_AddItemToObject(o, to,
+			    cJSON_DetachItemFromObject(o, from));
+		line = cJSON_PrintUnformatted(o);
+		fprintf(f, "%s\n", line);
+		free(line);
+		cJSON_Delete(o);
+	}
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/*
+ * A world that knows a labelled file (its "knowledge") answers a target
+ * request as a world whose job's own dataset carries those labels, word
+ * for word, whether the job's dataset has no labels or there is none;
+ * a world with neither cannot answer at all.
+ */
+START_TEST(test_knowledge)
+{
+	static const char *const prompts[] = {
+		"Classify the sentiment of the review.",
+		"You are an expert. Read the whole review carefully. Answer "
+		    "with only the label.",
+	};
+	struct dataset	*unlabelled = label_dataset();
+	struct backend	*told, *knows, *nodata, *renamed, *blind;
+	char		*tmp, *conf, *p, *t, *u, *want, *r;
+	size_t		 i, k, right = 0, blind_right = 0;
+
+	tmp = check_tmpdir();
+	p = xasprintf("%s/truth.jsonl", tmp);
+	ds_write(unlabelled, p, NULL, NULL);
+	free(p);
+	p = xasprintf("%s/truth2.jsonl", tmp);
+	ds_write(unlabelled, p, "label", "sentiment");
+	free(p);
+	for (i = 0; i < unlabelled->n; i++)
+		cJSON_ReplaceItemInObject(unlabelled->ex[i].fields, "label",
+		    cJSON_CreateNull());
+
+	told = label_backend("{\"type\": \"sim\"}");
+	conf = xasprintf("%s/promptd.conf", tmp);
+	knows = sim_backend_in(conf, "{\"type\": \"sim\", "
+	    "\"knowledge\": \"truth.jsonl\"}");
+	knows->ops->observe(knows, unlabelled, text_inputs, 1, "label");
+	nodata = sim_backend_in(conf, "{\"type\": \"sim\", "
+	    "\"knowledge\": \"truth.jsonl\"}");
+	nodata->ops->observe(nodata, NULL, text_inputs, 1, "label");
+	renamed = sim_backend_in(conf, "{\"type\": \"sim\", \"knowledge\": "
+	    "\"truth2.jsonl\", \"knowledge_target\": \"sentiment\"}");
+	renamed->ops->observe(renamed, unlabelled, text_inputs, 1, "label");
+	blind = sim_backend("{\"type\": \"sim\"}");
+	blind->ops->observe(blind, unlabelled, text_inputs, 1, "label");
+	/* What the world knows is part of the cache key. */
+	ck_assert_str_ne(told->identity, knows->identity);
+
+	for (k = 0; k < nitems(prompts); k++) {
+		for (i = 0; i < 200; i++) {
+			t = review_text(i);
+			u = xasprintf("Review: %s\nSentiment:", t);
+			want = ask(told, prompts[k], u, 0, 0);
+			right += label_right(want, review_label(i));
+			r = ask(knows, prompts[k], u, 0, 0);
+			ck_assert_str_eq(r, want);
+			free(r);
+			r = ask(nodata, prompts[k], u, 0, 0);
+			ck_assert_str_eq(r, want);
+			free(r);
+			r = ask(renamed, prompts[k], u, 0, 0);
+			ck_assert_str_eq(r, want);
+			free(r);
+			r = ask(blind, prompts[k], u, 0, 0);
+			blind_right += label_right(r, review_label(i));
+			free(r);
+			free(want);
+			free(u);
+			free(t);
+		}
+	}
+	ck_assert_msg(right > 200 && blind_right < right / 4,
+	    "told %zu blind %zu", right, blind_right);
+	backend_free(told);
+	backend_free(knows);
+	backend_free(nodata);
+	backend_free(renamed);
+	backend_free(blind);
+	ds_free(unlabelled);
+	free(conf);
+	check_rmtree(tmp);
+	free(tmp);
+}
+END_TEST
+
 START_TEST(test_config)
 {
 	struct backend	*b;
@@ -995,6 +1108,39 @@ START_TEST(test_config)
 	ck_assert_msg(e != NULL && strstr(e, "format_error_rate") != NULL,
 	    "%s", e);
 	free(e);
+	e = sim_conf_errors("{\"type\": \"sim\", \"knowledge\": "
+	    "\"no-such-truth.jsonl\"}");
+	ck_assert_msg(e != NULL && strstr(e, "backends.sim.knowledge: ") !=
+	    NULL && strstr(e, "no-such-truth.jsonl") != NULL, "%s", e);
+	free(e);
+	e = sim_conf_errors("{\"type\": \"sim\", \"knowledge_target\": "
+	    "\"label\"}");
+	ck_assert_msg(e != NULL && strstr(e, "backends.sim.knowledge_target: "
+	    "needs a knowledge file") != NULL, "%s", e);
+	free(e);
+}
+END_TEST
+
+/* A knowledge_target the knowledge file does not have. */
+START_TEST(test_knowledge_config)
+{
+	struct dataset	*ds = label_dataset();
+	char		*tmp, *p, *conf, *e;
+
+	tmp = check_tmpdir();
+	p = xasprintf("%s/truth.jsonl", tmp);
+	ds_write(ds, p, NULL, NULL);
+	conf = xasprintf("{\"type\": \"sim\", \"knowledge\": \"%s\", "
+	    "\"knowledge_target\": \"labl\"}", p);
+	e = sim_conf_errors(conf);
+	ck_assert_msg(e != NULL && strstr(e, "backends.sim.knowledge_target: "
+	    "no field 'labl' in ") != NULL, "%s", e);
+	free(e);
+	free(conf);
+	free(p);
+	ds_free(ds);
+	check_rmtree(tmp);
+	free(tmp);
 }
 END_TEST
 
@@ -1030,6 +1176,8 @@ sim_suite(void)
 	tcase_add_test(tc, test_roles);
 	tcase_add_test(tc, test_usage);
 	tcase_add_test(tc, test_config);
+	tcase_add_test(tc, test_knowledge);
+	tcase_add_test(tc, test_knowledge_config);
 	suite_add_tcase(s, tc);
 	return s;
 }
