@@ -187,7 +187,7 @@ cmd_forget(struct cmd_ctx *ctx, int argc, char **argv)
 	struct feedback_job	 fj;
 	const char		*user;
 	char			*salt = NULL, *hashed, *cause = NULL;
-	long long		 n = 0, m = 0;
+	long long		 n = 0, m = 0, ex = 0, exm = 0;
 	cJSON			*json;
 	int			 rc;
 
@@ -209,9 +209,9 @@ cmd_forget(struct cmd_ctx *ctx, int argc, char **argv)
 	    store_begin(fj.store, &cause) != 0)
 		goto fail;
 	hashed = feedback_user(USERS_HASH, salt, user);
-	if ((n = store_interactions_forget(fj.store, fj.row.id, user,
+	if ((n = store_interactions_forget(fj.store, fj.row.id, user, &ex,
 	    &cause)) < 0 || (m = store_interactions_forget(fj.store,
-	    fj.row.id, hashed, &cause)) < 0) {
+	    fj.row.id, hashed, &exm, &cause)) < 0) {
 		store_rollback(fj.store);
 		free(hashed);
 		goto fail;
@@ -220,10 +220,12 @@ cmd_forget(struct cmd_ctx *ctx, int argc, char **argv)
 	if (store_commit(fj.store, &cause) != 0)
 		goto fail;
 	n += m;
+	ex += exm;
 	if (o.json) {
 		json = cJSON_CreateObject();
 		cJSON_AddStringToObject(json, "job", fj.row.name);
 		cJSON_AddNumberToObject(json, "forgotten", (double)n);
+		cJSON_AddNumberToObject(json, "examples", (double)ex);
 		cJSON_AddStringToObject(json, "users",
 		    job_users_name(fj.users));
 		cmd_print_json(json);
@@ -232,9 +234,13 @@ cmd_forget(struct cmd_ctx *ctx, int argc, char **argv)
 		printf("job '%s': no interaction forgotten: the job drops "
 		    "user ids (\"users\": \"drop\"), so none has one to "
 		    "find\n", fj.row.name);
-	else
+	else if (ex == 0)
 		printf("job '%s': %lld interaction%s of that user forgotten\n",
 		    fj.row.name, n, n == 1 ? "" : "s");
+	else
+		printf("job '%s': %lld interaction%s of that user forgotten, "
+		    "and %lld example%s made from them alone\n", fj.row.name,
+		    n, n == 1 ? "" : "s", ex, ex == 1 ? "" : "s");
 	rc = CMD_OK;
 	goto out;
 fail:

@@ -216,6 +216,19 @@ status_replies(const cJSON *replies)
 	}
 }
 
+/*
+ * A champion's dev score (member key) and interval, "0.812 [0.700,
+ * 0.900]", or "not scored" for one put forward without dev examples.
+ */
+static char *
+score_text(const cJSON *o, const char *key)
+{
+	if (isnan(json_num(o, key)))
+		return xstrdup("not scored");
+	return xasprintf("%.3f [%.3f, %.3f]", json_num(o, key), json_num(o,
+	    "lo"), json_num(o, "hi"));
+}
+
 static int
 cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -223,7 +236,7 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	const cJSON	*b, *v, *f;
 	cJSON		*r;
 	const char	*sep = "";
-	char		 when[32];
+	char		*score, when[32];
 	int		 rc;
 
 	if ((rc = cmd_parse(ctx, &cmd_status_entry, &argc, &argv, "", NULL,
@@ -275,11 +288,12 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (json_str(r, "schedule", NULL) != NULL)
 		status_schedule(r);
-	if (!isnan(json_num(r, "champion")))
-		printf("  %-12sv%.0f, candidate %.0f: %.3f [%.3f, %.3f]\n",
-		    "champion", json_num(r, "champion"), json_num(r, "candidate"),
-		    json_num(r, "best"), json_num(r, "lo"), json_num(r, "hi"));
-	else
+	if (!isnan(json_num(r, "champion"))) {
+		score = score_text(r, "best");
+		printf("  %-12sv%.0f, candidate %.0f: %s\n", "champion",
+		    json_num(r, "champion"), json_num(r, "candidate"), score);
+		free(score);
+	} else
 		printf("  %-12snone yet\n", "champion");
 	status_replies(cJSON_GetObjectItemCaseSensitive(r, "replies"));
 	f = cJSON_GetObjectItemCaseSensitive(r, "failures");
@@ -472,7 +486,7 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_opts	 o;
 	const cJSON	*arr, *h;
 	cJSON		*r;
-	char		*clip, *test, when[32];
+	char		*clip, *test, *score, when[32];
 	int		 rc;
 
 	if ((rc = cmd_parse(ctx, &cmd_history_entry, &argc, &argv, "", NULL,
@@ -488,12 +502,12 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 		clip = cmd_clip(json_str(h, "text", ""), 70);
 		test = history_test(cJSON_GetObjectItemCaseSensitive(h,
 		    "test"));
-		printf("v%.0f  %s  candidate %.0f  %.3f [%.3f, %.3f]%s\n"
-		    "    %s\n    %s\n", json_num(h, "version"),
-		    cmd_time(json_num(h, "time"), when, sizeof when),
-		    json_num(h, "candidate"), json_num(h, "score"),
-		    json_num(h, "lo"), json_num(h, "hi"), test,
+		score = score_text(h, "score");
+		printf("v%.0f  %s  candidate %.0f  %s%s\n    %s\n    %s\n",
+		    json_num(h, "version"), cmd_time(json_num(h, "time"), when,
+		    sizeof when), json_num(h, "candidate"), score, test,
 		    json_str(h, "reason", "no reason recorded"), clip);
+		free(score);
 		free(test);
 		free(clip);
 	}

@@ -25,14 +25,22 @@ validate_print(const struct job *job)
 	int			 r;
 
 	printf("%s: job '%s' is valid\n", job->file, job->task.name);
-	printf(VALIDATE_LABEL "%s: %zu examples (train %zu, dev %zu, test "
-	    "%zu)\n", "dataset", ds->path, ds->n,
-	    dataset_count(ds, SPLIT_TRAIN), dataset_count(ds, SPLIT_DEV),
-	    dataset_count(ds, SPLIT_TEST));
-	printf(VALIDATE_LABEL, "fields");
-	for (i = 0; i < ds->nfields; i++)
-		printf("%s%s", i > 0 ? " " : "", ds->fields[i]);
-	printf("\n" VALIDATE_LABEL "%s%s%s%s\n", "metric",
+	if (ds->path == NULL)
+		printf(VALIDATE_LABEL "none: examples come from feedback "
+		    "(%s)\n", "dataset",
+		    job_examples_name(job->feedback_examples));
+	else
+		printf(VALIDATE_LABEL "%s: %zu examples (train %zu, dev %zu, "
+		    "test %zu)\n", "dataset", ds->path, ds->n,
+		    dataset_count(ds, SPLIT_TRAIN), dataset_count(ds,
+		    SPLIT_DEV), dataset_count(ds, SPLIT_TEST));
+	if (ds->nfields > 0) {
+		printf(VALIDATE_LABEL, "fields");
+		for (i = 0; i < ds->nfields; i++)
+			printf("%s%s", i > 0 ? " " : "", ds->fields[i]);
+		printf("\n");
+	}
+	printf(VALIDATE_LABEL "%s%s%s%s\n", "metric",
 	    job->task.metric->ops->name,
 	    job->task.metric->extract_src != NULL ? " after extracting " : "",
 	    job->task.metric->extract_src != NULL ?
@@ -67,7 +75,10 @@ validate_json(cJSON *out, const struct job *job)
 	cJSON_AddStringToObject(o, "file", job->file);
 	cJSON_AddBoolToObject(o, "valid", 1);
 	cJSON_AddStringToObject(o, "name", job->task.name);
-	cJSON_AddStringToObject(o, "dataset", ds->path);
+	if (ds->path != NULL)
+		cJSON_AddStringToObject(o, "dataset", ds->path);
+	else
+		cJSON_AddNullToObject(o, "dataset");
 	cJSON_AddStringToObject(o, "dataset_hash", ds->hash);
 	cJSON_AddNumberToObject(o, "examples", (double)ds->n);
 	cJSON_AddNumberToObject(o, "train", (double)dataset_count(ds,

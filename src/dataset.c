@@ -37,7 +37,6 @@ struct loader {
 	const char	*text;
 	size_t		 len;
 	struct dataset	*ds;
-	size_t		 capex;
 	size_t		 capfields;
 	size_t		*set;
 	size_t		 capset;
@@ -139,16 +138,15 @@ loader_use(struct loader *ld, const char *name)
 	return 0;
 }
 
-/* Appends an example; takes fields. */
-static void
-loader_add(struct loader *ld, size_t line, cJSON *fields)
+/* Appends an example, in train; takes fields. */
+static struct example *
+dataset_append(struct dataset *ds, size_t line, cJSON *fields)
 {
-	struct dataset	*ds = ld->ds;
 	struct example	*ex;
 
-	if (ds->n == ld->capex) {
-		ld->capex = ld->capex == 0 ? 64 : ld->capex * 2;
-		ds->ex = xreallocarray(ds->ex, ld->capex, sizeof *ds->ex);
+	if (ds->n == ds->cap) {
+		ds->cap = ds->cap == 0 ? 64 : ds->cap * 2;
+		ds->ex = xreallocarray(ds->ex, ds->cap, sizeof *ds->ex);
 	}
 	ex = &ds->ex[ds->n];
 	memset(ex, 0, sizeof *ex);
@@ -157,6 +155,25 @@ loader_add(struct loader *ld, size_t line, cJSON *fields)
 	ex->fields = fields;
 	ex->split = SPLIT_TRAIN;
 	ds->n++;
+	return ex;
+}
+
+static void
+loader_add(struct loader *ld, size_t line, cJSON *fields)
+{
+	dataset_append(ld->ds, line, fields);
+}
+
+/* The SHA-256 of an example's canonical fields, as the store keeps it. */
+static void
+example_hash(struct example *ex)
+{
+	char	*canon;
+
+	if ((canon = cJSON_PrintUnformatted(ex->fields)) == NULL)
+		fatalx("%s: out of memory", __func__);
+	sha256_hex(canon, strlen(canon), ex->hash);
+	cJSON_free(canon);
 }
 
 static int
@@ -539,7 +556,7 @@ dataset_load(const char *path, const char *format, char **cause)
 	struct loader		 ld;
 	struct dataset		*ds = NULL;
 	enum dataset_format	 fmt = FORMAT_JSONL;
-	char			*buf = NULL, *canon, *nul;
+	char			*buf = NULL, *nul;
 	size_t			 len, bad, line, col, i;
 
 	memset(&ld, 0, sizeof ld);
@@ -550,7 +567,8 @@ dataset_load(const char *path, const char *format, char **cause)
 
 	ds = xcalloc(1, sizeof *ds);
 	ds->path = xstrdup(path);
-	sha256_hex(buf, len, ds->hash);
+	sha256_hex(buf, len, ds->file_hash);
+	memcpy(ds->hash, ds->file_hash, sizeof ds->hash);
 
 	ld.path = path;
 	ld.ds = ds;
@@ -585,12 +603,9 @@ dataset_load(const char *path, const char *format, char **cause)
 		goto fail;
 	}
 
-	for (i = 0; i < ds->n; i++) {
-		if ((canon = cJSON_PrintUnformatted(ds->ex[i].fields)) == NULL)
-			fatalx("%s: out of memory", __func__);
-		sha256_hex(canon, strlen(canon), ds->ex[i].hash);
-		cJSON_free(canon);
-	}
+	for (i = 0; i < ds->n; i++)
+		example_hash(&ds->ex[i]);
+	ds->nfile = ds->n;
 	if (ds->fields == NULL)
 		ds->fields = xcalloc(1, sizeof *ds->fields);
 
@@ -614,14 +629,73 @@ dataset_free(struct dataset *ds)
 
 	if (ds == NULL)
 		return;
-	for (i = 0; i < ds->n; i++)
-		cJSON_Delete(ds->ex[i].fields);
+	dataset_truncate(ds, 0);
 	free(ds->ex);
 	for (i = 0; i < ds->nfields; i++)
 		free(ds->fields[i]);
 	free(ds->fields);
 	free(ds->path);
 	free(ds);
+}
+
+struct dataset *
+dataset_empty(void)
+{
+	struct dataset	*ds;
+
+	ds = xcalloc(1, sizeof *ds);
+	sha256_hex("", 0, ds->file_hash);
+	memcpy(ds->hash, ds->file_hash, sizeof ds->hash);
+	ds->fields = xcalloc(1, sizeof *ds->fields);
+	return ds;
+}
+
+struct example *
+dataset_add(struct dataset *ds, cJSON *fields, enum origin origin)
+{
+	struct example	*ex;
+
+	ex = dataset_append(ds, 0, fields);
+	ex->origin = origin;
+	example_hash(ex);
+	return ex;
+}
+
+void
+dataset_truncate(struct dataset *ds, size_t n)
+{
+	struct example	*ex;
+
+	while (ds->n > n) {
+		ex = &ds->ex[--ds->n];
+		cJSON_Delete(ex->fields);
+		free(ex->from);
+	}
+	if (ds->nfile > ds->n)
+		ds->nfile = ds->n;
+}
+
+void
+dataset_rehash(struct dataset *ds)
+{
+	struct sha256	 h;
+	const char	*split;
+	size_t		 i;
+
+	if (ds->n == ds->nfile) {
+		memcpy(ds->hash, ds->file_hash, sizeof ds->hash);
+		return;
+	}
+	sha256_init(&h);
+	sha256_update(&h, ds->file_hash, strlen(ds->file_hash));
+	for (i = ds->nfile; i < ds->n; i++) {
+		split = split_name(ds->ex[i].split);
+		sha256_update(&h, " ", 1);
+		sha256_update(&h, ds->ex[i].hash, strlen(ds->ex[i].hash));
+		sha256_update(&h, " ", 1);
+		sha256_update(&h, split, strlen(split));
+	}
+	sha256_final_hex(&h, ds->hash);
 }
 
 int
@@ -716,6 +790,27 @@ dataset_split(struct dataset *ds, double train, double dev, double test,
 			ds->ex[keys[i].idx].split = SPLIT_TEST;
 	}
 	free(keys);
+}
+
+enum split
+split_by_key(const char *key, double train, double dev, double test,
+    uint64_t seed)
+{
+	double	sum, u;
+
+	train = proportion(train);
+	dev = proportion(dev);
+	test = proportion(test);
+	sum = train + dev + test;
+	if (!isfinite(sum) || sum <= 0)
+		return SPLIT_TRAIN;
+	/* The top 53 bits: a double in [0, 1) that loses none of them. */
+	u = (double)(hash64_str(key, seed) >> 11) * 0x1p-53;
+	if (u < train / sum)
+		return SPLIT_TRAIN;
+	if (u < (train + dev) / sum)
+		return SPLIT_DEV;
+	return test > 0 ? SPLIT_TEST : SPLIT_DEV;
 }
 
 size_t

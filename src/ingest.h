@@ -3,7 +3,8 @@
  * interactions, one line at a time: promptctl ingest reads the files it
  * is given whole, and every run of a job that sets "feedback" reads the
  * job's log from where the last read stopped.  Both go through
- * ingest_source(), so a line means the same to both.
+ * ingest_source(), so a line means the same to both.  And what a run
+ * makes of the interactions: examples from people's edits.
  */
 #ifndef INGEST_H
 #define INGEST_H
@@ -12,6 +13,7 @@
 
 #include "feedback.h"
 
+struct job;
 struct store;
 
 /* The bytes at a feedback file's start whose hash tell it from another. */
@@ -62,5 +64,54 @@ int	 ingest_source(struct ingest *, const char *path,
 void	 ingest_result_release(struct ingest_result *);
 /* Frees what the ingest fetched (not the struct itself). */
 void	 ingest_release(struct ingest *);
+
+/*
+ * The feedback part of a run's start (ingest_examples.c), which happens
+ * before the run exists: what it has to tell is collected as notes, for
+ * the run to record as its events once it does.
+ */
+struct ingest_note {
+	const char	*level;		/* "info" or "warn" */
+	char		*message;
+};
+struct ingest_notes {
+	struct ingest_note	*v;
+	size_t			 n;
+};
+void	 ingest_notes_release(struct ingest_notes *);
+
+/*
+ * Reads the job's feedback log (job->feedback_path; nothing when it has
+ * none) from where the last read stopped into its interactions, noting
+ * what it did.  Nothing here fails: a log that cannot be read is noted,
+ * and read again from the same place next time.
+ */
+void	 ingest_job_log(struct store *, int64_t job_id, const struct job *,
+	    struct ingest_notes *);
+/*
+ * A new run's examples from feedback (promptd-feedback(5) USES): drops
+ * the examples an earlier run added to the job's dataset, then, when the
+ * job sets "feedback" and its feedback.examples is not "off", appends one
+ * example per distinct inputs (the values of the template's fields) of
+ * the job's interactions that qualify (an edit; or, with "edits+rated",
+ * a response rated up or 4 or 5 stars), the latest by time winning:
+ * its inputs with the task's target field set to the edit or the
+ * response.  Interactions whose inputs lack a field of the template are
+ * left out.  Each is linked to the interactions that gave that same
+ * answer for those inputs, and gets its split from its inputs' hash
+ * with the job's split proportions and seed (split_by_key()), so that
+ * it keeps it from run to run.  The dataset is rehashed: the snapshot
+ * changes as feedback grows.  Returns the examples added, or -1.
+ */
+long long ingest_examples(struct store *, int64_t job_id, struct job *,
+	    struct ingest_notes *, char **cause);
+/*
+ * A resumed run's examples: the job's dataset becomes the examples of
+ * the snapshot the run started on, exactly as stored (with their ids,
+ * splits and origins), whatever the file or the interactions say now.
+ * Returns the examples from feedback among them, or -1.
+ */
+long long ingest_examples_resume(struct store *, int64_t dataset_id,
+	    struct job *, struct ingest_notes *, char **cause);
 
 #endif

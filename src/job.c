@@ -35,9 +35,15 @@ static const char *const budget_keys[] = {
 	"max_calls", "max_tokens", "max_dollars", "deadline", NULL
 };
 static const char *const export_keys[] = { "path", "sidecar", NULL };
-static const char *const feedback_keys[] = { "path", "users", NULL };
+static const char *const feedback_keys[] = {
+	"path", "users", "examples", NULL
+};
 /* In the order of enum user_policy. */
 static const char *const users_names[] = { "keep", "hash", "drop", NULL };
+/* In the order of enum feedback_examples. */
+static const char *const examples_names[] = {
+	"edits", "edits+rated", "off", NULL
+};
 static const char *const format_names[] = { "jsonl", "csv", NULL };
 static const char *const placement_names[] = { "system", "inline", NULL };
 static const char *const cache_names[] = { "on", "read", "off", NULL };
@@ -171,18 +177,21 @@ job_parse_task_data(struct job *job, struct jdoc *doc, const cJSON *task)
 			jv_error(doc, v, "task.dataset", "%s", cause);
 		free(cause);
 		cause = NULL;
-	}
+	} else if (cJSON_GetObjectItemCaseSensitive(task, "dataset") == NULL)
+		/* A job with feedback and no dataset: its examples come
+		 * from feedback alone, and have no fields to check yet. */
+		t->dataset = dataset_empty();
 	if (t->input != NULL) {
 		v = cJSON_GetObjectItemCaseSensitive(task, "input");
 		if ((t->tmpl = template_compile(t->input, &cause)) == NULL)
 			jv_error(doc, v, "task.input", "%s", cause);
-		else if (t->dataset != NULL &&
+		else if (t->dataset != NULL && t->dataset->path != NULL &&
 		    template_check(t->tmpl, t->dataset, &cause) != 0)
 			jv_error(doc, v, "task.input", "%s", cause);
 		free(cause);
 		cause = NULL;
 	}
-	if (t->dataset == NULL)
+	if (t->dataset == NULL || t->dataset->path == NULL)
 		return;
 	if (t->target != NULL && !dataset_has_field(t->dataset, t->target)) {
 		v = cJSON_GetObjectItemCaseSensitive(task, "target");
@@ -217,7 +226,10 @@ job_parse_task(struct job *job, struct jdoc *doc, const cJSON *root)
 	if ((task = jv_get(doc, root, "", "task", JV_OBJECT, 1)) == NULL)
 		return;
 	jv_keys(doc, task, "task", task_keys);
-	if (jv_string(doc, task, "task", "dataset", 1, &s) == 1)
+	/* A job with feedback may have no dataset: people give examples. */
+	if (jv_string(doc, task, "task", "dataset",
+	    cJSON_GetObjectItemCaseSensitive(root, "feedback") == NULL,
+	    &s) == 1)
 		t->dataset_path = path_relative_to(job->file, s);
 	if (jv_enum(doc, task, "task", "format", 0, format_names, &e) == 1)
 		t->format = xstrdup(format_names[e]);
@@ -340,6 +352,7 @@ job_parse_feedback(struct job *job, struct jdoc *doc, const cJSON *root)
 	int		 e;
 
 	job->feedback_users = USERS_HASH;
+	job->feedback_examples = EXAMPLES_EDITS;
 	v = jv_get(doc, root, "", "feedback", JV_STRING | JV_OBJECT, 0);
 	if (cJSON_IsString(v))
 		job->feedback_path = path_relative_to(job->file, v->valuestring);
@@ -350,7 +363,16 @@ job_parse_feedback(struct job *job, struct jdoc *doc, const cJSON *root)
 		if (jv_enum(doc, v, "feedback", "users", 0, users_names,
 		    &e) == 1)
 			job->feedback_users = (enum user_policy)e;
+		if (jv_enum(doc, v, "feedback", "examples", 0, examples_names,
+		    &e) == 1)
+			job->feedback_examples = (enum feedback_examples)e;
 	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "task");
+	if (job->feedback_examples == EXAMPLES_OFF && cJSON_IsObject(v) &&
+	    cJSON_GetObjectItemCaseSensitive(v, "dataset") == NULL)
+		jv_error(doc, v, "task.dataset", "missing (required when "
+		    "feedback.examples is 'off': the job would have no "
+		    "examples)");
 }
 
 enum user_policy
@@ -371,6 +393,12 @@ const char *
 job_users_name(enum user_policy p)
 {
 	return users_names[p];
+}
+
+const char *
+job_examples_name(enum feedback_examples e)
+{
+	return examples_names[e];
 }
 
 static void

@@ -20,6 +20,13 @@
 
 struct conf;
 
+/* What of a job's interactions becomes an example (feedback.examples). */
+enum feedback_examples {
+	EXAMPLES_EDITS,		/* edited responses */
+	EXAMPLES_RATED,		/* those, and responses rated best */
+	EXAMPLES_OFF,
+};
+
 struct job {
 	char		 *file;
 	struct task	  task;		/* name, description, roles... */
@@ -39,6 +46,7 @@ struct job {
 	char		 *report_path;	/* written on each promotion */
 	char		 *feedback_path;	/* read at each run, or NULL */
 	enum user_policy  feedback_users;
+	enum feedback_examples feedback_examples;
 	double		  alpha;
 	double		  min_delta;
 	enum cache_mode	  cache;
@@ -68,6 +76,8 @@ void		 job_foreach_key(void (*fn)(const char *path, void *arg),
  */
 enum user_policy job_feedback_users(const cJSON *spec);
 const char	*job_users_name(enum user_policy);
+/* The name of feedback.examples as the job file spells it. */
+const char	*job_examples_name(enum feedback_examples);
 
 /* Parses a duration: a number of seconds or "1h30m", "90s", "2d". */
 int		 duration_parse(const char *, double *out);

@@ -65,6 +65,17 @@ jobrun_event(struct jobrun *jr, const char *level, const char *fmt, ...)
 	free(msg);
 }
 
+/* Records what was noted before the run existed, as its events. */
+static void
+jobrun_notes(struct jobrun *jr, struct ingest_notes *notes)
+{
+	size_t	i;
+
+	for (i = 0; i < notes->n; i++)
+		jobrun_event(jr, notes->v[i].level, "%s", notes->v[i].message);
+	ingest_notes_release(notes);
+}
+
 /* The dataset indices of a split, in the dataset's order. */
 static size_t *
 jobrun_split(const struct dataset *ds, enum split sp, size_t *n)
@@ -74,7 +85,10 @@ jobrun_split(const struct dataset *ds, enum split sp, size_t *n)
 	out = xcalloc(ds->n + 1, sizeof *out);
 	*n = 0;
 	for (i = 0; i < ds->n; i++)
-		if (ds->ex[i].split == sp)
+		/* A feedback example forgotten since (promptctl forget
+		 * blanked its fields) has nothing left to score. */
+		if (ds->ex[i].split == sp && (ds->ex[i].origin !=
+		    ORIGIN_FEEDBACK || ds->ex[i].fields->child != NULL))
 			out[(*n)++] = i;
 	return out;
 }
@@ -195,7 +209,7 @@ jobrun_budgets(struct jobrun *jr, char **cause)
 /*
  * A refresh starts from the champion and the job's best candidates so
  * far, all scored again on today's data and model; the seeds are only
- * used when the job has no history.
+ * used when none of the job's candidates was ever scored.
  */
 #define REFRESH_TOP	5
 
@@ -235,7 +249,11 @@ jobrun_refresh_pool(struct jobrun *jr, char **cause)
 	}
 	free(texts);
 	free(ids);
-	for (i = 0; rc == 0 && s->ncands == 0 && i < jr->job->nseeds; i++)
+	/*
+	 * Nothing scored yet (a champion put forward without dev examples,
+	 * see jobrun_no_dev()): the seeds compete with it.
+	 */
+	for (i = 0; rc == 0 && n == 0 && i < jr->job->nseeds; i++)
 		if (search_add(s, jr->job->seeds[i], "seed", NULL, 0, NULL,
 		    NULL, cause) == NULL)
 			rc = -1;
@@ -243,97 +261,39 @@ jobrun_refresh_pool(struct jobrun *jr, char **cause)
 }
 
 /*
- * A job that sets "feedback" reads its log at the start of every run:
- * the lines added since the last read (the whole file when it was
- * rotated or truncated meanwhile) become interactions.  Nothing here
- * stops the run: a log that cannot be read is told, and read again from
- * the same place next time.
+ * The run's examples and its snapshot.  A resumed run takes back the
+ * snapshot it started on, exactly: what it scored stays what it scores.
+ * A new one adds to the dataset file's examples those its job's
+ * feedback makes now, and snapshots them (a new snapshot when they
+ * changed).
  */
-static void
-jobrun_feedback(struct jobrun *jr)
+static int
+jobrun_examples(struct jobrun *jr, struct ingest_notes *notes, char **cause)
 {
-	struct ingest		 ing;
-	struct ingest_result	 r;
-	const char		*path = jr->job->feedback_path;
-	char			*cause = NULL, *first = NULL;
+	int	rc = 0;
 
-	if (path == NULL)
-		return;
-	memset(&ing, 0, sizeof ing);
-	ing.store = jr->store;
-	ing.job_id = jr->job_id;
-	ing.job = jr->job->task.name;
-	ing.users = jr->job->feedback_users;
-	ing.follow = 1;
-	if (ingest_source(&ing, path, &r, &cause) != 0) {
-		jobrun_event(jr, "warn", "feedback: %s", cause);
-		free(cause);
-	} else if (r.missing)
-		jobrun_event(jr, "info", "feedback: %s does not exist yet",
-		    path);
-	else {
-		if (r.restarted)
-			jobrun_event(jr, "info", "feedback: %s was rotated or "
-			    "truncated since the last run: read from its start",
-			    path);
-		if (r.first_error != NULL)
-			first = xasprintf(": first %s:%lld: %s", path,
-			    r.first_line, r.first_error);
-		jobrun_event(jr, r.bad > 0 ? "warn" : "info", "feedback: %lld "
-		    "interaction%s ingested from %s (%lld already there, %lld "
-		    "bad line%s%s)", r.ingested, r.ingested == 1 ? "" : "s",
-		    path, r.duplicate, r.bad, r.bad == 1 ? "" : "s",
-		    first != NULL ? first : "");
-		free(first);
-		ingest_result_release(&r);
-	}
-	ingest_release(&ing);
+	if (jr->resumed && (rc = store_run_dataset(jr->store, jr->run_id,
+	    &jr->dataset_id, cause)) < 0)
+		return -1;
+	if (rc == 1)
+		return ingest_examples_resume(jr->store, jr->dataset_id,
+		    jr->job, notes, cause) < 0 ? -1 : 0;
+	if (ingest_examples(jr->store, jr->job_id, jr->job, notes,
+	    cause) < 0)
+		return -1;
+	if ((jr->dataset_id = store_dataset_snapshot(jr->store, jr->job_id,
+	    jr->job->task.dataset, &jr->dataset_changed, cause)) < 0)
+		return -1;
+	return 0;
 }
 
-int
-jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
-    const char *kind, char **cause)
+/* The search: its settings, its examples and its first candidates. */
+static int
+jobrun_search(struct jobrun *jr, char **cause)
 {
 	struct search	*s = &jr->search;
-	char		*spec = NULL, *state = NULL;
+	struct job	*job = jr->job;
 	size_t		 i;
-	int		 step = 0;
-	int64_t		 open;
-
-	memset(jr, 0, sizeof *jr);
-	jr->job = job;
-	jr->kind = kind;
-	jr->store = engine_loop_store(loop);
-	jr->test_score = NAN;
-	if (job->strategy == NULL)
-		return cause_set(cause, "job '%s' has no strategy", job->task.name);
-	spec = cJSON_PrintUnformatted(job->spec);
-	if ((jr->job_id = store_job_put(jr->store, job->task.name, spec,
-	    cause)) < 0)
-		goto fail;
-	if ((jr->dataset_id = store_dataset_snapshot(jr->store, jr->job_id,
-	    job->task.dataset, &jr->dataset_changed, cause)) < 0)
-		goto fail;
-	if ((open = store_run_open(jr->store, jr->job_id, kind, &step,
-	    &state, cause)) < 0)
-		goto fail;
-	if (open > 0) {
-		jr->run_id = open;
-		jr->resumed = 1;
-	} else if ((jr->run_id = store_run_new(jr->store, jr->job_id,
-	    kind, jr->dataset_id, cause)) < 0)
-		goto fail;
-	if (store_job_set_state(jr->store, jr->job_id, "running", NULL,
-	    cause) != 0)
-		goto fail;
-	jobrun_feedback(jr);
-	jobrun_observe(job);
-	jr->engine = engine_new(loop, jr->run_id, strcmp(kind, "refresh") ==
-	    0 && jobrun_has_budget(&job->refresh_budget) ?
-	    &job->refresh_budget : &job->budget, job->cache);
-	engine_set_job(jr->engine, jr->job_id);
-	if (jobrun_budgets(jr, cause) != 0)
-		goto fail;
 
 	s->ops = strategy_lookup(job->strategy);
 	s->task = &job->task;
@@ -352,16 +312,72 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	if (*search_string(s, "prompts") != '\0')
 		s->prompts_dir = path_relative_to(job->file,
 		    search_string(s, "prompts"));
-	if (strcmp(kind, "refresh") == 0) {
-		if (jobrun_refresh_pool(jr, cause) != 0)
-			goto fail;
-	} else {
-		for (i = 0; i < job->nseeds; i++)
-			if (search_add(s, job->seeds[i], "seed", NULL, 0, NULL,
-			    NULL, cause) == NULL)
-				goto fail;
+	if (strcmp(jr->kind, "refresh") == 0)
+		return jobrun_refresh_pool(jr, cause);
+	for (i = 0; i < job->nseeds; i++)
+		if (search_add(s, job->seeds[i], "seed", NULL, 0, NULL, NULL,
+		    cause) == NULL)
+			return -1;
+	return 0;
+}
+
+int
+jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
+    const char *kind, char **cause)
+{
+	struct search		*s = &jr->search;
+	struct ingest_notes	 notes;
+	char			*spec = NULL, *state = NULL;
+	int			 step = 0;
+	int64_t			 open;
+
+	memset(jr, 0, sizeof *jr);
+	memset(&notes, 0, sizeof notes);
+	jr->job = job;
+	jr->kind = kind;
+	jr->store = engine_loop_store(loop);
+	jr->test_score = NAN;
+	if (job->strategy == NULL)
+		return cause_set(cause, "job '%s' has no strategy", job->task.name);
+	spec = cJSON_PrintUnformatted(job->spec);
+	if ((jr->job_id = store_job_put(jr->store, job->task.name, spec,
+	    cause)) < 0)
+		goto fail;
+	/* The log first: a new run's examples come from what it holds. */
+	ingest_job_log(jr->store, jr->job_id, job, &notes);
+	if ((open = store_run_open(jr->store, jr->job_id, kind, &step,
+	    &state, cause)) < 0)
+		goto fail;
+	if (open > 0) {
+		jr->run_id = open;
+		jr->resumed = 1;
 	}
-	if (jr->resumed && state != NULL) {
+	if (jobrun_examples(jr, &notes, cause) != 0)
+		goto fail;
+	if (!jr->resumed && (jr->run_id = store_run_new(jr->store, jr->job_id,
+	    kind, jr->dataset_id, cause)) < 0) {
+		jr->run_id = 0;
+		goto fail;
+	}
+	jobrun_notes(jr, &notes);
+	if (store_job_set_state(jr->store, jr->job_id, "running", NULL,
+	    cause) != 0)
+		goto fail;
+	jobrun_observe(job);
+	jr->engine = engine_new(loop, jr->run_id, strcmp(kind, "refresh") ==
+	    0 && jobrun_has_budget(&job->refresh_budget) ?
+	    &job->refresh_budget : &job->budget, job->cache);
+	engine_set_job(jr->engine, jr->job_id);
+	if (jobrun_budgets(jr, cause) != 0)
+		goto fail;
+	if (jobrun_search(jr, cause) != 0)
+		goto fail;
+	if (s->ndev == 0) {
+		/* jobrun_finish() puts the first seed forward. */
+		jr->no_dev = 1;
+		jobrun_event(jr, "warn", "no dev examples yet: nothing to "
+		    "search on until feedback brings some");
+	} else if (jr->resumed && state != NULL) {
 		if (jobrun_load(jr, state, cause) != 0)
 			goto fail;
 		jobrun_event(jr, "info", "resuming run %lld at step %d with %zu "
@@ -384,101 +400,11 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	free(state);
 	return 0;
 fail:
+	/* Told, if not with a run. */
+	jobrun_notes(jr, &notes);
 	free(spec);
 	free(state);
 	return -1;
-}
-
-static const char *const tally_roles[TALLY_ROLES] = { "optimizer", "judge" };
-
-int
-jobrun_tally(struct store *store, int64_t run, struct reply_tally t[TALLY_ROLES],
-    char **cause)
-{
-	struct outcome_row	*rows;
-	size_t			 n, i;
-	int			 r, o;
-
-	memset(t, 0, TALLY_ROLES * sizeof *t);
-	for (r = 0; r < TALLY_ROLES; r++)
-		t[r].commonest = -1;
-	if (store_outcome_counts(store, run, &rows, &n, cause) != 0)
-		return -1;
-	/* Rows come commonest first within a role. */
-	for (i = 0; i < n; i++) {
-		for (r = 0; r < TALLY_ROLES; r++)
-			if (strcmp(rows[i].role, tally_roles[r]) == 0)
-				break;
-		if (r == TALLY_ROLES || (o = reply_outcome_from(
-		    rows[i].outcome)) < 0)
-			continue;
-		t[r].n[o] += rows[i].n;
-		t[r].total += rows[i].n;
-		if (reply_outcome_ok((enum reply_outcome)o))
-			t[r].ok += rows[i].n;
-		else if (t[r].commonest < 0) {
-			t[r].commonest = o;
-			t[r].problem = rows[i].problem;
-			t[r].excerpt = rows[i].excerpt;
-			rows[i].problem = rows[i].excerpt = NULL;
-		}
-	}
-	store_outcome_rows_free(rows, n);
-	return 0;
-}
-
-void
-jobrun_tally_release(struct reply_tally t[TALLY_ROLES])
-{
-	int	r;
-
-	for (r = 0; r < TALLY_ROLES; r++) {
-		free(t[r].problem);
-		free(t[r].excerpt);
-	}
-	memset(t, 0, TALLY_ROLES * sizeof *t);
-}
-
-char *
-jobrun_tally_failures(const struct reply_tally *t)
-{
-	struct strbuf	sb;
-	long long	best;
-	int		o, pick, done[REPLY_NOUTCOMES] = { 0 };
-
-	strbuf_init(&sb);
-	for (;;) {
-		for (pick = -1, best = 0, o = 0; o < REPLY_NOUTCOMES; o++)
-			if (!reply_outcome_ok((enum reply_outcome)o) &&
-			    !done[o] && t->n[o] > best) {
-				best = t->n[o];
-				pick = o;
-			}
-		if (pick < 0)
-			break;
-		done[pick] = 1;
-		strbuf_addf(&sb, "%s%lld %s", sb.len > 0 ? ", " : "", best,
-		    reply_outcome_name((enum reply_outcome)pick));
-	}
-	return sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
-}
-
-/* "; optimizer replies 9/12 usable; judge verdicts 30/30 usable". */
-static char *
-jobrun_tally_text(const struct reply_tally t[TALLY_ROLES])
-{
-	static const char *const what[TALLY_ROLES] = {
-		"optimizer replies", "judge verdicts"
-	};
-	struct strbuf	sb;
-	int		r;
-
-	strbuf_init(&sb);
-	for (r = 0; r < TALLY_ROLES; r++)
-		if (t[r].total > 0)
-			strbuf_addf(&sb, "; %s %lld/%lld usable", what[r],
-			    t[r].ok, t[r].total);
-	return sb.buf != NULL ? strbuf_detach(&sb) : xstrdup("");
 }
 
 /*
@@ -500,44 +426,12 @@ jobrun_warn_replies(struct jobrun *jr, const struct reply_tally t[TALLY_ROLES])
 		fails = jobrun_tally_failures(&t[r]);
 		jobrun_event(jr, "warn", "%s: only %lld of %lld replies "
 		    "usable (%s); the commonest failure: %s (%s), e.g. \"%s\"",
-		    tally_roles[r], t[r].ok, t[r].total, fails,
+		    jobrun_tally_roles[r], t[r].ok, t[r].total, fails,
 		    reply_outcome_name((enum reply_outcome)t[r].commonest),
 		    t[r].problem != NULL ? t[r].problem : "", ex);
 		free(fails);
 		free(ex);
 	}
-}
-
-char *
-jobrun_failures(struct store *store, int64_t run, int64_t after, size_t max,
-    long long *n, int64_t *last, char **cause)
-{
-	struct failure_row	*rows;
-	struct strbuf		 sb;
-	size_t			 nrows, i;
-	char			*msg;
-
-	*n = 0;
-	if (store_call_failures(store, run, after, &rows, &nrows, cause) != 0)
-		return NULL;
-	strbuf_init(&sb);
-	for (i = 0; i < nrows; i++) {
-		*n += rows[i].n;
-		if (rows[i].last > *last)
-			*last = rows[i].last;
-		if (i >= max)
-			continue;
-		msg = log_escape(rows[i].error != NULL ? rows[i].error :
-		    "unknown error", 200);
-		strbuf_addf(&sb, "%s%lld x %s: %s", i > 0 ? "; " : "",
-		    rows[i].n, rows[i].backend != NULL ? rows[i].backend : "?",
-		    msg);
-		free(msg);
-	}
-	if (nrows > max)
-		strbuf_addf(&sb, "; and %zu other causes", nrows - max);
-	store_failure_rows_free(rows, nrows);
-	return sb.len > 0 ? strbuf_detach(&sb) : xstrdup("");
 }
 
 /* Tells the job about attempts that failed since it last heard. */
@@ -650,7 +544,7 @@ jobrun_step(struct jobrun *jr, char **cause)
 	char			*state, *replies;
 	int			 rc, i;
 
-	if (!jobrun_may_step(jr))
+	if (jr->no_dev || !jobrun_may_step(jr))
 		return 0;
 	jobrun_kill_hook(jr);
 	/* The step's random stream depends only on (job seed, step). */
@@ -907,6 +801,61 @@ jobrun_baseline(struct jobrun *jr, struct cand *best, char **cause)
 	return 0;
 }
 
+/* Why a run without dev examples promotes the first seed prompt. */
+#define JOBRUN_NO_DEV	"no dev examples yet: the first seed prompt, until " \
+	"feedback brings some"
+
+/*
+ * A run without dev examples (a job whose examples come from feedback,
+ * before any came) has nothing to choose with: the first seed prompt
+ * becomes the champion unscored, so that it is exported, used and given
+ * feedback on.  A champion there already holds its place.  A refresh
+ * with dev examples then tests its candidates against it as usual.
+ */
+static int
+jobrun_no_dev(struct jobrun *jr, char **cause)
+{
+	struct search		*s = &jr->search;
+	struct champion		 ch;
+	struct champion_record	 rec;
+	char			*text;
+	int			 rc;
+
+	if ((rc = store_champion_latest(jr->store, jr->job_id, &ch,
+	    cause)) < 0)
+		return -1;
+	if (rc == 1) {
+		if ((text = store_candidate_text(jr->store, ch.candidate,
+		    cause)) == NULL)
+			return -1;
+		jr->champion = search_add(s, text, "champion", NULL, 0, NULL,
+		    NULL, cause);
+		free(text);
+		if (jr->champion == NULL)
+			return -1;
+		jr->stop = xasprintf("no dev examples yet: champion %d holds "
+		    "its place until feedback brings some", ch.version);
+		jobrun_event(jr, "info", "%s", jr->stop);
+		return 0;
+	}
+	if (s->ncands == 0)
+		return cause_set(cause, "job '%s' has no seed prompt",
+		    jr->job->task.name);
+	memset(&rec, 0, sizeof rec);
+	rec.job = jr->job_id;
+	rec.candidate = s->cands[0]->id;
+	rec.run = jr->run_id;
+	rec.score = rec.lo = rec.hi = rec.p = rec.delta = NAN;
+	rec.reason = JOBRUN_NO_DEV;
+	if (store_champion_add(jr->store, &rec, cause) != 0)
+		return -1;
+	jr->promoted = 1;
+	jr->champion = s->cands[0];
+	jr->stop = xstrdup(JOBRUN_NO_DEV);
+	jobrun_event(jr, "info", "promoted: %s", JOBRUN_NO_DEV);
+	return 0;
+}
+
 /*
  * Why a budget stopped the run, and what its failed attempts say when
  * it had any (a backend that is down spends a deadline waiting).
@@ -972,7 +921,7 @@ jobrun_futile(struct jobrun *jr, int *promote, char **cause)
 			continue;
 		fails = jobrun_tally_failures(&t[r]);
 		why = xasprintf("no usable %s (%lld %s repl%s: %s; the last "
-		    "said: %s)", what[r], t[r].total, tally_roles[r],
+		    "said: %s)", what[r], t[r].total, jobrun_tally_roles[r],
 		    t[r].total == 1 ? "y" : "ies", fails,
 		    t[r].problem != NULL ? t[r].problem : "?");
 		free(fails);
@@ -999,10 +948,14 @@ jobrun_finish(struct jobrun *jr, char **cause)
 		*cause = err;
 		return -1;
 	}
-	best = promote ? search_best(&jr->search) : NULL;
+	best = promote && !jr->no_dev ? search_best(&jr->search) : NULL;
 	if (!promote)
 		jobrun_event(jr, "warn", "%s; nothing is promoted", futile);
-	if (best != NULL && stop == ENGINE_OK) {
+	if (jr->no_dev) {
+		if (jobrun_no_dev(jr, cause) != 0 ||
+		    jobrun_export(jr, cause) != 0)
+			return -1;
+	} else if (best != NULL && stop == ENGINE_OK) {
 		if (jobrun_baseline(jr, best, cause) != 0)
 			return -1;
 		if (jobrun_promote(jr, best, cause) != 0)

@@ -1,10 +1,13 @@
 /*
  * A run of a job: optimize (search from the seeds, or from where a
- * crashed run stopped) or refresh (later).  jobrun_start() snapshots the
- * dataset, finds or creates the run and sets up the search (resuming from
- * its checkpoint); jobrun_step() runs one strategy step and checkpoints;
- * jobrun_finish() picks the champion, reports it on the test split,
- * promotes and exports it, and closes the run.
+ * crashed run stopped) or refresh (later).  jobrun_start() reads the
+ * job's feedback log, finds the run to resume or snapshots the dataset
+ * with the examples feedback makes (ingest.h) and creates one, and sets
+ * up the search (resuming from its checkpoint); jobrun_step() runs one
+ * strategy step and checkpoints; jobrun_finish() picks the champion,
+ * reports it on the test split, promotes and exports it, and closes the
+ * run.  A run without dev examples searches nothing and puts the first
+ * seed prompt forward.
  *
  * The same functions run a job to completion in the foreground (promptd
  * --once) and, inside a fiber, in the daemon.
@@ -31,6 +34,7 @@ struct jobrun {
 	const char		*kind;		/* optimize or refresh */
 	int			 resumed;	/* from a checkpoint */
 	int			 dataset_changed;
+	int			 no_dev;	/* no dev examples: no search */
 	const char		*status;	/* how it ended */
 	char			*reason;
 	struct cand		*champion;	/* after finish */
@@ -57,12 +61,16 @@ struct reply_tally {
 	char		*excerpt;
 };
 
+/* The roles' names, as the store has them ("optimizer", "judge"). */
+extern const char *const jobrun_tally_roles[TALLY_ROLES];
 /* Counts a run's replies from the store; release with the next. */
 int	jobrun_tally(struct store *, int64_t run,
 	    struct reply_tally t[TALLY_ROLES], char **cause);
 void	jobrun_tally_release(struct reply_tally t[TALLY_ROLES]);
 /* "3 unreadable, 1 echo": the failures of a tally, commonest first. */
 char	*jobrun_tally_failures(const struct reply_tally *);
+/* "; optimizer replies 9/12 usable; judge verdicts 30/30 usable". */
+char	*jobrun_tally_text(const struct reply_tally t[TALLY_ROLES]);
 /*
  * A run's failed attempts after call id after, by cause, commonest
  * first: "10 x m: openai: Failed to connect ...; 2 x m: HTTP 503 ..."

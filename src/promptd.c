@@ -114,11 +114,15 @@ promptd_once(const char *conf_path, const char *db_path, const char *file)
 	if (jr.champion != NULL) {
 		printf("job '%s': %s after %d steps, %zu candidates\n",
 		    job->task.name, jr.status, jr.search.step, jr.search.ncands);
-		printf("champion: dev %.3f [%.3f, %.3f]", jr.champion->mean,
-		    jr.champion->lo, jr.champion->hi);
+		if (jr.no_dev)
+			printf("champion: not scored: no dev examples yet");
+		else
+			printf("champion: dev %.3f [%.3f, %.3f]",
+			    jr.champion->mean, jr.champion->lo,
+			    jr.champion->hi);
 		if (!isnan(jr.test_score))
 			printf(", test %.3f", jr.test_score);
-		if (jr.search.ncands > 0)
+		if (jr.search.ncands > 0 && !jr.no_dev)
 			printf("; the first seed prompt: dev %.3f",
 			    jr.search.cands[0]->mean);
 		printf("%s\n%s\n", jr.promoted ? " (promoted)" : "",

@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	12
+#define STORE_SCHEMA_VERSION	13
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -138,7 +138,10 @@ int64_t		 store_run_open(struct store *, int64_t job, const char *kind,
 int		 store_run_last(struct store *, int64_t job, const char *kind,
 		    double *started, char **cause);
 
-/* Champions: each promotion is a new version. */
+/*
+ * Champions: each promotion is a new version.  A champion put forward
+ * without dev examples has no score: score, lo and hi are NAN.
+ */
 struct champion {
 	int		version;
 	int64_t		candidate;
@@ -189,7 +192,9 @@ char		*store_candidate_text(struct store *, int64_t id, char **cause);
 /*
  * Stores the dataset's examples for a job, once per distinct content
  * hash (and split assignment), and fills each example's id.  A snapshot
- * seen before is reused with its example ids.  *changed (if not NULL) is
+ * seen before is reused with its example ids.  Each example is stored
+ * with its origin, and an example from feedback with its links to the
+ * interactions it was made from (added to a reused snapshot's too).  *changed (if not NULL) is
  * set to 1 when the snapshot the job used last was another one (or there
  * was none), so going back to earlier data counts as a change once.  On
  * failure every example id is 0.  Returns the snapshot id.
@@ -661,10 +666,14 @@ int		 store_candidate_results(struct store *, int64_t candidate,
 /* One example of a snapshot: 1 with *row, 0 none, -1. */
 struct example_row {
 	int64_t		 id;
-	int		 idx;		/* its index in the dataset file */
+	int		 idx;		/* its index in the snapshot (in the
+					   dataset file, for the file's) */
 	int		 line;		/* its line, 0 for none */
 	char		 split[8];
-	char		*fields;	/* the example as JSON text */
+	char		*fields;	/* the example as JSON text ("{}" for
+					   one forgotten) */
+	char		 origin[16];	/* dataset or feedback */
+	char		 hash[65];	/* "" for none */
 };
 int		 store_example_get(struct store *, int64_t id,
 		    struct example_row *, char **cause);
@@ -756,12 +765,36 @@ int		 store_interactions(struct store *, int64_t job,
 void		 store_interaction_rows_free(struct interaction_row *, size_t);
 /*
  * Deletes every interaction of a job whose user is user (as stored:
- * hashed when the job hashes them), and whatever was derived only from
- * them, overwriting what it deletes in the file.  Returns how many
- * interactions it deleted, or -1.
+ * hashed when the job hashes them), and blanks what was derived only
+ * from them: the fields of the feedback examples linked to their
+ * interactions alone become "{}" (and their hash NULL), the outputs and
+ * critiques of the evaluations on those examples, and the input,
+ * outputs and rationale of comparisons on them, NULL (an error,
+ * "forgotten"), and the cached answers of those evaluations go.  The
+ * rows stay, since runs, scores and champions refer to them; what it
+ * deletes or blanks is overwritten in the file.  Returns how many
+ * interactions it deleted, with *examples (when not NULL) the examples
+ * it blanked, or -1.
  */
 long long	 store_interactions_forget(struct store *, int64_t job,
-		    const char *user, char **cause);
+		    const char *user, long long *examples, char **cause);
+
+/*
+ * The dataset snapshot a run was started on: 1 with *dataset, 0 when
+ * the run has none (or there is no such run), -1.
+ */
+int		 store_run_dataset(struct store *, int64_t run,
+		    int64_t *dataset, char **cause);
+/*
+ * A snapshot's examples in their order (by idx), with their origin;
+ * freed with store_example_rows_free().  And the interactions a feedback
+ * example was made from, by id (the array freed with free()).
+ */
+int		 store_dataset_examples(struct store *, int64_t dataset,
+		    struct example_row **, size_t *, char **cause);
+void		 store_example_rows_free(struct example_row *, size_t);
+int		 store_example_links(struct store *, int64_t example,
+		    int64_t **interactions, size_t *, char **cause);
 
 /*
  * How far a job read a feedback file (by its path as the job names it):

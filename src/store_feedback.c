@@ -209,35 +209,103 @@ store_interaction_rows_free(struct interaction_row *rows, size_t n)
 
 long long
 store_interactions_forget(struct store *s, int64_t job, const char *user,
-    char **cause)
+    long long *examples, char **cause)
 {
-	int64_t		on;
-	long long	n;
+	static const enum stmt	 steps[] = {
+		STMT_FORGET_CACHE, STMT_FORGET_EVALUATIONS,
+		STMT_FORGET_COMPARISONS, STMT_FORGET_EXAMPLES,
+		STMT_FORGET_LINKS, STMT_INTERACTION_FORGET
+	};
+	int64_t			 on;
+	long long		 n = 0, blanked = 0;
+	size_t			 i;
 
+	if (examples != NULL)
+		*examples = 0;
 	if (store_stmt_int64(s, STMT_SECURE_DELETE_ON, &on, cause, "") < 0)
 		return -1;
 	if (store_begin(s, cause) != 0)
 		goto fail;
-	if (store_stmt_step(s, STMT_INTERACTION_FORGET, cause, "it", job,
-	    user) != 0) {
-		store_rollback(s);
-		goto fail;
-	}
-	n = sqlite3_changes(s->db);
 	/*
-	 * Nothing is derived from interactions yet.  Whatever comes to be
-	 * (examples made from edits, duels from preferences, a preference
-	 * model's training data) is deleted here, in this transaction, when
-	 * it came from this user's interactions alone.
+	 * What was derived from the user's interactions alone goes first,
+	 * while their links still say what that is; then the links and
+	 * the interactions.
 	 */
+	for (i = 0; i < nitems(steps); i++) {
+		if (store_stmt_step(s, steps[i], cause, "it", job, user) != 0) {
+			store_rollback(s);
+			goto fail;
+		}
+		if (steps[i] == STMT_FORGET_EXAMPLES)
+			blanked = sqlite3_changes(s->db);
+		else if (steps[i] == STMT_INTERACTION_FORGET)
+			n = sqlite3_changes(s->db);
+	}
 	if (store_commit(s, cause) != 0)
 		goto fail;
 	store_stmt_int64(s, STMT_SECURE_DELETE_OFF, &on, NULL, "");
+	if (examples != NULL)
+		*examples = blanked;
 	return n;
 
 fail:
 	store_stmt_int64(s, STMT_SECURE_DELETE_OFF, &on, NULL, "");
 	return -1;
+}
+
+int
+store_run_dataset(struct store *s, int64_t run, int64_t *dataset,
+    char **cause)
+{
+	int	rc;
+
+	*dataset = 0;
+	if ((rc = store_stmt_int64(s, STMT_RUN_DATASET, dataset, cause, "i",
+	    run)) < 0)
+		return -1;
+	return rc == 1 && *dataset > 0;
+}
+
+static const struct store_list list_examples = { STMT_DATASET_EXAMPLES,
+	sizeof (struct example_row), store_fill_example,
+	store_release_example };
+
+int
+store_dataset_examples(struct store *s, int64_t dataset,
+    struct example_row **rows, size_t *n, char **cause)
+{
+	void	*p;
+	int	 rc;
+
+	rc = store_list_read(s, &list_examples, &p, n, cause, "i", dataset);
+	*rows = p;
+	return rc;
+}
+
+void
+store_example_rows_free(struct example_row *rows, size_t n)
+{
+	store_list_free(&list_examples, rows, n);
+}
+
+static void
+fill_link(sqlite3_stmt *st, void *p)
+{
+	*(int64_t *)p = sqlite3_column_int64(st, 0);
+}
+
+int
+store_example_links(struct store *s, int64_t example, int64_t **ids,
+    size_t *n, char **cause)
+{
+	static const struct store_list	 l = { STMT_EXAMPLE_LINKS,
+		sizeof (int64_t), fill_link, NULL };
+	void				*p;
+	int				 rc;
+
+	rc = store_list_read(s, &l, &p, n, cause, "i", example);
+	*ids = p;
+	return rc;
 }
 
 int

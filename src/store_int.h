@@ -42,6 +42,8 @@ enum stmt {
 	STMT_DATASET_USE,
 	STMT_EXAMPLE_FIND,
 	STMT_EXAMPLE_INSERT,
+	STMT_EXAMPLE_FEEDBACK,
+	STMT_EXAMPLE_LINK,
 	STMT_CANDIDATE_INSERT,
 	STMT_CANDIDATE_FIND,
 	STMT_LINEAGE_ADD,
@@ -111,7 +113,16 @@ enum stmt {
 	STMT_INTERACTION_PUT,
 	STMT_INTERACTION_COUNT,
 	STMT_INTERACTION_LIST,
+	STMT_FORGET_CACHE,
+	STMT_FORGET_EVALUATIONS,
+	STMT_FORGET_COMPARISONS,
+	STMT_FORGET_EXAMPLES,
+	STMT_FORGET_LINKS,
 	STMT_INTERACTION_FORGET,
+	/* Examples from feedback, and a resumed run's. */
+	STMT_RUN_DATASET,
+	STMT_DATASET_EXAMPLES,
+	STMT_EXAMPLE_LINKS,
 	STMT_SECURE_DELETE_ON,
 	STMT_SECURE_DELETE_OFF,
 	STMT_CHAMPION_CANDIDATE,
@@ -221,10 +232,12 @@ void		 store_list_free(const struct store_list *l, void *rows,
 
 /*
  * The fill and release of rows two files read: a run (RUN_COLUMNS in
- * store_stmt.c; store_report.c) and a comparison (COMPARISON_COLUMNS;
- * store_read.c).
+ * store_stmt.c; store_report.c), an example (EXAMPLE_COLUMNS;
+ * store_report.c) and a comparison (COMPARISON_COLUMNS; store_read.c).
  */
 void		 store_fill_run(sqlite3_stmt *, void *);
+void		 store_fill_example(sqlite3_stmt *, void *);
+void		 store_release_example(void *);
 void		 store_fill_comparison(sqlite3_stmt *, void *);
 void		 store_release_comparison(void *);
 

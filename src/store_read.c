@@ -458,9 +458,10 @@ store_champion_latest(struct store *s, int64_t job, struct champion *c,
 	st = s->stmt[STMT_CHAMPION_LATEST];
 	c->version = sqlite3_column_int(st, 0);
 	c->candidate = sqlite3_column_int64(st, 1);
-	c->score = sqlite3_column_double(st, 2);
-	c->lo = sqlite3_column_double(st, 3);
-	c->hi = sqlite3_column_double(st, 4);
+	/* NAN for a champion put forward unscored (no dev examples). */
+	c->score = store_col_double(st, 2);
+	c->lo = store_col_double(st, 3);
+	c->hi = store_col_double(st, 4);
 	store_stmt_reset(st);
 	return 1;
 }

@@ -178,23 +178,40 @@ store_candidate_results(struct store *s, int64_t candidate, int64_t dataset,
 	return rc;
 }
 
-int
-store_example_get(struct store *s, int64_t id, struct example_row *x,
-    char **cause)
+/* The columns of EXAMPLE_COLUMNS, in order. */
+void
+store_fill_example(sqlite3_stmt *st, void *p)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct example_row	*x = p;
 
-	memset(x, 0, sizeof *x);
-	if ((rc = store_stmt_step(s, STMT_EXAMPLE_GET, cause, "i", id)) <= 0)
-		return rc;
-	st = s->stmt[STMT_EXAMPLE_GET];
 	x->id = sqlite3_column_int64(st, 0);
 	x->idx = sqlite3_column_int(st, 1);
 	x->line = sqlite3_column_int(st, 2);	/* 0 for NULL */
 	store_col_copy(st, 3, x->split, sizeof x->split);
 	x->fields = store_col_text(st, 4);
-	store_stmt_reset(st);
+	store_col_copy(st, 5, x->origin, sizeof x->origin);
+	store_col_copy(st, 6, x->hash, sizeof x->hash);
+}
+
+void
+store_release_example(void *p)
+{
+	struct example_row	*x = p;
+
+	free(x->fields);
+}
+
+int
+store_example_get(struct store *s, int64_t id, struct example_row *x,
+    char **cause)
+{
+	int	rc;
+
+	memset(x, 0, sizeof *x);
+	if ((rc = store_stmt_step(s, STMT_EXAMPLE_GET, cause, "i", id)) <= 0)
+		return rc;
+	store_fill_example(s->stmt[STMT_EXAMPLE_GET], x);
+	store_stmt_reset(s->stmt[STMT_EXAMPLE_GET]);
 	return 1;
 }
 
@@ -203,7 +220,7 @@ store_example_row_release(struct example_row *x)
 {
 	if (x == NULL)
 		return;
-	free(x->fields);
+	store_release_example(x);
 	memset(x, 0, sizeof *x);
 }
 

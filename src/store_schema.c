@@ -505,6 +505,25 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" head TEXT NOT NULL,"
 	" updated REAL NOT NULL,"
 	" PRIMARY KEY (job_id, path));",
+
+	/*
+	 * Version 13: examples made from feedback.  An example's origin says
+	 * where it came from (the dataset file, or the job's interactions:
+	 * an edited response, or one rated best); feedback_examples links
+	 * each feedback example to the interactions it was made from, so
+	 * that forgetting a user reaches what was derived from them alone.
+	 * An example is looked up by its interactions when one is
+	 * forgotten, by its own id when its links are read.
+	 */
+	[13] =
+	"ALTER TABLE examples ADD COLUMN origin TEXT NOT NULL"
+	" DEFAULT 'dataset' CHECK (origin = 'dataset' OR origin = 'feedback');"
+	"CREATE TABLE feedback_examples ("
+	" example_id INTEGER NOT NULL REFERENCES examples(id),"
+	" interaction_id INTEGER NOT NULL REFERENCES interactions(id),"
+	" PRIMARY KEY (example_id, interaction_id)) WITHOUT ROWID;"
+	"CREATE INDEX feedback_examples_interaction"
+	" ON feedback_examples(interaction_id);",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

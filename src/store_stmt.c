@@ -19,10 +19,33 @@
 #define COMPARISON_COLUMNS						\
 	"id, job_id, a, b, example_id, input, output_a, output_b, winner," \
 	" source, who, order_shown, created, answered"
+/* The columns store_fill_example() (store_report.c) reads, in order. */
+#define EXAMPLE_COLUMNS							\
+	"id, idx, line, split, fields, origin, hash"
 /* The columns store_fill_run() (store_report.c) reads, in its order. */
 #define RUN_COLUMNS							\
 	"id, kind, status, step, started, ended, calls, hits, tokens,"	\
 	" dollars, cached, dataset_id"
+/*
+ * What forgetting a user of a job (?1, ?2) reaches: their interactions,
+ * and the feedback examples linked to those alone (an example that
+ * another person's interaction gave as well stays as it is).
+ */
+#define FORGET_MINE							\
+	"SELECT id FROM interactions WHERE job_id = ?1 AND user = ?2"
+#define FORGET_GONE							\
+	"SELECT f.example_id FROM feedback_examples f"			\
+	" WHERE f.interaction_id IN (" FORGET_MINE ") AND NOT EXISTS"	\
+	" (SELECT 1 FROM feedback_examples o"				\
+	" WHERE o.example_id = f.example_id"				\
+	" AND o.interaction_id NOT IN (" FORGET_MINE "))"
+/*
+ * The evaluations of those examples, found by the index of
+ * (candidate_id, example_id) through the job's candidates.
+ */
+#define FORGET_EVALUATIONS						\
+	" candidate_id IN (SELECT id FROM candidates WHERE job_id = ?1)" \
+	" AND example_id IN (" FORGET_GONE ")"
 
 const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_BEGIN] = { "begin transaction", "BEGIN IMMEDIATE" },
@@ -61,10 +84,17 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_DATASET_USE] = { "use dataset snapshot",
 	    "UPDATE datasets SET used = ?2 WHERE id = ?1" },
 	[STMT_EXAMPLE_FIND] = { "find example",
-	    "SELECT id, split FROM examples WHERE dataset_id = ?1 AND idx = ?2" },
+	    "SELECT id, split, hash FROM examples"
+	    " WHERE dataset_id = ?1 AND idx = ?2" },
+	/* Its origin is the dataset's unless STMT_EXAMPLE_FEEDBACK says. */
 	[STMT_EXAMPLE_INSERT] = { "add example",
 	    "INSERT INTO examples (dataset_id, idx, line, split, hash, fields)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)" },
+	[STMT_EXAMPLE_FEEDBACK] = { "mark example from feedback",
+	    "UPDATE examples SET origin = 'feedback' WHERE id = ?1" },
+	[STMT_EXAMPLE_LINK] = { "link example to interaction",
+	    "INSERT INTO feedback_examples (example_id, interaction_id)"
+	    " VALUES (?1, ?2) ON CONFLICT DO NOTHING" },
 	[STMT_CANDIDATE_INSERT] = { "add candidate",
 	    "INSERT INTO candidates (job_id, text, hash, origin, created)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5)"
@@ -320,7 +350,7 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " WHERE id IN (SELECT call_id FROM evaluations"
 	    " WHERE candidate_id = ?1) AND status = 'ok'" },
 	[STMT_EXAMPLE_GET] = { "read example",
-	    "SELECT id, idx, line, split, fields FROM examples WHERE id = ?1" },
+	    "SELECT " EXAMPLE_COLUMNS " FROM examples WHERE id = ?1" },
 	[STMT_EVALUATION_OUTPUT] = { "read an evaluation's output",
 	    "SELECT output, score FROM evaluations"
 	    " WHERE candidate_id = ?1 AND example_id = ?2"
@@ -354,8 +384,42 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " rating, preferred, other, other_version, other_prompt, critique,"
 	    " edit, regenerated, abandoned, copied, follow_up"
 	    " FROM interactions WHERE job_id = ?1 ORDER BY id" },
+	/*
+	 * Forgetting: the cached answers of the evaluations on the examples
+	 * derived from the user alone (the engine's cache would give their
+	 * text back), then those evaluations' outputs and critiques, the
+	 * comparisons' inputs and outputs, the examples' fields, the links
+	 * and the interactions.  The rows stay: runs, scores and promotions
+	 * refer to them.
+	 */
+	[STMT_FORGET_CACHE] = { "forget cached answers",
+	    "DELETE FROM cache WHERE key IN (SELECT cache_key FROM calls"
+	    " WHERE id IN (SELECT call_id FROM evaluations WHERE"
+	    FORGET_EVALUATIONS "))" },
+	[STMT_FORGET_EVALUATIONS] = { "forget evaluation outputs",
+	    "UPDATE evaluations SET output = NULL, feedback = NULL,"
+	    " error = CASE WHEN error IS NULL THEN NULL ELSE 'forgotten' END"
+	    " WHERE" FORGET_EVALUATIONS },
+	[STMT_FORGET_COMPARISONS] = { "forget comparison outputs",
+	    "UPDATE comparisons SET input = NULL, output_a = NULL,"
+	    " output_b = NULL, rationale = NULL WHERE job_id = ?1"
+	    " AND example_id IN (" FORGET_GONE ")" },
+	[STMT_FORGET_EXAMPLES] = { "forget examples",
+	    "UPDATE examples SET fields = '{}', hash = NULL"
+	    " WHERE id IN (" FORGET_GONE ")" },
+	[STMT_FORGET_LINKS] = { "forget example links",
+	    "DELETE FROM feedback_examples"
+	    " WHERE interaction_id IN (" FORGET_MINE ")" },
 	[STMT_INTERACTION_FORGET] = { "forget interactions",
 	    "DELETE FROM interactions WHERE job_id = ?1 AND user = ?2" },
+	[STMT_RUN_DATASET] = { "read a run's dataset snapshot",
+	    "SELECT dataset_id FROM runs WHERE id = ?1" },
+	[STMT_DATASET_EXAMPLES] = { "read a snapshot's examples",
+	    "SELECT " EXAMPLE_COLUMNS " FROM examples WHERE dataset_id = ?1"
+	    " ORDER BY idx" },
+	[STMT_EXAMPLE_LINKS] = { "read example links",
+	    "SELECT interaction_id FROM feedback_examples"
+	    " WHERE example_id = ?1 ORDER BY interaction_id" },
 	/* Deleted text is overwritten, not left in free pages. */
 	[STMT_SECURE_DELETE_ON] = { "overwrite deleted rows",
 	    "PRAGMA secure_delete = 1" },

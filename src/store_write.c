@@ -157,16 +157,33 @@ split_text(enum split sp)
 }
 
 /*
+ * Links a feedback example to the interactions it was made from (again:
+ * a link there already stays one).
+ */
+static int
+snapshot_link(struct store *s, const struct example *ex, char **cause)
+{
+	size_t	i;
+
+	for (i = 0; i < ex->nfrom; i++)
+		if (store_stmt_step(s, STMT_EXAMPLE_LINK, cause, "ii", ex->id,
+		    ex->from[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/*
  * Fills the example ids of ds from snapshot id.  Returns 1 when every
- * example is there with the same split, 0 when the snapshot does not fit
- * (the splits were assigned differently) and -1 on error.
+ * example is there with the same split and content, 0 when the snapshot
+ * does not fit (the splits were assigned differently, or promptctl
+ * forget blanked an example since) and -1 on error.
  */
 static int
 snapshot_fill(struct store *s, int64_t id, struct dataset *ds, char **cause)
 {
 	sqlite3_stmt	*st;
 	struct example	*ex;
-	const char	*split;
+	const char	*split, *hash;
 	size_t		 i;
 	int		 r, fits;
 
@@ -179,10 +196,15 @@ snapshot_fill(struct store *s, int64_t id, struct dataset *ds, char **cause)
 		st = s->stmt[STMT_EXAMPLE_FIND];
 		ex->id = sqlite3_column_int64(st, 0);
 		split = (const char *)sqlite3_column_text(st, 1);
-		fits = split != NULL && strcmp(split, split_text(ex->split)) == 0;
+		hash = (const char *)sqlite3_column_text(st, 2);
+		fits = split != NULL && strcmp(split, split_text(ex->split)) ==
+		    0 && strcmp(hash != NULL ? hash : "", ex->hash) == 0;
 		store_stmt_reset(st);
 		if (!fits)
 			return 0;
+		/* The same example may come from more interactions now. */
+		if (ex->nfrom > 0 && snapshot_link(s, ex, cause) != 0)
+			return -1;
 	}
 	return 1;
 }
@@ -208,13 +230,18 @@ snapshot_insert(struct store *s, int64_t job, struct dataset *ds,
 			    "the fields of example %zu", ex->idx);
 			return -1;
 		}
-		r = store_stmt_step(s, STMT_EXAMPLE_INSERT, cause, "iiittt", id,
+		r = store_stmt_step(s, STMT_EXAMPLE_INSERT, cause, "iiIttt", id,
 		    (int64_t)ex->idx, (int64_t)ex->line, split_text(ex->split),
 		    ex->hash[0] != '\0' ? ex->hash : NULL, fields);
 		cJSON_free(fields);
 		if (r != 0)
 			return -1;
 		ex->id = sqlite3_last_insert_rowid(s->db);
+		/* A file's examples are written as before schema 13. */
+		if (ex->origin == ORIGIN_FEEDBACK && (store_stmt_step(s,
+		    STMT_EXAMPLE_FEEDBACK, cause, "i", ex->id) != 0 ||
+		    snapshot_link(s, ex, cause) != 0))
+			return -1;
 	}
 	return id;
 }

@@ -18,6 +18,7 @@ control		src/cmd.[ch] src/cmd_*.c src/client.[ch] src/query.[ch]
 		src/report.[ch] src/report_*.[ch]
 		src/daemon.[ch] src/daemon_*.[ch] src/control.[ch]
 jobs		src/job.[ch] src/conf.[ch] src/jobrun.[ch] src/ingest.[ch]
+		src/jobrun_*.c src/ingest_*.c
 strategies	strategies/*.[ch]
 evaluation	src/eval.[ch]
 engine		src/engine.[ch] src/engine_*.[ch] src/judge.[ch] src/fiber.[ch]

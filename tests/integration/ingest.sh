@@ -133,7 +133,7 @@ expect_contains "$TMP/out" "job 'plain': 2 interactions of that user forgotten"
     fail "forget did not delete alice's interactions"
 in_db alice-secret-answer && fail "a forgotten response is still in the database file"
 expect_status 0 ctl forget --json plain --user alice-raw-id-7
-tr -d ' \t\n' <"$TMP/out" | grep -qF '"job":"plain","forgotten":0,"users":"hash"' ||
+tr -d ' \t\n' <"$TMP/out" | grep -qF '"job":"plain","forgotten":0,"examples":0,"users":"hash"' ||
     { fail "forget --json"; cat "$TMP/out" >&2; }
 expect_status 2 ctl forget plain
 

@@ -111,8 +111,9 @@ check_dataset(size_t n, const char *tag)
 	size_t		 i;
 
 	ds->path = xasprintf("%s.jsonl", tag);
-	sha256_hex(tag, strlen(tag), ds->hash);
-	ds->n = n;
+	sha256_hex(tag, strlen(tag), ds->file_hash);
+	memcpy(ds->hash, ds->file_hash, sizeof ds->hash);
+	ds->n = ds->nfile = ds->cap = n;
 	ds->ex = xcalloc(n, sizeof *ds->ex);
 	for (i = 0; i < n; i++) {
 		ex = &ds->ex[i];

@@ -214,6 +214,66 @@ START_TEST(test_feedback_key)
 }
 END_TEST
 
+/* The feedback job without its dataset. */
+#define NO_DATASET_JOB(more)						\
+	"{ \"name\": \"j\", \"task\": { \"input\": \"{{text}}\","	\
+	" \"target\": \"label\", \"metric\": \"exact\" },"		\
+	" \"seed_prompts\": [\"x\"], \"backends\": { \"s\":"		\
+	" { \"type\": \"sim\" } }, " more " \"roles\": { \"target\":"	\
+	" \"s\" } }"
+
+START_TEST(test_feedback_examples)
+{
+	struct job	*job;
+	char		*cause;
+
+	/* The default, and each value. */
+	job = load(FEEDBACK_JOB("\"feedback\": \"f\","), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->feedback_examples, EXAMPLES_EDITS);
+	job_free(job);
+	job = load(FEEDBACK_JOB("\"feedback\": { \"path\": \"f\","
+	    " \"examples\": \"edits+rated\" },"), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->feedback_examples, EXAMPLES_RATED);
+	ck_assert_str_eq(job_examples_name(job->feedback_examples),
+	    "edits+rated");
+	job_free(job);
+	job = load(FEEDBACK_JOB("\"feedback\": { \"path\": \"f\","
+	    " \"examples\": \"off\" },"), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->feedback_examples, EXAMPLES_OFF);
+	job_free(job);
+	ck_assert_ptr_null(load(FEEDBACK_JOB("\"feedback\": { \"path\":"
+	    " \"f\", \"examples\": \"edit\" },"), NULL, &cause));
+	ck_assert_msg(strstr(cause, "feedback.examples: unknown value 'edit' "
+	    "(did you mean 'edits'?)") != NULL, "%s", cause);
+	free(cause);
+
+	/* With feedback, no dataset: an empty one, no fields to check. */
+	job = load(NO_DATASET_JOB("\"feedback\": \"f\","), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_ptr_nonnull(job->task.dataset);
+	ck_assert_ptr_null(job->task.dataset->path);
+	ck_assert_uint_eq(job->task.dataset->n, 0);
+	ck_assert_uint_eq(job->task.dataset->nfile, 0);
+	ck_assert_str_eq(job->task.dataset->hash, "e3b0c44298fc1c149afbf4c8"
+	    "996fb92427ae41e4649b934ca495991b7852b855");
+	job_free(job);
+	/* Without feedback, the same error as ever. */
+	ck_assert_ptr_null(load(NO_DATASET_JOB(""), NULL, &cause));
+	ck_assert_msg(strstr(cause, "task.dataset: missing (required)") !=
+	    NULL, "%s", cause);
+	free(cause);
+	/* Feedback that makes no examples is no dataset either. */
+	ck_assert_ptr_null(load(NO_DATASET_JOB("\"feedback\": { \"path\":"
+	    " \"f\", \"examples\": \"off\" },"), NULL, &cause));
+	ck_assert_msg(strstr(cause, "task.dataset: missing (required when "
+	    "feedback.examples is 'off'") != NULL, "%s", cause);
+	free(cause);
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	double	d;
@@ -408,6 +468,7 @@ job_suite(void)
 	tcase_add_test(tc, test_defaults_and_requests);
 	tcase_add_test(tc, test_placement_conflict);
 	tcase_add_test(tc, test_feedback_key);
+	tcase_add_test(tc, test_feedback_examples);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_conf_backends);
 	tcase_add_test(tc, test_conf_default_missing);

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "check_common.h"
+#include "dataset.h"
 #include "engine.h"
 #include "job.h"
 #include "jobrun.h"
@@ -76,6 +77,77 @@ static long long
 count(const char *sql)
 {
 	return check_count(check_db, sql);
+}
+
+/* Starts a run of kind and closes it at once: its examples are made. */
+static void
+start_only(struct job *job, const char *kind)
+{
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	char			*cause = NULL;
+
+	store = store_open(check_db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, kind, &cause) == 0, "%s",
+	    cause);
+	jobrun_abort(&jr, "cancelled", "test");
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+}
+
+/* Appends text to the job's feedback log, fb.jsonl. */
+static void
+log_append(const char *text)
+{
+	char	*p = xasprintf("%s/fb.jsonl", check_dir);
+	FILE	*f;
+
+	ck_assert_ptr_nonnull(f = fopen(p, "a"));
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+/*
+ * Appends to the log an edit of reviews [from, to) of the dataset: the
+ * review's text as the inputs, a wrong response, its label as the edit.
+ */
+static void
+log_reviews(size_t from, size_t to)
+{
+	struct dataset	*ds;
+	cJSON		*o, *in;
+	char		*p, *cause = NULL, *line, id[32];
+	size_t		 i;
+
+	p = xasprintf("%s/reviews.jsonl", check_dir);
+	ds = dataset_load(p, NULL, &cause);
+	ck_assert_msg(ds != NULL, "%s", cause);
+	free(p);
+	for (i = from; i < to && i < ds->n; i++) {
+		o = cJSON_CreateObject();
+		snprintf(id, sizeof id, "r%zu", i);
+		cJSON_AddStringToObject(o, "id", id);
+		cJSON_AddNumberToObject(o, "time", 1700000000 + (double)i);
+		in = cJSON_AddObjectToObject(o, "inputs");
+		cJSON_AddItemToObject(in, "text", cJSON_Duplicate(
+		    example_field(&ds->ex[i], "text"), 1));
+		cJSON_AddStringToObject(o, "response", "unsure");
+		cJSON_AddItemToObject(o, "edit", cJSON_Duplicate(
+		    example_field(&ds->ex[i], "label"), 1));
+		snprintf(id, sizeof id, "u%zu", i % 3);
+		cJSON_AddStringToObject(o, "user", id);
+		line = cJSON_PrintUnformatted(o);
+		log_append(line);
+		log_append("\n");
+		cJSON_free(line);
+		cJSON_Delete(o);
+	}
+	dataset_free(ds);
 }
 
 START_TEST(test_optimize_and_export)
@@ -240,6 +312,233 @@ START_TEST(test_total_budget)
 }
 END_TEST
 
+/* The examples' fields of snapshot n (1 the first), as "text=label" by
+ * text, and how many links each has. */
+static long long
+feedback_count(const char *where)
+{
+	char		*sql;
+	long long	 n;
+
+	sql = xasprintf("SELECT count(*) FROM examples x WHERE x.origin ="
+	    " 'feedback' AND x.dataset_id = (SELECT max(id) FROM datasets)"
+	    " AND %s", where);
+	n = count(sql);
+	free(sql);
+	return n;
+}
+
+START_TEST(test_feedback_examples)
+{
+	struct job	*job;
+
+	/*
+	 * A: two edits, the later wins, linked to it alone; B: rated up;
+	 * C: rated down; D: two people gave the same edit, both linked;
+	 * E: inputs without the template's field, left out.
+	 */
+	log_append("{\"id\":\"1\",\"time\":100,\"inputs\":{\"text\":\"A\"},"
+	    "\"response\":\"negative\",\"edit\":\"positive\",\"user\":\"u1\"}\n"
+	    "{\"id\":\"2\",\"time\":50,\"inputs\":{\"text\":\"A\"},"
+	    "\"response\":\"negative\",\"edit\":\"neutral\",\"user\":\"u2\"}\n"
+	    "{\"id\":\"3\",\"inputs\":{\"text\":\"B\"},\"response\":"
+	    "\"positive\",\"rating\":\"up\"}\n"
+	    "{\"id\":\"4\",\"inputs\":{\"text\":\"C\"},\"response\":"
+	    "\"positive\",\"rating\":2}\n"
+	    "{\"id\":\"5\",\"time\":10,\"inputs\":{\"text\":\"D\"},"
+	    "\"response\":\"x\",\"edit\":\"negative\",\"user\":\"u3\"}\n"
+	    "{\"id\":\"6\",\"time\":20,\"inputs\":{\"text\":\"D\"},"
+	    "\"response\":\"y\",\"edit\":\"negative\",\"user\":\"u4\"}\n"
+	    "{\"id\":\"7\",\"inputs\":{\"review\":\"E\"},\"response\":"
+	    "\"x\",\"edit\":\"positive\"}\n");
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }",
+	    ", \"feedback\": \"fb.jsonl\"");
+	start_only(job, "optimize");
+	ck_assert_int_eq(count("SELECT count(*) FROM interactions"), 7);
+	ck_assert_int_eq(feedback_count("1"), 2);
+	ck_assert_int_eq(feedback_count("x.fields = '{\"text\":\"A\","
+	    "\"label\":\"positive\"}' AND x.line IS NULL AND (SELECT"
+	    " group_concat(i.key) FROM feedback_examples f JOIN interactions i"
+	    " ON i.id = f.interaction_id WHERE f.example_id = x.id) = '1'"), 1);
+	ck_assert_int_eq(feedback_count("x.fields = '{\"text\":\"D\","
+	    "\"label\":\"negative\"}' AND (SELECT count(*) FROM"
+	    " feedback_examples f WHERE f.example_id = x.id) = 2"), 1);
+	/* After the file's examples, in the file's snapshot but one. */
+	ck_assert_int_eq(feedback_count("x.idx >= 120"), 2);
+	ck_assert_int_eq(count("SELECT count(*) FROM examples WHERE origin ="
+	    " 'dataset' AND dataset_id = (SELECT max(id) FROM datasets)"), 120);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message LIKE"
+	    " 'feedback: 2 examples from 4 interactions (edits): %'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE level ="
+	    " 'warn' AND message = 'feedback: 1 interaction left out: its"
+	    " inputs lack a field of the task''s template'"), 1);
+	/* The run's events include what was noted before it existed. */
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message LIKE"
+	    " 'feedback: 7 interactions ingested%' AND run_id = (SELECT id FROM"
+	    " runs)"), 1);
+	job_free(job);
+
+	/* Responses rated best too. */
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }",
+	    ", \"feedback\": { \"path\": \"fb.jsonl\", \"examples\":"
+	    " \"edits+rated\" }");
+	start_only(job, "optimize");
+	ck_assert_int_eq(count("SELECT count(*) FROM datasets"), 2);
+	ck_assert_int_eq(feedback_count("1"), 3);
+	ck_assert_int_eq(feedback_count("x.fields = '{\"text\":\"B\","
+	    "\"label\":\"positive\"}'"), 1);
+	job_free(job);
+
+	/* None: the file's own snapshot, as a job without feedback has. */
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }",
+	    ", \"feedback\": { \"path\": \"fb.jsonl\", \"examples\":"
+	    " \"off\" }");
+	start_only(job, "optimize");
+	ck_assert_int_eq(count("SELECT count(*) FROM datasets"), 3);
+	ck_assert_int_eq(count("SELECT count(*) FROM examples WHERE dataset_id"
+	    " = 3 AND origin = 'feedback'"), 0);
+	ck_assert_int_eq(count("SELECT n FROM datasets WHERE id = 3"), 120);
+	/* The same again is the same snapshot. */
+	start_only(job, "optimize");
+	ck_assert_int_eq(count("SELECT count(*) FROM datasets"), 3);
+	job_free(job);
+}
+END_TEST
+
+/*
+ * An example from feedback keeps its split as more come: the first ones
+ * are in the same splits in the snapshot of them all, which has some of
+ * each.  (The reviews repeat three texts: 39 distinct in the first 40,
+ * 117 in all.)
+ */
+START_TEST(test_feedback_splits)
+{
+	struct job	*job;
+
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }",
+	    ", \"feedback\": \"fb.jsonl\"");
+	log_reviews(0, 40);
+	start_only(job, "optimize");
+	ck_assert_int_eq(feedback_count("1"), 39);
+	log_reviews(40, 120);
+	start_only(job, "optimize");
+	ck_assert_int_eq(feedback_count("1"), 117);
+	ck_assert_int_ge(count("SELECT count(*) FROM examples a JOIN examples b"
+	    " ON a.hash = b.hash AND a.origin = 'feedback' AND b.origin ="
+	    " 'feedback' AND a.dataset_id < b.dataset_id"), 38);
+	ck_assert_int_eq(count("SELECT count(*) FROM examples a JOIN examples b"
+	    " ON a.hash = b.hash AND a.origin = 'feedback' AND b.origin ="
+	    " 'feedback' AND a.dataset_id < b.dataset_id AND a.split !="
+	    " b.split"), 0);
+	ck_assert_int_gt(feedback_count("x.split = 'train'"), 10);
+	ck_assert_int_gt(feedback_count("x.split = 'dev'"), 40);
+	ck_assert_int_gt(feedback_count("x.split = 'test'"), 20);
+	/* The file's examples kept their splits too. */
+	ck_assert_int_eq(count("SELECT count(*) FROM examples a JOIN examples b"
+	    " ON a.idx = b.idx AND a.origin = 'dataset' AND a.dataset_id = 1"
+	    " AND b.dataset_id = 2 AND a.split = b.split"), 120);
+	job_free(job);
+}
+END_TEST
+
+/* A resumed run keeps the examples it started with. */
+START_TEST(test_feedback_resume)
+{
+	struct job	*job;
+	struct jobrun	 a, b;
+
+	job = load_job("{ \"name\": \"ape\", \"pool\": 10, \"resample\":"
+	    " 3 }", ", \"feedback\": \"fb.jsonl\"");
+	log_reviews(0, 40);
+	ck_assert_int_eq(run(job, "optimize", 2, &a), 0);
+	log_reviews(40, 80);
+	ck_assert_int_eq(run(job, "optimize", 100, &b), 1);
+	ck_assert_int_eq((int)b.run_id, (int)a.run_id);
+	ck_assert_str_eq(b.status, "done");
+	/* The log was read, but the run's snapshot is the one it began. */
+	ck_assert_int_eq(count("SELECT count(*) FROM interactions"), 80);
+	ck_assert_int_eq(count("SELECT count(*) FROM datasets"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM examples WHERE origin ="
+	    " 'feedback'"), 39);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message ="
+	    " 'feedback: the run goes on with the 39 examples from feedback"
+	    " of its snapshot'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM evaluations e JOIN"
+	    " examples x ON x.id = e.example_id JOIN runs r ON r.id ="
+	    " e.run_id WHERE x.dataset_id != r.dataset_id"), 0);
+	ck_assert_int_gt(count("SELECT count(*) FROM evaluations e JOIN"
+	    " examples x ON x.id = e.example_id WHERE x.origin = 'feedback'"),
+	    0);
+	/* The next run takes them all. */
+	ck_assert_int_ge(run(job, "refresh", 100, &b), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM datasets"), 2);
+	ck_assert_int_eq(feedback_count("1"), 78);
+	job_free(job);
+}
+END_TEST
+
+/* The sentiment job with neither dataset nor labels: feedback alone. */
+#define NO_DATASET_JOB							\
+	"{ \"name\": \"fb\", \"task\": { \"input\": \"Review: {{text}}\\n"	\
+	"Sentiment:\", \"target\": \"label\", \"metric\": { \"type\":"	\
+	" \"exact\", \"normalize\": [\"case\", \"punctuation\"] } },"	\
+	" \"seed_prompts\": [\"Classify the sentiment of the review.\","	\
+	" \"You are an expert film critic. Read the whole review carefully"	\
+	" and decide whether it is positive or negative. Answer with only"	\
+	" the label.\"], \"backends\": { \"sim\": { \"type\": \"sim\" } },"	\
+	" \"roles\": { \"target\": \"sim\", \"optimizer\": \"sim\" },"	\
+	" \"strategy\": { \"name\": \"ape\", \"pool\": 5 },"		\
+	" \"export\": \"champion.txt\", \"feedback\": \"fb.jsonl\","	\
+	" \"alpha\": 0.05 }"
+
+START_TEST(test_no_dev_examples)
+{
+	struct job	*job;
+	struct jobrun	 jr;
+	char		*p, *text = NULL, *cause = NULL;
+
+	job = check_job(check_dir, NO_DATASET_JOB);
+	/* No feedback yet: the first seed, unscored, no call made. */
+	ck_assert_int_eq(run(job, "optimize", 100, &jr), 1);
+	ck_assert_str_eq(jr.status, "done");
+	ck_assert_int_eq(jr.promoted, 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM calls"), 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions c JOIN"
+	    " candidates d ON d.id = c.candidate_id WHERE c.version = 1 AND"
+	    " c.score IS NULL AND c.reason = 'no dev examples yet: the first"
+	    " seed prompt, until feedback brings some' AND d.text = 'Classify"
+	    " the sentiment of the review.'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM jobs WHERE state ="
+	    " 'done' AND reason = 'no dev examples yet: the first seed prompt,"
+	    " until feedback brings some'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message ="
+	    " 'no dev examples yet: nothing to search on until feedback brings"
+	    " some'"), 1);
+	p = xasprintf("%s/champion.txt", check_dir);
+	ck_assert_int_eq(file_read(p, 1 << 20, &text, NULL, &cause), 0);
+	ck_assert_str_eq(text, "Classify the sentiment of the review.\n");
+	free(text);
+	/* Still none: the champion holds its place. */
+	ck_assert_int_eq(run(job, "refresh", 100, &jr), 1);
+	ck_assert_int_eq(jr.promoted, 0);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message ="
+	    " 'no dev examples yet: champion 1 holds its place until feedback"
+	    " brings some'"), 1);
+	/* People's edits bring examples: the seeds compete with it. */
+	log_reviews(0, 120);
+	ck_assert_int_eq(run(job, "refresh", 100, &jr), 2);
+	ck_assert_int_eq(jr.promoted, 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions WHERE version ="
+	    " 2 AND reason LIKE 'beats champion 1 on % dev examples%' AND p <"
+	    " 0.05 AND paired > 0"), 1);
+	ck_assert_int_eq(file_read(p, 1 << 20, &text, NULL, &cause), 0);
+	ck_assert_str_ne(text, "Classify the sentiment of the review.\n");
+	free(text);
+	free(p);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 jobrun_suite(void)
 {
@@ -253,6 +552,10 @@ jobrun_suite(void)
 	tcase_add_test(tc, test_resume_from_checkpoint);
 	tcase_add_test(tc, test_refresh_promotes_and_refuses);
 	tcase_add_test(tc, test_total_budget);
+	tcase_add_test(tc, test_feedback_examples);
+	tcase_add_test(tc, test_feedback_splits);
+	tcase_add_test(tc, test_feedback_resume);
+	tcase_add_test(tc, test_no_dev_examples);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,8 +1,9 @@
 /*
- * Tests of production feedback in the store (schema 12): interactions
- * put once by key and read back field by field, the candidate that
- * answered, counting and forgetting a user (nothing of the rows left in
- * the file), how far a feedback file was read, the job's salt; and
+ * Tests of production feedback in the store (schemas 12 and 13):
+ * interactions put once by key and read back field by field, the
+ * candidate that answered, counting and forgetting a user (nothing of the
+ * rows left in the file, nor of the examples made from them alone), how
+ * far a feedback file was read, the job's salt; and
  * ingest_source() on top of them: bad lines with their numbers, lines
  * too long, a follow that leaves a half-written line, a rotated or
  * truncated file read again from its start, users kept, hashed or
@@ -18,6 +19,7 @@
 #include <sqlite3.h>
 
 #include "check_common.h"
+#include "dataset.h"
 #include "feedback.h"
 #include "ingest.h"
 #include "store.h"
@@ -251,12 +253,12 @@ START_TEST(test_forget)
 	ck_assert_int_eq(store_interaction_count(s, job, "alice", &n, &cause),
 	    0);
 	ck_assert_int_eq(n, 3);
-	ck_assert_int_eq(store_interactions_forget(s, job + 1, "alice",
+	ck_assert_int_eq(store_interactions_forget(s, job + 1, "alice", NULL,
 	    &cause), 0);
-	ck_assert_int_eq(store_interactions_forget(s, job, "alice", &cause),
-	    3);
-	ck_assert_int_eq(store_interactions_forget(s, job, "alice", &cause),
-	    0);
+	ck_assert_int_eq(store_interactions_forget(s, job, "alice", NULL,
+	    &cause), 3);
+	ck_assert_int_eq(store_interactions_forget(s, job, "alice", NULL,
+	    &cause), 0);
 	ck_assert_int_eq(store_interaction_count(s, job, "alice", &n, &cause),
 	    0);
 	ck_assert_int_eq(n, 0);
@@ -268,6 +270,155 @@ START_TEST(test_forget)
 	ck_assert(contains(path, "bob's"));
 	s = store_open(path, &cause);
 	ck_assert_msg(s != NULL, "%s", cause);
+}
+END_TEST
+
+/*
+ * Puts an interaction of user with inputs {"text": text} and an edit;
+ * returns its id.
+ */
+static int64_t
+put_edit(const char *key, const char *user, const char *text,
+    const char *edit)
+{
+	struct interaction	 it;
+
+	interaction(&it, key, "wrong");
+	cJSON_Delete(it.inputs);
+	it.inputs = cJSON_CreateObject();
+	cJSON_AddStringToObject(it.inputs, "text", text);
+	it.user = xstrdup(user);
+	it.edit = xstrdup(edit);
+	ck_assert_int_eq(put(&it, 0), 1);
+	feedback_release(&it);
+	return check_count(path, "SELECT max(id) FROM interactions");
+}
+
+/* Adds an example from feedback, made from n interactions. */
+static struct example *
+add_example(struct dataset *ds, const char *text, const char *label,
+    const int64_t *from, size_t n)
+{
+	struct example	*ex;
+	cJSON		*fields;
+
+	fields = cJSON_CreateObject();
+	cJSON_AddStringToObject(fields, "text", text);
+	cJSON_AddStringToObject(fields, "label", label);
+	ex = dataset_add(ds, fields, ORIGIN_FEEDBACK);
+	ex->split = SPLIT_DEV;
+	ex->from = xcalloc(n, sizeof *ex->from);
+	memcpy(ex->from, from, n * sizeof *ex->from);
+	ex->nfrom = n;
+	return ex;
+}
+
+/*
+ * Forgetting a user blanks what was made from their interactions alone:
+ * the example's fields, the outputs and critiques of its evaluations,
+ * its comparisons' text and the cached answers; what another person
+ * gave too stays, and nothing of the user's is left in the file.
+ */
+START_TEST(test_forget_derived)
+{
+	struct dataset			*ds;
+	struct example			*mine, *bobs, *shared;
+	struct call_record		 c;
+	struct comparison_record	 cmp;
+	int64_t				 a1, a2, b1, b2, both[2], cand, other;
+	int64_t				 run, call, dsid;
+	char				*cause = NULL, *sql;
+	long long			 n, examples;
+
+	a1 = put_edit("a1", "alice", "SECRET-input-of-alice",
+	    "SECRET-edit-of-alice");
+	b1 = put_edit("b1", "bob", "bob's input", "bob's edit");
+	a2 = put_edit("a2", "alice", "both saw it", "both said it");
+	b2 = put_edit("b2", "bob", "both saw it", "both said it");
+	ds = dataset_empty();
+	mine = add_example(ds, "SECRET-input-of-alice",
+	    "SECRET-edit-of-alice", &a1, 1);
+	bobs = add_example(ds, "bob's input", "bob's edit", &b1, 1);
+	both[0] = a2;
+	both[1] = b2;
+	shared = add_example(ds, "both saw it", "both said it", both, 2);
+	dataset_rehash(ds);
+	ck_assert_int_gt(dsid = store_dataset_snapshot(s, job, ds, NULL,
+	    &cause), 0);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM"
+	    " feedback_examples"), 4);
+	run = store_run_new(s, job, "optimize", dsid, &cause);
+	cand = store_candidate_put(s, job, "Be brief.", "seed", &cause);
+	other = store_candidate_put(s, job, "Be long.", "seed", &cause);
+	memset(&c, 0, sizeof c);
+	c.run = run;
+	c.role = "target";
+	c.key = "key-of-alice";
+	c.status = "ok";
+	ck_assert_int_gt(call = store_call_add(s, &c, &cause), 0);
+	ck_assert_int_eq(store_cache_put(s, "key-of-alice",
+	    "SECRET-cached-answer", &cause), 0);
+	ck_assert_int_eq(store_cache_put(s, "key-of-another", "another's",
+	    &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, cand, mine->id,
+	    "SECRET-output-for-alice", 0, "SECRET-critique", call, &cause), 0);
+	ck_assert_int_gt(store_evaluation_fail(s, run, other, mine->id,
+	    "SECRET-failed-output", "cannot read 'SECRET-failed-output'", 0,
+	    &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, cand, bobs->id,
+	    "bob's output", 1, NULL, 0, &cause), 0);
+	ck_assert_int_gt(store_evaluation_add(s, run, cand, shared->id,
+	    "shared output", 1, NULL, 0, &cause), 0);
+	memset(&cmp, 0, sizeof cmp);
+	cmp.job = job;
+	cmp.a = cand;
+	cmp.b = other;
+	cmp.example = mine->id;
+	cmp.output_a = "SECRET-output-a";
+	cmp.output_b = "SECRET-output-b";
+	cmp.order_shown = "ab";
+	ck_assert_int_gt(store_comparison_queue(s, &cmp, "SECRET-shown",
+	    &cause), 0);
+
+	n = store_interactions_forget(s, job, "alice", &examples, &cause);
+	ck_assert_msg(n == 2, "%lld: %s", n, cause);
+	ck_assert_int_eq(examples, 1);
+	sql = xasprintf("SELECT count(*) FROM examples WHERE id = %lld AND"
+	    " fields = '{}' AND hash IS NULL AND origin = 'feedback'",
+	    (long long)mine->id);
+	ck_assert_int_eq(check_count(path, sql), 1);
+	free(sql);
+	/* The rows stay, with their scores; their text goes. */
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM examples"
+	    " WHERE fields != '{}'"), 2);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM evaluations"
+	    " WHERE output IS NULL AND feedback IS NULL"), 2);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM evaluations"
+	    " WHERE score = 0 OR error = 'forgotten'"), 2);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM comparisons"
+	    " WHERE input IS NULL AND output_a IS NULL AND output_b IS NULL"),
+	    1);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM cache"), 1);
+	/* The shared example is bob's now. */
+	sql = xasprintf("SELECT interaction_id FROM feedback_examples WHERE"
+	    " example_id = %lld", (long long)shared->id);
+	ck_assert_int_eq(check_count(path, sql), b2);
+	free(sql);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM"
+	    " feedback_examples"), 2);
+	/* Forgetting bob too blanks the rest. */
+	ck_assert_int_eq(store_interactions_forget(s, job, "bob", &examples,
+	    &cause), 2);
+	ck_assert_int_eq(examples, 2);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM examples"
+	    " WHERE fields != '{}'"), 0);
+	store_close(s);
+	ck_assert(!contains(path, "SECRET"));
+	ck_assert(!contains(path, "bob's"));
+	ck_assert(!contains(path, "both s"));
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	dataset_free(ds);
 }
 END_TEST
 
@@ -371,6 +522,59 @@ START_TEST(test_migrate_v11)
 	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM jobs"
 	    " WHERE name = 'old' AND salt IS NULL"), 1);
 	feedback_release(&it);
+}
+END_TEST
+
+/* A database of schema 12 takes the origin of its examples, all the
+ * dataset's, and can link examples to interactions after. */
+START_TEST(test_migrate_v12)
+{
+	struct dataset	*ds;
+	struct example	*ex;
+	cJSON		*fields;
+	char		*cause = NULL;
+	int64_t		 id;
+
+	store_close(s);
+	check_rmtree(tmp);
+	free(tmp);
+	tmp = check_tmpdir();
+	free(path);
+	path = xasprintf("%s/v12.db", tmp);
+	s = store_open_version(path, 12, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "old", "{}", &cause);
+	ds = check_dataset(3, "old");
+	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
+	store_close(s);
+	ck_assert_int_eq(check_count(path, "PRAGMA user_version"), 12);
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	ck_assert_int_eq(check_count(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM examples"
+	    " WHERE origin = 'dataset'"), 3);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM"
+	    " feedback_examples"), 0);
+	/* The same snapshot is found again, with its ids. */
+	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM datasets"), 1);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM examples"), 3);
+	/* One from feedback makes another, linked. */
+	id = put_edit("k", "carol", "hello", "hi");
+	fields = cJSON_CreateObject();
+	cJSON_AddStringToObject(fields, "q", "hello");
+	ex = dataset_add(ds, fields, ORIGIN_FEEDBACK);
+	ex->from = xcalloc(1, sizeof *ex->from);
+	ex->from[ex->nfrom++] = id;
+	dataset_rehash(ds);
+	ck_assert_int_gt(store_dataset_snapshot(s, job, ds, NULL, &cause), 0);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM datasets"), 2);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM examples"
+	    " x JOIN feedback_examples f ON f.example_id = x.id WHERE"
+	    " x.origin = 'feedback' AND x.idx = 3"), 1);
+	dataset_truncate(ds, 3);
+	check_dataset_free(ds);
 }
 END_TEST
 
@@ -578,9 +782,11 @@ store_feedback_suite(void)
 	tcase_add_test(tc, test_put_once);
 	tcase_add_test(tc, test_candidate);
 	tcase_add_test(tc, test_forget);
+	tcase_add_test(tc, test_forget_derived);
 	tcase_add_test(tc, test_source);
 	tcase_add_test(tc, test_salt);
 	tcase_add_test(tc, test_migrate_v11);
+	tcase_add_test(tc, test_migrate_v12);
 	tcase_add_test(tc, test_ingest_whole);
 	tcase_add_test(tc, test_ingest_follow);
 	tcase_add_test(tc, test_ingest_users);
