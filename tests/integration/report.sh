@@ -60,7 +60,7 @@ expectations() {
 	    "#history>table>tbody>tr=$_versions"
 }
 
-for ex in sentiment arith rewrite; do
+for ex in sentiment arith rewrite feedback; do
 	cp -r "$top_srcdir/examples/$ex" "$TMP/$ex"
 	name=$(sed -n 's/^ *"name": *"\([^"]*\)".*/\1/p' "$TMP/$ex/job.json" |
 	    head -n 1)
