@@ -337,7 +337,14 @@ report_history(struct report *r, char **cause)
 		report_none(r, "No champion has been promoted yet.");
 		return 0;
 	}
-	history_plot(r, h, n);
+	for (i = 0; i < n; i++)
+		if (isfinite(report_num(cJSON_GetArrayItem(h, i), "score")))
+			break;
+	if (i < n)
+		history_plot(r, h, n);
+	else
+		report_none(r, "No champion version has a dev score to plot "
+		    "(promoted before there were dev examples).");
 	report_table_open(r, "history", head, nitems(head));
 	for (i = n - 1; i >= 0; i--) {
 		ch = cJSON_GetArrayItem(h, i);
