@@ -61,6 +61,35 @@ check_store_free(struct store *s, char *tmp, char *path)
 	free(tmp);
 }
 
+int64_t
+check_call_add(struct store *s, int64_t run, const char *status,
+    int http_status, double cost, double latency, const char *error,
+    int attempt)
+{
+	struct call_record	rec;
+	char			*cause = NULL;
+	int64_t			id;
+
+	memset(&rec, 0, sizeof rec);
+	rec.run = run;
+	rec.backend = "sim";
+	rec.model = "m";
+	rec.role = "target";
+	rec.key = "k";
+	rec.attempt = attempt;
+	rec.cached = strcmp(status, "hit") == 0;
+	rec.prompt_tokens = 10;
+	rec.completion_tokens = 2;
+	rec.cost = cost;
+	rec.latency = latency;
+	rec.status = status;
+	rec.http_status = http_status;
+	rec.error = error;
+	id = store_call_add(s, &rec, &cause);
+	ck_assert_msg(id > 0, "%s", cause);
+	return id;
+}
+
 size_t
 check_occurrences(const char *hay, const char *needle)
 {

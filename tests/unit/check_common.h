@@ -51,6 +51,15 @@ struct store;
 struct store	*check_store_new(const char *name, char **tmp, char **path);
 void		 check_store_free(struct store *, char *tmp, char *path);
 
+/*
+ * A call row of run: backend "sim", model "m", role "target", key "k",
+ * 10 prompt and 2 completion tokens, with the rest as given (status ok,
+ * hit or error).  Returns its id; the test fails on an error.
+ */
+int64_t		 check_call_add(struct store *, int64_t run, const char *status,
+		    int http_status, double cost, double latency,
+		    const char *error, int attempt);
+
 /* How many times needle occurs in hay, not overlapping. */
 size_t	 check_occurrences(const char *hay, const char *needle);
 

@@ -229,28 +229,8 @@ static int64_t
 call(int64_t run, const char *status, int http_status, double cost,
     double latency, const char *error)
 {
-	struct call_record	rec;
-	char			*cause = NULL;
-	int64_t			id;
-
-	memset(&rec, 0, sizeof rec);
-	rec.run = run;
-	rec.backend = "sim";
-	rec.model = "m";
-	rec.role = "target";
-	rec.key = "k";
-	rec.attempt = 1;
-	rec.cached = strcmp(status, "hit") == 0;
-	rec.prompt_tokens = 10;
-	rec.completion_tokens = 2;
-	rec.cost = cost;
-	rec.latency = latency;
-	rec.status = status;
-	rec.http_status = http_status;
-	rec.error = error;
-	id = store_call_add(s, &rec, &cause);
-	ck_assert_msg(id > 0, "%s", cause);
-	return id;
+	return check_call_add(s, run, status, http_status, cost, latency,
+	    error, 1);
 }
 
 /* Sets a row's created time by hand. */
