@@ -240,12 +240,32 @@ summary_run(struct report *r)
 	strbuf_adds(r->out, "</dd>\n");
 }
 
+/* What people made of the deployed prompts' answers, when anything. */
+static int
+summary_feedback(struct report *r, char **cause)
+{
+	struct interaction_tally	t;
+
+	if (store_interaction_tally(r->store, r->job.id, r->dataset, &t,
+	    cause) != 0)
+		return -1;
+	if (t.n == 0 && !cJSON_HasObjectItem(r->spec, "feedback"))
+		return 0;
+	fact(r, "Feedback");
+	report_textf(r, "%lld interaction%s from production: %lld rated (%lld "
+	    "the best), %lld edited, %lld critiqued, %lld with a preference; "
+	    "%lld example%s of this run's data came from them", t.n,
+	    t.n == 1 ? "" : "s", t.rated, t.rated_best, t.edited, t.critiqued,
+	    t.preferences, t.examples, t.examples == 1 ? "" : "s");
+	strbuf_adds(r->out, "</dd>\n");
+	return 0;
+}
+
 int
 report_summary(struct report *r, char **cause)
 {
 	const cJSON	*task, *v;
 
-	(void)cause;
 	task = cJSON_GetObjectItemCaseSensitive(r->spec, "task");
 	strbuf_adds(r->out, "<dl class=\"facts\">\n");
 	fact(r, "State");
@@ -268,6 +288,8 @@ report_summary(struct report *r, char **cause)
 	    "strategy"));
 	summary_run(r);
 	summary_models(r);
+	if (summary_feedback(r, cause) != 0)
+		return -1;
 	strbuf_adds(r->out, "</dl>\n");
 	if (r->run.id > 0)
 		summary_budget(r);

@@ -747,6 +747,23 @@ int		 store_candidate_find(struct store *, int64_t job,
 int		 store_interaction_count(struct store *, int64_t job,
 		    const char *user, long long *n, char **cause);
 /*
+ * What a job's interactions hold, counted: all of them, those rated,
+ * rated best (thumbs up, 4 or 5 stars), edited, critiqued and with a
+ * preference; and how many examples of the snapshot dataset came from
+ * them.
+ */
+struct interaction_tally {
+	long long	 n;
+	long long	 rated;
+	long long	 rated_best;
+	long long	 edited;
+	long long	 critiqued;
+	long long	 preferences;
+	long long	 examples;
+};
+int		 store_interaction_tally(struct store *, int64_t job,
+		    int64_t dataset, struct interaction_tally *, char **cause);
+/*
  * A job's interactions, in the order they were stored.  Each row's
  * interaction is as it was put, but for has_id (0: the key is kept, not
  * where it came from) and job (NULL).  Freed with

@@ -116,6 +116,33 @@ store_interaction_count(struct store *s, int64_t job, const char *user,
 	return 0;
 }
 
+int
+store_interaction_tally(struct store *s, int64_t job, int64_t dataset,
+    struct interaction_tally *t, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	memset(t, 0, sizeof *t);
+	if ((rc = store_stmt_step(s, STMT_INTERACTION_TALLY, cause, "ii", job,
+	    dataset)) != 1) {
+		if (rc == 0)	/* an aggregate always gives a row */
+			cause_set(cause, "store: %s: no row",
+			    store_stmt_table[STMT_INTERACTION_TALLY].what);
+		return -1;
+	}
+	st = s->stmt[STMT_INTERACTION_TALLY];
+	t->n = sqlite3_column_int64(st, 0);
+	t->rated = sqlite3_column_int64(st, 1);
+	t->rated_best = sqlite3_column_int64(st, 2);
+	t->edited = sqlite3_column_int64(st, 3);
+	t->critiqued = sqlite3_column_int64(st, 4);
+	t->preferences = sqlite3_column_int64(st, 5);
+	t->examples = sqlite3_column_int64(st, 6);
+	store_stmt_reset(st);
+	return 0;
+}
+
 /* Which of names (indexed by an enum) a column holds; 0 for NULL. */
 static int
 enum_col(sqlite3_stmt *st, int i, const char *const *names, int n)

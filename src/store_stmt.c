@@ -378,6 +378,16 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_INTERACTION_COUNT] = { "count interactions",
 	    "SELECT count(*) FROM interactions WHERE job_id = ?1"
 	    " AND (?2 IS NULL OR user = ?2)" },
+	[STMT_INTERACTION_TALLY] = { "tally interactions",
+	    "SELECT count(*), coalesce(sum(rating IS NOT NULL), 0),"
+	    " coalesce(sum((rating_scale = 'thumbs' AND rating = 1) OR"
+	    " (rating_scale = 'stars' AND rating >= 4)), 0),"
+	    " coalesce(sum(edit IS NOT NULL), 0),"
+	    " coalesce(sum(critique IS NOT NULL), 0),"
+	    " coalesce(sum(preferred IS NOT NULL), 0),"
+	    " (SELECT count(*) FROM examples WHERE dataset_id = ?2"
+	    " AND origin = 'feedback')"
+	    " FROM interactions WHERE job_id = ?1" },
 	[STMT_INTERACTION_LIST] = { "list interactions",
 	    "SELECT id, candidate_id, source, line, ingested, key, time,"
 	    " version, prompt, inputs, response, user, session, rating_scale,"

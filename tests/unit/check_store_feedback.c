@@ -211,6 +211,41 @@ START_TEST(test_put_once)
 }
 END_TEST
 
+/* The tally counts each kind of signal once per interaction. */
+START_TEST(test_tally)
+{
+	struct interaction		a, b, c;
+	struct interaction_tally	t;
+	char				*cause = NULL;
+
+	ck_assert_int_eq(store_interaction_tally(s, job, 0, &t, &cause), 0);
+	ck_assert_int_eq(t.n, 0);
+	interaction(&a, "a", "yes");		/* thumbs up */
+	interaction(&b, "b", "no");		/* 2 stars, edited, critiqued */
+	b.scale = RATING_STARS;
+	b.rating = 2;
+	b.edit = xstrdup("yes");
+	b.critique = xstrdup("wrong");
+	interaction(&c, "c", "maybe");		/* 5 stars, a preference */
+	c.scale = RATING_STARS;
+	c.rating = 5;
+	c.preferred = PREFERRED_OTHER;
+	c.other = xstrdup("yes");
+	ck_assert_int_eq(put(&a, 0) + put(&b, 0) + put(&c, 0), 3);
+	ck_assert_int_eq(store_interaction_tally(s, job, 0, &t, &cause), 0);
+	ck_assert_int_eq(t.n, 3);
+	ck_assert_int_eq(t.rated, 3);
+	ck_assert_int_eq(t.rated_best, 2);
+	ck_assert_int_eq(t.edited, 1);
+	ck_assert_int_eq(t.critiqued, 1);
+	ck_assert_int_eq(t.preferences, 1);
+	ck_assert_int_eq(t.examples, 0);
+	feedback_release(&a);
+	feedback_release(&b);
+	feedback_release(&c);
+}
+END_TEST
+
 START_TEST(test_candidate)
 {
 	struct champion_record	 c;
@@ -780,6 +815,7 @@ store_feedback_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_put_read);
 	tcase_add_test(tc, test_put_once);
+	tcase_add_test(tc, test_tally);
 	tcase_add_test(tc, test_candidate);
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_forget_derived);
