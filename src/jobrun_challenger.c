@@ -264,9 +264,12 @@ jobrun_challenger_leave(struct jobrun *jr, struct cand *best, char **cause)
 	if (open == 0) {
 		if (store_challenger_add(jr->store, jr->job_id, best->id,
 		    jr->job->challenger_share, cause) < 0 ||
-		    store_challenger_current(jr->store, jr->job_id, &c,
-		    cause) != 1)
+		    (rc = store_challenger_current(jr->store, jr->job_id, &c,
+		    cause)) < 0)
 			return -1;
+		if (rc == 0)
+			return cause_set(cause, "challenger of job '%s' gone "
+			    "as it was added", jr->job->task.name);
 		jobrun_event(jr, "info", "challenger: candidate %lld (%.3f on "
 		    "dev) on %g of the traffic beside champion %d",
 		    (long long)best->id, best->mean, c.share, ch.version);
