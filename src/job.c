@@ -34,7 +34,12 @@ static const char *const split_keys[] = {
 static const char *const budget_keys[] = {
 	"max_calls", "max_tokens", "max_dollars", "deadline", NULL
 };
-static const char *const export_keys[] = { "path", "sidecar", NULL };
+static const char *const export_keys[] = {
+	"path", "sidecar", "challenger", NULL
+};
+static const char *const challenger_keys[] = {
+	"path", "share", "min_ratings", NULL
+};
 static const char *const feedback_keys[] = {
 	"path", "users", "examples", NULL
 };
@@ -401,6 +406,38 @@ job_examples_name(enum feedback_examples e)
 	return examples_names[e];
 }
 
+/* export: a path, or an object with the champion's and a challenger's. */
+static void
+job_parse_export(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	const cJSON	*v, *c;
+	const char	*s;
+
+	job->challenger_share = 0.1;
+	job->challenger_min_ratings = 30;
+	v = jv_get(doc, root, "", "export", JV_STRING | JV_OBJECT, 0);
+	if (cJSON_IsString(v))
+		job->export_path = path_relative_to(job->file, v->valuestring);
+	if (!cJSON_IsObject(v))
+		return;
+	jv_keys(doc, v, "export", export_keys);
+	if (jv_string(doc, v, "export", "path", 1, &s) == 1)
+		job->export_path = path_relative_to(job->file, s);
+	jv_bool(doc, v, "export", "sidecar", 0, &job->export_sidecar);
+	if ((c = jv_get(doc, v, "export", "challenger", JV_OBJECT, 0)) == NULL)
+		return;
+	jv_keys(doc, c, "export.challenger", challenger_keys);
+	if (jv_string(doc, c, "export.challenger", "path", 1, &s) == 1)
+		job->challenger_path = path_relative_to(job->file, s);
+	/* A challenger on half the traffic or more is a champion. */
+	if (jv_number(doc, c, "export.challenger", "share", 0, 0, 0.5,
+	    &job->challenger_share) == 1 && job->challenger_share <= 0)
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(c, "share"),
+		    "export.challenger.share", "must be more than 0");
+	jv_int(doc, c, "export.challenger", "min_ratings", 0, 2, 1000000000,
+	    &job->challenger_min_ratings);
+}
+
 static void
 job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 {
@@ -424,15 +461,7 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 			    "schedule"), "schedule", "%s", cause);
 		free(cause);
 	}
-	v = jv_get(doc, root, "", "export", JV_STRING | JV_OBJECT, 0);
-	if (cJSON_IsString(v))
-		job->export_path = path_relative_to(job->file, v->valuestring);
-	else if (cJSON_IsObject(v)) {
-		jv_keys(doc, v, "export", export_keys);
-		if (jv_string(doc, v, "export", "path", 1, &s) == 1)
-			job->export_path = path_relative_to(job->file, s);
-		jv_bool(doc, v, "export", "sidecar", 0, &job->export_sidecar);
-	}
+	job_parse_export(job, doc, root);
 	if (jv_string(doc, root, "", "report", 0, &s) == 1)
 		job->report_path = path_relative_to(job->file, s);
 	job_parse_feedback(job, doc, root);
@@ -475,6 +504,7 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("total_budget", budget_keys, fn, arg);
 	job_keys_under("roles", task_role_names, fn, arg);
 	job_keys_under("export", export_keys, fn, arg);
+	job_keys_under("export.challenger", challenger_keys, fn, arg);
 	job_keys_under("feedback", feedback_keys, fn, arg);
 	job_keys_under("task.metric", metric_common, fn, arg);
 	for (m = metric_table; *m != NULL; m++)
@@ -555,6 +585,7 @@ job_free(struct job *job)
 	cJSON_Delete(job->strategy_params);
 	free(job->schedule);
 	free(job->export_path);
+	free(job->challenger_path);
 	free(job->report_path);
 	free(job->feedback_path);
 	cJSON_Delete(job->spec);

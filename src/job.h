@@ -43,6 +43,9 @@ struct job {
 	struct cron	  cron;
 	char		 *export_path;
 	int		  export_sidecar;
+	char		 *challenger_path;	/* export.challenger, or NULL */
+	double		  challenger_share;	/* of the traffic, (0, 0.5] */
+	long long	  challenger_min_ratings;	/* on each side */
 	char		 *report_path;	/* written on each promotion */
 	char		 *feedback_path;	/* read at each run, or NULL */
 	enum user_policy  feedback_users;

@@ -44,11 +44,7 @@ jobrun_observe(const struct job *job)
 	free(inputs);
 }
 
-static void
-jobrun_event(struct jobrun *jr, const char *level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 jobrun_event(struct jobrun *jr, const char *level, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -360,6 +356,12 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 		goto fail;
 	}
 	jobrun_notes(jr, &notes);
+	/*
+	 * Production evidence first: a challenger promoted now is the
+	 * champion the search starts from.
+	 */
+	if (jobrun_challenger_decide(jr, cause) != 0)
+		goto fail;
 	if (store_job_set_state(jr->store, jr->job_id, "running", NULL,
 	    cause) != 0)
 		goto fail;
@@ -732,17 +734,17 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 	return rc;
 }
 
-static int
-jobrun_export(struct jobrun *jr, char **cause)
+int
+jobrun_export_text(struct jobrun *jr, const char *prompt, char **cause)
 {
 	struct champion	 ch;
 	cJSON		*o;
 	char		*text, *side, *json;
 	int		 rc;
 
-	if (jr->job->export_path == NULL || jr->champion == NULL)
+	if (jr->job->export_path == NULL)
 		return 0;
-	text = xasprintf("%s\n", jr->champion->text);
+	text = xasprintf("%s\n", prompt);
 	rc = file_write_atomic(jr->job->export_path, text, cause);
 	free(text);
 	if (rc != 0 || !jr->job->export_sidecar)
@@ -770,6 +772,14 @@ jobrun_export(struct jobrun *jr, char **cause)
 	free(side);
 	free(json);
 	return rc;
+}
+
+static int
+jobrun_export(struct jobrun *jr, char **cause)
+{
+	if (jr->champion == NULL)
+		return 0;
+	return jobrun_export_text(jr, jr->champion->text, cause);
 }
 
 /*
@@ -963,7 +973,8 @@ jobrun_finish(struct jobrun *jr, char **cause)
 		if (jr->champion != NULL &&
 		    jobrun_test(jr, jr->champion, cause) != 0)
 			return -1;
-		if (jobrun_export(jr, cause) != 0)
+		if (jobrun_export(jr, cause) != 0 ||
+		    jobrun_challenger_leave(jr, best, cause) != 0)
 			return -1;
 	} else if (best != NULL) {
 		/* Out of budget: the best so far still becomes champion if

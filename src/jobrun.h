@@ -99,6 +99,54 @@ int	jobrun_finish(struct jobrun *, char **cause);
 void	jobrun_abort(struct jobrun *, const char *status, const char *reason);
 void	jobrun_release(struct jobrun *);
 
+/*
+ * For the files of the run (jobrun_*.c): an event of the run, logged
+ * and stored; and prompt written to the job's export path (nothing
+ * without one) with its sidecar of the job's latest champion version.
+ */
+void	jobrun_event(struct jobrun *, const char *level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	jobrun_export_text(struct jobrun *, const char *prompt, char **cause);
+
+/*
+ * Champion and challenger (jobrun_challenger.c).  What production
+ * ratings say of a job's open challenger against its champion
+ * (candidate champion): the ratings of each given since the challenger
+ * started and ingested before the run started, tested with Welch's t
+ * both ways.  Returns the verdict with *e filled, or -1.
+ */
+enum challenger_verdict {
+	CHALLENGER_TOO_FEW,	/* fewer than min_ratings on a side */
+	CHALLENGER_STAYS,	/* no significant difference yet */
+	CHALLENGER_PROMOTE,
+	CHALLENGER_REJECT,	/* the champion is rated better */
+};
+struct challenger_evidence {
+	size_t	n[2];		/* ratings: the challenger's, the champion's */
+	double	mean[2];
+	double	p;		/* that the challenger is better */
+	double	p_worse;	/* that the champion is better */
+	double	delta;		/* mean[0] - mean[1] */
+};
+struct challenger;
+int	jobrun_challenger_judge(struct store *, int64_t job, int64_t run,
+	    const struct challenger *, int64_t champion, double alpha,
+	    double min_delta, long long min_ratings,
+	    struct challenger_evidence *, char **cause);
+/*
+ * At a run's start, after its log is ingested: decides the job's open
+ * challenger (promotes and exports it, ends it, or lets it stay), each
+ * decision an event of the run.
+ */
+int	jobrun_challenger_decide(struct jobrun *, char **cause);
+/*
+ * At a run's finish: the run's best (NULL: none), when it is not the
+ * champion, becomes the job's challenger (written to export.challenger
+ * with its sidecar); when it is, an open challenger is withdrawn.
+ */
+int	jobrun_challenger_leave(struct jobrun *, struct cand *best,
+	    char **cause);
+
 /* Tells simulated backends about the job's task (real ones ignore it). */
 void	jobrun_observe(const struct job *);
 

@@ -263,3 +263,40 @@ stats_paired_p_scored(const double *a, const double *b, size_t n,
 		*used = m;
 	return p;
 }
+
+/* The mean and sample variance of n > 1 values. */
+static void
+stats_moments(const double *x, size_t n, double *mean, double *var)
+{
+	double	sum = 0, ss = 0, d;
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		sum += x[i];
+	*mean = sum / (double)n;
+	for (i = 0; i < n; i++) {
+		d = x[i] - *mean;
+		ss += d * d;
+	}
+	*var = ss / (double)(n - 1);
+}
+
+double
+stats_welch_p(const double *a, size_t na, const double *b, size_t nb)
+{
+	double	ma, va, mb, vb, qa, qb, se2, df;
+
+	if (na < 2 || nb < 2)
+		return 1.0;
+	stats_moments(a, na, &ma, &va);
+	stats_moments(b, nb, &mb, &vb);
+	qa = va / (double)na;
+	qb = vb / (double)nb;
+	se2 = qa + qb;
+	if (se2 == 0)
+		return ma > mb ? 0.0 : 1.0;
+	/* Welch-Satterthwaite: one sample that does not vary adds nothing. */
+	df = se2 * se2 / (qa * qa / (double)(na - 1) +
+	    qb * qb / (double)(nb - 1));
+	return 1 - stats_t_cdf((ma - mb) / sqrt(se2), df);
+}

@@ -55,4 +55,16 @@ double	stats_paired_p(const double *a, const double *b, size_t n);
 double	stats_paired_p_scored(const double *a, const double *b, size_t n,
 	    size_t *used);
 
+/*
+ * Welch's two-sample one-sided test that a is better than b, with
+ * samples of their own (sizes na and nb, variances not assumed equal):
+ * the p-value of mean(a) > mean(b) under Welch's t with the
+ * Welch-Satterthwaite degrees of freedom (R's t.test(a, b, var.equal =
+ * FALSE, alternative = "greater")).  Returns 1.0 when either sample has
+ * fewer than 2 values; when neither varies, 0.0 if mean(a) > mean(b) and
+ * 1.0 otherwise.
+ */
+double	stats_welch_p(const double *a, size_t na, const double *b,
+	    size_t nb);
+
 #endif

@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	13
+#define STORE_SCHEMA_VERSION	14
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -841,5 +841,35 @@ int		 store_feedback_source_put(struct store *, int64_t job,
  * NULL with *cause on error.
  */
 char		*store_job_salt(struct store *, int64_t job, char **cause);
+
+/*
+ * Challengers (store_challenger.c): a candidate deployed beside a job's
+ * champion on a share of the traffic, open from started until it ends
+ * with an outcome ("promoted", "rejected", "withdrawn" or "replaced").
+ * A job has at most one open.  current: 1 with *c, 0 when none is open,
+ * -1.  add: opens one now, returning its id (-1; an open one must be
+ * ended first).  end: ends it now with its outcome.
+ */
+struct challenger {
+	int64_t		id;
+	int64_t		candidate;
+	double		share;
+	double		started;
+};
+int		 store_challenger_current(struct store *, int64_t job,
+		    struct challenger *, char **cause);
+int64_t		 store_challenger_add(struct store *, int64_t job,
+		    int64_t candidate, double share, char **cause);
+int		 store_challenger_end(struct store *, int64_t id,
+		    const char *outcome, char **cause);
+/*
+ * The ratings (feedback_rating_value(), 0 to 1) of a job's interactions
+ * answered by candidate, timed at or after since and ingested before
+ * run started, in the order they were stored; *values is the caller's
+ * to free (NULL when there is none).
+ */
+int		 store_candidate_ratings(struct store *, int64_t job,
+		    int64_t candidate, double since, int64_t run,
+		    double **values, size_t *n, char **cause);
 
 #endif

@@ -5,7 +5,8 @@
  * store_write.c (the writes and transactions), store_read.c (the
  * reads), store_report.c (the reads of a job's report), store_feedback.c
  * (production feedback: interactions, the feedback files read, the
- * salt of user ids) and store_wal.c (checkpoints on a thread of their
+ * salt of user ids), store_challenger.c (a job's challengers and the
+ * ratings that decide them) and store_wal.c (checkpoints on a thread of their
  * own).  These are the only files in
  * promptd that contain SQL.
  * store.h is the interface for everyone else.
@@ -131,6 +132,11 @@ enum stmt {
 	STMT_FEEDBACK_SOURCE_PUT,
 	STMT_JOB_SALT_GET,
 	STMT_JOB_SALT_SET,
+	/* Challengers (store_challenger.c). */
+	STMT_CHALLENGER_CURRENT,
+	STMT_CHALLENGER_ADD,
+	STMT_CHALLENGER_END,
+	STMT_CANDIDATE_RATINGS,
 	STMT_COUNT
 };
 

@@ -524,6 +524,30 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" PRIMARY KEY (example_id, interaction_id)) WITHOUT ROWID;"
 	"CREATE INDEX feedback_examples_interaction"
 	" ON feedback_examples(interaction_id);",
+
+	/*
+	 * Version 14: challengers.  A job's run may leave its best candidate,
+	 * when it is not the champion, deployed beside it on a share of the
+	 * traffic; production ratings of both then decide at a later run.
+	 * A challenger is open until it ends with its outcome: promoted,
+	 * rejected (the champion rated better), withdrawn (a run's best was
+	 * the champion) or replaced (by another challenger).  At most one is
+	 * open for a job.
+	 */
+	[14] =
+	"CREATE TABLE challengers ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	" share REAL NOT NULL CHECK (share > 0 AND share <= 0.5),"
+	" started REAL NOT NULL,"
+	" ended REAL,"
+	" outcome TEXT CHECK (outcome IS NULL OR outcome = 'promoted' OR"
+	"  outcome = 'rejected' OR outcome = 'withdrawn' OR"
+	"  outcome = 'replaced'),"
+	" CHECK ((ended IS NULL) = (outcome IS NULL)));"
+	"CREATE UNIQUE INDEX challengers_open ON challengers(job_id)"
+	" WHERE ended IS NULL;",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

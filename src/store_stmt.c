@@ -453,6 +453,21 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	/* The first salt stays: another process may have made one. */
 	[STMT_JOB_SALT_SET] = { "set job salt",
 	    "UPDATE jobs SET salt = ?2 WHERE id = ?1 AND salt IS NULL" },
+	[STMT_CHALLENGER_CURRENT] = { "read challenger",
+	    "SELECT id, candidate_id, share, started FROM challengers"
+	    " WHERE job_id = ?1 AND ended IS NULL" },
+	[STMT_CHALLENGER_ADD] = { "add challenger",
+	    "INSERT INTO challengers (job_id, candidate_id, share, started)"
+	    " VALUES (?1, ?2, ?3, ?4)" },
+	[STMT_CHALLENGER_END] = { "end challenger",
+	    "UPDATE challengers SET ended = ?2, outcome = ?3"
+	    " WHERE id = ?1 AND ended IS NULL" },
+	/* A run that does not exist has seen nothing. */
+	[STMT_CANDIDATE_RATINGS] = { "read candidate ratings",
+	    "SELECT rating_scale, rating FROM interactions WHERE job_id = ?1"
+	    " AND candidate_id = ?2 AND rating IS NOT NULL AND time >= ?3"
+	    " AND ingested <= coalesce((SELECT started FROM runs"
+	    " WHERE id = ?4), -1) ORDER BY id" },
 };
 
 int

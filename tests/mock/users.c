@@ -12,7 +12,11 @@
  * rated up, a wrong one down and, with probability R, edited into the
  * truth.  Every draw of interaction i comes from the stream (seed, i),
  * so two prompts are used by the same people on the same inputs, and a
- * seed gives the same log byte for byte.  See tests/mock/README.md.
+ * seed gives the same log byte for byte.  Each line names the champion
+ * version that answered (-V), or with -P the prompt itself, as a
+ * deployment logs a challenger's answers; -t moves the first
+ * interaction's time (2026-01-01 by default) to after a challenger
+ * started.  See tests/mock/README.md.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -42,8 +46,9 @@
 #define USERS_MAX_PROMPT ((size_t)1 << 20)
 
 static const char users_usage[] = "usage: users -j job.json -p prompt.txt "
-    "[-V version] -i inputs.jsonl -n count -s seed [-u users]\n"
-    "             [--edit-rate rate] [--rated] -o log.jsonl\n";
+    "[-V version | -P] -i inputs.jsonl -n count -s seed\n"
+    "             [-u users] [-t start] [--edit-rate rate] [--rated] "
+    "-o log.jsonl\n";
 
 struct users {
 	struct conf	*conf;
@@ -53,6 +58,8 @@ struct users {
 	struct backend	*target;
 	char		*prompt;
 	long long	 version;	/* 0: not given */
+	int		 name_prompt;	/* -P: lines name the prompt */
+	double		 time0;		/* of the first interaction */
 	long long	 count;
 	long long	 seed;
 	long long	 nusers;
@@ -191,9 +198,10 @@ users_one(struct users *u, long long i, char **cause)
 	right = metric_score(u->task.metric, answer, truth, NULL) >= 1;
 
 	o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "time", USERS_TIME0 + USERS_STEP *
-	    (double)i);
-	if (u->version > 0)
+	cJSON_AddNumberToObject(o, "time", u->time0 + USERS_STEP * (double)i);
+	if (u->name_prompt)
+		cJSON_AddStringToObject(o, "prompt", u->prompt);
+	else if (u->version > 0)
 		cJSON_AddNumberToObject(o, "version", (double)u->version);
 	cJSON_AddStringToObject(o, "user", user);
 	cJSON_AddItemToObject(o, "inputs", users_inputs(u, e));
@@ -251,7 +259,8 @@ main(int argc, char **argv)
 	u.count = u.seed = -1;
 	u.nusers = 20;
 	u.edit_rate = 0.8;
-	while ((ch = getopt_long(argc, argv, "i:j:n:o:p:s:u:V:", longopts,
+	u.time0 = USERS_TIME0;
+	while ((ch = getopt_long(argc, argv, "i:j:n:o:p:Ps:t:u:V:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'e':
@@ -277,11 +286,21 @@ main(int argc, char **argv)
 		case 'p':
 			promptfile = optarg;
 			break;
+		case 'P':
+			u.name_prompt = 1;
+			break;
 		case 'r':
 			u.stars = 1;
 			break;
 		case 's':
 			if (users_num(optarg, 0, INT64_MAX, &u.seed) != 0)
+				goto usage;
+			break;
+		case 't':
+			errno = 0;
+			u.time0 = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != '\0' ||
+			    !(u.time0 >= 0 && u.time0 < 1e11))
 				goto usage;
 			break;
 		case 'u':
@@ -297,7 +316,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || jobfile == NULL || promptfile == NULL ||
-	    inputs == NULL || logfile == NULL || u.count < 0 || u.seed < 0)
+	    inputs == NULL || logfile == NULL || u.count < 0 || u.seed < 0 ||
+	    (u.name_prompt && u.version > 0))
 		goto usage;
 
 	if (users_prompt(&u, promptfile, &cause) != 0 ||
