@@ -130,6 +130,9 @@ enum stmt {
 	STMT_FEEDBACK_SOURCE_PUT,
 	STMT_JOB_SALT_GET,
 	STMT_JOB_SALT_SET,
+	/* People's critiques, for the reflect strategy. */
+	STMT_HUMAN_CRITIQUES,
+	STMT_RUN_STARTED,
 	STMT_COUNT
 };
 
