@@ -613,7 +613,7 @@ static const char *const seed_b = "Decide whether the review is positive "
     "or negative.";
 
 static struct job *
-people_job(const char *name, const char *params)
+people_job(const char *name, const char *optimizer, const char *params)
 {
 	struct job	*job;
 	char		*p, *text, *cmd;
@@ -633,10 +633,10 @@ people_job(const char *name, const char *params)
 	    " \"seed_prompts\": [\"%s\", \"%s\"], \"backends\": { \"sim\": {"
 	    " \"type\": \"sim\" }, \"opt\": { \"type\": \"exec\", \"command\":"
 	    " [\"/bin/sh\", \"%s/opt.sh\", \"%s/%s\"] } }, \"roles\": {"
-	    " \"target\": \"sim\", \"optimizer\": \"opt\" }, \"strategy\": {"
-	    " \"name\": \"reflect\", \"mode\": \"protegi\", \"gradients\": 2,"
+	    " \"target\": \"sim\", \"optimizer\": \"%s\" }, \"strategy\": {"
+	    " \"name\": \"reflect\", \"mode\": \"protegi\","
 	    " \"paraphrases\": 0%s } }", seed_a, seed_b, tmp, tmp, name,
-	    params);
+	    optimizer, params);
 	p = xasprintf("%s/%s.json", tmp, name);
 	write_file(p, text);
 	free(text);
@@ -741,7 +741,8 @@ START_TEST(test_human_critiques)
 	char		**old, **with, **off, *db, *p, *q, *strip;
 	size_t		 nold, nwith, noff, i, na = 0, nb = 0;
 
-	job = people_job("old", ", \"steps\": 1");
+	job = people_job("old", "opt", ", \"steps\": 1, \"gradients\": "
+	    "2");
 	db = xasprintf("%s/old.db", tmp);
 	run(job, db, 1000, &r);
 	ck_assert_str_eq(r.status, "done");
@@ -750,7 +751,8 @@ START_TEST(test_human_critiques)
 	nold = people_requests("old", &old);
 	ck_assert_uint_eq(nold, 4);	/* 2 gradients of 2 seeds */
 
-	job = people_job("with", ", \"steps\": 1");
+	job = people_job("with", "opt", ", \"steps\": 1, \"gradients\": "
+	    "2");
 	db = xasprintf("%s/with.db", tmp);
 	people_put(db, "k1", "Too long. I only want the label.");
 	run(job, db, 1000, &r);
@@ -799,7 +801,8 @@ START_TEST(test_human_critiques)
 	free(db);
 
 	/* Turned off, nothing changes. */
-	job = people_job("off", ", \"steps\": 1, \"human_critiques\": 0");
+	job = people_job("off", "opt", ", \"steps\": 1, \"gradients\": 2, "
+	    "\"human_critiques\": 0");
 	db = xasprintf("%s/off.db", tmp);
 	people_put(db, "k1", "Too long. I only want the label.");
 	run(job, db, 1000, &r);
@@ -817,6 +820,51 @@ START_TEST(test_human_critiques)
 END_TEST
 
 /*
+ * With the simulated optimizer, people who find the answers of a prompt
+ * too long get critiques of it that ask for only the label, where the
+ * optimizer alone names that now and then, and edits that follow them.
+ */
+#define PEOPLE_EDGES	"FROM lineage l JOIN candidates c ON c.id = "	\
+	"l.child JOIN candidates p ON p.id = l.parent WHERE "		\
+	"l.operator = 'protegi-edit' AND p.text LIKE "			\
+	"'Classify the sentiment%'"
+
+START_TEST(test_human_critiques_change_proposals)
+{
+	struct result	 r;
+	struct job	*job;
+	char		*db;
+	double		 named[2], bare[2];
+	int		 k;
+
+	for (k = 0; k < 2; k++) {
+		job = people_job(k ? "simw" : "simo", "sim",
+		    ", \"steps\": 1, \"gradients\": 8");
+		db = xasprintf("%s/sim%d.db", tmp, k);
+		if (k)
+			people_put(db, "k1", "Too long. I only want the "
+			    "label.");
+		run(job, db, 1000, &r);
+		ck_assert_str_eq(r.status, "done");
+		named[k] = query(db, "SELECT avg(l.note LIKE '%answer with "
+		    "only the label%') " PEOPLE_EDGES);
+		bare[k] = query(db, "SELECT count(*) " PEOPLE_EDGES " AND "
+		    "c.text LIKE '%only the label%'");
+		if (k)
+			ck_assert_int_eq((int)query(db, "SELECT count(*) "
+			    PEOPLE_EDGES " AND l.note NOT LIKE '%(written "
+			    "with people''s critiques: interaction 1)'"), 0);
+		job_free(job);
+		free(db);
+	}
+	ck_assert_msg(named[1] >= 0.8 && named[0] <= 0.2, "critiques asking "
+	    "for only the label: %.2f with people's critiques, %.2f without",
+	    named[1], named[0]);
+	ck_assert_msg(bare[1] >= 1, "no edit asks for only the label");
+}
+END_TEST
+
+/*
  * A resumed run reads the critiques its run started with: one ingested
  * after the start waits for the next run, and nothing is paid twice.
  */
@@ -827,7 +875,8 @@ START_TEST(test_human_critiques_resume)
 	char		**req, *db;
 	size_t		 n, i, shown = 0;
 
-	job = people_job("resume", ", \"steps\": 2");
+	job = people_job("resume", "opt", ", \"steps\": 2, \"gradients\": "
+	    "2");
 	db = xasprintf("%s/resume.db", tmp);
 	people_put(db, "k1", "Too long. I only want the label.");
 	run(job, db, 1, &r);
@@ -1020,6 +1069,7 @@ reflect_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_human_critiques);
 	tcase_add_test(tc, test_human_critiques_resume);
+	tcase_add_test(tc, test_human_critiques_change_proposals);
 	suite_add_tcase(s, tc);
 	return s;
 }

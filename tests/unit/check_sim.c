@@ -941,8 +941,9 @@ START_TEST(test_optimizer_people)
 			block = hum ? xasprintf(people, "It just seems to "
 			    "guess.") : xstrdup("");
 			u = xasprintf("Write a new instruction (round %zu).\n"
-			    "<prompt score=\"0.5\">Classify the review. Guess if "
-			    "unsure.</prompt>\n<examples>...</examples>\n%s",
+			    "<prompt score=\"0.5\">Classify the review. Guess "
+			    "if unsure.</prompt>\n<examples>...</examples>\n"
+			    "%s",
 			    round, block);
 			r = ask(b, NULL, u, 0, 0);
 			n = prompts_of(r, ps, 4);
