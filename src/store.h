@@ -797,6 +797,31 @@ long long	 store_interactions_forget(struct store *, int64_t job,
 		    const char *user, long long *examples, char **cause);
 
 /*
+ * What people wrote of the answers a job's candidate gave, for the
+ * optimizer to read (the reflect strategy): the interactions with a
+ * critique or an edit whose candidate is candidate, ingested before
+ * before (a run's start: a resumed run reads what it started with),
+ * latest first (by their time, then the latest stored), at most limit.
+ * text is the critique, "A person corrected the answer to: EDIT" for
+ * an edit, or both on two lines.  Freed with store_human_critiques_free().
+ */
+struct cJSON;
+struct human_critique {
+	int64_t		 id;		/* the interaction */
+	double		 time;
+	struct cJSON	*inputs;	/* an object: the task's fields */
+	char		*response;	/* NULL for none */
+	char		*text;
+};
+int		 store_human_critiques(struct store *, int64_t job,
+		    int64_t candidate, double before, size_t limit,
+		    struct human_critique **, size_t *, char **cause);
+void		 store_human_critiques_free(struct human_critique *, size_t);
+/* When a run started: 1 with *started, 0 when there is no such run, -1. */
+int		 store_run_started(struct store *, int64_t run, double *started,
+		    char **cause);
+
+/*
  * The dataset snapshot a run was started on: 1 with *dataset, 0 when
  * the run has none (or there is no such run), -1.
  */

@@ -1,6 +1,7 @@
 /*
  * The store's production feedback (feedback.h): interactions put once by
- * their key, counted, read back and forgotten by user; how far a job's
+ * their key, counted, read back (and people's critiques of a candidate,
+ * for the optimizer) and forgotten by user; how far a job's
  * feedback file was read; and the salt a job hashes user ids with.
  * Their statements are in store_stmt.c.
  */
@@ -18,6 +19,7 @@
 #include "feedback.h"
 #include "hash.h"
 #include "store_int.h"
+#include "strbuf.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -278,6 +280,88 @@ store_interactions_forget(struct store *s, int64_t job, const char *user,
 fail:
 	store_stmt_int64(s, STMT_SECURE_DELETE_OFF, &on, NULL, "");
 	return -1;
+}
+
+/* The columns of STMT_HUMAN_CRITIQUES, in order. */
+static void
+fill_human_critique(sqlite3_stmt *st, void *p)
+{
+	struct human_critique	*h = p;
+	struct strbuf		 sb;
+	const char		*critique, *edit;
+
+	h->id = sqlite3_column_int64(st, 0);
+	h->time = sqlite3_column_double(st, 1);
+	h->inputs = cJSON_ParseWithLength(
+	    (const char *)sqlite3_column_text(st, 2),
+	    (size_t)sqlite3_column_bytes(st, 2));
+	if (!cJSON_IsObject(h->inputs)) {
+		cJSON_Delete(h->inputs);
+		h->inputs = cJSON_CreateObject();
+	}
+	h->response = store_col_text(st, 3);
+	critique = (const char *)sqlite3_column_text(st, 4);
+	edit = (const char *)sqlite3_column_text(st, 5);
+	strbuf_init(&sb);
+	if (critique != NULL && *critique != '\0')
+		strbuf_adds(&sb, critique);
+	/* An edit says what the answer should have been: a critique too. */
+	if (edit != NULL && *edit != '\0')
+		strbuf_addf(&sb, "%sA person corrected the answer to: %s",
+		    sb.len > 0 ? "\n" : "", edit);
+	h->text = strbuf_detach(&sb);
+}
+
+static void
+release_human_critique(void *p)
+{
+	struct human_critique	*h = p;
+
+	cJSON_Delete(h->inputs);
+	free(h->response);
+	free(h->text);
+}
+
+static const struct store_list list_human_critiques = {
+	STMT_HUMAN_CRITIQUES, sizeof (struct human_critique),
+	fill_human_critique, release_human_critique };
+
+int
+store_human_critiques(struct store *s, int64_t job, int64_t candidate,
+    double before, size_t limit, struct human_critique **rows, size_t *n,
+    char **cause)
+{
+	void	*p = NULL;
+	int	 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (limit == 0)
+		return 0;
+	rc = store_list_read(s, &list_human_critiques, &p, n, cause, "iidi",
+	    job, candidate, before, (int64_t)limit);
+	*rows = p;
+	return rc;
+}
+
+void
+store_human_critiques_free(struct human_critique *rows, size_t n)
+{
+	store_list_free(&list_human_critiques, rows, n);
+}
+
+int
+store_run_started(struct store *s, int64_t run, double *started,
+    char **cause)
+{
+	int	rc;
+
+	*started = NAN;
+	if ((rc = store_stmt_step(s, STMT_RUN_STARTED, cause, "i", run)) <= 0)
+		return rc;
+	*started = sqlite3_column_double(s->stmt[STMT_RUN_STARTED], 0);
+	store_stmt_reset(s->stmt[STMT_RUN_STARTED]);
+	return 1;
 }
 
 int

@@ -137,6 +137,9 @@ enum stmt {
 	STMT_CHALLENGER_ADD,
 	STMT_CHALLENGER_END,
 	STMT_CANDIDATE_RATINGS,
+	/* People's critiques, for the reflect strategy. */
+	STMT_HUMAN_CRITIQUES,
+	STMT_RUN_STARTED,
 	STMT_COUNT
 };
 

@@ -468,6 +468,19 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " AND candidate_id = ?2 AND rating IS NOT NULL AND time >= ?3"
 	    " AND ingested <= coalesce((SELECT started FROM runs"
 	    " WHERE id = ?4), -1) ORDER BY id" },
+	/*
+	 * What people wrote of one candidate's answers: only what was in
+	 * the store before a time (a run's start), so that a resumed run
+	 * sees what it started with.
+	 */
+	[STMT_HUMAN_CRITIQUES] = { "read people's critiques",
+	    "SELECT id, time, inputs, response, critique, edit"
+	    " FROM interactions WHERE job_id = ?1 AND candidate_id = ?2"
+	    " AND ingested < ?3 AND (coalesce(critique, '') <> ''"
+	    " OR coalesce(edit, '') <> '')"
+	    " ORDER BY time DESC, id DESC LIMIT ?4" },
+	[STMT_RUN_STARTED] = { "read when a run started",
+	    "SELECT started FROM runs WHERE id = ?1" },
 };
 
 int

@@ -4,7 +4,9 @@
  * which it is among the best, the optimizer rewrites it from a minibatch
  * of its answers with the metric's feedback, and the child is kept only
  * if it beats the parent on that minibatch; then it is scored on all of
- * dev.  Optionally two unrelated lineages are merged.
+ * dev.  Optionally two unrelated lineages are merged.  The reflection
+ * request also shows what people wrote of the parent's answers
+ * (reflect_human.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -359,11 +361,15 @@ gepa_reflect(struct search *s, struct reflect *st, struct gepa *g,
     struct cand *parent, struct cand **child, char **cause)
 {
 	struct rvars	 rv;
+	struct rhuman	 hu;
 	struct cand	**news = NULL;
-	char		**found, *why = NULL, *examples, *hist, *score;
+	char		**found, *why = NULL, *examples, *hist, *score, *note;
 	size_t		 nnews = 0;
 	int		 n, rc;
 
+	*child = NULL;
+	if (reflect_human(s, st, parent, &hu, cause) != 0)
+		return -1;
 	examples = reflect_examples(s, "examples", g->mb, g->rp, NULL, g->nmb,
 	    1);
 	hist = reflect_history(s, st, 1);
@@ -373,14 +379,19 @@ gepa_reflect(struct search *s, struct reflect *st, struct gepa *g,
 	rvars_set(&rv, "prompt", parent->text);
 	rvars_set(&rv, "score", score);
 	rvars_set(&rv, "examples", examples);
+	rvars_set(&rv, "human", hu.block);
 	rvars_set(&rv, "history", hist);
 	n = search_ask(s, "reflect_gepa", rv.v, rv.n,
 	    search_number(s, "temperature"), 1, &found, &why, cause);
 	free(examples);
 	free(hist);
 	free(score);
+	/* The rationale is the note, marked when people's were read. */
+	note = reflect_human_note(&hu, why);
 	rc = n < 0 || reflect_add(s, found, n, "gepa-reflect", &parent, 1,
-	    why, &news, &nnews, cause) != 0 ? -1 : 0;
+	    note, &news, &nnews, cause) != 0 ? -1 : 0;
+	free(note);
+	reflect_human_release(&hu);
 	free(why);
 	*child = rc == 0 && nnews > 0 ? news[0] : NULL;
 	if (*child == parent ||

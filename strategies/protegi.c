@@ -4,7 +4,9 @@
  * beam is scored on a minibatch, the optimizer writes critiques of each
  * prompt from samples of its errors, each critique is applied as an
  * edit, paraphrases add Monte Carlo neighbours, and a bandit over
- * minibatches (UCB or successive rejects) picks the next beam.
+ * minibatches (UCB or successive rejects) picks the next beam.  The
+ * critique requests also show what people wrote of the prompt's answers
+ * (reflect_human.c).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -297,6 +299,7 @@ struct protegi_exp {
 	size_t				 nerr;
 	char				*score;	/* its mean on ex, in words */
 	struct search_score		*dres;	/* its dev scores, if used */
+	struct rhuman			 human;	/* people's critiques */
 	struct cand			**news;
 	size_t				 nnews;
 };
@@ -393,13 +396,14 @@ protegi_asks_free(struct search_ask *a, size_t n)
 
 /*
  * The gradients of every beam prompt, each from its own sample of the
- * prompt's errors (drawn beam by beam), and the critiques of all of
- * them, asked for at once: (*crit)[g] answers gradient g.
+ * prompt's errors (drawn beam by beam) and with what people wrote of
+ * its answers, and the critiques of all of them, asked for at once:
+ * (*crit)[g] answers gradient g.
  */
 static int
-protegi_critiques(struct search *s, struct protegi *p, struct protegi_exp *ex,
-    struct protegi_grad **gr, size_t *ng, struct search_ask **crit,
-    char **cause)
+protegi_critiques(struct search *s, struct reflect *st, struct protegi *p,
+    struct protegi_exp *ex, struct protegi_grad **gr, size_t *ng,
+    struct search_ask **crit, char **cause)
 {
 	struct rvars	*rv;
 	char		*count;
@@ -410,6 +414,9 @@ protegi_critiques(struct search *s, struct protegi *p, struct protegi_exp *ex,
 	for (i = 0; i < p->nbeam; i++) {
 		protegi_errs_find(s, p->beam[i], p->mb, p->nmb,
 		    &p->res[i * p->nmb], &ex[i]);
+		if (ex[i].nerr > 0 && reflect_human(s, st, p->beam[i],
+		    &ex[i].human, cause) != 0)
+			return -1;
 		pick = xcalloc(ex[i].nerr + 1, sizeof *pick);
 		for (g = 0; ex[i].nerr > 0 && g < want; g++) {
 			npick = reflect_draw(s, ex[i].nerr,
@@ -430,6 +437,7 @@ protegi_critiques(struct search *s, struct protegi *p, struct protegi_exp *ex,
 		rvars_set(&rv[g], "prompt", p->beam[i]->text);
 		rvars_set(&rv[g], "score", ex[i].score);
 		rvars_set(&rv[g], "errors", (*gr)[g].errtext);
+		rvars_set(&rv[g], "human", ex[i].human.block);
 		rvars_set(&rv[g], "count", count);
 	}
 	*crit = protegi_ask(s, rv, *ng, "reflect_critique", "critique",
@@ -450,7 +458,7 @@ protegi_edits(struct search *s, struct protegi *p, struct protegi_exp *ex,
 {
 	struct search_ask	*a;
 	struct rvars		*rv;
-	char			*count;
+	char			*count, *note;
 	size_t			*from, n = 0, g, i;
 	int			 k, rc = 0;
 
@@ -479,10 +487,15 @@ protegi_edits(struct search *s, struct protegi *p, struct protegi_exp *ex,
 		rc = -1;
 	for (i = 0; a != NULL && i < n; i++) {
 		g = from[2 * i];
-		/* The critique is the note: why the edit was made. */
+		/*
+		 * The critique is the note: why the edit was made, and
+		 * whether people's critiques were read when it was written.
+		 */
+		note = reflect_human_note(&ex[gr[g].beam].human,
+		    crit[g].parts[from[2 * i + 1]]);
 		rc = protegi_take(s, &a[i], rc, "protegi-edit",
-		    &p->beam[gr[g].beam], crit[g].parts[from[2 * i + 1]],
-		    &ex[gr[g].beam], cause);
+		    &p->beam[gr[g].beam], note, &ex[gr[g].beam], cause);
+		free(note);
 	}
 	protegi_asks_free(a, n);
 	free(rv);
@@ -559,7 +572,7 @@ protegi_kids(struct search *s, struct reflect *st, struct protegi *p,
 
 	ex = xcalloc(p->nbeam + 1, sizeof *ex);
 	hist = reflect_history(s, st, 1);
-	if (protegi_critiques(s, p, ex, &gr, &ng, &crit, cause) == 0 &&
+	if (protegi_critiques(s, st, p, ex, &gr, &ng, &crit, cause) == 0 &&
 	    protegi_edits(s, p, ex, gr, ng, crit, hist, cause) == 0 &&
 	    protegi_paraphrases(s, p, ex, cause) == 0) {
 		for (i = 0; i < p->nbeam; i++) {
@@ -581,6 +594,7 @@ protegi_kids(struct search *s, struct reflect *st, struct protegi *p,
 		free(ex[i].err);
 		free(ex[i].score);
 		free(ex[i].dres);
+		reflect_human_release(&ex[i].human);
 		free(ex[i].news);
 	}
 	free(ex);

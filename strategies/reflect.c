@@ -15,6 +15,9 @@
  * parent on the same examples, and the meta-prompts show earlier
  * proposals that did better and ones that did worse, with their scores.
  *
+ * protegi and gepa also show what people wrote of a prompt's answers in
+ * production, beside its errors (reflect_human.c).
+ *
  * Candidates a mode drops after a minibatch (a child that lost, a
  * challenger the judge rejected) are marked raced_out, so that neither
  * the champion pick nor a resumed run scores them on all of dev.
@@ -87,6 +90,9 @@ static const struct strategy_param reflect_params[] = {
 	  "spo: judging rounds, alternating the order shown" },
 	{ "judge_temperature", PARAM_NUMBER, "1.0", 0, 2, NULL,
 	  "spo: the judge's sampling temperature" },
+	{ "human_critiques", PARAM_INT, "4", 0, 50, NULL,
+	  "protegi and gepa: people's critiques of a prompt's answers shown "
+	  "when it is critiqued or rewritten (0: none)" },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 

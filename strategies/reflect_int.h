@@ -68,6 +68,10 @@ struct reflect {
 	int64_t			 champion;	/* spo */
 	double			 share;		/* spo: its share of votes */
 	char			*feedback;	/* spo: the judge's remarks */
+	double			 started;	/* the run's start, which
+						   people's critiques were
+						   ingested before: 0 until
+						   read, -1 for no run */
 };
 
 /* A growing list of meta-prompt variables; names and values borrowed. */
@@ -132,6 +136,29 @@ char		*reflect_history(struct search *, struct reflect *, int attrs);
 char		*reflect_examples(struct search *, const char *wrapper,
 		    const size_t *ex, const struct search_score *res,
 		    const size_t *which, size_t n, int feedback);
+
+/*
+ * People's critiques of prompt c (reflect_human.c): the "human" block of
+ * a critique or reflection meta-prompt, with at most "human_critiques"
+ * of what people wrote of c's answers, ingested before the run started,
+ * the latest first; "" (and n 0) when there are none or the parameter is
+ * 0.  ids lists the interactions shown ("12, 9"), for the lineage note.
+ * Returns 0, or -1 with *cause on a store error.
+ */
+struct rhuman {
+	char		*block;
+	char		*ids;		/* NULL when n is 0 */
+	size_t		 n;
+};
+int		 reflect_human(struct search *, struct reflect *,
+		    const struct cand *c, struct rhuman *, char **cause);
+/*
+ * The note, marked as written with people's critiques when some were
+ * shown: a new string, the caller's to free (NULL for a NULL note when
+ * none were).
+ */
+char		*reflect_human_note(const struct rhuman *, const char *note);
+void		 reflect_human_release(struct rhuman *);
 
 /* Appends c to the array *v of *n (grown; the cands are borrowed). */
 void		 reflect_push(struct cand ***v, size_t *n, struct cand *c);

@@ -22,20 +22,8 @@
 
 #define SIM_MAX_OUTPUTS		32
 #define SIM_INFORMED_RATE	0.6
-
-/* Sentences that change nothing but the small per-word effects. */
-static const char *const sim_neutral[] = {
-	"Be helpful.",
-	"This is important.",
-	"Use the information given.",
-	"Respond in English.",
-	"Consider the context.",
-	"Write clearly.",
-	"Here is the task.",
-	"Do your best.",
-	"Follow the instructions.",
-	"Keep a friendly tone.",
-};
+/* How often what people's comments name is acted on first. */
+#define SIM_HUMAN_RATE		0.9
 
 static const char *const sim_generic_critiques[] = {
 	"The prompt could be more specific about the expected output.",
@@ -43,20 +31,6 @@ static const char *const sim_generic_critiques[] = {
 	"The prompt gives no examples of the expected answers.",
 	"The prompt does not say how to handle unclear inputs.",
 	"The prompt could state the goal of the task more directly.",
-};
-
-static const char *const sim_trait_sentences[4] = {
-	"Make it concise.",
-	"Keep it polite.",
-	"Use a formal, professional tone.",
-	"Fix any spelling mistakes.",
-};
-
-static const char *const sim_trait_critiques[4] = {
-	"The prompt does not ask for a concise rewrite.",
-	"The prompt does not ask for a polite tone.",
-	"The prompt does not ask for a formal tone.",
-	"The prompt does not ask to fix spelling mistakes.",
 };
 
 /* Word pairs a paraphrase may swap (either way). */
@@ -124,165 +98,6 @@ sentences_join(const struct sim_list *l)
 	return strbuf_detach(&sb);
 }
 
-/* The vocabulary: the sentences the optimizer may insert. */
-
-enum sim_item_type {
-	ITEM_CUE,
-	ITEM_LABELS,
-	ITEM_FORMAT,
-	ITEM_TRAIT,
-	ITEM_NEUTRAL,
-};
-
-/* A sentence the optimizer may insert, and what it does. */
-struct sim_item {
-	enum sim_item_type	 type;
-	size_t			 arg;	/* cue index or trait */
-	int			 sign;	/* +1 helps, -1 hurts */
-	char			*sentence;
-	char			*critique;	/* NULL when neutral */
-	char			*key;	/* words a critique names it by */
-};
-
-struct sim_vocab {
-	struct sim_item		*v;
-	size_t			 n;
-	const struct sim_task	*task;
-	enum sim_kind		 kind;
-};
-
-static void
-vocab_add(struct sim_vocab *vb, enum sim_item_type type, size_t arg,
-    int sign, char *sentence, char *critique, char *key)
-{
-	struct sim_item	*it;
-
-	vb->v = xreallocarray(vb->v, vb->n + 1, sizeof *vb->v);
-	it = &vb->v[vb->n++];
-	it->type = type;
-	it->arg = arg;
-	it->sign = sign;
-	it->sentence = sentence;
-	it->critique = critique;
-	it->key = key;
-}
-
-static char *
-labels_list(const struct sim_task *t, const char *last)
-{
-	struct strbuf	sb;
-	size_t		i;
-
-	strbuf_init(&sb);
-	for (i = 0; i < t->nlabels; i++) {
-		if (i > 0)
-			strbuf_adds(&sb, i + 1 == t->nlabels ? last : ", ");
-		strbuf_adds(&sb, t->labels[i]);
-	}
-	return strbuf_detach(&sb);
-}
-
-/* The sentences the optimizer draws from, for a task (or none). */
-static void
-vocab_build(struct sim_vocab *vb, const struct sim_task *t,
-    enum sim_kind kind)
-{
-	static const char *const format[] = {
-		"Answer with only the label.",
-		"Reply with only the number, nothing else.",
-		"Give only the answer, nothing else.",
-		"Reply with only the rewritten text.",
-	};
-	static const char *const fcrit[] = {
-		"The prompt does not tell the model to answer with only the "
-		"label.",
-		"The prompt does not tell the model to answer with only the "
-		"number.",
-		"The prompt does not tell the model to give only the answer.",
-		"The prompt does not tell the model to reply with only the "
-		"rewritten text.",
-	};
-	const char	*key;
-	char		*l;
-	size_t		 i;
-	double		 e;
-
-	memset(vb, 0, sizeof *vb);
-	vb->task = t;
-	vb->kind = kind;
-	for (i = 0; i < sim_ncues; i++) {
-		e = sim_cues[i].effect[kind];
-		key = sim_cues[i].phrases;
-		vocab_add(vb, ITEM_CUE, i, e > 0 ? 1 : -1,
-		    xstrdup(sim_cues[i].sentence),
-		    xstrdup(sim_cues[i].critique),
-		    xstrndup(key, strcspn(key, "|")));
-	}
-	if (kind == SIM_LABEL && t != NULL && t->nlabels > 0 &&
-	    t->nlabels <= 10) {
-		l = labels_list(t, ", ");
-		vocab_add(vb, ITEM_LABELS, 0, 1,
-		    xasprintf("Answer with one of: %s.", l),
-		    xasprintf("The prompt does not list the possible labels "
-		    "(%s).", l), xstrdup("labels"));
-		free(l);
-	}
-	vocab_add(vb, ITEM_FORMAT, 0, 1, xstrdup(format[kind]),
-	    xstrdup(fcrit[kind]), xstrdup("only"));
-	if (kind == SIM_REWRITE)
-		for (i = 0; i < 4; i++)
-			vocab_add(vb, ITEM_TRAIT, i, 1,
-			    xstrdup(sim_trait_sentences[i]),
-			    xstrdup(sim_trait_critiques[i]),
-			    xstrdup(sim_trait_words[i][0]));
-	for (i = 0; i < nitems(sim_neutral); i++)
-		vocab_add(vb, ITEM_NEUTRAL, i, 0, xstrdup(sim_neutral[i]),
-		    NULL, NULL);
-}
-
-static void
-vocab_free(struct sim_vocab *vb)
-{
-	size_t	i;
-
-	for (i = 0; i < vb->n; i++) {
-		free(vb->v[i].sentence);
-		free(vb->v[i].critique);
-		free(vb->v[i].key);
-	}
-	free(vb->v);
-}
-
-/* Whether a prompt already has what an item brings. */
-static int
-item_present(const struct sim_vocab *vb, const struct sim_item *it,
-    const char *prompt)
-{
-	char	*l, *s;
-	int	 r;
-
-	switch (it->type) {
-	case ITEM_CUE:
-		return (sim_cues_found(prompt) & (1u << it->arg)) != 0;
-	case ITEM_LABELS:
-		l = sim_lower_dup(prompt);
-		r = sim_labels_all(l, vb->task);
-		free(l);
-		return r;
-	case ITEM_FORMAT:
-		return sim_prompt_bare(prompt);
-	case ITEM_TRAIT:
-		return (sim_prompt_traits(prompt) & (1u << it->arg)) != 0;
-	default:
-		l = sim_lower_dup(prompt);
-		s = sim_lower_dup(it->sentence);
-		r = strstr(l, s) != NULL;
-		free(l);
-		free(s);
-		return r;
-	}
-}
-
 /* Edits and the operations. */
 
 /* What the optimizer was asked, and what it was shown. */
@@ -292,6 +107,7 @@ struct sim_opt {
 	struct sim_list		 prompts;
 	double			*scores;	/* NAN when not given */
 	char			*critiques;	/* <critique> text, lower */
+	char			*human;		/* people's <comment>s, lower */
 	int			 feedback;
 	size_t			 count;
 	uint64_t		 h;
@@ -364,7 +180,7 @@ edit_remove(struct sim_list *ss, const struct sim_vocab *vb,
 	size_t	i;
 
 	for (i = 0; i < ss->n; i++) {
-		if (!item_present(vb, it, ss->v[i]))
+		if (!sim_item_present(vb, it, ss->v[i]))
 			continue;
 		if (i == 0 && it->type == ITEM_CUE &&
 		    cue_repair(&ss->v[i], it->arg))
@@ -373,6 +189,84 @@ edit_remove(struct sim_list *ss, const struct sim_vocab *vb,
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * Whether people's comments name item it: they carry it as a prompt
+ * would (its cue, the labels, "only the label", a trait's word), or they
+ * complain of length, which names the bare answer format (the concise
+ * trait in a rewrite task).  Neutral sentences are never named.
+ */
+static int
+human_names(const struct sim_opt *o, const struct sim_item *it)
+{
+	static const char *const longer[] = { "too long", "verbose", "wordy",
+	    "rambling", "long-winded", "shorter", NULL };
+	size_t	i;
+	int	len = 0;
+
+	if (o->human == NULL || it->type == ITEM_NEUTRAL)
+		return 0;
+	if (sim_item_present(&o->vb, it, o->human))
+		return 1;
+	for (i = 0; longer[i] != NULL; i++)
+		len = len || sim_has_word(o->human, longer[i]);
+	if (o->vb.kind == SIM_REWRITE)
+		return len && it->type == ITEM_TRAIT && it->arg == 0;
+	return len && it->type == ITEM_FORMAT;
+}
+
+/*
+ * The items people's comments name that would change prompt: harmful
+ * ones it has, helpful ones it lacks (indices into the vocabulary, in
+ * its order); returns how many.
+ */
+static size_t
+human_items(const struct sim_opt *o, const char *prompt, size_t *out)
+{
+	const struct sim_item	*it;
+	size_t			 i, n = 0;
+
+	for (i = 0; o->human != NULL && i < o->vb.n; i++) {
+		it = &o->vb.v[i];
+		if (it->sign != 0 && human_names(o, it) &&
+		    (it->sign < 0) == sim_item_present(&o->vb, it, prompt))
+			out[n++] = i;
+	}
+	return n;
+}
+
+/*
+ * An edit on what people said, most of the time when they named
+ * something: takes out a harmful item they named or adds a helpful one.
+ * Returns whether it edited.
+ */
+static int
+edit_human(struct sim_opt *o, struct sim_list *ss, uint64_t h)
+{
+	const struct sim_item	*it;
+	size_t			*named, n;
+	char			*cur;
+	int			 done = 0;
+
+	if (o->human == NULL || sim_u01(hash_mix(h, 0x68756d)) >=
+	    SIM_HUMAN_RATE)
+		return 0;
+	cur = sentences_join(ss);
+	named = xcalloc(o->vb.n + 1, sizeof *named);
+	if ((n = human_items(o, cur, named)) > 0) {
+		it = &o->vb.v[named[hash_mix(h, 0x68756e) % n]];
+		if (it->sign < 0)
+			done = edit_remove(ss, &o->vb, it);
+		else {
+			list_insert(ss, hash_mix(h, 0x68756f) % (ss->n + 1),
+			    it->sentence);
+			done = 1;
+		}
+	}
+	free(named);
+	free(cur);
+	return done && ss->n > 0;
 }
 
 /*
@@ -391,14 +285,17 @@ edit_once(struct sim_opt *o, struct sim_list *ss, uint64_t h, int insert_only)
 	char			*cur;
 	const struct sim_item	*it;
 
+	/* What people said comes first (their comments in <people>). */
+	if (edit_human(o, ss, h))
+		return;
 	cur = sentences_join(ss);
 	harm = xcalloc(vb->n + 1, sizeof *harm);
 	help = xcalloc(vb->n + 1, sizeof *help);
 	for (i = 0; i < vb->n; i++) {
 		it = &vb->v[i];
-		if (it->sign < 0 && item_present(vb, it, cur))
+		if (it->sign < 0 && sim_item_present(vb, it, cur))
 			harm[nharm++] = i;
-		else if (it->sign > 0 && !item_present(vb, it, cur)) {
+		else if (it->sign > 0 && !sim_item_present(vb, it, cur)) {
 			/* Items a critique names come first. */
 			if (o->critiques != NULL && it->key != NULL &&
 			    strstr(o->critiques, it->key) != NULL) {
@@ -564,7 +461,41 @@ op_paraphrase(struct sim_opt *o, const char *parent, uint64_t h)
 	return op_mutate(o, parent, hash_mix(h, 100));
 }
 
-/* Critiques: what the prompt lacks, what hurts, or generic advice. */
+/*
+ * The critiques of what people's comments name, most of the time, put
+ * first into out and taken from acc (whose first nharm name what hurts);
+ * returns what is left of nharm.
+ */
+static size_t
+human_first(struct sim_opt *o, const char *parent, struct sim_list *acc,
+    size_t nharm, struct sim_list *out)
+{
+	const char	*c;
+	size_t		*named, n, i, k;
+
+	if (o->human == NULL)
+		return nharm;
+	named = xcalloc(o->vb.n + 1, sizeof *named);
+	n = human_items(o, parent, named);
+	for (i = 0; i < n && out->n < o->count; i++) {
+		c = o->vb.v[named[i]].critique;
+		if (sim_u01(hash_mix(o->h, 500 + i)) >= SIM_HUMAN_RATE)
+			continue;
+		for (k = 0; k < acc->n && strcmp(acc->v[k], c) != 0; k++)
+			;
+		if (k == acc->n)
+			continue;
+		sim_list_add(out, c);
+		list_remove(acc, k);
+		if (k < nharm)
+			nharm--;
+	}
+	free(named);
+	return nharm;
+}
+
+/* Critiques: what the prompt lacks, what hurts, or what people said
+ * (first), or generic advice. */
 static void
 op_critique(struct sim_opt *o, const char *parent, struct sim_list *out)
 {
@@ -577,14 +508,14 @@ op_critique(struct sim_opt *o, const char *parent, struct sim_list *out)
 	for (i = 0; i < vb->n; i++) {
 		it = &vb->v[i];
 		if (it->critique != NULL && it->sign < 0 &&
-		    item_present(vb, it, parent))
+		    sim_item_present(vb, it, parent))
 			sim_list_add(&acc, it->critique);
 	}
 	nharm = acc.n;
 	for (i = 0; i < vb->n; i++) {
 		it = &vb->v[i];
 		if (it->critique != NULL && it->sign > 0 &&
-		    !item_present(vb, it, parent))
+		    !sim_item_present(vb, it, parent))
 			sim_list_add(&acc, it->critique);
 	}
 	if (sim_count_words(parent) > SIM_LONG_WORDS)
@@ -592,7 +523,8 @@ op_critique(struct sim_opt *o, const char *parent, struct sim_list *out)
 		    "instructions work better.");
 	for (i = 0; i < nitems(sim_generic_critiques); i++)
 		sim_list_add(&gen, sim_generic_critiques[i]);
-	for (i = 0; i < o->count && (acc.n > 0 || gen.n > 0); i++) {
+	nharm = human_first(o, parent, &acc, nharm, out);
+	for (i = out->n; i < o->count && (acc.n > 0 || gen.n > 0); i++) {
 		if (acc.n > 0 && (gen.n == 0 || sim_u01(hash_mix(o->h,
 		    200 + i)) < rate)) {
 			/* With feedback, what hurts is named first. */
@@ -903,6 +835,34 @@ opt_read_critiques(struct sim_opt *o, const char *text)
 }
 
 /*
+ * Reads the <comment>s of <people> blocks (what people said of the
+ * prompt's answers) into o->human (lower-case), if any.
+ */
+static void
+opt_read_human(struct sim_opt *o, const char *text)
+{
+	struct strbuf	 sb;
+	const char	*pos = text, *body, *cpos, *cbody;
+	size_t		 len, clen;
+	char		*block;
+
+	strbuf_init(&sb);
+	while (sim_tag_next(text, "people", &pos, &body, &len, NULL, NULL)) {
+		block = xstrndup(body, len);
+		cpos = block;
+		while (sim_tag_next(block, "comment", &cpos, &cbody, &clen,
+		    NULL, NULL)) {
+			strbuf_add(&sb, cbody, clen);
+			strbuf_addc(&sb, '\n');
+		}
+		free(block);
+	}
+	if (sb.len > 0)
+		o->human = sim_lower_dup(sb.buf);
+	strbuf_release(&sb);
+}
+
+/*
  * The operation asked for, from the request's text outside its blocks
  * (lower-case) and what asked_count() found.
  */
@@ -1011,9 +971,9 @@ opt_reply(const struct sim_opt *o, enum sim_op op,
 char *
 sim_answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 {
-	static const char *const strip[] = { "prompt", "critique", "errors",
-	    "feedback", "demo", "example", "examples", "input", "output",
-	    NULL };
+	static const char *const strip[] = { "people", "prompt", "critique",
+	    "errors", "feedback", "demo", "example", "examples", "input",
+	    "output", NULL };
 	static const char *const kw_wrong[] = { "wrong", "incorrect", NULL };
 	struct sim_opt			 o;
 	struct sim_list			 outs = { 0 };
@@ -1029,13 +989,14 @@ sim_answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 	o.h = h;
 	opt_read_prompts(&o, text);
 	opt_read_critiques(&o, text);
+	opt_read_human(&o, text);
 
 	/* The task: the example the request mentions, else the latest. */
 	if ((x = sim_world_match(w, text)) != NULL)
 		t = &w->tasks[x->task];
 	else if (w->ntasks > 0)
 		t = &w->tasks[w->ntasks - 1];
-	vocab_build(&o.vb, t, t != NULL ? t->kind : SIM_TEXT);
+	sim_vocab_build(&o.vb, t, t != NULL ? t->kind : SIM_TEXT);
 
 	s = sim_tags_strip(text, strip);
 	lstrip = sim_lower_dup(s);
@@ -1054,9 +1015,10 @@ sim_answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 
 	free(lstrip);
 	free(o.critiques);
+	free(o.human);
 	free(o.scores);
 	sim_list_free(&o.prompts);
 	sim_list_free(&outs);
-	vocab_free(&o.vb);
+	sim_vocab_free(&o.vb);
 	return s;
 }

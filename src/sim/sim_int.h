@@ -9,6 +9,7 @@
  *	rewrite.c	rewrite traits: applying and measuring them
  *	target.c	the target's answers
  *	judge.c		the judge's verdicts and grades
+ *	vocab.c		the sentences the optimizer may insert
  *	optimizer.c	the optimizer's prompts and critiques
  *
  * Strings returned as char * are the caller's to free; const char * and
@@ -170,6 +171,46 @@ double		 sim_prompt_logit(const struct sim_world *,
 
 /* A copy of text with the traits in mask applied. */
 char		*sim_rewrite_apply(const char *text, unsigned mask);
+
+/* vocab.c: the sentences the optimizer may insert. */
+
+enum sim_item_type {
+	ITEM_CUE,
+	ITEM_LABELS,
+	ITEM_FORMAT,
+	ITEM_TRAIT,
+	ITEM_NEUTRAL,
+};
+
+/* A sentence the optimizer may insert, and what it does. */
+struct sim_item {
+	enum sim_item_type	 type;
+	size_t			 arg;	/* cue index or trait */
+	int			 sign;	/* +1 helps, -1 hurts */
+	char			*sentence;
+	char			*critique;	/* NULL when neutral */
+	char			*key;	/* words a critique names it by */
+};
+
+struct sim_vocab {
+	struct sim_item		*v;
+	size_t			 n;
+	const struct sim_task	*task;
+	enum sim_kind		 kind;
+};
+
+/* Sentences that change nothing but the small per-word effects. */
+extern const char *const	 sim_neutral[];
+extern const size_t		 sim_nneutral;
+
+/* The vocabulary for a task (NULL: none) of kind; freed with
+ * sim_vocab_free(). */
+void		 sim_vocab_build(struct sim_vocab *, const struct sim_task *,
+		    enum sim_kind);
+void		 sim_vocab_free(struct sim_vocab *);
+/* Whether a prompt already has what an item brings. */
+int		 sim_item_present(const struct sim_vocab *,
+		    const struct sim_item *, const char *prompt);
 
 /* target.c, judge.c, optimizer.c: the answers of each role. */
 

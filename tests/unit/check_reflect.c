@@ -3,9 +3,11 @@
  * bundled example task (sim backend, the jobs' own seeds), spo runs on a
  * dataset without targets, critiques and rationales become lineage notes,
  * tagless optimizer replies are retried and counted, bad parameters are
- * reported with their position, and the state survives a resume.  Also
- * the framework's minibatch scoring.
+ * reported with their position, the state survives a resume, and
+ * people's critiques reach protegi's critique requests (and only those
+ * of the prompt they wrote of).  Also the framework's minibatch scoring.
  */
+#include <glob.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 #include "check_common.h"
 #include "engine.h"
+#include "feedback.h"
 #include "job.h"
 #include "jobrun.h"
 #include "search.h"
@@ -600,6 +603,304 @@ START_TEST(test_resume)
 }
 END_TEST
 
+/*
+ * People's critiques in protegi's critique requests, through an exec
+ * optimizer that keeps every request it is sent (one file each) and
+ * always answers with a critique and a prompt.
+ */
+static const char *const seed_a = "Classify the sentiment of the review.";
+static const char *const seed_b = "Decide whether the review is positive "
+    "or negative.";
+
+static struct job *
+people_job(const char *name, const char *optimizer, const char *params)
+{
+	struct job	*job;
+	char		*p, *text, *cmd;
+
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/' && "
+	    "mkdir -p '%s/%s' && printf '%%s\\n' 'f=$(mktemp \"$1/r.XXXXXX\")' "
+	    "'cat >\"$f\"' 'echo \"<critique>The prompt is vague.</critique>"
+	    "<prompt>Classify the review carefully.</prompt>\"' >'%s/opt.sh'",
+	    TEST_SRCDIR, tmp, tmp, name, tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	text = xasprintf("{ \"name\": \"h\", \"description\": \"Classify the "
+	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
+	    "\"reviews.jsonl\", \"input\": \"Review: {{text}}\\nSentiment:\","
+	    " \"target\": \"label\", \"metric\": \"exact\", \"splits\": {"
+	    " \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3, \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"%s\", \"%s\"], \"backends\": { \"sim\": {"
+	    " \"type\": \"sim\" }, \"opt\": { \"type\": \"exec\", \"command\":"
+	    " [\"/bin/sh\", \"%s/opt.sh\", \"%s/%s\"] } }, \"roles\": {"
+	    " \"target\": \"sim\", \"optimizer\": \"%s\" }, \"strategy\": {"
+	    " \"name\": \"reflect\", \"mode\": \"protegi\","
+	    " \"paraphrases\": 0%s } }", seed_a, seed_b, tmp, tmp, name,
+	    optimizer, params);
+	p = xasprintf("%s/%s.json", tmp, name);
+	write_file(p, text);
+	free(text);
+	job = load(p);
+	free(p);
+	return job;
+}
+
+/* A critique of seed a's answers, stored in db before the run starts. */
+static void
+people_put(const char *db, const char *key, const char *critique)
+{
+	struct interaction	 it;
+	struct store		*store;
+	char			*cause = NULL;
+	int64_t			 job, a;
+
+	store = store_open(db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	job = store_job_put(store, "h", "{}", &cause);
+	ck_assert_msg(job > 0, "%s", cause);
+	a = store_candidate_put(store, job, seed_a, "seed", &cause);
+	ck_assert_msg(a > 0, "%s", cause);
+	memset(&it, 0, sizeof it);
+	snprintf(it.key, sizeof it.key, "%s", key);
+	it.time = 1700000000;
+	it.inputs = cJSON_Parse("{\"text\": \"A long film, but I loved "
+	    "it.\"}");
+	it.response = xstrdup("I would say it is positive, because that fits "
+	    "the text best.");
+	it.critique = xstrdup(critique);
+	it.regenerated = it.abandoned = it.copied = -1;
+	ck_assert_msg(store_interaction_put(store, job, &it, a, NULL, 0,
+	    &cause) == 1, "%s", cause);
+	feedback_release(&it);
+	store_close(store);
+}
+
+/* The critique requests the optimizer of run name was sent, as text. */
+static size_t
+people_requests(const char *name, char ***out)
+{
+	glob_t		 g;
+	cJSON		*req, *msgs;
+	char		*pat, *text = NULL, *cause = NULL;
+	const char	*c;
+	size_t		 i, n = 0;
+
+	pat = xasprintf("%s/%s/r.*", tmp, name);
+	ck_assert_int_eq(glob(pat, 0, NULL, &g), 0);
+	free(pat);
+	*out = xcalloc(g.gl_pathc + 1, sizeof **out);
+	for (i = 0; i < g.gl_pathc; i++) {
+		ck_assert_msg(file_read(g.gl_pathv[i], 1 << 22, &text, NULL,
+		    &cause) == 0, "%s", cause);
+		req = cJSON_Parse(text);
+		free(text);
+		ck_assert_ptr_nonnull(req);
+		msgs = cJSON_GetObjectItem(req, "messages");
+		c = cJSON_GetStringValue(cJSON_GetObjectItem(
+		    cJSON_GetArrayItem(msgs, 0), "content"));
+		if (cJSON_GetArraySize(msgs) == 1 && c != NULL &&
+		    strstr(c, "Give 1 critique") != NULL)
+			(*out)[n++] = xstrdup(c);
+		cJSON_Delete(req);
+	}
+	globfree(&g);
+	return n;
+}
+
+static int
+people_has(char **v, size_t n, const char *text)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i], text) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+people_free(char **v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/*
+ * A prompt people wrote of gets their critiques in its critique requests,
+ * in a block of their own, and the edits made from them say so in their
+ * lineage notes; a prompt nobody wrote of gets its old request byte for
+ * byte, and so does every prompt with human_critiques 0.
+ */
+START_TEST(test_human_critiques)
+{
+	struct result	 r;
+	struct job	*job;
+	char		**old, **with, **off, *db, *p, *q, *strip;
+	size_t		 nold, nwith, noff, i, na = 0, nb = 0;
+
+	job = people_job("old", "opt", ", \"steps\": 1, \"gradients\": "
+	    "2");
+	db = xasprintf("%s/old.db", tmp);
+	run(job, db, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	job_free(job);
+	free(db);
+	nold = people_requests("old", &old);
+	ck_assert_uint_eq(nold, 4);	/* 2 gradients of 2 seeds */
+
+	job = people_job("with", "opt", ", \"steps\": 1, \"gradients\": "
+	    "2");
+	db = xasprintf("%s/with.db", tmp);
+	people_put(db, "k1", "Too long. I only want the label.");
+	run(job, db, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	nwith = people_requests("with", &with);
+	ck_assert_uint_eq(nwith, 4);
+	for (i = 0; i < nwith; i++) {
+		if (strstr(with[i], seed_b) != NULL) {
+			/* Nobody wrote of b: its requests are as they were. */
+			ck_assert_ptr_null(strstr(with[i], "<people>"));
+			ck_assert_msg(people_has(old, nold, with[i]), "a "
+			    "request changed:\n%s", with[i]);
+			nb++;
+			continue;
+		}
+		ck_assert_ptr_nonnull(strstr(with[i], seed_a));
+		ck_assert_ptr_nonnull(strstr(with[i], "<people>\n<person>\n"
+		    "<input>Review: A long film, but I loved it.\nSentiment:"
+		    "</input>\n<output>I would say it is positive, because "
+		    "that fits the text best.</output>\n<comment>Too long. I "
+		    "only want the label.</comment>\n</person>\n</people>\n\n"
+		    "Study each wrong answer"));
+		/* Without the block, it is the old request. */
+		p = strstr(with[i], "People who used this prompt");
+		q = strstr(with[i], "</people>\n\n");
+		ck_assert_ptr_nonnull(p);
+		ck_assert_ptr_nonnull(q);
+		strip = xasprintf("%.*s%s", (int)(p - with[i]), with[i],
+		    q + strlen("</people>\n\n"));
+		ck_assert_msg(people_has(old, nold, strip), "%s", strip);
+		free(strip);
+		na++;
+	}
+	ck_assert_uint_eq(na, 2);
+	ck_assert_uint_eq(nb, 2);
+	/* The edits of a's critiques say they were written with them. */
+	ck_assert_int_ge((int)query(db, "SELECT count(*) FROM lineage l JOIN "
+	    "candidates c ON c.id = l.parent WHERE l.operator = "
+	    "'protegi-edit' AND c.text LIKE 'Classify the sentiment%' AND "
+	    "l.note = 'The prompt is vague.' || char(10) || '(written with "
+	    "people''s critiques: interaction 1)'"), 1);
+	ck_assert_int_eq((int)query(db, "SELECT count(*) FROM lineage l JOIN "
+	    "candidates c ON c.id = l.parent WHERE c.text LIKE 'Decide%' "
+	    "AND l.note LIKE '%people%'"), 0);
+	job_free(job);
+	free(db);
+
+	/* Turned off, nothing changes. */
+	job = people_job("off", "opt", ", \"steps\": 1, \"gradients\": 2, "
+	    "\"human_critiques\": 0");
+	db = xasprintf("%s/off.db", tmp);
+	people_put(db, "k1", "Too long. I only want the label.");
+	run(job, db, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	noff = people_requests("off", &off);
+	ck_assert_uint_eq(noff, 4);
+	for (i = 0; i < noff; i++)
+		ck_assert_msg(people_has(old, nold, off[i]), "%s", off[i]);
+	job_free(job);
+	free(db);
+	people_free(old, nold);
+	people_free(with, nwith);
+	people_free(off, noff);
+}
+END_TEST
+
+/*
+ * With the simulated optimizer, people who find the answers of a prompt
+ * too long get critiques of it that ask for only the label, where the
+ * optimizer alone names that now and then, and edits that follow them.
+ */
+#define PEOPLE_EDGES	"FROM lineage l JOIN candidates c ON c.id = "	\
+	"l.child JOIN candidates p ON p.id = l.parent WHERE "		\
+	"l.operator = 'protegi-edit' AND p.text LIKE "			\
+	"'Classify the sentiment%'"
+
+START_TEST(test_human_critiques_change_proposals)
+{
+	struct result	 r;
+	struct job	*job;
+	char		*db;
+	double		 named[2], bare[2];
+	int		 k;
+
+	for (k = 0; k < 2; k++) {
+		job = people_job(k ? "simw" : "simo", "sim",
+		    ", \"steps\": 1, \"gradients\": 8");
+		db = xasprintf("%s/sim%d.db", tmp, k);
+		if (k)
+			people_put(db, "k1", "Too long. I only want the "
+			    "label.");
+		run(job, db, 1000, &r);
+		ck_assert_str_eq(r.status, "done");
+		named[k] = query(db, "SELECT avg(l.note LIKE '%answer with "
+		    "only the label%') " PEOPLE_EDGES);
+		bare[k] = query(db, "SELECT count(*) " PEOPLE_EDGES " AND "
+		    "c.text LIKE '%only the label%'");
+		if (k)
+			ck_assert_int_eq((int)query(db, "SELECT count(*) "
+			    PEOPLE_EDGES " AND l.note NOT LIKE '%(written "
+			    "with people''s critiques: interaction 1)'"), 0);
+		job_free(job);
+		free(db);
+	}
+	ck_assert_msg(named[1] >= 0.8 && named[0] <= 0.2, "critiques asking "
+	    "for only the label: %.2f with people's critiques, %.2f without",
+	    named[1], named[0]);
+	ck_assert_msg(bare[1] >= 1, "no edit asks for only the label");
+}
+END_TEST
+
+/*
+ * A resumed run reads the critiques its run started with: one ingested
+ * after the start waits for the next run, and nothing is paid twice.
+ */
+START_TEST(test_human_critiques_resume)
+{
+	struct result	 r;
+	struct job	*job;
+	char		**req, *db;
+	size_t		 n, i, shown = 0;
+
+	job = people_job("resume", "opt", ", \"steps\": 2, \"gradients\": "
+	    "2");
+	db = xasprintf("%s/resume.db", tmp);
+	people_put(db, "k1", "Too long. I only want the label.");
+	run(job, db, 1, &r);
+	ck_assert_str_eq(r.status, "interrupted");
+	people_put(db, "k2", "Came in late.");
+	run(job, db, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_eq((int)query(db, "SELECT count(*) FROM runs"), 1);
+	ck_assert_int_eq((int)query(db, "SELECT count(*) FROM (SELECT "
+	    "cache_key FROM calls WHERE status = 'ok' GROUP BY cache_key "
+	    "HAVING count(*) > 1)"), 0);
+	n = people_requests("resume", &req);
+	ck_assert_uint_gt(n, 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_null(strstr(req[i], "Came in late."));
+		shown += strstr(req[i], "Too long.") != NULL;
+	}
+	ck_assert_uint_gt(shown, 0);
+	people_free(req, n);
+	job_free(job);
+	free(db);
+}
+END_TEST
+
 /* A checkpoint that does not fit the job is refused with a reason. */
 START_TEST(test_resume_refused)
 {
@@ -761,6 +1062,14 @@ reflect_suite(void)
 	tcase_add_test(tc, test_resume_refused);
 	tcase_add_test(tc, test_gepa_merge);
 	tcase_add_test(tc, test_score_on);
+	suite_add_tcase(s, tc);
+	/* People's critiques, on their own: CK_RUN_CASE=people. */
+	tc = tcase_create("people");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_human_critiques);
+	tcase_add_test(tc, test_human_critiques_resume);
+	tcase_add_test(tc, test_human_critiques_change_proposals);
 	suite_add_tcase(s, tc);
 	return s;
 }

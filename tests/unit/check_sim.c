@@ -892,6 +892,78 @@ START_TEST(test_optimizer_critique)
 }
 END_TEST
 
+/*
+ * People's comments (<comment>s in a <people> block) are acted on: a
+ * critique request names what they complain of, and an edit adds the
+ * bare answer format they ask for or takes out the cue they blame, far
+ * more often than without them.
+ */
+START_TEST(test_optimizer_people)
+{
+	struct backend	*b = label_backend("{\"type\": \"sim\"}");
+	static const char *const people = "People who used this prompt said "
+	    "what they thought of some of its answers:\n<people>\n<person>\n"
+	    "<input>Review: great food</input>\n<output>I would say it is "
+	    "positive, because that fits the text best.</output>\n<comment>"
+	    "%s</comment>\n</person>\n</people>\n\n";
+	char		*r, *ps[4], *u, *block;
+	size_t		 round, n, with[3] = { 0 }, without[3] = { 0 };
+	int		 hum;
+
+	for (round = 0; round < 30; round++) {
+		for (hum = 0; hum < 2; hum++) {
+			/* protegi: the critique names the format. */
+			block = hum ? xasprintf(people, "Too long. I only "
+			    "want the label.") : xstrdup("");
+			u = xasprintf("<prompt>Classify the review.</prompt>\n"
+			    "The prompt got these wrong (round %zu): <errors>"
+			    "...</errors>\n%sGive 1 critique.", round, block);
+			r = ask(b, NULL, u, 0, 0);
+			ck_assert_uint_eq(count_tags(r, "<critique>"), 1);
+			(hum ? with : without)[0] += contains_ci(r,
+			    "answer with only the label");
+			free(r);
+			free(u);
+			/* gepa: the rewrite asks for the bare label. */
+			u = xasprintf("Write a new instruction (round %zu).\n"
+			    "<prompt score=\"0.5\">Classify the review."
+			    "</prompt>\n<examples>...</examples>\n%s", round,
+			    block);
+			r = ask(b, NULL, u, 0, 0);
+			n = prompts_of(r, ps, 4);
+			ck_assert_uint_eq(n, 1);
+			(hum ? with : without)[1] += sim_prompt_bare(ps[0]);
+			free(ps[0]);
+			free(r);
+			free(u);
+			free(block);
+			/* A cue they blame goes. */
+			block = hum ? xasprintf(people, "It just seems to "
+			    "guess.") : xstrdup("");
+			u = xasprintf("Write a new instruction (round %zu).\n"
+			    "<prompt score=\"0.5\">Classify the review. Guess "
+			    "if unsure.</prompt>\n<examples>...</examples>\n"
+			    "%s",
+			    round, block);
+			r = ask(b, NULL, u, 0, 0);
+			n = prompts_of(r, ps, 4);
+			ck_assert_uint_eq(n, 1);
+			(hum ? with : without)[2] += !contains_ci(ps[0],
+			    "guess");
+			free(ps[0]);
+			free(r);
+			free(u);
+			free(block);
+		}
+	}
+	for (n = 0; n < 3; n++)
+		ck_assert_msg(with[n] >= 24 && with[n] > without[n] + 5,
+		    "case %zu: %zu of 30 with people's comments, %zu without",
+		    n, with[n], without[n]);
+	backend_free(b);
+}
+END_TEST
+
 START_TEST(test_roles)
 {
 	struct model_req	req;
@@ -1171,6 +1243,7 @@ sim_suite(void)
 	tcase_add_test(tc, test_optimizer_crossover);
 	tcase_add_test(tc, test_optimizer_feedback);
 	tcase_add_test(tc, test_optimizer_critique);
+	tcase_add_test(tc, test_optimizer_people);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("backend");
 	tcase_add_test(tc, test_roles);

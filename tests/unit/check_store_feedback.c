@@ -3,7 +3,8 @@
  * interactions put once by key and read back field by field, the
  * candidate that answered, counting and forgetting a user (nothing of the
  * rows left in the file, nor of the examples made from them alone), how
- * far a feedback file was read, the job's salt; and
+ * far a feedback file was read, the job's salt, people's critiques of a
+ * candidate read before a run's start; and
  * ingest_source() on top of them: bad lines with their numbers, lines
  * too long, a follow that leaves a half-written line, a rotated or
  * truncated file read again from its start, users kept, hashed or
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
@@ -268,6 +270,94 @@ START_TEST(test_candidate)
 	ck_assert_int_eq(got, a);
 	ck_assert_int_eq(store_candidate_find(s, job, "C.", &got, &cause), 0);
 	ck_assert_int_eq(got, 0);
+}
+END_TEST
+
+/* An interaction of candidate cand at time t with a critique, an edit. */
+static void
+put_critique(const char *key, int64_t cand, double t, const char *critique,
+    const char *edit)
+{
+	struct interaction	 it;
+
+	interaction(&it, key, key);
+	it.time = t;
+	it.critique = critique != NULL ? xstrdup(critique) : NULL;
+	it.edit = edit != NULL ? xstrdup(edit) : NULL;
+	ck_assert_int_eq(put(&it, cand), 1);
+	feedback_release(&it);
+}
+
+/*
+ * People's critiques of one candidate: only those with a critique or an
+ * edit, of that candidate, ingested before the time given, latest first
+ * (by their time), at most the limit; an edit reads as a correction.
+ */
+START_TEST(test_human_critiques)
+{
+	struct human_critique	*h;
+	char			*cause = NULL;
+	int64_t			 a, b, run;
+	double			 mid, started;
+	size_t			 n;
+
+	a = store_candidate_put(s, job, "A.", "seed", &cause);
+	b = store_candidate_put(s, job, "B.", "seed", &cause);
+	put_critique("old", a, 100, "Too long.", NULL);
+	put_critique("edit", a, 300, NULL, "positive");
+	put_critique("both", a, 200, "Wrong label.", "negative");
+	put_critique("none", a, 400, NULL, NULL);
+	put_critique("other", b, 500, "Rude.", NULL);
+	usleep(2000);
+	mid = time_now();
+	usleep(2000);
+	put_critique("late", a, 600, "Ingested after the run started.",
+	    NULL);
+
+	ck_assert_msg(store_human_critiques(s, job, a, mid, 10, &h, &n,
+	    &cause) == 0, "%s", cause);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_str_eq(h[0].response, "edit");
+	ck_assert_str_eq(h[0].text, "A person corrected the answer to: "
+	    "positive");
+	ck_assert_str_eq(h[1].text, "Wrong label.\nA person corrected the "
+	    "answer to: negative");
+	ck_assert_str_eq(h[2].text, "Too long.");
+	ck_assert_double_eq(h[2].time, 100);
+	ck_assert_str_eq(cJSON_GetObjectItem(h[2].inputs, "text")->valuestring,
+	    "hello");
+	ck_assert_int_gt(h[0].id, h[2].id);
+	store_human_critiques_free(h, n);
+
+	/* The limit keeps the latest; 0 reads nothing. */
+	ck_assert_int_eq(store_human_critiques(s, job, a, mid, 1, &h, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(h[0].response, "edit");
+	store_human_critiques_free(h, n);
+	ck_assert_int_eq(store_human_critiques(s, job, a, mid, 0, &h, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_ptr_null(h);
+
+	/* Later, the late one is there; another candidate has its own. */
+	ck_assert_int_eq(store_human_critiques(s, job, a, time_now() + 1, 10,
+	    &h, &n, &cause), 0);
+	ck_assert_uint_eq(n, 4);
+	ck_assert_str_eq(h[0].text, "Ingested after the run started.");
+	store_human_critiques_free(h, n);
+	ck_assert_int_eq(store_human_critiques(s, job, b, mid, 10, &h, &n,
+	    &cause), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(h[0].text, "Rude.");
+	store_human_critiques_free(h, n);
+
+	/* A run's start, which the strategy reads them before. */
+	ck_assert_int_eq(store_run_started(s, 12345, &started, &cause), 0);
+	run = store_run_new(s, job, "optimize", 0, &cause);
+	ck_assert_msg(run > 0, "%s", cause);
+	ck_assert_int_eq(store_run_started(s, run, &started, &cause), 1);
+	ck_assert_double_gt(started, mid);
 }
 END_TEST
 
@@ -817,6 +907,7 @@ store_feedback_suite(void)
 	tcase_add_test(tc, test_put_once);
 	tcase_add_test(tc, test_tally);
 	tcase_add_test(tc, test_candidate);
+	tcase_add_test(tc, test_human_critiques);
 	tcase_add_test(tc, test_forget);
 	tcase_add_test(tc, test_forget_derived);
 	tcase_add_test(tc, test_source);
