@@ -301,8 +301,10 @@ jobrun_learn(struct jobrun *jr, char **report, char **cause)
 	if (jr->resumed && store_run_last(jr->store, jr->job_id, jr->kind,
 	    &before, cause) < 0)
 		return -1;
-	return jobrun_metric_prepare(jr->store, jr->job_id, jr->job, before,
-	    report, cause);
+	if (jobrun_metric_prepare(jr->store, jr->job_id, jr->job, before,
+	    report, cause) != 0)
+		return cause_prefix(cause, "job '%s': ", jr->job->task.name);
+	return 0;
 }
 
 /* The search: its settings, its examples and its first candidates. */
