@@ -343,6 +343,27 @@ eval_examples(struct eval *ev, char **cause)
 	return 0;
 }
 
+/*
+ * A metric that learns from the job's feedback is fitted to the
+ * interactions the store has (from promptctl ingest or the job's runs);
+ * what it learned goes to stderr, out of the way of --json.
+ */
+static int
+eval_learn(struct eval *ev, char **cause)
+{
+	char	*report;
+
+	if (jobrun_metric_prepare(ev->store, ev->job_id, ev->job, time_now(),
+	    &report, cause) != 0)
+		return cause_prefix(cause, "job '%s': ",
+		    ev->job->task.name);
+	if (report != NULL)
+		fprintf(stderr, "promptctl: job '%s': %s\n",
+		    ev->job->task.name, report);
+	free(report);
+	return 0;
+}
+
 /* Opens the store and records the job, its dataset and a new run. */
 static int
 eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
@@ -370,6 +391,8 @@ eval_open(struct eval *ev, struct cmd_ctx *ctx, char **cause)
 	ev->set_state = rc == 1 && row.file == NULL &&
 	    strcmp(row.state, "queued") == 0;
 	store_job_row_release(&row);
+	if (eval_learn(ev, cause) != 0)
+		return -1;
 	if ((ds_id = store_dataset_snapshot(ev->store, ev->job_id,
 	    job->task.dataset, &ev->changed, cause)) < 0 ||
 	    (ev->run = store_run_new(ev->store, ev->job_id, "eval", ds_id,

@@ -288,7 +288,7 @@ job_parse_task(struct job *job, struct jdoc *doc, const cJSON *root)
 			    "{{prompt}} but task.prompt is 'system'");
 	}
 	if (t->metric != NULL && t->target == NULL &&
-	    !metric_needs_judge(t->metric))
+	    metric_needs_target(t->metric))
 		jv_error(doc, task, "task.target", "missing (required by "
 		    "metric '%s')", t->metric->ops->name);
 }

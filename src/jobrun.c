@@ -283,6 +283,26 @@ jobrun_examples(struct jobrun *jr, struct ingest_notes *notes, char **cause)
 	return 0;
 }
 
+/*
+ * Fits a metric that learns from feedback to what was ingested before the
+ * run started: by now for a new run (created next), by its start for a
+ * resumed one, which so gets the model it started with.
+ */
+static int
+jobrun_learn(struct jobrun *jr, char **report, char **cause)
+{
+	double	before = time_now();
+
+	*report = NULL;
+	if (jr->resumed && store_run_last(jr->store, jr->job_id, jr->kind,
+	    &before, cause) < 0)
+		return -1;
+	if (jobrun_metric_prepare(jr->store, jr->job_id, jr->job, before,
+	    report, cause) != 0)
+		return cause_prefix(cause, "job '%s': ", jr->job->task.name);
+	return 0;
+}
+
 /* The search: its settings, its examples and its first candidates. */
 static int
 jobrun_search(struct jobrun *jr, char **cause)
@@ -323,7 +343,7 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 {
 	struct search		*s = &jr->search;
 	struct ingest_notes	 notes;
-	char			*spec = NULL, *state = NULL;
+	char			*spec = NULL, *state = NULL, *learned = NULL;
 	int			 step = 0;
 	int64_t			 open;
 
@@ -350,12 +370,17 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	}
 	if (jobrun_examples(jr, &notes, cause) != 0)
 		goto fail;
+	/* Before a new run exists: one that cannot score is not started. */
+	if (jobrun_learn(jr, &learned, cause) != 0)
+		goto fail;
 	if (!jr->resumed && (jr->run_id = store_run_new(jr->store, jr->job_id,
 	    kind, jr->dataset_id, cause)) < 0) {
 		jr->run_id = 0;
 		goto fail;
 	}
 	jobrun_notes(jr, &notes);
+	if (learned != NULL)
+		jobrun_event(jr, "info", "%s", learned);
 	/*
 	 * Production evidence first: a challenger promoted now is the
 	 * champion the search starts from.
@@ -400,12 +425,14 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 		goto fail;
 	free(spec);
 	free(state);
+	free(learned);
 	return 0;
 fail:
 	/* Told, if not with a run. */
 	jobrun_notes(jr, &notes);
 	free(spec);
 	free(state);
+	free(learned);
 	return -1;
 }
 

@@ -88,6 +88,15 @@ char	*jobrun_failures(struct store *, int64_t run, int64_t after,
  */
 int	jobrun_start(struct jobrun *, struct job *, struct engine_loop *,
 	    const char *kind, char **cause);
+/*
+ * Fits the job's metric when it learns from feedback (metric_prepare())
+ * to the job's interactions ingested at or before before (a run's start),
+ * with the job's seed.  *report is what it learned (allocated; NULL for a
+ * metric that learns nothing).  Returns 0, or -1 with *cause, such as
+ * too few rated interactions.
+ */
+int	jobrun_metric_prepare(struct store *, int64_t job, struct job *,
+	    double before, char **report, char **cause);
 /* 1: more steps to run; 0: the search is finished (or out of budget). */
 int	jobrun_step(struct jobrun *, char **cause);
 int	jobrun_finish(struct jobrun *, char **cause);

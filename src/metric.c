@@ -25,6 +25,7 @@ const struct metric_ops *const metric_table[] = {
 	&metric_number_ops,
 	&metric_json_ops,
 	&metric_judge_ops,
+	&metric_learned_ops,
 	NULL
 };
 
@@ -261,6 +262,28 @@ metric_extract(const struct metric *m, const char *output)
 out:
 	pcre2_match_data_free(md);
 	return answer;
+}
+
+int
+metric_needs_target(const struct metric *m)
+{
+	return m->ops->score != NULL && !m->ops->no_target;
+}
+
+int
+metric_needs_feedback(const struct metric *m)
+{
+	return m->ops->prepare != NULL;
+}
+
+int
+metric_prepare(struct metric *m, const struct interaction_row *rows,
+    size_t n, uint64_t seed, char **report, char **cause)
+{
+	*report = NULL;
+	if (m->ops->prepare == NULL)
+		return 0;
+	return m->ops->prepare(m, rows, n, seed, report, cause);
 }
 
 double

@@ -17,12 +17,21 @@
  * call.  metric_needs_judge() says so; the engine builds the request with
  * metric_judge_messages() and the judge service (judge.h) turns the
  * judge's reply into a score.
+ *
+ * The "learned" metric needs no target either: it scores an output with
+ * a model of what people rate well, fitted to the job's production
+ * feedback.  Such a type has a prepare hook, which a run calls with the
+ * job's interactions before it scores anything (metric_prepare()).
  */
 #ifndef METRIC_H
 #define METRIC_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
+struct interaction_row;
 struct jdoc;
 struct metric;
 
@@ -44,6 +53,16 @@ struct metric_ops {
 	double	(*score)(const struct metric *, const char *output,
 		    const cJSON *expected, char **feedback);
 	void	(*free)(struct metric *);
+	/*
+	 * Optional: learns from a job's interactions (rows, n, borrowed)
+	 * before the metric scores, the same way for the same rows and
+	 * seed.  Sets *report to an allocated line saying what it learned
+	 * (or NULL).  Returns 0, or -1 with *cause when it cannot score.
+	 */
+	int	(*prepare)(struct metric *, const struct interaction_row *rows,
+		    size_t n, uint64_t seed, char **report, char **cause);
+	/* Scores without the example's target (none is needed). */
+	int	  no_target;
 };
 
 struct metric {
@@ -78,6 +97,20 @@ double		 metric_score(const struct metric *, const char *output,
  * returns a copy of output.
  */
 char		*metric_extract(const struct metric *, const char *output);
+
+/*
+ * Whether the metric needs the examples' target (the task's "target"
+ * field): not the judge, nor a metric that scores without one.
+ */
+int		 metric_needs_target(const struct metric *);
+/*
+ * Whether the metric learns from the job's feedback before it scores;
+ * and that learning (the type's prepare hook; 0 with *report NULL for a
+ * type without one).
+ */
+int		 metric_needs_feedback(const struct metric *);
+int		 metric_prepare(struct metric *, const struct interaction_row *,
+		    size_t n, uint64_t seed, char **report, char **cause);
 
 /* The judge metric. */
 int		 metric_needs_judge(const struct metric *);
@@ -114,6 +147,7 @@ extern const struct metric_ops metric_set_ops;
 extern const struct metric_ops metric_number_ops;
 extern const struct metric_ops metric_json_ops;
 extern const struct metric_ops metric_judge_ops;
+extern const struct metric_ops metric_learned_ops;
 
 /*
  * Compiles a UTF-8 pattern (len bytes) with PCRE2_UTF plus flags and

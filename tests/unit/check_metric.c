@@ -136,7 +136,7 @@ START_TEST(test_table)
 	for (i = 0; metric_table[i] != NULL; i++)
 		ck_assert_ptr_eq(metric_lookup(metric_table[i]->name),
 		    metric_table[i]);
-	ck_assert_uint_eq(i, 8);
+	ck_assert_uint_eq(i, 9);
 	ck_assert_ptr_null(metric_lookup("nope"));
 	ck_assert_ptr_null(metric_lookup(NULL));
 	metric_free(NULL);
