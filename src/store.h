@@ -795,6 +795,16 @@ long long	 store_interactions_forget(struct store *, int64_t job,
 		    const char *user, long long *examples, char **cause);
 
 /*
+ * People's comparisons of a job (source human, answered a, b or tie)
+ * that were answered or made by the time run started, oldest first: the
+ * evidence a run starts from, the same when it is resumed.  Freed with
+ * store_comparison_rows_free().
+ */
+int		 store_comparison_human(struct store *, int64_t job,
+		    int64_t run, struct comparison_row **, size_t *,
+		    char **cause);
+
+/*
  * The dataset snapshot a run was started on: 1 with *dataset, 0 when
  * the run has none (or there is no such run), -1.
  */

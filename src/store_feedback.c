@@ -272,6 +272,21 @@ fail:
 }
 
 int
+store_comparison_human(struct store *s, int64_t job, int64_t run,
+    struct comparison_row **rows, size_t *n, char **cause)
+{
+	static const struct store_list	 l = { STMT_COMPARISON_HUMAN,
+		sizeof (struct comparison_row), store_fill_comparison,
+		store_release_comparison };
+	void				*p;
+	int				 rc;
+
+	rc = store_list_read(s, &l, &p, n, cause, "ii", job, run);
+	*rows = p;
+	return rc;
+}
+
+int
 store_run_dataset(struct store *s, int64_t run, int64_t *dataset,
     char **cause)
 {

@@ -416,6 +416,17 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_FORGET_EXAMPLES] = { "forget examples",
 	    "UPDATE examples SET fields = '{}', hash = NULL"
 	    " WHERE id IN (" FORGET_GONE ")" },
+	/*
+	 * What people decided before a run started: their comparisons
+	 * answered (at promptctl feedback) or made from production
+	 * preferences (at ingestion, answered NULL) by then.
+	 */
+	[STMT_COMPARISON_HUMAN] = { "list people's comparisons",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons WHERE job_id = ?1"
+	    " AND source = 'human'"
+	    " AND (winner = 'a' OR winner = 'b' OR winner = 'tie')"
+	    " AND coalesce(answered, created) <="
+	    " (SELECT started FROM runs WHERE id = ?2) ORDER BY id" },
 	/* The comparisons made from their preferences go with them. */
 	[STMT_FORGET_DUELS] = { "forget comparisons of interactions",
 	    "DELETE FROM comparisons WHERE job_id = ?1"
