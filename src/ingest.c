@@ -189,34 +189,37 @@ ingest_version(struct ingest *ing, const char *field, int version,
 
 /*
  * Checks a parsed line against the job and makes it what is stored: the
- * candidate that answered, the user as the job keeps it.  Returns 1, 0
- * for a bad line with *err, -1 with *cause.
+ * candidate that answered (cands[0]) and the one that answered the other
+ * side of its preference (cands[1]), each by its version, else its
+ * prompt; the user as the job keeps it.  Returns 1, 0 for a bad line
+ * with *err, -1 with *cause.
  */
 static int
-ingest_check(struct ingest *ing, struct interaction *it, int64_t *candidate,
+ingest_check(struct ingest *ing, struct interaction *it, int64_t cands[2],
     char **err, char **cause)
 {
-	int64_t	 other;
-	char	*user;
-	int	 rc;
+	const char	*prompts[2] = { it->prompt, it->other_prompt };
+	char		*user;
+	int		 rc, i;
 
-	*candidate = 0;
+	cands[0] = cands[1] = 0;
 	if (it->job != NULL && strcmp(it->job, ing->job) != 0) {
 		*err = xasprintf("job: the line is for job '%s', not '%s'",
 		    it->job, ing->job);
 		return 0;
 	}
 	if (it->version != 0 && (rc = ingest_version(ing, "version",
-	    it->version, candidate, err, cause)) <= 0)
+	    it->version, &cands[0], err, cause)) <= 0)
 		return rc;
 	if (it->other_version != 0 && (rc = ingest_version(ing,
-	    "preference.other_version", it->other_version, &other, err,
+	    "preference.other_version", it->other_version, &cands[1], err,
 	    cause)) <= 0)
 		return rc;
-	if (*candidate == 0 && it->prompt != NULL &&
-	    store_candidate_find(ing->store, ing->job_id, it->prompt,
-	    candidate, cause) < 0)
-		return -1;
+	for (i = 0; i < 2; i++)
+		if (cands[i] == 0 && prompts[i] != NULL &&
+		    store_candidate_find(ing->store, ing->job_id, prompts[i],
+		    &cands[i], cause) < 0)
+			return -1;
 	if (it->user == NULL)
 		return 1;
 	if (ing->users == USERS_HASH && ing->salt == NULL &&
@@ -229,6 +232,49 @@ ingest_check(struct ingest *ing, struct interaction *it, int64_t *candidate,
 	return 1;
 }
 
+/*
+ * A person's preference between two candidates of the job becomes one
+ * comparison, once (the store keeps one per interaction): this side is
+ * a, shown first; on the feedback example of its inputs when there is
+ * one.  A preference between answers of one candidate, or with a side
+ * the job does not know, compares no candidates and stays an interaction.
+ */
+static int
+ingest_duel(struct ingest *ing, const struct interaction *it, int64_t id,
+    const int64_t cands[2], struct ingest_result *r, char **cause)
+{
+	static const char *const	 winners[] = {
+		[PREFERRED_THIS] = "a",
+		[PREFERRED_OTHER] = "b",
+		[PREFERRED_TIE] = "tie",
+	};
+	struct comparison_record	 c;
+	int64_t				 added;
+
+	if (it->preferred == PREFERRED_NONE || cands[0] == 0 ||
+	    cands[1] == 0 || cands[0] == cands[1])
+		return 0;
+	memset(&c, 0, sizeof c);
+	if (store_interaction_example(ing->store, id, &c.example, cause) < 0)
+		return -1;
+	c.job = ing->job_id;
+	c.a = cands[0];
+	c.b = cands[1];
+	c.output_a = it->response;
+	c.output_b = it->other;
+	c.winner = winners[it->preferred];
+	c.source = "human";
+	c.who = it->user;
+	c.order_shown = "ab";
+	c.rationale = it->critique;
+	c.interaction = id;
+	if ((added = store_comparison_add(ing->store, &c, cause)) < 0)
+		return -1;
+	if (added > 0)
+		r->duels++;
+	return 0;
+}
+
 /* One line of the file: stored, already there, bad or blank.  0 or -1. */
 static int
 ingest_line(struct ingest *ing, const char *file, long long lineno,
@@ -236,7 +282,7 @@ ingest_line(struct ingest *ing, const char *file, long long lineno,
     struct ingest_result *r, char **cause)
 {
 	struct interaction	 it;
-	int64_t			 candidate;
+	int64_t			 cands[2], id = 0;
 	char			*err = NULL;
 	int			 rc;
 
@@ -256,12 +302,14 @@ ingest_line(struct ingest *ing, const char *file, long long lineno,
 		    xstrdup("the line could not be read"));
 		return 0;
 	}
-	if ((rc = ingest_check(ing, &it, &candidate, &err, cause)) == 1) {
+	if ((rc = ingest_check(ing, &it, cands, &err, cause)) == 1) {
 		rc = store_interaction_put(ing->store, ing->job_id, &it,
-		    candidate, file, lineno, cause);
-		if (rc == 1)
+		    cands[0], cands[1], file, lineno, &id, cause);
+		if (rc == 1) {
 			r->ingested++;
-		else if (rc == 0)
+			if (ingest_duel(ing, &it, id, cands, r, cause) != 0)
+				rc = -1;
+		} else if (rc == 0)
 			r->duplicate++;
 	} else if (rc == 0)
 		ingest_bad(ing, r, lineno, err);

@@ -42,6 +42,8 @@ struct ingest {
 struct ingest_result {
 	long long	 ingested;	/* interactions stored */
 	long long	 duplicate;	/* already there: not stored again */
+	long long	 duels;		/* comparisons made from people's
+					   preferences between candidates */
 	long long	 bad;		/* lines in error, not stored */
 	int		 missing;	/* follow: no such file (yet) */
 	int		 restarted;	/* follow: read from the start, the

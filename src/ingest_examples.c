@@ -102,6 +102,10 @@ ingest_job_log(struct store *store, int64_t job_id, const struct job *job,
 		    path, r.duplicate, r.bad, r.bad == 1 ? "" : "s",
 		    first != NULL ? first : "");
 		free(first);
+		if (r.duels > 0)
+			note(notes, "info", "feedback: %lld preference%s "
+			    "between candidates became comparisons", r.duels,
+			    r.duels == 1 ? "" : "s");
 		ingest_result_release(&r);
 	}
 	ingest_release(&ing);

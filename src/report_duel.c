@@ -615,7 +615,9 @@ duel_person(struct report *r, const struct comparison_row *c)
 		report_text(r, "asked ");
 		report_text(r, report_time(c->created, when, sizeof when));
 	} else
-		report_text(r, report_time(c->answered, when, sizeof when));
+		/* A preference ingested from production was never asked. */
+		report_text(r, report_time(isnan(c->answered) ? c->created :
+		    c->answered, when, sizeof when));
 	strbuf_adds(r->out, "</td><td>");
 	report_text(r, c->who != NULL ? c->who : "-");
 	strbuf_addf(r->out, "</td><td>#%lld vs #%lld</td><td>",

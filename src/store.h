@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	14
+#define STORE_SCHEMA_VERSION	15
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -305,7 +305,10 @@ void		 store_role_spend_free(struct role_spend *, size_t);
  * from (source human, judge or sim), who gave it, the judge's model, the
  * order the two were shown in ("ab", "ba", or "ab+ba" for a judge asked
  * both ways) and the rationale.  winner is "a", "b" or "tie"; example is
- * 0 for a comparison of prompts rather than of two outputs.
+ * 0 for a comparison of prompts rather than of two outputs.  interaction
+ * is the production interaction whose preference it is (0 for none): a
+ * job has at most one comparison of each, and add returns 0 for a second
+ * (the id of the one it adds, else; -1).
  */
 struct comparison_record {
 	int64_t		 job;
@@ -320,6 +323,7 @@ struct comparison_record {
 	const char	*judge_model;
 	const char	*order_shown;
 	const char	*rationale;
+	int64_t		 interaction;	/* 0 for none */
 };
 int64_t		 store_comparison_add(struct store *,
 		    const struct comparison_record *, char **cause);
@@ -727,14 +731,23 @@ struct interaction;
  * Stores an interaction of a job once by its key, as it is: its user is
  * what the job keeps (the caller applies the job's policy with
  * feedback_user()), its job is not stored (the row's job is job).
- * candidate is the one that answered (0 for none); file and line say
- * where it was read (NULL and 0 for nowhere).  Returns 1 when stored, 0
- * when the job has an interaction with that key already (kept as it
- * was), -1.
+ * candidate is the one that answered and other the one that answered
+ * the other side of its preference (0 for none); file and line say where
+ * it was read (NULL and 0 for nowhere).  Returns 1 when stored, with *id
+ * (when not NULL) its row, 0 when the job has an interaction with that
+ * key already (kept as it was), -1.
  */
 int		 store_interaction_put(struct store *, int64_t job,
 		    const struct interaction *, int64_t candidate,
-		    const char *file, long long line, char **cause);
+		    int64_t other, const char *file, long long line,
+		    int64_t *id, char **cause);
+/*
+ * The latest feedback example made from interactions of the same inputs
+ * as interaction (stored the same) of its job: 1 with *example, 0 when
+ * there is none, -1.
+ */
+int		 store_interaction_example(struct store *,
+		    int64_t interaction, int64_t *example, char **cause);
 /*
  * The candidate of a job's champion version, and the job's candidate
  * with a text: 1 with *candidate, 0 when there is none, -1.
@@ -772,6 +785,7 @@ int		 store_interaction_tally(struct store *, int64_t job,
 struct interaction_row {
 	int64_t			 id;
 	int64_t			 candidate;	/* 0 for none */
+	int64_t			 other;		/* of the other side, or 0 */
 	char			*file;		/* NULL for none */
 	long long		 line;		/* 0 for none */
 	double			 ingested;
@@ -787,7 +801,8 @@ void		 store_interaction_rows_free(struct interaction_row *, size_t);
  * interactions alone become "{}" (and their hash NULL), the outputs and
  * critiques of the evaluations on those examples, and the input,
  * outputs and rationale of comparisons on them, NULL (an error,
- * "forgotten"), and the cached answers of those evaluations go.  The
+ * "forgotten"), and the cached answers of those evaluations go; the
+ * comparisons made from the interactions' preferences are deleted.  The
  * rows stay, since runs, scores and champions refer to them; what it
  * deletes or blanks is overwritten in the file.  Returns how many
  * interactions it deleted, with *examples (when not NULL) the examples
@@ -819,6 +834,16 @@ int		 store_human_critiques(struct store *, int64_t job,
 void		 store_human_critiques_free(struct human_critique *, size_t);
 /* When a run started: 1 with *started, 0 when there is no such run, -1. */
 int		 store_run_started(struct store *, int64_t run, double *started,
+		    char **cause);
+
+/*
+ * People's comparisons of a job (source human, answered a, b or tie)
+ * that were answered or made by the time run started, oldest first: the
+ * evidence a run starts from, the same when it is resumed.  Freed with
+ * store_comparison_rows_free().
+ */
+int		 store_comparison_human(struct store *, int64_t job,
+		    int64_t run, struct comparison_row **, size_t *,
 		    char **cause);
 
 /*

@@ -56,8 +56,8 @@ signal_col(sqlite3_stmt *st, int i)
 
 int
 store_interaction_put(struct store *s, int64_t job,
-    const struct interaction *it, int64_t candidate, const char *file,
-    long long line, char **cause)
+    const struct interaction *it, int64_t candidate, int64_t other,
+    const char *file, long long line, int64_t *id, char **cause)
 {
 	char	*inputs;
 	int	 rc;
@@ -67,7 +67,7 @@ store_interaction_put(struct store *s, int64_t job,
 	if (it->inputs != NULL && inputs == NULL)
 		return cause_set(cause, "store: add interaction: out of memory");
 	rc = store_stmt_step(s, STMT_INTERACTION_PUT, cause,
-	    "ittIddNIttttttfttNtttffft", job, it->key, file, (int64_t)line,
+	    "ittIddNIttttttfttNtttffftI", job, it->key, file, (int64_t)line,
 	    it->time, time_now(), it->version, candidate, it->prompt,
 	    inputs != NULL ? inputs : "{}", it->response, it->user,
 	    it->session, scale_names[it->scale],
@@ -75,11 +75,28 @@ store_interaction_put(struct store *s, int64_t job,
 	    preferred_names[it->preferred], it->other, it->other_version,
 	    it->other_prompt, it->critique, it->edit,
 	    signal_value(it->regenerated), signal_value(it->abandoned),
-	    signal_value(it->copied), it->follow_up);
+	    signal_value(it->copied), it->follow_up, other);
 	cJSON_free(inputs);
 	if (rc != 0)
 		return -1;
-	return sqlite3_changes(s->db) == 1 ? 1 : 0;
+	if (sqlite3_changes(s->db) != 1)
+		return 0;
+	if (id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return 1;
+}
+
+int
+store_interaction_example(struct store *s, int64_t interaction,
+    int64_t *example, char **cause)
+{
+	int	rc;
+
+	*example = 0;
+	if ((rc = store_stmt_int64(s, STMT_INTERACTION_EXAMPLE, example,
+	    cause, "i", interaction)) < 0)
+		return -1;
+	return *example > 0;
 }
 
 int
@@ -200,6 +217,7 @@ fill_interaction(sqlite3_stmt *st, void *p)
 	it->abandoned = signal_col(st, 22);
 	it->copied = signal_col(st, 23);
 	it->follow_up = store_col_text(st, 24);
+	r->other = sqlite3_column_int64(st, 25);	/* 0 for NULL */
 }
 
 static void
@@ -243,7 +261,7 @@ store_interactions_forget(struct store *s, int64_t job, const char *user,
 	static const enum stmt	 steps[] = {
 		STMT_FORGET_CACHE, STMT_FORGET_EVALUATIONS,
 		STMT_FORGET_COMPARISONS, STMT_FORGET_EXAMPLES,
-		STMT_FORGET_LINKS, STMT_INTERACTION_FORGET
+		STMT_FORGET_DUELS, STMT_FORGET_LINKS, STMT_INTERACTION_FORGET
 	};
 	int64_t			 on;
 	long long		 n = 0, blanked = 0;
@@ -362,6 +380,21 @@ store_run_started(struct store *s, int64_t run, double *started,
 	*started = sqlite3_column_double(s->stmt[STMT_RUN_STARTED], 0);
 	store_stmt_reset(s->stmt[STMT_RUN_STARTED]);
 	return 1;
+}
+
+int
+store_comparison_human(struct store *s, int64_t job, int64_t run,
+    struct comparison_row **rows, size_t *n, char **cause)
+{
+	static const struct store_list	 l = { STMT_COMPARISON_HUMAN,
+		sizeof (struct comparison_row), store_fill_comparison,
+		store_release_comparison };
+	void				*p;
+	int				 rc;
+
+	rc = store_list_read(s, &l, &p, n, cause, "ii", job, run);
+	*rows = p;
+	return rc;
 }
 
 int

@@ -548,6 +548,45 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" CHECK ((ended IS NULL) = (outcome IS NULL)));"
 	"CREATE UNIQUE INDEX challengers_open ON challengers(job_id)"
 	" WHERE ended IS NULL;",
+
+	/*
+	 * Version 15: people's pairwise preferences become comparisons.  An
+	 * interaction keeps the candidate of its other side (found from
+	 * other_version or other_prompt, as candidate_id is from its own),
+	 * and a comparison the interaction it was made from, at most one
+	 * each (the partial UNIQUE index), so that reading a log again adds
+	 * none and forgetting a user deletes them.  What was ingested
+	 * before gets its other candidate and its comparison here, on the
+	 * example of the same inputs when a feedback example has them.
+	 */
+	[15] =
+	"ALTER TABLE interactions ADD COLUMN other_candidate_id INTEGER"
+	" REFERENCES candidates(id);"
+	"ALTER TABLE comparisons ADD COLUMN interaction_id INTEGER"
+	" REFERENCES interactions(id);"
+	"CREATE UNIQUE INDEX comparisons_interaction"
+	" ON comparisons(interaction_id) WHERE interaction_id IS NOT NULL;"
+	"UPDATE interactions SET other_candidate_id = coalesce("
+	" (SELECT h.candidate_id FROM champions h"
+	"  WHERE h.job_id = interactions.job_id"
+	"  AND h.version = interactions.other_version),"
+	" (SELECT c.id FROM candidates c"
+	"  WHERE c.job_id = interactions.job_id"
+	"  AND c.text = interactions.other_prompt))"
+	" WHERE preferred IS NOT NULL;"
+	"INSERT INTO comparisons (job_id, a, b, example_id, output_a,"
+	" output_b, winner, source, who, order_shown, rationale, created,"
+	" interaction_id)"
+	" SELECT i.job_id, i.candidate_id, i.other_candidate_id,"
+	" (SELECT max(f.example_id) FROM feedback_examples f"
+	"  JOIN interactions j ON j.id = f.interaction_id"
+	"  WHERE j.job_id = i.job_id AND j.inputs = i.inputs),"
+	" i.response, i.other, CASE i.preferred WHEN 'this' THEN 'a'"
+	" WHEN 'other' THEN 'b' ELSE 'tie' END, 'human', i.user, 'ab',"
+	" i.critique, i.ingested, i.id FROM interactions i"
+	" WHERE i.preferred IS NOT NULL AND i.candidate_id IS NOT NULL"
+	" AND i.other_candidate_id IS NOT NULL"
+	" AND i.candidate_id != i.other_candidate_id ORDER BY i.id;",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

@@ -150,8 +150,9 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_COMPARISON_ADD] = { "add comparison",
 	    "INSERT INTO comparisons (job_id, a, b, example_id, output_a,"
 	    " output_b, winner, source, who, judge_model, order_shown,"
-	    " rationale, created)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)" },
+	    " rationale, created, interaction_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+	    " ?14) ON CONFLICT DO NOTHING" },
 	[STMT_COMPARISON_COUNT] = { "count comparisons",
 	    "SELECT count(*) FROM comparisons WHERE job_id = ?1"
 	    " AND (?2 IS NULL OR source = ?2)"
@@ -372,9 +373,10 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " ingested, version, candidate_id, prompt, inputs, response, user,"
 	    " session, rating_scale, rating, preferred, other, other_version,"
 	    " other_prompt, critique, edit, regenerated, abandoned, copied,"
-	    " follow_up) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-	    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24,"
-	    " ?25) ON CONFLICT (job_id, key) DO NOTHING" },
+	    " follow_up, other_candidate_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,"
+	    " ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+	    " ON CONFLICT (job_id, key) DO NOTHING" },
 	[STMT_INTERACTION_COUNT] = { "count interactions",
 	    "SELECT count(*) FROM interactions WHERE job_id = ?1"
 	    " AND (?2 IS NULL OR user = ?2)" },
@@ -392,8 +394,15 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    "SELECT id, candidate_id, source, line, ingested, key, time,"
 	    " version, prompt, inputs, response, user, session, rating_scale,"
 	    " rating, preferred, other, other_version, other_prompt, critique,"
-	    " edit, regenerated, abandoned, copied, follow_up"
-	    " FROM interactions WHERE job_id = ?1 ORDER BY id" },
+	    " edit, regenerated, abandoned, copied, follow_up,"
+	    " other_candidate_id FROM interactions WHERE job_id = ?1"
+	    " ORDER BY id" },
+	/* The latest feedback example of the same inputs (NULL: none). */
+	[STMT_INTERACTION_EXAMPLE] = { "find example of interaction",
+	    "SELECT max(f.example_id) FROM feedback_examples f"
+	    " JOIN interactions j ON j.id = f.interaction_id"
+	    " JOIN interactions i ON i.id = ?1"
+	    " WHERE j.job_id = i.job_id AND j.inputs = i.inputs" },
 	/*
 	 * Forgetting: the cached answers of the evaluations on the examples
 	 * derived from the user alone (the engine's cache would give their
@@ -417,6 +426,21 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_FORGET_EXAMPLES] = { "forget examples",
 	    "UPDATE examples SET fields = '{}', hash = NULL"
 	    " WHERE id IN (" FORGET_GONE ")" },
+	/*
+	 * What people decided before a run started: their comparisons
+	 * answered (at promptctl feedback) or made from production
+	 * preferences (at ingestion, answered NULL) by then.
+	 */
+	[STMT_COMPARISON_HUMAN] = { "list people's comparisons",
+	    "SELECT " COMPARISON_COLUMNS " FROM comparisons WHERE job_id = ?1"
+	    " AND source = 'human'"
+	    " AND (winner = 'a' OR winner = 'b' OR winner = 'tie')"
+	    " AND coalesce(answered, created) <="
+	    " (SELECT started FROM runs WHERE id = ?2) ORDER BY id" },
+	/* The comparisons made from their preferences go with them. */
+	[STMT_FORGET_DUELS] = { "forget comparisons of interactions",
+	    "DELETE FROM comparisons WHERE job_id = ?1"
+	    " AND interaction_id IN (" FORGET_MINE ")" },
 	[STMT_FORGET_LINKS] = { "forget example links",
 	    "DELETE FROM feedback_examples"
 	    " WHERE interaction_id IN (" FORGET_MINE ")" },

@@ -401,11 +401,14 @@ int64_t
 store_comparison_add(struct store *s, const struct comparison_record *c,
     char **cause)
 {
-	if (store_stmt_step(s, STMT_COMPARISON_ADD, cause, "iiiIttttttttd",
+	if (store_stmt_step(s, STMT_COMPARISON_ADD, cause, "iiiIttttttttdI",
 	    c->job, c->a, c->b, c->example, c->output_a, c->output_b, c->winner,
 	    c->source, c->who, c->judge_model, c->order_shown, c->rationale,
-	    time_now()) != 0)
+	    time_now(), c->interaction) != 0)
 		return -1;
+	/* An interaction's comparison made already is not made again. */
+	if (sqlite3_changes(s->db) == 0)
+		return 0;
 	return sqlite3_last_insert_rowid(s->db);
 }
 

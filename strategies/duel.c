@@ -50,6 +50,7 @@
 #include "backend.h"
 #include "bandit.h"
 #include "dataset.h"
+#include "duel_int.h"
 #include "engine.h"
 #include "jsonc.h"
 #include "judge.h"
@@ -91,7 +92,7 @@ static const struct strategy_param duel_params[] = {
 	  "the sampling temperature of the optimizer (of the target for "
 	  "responses)" },
 	{ "rounds", PARAM_INT, "150", 1, 100000, NULL,
-	  "duels in all" },
+	  "duels the run asks for (people's duels it starts from aside)" },
 	{ "init", PARAM_INT, "5", 0, 100000, NULL,
 	  "random duels before the model chooses" },
 	{ "method", PARAM_STRING, "\"apohf\"", 0, 0, duel_methods,
@@ -119,6 +120,9 @@ static const struct strategy_param duel_params[] = {
 	  "false takes its diagonal, as the reference code does" },
 	{ "dim", PARAM_INT, "256", 8, 65536, NULL,
 	  "dimension of the built-in hashed features (no embedder)" },
+	{ "human_duels", PARAM_BOOL, "true", 0, 0, NULL,
+	  "start from people's duels between prompts (arms \"prompts\"), "
+	  "their prompts joining the pool before those induced" },
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -139,6 +143,7 @@ struct duel_state {
 	float			 *x;		/* npool x dim, or NULL */
 	size_t			  dim;
 	struct bandit_hist	  hist;
+	size_t			  human;	/* hist's first: people's */
 	struct bandit_model	 *model;
 	int64_t			  recommended;	/* candidate id, or 0 */
 	/*
@@ -259,7 +264,11 @@ duel_pool_add(struct duel_state *st, struct cand *c)
 	st->pool[st->npool++] = c;
 }
 
-/* The seeds and the induced instructions, asked for at once. */
+/*
+ * The seeds, the prompts of people's duels (human_duels: up to "pool" of
+ * them, their duels the history's first) and the induced instructions
+ * to make up "pool", asked for at once.
+ */
 static int
 duel_build_pool(struct search *s, char **cause)
 {
@@ -267,11 +276,22 @@ duel_build_pool(struct search *s, char **cause)
 	struct meta_var		 vars[2];
 	struct cand		**found = NULL;
 	char			 count[32];
-	size_t			 i, nfound = 0;
+	size_t			 i, nfound = 0, seeds;
 	long long		 per = search_int(s, "per_ask");
+	long long		 want = search_int(s, "pool"), human;
 
 	for (i = 0; i < s->ncands; i++)
 		duel_pool_add(st, s->cands[i]);
+	seeds = st->npool;
+	if (search_bool(s, "human_duels")) {
+		if ((human = duel_human_start(s, &st->pool, &st->npool,
+		    seeds + (size_t)want, &st->hist, cause)) < 0)
+			return -1;
+		st->human = (size_t)human;
+		want -= (long long)(st->npool - seeds);
+	}
+	if (want <= 0)
+		goto out;
 	snprintf(count, sizeof count, "%lld", per);
 	vars[0].name = "task";
 	vars[0].value = s->task->description != NULL ? s->task->description :
@@ -279,8 +299,8 @@ duel_build_pool(struct search *s, char **cause)
 	vars[1].name = "count";
 	vars[1].value = count;
 	if (search_propose(s, "ape_propose", vars, 2,
-	    (size_t)search_int(s, "demos"), (size_t)((search_int(s, "pool") +
-	    per - 1) / per), search_number(s, "temperature"), (size_t)per,
+	    (size_t)search_int(s, "demos"), (size_t)((want + per - 1) / per),
+	    search_number(s, "temperature"), (size_t)per,
 	    "duel-pool", NULL, &found, &nfound, cause) != 0) {
 		free(found);
 		return -1;
@@ -296,6 +316,7 @@ duel_build_pool(struct search *s, char **cause)
 		duel_pool_add(st, found[i]);
 	}
 	free(found);
+out:
 	if (st->npool < 2)
 		return cause_set(cause, "strategy 'duel': the pool has %zu "
 		    "prompt%s; a duel needs two", st->npool, st->npool == 1 ?
@@ -982,7 +1003,7 @@ duel_step(struct search *s, char **cause)
 	if (st->hist.n > 0 && (long long)st->hist.n >= search_int(s, "init") &&
 	    duel_refit(s, &pool, cause) != 0)
 		return -1;
-	if ((long long)st->hist.n >= rounds) {
+	if ((long long)(st->hist.n - st->human) >= rounds) {
 		/* Done: evaluate the recommendation for the champion. */
 		r = bandit_recommend(st->model, &pool, &st->hist, &s->rng);
 		rec = st->pool[r];
@@ -1048,6 +1069,7 @@ duel_save(struct search *s)
 		cJSON_AddItemToArray(duels, d);
 	}
 	cJSON_AddNumberToObject(o, "recommended", (double)st->recommended);
+	cJSON_AddNumberToObject(o, "human", (double)st->human);
 	if (st->responses) {
 		cJSON_AddNumberToObject(o, "prompt", (double)st->prompt_id);
 		/* The input the responses answer, by content (the source of
@@ -1100,6 +1122,13 @@ duel_load(struct search *s, const cJSON *state, char **cause)
 	}
 	st->recommended = (int64_t)cJSON_GetNumberValue(
 	    cJSON_GetObjectItemCaseSensitive(state, "recommended"));
+	/* People's duels among them; none in a checkpoint from before. */
+	v = cJSON_GetObjectItemCaseSensitive(state, "human");
+	if (v != NULL && !(cJSON_IsNumber(v) && v->valuedouble >= 0 &&
+	    v->valuedouble <= (double)st->hist.n))
+		return cause_set(cause, "strategy 'duel': checkpoint: human "
+		    "is not a count of its duels");
+	st->human = v != NULL ? (size_t)v->valuedouble : 0;
 	if (duel_arms_setup(s, cause) != 0)
 		return -1;
 	if (!st->responses)

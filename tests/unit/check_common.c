@@ -131,6 +131,18 @@ check_count(const char *path, const char *sql)
 	return n;
 }
 
+void
+check_exec_sql(const char *path, const char *sql)
+{
+	sqlite3	*db;
+	char	*err = NULL;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK)
+		ck_abort_msg("raw '%s': %s", sql, err);
+	sqlite3_close(db);
+}
+
 struct dataset *
 check_dataset(size_t n, const char *tag)
 {

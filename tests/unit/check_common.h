@@ -66,6 +66,8 @@ size_t	 check_occurrences(const char *hay, const char *needle);
 #ifdef SQLITE_VERSION
 /* The first column of the first row of a query on a database file. */
 long long	 check_count(const char *path, const char *sql);
+/* Runs sql (statements) on its own connection; an error fails the test. */
+void		 check_exec_sql(const char *path, const char *sql);
 #endif
 
 /*

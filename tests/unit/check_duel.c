@@ -2,7 +2,8 @@
  * Tests for the duel strategy on the simulated world: a search with the
  * simulated user and one with the judge improve on the weak seed, store
  * every preference with its provenance, resume from a checkpoint, and
- * refuse the feedback sources they cannot serve.  With arms "responses"
+ * refuse the feedback sources they cannot serve; a run starts from
+ * people's duels.  With arms "responses"
  * the duels pick a response to one prompt and input: better than the
  * pool's average, stored with provenance, never a prompt or champion.
  */
@@ -38,7 +39,9 @@ load_job(const char *strategy, const char *roles)
 	    " \"backends\": { \"sim\": { \"type\": \"sim\", \"model\": "
 	    "\"sim-1\" }, \"mute\": { \"type\": \"exec\", \"model\": "
 	    "\"mute\", \"command\": \"cat >/dev/null; echo 'Both answers "
-	    "have their merits.'\" } }, \"roles\": { %s }, \"strategy\": %s }",
+	    "have their merits.'\" }, \"tie\": { \"type\": \"exec\", "
+	    "\"model\": \"tie\", \"command\": \"cat >/dev/null; echo "
+	    "'Winner: tie'\" } }, \"roles\": { %s }, \"strategy\": %s }",
 	    roles,
 	    strategy);
 	job = check_job(check_dir, text);
@@ -828,6 +831,110 @@ START_TEST(test_errors)
 END_TEST
 
 /* Schema errors come from the job file check, with the field path. */
+/*
+ * A store with people's duels before the run: a prompt people preferred
+ * three times each to the seed and to two other prompts (none of them
+ * seeds: they join the pool, and fill it), then one made after the run
+ * started and one of the judge, which do not count.  Returns the
+ * preferred prompt's id.
+ */
+static int64_t
+people_prefer(void)
+{
+	static const char *const others[] = { "Say something about the "
+	    "text.", "Summarize the review.", "Translate the review." };
+	struct store		*store;
+	struct comparison_record rec;
+	char			*cause = NULL;
+	int64_t			 job, liked;
+	int			 i;
+
+	store = store_open(check_db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	job = store_job_put(store, "d", "{}", &cause);
+	liked = store_candidate_put(store, job, "Tell whether the review is "
+	    "positive or negative.", "feedback", &cause);
+	memset(&rec, 0, sizeof rec);
+	rec.job = job;
+	rec.a = liked;
+	rec.winner = "a";
+	rec.who = "carol";
+	rec.order_shown = "ab";
+	for (i = 0; i < 11; i++) {
+		rec.b = store_candidate_put(store, job, others[i % 3],
+		    i == 0 ? "seed" : "feedback", &cause);
+		rec.source = i == 10 ? "judge" : "human";
+		ck_assert_int_gt(store_comparison_add(store, &rec, &cause), 0);
+	}
+	store_close(store);
+	check_exec_sql(check_db, "UPDATE comparisons SET winner = 'b',"
+	    " created = created + 1e6 WHERE id = 10");
+	return liked;
+}
+
+/*
+ * A new run's history starts from people's duels, which the network is
+ * fitted to first: with a judge that finds every pair a tie, the run
+ * recommends the prompt people preferred; the duels are the
+ * checkpoint's first, counted apart from rounds, and a resumed run goes
+ * on from them.  Their prompts fill the pool: nothing is induced.  With
+ * human_duels off the run starts from nothing, and induces its pool.
+ */
+START_TEST(test_human_duels)
+{
+	struct job	*job;
+	cJSON		*state, *pool, *d;
+	int64_t		 liked;
+	char		*strategy, *rm;
+	int		 i, off;
+
+	for (off = 0; off < 2; off++) {
+		rm = xasprintf("rm -f '%s' '%s-wal' '%s-shm'", check_db,
+		    check_db, check_db);
+		ck_assert_int_eq(system(rm), 0);
+		free(rm);
+		liked = people_prefer();
+		strategy = xasprintf("{ \"name\": \"duel\", \"pool\": 3,"
+		    " \"per_ask\": 2, \"rounds\": 4, \"init\": 0, \"steps\":"
+		    " 200, \"feedback\": \"judge\", \"dim\": 64,"
+		    " \"human_duels\": %s }", off ? "false" : "true");
+		job = load_job(strategy, "\"target\": \"sim\", \"optimizer\":"
+		    " \"sim\", \"judge\": \"tie\"");
+		free(strategy);
+		ck_assert_int_eq(run(job, 2, NULL), 0);
+		ck_assert_int_eq(run(job, 1000, NULL), 1);
+		ck_assert_int_eq(count("SELECT count(*) FROM runs"), 1);
+		ck_assert_int_eq(count("SELECT count(*) FROM comparisons WHERE"
+		    " source = 'judge' AND winner = 'tie'"), 4);
+		state = checkpoint();
+		pool = cJSON_GetObjectItem(state, "pool");
+		ck_assert_int_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(
+		    state, "human")), off ? 0 : 9);
+		ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(state,
+		    "duels")), off ? 4 : 13);
+		ck_assert_int_eq(cJSON_GetArraySize(pool) == 4, !off);
+		ck_assert_int_eq(count("SELECT count(*) FROM calls WHERE role ="
+		    " 'optimizer'"), off ? 2 : 0);
+		for (i = 0; i < (off ? 0 : 9); i++) {
+			d = cJSON_GetArrayItem(cJSON_GetObjectItem(state,
+			    "duels"), i);
+			ck_assert_int_eq(cJSON_GetNumberValue(
+			    cJSON_GetArrayItem(pool, (int)cJSON_GetNumberValue(
+			    cJSON_GetArrayItem(d, 0)))), liked);
+			ck_assert(cJSON_GetNumberValue(cJSON_GetArrayItem(d,
+			    2)) == 1);
+		}
+		if (!off)
+			ck_assert_int_eq(recommended(), liked);
+		for (i = 0; off && i < cJSON_GetArraySize(pool); i++)
+			ck_assert_int_ne(cJSON_GetNumberValue(
+			    cJSON_GetArrayItem(pool, i)), liked);
+		cJSON_Delete(state);
+		job_free(job);
+	}
+}
+END_TEST
+
 START_TEST(test_schema)
 {
 	struct job	*job;
@@ -886,6 +993,7 @@ duel_suite(void)
 	tcase_add_test(tc, test_responses_human);
 	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_human_duels);
 	tcase_add_test(tc, test_schema);
 	suite_add_tcase(s, tc);
 	return s;

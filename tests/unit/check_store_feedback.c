@@ -1,5 +1,5 @@
 /*
- * Tests of production feedback in the store (schemas 12 and 13):
+ * Tests of production feedback in the store (schemas 12 to 14):
  * interactions put once by key and read back field by field, the
  * candidate that answered, counting and forgetting a user (nothing of the
  * rows left in the file, nor of the examples made from them alone), how
@@ -8,7 +8,7 @@
  * ingest_source() on top of them: bad lines with their numbers, lines
  * too long, a follow that leaves a half-written line, a rotated or
  * truncated file read again from its start, users kept, hashed or
- * dropped.
+ * dropped, people's preferences made comparisons once.
  */
 #include <math.h>
 #include <stdint.h>
@@ -75,8 +75,8 @@ put(const struct interaction *it, int64_t cand)
 	char	*cause = NULL;
 	int	 rc;
 
-	rc = store_interaction_put(s, job, it, cand, "/logs/a.jsonl", 7,
-	    &cause);
+	rc = store_interaction_put(s, job, it, cand, 0, "/logs/a.jsonl", 7,
+	    NULL, &cause);
 	ck_assert_msg(rc >= 0, "%s", cause);
 	return rc;
 }
@@ -199,8 +199,8 @@ START_TEST(test_put_once)
 	store_interaction_rows_free(rows, n);
 	/* Keys are a job's own. */
 	other = store_job_put(s, "other", "{}", &cause);
-	ck_assert_int_eq(store_interaction_put(s, other, &a, 0, NULL, 0,
-	    &cause), 1);
+	ck_assert_int_eq(store_interaction_put(s, other, &a, 0, 0, NULL, 0,
+	    NULL, &cause), 1);
 	ck_assert_int_eq(store_interaction_count(s, job, NULL, &count,
 	    &cause), 0);
 	ck_assert_int_eq(count, 1);
@@ -630,8 +630,8 @@ START_TEST(test_migrate_v11)
 	ck_assert_msg(s != NULL, "%s", cause);
 	job = store_job_put(s, "old", "{}", &cause);
 	interaction(&it, "k", "r");
-	ck_assert_int_eq(store_interaction_put(s, job, &it, 0, NULL, 0,
-	    &cause), -1);
+	ck_assert_int_eq(store_interaction_put(s, job, &it, 0, 0, NULL, 0,
+	    NULL, &cause), -1);
 	ck_assert_str_eq(cause, "store: add interaction: no such table: "
 	    "interactions");
 	free(cause);
@@ -642,8 +642,8 @@ START_TEST(test_migrate_v11)
 	ck_assert_msg(s != NULL, "%s", cause);
 	ck_assert_int_eq(check_count(path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
-	ck_assert_int_eq(store_interaction_put(s, job, &it, 0, NULL, 0,
-	    &cause), 1);
+	ck_assert_int_eq(store_interaction_put(s, job, &it, 0, 0, NULL, 0,
+	    NULL, &cause), 1);
 	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM jobs"
 	    " WHERE name = 'old' AND salt IS NULL"), 1);
 	feedback_release(&it);
@@ -896,6 +896,185 @@ START_TEST(test_ingest_users)
 }
 END_TEST
 
+/*
+ * People's preferences between candidates become comparisons as they are
+ * ingested: the other side by its champion version or its prompt, a tie
+ * as a tie, an unknown side or one candidate twice as none; once, when
+ * the log is read again; on the feedback example of the same inputs; and
+ * forgetting the user deletes them with the interactions.
+ */
+#define PREF(id, user, pref, other)					\
+	"{\"id\":\"" id "\",\"prompt\":\"Be brief.\",\"user\":\"" user	\
+	"\",\"inputs\":{\"text\":\"hello\"},\"response\":\"short\","	\
+	"\"critique\":\"why " id "\",\"preference\":{\"other\":\"long\"," \
+	"\"preferred\":\"" pref "\"," other "}}\n"
+
+START_TEST(test_ingest_duels)
+{
+	struct champion_record	 ch;
+	struct ingest_result	 r;
+	struct interaction_row	*rows;
+	struct comparison_row	*cmp;
+	struct strbuf		 text;
+	int64_t			 brief, longer, ex;
+	size_t			 n;
+	char			*cause = NULL, *sql;
+
+	strbuf_init(&bad);
+	strbuf_init(&text);
+	brief = store_candidate_put(s, job, "Be brief.", "seed", &cause);
+	longer = store_candidate_put(s, job, "Be long.", "seed", &cause);
+	memset(&ch, 0, sizeof ch);
+	ch.job = job;
+	ch.candidate = longer;
+	ch.p = ch.delta = NAN;
+	ch.reason = "first";
+	ck_assert_int_eq(store_champion_add(s, &ch, &cause), 0);
+	ex = put_edit("e1", "dave", "hello", "hi");
+	sql = xasprintf("INSERT INTO datasets (job_id, hash, n, created)"
+	    " VALUES (%lld, 'h', 1, 0); INSERT INTO examples (dataset_id,"
+	    " idx, line, split, fields, origin) VALUES (last_insert_rowid(),"
+	    " 0, 0, 'dev', '{}', 'feedback'); INSERT INTO feedback_examples"
+	    " VALUES (last_insert_rowid(), %lld)", (long long)job,
+	    (long long)ex);
+	check_exec_sql(path, sql);
+	free(sql);
+	ex = check_count(path, "SELECT max(id) FROM examples");
+
+	strbuf_adds(&text, PREF("p1", "carol", "this", "\"other_version\":1"));
+	strbuf_adds(&text, PREF("p2", "carol", "other",
+	    "\"other_prompt\":\"Be long.\""));
+	strbuf_adds(&text, PREF("p3", "erin", "tie", "\"other_version\":1"));
+	/* Unknown, and the same candidate: interactions, no comparison. */
+	strbuf_adds(&text, PREF("p4", "carol", "this",
+	    "\"other_prompt\":\"Unknown.\""));
+	strbuf_adds(&text, PREF("p5", "carol", "this",
+	    "\"other_prompt\":\"Be brief.\""));
+	write_file("prefs", "w", text.buf, text.len);
+	ck_assert_int_eq(ingest("prefs", USERS_KEEP, 0, &r), 0);
+	ck_assert_msg(r.bad == 0, "%s", bad.buf);
+	ck_assert_int_eq(r.ingested, 5);
+	ck_assert_int_eq(r.duels, 3);
+	ingest_result_release(&r);
+
+	ck_assert_int_eq(store_interactions(s, job, &rows, &n, &cause), 0);
+	ck_assert_uint_eq(n, 6);
+	ck_assert_int_eq(rows[1].candidate, brief);
+	ck_assert_int_eq(rows[1].other, longer);
+	ck_assert_int_eq(rows[2].other, longer);
+	ck_assert_int_eq(rows[4].other, 0);
+	ck_assert_int_eq(rows[5].other, brief);
+	store_interaction_rows_free(rows, n);
+
+	ck_assert_int_eq(store_comparison_list(s, job, 1, &cmp, &n, &cause),
+	    0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(cmp[0].a, brief);
+	ck_assert_int_eq(cmp[0].b, longer);
+	ck_assert_int_eq(cmp[0].example, ex);
+	ck_assert_str_eq(cmp[0].winner, "a");
+	ck_assert_str_eq(cmp[1].winner, "b");
+	ck_assert_str_eq(cmp[2].winner, "tie");
+	ck_assert_str_eq(cmp[0].source, "human");
+	ck_assert_str_eq(cmp[0].who, "carol");
+	ck_assert_str_eq(cmp[2].who, "erin");
+	ck_assert_str_eq(cmp[0].order_shown, "ab");
+	ck_assert_str_eq(cmp[0].output_a, "short");
+	ck_assert_str_eq(cmp[0].output_b, "long");
+	store_comparison_rows_free(cmp, n);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM comparisons"
+	    " WHERE rationale = 'why p2' AND interaction_id ="
+	    " (SELECT id FROM interactions WHERE key = 'p2')"), 1);
+
+	/* Read again: nothing new. */
+	ck_assert_int_eq(ingest("prefs", USERS_KEEP, 0, &r), 0);
+	ck_assert_int_eq(r.duplicate, 5);
+	ck_assert_int_eq(r.duels, 0);
+	ingest_result_release(&r);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM comparisons"),
+	    3);
+
+	/* Forgetting carol takes her two; erin's stays. */
+	ck_assert_int_eq(store_interactions_forget(s, job, "carol", NULL,
+	    &cause), 4);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM comparisons"),
+	    1);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM comparisons"
+	    " WHERE who = 'erin'"), 1);
+	strbuf_release(&text);
+	strbuf_release(&bad);
+}
+END_TEST
+
+/*
+ * A database of schema 13 gets, for what it ingested, the other side's
+ * candidate and the comparisons a log read now would make.
+ */
+START_TEST(test_migrate_v13)
+{
+	struct champion_record	 ch;
+	struct interaction	 it;
+	int64_t			 brief, longer;
+	char			*cause = NULL, *sql;
+
+	store_close(s);
+	check_rmtree(tmp);
+	free(tmp);
+	tmp = check_tmpdir();
+	free(path);
+	path = xasprintf("%s/v13.db", tmp);
+	s = store_open_version(path, 13, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "old", "{}", &cause);
+	brief = store_candidate_put(s, job, "Be brief.", "seed", &cause);
+	longer = store_candidate_put(s, job, "Be long.", "seed", &cause);
+	memset(&ch, 0, sizeof ch);
+	ch.job = job;
+	ch.candidate = longer;
+	ch.p = ch.delta = NAN;
+	ch.reason = "first";
+	ck_assert_int_eq(store_champion_add(s, &ch, &cause), 0);
+	store_close(s);
+	sql = xasprintf("INSERT INTO interactions (job_id, key, time,"
+	    " ingested, candidate_id, inputs, response, user, preferred,"
+	    " other, other_version, other_prompt) VALUES"
+	    " (%1$lld, 'a', 0, 5, %2$lld, '{}', 'r', 'u', 'other', 'o', 1,"
+	    " NULL), (%1$lld, 'b', 0, 6, %2$lld, '{}', 'r', 'u', 'tie', 'o',"
+	    " NULL, 'Be long.'), (%1$lld, 'c', 0, 7, %2$lld, '{}', 'r', 'u',"
+	    " 'this', 'o', NULL, 'Unknown.'), (%1$lld, 'd', 0, 8, NULL, '{}',"
+	    " 'r', 'u', 'this', 'o', 1, NULL)", (long long)job,
+	    (long long)brief);
+	check_exec_sql(path, sql);
+	free(sql);
+	s = store_open(path, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	ck_assert_int_eq(check_count(path, "PRAGMA user_version"),
+	    STORE_SCHEMA_VERSION);
+	sql = xasprintf("SELECT count(*) FROM interactions WHERE"
+	    " other_candidate_id = %lld", (long long)longer);
+	ck_assert_int_eq(check_count(path, sql), 3);
+	free(sql);
+	sql = xasprintf("SELECT count(*) FROM comparisons WHERE a = %lld AND"
+	    " b = %lld AND source = 'human' AND order_shown = 'ab' AND"
+	    " who = 'u' AND ((winner = 'b' AND created = 5) OR"
+	    " (winner = 'tie' AND created = 6))", (long long)brief,
+	    (long long)longer);
+	ck_assert_int_eq(check_count(path, sql), 2);
+	free(sql);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM comparisons"),
+	    2);
+	/* And a comparison of the same interaction is not made twice. */
+	interaction(&it, "a", "r");
+	ck_assert_int_eq(store_interaction_put(s, job, &it, brief, longer,
+	    NULL, 0, NULL, &cause), 0);
+	feedback_release(&it);
+	ck_assert_int_eq(store_interactions_forget(s, job, "u", NULL, &cause),
+	    4);
+	ck_assert_int_eq(check_count(path, "SELECT count(*) FROM comparisons"),
+	    0);
+}
+END_TEST
+
 static Suite *
 store_feedback_suite(void)
 {
@@ -917,6 +1096,8 @@ store_feedback_suite(void)
 	tcase_add_test(tc, test_ingest_whole);
 	tcase_add_test(tc, test_ingest_follow);
 	tcase_add_test(tc, test_ingest_users);
+	tcase_add_test(tc, test_ingest_duels);
+	tcase_add_test(tc, test_migrate_v13);
 	suite_add_tcase(su, tc);
 	return su;
 }
