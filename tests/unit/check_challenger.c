@@ -65,8 +65,8 @@ rate(int64_t cand, double t, const char *pattern, size_t n)
 		it.scale = RATING_THUMBS;
 		it.rating = pattern[i % strlen(pattern)] == '1';
 		it.regenerated = it.abandoned = it.copied = -1;
-		ck_assert_msg(store_interaction_put(s, job, &it, cand, NULL, 0,
-		    &cause) == 1, "%s", cause);
+		ck_assert_msg(store_interaction_put(s, job, &it, cand, 0, NULL,
+		    0, NULL, &cause) == 1, "%s", cause);
 		feedback_release(&it);
 	}
 }

@@ -669,8 +669,8 @@ people_put(const char *db, const char *key, const char *critique)
 	    "the text best.");
 	it.critique = xstrdup(critique);
 	it.regenerated = it.abandoned = it.copied = -1;
-	ck_assert_msg(store_interaction_put(store, job, &it, a, NULL, 0,
-	    &cause) == 1, "%s", cause);
+	ck_assert_msg(store_interaction_put(store, job, &it, a, 0, NULL, 0,
+	    NULL, &cause) == 1, "%s", cause);
 	feedback_release(&it);
 	store_close(store);
 }
