@@ -762,11 +762,28 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 }
 
 int
+jobrun_sidecar(const char *path, cJSON *o, char **cause)
+{
+	char	*json, *side, *text;
+	int	 rc;
+
+	json = cJSON_Print(o);
+	cJSON_Delete(o);
+	side = xasprintf("%s.json", path);
+	text = xasprintf("%s\n", json);
+	rc = file_write_atomic(side, text, cause);
+	free(text);
+	free(side);
+	free(json);
+	return rc;
+}
+
+int
 jobrun_export_text(struct jobrun *jr, const char *prompt, char **cause)
 {
 	struct champion	 ch;
 	cJSON		*o;
-	char		*text, *side, *json;
+	char		*text;
 	int		 rc;
 
 	if (jr->job->export_path == NULL)
@@ -790,15 +807,7 @@ jobrun_export_text(struct jobrun *jr, const char *prompt, char **cause)
 	cJSON_AddNumberToObject(o, "time", time_now());
 	cJSON_AddStringToObject(o, "model",
 	    jr->job->task.roles[ROLE_TARGET]->model);
-	json = cJSON_Print(o);
-	cJSON_Delete(o);
-	side = xasprintf("%s.json", jr->job->export_path);
-	text = xasprintf("%s\n", json);
-	rc = file_write_atomic(side, text, cause);
-	free(text);
-	free(side);
-	free(json);
-	return rc;
+	return jobrun_sidecar(jr->job->export_path, o, cause);
 }
 
 static int

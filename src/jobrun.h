@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "engine.h"
 #include "reply.h"
 #include "search.h"
@@ -108,6 +110,11 @@ int	jobrun_finish(struct jobrun *, char **cause);
 void	jobrun_abort(struct jobrun *, const char *status, const char *reason);
 void	jobrun_release(struct jobrun *);
 
+/*
+ * Writes the JSON object o (taken over) beside path as PATH.json,
+ * atomically: the sidecar of an exported prompt.
+ */
+int	jobrun_sidecar(const char *path, cJSON *o, char **cause);
 /*
  * For the files of the run (jobrun_*.c): an event of the run, logged
  * and stored; and prompt written to the job's export path (nothing

@@ -211,7 +211,7 @@ challenger_write(struct jobrun *jr, const struct cand *best,
     const struct challenger *c, int version, char **cause)
 {
 	cJSON	*o;
-	char	*text, *json, *side;
+	char	*text;
 	int	 rc;
 
 	text = xasprintf("%s\n", best->text);
@@ -225,15 +225,7 @@ challenger_write(struct jobrun *jr, const struct cand *best,
 	cJSON_AddNumberToObject(o, "share", c->share);
 	cJSON_AddNumberToObject(o, "since", c->started);
 	cJSON_AddNumberToObject(o, "champion_version", version);
-	json = cJSON_Print(o);
-	cJSON_Delete(o);
-	side = xasprintf("%s.json", jr->job->challenger_path);
-	text = xasprintf("%s\n", json);
-	rc = file_write_atomic(side, text, cause);
-	free(text);
-	free(side);
-	free(json);
-	return rc;
+	return jobrun_sidecar(jr->job->challenger_path, o, cause);
 }
 
 int

@@ -13,9 +13,7 @@
 need sqlite3
 USERS="$top_builddir/tests/mock/users"
 PROMPTD="$top_builddir/promptd"
-src="$top_srcdir/examples/sentiment/reviews.jsonl"
-cp "$src" "$TMP/truth.jsonl"
-sed 's/^{"id": [0-9]*, /{/' "$src" >"$TMP/inputs.jsonl"
+sim_world_files
 
 # alpha: what dev can never show on one example, production can on 500.
 cat >"$TMP/job.json" <<'JOB'

@@ -11,11 +11,9 @@
 
 need sqlite3
 USERS="$top_builddir/tests/mock/users"
-src="$top_srcdir/examples/sentiment/reviews.jsonl"
-cp "$src" "$TMP/truth.jsonl"
-# What people bring: the review, with the truth (hidden from the job)
-# under "label" for the simulated users alone.
-sed 's/^{"id": [0-9]*, /{/' "$src" >"$TMP/inputs.jsonl"
+# The truth the sim backend knows, and what people bring (the truth
+# hidden from the job, for the simulated users alone).
+sim_world_files
 
 cat >"$TMP/job.json" <<'JOB'
 {

@@ -10,7 +10,7 @@
 
 need sqlite3
 PROMPTD="$top_builddir/promptd"
-src="$top_srcdir/examples/sentiment/reviews.jsonl"
+src=$REVIEWS
 cp "$src" "$TMP/truth.jsonl"
 # The job's examples: the reviews without their labels.
 sed 's/^{"id": [0-9]*, /{/; s/, "label": "[a-z]*"//' "$src" | head -30 \

@@ -35,6 +35,16 @@ sentiment_task() {
 TASK
 }
 
+# sim_world_files: the sentiment example's reviews as the truth a sim
+# backend's "knowledge" holds ($TMP/truth.jsonl) and as what simulated
+# people bring to a deployed prompt ($TMP/inputs.jsonl: each review, its
+# truth under "label" for tests/mock/users alone, no id).
+REVIEWS="$top_srcdir/examples/sentiment/reviews.jsonl"
+sim_world_files() {
+	cp "$REVIEWS" "$TMP/truth.jsonl"
+	sed 's/^{"id": [0-9]*, /{/' "$REVIEWS" >"$TMP/inputs.jsonl"
+}
+
 # need COMMAND...: skips the test (exit 77) unless each is on PATH.
 need() {
 	for _c in "$@"; do

@@ -13,10 +13,8 @@ DB="$TMP/users.db"
 # The reviews in three files: the truth the world knows, the inputs
 # people bring (with the truth hidden under "label", as users expects)
 # and the job's own data, whose labels are all null.
-src="$top_srcdir/examples/sentiment/reviews.jsonl"
-cp "$src" "$TMP/truth.jsonl"
-sed 's/^{"id": [0-9]*, /{/' "$src" >"$TMP/inputs.jsonl"
-sed 's/"label": "[a-z]*"/"label": null/' "$src" >"$TMP/unlabelled.jsonl"
+sim_world_files
+sed 's/"label": "[a-z]*"/"label": null/' "$REVIEWS" >"$TMP/unlabelled.jsonl"
 grep -q '"label": "' "$TMP/unlabelled.jsonl" && fail "labels left in the job's data"
 
 cat >"$TMP/job.json" <<'JOB'
