@@ -130,6 +130,7 @@ engine_free(struct engine *e)
 	engine_list_free(e->flying);
 	free(e->keys);
 	free(e->cause);
+	free(e->judge_evidence);
 	free(e);
 }
 
@@ -516,6 +517,19 @@ void
 engine_set_job(struct engine *e, int64_t job)
 {
 	e->job = job;
+}
+
+void
+engine_set_judge_evidence(struct engine *e, const char *text)
+{
+	free(e->judge_evidence);
+	e->judge_evidence = text != NULL ? xstrdup(text) : NULL;
+}
+
+const char *
+engine_judge_evidence(const struct engine *e)
+{
+	return e->judge_evidence;
 }
 
 void

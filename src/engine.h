@@ -160,6 +160,14 @@ enum engine_stop engine_check(struct engine *);
  */
 void		 engine_set_job(struct engine *, int64_t job);
 /*
+ * What the judge service (judge.h) puts before each question that
+ * compares two responses: people's preferences of the job, as evidence
+ * of their taste (a copy is kept); NULL, the default, for none, and the
+ * questions are then as they were without it.
+ */
+void		 engine_set_judge_evidence(struct engine *, const char *);
+const char	*engine_judge_evidence(const struct engine *);
+/*
  * Whether requests for a backend that is down (its circuit breaker is
  * open) wait for it to answer again, spending nothing, as the daemon's
  * jobs do; off, the default, they fail at once with the cause, as a

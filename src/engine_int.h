@@ -143,6 +143,8 @@ struct engine {
 	engine_progress_fn	*progress;
 	void			*progress_arg;
 	struct engine_account	*account;	/* for what is submitted */
+	char			*judge_evidence;	/* before each comparison, or
+						   NULL */
 };
 
 /* engine.c: the loop and the engine's life. */

@@ -21,7 +21,7 @@
 static const char *const job_keys[] = {
 	"name", "description", "task", "seed_prompts", "backends", "roles",
 	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
-	"export", "report", "feedback", "alpha",
+	"export", "report", "feedback", "judge", "alpha",
 	"min_delta", "cache", "seed", "max_prompt_bytes", NULL
 };
 static const char *const task_keys[] = {
@@ -43,6 +43,7 @@ static const char *const challenger_keys[] = {
 static const char *const feedback_keys[] = {
 	"path", "users", "examples", NULL
 };
+static const char *const judge_keys[] = { "human_examples", NULL };
 /* In the order of enum user_policy. */
 static const char *const users_names[] = { "keep", "hash", "drop", NULL };
 /* In the order of enum feedback_examples. */
@@ -380,6 +381,24 @@ job_parse_feedback(struct job *job, struct jdoc *doc, const cJSON *root)
 		    "examples)");
 }
 
+/*
+ * "judge": how many of people's preferences each comparison of the judge
+ * shows it; by default a few when the job reads a feedback log.
+ */
+static void
+job_parse_judge(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	const cJSON	*v;
+
+	job->judge_human_examples = job->feedback_path != NULL ?
+	    JOB_JUDGE_HUMAN_EXAMPLES : 0;
+	if ((v = jv_get(doc, root, "", "judge", JV_OBJECT, 0)) == NULL)
+		return;
+	jv_keys(doc, v, "judge", judge_keys);
+	jv_int(doc, v, "judge", "human_examples", 0, 0, 20,
+	    &job->judge_human_examples);
+}
+
 enum user_policy
 job_feedback_users(const cJSON *spec)
 {
@@ -465,6 +484,7 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	if (jv_string(doc, root, "", "report", 0, &s) == 1)
 		job->report_path = path_relative_to(job->file, s);
 	job_parse_feedback(job, doc, root);
+	job_parse_judge(job, doc, root);
 	job->alpha = 0.05;
 	jv_number(doc, root, "", "alpha", 0, 1e-6, 0.5, &job->alpha);
 	jv_number(doc, root, "", "min_delta", 0, 0, 1, &job->min_delta);
@@ -506,6 +526,7 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("export", export_keys, fn, arg);
 	job_keys_under("export.challenger", challenger_keys, fn, arg);
 	job_keys_under("feedback", feedback_keys, fn, arg);
+	job_keys_under("judge", judge_keys, fn, arg);
 	job_keys_under("task.metric", metric_common, fn, arg);
 	for (m = metric_table; *m != NULL; m++)
 		if ((*m)->keys != NULL)

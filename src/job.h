@@ -27,6 +27,9 @@ enum feedback_examples {
 	EXAMPLES_OFF,
 };
 
+/* judge.human_examples when the job reads a feedback log. */
+#define JOB_JUDGE_HUMAN_EXAMPLES	3
+
 struct job {
 	char		 *file;
 	struct task	  task;		/* name, description, roles... */
@@ -50,6 +53,8 @@ struct job {
 	char		 *feedback_path;	/* read at each run, or NULL */
 	enum user_policy  feedback_users;
 	enum feedback_examples feedback_examples;
+	long long	  judge_human_examples;	/* of people's preferences
+						   shown to the judge */
 	double		  alpha;
 	double		  min_delta;
 	enum cache_mode	  cache;

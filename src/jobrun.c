@@ -395,7 +395,8 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	    0 && jobrun_has_budget(&job->refresh_budget) ?
 	    &job->refresh_budget : &job->budget, job->cache);
 	engine_set_job(jr->engine, jr->job_id);
-	if (jobrun_budgets(jr, cause) != 0)
+	if (jobrun_budgets(jr, cause) != 0 ||
+	    jobrun_judge_evidence(jr, cause) != 0)
 		goto fail;
 	if (jobrun_search(jr, cause) != 0)
 		goto fail;
@@ -1038,6 +1039,8 @@ jobrun_finish(struct jobrun *jr, char **cause)
 		return -1;
 	if (store_job_set_state(jr->store, jr->job_id, jr->status, jr->reason,
 	    cause) != 0)
+		return -1;
+	if (jobrun_judge_agreement(jr, cause) != 0)
 		return -1;
 	jobrun_event(jr, "info", "run %lld %s after %d steps: %lld calls, "
 	    "%lld cache hits, %lld tokens, $%.4f", (long long)jr->run_id,

@@ -166,4 +166,19 @@ int	jobrun_challenger_leave(struct jobrun *, struct cand *best,
 /* Tells simulated backends about the job's task (real ones ignore it). */
 void	jobrun_observe(const struct job *);
 
+/*
+ * People's preferences as evidence for the judge (jobrun_judge.c).
+ * jobrun_judge_block() is the block shown before the judge's comparisons
+ * for n preferences (NULL for none); jobrun_judge_evidence() gives the
+ * engine the block of the job's latest judge.human_examples made by the
+ * time the run started.  jobrun_judge_agreement() tells, as an event,
+ * how often the run's judge agreed with people on pairs they compared.
+ */
+struct human_pref;
+struct task;
+char	*jobrun_judge_block(const struct task *, const struct human_pref *,
+	    size_t n);
+int	jobrun_judge_evidence(struct jobrun *, char **cause);
+int	jobrun_judge_agreement(struct jobrun *, char **cause);
+
 #endif

@@ -30,12 +30,23 @@ static int	judge_answer(void *, const struct engine_result *, char **);
 static void
 judge_send(struct judge_ask *ask, int i, const char *reply)
 {
-	struct model_req	req;
+	struct model_req	 req;
+	const char		*evidence;
+	char			*user = NULL;
 
 	model_req_init(&req, REQ_CHAT, "judge");
 	if (ask->system != NULL)
 		model_req_add(&req, MSG_SYSTEM, ask->system);
-	model_req_add(&req, MSG_USER, ask->user[i]);
+	/*
+	 * People's preferences go before a comparison's question, the same
+	 * block in every one of the run (the cache key follows the text);
+	 * with none the question is sent as it is.
+	 */
+	evidence = engine_judge_evidence(ask->engine);
+	if (!ask->grade && evidence != NULL && *evidence != '\0')
+		user = xasprintf("%s%s", evidence, ask->user[i]);
+	model_req_add(&req, MSG_USER, user != NULL ? user : ask->user[i]);
+	free(user);
 	if (reply != NULL) {
 		model_req_add(&req, MSG_ASSISTANT, reply);
 		model_req_add(&req, MSG_USER, ask->grade ?

@@ -847,6 +847,40 @@ int		 store_comparison_human(struct store *, int64_t job,
 		    char **cause);
 
 /*
+ * What people of a job preferred, as evidence for its judge: the latest
+ * limit of its answered human comparisons with both outputs and an
+ * input, made by the time run started (a resumed run reads the same),
+ * latest first.  input is the text shown (a duel answered at promptctl
+ * feedback), else inputs is the task's fields of the interaction the
+ * preference came with.  why is what the person wrote, or NULL.  Freed
+ * with store_human_prefs_free().
+ */
+struct human_pref {
+	int64_t		 id;		/* the comparison */
+	int64_t		 a;
+	int64_t		 b;
+	char		*input;		/* NULL: see inputs */
+	struct cJSON	*inputs;	/* an object, or NULL */
+	char		*output_a;
+	char		*output_b;
+	char		*winner;	/* "a", "b" or "tie" */
+	char		*why;		/* NULL for none */
+};
+int		 store_human_prefs(struct store *, int64_t job, int64_t run,
+		    size_t limit, struct human_pref **, size_t *,
+		    char **cause);
+void		 store_human_prefs_free(struct human_pref *, size_t);
+/*
+ * How far a run's judge agreed with people: *n of its comparisons are of
+ * a pair of candidates people compared before the run started (and did
+ * not call even), and in *agreed of them the judge's winner is the one
+ * people preferred (a tie agrees with neither).
+ */
+int		 store_judge_agreement(struct store *, int64_t job,
+		    int64_t run, long long *n, long long *agreed,
+		    char **cause);
+
+/*
  * The dataset snapshot a run was started on: 1 with *dataset, 0 when
  * the run has none (or there is no such run), -1.
  */

@@ -397,6 +397,88 @@ store_comparison_human(struct store *s, int64_t job, int64_t run,
 	return rc;
 }
 
+/* The columns of STMT_HUMAN_PREFS, in order. */
+static void
+fill_human_pref(sqlite3_stmt *st, void *p)
+{
+	struct human_pref	*h = p;
+
+	h->id = sqlite3_column_int64(st, 0);
+	h->a = sqlite3_column_int64(st, 1);
+	h->b = sqlite3_column_int64(st, 2);
+	h->input = store_col_text(st, 3);
+	if (h->input == NULL) {
+		h->inputs = cJSON_ParseWithLength(
+		    (const char *)sqlite3_column_text(st, 4),
+		    (size_t)sqlite3_column_bytes(st, 4));
+		if (!cJSON_IsObject(h->inputs)) {
+			cJSON_Delete(h->inputs);
+			h->inputs = cJSON_CreateObject();
+		}
+	}
+	h->output_a = store_col_text(st, 5);
+	h->output_b = store_col_text(st, 6);
+	h->winner = store_col_text(st, 7);
+	h->why = store_col_text(st, 8);
+}
+
+static void
+release_human_pref(void *p)
+{
+	struct human_pref	*h = p;
+
+	free(h->input);
+	cJSON_Delete(h->inputs);
+	free(h->output_a);
+	free(h->output_b);
+	free(h->winner);
+	free(h->why);
+}
+
+static const struct store_list list_human_prefs = { STMT_HUMAN_PREFS,
+	sizeof (struct human_pref), fill_human_pref, release_human_pref };
+
+int
+store_human_prefs(struct store *s, int64_t job, int64_t run, size_t limit,
+    struct human_pref **rows, size_t *n, char **cause)
+{
+	void	*p = NULL;
+	int	 rc;
+
+	*rows = NULL;
+	*n = 0;
+	if (limit == 0)
+		return 0;
+	rc = store_list_read(s, &list_human_prefs, &p, n, cause, "iii", job,
+	    run, (int64_t)limit);
+	*rows = p;
+	return rc;
+}
+
+void
+store_human_prefs_free(struct human_pref *rows, size_t n)
+{
+	store_list_free(&list_human_prefs, rows, n);
+}
+
+int
+store_judge_agreement(struct store *s, int64_t job, int64_t run,
+    long long *n, long long *agreed, char **cause)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	*n = *agreed = 0;
+	if ((rc = store_stmt_step(s, STMT_JUDGE_AGREEMENT, cause, "ii", job,
+	    run)) <= 0)
+		return rc;
+	st = s->stmt[STMT_JUDGE_AGREEMENT];
+	*n = sqlite3_column_int64(st, 0);
+	*agreed = sqlite3_column_int64(st, 1);
+	store_stmt_reset(st);
+	return 0;
+}
+
 int
 store_run_dataset(struct store *s, int64_t run, int64_t *dataset,
     char **cause)

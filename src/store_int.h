@@ -143,6 +143,8 @@ enum stmt {
 	/* People's critiques, for the reflect strategy. */
 	STMT_HUMAN_CRITIQUES,
 	STMT_RUN_STARTED,
+	STMT_HUMAN_PREFS,
+	STMT_JUDGE_AGREEMENT,
 	STMT_COUNT
 };
 

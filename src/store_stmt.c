@@ -505,6 +505,44 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " ORDER BY time DESC, id DESC LIMIT ?4" },
 	[STMT_RUN_STARTED] = { "read when a run started",
 	    "SELECT started FROM runs WHERE id = ?1" },
+	/*
+	 * People's answered comparisons with both outputs and an input (the
+	 * one shown, else the interaction's), made by the time the run
+	 * started: the latest first, the id breaking ties, so that a resumed
+	 * run reads the same ones.
+	 */
+	[STMT_HUMAN_PREFS] = { "read people's preferences",
+	    "SELECT c.id, c.a, c.b, c.input, i.inputs, c.output_a, c.output_b,"
+	    " c.winner, c.rationale FROM comparisons c"
+	    " LEFT JOIN interactions i ON i.id = c.interaction_id"
+	    " WHERE c.job_id = ?1 AND c.source = 'human'"
+	    " AND c.winner IN ('a', 'b', 'tie')"
+	    " AND c.output_a IS NOT NULL AND c.output_b IS NOT NULL"
+	    " AND (c.input IS NOT NULL OR i.inputs IS NOT NULL)"
+	    " AND coalesce(c.answered, c.created) <="
+	    " (SELECT started FROM runs WHERE id = ?2)"
+	    " ORDER BY coalesce(c.answered, c.created) DESC, c.id DESC"
+	    " LIMIT ?3" },
+	/*
+	 * The run's judge comparisons of a pair people compared before it
+	 * started, and those whose winner is the side people preferred on
+	 * balance (p: people's wins of the judge's a less those of its b);
+	 * a pair people are even on is not counted.
+	 */
+	[STMT_JUDGE_AGREEMENT] = { "count the judge's agreement with people",
+	    "SELECT count(*), coalesce(sum((p > 0 AND winner = 'a')"
+	    " OR (p < 0 AND winner = 'b')), 0) FROM"
+	    " (SELECT j.winner AS winner, (SELECT sum(CASE"
+	    "  WHEN h.winner = 'tie' THEN 0"
+	    "  WHEN (h.winner = 'a') = (h.a = j.a) THEN 1 ELSE -1 END)"
+	    "  FROM comparisons h WHERE h.job_id = ?1 AND h.source = 'human'"
+	    "  AND h.winner IN ('a', 'b', 'tie')"
+	    "  AND ((h.a = j.a AND h.b = j.b) OR (h.a = j.b AND h.b = j.a))"
+	    "  AND coalesce(h.answered, h.created) <= r.started) AS p"
+	    "  FROM comparisons j JOIN runs r ON r.id = ?2"
+	    "  WHERE j.job_id = ?1 AND j.source = 'judge'"
+	    "  AND j.created >= r.started)"
+	    " WHERE p <> 0" },
 };
 
 int

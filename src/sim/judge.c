@@ -2,7 +2,8 @@
  * The judge: compares two responses (<response_a>, <response_b>) or
  * grades one (<response>) by their quality on the observed example, the
  * reference or the rubric's traits, with the world's noise and position
- * bias.
+ * bias, and with people's taste for length when their choices come
+ * before the question (<people_choices>).
  */
 #include <ctype.h>
 #include <math.h>
@@ -17,6 +18,8 @@
 #include "xmalloc.h"
 
 #define SIM_TIE			0.02
+/* How far people's taste for length moves a comparison, at most. */
+#define SIM_PEOPLE_WEIGHT	0.3
 
 static const char *const sim_trait_names[4] = {
 	"concise", "polite", "formal", "correctly spelled"
@@ -128,6 +131,9 @@ struct sim_judging {
 	const char			*reference;
 	unsigned			 traits;
 	int				 graded;	/* by correctness */
+	int				 people;	/* 1: people prefer
+							   shorter answers,
+							   -1: longer, 0 */
 };
 
 static double
@@ -221,6 +227,64 @@ judging_init(struct sim_judging *j, const struct sim_world *w,
 	    (j->x == NULL && ref != NULL && *ref != '\0');
 }
 
+/*
+ * What people's choices before a comparison (a <people_choices> block
+ * of <choice>s, each with <answer_a>, <answer_b> and <preferred>) say of
+ * their taste for length: 1 when, of at least two choices with a winner
+ * between answers of different lengths, the shorter won at least twice
+ * as often as the longer; -1 the other way; 0.
+ */
+static int
+people_lean(const char *block)
+{
+	const char	*pos = block, *body;
+	size_t		 len, wa, wb;
+	char		*c, *a, *b, *p;
+	int		 shorter = 0, longer = 0;
+
+	while (sim_tag_next(block, "choice", &pos, &body, &len, NULL, NULL)) {
+		c = xstrndup(body, len);
+		a = tag_last(c, "answer_a");
+		b = tag_last(c, "answer_b");
+		p = tag_last(c, "preferred");
+		if (a != NULL && b != NULL && p != NULL &&
+		    (*p == 'a' || *p == 'b') && (wa = sim_count_words(a)) !=
+		    (wb = sim_count_words(b))) {
+			if ((*p == 'a') == (wa < wb))
+				shorter++;
+			else
+				longer++;
+		}
+		free(c);
+		free(a);
+		free(b);
+		free(p);
+	}
+	if (shorter >= 2 && shorter >= 2 * longer)
+		return 1;
+	if (longer >= 2 && longer >= 2 * shorter)
+		return -1;
+	return 0;
+}
+
+/*
+ * The lean people's taste gives a's side of a comparison: up to
+ * SIM_PEOPLE_WEIGHT to the shorter response (or the longer), by how
+ * much shorter it is.
+ */
+static double
+people_pull(const struct sim_judging *j, const char *ra, const char *rb)
+{
+	double	wa, wb;
+
+	if (j->people == 0)
+		return 0;
+	wa = (double)sim_count_words(ra);
+	wb = (double)sim_count_words(rb);
+	return j->people * SIM_PEOPLE_WEIGHT * (wb - wa) /
+	    fmax(1, fmax(wa, wb));
+}
+
 /* The verdict on two responses, with a reason, or a tie. */
 static char *
 judge_pair(const struct sim_world *w, const struct sim_judging *j,
@@ -233,7 +297,8 @@ judge_pair(const struct sim_world *w, const struct sim_judging *j,
 	qa = quality(w, j, ra, h);
 	qb = quality(w, j, rb, h);
 	d = qa + w->p.position_bias + w->p.noise * sim_normal(hash_mix(h,
-	    0x61)) - qb - w->p.noise * sim_normal(hash_mix(h, 0x62));
+	    0x61)) - qb - w->p.noise * sim_normal(hash_mix(h, 0x62)) +
+	    people_pull(j, ra, rb);
 	if (fabs(d) < SIM_TIE)
 		return xstrdup("Both responses are of similar quality."
 		    "\nWinner: tie");
@@ -289,8 +354,23 @@ char *
 sim_answer_judge(const struct sim_world *w, const char *text, uint64_t h)
 {
 	struct sim_judging	 j;
+	const char		*pos = text, *body;
 	char			*ra, *rb, *r, *input, *ref, *rubric, *out;
+	char			*block;
+	size_t			 len;
+	int			 people = 0;
 
+	/*
+	 * People's choices come before the question: read for their taste,
+	 * then left out, so that the question is read as it would be alone.
+	 */
+	if (sim_tag_next(text, "people_choices", &pos, &body, &len, NULL,
+	    NULL)) {
+		block = xstrndup(body, len);
+		people = people_lean(block);
+		free(block);
+		text = pos;
+	}
 	ra = tag_last(text, "response_a");
 	rb = tag_last(text, "response_b");
 	r = ra != NULL && rb != NULL ? NULL : tag_last(text, "response");
@@ -298,6 +378,7 @@ sim_answer_judge(const struct sim_world *w, const char *text, uint64_t h)
 	ref = tag_last(text, "reference");
 	rubric = tag_last(text, "rubric");
 	judging_init(&j, w, text, input, ref, rubric);
+	j.people = people;
 	if (ra != NULL && rb != NULL)
 		out = judge_pair(w, &j, ra, rb, h);
 	else

@@ -528,19 +528,22 @@ last_line(const char *s)
 	return nl != NULL ? nl + 1 : s;
 }
 
-/* A pairwise judgement: 'A', 'B' or 't'. */
+/*
+ * A pairwise judgement: 'A', 'B' or 't'; before the question, what
+ * people chose (judge.c's evidence), when people is not NULL.
+ */
 static char
-judge_pair(struct backend *b, const char *input, const char *ra,
-    const char *rb, const char *extra)
+judge_pair_people(struct backend *b, const char *people, const char *input,
+    const char *ra, const char *rb, const char *extra)
 {
 	char	*u, *r;
 	char	 v;
 
-	u = xasprintf("Compare the two responses to the input.%s\n"
+	u = xasprintf("%sCompare the two responses to the input.%s\n"
 	    "<input>%s</input>\n<response_a>%s</response_a>\n"
 	    "<response_b>%s</response_b>\nEnd with a line \"Winner: A\", "
-	    "\"Winner: B\" or \"Winner: tie\".", extra != NULL ? extra : "",
-	    input, ra, rb);
+	    "\"Winner: B\" or \"Winner: tie\".", people != NULL ? people :
+	    "", extra != NULL ? extra : "", input, ra, rb);
 	r = ask(b, "You are a fair judge.", u, 0, 0);
 	ck_assert_msg(strcmp(last_line(r), "Winner: A") == 0 ||
 	    strcmp(last_line(r), "Winner: B") == 0 ||
@@ -550,6 +553,13 @@ judge_pair(struct backend *b, const char *input, const char *ra,
 	free(r);
 	free(u);
 	return v;
+}
+
+static char
+judge_pair(struct backend *b, const char *input, const char *ra,
+    const char *rb, const char *extra)
+{
+	return judge_pair_people(b, NULL, input, ra, rb, extra);
 }
 
 static int
@@ -657,6 +667,67 @@ START_TEST(test_judge_rewrite)
 	}
 	ck_assert_msg(right > 32, "right %zu", right);
 	ds_free(ds);
+	backend_free(b);
+}
+END_TEST
+
+/*
+ * People's choices before a comparison (as jobrun_judge_block() writes
+ * them): when they preferred the bare answers, the judge leans to the
+ * shorter of two right ones; when they preferred the fuller ones, to the
+ * longer.  Their answers, with <input>-like tags of their own, are not
+ * taken for the question.
+ */
+START_TEST(test_judge_people)
+{
+	static const char *const block[2] = {
+	    "People who use this prompt compared answers.\n"
+	    "<people_choices>\n"
+	    "<choice>\n<choice_input>a</choice_input>\n"
+	    "<answer_a>positive</answer_a>\n<answer_b>It is positive, as "
+	    "the review says it loved the film.</answer_b>\n"
+	    "<preferred>a</preferred>\n<why>too long</why>\n</choice>\n"
+	    "<choice>\n<choice_input>b</choice_input>\n"
+	    "<answer_a>The review is negative: it hated every minute."
+	    "</answer_a>\n<answer_b>negative</answer_b>\n"
+	    "<preferred>b</preferred>\n</choice>\n"
+	    "<choice>\n<choice_input>c</choice_input>\n"
+	    "<answer_a>neutral</answer_a>\n<answer_b>It reads neutral to "
+	    "me overall.</answer_b>\n<preferred>a</preferred>\n</choice>\n"
+	    "</people_choices>\n\n",
+	    "<people_choices>\n"
+	    "<choice><answer_a>yes</answer_a><answer_b>Yes, it is, for "
+	    "three reasons.</answer_b><preferred>b</preferred></choice>\n"
+	    "<choice><answer_a>It is not, as shown.</answer_a>"
+	    "<answer_b>no</answer_b><preferred>a</preferred></choice>\n"
+	    "</people_choices>\n\n"
+	};
+	struct backend	*b = label_backend("{\"type\": \"sim\"}");
+	size_t		 i, shortw[3] = { 0, 0, 0 };
+	const char	*want, *people[3] = { NULL, block[0], block[1] };
+	char		*t, *bare, *full;
+	int		 k, first;
+
+	for (i = 0; i < 200; i++) {
+		t = review_text(i);
+		want = review_label(i);
+		bare = xasprintf("%s", want);
+		full = xasprintf("The answer is %s, as the review makes "
+		    "plain from its first line to its last.", want);
+		first = i % 2 == 0;
+		for (k = 0; k < 3; k++)
+			shortw[k] += judge_pair_people(b, people[k], t,
+			    first ? bare : full, first ? full : bare, NULL) ==
+			    (first ? 'A' : 'B');
+		free(bare);
+		free(full);
+		free(t);
+	}
+	ck_assert_msg(shortw[1] > shortw[0] + 40 && shortw[1] > 160,
+	    "bare answers won %zu alone, %zu with people's", shortw[0],
+	    shortw[1]);
+	ck_assert_msg(shortw[2] + 40 < shortw[0], "bare answers won %zu "
+	    "alone, %zu when people liked full ones", shortw[0], shortw[2]);
 	backend_free(b);
 }
 END_TEST
@@ -1237,6 +1308,7 @@ sim_suite(void)
 	tcase_add_test(tc, test_judge);
 	tcase_add_test(tc, test_judge_position_bias);
 	tcase_add_test(tc, test_judge_rewrite);
+	tcase_add_test(tc, test_judge_people);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("optimizer");
 	tcase_add_test(tc, test_optimizer_count);

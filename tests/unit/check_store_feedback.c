@@ -24,8 +24,11 @@
 #include "dataset.h"
 #include "feedback.h"
 #include "ingest.h"
+#include "jobrun.h"
 #include "store.h"
 #include "strbuf.h"
+#include "task.h"
+#include "template.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -1006,6 +1009,153 @@ START_TEST(test_ingest_duels)
 }
 END_TEST
 
+/* A judge's comparison of a and b, made now. */
+static void
+judge_said(int64_t a, int64_t b, const char *winner)
+{
+	struct comparison_record	 c;
+	char				*cause = NULL;
+
+	memset(&c, 0, sizeof c);
+	c.job = job;
+	c.a = a;
+	c.b = b;
+	c.winner = winner;
+	c.source = "judge";
+	ck_assert_msg(store_comparison_add(s, &c, &cause) > 0, "%s", cause);
+}
+
+/*
+ * People's preferences as the judge's evidence: the latest first, made
+ * by the time the run started (one made later is left for the next
+ * run), with the input shown or the interaction's inputs; the block
+ * shows them with tags of its own; and the judge's agreement with
+ * people counts its comparisons of pairs people were not even on.
+ */
+START_TEST(test_human_prefs)
+{
+	struct comparison_record	 c;
+	struct ingest_result		 r;
+	struct human_pref		*h;
+	struct task			 task;
+	struct strbuf			 text;
+	int64_t				 brief, longer, bold, duel, run;
+	long long			 n_agree, agreed;
+	size_t				 n;
+	char				*cause = NULL, *block, *sql;
+
+	strbuf_init(&bad);
+	strbuf_init(&text);
+	brief = store_candidate_put(s, job, "Be brief.", "seed", &cause);
+	longer = store_candidate_put(s, job, "Be long.", "seed", &cause);
+	bold = store_candidate_put(s, job, "Be bold.", "seed", &cause);
+	strbuf_adds(&text, PREF("p1", "carol", "this",
+	    "\"other_prompt\":\"Be long.\""));
+	strbuf_adds(&text, PREF("p2", "dave", "other",
+	    "\"other_prompt\":\"Be long.\""));
+	strbuf_adds(&text, PREF("p3", "erin", "tie",
+	    "\"other_prompt\":\"Be long.\""));
+	strbuf_adds(&text, PREF("p4", "frank", "this",
+	    "\"other_prompt\":\"Be long.\""));
+	write_file("prefs", "w", text.buf, text.len);
+	ck_assert_int_eq(ingest("prefs", USERS_KEEP, 0, &r), 0);
+	ck_assert_int_eq(r.duels, 4);
+	ingest_result_release(&r);
+	/* A duel answered at promptctl feedback: the input shown. */
+	memset(&c, 0, sizeof c);
+	c.job = job;
+	c.a = brief;
+	c.b = bold;
+	c.example = 0;
+	c.output_a = "x";
+	c.output_b = "y";
+	c.order_shown = "ab";
+	duel = store_comparison_queue(s, &c, "the shown input", &cause);
+	ck_assert_msg(duel > 0, "%s", cause);
+	ck_assert_int_eq(store_comparison_answer(s, duel, "b", "gina",
+	    &cause), 1);
+	run = store_run_new(s, job, "optimize", 0, &cause);
+	ck_assert_msg(run > 0, "%s", cause);
+	/* Started after all of them; then one more comes in. */
+	sql = xasprintf("UPDATE runs SET started = (SELECT"
+	    " max(coalesce(answered, created)) FROM comparisons) WHERE id ="
+	    " %lld", (long long)run);
+	check_exec_sql(path, sql);
+	free(sql);
+	strbuf_reset(&text);
+	strbuf_adds(&text, PREF("p5", "hal", "other",
+	    "\"other_prompt\":\"Be long.\""));
+	write_file("prefs", "a", text.buf, text.len);
+	ck_assert_int_eq(ingest("prefs", USERS_KEEP, 0, &r), 0);
+	ck_assert_int_eq(r.duels, 1);
+	ingest_result_release(&r);
+	sql = xasprintf("UPDATE comparisons SET created = created + 10"
+	    " WHERE who = 'hal'");
+	check_exec_sql(path, sql);
+	free(sql);
+
+	ck_assert_int_eq(store_human_prefs(s, job, run, 0, &h, &n, &cause), 0);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(store_human_prefs(s, job, run, 10, &h, &n, &cause),
+	    0);
+	ck_assert_uint_eq(n, 5);
+	store_human_prefs_free(h, n);
+	ck_assert_int_eq(store_human_prefs(s, job, run, 2, &h, &n, &cause),
+	    0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(h[0].id, duel);
+	ck_assert_str_eq(h[0].input, "the shown input");
+	ck_assert_ptr_null(h[0].inputs);
+	ck_assert_str_eq(h[0].winner, "b");
+	ck_assert_ptr_null(h[0].why);
+	ck_assert_ptr_null(h[1].input);
+	ck_assert_str_eq(cJSON_GetObjectItem(h[1].inputs, "text")->valuestring,
+	    "hello");
+	ck_assert_int_eq(h[1].a, brief);
+	ck_assert_int_eq(h[1].b, longer);
+	ck_assert_str_eq(h[1].output_a, "short");
+	ck_assert_str_eq(h[1].output_b, "long");
+	ck_assert_str_eq(h[1].winner, "a");
+	ck_assert_str_eq(h[1].why, "why p4");
+
+	memset(&task, 0, sizeof task);
+	task.tmpl = template_compile("Say: {{text}}", &cause);
+	ck_assert_msg(task.tmpl != NULL, "%s", cause);
+	block = jobrun_judge_block(&task, h, n);
+	ck_assert_ptr_null(jobrun_judge_block(&task, h, 0));
+	ck_assert_msg(strstr(block, "<people_choices>\n<choice>\n"
+	    "<choice_input>the shown input</choice_input>\n<answer_a>x"
+	    "</answer_a>\n<answer_b>y</answer_b>\n<preferred>b</preferred>\n"
+	    "</choice>\n<choice>\n<choice_input>Say: hello</choice_input>\n"
+	    "<answer_a>short</answer_a>\n<answer_b>long</answer_b>\n"
+	    "<preferred>a</preferred>\n<why>why p4</why>\n</choice>\n"
+	    "</people_choices>\n\n") != NULL, "%s", block);
+	/* The question's own tags are not in it. */
+	ck_assert_ptr_null(strstr(block, "<input>"));
+	ck_assert_ptr_null(strstr(block, "<response_a>"));
+	free(block);
+	template_free(task.tmpl);
+	store_human_prefs_free(h, n);
+
+	/*
+	 * People: brief over longer (2 to 1, a tie), bold over brief; the
+	 * run's judge: two of four agree, a pair people never compared is
+	 * not counted.
+	 */
+	judge_said(brief, longer, "a");
+	judge_said(longer, brief, "a");
+	judge_said(longer, brief, "b");
+	judge_said(brief, bold, "a");
+	judge_said(longer, bold, "tie");
+	ck_assert_int_eq(store_judge_agreement(s, job, run, &n_agree, &agreed,
+	    &cause), 0);
+	ck_assert_int_eq(n_agree, 4);
+	ck_assert_int_eq(agreed, 2);
+	strbuf_release(&text);
+	strbuf_release(&bad);
+}
+END_TEST
+
 /*
  * A database of schema 13 gets, for what it ingested, the other side's
  * candidate and the comparisons a log read now would make.
@@ -1097,6 +1247,7 @@ store_feedback_suite(void)
 	tcase_add_test(tc, test_ingest_follow);
 	tcase_add_test(tc, test_ingest_users);
 	tcase_add_test(tc, test_ingest_duels);
+	tcase_add_test(tc, test_human_prefs);
 	tcase_add_test(tc, test_migrate_v13);
 	suite_add_tcase(su, tc);
 	return su;
