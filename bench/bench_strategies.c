@@ -1,5 +1,7 @@
 /*
- * bench_strategies: evo (GA, DE) and APE on the simulated example tasks.
+ * bench_strategies: evo (GA, DE), APE and random sampling (the baseline
+ * that needs no optimizer: each strategy's gain over it is its worth) on
+ * the simulated example tasks.
  *
  *	bench/bench_strategies [-n seeds] [srcdir]
  *
@@ -103,6 +105,7 @@ static const struct strat strats[] = {
 	{ "ga", "\"name\": \"evo\", \"variant\": \"ga\"" },
 	{ "de", "\"name\": \"evo\", \"variant\": \"de\"" },
 	{ "ape", "\"name\": \"ape\", \"resample\": 10" },
+	{ "random", "\"name\": \"random\", \"steps\": 11" },
 };
 
 /* One run: the best dev score and the target calls after each step. */
@@ -264,7 +267,7 @@ main(int argc, char **argv)
 	printf("Target calls to reach 95%% of the best dev score found by any "
 	    "run (racing on),\nmedian over %d seeds; 'reached' counts the "
 	    "runs that got there.\n\n", nseeds);
-	printf("%-10s %-5s %6s %9s %12s %12s %10s\n", "task", "strat",
+	printf("%-10s %-6s %6s %9s %12s %12s %10s\n", "task", "strat",
 	    "best", "reached", "calls to 95%", "total calls", "final dev");
 	for (t = 0; t < nitems(tasks); t++) {
 		top = 0;
@@ -300,7 +303,7 @@ main(int argc, char **argv)
 				snprintf(num, sizeof num, "%.0f", c);
 			for (i = 0; i < (size_t)nseeds; i++)
 				v[i] = tr[k][1][i].dev;
-			printf("%-10s %-5s %6.3f %6zu/%-2d %12s %12.0f %10.3f\n",
+			printf("%-10s %-6s %6.3f %6zu/%-2d %12s %12.0f %10.3f\n",
 			    tasks[t].name, strats[k].label, top, reached,
 			    nseeds, num, median(w, (size_t)nseeds),
 			    median(v, (size_t)nseeds));
@@ -328,13 +331,13 @@ main(int argc, char **argv)
 	printf("\nRacing against full evaluation: total target calls, and "
 	    "the champion's dev\nand test scores (medians over %d seeds).\n\n",
 	    nseeds);
-	printf("%-10s %-5s %9s %9s %6s %9s %9s %9s %9s\n", "task", "strat",
+	printf("%-10s %-6s %9s %9s %6s %9s %9s %9s %9s\n", "task", "strat",
 	    "calls", "calls", "saved", "dev", "dev", "test", "test");
-	printf("%-10s %-5s %9s %9s %6s %9s %9s %9s %9s\n", "", "", "racing",
+	printf("%-10s %-6s %9s %9s %6s %9s %9s %9s %9s\n", "", "", "racing",
 	    "full", "", "racing", "full", "racing", "full");
 	for (t = 0; t < nitems(tasks); t++)
 		for (k = 0; k < nitems(strats); k++)
-			printf("%-10s %-5s %9.0f %9.0f %5.0f%% %9.3f %9.3f "
+			printf("%-10s %-6s %9.0f %9.0f %5.0f%% %9.3f %9.3f "
 			    "%9.3f %9.3f\n", tasks[t].name, strats[k].label,
 			    tab[t][k][1][0], tab[t][k][0][0], 100 * (1 -
 			    tab[t][k][1][0] / tab[t][k][0][0]),

@@ -14,12 +14,14 @@
 extern const struct strategy_ops strategy_ape_ops;
 extern const struct strategy_ops strategy_duel_ops;
 extern const struct strategy_ops strategy_evo_ops;
+extern const struct strategy_ops strategy_random_ops;
 extern const struct strategy_ops strategy_reflect_ops;
 
 const struct strategy_ops *const strategy_table[] = {
 	&strategy_ape_ops,
 	&strategy_duel_ops,
 	&strategy_evo_ops,
+	&strategy_random_ops,
 	&strategy_reflect_ops,
 	NULL
 };

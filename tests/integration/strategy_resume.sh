@@ -1,6 +1,7 @@
 #!/bin/sh
-# A search killed in the middle of a generation, over HTTP, resumes from
-# its checkpoint and finishes, and no paid call is made twice: every cache
+# A search killed in the middle of a step, over HTTP, resumes from its
+# checkpoint and finishes (evo, and random, which needs no optimizer),
+# and no paid call is made twice: every cache
 # key has exactly one successful call row (checked by check_strategy's
 # audit case, since neither sqlite3 nor python can be assumed here).
 . "$(dirname "$0")/lib.sh"
@@ -12,7 +13,11 @@ cp "$top_srcdir/examples/arith/problems.csv" "$TMP/"
 
 start_mock world -w "$top_srcdir/examples/arith/job.json" -i 120 || finish
 
-cat >"$TMP/job.json" <<JOB
+# resume_case NAME STRATEGY [AUDIT_ENV]: the job with that strategy
+# object, killed and resumed on database NAME.db, then audited.
+resume_case() {
+	db="$TMP/$1.db"
+	cat >"$TMP/job.json" <<JOB
 {
   "name": "resume",
   "description": "Solve short arithmetic word problems.",
@@ -29,28 +34,35 @@ cat >"$TMP/job.json" <<JOB
                        "base_url": "$URL/v1", "retry_base": 0.05,
                        "retry_cap": 0.2 } },
   "roles": { "target": "m", "optimizer": "m" },
-  "strategy": { "name": "evo", "variant": "ga", "population": 6,
-                "generations": 4 },
+  "strategy": $2,
   "seed": 2
 }
 JOB
 
-# The first run is killed (as kill -9 would) after 20 answers of its third
-# step, once two are checkpointed: PROMPTD_KILL_AT makes the place the
-# same every time, however loaded the machine is.
-PROMPTD_KILL_AT=2:20 "$PROMPTD" -v -d "$TMP/r.db" --once "$TMP/job.json" \
-    >"$TMP/out1" 2>"$TMP/err1"
-rc=$?
-[ "$rc" -eq 137 ] || fail "the first run was not killed (exit $rc)"
-expect_contains "$TMP/err1" "step 2:"
-grep -q "step 3:" "$TMP/err1" && fail "step 3 was finished before the kill"
+	# The first run is killed (as kill -9 would) after 20 answers of its
+	# third step, once two are checkpointed: PROMPTD_KILL_AT makes the
+	# place the same every time, however loaded the machine is.
+	PROMPTD_KILL_AT=2:20 "$PROMPTD" -v -d "$db" --once "$TMP/job.json" \
+	    >"$TMP/out1" 2>"$TMP/err1"
+	rc=$?
+	[ "$rc" -eq 137 ] || fail "$1: the first run was not killed (exit $rc)"
+	expect_contains "$TMP/err1" "step 2:"
+	grep -q "step 3:" "$TMP/err1" &&
+	    fail "$1: step 3 was finished before the kill"
 
-# The second run resumes and finishes.
-expect_status 0 "$PROMPTD" -v -d "$TMP/r.db" --once "$TMP/job.json"
-expect_contains "$TMP/err" "resuming run 1 at step 2"
-expect_contains "$TMP/out" "done after 5 steps"
+	# The second run resumes and finishes.
+	expect_status 0 "$PROMPTD" -v -d "$db" --once "$TMP/job.json"
+	expect_contains "$TMP/err" "resuming run 1 at step 2"
+	expect_contains "$TMP/out" "done after 5 steps"
 
-# No paid call twice, one run, lineage back to the seed.
-STRATEGY_AUDIT_DB="$TMP/r.db" "$AUDIT" >"$TMP/audit" 2>&1 ||
-    { fail "audit of the resumed run:"; sed 's/^/  | /' "$TMP/audit" >&2; }
+	# No paid call twice, one run, lineage back to the seed.
+	env STRATEGY_AUDIT_DB="$db" ${3:-} "$AUDIT" >"$TMP/audit" 2>&1 ||
+	    { fail "$1: audit of the resumed run:"
+	    sed 's/^/  | /' "$TMP/audit" >&2; }
+}
+
+resume_case evo '{ "name": "evo", "variant": "ga", "population": 6,
+                "generations": 4 }'
+# random, which asks no optimizer: its draws are replayed from the cache.
+resume_case random '{ "name": "random" }' STRATEGY_AUDIT_NO_OPTIMIZER=1
 finish
