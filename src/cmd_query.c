@@ -229,6 +229,22 @@ score_text(const cJSON *o, const char *key)
 	    "lo"), json_num(o, "hi"));
 }
 
+/*
+ * A champion's risk bound, "risk bound 0.04 <= 0.20 (share of dev
+ * examples below 0.5, 90% confidence, 58 examples)", or NULL when its
+ * job set no risk.
+ */
+static char *
+risk_text(const cJSON *o)
+{
+	const cJSON	*r = cJSON_GetObjectItemCaseSensitive(o, "risk");
+
+	if (!cJSON_IsObject(r))
+		return NULL;
+	return xasprintf("risk bound %.2f <= %.2f (%s)", json_num(r, "bound"),
+	    json_num(r, "max"), json_str(r, "text", "?"));
+}
+
 static int
 cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -292,6 +308,9 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 		score = score_text(r, "best");
 		printf("  %-12sv%.0f, candidate %.0f: %s\n", "champion",
 		    json_num(r, "champion"), json_num(r, "candidate"), score);
+		free(score);
+		if ((score = risk_text(r)) != NULL)
+			printf("  %-12s%s\n", "", score);
 		free(score);
 	} else
 		printf("  %-12snone yet\n", "champion");
@@ -507,6 +526,9 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 		    json_num(h, "version"), cmd_time(json_num(h, "time"), when,
 		    sizeof when), json_num(h, "candidate"), score, test,
 		    json_str(h, "reason", "no reason recorded"), clip);
+		free(score);
+		if ((score = risk_text(h)) != NULL)
+			printf("    %s\n", score);
 		free(score);
 		free(test);
 		free(clip);

@@ -22,7 +22,7 @@ static const char *const job_keys[] = {
 	"name", "description", "task", "seed_prompts", "backends", "roles",
 	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
 	"export", "report", "feedback", "judge", "alpha",
-	"min_delta", "cache", "seed", "max_prompt_bytes", NULL
+	"min_delta", "risk", "cache", "seed", "max_prompt_bytes", NULL
 };
 static const char *const task_keys[] = {
 	"dataset", "format", "input", "target", "prompt", "metric", "splits",
@@ -44,6 +44,13 @@ static const char *const feedback_keys[] = {
 	"path", "users", "examples", NULL
 };
 static const char *const judge_keys[] = { "human_examples", NULL };
+static const char *const risk_keys[] = {
+	"measure", "threshold", "quantile", "max", "confidence", NULL
+};
+/* In the order of enum risk_measure, after RISK_NONE. */
+static const char *const risk_names[] = {
+	"share_below", "quantile", NULL
+};
 /* In the order of enum user_policy. */
 static const char *const users_names[] = { "keep", "hash", "drop", NULL };
 /* In the order of enum feedback_examples. */
@@ -457,6 +464,59 @@ job_parse_export(struct job *job, struct jdoc *doc, const cJSON *root)
 	    &job->challenger_min_ratings);
 }
 
+const char *
+job_risk_name(enum risk_measure m)
+{
+	return m == RISK_NONE ? NULL : risk_names[m - 1];
+}
+
+/*
+ * "risk": the measure, its parameter (a threshold for share_below, a
+ * quantile for quantile, and not the other's), the bound allowed and the
+ * confidence.
+ */
+static void
+job_parse_risk(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	struct job_risk	*r = &job->risk;
+	const cJSON	*v;
+	const char	*other;
+	int		 e;
+
+	r->measure = RISK_NONE;
+	r->confidence = 0.9;
+	if ((v = jv_get(doc, root, "", "risk", JV_OBJECT, 0)) == NULL)
+		return;
+	jv_keys(doc, v, "risk", risk_keys);
+	if (jv_enum(doc, v, "risk", "measure", 1, risk_names, &e) != 1)
+		return;
+	r->measure = (enum risk_measure)(e + 1);
+	if (r->measure == RISK_SHARE_BELOW) {
+		other = "quantile";
+		jv_number(doc, v, "risk", "threshold", 1, 0, 1, &r->threshold);
+	} else {
+		other = "threshold";
+		if (jv_number(doc, v, "risk", "quantile", 1, 0, 1,
+		    &r->quantile) == 1 && (r->quantile <= 0 ||
+		    r->quantile >= 1))
+			jv_error(doc, cJSON_GetObjectItemCaseSensitive(v,
+			    "quantile"), "risk.quantile", "must be between 0 "
+			    "and 1, exclusive");
+	}
+	if (cJSON_GetObjectItemCaseSensitive(v, other) != NULL)
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(v, other),
+		    r->measure == RISK_SHARE_BELOW ? "risk.quantile" :
+		    "risk.threshold", "only for measure '%s'",
+		    r->measure == RISK_SHARE_BELOW ? "quantile" :
+		    "share_below");
+	jv_number(doc, v, "risk", "max", 1, 0, 1, &r->max);
+	/* A confidence of 1 would need infinitely many examples. */
+	if (jv_number(doc, v, "risk", "confidence", 0, 0.5, 1,
+	    &r->confidence) == 1 && r->confidence >= 1)
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(v,
+		    "confidence"), "risk.confidence", "must be less than 1");
+}
+
 static void
 job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 {
@@ -488,6 +548,7 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	job->alpha = 0.05;
 	jv_number(doc, root, "", "alpha", 0, 1e-6, 0.5, &job->alpha);
 	jv_number(doc, root, "", "min_delta", 0, 0, 1, &job->min_delta);
+	job_parse_risk(job, doc, root);
 	if (jv_enum(doc, root, "", "cache", 0, cache_names, &e) == 1)
 		job->cache = (enum cache_mode)e;
 	job->task.seed = 1;
@@ -527,6 +588,7 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("export.challenger", challenger_keys, fn, arg);
 	job_keys_under("feedback", feedback_keys, fn, arg);
 	job_keys_under("judge", judge_keys, fn, arg);
+	job_keys_under("risk", risk_keys, fn, arg);
 	job_keys_under("task.metric", metric_common, fn, arg);
 	for (m = metric_table; *m != NULL; m++)
 		if ((*m)->keys != NULL)

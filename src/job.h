@@ -29,6 +29,24 @@ enum feedback_examples {
 
 /* judge.human_examples when the job reads a feedback log. */
 #define JOB_JUDGE_HUMAN_EXAMPLES	3
+/*
+ * A job's risk control (its "risk" setting): before a champion is
+ * promoted, a distribution-free upper bound at confidence on a risk
+ * measure over its dev scores must be at most max (jobrun_risk.c).
+ */
+enum risk_measure {
+	RISK_NONE,		/* no risk setting: the mean decides alone */
+	RISK_SHARE_BELOW,	/* the share of examples scored below
+				   threshold */
+	RISK_QUANTILE,		/* the quantile of the loss 1 - score */
+};
+struct job_risk {
+	enum risk_measure measure;
+	double		  threshold;	/* for share_below */
+	double		  quantile;	/* for quantile, (0, 1) */
+	double		  max;		/* the bound allowed */
+	double		  confidence;	/* 1 - delta; default 0.9 */
+};
 
 struct job {
 	char		 *file;
@@ -57,6 +75,7 @@ struct job {
 						   shown to the judge */
 	double		  alpha;
 	double		  min_delta;
+	struct job_risk	  risk;
 	enum cache_mode	  cache;
 	cJSON		 *spec;		/* the file's JSON, comments gone */
 };
@@ -84,6 +103,8 @@ void		 job_foreach_key(void (*fn)(const char *path, void *arg),
  */
 enum user_policy job_feedback_users(const cJSON *spec);
 const char	*job_users_name(enum user_policy);
+/* The name of a risk measure as the job file spells it (NULL: none). */
+const char	*job_risk_name(enum risk_measure);
 /* The name of feedback.examples as the job file spells it. */
 const char	*job_examples_name(enum feedback_examples);
 

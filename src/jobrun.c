@@ -690,7 +690,8 @@ jobrun_test(struct jobrun *jr, struct cand *c, char **cause)
 /*
  * Promotes c if there is no champion yet, or if a paired test on the dev
  * examples both have scores beats the champion at the job's alpha and by
- * at least min_delta.
+ * at least min_delta.  With the job's risk bound, which c is within
+ * (jobrun_risk_pick() chose it), as evidence.
  */
 static int
 jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
@@ -751,6 +752,7 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 	rec.delta = delta;
 	rec.paired = (long long)n;
 	rec.reason = reason;
+	jobrun_risk_bound(jr, c, &rec.risk);
 	rc = store_champion_add(jr->store, &rec, cause);
 	if (rc == 0) {
 		jr->promoted = 1;
@@ -996,6 +998,7 @@ jobrun_finish(struct jobrun *jr, char **cause)
 		return -1;
 	}
 	best = promote && !jr->no_dev ? search_best(&jr->search) : NULL;
+	best = jobrun_risk_pick(jr, best);
 	if (!promote)
 		jobrun_event(jr, "warn", "%s; nothing is promoted", futile);
 	if (jr->no_dev) {

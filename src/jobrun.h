@@ -163,6 +163,23 @@ int	jobrun_challenger_decide(struct jobrun *, char **cause);
 int	jobrun_challenger_leave(struct jobrun *, struct cand *best,
 	    char **cause);
 
+/*
+ * Risk-controlled promotion (jobrun_risk.c), for a job that sets "risk"
+ * (promptd-job(5)).  jobrun_risk_bound(): c's upper bound on the job's
+ * risk measure over its scored dev examples, into *r (measure "" when
+ * the job sets none).  jobrun_risk_describe(): "share of dev examples
+ * below 0.5, 90% confidence, 58 examples" (allocated).
+ * jobrun_risk_pick(): the candidate to put forward in place of the
+ * run's best: best itself when the job sets no risk or best's bound is
+ * within max, else the complete candidate of highest mean within it, or
+ * NULL when none is; a refusal is an event of the run.
+ */
+struct champion_risk;
+void	 jobrun_risk_bound(const struct jobrun *, const struct cand *,
+	    struct champion_risk *);
+char	*jobrun_risk_describe(const struct champion_risk *);
+struct cand *jobrun_risk_pick(struct jobrun *, struct cand *best);
+
 /* Tells simulated backends about the job's task (real ones ignore it). */
 void	jobrun_observe(const struct job *);
 

@@ -356,6 +356,34 @@ failures_json(struct store *s, int64_t run, cJSON **out, char **cause)
 	return 0;
 }
 
+/*
+ * A champion version's risk bound (its job's "risk"), or null when it
+ * has none: the measure and its threshold or quantile, the bound, the
+ * most allowed, the confidence, the dev examples, and all of it as text.
+ */
+static void
+add_risk(cJSON *o, const struct champion_risk *r)
+{
+	cJSON	*e;
+	char	*text;
+
+	if (r == NULL || r->measure[0] == '\0') {
+		cJSON_AddNullToObject(o, "risk");
+		return;
+	}
+	e = cJSON_AddObjectToObject(o, "risk");
+	cJSON_AddStringToObject(e, "measure", r->measure);
+	add_num(e, strcmp(r->measure, "share_below") == 0 ? "threshold" :
+	    "quantile", r->param);
+	add_num(e, "bound", r->bound);
+	add_num(e, "max", r->max);
+	add_num(e, "confidence", r->confidence);
+	cJSON_AddNumberToObject(e, "n", (double)r->n);
+	text = jobrun_risk_describe(r);
+	cJSON_AddStringToObject(e, "text", text);
+	free(text);
+}
+
 static int
 query_status(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
@@ -425,6 +453,7 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	cJSON_AddNumberToObject(o, "hits", (double)sum.hits);
 	cJSON_AddNumberToObject(o, "tokens", (double)sum.tokens);
 	cJSON_AddNumberToObject(o, "cached_tokens", (double)sum.cached);
+	add_risk(o, nh > 0 ? &h[nh - 1].risk : NULL);
 	if (nh > 0) {
 		cJSON_AddNumberToObject(o, "candidate",
 		    (double)h[nh - 1].c.candidate);
@@ -673,8 +702,8 @@ query_export(struct store *s, const struct job_row *j, const cJSON *args,
 /*
  * The evidence of a champion version, each member only where the store
  * has it (a version promoted before schema 11 has none): the run that
- * promoted it, the paired test against the champion it beat, and its
- * score on the test split.
+ * promoted it, the paired test against the champion it beat, its risk
+ * bound (null without one), and its score on the test split.
  */
 static void
 history_evidence(cJSON *e, const struct champion_row *h)
@@ -689,6 +718,7 @@ history_evidence(cJSON *e, const struct champion_row *h)
 		cJSON_AddNumberToObject(e, "delta", h->delta);
 	if (h->paired != 0)
 		cJSON_AddNumberToObject(e, "paired", (double)h->paired);
+	add_risk(e, &h->risk);
 	if (isnan(h->test_score))
 		return;
 	t = cJSON_AddObjectToObject(e, "test");

@@ -167,11 +167,15 @@ latest_champion(struct report *r)
 	return cJSON_GetArrayItem(h, n - 1);
 }
 
-/* The paired test and the test split's score behind a champion. */
+/*
+ * The paired test, the risk bound (when the job sets "risk") and the
+ * test split's score behind a champion.
+ */
 static void
 champion_evidence(struct report *r, const cJSON *ch)
 {
 	const cJSON	*test = cJSON_GetObjectItemCaseSensitive(ch, "test");
+	const cJSON	*risk = cJSON_GetObjectItemCaseSensitive(ch, "risk");
 	char		 buf[96];
 
 	fact(r, "Evidence");
@@ -181,6 +185,13 @@ champion_evidence(struct report *r, const cJSON *ch)
 		    "%+.3f, p = %.3g)", report_num(ch, "paired"),
 		    report_num(ch, "delta"), report_num(ch, "p"));
 	strbuf_adds(r->out, "</dd>\n");
+	if (cJSON_IsObject(risk)) {
+		fact(r, "Risk");
+		report_textf(r, "upper bound %.3f, at most %.3f allowed (%s)",
+		    report_num(risk, "bound"), report_num(risk, "max"),
+		    report_str(risk, "text"));
+		strbuf_adds(r->out, "</dd>\n");
+	}
 	fact(r, "On test");
 	if (test != NULL)
 		report_textf(r, "%s over %.0f held-out examples",

@@ -1,6 +1,7 @@
-/* Means, intervals, Student's t and paired tests. */
+/* Means, intervals, Student's t, paired tests and risk bounds. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "stats.h"
 #include "xmalloc.h"
@@ -299,4 +300,73 @@ stats_welch_p(const double *a, size_t na, const double *b, size_t nb)
 	df = se2 * se2 / (qa * qa / (double)(na - 1) +
 	    qb * qb / (double)(nb - 1));
 	return 1 - stats_t_cdf((ma - mb) / sqrt(se2), df);
+}
+
+double
+stats_binomial_cdf(size_t k, size_t n, double p)
+{
+	if (k >= n || p <= 0)
+		return 1;
+	if (p >= 1)
+		return 0;
+	/* P(X <= k) = I_{1-p}(n - k, k + 1). */
+	return betai((double)(n - k), (double)k + 1, 1 - p);
+}
+
+double
+stats_binomial_upper(size_t k, size_t n, double level)
+{
+	double	lo = 0, hi = 1, mid;
+	int	i;
+
+	if (k >= n)
+		return 1;
+	/* P(X <= k) falls as p grows: bisect for where it is 1 - level. */
+	for (i = 0; i < 100; i++) {
+		mid = (lo + hi) / 2;
+		if (stats_binomial_cdf(k, n, mid) > 1 - level)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return hi;
+}
+
+static int
+stats_cmp_double(const void *a, const void *b)
+{
+	double	x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Of the n values, the number below the quantile xi_q is at most
+ * Binomial(n, q) (exactly so for a continuous distribution; ties only
+ * make it fewer), so x_(k) >= xi_q unless k or more fell below it:
+ * P(x_(k) >= xi_q) >= P(Binomial(n, q) <= k - 1).  The smallest k whose
+ * tail reaches level gives the tightest bound.
+ */
+double
+stats_quantile_upper(const double *x, size_t n, double q, double level,
+    size_t *rank)
+{
+	double	*sorted, bound = INFINITY;
+	size_t	 k;
+
+	if (rank != NULL)
+		*rank = 0;
+	for (k = 1; k <= n; k++)
+		if (stats_binomial_cdf(k - 1, n, q) >= level)
+			break;
+	if (k > n)
+		return bound;
+	sorted = xcalloc(n, sizeof *sorted);
+	memcpy(sorted, x, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, stats_cmp_double);
+	bound = sorted[k - 1];
+	free(sorted);
+	if (rank != NULL)
+		*rank = k;
+	return bound;
 }

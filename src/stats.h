@@ -67,4 +67,25 @@ double	stats_paired_p_scored(const double *a, const double *b, size_t n,
 double	stats_welch_p(const double *a, size_t na, const double *b,
 	    size_t nb);
 
+/*
+ * Distribution-free upper bounds for risk-controlled promotion (Prompt
+ * Risk Control, Zollo et al.): they hold whatever the scores'
+ * distribution, with probability at least level over the draw of the
+ * examples.
+ *
+ * stats_binomial_cdf(): P(X <= k) for X ~ Binomial(n, p).
+ * stats_binomial_upper(): the exact (Clopper-Pearson) one-sided upper
+ * bound on a proportion seen k times in n: the p at which P(X <= k) is
+ * 1 - level; 1 when k >= n or n == 0.
+ * stats_quantile_upper(): an upper bound on the q-quantile (0 < q < 1)
+ * of the distribution x[0..n) was drawn from: the order statistic
+ * x_(k), k the smallest with P(Binomial(n, q) <= k - 1) >= level;
+ * INFINITY when even x_(n) is not enough (too few values for q and
+ * level).  *rank (when not NULL) is k, or 0 then.  Borrows x.
+ */
+double	stats_binomial_cdf(size_t k, size_t n, double p);
+double	stats_binomial_upper(size_t k, size_t n, double level);
+double	stats_quantile_upper(const double *x, size_t n, double q,
+	    double level, size_t *rank);
+
 #endif

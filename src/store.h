@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	15
+#define STORE_SCHEMA_VERSION	16
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -153,9 +153,25 @@ struct champion {
 int		 store_champion_latest(struct store *, int64_t job,
 		    struct champion *, char **cause);
 /*
+ * A promotion's risk bound, when its job sets "risk" (promptd-job(5)):
+ * the measure ("share_below" or "quantile"; "" for none), its threshold
+ * or quantile, the upper bound at confidence over n dev examples, and
+ * the most the job allowed.
+ */
+struct champion_risk {
+	char		 measure[16];
+	double		 param;
+	double		 bound;
+	double		 max;
+	double		 confidence;
+	long long	 n;
+};
+
+/*
  * A promotion and its evidence: the candidate's dev score with its
  * interval, and the paired test against the champion it beat (the
- * first champion had none: p and delta NAN, paired 0).
+ * first champion had none: p and delta NAN, paired 0), and its risk
+ * bound.
  */
 struct champion_record {
 	int64_t		 job;
@@ -166,6 +182,7 @@ struct champion_record {
 	double		 delta;		/* NAN likewise */
 	long long	 paired;	/* examples in the paired test, 0 */
 	const char	*reason;
+	struct champion_risk risk;
 };
 int		 store_champion_add(struct store *,
 		    const struct champion_record *, char **cause);
@@ -511,6 +528,7 @@ struct champion_row {
 	double		 test_lo;
 	double		 test_hi;
 	long long	 test_n;
+	struct champion_risk risk;
 };
 int		 store_champion_history(struct store *, int64_t job,
 		    struct champion_row **, size_t *, char **cause);

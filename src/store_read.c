@@ -4,6 +4,7 @@
  * champions) and for the read-only queries (query.c).
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,22 @@ release_job(void *p)
 	store_job_row_release(p);
 }
 
+/* A promotion's risk bound from column i on; measure "" for none. */
+static void
+store_champion_risk_read(sqlite3_stmt *st, int i, struct champion_risk *r)
+{
+	const unsigned char	*m = sqlite3_column_text(st, i);
+
+	memset(r, 0, sizeof *r);
+	if (m != NULL)
+		snprintf(r->measure, sizeof r->measure, "%s", (const char *)m);
+	r->param = store_col_double(st, i + 1);
+	r->bound = store_col_double(st, i + 2);
+	r->max = store_col_double(st, i + 3);
+	r->confidence = store_col_double(st, i + 4);
+	r->n = sqlite3_column_int64(st, i + 5);
+}
+
 static void
 fill_champion(sqlite3_stmt *st, void *p)
 {
@@ -60,6 +77,7 @@ fill_champion(sqlite3_stmt *st, void *p)
 	h->test_lo = store_col_double(st, 13);
 	h->test_hi = store_col_double(st, 14);
 	h->test_n = sqlite3_column_int64(st, 15);
+	store_champion_risk_read(st, 16, &h->risk);
 }
 
 static void

@@ -587,6 +587,23 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" WHERE i.preferred IS NOT NULL AND i.candidate_id IS NOT NULL"
 	" AND i.other_candidate_id IS NOT NULL"
 	" AND i.candidate_id != i.other_candidate_id ORDER BY i.id;",
+
+	/*
+	 * Version 16: risk-controlled promotion.  A promotion of a job that
+	 * sets "risk" keeps its evidence on the tail: the measure, its
+	 * threshold or quantile, the upper bound at the confidence over so
+	 * many dev examples, and the most allowed.  NULL for promotions
+	 * without one, those before included.
+	 */
+	[16] =
+	"ALTER TABLE champions ADD COLUMN risk_measure TEXT"
+	" CHECK (risk_measure IS NULL OR risk_measure = 'share_below'"
+	" OR risk_measure = 'quantile');"
+	"ALTER TABLE champions ADD COLUMN risk_param REAL;"
+	"ALTER TABLE champions ADD COLUMN risk_bound REAL;"
+	"ALTER TABLE champions ADD COLUMN risk_max REAL;"
+	"ALTER TABLE champions ADD COLUMN risk_confidence REAL;"
+	"ALTER TABLE champions ADD COLUMN risk_n INTEGER;",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

@@ -179,10 +179,11 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " WHERE id = ?1 AND winner IS NULL" },
 	[STMT_CHAMPION_ADD] = { "add champion",
 	    "INSERT INTO champions (job_id, version, candidate_id, score, lo,"
-	    " hi, reason, created, run_id, p, delta, paired)"
+	    " hi, reason, created, run_id, p, delta, paired, risk_measure,"
+	    " risk_param, risk_bound, risk_max, risk_confidence, risk_n)"
 	    " VALUES (?1, (SELECT coalesce(max(version), 0) + 1 FROM champions"
 	    " WHERE job_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-	    " nullif(?11, 0))" },
+	    " nullif(?11, 0), ?12, ?13, ?14, ?15, ?16, ?17)" },
 	[STMT_CHAMPION_SET_TEST] = { "set champion test score",
 	    "UPDATE champions SET test_score = ?3, test_lo = ?4, test_hi = ?5,"
 	    " test_n = ?6 WHERE job_id = ?1 AND version = ?2" },
@@ -202,7 +203,9 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	[STMT_CHAMPION_HISTORY] = { "read champions",
 	    "SELECT h.version, h.candidate_id, h.score, h.lo, h.hi, c.text,"
 	    " h.reason, h.created, h.run_id, h.p, h.delta, h.paired,"
-	    " h.test_score, h.test_lo, h.test_hi, h.test_n FROM champions h"
+	    " h.test_score, h.test_lo, h.test_hi, h.test_n, h.risk_measure,"
+	    " h.risk_param, h.risk_bound, h.risk_max, h.risk_confidence,"
+	    " h.risk_n FROM champions h"
 	    " JOIN candidates c ON c.id = h.candidate_id"
 	    " WHERE h.job_id = ?1 ORDER BY h.version" },
 	[STMT_CANDIDATE_ROW] = { "read candidate row",

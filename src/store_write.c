@@ -451,9 +451,16 @@ int
 store_champion_add(struct store *s, const struct champion_record *c,
     char **cause)
 {
-	return store_stmt_step(s, STMT_CHAMPION_ADD, cause, "iidddtdIffi",
-	    c->job, c->candidate, c->score, c->lo, c->hi, c->reason,
-	    time_now(), c->run, c->p, c->delta, (int64_t)c->paired);
+	const struct champion_risk	*r = &c->risk;
+	int				 any = r->measure[0] != '\0';
+
+	/* Without a measure the risk columns are all NULL. */
+	return store_stmt_step(s, STMT_CHAMPION_ADD, cause,
+	    "iidddtdIffitffffI", c->job, c->candidate, c->score, c->lo, c->hi,
+	    c->reason, time_now(), c->run, c->p, c->delta, (int64_t)c->paired,
+	    any ? r->measure : NULL, any ? r->param : NAN,
+	    any ? r->bound : NAN, any ? r->max : NAN,
+	    any ? r->confidence : NAN, any ? (int64_t)r->n : 0);
 }
 
 int

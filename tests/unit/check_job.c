@@ -214,6 +214,72 @@ START_TEST(test_feedback_key)
 }
 END_TEST
 
+START_TEST(test_risk)
+{
+	static const struct {
+		const char	*member;
+		const char	*error;
+	} bad[] = {
+		{ "\"risk\": { \"max\": 0.2 },", "risk.measure: missing" },
+		{ "\"risk\": { \"measure\": \"tail\", \"max\": 0.2 },",
+		    "risk.measure: " },
+		{ "\"risk\": { \"measure\": \"share_below\", \"max\":"
+		    " 0.2 },", "risk.threshold: missing" },
+		{ "\"risk\": { \"measure\": \"share_below\","
+		    " \"threshold\": 0.5 },", "risk.max: missing" },
+		{ "\"risk\": { \"measure\": \"quantile\", \"quantile\":"
+		    " 1, \"max\": 0.2 },", "risk.quantile: must be between" },
+		{ "\"risk\": { \"measure\": \"quantile\", \"quantile\":"
+		    " 0.9, \"threshold\": 0.5, \"max\": 0.2 },",
+		    "risk.threshold: only for measure 'share_below'" },
+		{ "\"risk\": { \"measure\": \"share_below\", \"threshold\":"
+		    " 0.5, \"max\": 0.2, \"confidence\": 1 },",
+		    "risk.confidence: must be less than 1" },
+		{ "\"risk\": { \"measure\": \"share_below\", \"threshold\":"
+		    " 0.5, \"max\": 0.2, \"confidance\": 0.9 },",
+		    "risk.confidance: unknown key" },
+	};
+	struct job	*job;
+	char		*cause, *want;
+	size_t		 i;
+
+	job = load(FEEDBACK_JOB(""), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->risk.measure, RISK_NONE);
+	job_free(job);
+
+	job = load(FEEDBACK_JOB("\"risk\": { \"measure\": \"share_below\","
+	    " \"threshold\": 0.5, \"max\": 0.2 },"), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->risk.measure, RISK_SHARE_BELOW);
+	ck_assert_double_eq(job->risk.threshold, 0.5);
+	ck_assert_double_eq(job->risk.max, 0.2);
+	ck_assert_double_eq(job->risk.confidence, 0.9);
+	ck_assert_str_eq(job_risk_name(job->risk.measure), "share_below");
+	job_free(job);
+
+	job = load(FEEDBACK_JOB("\"risk\": { \"measure\": \"quantile\","
+	    " \"quantile\": 0.9, \"max\": 0.6, \"confidence\": 0.95 },"),
+	    NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->risk.measure, RISK_QUANTILE);
+	ck_assert_double_eq(job->risk.quantile, 0.9);
+	ck_assert_double_eq(job->risk.max, 0.6);
+	ck_assert_double_eq(job->risk.confidence, 0.95);
+	ck_assert_ptr_null(job_risk_name(RISK_NONE));
+	job_free(job);
+
+	for (i = 0; i < nitems(bad); i++) {
+		want = xasprintf(FEEDBACK_JOB("%s"), bad[i].member);
+		ck_assert_ptr_null(load(want, NULL, &cause));
+		ck_assert_msg(strstr(cause, bad[i].error) != NULL, "%s: %s",
+		    bad[i].member, cause);
+		free(cause);
+		free(want);
+	}
+}
+END_TEST
+
 /* The feedback job without its dataset. */
 #define NO_DATASET_JOB(more)						\
 	"{ \"name\": \"j\", \"task\": { \"input\": \"{{text}}\","	\
@@ -468,6 +534,7 @@ job_suite(void)
 	tcase_add_test(tc, test_defaults_and_requests);
 	tcase_add_test(tc, test_placement_conflict);
 	tcase_add_test(tc, test_feedback_key);
+	tcase_add_test(tc, test_risk);
 	tcase_add_test(tc, test_feedback_examples);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_conf_backends);

@@ -292,6 +292,116 @@ START_TEST(test_refresh_promotes_and_refuses)
 }
 END_TEST
 
+/* A candidate of the constructed search: n dev scores, the first bad of
+ * them at bad and the rest at good. */
+static void
+risk_cand(struct cand *c, int64_t id, size_t n, size_t nbad, double bad,
+    double good)
+{
+	size_t	i;
+
+	memset(c, 0, sizeof *c);
+	c->id = id;
+	c->scores = xcalloc(n, sizeof *c->scores);
+	for (i = 0; i < n; i++) {
+		c->scores[i] = i < nbad ? bad : good;
+		c->mean += c->scores[i] / (double)n;
+	}
+	c->nscored = n;
+}
+
+/* jobrun_risk_pick() on the constructed search with the job's risk. */
+static struct cand *
+risk_pick(struct jobrun *jr, const char *risk, struct cand *best)
+{
+	struct job	*job;
+	struct cand	*pick;
+
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }", risk);
+	jr->job = job;
+	pick = jobrun_risk_pick(jr, best);
+	job_free(job);
+	jr->job = NULL;
+	return pick;
+}
+
+/*
+ * Risk-controlled promotion.  A real run keeps its bound with the
+ * promotion.  Then, on a constructed score distribution of 58 dev
+ * examples: a candidate whose mean is the highest (0.79) but which
+ * fails 12 of them (Clopper-Pearson at 90%: 0.291 > 0.20) is refused,
+ * and one with a lower mean (0.70) that fails none (0.039) is put
+ * forward instead; a quantile of the loss refuses the same tail.
+ */
+START_TEST(test_risk_promotion)
+{
+	struct job	*job;
+	struct jobrun	 jr, fake;
+	struct cand	 tail, safe, worse, *v[3];
+	struct store	*store;
+	char		*cause = NULL;
+	size_t		 i;
+
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }",
+	    ", \"risk\": { \"measure\": \"share_below\", \"threshold\": 0.5,"
+	    " \"max\": 1 }");
+	ck_assert_int_eq(run(job, "optimize", 100, &jr), 1);
+	ck_assert_int_eq(jr.promoted, 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM champions WHERE"
+	    " risk_measure = 'share_below' AND risk_param = 0.5 AND risk_max"
+	    " = 1 AND risk_confidence = 0.9 AND risk_n > 0 AND risk_bound >"
+	    " 0 AND risk_bound <= 1"), 1);
+	job_free(job);
+
+	store = store_open(check_db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	memset(&fake, 0, sizeof fake);
+	fake.store = store;
+	fake.job_id = jr.job_id;
+	fake.run_id = jr.run_id;
+	risk_cand(&tail, 1, 58, 12, 0, 1);
+	risk_cand(&safe, 2, 58, 0, 0, 0.7);
+	risk_cand(&worse, 3, 58, 0, 0, 0.6);
+	v[0] = &worse;
+	v[1] = &tail;
+	v[2] = &safe;
+	fake.search.cands = v;
+	fake.search.ncands = 3;
+	fake.search.ndev = 58;
+	ck_assert(tail.mean > safe.mean && safe.mean > worse.mean);
+
+	ck_assert_ptr_eq(risk_pick(&fake, ", \"risk\": { \"measure\":"
+	    " \"share_below\", \"threshold\": 0.5, \"max\": 0.2 }", &tail),
+	    &safe);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message ="
+	    " 'no promotion: risk bound 0.29 > 0.20 (share of dev examples"
+	    " below 0.5, 90% confidence, 58 examples) for the best candidate"
+	    " (mean 0.793)'"), 1);
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message"
+	    " LIKE 'putting forward the best candidate within the risk bound"
+	    " instead (mean 0.700, bound 0.04); 1 with a higher mean"
+	    " refused'"), 1);
+	/* The loss's 0.8-quantile: x_(51) of 58 is a failure's 1 for the
+	 * tail, 0.3 for the safe one. */
+	ck_assert_ptr_eq(risk_pick(&fake, ", \"risk\": { \"measure\":"
+	    " \"quantile\", \"quantile\": 0.8, \"max\": 0.5 }", &tail), &safe);
+	/* Within the bound, the best by mean stays; without risk, too. */
+	ck_assert_ptr_eq(risk_pick(&fake, ", \"risk\": { \"measure\":"
+	    " \"share_below\", \"threshold\": 0.5, \"max\": 0.3 }", &tail),
+	    &tail);
+	ck_assert_ptr_eq(risk_pick(&fake, "", &tail), &tail);
+	/* Nothing within: nothing is promoted, and the event says so. */
+	ck_assert_ptr_null(risk_pick(&fake, ", \"risk\": { \"measure\":"
+	    " \"share_below\", \"threshold\": 0.75, \"max\": 0.2 }", &tail));
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message ="
+	    " 'no promotion: none of the 3 candidates has a risk bound within"
+	    " 0.20'"), 1);
+	for (i = 0; i < 3; i++)
+		free(v[i]->scores);
+	store_close(store);
+}
+END_TEST
+
 START_TEST(test_total_budget)
 {
 	struct job	*job;
@@ -551,6 +661,7 @@ jobrun_suite(void)
 	tcase_add_test(tc, test_optimize_and_export);
 	tcase_add_test(tc, test_resume_from_checkpoint);
 	tcase_add_test(tc, test_refresh_promotes_and_refuses);
+	tcase_add_test(tc, test_risk_promotion);
 	tcase_add_test(tc, test_total_budget);
 	tcase_add_test(tc, test_feedback_examples);
 	tcase_add_test(tc, test_feedback_splits);

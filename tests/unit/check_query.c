@@ -368,10 +368,13 @@ START_TEST(test_best_export_history)
 	static const char *const ke[] = { "text", "version", "score", "lo",
 	    "hi", "time" };
 	static const char *const kh[] = { "version", "candidate", "text",
-	    "score", "lo", "hi", "reason", "time", "run", "test" };
+	    "score", "lo", "hi", "reason", "time", "run", "risk", "test" };
 	static const char *const kh2[] = { "version", "candidate", "text",
-	    "score", "lo", "hi", "reason", "time", "p", "delta", "paired" };
+	    "score", "lo", "hi", "reason", "time", "p", "delta", "paired",
+	    "risk" };
 	static const char *const kt[] = { "score", "lo", "hi", "n" };
+	static const char *const kr[] = { "measure", "threshold", "bound",
+	    "max", "confidence", "n", "text" };
 	struct champion_record	 rec;
 	cJSON			*b, *e, *h;
 	const cJSON		*arr, *v, *t;
@@ -421,14 +424,36 @@ START_TEST(test_best_export_history)
 	rec.delta = 0.125;
 	rec.paired = 30;
 	rec.reason = "by hand";
+	/* With a risk bound (the job's "risk"). */
+	snprintf(rec.risk.measure, sizeof rec.risk.measure, "share_below");
+	rec.risk.param = 0.5;
+	rec.risk.bound = 0.125;
+	rec.risk.max = 0.25;
+	rec.risk.confidence = 0.9;
+	rec.risk.n = 58;
 	ck_assert_msg(store_champion_add(store, &rec, &cause) == 0, "%s",
 	    cause);
 	h = run_ok("history", "{\"job\": \"q\"}");
+	ck_assert(cJSON_IsNull(get(cJSON_GetArrayItem(get(h, "champions"), 0),
+	    "risk")));
 	v = cJSON_GetArrayItem(get(h, "champions"), 1);
 	keys(v, kh2, nitems(kh2));
 	ck_assert(num(v, "p") == 0.01);
 	ck_assert(num(v, "delta") == 0.125);
 	ck_assert(num(v, "paired") == 30);
+	t = get(v, "risk");
+	keys(t, kr, nitems(kr));
+	ck_assert_str_eq(str(t, "measure"), "share_below");
+	ck_assert(num(t, "threshold") == 0.5);
+	ck_assert(num(t, "bound") == 0.125);
+	ck_assert(num(t, "max") == 0.25);
+	ck_assert(num(t, "confidence") == 0.9);
+	ck_assert(num(t, "n") == 58);
+	ck_assert_str_eq(str(t, "text"), "share of dev examples below 0.5, "
+	    "90% confidence, 58 examples");
+	cJSON_Delete(b);
+	b = run_ok("status", "{\"job\": \"q\"}");
+	ck_assert(cJSON_Compare(get(b, "risk"), t, 1));
 	cJSON_Delete(b);
 	cJSON_Delete(e);
 	cJSON_Delete(h);

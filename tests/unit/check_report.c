@@ -95,6 +95,12 @@ hostile_job(void)
 	c.hi = 1;
 	c.p = c.delta = NAN;
 	c.reason = "best <of> 2";
+	snprintf(c.risk.measure, sizeof c.risk.measure, "quantile");
+	c.risk.param = 0.9;
+	c.risk.bound = 0.125;
+	c.risk.max = 0.25;
+	c.risk.confidence = 0.95;
+	c.risk.n = 58;
 	ck_assert_msg(store_champion_add(s, &c, &cause) == 0, "%s", cause);
 	ck_assert_int_eq(store_run_finish(s, run, "done", NULL, &cause), 0);
 	check_dataset_free(ds);
@@ -117,6 +123,10 @@ START_TEST(test_escaped)
 	ck_assert(strstr(p, "&quot;x&quot; &amp; &#39;y&#39;") != NULL);
 	ck_assert(strstr(p, "mutate&lt;op&gt;") != NULL);
 	ck_assert(strstr(p, "best &lt;of&gt; 2") != NULL);
+	/* The champion's risk bound is part of its evidence. */
+	ck_assert(strstr(p, "upper bound 0.125, at most 0.250 allowed "
+	    "(0.9-quantile of the dev loss, 95% confidence, 58 examples)") !=
+	    NULL);
 	/* Every section once, and the page closed. */
 	ck_assert_uint_eq(check_occurrences(p, "<section id="), 8);
 	ck_assert_uint_eq(check_occurrences(p, "</section>"), 8);

@@ -126,6 +126,76 @@ START_TEST(test_welch)
 }
 END_TEST
 
+/*
+ * Against the binomial tail summed term by term in exact fractions and
+ * bisected (a second method, not the incomplete beta function), and
+ * 1 - (1 - level)^(1/n) for no failures: the Clopper-Pearson bounds.
+ */
+START_TEST(test_binomial_upper)
+{
+	ck_assert_double_eq_tol(stats_binomial_upper(0, 10, 0.9),
+	    1 - pow(0.1, 0.1), 1e-9);
+	ck_assert_double_eq_tol(stats_binomial_upper(0, 10, 0.9),
+	    0.2056717653, 1e-9);
+	ck_assert_double_eq_tol(stats_binomial_upper(1, 10, 0.95),
+	    0.3941633024, 1e-9);
+	ck_assert_double_eq_tol(stats_binomial_upper(5, 10, 0.975),
+	    0.8129139716, 1e-9);
+	ck_assert_double_eq_tol(stats_binomial_upper(12, 58, 0.9),
+	    0.2910593764, 1e-9);
+	ck_assert_double_eq_tol(stats_binomial_upper(5, 100, 0.9),
+	    0.0907714696, 1e-9);
+	ck_assert_double_eq_tol(stats_binomial_upper(3, 20, 0.9),
+	    0.3041868114, 1e-9);
+	/* All failures, or nothing seen: nothing is ruled out. */
+	ck_assert(stats_binomial_upper(10, 10, 0.9) == 1);
+	ck_assert(stats_binomial_upper(0, 0, 0.9) == 1);
+	/* 1 - 0.5^10 - 10 * 0.5^10 */
+	ck_assert_double_eq_tol(stats_binomial_cdf(8, 10, 0.5),
+	    1 - 11.0 / 1024, 1e-12);
+	ck_assert(stats_binomial_cdf(10, 10, 0.3) == 1);
+}
+END_TEST
+
+/*
+ * The order-statistic bound: the smallest k with P(Binomial(n, q) <= k
+ * - 1) >= level, found by hand from the binomial's table (n = 10, q =
+ * 0.5: P(<= 6) = 0.828, P(<= 7) = 0.945, so k = 8) and by the exact sum
+ * (n = 58, q = 0.8, level 0.9: k = 51; n = 100, q = 0.9, level 0.95:
+ * k = 96).
+ */
+START_TEST(test_quantile_upper)
+{
+	double	x[100];
+	size_t	i, k;
+
+	/* Shuffled: the bound sorts a copy. */
+	for (i = 0; i < 100; i++)
+		x[i] = (double)((i * 37) % 100) / 100;
+	ck_assert_double_eq_tol(stats_quantile_upper(x, 10, 0.5, 0.9, &k),
+	    0.74, 1e-12);
+	for (i = 0; i < 10; i++)
+		x[i] = (double)(10 - i) / 10;
+	ck_assert_double_eq_tol(stats_quantile_upper(x, 10, 0.5, 0.9, &k),
+	    0.8, 1e-12);
+	ck_assert_uint_eq(k, 8);
+	for (i = 0; i < 100; i++)
+		x[i] = (double)((i * 37) % 100) / 100;
+	ck_assert_double_eq_tol(stats_quantile_upper(x, 100, 0.9, 0.95, &k),
+	    0.95, 1e-12);
+	ck_assert_uint_eq(k, 96);
+	for (i = 0; i < 58; i++)
+		x[i] = (double)(57 - i);
+	ck_assert_double_eq(stats_quantile_upper(x, 58, 0.8, 0.9, &k), 50);
+	ck_assert_uint_eq(k, 51);
+	/* 20 values cannot bound the 0.9-quantile at 90%: 1 - 0.9^20 is
+	 * 0.88. */
+	ck_assert(isinf(stats_quantile_upper(x, 20, 0.9, 0.9, &k)));
+	ck_assert_uint_eq(k, 0);
+	ck_assert(isinf(stats_quantile_upper(x, 0, 0.5, 0.9, NULL)));
+}
+END_TEST
+
 static Suite *
 stats_suite(void)
 {
@@ -139,6 +209,8 @@ stats_suite(void)
 	tcase_add_test(tc, test_paired);
 	tcase_add_test(tc, test_paired_scored);
 	tcase_add_test(tc, test_welch);
+	tcase_add_test(tc, test_binomial_upper);
+	tcase_add_test(tc, test_quantile_upper);
 	suite_add_tcase(s, tc);
 	return s;
 }
