@@ -324,7 +324,10 @@ sim_world_observe(struct sim_world *w, const struct dataset *ds,
 		free(targets[i]);
 	free(targets);
 	w->ntasks++;
-	qsort(w->index, w->nindex, sizeof *w->index, key_cmp);
+	/* An empty dataset (a job whose examples come from feedback) adds
+	 * none, and qsort() must not be given a NULL array. */
+	if (w->nindex > 0)
+		qsort(w->index, w->nindex, sizeof *w->index, key_cmp);
 }
 
 /* Whether every value of x occurs in text, its longest at offset at. */
