@@ -20,7 +20,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	16
+#define STORE_SCHEMA_VERSION	17
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -539,6 +539,7 @@ struct candidate_row {
 	int64_t		 job;
 	char		*text;
 	char		*origin;
+	long long	 tokens;	/* of the prompt, tokens_estimate() */
 };
 int		 store_candidate_get(struct store *, int64_t id,
 		    struct candidate_row *, char **cause);
@@ -567,7 +568,9 @@ int64_t		 store_dataset_latest(struct store *, int64_t job,
  * total of their squares, and how many are fractional (neither 0 nor 1).
  * One row per candidate with a score there, by candidate id.  The sums
  * of scores that are all 0 or 1 are exact; fractional ones are summed in
- * the order they were written.  The array is freed with free().
+ * the order they were written.  With the candidate's prompt tokens, so
+ * that a board can weigh cost beside score.  The array is freed with
+ * free().
  */
 struct score_sum {
 	int64_t		 candidate;
@@ -575,6 +578,7 @@ struct score_sum {
 	double		 total;
 	double		 squares;
 	long long	 fractional;
+	long long	 tokens;
 };
 int		 store_score_sums(struct store *, int64_t job, int64_t dataset,
 		    const char *split, struct score_sum **, size_t *,

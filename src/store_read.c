@@ -132,6 +132,7 @@ fill_score_sum(sqlite3_stmt *st, void *p)
 	r->total = sqlite3_column_double(st, 2);
 	r->squares = sqlite3_column_double(st, 3);
 	r->fractional = sqlite3_column_int64(st, 4);
+	r->tokens = sqlite3_column_int64(st, 5);
 }
 
 static void
@@ -636,6 +637,7 @@ store_candidate_get(struct store *s, int64_t id, struct candidate_row *c,
 	c->job = sqlite3_column_int64(st, 1);
 	c->text = store_col_text(st, 2);
 	c->origin = store_col_text(st, 3);
+	c->tokens = sqlite3_column_int64(st, 4);
 	store_stmt_reset(st);
 	return 1;
 }

@@ -72,6 +72,9 @@
 	" AFTER UPDATE OF score ON evaluations"				\
 	" WHEN old.score IS NULL AND new.score IS NOT NULL"
 
+/* tokens_estimate() of a text in SQL: its bytes, not its characters. */
+#define CANDIDATE_TOKENS(text)	"((length(CAST(" text " AS BLOB)) + 3) / 4)"
+
 /*
  * The schema, one forward migration per version.  Migration n takes a
  * database at version n - 1 to version n; each runs in its own
@@ -604,6 +607,22 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	"ALTER TABLE champions ADD COLUMN risk_max REAL;"
 	"ALTER TABLE champions ADD COLUMN risk_confidence REAL;"
 	"ALTER TABLE champions ADD COLUMN risk_n INTEGER;",
+
+	/*
+	 * Version 17: what a prompt costs on every call.  A candidate keeps
+	 * its prompt tokens, counted as tokens_estimate() counts them (a
+	 * quarter of the bytes, rounded up): the estimate the sim backend
+	 * and plan use, so that the figures agree with theirs whatever the
+	 * model's tokenizer.  A trigger counts them as a candidate is added,
+	 * so that the statement that adds one is the same at every schema
+	 * version (tests open old ones); rows from before are counted here.
+	 */
+	[17] =
+	"ALTER TABLE candidates ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TRIGGER candidates_tokens AFTER INSERT ON candidates BEGIN"
+	" UPDATE candidates SET tokens = " CANDIDATE_TOKENS("new.text")
+	" WHERE id = new.id; END;"
+	"UPDATE candidates SET tokens = " CANDIDATE_TOKENS("text") ";",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

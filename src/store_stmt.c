@@ -209,14 +209,15 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " JOIN candidates c ON c.id = h.candidate_id"
 	    " WHERE h.job_id = ?1 ORDER BY h.version" },
 	[STMT_CANDIDATE_ROW] = { "read candidate row",
-	    "SELECT id, job_id, text, origin FROM candidates WHERE id = ?1" },
+	    "SELECT id, job_id, text, origin, tokens FROM candidates"
+	    " WHERE id = ?1" },
 	[STMT_LINEAGE_PARENTS] = { "read lineage",
 	    "SELECT l.parent, c.text, c.origin, l.operator, l.note"
 	    " FROM lineage l JOIN candidates c ON c.id = l.parent"
 	    " WHERE l.child = ?1 ORDER BY l.parent" },
 	[STMT_SCORE_SUMS] = { "read score sums",
-	    "SELECT a.candidate_id, a.n, a.total, a.squares, a.fractional"
-	    " FROM score_sums a JOIN candidates c ON c.id = a.candidate_id"
+	    "SELECT a.candidate_id, a.n, a.total, a.squares, a.fractional,"
+	    " c.tokens FROM score_sums a JOIN candidates c ON c.id = a.candidate_id"
 	    " WHERE a.dataset_id = ?2 AND a.split = ?3 AND c.job_id = ?1"
 	    " ORDER BY a.candidate_id" },
 	/*

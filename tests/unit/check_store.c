@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 #include <sqlite3.h>
 
+#include "backend.h"
 #include "check_common.h"
 #include "dataset.h"
 #include "hash.h"
@@ -1574,6 +1575,46 @@ START_TEST(test_wal_worker)
 }
 END_TEST
 
+/*
+ * Schema 17 counts a candidate's prompt tokens as tokens_estimate() does
+ * (bytes, not characters): rows from before by the migration, new ones
+ * by its trigger.
+ */
+START_TEST(test_candidate_tokens)
+{
+	struct store		*s;
+	struct candidate_row	 c;
+	const char		*old = "r\xc3\xa9sum\xc3\xa9 r\xc3\xa9sum\xc3\xa9";
+	const char		*text = "classify the sentiment: positive or "
+	    "negative";
+	char			*path = tmp_path("tokens.db"), *cause = NULL;
+	int64_t			 job, a, b, e;
+
+	s = store_open_version(path, 16, &cause);
+	ck_assert_msg(s != NULL, "%s", cause);
+	job = store_job_put(s, "t", "{}", &cause);
+	a = store_candidate_put(s, job, old, "seed", &cause);
+	e = store_candidate_put(s, job, "", "seed", &cause);
+	ck_assert_int_gt(a, 0);
+	store_close(s);
+	s = open_ok(path);
+	b = store_candidate_put(s, job, text, "seed", &cause);
+	ck_assert_int_gt(b, 0);
+	ck_assert_int_eq(store_candidate_get(s, a, &c, &cause), 1);
+	ck_assert_int_eq(c.tokens, tokens_estimate(old));
+	ck_assert_int_eq(c.tokens, 5);	/* 17 bytes; 13 characters: 4 */
+	store_candidate_row_release(&c);
+	ck_assert_int_eq(store_candidate_get(s, b, &c, &cause), 1);
+	ck_assert_int_eq(c.tokens, tokens_estimate(text));
+	store_candidate_row_release(&c);
+	ck_assert_int_eq(store_candidate_get(s, e, &c, &cause), 1);
+	ck_assert_int_eq(c.tokens, 0);
+	store_candidate_row_release(&c);
+	store_close(s);
+	free(path);
+}
+END_TEST
+
 START_TEST(test_candidates_top)
 {
 	struct store	*s;
@@ -1651,6 +1692,7 @@ store_suite(void)
 	tcase_add_test(tc, test_not_a_database);
 	tcase_add_test(tc, test_candidates);
 	tcase_add_test(tc, test_candidates_top);
+	tcase_add_test(tc, test_candidate_tokens);
 	tcase_add_test(tc, test_score_sums_migrate);
 	tcase_add_test(tc, test_score_sums_writes);
 	tcase_add_test(tc, test_wal_worker);
