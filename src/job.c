@@ -22,7 +22,8 @@ static const char *const job_keys[] = {
 	"name", "description", "task", "seed_prompts", "backends", "roles",
 	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
 	"export", "report", "feedback", "judge", "alpha",
-	"min_delta", "risk", "cache", "seed", "max_prompt_bytes", NULL
+	"min_delta", "prefer_shorter", "risk", "cache", "seed",
+	"max_prompt_bytes", NULL
 };
 static const char *const task_keys[] = {
 	"dataset", "format", "input", "target", "prompt", "metric", "splits",
@@ -548,6 +549,9 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	job->alpha = 0.05;
 	jv_number(doc, root, "", "alpha", 0, 1e-6, 0.5, &job->alpha);
 	jv_number(doc, root, "", "min_delta", 0, 0, 1, &job->min_delta);
+	job->prefer_shorter = NAN;
+	jv_number(doc, root, "", "prefer_shorter", 0, 0, 1,
+	    &job->prefer_shorter);
 	job_parse_risk(job, doc, root);
 	if (jv_enum(doc, root, "", "cache", 0, cache_names, &e) == 1)
 		job->cache = (enum cache_mode)e;

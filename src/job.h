@@ -75,6 +75,8 @@ struct job {
 						   shown to the judge */
 	double		  alpha;
 	double		  min_delta;
+	double		  prefer_shorter;	/* tolerance in the metric's
+						   units, NAN: off */
 	struct job_risk	  risk;
 	enum cache_mode	  cache;
 	cJSON		 *spec;		/* the file's JSON, comments gone */

@@ -726,7 +726,9 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 		p = stats_paired_p_scored(c->scores, old->scores, s->ndev,
 		    &n);
 		delta = c->mean - old->mean;
-		if (p >= jr->job->alpha || delta < jr->job->min_delta) {
+		/* A shorter one as good as the champion replaces it. */
+		if (old != jr->shorter_of && (p >= jr->job->alpha ||
+		    delta < jr->job->min_delta)) {
 			jobrun_event(jr, "info", "no promotion: the best "
 			    "(%.3f) against champion %d (%.3f): delta %.3f, "
 			    "paired p = %.3g (need p < %g and delta >= %g)",
@@ -735,12 +737,14 @@ jobrun_promote(struct jobrun *jr, struct cand *c, char **cause)
 			jr->champion = old;
 			return 0;
 		}
-		reason = xasprintf("beats champion %d on %zu dev examples: "
-		    "%.3f against %.3f, paired p = %.3g", ch.version, n,
-		    c->mean, old->mean, p);
+		reason = xasprintf("%s champion %d on %zu dev examples: "
+		    "%.3f against %.3f, paired p = %.3g", old == jr->shorter_of ?
+		    "in place of" : "beats", ch.version, n, c->mean, old->mean,
+		    p);
 	} else
 		reason = xasprintf("best of %zu candidates on %zu dev "
 		    "examples", s->ncands, s->ndev);
+	reason = jobrun_shorter_reason(jr, c, reason);
 	memset(&rec, 0, sizeof rec);
 	rec.job = jr->job_id;
 	rec.candidate = c->id;
@@ -998,7 +1002,7 @@ jobrun_finish(struct jobrun *jr, char **cause)
 		return -1;
 	}
 	best = promote && !jr->no_dev ? search_best(&jr->search) : NULL;
-	best = jobrun_risk_pick(jr, best);
+	best = jobrun_shorter_pick(jr, jobrun_risk_pick(jr, best));
 	if (!promote)
 		jobrun_event(jr, "warn", "%s; nothing is promoted", futile);
 	if (jr->no_dev) {
@@ -1084,6 +1088,9 @@ jobrun_release(struct jobrun *jr)
 	engine_free(jr->engine);
 	free(jr->reason);
 	free(jr->stop);
+	free(jr->shorter);
+	jr->shorter = NULL;
+	jr->shorter_of = NULL;
 	jr->engine = NULL;
 	jr->reason = NULL;
 	jr->stop = NULL;

@@ -50,6 +50,9 @@ struct jobrun {
 	long long		 usable[2];	/* replies of each role usable */
 	long long		 replies[2];	/* ... of so many, so far */
 	int64_t			 failures_seen;	/* the last failed call told */
+	struct cand		*shorter_of;	/* the best a shorter candidate
+						   was put forward for */
+	char			*shorter;	/* why, for the promotion */
 };
 
 /* A run's optimizer or judge replies as the reader found them. */
@@ -179,6 +182,22 @@ void	 jobrun_risk_bound(const struct jobrun *, const struct cand *,
 	    struct champion_risk *);
 char	*jobrun_risk_describe(const struct champion_risk *);
 struct cand *jobrun_risk_pick(struct jobrun *, struct cand *best);
+
+/*
+ * Cost-aware selection (jobrun_shorter.c), for a job that sets
+ * "prefer_shorter" (promptd-job(5)).  jobrun_shorter_pick(): the
+ * candidate to put forward in place of best (jobrun_risk_pick()'s): of
+ * the complete candidates within the job's risk bound that a one-sided
+ * paired test on dev at the job's alpha does not find worse than best
+ * by more than the tolerance, the one of fewest prompt tokens
+ * (tokens_estimate()), best itself when none is shorter; a shorter one
+ * sets jr->shorter_of to best and jr->shorter to the evidence.
+ * jobrun_shorter_reason(): reason with that evidence before it
+ * (allocated; reason is freed), or reason when c is no shorter pick.
+ */
+struct cand *jobrun_shorter_pick(struct jobrun *, struct cand *best);
+char	*jobrun_shorter_reason(const struct jobrun *, const struct cand *c,
+	    char *reason);
 
 /* Tells simulated backends about the job's task (real ones ignore it). */
 void	jobrun_observe(const struct job *);

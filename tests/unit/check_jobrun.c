@@ -402,6 +402,96 @@ START_TEST(test_risk_promotion)
 }
 END_TEST
 
+/* jobrun_shorter_pick() on the constructed search with the job's setting. */
+static struct cand *
+shorter_pick(struct jobrun *jr, const char *setting, struct cand *best)
+{
+	struct job	*job;
+	struct cand	*pick;
+
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }", setting);
+	jr->job = job;
+	free(jr->shorter);
+	jr->shorter = NULL;
+	pick = jobrun_shorter_pick(jr, best);
+	job_free(job);
+	jr->job = NULL;
+	return pick;
+}
+
+/*
+ * Cost-aware selection.  On 58 constructed dev examples: a long prompt
+ * and a short one of the same mean (each better on half the examples),
+ * and a shorter still that is clearly worse.  prefer_shorter puts the
+ * short one forward, with its evidence, and not the worse one; without
+ * the setting the best stays.  A real run with the setting still
+ * promotes: a candidate racing dropped is never put forward.
+ */
+START_TEST(test_prefer_shorter)
+{
+	struct job	*job;
+	struct jobrun	 jr, fake;
+	struct cand	 lng, shrt, worse, *v[3];
+	struct store	*store;
+	char		*cause = NULL;
+	size_t		 i;
+
+	job = load_job("{ \"name\": \"ape\", \"pool\": 5 }",
+	    ", \"prefer_shorter\": 1");
+	ck_assert_int_eq(run(job, "optimize", 100, &jr), 1);
+	ck_assert_int_eq(jr.promoted, 1);
+	/* Racing left the best alone complete: it is the champion. */
+	ck_assert_int_eq(count("SELECT count(*) FROM champions WHERE reason"
+	    " LIKE 'best of %'"), 1);
+	job_free(job);
+
+	store = store_open(check_db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	memset(&fake, 0, sizeof fake);
+	fake.store = store;
+	fake.job_id = jr.job_id;
+	fake.run_id = jr.run_id;
+	risk_cand(&lng, 1, 58, 29, 0.8, 1);
+	risk_cand(&shrt, 2, 58, 29, 1, 0.8);
+	risk_cand(&worse, 3, 58, 0, 0, 0.5);
+	lng.text = xstrdup("Read the review carefully, weigh every sentence, "
+	    "and answer with one word: positive or negative.");
+	shrt.text = xstrdup("Sentiment: positive or negative?");
+	worse.text = xstrdup("Sentiment?");
+	v[0] = &lng;
+	v[1] = &worse;
+	v[2] = &shrt;
+	fake.search.cands = v;
+	fake.search.ncands = 3;
+	fake.search.ndev = 58;
+	ck_assert(fabs(lng.mean - shrt.mean) < 1e-9);
+
+	ck_assert_ptr_eq(shorter_pick(&fake, ", \"prefer_shorter\": 0.02",
+	    &lng), &shrt);
+	ck_assert_ptr_eq(fake.shorter_of, &lng);
+	ck_assert_str_eq(fake.shorter, "shorter: 8 tokens against 24, not "
+	    "worse than the best by more than 0.02 (paired p = 0.77)");
+	ck_assert_int_eq(count("SELECT count(*) FROM events WHERE message LIKE"
+	    " 'putting forward a shorter candidate (mean 0.900) than the best"
+	    " (mean 0.900): shorter: 8 tokens against 24%'"), 1);
+	/* Off by default: the best stays. */
+	ck_assert_ptr_eq(shorter_pick(&fake, "", &lng), &lng);
+	/* Only the worse one is shorter than the short one: none is picked. */
+	ck_assert_ptr_eq(shorter_pick(&fake, ", \"prefer_shorter\": 0.02",
+	    &shrt), &shrt);
+	ck_assert_ptr_null(fake.shorter);
+	/* A tolerance beyond the gap lets it through. */
+	ck_assert_ptr_eq(shorter_pick(&fake, ", \"prefer_shorter\": 0.5",
+	    &shrt), &worse);
+	for (i = 0; i < 3; i++) {
+		free(v[i]->scores);
+		free(v[i]->text);
+	}
+	free(fake.shorter);
+	store_close(store);
+}
+END_TEST
+
 START_TEST(test_total_budget)
 {
 	struct job	*job;
@@ -662,6 +752,7 @@ jobrun_suite(void)
 	tcase_add_test(tc, test_resume_from_checkpoint);
 	tcase_add_test(tc, test_refresh_promotes_and_refuses);
 	tcase_add_test(tc, test_risk_promotion);
+	tcase_add_test(tc, test_prefer_shorter);
 	tcase_add_test(tc, test_total_budget);
 	tcase_add_test(tc, test_feedback_examples);
 	tcase_add_test(tc, test_feedback_splits);
