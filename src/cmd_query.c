@@ -327,16 +327,26 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 static int
 cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "sort", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct cmd_opts	 o;
 	const cJSON	*arr, *c;
 	cJSON		*args, *r;
 	char		*clip;
+	const char	*sort;
 	long long	 n;
 	int		 rc, i = 0, width, champ;
 
 	if ((rc = cmd_parse(ctx, &cmd_leaderboard_entry, &argc, &argv, "n:l",
-	    NULL, 1, 1, &o)) != 0)
+	    longopts, 1, 1, &o)) != 0)
 		return rc;
+	sort = o.arg['s'];
+	if (sort != NULL && strcmp(sort, "score") != 0 &&
+	    strcmp(sort, "tokens") != 0)
+		return cmd_error(ctx, CMD_USAGE, "usage", "leaderboard: --sort "
+		    "is score or tokens, not '%s'", sort);
 	args = cJSON_CreateObject();
 	if (o.arg['n'] != NULL) {
 		if (parse_count("-n", o.arg['n'], 1, QUERY_MAX_LIMIT, &n) != 0) {
@@ -345,6 +355,8 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 		}
 		cJSON_AddNumberToObject(args, "limit", (double)n);
 	}
+	if (sort != NULL)
+		cJSON_AddStringToObject(args, "sort", sort);
 	if ((rc = job_query(ctx, "leaderboard", argv[0], args, o.json,
 	    &r)) != CMD_OK || o.json)
 		return rc;
@@ -352,19 +364,21 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cJSON_GetArraySize(arr) == 0)
 		printf("job '%s': no candidate has dev scores yet\n", argv[0]);
 	else
-		printf("%4s %6s %6s  %-15s %5s  %-14s %s\n", "#", "ID", "MEAN",
-		    "95% INTERVAL", "N", "ORIGIN", "PROMPT");
+		printf("%4s %6s %6s  %-15s %5s %7s  %-14s %s\n", "#", "ID",
+		    "MEAN", "95% INTERVAL", "N", "TOKENS", "ORIGIN", "PROMPT");
 	/* The prompt takes what the terminal leaves, whole with -l. */
 	width = cmd_width();
 	cJSON_ArrayForEach(c, arr) {
 		champ = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
 		    "champion"));
 		clip = cmd_clip(json_str(c, "text", ""), o.set['l'] ? 0 :
-		    (size_t)(width > 120 ? width - 62 : 58));
-		printf("%c%3d %6.0f %6.3f  [%5.3f, %5.3f] %5.0f  %-*s%s%s\n",
-		    champ ? '*' : ' ', ++i, json_num(c, "id"),
+		    (size_t)(width > 128 ? width - 70 : 58));
+		printf("%c%3d %6.0f %6.3f  [%5.3f, %5.3f] %5.0f %6.0f%c  "
+		    "%-*s%s%s\n", champ ? '*' : ' ', ++i, json_num(c, "id"),
 		    json_num(c, "mean"), json_num(c, "lo"), json_num(c, "hi"),
-		    json_num(c, "n"), o.set['l'] ? 0 : 14,
+		    json_num(c, "n"), json_num(c, "tokens"),
+		    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
+		    "pareto")) ? '+' : ' ', o.set['l'] ? 0 : 14,
 		    json_str(c, "origin", "?"), o.set['l'] ? "" : " ",
 		    o.set['l'] ? "" : clip);
 		free(clip);
@@ -372,7 +386,7 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 			cmd_wrap(json_str(c, "text", ""), width, 6);
 	}
 	if (cJSON_GetArraySize(arr) > 0)
-		printf("(* the champion)\n");
+		printf("(* the champion; + on the score/tokens Pareto front)\n");
 	cJSON_Delete(r);
 	return CMD_OK;
 }
@@ -629,7 +643,7 @@ const struct cmd_entry cmd_status_entry = {
 	"show a job in detail, or the daemon", cmd_status
 };
 const struct cmd_entry cmd_leaderboard_entry = {
-	"leaderboard", "[--json] [-l] [-n count] job",
+	"leaderboard", "[--json] [-l] [-n count] [--sort score | tokens] job",
 	"show a job's best candidates with their intervals", cmd_leaderboard
 };
 const struct cmd_entry cmd_best_entry = {

@@ -482,6 +482,8 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 struct board {
 	int64_t		id;
 	int		fractional;	/* some of its scores are neither 0 nor 1 */
+	long long	tokens;		/* of the prompt */
+	int		pareto;		/* no other is as good and cheaper */
 	struct summary	sum;
 };
 
@@ -497,6 +499,35 @@ board_cmp(const void *va, const void *vb)
 	if (a->sum.n != b->sum.n)
 		return a->sum.n > b->sum.n ? -1 : 1;
 	return a->id < b->id ? -1 : a->id > b->id;
+}
+
+/* By prompt tokens, fewest first, then as board_cmp(). */
+static int
+board_cmp_tokens(const void *va, const void *vb)
+{
+	const struct board	*a = va, *b = vb;
+
+	if (a->tokens != b->tokens)
+		return a->tokens < b->tokens ? -1 : 1;
+	return board_cmp(va, vb);
+}
+
+/*
+ * Marks the score/tokens Pareto front: a candidate is on it when every
+ * other of as few tokens has a lower mean.  Visited by tokens, fewest
+ * first, it is on it when its mean is above all seen before; of equal
+ * ones, the first.  Leaves board sorted by tokens.
+ */
+static void
+board_pareto(struct board *board, size_t n)
+{
+	double	top = -INFINITY;
+	size_t	i;
+
+	qsort(board, n, sizeof *board, board_cmp_tokens);
+	for (i = 0; i < n; i++)
+		if ((board[i].pareto = board[i].sum.mean > top))
+			top = board[i].sum.mean;
 }
 
 /*
@@ -554,13 +585,20 @@ query_leaderboard(struct store *s, const struct job_row *j,
 	struct champion		 champ;
 	cJSON			*o = NULL, *arr, *e;
 	size_t			 n = 0, i;
+	const cJSON		*v;
 	long long		 limit;
 	int64_t			 ds;
-	int			 has_champ;
+	int			 has_champ, by_tokens;
 
 	if (arg_int(args, "limit", QUERY_LEADERBOARD_LIMIT, 1, QUERY_MAX_LIMIT,
 	    &limit, code, cause) != 0)
 		return -1;
+	v = cJSON_GetObjectItemCaseSensitive(args, "sort");
+	by_tokens = cJSON_IsString(v) && strcmp(v->valuestring, "tokens") == 0;
+	if (v != NULL && !cJSON_IsNull(v) && !by_tokens &&
+	    !(cJSON_IsString(v) && strcmp(v->valuestring, "score") == 0))
+		return query_fail(code, "usage", cause, "argument 'sort' must "
+		    "be \"score\" or \"tokens\"");
 	*code = "internal";
 	if ((ds = store_dataset_latest(s, j->id, cause)) < 0)
 		return -1;
@@ -571,6 +609,7 @@ query_leaderboard(struct store *s, const struct job_row *j,
 	for (i = 0; i < n; i++) {
 		board[i].id = sums[i].candidate;
 		board[i].fractional = sums[i].fractional > 0;
+		board[i].tokens = sums[i].tokens;
 		stats_summary_sums((size_t)sums[i].n, sums[i].total,
 		    sums[i].squares, (size_t)sums[i].fractional, 0.95,
 		    &board[i].sum);
@@ -580,6 +619,9 @@ query_leaderboard(struct store *s, const struct job_row *j,
 	if (board_exact(s, board, n, (size_t)limit, ds, cause) != 0 ||
 	    (has_champ = store_champion_latest(s, j->id, &champ, cause)) < 0)
 		goto fail;
+	board_pareto(board, n);
+	if (!by_tokens)
+		qsort(board, n, sizeof *board, board_cmp);
 	o = cJSON_CreateObject();
 	arr = cJSON_AddArrayToObject(o, "candidates");
 	for (i = 0; i < n && i < (size_t)limit; i++) {
@@ -592,6 +634,8 @@ query_leaderboard(struct store *s, const struct job_row *j,
 		cJSON_AddNumberToObject(e, "lo", board[i].sum.lo);
 		cJSON_AddNumberToObject(e, "hi", board[i].sum.hi);
 		cJSON_AddNumberToObject(e, "n", (double)board[i].sum.n);
+		cJSON_AddNumberToObject(e, "tokens", (double)board[i].tokens);
+		cJSON_AddBoolToObject(e, "pareto", board[i].pareto);
 		add_str(e, "origin", c.origin);
 		cJSON_AddBoolToObject(e, "champion", has_champ > 0 &&
 		    champ.candidate == board[i].id);

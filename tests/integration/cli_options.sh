@@ -49,12 +49,12 @@ ctl() {
 for h in -h --help; do
 	expect_status 0 "$PROMPTCTL" $h
 	expect_contains "$TMP/out" "usage: promptctl [-hv] [--version]"
-	expect_contains "$TMP/out" "  leaderboard [--json] [-l] [-n count] job"
+	expect_contains "$TMP/out" "  leaderboard [--json] [-l] [-n count] [--sort score | tokens] job"
 	[ -s "$TMP/err" ] && fail "promptctl $h wrote to stderr"
 	expect_status 0 "$PROMPTD" $h
 	expect_contains "$TMP/out" "usage: promptd [-fhnv] [--version]"
 	expect_status 0 "$PROMPTCTL" leaderboard $h
-	expect_contains "$TMP/out" "usage: promptctl leaderboard [--json] [-l] [-n count] job"
+	expect_contains "$TMP/out" "usage: promptctl leaderboard [--json] [-l] [-n count] [--sort score | tokens] job"
 	expect_status 0 "$PROMPTCTL" eval $h
 	expect_contains "$TMP/out" "usage: promptctl eval [--json]"
 	# Help after operands too, and before a bad one.

@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "backend.h"
 #include "check_common.h"
 #include "cmd.h"
 #include "engine.h"
@@ -303,10 +304,46 @@ START_TEST(test_status)
 }
 END_TEST
 
+/*
+ * Sorted by tokens, fewest first; on the Pareto front exactly those of a
+ * mean above every candidate of fewer tokens (the first of equals).
+ */
+static void
+pareto_check(void)
+{
+	cJSON		*r;
+	const cJSON	*arr, *c, *d;
+	double		 prev = -1, top = -1;
+	int		 front, on = 0;
+
+	r = run_ok("leaderboard", "{\"job\": \"q\", \"limit\": 10000,"
+	    " \"sort\": \"tokens\"}");
+	arr = get(r, "candidates");
+	cJSON_ArrayForEach(c, arr) {
+		ck_assert(num(c, "tokens") >= prev);
+		/* Of the same tokens, the one of highest mean comes first. */
+		front = num(c, "mean") > top;
+		ck_assert_int_eq(cJSON_IsTrue(get(c, "pareto")), front);
+		on += cJSON_IsTrue(get(c, "pareto"));
+		/* None on the front is beaten by one as cheap. */
+		if (cJSON_IsTrue(get(c, "pareto")))
+			cJSON_ArrayForEach(d, arr)
+				ck_assert(num(d, "tokens") > num(c, "tokens") ||
+				    num(d, "mean") <= num(c, "mean"));
+		if (num(c, "mean") > top)
+			top = num(c, "mean");
+		prev = num(c, "tokens");
+	}
+	ck_assert_int_gt(on, 0);
+	cJSON_Delete(r);
+	r = run_ok("leaderboard", "{\"job\": \"q\", \"sort\": \"score\"}");
+	cJSON_Delete(r);
+}
+
 START_TEST(test_leaderboard)
 {
 	static const char *const k[] = { "id", "text", "mean", "lo", "hi",
-	    "n", "origin", "champion" };
+	    "n", "tokens", "pareto", "origin", "champion" };
 	cJSON		*r, *b;
 	const cJSON	*arr, *c;
 	double		 prev = 2;
@@ -323,8 +360,12 @@ START_TEST(test_leaderboard)
 		ck_assert(num(c, "hi") <= 1 && num(c, "hi") >= num(c, "mean"));
 		ck_assert(num(c, "n") >= 1);
 		ck_assert(strlen(str(c, "text")) > 0);
+		ck_assert_int_eq((long long)num(c, "tokens"),
+		    tokens_estimate(str(c, "text")));
 		(void)str(c, "origin");
 	}
+	/* The best by mean is on the Pareto front. */
+	ck_assert(cJSON_IsTrue(get(cJSON_GetArrayItem(arr, 0), "pareto")));
 	/* The champion is there with the score it was promoted with. */
 	b = run_ok("best", "{\"job\": \"q\"}");
 	cJSON_ArrayForEach(c, arr)
@@ -358,6 +399,9 @@ START_TEST(test_leaderboard)
 	    "usage"));
 	free(run_fail("leaderboard", "{\"job\": \"q\", \"limit\": 10001}",
 	    "usage"));
+	free(run_fail("leaderboard", "{\"job\": \"q\", \"sort\": \"cost\"}",
+	    "usage"));
+	pareto_check();
 }
 END_TEST
 
