@@ -160,7 +160,10 @@ board_row(struct report *r, const cJSON *c, int rank, const char *op,
 	report_text(r, report_score(report_num(c, "mean"),
 	    report_num(c, "lo"), report_num(c, "hi"), buf, sizeof buf));
 	strbuf_addf(r->out, "</td><td class=\"num\">%.0f</td>"
-	    "<td class=\"num\">%lld</td><td>", report_num(c, "n"), calls);
+	    "<td class=\"num\">%lld</td><td class=\"num\">%.0f%s</td><td>",
+	    report_num(c, "n"), calls, report_num(c, "tokens"),
+	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "pareto")) ?
+	    " +" : "");
 	report_swatch(r, op != NULL ? op : report_str(c, "origin"));
 	report_text(r, report_str(c, "origin"));
 	if (op != NULL)
@@ -179,7 +182,7 @@ report_leaderboard(struct report *r, char **cause)
 {
 	static const char *const head[] = {
 		"#rank", "#id", "#dev score", "#n", "#target calls",
-		"origin / operator",
+		"#prompt tokens", "origin / operator",
 		"prompt (against the champion)"
 	};
 	const cJSON	*cands, *c;
@@ -201,8 +204,9 @@ report_leaderboard(struct report *r, char **cause)
 	if (champion == NULL)
 		champion = report_str(r->status, "text");
 	report_textf(r, "The %d best candidates by their mean dev score, "
-	    "with 95%% intervals, and the paid target calls that scored "
-	    "each.", n);
+	    "with 95%% intervals, the paid target calls that scored each, and "
+	    "the prompt's tokens (+: on the front of score against tokens, "
+	    "where no candidate is both better and shorter).", n);
 	if (champion != NULL) {
 		strbuf_adds(r->out, " Words the champion has and a candidate "
 		    "lacks are <del>struck out</del>; words only the candidate "
