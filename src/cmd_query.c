@@ -425,14 +425,23 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
-/* A lineage node's dev score and interval, or "" when it has none. */
+/*
+ * A lineage node's dev score and interval (when it has one) and its
+ * prompt's tokens (when the answer gives them).
+ */
 static char *
 lineage_score(const cJSON *node)
 {
+	double	tokens = json_num(node, "tokens");
+	char	tok[48] = "";
+
+	if (!isnan(tokens))
+		snprintf(tok, sizeof tok, "%.0f tokens", tokens);
 	if (isnan(json_num(node, "mean")))
-		return xstrdup("");
-	return xasprintf(" %.3f [%.3f, %.3f]", json_num(node, "mean"),
-	    json_num(node, "lo"), json_num(node, "hi"));
+		return *tok == '\0' ? xstrdup("") : xasprintf(" (%s)", tok);
+	return xasprintf(" %.3f [%.3f, %.3f]%s%s", json_num(node, "mean"),
+	    json_num(node, "lo"), json_num(node, "hi"), *tok != '\0' ?
+	    ", " : "", tok);
 }
 
 /* Prints the parents of a lineage node, indented by depth. */

@@ -692,9 +692,11 @@ query_best(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
 {
 	struct champion_row	*h, *last;
+	struct candidate_row	 c;
 	const cJSON		*v;
 	cJSON			*o;
 	size_t			 nh;
+	int			 found;
 
 	v = cJSON_GetObjectItemCaseSensitive(args, "response");
 	if (v != NULL && !cJSON_IsBool(v)) {
@@ -707,13 +709,23 @@ query_best(struct store *s, const struct job_row *j, const cJSON *args,
 	if (champion_last(s, j, &h, &nh, code, cause) != 0)
 		return -1;
 	last = &h[nh - 1];
+	memset(&c, 0, sizeof c);
+	if ((found = store_candidate_get(s, last->c.candidate, &c,
+	    cause)) < 0) {
+		store_champion_rows_free(h, nh);
+		*code = "internal";
+		return -1;
+	}
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "candidate", (double)last->c.candidate);
 	add_str(o, "text", last->text);
+	cJSON_AddNumberToObject(o, "tokens", (double)c.tokens);
 	cJSON_AddNumberToObject(o, "version", last->c.version);
 	add_num(o, "score", last->c.score);
 	add_num(o, "lo", last->c.lo);
 	add_num(o, "hi", last->c.hi);
+	if (found > 0)
+		store_candidate_row_release(&c);
 	store_champion_rows_free(h, nh);
 	*result = o;
 	return 0;
@@ -917,6 +929,7 @@ lineage_parents(struct store *s, int64_t id, cJSON *node, int depth,
 		cJSON_AddItemToArray(arr, p);
 		cJSON_AddNumberToObject(p, "id", (double)rows[i].parent);
 		add_str(p, "text", rows[i].text);
+		cJSON_AddNumberToObject(p, "tokens", (double)rows[i].tokens);
 		add_str(p, "operator", rows[i].op);
 		add_str(p, "note", rows[i].note);
 		lineage_score(p, rows[i].parent, seen);
@@ -975,6 +988,7 @@ query_lineage(struct store *s, const struct job_row *unused,
 	o = cJSON_CreateObject();
 	cJSON_AddNumberToObject(o, "id", (double)c.id);
 	add_str(o, "text", c.text);
+	cJSON_AddNumberToObject(o, "tokens", (double)c.tokens);
 	add_str(o, "origin", c.origin);
 	lineage_score(o, c.id, &seen);
 	seen_add(&seen, c.id);

@@ -552,6 +552,7 @@ struct lineage_row {
 	char		*origin;
 	char		*op;		/* NULL for none */
 	char		*note;		/* NULL for none */
+	long long	 tokens;	/* of the parent's prompt */
 };
 int		 store_lineage_parents(struct store *, int64_t child,
 		    struct lineage_row **, size_t *, char **cause);

@@ -99,6 +99,7 @@ fill_lineage(sqlite3_stmt *st, void *p)
 	l->origin = store_col_text(st, 2);
 	l->op = store_col_text(st, 3);
 	l->note = store_col_text(st, 4);
+	l->tokens = sqlite3_column_int64(st, 5);
 }
 
 static void

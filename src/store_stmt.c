@@ -212,7 +212,7 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    "SELECT id, job_id, text, origin, tokens FROM candidates"
 	    " WHERE id = ?1" },
 	[STMT_LINEAGE_PARENTS] = { "read lineage",
-	    "SELECT l.parent, c.text, c.origin, l.operator, l.note"
+	    "SELECT l.parent, c.text, c.origin, l.operator, l.note, c.tokens"
 	    " FROM lineage l JOIN candidates c ON c.id = l.parent"
 	    " WHERE l.child = ?1 ORDER BY l.parent" },
 	[STMT_SCORE_SUMS] = { "read score sums",

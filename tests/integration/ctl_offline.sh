@@ -108,7 +108,7 @@ done
 # lineage: a candidate made from a seed shows its parent with the operator
 if [ -n "$child" ]; then
 	expect_status 0 ctl lineage "$child"
-	grep -q "^#$child [01]\.[0-9]* \[[01]\.[0-9]*, [01]\.[0-9]*\] (ape-resample)" \
+	grep -q "^#$child [01]\.[0-9]* \[[01]\.[0-9]*, [01]\.[0-9]*\], [0-9]* tokens (ape-resample)" \
 	    "$TMP/out" || { fail "lineage: no score for #$child"; cat "$TMP/out" >&2; }
 	expect_contains "$TMP/out" "<- #"
 	expect_contains "$TMP/out" "by ape-resample"

@@ -407,8 +407,8 @@ END_TEST
 
 START_TEST(test_best_export_history)
 {
-	static const char *const kb[] = { "candidate", "text", "version",
-	    "score", "lo", "hi" };
+	static const char *const kb[] = { "candidate", "text", "tokens",
+	    "version", "score", "lo", "hi" };
 	static const char *const ke[] = { "text", "version", "score", "lo",
 	    "hi", "time" };
 	static const char *const kh[] = { "version", "candidate", "text",
