@@ -86,4 +86,5 @@ compare opro '"name": "reflect", "mode": "opro", "steps": 2'
 compare spo '"name": "reflect", "mode": "spo", "steps": 2'
 compare duel '"name": "duel", "pool": 6, "rounds": 4, "steps": 50, "ensemble": 2'
 compare random '"name": "random", "per_step": 6, "steps": 3'
+compare prune '"name": "prune", "population": 4, "generations": 3, "demos": 1'
 finish

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A search killed in the middle of a step, over HTTP, resumes from its
-# checkpoint and finishes (evo, and random, which needs no optimizer),
+# checkpoint and finishes (evo, and random and prune, which need no
+# optimizer),
 # and no paid call is made twice: every cache
 # key has exactly one successful call row (checked by check_strategy's
 # audit case, since neither sqlite3 nor python can be assumed here).
@@ -65,4 +66,7 @@ resume_case evo '{ "name": "evo", "variant": "ga", "population": 6,
                 "generations": 4 }'
 # random, which asks no optimizer: its draws are replayed from the cache.
 resume_case random '{ "name": "random" }' STRATEGY_AUDIT_NO_OPTIMIZER=1
+# prune, the same, with demos to prune (five generations: five steps).
+resume_case prune '{ "name": "prune", "generations": 5, "demos": 2 }' \
+    STRATEGY_AUDIT_NO_OPTIMIZER=1
 finish

@@ -670,10 +670,11 @@ START_TEST(test_random)
 END_TEST
 
 /*
- * random's draws depend on the job's seed alone: the same job draws the
- * same prompts, another seed others.
+ * A strategy's draws depend on the job's seed alone: the same job draws
+ * the same prompts, another seed others.
  */
-START_TEST(test_random_seeded)
+static void
+check_seeded(const char *strategy)
 {
 	static const char *const sql = "SELECT group_concat(text, '|') FROM "
 	    "(SELECT text FROM candidates ORDER BY id)";
@@ -685,7 +686,7 @@ START_TEST(test_random_seeded)
 	other.seed = 2;
 	for (i = 0; i < 3; i++) {
 		job = job_write(i < 2 ? &tasks[1] : &other, "job.json",
-		    "{ \"name\": \"random\", \"steps\": 2 }", NULL, NULL);
+		    strategy, NULL, NULL);
 		db = xasprintf("%s/seeded-%d.db", tmp, i);
 		run_job(job, db, -1, &o);
 		ck_assert_str_eq(o.status, "done");
@@ -698,6 +699,80 @@ START_TEST(test_random_seeded)
 	ck_assert_str_ne(texts[0], texts[2]);
 	for (i = 0; i < 3; i++)
 		free(texts[i]);
+}
+
+START_TEST(test_random_seeded)
+{
+	check_seeded("{ \"name\": \"random\", \"steps\": 2 }");
+}
+END_TEST
+
+START_TEST(test_prune_seeded)
+{
+	check_seeded("{ \"name\": \"prune\", \"generations\": 2 }");
+	check_seeded("{ \"name\": \"prune\", \"generations\": 2, "
+	    "\"unit\": \"token\", \"demos\": 3 }");
+}
+END_TEST
+
+/*
+ * prune on every example task, by words and by tokens, from the seed
+ * alone and with two demos rendered: no optimizer call, every child has
+ * its parent and a note of what it lost, and the best is never worse
+ * than the seed; on arith and sentiment it is better by 0.1 at least, as
+ * deleting words whose small effects are against the task pays (see
+ * promptd-sim(7)).  On rewrite a prompt helps only with the traits it
+ * asks for, and deleting words cannot add one: the seed asks for none.
+ */
+START_TEST(test_prune)
+{
+	static const char *const objs[] = {
+		"{ \"name\": \"prune\" }",
+		"{ \"name\": \"prune\", \"unit\": \"token\" }",
+		"{ \"name\": \"prune\", \"demos\": 2 }",
+		"{ \"name\": \"prune\", \"unit\": \"token\", \"demos\": 2 }",
+	};
+	struct outcome	 o;
+	char		*job, *db;
+	size_t		 t, k;
+	int		 start;
+
+	for (t = 0; t < nitems(tasks); t++) {
+		for (k = 0; k < nitems(objs); k++) {
+			job = job_write(&tasks[t], "job.json", objs[k], NULL,
+			    NULL);
+			db = xasprintf("%s/prune-%s-%zu.db", tmp,
+			    tasks[t].name, k);
+			run_job(job, db, -1, &o);
+			ck_assert_str_eq(o.status, "done");
+			ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM calls "
+			    "WHERE role = 'optimizer'"), 0);
+			ck_assert_int_gt(sql_int(db, "SELECT count(*) FROM "
+			    "lineage WHERE operator = 'prune' AND note LIKE "
+			    "'deleted ''%'''"), 0);
+			ck_assert_int_eq(sql_int(db, "SELECT count(*) FROM "
+			    "candidates WHERE origin NOT IN ('seed', "
+			    "'prune')"), 0);
+			check_tree(db);
+			start = sql_int(db, "SELECT CAST(1000 * avg(score) AS "
+			    "INTEGER) FROM evaluations WHERE candidate_id = "
+			    "(SELECT child FROM lineage WHERE operator = "
+			    "'demos')");
+			/* Rendered, the demos are the prompt it starts from. */
+			if (k >= 2)
+				ck_assert_int_gt(start, 0);
+			ck_assert_msg(o.best_mean >= o.seed_mean, "%s, %zu: "
+			    "best %.3f, seed %.3f", tasks[t].name, k,
+			    o.best_mean, o.seed_mean);
+			if (t < 2)
+				ck_assert_msg(o.best_mean >= o.seed_mean + 0.1,
+				    "%s, %zu: best %.3f, seed %.3f",
+				    tasks[t].name, k, o.best_mean, o.seed_mean);
+			outcome_release(&o);
+			free(job);
+			free(db);
+		}
+	}
 }
 END_TEST
 
@@ -772,6 +847,18 @@ START_TEST(test_params)
 	free(want);
 	free(cause);
 
+	cause = bad_strategy("{ \"name\": \"prune\", \"unit\": \"words\","
+	    " \"population\": 1 }");
+	want = xasprintf("bad.json:%d:40: strategy.unit: unknown value "
+	    "'words' (did you mean 'word'?)", line);
+	ck_assert_msg(strstr(cause, want) != NULL, "%s", cause);
+	free(want);
+	want = xasprintf("bad.json:%d:63: strategy.population: 1 is out of "
+	    "range (expected 2 to 1000)", line);
+	ck_assert_msg(strstr(cause, want) != NULL, "%s", cause);
+	free(want);
+	free(cause);
+
 	cause = bad_strategy("{ \"name\": \"evoo\" }");
 	ck_assert_msg(strstr(cause, "unknown strategy 'evoo' (did you mean "
 	    "'evo'?)") != NULL, "%s", cause);
@@ -832,6 +919,7 @@ START_TEST(test_man)
 	ck_assert_ptr_nonnull(strstr(m.text, ".Ss evo\n"));
 	ck_assert_ptr_nonnull(strstr(m.text, ".Ss ape\n"));
 	ck_assert_ptr_nonnull(strstr(m.text, ".Ss random\n"));
+	ck_assert_ptr_nonnull(strstr(m.text, ".Ss prune\n"));
 	free(m.text);
 	free(path);
 }
@@ -883,6 +971,13 @@ strategy_suite(void)
 	tcase_add_test(tc, test_random_seeded);
 	tcase_add_test(tc, test_params);
 	tcase_add_test(tc, test_man);
+	suite_add_tcase(s, tc);
+	/* Apart, so that CK_RUN_CASE=prune runs it alone. */
+	tc = tcase_create("prune");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_prune);
+	tcase_add_test(tc, test_prune_seeded);
 	suite_add_tcase(s, tc);
 	return s;
 }
