@@ -84,6 +84,7 @@ compare protegi '"name": "reflect", "mode": "protegi", "steps": 2, "beam": 2'
 compare gepa '"name": "reflect", "mode": "gepa", "steps": 3'
 compare opro '"name": "reflect", "mode": "opro", "steps": 2'
 compare spo '"name": "reflect", "mode": "spo", "steps": 2'
+compare pe2 '"name": "reflect", "mode": "pe2", "steps": 3'
 compare duel '"name": "duel", "pool": 6, "rounds": 4, "steps": 50, "ensemble": 2'
 compare random '"name": "random", "per_step": 6, "steps": 3'
 finish
