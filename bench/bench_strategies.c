@@ -1,7 +1,8 @@
 /*
- * bench_strategies: evo (GA, DE), APE, pruning (PromptQuine) and random
- * sampling (the baseline that needs no optimizer: each strategy's gain
- * over it is its worth) on the simulated example tasks.
+ * bench_strategies: evo (GA, DE), APE, reflect's pe2, pruning
+ * (PromptQuine) and random sampling (the baseline that needs no
+ * optimizer: each strategy's gain over it is its worth) on the simulated
+ * example tasks.
  *
  *	bench/bench_strategies [-n seeds] [srcdir]
  *
@@ -107,6 +108,9 @@ static const struct strat strats[] = {
 	{ "ape", "\"name\": \"ape\", \"resample\": 10" },
 	{ "random", "\"name\": \"random\", \"steps\": 11" },
 	{ "prune", "\"name\": \"prune\", \"generations\": 11" },
+	/* One edit a step, from the best seed on. */
+	{ "pe2", "\"name\": \"reflect\", \"mode\": \"pe2\", \"steps\": "
+	  "10" },
 };
 
 /* One run: the best dev score and the target calls after each step. */

@@ -337,11 +337,8 @@ gepa_minibatch(struct search *s, struct gepa *g, struct cand *parent,
 		search_scores_release(g->rp, g->nmb);
 		if (tries < 3 || s->ntrain == 0)
 			g->nmb = reflect_minibatch_draw(s, g->size, g->mb);
-		else {
-			g->nmb = reflect_draw(s, s->ndev, g->size, g->mb);
-			for (i = 0; i < g->nmb; i++)
-				g->mb[i] = s->dev[g->mb[i]];
-		}
+		else
+			g->nmb = reflect_dev_draw(s, g->size, g->mb);
 		if (search_score_on(s, &parent, 1, g->mb, g->nmb, g->rp,
 		    cause) != 0)
 			return -1;

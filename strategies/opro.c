@@ -14,31 +14,6 @@
 #include "task.h"
 #include "xmalloc.h"
 
-static struct rknown *
-opro_known(struct reflect *st, int64_t id)
-{
-	size_t	i;
-
-	for (i = 0; i < st->nknown; i++)
-		if (st->known[i].id == id)
-			return &st->known[i];
-	return NULL;
-}
-
-static void
-opro_know(struct reflect *st, const struct cand *c)
-{
-	struct rknown	*k;
-
-	if ((k = opro_known(st, c->id)) == NULL) {
-		st->known = xreallocarray(st->known, st->nknown + 1,
-		    sizeof *st->known);
-		k = &st->known[st->nknown++];
-		k->id = c->id;
-	}
-	k->score = c->mean;
-}
-
 static int
 known_cmp_desc(const void *va, const void *vb)
 {
@@ -47,26 +22,6 @@ known_cmp_desc(const void *va, const void *vb)
 	if (a->score != b->score)
 		return a->score > b->score ? -1 : 1;
 	return a->id < b->id ? -1 : a->id > b->id;
-}
-
-/* Means of a and b over the dev examples both are scored on. */
-static size_t
-opro_paired(const struct search *s, const struct cand *a,
-    const struct cand *b, double *ma, double *mb)
-{
-	double	sa = 0, sb = 0;
-	size_t	i, n = 0;
-
-	for (i = 0; i < s->ndev; i++) {
-		if (isnan(a->scores[i]) || isnan(b->scores[i]))
-			continue;
-		sa += a->scores[i];
-		sb += b->scores[i];
-		n++;
-	}
-	*ma = n > 0 ? sa / (double)n : NAN;
-	*mb = n > 0 ? sb / (double)n : NAN;
-	return n;
 }
 
 /*
@@ -170,16 +125,16 @@ opro_score_new(struct search *s, struct reflect *st, struct cand *parent,
 
 	/* Only the new ones: a repeat keeps the score it had. */
 	for (i = 0, n = 0; i < nnews; i++)
-		if (opro_known(st, news[i]->id) == NULL)
+		if (reflect_known(st, news[i]->id) == NULL)
 			news[n++] = news[i];
 	nnews = n;
 	if (search_evaluate(s, news, nnews, cause) != 0)
 		return -1;
 	for (i = 0; i < nnews; i++) {
-		if (opro_known(st, news[i]->id) != NULL)
+		if (reflect_known(st, news[i]->id) != NULL)
 			continue;	/* proposed twice */
-		opro_know(st, news[i]);
-		if (parent != NULL && opro_paired(s, news[i], parent, &mc,
+		reflect_know(st, news[i]);
+		if (parent != NULL && reflect_paired(s, news[i], parent, &mc,
 		    &mp) > 0)
 			reflect_history_add(st, news[i], parent, mc, mp);
 	}
@@ -197,8 +152,8 @@ opro_step(struct search *s, struct reflect *st, char **cause)
 	/* Everyone scored so far is known, with the score it had then. */
 	for (i = 0; i < s->ncands; i++)
 		if (s->cands[i]->nscored > 0 &&
-		    opro_known(st, s->cands[i]->id) == NULL)
-			opro_know(st, s->cands[i]);
+		    reflect_known(st, s->cands[i]->id) == NULL)
+			reflect_know(st, s->cands[i]);
 	if (st->nknown == 0)
 		return 0;
 	scored = opro_scored(s, st, &parent);

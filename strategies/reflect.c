@@ -1,11 +1,13 @@
 /*
  * reflect: strategies in which the optimizer reads how prompts did and
- * writes better ones.  One strategy, four modes, one file each:
+ * writes better ones.  One strategy, five modes, one file each:
  *
  *	protegi	textual gradients and a bandit over minibatches (protegi.c)
  *	gepa	reflective evolution on a Pareto front (gepa.c)
  *	opro	optimization by prompting over the scored history (opro.c)
  *	spo	self-supervised, judge-only optimization (spo.c)
+ *	pe2	a prompt engineer's meta-prompt over a batch of errors,
+ *		with the history and back-tracking (pe2.c)
  *
  * This file holds the strategy: its parameters, the table of modes (the
  * one place a mode is found by its name), the checkpoint and the helpers
@@ -37,21 +39,23 @@
 
 /* The names in reflect_mode_table[] below, for the parameter's check. */
 static const char *const reflect_modes[] = {
-	"protegi", "gepa", "opro", "spo", NULL
+	"protegi", "gepa", "opro", "spo", "pe2", NULL
 };
 static const char *const reflect_bandits[] = { "ucb", "sr", NULL };
 
 static const struct strategy_param reflect_params[] = {
 	{ "mode", PARAM_STRING, "\"protegi\"", 0, 0, reflect_modes,
-	  "protegi, gepa, opro or spo" },
+	  "protegi, gepa, opro, spo or pe2" },
 	{ "steps", PARAM_INT, "0", 0, 100000, NULL,
-	  "steps to run (0: 6 for protegi, 10 for the others)" },
+	  "steps to run (0: 6 for protegi and pe2, 10 for the others)" },
 	{ "temperature", PARAM_NUMBER, "1.0", 0, 2, NULL,
 	  "the optimizer's sampling temperature" },
 	{ "history", PARAM_INT, "3", 0, 50, NULL,
-	  "earlier better and worse proposals shown in each meta-prompt" },
+	  "earlier better and worse proposals shown in each meta-prompt "
+	  "(pe2: previous prompts shown with their scores)" },
 	{ "minibatch", PARAM_INT, "0", 0, 100000, NULL,
-	  "examples per minibatch (0: 32 for protegi, 3 for gepa and spo)" },
+	  "examples per minibatch (0: 32 for protegi, 3 for gepa and spo, "
+	  "16 for pe2)" },
 	{ "beam", PARAM_INT, "4", 1, 100, NULL,
 	  "protegi: prompts kept from one step to the next" },
 	{ "gradients", PARAM_INT, "4", 1, 32, NULL,
@@ -77,7 +81,7 @@ static const struct strategy_param reflect_params[] = {
 	{ "ucb_c", PARAM_NUMBER, "1.0", 0, 100, NULL,
 	  "protegi: the UCB exploration weight" },
 	{ "proposals", PARAM_INT, "0", 0, 1000, NULL,
-	  "proposals per step (0: 4 for gepa, 8 for opro)" },
+	  "proposals per step (0: 4 for gepa, 8 for opro, 1 for pe2)" },
 	{ "merge", PARAM_BOOL, "false", 0, 0, NULL,
 	  "gepa: also try merging two unrelated lineages" },
 	{ "shown", PARAM_INT, "20", 1, 1000, NULL,
@@ -90,6 +94,11 @@ static const struct strategy_param reflect_params[] = {
 	  "spo: judging rounds, alternating the order shown" },
 	{ "judge_temperature", PARAM_NUMBER, "1.0", 0, 2, NULL,
 	  "spo: the judge's sampling temperature" },
+	{ "batch", PARAM_INT, "4", 1, 50, NULL,
+	  "pe2: errors shown in each request" },
+	{ "backtrack", PARAM_BOOL, "true", 0, 0, NULL,
+	  "pe2: after an edit that does no better, start from the best "
+	  "prompt so far (false: from the last edit)" },
 	{ "human_critiques", PARAM_INT, "4", 0, 50, NULL,
 	  "protegi and gepa: people's critiques of a prompt's answers shown "
 	  "when it is critiqued or rewritten (0: none)" },
@@ -215,6 +224,18 @@ reflect_minibatch_draw(struct search *s, size_t k, size_t *out)
 	return k;
 }
 
+/* k distinct dev examples. */
+size_t
+reflect_dev_draw(struct search *s, size_t k, size_t *out)
+{
+	size_t	i;
+
+	k = reflect_draw(s, s->ndev, k, out);
+	for (i = 0; i < k; i++)
+		out[i] = s->dev[out[i]];
+	return k;
+}
+
 double
 reflect_mean(const struct search_score *r, size_t n)
 {
@@ -250,6 +271,51 @@ reflect_history_add(struct reflect *st, const struct cand *c,
 	h->score = score;
 	h->parent_score = parent_score;
 	h->better = score > parent_score;
+}
+
+struct rknown *
+reflect_known(struct reflect *st, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < st->nknown; i++)
+		if (st->known[i].id == id)
+			return &st->known[i];
+	return NULL;
+}
+
+void
+reflect_know(struct reflect *st, const struct cand *c)
+{
+	struct rknown	*k;
+
+	if ((k = reflect_known(st, c->id)) == NULL) {
+		st->known = xreallocarray(st->known, st->nknown + 1,
+		    sizeof *st->known);
+		k = &st->known[st->nknown++];
+		k->id = c->id;
+	}
+	k->score = c->mean;
+}
+
+/* Means of a and b over the dev examples both are scored on. */
+size_t
+reflect_paired(const struct search *s, const struct cand *a,
+    const struct cand *b, double *ma, double *mb)
+{
+	double	sa = 0, sb = 0;
+	size_t	i, n = 0;
+
+	for (i = 0; i < s->ndev; i++) {
+		if (isnan(a->scores[i]) || isnan(b->scores[i]))
+			continue;
+		sa += a->scores[i];
+		sb += b->scores[i];
+		n++;
+	}
+	*ma = n > 0 ? sa / (double)n : NAN;
+	*mb = n > 0 ? sb / (double)n : NAN;
+	return n;
 }
 
 /*
@@ -415,6 +481,7 @@ static const struct reflect_mode *const reflect_mode_table[] = {
 	&gepa_mode,
 	&opro_mode,
 	&spo_mode,
+	&pe2_mode,
 	NULL
 };
 

@@ -2,7 +2,7 @@
  * What the reflect strategy's files share: its state, the table entry of
  * each mode and the helpers the modes have in common.  reflect.c holds
  * the strategy (parameters, checkpoint, the mode table) and the helpers;
- * protegi.c, gepa.c, opro.c and spo.c hold one mode each.  Private to
+ * protegi.c, gepa.c, opro.c, spo.c and pe2.c hold one mode each.  Private to
  * strategies/: nothing else includes it.
  */
 #ifndef REFLECT_INT_H
@@ -34,6 +34,7 @@ extern const struct reflect_mode protegi_mode;
 extern const struct reflect_mode gepa_mode;
 extern const struct reflect_mode opro_mode;
 extern const struct reflect_mode spo_mode;
+extern const struct reflect_mode pe2_mode;
 
 /* A proposal and how it did against its parent on the same examples. */
 struct rhist {
@@ -65,7 +66,7 @@ struct reflect {
 	size_t			 nhist;
 	struct rknown		*known;
 	size_t			 nknown;
-	int64_t			 champion;	/* spo */
+	int64_t			 champion;	/* spo; pe2: the prompt edited */
 	double			 share;		/* spo: its share of votes */
 	char			*feedback;	/* spo: the judge's remarks */
 	double			 started;	/* the run's start, which
@@ -112,8 +113,21 @@ size_t		 reflect_draw(struct search *, size_t n, size_t k,
 /* k distinct dataset examples from the minibatch pool, as above. */
 size_t		 reflect_minibatch_draw(struct search *, size_t k,
 		    size_t *out);
+/* k distinct dev examples, as above. */
+size_t		 reflect_dev_draw(struct search *, size_t k, size_t *out);
 /* The mean of the scores that are not NAN, or NAN. */
 double		 reflect_mean(const struct search_score *, size_t n);
+
+/* The known score of candidate id (opro, pe2), or NULL. */
+struct rknown	*reflect_known(struct reflect *, int64_t id);
+/* Knows c with its present dev mean (added, or updated). */
+void		 reflect_know(struct reflect *, const struct cand *c);
+/*
+ * The means of a and b over the dev examples both are scored on, into
+ * *ma and *mb (NAN when none); returns how many there are.
+ */
+size_t		 reflect_paired(const struct search *, const struct cand *a,
+		    const struct cand *b, double *ma, double *mb);
 
 /*
  * Records how c did against parent (both borrowed, only their ids are

@@ -255,6 +255,12 @@ START_TEST(test_opro_improves)
 }
 END_TEST
 
+START_TEST(test_pe2_improves)
+{
+	improves("{ \"name\": \"reflect\", \"mode\": \"pe2\" }", 0.05, 1);
+}
+END_TEST
+
 START_TEST(test_spo_improves)
 {
 	improves("{ \"name\": \"reflect\", \"mode\": \"spo\" }", 0.03, 1);
@@ -344,9 +350,10 @@ END_TEST
 /* Critiques and rationales are lineage notes. */
 START_TEST(test_lineage_notes)
 {
-	static const char *const modes[] = { "protegi", "gepa", "opro", "spo" };
+	static const char *const modes[] = { "protegi", "gepa", "opro", "spo",
+	    "pe2" };
 	static const char *const ops[] = { "protegi-edit", "gepa-reflect",
-	    "opro", "spo" };
+	    "opro", "spo", "pe2" };
 	struct result	 r;
 	struct job	*job;
 	char		*path, *strategy, *sql, *db;
@@ -424,7 +431,8 @@ sentiment_job(const char *strategy, double format_error_rate)
  */
 START_TEST(test_malformed_replies)
 {
-	static const char *const modes[] = { "protegi", "gepa", "opro", "spo" };
+	static const char *const modes[] = { "protegi", "gepa", "opro", "spo",
+	    "pe2" };
 	struct result	 r;
 	struct job	*job;
 	char		*strategy;
@@ -532,7 +540,8 @@ END_TEST
  */
 START_TEST(test_resume)
 {
-	static const char *const modes[] = { "protegi", "gepa", "opro", "spo" };
+	static const char *const modes[] = { "protegi", "gepa", "opro", "spo",
+	    "pe2" };
 	struct store		*store;
 	struct engine_loop	*loop;
 	struct jobrun		 jr;
@@ -1040,6 +1049,216 @@ START_TEST(test_score_on)
 }
 END_TEST
 
+/*
+ * pe2's requests, through an exec optimizer that keeps every request it
+ * is sent (one file each, numbered) and answers each with a new prompt
+ * that tells the target to answer nonsense, so that every edit does
+ * worse than the seed.
+ */
+static const char *const pe2_seed = "You are an expert film critic. Read "
+    "the whole review carefully and decide whether it is positive or "
+    "negative. Answer with only the label.";
+
+static struct job *
+pe2_job(const char *name, const char *params)
+{
+	struct job	*job;
+	char		*p, *text, *cmd;
+
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/' && "
+	    "mkdir -p '%s/%s'", TEST_SRCDIR, tmp, tmp, name);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	p = xasprintf("%s/pe2.sh", tmp);
+	write_file(p, "n=$(ls \"$1\" | wc -l)\n"
+	    "n=$((n + 1))\n"
+	    "cat >\"$1/r.$n\"\n"
+	    "echo \"<reasoning>The <prompt>seed</prompt> is vague."
+	    "</reasoning><prompt>Reply with the single word banana, "
+	    "version $n.</prompt>\"\n");
+	free(p);
+	text = xasprintf("{ \"name\": \"e\", \"description\": \"Classify the "
+	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
+	    "\"reviews.jsonl\", \"input\": \"Review: {{text}}\\nSentiment:\","
+	    " \"target\": \"label\", \"metric\": { \"type\": \"exact\","
+	    " \"normalize\": [\"case\", \"punctuation\"] }, \"splits\": {"
+	    " \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3, \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"%s\", \"%s\"], \"backends\": { \"sim\": {"
+	    " \"type\": \"sim\" }, \"opt\": { \"type\": \"exec\", \"command\":"
+	    " [\"/bin/sh\", \"%s/pe2.sh\", \"%s/%s\"] } }, \"roles\": {"
+	    " \"target\": \"sim\", \"optimizer\": \"opt\" }, \"strategy\": {"
+	    " \"name\": \"reflect\", \"mode\": \"pe2\", \"steps\": 4%s } }",
+	    seed_a, pe2_seed, tmp, tmp, name, params);
+	p = xasprintf("%s/%s.json", tmp, name);
+	write_file(p, text);
+	free(text);
+	job = load(p);
+	free(p);
+	return job;
+}
+
+/* The user message of request k (1, 2, ...) of run name. */
+static char *
+pe2_request(const char *name, int k)
+{
+	cJSON		*req;
+	char		*path, *text = NULL, *cause = NULL, *c;
+
+	path = xasprintf("%s/%s/r.%d", tmp, name, k);
+	ck_assert_msg(file_read(path, 1 << 22, &text, NULL, &cause) == 0,
+	    "%s", cause);
+	free(path);
+	req = cJSON_Parse(text);
+	free(text);
+	ck_assert_ptr_nonnull(req);
+	c = xstrdup(cJSON_GetStringValue(cJSON_GetObjectItem(
+	    cJSON_GetArrayItem(cJSON_GetObjectItem(req, "messages"), 0),
+	    "content")));
+	cJSON_Delete(req);
+	return c;
+}
+
+/* The text of the current prompt of a request: its first <prompt>. */
+static char *
+pe2_current(const char *req)
+{
+	const char	*p, *e;
+
+	p = strstr(req, "# The current prompt");
+	ck_assert_ptr_nonnull(p);
+	p = strchr(strstr(p, "<prompt"), '>') + 1;
+	e = strstr(p, "</prompt>");
+	ck_assert_ptr_nonnull(e);
+	return xstrndup(p, (size_t)(e - p));
+}
+
+static int
+count_of(const char *s, const char *what)
+{
+	int	n = 0;
+
+	while ((s = strstr(s, what)) != NULL) {
+		n++;
+		s += strlen(what);
+	}
+	return n;
+}
+
+/*
+ * The request holds the paper's three parts, a batch of at most "batch"
+ * errors and the history of earlier prompts with their scores; the
+ * answer's <reasoning> is not read as a prompt.
+ */
+START_TEST(test_pe2_request)
+{
+	struct result	 r;
+	struct job	*job;
+	char		*q, *v;
+	int		 k;
+
+	job = pe2_job("req", ", \"batch\": 2, \"history\": 2");
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_eq(r.asks, 4);
+	for (k = 1; k <= 4; k++) {
+		q = pe2_request("req", k);
+		/* The two-step task description. */
+		ck_assert_ptr_nonnull(strstr(q, "in two steps. First, inspect "
+		    "the current prompt and a batch of inputs"));
+		ck_assert_ptr_nonnull(strstr(q, "Second, from what you found, "
+		    "hypothesize what the prompt is missing"));
+		/* The context specification: a system message here. */
+		ck_assert_ptr_nonnull(strstr(q, "# Context specification\n"
+		    "The prompt is the system message."));
+		/* The reasoning template. */
+		ck_assert_ptr_nonnull(strstr(q, "- Is the output correct?"));
+		ck_assert_ptr_nonnull(strstr(q, "- If not, why not?"));
+		ck_assert_ptr_nonnull(strstr(q, "- Which part of the prompt "
+		    "led the model to it"));
+		/* The errors: at most two, each with its expected answer. */
+		ck_assert_ptr_nonnull(strstr(q, "<errors>"));
+		ck_assert_int_ge(count_of(q, "<expected>"), 1);
+		ck_assert_int_le(count_of(q, "<expected>"), 2);
+		/*
+		 * The history: the prompts tried before, at most two (the
+		 * other seed is one), beside the current one.
+		 */
+		ck_assert_ptr_nonnull(strstr(q, "# Previous prompts and their "
+		    "scores"));
+		ck_assert_int_eq(count_of(q, "<prompt score=\""), 1 +
+		    (k == 1 ? 1 : 2));
+		if (k == 1)
+			ck_assert_ptr_null(strstr(q, "banana"));
+		else {
+			v = xasprintf("banana, version %d.</prompt>", k - 1);
+			ck_assert_msg(strstr(q, v) != NULL, "request %d: no "
+			    "%s", k, v);
+			free(v);
+		}
+		free(q);
+	}
+	/* Only the prompts: "seed" inside <reasoning> is not one. */
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM candidates "
+	    "WHERE text = 'seed'"), 0);
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM candidates "
+	    "WHERE text LIKE 'Reply with the single word banana%'"), 4);
+	job_free(job);
+}
+END_TEST
+
+/*
+ * Back-tracking: every edit does worse than the best seed, so every
+ * request edits that seed again; without it each request edits the
+ * previous answer.
+ */
+START_TEST(test_pe2_backtrack)
+{
+	struct result	 r;
+	struct job	*job;
+	char		*q, *cur, *best, *v;
+	int		 k;
+
+	job = pe2_job("bt", "");
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	best = query_text(dbpath, "SELECT c.text FROM candidates c JOIN "
+	    "evaluations e ON e.candidate_id = c.id JOIN examples x ON "
+	    "x.id = e.example_id WHERE x.split = 'dev' AND c.origin = 'seed' "
+	    "GROUP BY c.id ORDER BY avg(e.score) DESC, c.id LIMIT 1");
+	ck_assert_ptr_nonnull(best);
+	ck_assert_double_lt(query(dbpath, "SELECT max(a) FROM (SELECT "
+	    "avg(e.score) a FROM evaluations e JOIN candidates c ON c.id = "
+	    "e.candidate_id JOIN examples x ON x.id = e.example_id WHERE "
+	    "x.split = 'dev' AND c.text LIKE '%banana%' GROUP BY c.id)"),
+	    query(dbpath, SEED_BEST));
+	for (k = 1; k <= 4; k++) {
+		q = pe2_request("bt", k);
+		cur = pe2_current(q);
+		ck_assert_str_eq(cur, best);
+		free(cur);
+		free(q);
+	}
+	free(best);
+	job_free(job);
+
+	unlink(dbpath);
+	job = pe2_job("nobt", ", \"backtrack\": false");
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	for (k = 2; k <= 4; k++) {
+		q = pe2_request("nobt", k);
+		cur = pe2_current(q);
+		v = xasprintf("Reply with the single word banana, version %d.",
+		    k - 1);
+		ck_assert_str_eq(cur, v);
+		free(v);
+		free(cur);
+		free(q);
+	}
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 reflect_suite(void)
 {
@@ -1053,6 +1272,7 @@ reflect_suite(void)
 	tcase_add_test(tc, test_gepa_improves);
 	tcase_add_test(tc, test_opro_improves);
 	tcase_add_test(tc, test_spo_improves);
+	tcase_add_test(tc, test_pe2_improves);
 	tcase_add_test(tc, test_spo_without_targets);
 	tcase_add_test(tc, test_lineage_notes);
 	tcase_add_test(tc, test_malformed_replies);
@@ -1070,6 +1290,13 @@ reflect_suite(void)
 	tcase_add_test(tc, test_human_critiques);
 	tcase_add_test(tc, test_human_critiques_resume);
 	tcase_add_test(tc, test_human_critiques_change_proposals);
+	suite_add_tcase(s, tc);
+	/* pe2's requests and back-tracking: CK_RUN_CASE=pe2. */
+	tc = tcase_create("pe2");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_pe2_request);
+	tcase_add_test(tc, test_pe2_backtrack);
 	suite_add_tcase(s, tc);
 	return s;
 }
