@@ -174,17 +174,6 @@ evo_find(const struct search *s, int64_t id)
 	return NULL;
 }
 
-static int
-evo_has(struct cand *const *v, size_t n, const struct cand *c)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] == c)
-			return 1;
-	return 0;
-}
-
 /*
  * Scores candidates on the whole dev split without racing.  Used for
  * those whose scores a resume's racing cut short: their calls were paid
@@ -633,8 +622,8 @@ evo_paraphrases(struct search *s, struct cand **seeds, size_t nseeds,
 			if ((c = search_add(s, a[i].parts[k], "evo", ch[i].par,
 			    1, "paraphrase", a[i].rationale, cause)) == NULL)
 				rc = -1;
-			else if (!evo_has(seeds, nseeds, c) &&
-			    !evo_has(*pool, *npool, c)) {
+			else if (!search_has(seeds, nseeds, c) &&
+			    !search_has(*pool, *npool, c)) {
 				*pool = xreallocarray(*pool, *npool + 1,
 				    sizeof **pool);
 				(*pool)[(*npool)++] = c;
@@ -746,8 +735,8 @@ evo_children(struct search *s, struct evo_state *st, struct evo_child *ch,
 		    ch[i].op, &ch[i].c, cause)) != 0)
 			continue;
 		c = ch[i].c;
-		if (c != NULL && !evo_has(st->pop, st->npop, c) &&
-		    !evo_has(*eval, *neval, c)) {
+		if (c != NULL && !search_has(st->pop, st->npop, c) &&
+		    !search_has(*eval, *neval, c)) {
 			*eval = xreallocarray(*eval, *neval + 1, sizeof **eval);
 			(*eval)[(*neval)++] = c;
 		}
@@ -799,8 +788,8 @@ evo_generation(struct search *s, struct evo_state *st, char **cause)
 			c = ch[i].c;
 			if (c != NULL && evo_full(s, c) &&
 			    c->mean > st->pop[i]->mean &&
-			    !evo_has(st->pop, st->npop, c) &&
-			    !evo_has(next, nnext, c))
+			    !search_has(st->pop, st->npop, c) &&
+			    !search_has(next, nnext, c))
 				next[nnext++] = c;
 			else
 				next[nnext++] = st->pop[i];

@@ -171,17 +171,6 @@ prune_tournament(struct search *s, struct prune_state *st)
 	return prune_cmp_full(s, a, b) <= 0 ? a : b;
 }
 
-static int
-prune_member(struct cand *const *v, size_t n, const struct cand *c)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		if (v[i] == c)
-			return 1;
-	return 0;
-}
-
 /* Whether text is a member's, or one drawn before in the generation. */
 static int
 prune_seen(const struct prune_state *st, char *const *drawn, size_t n,
@@ -324,8 +313,8 @@ prune_children(struct search *s, struct prune_state *st, struct cand **gen,
 		free(note);
 		if (c == NULL)
 			rc = -1;
-		else if (!prune_member(st->pop, st->npop, c) &&
-		    !prune_member(gen, *ngen, c))
+		else if (!search_has(st->pop, st->npop, c) &&
+		    !search_has(gen, *ngen, c))
 			gen[(*ngen)++] = c;
 	}
 	for (i = 0; i < want; i++) {
@@ -365,7 +354,7 @@ prune_step(struct search *s, char **cause)
 	npool = ngen;
 	for (i = 0; i < st->npop; i++)
 		pool[npool++] = st->pop[i];
-	if ((best = search_best(s)) != NULL && !prune_member(pool, npool,
+	if ((best = search_best(s)) != NULL && !search_has(pool, npool,
 	    best))
 		pool[npool++] = best;
 	if (search_evaluate(s, pool, npool, cause) != 0)

@@ -844,6 +844,17 @@ search_evaluate(struct search *s, struct cand *const *cands, size_t n,
 	return 0;
 }
 
+int
+search_has(struct cand *const *v, size_t n, const struct cand *c)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == c)
+			return 1;
+	return 0;
+}
+
 struct cand *
 search_best(const struct search *s)
 {

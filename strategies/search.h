@@ -126,6 +126,9 @@ int		 search_load_scores(struct search *, char **cause);
 
 /* The best candidate evaluated on the whole dev split (not raced out). */
 struct cand	*search_best(const struct search *);
+/* Whether c is one of the n candidates of v. */
+int		 search_has(struct cand *const *v, size_t n,
+		    const struct cand *c);
 
 /* A variable of a meta-prompt: {{name}} is replaced by value. */
 struct meta_var {
