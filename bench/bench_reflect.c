@@ -1,9 +1,9 @@
 /*
- * bench/reflect: the reflect strategy's modes (and APE for reference) on
- * the bundled example tasks with the simulated model, over several job
- * seeds.  For each run it follows the best dev score after every step
- * and reports the calls (target, optimizer, judge), tokens and dollars
- * spent when the run first reached 95% of the best score any run found
+ * bench/reflect: the reflect strategy's modes (and APE and random for
+ * reference) on the bundled example tasks with the simulated model, over
+ * several job seeds.  For each run it follows the best dev score after
+ * every step and reports the calls (target, optimizer, judge), tokens and
+ * dollars spent when the run first reached 95% of the best score any run found
  * on that task, then the best dev score at the end and the target calls
  * of the whole run (what racing saves); the table gives medians over the
  * seeds.  Run by hand:
@@ -47,6 +47,9 @@ static const struct {
 	    "\"merge\": true }" },
 	{ "opro", "{ \"name\": \"reflect\", \"mode\": \"opro\" }" },
 	{ "spo", "{ \"name\": \"reflect\", \"mode\": \"spo\" }" },
+	{ "pe2", "{ \"name\": \"reflect\", \"mode\": \"pe2\" }" },
+	/* The baseline that needs no optimizer: each mode's gain over it. */
+	{ "random", "{ \"name\": \"random\" }" },
 };
 #define NCONFIGS	(sizeof configs / sizeof configs[0])
 

@@ -32,7 +32,7 @@ BENCH=bench_search
 keep=0
 latency=50
 conc="16 64 4096"
-strategies="ape evo-ga evo-de protegi gepa opro spo duel"
+strategies="ape evo-ga evo-de protegi gepa opro spo pe2 duel prune random"
 usage="usage: bench_search.sh [-l latency_ms] [-c \"C ...\"] [-s \"strategy ...\"] [-K]"
 while getopts l:c:s:K ch; do
 	case $ch in
@@ -55,8 +55,10 @@ strategy_json() {
 	ape) echo '"name": "ape", "pool": 20' ;;
 	evo-ga) echo '"name": "evo", "variant": "ga", "population": 8, "generations": 6' ;;
 	evo-de) echo '"name": "evo", "variant": "de", "population": 8, "generations": 6' ;;
-	protegi|gepa|opro|spo)
+	protegi|gepa|opro|spo|pe2)
 		echo "\"name\": \"reflect\", \"mode\": \"$1\", \"steps\": 6" ;;
+	prune) echo '"name": "prune", "population": 8, "generations": 6' ;;
+	random) echo '"name": "random", "per_step": 8, "steps": 6' ;;
 	duel) echo '"name": "duel", "pool": 20, "rounds": 30' ;;
 	*) bench_fail "unknown strategy '$1'" ;;
 	esac
