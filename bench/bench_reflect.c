@@ -3,10 +3,10 @@
  * reference) on the bundled example tasks with the simulated model, over
  * several job seeds.  For each run it follows the best dev score after
  * every step and reports the calls (target, optimizer, judge), tokens and
- * dollars spent when the run first reached 95% of the best score any run found
- * on that task, then the best dev score at the end and the target calls
- * of the whole run (what racing saves); the table gives medians over the
- * seeds.  Run by hand:
+ * dollars spent when the run first reached 95% of the best score any run
+ * found on that task, then the best dev score at the end and the target
+ * calls of the whole run (what racing saves); the table gives medians over
+ * the seeds.  Run by hand:
  *
  *	make bench && bench/bench_reflect [-n seeds] [-t task]
  */
