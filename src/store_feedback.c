@@ -140,17 +140,11 @@ store_interaction_tally(struct store *s, int64_t job, int64_t dataset,
     struct interaction_tally *t, char **cause)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	memset(t, 0, sizeof *t);
-	if ((rc = store_stmt_step(s, STMT_INTERACTION_TALLY, cause, "ii", job,
-	    dataset)) != 1) {
-		if (rc == 0)	/* an aggregate always gives a row */
-			cause_set(cause, "store: %s: no row",
-			    store_stmt_table[STMT_INTERACTION_TALLY].what);
+	if ((st = store_stmt_row(s, STMT_INTERACTION_TALLY, cause, "ii", job,
+	    dataset)) == NULL)
 		return -1;
-	}
-	st = s->stmt[STMT_INTERACTION_TALLY];
 	t->n = sqlite3_column_int64(st, 0);
 	t->rated = sqlite3_column_int64(st, 1);
 	t->rated_best = sqlite3_column_int64(st, 2);
@@ -466,13 +460,11 @@ store_judge_agreement(struct store *s, int64_t job, int64_t run,
     long long *n, long long *agreed, char **cause)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	*n = *agreed = 0;
-	if ((rc = store_stmt_step(s, STMT_JUDGE_AGREEMENT, cause, "ii", job,
-	    run)) <= 0)
-		return rc;
-	st = s->stmt[STMT_JUDGE_AGREEMENT];
+	if ((st = store_stmt_row(s, STMT_JUDGE_AGREEMENT, cause, "ii", job,
+	    run)) == NULL)
+		return -1;
 	*n = sqlite3_column_int64(st, 0);
 	*agreed = sqlite3_column_int64(st, 1);
 	store_stmt_reset(st);

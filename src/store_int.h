@@ -203,6 +203,14 @@ int		 store_stmt_step(struct store *, enum stmt id, char **cause,
 		    const char *fmt, ...);
 
 /*
+ * Binds and steps an aggregate, which always gives one row: returns the
+ * statement on that row (the caller reads it, then store_stmt_reset()),
+ * or NULL with *cause, "store: WHAT: no row" when it gave none.
+ */
+sqlite3_stmt	*store_stmt_row(struct store *, enum stmt id, char **cause,
+		    const char *fmt, ...);
+
+/*
  * Like store_stmt_step() for a statement that returns at most one integer:
  * 1 with *out set, 0 when there is no row, -1.  Resets on every path.
  */

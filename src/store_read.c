@@ -413,15 +413,10 @@ store_run_spent(struct store *s, int64_t run, struct run_totals *t,
     char **cause)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	memset(t, 0, sizeof *t);
-	if ((rc = store_stmt_step(s, STMT_RUN_SPENT, cause, "i", run)) != 1) {
-		if (rc == 0)
-			cause_set(cause, "store: sum a run's calls: no row");
+	if ((st = store_stmt_row(s, STMT_RUN_SPENT, cause, "i", run)) == NULL)
 		return -1;
-	}
-	st = s->stmt[STMT_RUN_SPENT];
 	t->calls = sqlite3_column_int64(st, 0);
 	t->hits = sqlite3_column_int64(st, 1);
 	t->tokens = sqlite3_column_int64(st, 2);
@@ -584,13 +579,8 @@ store_job_runs(struct store *s, int64_t job, int *nruns,
 	int		 rc;
 
 	memset(latest, 0, sizeof *latest);
-	if ((rc = store_stmt_step(s, STMT_RUN_SUM, cause, "i", job)) != 1) {
-		/* An aggregate always gives a row. */
-		if (rc == 0)
-			cause_set(cause, "store: sum runs: no row");
+	if ((st = store_stmt_row(s, STMT_RUN_SUM, cause, "i", job)) == NULL)
 		return -1;
-	}
-	st = s->stmt[STMT_RUN_SUM];
 	*nruns = sqlite3_column_int(st, 0);
 	sum->calls = sqlite3_column_int64(st, 1);
 	sum->hits = sqlite3_column_int64(st, 2);

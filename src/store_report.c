@@ -147,18 +147,12 @@ store_candidate_spent(struct store *s, int64_t candidate, long long *calls,
     double *dollars, char **cause)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
 	*calls = 0;
 	*dollars = 0;
-	if ((rc = store_stmt_step(s, STMT_CANDIDATE_SPENT, cause, "i",
-	    candidate)) != 1) {
-		if (rc == 0)
-			cause_set(cause, "store: %s: no row",
-			    store_stmt_table[STMT_CANDIDATE_SPENT].what);
+	if ((st = store_stmt_row(s, STMT_CANDIDATE_SPENT, cause, "i",
+	    candidate)) == NULL)
 		return -1;
-	}
-	st = s->stmt[STMT_CANDIDATE_SPENT];
 	*calls = sqlite3_column_int64(st, 0);
 	*dollars = sqlite3_column_double(st, 1);
 	store_stmt_reset(st);

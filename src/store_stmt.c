@@ -674,6 +674,24 @@ store_stmt_step(struct store *s, enum stmt id, char **cause, const char *fmt,
 	return rc;
 }
 
+/* Steps an aggregate, whose one row is read by the caller (store_int.h). */
+sqlite3_stmt *
+store_stmt_row(struct store *s, enum stmt id, char **cause, const char *fmt,
+    ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = store_stmt_vstep(s, id, cause, fmt, ap);
+	va_end(ap);
+	if (rc == 1)
+		return s->stmt[id];
+	if (rc == 0)
+		cause_set(cause, "store: %s: no row", store_stmt_table[id].what);
+	return NULL;
+}
+
 /* Like store_stmt_step() for a statement that returns at most one integer. */
 int
 store_stmt_int64(struct store *s, enum stmt id, int64_t *out, char **cause,
