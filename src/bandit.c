@@ -10,6 +10,7 @@
 #include "hash.h"
 #include "nn.h"
 #include "rng.h"
+#include "stats.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -247,30 +248,6 @@ bandit_random_pair(size_t n, struct rng *rng, uint32_t *a, uint32_t *b)
 	*b = rng_below(rng, (uint32_t)n - 1);
 	if (*b >= *a)
 		(*b)++;
-}
-
-/* In-place Cholesky of the n x n matrix K (lower triangle); 0 or -1. */
-static int
-bandit_cholesky(double *K, size_t n)
-{
-	size_t	i, j, k;
-	double	s;
-
-	for (j = 0; j < n; j++) {
-		s = K[j * n + j];
-		for (k = 0; k < j; k++)
-			s -= K[j * n + k] * K[j * n + k];
-		if (s <= 0)
-			return -1;
-		K[j * n + j] = sqrt(s);
-		for (i = j + 1; i < n; i++) {
-			s = K[i * n + j];
-			for (k = 0; k < j; k++)
-				s -= K[i * n + k] * K[j * n + k];
-			K[i * n + j] = s / K[j * n + j];
-		}
-	}
-	return 0;
 }
 
 /* w' K^-1 w with L the Cholesky factor of K; tmp is n long. */
@@ -535,7 +512,7 @@ bandit_ucb_full(struct bandit_model *m, const struct bandit_pool *pool,
 	f.Gi = xcalloc(f.na, sizeof *f.Gi);
 	f.w = xcalloc(f.np + 1, sizeof *f.w);
 	f.tmp = xcalloc(f.np + 1, sizeof *f.tmp);
-	if (bandit_cholesky(f.K, f.np) != 0)
+	if (stats_cholesky(f.K, f.np) != 0)
 		goto out;
 	for (i = 0; i < pool->n; i++) {
 		if (i == x1) {

@@ -36,6 +36,7 @@
 #include "jsonc.h"
 #include "metric.h"
 #include "rng.h"
+#include "stats.h"
 #include "store.h"
 #include "strbuf.h"
 #include "textfeat.h"
@@ -371,23 +372,10 @@ learned_derivatives(const struct learned_set *set, const double *w,
 static int
 learned_solve(double *h, double *g)
 {
-	double	s;
-	size_t	i, j, k;
+	size_t	i, k;
 
-	for (j = 0; j < LEARNED_NW; j++) {
-		s = h[j * LEARNED_NW + j];
-		for (k = 0; k < j; k++)
-			s -= h[j * LEARNED_NW + k] * h[j * LEARNED_NW + k];
-		if (!(s > 0))
-			return 0;
-		h[j * LEARNED_NW + j] = sqrt(s);
-		for (i = j + 1; i < LEARNED_NW; i++) {
-			s = h[i * LEARNED_NW + j];
-			for (k = 0; k < j; k++)
-				s -= h[i * LEARNED_NW + k] * h[j * LEARNED_NW + k];
-			h[i * LEARNED_NW + j] = s / h[j * LEARNED_NW + j];
-		}
-	}
+	if (stats_cholesky(h, LEARNED_NW) != 0)
+		return 0;
 	for (i = 0; i < LEARNED_NW; i++) {
 		for (k = 0; k < i; k++)
 			g[i] -= h[i * LEARNED_NW + k] * g[k];

@@ -370,3 +370,26 @@ stats_quantile_upper(const double *x, size_t n, double q, double level,
 		*rank = k;
 	return bound;
 }
+
+int
+stats_cholesky(double *a, size_t n)
+{
+	size_t	i, j, k;
+	double	s;
+
+	for (j = 0; j < n; j++) {
+		s = a[j * n + j];
+		for (k = 0; k < j; k++)
+			s -= a[j * n + k] * a[j * n + k];
+		if (!(s > 0))
+			return -1;
+		a[j * n + j] = sqrt(s);
+		for (i = j + 1; i < n; i++) {
+			s = a[i * n + j];
+			for (k = 0; k < j; k++)
+				s -= a[i * n + k] * a[j * n + k];
+			a[i * n + j] = s / a[j * n + j];
+		}
+	}
+	return 0;
+}

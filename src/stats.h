@@ -88,4 +88,12 @@ double	stats_binomial_upper(size_t k, size_t n, double level);
 double	stats_quantile_upper(const double *x, size_t n, double q,
 	    double level, size_t *rank);
 
+/*
+ * The Cholesky factor of the symmetric n x n matrix a (row-major; its
+ * lower triangle is read), in place of that lower triangle: a = L L'.
+ * Returns 0, or -1 when a is not positive definite (a pivot that is not
+ * greater than 0, NAN included); a is then partly overwritten.
+ */
+int	stats_cholesky(double *a, size_t n);
+
 #endif

@@ -131,6 +131,25 @@ END_TEST
  * bisected (a second method, not the incomplete beta function), and
  * 1 - (1 - level)^(1/n) for no failures: the Clopper-Pearson bounds.
  */
+/*
+ * Cholesky: [[4, 2], [2, 10]] = L L' with L = [[2, 0], [1, 3]]; a matrix
+ * that is not positive definite (or holds a NAN) is refused.
+ */
+START_TEST(test_cholesky)
+{
+	double	a[4] = { 4, 2, 2, 10 };
+	double	b[4] = { 1, 2, 2, 1 };
+	double	c[4] = { NAN, 0, 0, 1 };
+
+	ck_assert_int_eq(stats_cholesky(a, 2), 0);
+	ck_assert_double_eq_tol(a[0], 2, 1e-12);
+	ck_assert_double_eq_tol(a[2], 1, 1e-12);
+	ck_assert_double_eq_tol(a[3], 3, 1e-12);
+	ck_assert_int_eq(stats_cholesky(b, 2), -1);
+	ck_assert_int_eq(stats_cholesky(c, 2), -1);
+}
+END_TEST
+
 START_TEST(test_binomial_upper)
 {
 	ck_assert_double_eq_tol(stats_binomial_upper(0, 10, 0.9),
@@ -209,6 +228,7 @@ stats_suite(void)
 	tcase_add_test(tc, test_paired);
 	tcase_add_test(tc, test_paired_scored);
 	tcase_add_test(tc, test_welch);
+	tcase_add_test(tc, test_cholesky);
 	tcase_add_test(tc, test_binomial_upper);
 	tcase_add_test(tc, test_quantile_upper);
 	suite_add_tcase(s, tc);
