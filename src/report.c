@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "hash.h"
 #include "jobrun.h"
 #include "log.h"
 #include "query.h"
@@ -204,13 +205,8 @@ report_op_class(const char *op)
 	static const char *const classes[] = {
 		"c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7"
 	};
-	uint32_t	h = 2166136261u;
-
-	if (op == NULL)
-		op = "";
-	for (; *op != '\0'; op++)
-		h = (h ^ (unsigned char)*op) * 16777619u;
-	return classes[h % nitems(classes)];
+	return classes[hash64_str(op != NULL ? op : "", 0) %
+	    nitems(classes)];
 }
 
 void
