@@ -6,48 +6,7 @@
 
 #include "strbuf.h"
 #include "svg.h"
-
-/*
- * The length of the UTF-8 sequence at s (at most n bytes) and its code
- * point, or 0 when it is not a valid one (overlong, a surrogate, past
- * U+10FFFF, cut short).
- */
-static size_t
-utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t		len, i;
-	uint32_t	c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2;
-		c = s[0] & 0x1f;
-		min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3;
-		c = s[0] & 0x0f;
-		min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4;
-		c = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
+#include "util.h"
 
 /*
  * Whether HTML reads code point c as a parse error: the control
@@ -98,7 +57,7 @@ html_escape_n(struct strbuf *sb, const char *s, size_t n)
 			i++;
 			continue;
 		}
-		if ((len = utf8_next(p + i, n - i, &c)) == 0) {
+		if ((len = utf8_decode(s + i, n - i, &c)) == 0) {
 			strbuf_adds(sb, "\xef\xbf\xbd");	/* U+FFFD */
 			i++;
 			continue;

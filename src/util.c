@@ -46,40 +46,55 @@ cause_prefix(char **cause, const char *fmt, ...)
 	return -1;
 }
 
+size_t
+utf8_decode(const char *s, size_t len, uint32_t *cp)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n, k;
+	uint32_t		 c, min;
+
+	if (len == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if ((p[0] & 0xe0) == 0xc0) {
+		n = 2; c = p[0] & 0x1f; min = 0x80;
+	} else if ((p[0] & 0xf0) == 0xe0) {
+		n = 3; c = p[0] & 0x0f; min = 0x800;
+	} else if ((p[0] & 0xf8) == 0xf0) {
+		n = 4; c = p[0] & 0x07; min = 0x10000;
+	} else
+		return 0;
+	if (n > len)
+		return 0;
+	for (k = 1; k < n; k++) {
+		if ((p[k] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[k] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
 int
 utf8_valid(const char *buf, size_t len, size_t *bad)
 {
-	const unsigned char	*p = (const unsigned char *)buf;
-	size_t			 i = 0, n, k;
-	uint32_t		 cp, min;
+	size_t		i = 0, n;
+	uint32_t	cp;
 
 	while (i < len) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
+		if ((n = utf8_decode(buf + i, len - i, &cp)) == 0) {
+			if (bad != NULL)
+				*bad = i;
+			return -1;
 		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			n = 1; cp = p[i] & 0x1f; min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			n = 2; cp = p[i] & 0x0f; min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			n = 3; cp = p[i] & 0x07; min = 0x10000;
-		} else
-			goto fail;
-		for (k = 1; k <= n; k++) {
-			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
-				goto fail;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			goto fail;
-		i += n + 1;
+		i += n;
 	}
 	return 0;
-fail:
-	if (bad != NULL)
-		*bad = i;
-	return -1;
 }
 
 size_t

@@ -26,6 +26,12 @@ int	 cause_prefix(char **cause, const char *, ...)
  * past U+10FFFF).  On failure stores the offset of the first bad byte.
  */
 int	 utf8_valid(const char *, size_t, size_t *bad);
+/*
+ * The UTF-8 sequence at s (at most len bytes): its length with its code
+ * point in *cp, or 0 when it is not a valid one (overlong, a surrogate,
+ * past U+10FFFF, cut short, a stray byte) or len is 0.
+ */
+size_t	 utf8_decode(const char *s, size_t len, uint32_t *cp);
 /* Characters (bytes that are not UTF-8 continuation bytes) in len bytes,
  * for columns in messages. */
 size_t	 utf8_chars(const char *, size_t);
