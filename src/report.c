@@ -112,10 +112,8 @@ report_text(struct report *r, const char *s)
 static void
 report_vtextf(struct report *r, const char *fmt, va_list ap)
 {
-	char	*s;
+	char	*s = xvasprintf(fmt, ap);
 
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatal("out of memory");
 	html_escape(r->out, s);
 	free(s);
 }
