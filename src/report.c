@@ -14,6 +14,7 @@
 
 #include "hash.h"
 #include "jobrun.h"
+#include "jsonc.h"
 #include "log.h"
 #include "query.h"
 #include "report.h"
@@ -241,22 +242,6 @@ report_run_kind(const struct report *r, int64_t id)
 	return "";
 }
 
-double
-report_num(const cJSON *o, const char *key)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
-const char *
-report_str(const cJSON *o, const char *key)
-{
-	const cJSON	*v = cJSON_GetObjectItemCaseSensitive(o, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 /* Answers one query for the job into *out. */
 static int
 report_query(struct report *r, const char *cmd, int limit, cJSON **out,
@@ -284,8 +269,8 @@ report_find_run(struct report *r, int64_t run, const char **code,
 	if (store_run_list(r->store, r->job.id, &r->runs, &r->nruns,
 	    cause) != 0)
 		return -1;
-	if (run == 0 && isfinite(report_num(r->status, "run")))
-		run = (int64_t)report_num(r->status, "run");
+	if (run == 0 && isfinite(json_num(r->status, "run")))
+		run = (int64_t)json_num(r->status, "run");
 	for (i = 0; i < r->nruns; i++)
 		if (r->runs[i].id == run) {
 			r->run = r->runs[i];
@@ -316,7 +301,7 @@ report_load(struct report *r, const char *job, int64_t run,
 	}
 	r->spec = cJSON_Parse(r->job.spec);
 	v = cJSON_GetObjectItemCaseSensitive(r->spec, "strategy");
-	r->strategy = report_str(v, "name");
+	r->strategy = json_str(v, "name", NULL);
 	if (r->strategy == NULL)
 		r->strategy = cJSON_IsString(v) ? v->valuestring : "";
 	if (report_query(r, "status", 0, &r->status, code, cause) != 0 ||
@@ -325,7 +310,7 @@ report_load(struct report *r, const char *job, int64_t run,
 	    report_query(r, "history", 0, &r->history, code, cause) != 0 ||
 	    report_find_run(r, run, code, cause) != 0)
 		return -1;
-	r->champion = (int64_t)report_num(r->status, "candidate");
+	r->champion = (int64_t)json_num(r->status, "candidate");
 	/* The run's own snapshot: an older run was scored on older data. */
 	if ((r->dataset = r->run.dataset) == 0 &&
 	    (r->dataset = store_dataset_latest(r->store, r->job.id,
@@ -365,7 +350,7 @@ report_head(struct report *r)
 	    "<header>\n<h1>", report_css);
 	report_text(r, r->job.name);
 	strbuf_adds(r->out, "</h1>\n<p class=\"sub\">");
-	report_text(r, report_str(r->status, "description"));
+	report_text(r, json_str(r->status, "description", NULL));
 	strbuf_adds(r->out, "</p>\n<p class=\"sub\">");
 	report_textf(r, "Written by promptd %s at %s", PROMPTD_VERSION,
 	    report_time(r->now, when, sizeof when));

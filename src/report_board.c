@@ -149,23 +149,23 @@ static void
 board_row(struct report *r, const cJSON *c, int rank, const char *op,
     long long calls, const char *champion)
 {
-	const char	*text = report_str(c, "text");
+	const char	*text = json_str(c, "text", NULL);
 	char		 buf[96];
 	int		 is_champion = cJSON_IsTrue(
 	    cJSON_GetObjectItemCaseSensitive(c, "champion"));
 
 	strbuf_addf(r->out, "<tr%s><td class=\"num\">%d</td>"
 	    "<td class=\"num\">%.0f</td><td class=\"num\">", is_champion ?
-	    " class=\"champion\"" : "", rank, report_num(c, "id"));
-	report_text(r, report_score(report_num(c, "mean"),
-	    report_num(c, "lo"), report_num(c, "hi"), buf, sizeof buf));
+	    " class=\"champion\"" : "", rank, json_num(c, "id"));
+	report_text(r, report_score(json_num(c, "mean"),
+	    json_num(c, "lo"), json_num(c, "hi"), buf, sizeof buf));
 	strbuf_addf(r->out, "</td><td class=\"num\">%.0f</td>"
 	    "<td class=\"num\">%lld</td><td class=\"num\">%.0f%s</td><td>",
-	    report_num(c, "n"), calls, report_num(c, "tokens"),
+	    json_num(c, "n"), calls, json_num(c, "tokens"),
 	    cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "pareto")) ?
 	    " +" : "");
-	report_swatch(r, op != NULL ? op : report_str(c, "origin"));
-	report_text(r, report_str(c, "origin"));
+	report_swatch(r, op != NULL ? op : json_str(c, "origin", NULL));
+	report_text(r, json_str(c, "origin", NULL));
 	if (op != NULL)
 		report_textf(r, " / %s", op);
 	if (is_champion)
@@ -200,9 +200,9 @@ report_leaderboard(struct report *r, char **cause)
 	cJSON_ArrayForEach(c, cands)
 		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
 		    "champion")))
-			champion = report_str(c, "text");
+			champion = json_str(c, "text", NULL);
 	if (champion == NULL)
-		champion = report_str(r->status, "text");
+		champion = json_str(r->status, "text", NULL);
 	report_textf(r, "The %d best candidates by their mean dev score, "
 	    "with 95%% intervals, the paid target calls that scored each, and "
 	    "the prompt's tokens (+: on the front of score against tokens, "
@@ -215,9 +215,9 @@ report_leaderboard(struct report *r, char **cause)
 	report_table_open(r, "board", head, nitems(head));
 	for (i = 0; i < n; i++) {
 		c = cJSON_GetArrayItem(cands, i);
-		if (first_op(r, (int64_t)report_num(c, "id"), &op, cause) != 0)
+		if (first_op(r, (int64_t)json_num(c, "id"), &op, cause) != 0)
 			return -1;
-		if (store_candidate_spent(r->store, (int64_t)report_num(c,
+		if (store_candidate_spent(r->store, (int64_t)json_num(c,
 		    "id"), &calls, &dollars, cause) != 0) {
 			free(op);
 			return -1;
@@ -522,8 +522,8 @@ report_lineage(struct report *r, char **cause)
 	cJSON_ArrayForEach(c, cands) {
 		if (i++ == 5)
 			break;
-		lgraph_add(&g, (int64_t)report_num(c, "id"),
-		    report_str(c, "text"), report_str(c, "origin"));
+		lgraph_add(&g, (int64_t)json_num(c, "id"),
+		    json_str(c, "text", NULL), json_str(c, "origin", NULL));
 	}
 	if (lgraph_grow(r, &g, 0, cause) != 0 ||
 	    lgraph_scores(r, &g, cause) != 0)

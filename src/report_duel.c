@@ -314,15 +314,15 @@ duel_checkpoint(struct report *r, struct duels *d, char **cause)
 	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st, "pool"))) {
 		d->run = cp.id;
 		snprintf(d->status, sizeof d->status, "%s", cp.status);
-		v = report_num(st, "recommended");
+		v = json_num(st, "recommended");
 		d->recommended = isfinite(v) && v >= 1 ? (int64_t)v : 0;
 		d->pool = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
 		    st, "pool"));
 		d->ndueled = cJSON_GetArraySize(
 		    cJSON_GetObjectItemCaseSensitive(st, "duels"));
-		v = report_num(st, "prompt");
+		v = json_num(st, "prompt");
 		d->prompt = isfinite(v) ? (int64_t)v : 0;
-		d->example = report_num(st, "example");
+		d->example = json_num(st, "example");
 	}
 	cJSON_Delete(o);
 	return 0;

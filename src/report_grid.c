@@ -148,7 +148,7 @@ grid_load(struct report *r, struct grid *g, char **cause)
 	cJSON_ArrayForEach(c, cands) {
 		if (g->nrows == REPORT_TOP || r->dataset <= 0)
 			break;
-		if (store_candidate_results(r->store, (int64_t)report_num(c,
+		if (store_candidate_results(r->store, (int64_t)json_num(c,
 		    "id"), r->dataset, "dev", &res, &n, cause) != 0)
 			return -1;
 		g->hits = xreallocarray(g->hits, g->nhits + n + 1,
@@ -224,7 +224,7 @@ grid_row_labels(struct report *r, const struct grid *g)
 
 	for (i = 0; i < g->nrows; i++) {
 		snprintf(label, sizeof label, "#%.0f  %.3f%s",
-		    report_num(g->rows[i], "id"), report_num(g->rows[i],
+		    json_num(g->rows[i], "id"), json_num(g->rows[i],
 		    "mean"), cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
 		    g->rows[i], "champion")) ? "  champion" : "");
 		svg_text(r->out, GRID_LEFT - 8, GRID_TOP + GRID_ROW *
@@ -247,7 +247,7 @@ grid_cells(struct report *r, const struct grid *g, double cw)
 		    g->hits[k].example == c->example; k++) {
 			h = &g->hits[k];
 			snprintf(title, sizeof title, "candidate #%.0f, "
-			    "example %s: %s", report_num(g->rows[h->row], "id"),
+			    "example %s: %s", json_num(g->rows[h->row], "id"),
 			    name, grid_score(h->score, h->failed, score,
 			    sizeof score));
 			snprintf(cls, sizeof cls, "cell %s",
@@ -343,7 +343,7 @@ grid_table(struct report *r, const struct grid *g)
 	head[2] = "#evaluated";
 	head[3] = "#full marks";
 	for (i = 0; i < g->nrows; i++) {
-		names[i] = xasprintf("##%.0f", report_num(g->rows[i], "id"));
+		names[i] = xasprintf("##%.0f", json_num(g->rows[i], "id"));
 		head[i + 4] = names[i];
 	}
 	strbuf_adds(r->out, "<details><summary>The heat map as a table "
@@ -532,8 +532,8 @@ grid_hardest(struct report *r, const struct grid *g, char **cause)
 		return 0;
 	}
 	task = cJSON_GetObjectItemCaseSensitive(r->spec, "task");
-	target = report_str(task, "target");
-	if ((input = report_str(task, "input")) != NULL &&
+	target = json_str(task, "target", NULL);
+	if ((input = json_str(task, "input", NULL)) != NULL &&
 	    (t = template_compile(input, &why)) == NULL)
 		free(why);
 	strbuf_adds(r->out, "<p>");

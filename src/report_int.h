@@ -14,6 +14,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "jsonc.h"
 #include "store.h"
 #include "strbuf.h"
 
@@ -85,8 +86,5 @@ void	 report_spent_at(const struct report *, double time, long long *calls,
 	    double *dollars);
 /* The kind of run id ("optimize", "refresh", "eval"), or "". */
 const char *report_run_kind(const struct report *, int64_t id);
-/* A member of a JSON object, as a number (NAN) or a string (NULL). */
-double	 report_num(const cJSON *, const char *key);
-const char *report_str(const cJSON *, const char *key);
 
 #endif

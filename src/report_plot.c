@@ -390,7 +390,7 @@ progress_texts(struct report *r, struct progress *pg, char **cause)
 static int
 champion_of_run(const struct report *r, const cJSON *ch)
 {
-	double	run = report_num(ch, "run"), t = report_num(ch, "time");
+	double	run = json_num(ch, "run"), t = json_num(ch, "time");
 
 	if (isfinite(run))
 		return (int64_t)run == r->run.id;
@@ -413,9 +413,9 @@ progress_champion(struct report *r, struct progress *pg)
 	h = cJSON_GetObjectItemCaseSensitive(r->history, "champions");
 	cJSON_ArrayForEach(ch, h) {
 		if (!champion_of_run(r, ch)) {
-			if (report_num(ch, "time") < r->run.started) {
-				pg->prev = report_num(ch, "score");
-				pg->prev_version = (int)report_num(ch,
+			if (json_num(ch, "time") < r->run.started) {
+				pg->prev = json_num(ch, "score");
+				pg->prev_version = (int)json_num(ch,
 				    "version");
 			}
 			continue;
@@ -425,9 +425,9 @@ progress_champion(struct report *r, struct progress *pg)
 			continue;
 		}
 		p = &pg->promos[pg->npromos++];
-		p->version = (int)report_num(ch, "version");
-		p->score = report_num(ch, "score");
-		report_spent_at(r, report_num(ch, "time"), &p->calls,
+		p->version = (int)json_num(ch, "version");
+		p->score = json_num(ch, "score");
+		report_spent_at(r, json_num(ch, "time"), &p->calls,
 		    &p->dollars);
 	}
 }

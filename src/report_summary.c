@@ -138,17 +138,17 @@ summary_budget(struct report *r)
 	strbuf_adds(r->out, "<h3>Budget</h3>\n");
 	report_table_open(r, "budget", head, nitems(head));
 	budget_row(r, "paid calls", (double)r->run.totals.calls, 0,
-	    report_num(b, "max_calls"));
+	    json_num(b, "max_calls"));
 	budget_row(r, "tokens", (double)r->run.totals.tokens, 0,
-	    report_num(b, "max_tokens"));
+	    json_num(b, "max_tokens"));
 	budget_row(r, "dollars", r->run.totals.dollars, 4,
-	    report_num(b, "max_dollars"));
+	    json_num(b, "max_dollars"));
 	elapsed = (isfinite(r->run.ended) ? r->run.ended : r->now) -
 	    r->run.started;
-	if ((deadline = report_str(b, "deadline")) != NULL)
+	if ((deadline = json_str(b, "deadline", NULL)) != NULL)
 		duration_parse(deadline, &limit);
 	else
-		limit = report_num(b, "deadline");
+		limit = json_num(b, "deadline");
 	budget_row(r, "seconds", elapsed, 1, limit);
 	budget_row(r, "cache hits", (double)r->run.totals.hits, 0, NAN);
 	report_table_close(r);
@@ -179,25 +179,25 @@ champion_evidence(struct report *r, const cJSON *ch)
 	char		 buf[96];
 
 	fact(r, "Evidence");
-	report_text(r, report_str(ch, "reason"));
-	if (isfinite(report_num(ch, "p")))
+	report_text(r, json_str(ch, "reason", NULL));
+	if (isfinite(json_num(ch, "p")))
 		report_textf(r, " (paired test over %.0f examples: delta "
-		    "%+.3f, p = %.3g)", report_num(ch, "paired"),
-		    report_num(ch, "delta"), report_num(ch, "p"));
+		    "%+.3f, p = %.3g)", json_num(ch, "paired"),
+		    json_num(ch, "delta"), json_num(ch, "p"));
 	strbuf_adds(r->out, "</dd>\n");
 	if (cJSON_IsObject(risk)) {
 		fact(r, "Risk");
 		report_textf(r, "upper bound %.3f, at most %.3f allowed (%s)",
-		    report_num(risk, "bound"), report_num(risk, "max"),
-		    report_str(risk, "text"));
+		    json_num(risk, "bound"), json_num(risk, "max"),
+		    json_str(risk, "text", NULL));
 		strbuf_adds(r->out, "</dd>\n");
 	}
 	fact(r, "On test");
 	if (test != NULL)
 		report_textf(r, "%s over %.0f held-out examples",
-		    report_score(report_num(test, "score"),
-		    report_num(test, "lo"), report_num(test, "hi"), buf,
-		    sizeof buf), report_num(test, "n"));
+		    report_score(json_num(test, "score"),
+		    json_num(test, "lo"), json_num(test, "hi"), buf,
+		    sizeof buf), json_num(test, "n"));
 	else
 		report_text(r, "not scored (no test split, or not yet)");
 	strbuf_adds(r->out, "</dd>\n");
@@ -217,17 +217,17 @@ summary_champion(struct report *r)
 	strbuf_adds(r->out, "<dl class=\"facts\">\n");
 	fact(r, "Version");
 	report_textf(r, "v%.0f, candidate %.0f, promoted %s",
-	    report_num(ch, "version"), report_num(ch, "candidate"),
-	    report_time(report_num(ch, "time"), when, sizeof when));
+	    json_num(ch, "version"), json_num(ch, "candidate"),
+	    report_time(json_num(ch, "time"), when, sizeof when));
 	strbuf_adds(r->out, "</dd>\n");
 	fact(r, "On dev");
-	report_text(r, report_score(report_num(ch, "score"),
-	    report_num(ch, "lo"), report_num(ch, "hi"), buf, sizeof buf));
+	report_text(r, report_score(json_num(ch, "score"),
+	    json_num(ch, "lo"), json_num(ch, "hi"), buf, sizeof buf));
 	report_text(r, " (mean, 95% interval)");
 	strbuf_adds(r->out, "</dd>\n");
 	champion_evidence(r, ch);
 	strbuf_adds(r->out, "</dl>\n<div class=\"prompt\">");
-	report_text(r, report_str(ch, "text"));
+	report_text(r, json_str(ch, "text", NULL));
 	strbuf_adds(r->out, "</div>\n");
 }
 
@@ -322,13 +322,13 @@ history_plot(struct report *r, const cJSON *h, int n)
 	y = xcalloc((size_t)n + 1, sizeof *y);
 	lo = xcalloc((size_t)n + 1, sizeof *lo);
 	hi = xcalloc((size_t)n + 1, sizeof *hi);
-	t0 = report_num(cJSON_GetArrayItem(h, 0), "time");
+	t0 = json_num(cJSON_GetArrayItem(h, 0), "time");
 	for (i = 0; i < n; i++) {
 		ch = cJSON_GetArrayItem(h, i);
-		x[i] = (report_num(ch, "time") - t0) / 86400;
-		y[i] = report_num(ch, "score");
-		lo[i] = report_num(ch, "lo");
-		hi[i] = report_num(ch, "hi");
+		x[i] = (json_num(ch, "time") - t0) / 86400;
+		y[i] = json_num(ch, "score");
+		lo[i] = json_num(ch, "lo");
+		hi[i] = json_num(ch, "hi");
 		ymin = fmin(ymin, isfinite(lo[i]) ? lo[i] : y[i]);
 		ymax = fmax(ymax, isfinite(hi[i]) ? hi[i] : y[i]);
 	}
@@ -371,7 +371,7 @@ report_history(struct report *r, char **cause)
 		return 0;
 	}
 	for (i = 0; i < n; i++)
-		if (isfinite(report_num(cJSON_GetArrayItem(h, i), "score")))
+		if (isfinite(json_num(cJSON_GetArrayItem(h, i), "score")))
 			break;
 	if (i < n)
 		history_plot(r, h, n);
@@ -383,23 +383,23 @@ report_history(struct report *r, char **cause)
 		ch = cJSON_GetArrayItem(h, i);
 		test = cJSON_GetObjectItemCaseSensitive(ch, "test");
 		strbuf_addf(r->out, "<tr><td class=\"num\">v%.0f</td><td>",
-		    report_num(ch, "version"));
-		report_text(r, report_time(report_num(ch, "time"), when,
+		    json_num(ch, "version"));
+		report_text(r, report_time(json_num(ch, "time"), when,
 		    sizeof when));
 		strbuf_adds(r->out, "</td><td class=\"num\">");
-		if (isfinite(report_num(ch, "run")))
-			report_textf(r, "%.0f (%s)", report_num(ch, "run"),
-			    report_run_kind(r, (int64_t)report_num(ch, "run")));
+		if (isfinite(json_num(ch, "run")))
+			report_textf(r, "%.0f (%s)", json_num(ch, "run"),
+			    report_run_kind(r, (int64_t)json_num(ch, "run")));
 		strbuf_addf(r->out, "</td><td class=\"num\">%.0f</td>"
-		    "<td class=\"num\">", report_num(ch, "candidate"));
-		report_text(r, report_score(report_num(ch, "score"),
-		    report_num(ch, "lo"), report_num(ch, "hi"), buf,
+		    "<td class=\"num\">", json_num(ch, "candidate"));
+		report_text(r, report_score(json_num(ch, "score"),
+		    json_num(ch, "lo"), json_num(ch, "hi"), buf,
 		    sizeof buf));
 		strbuf_adds(r->out, "</td><td class=\"num\">");
-		report_text(r, report_score(report_num(test, "score"), NAN,
+		report_text(r, report_score(json_num(test, "score"), NAN,
 		    NAN, buf, sizeof buf));
 		strbuf_adds(r->out, "</td><td>");
-		report_text(r, report_str(ch, "reason"));
+		report_text(r, json_str(ch, "reason", NULL));
 		strbuf_adds(r->out, "</td></tr>\n");
 	}
 	report_table_close(r);
