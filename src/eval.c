@@ -174,7 +174,8 @@ eval_start(struct engine *e, const struct task *task,
 		b->states[i].batch = b;
 		b->states[i].task = task;
 		b->states[i].item = &items[i];
-		task_build_request(task, items[i].prompt, items[i].example, &req);
+		task_build_request_demos(task, items[i].prompt, items[i].demos,
+		    items[i].example, &req);
 		engine_submit(e, task->roles[ROLE_TARGET], &req,
 		    eval_target_done, &b->states[i]);
 	}

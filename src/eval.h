@@ -9,12 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct demos;
 struct engine;
 struct task;
 
 /* One prompt on one example; score and output are filled by eval_run. */
 struct eval_item {
 	const char	*prompt;
+	const struct demos *demos;	/* shown before the input, or NULL */
 	int64_t		 candidate;
 	size_t		 example;	/* index into the task's dataset */
 	int		 done;		/* 1: scored */

@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "dataset.h"
+#include "demo.h"
 #include "job.h"
 #include "jsonc.h"
 #include "metric.h"
@@ -27,7 +28,13 @@ static const char *const job_keys[] = {
 };
 static const char *const task_keys[] = {
 	"dataset", "format", "input", "target", "prompt", "metric", "splits",
-	NULL
+	"demos", NULL
+};
+static const char *const demos_keys[] = { "placement", "template", NULL };
+static const char *const demo_placement_names[] = { "turns", "inline", NULL };
+static const char *const seed_keys[] = { "prompt", "demos", NULL };
+static const char *const seed_demo_keys[] = {
+	"line", "input", "output", NULL
 };
 static const char *const split_keys[] = {
 	"train", "dev", "test", "seed", NULL
@@ -143,10 +150,86 @@ job_parse_budget(struct jdoc *doc, const cJSON *root, const char *key,
 	free(p);
 }
 
+/*
+ * One demo of a seed: {"line": N} takes the dataset file's example at
+ * line N (its expected answer unless "output" says otherwise), or
+ * {"input": text, "output": text} gives both texts.
+ */
+static void
+job_parse_seed_demo(struct job *job, struct jdoc *doc, const cJSON *v,
+    const char *path, struct demos *out)
+{
+	const struct dataset	*ds = job->task.dataset;
+	const struct example	*ex = NULL;
+	const char		*in = NULL, *outp = NULL;
+	long long		 line = 0;
+	char			*input, *target = NULL;
+	size_t			 i;
+
+	if (jv_keys(doc, v, path, seed_demo_keys) != 0)
+		return;
+	jv_string(doc, v, path, "output", 0, &outp);
+	if (jv_int(doc, v, path, "line", 0, 1, 1LL << 40, &line) == 1) {
+		for (i = 0; ds != NULL && i < ds->nfile; i++)
+			if (ds->ex[i].line == (size_t)line)
+				ex = &ds->ex[i];
+		if (ex == NULL || job->task.tmpl == NULL) {
+			jv_error(doc, v, path, "no example of the dataset "
+			    "starts at line %lld", line);
+			return;
+		}
+		if (outp == NULL && job->task.target != NULL)
+			target = json_text(example_field(ex,
+			    job->task.target));
+		if (outp == NULL && target == NULL) {
+			jv_error(doc, v, path, "expected \"output\" (the task "
+			    "has no target to take it from)");
+			return;
+		}
+		input = template_render(job->task.tmpl, ex, NULL);
+		demos_add(out, ex->id, input, outp != NULL ? outp : target);
+		free(input);
+		free(target);
+		return;
+	}
+	if (jv_string(doc, v, path, "input", 1, &in) == 1 && outp == NULL)
+		jv_error(doc, v, path, "expected \"output\" with \"input\"");
+	else if (in != NULL)
+		demos_add(out, 0, in, outp);
+}
+
+/* A seed as an object: {"prompt": text, "demos": [...]}. */
+static int
+job_parse_seed_object(struct job *job, struct jdoc *doc, const cJSON *v,
+    const char *path, const char **text, struct demos *demos)
+{
+	const cJSON	*arr, *d;
+	char		*p, *dp;
+	size_t		 i = 0;
+
+	if (jv_keys(doc, v, path, seed_keys) != 0 ||
+	    jv_string(doc, v, path, "prompt", 1, text) != 1)
+		return -1;
+	p = jv_path(path, "demos");
+	if ((arr = jv_get(doc, v, path, "demos", JV_ARRAY, 0)) != NULL)
+		cJSON_ArrayForEach(d, arr) {
+			dp = jv_path_index(p, i++);
+			if (!cJSON_IsObject(d))
+				jv_error(doc, d, dp, "expected an object");
+			else
+				job_parse_seed_demo(job, doc, d, dp, demos);
+			free(dp);
+		}
+	free(p);
+	return 0;
+}
+
 static void
 job_parse_seeds(struct job *job, struct jdoc *doc, const cJSON *root)
 {
 	const cJSON	*arr, *v;
+	struct demos	 demos;
+	const char	*text;
 	size_t		 i = 0;
 	char		*p;
 
@@ -159,18 +242,59 @@ job_parse_seeds(struct job *job, struct jdoc *doc, const cJSON *root)
 	}
 	cJSON_ArrayForEach(v, arr) {
 		p = jv_path_index("seed_prompts", i++);
-		if (!cJSON_IsString(v))
-			jv_error(doc, v, p, "expected a string");
-		else if (v->valuestring[0] == '\0' && job->task.placement ==
-		    PLACE_INLINE)
+		memset(&demos, 0, sizeof demos);
+		text = cJSON_IsString(v) ? v->valuestring : NULL;
+		if (cJSON_IsObject(v))
+			job_parse_seed_object(job, doc, v, p, &text, &demos);
+		else if (text == NULL)
+			jv_error(doc, v, p, "expected a string, or an object "
+			    "with \"prompt\" and \"demos\"");
+		if (text != NULL && text[0] == '\0' &&
+		    job->task.placement == PLACE_INLINE)
 			jv_error(doc, v, p, "expected a non-empty prompt");
-		else {
+		else if (text != NULL) {
 			job->seeds = xreallocarray(job->seeds, job->nseeds + 1,
 			    sizeof *job->seeds);
-			job->seeds[job->nseeds++] = xstrdup(v->valuestring);
+			job->seed_demos = xreallocarray(job->seed_demos,
+			    job->nseeds + 1, sizeof *job->seed_demos);
+			job->seed_demos[job->nseeds] = demos;
+			memset(&demos, 0, sizeof demos);
+			job->seeds[job->nseeds++] = xstrdup(text);
 		}
+		demos_release(&demos);
 		free(p);
 	}
+}
+
+/* How demos are rendered: task.demos {"placement", "template"}. */
+static void
+job_parse_demos(struct job *job, struct jdoc *doc, const cJSON *task)
+{
+	struct task	*t = &job->task;
+	const cJSON	*o;
+	const char	*src = NULL;
+	char		*cause = NULL;
+	int		 e;
+
+	if ((o = jv_get(doc, task, "task", "demos", JV_OBJECT, 0)) == NULL)
+		return;
+	jv_keys(doc, o, "task.demos", demos_keys);
+	if (jv_enum(doc, o, "task.demos", "placement", 0,
+	    demo_placement_names, &e) == 1)
+		t->demos = (enum demo_placement)e;
+	if (jv_string(doc, o, "task.demos", "template", 0, &src) != 1)
+		return;
+	if ((t->demo_tmpl = template_compile(src, &cause)) == NULL)
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(o, "template"),
+		    "task.demos.template", "%s", cause);
+	else if (template_uses_prompt(t->demo_tmpl))
+		jv_error(doc, cJSON_GetObjectItemCaseSensitive(o, "template"),
+		    "task.demos.template", "{{prompt}} has no meaning here: "
+		    "use {{input}} and {{output}}");
+	free(cause);
+	if (t->demos != DEMOS_INLINE)
+		jv_error(doc, o, "task.demos.template", "a template is only "
+		    "used with \"placement\": \"inline\"");
 }
 
 /* Loads the dataset and compiles the template; errors point at the keys. */
@@ -282,6 +406,7 @@ job_parse_task(struct job *job, struct jdoc *doc, const cJSON *root)
 	else
 		t->metric = metric_new(doc, v, "task.metric");
 	job_parse_task_data(job, doc, task);
+	job_parse_demos(job, doc, task);
 	if (t->tmpl != NULL && placed != 1)
 		t->placement = template_uses_prompt(t->tmpl) ? PLACE_INLINE :
 		    PLACE_SYSTEM;
@@ -584,6 +709,7 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("", job_keys, fn, arg);
 	job_keys_under("task", task_keys, fn, arg);
 	job_keys_under("task.splits", split_keys, fn, arg);
+	job_keys_under("task.demos", demos_keys, fn, arg);
 	job_keys_under("budget", budget_keys, fn, arg);
 	job_keys_under("refresh_budget", budget_keys, fn, arg);
 	job_keys_under("total_budget", budget_keys, fn, arg);
@@ -658,10 +784,14 @@ job_free(struct job *job)
 	free(job->task.target);
 	dataset_free(job->task.dataset);
 	template_free(job->task.tmpl);
+	template_free(job->task.demo_tmpl);
 	metric_free(job->task.metric);
-	for (i = 0; i < job->nseeds; i++)
+	for (i = 0; i < job->nseeds; i++) {
 		free(job->seeds[i]);
+		demos_release(&job->seed_demos[i]);
+	}
 	free(job->seeds);
+	free(job->seed_demos);
 	for (i = 0; i < job->nown; i++)
 		backend_free(job->own[i]);
 	free(job->own);

@@ -52,6 +52,7 @@ struct job {
 	char		 *file;
 	struct task	  task;		/* name, description, roles... */
 	char		**seeds;
+	struct demos	 *seed_demos;	/* nseeds, each maybe empty */
 	size_t		  nseeds;
 	struct backend	**own;		/* backends the job defines itself */
 	size_t		  nown;

@@ -131,11 +131,11 @@ jobrun_load(struct jobrun *jr, const char *text, char **cause)
 		    (long long)jr->run_id);
 	arr = cJSON_GetObjectItemCaseSensitive(o, "candidates");
 	cJSON_ArrayForEach(v, arr) {
-		t = cJSON_GetObjectItemCaseSensitive(v, "text");
-		if (!cJSON_IsString(t))
+		t = cJSON_GetObjectItemCaseSensitive(v, "id");
+		if (!cJSON_IsNumber(t))
 			continue;
-		if ((c = search_add(s, t->valuestring, "resume", NULL, 0, NULL,
-		    NULL, cause)) == NULL)
+		if ((c = search_add_stored(s, (int64_t)t->valuedouble,
+		    "resume", cause)) == NULL)
 			goto out;
 		c->generation = (int)cJSON_GetNumberValue(
 		    cJSON_GetObjectItemCaseSensitive(v, "generation"));
@@ -202,6 +202,20 @@ jobrun_budgets(struct jobrun *jr, char **cause)
 	return 0;
 }
 
+/* The job's seed prompts, with their demos, as the first candidates. */
+static int
+jobrun_seeds(struct jobrun *jr, char **cause)
+{
+	size_t	i;
+
+	for (i = 0; i < jr->job->nseeds; i++)
+		if (search_add_demos(&jr->search, jr->job->seeds[i],
+		    &jr->job->seed_demos[i], "seed", NULL, 0, NULL, NULL,
+		    cause) == NULL)
+			return -1;
+	return 0;
+}
+
 /*
  * A refresh starts from the champion and the job's best candidates so
  * far, all scored again on today's data and model; the seeds are only
@@ -215,7 +229,7 @@ jobrun_refresh_pool(struct jobrun *jr, char **cause)
 	struct search	*s = &jr->search;
 	struct champion	 ch;
 	int64_t		*ids = NULL;
-	char		**texts = NULL, *text;
+	char		**texts = NULL;
 	size_t		 n = 0, i;
 	int		 rc, have;
 
@@ -224,22 +238,14 @@ jobrun_refresh_pool(struct jobrun *jr, char **cause)
 	if ((have = store_champion_latest(jr->store, jr->job_id, &ch,
 	    cause)) < 0)
 		return -1;
-	if (have) {
-		if ((text = store_candidate_text(jr->store, ch.candidate,
-		    cause)) == NULL)
-			return -1;
-		if (search_add(s, text, "champion", NULL, 0, NULL, NULL,
-		    cause) == NULL) {
-			free(text);
-			return -1;
-		}
-		free(text);
-	}
+	if (have && search_add_stored(s, ch.candidate, "champion",
+	    cause) == NULL)
+		return -1;
 	rc = store_candidates_top(jr->store, jr->job_id, REFRESH_TOP, 1, &ids,
 	    &texts, &n, cause);
 	for (i = 0; i < n; i++) {
-		if (rc == 0 && search_add(s, texts[i], "refresh", NULL, 0, NULL,
-		    NULL, cause) == NULL)
+		if (rc == 0 && search_add_stored(s, ids[i], "refresh",
+		    cause) == NULL)
 			rc = -1;
 		free(texts[i]);
 	}
@@ -249,10 +255,8 @@ jobrun_refresh_pool(struct jobrun *jr, char **cause)
 	 * Nothing scored yet (a champion put forward without dev examples,
 	 * see jobrun_no_dev()): the seeds compete with it.
 	 */
-	for (i = 0; rc == 0 && n == 0 && i < jr->job->nseeds; i++)
-		if (search_add(s, jr->job->seeds[i], "seed", NULL, 0, NULL,
-		    NULL, cause) == NULL)
-			rc = -1;
+	if (rc == 0 && n == 0)
+		rc = jobrun_seeds(jr, cause);
 	return rc;
 }
 
@@ -309,7 +313,6 @@ jobrun_search(struct jobrun *jr, char **cause)
 {
 	struct search	*s = &jr->search;
 	struct job	*job = jr->job;
-	size_t		 i;
 
 	s->ops = strategy_lookup(job->strategy);
 	s->task = &job->task;
@@ -330,11 +333,7 @@ jobrun_search(struct jobrun *jr, char **cause)
 		    search_string(s, "prompts"));
 	if (strcmp(jr->kind, "refresh") == 0)
 		return jobrun_refresh_pool(jr, cause);
-	for (i = 0; i < job->nseeds; i++)
-		if (search_add(s, job->seeds[i], "seed", NULL, 0, NULL, NULL,
-		    cause) == NULL)
-			return -1;
-	return 0;
+	return jobrun_seeds(jr, cause);
 }
 
 int
@@ -659,6 +658,7 @@ jobrun_test(struct jobrun *jr, struct cand *c, char **cause)
 	items = xcalloc(ntest, sizeof *items);
 	for (i = 0; i < ntest; i++) {
 		items[i].prompt = c->text;
+		items[i].demos = &c->demos;
 		items[i].candidate = c->id;
 		items[i].example = test[i];
 	}
@@ -786,23 +786,46 @@ jobrun_sidecar(const char *path, cJSON *o, char **cause)
 }
 
 int
-jobrun_export_text(struct jobrun *jr, const char *prompt, char **cause)
+jobrun_prompt_file(struct jobrun *jr, const char *path, const char *prompt,
+    const struct demos *demos, cJSON *o, char **cause)
+{
+	char	*full, *text;
+	int	 rc;
+
+	full = task_prompt_text(&jr->job->task, prompt, demos);
+	text = xasprintf("%s\n", full);
+	rc = file_write_atomic(path, text, cause);
+	free(text);
+	free(full);
+	if (o != NULL && demos != NULL && demos->n > 0) {
+		cJSON_AddStringToObject(o, "instruction", prompt);
+		cJSON_AddStringToObject(o, "demo_placement",
+		    jr->job->task.demos == DEMOS_INLINE ? "inline" : "turns");
+		cJSON_AddItemToObject(o, "demos", demos_to_json(demos));
+	}
+	return rc;
+}
+
+int
+jobrun_export_text(struct jobrun *jr, const char *prompt,
+    const struct demos *demos, char **cause)
 {
 	struct champion	 ch;
 	cJSON		*o;
-	char		*text;
-	int		 rc;
 
 	if (jr->job->export_path == NULL)
 		return 0;
-	text = xasprintf("%s\n", prompt);
-	rc = file_write_atomic(jr->job->export_path, text, cause);
-	free(text);
-	if (rc != 0 || !jr->job->export_sidecar)
-		return rc;
+	if (!jr->job->export_sidecar)
+		return jobrun_prompt_file(jr, jr->job->export_path, prompt,
+		    demos, NULL, cause);
 	if (store_champion_latest(jr->store, jr->job_id, &ch, cause) < 0)
 		return -1;
 	o = cJSON_CreateObject();
+	if (jobrun_prompt_file(jr, jr->job->export_path, prompt, demos, o,
+	    cause) != 0) {
+		cJSON_Delete(o);
+		return -1;
+	}
 	cJSON_AddStringToObject(o, "job", jr->job->task.name);
 	cJSON_AddNumberToObject(o, "version", ch.version);
 	cJSON_AddNumberToObject(o, "candidate", (double)ch.candidate);
@@ -822,7 +845,8 @@ jobrun_export(struct jobrun *jr, char **cause)
 {
 	if (jr->champion == NULL)
 		return 0;
-	return jobrun_export_text(jr, jr->champion->text, cause);
+	return jobrun_export_text(jr, jr->champion->text,
+	    &jr->champion->demos, cause);
 }
 
 /*
@@ -871,20 +895,14 @@ jobrun_no_dev(struct jobrun *jr, char **cause)
 	struct search		*s = &jr->search;
 	struct champion		 ch;
 	struct champion_record	 rec;
-	char			*text;
 	int			 rc;
 
 	if ((rc = store_champion_latest(jr->store, jr->job_id, &ch,
 	    cause)) < 0)
 		return -1;
 	if (rc == 1) {
-		if ((text = store_candidate_text(jr->store, ch.candidate,
-		    cause)) == NULL)
-			return -1;
-		jr->champion = search_add(s, text, "champion", NULL, 0, NULL,
-		    NULL, cause);
-		free(text);
-		if (jr->champion == NULL)
+		if ((jr->champion = search_add_stored(s, ch.candidate,
+		    "champion", cause)) == NULL)
 			return -1;
 		jr->stop = xasprintf("no dev examples yet: champion %d holds "
 		    "its place until feedback brings some", ch.version);

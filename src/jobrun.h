@@ -119,13 +119,22 @@ void	jobrun_release(struct jobrun *);
  */
 int	jobrun_sidecar(const char *path, cJSON *o, char **cause);
 /*
+ * A prompt's file: the instruction and its demos as one text
+ * (task_prompt_text(): inline demos are in it, turns are not), written
+ * atomically to path.  With demos, the sidecar object o gets them and
+ * their placement: a deployment shows turns itself.
+ */
+int	jobrun_prompt_file(struct jobrun *, const char *path,
+	    const char *prompt, const struct demos *, cJSON *o, char **cause);
+/*
  * For the files of the run (jobrun_*.c): an event of the run, logged
  * and stored; and prompt written to the job's export path (nothing
  * without one) with its sidecar of the job's latest champion version.
  */
 void	jobrun_event(struct jobrun *, const char *level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-int	jobrun_export_text(struct jobrun *, const char *prompt, char **cause);
+int	jobrun_export_text(struct jobrun *, const char *prompt,
+	    const struct demos *, char **cause);
 
 /*
  * Champion and challenger (jobrun_challenger.c).  What production

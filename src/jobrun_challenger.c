@@ -117,7 +117,8 @@ challenger_promote(struct jobrun *jr, const struct challenger *c,
     const struct challenger_evidence *e, const char *why, char **cause)
 {
 	struct champion_record	 rec;
-	char			*text;
+	struct candidate_row	 row;
+	int			 rc;
 
 	memset(&rec, 0, sizeof rec);
 	rec.job = jr->job_id;
@@ -141,15 +142,16 @@ challenger_promote(struct jobrun *jr, const struct challenger *c,
 	jobrun_event(jr, "info", "promoted: challenger (candidate %lld): %s",
 	    (long long)c->candidate, why);
 	challenger_unlink(jr);
-	if ((text = store_candidate_text(jr->store, c->candidate,
-	    cause)) == NULL)
-		return -1;
-	if (jobrun_export_text(jr, text, cause) != 0) {
-		free(text);
+	if ((rc = store_candidate_get(jr->store, c->candidate, &row,
+	    cause)) <= 0) {
+		if (rc == 0)
+			cause_set(cause, "no candidate %lld",
+			    (long long)c->candidate);
 		return -1;
 	}
-	free(text);
-	return 0;
+	rc = jobrun_export_text(jr, row.text, &row.demos, cause);
+	store_candidate_row_release(&row);
+	return rc;
 }
 
 int
@@ -211,15 +213,13 @@ challenger_write(struct jobrun *jr, const struct cand *best,
     const struct challenger *c, int version, char **cause)
 {
 	cJSON	*o;
-	char	*text;
-	int	 rc;
 
-	text = xasprintf("%s\n", best->text);
-	rc = file_write_atomic(jr->job->challenger_path, text, cause);
-	free(text);
-	if (rc != 0)
-		return -1;
 	o = cJSON_CreateObject();
+	if (jobrun_prompt_file(jr, jr->job->challenger_path, best->text,
+	    &best->demos, o, cause) != 0) {
+		cJSON_Delete(o);
+		return -1;
+	}
 	cJSON_AddStringToObject(o, "job", jr->job->task.name);
 	cJSON_AddNumberToObject(o, "candidate", (double)c->candidate);
 	cJSON_AddNumberToObject(o, "share", c->share);

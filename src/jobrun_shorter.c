@@ -66,10 +66,10 @@ jobrun_shorter_pick(struct jobrun *jr, struct cand *best)
 
 	if (best == NULL || isnan(tol))
 		return best;
-	fewest = tokens_estimate(best->text);
+	fewest = best->tokens;
 	for (i = 0; i < s->ncands; i++) {
 		c = s->cands[i];
-		if (c == best || (tokens = tokens_estimate(c->text)) > fewest)
+		if (c == best || (tokens = c->tokens) > fewest)
 			continue;
 		/* Of two as short, the one of the higher mean. */
 		if (tokens == fewest && (pick == best || c->mean <= pick->mean))
@@ -89,7 +89,7 @@ jobrun_shorter_pick(struct jobrun *jr, struct cand *best)
 	free(jr->shorter);
 	jr->shorter = xasprintf("shorter: %lld tokens against %lld, not "
 	    "worse than the best by more than %g (paired p = %.2g)", fewest,
-	    tokens_estimate(best->text), tol, pick_p);
+	    best->tokens, tol, pick_p);
 	jr->shorter_of = best;
 	jobrun_event(jr, "info", "putting forward a shorter candidate "
 	    "(mean %.3f) than the best (mean %.3f): %s", pick->mean,

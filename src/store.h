@@ -17,10 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "demo.h"
+
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	17
+#define STORE_SCHEMA_VERSION	18
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -224,6 +226,19 @@ int64_t		 store_dataset_snapshot(struct store *, int64_t job,
  * existing lineage edge does nothing. */
 int64_t		 store_candidate_put(struct store *, int64_t job,
 		    const char *text, const char *origin, char **cause);
+/*
+ * The same for an instruction with demos (demo.h; NULL or none: as
+ * above), which are part of its identity: the hash is of the text and
+ * demos_key().  tokens is what the prompt costs on every call
+ * (task_prompt_tokens()); < 0 keeps the text's estimate.  The demos are
+ * written with a new candidate, in the same transaction.
+ */
+int64_t		 store_candidate_put_demos(struct store *, int64_t job,
+		    const char *text, const struct demos *, long long tokens,
+		    const char *origin, char **cause);
+/* A candidate's demos, in order (none for most). */
+int		 store_candidate_demos(struct store *, int64_t id,
+		    struct demos *, char **cause);
 int		 store_lineage_add(struct store *, int64_t child, int64_t parent,
 		    const char *op, const char *note, char **cause);
 
@@ -540,6 +555,7 @@ struct candidate_row {
 	char		*text;
 	char		*origin;
 	long long	 tokens;	/* of the prompt, tokens_estimate() */
+	struct demos	 demos;		/* shown before the input */
 };
 int		 store_candidate_get(struct store *, int64_t id,
 		    struct candidate_row *, char **cause);

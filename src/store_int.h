@@ -145,6 +145,10 @@ enum stmt {
 	STMT_RUN_STARTED,
 	STMT_HUMAN_PREFS,
 	STMT_JUDGE_AGREEMENT,
+	/* A candidate's demonstrations. */
+	STMT_DEMO_ADD,
+	STMT_DEMO_LIST,
+	STMT_CANDIDATE_TOKENS,
 	STMT_COUNT
 };
 

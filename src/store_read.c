@@ -114,6 +114,25 @@ release_lineage(void *p)
 }
 
 static void
+fill_demo(sqlite3_stmt *st, void *p)
+{
+	struct demo	*d = p;
+
+	d->example = sqlite3_column_int64(st, 0);
+	d->input = store_col_text(st, 1);
+	d->output = store_col_text(st, 2);
+}
+
+static void
+release_demo(void *p)
+{
+	struct demo	*d = p;
+
+	free(d->input);
+	free(d->output);
+}
+
+static void
 fill_score(sqlite3_stmt *st, void *p)
 {
 	struct score_row	*r = p;
@@ -319,7 +338,8 @@ enum list {
 	LIST_FAILURES,
 	LIST_ROLE_SPEND,
 	LIST_TOP,
-	LIST_BATCH_KEYS
+	LIST_BATCH_KEYS,
+	LIST_DEMOS
 };
 
 static const struct store_list list_table[] = {
@@ -352,6 +372,8 @@ static const struct store_list list_table[] = {
 	    fill_top, release_top },
 	[LIST_BATCH_KEYS] = { STMT_BATCH_KEYS, sizeof (char *),
 	    fill_key, release_key },
+	[LIST_DEMOS] = { STMT_DEMO_LIST, sizeof (struct demo), fill_demo,
+	    release_demo },
 };
 
 /* Frees n rows of list l and the array. */
@@ -630,7 +652,23 @@ store_candidate_get(struct store *s, int64_t id, struct candidate_row *c,
 	c->origin = store_col_text(st, 3);
 	c->tokens = sqlite3_column_int64(st, 4);
 	store_stmt_reset(st);
+	if (store_candidate_demos(s, id, &c->demos, cause) != 0) {
+		store_candidate_row_release(c);
+		return -1;
+	}
 	return 1;
+}
+
+int
+store_candidate_demos(struct store *s, int64_t id, struct demos *d,
+    char **cause)
+{
+	void	*p;
+	int	 rc;
+
+	rc = list_read(s, LIST_DEMOS, &p, &d->n, cause, "i", id);
+	d->v = p;
+	return rc;
 }
 
 void
@@ -640,6 +678,7 @@ store_candidate_row_release(struct candidate_row *c)
 		return;
 	free(c->text);
 	free(c->origin);
+	demos_release(&c->demos);
 	memset(c, 0, sizeof *c);
 }
 

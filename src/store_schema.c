@@ -623,6 +623,23 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" UPDATE candidates SET tokens = " CANDIDATE_TOKENS("new.text")
 	" WHERE id = new.id; END;"
 	"UPDATE candidates SET tokens = " CANDIDATE_TOKENS("text") ";",
+
+	/*
+	 * Version 18: few-shot demonstrations.  A candidate is an
+	 * instruction and the ordered demos it shows the target before the
+	 * input: each the input as shown and the answer shown, with the
+	 * example it came from (NULL when none: a seed's own text).  The
+	 * texts are kept, not only the example, so that a candidate stays
+	 * what it was when the dataset changes.
+	 */
+	[18] =
+	"CREATE TABLE candidate_demos ("
+	" candidate_id INTEGER NOT NULL REFERENCES candidates(id),"
+	" pos INTEGER NOT NULL,"
+	" example_id INTEGER REFERENCES examples(id),"
+	" input TEXT NOT NULL,"
+	" output TEXT NOT NULL,"
+	" PRIMARY KEY (candidate_id, pos));",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

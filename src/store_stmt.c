@@ -547,6 +547,15 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    "  WHERE j.job_id = ?1 AND j.source = 'judge'"
 	    "  AND j.created >= r.started)"
 	    " WHERE p <> 0" },
+	[STMT_DEMO_ADD] = { "add demo",
+	    "INSERT INTO candidate_demos (candidate_id, pos, example_id, input,"
+	    " output) VALUES (?1, ?2, ?3, ?4, ?5)"
+	    " ON CONFLICT (candidate_id, pos) DO NOTHING" },
+	[STMT_DEMO_LIST] = { "read demos",
+	    "SELECT example_id, input, output FROM candidate_demos"
+	    " WHERE candidate_id = ?1 ORDER BY pos" },
+	[STMT_CANDIDATE_TOKENS] = { "count candidate tokens",
+	    "UPDATE candidates SET tokens = ?2 WHERE id = ?1" },
 };
 
 int

@@ -13,6 +13,7 @@
 #include "dataset.h"
 #include "hash.h"
 #include "store_int.h"
+#include "strbuf.h"
 #include "util.h"
 
 int
@@ -319,6 +320,59 @@ store_candidate_put(struct store *s, int64_t job, const char *text,
 		    "neither added nor found");
 		break;
 	}
+	return -1;
+}
+
+int64_t
+store_candidate_put_demos(struct store *s, int64_t job, const char *text,
+    const struct demos *demos, long long tokens, const char *origin,
+    char **cause)
+{
+	struct strbuf	 sb;
+	char		 hash[65];
+	int64_t		 id = -1;
+	size_t		 i;
+	int		 added;
+
+	if (demos == NULL || demos->n == 0) {
+		if ((id = store_candidate_put(s, job, text, origin,
+		    cause)) > 0 && tokens >= 0 && store_stmt_step(s,
+		    STMT_CANDIDATE_TOKENS, cause, "ii", id,
+		    (int64_t)tokens) != 0)
+			return -1;
+		return id;
+	}
+	strbuf_init(&sb);
+	strbuf_adds(&sb, text);
+	demos_key(demos, &sb);
+	sha256_hex(sb.buf, sb.len, hash);
+	strbuf_release(&sb);
+	if (store_begin(s, cause) != 0)
+		return -1;
+	if (store_stmt_step(s, STMT_CANDIDATE_INSERT, cause, "itttd", job, text,
+	    hash, origin, time_now()) != 0)
+		goto fail;
+	if ((added = sqlite3_changes(s->db) == 1))
+		id = sqlite3_last_insert_rowid(s->db);
+	else if (store_stmt_int64(s, STMT_CANDIDATE_FIND, &id, cause, "it",
+	    job, hash) != 1) {
+		cause_set(cause, "store: add candidate: the candidate was "
+		    "neither added nor found");
+		goto fail;
+	}
+	for (i = 0; added && i < demos->n; i++)
+		if (store_stmt_step(s, STMT_DEMO_ADD, cause, "inItt", id,
+		    (int)i, demos->v[i].example, demos->v[i].input,
+		    demos->v[i].output) != 0)
+			goto fail;
+	if (added && tokens >= 0 && store_stmt_step(s, STMT_CANDIDATE_TOKENS,
+	    cause, "ii", id, (int64_t)tokens) != 0)
+		goto fail;
+	if (store_commit(s, cause) != 0)
+		return -1;
+	return id;
+fail:
+	store_rollback(s);
 	return -1;
 }
 

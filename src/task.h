@@ -11,6 +11,7 @@
 
 struct backend;
 struct dataset;
+struct demos;
 struct metric;
 struct model_req;
 struct template;
@@ -30,6 +31,15 @@ enum prompt_placement {
 	PLACE_SYSTEM,		/* the prompt is the system message */
 	PLACE_INLINE,		/* the prompt is inlined at {{prompt}} */
 };
+
+/* Where a candidate's demos (demo.h) go in a request. */
+enum demo_placement {
+	DEMOS_TURNS,		/* user/assistant turns before the input */
+	DEMOS_INLINE,		/* after the instruction, by demo_tmpl */
+};
+
+/* The inline template of demos by default; {{input}}, {{output}}. */
+#define TASK_DEMO_TEMPLATE	"Input: {{input}}\nOutput: {{output}}"
 
 enum cache_mode {
 	CACHE_ON,		/* read and write the call cache */
@@ -67,6 +77,9 @@ struct task {
 	long long		 seed;
 	long long		 max_prompt_bytes;	/* longer proposals are
 							   dropped */
+	enum demo_placement	 demos;
+	struct template		*demo_tmpl;	/* inline demos; NULL:
+						   TASK_DEMO_TEMPLATE */
 };
 
 /* The longest prompt a strategy takes from the optimizer, by default. */
@@ -78,5 +91,27 @@ struct task {
  */
 void		 task_build_request(const struct task *, const char *prompt,
 		    size_t example, struct model_req *);
+/*
+ * The same for a prompt with demos (NULL or none: as above).  With
+ * DEMOS_TURNS each demo is a user message (its input) and an assistant
+ * message (its output) between the system message and the input; with
+ * DEMOS_INLINE the demos follow the instruction (task_prompt_text()).
+ */
+void		 task_build_request_demos(const struct task *,
+		    const char *prompt, const struct demos *, size_t example,
+		    struct model_req *);
+/*
+ * A prompt as one text: the instruction, and with DEMOS_INLINE its demos
+ * after a blank line, each rendered by the demo template, a blank line
+ * between them.  Allocated.
+ */
+char		*task_prompt_text(const struct task *, const char *prompt,
+		    const struct demos *);
+/*
+ * What a prompt costs on every call, by tokens_estimate(): the prompt
+ * text and, with DEMOS_TURNS, each demo's two turns.
+ */
+long long	 task_prompt_tokens(const struct task *, const char *prompt,
+		    const struct demos *);
 
 #endif

@@ -619,6 +619,7 @@ duel_responses(struct search *s, struct cand *ca, struct cand *cb,
 	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
 	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
 	struct model_req	 req;
+	struct cand		*arm[2] = { ca, cb };
 	size_t			 i;
 
 	if (duel_state(s)->responses) {
@@ -632,7 +633,8 @@ duel_responses(struct search *s, struct cand *ca, struct cand *cb,
 		    "compare the prompts on");
 	*k = pick[rng_below(&s->rng, (uint32_t)npick)];
 	for (i = 0; i < 2; i++) {
-		task_build_request(task, i == 0 ? ca->text : cb->text, *k, &req);
+		task_build_request_demos(task, arm[i]->text, &arm[i]->demos,
+		    *k, &req);
 		engine_submit(s->engine, task->roles[ROLE_TARGET], &req,
 		    duel_reply_done, &out[i]);
 	}
@@ -1179,13 +1181,6 @@ duel_free(struct search *s)
 	bandit_model_free(st->model);
 	free(st);
 	s->state = NULL;
-}
-
-/* A person decides the duels with feedback "human". */
-static int
-duel_wants_feedback(const struct search *s)
-{
-	return strcmp(search_string(s, "feedback"), "human") == 0;
 }
 
 const struct strategy_ops strategy_duel_ops = {

@@ -104,3 +104,10 @@ duel_human_start(struct search *s, struct cand ***pool, size_t *npool,
 		    *npool);
 	return added;
 }
+
+/* A person decides the duels with feedback "human". */
+int
+duel_wants_feedback(const struct search *s)
+{
+	return strcmp(search_string(s, "feedback"), "human") == 0;
+}

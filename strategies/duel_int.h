@@ -25,5 +25,7 @@
 long long	 duel_human_start(struct search *, struct cand ***pool,
 		    size_t *npool, size_t cap, struct bandit_hist *hist,
 		    char **cause);
+/* Whether people decide the duels (feedback "human"). */
+int		 duel_wants_feedback(const struct search *);
 
 #endif

@@ -63,83 +63,6 @@ search_string(const struct search *s, const char *name)
 	return search_param(s, name)->valuestring;
 }
 
-/* Trims and collapses white space; the normal form of a prompt. */
-static char *
-search_normalize(const char *text)
-{
-	struct strbuf	sb;
-	int		space = 0;
-
-	strbuf_init(&sb);
-	for (; *text != '\0'; text++) {
-		if (isspace((unsigned char)*text)) {
-			space = sb.len > 0;
-			continue;
-		}
-		if (space)
-			strbuf_addc(&sb, ' ');
-		space = 0;
-		strbuf_addc(&sb, *text);
-	}
-	return strbuf_detach(&sb);
-}
-
-struct cand *
-search_add(struct search *s, const char *text, const char *origin,
-    struct cand *const *parents, size_t nparents, const char *op,
-    const char *note, char **cause)
-{
-	struct cand	*c = NULL;
-	char		*norm, hash[65];
-	size_t		 i;
-	int64_t		 id;
-
-	norm = search_normalize(text);
-	if (*norm == '\0') {
-		free(norm);
-		cause_set(cause, "empty prompt");
-		return NULL;
-	}
-	sha256_hex(norm, strlen(norm), hash);
-	for (i = 0; i < s->ncands; i++) {
-		if (strcmp(s->cands[i]->hash, hash) == 0) {
-			c = s->cands[i];
-			break;
-		}
-	}
-	if (c == NULL) {
-		if ((id = store_candidate_put(s->store, s->job_id, norm, origin,
-		    cause)) < 0) {
-			free(norm);
-			return NULL;
-		}
-		c = xcalloc(1, sizeof *c);
-		c->id = id;
-		c->text = norm;
-		norm = NULL;
-		memcpy(c->hash, hash, sizeof hash);
-		c->scores = xcalloc(s->ndev, sizeof *c->scores);
-		c->outputs = xcalloc(s->ndev, sizeof *c->outputs);
-		c->tries = xcalloc(s->ndev + 1, sizeof *c->tries);
-		for (i = 0; i < s->ndev; i++)
-			c->scores[i] = NAN;
-		c->generation = s->step;
-		s->cands = xreallocarray(s->cands, s->ncands + 1,
-		    sizeof *s->cands);
-		s->cands[s->ncands++] = c;
-		s->progress++;
-	}
-	free(norm);
-	for (i = 0; i < nparents; i++) {
-		if (parents[i] == c)
-			continue;
-		if (store_lineage_add(s->store, c->id, parents[i]->id, op, note,
-		    cause) != 0)
-			return NULL;
-	}
-	return c;
-}
-
 /*
  * Scores of candidates on examples outside dev, so that a minibatch drawn
  * again costs nothing: an open-addressing table keyed by (candidate,
@@ -253,6 +176,7 @@ cand_free(struct cand *c, size_t ndev)
 	free(c->scores);
 	free(c->tries);
 	free(c->text);
+	demos_release(&c->demos);
 	free(c);
 }
 
@@ -458,6 +382,7 @@ search_dev_start(struct search *s, struct cand *const *cands, size_t n,
 			if (cand_settled(cands[i], j))
 				continue;
 			db->items[db->n].prompt = cands[i]->text;
+			db->items[db->n].demos = &cands[i]->demos;
 			db->items[db->n].candidate = cands[i]->id;
 			db->items[db->n].example = s->dev[j];
 			db->pos[db->n++] = i * s->ndev + j;
@@ -870,25 +795,6 @@ search_best(const struct search *s)
 	return best;
 }
 
-char *
-search_input(const struct search *s, size_t example)
-{
-	return template_render(s->task->tmpl,
-	    &s->task->dataset->ex[example], NULL);
-}
-
-char *
-search_expected(const struct search *s, size_t example)
-{
-	const cJSON	*v;
-
-	if (s->task->target == NULL)
-		return xstrdup("");
-	v = example_field(&s->task->dataset->ex[example],
-	    s->task->target);
-	return v != NULL ? json_text(v) : xstrdup("");
-}
-
 /* The position of a dataset example in dev, or SIZE_MAX. */
 static size_t
 search_dev_pos(const struct search *s, size_t example)
@@ -995,6 +901,7 @@ search_score_on(struct search *s, struct cand *const *cands, size_t n,
 				continue;
 			}
 			items[nitems].prompt = c->text;
+			items[nitems].demos = &c->demos;
 			items[nitems].candidate = c->id;
 			items[nitems].example = examples[j];
 			pos[nitems++] = i * nex + j;
@@ -1047,42 +954,6 @@ search_scores_release(struct search_score *out, size_t n)
 		free(out[i].feedback);
 		out[i].output = out[i].feedback = NULL;
 	}
-}
-
-struct answer_state {
-	char	**slot;
-};
-
-static int
-search_answer_done(void *arg, const struct engine_result *res, char **cause)
-{
-	struct answer_state	*a = arg;
-
-	if (res->ok && res->resp->text != NULL)
-		*a->slot = xstrdup(res->resp->text);
-	return 0;
-}
-
-int
-search_answers(struct search *s, const char *prompt, const size_t *examples,
-    size_t nex, char **outputs, char **cause)
-{
-	struct answer_state	*st;
-	struct model_req	 req;
-	size_t			 j;
-	int			 rc;
-
-	st = xcalloc(nex + 1, sizeof *st);
-	for (j = 0; j < nex; j++) {
-		outputs[j] = NULL;
-		st[j].slot = &outputs[j];
-		task_build_request(s->task, prompt, examples[j], &req);
-		engine_submit(s->engine, s->task->roles[ROLE_TARGET], &req,
-		    search_answer_done, &st[j]);
-	}
-	rc = nex > 0 ? search_wait(s, cause) : 0;
-	free(st);
-	return rc;
 }
 
 /* An example's row id and its index in the dataset, to look it up. */

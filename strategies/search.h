@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "demo.h"
 #include "rng.h"
 #include "strategy.h"
 
@@ -22,8 +23,11 @@ struct task;
 /* A candidate prompt known to a search. */
 struct cand {
 	int64_t		 id;		/* candidates row */
-	char		*text;
-	char		 hash[65];	/* of the normalized text */
+	char		*text;		/* the instruction */
+	struct demos	 demos;		/* shown before the input */
+	long long	 tokens;	/* task_prompt_tokens() */
+	char		 hash[65];	/* of the normalized text and
+					   demos_key() */
 	double		*scores;	/* per dev example, NAN until scored */
 	char		**outputs;	/* per dev example, NULL until scored */
 	unsigned char	*tries;		/* per dev example, failed evaluations */
@@ -91,6 +95,20 @@ struct cand	*search_add(struct search *, const char *text,
 		    const char *origin, struct cand *const *parents,
 		    size_t nparents, const char *op, const char *note,
 		    char **cause);
+
+/*
+ * The same with the candidate's demos given (NULL: none); search_add()
+ * gives the new candidate its first parent's demos, so that an operator
+ * rewriting an instruction keeps what it shows.  The same instruction
+ * with other demos is another candidate.
+ */
+struct cand	*search_add_demos(struct search *, const char *text,
+		    const struct demos *, const char *origin,
+		    struct cand *const *parents, size_t nparents,
+		    const char *op, const char *note, char **cause);
+/* A candidate the store holds (a champion, say), demos and all. */
+struct cand	*search_add_stored(struct search *, int64_t id,
+		    const char *origin, char **cause);
 
 /*
  * Scores candidates on the dev split.  With racing, examples are taken in
@@ -295,10 +313,11 @@ int		 search_score_on(struct search *, struct cand *const *,
 void		 search_scores_release(struct search_score *, size_t);
 
 /*
- * The target's answers to examples with a prompt, without scoring them:
+ * The target's answers to examples with a candidate's prompt and demos,
+ * without scoring them:
  * outputs[j] (allocated, NULL where the call failed) answers examples[j].
  */
-int		 search_answers(struct search *, const char *prompt,
+int		 search_answers(struct search *, const struct cand *,
 		    const size_t *examples, size_t nex, char **outputs,
 		    char **cause);
 

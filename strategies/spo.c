@@ -82,7 +82,7 @@ spo_challenge(struct search *s, struct reflect *st, struct spo *sp,
 	size_t		 nnews = 0;
 	int		 n, rc;
 
-	if (search_answers(s, sp->champ->text, sp->mb, sp->nmb, sp->och,
+	if (search_answers(s, sp->champ, sp->mb, sp->nmb, sp->och,
 	    cause) != 0)
 		return -1;
 	answers = spo_answers(s, sp->mb, sp->och, sp->nmb);
@@ -257,7 +257,7 @@ spo_step(struct search *s, struct reflect *st, char **cause)
 	if (sp.cand == NULL)
 		goto out;
 	rc = -1;
-	if (search_answers(s, sp.cand->text, sp.mb, sp.nmb, sp.onew,
+	if (search_answers(s, sp.cand, sp.mb, sp.nmb, sp.onew,
 	    cause) != 0 || spo_judge_all(s, &sp, cause) != 0)
 		goto out;
 	share = spo_tally(st, &sp, &rn, &ro);

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "check_common.h"
+#include "backend.h"
 #include "dataset.h"
 #include "engine.h"
 #include "job.h"
@@ -458,6 +459,9 @@ START_TEST(test_prefer_shorter)
 	    "and answer with one word: positive or negative.");
 	shrt.text = xstrdup("Sentiment: positive or negative?");
 	worse.text = xstrdup("Sentiment?");
+	lng.tokens = tokens_estimate(lng.text);
+	shrt.tokens = tokens_estimate(shrt.text);
+	worse.tokens = tokens_estimate(worse.text);
 	v[0] = &lng;
 	v[1] = &worse;
 	v[2] = &shrt;
