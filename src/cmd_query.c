@@ -324,6 +324,38 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
+/*
+ * A candidate's prompt as a line shows it: its instruction, after the
+ * number of demos it shows when it has some ("[4 demos] Classify...").
+ */
+static char *
+prompt_line(const cJSON *c)
+{
+	int	n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c,
+	    "demos"));
+
+	if (n == 0)
+		return xstrdup(json_str(c, "text", ""));
+	return xasprintf("[%d demo%s] %s", n, n == 1 ? "" : "s",
+	    json_str(c, "text", ""));
+}
+
+/* Each demo of a candidate, wrapped, after its prompt (-l). */
+static void
+demos_print(const cJSON *c, int width)
+{
+	const cJSON	*d;
+	char		*line;
+	int		 i = 0;
+
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(c, "demos")) {
+		line = xasprintf("demo %d: %s => %s", ++i,
+		    json_str(d, "input", ""), json_str(d, "output", ""));
+		cmd_wrap(line, width, 8);
+		free(line);
+	}
+}
+
 static int
 cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -334,7 +366,7 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	struct cmd_opts	 o;
 	const cJSON	*arr, *c;
 	cJSON		*args, *r;
-	char		*clip;
+	char		*clip, *line;
 	const char	*sort;
 	long long	 n;
 	int		 rc, i = 0, width, champ;
@@ -371,8 +403,10 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 	cJSON_ArrayForEach(c, arr) {
 		champ = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c,
 		    "champion"));
-		clip = cmd_clip(json_str(c, "text", ""), o.set['l'] ? 0 :
+		line = prompt_line(c);
+		clip = cmd_clip(line, o.set['l'] ? 0 :
 		    (size_t)(width > 128 ? width - 70 : 58));
+		free(line);
 		printf("%c%3d %6.0f %6.3f  [%5.3f, %5.3f] %5.0f %6.0f%c  "
 		    "%-*s%s%s\n", champ ? '*' : ' ', ++i, json_num(c, "id"),
 		    json_num(c, "mean"), json_num(c, "lo"), json_num(c, "hi"),
@@ -382,8 +416,10 @@ cmd_leaderboard(struct cmd_ctx *ctx, int argc, char **argv)
 		    json_str(c, "origin", "?"), o.set['l'] ? "" : " ",
 		    o.set['l'] ? "" : clip);
 		free(clip);
-		if (o.set['l'])
+		if (o.set['l']) {
 			cmd_wrap(json_str(c, "text", ""), width, 6);
+			demos_print(c, width);
+		}
 	}
 	if (cJSON_GetArraySize(arr) > 0)
 		printf("(* the champion; + on the score/tokens Pareto front)\n");
@@ -400,7 +436,7 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 	};
 	struct cmd_opts	 o;
 	cJSON		*args, *r;
-	int		 rc, response;
+	int		 rc, response, n;
 
 	if ((rc = cmd_parse(ctx, &cmd_best_entry, &argc, &argv, "", longopts,
 	    1, 1, &o)) != 0)
@@ -419,8 +455,14 @@ cmd_best(struct cmd_ctx *ctx, int argc, char **argv)
 	}
 	if (o.json)
 		cmd_print_json(r);
-	else	/* The prompt (or response) alone, for scripts. */
+	else {	/* The prompt (or response) alone, for scripts. */
 		printf("%s\n", json_str(r, "text", ""));
+		if ((n = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r,
+		    "demos"))) > 0)
+			fprintf(stderr, "promptctl: and %d demo%s before the "
+			    "input: best --json lists them\n", n,
+			    n == 1 ? "" : "s");
+	}
 	cJSON_Delete(r);
 	return CMD_OK;
 }
@@ -481,7 +523,7 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
 	cJSON		*args, *r;
-	char		*clip, *score;
+	char		*clip, *score, *line;
 	long long	 id;
 	int		 rc;
 
@@ -499,7 +541,9 @@ cmd_lineage(struct cmd_ctx *ctx, int argc, char **argv)
 	if (o.json)
 		cmd_print_json(r);
 	else {
-		clip = cmd_clip(json_str(r, "text", ""), 60);
+		line = prompt_line(r);
+		clip = cmd_clip(line, 60);
+		free(line);
 		score = lineage_score(r);
 		printf("#%.0f%s (%s): %s\n", json_num(r, "id"), score,
 		    json_str(r, "origin", "?"), clip);

@@ -49,6 +49,14 @@ add_str(cJSON *o, const char *key, const char *s)
 		cJSON_AddStringToObject(o, key, s);
 }
 
+/* A candidate's demos, when it has some (demo.h). */
+static void
+add_demos(cJSON *o, const struct demos *d)
+{
+	if (d->n > 0)
+		cJSON_AddItemToObject(o, "demos", demos_to_json(d));
+}
+
 /*
  * When a schedule fires next (Unix time, from now), as the daemon would
  * say it: none for a cancelled job, whose schedule is over.
@@ -637,6 +645,7 @@ query_leaderboard(struct store *s, const struct job_row *j,
 		cJSON_AddNumberToObject(e, "tokens", (double)board[i].tokens);
 		cJSON_AddBoolToObject(e, "pareto", board[i].pareto);
 		add_str(e, "origin", c.origin);
+		add_demos(e, &c.demos);
 		cJSON_AddBoolToObject(e, "champion", has_champ > 0 &&
 		    champ.candidate == board[i].id);
 		cJSON_AddItemToArray(arr, e);
@@ -720,6 +729,7 @@ query_best(struct store *s, const struct job_row *j, const cJSON *args,
 	cJSON_AddNumberToObject(o, "candidate", (double)last->c.candidate);
 	add_str(o, "text", last->text);
 	cJSON_AddNumberToObject(o, "tokens", (double)c.tokens);
+	add_demos(o, &c.demos);
 	cJSON_AddNumberToObject(o, "version", last->c.version);
 	add_num(o, "score", last->c.score);
 	add_num(o, "lo", last->c.lo);
@@ -990,6 +1000,7 @@ query_lineage(struct store *s, const struct job_row *unused,
 	add_str(o, "text", c.text);
 	cJSON_AddNumberToObject(o, "tokens", (double)c.tokens);
 	add_str(o, "origin", c.origin);
+	add_demos(o, &c.demos);
 	lineage_score(o, c.id, &seen);
 	seen_add(&seen, c.id);
 	rc = lineage_parents(s, c.id, o, 0, &seen, cause);
