@@ -212,6 +212,8 @@ void		 search_judge(struct search *, struct backend *,
  * and <output>.  Allocated; "" when there are no examples.
  */
 char		*search_demos(struct search *, size_t n);
+/* Demos in that form, for a meta-prompt ("" for none; allocated). */
+char		*search_demos_text(const struct demos *);
 
 /*
  * search_ask() for replies whose parts are in other tags: the contents of
@@ -320,5 +322,17 @@ void		 search_scores_release(struct search_score *, size_t);
 int		 search_answers(struct search *, const struct cand *,
 		    const size_t *examples, size_t nex, char **outputs,
 		    char **cause);
+
+/*
+ * Bootstrapped demos (DSPy's BootstrapFewShot): candidate c's answers to
+ * examples (dataset indices), scored by the task's metric as
+ * search_score_on() scores them; each answer scoring at least threshold
+ * is appended to out, in order, as a demo of its example's input with the
+ * target's own answer.  Returns how many of the n were scored (a failed
+ * call is not), or -1 with *cause.
+ */
+int		 search_bootstrap(struct search *, struct cand *,
+		    const size_t *examples, size_t n, double threshold,
+		    struct demos *out, char **cause);
 
 #endif

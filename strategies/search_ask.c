@@ -486,25 +486,36 @@ search_judge(struct search *s, struct backend *judge, struct judge_ask *ask)
 }
 
 char *
-search_demos(struct search *s, size_t n)
+search_demos_text(const struct demos *d)
 {
-	const struct dataset	*ds = s->task->dataset;
-	const size_t		*pick = s->ntrain > 0 ? s->train : s->dev;
-	size_t			 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
-	struct strbuf		 sb;
-	char			*in, *out;
-	size_t			 i, k;
+	struct strbuf	sb;
+	size_t		i;
 
 	strbuf_init(&sb);
+	for (i = 0; d != NULL && i < d->n; i++)
+		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
+		    "</output>\n</demo>\n", d->v[i].input, d->v[i].output);
+	return strbuf_detach(&sb);
+}
+
+char *
+search_demos(struct search *s, size_t n)
+{
+	const size_t	*pick = s->ntrain > 0 ? s->train : s->dev;
+	size_t		 npick = s->ntrain > 0 ? s->ntrain : s->ndev;
+	struct demos	 d = { NULL, 0 };
+	char		*in, *out, *text;
+	size_t		 i, k;
+
 	for (i = 0; i < n && npick > 0; i++) {
 		k = pick[rng_below(&s->rng, (uint32_t)npick)];
-		in = template_render(s->task->tmpl, &ds->ex[k], NULL);
-		out = s->task->target != NULL ? json_text(example_field(
-		    &ds->ex[k], s->task->target)) : xstrdup("");
-		strbuf_addf(&sb, "<demo>\n<input>%s</input>\n<output>%s"
-		    "</output>\n</demo>\n", in, out);
+		in = search_input(s, k);
+		out = search_expected(s, k);
+		demos_add(&d, s->task->dataset->ex[k].id, in, out);
 		free(in);
 		free(out);
 	}
-	return strbuf_detach(&sb);
+	text = search_demos_text(&d);
+	demos_release(&d);
+	return text;
 }

@@ -203,3 +203,32 @@ search_answers(struct search *s, const struct cand *c,
 	free(st);
 	return rc;
 }
+
+int
+search_bootstrap(struct search *s, struct cand *c, const size_t *examples,
+    size_t n, double threshold, struct demos *out, char **cause)
+{
+	struct search_score	*res;
+	char			*in;
+	size_t			 j;
+	int			 scored = 0;
+
+	res = xcalloc(n + 1, sizeof *res);
+	if (search_score_on(s, &c, 1, examples, n, res, cause) != 0) {
+		free(res);
+		return -1;
+	}
+	for (j = 0; j < n; j++) {
+		if (isnan(res[j].score))
+			continue;
+		scored++;
+		if (res[j].score < threshold || res[j].output == NULL)
+			continue;
+		in = search_input(s, examples[j]);
+		demos_add(out, s->task->dataset->ex[examples[j]].id, in,
+		    res[j].output);
+		free(in);
+	}
+	search_scores_release(res, n);
+	return scored;
+}

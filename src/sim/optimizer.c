@@ -968,6 +968,56 @@ opt_reply(const struct sim_opt *o, enum sim_op op,
 	return strbuf_detach(&sb);
 }
 
+/*
+ * A description of the data, when the request asks for observations or a
+ * summary of it in a tag (mipro's grounding): what the world knows of the
+ * task's answers, in that tag after a line of prose.  NULL for any other
+ * request.
+ */
+static char *
+opt_describe(const char *text, const struct sim_task *t)
+{
+	static const char *const tags[] = { "observation", "summary" };
+	struct strbuf	 sb;
+	const char	*tag = NULL;
+	char		*want;
+	size_t		 i;
+
+	for (i = 0; tag == NULL && i < 2; i++) {
+		want = xasprintf("element named \"%s\"", tags[i]);
+		if (strstr(text, want) != NULL)
+			tag = tags[i];
+		free(want);
+	}
+	if (tag == NULL)
+		return NULL;
+	strbuf_init(&sb);
+	strbuf_addf(&sb, "Here is what I see in the examples.\n\n<%s>", tag);
+	switch (t != NULL ? t->kind : SIM_TEXT) {
+	case SIM_LABEL:
+		strbuf_adds(&sb, "Each output is one label, one of:");
+		for (i = 0; i < t->nlabels && i < 10; i++)
+			strbuf_addf(&sb, "%s %s", i == 0 ? "" : ",",
+			    t->labels[i]);
+		strbuf_adds(&sb, "; the answer is the label alone.");
+		break;
+	case SIM_NUMBER:
+		strbuf_adds(&sb, "Each output is a single number worked out "
+		    "from the input; the answer is the number alone.");
+		break;
+	case SIM_REWRITE:
+		strbuf_adds(&sb, "Each output rewrites its input, keeping its "
+		    "meaning.");
+		break;
+	case SIM_TEXT:
+		strbuf_adds(&sb, "Each output is a short text answering its "
+		    "input.");
+		break;
+	}
+	strbuf_addf(&sb, "</%s>\n", tag);
+	return strbuf_detach(&sb);
+}
+
 char *
 sim_answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 {
@@ -996,6 +1046,13 @@ sim_answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 		t = &w->tasks[x->task];
 	else if (w->ntasks > 0)
 		t = &w->tasks[w->ntasks - 1];
+	if ((s = opt_describe(text, t)) != NULL) {
+		free(o.critiques);
+		free(o.human);
+		free(o.scores);
+		sim_list_free(&o.prompts);
+		return s;
+	}
 	sim_vocab_build(&o.vb, t, t != NULL ? t->kind : SIM_TEXT);
 
 	s = sim_tags_strip(text, strip);

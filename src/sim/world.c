@@ -433,7 +433,8 @@ sim_role_detect(const struct model_req *req)
 	if (sim_tag_has(text, "response_a") && sim_tag_has(text, "response_b"))
 		r = SIM_ROLE_JUDGE;
 	else if (sim_tag_has(text, "prompt") || sim_tag_has(text, "demo") ||
-	    strstr(text, "The instruction was") != NULL)
+	    strstr(text, "The instruction was") != NULL ||
+	    strstr(text, "XML element named") != NULL)
 		r = SIM_ROLE_OPTIMIZER;
 	else if (sim_tag_has(text, "response"))
 		r = SIM_ROLE_JUDGE;
