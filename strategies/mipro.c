@@ -175,37 +175,44 @@ mipro_labeled(struct search *s, size_t k, struct demos *d)
 	free(out);
 }
 
-/* Demo sets 1..: labeled only, then bootstrapped filled with labeled. */
+/*
+ * The demo sets after the empty one (and the seeds'): the first labeled
+ * only, the others a random number of bootstrapped demos filled up with
+ * labeled ones.  A task without expected answers has bootstrapped demos
+ * alone; with neither there is no set to make.
+ */
 static void
 mipro_sets(struct search *s, const struct demos *boot)
 {
 	struct mipro_state	*st = mipro_state(s);
-	const size_t		*pool = s->train;
-	size_t			 npool = s->ntrain;
-	size_t			 k = (size_t)search_int(s, "demos"), want;
-	size_t			*order, n, i, nb, b;
+	size_t			 k = (size_t)search_int(s, "demos"), nb, n, i;
+	size_t			 want = (size_t)search_int(s, "demo_sets");
+	size_t			*order, made = 0;
+	int			 labeled = s->task->target != NULL;
 	struct demos		 d;
 
-	want = (size_t)search_int(s, "demo_sets");
-	while (st->nsets < want && k > 0 && npool > 0) {
+	while (st->nsets < want && k > 0 && s->ntrain > 0) {
 		memset(&d, 0, sizeof d);
 		nb = 0;
-		if (st->nsets > 1 && boot->n > 0) {
+		if (boot->n > 0 && (made > 0 || !labeled)) {
 			/* A random number of bootstrapped demos, 1..k. */
-			b = 1 + rng_below(&s->rng, (uint32_t)k);
-			order = mipro_draw(s, boot->n, b, &nb);
+			order = mipro_draw(s, boot->n,
+			    1 + rng_below(&s->rng, (uint32_t)k), &nb);
 			for (i = 0; i < nb; i++)
 				demos_add(&d, boot->v[order[i]].example,
 				    boot->v[order[i]].input,
 				    boot->v[order[i]].output);
 			free(order);
 		}
-		order = mipro_draw(s, npool, k - nb, &n);
+		order = mipro_draw(s, s->ntrain, labeled ? k - nb : 0, &n);
 		for (i = 0; i < n; i++)
-			mipro_labeled(s, pool[order[i]], &d);
+			mipro_labeled(s, s->train[order[i]], &d);
 		free(order);
+		if (d.n == 0)
+			break;
 		mipro_set_add(st, &d);
 		demos_release(&d);
+		made++;
 	}
 }
 
