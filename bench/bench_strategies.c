@@ -1,6 +1,6 @@
 /*
- * bench_strategies: evo (GA, DE), APE, reflect's pe2, pruning
- * (PromptQuine) and random sampling (the baseline that needs no
+ * bench_strategies: evo (GA, DE), APE, reflect's pe2, mipro (with demos
+ * and without), pruning (PromptQuine) and random sampling (the baseline that needs no
  * optimizer: each strategy's gain over it is its worth) on the simulated
  * example tasks.
  *
@@ -111,6 +111,9 @@ static const struct strat strats[] = {
 	/* One edit a step, from the best seed on. */
 	{ "pe2", "\"name\": \"reflect\", \"mode\": \"pe2\", \"steps\": "
 	  "10" },
+	/* Instructions and demos together, and the same without demos. */
+	{ "mipro", "\"name\": \"mipro\", \"threshold\": 0.5" },
+	{ "mipro-0", "\"name\": \"mipro\", \"demos\": 0" },
 };
 
 /* One run: the best dev score and the target calls after each step. */
