@@ -406,22 +406,28 @@ static int
 eval_rows(struct eval *ev, char **cause)
 {
 	const struct job	*job = ev->job;
+	const struct demos	*demos;
 	struct eval_item	*item;
 	size_t			 i, j;
+	int			 seed;
 
 	ev->rows = xcalloc(ev->nprompts, sizeof *ev->rows);
 	ev->items = xcalloc(ev->nprompts * ev->nex, sizeof *ev->items);
 	for (i = 0; i < ev->nprompts; i++) {
 		ev->rows[i].prompt = ev->prompts[i];
-		if ((ev->rows[i].candidate = store_candidate_put(ev->store,
-		    ev->job_id, ev->prompts[i], i < job->nseeds &&
-		    ev->prompts[i] == job->seeds[i] ? "seed" : "user",
-		    cause)) < 0)
+		/* A seed is scored with its demos. */
+		seed = i < job->nseeds && ev->prompts[i] == job->seeds[i];
+		demos = seed ? &job->seed_demos[i] : NULL;
+		if ((ev->rows[i].candidate = store_candidate_put_demos(
+		    ev->store, ev->job_id, ev->prompts[i], demos,
+		    task_prompt_tokens(&job->task, ev->prompts[i], demos),
+		    seed ? "seed" : "user", cause)) < 0)
 			return -1;
 		ev->nrows++;
 		for (j = 0; j < ev->nex; j++) {
 			item = &ev->items[i * ev->nex + j];
 			item->prompt = ev->prompts[i];
+			item->demos = demos;
 			item->candidate = ev->rows[i].candidate;
 			item->example = ev->ex[j];
 		}

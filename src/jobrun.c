@@ -202,18 +202,43 @@ jobrun_budgets(struct jobrun *jr, char **cause)
 	return 0;
 }
 
+/*
+ * A seed's demos, each linked to the run's example whose input it shows
+ * (the job file names examples by line, before the store has them).
+ */
+static void
+jobrun_link_demos(struct jobrun *jr, struct demos *d)
+{
+	const struct task	*t = &jr->job->task;
+	size_t			 i, k;
+	char			*in;
+
+	for (i = 0; i < d->n; i++)
+		for (k = 0; d->v[i].example == 0 && k < t->dataset->n; k++) {
+			in = template_render(t->tmpl, &t->dataset->ex[k], NULL);
+			if (strcmp(in, d->v[i].input) == 0)
+				d->v[i].example = t->dataset->ex[k].id;
+			free(in);
+		}
+}
+
 /* The job's seed prompts, with their demos, as the first candidates. */
 static int
 jobrun_seeds(struct jobrun *jr, char **cause)
 {
-	size_t	i;
+	struct demos	d;
+	size_t		i;
+	int		rc = 0;
 
-	for (i = 0; i < jr->job->nseeds; i++)
-		if (search_add_demos(&jr->search, jr->job->seeds[i],
-		    &jr->job->seed_demos[i], "seed", NULL, 0, NULL, NULL,
-		    cause) == NULL)
-			return -1;
-	return 0;
+	for (i = 0; rc == 0 && i < jr->job->nseeds; i++) {
+		demos_copy(&d, &jr->job->seed_demos[i]);
+		jobrun_link_demos(jr, &d);
+		if (search_add_demos(&jr->search, jr->job->seeds[i], &d,
+		    "seed", NULL, 0, NULL, NULL, cause) == NULL)
+			rc = -1;
+		demos_release(&d);
+	}
+	return rc;
 }
 
 /*
