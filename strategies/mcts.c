@@ -460,16 +460,17 @@ mcts_children(struct search *s, struct mcts *t, size_t i, struct mbatch *b,
 /*
  * Expansion of node i: "width" batches of its errors, the optimizer's
  * feedback on each, a new prompt from each feedback, and the new
- * children's rewards.  A node that is terminal, or whose expansion gave
- * no child, is marked terminal.
+ * children's rewards.  A node that is terminal, or that made no error
+ * on any batch drawn, is marked terminal; one whose replies gave no new
+ * prompt stays open, to be tried again with other batches.
  */
 static int
 mcts_expand(struct search *s, struct mcts *t, size_t i, char **cause)
 {
 	struct mbatch	*b;
 	struct mpath	 kids = { NULL, 0 };
-	size_t		 width = (size_t)search_int(s, "width");
-	int		 rc = -1;
+	size_t		 width = (size_t)search_int(s, "width"), k;
+	int		 rc = -1, errors = 0;
 
 	if (mcts_terminal(s, t, i)) {
 		t->nodes[i].terminal = 1;
@@ -478,24 +479,27 @@ mcts_expand(struct search *s, struct mcts *t, size_t i, char **cause)
 	t->nodes[i].expansions++;
 	if ((b = mcts_batches(s, t->nodes[i].c, width, cause)) == NULL)
 		return -1;
+	for (k = 0; k < width; k++)
+		errors += b[k].nerr > 0;
+	if (errors == 0)
+		t->nodes[i].terminal = 1;
 	if (mcts_feedback(s, t->nodes[i].c, b, width, cause) == 0 &&
 	    mcts_children(s, t, i, b, width, &kids, cause) == 0 &&
 	    mcts_rewards(s, t, kids.v, kids.n, cause) == 0)
 		rc = 0;
-	if (rc == 0 && kids.n == 0)
-		t->nodes[i].terminal = 1;
-	log_debug("mcts: expanded node %zu (candidate %lld, depth %d): %zu "
-	    "children", i, (long long)t->nodes[i].c->id, t->nodes[i].depth,
-	    kids.n);
+	log_debug("mcts: expanded node %zu (candidate %lld, depth %d): %d "
+	    "batches with errors, %zu children", i,
+	    (long long)t->nodes[i].c->id, t->nodes[i].depth, errors, kids.n);
 	mbatch_release(b, width);
 	free(kids.v);
 	return rc;
 }
 
 /*
- * Simulation from the path's leaf: on to the child of the highest reward,
- * expanding a node without children, until a terminal node, or a reward
- * above the best so far below the minimum depth (an early stop).
+ * Simulation from the path's leaf, just expanded: on to the child of the
+ * highest reward, expanding a node without children, until a terminal
+ * node, a node whose expansion gave none, or a reward above the best so
+ * far deeper than the minimum depth (an early stop).
  */
 static int
 mcts_simulate(struct search *s, struct mcts *t, struct mpath *path,
@@ -503,6 +507,7 @@ mcts_simulate(struct search *s, struct mcts *t, struct mpath *path,
 {
 	struct mnode	*n;
 	size_t		 i = path->v[path->n - 1];
+	int		 expanded = 1;
 
 	for (;;) {
 		n = &t->nodes[i];
@@ -515,11 +520,12 @@ mcts_simulate(struct search *s, struct mcts *t, struct mpath *path,
 			t->threshold = n->reward;
 		if (mcts_terminal(s, t, i))
 			return 0;
-		if (mcts_best_child(t, i, 0, 0) == MCTS_NONE &&
+		if (!expanded && mcts_best_child(t, i, 0, 0) == MCTS_NONE &&
 		    mcts_expand(s, t, i, cause) != 0)
 			return -1;
 		if ((i = mcts_best_child(t, i, 0, 0)) == MCTS_NONE)
 			return 0;
+		expanded = 0;
 		t->nodes[i].visits++;
 		mpath_push(path, i);
 	}
