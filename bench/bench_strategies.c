@@ -1,8 +1,8 @@
 /*
- * bench_strategies: evo (GA, DE), APE, reflect's pe2, pruning
- * (PromptQuine) and random sampling (the baseline that needs no
- * optimizer: each strategy's gain over it is its worth) on the simulated
- * example tasks.
+ * bench_strategies: evo (GA, DE), APE, reflect's pe2, mcts
+ * (PromptAgent), pruning (PromptQuine) and random sampling (the baseline
+ * that needs no optimizer: each strategy's gain over it is its worth) on
+ * the simulated example tasks.
  *
  *	bench/bench_strategies [-n seeds] [srcdir]
  *
@@ -111,6 +111,8 @@ static const struct strat strats[] = {
 	/* One edit a step, from the best seed on. */
 	{ "pe2", "\"name\": \"reflect\", \"mode\": \"pe2\", \"steps\": "
 	  "10" },
+	/* PromptAgent with the paper's settings (12 iterations, depth 8). */
+	{ "mcts", "\"name\": \"mcts\"" },
 };
 
 /* One run: the best dev score and the target calls after each step. */
