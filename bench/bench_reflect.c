@@ -1,7 +1,8 @@
 /*
- * bench/reflect: the reflect strategy's modes (and APE and random for
- * reference) on the bundled example tasks with the simulated model, over
- * several job seeds.  For each run it follows the best dev score after
+ * bench/reflect: the reflect strategy's modes and mcts, which is
+ * written with reflect's helpers (and APE and random for reference), on
+ * the bundled example tasks with the simulated model, over several job
+ * seeds.  For each run it follows the best dev score after
  * every step and reports the calls (target, optimizer, judge), tokens and
  * dollars spent when the run first reached 95% of the best score any run
  * found on that task, then the best dev score at the end and the target
@@ -48,6 +49,8 @@ static const struct {
 	{ "opro", "{ \"name\": \"reflect\", \"mode\": \"opro\" }" },
 	{ "spo", "{ \"name\": \"reflect\", \"mode\": \"spo\" }" },
 	{ "pe2", "{ \"name\": \"reflect\", \"mode\": \"pe2\" }" },
+	/* PromptAgent's tree search, written with reflect's helpers. */
+	{ "mcts", "{ \"name\": \"mcts\" }" },
 	/* The baseline that needs no optimizer: each mode's gain over it. */
 	{ "random", "{ \"name\": \"random\" }" },
 };

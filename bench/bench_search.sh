@@ -32,7 +32,7 @@ BENCH=bench_search
 keep=0
 latency=50
 conc="16 64 4096"
-strategies="ape evo-ga evo-de protegi gepa opro spo pe2 duel prune random"
+strategies="ape evo-ga evo-de protegi gepa opro spo pe2 mcts duel prune random"
 usage="usage: bench_search.sh [-l latency_ms] [-c \"C ...\"] [-s \"strategy ...\"] [-K]"
 while getopts l:c:s:K ch; do
 	case $ch in
@@ -57,6 +57,7 @@ strategy_json() {
 	evo-de) echo '"name": "evo", "variant": "de", "population": 8, "generations": 6' ;;
 	protegi|gepa|opro|spo|pe2)
 		echo "\"name\": \"reflect\", \"mode\": \"$1\", \"steps\": 6" ;;
+	mcts) echo '"name": "mcts", "iterations": 6' ;;
 	prune) echo '"name": "prune", "population": 8, "generations": 6' ;;
 	random) echo '"name": "random", "per_step": 8, "steps": 6' ;;
 	duel) echo '"name": "duel", "pool": 20, "rounds": 30' ;;

@@ -1,8 +1,8 @@
 /*
- * bench_strategies: evo (GA, DE), APE, reflect's pe2, mipro (with demos
- * and without), pruning (PromptQuine) and random sampling (the baseline that needs no
- * optimizer: each strategy's gain over it is its worth) on the simulated
- * example tasks.
+ * bench_strategies: evo (GA, DE), APE, reflect's pe2, mcts
+ * (PromptAgent), mipro (with demos and without), pruning (PromptQuine)
+ * and random sampling (the baseline that needs no optimizer: each
+ * strategy's gain over it is its worth) on the simulated example tasks.
  *
  *	bench/bench_strategies [-n seeds] [srcdir]
  *
@@ -114,6 +114,8 @@ static const struct strat strats[] = {
 	/* Instructions and demos together, and the same without demos. */
 	{ "mipro", "\"name\": \"mipro\", \"threshold\": 0.5" },
 	{ "mipro-0", "\"name\": \"mipro\", \"demos\": 0" },
+	/* PromptAgent with the paper's settings (12 iterations, depth 8). */
+	{ "mcts", "\"name\": \"mcts\"" },
 };
 
 /* One run: the best dev score and the target calls after each step. */

@@ -84,6 +84,7 @@ reflect-gepa	{"name": "reflect", "mode": "gepa", "steps": 4}
 reflect-opro	{"name": "reflect", "mode": "opro", "steps": 4, "proposals": 4}
 reflect-spo	{"name": "reflect", "mode": "spo", "steps": 4}
 mipro		{"name": "mipro", "instructions": 5, "demo_sets": 4, "trials": 6, "minibatch": 10}
+mcts		{"name": "mcts", "iterations": 3, "depth": 4, "minibatch": 8}
 duel-prompts	{"name": "duel", "arms": "prompts", "feedback": "judge", "pool": 10, "per_ask": 5, "rounds": 20, "init": 5}
 duel-responses	{"name": "duel", "arms": "responses", "feedback": "judge", "pool": 10, "rounds": 20, "init": 5}
 '

@@ -338,34 +338,6 @@ protegi_errs_find(struct search *s, struct cand *b, const size_t *mb,
 }
 
 /*
- * Asks the optimizer n requests of template tmpl at once, rv[i] the
- * variables of request i; returns the replies (the caller releases and
- * frees them), or NULL on an error.
- */
-static struct search_ask *
-protegi_ask(struct search *s, const struct rvars *rv, size_t n,
-    const char *tmpl, const char *tag, size_t max, char **cause)
-{
-	struct search_ask	*a;
-	size_t			 i;
-
-	a = xcalloc(n + 1, sizeof *a);
-	for (i = 0; i < n; i++) {
-		a[i].name = tmpl;
-		a[i].vars = rv[i].v;
-		a[i].nvars = rv[i].n;
-		a[i].temperature = search_number(s, "temperature");
-		a[i].tag = tag;
-		a[i].max = max;
-	}
-	if (search_ask_many(s, a, n, cause) != 0) {
-		free(a);
-		return NULL;
-	}
-	return a;
-}
-
-/*
  * Adds the prompts of reply a (taken over) as new prompts of ex, made by
  * op from *parent with note; once rc says a reply failed, the rest are
  * only freed.  Returns rc, or -1 when this one failed.
@@ -383,15 +355,6 @@ protegi_take(struct search *s, struct search_ask *a, int rc, const char *op,
 	a->parts = NULL;
 	a->n = 0;
 	return rc;
-}
-
-/* Frees n replies of protegi_ask() (NULL: none). */
-static void
-protegi_asks_free(struct search_ask *a, size_t n)
-{
-	if (a != NULL)
-		search_ask_release(a, n);
-	free(a);
 }
 
 /*
@@ -440,7 +403,7 @@ protegi_critiques(struct search *s, struct reflect *st, struct protegi *p,
 		rvars_set(&rv[g], "human", ex[i].human.block);
 		rvars_set(&rv[g], "count", count);
 	}
-	*crit = protegi_ask(s, rv, *ng, "reflect_critique", "critique",
+	*crit = reflect_ask(s, rv, *ng, "reflect_critique", "critique",
 	    (size_t)search_int(s, "critiques"), cause);
 	free(rv);
 	free(count);
@@ -482,7 +445,7 @@ protegi_edits(struct search *s, struct protegi *p, struct protegi_exp *ex,
 			from[2 * n + 1] = (size_t)k;
 		}
 	}
-	if ((a = protegi_ask(s, rv, n, "reflect_edit", NULL,
+	if ((a = reflect_ask(s, rv, n, "reflect_edit", NULL,
 	    (size_t)search_int(s, "edits"), cause)) == NULL)
 		rc = -1;
 	for (i = 0; a != NULL && i < n; i++) {
@@ -497,7 +460,7 @@ protegi_edits(struct search *s, struct protegi *p, struct protegi_exp *ex,
 		    &p->beam[gr[g].beam], note, &ex[gr[g].beam], cause);
 		free(note);
 	}
-	protegi_asks_free(a, n);
+	reflect_asks_free(a, n);
 	free(rv);
 	free(from);
 	free(count);
@@ -537,13 +500,13 @@ protegi_paraphrases(struct search *s, struct protegi *p,
 			rvars_set(&rv[n], "count", count);
 		}
 	}
-	if ((a = protegi_ask(s, rv, n, "reflect_paraphrase", NULL, want,
+	if ((a = reflect_ask(s, rv, n, "reflect_paraphrase", NULL, want,
 	    cause)) == NULL)
 		rc = -1;
 	for (j = 0; a != NULL && j < n; j++)
 		rc = protegi_take(s, &a[j], rc, "protegi-paraphrase", &x[j],
 		    a[j].rationale, &ex[from[j]], cause);
-	protegi_asks_free(a, n);
+	reflect_asks_free(a, n);
 	free(rv);
 	free(x);
 	free(from);
@@ -586,7 +549,7 @@ protegi_kids(struct search *s, struct reflect *st, struct protegi *p,
 		}
 		rc = 0;
 	}
-	protegi_asks_free(crit, ng);
+	reflect_asks_free(crit, ng);
 	for (k = 0; k < ng; k++)
 		free(gr[k].errtext);
 	free(gr);

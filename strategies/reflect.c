@@ -13,6 +13,10 @@
  * one place a mode is found by its name), the checkpoint and the helpers
  * the modes share (reflect_int.h).
  *
+ * The mcts strategy (mcts.c) is a strategy of its own, written with the
+ * helpers here: error batches, meta-prompt variables and requests asked
+ * at once.
+ *
  * Every mode gives directional feedback: a proposal is compared with its
  * parent on the same examples, and the meta-prompts show earlier
  * proposals that did better and ones that did worse, with their scores.
@@ -441,6 +445,38 @@ reflect_add(struct search *s, char **found, int n, const char *op,
 	}
 	free(found);
 	return rc;
+}
+
+/* Asks n requests of template tmpl at once, rv[i] request i's variables. */
+struct search_ask *
+reflect_ask(struct search *s, const struct rvars *rv, size_t n,
+    const char *tmpl, const char *tag, size_t max, char **cause)
+{
+	struct search_ask	*a;
+	size_t			 i;
+
+	a = xcalloc(n + 1, sizeof *a);
+	for (i = 0; i < n; i++) {
+		a[i].name = tmpl;
+		a[i].vars = rv[i].v;
+		a[i].nvars = rv[i].n;
+		a[i].temperature = search_number(s, "temperature");
+		a[i].tag = tag;
+		a[i].max = max;
+	}
+	if (search_ask_many(s, a, n, cause) != 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
+void
+reflect_asks_free(struct search_ask *a, size_t n)
+{
+	if (a != NULL)
+		search_ask_release(a, n);
+	free(a);
 }
 
 /* Drops a candidate that lost on a minibatch (see the top comment). */

@@ -2,8 +2,9 @@
  * What the reflect strategy's files share: its state, the table entry of
  * each mode and the helpers the modes have in common.  reflect.c holds
  * the strategy (parameters, checkpoint, the mode table) and the helpers;
- * protegi.c, gepa.c, opro.c, spo.c and pe2.c hold one mode each.  Private to
- * strategies/: nothing else includes it.
+ * protegi.c, gepa.c, opro.c, spo.c and pe2.c hold one mode each.  The
+ * mcts strategy (mcts.c) uses the helpers too.  Private to strategies/:
+ * nothing else includes it.
  */
 #ifndef REFLECT_INT_H
 #define REFLECT_INT_H
@@ -186,6 +187,17 @@ int		 reflect_add(struct search *, char **found, int n,
 		    const char *op, struct cand **parents, size_t nparents,
 		    const char *note, struct cand ***out, size_t *nout,
 		    char **cause);
+/*
+ * Asks the optimizer n requests of template tmpl at once (search_ask_many
+ * at the "temperature" parameter, each kept to max parts in tag, NULL:
+ * "prompt"), rv[i] the variables of request i; returns the replies, for
+ * the caller to free with reflect_asks_free(), or NULL on an error.
+ */
+struct search_ask	*reflect_ask(struct search *, const struct rvars *,
+			    size_t n, const char *tmpl, const char *tag,
+			    size_t max, char **cause);
+/* Releases and frees n replies of reflect_ask() (NULL: none). */
+void		 reflect_asks_free(struct search_ask *, size_t n);
 /* Marks c raced_out unless it is scored on all of dev (see reflect.c). */
 void		 reflect_drop(struct search *, struct cand *c);
 

@@ -14,6 +14,7 @@
 extern const struct strategy_ops strategy_ape_ops;
 extern const struct strategy_ops strategy_duel_ops;
 extern const struct strategy_ops strategy_evo_ops;
+extern const struct strategy_ops strategy_mcts_ops;
 extern const struct strategy_ops strategy_mipro_ops;
 extern const struct strategy_ops strategy_prune_ops;
 extern const struct strategy_ops strategy_random_ops;
@@ -23,6 +24,7 @@ const struct strategy_ops *const strategy_table[] = {
 	&strategy_ape_ops,
 	&strategy_duel_ops,
 	&strategy_evo_ops,
+	&strategy_mcts_ops,
 	&strategy_mipro_ops,
 	&strategy_prune_ops,
 	&strategy_random_ops,

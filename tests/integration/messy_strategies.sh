@@ -32,7 +32,7 @@ column() {
 
 # sql DB QUERY
 NAMES="ape evo-ga evo-de evo-pb reflect-protegi reflect-gepa reflect-opro
-reflect-spo mipro duel-prompts duel-responses"
+reflect-spo mipro mcts duel-prompts duel-responses"
 
 # 1. The messy model at its default rate.
 bench "$TMP/table"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A search killed in the middle of a step, over HTTP, resumes from its
-# checkpoint and finishes (evo, reflect's pe2, mipro, and random and
+# checkpoint and finishes (evo, reflect's pe2, mcts, mipro, and random and
 # prune, which need no optimizer), and no paid call is made twice: every cache
 # key has exactly one successful call row (checked by check_strategy's
 # audit case, since neither sqlite3 nor python can be assumed here).
@@ -65,6 +65,13 @@ resume_case evo '{ "name": "evo", "variant": "ga", "population": 6,
                 "generations": 4 }'
 # pe2, a reflect mode: its edited prompt and scores are in the checkpoint.
 resume_case pe2 '{ "name": "reflect", "mode": "pe2", "steps": 5 }'
+# mcts: its tree (nodes, rewards, visits, backed-up rewards, paths) and
+# its reward minibatch are in the checkpoint.  A large c makes each
+# iteration select a node not expanded yet, so that step 3 has calls to
+# kill it in (with the paper's 2.5 it may go down a path to its depth
+# limit, which costs nothing).
+resume_case mcts '{ "name": "mcts", "iterations": 5, "depth": 3,
+                "c": 50 }'
 # mipro, killed among its proposals (the third step: bootstrap, summary,
 # proposals), then two trials; its demo sets are in the checkpoint.
 resume_case mipro '{ "name": "mipro", "instructions": 25, "demo_sets": 4,

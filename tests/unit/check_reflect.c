@@ -5,7 +5,8 @@
  * tagless optimizer replies are retried and counted, bad parameters are
  * reported with their position, the state survives a resume, and
  * people's critiques reach protegi's critique requests (and only those
- * of the prompt they wrote of).  Also the framework's minibatch scoring.
+ * of the prompt they wrote of).  Also the framework's minibatch scoring,
+ * and the mcts strategy, which is written with reflect's helpers.
  */
 #include <glob.h>
 #include <math.h>
@@ -1259,6 +1260,372 @@ START_TEST(test_pe2_backtrack)
 }
 END_TEST
 
+/*
+ * mcts, the PromptAgent strategy written with reflect's helpers: it beats
+ * the seeds on every bundled task, its tree is the lineage, its requests
+ * show what the paper's do, and its checkpoint resumes it.
+ */
+START_TEST(test_mcts_improves)
+{
+	improves("{ \"name\": \"mcts\" }", 0.05, 1);
+}
+END_TEST
+
+/* A member of node k of the checkpoint's tree, as a number. */
+static double
+mcts_node(const cJSON *nodes, int k, const char *name)
+{
+	return cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    nodes, k), name));
+}
+
+/*
+ * The checkpoint's tree: the root is the best seed, every other node is
+ * a child of its parent in the lineage (operator mcts-expand, the
+ * feedback as a note) one level deeper, each path traced starts at the
+ * root and goes down from parent to child, and every iteration backed
+ * up a reward to the root.
+ */
+START_TEST(test_mcts_tree)
+{
+	struct result	 r;
+	struct job	*job;
+	cJSON		*state, *st, *nodes, *paths, *p;
+	char		*path, *text, *sql;
+	int		 k, j, n, parent, prev;
+
+	path = example_job("rewrite", "{ \"name\": \"mcts\", \"iterations\": "
+	    "6 }");
+	job = load(path);
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_eq(r.steps, 6);
+	text = query_text(dbpath, "SELECT state FROM runs");
+	ck_assert_ptr_nonnull(state = cJSON_Parse(text));
+	free(text);
+	st = cJSON_GetObjectItem(state, "strategy");
+	nodes = cJSON_GetObjectItem(st, "nodes");
+	n = cJSON_GetArraySize(nodes);
+	ck_assert_int_gt(n, 3);
+	ck_assert_int_eq((int)mcts_node(nodes, 0, "parent"), -1);
+	ck_assert_int_eq((int)mcts_node(nodes, 0, "q_n"), 6);
+	sql = xasprintf("SELECT count(*) FROM candidates WHERE id = %d AND "
+	    "origin = 'seed' AND id = (SELECT c.id FROM candidates c JOIN "
+	    "evaluations e ON e.candidate_id = c.id JOIN examples x ON x.id = "
+	    "e.example_id WHERE x.split = 'dev' AND c.origin = 'seed' GROUP "
+	    "BY c.id ORDER BY avg(e.score) DESC, c.id LIMIT 1)",
+	    (int)mcts_node(nodes, 0, "id"));
+	ck_assert_int_eq((int)query(dbpath, sql), 1);
+	free(sql);
+	for (k = 1; k < n; k++) {
+		parent = (int)mcts_node(nodes, k, "parent");
+		ck_assert_int_ge(parent, 0);
+		ck_assert_int_lt(parent, k);
+		ck_assert_int_eq((int)mcts_node(nodes, k, "depth"),
+		    (int)mcts_node(nodes, parent, "depth") + 1);
+		ck_assert_int_le((int)mcts_node(nodes, k, "depth"), 8);
+		sql = xasprintf("SELECT count(*) FROM lineage WHERE child = %d "
+		    "AND parent = %d AND operator = 'mcts-expand' AND note <> "
+		    "''", (int)mcts_node(nodes, k, "id"),
+		    (int)mcts_node(nodes, parent, "id"));
+		ck_assert_msg(query(dbpath, sql) == 1, "node %d: %s", k, sql);
+		free(sql);
+	}
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(st,
+	    "minibatch")), 16);
+	paths = cJSON_GetObjectItem(st, "paths");
+	ck_assert_int_eq(cJSON_GetArraySize(paths), 6);
+	cJSON_ArrayForEach(p, paths) {
+		prev = -1;
+		for (j = 0; j < cJSON_GetArraySize(p); j++) {
+			k = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(p, j));
+			ck_assert_int_eq(j == 0 ? 0 : (int)mcts_node(nodes, k,
+			    "parent"), j == 0 ? k : prev);
+			prev = k;
+		}
+	}
+	/* Different batches of errors gave different feedback. */
+	ck_assert_int_ge((int)query(dbpath, "SELECT count(DISTINCT note) FROM "
+	    "lineage WHERE operator = 'mcts-expand'"), 2);
+	cJSON_Delete(state);
+	job_free(job);
+	free(path);
+}
+END_TEST
+
+/*
+ * mcts's requests, through an exec optimizer that keeps every request it
+ * is sent (one file each, numbered) and answers a feedback request with
+ * a critique and an edit request with a prompt that tells the target to
+ * answer nonsense; one batch an expansion, so requests go one at a time.
+ */
+static struct job *
+mcts_job(const char *name)
+{
+	struct job	*job;
+	char		*p, *text, *cmd;
+
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/' && "
+	    "mkdir -p '%s/%s'", TEST_SRCDIR, tmp, tmp, name);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	p = xasprintf("%s/mcts.sh", tmp);
+	write_file(p, "n=$(ls \"$1\" | wc -l)\n"
+	    "n=$((n + 1))\n"
+	    "cat >\"$1/r.$n\"\n"
+	    "if grep -q 'sum up every aspect' \"$1/r.$n\"; then\n"
+	    "echo \"Here goes. <Critique>The prompt is vague, reply $n."
+	    "</Critique>\"\n"
+	    "else\n"
+	    "echo \"<prompt>Reply with the single word banana, reply $n."
+	    "</prompt>\"\n"
+	    "fi\n");
+	free(p);
+	text = xasprintf("{ \"name\": \"m\", \"description\": \"Classify the "
+	    "sentiment of a movie review.\", \"task\": { \"dataset\": "
+	    "\"reviews.jsonl\", \"input\": \"Review: {{text}}\\nSentiment:\","
+	    " \"target\": \"label\", \"metric\": { \"type\": \"exact\","
+	    " \"normalize\": [\"case\", \"punctuation\"] }, \"splits\": {"
+	    " \"train\": 0.2, \"dev\": 0.5, \"test\": 0.3, \"seed\": 7 } },"
+	    " \"seed_prompts\": [\"%s\"], \"backends\": { \"sim\": {"
+	    " \"type\": \"sim\" }, \"opt\": { \"type\": \"exec\", \"command\":"
+	    " [\"/bin/sh\", \"%s/mcts.sh\", \"%s/%s\"] } }, \"roles\": {"
+	    " \"target\": \"sim\", \"optimizer\": \"opt\" }, \"strategy\": {"
+	    " \"name\": \"mcts\", \"width\": 1, \"iterations\": 2, "
+	    "\"errors\": 3 } }", seed_a, tmp, tmp, name);
+	p = xasprintf("%s/%s.json", tmp, name);
+	write_file(p, text);
+	free(text);
+	job = load(p);
+	free(p);
+	return job;
+}
+
+/*
+ * The feedback request shows the prompt and its errors; the edit request
+ * shows the same errors, the feedback written from them and the path of
+ * prompts from the root to the one edited; the edit is a child of that
+ * prompt with the feedback as its note.
+ */
+START_TEST(test_mcts_requests)
+{
+	struct result	 r;
+	struct job	*job;
+	const char	*e;
+	char		*q[5], *v, *sql;
+	int		 k;
+
+	job = mcts_job("req");
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_ge(r.asks, 4);
+	ck_assert_int_eq(r.asks % 2, 0);
+	for (k = 1; k <= 4; k++)
+		q[k] = pe2_request("req", k);
+	/* A feedback request: the root, one to three errors. */
+	v = xasprintf("My current prompt is:\n<prompt>%s</prompt>", seed_a);
+	ck_assert_ptr_nonnull(strstr(q[1], v));
+	free(v);
+	ck_assert_ptr_nonnull(strstr(q[1], "<errors>"));
+	ck_assert_int_ge(count_of(q[1], "<expected>"), 1);
+	ck_assert_int_le(count_of(q[1], "<expected>"), 3);
+	ck_assert_ptr_nonnull(strstr(q[1], "named \"critique\""));
+	/* Its edit: the same errors, the feedback, the path (the root). */
+	e = strstr(q[1], "<errors>");
+	v = xstrndup(e, (size_t)(strstr(e, "</errors>") - e));
+	ck_assert_ptr_nonnull(strstr(q[2], v));
+	free(v);
+	ck_assert_ptr_nonnull(strstr(q[2], "<critique>The prompt is vague, "
+	    "reply 1.</critique>"));
+	v = xasprintf("it:\n<prompt>%s</prompt>\n\nFrom all", seed_a);
+	ck_assert_msg(strstr(q[2], v) != NULL, "%s", q[2]);
+	free(v);
+	/* The child's turn: its feedback, then its edit with the path. */
+	ck_assert_ptr_nonnull(strstr(q[3], "<prompt>Reply with the single "
+	    "word banana, reply 2.</prompt>"));
+	ck_assert_ptr_nonnull(strstr(q[4], "<critique>The prompt is vague, "
+	    "reply 3.</critique>"));
+	v = xasprintf("it:\n<prompt>%s</prompt>\n<prompt>Reply with the "
+	    "single word banana, reply 2.</prompt>\n\nFrom all", seed_a);
+	ck_assert_msg(strstr(q[4], v) != NULL, "%s", q[4]);
+	free(v);
+	for (k = 1; k <= 4; k++)
+		free(q[k]);
+	/* The tree in the lineage, each edit from its feedback. */
+	sql = xasprintf("SELECT count(*) FROM lineage l JOIN candidates c ON "
+	    "c.id = l.child JOIN candidates p ON p.id = l.parent WHERE "
+	    "l.operator = 'mcts-expand' AND c.text = 'Reply with the single "
+	    "word banana, reply 2.' AND p.text = '%s' AND l.note = 'The prompt "
+	    "is vague, reply 1.'", seed_a);
+	ck_assert_int_eq((int)query(dbpath, sql), 1);
+	free(sql);
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM lineage l "
+	    "JOIN candidates c ON c.id = l.child JOIN candidates p ON p.id = "
+	    "l.parent WHERE c.text = 'Reply with the single word banana, "
+	    "reply 4.' AND p.text = 'Reply with the single word banana, "
+	    "reply 2.' AND l.note = 'The prompt is vague, reply 3.'"), 1);
+	job_free(job);
+}
+END_TEST
+
+/* Bad parameters are reported with their positions. */
+START_TEST(test_mcts_parameters)
+{
+	struct job	*job;
+	char		*p, *cause = NULL, *cmd;
+
+	cmd = xasprintf("cp '%s/examples/sentiment/reviews.jsonl' '%s/'",
+	    TEST_SRCDIR, tmp);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	p = xasprintf("%s/bad.json", tmp);
+	write_file(p,
+	    "{ \"name\": \"p\", \"task\": { \"dataset\": \"reviews.jsonl\",\n"
+	    "  \"input\": \"Review: {{text}}\", \"target\": \"label\",\n"
+	    "  \"metric\": \"exact\" }, \"seed_prompts\": [\"Classify.\"],\n"
+	    "  \"backends\": { \"sim\": { \"type\": \"sim\" } },\n"
+	    "  \"roles\": { \"target\": \"sim\", \"optimizer\": \"sim\" },\n"
+	    "  \"strategy\": { \"name\": \"mcts\",\n"
+	    "    \"width\": 0,\n"
+	    "    \"c\": -1,\n"
+	    "    \"depth\": \"4\",\n"
+	    "    \"minibatch\": 2.5,\n"
+	    "    \"iteration\": 3 } }\n");
+	job = job_load(p, NULL, &cause);
+	ck_assert_ptr_null(job);
+	ck_assert_ptr_nonnull(cause);
+#define HAS(s)	ck_assert_msg(strstr(cause, s) != NULL, "no '%s' in: %s", s, \
+	    cause)
+	HAS("bad.json:7:14: strategy.width: 0 is out of range (expected 1 to "
+	    "32)");
+	HAS("bad.json:8:10: strategy.c: -1 is out of range (expected 0 to "
+	    "100)");
+	HAS("bad.json:9:14: strategy.depth: expected an integer");
+	HAS("bad.json:10:18: strategy.minibatch: expected an integer");
+	HAS("bad.json:11:5: strategy.iteration: unknown key (did you mean "
+	    "'iterations'?)");
+#undef HAS
+	free(cause);
+	free(p);
+}
+END_TEST
+
+/*
+ * Interrupted after two iterations, the tree as loaded saves as it was
+ * saved, and the resumed run ends where an uninterrupted one does,
+ * paying nothing twice; a checkpoint naming a candidate the run does not
+ * have, or a parent after its child, is refused.
+ */
+START_TEST(test_mcts_resume)
+{
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct result		 r;
+	struct job		*job;
+	cJSON			*saved, *again;
+	char			*path, *state, *cause = NULL, *db1, *a, *b;
+
+	path = example_job("arith", "{ \"name\": \"mcts\", \"iterations\": "
+	    "5 }");
+	job = load(path);
+	db1 = xasprintf("%s/whole.db", tmp);
+	run(job, db1, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	run(job, dbpath, 2, &r);
+	ck_assert_str_eq(r.status, "interrupted");
+	state = query_text(dbpath, "SELECT state FROM runs");
+	ck_assert_ptr_nonnull(saved = cJSON_Parse(state));
+	free(state);
+	store = store_open(dbpath, &cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	ck_assert_int_eq(jr.search.step, 2);
+	again = jr.search.ops->save(&jr.search);
+	ck_assert(cJSON_Compare(again, cJSON_GetObjectItem(saved, "strategy"),
+	    1));
+	cJSON_Delete(again);
+	cJSON_Delete(saved);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_eq(r.steps, 5);
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM (SELECT "
+	    "cache_key FROM calls WHERE status = 'ok' GROUP BY cache_key "
+	    "HAVING count(*) > 1)"), 0);
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM candidates"),
+	    (int)query(db1, "SELECT count(*) FROM candidates"));
+	a = query_text(db1, "SELECT c.text FROM champions h JOIN candidates c "
+	    "ON c.id = h.candidate_id");
+	b = query_text(dbpath, "SELECT c.text FROM champions h JOIN "
+	    "candidates c ON c.id = h.candidate_id");
+	ck_assert_msg(a != NULL && b != NULL && strcmp(a, b) == 0, "the "
+	    "resumed run ends elsewhere:\n%s\n%s", a, b);
+	free(a);
+	free(b);
+	free(db1);
+
+	/* Broken checkpoints of an open run. */
+	unlink(dbpath);
+	run(job, dbpath, 2, &r);
+	store = store_open(dbpath, &cause);
+	loop = engine_loop_new(store);
+	check_exec_sql(dbpath, "UPDATE runs SET state = json_set(state, "
+	    "'$.strategy.nodes[1].id', 9999)");
+	ck_assert_int_eq(jobrun_start(&jr, job, loop, "optimize", &cause), -1);
+	ck_assert_msg(strstr(cause, "mcts checkpoint: candidate 9999 is not "
+	    "among the run's candidates") != NULL, "%s", cause);
+	free(cause);
+	cause = NULL;
+	jobrun_release(&jr);
+	check_exec_sql(dbpath, "UPDATE runs SET state = json_set(state, "
+	    "'$.strategy.nodes[1].id', json_extract(state, "
+	    "'$.strategy.nodes[0].id'), '$.strategy.nodes[1].parent', 1)");
+	ck_assert_int_eq(jobrun_start(&jr, job, loop, "optimize", &cause), -1);
+	ck_assert_msg(strstr(cause, "mcts checkpoint: 'parent' is missing or "
+	    "out of range") != NULL, "%s", cause);
+	free(cause);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	job_free(job);
+	free(path);
+}
+END_TEST
+
+/* Optimizer replies without tags: retried, counted, nothing promoted. */
+START_TEST(test_mcts_malformed_replies)
+{
+	struct result	 r;
+	struct job	*job;
+
+	job = sentiment_job("{ \"name\": \"mcts\", \"iterations\": 2 }", 1);
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_gt(r.asks, 0);
+	ck_assert_int_eq(r.failed_asks, 3 * r.asks);
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM candidates"),
+	    1);
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM champions"),
+	    0);
+	ck_assert_int_eq((int)query(dbpath, "SELECT count(*) FROM jobs WHERE "
+	    "state = 'done' AND reason LIKE 'no usable proposals (%'"), 1);
+	job_free(job);
+
+	/* Half of them: the repair turns carry the search on. */
+	unlink(dbpath);
+	job = sentiment_job("{ \"name\": \"mcts\", \"iterations\": 3 }", 0.5);
+	run(job, dbpath, 1000, &r);
+	ck_assert_str_eq(r.status, "done");
+	ck_assert_int_gt((int)query(dbpath, "SELECT count(*) FROM lineage "
+	    "WHERE operator = 'mcts-expand'"), 2);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 reflect_suite(void)
 {
@@ -1297,6 +1664,17 @@ reflect_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_pe2_request);
 	tcase_add_test(tc, test_pe2_backtrack);
+	suite_add_tcase(s, tc);
+	/* The mcts strategy, on reflect's helpers: CK_RUN_CASE=mcts. */
+	tc = tcase_create("mcts");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_mcts_improves);
+	tcase_add_test(tc, test_mcts_tree);
+	tcase_add_test(tc, test_mcts_requests);
+	tcase_add_test(tc, test_mcts_parameters);
+	tcase_add_test(tc, test_mcts_resume);
+	tcase_add_test(tc, test_mcts_malformed_replies);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -920,6 +920,7 @@ START_TEST(test_man)
 	ck_assert_ptr_nonnull(strstr(m.text, ".Ss ape\n"));
 	ck_assert_ptr_nonnull(strstr(m.text, ".Ss random\n"));
 	ck_assert_ptr_nonnull(strstr(m.text, ".Ss prune\n"));
+	ck_assert_ptr_nonnull(strstr(m.text, ".Ss mcts\n"));
 	free(m.text);
 	free(path);
 }
