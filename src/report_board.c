@@ -145,6 +145,27 @@ first_op(struct report *r, int64_t id, char **op, char **cause)
 	return 0;
 }
 
+/* A candidate's demos, folded under the prompt: input, then answer. */
+static void
+board_demos(struct report *r, const cJSON *demos)
+{
+	const cJSON	*d;
+	int		 n = cJSON_GetArraySize(demos);
+
+	if (n == 0)
+		return;
+	strbuf_addf(r->out, "<details class=\"demos\"><summary>%d demo%s "
+	    "shown before the input</summary><ol>", n, n == 1 ? "" : "s");
+	cJSON_ArrayForEach(d, demos) {
+		strbuf_adds(r->out, "<li><div class=\"prompt\">");
+		report_text(r, json_str(d, "input", ""));
+		strbuf_adds(r->out, "</div>&rarr; <b>");
+		report_text(r, json_str(d, "output", ""));
+		strbuf_adds(r->out, "</b></li>");
+	}
+	strbuf_adds(r->out, "</ol></details>");
+}
+
 static void
 board_row(struct report *r, const cJSON *c, int rank, const char *op,
     long long calls, const char *champion)
@@ -174,7 +195,9 @@ board_row(struct report *r, const cJSON *c, int rank, const char *op,
 	if (is_champion || champion == NULL || text == NULL ||
 	    word_diff(r, champion, text) != 0)
 		report_text(r, text);
-	strbuf_adds(r->out, "</div></td></tr>\n");
+	strbuf_adds(r->out, "</div>");
+	board_demos(r, cJSON_GetObjectItemCaseSensitive(c, "demos"));
+	strbuf_adds(r->out, "</td></tr>\n");
 }
 
 int

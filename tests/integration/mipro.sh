@@ -74,6 +74,14 @@ expect_status 0 "$PROMPTCTL" -d "$db" lineage --json "$id"
 expect_contains "$TMP/out" '"demos"'
 expect_status 0 "$PROMPTCTL" -d "$db" leaderboard -n 50 -l sentiment
 expect_contains "$TMP/out" "demo 1: "
+# And the report, under each prompt of the leaderboard.
+expect_status 0 "$PROMPTCTL" -d "$db" report -o "$TMP/s.html" sentiment
+expect_contains "$TMP/s.html" 'shown before the input</summary>'
+if command -v tidy >/dev/null 2>&1; then
+	tidy -errors -q "$TMP/s.html" >"$TMP/tidy" 2>&1
+	[ $? -lt 2 ] || { fail "the report: tidy finds errors:"
+	    sed 's/^/  | /' "$TMP/tidy" >&2; }
+fi
 
 # A daemon dies in a trial (its fourth step, the first trial) and resumes it: nothing paid
 # twice.
