@@ -186,13 +186,16 @@ tail_len(const struct reading *rd, size_t i)
 
 /*
  * The template text that follows every input of a message that renders
- * several ("\nAnswer below.\n\n"): the lines all their tails begin with.
+ * several ("\nIs it positive or negative?"): what all their tails begin
+ * with, when it is a whole tail (the question's, with nothing after it),
+ * else the whole lines they begin with.
  */
 static size_t
 tails_common(const struct reading *rd)
 {
 	const char	*t = rd->text;
 	size_t		 c, m, i, e0;
+	int		 whole = 0;
 
 	if (rd->n < 2)
 		return 0;
@@ -204,7 +207,9 @@ tails_common(const struct reading *rd)
 			;
 		c = m;
 	}
-	while (c > 0 && t[e0 + c - 1] != '\n')
+	for (i = 0; i < rd->n; i++)
+		whole |= c == tail_len(rd, i);
+	while (!whole && c > 0 && t[e0 + c - 1] != '\n')
 		c--;
 	return c;
 }

@@ -478,33 +478,58 @@ START_TEST(test_question_long_demos)
 END_TEST
 
 /*
- * A template whose {{prompt}} comes after the input: the inline demos
- * follow the question in its message, and it is still the one answered.
+ * The world of an example task's dataset under another input template
+ * (a job in dir, which the caller removes).
  */
-START_TEST(test_question_prompt_last)
+static void
+world_custom(struct world *w, const char *dir, const char *name,
+    const char *file, const char *input, const char *target,
+    const char *metric)
+{
+	char	*job;
+
+	job = xasprintf("{ \"name\": \"%s\", \"task\": { \"dataset\": "
+	    "\"%s/examples/%s/%s\", \"input\": \"%s\", \"target\": \"%s\", "
+	    "\"metric\": %s, \"splits\": { \"train\": 0.3, \"dev\": 0.7, "
+	    "\"test\": 0, \"seed\": 11 } }, \"seed_prompts\": [\"x\"], "
+	    "\"backends\": { \"sim\": { \"type\": \"sim\" } }, "
+	    "\"roles\": { \"target\": \"sim\" } }", name, TEST_SRCDIR, name,
+	    file, input, target, metric);
+	w->job = check_job(dir, job);
+	w->task = &w->job->task;
+	w->b = w->task->roles[ROLE_TARGET];
+	jobrun_observe(w->job);
+	ck_assert_int_eq(w->task->placement, PLACE_INLINE);
+	free(job);
+}
+
+/*
+ * Templates with their own text after the input: a {{prompt}} after the
+ * input (the inline demos follow the question in its message), and a
+ * question that names the labels after each input.  The question is
+ * still the one answered, and the demos' answers are read right.
+ */
+START_TEST(test_question_templates)
 {
 	struct world	 w;
-	char		*dir, *job;
+	char		*dir;
+	int		 r;
 
 	dir = check_tmpdir();
-	job = xasprintf("{ \"name\": \"arith\", \"task\": { \"dataset\": "
-	    "\"%s/examples/arith/problems.csv\", \"input\": \"Question: "
-	    "{{question}}\\nAnswer below.\\n\\n{{prompt}}\", \"target\": "
-	    "\"answer\", \"metric\": { \"type\": \"number\", "
-	    "\"abs_tol\": 0.001 }, \"splits\": { \"train\": 0.3, "
-	    "\"dev\": 0.7, \"test\": 0, \"seed\": 11 } }, "
-	    "\"seed_prompts\": [\"x\"], \"backends\": { \"sim\": "
-	    "{ \"type\": \"sim\" } }, \"roles\": { \"target\": \"sim\" } }",
-	    TEST_SRCDIR);
-	w.job = check_job(dir, job);
-	w.task = &w.job->task;
-	w.b = w.task->roles[ROLE_TARGET];
-	jobrun_observe(w.job);
-	ck_assert_int_eq(w.task->placement, PLACE_INLINE);
-	long_demos_check(&w, "arith, prompt last", 1, R_INLINE);
-	long_demos_check(&w, "arith, prompt last", 1, R_TURNS);
+	world_custom(&w, dir, "arith", "problems.csv", "Question: "
+	    "{{question}}\\nAnswer below.\\n\\n{{prompt}}", "answer",
+	    "{ \"type\": \"number\", \"abs_tol\": 0.001 }");
+	for (r = R_TURNS; r <= R_INLINE; r++)
+		long_demos_check(&w, "arith, prompt last", 1, (enum render)r);
 	world_close(&w);
-	free(job);
+	world_custom(&w, dir, "sentiment", "reviews.jsonl", "{{prompt}}\\n\\n"
+	    "Review: {{text}}\\nIs it positive or negative?", "label",
+	    "{ \"type\": \"exact\", \"normalize\": [\"case\", "
+	    "\"punctuation\"] }");
+	for (r = R_TURNS; r <= R_INLINE; r++)
+		long_demos_check(&w, "sentiment, labels asked", 0,
+		    (enum render)r);
+	world_close(&w);
 	check_rmtree(dir);
 	free(dir);
 }
@@ -729,7 +754,7 @@ sim_demos_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("demos");
 	tcase_add_test(tc, test_question_long_demos);
-	tcase_add_test(tc, test_question_prompt_last);
+	tcase_add_test(tc, test_question_templates);
 	tcase_add_test(tc, test_demo_gain);
 	tcase_add_test(tc, test_demo_format);
 	tcase_add_test(tc, test_demo_text_not_prompt);
