@@ -503,7 +503,8 @@ sim_demos_lesson(const struct sim_world *w, const struct sim_example *q,
 {
 	const struct sim_demo	*d;
 	float			*vq, *vx;
-	double			 wt, plus = 0, minus = 0, shown[4] = { 0 };
+	double			 wt, plus = 0, minus = 0;
+	double			 shown[4] = { 0 };
 	size_t			 i, b, bare = 0, dim = sim_world_dim(w);
 	unsigned		 t;
 

@@ -117,8 +117,8 @@ quality(const struct sim_world *w, const struct sim_judging *j,
 		if (sim_parse_number(j->reference, &v)) {
 			double	g;
 
-			q = sim_last_number(resp, &g) && sim_numbers_equal(g, v) ?
-			    1 : 0.1;
+			q = sim_last_number(resp, &g) &&
+			    sim_numbers_equal(g, v) ? 1 : 0.1;
 		} else {
 			l = sim_lower_dup(resp);
 			r = sim_lower_dup(j->reference);

@@ -256,10 +256,11 @@ struct sim_shown {
 	const struct sim_example	*question;
 	struct sim_demo			*demos;
 	size_t				 ndemos;
-	char				*system;	/* system messages joined,
+	char				*system;	/* the system
+							   messages joined,
 							   demos cut */
-	char				*user;	/* the last message, demos
-						   cut */
+	char				*user;		/* the last message,
+							   demos cut */
 };
 
 /*

@@ -346,7 +346,7 @@ example_in(const struct sim_example *x, const char *text, size_t n,
 	return 1;
 }
 
-/* Called by index_scan() for each example whose longest value's key is at at. */
+/* What index_scan() calls for an example whose key occurs at at. */
 typedef void	scan_fn(const struct sim_example *, size_t at, void *);
 
 /*
