@@ -586,6 +586,95 @@ START_TEST(test_demo_gain)
 }
 END_TEST
 
+/* The world's embedding of text, dim floats (the caller frees them). */
+static float *
+embed(struct world *w, const char *text, size_t *dim)
+{
+	struct model_req	 req;
+	struct model_resp	 resp;
+	char			*cause = NULL;
+	float			*v;
+
+	model_req_init(&req, REQ_EMBED, "embedder");
+	req.input = xstrdup(text);
+	ck_assert_msg(w->b->ops->call(w->b, &req, &resp, &cause) == 0, "%s",
+	    cause);
+	v = resp.vec;
+	*dim = resp.dim;
+	resp.vec = NULL;
+	model_resp_release(&resp);
+	model_req_release(&req);
+	return v;
+}
+
+/*
+ * The score of the weak instruction on each example outside the train
+ * split with 2 good demos: the train examples nearest to it (same label,
+ * or highest cosine) and those farthest; near demos help more.
+ */
+static void
+similarity_check(const char *name, size_t t)
+{
+	struct world	 w;
+	struct demo	 d[2];
+	float		*vq, *vx[64];
+	size_t		 pool[64], n, i, j, k, dim, order[64], tmp;
+	double		 cos[64], near = 0, far = 0;
+	char		*r, *a, *b;
+	int		 side;
+
+	world_open(&w, name);
+	n = train(&w, pool, nitems(pool));
+	for (j = 0; j < n; j++)
+		vx[j] = embed(&w, ex_input(&w, pool[j]), &dim);
+	for (i = 0; i < w.task->dataset->n; i++) {
+		if (ex_at(&w, i)->split == SPLIT_TRAIN)
+			continue;
+		vq = embed(&w, ex_input(&w, i), &dim);
+		a = ex_target(&w, i);
+		for (j = 0; j < n; j++) {
+			b = ex_target(&w, pool[j]);
+			cos[j] = strcmp(a, b) == 0 && t == 0 ? 2 : 0;
+			for (k = 0; k < dim; k++)
+				cos[j] += (double)vq[k] * vx[j][k];
+			order[j] = j;
+			free(b);
+		}
+		/* By similarity, highest first. */
+		for (j = 1; j < n; j++)
+			for (k = j; k > 0 && cos[order[k]] > cos[order[k - 1]];
+			    k--) {
+				tmp = order[k];
+				order[k] = order[k - 1];
+				order[k - 1] = tmp;
+			}
+		for (side = 0; side < 2; side++) {
+			for (k = 0; k < 2; k++) {
+				d[k].ex = pool[order[side == 0 ? k : n - 1 - k]];
+				d[k].out = ex_target(&w, d[k].ex);
+			}
+			r = ask(&w, weak_instr[t], i, d, 2, R_TURNS);
+			*(side == 0 ? &near : &far) += score(&w, i, r);
+			free(r);
+			demos_free(d, 2);
+		}
+		free(a);
+		free(vq);
+	}
+	ck_assert_msg(near > far, "%s: %.0f right with near demos, %.0f with "
+	    "far ones", name, near, far);
+	for (j = 0; j < n; j++)
+		free(vx[j]);
+	world_close(&w);
+}
+
+START_TEST(test_demo_similarity)
+{
+	similarity_check("sentiment", 0);
+	similarity_check("arith", 1);
+}
+END_TEST
+
 /*
  * Demos with bare answers teach the bare format to an instruction that
  * does not ask for it; demos with answers in prose do not.
@@ -756,6 +845,7 @@ sim_demos_suite(void)
 	tcase_add_test(tc, test_question_long_demos);
 	tcase_add_test(tc, test_question_templates);
 	tcase_add_test(tc, test_demo_gain);
+	tcase_add_test(tc, test_demo_similarity);
 	tcase_add_test(tc, test_demo_format);
 	tcase_add_test(tc, test_demo_text_not_prompt);
 	tcase_add_test(tc, test_demo_determinism);
