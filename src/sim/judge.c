@@ -5,7 +5,6 @@
  * bias, and with people's taste for length when their choices come
  * before the question (<people_choices>).
  */
-#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,43 +38,9 @@ tag_last(const char *text, const char *tag)
 	return last != NULL ? trim_dup(last, lastlen) : NULL;
 }
 
-/* The last number in s (an optional minus, digits, commas, a fraction). */
-static int
-last_number(const char *s, double *out)
-{
-	const char	*p = s, *start;
-	char		 buf[64];
-	size_t		 n;
-	int		 found = 0;
-
-	while (*p != '\0') {
-		if (!isdigit((unsigned char)*p)) {
-			p++;
-			continue;
-		}
-		start = p;
-		if (start > s && start[-1] == '-')
-			start--;
-		n = 0;
-		if (*start == '-')
-			buf[n++] = '-';
-		while (isdigit((unsigned char)*p) || (*p == ',' &&
-		    isdigit((unsigned char)p[1])) || (*p == '.' &&
-		    isdigit((unsigned char)p[1]))) {
-			if (*p != ',' && n + 1 < sizeof buf)
-				buf[n++] = *p;
-			p++;
-		}
-		buf[n] = '\0';
-		*out = strtod(buf, NULL);
-		found = 1;
-	}
-	return found;
-}
-
 /* Whether a response states the expected answer of x; in [0, 1]. */
-static double
-correctness(const struct sim_world *w, const struct sim_example *x,
+double
+sim_correctness(const struct sim_world *w, const struct sim_example *x,
     const char *resp)
 {
 	const struct sim_task	*t = &w->tasks[x->task];
@@ -86,8 +51,8 @@ correctness(const struct sim_world *w, const struct sim_example *x,
 	int			 has;
 
 	if (x->kind == SIM_NUMBER)
-		return last_number(resp, &v) && sim_numbers_equal(v, x->num) ?
-		    1 : 0.1;
+		return sim_last_number(resp, &v) &&
+		    sim_numbers_equal(v, x->num) ? 1 : 0.1;
 	l = sim_lower_dup(resp);
 	e = sim_lower_dup(x->target);
 	if (x->kind == SIM_LABEL) {
@@ -144,7 +109,7 @@ quality(const struct sim_world *w, const struct sim_judging *j,
 	char	*l, *r;
 
 	if (j->x != NULL && j->x->target != NULL)
-		return fmax(0, correctness(w, j->x, resp) - ramble(resp));
+		return fmax(0, sim_correctness(w, j->x, resp) - ramble(resp));
 	if (j->x != NULL)
 		return sim_rewrite_quality(j->x->vals[j->x->longest], resp,
 		    j->traits);
@@ -152,8 +117,8 @@ quality(const struct sim_world *w, const struct sim_judging *j,
 		if (sim_parse_number(j->reference, &v)) {
 			double	g;
 
-			q = last_number(resp, &g) && sim_numbers_equal(g, v) ?
-			    1 : 0.1;
+			q = sim_last_number(resp, &g) &&
+			    sim_numbers_equal(g, v) ? 1 : 0.1;
 		} else {
 			l = sim_lower_dup(resp);
 			r = sim_lower_dup(j->reference);

@@ -299,6 +299,40 @@ sim_rewrite_quality(const char *input, const char *output, unsigned mask)
 	return q;
 }
 
+double
+sim_rewrite_kept(const char *input, const char *output)
+{
+	char	*li = sim_lower_dup(input), *lo = sim_lower_dup(output);
+	double	 k;
+
+	k = preservation(li, lo);
+	free(li);
+	free(lo);
+	return k;
+}
+
+unsigned
+sim_rewrite_shown(const char *input, const char *output)
+{
+	char		*li = sim_lower_dup(input), *lo = sim_lower_dup(output);
+	unsigned	 mask = 0;
+
+	if (count_fillers(lo) < count_fillers(li))
+		mask |= SIM_TRAIT_CONCISE;
+	if (sim_has_word(lo, "please") && strstr(lo, "thank") != NULL &&
+	    !(sim_has_word(li, "please") && strstr(li, "thank") != NULL))
+		mask |= SIM_TRAIT_POLITE;
+	if (count_table(lo, sim_contractions, nitems(sim_contractions)) <
+	    count_table(li, sim_contractions, nitems(sim_contractions)))
+		mask |= SIM_TRAIT_FORMAL;
+	if (count_table(lo, sim_misspellings, nitems(sim_misspellings)) <
+	    count_table(li, sim_misspellings, nitems(sim_misspellings)))
+		mask |= SIM_TRAIT_SPELLING;
+	free(li);
+	free(lo);
+	return mask;
+}
+
 /* Applies the traits in mask to text. */
 char *
 sim_rewrite_apply(const char *text, unsigned mask)

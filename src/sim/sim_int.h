@@ -8,6 +8,8 @@
  *	skill.c		the cue table and a prompt's skill on a task
  *	rewrite.c	rewrite traits: applying and measuring them
  *	target.c	the target's answers
+ *	demos.c		demonstrations in a target request and what they
+ *			teach
  *	judge.c		the judge's verdicts and grades
  *	vocab.c		the sentences the optimizer may insert
  *	optimizer.c	the optimizer's prompts and critiques
@@ -117,6 +119,23 @@ double		 sim_sigmoid(double);
 const struct sim_example *sim_world_match(const struct sim_world *,
 		    const char *text);
 
+/* Where an observed example occurs in a text, in bytes. */
+struct sim_occ {
+	const struct sim_example	*x;
+	size_t				 start;	/* its first value */
+	size_t				 end;	/* past its last value */
+};
+
+/*
+ * Every observed example text holds, by position, none overlapping
+ * another: of two that would, the one with the longest total matched
+ * length wins, then the one observed first (as in sim_world_match()).
+ * Each spans its values found between its neighbours.  Returns how many;
+ * *out is the caller's to free.
+ */
+size_t		 sim_world_occurrences(const struct sim_world *,
+		    const char *text, struct sim_occ **out);
+
 /* text.c */
 
 int		 sim_is_alnum(int);
@@ -150,6 +169,11 @@ int		 sim_tag_next(const char *text, const char *tag,
 int		 sim_tag_has(const char *text, const char *tag);
 /* A copy of text with the bodies of the blocks of the NULL-ended tags cut. */
 char		*sim_tags_strip(const char *text, const char *const *tags);
+/*
+ * The last number in s (an optional minus, digits, commas, a fraction):
+ * returns 0 when there is none.
+ */
+int		 sim_last_number(const char *s, double *out);
 /* Whether s (trimmed) is a number; commas between digits are allowed. */
 int		 sim_parse_number(const char *s, double *out);
 int		 sim_numbers_equal(double, double);
@@ -171,6 +195,13 @@ double		 sim_prompt_logit(const struct sim_world *,
 
 /* A copy of text with the traits in mask applied. */
 char		*sim_rewrite_apply(const char *text, unsigned mask);
+/* The share of input's content words that output keeps, in [0, 1]. */
+double		 sim_rewrite_kept(const char *input, const char *output);
+/*
+ * The traits output shows as a rewrite of input: fewer fillers,
+ * contractions or misspellings, or "please" and "thank" it lacked.
+ */
+unsigned	 sim_rewrite_shown(const char *input, const char *output);
 
 /* vocab.c: the sentences the optimizer may insert. */
 
@@ -212,15 +243,69 @@ void		 sim_vocab_free(struct sim_vocab *);
 int		 sim_item_present(const struct sim_vocab *,
 		    const struct sim_item *, const char *prompt);
 
+/* demos.c */
+
+/* A demonstration: an observed example and the answer shown for it. */
+struct sim_demo {
+	const struct sim_example	*x;
+	char				*output;	/* trimmed */
+};
+
+/* A target request read for its demos. */
+struct sim_shown {
+	const struct sim_example	*question;
+	struct sim_demo			*demos;
+	size_t				 ndemos;
+	char				*system;	/* the system
+							   messages joined,
+							   demos cut */
+	char				*user;		/* the last message,
+							   demos cut */
+};
+
+/*
+ * Reads the demos of a target request whose last message is the user's:
+ * user turns holding an observed example, each followed by an assistant
+ * turn, and examples followed by an output inside the system messages or
+ * the last message.  Returns 0 (and holds nothing) when there are none;
+ * else 1, and sh is released with sim_shown_release().
+ */
+int		 sim_demos_read(const struct sim_world *,
+		    const struct model_req *, struct sim_shown *sh);
+void		 sim_shown_release(struct sim_shown *);
+
+/* What demos teach the target about a question. */
+struct sim_lesson {
+	double	 logit;		/* added to the prompt's skill */
+	double	 prose;		/* a factor on the prose rate */
+	double	 taught[4];	/* the chance of each rewrite trait that
+				   the demos show and the prompt does not
+				   ask for, as a share of the skill */
+};
+
+/* What the demos of sh teach about question q; sim_lesson_none(): none. */
+void		 sim_demos_lesson(const struct sim_world *,
+		    const struct sim_example *q, const struct sim_shown *sh,
+		    struct sim_lesson *);
+void		 sim_lesson_none(struct sim_lesson *);
+
 /* target.c, judge.c, optimizer.c: the answers of each role. */
 
 /*
- * The target's answer to req, whose messages joined are text; sample is
- * the sample's draw (0 at temperature 0).
+ * The target's answer to req; first is req up to its first assistant
+ * turn, whose messages joined are text; sample is the sample's draw (0
+ * at temperature 0).
  */
 char		*sim_answer_target(const struct sim_world *,
-		    const struct model_req *req, const char *text,
-		    uint64_t sample);
+		    const struct model_req *req, const struct model_req *first,
+		    const char *text, uint64_t sample);
+/*
+ * How well a response states the expected answer of x, in [0, 1]: 1 when
+ * right (a label named alone, the last number equal, the expected text
+ * contained).
+ */
+double		 sim_correctness(const struct sim_world *,
+		    const struct sim_example *x, const char *resp);
 /* The judge's and the optimizer's answers to text, with draws from h. */
 char		*sim_answer_judge(const struct sim_world *, const char *text,
 		    uint64_t h);

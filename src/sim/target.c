@@ -256,31 +256,65 @@ prose(enum sim_kind kind, int steps, const char *ans, uint64_t h)
 	return sim_fill(t[i], ans);
 }
 
+/*
+ * The question of a target request, its prompt and what its demos teach:
+ * with demos, the prompt is the system messages without them, else the
+ * last message without them and the question's values; without, as
+ * target_prompt() reads it.  Returns NULL when no example is asked about.
+ */
+static const struct sim_example *
+target_read(const struct sim_world *w, const struct model_req *req,
+    const struct model_req *first, const char *text, char **prompt,
+    struct sim_lesson *ls)
+{
+	const struct sim_example	*x;
+	struct sim_shown		 sh;
+	char				*s;
+
+	if (!sim_demos_read(w, req, &sh)) {
+		sim_lesson_none(ls);
+		if ((x = sim_world_match(w, text)) != NULL)
+			*prompt = target_prompt(first, x);
+		return x;
+	}
+	x = sh.question;
+	*prompt = trim_dup(sh.system, strlen(sh.system));
+	if (**prompt == '\0') {
+		free(*prompt);
+		s = remove_values(sh.user, x);
+		*prompt = trim_dup(s, strlen(s));
+		free(s);
+	}
+	sim_demos_lesson(w, x, &sh, ls);
+	sim_shown_release(&sh);
+	return x;
+}
+
 char *
 sim_answer_target(const struct sim_world *w, const struct model_req *req,
-    const char *text, uint64_t sample)
+    const struct model_req *first, const char *text, uint64_t sample)
 {
 	const struct sim_example	*x;
 	const struct sim_task		*t;
+	struct sim_lesson		 ls;
 	char				*prompt, *ans, *out;
 	uint64_t			 h;
 	unsigned			 want, apply = 0, b;
 	double				 logit, p;
 	int				 bare;
 
-	if ((x = sim_world_match(w, text)) == NULL)
+	if ((x = target_read(w, req, first, text, &prompt, &ls)) == NULL)
 		return xstrdup(SIM_UNSURE);
 	t = &w->tasks[x->task];
-	prompt = target_prompt(req, x);
 	h = hash_mix(hash_mix(hash64_str(prompt, w->p.seed), x->id), sample);
-	logit = sim_prompt_logit(w, t, x->kind, prompt);
+	logit = sim_prompt_logit(w, t, x->kind, prompt) + ls.logit;
 	bare = sim_prompt_bare(prompt);
 	if (x->kind == SIM_REWRITE) {
 		p = sim_sigmoid(logit);
 		want = sim_prompt_traits(prompt);
 		for (b = 0; b < 4; b++)
-			if ((want & (1u << b)) &&
-			    sim_u01(hash_mix(h, 10 + b)) < p)
+			if (sim_u01(hash_mix(h, 10 + b)) < ((want & (1u << b)) ?
+			    p : p * ls.taught[b]))
 				apply |= 1u << b;
 		ans = sim_rewrite_apply(x->vals[x->longest], apply);
 	} else {
@@ -290,7 +324,7 @@ sim_answer_target(const struct sim_world *w, const struct model_req *req,
 		else
 			ans = wrong_answer(w, x, h);
 	}
-	if (!bare && sim_u01(hash_mix(h, 2)) < SIM_PROSE_RATE) {
+	if (!bare && sim_u01(hash_mix(h, 2)) < SIM_PROSE_RATE * ls.prose) {
 		out = prose(x->kind, (sim_cues_found(prompt) &
 		    SIM_CUE_STEPS) != 0, ans, hash_mix(h, 4));
 		free(ans);

@@ -194,6 +194,40 @@ sim_tags_strip(const char *text, const char *const *tags)
 	return cur;
 }
 
+/* The last number in s (an optional minus, digits, commas, a fraction). */
+int
+sim_last_number(const char *s, double *out)
+{
+	const char	*p = s, *start;
+	char		 buf[64];
+	size_t		 n;
+	int		 found = 0;
+
+	while (*p != '\0') {
+		if (!isdigit((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		start = p;
+		if (start > s && start[-1] == '-')
+			start--;
+		n = 0;
+		if (*start == '-')
+			buf[n++] = '-';
+		while (isdigit((unsigned char)*p) || (*p == ',' &&
+		    isdigit((unsigned char)p[1])) || (*p == '.' &&
+		    isdigit((unsigned char)p[1]))) {
+			if (*p != ',' && n + 1 < sizeof buf)
+				buf[n++] = *p;
+			p++;
+		}
+		buf[n] = '\0';
+		*out = strtod(buf, NULL);
+		found = 1;
+	}
+	return found;
+}
+
 /* Whether s (trimmed) is a number; commas between digits are allowed. */
 int
 sim_parse_number(const char *s, double *out)

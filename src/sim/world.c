@@ -346,17 +346,19 @@ example_in(const struct sim_example *x, const char *text, size_t n,
 	return 1;
 }
 
+/* What index_scan() calls for an example whose key occurs at at. */
+typedef void	scan_fn(const struct sim_example *, size_t at, void *);
+
 /*
- * The observed example a text is about: every input value occurs in it;
- * the longest total matched length wins, then the earliest observed.
+ * Calls fn for each position of text where the key of an example's
+ * longest value occurs (the value itself may not: example_in() says).
  */
-const struct sim_example *
-sim_world_match(const struct sim_world *w, const char *text)
+static void
+index_scan(const struct sim_world *w, const char *text, size_t n,
+    scan_fn *fn, void *arg)
 {
-	const struct sim_example	*best = NULL, *x;
-	size_t				 n = strlen(text), L, i;
-	size_t				 lo, hi, mid;
-	uint64_t			 k;
+	size_t		 L, i, lo, hi, mid;
+	uint64_t	 k;
 
 	for (L = 1; L <= SIM_KEYLEN; L++) {
 		if ((w->keylens & (1u << L)) == 0)
@@ -372,17 +374,142 @@ sim_world_match(const struct sim_world *w, const char *text)
 				else
 					hi = mid;
 			}
-			for (; lo < w->nindex && w->index[lo].key == k; lo++) {
-				x = &w->ex[w->index[lo].ex];
-				if (best != NULL && (x->total < best->total ||
-				    (x->total == best->total && x >= best)))
-					continue;
-				if (example_in(x, text, n, i))
-					best = x;
-			}
+			for (; lo < w->nindex && w->index[lo].key == k; lo++)
+				fn(&w->ex[w->index[lo].ex], i, arg);
 		}
 	}
-	return best;
+}
+
+struct match_scan {
+	const struct sim_example	*best;
+	const char			*text;
+	size_t				 n;
+};
+
+static void
+match_one(const struct sim_example *x, size_t at, void *arg)
+{
+	struct match_scan	*m = arg;
+
+	if (m->best != NULL && (x->total < m->best->total ||
+	    (x->total == m->best->total && x >= m->best)))
+		return;
+	if (example_in(x, m->text, m->n, at))
+		m->best = x;
+}
+
+/*
+ * The observed example a text is about: every input value occurs in it;
+ * the longest total matched length wins, then the earliest observed.
+ */
+const struct sim_example *
+sim_world_match(const struct sim_world *w, const char *text)
+{
+	struct match_scan	m;
+
+	m.best = NULL;
+	m.text = text;
+	m.n = strlen(text);
+	index_scan(w, text, m.n, match_one, &m);
+	return m.best;
+}
+
+struct occ_scan {
+	struct sim_occ	*v;
+	size_t		 n;
+	size_t		 cap;
+	const char	*text;
+	size_t		 len;
+};
+
+static void
+occ_one(const struct sim_example *x, size_t at, void *arg)
+{
+	struct occ_scan	*o = arg;
+
+	if (!example_in(x, o->text, o->len, at))
+		return;
+	if (o->n == o->cap) {
+		o->cap = o->cap == 0 ? 8 : o->cap * 2;
+		o->v = xreallocarray(o->v, o->cap, sizeof *o->v);
+	}
+	o->v[o->n].x = x;
+	o->v[o->n].start = at;
+	o->v[o->n].end = at + x->lens[x->longest];
+	o->n++;
+}
+
+/* The longest total first, then the earliest observed. */
+static int
+occ_rank_cmp(const void *a, const void *b)
+{
+	const struct sim_occ	*p = a, *q = b;
+
+	if (p->x->total != q->x->total)
+		return p->x->total > q->x->total ? -1 : 1;
+	if (p->x != q->x)
+		return p->x < q->x ? -1 : 1;
+	return p->start < q->start ? -1 : p->start > q->start;
+}
+
+static int
+occ_pos_cmp(const void *a, const void *b)
+{
+	const struct sim_occ	*p = a, *q = b;
+
+	return p->start < q->start ? -1 : p->start > q->start;
+}
+
+/* Widens o to the other values of its example found in [lo, hi). */
+static void
+occ_widen(struct sim_occ *o, const char *text, size_t lo, size_t hi)
+{
+	const struct sim_example	*x = o->x;
+	const char			*f;
+	size_t				 j;
+
+	for (j = 0; j < x->nvals; j++) {
+		if (j == x->longest || x->lens[j] == 0 || hi <= lo)
+			continue;
+		f = memmem(text + lo, hi - lo, x->vals[j], x->lens[j]);
+		if (f == NULL)
+			continue;
+		if ((size_t)(f - text) < o->start)
+			o->start = (size_t)(f - text);
+		if ((size_t)(f - text) + x->lens[j] > o->end)
+			o->end = (size_t)(f - text) + x->lens[j];
+	}
+}
+
+size_t
+sim_world_occurrences(const struct sim_world *w, const char *text,
+    struct sim_occ **out)
+{
+	struct occ_scan	 o = { 0 };
+	size_t		 i, j, kept = 0, lo;
+
+	o.text = text;
+	o.len = strlen(text);
+	index_scan(w, text, o.len, occ_one, &o);
+	if (o.n > 1)
+		qsort(o.v, o.n, sizeof *o.v, occ_rank_cmp);
+	for (i = 0; i < o.n; i++) {
+		for (j = 0; j < kept; j++)
+			if (o.v[i].start < o.v[j].end &&
+			    o.v[j].start < o.v[i].end)
+				break;
+		if (j == kept)
+			o.v[kept++] = o.v[i];
+	}
+	if (kept > 1)
+		qsort(o.v, kept, sizeof *o.v, occ_pos_cmp);
+	for (i = 0; i < kept; i++) {
+		lo = i > 0 ? o.v[i - 1].end : 0;
+		occ_widen(&o.v[i], text, lo, i + 1 < kept ?
+		    o.v[i + 1].start : o.len);
+	}
+	*out = o.v;
+	return kept;
 }
 
 /* Roles and the entry points. */
@@ -448,7 +575,9 @@ sim_role_detect(const struct model_req *req)
  * A conversation that goes on after an answer (a repair turn: the
  * request, the model's reply, what was wrong with it) is answered as its
  * first request, with the draws of the whole conversation: the model
- * tries again, and may get the format right this time.
+ * tries again, and may get the format right this time.  A target request
+ * whose turns are demos (each user turn holding an observed example and
+ * answered, the last asking about one) is read whole by target.c.
  */
 void
 sim_world_answer(struct sim_world *w, const struct model_req *req,
@@ -474,7 +603,7 @@ sim_world_answer(struct sim_world *w, const struct model_req *req,
 		*out = sim_answer_optimizer(w, text, h);
 		break;
 	default:
-		*out = sim_answer_target(w, &first, text, sample);
+		*out = sim_answer_target(w, req, &first, text, sample);
 		break;
 	}
 	free(text);
