@@ -5,11 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <math.h>
+
 #include "backend.h"
 #include "check_common.h"
+#include "dataset.h"
 #include "demo.h"
+#include "engine.h"
 #include "job.h"
+#include "jobrun.h"
 #include "model.h"
+#include "search.h"
 #include "store.h"
 #include "task.h"
 #include "util.h"
@@ -268,6 +274,68 @@ START_TEST(test_job_errors)
 }
 END_TEST
 
+/*
+ * Bootstrap keeps exactly the answers the metric scores at least the
+ * threshold, each with the target's own words, in order; the others are
+ * dropped.
+ */
+START_TEST(test_bootstrap)
+{
+	struct job		*job = demo_job("",
+	    ", \"strategy\": { \"name\": \"ape\" }");
+	struct store		*store;
+	struct engine_loop	*loop;
+	struct jobrun		 jr;
+	struct search		*s;
+	struct search_score	*res;
+	struct demos		 d = { NULL, 0 }, all = { NULL, 0 };
+	char			*cause = NULL, *in;
+	size_t			 i, k = 0, right = 0;
+
+	store = store_open(check_db, &cause);
+	ck_assert_msg(store != NULL, "%s", cause);
+	loop = engine_loop_new(store);
+	ck_assert_msg(jobrun_start(&jr, job, loop, "optimize", &cause) == 0,
+	    "%s", cause);
+	s = &jr.search;
+	ck_assert_uint_gt(s->ntrain, 5);
+	ck_assert_int_eq(search_bootstrap(s, s->cands[1], s->train,
+	    s->ntrain, 1, &d, &cause), (int)s->ntrain);
+	/* The same answers again, from the search's memory: no call. */
+	res = xcalloc(s->ntrain, sizeof *res);
+	ck_assert_int_eq(search_score_on(s, &s->cands[1], 1, s->train,
+	    s->ntrain, res, &cause), 0);
+	for (i = 0; i < s->ntrain; i++) {
+		if (!(res[i].score >= 1))
+			continue;
+		right++;
+		ck_assert_uint_lt(k, d.n);
+		in = search_input(s, s->train[i]);
+		ck_assert_str_eq(d.v[k].input, in);
+		ck_assert_str_eq(d.v[k].output, res[i].output);
+		ck_assert_int_eq(d.v[k].example,
+		    job->task.dataset->ex[s->train[i]].id);
+		free(in);
+		k++;
+	}
+	ck_assert_uint_eq(k, d.n);
+	/* Not a vacuous filter: some were wrong, some right. */
+	ck_assert_uint_gt(right, 0);
+	ck_assert_uint_lt(right, s->ntrain);
+	/* With threshold 0 every answer scored is kept. */
+	ck_assert_int_eq(search_bootstrap(s, s->cands[1], s->train,
+	    s->ntrain, 0, &all, &cause), (int)s->ntrain);
+	ck_assert_uint_eq(all.n, s->ntrain);
+	search_scores_release(res, s->ntrain);
+	demos_release(&d);
+	demos_release(&all);
+	jobrun_release(&jr);
+	engine_loop_free(loop);
+	store_close(store);
+	job_free(job);
+}
+END_TEST
+
 static Suite *
 demo_suite(void)
 {
@@ -282,6 +350,7 @@ demo_suite(void)
 	tcase_add_test(tc, test_cache_key);
 	tcase_add_test(tc, test_store_demos);
 	tcase_add_test(tc, test_job_errors);
+	tcase_add_test(tc, test_bootstrap);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -167,13 +167,13 @@ enum render {
 static const char *const render_names[] = { "turns", "inline" };
 
 /* A demo: an example of the dataset and the answer shown for it. */
-struct demo {
+struct tdemo {
 	size_t	 ex;
 	char	*out;
 };
 
 static void
-demos_free(struct demo *d, size_t k)
+demos_free(struct tdemo *d, size_t k)
 {
 	size_t	i;
 
@@ -193,7 +193,7 @@ ex_at(struct world *w, size_t i)
  * request of today.
  */
 static void
-build(struct world *w, const char *instr, size_t q, const struct demo *d,
+build(struct world *w, const char *instr, size_t q, const struct tdemo *d,
     size_t k, enum render r, struct model_req *req)
 {
 	struct strbuf	 sb;
@@ -231,7 +231,7 @@ build(struct world *w, const char *instr, size_t q, const struct demo *d,
 }
 
 static char *
-ask(struct world *w, const char *instr, size_t q, const struct demo *d,
+ask(struct world *w, const char *instr, size_t q, const struct tdemo *d,
     size_t k, enum render r)
 {
 	struct model_req	 req;
@@ -289,7 +289,7 @@ wordy(const char *reply)
  * gets the share of wordy replies.
  */
 static double
-accuracy(struct world *w, const char *instr, const struct demo *d, size_t k,
+accuracy(struct world *w, const char *instr, const struct tdemo *d, size_t k,
     enum render r, double *prose)
 {
 	double	 sum = 0;
@@ -348,7 +348,7 @@ train(struct world *w, size_t *out, size_t max)
  * its rubric grades 0.9 or more (bootstrapped).
  */
 static void
-good_demos(struct world *w, size_t t, struct demo *d, size_t k)
+good_demos(struct world *w, size_t t, struct tdemo *d, size_t k)
 {
 	size_t	 pool[64], n, i, got = 0;
 	char	*r;
@@ -375,7 +375,7 @@ good_demos(struct world *w, size_t t, struct demo *d, size_t k)
  * a rewrite another message (its content lost).
  */
 static void
-wrong_demos(struct world *w, struct demo *d, size_t k)
+wrong_demos(struct world *w, struct tdemo *d, size_t k)
 {
 	size_t	 pool[64], n, i, j;
 	char	*a, *b;
@@ -416,7 +416,7 @@ static void
 long_demos_check(struct world *wp, const char *name, size_t t, enum render r)
 {
 	struct world	 w = *wp;
-	struct demo	 d[4];
+	struct tdemo	 d[4];
 	size_t		 pool[64], n, i, j, k, m, asked = 0;
 	double		 sum = 0, alone = 0;
 	char		*reply, *want, *lab;
@@ -543,7 +543,7 @@ END_TEST
 START_TEST(test_demo_gain)
 {
 	struct world	 w;
-	struct demo	 good[4], bad[4];
+	struct tdemo	 good[4], bad[4];
 	double		 acc[5], wrong, best0, best4, bestw;
 	size_t		 t, k;
 	int		 r;
@@ -616,7 +616,7 @@ static void
 similarity_check(const char *name, size_t t)
 {
 	struct world	 w;
-	struct demo	 d[2];
+	struct tdemo	 d[2];
 	float		*vq, *vx[64];
 	size_t		 pool[64], n, i, j, k, dim, order[64], tmp;
 	double		 cos[64], near = 0, far = 0;
@@ -682,7 +682,7 @@ END_TEST
 START_TEST(test_demo_format)
 {
 	struct world	 w;
-	struct demo	 bare[4], wordy_d[4];
+	struct tdemo	 bare[4], wordy_d[4];
 	double		 alone, with_bare, with_wordy;
 	size_t		 k;
 	int		 r;
@@ -719,7 +719,7 @@ END_TEST
 START_TEST(test_demo_text_not_prompt)
 {
 	struct world	 w;
-	struct demo	 d[4];
+	struct tdemo	 d[4];
 	char		*dir, *path, *job;
 	FILE		*f;
 	size_t		 i, j;
@@ -768,7 +768,7 @@ END_TEST
 START_TEST(test_demo_determinism)
 {
 	struct world	 w;
-	struct demo	 d[3];
+	struct tdemo	 d[3];
 	char		*a, *b;
 	size_t		 i;
 	int		 r;
@@ -797,7 +797,7 @@ END_TEST
 START_TEST(test_table)
 {
 	struct world	 w;
-	struct demo	 good[4], bad[4];
+	struct tdemo	 good[4], bad[4];
 	const char	*instr[3];
 	size_t		 t, i, k;
 	int		 r;
