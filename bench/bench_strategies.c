@@ -8,12 +8,14 @@
  *
  * For each bundled example task (with its weak first seed only), runs
  * each strategy with job seeds 1..n (10 by default), with racing and
- * without, and prints two tables:
+ * without, and prints three tables:
  *
  *  - the target calls each strategy needed (median over the seeds, with
  *    racing) to reach 95% of the best dev score any run found on the task;
  *  - the target calls racing saved, next to the champions' dev and test
- *    scores with and without it (the selection accuracy).
+ *    scores with and without it (the selection accuracy);
+ *  - the best dev score each strategy had found within 300, 600 and 1000
+ *    target calls (the same spending compared).
  *
  * srcdir is where examples/ is (default: the source tree it was built
  * from).  Each run uses a fresh database in a temporary directory.
@@ -236,6 +238,38 @@ median(double *v, size_t n)
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/* Target-call budgets of the third table. */
+static const long long budgets[] = { 300, 600, 1000 };
+
+/* The best dev score a run had found when it had paid budget calls. */
+static double
+best_within(const struct trace *tr, long long budget)
+{
+	double	best = NAN;
+	size_t	j;
+
+	for (j = 0; j < tr->n && tr->calls[j] <= budget; j++)
+		best = tr->best[j];
+	return best;
+}
+
+/* Medians over the seeds of best_within(), per budget, into out. */
+static void
+budget_row(struct trace *tr, int nseeds, double *out)
+{
+	double	v[MAX_SEEDS];
+	size_t	b, i;
+
+	for (b = 0; b < nitems(budgets); b++) {
+		for (i = 0; i < (size_t)nseeds; i++) {
+			v[i] = best_within(&tr[i], budgets[b]);
+			if (isnan(v[i]))
+				v[i] = 0;
+		}
+		out[b] = median(v, (size_t)nseeds);
+	}
+}
+
 static void
 usage(void)
 {
@@ -249,6 +283,9 @@ main(int argc, char **argv)
 	static struct trace	 tr[nitems(strats)][2][MAX_SEEDS];
 	/* Per task and strategy, without and with racing: calls, dev, test. */
 	static double		 tab[nitems(tasks)][nitems(strats)][2][3];
+	/* The best dev score within each budget (racing on). */
+	static double		 bud[nitems(tasks)][nitems(strats)][
+				    nitems(budgets)];
 	double			 top, v[MAX_SEEDS], w[MAX_SEEDS], c;
 	char			*cmd, num[32];
 	size_t			 t, k, i, j, reached;
@@ -318,6 +355,8 @@ main(int argc, char **argv)
 			    nseeds, num, median(w, (size_t)nseeds),
 			    median(v, (size_t)nseeds));
 		}
+		for (k = 0; k < nitems(strats); k++)
+			budget_row(tr[k][1], nseeds, bud[t][k]);
 		/* Racing against full evaluation, for the second table. */
 		for (k = 0; k < nitems(strats); k++) {
 			for (racing = 0; racing < 2; racing++) {
@@ -353,6 +392,20 @@ main(int argc, char **argv)
 			    tab[t][k][1][0] / tab[t][k][0][0]),
 			    tab[t][k][1][1], tab[t][k][0][1], tab[t][k][1][2],
 			    tab[t][k][0][2]);
+	printf("\nThe best dev score found within a budget of target calls "
+	    "(racing on; median\nover %d seeds, 0 for a run that had not "
+	    "finished a step by then).\n\n", nseeds);
+	printf("%-10s %-8s", "task", "strat");
+	for (j = 0; j < nitems(budgets); j++)
+		printf(" %8lld", budgets[j]);
+	printf("\n");
+	for (t = 0; t < nitems(tasks); t++)
+		for (k = 0; k < nitems(strats); k++) {
+			printf("%-10s %-8s", tasks[t].name, strats[k].label);
+			for (j = 0; j < nitems(budgets); j++)
+				printf(" %8.3f", bud[t][k][j]);
+			printf("\n");
+		}
 	cmd = xasprintf("rm -rf '%s'", tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "cannot remove %s\n", tmp);
