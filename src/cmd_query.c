@@ -15,9 +15,12 @@
 #include <cjson/cJSON.h>
 
 #include "cmd.h"
-#include "jsonc.h"
+#include "demo.h"
 #include "jobrun.h"
+#include "jsonc.h"
 #include "query.h"
+#include "task.h"
+#include "template.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -604,12 +607,42 @@ cmd_history(struct cmd_ctx *ctx, int argc, char **argv)
 	return CMD_OK;
 }
 
+/*
+ * The champion as the daemon exports it: its text, and its demos after it
+ * when the job places them inline (task_prompt_text()).
+ */
+static char *
+export_text(const cJSON *r, char **cause)
+{
+	struct task	 t;
+	struct demos	 d;
+	char		*text;
+
+	memset(&t, 0, sizeof t);
+	if (strcmp(json_str(r, "demo_placement", "turns"), "inline") != 0)
+		return xstrdup(json_str(r, "text", ""));
+	t.demos = DEMOS_INLINE;
+	if (json_str(r, "demo_template", NULL) != NULL &&
+	    (t.demo_tmpl = template_compile(json_str(r, "demo_template", ""),
+	    cause)) == NULL)
+		return NULL;
+	if (demos_from_json(cJSON_GetObjectItemCaseSensitive(r, "demos"),
+	    "export: demos", &d, cause) != 0) {
+		template_free(t.demo_tmpl);
+		return NULL;
+	}
+	text = task_prompt_text(&t, json_str(r, "text", ""), &d);
+	demos_release(&d);
+	template_free(t.demo_tmpl);
+	return text;
+}
+
 static int
 cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 {
 	struct cmd_opts	 o;
 	cJSON		*r;
-	char		*text, *cause = NULL;
+	char		*text, *full, *cause = NULL;
 	int		 rc;
 
 	if ((rc = cmd_parse(ctx, &cmd_export_entry, &argc, &argv, "o:", NULL,
@@ -617,16 +650,29 @@ cmd_export(struct cmd_ctx *ctx, int argc, char **argv)
 		return rc;
 	if ((rc = job_query(ctx, "export", argv[0], NULL, 0, &r)) != CMD_OK)
 		return rc;
+	if ((full = export_text(r, &cause)) == NULL) {
+		cmd_error(ctx, CMD_ERROR, "error", "%s", cause);
+		free(cause);
+		cJSON_Delete(r);
+		return CMD_ERROR;
+	}
+	if (!o.json && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(r,
+	    "demos")) > 0 && strcmp(json_str(r, "demo_placement", ""),
+	    "turns") == 0)
+		fprintf(stderr, "promptctl: and demos shown as turns before "
+		    "the input: export --json lists them\n");
 	if (o.arg['o'] == NULL) {
 		if (o.json)
 			cmd_print_json(r);
 		else
-			printf("%s\n", json_str(r, "text", ""));
+			printf("%s\n", full);
+		free(full);
 		cJSON_Delete(r);
 		return CMD_OK;
 	}
 	/* The same file as the daemon's export: the text and a newline. */
-	text = xasprintf("%s\n", json_str(r, "text", ""));
+	text = xasprintf("%s\n", full);
+	free(full);
 	rc = file_write_atomic(o.arg['o'], text, &cause);
 	free(text);
 	if (rc != 0) {

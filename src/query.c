@@ -15,6 +15,7 @@
 
 #include "cron.h"
 #include "jobrun.h"
+#include "jsonc.h"
 #include "query.h"
 #include "reply.h"
 #include "stats.h"
@@ -741,11 +742,33 @@ query_best(struct store *s, const struct job_row *j, const cJSON *args,
 	return 0;
 }
 
+/*
+ * A champion's demos for its export, with how the job renders them (its
+ * task.demos as the job file on record says: placement, template).
+ */
+static void
+export_demos(cJSON *o, const struct demos *d, const char *spec)
+{
+	cJSON		*job = spec != NULL ? cJSON_Parse(spec) : NULL, *t;
+	const char	*place, *tmpl;
+
+	add_demos(o, d);
+	t = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    job, "task"), "demos");
+	place = json_str(t, "placement", "turns");
+	tmpl = json_str(t, "template", NULL);
+	cJSON_AddStringToObject(o, "demo_placement", place);
+	if (tmpl != NULL)
+		cJSON_AddStringToObject(o, "demo_template", tmpl);
+	cJSON_Delete(job);
+}
+
 static int
 query_export(struct store *s, const struct job_row *j, const cJSON *args,
     cJSON **result, const char **code, char **cause)
 {
 	struct champion_row	*h, *last;
+	struct demos		 d;
 	cJSON			*o;
 	size_t			 nh;
 
@@ -753,8 +776,16 @@ query_export(struct store *s, const struct job_row *j, const cJSON *args,
 	if (champion_last(s, j, &h, &nh, code, cause) != 0)
 		return -1;
 	last = &h[nh - 1];
+	if (store_candidate_demos(s, last->c.candidate, &d, cause) != 0) {
+		store_champion_rows_free(h, nh);
+		*code = "internal";
+		return -1;
+	}
 	o = cJSON_CreateObject();
 	add_str(o, "text", last->text);
+	if (d.n > 0)
+		export_demos(o, &d, j->spec);
+	demos_release(&d);
 	cJSON_AddNumberToObject(o, "version", last->c.version);
 	add_num(o, "score", last->c.score);
 	add_num(o, "lo", last->c.lo);

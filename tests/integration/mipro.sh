@@ -74,6 +74,13 @@ expect_status 0 "$PROMPTCTL" -d "$db" lineage --json "$id"
 expect_contains "$TMP/out" '"demos"'
 expect_status 0 "$PROMPTCTL" -d "$db" leaderboard -n 50 -l sentiment
 expect_contains "$TMP/out" "demo 1: "
+# The champion's export: the demos and their placement (intent's
+# champion shows demos, which teach its labels).
+expect_status 0 "$PROMPTCTL" -d "$TMP/intent.db" export --json intent
+expect_contains "$TMP/out" '"demo_placement":'
+expect_contains "$TMP/out" '"turns"'
+expect_status 0 "$PROMPTCTL" -d "$TMP/intent.db" export intent
+expect_contains "$TMP/err" "demos shown as turns before the input"
 # And the report, under each prompt of the leaderboard.
 expect_status 0 "$PROMPTCTL" -d "$db" report -o "$TMP/s.html" sentiment
 expect_contains "$TMP/s.html" 'shown before the input</summary>'
