@@ -5,6 +5,8 @@
  *			echoes, restatements and refusals: reply_read()
  *	reply_verdict.c	the verdicts and grades of judges:
  *			reply_verdict(), reply_grade()
+ *	reply_answer.c	a labeler's answer: reply_read_answer(),
+ *			reply_no_answer()
  *
  * See reply.h for the picture.
  */
