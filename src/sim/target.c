@@ -1,7 +1,8 @@
 /*
- * The target: answers a request about an observed example correctly with
- * the chance the prompt's skill gives, else with a plausible wrong answer,
- * and wraps the answer in prose unless the prompt asks for a bare one.
+ * The target: answers a request about an observed example (or a
+ * synthetic variant of one, synth.c) correctly with the chance the
+ * prompt's skill gives, else with a plausible wrong answer, and wraps the
+ * answer in prose unless the prompt asks for a bare one.
  */
 #include <ctype.h>
 #include <math.h>
@@ -88,6 +89,12 @@ target_prompt(const struct model_req *req, const struct sim_example *x)
 	all = strbuf_detach(&sb);
 	s = remove_values(all, x);
 	free(all);
+	/* A synthetic variant's twists are its input's, not the prompt's. */
+	if (x->twists != 0) {
+		all = s;
+		s = sim_twists_cut(all);
+		free(all);
+	}
 	all = trim_dup(s, strlen(s));
 	free(s);
 	return all;
@@ -260,6 +267,7 @@ char *
 sim_answer_target(const struct sim_world *w, const struct model_req *req,
     const char *text, uint64_t sample)
 {
+	struct sim_example		 buf;
 	const struct sim_example	*x;
 	const struct sim_task		*t;
 	char				*prompt, *ans, *out;
@@ -268,7 +276,7 @@ sim_answer_target(const struct sim_world *w, const struct model_req *req,
 	double				 logit, p;
 	int				 bare;
 
-	if ((x = sim_world_match(w, text)) == NULL)
+	if ((x = sim_world_match_synth(w, text, &buf)) == NULL)
 		return xstrdup(SIM_UNSURE);
 	t = &w->tasks[x->task];
 	prompt = target_prompt(req, x);

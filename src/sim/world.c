@@ -435,7 +435,7 @@ sim_role_detect(const struct model_req *req)
 	else if (sim_tag_has(text, "prompt") || sim_tag_has(text, "demo") ||
 	    strstr(text, "The instruction was") != NULL)
 		r = SIM_ROLE_OPTIMIZER;
-	else if (sim_tag_has(text, "response"))
+	else if (sim_tag_has(text, "response") || sim_label_asked(text))
 		r = SIM_ROLE_JUDGE;
 	else
 		r = SIM_ROLE_TARGET;
