@@ -79,9 +79,11 @@ answer_of_line(const char *p, const char *le)
 	while (v < le && reply_md_char(*v))
 		v++;
 	/* "Answer: x", "Answer - x"; "the answer is x" needs neither. */
-	if (v < le && (*v == ':' || *v == '-'))
-		v++;
-	else if (strncmp(answer_labels[i] + strlen(answer_labels[i]) - 3,
+	if (v < le && (*v == ':' || *v == '-')) {
+		/* "**Answer:** x": the emphasis closed after the colon. */
+		for (v++; v < le && reply_md_char(*v); v++)
+			;
+	} else if (strncmp(answer_labels[i] + strlen(answer_labels[i]) - 3,
 	    " is", 3) != 0)
 		return NULL;
 	s = reply_clean(v, (size_t)(le - v));
@@ -93,9 +95,9 @@ answer_of_line(const char *p, const char *le)
 }
 
 /*
- * The answer given outside a tag: the value of the last line that
- * labels it, else the whole reply when it is one short line.  NULL when
- * there is none.
+ * The answer given outside a tag: the value of the last line that labels
+ * it, else the whole reply when it is one short line.  NULL when there
+ * is none.
  */
 static char *
 answer_untagged(const char *text)
@@ -112,45 +114,105 @@ answer_untagged(const char *text)
 	}
 	if (found != NULL)
 		return found;
+	/* A bare answer; an empty element ("<answer></answer>") is none. */
 	s = reply_clean(text, strlen(text));
-	if (*s == '\0' || strchr(s, '\n') != NULL ||
-	    count_words(s) > ANSWER_BARE_WORDS || reply_refusal(s)) {
+	if (*s == '\0' || strchr(s, '\n') != NULL || strstr(s, "</") != NULL ||
+	    count_words(s) > ANSWER_BARE_WORDS) {
 		free(s);
 		return NULL;
 	}
 	return s;
 }
 
+/*
+ * The last <answer> element of text, or of text cleaned (a whole reply
+ * in a code fence, whose tags read as a mention of them); NULL when
+ * there is none.  *n is how many there were.
+ */
+static char *
+answer_tagged(const char *text, size_t *n)
+{
+	char	**el, *clean, *last;
+	size_t	  i;
+
+	if ((*n = reply_answers(text, "answer", &el)) == 0) {
+		free(el);
+		clean = reply_clean(text, strlen(text));
+		*n = reply_answers(clean, "answer", &el);
+		free(clean);
+	}
+	last = *n > 0 ? el[*n - 1] : NULL;
+	for (i = 0; i + 1 < *n; i++)
+		free(el[i]);
+	free(el);
+	return last;
+}
+
+/* Whether answer repeats an <answer> element shown in meta. */
+static int
+answer_shown(const char *answer, const char *meta)
+{
+	char	**el, *norm, *s;
+	size_t	  n, i;
+	int	  found = 0;
+
+	if (meta == NULL)
+		return 0;
+	norm = reply_norm(answer);
+	n = reply_answers(meta, "answer", &el);
+	for (i = 0; i < n; i++) {
+		s = reply_norm(el[i]);
+		found |= strcmp(s, norm) == 0;
+		free(s);
+		free(el[i]);
+	}
+	free(el);
+	free(norm);
+	return found;
+}
+
 void
-reply_read_answer(const char *reply, const char *meta,
-    const char *instructions, struct reply_read *r)
+reply_read_answer(const char *reply, const char *meta, struct reply_read *r)
 {
 	char	*text, *answer;
+	size_t	 n;
 
-	reply_read(reply, "answer", meta, instructions, 0, 1, r);
-	if (r->outcome == REPLY_UNREADABLE && reply != NULL) {
-		text = reply_unthink(reply);
-		if ((answer = answer_untagged(text)) != NULL) {
-			free(r->problem);
-			r->problem = NULL;
-			r->found = 1;
-			r->longest = strlen(answer);
-			if (reply_refusal(answer)) {
-				free(answer);
-				r->outcome = REPLY_REFUSED;
-				r->problem = xstrdup("the reply declines the "
-				    "task");
-			} else {
-				r->items = xcalloc(1, sizeof *r->items);
-				r->items[0] = answer;
-				r->n = 1;
-				r->outcome = REPLY_USABLE;
-			}
-		}
-		free(text);
+	memset(r, 0, sizeof *r);
+	text = reply_unthink(reply != NULL ? reply : "");
+	if ((answer = answer_tagged(text, &n)) == NULL &&
+	    (answer = answer_untagged(text)) != NULL)
+		n = 1;
+	r->found = n;
+	if (answer != NULL) {
+		answer_trim(answer);
+		r->longest = strlen(answer);
 	}
-	if (r->n > 0)
-		answer_trim(r->items[0]);
+	if (answer != NULL && reply_refusal(answer)) {
+		r->outcome = REPLY_REFUSED;
+		r->problem = xstrdup("the reply declines the task");
+	} else if (answer != NULL && answer_shown(answer, meta)) {
+		r->outcome = REPLY_ECHO;
+		r->echoes = 1;
+		r->problem = xstrdup("the <answer> element repeats what you "
+		    "were given instead of a new one");
+	} else if (answer != NULL) {
+		r->outcome = REPLY_USABLE;
+		r->items = xcalloc(1, sizeof *r->items);
+		r->items[0] = answer;
+		r->n = 1;
+		answer = NULL;
+	} else if (reply_refusal(text)) {
+		r->outcome = REPLY_REFUSED;
+		r->problem = xstrdup("the reply declines the task");
+	} else {
+		r->outcome = REPLY_UNREADABLE;
+		r->problem = xstrdup(*text == '\0' && reply != NULL &&
+		    *reply != '\0' ? "the reply ended inside a <think> block, "
+		    "with no <answer> element" : *text == '\0' ? "the reply "
+		    "is empty" : "no <answer> element found");
+	}
+	free(answer);
+	free(text);
 }
 
 /*

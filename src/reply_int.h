@@ -22,5 +22,12 @@
 size_t		 reply_prefix(const char *s, const char *word);
 /* Whether c is markdown around a line's words: '#', '*', '_', '>', blanks. */
 int		 reply_md_char(int c);
+/*
+ * The contents of every <tag> element of text, cleaned, as
+ * reply_elements() gives them but for short ones ("B", "42"), which are
+ * kept: the elements of an answer.  *out (NULL-ended) is the caller's,
+ * with its strings.
+ */
+size_t		 reply_answers(const char *text, const char *tag, char ***out);
 
 #endif

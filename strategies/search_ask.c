@@ -264,7 +264,7 @@ search_ask_read(struct search *s, struct ask_state *a, int attempt,
 		return 0;
 	}
 	if (a->ask->answer)
-		reply_read_answer(a->text, a->meta, a->instr, &a->r);
+		reply_read_answer(a->text, a->meta, &a->r);
 	else
 		reply_read(a->text, a->tag, a->meta, a->instr, a->limit,
 		    a->ask->max, &a->r);
