@@ -225,7 +225,8 @@ int	 jobrun_synth_labels(const struct job *);
 /*
  * The inputs one <input> element of the generator's reply gives, as a
  * JSON object of the n fields (allocated): for one field, its text, or
- * its value in a JSON object; for several, a JSON object with a value
+ * its value in a JSON object that names it; for several, a JSON object
+ * with a value
  * (a string, number or boolean) for each, other keys dropped.  A label
  * before the text ("Input 3:", "**Example:**") is dropped.  NULL with
  * *why (static) when it is empty or lacks a field.

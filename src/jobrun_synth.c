@@ -66,7 +66,8 @@
 enum synth_drop {
 	DROP_BAD,		/* not read as the task's inputs */
 	DROP_COPY,		/* an existing example's inputs */
-	DROP_REPEAT,		/* written in an earlier round */
+	DROP_REPEAT,		/* written in an earlier round, or
+				   earlier in this one */
 	DROP_REFUSED,		/* the judge declined */
 	DROP_UNREADABLE,	/* no answer read from the judge */
 	DROP_NO_ANSWER,		/* the judge could not tell */
@@ -76,7 +77,7 @@ enum synth_drop {
 };
 static const char *const synth_drop_names[DROP_COUNT] = {
 	"not readable as the task's inputs", "copies an existing example",
-	"written in an earlier round", "refused by the judge",
+	"written before", "refused by the judge",
 	"no answer read from the judge", "the judge could not tell",
 	"no reply from the judge", "skipped"
 };
@@ -88,6 +89,8 @@ struct synth {
 	size_t		  nfields;
 	char		(*keys)[65];	/* the inputs of the dataset's */
 	size_t		  nkeys;
+	int64_t		 *rows;		/* the round's, as stored */
+	size_t		  nrows;
 	char		 *choices;	/* JSON array, or NULL */
 	char		 *shown;	/* examples for the labeler */
 	size_t		  drops[DROP_COUNT];
@@ -187,6 +190,12 @@ jobrun_synth_inputs(const char *const *fields, size_t n, const char *part,
 
 	text = synth_unlabel(part);
 	o = *text == '{' || n > 1 ? synth_object(text) : NULL;
+	/* One field: an object that does not name it is the text itself. */
+	if (n == 1 && o != NULL && cJSON_GetObjectItemCaseSensitive(o,
+	    fields[0]) == NULL) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
 	out = cJSON_CreateObject();
 	if (o == NULL && n == 1) {
 		s = trim_dup(text, strlen(text));
@@ -213,7 +222,7 @@ jobrun_synth_inputs(const char *const *fields, size_t n, const char *part,
 	cJSON_Delete(o);
 	if (i < n) {
 		cJSON_Delete(out);
-		*why = n == 1 ? "a JSON object without the field" :
+		*why = n == 1 ? "its field is not a string or number" :
 		    "not a JSON object with a value for each field";
 		return NULL;
 	}
@@ -459,6 +468,18 @@ synth_previous(struct synth *sy, char **out, size_t *rounds, char **cause)
 	return 0;
 }
 
+/* Whether row id was written earlier in the round. */
+static int
+synth_has_row(const struct synth *sy, int64_t id)
+{
+	size_t	i;
+
+	for (i = 0; i < sy->nrows; i++)
+		if (sy->rows[i] == id)
+			return 1;
+	return 0;
+}
+
 /* What the generator is told of the shape of an input. */
 static char *
 synth_format(const struct synth *sy)
@@ -490,14 +511,15 @@ synth_generate(struct synth *sy, const char *prompt, const char *examples,
 	struct jobrun		*jr = sy->jr;
 	const struct task	*t = &jr->job->task;
 	struct synthetic_record	 rec;
+	struct search_ask	 a;
 	struct meta_var		 v[6];
 	struct example		 ex;
 	const char		*why;
-	char			**parts = NULL, *n, *format, *inputs, *input;
+	char			**parts, *n, *format, *inputs, *input;
 	char			 key[65];
 	cJSON			*o;
-	int64_t			 run;
-	int			 np, i, rc = -1;
+	int64_t			 run, rc64;
+	int			 np = 0, i, rc = -1;
 
 	n = xasprintf("%lld", jr->job->synthetic.examples);
 	format = synth_format(sy);
@@ -514,10 +536,18 @@ synth_generate(struct synth *sy, const char *prompt, const char *examples,
 	v[4].value = format;
 	v[5].name = "n";
 	v[5].value = n;
-	if ((np = search_ask_tag(&jr->search, "synth_generate", v, nitems(v),
-	    SYNTH_TEMPERATURE, "input", (size_t)jr->job->synthetic.examples,
-	    &parts, NULL, cause)) < 0)
+	memset(&a, 0, sizeof a);
+	a.name = "synth_generate";
+	a.vars = v;
+	a.nvars = nitems(v);
+	a.temperature = SYNTH_TEMPERATURE;
+	a.tag = "input";
+	a.max = (size_t)jr->job->synthetic.examples;
+	a.role = "generator";
+	if (search_ask_many(&jr->search, &a, 1, cause) != 0)
 		goto out;
+	parts = a.parts;
+	np = a.n;
 	memset(&rec, 0, sizeof rec);
 	rec.job = jr->job_id;
 	rec.run = jr->run_id;
@@ -549,22 +579,23 @@ synth_generate(struct synth *sy, const char *prompt, const char *examples,
 		rec.input = input;
 		rec.split = split_name(split_by_key(key, t->split[0],
 		    t->split[1], 0, (uint64_t)t->split_seed));
-		rc = store_synthetic_add(jr->store, &rec, &run, cause) < 0 ?
-		    -1 : 0;
+		rc64 = store_synthetic_add(jr->store, &rec, &run, cause);
 		free(inputs);
 		free(input);
-		if (rc != 0)
+		if (rc64 < 0)
 			goto out;
-		if (run != jr->run_id)
+		if (run != jr->run_id || synth_has_row(sy, rc64)) {
 			sy->drops[DROP_REPEAT]++;
-		else
-			sy->added++;
+			continue;
+		}
+		sy->rows = xreallocarray(sy->rows, sy->nrows + 1,
+		    sizeof *sy->rows);
+		sy->rows[sy->nrows++] = rc64;
+		sy->added++;
 	}
 	rc = 0;
 out:
-	for (i = 0; i < np; i++)
-		free(parts[i]);
-	free(parts);
+	search_ask_release(&a, 1);
 	free(format);
 	free(n);
 	return rc;
@@ -673,6 +704,7 @@ synth_label_judge(struct synth *sy, struct synthetic_row *rows, size_t n,
 		a[i].judge = 1;
 		a[i].answer = 1;
 		a[i].max = 1;
+		a[i].role = "labeler";
 	}
 	if (search_ask_many(&sy->jr->search, a, n, cause) != 0)
 		goto out;
@@ -906,6 +938,12 @@ jobrun_synth(struct jobrun *jr, char **cause)
 		return 0;
 	}
 	synth_fields(&sy);
+	if (sy.nfields == 0) {
+		jobrun_event(jr, "warn", "synthetic: the task's template shows "
+		    "no field for new inputs: no round");
+		free(sy.fields);
+		return 0;
+	}
 	synth_keys(&sy);
 	sy.choices = synth_choices(&sy);
 	rng_seed(&rng, (uint64_t)jr->job->task.seed,
@@ -923,6 +961,7 @@ out:
 	free(examples);
 	free(sy.fields);
 	free(sy.keys);
+	free(sy.rows);
 	free(sy.choices);
 	free(sy.shown);
 	return rc;

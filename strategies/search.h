@@ -224,6 +224,9 @@ struct search_ask {
 	int			 answer;	/* reads the reply for one
 						   answer (reply_read_answer():
 						   tag "answer", max 1) */
+	const char		*role;		/* what its outcomes are
+						   stored as (NULL: "optimizer"
+						   or "judge") */
 	char			**parts;	/* the n read, or NULL */
 	int			 n;
 	char			*rationale;	/* the reply outside them */
@@ -245,7 +248,9 @@ struct search_ask {
  * or engine error (nothing is left to release then).  A request with
  * judge set goes to the judge role (its outcome is stored as the
  * judge's), and one with answer set is read for an answer, with or
- * without its tag.
+ * without its tag.  A request with role set has its outcomes stored
+ * under that role, apart from the search's (the tallies of a run count
+ * "optimizer" and "judge").
  */
 int		 search_ask_many(struct search *, struct search_ask *, size_t n,
 		    char **cause);

@@ -198,7 +198,8 @@ search_outcome(struct search *s, const struct ask_state *a,
 	rec.run = s->run_id;
 	rec.call = a->call;
 	rec.key = a->key;
-	rec.role = a->ask->judge ? "judge" : "optimizer";
+	rec.role = a->ask->role != NULL ? a->ask->role : a->ask->judge ?
+	    "judge" : "optimizer";
 	rec.outcome = reply_outcome_name(o);
 	rec.kept = (int)r->n;
 	rec.dropped = (int)(r->found - r->n);
