@@ -687,47 +687,29 @@ feedback_ask(struct feedback *f)
 	return answer;
 }
 
+/*
+ * Sends a person's answer (cmd "answer" or "label") or "quit", taking
+ * args: 0 to go on with the stream, 1 to stop (f->code and f->cause say
+ * why).  A question answered by someone else meanwhile is told, and the
+ * stream goes on.
+ */
 static int
-feedback_event(void *arg, const cJSON *ev)
+feedback_send(struct feedback *f, const char *cmd, cJSON *args)
 {
-	struct feedback	*f = arg;
-	const cJSON	*duel;
-	const char	*answer;
-	cJSON		*args, *res = NULL;
-	char		*s, *code = NULL, *cause = NULL;
-	int		 rc;
+	cJSON	*res = NULL;
+	char	*code = NULL, *cause = NULL;
+	int	 rc;
 
-	duel = cJSON_GetObjectItemCaseSensitive(ev, "duel");
-	if (f->json) {
-		s = cJSON_PrintUnformatted(ev);
-		printf("%s\n", s);
-		cJSON_free(s);
-		fflush(stdout);
-	}
-	if (!cJSON_IsObject(duel) || f->quit)
-		return 0;
-	if (!f->json)
-		feedback_show(f, duel);
-	if ((answer = feedback_ask(f)) != NULL && *answer == '\0')
-		return 0;	/* the stream's end line is next */
-	args = cJSON_CreateObject();
-	if (answer == NULL) {
+	if (strcmp(cmd, "quit") == 0)
 		/* The daemon ends the stream; its end line comes next. */
 		f->quit = 1;
-		rc = client_call(f->client, "quit", args, &res, &code, &cause);
-	} else {
-		cJSON_AddNumberToObject(args, "duel", json_num(duel, "id"));
-		cJSON_AddStringToObject(args, "winner", answer);
-		rc = client_call(f->client, "answer", args, &res, &code,
-		    &cause);
-		if (rc == 0)
-			f->answered++;
-		else if (code != NULL && (strcmp(code, "state") == 0 ||
-		    strcmp(code, "not_found") == 0)) {
-			/* Answered by someone else meanwhile: go on. */
-			fprintf(stderr, "promptctl: feedback: %s\n", cause);
-			rc = 0;
-		}
+	rc = client_call(f->client, cmd, args, &res, &code, &cause);
+	if (rc == 0 && !f->quit)
+		f->answered++;
+	else if (rc != 0 && code != NULL && (strcmp(code, "state") == 0 ||
+	    strcmp(code, "not_found") == 0)) {
+		fprintf(stderr, "promptctl: feedback: %s\n", cause);
+		rc = 0;
 	}
 	cJSON_Delete(args);
 	cJSON_Delete(res);
@@ -739,6 +721,130 @@ feedback_event(void *arg, const cJSON *ev)
 	free(code);
 	free(cause);
 	return 0;
+}
+
+static void
+feedback_show_label(struct feedback *f, const cJSON *q)
+{
+	const cJSON	*answers, *a;
+
+	if (f->tty)
+		printf("\033[H\033[2J");
+	printf("job '%s', synthetic example %.0f to label\n\nInput:\n",
+	    json_str(q, "job", f->job), json_num(q, "id"));
+	cmd_wrap(json_str(q, "input", ""), f->width, 2);
+	answers = cJSON_GetObjectItemCaseSensitive(q, "answers");
+	if (cJSON_IsArray(answers) && cJSON_GetArraySize(answers) > 0) {
+		printf("\nThe task's answers:");
+		cJSON_ArrayForEach(a, answers)
+			if (cJSON_IsString(a))
+				printf("%s %s", a == answers->child ? "" : ",",
+				    a->valuestring);
+		printf("\n");
+	}
+	printf("\n");
+}
+
+/*
+ * Reads a label from stdin: 1 with *label (allocated; NULL for :skip),
+ * 0 to quit (:quit, or the end of the input), or -1 when the daemon ended
+ * the stream meanwhile.  An empty line is asked again.
+ */
+static int
+feedback_ask_label(struct feedback *f, char **label)
+{
+	char	*line = NULL, *p;
+	int	 rc;
+
+	*label = NULL;
+	for (;;) {
+		if (!f->json) {
+			printf("label (or :skip, :quit): ");
+			fflush(stdout);
+		}
+		free(line);
+		if ((rc = feedback_readline(f, &line)) <= 0) {
+			if (!f->json)
+				printf("\n");
+			return rc;
+		}
+		p = trim_dup(line, strlen(line));
+		if (strcasecmp(p, ":skip") == 0 || strcasecmp(p, ":s") == 0) {
+			free(p);
+			break;
+		}
+		if (strcasecmp(p, ":quit") == 0 || strcasecmp(p, ":q") == 0) {
+			free(p);
+			free(line);
+			return 0;
+		}
+		if (*p != '\0') {
+			*label = p;
+			break;
+		}
+		free(p);
+	}
+	free(line);
+	return 1;
+}
+
+/* A synthetic example to label: shown, its label read and sent. */
+static int
+feedback_label(struct feedback *f, const cJSON *q)
+{
+	cJSON	*args;
+	char	*label;
+	int	 rc;
+
+	if (!f->json)
+		feedback_show_label(f, q);
+	if ((rc = feedback_ask_label(f, &label)) < 0)
+		return 0;	/* the stream's end line is next */
+	args = cJSON_CreateObject();
+	if (rc == 0)
+		return feedback_send(f, "quit", args);
+	cJSON_AddNumberToObject(args, "example", json_num(q, "id"));
+	if (label != NULL)
+		cJSON_AddStringToObject(args, "answer", label);
+	else
+		cJSON_AddBoolToObject(args, "skip", 1);
+	free(label);
+	return feedback_send(f, "label", args);
+}
+
+static int
+feedback_event(void *arg, const cJSON *ev)
+{
+	struct feedback	*f = arg;
+	const cJSON	*duel, *label;
+	const char	*answer;
+	cJSON		*args;
+	char		*s;
+
+	duel = cJSON_GetObjectItemCaseSensitive(ev, "duel");
+	label = cJSON_GetObjectItemCaseSensitive(ev, "label");
+	if (f->json) {
+		s = cJSON_PrintUnformatted(ev);
+		printf("%s\n", s);
+		cJSON_free(s);
+		fflush(stdout);
+	}
+	if (f->quit)
+		return 0;
+	if (cJSON_IsObject(label))
+		return feedback_label(f, label);
+	if (!cJSON_IsObject(duel))
+		return 0;
+	if (!f->json)
+		feedback_show(f, duel);
+	if ((answer = feedback_ask(f)) != NULL && *answer == '\0')
+		return 0;	/* the stream's end line is next */
+	args = cJSON_CreateObject();
+	if (answer == NULL)
+		return feedback_send(f, "quit", args);
+	cJSON_AddNumberToObject(args, "duel", json_num(duel, "id"));
+	cJSON_AddStringToObject(args, "winner", answer);
+	return feedback_send(f, "answer", args);
 }
 
 static int
@@ -956,5 +1062,6 @@ const struct cmd_entry cmd_refresh_entry = {
 };
 const struct cmd_entry cmd_feedback_entry = {
 	"feedback", "[--json] job",
-	"answer a job's duels: which response is better", cmd_feedback
+	"answer a job's duels (which response is better) and label its "
+	"synthetic examples", cmd_feedback
 };

@@ -25,7 +25,10 @@ validate_print(const struct job *job)
 	int			 r;
 
 	printf("%s: job '%s' is valid\n", job->file, job->task.name);
-	if (ds->path == NULL)
+	if (ds->path == NULL && job->feedback_path == NULL)
+		printf(VALIDATE_LABEL "none: examples come from the "
+		    "synthetic rounds\n", "dataset");
+	else if (ds->path == NULL)
 		printf(VALIDATE_LABEL "none: examples come from feedback "
 		    "(%s)\n", "dataset",
 		    job_examples_name(job->feedback_examples));
@@ -62,6 +65,12 @@ validate_print(const struct job *job)
 	    job->nseeds == 1 ? "" : "s");
 	if (job->schedule != NULL)
 		printf(VALIDATE_LABEL "%s\n", "schedule", job->schedule);
+	if (job->synthetic.on)
+		printf(VALIDATE_LABEL "%lld inputs a round, labeled by %s, "
+		    "until %lld train and dev examples\n", "synthetic",
+		    job->synthetic.examples, job->synthetic.labeler ==
+		    LABELER_JUDGE ? "the judge" : "people",
+		    job->synthetic.until);
 }
 
 static void

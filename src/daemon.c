@@ -421,9 +421,12 @@ char *
 djob_waiting(const struct djob *dj)
 {
 	const struct backend	*down;
+	char			*labels;
 
 	if (dj->fiber == NULL || dj->state != JOB_RUNNING)
 		return NULL;
+	if ((labels = jobrun_synth_waiting(&dj->jr)) != NULL)
+		return labels;
 	if ((down = engine_waiting(dj->jr.engine)) != NULL)
 		return xasprintf("backend '%s' down for %.0f s: %s", down->name,
 		    time_now() - down->health.down_since, down->health.cause !=

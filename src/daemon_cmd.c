@@ -2,7 +2,7 @@
  * The daemon's control commands: one entry each in dcmd_table[], found
  * by name; a name that is no command is a query of the store (query.h).
  * The stream commands (watch, feedback, answer, quit) are in
- * daemon_watch.c.
+ * daemon_watch.c, and label in daemon_label.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +34,24 @@ dcmd_arg_job(struct control_client *c, long long id, const cJSON *args)
 		return NULL;
 	}
 	return v->valuestring;
+}
+
+int
+dcmd_arg_id(struct control_client *c, long long id, const cJSON *args,
+    const char *name, const char *what, int64_t *out)
+{
+	const cJSON	*v;
+
+	v = cJSON_GetObjectItemCaseSensitive(args, name);
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1 &&
+	    v->valuedouble <= 9007199254740991.0) ||
+	    v->valuedouble != (double)(int64_t)v->valuedouble) {
+		control_error(c, id, "usage", "missing argument \"%s\" (%s)",
+		    name, what);
+		return -1;
+	}
+	*out = (int64_t)v->valuedouble;
+	return 0;
 }
 
 /* A job the daemon manages, or an error reply and NULL. */
@@ -360,6 +378,7 @@ const struct dcmd_entry *const dcmd_table[] = {
 	&dcmd_answer_entry,
 	&dcmd_cancel_entry,
 	&dcmd_feedback_entry,
+	&dcmd_label_entry,
 	&dcmd_list_entry,
 	&dcmd_pause_entry,
 	&dcmd_quit_entry,

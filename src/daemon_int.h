@@ -14,6 +14,8 @@
 #ifndef DAEMON_INT_H
 #define DAEMON_INT_H
 
+#include <sys/types.h>
+
 #include <stdint.h>
 #include <time.h>
 
@@ -84,12 +86,16 @@ struct watch {
 	struct watch		*next;
 };
 
-/* A feedback stream: pending duels of a job, one at a time. */
+/*
+ * A feedback stream: pending duels of a job, then its synthetic examples
+ * waiting for labels, one at a time.
+ */
 struct feedback {
 	struct control_client	*client;
 	long long		 id;
 	struct djob		*dj;
 	int64_t			 shown;		/* duel awaiting an answer */
+	int64_t			 shown_label;	/* example awaiting a label */
 	int			 answered;	/* answers on this stream */
 	struct feedback		*next;
 };
@@ -174,6 +180,13 @@ struct djob	*dcmd_arg_djob(struct daemon *, struct control_client *,
 		    long long id, const cJSON *args);
 /* A reply naming the job and its state (allocated). */
 cJSON		*dcmd_state_result(const struct djob *);
+/*
+ * The request's argument name, a positive integer id (of what: for the
+ * error), into *out: 0, or an error reply and -1.
+ */
+int		 dcmd_arg_id(struct control_client *, long long id,
+		    const cJSON *args, const char *name, const char *what,
+		    int64_t *out);
 
 /* daemon_watch.c: the streams, and their commands. */
 
@@ -181,6 +194,16 @@ extern const struct dcmd_entry dcmd_watch_entry;
 extern const struct dcmd_entry dcmd_feedback_entry;
 extern const struct dcmd_entry dcmd_answer_entry;
 extern const struct dcmd_entry dcmd_quit_entry;
+/* The user name of a uid (allocated), or the number. */
+char		*daemon_user(uid_t);
+
+/*
+ * daemon_label.c: people's labels of synthetic examples.  The pump sends
+ * a feedback stream the job's next example waiting for a label, if its
+ * job asks people for them: 1 when it sent one, else 0.
+ */
+extern const struct dcmd_entry dcmd_label_entry;
+int		 daemon_label_pump(struct daemon *, struct feedback *);
 
 /* Sends every watch and feedback stream what is new; ends those over. */
 void		 daemon_watch_pump(struct daemon *);

@@ -2,8 +2,9 @@
  * The daemon's streams.  A watch stream sends a job's events as the
  * store gets them, with its progress, and ends with the job's status once
  * it is over.  A feedback stream sends a job's duels that wait for a
- * person, one at a time; answer records a person's verdict, and quit ends
- * the streams.  daemon_watch_pump() moves every stream along once a turn.
+ * person, one at a time, then its synthetic examples that wait for a
+ * label (daemon_label.c); answer records a person's verdict, and quit
+ * ends the streams.  daemon_watch_pump() moves every stream along once a turn.
  */
 #include <pwd.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include "control.h"
 #include "daemon_int.h"
 #include "engine.h"
+#include "jobrun.h"
 #include "log.h"
 #include "search.h"
 #include "store.h"
@@ -199,7 +201,8 @@ dcmd_feedback(struct daemon *d, struct control_client *c, long long id,
 		return;
 	s = &dj->jr.search;
 	if (dj->fiber != NULL && s->ops != NULL && s->params != NULL &&
-	    (s->ops->wants_feedback == NULL || !s->ops->wants_feedback(s))) {
+	    (s->ops->wants_feedback == NULL || !s->ops->wants_feedback(s)) &&
+	    !jobrun_synth_labels(dj->job)) {
 		control_error(c, id, "state", "job '%s' asks for no feedback "
 		    "(its strategy is %s%s)", dj->name, s->ops->name,
 		    s->ops->wants_feedback != NULL ? " with feedback from "
@@ -217,8 +220,7 @@ dcmd_feedback(struct daemon *d, struct control_client *c, long long id,
 	d->feedbacks = f;
 }
 
-/* The user name of a uid (allocated), or the number. */
-static char *
+char *
 daemon_user(uid_t uid)
 {
 	struct passwd	*pw;
@@ -237,7 +239,7 @@ dcmd_answer(struct daemon *d, struct control_client *c, long long id,
 	};
 	struct comparison_row	 row;
 	struct feedback		*f;
-	const cJSON		*dv, *wv;
+	const cJSON		*wv;
 	const char		*winner;
 	cJSON			*r;
 	char			*cause = NULL, *who = NULL;
@@ -245,16 +247,10 @@ dcmd_answer(struct daemon *d, struct control_client *c, long long id,
 	size_t			 i;
 	int			 rc;
 
-	dv = cJSON_GetObjectItemCaseSensitive(args, "duel");
-	wv = cJSON_GetObjectItemCaseSensitive(args, "winner");
-	if (!cJSON_IsNumber(dv) || !(dv->valuedouble >= 1 &&
-	    dv->valuedouble <= 9007199254740991.0) ||
-	    dv->valuedouble != (double)(int64_t)dv->valuedouble) {
-		control_error(c, id, "usage", "missing argument \"duel\" (a "
-		    "duel id from a feedback event)");
+	if (dcmd_arg_id(c, id, args, "duel", "a duel id from a feedback "
+	    "event", &duel) != 0)
 		return;
-	}
-	duel = (int64_t)dv->valuedouble;
+	wv = cJSON_GetObjectItemCaseSensitive(args, "winner");
 	for (i = 0; cJSON_IsString(wv) && choices[i] != NULL; i++)
 		if (strcmp(wv->valuestring, choices[i]) == 0)
 			break;
@@ -368,8 +364,8 @@ feedback_pump(struct daemon *d, struct feedback *f)
 		control_end(f->client, f->id, feedback_end_result(f));
 		return 1;
 	}
-	if (f->shown != 0 || control_pending(f->client) >
-	    DAEMON_WATCH_BACKLOG)
+	if (f->shown != 0 || f->shown_label != 0 ||
+	    control_pending(f->client) > DAEMON_WATCH_BACKLOG)
 		return 0;
 	if (store_comparison_pending(d->store, f->dj->id, 1, &rows, &n,
 	    &cause) != 0) {
@@ -396,6 +392,9 @@ feedback_pump(struct daemon *d, struct feedback *f)
 		f->shown = rows[0].id;
 	}
 	store_comparison_rows_free(rows, n);
+	/* No duel waits: an example waiting for its label, if any. */
+	if (n == 0)
+		(void)daemon_label_pump(d, f);
 	return 0;
 }
 

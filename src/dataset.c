@@ -694,6 +694,9 @@ dataset_rehash(struct dataset *ds)
 		sha256_update(&h, ds->ex[i].hash, strlen(ds->ex[i].hash));
 		sha256_update(&h, " ", 1);
 		sha256_update(&h, split, strlen(split));
+		/* Told apart from feedback with the same fields. */
+		if (ds->ex[i].origin == ORIGIN_SYNTHETIC)
+			sha256_update(&h, " synthetic", 10);
 	}
 	sha256_final_hex(&h, ds->hash);
 }

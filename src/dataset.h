@@ -25,10 +25,14 @@ enum split {
 };
 #define SPLIT_COUNT	3
 
-/* Where an example came from: the dataset file, or people's feedback. */
+/*
+ * Where an example came from: the dataset file, people's feedback, or
+ * the optimizer (an input it wrote, labeled by the judge or a person).
+ */
 enum origin {
 	ORIGIN_DATASET,
 	ORIGIN_FEEDBACK,
+	ORIGIN_SYNTHETIC,
 };
 
 struct example {
@@ -93,8 +97,9 @@ void		 dataset_truncate(struct dataset *, size_t n);
 /*
  * Makes hash name the examples the dataset holds now: the file's hash
  * when it holds the file's alone, else the SHA-256 of the file's hash and
- * of each added example's hash and split, in order.  So a snapshot of the
- * file with other examples added is another snapshot, one per set.
+ * of each added example's hash and split (and "synthetic" for a
+ * synthetic one), in order.  So a snapshot of the file with other
+ * examples added is another snapshot, one per set.
  */
 void		 dataset_rehash(struct dataset *);
 

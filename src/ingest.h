@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "feedback.h"
 
 struct job;
@@ -103,7 +105,9 @@ void	 ingest_job_log(struct store *, int64_t job_id, const struct job *,
  * answer for those inputs, and gets its split from its inputs' hash
  * with the job's split proportions and seed (split_by_key()), so that
  * it keeps it from run to run.  The dataset is rehashed: the snapshot
- * changes as feedback grows.  Returns the examples added, or -1.
+ * changes as feedback grows.  A job that sets "synthetic" then gets
+ * its labeled synthetic examples, each with its stored split (train or
+ * dev).  Returns the examples added, or -1.
  */
 long long ingest_examples(struct store *, int64_t job_id, struct job *,
 	    struct ingest_notes *, char **cause);
@@ -111,9 +115,31 @@ long long ingest_examples(struct store *, int64_t job_id, struct job *,
  * A resumed run's examples: the job's dataset becomes the examples of
  * the snapshot the run started on, exactly as stored (with their ids,
  * splits and origins), whatever the file or the interactions say now.
- * Returns the examples from feedback among them, or -1.
+ * Returns the examples from feedback or synthetic among them, or -1.
  */
 long long ingest_examples_resume(struct store *, int64_t dataset_id,
 	    struct job *, struct ingest_notes *, char **cause);
+
+/*
+ * The key of some inputs (an interaction's, an example's fields): the
+ * SHA-256 of the JSON array of the values of the template's fields, in
+ * its order, so that inputs that render the same are one example
+ * whatever else they hold.  0 when one of the fields is missing: the
+ * task could not render them.
+ */
+struct template;
+int	 ingest_inputs_key(const struct template *, const cJSON *inputs,
+	    char key[65]);
+/*
+ * Appends a labeled synthetic example to ds: its inputs with the task's
+ * target set to its label, origin synthetic, in its split (train or
+ * dev; never test).  NULL (nothing added) when it has no label or its
+ * inputs are not a JSON object.
+ */
+struct dataset;
+struct synthetic_row;
+struct task;
+struct example *ingest_synthetic_example(struct dataset *,
+	    const struct task *, const struct synthetic_row *);
 
 #endif

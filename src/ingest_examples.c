@@ -1,8 +1,9 @@
 /*
  * What a run makes of its job's feedback before it starts: the job's log
  * read into its interactions (ingest_source()), and the examples people's
- * edits make, appended to the job's dataset for a new run or taken back
- * from its snapshot for a resumed one.  The run does not exist yet when
+ * edits make and the labeled synthetic examples of earlier rounds
+ * (jobrun_synth.c), appended to the job's dataset for a new run or taken
+ * back from its snapshot for a resumed one.  The run does not exist yet when
  * this happens: what there is to tell is noted for it to record.
  */
 #include <stdarg.h>
@@ -123,14 +124,9 @@ example_answer(const struct interaction *it, enum feedback_examples what)
 	return NULL;
 }
 
-/*
- * The key of an interaction's inputs: the SHA-256 of the JSON array of
- * the values of the template's fields, in its order, so that inputs that
- * render the same are one example whatever else they hold.  0 when one
- * of the fields is missing: the task could not render them.
- */
-static int
-inputs_key(const struct template *tmpl, const cJSON *inputs, char key[65])
+int
+ingest_inputs_key(const struct template *tmpl, const cJSON *inputs,
+    char key[65])
 {
 	const cJSON	*v;
 	cJSON		*arr;
@@ -228,8 +224,9 @@ examples_note(struct ingest_notes *notes, const struct job *job,
 		    left_out == 1 ? "" : "s", left_out == 1 ? "its" : "their");
 }
 
-long long
-ingest_examples(struct store *store, int64_t job_id, struct job *job,
+/* Appends the examples of the job's interactions (a feedback log). */
+static int
+examples_feedback(struct store *store, int64_t job_id, struct job *job,
     struct ingest_notes *notes, char **cause)
 {
 	struct dataset		*ds = job->task.dataset;
@@ -240,13 +237,6 @@ ingest_examples(struct store *store, int64_t job_id, struct job *job,
 	size_t			 n, nq = 0, left_out = 0, i, j;
 	size_t			 count[SPLIT_COUNT] = { 0 };
 
-	/* What an earlier run of this job added is not the file's. */
-	dataset_truncate(ds, ds->nfile);
-	if (job->feedback_path == NULL ||
-	    job->feedback_examples == EXAMPLES_OFF) {
-		dataset_rehash(ds);
-		return 0;
-	}
 	if (store_interactions(store, job_id, &rows, &n, cause) != 0)
 		return -1;
 	q = xcalloc(n + 1, sizeof *q);
@@ -254,7 +244,7 @@ ingest_examples(struct store *store, int64_t job_id, struct job *job,
 		if ((answer = example_answer(rows[i].it,
 		    job->feedback_examples)) == NULL)
 			continue;
-		if (!inputs_key(job->task.tmpl, rows[i].it->inputs,
+		if (!ingest_inputs_key(job->task.tmpl, rows[i].it->inputs,
 		    q[nq].key)) {
 			left_out++;
 			continue;
@@ -272,10 +262,80 @@ ingest_examples(struct store *store, int64_t job_id, struct job *job,
 		ex = example_make(ds, &job->task, &q[i], j - i);
 		count[ex->split]++;
 	}
-	dataset_rehash(ds);
 	examples_note(notes, job, n, nq, left_out, count);
 	free(q);
 	store_interaction_rows_free(rows, n);
+	return 0;
+}
+
+struct example *
+ingest_synthetic_example(struct dataset *ds, const struct task *t,
+    const struct synthetic_row *row)
+{
+	struct example	*ex;
+	cJSON		*fields;
+	enum split	 sp;
+
+	if (row->label == NULL || (fields = cJSON_Parse(row->inputs)) ==
+	    NULL)
+		return NULL;
+	if (!cJSON_IsObject(fields) || t->target == NULL) {
+		cJSON_Delete(fields);
+		return NULL;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(fields, t->target);
+	cJSON_AddStringToObject(fields, t->target, row->label);
+	ex = dataset_add(ds, fields, ORIGIN_SYNTHETIC);
+	/* Never test: what was written for the search is not held out. */
+	ex->split = split_from_name(row->split, &sp) == 0 &&
+	    sp != SPLIT_TEST ? sp : SPLIT_DEV;
+	return ex;
+}
+
+/*
+ * Appends the job's labeled synthetic examples (of every earlier round),
+ * in the order they were written.
+ */
+static int
+examples_synthetic(struct store *store, int64_t job_id, struct job *job,
+    struct ingest_notes *notes, char **cause)
+{
+	struct synthetic_row	*rows;
+	struct example		*ex;
+	size_t			 n, i, count[SPLIT_COUNT] = { 0 }, added;
+
+	if (store_synthetic_list(store, job_id, 0, "labeled", -1, &rows, &n,
+	    cause) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((ex = ingest_synthetic_example(job->task.dataset,
+		    &job->task, &rows[i])) != NULL)
+			count[ex->split]++;
+	store_synthetic_rows_free(rows, n);
+	added = count[SPLIT_TRAIN] + count[SPLIT_DEV];
+	if (added > 0)
+		note(notes, "info", "synthetic: %zu labeled example%s of "
+		    "earlier rounds: %zu train, %zu dev", added, added == 1 ?
+		    "" : "s", count[SPLIT_TRAIN], count[SPLIT_DEV]);
+	return 0;
+}
+
+long long
+ingest_examples(struct store *store, int64_t job_id, struct job *job,
+    struct ingest_notes *notes, char **cause)
+{
+	struct dataset	*ds = job->task.dataset;
+
+	/* What an earlier run of this job added is not the file's. */
+	dataset_truncate(ds, ds->nfile);
+	if (job->feedback_path != NULL &&
+	    job->feedback_examples != EXAMPLES_OFF &&
+	    examples_feedback(store, job_id, job, notes, cause) != 0)
+		return -1;
+	if (job->synthetic.on && examples_synthetic(store, job_id, job, notes,
+	    cause) != 0)
+		return -1;
+	dataset_rehash(ds);
 	return (long long)(ds->n - ds->nfile);
 }
 
@@ -288,9 +348,9 @@ ingest_examples_resume(struct store *store, int64_t dataset_id,
 	struct example		*ex;
 	enum split		 sp;
 	cJSON			*fields;
+	enum origin		 origin;
 	size_t			 n, i, nfile = 0;
-	long long		 feedback = 0;
-	int			 from_feedback;
+	long long		 feedback = 0, synthetic = 0;
 
 	if (store_dataset_examples(store, dataset_id, &rows, &n, cause) != 0)
 		return -1;
@@ -301,9 +361,10 @@ ingest_examples_resume(struct store *store, int64_t dataset_id,
 			cJSON_Delete(fields);
 			fields = cJSON_CreateObject();
 		}
-		from_feedback = strcmp(rows[i].origin, "feedback") == 0;
-		ex = dataset_add(ds, fields, from_feedback ? ORIGIN_FEEDBACK :
-		    ORIGIN_DATASET);
+		origin = strcmp(rows[i].origin, "feedback") == 0 ?
+		    ORIGIN_FEEDBACK : strcmp(rows[i].origin, "synthetic") == 0 ?
+		    ORIGIN_SYNTHETIC : ORIGIN_DATASET;
+		ex = dataset_add(ds, fields, origin);
 		ex->line = (size_t)rows[i].line;
 		ex->id = rows[i].id;
 		if (split_from_name(rows[i].split, &sp) == 0)
@@ -311,8 +372,10 @@ ingest_examples_resume(struct store *store, int64_t dataset_id,
 		/* As stored: the hash of what the snapshot held. */
 		if (rows[i].hash[0] != '\0')
 			memcpy(ex->hash, rows[i].hash, sizeof ex->hash);
-		if (from_feedback)
+		if (origin == ORIGIN_FEEDBACK)
 			feedback++;
+		else if (origin == ORIGIN_SYNTHETIC)
+			synthetic++;
 		else if (nfile == i)
 			nfile++;
 	}
@@ -323,5 +386,9 @@ ingest_examples_resume(struct store *store, int64_t dataset_id,
 		note(notes, "info", "feedback: the run goes on with the %lld "
 		    "example%s from feedback of its snapshot", feedback,
 		    feedback == 1 ? "" : "s");
-	return feedback;
+	if (synthetic > 0)
+		note(notes, "info", "synthetic: the run goes on with the %lld "
+		    "synthetic example%s of its snapshot", synthetic,
+		    synthetic == 1 ? "" : "s");
+	return feedback + synthetic;
 }

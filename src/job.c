@@ -24,7 +24,7 @@ static const char *const job_keys[] = {
 	"strategy", "budget", "refresh_budget", "total_budget", "schedule",
 	"export", "report", "feedback", "judge", "alpha",
 	"min_delta", "prefer_shorter", "risk", "cache", "seed",
-	"max_prompt_bytes", NULL
+	"max_prompt_bytes", "synthetic", NULL
 };
 static const char *const task_keys[] = {
 	"dataset", "format", "input", "target", "prompt", "metric", "splits",
@@ -55,6 +55,11 @@ static const char *const judge_keys[] = { "human_examples", NULL };
 static const char *const risk_keys[] = {
 	"measure", "threshold", "quantile", "max", "confidence", NULL
 };
+static const char *const synthetic_keys[] = {
+	"examples", "labeler", "until", NULL
+};
+/* In the order of enum synth_labeler. */
+static const char *const labeler_names[] = { "judge", "people", NULL };
 /* In the order of enum risk_measure, after RISK_NONE. */
 static const char *const risk_names[] = {
 	"share_below", "quantile", NULL
@@ -364,9 +369,13 @@ job_parse_task(struct job *job, struct jdoc *doc, const cJSON *root)
 	if ((task = jv_get(doc, root, "", "task", JV_OBJECT, 1)) == NULL)
 		return;
 	jv_keys(doc, task, "task", task_keys);
-	/* A job with feedback may have no dataset: people give examples. */
+	/*
+	 * A job with feedback may have no dataset: people give examples;
+	 * so may one with synthetic examples: the optimizer writes them.
+	 */
 	if (jv_string(doc, task, "task", "dataset",
-	    cJSON_GetObjectItemCaseSensitive(root, "feedback") == NULL,
+	    cJSON_GetObjectItemCaseSensitive(root, "feedback") == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(root, "synthetic") == NULL,
 	    &s) == 1)
 		t->dataset_path = path_relative_to(job->file, s);
 	if (jv_enum(doc, task, "task", "format", 0, format_names, &e) == 1)
@@ -508,7 +517,8 @@ job_parse_feedback(struct job *job, struct jdoc *doc, const cJSON *root)
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "task");
 	if (job->feedback_examples == EXAMPLES_OFF && cJSON_IsObject(v) &&
-	    cJSON_GetObjectItemCaseSensitive(v, "dataset") == NULL)
+	    cJSON_GetObjectItemCaseSensitive(v, "dataset") == NULL &&
+	    cJSON_GetObjectItemCaseSensitive(root, "synthetic") == NULL)
 		jv_error(doc, v, "task.dataset", "missing (required when "
 		    "feedback.examples is 'off': the job would have no "
 		    "examples)");
@@ -588,6 +598,52 @@ job_parse_export(struct job *job, struct jdoc *doc, const cJSON *root)
 		    "export.challenger.share", "must be more than 0");
 	jv_int(doc, c, "export.challenger", "min_ratings", 0, 2, 1000000000,
 	    &job->challenger_min_ratings);
+}
+
+const char *
+job_labeler_name(enum synth_labeler l)
+{
+	return labeler_names[l];
+}
+
+/*
+ * "synthetic": how many inputs a round asks for, who labels them and up
+ * to how many train and dev examples rounds go on.  The labels go to the
+ * task's target; the optimizer writes the inputs and, for "judge", the
+ * judge labels them, so those roles must be there.
+ */
+static void
+job_parse_synthetic(struct job *job, struct jdoc *doc, const cJSON *root)
+{
+	struct job_synthetic	*sy = &job->synthetic;
+	const cJSON		*v, *roles;
+	int			 e;
+
+	sy->examples = 10;
+	sy->labeler = LABELER_JUDGE;
+	sy->until = 50;
+	if ((v = jv_get(doc, root, "", "synthetic", JV_OBJECT, 0)) == NULL)
+		return;
+	sy->on = 1;
+	jv_keys(doc, v, "synthetic", synthetic_keys);
+	jv_int(doc, v, "synthetic", "examples", 0, 1, 50, &sy->examples);
+	if (jv_enum(doc, v, "synthetic", "labeler", 0, labeler_names,
+	    &e) == 1)
+		sy->labeler = (enum synth_labeler)e;
+	jv_int(doc, v, "synthetic", "until", 0, 1, 1000000, &sy->until);
+	if (job->task.input != NULL && job->task.target == NULL &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(root, "task")))
+		jv_error(doc, v, "task.target", "missing (required by "
+		    "\"synthetic\": the labels are written there)");
+	if ((roles = cJSON_GetObjectItemCaseSensitive(root, "roles")) == NULL)
+		return;
+	if (cJSON_GetObjectItemCaseSensitive(roles, "optimizer") == NULL)
+		jv_error(doc, roles, "roles.optimizer", "missing (required by "
+		    "\"synthetic\": the optimizer writes the new inputs)");
+	if (sy->labeler == LABELER_JUDGE &&
+	    cJSON_GetObjectItemCaseSensitive(roles, "judge") == NULL)
+		jv_error(doc, roles, "roles.judge", "missing (required by "
+		    "synthetic.labeler 'judge'; or set it to 'people')");
 }
 
 const char *
@@ -678,6 +734,7 @@ job_parse_rest(struct job *job, struct jdoc *doc, const cJSON *root)
 	jv_number(doc, root, "", "prefer_shorter", 0, 0, 1,
 	    &job->prefer_shorter);
 	job_parse_risk(job, doc, root);
+	job_parse_synthetic(job, doc, root);
 	if (jv_enum(doc, root, "", "cache", 0, cache_names, &e) == 1)
 		job->cache = (enum cache_mode)e;
 	job->task.seed = 1;
@@ -719,6 +776,7 @@ job_foreach_key(void (*fn)(const char *, void *), void *arg)
 	job_keys_under("feedback", feedback_keys, fn, arg);
 	job_keys_under("judge", judge_keys, fn, arg);
 	job_keys_under("risk", risk_keys, fn, arg);
+	job_keys_under("synthetic", synthetic_keys, fn, arg);
 	job_keys_under("task.metric", metric_common, fn, arg);
 	for (m = metric_table; *m != NULL; m++)
 		if ((*m)->keys != NULL)

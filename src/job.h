@@ -48,6 +48,24 @@ struct job_risk {
 	double		  confidence;	/* 1 - delta; default 0.9 */
 };
 
+/*
+ * Synthetic boundary cases (the job's "synthetic" setting): at the start
+ * of a run, while the job has fewer than until train and dev examples,
+ * the optimizer writes examples new inputs near the boundary of the task
+ * for the current prompt, and the judge or people label them
+ * (jobrun_synth.c).
+ */
+enum synth_labeler {
+	LABELER_JUDGE,
+	LABELER_PEOPLE,
+};
+struct job_synthetic {
+	int			 on;
+	long long		 examples;	/* inputs asked for a round */
+	enum synth_labeler	 labeler;
+	long long		 until;		/* train and dev examples */
+};
+
 struct job {
 	char		 *file;
 	struct task	  task;		/* name, description, roles... */
@@ -79,6 +97,7 @@ struct job {
 	double		  prefer_shorter;	/* tolerance in the metric's
 						   units, NAN: off */
 	struct job_risk	  risk;
+	struct job_synthetic synthetic;
 	enum cache_mode	  cache;
 	cJSON		 *spec;		/* the file's JSON, comments gone */
 };
@@ -110,6 +129,8 @@ const char	*job_users_name(enum user_policy);
 const char	*job_risk_name(enum risk_measure);
 /* The name of feedback.examples as the job file spells it. */
 const char	*job_examples_name(enum feedback_examples);
+/* The name of synthetic.labeler as the job file spells it. */
+const char	*job_labeler_name(enum synth_labeler);
 
 /* Parses a duration: a number of seconds or "1h30m", "90s", "2d". */
 int		 duration_parse(const char *, double *out);

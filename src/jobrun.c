@@ -332,9 +332,9 @@ jobrun_learn(struct jobrun *jr, char **report, char **cause)
 	return 0;
 }
 
-/* The search: its settings, its examples and its first candidates. */
-static int
-jobrun_search(struct jobrun *jr, char **cause)
+/* The search's settings. */
+static void
+jobrun_search(struct jobrun *jr)
 {
 	struct search	*s = &jr->search;
 	struct job	*job = jr->job;
@@ -347,25 +347,76 @@ jobrun_search(struct jobrun *jr, char **cause)
 	s->job_id = jr->job_id;
 	s->run_id = jr->run_id;
 	s->params = cJSON_Duplicate(job->strategy_params, 1);
-	s->dev = jobrun_split(job->task.dataset, SPLIT_DEV, &s->ndev);
-	s->train = jobrun_split(job->task.dataset, SPLIT_TRAIN, &s->ntrain);
 	s->racing = search_bool(s, "racing");
-	s->block = (size_t)search_int(s, "block");
-	if (s->block == 0)
-		s->block = s->ndev / 5 < 5 ? 5 : s->ndev / 5;
 	if (*search_string(s, "prompts") != '\0')
 		s->prompts_dir = path_relative_to(job->file,
 		    search_string(s, "prompts"));
+}
+
+/*
+ * The search's examples, from the dataset as it is now (a synthetic
+ * round may have added to it), and its first candidates.
+ */
+static int
+jobrun_pool(struct jobrun *jr, char **cause)
+{
+	struct search	*s = &jr->search;
+	struct job	*job = jr->job;
+
+	s->dev = jobrun_split(job->task.dataset, SPLIT_DEV, &s->ndev);
+	s->train = jobrun_split(job->task.dataset, SPLIT_TRAIN, &s->ntrain);
+	s->block = (size_t)search_int(s, "block");
+	if (s->block == 0)
+		s->block = s->ndev / 5 < 5 ? 5 : s->ndev / 5;
 	if (strcmp(jr->kind, "refresh") == 0)
 		return jobrun_refresh_pool(jr, cause);
 	return jobrun_seeds(jr, cause);
+}
+
+/*
+ * The search's start: its examples and first candidates, then the
+ * strategy's state from the checkpoint (state) or its init.  A run
+ * without dev examples searches nothing.
+ */
+static int
+jobrun_begin(struct jobrun *jr, const char *state, char **cause)
+{
+	struct search	*s = &jr->search;
+	struct job	*job = jr->job;
+
+	if (jobrun_pool(jr, cause) != 0)
+		return -1;
+	if (s->ndev == 0) {
+		/* jobrun_finish() puts the first seed forward. */
+		jr->no_dev = 1;
+		jobrun_event(jr, "warn", "no dev examples yet: nothing to "
+		    "search on until feedback brings some");
+	} else if (jr->resumed && state != NULL) {
+		if (jobrun_load(jr, state, cause) != 0)
+			return -1;
+		jobrun_event(jr, "info", "resuming run %lld at step %d with %zu "
+		    "candidates", (long long)jr->run_id, s->step, s->ncands);
+	} else {
+		if (s->ops->init(s, cause) != 0)
+			return -1;
+		if (jr->resumed)
+			jobrun_event(jr, "info", "resuming run %lld at step 0 "
+			    "(no checkpoint yet)", (long long)jr->run_id);
+		/* Events are shown with their run: it is not said twice. */
+		jobrun_event(jr, "info", "%s search on %zu dev examples from "
+		    "%zu seed prompt%s", s->ops->name, s->ndev, job->nseeds,
+		    job->nseeds == 1 ? "" : "s");
+	}
+	/* What the run stored before it was cut short. */
+	if (jr->resumed && search_load_scores(s, cause) != 0)
+		return -1;
+	return 0;
 }
 
 int
 jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
     const char *kind, char **cause)
 {
-	struct search		*s = &jr->search;
 	struct ingest_notes	 notes;
 	char			*spec = NULL, *state = NULL, *learned = NULL;
 	int			 step = 0;
@@ -422,31 +473,11 @@ jobrun_start(struct jobrun *jr, struct job *job, struct engine_loop *loop,
 	if (jobrun_budgets(jr, cause) != 0 ||
 	    jobrun_judge_evidence(jr, cause) != 0)
 		goto fail;
-	if (jobrun_search(jr, cause) != 0)
-		goto fail;
-	if (s->ndev == 0) {
-		/* jobrun_finish() puts the first seed forward. */
-		jr->no_dev = 1;
-		jobrun_event(jr, "warn", "no dev examples yet: nothing to "
-		    "search on until feedback brings some");
-	} else if (jr->resumed && state != NULL) {
-		if (jobrun_load(jr, state, cause) != 0)
-			goto fail;
-		jobrun_event(jr, "info", "resuming run %lld at step %d with %zu "
-		    "candidates", (long long)jr->run_id, s->step, s->ncands);
-	} else {
-		if (s->ops->init(s, cause) != 0)
-			goto fail;
-		if (jr->resumed)
-			jobrun_event(jr, "info", "resuming run %lld at step 0 "
-			    "(no checkpoint yet)", (long long)jr->run_id);
-		/* Events are shown with their run: it is not said twice. */
-		jobrun_event(jr, "info", "%s search on %zu dev examples from "
-		    "%zu seed prompt%s", s->ops->name, s->ndev, job->nseeds,
-		    job->nseeds == 1 ? "" : "s");
-	}
-	/* What the run stored before it was cut short. */
-	if (jr->resumed && search_load_scores(s, cause) != 0)
+	jobrun_search(jr);
+	/* A synthetic round first, in the first step: the search waits. */
+	if (jobrun_synth_due(jr, state != NULL))
+		jr->synth_pending = 1;
+	else if (jobrun_begin(jr, state, cause) != 0)
 		goto fail;
 	free(spec);
 	free(state);
@@ -596,11 +627,20 @@ jobrun_step(struct jobrun *jr, char **cause)
 	unsigned long		 before = s->progress;
 	long long		 stall = search_int(s, "stall");
 	char			*state, *replies;
-	int			 rc, i;
+	int			 rc, i, hooked = 0;
 
+	if (jr->synth_pending) {
+		jobrun_kill_hook(jr);
+		hooked = 1;
+		if (jobrun_synth(jr, cause) != 0 ||
+		    jobrun_begin(jr, NULL, cause) != 0)
+			return -1;
+		jr->synth_pending = 0;
+	}
 	if (jr->no_dev || !jobrun_may_step(jr))
 		return 0;
-	jobrun_kill_hook(jr);
+	if (!hooked)
+		jobrun_kill_hook(jr);
 	/* The step's random stream depends only on (job seed, step). */
 	rng_seed(&s->rng, (uint64_t)jr->job->task.seed, (uint64_t)s->step);
 	/*

@@ -53,6 +53,10 @@ struct jobrun {
 	struct cand		*shorter_of;	/* the best a shorter candidate
 						   was put forward for */
 	char			*shorter;	/* why, for the promotion */
+	int			 synth_pending;	/* a synthetic round comes
+						   before the search */
+	long long		 synth_waiting;	/* its examples waiting for
+						   people's labels */
 };
 
 /* A run's optimizer or judge replies as the reader found them. */
@@ -207,6 +211,43 @@ struct cand *jobrun_risk_pick(struct jobrun *, struct cand *best);
 struct cand *jobrun_shorter_pick(struct jobrun *, struct cand *best);
 char	*jobrun_shorter_reason(const struct jobrun *, const struct cand *c,
 	    char *reason);
+
+/*
+ * Synthetic boundary cases (jobrun_synth.c), for a job that sets
+ * "synthetic" (promptd-job(5)).  jobrun_synth_due(): whether a run
+ * starts with a round (a new run, or one resumed without a checkpoint).
+ * jobrun_synth(): the round, in the first step before the search is set
+ * up: while the run's train and dev examples are fewer than
+ * synthetic.until, the optimizer writes inputs near the task's boundary
+ * for the current prompt, the judge labels them (or people do, through
+ * promptctl feedback, the run waiting in the daemon), and the labeled
+ * ones join the run's dataset in a new snapshot; events tell how many
+ * were written, kept, labeled and left out, and why.
+ * jobrun_synth_waiting(): what the run waits for ("3 synthetic examples
+ * wait for labels ..."), or NULL.  jobrun_synth_labels(): whether the
+ * job asks people for labels.
+ */
+int	 jobrun_synth_due(const struct jobrun *, int checkpointed);
+int	 jobrun_synth(struct jobrun *, char **cause);
+char	*jobrun_synth_waiting(const struct jobrun *);
+int	 jobrun_synth_labels(const struct job *);
+/*
+ * The inputs one <input> element of the generator's reply gives, as a
+ * JSON object of the n fields (allocated): for one field, its text, or
+ * its value in a JSON object that names it; for several, a JSON object
+ * with a value
+ * (a string, number or boolean) for each, other keys dropped.  A label
+ * before the text ("Input 3:", "**Example:**") is dropped.  NULL with
+ * *why (static) when it is empty or lacks a field.
+ */
+cJSON	*jobrun_synth_inputs(const char *const *fields, size_t n,
+	    const char *part, const char **why);
+/*
+ * A label as it is stored: one of the known answers (choices, a JSON
+ * array, may be NULL) when it is that answer but for case, emphasis,
+ * quotes or closing punctuation, else label itself.  Allocated.
+ */
+char	*jobrun_synth_label(const char *choices, const char *label);
 
 /* Tells simulated backends about the job's task (real ones ignore it). */
 void	jobrun_observe(const struct job *);

@@ -232,8 +232,13 @@ struct span {
 	size_t	end;		/* past its closing tag */
 };
 
+/*
+ * The elements of tag in text; one whose content empty() says is no
+ * content (placeholder(), for most) is skipped.
+ */
 static size_t
-reply_spans(const char *text, const char *tag, struct span **out)
+reply_spans_if(const char *text, const char *tag, struct span **out,
+    int (*empty)(const char *, const char *))
 {
 	const char	*p = text, *o, *o2, *c, *body, *body2, *cend, *end;
 	size_t		 n = 0;
@@ -253,7 +258,7 @@ reply_spans(const char *text, const char *tag, struct span **out)
 		if (c == NULL)
 			c = cend = end;
 		p = cend;
-		if ((cend != end && names_tag(cend)) || placeholder(body, c))
+		if ((cend != end && names_tag(cend)) || empty(body, c))
 			continue;
 		*out = xreallocarray(*out, n + 1, sizeof **out);
 		(*out)[n].open = (size_t)(o - text);
@@ -265,6 +270,51 @@ reply_spans(const char *text, const char *tag, struct span **out)
 			break;
 	}
 	return n;
+}
+
+static size_t
+reply_spans(const char *text, const char *tag, struct span **out)
+{
+	return reply_spans_if(text, tag, out, placeholder);
+}
+
+/*
+ * Whether what an answer element holds is no answer: no letter or
+ * digit, or "and" or "or" between two tags ("<answer> or </answer>").
+ * A short answer ("B", "42", "no") is an answer.
+ */
+static int
+no_content(const char *s, const char *e)
+{
+	while (s < e && isspace((unsigned char)*s))
+		s++;
+	while (e > s && isspace((unsigned char)e[-1]))
+		e--;
+	if (!has_alnum(s, e))
+		return 1;
+	return (e - s == 3 && strncasecmp(s, "and", 3) == 0) ||
+	    (e - s == 2 && strncasecmp(s, "or", 2) == 0);
+}
+
+size_t
+reply_answers(const char *text, const char *tag, char ***out)
+{
+	struct span	*sp;
+	size_t		 n, i, k = 0;
+	char		*s;
+
+	n = reply_spans_if(text, tag, &sp, no_content);
+	*out = xcalloc(n + 1, sizeof **out);
+	for (i = 0; i < n; i++) {
+		s = reply_clean(text + sp[i].body, sp[i].bodyend - sp[i].body);
+		if (*s == '\0') {
+			free(s);
+			continue;
+		}
+		(*out)[k++] = s;
+	}
+	free(sp);
+	return k;
 }
 
 /*

@@ -82,6 +82,27 @@ void		 reply_read(const char *reply, const char *tag,
 		    size_t max_bytes, size_t max, struct reply_read *r);
 void		 reply_read_release(struct reply_read *);
 
+/*
+ * Reads a labeler's reply for the one answer it gives (reply_answer.c):
+ * its last <answer> element (tags in any case, cleaned as an element is,
+ * a short answer such as "B" or "42" kept; a reply wholly in a code
+ * fence read inside it); when it has none, the value of its last line
+ * that labels the answer ("Answer: positive", "**Correct answer:** 42",
+ * "The answer is B"), or the whole reply when it is one short line (at
+ * most 12 words).  A short answer (at most five words, one line) loses a
+ * closing period after a letter or digit.  An answer that declines is
+ * refused, one that repeats an <answer> element of meta (may be NULL) an
+ * echo.  Outcomes and r as reply_read()'s (no rationale).
+ */
+void		 reply_read_answer(const char *reply, const char *meta,
+		    struct reply_read *r);
+/*
+ * Whether an answer says that there is none ("unclear", "Ambiguous.",
+ * "cannot tell", "N/A", "unknown", "none", "?"): a labeler that could
+ * not tell, not a label, unless the task knows such an answer.
+ */
+int		 reply_no_answer(const char *answer);
+
 /* The contents of every <tag> element of text, cleaned (no filtering). */
 size_t		 reply_elements(const char *text, const char *tag,
 		    char ***out);

@@ -5,6 +5,8 @@
  *			echoes, restatements and refusals: reply_read()
  *	reply_verdict.c	the verdicts and grades of judges:
  *			reply_verdict(), reply_grade()
+ *	reply_answer.c	a labeler's answer: reply_read_answer(),
+ *			reply_no_answer()
  *
  * See reply.h for the picture.
  */
@@ -20,5 +22,12 @@
 size_t		 reply_prefix(const char *s, const char *word);
 /* Whether c is markdown around a line's words: '#', '*', '_', '>', blanks. */
 int		 reply_md_char(int c);
+/*
+ * The contents of every <tag> element of text, cleaned, as
+ * reply_elements() gives them but for short ones ("B", "42"), which are
+ * kept: the elements of an answer.  *out (NULL-ended) is the caller's,
+ * with its strings.
+ */
+size_t		 reply_answers(const char *text, const char *tag, char ***out);
 
 #endif

@@ -22,7 +22,7 @@
 struct dataset;
 struct store;
 
-#define STORE_SCHEMA_VERSION	18
+#define STORE_SCHEMA_VERSION	19
 
 /*
  * Opens (creating if needed) the database at path and migrates it to the
@@ -715,7 +715,7 @@ struct example_row {
 	char		 split[8];
 	char		*fields;	/* the example as JSON text ("{}" for
 					   one forgotten) */
-	char		 origin[16];	/* dataset or feedback */
+	char		 origin[16];	/* dataset, feedback or synthetic */
 	char		 hash[65];	/* "" for none */
 };
 int		 store_example_get(struct store *, int64_t id,
@@ -994,5 +994,76 @@ int		 store_challenger_end(struct store *, int64_t id,
 int		 store_candidate_ratings(struct store *, int64_t job,
 		    int64_t candidate, double since, int64_t run,
 		    double **values, size_t *n, char **cause);
+
+/*
+ * Synthetic examples (store_synthetic.c): inputs the optimizer wrote for
+ * a job near the boundary of its task, each waiting for a label from the
+ * judge or a person.  A row is pending until answered: labeled (with its
+ * label, who gave it and when) or dropped (with the reason: the judge
+ * refused, a person skipped it...).  The same inputs (by key, the hash
+ * of the template's fields) are one row for a job.
+ *
+ * add: a new pending row from r, returning its id, or the id of the
+ * job's row with the same key, whose run is then *run (r->run for a row
+ * just added); -1 on error.
+ */
+struct synthetic_record {
+	int64_t		 job;
+	int64_t		 run;
+	const char	*key;
+	const char	*inputs;	/* JSON object of the fields */
+	const char	*input;		/* the text shown to labelers */
+	const char	*split;		/* "train" or "dev" */
+	const char	*labeler;	/* "judge" or "people" */
+	const char	*choices;	/* JSON array of known answers, or
+					   NULL */
+};
+int64_t		 store_synthetic_add(struct store *,
+		    const struct synthetic_record *, int64_t *run,
+		    char **cause);
+struct synthetic_row {
+	int64_t		 id;
+	int64_t		 job;
+	int64_t		 run;
+	char		*key;
+	char		*inputs;
+	char		*input;
+	char		 split[8];
+	char		 labeler[8];
+	char		*choices;	/* NULL for none */
+	char		 status[8];	/* pending, labeled or dropped */
+	char		*label;		/* NULL unless labeled */
+	char		*reason;	/* why dropped, or NULL */
+	char		*who;		/* the person or the judge, or NULL */
+	double		 created;
+	double		 answered;	/* NAN while pending */
+};
+/*
+ * The job's rows, oldest first: of one run (0: of every run), with one
+ * status (NULL: any), at most limit (negative: all).  get: one by id,
+ * 1 with *row, 0 when there is none, -1.
+ */
+int		 store_synthetic_list(struct store *, int64_t job, int64_t run,
+		    const char *status, int limit, struct synthetic_row **,
+		    size_t *, char **cause);
+int		 store_synthetic_get(struct store *, int64_t id,
+		    struct synthetic_row *, char **cause);
+void		 store_synthetic_row_release(struct synthetic_row *);
+void		 store_synthetic_rows_free(struct synthetic_row *, size_t);
+/*
+ * Answers a pending row now: a label (labeled) or, with label NULL, a
+ * reason (dropped), and who gave it.  Returns 1, 0 when the row is not
+ * pending (answered already, or no such row), or -1.
+ */
+int		 store_synthetic_answer(struct store *, int64_t id,
+		    const char *label, const char *reason, const char *who,
+		    char **cause);
+/*
+ * Makes dataset the snapshot a run scores on: a run that added
+ * synthetic examples at its start goes on with the snapshot that holds
+ * them.
+ */
+int		 store_run_set_dataset(struct store *, int64_t run,
+		    int64_t dataset, char **cause);
 
 #endif

@@ -6,7 +6,8 @@
  * reads), store_report.c (the reads of a job's report), store_feedback.c
  * (production feedback: interactions, the feedback files read, the
  * salt of user ids), store_challenger.c (a job's challengers and the
- * ratings that decide them) and store_wal.c (checkpoints on a thread of their
+ * ratings that decide them), store_synthetic.c (synthetic examples and
+ * their labels) and store_wal.c (checkpoints on a thread of their
  * own).  These are the only files in
  * promptd that contain SQL.
  * store.h is the interface for everyone else.
@@ -149,6 +150,14 @@ enum stmt {
 	STMT_DEMO_ADD,
 	STMT_DEMO_LIST,
 	STMT_CANDIDATE_TOKENS,
+	/* Synthetic examples (store_synthetic.c). */
+	STMT_EXAMPLE_SYNTHETIC,
+	STMT_SYNTHETIC_ADD,
+	STMT_SYNTHETIC_FIND,
+	STMT_SYNTHETIC_LIST,
+	STMT_SYNTHETIC_GET,
+	STMT_SYNTHETIC_ANSWER,
+	STMT_RUN_SET_DATASET,
 	STMT_COUNT
 };
 

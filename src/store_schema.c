@@ -640,6 +640,63 @@ static const char *const store_migrations[STORE_SCHEMA_VERSION + 1] = {
 	" input TEXT NOT NULL,"
 	" output TEXT NOT NULL,"
 	" PRIMARY KEY (candidate_id, pos));",
+
+	/*
+	 * Version 19: synthetic examples (Intent-based Prompt Calibration).
+	 * A job that sets "synthetic" has its optimizer write new inputs
+	 * near the boundary of its task; each is a row of synthetic, pending
+	 * until the judge or a person labels it (labeled) or it is left out
+	 * (dropped, with the reason), and a labeled one joins the job's runs
+	 * as an example of origin 'synthetic', in train or dev, never test.
+	 * An input is the JSON object of the template's fields (inputs, keyed
+	 * by its hash: the same inputs are one row for the job) and the text
+	 * shown to whoever labels it (input).  The examples table is rebuilt
+	 * for the new origin, as version 5 rebuilt it; the triggers of
+	 * evaluations name it, which a rename checks unless legacy_alter_table
+	 * is on.
+	 */
+	[19] =
+	"PRAGMA legacy_alter_table = ON;"
+	"CREATE TABLE examples_v19 ("
+	" id INTEGER PRIMARY KEY,"
+	" dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+	" idx INTEGER NOT NULL,"
+	" line INTEGER,"
+	" split TEXT NOT NULL CHECK (split = 'train' OR split = 'dev' OR"
+	"  split = 'test'),"
+	" hash TEXT,"
+	" fields TEXT NOT NULL,"
+	" origin TEXT NOT NULL DEFAULT 'dataset' CHECK (origin = 'dataset' OR"
+	"  origin = 'feedback' OR origin = 'synthetic'),"
+	" UNIQUE (dataset_id, idx));"
+	"INSERT INTO examples_v19 (id, dataset_id, idx, line, split, hash,"
+	" fields, origin) SELECT id, dataset_id, idx, line, split, hash,"
+	" fields, origin FROM examples;"
+	"DROP TABLE examples;"
+	"ALTER TABLE examples_v19 RENAME TO examples;"
+	"PRAGMA legacy_alter_table = OFF;"
+	"CREATE INDEX examples_dataset_split ON examples(dataset_id, split);"
+	"CREATE TABLE synthetic ("
+	" id INTEGER PRIMARY KEY,"
+	" job_id INTEGER NOT NULL REFERENCES jobs(id),"
+	" run_id INTEGER NOT NULL REFERENCES runs(id),"
+	" key TEXT NOT NULL,"
+	" inputs TEXT NOT NULL,"
+	" input TEXT NOT NULL,"
+	" split TEXT NOT NULL CHECK (split = 'train' OR split = 'dev'),"
+	" labeler TEXT NOT NULL CHECK (labeler = 'judge' OR"
+	"  labeler = 'people'),"
+	" choices TEXT,"
+	" status TEXT NOT NULL DEFAULT 'pending' CHECK (status = 'pending'"
+	"  OR status = 'labeled' OR status = 'dropped'),"
+	" label TEXT,"
+	" reason TEXT,"
+	" who TEXT,"
+	" created REAL NOT NULL,"
+	" answered REAL,"
+	" CHECK ((status = 'labeled') = (label IS NOT NULL)),"
+	" UNIQUE (job_id, key));"
+	"CREATE INDEX synthetic_run ON synthetic(run_id);",
 };
 /* Runs one statement of the opening sequence that returns one integer. */
 static int

@@ -22,6 +22,10 @@
 /* The columns store_fill_example() (store_report.c) reads, in order. */
 #define EXAMPLE_COLUMNS							\
 	"id, idx, line, split, fields, origin, hash"
+/* The columns of a synthetic example (store_synthetic.c), in order. */
+#define SYNTHETIC_COLUMNS						\
+	"id, job_id, run_id, key, inputs, input, split, labeler, choices,"	\
+	" status, label, reason, who, created, answered"
 /* The columns store_fill_run() (store_report.c) reads, in its order. */
 #define RUN_COLUMNS							\
 	"id, kind, status, step, started, ended, calls, hits, tokens,"	\
@@ -556,6 +560,26 @@ const struct stmt_def store_stmt_table[STMT_COUNT] = {
 	    " WHERE candidate_id = ?1 ORDER BY pos" },
 	[STMT_CANDIDATE_TOKENS] = { "count candidate tokens",
 	    "UPDATE candidates SET tokens = ?2 WHERE id = ?1" },
+	[STMT_EXAMPLE_SYNTHETIC] = { "mark example synthetic",
+	    "UPDATE examples SET origin = 'synthetic' WHERE id = ?1" },
+	[STMT_SYNTHETIC_ADD] = { "add synthetic example",
+	    "INSERT INTO synthetic (job_id, run_id, key, inputs, input, split,"
+	    " labeler, choices, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+	    " ?8, ?9) ON CONFLICT (job_id, key) DO NOTHING" },
+	[STMT_SYNTHETIC_FIND] = { "find synthetic example",
+	    "SELECT id, run_id FROM synthetic WHERE job_id = ?1 AND key = ?2" },
+	[STMT_SYNTHETIC_LIST] = { "list synthetic examples",
+	    "SELECT " SYNTHETIC_COLUMNS " FROM synthetic WHERE job_id = ?1"
+	    " AND (?2 IS NULL OR run_id = ?2) AND (?3 IS NULL OR status = ?3)"
+	    " ORDER BY id LIMIT ?4" },
+	[STMT_SYNTHETIC_GET] = { "read synthetic example",
+	    "SELECT " SYNTHETIC_COLUMNS " FROM synthetic WHERE id = ?1" },
+	[STMT_SYNTHETIC_ANSWER] = { "label synthetic example",
+	    "UPDATE synthetic SET status = CASE WHEN ?2 IS NULL THEN 'dropped'"
+	    " ELSE 'labeled' END, label = ?2, reason = ?3, who = ?4,"
+	    " answered = ?5 WHERE id = ?1 AND status = 'pending'" },
+	[STMT_RUN_SET_DATASET] = { "set a run's dataset snapshot",
+	    "UPDATE runs SET dataset_id = ?2 WHERE id = ?1" },
 };
 
 int

@@ -243,6 +243,9 @@ snapshot_insert(struct store *s, int64_t job, struct dataset *ds,
 		    STMT_EXAMPLE_FEEDBACK, cause, "i", ex->id) != 0 ||
 		    snapshot_link(s, ex, cause) != 0))
 			return -1;
+		if (ex->origin == ORIGIN_SYNTHETIC && store_stmt_step(s,
+		    STMT_EXAMPLE_SYNTHETIC, cause, "i", ex->id) != 0)
+			return -1;
 	}
 	return id;
 }

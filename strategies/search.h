@@ -239,9 +239,20 @@ struct search_ask {
 	double			 temperature;
 	const char		*tag;		/* NULL: "prompt" */
 	size_t			 max;		/* parts kept at most */
+	int			 judge;		/* asks the judge role, not
+						   the optimizer */
+	int			 answer;	/* reads the reply for one
+						   answer (reply_read_answer():
+						   tag "answer", max 1) */
+	const char		*role;		/* what its outcomes are
+						   stored as (NULL: "optimizer"
+						   or "judge") */
 	char			**parts;	/* the n read, or NULL */
 	int			 n;
 	char			*rationale;	/* the reply outside them */
+	int			 outcome;	/* of the last reply (enum
+						   reply_outcome), or -1
+						   when none came */
 };
 
 /*
@@ -254,7 +265,12 @@ struct search_ask {
  * counters are stored in array order, whatever order the answers come
  * in.  A request the budget refused gets no parts, as with search_ask().
  * Returns 0 (each asks[i].n says how many parts came), or -1 on a store
- * or engine error (nothing is left to release then).
+ * or engine error (nothing is left to release then).  A request with
+ * judge set goes to the judge role (its outcome is stored as the
+ * judge's), and one with answer set is read for an answer, with or
+ * without its tag.  A request with role set has its outcomes stored
+ * under that role, apart from the search's (the tallies of a run count
+ * "optimizer" and "judge").
  */
 int		 search_ask_many(struct search *, struct search_ask *, size_t n,
 		    char **cause);

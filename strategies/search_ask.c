@@ -115,6 +115,8 @@ struct ask_state {
 	char			*text;		/* the latest attempt's reply */
 	char			*error;		/* or why none came */
 	int			 stopped;	/* a budget refused it */
+	int			 last;		/* the last reply's outcome,
+						   or -1 */
 	int64_t			 call;
 	char			 key[65];
 };
@@ -196,7 +198,8 @@ search_outcome(struct search *s, const struct ask_state *a,
 	rec.run = s->run_id;
 	rec.call = a->call;
 	rec.key = a->key;
-	rec.role = "optimizer";
+	rec.role = a->ask->role != NULL ? a->ask->role : a->ask->judge ?
+	    "judge" : "optimizer";
 	rec.outcome = reply_outcome_name(o);
 	rec.kept = (int)r->n;
 	rec.dropped = (int)(r->found - r->n);
@@ -219,8 +222,10 @@ static void
 search_ask_submit(struct search *s, struct ask_state *a, int attempt)
 {
 	struct model_req	req;
+	enum task_role		role;
 
-	model_req_init(&req, REQ_CHAT, task_role_name(ROLE_OPTIMIZER));
+	role = a->ask->judge ? ROLE_JUDGE : ROLE_OPTIMIZER;
+	model_req_init(&req, REQ_CHAT, task_role_name(role));
 	model_req_add(&req, MSG_USER, a->meta);
 	if (a->prev != NULL) {
 		model_req_add(&req, MSG_ASSISTANT, a->prev);
@@ -233,8 +238,8 @@ search_ask_submit(struct search *s, struct ask_state *a, int attempt)
 	 */
 	req.sample = (unsigned)(s->step * 100000 + a->index * 4 +
 	    (unsigned)attempt);
-	engine_submit(s->engine, s->task->roles[ROLE_OPTIMIZER], &req,
-	    search_ask_done, a);
+	engine_submit(s->engine, s->task->roles[role], &req, search_ask_done,
+	    a);
 }
 
 /*
@@ -247,31 +252,36 @@ search_ask_read(struct search *s, struct ask_state *a, int attempt,
     int attempts, char **cause)
 {
 	enum reply_outcome	o;
+	const char		*role = a->ask->judge ? "judge" : "optimizer";
 
 	if (a->text == NULL) {
 		/* A budget that ran out says so once, at the end. */
 		if (!a->stopped)
-			log_warnx("job '%s': optimizer: %s", s->task->name,
+			log_warnx("job '%s': %s: %s", s->task->name, role,
 			    a->error);
 		free(a->error);
 		a->error = NULL;
 		a->done = 1;
 		return 0;
 	}
-	reply_read(a->text, a->tag, a->meta, a->instr, a->limit, a->ask->max,
-	    &a->r);
+	if (a->ask->answer)
+		reply_read_answer(a->text, a->meta, &a->r);
+	else
+		reply_read(a->text, a->tag, a->meta, a->instr, a->limit,
+		    a->ask->max, &a->r);
 	o = a->r.outcome == REPLY_USABLE && attempt > 0 ? REPLY_REPAIRED :
 	    a->r.outcome;
 	if (search_outcome(s, a, o, &a->r, cause) != 0)
 		return -1;
+	a->last = (int)o;
 	if (reply_outcome_ok(o)) {
 		free(a->text);
 		a->text = NULL;
 		a->done = 1;
 		return 0;
 	}
-	log_info("job '%s': optimizer reply %s (attempt %d of %d): %s",
-	    s->task->name, reply_outcome_name(o), attempt + 1, attempts,
+	log_info("job '%s': %s reply %s (attempt %d of %d): %s",
+	    s->task->name, role, reply_outcome_name(o), attempt + 1, attempts,
 	    a->r.problem);
 	/* The next attempt says what was wrong with this one. */
 	free(a->prev);
@@ -310,16 +320,24 @@ search_ask_many(struct search *s, struct search_ask *asks, size_t n,
 		asks[i].parts = NULL;
 		asks[i].n = 0;
 		asks[i].rationale = NULL;
+		asks[i].outcome = -1;
 	}
 	if (n == 0)
 		return 0;
-	if (s->task->roles[ROLE_OPTIMIZER] == NULL)
-		return cause_set(cause, "strategy '%s' needs an optimizer "
-		    "(roles.optimizer)", s->ops->name);
+	for (i = 0; i < n; i++) {
+		if (asks[i].judge && s->task->roles[ROLE_JUDGE] == NULL)
+			return cause_set(cause, "strategy '%s' needs a judge "
+			    "(roles.judge)", s->ops->name);
+		if (!asks[i].judge && s->task->roles[ROLE_OPTIMIZER] == NULL)
+			return cause_set(cause, "strategy '%s' needs an "
+			    "optimizer (roles.optimizer)", s->ops->name);
+	}
 	st = xcalloc(n, sizeof *st);
 	for (i = 0; i < n; i++) {
 		st[i].ask = &asks[i];
-		st[i].tag = asks[i].tag != NULL ? asks[i].tag : "prompt";
+		st[i].last = -1;
+		st[i].tag = asks[i].answer ? "answer" : asks[i].tag != NULL ?
+		    asks[i].tag : "prompt";
 		st[i].index = s->asks + (unsigned)i;
 		if ((st[i].meta = search_meta(s, asks[i].name, asks[i].vars,
 		    asks[i].nvars, cause)) == NULL)
@@ -349,6 +367,7 @@ search_ask_many(struct search *s, struct search_ask *asks, size_t n,
 	}
 	s->asks += (unsigned)n;
 	for (i = 0; i < n; i++) {
+		asks[i].outcome = st[i].last;
 		if (st[i].r.n == 0)
 			continue;
 		asks[i].parts = st[i].r.items;

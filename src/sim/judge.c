@@ -325,6 +325,9 @@ sim_answer_judge(const struct sim_world *w, const char *text, uint64_t h)
 	size_t			 len;
 	int			 people = 0;
 
+	/* The answer to an input, for a synthetic example (synth.c). */
+	if (sim_label_asked(text))
+		return sim_answer_label(w, text);
 	/*
 	 * People's choices come before the question: read for their taste,
 	 * then left out, so that the question is read as it would be alone.

@@ -1034,6 +1034,9 @@ sim_answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 	enum sim_op			 op;
 	int				 crit;
 
+	/* New inputs for a task (synth.c), not prompts. */
+	if (sim_synth_asked(text))
+		return sim_answer_synth(text, h);
 	memset(&o, 0, sizeof o);
 	o.w = w;
 	o.h = h;

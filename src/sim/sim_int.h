@@ -13,6 +13,8 @@
  *	judge.c		the judge's verdicts and grades
  *	vocab.c		the sentences the optimizer may insert
  *	optimizer.c	the optimizer's prompts and critiques
+ *	synth.c		synthetic inputs (boundary variants of examples)
+ *			and their labels
  *
  * Strings returned as char * are the caller's to free; const char * and
  * the world's examples and tasks are borrowed.
@@ -59,6 +61,8 @@ struct sim_example {
 	double		  num;		/* the target as a number */
 	uint64_t	  id;
 	double		  difficulty;	/* in [0, 1) */
+	unsigned	  twists;	/* a synthetic variant's boundary
+					   twists (synth.c), 0 for none */
 };
 
 struct sim_world {
@@ -311,6 +315,24 @@ char		*sim_answer_judge(const struct sim_world *, const char *text,
 		    uint64_t h);
 char		*sim_answer_optimizer(const struct sim_world *,
 		    const char *text, uint64_t h);
+
+/*
+ * synth.c.  sim_world_match_synth(): sim_world_match() of text without
+ * its boundary twists; when it had any, the example is a copy in buf
+ * (its values borrowed) with the twists, its own id and a difficulty of
+ * 0.5 plus half the example's.  sim_twists_cut(): text without its
+ * twists (allocated).  sim_synth_asked(), sim_label_asked(): whether a
+ * request asks the optimizer for new inputs, or the judge for the
+ * answer to an <input>; sim_answer_synth() and sim_answer_label() answer
+ * them.
+ */
+const struct sim_example *sim_world_match_synth(const struct sim_world *,
+		    const char *text, struct sim_example *buf);
+char		*sim_twists_cut(const char *text);
+int		 sim_synth_asked(const char *text);
+int		 sim_label_asked(const char *text);
+char		*sim_answer_synth(const char *text, uint64_t h);
+char		*sim_answer_label(const struct sim_world *, const char *text);
 
 /* The rewrite traits a prompt (or a judge's rubric) asks for. */
 unsigned	 sim_prompt_traits(const char *prompt);

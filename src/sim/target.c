@@ -1,7 +1,8 @@
 /*
- * The target: answers a request about an observed example correctly with
- * the chance the prompt's skill gives, else with a plausible wrong answer,
- * and wraps the answer in prose unless the prompt asks for a bare one.
+ * The target: answers a request about an observed example (or a
+ * synthetic variant of one, synth.c) correctly with the chance the
+ * prompt's skill gives, else with a plausible wrong answer, and wraps the
+ * answer in prose unless the prompt asks for a bare one.
  */
 #include <ctype.h>
 #include <math.h>
@@ -88,6 +89,12 @@ target_prompt(const struct model_req *req, const struct sim_example *x)
 	all = strbuf_detach(&sb);
 	s = remove_values(all, x);
 	free(all);
+	/* A synthetic variant's twists are its input's, not the prompt's. */
+	if (x->twists != 0) {
+		all = s;
+		s = sim_twists_cut(all);
+		free(all);
+	}
 	all = trim_dup(s, strlen(s));
 	free(s);
 	return all;
@@ -264,8 +271,8 @@ prose(enum sim_kind kind, int steps, const char *ans, uint64_t h)
  */
 static const struct sim_example *
 target_read(const struct sim_world *w, const struct model_req *req,
-    const struct model_req *first, const char *text, char **prompt,
-    struct sim_lesson *ls)
+    const struct model_req *first, const char *text, struct sim_example *buf,
+    char **prompt, struct sim_lesson *ls)
 {
 	const struct sim_example	*x;
 	struct sim_shown		 sh;
@@ -273,7 +280,8 @@ target_read(const struct sim_world *w, const struct model_req *req,
 
 	if (!sim_demos_read(w, req, &sh)) {
 		sim_lesson_none(ls);
-		if ((x = sim_world_match(w, text)) != NULL)
+		/* A synthetic input is its example, twisted (synth.c). */
+		if ((x = sim_world_match_synth(w, text, buf)) != NULL)
 			*prompt = target_prompt(first, x);
 		return x;
 	}
@@ -294,6 +302,7 @@ char *
 sim_answer_target(const struct sim_world *w, const struct model_req *req,
     const struct model_req *first, const char *text, uint64_t sample)
 {
+	struct sim_example		 buf;
 	const struct sim_example	*x;
 	const struct sim_task		*t;
 	struct sim_lesson		 ls;
@@ -303,7 +312,8 @@ sim_answer_target(const struct sim_world *w, const struct model_req *req,
 	double				 logit, p;
 	int				 bare;
 
-	if ((x = target_read(w, req, first, text, &prompt, &ls)) == NULL)
+	if ((x = target_read(w, req, first, text, &buf, &prompt, &ls)) ==
+	    NULL)
 		return xstrdup(SIM_UNSURE);
 	t = &w->tasks[x->task];
 	h = hash_mix(hash_mix(hash64_str(prompt, w->p.seed), x->id), sample);

@@ -563,7 +563,7 @@ sim_role_detect(const struct model_req *req)
 	    strstr(text, "The instruction was") != NULL ||
 	    strstr(text, "XML element named") != NULL)
 		r = SIM_ROLE_OPTIMIZER;
-	else if (sim_tag_has(text, "response"))
+	else if (sim_tag_has(text, "response") || sim_label_asked(text))
 		r = SIM_ROLE_JUDGE;
 	else
 		r = SIM_ROLE_TARGET;

@@ -1,6 +1,6 @@
 /* Tests for job files and promptd.conf: the examples load, defaults,
- * requests, durations, configured backends, and the man page documents
- * every key. */
+ * requests, feedback, risk and synthetic settings, durations, configured
+ * backends, and the man page documents every key. */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -340,6 +340,98 @@ START_TEST(test_feedback_examples)
 }
 END_TEST
 
+/* A job with synthetic examples: dataset (or none), roles and more. */
+#define SYNTH_JOB(dataset, more, roles)					\
+	"{ \"name\": \"j\", \"task\": { " dataset " \"input\":"	\
+	" \"{{text}}\", \"target\": \"label\", \"metric\": \"exact\" },"	\
+	" \"seed_prompts\": [\"x\"], \"backends\": { \"s\":"		\
+	" { \"type\": \"sim\" } }, " more " \"roles\": { \"target\":"	\
+	" \"s\"" roles " } }"
+#define SYNTH_ROLES	", \"optimizer\": \"s\", \"judge\": \"s\""
+
+START_TEST(test_synthetic)
+{
+	static const struct {
+		const char	*member;
+		const char	*error;
+	} bad[] = {
+		{ "\"synthetic\": true,", "synthetic: expected an object" },
+		{ "\"synthetic\": { \"examples\": 0 },",
+		    "synthetic.examples: 0 is out of range (expected 1 to 50)" },
+		{ "\"synthetic\": { \"examples\": 2.5 },",
+		    "synthetic.examples: " },
+		{ "\"synthetic\": { \"labeler\": \"people \" },",
+		    "synthetic.labeler: unknown value 'people ' (did you mean "
+		    "'people'?)" },
+		{ "\"synthetic\": { \"until\": 0 },",
+		    "synthetic.until: 0 is out of range" },
+		{ "\"synthetic\": { \"untill\": 5 },",
+		    "synthetic.untill: unknown key (did you mean 'until'?)" },
+	};
+	struct job	*job;
+	char		*cause, *want;
+	size_t		 i;
+
+	/* Off unless set; the defaults; each value. */
+	job = load(SYNTH_JOB("\"dataset\": \"data.jsonl\",", "",
+	    SYNTH_ROLES), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->synthetic.on, 0);
+	job_free(job);
+	job = load(SYNTH_JOB("\"dataset\": \"data.jsonl\",",
+	    "\"synthetic\": {},", SYNTH_ROLES), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->synthetic.on, 1);
+	ck_assert_int_eq(job->synthetic.examples, 10);
+	ck_assert_int_eq(job->synthetic.labeler, LABELER_JUDGE);
+	ck_assert_int_eq(job->synthetic.until, 50);
+	ck_assert_str_eq(job_labeler_name(job->synthetic.labeler), "judge");
+	job_free(job);
+	/* People label without a judge; a job may have no dataset. */
+	job = load(SYNTH_JOB("", "\"synthetic\": { \"examples\": 4,"
+	    " \"labeler\": \"people\", \"until\": 12 },",
+	    ", \"optimizer\": \"s\""), NULL, &cause);
+	ck_assert_msg(job != NULL, "%s", cause);
+	ck_assert_int_eq(job->synthetic.examples, 4);
+	ck_assert_int_eq(job->synthetic.labeler, LABELER_PEOPLE);
+	ck_assert_int_eq(job->synthetic.until, 12);
+	ck_assert_ptr_null(job->task.dataset->path);
+	ck_assert_uint_eq(job->task.dataset->n, 0);
+	job_free(job);
+
+	/* What it needs: the optimizer, and the judge for its labels. */
+	ck_assert_ptr_null(load(SYNTH_JOB("", "\"synthetic\": {},", ""),
+	    NULL, &cause));
+	ck_assert_msg(strstr(cause, "roles.optimizer: missing (required by "
+	    "\"synthetic\"") != NULL, "%s", cause);
+	ck_assert_msg(strstr(cause, "roles.judge: missing (required by "
+	    "synthetic.labeler 'judge'") != NULL, "%s", cause);
+	ck_assert_msg(strstr(cause, "task.dataset") == NULL, "%s", cause);
+	free(cause);
+	/* And the target, where the labels go. */
+	ck_assert_ptr_null(load("{ \"name\": \"j\", \"task\": {"
+	    " \"dataset\": \"data.jsonl\", \"input\": \"{{text}}\","
+	    " \"metric\": \"contains\" }, \"seed_prompts\": [\"x\"],"
+	    " \"backends\": { \"s\": { \"type\": \"sim\" } },"
+	    " \"synthetic\": {}, \"roles\": { \"target\": \"s\""
+	    SYNTH_ROLES " } }", NULL, &cause));
+	ck_assert_msg(strstr(cause, "task.target: missing (required by "
+	    "\"synthetic\": the labels are written there)") != NULL, "%s",
+	    cause);
+	free(cause);
+
+	for (i = 0; i < nitems(bad); i++) {
+		want = xasprintf(SYNTH_JOB("\"dataset\": \"data.jsonl\",",
+		    "%s", SYNTH_ROLES), bad[i].member);
+		ck_assert_ptr_null(load(want, NULL, &cause));
+		ck_assert_msg(strstr(cause, bad[i].error) != NULL, "%s: %s",
+		    bad[i].member, cause);
+		free(cause);
+		free(want);
+	}
+}
+END_TEST
+
 START_TEST(test_durations)
 {
 	double	d;
@@ -536,6 +628,7 @@ job_suite(void)
 	tcase_add_test(tc, test_feedback_key);
 	tcase_add_test(tc, test_risk);
 	tcase_add_test(tc, test_feedback_examples);
+	tcase_add_test(tc, test_synthetic);
 	tcase_add_test(tc, test_durations);
 	tcase_add_test(tc, test_conf_backends);
 	tcase_add_test(tc, test_conf_default_missing);

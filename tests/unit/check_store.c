@@ -130,7 +130,7 @@ START_TEST(test_open_fresh)
 	ck_assert_int_eq(raw_int(path, "PRAGMA user_version"),
 	    STORE_SCHEMA_VERSION);
 	ck_assert_int_eq(raw_int(path, "SELECT count(*) FROM sqlite_master"
-	    " WHERE type = 'table'"), 21);
+	    " WHERE type = 'table'"), 22);
 	store_close(NULL);
 	free(path);
 }
