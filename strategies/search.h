@@ -130,6 +130,18 @@ struct cand	*search_best(const struct search *);
 int		 search_has(struct cand *const *v, size_t n,
 		    const struct cand *c);
 
+/*
+ * Embeddings of n candidates (search_embed.c): the embedder role's
+ * vectors, L2-normalized, all asked for before one wait (a text embedded
+ * before is answered by the cache), or without an embedder the built-in
+ * hashed text features of dim dimensions (textfeat_embed()).  *x is n x
+ * *xdim floats, allocated for the caller.  Returns 0, or -1 with *cause
+ * naming the strategy and the embedder (no answer, no vector, vectors of
+ * different dimensions), *x NULL.
+ */
+int		 search_embed(struct search *, struct cand *const *, size_t n,
+		    size_t dim, float **x, size_t *xdim, char **cause);
+
 /* A variable of a meta-prompt: {{name}} is replaced by value. */
 struct meta_var {
 	const char	*name;
