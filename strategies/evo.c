@@ -64,6 +64,7 @@ static const struct strategy_param evo_params[] = {
 	  "best ancestors shown to lineage-based mutation" },
 	{ "demos", PARAM_INT, "3", 1, 50, NULL,
 	  "input/output demos shown to zero-order generation" },
+	SEARCH_SCREEN_PARAMS,
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -751,7 +752,7 @@ evo_generation(struct search *s, struct evo_state *st, char **cause)
 {
 	struct evo_child	 *ch;
 	struct cand		**eval = NULL, **next, *c;
-	size_t			  nch, neval = 0, nnext = 0, i;
+	size_t			  nch, neval = 0, nkeep, nnext = 0, i;
 	int			  rc = -1;
 
 	nch = st->variant == EVO_GA ? (size_t)search_int(s, "population") :
@@ -759,8 +760,12 @@ evo_generation(struct search *s, struct evo_state *st, char **cause)
 	ch = xcalloc(nch, sizeof *ch);
 	if (evo_children(s, st, ch, nch, &eval, &neval, cause) != 0)
 		goto out;
-	if ((rc = search_evaluate(s, eval, neval, cause)) != 0)
+	/* The children the surrogate filter screens out are not members. */
+	if (search_screen(s, eval, neval, &nkeep, cause) != 0 ||
+	    search_evaluate(s, eval, nkeep, cause) != 0 ||
+	    search_screen_done(s, cause) != 0)
 		goto out;
+	rc = 0;
 
 	/* The mutation prompts' record. */
 	for (i = 0; i < nch; i++) {
@@ -858,6 +863,8 @@ evo_save(struct search *s)
 	size_t			 i;
 
 	o = cJSON_CreateObject();
+	if ((m = search_screen_save(s)) != NULL)
+		cJSON_AddItemToObject(o, "surrogate", m);
 	cJSON_AddStringToObject(o, "variant", st->variant == EVO_DE ? "de" :
 	    "ga");
 	cJSON_AddNumberToObject(o, "generation", st->generation);
@@ -899,6 +906,9 @@ evo_load(struct search *s, const cJSON *o, char **cause)
 		return cause_set(cause, "checkpoint: the run was a '%s' "
 		    "search, the job now asks for '%s'", variant,
 		    search_string(s, "variant"));
+	if (search_screen_load(s, cJSON_GetObjectItemCaseSensitive(o,
+	    "surrogate"), cause) != 0)
+		return -1;
 	st->generation = (int)cJSON_GetNumberValue(
 	    cJSON_GetObjectItemCaseSensitive(o, "generation"));
 	arr = cJSON_GetObjectItemCaseSensitive(o, "population");

@@ -23,6 +23,15 @@
  * Candidates a mode drops after a minibatch (a child that lost, a
  * challenger the judge rejected) are marked raced_out, so that neither
  * the champion pick nor a resumed run scores them on all of dev.
+ *
+ * opro and pe2 score their new proposals on dev in one place,
+ * reflect_score_new(), which puts them through the surrogate filter
+ * (search_screen(): with "surrogate" below 1, only those a model of the
+ * scores so far predicts best are scored).  protegi's proposals are
+ * raced by its bandit on minibatches within a fixed budget, gepa's come
+ * one at a time and are tried on a minibatch first, and spo's are judged
+ * against the champion: none of them is scored on dev as a new
+ * proposal, so the filter has nothing to spare there.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -102,6 +111,7 @@ static const struct strategy_param reflect_params[] = {
 	{ "human_critiques", PARAM_INT, "4", 0, 50, NULL,
 	  "protegi and gepa: people's critiques of a prompt's answers shown "
 	  "when it is critiqued or rewritten (0: none)" },
+	SEARCH_SCREEN_PARAMS,
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -443,6 +453,40 @@ reflect_add(struct search *s, char **found, int n, const char *op,
 	return rc;
 }
 
+/*
+ * The one place where opro and pe2 score their new proposals on dev,
+ * through the surrogate filter (see the top comment).
+ */
+int
+reflect_score_new(struct search *s, struct reflect *st, struct cand *parent,
+    struct cand **news, size_t nnews, struct cand **best, char **cause)
+{
+	double	mc, mp;
+	size_t	i, n, nkeep;
+
+	if (best != NULL)
+		*best = NULL;
+	/* Only the new ones: a repeat keeps the score it had. */
+	for (i = 0, n = 0; i < nnews; i++)
+		if (news[i] != parent && reflect_known(st, news[i]->id) ==
+		    NULL && !search_has(news, n, news[i]))
+			news[n++] = news[i];
+	if (search_screen(s, news, n, &nkeep, cause) != 0 ||
+	    search_evaluate(s, news, nkeep, cause) != 0 ||
+	    search_screen_done(s, cause) != 0)
+		return -1;
+	for (i = 0; i < nkeep; i++) {
+		reflect_know(st, news[i]);
+		if (parent != NULL && reflect_paired(s, news[i], parent, &mc,
+		    &mp) > 0)
+			reflect_history_add(st, news[i], parent, mc, mp);
+		if (best != NULL && (*best == NULL || news[i]->mean >
+		    (*best)->mean))
+			*best = news[i];
+	}
+	return 0;
+}
+
 /* Drops a candidate that lost on a minibatch (see the top comment). */
 void
 reflect_drop(struct search *s, struct cand *c)
@@ -543,6 +587,8 @@ reflect_save(struct search *s)
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "mode", st->mode->name);
+	if ((e = search_screen_save(s)) != NULL)
+		cJSON_AddItemToObject(o, "surrogate", e);
 	a = cJSON_AddArrayToObject(o, "set");
 	for (i = 0; i < st->nset; i++) {
 		e = cJSON_CreateObject();
@@ -628,6 +674,9 @@ reflect_load(struct search *s, const cJSON *o, char **cause)
 		    "mode '%s' and the job now asks for '%s'",
 		    cJSON_IsString(m) ? m->valuestring : "?",
 		    st->mode->name);
+	if (search_screen_load(s, cJSON_GetObjectItemCaseSensitive(o,
+	    "surrogate"), cause) != 0)
+		return -1;
 	a = cJSON_GetObjectItemCaseSensitive(o, "set");
 	cJSON_ArrayForEach(e, a) {
 		if (reflect_load_id(s, cJSON_GetObjectItemCaseSensitive(e,

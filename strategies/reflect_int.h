@@ -186,6 +186,17 @@ int		 reflect_add(struct search *, char **found, int n,
 		    const char *op, struct cand **parents, size_t nparents,
 		    const char *note, struct cand ***out, size_t *nout,
 		    char **cause);
+/*
+ * Scores the new proposals of a step on dev (opro, pe2): those of news
+ * (reordered) that are not known yet and not parent, each once, and of
+ * them those the surrogate filter lets through (search_screen()).  Each
+ * one scored is known from then on and compared with parent (NULL:
+ * none) on the dev examples both have; *best (when best is not NULL) is
+ * the best of them, NULL when none was scored.  Returns 0, or -1.
+ */
+int		 reflect_score_new(struct search *, struct reflect *,
+		    struct cand *parent, struct cand **news, size_t nnews,
+		    struct cand **best, char **cause);
 /* Marks c raced_out unless it is scored on all of dev (see reflect.c). */
 void		 reflect_drop(struct search *, struct cand *c);
 

@@ -271,6 +271,7 @@ search_release(struct search *s)
 	free(s->prompts_dir);
 	free(s->fail_cause);
 	memo_free(s->memo);
+	search_screen_free(s->screen);
 	cJSON_Delete(s->params);
 	memset(s, 0, sizeof *s);
 }
