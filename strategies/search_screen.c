@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine.h"
 #include "hash.h"
 #include "jsonc.h"
 #include "log.h"
@@ -415,12 +416,21 @@ search_screen(struct search *s, struct cand **v, size_t n, size_t *nkeep,
 	ne = screen_eligible(s, sc, v, n, elig);
 	nk = (size_t)ceil(share * (double)ne - 1e-9);
 	rc = 0;
-	if (nk >= ne || sc->train.n < (size_t)search_int(s, "surrogate_min") ||
-	    (rc = screen_predict(s, sc, elig, ne, pred, &fit, cause)) <= 0) {
+	if (nk < ne && sc->train.n >= (size_t)search_int(s, "surrogate_min"))
+		rc = screen_predict(s, sc, elig, ne, pred, &fit, cause);
+	/* Out of budget, the embedder's refusal is not its failure. */
+	if (rc < 0 && engine_check(s->engine) != ENGINE_OK) {
+		if (cause != NULL) {
+			free(*cause);
+			*cause = NULL;
+		}
+		rc = 0;
+	}
+	if (rc <= 0) {
 		screen_pass(sc, elig, ne);
 		free(elig);
 		free(pred);
-		return rc < 0 ? -1 : 0;
+		return rc;
 	}
 	screen_decide(s, sc, elig, ne, pred, nk, &out, &nout);
 	/* The screened out go last; the others keep their order. */
@@ -516,14 +526,17 @@ search_screen_done(struct search *s, char **cause)
 	sc->missed += missed;
 	strbuf_init(&sb);
 	strbuf_addf(&sb, "surrogate: step %d: of %zu new proposals, scored "
-	    "the predicted best %zu", s->step, sc->pn, sc->npkept);
-	if (sc->npaudit > 0)
-		strbuf_addf(&sb, " and %zu audited (%lu of them above the "
-		    "median %.3f of the others)", sc->npaudit, missed, med);
+	    "the predicted best %zu", s->step + 1, sc->pn, sc->npkept);
+	if (sc->npaudit > 0 && !isnan(med))
+		strbuf_addf(&sb, " and %zu audited, of which %lu beat the "
+		    "median %.3f of the others", sc->npaudit, missed, med);
+	else if (sc->npaudit > 0)
+		strbuf_addf(&sb, " and %zu audited (none of the others was "
+		    "scored on all of dev to compare with)", sc->npaudit);
 	strbuf_addf(&sb, "; in the run %lu of %lu proposals screened out, "
-	    "about %.0f target calls saved, %lu of %lu audited above the "
-	    "median", sc->screened, sc->proposals,
-	    screen_saved(s, sc), sc->missed, sc->compared);
+	    "about %.0f target calls saved, %lu of %lu audited beat the "
+	    "median", sc->screened, sc->proposals, screen_saved(s, sc),
+	    sc->missed, sc->compared);
 	screen_pending_clear(sc);
 	log_info("job '%s': %s", s->task->name, sb.buf);
 	rc = store_event(s->store, s->job_id, s->run_id, "info", sb.buf,
