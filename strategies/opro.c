@@ -145,5 +145,6 @@ const struct reflect_mode opro_mode = {
 	.minibatch = 3,
 	.proposals = 8,
 	.seeded = 0,
+	.screens = 1,
 	.step = opro_step,
 };

@@ -262,5 +262,6 @@ const struct reflect_mode pe2_mode = {
 	.minibatch = 16,
 	.proposals = 1,
 	.seeded = 0,
+	.screens = 1,
 	.step = pe2_step,
 };

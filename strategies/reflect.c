@@ -41,6 +41,7 @@
 #include "reflect_int.h"
 #include "rng.h"
 #include "search.h"
+#include "store.h"
 #include "strbuf.h"
 #include "task.h"
 #include "util.h"
@@ -550,7 +551,9 @@ static int
 reflect_init(struct search *s, char **cause)
 {
 	struct reflect	*st;
+	char		*msg;
 	size_t		 i;
+	int		 rc;
 
 	if (s->task->roles[ROLE_OPTIMIZER] == NULL)
 		return cause_set(cause, "strategy 'reflect' needs an optimizer "
@@ -558,6 +561,17 @@ reflect_init(struct search *s, char **cause)
 	st = xcalloc(1, sizeof *st);
 	st->mode = reflect_mode_of(s);
 	s->state = st;
+	if (search_number(s, "surrogate") < 1 && !st->mode->screens) {
+		msg = xasprintf("reflect mode '%s' scores no new proposal on "
+		    "dev as it comes (only opro and pe2 do): \"surrogate\" "
+		    "has no effect", st->mode->name);
+		log_warnx("job '%s': %s", s->task->name, msg);
+		rc = store_event(s->store, s->job_id, s->run_id, "warn", msg,
+		    cause);
+		free(msg);
+		if (rc != 0)
+			return -1;
+	}
 	/* The seeds (or a refresh's starting pool) begin the beam or pool. */
 	if (st->mode->seeded)
 		for (i = 0; i < s->ncands; i++)

@@ -26,6 +26,9 @@ struct reflect_mode {
 	size_t		 minibatch;	/* "minibatch" */
 	size_t		 proposals;	/* "proposals" */
 	int		 seeded;	/* the seeds begin the beam or pool */
+	int		 screens;	/* scores its proposals on dev through
+					   reflect_score_new(), so the
+					   surrogate filter applies */
 	/* One step; 0 or -1 with *cause set. */
 	int		(*step)(struct search *, struct reflect *, char **);
 };
