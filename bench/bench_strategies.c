@@ -1,8 +1,9 @@
 /*
- * bench_strategies: evo (GA, DE), APE, reflect's pe2, pruning
+ * bench_strategies: evo (GA, DE), APE, reflect's pe2 and opro, pruning
  * (PromptQuine) and random sampling (the baseline that needs no
  * optimizer: each strategy's gain over it is its worth) on the simulated
- * example tasks.
+ * example tasks; GA, DE and opro also with the surrogate filter at 0.5
+ * ("-s"), whose saving is the difference in target calls.
  *
  *	bench/bench_strategies [-n seeds] [srcdir]
  *
@@ -111,6 +112,18 @@ static const struct strat strats[] = {
 	/* One edit a step, from the best seed on. */
 	{ "pe2", "\"name\": \"reflect\", \"mode\": \"pe2\", \"steps\": "
 	  "10" },
+	/*
+	 * The surrogate filter (PROMST): half of each step's new proposals,
+	 * those predicted best, scored on dev; against the same without.
+	 */
+	{ "ga-s", "\"name\": \"evo\", \"variant\": \"ga\", "
+	  "\"surrogate\": 0.5" },
+	{ "de-s", "\"name\": \"evo\", \"variant\": \"de\", "
+	  "\"surrogate\": 0.5" },
+	{ "opro", "\"name\": \"reflect\", \"mode\": \"opro\", "
+	  "\"steps\": 11" },
+	{ "opro-s", "\"name\": \"reflect\", \"mode\": \"opro\", "
+	  "\"steps\": 11, \"surrogate\": 0.5" },
 };
 
 /* One run: the best dev score and the target calls after each step. */

@@ -11,7 +11,8 @@ PROMPTD="$top_builddir/promptd"
 AUDIT="$top_builddir/tests/unit/check_strategy"
 cp "$top_srcdir/examples/arith/problems.csv" "$TMP/"
 
-# job FILE STRATEGY: the arith example with its weak seed alone.
+# job FILE STRATEGY [ROLES]: the arith example with its weak seed alone
+# (ROLES: more members of "roles").
 job() {
 	cat >"$1" <<JOB
 {
@@ -27,7 +28,7 @@ job() {
   },
   "seed_prompts": ["Answer the question."],
   "backends": { "sim": { "type": "sim", "model": "sim-1", "seed": 2 } },
-  "roles": { "target": "sim", "optimizer": "sim" },
+  "roles": { "target": "sim", "optimizer": "sim"${3:-} },
   "strategy": $2,
   "seed": 2
 }
@@ -99,11 +100,12 @@ compare evo '"name": "evo", "variant": "ga", "population": 8,
   "generations": 5'
 compare opro '"name": "reflect", "mode": "opro", "steps": 6'
 
-# resume NAME STRATEGY: killed after 20 answers of its third step (the
-# filter at work since the second), resumed: the decisions and the calls
-# are those of the uninterrupted run, and none was paid for twice.
+# resume NAME STRATEGY [ROLES]: killed after 20 answers of its third
+# step (the filter at work since the second), resumed: the decisions and
+# the calls are those of the uninterrupted run, and none was paid for
+# twice.
 resume() {
-	job "$TMP/$1.json" "$2"
+	job "$TMP/$1.json" "$2" "${3:-}"
 	expect_status 0 "$PROMPTD" -v -d "$TMP/$1-whole.db" --once \
 	    "$TMP/$1.json"
 	grep "surrogate: step" "$TMP/err" >"$TMP/$1-whole"
@@ -131,8 +133,13 @@ resume() {
 resume evo '{ "name": "evo", "variant": "ga", "population": 6,
   "generations": 4, "surrogate": 0.5, "surrogate_min": 4,
   "surrogate_audit": 0.3 }'
+# opro with an embedder role: the prompts' vectors are its, asked for
+# again after the kill and answered by the cache.
 resume opro '{ "name": "reflect", "mode": "opro", "steps": 5,
-  "surrogate": 0.5, "surrogate_min": 4, "surrogate_audit": 0.3 }'
+  "surrogate": 0.5, "surrogate_min": 4, "surrogate_audit": 0.3 }' \
+    ', "embedder": "sim"'
+expect_status 0 "$PROMPTCTL" -d "$TMP/opro.db" status sur
+expect_contains "$TMP/out" "  surrogate   "
 
 # A reflect mode that scores no new proposal on dev says so.
 job "$TMP/gepa.json" '{ "name": "reflect", "mode": "gepa", "steps": 1,
