@@ -33,8 +33,8 @@ struct surrogate;
  * is 0 or a value is not finite.  One row, or rows that are all the
  * same vector, give a model that predicts their mean score.
  */
-struct surrogate	*surrogate_fit(const float *x, const double *y, size_t n,
-			    size_t dim);
+struct surrogate	*surrogate_fit(const float *x, const double *y,
+			    size_t n, size_t dim);
 void			 surrogate_free(struct surrogate *);
 
 /* The predicted score of embedding x (dim floats, as fitted). */

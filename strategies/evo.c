@@ -164,17 +164,6 @@ evo_task(const struct search *s)
 	    "(not described)";
 }
 
-static struct cand *
-evo_find(const struct search *s, int64_t id)
-{
-	size_t	i;
-
-	for (i = 0; i < s->ncands; i++)
-		if (s->cands[i]->id == id)
-			return s->cands[i];
-	return NULL;
-}
-
 /*
  * Scores candidates on the whole dev split without racing.  Used for
  * those whose scores a resume's racing cut short: their calls were paid
@@ -212,7 +201,7 @@ evo_restore(struct search *s, struct evo_state *st, char **cause)
 		return 0;
 	v = xcalloc(st->nscored + 1, sizeof *v);
 	for (i = 0; i < st->nscored; i++)
-		if ((c = evo_find(s, st->scored[i])) != NULL &&
+		if ((c = search_cand_by_id(s, st->scored[i])) != NULL &&
 		    !evo_full(s, c))
 			v[n++] = c;
 	rc = evo_score_fully(s, v, n, cause);
@@ -915,8 +904,8 @@ evo_load(struct search *s, const cJSON *o, char **cause)
 	n = (size_t)cJSON_GetArraySize(arr);
 	st->pop = xcalloc(n + 1, sizeof *st->pop);
 	cJSON_ArrayForEach(v, arr) {
-		if ((c = evo_find(s, (int64_t)cJSON_GetNumberValue(v))) ==
-		    NULL)
+		if ((c = search_cand_by_id(s,
+		    (int64_t)cJSON_GetNumberValue(v))) == NULL)
 			return cause_set(cause, "checkpoint: population member "
 			    "%.0f is not among the run's candidates",
 			    cJSON_GetNumberValue(v));

@@ -179,12 +179,7 @@ reflect_num(double x)
 struct cand *
 reflect_cand(const struct search *s, int64_t id)
 {
-	size_t	i;
-
-	for (i = 0; i < s->ncands; i++)
-		if (s->cands[i]->id == id)
-			return s->cands[i];
-	return NULL;
+	return search_cand_by_id(s, id);
 }
 
 /* The examples minibatches are drawn from: train, or dev without it. */

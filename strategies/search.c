@@ -1100,7 +1100,7 @@ example_ref_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct cand *
+struct cand *
 search_cand_by_id(const struct search *s, int64_t id)
 {
 	size_t	i;

@@ -127,6 +127,8 @@ int		 search_complete(const struct search *, const struct cand *);
  */
 int		 search_load_scores(struct search *, char **cause);
 
+/* The search's candidate with that id (borrowed), or NULL. */
+struct cand	*search_cand_by_id(const struct search *, int64_t id);
 /* The best candidate evaluated on the whole dev split (not raced out). */
 struct cand	*search_best(const struct search *);
 /* Whether c is one of the n candidates of v. */

@@ -113,17 +113,6 @@ ids_remove(struct screen_ids *l, int64_t id)
 		}
 }
 
-static struct cand *
-screen_cand(const struct search *s, int64_t id)
-{
-	size_t	i;
-
-	for (i = 0; i < s->ncands; i++)
-		if (s->cands[i]->id == id)
-			return s->cands[i];
-	return NULL;
-}
-
 static struct search_screen *
 screen_get(struct search *s)
 {
@@ -259,7 +248,7 @@ screen_predict(struct search *s, struct search_screen *sc,
 	rows = xcalloc(sc->train.n + n + 1, sizeof *rows);
 	y = xcalloc(sc->train.n + 1, sizeof *y);
 	for (i = first; i < sc->train.n; i++) {
-		if ((c = screen_cand(s, sc->train.v[i])) == NULL ||
+		if ((c = search_cand_by_id(s, sc->train.v[i])) == NULL ||
 		    isnan(y[nrows] = screen_mean(s, c)))
 			continue;
 		rows[nrows++] = c;
@@ -601,7 +590,7 @@ screen_ids_load(const struct search *s, const cJSON *o, const char *name,
 	l->n = 0;
 	a = cJSON_GetObjectItemCaseSensitive(o, name);
 	cJSON_ArrayForEach(v, a) {
-		if (!cJSON_IsNumber(v) || screen_cand(s,
+		if (!cJSON_IsNumber(v) || search_cand_by_id(s,
 		    (int64_t)v->valuedouble) == NULL)
 			return cause_set(cause, "checkpoint: surrogate.%s: "
 			    "%s is not among the run's candidates", name,
