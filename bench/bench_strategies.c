@@ -1,8 +1,12 @@
 /*
- * bench_strategies: evo (GA, DE), APE, reflect's pe2, mcts
+ * bench_strategies: evo (GA, DE), APE, reflect's pe2 and opro, mcts
  * (PromptAgent), mipro (with demos and without), pruning (PromptQuine)
  * and random sampling (the baseline that needs no optimizer: each
- * strategy's gain over it is its worth) on the simulated example tasks.
+ * strategy's gain over it is its worth) on the simulated example tasks;
+ * GA, DE and opro also with the surrogate filter at 0.5, in as many
+ * steps ("-s": the saving is the difference in target calls) and in half
+ * as many more ("-s16", "-s17": about the target calls of the runs
+ * without it, for the calls to 95% on an equal footing).
  *
  *	bench/bench_strategies [-n seeds] [srcdir]
  *
@@ -118,6 +122,28 @@ static const struct strat strats[] = {
 	{ "mipro-0", "\"name\": \"mipro\", \"demos\": 0" },
 	/* PromptAgent with the paper's settings (12 iterations, depth 8). */
 	{ "mcts", "\"name\": \"mcts\"" },
+	/*
+	 * The surrogate filter (PROMST): half of each step's new proposals,
+	 * those predicted best, scored on dev; against the same without.
+	 */
+	{ "ga-s", "\"name\": \"evo\", \"variant\": \"ga\", "
+	  "\"surrogate\": 0.5" },
+	{ "de-s", "\"name\": \"evo\", \"variant\": \"de\", "
+	  "\"surrogate\": 0.5" },
+	{ "opro", "\"name\": \"reflect\", \"mode\": \"opro\", "
+	  "\"steps\": 11" },
+	{ "opro-s", "\"name\": \"reflect\", \"mode\": \"opro\", "
+	  "\"steps\": 11, \"surrogate\": 0.5" },
+	/*
+	 * And with about the target calls of the runs without it: the
+	 * filter's calls to 95% on an equal footing, not cut short.
+	 */
+	{ "ga-s16", "\"name\": \"evo\", \"variant\": \"ga\", "
+	  "\"generations\": 16, \"surrogate\": 0.5" },
+	{ "de-s16", "\"name\": \"evo\", \"variant\": \"de\", "
+	  "\"generations\": 16, \"surrogate\": 0.5" },
+	{ "opro-s17", "\"name\": \"reflect\", \"mode\": \"opro\", "
+	  "\"steps\": 17, \"surrogate\": 0.5" },
 };
 
 /* One run: the best dev score and the target calls after each step. */
@@ -314,7 +340,7 @@ main(int argc, char **argv)
 	printf("Target calls to reach 95%% of the best dev score found by any "
 	    "run (racing on),\nmedian over %d seeds; 'reached' counts the "
 	    "runs that got there.\n\n", nseeds);
-	printf("%-10s %-6s %6s %9s %12s %12s %10s\n", "task", "strat",
+	printf("%-10s %-8s %6s %9s %12s %12s %10s\n", "task", "strat",
 	    "best", "reached", "calls to 95%", "total calls", "final dev");
 	for (t = 0; t < nitems(tasks); t++) {
 		top = 0;
@@ -350,7 +376,7 @@ main(int argc, char **argv)
 				snprintf(num, sizeof num, "%.0f", c);
 			for (i = 0; i < (size_t)nseeds; i++)
 				v[i] = tr[k][1][i].dev;
-			printf("%-10s %-6s %6.3f %6zu/%-2d %12s %12.0f %10.3f\n",
+			printf("%-10s %-8s %6.3f %6zu/%-2d %12s %12.0f %10.3f\n",
 			    tasks[t].name, strats[k].label, top, reached,
 			    nseeds, num, median(w, (size_t)nseeds),
 			    median(v, (size_t)nseeds));
@@ -380,13 +406,13 @@ main(int argc, char **argv)
 	printf("\nRacing against full evaluation: total target calls, and "
 	    "the champion's dev\nand test scores (medians over %d seeds).\n\n",
 	    nseeds);
-	printf("%-10s %-6s %9s %9s %6s %9s %9s %9s %9s\n", "task", "strat",
+	printf("%-10s %-8s %9s %9s %6s %9s %9s %9s %9s\n", "task", "strat",
 	    "calls", "calls", "saved", "dev", "dev", "test", "test");
-	printf("%-10s %-6s %9s %9s %6s %9s %9s %9s %9s\n", "", "", "racing",
+	printf("%-10s %-8s %9s %9s %6s %9s %9s %9s %9s\n", "", "", "racing",
 	    "full", "", "racing", "full", "racing", "full");
 	for (t = 0; t < nitems(tasks); t++)
 		for (k = 0; k < nitems(strats); k++)
-			printf("%-10s %-6s %9.0f %9.0f %5.0f%% %9.3f %9.3f "
+			printf("%-10s %-8s %9.0f %9.0f %5.0f%% %9.3f %9.3f "
 			    "%9.3f %9.3f\n", tasks[t].name, strats[k].label,
 			    tab[t][k][1][0], tab[t][k][0][0], 100 * (1 -
 			    tab[t][k][1][0] / tab[t][k][0][0]),

@@ -322,6 +322,13 @@ cmd_status(struct cmd_ctx *ctx, int argc, char **argv)
 	if (cJSON_IsObject(f))
 		printf("  %-12s%.0f failed attempts: %s\n", "failures",
 		    json_num(f, "attempts"), json_str(f, "causes", ""));
+	f = cJSON_GetObjectItemCaseSensitive(r, "surrogate");
+	if (cJSON_IsObject(f) && json_num(f, "screens") > 0)
+		printf("  %-12s%.0f of %.0f proposals screened out, about %.0f "
+		    "target calls saved; %.0f of %.0f audited beat the "
+		    "median\n", "surrogate", json_num(f, "screened"),
+		    json_num(f, "proposals"), json_num(f, "saved"),
+		    json_num(f, "missed"), json_num(f, "compared"));
 	status_response(cJSON_GetObjectItemCaseSensitive(r, "response"));
 	cJSON_Delete(r);
 	return CMD_OK;

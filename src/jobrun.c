@@ -1074,7 +1074,7 @@ jobrun_finish(struct jobrun *jr, char **cause)
 	struct run_totals	 t;
 	struct cand		*best;
 	enum engine_stop	 stop = engine_stopped(jr->engine);
-	char			*futile, *failed, *err = NULL;
+	char			*futile, *failed, *err = NULL, *screen;
 	double			 share;
 	int			 promote;
 
@@ -1132,10 +1132,13 @@ jobrun_finish(struct jobrun *jr, char **cause)
 		return -1;
 	if (jobrun_judge_agreement(jr, cause) != 0)
 		return -1;
+	screen = search_screen_text(&jr->search);
 	jobrun_event(jr, "info", "run %lld %s after %d steps: %lld calls, "
-	    "%lld cache hits, %lld tokens, $%.4f", (long long)jr->run_id,
+	    "%lld cache hits, %lld tokens, $%.4f%s%s", (long long)jr->run_id,
 	    jr->status, jr->search.step, t.calls, t.hits, t.tokens,
-	    t.dollars);
+	    t.dollars, screen != NULL ? "; " : "", screen != NULL ? screen :
+	    "");
+	free(screen);
 	return 0;
 }
 

@@ -372,20 +372,9 @@ learned_derivatives(const struct learned_set *set, const double *w,
 static int
 learned_solve(double *h, double *g)
 {
-	size_t	i, k;
-
 	if (stats_cholesky(h, LEARNED_NW) != 0)
 		return 0;
-	for (i = 0; i < LEARNED_NW; i++) {
-		for (k = 0; k < i; k++)
-			g[i] -= h[i * LEARNED_NW + k] * g[k];
-		g[i] /= h[i * LEARNED_NW + i];
-	}
-	for (i = LEARNED_NW; i-- > 0;) {
-		for (k = i + 1; k < LEARNED_NW; k++)
-			g[i] -= h[k * LEARNED_NW + i] * g[k];
-		g[i] /= h[i * LEARNED_NW + i];
-	}
+	stats_cholesky_solve(h, LEARNED_NW, g);
 	return 1;
 }
 

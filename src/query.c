@@ -366,6 +366,35 @@ failures_json(struct store *s, int64_t run, cJSON **out, char **cause)
 }
 
 /*
+ * What the surrogate filter of the job's latest run of that kind did, as
+ * its strategy saved it with its last checkpoint (status's "surrogate"):
+ * *out is the object (the counters, "saved", the ids), or NULL when the
+ * run had the filter off or saved no checkpoint yet.
+ */
+static int
+surrogate_json(struct store *s, int64_t job, const char *kind, cJSON **out,
+    char **cause)
+{
+	struct run_checkpoint	 cp;
+	cJSON			*o;
+	const cJSON		*v;
+	int			 rc;
+
+	*out = NULL;
+	if ((rc = store_run_checkpoint_latest(s, job, kind, "surrogate", &cp,
+	    cause)) <= 0)
+		return rc;
+	o = cp.state != NULL ? cJSON_Parse(cp.state) : NULL;
+	free(cp.state);
+	v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    o, "strategy"), "surrogate");
+	if (cJSON_IsObject(v))
+		*out = cJSON_Duplicate(v, 1);
+	cJSON_Delete(o);
+	return 0;
+}
+
+/*
  * A champion version's risk bound (its job's "risk"), or null when it
  * has none: the measure and its threshold or quantile, the bound, the
  * most allowed, the confidence, the dev examples, and all of it as text.
@@ -402,7 +431,7 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	struct champion_row	*h = NULL;
 	struct response		 resp;
 	cJSON			*o = NULL, *spec, *replies = NULL;
-	cJSON			*failures = NULL;
+	cJSON			*failures = NULL, *surrogate = NULL;
 	const cJSON		*v, *name;
 	const char		*why;
 	size_t			 nh = 0;
@@ -415,8 +444,11 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	    store_champion_history(s, j->id, &h, &nh, cause) != 0 ||
 	    (has_resp = response_latest(s, j, &resp, &why, cause)) < 0 ||
 	    (has_run && (replies = replies_json(s, run.id, cause)) == NULL) ||
-	    (has_run && failures_json(s, run.id, &failures, cause) != 0)) {
+	    (has_run && failures_json(s, run.id, &failures, cause) != 0) ||
+	    (has_run && surrogate_json(s, j->id, run.kind, &surrogate,
+	    cause) != 0)) {
 		cJSON_Delete(replies);
+		cJSON_Delete(failures);
 		if (has_resp > 0)
 			store_candidate_row_release(&resp.c);
 		cJSON_Delete(o);
@@ -445,6 +477,8 @@ query_status(struct store *s, const struct job_row *j, const cJSON *args,
 	else
 		cJSON_AddNullToObject(o, "replies");
 	cJSON_AddItemToObject(o, "failures", failures != NULL ? failures :
+	    cJSON_CreateNull());
+	cJSON_AddItemToObject(o, "surrogate", surrogate != NULL ? surrogate :
 	    cJSON_CreateNull());
 	if (has_run) {
 		cJSON_AddNumberToObject(o, "run", (double)run.id);

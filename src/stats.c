@@ -393,3 +393,20 @@ stats_cholesky(double *a, size_t n)
 	}
 	return 0;
 }
+
+void
+stats_cholesky_solve(const double *l, size_t n, double *b)
+{
+	size_t	i, k;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < i; k++)
+			b[i] -= l[i * n + k] * b[k];
+		b[i] /= l[i * n + i];
+	}
+	for (i = n; i-- > 0;) {
+		for (k = i + 1; k < n; k++)
+			b[i] -= l[k * n + i] * b[k];
+		b[i] /= l[i * n + i];
+	}
+}

@@ -95,5 +95,10 @@ double	stats_quantile_upper(const double *x, size_t n, double q,
  * greater than 0, NAN included); a is then partly overwritten.
  */
 int	stats_cholesky(double *a, size_t n);
+/*
+ * Solves L L' x = b in place of b, with L the factor stats_cholesky()
+ * left in the lower triangle of l (n x n, row-major; borrowed).
+ */
+void	stats_cholesky_solve(const double *l, size_t n, double *b);
 
 #endif

@@ -63,7 +63,6 @@
 #include "strbuf.h"
 #include "task.h"
 #include "template.h"
-#include "textfeat.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -324,83 +323,14 @@ out:
 	return 0;
 }
 
-struct duel_embed {
-	float	*vec;
-	size_t	 dim;
-	char	*error;
-};
-
-static int
-duel_embed_done(void *arg, const struct engine_result *res, char **cause)
-{
-	struct duel_embed	*e = arg;
-
-	if (!res->ok || res->resp->vec == NULL || res->resp->dim == 0) {
-		e->error = xstrdup(res->error != NULL ? res->error :
-		    "no vector in the reply");
-		return 0;
-	}
-	e->dim = res->resp->dim;
-	e->vec = xcalloc(e->dim, sizeof *e->vec);
-	memcpy(e->vec, res->resp->vec, e->dim * sizeof *e->vec);
-	return 0;
-}
-
 /* Embeds the pool: the embedder role, or hashed n-gram features. */
 static int
 duel_embed_pool(struct search *s, char **cause)
 {
 	struct duel_state	*st = duel_state(s);
-	struct backend		*b = s->task->roles[ROLE_EMBEDDER];
-	struct duel_embed	*e;
-	struct model_req	 req;
-	size_t			 i;
-	int			 rc = -1;
 
-	if (b == NULL) {
-		st->dim = (size_t)search_int(s, "dim");
-		st->x = xcalloc(st->npool * st->dim, sizeof *st->x);
-		for (i = 0; i < st->npool; i++)
-			textfeat_embed(st->pool[i]->text, TEXTFEAT_SEED,
-			    st->dim, st->x + i * st->dim);
-		return 0;
-	}
-	e = xcalloc(st->npool, sizeof *e);
-	for (i = 0; i < st->npool; i++) {
-		model_req_init(&req, REQ_EMBED, task_role_name(ROLE_EMBEDDER));
-		req.input = xstrdup(st->pool[i]->text);
-		engine_submit(s->engine, b, &req, duel_embed_done, &e[i]);
-	}
-	if (search_wait(s, cause) != 0)
-		goto out;
-	for (i = 0; i < st->npool; i++) {
-		if (e[i].vec == NULL) {
-			cause_set(cause, "strategy 'duel': embedder '%s': %s",
-			    b->name, e[i].error != NULL ? e[i].error :
-			    "no answer");
-			goto out;
-		}
-		if (e[i].dim != e[0].dim) {
-			cause_set(cause, "strategy 'duel': embedder '%s' gave "
-			    "vectors of %zu and %zu dimensions", b->name,
-			    e[0].dim, e[i].dim);
-			goto out;
-		}
-	}
-	st->dim = e[0].dim;
-	st->x = xcalloc(st->npool * st->dim, sizeof *st->x);
-	for (i = 0; i < st->npool; i++) {
-		memcpy(st->x + i * st->dim, e[i].vec, st->dim * sizeof(float));
-		bandit_normalize(st->x + i * st->dim, st->dim);
-	}
-	rc = 0;
-out:
-	for (i = 0; i < st->npool; i++) {
-		free(e[i].vec);
-		free(e[i].error);
-	}
-	free(e);
-	return rc;
+	return search_embed(s, st->pool, st->npool,
+	    (size_t)search_int(s, "dim"), &st->x, &st->dim, cause);
 }
 
 static int

@@ -64,6 +64,7 @@ static const struct strategy_param evo_params[] = {
 	  "best ancestors shown to lineage-based mutation" },
 	{ "demos", PARAM_INT, "3", 1, 50, NULL,
 	  "input/output demos shown to zero-order generation" },
+	SEARCH_SCREEN_PARAMS,
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -163,17 +164,6 @@ evo_task(const struct search *s)
 	    "(not described)";
 }
 
-static struct cand *
-evo_find(const struct search *s, int64_t id)
-{
-	size_t	i;
-
-	for (i = 0; i < s->ncands; i++)
-		if (s->cands[i]->id == id)
-			return s->cands[i];
-	return NULL;
-}
-
 /*
  * Scores candidates on the whole dev split without racing.  Used for
  * those whose scores a resume's racing cut short: their calls were paid
@@ -211,7 +201,7 @@ evo_restore(struct search *s, struct evo_state *st, char **cause)
 		return 0;
 	v = xcalloc(st->nscored + 1, sizeof *v);
 	for (i = 0; i < st->nscored; i++)
-		if ((c = evo_find(s, st->scored[i])) != NULL &&
+		if ((c = search_cand_by_id(s, st->scored[i])) != NULL &&
 		    !evo_full(s, c))
 			v[n++] = c;
 	rc = evo_score_fully(s, v, n, cause);
@@ -751,7 +741,7 @@ evo_generation(struct search *s, struct evo_state *st, char **cause)
 {
 	struct evo_child	 *ch;
 	struct cand		**eval = NULL, **next, *c;
-	size_t			  nch, neval = 0, nnext = 0, i;
+	size_t			  nch, neval = 0, nkeep, nnext = 0, i;
 	int			  rc = -1;
 
 	nch = st->variant == EVO_GA ? (size_t)search_int(s, "population") :
@@ -759,8 +749,12 @@ evo_generation(struct search *s, struct evo_state *st, char **cause)
 	ch = xcalloc(nch, sizeof *ch);
 	if (evo_children(s, st, ch, nch, &eval, &neval, cause) != 0)
 		goto out;
-	if ((rc = search_evaluate(s, eval, neval, cause)) != 0)
+	/* The children the surrogate filter screens out are not members. */
+	if (search_screen(s, eval, neval, &nkeep, cause) != 0 ||
+	    search_evaluate(s, eval, nkeep, cause) != 0 ||
+	    search_screen_done(s, cause) != 0)
 		goto out;
+	rc = 0;
 
 	/* The mutation prompts' record. */
 	for (i = 0; i < nch; i++) {
@@ -858,6 +852,8 @@ evo_save(struct search *s)
 	size_t			 i;
 
 	o = cJSON_CreateObject();
+	if ((m = search_screen_save(s)) != NULL)
+		cJSON_AddItemToObject(o, "surrogate", m);
 	cJSON_AddStringToObject(o, "variant", st->variant == EVO_DE ? "de" :
 	    "ga");
 	cJSON_AddNumberToObject(o, "generation", st->generation);
@@ -899,14 +895,17 @@ evo_load(struct search *s, const cJSON *o, char **cause)
 		return cause_set(cause, "checkpoint: the run was a '%s' "
 		    "search, the job now asks for '%s'", variant,
 		    search_string(s, "variant"));
+	if (search_screen_load(s, cJSON_GetObjectItemCaseSensitive(o,
+	    "surrogate"), cause) != 0)
+		return -1;
 	st->generation = (int)cJSON_GetNumberValue(
 	    cJSON_GetObjectItemCaseSensitive(o, "generation"));
 	arr = cJSON_GetObjectItemCaseSensitive(o, "population");
 	n = (size_t)cJSON_GetArraySize(arr);
 	st->pop = xcalloc(n + 1, sizeof *st->pop);
 	cJSON_ArrayForEach(v, arr) {
-		if ((c = evo_find(s, (int64_t)cJSON_GetNumberValue(v))) ==
-		    NULL)
+		if ((c = search_cand_by_id(s,
+		    (int64_t)cJSON_GetNumberValue(v))) == NULL)
 			return cause_set(cause, "checkpoint: population member "
 			    "%.0f is not among the run's candidates",
 			    cJSON_GetNumberValue(v));

@@ -112,35 +112,6 @@ opro_propose(struct search *s, struct reflect *st, struct cand *parent,
 	return rc;
 }
 
-/*
- * The proposals not known before (news is reordered) on dev, each
- * known from then on with its score, and compared with the parent.
- */
-static int
-opro_score_new(struct search *s, struct reflect *st, struct cand *parent,
-    struct cand **news, size_t nnews, char **cause)
-{
-	double	mc, mp;
-	size_t	i, n;
-
-	/* Only the new ones: a repeat keeps the score it had. */
-	for (i = 0, n = 0; i < nnews; i++)
-		if (reflect_known(st, news[i]->id) == NULL)
-			news[n++] = news[i];
-	nnews = n;
-	if (search_evaluate(s, news, nnews, cause) != 0)
-		return -1;
-	for (i = 0; i < nnews; i++) {
-		if (reflect_known(st, news[i]->id) != NULL)
-			continue;	/* proposed twice */
-		reflect_know(st, news[i]);
-		if (parent != NULL && reflect_paired(s, news[i], parent, &mc,
-		    &mp) > 0)
-			reflect_history_add(st, news[i], parent, mc, mp);
-	}
-	return 0;
-}
-
 static int
 opro_step(struct search *s, struct reflect *st, char **cause)
 {
@@ -159,8 +130,8 @@ opro_step(struct search *s, struct reflect *st, char **cause)
 	scored = opro_scored(s, st, &parent);
 	exemplars = opro_exemplars(s);
 	if (opro_propose(s, st, parent, scored, exemplars, &news, &nnews,
-	    cause) == 0 && opro_score_new(s, st, parent, news, nnews,
-	    cause) == 0)
+	    cause) == 0 && reflect_score_new(s, st, parent, news, nnews,
+	    NULL, cause) == 0)
 		rc = 0;
 	free(news);
 	free(scored);
@@ -174,5 +145,6 @@ const struct reflect_mode opro_mode = {
 	.minibatch = 3,
 	.proposals = 8,
 	.seeded = 0,
+	.screens = 1,
 	.step = opro_step,
 };

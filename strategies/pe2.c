@@ -215,36 +215,6 @@ pe2_ask(struct search *s, struct reflect *st, struct cand *cur,
 	return rc;
 }
 
-/*
- * The edits not tried before, scored on dev and known from then on, each
- * compared with cur on the examples both have; *last is the best of them
- * (NULL when all were tried before).
- */
-static int
-pe2_score(struct search *s, struct reflect *st, struct cand *cur,
-    struct cand **news, size_t nnews, struct cand **last, char **cause)
-{
-	double	mc, mp;
-	size_t	i, n;
-
-	*last = NULL;
-	for (i = 0, n = 0; i < nnews; i++)
-		if (news[i] != cur && reflect_known(st, news[i]->id) == NULL)
-			news[n++] = news[i];
-	if (search_evaluate(s, news, n, cause) != 0)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (reflect_known(st, news[i]->id) != NULL)
-			continue;	/* proposed twice */
-		reflect_know(st, news[i]);
-		if (reflect_paired(s, news[i], cur, &mc, &mp) > 0)
-			reflect_history_add(st, news[i], cur, mc, mp);
-		if (*last == NULL || news[i]->mean > (*last)->mean)
-			*last = news[i];
-	}
-	return 0;
-}
-
 static int
 pe2_step(struct search *s, struct reflect *st, char **cause)
 {
@@ -267,7 +237,7 @@ pe2_step(struct search *s, struct reflect *st, char **cause)
 		goto out;
 	}
 	if (pe2_ask(s, st, cur, &b, &news, &nnews, cause) != 0 ||
-	    pe2_score(s, st, cur, news, nnews, &last, cause) != 0)
+	    reflect_score_new(s, st, cur, news, nnews, &last, cause) != 0)
 		goto out;
 	/* Back-tracking: the best so far, which an improving edit is. */
 	if (search_bool(s, "backtrack"))
@@ -292,5 +262,6 @@ const struct reflect_mode pe2_mode = {
 	.minibatch = 16,
 	.proposals = 1,
 	.seeded = 0,
+	.screens = 1,
 	.step = pe2_step,
 };

@@ -27,6 +27,15 @@
  * Candidates a mode drops after a minibatch (a child that lost, a
  * challenger the judge rejected) are marked raced_out, so that neither
  * the champion pick nor a resumed run scores them on all of dev.
+ *
+ * opro and pe2 score their new proposals on dev in one place,
+ * reflect_score_new(), which puts them through the surrogate filter
+ * (search_screen(): with "surrogate" below 1, only those a model of the
+ * scores so far predicts best are scored).  protegi's proposals are
+ * raced by its bandit on minibatches within a fixed budget, gepa's come
+ * one at a time and are tried on a minibatch first, and spo's are judged
+ * against the champion: none of them is scored on dev as a new
+ * proposal, so the filter has nothing to spare there.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -36,6 +45,7 @@
 #include "reflect_int.h"
 #include "rng.h"
 #include "search.h"
+#include "store.h"
 #include "strbuf.h"
 #include "task.h"
 #include "util.h"
@@ -106,6 +116,7 @@ static const struct strategy_param reflect_params[] = {
 	{ "human_critiques", PARAM_INT, "4", 0, 50, NULL,
 	  "protegi and gepa: people's critiques of a prompt's answers shown "
 	  "when it is critiqued or rewritten (0: none)" },
+	SEARCH_SCREEN_PARAMS,
 	{ NULL, 0, NULL, 0, 0, NULL, NULL }
 };
 
@@ -172,12 +183,7 @@ reflect_num(double x)
 struct cand *
 reflect_cand(const struct search *s, int64_t id)
 {
-	size_t	i;
-
-	for (i = 0; i < s->ncands; i++)
-		if (s->cands[i]->id == id)
-			return s->cands[i];
-	return NULL;
+	return search_cand_by_id(s, id);
 }
 
 /* The examples minibatches are drawn from: train, or dev without it. */
@@ -479,6 +485,40 @@ reflect_asks_free(struct search_ask *a, size_t n)
 	free(a);
 }
 
+/*
+ * The one place where opro and pe2 score their new proposals on dev,
+ * through the surrogate filter (see the top comment).
+ */
+int
+reflect_score_new(struct search *s, struct reflect *st, struct cand *parent,
+    struct cand **news, size_t nnews, struct cand **best, char **cause)
+{
+	double	mc, mp;
+	size_t	i, n, nkeep;
+
+	if (best != NULL)
+		*best = NULL;
+	/* Only the new ones: a repeat keeps the score it had. */
+	for (i = 0, n = 0; i < nnews; i++)
+		if (news[i] != parent && reflect_known(st, news[i]->id) ==
+		    NULL && !search_has(news, n, news[i]))
+			news[n++] = news[i];
+	if (search_screen(s, news, n, &nkeep, cause) != 0 ||
+	    search_evaluate(s, news, nkeep, cause) != 0 ||
+	    search_screen_done(s, cause) != 0)
+		return -1;
+	for (i = 0; i < nkeep; i++) {
+		reflect_know(st, news[i]);
+		if (parent != NULL && reflect_paired(s, news[i], parent, &mc,
+		    &mp) > 0)
+			reflect_history_add(st, news[i], parent, mc, mp);
+		if (best != NULL && (*best == NULL || news[i]->mean >
+		    (*best)->mean))
+			*best = news[i];
+	}
+	return 0;
+}
+
 /* Drops a candidate that lost on a minibatch (see the top comment). */
 void
 reflect_drop(struct search *s, struct cand *c)
@@ -542,7 +582,9 @@ static int
 reflect_init(struct search *s, char **cause)
 {
 	struct reflect	*st;
+	char		*msg;
 	size_t		 i;
+	int		 rc;
 
 	if (s->task->roles[ROLE_OPTIMIZER] == NULL)
 		return cause_set(cause, "strategy 'reflect' needs an optimizer "
@@ -550,6 +592,17 @@ reflect_init(struct search *s, char **cause)
 	st = xcalloc(1, sizeof *st);
 	st->mode = reflect_mode_of(s);
 	s->state = st;
+	if (search_number(s, "surrogate") < 1 && !st->mode->screens) {
+		msg = xasprintf("reflect mode '%s' scores no new proposal on "
+		    "dev as it comes (only opro and pe2 do): \"surrogate\" "
+		    "has no effect", st->mode->name);
+		log_warnx("job '%s': %s", s->task->name, msg);
+		rc = store_event(s->store, s->job_id, s->run_id, "warn", msg,
+		    cause);
+		free(msg);
+		if (rc != 0)
+			return -1;
+	}
 	/* The seeds (or a refresh's starting pool) begin the beam or pool. */
 	if (st->mode->seeded)
 		for (i = 0; i < s->ncands; i++)
@@ -579,6 +632,8 @@ reflect_save(struct search *s)
 
 	o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "mode", st->mode->name);
+	if ((e = search_screen_save(s)) != NULL)
+		cJSON_AddItemToObject(o, "surrogate", e);
 	a = cJSON_AddArrayToObject(o, "set");
 	for (i = 0; i < st->nset; i++) {
 		e = cJSON_CreateObject();
@@ -664,6 +719,9 @@ reflect_load(struct search *s, const cJSON *o, char **cause)
 		    "mode '%s' and the job now asks for '%s'",
 		    cJSON_IsString(m) ? m->valuestring : "?",
 		    st->mode->name);
+	if (search_screen_load(s, cJSON_GetObjectItemCaseSensitive(o,
+	    "surrogate"), cause) != 0)
+		return -1;
 	a = cJSON_GetObjectItemCaseSensitive(o, "set");
 	cJSON_ArrayForEach(e, a) {
 		if (reflect_load_id(s, cJSON_GetObjectItemCaseSensitive(e,

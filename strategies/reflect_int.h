@@ -27,6 +27,9 @@ struct reflect_mode {
 	size_t		 minibatch;	/* "minibatch" */
 	size_t		 proposals;	/* "proposals" */
 	int		 seeded;	/* the seeds begin the beam or pool */
+	int		 screens;	/* scores its proposals on dev through
+					   reflect_score_new(), so the
+					   surrogate filter applies */
 	/* One step; 0 or -1 with *cause set. */
 	int		(*step)(struct search *, struct reflect *, char **);
 };
@@ -198,6 +201,17 @@ struct search_ask	*reflect_ask(struct search *, const struct rvars *,
 			    size_t max, char **cause);
 /* Releases and frees n replies of reflect_ask() (NULL: none). */
 void		 reflect_asks_free(struct search_ask *, size_t n);
+/*
+ * Scores the new proposals of a step on dev (opro, pe2): those of news
+ * (reordered) that are not known yet and not parent, each once, and of
+ * them those the surrogate filter lets through (search_screen()).  Each
+ * one scored is known from then on and compared with parent (NULL:
+ * none) on the dev examples both have; *best (when best is not NULL) is
+ * the best of them, NULL when none was scored.  Returns 0, or -1.
+ */
+int		 reflect_score_new(struct search *, struct reflect *,
+		    struct cand *parent, struct cand **news, size_t nnews,
+		    struct cand **best, char **cause);
 /* Marks c raced_out unless it is scored on all of dev (see reflect.c). */
 void		 reflect_drop(struct search *, struct cand *c);
 

@@ -195,6 +195,7 @@ search_release(struct search *s)
 	free(s->prompts_dir);
 	free(s->fail_cause);
 	memo_free(s->memo);
+	search_screen_free(s->screen);
 	cJSON_Delete(s->params);
 	memset(s, 0, sizeof *s);
 }
@@ -970,7 +971,7 @@ example_ref_cmp(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static struct cand *
+struct cand *
 search_cand_by_id(const struct search *s, int64_t id)
 {
 	size_t	i;

@@ -17,6 +17,7 @@
 struct backend;
 struct engine;
 struct search_memo;
+struct search_screen;
 struct store;
 struct task;
 
@@ -75,6 +76,8 @@ struct search {
 						   outside the engine (a
 						   person): the daemon's
 						   loop need not hurry */
+	struct search_screen	*screen;	/* the surrogate filter's,
+						   or NULL */
 };
 
 /* Frees everything a search holds (the strategy's state included). */
@@ -142,11 +145,74 @@ int		 search_complete(const struct search *, const struct cand *);
  */
 int		 search_load_scores(struct search *, char **cause);
 
+/* The search's candidate with that id (borrowed), or NULL. */
+struct cand	*search_cand_by_id(const struct search *, int64_t id);
 /* The best candidate evaluated on the whole dev split (not raced out). */
 struct cand	*search_best(const struct search *);
 /* Whether c is one of the n candidates of v. */
 int		 search_has(struct cand *const *v, size_t n,
 		    const struct cand *c);
+
+/*
+ * Embeddings of n candidates (search_embed.c): the embedder role's
+ * vectors, L2-normalized, all asked for before one wait (a text embedded
+ * before is answered by the cache), or without an embedder the built-in
+ * hashed text features of dim dimensions (textfeat_embed()).  *x is n x
+ * *xdim floats, allocated for the caller.  Returns 0, or -1 with *cause
+ * naming the strategy and the embedder (no answer, no vector, vectors of
+ * different dimensions), *x NULL.
+ */
+int		 search_embed(struct search *, struct cand *const *, size_t n,
+		    size_t dim, float **x, size_t *xdim, char **cause);
+
+/*
+ * The surrogate filter (search_screen.c; PROMST's score prediction): the
+ * parameters of a strategy that offers it, for its parameter table.
+ */
+#define SEARCH_SCREEN_PARAMS						\
+	{ "surrogate", PARAM_NUMBER, "1", 0.05, 1, NULL,		\
+	  "share of new proposals scored on dev, those a model of the "	\
+	  "scores so far predicts best (1: all, no filter)" },		\
+	{ "surrogate_min", PARAM_INT, "8", 2, 100000, NULL,		\
+	  "candidates scored on all of dev before the filter starts" },	\
+	{ "surrogate_audit", PARAM_NUMBER, "0.1", 0, 1, NULL,		\
+	  "share of the proposals screened out that are scored anyway, " \
+	  "to count the filter's misses" }
+
+/*
+ * Screens the n new proposals of v before they are scored on dev: with
+ * the "surrogate" parameter below 1 and "surrogate_min" candidates
+ * scored on all of dev at the last checkpoint, a model fitted on those
+ * (their embeddings, search_embed(), against their dev means) predicts
+ * the proposals' scores, and only the best share of them, and an audit
+ * of the others drawn at random ("surrogate_audit"), is to be scored.
+ * v is reordered: its first *nkeep are to be scored (in their order),
+ * the others are screened out and marked raced_out.  Proposals scored
+ * on all of dev already, or stopped by racing, are kept as they are.
+ * Logs the decisions.  Returns 0, or -1 with *cause (an embedder error).
+ */
+int		 search_screen(struct search *, struct cand **v, size_t n,
+		    size_t *nkeep, char **cause);
+/*
+ * After the kept proposals were scored: counts the screening's outcome
+ * (the calls spent on those let through, the audited ones that beat
+ * their median) and tells it in an event.  Does nothing when the last
+ * search_screen() screened nothing.  Returns 0, or -1 on a store error.
+ */
+int		 search_screen_done(struct search *, char **cause);
+/*
+ * The filter's part of a strategy's checkpoint (NULL with the filter
+ * off): its counters, the estimate of target calls saved, the proposals
+ * screened out, and the candidates scored on all of dev now, which the
+ * model of the next step is fitted on (so a replayed step fits the same
+ * model).  And back: o may be NULL (nothing saved).
+ */
+cJSON		*search_screen_save(struct search *);
+int		 search_screen_load(struct search *, const cJSON *o,
+		    char **cause);
+/* What the filter did in the run, for a summary; NULL if nothing. */
+char		*search_screen_text(const struct search *);
+void		 search_screen_free(struct search_screen *);
 
 /* A variable of a meta-prompt: {{name}} is replaced by value. */
 struct meta_var {

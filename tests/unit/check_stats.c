@@ -132,19 +132,24 @@ END_TEST
  * 1 - (1 - level)^(1/n) for no failures: the Clopper-Pearson bounds.
  */
 /*
- * Cholesky: [[4, 2], [2, 10]] = L L' with L = [[2, 0], [1, 3]]; a matrix
- * that is not positive definite (or holds a NAN) is refused.
+ * Cholesky: [[4, 2], [2, 10]] = L L' with L = [[2, 0], [1, 3]], and the
+ * system [[4, 2], [2, 10]] x = [8, 22] solved with it (x = [1, 2]);
+ * a matrix that is not positive definite (or holds a NAN) is refused.
  */
 START_TEST(test_cholesky)
 {
 	double	a[4] = { 4, 2, 2, 10 };
 	double	b[4] = { 1, 2, 2, 1 };
 	double	c[4] = { NAN, 0, 0, 1 };
+	double	x[2] = { 8, 22 };
 
 	ck_assert_int_eq(stats_cholesky(a, 2), 0);
 	ck_assert_double_eq_tol(a[0], 2, 1e-12);
 	ck_assert_double_eq_tol(a[2], 1, 1e-12);
 	ck_assert_double_eq_tol(a[3], 3, 1e-12);
+	stats_cholesky_solve(a, 2, x);
+	ck_assert_double_eq_tol(x[0], 1, 1e-12);
+	ck_assert_double_eq_tol(x[1], 2, 1e-12);
 	ck_assert_int_eq(stats_cholesky(b, 2), -1);
 	ck_assert_int_eq(stats_cholesky(c, 2), -1);
 }
