@@ -1061,9 +1061,14 @@ sim_answer_optimizer(const struct sim_world *w, const char *text, uint64_t h)
 	s = sim_tags_strip(text, strip);
 	lstrip = sim_lower_dup(s);
 	free(s);
+	/*
+	 * Informed: shown errors, feedback, critiques, or worked examples
+	 * beside the prompt to edit (they show what the answers must be).
+	 */
 	o.feedback = sim_tag_has(text, "errors") ||
 	    sim_tag_has(text, "feedback") || o.critiques != NULL ||
-	    has_any(lstrip, kw_wrong);
+	    has_any(lstrip, kw_wrong) ||
+	    (sim_tag_has(text, "demo") && o.prompts.n > 0);
 	o.count = asked_count(lstrip, &crit);
 	op = opt_choose(&o, lstrip, crit);
 	parent = opt_parent(&o);
