@@ -894,9 +894,7 @@ duel_report_response(struct search *s, const struct cand *rec,
 	text = log_escape(rec->text, 200);
 	strbuf_addf(&sb, ": \"%s\"", text);
 	free(text);
-	log_info("job '%s': %s", s->task->name, sb.buf);
-	rc = store_event(s->store, s->job_id, s->run_id, "info", sb.buf,
-	    cause);
+	rc = search_event(s, "info", sb.buf, cause);
 	strbuf_release(&sb);
 	return rc;
 }

@@ -37,7 +37,6 @@
 
 #include "dataset.h"
 #include "jsonc.h"
-#include "log.h"
 #include "search.h"
 #include "strbuf.h"
 #include "task.h"
@@ -224,7 +223,8 @@ mipro_bootstrap(struct search *s, char **cause)
 	size_t			 npool = s->ntrain;
 	struct demos		 boot = { NULL, 0 }, none = { NULL, 0 };
 	size_t			*order, *ex, n, i;
-	int			 scored;
+	char			*msg;
+	int			 scored, rc;
 
 	order = mipro_draw(s, npool, (size_t)search_int(s, "bootstrap"), &n);
 	ex = xcalloc(n + 1, sizeof *ex);
@@ -236,10 +236,12 @@ mipro_bootstrap(struct search *s, char **cause)
 	free(ex);
 	if (scored < 0)
 		return -1;
-	if (npool == 0)
-		log_info("job '%s': mipro: no training examples, so no demos "
-		    "(demos drawn from dev would be scored on themselves)",
-		    s->task->name);
+	if (npool == 0 && search_event(s, "warn", "mipro: no training "
+	    "examples, so no demos (demos drawn from dev would be scored on "
+	    "themselves)", cause) != 0) {
+		demos_release(&boot);
+		return -1;
+	}
 	st->booted = boot.n;
 	st->boot_tried = (size_t)scored;
 	mipro_set_add(st, &none);
@@ -248,7 +250,11 @@ mipro_bootstrap(struct search *s, char **cause)
 			mipro_set_add(st, &s->cands[i]->demos);
 	mipro_sets(s, &boot);
 	demos_release(&boot);
-	return 0;
+	msg = xasprintf("mipro: %zu of %d answers of the first seed right, "
+	    "kept as demos; %zu demo sets", st->booted, scored, st->nsets);
+	rc = search_event(s, "info", msg, cause);
+	free(msg);
+	return rc;
 }
 
 /* The observations of batches of training examples, as a list. */
@@ -323,9 +329,9 @@ mipro_ground(struct search *s, char **cause)
 		free(parts[j]);
 	free(parts);
 	if (n == 0)
-		log_info("job '%s': mipro: no dataset summary (the optimizer's "
-		    "replies held no usable observation or summary); the "
-		    "proposals go on without one", s->task->name);
+		return search_event(s, "warn", "mipro: no dataset summary (the "
+		    "optimizer's replies held no usable observation or "
+		    "summary); the proposals go on without one", cause);
 	return 0;
 }
 

@@ -596,9 +596,7 @@ reflect_init(struct search *s, char **cause)
 		msg = xasprintf("reflect mode '%s' scores no new proposal on "
 		    "dev as it comes (only opro and pe2 do): \"surrogate\" "
 		    "has no effect", st->mode->name);
-		log_warnx("job '%s': %s", s->task->name, msg);
-		rc = store_event(s->store, s->job_id, s->run_id, "warn", msg,
-		    cause);
+		rc = search_event(s, "warn", msg, cause);
 		free(msg);
 		if (rc != 0)
 			return -1;

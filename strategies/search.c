@@ -226,6 +226,18 @@ search_wait_for(struct search *s, int woken, char **cause)
 }
 
 int
+search_event(struct search *s, const char *level, const char *text,
+    char **cause)
+{
+	if (strcmp(level, "info") == 0)
+		log_info("job '%s': %s", s->task->name, text);
+	else
+		log_warnx("job '%s': %s", s->task->name, text);
+	return store_event(s->store, s->job_id, s->run_id, level, text,
+	    cause);
+}
+
+int
 search_wait(struct search *s, char **cause)
 {
 	return search_wait_for(s, 0, cause);

@@ -239,6 +239,14 @@ int		 search_ask(struct search *, const char *name,
 		    size_t max, char ***prompts, char **rationale,
 		    char **cause);
 
+/*
+ * An event of the run ("info" or "warn"), logged and stored, so that
+ * status, watch and the log say what the strategy did or could not do.
+ * Returns 0, or -1 with *cause on a store error.
+ */
+int		 search_event(struct search *, const char *level,
+		    const char *text, char **cause);
+
 /* Waits until the search's engine has answered everything submitted. */
 int		 search_wait(struct search *, char **cause);
 

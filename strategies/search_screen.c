@@ -527,9 +527,7 @@ search_screen_done(struct search *s, char **cause)
 	    "median", sc->screened, sc->proposals, screen_saved(s, sc),
 	    sc->missed, sc->compared);
 	screen_pending_clear(sc);
-	log_info("job '%s': %s", s->task->name, sb.buf);
-	rc = store_event(s->store, s->job_id, s->run_id, "info", sb.buf,
-	    cause);
+	rc = search_event(s, "info", sb.buf, cause);
 	strbuf_release(&sb);
 	return rc;
 }

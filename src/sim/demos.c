@@ -362,21 +362,10 @@ static void
 system_demos(const struct sim_world *w, const struct model_req *req,
     struct sim_shown *sh)
 {
-	struct strbuf	 sb;
 	struct reading	 rd;
-	size_t		 i;
 	char		*text;
 
-	strbuf_init(&sb);
-	for (i = 0; i < req->nmsgs; i++) {
-		if (req->msgs[i].role != MSG_SYSTEM ||
-		    req->msgs[i].content == NULL)
-			continue;
-		if (sb.len > 0)
-			strbuf_addc(&sb, '\n');
-		strbuf_adds(&sb, req->msgs[i].content);
-	}
-	text = strbuf_detach(&sb);
+	text = sim_req_system(req);
 	reading_init(&rd, w, text, 0);
 	sh->system = inline_demos(&rd, sh);
 	free(rd.occ);

@@ -145,6 +145,8 @@ size_t		 sim_world_occurrences(const struct sim_world *,
 int		 sim_is_alnum(int);
 /* A lower-case copy of s. */
 char		*sim_lower_dup(const char *s);
+/* A request's system messages, joined by newlines ("" for none). */
+char		*sim_req_system(const struct model_req *);
 /*
  * Where lower-case needle occurs in lower-case hay at word boundaries
  * (a pointer into hay), or NULL; sim_has_word() says whether it does.

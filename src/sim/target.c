@@ -64,20 +64,13 @@ target_prompt(const struct model_req *req, const struct sim_example *x)
 	char		*all, *s;
 	size_t		 i;
 
-	strbuf_init(&sb);
-	for (i = 0; i < req->nmsgs; i++) {
-		if (req->msgs[i].role != MSG_SYSTEM ||
-		    req->msgs[i].content == NULL)
-			continue;
-		if (sb.len > 0)
-			strbuf_addc(&sb, '\n');
-		strbuf_adds(&sb, req->msgs[i].content);
-	}
-	s = trim_dup(sb.buf != NULL ? sb.buf : "", sb.len);
-	strbuf_release(&sb);
+	all = sim_req_system(req);
+	s = trim_dup(all, strlen(all));
+	free(all);
 	if (*s != '\0')
 		return s;
 	free(s);
+	strbuf_init(&sb);
 	for (i = 0; i < req->nmsgs; i++) {
 		if (req->msgs[i].role == MSG_SYSTEM ||
 		    req->msgs[i].content == NULL)

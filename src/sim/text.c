@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model.h"
 #include "sim.h"
 #include "sim/sim_int.h"
 #include "strbuf.h"
@@ -21,6 +22,24 @@ int
 sim_is_alnum(int c)
 {
 	return isalnum((unsigned char)c);
+}
+
+char *
+sim_req_system(const struct model_req *req)
+{
+	struct strbuf	sb;
+	size_t		i;
+
+	strbuf_init(&sb);
+	for (i = 0; i < req->nmsgs; i++) {
+		if (req->msgs[i].role != MSG_SYSTEM ||
+		    req->msgs[i].content == NULL)
+			continue;
+		if (sb.len > 0)
+			strbuf_addc(&sb, '\n');
+		strbuf_adds(&sb, req->msgs[i].content);
+	}
+	return strbuf_detach(&sb);
 }
 
 char *

@@ -57,6 +57,9 @@ for ex in sentiment arith rewrite intent feedback; do
 	    "from a right answer nor labeled, or not from train"
 	sql "$db" "SELECT count(*) FROM candidate_demos WHERE example_id
 	    IS NULL" | grep -qx 0 || fail "$ex: a demo of no example"
+	# The run says what bootstrap found.
+	sql "$db" "SELECT message FROM events" | grep -q "answers of the first seed right, kept as demos; [0-9]* demo sets" ||
+	    fail "$ex: no event of the bootstrap"
 done
 # The classification and arithmetic tasks have demos of both kinds.
 for ex in sentiment arith; do
