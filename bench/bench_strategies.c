@@ -117,9 +117,16 @@ static const struct strat strats[] = {
 	/* One edit a step, from the best seed on. */
 	{ "pe2", "\"name\": \"reflect\", \"mode\": \"pe2\", \"steps\": "
 	  "10" },
-	/* Instructions and demos together, and the same without demos. */
-	{ "mipro", "\"name\": \"mipro\", \"threshold\": 0.5" },
-	{ "mipro-0", "\"name\": \"mipro\", \"demos\": 0" },
+	/*
+	 * Instructions and demos together, and the same without demos: five
+	 * rounds of ten trials, each round proposing from the best so far.
+	 */
+	{ "mipro", "\"name\": \"mipro\", \"threshold\": 0.5, "
+	  "\"rounds\": 5, \"trials\": 10" },
+	{ "mipro-0", "\"name\": \"mipro\", \"demos\": 0, "
+	  "\"rounds\": 5, \"trials\": 10" },
+	/* MIPROv2 as it is: one round of proposals, 30 trials. */
+	{ "mipro-1", "\"name\": \"mipro\", \"threshold\": 0.5" },
 	/* PromptAgent with the paper's settings (12 iterations, depth 8). */
 	{ "mcts", "\"name\": \"mcts\"" },
 	/*

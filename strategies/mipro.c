@@ -63,6 +63,9 @@ static const struct strategy_param mipro_params[] = {
 	  "training examples the first seed answers for bootstrapped demos" },
 	{ "threshold", PARAM_NUMBER, "1", 0, 1, NULL,
 	  "the score an answer needs to become a demo" },
+	{ "rounds", PARAM_INT, "1", 1, 100, NULL,
+	  "rounds of proposals and trials; a later round proposes from the "
+	  "best instruction so far" },
 	{ "tips", PARAM_BOOL, "true", 0, 0, NULL,
 	  "show each proposal request a tip drawn at random" },
 	{ "temperature", PARAM_NUMBER, "1.0", 0, 2, NULL,
@@ -111,6 +114,7 @@ struct mipro_state {
 	size_t			 ninstr;
 	struct mipro_trial	*trials;
 	size_t			 ntrials;
+	int			 round;		/* 1, 2, ... */
 };
 
 static struct mipro_state *
@@ -129,6 +133,7 @@ mipro_init(struct search *s, char **cause)
 		return cause_set(cause, "strategy 'mipro': no seed prompt");
 	st = xcalloc(1, sizeof *st);
 	s->state = st;
+	st->round = 1;
 	/* The seeds are the first instructions, without their demos. */
 	for (i = 0; i < s->ncands; i++) {
 		st->instr = xreallocarray(st->instr, st->ninstr + 1,
@@ -342,6 +347,23 @@ mipro_has_instr(const struct mipro_state *st, const struct cand *c)
 	return search_has(st->instr, st->ninstr, c);
 }
 
+/*
+ * What a round's proposals start from: the first seed, then the
+ * instruction of the best candidate so far (evaluated on all of dev).
+ */
+static struct cand *
+mipro_base(struct search *s)
+{
+	struct mipro_state	*st = mipro_state(s);
+	struct cand		*best = st->round > 1 ? search_best(s) : NULL;
+	size_t			 i;
+
+	for (i = 0; best != NULL && i < st->ninstr; i++)
+		if (strcmp(st->instr[i]->text, best->text) == 0)
+			return st->instr[i];
+	return s->cands[0];
+}
+
 /* One proposal request's inputs: a demo set (not the empty one), a tip. */
 struct mipro_ask {
 	struct meta_var	 vars[5];
@@ -351,8 +373,8 @@ struct mipro_ask {
 };
 
 static void
-mipro_ask_setup(struct search *s, struct mipro_ask *a, size_t i,
-    struct search_ask *ask)
+mipro_ask_setup(struct search *s, const struct cand *base,
+    struct mipro_ask *a, size_t i, struct search_ask *ask)
 {
 	struct mipro_state	*st = mipro_state(s);
 
@@ -372,7 +394,7 @@ mipro_ask_setup(struct search *s, struct mipro_ask *a, size_t i,
 	a->vars[3].name = "tip";
 	a->vars[3].value = a->tip;
 	a->vars[4].name = "prompt";
-	a->vars[4].value = s->cands[0]->text;
+	a->vars[4].value = base->text;
 	ask->name = "mipro_propose";
 	ask->vars = a->vars;
 	ask->nvars = 5;
@@ -387,18 +409,21 @@ mipro_propose(struct search *s, char **cause)
 	struct mipro_state	*st = mipro_state(s);
 	struct search_ask	*asks;
 	struct mipro_ask	*a;
-	struct cand		*c, *seed = s->cands[0];
-	size_t			 n, i;
+	struct cand		*c, *seed = mipro_base(s);
+	size_t			 n, i, want;
 	char			*note;
 	int			 j, rc = 0;
 
-	if ((long long)st->ninstr >= search_int(s, "instructions"))
+	/* Each later round adds as many, less the one it starts from. */
+	want = (size_t)search_int(s, "instructions") * (size_t)st->round -
+	    (size_t)(st->round - 1);
+	if (st->ninstr >= want)
 		return 0;
-	n = (size_t)search_int(s, "instructions") - st->ninstr;
+	n = want - st->ninstr;
 	asks = xcalloc(n, sizeof *asks);
 	a = xcalloc(n, sizeof *a);
 	for (i = 0; i < n; i++)
-		mipro_ask_setup(s, &a[i], i, &asks[i]);
+		mipro_ask_setup(s, seed, &a[i], i, &asks[i]);
 	if (search_ask_many(s, asks, n, cause) != 0)
 		rc = -1;
 	for (i = 0; rc == 0 && i < n; i++) {
@@ -576,7 +601,9 @@ static int
 mipro_step(struct search *s, char **cause)
 {
 	struct mipro_state	*st = mipro_state(s);
-	size_t			 trials = (size_t)search_int(s, "trials");
+	size_t			 trials = (size_t)search_int(s, "trials") *
+				    (size_t)st->round;
+	int			 last = st->round >= search_int(s, "rounds");
 
 	switch (st->phase) {
 	case PHASE_BOOTSTRAP:
@@ -597,14 +624,20 @@ mipro_step(struct search *s, char **cause)
 	case PHASE_TRIALS:
 		break;
 	}
-	if (st->ntrials >= trials)
-		return 0;
+	if (st->ntrials >= trials) {
+		if (last)
+			return 0;
+		/* The next round: proposals from the best, then trials. */
+		st->round++;
+		st->phase = PHASE_PROPOSE;
+		return mipro_step(s, cause);
+	}
 	if (mipro_trial(s, cause) != 0)
 		return -1;
 	if ((st->ntrials % (size_t)search_int(s, "full_every") == 0 ||
 	    st->ntrials == trials) && mipro_full(s, cause) != 0)
 		return -1;
-	return st->ntrials < trials ? 1 : 0;
+	return st->ntrials < trials || !last ? 1 : 0;
 }
 
 static cJSON *
@@ -615,6 +648,7 @@ mipro_save(struct search *s)
 	size_t			 i;
 
 	cJSON_AddNumberToObject(o, "phase", st->phase);
+	cJSON_AddNumberToObject(o, "round", st->round);
 	arr = cJSON_AddArrayToObject(o, "demo_sets");
 	for (i = 0; i < st->nsets; i++)
 		cJSON_AddItemToArray(arr, demos_to_json(&st->sets[i]));
@@ -680,6 +714,8 @@ mipro_load(struct search *s, const cJSON *o, char **cause)
 	st = xcalloc(1, sizeof *st);
 	s->state = st;
 	st->phase = (enum mipro_phase)json_num(o, "phase");
+	st->round = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(o,
+	    "round")) ? (int)json_num(o, "round") : 1;
 	if (!(st->phase >= PHASE_BOOTSTRAP && st->phase <= PHASE_TRIALS))
 		return cause_set(cause, "checkpoint: mipro phase unknown");
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(o,

@@ -12,7 +12,7 @@
 need sqlite3
 PROMPTD="$top_builddir/promptd"
 AUDIT="$top_builddir/tests/unit/check_strategy"
-MIPRO='{ "name": "mipro", "instructions": 4, "demo_sets": 5, "demos": 3, "trials": 8, "minibatch": 10, "full_every": 4, "full_top": 2, "bootstrap": 20, "threshold": 0.5 }'
+MIPRO='{ "name": "mipro", "instructions": 4, "demo_sets": 5, "demos": 3, "trials": 8, "minibatch": 10, "full_every": 4, "full_top": 2, "bootstrap": 20, "threshold": 0.5, "rounds": 2 }'
 
 # example NAME: the example's job with a small mipro search, in $TMP/NAME.
 example() {
@@ -26,8 +26,9 @@ for ex in sentiment arith rewrite intent feedback; do
 	example "$ex"
 	db="$TMP/$ex.db"
 	expect_status 0 "$PROMPTD" -d "$db" --once "$TMP/$ex/job.json"
-	# Three phases and the trials (intent's own job has 24).
-	steps=11
+	# Three phases and two rounds of trials, the second after its own
+	# proposals (intent's own job: one round of 24).
+	steps=20
 	[ "$ex" = intent ] && steps=27
 	expect_contains "$TMP/out" "done after $steps steps"
 	# The proposals: stored with their grounding.
