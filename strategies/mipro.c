@@ -590,6 +590,7 @@ mipro_trial(struct search *s, char **cause)
 			k++;
 		}
 	search_scores_release(res, n);
+	free(res);
 	free(ex);
 	t->score = k > 0 ? sum / k : NAN;
 	t->cand = c->id;

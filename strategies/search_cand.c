@@ -230,5 +230,6 @@ search_bootstrap(struct search *s, struct cand *c, const size_t *examples,
 		free(in);
 	}
 	search_scores_release(res, n);
+	free(res);
 	return scored;
 }

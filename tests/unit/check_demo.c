@@ -327,6 +327,7 @@ START_TEST(test_bootstrap)
 	    s->ntrain, 0, &all, &cause), (int)s->ntrain);
 	ck_assert_uint_eq(all.n, s->ntrain);
 	search_scores_release(res, s->ntrain);
+	free(res);
 	demos_release(&d);
 	demos_release(&all);
 	jobrun_release(&jr);
