@@ -154,6 +154,7 @@ struct duel_state {
 	size_t			  example;	/* dataset index of the input */
 	int64_t			  prompt_id;	/* the prompt answered */
 	char			 *prompt;
+	struct demos		  demos;	/* the prompt's */
 };
 
 static struct duel_state *
@@ -208,6 +209,26 @@ duel_arms_setup(struct search *s, char **cause)
  * The prompt whose responses are dueled: the job's champion if it has
  * one, else the run's starting prompt (its first seed).
  */
+/* The prompt (and demos) the responses answer: candidate id's. */
+static int
+duel_prompt_load(struct search *s, int64_t id, char **cause)
+{
+	struct duel_state	*st = duel_state(s);
+	struct candidate_row	 row;
+	int			 rc;
+
+	if ((rc = store_candidate_get(s->store, id, &row, cause)) <= 0)
+		return rc == 0 ? cause_set(cause, "no candidate %lld",
+		    (long long)id) : -1;
+	st->prompt_id = id;
+	st->prompt = row.text;
+	st->demos = row.demos;
+	row.text = NULL;
+	memset(&row.demos, 0, sizeof row.demos);
+	store_candidate_row_release(&row);
+	return 0;
+}
+
 static int
 duel_prompt_choose(struct search *s, char **cause)
 {
@@ -218,17 +239,14 @@ duel_prompt_choose(struct search *s, char **cause)
 	if ((rc = store_champion_latest(s->store, s->job_id, &ch,
 	    cause)) < 0)
 		return -1;
-	if (rc == 1) {
-		st->prompt_id = ch.candidate;
-		st->prompt = store_candidate_text(s->store, ch.candidate,
-		    cause);
-		return st->prompt != NULL ? 0 : -1;
-	}
+	if (rc == 1)
+		return duel_prompt_load(s, ch.candidate, cause);
 	if (s->ncands == 0)
 		return cause_set(cause, "strategy 'duel': arms 'responses' "
 		    "needs a seed prompt");
 	st->prompt_id = s->cands[0]->id;
 	st->prompt = xstrdup(s->cands[0]->text);
+	demos_copy(&st->demos, &s->cands[0]->demos);
 	return 0;
 }
 
@@ -495,7 +513,8 @@ duel_build_responses(struct search *s, char **cause)
 	    DUEL_RESPONSE_POOL : (size_t)search_int(s, "pool");
 	out = xcalloc(n, sizeof *out);
 	for (i = 0; i < n; i++) {
-		task_build_request(task, st->prompt, st->example, &req);
+		task_build_request_demos(task, st->prompt, &st->demos,
+		    st->example, &req);
 		req.temperature = search_number(s, "temperature");
 		req.sample = (unsigned)i;
 		engine_submit(s->engine, task->roles[ROLE_TARGET], &req,
@@ -1085,8 +1104,7 @@ duel_load(struct search *s, const cJSON *state, char **cause)
 			    "longer in the dev split");
 		st->example = s->dev[i];
 	}
-	st->prompt = store_candidate_text(s->store, st->prompt_id, cause);
-	return st->prompt != NULL ? 0 : -1;
+	return duel_prompt_load(s, st->prompt_id, cause);
 }
 
 static void
@@ -1102,6 +1120,7 @@ duel_free(struct search *s)
 		free(st->pool[i]);
 	}
 	free(st->prompt);
+	demos_release(&st->demos);
 	free(st->pool);
 	free(st->ids);
 	free(st->x);
