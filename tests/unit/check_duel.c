@@ -614,6 +614,49 @@ START_TEST(test_responses_resume)
 }
 END_TEST
 
+/*
+ * Responses answer the prompt with its demos: a target that says how
+ * many assistant turns it was shown (and which sample it drew) sees the
+ * seed's two demos in every response.
+ */
+START_TEST(test_responses_demos)
+{
+	struct job	*job;
+	char		*text, *script;
+	FILE		*f;
+
+	script = xasprintf("%s/turns.sh", check_dir);
+	ck_assert_ptr_nonnull(f = fopen(script, "w"));
+	fputs("r=$(cat)\n"
+	    "n=$(printf '%s' \"$r\" | grep -o '\"assistant\"' | wc -l)\n"
+	    "s=$(printf '%s' \"$r\" | grep -o '\"sample\":[0-9]*' |"
+	    " tr -dc 0-9)\n"
+	    "echo \"turns $n sample $s\"\n", f);
+	fclose(f);
+	text = xasprintf("{ \"name\": \"d\", " CHECK_SENTIMENT_TASK ","
+	    " \"seed_prompts\": [ { \"prompt\": \"Say something.\","
+	    " \"demos\": [ { \"input\": \"Review: Fine.\", \"output\":"
+	    " \"positive\" }, { \"input\": \"Review: Bad.\", \"output\":"
+	    " \"negative\" } ] } ], \"backends\": { \"turns\": { \"type\":"
+	    " \"exec\", \"model\": \"turns\", \"command\": [\"/bin/sh\","
+	    " \"%s\"] }, \"tie\": { \"type\": \"exec\", \"model\":"
+	    " \"tie\", \"command\": \"cat >/dev/null; echo 'Winner: tie'\""
+	    " } }, \"roles\": { \"target\": \"turns\", \"judge\":"
+	    " \"tie\" }, \"strategy\": { \"name\": \"duel\", \"arms\":"
+	    " \"responses\", \"pool\": 4, \"rounds\": 2, \"init\": 2,"
+	    " \"steps\": 20, \"feedback\": \"judge\" } }", script);
+	job = check_job(check_dir, text);
+	free(text);
+	free(script);
+	ck_assert_int_eq(run(job, 100, NULL), 1);
+	ck_assert_int_ge(count("SELECT count(*) FROM candidates WHERE origin"
+	    " = 'duel-response'"), 2);
+	ck_assert_int_eq(count("SELECT count(*) FROM candidates WHERE origin"
+	    " = 'duel-response' AND text NOT LIKE 'turns 2 sample %'"), 0);
+	job_free(job);
+}
+END_TEST
+
 /* With a champion (found by a prompts run), responses answer it. */
 START_TEST(test_responses_champion)
 {
@@ -990,6 +1033,7 @@ duel_suite(void)
 	tcase_add_test(tc, test_responses_no_verdict);
 	tcase_add_test(tc, test_responses_resume);
 	tcase_add_test(tc, test_responses_champion);
+	tcase_add_test(tc, test_responses_demos);
 	tcase_add_test(tc, test_responses_human);
 	tcase_add_test(tc, test_methods);
 	tcase_add_test(tc, test_errors);
