@@ -301,19 +301,24 @@ undone:
 	return -1;
 }
 
-int64_t
-store_candidate_put(struct store *s, int64_t job, const char *text,
-    const char *origin, char **cause)
+/*
+ * Adds the candidate of hash, or finds it: its id, with *added 1 when
+ * this call added it; -1 on an error.
+ */
+static int64_t
+candidate_insert(struct store *s, int64_t job, const char *text,
+    const char *hash, const char *origin, int *added, char **cause)
 {
-	char	hash[65];
 	int64_t	id = 0;
 
-	sha256_hex(text, strlen(text), hash);
+	*added = 0;
 	if (store_stmt_step(s, STMT_CANDIDATE_INSERT, cause, "itttd", job, text,
 	    hash, origin, time_now()) != 0)
 		return -1;
-	if (sqlite3_changes(s->db) == 1)
+	if (sqlite3_changes(s->db) == 1) {
+		*added = 1;
 		return sqlite3_last_insert_rowid(s->db);
+	}
 	switch (store_stmt_int64(s, STMT_CANDIDATE_FIND, &id, cause, "it", job,
 	    hash)) {
 	case 1:
@@ -324,6 +329,17 @@ store_candidate_put(struct store *s, int64_t job, const char *text,
 		break;
 	}
 	return -1;
+}
+
+int64_t
+store_candidate_put(struct store *s, int64_t job, const char *text,
+    const char *origin, char **cause)
+{
+	char	hash[65];
+	int	added;
+
+	sha256_hex(text, strlen(text), hash);
+	return candidate_insert(s, job, text, hash, origin, &added, cause);
 }
 
 int64_t
@@ -352,17 +368,9 @@ store_candidate_put_demos(struct store *s, int64_t job, const char *text,
 	strbuf_release(&sb);
 	if (store_begin(s, cause) != 0)
 		return -1;
-	if (store_stmt_step(s, STMT_CANDIDATE_INSERT, cause, "itttd", job, text,
-	    hash, origin, time_now()) != 0)
+	if ((id = candidate_insert(s, job, text, hash, origin, &added,
+	    cause)) < 0)
 		goto fail;
-	if ((added = sqlite3_changes(s->db) == 1))
-		id = sqlite3_last_insert_rowid(s->db);
-	else if (store_stmt_int64(s, STMT_CANDIDATE_FIND, &id, cause, "it",
-	    job, hash) != 1) {
-		cause_set(cause, "store: add candidate: the candidate was "
-		    "neither added nor found");
-		goto fail;
-	}
 	for (i = 0; added && i < demos->n; i++)
 		if (store_stmt_step(s, STMT_DEMO_ADD, cause, "inItt", id,
 		    (int)i, demos->v[i].example, demos->v[i].input,
