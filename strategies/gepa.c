@@ -239,7 +239,7 @@ gepa_differ(struct search *s, size_t k, const struct cand *a,
 	if (ndiff == 0)
 		for (j = 0; j < s->ndev; j++)
 			diff[ndiff++] = s->dev[j];
-	npick = reflect_draw(s, ndiff, k, pick);
+	npick = search_draw(s, ndiff, k, pick);
 	for (i = 0; i < npick; i++)
 		pick[i] = diff[pick[i]];
 	free(diff);

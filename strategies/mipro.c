@@ -150,24 +150,6 @@ mipro_set_add(struct mipro_state *st, const struct demos *d)
 	demos_copy(&st->sets[st->nsets++], d);
 }
 
-/* n distinct indices of [0, m) in random order (all of them if n >= m). */
-static size_t *
-mipro_draw(struct search *s, size_t m, size_t n, size_t *out_n)
-{
-	size_t	*v = xcalloc(m + 1, sizeof *v), i, j, t;
-
-	for (i = 0; i < m; i++)
-		v[i] = i;
-	for (i = 0; i + 1 < m; i++) {
-		j = i + rng_below(&s->rng, (uint32_t)(m - i));
-		t = v[i];
-		v[i] = v[j];
-		v[j] = t;
-	}
-	*out_n = n < m ? n : m;
-	return v;
-}
-
 /* A labeled demo of the dataset example k: its input and expected answer. */
 static void
 mipro_labeled(struct search *s, size_t k, struct demos *d)
@@ -200,15 +182,17 @@ mipro_sets(struct search *s, const struct demos *boot)
 		nb = 0;
 		if (boot->n > 0 && (made > 0 || !labeled)) {
 			/* A random number of bootstrapped demos, 1..k. */
-			order = mipro_draw(s, boot->n,
-			    1 + rng_below(&s->rng, (uint32_t)k), &nb);
+			order = xcalloc(k + 1, sizeof *order);
+			nb = search_draw(s, boot->n,
+			    1 + rng_below(&s->rng, (uint32_t)k), order);
 			for (i = 0; i < nb; i++)
 				demos_add(&d, boot->v[order[i]].example,
 				    boot->v[order[i]].input,
 				    boot->v[order[i]].output);
 			free(order);
 		}
-		order = mipro_draw(s, s->ntrain, labeled ? k - nb : 0, &n);
+		order = xcalloc(k + 1, sizeof *order);
+		n = search_draw(s, s->ntrain, labeled ? k - nb : 0, order);
 		for (i = 0; i < n; i++)
 			mipro_labeled(s, s->train[order[i]], &d);
 		free(order);
@@ -227,15 +211,14 @@ mipro_bootstrap(struct search *s, char **cause)
 	const size_t		*pool = s->train;
 	size_t			 npool = s->ntrain;
 	struct demos		 boot = { NULL, 0 }, none = { NULL, 0 };
-	size_t			*order, *ex, n, i;
+	size_t			*ex, n, i;
 	char			*msg;
 	int			 scored, rc;
 
-	order = mipro_draw(s, npool, (size_t)search_int(s, "bootstrap"), &n);
-	ex = xcalloc(n + 1, sizeof *ex);
+	ex = xcalloc(npool + 1, sizeof *ex);
+	n = search_draw(s, npool, (size_t)search_int(s, "bootstrap"), ex);
 	for (i = 0; i < n; i++)
-		ex[i] = pool[order[i]];
-	free(order);
+		ex[i] = pool[ex[i]];
 	scored = search_bootstrap(s, s->cands[0], ex, n,
 	    search_number(s, "threshold"), &boot, cause);
 	free(ex);
@@ -452,17 +435,6 @@ mipro_propose(struct search *s, char **cause)
 	return rc;
 }
 
-static struct cand *
-mipro_find(const struct search *s, int64_t id)
-{
-	size_t	i;
-
-	for (i = 0; i < s->ncands; i++)
-		if (s->cands[i]->id == id)
-			return s->cands[i];
-	return NULL;
-}
-
 /* A combination's mean minibatch score over its trials. */
 struct mipro_combo {
 	struct cand	*c;
@@ -502,8 +474,8 @@ mipro_full(struct search *s, char **cause)
 			if (v[j].c->id == st->trials[i].cand)
 				break;
 		if (j == n) {
-			if ((v[n].c = mipro_find(s, st->trials[i].cand)) ==
-			    NULL)
+			if ((v[n].c = search_cand_by_id(s,
+			    st->trials[i].cand)) == NULL)
 				continue;
 			n++;
 		}
@@ -554,7 +526,7 @@ mipro_trial(struct search *s, char **cause)
 	struct mipro_trial	*t;
 	struct search_score	*res;
 	struct cand		*c, *instr;
-	size_t			*order, *ex, n, i, k = 0;
+	size_t			*ex, n, i, k = 0;
 	double			 sum = 0;
 	char			*note;
 
@@ -572,12 +544,10 @@ mipro_trial(struct search *s, char **cause)
 	free(note);
 	if (c == NULL)
 		return -1;
-	order = mipro_draw(s, s->ndev, (size_t)search_int(s, "minibatch"),
-	    &n);
-	ex = xcalloc(n + 1, sizeof *ex);
+	ex = xcalloc(s->ndev + 1, sizeof *ex);
+	n = search_draw(s, s->ndev, (size_t)search_int(s, "minibatch"), ex);
 	for (i = 0; i < n; i++)
-		ex[i] = s->dev[order[i]];
-	free(order);
+		ex[i] = s->dev[ex[i]];
 	res = xcalloc(n + 1, sizeof *res);
 	if (search_score_on(s, &c, 1, ex, n, res, cause) != 0) {
 		free(res);
@@ -734,8 +704,8 @@ mipro_load(struct search *s, const cJSON *o, char **cause)
 		st->summary = xstrdup(v->valuestring);
 	cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(o,
 	    "instructions")) {
-		if ((c = mipro_find(s, (int64_t)cJSON_GetNumberValue(v))) ==
-		    NULL)
+		if ((c = search_cand_by_id(s,
+		    (int64_t)cJSON_GetNumberValue(v))) == NULL)
 			return cause_set(cause, "checkpoint: mipro instruction "
 			    "%.0f is not among the run's candidates",
 			    cJSON_GetNumberValue(v));

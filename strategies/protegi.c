@@ -120,7 +120,7 @@ bandit_ucb(struct search *s, struct arm *arms, size_t narms, char **cause)
 			taken[b] = 1;
 			which[j] = b;
 		}
-		npos = reflect_draw(s, npool, m, pos);
+		npos = search_draw(s, npool, m, pos);
 		if (arms_score(s, arms, which, k, pos, npos, cause) != 0)
 			goto fail;
 	}
@@ -168,7 +168,7 @@ bandit_sr(struct search *s, struct arm *arms, size_t narms, size_t beam,
 		    (k <= K ? k : K))));
 		npos = nk - prev >= 1 ? (size_t)(nk - prev) : 1;
 		prev = nk > prev ? nk : prev;
-		npos = reflect_draw(s, npool, npos, pos);
+		npos = search_draw(s, npool, npos, pos);
 		if (arms_score(s, arms, alive, nalive, pos, npos, cause) != 0) {
 			free(alive);
 			free(pos);
@@ -230,7 +230,7 @@ protegi_select(struct search *s, struct reflect *st, struct cand *b,
 		return;
 	}
 	pick = xcalloc(nnews, sizeof *pick);
-	npick = reflect_draw(s, nnews, max, pick);
+	npick = search_draw(s, nnews, max, pick);
 	for (i = 0; i < npick; i++)
 		reflect_push(kids, nkids, news[pick[i]]);
 	free(pick);
@@ -279,7 +279,7 @@ protegi_minibatch(struct search *s, struct reflect *st, struct protegi *p,
 	p->pool = reflect_pool(s, &p->npool);
 	p->mbpos = xcalloc(p->npool + 1, sizeof *p->mbpos);
 	p->mb = xcalloc(p->npool + 1, sizeof *p->mb);
-	p->nmb = reflect_draw(s, p->npool, reflect_minibatch(s, st),
+	p->nmb = search_draw(s, p->npool, reflect_minibatch(s, st),
 	    p->mbpos);
 	for (j = 0; j < p->nmb; j++)
 		p->mb[j] = p->pool[p->mbpos[j]];
@@ -382,7 +382,7 @@ protegi_critiques(struct search *s, struct reflect *st, struct protegi *p,
 			return -1;
 		pick = xcalloc(ex[i].nerr + 1, sizeof *pick);
 		for (g = 0; ex[i].nerr > 0 && g < want; g++) {
-			npick = reflect_draw(s, ex[i].nerr,
+			npick = search_draw(s, ex[i].nerr,
 			    (size_t)search_int(s, "errors"), pick);
 			for (j = 0; j < npick; j++)
 				pick[j] = ex[i].err[pick[j]];

@@ -392,15 +392,13 @@ prune_save(struct search *s)
 static struct cand *
 prune_find(const struct search *s, const cJSON *v, char **cause)
 {
-	int64_t	id = (int64_t)cJSON_GetNumberValue(v);
-	size_t	i;
+	int64_t		 id = (int64_t)cJSON_GetNumberValue(v);
+	struct cand	*c;
 
-	for (i = 0; i < s->ncands; i++)
-		if (s->cands[i]->id == id)
-			return s->cands[i];
-	cause_set(cause, "checkpoint: candidate %lld is not in the run",
-	    (long long)id);
-	return NULL;
+	if ((c = search_cand_by_id(s, id)) == NULL)
+		cause_set(cause, "checkpoint: candidate %lld is not in the "
+		    "run", (long long)id);
+	return c;
 }
 
 static int

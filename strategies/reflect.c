@@ -198,28 +198,6 @@ reflect_pool(const struct search *s, size_t *n)
 	return s->dev;
 }
 
-/* k distinct positions in [0, n), drawn from the step's stream. */
-size_t
-reflect_draw(struct search *s, size_t n, size_t k, size_t *out)
-{
-	size_t	*perm, i, j, t;
-
-	if (k > n)
-		k = n;
-	perm = xcalloc(n + 1, sizeof *perm);
-	for (i = 0; i < n; i++)
-		perm[i] = i;
-	for (i = 0; i < k; i++) {
-		j = i + rng_below(&s->rng, (uint32_t)(n - i));
-		t = perm[i];
-		perm[i] = perm[j];
-		perm[j] = t;
-		out[i] = perm[i];
-	}
-	free(perm);
-	return k;
-}
-
 /* k distinct dataset examples from the minibatch pool. */
 size_t
 reflect_minibatch_draw(struct search *s, size_t k, size_t *out)
@@ -228,7 +206,7 @@ reflect_minibatch_draw(struct search *s, size_t k, size_t *out)
 	size_t		 npool, i;
 
 	pool = reflect_pool(s, &npool);
-	k = reflect_draw(s, npool, k, out);
+	k = search_draw(s, npool, k, out);
 	for (i = 0; i < k; i++)
 		out[i] = pool[out[i]];
 	return k;
@@ -240,7 +218,7 @@ reflect_dev_draw(struct search *s, size_t k, size_t *out)
 {
 	size_t	i;
 
-	k = reflect_draw(s, s->ndev, k, out);
+	k = search_draw(s, s->ndev, k, out);
 	for (i = 0; i < k; i++)
 		out[i] = s->dev[out[i]];
 	return k;

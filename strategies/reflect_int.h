@@ -109,12 +109,9 @@ struct cand	*reflect_cand(const struct search *, int64_t id);
  */
 const size_t	*reflect_pool(const struct search *, size_t *n);
 /*
- * k distinct positions in [0, n) into out (room for min(k, n)), drawn
- * from the step's stream; returns how many.
+ * k distinct dataset examples from the minibatch pool, as search_draw()
+ * draws positions.
  */
-size_t		 reflect_draw(struct search *, size_t n, size_t k,
-		    size_t *out);
-/* k distinct dataset examples from the minibatch pool, as above. */
 size_t		 reflect_minibatch_draw(struct search *, size_t k,
 		    size_t *out);
 /* k distinct dev examples, as above. */

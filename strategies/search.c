@@ -225,6 +225,28 @@ search_wait_for(struct search *s, int woken, char **cause)
 	return 0;
 }
 
+/* k distinct positions in [0, n), drawn from the step's stream. */
+size_t
+search_draw(struct search *s, size_t n, size_t k, size_t *out)
+{
+	size_t	*perm, i, j, t;
+
+	if (k > n)
+		k = n;
+	perm = xcalloc(n + 1, sizeof *perm);
+	for (i = 0; i < n; i++)
+		perm[i] = i;
+	for (i = 0; i < k; i++) {
+		j = i + rng_below(&s->rng, (uint32_t)(n - i));
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+		out[i] = perm[i];
+	}
+	free(perm);
+	return k;
+}
+
 int
 search_event(struct search *s, const char *level, const char *text,
     char **cause)

@@ -247,6 +247,12 @@ int		 search_ask(struct search *, const char *name,
 int		 search_event(struct search *, const char *level,
 		    const char *text, char **cause);
 
+/*
+ * k distinct positions in [0, n) into out (room for min(k, n)), drawn
+ * from the step's stream; returns how many.
+ */
+size_t		 search_draw(struct search *, size_t n, size_t k, size_t *out);
+
 /* Waits until the search's engine has answered everything submitted. */
 int		 search_wait(struct search *, char **cause);
 
