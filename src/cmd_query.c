@@ -629,9 +629,8 @@ export_text(const cJSON *r, char **cause)
 	if (strcmp(json_str(r, "demo_placement", "turns"), "inline") != 0)
 		return xstrdup(json_str(r, "text", ""));
 	t.demos = DEMOS_INLINE;
-	if (json_str(r, "demo_template", NULL) != NULL &&
-	    (t.demo_tmpl = template_compile(json_str(r, "demo_template", ""),
-	    cause)) == NULL)
+	if ((t.demo_tmpl = template_compile(json_str(r, "demo_template",
+	    TASK_DEMO_TEMPLATE), cause)) == NULL)
 		return NULL;
 	if (demos_from_json(cJSON_GetObjectItemCaseSensitive(r, "demos"),
 	    "export: demos", &d, cause) != 0) {

@@ -287,8 +287,13 @@ job_parse_demos(struct job *job, struct jdoc *doc, const cJSON *task)
 	if (jv_enum(doc, o, "task.demos", "placement", 0,
 	    demo_placement_names, &e) == 1)
 		t->demos = (enum demo_placement)e;
-	if (jv_string(doc, o, "task.demos", "template", 0, &src) != 1)
+	if (jv_string(doc, o, "task.demos", "template", 0, &src) != 1) {
+		/* Compiled once here, not for every demo of every request. */
+		if (t->demos == DEMOS_INLINE)
+			t->demo_tmpl = template_compile(TASK_DEMO_TEMPLATE,
+			    NULL);
 		return;
+	}
 	if ((t->demo_tmpl = template_compile(src, &cause)) == NULL)
 		jv_error(doc, cJSON_GetObjectItemCaseSensitive(o, "template"),
 		    "task.demos.template", "%s", cause);

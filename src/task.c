@@ -27,22 +27,17 @@ static void
 task_demo_inline(const struct task *task, const struct demo *d,
     struct strbuf *sb)
 {
-	struct template	*own = NULL;
-	const struct template *t = task->demo_tmpl;
 	struct example	 ex;
 	char		*text;
 
-	if (t == NULL)
-		t = own = template_compile(TASK_DEMO_TEMPLATE, NULL);
 	memset(&ex, 0, sizeof ex);
 	ex.fields = cJSON_CreateObject();
 	cJSON_AddStringToObject(ex.fields, "input", d->input);
 	cJSON_AddStringToObject(ex.fields, "output", d->output);
-	text = template_render(t, &ex, NULL);
+	text = template_render(task->demo_tmpl, &ex, NULL);
 	strbuf_adds(sb, text);
 	free(text);
 	cJSON_Delete(ex.fields);
-	template_free(own);
 }
 
 char *

@@ -78,8 +78,10 @@ struct task {
 	long long		 max_prompt_bytes;	/* longer proposals are
 							   dropped */
 	enum demo_placement	 demos;
-	struct template		*demo_tmpl;	/* inline demos; NULL:
-						   TASK_DEMO_TEMPLATE */
+	struct template		*demo_tmpl;	/* inline demos' (the job's,
+						   or TASK_DEMO_TEMPLATE):
+						   set when demos is
+						   DEMOS_INLINE */
 };
 
 /* The longest prompt a strategy takes from the optimizer, by default. */
